@@ -1,0 +1,99 @@
+/*
+ * te_kafka: the producer wrapper and consumer loop every process uses.
+ *
+ * Producer: idempotent (enable.idempotence=true), Java-compatible partitioning
+ * (partitioner=murmur2_random) so that a portfolio_id key lands on the same partition
+ * number in every co-partitioned topic, whatever client produced it. Every delivery
+ * report is checked; failures are counted and make the next flush fail.
+ *
+ * Consumer: a high-level consumer in a group with the range assignor, auto commit and
+ * auto offset store off: the caller stores the offset of each message it has finished
+ * (te_consumer_store) and commits (te_consumer_commit). On assignment a callback may
+ * set a start offset per partition (the sink uses the offsets kept in PostgreSQL).
+ *
+ * Properties set from the config's kafka.* keys override our defaults, except the
+ * ones listed as fixed in te_kafka.c (idempotence, auto commit, offset store).
+ */
+#ifndef TE_KAFKA_H
+#define TE_KAFKA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <librdkafka/rdkafka.h>
+
+#include "te_config.h"
+
+/** If `path` is non-empty, wait until the file exists and holds a bootstrap list
+ *  (the dev stack writes it once its cluster is up), then copy it to `out`.
+ *  @returns 0, or -1 with errstr if it did not appear within timeout_ms. */
+int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out, size_t outsz,
+                                 char *errstr, size_t errstr_size);
+
+/** Build an rd_kafka_conf_t from the config's kafka.* keys on top of `defaults`
+ *  (NULL-terminated name/value pairs) and then `fixed` (pairs that always win).
+ *  `bootstrap` (may be NULL) sets bootstrap.servers unless a kafka.* key did.
+ *  @returns the conf, or NULL with errstr naming the property. Caller owns it. */
+rd_kafka_conf_t *te_kafka_conf_build(const te_cfg_t *cfg, const char *bootstrap,
+                                     const char *const *defaults, const char *const *fixed,
+                                     char *errstr, size_t errstr_size);
+
+typedef struct te_kafka_header_s {
+        const char *name;
+        const void *value;
+        size_t len;
+} te_kafka_header_t;
+
+typedef struct te_producer_s te_producer_t;
+
+/** Create an idempotent producer. @returns NULL with errstr on failure. */
+te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char *errstr,
+                               size_t errstr_size);
+/** Send a copy of key/value (with optional headers) to `topic`, partition chosen by key.
+ *  Waits (serving delivery reports) while the local queue is full, up to 30 s.
+ *  @returns 0, or -1 with errstr (the message was not queued). */
+int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_t keylen,
+                     const void *value, size_t vallen, const te_kafka_header_t *hdrs,
+                     size_t n_hdrs, char *errstr, size_t errstr_size);
+/** Serve delivery reports. */
+void te_producer_poll(te_producer_t *p, int timeout_ms);
+/** Wait until everything queued is delivered. @returns 0, or -1 if the timeout passed or
+ *  any delivery failed since the previous flush (errstr says which and how many). */
+int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size);
+/** Counters: messages delivered and failed since creation. */
+uint64_t te_producer_delivered(const te_producer_t *p);
+uint64_t te_producer_failed(const te_producer_t *p);
+rd_kafka_t *te_producer_handle(te_producer_t *p);
+/** Flush (10 s) and destroy. Accepts NULL. */
+void te_producer_destroy(te_producer_t *p);
+
+typedef struct te_consumer_s te_consumer_t;
+
+/** Called on every rebalance before the assignment takes effect. On assign
+ *  (`assigned`=1) the callback may set parts->elems[i].offset to where consumption of
+ *  that partition must start (RD_KAFKA_OFFSET_INVALID keeps the committed offset).
+ *  On revoke (`assigned`=0) the consumer has already committed what was stored. */
+typedef void(te_rebalance_cb_t)(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
+                                int assigned, void *opaque);
+
+/** Create a consumer in `group_id` subscribed to `topics`. `cb` may be NULL.
+ *  @returns NULL with errstr on failure. */
+te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
+                               const char *group_id, const char *const *topics,
+                               size_t n_topics, te_rebalance_cb_t *cb, void *opaque,
+                               char *errstr, size_t errstr_size);
+/** Poll for the next message. @returns a message the caller must destroy with
+ *  rd_kafka_message_destroy(), or NULL on timeout. Errors (other than partition EOF)
+ *  are logged and returned as NULL; an offset-out-of-range error is logged as an
+ *  error with the partition (it means retention dropped unconsumed messages). */
+rd_kafka_message_t *te_consumer_poll(te_consumer_t *c, int timeout_ms);
+/** Mark `m` done: its offset+1 will be committed by the next commit. */
+void te_consumer_store(te_consumer_t *c, const rd_kafka_message_t *m);
+/** Commit stored offsets (sync if `sync`). @returns 0 (also when nothing to commit) or -1. */
+int te_consumer_commit(te_consumer_t *c, int sync);
+/** Current assignment size. */
+int te_consumer_assigned_count(te_consumer_t *c);
+rd_kafka_t *te_consumer_handle(te_consumer_t *c);
+/** Commit stored offsets, leave the group, destroy. Accepts NULL. */
+void te_consumer_destroy(te_consumer_t *c);
+
+#endif

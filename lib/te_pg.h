@@ -1,0 +1,36 @@
+/*
+ * te_pg: PostgreSQL connection and migrations.
+ *
+ * Connections use a libpq conninfo string that must not carry a password: credentials
+ * come from libpq's environment (PG* variables) and ~/.pgpass. An empty conninfo means
+ * "all from the environment". Connection errors are logged without the conninfo.
+ *
+ * Migrations are the numbered files schemas/migrations/NNNN_name.sql, compiled into the
+ * binaries. te_pg_migrate applies, in order, those not yet recorded in
+ * schema_migrations, each in its own transaction, under an advisory lock so that two
+ * processes starting together do not race. Applying twice is harmless.
+ */
+#ifndef TE_PG_H
+#define TE_PG_H
+
+#include <stddef.h>
+#include <libpq-fe.h>
+
+/** Connect. @returns the connection, or NULL with errstr (no secrets in it). */
+PGconn *te_pg_connect(const char *conninfo, char *errstr, size_t errstr_size);
+/** @returns 1 if conninfo contains a password= parameter (which we refuse). */
+int te_pg_conninfo_has_password(const char *conninfo);
+/** Apply pending migrations. @returns the number applied (>= 0), or -1 with errstr. */
+int te_pg_migrate(PGconn *conn, char *errstr, size_t errstr_size);
+/** Execute a statement with no result rows. @returns 0 or -1 with errstr. */
+int te_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size);
+
+/** The compiled-in migrations, in order. */
+typedef struct te_pg_migration_s {
+        const char *name; /* file name, e.g. "0001_init.sql" */
+        const char *sql;
+} te_pg_migration_t;
+size_t te_pg_migration_count(void);
+const te_pg_migration_t *te_pg_migration_get(size_t i);
+
+#endif

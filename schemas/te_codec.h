@@ -1,0 +1,107 @@
+/*
+ * te_codec: Avro binary in the Confluent wire format for our five message types.
+ *
+ *   byte 0      0x00 (magic)
+ *   bytes 1..4  schema id, big-endian (fixed per message type by schemas/manifest)
+ *   bytes 5..   Avro binary of the record (schemas/<type>.avsc)
+ *
+ * Decoding is safe on hostile bytes: before avro-c sees a message, the bytes are walked
+ * against the schema without allocating (every length within the remaining bytes, enum
+ * and union indexes in range, array counts and nesting capped, the record ending
+ * exactly at the end of the message). Decoded values are then validated (finite,
+ * non-negative prices and quantities, strings that fit their C fields, ...).
+ *
+ * A codec is not thread-safe: use one per thread. It reuses its avro values, so
+ * decoding allocates nothing per message in the steady state.
+ */
+#ifndef TE_CODEC_H
+#define TE_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "te_buf.h"
+#include "te_msg.h"
+
+typedef enum {
+        TE_MSG_TARGET_PORTFOLIO = 0,
+        TE_MSG_EXECUTION_MODE = 1,
+        TE_MSG_ORDER_COMMAND = 2,
+        TE_MSG_EXECUTION_REPORT = 3,
+        TE_MSG_ALERT = 4,
+        TE_MSG__CNT
+} te_msg_type_t;
+
+typedef enum {
+        TE_CODEC_OK = 0,
+        TE_CODEC_ERR_EMPTY,        /* zero-length or NULL message */
+        TE_CODEC_ERR_MAGIC,        /* first byte is not 0x00 */
+        TE_CODEC_ERR_SCHEMA_ID,    /* unknown id, or the id of another message type */
+        TE_CODEC_ERR_TRUNCATED,    /* bytes end inside the record */
+        TE_CODEC_ERR_MALFORMED,    /* bad varint, length, enum/union index, boolean ... */
+        TE_CODEC_ERR_TRAILING,     /* bytes left after the record */
+        TE_CODEC_ERR_TOO_LARGE,    /* message, string, array or nesting above our caps */
+        TE_CODEC_ERR_INVALID,      /* well-formed Avro whose values we refuse (NaN ...) */
+        TE_CODEC_ERR_INTERNAL,     /* avro-c failed on bytes the walker accepted, OOM */
+        TE_CODEC_ERR__CNT
+} te_codec_err_t;
+
+/** Short stable name of an error ("truncated", "schema_id", ...), for metrics labels
+ *  and dead-letter reasons. */
+const char *te_codec_err_name(te_codec_err_t err);
+
+#define TE_CODEC_MAX_MESSAGE (16u * 1024u * 1024u) /* larger messages: TOO_LARGE */
+#define TE_CODEC_HEADER_LEN 5
+
+typedef struct te_codec_s te_codec_t;
+
+/** Load the compiled-in schemas. @returns NULL with errstr on failure. */
+te_codec_t *te_codec_new(char *errstr, size_t errstr_size);
+void te_codec_destroy(te_codec_t *c); /* accepts NULL */
+
+/** Schema id of a message type (from schemas/manifest). */
+int32_t te_codec_schema_id(te_msg_type_t type);
+/** The schema JSON text of a message type (compiled in from schemas/<type>.avsc). */
+const char *te_codec_schema_json(te_msg_type_t type);
+/** Name of a message type: "TargetPortfolio", ... */
+const char *te_codec_type_name(te_msg_type_t type);
+
+/** Read the header only. @returns OK and the type, or EMPTY/MAGIC/TRUNCATED/SCHEMA_ID. */
+te_codec_err_t te_codec_peek(const void *buf, size_t len, te_msg_type_t *type);
+
+/* Encoders append header + Avro to `out` (which is reset first).
+ * @returns OK, INVALID (a value that must not go on the wire, errstr says which field),
+ * TOO_LARGE (out's bound) or INTERNAL. */
+te_codec_err_t te_codec_encode_target_portfolio(te_codec_t *c, const te_target_portfolio_t *m,
+                                                te_buf_t *out, char *errstr, size_t errsz);
+te_codec_err_t te_codec_encode_exec_mode(te_codec_t *c, const te_exec_mode_t *m, te_buf_t *out,
+                                         char *errstr, size_t errsz);
+te_codec_err_t te_codec_encode_order_cmd(te_codec_t *c, const te_order_cmd_t *m, te_buf_t *out,
+                                         char *errstr, size_t errsz);
+te_codec_err_t te_codec_encode_exec_report(te_codec_t *c, const te_exec_report_t *m,
+                                           te_buf_t *out, char *errstr, size_t errsz);
+te_codec_err_t te_codec_encode_alert(te_codec_t *c, const te_alert_t *m, te_buf_t *out,
+                                     char *errstr, size_t errsz);
+
+/* Decoders fill `m` (zeroed first; for TargetPortfolio the targets array is reused if
+ * already allocated, else allocated: free with te_target_portfolio_free).
+ * @returns OK, or an error with errstr saying where (field name, byte offset). On error
+ * `m` holds no allocation beyond what it held before. */
+te_codec_err_t te_codec_decode_target_portfolio(te_codec_t *c, const void *buf, size_t len,
+                                                te_target_portfolio_t *m, char *errstr,
+                                                size_t errsz);
+te_codec_err_t te_codec_decode_exec_mode(te_codec_t *c, const void *buf, size_t len,
+                                         te_exec_mode_t *m, char *errstr, size_t errsz);
+te_codec_err_t te_codec_decode_order_cmd(te_codec_t *c, const void *buf, size_t len,
+                                         te_order_cmd_t *m, char *errstr, size_t errsz);
+te_codec_err_t te_codec_decode_exec_report(te_codec_t *c, const void *buf, size_t len,
+                                           te_exec_report_t *m, char *errstr, size_t errsz);
+te_codec_err_t te_codec_decode_alert(te_codec_t *c, const void *buf, size_t len,
+                                     te_alert_t *m, char *errstr, size_t errsz);
+
+/** Validate only (header, walk, no avro-c decode). Used by tools and the fuzz target.
+ *  @returns OK or the error the decoder would return before value validation. */
+te_codec_err_t te_codec_check(te_codec_t *c, const void *buf, size_t len, te_msg_type_t *type,
+                              char *errstr, size_t errsz);
+
+#endif
