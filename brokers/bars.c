@@ -1,0 +1,272 @@
+/*
+ * bars: CSV loading with row validation, and at-or-before lookup by binary search.
+ */
+#include "bars.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "te_buf.h"
+#include "te_map.h"
+#include "te_msg.h"
+
+typedef struct series_s {
+        te_bar_t *bars;
+        size_t n, cap;
+        int sorted;
+} series_t;
+
+struct te_bars_s {
+        te_map_t *by_ticker; /* ticker -> series_t */
+        size_t count;
+};
+
+static void series_free(void *p)
+{
+        series_t *s = p;
+        if (!s)
+                return;
+        free(s->bars);
+        free(s);
+}
+
+te_bars_t *te_bars_new(void)
+{
+        te_bars_t *b = calloc(1, sizeof *b);
+        if (!b)
+                return NULL;
+        b->by_ticker = te_map_new();
+        if (!b->by_ticker) {
+                free(b);
+                return NULL;
+        }
+        return b;
+}
+
+void te_bars_destroy(te_bars_t *b)
+{
+        if (!b)
+                return;
+        te_map_destroy(b->by_ticker, series_free);
+        free(b);
+}
+
+/* days from civil date (proleptic Gregorian), valid for years 1..9999 */
+static int32_t days_from_civil(int y, int m, int d)
+{
+        y -= m <= 2;
+        int era = (y >= 0 ? y : y - 399) / 400;
+        int yoe = y - era * 400;
+        int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+}
+
+int te_bars_parse_date(const char *s, int32_t *day)
+{
+        static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        int y, m, d;
+        if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+                return -1;
+        for (int i = 0; i < 10; i++)
+                if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+                        return -1;
+        y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+        m = (s[5] - '0') * 10 + (s[6] - '0');
+        d = (s[8] - '0') * 10 + (s[9] - '0');
+        if (y < 1900 || m < 1 || m > 12 || d < 1)
+                return -1;
+        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        if (d > mdays[m - 1] + (m == 2 && leap))
+                return -1;
+        *day = days_from_civil(y, m, d);
+        return 0;
+}
+
+int32_t te_bars_day_of_ms(int64_t ms)
+{
+        int64_t d = ms / 86400000;
+        if (ms % 86400000 < 0)
+                d--;
+        return (int32_t)d;
+}
+
+int te_bars_add(te_bars_t *b, const char *ticker, const te_bar_t *bar, char *errstr,
+                size_t errstr_size)
+{
+        if (ticker[0] == '\0' || strlen(ticker) >= TE_TICKER_MAX) {
+                snprintf(errstr, errstr_size, "bad ticker");
+                return -1;
+        }
+        if (!isfinite(bar->open) || !isfinite(bar->high) || !isfinite(bar->low) ||
+            !isfinite(bar->close) || !isfinite(bar->volume) || bar->open <= 0 ||
+            bar->high <= 0 || bar->low <= 0 || bar->close <= 0 || bar->volume < 0) {
+                snprintf(errstr, errstr_size, "prices must be finite and > 0, volume >= 0");
+                return -1;
+        }
+        if (bar->low > bar->open || bar->low > bar->close || bar->high < bar->open ||
+            bar->high < bar->close) {
+                snprintf(errstr, errstr_size, "need low <= open,close <= high");
+                return -1;
+        }
+        series_t *s = te_map_get(b->by_ticker, ticker);
+        if (!s) {
+                s = calloc(1, sizeof *s);
+                if (!s || te_map_put(b->by_ticker, ticker, s) != 0) {
+                        free(s);
+                        snprintf(errstr, errstr_size, "out of memory");
+                        return -1;
+                }
+                s->sorted = 1;
+        }
+        if (s->n == s->cap) {
+                size_t ncap = s->cap ? s->cap * 2 : 256;
+                te_bar_t *nb = realloc(s->bars, ncap * sizeof *nb);
+                if (!nb) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        return -1;
+                }
+                s->bars = nb;
+                s->cap = ncap;
+        }
+        if (s->n > 0 && s->bars[s->n - 1].day >= bar->day)
+                s->sorted = 0;
+        s->bars[s->n++] = *bar;
+        b->count++;
+        return 0;
+}
+
+static int parse_num(const char *f, double *out)
+{
+        char *end;
+        errno = 0;
+        double v = strtod(f, &end);
+        if (end == f || *end != '\0' || errno == ERANGE)
+                return -1;
+        *out = v;
+        return 0;
+}
+
+te_bars_t *te_bars_load_csv(const char *path, char *errstr, size_t errstr_size)
+{
+        FILE *fp = fopen(path, "r");
+        te_bars_t *b = NULL;
+        char line[512];
+        size_t lineno = 0;
+        int seen_header = 0;
+        if (!fp) {
+                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                return NULL;
+        }
+        b = te_bars_new();
+        if (!b) {
+                snprintf(errstr, errstr_size, "%s: out of memory", path);
+                goto err;
+        }
+        while (fgets(line, sizeof line, fp)) {
+                lineno++;
+                size_t len = strlen(line);
+                if (len == sizeof line - 1 && line[len - 1] != '\n') {
+                        snprintf(errstr, errstr_size, "%s:%zu: line too long", path, lineno);
+                        goto err;
+                }
+                while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+                        line[--len] = '\0';
+                if (len == 0 || line[0] == '#')
+                        continue;
+                if (!seen_header) {
+                        seen_header = 1;
+                        if (strcmp(line, "date,ticker,open,high,low,close,volume") != 0) {
+                                snprintf(errstr, errstr_size,
+                                         "%s:%zu: expected header "
+                                         "date,ticker,open,high,low,close,volume",
+                                         path, lineno);
+                                goto err;
+                        }
+                        continue;
+                }
+                char *fields[8];
+                int nf = 0;
+                char *p = line;
+                for (;;) {
+                        if (nf == 8)
+                                break;
+                        fields[nf++] = p;
+                        char *c = strchr(p, ',');
+                        if (!c)
+                                break;
+                        *c = '\0';
+                        p = c + 1;
+                }
+                if (nf != 7) {
+                        snprintf(errstr, errstr_size, "%s:%zu: expected 7 fields", path, lineno);
+                        goto err;
+                }
+                te_bar_t bar;
+                char why[128];
+                if (te_bars_parse_date(fields[0], &bar.day) != 0) {
+                        snprintf(errstr, errstr_size, "%s:%zu: bad date '%.16s'", path, lineno,
+                                 fields[0]);
+                        goto err;
+                }
+                if (parse_num(fields[2], &bar.open) || parse_num(fields[3], &bar.high) ||
+                    parse_num(fields[4], &bar.low) || parse_num(fields[5], &bar.close) ||
+                    parse_num(fields[6], &bar.volume)) {
+                        snprintf(errstr, errstr_size, "%s:%zu: bad number", path, lineno);
+                        goto err;
+                }
+                if (te_bars_add(b, fields[1], &bar, why, sizeof why) != 0) {
+                        snprintf(errstr, errstr_size, "%s:%zu: %s", path, lineno, why);
+                        goto err;
+                }
+        }
+        if (ferror(fp)) {
+                snprintf(errstr, errstr_size, "%s: read error", path);
+                goto err;
+        }
+        fclose(fp);
+        return b;
+err:
+        fclose(fp);
+        te_bars_destroy(b);
+        return NULL;
+}
+
+static int cmp_bar(const void *a, const void *b)
+{
+        int32_t x = ((const te_bar_t *)a)->day, y = ((const te_bar_t *)b)->day;
+        return (x > y) - (x < y);
+}
+
+const te_bar_t *te_bars_at_or_before(te_bars_t *b, const char *ticker, int32_t day)
+{
+        series_t *s = te_map_get(b->by_ticker, ticker);
+        if (!s || s->n == 0)
+                return NULL;
+        if (!s->sorted) {
+                qsort(s->bars, s->n, sizeof *s->bars, cmp_bar);
+                s->sorted = 1;
+        }
+        size_t lo = 0, hi = s->n; /* first index with day > `day` */
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (s->bars[mid].day <= day)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo == 0 ? NULL : &s->bars[lo - 1];
+}
+
+size_t te_bars_ticker_count(const te_bars_t *b)
+{
+        return te_map_count(b->by_ticker);
+}
+
+size_t te_bars_count(const te_bars_t *b)
+{
+        return b->count;
+}
