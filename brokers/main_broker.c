@@ -1,0 +1,238 @@
+/*
+ * exec-broker: exec.orders -> adapter -> exec.reports.
+ *
+ * One worker runs one adapter (only `sim` so far) in the broker group, partitions
+ * shared by the range assignor. Each command is decoded (bad bytes: dead letter and
+ * alert), passed through the mode gate to the adapter, and every report that follows
+ * is published keyed by portfolio_id, so it lands on the partition number of the
+ * order (co-partitioning). Order offsets are committed only after the reports they
+ * caused are delivered; replays repeat deterministic report ids.
+ */
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bars.h"
+#include "broker.h"
+#include "broker_sim.h"
+#include "te_buf.h"
+#include "te_cfgtab.h"
+#include "te_codec.h"
+#include "te_emit.h"
+#include "te_kafka.h"
+#include "te_log.h"
+#include "te_proc.h"
+
+#define PROC "exec-broker"
+
+typedef struct conf_s {
+        te_common_conf_t common;
+        char group_id[128];
+        char topic_orders[128];
+        char topic_reports[128];
+        char topic_alerts[128];
+        char topic_deadletter[128];
+        int64_t commit_interval_ms;
+        int adapter;
+        char bars_csv[1024];
+        double slippage_bps;
+        double commission_per_share;
+        double commission_min;
+        char broker_name[TE_NAME_MAX];
+        char account[TE_NAME_MAX];
+} conf_t;
+
+static const char *const adapters[] = {"sim", NULL};
+
+static const te_cfg_item_t conf_items[] = {
+        TE_CFG_COMMON(conf_t),
+        TE_CFG_S(conf_t, "group.id", group_id, "exec-broker-sim", "consumer group"),
+        TE_CFG_S(conf_t, "topic.orders", topic_orders, "exec.orders", ""),
+        TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports", ""),
+        TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", ""),
+        TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter", ""),
+        TE_CFG_I(conf_t, "commit.interval.ms", commit_interval_ms, "500", 0, 60000,
+                 "flush reports and commit order offsets this often"),
+        TE_CFG_E(conf_t, "adapter", adapter, "sim", adapters, "broker adapter"),
+        TE_CFG_S(conf_t, "sim.bars_csv", bars_csv, "", "daily bars CSV for the simulator"),
+        TE_CFG_D(conf_t, "sim.slippage_bps", slippage_bps, "5", 0, 10000,
+                 "fill price moved against the order by this much"),
+        TE_CFG_D(conf_t, "sim.commission_per_share", commission_per_share, "0.005", 0, 100,
+                 ""),
+        TE_CFG_D(conf_t, "sim.commission_min", commission_min, "1", 0, 1e6,
+                 "minimum commission per order"),
+        TE_CFG_S(conf_t, "broker.name", broker_name, "sim", "written to reports and trades"),
+        TE_CFG_S(conf_t, "broker.account", account, "SIM-1", ""),
+};
+
+typedef struct worker_s {
+        conf_t conf;
+        te_codec_t *codec;
+        te_producer_t *producer;
+        te_consumer_t *consumer;
+        te_bars_t *bars;
+        te_broker_t *broker;
+        te_reports_t reports;
+        te_order_cmd_t cmd;
+        te_buf_t buf;
+        uint64_t n_cmds, n_reports, n_dead;
+} worker_t;
+
+/* @returns 0 when the message is done, -1 on a fatal error. */
+static int on_order(worker_t *w, rd_kafka_message_t *m)
+{
+        char errstr[512];
+        te_codec_err_t cerr = te_codec_decode_order_cmd(w->codec, m->payload, m->len, &w->cmd,
+                                                        errstr, sizeof errstr);
+        if (cerr != TE_CODEC_OK) {
+                char reason[640];
+                snprintf(reason, sizeof reason, "%s: %s", te_codec_err_name(cerr), errstr);
+                w->n_dead++;
+                if (te_emit_deadletter(w->producer, w->conf.topic_deadletter, m, reason, errstr,
+                                       sizeof errstr) != 0)
+                        return -1;
+                te_emit_alert(w->producer, w->codec, w->conf.topic_alerts, TE_SEV_WARNING, PROC,
+                              "bad_order", NULL, NULL, NULL, "order dead-lettered: %s", reason);
+                return 0;
+        }
+        w->n_cmds++;
+        te_reports_clear(&w->reports);
+        te_broker_err_t berr = te_broker_handle(w->broker, &w->cmd, &w->reports);
+        if (berr != TE_BROKER_OK) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.adapter_error", "adapter error %d", berr);
+                return -1;
+        }
+        for (size_t i = 0; i < w->reports.n; i++) {
+                te_exec_report_t *r = &w->reports.items[i];
+                if (te_codec_encode_exec_report(w->codec, r, &w->buf, errstr, sizeof errstr) !=
+                    TE_CODEC_OK) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "broker.encode", "%s", errstr);
+                        return -1;
+                }
+                if (te_producer_send(w->producer, w->conf.topic_reports, r->ids.portfolio_id,
+                                     strlen(r->ids.portfolio_id), w->buf.data, w->buf.len, NULL,
+                                     0, errstr, sizeof errstr) != 0) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "broker.send", "%s", errstr);
+                        return -1;
+                }
+                if (r->exec_type == TE_EXEC_REJECTED)
+                        te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
+                                      TE_SEV_WARNING, PROC, "order_rejected",
+                                      r->ids.decision_id, r->ids.portfolio_id, r->order_id,
+                                      "%s", r->reason);
+                te_log_ids_t ids = {.decision_id = r->ids.decision_id,
+                                    .portfolio_id = r->ids.portfolio_id,
+                                    .order_id = r->order_id,
+                                    .report_id = r->report_id};
+                TE_LOG(TE_LOG_DEBUG, &ids, "report.sent", "%s %s qty=%.10g px=%.10g",
+                       te_exec_type_name(r->exec_type), r->ticker, r->last_qty, r->last_price);
+        }
+        w->n_reports += w->reports.n;
+        return 0;
+}
+
+static int commit(worker_t *w)
+{
+        char errstr[256];
+        if (te_producer_flush(w->producer, 30000, errstr, sizeof errstr) != 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.flush", "%s", errstr);
+                return -1;
+        }
+        return te_consumer_commit(w->consumer, 1);
+}
+
+int main(int argc, char **argv)
+{
+        static worker_t w;
+        char errstr[512];
+        int rc = 1;
+        te_cfg_t *cfg = te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
+                                        &w.conf, &w.conf.common, argc, argv);
+        if (!cfg)
+                return 2;
+        te_proc_install_signals();
+        te_buf_init(&w.buf, TE_CODEC_MAX_MESSAGE);
+        w.codec = te_codec_new(errstr, sizeof errstr);
+        if (!w.codec) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "%s", errstr);
+                goto out;
+        }
+        if (!w.conf.bars_csv[0]) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "sim.bars_csv: required for adapter sim");
+                rc = 2;
+                goto out;
+        }
+        w.bars = te_bars_load_csv(w.conf.bars_csv, errstr, sizeof errstr);
+        if (!w.bars) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.bars", "%s", errstr);
+                goto out;
+        }
+        te_sim_cfg_t sc;
+        te_sim_cfg_defaults(&sc);
+        sc.slippage_bps = w.conf.slippage_bps;
+        sc.commission_per_share = w.conf.commission_per_share;
+        sc.commission_min = w.conf.commission_min;
+        te_strlcpy(sc.broker_name, w.conf.broker_name, sizeof sc.broker_name);
+        te_strlcpy(sc.account, w.conf.account, sizeof sc.account);
+        w.broker = te_sim_new(&sc, w.bars);
+        w.producer = te_producer_new(cfg, w.conf.common.bootstrap, errstr, sizeof errstr);
+        if (!w.broker || !w.producer) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "%s", w.broker ? errstr : "out of memory");
+                goto out;
+        }
+        const char *topics[] = {w.conf.topic_orders};
+        w.consumer = te_consumer_new(cfg, w.conf.common.bootstrap, w.conf.group_id, topics, 1,
+                                     NULL, NULL, errstr, sizeof errstr);
+        if (!w.consumer) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.consumer", "%s", errstr);
+                goto out;
+        }
+        TE_LOG(TE_LOG_INFO, NULL, "broker.start", "adapter=%s bars=%zu tickers=%zu group=%s",
+               adapters[w.conf.adapter], te_bars_count(w.bars), te_bars_ticker_count(w.bars),
+               w.conf.group_id);
+
+        int64_t last_commit = te_proc_mono_ms();
+        int dirty = 0, fatal = 0;
+        while (!te_proc_stop) {
+                rd_kafka_message_t *m = te_consumer_poll(w.consumer, 50);
+                if (m) {
+                        int r = on_order(&w, m);
+                        if (r == 0) {
+                                te_consumer_store(w.consumer, m);
+                                dirty = 1;
+                        }
+                        rd_kafka_message_destroy(m);
+                        if (r != 0) {
+                                fatal = 1;
+                                break;
+                        }
+                }
+                te_producer_poll(w.producer, 0);
+                int64_t now = te_proc_mono_ms();
+                if (dirty && now - last_commit >= w.conf.commit_interval_ms) {
+                        if (commit(&w) != 0) {
+                                fatal = 1;
+                                break;
+                        }
+                        dirty = 0;
+                        last_commit = now;
+                }
+        }
+        if (!fatal && dirty && commit(&w) != 0)
+                fatal = 1;
+        TE_LOG(TE_LOG_INFO, NULL, "broker.stop", "commands=%llu reports=%llu dead_lettered=%llu",
+               (unsigned long long)w.n_cmds, (unsigned long long)w.n_reports,
+               (unsigned long long)w.n_dead);
+        rc = fatal ? 1 : 0;
+out:
+        te_consumer_destroy(w.consumer);
+        te_producer_destroy(w.producer);
+        te_broker_destroy(w.broker);
+        te_bars_destroy(w.bars);
+        te_reports_free(&w.reports);
+        te_codec_destroy(w.codec);
+        te_buf_free(&w.buf);
+        te_cfg_destroy(cfg);
+        return rc;
+}

@@ -1,0 +1,286 @@
+/*
+ * exec-sink: exec.reports -> runtime DB, exactly once.
+ *
+ * Reports are collected into batches (up to batch.max messages or batch.linger.ms
+ * after the first), and each batch is applied in one PostgreSQL transaction together
+ * with the next offset of every partition it consumed (pg_sink.h). On every partition
+ * assignment consumption starts at the offsets stored in the DB. A database error rolls
+ * the batch back and retries it with backoff, reconnecting as needed: offsets never
+ * move past what is committed. Bad bytes are dead-lettered before the batch commits.
+ */
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pg_sink.h"
+#include "te_buf.h"
+#include "te_cfgtab.h"
+#include "te_codec.h"
+#include "te_emit.h"
+#include "te_kafka.h"
+#include "te_log.h"
+#include "te_pg.h"
+#include "te_proc.h"
+
+#define PROC "exec-sink"
+#define MAX_BATCH 100000
+#define MAX_PARTS 1024
+
+typedef struct conf_s {
+        te_common_conf_t common;
+        char group_id[128];
+        char topic_reports[128];
+        char topic_alerts[128];
+        char topic_deadletter[128];
+        int64_t batch_max;
+        int64_t batch_linger_ms;
+        int db_migrate;
+        int64_t retry_max_ms;
+} conf_t;
+
+static const te_cfg_item_t conf_items[] = {
+        TE_CFG_COMMON(conf_t),
+        TE_CFG_S(conf_t, "group.id", group_id, "exec-sink", "consumer group (offsets in DB)"),
+        TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports", ""),
+        TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", ""),
+        TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter", ""),
+        TE_CFG_I(conf_t, "batch.max", batch_max, "2000", 1, MAX_BATCH,
+                 "most reports in one DB transaction"),
+        TE_CFG_I(conf_t, "batch.linger.ms", batch_linger_ms, "20", 0, 10000,
+                 "how long a batch waits for more reports after its first"),
+        TE_CFG_B(conf_t, "db.migrate", db_migrate, "true", "apply pending migrations at start"),
+        TE_CFG_I(conf_t, "db.retry.max.ms", retry_max_ms, "5000", 10, 600000,
+                 "longest backoff between DB retries"),
+};
+
+typedef struct sink_s {
+        conf_t conf;
+        te_codec_t *codec;
+        te_producer_t *producer;
+        te_consumer_t *consumer;
+        PGconn *db;
+        te_pg_sink_t *pg;
+        rd_kafka_message_t **batch;
+        unsigned char *dead; /* per batch message: already dead-lettered */
+        size_t n;
+        te_exec_report_t rep;
+        uint64_t n_reports, n_applied, n_dead, n_batches, n_retries;
+} sink_t;
+
+static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
+                         int assigned, void *opaque)
+{
+        sink_t *s = opaque;
+        char errstr[512];
+        (void)c;
+        if (!assigned)
+                return;
+        for (int i = 0; i < parts->cnt; i++) {
+                rd_kafka_topic_partition_t *tp = &parts->elems[i];
+                int64_t off = te_pg_sink_load_offset(s->pg, tp->topic, tp->partition, errstr,
+                                                     sizeof errstr);
+                if (off == -2)
+                        TE_LOG(TE_LOG_ERROR, NULL, "sink.offsets",
+                               "%s; using the Kafka committed offset", errstr);
+                if (off >= 0)
+                        tp->offset = off;
+                TE_LOG(TE_LOG_INFO, NULL, "sink.assigned", "%s[%d] from %s %lld", tp->topic,
+                       (int)tp->partition, off >= 0 ? "db offset" : "committed/earliest",
+                       (long long)off);
+        }
+}
+
+static void backoff_sleep(int64_t ms)
+{
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+}
+
+/* One attempt at the whole batch. @returns 0, or -1 (rolled back) with errstr. */
+static int apply_batch(sink_t *s, char *errstr, size_t errsz)
+{
+        int64_t next[MAX_PARTS];
+        const char *topic_of[MAX_PARTS];
+        int any_dead = 0;
+        for (size_t i = 0; i < MAX_PARTS; i++)
+                next[i] = -1;
+        if (te_pg_sink_begin(s->pg, errstr, errsz) != 0)
+                return -1;
+        for (size_t i = 0; i < s->n; i++) {
+                rd_kafka_message_t *m = s->batch[i];
+                const char *topic = rd_kafka_topic_name(m->rkt);
+                char why[512];
+                te_codec_err_t cerr = te_codec_decode_exec_report(s->codec, m->payload, m->len,
+                                                                  &s->rep, why, sizeof why);
+                if (cerr != TE_CODEC_OK) {
+                        if (!s->dead[i]) {
+                                char reason[640];
+                                snprintf(reason, sizeof reason, "%s: %s",
+                                         te_codec_err_name(cerr), why);
+                                if (te_emit_deadletter(s->producer, s->conf.topic_deadletter, m,
+                                                       reason, errstr, errsz) != 0)
+                                        goto err;
+                                te_emit_alert(s->producer, s->codec, s->conf.topic_alerts,
+                                              TE_SEV_WARNING, PROC, "bad_report", NULL, NULL,
+                                              NULL, "report dead-lettered: %s", reason);
+                                s->dead[i] = 1;
+                                s->n_dead++;
+                        }
+                        any_dead = 1;
+                } else {
+                        int applied = 0;
+                        if (te_pg_sink_apply(s->pg, &s->rep, topic, m->partition, m->offset,
+                                             &applied, errstr, errsz) != 0)
+                                goto err;
+                        s->n_applied += applied;
+                }
+                if (m->partition >= 0 && m->partition < MAX_PARTS) {
+                        next[m->partition] = m->offset + 1;
+                        topic_of[m->partition] = topic;
+                }
+        }
+        for (size_t p = 0; p < MAX_PARTS; p++) {
+                if (next[p] >= 0 && te_pg_sink_store_offset(s->pg, topic_of[p], (int32_t)p,
+                                                            next[p], errstr, errsz) != 0)
+                        goto err;
+        }
+        /* dead letters must be durable before the offsets that skip them commit */
+        if (any_dead && te_producer_flush(s->producer, 30000, errstr, errsz) != 0)
+                goto err;
+        if (te_pg_sink_commit(s->pg, errstr, errsz) != 0)
+                goto err;
+        return 0;
+err:
+        te_pg_sink_rollback(s->pg);
+        return -1;
+}
+
+/* Apply the batch, retrying with backoff until it commits or we are stopped.
+ * @returns 0 when committed, -1 when stopping with the batch not applied. */
+static int apply_with_retry(sink_t *s)
+{
+        char errstr[1024];
+        int64_t delay = 50;
+        while (apply_batch(s, errstr, sizeof errstr) != 0) {
+                s->n_retries++;
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.db_error", "batch of %zu not applied: %s", s->n,
+                       errstr);
+                if (te_proc_stop)
+                        return -1;
+                backoff_sleep(delay);
+                delay = delay * 2 > s->conf.retry_max_ms ? s->conf.retry_max_ms : delay * 2;
+                if (PQstatus(s->db) != CONNECTION_OK) {
+                        PQreset(s->db);
+                        if (PQstatus(s->db) != CONNECTION_OK)
+                                continue;
+                        if (te_pg_sink_prepare(s->pg, errstr, sizeof errstr) != 0)
+                                TE_LOG(TE_LOG_ERROR, NULL, "sink.db_prepare", "%s", errstr);
+                        else
+                                TE_LOG(TE_LOG_INFO, NULL, "sink.db_reconnected", "connection reset");
+                }
+        }
+        return 0;
+}
+
+static void release_batch(sink_t *s, int store)
+{
+        for (size_t i = 0; i < s->n; i++) {
+                if (store)
+                        te_consumer_store(s->consumer, s->batch[i]);
+                rd_kafka_message_destroy(s->batch[i]);
+        }
+        s->n = 0;
+}
+
+int main(int argc, char **argv)
+{
+        static sink_t s;
+        char errstr[512];
+        int rc = 1, fatal = 0;
+        te_cfg_t *cfg = te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
+                                        &s.conf, &s.conf.common, argc, argv);
+        if (!cfg)
+                return 2;
+        te_proc_install_signals();
+        s.batch = calloc((size_t)s.conf.batch_max, sizeof *s.batch);
+        s.dead = calloc((size_t)s.conf.batch_max, 1);
+        s.codec = te_codec_new(errstr, sizeof errstr);
+        if (!s.batch || !s.dead || !s.codec) {
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.init", "%s", s.codec ? "out of memory" : errstr);
+                goto out;
+        }
+        s.db = te_pg_connect(s.conf.common.db_conninfo, errstr, sizeof errstr);
+        if (!s.db) {
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.db", "%s", errstr);
+                goto out;
+        }
+        if (s.conf.db_migrate) {
+                int n = te_pg_migrate(s.db, errstr, sizeof errstr);
+                if (n < 0) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "sink.migrate", "%s", errstr);
+                        goto out;
+                }
+                TE_LOG(TE_LOG_INFO, NULL, "sink.migrate", "%d migrations applied", n);
+        }
+        s.pg = te_pg_sink_new(s.db, s.conf.group_id, errstr, sizeof errstr);
+        s.producer = te_producer_new(cfg, s.conf.common.bootstrap, errstr, sizeof errstr);
+        if (!s.pg || !s.producer) {
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.init", "%s", errstr);
+                goto out;
+        }
+        const char *topics[] = {s.conf.topic_reports};
+        s.consumer = te_consumer_new(cfg, s.conf.common.bootstrap, s.conf.group_id, topics, 1,
+                                     on_rebalance, &s, errstr, sizeof errstr);
+        if (!s.consumer) {
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.consumer", "%s", errstr);
+                goto out;
+        }
+        TE_LOG(TE_LOG_INFO, NULL, "sink.start", "group=%s topic=%s batch.max=%lld",
+               s.conf.group_id, s.conf.topic_reports, (long long)s.conf.batch_max);
+
+        while (!te_proc_stop) {
+                rd_kafka_message_t *m = te_consumer_poll(s.consumer, 100);
+                te_producer_poll(s.producer, 0);
+                if (!m)
+                        continue;
+                s.batch[0] = m;
+                s.n = 1;
+                int64_t deadline = te_proc_mono_ms() + s.conf.batch_linger_ms;
+                while (s.n < (size_t)s.conf.batch_max) {
+                        int64_t left = deadline - te_proc_mono_ms();
+                        m = te_consumer_poll(s.consumer, left > 0 ? (int)left : 0);
+                        if (!m)
+                                break;
+                        s.batch[s.n++] = m;
+                }
+                memset(s.dead, 0, s.n);
+                if (apply_with_retry(&s) != 0) {
+                        release_batch(&s, 0);
+                        break;
+                }
+                s.n_reports += s.n;
+                s.n_batches++;
+                release_batch(&s, 1);
+                te_consumer_commit(s.consumer, 0); /* for lag tools; the DB is the truth */
+        }
+        TE_LOG(TE_LOG_INFO, NULL, "sink.stop",
+               "reports=%llu applied=%llu dead_lettered=%llu batches=%llu db_retries=%llu",
+               (unsigned long long)s.n_reports, (unsigned long long)s.n_applied,
+               (unsigned long long)s.n_dead, (unsigned long long)s.n_batches,
+               (unsigned long long)s.n_retries);
+        rc = fatal;
+out:
+        release_batch(&s, 0);
+        te_consumer_destroy(s.consumer);
+        te_producer_destroy(s.producer);
+        te_pg_sink_destroy(s.pg);
+        if (s.db)
+                PQfinish(s.db);
+        te_codec_destroy(s.codec);
+        free(s.batch);
+        free(s.dead);
+        te_cfg_destroy(cfg);
+        return rc;
+}
