@@ -19,16 +19,18 @@ static void usage(const char *proc, const te_cfg_item_t *items, size_t n)
 {
         fprintf(stderr,
                 "usage: %s [-c CONFIG] [-o key=value]...\n"
-                "settings (file `key = value`, env TE_<KEY>, or -o):\n",
+                "settings (file `key = value`, env EXEC_<KEY>, or -o):\n",
                 proc);
         for (size_t i = 0; i < n; i++)
                 fprintf(stderr, "  %-28s %s (default: %s)\n", items[i].name,
-                        items[i].help ? items[i].help : "", items[i].def ? items[i].def : "");
+                        items[i].help ? items[i].help : "",
+                        items[i].def ? items[i].def : "");
         fprintf(stderr, "  kafka.<property>             passed to librdkafka\n");
 }
 
-te_cfg_t *te_cfgtab_start(const char *proc_name, const te_cfg_item_t *items, size_t n_items,
-                          void *conf, te_common_conf_t *common, int argc, char **argv)
+te_cfg_t *te_cfgtab_start(const char *proc_name, const te_cfg_item_t *items,
+                          size_t n_items, void *conf, te_common_conf_t *common, int argc,
+                          char **argv)
 {
         char errstr[512];
         const char *path = NULL;
@@ -52,24 +54,25 @@ te_cfg_t *te_cfgtab_start(const char *proc_name, const te_cfg_item_t *items, siz
                 fprintf(stderr, "%s: config: %s\n", proc_name, errstr);
                 goto err;
         }
-        if (te_cfg_load_all(cfg, path, environ, overrides, n_over, errstr, sizeof errstr) !=
-            0) {
+        if (te_cfg_load_all(cfg, path, environ, overrides, n_over, errstr,
+                            sizeof errstr) != 0) {
                 fprintf(stderr, "%s: config: %s\n", proc_name, errstr);
                 goto err;
         }
         te_log_init(proc_name, (te_log_level_t)common->log_level);
         if (common->bootstrap_file[0]) {
-                if (te_kafka_wait_bootstrap_file(common->bootstrap_file,
-                                                 (int)common->bootstrap_wait_ms,
-                                                 common->bootstrap, sizeof common->bootstrap,
-                                                 errstr, sizeof errstr) != 0) {
+                if (te_kafka_wait_bootstrap_file(
+                        common->bootstrap_file, (int)common->bootstrap_wait_ms,
+                        common->bootstrap, sizeof common->bootstrap, errstr,
+                        sizeof errstr) != 0) {
                         fprintf(stderr, "%s: %s\n", proc_name, errstr);
                         goto err;
                 }
         }
         if (common->db_conninfo[0] && te_pg_conninfo_has_password(common->db_conninfo)) {
                 fprintf(stderr,
-                        "%s: config: db.conninfo: must not contain a password (use PGPASSWORD "
+                        "%s: config: db.conninfo: must not contain a password (use "
+                        "PGPASSWORD "
                         "or ~/.pgpass)\n",
                         proc_name);
                 goto err;

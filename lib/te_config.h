@@ -11,11 +11,11 @@
  * Keys starting with `kafka.` are not in the table: they are collected and passed to
  * librdkafka with the prefix removed (`kafka.bootstrap.servers` -> `bootstrap.servers`).
  *
- * Environment: for a table key `a.b_c` the variable is `TE_A_B_C` (upper case, '.' and
- * '-' become '_'). librdkafka properties come from `TE_KAFKA_<NAME>` where '_' in NAME
- * becomes '.' and NAME is lower-cased (`TE_KAFKA_BOOTSTRAP_SERVERS`).
+ * Environment: for a table key `a.b_c` the variable is `EXEC_A_B_C` (upper case, '.' and
+ * '-' become '_'). librdkafka properties come from `EXEC_KAFKA_<NAME>` where '_' in NAME
+ * becomes '.' and NAME is lower-cased (`EXEC_KAFKA_BOOTSTRAP_SERVERS`).
  *
- * Errors are reported as "file:line: key: why" (or "env TE_X: key: why",
+ * Errors are reported as "file:line: key: why" (or "env EXEC_X: key: why",
  * "override: key: why") in the caller's errstr; an unknown key or a bad value is an error.
  */
 #ifndef TE_CONFIG_H
@@ -52,15 +52,15 @@ te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target, c
                      size_t errstr_size);
 void te_cfg_destroy(te_cfg_t *cfg); /* accepts NULL */
 
-/** Set one key. `where` names the origin for error messages ("file:12", "env TE_X").
+/** Set one key. `where` names the origin for error messages ("file:12", "env EXEC_X").
  *  @returns 0, or -1 with errstr "where: key: why". */
 int te_cfg_set(te_cfg_t *cfg, const char *key, const char *value, const char *where,
                char *errstr, size_t errstr_size);
 /** Read a file. @returns 0, or -1 with errstr "path:line: key: why" (or "path: why"). */
 int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errstr_size);
 /** Apply TE_* variables from a NULL-terminated environment array (pass `environ`).
- *  Variables that match no table key and are not TE_KAFKA_* are errors.
- *  Variables not starting with "TE_" are ignored. @returns 0 or -1. */
+ *  Variables that match no table key and are not EXEC_KAFKA_* are errors.
+ *  Variables not starting with "EXEC_" are ignored (so TE_* variables of our scripts never clash). @returns 0 or -1. */
 int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errstr_size);
 /** Parse a "key=value" override. @returns 0 or -1. */
 int te_cfg_apply_override(te_cfg_t *cfg, const char *kv, char *errstr, size_t errstr_size);

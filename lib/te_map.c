@@ -141,7 +141,8 @@ void *te_map_del(te_map_t *m, const char *key)
                         break;
                 size_t home = (size_t)m->slots[j].hash & mask;
                 /* move j into i if home is not cyclically in (i, j] */
-                int in_range = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+                int in_range =
+                    (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
                 if (!in_range) {
                         m->slots[i] = m->slots[j];
                         m->slots[j].key = NULL;

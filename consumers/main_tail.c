@@ -1,0 +1,520 @@
+/*
+ * exec-tail: print one of our topics as JSON lines on stdout.
+ *
+ *   exec-tail [-b BOOTSTRAP | --bootstrap-file PATH] [-c CONFIG] [-o KEY=VALUE]...
+ *             -t TOPIC [--from-beginning] [-n COUNT] [--exit-at-end] [--partition P]
+ *
+ * A plain consumer assigned to every partition of TOPIC (or only P), starting at the
+ * beginning or at the end; it joins no group and never commits, so it disturbs no
+ * process. Each record is decoded with te_codec and printed by te_json_out_record():
+ *   {"topic":..,"partition":..,"offset":..,"key":..,"headers":{..},"value":{..}}
+ * or, for bytes that do not decode, {..,"error":"<code>: <why>","value_hex":".."}.
+ * --exit-at-end stops once every assigned partition reached the high watermark seen
+ * at start; -n stops after COUNT records; SIGINT/SIGTERM stop cleanly.
+ * Exit status: 0 ok (also when stdout is closed early), 1 run-time error,
+ * 2 bad usage or configuration.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "msg_json_out.h"
+#include "te_buf.h"
+#include "te_codec.h"
+#include "te_config.h"
+#include "te_kafka.h"
+#include "te_log.h"
+#include "te_proc.h"
+
+#define PROC            "exec-tail"
+#define MAX_OVERRIDES   64
+#define MAX_HEADERS     64
+#define BOOTSTRAP_MAX   1024
+#define POLL_MS         100
+#define META_TIMEOUT_MS 10000
+#define OUT_MAX         (64u * 1024u * 1024u) /* one printed record */
+
+typedef struct tail_conf_s {
+        int log_level;
+        char bootstrap_file[1024];
+        int64_t bootstrap_wait_ms;
+        char topic[250];
+} tail_conf_t;
+
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+
+static const te_cfg_item_t tail_items[] = {
+    {"log.level", TE_CFG_ENUM, offsetof(tail_conf_t, log_level), 0, "warn", 0, 0,
+     log_levels, "minimum level of the JSON log lines on stderr"},
+    {"bootstrap.file", TE_CFG_STRING, offsetof(tail_conf_t, bootstrap_file),
+     sizeof(((tail_conf_t *)0)->bootstrap_file), "", 0, 0, NULL,
+     "wait for this file (written by exec-devstack) and use its bootstrap list"},
+    {"bootstrap.wait_ms", TE_CFG_INT, offsetof(tail_conf_t, bootstrap_wait_ms), 0,
+     "30000", 0, 3600000, NULL, "how long to wait for bootstrap.file"},
+    {"topic", TE_CFG_STRING, offsetof(tail_conf_t, topic),
+     sizeof(((tail_conf_t *)0)->topic), "", 0, 0, NULL, "topic to print"},
+};
+
+/* Our consumer never commits and never joins a group (assign, not subscribe);
+ * group.id is only there because rd_kafka_consumer_poll needs one. */
+static const char *const tail_defaults[] = {
+    "group.id", "exec-tail", "auto.offset.reset", "earliest", "fetch.wait.max.ms",
+    "100",      NULL};
+static const char *const tail_fixed[] = {"enable.auto.commit",
+                                         "false",
+                                         "enable.auto.offset.store",
+                                         "false",
+                                         "enable.partition.eof",
+                                         "true",
+                                         NULL};
+
+typedef struct tail_args_s {
+        const char *config;
+        const char *bootstrap;
+        const char *bootstrap_file;
+        const char *topic;
+        int from_beginning;
+        int exit_at_end;
+        int64_t count;     /* 0: no limit */
+        int32_t partition; /* -1: all */
+        char *overrides[MAX_OVERRIDES];
+        size_t n_overrides;
+} tail_args_t;
+
+typedef struct tail_part_s {
+        int assigned;
+        int done;    /* reached end[] (only with --exit-at-end) */
+        int64_t end; /* high watermark at start */
+} tail_part_t;
+
+typedef struct tail_s {
+        tail_conf_t conf;
+        te_cfg_t *cfg;
+        te_codec_t *codec;
+        rd_kafka_t *rk;
+        tail_part_t *parts; /* indexed by partition id */
+        int32_t n_parts;    /* size of parts[] */
+        te_buf_t out;
+        te_target_portfolio_t tp_scratch;
+        int64_t printed;
+} tail_t;
+
+static void usage(FILE *fp)
+{
+        fprintf(
+            fp,
+            "usage: " PROC " [-b BOOTSTRAP | --bootstrap-file PATH] [-c CONFIG] "
+            "[-o KEY=VALUE]...\n"
+            "                 -t TOPIC [--from-beginning] [-n COUNT] [--exit-at-end] "
+            "[--partition P]\n"
+            "  -b BOOTSTRAP          bootstrap.servers (wins over the config)\n"
+            "  --bootstrap-file PATH wait for PATH and read bootstrap.servers from it\n"
+            "  -c CONFIG             key = value file (log.level, bootstrap.file,\n"
+            "                        bootstrap.wait_ms, topic, kafka.*)\n"
+            "  -o KEY=VALUE          override one config key (repeatable)\n"
+            "  -t TOPIC              topic to print\n"
+            "  --from-beginning      start at the oldest record (default: the end)\n"
+            "  -n COUNT              exit after COUNT records\n"
+            "  --exit-at-end         exit once the high watermarks seen at start are "
+            "reached\n"
+            "  --partition P         only partition P\n");
+}
+
+/* A whole decimal number in [min, max]. @returns 0 or -1. */
+static int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+        char *end = NULL;
+        if (*s == '\0' || *s == ' ' || *s == '+')
+                return -1;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || *end != '\0' || v < min || v > max)
+                return -1;
+        *out = v;
+        return 0;
+}
+
+/* @returns 0, 1 after -h (exit 0), or -1 on a usage error (message printed). */
+static int parse_args(int argc, char **argv, tail_args_t *a)
+{
+        enum { OPT_BFILE = 256, OPT_BEGIN, OPT_END, OPT_PART };
+        static const struct option longopts[] = {
+            {"bootstrap", required_argument, NULL, 'b'},
+            {"config", required_argument, NULL, 'c'},
+            {"topic", required_argument, NULL, 't'},
+            {"count", required_argument, NULL, 'n'},
+            {"bootstrap-file", required_argument, NULL, OPT_BFILE},
+            {"from-beginning", no_argument, NULL, OPT_BEGIN},
+            {"exit-at-end", no_argument, NULL, OPT_END},
+            {"partition", required_argument, NULL, OPT_PART},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        int64_t v;
+        int ch;
+        memset(a, 0, sizeof *a);
+        a->partition = -1;
+        while ((ch = getopt_long(argc, argv, "b:c:t:n:o:h", longopts, NULL)) != -1) {
+                switch (ch) {
+                case 'b':
+                        a->bootstrap = optarg;
+                        break;
+                case 'c':
+                        a->config = optarg;
+                        break;
+                case 't':
+                        a->topic = optarg;
+                        break;
+                case 'n':
+                        if (parse_i64(optarg, 1, INT64_MAX, &a->count) != 0) {
+                                fprintf(stderr, PROC ": -n: expected a count >= 1\n");
+                                return -1;
+                        }
+                        break;
+                case 'o':
+                        if (a->n_overrides == MAX_OVERRIDES) {
+                                fprintf(stderr, PROC ": too many -o (max %d)\n",
+                                        MAX_OVERRIDES);
+                                return -1;
+                        }
+                        a->overrides[a->n_overrides++] = optarg;
+                        break;
+                case OPT_BFILE:
+                        a->bootstrap_file = optarg;
+                        break;
+                case OPT_BEGIN:
+                        a->from_beginning = 1;
+                        break;
+                case OPT_END:
+                        a->exit_at_end = 1;
+                        break;
+                case OPT_PART:
+                        if (parse_i64(optarg, 0, INT32_MAX, &v) != 0) {
+                                fprintf(stderr,
+                                        PROC ": --partition: expected a number\n");
+                                return -1;
+                        }
+                        a->partition = (int32_t)v;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 1;
+                default:
+                        usage(stderr);
+                        return -1;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, PROC ": unexpected argument '%s'\n", argv[optind]);
+                usage(stderr);
+                return -1;
+        }
+        if (a->bootstrap && a->bootstrap_file) {
+                fprintf(stderr, PROC ": use one of -b and --bootstrap-file\n");
+                return -1;
+        }
+        return 0;
+}
+
+/* Config: defaults < file < TE_* env < -o < command-line flags; then the bootstrap
+ * file if any. @returns 0, -1 (config error) or -2 (bootstrap error), with errstr. */
+static int load_config(tail_t *t, const tail_args_t *a, char *errstr, size_t errsz)
+{
+        char bootstrap[BOOTSTRAP_MAX];
+        t->cfg = te_cfg_new(tail_items, sizeof tail_items / sizeof tail_items[0],
+                            &t->conf, errstr, errsz);
+        if (!t->cfg)
+                return -1;
+        if (te_cfg_load_all(t->cfg, a->config, environ, a->overrides, a->n_overrides,
+                            errstr, errsz) != 0)
+                return -1;
+        if (a->topic && te_cfg_set(t->cfg, "topic", a->topic, "-t", errstr, errsz) != 0)
+                return -1;
+        if (a->bootstrap_file && te_cfg_set(t->cfg, "bootstrap.file", a->bootstrap_file,
+                                            "--bootstrap-file", errstr, errsz) != 0)
+                return -1;
+        if (a->bootstrap &&
+            (te_cfg_set(t->cfg, "kafka.bootstrap.servers", a->bootstrap, "-b", errstr,
+                        errsz) != 0 ||
+             te_cfg_set(t->cfg, "bootstrap.file", "", "-b", errstr, errsz) != 0))
+                return -1;
+        if (!t->conf.topic[0]) {
+                snprintf(errstr, errsz, "no topic: use -t TOPIC");
+                return -1;
+        }
+        te_log_init(PROC, (te_log_level_t)t->conf.log_level);
+        if (t->conf.bootstrap_file[0]) {
+                if (te_kafka_wait_bootstrap_file(
+                        t->conf.bootstrap_file, (int)t->conf.bootstrap_wait_ms, bootstrap,
+                        sizeof bootstrap, errstr, errsz) != 0)
+                        return -2;
+                if (te_cfg_set(t->cfg, "kafka.bootstrap.servers", bootstrap,
+                               "bootstrap.file", errstr, errsz) != 0)
+                        return -2;
+        }
+        if (!te_cfg_kafka_get(t->cfg, "bootstrap.servers")) {
+                snprintf(errstr, errsz,
+                         "no bootstrap servers: use -b, --bootstrap-file or "
+                         "kafka.bootstrap.servers");
+                return -1;
+        }
+        return 0;
+}
+
+/* Create the consumer, find the topic's partitions (without creating the topic: we ask
+ * for all topics' metadata), read the watermarks and assign. @returns 0 or -1. */
+static int start_consumer(tail_t *t, const tail_args_t *a, char *errstr, size_t errsz)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_partition_list_t *list = NULL;
+        rd_kafka_resp_err_t err;
+        char why[512];
+        int rc = -1;
+
+        rd_kafka_conf_t *conf =
+            te_kafka_conf_build(t->cfg, NULL, tail_defaults, tail_fixed, errstr, errsz);
+        if (!conf)
+                return -1;
+        t->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+        if (!t->rk) {
+                rd_kafka_conf_destroy(conf);
+                snprintf(errstr, errsz, "consumer: %s", why);
+                return -1;
+        }
+        /* conf is now owned by rk */
+        rd_kafka_poll_set_consumer(t->rk);
+
+        err = rd_kafka_metadata(t->rk, 1, NULL, &md, META_TIMEOUT_MS);
+        if (err) {
+                snprintf(errstr, errsz, "metadata: %s", rd_kafka_err2str(err));
+                goto out;
+        }
+        const struct rd_kafka_metadata_topic *mt = NULL;
+        for (int i = 0; i < md->topic_cnt && !mt; i++)
+                if (strcmp(md->topics[i].topic, t->conf.topic) == 0)
+                        mt = &md->topics[i];
+        if (!mt || mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+                snprintf(errstr, errsz, "topic %s does not exist", t->conf.topic);
+                goto out;
+        }
+        if (mt->err) {
+                snprintf(errstr, errsz, "topic %s: %s", t->conf.topic,
+                         rd_kafka_err2str(mt->err));
+                goto out;
+        }
+        int32_t max_id = -1;
+        for (int i = 0; i < mt->partition_cnt; i++)
+                if (mt->partitions[i].id > max_id)
+                        max_id = mt->partitions[i].id;
+        if (max_id < 0) {
+                snprintf(errstr, errsz, "topic %s has no partitions", t->conf.topic);
+                goto out;
+        }
+        if (a->partition > max_id) {
+                snprintf(errstr, errsz, "topic %s has no partition %" PRId32,
+                         t->conf.topic, a->partition);
+                goto out;
+        }
+        t->n_parts = max_id + 1;
+        t->parts = calloc((size_t)t->n_parts, sizeof *t->parts);
+        list = rd_kafka_topic_partition_list_new(mt->partition_cnt);
+        if (!t->parts || !list) {
+                snprintf(errstr, errsz, "out of memory");
+                goto out;
+        }
+        for (int i = 0; i < mt->partition_cnt; i++) {
+                int32_t id = mt->partitions[i].id;
+                int64_t lo = 0, hi = 0;
+                if (a->partition >= 0 && id != a->partition)
+                        continue;
+                err = rd_kafka_query_watermark_offsets(t->rk, t->conf.topic, id, &lo, &hi,
+                                                       META_TIMEOUT_MS);
+                if (err) {
+                        snprintf(errstr, errsz, "%s [%" PRId32 "]: watermarks: %s",
+                                 t->conf.topic, id, rd_kafka_err2str(err));
+                        goto out;
+                }
+                tail_part_t *p = &t->parts[id];
+                p->assigned = 1;
+                p->end = hi;
+                p->done = !a->from_beginning || lo >= hi;
+                rd_kafka_topic_partition_list_add(list, t->conf.topic, id)->offset =
+                    a->from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+                TE_LOG(TE_LOG_DEBUG, NULL, "tail.assign",
+                       "%s [%" PRId32 "]: low %" PRId64 " high %" PRId64, t->conf.topic,
+                       id, lo, hi);
+        }
+        err = rd_kafka_assign(t->rk, list);
+        if (err) {
+                snprintf(errstr, errsz, "assign: %s", rd_kafka_err2str(err));
+                goto out;
+        }
+        rc = 0;
+out:
+        if (list)
+                rd_kafka_topic_partition_list_destroy(list);
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        return rc;
+}
+
+static int all_done(const tail_t *t)
+{
+        for (int32_t i = 0; i < t->n_parts; i++)
+                if (t->parts[i].assigned && !t->parts[i].done)
+                        return 0;
+        return 1;
+}
+
+static tail_part_t *part_of(tail_t *t, int32_t id)
+{
+        return id >= 0 && id < t->n_parts && t->parts[id].assigned ? &t->parts[id] : NULL;
+}
+
+/* Render and print one record. @returns 0, 1 if stdout is gone (stop quietly), or -1. */
+static int print_record(tail_t *t, const rd_kafka_message_t *m)
+{
+        te_kafka_header_t hdrs[MAX_HEADERS];
+        size_t n_hdrs = 0;
+        rd_kafka_headers_t *rh = NULL;
+
+        if (rd_kafka_message_headers(m, &rh) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                const char *name;
+                const void *val;
+                size_t size;
+                while (n_hdrs < MAX_HEADERS &&
+                       rd_kafka_header_get_all(rh, n_hdrs, &name, &val, &size) ==
+                           RD_KAFKA_RESP_ERR_NO_ERROR) {
+                        hdrs[n_hdrs].name = name;
+                        hdrs[n_hdrs].value = val;
+                        hdrs[n_hdrs].len = size;
+                        n_hdrs++;
+                }
+        }
+        te_json_record_t r = {
+            .topic = rd_kafka_topic_name(m->rkt),
+            .partition = m->partition,
+            .offset = m->offset,
+            .key = m->key,
+            .key_len = m->key_len,
+            .value = m->payload,
+            .value_len = m->len,
+            .headers = hdrs,
+            .n_headers = n_hdrs,
+        };
+        te_buf_reset(&t->out);
+        int rc = te_json_out_record(&t->out, t->codec, &t->tp_scratch, &r);
+        if (rc < 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "tail.too_large",
+                       "%s [%" PRId32 "] offset %" PRId64 ": rendering passed %u bytes",
+                       r.topic, r.partition, r.offset, OUT_MAX);
+                return -1;
+        }
+        if (te_buf_append(&t->out, "\n", 1) != 0)
+                return -1;
+        if (fwrite(t->out.data, 1, t->out.len, stdout) != t->out.len)
+                return errno == EPIPE ? 1 : -1;
+        return 0;
+}
+
+/* Consume until a stop condition. @returns 0, or -1 on an error that ends the run. */
+static int run(tail_t *t, const tail_args_t *a)
+{
+        while (!te_proc_stop) {
+                if (a->exit_at_end && all_done(t))
+                        return 0;
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(t->rk, POLL_MS);
+                if (!m) {
+                        if (fflush(stdout) != 0)
+                                return errno == EPIPE ? 0 : -1;
+                        continue;
+                }
+                tail_part_t *p = part_of(t, m->partition);
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                        if (p)
+                                p->done = 1;
+                        rd_kafka_message_destroy(m);
+                        continue;
+                }
+                if (m->err) {
+                        int fatal =
+                            m->err == RD_KAFKA_RESP_ERR__FATAL ||
+                            m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                            m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+                        TE_LOG(fatal ? TE_LOG_ERROR : TE_LOG_WARN, NULL,
+                               "tail.consume_error", "%s [%" PRId32 "]: %s",
+                               t->conf.topic, m->partition, rd_kafka_message_errstr(m));
+                        rd_kafka_message_destroy(m);
+                        if (fatal)
+                                return -1;
+                        continue;
+                }
+                int rc = print_record(t, m);
+                if (p && m->offset + 1 >= p->end)
+                        p->done = 1;
+                rd_kafka_message_destroy(m);
+                if (rc != 0)
+                        return rc > 0 ? 0 : -1;
+                t->printed++;
+                if (a->count && t->printed >= a->count)
+                        return 0;
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        tail_args_t a;
+        tail_t t;
+        char errstr[1024];
+        int status = 1;
+
+        te_log_init(PROC, TE_LOG_WARN);
+        memset(&t, 0, sizeof t);
+        te_buf_init(&t.out, OUT_MAX);
+        switch (parse_args(argc, argv, &a)) {
+        case 1:
+                return 0;
+        case -1:
+                return 2;
+        }
+        te_proc_install_signals();
+        int crc = load_config(&t, &a, errstr, sizeof errstr);
+        if (crc != 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "tail.config", "%s", errstr);
+                status = crc == -1 ? 2 : 1;
+                goto out;
+        }
+        t.codec = te_codec_new(errstr, sizeof errstr);
+        if (!t.codec) {
+                TE_LOG(TE_LOG_ERROR, NULL, "tail.codec", "%s", errstr);
+                goto out;
+        }
+        if (start_consumer(&t, &a, errstr, sizeof errstr) != 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "tail.start", "%s", errstr);
+                goto out;
+        }
+        status = run(&t, &a) == 0 ? 0 : 1;
+        if (fflush(stdout) != 0 && errno != EPIPE)
+                status = 1;
+        TE_LOG(TE_LOG_DEBUG, NULL, "tail.done", "%" PRId64 " records", t.printed);
+
+out:
+        if (t.rk) {
+                rd_kafka_consumer_close(t.rk);
+                rd_kafka_destroy(t.rk);
+        }
+        te_codec_destroy(t.codec);
+        te_target_portfolio_free(&t.tp_scratch);
+        te_buf_free(&t.out);
+        free(t.parts);
+        te_cfg_destroy(t.cfg);
+        return status;
+}

@@ -1,0 +1,510 @@
+/*
+ * msg_json_out: compact JSON rendering of our five messages and of Kafka records.
+ *
+ * A small writer (jw_t) keeps the "first key" state of the object being written and a
+ * sticky error flag, so each renderer is a flat list of fields; the public functions
+ * roll the buffer back to its starting length when anything failed.
+ */
+#include "msg_json_out.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define HEX_PREVIEW 64 /* bytes of an undecodable value shown as value_hex */
+
+typedef struct jw_s {
+        te_buf_t *b;
+        int err;
+        int first; /* no key written yet in the current object */
+} jw_t;
+
+/* ---- text ------------------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (n bytes available), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+        unsigned c = p[0], cp, min;
+        size_t len;
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf) {
+                len = 2;
+                cp = c & 0x1f;
+                min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+                len = 3;
+                cp = c & 0x0f;
+                min = 0x800;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+                len = 4;
+                cp = c & 0x07;
+                min = 0x10000;
+        } else {
+                return 0;
+        }
+        if (n < len)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return len;
+}
+
+/* 1 if p[0..n) is valid UTF-8 with no NUL byte. */
+static int utf8_text(const void *p, size_t n)
+{
+        const unsigned char *s = p;
+        size_t i = 0;
+        while (i < n) {
+                size_t k = utf8_seq(s + i, n - i);
+                if (k == 0 || s[i] == '\0')
+                        return 0;
+                i += k;
+        }
+        return 1;
+}
+
+/* Append n bytes of text as a JSON string: invalid UTF-8 and NUL bytes become U+FFFD. */
+static int put_text(te_buf_t *b, const void *p, size_t n)
+{
+        const unsigned char *s = p;
+        char small[256];
+        te_buf_t tmp;
+        int rc = -1;
+
+        if (n < sizeof small && utf8_text(p, n)) {
+                memcpy(small, p, n);
+                small[n] = '\0';
+                return te_buf_json_str(b, small);
+        }
+        te_buf_init(&tmp, 3 * n + 1);
+        for (size_t i = 0; i < n;) {
+                size_t k = s[i] ? utf8_seq(s + i, n - i) : 0;
+                if (k == 0) {
+                        if (te_buf_append(&tmp, "\xef\xbf\xbd", 3) != 0)
+                                goto out;
+                        i++;
+                } else {
+                        if (te_buf_append(&tmp, s + i, k) != 0)
+                                goto out;
+                        i += k;
+                }
+        }
+        const char *cs = te_buf_cstr(&tmp);
+        if (cs)
+                rc = te_buf_json_str(b, cs);
+out:
+        te_buf_free(&tmp);
+        return rc;
+}
+
+static int put_hex(te_buf_t *b, const void *p, size_t n)
+{
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *s = p;
+        char chunk[128];
+        size_t used = 0;
+        if (te_buf_append(b, "\"", 1) != 0)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                chunk[used++] = hex[s[i] >> 4];
+                chunk[used++] = hex[s[i] & 0xf];
+                if (used == sizeof chunk) {
+                        if (te_buf_append(b, chunk, used) != 0)
+                                return -1;
+                        used = 0;
+                }
+        }
+        if (te_buf_append(b, chunk, used) != 0)
+                return -1;
+        return te_buf_append(b, "\"", 1);
+}
+
+/* ---- writer ----------------------------------------------------------------------- */
+
+static void jw_raw(jw_t *w, const char *s)
+{
+        if (!w->err && te_buf_puts(w->b, s) != 0)
+                w->err = 1;
+}
+
+static void jw_open(jw_t *w)
+{
+        jw_raw(w, "{");
+        w->first = 1;
+}
+
+static void jw_close(jw_t *w)
+{
+        jw_raw(w, "}");
+        w->first = 0;
+}
+
+/* Key names are our own constants: no escaping needed. */
+static void jw_key(jw_t *w, const char *k)
+{
+        if (!w->first)
+                jw_raw(w, ",");
+        w->first = 0;
+        jw_raw(w, "\"");
+        jw_raw(w, k);
+        jw_raw(w, "\":");
+}
+
+static void jw_strval(jw_t *w, const char *v)
+{
+        if (w->err)
+                return;
+        size_t n = strlen(v);
+        int rc = utf8_text(v, n) ? te_buf_json_str(w->b, v) : put_text(w->b, v, n);
+        if (rc != 0)
+                w->err = 1;
+}
+
+static void jw_str(jw_t *w, const char *k, const char *v)
+{
+        jw_key(w, k);
+        jw_strval(w, v);
+}
+
+static void jw_int(jw_t *w, const char *k, int64_t v)
+{
+        jw_key(w, k);
+        if (!w->err && te_buf_printf(w->b, "%" PRId64, v) != 0)
+                w->err = 1;
+}
+
+static void jw_dblval(jw_t *w, double v)
+{
+        char tmp[40];
+        if (w->err)
+                return;
+        if (te_fmt_double(tmp, sizeof tmp, v) < 0) {
+                w->err = 1;
+                return;
+        }
+        if (isfinite(v))
+                jw_raw(w, tmp);
+        else
+                jw_strval(w, tmp);
+}
+
+static void jw_dbl(jw_t *w, const char *k, double v)
+{
+        jw_key(w, k);
+        jw_dblval(w, v);
+}
+
+static void jw_opt_dbl(jw_t *w, const char *k, int has, double v)
+{
+        jw_key(w, k);
+        if (has)
+                jw_dblval(w, v);
+        else
+                jw_raw(w, "null");
+}
+
+static void jw_bool(jw_t *w, const char *k, int v)
+{
+        jw_key(w, k);
+        jw_raw(w, v ? "true" : "false");
+}
+
+static int jw_end(jw_t *w, size_t start)
+{
+        if (w->err) {
+                w->b->len = start;
+                return -1;
+        }
+        return 0;
+}
+
+static void jw_ids(jw_t *w, const te_attrib_t *ids)
+{
+        jw_str(w, "decision_id", ids->decision_id);
+        jw_str(w, "portfolio_id", ids->portfolio_id);
+        jw_str(w, "strategy_id", ids->strategy_id);
+        jw_str(w, "profile_version_id", ids->profile_version_id);
+        jw_str(w, "regime_id", ids->regime_id);
+        jw_str(w, "universe_id", ids->universe_id);
+}
+
+/* ---- messages --------------------------------------------------------------------- */
+
+int te_json_out_target_portfolio(te_buf_t *b, const te_target_portfolio_t *m)
+{
+        jw_t w = {b, 0, 1};
+        size_t start = b->len;
+        jw_open(&w);
+        jw_ids(&w, &m->ids);
+        jw_str(&w, "mode", te_mode_name(m->mode));
+        jw_int(&w, "as_of", m->as_of);
+        jw_str(&w, "unit", te_unit_name(m->unit));
+        jw_opt_dbl(&w, "nav", m->has_nav, m->nav);
+        jw_bool(&w, "full_replace", m->full_replace);
+        jw_key(&w, "targets");
+        jw_raw(&w, "[");
+        for (size_t i = 0; i < m->n_targets && !w.err; i++) {
+                const te_target_t *t = &m->targets[i];
+                if (i)
+                        jw_raw(&w, ",");
+                jw_open(&w);
+                jw_str(&w, "ticker", t->ticker);
+                jw_dbl(&w, "value", t->value);
+                jw_opt_dbl(&w, "ref_price", t->has_ref_price, t->ref_price);
+                jw_close(&w);
+        }
+        jw_raw(&w, "]");
+        jw_close(&w);
+        return jw_end(&w, start);
+}
+
+int te_json_out_exec_mode(te_buf_t *b, const te_exec_mode_t *m)
+{
+        jw_t w = {b, 0, 1};
+        size_t start = b->len;
+        jw_open(&w);
+        jw_str(&w, "scope", m->scope);
+        jw_str(&w, "level", te_level_name(m->level));
+        jw_int(&w, "effective_from", m->effective_from);
+        jw_str(&w, "reason", m->reason);
+        jw_close(&w);
+        return jw_end(&w, start);
+}
+
+int te_json_out_order_cmd(te_buf_t *b, const te_order_cmd_t *m)
+{
+        jw_t w = {b, 0, 1};
+        size_t start = b->len;
+        jw_open(&w);
+        jw_str(&w, "command", te_command_name(m->command));
+        jw_str(&w, "order_id", m->order_id);
+        jw_ids(&w, &m->ids);
+        jw_str(&w, "ticker", m->ticker);
+        jw_str(&w, "side", te_side_name(m->side));
+        jw_dbl(&w, "quantity", m->quantity);
+        jw_str(&w, "order_type", te_order_type_name(m->order_type));
+        jw_opt_dbl(&w, "limit_price", m->has_limit_price, m->limit_price);
+        jw_opt_dbl(&w, "stop_price", m->has_stop_price, m->stop_price);
+        jw_str(&w, "tif", te_tif_name(m->tif));
+        jw_str(&w, "aggressiveness", te_aggr_name(m->aggressiveness));
+        jw_str(&w, "intent", te_intent_name(m->intent));
+        jw_str(&w, "mode", te_mode_name(m->mode));
+        jw_str(&w, "route", m->route);
+        jw_int(&w, "event_time", m->event_time);
+        jw_opt_dbl(&w, "ref_price", m->has_ref_price, m->ref_price);
+        jw_close(&w);
+        return jw_end(&w, start);
+}
+
+int te_json_out_exec_report(te_buf_t *b, const te_exec_report_t *m)
+{
+        jw_t w = {b, 0, 1};
+        size_t start = b->len;
+        jw_open(&w);
+        jw_str(&w, "report_id", m->report_id);
+        jw_str(&w, "order_id", m->order_id);
+        jw_str(&w, "exec_type", te_exec_type_name(m->exec_type));
+        jw_str(&w, "order_status", te_order_status_name(m->order_status));
+        jw_str(&w, "ticker", m->ticker);
+        jw_str(&w, "side", te_side_name(m->side));
+        jw_dbl(&w, "last_qty", m->last_qty);
+        jw_dbl(&w, "last_price", m->last_price);
+        jw_dbl(&w, "cum_qty", m->cum_qty);
+        jw_dbl(&w, "leaves_qty", m->leaves_qty);
+        jw_dbl(&w, "avg_price", m->avg_price);
+        jw_dbl(&w, "commission", m->commission);
+        jw_str(&w, "reason", m->reason);
+        jw_str(&w, "broker", m->broker);
+        jw_str(&w, "account", m->account);
+        jw_int(&w, "event_time", m->event_time);
+        jw_ids(&w, &m->ids);
+        jw_str(&w, "mode", te_mode_name(m->mode));
+        jw_close(&w);
+        return jw_end(&w, start);
+}
+
+int te_json_out_alert(te_buf_t *b, const te_alert_t *m)
+{
+        jw_t w = {b, 0, 1};
+        size_t start = b->len;
+        jw_open(&w);
+        jw_str(&w, "severity", te_severity_name(m->severity));
+        jw_str(&w, "source", m->source);
+        jw_str(&w, "code", m->code);
+        jw_str(&w, "message", m->message);
+        jw_int(&w, "event_time", m->event_time);
+        jw_str(&w, "decision_id", m->decision_id);
+        jw_str(&w, "portfolio_id", m->portfolio_id);
+        jw_str(&w, "order_id", m->order_id);
+        jw_close(&w);
+        return jw_end(&w, start);
+}
+
+int te_json_out_bytes(te_buf_t *b, const void *p, size_t len)
+{
+        size_t start = b->len;
+        int rc;
+        if (!p)
+                rc = te_buf_puts(b, "null");
+        else if (utf8_text(p, len))
+                rc = put_text(b, p, len);
+        else
+                rc = te_buf_puts(b, "{\"hex\":") || put_hex(b, p, len) ||
+                     te_buf_puts(b, "}");
+        if (rc != 0)
+                b->len = start;
+        return rc ? -1 : 0;
+}
+
+/* ---- records ---------------------------------------------------------------------- */
+
+/* The codec's peek gives no text: say what was wrong with the header. */
+static void peek_errstr(te_codec_err_t e, const unsigned char *p, size_t len,
+                        char *errstr, size_t errsz)
+{
+        switch (e) {
+        case TE_CODEC_ERR_EMPTY:
+                snprintf(errstr, errsz, "empty value");
+                break;
+        case TE_CODEC_ERR_MAGIC:
+                snprintf(errstr, errsz, "first byte 0x%02x, expected 0x00", p[0]);
+                break;
+        case TE_CODEC_ERR_TRUNCATED:
+                snprintf(errstr, errsz, "%zu bytes, shorter than the %d-byte header", len,
+                         TE_CODEC_HEADER_LEN);
+                break;
+        case TE_CODEC_ERR_SCHEMA_ID:
+                if (len >= TE_CODEC_HEADER_LEN) {
+                        uint32_t id = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+                                      (uint32_t)p[3] << 8 | p[4];
+                        snprintf(errstr, errsz, "unknown schema id %" PRIu32, id);
+                        break;
+                }
+                /* fall through */
+        default:
+                snprintf(errstr, errsz, "cannot read the message header");
+        }
+}
+
+int te_json_out_record(te_buf_t *b, te_codec_t *codec, te_target_portfolio_t *tp_scratch,
+                       const te_json_record_t *r)
+{
+        jw_t w = {b, 0, 1};
+        size_t start = b->len;
+        char errstr[512] = "";
+        te_msg_type_t type = TE_MSG_TARGET_PORTFOLIO;
+        te_codec_err_t e = TE_CODEC_OK;
+        union {
+                te_exec_mode_t mode;
+                te_order_cmd_t order;
+                te_exec_report_t report;
+                te_alert_t alert;
+        } u;
+
+        jw_open(&w);
+        jw_str(&w, "topic", r->topic);
+        jw_int(&w, "partition", r->partition);
+        jw_int(&w, "offset", r->offset);
+        jw_key(&w, "key");
+        if (!w.err && te_json_out_bytes(b, r->key, r->key_len) != 0)
+                w.err = 1;
+        if (r->n_headers > 0) {
+                jw_key(&w, "headers");
+                jw_open(&w);
+                for (size_t i = 0; i < r->n_headers && !w.err; i++) {
+                        const te_kafka_header_t *h = &r->headers[i];
+                        if (i)
+                                jw_raw(&w, ",");
+                        if (!w.err && (put_text(b, h->name, strlen(h->name)) != 0 ||
+                                       te_buf_puts(b, ":") != 0 ||
+                                       te_json_out_bytes(b, h->value, h->len) != 0))
+                                w.err = 1;
+                }
+                jw_close(&w);
+        }
+        if (!r->value) {
+                jw_key(&w, "value");
+                jw_raw(&w, "null");
+                jw_close(&w);
+                return jw_end(&w, start);
+        }
+        if (w.err)
+                return jw_end(&w, start);
+
+        e = te_codec_peek(r->value, r->value_len, &type);
+        if (e != TE_CODEC_OK) {
+                peek_errstr(e, r->value, r->value_len, errstr, sizeof errstr);
+        } else {
+                switch (type) {
+                case TE_MSG_TARGET_PORTFOLIO:
+                        e = te_codec_decode_target_portfolio(codec, r->value,
+                                                             r->value_len, tp_scratch,
+                                                             errstr, sizeof errstr);
+                        break;
+                case TE_MSG_EXECUTION_MODE:
+                        e = te_codec_decode_exec_mode(codec, r->value, r->value_len,
+                                                      &u.mode, errstr, sizeof errstr);
+                        break;
+                case TE_MSG_ORDER_COMMAND:
+                        e = te_codec_decode_order_cmd(codec, r->value, r->value_len,
+                                                      &u.order, errstr, sizeof errstr);
+                        break;
+                case TE_MSG_EXECUTION_REPORT:
+                        e = te_codec_decode_exec_report(codec, r->value, r->value_len,
+                                                        &u.report, errstr, sizeof errstr);
+                        break;
+                case TE_MSG_ALERT:
+                        e = te_codec_decode_alert(codec, r->value, r->value_len, &u.alert,
+                                                  errstr, sizeof errstr);
+                        break;
+                default:
+                        e = TE_CODEC_ERR_SCHEMA_ID;
+                        snprintf(errstr, sizeof errstr, "message type %d", (int)type);
+                }
+        }
+
+        if (e == TE_CODEC_OK) {
+                int rc = 0;
+                jw_key(&w, "value");
+                if (!w.err) {
+                        switch (type) {
+                        case TE_MSG_TARGET_PORTFOLIO:
+                                rc = te_json_out_target_portfolio(b, tp_scratch);
+                                break;
+                        case TE_MSG_EXECUTION_MODE:
+                                rc = te_json_out_exec_mode(b, &u.mode);
+                                break;
+                        case TE_MSG_ORDER_COMMAND:
+                                rc = te_json_out_order_cmd(b, &u.order);
+                                break;
+                        case TE_MSG_EXECUTION_REPORT:
+                                rc = te_json_out_exec_report(b, &u.report);
+                                break;
+                        default:
+                                rc = te_json_out_alert(b, &u.alert);
+                        }
+                        if (rc != 0)
+                                w.err = 1;
+                }
+                jw_close(&w);
+                return jw_end(&w, start);
+        }
+
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s: %s", te_codec_err_name(e), errstr);
+        jw_str(&w, "error", msg);
+        jw_key(&w, "value_hex");
+        if (!w.err &&
+            put_hex(b, r->value,
+                    r->value_len < HEX_PREVIEW ? r->value_len : HEX_PREVIEW) != 0)
+                w.err = 1;
+        jw_close(&w);
+        return jw_end(&w, start) == 0 ? 1 : -1;
+}

@@ -1,0 +1,622 @@
+/*
+ * te_kafka: librdkafka configuration from te_config, the idempotent producer wrapper
+ * and the group consumer with caller-stored offsets.
+ *
+ * Every handle built here routes librdkafka's log and error callbacks into TE_LOG
+ * ("kafka.log", "kafka.error"). An "offset reset" log line of librdkafka (an offset
+ * out of range: retention dropped messages we had not consumed) is raised to error.
+ */
+#include "te_kafka.h"
+
+#include "te_buf.h"
+#include "te_log.h"
+#include "te_proc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TE_KAFKA_QUEUE_FULL_WAIT_MS 30000 /* te_producer_send gives up after this */
+#define TE_KAFKA_QUEUE_FULL_POLL_MS 100
+#define TE_KAFKA_BOOTSTRAP_POLL_MS  20
+#define TE_KAFKA_DESTROY_FLUSH_MS   10000
+#define TE_KAFKA_HEADERS_MAX        64
+
+/* Producer properties: defaults (a kafka.* key may change them) and fixed ones.
+ * The partitioner is fixed: co-partitioning of exec.targets/orders/reports relies on
+ * every producer hashing keys the same way (Java-compatible murmur2). */
+static const char *const te_producer_defaults[] = {"linger.ms", "5", NULL};
+static const char *const te_producer_fixed[] = {"enable.idempotence", "true",
+                                                "partitioner", "murmur2_random", NULL};
+
+/* Consumer properties. The assignor is fixed to range (co-partitioning, and the
+ * eager rebalance callback below uses rd_kafka_assign). group.id is fixed by
+ * te_consumer_new's argument. */
+static const char *const te_consumer_defaults[] = {"auto.offset.reset", "earliest",
+                                                   "enable.partition.eof", "false", NULL};
+static const char *const te_consumer_fixed[] = {"enable.auto.commit",
+                                                "false",
+                                                "enable.auto.offset.store",
+                                                "false",
+                                                "partition.assignment.strategy",
+                                                "range",
+                                                NULL};
+
+static void te_kafka_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void te_kafka_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+{
+        if (!errstr || errstr_size == 0)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errstr, errstr_size, fmt, ap);
+        va_end(ap);
+}
+
+/* ---- bootstrap file -------------------------------------------------------------- */
+
+/* Read the file into out (trimmed). @returns 1 if it holds a complete-looking list,
+ * 0 if absent/empty/partial, -1 on a hard error (too long, bad characters). */
+static int te_kafka_read_bootstrap(const char *path, char *out, size_t outsz,
+                                   int *ends_nl, char *why, size_t whysz)
+{
+        FILE *fp = fopen(path, "r");
+        if (!fp)
+                return 0;
+        size_t n = fread(out, 1, outsz - 1, fp);
+        int more = fgetc(fp) != EOF;
+        fclose(fp);
+        if (more) {
+                snprintf(why, whysz, "longer than %zu bytes", outsz - 1);
+                return -1;
+        }
+        out[n] = '\0';
+        *ends_nl = n > 0 && out[n - 1] == '\n';
+        while (n > 0 && isspace((unsigned char)out[n - 1]))
+                out[--n] = '\0';
+        size_t lead = 0;
+        while (lead < n && isspace((unsigned char)out[lead]))
+                lead++;
+        if (lead)
+                memmove(out, out + lead, n - lead + 1);
+        if (!out[0])
+                return 0;
+        for (const char *p = out; *p; p++) {
+                if (!isalnum((unsigned char)*p) && !strchr(".:,-_[]", *p)) {
+                        snprintf(why, whysz, "unexpected character 0x%02x",
+                                 (unsigned char)*p);
+                        return -1;
+                }
+        }
+        return 1;
+}
+
+int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
+                                 size_t outsz, char *errstr, size_t errstr_size)
+{
+        char why[128];
+        char prev[1024] = "";
+        int64_t deadline = te_proc_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+
+        if (!path || !*path)
+                return 0;
+        if (outsz < 2) {
+                te_kafka_err(errstr, errstr_size, "%s: output buffer too small", path);
+                return -1;
+        }
+        for (;;) {
+                int ends_nl = 0;
+                int rc =
+                    te_kafka_read_bootstrap(path, out, outsz, &ends_nl, why, sizeof why);
+                if (rc < 0) {
+                        te_kafka_err(errstr, errstr_size, "%s: %s", path, why);
+                        out[0] = '\0';
+                        return -1;
+                }
+                /* a writer that did not rename into place may be caught half-way:
+                 * take the content once it ends with a newline or reads the same twice */
+                if (rc == 1 && (ends_nl || strcmp(prev, out) == 0))
+                        return 0;
+                if (rc == 1)
+                        te_strlcpy(prev, out, sizeof prev);
+                else
+                        prev[0] = '\0';
+                if (te_proc_mono_ms() >= deadline)
+                        break;
+                struct timespec ts = {0, TE_KAFKA_BOOTSTRAP_POLL_MS * 1000000L};
+                nanosleep(&ts, NULL);
+        }
+        out[0] = '\0';
+        te_kafka_err(errstr, errstr_size, "%s: no bootstrap list after %d ms", path,
+                     timeout_ms);
+        return -1;
+}
+
+/* ---- configuration ---------------------------------------------------------------- */
+
+static void te_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                            const char *buf)
+{
+        te_log_level_t lvl = level <= 3   ? TE_LOG_ERROR
+                             : level == 4 ? TE_LOG_WARN
+                             : level <= 6 ? TE_LOG_INFO
+                                          : TE_LOG_DEBUG;
+        /* "offset reset (at offset N ...)": retention dropped what we had not read */
+        if (fac && strcmp(fac, "OFFSET") == 0 && strstr(buf, "offset reset")) {
+                TE_LOG(TE_LOG_ERROR, NULL, "kafka.offset_reset", "%s: %s",
+                       rd_kafka_name(rk), buf);
+                return;
+        }
+        TE_LOG(lvl, NULL, "kafka.log", "%s: %s: %s", rd_kafka_name(rk), fac ? fac : "",
+               buf);
+}
+
+static void te_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+        (void)opaque;
+        if (err == RD_KAFKA_RESP_ERR__FATAL) {
+                char fatal[512];
+                rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+                TE_LOG(TE_LOG_ERROR, NULL, "kafka.fatal", "%s: %s: %s", rd_kafka_name(rk),
+                       rd_kafka_err2name(ferr), fatal);
+                return;
+        }
+        te_log_level_t lvl =
+            err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? TE_LOG_ERROR : TE_LOG_WARN;
+        TE_LOG(lvl, NULL, "kafka.error", "%s: %s: %s", rd_kafka_name(rk),
+               rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static int te_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
+                             char *errstr, size_t errstr_size)
+{
+        char why[512];
+        if (rd_kafka_conf_set(conf, name, value, why, sizeof why) != RD_KAFKA_CONF_OK) {
+                te_kafka_err(errstr, errstr_size, "kafka property %s: %s", name, why);
+                return -1;
+        }
+        return 0;
+}
+
+static int te_kafka_conf_set_pairs(rd_kafka_conf_t *conf, const char *const *pairs,
+                                   char *errstr, size_t errstr_size)
+{
+        for (size_t i = 0; pairs && pairs[i] && pairs[i + 1]; i += 2)
+                if (te_kafka_conf_set(conf, pairs[i], pairs[i + 1], errstr,
+                                      errstr_size) != 0)
+                        return -1;
+        return 0;
+}
+
+rd_kafka_conf_t *te_kafka_conf_build(const te_cfg_t *cfg, const char *bootstrap,
+                                     const char *const *defaults,
+                                     const char *const *fixed, char *errstr,
+                                     size_t errstr_size)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        if (!conf) {
+                te_kafka_err(errstr, errstr_size, "rd_kafka_conf_new failed");
+                return NULL;
+        }
+        rd_kafka_conf_set_log_cb(conf, te_kafka_log_cb);
+        rd_kafka_conf_set_error_cb(conf, te_kafka_error_cb);
+
+        if (te_kafka_conf_set_pairs(conf, defaults, errstr, errstr_size) != 0)
+                goto err;
+        for (size_t i = 0; cfg && i < te_cfg_kafka_count(cfg); i++)
+                if (te_kafka_conf_set(conf, te_cfg_kafka_name(cfg, i),
+                                      te_cfg_kafka_value(cfg, i), errstr,
+                                      errstr_size) != 0)
+                        goto err;
+        if (bootstrap && *bootstrap &&
+            !(cfg && te_cfg_kafka_get(cfg, "bootstrap.servers")) &&
+            te_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr,
+                              errstr_size) != 0)
+                goto err;
+        if (te_kafka_conf_set_pairs(conf, fixed, errstr, errstr_size) != 0)
+                goto err;
+        return conf;
+
+err:
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+}
+
+/* ---- producer --------------------------------------------------------------------- */
+
+struct te_producer_s {
+        rd_kafka_t *rk;
+        atomic_uint_fast64_t delivered;
+        atomic_uint_fast64_t failed;
+        atomic_uint_fast64_t failed_since_flush;
+        pthread_mutex_t lock; /* protects last_error */
+        char last_error[256];
+};
+
+static void te_producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+        te_producer_t *p = opaque;
+        (void)rk;
+        if (!m->err) {
+                atomic_fetch_add(&p->delivered, 1);
+                return;
+        }
+        atomic_fetch_add(&p->failed, 1);
+        atomic_fetch_add(&p->failed_since_flush, 1);
+        pthread_mutex_lock(&p->lock);
+        snprintf(p->last_error, sizeof p->last_error, "%s [%" PRId32 "]: %s",
+                 rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_err2str(m->err));
+        pthread_mutex_unlock(&p->lock);
+        TE_LOG(TE_LOG_ERROR, NULL, "kafka.delivery_failed", "%s [%" PRId32 "]: %s",
+               rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_err2str(m->err));
+}
+
+te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char *errstr,
+                               size_t errstr_size)
+{
+        char why[512];
+        te_producer_t *p = calloc(1, sizeof *p);
+        if (!p) {
+                te_kafka_err(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        atomic_init(&p->delivered, 0);
+        atomic_init(&p->failed, 0);
+        atomic_init(&p->failed_since_flush, 0);
+        pthread_mutex_init(&p->lock, NULL);
+
+        rd_kafka_conf_t *conf = te_kafka_conf_build(
+            cfg, bootstrap, te_producer_defaults, te_producer_fixed, errstr, errstr_size);
+        if (!conf)
+                goto err;
+        rd_kafka_conf_set_dr_msg_cb(conf, te_producer_dr_cb);
+        rd_kafka_conf_set_opaque(conf, p);
+        p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+        if (!p->rk) {
+                rd_kafka_conf_destroy(conf);
+                te_kafka_err(errstr, errstr_size, "producer: %s", why);
+                goto err;
+        }
+        /* conf is now owned by rk */
+        return p;
+
+err:
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        return NULL;
+}
+
+int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_t keylen,
+                     const void *value, size_t vallen, const te_kafka_header_t *hdrs,
+                     size_t n_hdrs, char *errstr, size_t errstr_size)
+{
+        rd_kafka_headers_t *h = NULL;
+        rd_kafka_resp_err_t err;
+
+        if (n_hdrs > TE_KAFKA_HEADERS_MAX) {
+                te_kafka_err(errstr, errstr_size, "%s: too many headers (%zu, max %d)",
+                             topic, n_hdrs, TE_KAFKA_HEADERS_MAX);
+                return -1;
+        }
+        if (n_hdrs) {
+                h = rd_kafka_headers_new(n_hdrs);
+                for (size_t i = 0; i < n_hdrs; i++) {
+                        err = rd_kafka_header_add(h, hdrs[i].name, -1, hdrs[i].value,
+                                                  (ssize_t)hdrs[i].len);
+                        if (err) {
+                                te_kafka_err(errstr, errstr_size, "%s: header %s: %s",
+                                             topic, hdrs[i].name, rd_kafka_err2str(err));
+                                rd_kafka_headers_destroy(h);
+                                return -1;
+                        }
+                }
+        }
+
+        int64_t deadline = te_proc_mono_ms() + TE_KAFKA_QUEUE_FULL_WAIT_MS;
+        for (;;) {
+                /* the message owns the headers only if producev succeeds */
+                err = rd_kafka_producev(
+                    p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
+                    RD_KAFKA_V_VALUE((void *)(uintptr_t)value, vallen),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                    RD_KAFKA_V_END);
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || te_proc_mono_ms() >= deadline)
+                        break;
+                rd_kafka_poll(p->rk, TE_KAFKA_QUEUE_FULL_POLL_MS);
+        }
+        if (err) {
+                if (h)
+                        rd_kafka_headers_destroy(h);
+                te_kafka_err(errstr, errstr_size, "%s: produce failed: %s", topic,
+                             rd_kafka_err2str(err));
+                return -1;
+        }
+        /* serve delivery reports without blocking */
+        rd_kafka_poll(p->rk, 0);
+        return 0;
+}
+
+void te_producer_poll(te_producer_t *p, int timeout_ms)
+{
+        rd_kafka_poll(p->rk, timeout_ms);
+}
+
+int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size)
+{
+        rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
+        uint64_t failed = atomic_exchange(&p->failed_since_flush, 0);
+        if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+                te_kafka_err(
+                    errstr, errstr_size,
+                    "flush timed out after %d ms with %d messages queued, %" PRIu64
+                    " failed",
+                    timeout_ms, rd_kafka_outq_len(p->rk), failed);
+                return -1;
+        }
+        if (failed) {
+                char last[sizeof p->last_error];
+                pthread_mutex_lock(&p->lock);
+                memcpy(last, p->last_error, sizeof last);
+                pthread_mutex_unlock(&p->lock);
+                te_kafka_err(errstr, errstr_size,
+                             "%" PRIu64
+                             " deliveries failed since the last flush; last: %s",
+                             failed, last);
+                return -1;
+        }
+        return 0;
+}
+
+uint64_t te_producer_delivered(const te_producer_t *p)
+{
+        return atomic_load(&((te_producer_t *)p)->delivered);
+}
+
+uint64_t te_producer_failed(const te_producer_t *p)
+{
+        return atomic_load(&((te_producer_t *)p)->failed);
+}
+
+rd_kafka_t *te_producer_handle(te_producer_t *p)
+{
+        return p->rk;
+}
+
+void te_producer_destroy(te_producer_t *p)
+{
+        char errstr[512];
+        if (!p)
+                return;
+        if (te_producer_flush(p, TE_KAFKA_DESTROY_FLUSH_MS, errstr, sizeof errstr) != 0)
+                TE_LOG(TE_LOG_ERROR, NULL, "kafka.producer_close", "%s", errstr);
+        rd_kafka_destroy(p->rk);
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+}
+
+/* ---- consumer --------------------------------------------------------------------- */
+
+struct te_consumer_s {
+        rd_kafka_t *rk;
+        te_rebalance_cb_t *cb;
+        void *opaque;
+};
+
+/* "topic[p]@offset,..." for the log, bounded. */
+static void te_kafka_parts_text(char *dst, size_t dstsz,
+                                const rd_kafka_topic_partition_list_t *parts)
+{
+        te_buf_t b;
+        te_buf_init(&b, dstsz > 1 ? dstsz - 1 : 0);
+        dst[0] = '\0';
+        for (int i = 0; parts && i < parts->cnt; i++) {
+                const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+                if (te_buf_printf(&b, "%s%s[%" PRId32 "]", i ? "," : "", tp->topic,
+                                  tp->partition) != 0) {
+                        te_buf_reset(&b);
+                        te_buf_printf(&b, "%d partitions", parts->cnt);
+                        break;
+                }
+        }
+        if (te_buf_cstr(&b))
+                te_strlcpy(dst, (const char *)b.data, dstsz);
+        te_buf_free(&b);
+}
+
+static void te_consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                                     rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+        te_consumer_t *c = opaque;
+        char text[512];
+        rd_kafka_resp_err_t aerr;
+
+        te_kafka_parts_text(text, sizeof text, parts);
+        switch (err) {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+                /* the callback may set start offsets in parts before they apply */
+                if (c->cb)
+                        c->cb(c, parts, 1, c->opaque);
+                TE_LOG(TE_LOG_INFO, NULL, "kafka.assign", "%s: %s", rd_kafka_name(rk),
+                       text);
+                aerr = rd_kafka_assign(rk, parts);
+                if (aerr)
+                        TE_LOG(TE_LOG_ERROR, NULL, "kafka.assign_failed", "%s: %s",
+                               rd_kafka_name(rk), rd_kafka_err2str(aerr));
+                break;
+
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+                TE_LOG(TE_LOG_INFO, NULL, "kafka.revoke", "%s: %s", rd_kafka_name(rk),
+                       text);
+                if (rd_kafka_assignment_lost(rk)) {
+                        TE_LOG(TE_LOG_WARN, NULL, "kafka.assignment_lost",
+                               "%s: not committing: assignment lost", rd_kafka_name(rk));
+                } else {
+                        aerr = rd_kafka_commit(rk, NULL, 0);
+                        if (aerr && aerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+                                TE_LOG(TE_LOG_ERROR, NULL, "kafka.commit_failed",
+                                       "%s: on revoke: %s", rd_kafka_name(rk),
+                                       rd_kafka_err2str(aerr));
+                }
+                if (c->cb)
+                        c->cb(c, parts, 0, c->opaque);
+                rd_kafka_assign(rk, NULL);
+                break;
+
+        default:
+                TE_LOG(TE_LOG_ERROR, NULL, "kafka.rebalance_error", "%s: %s",
+                       rd_kafka_name(rk), rd_kafka_err2str(err));
+                rd_kafka_assign(rk, NULL);
+                break;
+        }
+}
+
+te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
+                               const char *group_id, const char *const *topics,
+                               size_t n_topics, te_rebalance_cb_t *cb, void *opaque,
+                               char *errstr, size_t errstr_size)
+{
+        char why[512];
+        rd_kafka_topic_partition_list_t *subs = NULL;
+        rd_kafka_conf_t *conf = NULL;
+        te_consumer_t *c = calloc(1, sizeof *c);
+        if (!c) {
+                te_kafka_err(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        c->cb = cb;
+        c->opaque = opaque;
+
+        if (!group_id || !*group_id || n_topics == 0) {
+                te_kafka_err(errstr, errstr_size, "consumer needs a group id and topics");
+                goto err;
+        }
+        conf = te_kafka_conf_build(cfg, bootstrap, te_consumer_defaults,
+                                   te_consumer_fixed, errstr, errstr_size);
+        if (!conf)
+                goto err;
+        if (te_kafka_conf_set(conf, "group.id", group_id, errstr, errstr_size) != 0)
+                goto err;
+        rd_kafka_conf_set_rebalance_cb(conf, te_consumer_rebalance_cb);
+        rd_kafka_conf_set_opaque(conf, c);
+
+        c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+        if (!c->rk) {
+                te_kafka_err(errstr, errstr_size, "consumer: %s", why);
+                goto err;
+        }
+        conf = NULL; /* now owned by rk */
+        rd_kafka_poll_set_consumer(c->rk);
+
+        subs = rd_kafka_topic_partition_list_new((int)n_topics);
+        for (size_t i = 0; i < n_topics; i++)
+                rd_kafka_topic_partition_list_add(subs, topics[i], RD_KAFKA_PARTITION_UA);
+        rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, subs);
+        rd_kafka_topic_partition_list_destroy(subs);
+        if (err) {
+                te_kafka_err(errstr, errstr_size, "subscribe: %s", rd_kafka_err2str(err));
+                goto err;
+        }
+        return c;
+
+err:
+        if (conf)
+                rd_kafka_conf_destroy(conf);
+        if (c->rk) {
+                rd_kafka_consumer_close(c->rk);
+                rd_kafka_destroy(c->rk);
+        }
+        free(c);
+        return NULL;
+}
+
+rd_kafka_message_t *te_consumer_poll(te_consumer_t *c, int timeout_ms)
+{
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+        if (!m)
+                return NULL;
+        if (!m->err)
+                return m;
+
+        const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
+        switch (m->err) {
+        case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+                break;
+        case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
+        case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
+                TE_LOG(TE_LOG_ERROR, NULL, "kafka.offset_out_of_range",
+                       "%s [%" PRId32 "] at offset %" PRId64
+                       ": %s (retention dropped unconsumed messages?)",
+                       topic, m->partition, m->offset, rd_kafka_message_errstr(m));
+                break;
+        default:
+                TE_LOG(TE_LOG_ERROR, NULL, "kafka.consume_error",
+                       "%s [%" PRId32 "]: %s: %s", topic, m->partition,
+                       rd_kafka_err2name(m->err), rd_kafka_message_errstr(m));
+                break;
+        }
+        rd_kafka_message_destroy(m);
+        return NULL;
+}
+
+void te_consumer_store(te_consumer_t *c, const rd_kafka_message_t *m)
+{
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(
+            l, rd_kafka_topic_name(m->rkt), m->partition);
+        tp->offset = m->offset + 1;
+        rd_kafka_resp_err_t err = rd_kafka_offsets_store(c->rk, l);
+        if (!err)
+                err = tp->err;
+        if (err)
+                TE_LOG(TE_LOG_WARN, NULL, "kafka.store_failed",
+                       "%s [%" PRId32 "] offset %" PRId64 ": %s", tp->topic,
+                       tp->partition, tp->offset, rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+int te_consumer_commit(te_consumer_t *c, int sync)
+{
+        rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, sync ? 0 : 1);
+        if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+                return 0;
+        TE_LOG(TE_LOG_ERROR, NULL, "kafka.commit_failed", "%s: %s", rd_kafka_name(c->rk),
+               rd_kafka_err2str(err));
+        return -1;
+}
+
+int te_consumer_assigned_count(te_consumer_t *c)
+{
+        rd_kafka_topic_partition_list_t *l = NULL;
+        if (rd_kafka_assignment(c->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR || !l)
+                return 0;
+        int n = l->cnt;
+        rd_kafka_topic_partition_list_destroy(l);
+        return n;
+}
+
+rd_kafka_t *te_consumer_handle(te_consumer_t *c)
+{
+        return c->rk;
+}
+
+void te_consumer_destroy(te_consumer_t *c)
+{
+        if (!c)
+                return;
+        te_consumer_commit(c, 1);
+        rd_kafka_resp_err_t err = rd_kafka_consumer_close(c->rk);
+        if (err)
+                TE_LOG(TE_LOG_WARN, NULL, "kafka.consumer_close", "%s: %s",
+                       rd_kafka_name(c->rk), rd_kafka_err2str(err));
+        rd_kafka_destroy(c->rk);
+        free(c);
+}

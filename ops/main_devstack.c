@@ -1,0 +1,864 @@
+/*
+ * exec-devstack: the embedded Kafka of the dev stack.
+ *
+ * Runs librdkafka's mock cluster in this process, creates every topic of the topics
+ * manifest inside it (the admin API's CreateTopics does not work against the mock),
+ * then publishes the bootstrap list atomically to a file that clients wait for. Runs
+ * until SIGTERM/SIGINT, then removes the bootstrap file and exits 0.
+ *
+ * A unix stream control socket (-c) injects faults while clients stay connected. Line
+ * protocol, one reply line per request line ("ok ..." or "err ..."), lines of at most
+ * DS_LINE_MAX bytes:
+ *   ping | help
+ *   broker_down <id> | broker_up <id> | rtt <id> <ms>
+ *   request_errors <api_key> <err> <count>     (err: number or name, e.g. NOT_LEADER_...)
+ *   topic_error <topic> <err>                  (0 / NO_ERROR clears it)
+ *   create_topic <name> <partitions>
+ *
+ *   exec-devstack -o BOOTSTRAP_FILE [-m MANIFEST] [-b BROKERS] [-c CTL_SOCKET]
+ *                 [-p PIDFILE] [-l LEVEL]
+ * The manifest comes from -m, else from $TE_TOPICS_MANIFEST; one of them is required.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "te_buf.h"
+#include "te_log.h"
+#include "te_proc.h"
+
+#define DS_PROC           "exec-devstack"
+#define DS_MAX_BROKERS    16
+#define DS_MAX_PARTITIONS 1024
+#define DS_MAX_TOPICS     256
+#define DS_TOPIC_MAX      249 /* Kafka's limit on a topic name */
+#define DS_LINE_MAX       256 /* control line, without its newline */
+#define DS_REPLY_MAX      512
+#define DS_MAX_CLIENTS    16
+#define DS_CLIENT_IDLE_MS 60000
+#define DS_POLL_MS        100
+#define DS_MAX_ERR_PUSH   1000
+#define DS_MANIFEST_LINE  512
+
+typedef struct ds_topic_s {
+        char name[DS_TOPIC_MAX + 1];
+        int partitions;
+} ds_topic_t;
+
+typedef struct ds_client_s {
+        int fd; /* -1 when the slot is free */
+        size_t len;
+        int overflow; /* the current line passed DS_LINE_MAX: discard to newline */
+        int64_t last_ms;
+        char line[DS_LINE_MAX + 1];
+} ds_client_t;
+
+typedef struct ds_s {
+        rd_kafka_t *rk;
+        rd_kafka_mock_cluster_t *mc; /* owned; destroyed before rk */
+        int n_brokers;
+        ds_topic_t topics[DS_MAX_TOPICS]; /* created by us: manifest + create_topic */
+        size_t n_topics;
+        int listen_fd;
+        ds_client_t clients[DS_MAX_CLIENTS];
+} ds_t;
+
+/* ---- parsing helpers ------------------------------------------------------------ */
+
+/** Parse a whole decimal integer in [min,max]. @returns 0, or -1 if not one. */
+static int parse_long(const char *s, long min, long max, long *out)
+{
+        char *end = NULL;
+        long v;
+
+        if (*s == '\0' || *s == ' ' || *s == '\t' || *s == '+')
+                return -1;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+                return -1;
+        *out = v;
+        return 0;
+}
+
+/** @returns 1 if `s` is a legal Kafka topic name. */
+static int topic_name_ok(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n > DS_TOPIC_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+                        return 0;
+        }
+        return 1;
+}
+
+/** An error code given as a number or as librdkafka's name for it ("_TRANSPORT",
+ *  "NOT_LEADER_FOR_PARTITION"). @returns 0, or -1 if it names no known code. */
+static int parse_err(const char *s, rd_kafka_resp_err_t *out)
+{
+        const struct rd_kafka_err_desc *descs;
+        size_t cnt;
+        long num;
+        int by_num;
+
+        by_num = parse_long(s, INT_MIN, INT_MAX, &num) == 0;
+        rd_kafka_get_err_descs(&descs, &cnt);
+        for (size_t i = 0; i < cnt; i++) {
+                if (descs[i].name == NULL)
+                        continue;
+                if ((by_num && (long)descs[i].code == num) ||
+                    (!by_num && strcmp(descs[i].name, s) == 0)) {
+                        *out = descs[i].code;
+                        return 0;
+                }
+        }
+        return -1;
+}
+
+static const ds_topic_t *topic_find(const ds_t *ds, const char *name)
+{
+        for (size_t i = 0; i < ds->n_topics; i++)
+                if (strcmp(ds->topics[i].name, name) == 0)
+                        return &ds->topics[i];
+        return NULL;
+}
+
+/* ---- topics --------------------------------------------------------------------- */
+
+/** Create one topic in the mock cluster and remember it.
+ *  @returns 0, or -1 with errstr. */
+static int topic_create(ds_t *ds, const char *name, int partitions, char *errstr,
+                        size_t errstr_size)
+{
+        rd_kafka_resp_err_t err;
+
+        if (topic_find(ds, name) != NULL) {
+                snprintf(errstr, errstr_size, "topic %s already exists", name);
+                return -1;
+        }
+        if (ds->n_topics == DS_MAX_TOPICS) {
+                snprintf(errstr, errstr_size, "too many topics (max %d)", DS_MAX_TOPICS);
+                return -1;
+        }
+        err = rd_kafka_mock_topic_create(ds->mc, name, partitions, 1);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                snprintf(errstr, errstr_size, "creating topic %s: %s", name,
+                         rd_kafka_err2name(err));
+                return -1;
+        }
+        te_strlcpy(ds->topics[ds->n_topics].name, name, sizeof ds->topics[0].name);
+        ds->topics[ds->n_topics].partitions = partitions;
+        ds->n_topics++;
+        return 0;
+}
+
+/** Read `path` (`<topic> <partitions>` lines, '#' comments) and create every topic.
+ *  @returns 0, or -1 with errstr "path:line: why". */
+static int manifest_apply(ds_t *ds, const char *path, char *errstr, size_t errstr_size)
+{
+        char line[DS_MANIFEST_LINE];
+        char why[256];
+        FILE *fp;
+        int lineno = 0;
+
+        fp = fopen(path, "r");
+        if (fp == NULL) {
+                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                return -1;
+        }
+        while (fgets(line, sizeof line, fp) != NULL) {
+                char *save = NULL, *topic, *parts, *extra, *hash;
+                long n;
+
+                lineno++;
+                if (strchr(line, '\n') == NULL && !feof(fp)) {
+                        snprintf(errstr, errstr_size, "%s:%d: line too long", path,
+                                 lineno);
+                        goto err;
+                }
+                hash = strchr(line, '#');
+                if (hash != NULL)
+                        *hash = '\0';
+                topic = strtok_r(line, " \t\r\n", &save);
+                if (topic == NULL)
+                        continue;
+                parts = strtok_r(NULL, " \t\r\n", &save);
+                extra = strtok_r(NULL, " \t\r\n", &save);
+                if (parts == NULL || extra != NULL) {
+                        snprintf(errstr, errstr_size,
+                                 "%s:%d: expected `<topic> <partitions>`", path, lineno);
+                        goto err;
+                }
+                if (!topic_name_ok(topic)) {
+                        snprintf(errstr, errstr_size, "%s:%d: bad topic name", path,
+                                 lineno);
+                        goto err;
+                }
+                if (parse_long(parts, 1, DS_MAX_PARTITIONS, &n) != 0) {
+                        snprintf(errstr, errstr_size,
+                                 "%s:%d: %s: partitions must be an integer in 1..%d",
+                                 path, lineno, topic, DS_MAX_PARTITIONS);
+                        goto err;
+                }
+                if (topic_create(ds, topic, (int)n, why, sizeof why) != 0) {
+                        snprintf(errstr, errstr_size, "%s:%d: %s", path, lineno, why);
+                        goto err;
+                }
+                TE_LOG(TE_LOG_INFO, NULL, "topic.created", "%s partitions=%ld", topic, n);
+        }
+        if (ferror(fp)) {
+                snprintf(errstr, errstr_size, "%s: read error", path);
+                goto err;
+        }
+        fclose(fp);
+        if (ds->n_topics == 0) {
+                snprintf(errstr, errstr_size, "%s: no topics", path);
+                return -1;
+        }
+        return 0;
+err:
+        fclose(fp);
+        return -1;
+}
+
+/* ---- files ---------------------------------------------------------------------- */
+
+/** Write `data` to `path` through `path.tmp` + rename, so readers never see a partial
+ *  file. @returns 0, or -1 with errstr. */
+static int write_file_atomic(const char *path, const char *data, char *errstr,
+                             size_t errstr_size)
+{
+        char tmp[PATH_MAX];
+        size_t len = strlen(data), off = 0;
+        int fd, n;
+
+        n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        if (n < 0 || (size_t)n >= sizeof tmp) {
+                snprintf(errstr, errstr_size, "%s: path too long", path);
+                return -1;
+        }
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
+                snprintf(errstr, errstr_size, "%s.tmp: %s", path, strerror(errno));
+                return -1;
+        }
+        while (off < len) {
+                ssize_t w = write(fd, data + off, len - off);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0) {
+                        snprintf(errstr, errstr_size, "%s.tmp: %s", path,
+                                 strerror(errno));
+                        goto err;
+                }
+                off += (size_t)w;
+        }
+        if (fsync(fd) != 0) {
+                snprintf(errstr, errstr_size, "%s.tmp: fsync: %s", path, strerror(errno));
+                goto err;
+        }
+        close(fd);
+        if (rename(tmp, path) != 0) {
+                snprintf(errstr, errstr_size, "rename %s: %s", path, strerror(errno));
+                unlink(tmp);
+                return -1;
+        }
+        return 0;
+err:
+        close(fd);
+        unlink(tmp);
+        return -1;
+}
+
+/* ---- control socket ------------------------------------------------------------- */
+
+/** Bind and listen on `path`. A stale socket file (nobody accepting) is replaced; a
+ *  live one or a non-socket file is an error. @returns the fd, or -1 with errstr. */
+static int ctl_listen(const char *path, char *errstr, size_t errstr_size)
+{
+        struct sockaddr_un sa;
+        struct stat st;
+        int fd;
+
+        memset(&sa, 0, sizeof sa);
+        sa.sun_family = AF_UNIX;
+        if (te_strlcpy(sa.sun_path, path, sizeof sa.sun_path) != 0) {
+                snprintf(errstr, errstr_size, "%s: socket path longer than %zu bytes",
+                         path, sizeof sa.sun_path - 1);
+                return -1;
+        }
+        if (lstat(path, &st) == 0) {
+                int probe;
+                if (!S_ISSOCK(st.st_mode)) {
+                        snprintf(errstr, errstr_size, "%s: exists and is not a socket",
+                                 path);
+                        return -1;
+                }
+                probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (probe >= 0 &&
+                    connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
+                        close(probe);
+                        snprintf(errstr, errstr_size, "%s: in use by another process",
+                                 path);
+                        return -1;
+                }
+                if (probe >= 0)
+                        close(probe);
+                unlink(path);
+        }
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+                snprintf(errstr, errstr_size, "socket: %s", strerror(errno));
+                return -1;
+        }
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+                snprintf(errstr, errstr_size, "%s: bind: %s", path, strerror(errno));
+                goto err;
+        }
+        if (chmod(path, 0600) != 0 || listen(fd, 8) != 0) {
+                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                unlink(path);
+                goto err;
+        }
+        return fd;
+err:
+        close(fd);
+        return -1;
+}
+
+typedef void(ds_cmd_fn)(ds_t *ds, char **argv, char *reply, size_t replysz);
+
+/** A broker id argument. @returns 0, or -1 with an "err" reply written. */
+static int arg_broker(const ds_t *ds, const char *s, int32_t *id, char *reply,
+                      size_t replysz)
+{
+        long v;
+
+        if (parse_long(s, 1, ds->n_brokers, &v) != 0) {
+                snprintf(reply, replysz, "err broker id must be an integer in 1..%d",
+                         ds->n_brokers);
+                return -1;
+        }
+        *id = (int32_t)v;
+        return 0;
+}
+
+static void reply_result(rd_kafka_resp_err_t err, const char *what, char *reply,
+                         size_t replysz)
+{
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                snprintf(reply, replysz, "ok %s", what);
+        else
+                snprintf(reply, replysz, "err %s: %s", what, rd_kafka_err2name(err));
+}
+
+static void cmd_ping(ds_t *ds, char **argv, char *reply, size_t replysz)
+{
+        (void)ds;
+        (void)argv;
+        snprintf(reply, replysz, "ok pong");
+}
+
+static void cmd_help(ds_t *ds, char **argv, char *reply, size_t replysz);
+
+static void cmd_broker_down(ds_t *ds, char **argv, char *reply, size_t replysz)
+{
+        char what[64];
+        int32_t id;
+
+        if (arg_broker(ds, argv[1], &id, reply, replysz) != 0)
+                return;
+        snprintf(what, sizeof what, "broker_down %d", (int)id);
+        reply_result(rd_kafka_mock_broker_set_down(ds->mc, id), what, reply, replysz);
+}
+
+static void cmd_broker_up(ds_t *ds, char **argv, char *reply, size_t replysz)
+{
+        char what[64];
+        int32_t id;
+
+        if (arg_broker(ds, argv[1], &id, reply, replysz) != 0)
+                return;
+        snprintf(what, sizeof what, "broker_up %d", (int)id);
+        reply_result(rd_kafka_mock_broker_set_up(ds->mc, id), what, reply, replysz);
+}
+
+static void cmd_rtt(ds_t *ds, char **argv, char *reply, size_t replysz)
+{
+        char what[64];
+        int32_t id;
+        long ms;
+
+        if (arg_broker(ds, argv[1], &id, reply, replysz) != 0)
+                return;
+        if (parse_long(argv[2], 0, 60000, &ms) != 0) {
+                snprintf(reply, replysz, "err rtt ms must be an integer in 0..60000");
+                return;
+        }
+        snprintf(what, sizeof what, "rtt %d %ld", (int)id, ms);
+        reply_result(rd_kafka_mock_broker_set_rtt(ds->mc, id, (int)ms), what, reply,
+                     replysz);
+}
+
+static void cmd_request_errors(ds_t *ds, char **argv, char *reply, size_t replysz)
+{
+        rd_kafka_resp_err_t errs[DS_MAX_ERR_PUSH];
+        rd_kafka_resp_err_t err;
+        long api_key, cnt;
+
+        if (parse_long(argv[1], 0, INT16_MAX, &api_key) != 0) {
+                snprintf(reply, replysz, "err api_key must be an integer in 0..%d",
+                         INT16_MAX);
+                return;
+        }
+        if (parse_err(argv[2], &err) != 0) {
+                snprintf(reply, replysz, "err unknown error code");
+                return;
+        }
+        if (parse_long(argv[3], 1, DS_MAX_ERR_PUSH, &cnt) != 0) {
+                snprintf(reply, replysz, "err count must be an integer in 1..%d",
+                         DS_MAX_ERR_PUSH);
+                return;
+        }
+        for (long i = 0; i < cnt; i++)
+                errs[i] = err;
+        rd_kafka_mock_push_request_errors_array(ds->mc, (int16_t)api_key, (size_t)cnt,
+                                                errs);
+        snprintf(reply, replysz, "ok request_errors %ld %s %ld", api_key,
+                 rd_kafka_err2name(err), cnt);
+}
+
+static void cmd_topic_error(ds_t *ds, char **argv, char *reply, size_t replysz)
+{
+        rd_kafka_resp_err_t err;
+
+        /* The mock would auto-create an unknown topic here: only ours are allowed. */
+        if (topic_find(ds, argv[1]) == NULL) {
+                snprintf(reply, replysz,
+                         "err unknown topic (not in the manifest nor created here)");
+                return;
+        }
+        if (parse_err(argv[2], &err) != 0) {
+                snprintf(reply, replysz, "err unknown error code");
+                return;
+        }
+        rd_kafka_mock_topic_set_error(ds->mc, argv[1], err);
+        snprintf(reply, replysz, "ok topic_error %s %s", argv[1], rd_kafka_err2name(err));
+}
+
+static void cmd_create_topic(ds_t *ds, char **argv, char *reply, size_t replysz)
+{
+        char why[DS_REPLY_MAX];
+        long n;
+
+        if (!topic_name_ok(argv[1])) {
+                snprintf(reply, replysz, "err bad topic name");
+                return;
+        }
+        if (parse_long(argv[2], 1, DS_MAX_PARTITIONS, &n) != 0) {
+                snprintf(reply, replysz, "err partitions must be an integer in 1..%d",
+                         DS_MAX_PARTITIONS);
+                return;
+        }
+        if (topic_create(ds, argv[1], (int)n, why, sizeof why) != 0) {
+                snprintf(reply, replysz, "err %s", why);
+                return;
+        }
+        snprintf(reply, replysz, "ok create_topic %s %ld", argv[1], n);
+}
+
+static const struct {
+        const char *name;
+        int nargs;
+        const char *usage;
+        ds_cmd_fn *fn;
+} ds_cmds[] = {
+    {"ping", 0, "ping", cmd_ping},
+    {"help", 0, "help", cmd_help},
+    {"broker_down", 1, "broker_down <id>", cmd_broker_down},
+    {"broker_up", 1, "broker_up <id>", cmd_broker_up},
+    {"rtt", 2, "rtt <id> <ms>", cmd_rtt},
+    {"request_errors", 3, "request_errors <api_key> <err> <count>", cmd_request_errors},
+    {"topic_error", 2, "topic_error <topic> <err>", cmd_topic_error},
+    {"create_topic", 2, "create_topic <name> <partitions>", cmd_create_topic},
+};
+#define DS_N_CMDS (sizeof ds_cmds / sizeof ds_cmds[0])
+
+static void cmd_help(ds_t *ds, char **argv, char *reply, size_t replysz)
+{
+        size_t off;
+
+        (void)ds;
+        (void)argv;
+        off = (size_t)snprintf(reply, replysz, "ok");
+        for (size_t i = 0; i < DS_N_CMDS && off < replysz; i++)
+                off += (size_t)snprintf(reply + off, replysz - off, " %s%s",
+                                        ds_cmds[i].usage, i + 1 < DS_N_CMDS ? ";" : "");
+}
+
+/** Execute one request line (no newline) and write the reply (no newline). */
+static void ctl_execute(ds_t *ds, char *line, size_t len, char *reply, size_t replysz)
+{
+        char *argv[5];
+        char *save = NULL, *tok;
+        int argc = 0;
+
+        if (len > 0 && line[len - 1] == '\r')
+                line[--len] = '\0';
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)line[i];
+                if ((c < 0x20 && c != '\t') || c >= 0x7f) {
+                        snprintf(reply, replysz, "err non-printable byte at offset %zu",
+                                 i);
+                        return;
+                }
+        }
+        line[len] = '\0';
+        for (tok = strtok_r(line, " \t", &save); tok != NULL && argc < 5;
+             tok = strtok_r(NULL, " \t", &save))
+                argv[argc++] = tok;
+        if (argc == 0) {
+                snprintf(reply, replysz, "err empty line");
+                return;
+        }
+        for (size_t i = 0; i < DS_N_CMDS; i++) {
+                if (strcmp(argv[0], ds_cmds[i].name) != 0)
+                        continue;
+                if (argc != ds_cmds[i].nargs + 1) {
+                        snprintf(reply, replysz, "err usage: %s", ds_cmds[i].usage);
+                        return;
+                }
+                ds_cmds[i].fn(ds, argv, reply, replysz);
+                return;
+        }
+        snprintf(reply, replysz, "err unknown command (try help)");
+}
+
+static void client_close(ds_client_t *c)
+{
+        if (c->fd >= 0)
+                close(c->fd);
+        c->fd = -1;
+        c->len = 0;
+        c->overflow = 0;
+}
+
+/** Send one reply line. @returns 0, or -1 if the client must be dropped. */
+static int client_reply(ds_client_t *c, const char *reply)
+{
+        char out[DS_REPLY_MAX + 1];
+        size_t n = strlen(reply);
+
+        if (n > DS_REPLY_MAX - 1)
+                n = DS_REPLY_MAX - 1;
+        memcpy(out, reply, n);
+        out[n++] = '\n';
+        /* Replies are short; a client that lets its receive buffer fill is dropped. */
+        return send(c->fd, out, n, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)n ? 0 : -1;
+}
+
+static int client_line(ds_t *ds, ds_client_t *c)
+{
+        char reply[DS_REPLY_MAX];
+        char shown[DS_LINE_MAX + 1];
+
+        if (c->overflow) {
+                snprintf(reply, sizeof reply, "err line too long (max %d bytes)",
+                         DS_LINE_MAX);
+                TE_LOG(TE_LOG_WARN, NULL, "ctl.rejected", "line longer than %d bytes",
+                       DS_LINE_MAX);
+        } else {
+                memcpy(shown, c->line, c->len);
+                shown[c->len] = '\0';
+                ctl_execute(ds, c->line, c->len, reply, sizeof reply);
+                if (strncmp(reply, "err non-printable", 17) == 0)
+                        TE_LOG(TE_LOG_WARN, NULL, "ctl.rejected", "%s", reply);
+                else
+                        TE_LOG(reply[0] == 'o' ? TE_LOG_INFO : TE_LOG_WARN, NULL,
+                               "ctl.command", "%s -> %s", shown, reply);
+        }
+        c->len = 0;
+        c->overflow = 0;
+        return client_reply(c, reply);
+}
+
+/** Read what the client sent and answer every complete line. */
+static void client_read(ds_t *ds, ds_client_t *c)
+{
+        char buf[1024];
+        ssize_t n;
+
+        n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return;
+        if (n <= 0) {
+                /* EOF: a last line without its newline still gets an answer. */
+                if (n == 0 && (c->len > 0 || c->overflow))
+                        client_line(ds, c);
+                client_close(c);
+                return;
+        }
+        c->last_ms = te_proc_mono_ms();
+        for (ssize_t i = 0; i < n; i++) {
+                if (buf[i] == '\n') {
+                        if (client_line(ds, c) != 0) {
+                                client_close(c);
+                                return;
+                        }
+                } else if (!c->overflow) {
+                        if (c->len == DS_LINE_MAX)
+                                c->overflow = 1;
+                        else
+                                c->line[c->len++] = buf[i];
+                }
+        }
+}
+
+static void ctl_accept(ds_t *ds)
+{
+        ds_client_t *slot = NULL;
+        int fd;
+
+        fd = accept4(ds->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+                return;
+        for (size_t i = 0; i < DS_MAX_CLIENTS && slot == NULL; i++)
+                if (ds->clients[i].fd < 0)
+                        slot = &ds->clients[i];
+        if (slot == NULL) {
+                static const char busy[] = "err too many clients\n";
+                (void)send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+                close(fd);
+                TE_LOG(TE_LOG_WARN, NULL, "ctl.busy", "refused a client: %d connected",
+                       DS_MAX_CLIENTS);
+                return;
+        }
+        slot->fd = fd;
+        slot->len = 0;
+        slot->overflow = 0;
+        slot->last_ms = te_proc_mono_ms();
+}
+
+/** One round of the main loop: wait up to DS_POLL_MS for control traffic. */
+static void ds_poll_once(ds_t *ds)
+{
+        struct pollfd pfds[1 + DS_MAX_CLIENTS];
+        ds_client_t *owners[1 + DS_MAX_CLIENTS];
+        nfds_t n = 0;
+        int64_t now;
+
+        if (ds->listen_fd >= 0) {
+                pfds[n].fd = ds->listen_fd;
+                pfds[n].events = POLLIN;
+                owners[n++] = NULL;
+        }
+        for (size_t i = 0; i < DS_MAX_CLIENTS; i++) {
+                if (ds->clients[i].fd < 0)
+                        continue;
+                pfds[n].fd = ds->clients[i].fd;
+                pfds[n].events = POLLIN;
+                owners[n++] = &ds->clients[i];
+        }
+        if (poll(pfds, n, DS_POLL_MS) > 0) {
+                for (nfds_t i = 0; i < n; i++) {
+                        if (pfds[i].revents == 0)
+                                continue;
+                        if (owners[i] == NULL)
+                                ctl_accept(ds);
+                        else
+                                client_read(ds, owners[i]);
+                }
+        }
+        now = te_proc_mono_ms();
+        for (size_t i = 0; i < DS_MAX_CLIENTS; i++)
+                if (ds->clients[i].fd >= 0 &&
+                    now - ds->clients[i].last_ms > DS_CLIENT_IDLE_MS)
+                        client_close(&ds->clients[i]);
+}
+
+/* ---- main ----------------------------------------------------------------------- */
+
+static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                         const char *buf)
+{
+        te_log_level_t lvl = level <= 3   ? TE_LOG_ERROR
+                             : level == 4 ? TE_LOG_WARN
+                             : level <= 6 ? TE_LOG_INFO
+                                          : TE_LOG_DEBUG;
+        (void)rk;
+        TE_LOG(lvl, NULL, "kafka.log", "%s: %s", fac, buf);
+}
+
+static void usage(FILE *fp)
+{
+        fprintf(fp,
+                "usage: " DS_PROC " -o BOOTSTRAP_FILE [-m MANIFEST] [-b BROKERS] "
+                "[-c CTL_SOCKET] [-p PIDFILE] [-l LEVEL]\n"
+                "  -o FILE   write the bootstrap list here once every topic exists\n"
+                "  -m FILE   topics manifest (default: $TE_TOPICS_MANIFEST)\n"
+                "  -b N      mock brokers, 1..%d (default 1)\n"
+                "  -c PATH   serve the control socket (unix stream, line protocol)\n"
+                "  -p FILE   write our pid here\n"
+                "  -l LEVEL  log level: debug, info, warn, error (default info)\n",
+                DS_MAX_BROKERS);
+}
+
+int main(int argc, char **argv)
+{
+        const char *bootstrap_path = NULL, *manifest = getenv("TE_TOPICS_MANIFEST");
+        const char *ctl_path = NULL, *pid_path = NULL;
+        te_log_level_t level = TE_LOG_INFO;
+        char errstr[512];
+        char pidbuf[32];
+        rd_kafka_conf_t *conf = NULL;
+        ds_t *ds = NULL;
+        int published = 0, listening = 0, pid_written = 0;
+        int rc = 1, opt;
+        long v;
+
+        te_log_init(DS_PROC, level);
+        ds = calloc(1, sizeof *ds);
+        if (ds == NULL)
+                return 1;
+        ds->n_brokers = 1;
+        ds->listen_fd = -1;
+        for (size_t i = 0; i < DS_MAX_CLIENTS; i++)
+                ds->clients[i].fd = -1;
+
+        while ((opt = getopt(argc, argv, "o:m:b:c:p:l:h")) != -1) {
+                switch (opt) {
+                case 'o':
+                        bootstrap_path = optarg;
+                        break;
+                case 'm':
+                        manifest = optarg;
+                        break;
+                case 'b':
+                        if (parse_long(optarg, 1, DS_MAX_BROKERS, &v) != 0) {
+                                fprintf(stderr,
+                                        DS_PROC ": -b: need an integer in 1..%d\n",
+                                        DS_MAX_BROKERS);
+                                goto usage_err;
+                        }
+                        ds->n_brokers = (int)v;
+                        break;
+                case 'c':
+                        ctl_path = optarg;
+                        break;
+                case 'p':
+                        pid_path = optarg;
+                        break;
+                case 'l':
+                        if (te_log_level_parse(optarg, &level) != 0) {
+                                fprintf(stderr, DS_PROC ": -l: unknown level\n");
+                                goto usage_err;
+                        }
+                        te_log_init(DS_PROC, level);
+                        break;
+                case 'h':
+                        usage(stdout);
+                        free(ds);
+                        return 0;
+                default:
+                        goto usage_err;
+                }
+        }
+        if (optind != argc || bootstrap_path == NULL || manifest == NULL ||
+            manifest[0] == '\0') {
+                if (bootstrap_path == NULL)
+                        fprintf(stderr, DS_PROC ": -o BOOTSTRAP_FILE is required\n");
+                if (manifest == NULL || manifest[0] == '\0')
+                        fprintf(stderr, DS_PROC ": a manifest is required: -m FILE or "
+                                                "TE_TOPICS_MANIFEST\n");
+                goto usage_err;
+        }
+
+        te_proc_install_signals();
+        if (pid_path != NULL) {
+                snprintf(pidbuf, sizeof pidbuf, "%ld\n", (long)getpid());
+                if (write_file_atomic(pid_path, pidbuf, errstr, sizeof errstr) != 0)
+                        goto fail;
+                pid_written = 1;
+        }
+
+        conf = rd_kafka_conf_new();
+        rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+        ds->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+        if (ds->rk == NULL) {
+                rd_kafka_conf_destroy(conf);
+                goto fail;
+        }
+        conf = NULL; /* owned by rk now */
+        ds->mc = rd_kafka_mock_cluster_new(ds->rk, ds->n_brokers);
+        if (ds->mc == NULL) {
+                snprintf(errstr, sizeof errstr, "rd_kafka_mock_cluster_new failed");
+                goto fail;
+        }
+        if (manifest_apply(ds, manifest, errstr, sizeof errstr) != 0)
+                goto fail;
+        if (ctl_path != NULL) {
+                ds->listen_fd = ctl_listen(ctl_path, errstr, sizeof errstr);
+                if (ds->listen_fd < 0)
+                        goto fail;
+                listening = 1;
+        }
+        /* Last: the bootstrap file tells clients that everything is ready. */
+        if (write_file_atomic(bootstrap_path, rd_kafka_mock_cluster_bootstraps(ds->mc),
+                              errstr, sizeof errstr) != 0)
+                goto fail;
+        published = 1;
+        TE_LOG(TE_LOG_INFO, NULL, "devstack.ready",
+               "bootstrap=%s brokers=%d topics=%zu file=%s ctl=%s",
+               rd_kafka_mock_cluster_bootstraps(ds->mc), ds->n_brokers, ds->n_topics,
+               bootstrap_path, ctl_path != NULL ? ctl_path : "-");
+
+        while (!te_proc_stop) {
+                ds_poll_once(ds);
+                rd_kafka_poll(ds->rk, 0);
+        }
+        TE_LOG(TE_LOG_INFO, NULL, "devstack.stopping", "signal received");
+        rc = 0;
+        goto out;
+
+fail:
+        TE_LOG(TE_LOG_ERROR, NULL, "devstack.failed", "%s", errstr);
+out:
+        if (published)
+                unlink(bootstrap_path);
+        for (size_t i = 0; i < DS_MAX_CLIENTS; i++)
+                client_close(&ds->clients[i]);
+        if (ds->listen_fd >= 0)
+                close(ds->listen_fd);
+        if (listening)
+                unlink(ctl_path);
+        if (ds->mc != NULL)
+                rd_kafka_mock_cluster_destroy(ds->mc);
+        if (ds->rk != NULL)
+                rd_kafka_destroy(ds->rk);
+        if (pid_written)
+                unlink(pid_path);
+        free(ds);
+        return rc;
+
+usage_err:
+        usage(stderr);
+        free(ds);
+        return 2;
+}

@@ -1,0 +1,537 @@
+/*
+ * exec-gen-sample: deterministic SYNTHETIC market data and target portfolios for demos
+ * and tests. Not real prices.
+ *
+ *   exec-gen-sample -o DIR [--seed S] [--tickers N] [--start YYYY-MM-DD] [--days N]
+ *                   [--portfolios 1|2]
+ *
+ * Writes DIR/bars.csv (daily bars, trading days Monday to Friday from --start, sorted by
+ * date then ticker) and DIR/targets.jsonl (one TargetPortfolio per portfolio on the first
+ * trading day of every week, as_of that day 21:00 UTC in ms).
+ *
+ * Same arguments, same bytes, on any IEEE-754 machine: the generator is its own
+ * xoshiro256** seeded through splitmix64, normal draws are Irwin-Hall sums (no libm),
+ * prices are kept as integer ticks of 0.0001 and targets are integer quantities.
+ *
+ * Prices: per ticker a start price, a daily drift and a volatility; each day
+ * close = previous close * (1 + drift + vol * z), the open gaps from the previous close,
+ * high/low extend beyond max/min(open, close), so low <= open, close <= high always.
+ * Targets (momentum): tickers whose close rose over the lookback are ranked by that
+ * rise; the best `top` of them get notional/close shares, rounded down to a multiple of
+ * 10 and capped at 2000; every other ticker gets 0 (full_replace).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define GS_PROC        "exec-gen-sample"
+#define GS_TICKERS_MAX 500
+#define GS_DAYS_MAX    5000
+#define GS_TICK        10000 /* price ticks per currency unit (4 decimals) */
+#define GS_QTY_MAX     2000
+#define GS_SYM_MAX     16
+
+/* ---- PRNG: splitmix64 seeds xoshiro256** ------------------------------------------ */
+
+typedef struct gs_rng_s {
+        uint64_t s[4];
+} gs_rng_t;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+        uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+}
+
+static void rng_seed(gs_rng_t *r, uint64_t seed)
+{
+        for (int i = 0; i < 4; i++)
+                r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+        return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(gs_rng_t *r)
+{
+        uint64_t *s = r->s;
+        uint64_t out = rotl(s[1] * 5, 7) * 9;
+        uint64_t t = s[1] << 17;
+
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = rotl(s[3], 45);
+        return out;
+}
+
+/** Uniform in [0, 1). */
+static double rng_unit(gs_rng_t *r)
+{
+        return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/** Uniform in [lo, hi). */
+static double rng_range(gs_rng_t *r, double lo, double hi)
+{
+        return lo + (hi - lo) * rng_unit(r);
+}
+
+/** Approximately standard normal (Irwin-Hall: sum of 12 uniforms - 6), in [-6, 6]. */
+static double rng_normal(gs_rng_t *r)
+{
+        double sum = 0;
+
+        for (int i = 0; i < 12; i++)
+                sum += rng_unit(r);
+        return sum - 6.0;
+}
+
+/* ---- calendar ---------------------------------------------------------------------- */
+
+/** Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+        int64_t era, yoe, doy, doe;
+
+        y -= m <= 2;
+        era = (y >= 0 ? y : y - 399) / 400;
+        yoe = y - era * 400;
+        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+        int64_t era, doe, yoe, doy, mp;
+
+        z += 719468;
+        era = (z >= 0 ? z : z - 146096) / 146097;
+        doe = z - era * 146097;
+        yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        mp = (5 * doy + 2) / 153;
+        *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+        *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+        *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/** Monday = 0 ... Sunday = 6 (1970-01-01 was a Thursday). */
+static int weekday(int64_t days)
+{
+        return (int)(((days % 7) + 7 + 3) % 7);
+}
+
+/** Parse YYYY-MM-DD (a real date, years 1971..2999). @returns 0 or -1. */
+static int parse_date(const char *s, int64_t *days)
+{
+        int y, m, d, yy, mm, dd;
+
+        if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+                return -1;
+        for (int i = 0; i < 10; i++)
+                if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+                        return -1;
+        y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+        m = (s[5] - '0') * 10 + (s[6] - '0');
+        d = (s[8] - '0') * 10 + (s[9] - '0');
+        if (y < 1971 || y > 2999 || m < 1 || m > 12 || d < 1 || d > 31)
+                return -1;
+        *days = days_from_civil(y, m, d);
+        civil_from_days(*days, &yy, &mm, &dd);
+        return yy == y && mm == m && dd == d ? 0 : -1; /* rejects 2024-02-30 */
+}
+
+/* ---- generation -------------------------------------------------------------------- */
+
+typedef struct gs_opts_s {
+        uint64_t seed;
+        int tickers;
+        int64_t start;
+        int days;
+        int portfolios;
+        const char *outdir;
+} gs_opts_t;
+
+typedef struct gs_portfolio_s {
+        const char *id;
+        int lookback; /* trading days */
+        int top;      /* how many tickers at most hold a position */
+        int64_t notional_ticks;
+} gs_portfolio_t;
+
+typedef struct gs_data_s {
+        int n_tickers, n_days;
+        char (*sym)[GS_SYM_MAX];
+        int64_t *day;   /* [n_days] days since epoch */
+        int64_t *close; /* [n_days * n_tickers] ticks */
+} gs_data_t;
+
+/** A non-negative amount in ticks, rounded to nearest. */
+static int64_t amount_ticks(double x)
+{
+        return (int64_t)(x * GS_TICK + 0.5);
+}
+
+/** A price in ticks, never below 0.01. */
+static int64_t to_ticks(double price)
+{
+        int64_t t = amount_ticks(price);
+        return t < 100 ? 100 : t;
+}
+
+static void put_price(FILE *fp, int64_t ticks)
+{
+        fprintf(fp, "%" PRId64 ".%04" PRId64, ticks / GS_TICK, ticks % GS_TICK);
+}
+
+/** Generate the bars, write bars.csv to `fp` and keep the closes in `g`. */
+static long gen_bars(const gs_opts_t *o, gs_data_t *g, FILE *fp)
+{
+        gs_rng_t rng;
+        double drift[GS_TICKERS_MAX], vol[GS_TICKERS_MAX], base_vol[GS_TICKERS_MAX];
+        int64_t prev[GS_TICKERS_MAX];
+        int64_t day = o->start;
+
+        rng_seed(&rng, o->seed);
+        for (int t = 0; t < g->n_tickers; t++) {
+                prev[t] = to_ticks(rng_range(&rng, 20.0, 300.0));
+                drift[t] = rng_range(&rng, -0.0003, 0.0008);
+                vol[t] = rng_range(&rng, 0.008, 0.03);
+                base_vol[t] = rng_range(&rng, 2e5, 2e6);
+        }
+        fprintf(fp,
+                "# SYNTHETIC market data generated by " GS_PROC " --seed %" PRIu64
+                "; not real prices\n",
+                o->seed);
+        fprintf(fp, "date,ticker,open,high,low,close,volume\n");
+        for (int i = 0; i < g->n_days; i++) {
+                int y, m, d;
+                while (weekday(day) >= 5)
+                        day++;
+                g->day[i] = day;
+                civil_from_days(day, &y, &m, &d);
+                for (int t = 0; t < g->n_tickers; t++) {
+                        double p = (double)prev[t] / GS_TICK;
+                        double r = drift[t] + vol[t] * rng_normal(&rng);
+                        double gap = 0.3 * vol[t] * rng_normal(&rng);
+                        int64_t open = to_ticks(p * (1.0 + gap));
+                        int64_t close = to_ticks(p * (1.0 + r));
+                        int64_t hi = open > close ? open : close;
+                        int64_t lo = open < close ? open : close;
+                        int64_t up = amount_ticks((double)hi / GS_TICK * 0.4 * vol[t] *
+                                                  rng_unit(&rng));
+                        int64_t down = amount_ticks((double)lo / GS_TICK * 0.4 * vol[t] *
+                                                    rng_unit(&rng));
+                        double vf = rng_range(&rng, 0.5, 2.5);
+                        int64_t volume = (int64_t)(base_vol[t] * vf);
+
+                        hi += up;
+                        lo -= down;
+                        if (lo < 100)
+                                lo = 100;
+                        if (volume < 100000)
+                                volume = 100000;
+                        if (volume > 5000000)
+                                volume = 5000000;
+                        fprintf(fp, "%04d-%02d-%02d,%s,", y, m, d, g->sym[t]);
+                        put_price(fp, open);
+                        fputc(',', fp);
+                        put_price(fp, hi);
+                        fputc(',', fp);
+                        put_price(fp, lo);
+                        fputc(',', fp);
+                        put_price(fp, close);
+                        fprintf(fp, ",%" PRId64 "\n", volume);
+                        g->close[(size_t)i * (size_t)g->n_tickers + (size_t)t] = close;
+                        prev[t] = close;
+                }
+                day++;
+        }
+        return (long)g->n_days * g->n_tickers;
+}
+
+/** Quantities of one portfolio on trading day `i` (uses closes of days <= i only). */
+static void momentum_targets(const gs_data_t *g, const gs_portfolio_t *pf, int i,
+                             int64_t *qty)
+{
+        double mom[GS_TICKERS_MAX];
+        int order[GS_TICKERS_MAX];
+        int from = i - pf->lookback < 0 ? 0 : i - pf->lookback;
+        int n = 0;
+        const int64_t *now = &g->close[(size_t)i * (size_t)g->n_tickers];
+        const int64_t *then = &g->close[(size_t)from * (size_t)g->n_tickers];
+
+        for (int t = 0; t < g->n_tickers; t++) {
+                qty[t] = 0;
+                mom[t] = (double)now[t] / (double)then[t] - 1.0;
+                if (mom[t] > 0)
+                        order[n++] = t;
+        }
+        /* insertion sort by momentum, descending; ties by ticker order */
+        for (int a = 1; a < n; a++) {
+                int v = order[a], b = a;
+                while (b > 0 && mom[order[b - 1]] < mom[v]) {
+                        order[b] = order[b - 1];
+                        b--;
+                }
+                order[b] = v;
+        }
+        for (int k = 0; k < n && k < pf->top; k++) {
+                int t = order[k];
+                int64_t q = pf->notional_ticks / now[t];
+                q = q / 10 * 10;
+                qty[t] = q > GS_QTY_MAX ? GS_QTY_MAX : q;
+        }
+}
+
+/** Write targets.jsonl to `fp`. @returns the number of lines. */
+static long gen_targets(const gs_opts_t *o, const gs_data_t *g, FILE *fp)
+{
+        const gs_portfolio_t pfs[2] = {
+            {"pf-demo", 20, (g->n_tickers + 1) / 2, (int64_t)50000 * GS_TICK},
+            {"pf-alt", 60, (g->n_tickers + 2) / 3, (int64_t)30000 * GS_TICK},
+        };
+        int64_t qty[GS_TICKERS_MAX];
+        long lines = 0;
+
+        for (int i = 0; i < g->n_days; i++) {
+                int y, m, d;
+                /* first trading day of its week: Monday, or after a weekday later in
+                 * the previous week (the very first day counts too) */
+                if (i > 0 && weekday(g->day[i]) > weekday(g->day[i - 1]) &&
+                    g->day[i] - g->day[i - 1] < 7)
+                        continue;
+                civil_from_days(g->day[i], &y, &m, &d);
+                for (int p = 0; p < o->portfolios; p++) {
+                        momentum_targets(g, &pfs[p], i, qty);
+                        fprintf(fp,
+                                "{\"decision_id\":\"dec-%s-%04d%02d%02d\","
+                                "\"portfolio_id\":\"%s\",\"strategy_id\":\"strat-momo\","
+                                "\"profile_version_id\":\"pv-1\","
+                                "\"regime_id\":\"rg-normal\","
+                                "\"universe_id\":\"univ-syn%d\",\"mode\":\"TRAINING\","
+                                "\"as_of\":%" PRId64 ",\"unit\":\"QUANTITY\","
+                                "\"full_replace\":true,\"targets\":[",
+                                pfs[p].id, y, m, d, pfs[p].id, g->n_tickers,
+                                (g->day[i] * 86400 + 21 * 3600) * 1000);
+                        for (int t = 0; t < g->n_tickers; t++)
+                                fprintf(fp, "%s{\"ticker\":\"%s\",\"value\":%" PRId64 "}",
+                                        t ? "," : "", g->sym[t], qty[t]);
+                        fprintf(fp, "]}\n");
+                        lines++;
+                }
+        }
+        return lines;
+}
+
+/* ---- output ------------------------------------------------------------------------ */
+
+typedef struct gs_out_s {
+        char path[PATH_MAX];
+        char tmp[PATH_MAX];
+        FILE *fp;
+} gs_out_t;
+
+/** Open DIR/name.tmp for writing. @returns 0, or -1 (reported). */
+static int out_open(gs_out_t *out, const char *dir, const char *name)
+{
+        int n1 = snprintf(out->path, sizeof out->path, "%s/%s", dir, name);
+        int n2 = snprintf(out->tmp, sizeof out->tmp, "%s/%s.tmp", dir, name);
+
+        if (n1 < 0 || n2 < 0 || (size_t)n2 >= sizeof out->tmp) {
+                fprintf(stderr, GS_PROC ": %s: path too long\n", dir);
+                return -1;
+        }
+        out->fp = fopen(out->tmp, "w");
+        if (out->fp == NULL) {
+                fprintf(stderr, GS_PROC ": %s: %s\n", out->tmp, strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+/** Close and rename into place. @returns 0, or -1 (reported; the tmp file removed). */
+static int out_commit(gs_out_t *out)
+{
+        int bad = ferror(out->fp);
+
+        if (fclose(out->fp) != 0 || bad) {
+                fprintf(stderr, GS_PROC ": %s: write error\n", out->tmp);
+                unlink(out->tmp);
+                return -1;
+        }
+        out->fp = NULL;
+        if (rename(out->tmp, out->path) != 0) {
+                fprintf(stderr, GS_PROC ": %s: %s\n", out->path, strerror(errno));
+                unlink(out->tmp);
+                return -1;
+        }
+        return 0;
+}
+
+static void out_abort(gs_out_t *out)
+{
+        if (out->fp != NULL) {
+                fclose(out->fp);
+                unlink(out->tmp);
+                out->fp = NULL;
+        }
+}
+
+/* ---- main -------------------------------------------------------------------------- */
+
+static int parse_int(const char *s, long min, long max, long *out)
+{
+        char *end = NULL;
+        long v;
+
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+                return -1;
+        *out = v;
+        return 0;
+}
+
+static void usage(FILE *fp)
+{
+        fprintf(fp,
+                "usage: " GS_PROC " -o DIR [--seed S] [--tickers N] [--start YYYY-MM-DD] "
+                "[--days N] [--portfolios 1|2]\n"
+                "  writes DIR/bars.csv and DIR/targets.jsonl (SYNTHETIC data)\n"
+                "  defaults: --seed 42 --tickers 20 --start 2024-01-02 --days 504 "
+                "--portfolios 1\n");
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option longopts[] = {
+            {"seed", required_argument, NULL, 's'},
+            {"tickers", required_argument, NULL, 't'},
+            {"start", required_argument, NULL, 'S'},
+            {"days", required_argument, NULL, 'd'},
+            {"portfolios", required_argument, NULL, 'p'},
+            {"out", required_argument, NULL, 'o'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        gs_opts_t o = {.seed = 42, .tickers = 20, .days = 504, .portfolios = 1};
+        gs_data_t g = {0};
+        gs_out_t bars = {.fp = NULL}, targets = {.fp = NULL};
+        struct stat st;
+        int opt, width = 2, rc = 1;
+        long v, n_bars, n_targets;
+
+        parse_date("2024-01-02", &o.start);
+        while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+                switch (opt) {
+                case 's': {
+                        char *end = NULL;
+                        errno = 0;
+                        o.seed = strtoull(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end != '\0' ||
+                            optarg[0] == '-') {
+                                fprintf(stderr,
+                                        GS_PROC ": --seed: need an unsigned integer\n");
+                                return 2;
+                        }
+                        break;
+                }
+                case 't':
+                        if (parse_int(optarg, 1, GS_TICKERS_MAX, &v) != 0) {
+                                fprintf(stderr, GS_PROC ": --tickers: need 1..%d\n",
+                                        GS_TICKERS_MAX);
+                                return 2;
+                        }
+                        o.tickers = (int)v;
+                        break;
+                case 'S':
+                        if (parse_date(optarg, &o.start) != 0) {
+                                fprintf(stderr,
+                                        GS_PROC ": --start: need a YYYY-MM-DD date\n");
+                                return 2;
+                        }
+                        break;
+                case 'd':
+                        if (parse_int(optarg, 1, GS_DAYS_MAX, &v) != 0) {
+                                fprintf(stderr, GS_PROC ": --days: need 1..%d\n",
+                                        GS_DAYS_MAX);
+                                return 2;
+                        }
+                        o.days = (int)v;
+                        break;
+                case 'p':
+                        if (parse_int(optarg, 1, 2, &v) != 0) {
+                                fprintf(stderr, GS_PROC ": --portfolios: need 1 or 2\n");
+                                return 2;
+                        }
+                        o.portfolios = (int)v;
+                        break;
+                case 'o':
+                        o.outdir = optarg;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+        }
+        if (optind != argc || o.outdir == NULL) {
+                usage(stderr);
+                return 2;
+        }
+        if (stat(o.outdir, &st) != 0 && mkdir(o.outdir, 0755) != 0) {
+                fprintf(stderr, GS_PROC ": %s: %s\n", o.outdir, strerror(errno));
+                return 2;
+        }
+
+        g.n_tickers = o.tickers;
+        g.n_days = o.days;
+        g.sym = calloc((size_t)o.tickers, sizeof *g.sym);
+        g.day = calloc((size_t)o.days, sizeof *g.day);
+        g.close = calloc((size_t)o.days * (size_t)o.tickers, sizeof *g.close);
+        if (g.sym == NULL || g.day == NULL || g.close == NULL) {
+                fprintf(stderr, GS_PROC ": out of memory\n");
+                goto out;
+        }
+        if (o.tickers > 99)
+                width = 3;
+        for (int t = 0; t < o.tickers; t++)
+                snprintf(g.sym[t], GS_SYM_MAX, "SYN%0*d", width, t + 1);
+
+        if (out_open(&bars, o.outdir, "bars.csv") != 0)
+                goto out;
+        n_bars = gen_bars(&o, &g, bars.fp);
+        if (out_open(&targets, o.outdir, "targets.jsonl") != 0)
+                goto out;
+        n_targets = gen_targets(&o, &g, targets.fp);
+        if (out_commit(&bars) != 0 || out_commit(&targets) != 0)
+                goto out;
+        printf("%s: %ld bars; %s: %ld targets\n", bars.path, n_bars, targets.path,
+               n_targets);
+        rc = 0;
+out:
+        out_abort(&bars);
+        out_abort(&targets);
+        free(g.sym);
+        free(g.day);
+        free(g.close);
+        return rc;
+}
