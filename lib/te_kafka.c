@@ -26,6 +26,7 @@
 #define TE_KAFKA_QUEUE_FULL_WAIT_MS 30000 /* te_producer_send gives up after this */
 #define TE_KAFKA_QUEUE_FULL_POLL_MS 100
 #define TE_KAFKA_BOOTSTRAP_POLL_MS  20
+#define TE_KAFKA_BOOTSTRAP_MAX      4096 /* bytes of a bootstrap file */
 #define TE_KAFKA_DESTROY_FLUSH_MS   10000
 #define TE_KAFKA_HEADERS_MAX        64
 
@@ -65,37 +66,40 @@ static void te_kafka_err(char *errstr, size_t errstr_size, const char *fmt, ...)
 /* ---- bootstrap file -------------------------------------------------------------- */
 
 /* Read the file into out (trimmed). @returns 1 if it holds a complete-looking list,
- * 0 if absent/empty/partial, -1 on a hard error (too long, bad characters). */
+ * 0 if absent/empty, -1 on a hard error (too long, bad characters). */
 static int te_kafka_read_bootstrap(const char *path, char *out, size_t outsz,
                                    int *ends_nl, char *why, size_t whysz)
 {
+        char buf[TE_KAFKA_BOOTSTRAP_MAX + 1];
         FILE *fp = fopen(path, "r");
         if (!fp)
                 return 0;
-        size_t n = fread(out, 1, outsz - 1, fp);
+        size_t n = fread(buf, 1, sizeof buf - 1, fp);
         int more = fgetc(fp) != EOF;
         fclose(fp);
         if (more) {
-                snprintf(why, whysz, "longer than %zu bytes", outsz - 1);
+                snprintf(why, whysz, "longer than %d bytes", TE_KAFKA_BOOTSTRAP_MAX);
                 return -1;
         }
-        out[n] = '\0';
-        *ends_nl = n > 0 && out[n - 1] == '\n';
-        while (n > 0 && isspace((unsigned char)out[n - 1]))
-                out[--n] = '\0';
-        size_t lead = 0;
-        while (lead < n && isspace((unsigned char)out[lead]))
-                lead++;
-        if (lead)
-                memmove(out, out + lead, n - lead + 1);
-        if (!out[0])
+        buf[n] = '\0';
+        *ends_nl = n > 0 && buf[n - 1] == '\n';
+        while (n > 0 && isspace((unsigned char)buf[n - 1]))
+                buf[--n] = '\0';
+        const char *s = buf;
+        while (isspace((unsigned char)*s))
+                s++;
+        if (!*s)
                 return 0;
-        for (const char *p = out; *p; p++) {
+        for (const char *p = s; *p; p++) {
                 if (!isalnum((unsigned char)*p) && !strchr(".:,-_[]", *p)) {
                         snprintf(why, whysz, "unexpected character 0x%02x",
                                  (unsigned char)*p);
                         return -1;
                 }
+        }
+        if (te_strlcpy(out, s, outsz) != 0) {
+                snprintf(why, whysz, "bootstrap list longer than %zu bytes", outsz - 1);
+                return -1;
         }
         return 1;
 }
@@ -104,7 +108,7 @@ int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
                                  size_t outsz, char *errstr, size_t errstr_size)
 {
         char why[128];
-        char prev[1024] = "";
+        char prev[TE_KAFKA_BOOTSTRAP_MAX + 1] = "";
         int64_t deadline = te_proc_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
         if (!path || !*path)

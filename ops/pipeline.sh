@@ -2,7 +2,7 @@
 # pipeline.sh: start, watch and stop the service's processes on a running stack
 # (ops/stack.sh). Source it after stack.sh:
 #
-#   te_pipeline_up RUNDIR BARS_CSV [extra -o key=value args for every process...]
+#   te_pipeline_up RUNDIR BARS_CSV [extra args for exec-planner, e.g. -o plan.lot_size=10]
 #       starts exec-sink, exec-broker (sim over BARS_CSV) and exec-planner in the
 #       background, logs in RUNDIR/<name>.log, pids in RUNDIR/<name>.pid.
 #   te_pipeline_start RUNDIR NAME BINARY [args...]   start one process the same way
@@ -34,8 +34,8 @@ te_pipeline_start() {
 te_pipeline_up() {
         local run=$1 bars=$2
         shift 2
-        te_pipeline_start "$run" sink exec-sink "$@" || return 1
-        te_pipeline_start "$run" broker exec-broker -o sim.bars_csv="$bars" "$@" || return 1
+        te_pipeline_start "$run" sink exec-sink || return 1
+        te_pipeline_start "$run" broker exec-broker -o sim.bars_csv="$bars" || return 1
         te_pipeline_start "$run" planner exec-planner "$@" || return 1
 }
 

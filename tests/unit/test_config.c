@@ -1,6 +1,6 @@
 /*
  * Unit tests for te_config: defaults, the file format, every error message
- * ("file:line: key: why"), the environment mapping, override precedence, the kafka.*
+ * ("file:line: key: why"), the EXEC_* environment mapping, override precedence, the kafka.*
  * pass-through list and secret masking in te_cfg_dump.
  */
 #include <setjmp.h>
@@ -238,6 +238,8 @@ static void test_config_env_mapping(void **state)
         char *envp[] = {
             "PATH=/usr/bin",
             "HOME=/root",
+            "TE_BUILD_DIR=/tmp/build", /* our scripts' variables are not config */
+            "TE_PORT=1",
             "EXEC_PORT=9090",
             "EXEC_HTTP_LISTEN_PORT=81",
             "EXEC_VERBOSE=on",
