@@ -99,6 +99,7 @@ typedef struct planner_s {
         te_order_cmd_t *orders;
         int fatal;
         uint64_t n_targets, n_orders, n_dead, n_reports;
+        int64_t first_target_ms, last_target_ms; /* monotonic, for throughput */
 } planner_t;
 
 static void fail(planner_t *pl, const char *what, const char *why)
@@ -387,7 +388,10 @@ int main(int argc, char **argv)
         while (!te_proc_stop) {
                 rd_kafka_message_t *m = te_consumer_poll(pl.targets, 50);
                 if (m) {
+                        if (!pl.first_target_ms)
+                                pl.first_target_ms = te_proc_mono_ms();
                         int r = on_target(&pl, m);
+                        pl.last_target_ms = te_proc_mono_ms();
                         if (r == 0) {
                                 te_consumer_store(pl.targets, m);
                                 dirty = 1;
@@ -410,10 +414,12 @@ int main(int argc, char **argv)
         if (!pl.fatal && dirty && commit(&pl) != 0)
                 pl.fatal = 1;
         TE_LOG(TE_LOG_INFO, NULL, "planner.stop",
-               "targets=%llu orders=%llu dead_lettered=%llu reports=%llu illegal=%llu",
+               "targets=%llu orders=%llu dead_lettered=%llu reports=%llu illegal=%llu "
+               "first_to_last_ms=%lld",
                (unsigned long long)pl.n_targets, (unsigned long long)pl.n_orders,
                (unsigned long long)pl.n_dead, (unsigned long long)pl.n_reports,
-               (unsigned long long)te_book_illegal_count(pl.book));
+               (unsigned long long)te_book_illegal_count(pl.book),
+               (long long)(pl.last_target_ms - pl.first_target_ms));
         rc = pl.fatal ? 1 : 0;
 out:
         te_consumer_destroy(pl.targets);
