@@ -13,6 +13,10 @@
  * at start; -n stops after COUNT records; SIGINT/SIGTERM stop cleanly.
  * Exit status: 0 ok (also when stdout is closed early), 1 run-time error,
  * 2 bad usage or configuration.
+ *
+ * Settings (te_config): log.level (default warn), bootstrap.file, bootstrap.wait_ms,
+ * topic and kafka.* pass-through, from -c FILE, then EXEC_* environment variables,
+ * then -o, then the flags.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -103,10 +103,11 @@ PGconn *te_pg_connect(const char *conninfo, char *errstr, size_t errstr_size)
                 return NULL;
         }
         if (PQstatus(conn) != CONNECTION_OK) {
-                te_pg_err(errstr, errstr_size, "connect failed: %s",
-                          PQerrorMessage(conn));
-                TE_LOG(TE_LOG_ERROR, NULL, "pg.connect_failed", "%s",
-                       PQerrorMessage(conn));
+                /* libpq's message names host/socket and user, never the password */
+                char why[512];
+                te_pg_err(why, sizeof why, "%s", PQerrorMessage(conn));
+                te_pg_err(errstr, errstr_size, "connect failed: %s", why);
+                TE_LOG(TE_LOG_ERROR, NULL, "pg.connect_failed", "%s", why);
                 PQfinish(conn);
                 return NULL;
         }

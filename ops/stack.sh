@@ -17,8 +17,8 @@
 # On failure it prints why and returns non-zero; what already runs is left for
 # te_stack_down (call it from a trap).
 #
-# After te_stack_up these shell variables are set but deliberately NOT exported
-# (te_config treats unknown TE_* environment variables as errors):
+# After te_stack_up these shell variables are set (not exported; export them if a child
+# process needs them):
 #   TE_STACK_BOOTSTRAP       the bootstrap list (host:port,...)
 #   TE_STACK_BOOTSTRAP_FILE  RUNDIR/bootstrap
 #   TE_STACK_CTL             RUNDIR/ctl (talk to it with exec-devstack-ctl -c)
@@ -54,6 +54,7 @@ _te_stack_alive() {
         return 0
 }
 
+# shellcheck disable=SC2034 # TE_STACK_* are outputs for the caller
 te_stack_up() {
         local run=${1:-} build src deadline pid
         if [ -z "$run" ] || [ $# -ne 1 ]; then
@@ -72,6 +73,10 @@ te_stack_up() {
                         return 1
                 fi
         done
+        if [ -s "$run/devstack.spawned" ] && _te_stack_alive "$(cat "$run/devstack.spawned")"; then
+                echo "te_stack_up: a stack already runs in $run" >&2
+                return 1
+        fi
         mkdir -p "$run" || return 1
         # PostgreSQL runs as postgres under RUNDIR/pg: RUNDIR must be traversable.
         chmod 755 "$run" || return 1

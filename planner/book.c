@@ -134,13 +134,25 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
         if (r->exec_type == TE_EXEC_CLOCK_ACK || r->exec_type == TE_EXEC_BROKER_STATE)
                 return TE_BOOK_IGNORED;
         ord_t *o = te_map_get(b->orders, r->order_id);
+        int learned = 0;
         if (!o) {
                 /* an order we did not send in this life and did not load: learn it
-                 * from the report (its quantity is cum + leaves) */
+                 * from the report (its quantity is cum + leaves) in the state the report
+                 * gives it, since its first report may be any state (e.g. PENDING_REPLACE
+                 * after a restart); a status out of range teaches nothing */
+                if ((unsigned)r->order_status >= TE_OS__CNT) {
+                        b->illegal++;
+                        te_log_ids_t ids = {.order_id = r->order_id, .report_id = r->report_id};
+                        TE_LOG(TE_LOG_WARN, &ids, "order.illegal_transition",
+                               "unknown order with status %d not applied",
+                               (int)r->order_status);
+                        return TE_BOOK_ILLEGAL;
+                }
                 if (te_book_add_order(b, r->order_id, r->ids.portfolio_id, r->ticker, r->side,
-                                      r->cum_qty + r->leaves_qty, 0.0, TE_OS_PENDING_NEW) != 0)
+                                      r->cum_qty + r->leaves_qty, 0.0, r->order_status) != 0)
                         return TE_BOOK_ERROR;
                 o = te_map_get(b->orders, r->order_id);
+                learned = 1;
         }
         if (o->status != r->order_status && !te_os_transition_ok(o->status, r->order_status)) {
                 b->illegal++;
@@ -151,7 +163,7 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
         }
         double sign = side_sign(o->side);
         double fill = r->cum_qty - o->cum_qty;
-        int changed = 0;
+        int changed = learned;
         double old_open = te_os_is_terminal(o->status) ? 0.0 : fmax(0.0, o->qty - o->cum_qty);
         if (fill > 0) {
                 o->pos->position += sign * fill;

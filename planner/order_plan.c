@@ -204,7 +204,10 @@ int te_plan_target(const te_plan_cfg_t *cfg, const te_book_t *book,
 
         for (size_t i = 0; i < ctx.n; i++) {
                 const want_t *w = &ctx.wants[i];
-                double target = te_plan_round_lot(w->target, cfg->lot_size);
+                /* the delta is rounded, not the target: rounding the target toward zero
+                 * first would make a reducing order larger than the delta (300 -> 143 in
+                 * lots of 100 would sell 200, not 100) */
+                double target = w->target;
                 double current = te_book_position(book, tp->ids.portfolio_id, w->ticker) +
                                  te_book_open_qty(book, tp->ids.portfolio_id, w->ticker);
                 double delta = target - current;
@@ -214,7 +217,7 @@ int te_plan_target(const te_plan_cfg_t *cfg, const te_book_t *book,
                 if (current != 0 && target != 0 && (current > 0) != (target > 0)) {
                         /* through zero: close all of current, then open the target */
                         double close_qty = fabs(current);
-                        double open_qty = fabs(target);
+                        double open_qty = fabs(te_plan_round_lot(target, cfg->lot_size));
                         if (n + 2 > cap)
                                 goto too_many;
                         fill_order(&out[n++], cfg, tp, w, side, close_qty, TE_INTENT_CLOSE, 0);

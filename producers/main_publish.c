@@ -14,8 +14,13 @@
  * --skip-invalid, which reports it and goes on. --check parses and encodes only,
  * without connecting to Kafka. At the end it waits for every delivery and prints
  *   published N messages to TOPIC (M skipped)
- * on stdout. Exit status: 0 ok, 1 a bad line, a failed delivery or an error at run
- * time, 2 bad usage or configuration.
+ * on stdout. The topic must already exist (checked in the cluster's metadata).
+ * Exit status: 0 ok, 1 a bad line, a failed delivery or an error at run time, 2 bad
+ * usage or configuration.
+ *
+ * Settings (te_config): log.level, bootstrap.file, bootstrap.wait_ms, topic,
+ * max.in.flight and kafka.* pass-through, from -c FILE, then EXEC_* environment
+ * variables (EXEC_TOPIC, EXEC_KAFKA_BOOTSTRAP_SERVERS, ...), then -o, then the flags.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,13 +39,14 @@
 #include "te_log.h"
 #include "te_proc.h"
 
-#define PROC               "exec-publish"
-#define MAX_OVERRIDES      64
-#define BOOTSTRAP_MAX      1024
-#define IDLE_POLL_MS       100
-#define STOP_FLUSH_MS      10000
-#define DEFAULT_TOPIC      "exec.targets"
-#define DEFAULT_MODE_TOPIC "exec.mode"
+#define PROC                "exec-publish"
+#define MAX_OVERRIDES       64
+#define BOOTSTRAP_MAX       1024
+#define IDLE_POLL_MS        100
+#define STOP_FLUSH_MS       10000
+#define METADATA_TIMEOUT_MS 10000
+#define DEFAULT_TOPIC       "exec.targets"
+#define DEFAULT_MODE_TOPIC  "exec.mode"
 
 typedef struct pub_conf_s {
         int log_level;
@@ -227,11 +233,42 @@ static int load_config(pub_t *p, const pub_args_t *a, char *errstr, size_t errsz
         if (!p->conf.topic[0])
                 te_strlcpy(p->conf.topic, a->mode ? DEFAULT_MODE_TOPIC : DEFAULT_TOPIC,
                            sizeof p->conf.topic);
+        if (!a->check && !p->conf.bootstrap_file[0] &&
+            !te_cfg_kafka_get(p->cfg, "bootstrap.servers")) {
+                snprintf(errstr, errsz,
+                         "no bootstrap servers: use -b, --bootstrap-file or "
+                         "kafka.bootstrap.servers");
+                return -1;
+        }
         return 0;
 }
 
-/* Wait for the bootstrap file if one is configured, then create the producer.
- * @returns 0, or -1 with errstr. */
+/* The topic must exist: a cluster that auto-creates topics (the mock cluster always
+ * does) would otherwise swallow a misspelt -t silently. We ask for every topic's
+ * metadata, which creates none. @returns 0, or -1 with errstr. */
+static int check_topic(pub_t *p, char *errstr, size_t errsz)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t err = rd_kafka_metadata(te_producer_handle(p->producer), 1,
+                                                    NULL, &md, METADATA_TIMEOUT_MS);
+        if (err) {
+                snprintf(errstr, errsz, "metadata: %s", rd_kafka_err2str(err));
+                return -1;
+        }
+        int found = 0;
+        for (int i = 0; i < md->topic_cnt && !found; i++)
+                found = strcmp(md->topics[i].topic, p->conf.topic) == 0 &&
+                        md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR;
+        rd_kafka_metadata_destroy(md);
+        if (!found) {
+                snprintf(errstr, errsz, "topic %s does not exist", p->conf.topic);
+                return -1;
+        }
+        return 0;
+}
+
+/* Wait for the bootstrap file if one is configured, create the producer and check
+ * that the topic exists. @returns 0, or -1 with errstr. */
 static int connect_producer(pub_t *p, char *errstr, size_t errsz)
 {
         char bootstrap[BOOTSTRAP_MAX];
@@ -247,14 +284,8 @@ static int connect_producer(pub_t *p, char *errstr, size_t errsz)
                                "bootstrap.file", errstr, errsz) != 0)
                         return -1;
         }
-        if (!te_cfg_kafka_get(p->cfg, "bootstrap.servers")) {
-                snprintf(errstr, errsz,
-                         "no bootstrap servers: use -b, --bootstrap-file or "
-                         "kafka.bootstrap.servers");
-                return -1;
-        }
         p->producer = te_producer_new(p->cfg, NULL, errstr, errsz);
-        if (!p->producer)
+        if (!p->producer || check_topic(p, errstr, errsz) != 0)
                 return -1;
         /* librdkafka refuses key + value above message.max.bytes: check per line so
          * that an oversized line is reported as a bad line, not a failed run */

@@ -1,8 +1,9 @@
 """Expected trades for test_e2e.sh, worked out from the raw input files alone.
 
 Independent of the C code: it re-implements the documented contract in the simplest
-way (quantity targets, lot size 10 rounding toward zero, min qty 1, full_replace,
-CLOSE+OPEN through zero, fills at the close of the latest bar on or before as_of
+way (quantity targets, the order size (the delta) rounded toward zero to lots of 10, a
+target of 0 closing the whole position, min qty 1, full_replace, CLOSE + OPEN (lot-
+rounded) through zero, fills at the close of the latest bar on or before as_of
 moved 5 bps against the order and rounded to 4 decimals half-up, commission
 max(1.00, 0.005/share), no fill without a bar or with zero volume).
 Prints one line per expected trade: portfolio ticker side size price commission.
@@ -47,16 +48,19 @@ for line in open(sys.argv[2]):
                 want[tk] = 0
     orders = []
     for tk in sorted(want):
-        target = lot(want[tk])
+        target = want[tk]
         cur = held.get(tk, 0)
         if target == cur:
             continue
         side = "BUY" if target > cur else "SELL"
         if cur != 0 and target != 0 and (cur > 0) != (target > 0):
             orders.append((side, tk, abs(cur)))
-            orders.append((side, tk, abs(target)))
-        else:
-            orders.append((side, tk, abs(target - cur)))
+            if abs(lot(target)) >= 1:
+                orders.append((side, tk, abs(lot(target))))
+        elif target == 0:
+            orders.append((side, tk, abs(cur)))
+        elif abs(lot(target - cur)) >= 1:
+            orders.append((side, tk, abs(lot(target - cur))))
     orders.sort(key=lambda o: (o[0] != "SELL", o[1]))
     for side, tk, qty in orders:
         past = [b for b in bars.get(tk, []) if b[0] <= day]

@@ -43,10 +43,18 @@ dbtool() { "$build/exec-dbtool" "$@"; }
 
 RUN=$(mktemp -d /tmp/te-run.XXXXXX)
 tmp=$(mktemp -d /tmp/te-test.XXXXXX)
-trap 'te_stack_down "$RUN" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+on_exit() {
+        if [ -f "$RUN/devstack.log" ] && [ $fails -ne 0 ]; then
+                echo "--- last lines of $RUN/devstack.log" >&2
+                tail -n 20 "$RUN/devstack.log" >&2
+        fi
+        te_stack_down "$RUN" >/dev/null 2>&1
+        rm -rf "$tmp"
+}
+trap on_exit EXIT
 
 if ! te_stack_up "$RUN"; then
-        echo "FAIL: te_stack_up" >&2
+        fail "te_stack_up"
         exit 1
 fi
 pass "stack up: bootstrap $TE_STACK_BOOTSTRAP, PGHOST=$PGHOST"

@@ -48,7 +48,7 @@ fi
 # final positions equal the (lot-rounded) last targets
 [ "$(q "SELECT string_agg(portfolio_id || ':' || ticker || '=' || quantity::int, ' '
         ORDER BY portfolio_id, ticker) FROM positions WHERE quantity <> 0")" = \
-  "pf-e2e:BBB=-30 pf-e2e-2:AAA=1000" ] || fail "final positions"
+  "pf-e2e:BBB=-30 pf-e2e:CCC=10 pf-e2e-2:AAA=1000" ] || fail "final positions"
 # cash moved by -(side*qty*price) - commission, recomputed from the expectation
 want_cash=$(python3 -c '
 import sys

@@ -16,10 +16,10 @@
 #include "book.h"
 #include "te_buf.h"
 
-#define B_APPLIED   TE_BOOK_APPLIED
-#define B_DUP       TE_BOOK_DUPLICATE
-#define B_IGNORED   TE_BOOK_IGNORED
-#define B_ILLEGAL   TE_BOOK_ILLEGAL
+#define B_APPLIED TE_BOOK_APPLIED
+#define B_DUP     TE_BOOK_DUPLICATE
+#define B_IGNORED TE_BOOK_IGNORED
+#define B_ILLEGAL TE_BOOK_ILLEGAL
 
 static te_exec_report_t report(const char *order_id, const char *portfolio_id,
                                const char *ticker, te_side_t side, te_exec_type_t et,
@@ -45,9 +45,9 @@ typedef struct step_s {
         te_order_status_t os;
         double cum, leaves;
         te_book_result_t expect;
-        double position;     /* of the order's (portfolio, ticker) */
-        double open_qty;     /* signed */
-        uint64_t illegal;    /* counter after the step */
+        double position;  /* of the order's (portfolio, ticker) */
+        double open_qty;  /* signed */
+        uint64_t illegal; /* counter after the step */
 } step_t;
 
 typedef struct scenario_s {
@@ -72,83 +72,131 @@ typedef struct scenario_s {
 #define BST     TE_EXEC_BROKER_STATE
 
 static const scenario_t scenarios[] = {
-        {"buy: ack, partial, full, duplicates, illegal FILLED->NEW, control",
-         TE_SIDE_BUY, 100, 0, TE_OS_PENDING_NEW, 0, 100,
-         {
-                 {ACK, TE_OS_NEW, 0, 100, B_APPLIED, 0, 100, 0},
-                 {ACK, TE_OS_NEW, 0, 100, B_DUP, 0, 100, 0},
-                 {PARTIAL, TE_OS_PARTIALLY_FILLED, 40, 60, B_APPLIED, 40, 60, 0},
-                 {PARTIAL, TE_OS_PARTIALLY_FILLED, 40, 60, B_DUP, 40, 60, 0},
-                 {PARTIAL, TE_OS_PARTIALLY_FILLED, 70, 30, B_APPLIED, 70, 30, 0},
-                 {FILL, TE_OS_FILLED, 100, 0, B_APPLIED, 100, 0, 0},
-                 {FILL, TE_OS_FILLED, 100, 0, B_DUP, 100, 0, 0},
-                 {ACK, TE_OS_NEW, 0, 100, B_ILLEGAL, 100, 0, 1},
-                 {CLK, TE_OS_NEW, 0, 0, B_IGNORED, 100, 0, 1},
-                 {BST, TE_OS_NEW, 0, 0, B_IGNORED, 100, 0, 1},
-         },
-         10},
-        {"sell from a loaded position: partial, cancel pending, canceled", TE_SIDE_SELL, 50,
-         200, TE_OS_PENDING_NEW, 0, -50,
-         {
-                 {ACK, TE_OS_NEW, 0, 50, B_APPLIED, 200, -50, 0},
-                 {PARTIAL, TE_OS_PARTIALLY_FILLED, 20, 30, B_APPLIED, 180, -30, 0},
-                 {CXL, TE_OS_PENDING_CANCEL, 20, 30, B_APPLIED, 180, -30, 0},
-                 {CXL, TE_OS_CANCELED, 20, 0, B_APPLIED, 180, 0, 0},
-                 /* a late fill report after CANCELED is illegal and moves nothing */
-                 {PARTIAL, TE_OS_PARTIALLY_FILLED, 30, 20, B_ILLEGAL, 180, 0, 1},
-         },
-         5},
-        {"fill straight from PENDING_NEW", TE_SIDE_BUY, 10, 5, TE_OS_PENDING_NEW, 0, 10,
-         {
-                 {FILL, TE_OS_FILLED, 10, 0, B_APPLIED, 15, 0, 0},
-         },
-         1},
-        {"rejected: open drops to 0, position unchanged", TE_SIDE_BUY, 300, 100,
-         TE_OS_PENDING_NEW, 0, 300,
-         {
-                 {REJ, TE_OS_REJECTED, 0, 0, B_APPLIED, 100, 0, 0},
-                 {REJ, TE_OS_REJECTED, 0, 0, B_DUP, 100, 0, 0},
-                 {FILL, TE_OS_FILLED, 300, 0, B_ILLEGAL, 100, 0, 1},
-         },
-         3},
-        {"expired after a partial", TE_SIDE_SELL, 80, -10, TE_OS_NEW, 0, -80,
-         {
-                 {PARTIAL, TE_OS_PARTIALLY_FILLED, 25, 55, B_APPLIED, -35, -55, 0},
-                 {EXPD, TE_OS_EXPIRED, 25, 0, B_APPLIED, -35, 0, 0},
-         },
-         2},
-        {"loaded partially filled: the fill already in the position moves nothing",
-         TE_SIDE_BUY, 100, 40, TE_OS_PARTIALLY_FILLED, 40, 60,
-         {
-                 {PARTIAL, TE_OS_PARTIALLY_FILLED, 40, 60, B_DUP, 40, 60, 0},
-                 /* an older report (lower cum) arrives late: nothing moves back */
-                 {PARTIAL, TE_OS_PARTIALLY_FILLED, 10, 90, B_DUP, 40, 60, 0},
-                 {FILL, TE_OS_FILLED, 100, 0, B_APPLIED, 100, 0, 0},
-         },
-         3},
-        {"fill report jumps over partials: whole remaining in one step", TE_SIDE_SELL, 100,
-         0, TE_OS_PENDING_NEW, 0, -100,
-         {
-                 {ACK, TE_OS_NEW, 0, 100, B_APPLIED, 0, -100, 0},
-                 {FILL, TE_OS_FILLED, 100, 0, B_APPLIED, -100, 0, 0},
-                 /* illegal FILLED -> PARTIALLY_FILLED with a larger cum: not applied */
-                 {PARTIAL, TE_OS_PARTIALLY_FILLED, 150, 0, B_ILLEGAL, -100, 0, 1},
-                 {FILL, TE_OS_FILLED, 100, 0, B_DUP, -100, 0, 1},
-         },
-         4},
-        {"loaded terminal order: no open quantity", TE_SIDE_BUY, 100, 100, TE_OS_FILLED,
-         100, 0,
-         {
-                 {FILL, TE_OS_FILLED, 100, 0, B_DUP, 100, 0, 0},
-                 {ACK, TE_OS_NEW, 0, 100, B_ILLEGAL, 100, 0, 1},
-         },
-         2},
-        {"out-of-range status in a report is illegal", TE_SIDE_BUY, 10, 0, TE_OS_NEW, 0, 10,
-         {
-                 {PARTIAL, (te_order_status_t)10, 5, 5, B_ILLEGAL, 0, 10, 1},
-                 {PARTIAL, TE_OS_PARTIALLY_FILLED, 5, 5, B_APPLIED, 5, 5, 1},
-         },
-         2},
+    {"buy: ack, partial, full, duplicates, illegal FILLED->NEW, control",
+     TE_SIDE_BUY,
+     100,
+     0,
+     TE_OS_PENDING_NEW,
+     0,
+     100,
+     {
+         {ACK, TE_OS_NEW, 0, 100, B_APPLIED, 0, 100, 0},
+         {ACK, TE_OS_NEW, 0, 100, B_DUP, 0, 100, 0},
+         {PARTIAL, TE_OS_PARTIALLY_FILLED, 40, 60, B_APPLIED, 40, 60, 0},
+         {PARTIAL, TE_OS_PARTIALLY_FILLED, 40, 60, B_DUP, 40, 60, 0},
+         {PARTIAL, TE_OS_PARTIALLY_FILLED, 70, 30, B_APPLIED, 70, 30, 0},
+         {FILL, TE_OS_FILLED, 100, 0, B_APPLIED, 100, 0, 0},
+         {FILL, TE_OS_FILLED, 100, 0, B_DUP, 100, 0, 0},
+         {ACK, TE_OS_NEW, 0, 100, B_ILLEGAL, 100, 0, 1},
+         {CLK, TE_OS_NEW, 0, 0, B_IGNORED, 100, 0, 1},
+         {BST, TE_OS_NEW, 0, 0, B_IGNORED, 100, 0, 1},
+     },
+     10},
+    {"sell from a loaded position: partial, cancel pending, canceled",
+     TE_SIDE_SELL,
+     50,
+     200,
+     TE_OS_PENDING_NEW,
+     0,
+     -50,
+     {
+         {ACK, TE_OS_NEW, 0, 50, B_APPLIED, 200, -50, 0},
+         {PARTIAL, TE_OS_PARTIALLY_FILLED, 20, 30, B_APPLIED, 180, -30, 0},
+         {CXL, TE_OS_PENDING_CANCEL, 20, 30, B_APPLIED, 180, -30, 0},
+         {CXL, TE_OS_CANCELED, 20, 0, B_APPLIED, 180, 0, 0},
+         /* a late fill report after CANCELED is illegal and moves nothing */
+         {PARTIAL, TE_OS_PARTIALLY_FILLED, 30, 20, B_ILLEGAL, 180, 0, 1},
+     },
+     5},
+    {"fill straight from PENDING_NEW",
+     TE_SIDE_BUY,
+     10,
+     5,
+     TE_OS_PENDING_NEW,
+     0,
+     10,
+     {
+         {FILL, TE_OS_FILLED, 10, 0, B_APPLIED, 15, 0, 0},
+     },
+     1},
+    {"rejected: open drops to 0, position unchanged",
+     TE_SIDE_BUY,
+     300,
+     100,
+     TE_OS_PENDING_NEW,
+     0,
+     300,
+     {
+         {REJ, TE_OS_REJECTED, 0, 0, B_APPLIED, 100, 0, 0},
+         {REJ, TE_OS_REJECTED, 0, 0, B_DUP, 100, 0, 0},
+         {FILL, TE_OS_FILLED, 300, 0, B_ILLEGAL, 100, 0, 1},
+     },
+     3},
+    {"expired after a partial",
+     TE_SIDE_SELL,
+     80,
+     -10,
+     TE_OS_NEW,
+     0,
+     -80,
+     {
+         {PARTIAL, TE_OS_PARTIALLY_FILLED, 25, 55, B_APPLIED, -35, -55, 0},
+         {EXPD, TE_OS_EXPIRED, 25, 0, B_APPLIED, -35, 0, 0},
+     },
+     2},
+    {"loaded partially filled: the fill already in the position moves nothing",
+     TE_SIDE_BUY,
+     100,
+     40,
+     TE_OS_PARTIALLY_FILLED,
+     40,
+     60,
+     {
+         {PARTIAL, TE_OS_PARTIALLY_FILLED, 40, 60, B_DUP, 40, 60, 0},
+         /* an older report (lower cum) arrives late: nothing moves back */
+         {PARTIAL, TE_OS_PARTIALLY_FILLED, 10, 90, B_DUP, 40, 60, 0},
+         {FILL, TE_OS_FILLED, 100, 0, B_APPLIED, 100, 0, 0},
+     },
+     3},
+    {"fill report jumps over partials: whole remaining in one step",
+     TE_SIDE_SELL,
+     100,
+     0,
+     TE_OS_PENDING_NEW,
+     0,
+     -100,
+     {
+         {ACK, TE_OS_NEW, 0, 100, B_APPLIED, 0, -100, 0},
+         {FILL, TE_OS_FILLED, 100, 0, B_APPLIED, -100, 0, 0},
+         /* illegal FILLED -> PARTIALLY_FILLED with a larger cum: not applied */
+         {PARTIAL, TE_OS_PARTIALLY_FILLED, 150, 0, B_ILLEGAL, -100, 0, 1},
+         {FILL, TE_OS_FILLED, 100, 0, B_DUP, -100, 0, 1},
+     },
+     4},
+    {"loaded terminal order: no open quantity",
+     TE_SIDE_BUY,
+     100,
+     100,
+     TE_OS_FILLED,
+     100,
+     0,
+     {
+         {FILL, TE_OS_FILLED, 100, 0, B_DUP, 100, 0, 0},
+         {ACK, TE_OS_NEW, 0, 100, B_ILLEGAL, 100, 0, 1},
+     },
+     2},
+    {"out-of-range status in a report is illegal",
+     TE_SIDE_BUY,
+     10,
+     0,
+     TE_OS_NEW,
+     0,
+     10,
+     {
+         {PARTIAL, (te_order_status_t)10, 5, 5, B_ILLEGAL, 0, 10, 1},
+         {PARTIAL, TE_OS_PARTIALLY_FILLED, 5, 5, B_APPLIED, 5, 5, 1},
+     },
+     2},
 };
 
 static void test_book_report_sequences(void **state)
@@ -159,10 +207,11 @@ static void test_book_report_sequences(void **state)
                 te_book_t *b = te_book_new();
                 assert_non_null(b);
                 if (sc->start_position != 0)
-                        assert_int_equal(te_book_set_position(b, "P1", "AAA", sc->start_position),
-                                         0);
-                assert_int_equal(te_book_add_order(b, "O1", "P1", "AAA", sc->side, sc->qty,
-                                                   sc->start_cum, sc->start_status),
+                        assert_int_equal(
+                            te_book_set_position(b, "P1", "AAA", sc->start_position), 0);
+                assert_int_equal(te_book_add_order(b, "O1", "P1", "AAA", sc->side,
+                                                   sc->qty, sc->start_cum,
+                                                   sc->start_status),
                                  0);
                 if (te_book_open_qty(b, "P1", "AAA") != sc->start_open) {
                         print_error("%s: open %g after add, expected %g\n", sc->name,
@@ -171,21 +220,20 @@ static void test_book_report_sequences(void **state)
                 }
                 for (int i = 0; i < sc->n; i++) {
                         const step_t *s = &sc->steps[i];
-                        te_exec_report_t r =
-                                report("O1", "P1", "AAA", sc->side, s->et, s->os, s->cum,
-                                       s->leaves);
+                        te_exec_report_t r = report("O1", "P1", "AAA", sc->side, s->et,
+                                                    s->os, s->cum, s->leaves);
                         te_book_result_t got = te_book_apply_report(b, &r);
                         double pos = te_book_position(b, "P1", "AAA");
                         double open = te_book_open_qty(b, "P1", "AAA");
                         uint64_t ill = te_book_illegal_count(b);
-                        if (got != s->expect || pos != s->position || open != s->open_qty ||
-                            ill != s->illegal) {
-                                print_error("%s: step %d: result %d pos %g open %g illegal "
-                                            "%llu; expected %d %g %g %llu\n",
-                                            sc->name, i, (int)got, pos, open,
-                                            (unsigned long long)ill, (int)s->expect,
-                                            s->position, s->open_qty,
-                                            (unsigned long long)s->illegal);
+                        if (got != s->expect || pos != s->position ||
+                            open != s->open_qty || ill != s->illegal) {
+                                print_error(
+                                    "%s: step %d: result %d pos %g open %g illegal "
+                                    "%llu; expected %d %g %g %llu\n",
+                                    sc->name, i, (int)got, pos, open,
+                                    (unsigned long long)ill, (int)s->expect, s->position,
+                                    s->open_qty, (unsigned long long)s->illegal);
                                 fail();
                         }
                 }
@@ -206,29 +254,30 @@ static void test_book_open_qty_sums_orders(void **state)
                 double qty, cum;
                 te_order_status_t st;
         } orders[] = {
-                {"O1", "P1", "AAA", TE_SIDE_BUY, 100, 0, TE_OS_NEW},
-                {"O2", "P1", "AAA", TE_SIDE_BUY, 50, 20, TE_OS_PARTIALLY_FILLED},
-                {"O3", "P1", "AAA", TE_SIDE_SELL, 30, 0, TE_OS_PENDING_NEW},
-                {"O4", "P1", "AAA", TE_SIDE_BUY, 999, 0, TE_OS_CANCELED},
-                {"O5", "P1", "BBB", TE_SIDE_SELL, 70, 10, TE_OS_PENDING_CANCEL},
-                {"O6", "P2", "AAA", TE_SIDE_BUY, 5, 0, TE_OS_NEW},
-                /* same id again: the first state is kept */
-                {"O1", "P1", "AAA", TE_SIDE_BUY, 1000, 0, TE_OS_NEW},
+            {"O1", "P1", "AAA", TE_SIDE_BUY, 100, 0, TE_OS_NEW},
+            {"O2", "P1", "AAA", TE_SIDE_BUY, 50, 20, TE_OS_PARTIALLY_FILLED},
+            {"O3", "P1", "AAA", TE_SIDE_SELL, 30, 0, TE_OS_PENDING_NEW},
+            {"O4", "P1", "AAA", TE_SIDE_BUY, 999, 0, TE_OS_CANCELED},
+            {"O5", "P1", "BBB", TE_SIDE_SELL, 70, 10, TE_OS_PENDING_CANCEL},
+            {"O6", "P2", "AAA", TE_SIDE_BUY, 5, 0, TE_OS_NEW},
+            /* same id again: the first state is kept */
+            {"O1", "P1", "AAA", TE_SIDE_BUY, 1000, 0, TE_OS_NEW},
         };
         for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)
                 assert_int_equal(te_book_add_order(b, orders[i].id, orders[i].pf,
                                                    orders[i].ticker, orders[i].side,
-                                                   orders[i].qty, orders[i].cum, orders[i].st),
+                                                   orders[i].qty, orders[i].cum,
+                                                   orders[i].st),
                                  0);
         static const struct {
                 const char *pf, *ticker;
                 double open, pos;
         } expect[] = {
-                {"P1", "AAA", 100 + 30 - 30, 0}, /* O1 100, O2 50-20, O3 -30, O4 done */
-                {"P1", "BBB", -60, 0},
-                {"P2", "AAA", 5, 0},
-                {"P2", "BBB", 0, 0},
-                {"P3", "ZZZ", 0, 0},
+            {"P1", "AAA", 100 + 30 - 30, 0}, /* O1 100, O2 50-20, O3 -30, O4 done */
+            {"P1", "BBB", -60, 0},
+            {"P2", "AAA", 5, 0},
+            {"P2", "BBB", 0, 0},
+            {"P3", "ZZZ", 0, 0},
         };
         for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
                 assert_true(te_book_open_qty(b, expect[i].pf, expect[i].ticker) ==
@@ -259,25 +308,25 @@ static void test_book_unknown_order_learned(void **state)
                 te_book_result_t then_expect;
                 double then_position;
         } cases[] = {
-                {"ack", TE_SIDE_BUY, ACK, TE_OS_NEW, 0, 100, B_APPLIED, 0, 100, 0, 1,
-                 B_APPLIED, 100},
-                {"partial sell", TE_SIDE_SELL, PARTIAL, TE_OS_PARTIALLY_FILLED, 30, 70,
-                 B_APPLIED, -30, -70, 0, 1, B_APPLIED, -100},
-                {"fill", TE_SIDE_BUY, FILL, TE_OS_FILLED, 60, 0, B_APPLIED, 60, 0, 0, 1, B_DUP,
-                 60},
-                {"canceled after partial", TE_SIDE_BUY, CXL, TE_OS_CANCELED, 15, 0, B_APPLIED,
-                 15, 0, 0, 1, B_ILLEGAL, 15},
-                {"rejected", TE_SIDE_BUY, REJ, TE_OS_REJECTED, 0, 0, B_APPLIED, 0, 0, 0, 1,
-                 B_ILLEGAL, 0},
-                /* after a restart the first report seen for an order can be any state,
-                 * e.g. a replace in flight: learned in that state, not refused */
-                {"pending replace", TE_SIDE_BUY, TE_EXEC_ACK, TE_OS_PENDING_REPLACE, 20, 80,
-                 B_APPLIED, 20, 80, 0, 1, B_APPLIED, 100},
-                {"replaced after partial", TE_SIDE_SELL, TE_EXEC_REPLACED, TE_OS_REPLACED, 40,
-                 0, B_APPLIED, -40, 0, 0, 1, B_ILLEGAL, -40},
-                /* garbage status: counted, nothing learned, nothing moved */
-                {"status out of range", TE_SIDE_BUY, PARTIAL, (te_order_status_t)42, 10, 10,
-                 B_ILLEGAL, 0, 0, 1, 0, B_APPLIED, 20},
+            {"ack", TE_SIDE_BUY, ACK, TE_OS_NEW, 0, 100, B_APPLIED, 0, 100, 0, 1,
+             B_APPLIED, 100},
+            {"partial sell", TE_SIDE_SELL, PARTIAL, TE_OS_PARTIALLY_FILLED, 30, 70,
+             B_APPLIED, -30, -70, 0, 1, B_APPLIED, -100},
+            {"fill", TE_SIDE_BUY, FILL, TE_OS_FILLED, 60, 0, B_APPLIED, 60, 0, 0, 1,
+             B_DUP, 60},
+            {"canceled after partial", TE_SIDE_BUY, CXL, TE_OS_CANCELED, 15, 0, B_APPLIED,
+             15, 0, 0, 1, B_ILLEGAL, 15},
+            {"rejected", TE_SIDE_BUY, REJ, TE_OS_REJECTED, 0, 0, B_APPLIED, 0, 0, 0, 1,
+             B_ILLEGAL, 0},
+            /* after a restart the first report seen for an order can be any state,
+             * e.g. a replace in flight: learned in that state, not refused */
+            {"pending replace", TE_SIDE_BUY, TE_EXEC_ACK, TE_OS_PENDING_REPLACE, 20, 80,
+             B_APPLIED, 20, 80, 0, 1, B_APPLIED, 100},
+            {"replaced after partial", TE_SIDE_SELL, TE_EXEC_REPLACED, TE_OS_REPLACED, 40,
+             0, B_APPLIED, -40, 0, 0, 1, B_ILLEGAL, -40},
+            /* garbage status: counted, nothing learned, nothing moved */
+            {"status out of range", TE_SIDE_BUY, PARTIAL, (te_order_status_t)42, 10, 10,
+             B_ILLEGAL, 0, 0, 1, 0, B_APPLIED, 20},
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 te_book_t *b = te_book_new();
@@ -290,7 +339,8 @@ static void test_book_unknown_order_learned(void **state)
                     te_book_open_qty(b, "P9", "BBB") != cases[i].open_qty ||
                     te_book_illegal_count(b) != cases[i].illegal) {
                         print_error("%s: result %d pos %g open %g illegal %llu\n",
-                                    cases[i].name, (int)got, te_book_position(b, "P9", "BBB"),
+                                    cases[i].name, (int)got,
+                                    te_book_position(b, "P9", "BBB"),
                                     te_book_open_qty(b, "P9", "BBB"),
                                     (unsigned long long)te_book_illegal_count(b));
                         fail();
@@ -304,7 +354,8 @@ static void test_book_unknown_order_learned(void **state)
                     te_book_position(b, "P9", "BBB") != cases[i].then_position ||
                     te_book_open_qty(b, "P9", "BBB") != 0) {
                         print_error("%s: then FILL: result %d pos %g open %g\n",
-                                    cases[i].name, (int)got, te_book_position(b, "P9", "BBB"),
+                                    cases[i].name, (int)got,
+                                    te_book_position(b, "P9", "BBB"),
                                     te_book_open_qty(b, "P9", "BBB"));
                         fail();
                 }
@@ -351,14 +402,16 @@ static void test_book_foreach_ticker(void **state)
         assert_int_equal(te_book_set_position(b, "P1", "AAA", 100), 0);
         assert_int_equal(te_book_set_position(b, "P1", "BBB", 0), 0); /* flat: skipped */
         assert_int_equal(te_book_set_position(b, "P1", "CCC", -25), 0);
-        assert_int_equal(te_book_set_position(b, "P2", "AAA", 50), 0); /* other portfolio */
-        assert_int_equal(te_book_set_position(b, "P10", "DDD", 5), 0); /* prefix of P1? no */
-        assert_int_equal(te_book_add_order(b, "O1", "P1", "EEE", TE_SIDE_BUY, 40, 0,
-                                           TE_OS_NEW),
-                         0); /* flat but working */
-        assert_int_equal(te_book_add_order(b, "O2", "P1", "FFF", TE_SIDE_SELL, 40, 0,
-                                           TE_OS_CANCELED),
-                         0); /* flat, order done: skipped */
+        assert_int_equal(te_book_set_position(b, "P2", "AAA", 50),
+                         0); /* other portfolio */
+        assert_int_equal(te_book_set_position(b, "P10", "DDD", 5),
+                         0); /* prefix of P1? no */
+        assert_int_equal(
+            te_book_add_order(b, "O1", "P1", "EEE", TE_SIDE_BUY, 40, 0, TE_OS_NEW),
+            0); /* flat but working */
+        assert_int_equal(
+            te_book_add_order(b, "O2", "P1", "FFF", TE_SIDE_SELL, 40, 0, TE_OS_CANCELED),
+            0); /* flat, order done: skipped */
         assert_int_equal(te_book_add_order(b, "O3", "P1", "AAA", TE_SIDE_SELL, 30, 10,
                                            TE_OS_PARTIALLY_FILLED),
                          0);
@@ -369,9 +422,9 @@ static void test_book_foreach_ticker(void **state)
                 const char *ticker;
                 double position, open_qty;
         } expect[] = {
-                {"AAA", 100, -20},
-                {"CCC", -20, 0},
-                {"EEE", 0, 40},
+            {"AAA", 100, -20},
+            {"CCC", -20, 0},
+            {"EEE", 0, 40},
         };
         enum { N = sizeof expect / sizeof expect[0] };
         seen_t s;
@@ -400,11 +453,11 @@ static void test_book_foreach_ticker(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_book_report_sequences),
-                cmocka_unit_test(test_book_open_qty_sums_orders),
-                cmocka_unit_test(test_book_unknown_order_learned),
-                cmocka_unit_test(test_book_control_reports_ignored),
-                cmocka_unit_test(test_book_foreach_ticker),
+            cmocka_unit_test(test_book_report_sequences),
+            cmocka_unit_test(test_book_open_qty_sums_orders),
+            cmocka_unit_test(test_book_unknown_order_learned),
+            cmocka_unit_test(test_book_control_reports_ignored),
+            cmocka_unit_test(test_book_foreach_ticker),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,8 +23,8 @@ typedef enum { OP_PUT, OP_GET, OP_DEL } op_t;
 typedef struct map_step_s {
         op_t op;
         const char *key;
-        void *value;      /* PUT: value to store */
-        void *expect;     /* GET/DEL: value returned (NULL = absent) */
+        void *value;         /* PUT: value to store */
+        void *expect;        /* GET/DEL: value returned (NULL = absent) */
         size_t expect_count; /* count after the step */
 } map_step_t;
 
@@ -40,22 +40,24 @@ static void run_steps(const map_step_t *steps, size_t n)
                         break;
                 case OP_GET:
                         if (te_map_get(m, s->key) != s->expect) {
-                                print_error("step %zu: get(\"%s\") gave the wrong value\n", i,
-                                            s->key);
+                                print_error(
+                                    "step %zu: get(\"%s\") gave the wrong value\n", i,
+                                    s->key);
                                 fail();
                         }
                         break;
                 case OP_DEL:
                         if (te_map_del(m, s->key) != s->expect) {
-                                print_error("step %zu: del(\"%s\") gave the wrong value\n", i,
-                                            s->key);
+                                print_error(
+                                    "step %zu: del(\"%s\") gave the wrong value\n", i,
+                                    s->key);
                                 fail();
                         }
                         break;
                 }
                 if (te_map_count(m) != s->expect_count) {
-                        print_error("step %zu: count %zu, expected %zu\n", i, te_map_count(m),
-                                    s->expect_count);
+                        print_error("step %zu: count %zu, expected %zu\n", i,
+                                    te_map_count(m), s->expect_count);
                         fail();
                 }
         }
@@ -66,27 +68,27 @@ static void test_map_put_get_del(void **state)
 {
         (void)state;
         static const map_step_t steps[] = {
-                {OP_GET, "AAPL", NULL, NULL, 0},
-                {OP_DEL, "AAPL", NULL, NULL, 0},
-                {OP_PUT, "AAPL", V(1), NULL, 1},
-                {OP_GET, "AAPL", NULL, V(1), 1},
-                {OP_GET, "aapl", NULL, NULL, 1}, /* keys are case-sensitive */
-                {OP_GET, "AAP", NULL, NULL, 1},  /* prefix is another key */
-                {OP_GET, "AAPLX", NULL, NULL, 1},
-                {OP_PUT, "MSFT", V(2), NULL, 2},
-                {OP_PUT, "", V(3), NULL, 3}, /* the empty string is a key */
-                {OP_GET, "", NULL, V(3), 3},
-                {OP_GET, "MSFT", NULL, V(2), 3},
-                {OP_DEL, "AAPL", NULL, V(1), 2},
-                {OP_GET, "AAPL", NULL, NULL, 2},
-                {OP_DEL, "AAPL", NULL, NULL, 2}, /* second delete finds nothing */
-                {OP_GET, "MSFT", NULL, V(2), 2},
-                {OP_PUT, "AAPL", V(4), NULL, 3}, /* re-insert after delete */
-                {OP_GET, "AAPL", NULL, V(4), 3},
-                {OP_DEL, "", NULL, V(3), 2},
-                {OP_DEL, "MSFT", NULL, V(2), 1},
-                {OP_DEL, "AAPL", NULL, V(4), 0},
-                {OP_GET, "MSFT", NULL, NULL, 0},
+            {OP_GET, "AAPL", NULL, NULL, 0},
+            {OP_DEL, "AAPL", NULL, NULL, 0},
+            {OP_PUT, "AAPL", V(1), NULL, 1},
+            {OP_GET, "AAPL", NULL, V(1), 1},
+            {OP_GET, "aapl", NULL, NULL, 1}, /* keys are case-sensitive */
+            {OP_GET, "AAP", NULL, NULL, 1},  /* prefix is another key */
+            {OP_GET, "AAPLX", NULL, NULL, 1},
+            {OP_PUT, "MSFT", V(2), NULL, 2},
+            {OP_PUT, "", V(3), NULL, 3}, /* the empty string is a key */
+            {OP_GET, "", NULL, V(3), 3},
+            {OP_GET, "MSFT", NULL, V(2), 3},
+            {OP_DEL, "AAPL", NULL, V(1), 2},
+            {OP_GET, "AAPL", NULL, NULL, 2},
+            {OP_DEL, "AAPL", NULL, NULL, 2}, /* second delete finds nothing */
+            {OP_GET, "MSFT", NULL, V(2), 2},
+            {OP_PUT, "AAPL", V(4), NULL, 3}, /* re-insert after delete */
+            {OP_GET, "AAPL", NULL, V(4), 3},
+            {OP_DEL, "", NULL, V(3), 2},
+            {OP_DEL, "MSFT", NULL, V(2), 1},
+            {OP_DEL, "AAPL", NULL, V(4), 0},
+            {OP_GET, "MSFT", NULL, NULL, 0},
         };
         run_steps(steps, sizeof steps / sizeof steps[0]);
 }
@@ -95,13 +97,13 @@ static void test_map_replace(void **state)
 {
         (void)state;
         static const map_step_t steps[] = {
-                {OP_PUT, "k", V(1), NULL, 1},
-                {OP_PUT, "k", V(2), NULL, 1}, /* replace: count unchanged */
-                {OP_GET, "k", NULL, V(2), 1},
-                {OP_PUT, "k", NULL, NULL, 1}, /* a NULL value is stored too */
-                {OP_GET, "k", NULL, NULL, 1},
-                {OP_PUT, "k", V(5), NULL, 1},
-                {OP_DEL, "k", NULL, V(5), 0},
+            {OP_PUT, "k", V(1), NULL, 1},
+            {OP_PUT, "k", V(2), NULL, 1}, /* replace: count unchanged */
+            {OP_GET, "k", NULL, V(2), 1},
+            {OP_PUT, "k", NULL, NULL, 1}, /* a NULL value is stored too */
+            {OP_GET, "k", NULL, NULL, 1},
+            {OP_PUT, "k", V(5), NULL, 1},
+            {OP_DEL, "k", NULL, V(5), 0},
         };
         run_steps(steps, sizeof steps / sizeof steps[0]);
 }
@@ -219,7 +221,8 @@ static void test_map_random_ops_match_reference(void **state)
                 for (unsigned j = 0; j < POOL; j++) {
                         snprintf(key, sizeof key, "k%u", j);
                         if (te_map_get(m, key) != ref[j]) {
-                                print_error("op %d: key k%u disagrees with reference\n", op, j);
+                                print_error("op %d: key k%u disagrees with reference\n",
+                                            op, j);
                                 fail();
                         }
                 }
@@ -234,10 +237,10 @@ static void test_map_iterate_each_once(void **state)
                 const char *key;
                 int idx;
         } cases[] = {
-                {"AAPL", 0}, {"MSFT", 1}, {"GOOG", 2}, {"AMZN", 3},  {"TSLA", 4},
-                {"NVDA", 5}, {"META", 6}, {"IBM", 7},  {"ORCL", 8},  {"INTC", 9},
-                {"AMD", 10}, {"CSCO", 11}, {"QCOM", 12}, {"TXN", 13}, {"ADBE", 14},
-                {"CRM", 15},
+            {"AAPL", 0},  {"MSFT", 1}, {"GOOG", 2},  {"AMZN", 3},
+            {"TSLA", 4},  {"NVDA", 5}, {"META", 6},  {"IBM", 7},
+            {"ORCL", 8},  {"INTC", 9}, {"AMD", 10},  {"CSCO", 11},
+            {"QCOM", 12}, {"TXN", 13}, {"ADBE", 14}, {"CRM", 15},
         };
         enum { N = sizeof cases / sizeof cases[0] };
         te_map_t *m = te_map_new();
@@ -298,13 +301,13 @@ static void test_map_destroy_frees_values(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_map_put_get_del),
-                cmocka_unit_test(test_map_replace),
-                cmocka_unit_test(test_map_key_is_copied),
-                cmocka_unit_test(test_map_many_delete_every_third),
-                cmocka_unit_test(test_map_random_ops_match_reference),
-                cmocka_unit_test(test_map_iterate_each_once),
-                cmocka_unit_test(test_map_destroy_frees_values),
+            cmocka_unit_test(test_map_put_get_del),
+            cmocka_unit_test(test_map_replace),
+            cmocka_unit_test(test_map_key_is_copied),
+            cmocka_unit_test(test_map_many_delete_every_third),
+            cmocka_unit_test(test_map_random_ops_match_reference),
+            cmocka_unit_test(test_map_iterate_each_once),
+            cmocka_unit_test(test_map_destroy_frees_values),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -808,8 +808,8 @@ static const char round_trip_out[] =
     "{\"ticker\":\"AAPL\",\"value\":0.1,\"ref_price\":null},"
     "{\"ticker\":\"MSFT\",\"value\":-0.3333333333333333,\"ref_price\":401.17},"
     "{\"ticker\":\"X\",\"value\":1e-07,\"ref_price\":1e+21},"
-    "{\"ticker\":\"Y\",\"value\":1.2345678901234568e+17,\"ref_price\":4."
-    "9406564584124654e-324},"
+    "{\"ticker\":\"Y\",\"value\":1.2345678901234568e+17,"
+    "\"ref_price\":4.94065645841247e-324},"
     "{\"ticker\":\"Z\",\"value\":0,\"ref_price\":null}]}";
 
 static void test_msg_json_round_trip(void **state)

@@ -29,12 +29,12 @@ static void test_order_state_terminal(void **state)
                 int s;
                 int terminal;
         } cases[] = {
-                {PN, 0},  {NEW, 0}, {PF, 0},  {FIL, 1}, {PC, 0},
-                {CAN, 1}, {PR, 0},  {REP, 1}, {REJ, 1}, {EXP, 1},
-                {-1, 0},  {10, 0},  {1000, 0},
+            {PN, 0},  {NEW, 0}, {PF, 0},  {FIL, 1}, {PC, 0}, {CAN, 1},  {PR, 0},
+            {REP, 1}, {REJ, 1}, {EXP, 1}, {-1, 0},  {10, 0}, {1000, 0},
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-                if (te_os_is_terminal((te_order_status_t)cases[i].s) != cases[i].terminal) {
+                if (te_os_is_terminal((te_order_status_t)cases[i].s) !=
+                    cases[i].terminal) {
                         print_error("case %zu: is_terminal(%d) != %d\n", i, cases[i].s,
                                     cases[i].terminal);
                         fail();
@@ -54,17 +54,12 @@ static void test_order_state_terminal(void **state)
  *    a pending cancel.
  */
 static const int legal[TE_OS__CNT][TE_OS__CNT] = {
-        /*         PN NEW PF FIL PC CAN PR REP REJ EXP */
-        [PN] = {1, 1, 1, 1, 1, 1, 0, 0, 1, 1},
-        [NEW] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-        [PF] = {0, 0, 1, 1, 1, 1, 1, 1, 0, 1},
-        [FIL] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-        [PC] = {0, 1, 1, 1, 1, 1, 0, 0, 1, 1},
-        [CAN] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-        [PR] = {0, 1, 1, 1, 0, 1, 1, 1, 1, 1},
-        [REP] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-        [REJ] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-        [EXP] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    /*         PN NEW PF FIL PC CAN PR REP REJ EXP */
+    [PN] = {1, 1, 1, 1, 1, 1, 0, 0, 1, 1},  [NEW] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    [PF] = {0, 0, 1, 1, 1, 1, 1, 1, 0, 1},  [FIL] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    [PC] = {0, 1, 1, 1, 1, 1, 0, 0, 1, 1},  [CAN] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    [PR] = {0, 1, 1, 1, 0, 1, 1, 1, 1, 1},  [REP] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    [REJ] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, [EXP] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 };
 
 static void test_order_state_transition_table(void **state)
@@ -77,8 +72,8 @@ static void test_order_state_transition_table(void **state)
                         if (got != legal[from][to]) {
                                 print_error("%s -> %s: got %d, expected %d\n",
                                             te_order_status_name((te_order_status_t)from),
-                                            te_order_status_name((te_order_status_t)to), got,
-                                            legal[from][to]);
+                                            te_order_status_name((te_order_status_t)to),
+                                            got, legal[from][to]);
                                 fail();
                         }
                 }
@@ -93,9 +88,10 @@ static void test_order_state_terminal_refuses_all(void **state)
         static const int targets[] = {PN, NEW, PF, FIL, PC, CAN, PR, REP, REJ, EXP};
         for (size_t i = 0; i < sizeof terminals / sizeof terminals[0]; i++)
                 for (size_t j = 0; j < sizeof targets / sizeof targets[0]; j++)
-                        assert_int_equal(te_os_transition_ok((te_order_status_t)terminals[i],
-                                                             (te_order_status_t)targets[j]),
-                                         0);
+                        assert_int_equal(
+                            te_os_transition_ok((te_order_status_t)terminals[i],
+                                                (te_order_status_t)targets[j]),
+                            0);
 }
 
 /* Paths an order takes in practice: each step must be legal. */
@@ -107,32 +103,33 @@ static void test_order_state_happy_paths(void **state)
                 int path[8];
                 int n;
         } cases[] = {
-                {"ack, fill", {PN, NEW, FIL}, 3},
-                {"ack, partials, fill", {PN, NEW, PF, PF, PF, FIL}, 6},
-                {"fill without ack", {PN, FIL}, 2},
-                {"partial without ack", {PN, PF, FIL}, 3},
-                {"reject before ack", {PN, REJ}, 2},
-                {"reject after ack", {PN, NEW, REJ}, 3},
-                {"cancel", {PN, NEW, PC, CAN}, 4},
-                {"cancel after partial", {PN, NEW, PF, PC, CAN}, 5},
-                {"cancel refused", {PN, NEW, PC, NEW, FIL}, 5},
-                {"fill while cancel pending", {PN, NEW, PC, FIL}, 4},
-                {"unsolicited cancel", {PN, NEW, CAN}, 3},
-                {"replace", {PN, NEW, PR, REP}, 4},
-                {"replace after partial", {PN, NEW, PF, PR, REP}, 5},
-                {"replace refused", {PN, NEW, PR, NEW}, 4},
-                {"partial while replace pending", {PN, NEW, PR, PF, FIL}, 5},
-                {"expire", {PN, NEW, EXP}, 3},
-                {"expire after partial", {PN, NEW, PF, EXP}, 4},
-                {"expire unacked", {PN, EXP}, 2},
+            {"ack, fill", {PN, NEW, FIL}, 3},
+            {"ack, partials, fill", {PN, NEW, PF, PF, PF, FIL}, 6},
+            {"fill without ack", {PN, FIL}, 2},
+            {"partial without ack", {PN, PF, FIL}, 3},
+            {"reject before ack", {PN, REJ}, 2},
+            {"reject after ack", {PN, NEW, REJ}, 3},
+            {"cancel", {PN, NEW, PC, CAN}, 4},
+            {"cancel after partial", {PN, NEW, PF, PC, CAN}, 5},
+            {"cancel refused", {PN, NEW, PC, NEW, FIL}, 5},
+            {"fill while cancel pending", {PN, NEW, PC, FIL}, 4},
+            {"unsolicited cancel", {PN, NEW, CAN}, 3},
+            {"replace", {PN, NEW, PR, REP}, 4},
+            {"replace after partial", {PN, NEW, PF, PR, REP}, 5},
+            {"replace refused", {PN, NEW, PR, NEW}, 4},
+            {"partial while replace pending", {PN, NEW, PR, PF, FIL}, 5},
+            {"expire", {PN, NEW, EXP}, 3},
+            {"expire after partial", {PN, NEW, PF, EXP}, 4},
+            {"expire unacked", {PN, EXP}, 2},
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 for (int k = 1; k < cases[i].n; k++) {
                         te_order_status_t a = (te_order_status_t)cases[i].path[k - 1];
                         te_order_status_t b = (te_order_status_t)cases[i].path[k];
                         if (!te_os_transition_ok(a, b)) {
-                                print_error("%s: step %d %s -> %s refused\n", cases[i].name, k,
-                                            te_order_status_name(a), te_order_status_name(b));
+                                print_error("%s: step %d %s -> %s refused\n",
+                                            cases[i].name, k, te_order_status_name(a),
+                                            te_order_status_name(b));
                                 fail();
                         }
                 }
@@ -145,9 +142,9 @@ static void test_order_state_out_of_range(void **state)
         static const struct {
                 int from, to;
         } cases[] = {
-                {-1, NEW}, {NEW, -1}, {10, NEW},       {NEW, 10}, {PN, 10},
-                {10, 10},  {-1, -1},  {1000000, FIL}, {PF, 99},  {INT32_MIN, PN},
-                {PN, INT32_MAX},
+            {-1, NEW}, {NEW, -1},       {10, NEW},       {NEW, 10},
+            {PN, 10},  {10, 10},        {-1, -1},        {1000000, FIL},
+            {PF, 99},  {INT32_MIN, PN}, {PN, INT32_MAX},
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 if (te_os_transition_ok((te_order_status_t)cases[i].from,
@@ -162,11 +159,11 @@ static void test_order_state_out_of_range(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_order_state_terminal),
-                cmocka_unit_test(test_order_state_transition_table),
-                cmocka_unit_test(test_order_state_terminal_refuses_all),
-                cmocka_unit_test(test_order_state_happy_paths),
-                cmocka_unit_test(test_order_state_out_of_range),
+            cmocka_unit_test(test_order_state_terminal),
+            cmocka_unit_test(test_order_state_transition_table),
+            cmocka_unit_test(test_order_state_terminal_refuses_all),
+            cmocka_unit_test(test_order_state_happy_paths),
+            cmocka_unit_test(test_order_state_out_of_range),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

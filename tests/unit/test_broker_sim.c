@@ -1,0 +1,602 @@
+/*
+ * test_broker_sim: the TRAINING simulator behind the broker interface — fill prices
+ * with slippage, commissions, the ACK/FILL sequence, deterministic report ids,
+ * duplicates, rejects, the mode gate of te_broker_handle, CLOCK, rounding.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "broker.h"
+#include "broker_sim.h"
+#include "te_buf.h"
+#include "te_ids.h"
+
+#define DAY_0102   19724 /* 2024-01-02, a Tuesday */
+#define DAY_0105   19727 /* 2024-01-05, a Friday */
+#define MS_PER_DAY INT64_C(86400000)
+/* 17:00 UTC on a day */
+#define AT_17H(day) ((int64_t)(day)*MS_PER_DAY + 17 * INT64_C(3600000))
+
+static te_bars_t *one_bar(const char *ticker, int32_t day, double close, double volume)
+{
+        te_bars_t *b = te_bars_new();
+        assert_non_null(b);
+        te_bar_t x = {.day = day,
+                      .open = close,
+                      .high = close,
+                      .low = close,
+                      .close = close,
+                      .volume = volume};
+        char err[128];
+        assert_int_equal(te_bars_add(b, ticker, &x, err, sizeof err), 0);
+        return b;
+}
+
+static te_order_cmd_t new_order(const char *order_id, const char *ticker, te_side_t side,
+                                double qty, int64_t event_time)
+{
+        te_order_cmd_t c;
+        memset(&c, 0, sizeof c);
+        c.command = TE_CMD_NEW;
+        te_strlcpy(c.order_id, order_id, sizeof c.order_id);
+        te_strlcpy(c.ids.decision_id, "D1", sizeof c.ids.decision_id);
+        te_strlcpy(c.ids.portfolio_id, "P1", sizeof c.ids.portfolio_id);
+        te_strlcpy(c.ids.strategy_id, "S1", sizeof c.ids.strategy_id);
+        te_strlcpy(c.ids.profile_version_id, "PV1", sizeof c.ids.profile_version_id);
+        te_strlcpy(c.ids.regime_id, "R1", sizeof c.ids.regime_id);
+        te_strlcpy(c.ids.universe_id, "U1", sizeof c.ids.universe_id);
+        te_strlcpy(c.ticker, ticker, sizeof c.ticker);
+        c.side = side;
+        c.quantity = qty;
+        c.order_type = TE_OT_MARKET;
+        c.tif = TE_TIF_DAY;
+        c.intent = TE_INTENT_OPEN;
+        c.mode = TE_MODE_TRAINING;
+        te_strlcpy(c.route, "sim", sizeof c.route);
+        c.event_time = event_time;
+        return c;
+}
+
+static te_broker_t *sim_with(te_bars_t *bars, double slippage_bps, double per_share,
+                             double min_comm)
+{
+        te_sim_cfg_t cfg;
+        te_sim_cfg_defaults(&cfg);
+        cfg.slippage_bps = slippage_bps;
+        cfg.commission_per_share = per_share;
+        cfg.commission_min = min_comm;
+        te_broker_t *s = te_sim_new(&cfg, bars);
+        assert_non_null(s);
+        return s;
+}
+
+static void test_broker_sim_defaults(void **state)
+{
+        (void)state;
+        te_sim_cfg_t cfg;
+        te_sim_cfg_defaults(&cfg);
+        assert_true(cfg.slippage_bps == 5.0);
+        assert_true(cfg.commission_per_share == 0.005);
+        assert_true(cfg.commission_min == 1.0);
+        assert_string_equal(cfg.broker_name, "sim");
+        assert_string_equal(cfg.account, "SIM-1");
+}
+
+static void test_broker_sim_fill_price(void **state)
+{
+        (void)state;
+        static const struct {
+                te_side_t side;
+                double close, slippage_bps;
+                double price; /* by hand, to 4 decimals */
+        } cases[] = {
+            {TE_SIDE_BUY, 100.00, 5, 100.05},    /* 100 * 1.0005 */
+            {TE_SIDE_SELL, 100.00, 5, 99.95},    /* 100 * 0.9995 */
+            {TE_SIDE_BUY, 33.3333, 5, 33.35},    /* 33.34996665 */
+            {TE_SIDE_SELL, 33.3333, 5, 33.3166}, /* 33.31663335 */
+            {TE_SIDE_BUY, 100.00, 0, 100.00},      {TE_SIDE_SELL, 100.00, 0, 100.00},
+            {TE_SIDE_BUY, 250.00, 10, 250.25},     /* 250 * 1.001 */
+            {TE_SIDE_SELL, 250.00, 10, 249.75},    /* 250 * 0.999 */
+            {TE_SIDE_SELL, 80.00, 12.5, 79.90},    /* 80 * 0.99875 */
+            {TE_SIDE_BUY, 12.3456, 100, 12.4691},  /* 12.469056 */
+            {TE_SIDE_SELL, 12.3456, 100, 12.2221}, /* 12.222144 */
+            {TE_SIDE_BUY, 0.0123, 5, 0.0123},      /* 0.01230615 */
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                te_bars_t *bars = one_bar("AAA", DAY_0102, cases[i].close, 1e6);
+                te_broker_t *s = sim_with(bars, cases[i].slippage_bps, 0.005, 1.0);
+                te_reports_t out = {0};
+                te_order_cmd_t c =
+                    new_order("O1", "AAA", cases[i].side, 100, AT_17H(DAY_0102));
+                assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+                assert_int_equal(out.n, 2);
+                const te_exec_report_t *f = &out.items[1];
+                if (f->last_price != cases[i].price || f->avg_price != cases[i].price) {
+                        print_error(
+                            "case %zu: %s at close %.4f + %g bps: %.10f, expected "
+                            "%.4f\n",
+                            i, te_side_name(cases[i].side), cases[i].close,
+                            cases[i].slippage_bps, f->last_price, cases[i].price);
+                        fail();
+                }
+                te_reports_free(&out);
+                te_broker_destroy(s);
+                te_bars_destroy(bars);
+        }
+}
+
+static void test_broker_sim_commission(void **state)
+{
+        (void)state;
+        static const struct {
+                double qty, per_share, min;
+                double commission; /* max(min, qty * per_share), 4 decimals */
+        } cases[] = {
+            {100, 0.005, 1.00, 1.00}, /* 0.50 -> minimum */
+            {1000, 0.005, 1.00, 5.00},
+            {200, 0.005, 1.00, 1.00}, /* exactly the minimum */
+            {201, 0.005, 1.00, 1.005},
+            {333, 0.005, 1.00, 1.665},
+            {10000, 0.005, 1.00, 50.00},
+            {1, 0.01, 0.00, 0.01},
+            {150, 0.0035, 0.35, 0.525},
+            {12345, 0.0035, 0.35, 43.2075},
+            {7, 0.00001, 0.00, 0.0001}, /* 0.00007 rounds up to 0.0001 */
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                te_bars_t *bars = one_bar("AAA", DAY_0102, 20.0, 1e9);
+                te_broker_t *s = sim_with(bars, 5, cases[i].per_share, cases[i].min);
+                te_reports_t out = {0};
+                te_order_cmd_t c =
+                    new_order("O1", "AAA", TE_SIDE_BUY, cases[i].qty, AT_17H(DAY_0102));
+                assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+                assert_int_equal(out.n, 2);
+                if (out.items[1].commission != cases[i].commission) {
+                        print_error(
+                            "case %zu: %g shares: commission %.10f, expected %.4f\n", i,
+                            cases[i].qty, out.items[1].commission, cases[i].commission);
+                        fail();
+                }
+                assert_true(out.items[0].commission == 0); /* none on the ACK */
+                te_reports_free(&out);
+                te_broker_destroy(s);
+                te_bars_destroy(bars);
+        }
+}
+
+static void check_common(const te_exec_report_t *r, const te_order_cmd_t *c)
+{
+        assert_string_equal(r->order_id, c->order_id);
+        assert_string_equal(r->ticker, c->ticker);
+        assert_int_equal(r->side, c->side);
+        assert_int_equal(r->mode, c->mode);
+        assert_true(r->event_time == c->event_time);
+        assert_memory_equal(&r->ids, &c->ids, sizeof r->ids);
+        assert_string_equal(r->broker, "sim");
+        assert_string_equal(r->account, "SIM-1");
+}
+
+static void test_broker_sim_ack_then_fill(void **state)
+{
+        (void)state;
+        te_bars_t *bars = one_bar("AAA", DAY_0102, 100.0, 1e6);
+        te_broker_t *s = sim_with(bars, 5, 0.005, 1.0);
+        te_reports_t out = {0};
+        te_order_cmd_t c =
+            new_order("O-ack-fill", "AAA", TE_SIDE_SELL, 300, AT_17H(DAY_0102));
+        assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 2);
+
+        char ack_id[TE_ID_MAX], fill_id[TE_ID_MAX];
+        te_id_sim_report(ack_id, sizeof ack_id, "O-ack-fill", "ack", 0);
+        te_id_sim_report(fill_id, sizeof fill_id, "O-ack-fill", "fill", 1);
+        assert_string_not_equal(ack_id, fill_id);
+
+        const te_exec_report_t *a = &out.items[0];
+        check_common(a, &c);
+        assert_string_equal(a->report_id, ack_id);
+        assert_int_equal(a->exec_type, TE_EXEC_ACK);
+        assert_int_equal(a->order_status, TE_OS_NEW);
+        assert_true(a->last_qty == 0 && a->last_price == 0);
+        assert_true(a->cum_qty == 0 && a->leaves_qty == 300);
+        assert_true(a->avg_price == 0);
+        assert_string_equal(a->reason, "");
+
+        const te_exec_report_t *f = &out.items[1];
+        check_common(f, &c);
+        assert_string_equal(f->report_id, fill_id);
+        assert_int_equal(f->exec_type, TE_EXEC_FILL);
+        assert_int_equal(f->order_status, TE_OS_FILLED);
+        assert_true(f->last_qty == 300);
+        assert_true(f->last_price == 99.95);
+        assert_true(f->cum_qty == 300 && f->leaves_qty == 0);
+        assert_true(f->avg_price == 99.95);
+        assert_true(f->commission == 1.5); /* 300 * 0.005 */
+        assert_string_equal(f->reason, "");
+
+        te_reports_free(&out);
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
+static void assert_reports_equal(const te_exec_report_t *x, const te_exec_report_t *y)
+{
+        assert_string_equal(x->report_id, y->report_id);
+        assert_string_equal(x->order_id, y->order_id);
+        assert_int_equal(x->exec_type, y->exec_type);
+        assert_int_equal(x->order_status, y->order_status);
+        assert_string_equal(x->ticker, y->ticker);
+        assert_int_equal(x->side, y->side);
+        assert_true(x->last_qty == y->last_qty && x->last_price == y->last_price);
+        assert_true(x->cum_qty == y->cum_qty && x->leaves_qty == y->leaves_qty);
+        assert_true(x->avg_price == y->avg_price && x->commission == y->commission);
+        assert_string_equal(x->reason, y->reason);
+        assert_string_equal(x->broker, y->broker);
+        assert_string_equal(x->account, y->account);
+        assert_true(x->event_time == y->event_time);
+        assert_memory_equal(&x->ids, &y->ids, sizeof x->ids);
+        assert_int_equal(x->mode, y->mode);
+}
+
+/* Two simulators fed the same commands produce the same reports (invariant 6). */
+static void test_broker_sim_deterministic(void **state)
+{
+        (void)state;
+        te_bars_t *bars = one_bar("AAA", DAY_0102, 41.27, 1e6);
+        te_broker_t *s1 = sim_with(bars, 5, 0.005, 1.0);
+        te_broker_t *s2 = sim_with(bars, 5, 0.005, 1.0);
+        te_reports_t r1 = {0}, r2 = {0};
+        static const struct {
+                const char *id;
+                te_side_t side;
+                double qty;
+        } orders[] = {
+            {"O1", TE_SIDE_BUY, 100},
+            {"O2", TE_SIDE_SELL, 2500},
+            {"O3", TE_SIDE_BUY, 1},
+        };
+        for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++) {
+                te_order_cmd_t c = new_order(orders[i].id, "AAA", orders[i].side,
+                                             orders[i].qty, AT_17H(DAY_0102));
+                assert_int_equal(te_broker_handle(s1, &c, &r1), TE_BROKER_OK);
+                assert_int_equal(te_broker_handle(s2, &c, &r2), TE_BROKER_OK);
+        }
+        assert_int_equal(r1.n, 6);
+        assert_int_equal(r2.n, 6);
+        for (size_t i = 0; i < r1.n; i++)
+                assert_reports_equal(&r1.items[i], &r2.items[i]);
+        /* and every report id is distinct */
+        for (size_t i = 0; i < r1.n; i++)
+                for (size_t j = i + 1; j < r1.n; j++)
+                        assert_string_not_equal(r1.items[i].report_id,
+                                                r1.items[j].report_id);
+        te_reports_free(&r1);
+        te_reports_free(&r2);
+        te_broker_destroy(s1);
+        te_broker_destroy(s2);
+        te_bars_destroy(bars);
+}
+
+static void test_broker_sim_duplicate_new_ignored(void **state)
+{
+        (void)state;
+        te_bars_t *bars = one_bar("AAA", DAY_0102, 100.0, 1e6);
+        te_broker_t *s = sim_with(bars, 5, 0.005, 1.0);
+        te_reports_t out = {0};
+        te_order_cmd_t c = new_order("O1", "AAA", TE_SIDE_BUY, 100, AT_17H(DAY_0102));
+        assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 2);
+        te_reports_clear(&out);
+        assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 0);
+
+        /* a rejected order re-delivered is ignored too */
+        te_order_cmd_t l = new_order("O2", "AAA", TE_SIDE_BUY, 100, AT_17H(DAY_0102));
+        l.order_type = TE_OT_LIMIT;
+        assert_int_equal(te_broker_handle(s, &l, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 1);
+        te_reports_clear(&out);
+        assert_int_equal(te_broker_handle(s, &l, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 0);
+
+        te_reports_free(&out);
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
+static void test_broker_sim_rejects(void **state)
+{
+        (void)state;
+        static const char *const no_data = "sim: no market data at or before event time";
+        static const char *const no_volume = "sim: no volume on the bar";
+        static const char *const not_market = "sim: only MARKET orders are supported";
+        static const struct {
+                const char *name;
+                const char *ticker;
+                int64_t event_time;
+                te_order_type_t type;
+                const char *reason;
+        } cases[] = {
+            {"before the first bar", "AAA", AT_17H(DAY_0102 - 1), TE_OT_MARKET, no_data},
+            {"last ms before the first bar's day", "AAA",
+             (int64_t)DAY_0102 * MS_PER_DAY - 1, TE_OT_MARKET, no_data},
+            {"unknown ticker", "NOPE", AT_17H(DAY_0102), TE_OT_MARKET, no_data},
+            {"zero volume", "ZERO", AT_17H(DAY_0102), TE_OT_MARKET, no_volume},
+            {"zero volume, later day", "ZERO", AT_17H(DAY_0105), TE_OT_MARKET, no_volume},
+            {"LIMIT", "AAA", AT_17H(DAY_0102), TE_OT_LIMIT, not_market},
+            {"STOP", "AAA", AT_17H(DAY_0102), TE_OT_STOP, not_market},
+            {"STOP_LIMIT", "AAA", AT_17H(DAY_0102), TE_OT_STOP_LIMIT, not_market},
+        };
+        te_bars_t *bars = one_bar("AAA", DAY_0102, 100.0, 1e6);
+        te_bar_t z = {
+            .day = DAY_0102, .open = 5, .high = 5, .low = 5, .close = 5, .volume = 0};
+        char err[128];
+        assert_int_equal(te_bars_add(bars, "ZERO", &z, err, sizeof err), 0);
+        te_broker_t *s = sim_with(bars, 5, 0.005, 1.0);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char oid[32], rid[TE_ID_MAX];
+                snprintf(oid, sizeof oid, "OR%zu", i);
+                te_order_cmd_t c =
+                    new_order(oid, cases[i].ticker, TE_SIDE_BUY, 10, cases[i].event_time);
+                c.order_type = cases[i].type;
+                if (cases[i].type != TE_OT_MARKET) {
+                        c.has_limit_price = 1;
+                        c.limit_price = 101;
+                }
+                te_reports_t out = {0};
+                assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+                if (out.n != 1 || out.items[0].exec_type != TE_EXEC_REJECTED ||
+                    out.items[0].order_status != TE_OS_REJECTED ||
+                    strcmp(out.items[0].reason, cases[i].reason) != 0) {
+                        print_error("%s: %zu reports, first reason \"%s\"\n",
+                                    cases[i].name, out.n,
+                                    out.n ? out.items[0].reason : "");
+                        fail();
+                }
+                te_id_sim_report(rid, sizeof rid, oid, "reject", 0);
+                assert_string_equal(out.items[0].report_id, rid);
+                assert_true(out.items[0].cum_qty == 0 && out.items[0].leaves_qty == 0);
+                assert_true(out.items[0].last_qty == 0);
+                check_common(&out.items[0], &c);
+                te_reports_free(&out);
+        }
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
+/* Invariant 5: the sim refuses PRODUCTION orders before they reach the adapter. */
+static void test_broker_sim_mode_gate(void **state)
+{
+        (void)state;
+        static const te_command_t commands[] = {TE_CMD_NEW, TE_CMD_CANCEL,
+                                                TE_CMD_REPLACE};
+        te_bars_t *bars = one_bar("AAA", DAY_0102, 100.0, 1e6);
+        te_broker_t *s = sim_with(bars, 5, 0.005, 1.0);
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+                te_reports_t out = {0};
+                te_order_cmd_t c =
+                    new_order("OP1", "AAA", TE_SIDE_BUY, 100, AT_17H(DAY_0102));
+                c.command = commands[i];
+                c.mode = TE_MODE_PRODUCTION;
+                assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+                assert_int_equal(out.n, 1);
+                const te_exec_report_t *r = &out.items[0];
+                char rid[TE_ID_MAX];
+                te_id_sim_report(rid, sizeof rid, "OP1", "modereject", 0);
+                assert_string_equal(r->report_id, rid);
+                assert_int_equal(r->exec_type, TE_EXEC_REJECTED);
+                assert_int_equal(r->order_status, TE_OS_REJECTED);
+                assert_string_equal(
+                    r->reason, "PRODUCTION order refused by sim broker (TRAINING only)");
+                assert_string_equal(r->order_id, "OP1");
+                assert_string_equal(r->broker, "sim");
+                assert_int_equal(r->mode, TE_MODE_PRODUCTION);
+                assert_true(r->cum_qty == 0 && r->leaves_qty == 0 && r->last_qty == 0);
+                te_reports_free(&out);
+        }
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
+static void test_broker_sim_clock(void **state)
+{
+        (void)state;
+        static const struct {
+                int64_t t;
+                te_mode_t mode;
+        } cases[] = {
+            {AT_17H(DAY_0102), TE_MODE_TRAINING},
+            {0, TE_MODE_TRAINING},
+            {INT64_C(1893456000000), TE_MODE_TRAINING},
+            /* CLOCK is not an order: the mode gate lets it through */
+            {AT_17H(DAY_0105), TE_MODE_PRODUCTION},
+        };
+        te_bars_t *bars = one_bar("AAA", DAY_0102, 100.0, 1e6);
+        te_broker_t *s = sim_with(bars, 5, 0.005, 1.0);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                te_order_cmd_t c;
+                memset(&c, 0, sizeof c);
+                c.command = TE_CMD_CLOCK;
+                c.mode = cases[i].mode;
+                c.event_time = cases[i].t;
+                te_strlcpy(c.ids.portfolio_id, "P1", sizeof c.ids.portfolio_id);
+                te_id_clock(c.order_id, sizeof c.order_id, "P1", cases[i].t);
+                te_reports_t out = {0};
+                assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+                assert_int_equal(out.n, 1);
+                const te_exec_report_t *r = &out.items[0];
+                char rid[TE_ID_MAX];
+                te_id_sim_report(rid, sizeof rid, c.order_id, "clock", 0);
+                assert_int_equal(r->exec_type, TE_EXEC_CLOCK_ACK);
+                assert_true(r->event_time == cases[i].t);
+                assert_string_equal(r->order_id, c.order_id);
+                assert_string_equal(r->report_id, rid);
+                assert_string_equal(r->ids.portfolio_id, "P1");
+                assert_true(r->last_qty == 0 && r->cum_qty == 0);
+                te_reports_free(&out);
+        }
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
+/* Foundation model: every order is filled at once, so cancel/replace have nothing to
+ * act on and report nothing. */
+static void test_broker_sim_cancel_replace_silent(void **state)
+{
+        (void)state;
+        te_bars_t *bars = one_bar("AAA", DAY_0102, 100.0, 1e6);
+        te_broker_t *s = sim_with(bars, 5, 0.005, 1.0);
+        te_reports_t out = {0};
+        te_order_cmd_t c = new_order("O1", "AAA", TE_SIDE_BUY, 100, AT_17H(DAY_0102));
+        assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 2);
+        te_reports_clear(&out);
+        c.command = TE_CMD_CANCEL;
+        assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+        c.command = TE_CMD_REPLACE;
+        assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 0);
+        te_reports_free(&out);
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
+/* The fill uses the latest bar on or before the order's event day. */
+static void test_broker_sim_bar_lookup(void **state)
+{
+        (void)state;
+        te_bars_t *bars = te_bars_new();
+        assert_non_null(bars);
+        char err[128];
+        static const struct {
+                int32_t day;
+                double close;
+        } added[] = {{DAY_0105, 20.0}, {DAY_0102, 10.0}};
+        for (size_t i = 0; i < 2; i++) {
+                te_bar_t x = {.day = added[i].day,
+                              .open = added[i].close,
+                              .high = added[i].close,
+                              .low = added[i].close,
+                              .close = added[i].close,
+                              .volume = 1000};
+                assert_int_equal(te_bars_add(bars, "AAA", &x, err, sizeof err), 0);
+        }
+        static const struct {
+                int64_t t;
+                double price; /* close with no slippage */
+        } cases[] = {
+            {(int64_t)DAY_0102 * MS_PER_DAY, 10.0},           /* midnight of the day */
+            {(int64_t)(DAY_0102 + 1) * MS_PER_DAY - 1, 10.0}, /* its last ms */
+            {AT_17H(DAY_0102 + 2), 10.0},                     /* gap: Thursday */
+            {AT_17H(DAY_0105), 20.0},
+            {AT_17H(DAY_0105 + 1), 20.0}, /* Saturday: Friday's close */
+            {AT_17H(DAY_0105 + 3), 20.0}, /* Monday, no bar yet */
+        };
+        te_broker_t *s = sim_with(bars, 0, 0.005, 1.0);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char oid[16];
+                snprintf(oid, sizeof oid, "OB%zu", i);
+                te_reports_t out = {0};
+                te_order_cmd_t c = new_order(oid, "AAA", TE_SIDE_BUY, 10, cases[i].t);
+                assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+                assert_int_equal(out.n, 2);
+                if (out.items[1].last_price != cases[i].price) {
+                        print_error("case %zu: price %g, expected %g\n", i,
+                                    out.items[1].last_price, cases[i].price);
+                        fail();
+                }
+                te_reports_free(&out);
+        }
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
+static void test_broker_sim_round4(void **state)
+{
+        (void)state;
+        static const struct {
+                double v, expect;
+        } cases[] = {
+            {0.0, 0.0},
+            {1.0, 1.0},
+            {1.23456, 1.2346},
+            {1.23454, 1.2345},
+            {-1.23456, -1.2346},
+            {-1.23454, -1.2345},
+            {99.99995001, 100.0},
+            {0.00004, 0.0},
+            {-0.00004, 0.0},
+            /* exact binary halves (k/32): half away from zero */
+            {0.03125, 0.0313},
+            {-0.03125, -0.0313},
+            {0.15625, 0.1563},
+            {-0.15625, -0.1563},
+            {0.09375, 0.0938},
+            {2.5, 2.5},
+            /* products the simulator computes */
+            {100.0 * 1.0005, 100.05},
+            {33.3333 * 1.0005, 33.35},
+            {1234567.89014, 1234567.8901},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                double got = te_sim_round4(cases[i].v);
+                if (got != cases[i].expect) {
+                        print_error("round4(%.17g) = %.17g, expected %.17g\n", cases[i].v,
+                                    got, cases[i].expect);
+                        fail();
+                }
+        }
+}
+
+static void test_broker_reports_list(void **state)
+{
+        (void)state;
+        te_reports_t r = {0};
+        for (int i = 0; i < 100; i++) {
+                te_exec_report_t *e = te_reports_push(&r);
+                assert_non_null(e);
+                assert_int_equal(e->exec_type, 0);
+                assert_string_equal(e->report_id, "");
+                e->cum_qty = i;
+        }
+        assert_int_equal(r.n, 100);
+        for (int i = 0; i < 100; i++)
+                assert_true(r.items[i].cum_qty == i);
+        te_reports_clear(&r);
+        assert_int_equal(r.n, 0);
+        te_exec_report_t *e = te_reports_push(&r);
+        assert_non_null(e);
+        assert_true(e->cum_qty == 0); /* zeroed again after clear */
+        te_reports_free(&r);
+        assert_null(r.items);
+        assert_int_equal(r.n, 0);
+        te_broker_destroy(NULL);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_broker_sim_defaults),
+            cmocka_unit_test(test_broker_sim_fill_price),
+            cmocka_unit_test(test_broker_sim_commission),
+            cmocka_unit_test(test_broker_sim_ack_then_fill),
+            cmocka_unit_test(test_broker_sim_deterministic),
+            cmocka_unit_test(test_broker_sim_duplicate_new_ignored),
+            cmocka_unit_test(test_broker_sim_rejects),
+            cmocka_unit_test(test_broker_sim_mode_gate),
+            cmocka_unit_test(test_broker_sim_clock),
+            cmocka_unit_test(test_broker_sim_cancel_replace_silent),
+            cmocka_unit_test(test_broker_sim_bar_lookup),
+            cmocka_unit_test(test_broker_sim_round4),
+            cmocka_unit_test(test_broker_reports_list),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
