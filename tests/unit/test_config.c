@@ -1,7 +1,7 @@
 /*
  * Unit tests for te_config: defaults, the file format, every error message
- * ("file:line: key: why"), the EXEC_* environment mapping, override precedence, the kafka.*
- * pass-through list and secret masking in te_cfg_dump.
+ * ("file:line: key: why"), the EXEC_* environment mapping, override precedence, the
+ * kafka.* pass-through list and secret masking in te_cfg_dump.
  */
 #include <setjmp.h>
 #include <stdarg.h>
