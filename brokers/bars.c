@@ -104,7 +104,8 @@ int te_bars_add(te_bars_t *b, const char *ticker, const te_bar_t *bar, char *err
         if (!isfinite(bar->open) || !isfinite(bar->high) || !isfinite(bar->low) ||
             !isfinite(bar->close) || !isfinite(bar->volume) || bar->open <= 0 ||
             bar->high <= 0 || bar->low <= 0 || bar->close <= 0 || bar->volume < 0) {
-                snprintf(errstr, errstr_size, "prices must be finite and > 0, volume >= 0");
+                snprintf(errstr, errstr_size,
+                         "prices must be finite and > 0, volume >= 0");
                 return -1;
         }
         if (bar->low > bar->open || bar->low > bar->close || bar->high < bar->open ||
@@ -170,7 +171,8 @@ te_bars_t *te_bars_load_csv(const char *path, char *errstr, size_t errstr_size)
                 lineno++;
                 size_t len = strlen(line);
                 if (len == sizeof line - 1 && line[len - 1] != '\n') {
-                        snprintf(errstr, errstr_size, "%s:%zu: line too long", path, lineno);
+                        snprintf(errstr, errstr_size, "%s:%zu: line too long", path,
+                                 lineno);
                         goto err;
                 }
                 while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -202,14 +204,15 @@ te_bars_t *te_bars_load_csv(const char *path, char *errstr, size_t errstr_size)
                         p = c + 1;
                 }
                 if (nf != 7) {
-                        snprintf(errstr, errstr_size, "%s:%zu: expected 7 fields", path, lineno);
+                        snprintf(errstr, errstr_size, "%s:%zu: expected 7 fields", path,
+                                 lineno);
                         goto err;
                 }
                 te_bar_t bar;
                 char why[128];
                 if (te_bars_parse_date(fields[0], &bar.day) != 0) {
-                        snprintf(errstr, errstr_size, "%s:%zu: bad date '%.16s'", path, lineno,
-                                 fields[0]);
+                        snprintf(errstr, errstr_size, "%s:%zu: bad date '%.16s'", path,
+                                 lineno, fields[0]);
                         goto err;
                 }
                 if (parse_num(fields[2], &bar.open) || parse_num(fields[3], &bar.high) ||

@@ -50,31 +50,39 @@ void te_broker_report_from_cmd(te_exec_report_t *r, const te_order_cmd_t *cmd,
         te_strlcpy(r->broker, broker_name, sizeof r->broker);
 }
 
-te_broker_err_t te_broker_handle(te_broker_t *b, const te_order_cmd_t *cmd, te_reports_t *out)
+te_broker_err_t te_broker_handle(te_broker_t *b, const te_order_cmd_t *cmd,
+                                 te_reports_t *out)
 {
         if (cmd->command != TE_CMD_CLOCK && cmd->mode != b->ops->mode) {
                 te_exec_report_t *r = te_reports_push(out);
                 if (!r)
                         return TE_BROKER_ERR_FATAL;
                 te_broker_report_from_cmd(r, cmd, b->ops->name);
-                te_id_sim_report(r->report_id, sizeof r->report_id, cmd->order_id, "modereject",
-                                 0);
+                te_id_sim_report(r->report_id, sizeof r->report_id, cmd->order_id,
+                                 "modereject", 0);
                 r->exec_type = TE_EXEC_REJECTED;
                 r->order_status = TE_OS_REJECTED;
                 r->leaves_qty = 0;
-                snprintf(r->reason, sizeof r->reason, "%s order refused by %s broker (%s only)",
-                         te_mode_name(cmd->mode), b->ops->name, te_mode_name(b->ops->mode));
+                snprintf(r->reason, sizeof r->reason,
+                         "%s order refused by %s broker (%s only)",
+                         te_mode_name(cmd->mode), b->ops->name,
+                         te_mode_name(b->ops->mode));
                 te_log_ids_t ids = {.decision_id = cmd->ids.decision_id,
                                     .order_id = cmd->order_id};
                 TE_LOG(TE_LOG_ERROR, &ids, "broker.mode_refused", "%s", r->reason);
                 return TE_BROKER_OK;
         }
         switch (cmd->command) {
-        case TE_CMD_NEW: return b->ops->submit(b, cmd, out);
-        case TE_CMD_CANCEL: return b->ops->cancel(b, cmd, out);
-        case TE_CMD_REPLACE: return b->ops->replace(b, cmd, out);
-        case TE_CMD_CLOCK: return b->ops->clock(b, cmd, out);
-        default: return TE_BROKER_ERR_FATAL;
+        case TE_CMD_NEW:
+                return b->ops->submit(b, cmd, out);
+        case TE_CMD_CANCEL:
+                return b->ops->cancel(b, cmd, out);
+        case TE_CMD_REPLACE:
+                return b->ops->replace(b, cmd, out);
+        case TE_CMD_CLOCK:
+                return b->ops->clock(b, cmd, out);
+        default:
+                return TE_BROKER_ERR_FATAL;
         }
 }
 

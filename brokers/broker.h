@@ -35,11 +35,15 @@ typedef struct te_broker_s te_broker_t;
 typedef struct te_broker_ops_s {
         const char *name; /* "sim", "ibkr" */
         te_mode_t mode;   /* the only mode this adapter accepts (invariant 5) */
-        te_broker_err_t (*submit)(te_broker_t *b, const te_order_cmd_t *cmd, te_reports_t *out);
-        te_broker_err_t (*cancel)(te_broker_t *b, const te_order_cmd_t *cmd, te_reports_t *out);
-        te_broker_err_t (*replace)(te_broker_t *b, const te_order_cmd_t *cmd, te_reports_t *out);
+        te_broker_err_t (*submit)(te_broker_t *b, const te_order_cmd_t *cmd,
+                                  te_reports_t *out);
+        te_broker_err_t (*cancel)(te_broker_t *b, const te_order_cmd_t *cmd,
+                                  te_reports_t *out);
+        te_broker_err_t (*replace)(te_broker_t *b, const te_order_cmd_t *cmd,
+                                   te_reports_t *out);
         /* event time advances to cmd->event_time (TRAINING); reports CLOCK_ACK last */
-        te_broker_err_t (*clock)(te_broker_t *b, const te_order_cmd_t *cmd, te_reports_t *out);
+        te_broker_err_t (*clock)(te_broker_t *b, const te_order_cmd_t *cmd,
+                                 te_reports_t *out);
         /* events that arrived on their own (live brokers) */
         te_broker_err_t (*poll)(te_broker_t *b, te_reports_t *out);
         void (*destroy)(te_broker_t *b);

@@ -32,12 +32,13 @@ void te_sim_cfg_defaults(te_sim_cfg_t *cfg)
 
 double te_sim_round4(double v)
 {
-        return v < 0 ? -floor(-v * 10000.0 + 0.5) / 10000.0 : floor(v * 10000.0 + 0.5) / 10000.0;
+        return v < 0 ? -floor(-v * 10000.0 + 0.5) / 10000.0
+                     : floor(v * 10000.0 + 0.5) / 10000.0;
 }
 
-static te_exec_report_t *new_report(sim_t *s, const te_order_cmd_t *cmd, te_reports_t *out,
-                                    const char *kind, int seq, te_exec_type_t et,
-                                    te_order_status_t os)
+static te_exec_report_t *new_report(sim_t *s, const te_order_cmd_t *cmd,
+                                    te_reports_t *out, const char *kind, int seq,
+                                    te_exec_type_t et, te_order_status_t os)
 {
         te_exec_report_t *r = te_reports_push(out);
         if (!r)
@@ -53,30 +54,33 @@ static te_exec_report_t *new_report(sim_t *s, const te_order_cmd_t *cmd, te_repo
 static te_broker_err_t reject(sim_t *s, const te_order_cmd_t *cmd, te_reports_t *out,
                               const char *why)
 {
-        te_exec_report_t *r = new_report(s, cmd, out, "reject", 0, TE_EXEC_REJECTED,
-                                         TE_OS_REJECTED);
+        te_exec_report_t *r =
+            new_report(s, cmd, out, "reject", 0, TE_EXEC_REJECTED, TE_OS_REJECTED);
         if (!r)
                 return TE_BROKER_ERR_FATAL;
         te_strlcpy(r->reason, why, sizeof r->reason);
-        te_log_ids_t ids = {.decision_id = cmd->ids.decision_id, .order_id = cmd->order_id};
+        te_log_ids_t ids = {.decision_id = cmd->ids.decision_id,
+                            .order_id = cmd->order_id};
         TE_LOG(TE_LOG_WARN, &ids, "sim.reject", "%s", why);
         return TE_BROKER_OK;
 }
 
-static te_broker_err_t sim_submit(te_broker_t *b, const te_order_cmd_t *cmd, te_reports_t *out)
+static te_broker_err_t sim_submit(te_broker_t *b, const te_order_cmd_t *cmd,
+                                  te_reports_t *out)
 {
         sim_t *s = (sim_t *)b;
         if (te_map_get(s->seen, cmd->order_id)) {
                 te_log_ids_t ids = {.order_id = cmd->order_id};
-                TE_LOG(TE_LOG_INFO, &ids, "sim.duplicate", "order already handled; ignored");
+                TE_LOG(TE_LOG_INFO, &ids, "sim.duplicate",
+                       "order already handled; ignored");
                 return TE_BROKER_OK;
         }
         if (te_map_put(s->seen, cmd->order_id, s) != 0)
                 return TE_BROKER_ERR_FATAL;
         if (cmd->order_type != TE_OT_MARKET)
                 return reject(s, cmd, out, "sim: only MARKET orders are supported");
-        const te_bar_t *bar =
-                te_bars_at_or_before(s->bars, cmd->ticker, te_bars_day_of_ms(cmd->event_time));
+        const te_bar_t *bar = te_bars_at_or_before(s->bars, cmd->ticker,
+                                                   te_bars_day_of_ms(cmd->event_time));
         if (!bar)
                 return reject(s, cmd, out, "sim: no market data at or before event time");
         if (bar->volume <= 0)
@@ -91,8 +95,9 @@ static te_broker_err_t sim_submit(te_broker_t *b, const te_order_cmd_t *cmd, te_
         double px = te_sim_round4(cmd->side == TE_SIDE_BUY ? bar->close * (1.0 + slip)
                                                            : bar->close * (1.0 - slip));
         double comm = te_sim_round4(
-                fmax(s->cfg.commission_min, cmd->quantity * s->cfg.commission_per_share));
-        te_exec_report_t *f = new_report(s, cmd, out, "fill", 1, TE_EXEC_FILL, TE_OS_FILLED);
+            fmax(s->cfg.commission_min, cmd->quantity * s->cfg.commission_per_share));
+        te_exec_report_t *f =
+            new_report(s, cmd, out, "fill", 1, TE_EXEC_FILL, TE_OS_FILLED);
         if (!f)
                 return TE_BROKER_ERR_FATAL;
         f->last_qty = cmd->quantity;
@@ -104,7 +109,8 @@ static te_broker_err_t sim_submit(te_broker_t *b, const te_order_cmd_t *cmd, te_
         return TE_BROKER_OK;
 }
 
-static te_broker_err_t sim_cancel(te_broker_t *b, const te_order_cmd_t *cmd, te_reports_t *out)
+static te_broker_err_t sim_cancel(te_broker_t *b, const te_order_cmd_t *cmd,
+                                  te_reports_t *out)
 {
         /* foundation model: every accepted order is already filled, so there is nothing
          * live to cancel; say so without changing the order's state */
@@ -115,16 +121,18 @@ static te_broker_err_t sim_cancel(te_broker_t *b, const te_order_cmd_t *cmd, te_
         return TE_BROKER_OK;
 }
 
-static te_broker_err_t sim_replace(te_broker_t *b, const te_order_cmd_t *cmd, te_reports_t *out)
+static te_broker_err_t sim_replace(te_broker_t *b, const te_order_cmd_t *cmd,
+                                   te_reports_t *out)
 {
         return sim_cancel(b, cmd, out);
 }
 
-static te_broker_err_t sim_clock(te_broker_t *b, const te_order_cmd_t *cmd, te_reports_t *out)
+static te_broker_err_t sim_clock(te_broker_t *b, const te_order_cmd_t *cmd,
+                                 te_reports_t *out)
 {
         sim_t *s = (sim_t *)b;
         te_exec_report_t *r =
-                new_report(s, cmd, out, "clock", 0, TE_EXEC_CLOCK_ACK, TE_OS_NEW);
+            new_report(s, cmd, out, "clock", 0, TE_EXEC_CLOCK_ACK, TE_OS_NEW);
         return r ? TE_BROKER_OK : TE_BROKER_ERR_FATAL;
 }
 
@@ -143,14 +151,14 @@ static void sim_destroy(te_broker_t *b)
 }
 
 static const te_broker_ops_t sim_ops = {
-        .name = "sim",
-        .mode = TE_MODE_TRAINING,
-        .submit = sim_submit,
-        .cancel = sim_cancel,
-        .replace = sim_replace,
-        .clock = sim_clock,
-        .poll = sim_poll,
-        .destroy = sim_destroy,
+    .name = "sim",
+    .mode = TE_MODE_TRAINING,
+    .submit = sim_submit,
+    .cancel = sim_cancel,
+    .replace = sim_replace,
+    .clock = sim_clock,
+    .poll = sim_poll,
+    .destroy = sim_destroy,
 };
 
 te_broker_t *te_sim_new(const te_sim_cfg_t *cfg, te_bars_t *bars)

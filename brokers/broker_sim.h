@@ -16,9 +16,9 @@
 #include "broker.h"
 
 typedef struct te_sim_cfg_s {
-        double slippage_bps;         /* default 5 */
-        double commission_per_share; /* default 0.005 */
-        double commission_min;       /* default 1.00 */
+        double slippage_bps;           /* default 5 */
+        double commission_per_share;   /* default 0.005 */
+        double commission_min;         /* default 1.00 */
         char broker_name[TE_NAME_MAX]; /* default "sim" */
         char account[TE_NAME_MAX];     /* default "SIM-1" */
 } te_sim_cfg_t;

@@ -46,24 +46,24 @@ typedef struct conf_s {
 static const char *const adapters[] = {"sim", NULL};
 
 static const te_cfg_item_t conf_items[] = {
-        TE_CFG_COMMON(conf_t),
-        TE_CFG_S(conf_t, "group.id", group_id, "exec-broker-sim", "consumer group"),
-        TE_CFG_S(conf_t, "topic.orders", topic_orders, "exec.orders", ""),
-        TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports", ""),
-        TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", ""),
-        TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter", ""),
-        TE_CFG_I(conf_t, "commit.interval.ms", commit_interval_ms, "500", 0, 60000,
-                 "flush reports and commit order offsets this often"),
-        TE_CFG_E(conf_t, "adapter", adapter, "sim", adapters, "broker adapter"),
-        TE_CFG_S(conf_t, "sim.bars_csv", bars_csv, "", "daily bars CSV for the simulator"),
-        TE_CFG_D(conf_t, "sim.slippage_bps", slippage_bps, "5", 0, 10000,
-                 "fill price moved against the order by this much"),
-        TE_CFG_D(conf_t, "sim.commission_per_share", commission_per_share, "0.005", 0, 100,
-                 ""),
-        TE_CFG_D(conf_t, "sim.commission_min", commission_min, "1", 0, 1e6,
-                 "minimum commission per order"),
-        TE_CFG_S(conf_t, "broker.name", broker_name, "sim", "written to reports and trades"),
-        TE_CFG_S(conf_t, "broker.account", account, "SIM-1", ""),
+    TE_CFG_COMMON(conf_t),
+    TE_CFG_S(conf_t, "group.id", group_id, "exec-broker-sim", "consumer group"),
+    TE_CFG_S(conf_t, "topic.orders", topic_orders, "exec.orders", ""),
+    TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports", ""),
+    TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", ""),
+    TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter", ""),
+    TE_CFG_I(conf_t, "commit.interval.ms", commit_interval_ms, "500", 0, 60000,
+             "flush reports and commit order offsets this often"),
+    TE_CFG_E(conf_t, "adapter", adapter, "sim", adapters, "broker adapter"),
+    TE_CFG_S(conf_t, "sim.bars_csv", bars_csv, "", "daily bars CSV for the simulator"),
+    TE_CFG_D(conf_t, "sim.slippage_bps", slippage_bps, "5", 0, 10000,
+             "fill price moved against the order by this much"),
+    TE_CFG_D(conf_t, "sim.commission_per_share", commission_per_share, "0.005", 0, 100,
+             ""),
+    TE_CFG_D(conf_t, "sim.commission_min", commission_min, "1", 0, 1e6,
+             "minimum commission per order"),
+    TE_CFG_S(conf_t, "broker.name", broker_name, "sim", "written to reports and trades"),
+    TE_CFG_S(conf_t, "broker.account", account, "SIM-1", ""),
 };
 
 typedef struct worker_s {
@@ -83,50 +83,55 @@ typedef struct worker_s {
 static int on_order(worker_t *w, rd_kafka_message_t *m)
 {
         char errstr[512];
-        te_codec_err_t cerr = te_codec_decode_order_cmd(w->codec, m->payload, m->len, &w->cmd,
-                                                        errstr, sizeof errstr);
+        te_codec_err_t cerr = te_codec_decode_order_cmd(w->codec, m->payload, m->len,
+                                                        &w->cmd, errstr, sizeof errstr);
         if (cerr != TE_CODEC_OK) {
                 char reason[640];
-                snprintf(reason, sizeof reason, "%s: %s", te_codec_err_name(cerr), errstr);
+                snprintf(reason, sizeof reason, "%s: %s", te_codec_err_name(cerr),
+                         errstr);
                 w->n_dead++;
-                if (te_emit_deadletter(w->producer, w->conf.topic_deadletter, m, reason, errstr,
-                                       sizeof errstr) != 0)
+                if (te_emit_deadletter(w->producer, w->conf.topic_deadletter, m, reason,
+                                       errstr, sizeof errstr) != 0)
                         return -1;
-                te_emit_alert(w->producer, w->codec, w->conf.topic_alerts, TE_SEV_WARNING, PROC,
-                              "bad_order", NULL, NULL, NULL, "order dead-lettered: %s", reason);
+                te_emit_alert(w->producer, w->codec, w->conf.topic_alerts, TE_SEV_WARNING,
+                              PROC, "bad_order", NULL, NULL, NULL,
+                              "order dead-lettered: %s", reason);
                 return 0;
         }
         w->n_cmds++;
         te_reports_clear(&w->reports);
         te_broker_err_t berr = te_broker_handle(w->broker, &w->cmd, &w->reports);
         if (berr != TE_BROKER_OK) {
-                TE_LOG(TE_LOG_ERROR, NULL, "broker.adapter_error", "adapter error %d", berr);
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.adapter_error", "adapter error %d",
+                       berr);
                 return -1;
         }
         for (size_t i = 0; i < w->reports.n; i++) {
                 te_exec_report_t *r = &w->reports.items[i];
-                if (te_codec_encode_exec_report(w->codec, r, &w->buf, errstr, sizeof errstr) !=
-                    TE_CODEC_OK) {
+                if (te_codec_encode_exec_report(w->codec, r, &w->buf, errstr,
+                                                sizeof errstr) != TE_CODEC_OK) {
                         TE_LOG(TE_LOG_ERROR, NULL, "broker.encode", "%s", errstr);
                         return -1;
                 }
-                if (te_producer_send(w->producer, w->conf.topic_reports, r->ids.portfolio_id,
-                                     strlen(r->ids.portfolio_id), w->buf.data, w->buf.len, NULL,
-                                     0, errstr, sizeof errstr) != 0) {
+                if (te_producer_send(w->producer, w->conf.topic_reports,
+                                     r->ids.portfolio_id, strlen(r->ids.portfolio_id),
+                                     w->buf.data, w->buf.len, NULL, 0, errstr,
+                                     sizeof errstr) != 0) {
                         TE_LOG(TE_LOG_ERROR, NULL, "broker.send", "%s", errstr);
                         return -1;
                 }
                 if (r->exec_type == TE_EXEC_REJECTED)
                         te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
                                       TE_SEV_WARNING, PROC, "order_rejected",
-                                      r->ids.decision_id, r->ids.portfolio_id, r->order_id,
-                                      "%s", r->reason);
+                                      r->ids.decision_id, r->ids.portfolio_id,
+                                      r->order_id, "%s", r->reason);
                 te_log_ids_t ids = {.decision_id = r->ids.decision_id,
                                     .portfolio_id = r->ids.portfolio_id,
                                     .order_id = r->order_id,
                                     .report_id = r->report_id};
                 TE_LOG(TE_LOG_DEBUG, &ids, "report.sent", "%s %s qty=%.10g px=%.10g",
-                       te_exec_type_name(r->exec_type), r->ticker, r->last_qty, r->last_price);
+                       te_exec_type_name(r->exec_type), r->ticker, r->last_qty,
+                       r->last_price);
         }
         w->n_reports += w->reports.n;
         return 0;
@@ -147,8 +152,9 @@ int main(int argc, char **argv)
         static worker_t w;
         char errstr[512];
         int rc = 1;
-        te_cfg_t *cfg = te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
-                                        &w.conf, &w.conf.common, argc, argv);
+        te_cfg_t *cfg =
+            te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
+                            &w.conf, &w.conf.common, argc, argv);
         if (!cfg)
                 return 2;
         te_proc_install_signals();
@@ -159,7 +165,8 @@ int main(int argc, char **argv)
                 goto out;
         }
         if (!w.conf.bars_csv[0]) {
-                TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "sim.bars_csv: required for adapter sim");
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.init",
+                       "sim.bars_csv: required for adapter sim");
                 rc = 2;
                 goto out;
         }
@@ -178,19 +185,20 @@ int main(int argc, char **argv)
         w.broker = te_sim_new(&sc, w.bars);
         w.producer = te_producer_new(cfg, w.conf.common.bootstrap, errstr, sizeof errstr);
         if (!w.broker || !w.producer) {
-                TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "%s", w.broker ? errstr : "out of memory");
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "%s",
+                       w.broker ? errstr : "out of memory");
                 goto out;
         }
         const char *topics[] = {w.conf.topic_orders};
-        w.consumer = te_consumer_new(cfg, w.conf.common.bootstrap, w.conf.group_id, topics, 1,
-                                     NULL, NULL, errstr, sizeof errstr);
+        w.consumer = te_consumer_new(cfg, w.conf.common.bootstrap, w.conf.group_id,
+                                     topics, 1, NULL, NULL, errstr, sizeof errstr);
         if (!w.consumer) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.consumer", "%s", errstr);
                 goto out;
         }
-        TE_LOG(TE_LOG_INFO, NULL, "broker.start", "adapter=%s bars=%zu tickers=%zu group=%s",
-               adapters[w.conf.adapter], te_bars_count(w.bars), te_bars_ticker_count(w.bars),
-               w.conf.group_id);
+        TE_LOG(TE_LOG_INFO, NULL, "broker.start",
+               "adapter=%s bars=%zu tickers=%zu group=%s", adapters[w.conf.adapter],
+               te_bars_count(w.bars), te_bars_ticker_count(w.bars), w.conf.group_id);
 
         int64_t last_commit = te_proc_mono_ms();
         int dirty = 0, fatal = 0;
@@ -221,7 +229,8 @@ int main(int argc, char **argv)
         }
         if (!fatal && dirty && commit(&w) != 0)
                 fatal = 1;
-        TE_LOG(TE_LOG_INFO, NULL, "broker.stop", "commands=%llu reports=%llu dead_lettered=%llu",
+        TE_LOG(TE_LOG_INFO, NULL, "broker.stop",
+               "commands=%llu reports=%llu dead_lettered=%llu",
                (unsigned long long)w.n_cmds, (unsigned long long)w.n_reports,
                (unsigned long long)w.n_dead);
         rc = fatal ? 1 : 0;

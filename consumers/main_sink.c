@@ -24,7 +24,7 @@
 #include "te_pg.h"
 #include "te_proc.h"
 
-#define PROC "exec-sink"
+#define PROC      "exec-sink"
 #define MAX_BATCH 100000
 #define MAX_PARTS 1024
 
@@ -41,18 +41,19 @@ typedef struct conf_s {
 } conf_t;
 
 static const te_cfg_item_t conf_items[] = {
-        TE_CFG_COMMON(conf_t),
-        TE_CFG_S(conf_t, "group.id", group_id, "exec-sink", "consumer group (offsets in DB)"),
-        TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports", ""),
-        TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", ""),
-        TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter", ""),
-        TE_CFG_I(conf_t, "batch.max", batch_max, "2000", 1, MAX_BATCH,
-                 "most reports in one DB transaction"),
-        TE_CFG_I(conf_t, "batch.linger.ms", batch_linger_ms, "20", 0, 10000,
-                 "how long a batch waits for more reports after its first"),
-        TE_CFG_B(conf_t, "db.migrate", db_migrate, "true", "apply pending migrations at start"),
-        TE_CFG_I(conf_t, "db.retry.max.ms", retry_max_ms, "5000", 10, 600000,
-                 "longest backoff between DB retries"),
+    TE_CFG_COMMON(conf_t),
+    TE_CFG_S(conf_t, "group.id", group_id, "exec-sink", "consumer group (offsets in DB)"),
+    TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports", ""),
+    TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", ""),
+    TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter", ""),
+    TE_CFG_I(conf_t, "batch.max", batch_max, "2000", 1, MAX_BATCH,
+             "most reports in one DB transaction"),
+    TE_CFG_I(conf_t, "batch.linger.ms", batch_linger_ms, "20", 0, 10000,
+             "how long a batch waits for more reports after its first"),
+    TE_CFG_B(conf_t, "db.migrate", db_migrate, "true",
+             "apply pending migrations at start"),
+    TE_CFG_I(conf_t, "db.retry.max.ms", retry_max_ms, "5000", 10, 600000,
+             "longest backoff between DB retries"),
 };
 
 typedef struct sink_s {
@@ -79,16 +80,16 @@ static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *part
                 return;
         for (int i = 0; i < parts->cnt; i++) {
                 rd_kafka_topic_partition_t *tp = &parts->elems[i];
-                int64_t off = te_pg_sink_load_offset(s->pg, tp->topic, tp->partition, errstr,
-                                                     sizeof errstr);
+                int64_t off = te_pg_sink_load_offset(s->pg, tp->topic, tp->partition,
+                                                     errstr, sizeof errstr);
                 if (off == -2)
                         TE_LOG(TE_LOG_ERROR, NULL, "sink.offsets",
                                "%s; using the Kafka committed offset", errstr);
                 if (off >= 0)
                         tp->offset = off;
-                TE_LOG(TE_LOG_INFO, NULL, "sink.assigned", "%s[%d] from %s %lld", tp->topic,
-                       (int)tp->partition, off >= 0 ? "db offset" : "committed/earliest",
-                       (long long)off);
+                TE_LOG(TE_LOG_INFO, NULL, "sink.assigned", "%s[%d] from %s %lld",
+                       tp->topic, (int)tp->partition,
+                       off >= 0 ? "db offset" : "committed/earliest", (long long)off);
         }
 }
 
@@ -112,27 +113,29 @@ static int apply_batch(sink_t *s, char *errstr, size_t errsz)
                 rd_kafka_message_t *m = s->batch[i];
                 const char *topic = rd_kafka_topic_name(m->rkt);
                 char why[512];
-                te_codec_err_t cerr = te_codec_decode_exec_report(s->codec, m->payload, m->len,
-                                                                  &s->rep, why, sizeof why);
+                te_codec_err_t cerr = te_codec_decode_exec_report(
+                    s->codec, m->payload, m->len, &s->rep, why, sizeof why);
                 if (cerr != TE_CODEC_OK) {
                         if (!s->dead[i]) {
                                 char reason[640];
                                 snprintf(reason, sizeof reason, "%s: %s",
                                          te_codec_err_name(cerr), why);
-                                if (te_emit_deadletter(s->producer, s->conf.topic_deadletter, m,
+                                if (te_emit_deadletter(s->producer,
+                                                       s->conf.topic_deadletter, m,
                                                        reason, errstr, errsz) != 0)
                                         goto err;
                                 te_emit_alert(s->producer, s->codec, s->conf.topic_alerts,
-                                              TE_SEV_WARNING, PROC, "bad_report", NULL, NULL,
-                                              NULL, "report dead-lettered: %s", reason);
+                                              TE_SEV_WARNING, PROC, "bad_report", NULL,
+                                              NULL, NULL, "report dead-lettered: %s",
+                                              reason);
                                 s->dead[i] = 1;
                                 s->n_dead++;
                         }
                         any_dead = 1;
                 } else {
                         int applied = 0;
-                        if (te_pg_sink_apply(s->pg, &s->rep, topic, m->partition, m->offset,
-                                             &applied, errstr, errsz) != 0)
+                        if (te_pg_sink_apply(s->pg, &s->rep, topic, m->partition,
+                                             m->offset, &applied, errstr, errsz) != 0)
                                 goto err;
                         s->n_applied += applied;
                 }
@@ -142,8 +145,9 @@ static int apply_batch(sink_t *s, char *errstr, size_t errsz)
                 }
         }
         for (size_t p = 0; p < MAX_PARTS; p++) {
-                if (next[p] >= 0 && te_pg_sink_store_offset(s->pg, topic_of[p], (int32_t)p,
-                                                            next[p], errstr, errsz) != 0)
+                if (next[p] >= 0 &&
+                    te_pg_sink_store_offset(s->pg, topic_of[p], (int32_t)p, next[p],
+                                            errstr, errsz) != 0)
                         goto err;
         }
         /* dead letters must be durable before the offsets that skip them commit */
@@ -165,20 +169,23 @@ static int apply_with_retry(sink_t *s)
         int64_t delay = 50;
         while (apply_batch(s, errstr, sizeof errstr) != 0) {
                 s->n_retries++;
-                TE_LOG(TE_LOG_ERROR, NULL, "sink.db_error", "batch of %zu not applied: %s", s->n,
-                       errstr);
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.db_error",
+                       "batch of %zu not applied: %s", s->n, errstr);
                 if (te_proc_stop)
                         return -1;
                 backoff_sleep(delay);
-                delay = delay * 2 > s->conf.retry_max_ms ? s->conf.retry_max_ms : delay * 2;
+                delay =
+                    delay * 2 > s->conf.retry_max_ms ? s->conf.retry_max_ms : delay * 2;
                 if (PQstatus(s->db) != CONNECTION_OK) {
                         PQreset(s->db);
                         if (PQstatus(s->db) != CONNECTION_OK)
                                 continue;
                         if (te_pg_sink_prepare(s->pg, errstr, sizeof errstr) != 0)
-                                TE_LOG(TE_LOG_ERROR, NULL, "sink.db_prepare", "%s", errstr);
+                                TE_LOG(TE_LOG_ERROR, NULL, "sink.db_prepare", "%s",
+                                       errstr);
                         else
-                                TE_LOG(TE_LOG_INFO, NULL, "sink.db_reconnected", "connection reset");
+                                TE_LOG(TE_LOG_INFO, NULL, "sink.db_reconnected",
+                                       "connection reset");
                 }
         }
         return 0;
@@ -199,8 +206,9 @@ int main(int argc, char **argv)
         static sink_t s;
         char errstr[512];
         int rc = 1, fatal = 0;
-        te_cfg_t *cfg = te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
-                                        &s.conf, &s.conf.common, argc, argv);
+        te_cfg_t *cfg =
+            te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
+                            &s.conf, &s.conf.common, argc, argv);
         if (!cfg)
                 return 2;
         te_proc_install_signals();
@@ -208,7 +216,8 @@ int main(int argc, char **argv)
         s.dead = calloc((size_t)s.conf.batch_max, 1);
         s.codec = te_codec_new(errstr, sizeof errstr);
         if (!s.batch || !s.dead || !s.codec) {
-                TE_LOG(TE_LOG_ERROR, NULL, "sink.init", "%s", s.codec ? "out of memory" : errstr);
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.init", "%s",
+                       s.codec ? "out of memory" : errstr);
                 goto out;
         }
         s.db = te_pg_connect(s.conf.common.db_conninfo, errstr, sizeof errstr);
@@ -231,8 +240,8 @@ int main(int argc, char **argv)
                 goto out;
         }
         const char *topics[] = {s.conf.topic_reports};
-        s.consumer = te_consumer_new(cfg, s.conf.common.bootstrap, s.conf.group_id, topics, 1,
-                                     on_rebalance, &s, errstr, sizeof errstr);
+        s.consumer = te_consumer_new(cfg, s.conf.common.bootstrap, s.conf.group_id,
+                                     topics, 1, on_rebalance, &s, errstr, sizeof errstr);
         if (!s.consumer) {
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.consumer", "%s", errstr);
                 goto out;
@@ -263,13 +272,15 @@ int main(int argc, char **argv)
                 s.n_reports += s.n;
                 s.n_batches++;
                 release_batch(&s, 1);
-                te_consumer_commit(s.consumer, 0); /* for lag tools; the DB is the truth */
+                te_consumer_commit(s.consumer,
+                                   0); /* for lag tools; the DB is the truth */
         }
-        TE_LOG(TE_LOG_INFO, NULL, "sink.stop",
-               "reports=%llu applied=%llu dead_lettered=%llu batches=%llu db_retries=%llu",
-               (unsigned long long)s.n_reports, (unsigned long long)s.n_applied,
-               (unsigned long long)s.n_dead, (unsigned long long)s.n_batches,
-               (unsigned long long)s.n_retries);
+        TE_LOG(
+            TE_LOG_INFO, NULL, "sink.stop",
+            "reports=%llu applied=%llu dead_lettered=%llu batches=%llu db_retries=%llu",
+            (unsigned long long)s.n_reports, (unsigned long long)s.n_applied,
+            (unsigned long long)s.n_dead, (unsigned long long)s.n_batches,
+            (unsigned long long)s.n_retries);
         rc = fatal;
 out:
         release_batch(&s, 0);

@@ -15,17 +15,18 @@ struct te_pg_sink_s {
 };
 
 static const char apply_sql[] =
-        "SELECT te_apply_report($1, $2, $3, $4, $5, $6, $7::numeric, $8::numeric, "
-        "$9::numeric, $10::numeric, $11::numeric, $12::numeric, $13, $14, $15, "
-        "to_timestamp($16::bigint / 1000.0), $17, $18, $19, $20, $21, $22, $23, $24, "
-        "$25::integer, $26::bigint)";
+    "SELECT te_apply_report($1, $2, $3, $4, $5, $6, $7::numeric, $8::numeric, "
+    "$9::numeric, $10::numeric, $11::numeric, $12::numeric, $13, $14, $15, "
+    "to_timestamp($16::bigint / 1000.0), $17, $18, $19, $20, $21, $22, $23, $24, "
+    "$25::integer, $26::bigint)";
 static const char offset_sql[] =
-        "INSERT INTO consumer_offsets (consumer_group, topic, kafka_partition, next_offset, "
-        "updated_at) VALUES ($1, $2, $3::integer, $4::bigint, now()) "
-        "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
-        "next_offset = EXCLUDED.next_offset, updated_at = now()";
-static const char load_sql[] = "SELECT next_offset FROM consumer_offsets WHERE "
-                               "consumer_group = $1 AND topic = $2 AND kafka_partition = $3";
+    "INSERT INTO consumer_offsets (consumer_group, topic, kafka_partition, next_offset, "
+    "updated_at) VALUES ($1, $2, $3::integer, $4::bigint, now()) "
+    "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
+    "next_offset = EXCLUDED.next_offset, updated_at = now()";
+static const char load_sql[] =
+    "SELECT next_offset FROM consumer_offsets WHERE "
+    "consumer_group = $1 AND topic = $2 AND kafka_partition = $3";
 
 static int simple(PGconn *c, const char *sql, char *errstr, size_t errsz)
 {
@@ -42,10 +43,12 @@ int te_pg_sink_prepare(te_pg_sink_t *s, char *errstr, size_t errsz)
         static const struct {
                 const char *name, *sql;
                 int n;
-        } stmts[] = {{"te_apply", apply_sql, 26}, {"te_offset", offset_sql, 4},
+        } stmts[] = {{"te_apply", apply_sql, 26},
+                     {"te_offset", offset_sql, 4},
                      {"te_load_offset", load_sql, 3}};
         for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
-                PGresult *r = PQprepare(s->conn, stmts[i].name, stmts[i].sql, stmts[i].n, NULL);
+                PGresult *r =
+                    PQprepare(s->conn, stmts[i].name, stmts[i].sql, stmts[i].n, NULL);
                 int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
                 PQclear(r);
                 if (!ok) {
@@ -99,7 +102,7 @@ int te_pg_sink_apply(te_pg_sink_t *s, const te_exec_report_t *r, const char *top
                      size_t errsz)
 {
         char nums[6][40], ts[24], part[16], off[24];
-        const double vals[6] = {r->last_qty, r->cum_qty, r->leaves_qty,
+        const double vals[6] = {r->last_qty,  r->cum_qty,    r->leaves_qty,
                                 r->avg_price, r->commission, r->last_price};
         for (int i = 0; i < 6; i++)
                 te_fmt_double(nums[i], sizeof nums[i], vals[i]);
@@ -107,32 +110,32 @@ int te_pg_sink_apply(te_pg_sink_t *s, const te_exec_report_t *r, const char *top
         snprintf(part, sizeof part, "%d", (int)partition);
         snprintf(off, sizeof off, "%lld", (long long)offset);
         const char *p[26] = {
-                r->report_id,
-                r->order_id,
-                te_exec_type_name(r->exec_type),
-                te_order_status_name(r->order_status),
-                r->ticker,
-                te_side_name(r->side),
-                nums[0], /* last_qty */
-                nums[5], /* last_price */
-                nums[1], /* cum_qty */
-                nums[2], /* leaves_qty */
-                nums[3], /* avg_price */
-                nums[4], /* commission */
-                r->reason,
-                r->broker,
-                r->account,
-                ts,
-                r->ids.decision_id,
-                r->ids.portfolio_id,
-                r->ids.strategy_id,
-                r->ids.profile_version_id,
-                r->ids.regime_id,
-                r->ids.universe_id,
-                te_mode_name(r->mode),
-                topic,
-                part,
-                off,
+            r->report_id,
+            r->order_id,
+            te_exec_type_name(r->exec_type),
+            te_order_status_name(r->order_status),
+            r->ticker,
+            te_side_name(r->side),
+            nums[0], /* last_qty */
+            nums[5], /* last_price */
+            nums[1], /* cum_qty */
+            nums[2], /* leaves_qty */
+            nums[3], /* avg_price */
+            nums[4], /* commission */
+            r->reason,
+            r->broker,
+            r->account,
+            ts,
+            r->ids.decision_id,
+            r->ids.portfolio_id,
+            r->ids.strategy_id,
+            r->ids.profile_version_id,
+            r->ids.regime_id,
+            r->ids.universe_id,
+            te_mode_name(r->mode),
+            topic,
+            part,
+            off,
         };
         PGresult *res = PQexecPrepared(s->conn, "te_apply", 26, p, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {

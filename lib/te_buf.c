@@ -97,11 +97,26 @@ int te_buf_json_str(te_buf_t *b, const char *s)
                 char esc[7];
                 size_t elen = 0;
                 switch (*p) {
-                case '"': memcpy(esc, "\\\"", 2); elen = 2; break;
-                case '\\': memcpy(esc, "\\\\", 2); elen = 2; break;
-                case '\n': memcpy(esc, "\\n", 2); elen = 2; break;
-                case '\r': memcpy(esc, "\\r", 2); elen = 2; break;
-                case '\t': memcpy(esc, "\\t", 2); elen = 2; break;
+                case '"':
+                        memcpy(esc, "\\\"", 2);
+                        elen = 2;
+                        break;
+                case '\\':
+                        memcpy(esc, "\\\\", 2);
+                        elen = 2;
+                        break;
+                case '\n':
+                        memcpy(esc, "\\n", 2);
+                        elen = 2;
+                        break;
+                case '\r':
+                        memcpy(esc, "\\r", 2);
+                        elen = 2;
+                        break;
+                case '\t':
+                        memcpy(esc, "\\t", 2);
+                        elen = 2;
+                        break;
                 default:
                         if (*p < 0x20 || *p == 0x7f) {
                                 memcpy(esc, "\\u00", 4);

@@ -30,10 +30,12 @@ int te_buf_append(te_buf_t *b, const void *p, size_t n);
 /** Append a NUL-terminated string without its NUL. @returns 0 or -1. */
 int te_buf_puts(te_buf_t *b, const char *s);
 /** printf-style append. @returns 0 or -1. */
-int te_buf_printf(te_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int te_buf_printf(te_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /** Append `s` as a JSON string literal (with quotes, escaped). @returns 0 or -1. */
 int te_buf_json_str(te_buf_t *b, const char *s);
-/** Ensure data[len] == '\0' (not counted in len) and return data as a C string, or NULL. */
+/** Ensure data[len] == '\0' (not counted in len) and return data as a C string, or NULL.
+ */
 const char *te_buf_cstr(te_buf_t *b);
 
 /** Copy `src` into `dst` of size `dstsz` (always NUL-terminated).

@@ -10,46 +10,57 @@
 
 #include "te_config.h"
 
-#define TE_CFG_S(type, name, field, def, help)                                             \
-        {name, TE_CFG_STRING, offsetof(type, field), sizeof(((type *)0)->field), def, 0, 0,  \
-         NULL, help}
-#define TE_CFG_I(type, name, field, def, lo, hi, help)                                      \
-        {name, TE_CFG_INT, offsetof(type, field), 0, def, lo, hi, NULL, help}
-#define TE_CFG_D(type, name, field, def, lo, hi, help)                                      \
-        {name, TE_CFG_DOUBLE, offsetof(type, field), 0, def, lo, hi, NULL, help}
-#define TE_CFG_B(type, name, field, def, help)                                              \
-        {name, TE_CFG_BOOL, offsetof(type, field), 0, def, 0, 0, NULL, help}
-#define TE_CFG_E(type, name, field, def, names, help)                                       \
-        {name, TE_CFG_ENUM, offsetof(type, field), 0, def, 0, 0, names, help}
+#define TE_CFG_S(type, name, field, def, help)                                           \
+        {                                                                                \
+                name, TE_CFG_STRING, offsetof(type, field), sizeof(((type *)0)->field),  \
+                    def, 0, 0, NULL, help                                                \
+        }
+#define TE_CFG_I(type, name, field, def, lo, hi, help)                                   \
+        {                                                                                \
+                name, TE_CFG_INT, offsetof(type, field), 0, def, lo, hi, NULL, help      \
+        }
+#define TE_CFG_D(type, name, field, def, lo, hi, help)                                   \
+        {                                                                                \
+                name, TE_CFG_DOUBLE, offsetof(type, field), 0, def, lo, hi, NULL, help   \
+        }
+#define TE_CFG_B(type, name, field, def, help)                                           \
+        {                                                                                \
+                name, TE_CFG_BOOL, offsetof(type, field), 0, def, 0, 0, NULL, help       \
+        }
+#define TE_CFG_E(type, name, field, def, names, help)                                    \
+        {                                                                                \
+                name, TE_CFG_ENUM, offsetof(type, field), 0, def, 0, 0, names, help      \
+        }
 
 extern const char *const te_cfg_log_levels[]; /* debug, info, warn, error */
 
 /* Settings every process has; embed as the first member `common` of its conf. */
 typedef struct te_common_conf_s {
-        int log_level;           /* index into te_cfg_log_levels == te_log_level_t */
-        char bootstrap[1024];    /* bootstrap.servers (also kafka.bootstrap.servers) */
+        int log_level;             /* index into te_cfg_log_levels == te_log_level_t */
+        char bootstrap[1024];      /* bootstrap.servers (also kafka.bootstrap.servers) */
         char bootstrap_file[1024]; /* wait for this file and read the bootstrap list */
         int64_t bootstrap_wait_ms;
-        char db_conninfo[512];   /* libpq conninfo without password; "" = PG* env */
+        char db_conninfo[512]; /* libpq conninfo without password; "" = PG* env */
 } te_common_conf_t;
 
-#define TE_CFG_COMMON(type)                                                                 \
-        TE_CFG_E(type, "log.level", common.log_level, "info", te_cfg_log_levels,            \
-                 "minimum log level"),                                                      \
-        TE_CFG_S(type, "bootstrap.servers", common.bootstrap, "",                          \
-                 "Kafka bootstrap list (or kafka.bootstrap.servers)"),                      \
-        TE_CFG_S(type, "bootstrap.file", common.bootstrap_file, "",                        \
-                 "file holding the bootstrap list (the dev stack writes it)"),              \
-        TE_CFG_I(type, "bootstrap.wait.ms", common.bootstrap_wait_ms, "30000", 0, 3600000, \
-                 "how long to wait for bootstrap.file"),                                    \
-        TE_CFG_S(type, "db.conninfo", common.db_conninfo, "",                              \
-                 "libpq conninfo without password; empty = PG* environment")
+#define TE_CFG_COMMON(type)                                                              \
+        TE_CFG_E(type, "log.level", common.log_level, "info", te_cfg_log_levels,         \
+                 "minimum log level"),                                                   \
+            TE_CFG_S(type, "bootstrap.servers", common.bootstrap, "",                    \
+                     "Kafka bootstrap list (or kafka.bootstrap.servers)"),               \
+            TE_CFG_S(type, "bootstrap.file", common.bootstrap_file, "",                  \
+                     "file holding the bootstrap list (the dev stack writes it)"),       \
+            TE_CFG_I(type, "bootstrap.wait.ms", common.bootstrap_wait_ms, "30000", 0,    \
+                     3600000, "how long to wait for bootstrap.file"),                    \
+            TE_CFG_S(type, "db.conninfo", common.db_conninfo, "",                        \
+                     "libpq conninfo without password; empty = PG* environment")
 
 /** Parse argv (-c FILE, -o key=value ..., -h), load config, init logging, resolve the
  *  bootstrap list into common->bootstrap (from bootstrap.file if set).
  *  @returns the config (caller destroys), or NULL after printing the error to stderr
  *  (the caller exits 2). */
-te_cfg_t *te_cfgtab_start(const char *proc_name, const te_cfg_item_t *items, size_t n_items,
-                          void *conf, te_common_conf_t *common, int argc, char **argv);
+te_cfg_t *te_cfgtab_start(const char *proc_name, const te_cfg_item_t *items,
+                          size_t n_items, void *conf, te_common_conf_t *common, int argc,
+                          char **argv);
 
 #endif

@@ -16,7 +16,8 @@
  * becomes '.' and NAME is lower-cased (`EXEC_KAFKA_BOOTSTRAP_SERVERS`).
  *
  * Errors are reported as "file:line: key: why" (or "env EXEC_X: key: why",
- * "override: key: why") in the caller's errstr; an unknown key or a bad value is an error.
+ * "override: key: why") in the caller's errstr; an unknown key or a bad value is an
+ * error.
  */
 #ifndef TE_CONFIG_H
 #define TE_CONFIG_H
@@ -35,8 +36,8 @@ typedef enum {
 typedef struct te_cfg_item_s {
         const char *name;
         te_cfg_type_t type;
-        size_t offset; /* offsetof(struct, field) */
-        size_t size;   /* TE_CFG_STRING: sizeof(field) */
+        size_t offset;   /* offsetof(struct, field) */
+        size_t size;     /* TE_CFG_STRING: sizeof(field) */
         const char *def; /* default as text; NULL = "" / 0 */
         double min, max; /* INT/DOUBLE range (inclusive) */
         const char *const *enum_names;
@@ -48,8 +49,8 @@ typedef struct te_cfg_s te_cfg_t;
 /** Create a config bound to `target` (the struct the offsets refer to) and apply the
  *  table's defaults. The table must outlive the config.
  *  @returns NULL with errstr set if a default does not parse (a programming error). */
-te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target, char *errstr,
-                     size_t errstr_size);
+te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
+                     char *errstr, size_t errstr_size);
 void te_cfg_destroy(te_cfg_t *cfg); /* accepts NULL */
 
 /** Set one key. `where` names the origin for error messages ("file:12", "env EXEC_X").
@@ -60,10 +61,12 @@ int te_cfg_set(te_cfg_t *cfg, const char *key, const char *value, const char *wh
 int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errstr_size);
 /** Apply TE_* variables from a NULL-terminated environment array (pass `environ`).
  *  Variables that match no table key and are not EXEC_KAFKA_* are errors.
- *  Variables not starting with "EXEC_" are ignored (so TE_* variables of our scripts never clash). @returns 0 or -1. */
+ *  Variables not starting with "EXEC_" are ignored (so TE_* variables of our scripts
+ * never clash). @returns 0 or -1. */
 int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errstr_size);
 /** Parse a "key=value" override. @returns 0 or -1. */
-int te_cfg_apply_override(te_cfg_t *cfg, const char *kv, char *errstr, size_t errstr_size);
+int te_cfg_apply_override(te_cfg_t *cfg, const char *kv, char *errstr,
+                          size_t errstr_size);
 
 /** librdkafka pass-through properties, in the order they were last set (a key set twice
  *  keeps one entry with the latest value). Names are without the `kafka.` prefix. */

@@ -21,9 +21,9 @@ int te_emit_deadletter(te_producer_t *p, const char *topic, const rd_kafka_messa
                        const char *reason, char *errstr, size_t errstr_size);
 
 /** Publish an alert. Related ids may be NULL. @returns 0 or -1 (logged). */
-int te_emit_alert(te_producer_t *p, te_codec_t *codec, const char *topic, te_severity_t sev,
-                  const char *source, const char *code, const char *decision_id,
-                  const char *portfolio_id, const char *order_id, const char *fmt, ...)
-        __attribute__((format(printf, 10, 11)));
+int te_emit_alert(te_producer_t *p, te_codec_t *codec, const char *topic,
+                  te_severity_t sev, const char *source, const char *code,
+                  const char *decision_id, const char *portfolio_id, const char *order_id,
+                  const char *fmt, ...) __attribute__((format(printf, 10, 11)));
 
 #endif

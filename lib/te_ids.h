@@ -19,8 +19,8 @@
 void te_id_digest(char *out, size_t outsz, const char *const *parts, size_t n);
 
 /** order_id = "o" + digest(decision_id, portfolio_id, ticker, leg). outsz >= 34. */
-void te_id_order(char *out, size_t outsz, const char *decision_id, const char *portfolio_id,
-                 const char *ticker, int leg);
+void te_id_order(char *out, size_t outsz, const char *decision_id,
+                 const char *portfolio_id, const char *ticker, int leg);
 /** Clock command id = "c" + digest(portfolio_id, t). outsz >= 34. */
 void te_id_clock(char *out, size_t outsz, const char *portfolio_id, int64_t t_ms);
 /** Simulator report id = "r" + digest(order_id, kind, seq). `kind` is a short tag such

@@ -26,16 +26,17 @@
 /** If `path` is non-empty, wait until the file exists and holds a bootstrap list
  *  (the dev stack writes it once its cluster is up), then copy it to `out`.
  *  @returns 0, or -1 with errstr if it did not appear within timeout_ms. */
-int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out, size_t outsz,
-                                 char *errstr, size_t errstr_size);
+int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
+                                 size_t outsz, char *errstr, size_t errstr_size);
 
 /** Build an rd_kafka_conf_t from the config's kafka.* keys on top of `defaults`
  *  (NULL-terminated name/value pairs) and then `fixed` (pairs that always win).
  *  `bootstrap` (may be NULL) sets bootstrap.servers unless a kafka.* key did.
  *  @returns the conf, or NULL with errstr naming the property. Caller owns it. */
 rd_kafka_conf_t *te_kafka_conf_build(const te_cfg_t *cfg, const char *bootstrap,
-                                     const char *const *defaults, const char *const *fixed,
-                                     char *errstr, size_t errstr_size);
+                                     const char *const *defaults,
+                                     const char *const *fixed, char *errstr,
+                                     size_t errstr_size);
 
 typedef struct te_kafka_header_s {
         const char *name;
@@ -88,7 +89,8 @@ te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
 rd_kafka_message_t *te_consumer_poll(te_consumer_t *c, int timeout_ms);
 /** Mark `m` done: its offset+1 will be committed by the next commit. */
 void te_consumer_store(te_consumer_t *c, const rd_kafka_message_t *m);
-/** Commit stored offsets (sync if `sync`). @returns 0 (also when nothing to commit) or -1. */
+/** Commit stored offsets (sync if `sync`). @returns 0 (also when nothing to commit) or
+ * -1. */
 int te_consumer_commit(te_consumer_t *c, int sync);
 /** Current assignment size. */
 int te_consumer_assigned_count(te_consumer_t *c);

@@ -21,7 +21,7 @@
 #include "te_pg.h"
 
 #define MAX_CHECKS 32
-#define MAX_PARTS 1024
+#define MAX_PARTS  1024
 
 typedef struct check_s {
         char group[128];
@@ -32,7 +32,8 @@ typedef struct check_s {
 static int split(const char *arg, check_t *c, int from_db)
 {
         const char *colon = strchr(arg, ':');
-        if (!colon || colon == arg || !colon[1] || (size_t)(colon - arg) >= sizeof c->group)
+        if (!colon || colon == arg || !colon[1] ||
+            (size_t)(colon - arg) >= sizeof c->group)
                 return -1;
         memcpy(c->group, arg, (size_t)(colon - arg));
         c->group[colon - arg] = '\0';
@@ -76,10 +77,11 @@ static rd_kafka_t *consumer_for(const char *bootstrap, const char *group, char *
 static int db_offsets(PGconn *db, const check_t *c, int64_t *off, int n)
 {
         const char *p[2] = {c->group, c->topic};
-        PGresult *r = PQexecParams(db,
-                                   "SELECT kafka_partition, next_offset FROM consumer_offsets "
-                                   "WHERE consumer_group = $1 AND topic = $2",
-                                   2, NULL, p, NULL, NULL, 0);
+        PGresult *r =
+            PQexecParams(db,
+                         "SELECT kafka_partition, next_offset FROM consumer_offsets "
+                         "WHERE consumer_group = $1 AND topic = $2",
+                         2, NULL, p, NULL, NULL, 0);
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
                 fprintf(stderr, "exec-lag: %s", PQerrorMessage(db));
                 PQclear(r);
@@ -110,8 +112,9 @@ int main(int argc, char **argv)
                         te_strlcpy(bootstrap, v, sizeof bootstrap);
                         i++;
                 } else if (v && strcmp(a, "--bootstrap-file") == 0) {
-                        if (te_kafka_wait_bootstrap_file(v, 10000, bootstrap, sizeof bootstrap,
-                                                         errstr, sizeof errstr) != 0) {
+                        if (te_kafka_wait_bootstrap_file(v, 10000, bootstrap,
+                                                         sizeof bootstrap, errstr,
+                                                         sizeof errstr) != 0) {
                                 fprintf(stderr, "exec-lag: %s\n", errstr);
                                 return 2;
                         }
@@ -120,7 +123,8 @@ int main(int argc, char **argv)
                            n_checks < MAX_CHECKS) {
                         int is_db = strcmp(a, "--db") == 0;
                         if (split(v, &checks[n_checks], is_db) != 0) {
-                                fprintf(stderr, "exec-lag: %s: expected GROUP:TOPIC\n", v);
+                                fprintf(stderr, "exec-lag: %s: expected GROUP:TOPIC\n",
+                                        v);
                                 return 2;
                         }
                         any_db |= is_db;
@@ -130,14 +134,16 @@ int main(int argc, char **argv)
                         char *end;
                         max_lag = strtoll(v, &end, 10);
                         if (*end || max_lag < 0) {
-                                fprintf(stderr, "exec-lag: --max-lag: not a count: %s\n", v);
+                                fprintf(stderr, "exec-lag: --max-lag: not a count: %s\n",
+                                        v);
                                 return 2;
                         }
                         i++;
                 } else {
-                        fprintf(stderr, "usage: exec-lag -b BOOTSTRAP|--bootstrap-file PATH "
-                                        "[--kafka GROUP:TOPIC]... [--db GROUP:TOPIC]... "
-                                        "[--max-lag N] [--json]\n");
+                        fprintf(stderr,
+                                "usage: exec-lag -b BOOTSTRAP|--bootstrap-file PATH "
+                                "[--kafka GROUP:TOPIC]... [--db GROUP:TOPIC]... "
+                                "[--max-lag N] [--json]\n");
                         return 2;
                 }
         }
@@ -154,18 +160,20 @@ int main(int argc, char **argv)
         }
         int over = 0;
         if (!json)
-                printf("%-24s %-16s %4s %12s %12s %10s\n", "GROUP", "TOPIC", "PART", "COMMITTED",
-                       "HIGH", "LAG");
+                printf("%-24s %-16s %4s %12s %12s %10s\n", "GROUP", "TOPIC", "PART",
+                       "COMMITTED", "HIGH", "LAG");
         for (int c = 0; c < n_checks; c++) {
                 const check_t *ck = &checks[c];
-                rd_kafka_t *rk = consumer_for(bootstrap, ck->group, errstr, sizeof errstr);
+                rd_kafka_t *rk =
+                    consumer_for(bootstrap, ck->group, errstr, sizeof errstr);
                 if (!rk) {
                         fprintf(stderr, "exec-lag: %s\n", errstr);
                         goto out;
                 }
                 int np = partition_count(rk, ck->topic);
                 if (np <= 0 || np > MAX_PARTS) {
-                        fprintf(stderr, "exec-lag: %s: no such topic or no metadata\n", ck->topic);
+                        fprintf(stderr, "exec-lag: %s: no such topic or no metadata\n",
+                                ck->topic);
                         rd_kafka_destroy(rk);
                         goto out;
                 }
@@ -178,29 +186,31 @@ int main(int argc, char **argv)
                                 goto out;
                         }
                 } else {
-                        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
+                        rd_kafka_topic_partition_list_t *l =
+                            rd_kafka_topic_partition_list_new(np);
                         for (int p = 0; p < np; p++)
                                 rd_kafka_topic_partition_list_add(l, ck->topic, p);
                         rd_kafka_resp_err_t err = rd_kafka_committed(rk, l, 10000);
                         if (err) {
-                                fprintf(stderr, "exec-lag: committed(%s): %s\n", ck->group,
-                                        rd_kafka_err2str(err));
+                                fprintf(stderr, "exec-lag: committed(%s): %s\n",
+                                        ck->group, rd_kafka_err2str(err));
                                 rd_kafka_topic_partition_list_destroy(l);
                                 rd_kafka_destroy(rk);
                                 goto out;
                         }
                         for (int p = 0; p < np; p++)
-                                off[p] = l->elems[p].offset >= 0 ? l->elems[p].offset : -1;
+                                off[p] =
+                                    l->elems[p].offset >= 0 ? l->elems[p].offset : -1;
                         rd_kafka_topic_partition_list_destroy(l);
                 }
                 long long total = 0;
                 for (int p = 0; p < np; p++) {
                         int64_t lo, hi;
-                        rd_kafka_resp_err_t err =
-                                rd_kafka_query_watermark_offsets(rk, ck->topic, p, &lo, &hi, 10000);
+                        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+                            rk, ck->topic, p, &lo, &hi, 10000);
                         if (err) {
-                                fprintf(stderr, "exec-lag: watermarks %s[%d]: %s\n", ck->topic, p,
-                                        rd_kafka_err2str(err));
+                                fprintf(stderr, "exec-lag: watermarks %s[%d]: %s\n",
+                                        ck->topic, p, rd_kafka_err2str(err));
                                 rd_kafka_destroy(rk);
                                 goto out;
                         }
@@ -208,20 +218,22 @@ int main(int argc, char **argv)
                         long long lag = hi > from ? (long long)(hi - from) : 0;
                         total += lag;
                         if (json)
-                                printf("{\"group\":\"%s\",\"topic\":\"%s\",\"partition\":%d,"
-                                       "\"committed\":%lld,\"high\":%lld,\"lag\":%lld,"
-                                       "\"source\":\"%s\"}\n",
-                                       ck->group, ck->topic, p, (long long)off[p], (long long)hi,
-                                       lag, ck->from_db ? "db" : "kafka");
+                                printf(
+                                    "{\"group\":\"%s\",\"topic\":\"%s\",\"partition\":%d,"
+                                    "\"committed\":%lld,\"high\":%lld,\"lag\":%lld,"
+                                    "\"source\":\"%s\"}\n",
+                                    ck->group, ck->topic, p, (long long)off[p],
+                                    (long long)hi, lag, ck->from_db ? "db" : "kafka");
                         else
-                                printf("%-24s %-16s %4d %12lld %12lld %10lld\n", ck->group,
-                                       ck->topic, p, (long long)off[p], (long long)hi, lag);
+                                printf("%-24s %-16s %4d %12lld %12lld %10lld\n",
+                                       ck->group, ck->topic, p, (long long)off[p],
+                                       (long long)hi, lag);
                 }
                 if (total > max_lag)
                         over = 1;
                 if (!json)
-                        printf("%-24s %-16s %4s %12s %12s %10lld%s\n", ck->group, ck->topic, "*",
-                               "", "", total, ck->from_db ? " (db)" : "");
+                        printf("%-24s %-16s %4s %12s %12s %10lld%s\n", ck->group,
+                               ck->topic, "*", "", "", total, ck->from_db ? " (db)" : "");
                 rd_kafka_destroy(rk);
         }
         rc = over ? 1 : 0;

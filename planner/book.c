@@ -142,29 +142,34 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
                  * after a restart); a status out of range teaches nothing */
                 if ((unsigned)r->order_status >= TE_OS__CNT) {
                         b->illegal++;
-                        te_log_ids_t ids = {.order_id = r->order_id, .report_id = r->report_id};
+                        te_log_ids_t ids = {.order_id = r->order_id,
+                                            .report_id = r->report_id};
                         TE_LOG(TE_LOG_WARN, &ids, "order.illegal_transition",
                                "unknown order with status %d not applied",
                                (int)r->order_status);
                         return TE_BOOK_ILLEGAL;
                 }
-                if (te_book_add_order(b, r->order_id, r->ids.portfolio_id, r->ticker, r->side,
-                                      r->cum_qty + r->leaves_qty, 0.0, r->order_status) != 0)
+                if (te_book_add_order(b, r->order_id, r->ids.portfolio_id, r->ticker,
+                                      r->side, r->cum_qty + r->leaves_qty, 0.0,
+                                      r->order_status) != 0)
                         return TE_BOOK_ERROR;
                 o = te_map_get(b->orders, r->order_id);
                 learned = 1;
         }
-        if (o->status != r->order_status && !te_os_transition_ok(o->status, r->order_status)) {
+        if (o->status != r->order_status &&
+            !te_os_transition_ok(o->status, r->order_status)) {
                 b->illegal++;
                 te_log_ids_t ids = {.order_id = r->order_id, .report_id = r->report_id};
-                TE_LOG(TE_LOG_WARN, &ids, "order.illegal_transition", "%s -> %s not applied",
-                       te_order_status_name(o->status), te_order_status_name(r->order_status));
+                TE_LOG(TE_LOG_WARN, &ids, "order.illegal_transition",
+                       "%s -> %s not applied", te_order_status_name(o->status),
+                       te_order_status_name(r->order_status));
                 return TE_BOOK_ILLEGAL;
         }
         double sign = side_sign(o->side);
         double fill = r->cum_qty - o->cum_qty;
         int changed = learned;
-        double old_open = te_os_is_terminal(o->status) ? 0.0 : fmax(0.0, o->qty - o->cum_qty);
+        double old_open =
+            te_os_is_terminal(o->status) ? 0.0 : fmax(0.0, o->qty - o->cum_qty);
         if (fill > 0) {
                 o->pos->position += sign * fill;
                 o->cum_qty = r->cum_qty;
@@ -174,7 +179,8 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
                 o->status = r->order_status;
                 changed = 1;
         }
-        double new_open = te_os_is_terminal(o->status) ? 0.0 : fmax(0.0, o->qty - o->cum_qty);
+        double new_open =
+            te_os_is_terminal(o->status) ? 0.0 : fmax(0.0, o->qty - o->cum_qty);
         o->pos->open_qty += sign * (new_open - old_open);
         return changed ? TE_BOOK_APPLIED : TE_BOOK_DUPLICATE;
 }
@@ -192,8 +198,8 @@ double te_book_open_qty(const te_book_t *b, const char *portfolio_id, const char
 }
 
 void te_book_foreach_ticker(const te_book_t *b, const char *portfolio_id,
-                            void (*fn)(const char *ticker, double position, double open_qty,
-                                       void *opaque),
+                            void (*fn)(const char *ticker, double position,
+                                       double open_qty, void *opaque),
                             void *opaque)
 {
         size_t it = 0;

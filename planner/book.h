@@ -49,8 +49,8 @@ double te_book_open_qty(const te_book_t *b, const char *portfolio_id, const char
 /** Call `fn` for every ticker of `portfolio_id` with a non-zero position or open
  *  quantity (order unspecified). */
 void te_book_foreach_ticker(const te_book_t *b, const char *portfolio_id,
-                            void (*fn)(const char *ticker, double position, double open_qty,
-                                       void *opaque),
+                            void (*fn)(const char *ticker, double position,
+                                       double open_qty, void *opaque),
                             void *opaque);
 
 /** Counters. */

@@ -28,9 +28,9 @@
 #include "te_pg.h"
 #include "te_proc.h"
 
-#define MAX_PARTS 1024
+#define MAX_PARTS             1024
 #define MAX_ORDERS_PER_TARGET 65536
-#define PROC "exec-planner"
+#define PROC                  "exec-planner"
 
 typedef struct conf_s {
         te_common_conf_t common;
@@ -58,30 +58,30 @@ static const char *const order_types[] = {"MARKET", "LIMIT", "STOP", "STOP_LIMIT
 static const char *const tifs[] = {"DAY", "GTC", "IOC", "FOK", "OPG", "CLS", NULL};
 
 static const te_cfg_item_t conf_items[] = {
-        TE_CFG_COMMON(conf_t),
-        TE_CFG_S(conf_t, "group.id", group_id, "exec-planner", "consumer group"),
-        TE_CFG_S(conf_t, "sink.group", sink_group, "exec-sink",
-                 "sink group whose DB offsets mark what the DB already holds"),
-        TE_CFG_S(conf_t, "topic.targets", topic_targets, "exec.targets", ""),
-        TE_CFG_S(conf_t, "topic.orders", topic_orders, "exec.orders", ""),
-        TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports", ""),
-        TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", ""),
-        TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter", ""),
-        TE_CFG_B(conf_t, "db.enabled", db_enabled, "true",
-                 "rebuild state from the runtime DB (else from exec.reports only)"),
-        TE_CFG_I(conf_t, "clock.timeout.ms", clock_timeout_ms, "10000", 100, 3600000,
-                 "TRAINING: alert when CLOCK_ACK takes longer (and keep waiting)"),
-        TE_CFG_I(conf_t, "commit.interval.ms", commit_interval_ms, "500", 0, 60000,
-                 "flush orders and commit target offsets this often"),
-        TE_CFG_D(conf_t, "plan.lot_size", lot_size, "1", 1e-9, 1e9, "lot size"),
-        TE_CFG_D(conf_t, "plan.min_qty", min_qty, "1", 0, 1e12, "minimum order quantity"),
-        TE_CFG_D(conf_t, "plan.min_notional", min_notional, "0", 0, 1e15,
-                 "minimum order notional (needs a ref price)"),
-        TE_CFG_B(conf_t, "plan.allow_short", allow_short, "true", "allow negative targets"),
-        TE_CFG_E(conf_t, "plan.order_type", order_type, "MARKET", order_types, ""),
-        TE_CFG_E(conf_t, "plan.tif", tif, "DAY", tifs, ""),
-        TE_CFG_D(conf_t, "plan.limit_offset_bps", limit_offset_bps, "0", -10000, 10000, ""),
-        TE_CFG_S(conf_t, "plan.route", route, "sim", "broker adapter name"),
+    TE_CFG_COMMON(conf_t),
+    TE_CFG_S(conf_t, "group.id", group_id, "exec-planner", "consumer group"),
+    TE_CFG_S(conf_t, "sink.group", sink_group, "exec-sink",
+             "sink group whose DB offsets mark what the DB already holds"),
+    TE_CFG_S(conf_t, "topic.targets", topic_targets, "exec.targets", ""),
+    TE_CFG_S(conf_t, "topic.orders", topic_orders, "exec.orders", ""),
+    TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports", ""),
+    TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", ""),
+    TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter", ""),
+    TE_CFG_B(conf_t, "db.enabled", db_enabled, "true",
+             "rebuild state from the runtime DB (else from exec.reports only)"),
+    TE_CFG_I(conf_t, "clock.timeout.ms", clock_timeout_ms, "10000", 100, 3600000,
+             "TRAINING: alert when CLOCK_ACK takes longer (and keep waiting)"),
+    TE_CFG_I(conf_t, "commit.interval.ms", commit_interval_ms, "500", 0, 60000,
+             "flush orders and commit target offsets this often"),
+    TE_CFG_D(conf_t, "plan.lot_size", lot_size, "1", 1e-9, 1e9, "lot size"),
+    TE_CFG_D(conf_t, "plan.min_qty", min_qty, "1", 0, 1e12, "minimum order quantity"),
+    TE_CFG_D(conf_t, "plan.min_notional", min_notional, "0", 0, 1e15,
+             "minimum order notional (needs a ref price)"),
+    TE_CFG_B(conf_t, "plan.allow_short", allow_short, "true", "allow negative targets"),
+    TE_CFG_E(conf_t, "plan.order_type", order_type, "MARKET", order_types, ""),
+    TE_CFG_E(conf_t, "plan.tif", tif, "DAY", tifs, ""),
+    TE_CFG_D(conf_t, "plan.limit_offset_bps", limit_offset_bps, "0", -10000, 10000, ""),
+    TE_CFG_S(conf_t, "plan.route", route, "sim", "broker adapter name"),
 };
 
 typedef struct planner_s {
@@ -127,8 +127,9 @@ static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *part
                 return;
         }
         if (pl->db) {
-                if (te_planner_db_load(pl->db, pl->conf.sink_group, pl->conf.topic_reports, nb,
-                                       offsets, MAX_PARTS, errstr, sizeof errstr) != 0) {
+                if (te_planner_db_load(pl->db, pl->conf.sink_group,
+                                       pl->conf.topic_reports, nb, offsets, MAX_PARTS,
+                                       errstr, sizeof errstr) != 0) {
                         te_book_destroy(nb);
                         fail(pl, "rebuild from DB", errstr);
                         return;
@@ -139,13 +140,15 @@ static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *part
         }
         te_book_destroy(pl->book);
         pl->book = nb;
-        rd_kafka_topic_partition_list_t *rp = rd_kafka_topic_partition_list_new(parts->cnt);
+        rd_kafka_topic_partition_list_t *rp =
+            rd_kafka_topic_partition_list_new(parts->cnt);
         for (int i = 0; i < parts->cnt; i++) {
                 int32_t p = parts->elems[i].partition;
                 int64_t off = (p >= 0 && p < MAX_PARTS && offsets[p] >= 0)
-                                      ? offsets[p]
-                                      : RD_KAFKA_OFFSET_BEGINNING;
-                rd_kafka_topic_partition_list_add(rp, pl->conf.topic_reports, p)->offset = off;
+                                  ? offsets[p]
+                                  : RD_KAFKA_OFFSET_BEGINNING;
+                rd_kafka_topic_partition_list_add(rp, pl->conf.topic_reports, p)->offset =
+                    off;
         }
         rd_kafka_resp_err_t err = rd_kafka_assign(pl->reports, rp);
         rd_kafka_topic_partition_list_destroy(rp);
@@ -194,8 +197,8 @@ static int send_cmd(planner_t *pl, const te_order_cmd_t *o)
                 return -1;
         }
         if (te_producer_send(pl->producer, pl->conf.topic_orders, o->ids.portfolio_id,
-                             strlen(o->ids.portfolio_id), pl->buf.data, pl->buf.len, NULL, 0,
-                             errstr, sizeof errstr) != 0) {
+                             strlen(o->ids.portfolio_id), pl->buf.data, pl->buf.len, NULL,
+                             0, errstr, sizeof errstr) != 0) {
                 fail(pl, "send order", errstr);
                 return -1;
         }
@@ -229,11 +232,12 @@ static int clock_barrier(planner_t *pl, const te_target_portfolio_t *tp)
                 }
                 int64_t now = te_proc_mono_ms();
                 if (now >= next_alert) {
-                        te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts,
-                                      TE_SEV_WARNING, PROC, "clock.timeout",
-                                      tp->ids.decision_id, tp->ids.portfolio_id, clk.order_id,
-                                      "no CLOCK_ACK for t=%lld after %lld ms; still waiting",
-                                      (long long)tp->as_of, (long long)(now - start));
+                        te_emit_alert(
+                            pl->producer, pl->codec, pl->conf.topic_alerts,
+                            TE_SEV_WARNING, PROC, "clock.timeout", tp->ids.decision_id,
+                            tp->ids.portfolio_id, clk.order_id,
+                            "no CLOCK_ACK for t=%lld after %lld ms; still waiting",
+                            (long long)tp->as_of, (long long)(now - start));
                         next_alert = now + pl->conf.clock_timeout_ms;
                 }
         }
@@ -251,17 +255,18 @@ static void dead_letter(planner_t *pl, rd_kafka_message_t *m, const char *code,
                 fail(pl, "dead-letter", errstr);
                 return;
         }
-        te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING, PROC,
-                      code, tp ? tp->ids.decision_id : NULL, tp ? tp->ids.portfolio_id : NULL,
-                      NULL, "target dead-lettered: %s", why);
+        te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
+                      PROC, code, tp ? tp->ids.decision_id : NULL,
+                      tp ? tp->ids.portfolio_id : NULL, NULL, "target dead-lettered: %s",
+                      why);
 }
 
 /* @returns 0 when the message is done (offset may be stored), -1 to stop. */
 static int on_target(planner_t *pl, rd_kafka_message_t *m)
 {
         char errstr[512];
-        te_codec_err_t cerr = te_codec_decode_target_portfolio(pl->codec, m->payload, m->len,
-                                                               &pl->tp, errstr, sizeof errstr);
+        te_codec_err_t cerr = te_codec_decode_target_portfolio(
+            pl->codec, m->payload, m->len, &pl->tp, errstr, sizeof errstr);
         if (cerr != TE_CODEC_OK) {
                 dead_letter(pl, m, te_codec_err_name(cerr), errstr, NULL);
                 return pl->fatal ? -1 : 0;
@@ -291,8 +296,9 @@ static int on_target(planner_t *pl, rd_kafka_message_t *m)
                 te_log_ids_t oids = {.decision_id = o->ids.decision_id,
                                      .portfolio_id = o->ids.portfolio_id,
                                      .order_id = o->order_id};
-                TE_LOG(TE_LOG_DEBUG, &oids, "order.sent", "%s %s %.10g %s", te_side_name(o->side),
-                       o->ticker, o->quantity, te_intent_name(o->intent));
+                TE_LOG(TE_LOG_DEBUG, &oids, "order.sent", "%s %s %.10g %s",
+                       te_side_name(o->side), o->ticker, o->quantity,
+                       te_intent_name(o->intent));
         }
         pl->n_orders += n;
         TE_LOG(TE_LOG_INFO, &ids, "target.planned", "as_of=%lld targets=%zu orders=%zu",
@@ -315,8 +321,9 @@ int main(int argc, char **argv)
         static planner_t pl;
         char errstr[512];
         int rc = 1;
-        te_cfg_t *cfg = te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
-                                        &pl.conf, &pl.conf.common, argc, argv);
+        te_cfg_t *cfg =
+            te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
+                            &pl.conf, &pl.conf.common, argc, argv);
         if (!cfg)
                 return 2;
         te_proc_install_signals();
@@ -335,7 +342,8 @@ int main(int argc, char **argv)
         pl.book = te_book_new();
         pl.codec = te_codec_new(errstr, sizeof errstr);
         if (!pl.orders || !pl.book || !pl.codec) {
-                TE_LOG(TE_LOG_ERROR, NULL, "planner.init", "%s", pl.codec ? "out of memory" : errstr);
+                TE_LOG(TE_LOG_ERROR, NULL, "planner.init", "%s",
+                       pl.codec ? "out of memory" : errstr);
                 goto out;
         }
         if (pl.conf.db_enabled) {
@@ -345,21 +353,23 @@ int main(int argc, char **argv)
                         goto out;
                 }
         }
-        pl.producer = te_producer_new(cfg, pl.conf.common.bootstrap, errstr, sizeof errstr);
+        pl.producer =
+            te_producer_new(cfg, pl.conf.common.bootstrap, errstr, sizeof errstr);
         if (!pl.producer) {
                 TE_LOG(TE_LOG_ERROR, NULL, "planner.producer", "%s", errstr);
                 goto out;
         }
         {
                 static const char *const defaults[] = {NULL};
-                static const char *const fixed[] = {"enable.auto.commit", "false",
-                                                    "enable.partition.eof", "false", NULL};
+                static const char *const fixed[] = {
+                    "enable.auto.commit", "false", "enable.partition.eof", "false", NULL};
                 char group[160];
                 snprintf(group, sizeof group, "%s.reports", pl.conf.group_id);
-                rd_kafka_conf_t *kc = te_kafka_conf_build(cfg, pl.conf.common.bootstrap,
-                                                          defaults, fixed, errstr, sizeof errstr);
-                if (!kc || rd_kafka_conf_set(kc, "group.id", group, errstr, sizeof errstr) !=
-                                   RD_KAFKA_CONF_OK) {
+                rd_kafka_conf_t *kc =
+                    te_kafka_conf_build(cfg, pl.conf.common.bootstrap, defaults, fixed,
+                                        errstr, sizeof errstr);
+                if (!kc || rd_kafka_conf_set(kc, "group.id", group, errstr,
+                                             sizeof errstr) != RD_KAFKA_CONF_OK) {
                         if (kc)
                                 rd_kafka_conf_destroy(kc);
                         TE_LOG(TE_LOG_ERROR, NULL, "planner.reports", "%s", errstr);
@@ -374,8 +384,8 @@ int main(int argc, char **argv)
                 rd_kafka_poll_set_consumer(pl.reports);
         }
         const char *topics[] = {pl.conf.topic_targets};
-        pl.targets = te_consumer_new(cfg, pl.conf.common.bootstrap, pl.conf.group_id, topics, 1,
-                                     on_rebalance, &pl, errstr, sizeof errstr);
+        pl.targets = te_consumer_new(cfg, pl.conf.common.bootstrap, pl.conf.group_id,
+                                     topics, 1, on_rebalance, &pl, errstr, sizeof errstr);
         if (!pl.targets) {
                 TE_LOG(TE_LOG_ERROR, NULL, "planner.consumer", "%s", errstr);
                 goto out;

@@ -87,8 +87,8 @@ static void fill_order(te_order_cmd_t *o, const te_plan_cfg_t *cfg,
 {
         memset(o, 0, sizeof *o);
         o->command = TE_CMD_NEW;
-        te_id_order(o->order_id, sizeof o->order_id, tp->ids.decision_id, tp->ids.portfolio_id,
-                    w->ticker, leg);
+        te_id_order(o->order_id, sizeof o->order_id, tp->ids.decision_id,
+                    tp->ids.portfolio_id, w->ticker, leg);
         o->ids = tp->ids;
         te_strlcpy(o->ticker, w->ticker, sizeof o->ticker);
         o->side = side;
@@ -103,7 +103,8 @@ static void fill_order(te_order_cmd_t *o, const te_plan_cfg_t *cfg,
         if (w->has_price) {
                 o->has_ref_price = 1;
                 o->ref_price = w->price;
-                if (cfg->order_type == TE_OT_LIMIT || cfg->order_type == TE_OT_STOP_LIMIT) {
+                if (cfg->order_type == TE_OT_LIMIT ||
+                    cfg->order_type == TE_OT_STOP_LIMIT) {
                         double off = cfg->limit_offset_bps / 10000.0;
                         o->has_limit_price = 1;
                         o->limit_price = side == TE_SIDE_BUY ? w->price * (1.0 + off)
@@ -142,7 +143,8 @@ int te_plan_target(const te_plan_cfg_t *cfg, const te_book_t *book,
         int rc = -1;
         *n_out = 0;
 
-        if (tp->unit == TE_UNIT_WEIGHT && (!tp->has_nav || !isfinite(tp->nav) || tp->nav <= 0)) {
+        if (tp->unit == TE_UNIT_WEIGHT &&
+            (!tp->has_nav || !isfinite(tp->nav) || tp->nav <= 0)) {
                 snprintf(errstr, errstr_size, "weight target without a positive nav");
                 goto done;
         }
@@ -155,14 +157,15 @@ int te_plan_target(const te_plan_cfg_t *cfg, const te_book_t *book,
         for (size_t i = 0; i < tp->n_targets; i++) {
                 const te_target_t *t = &tp->targets[i];
                 if (!isfinite(t->value)) {
-                        snprintf(errstr, errstr_size, "targets[%zu] %s: value not finite", i,
-                                 t->ticker);
+                        snprintf(errstr, errstr_size, "targets[%zu] %s: value not finite",
+                                 i, t->ticker);
                         goto done;
                 }
                 if (t->value < 0 && !cfg->allow_short) {
-                        snprintf(errstr, errstr_size,
-                                 "targets[%zu] %s: negative target and shorting not allowed", i,
-                                 t->ticker);
+                        snprintf(
+                            errstr, errstr_size,
+                            "targets[%zu] %s: negative target and shorting not allowed",
+                            i, t->ticker);
                         goto done;
                 }
                 if (t->has_ref_price && (!isfinite(t->ref_price) || t->ref_price <= 0)) {
@@ -176,9 +179,10 @@ int te_plan_target(const te_plan_cfg_t *cfg, const te_book_t *book,
                 w->price = t->ref_price;
                 if (tp->unit == TE_UNIT_WEIGHT) {
                         if (!t->has_ref_price) {
-                                snprintf(errstr, errstr_size,
-                                         "targets[%zu] %s: weight target without ref_price", i,
-                                         t->ticker);
+                                snprintf(
+                                    errstr, errstr_size,
+                                    "targets[%zu] %s: weight target without ref_price", i,
+                                    t->ticker);
                                 goto done;
                         }
                         w->target = t->value * tp->nav / t->ref_price;
@@ -189,7 +193,8 @@ int te_plan_target(const te_plan_cfg_t *cfg, const te_book_t *book,
         qsort(ctx.wants, ctx.n, sizeof *ctx.wants, cmp_want);
         for (size_t i = 1; i < ctx.n; i++) {
                 if (strcmp(ctx.wants[i - 1].ticker, ctx.wants[i].ticker) == 0) {
-                        snprintf(errstr, errstr_size, "duplicate ticker %s", ctx.wants[i].ticker);
+                        snprintf(errstr, errstr_size, "duplicate ticker %s",
+                                 ctx.wants[i].ticker);
                         goto done;
                 }
         }
@@ -220,7 +225,8 @@ int te_plan_target(const te_plan_cfg_t *cfg, const te_book_t *book,
                         double open_qty = fabs(te_plan_round_lot(target, cfg->lot_size));
                         if (n + 2 > cap)
                                 goto too_many;
-                        fill_order(&out[n++], cfg, tp, w, side, close_qty, TE_INTENT_CLOSE, 0);
+                        fill_order(&out[n++], cfg, tp, w, side, close_qty,
+                                   TE_INTENT_CLOSE, 0);
                         if (keep(cfg, w, open_qty))
                                 fill_order(&out[n++], cfg, tp, w, side, open_qty,
                                            TE_INTENT_OPEN, 1);

@@ -21,17 +21,18 @@
 #include "te_msg.h"
 
 typedef struct te_plan_cfg_s {
-        double lot_size;         /* > 0; quantities round toward zero to a multiple */
-        double min_qty;          /* orders below are dropped */
-        double min_notional;     /* orders below are dropped (needs a price) */
-        int allow_short;         /* 0: negative targets are invalid */
+        double lot_size;     /* > 0; quantities round toward zero to a multiple */
+        double min_qty;      /* orders below are dropped */
+        double min_notional; /* orders below are dropped (needs a price) */
+        int allow_short;     /* 0: negative targets are invalid */
         te_order_type_t order_type;
         te_tif_t tif;
         double limit_offset_bps; /* LIMIT: ref price +/- offset (buy above, sell below) */
         char route[TE_NAME_MAX];
 } te_plan_cfg_t;
 
-/** Defaults: lot 1, min qty 1, min notional 0, shorting allowed, MARKET DAY, route "sim". */
+/** Defaults: lot 1, min qty 1, min notional 0, shorting allowed, MARKET DAY, route "sim".
+ */
 void te_plan_cfg_defaults(te_plan_cfg_t *cfg);
 
 /** Plan the orders for `tp` against `book`. Writes up to `cap` orders into `out` and

@@ -41,13 +41,16 @@ int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports
         }
         PQclear(r);
 
-        r = PQexec(conn, "SELECT order_id, portfolio_id, ticker, side, "
-                         "(cum_qty + leaves_qty)::float8, cum_qty::float8, status FROM orders");
+        r = PQexec(conn,
+                   "SELECT order_id, portfolio_id, ticker, side, "
+                   "(cum_qty + leaves_qty)::float8, cum_qty::float8, status FROM orders");
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
                 goto sqlerr;
         for (int i = 0; i < PQntuples(r); i++) {
-                int side = te_enum_parse(te_side_names, TE_SIDE__CNT, PQgetvalue(r, i, 3));
-                int st = te_enum_parse(te_order_status_names, TE_OS__CNT, PQgetvalue(r, i, 6));
+                int side =
+                    te_enum_parse(te_side_names, TE_SIDE__CNT, PQgetvalue(r, i, 3));
+                int st =
+                    te_enum_parse(te_order_status_names, TE_OS__CNT, PQgetvalue(r, i, 6));
                 if (side < 0 || st < 0) {
                         snprintf(errstr, errstr_size, "orders row %s: bad side or status",
                                  PQgetvalue(r, i, 0));

@@ -34,15 +34,15 @@ typedef enum {
 
 typedef enum {
         TE_CODEC_OK = 0,
-        TE_CODEC_ERR_EMPTY,        /* zero-length or NULL message */
-        TE_CODEC_ERR_MAGIC,        /* first byte is not 0x00 */
-        TE_CODEC_ERR_SCHEMA_ID,    /* unknown id, or the id of another message type */
-        TE_CODEC_ERR_TRUNCATED,    /* bytes end inside the record */
-        TE_CODEC_ERR_MALFORMED,    /* bad varint, length, enum/union index, boolean ... */
-        TE_CODEC_ERR_TRAILING,     /* bytes left after the record */
-        TE_CODEC_ERR_TOO_LARGE,    /* message, string, array or nesting above our caps */
-        TE_CODEC_ERR_INVALID,      /* well-formed Avro whose values we refuse (NaN ...) */
-        TE_CODEC_ERR_INTERNAL,     /* avro-c failed on bytes the walker accepted, OOM */
+        TE_CODEC_ERR_EMPTY,     /* zero-length or NULL message */
+        TE_CODEC_ERR_MAGIC,     /* first byte is not 0x00 */
+        TE_CODEC_ERR_SCHEMA_ID, /* unknown id, or the id of another message type */
+        TE_CODEC_ERR_TRUNCATED, /* bytes end inside the record */
+        TE_CODEC_ERR_MALFORMED, /* bad varint, length, enum/union index, boolean ... */
+        TE_CODEC_ERR_TRAILING,  /* bytes left after the record */
+        TE_CODEC_ERR_TOO_LARGE, /* message, string, array or nesting above our caps */
+        TE_CODEC_ERR_INVALID,   /* well-formed Avro whose values we refuse (NaN ...) */
+        TE_CODEC_ERR_INTERNAL,  /* avro-c failed on bytes the walker accepted, OOM */
         TE_CODEC_ERR__CNT
 } te_codec_err_t;
 
@@ -51,7 +51,7 @@ typedef enum {
 const char *te_codec_err_name(te_codec_err_t err);
 
 #define TE_CODEC_MAX_MESSAGE (16u * 1024u * 1024u) /* larger messages: TOO_LARGE */
-#define TE_CODEC_HEADER_LEN 5
+#define TE_CODEC_HEADER_LEN  5
 
 typedef struct te_codec_s te_codec_t;
 
@@ -72,12 +72,14 @@ te_codec_err_t te_codec_peek(const void *buf, size_t len, te_msg_type_t *type);
 /* Encoders append header + Avro to `out` (which is reset first).
  * @returns OK, INVALID (a value that must not go on the wire, errstr says which field),
  * TOO_LARGE (out's bound) or INTERNAL. */
-te_codec_err_t te_codec_encode_target_portfolio(te_codec_t *c, const te_target_portfolio_t *m,
-                                                te_buf_t *out, char *errstr, size_t errsz);
-te_codec_err_t te_codec_encode_exec_mode(te_codec_t *c, const te_exec_mode_t *m, te_buf_t *out,
-                                         char *errstr, size_t errsz);
-te_codec_err_t te_codec_encode_order_cmd(te_codec_t *c, const te_order_cmd_t *m, te_buf_t *out,
-                                         char *errstr, size_t errsz);
+te_codec_err_t te_codec_encode_target_portfolio(te_codec_t *c,
+                                                const te_target_portfolio_t *m,
+                                                te_buf_t *out, char *errstr,
+                                                size_t errsz);
+te_codec_err_t te_codec_encode_exec_mode(te_codec_t *c, const te_exec_mode_t *m,
+                                         te_buf_t *out, char *errstr, size_t errsz);
+te_codec_err_t te_codec_encode_order_cmd(te_codec_t *c, const te_order_cmd_t *m,
+                                         te_buf_t *out, char *errstr, size_t errsz);
 te_codec_err_t te_codec_encode_exec_report(te_codec_t *c, const te_exec_report_t *m,
                                            te_buf_t *out, char *errstr, size_t errsz);
 te_codec_err_t te_codec_encode_alert(te_codec_t *c, const te_alert_t *m, te_buf_t *out,
@@ -87,21 +89,22 @@ te_codec_err_t te_codec_encode_alert(te_codec_t *c, const te_alert_t *m, te_buf_
  * already allocated, else allocated: free with te_target_portfolio_free).
  * @returns OK, or an error with errstr saying where (field name, byte offset). On error
  * `m` holds no allocation beyond what it held before. */
-te_codec_err_t te_codec_decode_target_portfolio(te_codec_t *c, const void *buf, size_t len,
-                                                te_target_portfolio_t *m, char *errstr,
-                                                size_t errsz);
+te_codec_err_t te_codec_decode_target_portfolio(te_codec_t *c, const void *buf,
+                                                size_t len, te_target_portfolio_t *m,
+                                                char *errstr, size_t errsz);
 te_codec_err_t te_codec_decode_exec_mode(te_codec_t *c, const void *buf, size_t len,
                                          te_exec_mode_t *m, char *errstr, size_t errsz);
 te_codec_err_t te_codec_decode_order_cmd(te_codec_t *c, const void *buf, size_t len,
                                          te_order_cmd_t *m, char *errstr, size_t errsz);
 te_codec_err_t te_codec_decode_exec_report(te_codec_t *c, const void *buf, size_t len,
-                                           te_exec_report_t *m, char *errstr, size_t errsz);
+                                           te_exec_report_t *m, char *errstr,
+                                           size_t errsz);
 te_codec_err_t te_codec_decode_alert(te_codec_t *c, const void *buf, size_t len,
                                      te_alert_t *m, char *errstr, size_t errsz);
 
 /** Validate only (header, walk, no avro-c decode). Used by tools and the fuzz target.
  *  @returns OK or the error the decoder would return before value validation. */
-te_codec_err_t te_codec_check(te_codec_t *c, const void *buf, size_t len, te_msg_type_t *type,
-                              char *errstr, size_t errsz);
+te_codec_err_t te_codec_check(te_codec_t *c, const void *buf, size_t len,
+                              te_msg_type_t *type, char *errstr, size_t errsz);
 
 #endif

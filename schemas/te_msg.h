@@ -13,10 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TE_ID_MAX 64     /* ids: decision_id, order_id, report_id, ... (63 chars max) */
-#define TE_TICKER_MAX 24 /* ticker symbols (23 chars max) */
-#define TE_NAME_MAX 64   /* route, broker, account, source, code */
-#define TE_TEXT_MAX 512  /* reason, message */
+#define TE_ID_MAX      64  /* ids: decision_id, order_id, report_id, ... (63 chars max) */
+#define TE_TICKER_MAX  24  /* ticker symbols (23 chars max) */
+#define TE_NAME_MAX    64  /* route, broker, account, source, code */
+#define TE_TEXT_MAX    512 /* reason, message */
 #define TE_TARGETS_MAX 100000 /* targets in one TargetPortfolio */
 
 /* Enums: the numeric values are the Avro enum symbol indexes, in schema order. */
@@ -86,7 +86,12 @@ typedef enum {
         TE_OS_EXPIRED = 9,
         TE_OS__CNT
 } te_order_status_t;
-typedef enum { TE_SEV_INFO = 0, TE_SEV_WARNING = 1, TE_SEV_CRITICAL = 2, TE_SEV__CNT } te_severity_t;
+typedef enum {
+        TE_SEV_INFO = 0,
+        TE_SEV_WARNING = 1,
+        TE_SEV_CRITICAL = 2,
+        TE_SEV__CNT
+} te_severity_t;
 
 /** Symbol text for an enum value (as in the schema), or "?" when out of range. */
 const char *te_mode_name(te_mode_t v);
@@ -142,7 +147,7 @@ typedef struct te_target_portfolio_s {
         te_unit_t unit;
         int has_nav;
         double nav;
-        int full_replace;   /* tickers absent from targets mean 0 */
+        int full_replace;     /* tickers absent from targets mean 0 */
         te_target_t *targets; /* owned; n_targets valid entries, cap_targets allocated */
         size_t n_targets;
         size_t cap_targets;
@@ -180,7 +185,7 @@ typedef struct te_order_cmd_s {
         te_mode_t mode;
         char route[TE_NAME_MAX];
         int64_t event_time; /* ms; for CLOCK, the clock time t */
-        int has_ref_price;   /* arrival/reference price the planner used */
+        int has_ref_price;  /* arrival/reference price the planner used */
         double ref_price;
 } te_order_cmd_t;
 
@@ -212,7 +217,7 @@ typedef struct te_alert_s {
         char source[TE_NAME_MAX];
         char code[TE_NAME_MAX];
         char message[TE_TEXT_MAX];
-        int64_t event_time; /* ms */
+        int64_t event_time;          /* ms */
         char decision_id[TE_ID_MAX]; /* related ids, "" when none */
         char portfolio_id[TE_ID_MAX];
         char order_id[TE_ID_MAX];
