@@ -9,10 +9,16 @@
  * C field size and targets capped at TE_TARGETS_MAX, and makes one reusable generic
  * value per type.
  *
- * Decoding: header -> walk (no allocation, rejects anything avro-c would mishandle)
- * -> avro_value_read into the reused value -> copy into the struct by field index ->
- * value validation. Encoding runs the same validation on the struct, fills the reused
- * value, sizes it with avro_value_sizeof and writes into the caller's te_buf_t.
+ * Decoding: header -> walk (no allocation; rejects everything avro-c would mishandle)
+ * -> read into the zeroed struct -> value validation. The read is done by a direct
+ * reader over the walked bytes (no allocation, ~3x avro-c's generic decode: avro-c
+ * alone reaches only ~1.9M OrderCommands/s here, below the 2.5M/s we need). avro-c's
+ * generic reader (one reused value per type, avro_value_reset + avro_reader_memory_set_
+ * source, fields copied by index) remains as the reference path: the unit tests and the
+ * fuzz target decode everything through both and require identical results, and
+ * te_codec_use_avro_reader() (declared by its users, not in te_codec.h) selects it.
+ * Encoding runs the same validation on the struct, fills the reused avro-c value,
+ * sizes it with avro_value_sizeof and writes it with avro_value_write into `out`.
  *
  * Value validation (TE_CODEC_ERR_INVALID, errstr names the field), identical for
  * encode and decode:
