@@ -16,7 +16,7 @@
  * generic reader (one reused value per type, avro_value_reset + avro_reader_memory_set_
  * source, fields copied by index) remains as the reference path: the unit tests and the
  * fuzz target decode everything through both and require identical results, and
- * te_codec_use_avro_reader() (declared by its users, not in te_codec.h) selects it.
+ * te_codec_use_avro_reader() selects it.
  * Encoding runs the same validation on the struct, fills the reused avro-c value,
  * sizes it with avro_value_sizeof and writes it with avro_value_write into `out`.
  *

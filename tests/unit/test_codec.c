@@ -24,7 +24,7 @@
 #include "te_codec.h"
 
 /* Not in te_codec.h: decode through avro-c's generic reader (reference path). */
-void te_codec_use_avro_reader(te_codec_t *c, int on);
+
 
 #define NS 2 /* codecs: [0] direct reader, [1] avro-c reader */
 static te_codec_t *g_codec[NS];
