@@ -40,7 +40,10 @@ typedef struct te_common_conf_s {
         char bootstrap[1024];      /* bootstrap.servers (also kafka.bootstrap.servers) */
         char bootstrap_file[1024]; /* wait for this file and read the bootstrap list */
         int64_t bootstrap_wait_ms;
-        char db_conninfo[512]; /* libpq conninfo without password; "" = PG* env */
+        char db_conninfo[512];    /* libpq conninfo without password; "" = PG* env */
+        char metrics_listen[64];  /* te_obs.h: /metrics bind address */
+        int64_t metrics_port;     /* 0 = no HTTP server */
+        int64_t metrics_stats_ms; /* librdkafka statistics interval */
 } te_common_conf_t;
 
 #define TE_CFG_COMMON(type)                                                              \
@@ -53,7 +56,13 @@ typedef struct te_common_conf_s {
             TE_CFG_I(type, "bootstrap.wait.ms", common.bootstrap_wait_ms, "30000", 0,    \
                      3600000, "how long to wait for bootstrap.file"),                    \
             TE_CFG_S(type, "db.conninfo", common.db_conninfo, "",                        \
-                     "libpq conninfo without password; empty = PG* environment")
+                     "libpq conninfo without password; empty = PG* environment"),        \
+            TE_CFG_S(type, "metrics.listen", common.metrics_listen, "127.0.0.1",         \
+                     "address of the /metrics /healthz /readyz server"),                 \
+            TE_CFG_I(type, "metrics.port", common.metrics_port, "0", 0, 65535,           \
+                     "port of the metrics server; 0 = disabled"),                        \
+            TE_CFG_I(type, "metrics.kafka_stats.ms", common.metrics_stats_ms, "1000",    \
+                     100, 3600000, "librdkafka statistics interval (lag metrics)")
 
 /** Parse argv (-c FILE, -o key=value ..., -h), load config, init logging, resolve the
  *  bootstrap list into common->bootstrap (from bootstrap.file if set).

@@ -9,6 +9,7 @@
 
 #include "te_buf.h"
 #include "te_log.h"
+#include "te_obs.h"
 #include "te_proc.h"
 
 int te_emit_deadletter(te_producer_t *p, const char *topic, const rd_kafka_message_t *src,
@@ -26,6 +27,7 @@ int te_emit_deadletter(te_producer_t *p, const char *topic, const rd_kafka_messa
         };
         TE_LOG(TE_LOG_WARN, NULL, "deadletter", "%s[%s]@%s: %s", src_topic, part, off,
                reason);
+        te_obs_deadletter(reason);
         return te_producer_send(p, topic, src->key, src->key_len, src->payload, src->len,
                                 hdrs, sizeof hdrs / sizeof hdrs[0], errstr, errstr_size);
 }
@@ -57,6 +59,7 @@ int te_emit_alert(te_producer_t *p, te_codec_t *codec, const char *topic,
                             .order_id = order_id};
         TE_LOG(sev == TE_SEV_INFO ? TE_LOG_INFO : TE_LOG_ERROR, &ids, "alert", "%s: %s",
                code, a.message);
+        te_obs_alert(code);
         te_buf_init(&buf, 64 * 1024);
         if (te_codec_encode_alert(codec, &a, &buf, errstr, sizeof errstr) !=
             TE_CODEC_OK) {

@@ -10,6 +10,7 @@
 
 #include "te_buf.h"
 #include "te_log.h"
+#include "te_obs.h"
 #include "te_proc.h"
 
 #include <ctype.h>
@@ -180,6 +181,23 @@ static void te_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void 
                rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
+static te_kafka_stats_hook_t *te_kafka_stats_hook;
+static int te_kafka_stats_interval_ms;
+
+void te_kafka_set_stats_hook(te_kafka_stats_hook_t *hook, int interval_ms)
+{
+        te_kafka_stats_hook = hook;
+        te_kafka_stats_interval_ms = interval_ms > 0 ? interval_ms : 1000;
+}
+
+static int te_kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+        (void)opaque;
+        if (te_kafka_stats_hook)
+                te_kafka_stats_hook(rk, json, len);
+        return 0; /* librdkafka frees json */
+}
+
 static int te_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
                              char *errstr, size_t errstr_size)
 {
@@ -213,6 +231,14 @@ rd_kafka_conf_t *te_kafka_conf_build(const te_cfg_t *cfg, const char *bootstrap,
         }
         rd_kafka_conf_set_log_cb(conf, te_kafka_log_cb);
         rd_kafka_conf_set_error_cb(conf, te_kafka_error_cb);
+        if (te_kafka_stats_hook) { /* metrics (te_obs.h); a kafka.* key may override */
+                char iv[32];
+                snprintf(iv, sizeof iv, "%d", te_kafka_stats_interval_ms);
+                rd_kafka_conf_set_stats_cb(conf, te_kafka_stats_cb);
+                if (te_kafka_conf_set(conf, "statistics.interval.ms", iv, errstr,
+                                      errstr_size) != 0)
+                        goto err;
+        }
 
         if (te_kafka_conf_set_pairs(conf, defaults, errstr, errstr_size) != 0)
                 goto err;
@@ -250,6 +276,7 @@ static void te_producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void 
 {
         te_producer_t *p = opaque;
         (void)rk;
+        te_obs_produced(rd_kafka_topic_name(m->rkt), !m->err);
         if (!m->err) {
                 atomic_fetch_add(&p->delivered, 1);
                 return;
@@ -547,8 +574,10 @@ rd_kafka_message_t *te_consumer_poll(te_consumer_t *c, int timeout_ms)
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
         if (!m)
                 return NULL;
-        if (!m->err)
+        if (!m->err) {
+                te_obs_consumed(rd_kafka_topic_name(m->rkt));
                 return m;
+        }
 
         const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
         switch (m->err) {

@@ -29,6 +29,14 @@
 int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
                                  size_t outsz, char *errstr, size_t errstr_size);
 
+/** Statistics hook (metrics, te_obs.h): called with librdkafka's statistics JSON on
+ *  the thread that polls the handle. */
+typedef void(te_kafka_stats_hook_t)(rd_kafka_t *rk, const char *json, size_t len);
+/** Install (NULL: remove) the process-wide hook. Handles built afterwards by
+ *  te_kafka_conf_build emit statistics every interval_ms (a kafka.statistics.interval.ms
+ *  key overrides it). Call before creating handles. */
+void te_kafka_set_stats_hook(te_kafka_stats_hook_t *hook, int interval_ms);
+
 /** Build an rd_kafka_conf_t from the config's kafka.* keys on top of `defaults`
  *  (NULL-terminated name/value pairs) and then `fixed` (pairs that always win).
  *  `bootstrap` (may be NULL) sets bootstrap.servers unless a kafka.* key did.

@@ -1,0 +1,388 @@
+/*
+ * te_obs: the process-wide metric families, the librdkafka statistics parser and the
+ * readiness checks (see te_obs.h).
+ */
+#include "te_obs.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "te_kafka.h"
+#include "te_log.h"
+#include "te_proc.h"
+
+#ifndef TE_VERSION
+#define TE_VERSION "0.1.0"
+#endif
+
+#define TE_OBS_MAX_HANDLES 16
+#define TE_OBS_CODE_MAX    64
+
+static const double te_obs_latency_bounds[] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+static const double te_obs_bps_bounds[] = {-100, -50, -20, -10, -5, -2, -1, 0,
+                                           1,    2,   5,   10,  20, 50, 100};
+
+typedef struct te_obs_handle_s {
+        char name[128];
+        int consumer_in_group;
+        int brokers_up;
+        int assigned;
+} te_obs_handle_t;
+
+static struct {
+        pthread_once_t once;
+        pthread_mutex_t lock; /* protects handles */
+        te_metrics_t *reg;
+        te_metric_t *start_time, *build, *consumed, *produced, *produce_failed, *dead,
+            *alerts, *orders_received, *orders_final, *broker_up, *lag, *kbrokers_up,
+            *kbrokers, *assigned, *ready, *slippage;
+        te_metric_t *hist[TE_OBS_HIST_COUNT];
+        te_obs_handle_t handles[TE_OBS_MAX_HANDLES];
+        size_t n_handles;
+} g = {.once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void te_obs_init_once(void)
+{
+        te_metrics_t *r = te_metrics_new();
+        if (!r)
+                return;
+        g.start_time =
+            te_metrics_gauge(r, "process_start_time_seconds",
+                             "Start time of the process since the epoch.", NULL);
+        g.build = te_metrics_gauge(r, "te_build_info", "Process name and version.",
+                                   "proc,version");
+        g.consumed =
+            te_metrics_counter(r, "te_messages_consumed_total",
+                               "Messages consumed and handed to the process.", "topic");
+        g.produced =
+            te_metrics_counter(r, "te_messages_produced_total",
+                               "Messages produced, delivery confirmed.", "topic");
+        g.produce_failed = te_metrics_counter(r, "te_produce_failures_total",
+                                              "Messages whose delivery failed.", "topic");
+        g.dead = te_metrics_counter(r, "te_deadletters_total",
+                                    "Messages sent to the dead-letter topic, by reason.",
+                                    "reason");
+        g.alerts = te_metrics_counter(r, "te_alerts_total", "Alerts published, by code.",
+                                      "code");
+        g.orders_received =
+            te_metrics_counter(r, "te_orders_received_total",
+                               "NEW order commands received by a broker worker.", NULL);
+        g.orders_final = te_metrics_counter(
+            r, "te_orders_final_total", "Orders that reached a final state.", "state");
+        g.broker_up = te_metrics_gauge(r, "te_broker_up",
+                                       "1 when the trading broker adapter is connected.",
+                                       "adapter");
+        g.lag = te_metrics_gauge(r, "te_kafka_consumer_lag_messages",
+                                 "High watermark minus committed offset (librdkafka "
+                                 "statistics), per assigned partition.",
+                                 "group,topic,partition");
+        g.kbrokers_up =
+            te_metrics_gauge(r, "te_kafka_brokers_up",
+                             "Kafka brokers in state UP, per client handle.", "client");
+        g.kbrokers = te_metrics_gauge(
+            r, "te_kafka_brokers", "Kafka brokers known, per client handle.", "client");
+        g.assigned = te_metrics_gauge(r, "te_kafka_assigned_partitions",
+                                      "Partitions assigned to the consumer group member.",
+                                      "group");
+        g.hist[TE_OBS_TARGET_TO_ORDER] = te_metrics_histogram(
+            r, "te_planner_target_to_order_seconds",
+            "Target consumed to its orders produced (includes the TRAINING clock "
+            "barrier).",
+            NULL, te_obs_latency_bounds, sizeof te_obs_latency_bounds / sizeof(double));
+        g.hist[TE_OBS_ORDER_TO_ACK] = te_metrics_histogram(
+            r, "te_order_to_ack_seconds", "Order produced to its ACK report sent.", NULL,
+            te_obs_latency_bounds, sizeof te_obs_latency_bounds / sizeof(double));
+        g.hist[TE_OBS_ORDER_TO_FIRST_FILL] = te_metrics_histogram(
+            r, "te_order_to_first_fill_seconds",
+            "Order produced to its first fill report sent.", NULL, te_obs_latency_bounds,
+            sizeof te_obs_latency_bounds / sizeof(double));
+        g.slippage = te_metrics_histogram(
+            r, "te_fill_slippage_bps",
+            "Fill price against the order's arrival price in basis points (positive = "
+            "worse).",
+            NULL, te_obs_bps_bounds, sizeof te_obs_bps_bounds / sizeof(double));
+        g.hist[TE_OBS_REPORT_TO_COMMIT] = te_metrics_histogram(
+            r, "te_sink_report_to_commit_seconds",
+            "Report produced to its database commit.", NULL, te_obs_latency_bounds,
+            sizeof te_obs_latency_bounds / sizeof(double));
+        g.hist[TE_OBS_DB_COMMIT] = te_metrics_histogram(
+            r, "te_sink_db_commit_seconds",
+            "Duration of one sink batch transaction (BEGIN to COMMIT).", NULL,
+            te_obs_latency_bounds, sizeof te_obs_latency_bounds / sizeof(double));
+        g.ready = te_metrics_gauge(r, "te_ready", "Readiness checks (1 = ok).", "check");
+        g.reg = r;
+}
+
+te_metrics_t *te_obs_registry(void)
+{
+        pthread_once(&g.once, te_obs_init_once);
+        return g.reg;
+}
+
+#define TE_OBS_READY() (te_obs_registry() != NULL)
+
+void te_obs_consumed(const char *topic)
+{
+        if (TE_OBS_READY())
+                te_metric_add(g.consumed, TE_LV(topic), 1);
+}
+
+void te_obs_produced(const char *topic, int ok)
+{
+        if (TE_OBS_READY())
+                te_metric_add(ok ? g.produced : g.produce_failed, TE_LV(topic), 1);
+}
+
+void te_obs_deadletter(const char *reason)
+{
+        char code[TE_OBS_CODE_MAX];
+        size_t n = 0;
+        if (!TE_OBS_READY())
+                return;
+        while (reason && reason[n] && reason[n] != ':' && reason[n] != ' ' &&
+               n < sizeof code - 1) {
+                code[n] = reason[n];
+                n++;
+        }
+        code[n] = '\0';
+        te_metric_add(g.dead, TE_LV(n ? code : "unknown"), 1);
+}
+
+void te_obs_alert(const char *code)
+{
+        if (TE_OBS_READY())
+                te_metric_add(g.alerts, TE_LV(code ? code : "unknown"), 1);
+}
+
+void te_obs_order_received(void)
+{
+        if (TE_OBS_READY())
+                te_metric_add(g.orders_received, NULL, 1);
+}
+
+void te_obs_order_final(const char *state)
+{
+        if (TE_OBS_READY())
+                te_metric_add(g.orders_final, TE_LV(state), 1);
+}
+
+void te_obs_broker_up(const char *adapter, int up)
+{
+        if (TE_OBS_READY())
+                te_metric_set(g.broker_up, TE_LV(adapter), up ? 1 : 0);
+}
+
+void te_obs_ready(const char *check, int ok)
+{
+        if (TE_OBS_READY())
+                te_metric_set(g.ready, TE_LV(check), ok ? 1 : 0);
+}
+
+void te_obs_latency(te_obs_hist_t which, double seconds)
+{
+        if (TE_OBS_READY() && which < TE_OBS_HIST_COUNT && seconds >= 0)
+                te_metric_observe(g.hist[which], NULL, seconds);
+}
+
+void te_obs_slippage_bps(double bps)
+{
+        if (TE_OBS_READY())
+                te_metric_observe(g.slippage, NULL, bps);
+}
+
+double te_obs_since_ms(int64_t ts_ms)
+{
+        if (ts_ms <= 0)
+                return -1;
+        return (double)(te_proc_wall_ms() - ts_ms) / 1000.0;
+}
+
+/* ---- readiness ------------------------------------------------------------------ */
+
+typedef struct te_obs_ready_acc_s {
+        int ok;
+        te_buf_t *why;
+} te_obs_ready_acc_t;
+
+static void te_obs_ready_one(const char *const *values, double v, void *arg)
+{
+        te_obs_ready_acc_t *acc = arg;
+        if (v == 1)
+                return;
+        acc->ok = 0;
+        te_buf_printf(acc->why, "%s: not ok\n", values[0]);
+}
+
+int te_obs_is_ready(void *arg, te_buf_t *why)
+{
+        (void)arg;
+        te_obs_ready_acc_t acc = {1, why};
+        if (!TE_OBS_READY())
+                return 0;
+        te_metric_each(g.ready, te_obs_ready_one, &acc);
+        return acc.ok;
+}
+
+/* Recompute the "kafka" check from every handle seen (g.lock held). */
+static void te_obs_kafka_ready_update(void)
+{
+        int brokers_ok = 1, any_group = 0, assigned = 0;
+        for (size_t i = 0; i < g.n_handles; i++) {
+                const te_obs_handle_t *h = &g.handles[i];
+                if (h->brokers_up <= 0)
+                        brokers_ok = 0;
+                if (h->consumer_in_group) {
+                        any_group = 1;
+                        assigned += h->assigned;
+                }
+        }
+        double have;
+        /* only when the process declared the check (te_obs_start with NEED_KAFKA) */
+        if (te_metric_get(g.ready, TE_LV("kafka"), &have) == 0)
+                te_metric_set(g.ready, TE_LV("kafka"),
+                              brokers_ok && (!any_group || assigned > 0));
+}
+
+/* ---- librdkafka statistics -------------------------------------------------------- */
+
+static int64_t te_obs_json_int(json_t *obj, const char *key, int64_t def)
+{
+        json_t *v = json_object_get(obj, key);
+        return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
+}
+
+int te_obs_kafka_stats(const char *group, const char *json, size_t len)
+{
+        json_error_t jerr;
+        if (!TE_OBS_READY())
+                return -1;
+        json_t *root = json_loadb(json, len, 0, &jerr);
+        if (!json_is_object(root)) {
+                json_decref(root);
+                return -1;
+        }
+        const char *name = json_string_value(json_object_get(root, "name"));
+        const char *type = json_string_value(json_object_get(root, "type"));
+        if (!name || !type) {
+                json_decref(root);
+                return -1;
+        }
+        int is_consumer = strcmp(type, "consumer") == 0;
+        int in_group = is_consumer && group && *group;
+
+        /* brokers: count the real ones (nodeid >= 0; bootstrap entries are -1) */
+        int known = 0, up = 0;
+        const char *bkey;
+        json_t *b;
+        json_object_foreach(json_object_get(root, "brokers"), bkey, b)
+        {
+                if (te_obs_json_int(b, "nodeid", -1) < 0)
+                        continue;
+                known++;
+                const char *st = json_string_value(json_object_get(b, "state"));
+                if (st && strcmp(st, "UP") == 0)
+                        up++;
+        }
+        te_metric_set(g.kbrokers_up, TE_LV(name), up);
+        te_metric_set(g.kbrokers, TE_LV(name), known);
+
+        int assigned = 0;
+        if (in_group) {
+                json_t *cgrp = json_object_get(root, "cgrp");
+                assigned = (int)te_obs_json_int(cgrp, "assignment_size", 0);
+                te_metric_set(g.assigned, TE_LV(group), assigned);
+                /* lag: replace this group's series with the partitions reported now */
+                te_metric_remove(g.lag, 0, group);
+                const char *tname, *pname;
+                json_t *t, *p;
+                json_object_foreach(json_object_get(root, "topics"), tname, t)
+                {
+                        json_object_foreach(json_object_get(t, "partitions"), pname, p)
+                        {
+                                int64_t part = te_obs_json_int(p, "partition", -1);
+                                int64_t lag = te_obs_json_int(p, "consumer_lag", -1);
+                                const char *fs =
+                                    json_string_value(json_object_get(p, "fetch_state"));
+                                if (part < 0 || lag < 0 ||
+                                    (fs && strcmp(fs, "none") == 0))
+                                        continue;
+                                te_metric_set(g.lag, TE_LV(group, tname, pname),
+                                              (double)lag);
+                        }
+                }
+        }
+
+        pthread_mutex_lock(&g.lock);
+        te_obs_handle_t *h = NULL;
+        for (size_t i = 0; i < g.n_handles && !h; i++)
+                if (strcmp(g.handles[i].name, name) == 0)
+                        h = &g.handles[i];
+        if (!h && g.n_handles < TE_OBS_MAX_HANDLES) {
+                h = &g.handles[g.n_handles++];
+                snprintf(h->name, sizeof h->name, "%s", name);
+        }
+        if (h) {
+                h->consumer_in_group = in_group;
+                h->brokers_up = up;
+                h->assigned = assigned;
+        }
+        te_obs_kafka_ready_update();
+        pthread_mutex_unlock(&g.lock);
+        json_decref(root);
+        return 0;
+}
+
+static void te_obs_stats_hook(rd_kafka_t *rk, const char *json, size_t len)
+{
+        char group[256] = "";
+        size_t gsz = sizeof group;
+        if (rd_kafka_type(rk) == RD_KAFKA_CONSUMER &&
+            rd_kafka_conf_get(rd_kafka_conf(rk), "group.id", group, &gsz) !=
+                RD_KAFKA_CONF_OK)
+                group[0] = '\0';
+        if (te_obs_kafka_stats(group, json, len) != 0)
+                TE_LOG(TE_LOG_WARN, NULL, "metrics.kafka_stats",
+                       "%s: unreadable statistics", rd_kafka_name(rk));
+}
+
+/* ---- start / stop ------------------------------------------------------------------ */
+
+int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned needs,
+                 te_http_t **http, char *errstr, size_t errstr_size)
+{
+        *http = NULL;
+        if (!TE_OBS_READY()) {
+                snprintf(errstr, errstr_size, "metrics: out of memory");
+                return -1;
+        }
+        te_metric_set(g.start_time, NULL, (double)te_proc_wall_ms() / 1000.0);
+        te_metric_set(g.build, TE_LV(proc, TE_VERSION), 1);
+        if (needs & TE_OBS_NEED_KAFKA)
+                te_obs_ready("kafka", 0);
+        if (needs & TE_OBS_NEED_DB)
+                te_obs_ready("db", 0);
+        if (needs & TE_OBS_NEED_BROKER)
+                te_obs_ready("broker", 0);
+        if (common->metrics_port <= 0)
+                return 0;
+        te_kafka_set_stats_hook(te_obs_stats_hook, (int)common->metrics_stats_ms);
+        *http = te_http_start(common->metrics_listen, (int)common->metrics_port, g.reg,
+                              te_obs_is_ready, NULL, errstr, errstr_size);
+        if (!*http) {
+                te_kafka_set_stats_hook(NULL, 0);
+                return -1;
+        }
+        TE_LOG(TE_LOG_INFO, NULL, "metrics.listen", "http://%s:%d/metrics",
+               common->metrics_listen, te_http_port(*http));
+        return 0;
+}
+
+void te_obs_stop(te_http_t *http)
+{
+        te_http_stop(http);
+}
