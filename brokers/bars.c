@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "te_buf.h"
+#include "te_log.h"
+#include "te_pg.h"
 #include "te_map.h"
 #include "te_msg.h"
 
@@ -244,7 +248,7 @@ static int cmp_bar(const void *a, const void *b)
         return (x > y) - (x < y);
 }
 
-const te_bar_t *te_bars_at_or_before(te_bars_t *b, const char *ticker, int32_t day)
+static series_t *sorted_series(te_bars_t *b, const char *ticker)
 {
         series_t *s = te_map_get(b->by_ticker, ticker);
         if (!s || s->n == 0)
@@ -253,7 +257,13 @@ const te_bar_t *te_bars_at_or_before(te_bars_t *b, const char *ticker, int32_t d
                 qsort(s->bars, s->n, sizeof *s->bars, cmp_bar);
                 s->sorted = 1;
         }
-        size_t lo = 0, hi = s->n; /* first index with day > `day` */
+        return s;
+}
+
+/* first index with bar day > `day` */
+static size_t upper_bound(const series_t *s, int32_t day)
+{
+        size_t lo = 0, hi = s->n;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
                 if (s->bars[mid].day <= day)
@@ -261,7 +271,116 @@ const te_bar_t *te_bars_at_or_before(te_bars_t *b, const char *ticker, int32_t d
                 else
                         hi = mid;
         }
+        return lo;
+}
+
+const te_bar_t *te_bars_at_or_before(te_bars_t *b, const char *ticker, int32_t day)
+{
+        series_t *s = sorted_series(b, ticker);
+        if (!s)
+                return NULL;
+        size_t lo = upper_bound(s, day);
         return lo == 0 ? NULL : &s->bars[lo - 1];
+}
+
+size_t te_bars_range(te_bars_t *b, const char *ticker, int32_t after, int32_t upto,
+                     const te_bar_t **first)
+{
+        *first = NULL;
+        series_t *s = sorted_series(b, ticker);
+        if (!s || upto <= after)
+                return 0;
+        size_t lo = upper_bound(s, after), hi = upper_bound(s, upto);
+        if (hi <= lo)
+                return 0;
+        *first = &s->bars[lo];
+        return hi - lo;
+}
+
+int te_bars_has(te_bars_t *b, const char *ticker)
+{
+        return sorted_series(b, ticker) != NULL;
+}
+
+size_t te_bars_check_splits(te_bars_t *b, double split_ratio,
+                            void (*cb)(void *ctx, const char *ticker, int32_t day,
+                                       double ratio),
+                            void *ctx)
+{
+        size_t pos = 0, n = 0;
+        const char *ticker;
+        void *v;
+        while (te_map_next(b->by_ticker, &pos, &ticker, &v)) {
+                series_t *s = sorted_series(b, ticker);
+                for (size_t i = 1; s && i < s->n; i++) {
+                        double r = s->bars[i].open / s->bars[i - 1].close;
+                        if (r > split_ratio || r < 1.0 / split_ratio) {
+                                n++;
+                                if (cb)
+                                        cb(ctx, ticker, s->bars[i].day, r);
+                        }
+                }
+        }
+        return n;
+}
+
+te_bars_t *te_bars_load_pg(void *pgconn, const char *from, const char *to, char *errstr,
+                           size_t errstr_size)
+{
+        PGconn *conn = pgconn;
+        const char *params[2] = {from && from[0] ? from : NULL, to && to[0] ? to : NULL};
+        te_bars_t *b = te_bars_new();
+        PGresult *res = NULL;
+        if (!b) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        if (!PQsendQueryParams(conn,
+                               "SELECT ticker, to_char(date, 'YYYY-MM-DD'), open, high, "
+                               "low, close, volume FROM prices_daily "
+                               "WHERE ($1::date IS NULL OR date >= $1::date) "
+                               "AND ($2::date IS NULL OR date <= $2::date)",
+                               2, NULL, params, NULL, NULL, 0) ||
+            !PQsetSingleRowMode(conn)) {
+                snprintf(errstr, errstr_size, "prices_daily: %s", PQerrorMessage(conn));
+                goto err;
+        }
+        int failed = 0;
+        while ((res = PQgetResult(conn)) != NULL) {
+                ExecStatusType st = PQresultStatus(res);
+                if (st == PGRES_SINGLE_TUPLE && !failed) {
+                        te_bar_t bar;
+                        char why[128];
+                        const char *tk = PQgetvalue(res, 0, 0);
+                        if (te_bars_parse_date(PQgetvalue(res, 0, 1), &bar.day) != 0 ||
+                            parse_num(PQgetvalue(res, 0, 2), &bar.open) ||
+                            parse_num(PQgetvalue(res, 0, 3), &bar.high) ||
+                            parse_num(PQgetvalue(res, 0, 4), &bar.low) ||
+                            parse_num(PQgetvalue(res, 0, 5), &bar.close) ||
+                            parse_num(PQgetvalue(res, 0, 6), &bar.volume)) {
+                                snprintf(errstr, errstr_size,
+                                         "prices_daily %.24s %.10s: bad value", tk,
+                                         PQgetvalue(res, 0, 1));
+                                failed = 1;
+                        } else if (te_bars_add(b, tk, &bar, why, sizeof why) != 0) {
+                                snprintf(errstr, errstr_size,
+                                         "prices_daily %.24s %.10s: %s", tk,
+                                         PQgetvalue(res, 0, 1), why);
+                                failed = 1;
+                        }
+                } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !failed) {
+                        snprintf(errstr, errstr_size, "prices_daily: %s",
+                                 PQresultErrorMessage(res));
+                        failed = 1;
+                }
+                PQclear(res);
+        }
+        if (failed)
+                goto err;
+        return b;
+err:
+        te_bars_destroy(b);
+        return NULL;
 }
 
 size_t te_bars_ticker_count(const te_bars_t *b)
@@ -272,4 +391,30 @@ size_t te_bars_ticker_count(const te_bars_t *b)
 size_t te_bars_count(const te_bars_t *b)
 {
         return b->count;
+}
+
+static void warn_split(void *ctx, const char *ticker, int32_t day, double ratio)
+{
+        (void)ctx;
+        TE_LOG(TE_LOG_WARN, NULL, "bars.split_suspect",
+               "%s day %d: open/previous close = %.4f; are the bars split-adjusted?",
+               ticker, (int)day, ratio);
+}
+
+te_bars_t *te_bars_open(const char *csv_path, const char *conninfo, const char *from,
+                        const char *to, char *errstr, size_t errstr_size)
+{
+        te_bars_t *b = NULL;
+        if (csv_path && csv_path[0]) {
+                b = te_bars_load_csv(csv_path, errstr, errstr_size);
+        } else {
+                PGconn *conn = te_pg_connect(conninfo, errstr, errstr_size);
+                if (!conn)
+                        return NULL;
+                b = te_bars_load_pg(conn, from, to, errstr, errstr_size);
+                PQfinish(conn);
+        }
+        if (b)
+                te_bars_check_splits(b, 1.8, warn_split, NULL);
+        return b;
 }

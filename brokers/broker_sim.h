@@ -1,24 +1,49 @@
 /*
  * broker_sim: the TRAINING market simulator behind the broker interface.
  *
- * Foundation fill model: a MARKET order fills in full, at once, at the close of the
- * latest bar on or before its event time (the target's as_of), moved against the
- * order by `slippage_bps`, rounded to the nearest 0.0001 (half away from zero).
- * Commission = max(commission_min, quantity * commission_per_share), rounded the
- * same way. No bar, or a bar with zero volume, rejects the order. Other order types
- * are rejected with a reason until the full fill model lands. Time is event time only.
- * A NEW for an order id already seen is ignored (duplicate delivery).
+ * An open-order book on an event-time clock (DESIGN.md invariant 6); the per-bar
+ * rules are fill_model.h's. Time is event time only, per portfolio:
+ *
+ *   NEW at t      ACK (or REJECTED: unknown ticker, no bar within max_stale_days of t,
+ *                 or the reference bar has no volume = halted). With market_at=close
+ *                 the order is evaluated at once against the close of the latest bar
+ *                 on or before t (the foundation's "close of the as_of bar"); with
+ *                 market_at=next_open it waits for the next bar.
+ *   CLOCK(t)      for each open order of that portfolio (in arrival order): evaluate
+ *                 every bar after the last one it saw up to day(t) (FULL phase), then
+ *                 expire what expires; publish CLOCK_ACK(t) LAST. A CLOCK older than
+ *                 the portfolio's clock is acknowledged without doing anything.
+ *   CANCEL        a live order: CANCELED (cum, leaves 0). Unknown or finished: logged,
+ *                 no report (cancel too late).
+ *   REPLACE       modifies a live order in place (same order_id): `quantity` is the new
+ *                 total (must exceed cum), limit/stop/tif from the command; reports
+ *                 REPLACED with the live status and the new leaves. Unknown, finished
+ *                 or invalid: logged, no report.
+ *
+ * TIF: DAY expires after its session bar (the first bar evaluated), at that CLOCK
+ * (or the next CLOCK when it was evaluated on arrival); GTC rests until filled or
+ * cancelled; IOC cancels what the first bar leaves; FOK fills in full on its first
+ * bar or is cancelled; OPG trades only at the next open, CLS only at a close, then
+ * expire. Fill event time: the bar's day at open_utc_ms / close_utc_ms, never after
+ * the clock and never before the order; fills on arrival carry the order's time.
+ * Report ids: te_id_sim_report(order_id, kind, seq): ack/0, fill/1.., cancel/0,
+ * expire/0, replace/n, reject/0, clock/0. A NEW for an order id already seen is
+ * ignored (duplicate delivery).
  */
 #ifndef TE_BROKER_SIM_H
 #define TE_BROKER_SIM_H
 
+#include <stdint.h>
+
 #include "bars.h"
 #include "broker.h"
+#include "fill_model.h"
 
 typedef struct te_sim_cfg_s {
-        double slippage_bps;           /* default 5 */
-        double commission_per_share;   /* default 0.005 */
-        double commission_min;         /* default 1.00 */
+        te_fill_cfg_t fill;            /* see fill_model.h for the defaults */
+        int max_stale_days;            /* default 5: older reference bar = no data */
+        int64_t open_utc_ms;           /* default 14:30 UTC (09:30 New York, winter) */
+        int64_t close_utc_ms;          /* default 21:00 UTC (16:00 New York, winter) */
         char broker_name[TE_NAME_MAX]; /* default "sim" */
         char account[TE_NAME_MAX];     /* default "SIM-1" */
 } te_sim_cfg_t;
@@ -28,6 +53,12 @@ void te_sim_cfg_defaults(te_sim_cfg_t *cfg);
 /** Create a simulator over `bars` (borrowed: must outlive it).
  *  @returns NULL on OOM. */
 te_broker_t *te_sim_new(const te_sim_cfg_t *cfg, te_bars_t *bars);
+
+/** Counters: bar evaluations (fills tried) and fills made, open orders. */
+typedef struct te_sim_stats_s {
+        uint64_t evals, fills, open_orders;
+} te_sim_stats_t;
+void te_sim_stats(const te_broker_t *b, te_sim_stats_t *out);
 
 /** Round to 4 decimals, half away from zero. */
 double te_sim_round4(double v);

@@ -39,11 +39,18 @@ typedef struct conf_s {
         double slippage_bps;
         double commission_per_share;
         double commission_min;
+        int bars_db;
+        char bars_from[16], bars_to[16];
+        int market_at;
+        double participation, emergency_participation, emergency_cross_bps, impact_k;
+        double lot, commission_max_pct, commission_per_order;
+        int64_t max_stale_days;
         char broker_name[TE_NAME_MAX];
         char account[TE_NAME_MAX];
 } conf_t;
 
 static const char *const adapters[] = {"sim", NULL};
+static const char *const sim_market_at[] = {"close", "next_open", NULL};
 
 static const te_cfg_item_t conf_items[] = {
     TE_CFG_COMMON(conf_t),
@@ -62,6 +69,28 @@ static const te_cfg_item_t conf_items[] = {
              ""),
     TE_CFG_D(conf_t, "sim.commission_min", commission_min, "1", 0, 1e6,
              "minimum commission per order"),
+    /* sim fill model: defaults and rules documented in brokers/fill_model.h */
+    TE_CFG_B(conf_t, "sim.bars_db", bars_db, "false",
+             "load bars from PostgreSQL prices_daily (db.conninfo) instead of the CSV"),
+    TE_CFG_S(conf_t, "sim.bars_from", bars_from, "", "sim.bars_db: first date YYYY-MM-DD"),
+    TE_CFG_S(conf_t, "sim.bars_to", bars_to, "", "sim.bars_db: last date YYYY-MM-DD"),
+    TE_CFG_E(conf_t, "sim.market_at", market_at, "close", sim_market_at,
+             "MARKET orders: close of the event-time bar, or next bar's open"),
+    TE_CFG_D(conf_t, "sim.participation", participation, "0.025", 0.0001, 1,
+             "max share of a bar's volume one order fills"),
+    TE_CFG_D(conf_t, "sim.emergency_participation", emergency_participation, "0.10",
+             0.0001, 1, "the cap for aggressiveness EMERGENCY"),
+    TE_CFG_D(conf_t, "sim.emergency_cross_bps", emergency_cross_bps, "10", 0, 10000,
+             "extra slippage EMERGENCY pays to cross"),
+    TE_CFG_D(conf_t, "sim.impact_k", impact_k, "1", 0, 1e6,
+             "square-law impact: price x (1 +- k x share^2)"),
+    TE_CFG_D(conf_t, "sim.lot", lot, "1", 1e-6, 1e6, "fill quantities are multiples"),
+    TE_CFG_D(conf_t, "sim.commission_max_pct", commission_max_pct, "0.01", 0, 1,
+             "max commission per order as a fraction of its value (0: none)"),
+    TE_CFG_D(conf_t, "sim.commission_per_order", commission_per_order, "0", 0, 1e6,
+             "fixed commission per order"),
+    TE_CFG_I(conf_t, "sim.max_stale_days", max_stale_days, "5", 0, 3650,
+             "an older reference bar means no market data"),
     TE_CFG_S(conf_t, "broker.name", broker_name, "sim", "written to reports and trades"),
     TE_CFG_S(conf_t, "broker.account", account, "SIM-1", ""),
 };
@@ -164,22 +193,33 @@ int main(int argc, char **argv)
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "%s", errstr);
                 goto out;
         }
-        if (!w.conf.bars_csv[0]) {
+        if (!w.conf.bars_csv[0] && !w.conf.bars_db) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.init",
-                       "sim.bars_csv: required for adapter sim");
+                       "sim.bars_csv or sim.bars_db: required for adapter sim");
                 rc = 2;
                 goto out;
         }
-        w.bars = te_bars_load_csv(w.conf.bars_csv, errstr, sizeof errstr);
+        w.bars = te_bars_open(w.conf.bars_db ? NULL : w.conf.bars_csv,
+                              w.conf.common.db_conninfo, w.conf.bars_from, w.conf.bars_to,
+                              errstr, sizeof errstr);
         if (!w.bars) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.bars", "%s", errstr);
                 goto out;
         }
         te_sim_cfg_t sc;
         te_sim_cfg_defaults(&sc);
-        sc.slippage_bps = w.conf.slippage_bps;
-        sc.commission_per_share = w.conf.commission_per_share;
-        sc.commission_min = w.conf.commission_min;
+        sc.fill.slippage_bps = w.conf.slippage_bps;
+        sc.fill.commission_per_share = w.conf.commission_per_share;
+        sc.fill.commission_min = w.conf.commission_min;
+        sc.fill.market_at = (te_mkt_at_t)w.conf.market_at;
+        sc.fill.participation = w.conf.participation;
+        sc.fill.emergency_participation = w.conf.emergency_participation;
+        sc.fill.emergency_cross_bps = w.conf.emergency_cross_bps;
+        sc.fill.impact_k = w.conf.impact_k;
+        sc.fill.lot = w.conf.lot;
+        sc.fill.commission_max_pct = w.conf.commission_max_pct;
+        sc.fill.commission_per_order = w.conf.commission_per_order;
+        sc.max_stale_days = (int)w.conf.max_stale_days;
         te_strlcpy(sc.broker_name, w.conf.broker_name, sizeof sc.broker_name);
         te_strlcpy(sc.account, w.conf.account, sizeof sc.account);
         w.broker = te_sim_new(&sc, w.bars);

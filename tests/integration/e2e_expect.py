@@ -4,8 +4,10 @@ Independent of the C code: it re-implements the documented contract in the simpl
 way (quantity targets, the order size (the delta) rounded toward zero to lots of 10, a
 target of 0 closing the whole position, min qty 1, full_replace, CLOSE + OPEN (lot-
 rounded) through zero, fills at the close of the latest bar on or before as_of
-moved 5 bps against the order and rounded to 4 decimals half-up, commission
-max(1.00, 0.005/share), no fill without a bar or with zero volume).
+moved against the order by 5 bps plus the square-law impact K x share^2 (share =
+qty / bar volume, K = 1; every order here is under the 2.5% participation cap) and
+rounded to 4 decimals half-up, commission max(1.00, 0.005/share) capped at 1% of the
+order's value, no fill without a bar or with zero volume).
 Prints one line per expected trade: portfolio ticker side size price commission.
 """
 import csv
@@ -14,7 +16,7 @@ import math
 import sys
 from datetime import datetime, timezone
 
-LOT, SLIP, PER_SHARE, MIN_COMM = 10, 5 / 10000, 0.005, 1.0
+LOT, SLIP, PER_SHARE, MIN_COMM, MAX_PCT, K, CAP = 10, 5 / 10000, 0.005, 1.0, 0.01, 1.0, 0.025
 
 
 def round4(x):
@@ -66,9 +68,11 @@ for line in open(sys.argv[2]):
         past = [b for b in bars.get(tk, []) if b[0] <= day]
         if not past or past[-1][2] <= 0:
             continue  # rejected: no bar / no volume
-        close = past[-1][1]
-        px = round4(close * (1 + SLIP) if side == "BUY" else close * (1 - SLIP))
-        comm = round4(max(MIN_COMM, qty * PER_SHARE))
+        close, volume = past[-1][1], past[-1][2]
+        assert qty <= CAP * volume, "the expectation assumes no partial fills"
+        move = SLIP + K * (qty / volume) ** 2
+        px = round4(close * (1 + move) if side == "BUY" else close * (1 - move))
+        comm = round4(min(max(MIN_COMM, qty * PER_SHARE), MAX_PCT * qty * px))
         held[tk] = held.get(tk, 0) + (qty if side == "BUY" else -qty)
         out.append((pf, tk, side, qty, px, comm))
 for o in sorted(out):

@@ -70,9 +70,11 @@ static te_broker_t *sim_with(te_bars_t *bars, double slippage_bps, double per_sh
 {
         te_sim_cfg_t cfg;
         te_sim_cfg_defaults(&cfg);
-        cfg.slippage_bps = slippage_bps;
-        cfg.commission_per_share = per_share;
-        cfg.commission_min = min_comm;
+        cfg.fill.slippage_bps = slippage_bps;
+        cfg.fill.commission_per_share = per_share;
+        cfg.fill.commission_min = min_comm;
+        cfg.fill.impact_k = 0; /* prices in these cases are worked out without impact */
+        cfg.fill.commission_max_pct = 0;
         te_broker_t *s = te_sim_new(&cfg, bars);
         assert_non_null(s);
         return s;
@@ -83,9 +85,16 @@ static void test_broker_sim_defaults(void **state)
         (void)state;
         te_sim_cfg_t cfg;
         te_sim_cfg_defaults(&cfg);
-        assert_true(cfg.slippage_bps == 5.0);
-        assert_true(cfg.commission_per_share == 0.005);
-        assert_true(cfg.commission_min == 1.0);
+        assert_true(cfg.fill.slippage_bps == 5.0);
+        assert_true(cfg.fill.commission_per_share == 0.005);
+        assert_true(cfg.fill.commission_min == 1.0);
+        assert_true(cfg.fill.commission_max_pct == 0.01);
+        assert_true(cfg.fill.commission_per_order == 0);
+        assert_true(cfg.fill.participation == 0.025);
+        assert_true(cfg.fill.emergency_participation == 0.10);
+        assert_true(cfg.fill.impact_k == 1.0);
+        assert_int_equal(cfg.fill.market_at, TE_MKT_AT_CLOSE);
+        assert_int_equal(cfg.max_stale_days, 5);
         assert_string_equal(cfg.broker_name, "sim");
         assert_string_equal(cfg.account, "SIM-1");
 }
@@ -316,8 +325,12 @@ static void test_broker_sim_rejects(void **state)
 {
         (void)state;
         static const char *const no_data = "sim: no market data at or before event time";
-        static const char *const no_volume = "sim: no volume on the bar";
-        static const char *const not_market = "sim: only MARKET orders are supported";
+        static const char *const no_volume = "sim: no volume on the bar (halted)";
+        static const char *const no_limit =
+            "sim: limit order without a valid limit_price";
+        static const char *const no_stop = "sim: stop order without a valid stop_price";
+        static const char *const stale =
+            "sim: no bar within 5 days of event time (halted or delisted?)";
         static const struct {
                 const char *name;
                 const char *ticker;
@@ -331,9 +344,11 @@ static void test_broker_sim_rejects(void **state)
             {"unknown ticker", "NOPE", AT_17H(DAY_0102), TE_OT_MARKET, no_data},
             {"zero volume", "ZERO", AT_17H(DAY_0102), TE_OT_MARKET, no_volume},
             {"zero volume, later day", "ZERO", AT_17H(DAY_0105), TE_OT_MARKET, no_volume},
-            {"LIMIT", "AAA", AT_17H(DAY_0102), TE_OT_LIMIT, not_market},
-            {"STOP", "AAA", AT_17H(DAY_0102), TE_OT_STOP, not_market},
-            {"STOP_LIMIT", "AAA", AT_17H(DAY_0102), TE_OT_STOP_LIMIT, not_market},
+            {"LIMIT without a price", "AAA", AT_17H(DAY_0102), TE_OT_LIMIT, no_limit},
+            {"STOP without a stop", "AAA", AT_17H(DAY_0102), TE_OT_STOP, no_stop},
+            {"STOP_LIMIT without a stop", "AAA", AT_17H(DAY_0102), TE_OT_STOP_LIMIT,
+             no_stop},
+            {"bar 6 days old", "AAA", AT_17H(DAY_0102 + 6), TE_OT_MARKET, stale},
         };
         te_bars_t *bars = one_bar("AAA", DAY_0102, 100.0, 1e6);
         te_bar_t z = {
@@ -347,7 +362,7 @@ static void test_broker_sim_rejects(void **state)
                 te_order_cmd_t c =
                     new_order(oid, cases[i].ticker, TE_SIDE_BUY, 10, cases[i].event_time);
                 c.order_type = cases[i].type;
-                if (cases[i].type != TE_OT_MARKET) {
+                if (cases[i].type == TE_OT_STOP_LIMIT) {
                         c.has_limit_price = 1;
                         c.limit_price = 101;
                 }
@@ -447,8 +462,8 @@ static void test_broker_sim_clock(void **state)
         te_bars_destroy(bars);
 }
 
-/* Foundation model: every order is filled at once, so cancel/replace have nothing to
- * act on and report nothing. */
+/* An order filled at once is finished: cancel/replace of it are too late and report
+ * nothing (logged only). */
 static void test_broker_sim_cancel_replace_silent(void **state)
 {
         (void)state;
@@ -581,6 +596,335 @@ static void test_broker_reports_list(void **state)
         te_broker_destroy(NULL);
 }
 
+/* ---- open-order book and event-time clock ------------------------------------- */
+
+#define DAY_0103 (DAY_0102 + 1)
+#define DAY_0104 (DAY_0102 + 2)
+#define OPEN_MS  INT64_C(52200000) /* 14:30 UTC */
+
+/* XYZ: volume 40000 every day (cap 2.5% = 1000 shares) */
+static te_bars_t *xyz_bars(void)
+{
+        static const te_bar_t rows[] = {
+            {DAY_0102, 19.90, 20.00, 19.80, 20.00, 40000},
+            {DAY_0103, 20.00, 20.50, 19.80, 20.20, 40000},
+            {DAY_0104, 20.50, 20.90, 20.40, 20.80, 40000},
+            {DAY_0105, 21.00, 21.30, 20.90, 21.10, 40000},
+        };
+        te_bars_t *b = te_bars_new();
+        assert_non_null(b);
+        char err[128];
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+                assert_int_equal(te_bars_add(b, "XYZ", &rows[i], err, sizeof err), 0);
+        return b;
+}
+
+static te_broker_t *sim_full(te_bars_t *bars, te_mkt_at_t at)
+{
+        te_sim_cfg_t cfg;
+        te_sim_cfg_defaults(&cfg); /* impact k = 1, IB-like commissions */
+        cfg.fill.market_at = at;
+        te_broker_t *s = te_sim_new(&cfg, bars);
+        assert_non_null(s);
+        return s;
+}
+
+static te_order_cmd_t clock_cmd(const char *pf, int64_t t)
+{
+        te_order_cmd_t c;
+        memset(&c, 0, sizeof c);
+        c.command = TE_CMD_CLOCK;
+        c.mode = TE_MODE_TRAINING;
+        c.event_time = t;
+        te_strlcpy(c.ids.portfolio_id, pf, sizeof c.ids.portfolio_id);
+        te_id_clock(c.order_id, sizeof c.order_id, pf, t);
+        return c;
+}
+
+typedef struct want_s {
+        te_exec_type_t et;
+        te_order_status_t os;
+        double last_qty, last_price, cum, leaves, commission;
+        const char *kind;
+        int seq;
+} want_t;
+
+static void check_reports(const te_reports_t *out, const want_t *w, size_t n,
+                          const char *order_id)
+{
+        if (out->n != n) {
+                print_error("%zu reports, expected %zu\n", out->n, n);
+                for (size_t i = 0; i < out->n; i++)
+                        print_error("  %s %s %g@%g\n",
+                                    te_exec_type_name(out->items[i].exec_type),
+                                    out->items[i].reason, out->items[i].last_qty,
+                                    out->items[i].last_price);
+                fail();
+        }
+        for (size_t i = 0; i < n; i++) {
+                const te_exec_report_t *r = &out->items[i];
+                if (r->exec_type != w[i].et || r->order_status != w[i].os ||
+                    r->last_qty != w[i].last_qty || r->last_price != w[i].last_price ||
+                    r->cum_qty != w[i].cum || r->leaves_qty != w[i].leaves ||
+                    r->commission != w[i].commission) {
+                        print_error(
+                            "report %zu: %s/%s %g@%.6f cum %g leaves %g comm %.6f\n", i,
+                            te_exec_type_name(r->exec_type),
+                            te_order_status_name(r->order_status), r->last_qty,
+                            r->last_price, r->cum_qty, r->leaves_qty, r->commission);
+                        fail();
+                }
+                if (w[i].kind) {
+                        char rid[TE_ID_MAX];
+                        te_id_sim_report(rid, sizeof rid, order_id, w[i].kind, w[i].seq);
+                        assert_string_equal(r->report_id, rid);
+                }
+        }
+}
+
+/* A GTC order four times the bar's cap... 2500 shares at 1000 per bar fills over
+ * three bars at the next opens (market.at = next_open). */
+static void test_broker_sim_partial_three_bars(void **state)
+{
+        (void)state;
+        te_bars_t *bars = xyz_bars();
+        te_broker_t *s = sim_full(bars, TE_MKT_AT_NEXT_OPEN);
+        te_reports_t out = {0};
+        te_order_cmd_t c = new_order("OG", "XYZ", TE_SIDE_BUY, 2500, AT_17H(DAY_0102));
+        c.tif = TE_TIF_GTC;
+        assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+        const want_t ack[] = {{TE_EXEC_ACK, TE_OS_NEW, 0, 0, 0, 2500, 0, "ack", 0}};
+        check_reports(&out, ack, 1, "OG");
+
+        /* day 1: 1000 at open 20.00 x (1 + 0.0005 + 1 x 0.025^2) = 20.0225;
+         * commission 1000 x 0.005 = 5.00 */
+        te_reports_clear(&out);
+        te_order_cmd_t k1 = clock_cmd("P1", AT_17H(DAY_0103));
+        assert_int_equal(te_broker_handle(s, &k1, &out), TE_BROKER_OK);
+        const want_t w1[] = {
+            {TE_EXEC_PARTIAL_FILL, TE_OS_PARTIALLY_FILLED, 1000, 20.0225, 1000, 1500, 5.0,
+             "fill", 1},
+            {TE_EXEC_CLOCK_ACK, TE_OS_NEW, 0, 0, 0, 0, 0, NULL, 0},
+        };
+        check_reports(&out, w1, 2, "OG");
+        assert_true(out.items[0].event_time == (int64_t)DAY_0103 * MS_PER_DAY + OPEN_MS);
+        assert_true(out.items[1].event_time == AT_17H(DAY_0103));
+
+        /* day 2: 1000 at 20.50 x 1.001125 = 20.5230625 -> 20.5231; total 10.00 */
+        te_reports_clear(&out);
+        te_order_cmd_t k2 = clock_cmd("P1", AT_17H(DAY_0104));
+        assert_int_equal(te_broker_handle(s, &k2, &out), TE_BROKER_OK);
+        const want_t w2[] = {
+            {TE_EXEC_PARTIAL_FILL, TE_OS_PARTIALLY_FILLED, 1000, 20.5231, 2000, 500, 5.0,
+             "fill", 2},
+            {TE_EXEC_CLOCK_ACK, TE_OS_NEW, 0, 0, 0, 0, 0, NULL, 0},
+        };
+        check_reports(&out, w2, 2, "OG");
+
+        /* day 3: the last 500 (share 0.0125): 21 x (1.0005 + 0.00015625) = 21.0138;
+         * total commission 12.50 -> 2.50 more; avg 51052.5 / 2500 = 20.421 */
+        te_reports_clear(&out);
+        te_order_cmd_t k3 = clock_cmd("P1", AT_17H(DAY_0105));
+        assert_int_equal(te_broker_handle(s, &k3, &out), TE_BROKER_OK);
+        const want_t w3[] = {
+            {TE_EXEC_FILL, TE_OS_FILLED, 500, 21.0138, 2500, 0, 2.5, "fill", 3},
+            {TE_EXEC_CLOCK_ACK, TE_OS_NEW, 0, 0, 0, 0, 0, NULL, 0},
+        };
+        check_reports(&out, w3, 2, "OG");
+        assert_true(fabs(out.items[0].avg_price - 20.421) < 1e-9);
+
+        te_sim_stats_t st;
+        te_sim_stats(s, &st);
+        assert_true(st.fills == 3 && st.open_orders == 0);
+        te_reports_free(&out);
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
+/* market.at = close: TIFs on the order's own bar (close 20.00, cap 1000). */
+static void test_broker_sim_tif(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *name;
+                te_tif_t tif;
+                double qty;
+                size_t n;
+                want_t w[3];
+                const char *reason; /* of the last report */
+        } cases[] = {
+            /* IOC: 1000 at 20 x 1.001125 = 20.0225, the rest canceled */
+            {"IOC remainder canceled",
+             TE_TIF_IOC,
+             2000,
+             3,
+             {{TE_EXEC_ACK, TE_OS_NEW, 0, 0, 0, 2000, 0, "ack", 0},
+              {TE_EXEC_PARTIAL_FILL, TE_OS_PARTIALLY_FILLED, 1000, 20.0225, 1000, 1000, 5,
+               "fill", 1},
+              {TE_EXEC_CANCELED, TE_OS_CANCELED, 0, 0, 1000, 0, 0, "cancel", 0}},
+             "IOC: remainder canceled after the first bar"},
+            {"FOK refused",
+             TE_TIF_FOK,
+             2000,
+             2,
+             {{TE_EXEC_ACK, TE_OS_NEW, 0, 0, 0, 2000, 0, "ack", 0},
+              {TE_EXEC_CANCELED, TE_OS_CANCELED, 0, 0, 0, 0, 0, "cancel", 0}},
+             "FOK: the bar cannot fill it in full"},
+            /* FOK within the cap: 800/40000 = 0.02, 20 x (1.0005 + 0.0004) = 20.018 */
+            {"FOK filled",
+             TE_TIF_FOK,
+             800,
+             2,
+             {{TE_EXEC_ACK, TE_OS_NEW, 0, 0, 0, 800, 0, "ack", 0},
+              {TE_EXEC_FILL, TE_OS_FILLED, 800, 20.018, 800, 0, 4, "fill", 1}},
+             ""},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                te_bars_t *bars = xyz_bars();
+                te_broker_t *s = sim_full(bars, TE_MKT_AT_CLOSE);
+                te_reports_t out = {0};
+                te_order_cmd_t c =
+                    new_order("OT", "XYZ", TE_SIDE_BUY, cases[i].qty, AT_17H(DAY_0102));
+                c.tif = cases[i].tif;
+                assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+                print_message("%s\n", cases[i].name);
+                check_reports(&out, cases[i].w, cases[i].n, "OT");
+                assert_string_equal(out.items[out.n - 1].reason, cases[i].reason);
+                te_sim_stats_t st;
+                te_sim_stats(s, &st);
+                assert_true(st.open_orders == 0);
+                te_reports_free(&out);
+                te_broker_destroy(s);
+                te_bars_destroy(bars);
+        }
+}
+
+/* DAY: 1000 of 2000 at its close; the next CLOCK expires the rest before any other
+ * bar is used, then acknowledges. */
+static void test_broker_sim_day_expiry(void **state)
+{
+        (void)state;
+        te_bars_t *bars = xyz_bars();
+        te_broker_t *s = sim_full(bars, TE_MKT_AT_CLOSE);
+        te_reports_t out = {0};
+        te_order_cmd_t c = new_order("OD", "XYZ", TE_SIDE_BUY, 2000, AT_17H(DAY_0102));
+        assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+        const want_t w0[] = {
+            {TE_EXEC_ACK, TE_OS_NEW, 0, 0, 0, 2000, 0, "ack", 0},
+            {TE_EXEC_PARTIAL_FILL, TE_OS_PARTIALLY_FILLED, 1000, 20.0225, 1000, 1000, 5,
+             "fill", 1},
+        };
+        check_reports(&out, w0, 2, "OD");
+        assert_true(out.items[1].event_time == AT_17H(DAY_0102)); /* on arrival */
+        te_reports_clear(&out);
+        te_order_cmd_t k = clock_cmd("P1", AT_17H(DAY_0104));
+        assert_int_equal(te_broker_handle(s, &k, &out), TE_BROKER_OK);
+        const want_t w1[] = {
+            {TE_EXEC_EXPIRED, TE_OS_EXPIRED, 0, 0, 1000, 0, 0, "expire", 0},
+            {TE_EXEC_CLOCK_ACK, TE_OS_NEW, 0, 0, 0, 0, 0, NULL, 0},
+        };
+        check_reports(&out, w1, 2, "OD");
+        assert_true(out.items[0].event_time == AT_17H(DAY_0104));
+        assert_string_equal(out.items[0].reason, "DAY: session ended");
+        te_reports_free(&out);
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
+/* A resting limit (close 20.00 is not below 19.00) is replaced, then canceled. */
+static void test_broker_sim_cancel_replace(void **state)
+{
+        (void)state;
+        te_bars_t *bars = xyz_bars();
+        te_broker_t *s = sim_full(bars, TE_MKT_AT_CLOSE);
+        te_reports_t out = {0};
+        te_order_cmd_t c = new_order("OL", "XYZ", TE_SIDE_BUY, 500, AT_17H(DAY_0102));
+        c.tif = TE_TIF_GTC;
+        c.order_type = TE_OT_LIMIT;
+        c.has_limit_price = 1;
+        c.limit_price = 19.00;
+        assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+        const want_t w0[] = {{TE_EXEC_ACK, TE_OS_NEW, 0, 0, 0, 500, 0, "ack", 0}};
+        check_reports(&out, w0, 1, "OL");
+
+        te_reports_clear(&out);
+        te_order_cmd_t r = c;
+        r.command = TE_CMD_REPLACE;
+        r.quantity = 800;
+        r.limit_price = 19.50;
+        assert_int_equal(te_broker_handle(s, &r, &out), TE_BROKER_OK);
+        const want_t w1[] = {
+            {TE_EXEC_REPLACED, TE_OS_NEW, 0, 0, 0, 800, 0, "replace", 1}};
+        check_reports(&out, w1, 1, "OL");
+
+        /* a replace to a different side is refused without a report */
+        te_reports_clear(&out);
+        r.side = TE_SIDE_SELL;
+        assert_int_equal(te_broker_handle(s, &r, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 0);
+
+        /* next day the low 19.80 is not below 19.50: still resting */
+        te_order_cmd_t k = clock_cmd("P1", AT_17H(DAY_0103));
+        assert_int_equal(te_broker_handle(s, &k, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 1);
+        assert_int_equal(out.items[0].exec_type, TE_EXEC_CLOCK_ACK);
+
+        te_reports_clear(&out);
+        te_order_cmd_t x = c;
+        x.command = TE_CMD_CANCEL;
+        x.event_time = AT_17H(DAY_0103) + 1;
+        assert_int_equal(te_broker_handle(s, &x, &out), TE_BROKER_OK);
+        const want_t w2[] = {
+            {TE_EXEC_CANCELED, TE_OS_CANCELED, 0, 0, 0, 0, 0, "cancel", 0}};
+        check_reports(&out, w2, 1, "OL");
+        assert_true(out.items[0].event_time == x.event_time);
+
+        te_reports_clear(&out); /* too late now, and unknown ids: nothing */
+        assert_int_equal(te_broker_handle(s, &x, &out), TE_BROKER_OK);
+        te_strlcpy(x.order_id, "NOPE", sizeof x.order_id);
+        assert_int_equal(te_broker_handle(s, &x, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 0);
+        te_reports_free(&out);
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
+/* The clock is per portfolio: P1's CLOCK does not move P2's orders; an old CLOCK is
+ * acknowledged without filling. */
+static void test_broker_sim_clock_per_portfolio(void **state)
+{
+        (void)state;
+        te_bars_t *bars = xyz_bars();
+        te_broker_t *s = sim_full(bars, TE_MKT_AT_NEXT_OPEN);
+        te_reports_t out = {0};
+        te_order_cmd_t a = new_order("OA", "XYZ", TE_SIDE_BUY, 100, AT_17H(DAY_0102));
+        te_order_cmd_t b = new_order("OB", "XYZ", TE_SIDE_SELL, 100, AT_17H(DAY_0102));
+        te_strlcpy(b.ids.portfolio_id, "P2", sizeof b.ids.portfolio_id);
+        assert_int_equal(te_broker_handle(s, &a, &out), TE_BROKER_OK);
+        assert_int_equal(te_broker_handle(s, &b, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 2); /* two ACKs, nothing filled yet */
+        te_reports_clear(&out);
+        te_order_cmd_t k = clock_cmd("P2", AT_17H(DAY_0103));
+        assert_int_equal(te_broker_handle(s, &k, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 2);
+        assert_string_equal(out.items[0].order_id, "OB");
+        /* 100/40000 = 0.0025, ^2 = 6.25e-6: 20 x (1 - 0.00050625) = 19.989875 */
+        assert_true(out.items[0].last_price == 19.9899);
+        assert_int_equal(out.items[1].exec_type, TE_EXEC_CLOCK_ACK);
+        te_reports_clear(&out);
+        te_order_cmd_t old = clock_cmd("P1", AT_17H(DAY_0102) - 1);
+        assert_int_equal(te_broker_handle(s, &old, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 1); /* before OA's day: nothing to fill */
+        te_reports_clear(&out);
+        te_order_cmd_t k1 = clock_cmd("P1", AT_17H(DAY_0103));
+        assert_int_equal(te_broker_handle(s, &k1, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 2);
+        assert_string_equal(out.items[0].order_id, "OA");
+        te_reports_free(&out);
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -597,6 +941,11 @@ int main(void)
             cmocka_unit_test(test_broker_sim_bar_lookup),
             cmocka_unit_test(test_broker_sim_round4),
             cmocka_unit_test(test_broker_reports_list),
+            cmocka_unit_test(test_broker_sim_partial_three_bars),
+            cmocka_unit_test(test_broker_sim_tif),
+            cmocka_unit_test(test_broker_sim_day_expiry),
+            cmocka_unit_test(test_broker_sim_cancel_replace),
+            cmocka_unit_test(test_broker_sim_clock_per_portfolio),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
