@@ -21,12 +21,12 @@
 #include "te_emit.h"
 #include "te_kafka.h"
 #include "te_log.h"
+#include "te_obs.h"
 #include "te_pg.h"
 #include "te_proc.h"
 
 #define PROC      "exec-sink"
 #define MAX_BATCH 100000
-#define MAX_PARTS 1024
 
 typedef struct conf_s {
         te_common_conf_t common;
@@ -64,8 +64,8 @@ typedef struct sink_s {
         PGconn *db;
         te_pg_sink_t *pg;
         rd_kafka_message_t **batch;
-        unsigned char *dead; /* per batch message: already dead-lettered */
         size_t n;
+        int any_dead; /* the batch dead-lettered something: flush before commit */
         te_exec_report_t rep;
         uint64_t n_reports, n_applied, n_dead, n_batches, n_retries;
 } sink_t;
@@ -99,78 +99,75 @@ static void backoff_sleep(int64_t ms)
         nanosleep(&ts, NULL);
 }
 
-/* One attempt at the whole batch. @returns 0, or -1 (rolled back) with errstr. */
-static int apply_batch(sink_t *s, char *errstr, size_t errsz)
+/* Decode one consumed message and stage it (or dead-letter it). The offset is staged
+ * either way, so a bad message never blocks its partition.
+ * @returns 0, 1 when the staging buffer is full (message not taken), -1 fatal. */
+static int take(sink_t *s, rd_kafka_message_t *m)
 {
-        int64_t next[MAX_PARTS];
-        const char *topic_of[MAX_PARTS];
-        int any_dead = 0;
-        for (size_t i = 0; i < MAX_PARTS; i++)
-                next[i] = -1;
-        if (te_pg_sink_begin(s->pg, errstr, errsz) != 0)
+        char errstr[640], why[512];
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        te_codec_err_t cerr = te_codec_decode_exec_report(s->codec, m->payload, m->len,
+                                                          &s->rep, why, sizeof why);
+        if (cerr == TE_CODEC_OK) {
+                if (te_pg_sink_stage(s->pg, &s->rep, topic, m->partition, m->offset,
+                                     errstr, sizeof errstr) != 0)
+                        return 1;
+        } else {
+                char reason[640];
+                snprintf(reason, sizeof reason, "%s: %s", te_codec_err_name(cerr), why);
+                if (te_emit_deadletter(s->producer, s->conf.topic_deadletter, m, reason,
+                                       errstr, sizeof errstr) != 0) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "sink.deadletter", "%s", errstr);
+                        return -1;
+                }
+                te_emit_alert(s->producer, s->codec, s->conf.topic_alerts, TE_SEV_WARNING,
+                              PROC, "bad_report", NULL, NULL, NULL,
+                              "report dead-lettered: %s", reason);
+                s->n_dead++;
+                s->any_dead = 1;
+        }
+        if (te_pg_sink_stage_offset(s->pg, topic, m->partition, m->offset + 1, errstr,
+                                    sizeof errstr) != 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.offsets", "%s", errstr);
                 return -1;
-        for (size_t i = 0; i < s->n; i++) {
-                rd_kafka_message_t *m = s->batch[i];
-                const char *topic = rd_kafka_topic_name(m->rkt);
-                char why[512];
-                te_codec_err_t cerr = te_codec_decode_exec_report(
-                    s->codec, m->payload, m->len, &s->rep, why, sizeof why);
-                if (cerr != TE_CODEC_OK) {
-                        if (!s->dead[i]) {
-                                char reason[640];
-                                snprintf(reason, sizeof reason, "%s: %s",
-                                         te_codec_err_name(cerr), why);
-                                if (te_emit_deadletter(s->producer,
-                                                       s->conf.topic_deadletter, m,
-                                                       reason, errstr, errsz) != 0)
-                                        goto err;
-                                te_emit_alert(s->producer, s->codec, s->conf.topic_alerts,
-                                              TE_SEV_WARNING, PROC, "bad_report", NULL,
-                                              NULL, NULL, "report dead-lettered: %s",
-                                              reason);
-                                s->dead[i] = 1;
-                                s->n_dead++;
-                        }
-                        any_dead = 1;
-                } else {
-                        int applied = 0;
-                        if (te_pg_sink_apply(s->pg, &s->rep, topic, m->partition,
-                                             m->offset, &applied, errstr, errsz) != 0)
-                                goto err;
-                        s->n_applied += applied;
-                }
-                if (m->partition >= 0 && m->partition < MAX_PARTS) {
-                        next[m->partition] = m->offset + 1;
-                        topic_of[m->partition] = topic;
-                }
         }
-        for (size_t p = 0; p < MAX_PARTS; p++) {
-                if (next[p] >= 0 &&
-                    te_pg_sink_store_offset(s->pg, topic_of[p], (int32_t)p, next[p],
-                                            errstr, errsz) != 0)
-                        goto err;
-        }
-        /* dead letters must be durable before the offsets that skip them commit */
-        if (any_dead && te_producer_flush(s->producer, 30000, errstr, errsz) != 0)
-                goto err;
-        if (te_pg_sink_commit(s->pg, errstr, errsz) != 0)
-                goto err;
+        s->batch[s->n++] = m;
         return 0;
-err:
-        te_pg_sink_rollback(s->pg);
-        return -1;
 }
 
-/* Apply the batch, retrying with backoff until it commits or we are stopped.
+/* Apply the staged batch, retrying with backoff until it commits or we are stopped.
  * @returns 0 when committed, -1 when stopping with the batch not applied. */
 static int apply_with_retry(sink_t *s)
 {
         char errstr[1024];
         int64_t delay = 50;
-        while (apply_batch(s, errstr, sizeof errstr) != 0) {
+        for (;;) {
+                long applied = 0;
+                /* dead letters must be durable before the offsets that skip them */
+                int rc = s->any_dead ? te_producer_flush(s->producer, 30000, errstr,
+                                                         sizeof errstr)
+                                     : 0;
+                int64_t t0 = te_proc_mono_ns();
+                if (rc == 0)
+                        rc = te_pg_sink_commit_stage(s->pg, &applied, errstr,
+                                                     sizeof errstr);
+                if (rc == 0) {
+                        te_obs_latency(TE_OBS_DB_COMMIT,
+                                       (double)(te_proc_mono_ns() - t0) / 1e9);
+                        for (size_t i = 0; i < s->n; i++)
+                                te_obs_latency(TE_OBS_REPORT_TO_COMMIT,
+                                               te_obs_since_ms(rd_kafka_message_timestamp(
+                                                   s->batch[i], NULL)));
+                        te_obs_ready("db", 1);
+                        s->n_applied += (uint64_t)applied;
+                        s->any_dead = 0;
+                        return 0;
+                }
                 s->n_retries++;
+                te_obs_ready("db", 0);
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.db_error",
-                       "batch of %zu not applied: %s", s->n, errstr);
+                       "batch of %zu not applied (retry in %lld ms): %s", s->n,
+                       (long long)delay, errstr);
                 if (te_proc_stop)
                         return -1;
                 backoff_sleep(delay);
@@ -188,7 +185,6 @@ static int apply_with_retry(sink_t *s)
                                        "connection reset");
                 }
         }
-        return 0;
 }
 
 static void release_batch(sink_t *s, int store)
@@ -199,6 +195,43 @@ static void release_batch(sink_t *s, int store)
                 rd_kafka_message_destroy(s->batch[i]);
         }
         s->n = 0;
+}
+
+/* Collect one batch: the first message, then whatever arrives within the linger time
+ * up to batch.max or a full staging buffer. Under load the poll returns at once, so
+ * batches fill up; when idle the linger bounds the added latency.
+ * @returns 0, or -1 on a fatal error. */
+static int collect(sink_t *s, rd_kafka_message_t *first)
+{
+        rd_kafka_message_t *m = first;
+        int64_t deadline = te_proc_mono_ms() + s->conf.batch_linger_ms;
+        for (;;) {
+                int r = take(s, m);
+                if (r < 0) {
+                        rd_kafka_message_destroy(m);
+                        return -1;
+                }
+                if (r > 0) {
+                        /* staging full: apply what we have, this one goes next */
+                        if (apply_with_retry(s) != 0) {
+                                rd_kafka_message_destroy(m);
+                                return -1;
+                        }
+                        s->n_reports += s->n;
+                        s->n_batches++;
+                        release_batch(s, 1);
+                        if (take(s, m) != 0) {
+                                rd_kafka_message_destroy(m);
+                                return -1;
+                        }
+                }
+                if (s->n >= (size_t)s->conf.batch_max)
+                        return 0;
+                int64_t left = deadline - te_proc_mono_ms();
+                m = te_consumer_poll(s->consumer, left > 0 ? (int)left : 0);
+                if (!m)
+                        return 0;
+        }
 }
 
 int main(int argc, char **argv)
@@ -212,10 +245,15 @@ int main(int argc, char **argv)
         if (!cfg)
                 return 2;
         te_proc_install_signals();
+        te_http_t *http = NULL;
+        if (te_obs_start(&s.conf.common, PROC, TE_OBS_NEED_KAFKA | TE_OBS_NEED_DB, &http,
+                         errstr, sizeof errstr) != 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.metrics", "%s", errstr);
+                goto out;
+        }
         s.batch = calloc((size_t)s.conf.batch_max, sizeof *s.batch);
-        s.dead = calloc((size_t)s.conf.batch_max, 1);
         s.codec = te_codec_new(errstr, sizeof errstr);
-        if (!s.batch || !s.dead || !s.codec) {
+        if (!s.batch || !s.codec) {
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.init", "%s",
                        s.codec ? "out of memory" : errstr);
                 goto out;
@@ -233,7 +271,9 @@ int main(int argc, char **argv)
                 }
                 TE_LOG(TE_LOG_INFO, NULL, "sink.migrate", "%d migrations applied", n);
         }
-        s.pg = te_pg_sink_new(s.db, s.conf.group_id, errstr, sizeof errstr);
+        te_obs_ready("db", 1);
+        s.pg = te_pg_sink_new(s.db, s.conf.group_id, (size_t)s.conf.batch_max * 4096,
+                              errstr, sizeof errstr);
         s.producer = te_producer_new(cfg, s.conf.common.bootstrap, errstr, sizeof errstr);
         if (!s.pg || !s.producer) {
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.init", "%s", errstr);
@@ -254,19 +294,8 @@ int main(int argc, char **argv)
                 te_producer_poll(s.producer, 0);
                 if (!m)
                         continue;
-                s.batch[0] = m;
-                s.n = 1;
-                int64_t deadline = te_proc_mono_ms() + s.conf.batch_linger_ms;
-                while (s.n < (size_t)s.conf.batch_max) {
-                        int64_t left = deadline - te_proc_mono_ms();
-                        m = te_consumer_poll(s.consumer, left > 0 ? (int)left : 0);
-                        if (!m)
-                                break;
-                        s.batch[s.n++] = m;
-                }
-                memset(s.dead, 0, s.n);
-                if (apply_with_retry(&s) != 0) {
-                        release_batch(&s, 0);
+                if (collect(&s, m) != 0 || apply_with_retry(&s) != 0) {
+                        fatal = !te_proc_stop;
                         break;
                 }
                 s.n_reports += s.n;
@@ -283,6 +312,8 @@ int main(int argc, char **argv)
             (unsigned long long)s.n_retries);
         rc = fatal;
 out:
+        if (s.pg)
+                te_pg_sink_clear_stage(s.pg);
         release_batch(&s, 0);
         te_consumer_destroy(s.consumer);
         te_producer_destroy(s.producer);
@@ -291,7 +322,7 @@ out:
                 PQfinish(s.db);
         te_codec_destroy(s.codec);
         free(s.batch);
-        free(s.dead);
+        te_obs_stop(http);
         te_cfg_destroy(cfg);
         return rc;
 }

@@ -3,8 +3,11 @@
  *
  *   exec-dbtool migrate          apply pending migrations (compiled in); prints
  *                                "migrate: applied N of M"
- *   exec-dbtool check            invariant 4: position_check and cash_check must be
- *                                empty; prints the offending rows and exits 1 if not
+ *   exec-dbtool check            invariants 4 and 2: position_check, cash_check,
+ *                                position_cost_check (average cost, realized P&L) and
+ *                                exactly_once_check (fills vs trades, cum qty,
+ *                                commissions) must be empty; prints the offending rows
+ *                                and exits 1 if not
  *   exec-dbtool load-bars FILE   load a bars CSV (date,ticker,open,high,low,close,volume
  *                                after '#' comment lines and the header) into
  *                                prices_daily; every row is validated, bad rows are
@@ -118,7 +121,8 @@ static long check_view(PGconn *conn, const char *view)
 
 static int cmd_check(void)
 {
-        static const char *const views[] = {"position_check", "cash_check"};
+        static const char *const views[] = {"position_check", "cash_check",
+                                            "position_cost_check", "exactly_once_check"};
         PGconn *conn;
         int rc = 0;
 
