@@ -22,6 +22,7 @@
 #include "te_emit.h"
 #include "te_kafka.h"
 #include "te_log.h"
+#include "te_obs.h"
 #include "te_proc.h"
 
 #define PROC "exec-broker"
@@ -128,6 +129,8 @@ static int on_order(worker_t *w, rd_kafka_message_t *m)
                 return 0;
         }
         w->n_cmds++;
+        if (w->cmd.command == TE_CMD_NEW)
+                te_obs_order_received();
         te_reports_clear(&w->reports);
         te_broker_err_t berr = te_broker_handle(w->broker, &w->cmd, &w->reports);
         if (berr != TE_BROKER_OK) {
@@ -161,6 +164,7 @@ static int on_order(worker_t *w, rd_kafka_message_t *m)
                 TE_LOG(TE_LOG_DEBUG, &ids, "report.sent", "%s %s qty=%.10g px=%.10g",
                        te_exec_type_name(r->exec_type), r->ticker, r->last_qty,
                        r->last_price);
+                te_obs_report_sent(r, &w->cmd, rd_kafka_message_timestamp(m, NULL));
         }
         w->n_reports += w->reports.n;
         return 0;
@@ -187,6 +191,12 @@ int main(int argc, char **argv)
         if (!cfg)
                 return 2;
         te_proc_install_signals();
+        te_http_t *http = NULL;
+        if (te_obs_start(&w.conf.common, PROC, TE_OBS_NEED_KAFKA | TE_OBS_NEED_BROKER,
+                         &http, errstr, sizeof errstr) != 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.metrics", "%s", errstr);
+                goto out;
+        }
         te_buf_init(&w.buf, TE_CODEC_MAX_MESSAGE);
         w.codec = te_codec_new(errstr, sizeof errstr);
         if (!w.codec) {
@@ -239,6 +249,8 @@ int main(int argc, char **argv)
         TE_LOG(TE_LOG_INFO, NULL, "broker.start",
                "adapter=%s bars=%zu tickers=%zu group=%s", adapters[w.conf.adapter],
                te_bars_count(w.bars), te_bars_ticker_count(w.bars), w.conf.group_id);
+        te_obs_broker_up(adapters[w.conf.adapter], 1);
+        te_obs_ready("broker", 1);
 
         int64_t last_commit = te_proc_mono_ms();
         int dirty = 0, fatal = 0;
@@ -282,6 +294,7 @@ out:
         te_reports_free(&w.reports);
         te_codec_destroy(w.codec);
         te_buf_free(&w.buf);
+        te_obs_stop(http);
         te_cfg_destroy(cfg);
         return rc;
 }

@@ -50,6 +50,7 @@
 #include "te_cfgtab.h"
 #include "te_http.h"
 #include "te_metrics.h"
+#include "te_msg.h"
 
 #define TE_OBS_NEED_KAFKA  1u
 #define TE_OBS_NEED_DB     2u
@@ -89,6 +90,14 @@ void te_obs_broker_up(const char *adapter, int up);
 void te_obs_ready(const char *check, int ok);
 void te_obs_latency(te_obs_hist_t which, double seconds);
 void te_obs_slippage_bps(double bps);
+
+/** A broker worker published report `r` while handling command `cmd` (Kafka message
+ *  timestamp `cmd_ts_ms`, ms since the epoch). Counts final order states; when `cmd` is
+ *  the NEW command of this order, observes order -> ACK and order -> first fill and,
+ *  for fills when the order carries a reference (arrival) price, the slippage in bps.
+ *  `cmd` may be NULL (events not caused by a command). */
+void te_obs_report_sent(const te_exec_report_t *r, const te_order_cmd_t *cmd,
+                        int64_t cmd_ts_ms);
 
 /** Wall-clock seconds since `ts_ms` (a Kafka message timestamp, ms since the epoch);
  *  @returns a negative value if the timestamp is unknown. */

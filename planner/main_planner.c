@@ -25,6 +25,7 @@
 #include "te_ids.h"
 #include "te_kafka.h"
 #include "te_log.h"
+#include "te_obs.h"
 #include "te_pg.h"
 #include "te_proc.h"
 
@@ -172,6 +173,7 @@ static int on_report(planner_t *pl, rd_kafka_message_t *m, const char *clock_id)
                 return 0;
         }
         pl->n_reports++;
+        te_obs_consumed(rd_kafka_topic_name(m->rkt));
         if (pl->rep.exec_type == TE_EXEC_CLOCK_ACK)
                 return clock_id && strcmp(pl->rep.order_id, clock_id) == 0;
         te_book_apply_report(pl->book, &pl->rep);
@@ -265,6 +267,7 @@ static void dead_letter(planner_t *pl, rd_kafka_message_t *m, const char *code,
 static int on_target(planner_t *pl, rd_kafka_message_t *m)
 {
         char errstr[512];
+        int64_t t_in = te_proc_mono_ns();
         te_codec_err_t cerr = te_codec_decode_target_portfolio(
             pl->codec, m->payload, m->len, &pl->tp, errstr, sizeof errstr);
         if (cerr != TE_CODEC_OK) {
@@ -301,6 +304,9 @@ static int on_target(planner_t *pl, rd_kafka_message_t *m)
                        te_intent_name(o->intent));
         }
         pl->n_orders += n;
+        if (n)
+                te_obs_latency(TE_OBS_TARGET_TO_ORDER,
+                               (double)(te_proc_mono_ns() - t_in) / 1e9);
         TE_LOG(TE_LOG_INFO, &ids, "target.planned", "as_of=%lld targets=%zu orders=%zu",
                (long long)tp->as_of, tp->n_targets, n);
         return 0;
@@ -327,6 +333,13 @@ int main(int argc, char **argv)
         if (!cfg)
                 return 2;
         te_proc_install_signals();
+        te_http_t *http = NULL;
+        if (te_obs_start(&pl.conf.common, PROC,
+                         TE_OBS_NEED_KAFKA | (pl.conf.db_enabled ? TE_OBS_NEED_DB : 0u),
+                         &http, errstr, sizeof errstr) != 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "planner.metrics", "%s", errstr);
+                goto out;
+        }
         te_buf_init(&pl.buf, TE_CODEC_MAX_MESSAGE);
         te_plan_cfg_defaults(&pl.plan);
         pl.plan.lot_size = pl.conf.lot_size;
@@ -352,6 +365,7 @@ int main(int argc, char **argv)
                         TE_LOG(TE_LOG_ERROR, NULL, "planner.db", "%s", errstr);
                         goto out;
                 }
+                te_obs_ready("db", 1);
         }
         pl.producer =
             te_producer_new(cfg, pl.conf.common.bootstrap, errstr, sizeof errstr);
@@ -445,6 +459,7 @@ out:
         te_target_portfolio_free(&pl.tp);
         free(pl.orders);
         te_buf_free(&pl.buf);
+        te_obs_stop(http);
         te_cfg_destroy(cfg);
         return rc;
 }
