@@ -1,5 +1,6 @@
 /*
- * book: positions and open orders keyed by portfolio and ticker, orders by order_id.
+ * book: portfolios -> (ticker -> position entry), orders by order_id; each entry
+ * keeps a list of its live orders so the planner can cancel what no longer fits.
  */
 #include "book.h"
 
@@ -13,35 +14,61 @@
 #include "te_map.h"
 #include "te_order_state.h"
 
-typedef struct pos_s {
-        char portfolio_id[TE_ID_MAX];
+typedef struct ord_s ord_t;
+
+struct te_book_pos_s {
         char ticker[TE_TICKER_MAX];
         double position;
         double open_qty; /* signed remaining of live orders */
-} pos_t;
+        ord_t *live;     /* live orders of this entry */
+        te_book_pf_t *pf;
+};
 
-typedef struct ord_s {
-        pos_t *pos; /* the (portfolio, ticker) it belongs to */
+struct ord_s {
+        char order_id[TE_ID_MAX];
+        te_book_pos_t *pos; /* the (portfolio, ticker) it belongs to */
+        ord_t *next_live;
         te_side_t side;
         double qty;
         double cum_qty;
+        double avg_price;
         te_order_status_t status;
-} ord_t;
+        int cancel_sent;
+        int is_live;
+};
+
+struct te_book_pf_s {
+        char portfolio_id[TE_ID_MAX];
+        te_map_t *tickers; /* ticker -> te_book_pos_t */
+        double cash;
+        te_mode_t mode;
+        int has_as_of;
+        int64_t last_as_of;
+};
 
 struct te_book_s {
-        te_map_t *positions; /* "portfolio\x1fticker" -> pos_t */
-        te_map_t *orders;    /* order_id -> ord_t */
+        te_map_t *portfolios; /* portfolio_id -> te_book_pf_t */
+        te_map_t *orders;     /* order_id -> ord_t */
         uint64_t illegal;
 };
+
+static void pf_free(void *v)
+{
+        te_book_pf_t *pf = v;
+        if (!pf)
+                return;
+        te_map_destroy(pf->tickers, free);
+        free(pf);
+}
 
 te_book_t *te_book_new(void)
 {
         te_book_t *b = calloc(1, sizeof *b);
         if (!b)
                 return NULL;
-        b->positions = te_map_new();
+        b->portfolios = te_map_new();
         b->orders = te_map_new();
-        if (!b->positions || !b->orders) {
+        if (!b->portfolios || !b->orders) {
                 te_book_destroy(b);
                 return NULL;
         }
@@ -52,36 +79,50 @@ void te_book_destroy(te_book_t *b)
 {
         if (!b)
                 return;
-        te_map_destroy(b->positions, free);
+        te_map_destroy(b->portfolios, pf_free);
         te_map_destroy(b->orders, free);
         free(b);
 }
 
-static void pos_key(char *key, size_t keysz, const char *portfolio_id, const char *ticker)
+static te_book_pf_t *pf_get_or_add(te_book_t *b, const char *portfolio_id)
 {
-        snprintf(key, keysz, "%s\x1f%s", portfolio_id, ticker);
+        te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
+        if (pf)
+                return pf;
+        pf = calloc(1, sizeof *pf);
+        if (!pf)
+                return NULL;
+        te_strlcpy(pf->portfolio_id, portfolio_id, sizeof pf->portfolio_id);
+        pf->tickers = te_map_new();
+        if (!pf->tickers || te_map_put(b->portfolios, portfolio_id, pf) != 0) {
+                pf_free(pf);
+                return NULL;
+        }
+        return pf;
 }
 
-static pos_t *pos_get(const te_book_t *b, const char *portfolio_id, const char *ticker)
+static te_book_pos_t *pos_get(const te_book_t *b, const char *portfolio_id,
+                              const char *ticker)
 {
-        char key[TE_ID_MAX + TE_TICKER_MAX + 2];
-        pos_key(key, sizeof key, portfolio_id, ticker);
-        return te_map_get(b->positions, key);
+        const te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
+        return pf ? te_map_get(pf->tickers, ticker) : NULL;
 }
 
-static pos_t *pos_get_or_add(te_book_t *b, const char *portfolio_id, const char *ticker)
+static te_book_pos_t *pos_get_or_add(te_book_t *b, const char *portfolio_id,
+                                     const char *ticker)
 {
-        char key[TE_ID_MAX + TE_TICKER_MAX + 2];
-        pos_key(key, sizeof key, portfolio_id, ticker);
-        pos_t *p = te_map_get(b->positions, key);
+        te_book_pf_t *pf = pf_get_or_add(b, portfolio_id);
+        if (!pf)
+                return NULL;
+        te_book_pos_t *p = te_map_get(pf->tickers, ticker);
         if (p)
                 return p;
         p = calloc(1, sizeof *p);
         if (!p)
                 return NULL;
-        te_strlcpy(p->portfolio_id, portfolio_id, sizeof p->portfolio_id);
         te_strlcpy(p->ticker, ticker, sizeof p->ticker);
-        if (te_map_put(b->positions, key, p) != 0) {
+        p->pf = pf;
+        if (te_map_put(pf->tickers, ticker, p) != 0) {
                 free(p);
                 return NULL;
         }
@@ -93,13 +134,52 @@ static double side_sign(te_side_t s)
         return s == TE_SIDE_BUY ? 1.0 : -1.0;
 }
 
+/* Signed quantity the order contributes to its entry's open quantity. */
+static double ord_open(const ord_t *o)
+{
+        if (!o->is_live)
+                return 0.0;
+        return side_sign(o->side) * fmax(0.0, o->qty - o->cum_qty);
+}
+
+/* Recompute liveness after a change, keeping the live list and open_qty in step.
+ * `old_open` is ord_open(o) before the change. */
+static void ord_relink(ord_t *o, double old_open)
+{
+        int live = !te_os_is_terminal(o->status) && !o->cancel_sent;
+        if (live && !o->is_live) {
+                o->next_live = o->pos->live;
+                o->pos->live = o;
+        } else if (!live && o->is_live) {
+                ord_t **pp = &o->pos->live;
+                while (*pp && *pp != o)
+                        pp = &(*pp)->next_live;
+                if (*pp)
+                        *pp = o->next_live;
+                o->next_live = NULL;
+        }
+        o->is_live = live;
+        o->pos->open_qty += ord_open(o) - old_open;
+        if (!o->pos->live)
+                o->pos->open_qty = 0.0; /* no drift once nothing works */
+}
+
 int te_book_set_position(te_book_t *b, const char *portfolio_id, const char *ticker,
                          double qty)
 {
-        pos_t *p = pos_get_or_add(b, portfolio_id, ticker);
+        te_book_pos_t *p = pos_get_or_add(b, portfolio_id, ticker);
         if (!p)
                 return -1;
         p->position = qty;
+        return 0;
+}
+
+int te_book_set_cash(te_book_t *b, const char *portfolio_id, double cash)
+{
+        te_book_pf_t *pf = pf_get_or_add(b, portfolio_id);
+        if (!pf)
+                return -1;
+        pf->cash = cash;
         return 0;
 }
 
@@ -109,12 +189,13 @@ int te_book_add_order(te_book_t *b, const char *order_id, const char *portfolio_
 {
         if (te_map_get(b->orders, order_id))
                 return 0;
-        pos_t *p = pos_get_or_add(b, portfolio_id, ticker);
+        te_book_pos_t *p = pos_get_or_add(b, portfolio_id, ticker);
         if (!p)
                 return -1;
         ord_t *o = calloc(1, sizeof *o);
         if (!o)
                 return -1;
+        te_strlcpy(o->order_id, order_id, sizeof o->order_id);
         o->pos = p;
         o->side = side;
         o->qty = qty;
@@ -124,9 +205,33 @@ int te_book_add_order(te_book_t *b, const char *order_id, const char *portfolio_
                 free(o);
                 return -1;
         }
-        if (!te_os_is_terminal(status))
-                p->open_qty += side_sign(side) * fmax(0.0, qty - cum_qty);
+        ord_relink(o, 0.0);
         return 0;
+}
+
+int te_book_mark_cancel(te_book_t *b, const char *order_id)
+{
+        ord_t *o = te_map_get(b->orders, order_id);
+        if (!o)
+                return -1;
+        double old_open = ord_open(o);
+        o->cancel_sent = 1;
+        ord_relink(o, old_open);
+        return 0;
+}
+
+int te_book_has_order(const te_book_t *b, const char *order_id)
+{
+        return te_map_get(b->orders, order_id) != NULL;
+}
+
+static te_book_result_t illegal(te_book_t *b, const te_exec_report_t *r, const char *from)
+{
+        b->illegal++;
+        te_log_ids_t ids = {.order_id = r->order_id, .report_id = r->report_id};
+        TE_LOG(TE_LOG_WARN, &ids, "order.illegal_transition", "%s -> %s not applied",
+               from, te_order_status_name(r->order_status));
+        return TE_BOOK_ILLEGAL;
 }
 
 te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
@@ -140,15 +245,8 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
                  * from the report (its quantity is cum + leaves) in the state the report
                  * gives it, since its first report may be any state (e.g. PENDING_REPLACE
                  * after a restart); a status out of range teaches nothing */
-                if ((unsigned)r->order_status >= TE_OS__CNT) {
-                        b->illegal++;
-                        te_log_ids_t ids = {.order_id = r->order_id,
-                                            .report_id = r->report_id};
-                        TE_LOG(TE_LOG_WARN, &ids, "order.illegal_transition",
-                               "unknown order with status %d not applied",
-                               (int)r->order_status);
-                        return TE_BOOK_ILLEGAL;
-                }
+                if ((unsigned)r->order_status >= TE_OS__CNT)
+                        return illegal(b, r, "(unknown order)");
                 if (te_book_add_order(b, r->order_id, r->ids.portfolio_id, r->ticker,
                                       r->side, r->cum_qty + r->leaves_qty, 0.0,
                                       r->order_status) != 0)
@@ -157,44 +255,82 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
                 learned = 1;
         }
         if (o->status != r->order_status &&
-            !te_os_transition_ok(o->status, r->order_status)) {
-                b->illegal++;
-                te_log_ids_t ids = {.order_id = r->order_id, .report_id = r->report_id};
-                TE_LOG(TE_LOG_WARN, &ids, "order.illegal_transition",
-                       "%s -> %s not applied", te_order_status_name(o->status),
-                       te_order_status_name(r->order_status));
-                return TE_BOOK_ILLEGAL;
-        }
+            !te_os_transition_ok(o->status, r->order_status))
+                return illegal(b, r, te_order_status_name(o->status));
+        o->pos->pf->mode = r->mode;
         double sign = side_sign(o->side);
         double fill = r->cum_qty - o->cum_qty;
         int changed = learned;
-        double old_open =
-            te_os_is_terminal(o->status) ? 0.0 : fmax(0.0, o->qty - o->cum_qty);
+        double old_open = ord_open(o);
         if (fill > 0) {
+                double value = r->avg_price > 0
+                                   ? r->cum_qty * r->avg_price - o->cum_qty * o->avg_price
+                                   : fill * r->last_price;
                 o->pos->position += sign * fill;
+                o->pos->pf->cash -= sign * value + r->commission;
                 o->cum_qty = r->cum_qty;
+                if (r->avg_price > 0)
+                        o->avg_price = r->avg_price;
                 changed = 1;
         }
         if (o->status != r->order_status) {
                 o->status = r->order_status;
                 changed = 1;
         }
-        double new_open =
-            te_os_is_terminal(o->status) ? 0.0 : fmax(0.0, o->qty - o->cum_qty);
-        o->pos->open_qty += sign * (new_open - old_open);
+        ord_relink(o, old_open);
         return changed ? TE_BOOK_APPLIED : TE_BOOK_DUPLICATE;
 }
 
 double te_book_position(const te_book_t *b, const char *portfolio_id, const char *ticker)
 {
-        const pos_t *p = pos_get(b, portfolio_id, ticker);
+        const te_book_pos_t *p = pos_get(b, portfolio_id, ticker);
         return p ? p->position : 0.0;
 }
 
 double te_book_open_qty(const te_book_t *b, const char *portfolio_id, const char *ticker)
 {
-        const pos_t *p = pos_get(b, portfolio_id, ticker);
+        const te_book_pos_t *p = pos_get(b, portfolio_id, ticker);
         return p ? p->open_qty : 0.0;
+}
+
+double te_book_cash(const te_book_t *b, const char *portfolio_id)
+{
+        const te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
+        return pf ? pf->cash : 0.0;
+}
+
+te_mode_t te_book_mode(const te_book_t *b, const char *portfolio_id)
+{
+        const te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
+        return pf ? pf->mode : TE_MODE_PRODUCTION;
+}
+
+int te_book_set_mode(te_book_t *b, const char *portfolio_id, te_mode_t mode)
+{
+        te_book_pf_t *pf = pf_get_or_add(b, portfolio_id);
+        if (!pf)
+                return -1;
+        pf->mode = mode;
+        return 0;
+}
+
+int te_book_last_as_of(const te_book_t *b, const char *portfolio_id, int64_t *as_of)
+{
+        const te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
+        if (!pf || !pf->has_as_of)
+                return 0;
+        *as_of = pf->last_as_of;
+        return 1;
+}
+
+int te_book_set_last_as_of(te_book_t *b, const char *portfolio_id, int64_t as_of)
+{
+        te_book_pf_t *pf = pf_get_or_add(b, portfolio_id);
+        if (!pf)
+                return -1;
+        pf->has_as_of = 1;
+        pf->last_as_of = as_of;
+        return 0;
 }
 
 void te_book_foreach_ticker(const te_book_t *b, const char *portfolio_id,
@@ -202,16 +338,88 @@ void te_book_foreach_ticker(const te_book_t *b, const char *portfolio_id,
                                        double open_qty, void *opaque),
                             void *opaque)
 {
+        const te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
+        const te_book_pos_t *p;
         size_t it = 0;
-        const char *key;
-        void *v;
-        while (te_map_next(b->positions, &it, &key, &v)) {
-                const pos_t *p = v;
-                if (strcmp(p->portfolio_id, portfolio_id) != 0)
-                        continue;
+        while (pf && (p = te_book_pf_next(pf, &it)) != NULL)
                 if (p->position != 0.0 || p->open_qty != 0.0)
                         fn(p->ticker, p->position, p->open_qty, opaque);
+}
+
+void te_book_foreach_live(const te_book_t *b, const char *portfolio_id,
+                          void (*fn)(const char *portfolio_id, const char *ticker,
+                                     const te_book_live_t *o, double position,
+                                     void *opaque),
+                          void *opaque)
+{
+        size_t pit = 0;
+        const char *key;
+        void *v;
+        while (te_map_next(b->portfolios, &pit, &key, &v)) {
+                const te_book_pf_t *pf = v;
+                if (portfolio_id && strcmp(pf->portfolio_id, portfolio_id) != 0)
+                        continue;
+                const te_book_pos_t *p;
+                size_t it = 0;
+                while ((p = te_book_pf_next(pf, &it)) != NULL) {
+                        for (const ord_t *o = p->live; o; o = o->next_live) {
+                                te_book_live_t l = {o->order_id, o->side,
+                                                    fmax(0.0, o->qty - o->cum_qty)};
+                                fn(pf->portfolio_id, p->ticker, &l, p->position, opaque);
+                        }
+                }
         }
+}
+
+const te_book_pf_t *te_book_portfolio(const te_book_t *b, const char *portfolio_id)
+{
+        return te_map_get(b->portfolios, portfolio_id);
+}
+
+const te_book_pos_t *te_book_pf_find(const te_book_pf_t *pf, const char *ticker)
+{
+        return pf ? te_map_get(pf->tickers, ticker) : NULL;
+}
+
+double te_book_pf_cash(const te_book_pf_t *pf)
+{
+        return pf ? pf->cash : 0.0;
+}
+
+double te_book_pos_qty(const te_book_pos_t *p)
+{
+        return p ? p->position : 0.0;
+}
+
+double te_book_pos_open(const te_book_pos_t *p)
+{
+        return p ? p->open_qty : 0.0;
+}
+
+const char *te_book_pos_ticker(const te_book_pos_t *p)
+{
+        return p->ticker;
+}
+
+size_t te_book_pos_live(const te_book_pos_t *p, te_book_live_t *out, size_t cap)
+{
+        size_t n = 0;
+        for (const ord_t *o = p ? p->live : NULL; o; o = o->next_live, n++)
+                if (n < cap) {
+                        out[n].order_id = o->order_id;
+                        out[n].side = o->side;
+                        out[n].remaining = fmax(0.0, o->qty - o->cum_qty);
+                }
+        return n;
+}
+
+const te_book_pos_t *te_book_pf_next(const te_book_pf_t *pf, size_t *it)
+{
+        const char *key;
+        void *v;
+        if (!pf || !te_map_next(pf->tickers, it, &key, &v))
+                return NULL;
+        return v;
 }
 
 uint64_t te_book_illegal_count(const te_book_t *b)

@@ -1,11 +1,20 @@
 /*
- * book: the planner's view of one set of portfolios — positions and open orders —
- * rebuilt from the runtime DB and then moved by execution reports.
+ * book: the planner's view of its portfolios — positions, cash and open orders —
+ * rebuilt from the runtime DB and then moved by execution reports and by the commands
+ * the planner sends.
  *
  * Fills are applied by cumulative quantity per order (position moves by
  * report.cum_qty - the cum_qty already seen for that order), so a report seen twice,
  * or a report already reflected in a position loaded from the DB, moves nothing.
  * Illegal state transitions are counted and not applied (invariant 3).
+ *
+ * An order is *live* while it is not terminal and no CANCEL has been sent for it; the
+ * open quantity of a (portfolio, ticker) is the signed remaining quantity of its live
+ * orders. An order we asked to cancel still moves the position if it fills before the
+ * cancel lands, but no longer counts as working toward a target.
+ *
+ * State is kept per portfolio (te_book_pf_t), so the planner looks a portfolio up once
+ * per target and then each ticker in that portfolio's own table.
  */
 #ifndef TE_BOOK_H
 #define TE_BOOK_H
@@ -16,6 +25,8 @@
 #include "te_msg.h"
 
 typedef struct te_book_s te_book_t;
+typedef struct te_book_pf_s te_book_pf_t;   /* one portfolio */
+typedef struct te_book_pos_s te_book_pos_t; /* one (portfolio, ticker) */
 
 typedef enum {
         TE_BOOK_APPLIED = 0,   /* state changed */
@@ -25,6 +36,13 @@ typedef enum {
         TE_BOOK_ERROR = -1,    /* out of memory */
 } te_book_result_t;
 
+/* A live order as the planner sees it. */
+typedef struct te_book_live_s {
+        const char *order_id; /* owned by the book; valid until the book changes */
+        te_side_t side;
+        double remaining; /* > 0 */
+} te_book_live_t;
+
 /** @returns a new empty book, or NULL on OOM. */
 te_book_t *te_book_new(void);
 void te_book_destroy(te_book_t *b); /* accepts NULL */
@@ -32,12 +50,19 @@ void te_book_destroy(te_book_t *b); /* accepts NULL */
 /** Set a position (used when loading from the DB). @returns 0 or -1 (OOM). */
 int te_book_set_position(te_book_t *b, const char *portfolio_id, const char *ticker,
                          double qty);
-/** Record an order with its current state (loaded from the DB, or just sent with
- *  status PENDING_NEW and cum 0). An order already known keeps its state.
- *  @returns 0 or -1 (OOM). */
+/** Set a portfolio's cash balance (loaded from the DB). @returns 0 or -1 (OOM). */
+int te_book_set_cash(te_book_t *b, const char *portfolio_id, double cash);
+/** Record an order with its current state (loaded from the DB, read back from
+ *  exec.orders, or just sent with status PENDING_NEW and cum 0). An order already
+ *  known keeps its state. @returns 0 or -1 (OOM). */
 int te_book_add_order(te_book_t *b, const char *order_id, const char *portfolio_id,
                       const char *ticker, te_side_t side, double qty, double cum_qty,
                       te_order_status_t status);
+/** Note that a CANCEL was sent for `order_id`: it stops counting as open.
+ *  @returns 0, or -1 if the order is unknown. */
+int te_book_mark_cancel(te_book_t *b, const char *order_id);
+/** @returns 1 if the book knows `order_id` (sent, loaded or learned), else 0. */
+int te_book_has_order(const te_book_t *b, const char *order_id);
 /** Apply an execution report. */
 te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r);
 
@@ -45,6 +70,19 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r);
 double te_book_position(const te_book_t *b, const char *portfolio_id, const char *ticker);
 /** Remaining quantity of live orders (signed: buys +, sells -). */
 double te_book_open_qty(const te_book_t *b, const char *portfolio_id, const char *ticker);
+/** Cash of a portfolio (DB balance moved by the fills seen since); 0 when unknown. */
+double te_book_cash(const te_book_t *b, const char *portfolio_id);
+
+/** Mode (PRODUCTION/TRAINING) of a portfolio's orders, learned from its targets and
+ *  reports; cancels the planner sends on its own carry it. */
+te_mode_t te_book_mode(const te_book_t *b, const char *portfolio_id);
+/** @returns 0 or -1 (OOM). */
+int te_book_set_mode(te_book_t *b, const char *portfolio_id, te_mode_t mode);
+
+/** Last as_of planned for a portfolio. @returns 1 and sets *as_of, or 0 if none. */
+int te_book_last_as_of(const te_book_t *b, const char *portfolio_id, int64_t *as_of);
+/** Remember the as_of of a planned target. @returns 0 or -1 (OOM). */
+int te_book_set_last_as_of(te_book_t *b, const char *portfolio_id, int64_t as_of);
 
 /** Call `fn` for every ticker of `portfolio_id` with a non-zero position or open
  *  quantity (order unspecified). */
@@ -52,6 +90,30 @@ void te_book_foreach_ticker(const te_book_t *b, const char *portfolio_id,
                             void (*fn)(const char *ticker, double position,
                                        double open_qty, void *opaque),
                             void *opaque);
+/** Call `fn` for every live order, of one portfolio or (portfolio_id NULL) of all,
+ *  with the position of its ticker. `fn` must not change the book; collect first. */
+void te_book_foreach_live(const te_book_t *b, const char *portfolio_id,
+                          void (*fn)(const char *portfolio_id, const char *ticker,
+                                     const te_book_live_t *o, double position,
+                                     void *opaque),
+                          void *opaque);
+
+/* ---- fast read access for the planner ---- */
+
+/** @returns the portfolio, or NULL if the book has nothing for it. */
+const te_book_pf_t *te_book_portfolio(const te_book_t *b, const char *portfolio_id);
+/** @returns the (portfolio, ticker) entry, or NULL (then position and open are 0). */
+const te_book_pos_t *te_book_pf_find(const te_book_pf_t *pf, const char *ticker);
+double te_book_pf_cash(const te_book_pf_t *pf);
+double te_book_pos_qty(const te_book_pos_t *p);
+double te_book_pos_open(const te_book_pos_t *p);
+const char *te_book_pos_ticker(const te_book_pos_t *p);
+/** Copy up to `cap` live orders of the entry into out. @returns how many it has
+ *  (may exceed cap). */
+size_t te_book_pos_live(const te_book_pos_t *p, te_book_live_t *out, size_t cap);
+/** Iterate a portfolio's entries: start with *it = 0; @returns the next entry, or
+ *  NULL at the end. */
+const te_book_pos_t *te_book_pf_next(const te_book_pf_t *pf, size_t *it);
 
 /** Counters. */
 uint64_t te_book_illegal_count(const te_book_t *b);

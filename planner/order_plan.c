@@ -1,6 +1,7 @@
 /*
- * order_plan: target-minus-current order planning with lot rounding, minimum sizes,
- * zero-crossing legs and a deterministic order of output.
+ * order_plan: target-minus-current planning with per-instrument sizing rules,
+ * cancel-before-new for live orders that no longer fit, child-order splitting,
+ * zero-crossing legs, execution levels, and a deterministic order of output.
  */
 #include "order_plan.h"
 
@@ -12,16 +13,74 @@
 #include "te_buf.h"
 #include "te_ids.h"
 
+#define LIVE_SCRATCH 64
+
+/* One ticker to plan. */
+typedef struct want_s {
+        const char *ticker; /* in the message or the book; outlives the call */
+        const te_book_pos_t *pos;
+        double value;  /* as in the message (weight or quantity); 0 when absent */
+        double target; /* quantity */
+        int has_price;
+        double price;
+        int absent; /* full_replace: held but not in the message */
+        /* decision */
+        int cancel; /* cancel every live order of the ticker first */
+        int n_legs; /* 0, 1 or 2 */
+        double leg_qty[2];
+        te_intent_t leg_intent[2];
+        te_side_t side;
+        te_plan_rule_t rule;
+} want_t;
+
+struct te_plan_ws_s {
+        want_t *wants;
+        size_t cap_wants;
+        te_order_cmd_t *out;
+        size_t n_out, cap_out, max_out;
+        te_book_live_t *live;
+        size_t cap_live;
+};
+
+const char *te_plan_err_code(te_plan_err_t e)
+{
+        switch (e) {
+        case TE_PLAN_OK:
+                return "ok";
+        case TE_PLAN_E_VALUE:
+                return "invalid_value";
+        case TE_PLAN_E_SHORT:
+                return "short_not_allowed";
+        case TE_PLAN_E_DUPLICATE:
+                return "duplicate_ticker";
+        case TE_PLAN_E_UNKNOWN:
+                return "unknown_ticker";
+        case TE_PLAN_E_LEVERAGE:
+                return "leverage_limit";
+        case TE_PLAN_E_STALE:
+                return "as_of_backwards";
+        case TE_PLAN_E_NO_PRICE:
+                return "no_price";
+        case TE_PLAN_E_NO_NAV:
+                return "no_nav";
+        case TE_PLAN_E_SIZING:
+                return "sizing";
+        case TE_PLAN_E_TOO_MANY:
+                return "too_many_orders";
+        case TE_PLAN_E_NOMEM:
+                return "out_of_memory";
+        }
+        return "invalid_target";
+}
+
 void te_plan_cfg_defaults(te_plan_cfg_t *cfg)
 {
         memset(cfg, 0, sizeof *cfg);
         cfg->lot_size = 1.0;
         cfg->min_qty = 1.0;
-        cfg->min_notional = 0.0;
         cfg->allow_short = 1;
         cfg->order_type = TE_OT_MARKET;
         cfg->tif = TE_TIF_DAY;
-        cfg->limit_offset_bps = 0.0;
         te_strlcpy(cfg->route, "sim", sizeof cfg->route);
 }
 
@@ -33,230 +92,657 @@ double te_plan_round_lot(double q, double lot)
         return q < 0 ? -r : r;
 }
 
-/* One ticker to plan: its target quantity and the price known for it. */
-typedef struct want_s {
-        char ticker[TE_TICKER_MAX];
-        double target; /* quantity */
-        int has_price;
-        double price;
-} want_t;
+te_plan_ws_t *te_plan_ws_new(size_t max_orders)
+{
+        te_plan_ws_t *ws = calloc(1, sizeof *ws);
+        if (!ws)
+                return NULL;
+        ws->max_out = max_orders ? max_orders : 1;
+        ws->cap_live = LIVE_SCRATCH;
+        ws->live = malloc(ws->cap_live * sizeof *ws->live);
+        if (!ws->live) {
+                free(ws);
+                return NULL;
+        }
+        return ws;
+}
 
-typedef struct plan_ctx_s {
-        want_t *wants;
-        size_t n, cap;
-        size_t n_sorted; /* wants[0..n_sorted) are sorted by ticker */
-        const te_target_portfolio_t *tp;
-        int oom;
-} plan_ctx_t;
+void te_plan_ws_destroy(te_plan_ws_t *ws)
+{
+        if (!ws)
+                return;
+        free(ws->wants);
+        free(ws->out);
+        free(ws->live);
+        free(ws);
+}
+
+static int grow_wants(te_plan_ws_t *ws, size_t need)
+{
+        if (need <= ws->cap_wants)
+                return 0;
+        size_t ncap = ws->cap_wants ? ws->cap_wants : 64;
+        while (ncap < need)
+                ncap *= 2;
+        want_t *nw = realloc(ws->wants, ncap * sizeof *nw);
+        if (!nw)
+                return -1;
+        ws->wants = nw;
+        ws->cap_wants = ncap;
+        return 0;
+}
+
+/* @returns a zeroed command slot, or NULL (errors set in *err) */
+static te_order_cmd_t *push_out(te_plan_ws_t *ws, te_plan_err_t *err)
+{
+        if (ws->n_out == ws->cap_out) {
+                if (ws->n_out >= ws->max_out) {
+                        *err = TE_PLAN_E_TOO_MANY;
+                        return NULL;
+                }
+                size_t ncap = ws->cap_out ? ws->cap_out * 2 : 64;
+                if (ncap > ws->max_out)
+                        ncap = ws->max_out;
+                te_order_cmd_t *no = realloc(ws->out, ncap * sizeof *no);
+                if (!no) {
+                        *err = TE_PLAN_E_NOMEM;
+                        return NULL;
+                }
+                ws->out = no;
+                ws->cap_out = ncap;
+        }
+        te_order_cmd_t *o = &ws->out[ws->n_out++];
+        memset(o, 0, sizeof *o);
+        return o;
+}
+
+/* Live orders of an entry into ws->live. @returns the count, or (size_t)-1 on OOM. */
+static size_t get_live(te_plan_ws_t *ws, const te_book_pos_t *p)
+{
+        size_t n = te_book_pos_live(p, ws->live, ws->cap_live);
+        if (n > ws->cap_live) {
+                te_book_live_t *nl = realloc(ws->live, n * sizeof *nl);
+                if (!nl)
+                        return (size_t)-1;
+                ws->live = nl;
+                ws->cap_live = n;
+                n = te_book_pos_live(p, ws->live, ws->cap_live);
+        }
+        return n;
+}
 
 static int cmp_want(const void *a, const void *b)
 {
         return strcmp(((const want_t *)a)->ticker, ((const want_t *)b)->ticker);
 }
 
-/* full_replace: a held or working ticker absent from the message goes to zero */
-static void add_absent(const char *ticker, double position, double open_qty, void *opaque)
+static const want_t *find_want(const want_t *w, size_t n, const char *ticker)
 {
-        plan_ctx_t *ctx = opaque;
-        (void)position;
-        (void)open_qty;
-        if (ctx->oom)
-                return;
         want_t key;
-        te_strlcpy(key.ticker, ticker, sizeof key.ticker);
-        if (bsearch(&key, ctx->wants, ctx->n_sorted, sizeof *ctx->wants, cmp_want))
+        key.ticker = ticker;
+        return bsearch(&key, w, n, sizeof *w, cmp_want);
+}
+
+/* Whole-unit instruments trade in lots of at least 1. */
+static double eff_lot(const te_plan_rule_t *r)
+{
+        return r->fractional ? r->lot_size : fmax(1.0, r->lot_size);
+}
+
+/* Size an opening/adjusting quantity: round to the lot, drop below the minimums
+ * (not in an emergency). @returns the quantity, 0 when nothing is to be sent. */
+static double size_qty(const te_plan_rule_t *r, const want_t *w, double q, int emergency)
+{
+        double s = fabs(te_plan_round_lot(q, eff_lot(r)));
+        if (s <= 0)
+                return 0;
+        if (emergency)
+                return s;
+        if (s < r->min_qty)
+                return 0;
+        if (r->min_notional > 0 && w->has_price && s * w->price < r->min_notional)
+                return 0;
+        return s;
+}
+
+/* Decide the legs that move `current` to `target` into w. */
+static void decide(want_t *w, double current, double target, int emergency)
+{
+        const te_plan_rule_t *r = &w->rule;
+        double delta = target - current;
+        w->n_legs = 0;
+        if (delta == 0)
                 return;
-        if (ctx->n == ctx->cap) {
-                size_t ncap = ctx->cap ? ctx->cap * 2 : 16;
-                want_t *nw = realloc(ctx->wants, ncap * sizeof *nw);
-                if (!nw) {
-                        ctx->oom = 1;
-                        return;
+        w->side = delta > 0 ? TE_SIDE_BUY : TE_SIDE_SELL;
+        if (current != 0 && target != 0 && (current > 0) != (target > 0)) {
+                /* through zero: close all of current, then open the target */
+                w->leg_qty[0] = fabs(current);
+                w->leg_intent[0] = TE_INTENT_CLOSE;
+                w->n_legs = 1;
+                double open_qty = size_qty(r, w, target, emergency);
+                if (open_qty > 0) {
+                        w->leg_qty[1] = open_qty;
+                        w->leg_intent[1] = TE_INTENT_OPEN;
+                        w->n_legs = 2;
                 }
-                ctx->wants = nw;
-                ctx->cap = ncap;
+                return;
         }
-        want_t *w = &ctx->wants[ctx->n++];
-        memset(w, 0, sizeof *w);
-        te_strlcpy(w->ticker, ticker, sizeof w->ticker);
+        if (target == 0) {
+                /* closing is never dropped for size */
+                w->leg_qty[0] = fabs(current);
+                w->leg_intent[0] = TE_INTENT_CLOSE;
+                w->n_legs = 1;
+                return;
+        }
+        double qty = size_qty(r, w, delta, emergency);
+        if (qty <= 0)
+                return;
+        w->leg_qty[0] = qty;
+        w->leg_intent[0] = current == 0                   ? TE_INTENT_OPEN
+                           : fabs(target) > fabs(current) ? TE_INTENT_INCREASE
+                                                          : TE_INTENT_REDUCE;
+        w->n_legs = 1;
 }
 
-static void fill_order(te_order_cmd_t *o, const te_plan_cfg_t *cfg,
-                       const te_target_portfolio_t *tp, const want_t *w, te_side_t side,
-                       double qty, te_intent_t intent, int leg)
+/* REDUCE_ONLY: the target |position| may only shrink toward, never past, zero. */
+static double clamp_reduce(double position, double target)
 {
-        memset(o, 0, sizeof *o);
-        o->command = TE_CMD_NEW;
-        te_id_order(o->order_id, sizeof o->order_id, tp->ids.decision_id,
-                    tp->ids.portfolio_id, w->ticker, leg);
+        if (position == 0)
+                return 0;
+        if ((position > 0) != (target > 0) || target == 0)
+                return 0;
+        return fabs(target) < fabs(position) ? target : position;
+}
+
+static void fill_common(te_order_cmd_t *o, const te_target_portfolio_t *tp,
+                        const char *route, const char *ticker)
+{
         o->ids = tp->ids;
-        te_strlcpy(o->ticker, w->ticker, sizeof o->ticker);
-        o->side = side;
-        o->quantity = qty;
-        o->order_type = cfg->order_type;
-        o->tif = cfg->tif;
-        o->aggressiveness = TE_AGGR_NORMAL;
-        o->intent = intent;
+        te_strlcpy(o->ticker, ticker, sizeof o->ticker);
         o->mode = tp->mode;
-        te_strlcpy(o->route, cfg->route, sizeof o->route);
+        te_strlcpy(o->route, route, sizeof o->route);
         o->event_time = tp->as_of;
-        if (w->has_price) {
-                o->has_ref_price = 1;
-                o->ref_price = w->price;
-                if (cfg->order_type == TE_OT_LIMIT ||
-                    cfg->order_type == TE_OT_STOP_LIMIT) {
-                        double off = cfg->limit_offset_bps / 10000.0;
-                        o->has_limit_price = 1;
-                        o->limit_price = side == TE_SIDE_BUY ? w->price * (1.0 + off)
-                                                             : w->price * (1.0 - off);
+}
+
+static te_plan_err_t emit_new(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
+                              const te_target_portfolio_t *tp, const want_t *w,
+                              double qty, te_intent_t intent, int *leg, int emergency,
+                              char *errstr, size_t errstr_size)
+{
+        const te_plan_rule_t *r = &w->rule;
+        te_order_type_t type = emergency ? TE_OT_MARKET : r->order_type;
+        double child = 0; /* largest child quantity, 0: no split */
+        if (r->max_qty > 0)
+                child = r->max_qty;
+        if (r->max_notional > 0) {
+                if (!w->has_price) {
+                        snprintf(errstr, errstr_size, "%s: max_notional needs a price",
+                                 w->ticker);
+                        return TE_PLAN_E_NO_PRICE;
+                }
+                double c = r->max_notional / w->price;
+                child = child > 0 ? fmin(child, c) : c;
+        }
+        if (child > 0) {
+                child = fabs(te_plan_round_lot(child, eff_lot(r)));
+                if (child <= 0) {
+                        snprintf(errstr, errstr_size,
+                                 "%s: max order size is below one lot of %g", w->ticker,
+                                 eff_lot(r));
+                        return TE_PLAN_E_SIZING;
                 }
         }
-}
-
-static int keep(const te_plan_cfg_t *cfg, const want_t *w, double qty)
-{
-        if (qty <= 0 || qty < cfg->min_qty)
-                return 0;
-        if (cfg->min_notional > 0 && w->has_price && qty * w->price < cfg->min_notional)
-                return 0;
-        return 1;
-}
-
-static int cmp_order(const void *a, const void *b)
-{
-        const te_order_cmd_t *x = a, *y = b;
-        if (x->side != y->side)
-                return x->side == TE_SIDE_SELL ? -1 : 1; /* sells first */
-        int c = strcmp(x->ticker, y->ticker);
-        if (c)
-                return c;
-        /* CLOSE leg before OPEN leg of the same ticker */
-        return (x->intent == TE_INTENT_OPEN) - (y->intent == TE_INTENT_OPEN);
-}
-
-int te_plan_target(const te_plan_cfg_t *cfg, const te_book_t *book,
-                   const te_target_portfolio_t *tp, te_order_cmd_t *out, size_t cap,
-                   size_t *n_out, char *errstr, size_t errstr_size)
-{
-        plan_ctx_t ctx = {.tp = tp};
-        size_t n = 0;
-        int rc = -1;
-        *n_out = 0;
-
-        if (tp->unit == TE_UNIT_WEIGHT &&
-            (!tp->has_nav || !isfinite(tp->nav) || tp->nav <= 0)) {
-                snprintf(errstr, errstr_size, "weight target without a positive nav");
-                goto done;
+        if (type != TE_OT_MARKET && !w->has_price) {
+                snprintf(errstr, errstr_size, "%s: %s order needs a reference price",
+                         w->ticker, te_order_type_name(type));
+                return TE_PLAN_E_NO_PRICE;
         }
-        ctx.cap = tp->n_targets + 16;
-        ctx.wants = calloc(ctx.cap, sizeof *ctx.wants);
-        if (!ctx.wants) {
-                snprintf(errstr, errstr_size, "out of memory");
-                goto done;
+        double left = qty;
+        while (left > 1e-12) {
+                double q = (child > 0 && left > child + 1e-9 * child) ? child : left;
+                te_plan_err_t err = TE_PLAN_OK;
+                te_order_cmd_t *o = push_out(ws, &err);
+                if (!o) {
+                        snprintf(errstr, errstr_size, "%s", te_plan_err_code(err));
+                        return err;
+                }
+                o->command = TE_CMD_NEW;
+                te_id_order(o->order_id, sizeof o->order_id, tp->ids.decision_id,
+                            tp->ids.portfolio_id, w->ticker, (*leg)++);
+                fill_common(o, tp, cfg->route, w->ticker);
+                o->side = w->side;
+                o->quantity = q;
+                o->order_type = type;
+                o->tif = emergency ? TE_TIF_DAY : r->tif;
+                o->aggressiveness = emergency ? TE_AGGR_EMERGENCY : TE_AGGR_NORMAL;
+                o->intent = intent;
+                if (w->has_price) {
+                        int buy = w->side == TE_SIDE_BUY;
+                        o->has_ref_price = 1;
+                        o->ref_price = w->price;
+                        if (type == TE_OT_LIMIT || type == TE_OT_STOP_LIMIT) {
+                                double off = r->limit_offset_bps / 10000.0;
+                                o->has_limit_price = 1;
+                                o->limit_price =
+                                    buy ? w->price * (1.0 + off) : w->price * (1.0 - off);
+                        }
+                        if (type == TE_OT_STOP || type == TE_OT_STOP_LIMIT) {
+                                double off = r->stop_offset_bps / 10000.0;
+                                o->has_stop_price = 1;
+                                o->stop_price =
+                                    buy ? w->price * (1.0 + off) : w->price * (1.0 - off);
+                        }
+                }
+                left -= q;
         }
-        for (size_t i = 0; i < tp->n_targets; i++) {
+        return TE_PLAN_OK;
+}
+
+static te_plan_err_t emit_cancel(te_plan_ws_t *ws, const te_target_portfolio_t *tp,
+                                 const char *route, const char *ticker,
+                                 const te_book_live_t *l)
+{
+        te_plan_err_t err = TE_PLAN_OK;
+        te_order_cmd_t *o = push_out(ws, &err);
+        if (!o)
+                return err;
+        o->command = TE_CMD_CANCEL;
+        te_strlcpy(o->order_id, l->order_id, sizeof o->order_id);
+        fill_common(o, tp, route, ticker);
+        o->side = l->side;
+        o->quantity = l->remaining;
+        o->order_type = TE_OT_MARKET;
+        return TE_PLAN_OK;
+}
+
+/* Cancel every live order of the portfolio (HALT, EMERGENCY), by ticker order. */
+static te_plan_err_t cancel_all(te_plan_ws_t *ws, const te_book_pf_t *pf,
+                                const te_target_portfolio_t *tp, const char *route)
+{
+        size_t it = 0, n = 0;
+        const te_book_pos_t *p;
+        /* collect entries with live orders, sorted by ticker for a stable output */
+        while ((p = te_book_pf_next(pf, &it)) != NULL)
+                if (te_book_pos_live(p, NULL, 0) > 0)
+                        n++;
+        if (n == 0)
+                return TE_PLAN_OK;
+        if (grow_wants(ws, n) != 0)
+                return TE_PLAN_E_NOMEM;
+        it = 0;
+        size_t k = 0;
+        while ((p = te_book_pf_next(pf, &it)) != NULL && k < n)
+                if (te_book_pos_live(p, NULL, 0) > 0) {
+                        ws->wants[k].ticker = te_book_pos_ticker(p);
+                        ws->wants[k].pos = p;
+                        k++;
+                }
+        qsort(ws->wants, k, sizeof *ws->wants, cmp_want);
+        for (size_t i = 0; i < k; i++) {
+                size_t nl = get_live(ws, ws->wants[i].pos);
+                if (nl == (size_t)-1)
+                        return TE_PLAN_E_NOMEM;
+                for (size_t j = 0; j < nl; j++) {
+                        te_plan_err_t e =
+                            emit_cancel(ws, tp, route, ws->wants[i].ticker, &ws->live[j]);
+                        if (e != TE_PLAN_OK)
+                                return e;
+                }
+        }
+        return TE_PLAN_OK;
+}
+
+static int price_of(const te_plan_env_t *env, const char *ticker, int64_t as_of,
+                    double *px)
+{
+        if (!env || !env->price)
+                return 0;
+        return env->price(env->opaque, ticker, as_of, px) && isfinite(*px) && *px > 0;
+}
+
+/* Build, check and convert the wants of the message. */
+static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
+                                 const te_plan_env_t *env, const te_book_pf_t *pf,
+                                 const te_target_portfolio_t *tp, size_t *n_wants,
+                                 char *errstr, size_t errstr_size)
+{
+        size_t n = tp->n_targets;
+        int sorted = 1;
+        double gross = 0;
+        if (grow_wants(ws, n + 16) != 0)
+                return TE_PLAN_E_NOMEM;
+        want_t *wants = ws->wants;
+        for (size_t i = 0; i < n; i++) {
                 const te_target_t *t = &tp->targets[i];
+                want_t *w = &wants[i];
                 if (!isfinite(t->value)) {
                         snprintf(errstr, errstr_size, "targets[%zu] %s: value not finite",
                                  i, t->ticker);
-                        goto done;
+                        return TE_PLAN_E_VALUE;
                 }
                 if (t->value < 0 && !cfg->allow_short) {
                         snprintf(
                             errstr, errstr_size,
                             "targets[%zu] %s: negative target and shorting not allowed",
                             i, t->ticker);
-                        goto done;
+                        return TE_PLAN_E_SHORT;
                 }
                 if (t->has_ref_price && (!isfinite(t->ref_price) || t->ref_price <= 0)) {
                         snprintf(errstr, errstr_size, "targets[%zu] %s: bad ref_price", i,
                                  t->ticker);
-                        goto done;
+                        return TE_PLAN_E_VALUE;
                 }
-                want_t *w = &ctx.wants[ctx.n++];
-                te_strlcpy(w->ticker, t->ticker, sizeof w->ticker);
+                if (te_plan_rules_unknown(cfg->rules, t->ticker) ||
+                    (env && env->known && !env->known(env->opaque, t->ticker))) {
+                        snprintf(errstr, errstr_size, "targets[%zu] %s: unknown ticker",
+                                 i, t->ticker);
+                        return TE_PLAN_E_UNKNOWN;
+                }
+                w->ticker = t->ticker;
+                w->pos = te_book_pf_find(pf, t->ticker);
+                w->value = t->value;
+                w->absent = 0;
                 w->has_price = t->has_ref_price;
-                w->price = t->ref_price;
-                if (tp->unit == TE_UNIT_WEIGHT) {
-                        if (!t->has_ref_price) {
-                                snprintf(
-                                    errstr, errstr_size,
-                                    "targets[%zu] %s: weight target without ref_price", i,
-                                    t->ticker);
-                                goto done;
+                w->price = t->has_ref_price ? t->ref_price : 0.0;
+                if (!w->has_price)
+                        w->has_price = price_of(env, t->ticker, tp->as_of, &w->price);
+                if (tp->unit == TE_UNIT_WEIGHT && !w->has_price) {
+                        snprintf(errstr, errstr_size,
+                                 "targets[%zu] %s: weight target without a price", i,
+                                 t->ticker);
+                        return TE_PLAN_E_NO_PRICE;
+                }
+                gross += fabs(t->value) * (tp->unit == TE_UNIT_WEIGHT ? 1.0 : w->price);
+                if (i > 0 && sorted && strcmp(wants[i - 1].ticker, w->ticker) >= 0)
+                        sorted = 0;
+        }
+        if (!sorted) {
+                qsort(wants, n, sizeof *wants, cmp_want);
+                for (size_t i = 1; i < n; i++)
+                        if (strcmp(wants[i - 1].ticker, wants[i].ticker) == 0) {
+                                snprintf(errstr, errstr_size, "duplicate ticker %s",
+                                         wants[i].ticker);
+                                return TE_PLAN_E_DUPLICATE;
                         }
-                        w->target = t->value * tp->nav / t->ref_price;
-                } else {
-                        w->target = t->value;
-                }
-        }
-        qsort(ctx.wants, ctx.n, sizeof *ctx.wants, cmp_want);
-        for (size_t i = 1; i < ctx.n; i++) {
-                if (strcmp(ctx.wants[i - 1].ticker, ctx.wants[i].ticker) == 0) {
-                        snprintf(errstr, errstr_size, "duplicate ticker %s",
-                                 ctx.wants[i].ticker);
-                        goto done;
-                }
-        }
-        ctx.n_sorted = ctx.n;
-        if (tp->full_replace) {
-                te_book_foreach_ticker(book, tp->ids.portfolio_id, add_absent, &ctx);
-                if (ctx.oom) {
-                        snprintf(errstr, errstr_size, "out of memory");
-                        goto done;
-                }
         }
 
-        for (size_t i = 0; i < ctx.n; i++) {
-                const want_t *w = &ctx.wants[i];
-                /* the delta is rounded, not the target: rounding the target toward zero
-                 * first would make a reducing order larger than the delta (300 -> 143 in
-                 * lots of 100 would sell 200, not 100) */
-                double target = w->target;
-                double current = te_book_position(book, tp->ids.portfolio_id, w->ticker) +
-                                 te_book_open_qty(book, tp->ids.portfolio_id, w->ticker);
-                double delta = target - current;
-                te_side_t side = delta > 0 ? TE_SIDE_BUY : TE_SIDE_SELL;
-                if (delta == 0)
-                        continue;
-                if (current != 0 && target != 0 && (current > 0) != (target > 0)) {
-                        /* through zero: close all of current, then open the target */
-                        double close_qty = fabs(current);
-                        double open_qty = fabs(te_plan_round_lot(target, cfg->lot_size));
-                        if (n + 2 > cap)
-                                goto too_many;
-                        fill_order(&out[n++], cfg, tp, w, side, close_qty,
-                                   TE_INTENT_CLOSE, 0);
-                        if (keep(cfg, w, open_qty))
-                                fill_order(&out[n++], cfg, tp, w, side, open_qty,
-                                           TE_INTENT_OPEN, 1);
-                        continue;
+        /* NAV: the message's, else capital + cash + sum of position x price */
+        double nav = 0;
+        int has_nav = 0;
+        if (tp->has_nav) {
+                if (!isfinite(tp->nav) || tp->nav <= 0) {
+                        snprintf(errstr, errstr_size, "nav %g is not a positive number",
+                                 tp->nav);
+                        return TE_PLAN_E_VALUE;
                 }
-                double qty = fabs(delta);
-                te_intent_t intent;
-                if (target == 0) {
-                        intent = TE_INTENT_CLOSE; /* closing is never dropped for size */
-                } else {
-                        qty = fabs(te_plan_round_lot(delta, cfg->lot_size));
-                        if (!keep(cfg, w, qty))
+                nav = tp->nav;
+                has_nav = 1;
+        } else if (tp->unit == TE_UNIT_WEIGHT) {
+                nav = cfg->capital + (pf ? te_book_pf_cash(pf) : 0.0);
+                size_t it = 0;
+                const te_book_pos_t *p;
+                while (pf && (p = te_book_pf_next(pf, &it)) != NULL) {
+                        double q = te_book_pos_qty(p), px;
+                        if (q == 0)
                                 continue;
-                        intent = current == 0                   ? TE_INTENT_OPEN
-                                 : fabs(target) > fabs(current) ? TE_INTENT_INCREASE
-                                                                : TE_INTENT_REDUCE;
+                        const want_t *w = find_want(wants, n, te_book_pos_ticker(p));
+                        if (w && w->has_price)
+                                px = w->price;
+                        else if (!price_of(env, te_book_pos_ticker(p), tp->as_of, &px)) {
+                                snprintf(errstr, errstr_size, "nav: no price for held %s",
+                                         te_book_pos_ticker(p));
+                                return TE_PLAN_E_NO_PRICE;
+                        }
+                        nav += q * px;
                 }
-                if (qty <= 0)
-                        continue;
-                if (n + 1 > cap)
-                        goto too_many;
-                fill_order(&out[n++], cfg, tp, w, side, qty, intent, 0);
+                has_nav = 1;
         }
-        qsort(out, n, sizeof *out, cmp_order);
-        *n_out = n;
-        rc = 0;
-        goto done;
-too_many:
-        snprintf(errstr, errstr_size, "more than %zu orders", cap);
+        if (tp->unit == TE_UNIT_WEIGHT && (!has_nav || !(nav > 0))) {
+                snprintf(errstr, errstr_size, "weight target without a positive nav (%g)",
+                         nav);
+                return TE_PLAN_E_NO_NAV;
+        }
+        if (cfg->max_gross_leverage > 0 && has_nav && isfinite(gross)) {
+                /* quantities count only when every price is known (gross is NaN
+                 * otherwise: 0 * missing price stays finite, so check explicitly) */
+                int priced = 1;
+                for (size_t i = 0; tp->unit == TE_UNIT_QUANTITY && i < n; i++)
+                        priced &= wants[i].has_price;
+                double lev = tp->unit == TE_UNIT_WEIGHT ? gross : gross / nav;
+                if (priced && lev > cfg->max_gross_leverage + 1e-12) {
+                        snprintf(errstr, errstr_size,
+                                 "gross leverage %.6g above the limit %.6g", lev,
+                                 cfg->max_gross_leverage);
+                        return TE_PLAN_E_LEVERAGE;
+                }
+        }
+        for (size_t i = 0; i < n; i++)
+                wants[i].target = tp->unit == TE_UNIT_WEIGHT
+                                      ? wants[i].value * nav / wants[i].price
+                                      : wants[i].value;
+
+        /* full_replace: what is held or working and absent from the message -> 0 */
+        if (tp->full_replace && pf) {
+                size_t it = 0, n_sorted = n;
+                const te_book_pos_t *p;
+                while ((p = te_book_pf_next(pf, &it)) != NULL) {
+                        if (te_book_pos_qty(p) == 0 && te_book_pos_live(p, NULL, 0) == 0)
+                                continue;
+                        if (find_want(wants, n_sorted, te_book_pos_ticker(p)))
+                                continue;
+                        if (grow_wants(ws, n + 1) != 0)
+                                return TE_PLAN_E_NOMEM;
+                        wants = ws->wants;
+                        want_t *w = &wants[n++];
+                        memset(w, 0, sizeof *w);
+                        w->ticker = te_book_pos_ticker(p);
+                        w->pos = p;
+                        w->absent = 1;
+                        w->has_price = price_of(env, w->ticker, tp->as_of, &w->price);
+                }
+                if (n > n_sorted)
+                        qsort(wants, n, sizeof *wants, cmp_want);
+        }
+        *n_wants = n;
+        return TE_PLAN_OK;
+}
+
+te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
+                          const te_plan_env_t *env, const te_book_t *book,
+                          const te_target_portfolio_t *tp, const te_order_cmd_t **out,
+                          size_t *n_out, char *errstr, size_t errstr_size)
+{
+        te_level_t level = env ? env->level : TE_LEVEL_NORMAL;
+        int emergency = level == TE_LEVEL_EMERGENCY;
+        const te_book_pf_t *pf = te_book_portfolio(book, tp->ids.portfolio_id);
+        te_plan_rule_t base, srule;
+        te_plan_err_t err;
+        size_t n = 0;
+        int64_t last;
+
+        ws->n_out = 0;
+        *out = NULL;
+        *n_out = 0;
+        if (te_book_last_as_of(book, tp->ids.portfolio_id, &last) && tp->as_of < last) {
+                snprintf(errstr, errstr_size,
+                         "as_of %lld is before the last planned %lld",
+                         (long long)tp->as_of, (long long)last);
+                return TE_PLAN_E_STALE;
+        }
+        base = (te_plan_rule_t){
+            .lot_size = cfg->lot_size,
+            .min_qty = cfg->min_qty,
+            .min_notional = cfg->min_notional,
+            .max_qty = cfg->max_qty,
+            .max_notional = cfg->max_notional,
+            .fractional = cfg->fractional,
+            .order_type = cfg->order_type,
+            .tif = cfg->tif,
+            .limit_offset_bps = cfg->limit_offset_bps,
+            .stop_offset_bps = cfg->stop_offset_bps,
+        };
+        te_plan_rules_strategy(cfg->rules, &base, tp->ids.strategy_id, &srule);
+        if (te_plan_rule_check(&srule, errstr, errstr_size) != 0)
+                return TE_PLAN_E_SIZING;
+        err = build_wants(ws, cfg, env, pf, tp, &n, errstr, errstr_size);
+        if (err != TE_PLAN_OK)
+                return err;
+        if (level == TE_LEVEL_HALT || emergency) {
+                err = cancel_all(ws, pf, tp, cfg->route);
+                if (err != TE_PLAN_OK)
+                        goto fail;
+                if (level == TE_LEVEL_HALT)
+                        goto done;
+                /* cancel_all reused the wants array as scratch: rebuild it */
+                err = build_wants(ws, cfg, env, pf, tp, &n, errstr, errstr_size);
+                if (err != TE_PLAN_OK)
+                        return err;
+        }
+
+        int per_ticker = te_plan_rules_has_tickers(cfg->rules);
+        want_t *wants = ws->wants;
+        for (size_t i = 0; i < n; i++) {
+                want_t *w = &wants[i];
+                if (per_ticker) {
+                        te_plan_rules_ticker(cfg->rules, &srule, tp->ids.strategy_id,
+                                             w->ticker, &w->rule);
+                        if (te_plan_rule_check(&w->rule, errstr, errstr_size) != 0) {
+                                err = TE_PLAN_E_SIZING;
+                                goto fail;
+                        }
+                } else {
+                        w->rule = srule;
+                }
+                double pos = te_book_pos_qty(w->pos);
+                double target = w->target;
+                w->cancel = 0;
+                if (level == TE_LEVEL_REDUCE_ONLY)
+                        target = clamp_reduce(pos, target);
+                if (!emergency && te_book_pos_live(w->pos, NULL, 0) > 0) {
+                        /* keep working orders only if they already get us there */
+                        decide(w, pos + te_book_pos_open(w->pos), target, 0);
+                        if (w->n_legs == 0)
+                                continue;
+                        w->cancel = 1;
+                }
+                decide(w, pos, target, emergency);
+        }
+
+        /* CANCELs first, then sells, then buys; by ticker within each */
+        for (size_t i = 0; i < n; i++) {
+                if (!wants[i].cancel)
+                        continue;
+                size_t nl = get_live(ws, wants[i].pos);
+                if (nl == (size_t)-1) {
+                        err = TE_PLAN_E_NOMEM;
+                        goto fail;
+                }
+                for (size_t j = 0; j < nl; j++)
+                        if ((err = emit_cancel(ws, tp, cfg->route, wants[i].ticker,
+                                               &ws->live[j])) != TE_PLAN_OK)
+                                goto fail;
+        }
+        for (int pass = 0; pass < 2; pass++) {
+                te_side_t side = pass == 0 ? TE_SIDE_SELL : TE_SIDE_BUY;
+                for (size_t i = 0; i < n; i++) {
+                        const want_t *w = &wants[i];
+                        if (w->n_legs == 0 || w->side != side)
+                                continue;
+                        int leg = 0;
+                        for (int k = 0; k < w->n_legs; k++) {
+                                err = emit_new(ws, cfg, tp, w, w->leg_qty[k],
+                                               w->leg_intent[k], &leg, emergency, errstr,
+                                               errstr_size);
+                                if (err != TE_PLAN_OK)
+                                        goto fail_msg;
+                        }
+                }
+        }
 done:
-        free(ctx.wants);
-        return rc;
+        *out = ws->out;
+        *n_out = ws->n_out;
+        return TE_PLAN_OK;
+fail:
+        snprintf(errstr, errstr_size, "%s", te_plan_err_code(err));
+fail_msg:
+        ws->n_out = 0;
+        return err;
+}
+
+te_plan_err_t te_plan_target(const te_plan_cfg_t *cfg, const te_plan_env_t *env,
+                             const te_book_t *book, const te_target_portfolio_t *tp,
+                             te_order_cmd_t *out, size_t cap, size_t *n_out, char *errstr,
+                             size_t errstr_size)
+{
+        const te_order_cmd_t *o;
+        size_t n;
+        *n_out = 0;
+        te_plan_ws_t *ws = te_plan_ws_new(cap);
+        if (!ws) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return TE_PLAN_E_NOMEM;
+        }
+        te_plan_err_t err =
+            te_plan_run(ws, cfg, env, book, tp, &o, &n, errstr, errstr_size);
+        if (err == TE_PLAN_E_TOO_MANY)
+                snprintf(errstr, errstr_size, "more than %zu orders", cap);
+        if (err == TE_PLAN_OK) {
+                memcpy(out, o, n * sizeof *o);
+                *n_out = n;
+        }
+        te_plan_ws_destroy(ws);
+        return err;
+}
+
+typedef struct mode_ctx_s {
+        te_plan_ws_t *ws;
+        te_level_t (*level_of)(void *, const char *);
+        void *opaque;
+        const te_book_t *book;
+        int64_t event_time;
+        const char *route;
+        te_plan_err_t err;
+} mode_ctx_t;
+
+static void mode_cancel_one(const char *portfolio_id, const char *ticker,
+                            const te_book_live_t *o, double position, void *opaque)
+{
+        mode_ctx_t *c = opaque;
+        if (c->err != TE_PLAN_OK)
+                return;
+        te_level_t level = c->level_of(c->opaque, portfolio_id);
+        int cancel = 0;
+        if (level == TE_LEVEL_HALT || level == TE_LEVEL_EMERGENCY)
+                cancel = 1;
+        else if (level == TE_LEVEL_REDUCE_ONLY)
+                /* grows |position| unless it trades against a position it fits in */
+                cancel = position == 0 || (o->side == TE_SIDE_BUY) == (position > 0) ||
+                         o->remaining > fabs(position) + 1e-9;
+        if (!cancel)
+                return;
+        te_target_portfolio_t tp;
+        memset(&tp, 0, sizeof tp);
+        te_strlcpy(tp.ids.portfolio_id, portfolio_id, sizeof tp.ids.portfolio_id);
+        tp.mode = te_book_mode(c->book, portfolio_id);
+        tp.as_of = c->event_time;
+        c->err = emit_cancel(c->ws, &tp, c->route, ticker, o);
+}
+
+te_plan_err_t
+te_plan_mode_cancels(te_plan_ws_t *ws, const te_book_t *book, const char *portfolio_id,
+                     te_level_t (*level_of)(void *opaque, const char *portfolio_id),
+                     void *opaque, int64_t event_time, const char *route,
+                     const te_order_cmd_t **out, size_t *n_out)
+{
+        mode_ctx_t c = {ws, level_of, opaque, book, event_time, route, TE_PLAN_OK};
+        ws->n_out = 0;
+        te_book_foreach_live(book, portfolio_id, mode_cancel_one, &c);
+        if (c.err != TE_PLAN_OK) {
+                ws->n_out = 0;
+                *n_out = 0;
+                return c.err;
+        }
+        *out = ws->out;
+        *n_out = ws->n_out;
+        return TE_PLAN_OK;
 }

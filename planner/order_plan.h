@@ -1,49 +1,130 @@
 /*
- * order_plan: from a target portfolio and the book to the orders that move the
+ * order_plan: from a target portfolio and the book to the commands that move the
  * portfolio there (DESIGN.md "Planner"). Pure: no Kafka, no DB, no clock.
  *
- *   current = position + remaining quantity of open orders
+ *   current = position + remaining quantity of live orders
  *   delta   = target - current
  *
- * Quantity targets are used as they are; weight targets convert with the message's
- * NAV and each target's ref_price. A delta rounds toward zero to the lot size; orders
- * below the minimum quantity or notional are dropped. A move through zero becomes
- * a CLOSE leg (the whole current quantity) and an OPEN leg. Sells come before buys,
- * each side sorted by ticker, so the output does not depend on the input order.
- * Order ids are deterministic in (decision_id, portfolio_id, ticker, leg).
+ * Targets: quantities as they are; weights convert with NAV (the message's, else
+ * capital + cash + sum of position x price) and a reference price (the message's,
+ * else the environment's price source). full_replace: held tickers absent from the
+ * message go to zero.
+ *
+ * Live orders: if the residual target - current rounds to nothing, the orders working
+ * on a ticker are kept and nothing is sent; otherwise every live order of the ticker
+ * is cancelled first (CANCEL commands come before any NEW) and the ticker is planned
+ * from its position alone, so a second order is never stacked on a working one.
+ *
+ * Sizing per (strategy, ticker) rule (plan_rules.h): the delta rounds toward zero to
+ * the lot; below the minimum quantity or notional nothing is sent (a close to zero is
+ * never dropped); orders above the maximum quantity or notional split into child
+ * orders. A move through zero is a CLOSE of the whole position, then an OPEN.
+ * Output order: CANCELs, then sells, then buys, each by ticker, then by leg. Every NEW
+ * has order_id te_id_order(decision, portfolio, ticker, leg), legs counted per ticker
+ * from 0 in output order, so re-planning a target gives the same ids.
+ *
+ * Execution level (exec.mode): NORMAL plans as above; REDUCE_ONLY clamps each target
+ * so |position| can only shrink; EMERGENCY cancels every live order of the portfolio
+ * and trades toward target with MARKET orders marked EMERGENCY (no minimum size);
+ * HALT cancels every live order of the portfolio and sends nothing new.
  */
 #ifndef TE_ORDER_PLAN_H
 #define TE_ORDER_PLAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "book.h"
+#include "plan_rules.h"
 #include "te_msg.h"
 
 typedef struct te_plan_cfg_s {
-        double lot_size;     /* > 0; quantities round toward zero to a multiple */
-        double min_qty;      /* orders below are dropped */
-        double min_notional; /* orders below are dropped (needs a price) */
-        int allow_short;     /* 0: negative targets are invalid */
+        /* base rule (overridden per strategy/instrument by `rules`) */
+        double lot_size;
+        double min_qty;
+        double min_notional;
+        double max_qty;      /* 0: no maximum */
+        double max_notional; /* 0: no maximum */
+        int fractional;
         te_order_type_t order_type;
         te_tif_t tif;
-        double limit_offset_bps; /* LIMIT: ref price +/- offset (buy above, sell below) */
+        double limit_offset_bps;
+        double stop_offset_bps;
+        /* portfolio-wide */
+        int allow_short;           /* 0: negative targets are invalid */
+        double max_gross_leverage; /* > 0: sum |weight| (or |q x price| / NAV) above it is
+                                      invalid; 0: no limit */
+        double capital;            /* added to cash when NAV comes from the book */
         char route[TE_NAME_MAX];
+        const te_plan_rules_t *rules; /* may be NULL; not owned */
 } te_plan_cfg_t;
 
-/** Defaults: lot 1, min qty 1, min notional 0, shorting allowed, MARKET DAY, route "sim".
- */
+/* Where the planner gets what the message does not carry. */
+typedef struct te_plan_env_s {
+        te_level_t level;
+        /* reference price of `ticker` at or before as_of: 1 and *px, or 0 if none */
+        int (*price)(void *opaque, const char *ticker, int64_t as_of, double *px);
+        /* 1 if the market data knows `ticker` at all (NULL: every ticker is known) */
+        int (*known)(void *opaque, const char *ticker);
+        void *opaque;
+} te_plan_env_t;
+
+typedef enum {
+        TE_PLAN_OK = 0,
+        TE_PLAN_E_VALUE = -1,     /* non-finite value or ref_price, bad nav */
+        TE_PLAN_E_SHORT = -2,     /* negative target, shorting not allowed */
+        TE_PLAN_E_DUPLICATE = -3, /* a ticker twice in one message */
+        TE_PLAN_E_UNKNOWN = -4,   /* ticker not in the universe / market data */
+        TE_PLAN_E_LEVERAGE = -5,  /* gross leverage above the limit */
+        TE_PLAN_E_STALE = -6,     /* as_of before the last planned as_of */
+        TE_PLAN_E_NO_PRICE = -7,  /* a price is needed and none is known */
+        TE_PLAN_E_NO_NAV = -8,    /* weights without a positive NAV */
+        TE_PLAN_E_SIZING = -9,    /* a rule cannot size the order */
+        TE_PLAN_E_TOO_MANY = -10, /* more orders than the limit */
+        TE_PLAN_E_NOMEM = -11,
+} te_plan_err_t;
+
+/** Stable code for dead letters and alerts ("invalid_value", "duplicate_ticker", ...). */
+const char *te_plan_err_code(te_plan_err_t e);
+
+/** Defaults: lot 1, min qty 1, no notional limits, whole quantities, shorting allowed,
+ *  MARKET DAY, no leverage limit, capital 0, route "sim", no rules. */
 void te_plan_cfg_defaults(te_plan_cfg_t *cfg);
 
-/** Plan the orders for `tp` against `book`. Writes up to `cap` orders into `out` and
- *  their count into *n_out. Does not change the book (the caller records the orders it
- *  actually sends with te_book_add_order).
- *  @returns 0, or -1 with errstr when the target is invalid (duplicate ticker,
- *  non-finite value, negative target without shorting, weight target without NAV or
- *  price, more orders than `cap`). Nothing is planned for an invalid target. */
-int te_plan_target(const te_plan_cfg_t *cfg, const te_book_t *book,
-                   const te_target_portfolio_t *tp, te_order_cmd_t *out, size_t cap,
-                   size_t *n_out, char *errstr, size_t errstr_size);
+/* A reusable workspace: scratch arrays and the output commands, grown as needed so a
+ * steady stream of targets allocates nothing. */
+typedef struct te_plan_ws_s te_plan_ws_t;
+/** @returns a workspace, or NULL on OOM. */
+te_plan_ws_t *te_plan_ws_new(size_t max_orders);
+void te_plan_ws_destroy(te_plan_ws_t *ws); /* accepts NULL */
+
+/** Plan `tp` against `book` under `env` (NULL: NORMAL, no price source). On success
+ *  *out points at *n_out commands owned by `ws` (valid until the next call). Does not
+ *  change the book: the caller records what it sends (te_book_add_order,
+ *  te_book_mark_cancel, te_book_set_last_as_of).
+ *  @returns TE_PLAN_OK, or a te_plan_err_t with errstr; nothing is planned then. */
+te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
+                          const te_plan_env_t *env, const te_book_t *book,
+                          const te_target_portfolio_t *tp, const te_order_cmd_t **out,
+                          size_t *n_out, char *errstr, size_t errstr_size);
+
+/** One-shot form of te_plan_run copying at most `cap` commands into `out`.
+ *  @returns TE_PLAN_OK or an error (TE_PLAN_E_TOO_MANY when more than cap). */
+te_plan_err_t te_plan_target(const te_plan_cfg_t *cfg, const te_plan_env_t *env,
+                             const te_book_t *book, const te_target_portfolio_t *tp,
+                             te_order_cmd_t *out, size_t cap, size_t *n_out, char *errstr,
+                             size_t errstr_size);
+
+/** Commands that put a portfolio (or, with portfolio_id NULL, every portfolio) in line
+ *  with a new execution level at once: HALT and EMERGENCY cancel every live order,
+ *  REDUCE_ONLY cancels live orders that would grow |position|, NORMAL nothing.
+ *  `level_of` gives each portfolio's level. Commands are owned by ws.
+ *  @returns TE_PLAN_OK or TE_PLAN_E_NOMEM / TE_PLAN_E_TOO_MANY. */
+te_plan_err_t
+te_plan_mode_cancels(te_plan_ws_t *ws, const te_book_t *book, const char *portfolio_id,
+                     te_level_t (*level_of)(void *opaque, const char *portfolio_id),
+                     void *opaque, int64_t event_time, const char *route,
+                     const te_order_cmd_t **out, size_t *n_out);
 
 /** Round |q| toward zero to a multiple of `lot`, keeping the sign. Values within 1e-9
  *  lots of the next multiple count as that multiple (floating-point noise). */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "te_log.h"
+#include "te_map.h"
 #include "te_msg.h"
 
 static int exec_ok(PGconn *c, const char *sql, char *errstr, size_t errstr_size)
@@ -20,6 +22,7 @@ static int exec_ok(PGconn *c, const char *sql, char *errstr, size_t errstr_size)
 }
 
 int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports_topic,
+                       int (*owned)(void *opaque, const char *portfolio_id), void *opaque,
                        te_book_t *book, int64_t *offsets, size_t n_parts, char *errstr,
                        size_t errstr_size)
 {
@@ -35,18 +38,39 @@ int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
                 goto sqlerr;
         for (int i = 0; i < PQntuples(r); i++) {
+                if (owned && !owned(opaque, PQgetvalue(r, i, 0)))
+                        continue;
                 if (te_book_set_position(book, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
                                          strtod(PQgetvalue(r, i, 2), NULL)) != 0)
                         goto oom;
         }
         PQclear(r);
 
-        r = PQexec(conn,
-                   "SELECT order_id, portfolio_id, ticker, side, "
-                   "(cum_qty + leaves_qty)::float8, cum_qty::float8, status FROM orders");
+        r = PQexec(conn, "SELECT portfolio_id, balance::float8 FROM cash");
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
                 goto sqlerr;
         for (int i = 0; i < PQntuples(r); i++) {
+                if (owned && !owned(opaque, PQgetvalue(r, i, 0)))
+                        continue;
+                if (te_book_set_cash(book, PQgetvalue(r, i, 0),
+                                     strtod(PQgetvalue(r, i, 1), NULL)) != 0)
+                        goto oom;
+        }
+        PQclear(r);
+
+        r = PQexec(conn, "SELECT order_id, portfolio_id, ticker, side, "
+                         "(cum_qty + leaves_qty)::float8, cum_qty::float8, status, mode "
+                         "FROM orders");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                goto sqlerr;
+        for (int i = 0; i < PQntuples(r); i++) {
+                if (owned && !owned(opaque, PQgetvalue(r, i, 1)))
+                        continue;
+                int mode =
+                    te_enum_parse(te_mode_names, TE_MODE__CNT, PQgetvalue(r, i, 7));
+                if (mode >= 0 &&
+                    te_book_set_mode(book, PQgetvalue(r, i, 1), (te_mode_t)mode) != 0)
+                        goto oom;
                 int side =
                     te_enum_parse(te_side_names, TE_SIDE__CNT, PQgetvalue(r, i, 3));
                 int st =
@@ -91,4 +115,127 @@ err:
         r = PQexec(conn, "ROLLBACK");
         PQclear(r);
         return -1;
+}
+
+/* ---- price cache ---------------------------------------------------------------- */
+
+struct te_price_cache_s {
+        PGconn *conn;
+        int64_t day;       /* UTC day (days since epoch) the prices are for; -1: none */
+        te_map_t *prices;  /* ticker -> double* */
+        te_map_t *tickers; /* every ticker with market data -> (void *)1 */
+        int tickers_loaded;
+        int empty; /* prices_daily has no rows: accept every ticker */
+};
+
+te_price_cache_t *te_price_cache_new(PGconn *conn)
+{
+        te_price_cache_t *pc = calloc(1, sizeof *pc);
+        if (!pc)
+                return NULL;
+        pc->conn = conn;
+        pc->day = -1;
+        pc->prices = te_map_new();
+        pc->tickers = te_map_new();
+        if (!pc->prices || !pc->tickers) {
+                te_price_cache_destroy(pc);
+                return NULL;
+        }
+        return pc;
+}
+
+void te_price_cache_destroy(te_price_cache_t *pc)
+{
+        if (!pc)
+                return;
+        te_map_destroy(pc->prices, free);
+        te_map_destroy(pc->tickers, NULL);
+        free(pc);
+}
+
+static int64_t utc_day(int64_t ms)
+{
+        int64_t d = ms / 86400000;
+        if (ms < 0 && ms % 86400000)
+                d--;
+        return d;
+}
+
+static int load_day(te_price_cache_t *pc, int64_t day)
+{
+        char dbuf[32];
+        snprintf(dbuf, sizeof dbuf, "%lld", (long long)day);
+        const char *params[1] = {dbuf};
+        PGresult *r = PQexecParams(
+            pc->conn,
+            "SELECT DISTINCT ON (ticker) ticker, close FROM prices_daily "
+            "WHERE date <= DATE '1970-01-01' + $1::int ORDER BY ticker, date DESC",
+            1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+                TE_LOG(TE_LOG_ERROR, NULL, "planner.prices", "%s",
+                       PQerrorMessage(pc->conn));
+                PQclear(r);
+                return -1;
+        }
+        te_map_destroy(pc->prices, free);
+        pc->prices = te_map_new();
+        pc->day = -1;
+        if (!pc->prices) {
+                PQclear(r);
+                return -1;
+        }
+        for (int i = 0; i < PQntuples(r); i++) {
+                double *px = malloc(sizeof *px);
+                if (!px) {
+                        PQclear(r);
+                        return -1;
+                }
+                *px = strtod(PQgetvalue(r, i, 1), NULL);
+                if (te_map_put(pc->prices, PQgetvalue(r, i, 0), px) != 0) {
+                        free(px);
+                        PQclear(r);
+                        return -1;
+                }
+        }
+        PQclear(r);
+        pc->day = day;
+        return 0;
+}
+
+int te_price_cache_get(void *opaque, const char *ticker, int64_t as_of_ms, double *px)
+{
+        te_price_cache_t *pc = opaque;
+        int64_t day = utc_day(as_of_ms);
+        if (pc->day != day && load_day(pc, day) != 0)
+                return 0;
+        const double *v = te_map_get(pc->prices, ticker);
+        if (!v)
+                return 0;
+        *px = *v;
+        return 1;
+}
+
+int te_price_cache_known(void *opaque, const char *ticker)
+{
+        te_price_cache_t *pc = opaque;
+        if (!pc->tickers_loaded) {
+                PGresult *r =
+                    PQexec(pc->conn, "SELECT DISTINCT ticker FROM prices_daily");
+                if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "planner.prices", "%s",
+                               PQerrorMessage(pc->conn));
+                        PQclear(r);
+                        return 1;
+                }
+                for (int i = 0; i < PQntuples(r); i++)
+                        if (te_map_put(pc->tickers, PQgetvalue(r, i, 0), (void *)1) !=
+                            0) {
+                                PQclear(r);
+                                return 1;
+                        }
+                pc->empty = PQntuples(r) == 0;
+                pc->tickers_loaded = 1;
+                PQclear(r);
+        }
+        return pc->empty || te_map_get(pc->tickers, ticker) != NULL;
 }

@@ -1,11 +1,16 @@
 /*
- * planner_db: rebuild the planner's book from the runtime DB.
+ * planner_db: rebuild the planner's book from the runtime DB, and reference prices
+ * from its market-data table.
  *
- * Reads, in one REPEATABLE READ snapshot, every position, every order (with its
- * cumulative quantity and status) and the offsets the sink has committed for the
- * reports topic. Those offsets are where the planner starts reading exec.reports: the
- * DB already reflects every report before them, and the book applies the rest by
- * cumulative quantity, so nothing counts twice.
+ * The load reads, in one REPEATABLE READ snapshot, every position, cash balance and
+ * order (with its cumulative quantity and status) of the portfolios the caller owns,
+ * and the offsets the sink has committed for the reports topic. Those offsets are
+ * where the planner starts reading exec.reports: the DB already reflects every report
+ * before them, and the book applies the rest by cumulative quantity, so nothing counts
+ * twice.
+ *
+ * The price cache answers "latest close at or before as_of" from prices_daily: one
+ * query loads every ticker's close for a day the first time that day is asked for.
  */
 #ifndef TE_PLANNER_DB_H
 #define TE_PLANNER_DB_H
@@ -16,11 +21,25 @@
 
 #include "book.h"
 
-/** Load positions and orders into `book` and, for partitions 0..n_parts-1 of
- *  `reports_topic`, the sink group's next offsets into offsets[] (-1 where the DB has
- *  none). @returns 0, or -1 with errstr. */
+/** Load positions, cash and orders of the portfolios for which `owned` returns 1
+ *  (owned NULL: all) into `book` and, for partitions 0..n_parts-1 of `reports_topic`,
+ *  the sink group's next offsets into offsets[] (-1 where the DB has none).
+ *  @returns 0, or -1 with errstr. */
 int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports_topic,
+                       int (*owned)(void *opaque, const char *portfolio_id), void *opaque,
                        te_book_t *book, int64_t *offsets, size_t n_parts, char *errstr,
                        size_t errstr_size);
+
+typedef struct te_price_cache_s te_price_cache_t;
+
+/** @returns a cache over `conn` (not owned), or NULL on OOM. */
+te_price_cache_t *te_price_cache_new(PGconn *conn);
+void te_price_cache_destroy(te_price_cache_t *pc); /* accepts NULL */
+/** Latest close of `ticker` at or before the UTC day of as_of_ms.
+ *  @returns 1 and *px, 0 if none (or the DB failed: logged, treated as none). */
+int te_price_cache_get(void *pc, const char *ticker, int64_t as_of_ms, double *px);
+/** @returns 1 if prices_daily has any row for `ticker`, or if the table is empty
+ *  (no market data: every ticker is accepted); else 0. */
+int te_price_cache_known(void *pc, const char *ticker);
 
 #endif
