@@ -331,6 +331,14 @@ int te_obs_kafka_stats(const char *group, const char *json, size_t len)
                         {
                                 int64_t part = te_obs_json_int(p, "partition", -1);
                                 int64_t lag = te_obs_json_int(p, "consumer_lag", -1);
+                                int64_t hi = te_obs_json_int(p, "hi_offset", -1);
+                                int64_t lo = te_obs_json_int(p, "lo_offset", -1);
+                                /* never committed: count from the low watermark, as
+                                 * exec-lag does */
+                                if (lag < 0 &&
+                                    te_obs_json_int(p, "committed_offset", -1) < 0 &&
+                                    hi >= 0 && lo >= 0 && hi >= lo)
+                                        lag = hi - lo;
                                 const char *fs =
                                     json_string_value(json_object_get(p, "fetch_state"));
                                 if (part < 0 || lag < 0 ||
