@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# test_crash: DESIGN.md invariant 2 under fire (short version; crash_long.sh is the long
+# one). The sample backtest (ops/sample: 202 TRAINING targets, sim broker) runs twice on
+# fresh stacks: once crash-free, once while 20 randomly chosen processes (planner,
+# broker worker, sink) are stopped at random moments, mostly by kill -9, some by
+# SIGTERM, and restarted at once. The two databases must be equal: row counts and
+# sha256 of the ordered trades, positions, cash and orders; no duplicate and no lost
+# trade; exec-dbtool check passes. Environment: TE_CRASH_KILLS (default 20),
+# TE_CRASH_SEED (default 7).
+set -euo pipefail
+src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
+source "$src/ops/stack.sh"
+source "$src/ops/pipeline.sh"
+source "$src/tests/integration/crash_lib.sh"
+top=$(mktemp -d /tmp/te-crash.XXXXXX)
+chmod 755 "$top"
+cur=
+cleanup() {
+        local rc=$?
+        if [ $rc -ne 0 ] && [ -n "$cur" ]; then
+                for f in "$cur"/*.log; do echo "--- $f"; tail -n 8 "$f"; done 2>/dev/null || true
+        fi
+        [ -n "$cur" ] && { te_pipeline_down "$cur" >/dev/null 2>&1 || true; te_stack_down "$cur" >/dev/null 2>&1 || true; }
+        [ "${TE_KEEP:-0}" = 1 ] || rm -rf "$top"
+        exit $rc
+}
+trap cleanup EXIT
+kills=${TE_CRASH_KILLS:-20}
+targets=$src/ops/sample/targets.jsonl
+bars=$src/ops/sample/bars.csv
+
+cur=$top/ref
+eo_run "$cur" "$top/out-ref" "$targets" "$bars" 0 4
+te_stack_down "$cur"
+cur=$top/crash
+eo_run "$cur" "$top/out-crash" "$targets" "$bars" "$kills" "$kills" "${TE_CRASH_SEED:-7}"
+te_stack_down "$cur"
+cur=
+cat "$top/out-crash/kills.txt" | awk '{print $2, $3}' | sort | uniq -c | sed 's/^/  stopped: /'
+verdict=$(eo_compare "$top/out-ref" "$top/out-crash") || {
+        echo "FAIL: the crashed run differs from the crash-free run ($verdict)" >&2
+        exit 1
+}
+n_kills=$(wc -l <"$top/out-crash/kills.txt")
+[ "$n_kills" -ge "$kills" ] || { echo "FAIL: only $n_kills stops" >&2; exit 1; }
+echo "test_crash: ok: kills survived=$n_kills $(cat "$top/out-crash/processed.txt")" \
+        "trades=$(awk '$1 == "trades" {print $2}' "$top/out-crash/result.txt") $verdict"
