@@ -3,6 +3,7 @@
  * open quantity, illegal transitions, control reports, orders learned from reports,
  * per-portfolio iteration.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -450,6 +451,127 @@ static void test_book_foreach_ticker(void **state)
         te_book_destroy(NULL);
 }
 
+/* A CANCEL sent: the order stops counting as open, yet a fill that beats the cancel
+ * still moves the position; the live list follows. */
+static void test_book_cancel_marked(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *what;
+                int mark;          /* mark the cancel before the report */
+                te_exec_type_t et; /* report after it (ACK: none) */
+                te_order_status_t os;
+                double cum, leaves;
+                double position, open_qty;
+                size_t live;
+        } cases[] = {
+            {"not marked, nothing", 0, TE_EXEC_ACK, TE_OS_NEW, 0, 100, 0, 100, 1},
+            {"marked, nothing yet", 1, TE_EXEC_ACK, TE_OS_NEW, 0, 100, 0, 0, 0},
+            {"marked, then filled 30 before the cancel", 1, TE_EXEC_PARTIAL_FILL,
+             TE_OS_PARTIALLY_FILLED, 30, 70, 30, 0, 0},
+            {"marked, then canceled", 1, TE_EXEC_CANCELED, TE_OS_CANCELED, 0, 0, 0, 0, 0},
+            {"not marked, partly filled", 0, TE_EXEC_PARTIAL_FILL, TE_OS_PARTIALLY_FILLED,
+             40, 60, 40, 60, 1},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                te_book_t *b = te_book_new();
+                assert_non_null(b);
+                assert_int_equal(te_book_add_order(b, "o1", "pf", "AAA", TE_SIDE_BUY, 100,
+                                                   0, TE_OS_NEW),
+                                 0);
+                if (cases[i].mark)
+                        assert_int_equal(te_book_mark_cancel(b, "o1"), 0);
+                te_exec_report_t r = report("o1", "pf", "AAA", TE_SIDE_BUY, cases[i].et,
+                                            cases[i].os, cases[i].cum, cases[i].leaves);
+                te_book_apply_report(b, &r);
+                const te_book_pos_t *p =
+                    te_book_pf_find(te_book_portfolio(b, "pf"), "AAA");
+                if (te_book_position(b, "pf", "AAA") != cases[i].position ||
+                    te_book_open_qty(b, "pf", "AAA") != cases[i].open_qty ||
+                    te_book_pos_live(p, NULL, 0) != cases[i].live) {
+                        print_error("%s: position %g open %g live %zu\n", cases[i].what,
+                                    te_book_position(b, "pf", "AAA"),
+                                    te_book_open_qty(b, "pf", "AAA"),
+                                    te_book_pos_live(p, NULL, 0));
+                        fail();
+                }
+                assert_int_equal(te_book_mark_cancel(b, "nope"), -1);
+                te_book_destroy(b);
+        }
+}
+
+/* Cash moves by -(side x value) - commission, once per fill (by cumulative value). */
+static void test_book_cash_follows_fills(void **state)
+{
+        (void)state;
+        te_book_t *b = te_book_new();
+        assert_int_equal(te_book_set_cash(b, "pf", 10000), 0);
+        assert_int_equal(
+            te_book_add_order(b, "b1", "pf", "AAA", TE_SIDE_BUY, 100, 0, TE_OS_NEW), 0);
+        te_exec_report_t r = report("b1", "pf", "AAA", TE_SIDE_BUY, TE_EXEC_PARTIAL_FILL,
+                                    TE_OS_PARTIALLY_FILLED, 40, 60);
+        r.last_qty = 40;
+        r.last_price = 10;
+        r.avg_price = 10;
+        r.commission = 1;
+        te_book_apply_report(b, &r);
+        assert_true(te_book_cash(b, "pf") == 10000 - 400 - 1);
+        te_book_apply_report(b, &r); /* the same report again: nothing */
+        assert_true(te_book_cash(b, "pf") == 10000 - 400 - 1);
+        /* the rest at 13: avg (40x10 + 60x13)/100 = 11.8 */
+        te_exec_report_t f =
+            report("b1", "pf", "AAA", TE_SIDE_BUY, TE_EXEC_FILL, TE_OS_FILLED, 100, 0);
+        f.last_qty = 60;
+        f.last_price = 13;
+        f.avg_price = 11.8;
+        f.commission = 2;
+        te_book_apply_report(b, &f);
+        assert_true(fabs(te_book_cash(b, "pf") - (10000 - 1180 - 3)) < 1e-9);
+        /* a sell adds */
+        assert_int_equal(
+            te_book_add_order(b, "s1", "pf", "AAA", TE_SIDE_SELL, 50, 0, TE_OS_NEW), 0);
+        te_exec_report_t s =
+            report("s1", "pf", "AAA", TE_SIDE_SELL, TE_EXEC_FILL, TE_OS_FILLED, 50, 0);
+        s.last_qty = 50;
+        s.last_price = 20;
+        s.avg_price = 20;
+        te_book_apply_report(b, &s);
+        assert_true(fabs(te_book_cash(b, "pf") - (10000 - 1180 - 3 + 1000)) < 1e-9);
+        assert_true(te_book_position(b, "pf", "AAA") == 50);
+        assert_true(te_book_cash(b, "other") == 0);
+        te_book_destroy(b);
+}
+
+/* Portfolios are separate: the same ticker in two portfolios, the last as_of and
+ * the mode per portfolio, orders known by id. */
+static void test_book_portfolios_separate(void **state)
+{
+        (void)state;
+        te_book_t *b = te_book_new();
+        int64_t t;
+        assert_int_equal(te_book_set_position(b, "p1", "AAA", 5), 0);
+        assert_int_equal(te_book_set_position(b, "p2", "AAA", -7), 0);
+        assert_int_equal(
+            te_book_add_order(b, "o1", "p2", "AAA", TE_SIDE_SELL, 3, 0, TE_OS_NEW), 0);
+        assert_true(te_book_position(b, "p1", "AAA") == 5);
+        assert_true(te_book_position(b, "p2", "AAA") == -7);
+        assert_true(te_book_open_qty(b, "p1", "AAA") == 0);
+        assert_true(te_book_open_qty(b, "p2", "AAA") == -3);
+        assert_int_equal(te_book_last_as_of(b, "p1", &t), 0);
+        assert_int_equal(te_book_set_last_as_of(b, "p1", 42), 0);
+        assert_int_equal(te_book_last_as_of(b, "p1", &t), 1);
+        assert_true(t == 42);
+        assert_int_equal(te_book_last_as_of(b, "p2", &t), 0);
+        assert_int_equal(te_book_mode(b, "p1"), TE_MODE_PRODUCTION);
+        assert_int_equal(te_book_set_mode(b, "p1", TE_MODE_TRAINING), 0);
+        assert_int_equal(te_book_mode(b, "p1"), TE_MODE_TRAINING);
+        assert_int_equal(te_book_has_order(b, "o1"), 1);
+        assert_int_equal(te_book_has_order(b, "o2"), 0);
+        assert_null(te_book_portfolio(b, "p3"));
+        assert_null(te_book_pf_find(te_book_portfolio(b, "p1"), "BBB"));
+        te_book_destroy(b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -458,6 +580,9 @@ int main(void)
             cmocka_unit_test(test_book_unknown_order_learned),
             cmocka_unit_test(test_book_control_reports_ignored),
             cmocka_unit_test(test_book_foreach_ticker),
+            cmocka_unit_test(test_book_cancel_marked),
+            cmocka_unit_test(test_book_cash_follows_fills),
+            cmocka_unit_test(test_book_portfolios_separate),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
