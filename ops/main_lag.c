@@ -7,9 +7,12 @@
  *            [--max-lag N] [--json]
  *
  * Lag = high watermark - committed offset (a partition with no commit counts from the
- * low watermark). Prints a table (or JSON lines) and exits 0 if every group's total
- * lag is <= --max-lag (default 0), 1 if not, 2 on error. The DB is reached through
- * libpq's environment (PG* variables).
+ * low watermark). Prints a table (or JSON lines: one object per partition, then one
+ * summary object per check with total_lag, max_lag and over) and exits 0 if every
+ * group's total lag is <= --max-lag (default 0), 1 if not, 2 on error, so it can gate
+ * scripts and cron jobs. The DB is reached through libpq's environment (PG* variables).
+ * The same figures, per partition, are in each process's /metrics as
+ * te_kafka_consumer_lag_messages (from librdkafka's statistics).
  */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -32,7 +35,12 @@ typedef struct check_s {
 static int split(const char *arg, check_t *c, int from_db)
 {
         const char *colon = strchr(arg, ':');
-        if (!colon || colon == arg || !colon[1] ||
+        /* names as Kafka allows for topics (also keeps the JSON output plain) */
+        static const char name_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "abcdefghijklmnopqrstuvwxyz0123456789._-:";
+        if (strspn(arg, name_chars) != strlen(arg))
+                return -1;
+        if (!colon || colon == arg || !colon[1] || strchr(colon + 1, ':') ||
             (size_t)(colon - arg) >= sizeof c->group)
                 return -1;
         memcpy(c->group, arg, (size_t)(colon - arg));
@@ -231,6 +239,13 @@ int main(int argc, char **argv)
                 }
                 if (total > max_lag)
                         over = 1;
+                if (json)
+                        printf("{\"group\":\"%s\",\"topic\":\"%s\",\"partitions\":%d,"
+                               "\"total_lag\":%lld,\"max_lag\":%lld,\"over\":%s,"
+                               "\"source\":\"%s\"}\n",
+                               ck->group, ck->topic, np, total, max_lag,
+                               total > max_lag ? "true" : "false",
+                               ck->from_db ? "db" : "kafka");
                 if (!json)
                         printf("%-24s %-16s %4s %12s %12s %10lld%s\n", ck->group,
                                ck->topic, "*", "", "", total, ck->from_db ? " (db)" : "");

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# test_lag: exec-lag against librdkafka's own figures, with a lag that is known and
+# stays put. The planner (PRODUCTION targets, no DB) consumes batch A and commits it on
+# SIGTERM; a second planner, which commits only every 60 s, then consumes batch B. Now
+# the committed offsets are A's and the high watermarks A+B's, so:
+#   - exec-lag reports, per partition, exactly the B messages of that partition
+#     (counted independently with kcat), in total |B|;
+#   - the planner's /metrics te_kafka_consumer_lag_messages (librdkafka statistics)
+#     gives the same figure for every partition;
+#   - --max-lag gates the exit status (|B|-1 -> 1, |B| -> 0), --json is valid JSON;
+#   - --db reads the sink-style offsets from consumer_offsets in PostgreSQL;
+#   - bad arguments exit 2.
+set -euo pipefail
+src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
+here=$src/tests/integration
+source "$src/ops/stack.sh"
+source "$src/ops/pipeline.sh"
+source "$here/metrics_lib.sh"
+RUN=$(mktemp -d /tmp/te-lag.XXXXXX)
+cleanup() {
+        local rc=$?
+        if [ $rc -ne 0 ]; then
+                for f in "$RUN"/*.log "$RUN"/*.txt; do echo "--- $f"; tail -n 15 "$f"; done 2>/dev/null || true
+        fi
+        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
+        te_stack_down "$RUN" || true
+        exit $rc
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+lag() { "$TE_BUILD_DIR/exec-lag" --bootstrap-file "$RUN/bootstrap" "$@"; }
+
+te_stack_up "$RUN"
+boot=$(cat "$RUN/bootstrap")
+PORT=$(te_free_ports 1)
+targets() { # FIRST COUNT: PRODUCTION targets over 16 portfolios, one order each
+        python3 - "$1" "$2" <<'PY'
+import json, sys
+first, n = int(sys.argv[1]), int(sys.argv[2])
+for i in range(first, first + n):
+    print(json.dumps({"decision_id": "lag-%d" % i, "portfolio_id": "pf-%d" % (i % 16),
+        "strategy_id": "s", "profile_version_id": "pv", "regime_id": "r", "universe_id": "u",
+        "mode": "PRODUCTION", "as_of": 1735689600000 + i, "unit": "QUANTITY",
+        "full_replace": False, "targets": [{"ticker": "T%d" % i, "value": 10}]}))
+PY
+}
+targets 0 40 >"$RUN/a.jsonl"
+targets 40 30 >"$RUN/b.jsonl"
+planner() { te_pipeline_start "$RUN" planner exec-planner -o db.enabled=false \
+        -o metrics.port="$PORT" "$@"; }
+
+# batch A, consumed and committed
+planner
+te_wait_http "$PORT" /readyz 200 30 || fail "planner not ready"
+"$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$RUN/a.jsonl" >/dev/null
+te_wait_metric "$PORT" te_messages_consumed_total 40 30 topic=exec.targets || fail "batch A"
+te_pipeline_stop "$RUN" planner || fail "planner exit"
+lag --kafka exec-planner:exec.targets >"$RUN/lag_a.txt" || fail "lag after A is not 0"
+
+# offsets per partition after A (independent of exec-lag: kcat's own view)
+end_offsets() {
+        kcat -b "$boot" -C -t exec.targets -o beginning -e -q -f '%p %o\n' |
+                python3 -c 'import sys
+c = {}
+for l in sys.stdin:
+    p, o = map(int, l.split()); c[p] = max(c.get(p, -1), o + 1)
+print(" ".join("%d:%d" % (p, c[p]) for p in sorted(c)))'
+}
+after_a=$(end_offsets)
+
+# batch B, consumed by a planner that does not commit for 60 s
+planner -o commit.interval.ms=60000
+te_wait_http "$PORT" /readyz 200 30 || fail "planner not ready (2)"
+"$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$RUN/b.jsonl" >/dev/null
+te_wait_metric "$PORT" te_messages_consumed_total 30 30 topic=exec.targets || fail "batch B"
+after_b=$(end_offsets)
+expected=$(python3 - "$after_a" "$after_b" <<'PY'
+import sys
+a = dict(map(int, x.split(":")) for x in sys.argv[1].split())
+b = dict(map(int, x.split(":")) for x in sys.argv[2].split())
+print(" ".join("%d:%d" % (p, b[p] - a.get(p, 0)) for p in range(8) if b.get(p, 0)))
+PY
+)
+[ -n "$expected" ] || fail "no messages in batch B?"
+
+lag --kafka exec-planner:exec.targets --json >"$RUN/lag_b.json" && fail "exec-lag exited 0 with lag"
+got=$(python3 - "$RUN/lag_b.json" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+parts = [r for r in rows if "partition" in r]
+summ = [r for r in rows if "total_lag" in r]
+assert len(parts) == 8 and len(summ) == 1, rows
+assert summ[0]["total_lag"] == sum(r["lag"] for r in parts) and summ[0]["over"] is True
+print(" ".join("%d:%d" % (r["partition"], r["lag"]) for r in parts if r["lag"]))
+PY
+)
+[ "$got" = "$expected" ] || fail "exec-lag per partition: $got, expected (kcat) $expected"
+total=$(python3 -c 'import sys; print(sum(int(x.split(":")[1]) for x in sys.argv[1].split()))' "$expected")
+[ "$total" = 30 ] || fail "expected a total lag of 30, got $total"
+lag --kafka exec-planner:exec.targets --max-lag 29 >/dev/null && fail "--max-lag 29 passed"
+lag --kafka exec-planner:exec.targets --max-lag 30 >/dev/null || fail "--max-lag 30 failed"
+
+# librdkafka's figures in /metrics agree partition by partition (they refresh with the
+# statistics interval: wait for them)
+deadline=$((SECONDS + 20))
+while :; do
+        from_metrics=$(te_metric_series "$PORT" te_kafka_consumer_lag_messages group=exec-planner |
+                python3 -c 'import re, sys
+rows = []
+for l in sys.stdin:
+    p = re.search(r"partition=\"(\d+)\"", l).group(1)
+    v = int(float(l.split()[-1]))
+    if v:
+        rows.append((int(p), v))
+print(" ".join("%d:%d" % r for r in sorted(rows)))')
+        [ "$from_metrics" = "$expected" ] && break
+        [ $SECONDS -lt $deadline ] || fail "metrics lag: $from_metrics, expected $expected"
+        sleep 0.2
+done
+[ "$(te_metric_series "$PORT" te_kafka_consumer_lag_messages group=exec-planner | grep -c .)" = 8 ] ||
+        fail "expected a lag series for each of the 8 partitions"
+
+# DB offsets (the sink's kind): one behind the high watermark of partition 0
+hi0=$(python3 -c 'import sys; print(dict(map(int, x.split(":")) for x in sys.argv[1].split()).get(0, 0))' "$after_b")
+if [ "$hi0" -ge 1 ]; then
+        psql -X -q -v ON_ERROR_STOP=1 -c "INSERT INTO consumer_offsets (consumer_group, topic,
+                kafka_partition, next_offset) VALUES ('lagtest', 'exec.targets', 0, $((hi0 - 1)))"
+        db_lag=$(lag --db lagtest:exec.targets --max-lag 100000 --json |
+                python3 -c 'import json, sys
+for l in sys.stdin:
+    r = json.loads(l)
+    if r.get("partition") == 0:
+        assert r["source"] == "db" and r["committed"] == int(sys.argv[1]) - 1, r
+        print(r["lag"])' "$hi0")
+        [ "$db_lag" = 1 ] || fail "db lag of partition 0: $db_lag, expected 1"
+fi
+
+# usage errors
+lag >/dev/null 2>&1 && fail "no checks accepted"
+st=0; lag --kafka nocolon >/dev/null 2>&1 || st=$?
+[ $st = 2 ] || fail "bad GROUP:TOPIC exit $st, expected 2"
+st=0; lag --kafka 'a"b:t' >/dev/null 2>&1 || st=$?
+[ $st = 2 ] || fail "quote in a name: exit $st, expected 2"
+st=0; lag --kafka g:t --max-lag -1 >/dev/null 2>&1 || st=$?
+[ $st = 2 ] || fail "negative --max-lag: exit $st, expected 2"
+
+te_pipeline_stop "$RUN" planner || fail "planner exit"
+echo "test_lag: ok (lag $expected in exec-lag = kcat = librdkafka statistics)"
