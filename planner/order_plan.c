@@ -6,6 +6,7 @@
 #include "order_plan.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,6 +401,12 @@ static int price_of(const te_plan_env_t *env, const char *ticker, int64_t as_of,
         return env->price(env->opaque, ticker, as_of, px) && isfinite(*px) && *px > 0;
 }
 
+/* Held or working: what full_replace must take to zero when absent. */
+static int is_active(const te_book_pos_t *p)
+{
+        return te_book_pos_qty(p) != 0 || te_book_pos_live(p, NULL, 0) != 0;
+}
+
 /* Build, check and convert the wants of the message. */
 static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                                  const te_plan_env_t *env, const te_book_pf_t *pf,
@@ -523,10 +530,17 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
 
         /* full_replace: what is held or working and absent from the message -> 0 */
         if (tp->full_replace && pf) {
-                size_t it = 0, n_sorted = n;
+                size_t it = 0, n_sorted = n, active = 0, covered = 0;
                 const te_book_pos_t *p;
-                while ((p = te_book_pf_next(pf, &it)) != NULL) {
-                        if (te_book_pos_qty(p) == 0 && te_book_pos_live(p, NULL, 0) == 0)
+                /* each want has its own entry (no duplicates), so when every active
+                 * entry is some want's, nothing is absent: skip the lookups */
+                while ((p = te_book_pf_next(pf, &it)) != NULL)
+                        active += is_active(p);
+                for (size_t i = 0; i < n; i++)
+                        covered += wants[i].pos && is_active(wants[i].pos);
+                it = active > covered ? 0 : SIZE_MAX;
+                while (it != SIZE_MAX && (p = te_book_pf_next(pf, &it)) != NULL) {
+                        if (!is_active(p))
                                 continue;
                         if (find_want(wants, n_sorted, te_book_pos_ticker(p)))
                                 continue;
