@@ -701,7 +701,8 @@ te_plan_err_t te_plan_target(const te_plan_cfg_t *cfg, const te_plan_env_t *env,
         if (err == TE_PLAN_E_TOO_MANY)
                 snprintf(errstr, errstr_size, "more than %zu orders", cap);
         if (err == TE_PLAN_OK) {
-                memcpy(out, o, n * sizeof *o);
+                if (n)
+                        memcpy(out, o, n * sizeof *o);
                 *n_out = n;
         }
         te_plan_ws_destroy(ws);
