@@ -25,7 +25,6 @@
 
 /* Not in te_codec.h: decode through avro-c's generic reader (reference path). */
 
-
 #define NS 2 /* codecs: [0] direct reader, [1] avro-c reader */
 static te_codec_t *g_codec[NS];
 
