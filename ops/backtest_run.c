@@ -1,0 +1,1022 @@
+/*
+ * backtest_run: exec-backtest's orchestration (see backtest.h): per-run topics, groups
+ * and database, the three processes, flow-controlled publishing, the end-of-run clock
+ * and cancels, the checks, then the report.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backtest.h"
+#include "backtest_report.h"
+#include "bars.h"
+#include "msg_json_in.h"
+#include "te_buf.h"
+#include "te_codec.h"
+#include "te_ids.h"
+#include "te_kafka.h"
+#include "te_log.h"
+#include "te_map.h"
+#include "te_pg.h"
+#include "te_proc.h"
+
+extern char **environ;
+
+#define MAX_PARTS  256
+#define MAX_ARGS   96
+#define MS_PER_DAY INT64_C(86400000)
+#define POLL_MS    50
+
+enum { P_SINK, P_BROKER, P_PLANNER, P__CNT };
+static const char *const proc_names[P__CNT] = {"sink", "broker", "planner"};
+
+typedef struct bt_s {
+        const te_bt_conf_t *c;
+        const te_cfg_t *cfg;
+        char bootstrap[1024];
+        char db_name[64], run_conninfo[700];
+        char t_targets[300], t_orders[300], t_reports[300];
+        char g_planner[128], g_broker[128], g_sink[128];
+        int np;
+        pid_t pid[P__CNT];
+        PGconn *main_db, *run_db;
+        te_producer_t *producer;
+        rd_kafka_t *rk_planner, *rk_broker; /* group handles for committed offsets */
+        te_codec_t *codec;
+        te_buf_t buf;
+        /* published targets: sizes and as_of, in publish order */
+        int64_t *asof;
+        uint32_t *size;
+        size_t n_pub, cap_pub;
+        uint64_t bytes_pub;
+        te_map_t *portfolios; /* portfolio_id -> int64_t* last as_of */
+        int64_t start_ms;
+        int64_t last_print_ms;
+        int32_t last_print_day;
+        uint64_t planned;
+        double nav_sum; /* NAV of the first target of each portfolio, when given */
+} bt_t;
+
+int te_bt_db_name(const char *run_id, char *out, size_t outsz)
+{
+        size_t n = strlen(run_id);
+        if (n == 0 || n > TE_BT_RUN_ID_MAX || outsz < n + 4)
+                return -1;
+        memcpy(out, "bt_", 3);
+        for (size_t i = 0; i < n; i++) {
+                char ch = run_id[i];
+                if (ch >= 'A' && ch <= 'Z')
+                        ch = (char)(ch - 'A' + 'a');
+                else if (ch == '-' || ch == '.')
+                        ch = '_';
+                else if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                           ch == '_'))
+                        return -1;
+                out[3 + i] = ch;
+        }
+        out[3 + n] = '\0';
+        return 0;
+}
+
+/* ---- processes ---------------------------------------------------------------- */
+
+static int add_arg(char **argv, int *n, char *store, size_t *used, size_t cap,
+                   const char *fmt_a, const char *b)
+{
+        if (*n >= MAX_ARGS - 1)
+                return -1;
+        int k = snprintf(store + *used, cap - *used, "%s%s", fmt_a, b ? b : "");
+        if (k < 0 || (size_t)k >= cap - *used)
+                return -1;
+        argv[(*n)++] = store + *used;
+        *used += (size_t)k + 1;
+        return 0;
+}
+
+/* "-o" then "key=value" */
+static int add_opt(char **argv, int *n, char *store, size_t *used, size_t cap,
+                   const char *key, const char *value)
+{
+        if (add_arg(argv, n, store, used, cap, "-o", NULL) != 0)
+                return -1;
+        char kv[1400];
+        int k = snprintf(kv, sizeof kv, "%s=%s", key, value);
+        if (k < 0 || (size_t)k >= sizeof kv)
+                return -1;
+        return add_arg(argv, n, store, used, cap, kv, NULL);
+}
+
+/* user options "k=v k=v" */
+static int add_user_opts(char **argv, int *n, char *store, size_t *used, size_t cap,
+                         const char *opts)
+{
+        char tmp[1024];
+        te_strlcpy(tmp, opts, sizeof tmp);
+        for (char *save = NULL, *tok = strtok_r(tmp, " \t", &save); tok;
+             tok = strtok_r(NULL, " \t", &save)) {
+                if (!strchr(tok, '=') || add_arg(argv, n, store, used, cap, "-o", NULL) ||
+                    add_arg(argv, n, store, used, cap, tok, NULL))
+                        return -1;
+        }
+        return 0;
+}
+
+static int spawn_proc(bt_t *bt, int which, const char *self, char *errstr, size_t errsz)
+{
+        const te_bt_conf_t *c = bt->c;
+        static const char *const bins[P__CNT] = {"exec-sink", "exec-broker",
+                                                 "exec-planner"};
+        char dir[1024], bin[1200], logp[1200], store[16384];
+        char *argv[MAX_ARGS];
+        size_t used = 0;
+        int n = 0;
+        if (c->bin_dir[0]) {
+                te_strlcpy(dir, c->bin_dir, sizeof dir);
+        } else {
+                te_strlcpy(dir, self, sizeof dir);
+                char *sl = strrchr(dir, '/');
+                if (sl)
+                        *sl = '\0';
+                else
+                        te_strlcpy(dir, ".", sizeof dir);
+        }
+        snprintf(bin, sizeof bin, "%s/%s", dir, bins[which]);
+        snprintf(logp, sizeof logp, "%s/%s.log", c->out_dir, proc_names[which]);
+        int bad = add_arg(argv, &n, store, &used, sizeof store, bin, NULL);
+        bad |= add_opt(argv, &n, store, &used, sizeof store, "bootstrap.servers",
+                       bt->bootstrap);
+        bad |= add_opt(argv, &n, store, &used, sizeof store, "log.level",
+                       te_cfg_log_levels[c->common.log_level]);
+        for (size_t i = 0; i < te_cfg_kafka_count(bt->cfg); i++) {
+                char key[300];
+                snprintf(key, sizeof key, "kafka.%s", te_cfg_kafka_name(bt->cfg, i));
+                bad |= add_opt(argv, &n, store, &used, sizeof store, key,
+                               te_cfg_kafka_value(bt->cfg, i));
+        }
+        switch (which) {
+        case P_SINK:
+                bad |=
+                    add_opt(argv, &n, store, &used, sizeof store, "group.id", bt->g_sink);
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.reports",
+                               bt->t_reports);
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "db.conninfo",
+                               bt->run_conninfo);
+                bad |= add_user_opts(argv, &n, store, &used, sizeof store, c->sink_opts);
+                break;
+        case P_BROKER:
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "group.id",
+                               bt->g_broker);
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.orders",
+                               bt->t_orders);
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.reports",
+                               bt->t_reports);
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "commit.interval.ms",
+                               "100");
+                if (c->bars_db) {
+                        bad |= add_opt(argv, &n, store, &used, sizeof store,
+                                       "sim.bars_db", "true");
+                        bad |= add_opt(argv, &n, store, &used, sizeof store,
+                                       "db.conninfo", c->common.db_conninfo);
+                } else {
+                        bad |= add_opt(argv, &n, store, &used, sizeof store,
+                                       "sim.bars_csv", c->bars_csv);
+                }
+                bad |=
+                    add_user_opts(argv, &n, store, &used, sizeof store, c->broker_opts);
+                break;
+        default:
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "group.id",
+                               bt->g_planner);
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "sink.group",
+                               bt->g_sink);
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.targets",
+                               bt->t_targets);
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.orders",
+                               bt->t_orders);
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.reports",
+                               bt->t_reports);
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "commit.interval.ms",
+                               "100");
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "db.conninfo",
+                               bt->run_conninfo);
+                bad |=
+                    add_user_opts(argv, &n, store, &used, sizeof store, c->planner_opts);
+                break;
+        }
+        if (bad) {
+                snprintf(errstr, errsz, "%s: too many or too long options", bins[which]);
+                return -1;
+        }
+        argv[n] = NULL;
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 2, logp, O_WRONLY | O_CREAT | O_APPEND,
+                                         0644);
+        posix_spawn_file_actions_adddup2(&fa, 2, 1);
+        int e = posix_spawn(&bt->pid[which], bin, &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (e != 0) {
+                bt->pid[which] = 0;
+                snprintf(errstr, errsz, "%s: %s", bin, strerror(e));
+                return -1;
+        }
+        return 0;
+}
+
+/* @returns 0 while every process runs, -1 (errstr) if one exited. */
+static int procs_alive(bt_t *bt, char *errstr, size_t errsz)
+{
+        for (int i = 0; i < P__CNT; i++) {
+                int st;
+                if (bt->pid[i] <= 0)
+                        continue;
+                pid_t r = waitpid(bt->pid[i], &st, WNOHANG);
+                if (r == bt->pid[i]) {
+                        bt->pid[i] = 0;
+                        snprintf(errstr, errsz,
+                                 "exec-%s exited (status %d); see %s/%s.log",
+                                 proc_names[i], WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+                                 bt->c->out_dir, proc_names[i]);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* SIGTERM all, wait up to 30 s each. @returns 0 if all exited 0. */
+static int procs_stop(bt_t *bt)
+{
+        int rc = 0;
+        for (int i = P__CNT - 1; i >= 0; i--) {
+                if (bt->pid[i] <= 0)
+                        continue;
+                kill(bt->pid[i], SIGTERM);
+                int st = 0;
+                int64_t deadline = te_proc_mono_ms() + 30000;
+                pid_t r;
+                while ((r = waitpid(bt->pid[i], &st, WNOHANG)) == 0 &&
+                       te_proc_mono_ms() < deadline) {
+                        struct timespec ts = {0, 20 * 1000000L};
+                        nanosleep(&ts, NULL);
+                }
+                if (r == 0) {
+                        kill(bt->pid[i], SIGKILL);
+                        waitpid(bt->pid[i], &st, 0);
+                        rc = -1;
+                } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                        rc = -1;
+                }
+                bt->pid[i] = 0;
+        }
+        return rc;
+}
+
+/* ---- progress measures --------------------------------------------------------- */
+
+static rd_kafka_t *group_handle(bt_t *bt, const char *group, char *errstr, size_t errsz)
+{
+        const char *fixed[] = {"group.id", group, "enable.auto.commit", "false", NULL};
+        rd_kafka_conf_t *conf =
+            te_kafka_conf_build(bt->cfg, bt->bootstrap, NULL, fixed, errstr, errsz);
+        if (!conf)
+                return NULL;
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errsz);
+        if (!rk)
+                rd_kafka_conf_destroy(conf);
+        return rk;
+}
+
+/* Sum of committed offsets of a group on a topic (from 0). @returns -1 on error. */
+static int64_t committed_sum(bt_t *bt, rd_kafka_t *rk, const char *topic, int64_t *per)
+{
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(bt->np);
+        for (int p = 0; p < bt->np; p++)
+                rd_kafka_topic_partition_list_add(l, topic, p);
+        int64_t sum = 0;
+        if (rd_kafka_committed(rk, l, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_topic_partition_list_destroy(l);
+                return -1;
+        }
+        for (int p = 0; p < bt->np; p++) {
+                int64_t o = l->elems[p].offset >= 0 ? l->elems[p].offset : 0;
+                if (per)
+                        per[p] = o;
+                sum += o;
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        return sum;
+}
+
+static int high_marks(bt_t *bt, const char *topic, int64_t *hi)
+{
+        rd_kafka_t *rk = te_producer_handle(bt->producer);
+        for (int p = 0; p < bt->np; p++) {
+                int64_t lo;
+                if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi[p], 10000) !=
+                    RD_KAFKA_RESP_ERR_NO_ERROR)
+                        return -1;
+        }
+        return 0;
+}
+
+static int sink_offsets(bt_t *bt, int64_t *off)
+{
+        const char *params[2] = {bt->g_sink, bt->t_reports};
+        for (int p = 0; p < bt->np; p++)
+                off[p] = 0;
+        PGresult *r =
+            PQexecParams(bt->run_db,
+                         "SELECT kafka_partition, next_offset FROM consumer_offsets "
+                         "WHERE consumer_group = $1 AND topic = $2",
+                         2, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+                PQclear(r);
+                return -1;
+        }
+        for (int i = 0; i < PQntuples(r); i++) {
+                int p = atoi(PQgetvalue(r, i, 0));
+                if (p >= 0 && p < bt->np)
+                        off[p] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+        }
+        PQclear(r);
+        return 0;
+}
+
+/* Largest per-partition count of reports not yet in the DB. -1 on error. */
+static int64_t sink_backlog(bt_t *bt)
+{
+        int64_t hi[MAX_PARTS], off[MAX_PARTS], worst = 0;
+        if (high_marks(bt, bt->t_reports, hi) != 0 || sink_offsets(bt, off) != 0)
+                return -1;
+        for (int p = 0; p < bt->np; p++)
+                if (hi[p] - off[p] > worst)
+                        worst = hi[p] - off[p];
+        return worst;
+}
+
+static void progress(bt_t *bt, int force)
+{
+        int64_t now = te_proc_mono_ms();
+        if (bt->planned == 0 || bt->n_pub == 0)
+                return;
+        size_t k = bt->planned <= bt->n_pub ? (size_t)bt->planned : bt->n_pub;
+        int64_t asof = bt->asof[k - 1];
+        int32_t day = te_bars_day_of_ms(asof), day0 = te_bars_day_of_ms(bt->asof[0]);
+        double el = (double)(now - bt->start_ms) / 1000.0;
+        double dps = el > 0 ? (double)(day - day0) / el : 0;
+        double tps = el > 0 ? (double)k / el : 0;
+        char ds[16];
+        te_bt_day_str(day, ds, sizeof ds);
+        int tty = bt->c->progress_tty < 0 ? isatty(2) : bt->c->progress_tty;
+        if (tty) {
+                if (!force && now - bt->last_print_ms < 250)
+                        return;
+                double eta = tps > 0 ? (double)(bt->n_pub - k) / tps : 0;
+                fprintf(
+                    stderr,
+                    "\r[%s] as_of %s  planned %zu/%zu  %.1f days/s  elapsed %.0fs  ETA "
+                    "%.0fs   ",
+                    bt->c->run_id, ds, k, bt->n_pub, dps, el, eta);
+                if (force)
+                        fputc('\n', stderr);
+        } else {
+                if (!force && day - bt->last_print_day < bt->c->progress_days)
+                        return;
+                fprintf(
+                    stderr,
+                    "backtest %s: as_of %s planned %zu/%zu %.1f days/s elapsed %.1fs\n",
+                    bt->c->run_id, ds, k, bt->n_pub, dps, el);
+                bt->last_print_day = day;
+        }
+        fflush(stderr);
+        bt->last_print_ms = now;
+}
+
+/* One round of measurements. @returns 0, or -1 with errstr. */
+static int measure(bt_t *bt, char *errstr, size_t errsz)
+{
+        if (procs_alive(bt, errstr, errsz) != 0)
+                return -1;
+        int64_t s = committed_sum(bt, bt->rk_planner, bt->t_targets, NULL);
+        if (s >= 0)
+                bt->planned = (uint64_t)s;
+        te_producer_poll(bt->producer, 0);
+        progress(bt, 0);
+        return 0;
+}
+
+static void nap(void)
+{
+        struct timespec ts = {0, POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
+}
+
+static int deadline_passed(bt_t *bt, char *errstr, size_t errsz)
+{
+        if (te_proc_stop) {
+                snprintf(errstr, errsz, "interrupted");
+                return 1;
+        }
+        if (te_proc_mono_ms() - bt->start_ms > bt->c->timeout_s * 1000) {
+                snprintf(errstr, errsz, "timeout after %lld s",
+                         (long long)bt->c->timeout_s);
+                return 1;
+        }
+        return 0;
+}
+
+/* ---- publishing ----------------------------------------------------------------- */
+
+/* Wait while the planner is too far behind or the sink's backlog too large. */
+static int flow_wait(bt_t *bt, size_t next_size, char *errstr, size_t errsz)
+{
+        for (;;) {
+                if (measure(bt, errstr, errsz) != 0 || deadline_passed(bt, errstr, errsz))
+                        return -1;
+                uint64_t unplanned = 0;
+                for (size_t i = bt->planned; i < bt->n_pub; i++)
+                        unplanned += bt->size[i];
+                int64_t backlog = sink_backlog(bt);
+                if (unplanned + next_size <= (uint64_t)bt->c->max_ahead_bytes &&
+                    backlog >= 0 && backlog <= bt->c->max_backlog)
+                        return 0;
+                if (unplanned == 0 && backlog < 0) /* no DB answer yet: go on slowly */
+                        return 0;
+                nap();
+        }
+}
+
+static int publish_one(bt_t *bt, const char *key, const void *val, size_t len,
+                       int64_t as_of, double nav, char *errstr, size_t errsz)
+{
+        /* measure only every so often: the planner moves a few targets at a time */
+        uint64_t unplanned = 0;
+        for (size_t i = bt->planned; i < bt->n_pub; i++)
+                unplanned += bt->size[i];
+        if (unplanned + len > (uint64_t)bt->c->max_ahead_bytes || bt->n_pub % 64 == 0) {
+                if (flow_wait(bt, len, errstr, errsz) != 0)
+                        return -1;
+        }
+        if (bt->n_pub == bt->cap_pub) {
+                size_t nc = bt->cap_pub ? bt->cap_pub * 2 : 1024;
+                int64_t *na = realloc(bt->asof, nc * sizeof *na);
+                if (na)
+                        bt->asof = na;
+                uint32_t *ns = realloc(bt->size, nc * sizeof *ns);
+                if (ns)
+                        bt->size = ns;
+                if (!na || !ns) {
+                        snprintf(errstr, errsz, "out of memory");
+                        return -1;
+                }
+                bt->cap_pub = nc;
+        }
+        if (te_producer_send(bt->producer, bt->t_targets, key, strlen(key), val, len,
+                             NULL, 0, errstr, errsz) != 0)
+                return -1;
+        bt->asof[bt->n_pub] = as_of;
+        bt->size[bt->n_pub] = (uint32_t)len;
+        bt->n_pub++;
+        bt->bytes_pub += len;
+        int64_t *last = te_map_get(bt->portfolios, key);
+        if (!last) {
+                last = malloc(sizeof *last);
+                if (!last || te_map_put(bt->portfolios, key, last) != 0) {
+                        free(last);
+                        snprintf(errstr, errsz, "out of memory");
+                        return -1;
+                }
+                *last = as_of;
+                bt->nav_sum += nav; /* the first target of each portfolio */
+        }
+        if (as_of > *last)
+                *last = as_of;
+        return 0;
+}
+
+static int in_range(const te_bt_conf_t *c, int64_t as_of)
+{
+        int64_t t;
+        if (c->from_asof[0] && te_json_in_parse_time(c->from_asof, &t) == 0 && as_of < t)
+                return 0;
+        if (c->to_asof[0] && te_json_in_parse_time(c->to_asof, &t) == 0 && as_of > t)
+                return 0;
+        return 1;
+}
+
+static int publish_file(bt_t *bt, char *errstr, size_t errsz)
+{
+        FILE *fp = fopen(bt->c->targets_file, "r");
+        te_buf_t line;
+        te_target_portfolio_t tp;
+        memset(&tp, 0, sizeof tp);
+        long lineno = 0;
+        int rc = -1;
+        if (!fp) {
+                snprintf(errstr, errsz, "%s: %s", bt->c->targets_file, strerror(errno));
+                return -1;
+        }
+        te_buf_init(&line, 64u << 20);
+        for (;;) {
+                te_line_rc_t lr = te_json_in_read_line(fp, &line);
+                if (lr == TE_LINE_EOF)
+                        break;
+                lineno++;
+                if (lr != TE_LINE_OK) {
+                        snprintf(errstr, errsz, "%s:%ld: line too long or read error",
+                                 bt->c->targets_file, lineno);
+                        goto out;
+                }
+                if (te_json_in_line_skippable((const char *)line.data, line.len))
+                        continue;
+                char why[256];
+                if (te_json_in_target_portfolio((const char *)line.data, line.len, &tp,
+                                                why, sizeof why) != 0) {
+                        snprintf(errstr, errsz, "%s:%ld: %s", bt->c->targets_file, lineno,
+                                 why);
+                        goto out;
+                }
+                if (!in_range(bt->c, tp.as_of))
+                        continue;
+                if (te_codec_encode_target_portfolio(bt->codec, &tp, &bt->buf, why,
+                                                     sizeof why) != TE_CODEC_OK) {
+                        snprintf(errstr, errsz, "%s:%ld: %s", bt->c->targets_file, lineno,
+                                 why);
+                        goto out;
+                }
+                if (publish_one(bt, tp.ids.portfolio_id, bt->buf.data, bt->buf.len,
+                                tp.as_of, tp.has_nav ? tp.nav : 0, errstr, errsz) != 0)
+                        goto out;
+        }
+        rc = 0;
+out:
+        te_target_portfolio_free(&tp);
+        te_buf_free(&line);
+        fclose(fp);
+        return rc;
+}
+
+/* Copy [from, to) of every partition of the source topic (filtered by as_of). */
+static int publish_topic(bt_t *bt, char *errstr, size_t errsz)
+{
+        const te_bt_conf_t *c = bt->c;
+        char group[200];
+        snprintf(group, sizeof group, "bt-%s-reader", c->run_id);
+        rd_kafka_t *rk = group_handle(bt, group, errstr, errsz);
+        te_target_portfolio_t tp;
+        memset(&tp, 0, sizeof tp);
+        int64_t end[MAX_PARTS];
+        int remaining = 0, rc = -1;
+        if (!rk)
+                return -1;
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, c->source_topic, NULL);
+        if (!rkt ||
+            rd_kafka_metadata(rk, 0, rkt, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt <= 0) {
+                snprintf(errstr, errsz, "%s: no such topic (or no metadata)",
+                         c->source_topic);
+                if (md)
+                        rd_kafka_metadata_destroy(md);
+                if (rkt)
+                        rd_kafka_topic_destroy(rkt);
+                rd_kafka_destroy(rk);
+                return -1;
+        }
+        int np = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        if (np > MAX_PARTS)
+                np = MAX_PARTS;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
+        for (int p = 0; p < np; p++) {
+                int64_t lo, hi;
+                if (rd_kafka_query_watermark_offsets(rk, c->source_topic, p, &lo, &hi,
+                                                     10000) !=
+                    RD_KAFKA_RESP_ERR_NO_ERROR) {
+                        snprintf(errstr, errsz, "%s[%d]: watermarks unavailable",
+                                 c->source_topic, p);
+                        goto out;
+                }
+                int64_t from = c->from_offset >= 0 ? c->from_offset : lo;
+                end[p] = c->to_offset >= 0 && c->to_offset < hi ? c->to_offset : hi;
+                if (from < lo) {
+                        snprintf(errstr, errsz,
+                                 "%s[%d]: offset %lld is gone (retention starts at %lld)",
+                                 c->source_topic, p, (long long)from, (long long)lo);
+                        goto out;
+                }
+                if (from < end[p]) {
+                        rd_kafka_topic_partition_list_add(l, c->source_topic, p)->offset =
+                            from;
+                        remaining++;
+                }
+        }
+        if (remaining && rd_kafka_assign(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                snprintf(errstr, errsz, "%s: assign failed", c->source_topic);
+                goto out;
+        }
+        int done[MAX_PARTS] = {0};
+        while (remaining > 0) {
+                if (deadline_passed(bt, errstr, errsz))
+                        goto out;
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+                if (!m)
+                        continue;
+                if (m->err) {
+                        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                                snprintf(errstr, errsz, "%s[%d]: %s", c->source_topic,
+                                         (int)m->partition, rd_kafka_message_errstr(m));
+                                rd_kafka_message_destroy(m);
+                                goto out;
+                        }
+                        rd_kafka_message_destroy(m);
+                        continue;
+                }
+                int p = (int)m->partition;
+                if (p < 0 || p >= np || done[p] || m->offset >= end[p]) {
+                        rd_kafka_message_destroy(m);
+                        continue;
+                }
+                char why[256];
+                int r = 0;
+                if (te_codec_decode_target_portfolio(bt->codec, m->payload, m->len, &tp,
+                                                     why, sizeof why) == TE_CODEC_OK) {
+                        if (in_range(c, tp.as_of))
+                                r = publish_one(bt, tp.ids.portfolio_id, m->payload,
+                                                m->len, tp.as_of, tp.has_nav ? tp.nav : 0,
+                                                errstr, errsz);
+                } else {
+                        /* the planner would dead-letter it too: say so and skip */
+                        TE_LOG(TE_LOG_WARN, NULL, "backtest.skip", "%s[%d]@%lld: %s",
+                               c->source_topic, p, (long long)m->offset, why);
+                }
+                if (m->offset + 1 >= end[p]) {
+                        done[p] = 1;
+                        remaining--;
+                }
+                rd_kafka_message_destroy(m);
+                if (r != 0)
+                        goto out;
+        }
+        rc = 0;
+out:
+        te_target_portfolio_free(&tp);
+        rd_kafka_topic_partition_list_destroy(l);
+        rd_kafka_destroy(rk);
+        return rc;
+}
+
+/* ---- end of run ----------------------------------------------------------------- */
+
+/* Wait until the planner planned everything and the broker and sink are caught up. */
+static int wait_quiet(bt_t *bt, char *errstr, size_t errsz)
+{
+        int stable = 0;
+        int64_t hi_o[MAX_PARTS], hi_r[MAX_PARTS], b_off[MAX_PARTS], s_off[MAX_PARTS];
+        while (stable < 2) {
+                if (deadline_passed(bt, errstr, errsz) || measure(bt, errstr, errsz) != 0)
+                        return -1;
+                int ok = bt->planned == bt->n_pub;
+                if (ok && (high_marks(bt, bt->t_orders, hi_o) != 0 ||
+                           committed_sum(bt, bt->rk_broker, bt->t_orders, b_off) < 0 ||
+                           high_marks(bt, bt->t_reports, hi_r) != 0 ||
+                           sink_offsets(bt, s_off) != 0))
+                        ok = 0;
+                for (int p = 0; ok && p < bt->np; p++)
+                        if (b_off[p] < hi_o[p] || s_off[p] < hi_r[p])
+                                ok = 0;
+                stable = ok ? stable + 1 : 0;
+                nap();
+        }
+        return 0;
+}
+
+static int send_cmd(bt_t *bt, const te_order_cmd_t *cmd, char *errstr, size_t errsz)
+{
+        if (te_codec_encode_order_cmd(bt->codec, cmd, &bt->buf, errstr, errsz) !=
+            TE_CODEC_OK)
+                return -1;
+        return te_producer_send(bt->producer, bt->t_orders, cmd->ids.portfolio_id,
+                                strlen(cmd->ids.portfolio_id), bt->buf.data, bt->buf.len,
+                                NULL, 0, errstr, errsz);
+}
+
+/* CLOCK(last as_of + 1 ms) for every portfolio: the sim expires DAY orders. */
+static int final_clocks(bt_t *bt, int64_t *t_end, char *errstr, size_t errsz)
+{
+        size_t it = 0;
+        const char *pf;
+        void *v;
+        *t_end = 0;
+        while (te_map_next(bt->portfolios, &it, &pf, &v)) {
+                te_order_cmd_t c;
+                memset(&c, 0, sizeof c);
+                c.command = TE_CMD_CLOCK;
+                c.mode = TE_MODE_TRAINING;
+                c.event_time = *(int64_t *)v + 1;
+                if (c.event_time > *t_end)
+                        *t_end = c.event_time;
+                te_strlcpy(c.ids.portfolio_id, pf, sizeof c.ids.portfolio_id);
+                te_id_clock(c.order_id, sizeof c.order_id, pf, c.event_time);
+                te_strlcpy(c.route, "sim", sizeof c.route);
+                if (send_cmd(bt, &c, errstr, errsz) != 0)
+                        return -1;
+        }
+        return te_producer_flush(bt->producer, 30000, errstr, errsz);
+}
+
+static const char open_orders_sql[] =
+    "SELECT order_id, portfolio_id, ticker, side, decision_id FROM orders WHERE status "
+    "NOT IN ('FILLED','CANCELED','REJECTED','EXPIRED','REPLACED') ORDER BY order_id";
+
+/* CANCEL every order still open. @returns how many, or -1. */
+static long cancel_open(bt_t *bt, int64_t t, char *errstr, size_t errsz)
+{
+        PGresult *r = PQexec(bt->run_db, open_orders_sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+                snprintf(errstr, errsz, "open orders: %s", PQresultErrorMessage(r));
+                PQclear(r);
+                return -1;
+        }
+        long n = PQntuples(r);
+        for (long i = 0; i < n; i++) {
+                te_order_cmd_t c;
+                memset(&c, 0, sizeof c);
+                c.command = TE_CMD_CANCEL;
+                te_strlcpy(c.order_id, PQgetvalue(r, (int)i, 0), sizeof c.order_id);
+                te_strlcpy(c.ids.portfolio_id, PQgetvalue(r, (int)i, 1),
+                           sizeof c.ids.portfolio_id);
+                te_strlcpy(c.ticker, PQgetvalue(r, (int)i, 2), sizeof c.ticker);
+                c.side = strcmp(PQgetvalue(r, (int)i, 3), "SELL") == 0 ? TE_SIDE_SELL
+                                                                       : TE_SIDE_BUY;
+                te_strlcpy(c.ids.decision_id, PQgetvalue(r, (int)i, 4),
+                           sizeof c.ids.decision_id);
+                c.quantity = 1; /* not used by a cancel, but must be valid on the wire */
+                c.mode = TE_MODE_TRAINING;
+                c.event_time = t;
+                te_strlcpy(c.route, "sim", sizeof c.route);
+                if (send_cmd(bt, &c, errstr, errsz) != 0) {
+                        PQclear(r);
+                        return -1;
+                }
+        }
+        PQclear(r);
+        if (n > 0 && te_producer_flush(bt->producer, 30000, errstr, errsz) != 0)
+                return -1;
+        return n;
+}
+
+static long count_open(bt_t *bt)
+{
+        PGresult *r = PQexec(bt->run_db, open_orders_sql);
+        long n = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : -1;
+        PQclear(r);
+        return n;
+}
+
+/* ---- setup ---------------------------------------------------------------------- */
+
+static int create_topics(bt_t *bt, const char *self, char *errstr, size_t errsz)
+{
+        if (!bt->c->ctl_socket[0])
+                return 0; /* a real cluster: the operator created them */
+        char dir[1024], bin[1200], parts[16];
+        te_strlcpy(dir, bt->c->bin_dir[0] ? bt->c->bin_dir : self, sizeof dir);
+        if (!bt->c->bin_dir[0]) {
+                char *sl = strrchr(dir, '/');
+                if (sl)
+                        *sl = '\0';
+                else
+                        te_strlcpy(dir, ".", sizeof dir);
+        }
+        snprintf(bin, sizeof bin, "%s/exec-devstack-ctl", dir);
+        snprintf(parts, sizeof parts, "%d", bt->np);
+        const char *topics[3] = {bt->t_targets, bt->t_orders, bt->t_reports};
+        for (int i = 0; i < 3; i++) {
+                char *argv[] = {bin,
+                                "-c",
+                                (char *)bt->c->ctl_socket,
+                                "create_topic",
+                                (char *)topics[i],
+                                parts,
+                                NULL};
+                pid_t pid;
+                posix_spawn_file_actions_t fa;
+                posix_spawn_file_actions_init(&fa);
+                posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+                int e = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
+                posix_spawn_file_actions_destroy(&fa);
+                int st = 0;
+                if (e != 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+                    WEXITSTATUS(st) != 0) {
+                        snprintf(errstr, errsz, "create_topic %s via %s failed",
+                                 topics[i], bt->c->ctl_socket);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static int setup_db(bt_t *bt, char *errstr, size_t errsz)
+{
+        const te_bt_conf_t *c = bt->c;
+        bt->main_db = te_pg_connect(c->common.db_conninfo, errstr, errsz);
+        if (!bt->main_db || te_pg_migrate(bt->main_db, errstr, errsz) < 0)
+                return -1;
+        char sql[256];
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", bt->db_name);
+        if (te_pg_exec(bt->main_db, sql, errstr, errsz) != 0) {
+                char why[512];
+                te_strlcpy(why, errstr, sizeof why);
+                snprintf(errstr, errsz,
+                         "run %s: %s (a run id is used once; pick a new one "
+                         "or DROP DATABASE %s)",
+                         c->run_id, why, bt->db_name);
+                return -1;
+        }
+        snprintf(bt->run_conninfo, sizeof bt->run_conninfo, "%s%sdbname=%s",
+                 c->common.db_conninfo, c->common.db_conninfo[0] ? " " : "", bt->db_name);
+        bt->run_db = te_pg_connect(bt->run_conninfo, errstr, errsz);
+        if (!bt->run_db || te_pg_migrate(bt->run_db, errstr, errsz) < 0)
+                return -1;
+        const char *p[3] = {c->run_id, bt->db_name,
+                            c->targets_file[0] ? c->targets_file : c->source_topic};
+        PGresult *r = PQexecParams(bt->main_db,
+                                   "INSERT INTO backtest_runs (run_id, database, source, "
+                                   "status) VALUES ($1, $2, $3, 'running') ON CONFLICT "
+                                   "(run_id) DO UPDATE SET status = 'running'",
+                                   3, NULL, p, NULL, NULL, 0);
+        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+                snprintf(errstr, errsz, "backtest_runs: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return ok ? 0 : -1;
+}
+
+static void record_run(bt_t *bt, const char *status, const te_bt_summary_t *s)
+{
+        char pub[32], planned[32], ret[64], md5[40];
+        snprintf(pub, sizeof pub, "%zu", bt->n_pub);
+        snprintf(planned, sizeof planned, "%llu", (unsigned long long)bt->planned);
+        snprintf(ret, sizeof ret, "%.10g", s ? s->total_return : 0.0);
+        te_strlcpy(md5, s ? s->trades_md5 : "", sizeof md5);
+        const char *p[6] = {bt->c->run_id, status,         pub,
+                            planned,       s ? ret : NULL, s ? md5 : NULL};
+        PGresult *r =
+            PQexecParams(bt->main_db,
+                         "UPDATE backtest_runs SET status = $2, targets_published "
+                         "= $3::bigint, targets_planned = $4::bigint, total_return "
+                         "= $5::float8, trades_md5 = $6, finished_at = now() "
+                         "WHERE run_id = $1",
+                         6, NULL, p, NULL, NULL, 0);
+        PQclear(r);
+}
+
+int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE *out,
+              char *errstr, size_t errstr_size)
+{
+        bt_t bt;
+        memset(&bt, 0, sizeof bt);
+        bt.c = c;
+        bt.cfg = cfg;
+        bt.np = (int)c->partitions;
+        bt.start_ms = te_proc_mono_ms();
+        errstr[0] = '\0';
+        te_buf_init(&bt.buf, 64u << 20);
+        te_bars_t *bars = NULL;
+        int rc = 2, started = 0;
+        te_bt_summary_t sum;
+
+        if (te_bt_db_name(c->run_id, bt.db_name, sizeof bt.db_name) != 0) {
+                snprintf(errstr, errstr_size,
+                         "run.id: 1..%d characters of [A-Za-z0-9_.-] required",
+                         TE_BT_RUN_ID_MAX);
+                goto out;
+        }
+        if (!c->targets_file[0] == !c->source_topic[0]) {
+                snprintf(
+                    errstr, errstr_size,
+                    "give exactly one source: --targets FILE or --source-topic TOPIC");
+                goto out;
+        }
+        if (!c->bars_csv[0] && !c->bars_db) {
+                snprintf(errstr, errstr_size, "bars: --bars CSV or --bars-db required");
+                goto out;
+        }
+        if (mkdir(c->out_dir, 0755) != 0 && errno != EEXIST) {
+                snprintf(errstr, errstr_size, "%s: %s", c->out_dir, strerror(errno));
+                goto out;
+        }
+        snprintf(bt.t_targets, sizeof bt.t_targets, "bt.%s.targets", c->run_id);
+        snprintf(bt.t_orders, sizeof bt.t_orders, "bt.%s.orders", c->run_id);
+        snprintf(bt.t_reports, sizeof bt.t_reports, "bt.%s.reports", c->run_id);
+        snprintf(bt.g_planner, sizeof bt.g_planner, "bt-%s-planner", c->run_id);
+        snprintf(bt.g_broker, sizeof bt.g_broker, "bt-%s-broker", c->run_id);
+        snprintf(bt.g_sink, sizeof bt.g_sink, "bt-%s-sink", c->run_id);
+        if (c->common.bootstrap[0])
+                te_strlcpy(bt.bootstrap, c->common.bootstrap, sizeof bt.bootstrap);
+        bt.codec = te_codec_new(errstr, errstr_size);
+        bt.portfolios = te_map_new();
+        if (!bt.codec || !bt.portfolios)
+                goto out;
+        bars = te_bars_open(c->bars_db ? NULL : c->bars_csv, c->common.db_conninfo, NULL,
+                            NULL, errstr, errstr_size);
+        if (!bars || setup_db(&bt, errstr, errstr_size) != 0 ||
+            create_topics(&bt, self, errstr, errstr_size) != 0)
+                goto out;
+        bt.producer = te_producer_new(cfg, bt.bootstrap, errstr, errstr_size);
+        if (!bt.producer)
+                goto out;
+        bt.rk_planner = group_handle(&bt, bt.g_planner, errstr, errstr_size);
+        bt.rk_broker = group_handle(&bt, bt.g_broker, errstr, errstr_size);
+        if (!bt.rk_planner || !bt.rk_broker)
+                goto out;
+        for (int i = 0; i < P__CNT; i++)
+                if (spawn_proc(&bt, i, self, errstr, errstr_size) != 0)
+                        goto out;
+        started = 1;
+        TE_LOG(TE_LOG_INFO, NULL, "backtest.start",
+               "run=%s db=%s topics=bt.%s.* partitions=%d", c->run_id, bt.db_name,
+               c->run_id, bt.np);
+        if ((c->targets_file[0] ? publish_file(&bt, errstr, errstr_size)
+                                : publish_topic(&bt, errstr, errstr_size)) != 0)
+                goto out;
+        if (te_producer_flush(bt.producer, 30000, errstr, errstr_size) != 0)
+                goto out;
+        if (wait_quiet(&bt, errstr, errstr_size) != 0)
+                goto out;
+        progress(&bt, 1);
+        int64_t t_end = 0;
+        if (final_clocks(&bt, &t_end, errstr, errstr_size) != 0 ||
+            wait_quiet(&bt, errstr, errstr_size) != 0)
+                goto out;
+        long cancels = cancel_open(&bt, t_end, errstr, errstr_size);
+        if (cancels < 0 || wait_quiet(&bt, errstr, errstr_size) != 0)
+                goto out;
+        long still_open = count_open(&bt);
+        int stop_rc = procs_stop(&bt);
+        started = 0;
+        int32_t d0 = bt.n_pub ? te_bars_day_of_ms(bt.asof[0]) : 0;
+        int32_t d1 = bt.n_pub ? te_bars_day_of_ms(bt.asof[bt.n_pub - 1]) : 0;
+        for (size_t i = 0; i < bt.n_pub; i++) {
+                int32_t d = te_bars_day_of_ms(bt.asof[i]);
+                d0 = d < d0 ? d : d0;
+                d1 = d > d1 ? d : d1;
+        }
+        double capital = c->capital > 0 ? c->capital : bt.nav_sum > 0 ? bt.nav_sum : 1e6;
+        if (te_bt_report(bt.run_db, bars, capital, d0, d1, c->out_dir, &sum, errstr,
+                         errstr_size) != 0)
+                goto out;
+        te_bt_summary_print(&sum, c->run_id, out);
+        fprintf(out, "targets published: %zu\ntargets planned: %llu\n", bt.n_pub,
+                (unsigned long long)bt.planned);
+        fprintf(out, "canceled at the end: %ld\nwall time: %.1f s\n", cancels,
+                (double)(te_proc_mono_ms() - bt.start_ms) / 1000.0);
+        fprintf(out, "report: %s/report.txt %s/equity.csv %s/equity.png\n", c->out_dir,
+                c->out_dir, c->out_dir);
+        rc = 0;
+        if (bt.planned != bt.n_pub) {
+                snprintf(errstr, errstr_size, "planned %llu targets of %zu published",
+                         (unsigned long long)bt.planned, bt.n_pub);
+                rc = 1;
+        } else if (still_open != 0) {
+                snprintf(errstr, errstr_size, "%ld orders are not terminal", still_open);
+                rc = 1;
+        } else if (stop_rc != 0) {
+                snprintf(errstr, errstr_size, "a process exited non-zero at the end");
+                rc = 1;
+        }
+        record_run(&bt, rc == 0 ? "done" : "failed", &sum);
+out:
+        if (started) {
+                procs_stop(&bt);
+                if (bt.main_db)
+                        record_run(&bt, "failed", NULL);
+        }
+        if (bt.rk_planner)
+                rd_kafka_destroy(bt.rk_planner);
+        if (bt.rk_broker)
+                rd_kafka_destroy(bt.rk_broker);
+        te_producer_destroy(bt.producer);
+        if (bt.run_db)
+                PQfinish(bt.run_db);
+        if (bt.main_db)
+                PQfinish(bt.main_db);
+        te_map_destroy(bt.portfolios, free);
+        te_codec_destroy(bt.codec);
+        te_bars_destroy(bars);
+        te_buf_free(&bt.buf);
+        free(bt.asof);
+        free(bt.size);
+        return rc;
+}

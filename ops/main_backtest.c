@@ -1,0 +1,146 @@
+/*
+ * exec-backtest: run one backtest end to end and print its report (ops/backtest.h).
+ *
+ *   exec-backtest --run-id ID --bars BARS.csv --targets TARGETS.jsonl [options]
+ *   exec-backtest --run-id ID --bars-db --source-topic exec.targets
+ *                 [--from-offset N] [--to-offset M] [--from-asof T] [--to-asof T]
+ *
+ * Every --long option is a shorthand for -o key=value (see -h for all keys);
+ * -c FILE, -o key=value, EXEC_* environment and kafka.* pass-through work as in every
+ * process. The dev stack: --bootstrap-file RUN/bootstrap --ctl RUN/ctl (the runner
+ * creates the run's topics through the control socket).
+ * Exit status: 0 done and every check passed, 1 a check failed (planned != published,
+ * orders not terminal, a process failed), 2 usage or runtime error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backtest.h"
+#include "te_cfgtab.h"
+#include "te_log.h"
+#include "te_proc.h"
+
+#define PROC "exec-backtest"
+
+static const char *const tty_modes[] = {"plain", "tty", "auto", NULL};
+
+typedef te_bt_conf_t conf_t;
+
+static const te_cfg_item_t items[] = {
+    TE_CFG_COMMON(conf_t),
+    TE_CFG_S(conf_t, "run.id", run_id, "", "run id: topics bt.<id>.*, database bt_<id>"),
+    TE_CFG_S(conf_t, "targets.file", targets_file, "", "targets JSON lines to publish"),
+    TE_CFG_S(conf_t, "source.topic", source_topic, "",
+             "or replay this targets topic (range below)"),
+    TE_CFG_I(conf_t, "source.from_offset", from_offset, "-1", -1, INT64_MAX,
+             "first offset per partition (-1: the earliest kept)"),
+    TE_CFG_I(conf_t, "source.to_offset", to_offset, "-1", -1, INT64_MAX,
+             "end offset per partition, exclusive (-1: the end at start)"),
+    TE_CFG_S(conf_t, "source.from_asof", from_asof, "",
+             "only targets with as_of >= this"),
+    TE_CFG_S(conf_t, "source.to_asof", to_asof, "", "only targets with as_of <= this"),
+    TE_CFG_S(conf_t, "bars.csv", bars_csv, "", "daily bars CSV (sim and report)"),
+    TE_CFG_B(conf_t, "bars.db", bars_db, "false", "bars from prices_daily instead"),
+    TE_CFG_S(conf_t, "out.dir", out_dir, "", "report directory (default bt-<run.id>)"),
+    TE_CFG_D(conf_t, "capital", capital, "0", 0, 1e15,
+             "starting equity of the report (0: sum of each portfolio's first target "
+             "nav, else 1000000)"),
+    TE_CFG_I(conf_t, "partitions", partitions, "8", 1, 256,
+             "partitions of the run's topics"),
+    TE_CFG_I(conf_t, "flow.max_ahead_bytes", max_ahead_bytes, "2097152", 1024,
+             INT64_C(1) << 40, "targets published but not yet planned, at most"),
+    TE_CFG_I(conf_t, "flow.max_backlog", max_backlog, "8000", 100, INT64_C(1) << 40,
+             "reports not yet in the DB on any partition, at most"),
+    TE_CFG_I(conf_t, "progress.days", progress_days, "250", 1, 100000,
+             "not on a terminal: one line per this many days"),
+    TE_CFG_E(conf_t, "progress.mode", tty_mode, "auto", tty_modes, ""),
+    TE_CFG_I(conf_t, "timeout.s", timeout_s, "3600", 1, 864000, "give up after"),
+    TE_CFG_S(conf_t, "devstack.ctl", ctl_socket, "",
+             "dev stack control socket: create the run's topics there"),
+    TE_CFG_S(conf_t, "bin.dir", bin_dir, "", "dir of exec-planner etc (default: ours)"),
+    TE_CFG_S(conf_t, "planner.opts", planner_opts, "", "extra k=v for exec-planner"),
+    TE_CFG_S(conf_t, "broker.opts", broker_opts, "", "extra k=v for exec-broker"),
+    TE_CFG_S(conf_t, "sink.opts", sink_opts, "", "extra k=v for exec-sink"),
+};
+
+/* --long VALUE -> -o key=VALUE; flags without a value -> key=true */
+static const struct {
+        const char *opt, *key;
+        int flag;
+} longs[] = {
+    {"--run-id", "run.id", 0},
+    {"--targets", "targets.file", 0},
+    {"--source-topic", "source.topic", 0},
+    {"--from-offset", "source.from_offset", 0},
+    {"--to-offset", "source.to_offset", 0},
+    {"--from-asof", "source.from_asof", 0},
+    {"--to-asof", "source.to_asof", 0},
+    {"--bars", "bars.csv", 0},
+    {"--bars-db", "bars.db", 1},
+    {"--out", "out.dir", 0},
+    {"--capital", "capital", 0},
+    {"--ctl", "devstack.ctl", 0},
+    {"--bootstrap-file", "bootstrap.file", 0},
+    {"--planner-opts", "planner.opts", 0},
+    {"--broker-opts", "broker.opts", 0},
+    {"--sink-opts", "sink.opts", 0},
+    {"--timeout", "timeout.s", 0},
+};
+
+int main(int argc, char **argv)
+{
+        static conf_t conf;
+        char **av = calloc((size_t)argc * 2 + 1, sizeof *av);
+        char **owned = calloc((size_t)argc + 1, sizeof *owned);
+        int n = 0, no = 0, rc = 2;
+        te_cfg_t *cfg = NULL;
+        if (!av || !owned)
+                goto out;
+        av[n++] = argv[0];
+        for (int i = 1; i < argc; i++) {
+                size_t k = 0;
+                for (; k < sizeof longs / sizeof longs[0]; k++)
+                        if (strcmp(argv[i], longs[k].opt) == 0)
+                                break;
+                if (k == sizeof longs / sizeof longs[0]) {
+                        av[n++] = argv[i];
+                        continue;
+                }
+                const char *val = "true";
+                if (!longs[k].flag) {
+                        if (i + 1 >= argc) {
+                                fprintf(stderr, PROC ": %s needs a value\n", argv[i]);
+                                goto out;
+                        }
+                        val = argv[++i];
+                }
+                size_t len = strlen(longs[k].key) + strlen(val) + 2;
+                char *kv = malloc(len);
+                if (!kv)
+                        goto out;
+                snprintf(kv, len, "%s=%s", longs[k].key, val);
+                owned[no++] = kv;
+                av[n++] = "-o";
+                av[n++] = kv;
+        }
+        cfg = te_cfgtab_start(PROC, items, sizeof items / sizeof items[0], &conf,
+                              &conf.common, n, av);
+        if (!cfg)
+                goto out;
+        te_proc_install_signals();
+        conf.progress_tty = conf.tty_mode == 2 ? -1 : conf.tty_mode;
+        if (!conf.out_dir[0])
+                snprintf(conf.out_dir, sizeof conf.out_dir, "bt-%s", conf.run_id);
+        char errstr[1024];
+        rc = te_bt_run(&conf, cfg, argv[0], stdout, errstr, sizeof errstr);
+        if (rc != 0)
+                fprintf(stderr, PROC ": %s\n", errstr);
+out:
+        for (int i = 0; i < no; i++)
+                free(owned[i]);
+        free(owned);
+        free(av);
+        te_cfg_destroy(cfg);
+        return rc;
+}
