@@ -325,7 +325,10 @@ int te_obs_kafka_stats(const char *group, const char *json, size_t len)
                 te_metric_remove(g.lag, 0, group);
                 const char *tname, *pname;
                 json_t *t, *p;
-                json_object_foreach(json_object_get(root, "topics"), tname, t)
+                /* only partitions the group protocol assigned: a manually assigned
+                 * consumer (the planner's exec.reports reader) never commits */
+                json_object_foreach(assigned > 0 ? json_object_get(root, "topics") : NULL,
+                                    tname, t)
                 {
                         json_object_foreach(json_object_get(t, "partitions"), pname, p)
                         {

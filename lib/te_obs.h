@@ -20,6 +20,9 @@
  *   te_kafka_consumer_lag_messages{group,topic,partition}
  *                                                  gauge, from librdkafka statistics:
  *                                                  high watermark - committed offset
+ *                                                  (- low watermark if never
+ *                                                  committed), partitions assigned
+ *                                                  by the group protocol only
  *   te_kafka_brokers_up{client}, te_kafka_brokers{client}
  *                                                  gauges: Kafka brokers UP / known
  *   te_kafka_assigned_partitions{group}            gauge
