@@ -43,6 +43,7 @@ struct te_book_pf_s {
         double cash;
         te_mode_t mode;
         int has_as_of;
+        int as_of_learned;
         int64_t last_as_of;
 };
 
@@ -329,8 +330,27 @@ int te_book_set_last_as_of(te_book_t *b, const char *portfolio_id, int64_t as_of
         if (!pf)
                 return -1;
         pf->has_as_of = 1;
+        pf->as_of_learned = 0;
         pf->last_as_of = as_of;
         return 0;
+}
+
+int te_book_learn_as_of(te_book_t *b, const char *portfolio_id, int64_t as_of)
+{
+        te_book_pf_t *pf = pf_get_or_add(b, portfolio_id);
+        if (!pf)
+                return -1;
+        if (!pf->has_as_of || as_of > pf->last_as_of)
+                pf->last_as_of = as_of;
+        pf->has_as_of = 1;
+        pf->as_of_learned = 1;
+        return 0;
+}
+
+int te_book_as_of_learned(const te_book_t *b, const char *portfolio_id)
+{
+        const te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
+        return pf && pf->has_as_of && pf->as_of_learned;
 }
 
 void te_book_foreach_ticker(const te_book_t *b, const char *portfolio_id,

@@ -81,8 +81,14 @@ int te_book_set_mode(te_book_t *b, const char *portfolio_id, te_mode_t mode);
 
 /** Last as_of planned for a portfolio. @returns 1 and sets *as_of, or 0 if none. */
 int te_book_last_as_of(const te_book_t *b, const char *portfolio_id, int64_t *as_of);
-/** Remember the as_of of a planned target. @returns 0 or -1 (OOM). */
+/** Remember the as_of of a target planned in this life. @returns 0 or -1 (OOM). */
 int te_book_set_last_as_of(te_book_t *b, const char *portfolio_id, int64_t as_of);
+/** Learn from history (DB, commands read back) that a target with `as_of` was planned
+ *  before: the last as_of becomes the larger of both, marked learned. @returns 0/-1. */
+int te_book_learn_as_of(te_book_t *b, const char *portfolio_id, int64_t as_of);
+/** @returns 1 if the portfolio's last as_of was learned from history and no target has
+ *  been planned since (a target before it is a replay, not an error), else 0. */
+int te_book_as_of_learned(const te_book_t *b, const char *portfolio_id);
 
 /** Call `fn` for every ticker of `portfolio_id` with a non-zero position or open
  *  quantity (order unspecified). */

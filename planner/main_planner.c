@@ -24,7 +24,7 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_S(conf_t, "group.id", group_id, "exec-planner", "consumer group"),
     TE_CFG_S(conf_t, "sink.group", sink_group, "exec-sink",
              "sink group whose DB offsets mark what the DB already holds"),
-    TE_CFG_S(conf_t, "broker.group", broker_group, "exec-broker",
+    TE_CFG_S(conf_t, "broker.group", broker_group, "exec-broker-sim",
              "broker group: orders after its committed offsets are read back on "
              "assignment (empty: do not read back)"),
     TE_CFG_S(conf_t, "topic.targets", topic_targets, "exec.targets", ""),

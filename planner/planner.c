@@ -19,6 +19,7 @@
 #include "te_ids.h"
 #include "te_kafka.h"
 #include "te_log.h"
+#include "te_map.h"
 #include "te_pg.h"
 #include "te_proc.h"
 
@@ -51,6 +52,7 @@ struct te_planner_s {
         unsigned char owned[MAX_PARTS];
         int64_t pending[MAX_PARTS]; /* next target offset to store after a flush */
         int dirty;
+        te_map_t *planned; /* portfolio_id -> int64_t* last as_of planned since commit */
         int fatal;
         int64_t last_report_poll;
         te_planner_stats_t st;
@@ -225,6 +227,12 @@ static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
                                       sizeof errstr) != TE_CODEC_OK)
                 return;
         const te_order_cmd_t *o = &pl->cmd;
+        /* commands of a target (not of a mode change) say its as_of was planned */
+        if (o->ids.decision_id[0] &&
+            te_book_learn_as_of(pl->book, o->ids.portfolio_id, o->event_time) != 0) {
+                fail(pl, "read back orders", "out of memory");
+                return;
+        }
         if (o->command == TE_CMD_NEW) {
                 if (te_book_add_order(pl->book, o->order_id, o->ids.portfolio_id,
                                       o->ticker, o->side, o->quantity, 0.0,
@@ -365,6 +373,63 @@ static void drain_modes(te_planner_t *pl)
 
 /* ---- offsets --------------------------------------------------------------------- */
 
+/* After a flush: record in the DB the portfolios planned since the last commit and
+ * the end of our writes to each owned exec.orders partition (0002_planner.sql). */
+static int save_state(te_planner_t *pl)
+{
+        char errstr[512];
+        size_t n_pf = te_map_count(pl->planned), k = 0, it = 0;
+        const char **pids = calloc(n_pf ? n_pf : 1, sizeof *pids);
+        int64_t *asofs = calloc(n_pf ? n_pf : 1, sizeof *asofs);
+        int32_t parts[MAX_PARTS];
+        int64_t offs[MAX_PARTS];
+        size_t n_off = 0;
+        int rc = -1;
+        const char *key;
+        void *v;
+        if (!pids || !asofs) {
+                fail(pl, "state", "out of memory");
+                goto out;
+        }
+        while (te_map_next(pl->planned, &it, &key, &v) && k < n_pf) {
+                pids[k] = key;
+                asofs[k++] = *(int64_t *)v;
+        }
+        for (int32_t p = 0; p < pl->n_parts && p < MAX_PARTS; p++) {
+                int64_t lo, hi;
+                if (!pl->owned[p])
+                        continue;
+                /* only this instance writes the partitions it owns: after the flush
+                 * the high watermark is the end of our own writes */
+                rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+                    te_producer_handle(pl->producer), pl->conf.topic_orders, p, &lo, &hi,
+                    META_TIMEOUT);
+                if (err) {
+                        fail(pl, "orders watermarks", rd_kafka_err2str(err));
+                        goto out;
+                }
+                parts[n_off] = p;
+                offs[n_off++] = hi;
+        }
+        if (te_planner_db_state_save(pl->db, pl->conf.group_id, pl->conf.topic_orders,
+                                     pids, asofs, k, parts, offs, n_off, errstr,
+                                     sizeof errstr) != 0) {
+                fail(pl, "save state", errstr);
+                goto out;
+        }
+        te_map_destroy(pl->planned, free);
+        pl->planned = te_map_new();
+        if (!pl->planned) {
+                fail(pl, "state", "out of memory");
+                goto out;
+        }
+        rc = 0;
+out:
+        free(pids);
+        free(asofs);
+        return rc;
+}
+
 /* Flush what was produced, then store and commit the offsets of the targets that
  * produced it. @returns 0 or -1. */
 static int commit(te_planner_t *pl)
@@ -376,6 +441,8 @@ static int commit(te_planner_t *pl)
                 fail(pl, "flush", errstr);
                 return -1;
         }
+        if (pl->db && save_state(pl) != 0)
+                return -1;
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
         for (int32_t p = 0; p < pl->n_parts && p < MAX_PARTS; p++)
                 if (pl->pending[p] >= 0) {
@@ -417,6 +484,16 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                 fail(pl, "rebuild from DB", errstr);
                 return -1;
         }
+        int64_t own_offsets[MAX_PARTS];
+        for (size_t i = 0; i < MAX_PARTS; i++)
+                own_offsets[i] = -1;
+        if (pl->db && te_planner_db_state_load(
+                          pl->db, pl->conf.group_id, pl->conf.topic_orders, owns, pl, nb,
+                          own_offsets, MAX_PARTS, errstr, sizeof errstr) != 0) {
+                te_book_destroy(nb);
+                fail(pl, "planner state from DB", errstr);
+                return -1;
+        }
         te_book_destroy(pl->book);
         pl->book = nb;
 
@@ -436,11 +513,23 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                                                           parts->elems[i].partition);
                 rd_kafka_resp_err_t err = rd_kafka_committed(rk, ol, META_TIMEOUT);
                 int rc = -1;
-                if (err)
+                if (err) {
                         snprintf(errstr, sizeof errstr, "committed offsets of %s: %s",
                                  pl->conf.broker_group, rd_kafka_err2str(err));
-                else
+                } else {
+                        /* from the earlier of the broker's position and the end of our
+                         * writes at our last commit */
+                        for (int i = 0; i < ol->cnt; i++) {
+                                int32_t p = ol->elems[i].partition;
+                                int64_t own =
+                                    p >= 0 && p < MAX_PARTS ? own_offsets[p] : -1;
+                                if (ol->elems[i].offset < 0)
+                                        ol->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+                                else if (own >= 0 && own < ol->elems[i].offset)
+                                        ol->elems[i].offset = own;
+                        }
                         rc = read_to_end(pl, rk, ol, on_own_order, errstr, sizeof errstr);
+                }
                 rd_kafka_topic_partition_list_destroy(ol);
                 rd_kafka_consumer_close(rk);
                 rd_kafka_destroy(rk);
@@ -552,6 +641,22 @@ static void dead_letter(te_planner_t *pl, rd_kafka_message_t *m, const char *cod
                       why);
 }
 
+static int remember_planned(te_planner_t *pl, const te_target_portfolio_t *tp)
+{
+        int64_t *v = te_map_get(pl->planned, tp->ids.portfolio_id);
+        if (!v) {
+                v = malloc(sizeof *v);
+                if (!v || te_map_put(pl->planned, tp->ids.portfolio_id, v) != 0) {
+                        free(v);
+                        return -1;
+                }
+                *v = tp->as_of;
+        }
+        if (tp->as_of > *v)
+                *v = tp->as_of;
+        return 0;
+}
+
 /* @returns 0 when the message is done (offset may be stored), -1 to stop. */
 static int on_target(te_planner_t *pl, rd_kafka_message_t *m)
 {
@@ -569,6 +674,19 @@ static int on_target(te_planner_t *pl, rd_kafka_message_t *m)
                         return -1;
         } else if (te_proc_mono_ms() - pl->last_report_poll >= pl->conf.report_poll_ms) {
                 drain_reports(pl);
+        }
+        int64_t last;
+        if (te_book_as_of_learned(pl->book, tp->ids.portfolio_id) &&
+            te_book_last_as_of(pl->book, tp->ids.portfolio_id, &last) &&
+            tp->as_of < last) {
+                /* consumed again after a restart or rebalance: planned before */
+                pl->st.replayed++;
+                te_log_ids_t ids = {.decision_id = tp->ids.decision_id,
+                                    .portfolio_id = tp->ids.portfolio_id};
+                TE_LOG(TE_LOG_INFO, &ids, "target.replayed",
+                       "as_of %lld before the last planned %lld: already planned",
+                       (long long)tp->as_of, (long long)last);
+                return 0;
         }
         te_plan_env_t env = {
             .level = te_modes_level(pl->levels, tp->ids.portfolio_id),
@@ -590,7 +708,8 @@ static int on_target(te_planner_t *pl, rd_kafka_message_t *m)
         }
         if (env.level == TE_LEVEL_HALT)
                 pl->st.halted++;
-        if (te_book_set_last_as_of(pl->book, tp->ids.portfolio_id, tp->as_of) != 0 ||
+        if (remember_planned(pl, tp) != 0 ||
+            te_book_set_last_as_of(pl->book, tp->ids.portfolio_id, tp->as_of) != 0 ||
             te_book_set_mode(pl->book, tp->ids.portfolio_id, tp->mode) != 0) {
                 fail(pl, "book", "out of memory");
                 return -1;
@@ -657,8 +776,10 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->book = te_book_new();
         pl->ws = te_plan_ws_new(MAX_ORDERS);
         pl->levels = te_modes_new();
+        pl->planned = te_map_new();
         pl->codec = te_codec_new(errstr, errstr_size);
-        if (!pl->rules || !pl->book || !pl->ws || !pl->levels || !pl->codec) {
+        if (!pl->rules || !pl->book || !pl->ws || !pl->levels || !pl->planned ||
+            !pl->codec) {
                 if (pl->codec)
                         snprintf(errstr, errstr_size, "out of memory");
                 goto err;
@@ -669,7 +790,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->plan.rules = pl->rules;
         if (conf->db_enabled) {
                 pl->db = te_pg_connect(conf->common.db_conninfo, errstr, errstr_size);
-                if (!pl->db)
+                if (!pl->db || te_pg_migrate(pl->db, errstr, errstr_size) < 0)
                         goto err;
                 pl->prices = te_price_cache_new(pl->db);
                 if (!pl->prices) {
@@ -766,17 +887,18 @@ int te_planner_run(te_planner_t *pl)
         }
         if (!pl->fatal && commit(pl) != 0)
                 pl->fatal = 1;
-        TE_LOG(TE_LOG_INFO, NULL, "planner.stop",
-               "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
-               "illegal=%llu skipped_known=%llu mode_changes=%llu first_to_last_ms=%lld",
-               (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
-               (unsigned long long)pl->st.cancels,
-               (unsigned long long)pl->st.dead_lettered,
-               (unsigned long long)pl->st.reports,
-               (unsigned long long)te_book_illegal_count(pl->book),
-               (unsigned long long)pl->st.skipped_known,
-               (unsigned long long)pl->st.mode_changes,
-               (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
+        TE_LOG(
+            TE_LOG_INFO, NULL, "planner.stop",
+            "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
+            "illegal=%llu skipped_known=%llu replayed=%llu mode_changes=%llu "
+            "first_to_last_ms=%lld",
+            (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
+            (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
+            (unsigned long long)pl->st.reports,
+            (unsigned long long)te_book_illegal_count(pl->book),
+            (unsigned long long)pl->st.skipped_known, (unsigned long long)pl->st.replayed,
+            (unsigned long long)pl->st.mode_changes,
+            (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
         return pl->fatal ? -1 : 0;
 }
 
@@ -800,6 +922,7 @@ void te_planner_destroy(te_planner_t *pl)
         te_book_destroy(pl->book);
         te_plan_ws_destroy(pl->ws);
         te_modes_destroy(pl->levels);
+        te_map_destroy(pl->planned, free);
         te_plan_rules_destroy(pl->rules);
         te_codec_destroy(pl->codec);
         te_target_portfolio_free(&pl->tp);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "te_buf.h"
 #include "te_log.h"
 #include "te_map.h"
 #include "te_msg.h"
@@ -115,6 +116,139 @@ err:
         r = PQexec(conn, "ROLLBACK");
         PQclear(r);
         return -1;
+}
+
+/* ---- planner state ------------------------------------------------------------- */
+
+int te_planner_db_state_load(PGconn *conn, const char *group, const char *orders_topic,
+                             int (*owned)(void *opaque, const char *portfolio_id),
+                             void *opaque, te_book_t *book, int64_t *orders_offsets,
+                             size_t n_parts, char *errstr, size_t errstr_size)
+{
+        for (size_t i = 0; i < n_parts; i++)
+                orders_offsets[i] = -1;
+        const char *p1[1] = {group};
+        PGresult *r =
+            PQexecParams(conn,
+                         "SELECT portfolio_id, last_as_of FROM planner_portfolios "
+                         "WHERE consumer_group = $1",
+                         1, NULL, p1, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                goto sqlerr;
+        for (int i = 0; i < PQntuples(r); i++) {
+                if (owned && !owned(opaque, PQgetvalue(r, i, 0)))
+                        continue;
+                if (te_book_learn_as_of(book, PQgetvalue(r, i, 0),
+                                        strtoll(PQgetvalue(r, i, 1), NULL, 10)) != 0) {
+                        snprintf(errstr, errstr_size, "state: out of memory");
+                        PQclear(r);
+                        return -1;
+                }
+        }
+        PQclear(r);
+        const char *p2[2] = {group, orders_topic};
+        r = PQexecParams(
+            conn,
+            "SELECT kafka_partition, next_offset FROM planner_orders_offsets "
+            "WHERE consumer_group = $1 AND topic = $2",
+            2, NULL, p2, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                goto sqlerr;
+        for (int i = 0; i < PQntuples(r); i++) {
+                long p = strtol(PQgetvalue(r, i, 0), NULL, 10);
+                if (p >= 0 && (size_t)p < n_parts)
+                        orders_offsets[p] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+        }
+        PQclear(r);
+        return 0;
+sqlerr:
+        snprintf(errstr, errstr_size, "state load: %s", PQerrorMessage(conn));
+        PQclear(r);
+        return -1;
+}
+
+/* Append `s` as an element of a PostgreSQL array literal ("{a,b}"), quoted. */
+static int arr_add(te_buf_t *b, const char *s)
+{
+        if (b->len > 1 && te_buf_puts(b, ",") != 0)
+                return -1;
+        if (te_buf_puts(b, "\"") != 0)
+                return -1;
+        for (; *s; s++) {
+                if ((*s == '"' || *s == '\\') && te_buf_puts(b, "\\") != 0)
+                        return -1;
+                if (te_buf_append(b, s, 1) != 0)
+                        return -1;
+        }
+        return te_buf_puts(b, "\"");
+}
+
+int te_planner_db_state_save(PGconn *conn, const char *group, const char *orders_topic,
+                             const char *const *portfolio_ids, const int64_t *as_ofs,
+                             size_t n_pf, const int32_t *parts, const int64_t *offsets,
+                             size_t n_off, char *errstr, size_t errstr_size)
+{
+        te_buf_t pids, asofs, ps, offs;
+        char num[32];
+        int rc = -1;
+        te_buf_init(&pids, 64u << 20);
+        te_buf_init(&asofs, 64u << 20);
+        te_buf_init(&ps, 1u << 20);
+        te_buf_init(&offs, 1u << 20);
+        int bad = te_buf_puts(&pids, "{") | te_buf_puts(&asofs, "{") |
+                  te_buf_puts(&ps, "{") | te_buf_puts(&offs, "{");
+        for (size_t i = 0; i < n_pf && !bad; i++) {
+                snprintf(num, sizeof num, "%lld", (long long)as_ofs[i]);
+                bad |= arr_add(&pids, portfolio_ids[i]) | arr_add(&asofs, num);
+        }
+        for (size_t i = 0; i < n_off && !bad; i++) {
+                snprintf(num, sizeof num, "%d", (int)parts[i]);
+                bad |= arr_add(&ps, num);
+                snprintf(num, sizeof num, "%lld", (long long)offsets[i]);
+                bad |= arr_add(&offs, num);
+        }
+        bad |= te_buf_puts(&pids, "}") | te_buf_puts(&asofs, "}") |
+               te_buf_puts(&ps, "}") | te_buf_puts(&offs, "}");
+        if (bad || !te_buf_cstr(&pids) || !te_buf_cstr(&asofs) || !te_buf_cstr(&ps) ||
+            !te_buf_cstr(&offs)) {
+                snprintf(errstr, errstr_size, "state save: too large");
+                goto out;
+        }
+        const char *params[6] = {group,
+                                 orders_topic,
+                                 (const char *)pids.data,
+                                 (const char *)asofs.data,
+                                 (const char *)ps.data,
+                                 (const char *)offs.data};
+        /* one statement, so one implicit transaction */
+        PGresult *r = PQexecParams(
+            conn,
+            "WITH pf AS (INSERT INTO planner_portfolios AS t (consumer_group, "
+            "portfolio_id, "
+            "  last_as_of) SELECT $1, p, a FROM unnest($3::text[], $4::bigint[]) AS u(p, "
+            "a) "
+            "  ON CONFLICT (consumer_group, portfolio_id) DO UPDATE SET "
+            "  last_as_of = GREATEST(t.last_as_of, EXCLUDED.last_as_of), updated_at = "
+            "now() "
+            "  RETURNING 1) "
+            "INSERT INTO planner_orders_offsets AS o (consumer_group, topic, "
+            "kafka_partition, "
+            "  next_offset) SELECT $1, $2, p, n FROM unnest($5::int[], $6::bigint[]) AS "
+            "u(p, n) "
+            "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
+            "  next_offset = EXCLUDED.next_offset, updated_at = now()",
+            6, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                snprintf(errstr, errstr_size, "state save: %s", PQerrorMessage(conn));
+        else
+                rc = 0;
+        PQclear(r);
+out:
+        te_buf_free(&pids);
+        te_buf_free(&asofs);
+        te_buf_free(&ps);
+        te_buf_free(&offs);
+        return rc;
 }
 
 /* ---- price cache ---------------------------------------------------------------- */

@@ -30,6 +30,22 @@ int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports
                        te_book_t *book, int64_t *offsets, size_t n_parts, char *errstr,
                        size_t errstr_size);
 
+/** Load the planner's own state (0002_planner.sql) of `group`: the last planned
+ *  as_of of every owned portfolio into `book` (te_book_learn_as_of), and the end of its
+ *  writes to partitions 0..n_parts-1 of `orders_topic` into orders_offsets[] (-1 where
+ *  none). @returns 0, or -1 with errstr. */
+int te_planner_db_state_load(PGconn *conn, const char *group, const char *orders_topic,
+                             int (*owned)(void *opaque, const char *portfolio_id),
+                             void *opaque, te_book_t *book, int64_t *orders_offsets,
+                             size_t n_parts, char *errstr, size_t errstr_size);
+
+/** Save, in one transaction, the last planned as_of of `n_pf` portfolios and the end of
+ *  the planner's writes to `n_off` orders partitions. @returns 0, or -1 with errstr. */
+int te_planner_db_state_save(PGconn *conn, const char *group, const char *orders_topic,
+                             const char *const *portfolio_ids, const int64_t *as_ofs,
+                             size_t n_pf, const int32_t *parts, const int64_t *offsets,
+                             size_t n_off, char *errstr, size_t errstr_size);
+
 typedef struct te_price_cache_s te_price_cache_t;
 
 /** @returns a cache over `conn` (not owned), or NULL on OOM. */
