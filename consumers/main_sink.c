@@ -93,6 +93,20 @@ static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *part
         }
 }
 
+/* A partition's stored offset fell out of retention: te_kafka paused it; say so. */
+static void on_gap(te_consumer_t *c, const char *topic, int32_t partition, int64_t offset,
+                   int64_t low, int64_t high, int64_t lost, void *opaque)
+{
+        sink_t *s = opaque;
+        (void)c;
+        te_emit_alert(s->producer, s->codec, s->conf.topic_alerts, TE_SEV_CRITICAL, PROC,
+                      "retention_gap", NULL, NULL, NULL,
+                      "%s[%d]: next offset %lld is out of retention (low watermark %lld, "
+                      "high %lld): %lld messages lost; partition paused, nothing skipped",
+                      topic, (int)partition, (long long)offset, (long long)low,
+                      (long long)high, (long long)lost);
+}
+
 static void backoff_sleep(int64_t ms)
 {
         struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
@@ -286,6 +300,7 @@ int main(int argc, char **argv)
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.consumer", "%s", errstr);
                 goto out;
         }
+        te_consumer_set_gap_cb(s.consumer, on_gap, &s);
         TE_LOG(TE_LOG_INFO, NULL, "sink.start", "group=%s topic=%s batch.max=%lld",
                s.conf.group_id, s.conf.topic_reports, (long long)s.conf.batch_max);
 

@@ -43,7 +43,13 @@ static const char *const te_producer_fixed[] = {"enable.idempotence", "true",
  * te_consumer_new's argument. */
 static const char *const te_consumer_defaults[] = {"auto.offset.reset", "earliest",
                                                    "enable.partition.eof", "false", NULL};
-static const char *const te_consumer_fixed[] = {"enable.auto.commit",
+/* auto.offset.reset is fixed to error: an offset that fell out of retention must stop
+ * the partition, never skip ahead silently. The configured policy (earliest/latest)
+ * still picks where a partition without a committed offset starts: te_kafka sets that
+ * start itself at assignment (te_consumer_start_offsets). */
+static const char *const te_consumer_fixed[] = {"auto.offset.reset",
+                                                "error",
+                                                "enable.auto.commit",
                                                 "false",
                                                 "enable.auto.offset.store",
                                                 "false",
@@ -156,7 +162,8 @@ static void te_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
                              : level <= 6 ? TE_LOG_INFO
                                           : TE_LOG_DEBUG;
         /* "offset reset (at offset N ...)": retention dropped what we had not read */
-        if (fac && strcmp(fac, "OFFSET") == 0 && strstr(buf, "offset reset")) {
+        if (fac && strcmp(fac, "OFFSET") == 0 && strstr(buf, "offset reset") &&
+            !strstr(buf, "at offset BEGINNING") && !strstr(buf, "at offset END")) {
                 TE_LOG(TE_LOG_ERROR, NULL, "kafka.offset_reset", "%s: %s",
                        rd_kafka_name(rk), buf);
                 return;
@@ -440,7 +447,76 @@ struct te_consumer_s {
         rd_kafka_t *rk;
         te_rebalance_cb_t *cb;
         void *opaque;
+        int64_t fresh_start; /* RD_KAFKA_OFFSET_BEGINNING or _END */
+        te_gap_cb_t *gap_cb;
+        void *gap_opaque;
+        uint64_t gaps;
 };
+
+/* Partitions still without a start offset after the caller's callback start at their
+ * committed offset or, without one, where the configured auto.offset.reset says
+ * (auto.offset.reset itself is "error", see te_consumer_fixed). */
+static void te_consumer_start_offsets(te_consumer_t *c,
+                                      rd_kafka_topic_partition_list_t *parts)
+{
+        rd_kafka_topic_partition_list_t *q =
+            rd_kafka_topic_partition_list_new(parts->cnt);
+        for (int i = 0; i < parts->cnt; i++)
+                if (parts->elems[i].offset == RD_KAFKA_OFFSET_INVALID)
+                        rd_kafka_topic_partition_list_add(q, parts->elems[i].topic,
+                                                          parts->elems[i].partition);
+        rd_kafka_resp_err_t err =
+            q->cnt ? rd_kafka_committed(c->rk, q, 10000) : RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (err)
+                TE_LOG(TE_LOG_WARN, NULL, "kafka.committed_failed",
+                       "%s: %s; partitions without a committed offset start at the %s",
+                       rd_kafka_name(c->rk), rd_kafka_err2str(err),
+                       c->fresh_start == RD_KAFKA_OFFSET_END ? "end" : "beginning");
+        for (int i = 0; i < q->cnt; i++) {
+                rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(
+                    parts, q->elems[i].topic, q->elems[i].partition);
+                if (tp)
+                        tp->offset = !err && q->elems[i].offset >= 0 ? q->elems[i].offset
+                                                                     : c->fresh_start;
+        }
+        rd_kafka_topic_partition_list_destroy(q);
+}
+
+/* The fetch position `offset` of topic[partition] is out of range: pause the
+ * partition, count what retention dropped (low watermark - offset) and tell the
+ * caller. Never seeks anywhere by itself. */
+static void te_consumer_gap(te_consumer_t *c, const char *topic, int32_t partition,
+                            int64_t offset)
+{
+        int64_t lo = -1, hi = -1, lost = -1;
+        rd_kafka_resp_err_t err =
+            rd_kafka_query_watermark_offsets(c->rk, topic, partition, &lo, &hi, 5000);
+        if (!err && offset < lo)
+                lost = lo - offset;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, topic, partition);
+        rd_kafka_pause_partitions(c->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        c->gaps++;
+        TE_LOG(TE_LOG_ERROR, NULL, "kafka.retention_gap",
+               "%s [%" PRId32 "]: offset %" PRId64 " out of range (low %" PRId64
+               ", high %" PRId64 "): %" PRId64
+               " messages lost to retention; partition paused, not skipped",
+               topic, partition, offset, lo, hi, lost);
+        if (c->gap_cb)
+                c->gap_cb(c, topic, partition, offset, lo, hi, lost, c->gap_opaque);
+}
+
+void te_consumer_set_gap_cb(te_consumer_t *c, te_gap_cb_t *cb, void *opaque)
+{
+        c->gap_cb = cb;
+        c->gap_opaque = opaque;
+}
+
+uint64_t te_consumer_gaps(const te_consumer_t *c)
+{
+        return c->gaps;
+}
 
 /* "topic[p]@offset,..." for the log, bounded. */
 static void te_kafka_parts_text(char *dst, size_t dstsz,
@@ -476,6 +552,7 @@ static void te_consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 /* the callback may set start offsets in parts before they apply */
                 if (c->cb)
                         c->cb(c, parts, 1, c->opaque);
+                te_consumer_start_offsets(c, parts);
                 TE_LOG(TE_LOG_INFO, NULL, "kafka.assign", "%s: %s", rd_kafka_name(rk),
                        text);
                 aerr = rd_kafka_assign(rk, parts);
@@ -525,6 +602,12 @@ te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
         }
         c->cb = cb;
         c->opaque = opaque;
+        const char *reset = cfg ? te_cfg_kafka_get(cfg, "auto.offset.reset") : NULL;
+        c->fresh_start =
+            reset && (strcmp(reset, "latest") == 0 || strcmp(reset, "largest") == 0 ||
+                      strcmp(reset, "end") == 0)
+                ? RD_KAFKA_OFFSET_END
+                : RD_KAFKA_OFFSET_BEGINNING;
 
         if (!group_id || !*group_id || n_topics == 0) {
                 te_kafka_err(errstr, errstr_size, "consumer needs a group id and topics");
@@ -586,9 +669,10 @@ rd_kafka_message_t *te_consumer_poll(te_consumer_t *c, int timeout_ms)
         case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
         case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
                 TE_LOG(TE_LOG_ERROR, NULL, "kafka.offset_out_of_range",
-                       "%s [%" PRId32 "] at offset %" PRId64
-                       ": %s (retention dropped unconsumed messages?)",
-                       topic, m->partition, m->offset, rd_kafka_message_errstr(m));
+                       "%s [%" PRId32 "] at offset %" PRId64 ": %s", topic, m->partition,
+                       m->offset, rd_kafka_message_errstr(m));
+                if (m->rkt && m->offset >= 0)
+                        te_consumer_gap(c, topic, m->partition, m->offset);
                 break;
         default:
                 TE_LOG(TE_LOG_ERROR, NULL, "kafka.consume_error",

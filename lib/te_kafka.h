@@ -90,10 +90,20 @@ te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
                                const char *group_id, const char *const *topics,
                                size_t n_topics, te_rebalance_cb_t *cb, void *opaque,
                                char *errstr, size_t errstr_size);
+/** Called when a partition's fetch offset fell out of the topic's retention (offset out
+ *  of range). The partition is already paused (it stays paused until the operator
+ *  moves its stored offset); `lost` = low watermark - offset, or -1 if unknown. */
+typedef void(te_gap_cb_t)(te_consumer_t *c, const char *topic, int32_t partition,
+                          int64_t offset, int64_t low, int64_t high, int64_t lost,
+                          void *opaque);
+/** Set the retention-gap callback (NULL: log only). */
+void te_consumer_set_gap_cb(te_consumer_t *c, te_gap_cb_t *cb, void *opaque);
+/** Number of retention gaps seen (partitions paused for offset out of range). */
+uint64_t te_consumer_gaps(const te_consumer_t *c);
 /** Poll for the next message. @returns a message the caller must destroy with
  *  rd_kafka_message_destroy(), or NULL on timeout. Errors (other than partition EOF)
- *  are logged and returned as NULL; an offset-out-of-range error is logged as an
- *  error with the partition (it means retention dropped unconsumed messages). */
+ *  are logged and returned as NULL; an offset out of range (retention dropped
+ *  unconsumed messages) pauses the partition and calls the gap callback. */
 rd_kafka_message_t *te_consumer_poll(te_consumer_t *c, int timeout_ms);
 /** Mark `m` done: its offset+1 will be committed by the next commit. */
 void te_consumer_store(te_consumer_t *c, const rd_kafka_message_t *m);
