@@ -19,6 +19,7 @@
 #include "te_ids.h"
 #include "te_kafka.h"
 #include "te_log.h"
+#include "te_obs.h"
 #include "te_map.h"
 #include "te_pg.h"
 #include "te_proc.h"
@@ -200,6 +201,7 @@ static int on_report(te_planner_t *pl, rd_kafka_message_t *m, const char *clock_
         char errstr[256];
         if (m->err)
                 return 0;
+        te_obs_consumed(rd_kafka_topic_name(m->rkt));
         if (te_codec_decode_exec_report(pl->codec, m->payload, m->len, &pl->rep, errstr,
                                         sizeof errstr) != TE_CODEC_OK) {
                 /* the sink dead-letters bad reports; the planner just skips them */
@@ -456,7 +458,10 @@ static int commit(te_planner_t *pl)
         if (err)
                 TE_LOG(TE_LOG_WARN, NULL, "planner.store", "%s", rd_kafka_err2str(err));
         pl->dirty = 0;
-        return te_consumer_commit(pl->targets, 1);
+        /* a failed Kafka commit (e.g. a rebalance in progress) is not fatal: the
+         * targets are consumed again and recognised as planned (DB state above) */
+        te_consumer_commit(pl->targets, 1);
+        return 0;
 }
 
 /* ---- rebalance ------------------------------------------------------------------- */
@@ -661,6 +666,7 @@ static int remember_planned(te_planner_t *pl, const te_target_portfolio_t *tp)
 static int on_target(te_planner_t *pl, rd_kafka_message_t *m)
 {
         char errstr[512];
+        int64_t t_in = te_proc_mono_ns();
         te_codec_err_t cerr = te_codec_decode_target_portfolio(
             pl->codec, m->payload, m->len, &pl->tp, errstr, sizeof errstr);
         if (cerr != TE_CODEC_OK) {
@@ -716,6 +722,9 @@ static int on_target(te_planner_t *pl, rd_kafka_message_t *m)
         }
         if (send_all(pl, cmds, n) != 0)
                 return -1;
+        if (n)
+                te_obs_latency(TE_OBS_TARGET_TO_ORDER,
+                               (double)(te_proc_mono_ns() - t_in) / 1e9);
         te_log_ids_t ids = {.decision_id = tp->ids.decision_id,
                             .portfolio_id = tp->ids.portfolio_id};
         TE_LOG(TE_LOG_DEBUG, &ids, "target.planned",
@@ -792,6 +801,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                 pl->db = te_pg_connect(conf->common.db_conninfo, errstr, errstr_size);
                 if (!pl->db || te_pg_migrate(pl->db, errstr, errstr_size) < 0)
                         goto err;
+                te_obs_ready("db", 1);
                 pl->prices = te_price_cache_new(pl->db);
                 if (!pl->prices) {
                         snprintf(errstr, errstr_size, "out of memory");
