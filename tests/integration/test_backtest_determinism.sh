@@ -4,7 +4,7 @@
 #     ordered trades table of each run database, computed here with psql, equal to the
 #     runner's report), planned == published, every order terminal;
 #  2. a replay of run 1's topic by offsets (--source-topic --from-offset) gives the
-#     same trades again;
+#     same trades again, and so do the same bars read from prices_daily (--bars-db);
 #  3. an as_of range publishes exactly the targets inside it (counted here from the file);
 #  4. a harsh fill model (next open, 0.1% participation, GTC) fills partially over
 #     several bars, and the end-of-run cancels leave no order open;
@@ -70,6 +70,13 @@ grep -q '^total return: ' "$RUN/det-a/report.txt" || fail "report.txt has no tot
 bt det-replay --source-topic bt.det-a.targets --from-offset 0 || fail "replay failed"
 [ "$(md5_of bt_det_replay)" = "$ha" ] || fail "offset replay differs"
 
+# the same bars from PostgreSQL's prices_daily give the same trades
+"$TE_BUILD_DIR/exec-dbtool" load-bars "$src/ops/sample/bars.csv" >"$RUN/load-bars.out"
+"$TE_BUILD_DIR/exec-backtest" --run-id det-db --bootstrap-file "$RUN/bootstrap" --ctl "$RUN/ctl" \
+        --bars-db --targets "$targets" --out "$RUN/det-db" -o progress.mode=plain "${KAFKA[@]}" \
+        >"$RUN/det-db.out" 2>"$RUN/det-db.err" || fail "bars-db run failed"
+[ "$(md5_of bt_det_db)" = "$ha" ] || fail "bars from prices_daily give other trades"
+
 # an as_of range: the 2025 targets only
 n_2025=$(python3 -c '
 import json, sys
@@ -94,7 +101,7 @@ bt det-slow --targets "$targets" --to-asof 2024-04-01T00:00:00Z \
         FROM order_events x WHERE x.order_id = e.order_id)")" = 0 ] || fail "cum + leaves not constant"
 
 [ "$(q "$PGDATABASE" "SELECT string_agg(run_id || '=' || status, ',' ORDER BY run_id) FROM backtest_runs")" = \
-  "det-2025=done,det-a=done,det-b=done,det-replay=done,det-slow=done" ] || fail "backtest_runs"
+  "det-2025=done,det-a=done,det-b=done,det-db=done,det-replay=done,det-slow=done" ] || fail "backtest_runs"
 # a run id is used once
 if bt det-a --targets "$targets"; then fail "a reused run id was accepted"; fi
 grep -q "a run id is used once" "$RUN/det-a.err" || fail "reused run id: no reason given"

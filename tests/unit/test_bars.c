@@ -397,6 +397,85 @@ static void test_bars_load_missing_file(void **state)
         assert_string_equal(err, "/nonexistent-dir/bars.csv: No such file or directory");
 }
 
+/* Bars in (after, upto], in date order whatever order they were added in. */
+static void test_bars_range(void **state)
+{
+        (void)state;
+        te_bars_t *b = te_bars_new();
+        assert_non_null(b);
+        char err[128];
+        static const int32_t days[] = {105, 101, 103, 102}; /* 104 missing: a gap */
+        for (size_t i = 0; i < 4; i++) {
+                te_bar_t x = {days[i], 10, 11, 9, 10, 100 * days[i]};
+                assert_int_equal(te_bars_add(b, "AAA", &x, err, sizeof err), 0);
+        }
+        static const struct {
+                int32_t after, upto;
+                size_t n;
+                int32_t first_day;
+        } cases[] = {
+            {100, 105, 4, 101}, /* all */
+            {101, 103, 2, 102}, /* after is exclusive, upto inclusive */
+            {103, 104, 0, 0},   /* only the missing day */
+            {103, 105, 1, 105}, /* across the gap */
+            {105, 200, 0, 0},   /* after the last */
+            {0, 100, 0, 0},     /* before the first */
+            {104, 103, 0, 0},   /* empty interval */
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                const te_bar_t *f = NULL;
+                size_t n = te_bars_range(b, "AAA", cases[i].after, cases[i].upto, &f);
+                if (n != cases[i].n || (n && f->day != cases[i].first_day) || (!n && f)) {
+                        print_error("case %zu: n %zu first %d\n", i, n, f ? f->day : -1);
+                        fail();
+                }
+                for (size_t k = 1; k < n; k++)
+                        assert_true(f[k].day > f[k - 1].day);
+        }
+        const te_bar_t *f = NULL;
+        assert_int_equal(te_bars_range(b, "NOPE", 0, 1000, &f), 0);
+        assert_null(f);
+        assert_int_equal(te_bars_has(b, "AAA"), 1);
+        assert_int_equal(te_bars_has(b, "NOPE"), 0);
+        te_bars_destroy(b);
+}
+
+static int n_cb;
+static void split_cb(void *ctx, const char *ticker, int32_t day, double ratio)
+{
+        (void)ctx;
+        n_cb++;
+        assert_string_equal(ticker, "SPL");
+        assert_int_equal(day, 3);
+        assert_true(fabs(ratio - 0.5) < 1e-12);
+}
+
+/* An unadjusted 2:1 split shows as an overnight halving; normal moves do not. */
+static void test_bars_check_splits(void **state)
+{
+        (void)state;
+        te_bars_t *b = te_bars_new();
+        assert_non_null(b);
+        char err[128];
+        static const struct {
+                const char *tk;
+                te_bar_t bar;
+        } rows[] = {
+            {"SPL", {1, 100, 101, 99, 100, 1000}}, {"SPL", {2, 100, 101, 99, 100, 1000}},
+            {"SPL", {3, 50, 51, 49, 50, 2000}}, /* open 50 / previous close 100 */
+            {"OK", {1, 100, 101, 99, 100, 1000}},  {"OK", {2, 150, 151, 149, 150, 1000}},
+            {"OK", {3, 90, 91, 89, 90, 1000}}, /* +50%, -40%: under 1.8x */
+        };
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+                assert_int_equal(
+                    te_bars_add(b, rows[i].tk, &rows[i].bar, err, sizeof err), 0);
+        n_cb = 0;
+        assert_int_equal(te_bars_check_splits(b, 1.8, split_cb, NULL), 1);
+        assert_int_equal(n_cb, 1);
+        assert_int_equal(te_bars_check_splits(b, 2.5, NULL, NULL), 0);
+        te_bars_destroy(b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -407,6 +486,8 @@ int main(void)
             cmocka_unit_test(test_bars_load_good_csv),
             cmocka_unit_test(test_bars_load_bad_csv),
             cmocka_unit_test(test_bars_load_missing_file),
+            cmocka_unit_test(test_bars_range),
+            cmocka_unit_test(test_bars_check_splits),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
