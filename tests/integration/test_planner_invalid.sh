@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# test_planner_invalid: every kind of invalid target is dead-lettered with its reason
+# and an Alert, and the valid targets behind it (same portfolio, same partition) are
+# still planned. Kinds: NaN value and duplicate tickers (raw Avro bytes, since the
+# publisher refuses them), a negative weight without shorting, a ticker unknown to the
+# market data (prices_daily), gross leverage above the limit, as_of going backwards.
+# One valid target is a weight without ref_price, priced from prices_daily (loaded from
+# the same bars): its quantity is worked out by hand.
+set -euo pipefail
+src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
+here=$src/tests/integration
+source "$src/ops/stack.sh"
+source "$src/ops/pipeline.sh"
+RUN=$(mktemp -d /tmp/te-plinvalid.XXXXXX)
+cleanup() {
+        local rc=$?
+        if [ $rc -ne 0 ]; then
+                for f in "$RUN"/*.log; do echo "--- $f"; grep -v kafka.log "$f" | tail -n 12; done 2>/dev/null || true
+        fi
+        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
+        te_stack_down "$RUN" || true
+        exit $rc
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+q() { psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -c "$1"; }
+
+python3 "$here/planner_data.py" bars 10 >"$RUN/bars.csv"
+te_stack_up "$RUN"
+"$TE_BUILD_DIR/exec-dbtool" load-bars "$RUN/bars.csv" >/dev/null
+te_pipeline_up "$RUN" "$RUN/bars.csv" -o plan.allow_short=false \
+        -o plan.max_gross_leverage=1.5
+boot=$(cat "$RUN/bootstrap")
+
+# one line per message, in order: "json <target JSON>" or "raw <file>"
+python3 - "$RUN" <<'PY'
+import json, struct, sys
+run = sys.argv[1]
+def target(did, day, unit, tg, nav=None):
+    m = {"decision_id": did, "portfolio_id": "pf-v", "strategy_id": "s",
+         "profile_version_id": "pv", "regime_id": "r", "universe_id": "u",
+         "mode": "TRAINING", "as_of": "2025-01-%02dT21:00:00Z" % (6 + day), "unit": unit,
+         "full_replace": False, "targets": tg}
+    if nav is not None:
+        m["nav"] = nav
+    return m
+# hand-written Avro (Confluent framing, schema id 1001) for what JSON cannot carry
+def zz(n):
+    n = (n << 1) ^ (n >> 63)
+    out = b""
+    while True:
+        b = n & 0x7f
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+def s(x):
+    x = x.encode()
+    return zz(len(x)) + x
+def raw(did, day, tg):
+    import calendar, datetime
+    t = calendar.timegm(datetime.datetime(2025, 1, 6 + day, 21).timetuple()) * 1000
+    b = b"\0" + struct.pack(">i", 1001)
+    b += s(did) + s("pf-v") + s("s") + s("pv") + s("r") + s("u")
+    b += zz(1) + zz(t) + zz(1) + zz(0) + b"\0"  # TRAINING, as_of, QUANTITY, nav null, not full
+    b += zz(len(tg)) + b"".join(s(k) + struct.pack("<d", v) + zz(0) for k, v in tg) + zz(0)
+    return b
+steps = [
+    ("json", target("v1", 0, "QUANTITY", [{"ticker": "AAA", "value": 100}])),
+    ("raw", raw("bad-nan", 1, [("AAA", float("nan"))])),
+    ("json", target("v2", 1, "QUANTITY", [{"ticker": "AAA", "value": 150}])),
+    ("json", target("bad-short", 2, "WEIGHT", [{"ticker": "AAA", "value": -0.1, "ref_price": 20}], 100000)),
+    # 0.5 x 10000 / close of AAA on day 2 (20.50 in planner_data.py) = 243.9 -> 243
+    ("json", target("v3", 2, "WEIGHT", [{"ticker": "AAA", "value": 0.5}], 10000)),
+    ("json", target("bad-unknown", 3, "QUANTITY", [{"ticker": "ZZZ", "value": 5}])),
+    ("json", target("v4", 3, "QUANTITY", [{"ticker": "AAA", "value": 50}])),
+    ("json", target("bad-leverage", 4, "WEIGHT", [{"ticker": "AAA", "value": 1.0, "ref_price": 20}, {"ticker": "BBB", "value": 1.0, "ref_price": 30}], 10000)),
+    ("json", target("v5", 4, "QUANTITY", [{"ticker": "AAA", "value": 60}])),
+    ("raw", raw("bad-dup", 5, [("AAA", 1.0), ("AAA", 2.0)])),
+    ("json", target("v6", 5, "QUANTITY", [{"ticker": "AAA", "value": 70}])),
+    ("json", target("bad-back", 1, "QUANTITY", [{"ticker": "AAA", "value": 1}])),
+    ("json", target("v7", 6, "QUANTITY", [{"ticker": "AAA", "value": 80}])),
+]
+with open(run + "/steps.txt", "w") as f:
+    for i, (kind, m) in enumerate(steps):
+        if kind == "json":
+            p = "%s/step%02d.jsonl" % (run, i)
+            open(p, "w").write(json.dumps(m) + "\n")
+        else:
+            p = "%s/step%02d.avro" % (run, i)
+            open(p, "wb").write(m)
+        f.write("%s %s\n" % (kind, p))
+PY
+while read -r kind file; do
+        if [ "$kind" = json ]; then
+                "$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$file" >/dev/null
+        else
+                kcat -b "$boot" -P -t exec.targets -k pf-v -X partitioner=murmur2_random "$file"
+        fi
+done <"$RUN/steps.txt"
+te_pipeline_wait_idle "$RUN" 120 || fail "pipeline did not drain"
+
+# the valid targets were planned, with the quantities worked out by hand
+q "SELECT decision_id, side, (cum_qty + leaves_qty)::int FROM orders ORDER BY first_event_time,
+   decision_id" >"$RUN/orders.txt"
+cat >"$RUN/want_orders.txt" <<'TXT'
+v1 BUY 100
+v2 BUY 50
+v3 BUY 93
+v4 SELL 193
+v5 BUY 10
+v6 BUY 10
+v7 BUY 10
+TXT
+diff -u "$RUN/want_orders.txt" "$RUN/orders.txt" || fail "orders of the valid targets"
+[ "$(q "SELECT quantity::int FROM positions WHERE portfolio_id = 'pf-v' AND ticker = 'AAA'")" = 80 ] ||
+        fail "final position"
+
+# each invalid one is on exec.deadletter with its reason, and alerted
+"$TE_BUILD_DIR/exec-tail" --bootstrap-file "$RUN/bootstrap" -t exec.deadletter --from-beginning \
+        --exit-at-end >"$RUN/dead.jsonl" 2>/dev/null
+"$TE_BUILD_DIR/exec-tail" --bootstrap-file "$RUN/bootstrap" -t exec.alerts --from-beginning \
+        --exit-at-end >"$RUN/alerts.jsonl" 2>/dev/null
+python3 - "$RUN/dead.jsonl" "$RUN/alerts.jsonl" <<'PY' || fail "dead letters / alerts"
+import json, sys
+dead = [json.loads(l) for l in open(sys.argv[1])]
+reasons = []
+for d in dead:
+    h = d.get("headers", {})
+    r = h.get("te.reason")
+    reasons.append(r if isinstance(r, str) else json.dumps(r))
+want = ["not a finite number", "short_not_allowed", "unknown_ticker", "leverage_limit",
+        "duplicate", "as_of_backwards"]
+if len(reasons) != len(want):
+    sys.exit("%d dead letters, expected %d: %s" % (len(reasons), len(want), reasons))
+for r, w in zip(reasons, want):
+    if w not in r:
+        sys.exit("dead letter reason %r does not say %r" % (r, w))
+alerts = [json.loads(l)["value"] for l in open(sys.argv[2])]
+alerts = [a for a in alerts if a["source"] == "exec-planner"]
+codes = [a["code"] for a in alerts]
+for w in ["short_not_allowed", "unknown_ticker", "leverage_limit", "as_of_backwards"]:
+    if w not in codes:
+        sys.exit("no alert with code %s in %s" % (w, codes))
+if len(alerts) != 6:
+    sys.exit("%d planner alerts, expected 6: %s" % (len(alerts), codes))
+print("dead letters: %s" % reasons)
+PY
+grep -q 'dead_lettered=6' <(te_pipeline_stop "$RUN" planner; cat "$RUN/planner.log") ||
+        fail "the planner's dead-letter counter is not 6"
+te_pipeline_down "$RUN" || fail "a process did not exit cleanly on SIGTERM"
+echo "test_planner_invalid: ok (6 kinds dead-lettered and alerted, 7 valid targets planned)"
