@@ -281,7 +281,135 @@ static int64_t te_obs_json_int(json_t *obj, const char *key, int64_t def)
         return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
 }
 
-int te_obs_kafka_stats(const char *group, const char *json, size_t len)
+/* Committed offsets that librdkafka's statistics do not show until this process
+ * commits (after a restart they read -1001): asked once per rebalance with
+ * rd_kafka_committed and remembered (g.lock). offset -1: the group never committed
+ * that partition; -2: the query failed (retried after TE_OBS_COMMITTED_RETRY_MS). */
+#define TE_OBS_MAX_COMMITTED      1024
+#define TE_OBS_COMMITTED_RETRY_MS 30000
+#define TE_OBS_COMMITTED_WAIT_MS  1000
+
+typedef struct te_obs_committed_s {
+        char group[128];
+        char topic[128];
+        int32_t partition;
+        int64_t offset;
+        int64_t generation; /* the group's rebalance count when asked */
+        int64_t asked_ms;
+} te_obs_committed_t;
+
+static te_obs_committed_t te_obs_committed[TE_OBS_MAX_COMMITTED];
+static size_t te_obs_n_committed;
+
+static te_obs_committed_t *te_obs_committed_find(const char *group, const char *topic,
+                                                 int32_t partition, int64_t generation)
+{
+        for (size_t i = 0; i < te_obs_n_committed; i++) {
+                te_obs_committed_t *c = &te_obs_committed[i];
+                if (c->partition == partition && c->generation == generation &&
+                    strcmp(c->group, group) == 0 && strcmp(c->topic, topic) == 0)
+                        return c;
+        }
+        return NULL;
+}
+
+static void te_obs_committed_put(const char *group, const char *topic, int32_t partition,
+                                 int64_t generation, int64_t offset)
+{
+        te_obs_committed_t *c =
+            te_obs_committed_find(group, topic, partition, generation);
+        if (!c) {
+                /* drop this group's entries of older generations first */
+                size_t keep = 0;
+                for (size_t i = 0; i < te_obs_n_committed; i++)
+                        if (strcmp(te_obs_committed[i].group, group) != 0 ||
+                            te_obs_committed[i].generation == generation)
+                                te_obs_committed[keep++] = te_obs_committed[i];
+                te_obs_n_committed = keep;
+                if (te_obs_n_committed >= TE_OBS_MAX_COMMITTED)
+                        return;
+                c = &te_obs_committed[te_obs_n_committed++];
+                snprintf(c->group, sizeof c->group, "%s", group);
+                snprintf(c->topic, sizeof c->topic, "%s", topic);
+                c->partition = partition;
+                c->generation = generation;
+        }
+        c->offset = offset;
+        c->asked_ms = te_proc_mono_ms();
+}
+
+/* Ask the group coordinator for the committed offsets of the assigned partitions whose
+ * committed offset the statistics do not know yet. */
+static void te_obs_committed_query(rd_kafka_t *rk, const char *group, json_t *topics,
+                                   int64_t generation)
+{
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+        const char *tname, *pname;
+        json_t *t, *p;
+        int64_t now = te_proc_mono_ms();
+        pthread_mutex_lock(&g.lock);
+        json_object_foreach(topics, tname, t)
+        {
+                json_object_foreach(json_object_get(t, "partitions"), pname, p)
+                {
+                        int64_t part = te_obs_json_int(p, "partition", -1);
+                        const char *fs =
+                            json_string_value(json_object_get(p, "fetch_state"));
+                        if (part < 0 || (fs && strcmp(fs, "none") == 0) ||
+                            te_obs_json_int(p, "consumer_lag", -1) >= 0)
+                                continue;
+                        te_obs_committed_t *c = te_obs_committed_find(
+                            group, tname, (int32_t)part, generation);
+                        if (c && (c->offset != -2 ||
+                                  now - c->asked_ms < TE_OBS_COMMITTED_RETRY_MS))
+                                continue;
+                        rd_kafka_topic_partition_list_add(l, tname, (int32_t)part);
+                }
+        }
+        pthread_mutex_unlock(&g.lock);
+        if (l->cnt) {
+                rd_kafka_resp_err_t err =
+                    rd_kafka_committed(rk, l, TE_OBS_COMMITTED_WAIT_MS);
+                pthread_mutex_lock(&g.lock);
+                for (int i = 0; i < l->cnt; i++) {
+                        const rd_kafka_topic_partition_t *e = &l->elems[i];
+                        int64_t off = err || e->err    ? -2
+                                      : e->offset >= 0 ? e->offset
+                                                       : -1;
+                        te_obs_committed_put(group, e->topic, e->partition, generation,
+                                             off);
+                }
+                pthread_mutex_unlock(&g.lock);
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Lag of one partition: librdkafka's consumer_lag (high watermark - committed) when it
+ * knows the committed offset, else from the offset asked for, else (never committed)
+ * from the low watermark as exec-lag counts. @returns -1 when unknown. */
+static int64_t te_obs_partition_lag(const char *group, const char *topic, json_t *p,
+                                    int64_t generation)
+{
+        int64_t lag = te_obs_json_int(p, "consumer_lag", -1);
+        int64_t hi = te_obs_json_int(p, "hi_offset", -1);
+        int64_t lo = te_obs_json_int(p, "lo_offset", -1);
+        int64_t part = te_obs_json_int(p, "partition", -1);
+        if (lag >= 0 || hi < 0)
+                return lag;
+        pthread_mutex_lock(&g.lock);
+        te_obs_committed_t *c =
+            te_obs_committed_find(group, topic, (int32_t)part, generation);
+        int64_t committed = c ? c->offset : -2;
+        pthread_mutex_unlock(&g.lock);
+        if (committed >= 0)
+                return hi > committed ? hi - committed : 0;
+        if (committed == -1 && lo >= 0 && hi >= lo)
+                return hi - lo;
+        return -1;
+}
+
+static int te_obs_kafka_stats_rk(rd_kafka_t *rk, const char *group, const char *json,
+                                 size_t len)
 {
         json_error_t jerr;
         if (!TE_OBS_READY())
@@ -321,6 +449,10 @@ int te_obs_kafka_stats(const char *group, const char *json, size_t len)
                 json_t *cgrp = json_object_get(root, "cgrp");
                 assigned = (int)te_obs_json_int(cgrp, "assignment_size", 0);
                 te_metric_set(g.assigned, TE_LV(group), assigned);
+                int64_t gen = te_obs_json_int(cgrp, "rebalance_cnt", 0);
+                if (rk && assigned > 0)
+                        te_obs_committed_query(rk, group, json_object_get(root, "topics"),
+                                               gen);
                 /* lag: replace this group's series with the partitions reported now */
                 te_metric_remove(g.lag, 0, group);
                 const char *tname, *pname;
@@ -333,15 +465,7 @@ int te_obs_kafka_stats(const char *group, const char *json, size_t len)
                         json_object_foreach(json_object_get(t, "partitions"), pname, p)
                         {
                                 int64_t part = te_obs_json_int(p, "partition", -1);
-                                int64_t lag = te_obs_json_int(p, "consumer_lag", -1);
-                                int64_t hi = te_obs_json_int(p, "hi_offset", -1);
-                                int64_t lo = te_obs_json_int(p, "lo_offset", -1);
-                                /* never committed: count from the low watermark, as
-                                 * exec-lag does */
-                                if (lag < 0 &&
-                                    te_obs_json_int(p, "committed_offset", -1) < 0 &&
-                                    hi >= 0 && lo >= 0 && hi >= lo)
-                                        lag = hi - lo;
+                                int64_t lag = te_obs_partition_lag(group, tname, p, gen);
                                 const char *fs =
                                     json_string_value(json_object_get(p, "fetch_state"));
                                 if (part < 0 || lag < 0 ||
@@ -373,6 +497,11 @@ int te_obs_kafka_stats(const char *group, const char *json, size_t len)
         return 0;
 }
 
+int te_obs_kafka_stats(const char *group, const char *json, size_t len)
+{
+        return te_obs_kafka_stats_rk(NULL, group, json, len);
+}
+
 static void te_obs_stats_hook(rd_kafka_t *rk, const char *json, size_t len)
 {
         char group[256] = "";
@@ -381,7 +510,7 @@ static void te_obs_stats_hook(rd_kafka_t *rk, const char *json, size_t len)
             rd_kafka_conf_get(rd_kafka_conf(rk), "group.id", group, &gsz) !=
                 RD_KAFKA_CONF_OK)
                 group[0] = '\0';
-        if (te_obs_kafka_stats(group, json, len) != 0)
+        if (te_obs_kafka_stats_rk(rk, group, json, len) != 0)
                 TE_LOG(TE_LOG_WARN, NULL, "metrics.kafka_stats",
                        "%s: unreadable statistics", rd_kafka_name(rk));
 }

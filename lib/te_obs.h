@@ -20,9 +20,11 @@
  *   te_kafka_consumer_lag_messages{group,topic,partition}
  *                                                  gauge, from librdkafka statistics:
  *                                                  high watermark - committed offset
- *                                                  (- low watermark if never
- *                                                  committed), partitions assigned
- *                                                  by the group protocol only
+ *                                                  (asked once per rebalance while
+ *                                                  librdkafka does not know it yet;
+ *                                                  - low watermark if never
+ *                                                  committed), for the partitions
+ *                                                  assigned by the group protocol
  *   te_kafka_brokers_up{client}, te_kafka_brokers{client}
  *                                                  gauges: Kafka brokers UP / known
  *   te_kafka_assigned_partitions{group}            gauge
@@ -106,8 +108,10 @@ void te_obs_report_sent(const te_exec_report_t *r, const te_order_cmd_t *cmd,
  *  @returns a negative value if the timestamp is unknown. */
 double te_obs_since_ms(int64_t ts_ms);
 
-/** Apply one librdkafka statistics JSON document of handle `name` (type "consumer" or
- *  "producer", consumer group `group`, "" for none) to the Kafka families.
+/** Apply one librdkafka statistics JSON document (type "consumer" or "producer",
+ *  consumer group `group`, "" for none) to the Kafka families. Without a handle the
+ *  committed offsets cannot be asked for: a partition whose consumer_lag is -1 gets
+ *  no lag series.
  *  @returns 0, or -1 if the JSON is not a statistics object (nothing changed). Public
  *  for tests; the statistics hook calls it. */
 int te_obs_kafka_stats(const char *group, const char *json, size_t len);

@@ -10,6 +10,7 @@
 #include "planner.h"
 #include "te_cfgtab.h"
 #include "te_log.h"
+#include "te_obs.h"
 #include "te_proc.h"
 
 #define PROC "exec-planner"
@@ -79,6 +80,14 @@ int main(int argc, char **argv)
         if (!cfg)
                 return 2;
         te_proc_install_signals();
+        te_http_t *http = NULL;
+        if (te_obs_start(&conf.common, PROC,
+                         TE_OBS_NEED_KAFKA | (conf.db_enabled ? TE_OBS_NEED_DB : 0u),
+                         &http, errstr, sizeof errstr) != 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "planner.metrics", "%s", errstr);
+                te_cfg_destroy(cfg);
+                return 1;
+        }
         te_planner_t *pl = te_planner_new(&conf, cfg, errstr, sizeof errstr);
         if (!pl) {
                 TE_LOG(TE_LOG_ERROR, NULL, "planner.init", "%s", errstr);
@@ -87,6 +96,7 @@ int main(int argc, char **argv)
         rc = te_planner_run(pl) == 0 ? 0 : 1;
 out:
         te_planner_destroy(pl);
+        te_obs_stop(http);
         te_cfg_destroy(cfg);
         return rc;
 }
