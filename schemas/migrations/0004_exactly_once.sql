@@ -16,6 +16,11 @@
 --   - fills become trades (idempotent on trade_id = report_id) and move positions
 --     (average cost, realized P&L, folded in report order by te_pos_fold) and cash.
 
+-- The order in which the sink applied reports (position_cost_check replays fills in
+-- it; Kafka offsets alone do not give it when one portfolio's reports span partitions).
+CREATE SEQUENCE IF NOT EXISTS te_apply_seq;
+ALTER TABLE order_events ADD COLUMN IF NOT EXISTS apply_seq bigint;
+
 -- One step of a position: state {quantity, avg_cost, realized} and a signed fill of d
 -- shares at price p. Opening or increasing moves the weighted average cost; reducing
 -- realizes (p - avg) per closed share; crossing zero opens the rest at p. With
@@ -95,12 +100,12 @@ BEGIN
         INSERT INTO order_events (report_id, order_id, exec_type, order_status, ticker,
             side, last_qty, last_price, cum_qty, leaves_qty, avg_price, commission,
             reason, broker, account, event_time, decision_id, portfolio_id, mode,
-            unknown_order, kafka_topic, kafka_partition, kafka_offset)
+            unknown_order, kafka_topic, kafka_partition, kafka_offset, apply_seq)
         SELECT report_id, order_id, exec_type, order_status, ticker, side, last_qty,
             last_price, cum_qty, leaves_qty, avg_price, commission, reason, broker,
             account, event_time, decision_id, portfolio_id, mode, unknown, kafka_topic,
-            kafka_partition, kafka_offset
-        FROM f ORDER BY seq
+            kafka_partition, kafka_offset, nextval('te_apply_seq')
+        FROM (SELECT * FROM f ORDER BY seq) fs
         ON CONFLICT (report_id) DO NOTHING
         RETURNING report_id)
     INSERT INTO te_fresh
@@ -224,19 +229,21 @@ BEGIN
 END $$;
 
 -- Invariant 4, average cost and realized P&L: every position recomputed from its trades
--- in the order the sink applied them (Kafka partition and offset of each fill's report).
+-- in the order the sink applied them (order_events.apply_seq; Kafka partition and offset
+-- for events booked without it, e.g. by te_apply_report).
 -- Empty when everything adds up.
 CREATE OR REPLACE VIEW position_cost_check AS
 WITH fills AS (
     SELECT o.portfolio_id, t.ticker,
            CASE WHEN t.direction = 'BUY' THEN t.size ELSE -t.size END AS d, t.price,
-           e.kafka_partition, e.kafka_offset, t.trade_id
+           e.apply_seq, e.kafka_partition, e.kafka_offset, t.trade_id
     FROM trades t
     JOIN orders o ON o.order_id = t.order_id
     JOIN order_events e ON e.report_id = t.trade_id),
 rec AS (
     SELECT portfolio_id, ticker,
-           te_pos_fold(d, price, NULL ORDER BY kafka_partition, kafka_offset, trade_id) AS st
+           te_pos_fold(d, price, NULL ORDER BY apply_seq, kafka_partition, kafka_offset,
+                                                trade_id) AS st
     FROM fills GROUP BY portfolio_id, ticker)
 SELECT coalesce(p.portfolio_id, r.portfolio_id) AS portfolio_id,
        coalesce(p.ticker, r.ticker) AS ticker,
