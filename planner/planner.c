@@ -246,14 +246,14 @@ static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
         }
 }
 
-static void drain_reports(te_planner_t *pl)
+static void drain_reports(te_planner_t *pl, int64_t now)
 {
         rd_kafka_message_t *m;
         while ((m = rd_kafka_consumer_poll(pl->reports, 0)) != NULL) {
                 on_report(pl, m, NULL);
                 rd_kafka_message_destroy(m);
         }
-        pl->last_report_poll = te_proc_mono_ms();
+        pl->last_report_poll = now;
 }
 
 static int send_cmd(te_planner_t *pl, const te_order_cmd_t *o)
@@ -663,7 +663,7 @@ static int remember_planned(te_planner_t *pl, const te_target_portfolio_t *tp)
 }
 
 /* @returns 0 when the message is done (offset may be stored), -1 to stop. */
-static int on_target(te_planner_t *pl, rd_kafka_message_t *m)
+static int on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now)
 {
         char errstr[512];
         int64_t t_in = te_proc_mono_ns();
@@ -678,8 +678,8 @@ static int on_target(te_planner_t *pl, rd_kafka_message_t *m)
         if (tp->mode == TE_MODE_TRAINING) {
                 if (clock_barrier(pl, tp) != 0)
                         return -1;
-        } else if (te_proc_mono_ms() - pl->last_report_poll >= pl->conf.report_poll_ms) {
-                drain_reports(pl);
+        } else if (now - pl->last_report_poll >= pl->conf.report_poll_ms) {
+                drain_reports(pl, now);
         }
         int64_t last;
         if (te_book_as_of_learned(pl->book, tp->ids.portfolio_id) &&
@@ -813,6 +813,22 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                 goto err;
         pl->n_parts = partition_count(te_producer_handle(pl->producer),
                                       conf->topic_targets, errstr, errstr_size);
+        /* co-partitioning is the contract; also warms the producer's metadata for the
+         * orders topic so the first order does not wait for it */
+        if (pl->n_parts > 0) {
+                int32_t n_orders =
+                    partition_count(te_producer_handle(pl->producer), conf->topic_orders,
+                                    errstr, errstr_size);
+                if (n_orders != pl->n_parts) {
+                        if (n_orders > 0)
+                                snprintf(errstr, errstr_size,
+                                         "%s has %d partitions and %s %d: they must be "
+                                         "co-partitioned",
+                                         conf->topic_targets, (int)pl->n_parts,
+                                         conf->topic_orders, (int)n_orders);
+                        goto err;
+                }
+        }
         if (pl->n_parts <= 0 || pl->n_parts > MAX_PARTS) {
                 if (pl->n_parts > MAX_PARTS)
                         snprintf(errstr, errstr_size, "%s: more than %d partitions",
@@ -863,7 +879,7 @@ int te_planner_run(te_planner_t *pl)
         TE_LOG(TE_LOG_INFO, NULL, "planner.start",
                "group=%s targets=%s orders=%s parts=%d", pl->conf.group_id,
                pl->conf.topic_targets, pl->conf.topic_orders, (int)pl->n_parts);
-        int64_t last_commit = te_proc_mono_ms();
+        int64_t last_commit = te_proc_mono_ms(), last_modes = 0;
         while (!te_proc_stop) {
                 rd_kafka_message_t *m = te_consumer_poll(pl->targets, 50);
                 if (pl->fatal) {
@@ -871,12 +887,21 @@ int te_planner_run(te_planner_t *pl)
                                 rd_kafka_message_destroy(m);
                         break;
                 }
-                drain_modes(pl);
+                int64_t now = te_proc_mono_ms();
+                /* exec.mode is read when idle and at most every 10 ms while busy */
+                if (!m || now - last_modes >= 10) {
+                        drain_modes(pl);
+                        last_modes = now;
+                }
                 if (m) {
-                        if (!pl->st.first_target_ms)
-                                pl->st.first_target_ms = te_proc_mono_ms();
-                        int r = on_target(pl, m);
-                        pl->st.last_target_ms = te_proc_mono_ms();
+                        if (!pl->st.first_target_ms) {
+                                pl->st.first_target_ms = now;
+                                /* no flush right behind the first target of a burst */
+                                last_commit = now;
+                        }
+                        int r = on_target(pl, m, now);
+                        now = te_proc_mono_ms();
+                        pl->st.last_target_ms = now;
                         if (r == 0 && m->partition >= 0 && m->partition < MAX_PARTS) {
                                 pl->pending[m->partition] = m->offset + 1;
                                 pl->dirty = 1;
@@ -885,10 +910,10 @@ int te_planner_run(te_planner_t *pl)
                         if (r != 0)
                                 break;
                 } else {
-                        drain_reports(pl);
+                        pl->st.idle_polls++;
+                        drain_reports(pl, now);
                 }
                 te_producer_poll(pl->producer, 0);
-                int64_t now = te_proc_mono_ms();
                 if (pl->dirty && now - last_commit >= pl->conf.commit_interval_ms) {
                         if (commit(pl) != 0)
                                 break;
@@ -901,13 +926,14 @@ int te_planner_run(te_planner_t *pl)
             TE_LOG_INFO, NULL, "planner.stop",
             "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
             "illegal=%llu skipped_known=%llu replayed=%llu mode_changes=%llu "
-            "first_to_last_ms=%lld",
+            "idle_polls=%llu first_to_last_ms=%lld",
             (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
             (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
             (unsigned long long)pl->st.reports,
             (unsigned long long)te_book_illegal_count(pl->book),
             (unsigned long long)pl->st.skipped_known, (unsigned long long)pl->st.replayed,
             (unsigned long long)pl->st.mode_changes,
+            (unsigned long long)pl->st.idle_polls,
             (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
         return pl->fatal ? -1 : 0;
 }
