@@ -47,6 +47,12 @@ typedef struct te_broker_ops_s {
         /* events that arrived on their own (live brokers) */
         te_broker_err_t (*poll)(te_broker_t *b, te_reports_t *out);
         void (*destroy)(te_broker_t *b);
+        /* Optional (may be NULL; sim leaves both NULL). connected: 1 when the adapter
+         * can take orders now, 0 while its broker connection is down or reconciling.
+         * delivered: the worker tells the adapter that every report it has been
+         * handed so far was delivered to Kafka (called after a successful flush). */
+        int (*connected)(te_broker_t *b);
+        void (*delivered)(te_broker_t *b);
 } te_broker_ops_t;
 
 struct te_broker_s {

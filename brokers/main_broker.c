@@ -15,6 +15,7 @@
 
 #include "bars.h"
 #include "broker.h"
+#include "broker_ibkr.h"
 #include "broker_sim.h"
 #include "te_buf.h"
 #include "te_cfgtab.h"
@@ -48,9 +49,15 @@ typedef struct conf_s {
         int64_t max_stale_days;
         char broker_name[TE_NAME_MAX];
         char account[TE_NAME_MAX];
+        char ibkr_host[256];
+        int64_t ibkr_port, ibkr_client_id, ibkr_max_msgs, ibkr_reconnect_min_ms,
+            ibkr_reconnect_max_ms, ibkr_commission_wait_ms, ibkr_timeout_ms;
+        char ibkr_accounts[512];
+        int ibkr_use_db;
 } conf_t;
 
-static const char *const adapters[] = {"sim", NULL};
+static const char *const adapters[] = {"sim", "ibkr", NULL};
+enum { ADAPTER_SIM = 0, ADAPTER_IBKR = 1 };
 static const char *const sim_market_at[] = {"close", "next_open", NULL};
 
 static const te_cfg_item_t conf_items[] = {
@@ -94,6 +101,27 @@ static const te_cfg_item_t conf_items[] = {
              "an older reference bar means no market data"),
     TE_CFG_S(conf_t, "broker.name", broker_name, "sim", "written to reports and trades"),
     TE_CFG_S(conf_t, "broker.account", account, "SIM-1", ""),
+    /* adapter ibkr: TWS / IB Gateway (brokers/broker_ibkr.h; README "Interactive
+       Brokers") */
+    TE_CFG_S(conf_t, "ibkr.host", ibkr_host, "127.0.0.1", "TWS / IB Gateway host"),
+    TE_CFG_I(conf_t, "ibkr.port", ibkr_port, "4002", 1, 65535,
+             "API port (IB Gateway paper 4002, live 4001; TWS 7497 / 7496)"),
+    TE_CFG_I(conf_t, "ibkr.client_id", ibkr_client_id, "1", 0, 2147483647,
+             "API client id (one per worker)"),
+    TE_CFG_S(conf_t, "ibkr.accounts", ibkr_accounts, "",
+             "allow-list of IB accounts, comma separated; the first is the default"),
+    TE_CFG_I(conf_t, "ibkr.max_msgs_per_sec", ibkr_max_msgs, "45", 1, 50,
+             "outgoing API messages per second (TWS disconnects above 50)"),
+    TE_CFG_I(conf_t, "ibkr.reconnect_min_ms", ibkr_reconnect_min_ms, "500", 1, 600000,
+             "first reconnect delay (doubles up to ibkr.reconnect_max_ms)"),
+    TE_CFG_I(conf_t, "ibkr.reconnect_max_ms", ibkr_reconnect_max_ms, "30000", 1, 3600000,
+             ""),
+    TE_CFG_I(conf_t, "ibkr.commission_wait_ms", ibkr_commission_wait_ms, "2000", 0,
+             600000, "hold a fill this long for its commissionReport"),
+    TE_CFG_I(conf_t, "ibkr.timeout_ms", ibkr_timeout_ms, "5000", 100, 600000,
+             "connect, handshake and reconciliation deadline"),
+    TE_CFG_B(conf_t, "ibkr.use_db", ibkr_use_db, "true",
+             "persist TWS ids and delivered executions in the runtime DB"),
 };
 
 typedef struct worker_s {
@@ -170,6 +198,58 @@ static int on_order(worker_t *w, rd_kafka_message_t *m)
         return 0;
 }
 
+/* Reports the adapter produced on its own (live brokers: fills, cancels, rejects).
+ * @returns how many were published, or -1 on a fatal error. */
+static int publish_polled(worker_t *w)
+{
+        char errstr[512];
+        te_reports_clear(&w->reports);
+        if (w->broker->ops->poll(w->broker, &w->reports) != TE_BROKER_OK) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.adapter_error", "poll failed");
+                return -1;
+        }
+        for (size_t i = 0; i < w->reports.n; i++) {
+                te_exec_report_t *r = &w->reports.items[i];
+                if (te_codec_encode_exec_report(w->codec, r, &w->buf, errstr,
+                                                sizeof errstr) != TE_CODEC_OK ||
+                    te_producer_send(w->producer, w->conf.topic_reports,
+                                     r->ids.portfolio_id, strlen(r->ids.portfolio_id),
+                                     w->buf.data, w->buf.len, NULL, 0, errstr,
+                                     sizeof errstr) != 0) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "broker.send", "%s", errstr);
+                        return -1;
+                }
+                if (r->exec_type == TE_EXEC_REJECTED)
+                        te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
+                                      TE_SEV_WARNING, PROC, "order_rejected",
+                                      r->ids.decision_id, r->ids.portfolio_id,
+                                      r->order_id, "%s", r->reason);
+        }
+        w->n_reports += w->reports.n;
+        return (int)w->reports.n;
+}
+
+static te_broker_t *new_ibkr(const conf_t *c, char *errstr, size_t errstr_size)
+{
+        te_ibkr_cfg_t ic;
+        te_ibkr_cfg_defaults(&ic);
+        te_strlcpy(ic.host, c->ibkr_host, sizeof ic.host);
+        ic.port = (int)c->ibkr_port;
+        ic.client_id = (int)c->ibkr_client_id;
+        te_strlcpy(ic.accounts, c->ibkr_accounts, sizeof ic.accounts);
+        ic.max_msgs_per_sec = (int)c->ibkr_max_msgs;
+        ic.reconnect_min_ms = c->ibkr_reconnect_min_ms;
+        ic.reconnect_max_ms = c->ibkr_reconnect_max_ms;
+        ic.commission_wait_ms = c->ibkr_commission_wait_ms;
+        ic.connect_timeout_ms = c->ibkr_timeout_ms;
+        ic.use_db = c->ibkr_use_db;
+        te_strlcpy(ic.db_conninfo, c->common.db_conninfo, sizeof ic.db_conninfo);
+        te_strlcpy(ic.broker_name,
+                   strcmp(c->broker_name, "sim") ? c->broker_name : "ibkr",
+                   sizeof ic.broker_name);
+        return te_ibkr_new(&ic, errstr, errstr_size);
+}
+
 static int commit(worker_t *w)
 {
         char errstr[256];
@@ -177,6 +257,8 @@ static int commit(worker_t *w)
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.flush", "%s", errstr);
                 return -1;
         }
+        if (w->broker->ops->delivered) /* every report so far is on exec.reports */
+                w->broker->ops->delivered(w->broker);
         return te_consumer_commit(w->consumer, 1);
 }
 
@@ -202,6 +284,15 @@ int main(int argc, char **argv)
         if (!w.codec) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "%s", errstr);
                 goto out;
+        }
+        if (w.conf.adapter == ADAPTER_IBKR) {
+                w.broker = new_ibkr(&w.conf, errstr, sizeof errstr);
+                if (!w.broker) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "ibkr: %s", errstr);
+                        rc = 2;
+                        goto out;
+                }
+                goto adapter_ready;
         }
         if (!w.conf.bars_csv[0] && !w.conf.bars_db) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.init",
@@ -233,6 +324,7 @@ int main(int argc, char **argv)
         te_strlcpy(sc.broker_name, w.conf.broker_name, sizeof sc.broker_name);
         te_strlcpy(sc.account, w.conf.account, sizeof sc.account);
         w.broker = te_sim_new(&sc, w.bars);
+adapter_ready:
         w.producer = te_producer_new(cfg, w.conf.common.bootstrap, errstr, sizeof errstr);
         if (!w.broker || !w.producer) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "%s",
@@ -248,7 +340,8 @@ int main(int argc, char **argv)
         }
         TE_LOG(TE_LOG_INFO, NULL, "broker.start",
                "adapter=%s bars=%zu tickers=%zu group=%s", adapters[w.conf.adapter],
-               te_bars_count(w.bars), te_bars_ticker_count(w.bars), w.conf.group_id);
+               w.bars ? te_bars_count(w.bars) : 0, w.bars ? te_bars_ticker_count(w.bars) : 0,
+               w.conf.group_id);
         te_obs_broker_up(adapters[w.conf.adapter], 1);
         te_obs_ready("broker", 1);
 
@@ -268,6 +361,13 @@ int main(int argc, char **argv)
                                 break;
                         }
                 }
+                int np = publish_polled(&w);
+                if (np < 0) {
+                        fatal = 1;
+                        break;
+                }
+                if (np > 0)
+                        dirty = 1;
                 te_producer_poll(w.producer, 0);
                 int64_t now = te_proc_mono_ms();
                 if (dirty && now - last_commit >= w.conf.commit_interval_ms) {

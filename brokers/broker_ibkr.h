@@ -1,0 +1,94 @@
+/*
+ * broker_ibkr: the PRODUCTION adapter for Interactive Brokers (TWS or IB Gateway)
+ * over the TWS API socket protocol (tws_proto.h), behind te_broker_ops_t.
+ *
+ * Single-threaded: one non-blocking socket driven from the ops' calls, chiefly
+ * poll(). Outgoing messages pass through a pacer (tws_pacer.h): at most
+ * `max_msgs_per_sec`, cancels first, slowed down after error 100.
+ *
+ * Identity. Our order_id travels in orderRef. The TWS order id comes from
+ * nextValidId and a high-water mark persisted in the runtime DB (table
+ * ibkr_order_ids, migration 0005) before each placeOrder goes out, so a restart never
+ * reuses an id; the orderRef <-> TWS id map and the order's attribution live in
+ * ibkr_orders. A NEW for an order_id already known (memory or DB) is ignored.
+ *
+ * Fills come only from execDetails, deduplicated by execId; report_id is derived from
+ * the execId ("r" + digest("ibkr", "exec", execId)). A fill is held until its
+ * commissionReport arrives (or `commission_wait_ms` passes; then commission 0 and a
+ * warning), and reports leave in the order their causes arrived. orderStatus is a
+ * hint: it produces ACK and CANCELED (after any fills it counts have arrived as
+ * execDetails), never a fill. IB errors on an order: 202 -> CANCELED, informational
+ * codes (399, 161, 10147, 10148, 2100-2199) are logged, any other code -> REJECTED
+ * with "IB <code>: <text>" (CANCELED with that reason if the order had fills).
+ *
+ * Connection. Socket loss, a malformed frame, or error 1100 stops submitting: new
+ * orders wait in the adapter (persisted, no TWS id yet). The adapter reconnects with
+ * exponential backoff, and on every (re)connect and on 1101/1102 reconciles:
+ * reqOpenOrders, reqExecutions (own client id), reqPositions. Executions it has not
+ * published are published (once); orders that were sent but that IB neither lists
+ * as open nor has executions for are resolved as CANCELED with a reason. Only then
+ * are waiting orders sent. The worker learns the state through ops->connected.
+ *
+ * Delivery. Executions handed out to the worker are recorded in ibkr_execs only when
+ * the worker calls ops->delivered (after its producer flush succeeded), so a crash in
+ * between re-publishes them (same report ids) instead of losing them.
+ *
+ * Accounts: orders go to the account named by the route "ibkr:<ACCOUNT>", else to the
+ * first of `accounts`; an account not in the allow-list is REJECTED, and so is one
+ * that the gateway's managedAccounts does not list. TRAINING orders never get here
+ * (te_broker_handle's mode gate; ops->mode is PRODUCTION).
+ */
+#ifndef TE_BROKER_IBKR_H
+#define TE_BROKER_IBKR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker.h"
+
+typedef struct te_ibkr_cfg_s {
+        char host[256];             /* default 127.0.0.1 */
+        int port;                   /* default 4002 (IB Gateway paper) */
+        int client_id;              /* default 1 */
+        char accounts[512];         /* allow-list, comma separated; required */
+        int max_msgs_per_sec;       /* default 45 */
+        int64_t reconnect_min_ms;   /* default 500 */
+        int64_t reconnect_max_ms;   /* default 30000 */
+        int64_t commission_wait_ms; /* default 2000 */
+        int64_t pacing_backoff_ms;  /* default 1000 */
+        int64_t connect_timeout_ms; /* default 5000 (handshake and reconcile too) */
+        char broker_name[64];       /* default "ibkr" */
+        int use_db;                 /* persist ids and executions (default 1) */
+        char db_conninfo[512];      /* "" = PG* environment */
+} te_ibkr_cfg_t;
+
+void te_ibkr_cfg_defaults(te_ibkr_cfg_t *cfg);
+
+/** Create the adapter. With cfg->use_db it connects to the runtime DB, applies
+ *  migrations and loads its open orders and id high-water mark (startup
+ *  reconciliation then runs on the first connection). The TWS connection is opened
+ *  from the first poll(). @returns NULL with errstr on a config or DB error. */
+te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errstr_size);
+
+/** Connection state names, for logs and tests. */
+typedef enum {
+        TE_IBKR_DISCONNECTED = 0,
+        TE_IBKR_CONNECTING,
+        TE_IBKR_HANDSHAKE,
+        TE_IBKR_STARTING,
+        TE_IBKR_RECONCILING,
+        TE_IBKR_READY,
+        TE_IBKR_DEGRADED /* socket up, TWS lost IB (1100) */
+} te_ibkr_state_t;
+te_ibkr_state_t te_ibkr_state(te_broker_t *b);
+const char *te_ibkr_state_name(te_ibkr_state_t s);
+
+/* Counters for tests and logs. */
+typedef struct te_ibkr_stats_s {
+        uint64_t connects, disconnects, malformed, reconciles;
+        uint64_t orders_sent, cancels_sent, fills, dup_execs, rejects;
+        uint64_t resolved_unknown, pacing_errors;
+} te_ibkr_stats_t;
+void te_ibkr_stats(te_broker_t *b, te_ibkr_stats_t *out);
+
+#endif

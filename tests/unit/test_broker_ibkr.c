@@ -1,0 +1,414 @@
+/*
+ * test_broker_ibkr: the ibkr adapter in process (no DB: use_db = 0) against the
+ * scripted fake TWS (tests/fake_tws, started per test on an ephemeral loopback port).
+ * Each test drives the adapter's ops the way the broker worker does and checks the
+ * reports, in order, with quantities and prices worked out by hand from the fake's
+ * script (price 100.5, commission 1 per execution).
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "broker_ibkr.h"
+#include "te_buf.h"
+#include "te_log.h"
+#include "te_proc.h"
+
+typedef struct fx_s {
+        pid_t fake;
+        int port;
+        char port_file[64];
+        te_broker_t *b;
+        te_reports_t got; /* everything reported so far */
+} fx_t;
+
+static void start_fake(fx_t *fx, const char *const *args)
+{
+        snprintf(fx->port_file, sizeof fx->port_file, "/tmp/te-ibkr-ut.%d.port",
+                 (int)getpid());
+        unlink(fx->port_file);
+        const char *argv[32];
+        int n = 0;
+        argv[n++] = TE_FAKE_TWS;
+        argv[n++] = "--port-file";
+        argv[n++] = fx->port_file;
+        for (; args && *args && n < 30; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+        fx->fake = fork();
+        assert_true(fx->fake >= 0);
+        if (fx->fake == 0) {
+                if (!getenv("TE_TEST_VERBOSE"))
+                        (void)freopen("/dev/null", "w", stderr);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        for (int i = 0; i < 500; i++) {
+                FILE *f = fopen(fx->port_file, "r");
+                if (f) {
+                        int ok = fscanf(f, "%d", &fx->port) == 1;
+                        fclose(f);
+                        if (ok)
+                                return;
+                }
+                usleep(10000);
+        }
+        fail_msg("fake_tws did not start");
+}
+
+static void setup_fx(fx_t *fx, const char *const *fake_args, int max_rate)
+{
+        memset(fx, 0, sizeof *fx);
+        te_log_init("test", getenv("TE_TEST_VERBOSE") ? TE_LOG_DEBUG : TE_LOG_ERROR);
+        start_fake(fx, fake_args);
+        te_ibkr_cfg_t c;
+        te_ibkr_cfg_defaults(&c);
+        c.port = fx->port;
+        c.client_id = 7;
+        c.use_db = 0;
+        c.reconnect_min_ms = 50;
+        c.reconnect_max_ms = 200;
+        c.commission_wait_ms = 500;
+        if (max_rate)
+                c.max_msgs_per_sec = max_rate;
+        te_strlcpy(c.accounts, "DU111111,DU222222", sizeof c.accounts);
+        char errstr[256];
+        fx->b = te_ibkr_new(&c, errstr, sizeof errstr);
+        assert_non_null(fx->b);
+}
+
+static void teardown_fx(fx_t *fx)
+{
+        te_broker_destroy(fx->b);
+        fx->b = NULL;
+        te_reports_free(&fx->got);
+        if (fx->fake > 0) {
+                kill(fx->fake, SIGTERM);
+                waitpid(fx->fake, NULL, 0);
+                fx->fake = 0;
+        }
+        if (fx->port_file[0])
+                unlink(fx->port_file);
+}
+
+static int fx_new(void **state)
+{
+        *state = calloc(1, sizeof(fx_t));
+        return *state ? 0 : -1;
+}
+
+static int fx_free(void **state)
+{
+        teardown_fx(*state);
+        free(*state);
+        return 0;
+}
+
+/* Poll (like the worker) until `pred` holds or 10 s pass. */
+static int poll_until(fx_t *fx, int (*pred)(fx_t *))
+{
+        int64_t end = te_proc_mono_ms() + 10000;
+        while (te_proc_mono_ms() < end) {
+                assert_int_equal(fx->b->ops->poll(fx->b, &fx->got), TE_BROKER_OK);
+                if (pred(fx))
+                        return 1;
+                usleep(2000);
+        }
+        return 0;
+}
+
+static int is_ready(fx_t *fx)
+{
+        return fx->b->ops->connected(fx->b);
+}
+
+static te_order_cmd_t cmd(te_command_t c, const char *id, const char *ticker,
+                          te_side_t side, double qty, te_order_type_t ot, double lmt,
+                          double stp, te_tif_t tif)
+{
+        te_order_cmd_t o;
+        memset(&o, 0, sizeof o);
+        o.command = c;
+        te_strlcpy(o.order_id, id, sizeof o.order_id);
+        te_strlcpy(o.ids.decision_id, "d1", sizeof o.ids.decision_id);
+        te_strlcpy(o.ids.portfolio_id, "pf1", sizeof o.ids.portfolio_id);
+        te_strlcpy(o.ticker, ticker, sizeof o.ticker);
+        o.side = side;
+        o.quantity = qty;
+        o.order_type = ot;
+        o.has_limit_price = lmt > 0;
+        o.limit_price = lmt;
+        o.has_stop_price = stp > 0;
+        o.stop_price = stp;
+        o.tif = tif;
+        o.mode = TE_MODE_PRODUCTION;
+        te_strlcpy(o.route, "ibkr", sizeof o.route);
+        return o;
+}
+
+static void handle(fx_t *fx, const te_order_cmd_t *c)
+{
+        assert_int_equal(te_broker_handle(fx->b, c, &fx->got), TE_BROKER_OK);
+}
+
+/* "ORDER:TYPE" of every report, space separated */
+static void summary(fx_t *fx, char *out, size_t outsz)
+{
+        out[0] = '\0';
+        size_t len = 0;
+        for (size_t i = 0; i < fx->got.n; i++) {
+                int n = snprintf(out + len, outsz - len, "%s%s:%s", i ? " " : "",
+                                 fx->got.items[i].order_id,
+                                 te_exec_type_name(fx->got.items[i].exec_type));
+                if (n < 0 || (size_t)n >= outsz - len)
+                        break;
+                len += (size_t)n;
+        }
+}
+
+static size_t want_n;
+static int have_n(fx_t *fx)
+{
+        return fx->got.n >= want_n;
+}
+
+static const te_exec_report_t *rep(fx_t *fx, size_t i)
+{
+        assert_true(i < fx->got.n);
+        return &fx->got.items[i];
+}
+
+static void test_ibkr_fill_and_refusals(void **state)
+{
+        fx_t *fx = *state;
+        const char *args[] = {"--scenario", "fill", "--accounts", "DU111111,DU222222",
+                              NULL};
+        setup_fx(fx, args, 0);
+        assert_true(poll_until(fx, is_ready));
+        te_order_cmd_t a = cmd(TE_CMD_NEW, "o1", "AAA", TE_SIDE_BUY, 100, TE_OT_MARKET, 0,
+                               0, TE_TIF_DAY);
+        te_order_cmd_t t = a;
+        te_strlcpy(t.order_id, "o2", sizeof t.order_id);
+        t.mode = TE_MODE_TRAINING;
+        te_order_cmd_t l = cmd(TE_CMD_NEW, "o3", "BBB", TE_SIDE_SELL, 10, TE_OT_LIMIT, 0,
+                               0, TE_TIF_GTC); /* LIMIT without a price */
+        te_order_cmd_t acct = a;
+        te_strlcpy(acct.order_id, "o4", sizeof acct.order_id);
+        te_strlcpy(acct.route, "ibkr:DU222222", sizeof acct.route); /* allowed */
+        te_order_cmd_t bad = a;
+        te_strlcpy(bad.order_id, "o5", sizeof bad.order_id);
+        te_strlcpy(bad.route, "ibkr:DU333333", sizeof bad.route);
+        handle(fx, &a);
+        handle(fx, &a); /* duplicate delivery: ignored */
+        handle(fx, &t);
+        handle(fx, &l);
+        handle(fx, &bad);
+        want_n = 5;
+        assert_true(poll_until(fx, have_n));
+        char s[512];
+        summary(fx, s, sizeof s);
+        assert_string_equal(s, "o2:REJECTED o3:REJECTED o5:REJECTED o1:ACK o1:FILL");
+        assert_string_equal(
+            rep(fx, 2)->reason,
+            "ibkr: account of route 'ibkr:DU333333' not in ibkr.accounts");
+        handle(fx, &acct);
+        want_n = 7;
+        assert_true(poll_until(fx, have_n));
+        assert_string_equal(rep(fx, 6)->account, "DU222222");
+}
+
+static void test_ibkr_partial(void **state)
+{
+        fx_t *fx = *state;
+        const char *args[] = {"--scenario", "partial", "--fill-delay-ms", "30", NULL};
+        setup_fx(fx, args, 0);
+        assert_true(poll_until(fx, is_ready));
+        te_order_cmd_t a = cmd(TE_CMD_NEW, "p1", "AAA", TE_SIDE_BUY, 100, TE_OT_MARKET, 0,
+                               0, TE_TIF_DAY);
+        handle(fx, &a);
+        want_n = 4;
+        assert_true(poll_until(fx, have_n));
+        char s[512];
+        summary(fx, s, sizeof s);
+        assert_string_equal(s, "p1:ACK p1:PARTIAL_FILL p1:PARTIAL_FILL p1:FILL");
+        static const struct {
+                double last, cum, leaves;
+                te_order_status_t os;
+        } want[] = {{30, 30, 70, TE_OS_PARTIALLY_FILLED},
+                    {30, 60, 40, TE_OS_PARTIALLY_FILLED},
+                    {40, 100, 0, TE_OS_FILLED}};
+        for (size_t i = 0; i < 3; i++) {
+                const te_exec_report_t *r = rep(fx, i + 1);
+                assert_true(r->last_qty == want[i].last);
+                assert_true(r->cum_qty == want[i].cum);
+                assert_true(r->leaves_qty == want[i].leaves);
+                assert_int_equal(r->order_status, want[i].os);
+                assert_true(r->last_price == 100.5);
+                assert_true(r->commission == 1.0);
+                assert_string_equal(r->account, "DU111111");
+                assert_string_equal(r->broker, "ibkr");
+        }
+}
+
+static void test_ibkr_reject(void **state)
+{
+        fx_t *fx = *state;
+        const char *args[] = {"--scenario", "reject", NULL};
+        setup_fx(fx, args, 0);
+        assert_true(poll_until(fx, is_ready));
+        te_order_cmd_t a = cmd(TE_CMD_NEW, "j1", "AAA", TE_SIDE_BUY, 100, TE_OT_MARKET, 0,
+                               0, TE_TIF_DAY);
+        handle(fx, &a);
+        want_n = 1;
+        assert_true(poll_until(fx, have_n));
+        const te_exec_report_t *r = rep(fx, 0);
+        assert_int_equal(r->exec_type, TE_EXEC_REJECTED);
+        assert_string_equal(
+            r->reason, "IB 201: Order rejected - reason:YOUR ORDER IS NOT ACCEPTED.");
+}
+
+static void test_ibkr_cancel_race(void **state)
+{
+        fx_t *fx = *state;
+        const char *args[] = {"--scenario", "cancel_race", NULL};
+        setup_fx(fx, args, 0);
+        assert_true(poll_until(fx, is_ready));
+        te_order_cmd_t a = cmd(TE_CMD_NEW, "c1", "AAA", TE_SIDE_BUY, 100, TE_OT_LIMIT, 99,
+                               0, TE_TIF_DAY);
+        handle(fx, &a);
+        want_n = 2;
+        assert_true(poll_until(fx, have_n));
+        te_order_cmd_t c = a;
+        c.command = TE_CMD_CANCEL;
+        handle(fx, &c);
+        want_n = 4;
+        assert_true(poll_until(fx, have_n));
+        char s[512];
+        summary(fx, s, sizeof s);
+        /* the Cancelled status counted 70 filled: CANCELED waits for the 30 */
+        assert_string_equal(s, "c1:ACK c1:PARTIAL_FILL c1:PARTIAL_FILL c1:CANCELED");
+        assert_true(rep(fx, 2)->cum_qty == 70);
+        assert_true(rep(fx, 3)->cum_qty == 70);
+        assert_true(rep(fx, 3)->leaves_qty == 0);
+}
+
+static void test_ibkr_disconnect_reconcile(void **state)
+{
+        fx_t *fx = *state;
+        const char *args[] = {
+            "--scenario", "disconnect", "--drop-after", "3", "--outage-ms", "300", NULL};
+        setup_fx(fx, args, 0);
+        assert_true(poll_until(fx, is_ready));
+        te_order_cmd_t a = cmd(TE_CMD_NEW, "d1", "AAA", TE_SIDE_BUY, 100, TE_OT_LIMIT, 50,
+                               0, TE_TIF_DAY);
+        te_order_cmd_t b = cmd(TE_CMD_NEW, "d2", "BBB", TE_SIDE_SELL, 40, TE_OT_LIMIT, 60,
+                               0, TE_TIF_DAY);
+        te_order_cmd_t c =
+            cmd(TE_CMD_NEW, "d3", "CCC", TE_SIDE_BUY, 10, TE_OT_MARKET, 0, 0, TE_TIF_DAY);
+        handle(fx, &a);
+        handle(fx, &b);
+        want_n = 2;
+        assert_true(poll_until(fx, have_n)); /* both ACKed (resting) */
+        handle(fx, &c); /* lost in transit; the fake drops the connection */
+        want_n = 5;
+        assert_true(poll_until(fx, have_n));
+        assert_true(poll_until(fx, is_ready));
+        char s[512];
+        summary(fx, s, sizeof s);
+        assert_string_equal(s, "d1:ACK d2:ACK d1:FILL d2:FILL d3:CANCELED");
+        assert_true(strstr(rep(fx, 4)->reason, "unknown to IB at reconciliation") !=
+                    NULL);
+        te_ibkr_stats_t st;
+        te_ibkr_stats(fx->b, &st);
+        assert_true(st.disconnects >= 1);
+        assert_true(st.reconciles >= 2);
+        assert_int_equal(st.orders_sent, 3);
+        /* a new order after the reconnect fills, and nothing is resent */
+        te_order_cmd_t d =
+            cmd(TE_CMD_NEW, "d4", "DDD", TE_SIDE_BUY, 5, TE_OT_MARKET, 0, 0, TE_TIF_DAY);
+        handle(fx, &d);
+        want_n = 7;
+        assert_true(poll_until(fx, have_n));
+        summary(fx, s, sizeof s);
+        assert_string_equal(s,
+                            "d1:ACK d2:ACK d1:FILL d2:FILL d3:CANCELED d4:ACK d4:FILL");
+        te_ibkr_stats(fx->b, &st);
+        assert_int_equal(st.orders_sent, 4);
+}
+
+static void test_ibkr_dup_exec(void **state)
+{
+        fx_t *fx = *state;
+        const char *args[] = {"--scenario", "dup_exec", NULL};
+        setup_fx(fx, args, 0);
+        assert_true(poll_until(fx, is_ready));
+        te_order_cmd_t a = cmd(TE_CMD_NEW, "x1", "AAA", TE_SIDE_BUY, 100, TE_OT_MARKET, 0,
+                               0, TE_TIF_DAY);
+        handle(fx, &a);
+        want_n = 2;
+        assert_true(poll_until(fx, have_n));
+        /* give the duplicate time to arrive, then check nothing more was reported */
+        int64_t end = te_proc_mono_ms() + 200;
+        while (te_proc_mono_ms() < end) {
+                assert_int_equal(fx->b->ops->poll(fx->b, &fx->got), TE_BROKER_OK);
+                usleep(2000);
+        }
+        char s[256];
+        summary(fx, s, sizeof s);
+        assert_string_equal(s, "x1:ACK x1:FILL");
+        te_ibkr_stats_t st;
+        te_ibkr_stats(fx->b, &st);
+        assert_int_equal(st.dup_execs, 1);
+}
+
+static void test_ibkr_malformed(void **state)
+{
+        (void)state;
+        static const char *const kinds[] = {"badint", "biglen", "fewfields"};
+        for (size_t k = 0; k < 3; k++) {
+                fx_t *fx = *state;
+                const char *args[] = {"--scenario", "malformed", "--malformed", kinds[k],
+                                      NULL};
+                setup_fx(fx, args, 0);
+                assert_true(poll_until(fx, is_ready));
+                te_order_cmd_t a = cmd(TE_CMD_NEW, "m1", "AAA", TE_SIDE_BUY, 10,
+                                       TE_OT_MARKET, 0, 0, TE_TIF_DAY);
+                handle(fx, &a);
+                want_n = 2;
+                assert_true(poll_until(fx, have_n));
+                char s[256];
+                summary(fx, s, sizeof s);
+                assert_string_equal(s, "m1:ACK m1:FILL");
+                te_ibkr_stats_t st;
+                te_ibkr_stats(fx->b, &st);
+                assert_int_equal(st.malformed, 1);
+                assert_int_equal(st.orders_sent, 1);
+                teardown_fx(fx);
+        }
+}
+
+int main(void)
+{
+        signal(SIGPIPE, SIG_IGN);
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_ibkr_fill_and_refusals, fx_new, fx_free),
+            cmocka_unit_test_setup_teardown(test_ibkr_partial, fx_new, fx_free),
+            cmocka_unit_test_setup_teardown(test_ibkr_reject, fx_new, fx_free),
+            cmocka_unit_test_setup_teardown(test_ibkr_cancel_race, fx_new, fx_free),
+            cmocka_unit_test_setup_teardown(test_ibkr_disconnect_reconcile, fx_new,
+                                            fx_free),
+            cmocka_unit_test_setup_teardown(test_ibkr_dup_exec, fx_new, fx_free),
+            cmocka_unit_test_setup_teardown(test_ibkr_malformed, fx_new, fx_free),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
