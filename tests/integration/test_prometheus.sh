@@ -3,7 +3,8 @@
 # the embedded stack every second and evaluates ops/prometheus/alerts.yml (the `for:`
 # durations shortened to 2 s; the expressions unchanged). Asserted through Prometheus's
 # HTTP API:
-#   1. every target is up, and the consumer-lag series exist for the three groups;
+#   1. every target is up, the consumer-lag series exist for the three groups, and
+#      every query of ops/grafana/exec-pipeline.json is valid on this Prometheus;
 #   2. the Kafka broker is taken down (exec-devstack-ctl broker_down 1): the processes'
 #      te_kafka_brokers_up drops to 0, /readyz turns 503, and ExecKafkaBrokersDown fires;
 #   3. the broker comes back: the alert resolves and /readyz is 200 again.
@@ -90,6 +91,26 @@ wait_promq 'sum(te_messages_consumed_total{job="exec-sink",topic="exec.reports"}
         "1 $(promq 'sum(te_messages_consumed_total{job="exec-sink",topic="exec.reports"})' | cut -d' ' -f2)" 30 ||
         fail "reports produced by the broker != consumed by the sink"
 [ "$(alert_state ExecKafkaBrokersDown)" = none ] || fail "broker alert before the fault"
+# every query of the Grafana dashboard is valid PromQL on this Prometheus
+python3 - "$src/ops/grafana/exec-pipeline.json" "$P_PROM" <<'PY' || fail "dashboard queries"
+import json, sys, urllib.error, urllib.parse, urllib.request
+d = json.load(open(sys.argv[1]))
+n, bad = 0, []
+for p in d["panels"]:
+    for t in p.get("targets", []):
+        e = t["expr"].replace("$job", "exec-.*")
+        u = "http://127.0.0.1:%s/api/v1/query?%s" % (sys.argv[2], urllib.parse.urlencode({"query": e}))
+        n += 1
+        try:
+            r = json.load(urllib.request.urlopen(u, timeout=5))
+            if r.get("status") != "success":
+                bad.append((e, r))
+        except urllib.error.HTTPError as ex:
+            bad.append((e, ex.read().decode()))
+if bad or n < 20:
+    print("invalid dashboard queries (%d checked): %s" % (n, bad), file=sys.stderr)
+    sys.exit(1)
+PY
 
 # 2. the fault: the only Kafka broker of the mock cluster goes down
 "$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" broker_down 1 >/dev/null
