@@ -126,6 +126,13 @@ static int take(sink_t *s, rd_kafka_message_t *m)
                 if (te_pg_sink_stage(s->pg, &s->rep, topic, m->partition, m->offset,
                                      errstr, sizeof errstr) != 0)
                         return 1;
+                te_log_ids_t ids = {.decision_id = s->rep.ids.decision_id,
+                                    .portfolio_id = s->rep.ids.portfolio_id,
+                                    .order_id = s->rep.order_id,
+                                    .report_id = s->rep.report_id};
+                TE_LOG(TE_LOG_DEBUG, &ids, "report.staged", "%s %s [%d]@%lld",
+                       te_exec_type_name(s->rep.exec_type), s->rep.ticker,
+                       (int)m->partition, (long long)m->offset);
         } else {
                 char reason[640];
                 snprintf(reason, sizeof reason, "%s: %s", te_codec_err_name(cerr), why);

@@ -2,7 +2,8 @@
 # test_metrics: the three processes with /metrics on, the e2e targets plus three junk
 # messages through the pipeline; then every counter scraped from /metrics must equal
 # what was processed, counted independently: messages on the topics (exec-tail/kcat),
-# rows in the DB, lines in the input file. Also /healthz, /readyz, 404 and 405.
+# rows in the DB, lines in the input file. Also /healthz, /readyz, 404 and 405, and that
+# the JSON logs (debug level) follow one decision to its trades.
 set -euo pipefail
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
@@ -27,10 +28,11 @@ eq() { [ "$2" = "$3" ] || fail "$1: metrics say $2, expected $3"; }
 te_stack_up "$RUN"
 mapfile -t ports < <(te_free_ports 3)
 P_PLAN=${ports[0]} P_BROKER=${ports[1]} P_SINK=${ports[2]}
-te_pipeline_start "$RUN" sink exec-sink -o metrics.port="$P_SINK"
+te_pipeline_start "$RUN" sink exec-sink -o metrics.port="$P_SINK" -o log.level=debug
 te_pipeline_start "$RUN" broker exec-broker -o sim.bars_csv="$here/data/e2e_bars.csv" \
-        -o metrics.port="$P_BROKER"
-te_pipeline_start "$RUN" planner exec-planner -o plan.lot_size=10 -o metrics.port="$P_PLAN"
+        -o metrics.port="$P_BROKER" -o log.level=debug
+te_pipeline_start "$RUN" planner exec-planner -o plan.lot_size=10 -o metrics.port="$P_PLAN" \
+        -o log.level=debug
 
 # every process becomes ready (partitions assigned, Kafka up, DB/broker connected)
 for p in "$P_PLAN" "$P_BROKER" "$P_SINK"; do
@@ -106,6 +108,35 @@ done
 start=$(te_metric "$P_SINK" process_start_time_seconds)
 python3 -c 'import sys,time; sys.exit(not (0 < time.time() - float(sys.argv[1]) < 600))' "$start" ||
         fail "process_start_time_seconds $start"
+
+# traceable logs: one decision followed from its target to its trades through the three
+# processes' JSON lines alone (planner order.sent -> broker report.sent -> sink
+# report.staged), checked against the DB; and no secrets in any log line
+q "SELECT order_id || ' ' || trade_id FROM trades WHERE decision_id = 'e2e-1' ORDER BY 1" \
+        >"$RUN/trace_db.txt"
+python3 - "$RUN" "$RUN/trace_db.txt" <<'PY' || fail "logs do not trace decision e2e-1 to its trades"
+import json, sys
+run = sys.argv[1]
+def events(name, event):
+    out = []
+    for l in open("%s/%s.log" % (run, name)):
+        r = json.loads(l)  # every line is one JSON object
+        if r.get("decision_id") == "e2e-1" and r.get("event") == event:
+            out.append(r)
+    return out
+orders = {r["order_id"] for r in events("planner", "order.sent")}
+sent = {r["report_id"]: r["order_id"] for r in events("broker", "report.sent")}
+staged = {r["report_id"]: r["order_id"] for r in events("sink", "report.staged")}
+db = [l.split() for l in open(sys.argv[2]) if l.strip()]
+assert orders and db, (orders, db)
+assert sent == staged, "broker sent %s, sink staged %s" % (sent, staged)
+for order_id, trade_id in db:
+    assert order_id in orders, "trade %s of unknown order %s" % (trade_id, order_id)
+    assert order_id in sent.values(), "no report logged for order %s" % order_id
+PY
+if grep -il 'password\|secret' "$RUN"/planner.log "$RUN"/broker.log "$RUN"/sink.log; then
+        fail "a log mentions a password or secret"
+fi
 
 te_pipeline_down "$RUN" || fail "a process did not exit cleanly on SIGTERM"
 echo "test_metrics: ok ($n_targets targets incl. 3 junk, $n_orders orders, $n_reports reports; counters match)"
