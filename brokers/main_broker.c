@@ -7,6 +7,15 @@
  * is published keyed by portfolio_id, so it lands on the partition number of the
  * order (co-partitioning). Order offsets are committed only after the reports they
  * caused are delivered; replays repeat deterministic report ids.
+ *
+ * Safety in front of the adapter (broker_guard.h): orders older than order.max_age.ms
+ * are EXPIRED instead of sent late, and limits.* (max quantity, notional, orders/s)
+ * reject with the limit named; orders of the other mode are refused by the mode gate
+ * with a CRITICAL mode_refused Alert. When the adapter reports itself disconnected
+ * (ops->connected; fault.script can script it, broker_faulty.h) the worker pauses its
+ * partitions, puts back the order it could not place, publishes BROKER_STATE DOWN on
+ * its reports partitions and a broker_down Alert; when it is back it reconciles (poll),
+ * publishes BROKER_STATE UP and resumes.
  */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -15,6 +24,8 @@
 
 #include "bars.h"
 #include "broker.h"
+#include "broker_faulty.h"
+#include "broker_guard.h"
 #include "broker_ibkr.h"
 #include "broker_sim.h"
 #include "te_buf.h"
@@ -49,6 +60,9 @@ typedef struct conf_s {
         int64_t max_stale_days;
         char broker_name[TE_NAME_MAX];
         char account[TE_NAME_MAX];
+        char fault_script[256];
+        double lim_max_qty, lim_max_notional, lim_max_rate;
+        int64_t max_age_ms;
         char ibkr_host[256];
         int64_t ibkr_port, ibkr_client_id, ibkr_max_msgs, ibkr_reconnect_min_ms,
             ibkr_reconnect_max_ms, ibkr_commission_wait_ms, ibkr_timeout_ms;
@@ -80,7 +94,8 @@ static const te_cfg_item_t conf_items[] = {
     /* sim fill model: defaults and rules documented in brokers/fill_model.h */
     TE_CFG_B(conf_t, "sim.bars_db", bars_db, "false",
              "load bars from PostgreSQL prices_daily (db.conninfo) instead of the CSV"),
-    TE_CFG_S(conf_t, "sim.bars_from", bars_from, "", "sim.bars_db: first date YYYY-MM-DD"),
+    TE_CFG_S(conf_t, "sim.bars_from", bars_from, "",
+             "sim.bars_db: first date YYYY-MM-DD"),
     TE_CFG_S(conf_t, "sim.bars_to", bars_to, "", "sim.bars_db: last date YYYY-MM-DD"),
     TE_CFG_E(conf_t, "sim.market_at", market_at, "close", sim_market_at,
              "MARKET orders: close of the event-time bar, or next bar's open"),
@@ -101,6 +116,19 @@ static const te_cfg_item_t conf_items[] = {
              "an older reference bar means no market data"),
     TE_CFG_S(conf_t, "broker.name", broker_name, "sim", "written to reports and trades"),
     TE_CFG_S(conf_t, "broker.account", account, "SIM-1", ""),
+    /* worker safety (brokers/broker_guard.h, brokers/broker_faulty.h) */
+    TE_CFG_D(conf_t, "limits.max_qty", lim_max_qty, "0", 0, 1e15,
+             "reject NEW/REPLACE above this quantity (0: off)"),
+    TE_CFG_D(conf_t, "limits.max_notional", lim_max_notional, "0", 0, 1e18,
+             "reject NEW/REPLACE above quantity x limit (else reference) price (0: off)"),
+    TE_CFG_D(conf_t, "limits.max_orders_per_sec", lim_max_rate, "0", 0, 1e9,
+             "reject NEW/REPLACE above this rate, wall clock (0: off)"),
+    TE_CFG_I(conf_t, "order.max_age.ms", max_age_ms, "0", 0, 86400000,
+             "EXPIRE orders older than this (Kafka timestamp) instead of sending them "
+             "late, e.g. after a broker outage (0: off)"),
+    TE_CFG_S(conf_t, "fault.script", fault_script, "",
+             "fault injection for drills and tests, e.g. down_after=20,down_ms=3000,"
+             "reject_ticker=XYZ (brokers/broker_faulty.h)"),
     /* adapter ibkr: TWS / IB Gateway (brokers/broker_ibkr.h; README "Interactive
        Brokers") */
     TE_CFG_S(conf_t, "ibkr.host", ibkr_host, "127.0.0.1", "TWS / IB Gateway host"),
@@ -135,9 +163,144 @@ typedef struct worker_s {
         te_order_cmd_t cmd;
         te_buf_t buf;
         uint64_t n_cmds, n_reports, n_dead;
+        te_guard_t guard;
+        int up;               /* adapter connected (last seen) */
+        int64_t last_repause; /* while down: re-pause new assignments this often */
+        uint64_t n_expired, n_limit_rejects, n_outages;
 } worker_t;
 
-/* @returns 0 when the message is done, -1 on a fatal error. */
+/* Pause (or resume) every partition currently assigned. */
+static void pause_all(worker_t *w, int pause)
+{
+        rd_kafka_t *rk = te_consumer_handle(w->consumer);
+        rd_kafka_topic_partition_list_t *a = NULL;
+        if (rd_kafka_assignment(rk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a)
+                return;
+        if (a->cnt)
+                (void)(pause ? rd_kafka_pause_partitions(rk, a)
+                             : rd_kafka_resume_partitions(rk, a));
+        rd_kafka_topic_partition_list_destroy(a);
+}
+
+/* Publish a BROKER_STATE report to every exec.reports partition whose exec.orders
+ * partition this worker owns (co-partitioning: the planner of those portfolios reads
+ * it), or keyed by broker name when it owns none. @returns 0 or -1. */
+static int publish_state(worker_t *w, int up, const char *why)
+{
+        char errstr[256];
+        te_exec_report_t r;
+        memset(&r, 0, sizeof r);
+        int64_t now = te_proc_wall_ms();
+        snprintf(r.report_id, sizeof r.report_id, "bs-%s-%s-%lld", w->broker->ops->name,
+                 up ? "up" : "down", (long long)now);
+        r.exec_type = TE_EXEC_BROKER_STATE;
+        r.order_status = TE_OS_NEW;
+        snprintf(r.reason, sizeof r.reason, "%s: %s", up ? "UP" : "DOWN", why);
+        te_strlcpy(r.broker, w->broker->ops->name, sizeof r.broker);
+        te_strlcpy(r.account, w->conf.account, sizeof r.account);
+        r.mode = w->broker->ops->mode;
+        r.event_time = now;
+        if (te_codec_encode_exec_report(w->codec, &r, &w->buf, errstr, sizeof errstr) !=
+            TE_CODEC_OK) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.encode", "%s", errstr);
+                return -1;
+        }
+        const char *key = w->broker->ops->name;
+        rd_kafka_t *prk = te_producer_handle(w->producer);
+        rd_kafka_topic_partition_list_t *a = NULL;
+        int sent = 0, rc = 0;
+        if (rd_kafka_assignment(te_consumer_handle(w->consumer), &a) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            a) {
+                for (int i = 0; i < a->cnt; i++) {
+                        rd_kafka_resp_err_t err = rd_kafka_producev(
+                            prk, RD_KAFKA_V_TOPIC(w->conf.topic_reports),
+                            RD_KAFKA_V_PARTITION(a->elems[i].partition),
+                            RD_KAFKA_V_KEY(key, strlen(key)),
+                            RD_KAFKA_V_VALUE(w->buf.data, w->buf.len),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                        if (err) {
+                                TE_LOG(TE_LOG_ERROR, NULL, "broker.send",
+                                       "broker state: %s", rd_kafka_err2str(err));
+                                rc = -1;
+                        }
+                        sent++;
+                }
+                rd_kafka_topic_partition_list_destroy(a);
+        }
+        if (!sent && te_producer_send(w->producer, w->conf.topic_reports, key,
+                                      strlen(key), w->buf.data, w->buf.len, NULL, 0,
+                                      errstr, sizeof errstr) != 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.send", "broker state: %s", errstr);
+                rc = -1;
+        }
+        te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
+                      up ? TE_SEV_INFO : TE_SEV_CRITICAL, PROC,
+                      up ? "broker_up" : "broker_down", NULL, NULL, NULL,
+                      "broker %s %s: %s", w->broker->ops->name, up ? "up" : "down", why);
+        return rc;
+}
+
+/* Follow the adapter's connection: when it goes down, stop taking orders (pause every
+ * partition), publish BROKER_STATE and an Alert; when it is back, reconcile (the
+ * adapter's poll, served by the loop) and resume. @returns 0 or -1 (fatal). */
+static int watch_broker(worker_t *w)
+{
+        int up = !w->broker->ops->connected || w->broker->ops->connected(w->broker);
+        int64_t now = te_proc_mono_ms();
+        if (!up && w->up) {
+                w->up = 0;
+                w->n_outages++;
+                w->last_repause = now;
+                pause_all(w, 1);
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.down",
+                       "adapter %s disconnected: partitions paused, no orders taken",
+                       w->broker->ops->name);
+                return publish_state(w, 0, "not taking orders; partitions paused");
+        }
+        if (!up && now - w->last_repause >= 250) { /* new assignments while down */
+                w->last_repause = now;
+                pause_all(w, 1);
+        }
+        if (up && !w->up) {
+                w->up = 1;
+                te_reports_clear(&w->reports);
+                if (w->broker->ops->poll &&
+                    w->broker->ops->poll(w->broker, &w->reports) != TE_BROKER_OK)
+                        TE_LOG(TE_LOG_ERROR, NULL, "broker.reconcile",
+                               "adapter poll failed");
+                TE_LOG(TE_LOG_WARN, NULL, "broker.up",
+                       "adapter %s back: reconciled, partitions resumed",
+                       w->broker->ops->name);
+                int rc = publish_state(w, 1, "reconciled; taking orders again");
+                pause_all(w, 0);
+                return rc;
+        }
+        return 0;
+}
+
+/* The adapter could not take `m` (went down): put it back so that it is read again
+ * after the outage, and stop taking orders. */
+static void put_back(worker_t *w, const rd_kafka_message_t *m)
+{
+        rd_kafka_t *rk = te_consumer_handle(w->consumer);
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)
+            ->offset = m->offset;
+        pause_all(w, 1);
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(rk, l, 5000);
+        if (e) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.seek",
+                       "%s[%d] back to %lld: %s (re-read after a restart: not committed)",
+                       rd_kafka_topic_name(m->rkt), (int)m->partition,
+                       (long long)m->offset, rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* @returns 0 when the message is done, 1 when the adapter is down (the message is put
+ * back, not done), -1 on a fatal error. */
 static int on_order(worker_t *w, rd_kafka_message_t *m)
 {
         char errstr[512];
@@ -160,7 +323,22 @@ static int on_order(worker_t *w, rd_kafka_message_t *m)
         if (w->cmd.command == TE_CMD_NEW)
                 te_obs_order_received();
         te_reports_clear(&w->reports);
-        te_broker_err_t berr = te_broker_handle(w->broker, &w->cmd, &w->reports);
+        int oom = 0;
+        te_guard_verdict_t gv =
+            te_guard_check(&w->guard, &w->cmd, rd_kafka_message_timestamp(m, NULL),
+                           te_proc_wall_ms(), w->broker->ops->name, &w->reports, &oom);
+        int mode_refused =
+            w->cmd.command != TE_CMD_CLOCK && w->cmd.mode != w->broker->ops->mode;
+        te_broker_err_t berr = oom ? TE_BROKER_ERR_FATAL
+                               : gv == TE_GUARD_PASS
+                                   ? te_broker_handle(w->broker, &w->cmd, &w->reports)
+                                   : TE_BROKER_OK;
+        w->n_expired += gv == TE_GUARD_EXPIRED;
+        w->n_limit_rejects += gv == TE_GUARD_REJECTED;
+        if (berr == TE_BROKER_ERR_RETRIABLE) {
+                put_back(w, m);
+                return 1;
+        }
         if (berr != TE_BROKER_OK) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.adapter_error", "adapter error %d",
                        berr);
@@ -180,9 +358,14 @@ static int on_order(worker_t *w, rd_kafka_message_t *m)
                         TE_LOG(TE_LOG_ERROR, NULL, "broker.send", "%s", errstr);
                         return -1;
                 }
-                if (r->exec_type == TE_EXEC_REJECTED)
+                if (r->exec_type == TE_EXEC_REJECTED || r->exec_type == TE_EXEC_EXPIRED)
                         te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
-                                      TE_SEV_WARNING, PROC, "order_rejected",
+                                      mode_refused ? TE_SEV_CRITICAL : TE_SEV_WARNING,
+                                      PROC,
+                                      mode_refused                      ? "mode_refused"
+                                      : r->exec_type == TE_EXEC_EXPIRED ? "order_expired"
+                                      : gv == TE_GUARD_REJECTED         ? "limit_rejected"
+                                                                : "order_rejected",
                                       r->ids.decision_id, r->ids.portfolio_id,
                                       r->order_id, "%s", r->reason);
                 te_log_ids_t ids = {.decision_id = r->ids.decision_id,
@@ -331,6 +514,23 @@ adapter_ready:
                        w.broker ? errstr : "out of memory");
                 goto out;
         }
+        if (w.conf.fault_script[0]) {
+                w.broker = te_faulty_new(w.broker, w.conf.fault_script, NULL, errstr,
+                                         sizeof errstr);
+                if (!w.broker) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "%s", errstr);
+                        rc = 2;
+                        goto out;
+                }
+                TE_LOG(TE_LOG_WARN, NULL, "broker.fault_injection", "fault.script=%s",
+                       w.conf.fault_script);
+        }
+        te_guard_cfg_t gc = {.max_qty = w.conf.lim_max_qty,
+                             .max_notional = w.conf.lim_max_notional,
+                             .max_orders_per_sec = w.conf.lim_max_rate,
+                             .max_age_ms = w.conf.max_age_ms};
+        te_guard_init(&w.guard, &gc);
+        w.up = 1;
         const char *topics[] = {w.conf.topic_orders};
         w.consumer = te_consumer_new(cfg, w.conf.common.bootstrap, w.conf.group_id,
                                      topics, 1, NULL, NULL, errstr, sizeof errstr);
@@ -340,15 +540,24 @@ adapter_ready:
         }
         TE_LOG(TE_LOG_INFO, NULL, "broker.start",
                "adapter=%s bars=%zu tickers=%zu group=%s", adapters[w.conf.adapter],
-               w.bars ? te_bars_count(w.bars) : 0, w.bars ? te_bars_ticker_count(w.bars) : 0,
-               w.conf.group_id);
+               w.bars ? te_bars_count(w.bars) : 0,
+               w.bars ? te_bars_ticker_count(w.bars) : 0, w.conf.group_id);
         te_obs_broker_up(adapters[w.conf.adapter], 1);
         te_obs_ready("broker", 1);
 
         int64_t last_commit = te_proc_mono_ms();
         int dirty = 0, fatal = 0;
         while (!te_proc_stop) {
+                if (watch_broker(&w) != 0) {
+                        fatal = 1;
+                        break;
+                }
                 rd_kafka_message_t *m = te_consumer_poll(w.consumer, 50);
+                if (m && !w.up) { /* fetched before the pause: read it again later */
+                        put_back(&w, m);
+                        rd_kafka_message_destroy(m);
+                        m = NULL;
+                }
                 if (m) {
                         int r = on_order(&w, m);
                         if (r == 0) {
@@ -356,7 +565,7 @@ adapter_ready:
                                 dirty = 1;
                         }
                         rd_kafka_message_destroy(m);
-                        if (r != 0) {
+                        if (r < 0) {
                                 fatal = 1;
                                 break;
                         }
@@ -382,9 +591,11 @@ adapter_ready:
         if (!fatal && dirty && commit(&w) != 0)
                 fatal = 1;
         TE_LOG(TE_LOG_INFO, NULL, "broker.stop",
-               "commands=%llu reports=%llu dead_lettered=%llu",
+               "commands=%llu reports=%llu dead_lettered=%llu expired=%llu "
+               "limit_rejects=%llu outages=%llu",
                (unsigned long long)w.n_cmds, (unsigned long long)w.n_reports,
-               (unsigned long long)w.n_dead);
+               (unsigned long long)w.n_dead, (unsigned long long)w.n_expired,
+               (unsigned long long)w.n_limit_rejects, (unsigned long long)w.n_outages);
         rc = fatal ? 1 : 0;
 out:
         te_consumer_destroy(w.consumer);

@@ -1,0 +1,32 @@
+/*
+ * broker_faulty: a fault-injection decorator over any adapter (te_broker_t), for tests
+ * and drills of the broker worker's fault handling (issue 6 point 5). It leaves the
+ * adapter untouched and is selected by the worker's `fault.script` setting.
+ *
+ * Script: comma-separated key=value items (all optional):
+ *   down_after=N      after the N-th NEW order the broker goes down ...
+ *   down_ms=M         ... for M ms of monotonic time (default 2000); while down,
+ *                     connected() is 0 and every command returns
+ *                     TE_BROKER_ERR_RETRIABLE without reaching the adapter
+ *   reject_every=K    every K-th NEW order is rejected by "the broker" (REJECTED report,
+ *                     reason "fault: rejected by broker (every K-th order)")
+ *   reject_ticker=T   every NEW order for ticker T is rejected (a partial reject of the
+ *                     orders of one target)
+ * Counting is by NEW orders seen while up, so a script is deterministic for a given
+ * order stream (down_ms aside, which is wall time by nature).
+ */
+#ifndef TE_BROKER_FAULTY_H
+#define TE_BROKER_FAULTY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker.h"
+
+/** Wrap `inner` (ownership passes to the decorator, also on failure). `now_ms` is the
+ *  clock used for down_ms (NULL: te_proc_mono_ms). @returns NULL with errstr on a bad
+ *  script (file:key: why) or OOM. */
+te_broker_t *te_faulty_new(te_broker_t *inner, const char *script,
+                           int64_t (*now_ms)(void), char *errstr, size_t errsz);
+
+#endif

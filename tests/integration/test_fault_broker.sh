@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# test_fault_broker: the broker worker under broker faults, pre-trade limits and the
+# mode gate (issue 6 points 5 and 9), on the sample backtest with the sim adapter behind
+# the fault decorator (fault.script):
+#   A. down_after=25,down_ms=3000 and reject_ticker=SYN03, order.max_age.ms=1500: the
+#      worker pauses its partitions, publishes BROKER_STATE DOWN and a CRITICAL
+#      broker_down Alert, then UP + broker_up after the outage; orders that waited out
+#      the outage are EXPIRED with a reason instead of being sent late; every SYN03
+#      order is REJECTED in the DB with the broker's reason and an Alert each (a partial
+#      reject of a target's orders); the backtest still completes and the books are
+#      exact.
+#   B. limits.max_qty=500: a 2000-share order is REJECTED with the limit named (Alert
+#      limit_rejected), the 100-share order of the same target fills; a PRODUCTION
+#      target reaching the TRAINING sim worker is REJECTED with a CRITICAL mode_refused
+#      Alert (invariant 5).
+set -euo pipefail
+src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
+source "$src/ops/stack.sh"
+source "$src/ops/pipeline.sh"
+source "$src/tests/integration/eo_fault_lib.sh"
+RUN=$(mktemp -d /tmp/te-fbroker.XXXXXX)
+cleanup() {
+        local rc=$?
+        [ $rc -eq 0 ] || { for f in "$RUN"/*.log; do echo "--- $f"; grep -v CONFWARN "$f" | tail -n 12; done 2>/dev/null || true; }
+        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
+        te_stack_down "$RUN" || true
+        exit $rc
+}
+trap cleanup EXIT
+bars=$src/ops/sample/bars.csv
+te_stack_up "$RUN"
+te_pipeline_start "$RUN" sink exec-sink
+te_pipeline_start "$RUN" broker exec-broker -o sim.bars_csv="$bars" \
+        -o fault.script=down_after=25,down_ms=3000,reject_ticker=SYN03 -o order.max_age.ms=1500
+te_pipeline_start "$RUN" planner exec-planner
+head -n 30 "$src/ops/sample/targets.jsonl" >"$RUN/a.jsonl"
+"$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$RUN/a.jsonl" >/dev/null
+te_pipeline_wait_idle "$RUN" 120 || eo_fail "backtest did not complete around the outage"
+
+eo_topic_json exec.reports >"$RUN/reports.jsonl"
+eo_topic_json exec.alerts >"$RUN/alerts.jsonl"
+grep '"BROKER_STATE"' "$RUN/reports.jsonl" | grep -q '"DOWN: ' || eo_fail "no BROKER_STATE DOWN report"
+grep '"BROKER_STATE"' "$RUN/reports.jsonl" | grep -q '"UP: ' || eo_fail "no BROKER_STATE UP report"
+grep '"broker_down"' "$RUN/alerts.jsonl" | grep -q CRITICAL || eo_fail "no CRITICAL broker_down alert"
+grep -q '"broker_up"' "$RUN/alerts.jsonl" || eo_fail "no broker_up alert"
+grep -q '"broker.down"' "$RUN/broker.log" && grep -q '"broker.up"' "$RUN/broker.log" ||
+        eo_fail "worker did not log the outage"
+n_exp=$(eo_q "SELECT count(*) FROM orders WHERE status = 'EXPIRED' AND reason LIKE 'expired: order was % ms old%'")
+[ "$n_exp" -ge 1 ] || eo_fail "no order EXPIRED after waiting out the outage"
+[ "$(grep -c '"order_expired"' "$RUN/alerts.jsonl")" = "$n_exp" ] || eo_fail "one alert per expired order"
+n_rej=$(eo_q "SELECT count(*) FROM orders WHERE ticker = 'SYN03' AND status = 'REJECTED'
+              AND reason = 'fault: rejected by broker (ticker)'")
+n_syn03=$(eo_q "SELECT count(*) FROM orders WHERE ticker = 'SYN03' AND status <> 'EXPIRED'")
+[ "$n_rej" -ge 1 ] && [ "$n_rej" = "$n_syn03" ] || eo_fail "SYN03: $n_rej of $n_syn03 orders rejected"
+[ "$(eo_q "SELECT count(*) FROM trades WHERE ticker = 'SYN03'")" = 0 ] || eo_fail "SYN03 traded"
+[ "$(grep '"order_rejected"' "$RUN/alerts.jsonl" | grep -c SYN03 || true)" -ge 0 ]
+[ "$(grep -c '"order_rejected"' "$RUN/alerts.jsonl")" -ge "$n_rej" ] || eo_fail "an alert per rejected order"
+eo_assert_books_exact
+echo "ok - A: outage paused and resumed, $n_exp expired, $n_rej SYN03 orders rejected"
+
+# B. limits and the mode gate
+te_pipeline_stop "$RUN" broker || eo_fail "broker did not stop cleanly"
+te_pipeline_start "$RUN" broker exec-broker -o sim.bars_csv="$bars" -o limits.max_qty=500
+cat >"$RUN/b.jsonl" <<'J'
+{"decision_id":"d-guard","portfolio_id":"pf-guard","strategy_id":"s","profile_version_id":"pv","regime_id":"r","universe_id":"u","mode":"TRAINING","as_of":"2024-03-04T21:00:00Z","unit":"QUANTITY","full_replace":true,"targets":[{"ticker":"SYN01","value":2000},{"ticker":"SYN02","value":100}]}
+{"decision_id":"d-prod","portfolio_id":"pf-prod","strategy_id":"s","profile_version_id":"pv","regime_id":"r","universe_id":"u","mode":"PRODUCTION","as_of":"2024-03-04T21:00:00Z","unit":"QUANTITY","full_replace":true,"targets":[{"ticker":"SYN01","value":100}]}
+J
+"$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$RUN/b.jsonl" >/dev/null
+te_pipeline_wait_idle "$RUN" 60 || eo_fail "part B not processed"
+[ "$(eo_q "SELECT status || ' ' || reason FROM orders WHERE portfolio_id = 'pf-guard' AND ticker = 'SYN01'")" = \
+  "REJECTED limit: quantity 2000 above limits.max_qty 500" ] || eo_fail "max_qty not enforced"
+[ "$(eo_q "SELECT status FROM orders WHERE portfolio_id = 'pf-guard' AND ticker = 'SYN02'")" = FILLED ] ||
+        eo_fail "the order within limits did not fill"
+[ "$(eo_q "SELECT status || ' ' || reason FROM orders WHERE portfolio_id = 'pf-prod'")" = \
+  "REJECTED PRODUCTION order refused by sim broker (TRAINING only)" ] || eo_fail "mode gate"
+[ "$(eo_q "SELECT count(*) FROM trades t JOIN orders o USING (order_id) WHERE o.portfolio_id = 'pf-prod'")" = 0 ] ||
+        eo_fail "a PRODUCTION order filled from the simulator"
+eo_topic_json exec.alerts >"$RUN/alerts.jsonl"
+grep '"mode_refused"' "$RUN/alerts.jsonl" | grep -q CRITICAL || eo_fail "no CRITICAL mode_refused alert"
+grep '"limit_rejected"' "$RUN/alerts.jsonl" | grep -q 'max_qty 500' || eo_fail "no limit_rejected alert"
+eo_assert_books_exact
+te_pipeline_down "$RUN" || eo_fail "a process did not exit cleanly"
+echo "test_fault_broker: ok"
