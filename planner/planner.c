@@ -53,6 +53,8 @@ struct te_planner_s {
         unsigned char owned[MAX_PARTS];
         int64_t pending[MAX_PARTS]; /* next target offset to store after a flush */
         int dirty;
+        uint64_t
+            n_read_back;   /* commands read back from exec.orders in the last rebuild */
         te_map_t *planned; /* portfolio_id -> int64_t* last as_of planned since commit */
         int fatal;
         int64_t last_report_poll;
@@ -159,6 +161,10 @@ static int read_to_end(te_planner_t *pl, rd_kafka_t *rk,
                 if (start < lo)
                         start = lo; /* BEGINNING / none committed / trimmed */
                 hwm[p] = hi;
+                TE_LOG(TE_LOG_DEBUG, NULL, "planner.catch_up",
+                       "%s[%d] from %lld (asked %lld, low %lld) to %lld",
+                       list->elems[i].topic, (int)p, (long long)start,
+                       (long long)list->elems[i].offset, (long long)lo, (long long)hi);
                 if (start < hi)
                         left++;
                 else
@@ -226,9 +232,12 @@ static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
 {
         char errstr[256];
         if (te_codec_decode_order_cmd(pl->codec, m->payload, m->len, &pl->cmd, errstr,
-                                      sizeof errstr) != TE_CODEC_OK)
+                                      sizeof errstr) != TE_CODEC_OK) {
+                TE_LOG(TE_LOG_WARN, NULL, "planner.bad_order", "read back: %s", errstr);
                 return;
+        }
         const te_order_cmd_t *o = &pl->cmd;
+        pl->n_read_back++;
         /* commands of a target (not of a mode change) say its as_of was planned */
         if (o->ids.decision_id[0] &&
             te_book_learn_as_of(pl->book, o->ids.portfolio_id, o->event_time) != 0) {
@@ -501,6 +510,7 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
         }
         te_book_destroy(pl->book);
         pl->book = nb;
+        pl->n_read_back = 0;
 
         /* orders sent but perhaps not yet seen by the broker: from the broker group's
          * committed offset of each owned exec.orders partition to its end */
@@ -523,14 +533,16 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                                  pl->conf.broker_group, rd_kafka_err2str(err));
                 } else {
                         /* from the earlier of the broker's position and the end of our
-                         * writes at our last commit */
+                         * writes at our last commit; without a record of our writes
+                         * (no commit yet, or no DB) from the beginning: any command
+                         * there may be ours and not yet reflected in the DB */
                         for (int i = 0; i < ol->cnt; i++) {
                                 int32_t p = ol->elems[i].partition;
                                 int64_t own =
                                     p >= 0 && p < MAX_PARTS ? own_offsets[p] : -1;
-                                if (ol->elems[i].offset < 0)
+                                if (ol->elems[i].offset < 0 || own < 0)
                                         ol->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-                                else if (own >= 0 && own < ol->elems[i].offset)
+                                else if (own < ol->elems[i].offset)
                                         ol->elems[i].offset = own;
                         }
                         rc = read_to_end(pl, rk, ol, on_own_order, errstr, sizeof errstr);
@@ -561,8 +573,9 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                 return -1;
         }
         TE_LOG(TE_LOG_INFO, NULL, "planner.assigned",
-               "%d partitions; book rebuilt with %zu orders", parts->cnt,
-               te_book_order_count(pl->book));
+               "%d partitions; book rebuilt with %zu orders; %llu commands read back",
+               parts->cnt, te_book_order_count(pl->book),
+               (unsigned long long)pl->n_read_back);
         /* a level set while nobody owned these portfolios acts now */
         return act_on_modes(pl, NULL, 0);
 }
@@ -675,12 +688,6 @@ static int on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now)
         }
         te_target_portfolio_t *tp = &pl->tp;
         pl->st.targets++;
-        if (tp->mode == TE_MODE_TRAINING) {
-                if (clock_barrier(pl, tp) != 0)
-                        return -1;
-        } else if (now - pl->last_report_poll >= pl->conf.report_poll_ms) {
-                drain_reports(pl, now);
-        }
         int64_t last;
         if (te_book_as_of_learned(pl->book, tp->ids.portfolio_id) &&
             te_book_last_as_of(pl->book, tp->ids.portfolio_id, &last) &&
@@ -693,6 +700,12 @@ static int on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now)
                        "as_of %lld before the last planned %lld: already planned",
                        (long long)tp->as_of, (long long)last);
                 return 0;
+        }
+        if (tp->mode == TE_MODE_TRAINING) {
+                if (clock_barrier(pl, tp) != 0)
+                        return -1;
+        } else if (now - pl->last_report_poll >= pl->conf.report_poll_ms) {
+                drain_reports(pl, now);
         }
         te_plan_env_t env = {
             .level = te_modes_level(pl->levels, tp->ids.portfolio_id),

@@ -33,17 +33,25 @@ te_stack_up "$RUN"
 te_pipeline_up "$RUN" "$RUN/bars.csv" -o commit.interval.ms=3000
 "$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$RUN/targets.jsonl" >/dev/null
 
-# kill -9 once a good part of the stream has been planned and filled
-deadline=$((SECONDS + 60))
-until [ "$(q "SELECT count(*) FROM orders")" -ge 120 ]; do
-        [ $SECONDS -lt $deadline ] || fail "no progress before the kill"
-        sleep 0.05
-done
-kill -KILL "$(cat "$RUN/planner.pid")"
-rm -f "$RUN/planner.pid"
+# kill -9 twice: first before the planner committed anything (its first commit is 3 s
+# after its first target), then, restarted with frequent commits, once it has state in
+# the DB; each restart must neither re-send nor forget anything
+kill_at() { # kill_at N_ORDERS
+        local deadline=$((SECONDS + 60))
+        until [ "$(q "SELECT count(*) FROM orders")" -ge "$1" ]; do
+                [ $SECONDS -lt $deadline ] || fail "no progress to $1 orders before the kill"
+                sleep 0.05
+        done
+        kill -KILL "$(cat "$RUN/planner.pid")"
+        rm -f "$RUN/planner.pid"
+}
+kill_at 120
 before=$(q "SELECT count(*) FROM orders")
+te_pipeline_start "$RUN" planner exec-planner -o commit.interval.ms=200
+kill_at $((before + 150))
+before2=$(q "SELECT count(*) FROM orders")
 te_pipeline_start "$RUN" planner exec-planner
-te_pipeline_wait_idle "$RUN" 120 || fail "pipeline did not drain after the restart"
+te_pipeline_wait_idle "$RUN" 120 || fail "pipeline did not drain after the restarts"
 
 # every NEW order on the topic, once each
 "$TE_BUILD_DIR/exec-tail" --bootstrap-file "$RUN/bootstrap" -t exec.orders --from-beginning \
@@ -75,4 +83,5 @@ diff -u "$RUN/want_pos.txt" "$RUN/got_pos.txt" || fail "final positions"
 "$TE_BUILD_DIR/exec-dbtool" check >/dev/null || fail "position_check/cash_check not empty"
 grep -q '"planner.assigned"' "$RUN/planner.log" || fail "no assignment logged"
 te_pipeline_down "$RUN" || fail "a process did not exit cleanly on SIGTERM"
-echo "test_planner_restart: ok (killed with $before orders in the DB; no duplicate, none missing)"
+grep -q '"target.replayed"' "$RUN/planner.log" || fail "no target was recognised as replayed"
+echo "test_planner_restart: ok (killed at $before and $before2 orders in the DB; no duplicate, none missing)"
