@@ -236,7 +236,7 @@ static int e_end(enc_t *e)
 int te_tws_enc_handshake(te_buf_t *out, int min_ver, int max_ver)
 {
         char v[48];
-        int n = snprintf(v, sizeof v, "v%d..v%d", min_ver, max_ver);
+        int n = snprintf(v, sizeof v, "v%d..%d", min_ver, max_ver);
         size_t start = out->len;
         uint8_t len[4] = {0, 0, (uint8_t)(n >> 8), (uint8_t)n};
         if (te_buf_append(out, "API", 4) || te_buf_append(out, len, 4) ||
@@ -898,8 +898,10 @@ te_tws_rc_t te_tws_dec_handshake(const uint8_t *data, size_t len, int *min_ver,
         memcpy(v, payload, plen);
         v[plen] = '\0';
         int a = 0, b = 0, n = 0;
-        if (sscanf(v, "v%d..v%d%n", &a, &b, &n) == 2 && (size_t)n == plen) {
-                /* range */
+        if (sscanf(v, "v%d..%d%n", &a, &b, &n) == 2 && (size_t)n == plen) {
+                /* range, as TWS clients send it */
+        } else if (sscanf(v, "v%d..v%d%n", &a, &b, &n) == 2 && (size_t)n == plen) {
+                /* range with a second 'v' (accepted too) */
         } else if (sscanf(v, "v%d%n", &a, &n) == 1 && (size_t)n == plen) {
                 b = a;
         } else {

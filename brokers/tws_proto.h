@@ -3,7 +3,8 @@
  * versions 100..200; from 201 on IB switched to protobuf, which we do not speak).
  *
  * Wire format. The client opens with "API\0" followed by one length-prefixed string
- * "v<min>..v<max>" (the server versions it accepts). Every later message, in both
+ * "v<min>..<max>" (the server versions it accepts; TWS's own clients write it so,
+ * and "v<min>..v<max>" is accepted too). Every later message, in both
  * directions, is a frame: a 4-byte big-endian payload length, then the payload, a
  * list of fields each terminated by NUL. The first field is the message id. The
  * server's first frame is "<server version>\0<connection time>\0"; the client answers
@@ -198,7 +199,7 @@ int te_tws_fields_split(te_tws_fields_t *fs, const uint8_t *payload, size_t len)
 /* ---- encoding (each appends one whole frame to `out`; @returns 0, or -1 when a
  *      string does not fit the buffer's bound) ------------------------------------ */
 
-/** "API\0" + length + "v<min>..v<max>" (no frame of its own). */
+/** "API\0" + length + "v<min>..<max>" (no frame of its own). */
 int te_tws_enc_handshake(te_buf_t *out, int min_ver, int max_ver);
 int te_tws_enc_start_api(te_buf_t *out, int64_t client_id);
 int te_tws_enc_place_order(te_buf_t *out, const te_tws_order_t *o);

@@ -177,8 +177,8 @@ static const char G_PLACE[] = "\x00\x00\x00\xc5"
                               "0\0\0\0\0"
                               "0\0\0\0";
 static const char G_HANDSHAKE[] = "API\0"
-                                  "\x00\x00\x00\x0a"
-                                  "v170..v176";
+                                  "\x00\x00\x00\x09"
+                                  "v170..176";
 
 #define GLEN(g) (sizeof(g) - 1)
 
@@ -670,6 +670,18 @@ static void test_tws_bad_handshake(void **state)
                "\x00\x00\x00\x0a"
                "v176..v170"),
              TE_TWS_EMALFORMED},
+            {B("API\0"
+               "\x00\x00\x00\x09"
+               "v176..170"),
+             TE_TWS_EMALFORMED},
+            {B("API\0"
+               "\x00\x00\x00\x09"
+               "v100..193"),
+             TE_TWS_OK},
+            {B("API\0"
+               "\x00\x00\x00\x0a"
+               "v100..v193"),
+             TE_TWS_OK},
             {B("API\0"
                "\x00\x00\x10\x00"
                "v176"),
