@@ -446,7 +446,9 @@ static int flow_wait(bt_t *bt, size_t next_size, char *errstr, size_t errsz)
                 for (size_t i = bt->planned; i < bt->n_pub; i++)
                         unplanned += bt->size[i];
                 int64_t backlog = sink_backlog(bt);
-                if (unplanned + next_size <= (uint64_t)bt->c->max_ahead_bytes &&
+                /* a single target larger than the window still goes, alone */
+                if ((unplanned == 0 ||
+                     unplanned + next_size <= (uint64_t)bt->c->max_ahead_bytes) &&
                     backlog >= 0 && backlog <= bt->c->max_backlog)
                         return 0;
                 if (unplanned == 0 && backlog < 0) /* no DB answer yet: go on slowly */

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # test_backtest_determinism: exec-backtest end to end on the embedded stack.
-#  1. the sample targets, twice under two run ids: byte-identical trades (md5 of the
-#     ordered trades table of each run database, computed here with psql, equal to the
-#     runner's report), planned == published, every order terminal;
+#  1. the sample targets, twice under two run ids (the second with tight flow control):
+#     byte-identical trades (md5 of the ordered trades table of each run database,
+#     computed here with psql, equal to the runner's report), planned == published,
+#     every order terminal;
 #  2. a replay of run 1's topic by offsets (--source-topic --from-offset) gives the
 #     same trades again, and so do the same bars read from prices_daily (--bars-db);
 #  3. an as_of range publishes exactly the targets inside it (counted here from the file);
 #  4. a harsh fill model (next open, 0.1% participation, GTC) fills partially over
 #     several bars, and the end-of-run cancels leave no order open;
-#  the report files exist (CSV rows, a PNG signature) and backtest_runs records each run.
+#  the report files exist (CSV rows, a PNG signature), backtest_runs records each run,
+#  usage errors exit 2 and a run id cannot be reused.
 set -euo pipefail
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
@@ -47,7 +49,10 @@ targets=$src/ops/sample/targets.jsonl
 n_targets=$(grep -c '"decision_id"' "$targets")
 
 bt det-a --targets "$targets" || fail "run det-a failed: $(cat "$RUN/det-a.err" | tail -3)"
-bt det-b --targets "$targets" || fail "run det-b failed"
+# the second run under tight flow control (a few targets ahead, a small sink backlog):
+# pacing must not change a single trade
+bt det-b --targets "$targets" -o flow.max_ahead_bytes=4096 -o flow.max_backlog=200 ||
+        fail "run det-b failed"
 ha=$(md5_of bt_det_a)
 hb=$(md5_of bt_det_b)
 [ -n "$ha" ] && [ "$ha" = "$hb" ] || fail "trades differ between two identical runs: $ha $hb"
@@ -102,6 +107,14 @@ bt det-slow --targets "$targets" --to-asof 2024-04-01T00:00:00Z \
 
 [ "$(q "$PGDATABASE" "SELECT string_agg(run_id || '=' || status, ',' ORDER BY run_id) FROM backtest_runs")" = \
   "det-2025=done,det-a=done,det-b=done,det-db=done,det-replay=done,det-slow=done" ] || fail "backtest_runs"
+# usage errors: no source, two sources, a bad run id (exit 2, nothing started)
+for args in "--run-id u1" "--run-id u2 --targets $targets --source-topic exec.targets" \
+        "--run-id bad/id --targets $targets"; do
+        rc=0
+        "$TE_BUILD_DIR/exec-backtest" $args --bars "$src/ops/sample/bars.csv" \
+                --bootstrap-file "$RUN/bootstrap" >/dev/null 2>&1 || rc=$?
+        [ $rc = 2 ] || fail "exec-backtest $args: exit $rc, expected 2"
+done
 # a run id is used once
 if bt det-a --targets "$targets"; then fail "a reused run id was accepted"; fi
 grep -q "a run id is used once" "$RUN/det-a.err" || fail "reused run id: no reason given"
