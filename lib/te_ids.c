@@ -81,7 +81,13 @@ void te_id_order(char *out, size_t outsz, const char *decision_id,
                  const char *portfolio_id, const char *ticker, int leg)
 {
         char legs[16];
-        snprintf(legs, sizeof legs, "%d", leg);
+        /* legs 0-9 are the common case: no printf on the planner's hot path */
+        if (leg >= 0 && leg < 10) {
+                legs[0] = (char)('0' + leg);
+                legs[1] = '\0';
+        } else {
+                snprintf(legs, sizeof legs, "%d", leg);
+        }
         const char *parts[] = {decision_id, portfolio_id, ticker, legs};
         te_id_prefixed(out, outsz, 'o', parts, 4);
 }
