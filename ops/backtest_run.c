@@ -60,10 +60,11 @@ typedef struct bt_s {
         uint64_t bytes_pub;
         te_map_t *portfolios; /* portfolio_id -> int64_t* last as_of */
         int64_t start_ms;
-        int64_t last_print_ms;
+        int64_t last_print_ms, first_plan_ms;
         int32_t last_print_day;
         uint64_t planned;
-        double nav_sum; /* NAV of the first target of each portfolio, when given */
+        size_t expected; /* targets expected in all (for the ETA) */
+        double nav_sum;  /* NAV of the first target of each portfolio, when given */
 } bt_t;
 
 int te_bt_db_name(const char *run_id, char *out, size_t outsz)
@@ -371,21 +372,29 @@ static void progress(bt_t *bt, int force)
         size_t k = bt->planned <= bt->n_pub ? (size_t)bt->planned : bt->n_pub;
         int64_t asof = bt->asof[k - 1];
         int32_t day = te_bars_day_of_ms(asof), day0 = te_bars_day_of_ms(bt->asof[0]);
+        if (!bt->first_plan_ms)
+                bt->first_plan_ms = now;
         double el = (double)(now - bt->start_ms) / 1000.0;
-        double dps = el > 0 ? (double)(day - day0) / el : 0;
-        double tps = el > 0 ? (double)k / el : 0;
+        /* rates from the first planned target: start-up (group joins) is not a rate */
+        double run = (double)(now - bt->first_plan_ms) / 1000.0;
+        double dps = run > 0 ? (double)(day - day0) / run : 0;
+        double tps = run > 0 ? (double)(k - 1) / run : 0;
         char ds[16];
         te_bt_day_str(day, ds, sizeof ds);
         int tty = bt->c->progress_tty < 0 ? isatty(2) : bt->c->progress_tty;
         if (tty) {
                 if (!force && now - bt->last_print_ms < 250)
                         return;
-                double eta = tps > 0 ? (double)(bt->n_pub - k) / tps : 0;
-                fprintf(
-                    stderr,
-                    "\r[%s] as_of %s  planned %zu/%zu  %.1f days/s  elapsed %.0fs  ETA "
-                    "%.0fs   ",
-                    bt->c->run_id, ds, k, bt->n_pub, dps, el, eta);
+                /* the total: lines of the file or offsets of the range (an upper
+                 * bound when an as_of range filters), at least what was published */
+                size_t total = bt->expected > bt->n_pub ? bt->expected : bt->n_pub;
+                char eta[32] = "?";
+                if (tps > 0)
+                        snprintf(eta, sizeof eta, "%.0fs", (double)(total - k) / tps);
+                fprintf(stderr,
+                        "\r[%s] as_of %s  planned %zu/%zu  %.1f days/s  elapsed %.0fs  "
+                        "ETA %s   ",
+                        bt->c->run_id, ds, k, total, dps, el, eta);
                 if (force)
                         fputc('\n', stderr);
         } else {
@@ -528,6 +537,9 @@ static int publish_file(bt_t *bt, char *errstr, size_t errsz)
                 return -1;
         }
         te_buf_init(&line, 64u << 20);
+        for (int ch; (ch = getc(fp)) != EOF;)
+                bt->expected += ch == '\n';
+        rewind(fp);
         for (;;) {
                 te_line_rc_t lr = te_json_in_read_line(fp, &line);
                 if (lr == TE_LINE_EOF)
@@ -618,6 +630,7 @@ static int publish_topic(bt_t *bt, char *errstr, size_t errsz)
                         goto out;
                 }
                 if (from < end[p]) {
+                        bt->expected += (size_t)(end[p] - from);
                         rd_kafka_topic_partition_list_add(l, c->source_topic, p)->offset =
                             from;
                         remaining++;
