@@ -253,6 +253,8 @@ static int watch_broker(worker_t *w)
                 w->n_outages++;
                 w->last_repause = now;
                 pause_all(w, 1);
+                te_obs_broker_up(adapters[w->conf.adapter], 0);
+                te_obs_ready("broker", 0);
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.down",
                        "adapter %s disconnected: partitions paused, no orders taken",
                        w->broker->ops->name);
@@ -264,6 +266,8 @@ static int watch_broker(worker_t *w)
         }
         if (up && !w->up) {
                 w->up = 1;
+                te_obs_broker_up(adapters[w->conf.adapter], 1);
+                te_obs_ready("broker", 1);
                 te_reports_clear(&w->reports);
                 if (w->broker->ops->poll &&
                     w->broker->ops->poll(w->broker, &w->reports) != TE_BROKER_OK)
@@ -407,6 +411,7 @@ static int publish_polled(worker_t *w)
                                       TE_SEV_WARNING, PROC, "order_rejected",
                                       r->ids.decision_id, r->ids.portfolio_id,
                                       r->order_id, "%s", r->reason);
+                te_obs_report_sent(r, NULL, 0);
         }
         w->n_reports += w->reports.n;
         return (int)w->reports.n;
@@ -530,7 +535,8 @@ adapter_ready:
                              .max_orders_per_sec = w.conf.lim_max_rate,
                              .max_age_ms = w.conf.max_age_ms};
         te_guard_init(&w.guard, &gc);
-        w.up = 1;
+        /* a live adapter may still be connecting: take no orders until it is up */
+        w.up = !w.broker->ops->connected || w.broker->ops->connected(w.broker);
         const char *topics[] = {w.conf.topic_orders};
         w.consumer = te_consumer_new(cfg, w.conf.common.bootstrap, w.conf.group_id,
                                      topics, 1, NULL, NULL, errstr, sizeof errstr);

@@ -531,8 +531,16 @@ int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned need
                 te_obs_ready("kafka", 0);
         if (needs & TE_OBS_NEED_DB)
                 te_obs_ready("db", 0);
-        if (needs & TE_OBS_NEED_BROKER)
+        if (needs & TE_OBS_NEED_BROKER) {
                 te_obs_ready("broker", 0);
+                /* series that exist from the start: rate() sees their first increase */
+                te_metric_add(g.orders_received, NULL, 0);
+                for (int s = 0; s < TE_OS__CNT; s++)
+                        if (te_os_is_terminal((te_order_status_t)s))
+                                te_metric_add(
+                                    g.orders_final,
+                                    TE_LV(te_order_status_name((te_order_status_t)s)), 0);
+        }
         if (common->metrics_port <= 0)
                 return 0;
         te_kafka_set_stats_hook(te_obs_stats_hook, (int)common->metrics_stats_ms);

@@ -3,11 +3,16 @@
 # the embedded stack every second and evaluates ops/prometheus/alerts.yml (the `for:`
 # durations shortened to 2 s; the expressions unchanged). Asserted through Prometheus's
 # HTTP API:
-#   1. every target is up, the consumer-lag series exist for the three groups, and
-#      every query of ops/grafana/exec-pipeline.json is valid on this Prometheus;
-#   2. the Kafka broker is taken down (exec-devstack-ctl broker_down 1): the processes'
+#   1. the broker worker's adapter goes down for 10 s after its 6th order (the fault
+#      decorator, fault.script): te_broker_up drops to 0 and ExecBrokerDown fires, then
+#      resolves when the adapter is back;
+#   2. the e2e targets (2 of 12 orders rejected: 17 % > 5 %) and two junk messages:
+#      ExecRejectionRateHigh and ExecDeadLetters fire; every target is up, the
+#      consumer-lag series exist for the three groups, and every query of
+#      ops/grafana/exec-pipeline.json is valid on this Prometheus;
+#   3. the Kafka broker is taken down (exec-devstack-ctl broker_down 1): the processes'
 #      te_kafka_brokers_up drops to 0, /readyz turns 503, and ExecKafkaBrokersDown fires;
-#   3. the broker comes back: the alert resolves and /readyz is 200 again.
+#   4. the Kafka broker comes back: the alert resolves and /readyz is 200 again.
 set -euo pipefail
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
@@ -40,7 +45,7 @@ P_PLAN=${ports[0]} P_BROKER=${ports[1]} P_SINK=${ports[2]} P_PROM=${ports[3]}
 stats=(-o metrics.kafka_stats.ms=500)
 te_pipeline_start "$RUN" sink exec-sink -o metrics.port="$P_SINK" "${stats[@]}"
 te_pipeline_start "$RUN" broker exec-broker -o sim.bars_csv="$here/data/e2e_bars.csv" \
-        -o metrics.port="$P_BROKER" "${stats[@]}"
+        -o metrics.port="$P_BROKER" "${stats[@]}" -o fault.script=down_after=6,down_ms=10000
 te_pipeline_start "$RUN" planner exec-planner -o plan.lot_size=10 -o metrics.port="$P_PLAN" \
         "${stats[@]}"
 
@@ -78,9 +83,37 @@ a = [x for x in json.load(sys.stdin)["data"]["alerts"] if x["labels"]["alertname
 print(",".join(sorted(set(x["state"] for x in a))) or "none")' "$1"
 }
 
-# 1. up, and traffic flowing, and the lag series of the three groups
+wait_firing() { # ALERTNAME TIMEOUT_S
+        local deadline=$((SECONDS + $2))
+        until [ "$(alert_state "$1")" = firing ]; do
+                [ $SECONDS -lt $deadline ] || { echo "$1 did not fire ($(alert_state "$1"))" >&2; return 1; }
+                sleep 0.5
+        done
+}
+wait_resolved() { # ALERTNAME TIMEOUT_S
+        local deadline=$((SECONDS + $2))
+        until [ "$(alert_state "$1")" = none ]; do
+                [ $SECONDS -lt $deadline ] || { echo "$1 did not resolve" >&2; return 1; }
+                sleep 0.5
+        done
+}
+
+# 1. the trading broker adapter goes down in the middle of the flow
+wait_promq 'sum(up{job=~"exec-.*"})' "1 3" 60 || fail "targets not up"
+[ "$(alert_state ExecBrokerDown)" = none ] || fail "ExecBrokerDown before the fault"
+boot=$(cat "$RUN/bootstrap")
+printf 'junk-1\njunk-2\n' | kcat -b "$boot" -P -t exec.targets -k pf-junk
 "$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$here/data/e2e_targets.jsonl" >/dev/null
+wait_promq 'min(te_broker_up{adapter="sim"})' "1 0" 30 || fail "te_broker_up did not drop"
+wait_firing ExecBrokerDown 30 || fail "ExecBrokerDown"
+te_wait_http "$P_BROKER" /readyz 503 10 || fail "broker still ready with its adapter down"
 te_pipeline_wait_idle "$RUN" 120
+wait_promq 'min(te_broker_up{adapter="sim"})' "1 1" 30 || fail "te_broker_up did not come back"
+wait_resolved ExecBrokerDown 30 || fail "ExecBrokerDown"
+
+# 2. rejections and dead letters; the lag series of the three groups
+wait_firing ExecRejectionRateHigh 30 || fail "ExecRejectionRateHigh"
+wait_firing ExecDeadLetters 30 || fail "ExecDeadLetters"
 wait_promq 'sum(up{job=~"exec-.*"})' "1 3" 60 || fail "targets not up"
 wait_promq 'count(count by (group) (te_kafka_consumer_lag_messages{group=~"exec-planner|exec-broker-sim|exec-sink"}))' "1 3" 30 ||
         fail "lag series of the three groups"
@@ -112,7 +145,7 @@ if bad or n < 20:
     sys.exit(1)
 PY
 
-# 2. the fault: the only Kafka broker of the mock cluster goes down
+# 3. the fault: the only Kafka broker of the mock cluster goes down
 "$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" broker_down 1 >/dev/null
 wait_promq 'max(te_kafka_brokers_up)' "1 0" 60 || fail "brokers_up did not drop to 0"
 te_wait_http "$P_SINK" /readyz 503 30 || fail "sink still ready with Kafka down"
@@ -125,7 +158,7 @@ done
 wait_promq 'count(ALERTS{alertname="ExecKafkaBrokersDown",alertstate="firing"})' "1 3" 30 ||
         fail "expected the alert for the three processes"
 
-# 3. recovery
+# 4. recovery
 "$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" broker_up 1 >/dev/null
 wait_promq 'min(te_kafka_brokers_up) > 0' "1 1" 60 || fail "brokers did not come back"
 deadline=$((SECONDS + 60))
@@ -136,4 +169,4 @@ done
 te_wait_http "$P_SINK" /readyz 200 60 || fail "sink not ready again"
 
 te_pipeline_down "$RUN" || fail "a process did not exit cleanly on SIGTERM"
-echo "test_prometheus: ok (lag series present; ExecKafkaBrokersDown fired on broker_down and resolved)"
+echo "test_prometheus: ok (ExecBrokerDown, ExecRejectionRateHigh, ExecDeadLetters fired; lag series present; ExecKafkaBrokersDown fired on broker_down and resolved)"
