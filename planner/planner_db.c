@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "te_buf.h"
 #include "te_log.h"
@@ -259,7 +260,9 @@ struct te_price_cache_s {
         te_map_t *prices;  /* ticker -> double* */
         te_map_t *tickers; /* every ticker with market data -> (void *)1 */
         int tickers_loaded;
-        int empty; /* prices_daily has no rows: accept every ticker */
+        time_t
+            tickers_at; /* when the ticker list was read (re-read on a miss after 60 s) */
+        int empty;      /* prices_daily has no rows: accept every ticker */
 };
 
 te_price_cache_t *te_price_cache_new(PGconn *conn)
@@ -352,6 +355,15 @@ int te_price_cache_get(void *opaque, const char *ticker, int64_t as_of_ms, doubl
 int te_price_cache_known(void *opaque, const char *ticker)
 {
         te_price_cache_t *pc = opaque;
+        if (pc->tickers_loaded && !pc->empty && !te_map_get(pc->tickers, ticker) &&
+            time(NULL) - pc->tickers_at >= 60) {
+                /* market data may have been loaded since: read the list again */
+                te_map_destroy(pc->tickers, NULL);
+                pc->tickers = te_map_new();
+                pc->tickers_loaded = 0;
+                if (!pc->tickers)
+                        return 1;
+        }
         if (!pc->tickers_loaded) {
                 PGresult *r =
                     PQexec(pc->conn, "SELECT DISTINCT ticker FROM prices_daily");
@@ -369,6 +381,7 @@ int te_price_cache_known(void *opaque, const char *ticker)
                         }
                 pc->empty = PQntuples(r) == 0;
                 pc->tickers_loaded = 1;
+                pc->tickers_at = time(NULL);
                 PQclear(r);
         }
         return pc->empty || te_map_get(pc->tickers, ticker) != NULL;

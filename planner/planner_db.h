@@ -55,7 +55,8 @@ void te_price_cache_destroy(te_price_cache_t *pc); /* accepts NULL */
  *  @returns 1 and *px, 0 if none (or the DB failed: logged, treated as none). */
 int te_price_cache_get(void *pc, const char *ticker, int64_t as_of_ms, double *px);
 /** @returns 1 if prices_daily has any row for `ticker`, or if the table is empty
- *  (no market data: every ticker is accepted); else 0. */
+ *  (no market data: every ticker is accepted); else 0. The ticker list is read once
+ *  and again on a miss at most every 60 s. */
 int te_price_cache_known(void *pc, const char *ticker);
 
 #endif
