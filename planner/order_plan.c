@@ -662,7 +662,7 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                         const want_t *w = &wants[i];
                         if (w->n_legs == 0 || w->side != side)
                                 continue;
-                        int leg = 0;
+                        int leg = env ? env->leg_base : 0;
                         for (int k = 0; k < w->n_legs; k++) {
                                 err = emit_new(ws, cfg, tp, w, w->leg_qty[k],
                                                w->leg_intent[k], &leg, emergency, errstr,

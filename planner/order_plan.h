@@ -67,6 +67,9 @@ typedef struct te_plan_env_s {
         /* 1 if the market data knows `ticker` at all (NULL: every ticker is known) */
         int (*known)(void *opaque, const char *ticker);
         void *opaque;
+        /* first leg number of each ticker (0 normally; a re-plan of a target already
+         * planned, e.g. under EMERGENCY, starts elsewhere so its ids are new) */
+        int leg_base;
 } te_plan_env_t;
 
 typedef enum {

@@ -56,6 +56,7 @@ struct te_planner_s {
         uint64_t
             n_read_back;   /* commands read back from exec.orders in the last rebuild */
         te_map_t *planned; /* portfolio_id -> int64_t* last as_of planned since commit */
+        te_map_t *last; /* portfolio_id -> te_target_portfolio_t* last target planned */
         int fatal;
         int64_t last_report_poll;
         te_planner_stats_t st;
@@ -326,6 +327,78 @@ static te_level_t level_of(void *opaque, const char *portfolio_id)
         return te_modes_level(pl->levels, portfolio_id);
 }
 
+static void free_target(void *v)
+{
+        te_target_portfolio_t *tp = v;
+        te_target_portfolio_free(tp);
+        free(tp);
+}
+
+/* Keep a copy of the last target planned for its portfolio (EMERGENCY re-plans it).
+ * @returns 0 or -1 (OOM). */
+static int keep_last(te_planner_t *pl, const te_target_portfolio_t *tp)
+{
+        te_target_portfolio_t *c = te_map_get(pl->last, tp->ids.portfolio_id);
+        if (!c) {
+                c = calloc(1, sizeof *c);
+                if (!c || te_map_put(pl->last, tp->ids.portfolio_id, c) != 0) {
+                        free(c);
+                        return -1;
+                }
+        }
+        te_target_portfolio_t keep = *tp;
+        keep.targets = c->targets; /* reuse the copy's array */
+        keep.cap_targets = c->cap_targets;
+        keep.n_targets = 0;
+        *c = keep;
+        for (size_t i = 0; i < tp->n_targets; i++)
+                if (te_target_portfolio_add(c, &tp->targets[i]) != 0)
+                        return -1;
+        return 0;
+}
+
+/* EMERGENCY: trade toward the last target at once with marketable orders. Leg numbers
+ * start after a base derived from the mode message, so the ids are new, and the same
+ * message gives the same ids. */
+static int emergency_replan(te_planner_t *pl, const char *scope, int64_t effective_from)
+{
+        size_t it = 0;
+        const char *pid;
+        void *v;
+        while (te_map_next(pl->last, &it, &pid, &v)) {
+                char errstr[512];
+                const te_target_portfolio_t *tp = v;
+                if ((scope && strcmp(scope, pid) != 0) ||
+                    te_modes_level(pl->levels, pid) != TE_LEVEL_EMERGENCY)
+                        continue;
+                te_plan_env_t env = {
+                    .level = TE_LEVEL_EMERGENCY,
+                    .price = pl->prices ? te_price_cache_get : NULL,
+                    .opaque = pl->prices,
+                    .leg_base = 1000 + (int)((effective_from < 0 ? -effective_from
+                                                                 : effective_from) %
+                                             10000000) *
+                                           100,
+                };
+                const te_order_cmd_t *cmds;
+                size_t n = 0;
+                te_plan_err_t e = te_plan_run(pl->ws, &pl->plan, &env, pl->book, tp,
+                                              &cmds, &n, errstr, sizeof errstr);
+                if (e != TE_PLAN_OK) {
+                        TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
+                               "%s: cannot re-plan the last target: %s", pid, errstr);
+                        continue;
+                }
+                if (n)
+                        TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
+                               "%s: %zu marketable orders toward the last target", pid,
+                               n);
+                if (send_all(pl, cmds, n) != 0)
+                        return -1;
+        }
+        return 0;
+}
+
 /* Bring open orders in line with the levels now in force (scope NULL: all). */
 static int act_on_modes(te_planner_t *pl, const char *scope, int64_t event_time)
 {
@@ -362,10 +435,13 @@ static void on_mode(te_planner_t *pl, rd_kafka_message_t *m, int act)
         TE_LOG(TE_LOG_WARN, NULL, "planner.mode", "scope=%s level=%s reason=%s",
                pl->mode_msg.scope, te_level_name(pl->mode_msg.level),
                pl->mode_msg.reason);
-        if (act)
-                act_on_modes(pl,
-                             strcmp(pl->mode_msg.scope, "*") ? pl->mode_msg.scope : NULL,
-                             pl->mode_msg.effective_from);
+        if (act) {
+                const char *scope =
+                    strcmp(pl->mode_msg.scope, "*") ? pl->mode_msg.scope : NULL;
+                if (act_on_modes(pl, scope, pl->mode_msg.effective_from) == 0 &&
+                    pl->mode_msg.level == TE_LEVEL_EMERGENCY)
+                        emergency_replan(pl, scope, pl->mode_msg.effective_from);
+        }
 }
 
 static void on_mode_cb(te_planner_t *pl, rd_kafka_message_t *m)
@@ -511,6 +587,12 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
         te_book_destroy(pl->book);
         pl->book = nb;
         pl->n_read_back = 0;
+        te_map_destroy(pl->last, free_target); /* only this life's targets re-plan */
+        pl->last = te_map_new();
+        if (!pl->last) {
+                fail(pl, "rebalance", "out of memory");
+                return -1;
+        }
 
         /* orders sent but perhaps not yet seen by the broker: from the broker group's
          * committed offset of each owned exec.orders partition to its end */
@@ -727,7 +809,7 @@ static int on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now)
         }
         if (env.level == TE_LEVEL_HALT)
                 pl->st.halted++;
-        if (remember_planned(pl, tp) != 0 ||
+        if (remember_planned(pl, tp) != 0 || keep_last(pl, tp) != 0 ||
             te_book_set_last_as_of(pl->book, tp->ids.portfolio_id, tp->as_of) != 0 ||
             te_book_set_mode(pl->book, tp->ids.portfolio_id, tp->mode) != 0) {
                 fail(pl, "book", "out of memory");
@@ -799,9 +881,10 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->ws = te_plan_ws_new(MAX_ORDERS);
         pl->levels = te_modes_new();
         pl->planned = te_map_new();
+        pl->last = te_map_new();
         pl->codec = te_codec_new(errstr, errstr_size);
         if (!pl->rules || !pl->book || !pl->ws || !pl->levels || !pl->planned ||
-            !pl->codec) {
+            !pl->last || !pl->codec) {
                 if (pl->codec)
                         snprintf(errstr, errstr_size, "out of memory");
                 goto err;
@@ -972,6 +1055,7 @@ void te_planner_destroy(te_planner_t *pl)
         te_plan_ws_destroy(pl->ws);
         te_modes_destroy(pl->levels);
         te_map_destroy(pl->planned, free);
+        te_map_destroy(pl->last, free_target);
         te_plan_rules_destroy(pl->rules);
         te_codec_destroy(pl->codec);
         te_target_portfolio_free(&pl->tp);

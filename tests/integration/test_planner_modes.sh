@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_planner_modes: exec.mode levels on the running pipeline, with resting LIMIT
 # orders (buy limits 10% under the market never trade in these bars):
-#   EMERGENCY for pf-a cancels pf-a's resting order at once (no target needed) and the
-#     next target trades as a MARKET order marked EMERGENCY; pf-b's order keeps resting;
+#   EMERGENCY for pf-a cancels pf-a's resting order at once (no target needed) and trades
+#     toward pf-a's last target with a MARKET order marked EMERGENCY, as does the next
+#     target; pf-b's order keeps resting;
 #   HALT for "*" cancels pf-b's resting order at once and nothing new is sent for
 #     targets of either portfolio;
 #   NORMAL for "*" (later) plans again; REDUCE_ONLY for pf-a (later still) drops an
@@ -72,13 +73,19 @@ wait_for 60 "a1 resting" status_of a1 NEW
 wait_for 60 "b1 resting" status_of b1 NEW
 [ "$(new_orders_of a1)" = "BUY 100 LIMIT NORMAL" ] || fail "a1: $(new_orders_of a1)"
 
-# EMERGENCY pf-a: its resting order is cancelled with no target to trigger it
+# EMERGENCY pf-a, with no target to trigger it: the resting order is cancelled and the
+# last target (a1) is traded at once with a MARKET order marked EMERGENCY (new leg ids)
 mode pf-a EMERGENCY 1
-wait_for 60 "a1 cancelled" status_of a1 CANCELED
+pos_is() { [ "$(q "SELECT coalesce(sum(quantity), 0)::int FROM positions WHERE portfolio_id = '$1'")" = "$2" ]; }
+wait_for 60 "pf-a bought at once" pos_is pf-a 100
+[ "$(q "SELECT string_agg(status, ',' ORDER BY status) FROM orders WHERE decision_id = 'a1'")" = \
+  "CANCELED,FILLED" ] || fail "a1: resting order cancelled, emergency order filled"
+[ "$(new_orders_of a1)" = "BUY 100 LIMIT NORMAL
+BUY 100 MARKET EMERGENCY" ] || fail "a1: $(new_orders_of a1)"
 status_of b1 NEW || fail "b1 must keep resting under pf-a's EMERGENCY"
-target a2 pf-a 1 100
+target a2 pf-a 1 150
 wait_for 60 "a2 filled" status_of a2 FILLED
-[ "$(new_orders_of a2)" = "BUY 100 MARKET EMERGENCY" ] || fail "a2: $(new_orders_of a2)"
+[ "$(new_orders_of a2)" = "BUY 50 MARKET EMERGENCY" ] || fail "a2: $(new_orders_of a2)"
 
 # HALT everything: b1 cancelled at once; targets consumed but nothing sent
 mode '*' HALT 2
@@ -100,10 +107,9 @@ target a4 pf-a 4 200
 target a5 pf-a 5 40
 wait_for 60 "a5 resting" status_of a5 NEW
 [ -z "$(new_orders_of a4)" ] || fail "REDUCE_ONLY let an increase through: $(new_orders_of a4)"
-[ "$(new_orders_of a5)" = "SELL 60 LIMIT NORMAL" ] || fail "a5: $(new_orders_of a5)"
-[ "$(q "SELECT quantity::int FROM positions WHERE portfolio_id = 'pf-a'")" = 100 ] ||
-        fail "pf-a position"
+[ "$(new_orders_of a5)" = "SELL 110 LIMIT NORMAL" ] || fail "a5: $(new_orders_of a5)"
+pos_is pf-a 150 || fail "pf-a position"
 [ "$(q "SELECT count(*) FROM positions WHERE portfolio_id = 'pf-b' AND quantity <> 0")" = 0 ] ||
         fail "pf-b must hold nothing"
 te_pipeline_down "$RUN" || fail "a process did not exit cleanly on SIGTERM"
-echo "test_planner_modes: ok (EMERGENCY and HALT cancel resting orders at once, HALT sends nothing, NORMAL and REDUCE_ONLY plan)"
+echo "test_planner_modes: ok (EMERGENCY cancels and trades at once, HALT cancels resting orders at once, HALT sends nothing, NORMAL and REDUCE_ONLY plan)"

@@ -730,6 +730,48 @@ static void test_plan_rules_exec_mode_table(void **state)
         te_modes_destroy(m);
 }
 
+/* A re-plan with a leg base (EMERGENCY acting on the last target) gets new ids. */
+static void test_plan_rules_leg_base(void **state)
+{
+        (void)state;
+        static const struct {
+                int base;
+                int legs[2];
+        } cases[] = {{0, {0, 1}}, {1000, {1000, 1001}}, {12345600, {12345600, 12345601}}};
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                te_target_portfolio_t tp;
+                memset(&tp, 0, sizeof tp);
+                te_strlcpy(tp.ids.decision_id, DECISION, sizeof tp.ids.decision_id);
+                te_strlcpy(tp.ids.portfolio_id, PORTFOLIO, sizeof tp.ids.portfolio_id);
+                tp.unit = TE_UNIT_QUANTITY;
+                te_target_t t = {.ticker = "AAA", .value = -30};
+                assert_int_equal(te_target_portfolio_add(&tp, &t), 0);
+                te_book_t *b = te_book_new();
+                assert_int_equal(te_book_set_position(b, PORTFOLIO, "AAA", 50), 0);
+                te_plan_cfg_t cfg;
+                te_plan_cfg_defaults(&cfg);
+                te_plan_env_t env = {.level = TE_LEVEL_EMERGENCY,
+                                     .leg_base = cases[i].base};
+                te_order_cmd_t out[MAXN];
+                size_t n;
+                char err[128];
+                assert_int_equal(
+                    te_plan_target(&cfg, &env, b, &tp, out, MAXN, &n, err, sizeof err),
+                    0);
+                assert_int_equal(n, 2); /* CLOSE 50, OPEN 30 */
+                for (size_t k = 0; k < 2; k++) {
+                        char id[TE_ID_MAX];
+                        te_id_order(id, sizeof id, DECISION, PORTFOLIO, "AAA",
+                                    cases[i].legs[k]);
+                        assert_string_equal(out[k].order_id, id);
+                        assert_int_equal(out[k].aggressiveness, TE_AGGR_EMERGENCY);
+                        assert_int_equal(out[k].order_type, TE_OT_MARKET);
+                }
+                te_book_destroy(b);
+                te_target_portfolio_free(&tp);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -738,6 +780,7 @@ int main(void)
             cmocka_unit_test(test_plan_rules_file),
             cmocka_unit_test(test_plan_rules_mode_cancels),
             cmocka_unit_test(test_plan_rules_exec_mode_table),
+            cmocka_unit_test(test_plan_rules_leg_base),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
