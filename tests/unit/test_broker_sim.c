@@ -925,6 +925,61 @@ static void test_broker_sim_clock_per_portfolio(void **state)
         te_bars_destroy(bars);
 }
 
+/* OPG waits for the next open then expires the rest; CLS trades at the arrival close
+ * and expires the rest; EMERGENCY gets the 10% cap and 10 bps more. Close mode. */
+static void test_broker_sim_opg_cls_emergency(void **state)
+{
+        (void)state;
+        te_bars_t *bars = xyz_bars();
+        te_broker_t *s = sim_full(bars, TE_MKT_AT_CLOSE);
+        te_reports_t out = {0};
+        te_order_cmd_t opg = new_order("OO", "XYZ", TE_SIDE_BUY, 2000, AT_17H(DAY_0102));
+        opg.tif = TE_TIF_OPG;
+        assert_int_equal(te_broker_handle(s, &opg, &out), TE_BROKER_OK);
+        const want_t w0[] = {{TE_EXEC_ACK, TE_OS_NEW, 0, 0, 0, 2000, 0, "ack", 0}};
+        check_reports(&out, w0, 1, "OO"); /* nothing at a close */
+        te_reports_clear(&out);
+        te_order_cmd_t k = clock_cmd("P1", AT_17H(DAY_0103));
+        assert_int_equal(te_broker_handle(s, &k, &out), TE_BROKER_OK);
+        /* open 20.00 x 1.001125 for the capped 1000, then the rest expires */
+        const want_t w1[] = {
+            {TE_EXEC_PARTIAL_FILL, TE_OS_PARTIALLY_FILLED, 1000, 20.0225, 1000, 1000, 5,
+             "fill", 1},
+            {TE_EXEC_EXPIRED, TE_OS_EXPIRED, 0, 0, 1000, 0, 0, "expire", 0},
+            {TE_EXEC_CLOCK_ACK, TE_OS_NEW, 0, 0, 0, 0, 0, NULL, 0},
+        };
+        check_reports(&out, w1, 3, "OO");
+        assert_string_equal(out.items[1].reason, "OPG: not filled at the open");
+
+        /* CLS on day 2 (close 20.80): 1000 at 20.80 x 1.001125 = 20.8234, rest expired */
+        te_reports_clear(&out);
+        te_order_cmd_t cls = new_order("OC", "XYZ", TE_SIDE_BUY, 2000, AT_17H(DAY_0104));
+        cls.tif = TE_TIF_CLS;
+        assert_int_equal(te_broker_handle(s, &cls, &out), TE_BROKER_OK);
+        const want_t w2[] = {
+            {TE_EXEC_ACK, TE_OS_NEW, 0, 0, 0, 2000, 0, "ack", 0},
+            {TE_EXEC_PARTIAL_FILL, TE_OS_PARTIALLY_FILLED, 1000, 20.8234, 1000, 1000, 5,
+             "fill", 1},
+            {TE_EXEC_EXPIRED, TE_OS_EXPIRED, 0, 0, 1000, 0, 0, "expire", 0},
+        };
+        check_reports(&out, w2, 3, "OC");
+
+        /* EMERGENCY: cap 4000 fills all 2000 (share 0.05): 20.80 x (1 + 0.0005 + 0.001
+         * + 0.0025) = 20.8832; commission 2000 x 0.005 = 10 */
+        te_reports_clear(&out);
+        te_order_cmd_t em = new_order("OE", "XYZ", TE_SIDE_BUY, 2000, AT_17H(DAY_0104));
+        em.aggressiveness = TE_AGGR_EMERGENCY;
+        assert_int_equal(te_broker_handle(s, &em, &out), TE_BROKER_OK);
+        const want_t w3[] = {
+            {TE_EXEC_ACK, TE_OS_NEW, 0, 0, 0, 2000, 0, "ack", 0},
+            {TE_EXEC_FILL, TE_OS_FILLED, 2000, 20.8832, 2000, 0, 10, "fill", 1},
+        };
+        check_reports(&out, w3, 2, "OE");
+        te_reports_free(&out);
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -946,6 +1001,7 @@ int main(void)
             cmocka_unit_test(test_broker_sim_day_expiry),
             cmocka_unit_test(test_broker_sim_cancel_replace),
             cmocka_unit_test(test_broker_sim_clock_per_portfolio),
+            cmocka_unit_test(test_broker_sim_opg_cls_emergency),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
