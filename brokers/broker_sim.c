@@ -270,22 +270,24 @@ static te_broker_err_t sim_submit(te_broker_t *b, const te_order_cmd_t *cmd,
                        "order already handled; ignored");
                 return TE_BROKER_OK;
         }
-        if (te_map_put(s->orders, cmd->order_id, &done) != 0)
-                return TE_BROKER_ERR_FATAL;
-        if (!valid_order(cmd, &why))
-                return reject(s, cmd, out, why);
         int32_t day = te_bars_day_of_ms(cmd->event_time);
-        const te_bar_t *bar = te_bars_at_or_before(s->bars, cmd->ticker, day);
-        if (!bar)
-                return reject(s, cmd, out, "sim: no market data at or before event time");
-        if (day - bar->day > s->cfg.max_stale_days) {
+        const te_bar_t *bar = NULL;
+        if (!valid_order(cmd, &why)) {
+        } else if (!(bar = te_bars_at_or_before(s->bars, cmd->ticker, day))) {
+                why = "sim: no market data at or before event time";
+        } else if (day - bar->day > s->cfg.max_stale_days) {
                 snprintf(text, sizeof text,
                          "sim: no bar within %d days of event time (halted or delisted?)",
                          s->cfg.max_stale_days);
-                return reject(s, cmd, out, text);
+                why = text;
+        } else if (bar->volume <= 0) {
+                why = "sim: no volume on the bar (halted)";
         }
-        if (bar->volume <= 0)
-                return reject(s, cmd, out, "sim: no volume on the bar (halted)");
+        if (why) { /* remembered, so a re-delivered NEW is ignored */
+                if (te_map_put(s->orders, cmd->order_id, &done) != 0)
+                        return TE_BROKER_ERR_FATAL;
+                return reject(s, cmd, out, why);
+        }
 
         sorder_t *o = calloc(1, sizeof *o);
         if (!o || open_push(s, o) != 0) {
