@@ -54,7 +54,8 @@ static const te_cfg_item_t items[] = {
              "reports not yet in the DB on any partition, at most"),
     TE_CFG_I(conf_t, "progress.days", progress_days, "250", 1, 100000,
              "not on a terminal: one line per this many days"),
-    TE_CFG_E(conf_t, "progress.mode", tty_mode, "auto", tty_modes, ""),
+    TE_CFG_E(conf_t, "progress.mode", tty_mode, "auto", tty_modes,
+             "plain lines, one refreshed terminal line, or tty when stderr is one"),
     TE_CFG_I(conf_t, "timeout.s", timeout_s, "3600", 1, 864000, "give up after"),
     TE_CFG_S(conf_t, "devstack.ctl", ctl_socket, "",
              "dev stack control socket: create the run's topics there"),
@@ -99,6 +100,14 @@ int main(int argc, char **argv)
                 goto out;
         av[n++] = argv[0];
         for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+                        fprintf(stderr, "shorthands: --OPTION VALUE is -o KEY=VALUE\n");
+                        for (size_t k = 0; k < sizeof longs / sizeof longs[0]; k++)
+                                fprintf(stderr, "  %-18s %s%s\n", longs[k].opt,
+                                        longs[k].key, longs[k].flag ? "=true" : "");
+                        if (strcmp(argv[i], "--help") == 0)
+                                argv[i] = "-h";
+                }
                 size_t k = 0;
                 for (; k < sizeof longs / sizeof longs[0]; k++)
                         if (strcmp(argv[i], longs[k].opt) == 0)
