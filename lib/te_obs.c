@@ -33,6 +33,7 @@ typedef struct te_obs_handle_s {
         int consumer_in_group;
         int brokers_up;
         int assigned;
+        int64_t updated_ms; /* monotonic: a handle silent for a while was destroyed */
 } te_obs_handle_t;
 
 static struct {
@@ -45,6 +46,7 @@ static struct {
         te_metric_t *hist[TE_OBS_HIST_COUNT];
         te_obs_handle_t handles[TE_OBS_MAX_HANDLES];
         size_t n_handles;
+        int64_t stats_ms; /* statistics interval, for handle expiry */
 } g = {.once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void te_obs_init_once(void)
@@ -254,11 +256,22 @@ int te_obs_is_ready(void *arg, te_buf_t *why)
 }
 
 /* Recompute the "kafka" check from every handle seen (g.lock held). */
+/* A handle that sent no statistics for 3 intervals (and 2 s) is gone (a short-lived
+ * helper consumer, say): it no longer counts for readiness and its slot is reused. */
+static int te_obs_handle_stale(const te_obs_handle_t *h, int64_t now)
+{
+        int64_t iv = g.stats_ms > 0 ? g.stats_ms : 1000;
+        return now - h->updated_ms > 3 * iv + 2000;
+}
+
 static void te_obs_kafka_ready_update(void)
 {
         int brokers_ok = 1, any_group = 0, assigned = 0;
+        int64_t now = te_proc_mono_ms();
         for (size_t i = 0; i < g.n_handles; i++) {
                 const te_obs_handle_t *h = &g.handles[i];
+                if (te_obs_handle_stale(h, now))
+                        continue;
                 if (h->brokers_up <= 0)
                         brokers_ok = 0;
                 if (h->consumer_in_group) {
@@ -482,14 +495,19 @@ static int te_obs_kafka_stats_rk(rd_kafka_t *rk, const char *group, const char *
         for (size_t i = 0; i < g.n_handles && !h; i++)
                 if (strcmp(g.handles[i].name, name) == 0)
                         h = &g.handles[i];
-        if (!h && g.n_handles < TE_OBS_MAX_HANDLES) {
+        int64_t now = te_proc_mono_ms();
+        for (size_t i = 0; i < g.n_handles && !h; i++)
+                if (te_obs_handle_stale(&g.handles[i], now))
+                        h = &g.handles[i]; /* reuse the slot of a handle gone */
+        if (!h && g.n_handles < TE_OBS_MAX_HANDLES)
                 h = &g.handles[g.n_handles++];
+        if (h && strcmp(h->name, name) != 0)
                 snprintf(h->name, sizeof h->name, "%s", name);
-        }
         if (h) {
                 h->consumer_in_group = in_group;
                 h->brokers_up = up;
                 h->assigned = assigned;
+                h->updated_ms = now;
         }
         te_obs_kafka_ready_update();
         pthread_mutex_unlock(&g.lock);
@@ -543,6 +561,7 @@ int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned need
         }
         if (common->metrics_port <= 0)
                 return 0;
+        g.stats_ms = common->metrics_stats_ms;
         te_kafka_set_stats_hook(te_obs_stats_hook, (int)common->metrics_stats_ms);
         *http = te_http_start(common->metrics_listen, (int)common->metrics_port, g.reg,
                               te_obs_is_ready, NULL, errstr, errstr_size);
