@@ -242,8 +242,9 @@ static int publish_state(worker_t *w, int up, const char *why)
 }
 
 /* Follow the adapter's connection: when it goes down, stop taking orders (pause every
- * partition), publish BROKER_STATE and an Alert; when it is back, reconcile (the
- * adapter's poll, served by the loop) and resume. @returns 0 or -1 (fatal). */
+ * partition), publish BROKER_STATE and an Alert; when it is back (the adapter has
+ * reconciled; its findings come out of its poll, published by the loop), publish
+ * BROKER_STATE UP and resume. @returns 0 or -1 (fatal). */
 static int watch_broker(worker_t *w)
 {
         int up = !w->broker->ops->connected || w->broker->ops->connected(w->broker);
@@ -268,11 +269,9 @@ static int watch_broker(worker_t *w)
                 w->up = 1;
                 te_obs_broker_up(adapters[w->conf.adapter], 1);
                 te_obs_ready("broker", 1);
-                te_reports_clear(&w->reports);
-                if (w->broker->ops->poll &&
-                    w->broker->ops->poll(w->broker, &w->reports) != TE_BROKER_OK)
-                        TE_LOG(TE_LOG_ERROR, NULL, "broker.reconcile",
-                               "adapter poll failed");
+                /* the adapter reconciled before it said connected; what it found comes
+                 * out of its poll, which the loop publishes (publish_polled): polling
+                 * here would drop those reports */
                 TE_LOG(TE_LOG_WARN, NULL, "broker.up",
                        "adapter %s back: reconciled, partitions resumed",
                        w->broker->ops->name);

@@ -43,13 +43,13 @@ static const char *const te_producer_fixed[] = {"enable.idempotence", "true",
  * te_consumer_new's argument. */
 static const char *const te_consumer_defaults[] = {"auto.offset.reset", "earliest",
                                                    "enable.partition.eof", "false", NULL};
-/* auto.offset.reset is fixed to error: an offset that fell out of retention must stop
- * the partition, never skip ahead silently. The configured policy (earliest/latest)
- * still picks where a partition without a committed offset starts: te_kafka sets that
- * start itself at assignment (te_consumer_start_offsets). */
-static const char *const te_consumer_fixed[] = {"auto.offset.reset",
-                                                "error",
-                                                "enable.auto.commit",
+/* An offset that fell out of retention must stop the partition, never skip ahead
+ * silently: librdkafka's "offset reset" log line (at offset N >= 0) is caught by
+ * te_kafka_log_cb and recorded as a pending gap; the first message of that partition
+ * afterwards is not delivered, the partition is paused and the gap reported
+ * (te_consumer_poll). With auto.offset.reset=error set by the caller, the error event
+ * does the same. */
+static const char *const te_consumer_fixed[] = {"enable.auto.commit",
                                                 "false",
                                                 "enable.auto.offset.store",
                                                 "false",
@@ -154,6 +154,78 @@ int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
 
 /* ---- configuration ---------------------------------------------------------------- */
 
+/* Offset resets librdkafka logged for an offset >= 0 (retention dropped it), waiting
+ * for te_consumer_poll of that handle to stop the partition. */
+#define TE_KAFKA_GAPS_MAX 64
+typedef struct te_kafka_gap_s {
+        const rd_kafka_t *rk;
+        char topic[256];
+        int32_t partition;
+        int64_t offset;
+} te_kafka_gap_t;
+static pthread_mutex_t te_kafka_gaps_lock = PTHREAD_MUTEX_INITIALIZER;
+static te_kafka_gap_t te_kafka_gaps[TE_KAFKA_GAPS_MAX];
+static atomic_int te_kafka_n_gaps;
+
+/* Parse "[thrd:..]: TOPIC [P]: offset reset (at offset N, ..." and record it.
+ * Anything else (BEGINNING/END/INVALID resets of fresh partitions) is ignored. */
+static void te_kafka_note_reset(const rd_kafka_t *rk, const char *buf)
+{
+        const char *s = buf;
+        if (*s == '[') {
+                const char *e = strstr(s, "]: ");
+                if (!e)
+                        return;
+                s = e + 3;
+        }
+        const char *br = strstr(s, " [");
+        const char *at = strstr(s, "]: offset reset (at offset ");
+        if (!br || !at || at < br || (size_t)(br - s) >= sizeof te_kafka_gaps[0].topic)
+                return;
+        char *end;
+        long part = strtol(br + 2, &end, 10);
+        if (end != at || part < 0)
+                return;
+        const char *num = at + strlen("]: offset reset (at offset ");
+        if (*num < '0' || *num > '9')
+                return;
+        long long off = strtoll(num, &end, 10);
+        pthread_mutex_lock(&te_kafka_gaps_lock);
+        int n = atomic_load(&te_kafka_n_gaps);
+        if (n < TE_KAFKA_GAPS_MAX) {
+                te_kafka_gap_t *g = &te_kafka_gaps[n];
+                g->rk = rk;
+                memcpy(g->topic, s, (size_t)(br - s));
+                g->topic[br - s] = '\0';
+                g->partition = (int32_t)part;
+                g->offset = off;
+                atomic_store(&te_kafka_n_gaps, n + 1);
+        }
+        pthread_mutex_unlock(&te_kafka_gaps_lock);
+}
+
+/* @returns 1 and the stored offset if a gap is pending for rk/topic/partition (and
+ * forgets it), else 0. */
+static int te_kafka_take_gap(const rd_kafka_t *rk, const char *topic, int32_t partition,
+                             int64_t *offset)
+{
+        int found = 0;
+        pthread_mutex_lock(&te_kafka_gaps_lock);
+        int n = atomic_load(&te_kafka_n_gaps);
+        for (int i = 0; i < n && !found; i++) {
+                te_kafka_gap_t *g = &te_kafka_gaps[i];
+                if (g->rk == rk && g->partition == partition &&
+                    strcmp(g->topic, topic) == 0) {
+                        *offset = g->offset;
+                        te_kafka_gaps[i] = te_kafka_gaps[n - 1];
+                        atomic_store(&te_kafka_n_gaps, n - 1);
+                        found = 1;
+                }
+        }
+        pthread_mutex_unlock(&te_kafka_gaps_lock);
+        return found;
+}
+
 static void te_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
                             const char *buf)
 {
@@ -166,6 +238,7 @@ static void te_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
             !strstr(buf, "at offset BEGINNING") && !strstr(buf, "at offset END")) {
                 TE_LOG(TE_LOG_ERROR, NULL, "kafka.offset_reset", "%s: %s",
                        rd_kafka_name(rk), buf);
+                te_kafka_note_reset(rk, buf);
                 return;
         }
         TE_LOG(lvl, NULL, "kafka.log", "%s: %s: %s", rd_kafka_name(rk), fac ? fac : "",
@@ -447,40 +520,10 @@ struct te_consumer_s {
         rd_kafka_t *rk;
         te_rebalance_cb_t *cb;
         void *opaque;
-        int64_t fresh_start; /* RD_KAFKA_OFFSET_BEGINNING or _END */
         te_gap_cb_t *gap_cb;
         void *gap_opaque;
         uint64_t gaps;
 };
-
-/* Partitions still without a start offset after the caller's callback start at their
- * committed offset or, without one, where the configured auto.offset.reset says
- * (auto.offset.reset itself is "error", see te_consumer_fixed). */
-static void te_consumer_start_offsets(te_consumer_t *c,
-                                      rd_kafka_topic_partition_list_t *parts)
-{
-        rd_kafka_topic_partition_list_t *q =
-            rd_kafka_topic_partition_list_new(parts->cnt);
-        for (int i = 0; i < parts->cnt; i++)
-                if (parts->elems[i].offset == RD_KAFKA_OFFSET_INVALID)
-                        rd_kafka_topic_partition_list_add(q, parts->elems[i].topic,
-                                                          parts->elems[i].partition);
-        rd_kafka_resp_err_t err =
-            q->cnt ? rd_kafka_committed(c->rk, q, 10000) : RD_KAFKA_RESP_ERR_NO_ERROR;
-        if (err)
-                TE_LOG(TE_LOG_WARN, NULL, "kafka.committed_failed",
-                       "%s: %s; partitions without a committed offset start at the %s",
-                       rd_kafka_name(c->rk), rd_kafka_err2str(err),
-                       c->fresh_start == RD_KAFKA_OFFSET_END ? "end" : "beginning");
-        for (int i = 0; i < q->cnt; i++) {
-                rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(
-                    parts, q->elems[i].topic, q->elems[i].partition);
-                if (tp)
-                        tp->offset = !err && q->elems[i].offset >= 0 ? q->elems[i].offset
-                                                                     : c->fresh_start;
-        }
-        rd_kafka_topic_partition_list_destroy(q);
-}
 
 /* The fetch position `offset` of topic[partition] is out of range: pause the
  * partition, count what retention dropped (low watermark - offset) and tell the
@@ -552,7 +595,6 @@ static void te_consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 /* the callback may set start offsets in parts before they apply */
                 if (c->cb)
                         c->cb(c, parts, 1, c->opaque);
-                te_consumer_start_offsets(c, parts);
                 TE_LOG(TE_LOG_INFO, NULL, "kafka.assign", "%s: %s", rd_kafka_name(rk),
                        text);
                 aerr = rd_kafka_assign(rk, parts);
@@ -602,13 +644,6 @@ te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
         }
         c->cb = cb;
         c->opaque = opaque;
-        const char *reset = cfg ? te_cfg_kafka_get(cfg, "auto.offset.reset") : NULL;
-        c->fresh_start =
-            reset && (strcmp(reset, "latest") == 0 || strcmp(reset, "largest") == 0 ||
-                      strcmp(reset, "end") == 0)
-                ? RD_KAFKA_OFFSET_END
-                : RD_KAFKA_OFFSET_BEGINNING;
-
         if (!group_id || !*group_id || n_topics == 0) {
                 te_kafka_err(errstr, errstr_size, "consumer needs a group id and topics");
                 goto err;
@@ -658,6 +693,17 @@ rd_kafka_message_t *te_consumer_poll(te_consumer_t *c, int timeout_ms)
         if (!m)
                 return NULL;
         if (!m->err) {
+                int64_t gap_at;
+                if (atomic_load(&te_kafka_n_gaps) > 0 &&
+                    te_kafka_take_gap(c->rk, rd_kafka_topic_name(m->rkt), m->partition,
+                                      &gap_at)) {
+                        /* librdkafka skipped ahead: stop here, deliver nothing after
+                         * the gap (the stored offset stays before it) */
+                        te_consumer_gap(c, rd_kafka_topic_name(m->rkt), m->partition,
+                                        gap_at);
+                        rd_kafka_message_destroy(m);
+                        return NULL;
+                }
                 te_obs_consumed(rd_kafka_topic_name(m->rkt));
                 return m;
         }

@@ -38,7 +38,12 @@ head -n 30 "$src/ops/sample/targets.jsonl" >"$RUN/a.jsonl"
 "$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$RUN/a.jsonl" >/dev/null
 te_pipeline_wait_idle "$RUN" 120 || eo_fail "backtest did not complete around the outage"
 
-eo_topic_json exec.reports >"$RUN/reports.jsonl"
+up_published() {
+        eo_topic_json exec.reports >"$RUN/reports.jsonl"
+        grep '"BROKER_STATE"' "$RUN/reports.jsonl" | grep -q '"UP: '
+}
+eo_wait "the BROKER_STATE UP report" 30 up_published
+te_pipeline_wait_idle "$RUN" 60 || eo_fail "not idle after the outage"
 eo_topic_json exec.alerts >"$RUN/alerts.jsonl"
 grep '"BROKER_STATE"' "$RUN/reports.jsonl" | grep -q '"DOWN: ' || eo_fail "no BROKER_STATE DOWN report"
 grep '"BROKER_STATE"' "$RUN/reports.jsonl" | grep -q '"UP: ' || eo_fail "no BROKER_STATE UP report"
