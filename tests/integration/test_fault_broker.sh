@@ -40,9 +40,10 @@ te_pipeline_wait_idle "$RUN" 120 || eo_fail "backtest did not complete around th
 
 up_published() {
         eo_topic_json exec.reports >"$RUN/reports.jsonl"
-        grep '"BROKER_STATE"' "$RUN/reports.jsonl" | grep -q '"UP: '
+        grep '"BROKER_STATE"' "$RUN/reports.jsonl" | grep -q '"UP: ' &&
+                grep '"BROKER_STATE"' "$RUN/reports.jsonl" | grep -q '"DOWN: '
 }
-eo_wait "the BROKER_STATE UP report" 30 up_published
+eo_wait "the BROKER_STATE DOWN and UP reports" 30 up_published
 te_pipeline_wait_idle "$RUN" 60 || eo_fail "not idle after the outage"
 eo_topic_json exec.alerts >"$RUN/alerts.jsonl"
 grep '"BROKER_STATE"' "$RUN/reports.jsonl" | grep -q '"DOWN: ' || eo_fail "no BROKER_STATE DOWN report"
