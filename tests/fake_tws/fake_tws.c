@@ -24,6 +24,8 @@
  *   dup_exec    like fill, but every execDetails/commissionReport is sent twice
  *   pacing      like fill; more than --pace-limit client messages in one second
  *               get error 100 (once per second)
+ *   ib_lost     like fill, but after the first execution TWS loses IB: error 1100,
+ *               and --outage-ms later error 1102 (restored, data maintained)
  *   malformed   the first order's execution is sent as a malformed frame (kind
  *               --malformed), then executions are normal
  * Executions are at --price (limit/stop price when the order has one), with
@@ -73,7 +75,7 @@ typedef struct sched_s {
         int64_t due;
         int order_idx;
         double qty;
-        int kind; /* 0 exec, 1 cancel-race tail */
+        int kind; /* 0 exec, 1 cancel-race tail, 2 error 1102 */
 } sched_t;
 
 static volatile sig_atomic_t stop_flag;
@@ -213,6 +215,8 @@ static void enc_exec(const exec_t *x, int64_t req_id)
         (void)te_tws_enc_commission(&wbuf, &c);
 }
 
+static void schedule(int idx, int64_t due, double qty, int kind);
+
 /* Execute qty of order idx now; send it when a client is connected. */
 static void execute(int idx, double qty, int send_it)
 {
@@ -271,6 +275,13 @@ static void execute(int idx, double qty, int send_it)
         if (is("dup_exec"))
                 enc_exec(x, -1);
         send_status(idx, od->open ? "Submitted" : "Filled");
+        if (is("ib_lost") && n_execs == 1) {
+                fprintf(stderr, "IBLOST\n");
+                (void)te_tws_enc_error(&wbuf, -1, 1100,
+                                       "Connectivity between IB and Trader Workstation "
+                                       "has been lost.");
+                schedule(idx, mono_ms() + opt.outage_ms, 0, 2);
+        }
 }
 
 static void schedule(int idx, int64_t due, double qty, int kind)
@@ -550,7 +561,13 @@ static void run_sched(void)
                 }
                 sched_t s = sched[i];
                 sched[i] = sched[--n_sched];
-                if (s.kind == 1) {
+                if (s.kind == 2) {
+                        fprintf(stderr, "IBRESTORED\n");
+                        (void)te_tws_enc_error(&wbuf, -1, 1102,
+                                               "Connectivity between IB and Trader "
+                                               "Workstation has been restored - data "
+                                               "maintained.");
+                } else if (s.kind == 1) {
                         /* cancel race tail: the late execution, then the order ends */
                         execute(s.order_idx, s.qty, 1);
                         orders[s.order_idx].open = 0;

@@ -7,7 +7,8 @@
 # adapter's refusals: TRAINING, TIF CLS, account outside the allow-list), partial
 # fills over time, reject (201), cancel race (fill after the cancel request),
 # disconnect with fills during the outage and an order lost in transit, duplicate
-# execDetails, pacing violation (error 100), malformed frames (3 kinds).
+# execDetails, pacing violation (error 100), TWS losing IB (1100/1102), malformed
+# frames (3 kinds).
 set -euo pipefail
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
@@ -190,6 +191,27 @@ stats=$(grep '^STATS' "$RUN/fake-pacing.log")
 max=$(echo "$stats" | sed 's/.*max_msgs_per_1s=\([0-9]*\).*/\1/')
 [ "$max" -le 10 ] || fail "pacing: TWS saw $max messages in one second (limit 10): $stats"
 echo "$stats" | grep -q 'pacing_errors=[1-9]' || fail "pacing: fake sent no error 100"
+
+# ---- TWS loses IB (1100, then 1102): stop submitting, reconcile, then send ----------
+start_scenario iblost 30 ib_lost --outage-ms 1500
+ibkr_publish orders.iblost <<'EOF'
+NEW l-1 pf-iblost AAA BUY 10 MARKET - - DAY
+EOF
+ibkr_wait_sql "SELECT status FROM orders WHERE order_id = 'l-1'" FILLED 30 || fail "iblost: l-1"
+deadline=$((SECONDS + 10))
+until grep -q '"event":"ibkr.ib_lost"' "$RUN/broker-iblost.log"; do
+        [ $SECONDS -lt $deadline ] || fail "iblost: 1100 not seen"
+        sleep 0.05
+done
+ibkr_publish orders.iblost <<'EOF'
+NEW l-2 pf-iblost BBB BUY 10 MARKET - - DAY
+EOF
+ibkr_wait_sql "SELECT status FROM orders WHERE order_id = 'l-2'" FILLED 30 || fail "iblost: l-2"
+# l-2 reached TWS only after IB came back (and the reconciliation after it)
+awk '/^IBRESTORED/ { r = 1 } /^PLACE .*ref=l-2 / { print (r ? "after" : "before") }' \
+        "$RUN/fake-iblost.log" | grep -qx after || fail "iblost: l-2 sent while IB was lost"
+expect "iblost places" "$(places iblost l-2)" 1
+end_scenario iblost
 
 # ---- malformed frames --------------------------------------------------------------
 n=18

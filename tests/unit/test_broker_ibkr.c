@@ -397,6 +397,43 @@ static void test_ibkr_malformed(void **state)
         }
 }
 
+static int is_degraded(fx_t *fx)
+{
+        return te_ibkr_state(fx->b) == TE_IBKR_DEGRADED;
+}
+
+/* TWS loses IB (1100): the adapter stops submitting; an order placed meanwhile waits
+ * and goes out after 1102 and the reconciliation that follows it. */
+static void test_ibkr_ib_connectivity(void **state)
+{
+        fx_t *fx = *state;
+        const char *args[] = {"--scenario", "ib_lost", "--outage-ms", "300", NULL};
+        setup_fx(fx, args, 0);
+        assert_true(poll_until(fx, is_ready));
+        te_order_cmd_t a = cmd(TE_CMD_NEW, "i1", "AAA", TE_SIDE_BUY, 100, TE_OT_MARKET, 0,
+                               0, TE_TIF_DAY);
+        handle(fx, &a);
+        assert_true(poll_until(fx, is_degraded));
+        assert_int_equal(fx->b->ops->connected(fx->b), 0);
+        te_order_cmd_t b = cmd(TE_CMD_NEW, "i2", "BBB", TE_SIDE_SELL, 10, TE_OT_MARKET, 0,
+                               0, TE_TIF_DAY);
+        handle(fx, &b);
+        te_ibkr_stats_t st;
+        te_ibkr_stats(fx->b, &st);
+        assert_int_equal(st.orders_sent, 1); /* i2 waits */
+        assert_int_equal(st.reconciles, 1);
+        assert_true(poll_until(fx, is_ready));
+        want_n = 4;
+        assert_true(poll_until(fx, have_n));
+        char s[256];
+        summary(fx, s, sizeof s);
+        assert_string_equal(s, "i1:ACK i1:FILL i2:ACK i2:FILL");
+        te_ibkr_stats(fx->b, &st);
+        assert_int_equal(st.orders_sent, 2);
+        assert_int_equal(st.reconciles, 2);
+        assert_int_equal(st.disconnects, 0); /* the socket stayed up */
+}
+
 int main(void)
 {
         signal(SIGPIPE, SIG_IGN);
@@ -409,6 +446,7 @@ int main(void)
                                             fx_free),
             cmocka_unit_test_setup_teardown(test_ibkr_dup_exec, fx_new, fx_free),
             cmocka_unit_test_setup_teardown(test_ibkr_malformed, fx_new, fx_free),
+            cmocka_unit_test_setup_teardown(test_ibkr_ib_connectivity, fx_new, fx_free),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
