@@ -1,0 +1,63 @@
+/*
+ * fuzz_tws_proto: libFuzzer target for the TWS API decoder (brokers/tws_proto.c), the
+ * parser of bytes from TWS / IB Gateway (and, in the fake, from clients).
+ *
+ * The input is read as a stream the way broker_ibkr reads its socket: frames are split
+ * off with te_tws_frame_next until it asks for more or refuses one, and each payload is
+ * decoded as a server message, as a client request and as the server-version frame;
+ * the input is also tried as a client handshake. A decode that succeeds must leave
+ * every string NUL-terminated within its field; ASan/UBSan catch any out-of-bounds
+ * access on the way. The codec source is compiled in so libFuzzer sees its coverage.
+ * Seeds: tests/fuzz/corpus/tws_proto/.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../brokers/tws_proto.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_str(const char *s, size_t n)
+{
+        if (!memchr(s, '\0', n))
+                __builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        char err[256];
+        size_t off = 0;
+        for (;;) {
+                const uint8_t *pl;
+                size_t plen, used;
+                if (te_tws_frame_next(data + off, size - off, TE_TWS_MAX_FRAME, &pl,
+                                      &plen, &used, err, sizeof err) != TE_TWS_OK)
+                        break;
+                off += used;
+                te_tws_msg_t m;
+                if (te_tws_dec_message(pl, plen, &m, err, sizeof err) == TE_TWS_OK) {
+                        if (m.type == TE_TWS_IN_EXEC_DETAILS) {
+                                check_str(m.u.exec.exec_id, sizeof m.u.exec.exec_id);
+                                check_str(m.u.exec.order_ref, sizeof m.u.exec.order_ref);
+                                if (!(m.u.exec.shares > 0))
+                                        __builtin_trap();
+                        } else if (m.type == TE_TWS_IN_ERROR) {
+                                check_str(m.u.error.text, sizeof m.u.error.text);
+                        }
+                }
+                te_tws_req_t r;
+                if (te_tws_dec_request(pl, plen, &r, err, sizeof err) == TE_TWS_OK &&
+                    r.id == TE_TWS_OUT_PLACE_ORDER)
+                        check_str(r.u.place.order_ref, sizeof r.u.place.order_ref);
+                int v;
+                char ct[64];
+                (void)te_tws_dec_server_version(pl, plen, &v, ct, sizeof ct, err,
+                                                sizeof err);
+        }
+        int a, b;
+        size_t used;
+        (void)te_tws_dec_handshake(data, size, &a, &b, &used, err, sizeof err);
+        return 0;
+}
