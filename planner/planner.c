@@ -228,6 +228,25 @@ static void on_report_cb(te_planner_t *pl, rd_kafka_message_t *m)
         on_report(pl, m, NULL);
 }
 
+/* Note that a target of `portfolio_id` with `as_of` was planned (in this life, or
+ * learned from commands read back): the next commit records it in the DB before it
+ * records our exec.orders position past those commands. @returns 0 or -1 (OOM). */
+static int remember_planned(te_planner_t *pl, const char *portfolio_id, int64_t as_of)
+{
+        int64_t *v = te_map_get(pl->planned, portfolio_id);
+        if (!v) {
+                v = malloc(sizeof *v);
+                if (!v || te_map_put(pl->planned, portfolio_id, v) != 0) {
+                        free(v);
+                        return -1;
+                }
+                *v = as_of;
+        }
+        if (as_of > *v)
+                *v = as_of;
+        return 0;
+}
+
 /* An order command read back from exec.orders after a (re)start. */
 static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
 {
@@ -241,7 +260,8 @@ static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
         pl->n_read_back++;
         /* commands of a target (not of a mode change) say its as_of was planned */
         if (o->ids.decision_id[0] &&
-            te_book_learn_as_of(pl->book, o->ids.portfolio_id, o->event_time) != 0) {
+            (te_book_learn_as_of(pl->book, o->ids.portfolio_id, o->event_time) != 0 ||
+             remember_planned(pl, o->ids.portfolio_id, o->event_time) != 0)) {
                 fail(pl, "read back orders", "out of memory");
                 return;
         }
@@ -741,22 +761,6 @@ static void dead_letter(te_planner_t *pl, rd_kafka_message_t *m, const char *cod
                       why);
 }
 
-static int remember_planned(te_planner_t *pl, const te_target_portfolio_t *tp)
-{
-        int64_t *v = te_map_get(pl->planned, tp->ids.portfolio_id);
-        if (!v) {
-                v = malloc(sizeof *v);
-                if (!v || te_map_put(pl->planned, tp->ids.portfolio_id, v) != 0) {
-                        free(v);
-                        return -1;
-                }
-                *v = tp->as_of;
-        }
-        if (tp->as_of > *v)
-                *v = tp->as_of;
-        return 0;
-}
-
 /* @returns 0 when the message is done (offset may be stored), -1 to stop. */
 static int on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now)
 {
@@ -809,7 +813,8 @@ static int on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now)
         }
         if (env.level == TE_LEVEL_HALT)
                 pl->st.halted++;
-        if (remember_planned(pl, tp) != 0 || keep_last(pl, tp) != 0 ||
+        if (remember_planned(pl, tp->ids.portfolio_id, tp->as_of) != 0 ||
+            keep_last(pl, tp) != 0 ||
             te_book_set_last_as_of(pl->book, tp->ids.portfolio_id, tp->as_of) != 0 ||
             te_book_set_mode(pl->book, tp->ids.portfolio_id, tp->mode) != 0) {
                 fail(pl, "book", "out of memory");
