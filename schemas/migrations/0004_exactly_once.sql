@@ -26,19 +26,24 @@ ALTER TABLE order_events ADD COLUMN IF NOT EXISTS apply_seq bigint;
 -- realizes (p - avg) per closed share; crossing zero opens the rest at p. With
 -- p_init not NULL the row is the starting state (quantity d, average cost p_init).
 CREATE OR REPLACE FUNCTION te_pos_step(s numeric[], d numeric, p numeric, p_init numeric)
-RETURNS numeric[] LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE
-        WHEN p_init IS NOT NULL THEN ARRAY[d, p_init, 0::numeric]
-        WHEN s[1] = 0 OR sign(s[1]) = sign(d) THEN
-            ARRAY[s[1] + d, (abs(s[1]) * s[2] + abs(d) * p) / abs(s[1] + d), s[3]]
-        ELSE
-            ARRAY[s[1] + d,
-                  CASE WHEN s[1] + d = 0 THEN 0::numeric
-                       WHEN sign(s[1] + d) <> sign(s[1]) THEN p
-                       ELSE s[2] END,
-                  s[3] + least(abs(s[1]), abs(d)) * (p - s[2]) * sign(s[1])]
-    END
-$$;
+RETURNS numeric[] LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    q numeric := s[1];
+    nq numeric;
+BEGIN
+    IF p_init IS NOT NULL THEN
+        RETURN ARRAY[d, p_init, 0::numeric];
+    END IF;
+    nq := q + d;
+    IF q = 0 OR sign(q) = sign(d) THEN
+        RETURN ARRAY[nq, (abs(q) * s[2] + abs(d) * p) / abs(nq), s[3]];
+    END IF;
+    RETURN ARRAY[nq,
+                 CASE WHEN nq = 0 THEN 0::numeric
+                      WHEN sign(nq) <> sign(q) THEN p
+                      ELSE s[2] END,
+                 s[3] + least(abs(q), abs(d)) * (p - s[2]) * sign(q)];
+END $$;
 
 CREATE OR REPLACE AGGREGATE te_pos_fold(numeric, numeric, numeric) (
     SFUNC = te_pos_step, STYPE = numeric[], INITCOND = '{0,0,0}');
