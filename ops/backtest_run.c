@@ -199,6 +199,8 @@ static int spawn_proc(bt_t *bt, int which, const char *self, char *errstr, size_
                                bt->g_planner);
                 bad |= add_opt(argv, &n, store, &used, sizeof store, "sink.group",
                                bt->g_sink);
+                bad |= add_opt(argv, &n, store, &used, sizeof store, "broker.group",
+                               bt->g_broker);
                 bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.targets",
                                bt->t_targets);
                 bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.orders",
