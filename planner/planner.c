@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "book.h"
 #include "exec_mode.h"
@@ -518,11 +519,28 @@ static int save_state(te_planner_t *pl)
                 parts[n_off] = p;
                 offs[n_off++] = hi;
         }
-        if (te_planner_db_state_save(pl->db, pl->conf.group_id, pl->conf.topic_orders,
-                                     pids, asofs, k, parts, offs, n_off, errstr,
-                                     sizeof errstr) != 0) {
-                fail(pl, "save state", errstr);
-                goto out;
+        /* A DB outage must not stop the planner: retry with bounded backoff (the
+         * target offsets are not committed until the state is saved, so nothing is
+         * lost while it waits), reconnecting when the connection is gone. */
+        int64_t delay = 50;
+        int attempts = 0;
+        while (te_planner_db_state_save(pl->db, pl->conf.group_id, pl->conf.topic_orders,
+                                        pids, asofs, k, parts, offs, n_off, errstr,
+                                        sizeof errstr) != 0) {
+                /* a refusal on a healthy connection is not an outage */
+                if (te_proc_stop ||
+                    (PQstatus(pl->db) == CONNECTION_OK && ++attempts > 3)) {
+                        fail(pl, "save state", errstr);
+                        goto out;
+                }
+                TE_LOG(TE_LOG_ERROR, NULL, "planner.db_retry",
+                       "save state: %s; retry in %lld ms", errstr, (long long)delay);
+                struct timespec ts = {.tv_sec = delay / 1000,
+                                      .tv_nsec = (delay % 1000) * 1000000};
+                nanosleep(&ts, NULL);
+                delay = delay * 2 > 5000 ? 5000 : delay * 2;
+                if (PQstatus(pl->db) != CONNECTION_OK)
+                        PQreset(pl->db);
         }
         te_map_destroy(pl->planned, free);
         pl->planned = te_map_new();

@@ -40,8 +40,9 @@ for name in sink broker; do
         kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null || eo_fail "$name died while the DB was down"
 done
 pg_ctl_as -D "$RUN/pg/data" -l "$RUN/pg/log" -w -t 60 start >/dev/null
-# The planner saves its restart state in the DB and exits (status 1, planner.fatal) when
-# it cannot; a supervisor restarts it. It must not crash, and nothing may be lost.
+# The planner retries saving its restart state while the DB is down (planner.db_retry);
+# should it still give up (planner.fatal, status 1), a supervisor restarts it. It must
+# not crash, and nothing may be lost.
 pid=$(cat "$RUN/planner.pid")
 if ! kill -0 "$pid" 2>/dev/null; then
         st=0
