@@ -29,8 +29,16 @@ cp "$src/tests/ibkr_client/package.json" "$src/tests/ibkr_client/package-lock.js
         "$src/tests/ibkr_client/fidelity.js" "$dir/"
 if [ ! -f "$dir/node_modules/@stoqey/ib/package.json" ] ||
         ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.te"; then
-        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >"$RUN/npm.log" 2>&1) ||
+        if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >"$RUN/npm.log" 2>&1); then
+                # A registry this machine cannot reach or whose TLS chain it does not
+                # trust is an environment problem, not a fidelity failure: report the
+                # test as skipped (ctest "Not Run", exit 77) with the reason.
+                if grep -qE 'CERT|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT' "$RUN/npm.log"; then
+                        echo "SKIP: npm registry not usable here: $(grep -m1 -E 'CERT|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT' "$RUN/npm.log")" >&2
+                        exit 77
+                fi
                 fail "npm ci failed: $(tail -n 5 "$RUN/npm.log")"
+        fi
         cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.te"
 fi
 
