@@ -145,6 +145,21 @@ const char *te_buf_cstr(te_buf_t *b)
         return (const char *)b->data;
 }
 
+void te_verrf(char *errstr, size_t errstr_size, const char *fmt, va_list ap)
+{
+        if (!errstr || errstr_size == 0)
+                return;
+        vsnprintf(errstr, errstr_size, fmt, ap);
+}
+
+void te_errf(char *errstr, size_t errstr_size, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        te_verrf(errstr, errstr_size, fmt, ap);
+        va_end(ap);
+}
+
 int te_strlcpy(char *dst, const char *src, size_t dstsz)
 {
         size_t n = strlen(src);

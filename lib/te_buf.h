@@ -7,6 +7,7 @@
 #ifndef TE_BUF_H
 #define TE_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,14 @@ int te_buf_json_str(te_buf_t *b, const char *s);
 /** Ensure data[len] == '\0' (not counted in len) and return data as a C string, or NULL.
  */
 const char *te_buf_cstr(te_buf_t *b);
+
+/** Format an error message into a caller's errstr buffer (bounded, always
+ *  NUL-terminated); does nothing when errstr is NULL or errstr_size is 0. */
+void te_errf(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/** te_errf with a va_list. */
+void te_verrf(char *errstr, size_t errstr_size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /** Copy `src` into `dst` of size `dstsz` (always NUL-terminated).
  *  @returns 0, or -1 if it was truncated. */

@@ -42,19 +42,6 @@ struct te_cfg_s {
         size_t cap_kafka;
 };
 
-static void te_cfg_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void te_cfg_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-        if (!errstr || errstr_size == 0)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-}
-
 /* A short, printable copy of a bad value for an error message. */
 static void te_cfg_show(char *dst, size_t dstsz, const char *v)
 {
@@ -235,7 +222,7 @@ te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
         char why[256];
         te_cfg_t *cfg = calloc(1, sizeof *cfg);
         if (!cfg) {
-                te_cfg_err(errstr, errstr_size, "out of memory");
+                te_errf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
         cfg->items = items;
@@ -246,14 +233,14 @@ te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
                 const te_cfg_item_t *it = &items[i];
                 if (!it->name || !*it->name || strlen(it->name) >= TE_CFG_KEY_MAX ||
                     strncmp(it->name, TE_CFG_KAFKA_PFX, strlen(TE_CFG_KAFKA_PFX)) == 0) {
-                        te_cfg_err(errstr, errstr_size, "table: %s: invalid key name",
-                                   it->name ? it->name : "(null)");
+                        te_errf(errstr, errstr_size, "table: %s: invalid key name",
+                                it->name ? it->name : "(null)");
                         goto err;
                 }
                 for (size_t j = 0; j < i; j++) {
                         if (strcmp(items[j].name, it->name) == 0) {
-                                te_cfg_err(errstr, errstr_size,
-                                           "table: %s: duplicate key", it->name);
+                                te_errf(errstr, errstr_size, "table: %s: duplicate key",
+                                        it->name);
                                 goto err;
                         }
                 }
@@ -262,7 +249,7 @@ te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
                         continue;
                 }
                 if (te_cfg_parse_item(cfg, it, it->def, why, sizeof why) != 0) {
-                        te_cfg_err(errstr, errstr_size, "default: %s: %s", it->name, why);
+                        te_errf(errstr, errstr_size, "default: %s: %s", it->name, why);
                         goto err;
                 }
         }
@@ -353,8 +340,7 @@ int te_cfg_set(te_cfg_t *cfg, const char *key, const char *value, const char *wh
         int rc;
 
         if (strlen(key) >= TE_CFG_KEY_MAX) {
-                te_cfg_err(errstr, errstr_size, "%s: %.*s...: key too long", where, 32,
-                           key);
+                te_errf(errstr, errstr_size, "%s: %.*s...: key too long", where, 32, key);
                 return -1;
         }
         if (strncmp(key, TE_CFG_KAFKA_PFX, pfx) == 0) {
@@ -362,14 +348,13 @@ int te_cfg_set(te_cfg_t *cfg, const char *key, const char *value, const char *wh
         } else {
                 const te_cfg_item_t *it = te_cfg_find(cfg, key);
                 if (!it) {
-                        te_cfg_err(errstr, errstr_size, "%s: %s: unknown key", where,
-                                   key);
+                        te_errf(errstr, errstr_size, "%s: %s: unknown key", where, key);
                         return -1;
                 }
                 rc = te_cfg_parse_item(cfg, it, value, why, sizeof why);
         }
         if (rc != 0)
-                te_cfg_err(errstr, errstr_size, "%s: %s: %s", where, key, why);
+                te_errf(errstr, errstr_size, "%s: %s: %s", where, key, why);
         return rc;
 }
 
@@ -417,17 +402,17 @@ int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errst
 
         FILE *fp = fopen(path, "r");
         if (!fp) {
-                te_cfg_err(errstr, errstr_size, "%s: cannot open: %s", path,
-                           strerror(errno));
+                te_errf(errstr, errstr_size, "%s: cannot open: %s", path,
+                        strerror(errno));
                 return -1;
         }
         while (fgets(line, sizeof line, fp)) {
                 lineno++;
                 size_t n = strlen(line);
                 if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(fp)) {
-                        te_cfg_err(errstr, errstr_size,
-                                   "%s:%d: line too long (max %d bytes)", path, lineno,
-                                   TE_CFG_LINE_MAX - 2);
+                        te_errf(errstr, errstr_size,
+                                "%s:%d: line too long (max %d bytes)", path, lineno,
+                                TE_CFG_LINE_MAX - 2);
                         goto out;
                 }
                 char *s = te_cfg_trim(line);
@@ -437,13 +422,13 @@ int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errst
                 if (te_cfg_split(s, &key, &value) != 0) {
                         char word[TE_CFG_SHOW_MAX + 1];
                         te_cfg_first_word(word, sizeof word, s);
-                        te_cfg_err(errstr, errstr_size, "%s:%d: %s: missing '='", path,
-                                   lineno, word);
+                        te_errf(errstr, errstr_size, "%s:%d: %s: missing '='", path,
+                                lineno, word);
                         goto out;
                 }
                 if (*key == '\0') {
-                        te_cfg_err(errstr, errstr_size, "%s:%d: : missing key before '='",
-                                   path, lineno);
+                        te_errf(errstr, errstr_size, "%s:%d: : missing key before '='",
+                                path, lineno);
                         goto out;
                 }
                 snprintf(where, sizeof where, "%s:%d", path, lineno);
@@ -451,7 +436,7 @@ int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errst
                         goto out;
         }
         if (ferror(fp)) {
-                te_cfg_err(errstr, errstr_size, "%s: read error", path);
+                te_errf(errstr, errstr_size, "%s: read error", path);
                 goto out;
         }
         rc = 0;
@@ -496,8 +481,8 @@ int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errs
                 char vname[TE_CFG_KEY_MAX + 16];
                 char where[TE_CFG_KEY_MAX + 32];
                 if (nlen >= sizeof vname) {
-                        te_cfg_err(errstr, errstr_size, "env %.*s...: name too long", 32,
-                                   var);
+                        te_errf(errstr, errstr_size, "env %.*s...: name too long", 32,
+                                var);
                         return -1;
                 }
                 memcpy(vname, var, nlen);
@@ -539,7 +524,7 @@ int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errs
                 for (const char *p = vname + pfx; *p; p++)
                         key[o++] = (char)tolower((unsigned char)*p);
                 key[o] = '\0';
-                te_cfg_err(errstr, errstr_size, "%s: %s: unknown key", where, key);
+                te_errf(errstr, errstr_size, "%s: %s: unknown key", where, key);
                 return -1;
         }
         return 0;
@@ -549,13 +534,13 @@ int te_cfg_apply_override(te_cfg_t *cfg, const char *kv, char *errstr, size_t er
 {
         size_t n = strlen(kv);
         if (n >= TE_CFG_LINE_MAX) {
-                te_cfg_err(errstr, errstr_size, "override: too long (max %d bytes)",
-                           TE_CFG_LINE_MAX - 1);
+                te_errf(errstr, errstr_size, "override: too long (max %d bytes)",
+                        TE_CFG_LINE_MAX - 1);
                 return -1;
         }
         char *copy = malloc(n + 1);
         if (!copy) {
-                te_cfg_err(errstr, errstr_size, "override: out of memory");
+                te_errf(errstr, errstr_size, "override: out of memory");
                 return -1;
         }
         memcpy(copy, kv, n + 1);
@@ -565,11 +550,11 @@ int te_cfg_apply_override(te_cfg_t *cfg, const char *kv, char *errstr, size_t er
         if (te_cfg_split(s, &key, &value) != 0) {
                 char word[TE_CFG_SHOW_MAX + 1];
                 te_cfg_first_word(word, sizeof word, s);
-                te_cfg_err(errstr, errstr_size, "override: %s: missing '='", word);
+                te_errf(errstr, errstr_size, "override: %s: missing '='", word);
                 goto out;
         }
         if (*key == '\0') {
-                te_cfg_err(errstr, errstr_size, "override: : missing key before '='");
+                te_errf(errstr, errstr_size, "override: : missing key before '='");
                 goto out;
         }
         rc = te_cfg_set(cfg, key, value, "override", errstr, errstr_size);

@@ -57,19 +57,6 @@ static const char *const te_consumer_fixed[] = {"enable.auto.commit",
                                                 "range",
                                                 NULL};
 
-static void te_kafka_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void te_kafka_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-        if (!errstr || errstr_size == 0)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-}
-
 /* ---- bootstrap file -------------------------------------------------------------- */
 
 /* Read the file into out (trimmed). @returns 1 if it holds a complete-looking list,
@@ -121,7 +108,7 @@ int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
         if (!path || !*path)
                 return 0;
         if (outsz < 2) {
-                te_kafka_err(errstr, errstr_size, "%s: output buffer too small", path);
+                te_errf(errstr, errstr_size, "%s: output buffer too small", path);
                 return -1;
         }
         for (;;) {
@@ -129,7 +116,7 @@ int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
                 int rc =
                     te_kafka_read_bootstrap(path, out, outsz, &ends_nl, why, sizeof why);
                 if (rc < 0) {
-                        te_kafka_err(errstr, errstr_size, "%s: %s", path, why);
+                        te_errf(errstr, errstr_size, "%s: %s", path, why);
                         out[0] = '\0';
                         return -1;
                 }
@@ -147,8 +134,8 @@ int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
                 nanosleep(&ts, NULL);
         }
         out[0] = '\0';
-        te_kafka_err(errstr, errstr_size, "%s: no bootstrap list after %d ms", path,
-                     timeout_ms);
+        te_errf(errstr, errstr_size, "%s: no bootstrap list after %d ms", path,
+                timeout_ms);
         return -1;
 }
 
@@ -283,7 +270,7 @@ static int te_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char
 {
         char why[512];
         if (rd_kafka_conf_set(conf, name, value, why, sizeof why) != RD_KAFKA_CONF_OK) {
-                te_kafka_err(errstr, errstr_size, "kafka property %s: %s", name, why);
+                te_errf(errstr, errstr_size, "kafka property %s: %s", name, why);
                 return -1;
         }
         return 0;
@@ -306,7 +293,7 @@ rd_kafka_conf_t *te_kafka_conf_build(const te_cfg_t *cfg, const char *bootstrap,
 {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         if (!conf) {
-                te_kafka_err(errstr, errstr_size, "rd_kafka_conf_new failed");
+                te_errf(errstr, errstr_size, "rd_kafka_conf_new failed");
                 return NULL;
         }
         rd_kafka_conf_set_log_cb(conf, te_kafka_log_cb);
@@ -377,7 +364,7 @@ te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char 
         char why[512];
         te_producer_t *p = calloc(1, sizeof *p);
         if (!p) {
-                te_kafka_err(errstr, errstr_size, "out of memory");
+                te_errf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
         atomic_init(&p->delivered, 0);
@@ -394,7 +381,7 @@ te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char 
         p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
         if (!p->rk) {
                 rd_kafka_conf_destroy(conf);
-                te_kafka_err(errstr, errstr_size, "producer: %s", why);
+                te_errf(errstr, errstr_size, "producer: %s", why);
                 goto err;
         }
         /* conf is now owned by rk */
@@ -414,8 +401,8 @@ int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_
         rd_kafka_resp_err_t err;
 
         if (n_hdrs > TE_KAFKA_HEADERS_MAX) {
-                te_kafka_err(errstr, errstr_size, "%s: too many headers (%zu, max %d)",
-                             topic, n_hdrs, TE_KAFKA_HEADERS_MAX);
+                te_errf(errstr, errstr_size, "%s: too many headers (%zu, max %d)", topic,
+                        n_hdrs, TE_KAFKA_HEADERS_MAX);
                 return -1;
         }
         if (n_hdrs) {
@@ -424,8 +411,8 @@ int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_
                         err = rd_kafka_header_add(h, hdrs[i].name, -1, hdrs[i].value,
                                                   (ssize_t)hdrs[i].len);
                         if (err) {
-                                te_kafka_err(errstr, errstr_size, "%s: header %s: %s",
-                                             topic, hdrs[i].name, rd_kafka_err2str(err));
+                                te_errf(errstr, errstr_size, "%s: header %s: %s", topic,
+                                        hdrs[i].name, rd_kafka_err2str(err));
                                 rd_kafka_headers_destroy(h);
                                 return -1;
                         }
@@ -447,8 +434,8 @@ int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_
         if (err) {
                 if (h)
                         rd_kafka_headers_destroy(h);
-                te_kafka_err(errstr, errstr_size, "%s: produce failed: %s", topic,
-                             rd_kafka_err2str(err));
+                te_errf(errstr, errstr_size, "%s: produce failed: %s", topic,
+                        rd_kafka_err2str(err));
                 return -1;
         }
         /* serve delivery reports without blocking */
@@ -466,11 +453,10 @@ int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t err
         rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
         uint64_t failed = atomic_exchange(&p->failed_since_flush, 0);
         if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-                te_kafka_err(
-                    errstr, errstr_size,
-                    "flush timed out after %d ms with %d messages queued, %" PRIu64
-                    " failed",
-                    timeout_ms, rd_kafka_outq_len(p->rk), failed);
+                te_errf(errstr, errstr_size,
+                        "flush timed out after %d ms with %d messages queued, %" PRIu64
+                        " failed",
+                        timeout_ms, rd_kafka_outq_len(p->rk), failed);
                 return -1;
         }
         if (failed) {
@@ -478,10 +464,9 @@ int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t err
                 pthread_mutex_lock(&p->lock);
                 memcpy(last, p->last_error, sizeof last);
                 pthread_mutex_unlock(&p->lock);
-                te_kafka_err(errstr, errstr_size,
-                             "%" PRIu64
-                             " deliveries failed since the last flush; last: %s",
-                             failed, last);
+                te_errf(errstr, errstr_size,
+                        "%" PRIu64 " deliveries failed since the last flush; last: %s",
+                        failed, last);
                 return -1;
         }
         return 0;
@@ -639,13 +624,13 @@ te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
         rd_kafka_conf_t *conf = NULL;
         te_consumer_t *c = calloc(1, sizeof *c);
         if (!c) {
-                te_kafka_err(errstr, errstr_size, "out of memory");
+                te_errf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
         c->cb = cb;
         c->opaque = opaque;
         if (!group_id || !*group_id || n_topics == 0) {
-                te_kafka_err(errstr, errstr_size, "consumer needs a group id and topics");
+                te_errf(errstr, errstr_size, "consumer needs a group id and topics");
                 goto err;
         }
         conf = te_kafka_conf_build(cfg, bootstrap, te_consumer_defaults,
@@ -659,7 +644,7 @@ te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
 
         c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
         if (!c->rk) {
-                te_kafka_err(errstr, errstr_size, "consumer: %s", why);
+                te_errf(errstr, errstr_size, "consumer: %s", why);
                 goto err;
         }
         conf = NULL; /* now owned by rk */
@@ -671,7 +656,7 @@ te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
         rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, subs);
         rd_kafka_topic_partition_list_destroy(subs);
         if (err) {
-                te_kafka_err(errstr, errstr_size, "subscribe: %s", rd_kafka_err2str(err));
+                te_errf(errstr, errstr_size, "subscribe: %s", rd_kafka_err2str(err));
                 goto err;
         }
         return c;

@@ -36,7 +36,7 @@ static void te_pg_err(char *errstr, size_t errstr_size, const char *fmt, ...)
                 return;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
+        te_verrf(errstr, errstr_size, fmt, ap);
         va_end(ap);
         /* libpq messages end with a newline */
         size_t n = strlen(errstr);
