@@ -5,6 +5,11 @@
   planner_data.py targets PFS STEPS [SEED]        TRAINING quantity targets, one per
                                                   portfolio and day, full_replace
   planner_data.py expect TARGETS_JSONL            expected NEW orders and positions
+  planner_data.py check-orders ORDERS_JSONL EXPECTED REFERENCE
+                                                  exec-tail's exec.orders output against
+                                                  `expect`'s orders: no duplicate id, and
+                                                  exactly the expected legs (REFERENCE
+                                                  names the run they come from in errors)
 
 The expectation replays the targets with plain arithmetic (every MARKET order fills
 before the next day's target, lot 1, no minimum size): per decision and ticker, a
@@ -13,6 +18,7 @@ move through zero is a CLOSE and an OPEN leg, anything else one leg. It prints
   position <portfolio_id> <ticker> <quantity>     (non-zero final positions)
 sorted, so tests can diff it against the topic and the DB.
 """
+import collections
 import datetime
 import json
 import random
@@ -73,6 +79,26 @@ def expect(path):
     print("\n".join(sorted(out)))
 
 
+def check_orders(orders_path, expected_path, reference):
+    news = [json.loads(l)["value"] for l in open(orders_path)]
+    news = [m for m in news if m["command"] == "NEW"]
+    ids = collections.Counter(m["order_id"] for m in news)
+    dups = [i for i, n in ids.items() if n > 1]
+    if dups:
+        sys.exit("duplicate order ids on exec.orders: %s" % dups[:5])
+    got = collections.Counter((m["decision_id"], m["ticker"]) for m in news)
+    want = {}
+    for l in open(expected_path):
+        f = l.split()
+        if f[0] == "order":
+            want[(f[1], f[2])] = int(f[3])
+    if dict(got) != want:
+        extra = sorted(set(got.items()) - set(want.items()))[:5]
+        missing = sorted(set(want.items()) - set(got.items()))[:5]
+        sys.exit("orders differ from %s: extra %s missing %s" % (reference, extra, missing))
+    print("exec.orders: %d NEW orders, all expected, no duplicates" % len(news))
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "bars":
@@ -81,5 +107,7 @@ if __name__ == "__main__":
         targets(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 7)
     elif cmd == "expect":
         expect(sys.argv[2])
+    elif cmd == "check-orders":
+        check_orders(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         sys.exit("unknown command " + cmd)

@@ -66,26 +66,8 @@ done
 
 "$TE_BUILD_DIR/exec-tail" --bootstrap-file "$RUN/bootstrap" -t exec.orders --from-beginning \
         --exit-at-end >"$RUN/orders.jsonl" 2>/dev/null
-python3 - "$RUN/orders.jsonl" "$RUN/expected.txt" <<'PY' || fail "orders on exec.orders"
-import collections, json, sys
-news = [json.loads(l)["value"] for l in open(sys.argv[1])]
-news = [m for m in news if m["command"] == "NEW"]
-ids = collections.Counter(m["order_id"] for m in news)
-dups = [i for i, n in ids.items() if n > 1]
-if dups:
-    sys.exit("duplicate order ids on exec.orders: %s" % dups[:5])
-got = collections.Counter((m["decision_id"], m["ticker"]) for m in news)
-want = {}
-for l in open(sys.argv[2]):
-    f = l.split()
-    if f[0] == "order":
-        want[(f[1], f[2])] = int(f[3])
-if dict(got) != want:
-    extra = sorted(set(got.items()) - set(want.items()))[:5]
-    missing = sorted(set(want.items()) - set(got.items()))[:5]
-    sys.exit("orders differ from a single planner's: extra %s missing %s" % (extra, missing))
-print("exec.orders: %d NEW orders, all expected, no duplicates" % len(news))
-PY
+python3 "$here/planner_data.py" check-orders "$RUN/orders.jsonl" "$RUN/expected.txt" \
+        "a single planner's" || fail "orders on exec.orders"
 grep '^position ' "$RUN/expected.txt" | cut -d' ' -f2- >"$RUN/want_pos.txt"
 q "SELECT portfolio_id, ticker, quantity::int FROM positions WHERE quantity <> 0
    ORDER BY 1, 2" >"$RUN/got_pos.txt"
