@@ -2,8 +2,8 @@
  * exec-planner: exec.targets (+ exec.mode, exec.reports) -> exec.orders.
  *
  * This file is the config table and the process life cycle; the planner itself
- * (rebuild on assignment, planning, execution levels, commits) is planner.c, the
- * order logic order_plan.c, the sizing rules plan_rules.c.
+ * (rebuild on assignment, planning, execution levels, commits) is planner*.c (see
+ * planner_int.h), the order logic order_plan.c, the sizing rules plan_rules.c.
  */
 #include <stdio.h>
 

@@ -1,0 +1,123 @@
+/*
+ * planner_int: the exec-planner's private state and the functions its modules share.
+ * Not a public interface: only planner*.c include it.
+ *
+ *   planner.c         life cycle, main loop, commit (flush, DB state, Kafka offsets)
+ *   planner_sync.c    assignment: rebuild the book from the DB, exec.orders read back
+ *                     and exec.reports; Kafka helpers (aux consumers, catch-up reads)
+ *   planner_target.c  targets: validation, TRAINING clock barrier, planning, sending,
+ *                     dead letters; execution reports
+ *   planner_mode.c    exec.mode: levels, cancels on a level change, EMERGENCY re-plan
+ */
+#ifndef TE_PLANNER_INT_H
+#define TE_PLANNER_INT_H
+
+#include <librdkafka/rdkafka.h>
+#include <libpq-fe.h>
+
+#include "book.h"
+#include "exec_mode.h"
+#include "order_plan.h"
+#include "plan_rules.h"
+#include "planner.h"
+#include "planner_db.h"
+#include "te_buf.h"
+#include "te_codec.h"
+#include "te_kafka.h"
+#include "te_map.h"
+
+#define TE_PL_MAX_PARTS    1024
+#define TE_PL_MAX_ORDERS   1000000
+#define TE_PL_PROC         "exec-planner"
+#define TE_PL_META_TIMEOUT 10000
+
+struct te_planner_s {
+        te_planner_conf_t conf;
+        const te_cfg_t *cfg;
+        te_plan_cfg_t plan;
+        te_plan_rules_t *rules;
+        te_codec_t *codec;
+        te_producer_t *producer;
+        te_consumer_t *targets;
+        rd_kafka_t *reports; /* manually assigned, never commits */
+        rd_kafka_t *modes;   /* every partition of exec.mode, never commits */
+        PGconn *db;
+        te_price_cache_t *prices;
+        te_book_t *book;
+        te_plan_ws_t *ws;
+        te_modes_t *levels;
+        te_buf_t buf;
+        te_target_portfolio_t tp;
+        te_exec_report_t rep;
+        te_exec_mode_t mode_msg;
+        te_order_cmd_t cmd;
+        int32_t n_parts; /* partitions of exec.targets (= orders = reports) */
+        unsigned char owned[TE_PL_MAX_PARTS];
+        int64_t pending[TE_PL_MAX_PARTS]; /* next target offset to store after a flush */
+        int dirty;
+        uint64_t
+            n_read_back;   /* commands read back from exec.orders in the last rebuild */
+        te_map_t *planned; /* portfolio_id -> int64_t* last as_of planned since commit */
+        te_map_t *last; /* portfolio_id -> te_target_portfolio_t* last target planned */
+        int fatal;
+        int64_t last_report_poll;
+        te_planner_stats_t st;
+};
+
+/* planner.c */
+/** Log a fatal error and stop the loop. */
+void te_pl_fail(te_planner_t *pl, const char *what, const char *why);
+/** Flush what was produced, then store and commit the offsets of the targets that
+ *  produced it. @returns 0 or -1 (fatal). */
+int te_pl_commit(te_planner_t *pl);
+
+/* planner_sync.c */
+/** @returns 1 if this instance owns the partition of `portfolio_id`. */
+int te_pl_owns(void *opaque, const char *portfolio_id);
+/** A consumer that is never subscribed (manual assignment, no commits) in `group`.
+ *  @returns NULL with errstr. */
+rd_kafka_t *te_pl_aux_consumer(te_planner_t *pl, const char *group, char *errstr,
+                               size_t errstr_size);
+/** @returns the partition count of `topic`, or -1 with errstr. */
+int32_t te_pl_partition_count(rd_kafka_t *rk, const char *topic, char *errstr,
+                              size_t errstr_size);
+/** Read `rk` (assigned to `list`, offsets set) until every partition reaches the high
+ *  watermark it had at the start, handing each message to fn.
+ *  @returns 0, or -1 with errstr on timeout. */
+int te_pl_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
+                      rd_kafka_topic_partition_list_t *list,
+                      void (*fn)(te_planner_t *pl, rd_kafka_message_t *m), char *errstr,
+                      size_t errstr_size);
+/** Note that a target of `portfolio_id` with `as_of` was planned: the next commit
+ *  records it in the DB. @returns 0 or -1 (OOM). */
+int te_pl_remember_planned(te_planner_t *pl, const char *portfolio_id, int64_t as_of);
+/** The targets consumer's rebalance callback (te_rebalance_cb_t). */
+void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
+                        int assigned, void *opaque);
+
+/* planner_target.c */
+/** Encode and produce one command. @returns 0 or -1 (fatal). */
+int te_pl_send_cmd(te_planner_t *pl, const te_order_cmd_t *o);
+/** Send planned commands, recording them in the book; a NEW whose id the book already
+ *  knows is not sent twice. @returns 0 or -1 (fatal). */
+int te_pl_send_all(te_planner_t *pl, const te_order_cmd_t *cmds, size_t n);
+/** Free a kept target copy (te_map value destructor). */
+void te_pl_free_target(void *v);
+/** Apply one report message. @returns 1 if it is the CLOCK_ACK with `clock_id`. */
+int te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m, const char *clock_id);
+/** Read every report waiting on the reports consumer. */
+void te_pl_drain_reports(te_planner_t *pl, int64_t now);
+/** Handle one target message. @returns 0 when done (offset may be stored), -1 to
+ *  stop. */
+int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now);
+
+/* planner_mode.c */
+/** Bring open orders in line with the levels in force (scope NULL: all portfolios).
+ *  @returns 0 or -1 (fatal). */
+int te_pl_act_on_modes(te_planner_t *pl, const char *scope, int64_t event_time);
+/** One exec.mode message read during start-up (recorded, not acted on). */
+void te_pl_on_mode_startup(te_planner_t *pl, rd_kafka_message_t *m);
+/** Read every exec.mode message waiting and act on each. */
+void te_pl_drain_modes(te_planner_t *pl);
+
+#endif

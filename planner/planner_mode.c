@@ -1,0 +1,116 @@
+/*
+ * planner_mode: exec.mode — the levels in force, the cancels a level change calls for
+ * at once, and the EMERGENCY re-plan of each portfolio's last target.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "planner_int.h"
+#include "te_log.h"
+
+static te_level_t level_of(void *opaque, const char *portfolio_id)
+{
+        te_planner_t *pl = opaque;
+        return te_modes_level(pl->levels, portfolio_id);
+}
+
+/* EMERGENCY: trade toward the last target at once with marketable orders. Leg numbers
+ * start after a base derived from the mode message, so the ids are new, and the same
+ * message gives the same ids. */
+static int emergency_replan(te_planner_t *pl, const char *scope, int64_t effective_from)
+{
+        size_t it = 0;
+        const char *pid;
+        void *v;
+        while (te_map_next(pl->last, &it, &pid, &v)) {
+                char errstr[512];
+                const te_target_portfolio_t *tp = v;
+                if ((scope && strcmp(scope, pid) != 0) ||
+                    te_modes_level(pl->levels, pid) != TE_LEVEL_EMERGENCY)
+                        continue;
+                te_plan_env_t env = {
+                    .level = TE_LEVEL_EMERGENCY,
+                    .price = pl->prices ? te_price_cache_get : NULL,
+                    .opaque = pl->prices,
+                    .leg_base = 1000 + (int)((effective_from < 0 ? -effective_from
+                                                                 : effective_from) %
+                                             10000000) *
+                                           100,
+                };
+                const te_order_cmd_t *cmds;
+                size_t n = 0;
+                te_plan_err_t e = te_plan_run(pl->ws, &pl->plan, &env, pl->book, tp,
+                                              &cmds, &n, errstr, sizeof errstr);
+                if (e != TE_PLAN_OK) {
+                        TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
+                               "%s: cannot re-plan the last target: %s", pid, errstr);
+                        continue;
+                }
+                if (n)
+                        TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
+                               "%s: %zu marketable orders toward the last target", pid,
+                               n);
+                if (te_pl_send_all(pl, cmds, n) != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* Bring open orders in line with the levels now in force (scope NULL: all). */
+int te_pl_act_on_modes(te_planner_t *pl, const char *scope, int64_t event_time)
+{
+        const te_order_cmd_t *cmds;
+        size_t n;
+        te_plan_err_t e = te_plan_mode_cancels(pl->ws, pl->book, scope, level_of, pl,
+                                               event_time, pl->conf.route, &cmds, &n);
+        if (e != TE_PLAN_OK) {
+                te_pl_fail(pl, "mode cancels", te_plan_err_code(e));
+                return -1;
+        }
+        if (n)
+                TE_LOG(TE_LOG_WARN, NULL, "planner.mode_cancels",
+                       "cancelling %zu open orders (scope %s)", n, scope ? scope : "*");
+        return te_pl_send_all(pl, cmds, n);
+}
+
+static void on_mode(te_planner_t *pl, rd_kafka_message_t *m, int act)
+{
+        char errstr[256];
+        if (m->err)
+                return;
+        if (te_codec_decode_exec_mode(pl->codec, m->payload, m->len, &pl->mode_msg,
+                                      errstr, sizeof errstr) != TE_CODEC_OK) {
+                TE_LOG(TE_LOG_WARN, NULL, "planner.bad_mode", "%s", errstr);
+                return;
+        }
+        if (te_modes_apply(pl->levels, &pl->mode_msg) < 0) {
+                TE_LOG(TE_LOG_WARN, NULL, "planner.bad_mode", "scope \"%s\" level %d",
+                       pl->mode_msg.scope, (int)pl->mode_msg.level);
+                return;
+        }
+        pl->st.mode_changes++;
+        TE_LOG(TE_LOG_WARN, NULL, "planner.mode", "scope=%s level=%s reason=%s",
+               pl->mode_msg.scope, te_level_name(pl->mode_msg.level),
+               pl->mode_msg.reason);
+        if (act) {
+                const char *scope =
+                    strcmp(pl->mode_msg.scope, "*") ? pl->mode_msg.scope : NULL;
+                if (te_pl_act_on_modes(pl, scope, pl->mode_msg.effective_from) == 0 &&
+                    pl->mode_msg.level == TE_LEVEL_EMERGENCY)
+                        emergency_replan(pl, scope, pl->mode_msg.effective_from);
+        }
+}
+
+void te_pl_on_mode_startup(te_planner_t *pl, rd_kafka_message_t *m)
+{
+        on_mode(pl, m, 0);
+}
+
+void te_pl_drain_modes(te_planner_t *pl)
+{
+        rd_kafka_message_t *m;
+        while (pl->modes && (m = rd_kafka_consumer_poll(pl->modes, 0)) != NULL) {
+                on_mode(pl, m, 1);
+                rd_kafka_message_destroy(m);
+        }
+}

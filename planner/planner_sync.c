@@ -1,0 +1,329 @@
+/*
+ * planner_sync: what happens on a partition assignment — the book rebuilt for the owned
+ * portfolios from the runtime DB, the planner's own commands read back from exec.orders
+ * and exec.reports caught up (planner.h) — and the Kafka helpers it uses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner_int.h"
+#include "te_log.h"
+#include "te_proc.h"
+
+static int32_t partition_of(const te_planner_t *pl, const char *portfolio_id)
+{
+        return rd_kafka_msg_partitioner_murmur2(NULL, portfolio_id, strlen(portfolio_id),
+                                                pl->n_parts, NULL, NULL);
+}
+
+int te_pl_owns(void *opaque, const char *portfolio_id)
+{
+        te_planner_t *pl = opaque;
+        int32_t p = partition_of(pl, portfolio_id);
+        return p >= 0 && p < TE_PL_MAX_PARTS && pl->owned[p];
+}
+
+/* A consumer that is never subscribed: manual assignment, no commits. */
+rd_kafka_t *te_pl_aux_consumer(te_planner_t *pl, const char *group, char *errstr,
+                               size_t errstr_size)
+{
+        static const char *const defaults[] = {NULL};
+        static const char *const fixed[] = {"enable.auto.commit",
+                                            "false",
+                                            "enable.auto.offset.store",
+                                            "false",
+                                            "enable.partition.eof",
+                                            "false",
+                                            NULL};
+        rd_kafka_conf_t *kc = te_kafka_conf_build(pl->cfg, pl->conf.common.bootstrap,
+                                                  defaults, fixed, errstr, errstr_size);
+        if (!kc)
+                return NULL;
+        if (rd_kafka_conf_set(kc, "group.id", group, errstr, errstr_size) !=
+            RD_KAFKA_CONF_OK) {
+                rd_kafka_conf_destroy(kc);
+                return NULL;
+        }
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, errstr_size);
+        if (!rk) {
+                rd_kafka_conf_destroy(kc);
+                return NULL;
+        }
+        rd_kafka_poll_set_consumer(rk);
+        return rk;
+}
+
+int32_t te_pl_partition_count(rd_kafka_t *rk, const char *topic, char *errstr,
+                              size_t errstr_size)
+{
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        int32_t n = -1;
+        if (!rkt) {
+                snprintf(errstr, errstr_size, "%s: %s", topic,
+                         rd_kafka_err2str(rd_kafka_last_error()));
+                return -1;
+        }
+        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, TE_PL_META_TIMEOUT);
+        if (err)
+                snprintf(errstr, errstr_size, "metadata %s: %s", topic,
+                         rd_kafka_err2str(err));
+        else if (md->topic_cnt != 1 || md->topics[0].err)
+                snprintf(errstr, errstr_size, "metadata %s: %s", topic,
+                         md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "missing");
+        else
+                n = md->topics[0].partition_cnt;
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        return n;
+}
+
+/* Read `rk` (assigned to `list`, offsets set) until every partition reaches the high
+ * watermark it had when we started, handing each message to fn.
+ * @returns 0, or -1 with errstr on timeout. */
+int te_pl_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
+                      rd_kafka_topic_partition_list_t *list,
+                      void (*fn)(te_planner_t *pl, rd_kafka_message_t *m), char *errstr,
+                      size_t errstr_size)
+{
+        int64_t hwm[TE_PL_MAX_PARTS];
+        int left = 0;
+        for (int i = 0; i < list->cnt; i++) {
+                int64_t lo = 0, hi = 0;
+                int32_t p = list->elems[i].partition;
+                rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+                    rk, list->elems[i].topic, p, &lo, &hi, TE_PL_META_TIMEOUT);
+                if (err) {
+                        snprintf(errstr, errstr_size, "watermarks %s[%d]: %s",
+                                 list->elems[i].topic, (int)p, rd_kafka_err2str(err));
+                        return -1;
+                }
+                int64_t start = list->elems[i].offset;
+                if (start < lo)
+                        start = lo; /* BEGINNING / none committed / trimmed */
+                hwm[p] = hi;
+                TE_LOG(TE_LOG_DEBUG, NULL, "planner.catch_up",
+                       "%s[%d] from %lld (asked %lld, low %lld) to %lld",
+                       list->elems[i].topic, (int)p, (long long)start,
+                       (long long)list->elems[i].offset, (long long)lo, (long long)hi);
+                if (start < hi)
+                        left++;
+                else
+                        hwm[p] = -1;
+        }
+        rd_kafka_resp_err_t err = rd_kafka_assign(rk, list);
+        if (err) {
+                snprintf(errstr, errstr_size, "assign: %s", rd_kafka_err2str(err));
+                return -1;
+        }
+        int64_t deadline = te_proc_mono_ms() + pl->conf.catchup_timeout_ms;
+        while (left > 0) {
+                if (te_proc_mono_ms() > deadline || te_proc_stop) {
+                        snprintf(errstr, errstr_size,
+                                 "catching up: %d partitions not read to the end", left);
+                        return -1;
+                }
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+                if (!m)
+                        continue;
+                if (!m->err) {
+                        fn(pl, m);
+                        int32_t p = m->partition;
+                        if (p >= 0 && p < TE_PL_MAX_PARTS && hwm[p] >= 0 &&
+                            m->offset + 1 >= hwm[p]) {
+                                hwm[p] = -1;
+                                left--;
+                        }
+                }
+                rd_kafka_message_destroy(m);
+        }
+        return 0;
+}
+
+/* Note that a target of `portfolio_id` with `as_of` was planned (in this life, or
+ * learned from commands read back): the next commit records it in the DB before it
+ * records our exec.orders position past those commands. @returns 0 or -1 (OOM). */
+int te_pl_remember_planned(te_planner_t *pl, const char *portfolio_id, int64_t as_of)
+{
+        int64_t *v = te_map_get(pl->planned, portfolio_id);
+        if (!v) {
+                v = malloc(sizeof *v);
+                if (!v || te_map_put(pl->planned, portfolio_id, v) != 0) {
+                        free(v);
+                        return -1;
+                }
+                *v = as_of;
+        }
+        if (as_of > *v)
+                *v = as_of;
+        return 0;
+}
+
+static void on_report_cb(te_planner_t *pl, rd_kafka_message_t *m)
+{
+        te_pl_on_report(pl, m, NULL);
+}
+
+/* An order command read back from exec.orders after a (re)start. */
+static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
+{
+        char errstr[256];
+        if (te_codec_decode_order_cmd(pl->codec, m->payload, m->len, &pl->cmd, errstr,
+                                      sizeof errstr) != TE_CODEC_OK) {
+                TE_LOG(TE_LOG_WARN, NULL, "planner.bad_order", "read back: %s", errstr);
+                return;
+        }
+        const te_order_cmd_t *o = &pl->cmd;
+        pl->n_read_back++;
+        /* commands of a target (not of a mode change) say its as_of was planned */
+        if (o->ids.decision_id[0] &&
+            (te_book_learn_as_of(pl->book, o->ids.portfolio_id, o->event_time) != 0 ||
+             te_pl_remember_planned(pl, o->ids.portfolio_id, o->event_time) != 0)) {
+                te_pl_fail(pl, "read back orders", "out of memory");
+                return;
+        }
+        if (o->command == TE_CMD_NEW) {
+                if (te_book_add_order(pl->book, o->order_id, o->ids.portfolio_id,
+                                      o->ticker, o->side, o->quantity, 0.0,
+                                      TE_OS_PENDING_NEW) != 0 ||
+                    te_book_set_mode(pl->book, o->ids.portfolio_id, o->mode) != 0)
+                        te_pl_fail(pl, "read back orders", "out of memory");
+        } else if (o->command == TE_CMD_CANCEL) {
+                te_book_mark_cancel(pl->book, o->order_id);
+        }
+}
+
+static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
+{
+        char errstr[512];
+        int64_t offsets[TE_PL_MAX_PARTS];
+        te_book_t *nb = te_book_new();
+        if (!nb) {
+                te_pl_fail(pl, "rebalance", "out of memory");
+                return -1;
+        }
+        memset(pl->owned, 0, sizeof pl->owned);
+        for (int i = 0; i < parts->cnt; i++)
+                if (parts->elems[i].partition >= 0 &&
+                    parts->elems[i].partition < TE_PL_MAX_PARTS)
+                        pl->owned[parts->elems[i].partition] = 1;
+        for (size_t i = 0; i < TE_PL_MAX_PARTS; i++)
+                offsets[i] = -1;
+        if (pl->db && te_planner_db_load(
+                          pl->db, pl->conf.sink_group, pl->conf.topic_reports, te_pl_owns,
+                          pl, nb, offsets, TE_PL_MAX_PARTS, errstr, sizeof errstr) != 0) {
+                te_book_destroy(nb);
+                te_pl_fail(pl, "rebuild from DB", errstr);
+                return -1;
+        }
+        int64_t own_offsets[TE_PL_MAX_PARTS];
+        for (size_t i = 0; i < TE_PL_MAX_PARTS; i++)
+                own_offsets[i] = -1;
+        if (pl->db &&
+            te_planner_db_state_load(pl->db, pl->conf.group_id, pl->conf.topic_orders,
+                                     te_pl_owns, pl, nb, own_offsets, TE_PL_MAX_PARTS,
+                                     errstr, sizeof errstr) != 0) {
+                te_book_destroy(nb);
+                te_pl_fail(pl, "planner state from DB", errstr);
+                return -1;
+        }
+        te_book_destroy(pl->book);
+        pl->book = nb;
+        pl->n_read_back = 0;
+        te_map_destroy(pl->last,
+                       te_pl_free_target); /* only this life's targets re-plan */
+        pl->last = te_map_new();
+        if (!pl->last) {
+                te_pl_fail(pl, "rebalance", "out of memory");
+                return -1;
+        }
+
+        /* orders sent but perhaps not yet seen by the broker: from the broker group's
+         * committed offset of each owned exec.orders partition to its end */
+        if (pl->conf.broker_group[0]) {
+                rd_kafka_t *rk =
+                    te_pl_aux_consumer(pl, pl->conf.broker_group, errstr, sizeof errstr);
+                if (!rk) {
+                        te_pl_fail(pl, "orders consumer", errstr);
+                        return -1;
+                }
+                rd_kafka_topic_partition_list_t *ol =
+                    rd_kafka_topic_partition_list_new(parts->cnt);
+                for (int i = 0; i < parts->cnt; i++)
+                        rd_kafka_topic_partition_list_add(ol, pl->conf.topic_orders,
+                                                          parts->elems[i].partition);
+                rd_kafka_resp_err_t err = rd_kafka_committed(rk, ol, TE_PL_META_TIMEOUT);
+                int rc = -1;
+                if (err) {
+                        snprintf(errstr, sizeof errstr, "committed offsets of %s: %s",
+                                 pl->conf.broker_group, rd_kafka_err2str(err));
+                } else {
+                        /* from the earlier of the broker's position and the end of our
+                         * writes at our last commit; without a record of our writes
+                         * (no commit yet, or no DB) from the beginning: any command
+                         * there may be ours and not yet reflected in the DB */
+                        for (int i = 0; i < ol->cnt; i++) {
+                                int32_t p = ol->elems[i].partition;
+                                int64_t own =
+                                    p >= 0 && p < TE_PL_MAX_PARTS ? own_offsets[p] : -1;
+                                if (ol->elems[i].offset < 0 || own < 0)
+                                        ol->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+                                else if (own < ol->elems[i].offset)
+                                        ol->elems[i].offset = own;
+                        }
+                        rc = te_pl_read_to_end(pl, rk, ol, on_own_order, errstr,
+                                               sizeof errstr);
+                }
+                rd_kafka_topic_partition_list_destroy(ol);
+                rd_kafka_consumer_close(rk);
+                rd_kafka_destroy(rk);
+                if (rc != 0) {
+                        te_pl_fail(pl, "read back orders", errstr);
+                        return -1;
+                }
+        }
+
+        rd_kafka_topic_partition_list_t *rp =
+            rd_kafka_topic_partition_list_new(parts->cnt);
+        for (int i = 0; i < parts->cnt; i++) {
+                int32_t p = parts->elems[i].partition;
+                int64_t off = (p >= 0 && p < TE_PL_MAX_PARTS && offsets[p] >= 0)
+                                  ? offsets[p]
+                                  : RD_KAFKA_OFFSET_BEGINNING;
+                rd_kafka_topic_partition_list_add(rp, pl->conf.topic_reports, p)->offset =
+                    off;
+        }
+        int rc =
+            te_pl_read_to_end(pl, pl->reports, rp, on_report_cb, errstr, sizeof errstr);
+        rd_kafka_topic_partition_list_destroy(rp);
+        if (rc != 0) {
+                te_pl_fail(pl, "catch up reports", errstr);
+                return -1;
+        }
+        TE_LOG(TE_LOG_INFO, NULL, "planner.assigned",
+               "%d partitions; book rebuilt with %zu orders; %llu commands read back",
+               parts->cnt, te_book_order_count(pl->book),
+               (unsigned long long)pl->n_read_back);
+        /* a level set while nobody owned these portfolios acts now */
+        return te_pl_act_on_modes(pl, NULL, 0);
+}
+
+void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
+                        int assigned, void *opaque)
+{
+        te_planner_t *pl = opaque;
+        (void)c;
+        if (!assigned) {
+                /* hand over only what is delivered and committed */
+                if (!pl->fatal)
+                        te_pl_commit(pl);
+                rd_kafka_assign(pl->reports, NULL);
+                memset(pl->owned, 0, sizeof pl->owned);
+                return;
+        }
+        for (int i = 0; i < TE_PL_MAX_PARTS; i++)
+                pl->pending[i] = -1;
+        rebuild(pl, parts);
+}
