@@ -12,7 +12,8 @@
  * managedAccounts.
  *
  * We implement server versions TE_TWS_VER_MIN..TE_TWS_VER_MAX (170..176): across that
- * range every message below has one layout, given field by field in tws_proto.c.
+ * range every message below has one layout, given field by field in
+ * tws_proto.c and tws_proto_order.c (module list in tws_proto_int.h).
  *
  * Decoding is defensive: a frame length of 0 or over TE_TWS_MAX_FRAME, a payload not
  * ending in NUL, more than TE_TWS_MAX_FIELDS fields, a field longer than its

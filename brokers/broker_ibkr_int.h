@@ -1,0 +1,151 @@
+/*
+ * broker_ibkr_int: internals shared by the modules of the ibkr adapter (not a public
+ * interface; the adapter's interface is broker_ibkr.h).
+ *
+ *   broker_ibkr.c         configuration, te_broker_ops_t functions, construction
+ *   broker_ibkr_orders.c  order bookkeeping, the report queue, the order -> placeOrder
+ *                         mapping and the inbound order events (status, openOrder,
+ *                         execDetails, commissionReport, order errors)
+ *   broker_ibkr_conn.c    the connection state machine: socket, handshake, framing,
+ *                         dispatch of inbound frames, connection-level IB errors
+ *   broker_ibkr_recon.c   reconciliation on every (re)connect
+ *
+ * Everything runs on the caller's thread (the worker's poll loop); nothing locks.
+ */
+#ifndef TE_BROKER_IBKR_INT_H
+#define TE_BROKER_IBKR_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker_ibkr.h"
+#include "ibkr_store.h"
+#include "te_buf.h"
+#include "te_map.h"
+#include "tws_pacer.h"
+#include "tws_proto.h"
+
+#define EPS          1e-9
+#define MAX_ACCOUNTS 16
+
+typedef struct iorder_s {
+        te_order_cmd_t cmd;
+        char account[TE_NAME_MAX];
+        int64_t tws_id; /* 0: waiting for a connection */
+        double cum, value;
+        int acked, terminal, cancel_sent, seen;
+        int cancel_waiting; /* CANCELED waits for fills TWS already counted */
+        double cancel_hint;
+        int64_t cancel_deadline;
+        char cancel_reason[TE_TEXT_MAX];
+} iorder_t;
+
+typedef struct pend_s {
+        te_exec_report_t r;
+        char wait_exec[TE_TWS_STR]; /* commission pending for this exec ("" = ready) */
+        int64_t deadline;
+        int has_exec;
+        te_ibkr_exec_row_t x;
+        int terminal; /* record the order's final status on delivery */
+} pend_t;
+
+typedef struct status_upd_s {
+        char order_id[TE_ID_MAX];
+        char status[24];
+} status_upd_t;
+
+typedef struct ib_s {
+        te_broker_t base;
+        te_ibkr_cfg_t cfg;
+        char allow[MAX_ACCOUNTS][TE_NAME_MAX];
+        int n_allow;
+        char managed[TE_TWS_TEXT];
+        te_ibkr_store_t *store;
+        te_tws_pacer_t *pacer;
+        /* connection */
+        te_ibkr_state_t state;
+        int fd;
+        int server_version;
+        te_buf_t rbuf, wbuf, scratch;
+        int64_t deadline;     /* for CONNECTING .. RECONCILING */
+        int64_t next_connect; /* DISCONNECTED: when to try again */
+        int64_t backoff_ms;
+        int64_t next_id; /* next TWS order id to use */
+        int64_t exec_req_id;
+        int open_end, exec_end, pos_end;
+        /* orders */
+        te_map_t *by_ref; /* order_id -> iorder_t */
+        te_map_t *by_tws; /* decimal TWS id -> iorder_t (borrowed) */
+        iorder_t **olist;
+        size_t n_orders, cap_orders;
+        te_map_t *execs; /* exec ids seen (value: ibkr_seen_marker) */
+        /* outbound reports */
+        pend_t *pend;
+        size_t n_pend, cap_pend;
+        te_ibkr_exec_row_t *hx; /* handed out, not yet delivered */
+        size_t n_hx, cap_hx;
+        status_upd_t *hs;
+        size_t n_hs, cap_hs;
+        te_ibkr_stats_t st;
+        int oom;
+} ib_t;
+
+extern int ibkr_seen_marker;
+
+/* ---- broker_ibkr_orders.c ---------------------------------------------------- */
+
+int64_t ibkr_now_ms(void);
+/** Grow *p (elements of `elem` bytes) to hold `need`. @returns 0 or -1 (OOM). */
+int ibkr_grow(void **p, size_t *cap, size_t need, size_t elem);
+iorder_t *ibkr_find_tws(ib_t *b, int64_t id);
+/** The order with orderRef `ref`, loading it from the DB if it is not in memory. */
+iorder_t *ibkr_find_ref(ib_t *b, const char *ref);
+int ibkr_set_tws(ib_t *b, iorder_t *o, int64_t id);
+iorder_t *ibkr_add_order(ib_t *b, const te_order_cmd_t *cmd, const char *account,
+                         int64_t tws_id);
+/* ibkr_store load callbacks (ctx: ib_t) */
+int ibkr_row_cb(void *ctx, const te_ibkr_row_t *row);
+int ibkr_exec_cb(void *ctx, const te_ibkr_exec_row_t *x);
+
+pend_t *ibkr_push_pend(ib_t *b, iorder_t *o, te_exec_type_t et, te_order_status_t os,
+                       const char *report_id);
+void ibkr_emit_ack(ib_t *b, iorder_t *o);
+/** A final CANCELED or REJECTED. */
+void ibkr_emit_end(ib_t *b, iorder_t *o, te_exec_type_t et, const char *reason);
+/** Move the reports that may leave (in order) to `out`. */
+te_broker_err_t ibkr_move_ready(ib_t *b, te_reports_t *out);
+
+/** Queue b->scratch (one frame) in the pacer. @returns 0 or -1 (queue full). */
+int ibkr_queue_frame(ib_t *b, int urgent);
+/** IB's orderType for ours, or NULL when IB has no equivalent. */
+const char *ibkr_order_type(te_order_type_t t);
+int ibkr_send_order(ib_t *b, iorder_t *o);
+/** Give a waiting order the next TWS id (persisted first) and queue it. */
+int ibkr_release_order(ib_t *b, iorder_t *o);
+
+void ibkr_cancel_seen(ib_t *b, iorder_t *o, double hint, const char *reason);
+void ibkr_on_order_status(ib_t *b, const te_tws_order_status_t *s);
+void ibkr_on_open_order(ib_t *b, const te_tws_order_t *w);
+void ibkr_on_exec(ib_t *b, const te_tws_exec_t *x);
+void ibkr_on_commission(ib_t *b, const te_tws_commission_t *c);
+/** An IB error naming one of our orders (not error 100 or a connection code). */
+void ibkr_on_order_error(ib_t *b, iorder_t *o, const te_tws_error_t *e);
+/** IB codes that are informational (logged, never end an order). */
+int ibkr_info_code(int64_t code);
+
+/* ---- broker_ibkr_conn.c ------------------------------------------------------ */
+
+/** Close the socket, stop submitting, schedule a reconnect with backoff. */
+void ibkr_conn_close(ib_t *b, const char *why);
+/** Drive the connection without blocking (connect, read, dispatch, write). */
+void ibkr_pump(ib_t *b);
+
+/* ---- broker_ibkr_recon.c ----------------------------------------------------- */
+
+/** Request open orders, executions and positions; state RECONCILING. */
+void ibkr_start_reconcile(ib_t *b);
+/** Called after each inbound frame while RECONCILING: once every answer is in,
+ *  resolve unknown orders, send the waiting ones, state READY. */
+void ibkr_finish_reconcile(ib_t *b);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * tws_proto_int: helpers shared by the modules of the TWS codec (not a public
+ * interface; see tws_proto.h).
+ *
+ *   tws_proto_wire.c   framing, the field cursor, number/string readers, the frame
+ *                      encoder, the handshake
+ *   tws_proto.c        the short messages in both directions and the dispatch of
+ *                      te_tws_dec_message / te_tws_dec_request
+ *   tws_proto_order.c  the long order layouts: placeOrder and openOrder
+ *
+ * Readers record the first error in fs->err and return 0 / "" after it, so a decoder
+ * reads its whole layout and checks once at the end (tws_finish).
+ */
+#ifndef TE_TWS_PROTO_INT_H
+#define TE_TWS_PROTO_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "te_buf.h"
+#include "tws_proto.h"
+
+/* ---- reading (fields of one payload) ------------------------------------------ */
+
+/** Record `why` for the current field unless an error is recorded already. */
+void tws_ferr(te_tws_fields_t *fs, const char *what, const char *why);
+/** The next field (its length in *flen), or NULL (error recorded) at the end. */
+const char *tws_fnext(te_tws_fields_t *fs, const char *what, size_t *flen);
+void tws_rd_str(te_tws_fields_t *fs, const char *what, char *dst, size_t dstsz);
+void tws_rd_skip(te_tws_fields_t *fs, const char *what);
+/** Decimal integer; "" reads as 0. */
+int64_t tws_rd_int(te_tws_fields_t *fs, const char *what);
+/** Decimal number; "" and the "unset" sentinels read as 0. */
+double tws_rd_dbl(te_tws_fields_t *fs, const char *what);
+/** TE_TWS_OK, or TE_TWS_EMALFORMED with fs->err copied to errstr. */
+te_tws_rc_t tws_finish(te_tws_fields_t *fs, char *errstr, size_t errstr_size);
+
+/* ---- writing (one frame appended to a buffer) ---------------------------------- */
+
+typedef struct tws_enc_s {
+        te_buf_t *out;
+        size_t start;
+        int err;
+} tws_enc_t;
+
+void tws_e_begin(tws_enc_t *e, te_buf_t *out);
+void tws_e_str(tws_enc_t *e, const char *s);
+void tws_e_int(tws_enc_t *e, int64_t v);
+void tws_e_dbl(tws_enc_t *e, double v);
+/** The number, or an empty field when !has. */
+void tws_e_dbl_opt(tws_enc_t *e, int has, double v);
+/** Write the length prefix. @returns 0, or -1 (frame dropped) on any earlier error
+ *  or a payload over TE_TWS_MAX_FRAME. */
+int tws_e_end(tws_enc_t *e);
+
+/* ---- tws_proto_order.c --------------------------------------------------------- */
+
+void tws_dec_order_prefix(te_tws_fields_t *fs, te_tws_order_t *o);
+void tws_dec_order_core(te_tws_fields_t *fs, te_tws_order_t *o);
+
+#endif
