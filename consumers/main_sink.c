@@ -37,6 +37,7 @@ typedef struct conf_s {
         int64_t batch_max;
         int64_t batch_linger_ms;
         int db_migrate;
+        int db_sync_commit;
         int64_t retry_max_ms;
 } conf_t;
 
@@ -52,6 +53,9 @@ static const te_cfg_item_t conf_items[] = {
              "how long a batch waits for more reports after its first"),
     TE_CFG_B(conf_t, "db.migrate", db_migrate, "true",
              "apply pending migrations at start"),
+    TE_CFG_B(conf_t, "db.synchronous_commit", db_sync_commit, "false",
+             "wait for each batch's WAL flush at COMMIT (safe off: offsets commit "
+             "with the data)"),
     TE_CFG_I(conf_t, "db.retry.max.ms", retry_max_ms, "5000", 10, 600000,
              "longest backoff between DB retries"),
 };
@@ -294,7 +298,7 @@ int main(int argc, char **argv)
         }
         te_obs_ready("db", 1);
         s.pg = te_pg_sink_new(s.db, s.conf.group_id, (size_t)s.conf.batch_max * 4096,
-                              errstr, sizeof errstr);
+                              s.conf.db_sync_commit, errstr, sizeof errstr);
         s.producer = te_producer_new(cfg, s.conf.common.bootstrap, errstr, sizeof errstr);
         if (!s.pg || !s.producer) {
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.init", "%s", errstr);

@@ -2,14 +2,23 @@
  * pg_sink: execution reports into the runtime DB, exactly once (DESIGN.md invariant 2).
  *
  * A batch is one transaction. The reports of the batch are first staged as COPY text
- * rows in memory (te_pg_sink_stage); an attempt then runs BEGIN, COPY into the
- * session's temp table te_stage, one call of te_apply_stage() (migration 0004: the
+ * rows in memory (te_pg_sink_stage): control reports (CLOCK_ACK, BROKER_STATE) and
+ * report_ids already in the batch are left out, each row carries the flags of
+ * migration 0006 (first report of its order, first fill of its decision, blocked by an
+ * earlier terminal report of its order), and every order's reports are folded into one
+ * aggregate row. An attempt then runs BEGIN, COPY into the session's temp tables
+ * te_stage and te_ostage, one call of te_apply_stage_fast() (migration 0006: the
  * semantics of te_apply_report() of migration 0001 for every row, set-based:
  * idempotent on report_id and trade_id; books the event log, the order row, trades,
  * positions with average cost and realized P&L, and cash), the next offset of every
  * partition consumed, COMMIT. If an attempt fails the transaction is rolled back and
  * the staged rows stay for the next attempt. After a crash the sink resumes from the
  * offsets in the DB, so each report is applied once.
+ *
+ * With sync_commit off the session commits with synchronous_commit = off: COMMIT
+ * returns before its WAL is flushed. That is safe here because the offsets are in the
+ * same transaction as the data: a server crash can only lose whole recent batches
+ * together with their offsets, and the sink then consumes those reports again.
  */
 #ifndef TE_PG_SINK_H
 #define TE_PG_SINK_H
@@ -23,26 +32,28 @@
 typedef struct te_pg_sink_s te_pg_sink_t;
 
 /** Prepare the statements and staging tables on `conn` (borrowed; must outlive the
- *  sink). `max_stage_bytes` bounds the staged COPY text of one batch.
+ *  sink). `max_stage_bytes` bounds the staged COPY text of one batch; `sync_commit`
+ *  0 sets synchronous_commit off for the session (see above).
  *  @returns NULL with errstr on failure. */
 te_pg_sink_t *te_pg_sink_new(PGconn *conn, const char *group, size_t max_stage_bytes,
-                             char *errstr, size_t errsz);
+                             int sync_commit, char *errstr, size_t errsz);
 void te_pg_sink_destroy(te_pg_sink_t *s); /* accepts NULL */
 /** Re-prepare after the connection was reset. @returns 0 or -1 with errstr. */
 int te_pg_sink_prepare(te_pg_sink_t *s, char *errstr, size_t errsz);
 
-/** Stage one report of the next batch (memory only). @returns 0, or -1 with errstr
- *  when the staging buffer is full (apply what is staged first). */
+/** Stage one report of the next batch (memory only; control reports and duplicates
+ *  within the batch are taken without a row). @returns 0, or -1 with errstr when the
+ *  staging buffer is full or memory ran out (apply what is staged first). */
 int te_pg_sink_stage(te_pg_sink_t *s, const te_exec_report_t *r, const char *topic,
                      int32_t partition, int64_t offset, char *errstr, size_t errsz);
 /** Record that `topic`/`partition` is consumed up to (excluding) next_offset: written
  *  in the same transaction as the staged reports. */
 int te_pg_sink_stage_offset(te_pg_sink_t *s, const char *topic, int32_t partition,
                             int64_t next_offset, char *errstr, size_t errsz);
-/** Number of reports staged. */
+/** Number of report rows staged (distinct, non-control). */
 size_t te_pg_sink_staged(const te_pg_sink_t *s);
-/** One attempt: BEGIN, COPY, te_apply_stage(), offsets, COMMIT. On success the stage is
- *  cleared and *applied is the number of reports that changed the DB. On failure the
+/** One attempt: BEGIN, COPY, te_apply_stage_fast(), offsets, COMMIT. On success the stage
+ * is cleared and *applied is the number of reports that changed the DB. On failure the
  *  transaction is rolled back, the stage kept. @returns 0 or -1 with errstr. */
 int te_pg_sink_commit_stage(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz);
 /** Drop what is staged (e.g. when stopping with a batch not applied). */

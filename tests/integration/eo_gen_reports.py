@@ -4,7 +4,10 @@ test_sink_equiv.sh, written as SQL for two databases:
 
   OUT/a.sql  applies each report with te_apply_report() (migration 0001), one by one;
   OUT/b.sql  stages the same reports in batches of random size into te_stage and calls
-             te_apply_stage() (migration 0004) once per batch, one transaction each.
+             te_apply_stage() (migration 0004) once per batch, one transaction each;
+  OUT/c.tsv  the same reports and batches for tests/tools/sink_drive, which stages them
+             with the sink's own code (consumers/pg_sink.c) and applies them with
+             te_apply_stage_fast() (migration 0006).
 
 The stream mixes ACKs, partial fills, fills (long, short and through zero), cancels,
 rejects, exact duplicates of earlier reports (also within one batch), reports for
@@ -96,11 +99,22 @@ for i in range(n):
             decision_id="", portfolio_id="pf-a", mode="TRAINING")
         reports.append(r)
 
+def num(v):
+    """v as the sink writes it (te_fmt_double: the shortest of %.15g/%.16g/%.17g that
+    reads back as the same double), so all three paths book the same numeric text."""
+    v = float(v)
+    for p in (15, 16, 17):
+        t = "%.*g" % (p, v)
+        if float(t) == v:
+            return t
+    return repr(v)
+
+
 cols_a = lambda r, i: ", ".join([
     q(r["report_id"]), q(r["order_id"]), q(r["exec_type"]), q(r["order_status"]),
-    q(r["ticker"]), q(r["side"]), repr(float(r["last_qty"])), repr(float(r["last_price"])),
-    repr(float(r["cum_qty"])), repr(float(r["leaves_qty"])), repr(float(r["avg_price"])),
-    repr(float(r["commission"])), q(r["reason"]), q(r["broker"]), q(r["account"]),
+    q(r["ticker"]), q(r["side"]), num(r["last_qty"]), num(r["last_price"]),
+    num(r["cum_qty"]), num(r["leaves_qty"]), num(r["avg_price"]),
+    num(r["commission"]), q(r["reason"]), q(r["broker"]), q(r["account"]),
     "to_timestamp(%d / 1000.0)" % r["event_ms"], q(r["decision_id"]),
     q(r["portfolio_id"]), "'s'", "'pv'", "'rg'", "'u'", q(r["mode"]), "'exec.reports'",
     "0", str(i)])
@@ -108,22 +122,42 @@ os.makedirs(out, exist_ok=True)
 with open(os.path.join(out, "a.sql"), "w") as f:
     for i, r in enumerate(reports):
         f.write("SELECT te_apply_report(%s);\n" % cols_a(r, i))
+batches = []
+i = 0
+while i < len(reports):
+    m = rng.choice([1, 2, 5, 17, 60, 200])
+    batches.append((i, reports[i:i + m]))
+    i += m
 with open(os.path.join(out, "b.sql"), "w") as f:
-    i = 0
-    while i < len(reports):
-        m = rng.choice([1, 2, 5, 17, 60, 200])
+    for i, batch in batches:
         f.write("BEGIN;\nSELECT te_stage_open();\n")
-        for j, r in enumerate(reports[i:i + m]):
-            f.write("INSERT INTO te_stage VALUES (%d, %s, %s, %s, %s, %s, %s, %r, %r, %r, %r,"
-                    " %r, %r, %s, %s, %s, %d, %s, %s, 's', 'pv', 'rg', 'u', %s,"
+        for j, r in enumerate(batch):
+            f.write("INSERT INTO te_stage VALUES (%d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                    " %s, %s, %s, %s, %s, %d, %s, %s, 's', 'pv', 'rg', 'u', %s,"
                     " 'exec.reports', 0, %d);\n" % (
                         j, q(r["report_id"]), q(r["order_id"]), q(r["exec_type"]),
                         q(r["order_status"]), q(r["ticker"]), q(r["side"]),
-                        float(r["last_qty"]), float(r["last_price"]),
-                        float(r["cum_qty"]), float(r["leaves_qty"]),
-                        float(r["avg_price"]), float(r["commission"]), q(r["reason"]),
+                        num(r["last_qty"]), num(r["last_price"]),
+                        num(r["cum_qty"]), num(r["leaves_qty"]),
+                        num(r["avg_price"]), num(r["commission"]), q(r["reason"]),
                         q(r["broker"]), q(r["account"]), r["event_ms"],
                         q(r["decision_id"]), q(r["portfolio_id"]), q(r["mode"]), i + j))
         f.write("SELECT te_apply_stage();\nCOMMIT;\n")
-        i += m
+
+
+def esc(v):
+    return str(v).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+# c.tsv: the same batches for tests/tools/sink_drive (the sink's own staging code)
+with open(os.path.join(out, "c.tsv"), "w") as f:
+    for i, batch in batches:
+        for j, r in enumerate(batch):
+            f.write("\t".join(esc(x) for x in [
+                r["report_id"], r["order_id"], r["exec_type"], r["order_status"],
+                r["ticker"], r["side"], num(r["last_qty"]), num(r["last_price"]),
+                num(r["cum_qty"]), num(r["leaves_qty"]), num(r["avg_price"]),
+                num(r["commission"]), r["reason"], r["broker"], r["account"],
+                r["event_ms"], r["decision_id"], r["portfolio_id"], r["mode"], i + j]) + "\n")
+        f.write("COMMIT\n")
 print(len(reports))

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# test_sink_equiv: the sink's set-based apply path (te_stage + te_apply_stage, migration
-# 0004) books exactly what the per-report te_apply_report() of migration 0001 books, on
+# test_sink_equiv: the sink's set-based apply paths book exactly what the per-report
+# te_apply_report() of migration 0001 books: te_stage + te_apply_stage() (migration 0004,
+# database b), and the sink's own staging code (consumers/pg_sink.c, driven by
+# tests/tools/sink_drive) with te_apply_stage_fast() (migration 0006, database c), on
 # adversarial report streams (eo_gen_reports.py: duplicates within and across batches,
 # unknown orders, reports after terminal states, fills through zero, control reports,
 # texts with tabs/newlines/backslashes), for several seeds and random batch sizes.
@@ -33,16 +35,32 @@ dump() {
            -c "SELECT 'D', decision_id FROM pipeline_decisions ORDER BY 2"
 }
 for seed in 1 2 3 4 5; do
-        createdb a$seed && createdb b$seed
-        for db in a$seed b$seed; do
+        createdb a$seed && createdb b$seed && createdb c$seed
+        for db in a$seed b$seed c$seed; do
                 PGDATABASE=$db "$build/exec-dbtool" migrate >/dev/null 2>&1 || fail "migrate $db"
         done
         n=$(python3 "$src/tests/integration/eo_gen_reports.py" "$seed" 400 "$top/s$seed")
         q -d a$seed -f "$top/s$seed/a.sql" >/dev/null
         q -d b$seed -f "$top/s$seed/b.sql" >/dev/null
+        q -d c$seed -c "ALTER DATABASE c$seed SET track_functions = 'pl'"
+        PGDATABASE=c$seed "$build/tests/sink_drive" "$top/s$seed/c.tsv" >"$top/c$seed.log" ||
+                fail "seed $seed: sink_drive failed"
         dump a$seed >"$top/a$seed.txt"
         dump b$seed >"$top/b$seed.txt"
+        dump c$seed >"$top/c$seed.txt"
         diff -u "$top/a$seed.txt" "$top/b$seed.txt" >&2 || fail "seed $seed: set-based apply differs"
+        diff -u "$top/a$seed.txt" "$top/c$seed.txt" >&2 || fail "seed $seed: the sink's fast path differs"
+        # both of the fast path's branches ran: batches without a replayed report (the
+        # in-memory fold, te_apply_stage_new) and batches with one (te_apply_stage);
+        # function statistics reach the views shortly after the session ends
+        deadline=$((SECONDS + 30))
+        until [ "$(q -d c$seed -c "SELECT count(*) FROM pg_stat_user_functions
+                WHERE funcname IN ('te_apply_stage_new', 'te_apply_stage') AND calls > 0")" = 2 ]; do
+                [ $SECONDS -lt $deadline ] || fail "seed $seed: a branch of te_apply_stage_fast never ran"
+                sleep 0.2
+        done
+        [ "$(q -d c$seed -c "SELECT next_offset FROM consumer_offsets WHERE consumer_group = 'drive'")" = "$n" ] ||
+                fail "seed $seed: sink_drive's offsets are not at the end of the stream"
         # the stream is adversarial enough to matter
         for want in "SELECT count(*) > 20 FROM trades" \
                 "SELECT count(*) > 0 FROM order_events WHERE unknown_order" \
@@ -58,6 +76,12 @@ for seed in 1 2 3 4 5; do
         q -d b$seed -f "$top/s$seed/b.sql" >/dev/null
         dump b$seed >"$top/b$seed.again.txt"
         cmp -s "$top/b$seed.txt" "$top/b$seed.again.txt" || fail "seed $seed: replay changed the DB"
+        PGDATABASE=c$seed "$build/tests/sink_drive" "$top/s$seed/c.tsv" >"$top/c$seed.again.log" ||
+                fail "seed $seed: sink_drive replay failed"
+        dump c$seed >"$top/c$seed.again.txt"
+        cmp -s "$top/c$seed.txt" "$top/c$seed.again.txt" || fail "seed $seed: replay through the sink changed the DB"
+        grep -qv '^applied 0$' "$top/c$seed.log" || fail "seed $seed: sink_drive applied nothing"
+        ! grep -qv '^applied 0$' "$top/c$seed.again.log" || fail "seed $seed: a replay through the sink applied something"
         echo "ok - seed $seed: $n reports, $(wc -l <"$top/b$seed.txt") rows identical, replay idempotent"
 done
 # the check views see a tampered position, cash row and lost trade
