@@ -14,6 +14,15 @@ eo_wait() {
                 sleep 0.1
         done
 }
+# eo_has FILE A B: some line of FILE holds both fixed strings A and B. Not
+# `grep A FILE | grep -q B`: under pipefail, grep -q leaving at its first match can kill
+# the first grep with SIGPIPE (its output is written in chunks) and fail the pipeline
+# although the line is there. grep -c reads everything.
+eo_has() {
+        local n
+        n=$(grep -F -- "$2" "$1" | grep -c -F -- "$3") || true
+        [ "${n:-0}" -ge 1 ]
+}
 # eo_topic_json TOPIC: every message of TOPIC as JSON lines (exec-tail)
 eo_topic_json() {
         "$TE_BUILD_DIR/exec-tail" --bootstrap-file "$RUN/bootstrap" -t "$1" --from-beginning \
