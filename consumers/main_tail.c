@@ -31,6 +31,7 @@
 
 #include "msg_json_out.h"
 #include "te_buf.h"
+#include "te_cfgtab.h"
 #include "te_codec.h"
 #include "te_config.h"
 #include "te_kafka.h"
@@ -38,32 +39,19 @@
 #include "te_proc.h"
 
 #define PROC            "exec-tail"
-#define MAX_OVERRIDES   64
 #define MAX_HEADERS     64
-#define BOOTSTRAP_MAX   1024
 #define POLL_MS         100
 #define META_TIMEOUT_MS 10000
 #define OUT_MAX         (64u * 1024u * 1024u) /* one printed record */
 
 typedef struct tail_conf_s {
-        int log_level;
-        char bootstrap_file[1024];
-        int64_t bootstrap_wait_ms;
+        te_tool_conf_t tool; /* log.level, bootstrap.file, bootstrap.wait_ms */
         char topic[250];
 } tail_conf_t;
 
-static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
-
 static const te_cfg_item_t tail_items[] = {
-    {"log.level", TE_CFG_ENUM, offsetof(tail_conf_t, log_level), 0, "warn", 0, 0,
-     log_levels, "minimum level of the JSON log lines on stderr"},
-    {"bootstrap.file", TE_CFG_STRING, offsetof(tail_conf_t, bootstrap_file),
-     sizeof(((tail_conf_t *)0)->bootstrap_file), "", 0, 0, NULL,
-     "wait for this file (written by exec-devstack) and use its bootstrap list"},
-    {"bootstrap.wait_ms", TE_CFG_INT, offsetof(tail_conf_t, bootstrap_wait_ms), 0,
-     "30000", 0, 3600000, NULL, "how long to wait for bootstrap.file"},
-    {"topic", TE_CFG_STRING, offsetof(tail_conf_t, topic),
-     sizeof(((tail_conf_t *)0)->topic), "", 0, 0, NULL, "topic to print"},
+    TE_CFG_TOOL(tail_conf_t, "warn"),
+    TE_CFG_S(tail_conf_t, "topic", topic, "", "topic to print"),
 };
 
 /* Our consumer never commits and never joins a group (assign, not subscribe);
@@ -80,16 +68,12 @@ static const char *const tail_fixed[] = {"enable.auto.commit",
                                          NULL};
 
 typedef struct tail_args_s {
-        const char *config;
-        const char *bootstrap;
-        const char *bootstrap_file;
+        te_tool_args_t tool; /* -c, -o, -b, --bootstrap-file */
         const char *topic;
         int from_beginning;
         int exit_at_end;
         int64_t count;     /* 0: no limit */
         int32_t partition; /* -1: all */
-        char *overrides[MAX_OVERRIDES];
-        size_t n_overrides;
 } tail_args_t;
 
 typedef struct tail_part_s {
@@ -148,13 +132,11 @@ static int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 /* @returns 0, 1 after -h (exit 0), or -1 on a usage error (message printed). */
 static int parse_args(int argc, char **argv, tail_args_t *a)
 {
-        enum { OPT_BFILE = 256, OPT_BEGIN, OPT_END, OPT_PART };
+        enum { OPT_BEGIN = 256, OPT_END, OPT_PART };
         static const struct option longopts[] = {
-            {"bootstrap", required_argument, NULL, 'b'},
-            {"config", required_argument, NULL, 'c'},
+            TE_TOOL_LONGOPTS,
             {"topic", required_argument, NULL, 't'},
             {"count", required_argument, NULL, 'n'},
-            {"bootstrap-file", required_argument, NULL, OPT_BFILE},
             {"from-beginning", no_argument, NULL, OPT_BEGIN},
             {"exit-at-end", no_argument, NULL, OPT_END},
             {"partition", required_argument, NULL, OPT_PART},
@@ -165,14 +147,14 @@ static int parse_args(int argc, char **argv, tail_args_t *a)
         int ch;
         memset(a, 0, sizeof *a);
         a->partition = -1;
-        while ((ch = getopt_long(argc, argv, "b:c:t:n:o:h", longopts, NULL)) != -1) {
+        while ((ch = getopt_long(argc, argv, TE_TOOL_SHORTOPTS "t:n:h", longopts,
+                                 NULL)) != -1) {
+                int taken = te_tool_opt(&a->tool, PROC, ch, optarg);
+                if (taken < 0)
+                        return -1;
+                if (taken)
+                        continue;
                 switch (ch) {
-                case 'b':
-                        a->bootstrap = optarg;
-                        break;
-                case 'c':
-                        a->config = optarg;
-                        break;
                 case 't':
                         a->topic = optarg;
                         break;
@@ -181,17 +163,6 @@ static int parse_args(int argc, char **argv, tail_args_t *a)
                                 fprintf(stderr, PROC ": -n: expected a count >= 1\n");
                                 return -1;
                         }
-                        break;
-                case 'o':
-                        if (a->n_overrides == MAX_OVERRIDES) {
-                                fprintf(stderr, PROC ": too many -o (max %d)\n",
-                                        MAX_OVERRIDES);
-                                return -1;
-                        }
-                        a->overrides[a->n_overrides++] = optarg;
-                        break;
-                case OPT_BFILE:
-                        a->bootstrap_file = optarg;
                         break;
                 case OPT_BEGIN:
                         a->from_beginning = 1;
@@ -220,56 +191,28 @@ static int parse_args(int argc, char **argv, tail_args_t *a)
                 usage(stderr);
                 return -1;
         }
-        if (a->bootstrap && a->bootstrap_file) {
-                fprintf(stderr, PROC ": use one of -b and --bootstrap-file\n");
-                return -1;
-        }
-        return 0;
+        return te_tool_args_check(&a->tool, PROC);
 }
 
-/* Config: defaults < file < TE_* env < -o < command-line flags; then the bootstrap
+/* Config: defaults < file < EXEC_* env < -o < command-line flags; then the bootstrap
  * file if any. @returns 0, -1 (config error) or -2 (bootstrap error), with errstr. */
 static int load_config(tail_t *t, const tail_args_t *a, char *errstr, size_t errsz)
 {
-        char bootstrap[BOOTSTRAP_MAX];
-        t->cfg = te_cfg_new(tail_items, sizeof tail_items / sizeof tail_items[0],
-                            &t->conf, errstr, errsz);
+        t->cfg = te_tool_cfg_load(tail_items, sizeof tail_items / sizeof tail_items[0],
+                                  &t->conf, &a->tool, errstr, errsz);
         if (!t->cfg)
                 return -1;
-        if (te_cfg_load_all(t->cfg, a->config, environ, a->overrides, a->n_overrides,
-                            errstr, errsz) != 0)
-                return -1;
         if (a->topic && te_cfg_set(t->cfg, "topic", a->topic, "-t", errstr, errsz) != 0)
-                return -1;
-        if (a->bootstrap_file && te_cfg_set(t->cfg, "bootstrap.file", a->bootstrap_file,
-                                            "--bootstrap-file", errstr, errsz) != 0)
-                return -1;
-        if (a->bootstrap &&
-            (te_cfg_set(t->cfg, "kafka.bootstrap.servers", a->bootstrap, "-b", errstr,
-                        errsz) != 0 ||
-             te_cfg_set(t->cfg, "bootstrap.file", "", "-b", errstr, errsz) != 0))
                 return -1;
         if (!t->conf.topic[0]) {
                 snprintf(errstr, errsz, "no topic: use -t TOPIC");
                 return -1;
         }
-        te_log_init(PROC, (te_log_level_t)t->conf.log_level);
-        if (t->conf.bootstrap_file[0]) {
-                if (te_kafka_wait_bootstrap_file(
-                        t->conf.bootstrap_file, (int)t->conf.bootstrap_wait_ms, bootstrap,
-                        sizeof bootstrap, errstr, errsz) != 0)
-                        return -2;
-                if (te_cfg_set(t->cfg, "kafka.bootstrap.servers", bootstrap,
-                               "bootstrap.file", errstr, errsz) != 0)
-                        return -2;
-        }
-        if (!te_cfg_kafka_get(t->cfg, "bootstrap.servers")) {
-                snprintf(errstr, errsz,
-                         "no bootstrap servers: use -b, --bootstrap-file or "
-                         "kafka.bootstrap.servers");
+        if (te_tool_need_bootstrap(t->cfg, &t->conf.tool, errstr, errsz) != 0)
                 return -1;
-        }
-        return 0;
+        te_log_init(PROC, (te_log_level_t)t->conf.tool.log_level);
+        return te_tool_resolve_bootstrap(t->cfg, &t->conf.tool, errstr, errsz) == 0 ? 0
+                                                                                    : -2;
 }
 
 /* Create the consumer, find the topic's partitions (without creating the topic: we ask

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "te_buf.h"
 #include "te_kafka.h"
 #include "te_log.h"
 #include "te_pg.h"
@@ -83,4 +84,88 @@ err:
         free(overrides);
         te_cfg_destroy(cfg);
         return NULL;
+}
+
+/* ---- command-line tools ------------------------------------------------------------ */
+
+int te_tool_opt(te_tool_args_t *a, const char *proc, int ch, char *arg)
+{
+        switch (ch) {
+        case 'b':
+                a->bootstrap = arg;
+                return 1;
+        case 'c':
+                a->config = arg;
+                return 1;
+        case TE_TOOL_OPT_BFILE:
+                a->bootstrap_file = arg;
+                return 1;
+        case 'o':
+                if (a->n_overrides == TE_TOOL_MAX_OVERRIDES) {
+                        fprintf(stderr, "%s: too many -o (max %d)\n", proc,
+                                TE_TOOL_MAX_OVERRIDES);
+                        return -1;
+                }
+                a->overrides[a->n_overrides++] = arg;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+int te_tool_args_check(const te_tool_args_t *a, const char *proc)
+{
+        if (a->bootstrap && a->bootstrap_file) {
+                fprintf(stderr, "%s: use one of -b and --bootstrap-file\n", proc);
+                return -1;
+        }
+        return 0;
+}
+
+te_cfg_t *te_tool_cfg_load(const te_cfg_item_t *items, size_t n_items, void *conf,
+                           const te_tool_args_t *a, char *errstr, size_t errstr_size)
+{
+        te_cfg_t *cfg = te_cfg_new(items, n_items, conf, errstr, errstr_size);
+        if (!cfg)
+                return NULL;
+        if (te_cfg_load_all(cfg, a->config, environ, a->overrides, a->n_overrides, errstr,
+                            errstr_size) != 0)
+                goto err;
+        if (a->bootstrap_file && te_cfg_set(cfg, "bootstrap.file", a->bootstrap_file,
+                                            "--bootstrap-file", errstr, errstr_size) != 0)
+                goto err;
+        if (a->bootstrap &&
+            (te_cfg_set(cfg, "kafka.bootstrap.servers", a->bootstrap, "-b", errstr,
+                        errstr_size) != 0 ||
+             te_cfg_set(cfg, "bootstrap.file", "", "-b", errstr, errstr_size) != 0))
+                goto err;
+        return cfg;
+err:
+        te_cfg_destroy(cfg);
+        return NULL;
+}
+
+int te_tool_need_bootstrap(const te_cfg_t *cfg, const te_tool_conf_t *tc, char *errstr,
+                           size_t errstr_size)
+{
+        if (tc->bootstrap_file[0] || te_cfg_kafka_get(cfg, "bootstrap.servers"))
+                return 0;
+        te_errf(errstr, errstr_size,
+                "no bootstrap servers: use -b, --bootstrap-file or "
+                "kafka.bootstrap.servers");
+        return -1;
+}
+
+int te_tool_resolve_bootstrap(te_cfg_t *cfg, const te_tool_conf_t *tc, char *errstr,
+                              size_t errstr_size)
+{
+        char bootstrap[1024];
+        if (!tc->bootstrap_file[0])
+                return 0;
+        if (te_kafka_wait_bootstrap_file(tc->bootstrap_file, (int)tc->bootstrap_wait_ms,
+                                         bootstrap, sizeof bootstrap, errstr,
+                                         errstr_size) != 0)
+                return -1;
+        return te_cfg_set(cfg, "kafka.bootstrap.servers", bootstrap, "bootstrap.file",
+                          errstr, errstr_size);
 }

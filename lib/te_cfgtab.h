@@ -72,4 +72,66 @@ te_cfg_t *te_cfgtab_start(const char *proc_name, const te_cfg_item_t *items,
                           size_t n_items, void *conf, te_common_conf_t *common, int argc,
                           char **argv);
 
+/* ---- command-line tools (exec-tail, exec-publish) --------------------------------
+ * A tool parses its own flags with getopt_long; the flags every tool has (-c CONFIG,
+ * -o KEY=VALUE, -b BOOTSTRAP, --bootstrap-file PATH) are taken by te_tool_opt. Its
+ * config is defaults < -c file < EXEC_* environment < -o < flags, with the bootstrap
+ * list in kafka.bootstrap.servers (-b, or read from bootstrap.file). */
+
+/* Settings every tool has; embed as the first member `tool` of its conf. */
+typedef struct te_tool_conf_s {
+        int log_level; /* index into te_cfg_log_levels == te_log_level_t */
+        char bootstrap_file[1024];
+        int64_t bootstrap_wait_ms;
+} te_tool_conf_t;
+
+#define TE_CFG_TOOL(type, log_level_def)                                                 \
+        TE_CFG_E(type, "log.level", tool.log_level, log_level_def, te_cfg_log_levels,    \
+                 "minimum level of the JSON log lines on stderr"),                       \
+            TE_CFG_S(type, "bootstrap.file", tool.bootstrap_file, "",                    \
+                     "wait for this file (written by exec-devstack) and use its "        \
+                     "bootstrap list"),                                                  \
+            TE_CFG_I(type, "bootstrap.wait_ms", tool.bootstrap_wait_ms, "30000", 0,      \
+                     3600000, "how long to wait for bootstrap.file")
+
+#define TE_TOOL_MAX_OVERRIDES 64
+#define TE_TOOL_OPT_BFILE     0x1000 /* getopt_long code of --bootstrap-file */
+#define TE_TOOL_SHORTOPTS     "b:c:o:"
+/* getopt_long entries of the shared flags (the tool includes <getopt.h>) */
+/* clang-format off */
+#define TE_TOOL_LONGOPTS                                                                 \
+        {"bootstrap", required_argument, NULL, 'b'},                                     \
+        {"config", required_argument, NULL, 'c'},                                        \
+        {"bootstrap-file", required_argument, NULL, TE_TOOL_OPT_BFILE}
+/* clang-format on */
+
+typedef struct te_tool_args_s {
+        const char *config;                     /* -c */
+        const char *bootstrap;                  /* -b */
+        const char *bootstrap_file;             /* --bootstrap-file */
+        char *overrides[TE_TOOL_MAX_OVERRIDES]; /* -o, in order */
+        size_t n_overrides;
+} te_tool_args_t;
+
+/** Take getopt_long's `ch` (argument `arg`) if it is a shared flag.
+ *  @returns 1 if taken, 0 if not a shared flag, -1 on an error (printed "proc: why"). */
+int te_tool_opt(te_tool_args_t *a, const char *proc, int ch, char *arg);
+/** After the flags: -b and --bootstrap-file exclude each other.
+ *  @returns 0, or -1 (printed). */
+int te_tool_args_check(const te_tool_args_t *a, const char *proc);
+/** Create the config over `conf` and load the -c file, the environment, the -o
+ *  overrides, then --bootstrap-file (bootstrap.file) or -b (kafka.bootstrap.servers,
+ *  and no bootstrap.file). The tool then sets its own flags with te_cfg_set.
+ *  @returns the config (caller destroys), or NULL with errstr. */
+te_cfg_t *te_tool_cfg_load(const te_cfg_item_t *items, size_t n_items, void *conf,
+                           const te_tool_args_t *a, char *errstr, size_t errstr_size);
+/** @returns 0 if the config names a cluster (bootstrap.file or
+ *  kafka.bootstrap.servers), else -1 with errstr saying how to give one. */
+int te_tool_need_bootstrap(const te_cfg_t *cfg, const te_tool_conf_t *tc, char *errstr,
+                           size_t errstr_size);
+/** If bootstrap.file is set, wait for it (bootstrap.wait_ms) and set
+ *  kafka.bootstrap.servers to its list. @returns 0, or -1 with errstr. */
+int te_tool_resolve_bootstrap(te_cfg_t *cfg, const te_tool_conf_t *tc, char *errstr,
+                              size_t errstr_size);
+
 #endif

@@ -33,6 +33,7 @@
 
 #include "msg_json_in.h"
 #include "te_buf.h"
+#include "te_cfgtab.h"
 #include "te_codec.h"
 #include "te_config.h"
 #include "te_kafka.h"
@@ -40,8 +41,6 @@
 #include "te_proc.h"
 
 #define PROC                "exec-publish"
-#define MAX_OVERRIDES       64
-#define BOOTSTRAP_MAX       1024
 #define IDLE_POLL_MS        100
 #define STOP_FLUSH_MS       10000
 #define METADATA_TIMEOUT_MS 10000
@@ -49,42 +48,27 @@
 #define DEFAULT_MODE_TOPIC  "exec.mode"
 
 typedef struct pub_conf_s {
-        int log_level;
-        char bootstrap_file[1024];
-        int64_t bootstrap_wait_ms;
+        te_tool_conf_t tool; /* log.level, bootstrap.file, bootstrap.wait_ms */
         char topic[250];
         int64_t max_in_flight;
 } pub_conf_t;
 
-static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
-
 static const te_cfg_item_t pub_items[] = {
-    {"log.level", TE_CFG_ENUM, offsetof(pub_conf_t, log_level), 0, "info", 0, 0,
-     log_levels, "minimum level of the JSON log lines on stderr"},
-    {"bootstrap.file", TE_CFG_STRING, offsetof(pub_conf_t, bootstrap_file),
-     sizeof(((pub_conf_t *)0)->bootstrap_file), "", 0, 0, NULL,
-     "wait for this file (written by exec-devstack) and use its bootstrap list"},
-    {"bootstrap.wait_ms", TE_CFG_INT, offsetof(pub_conf_t, bootstrap_wait_ms), 0, "30000",
-     0, 3600000, NULL, "how long to wait for bootstrap.file"},
-    {"topic", TE_CFG_STRING, offsetof(pub_conf_t, topic),
-     sizeof(((pub_conf_t *)0)->topic), "", 0, 0, NULL,
-     "topic to publish to (default exec.targets, exec.mode with --type mode)"},
-    {"max.in.flight", TE_CFG_INT, offsetof(pub_conf_t, max_in_flight), 0, "10000", 1,
-     1000000, NULL, "messages produced but not yet delivered, at most"},
+    TE_CFG_TOOL(pub_conf_t, "info"),
+    TE_CFG_S(pub_conf_t, "topic", topic, "",
+             "topic to publish to (default exec.targets, exec.mode with --type mode)"),
+    TE_CFG_I(pub_conf_t, "max.in.flight", max_in_flight, "10000", 1, 1000000,
+             "messages produced but not yet delivered, at most"),
 };
 
 typedef struct pub_args_s {
-        const char *config;
-        const char *bootstrap;
-        const char *bootstrap_file;
+        te_tool_args_t tool; /* -c, -o, -b, --bootstrap-file */
         const char *topic;
         const char *max_in_flight;
         const char *input; /* NULL or "-": stdin */
         int mode;          /* 0: TargetPortfolio, 1: ExecutionMode */
         int skip_invalid;
         int check;
-        char *overrides[MAX_OVERRIDES];
-        size_t n_overrides;
 } pub_args_t;
 
 typedef struct pub_s {
@@ -127,13 +111,11 @@ static void usage(FILE *fp)
 /* @returns 0, 1 after -h (exit 0), or -1 on a usage error (message printed). */
 static int parse_args(int argc, char **argv, pub_args_t *a)
 {
-        enum { OPT_TYPE = 256, OPT_BFILE, OPT_MIF, OPT_SKIP, OPT_CHECK };
+        enum { OPT_TYPE = 256, OPT_MIF, OPT_SKIP, OPT_CHECK };
         static const struct option longopts[] = {
-            {"config", required_argument, NULL, 'c'},
-            {"bootstrap", required_argument, NULL, 'b'},
+            TE_TOOL_LONGOPTS,
             {"topic", required_argument, NULL, 't'},
             {"type", required_argument, NULL, OPT_TYPE},
-            {"bootstrap-file", required_argument, NULL, OPT_BFILE},
             {"max-in-flight", required_argument, NULL, OPT_MIF},
             {"skip-invalid", no_argument, NULL, OPT_SKIP},
             {"check", no_argument, NULL, OPT_CHECK},
@@ -142,24 +124,16 @@ static int parse_args(int argc, char **argv, pub_args_t *a)
         };
         int ch;
         memset(a, 0, sizeof *a);
-        while ((ch = getopt_long(argc, argv, "c:b:t:o:h", longopts, NULL)) != -1) {
+        while ((ch = getopt_long(argc, argv, TE_TOOL_SHORTOPTS "t:h", longopts, NULL)) !=
+               -1) {
+                int taken = te_tool_opt(&a->tool, PROC, ch, optarg);
+                if (taken < 0)
+                        return -1;
+                if (taken)
+                        continue;
                 switch (ch) {
-                case 'c':
-                        a->config = optarg;
-                        break;
-                case 'b':
-                        a->bootstrap = optarg;
-                        break;
                 case 't':
                         a->topic = optarg;
-                        break;
-                case 'o':
-                        if (a->n_overrides == MAX_OVERRIDES) {
-                                fprintf(stderr, PROC ": too many -o (max %d)\n",
-                                        MAX_OVERRIDES);
-                                return -1;
-                        }
-                        a->overrides[a->n_overrides++] = optarg;
                         break;
                 case OPT_TYPE:
                         if (strcmp(optarg, "target") == 0)
@@ -171,9 +145,6 @@ static int parse_args(int argc, char **argv, pub_args_t *a)
                                         PROC ": --type: expected target or mode\n");
                                 return -1;
                         }
-                        break;
-                case OPT_BFILE:
-                        a->bootstrap_file = optarg;
                         break;
                 case OPT_MIF:
                         a->max_in_flight = optarg;
@@ -199,47 +170,28 @@ static int parse_args(int argc, char **argv, pub_args_t *a)
         }
         if (optind < argc && strcmp(argv[optind], "-") != 0)
                 a->input = argv[optind];
-        if (a->bootstrap && a->bootstrap_file) {
-                fprintf(stderr, PROC ": use one of -b and --bootstrap-file\n");
-                return -1;
-        }
-        return 0;
+        return te_tool_args_check(&a->tool, PROC);
 }
 
-/* Config: defaults < file < TE_* env < -o < command-line flags.
+/* Config: defaults < file < EXEC_* env < -o < command-line flags.
  * @returns 0, or -1 with errstr. */
 static int load_config(pub_t *p, const pub_args_t *a, char *errstr, size_t errsz)
 {
-        p->cfg = te_cfg_new(pub_items, sizeof pub_items / sizeof pub_items[0], &p->conf,
-                            errstr, errsz);
+        p->cfg = te_tool_cfg_load(pub_items, sizeof pub_items / sizeof pub_items[0],
+                                  &p->conf, &a->tool, errstr, errsz);
         if (!p->cfg)
-                return -1;
-        if (te_cfg_load_all(p->cfg, a->config, environ, a->overrides, a->n_overrides,
-                            errstr, errsz) != 0)
                 return -1;
         if (a->topic && te_cfg_set(p->cfg, "topic", a->topic, "-t", errstr, errsz) != 0)
                 return -1;
         if (a->max_in_flight && te_cfg_set(p->cfg, "max.in.flight", a->max_in_flight,
                                            "--max-in-flight", errstr, errsz) != 0)
                 return -1;
-        if (a->bootstrap_file && te_cfg_set(p->cfg, "bootstrap.file", a->bootstrap_file,
-                                            "--bootstrap-file", errstr, errsz) != 0)
-                return -1;
-        if (a->bootstrap &&
-            (te_cfg_set(p->cfg, "kafka.bootstrap.servers", a->bootstrap, "-b", errstr,
-                        errsz) != 0 ||
-             te_cfg_set(p->cfg, "bootstrap.file", "", "-b", errstr, errsz) != 0))
-                return -1;
         if (!p->conf.topic[0])
                 te_strlcpy(p->conf.topic, a->mode ? DEFAULT_MODE_TOPIC : DEFAULT_TOPIC,
                            sizeof p->conf.topic);
-        if (!a->check && !p->conf.bootstrap_file[0] &&
-            !te_cfg_kafka_get(p->cfg, "bootstrap.servers")) {
-                snprintf(errstr, errsz,
-                         "no bootstrap servers: use -b, --bootstrap-file or "
-                         "kafka.bootstrap.servers");
+        if (!a->check &&
+            te_tool_need_bootstrap(p->cfg, &p->conf.tool, errstr, errsz) != 0)
                 return -1;
-        }
         return 0;
 }
 
@@ -271,19 +223,11 @@ static int check_topic(pub_t *p, char *errstr, size_t errsz)
  * that the topic exists. @returns 0, or -1 with errstr. */
 static int connect_producer(pub_t *p, char *errstr, size_t errsz)
 {
-        char bootstrap[BOOTSTRAP_MAX];
         char buf[64];
         size_t sz = sizeof buf;
 
-        if (p->conf.bootstrap_file[0]) {
-                if (te_kafka_wait_bootstrap_file(
-                        p->conf.bootstrap_file, (int)p->conf.bootstrap_wait_ms, bootstrap,
-                        sizeof bootstrap, errstr, errsz) != 0)
-                        return -1;
-                if (te_cfg_set(p->cfg, "kafka.bootstrap.servers", bootstrap,
-                               "bootstrap.file", errstr, errsz) != 0)
-                        return -1;
-        }
+        if (te_tool_resolve_bootstrap(p->cfg, &p->conf.tool, errstr, errsz) != 0)
+                return -1;
         p->producer = te_producer_new(p->cfg, NULL, errstr, errsz);
         if (!p->producer || check_topic(p, errstr, errsz) != 0)
                 return -1;
@@ -436,7 +380,7 @@ int main(int argc, char **argv)
                 status = 2;
                 goto out;
         }
-        te_log_init(PROC, (te_log_level_t)p.conf.log_level);
+        te_log_init(PROC, (te_log_level_t)p.conf.tool.log_level);
 
         p.in_name = a.input ? a.input : "stdin";
         p.in = a.input ? fopen(a.input, "r") : stdin;

@@ -20,6 +20,7 @@
 #include "../../schemas/avro_walk.c"
 #include "../../schemas/te_codec.c"
 #include "../../schemas/te_msg.c"
+#include "../codec_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *__lsan_default_suppressions(void);
@@ -33,80 +34,14 @@ const char *__lsan_default_suppressions(void)
         return "leak:libavro.so\n";
 }
 
-typedef union {
-        te_target_portfolio_t tp;
-        te_exec_mode_t em;
-        te_order_cmd_t oc;
-        te_exec_report_t er;
-        te_alert_t al;
-} msg_u;
-
 static te_codec_t *fz_codec[2];
 static te_buf_t fz_out;
 
-static te_codec_err_t fz_decode(te_codec_t *c, int t, const uint8_t *p, size_t n,
-                                msg_u *m, char *err, size_t errsz)
-{
-        switch (t) {
-        case TE_MSG_TARGET_PORTFOLIO:
-                return te_codec_decode_target_portfolio(c, p, n, &m->tp, err, errsz);
-        case TE_MSG_EXECUTION_MODE:
-                return te_codec_decode_exec_mode(c, p, n, &m->em, err, errsz);
-        case TE_MSG_ORDER_COMMAND:
-                return te_codec_decode_order_cmd(c, p, n, &m->oc, err, errsz);
-        case TE_MSG_EXECUTION_REPORT:
-                return te_codec_decode_exec_report(c, p, n, &m->er, err, errsz);
-        default:
-                return te_codec_decode_alert(c, p, n, &m->al, err, errsz);
-        }
-}
-
-static te_codec_err_t fz_encode(int t, const msg_u *m, char *err, size_t errsz)
-{
-        switch (t) {
-        case TE_MSG_TARGET_PORTFOLIO:
-                return te_codec_encode_target_portfolio(fz_codec[0], &m->tp, &fz_out, err,
-                                                        errsz);
-        case TE_MSG_EXECUTION_MODE:
-                return te_codec_encode_exec_mode(fz_codec[0], &m->em, &fz_out, err,
-                                                 errsz);
-        case TE_MSG_ORDER_COMMAND:
-                return te_codec_encode_order_cmd(fz_codec[0], &m->oc, &fz_out, err,
-                                                 errsz);
-        case TE_MSG_EXECUTION_REPORT:
-                return te_codec_encode_exec_report(fz_codec[0], &m->er, &fz_out, err,
-                                                   errsz);
-        default:
-                return te_codec_encode_alert(fz_codec[0], &m->al, &fz_out, err, errsz);
-        }
-}
-
-static int fz_same(int t, const msg_u *a, const msg_u *b)
-{
-        if (t != TE_MSG_TARGET_PORTFOLIO) {
-                size_t sz = t == TE_MSG_EXECUTION_MODE     ? sizeof a->em
-                            : t == TE_MSG_ORDER_COMMAND    ? sizeof a->oc
-                            : t == TE_MSG_EXECUTION_REPORT ? sizeof a->er
-                                                           : sizeof a->al;
-                return memcmp(a, b, sz) == 0;
-        }
-        const te_target_portfolio_t *x = &a->tp, *y = &b->tp;
-        if (memcmp(&x->ids, &y->ids, sizeof x->ids) || x->mode != y->mode ||
-            x->as_of != y->as_of || x->unit != y->unit || x->has_nav != y->has_nav ||
-            memcmp(&x->nav, &y->nav, sizeof x->nav) ||
-            x->full_replace != y->full_replace || x->n_targets != y->n_targets)
-                return 0;
-        /* decoded targets are zeroed before filling, so padding compares equal */
-        return x->n_targets == 0 ||
-               memcmp(x->targets, y->targets, x->n_targets * sizeof *x->targets) == 0;
-}
-
-static void fz_die(const char *what, int t, te_codec_err_t a, te_codec_err_t b,
+static void fz_die(const char *what, te_msg_type_t t, te_codec_err_t a, te_codec_err_t b,
                    const char *err)
 {
         fprintf(stderr, "fuzz_codec: %s: type %s: %s / %s: %s\n", what,
-                te_codec_type_name((te_msg_type_t)t), te_codec_err_name(a),
-                te_codec_err_name(b), err);
+                te_codec_type_name(t), te_codec_err_name(a), te_codec_err_name(b), err);
         abort();
 }
 
@@ -127,44 +62,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         te_msg_type_t ct = TE_MSG__CNT;
         te_codec_err_t crc =
             te_codec_check(fz_codec[0], data, size, &ct, err, sizeof err);
-        for (int t = 0; t < TE_MSG__CNT; t++) {
+        for (int ti = 0; ti < TE_MSG__CNT; ti++) {
+                te_msg_type_t t = (te_msg_type_t)ti;
                 msg_u a, b;
                 memset(&a, 0, sizeof a);
                 memset(&b, 0, sizeof b);
                 te_codec_err_t ra =
-                    fz_decode(fz_codec[0], t, data, size, &a, err, sizeof err);
+                    msg_decode(fz_codec[0], t, data, size, &a, err, sizeof err);
                 te_codec_err_t rb =
-                    fz_decode(fz_codec[1], t, data, size, &b, err2, sizeof err2);
+                    msg_decode(fz_codec[1], t, data, size, &b, err2, sizeof err2);
                 if (ra != rb)
                         fz_die("readers disagree", t, ra, rb, err);
                 if (ra == TE_CODEC_ERR_INTERNAL)
                         fz_die("internal error", t, ra, rb, err);
                 if (ra == TE_CODEC_OK) {
-                        if (!fz_same(t, &a, &b))
+                        if (!msg_equal(t, &a, &b))
                                 fz_die("readers decode different values", t, ra, rb, err);
-                        if (crc != TE_CODEC_OK || (int)ct != t)
+                        if (crc != TE_CODEC_OK || ct != t)
                                 fz_die("check refuses what decode accepts", t, crc, ra,
                                        err);
-                        te_codec_err_t re = fz_encode(t, &a, err, sizeof err);
+                        te_codec_err_t re =
+                            msg_encode(fz_codec[0], t, &a, &fz_out, err, sizeof err);
                         if (re != TE_CODEC_OK)
                                 fz_die("decoded message does not encode", t, re, ra, err);
                         /* and its encoding decodes to the same values */
-                        if (t == TE_MSG_TARGET_PORTFOLIO)
-                                te_target_portfolio_free(&b.tp);
+                        msg_free(t, &b);
                         memset(&b, 0, sizeof b);
-                        rb = fz_decode(fz_codec[0], t, fz_out.data, fz_out.len, &b, err2,
-                                       sizeof err2);
-                        if (rb != TE_CODEC_OK || !fz_same(t, &a, &b))
+                        rb = msg_decode(fz_codec[0], t, fz_out.data, fz_out.len, &b, err2,
+                                        sizeof err2);
+                        if (rb != TE_CODEC_OK || !msg_equal(t, &a, &b))
                                 fz_die("re-encoded message decodes differently", t, ra,
                                        rb, err2);
                 } else if (ra != TE_CODEC_ERR_INVALID && ra != TE_CODEC_ERR_SCHEMA_ID &&
                            ra != crc) {
                         fz_die("check and decode disagree", t, crc, ra, err);
                 }
-                if (t == TE_MSG_TARGET_PORTFOLIO) {
-                        te_target_portfolio_free(&a.tp);
-                        te_target_portfolio_free(&b.tp);
-                }
+                msg_free(t, &a);
+                msg_free(t, &b);
         }
         return 0;
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../codec_msg.h"
 #include "avro_walk.h"
 #include "te_codec.h"
 
@@ -27,14 +28,6 @@
 
 #define NS 2 /* codecs: [0] direct reader, [1] avro-c reader */
 static te_codec_t *g_codec[NS];
-
-typedef union {
-        te_target_portfolio_t tp;
-        te_exec_mode_t em;
-        te_order_cmd_t oc;
-        te_exec_report_t er;
-        te_alert_t al;
-} msg_u;
 
 /* ------------------------------------------------------------------ byte builder */
 
@@ -304,73 +297,6 @@ static void sample(te_msg_type_t t, int full, msg_u *m)
         }
 }
 
-static void msg_free(te_msg_type_t t, msg_u *m)
-{
-        if (t == TE_MSG_TARGET_PORTFOLIO)
-                te_target_portfolio_free(&m->tp);
-}
-
-static te_codec_err_t enc(te_codec_t *c, te_msg_type_t t, const msg_u *m, te_buf_t *out,
-                          char *err, size_t errsz)
-{
-        switch (t) {
-        case TE_MSG_TARGET_PORTFOLIO:
-                return te_codec_encode_target_portfolio(c, &m->tp, out, err, errsz);
-        case TE_MSG_EXECUTION_MODE:
-                return te_codec_encode_exec_mode(c, &m->em, out, err, errsz);
-        case TE_MSG_ORDER_COMMAND:
-                return te_codec_encode_order_cmd(c, &m->oc, out, err, errsz);
-        case TE_MSG_EXECUTION_REPORT:
-                return te_codec_encode_exec_report(c, &m->er, out, err, errsz);
-        default:
-                return te_codec_encode_alert(c, &m->al, out, err, errsz);
-        }
-}
-
-/* `m` must be zeroed or hold a previous TargetPortfolio decode. */
-static te_codec_err_t dec(te_codec_t *c, te_msg_type_t t, const void *b, size_t n,
-                          msg_u *m, char *err, size_t errsz)
-{
-        switch (t) {
-        case TE_MSG_TARGET_PORTFOLIO:
-                return te_codec_decode_target_portfolio(c, b, n, &m->tp, err, errsz);
-        case TE_MSG_EXECUTION_MODE:
-                return te_codec_decode_exec_mode(c, b, n, &m->em, err, errsz);
-        case TE_MSG_ORDER_COMMAND:
-                return te_codec_decode_order_cmd(c, b, n, &m->oc, err, errsz);
-        case TE_MSG_EXECUTION_REPORT:
-                return te_codec_decode_exec_report(c, b, n, &m->er, err, errsz);
-        default:
-                return te_codec_decode_alert(c, b, n, &m->al, err, errsz);
-        }
-}
-
-static int msg_equal(te_msg_type_t t, const msg_u *a, const msg_u *b)
-{
-        if (t != TE_MSG_TARGET_PORTFOLIO) {
-                size_t sz = t == TE_MSG_EXECUTION_MODE     ? sizeof a->em
-                            : t == TE_MSG_ORDER_COMMAND    ? sizeof a->oc
-                            : t == TE_MSG_EXECUTION_REPORT ? sizeof a->er
-                                                           : sizeof a->al;
-                return memcmp(a, b, sz) == 0;
-        }
-        const te_target_portfolio_t *x = &a->tp, *y = &b->tp;
-        if (memcmp(&x->ids, &y->ids, sizeof x->ids) || x->mode != y->mode ||
-            x->as_of != y->as_of || x->unit != y->unit || x->has_nav != y->has_nav ||
-            memcmp(&x->nav, &y->nav, sizeof x->nav) ||
-            x->full_replace != y->full_replace || x->n_targets != y->n_targets)
-                return 0;
-        for (size_t i = 0; i < x->n_targets; i++) {
-                const te_target_t *p = &x->targets[i], *q = &y->targets[i];
-                if (memcmp(p->ticker, q->ticker, sizeof p->ticker) ||
-                    memcmp(&p->value, &q->value, sizeof p->value) ||
-                    p->has_ref_price != q->has_ref_price ||
-                    memcmp(&p->ref_price, &q->ref_price, sizeof p->ref_price))
-                        return 0;
-        }
-        return 1;
-}
-
 /* Decode with both readers; they must agree (code, and the message when OK).
  * Leaves the direct reader's result in *out (caller frees a TargetPortfolio). */
 static te_codec_err_t dec_both(te_msg_type_t t, const void *b, size_t n, msg_u *out,
@@ -380,8 +306,8 @@ static te_codec_err_t dec_both(te_msg_type_t t, const void *b, size_t n, msg_u *
         char err2[256] = "";
         memset(out, 0, sizeof *out);
         memset(&other, 0, sizeof other);
-        te_codec_err_t rc = dec(g_codec[0], t, b, n, out, err, errsz);
-        te_codec_err_t rc2 = dec(g_codec[1], t, b, n, &other, err2, sizeof err2);
+        te_codec_err_t rc = msg_decode(g_codec[0], t, b, n, out, err, errsz);
+        te_codec_err_t rc2 = msg_decode(g_codec[1], t, b, n, &other, err2, sizeof err2);
         if (rc != rc2 || (rc == TE_CODEC_OK && !msg_equal(t, out, &other)))
                 fail_msg("%s: direct reader %s (%s) vs avro-c reader %s (%s)",
                          te_codec_type_name(t), te_codec_err_name(rc), err,
@@ -712,8 +638,8 @@ static void test_codec_round_trip_all_types(void **state)
                 te_buf_init(&b1, 1 << 20);
                 te_buf_init(&b2, 1 << 20);
                 sample(t, cases[i].full, &m);
-                expect(enc(g_codec[0], t, &m, &b1, err, sizeof err), TE_CODEC_OK, err,
-                       NULL, what);
+                expect(msg_encode(g_codec[0], t, &m, &b1, err, sizeof err), TE_CODEC_OK,
+                       err, NULL, what);
                 assert_int_equal(b1.data[0], 0);
                 te_msg_type_t pt;
                 assert_int_equal(te_codec_peek(b1.data, b1.len, &pt), TE_CODEC_OK);
@@ -727,8 +653,8 @@ static void test_codec_round_trip_all_types(void **state)
                 if (!msg_equal(t, &m, &d))
                         fail_msg("%s: decoded message differs", what);
                 /* re-encoding the decoded message gives the same bytes */
-                expect(enc(g_codec[1], t, &d, &b2, err, sizeof err), TE_CODEC_OK, err,
-                       NULL, what);
+                expect(msg_encode(g_codec[1], t, &d, &b2, err, sizeof err), TE_CODEC_OK,
+                       err, NULL, what);
                 assert_int_equal(b1.len, b2.len);
                 assert_memory_equal(b1.data, b2.data, b1.len);
                 msg_free(t, &m);
@@ -963,9 +889,9 @@ static void test_codec_truncated_at_every_offset(void **state)
                         te_buf_t b;
                         te_buf_init(&b, 1 << 16);
                         sample((te_msg_type_t)t, full, &s);
-                        assert_int_equal(
-                            enc(g_codec[0], (te_msg_type_t)t, &s, &b, err, sizeof err),
-                            TE_CODEC_OK);
+                        assert_int_equal(msg_encode(g_codec[0], (te_msg_type_t)t, &s, &b,
+                                                    err, sizeof err),
+                                         TE_CODEC_OK);
                         for (size_t n = 0; n < b.len; n++) {
                                 /* a private copy, so reading past n is caught by ASan */
                                 uint8_t *p = malloc(n ? n : 1);
@@ -1529,7 +1455,7 @@ static void test_codec_encode_refuses_invalid_values(void **state)
                 default:
                         fail_msg("no mutation for %s", cases[i].name);
                 }
-                te_codec_err_t rc = enc(g_codec[0], t, &m, &b, err, sizeof err);
+                te_codec_err_t rc = msg_encode(g_codec[0], t, &m, &b, err, sizeof err);
                 expect(rc, cases[i].want, err, cases[i].sub, cases[i].name);
                 if (rc != TE_CODEC_OK) {
                         assert_int_equal(b.len, 0); /* nothing invalid goes on the wire */
@@ -1592,7 +1518,8 @@ static int decode_everything(const uint8_t *p, size_t n)
                         te_buf_init(&b, TE_CODEC_MAX_MESSAGE);
                         assert_int_equal(crc, TE_CODEC_OK);
                         assert_int_equal(ct, t);
-                        expect(enc(g_codec[0], (te_msg_type_t)t, &d, &b, err, sizeof err),
+                        expect(msg_encode(g_codec[0], (te_msg_type_t)t, &d, &b, err,
+                                          sizeof err),
                                TE_CODEC_OK, err, NULL, "re-encode a decoded message");
                         te_buf_free(&b);
                         ok++;
@@ -1643,9 +1570,9 @@ static void test_codec_random_mutations(void **state)
                 msg_u s;
                 te_buf_init(&valid[t], 1 << 16);
                 sample((te_msg_type_t)t, 1, &s);
-                assert_int_equal(
-                    enc(g_codec[0], (te_msg_type_t)t, &s, &valid[t], err, sizeof err),
-                    TE_CODEC_OK);
+                assert_int_equal(msg_encode(g_codec[0], (te_msg_type_t)t, &s, &valid[t],
+                                            err, sizeof err),
+                                 TE_CODEC_OK);
                 msg_free((te_msg_type_t)t, &s);
         }
         for (int i = 0; i < 10000; i++) {

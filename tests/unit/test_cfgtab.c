@@ -1,0 +1,200 @@
+/*
+ * Unit tests for te_cfgtab's command-line tool start-up (te_tool_*): the shared flags
+ * taken from a getopt_long loop, -b against --bootstrap-file, the precedence
+ * file < EXEC_* environment < -o < flags, the "no bootstrap servers" check and the
+ * bootstrap file resolved into kafka.bootstrap.servers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "te_buf.h"
+#include "te_cfgtab.h"
+
+typedef struct tool_conf_s {
+        te_tool_conf_t tool;
+        char topic[64];
+} tool_conf_t;
+
+static const te_cfg_item_t tool_items[] = {
+    TE_CFG_TOOL(tool_conf_t, "warn"),
+    TE_CFG_S(tool_conf_t, "topic", topic, "", "topic"),
+};
+#define N_ITEMS (sizeof tool_items / sizeof tool_items[0])
+
+/* Write `content` to a new temp file; path receives its name. */
+static void write_temp(char *path, size_t pathsz, const char *content)
+{
+        snprintf(path, pathsz, "/tmp/test_cfgtab_XXXXXX");
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        FILE *fp = fdopen(fd, "w");
+        assert_non_null(fp);
+        fputs(content, fp);
+        assert_int_equal(fclose(fp), 0);
+}
+
+static void test_tool_opt_takes_shared_flags(void **state)
+{
+        (void)state;
+        te_tool_args_t a;
+        char c[] = "cfg.conf", b[] = "h:1", f[] = "/tmp/bs", o1[] = "topic=x",
+             o2[] = "log.level=debug";
+        memset(&a, 0, sizeof a);
+        assert_int_equal(te_tool_opt(&a, "t", 'c', c), 1);
+        assert_int_equal(te_tool_opt(&a, "t", 'b', b), 1);
+        assert_int_equal(te_tool_opt(&a, "t", TE_TOOL_OPT_BFILE, f), 1);
+        assert_int_equal(te_tool_opt(&a, "t", 'o', o1), 1);
+        assert_int_equal(te_tool_opt(&a, "t", 'o', o2), 1);
+        assert_int_equal(te_tool_opt(&a, "t", 't', o1), 0); /* the tool's own flag */
+        assert_int_equal(te_tool_opt(&a, "t", 'n', NULL), 0);
+        assert_string_equal(a.config, "cfg.conf");
+        assert_string_equal(a.bootstrap, "h:1");
+        assert_string_equal(a.bootstrap_file, "/tmp/bs");
+        assert_int_equal(a.n_overrides, 2);
+        assert_string_equal(a.overrides[0], "topic=x");
+        assert_string_equal(a.overrides[1], "log.level=debug");
+        /* -b and --bootstrap-file together */
+        assert_int_equal(te_tool_args_check(&a, "t"), -1);
+        a.bootstrap = NULL;
+        assert_int_equal(te_tool_args_check(&a, "t"), 0);
+        /* at most TE_TOOL_MAX_OVERRIDES -o */
+        while (a.n_overrides < TE_TOOL_MAX_OVERRIDES)
+                assert_int_equal(te_tool_opt(&a, "t", 'o', o1), 1);
+        assert_int_equal(te_tool_opt(&a, "t", 'o', o1), -1);
+        assert_int_equal(a.n_overrides, TE_TOOL_MAX_OVERRIDES);
+}
+
+static void test_tool_cfg_precedence(void **state)
+{
+        (void)state;
+        char path[64], errstr[256] = "";
+        write_temp(path, sizeof path,
+                   "topic = from-file\nlog.level = error\nbootstrap.wait_ms = 5\n"
+                   "kafka.bootstrap.servers = file:1\n");
+        static const struct {
+                const char *env_topic; /* EXEC_TOPIC, or NULL */
+                const char *override;  /* one -o, or NULL */
+                const char *bootstrap; /* -b */
+                const char *bfile;     /* --bootstrap-file */
+                const char *topic, *servers, *bootstrap_file;
+                int log_level;
+        } cases[] = {
+            {NULL, NULL, NULL, NULL, "from-file", "file:1", "", 3},
+            {"from-env", NULL, NULL, NULL, "from-env", "file:1", "", 3},
+            {"from-env", "topic=from-o", NULL, NULL, "from-o", "file:1", "", 3},
+            {NULL, "log.level=info", "flag:2", NULL, "from-file", "flag:2", "", 1},
+            {NULL, "bootstrap.file=/x", "flag:2", NULL, "from-file", "flag:2", "", 3},
+            {NULL, NULL, NULL, "/tmp/bsf", "from-file", "file:1", "/tmp/bsf", 3},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                tool_conf_t conf;
+                te_tool_args_t a;
+                char ov[64];
+                memset(&a, 0, sizeof a);
+                a.config = path;
+                if (cases[i].override) {
+                        te_strlcpy(ov, cases[i].override, sizeof ov);
+                        a.overrides[a.n_overrides++] = ov;
+                }
+                a.bootstrap = cases[i].bootstrap;
+                a.bootstrap_file = cases[i].bfile;
+                if (cases[i].env_topic)
+                        setenv("EXEC_TOPIC", cases[i].env_topic, 1);
+                else
+                        unsetenv("EXEC_TOPIC");
+                te_cfg_t *cfg = te_tool_cfg_load(tool_items, N_ITEMS, &conf, &a, errstr,
+                                                 sizeof errstr);
+                assert_non_null(cfg);
+                assert_string_equal(conf.topic, cases[i].topic);
+                assert_string_equal(te_cfg_kafka_get(cfg, "bootstrap.servers"),
+                                    cases[i].servers);
+                assert_string_equal(conf.tool.bootstrap_file, cases[i].bootstrap_file);
+                assert_int_equal(conf.tool.log_level, cases[i].log_level);
+                assert_int_equal(conf.tool.bootstrap_wait_ms, 5);
+                te_cfg_destroy(cfg);
+        }
+        unsetenv("EXEC_TOPIC");
+
+        /* errors name their origin */
+        te_tool_args_t a;
+        tool_conf_t conf;
+        char bad[] = "nosuch.key=1";
+        memset(&a, 0, sizeof a);
+        a.overrides[a.n_overrides++] = bad;
+        assert_null(
+            te_tool_cfg_load(tool_items, N_ITEMS, &conf, &a, errstr, sizeof errstr));
+        assert_non_null(strstr(errstr, "nosuch.key"));
+        memset(&a, 0, sizeof a);
+        a.config = "/nonexistent/tool.conf";
+        assert_null(
+            te_tool_cfg_load(tool_items, N_ITEMS, &conf, &a, errstr, sizeof errstr));
+        assert_non_null(strstr(errstr, "/nonexistent/tool.conf"));
+        unlink(path);
+}
+
+static void test_tool_bootstrap(void **state)
+{
+        (void)state;
+        char errstr[256] = "", bs[64];
+        tool_conf_t conf;
+        te_tool_args_t a;
+        memset(&a, 0, sizeof a);
+
+        /* no cluster named at all */
+        unsetenv("EXEC_KAFKA_BOOTSTRAP_SERVERS");
+        unsetenv("EXEC_BOOTSTRAP_FILE");
+        te_cfg_t *cfg =
+            te_tool_cfg_load(tool_items, N_ITEMS, &conf, &a, errstr, sizeof errstr);
+        assert_non_null(cfg);
+        assert_int_equal(te_tool_need_bootstrap(cfg, &conf.tool, errstr, sizeof errstr),
+                         -1);
+        assert_non_null(strstr(errstr, "no bootstrap servers"));
+        assert_int_equal(
+            te_tool_resolve_bootstrap(cfg, &conf.tool, errstr, sizeof errstr),
+            0); /* nothing to resolve */
+        assert_null(te_cfg_kafka_get(cfg, "bootstrap.servers"));
+        te_cfg_destroy(cfg);
+
+        /* --bootstrap-file: its list becomes kafka.bootstrap.servers */
+        write_temp(bs, sizeof bs, "127.0.0.1:9092,127.0.0.1:9093\n");
+        a.bootstrap_file = bs;
+        cfg = te_tool_cfg_load(tool_items, N_ITEMS, &conf, &a, errstr, sizeof errstr);
+        assert_non_null(cfg);
+        assert_int_equal(te_tool_need_bootstrap(cfg, &conf.tool, errstr, sizeof errstr),
+                         0);
+        assert_int_equal(
+            te_tool_resolve_bootstrap(cfg, &conf.tool, errstr, sizeof errstr), 0);
+        assert_string_equal(te_cfg_kafka_get(cfg, "bootstrap.servers"),
+                            "127.0.0.1:9092,127.0.0.1:9093");
+        te_cfg_destroy(cfg);
+        unlink(bs);
+
+        /* a bootstrap file that never appears: an error after bootstrap.wait_ms */
+        char ov[] = "bootstrap.wait_ms=50";
+        a.overrides[a.n_overrides++] = ov;
+        cfg = te_tool_cfg_load(tool_items, N_ITEMS, &conf, &a, errstr, sizeof errstr);
+        assert_non_null(cfg);
+        assert_int_equal(
+            te_tool_resolve_bootstrap(cfg, &conf.tool, errstr, sizeof errstr), -1);
+        assert_non_null(strstr(errstr, "no bootstrap list after 50 ms"));
+        assert_null(te_cfg_kafka_get(cfg, "bootstrap.servers"));
+        te_cfg_destroy(cfg);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_tool_opt_takes_shared_flags),
+            cmocka_unit_test(test_tool_cfg_precedence),
+            cmocka_unit_test(test_tool_bootstrap),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
