@@ -76,39 +76,6 @@ BEGIN
     ) ON COMMIT DELETE ROWS;
 END $$;
 
--- Positions and cash from the fills in te_fills (shared by both apply paths' tail).
-CREATE OR REPLACE FUNCTION te_apply_fills() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO positions (portfolio_id, ticker, quantity, avg_cost, realized_pnl,
-        last_event_time)
-    SELECT portfolio_id, ticker, st[1], st[2], st[3], lt
-    FROM (
-        SELECT k.portfolio_id, k.ticker,
-               te_pos_fold(k.d, k.price, k.init ORDER BY k.seq) AS st,
-               max(k.t) AS lt
-        FROM (
-            SELECT p.portfolio_id, p.ticker, p.quantity AS d, NULL::numeric AS price,
-                   p.avg_cost AS init, -1 AS seq, NULL::timestamptz AS t
-            FROM positions p
-            WHERE (p.portfolio_id, p.ticker) IN (SELECT portfolio_id, ticker FROM te_fills)
-            UNION ALL
-            SELECT portfolio_id, ticker, d, price, NULL, seq, event_time FROM te_fills) k
-        GROUP BY k.portfolio_id, k.ticker) x
-    ON CONFLICT (portfolio_id, ticker) DO UPDATE SET
-        quantity = EXCLUDED.quantity,
-        avg_cost = EXCLUDED.avg_cost,
-        realized_pnl = positions.realized_pnl + EXCLUDED.realized_pnl,
-        last_event_time = GREATEST(positions.last_event_time, EXCLUDED.last_event_time);
-
-    INSERT INTO cash (portfolio_id, balance, commissions, last_event_time)
-    SELECT portfolio_id, sum(-d * price - commission), sum(commission), max(event_time)
-    FROM te_fills GROUP BY portfolio_id
-    ON CONFLICT (portfolio_id) DO UPDATE SET
-        balance = cash.balance + EXCLUDED.balance,
-        commissions = cash.commissions + EXCLUDED.commissions,
-        last_event_time = GREATEST(cash.last_event_time, EXCLUDED.last_event_time);
-END $$;
-
 -- The fast path proper: te_stage holds no report already booked (checked by the caller).
 CREATE OR REPLACE FUNCTION te_apply_stage_new() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
@@ -198,19 +165,61 @@ BEGIN
     WHERE exec_type IN ('FILL', 'PARTIAL_FILL') AND last_qty > 0
     ORDER BY seq;
 
-    INSERT INTO te_fills
-    SELECT seq, portfolio_id, ticker,
-           CASE WHEN side = 'BUY' THEN last_qty ELSE -last_qty END,
-           last_price, commission, to_timestamp(event_ms / 1000.0)
-    FROM te_stage
-    WHERE exec_type IN ('FILL', 'PARTIAL_FILL') AND last_qty > 0;
+    -- positions (average cost and realized P&L folded in staging order) and cash, read
+    -- straight from te_stage: every staged fill is new here
+    INSERT INTO positions (portfolio_id, ticker, quantity, avg_cost, realized_pnl,
+        last_event_time)
+    SELECT portfolio_id, ticker, st[1], st[2], st[3], lt
+    FROM (
+        SELECT k.portfolio_id, k.ticker,
+               te_pos_fold(k.d, k.price, k.init ORDER BY k.seq) AS st,
+               max(k.t) AS lt
+        FROM (
+            SELECT p.portfolio_id, p.ticker, p.quantity AS d, NULL::numeric AS price,
+                   p.avg_cost AS init, -1 AS seq, NULL::timestamptz AS t
+            FROM positions p
+            WHERE (p.portfolio_id, p.ticker) IN (
+                SELECT portfolio_id, ticker FROM te_stage
+                WHERE exec_type IN ('FILL', 'PARTIAL_FILL') AND last_qty > 0)
+            UNION ALL
+            SELECT portfolio_id, ticker,
+                   CASE WHEN side = 'BUY' THEN last_qty ELSE -last_qty END, last_price,
+                   NULL, seq, to_timestamp(event_ms / 1000.0)
+            FROM te_stage
+            WHERE exec_type IN ('FILL', 'PARTIAL_FILL') AND last_qty > 0) k
+        GROUP BY k.portfolio_id, k.ticker) x
+    ON CONFLICT (portfolio_id, ticker) DO UPDATE SET
+        quantity = EXCLUDED.quantity,
+        avg_cost = EXCLUDED.avg_cost,
+        realized_pnl = positions.realized_pnl + EXCLUDED.realized_pnl,
+        last_event_time = GREATEST(positions.last_event_time, EXCLUDED.last_event_time);
 
-    PERFORM te_apply_fills();
+    INSERT INTO cash (portfolio_id, balance, commissions, last_event_time)
+    SELECT portfolio_id,
+           sum(CASE WHEN side = 'BUY' THEN -last_qty ELSE last_qty END * last_price
+               - commission),
+           sum(commission), max(to_timestamp(event_ms / 1000.0))
+    FROM te_stage
+    WHERE exec_type IN ('FILL', 'PARTIAL_FILL') AND last_qty > 0
+    GROUP BY portfolio_id
+    ON CONFLICT (portfolio_id) DO UPDATE SET
+        balance = cash.balance + EXCLUDED.balance,
+        commissions = cash.commissions + EXCLUDED.commissions,
+        last_event_time = GREATEST(cash.last_event_time, EXCLUDED.last_event_time);
     RETURN v_n;
 END $$;
 
 -- Entry point of the sink. Returns the number of reports that changed the database.
-CREATE OR REPLACE FUNCTION te_apply_stage_fast() RETURNS integer LANGUAGE plpgsql AS $$
+-- enable_seqscan is off while it runs: PL/pgSQL keeps the plans it made on the first
+-- batch, when order_events and orders may have been empty and a sequential scan with
+-- `= ANY (keys)` looked free; on a grown table that plan costs rows x keys per batch.
+-- With it off, the big tables are only read through their primary keys (the temp
+-- tables have no index, so they are scanned as before).
+--
+-- jit is off too: with costs that high every statement crosses jit_above_cost, and
+-- compiling them takes seconds per batch (the statements themselves take milliseconds).
+CREATE OR REPLACE FUNCTION te_apply_stage_fast() RETURNS integer LANGUAGE plpgsql
+SET enable_seqscan = off SET jit = off AS $$
 DECLARE
     v_n integer;
 BEGIN
