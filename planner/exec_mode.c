@@ -3,7 +3,9 @@
  */
 #include "exec_mode.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "te_map.h"
 
@@ -39,9 +41,52 @@ void te_modes_destroy(te_modes_t *m)
         free(m);
 }
 
+const char *te_modes_check(const te_exec_mode_t *msg, char *why, size_t why_size)
+{
+        const char *s = msg->scope;
+        size_t n = strnlen(s, sizeof msg->scope);
+        if (n == 0 || n == sizeof msg->scope) {
+                snprintf(why, why_size, "scope %s", n ? "not terminated" : "is empty");
+                return "invalid_scope";
+        }
+        if (strcmp(s, "*") != 0) {
+                for (size_t i = 0; i < n; i++) {
+                        unsigned char c = (unsigned char)s[i];
+                        if (c < 0x20 || c == 0x7f) {
+                                snprintf(why, why_size,
+                                         "scope has a control character at byte %zu", i);
+                                return "invalid_scope";
+                        }
+                        if (c == '*') {
+                                snprintf(why, why_size,
+                                         "scope \"%s\": only \"*\" alone means every "
+                                         "portfolio (no patterns)",
+                                         s);
+                                return "invalid_scope";
+                        }
+                }
+                if (s[0] == ' ' || s[n - 1] == ' ') {
+                        snprintf(why, why_size,
+                                 "scope \"%s\" has a leading or trailing blank", s);
+                        return "invalid_scope";
+                }
+        }
+        if ((unsigned)msg->level >= TE_LEVEL__CNT) {
+                snprintf(why, why_size, "level %d out of range", (int)msg->level);
+                return "invalid_level";
+        }
+        if (msg->effective_from < 0) {
+                snprintf(why, why_size, "effective_from %lld is before 1970",
+                         (long long)msg->effective_from);
+                return "invalid_effective_from";
+        }
+        return NULL;
+}
+
 int te_modes_apply(te_modes_t *m, const te_exec_mode_t *msg)
 {
-        if (!msg->scope[0] || (unsigned)msg->level >= TE_LEVEL__CNT)
+        char why[128];
+        if (te_modes_check(msg, why, sizeof why))
                 return -1;
         entry_t *e = te_map_get(m->scopes, msg->scope);
         if (!e) {

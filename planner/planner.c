@@ -322,15 +322,15 @@ int te_planner_run(te_planner_t *pl)
         TE_LOG(
             TE_LOG_INFO, NULL, "planner.stop",
             "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
-            "illegal=%llu skipped_known=%llu replayed=%llu mode_changes=%llu "
-            "idle_polls=%llu first_to_last_ms=%lld",
+            "illegal=%llu skipped_known=%llu replayed=%llu halted=%llu mode_changes=%llu "
+            "bad_modes=%llu idle_polls=%llu first_to_last_ms=%lld",
             (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
             (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
             (unsigned long long)pl->st.reports,
             (unsigned long long)te_book_illegal_count(pl->book),
             (unsigned long long)pl->st.skipped_known, (unsigned long long)pl->st.replayed,
-            (unsigned long long)pl->st.mode_changes,
-            (unsigned long long)pl->st.idle_polls,
+            (unsigned long long)pl->st.halted, (unsigned long long)pl->st.mode_changes,
+            (unsigned long long)pl->st.bad_modes, (unsigned long long)pl->st.idle_polls,
             (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
         return pl->fatal ? -1 : 0;
 }

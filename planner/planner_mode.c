@@ -1,11 +1,13 @@
 /*
  * planner_mode: exec.mode — the levels in force, the cancels a level change calls for
- * at once, and the EMERGENCY re-plan of each portfolio's last target.
+ * at once, the EMERGENCY re-plan of each portfolio's last target, and dead letters for
+ * mode messages that cannot be applied (undecodable, or refused by te_modes_check).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "planner_int.h"
+#include "te_emit.h"
 #include "te_log.h"
 
 static te_level_t level_of(void *opaque, const char *portfolio_id)
@@ -73,19 +75,52 @@ int te_pl_act_on_modes(te_planner_t *pl, const char *scope, int64_t event_time)
         return te_pl_send_all(pl, cmds, n);
 }
 
+/* A mode message that cannot be applied: on exec.deadletter with the reason (te.reason,
+ * counted in te_deadletters_total by te_emit), an Alert, and the levels stay as they
+ * were. exec.mode is read whole by every instance on every start, so each instance
+ * dead-letters a bad message it reads once per life; the te.source.* headers identify
+ * the copies. */
+static void mode_dead_letter(te_planner_t *pl, const rd_kafka_message_t *m,
+                             const char *code, const char *why)
+{
+        char errstr[256], reason[512];
+        snprintf(reason, sizeof reason, "%s: %s", code, why);
+        pl->st.dead_lettered++;
+        pl->st.bad_modes++;
+        TE_LOG(TE_LOG_WARN, NULL, "planner.bad_mode", "%s[%d]@%lld: %s",
+               rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
+               reason);
+        if (te_emit_deadletter(pl->producer, pl->conf.topic_deadletter, m, reason, errstr,
+                               sizeof errstr) != 0) {
+                te_pl_fail(pl, "dead-letter", errstr);
+                return;
+        }
+        te_emit_alert(
+            pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING, TE_PL_PROC,
+            code, NULL, NULL, NULL,
+            "exec.mode message dead-lettered (partition %d offset %lld), levels "
+            "unchanged: %s",
+            (int)m->partition, (long long)m->offset, why);
+}
+
 static void on_mode(te_planner_t *pl, rd_kafka_message_t *m, int act)
 {
         char errstr[256];
         if (m->err)
                 return;
-        if (te_codec_decode_exec_mode(pl->codec, m->payload, m->len, &pl->mode_msg,
-                                      errstr, sizeof errstr) != TE_CODEC_OK) {
-                TE_LOG(TE_LOG_WARN, NULL, "planner.bad_mode", "%s", errstr);
+        te_codec_err_t cerr = te_codec_decode_exec_mode(
+            pl->codec, m->payload, m->len, &pl->mode_msg, errstr, sizeof errstr);
+        if (cerr != TE_CODEC_OK) {
+                mode_dead_letter(pl, m, te_codec_err_name(cerr), errstr);
+                return;
+        }
+        const char *code = te_modes_check(&pl->mode_msg, errstr, sizeof errstr);
+        if (code) {
+                mode_dead_letter(pl, m, code, errstr);
                 return;
         }
         if (te_modes_apply(pl->levels, &pl->mode_msg) < 0) {
-                TE_LOG(TE_LOG_WARN, NULL, "planner.bad_mode", "scope \"%s\" level %d",
-                       pl->mode_msg.scope, (int)pl->mode_msg.level);
+                te_pl_fail(pl, "mode", "out of memory");
                 return;
         }
         pl->st.mode_changes++;

@@ -1,7 +1,93 @@
 /*
- * fuzz_exec_mode: libFuzzer target for the ExecutionMode walker, reader and validator:
- * the input is an Avro body, framed with schema id 1002 (fuzz_framed.h). Seeds:
+ * fuzz_exec_mode: libFuzzer target for ExecutionMode. The input is an Avro body,
+ * framed here with schema id 1002 (as fuzz_framed.h does), and goes through every
+ * check of fuzz_codec.c. A message the codec accepts then goes through the planner's
+ * own rule (exec_mode.h): te_modes_check either accepts it or names a known reason
+ * code with details, te_modes_apply agrees with it (1 accepted, -1 refused), and a
+ * refused message leaves the level of its scope and of "*" as they were. Seeds:
  * tests/fuzz/corpus/exec_mode/.
+ *
+ * exec_mode.c is compiled into the target so that libFuzzer sees its coverage.
  */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LLVMFuzzerTestOneInput fz_codec_one
+#include "fuzz_codec.c"
+#undef LLVMFuzzerTestOneInput
+
+#include "../../planner/exec_mode.c"
+
 #define FZ_SCHEMA_ID 1002
-#include "fuzz_framed.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void fz_mode_die(const char *what, const te_exec_mode_t *m, const char *code)
+{
+        fprintf(stderr, "fuzz_exec_mode: %s: scope \"%.63s\" level %d from %lld: %s\n",
+                what, m->scope, (int)m->level, (long long)m->effective_from,
+                code ? code : "(accepted)");
+        abort();
+}
+
+static void fz_mode_rules(const uint8_t *framed, size_t len)
+{
+        static te_modes_t *levels;
+        static te_exec_mode_t m;
+        static unsigned n_inputs;
+        char err[256], why[256];
+        if (levels && ++n_inputs % 4096 == 0) { /* bound the table's growth */
+                te_modes_destroy(levels);
+                levels = NULL;
+        }
+        if (!levels) {
+                levels = te_modes_new();
+                if (!levels)
+                        abort();
+        }
+        if (te_codec_decode_exec_mode(fz_codec[0], framed, len, &m, err, sizeof err) !=
+            TE_CODEC_OK)
+                return;
+        te_level_t own = te_modes_level(levels, m.scope),
+                   all = te_modes_level(levels, "*");
+        why[0] = '\0';
+        const char *code = te_modes_check(&m, why, sizeof why);
+        if (code && strcmp(code, "invalid_scope") != 0 &&
+            strcmp(code, "invalid_level") != 0 &&
+            strcmp(code, "invalid_effective_from") != 0)
+                fz_mode_die("unknown reason code", &m, code);
+        if (code && !why[0])
+                fz_mode_die("refused without details", &m, code);
+        int r = te_modes_apply(levels, &m);
+        if (r != (code ? -1 : 1))
+                fz_mode_die("check and apply disagree", &m, code);
+        if (code && (te_modes_level(levels, m.scope) != own ||
+                     te_modes_level(levels, "*") != all))
+                fz_mode_die("a refused message changed a level", &m, code);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        static uint8_t *framed;
+        static size_t cap;
+        if (size > (1u << 20))
+                return 0;
+        if (cap < size + 5) {
+                uint8_t *n = realloc(framed, size + 5);
+                if (!n)
+                        abort();
+                framed = n;
+                cap = size + 5;
+        }
+        framed[0] = 0;
+        framed[1] = (uint8_t)(FZ_SCHEMA_ID >> 24);
+        framed[2] = (uint8_t)(FZ_SCHEMA_ID >> 16);
+        framed[3] = (uint8_t)(FZ_SCHEMA_ID >> 8);
+        framed[4] = (uint8_t)FZ_SCHEMA_ID;
+        if (size)
+                memcpy(framed + 5, data, size);
+        int rc = fz_codec_one(framed, size + 5);
+        fz_mode_rules(framed, size + 5);
+        return rc;
+}

@@ -6,12 +6,17 @@
 # market data (prices_daily), gross leverage above the limit, as_of going backwards.
 # One valid target is a weight without ref_price, priced from prices_daily (loaded from
 # the same bars): its quantity is worked out by hand.
+# Then exec.mode: undecodable bytes, an unknown schema id, a timestamp before 1970, a
+# pattern scope ("pf-*") and a padded scope ("pf-v ") are each dead-lettered with their
+# reason, alerted and counted in te_deadletters_total; the valid HALT behind them takes
+# effect (the next target is planned and sends nothing).
 set -euo pipefail
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
 here=$src/tests/integration
 source "$src/ops/stack.sh"
 source "$src/ops/pipeline.sh"
+source "$here/metrics_lib.sh"
 RUN=$(mktemp -d /tmp/te-plinvalid.XXXXXX)
 cleanup() {
         local rc=$?
@@ -29,8 +34,9 @@ q() { psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -c "$1"; }
 python3 "$here/planner_data.py" bars 10 >"$RUN/bars.csv"
 te_stack_up "$RUN"
 "$TE_BUILD_DIR/exec-dbtool" load-bars "$RUN/bars.csv" >/dev/null
+mport=$(te_free_ports 1)
 te_pipeline_up "$RUN" "$RUN/bars.csv" -o plan.allow_short=false \
-        -o plan.max_gross_leverage=1.5
+        -o plan.max_gross_leverage=1.5 -o metrics.port="$mport"
 boot=$(cat "$RUN/bootstrap")
 
 # one line per message, in order: "json <target JSON>" or "raw <file>"
@@ -118,6 +124,59 @@ diff -u "$RUN/want_orders.txt" "$RUN/orders.txt" || fail "orders of the valid ta
 [ "$(q "SELECT quantity::int FROM positions WHERE portfolio_id = 'pf-v' AND ticker = 'AAA'")" = 80 ] ||
         fail "final position"
 
+# exec.mode: five messages the planner cannot apply, then a valid HALT for pf-v
+python3 - "$RUN" <<'PY'
+import struct, sys
+run = sys.argv[1]
+def zz(n):
+    n = (n << 1) ^ (n >> 63)
+    out = b""
+    while True:
+        b = n & 0x7f
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+def s(x):
+    x = x.encode()
+    return zz(len(x)) + x
+def mode(scope, level, t, schema=1002):
+    return b"\0" + struct.pack(">i", schema) + s(scope) + zz(level) + zz(t) + s("test")
+feb1 = 1738368000000
+bad = [mode("pf-v", 0, feb1)[:9],            # truncated inside the scope
+       mode("pf-v", 0, feb1, schema=1099),   # unknown schema id
+       mode("pf-v", 0, -1000),               # effective_from before 1970
+       mode("pf-*", 0, feb1),                # a pattern: would match no portfolio
+       mode("pf-v ", 0, feb1)]               # padded: would match no portfolio
+for i, b in enumerate(bad):
+    open("%s/mode%d.avro" % (run, i), "wb").write(b)
+PY
+for i in 0 1 2 3 4; do
+        kcat -b "$boot" -P -t exec.mode -k pf-v "$RUN/mode$i.avro"
+done
+printf '{"scope":"pf-v","level":"HALT","effective_from":"2025-02-01T00:00:00Z","reason":"test"}\n' |
+        "$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" --type mode - >/dev/null
+halt_seen() { grep '"planner.mode"' "$RUN/planner.log" | grep -q 'scope=pf-v level=HALT'; }
+deadline=$((SECONDS + 30))
+until halt_seen; do
+        [ $SECONDS -lt $deadline ] || fail "the planner did not apply the HALT behind the bad mode messages"
+        sleep 0.05
+done
+[ "$(grep -c '"planner.bad_mode"' "$RUN/planner.log")" = 5 ] || fail "5 bad mode messages logged"
+python3 -c 'import json
+print(json.dumps({"decision_id": "v8", "portfolio_id": "pf-v", "strategy_id": "s",
+    "profile_version_id": "pv", "regime_id": "r", "universe_id": "u", "mode": "TRAINING",
+    "as_of": "2025-01-13T21:00:00Z", "unit": "QUANTITY", "full_replace": False,
+    "targets": [{"ticker": "AAA", "value": 200}]}))' >"$RUN/v8.jsonl"
+"$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$RUN/v8.jsonl" >/dev/null
+te_pipeline_wait_idle "$RUN" 60 || fail "v8 not consumed"
+"$TE_BUILD_DIR/exec-tail" --bootstrap-file "$RUN/bootstrap" -t exec.orders --from-beginning \
+        --exit-at-end 2>/dev/null | grep '"decision_id":"v8"' | grep -q '"command":"NEW"' &&
+        fail "an order of v8 was sent under HALT"
+[ "$(q "SELECT quantity::int FROM positions WHERE portfolio_id = 'pf-v' AND ticker = 'AAA'")" = 80 ] ||
+        fail "position moved under HALT"
+
 # each invalid one is on exec.deadletter with its reason, and alerted
 "$TE_BUILD_DIR/exec-tail" --bootstrap-file "$RUN/bootstrap" -t exec.deadletter --from-beginning \
         --exit-at-end >"$RUN/dead.jsonl" 2>/dev/null
@@ -125,30 +184,46 @@ diff -u "$RUN/want_orders.txt" "$RUN/orders.txt" || fail "orders of the valid ta
         --exit-at-end >"$RUN/alerts.jsonl" 2>/dev/null
 python3 - "$RUN/dead.jsonl" "$RUN/alerts.jsonl" <<'PY' || fail "dead letters / alerts"
 import json, sys
-dead = [json.loads(l) for l in open(sys.argv[1])]
-reasons = []
-for d in dead:
-    h = d.get("headers", {})
+by_topic = {}
+for l in open(sys.argv[1]):
+    h = json.loads(l).get("headers", {})
     r = h.get("te.reason")
-    reasons.append(r if isinstance(r, str) else json.dumps(r))
-want = ["not a finite number", "short_not_allowed", "unknown_ticker", "leverage_limit",
-        "duplicate", "as_of_backwards"]
-if len(reasons) != len(want):
-    sys.exit("%d dead letters, expected %d: %s" % (len(reasons), len(want), reasons))
-for r, w in zip(reasons, want):
-    if w not in r:
-        sys.exit("dead letter reason %r does not say %r" % (r, w))
+    by_topic.setdefault(h.get("te.source.topic"), []).append(
+        r if isinstance(r, str) else json.dumps(r))
+want = {"exec.targets": ["not a finite number", "short_not_allowed", "unknown_ticker",
+                         "leverage_limit", "duplicate", "as_of_backwards"],
+        "exec.mode": ["truncated", "schema_id", "invalid: field 'effective_from'",
+                      'invalid_scope: scope "pf-*"', 'invalid_scope: scope "pf-v "']}
+if sorted(by_topic) != sorted(want):
+    sys.exit("dead letters from %s, expected %s" % (sorted(by_topic), sorted(want)))
+for topic, w in want.items():
+    got = by_topic[topic]
+    if len(got) != len(w):
+        sys.exit("%s: %d dead letters, expected %d: %s" % (topic, len(got), len(w), got))
+    for r, x in zip(got, w):
+        if x not in r:
+            sys.exit("%s: dead letter reason %r does not say %r" % (topic, r, x))
 alerts = [json.loads(l)["value"] for l in open(sys.argv[2])]
 alerts = [a for a in alerts if a["source"] == "exec-planner"]
 codes = [a["code"] for a in alerts]
 for w in ["short_not_allowed", "unknown_ticker", "leverage_limit", "as_of_backwards"]:
     if w not in codes:
         sys.exit("no alert with code %s in %s" % (w, codes))
-if len(alerts) != 6:
-    sys.exit("%d planner alerts, expected 6: %s" % (len(alerts), codes))
-print("dead letters: %s" % reasons)
+mode_codes = [a["code"] for a in alerts
+              if a["message"].startswith("exec.mode message dead-lettered")]
+if mode_codes != ["truncated", "schema_id", "invalid", "invalid_scope", "invalid_scope"]:
+    sys.exit("alerts for the bad mode messages: %s" % mode_codes)
+if len(alerts) != 11:
+    sys.exit("%d planner alerts, expected 11: %s" % (len(alerts), codes))
+print("dead letters: %s" % by_topic)
 PY
-grep -q 'dead_lettered=6' <(te_pipeline_stop "$RUN" planner; cat "$RUN/planner.log") ||
-        fail "the planner's dead-letter counter is not 6"
+[ "$(te_metric "$mport" te_deadletters_total)" = 11 ] ||
+        fail "te_deadletters_total is $(te_metric "$mport" te_deadletters_total), want 11"
+[ "$(te_metric "$mport" te_deadletters_total reason=invalid_scope)" = 2 ] ||
+        fail "te_deadletters_total{reason=invalid_scope} is not 2"
+te_pipeline_stop "$RUN" planner || fail "the planner did not exit cleanly"
+# v8 was consumed (committed, above) and planned under HALT: halted=1
+grep '"planner.stop"' "$RUN/planner.log" | grep -q 'dead_lettered=11 .*halted=1 .*bad_modes=5 ' ||
+        fail "the planner's counters: $(grep '"planner.stop"' "$RUN/planner.log")"
 te_pipeline_down "$RUN" || fail "a process did not exit cleanly on SIGTERM"
-echo "test_planner_invalid: ok (6 kinds dead-lettered and alerted, 7 valid targets planned)"
+echo "test_planner_invalid: ok (6 kinds of target and 5 bad exec.mode messages dead-lettered, alerted and counted; 7 valid targets planned; the HALT behind the bad modes holds)"
