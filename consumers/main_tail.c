@@ -225,8 +225,8 @@ static int start_consumer(tail_t *t, const tail_args_t *a, char *errstr, size_t 
         char why[512];
         int rc = -1;
 
-        rd_kafka_conf_t *conf =
-            te_kafka_conf_build(t->cfg, NULL, tail_defaults, tail_fixed, errstr, errsz);
+        rd_kafka_conf_t *conf = te_kafka_conf_build_for(
+            RD_KAFKA_CONSUMER, t->cfg, NULL, tail_defaults, tail_fixed, errstr, errsz);
         if (!conf)
                 return -1;
         t->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);

@@ -9,6 +9,7 @@
 #include "te_kafka.h"
 
 #include "te_buf.h"
+#include "te_kafka_role.h"
 #include "te_log.h"
 #include "te_obs.h"
 #include "te_proc.h"
@@ -228,6 +229,12 @@ static void te_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
                 te_kafka_note_reset(rk, buf);
                 return;
         }
+        /* one set of kafka.* keys serves a process's producer and consumers: a handle
+         * not built by te_kafka_conf_build_for ignoring the other kind's properties
+         * is expected, not a warning */
+        if (fac && strcmp(fac, "CONFWARN") == 0 &&
+            strstr(buf, " property and will be ignored by this "))
+                lvl = TE_LOG_DEBUG;
         TE_LOG(lvl, NULL, "kafka.log", "%s: %s: %s", rd_kafka_name(rk), fac ? fac : "",
                buf);
 }
@@ -286,10 +293,13 @@ static int te_kafka_conf_set_pairs(rd_kafka_conf_t *conf, const char *const *pai
         return 0;
 }
 
-rd_kafka_conf_t *te_kafka_conf_build(const te_cfg_t *cfg, const char *bootstrap,
-                                     const char *const *defaults,
-                                     const char *const *fixed, char *errstr,
-                                     size_t errstr_size)
+/* `type`: the kind of handle the conf is for (kafka.* keys only for the other kind are
+ * left out), or -1 for any (all are set). */
+static rd_kafka_conf_t *te_kafka_conf_build_type(int type, const te_cfg_t *cfg,
+                                                 const char *bootstrap,
+                                                 const char *const *defaults,
+                                                 const char *const *fixed, char *errstr,
+                                                 size_t errstr_size)
 {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         if (!conf) {
@@ -309,11 +319,14 @@ rd_kafka_conf_t *te_kafka_conf_build(const te_cfg_t *cfg, const char *bootstrap,
 
         if (te_kafka_conf_set_pairs(conf, defaults, errstr, errstr_size) != 0)
                 goto err;
-        for (size_t i = 0; cfg && i < te_cfg_kafka_count(cfg); i++)
-                if (te_kafka_conf_set(conf, te_cfg_kafka_name(cfg, i),
-                                      te_cfg_kafka_value(cfg, i), errstr,
+        for (size_t i = 0; cfg && i < te_cfg_kafka_count(cfg); i++) {
+                const char *name = te_cfg_kafka_name(cfg, i);
+                if (type >= 0 && te_kafka_prop_ignored_by(name, (rd_kafka_type_t)type))
+                        continue; /* librdkafka would ignore it, with a CONFWARN */
+                if (te_kafka_conf_set(conf, name, te_cfg_kafka_value(cfg, i), errstr,
                                       errstr_size) != 0)
                         goto err;
+        }
         if (bootstrap && *bootstrap &&
             !(cfg && te_cfg_kafka_get(cfg, "bootstrap.servers")) &&
             te_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr,
@@ -326,6 +339,25 @@ rd_kafka_conf_t *te_kafka_conf_build(const te_cfg_t *cfg, const char *bootstrap,
 err:
         rd_kafka_conf_destroy(conf);
         return NULL;
+}
+
+rd_kafka_conf_t *te_kafka_conf_build(const te_cfg_t *cfg, const char *bootstrap,
+                                     const char *const *defaults,
+                                     const char *const *fixed, char *errstr,
+                                     size_t errstr_size)
+{
+        return te_kafka_conf_build_type(-1, cfg, bootstrap, defaults, fixed, errstr,
+                                        errstr_size);
+}
+
+rd_kafka_conf_t *te_kafka_conf_build_for(rd_kafka_type_t type, const te_cfg_t *cfg,
+                                         const char *bootstrap,
+                                         const char *const *defaults,
+                                         const char *const *fixed, char *errstr,
+                                         size_t errstr_size)
+{
+        return te_kafka_conf_build_type((int)type, cfg, bootstrap, defaults, fixed,
+                                        errstr, errstr_size);
 }
 
 /* ---- producer --------------------------------------------------------------------- */
@@ -372,8 +404,9 @@ te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char 
         atomic_init(&p->failed_since_flush, 0);
         pthread_mutex_init(&p->lock, NULL);
 
-        rd_kafka_conf_t *conf = te_kafka_conf_build(
-            cfg, bootstrap, te_producer_defaults, te_producer_fixed, errstr, errstr_size);
+        rd_kafka_conf_t *conf = te_kafka_conf_build_for(
+            RD_KAFKA_PRODUCER, cfg, bootstrap, te_producer_defaults, te_producer_fixed,
+            errstr, errstr_size);
         if (!conf)
                 goto err;
         rd_kafka_conf_set_dr_msg_cb(conf, te_producer_dr_cb);
@@ -633,8 +666,9 @@ te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
                 te_errf(errstr, errstr_size, "consumer needs a group id and topics");
                 goto err;
         }
-        conf = te_kafka_conf_build(cfg, bootstrap, te_consumer_defaults,
-                                   te_consumer_fixed, errstr, errstr_size);
+        conf = te_kafka_conf_build_for(RD_KAFKA_CONSUMER, cfg, bootstrap,
+                                       te_consumer_defaults, te_consumer_fixed, errstr,
+                                       errstr_size);
         if (!conf)
                 goto err;
         if (te_kafka_conf_set(conf, "group.id", group_id, errstr, errstr_size) != 0)

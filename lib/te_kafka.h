@@ -45,6 +45,16 @@ rd_kafka_conf_t *te_kafka_conf_build(const te_cfg_t *cfg, const char *bootstrap,
                                      const char *const *defaults,
                                      const char *const *fixed, char *errstr,
                                      size_t errstr_size);
+/** te_kafka_conf_build for a handle of `type`: kafka.* keys that librdkafka documents
+ *  for the other kind of client only (a consumer's fetch.wait.max.ms on a producer, a
+ *  producer's linger.ms on a consumer) are left out, instead of being ignored by
+ *  librdkafka with a CONFWARN log line each (te_kafka_role.h). te_producer_new and
+ *  te_consumer_new use it. */
+rd_kafka_conf_t *te_kafka_conf_build_for(rd_kafka_type_t type, const te_cfg_t *cfg,
+                                         const char *bootstrap,
+                                         const char *const *defaults,
+                                         const char *const *fixed, char *errstr,
+                                         size_t errstr_size);
 
 typedef struct te_kafka_header_s {
         const char *name;

@@ -22,6 +22,7 @@
 #include "te_buf.h"
 #include "te_config.h"
 #include "te_kafka.h"
+#include "te_kafka_role.h"
 #include "te_log.h"
 #include "te_proc.h"
 
@@ -115,6 +116,159 @@ static void test_kafka_conf_build(void **state)
             te_kafka_conf_build(NULL, NULL, NULL, NULL, errstr, sizeof errstr);
         assert_non_null(conf);
         rd_kafka_conf_destroy(conf);
+}
+
+/* librdkafka's property table, read through te_kafka_role. */
+static void test_kafka_prop_roles(void **state)
+{
+        static const struct {
+                const char *name;
+                te_kafka_role_t role;
+        } cases[] = {
+            {"fetch.wait.max.ms", TE_KAFKA_ROLE_CONSUMER},
+            {"session.timeout.ms", TE_KAFKA_ROLE_CONSUMER},
+            {"heartbeat.interval.ms", TE_KAFKA_ROLE_CONSUMER},
+            {"auto.offset.reset", TE_KAFKA_ROLE_CONSUMER}, /* a topic property */
+            {"linger.ms", TE_KAFKA_ROLE_PRODUCER},
+            {"enable.idempotence", TE_KAFKA_ROLE_PRODUCER},
+            {"acks", TE_KAFKA_ROLE_PRODUCER}, /* a topic property */
+            {"bootstrap.servers", TE_KAFKA_ROLE_ANY},
+            {"statistics.interval.ms", TE_KAFKA_ROLE_ANY},
+            {"reconnect.backoff.max.ms", TE_KAFKA_ROLE_ANY},
+            {"no.such.property", TE_KAFKA_ROLE_ANY},
+            {"", TE_KAFKA_ROLE_ANY},
+        };
+        (void)state;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                if (te_kafka_prop_role(cases[i].name) != cases[i].role)
+                        fail_msg("%s: role %d, want %d", cases[i].name,
+                                 (int)te_kafka_prop_role(cases[i].name),
+                                 (int)cases[i].role);
+        }
+        assert_true(te_kafka_prop_ignored_by("fetch.wait.max.ms", RD_KAFKA_PRODUCER));
+        assert_false(te_kafka_prop_ignored_by("fetch.wait.max.ms", RD_KAFKA_CONSUMER));
+        assert_true(te_kafka_prop_ignored_by("linger.ms", RD_KAFKA_CONSUMER));
+        assert_false(te_kafka_prop_ignored_by("linger.ms", RD_KAFKA_PRODUCER));
+        assert_false(te_kafka_prop_ignored_by("socket.timeout.ms", RD_KAFKA_PRODUCER));
+        assert_false(te_kafka_prop_ignored_by("socket.timeout.ms", RD_KAFKA_CONSUMER));
+}
+
+/* Run `fn` with stderr (where te_log writes) going to a temp file; its text into out. */
+static void capture_stderr(void (*fn)(void *), void *arg, char *out, size_t outsz)
+{
+        char path[] = "/tmp/test_kafka_stderr_XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        int saved = dup(STDERR_FILENO);
+        assert_true(saved >= 0);
+        assert_true(dup2(fd, STDERR_FILENO) >= 0);
+        fn(arg);
+        assert_true(dup2(saved, STDERR_FILENO) >= 0);
+        close(saved);
+        ssize_t n = pread(fd, out, outsz - 1, 0);
+        out[n > 0 ? n : 0] = '\0';
+        close(fd);
+        unlink(path);
+}
+
+/* librdkafka's words for a property of the other kind of client */
+#define ROLE_CONFWARN " property and will be ignored by this "
+
+/* The settings of a whole process: consumer timing and producer batching together. */
+static const char *const mixed_kv[] = {"kafka.fetch.wait.max.ms",
+                                       "10",
+                                       "kafka.session.timeout.ms",
+                                       "3000",
+                                       "kafka.linger.ms",
+                                       "7",
+                                       "kafka.socket.timeout.ms",
+                                       "1234",
+                                       NULL};
+
+static void new_unfiltered_producer(void *arg)
+{
+        char errstr[512], why[512];
+        rd_kafka_conf_t *conf =
+            te_kafka_conf_build(arg, NULL, NULL, NULL, errstr, sizeof errstr);
+        assert_non_null(conf);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+        assert_non_null(rk);
+        rd_kafka_destroy(rk);
+}
+
+static void new_wrapped_handles(void *arg)
+{
+        char errstr[512];
+        const char *topics[] = {"t"};
+        te_producer_t *p = te_producer_new(arg, NULL, errstr, sizeof errstr);
+        assert_non_null(p);
+        te_producer_destroy(p);
+        te_consumer_t *c =
+            te_consumer_new(arg, NULL, "g", topics, 1, NULL, NULL, errstr, sizeof errstr);
+        assert_non_null(c);
+        te_consumer_destroy(c);
+}
+
+/* te_kafka_conf_build_for leaves out what the other kind of client is for, so one set
+ * of kafka.* keys gives a producer and a consumer without CONFWARN noise. */
+static void test_kafka_conf_build_for_role(void **state)
+{
+        static const struct {
+                rd_kafka_type_t type;
+                const char *prop, *value;
+        } cases[] = {
+            {RD_KAFKA_PRODUCER, "fetch.wait.max.ms", "500"}, /* left at its default */
+            {RD_KAFKA_PRODUCER, "session.timeout.ms", "45000"},
+            {RD_KAFKA_PRODUCER, "linger.ms", "7"},
+            {RD_KAFKA_PRODUCER, "socket.timeout.ms", "1234"},
+            {RD_KAFKA_CONSUMER, "fetch.wait.max.ms", "10"},
+            {RD_KAFKA_CONSUMER, "session.timeout.ms", "3000"},
+            {RD_KAFKA_CONSUMER, "linger.ms", "5"}, /* left at its default */
+            {RD_KAFKA_CONSUMER, "socket.timeout.ms", "1234"},
+        };
+        static char text[65536];
+        char errstr[512], got[64];
+        (void)state;
+        te_cfg_t *cfg = cfg_with(mixed_kv);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                size_t sz = sizeof got;
+                rd_kafka_conf_t *conf = te_kafka_conf_build_for(
+                    cases[i].type, cfg, NULL, NULL, NULL, errstr, sizeof errstr);
+                assert_non_null(conf);
+                assert_int_equal(rd_kafka_conf_get(conf, cases[i].prop, got, &sz),
+                                 RD_KAFKA_CONF_OK);
+                if (strcmp(got, cases[i].value) != 0)
+                        fail_msg("%s for %s: %s, want %s", cases[i].prop,
+                                 cases[i].type == RD_KAFKA_PRODUCER ? "producer"
+                                                                    : "consumer",
+                                 got, cases[i].value);
+                rd_kafka_conf_destroy(conf);
+        }
+        /* a bad value is still an error, whatever the role */
+        static const char *const bad_fetch[] = {"kafka.fetch.wait.max.ms", "soon", NULL};
+        te_cfg_t *bad = cfg_with(bad_fetch);
+        assert_null(te_kafka_conf_build_for(RD_KAFKA_CONSUMER, bad, NULL, NULL, NULL,
+                                            errstr, sizeof errstr));
+        assert_non_null(strstr(errstr, "fetch.wait.max.ms"));
+        te_cfg_destroy(bad);
+
+        /* without the filter librdkafka says it ignores them (so the check below can
+         * fail), at debug level only ... */
+        te_log_init("test_kafka", TE_LOG_DEBUG);
+        capture_stderr(new_unfiltered_producer, cfg, text, sizeof text);
+        assert_non_null(strstr(text, ROLE_CONFWARN));
+        assert_non_null(strstr(text, "fetch.wait.max.ms"));
+        te_log_init("test_kafka", TE_LOG_WARN);
+        capture_stderr(new_unfiltered_producer, cfg, text, sizeof text);
+        if (strstr(text, ROLE_CONFWARN))
+                fail_msg("role CONFWARN logged as a warning: %s", text);
+        /* ... and the wrappers' handles do not get them at all */
+        te_log_init("test_kafka", TE_LOG_DEBUG);
+        capture_stderr(new_wrapped_handles, cfg, text, sizeof text);
+        te_log_init("test_kafka", TE_LOG_WARN);
+        if (strstr(text, ROLE_CONFWARN))
+                fail_msg("CONFWARN from te_producer_new/te_consumer_new: %s", text);
+        te_cfg_destroy(cfg);
 }
 
 static void test_kafka_wait_bootstrap_file(void **state)
@@ -500,6 +654,8 @@ int main(void)
 {
         const struct CMUnitTest plain[] = {
             cmocka_unit_test(test_kafka_conf_build),
+            cmocka_unit_test(test_kafka_prop_roles),
+            cmocka_unit_test(test_kafka_conf_build_for_role),
             cmocka_unit_test(test_kafka_wait_bootstrap_file),
             cmocka_unit_test(test_kafka_java_murmur2_vectors),
         };
