@@ -7,6 +7,7 @@
 #   ibkr_broker NAME CLIENT_ID TOPIC [options]   exec-broker adapter=ibkr against FAKE_PORT
 #   ibkr_publish TOPIC <<EOF ... EOF             order commands (tests/fake_tws/order_pub.c)
 #   ibkr_wait_sql SQL WANT TIMEOUT_S             poll psql until it prints WANT
+#   ibkr_wait_log NAME EVENT TIMEOUT_S           wait until RUN/NAME.log has "event":"EVENT"
 #   q SQL                                        psql, unaligned, no header
 #   fail MSG
 
@@ -57,6 +58,17 @@ ibkr_wait_sql() {
                         return 1
                 fi
                 sleep 0.1
+        done
+}
+
+ibkr_wait_log() {
+        local deadline=$((SECONDS + $3))
+        until grep -q "\"event\":\"$2\"" "$RUN/$1.log" 2>/dev/null; do
+                if [ $SECONDS -ge $deadline ]; then
+                        echo "ibkr_wait_log: no $2 in $1.log after $3 s" >&2
+                        return 1
+                fi
+                sleep 0.05
         done
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test_ibkr_restart: kill -9 the exec-broker (adapter=ibkr) in the middle of partial
-# fills, let fills happen at "IB" while it is down, restart it, and check that no
-# order was submitted twice (the fake TWS saw each orderRef once, TWS ids 1..5, the
-# persisted high-water mark is 6), no fill was lost or booked twice (15 trades, each
-# order's sizes add up to its quantity), and every order ended FILLED.
+# fills (some executions delivered to Kafka, not all), let fills happen at "IB" while
+# it is down, restart it, and check that no order was submitted twice (the fake TWS
+# saw each orderRef once, TWS ids 1..5, the persisted high-water mark is 6), no fill
+# was lost or booked twice (15 trades, each order's sizes add up to its quantity), and
+# every order ended FILLED.
 set -euo pipefail
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
@@ -30,21 +31,28 @@ te_stack_up "$RUN" >/dev/null
 te_pipeline_start "$RUN" sink exec-sink
 ibkr_fake fake partial --fill-delay-ms 600
 ibkr_broker broker 21 orders.restart
+# fills come 0.6 s apart: start them only once the sink books reports and the adapter
+# is ready, or (slow sanitizer builds) every fill may be booked before the kill
+ibkr_wait_log sink sink.assigned 30 || fail "sink not assigned"
+ibkr_wait_log broker ibkr.ready 30 || fail "adapter not ready"
 ibkr_publish orders.restart <<'EOF'
 NEW r-1 pf-restart AAA BUY 100 MARKET - - DAY
 NEW r-2 pf-restart BBB SELL 100 LIMIT 20 - GTC
 NEW r-3 pf-restart CCC BUY 100 MARKET - - DAY
 NEW r-4 pf-restart DDD BUY 100 MARKET - - DAY
 EOF
-# mid-scenario: some partial fills booked, not all
-ibkr_wait_sql "SELECT count(*) > 0 FROM order_events WHERE portfolio_id = 'pf-restart'
-               AND exec_type = 'PARTIAL_FILL'" t 40 || fail "no partial fill before the kill"
+# mid-scenario: the worker has delivered some executions to Kafka (the adapter records
+# them in ibkr_execs after each producer flush), not all; this does not depend on how
+# fast the sink books them
+delivered_sql="SELECT count(*) FROM ibkr_execs x JOIN ibkr_orders o USING (order_id)
+               WHERE o.client_id = 21"
+ibkr_wait_sql "SELECT ($delivered_sql) > 0" t 40 || fail "no execution delivered before the kill"
 pid=$(cat "$RUN/broker.pid")
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true
 rm -f "$RUN/broker.pid"
-booked=$(q "SELECT count(*) FROM trades t JOIN orders o USING (order_id) WHERE o.portfolio_id = 'pf-restart'")
-[ "$booked" -lt 12 ] || fail "every fill was booked before the kill ($booked): nothing tested"
+delivered=$(q "$delivered_sql")
+[ "$delivered" -lt 12 ] || fail "every execution was delivered before the kill: nothing tested"
 # fills happen at IB while the worker is down
 deadline=$((SECONDS + 20))
 until grep -q '^EXEC .*sent=0' "$RUN/fake.log"; do
@@ -80,4 +88,4 @@ grep -q '"event":"ibkr.loaded","msg":"[1-9][0-9]* open orders' "$RUN/broker.log"
         fail "the restarted adapter did not load its open orders"
 "$TE_BUILD_DIR/exec-dbtool" check >/dev/null || fail "position_check/cash_check not empty"
 ibkr_stop broker || fail "broker did not exit cleanly"
-echo "test_ibkr_restart: ok ($booked fills booked before the kill, 15 after, none twice)"
+echo "test_ibkr_restart: ok ($delivered executions delivered before the kill, 15 in all, none twice)"
