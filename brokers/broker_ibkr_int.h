@@ -125,7 +125,7 @@ int ibkr_release_order(ib_t *b, iorder_t *o);
 
 void ibkr_cancel_seen(ib_t *b, iorder_t *o, double hint, const char *reason);
 void ibkr_on_order_status(ib_t *b, const te_tws_order_status_t *s);
-void ibkr_on_open_order(ib_t *b, const te_tws_order_t *w);
+void ibkr_on_open_order(ib_t *b, const te_tws_open_order_t *oo);
 void ibkr_on_exec(ib_t *b, const te_tws_exec_t *x);
 void ibkr_on_commission(ib_t *b, const te_tws_commission_t *c);
 /** An IB error naming one of our orders (not error 100 or a connection code). */

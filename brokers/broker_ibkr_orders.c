@@ -342,8 +342,9 @@ void ibkr_on_order_status(ib_t *b, const te_tws_order_status_t *s)
         }
 }
 
-void ibkr_on_open_order(ib_t *b, const te_tws_order_t *w)
+void ibkr_on_open_order(ib_t *b, const te_tws_open_order_t *oo)
 {
+        const te_tws_order_t *w = &oo->order;
         iorder_t *o = ibkr_find_ref(b, w->order_ref);
         if (!o) {
                 TE_LOG(TE_LOG_DEBUG, NULL, "ibkr.open_order_foreign",

@@ -313,16 +313,10 @@ te_tws_rc_t te_tws_dec_message(const uint8_t *payload, size_t len, te_tws_msg_t 
                 /* advancedOrderRejectJson (optional for robustness) is ignored */
                 break;
         }
-        case TE_TWS_IN_OPEN_ORDER: {
-                te_tws_order_t *o = &msg->u.open_order;
+        case TE_TWS_IN_OPEN_ORDER:
                 msg->type = TE_TWS_IN_OPEN_ORDER;
-                tws_dec_order_prefix(&fs, o);
-                tws_rd_str(&fs, "currency", o->currency, sizeof o->currency);
-                tws_rd_skip(&fs, "localSymbol");
-                tws_rd_skip(&fs, "tradingClass");
-                tws_dec_order_core(&fs, o);
+                tws_dec_open_order(&fs, &msg->u.open_order);
                 break;
-        }
         case TE_TWS_IN_NEXT_VALID_ID:
                 msg->type = TE_TWS_IN_NEXT_VALID_ID;
                 tws_rd_skip(&fs, "version");
@@ -450,18 +444,9 @@ te_tws_rc_t te_tws_dec_request(const uint8_t *payload, size_t len, te_tws_req_t 
                 tws_rd_skip(&fs, "version");
                 req->u.client_id = tws_rd_int(&fs, "clientId");
                 break;
-        case TE_TWS_OUT_PLACE_ORDER: {
-                te_tws_order_t *o = &req->u.place;
-                tws_dec_order_prefix(&fs, o);
-                tws_rd_skip(&fs, "primaryExch");
-                tws_rd_str(&fs, "currency", o->currency, sizeof o->currency);
-                tws_rd_skip(&fs, "localSymbol");
-                tws_rd_skip(&fs, "tradingClass");
-                tws_rd_skip(&fs, "secIdType");
-                tws_rd_skip(&fs, "secId");
-                tws_dec_order_core(&fs, o);
+        case TE_TWS_OUT_PLACE_ORDER:
+                tws_dec_place_order(&fs, &req->u.place);
                 break;
-        }
         case TE_TWS_OUT_CANCEL_ORDER:
                 tws_rd_skip(&fs, "version");
                 req->u.cancel_id = tws_rd_int(&fs, "orderId");

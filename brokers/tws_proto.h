@@ -92,6 +92,13 @@ typedef struct te_tws_order_s {
         char order_ref[TE_TWS_STR];
 } te_tws_order_t;
 
+/* openOrder: the order, and what we read of its state and attributes. */
+typedef struct te_tws_open_order_s {
+        te_tws_order_t order;
+        int64_t client_id, perm_id, parent_id;
+        char status[TE_TWS_STR]; /* the order state: PreSubmitted, Submitted, ... */
+} te_tws_open_order_t;
+
 typedef struct te_tws_order_status_s {
         int64_t order_id;
         char status[TE_TWS_STR]; /* PreSubmitted, Submitted, Filled, Cancelled, ... */
@@ -151,7 +158,7 @@ typedef struct te_tws_msg_s {
                 int64_t next_valid_id;
                 char accounts[TE_TWS_TEXT]; /* managedAccounts: comma separated */
                 te_tws_order_status_t status;
-                te_tws_order_t open_order; /* openOrder: the order part we read */
+                te_tws_open_order_t open_order;
                 te_tws_exec_t exec;
                 te_tws_commission_t commission;
                 te_tws_error_t error;
@@ -216,7 +223,8 @@ int te_tws_enc_server_version(te_buf_t *out, int version, const char *conn_time)
 int te_tws_enc_next_valid_id(te_buf_t *out, int64_t id);
 int te_tws_enc_managed_accts(te_buf_t *out, const char *accounts);
 int te_tws_enc_order_status(te_buf_t *out, const te_tws_order_status_t *s);
-int te_tws_enc_open_order(te_buf_t *out, const te_tws_order_t *o, const char *status);
+/** The full openOrder of server versions 170..176 for a plain order (128 fields). */
+int te_tws_enc_open_order(te_buf_t *out, const te_tws_open_order_t *oo);
 int te_tws_enc_open_order_end(te_buf_t *out);
 int te_tws_enc_exec_details(te_buf_t *out, const te_tws_exec_t *e);
 int te_tws_enc_exec_details_end(te_buf_t *out, int64_t req_id);

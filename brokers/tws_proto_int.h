@@ -32,6 +32,8 @@ void tws_rd_skip(te_tws_fields_t *fs, const char *what);
 int64_t tws_rd_int(te_tws_fields_t *fs, const char *what);
 /** Decimal number; "" and the "unset" sentinels read as 0. */
 double tws_rd_dbl(te_tws_fields_t *fs, const char *what);
+/** As tws_rd_dbl; *has = 0 for "" and the sentinels, else 1. */
+double tws_rd_dbl_opt(te_tws_fields_t *fs, const char *what, int *has);
 /** TE_TWS_OK, or TE_TWS_EMALFORMED with fs->err copied to errstr. */
 te_tws_rc_t tws_finish(te_tws_fields_t *fs, char *errstr, size_t errstr_size);
 
@@ -55,7 +57,10 @@ int tws_e_end(tws_enc_t *e);
 
 /* ---- tws_proto_order.c --------------------------------------------------------- */
 
-void tws_dec_order_prefix(te_tws_fields_t *fs, te_tws_order_t *o);
-void tws_dec_order_core(te_tws_fields_t *fs, te_tws_order_t *o);
+/** placeOrder after its message id: the contract and the order up to orderRef (the
+ *  fields after it are not read). */
+void tws_dec_place_order(te_tws_fields_t *fs, te_tws_order_t *o);
+/** openOrder after its message id: the whole layout of server versions 170..176. */
+void tws_dec_open_order(te_tws_fields_t *fs, te_tws_open_order_t *oo);
 
 #endif

@@ -136,10 +136,12 @@ int64_t tws_rd_int(te_tws_fields_t *fs, const char *what)
         return (int64_t)v;
 }
 
-double tws_rd_dbl(te_tws_fields_t *fs, const char *what)
+/* A number; *unset = 1 for "" and the "unset" sentinels (which read as 0). */
+static double rd_dbl_u(te_tws_fields_t *fs, const char *what, int *unset)
 {
         size_t n;
         const char *s = tws_fnext(fs, what, &n);
+        *unset = 1;
         if (!s || n == 0)
                 return 0;
         if (n > 48) {
@@ -164,6 +166,21 @@ double tws_rd_dbl(te_tws_fields_t *fs, const char *what)
         }
         if (v >= 1e300 || v <= -1e300 || v >= 1e38)
                 return 0; /* TWS "unset" sentinels (DBL_MAX, unset Decimal) */
+        *unset = 0;
+        return v;
+}
+
+double tws_rd_dbl(te_tws_fields_t *fs, const char *what)
+{
+        int unset;
+        return rd_dbl_u(fs, what, &unset);
+}
+
+double tws_rd_dbl_opt(te_tws_fields_t *fs, const char *what, int *has)
+{
+        int unset;
+        double v = rd_dbl_u(fs, what, &unset);
+        *has = !unset;
         return v;
 }
 

@@ -6,7 +6,7 @@
  *
  *   fake_tws --port-file FILE [--port N] [--scenario NAME] [--accounts DU1,DU2]
  *            [--next-id N] [--price P] [--commission C] [--pace-limit N]
- *            [--fill-delay-ms N] [--outage-ms N] [--drop-after N] [--no-open-order]
+ *            [--fill-delay-ms N] [--outage-ms N] [--drop-after N]
  *            [--malformed badint|biglen|fewfields]
  *
  * It negotiates the highest server version both sides accept within 170..176 and
@@ -29,7 +29,8 @@
  *   malformed   the first order's execution is sent as a malformed frame (kind
  *               --malformed), then executions are normal
  * Executions are at --price (limit/stop price when the order has one), with
- * --commission per execution. openOrder is the short form of tws_proto.c.
+ * --commission per execution. openOrder is the full message of the negotiated server
+ * version (te_tws_enc_open_order), sent with each new order and for reqOpenOrders.
  *
  * On stderr one line per event: "PLACE id=.. ref=.. BUY 100 AAA MKT", "CANCEL id=..",
  * "EXEC id=.. exec=.. qty=..", "CONNECT ver=..", "DROP", "MALFORMED"; on SIGTERM a
@@ -93,8 +94,7 @@ static struct {
         int pace_limit;
         int64_t fill_delay_ms, outage_ms;
         int drop_after;
-        int no_open_order;
-} opt = {"fill", "DU111111", "badint", 100.5, 1.0, 50, 100, 1500, 3, 0};
+} opt = {"fill", "DU111111", "badint", 100.5, 1.0, 50, 100, 1500, 3};
 
 static order_t orders[MAX_ORDERS];
 static int n_orders;
@@ -180,6 +180,18 @@ static void send_status(int idx, const char *status)
         s.perm_id = 1000000 + idx;
         s.client_id = od->client_id;
         (void)te_tws_enc_order_status(&wbuf, &s);
+}
+
+/* openOrder (the full form of the negotiated server version) for order idx. */
+static void send_open_order(int idx, const char *status)
+{
+        te_tws_open_order_t oo;
+        memset(&oo, 0, sizeof oo);
+        oo.order = orders[idx].o;
+        oo.client_id = orders[idx].client_id;
+        oo.perm_id = 1000000 + idx;
+        snprintf(oo.status, sizeof oo.status, "%s", status);
+        (void)te_tws_enc_open_order(&wbuf, &oo);
 }
 
 static void enc_exec(const exec_t *x, int64_t req_id)
@@ -325,8 +337,7 @@ static void on_place(const te_tws_order_t *o)
                 send_status(idx, "Inactive");
                 return;
         }
-        if (!opt.no_open_order)
-                (void)te_tws_enc_open_order(&wbuf, o, "Submitted");
+        send_open_order(idx, "Submitted");
         send_status(idx, "Submitted");
         int64_t now = mono_ms();
         if (is("partial")) {
@@ -394,8 +405,7 @@ static void on_req_open_orders(void)
                 order_t *od = &orders[i];
                 if (!od->open || od->client_id != client_id)
                         continue;
-                if (!opt.no_open_order)
-                        (void)te_tws_enc_open_order(&wbuf, &od->o, "Submitted");
+                send_open_order(i, "Submitted");
                 send_status(i, "Submitted");
         }
         (void)te_tws_enc_open_order_end(&wbuf);
@@ -585,10 +595,6 @@ int main(int argc, char **argv)
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
                 const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-                if (!strcmp(a, "--no-open-order")) {
-                        opt.no_open_order = 1;
-                        continue;
-                }
                 if (!v) {
                         fprintf(stderr, "fake_tws: %s needs a value\n", a);
                         return 2;

@@ -1,5 +1,5 @@
 /*
- * fuzz_tws_proto: libFuzzer target for the TWS API decoder (brokers/tws_proto.c), the
+ * fuzz_tws_proto: libFuzzer target for the TWS API decoder (brokers/tws_proto*.c), the
  * parser of bytes from TWS / IB Gateway (and, in the fake, from clients).
  *
  * The input is read as a stream the way broker_ibkr reads its socket: frames are split
@@ -7,8 +7,9 @@
  * decoded as a server message, as a client request and as the server-version frame;
  * the input is also tried as a client handshake. A decode that succeeds must leave
  * every string NUL-terminated within its field; ASan/UBSan catch any out-of-bounds
- * access on the way. The codec source is compiled in so libFuzzer sees its coverage.
- * Seeds: tests/fuzz/corpus/tws_proto/.
+ * access on the way. The codec sources are compiled in so libFuzzer sees their
+ * coverage. Seeds: tests/fuzz/corpus/tws_proto/ (open_order_full: the 128-field
+ * openOrder; open_order_rich: one with every optional group).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #include <string.h>
 
 #include "../../brokers/tws_proto.c"
+#include "../../brokers/tws_proto_order.c"
+#include "../../brokers/tws_proto_wire.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,6 +46,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 check_str(m.u.exec.order_ref, sizeof m.u.exec.order_ref);
                                 if (!(m.u.exec.shares > 0))
                                         __builtin_trap();
+                        } else if (m.type == TE_TWS_IN_OPEN_ORDER) {
+                                const te_tws_open_order_t *oo = &m.u.open_order;
+                                check_str(oo->order.order_ref,
+                                          sizeof oo->order.order_ref);
+                                check_str(oo->order.order_type,
+                                          sizeof oo->order.order_type);
+                                check_str(oo->status, sizeof oo->status);
                         } else if (m.type == TE_TWS_IN_ERROR) {
                                 check_str(m.u.error.text, sizeof m.u.error.text);
                         }

@@ -1,7 +1,8 @@
 // fidelity.js PORT: connect @stoqey/ib (an independent TWS API client) to the fake
-// TWS, place two orders, wait for their fills, request the executions again, and print
-// what the client decoded, one line per event, for test_ibkr_fidelity.sh to compare
-// with what the fake logged. Exits 1 on a client error or after 20 s.
+// TWS, place two orders, wait for their fills, request the executions and then the
+// open orders again, and print what the client decoded, one line per event, for
+// test_ibkr_fidelity.sh to compare with what the fake logged. Exits 1 on a client
+// error or after 20 s.
 "use strict";
 const { IBApi, EventName, OrderAction, OrderType, SecType, TimeInForce } = require("@stoqey/ib");
 
@@ -43,9 +44,19 @@ ib.on(EventName.execDetails, (reqId, contract, e) => {
   out(`EXEC req=${reqId} id=${e.orderId} exec=${e.execId} ${contract.symbol} ${e.side} ` +
       `${e.shares} @ ${e.price} acct=${e.acctNumber} ref=${e.orderRef} cum=${e.cumQty}`);
 });
+ib.on(EventName.openOrder, (id, contract, order, state) => {
+  out(`OPEN id=${id} ref=${order.orderRef} ${order.action} ${order.totalQuantity} ` +
+      `${contract.symbol} ${order.orderType} tif=${order.tif} acct=${order.account} ` +
+      `lmt=${order.lmtPrice} aux=${order.auxPrice} client=${order.clientId} ` +
+      `perm=${order.permId} status=${state.status}`);
+});
 ib.on(EventName.commissionReport, (c) => out(`COMMISSION exec=${c.execId} ${c.commission} ${c.currency}`));
 ib.on(EventName.execDetailsEnd, (reqId) => {
   out(`EXECEND req=${reqId}`);
+  ib.reqOpenOrders();
+});
+ib.on(EventName.openOrderEnd, () => {
+  out("OPENEND");
   clearTimeout(timer);
   ib.disconnect();
   setTimeout(() => process.exit(0), 100);

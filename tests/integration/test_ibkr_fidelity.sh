@@ -3,10 +3,10 @@
 # npm package @stoqey/ib (version pinned in tests/ibkr_client/package-lock.json,
 # installed with `npm ci` into the build dir). The client offers server versions
 # v100..193; the fake must pick 176 and speak it well enough that the client decodes
-# the orders it placed and every execution, commission and status, live and again on
-# reqExecutions, exactly as the fake logged them. The fake runs with --no-open-order:
-# its openOrder is a short form that our adapter reads but a full client does not
-# (the client reports "Underrun error on OPEN_ORDER"; see tests/fake_tws/fake_tws.c).
+# the orders it placed (the full openOrder of that version, with our orderRef, action,
+# quantity, order type and TIF) and every execution, commission and status, live and
+# again on reqExecutions, exactly as the fake logged them. The client reports a message
+# it cannot decode field for field (underrun, or fields left over) as an error.
 set -euo pipefail
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
@@ -42,8 +42,7 @@ if [ ! -f "$dir/node_modules/@stoqey/ib/package.json" ] ||
         cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.te"
 fi
 
-"$TE_BUILD_DIR/tests/fake_tws" --port-file "$RUN/port" --scenario fill --no-open-order \
-        2>"$RUN/fake.log" &
+"$TE_BUILD_DIR/tests/fake_tws" --port-file "$RUN/port" --scenario fill 2>"$RUN/fake.log" &
 fake=$!
 deadline=$((SECONDS + 10))
 until [ -s "$RUN/port" ]; do
@@ -61,6 +60,13 @@ grep -qx 'PLACE id=1 ref=fid-1 BUY 100 AAA MKT tif=DAY acct=DU111111' "$RUN/fake
         fail "order 1 not decoded as placed"
 grep -qx 'PLACE id=2 ref=fid-2 SELL 50 BBB LMT tif=GTC acct=DU111111' "$RUN/fake.log" ||
         fail "order 2 not decoded as placed"
+# the open orders as the client decoded the fake's openOrder (sent with each new order)
+grep -qx 'OPEN id=1 ref=fid-1 BUY 100 AAA MKT tif=DAY acct=DU111111 lmt=undefined aux=undefined client=3 perm=1000000 status=Submitted' "$c" ||
+        fail "openOrder 1 not decoded: $(grep '^OPEN id=1 ' "$c")"
+grep -qx 'OPEN id=2 ref=fid-2 SELL 50 BBB LMT tif=GTC acct=DU111111 lmt=20.5 aux=undefined client=3 perm=1000001 status=Submitted' "$c" ||
+        fail "openOrder 2 not decoded: $(grep '^OPEN id=2 ' "$c")"
+[ "$(grep -c '^OPEN ' "$c")" = 2 ] || fail "unexpected openOrders (both orders filled: reqOpenOrders lists none)"
+grep -qx 'OPENEND' "$c" || fail "openOrderEnd"
 # the executions the fake made, as the client decoded them (live and on request)
 x1=$(sed -n 's/^EXEC id=1 exec=\([^ ]*\) .*/\1/p' "$RUN/fake.log")
 x2=$(sed -n 's/^EXEC id=2 exec=\([^ ]*\) .*/\1/p' "$RUN/fake.log")
