@@ -1,6 +1,8 @@
 /*
  * book: portfolios -> (ticker -> position entry), orders by order_id; each entry
- * keeps a list of its live orders so the planner can cancel what no longer fits.
+ * keeps a list of its live orders so the planner can cancel what no longer fits, and
+ * each portfolio a list of its finished (terminal) orders, dropped when a later target
+ * is planned; the ids of dropped orders stay in a bounded FIFO (the tombstones).
  */
 #include "book.h"
 
@@ -28,6 +30,7 @@ struct ord_s {
         char order_id[TE_ID_MAX];
         te_book_pos_t *pos; /* the (portfolio, ticker) it belongs to */
         ord_t *next_live;
+        ord_t *next_done; /* in pf->done once terminal */
         te_side_t side;
         double qty;
         double cum_qty;
@@ -35,6 +38,7 @@ struct ord_s {
         te_order_status_t status;
         int cancel_sent;
         int is_live;
+        int is_done;
 };
 
 struct te_book_pf_s {
@@ -45,12 +49,22 @@ struct te_book_pf_s {
         int has_as_of;
         int as_of_learned;
         int64_t last_as_of;
+        ord_t *done; /* terminal orders not dropped yet */
 };
+
+/* Ids of dropped orders, oldest first: a ring of at most `cap` copies and a map for
+ * lookups. */
+typedef struct tombs_s {
+        char **ring;
+        size_t cap, size, head, n; /* head: oldest; n: how many */
+        te_map_t *ids;             /* order_id -> (void *)1 */
+} tombs_t;
 
 struct te_book_s {
         te_map_t *portfolios; /* portfolio_id -> te_book_pf_t */
         te_map_t *orders;     /* order_id -> ord_t */
-        uint64_t illegal;
+        tombs_t tombs;
+        uint64_t illegal, dropped;
 };
 
 static void pf_free(void *v)
@@ -69,7 +83,9 @@ te_book_t *te_book_new(void)
                 return NULL;
         b->portfolios = te_map_new();
         b->orders = te_map_new();
-        if (!b->portfolios || !b->orders) {
+        b->tombs.ids = te_map_new();
+        b->tombs.cap = TE_BOOK_TOMBSTONES_DEFAULT;
+        if (!b->portfolios || !b->orders || !b->tombs.ids) {
                 te_book_destroy(b);
                 return NULL;
         }
@@ -82,7 +98,91 @@ void te_book_destroy(te_book_t *b)
                 return;
         te_map_destroy(b->portfolios, pf_free);
         te_map_destroy(b->orders, free);
+        for (size_t i = 0; i < b->tombs.n; i++)
+                free(b->tombs.ring[(b->tombs.head + i) % b->tombs.size]);
+        free(b->tombs.ring);
+        te_map_destroy(b->tombs.ids, NULL);
         free(b);
+}
+
+/* Forget the oldest tombstone. */
+static void tomb_evict(tombs_t *t)
+{
+        char *id = t->ring[t->head];
+        te_map_del(t->ids, id);
+        free(id);
+        t->head = (t->head + 1) % t->size;
+        t->n--;
+}
+
+/* Remember a dropped order's id (evicting the oldest at capacity). The ring grows by
+ * doubling up to cap, so a short run does not pay for the whole capacity.
+ * @returns 0, or -1 on OOM (the id is then simply not remembered). */
+static int tomb_add(tombs_t *t, const char *order_id)
+{
+        if (t->cap == 0)
+                return 0;
+        if (t->n == t->size && t->size < t->cap) {
+                size_t ns = t->size ? t->size * 2 : 64;
+                if (ns > t->cap)
+                        ns = t->cap;
+                char **nr = malloc(ns * sizeof *nr);
+                if (!nr)
+                        return -1;
+                for (size_t i = 0; i < t->n; i++)
+                        nr[i] = t->ring[(t->head + i) % t->size];
+                free(t->ring);
+                t->ring = nr;
+                t->size = ns;
+                t->head = 0;
+        }
+        if (t->n == t->size)
+                tomb_evict(t);
+        char *id = strdup(order_id);
+        if (!id)
+                return -1;
+        if (te_map_put(t->ids, id, (void *)1) != 0) {
+                free(id);
+                return -1;
+        }
+        t->ring[(t->head + t->n) % t->size] = id;
+        t->n++;
+        return 0;
+}
+
+int te_book_set_tombstones(te_book_t *b, size_t cap)
+{
+        tombs_t *t = &b->tombs;
+        while (t->n > cap)
+                tomb_evict(t);
+        if (t->size > cap) { /* shrink the ring to the new capacity */
+                char **nr = cap ? malloc(cap * sizeof *nr) : NULL;
+                if (cap && !nr)
+                        return -1;
+                for (size_t i = 0; i < t->n; i++)
+                        nr[i] = t->ring[(t->head + i) % t->size];
+                free(t->ring);
+                t->ring = nr;
+                t->size = cap;
+                t->head = 0;
+        }
+        t->cap = cap;
+        return 0;
+}
+
+/* Drop the finished orders of a portfolio: out of the order map, into the tombstones. */
+static void pf_drop_done(te_book_t *b, te_book_pf_t *pf)
+{
+        ord_t *o = pf->done;
+        while (o) {
+                ord_t *next = o->next_done;
+                te_map_del(b->orders, o->order_id);
+                (void)tomb_add(&b->tombs, o->order_id); /* OOM: forgotten, not fatal */
+                free(o);
+                b->dropped++;
+                o = next;
+        }
+        pf->done = NULL;
 }
 
 static te_book_pf_t *pf_get_or_add(te_book_t *b, const char *portfolio_id)
@@ -163,6 +263,11 @@ static void ord_relink(ord_t *o, double old_open)
         o->pos->open_qty += ord_open(o) - old_open;
         if (!o->pos->live)
                 o->pos->open_qty = 0.0; /* no drift once nothing works */
+        if (te_os_is_terminal(o->status) && !o->is_done) { /* final: never undone */
+                o->is_done = 1;
+                o->next_done = o->pos->pf->done;
+                o->pos->pf->done = o;
+        }
 }
 
 int te_book_set_position(te_book_t *b, const char *portfolio_id, const char *ticker,
@@ -188,7 +293,7 @@ int te_book_add_order(te_book_t *b, const char *order_id, const char *portfolio_
                       const char *ticker, te_side_t side, double qty, double cum_qty,
                       te_order_status_t status)
 {
-        if (te_map_get(b->orders, order_id))
+        if (te_map_get(b->orders, order_id) || te_map_get(b->tombs.ids, order_id))
                 return 0;
         te_book_pos_t *p = pos_get_or_add(b, portfolio_id, ticker);
         if (!p)
@@ -223,7 +328,8 @@ int te_book_mark_cancel(te_book_t *b, const char *order_id)
 
 int te_book_has_order(const te_book_t *b, const char *order_id)
 {
-        return te_map_get(b->orders, order_id) != NULL;
+        return te_map_get(b->orders, order_id) != NULL ||
+               te_map_get(b->tombs.ids, order_id) != NULL;
 }
 
 static te_book_result_t illegal(te_book_t *b, const te_exec_report_t *r, const char *from)
@@ -241,6 +347,8 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
                 return TE_BOOK_IGNORED;
         ord_t *o = te_map_get(b->orders, r->order_id);
         int learned = 0;
+        if (!o && te_map_get(b->tombs.ids, r->order_id))
+                return TE_BOOK_DUPLICATE; /* dropped when finished: nothing can follow */
         if (!o) {
                 /* an order we did not send in this life and did not load: learn it
                  * from the report (its quantity is cum + leaves) in the state the report
@@ -329,6 +437,8 @@ int te_book_set_last_as_of(te_book_t *b, const char *portfolio_id, int64_t as_of
         te_book_pf_t *pf = pf_get_or_add(b, portfolio_id);
         if (!pf)
                 return -1;
+        if (pf->has_as_of && as_of > pf->last_as_of)
+                pf_drop_done(b, pf);
         pf->has_as_of = 1;
         pf->as_of_learned = 0;
         pf->last_as_of = as_of;
@@ -450,4 +560,14 @@ uint64_t te_book_illegal_count(const te_book_t *b)
 size_t te_book_order_count(const te_book_t *b)
 {
         return te_map_count(b->orders);
+}
+
+size_t te_book_tombstone_count(const te_book_t *b)
+{
+        return b->tombs.n;
+}
+
+uint64_t te_book_dropped_count(const te_book_t *b)
+{
+        return b->dropped;
 }

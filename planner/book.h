@@ -15,6 +15,20 @@
  *
  * State is kept per portfolio (te_book_pf_t), so the planner looks a portfolio up once
  * per target and then each ticker in that portfolio's own table.
+ *
+ * Finished orders are dropped, so the book does not grow with the length of a run. A
+ * terminal order still matters while its target may be planned again (a target with
+ * the same as_of — the only kind the planner plans again in one book — must find the
+ * ids it sent, or it sends them twice), so the finished orders of a portfolio are
+ * dropped when a target with a later as_of is recorded (te_book_set_last_as_of): after
+ * that, no target before it can be planned in this book (an earlier as_of is either a
+ * replay recognised from history or dead-lettered as going backwards), and a rebuild
+ * starts a new book from the DB. Their ids are kept, oldest out first, in a bounded set
+ * of tombstones: a late duplicate report of a dropped order is recognised as a
+ * duplicate instead of being learned as a new order (which would book its fill twice),
+ * and its id still counts as sent. The book therefore holds the live orders, the
+ * finished orders of each portfolio's latest target, and at most the tombstone
+ * capacity of ids (te_book_set_tombstones).
  */
 #ifndef TE_BOOK_H
 #define TE_BOOK_H
@@ -23,6 +37,9 @@
 #include <stdint.h>
 
 #include "te_msg.h"
+
+/* Default tombstone capacity: ids of dropped orders remembered (about 150 bytes each). */
+#define TE_BOOK_TOMBSTONES_DEFAULT 65536
 
 typedef struct te_book_s te_book_t;
 typedef struct te_book_pf_s te_book_pf_t;   /* one portfolio */
@@ -54,16 +71,18 @@ int te_book_set_position(te_book_t *b, const char *portfolio_id, const char *tic
 int te_book_set_cash(te_book_t *b, const char *portfolio_id, double cash);
 /** Record an order with its current state (loaded from the DB, read back from
  *  exec.orders, or just sent with status PENDING_NEW and cum 0). An order already
- *  known keeps its state. @returns 0 or -1 (OOM). */
+ *  known (or dropped, see the top) keeps its state. @returns 0 or -1 (OOM). */
 int te_book_add_order(te_book_t *b, const char *order_id, const char *portfolio_id,
                       const char *ticker, te_side_t side, double qty, double cum_qty,
                       te_order_status_t status);
 /** Note that a CANCEL was sent for `order_id`: it stops counting as open.
  *  @returns 0, or -1 if the order is unknown. */
 int te_book_mark_cancel(te_book_t *b, const char *order_id);
-/** @returns 1 if the book knows `order_id` (sent, loaded or learned), else 0. */
+/** @returns 1 if the book knows `order_id` (sent, loaded or learned; or dropped when
+ *  finished and still among the tombstones), else 0. */
 int te_book_has_order(const te_book_t *b, const char *order_id);
-/** Apply an execution report. */
+/** Apply an execution report. A report of an order dropped when finished (still among
+ *  the tombstones) is a TE_BOOK_DUPLICATE: nothing may follow a terminal state. */
 te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r);
 
 /** Position (signed) of a ticker in a portfolio; 0 when unknown. */
@@ -81,7 +100,9 @@ int te_book_set_mode(te_book_t *b, const char *portfolio_id, te_mode_t mode);
 
 /** Last as_of planned for a portfolio. @returns 1 and sets *as_of, or 0 if none. */
 int te_book_last_as_of(const te_book_t *b, const char *portfolio_id, int64_t *as_of);
-/** Remember the as_of of a target planned in this life. @returns 0 or -1 (OOM). */
+/** Remember the as_of of a target planned in this life. When it is later than the
+ *  portfolio's last as_of, the portfolio's finished orders are dropped first (see the
+ *  top). @returns 0 or -1 (OOM). */
 int te_book_set_last_as_of(te_book_t *b, const char *portfolio_id, int64_t as_of);
 /** Learn from history (DB, commands read back) that a target with `as_of` was planned
  *  before: the last as_of becomes the larger of both, marked learned. @returns 0/-1. */
@@ -121,8 +142,15 @@ size_t te_book_pos_live(const te_book_pos_t *p, te_book_live_t *out, size_t cap)
  *  NULL at the end. */
 const te_book_pos_t *te_book_pf_next(const te_book_pf_t *pf, size_t *it);
 
-/** Counters. */
+/** Keep at most `cap` tombstones (0: none; the oldest go first). @returns 0 or -1
+ *  (OOM; unchanged). */
+int te_book_set_tombstones(te_book_t *b, size_t cap);
+
+/** Counters: illegal transitions; orders held (live and finished, not dropped);
+ *  tombstones held; orders dropped since creation. */
 uint64_t te_book_illegal_count(const te_book_t *b);
 size_t te_book_order_count(const te_book_t *b);
+size_t te_book_tombstone_count(const te_book_t *b);
+uint64_t te_book_dropped_count(const te_book_t *b);
 
 #endif

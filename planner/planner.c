@@ -188,6 +188,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                         snprintf(errstr, errstr_size, "out of memory");
                 goto err;
         }
+        te_book_set_tombstones(pl->book, (size_t)conf->book_tombstones); /* no alloc */
         if (conf->rules_file[0] &&
             te_plan_rules_load(pl->rules, conf->rules_file, errstr, errstr_size) != 0)
                 goto err;
@@ -323,7 +324,8 @@ int te_planner_run(te_planner_t *pl)
             TE_LOG_INFO, NULL, "planner.stop",
             "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
             "illegal=%llu skipped_known=%llu replayed=%llu halted=%llu mode_changes=%llu "
-            "bad_modes=%llu idle_polls=%llu first_to_last_ms=%lld",
+            "bad_modes=%llu idle_polls=%llu book_orders=%zu book_dropped=%llu "
+            "first_to_last_ms=%lld",
             (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
             (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
             (unsigned long long)pl->st.reports,
@@ -331,6 +333,8 @@ int te_planner_run(te_planner_t *pl)
             (unsigned long long)pl->st.skipped_known, (unsigned long long)pl->st.replayed,
             (unsigned long long)pl->st.halted, (unsigned long long)pl->st.mode_changes,
             (unsigned long long)pl->st.bad_modes, (unsigned long long)pl->st.idle_polls,
+            te_book_order_count(pl->book),
+            (unsigned long long)te_book_dropped_count(pl->book),
             (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
         return pl->fatal ? -1 : 0;
 }

@@ -49,6 +49,7 @@ typedef struct te_planner_conf_s {
         int64_t commit_interval_ms;
         int64_t catchup_timeout_ms;
         int64_t report_poll_ms;
+        int64_t book_tombstones;
         double lot_size;
         double min_qty;
         double min_notional;

@@ -200,7 +200,8 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
         char errstr[512];
         int64_t offsets[TE_PL_MAX_PARTS];
         te_book_t *nb = te_book_new();
-        if (!nb) {
+        if (!nb || te_book_set_tombstones(nb, (size_t)pl->conf.book_tombstones) != 0) {
+                te_book_destroy(nb);
                 te_pl_fail(pl, "rebalance", "out of memory");
                 return -1;
         }
