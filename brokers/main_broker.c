@@ -15,7 +15,9 @@
  * (ops->connected; fault.script can script it, broker_faulty.h) the worker pauses its
  * partitions, puts back the order it could not place, publishes BROKER_STATE DOWN on
  * its reports partitions and a broker_down Alert; when it is back it reconciles (poll),
- * publishes BROKER_STATE UP and resumes.
+ * publishes BROKER_STATE UP and resumes. On every partition assignment it also announces
+ * its current state there (no Alert): planners hold targets while a worker says DOWN,
+ * and a worker restarted or replaced during an outage must tell them it is up.
  */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -166,6 +168,7 @@ typedef struct worker_s {
         te_guard_t guard;
         int up;               /* adapter connected (last seen) */
         int64_t last_repause; /* while down: re-pause new assignments this often */
+        int announce;         /* partitions assigned: publish the state to them */
         uint64_t n_expired, n_limit_rejects, n_outages;
 } worker_t;
 
@@ -184,8 +187,9 @@ static void pause_all(worker_t *w, int pause)
 
 /* Publish a BROKER_STATE report to every exec.reports partition whose exec.orders
  * partition this worker owns (co-partitioning: the planner of those portfolios reads
- * it), or keyed by broker name when it owns none. @returns 0 or -1. */
-static int publish_state(worker_t *w, int up, const char *why)
+ * it), or keyed by broker name when it owns none; and an Alert if `alert`.
+ * @returns 0 or -1. */
+static int publish_state(worker_t *w, int up, const char *why, int alert)
 {
         char errstr[256];
         te_exec_report_t r;
@@ -234,11 +238,23 @@ static int publish_state(worker_t *w, int up, const char *why)
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.send", "broker state: %s", errstr);
                 rc = -1;
         }
-        te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
-                      up ? TE_SEV_INFO : TE_SEV_CRITICAL, PROC,
-                      up ? "broker_up" : "broker_down", NULL, NULL, NULL,
-                      "broker %s %s: %s", w->broker->ops->name, up ? "up" : "down", why);
+        if (alert)
+                te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
+                              up ? TE_SEV_INFO : TE_SEV_CRITICAL, PROC,
+                              up ? "broker_up" : "broker_down", NULL, NULL, NULL,
+                              "broker %s %s: %s", w->broker->ops->name,
+                              up ? "up" : "down", why);
         return rc;
+}
+
+static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
+                         int assigned, void *opaque)
+{
+        worker_t *w = opaque;
+        (void)c;
+        (void)parts;
+        if (assigned)
+                w->announce = 1; /* once the assignment is in effect (the loop) */
 }
 
 /* Follow the adapter's connection: when it goes down, stop taking orders (pause every
@@ -259,7 +275,7 @@ static int watch_broker(worker_t *w)
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.down",
                        "adapter %s disconnected: partitions paused, no orders taken",
                        w->broker->ops->name);
-                return publish_state(w, 0, "not taking orders; partitions paused");
+                return publish_state(w, 0, "not taking orders; partitions paused", 1);
         }
         if (!up && now - w->last_repause >= 250) { /* new assignments while down */
                 w->last_repause = now;
@@ -275,7 +291,7 @@ static int watch_broker(worker_t *w)
                 TE_LOG(TE_LOG_WARN, NULL, "broker.up",
                        "adapter %s back: reconciled, partitions resumed",
                        w->broker->ops->name);
-                int rc = publish_state(w, 1, "reconciled; taking orders again");
+                int rc = publish_state(w, 1, "reconciled; taking orders again", 1);
                 pause_all(w, 0);
                 return rc;
         }
@@ -538,7 +554,7 @@ adapter_ready:
         w.up = !w.broker->ops->connected || w.broker->ops->connected(w.broker);
         const char *topics[] = {w.conf.topic_orders};
         w.consumer = te_consumer_new(cfg, w.conf.common.bootstrap, w.conf.group_id,
-                                     topics, 1, NULL, NULL, errstr, sizeof errstr);
+                                     topics, 1, on_rebalance, &w, errstr, sizeof errstr);
         if (!w.consumer) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.consumer", "%s", errstr);
                 goto out;
@@ -558,6 +574,13 @@ adapter_ready:
                         break;
                 }
                 rd_kafka_message_t *m = te_consumer_poll(w.consumer, 50);
+                if (w.announce && te_consumer_assigned_count(w.consumer) > 0) {
+                        w.announce = 0; /* a failure is logged; the next change says it */
+                        (void)publish_state(&w, w.up,
+                                            w.up ? "assigned; taking orders"
+                                                 : "assigned; not taking orders",
+                                            0);
+                }
                 if (m && !w.up) { /* fetched before the pause: read it again later */
                         put_back(&w, m);
                         rd_kafka_message_destroy(m);

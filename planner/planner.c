@@ -141,7 +141,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->conf = *conf;
         pl->cfg = cfg;
         for (int i = 0; i < TE_PL_MAX_PARTS; i++)
-                pl->pending[i] = -1;
+                pl->pending[i] = pl->next_off[i] = -1;
         te_buf_init(&pl->buf, TE_CODEC_MAX_MESSAGE);
         te_plan_cfg_defaults(&pl->plan);
         pl->plan.lot_size = conf->lot_size;
@@ -183,7 +183,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->last = te_map_new();
         pl->codec = te_codec_new(errstr, errstr_size);
         if (!pl->rules || !pl->book || !pl->ws || !pl->levels || !pl->planned ||
-            !pl->last || !pl->codec) {
+            !pl->last || !pl->codec || te_pl_hold_init(pl) != 0) {
                 if (pl->codec)
                         snprintf(errstr, errstr_size, "out of memory");
                 goto err;
@@ -296,21 +296,29 @@ int te_planner_run(te_planner_t *pl)
                                 /* no flush right behind the first target of a burst */
                                 last_commit = now;
                         }
-                        int r = te_pl_on_target(pl, m, now);
+                        int32_t p = m->partition;
+                        int64_t off = m->offset;
+                        int r = te_pl_on_target(pl, m, now, 1);
                         now = te_proc_mono_ms();
                         pl->st.last_target_ms = now;
-                        if (r == 0 && m->partition >= 0 &&
-                            m->partition < TE_PL_MAX_PARTS) {
-                                pl->pending[m->partition] = m->offset + 1;
-                                pl->dirty = 1;
+                        if (r >= 0 && p >= 0 && p < TE_PL_MAX_PARTS) {
+                                /* behind a held target the position waits for it */
+                                pl->next_off[p] = off + 1;
+                                if (!pl->n_held[p]) {
+                                        pl->pending[p] = off + 1;
+                                        pl->dirty = 1;
+                                }
                         }
-                        rd_kafka_message_destroy(m);
-                        if (r != 0)
+                        if (r != 1) /* held: the hold owns it */
+                                rd_kafka_message_destroy(m);
+                        if (r < 0)
                                 break;
                 } else {
                         pl->st.idle_polls++;
                         te_pl_drain_reports(pl, now);
                 }
+                if (pl->release_due && te_pl_release(pl, now) != 0)
+                        break;
                 te_producer_poll(pl->producer, 0);
                 if (pl->dirty && now - last_commit >= pl->conf.commit_interval_ms) {
                         if (te_pl_commit(pl) != 0)
@@ -324,16 +332,17 @@ int te_planner_run(te_planner_t *pl)
             TE_LOG_INFO, NULL, "planner.stop",
             "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
             "illegal=%llu skipped_known=%llu replayed=%llu halted=%llu mode_changes=%llu "
-            "bad_modes=%llu idle_polls=%llu book_orders=%zu book_dropped=%llu "
-            "first_to_last_ms=%lld",
+            "bad_modes=%llu held=%llu superseded=%llu released=%llu idle_polls=%llu "
+            "book_orders=%zu book_dropped=%llu first_to_last_ms=%lld",
             (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
             (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
             (unsigned long long)pl->st.reports,
             (unsigned long long)te_book_illegal_count(pl->book),
             (unsigned long long)pl->st.skipped_known, (unsigned long long)pl->st.replayed,
             (unsigned long long)pl->st.halted, (unsigned long long)pl->st.mode_changes,
-            (unsigned long long)pl->st.bad_modes, (unsigned long long)pl->st.idle_polls,
-            te_book_order_count(pl->book),
+            (unsigned long long)pl->st.bad_modes, (unsigned long long)pl->st.held,
+            (unsigned long long)pl->st.superseded, (unsigned long long)pl->st.released,
+            (unsigned long long)pl->st.idle_polls, te_book_order_count(pl->book),
             (unsigned long long)te_book_dropped_count(pl->book),
             (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
         return pl->fatal ? -1 : 0;
@@ -343,6 +352,7 @@ void te_planner_destroy(te_planner_t *pl)
 {
         if (!pl)
                 return;
+        te_pl_hold_term(pl); /* its messages go before their consumer */
         te_consumer_destroy(pl->targets);
         if (pl->reports) {
                 rd_kafka_consumer_close(pl->reports);

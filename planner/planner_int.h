@@ -8,6 +8,7 @@
  *   planner_target.c  targets: validation, TRAINING clock barrier, planning, sending,
  *                     dead letters; execution reports
  *   planner_mode.c    exec.mode: levels, cancels on a level change, EMERGENCY re-plan
+ *   planner_hold.c    broker DOWN/UP: targets held while their broker is down
  */
 #ifndef TE_PLANNER_INT_H
 #define TE_PLANNER_INT_H
@@ -61,6 +62,13 @@ struct te_planner_s {
         te_map_t *last; /* portfolio_id -> te_target_portfolio_t* last target planned */
         int fatal;
         int64_t last_report_poll;
+        /* broker state (planner_hold.c), per exec.reports (= targets) partition */
+        unsigned char down[TE_PL_MAX_PARTS]; /* plan.route reported DOWN there */
+        int n_down;                          /* partitions down */
+        int release_due;                     /* a partition with held targets is UP */
+        te_map_t *held;                      /* portfolio_id -> held target */
+        int n_held[TE_PL_MAX_PARTS];         /* held targets per partition */
+        int64_t next_off[TE_PL_MAX_PARTS];   /* after the last target consumed; -1 */
         te_planner_stats_t st;
 };
 
@@ -72,6 +80,8 @@ void te_pl_fail(te_planner_t *pl, const char *what, const char *why);
 int te_pl_commit(te_planner_t *pl);
 
 /* planner_sync.c */
+/** @returns the partition of `portfolio_id` (murmur2, as the producers key it). */
+int32_t te_pl_partition_of(const te_planner_t *pl, const char *portfolio_id);
 /** @returns 1 if this instance owns the partition of `portfolio_id`. */
 int te_pl_owns(void *opaque, const char *portfolio_id);
 /** A consumer that is never subscribed (manual assignment, no commits) in `group`.
@@ -107,9 +117,14 @@ void te_pl_free_target(void *v);
 int te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m, const char *clock_id);
 /** Read every report waiting on the reports consumer. */
 void te_pl_drain_reports(te_planner_t *pl, int64_t now);
-/** Handle one target message. @returns 0 when done (offset may be stored), -1 to
- *  stop. */
-int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now);
+/** Handle one target message (`fresh`: just consumed; 0: a held one released).
+ *  @returns 0 when done (offset may be stored), 1 when held (the hold owns `m` now),
+ *  -1 to stop. */
+int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fresh);
+/** Dead-letter a target message with "code: why", an Alert and the counters. */
+void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
+                              const char *code, const char *why,
+                              const te_target_portfolio_t *tp);
 
 /* planner_mode.c */
 /** Bring open orders in line with the levels in force (scope NULL: all portfolios).
@@ -119,5 +134,24 @@ int te_pl_act_on_modes(te_planner_t *pl, const char *scope, int64_t event_time);
 void te_pl_on_mode_startup(te_planner_t *pl, rd_kafka_message_t *m);
 /** Read every exec.mode message waiting and act on each. */
 void te_pl_drain_modes(te_planner_t *pl);
+
+/* planner_hold.c */
+/** @returns 0 or -1 (OOM). */
+int te_pl_hold_init(te_planner_t *pl);
+/** Free the held targets. */
+void te_pl_hold_term(te_planner_t *pl);
+/** Forget held targets and broker states (the partitions were revoked). */
+void te_pl_hold_reset(te_planner_t *pl);
+/** A BROKER_STATE report read on reports partition `partition`. */
+void te_pl_on_broker_state(te_planner_t *pl, int32_t partition,
+                           const te_exec_report_t *r);
+/** @returns 1 if a target of `portfolio_id` on `partition` must be held (its broker
+ *  is down, or an earlier target of the portfolio is held), else 0. */
+int te_pl_must_hold(const te_planner_t *pl, int32_t partition, const char *portfolio_id);
+/** Hold the (valid) target `tp` decoded from `m`, replacing the portfolio's held one.
+ *  @returns 1 held (owns m), 0 dead-lettered (as_of before the held one's), -1 fatal. */
+int te_pl_hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp);
+/** Plan the held targets of partitions that are UP again. @returns 0 or -1 (stop). */
+int te_pl_release(te_planner_t *pl, int64_t now);
 
 #endif

@@ -30,6 +30,14 @@ static int emergency_replan(te_planner_t *pl, const char *scope, int64_t effecti
                 if ((scope && strcmp(scope, pid) != 0) ||
                     te_modes_level(pl->levels, pid) != TE_LEVEL_EMERGENCY)
                         continue;
+                if (te_pl_must_hold(pl, te_pl_partition_of(pl, pid), pid)) {
+                        /* no new orders for a broker that is down: its next target
+                         * (held, planned when it is back) trades under EMERGENCY */
+                        TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
+                               "%s: broker %s down: no re-plan of the last target", pid,
+                               pl->conf.route);
+                        continue;
+                }
                 te_plan_env_t env = {
                     .level = TE_LEVEL_EMERGENCY,
                     .price = pl->prices ? te_price_cache_get : NULL,

@@ -11,7 +11,7 @@
 #include "te_log.h"
 #include "te_proc.h"
 
-static int32_t partition_of(const te_planner_t *pl, const char *portfolio_id)
+int32_t te_pl_partition_of(const te_planner_t *pl, const char *portfolio_id)
 {
         return rd_kafka_msg_partitioner_murmur2(NULL, portfolio_id, strlen(portfolio_id),
                                                 pl->n_parts, NULL, NULL);
@@ -20,7 +20,7 @@ static int32_t partition_of(const te_planner_t *pl, const char *portfolio_id)
 int te_pl_owns(void *opaque, const char *portfolio_id)
 {
         te_planner_t *pl = opaque;
-        int32_t p = partition_of(pl, portfolio_id);
+        int32_t p = te_pl_partition_of(pl, portfolio_id);
         return p >= 0 && p < TE_PL_MAX_PARTS && pl->owned[p];
 }
 
@@ -322,9 +322,10 @@ void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts
                         te_pl_commit(pl);
                 rd_kafka_assign(pl->reports, NULL);
                 memset(pl->owned, 0, sizeof pl->owned);
+                te_pl_hold_reset(pl); /* held targets were not committed */
                 return;
         }
         for (int i = 0; i < TE_PL_MAX_PARTS; i++)
-                pl->pending[i] = -1;
+                pl->pending[i] = pl->next_off[i] = -1;
         rebuild(pl, parts);
 }

@@ -30,6 +30,10 @@ int te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m, const char *clock_i
         pl->st.reports++;
         if (pl->rep.exec_type == TE_EXEC_CLOCK_ACK)
                 return clock_id && strcmp(pl->rep.order_id, clock_id) == 0;
+        if (pl->rep.exec_type == TE_EXEC_BROKER_STATE) {
+                te_pl_on_broker_state(pl, m->partition, &pl->rep);
+                return 0;
+        }
         if (te_book_apply_report(pl->book, &pl->rep) == TE_BOOK_ERROR)
                 te_pl_fail(pl, "apply report", "out of memory");
         return 0;
@@ -130,9 +134,12 @@ static int keep_last(te_planner_t *pl, const te_target_portfolio_t *tp)
         return 0;
 }
 
-/* TRAINING barrier: CLOCK(t), then read reports until CLOCK_ACK(t). @returns 0, or -1
- * when stopping before the ack came. */
-static int clock_barrier(te_planner_t *pl, const te_target_portfolio_t *tp)
+/* TRAINING barrier: CLOCK(t), then read reports until CLOCK_ACK(t). @returns 0, 1 when
+ * the broker of the target's partition reported DOWN meanwhile (hold the target: the
+ * CLOCK is acknowledged after the outage, and sent again when the target is planned;
+ * the id is the same, either ack will do), or -1 when stopping before the ack came. */
+static int clock_barrier(te_planner_t *pl, const te_target_portfolio_t *tp,
+                         int32_t partition)
 {
         te_order_cmd_t clk;
         memset(&clk, 0, sizeof clk);
@@ -154,6 +161,8 @@ static int clock_barrier(te_planner_t *pl, const te_target_portfolio_t *tp)
                         rd_kafka_message_destroy(m);
                         if (acked)
                                 return 0;
+                        if (te_pl_must_hold(pl, partition, tp->ids.portfolio_id))
+                                return 1;
                 }
                 int64_t now = te_proc_mono_ms();
                 if (now >= next_alert) {
@@ -169,8 +178,9 @@ static int clock_barrier(te_planner_t *pl, const te_target_portfolio_t *tp)
         return -1;
 }
 
-static void dead_letter(te_planner_t *pl, rd_kafka_message_t *m, const char *code,
-                        const char *why, const te_target_portfolio_t *tp)
+void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
+                              const char *code, const char *why,
+                              const te_target_portfolio_t *tp)
 {
         char errstr[256], reason[640];
         snprintf(reason, sizeof reason, "%s: %s", code, why);
@@ -189,19 +199,58 @@ static void dead_letter(te_planner_t *pl, rd_kafka_message_t *m, const char *cod
                       why);
 }
 
-/* @returns 0 when the message is done (offset may be stored), -1 to stop. */
-int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now)
+/* Plan `tp` (decoded from `m`) against the book. @returns 0 with the commands, 1 when
+ * the target was dead-lettered instead, -1 on a fatal error. */
+static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp,
+                te_plan_env_t *env, const te_order_cmd_t **cmds, size_t *n)
+{
+        char errstr[512];
+        *env = (te_plan_env_t){
+            .level = te_modes_level(pl->levels, tp->ids.portfolio_id),
+            .price = pl->prices ? te_price_cache_get : NULL,
+            .known = pl->prices ? te_price_cache_known : NULL,
+            .opaque = pl->prices,
+        };
+        *n = 0;
+        te_plan_err_t e = te_plan_run(pl->ws, &pl->plan, env, pl->book, tp, cmds, n,
+                                      errstr, sizeof errstr);
+        if (e == TE_PLAN_E_NOMEM || e == TE_PLAN_E_TOO_MANY) {
+                te_pl_fail(pl, "plan", errstr);
+                return -1;
+        }
+        if (e != TE_PLAN_OK) {
+                te_pl_dead_letter_target(pl, m, te_plan_err_code(e), errstr, tp);
+                return pl->fatal ? -1 : 1;
+        }
+        return 0;
+}
+
+/* Hold a target whose broker is down, after the checks planning would make (an invalid
+ * target is dead-lettered now, not when the broker is back). @returns as te_pl_hold. */
+static int hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp)
+{
+        te_plan_env_t env;
+        const te_order_cmd_t *cmds;
+        size_t n;
+        int r = plan(pl, m, tp, &env, &cmds, &n);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        return te_pl_hold(pl, m, tp);
+}
+
+int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fresh)
 {
         char errstr[512];
         int64_t t_in = te_proc_mono_ns();
         te_codec_err_t cerr = te_codec_decode_target_portfolio(
             pl->codec, m->payload, m->len, &pl->tp, errstr, sizeof errstr);
         if (cerr != TE_CODEC_OK) {
-                dead_letter(pl, m, te_codec_err_name(cerr), errstr, NULL);
+                te_pl_dead_letter_target(pl, m, te_codec_err_name(cerr), errstr, NULL);
                 return pl->fatal ? -1 : 0;
         }
         te_target_portfolio_t *tp = &pl->tp;
-        pl->st.targets++;
+        if (fresh)
+                pl->st.targets++;
         int64_t last;
         if (te_book_as_of_learned(pl->book, tp->ids.portfolio_id) &&
             te_book_last_as_of(pl->book, tp->ids.portfolio_id, &last) &&
@@ -215,30 +264,24 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now)
                        (long long)tp->as_of, (long long)last);
                 return 0;
         }
+        if (tp->mode != TE_MODE_TRAINING &&
+            now - pl->last_report_poll >= pl->conf.report_poll_ms)
+                te_pl_drain_reports(pl, now); /* also the broker's state */
+        if (te_pl_must_hold(pl, m->partition, tp->ids.portfolio_id))
+                return hold(pl, m, tp);
         if (tp->mode == TE_MODE_TRAINING) {
-                if (clock_barrier(pl, tp) != 0)
+                int r = clock_barrier(pl, tp, m->partition);
+                if (r < 0)
                         return -1;
-        } else if (now - pl->last_report_poll >= pl->conf.report_poll_ms) {
-                te_pl_drain_reports(pl, now);
+                if (r == 1)
+                        return hold(pl, m, tp);
         }
-        te_plan_env_t env = {
-            .level = te_modes_level(pl->levels, tp->ids.portfolio_id),
-            .price = pl->prices ? te_price_cache_get : NULL,
-            .known = pl->prices ? te_price_cache_known : NULL,
-            .opaque = pl->prices,
-        };
+        te_plan_env_t env;
         const te_order_cmd_t *cmds;
         size_t n = 0;
-        te_plan_err_t e = te_plan_run(pl->ws, &pl->plan, &env, pl->book, tp, &cmds, &n,
-                                      errstr, sizeof errstr);
-        if (e == TE_PLAN_E_NOMEM || e == TE_PLAN_E_TOO_MANY) {
-                te_pl_fail(pl, "plan", errstr);
-                return -1;
-        }
-        if (e != TE_PLAN_OK) {
-                dead_letter(pl, m, te_plan_err_code(e), errstr, tp);
-                return pl->fatal ? -1 : 0;
-        }
+        int r = plan(pl, m, tp, &env, &cmds, &n);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
         if (env.level == TE_LEVEL_HALT)
                 pl->st.halted++;
         if (te_pl_remember_planned(pl, tp->ids.portfolio_id, tp->as_of) != 0 ||
