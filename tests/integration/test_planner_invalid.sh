@@ -174,9 +174,9 @@ te_pipeline_wait_idle "$RUN" 60 || fail "v8 not consumed"
 "$TE_BUILD_DIR/exec-tail" --bootstrap-file "$RUN/bootstrap" -t exec.orders --from-beginning \
         --exit-at-end >"$RUN/orders.jsonl" 2>/dev/null
 n_v8=$(python3 -c 'import json, sys
-print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["value"]["decision_id"] == "v8"))' \
-        "$RUN/orders.jsonl")
-[ "$n_v8" = 0 ] || fail "$n_v8 commands of v8 were sent under HALT"
+print(sum(1 for l in open(sys.argv[1]) for m in [json.loads(l)["value"]]
+          if m["decision_id"] == "v8" and m["command"] == "NEW"))' "$RUN/orders.jsonl")
+[ "$n_v8" = 0 ] || fail "$n_v8 orders of v8 were sent under HALT"
 [ "$(q "SELECT quantity::int FROM positions WHERE portfolio_id = 'pf-v' AND ticker = 'AAA'")" = 80 ] ||
         fail "position moved under HALT"
 
