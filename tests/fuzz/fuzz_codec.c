@@ -19,6 +19,10 @@
 
 #include "../../schemas/avro_walk.c"
 #include "../../schemas/te_codec.c"
+#include "../../schemas/te_codec_decode.c"
+#include "../../schemas/te_codec_encode.c"
+#include "../../schemas/te_codec_fields.c"
+#include "../../schemas/te_codec_valid.c"
 #include "../../schemas/te_msg.c"
 #include "../codec_msg.h"
 
