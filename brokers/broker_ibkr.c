@@ -41,7 +41,7 @@ void te_ibkr_cfg_defaults(te_ibkr_cfg_t *c)
 
 /* ---- ops ------------------------------------------------------------------- */
 
-static const char *pick_account(ib_t *b, const te_order_cmd_t *cmd)
+const char *ibkr_pick_account(ib_t *b, const te_order_cmd_t *cmd)
 {
         const char *colon = strchr(cmd->route, ':');
         const char *want = colon ? colon + 1 : b->allow[0];
@@ -93,7 +93,7 @@ static te_broker_err_t ib_submit(te_broker_t *base, const te_order_cmd_t *cmd,
         if ((cmd->order_type == TE_OT_STOP || cmd->order_type == TE_OT_STOP_LIMIT) &&
             !(cmd->has_stop_price && cmd->stop_price > 0))
                 return reject_cmd(b, cmd, "ibkr: stop price required", out);
-        const char *acct = pick_account(b, cmd);
+        const char *acct = ibkr_pick_account(b, cmd);
         if (!acct) {
                 snprintf(why, sizeof why,
                          "ibkr: account of route '%s' not in ibkr.accounts", cmd->route);
@@ -165,10 +165,10 @@ static te_broker_err_t ib_replace(te_broker_t *base, const te_order_cmd_t *cmd,
                                   te_reports_t *out)
 {
         ib_t *b = (ib_t *)base;
-        te_log_ids_t ids = {.decision_id = cmd->ids.decision_id,
-                            .order_id = cmd->order_id};
-        TE_LOG(TE_LOG_WARN, &ids, "ibkr.replace_unsupported",
-               "REPLACE is not supported by the ibkr adapter; send CANCEL + NEW");
+        te_broker_err_t e = ibkr_replace(b, cmd);
+        if (e != TE_BROKER_OK)
+                return e;
+        ibkr_pump(b);
         return ibkr_move_ready(b, out);
 }
 

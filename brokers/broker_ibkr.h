@@ -46,6 +46,12 @@
 
 #include "broker.h"
 
+/* An alert the adapter raises (the worker publishes it on exec.alerts): severity, a
+ * stable code, the related ids ("" when none) and a message for humans. */
+typedef void (*te_ibkr_alert_fn)(void *ctx, te_severity_t sev, const char *code,
+                                 const char *decision_id, const char *portfolio_id,
+                                 const char *order_id, const char *message);
+
 typedef struct te_ibkr_cfg_s {
         char host[256];             /* default 127.0.0.1 */
         int port;                   /* default 4002 (IB Gateway paper) */
@@ -60,6 +66,8 @@ typedef struct te_ibkr_cfg_s {
         char broker_name[64];       /* default "ibkr" */
         int use_db;                 /* persist ids and executions (default 1) */
         char db_conninfo[512];      /* "" = PG* environment */
+        te_ibkr_alert_fn alert;     /* NULL: alerts are only logged */
+        void *alert_ctx;
 } te_ibkr_cfg_t;
 
 void te_ibkr_cfg_defaults(te_ibkr_cfg_t *cfg);
@@ -88,6 +96,7 @@ typedef struct te_ibkr_stats_s {
         uint64_t connects, disconnects, malformed, reconciles;
         uint64_t orders_sent, cancels_sent, fills, dup_execs, rejects;
         uint64_t resolved_unknown, pacing_errors;
+        uint64_t replaces_sent, replaced, replaces_refused;
 } te_ibkr_stats_t;
 void te_ibkr_stats(te_broker_t *b, te_ibkr_stats_t *out);
 

@@ -9,6 +9,7 @@
  *   broker_ibkr_conn.c    the connection state machine: socket, handshake, framing,
  *                         dispatch of inbound frames, connection-level IB errors
  *   broker_ibkr_recon.c   reconciliation on every (re)connect
+ *   broker_ibkr_replace.c REPLACE: placeOrder again with the same TWS order id
  *
  * Everything runs on the caller's thread (the worker's poll loop); nothing locks.
  */
@@ -38,6 +39,8 @@ typedef struct iorder_s {
         double cancel_hint;
         int64_t cancel_deadline;
         char cancel_reason[TE_TEXT_MAX];
+        int replace_pending; /* a modification was sent; `repl` holds its terms */
+        te_order_cmd_t repl;
 } iorder_t;
 
 typedef struct pend_s {
@@ -119,7 +122,15 @@ te_broker_err_t ibkr_move_ready(ib_t *b, te_reports_t *out);
 int ibkr_queue_frame(ib_t *b, int urgent);
 /** IB's orderType for ours, or NULL when IB has no equivalent. */
 const char *ibkr_order_type(te_order_type_t t);
+/** placeOrder for `o` with the terms (quantity, type, prices, TIF) of `terms`:
+ *  o->cmd for a new order, a modification's terms for a REPLACE. */
+int ibkr_send_terms(ib_t *b, iorder_t *o, const te_order_cmd_t *terms);
 int ibkr_send_order(ib_t *b, iorder_t *o);
+/** Log an alert and hand it to cfg.alert; `c` (may be NULL) gives the related ids. */
+void ibkr_alert(ib_t *b, te_severity_t sev, const char *code, const te_order_cmd_t *c,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/** The allowed account an order's route names (its default: the first), or NULL. */
+const char *ibkr_pick_account(ib_t *b, const te_order_cmd_t *cmd);
 /** Give a waiting order the next TWS id (persisted first) and queue it. */
 int ibkr_release_order(ib_t *b, iorder_t *o);
 
@@ -132,6 +143,21 @@ void ibkr_on_commission(ib_t *b, const te_tws_commission_t *c);
 void ibkr_on_order_error(ib_t *b, iorder_t *o, const te_tws_error_t *e);
 /** IB codes that are informational (logged, never end an order). */
 int ibkr_info_code(int64_t code);
+
+/* ---- broker_ibkr_replace.c --------------------------------------------------- */
+
+/** A REPLACE command (see broker_ibkr_replace.c). @returns TE_BROKER_OK, or
+ *  TE_BROKER_ERR_RETRIABLE when the connection is not READY. */
+te_broker_err_t ibkr_replace(ib_t *b, const te_order_cmd_t *cmd);
+/** openOrder for an order with a pending modification: confirm it if it shows the
+ *  new terms. */
+void ibkr_replace_seen(ib_t *b, iorder_t *o, const te_tws_order_t *w);
+/** The order's pending modification is over without being confirmed (IB error,
+ *  order ended, reconciliation): the order keeps its terms. */
+void ibkr_replace_refused(ib_t *b, iorder_t *o, const char *why);
+/** An execution is about to be booked for `o` with a modification pending: if it
+ *  goes beyond the old quantity, IB applied the modification. */
+void ibkr_replace_on_exec(ib_t *b, iorder_t *o, double shares);
 
 /* ---- broker_ibkr_conn.c ------------------------------------------------------ */
 

@@ -3,6 +3,7 @@
  * orderRef and TWS id, the queue of reports (a fill waits for its commissionReport),
  * the mapping of our orders to placeOrder, and the inbound order events.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,8 @@ void ibkr_emit_end(ib_t *b, iorder_t *o, te_exec_type_t et, const char *reason)
                 return;
         o->terminal = 1;
         o->cancel_waiting = 0;
+        if (o->replace_pending)
+                ibkr_replace_refused(b, o, "the order ended");
         kind_id(id, sizeof id, o, et == TE_EXEC_REJECTED ? "ibkr-reject" : "ibkr-cancel");
         pend_t *p = ibkr_push_pend(
             b, o, et, et == TE_EXEC_REJECTED ? TE_OS_REJECTED : TE_OS_CANCELED, id);
@@ -216,37 +219,62 @@ const char *ibkr_order_type(te_order_type_t t)
         }
 }
 
-int ibkr_send_order(ib_t *b, iorder_t *o)
+int ibkr_send_terms(ib_t *b, iorder_t *o, const te_order_cmd_t *c)
 {
         te_tws_order_t w;
         memset(&w, 0, sizeof w);
         w.order_id = o->tws_id;
-        te_strlcpy(w.symbol, o->cmd.ticker, sizeof w.symbol);
+        te_strlcpy(w.symbol, c->ticker, sizeof w.symbol);
         te_strlcpy(w.sec_type, "STK", sizeof w.sec_type);
         te_strlcpy(w.exchange, "SMART", sizeof w.exchange);
         te_strlcpy(w.currency, "USD", sizeof w.currency);
-        te_strlcpy(w.action, o->cmd.side == TE_SIDE_BUY ? "BUY" : "SELL",
-                   sizeof w.action);
-        w.total_qty = o->cmd.quantity;
-        te_strlcpy(w.order_type, ibkr_order_type(o->cmd.order_type), sizeof w.order_type);
+        te_strlcpy(w.action, c->side == TE_SIDE_BUY ? "BUY" : "SELL", sizeof w.action);
+        w.total_qty = c->quantity;
+        te_strlcpy(w.order_type, ibkr_order_type(c->order_type), sizeof w.order_type);
         w.has_lmt_price =
-            o->cmd.order_type == TE_OT_LIMIT || o->cmd.order_type == TE_OT_STOP_LIMIT;
-        w.lmt_price = o->cmd.limit_price;
+            c->order_type == TE_OT_LIMIT || c->order_type == TE_OT_STOP_LIMIT;
+        w.lmt_price = c->limit_price;
         w.has_aux_price =
-            o->cmd.order_type == TE_OT_STOP || o->cmd.order_type == TE_OT_STOP_LIMIT;
-        w.aux_price = o->cmd.stop_price;
-        te_strlcpy(w.tif, te_tif_name(o->cmd.tif), sizeof w.tif);
+            c->order_type == TE_OT_STOP || c->order_type == TE_OT_STOP_LIMIT;
+        w.aux_price = c->stop_price;
+        te_strlcpy(w.tif, te_tif_name(c->tif), sizeof w.tif);
         te_strlcpy(w.account, o->account, sizeof w.account);
         te_strlcpy(w.order_ref, o->cmd.order_id, sizeof w.order_ref);
         if (te_tws_enc_place_order(&b->scratch, &w) != 0 || ibkr_queue_frame(b, 0) != 0)
                 return -1;
-        b->st.orders_sent++;
         te_log_ids_t ids = {.decision_id = o->cmd.ids.decision_id,
                             .portfolio_id = o->cmd.ids.portfolio_id,
                             .order_id = o->cmd.order_id};
-        TE_LOG(TE_LOG_DEBUG, &ids, "ibkr.place", "tws_id=%lld %s %s %.10g",
-               (long long)o->tws_id, w.action, w.symbol, w.total_qty);
+        TE_LOG(TE_LOG_DEBUG, &ids, "ibkr.place", "tws_id=%lld %s %s %.10g%s",
+               (long long)o->tws_id, w.action, w.symbol, w.total_qty,
+               c == &o->cmd ? "" : " (modification)");
         return 0;
+}
+
+int ibkr_send_order(ib_t *b, iorder_t *o)
+{
+        if (ibkr_send_terms(b, o, &o->cmd) != 0)
+                return -1;
+        b->st.orders_sent++;
+        return 0;
+}
+
+void ibkr_alert(ib_t *b, te_severity_t sev, const char *code, const te_order_cmd_t *c,
+                const char *fmt, ...)
+{
+        char msg[TE_TEXT_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        te_log_ids_t ids = {.decision_id = c ? c->ids.decision_id : NULL,
+                            .portfolio_id = c ? c->ids.portfolio_id : NULL,
+                            .order_id = c ? c->order_id : NULL};
+        TE_LOG(sev == TE_SEV_INFO ? TE_LOG_INFO : TE_LOG_WARN, &ids, "ibkr.alert",
+               "%s: %s", code, msg);
+        if (b->cfg.alert)
+                b->cfg.alert(b->cfg.alert_ctx, sev, code, c ? c->ids.decision_id : "",
+                             c ? c->ids.portfolio_id : "", c ? c->order_id : "", msg);
 }
 
 /* Give a waiting order the next TWS id (persisted first) and queue it. */
@@ -356,6 +384,8 @@ void ibkr_on_open_order(ib_t *b, const te_tws_open_order_t *oo)
                 b->oom = 1;
         o->seen = 1;
         ibkr_emit_ack(b, o);
+        if (o->replace_pending)
+                ibkr_replace_seen(b, o, w);
 }
 
 void ibkr_on_exec(ib_t *b, const te_tws_exec_t *x)
@@ -386,6 +416,8 @@ void ibkr_on_exec(ib_t *b, const te_tws_exec_t *x)
         o->seen = 1;
         ibkr_emit_ack(b, o);
         int was_terminal = o->terminal;
+        if (o->replace_pending)
+                ibkr_replace_on_exec(b, o, x->shares);
         o->cum += x->shares;
         o->value += x->shares * x->price;
         int full = o->cum + EPS >= o->cmd.quantity;
@@ -411,6 +443,8 @@ void ibkr_on_exec(ib_t *b, const te_tws_exec_t *x)
         p->x.shares = x->shares;
         p->x.price = x->price;
         p->terminal = full && !was_terminal;
+        if (full && o->replace_pending)
+                ibkr_replace_refused(b, o, "the order filled on its previous terms");
         b->st.fills++;
         if (was_terminal)
                 TE_LOG(TE_LOG_WARN, NULL, "ibkr.late_fill",
@@ -444,6 +478,12 @@ void ibkr_on_order_error(ib_t *b, iorder_t *o, const te_tws_error_t *e)
 {
         char why[TE_TEXT_MAX];
         snprintf(why, sizeof why, "IB %lld: %.400s", (long long)e->code, e->text);
+        if (o->replace_pending && e->code != 202 && !ibkr_info_code(e->code)) {
+                /* IB refused the modification (104 filled, 103, 105, 201, ...): the
+                 * order works on at its previous terms */
+                ibkr_replace_refused(b, o, why);
+                return;
+        }
         if (e->code == 202) {
                 if (!o->cancel_waiting) /* a Cancelled status may already wait for fills
                                          */

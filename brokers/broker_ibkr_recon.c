@@ -35,6 +35,9 @@ void ibkr_finish_reconcile(ib_t *b)
         size_t unknown = 0, waiting = 0;
         for (size_t i = 0; i < b->n_orders; i++) {
                 iorder_t *o = b->olist[i];
+                /* a modification IB confirmed came with the open orders */
+                if (o->replace_pending)
+                        ibkr_replace_refused(b, o, "IB did not confirm it (reconnected)");
                 if (o->terminal || o->tws_id == 0 || o->seen)
                         continue;
                 if (o->cum + EPS >= o->cmd.quantity) {

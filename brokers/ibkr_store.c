@@ -187,6 +187,21 @@ int te_ibkr_store_set_status(te_ibkr_store_t *s, const char *order_id, const cha
                         3, v, "ibkr_orders", errstr, errstr_size);
 }
 
+int te_ibkr_store_set_terms(te_ibkr_store_t *s, const te_order_cmd_t *c, char *errstr,
+                            size_t errstr_size)
+{
+        char qty[40], lmt[40], stp[40];
+        te_fmt_double(qty, sizeof qty, c->quantity);
+        te_fmt_double(lmt, sizeof lmt, c->limit_price);
+        te_fmt_double(stp, sizeof stp, c->stop_price);
+        const char *v[] = {c->order_id, qty, c->has_limit_price ? lmt : NULL,
+                           c->has_stop_price ? stp : NULL};
+        return exec_cmd(s,
+                        "UPDATE ibkr_orders SET quantity = $2, limit_price = $3, "
+                        "stop_price = $4, updated_at = now() WHERE order_id = $1",
+                        4, v, "ibkr_orders", errstr, errstr_size);
+}
+
 int te_ibkr_store_add_execs(te_ibkr_store_t *s, const te_ibkr_exec_row_t *x, size_t n,
                             char *errstr, size_t errstr_size)
 {

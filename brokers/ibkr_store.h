@@ -53,6 +53,10 @@ int te_ibkr_store_set_tws_id(te_ibkr_store_t *s, const char *order_id, int64_t t
 /** Record the order's status (and terminal flag). @returns 0 or -1. */
 int te_ibkr_store_set_status(te_ibkr_store_t *s, const char *order_id, const char *status,
                              int terminal, char *errstr, size_t errstr_size);
+/** Record an order's new terms after IB confirmed a modification (REPLACE).
+ *  @returns 0 or -1. */
+int te_ibkr_store_set_terms(te_ibkr_store_t *s, const te_order_cmd_t *cmd, char *errstr,
+                            size_t errstr_size);
 /** Record delivered executions (idempotent). @returns 0 or -1. */
 int te_ibkr_store_add_execs(te_ibkr_store_t *s, const te_ibkr_exec_row_t *x, size_t n,
                             char *errstr, size_t errstr_size);

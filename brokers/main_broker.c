@@ -432,8 +432,21 @@ static int publish_polled(worker_t *w)
         return (int)w->reports.n;
 }
 
-static te_broker_t *new_ibkr(const conf_t *c, char *errstr, size_t errstr_size)
+/* Alerts the ibkr adapter raises (REPLACE refused, position mismatch, commission
+ * missing or late) go to exec.alerts like the worker's own. */
+static void ibkr_alert(void *ctx, te_severity_t sev, const char *code,
+                       const char *decision_id, const char *portfolio_id,
+                       const char *order_id, const char *message)
 {
+        worker_t *w = ctx;
+        if (w->producer)
+                te_emit_alert(w->producer, w->codec, w->conf.topic_alerts, sev, PROC,
+                              code, decision_id, portfolio_id, order_id, "%s", message);
+}
+
+static te_broker_t *new_ibkr(worker_t *w, char *errstr, size_t errstr_size)
+{
+        const conf_t *c = &w->conf;
         te_ibkr_cfg_t ic;
         te_ibkr_cfg_defaults(&ic);
         te_strlcpy(ic.host, c->ibkr_host, sizeof ic.host);
@@ -450,6 +463,8 @@ static te_broker_t *new_ibkr(const conf_t *c, char *errstr, size_t errstr_size)
         te_strlcpy(ic.broker_name,
                    strcmp(c->broker_name, "sim") ? c->broker_name : "ibkr",
                    sizeof ic.broker_name);
+        ic.alert = ibkr_alert;
+        ic.alert_ctx = w;
         return te_ibkr_new(&ic, errstr, errstr_size);
 }
 
@@ -489,7 +504,7 @@ int main(int argc, char **argv)
                 goto out;
         }
         if (w.conf.adapter == ADAPTER_IBKR) {
-                w.broker = new_ibkr(&w.conf, errstr, sizeof errstr);
+                w.broker = new_ibkr(&w, errstr, sizeof errstr);
                 if (!w.broker) {
                         TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "ibkr: %s", errstr);
                         rc = 2;

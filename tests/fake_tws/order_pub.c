@@ -5,6 +5,7 @@
  *
  *   NEW    ORDER_ID PORTFOLIO TICKER BUY|SELL QTY MARKET|LIMIT|STOP|STOP_LIMIT
  *          LIMIT_PRICE STOP_PRICE TIF [MODE] [ROUTE]      (prices: '-' = none)
+ *   REPLACE  (the fields of NEW: the order's new terms)
  *   CANCEL ORDER_ID PORTFOLIO TICKER BUY|SELL QTY
  *
  *   order_pub BOOTSTRAP TOPIC < commands.txt
@@ -45,6 +46,8 @@ static int parse_line(char *line, te_order_cmd_t *c)
         int v;
         if (!strcmp(tok[0], "NEW"))
                 c->command = TE_CMD_NEW;
+        else if (!strcmp(tok[0], "REPLACE"))
+                c->command = TE_CMD_REPLACE;
         else if (!strcmp(tok[0], "CANCEL"))
                 c->command = TE_CMD_CANCEL;
         else

@@ -8,7 +8,8 @@
 # fills over time, reject (201), cancel race (fill after the cancel request),
 # disconnect with fills during the outage and an order lost in transit, duplicate
 # execDetails, pacing violation (error 100), TWS losing IB (1100/1102), malformed
-# frames (3 kinds).
+# frames (3 kinds), REPLACE (modification of a working order; of one whose fill is in
+# flight, which IB refuses with 104).
 set -euo pipefail
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
@@ -229,6 +230,48 @@ EOF
         end_scenario "bad$kind"
         n=$((n + 1))
 done
+
+# ---- modify: REPLACE is placeOrder again with the same TWS order id ----------------
+# (fake scenario modify: LIMIT orders rest until modified, then fill at the new terms;
+# a MARKET order fills at IB at once but its execution reaches us 4 s later)
+start_scenario modify 32 modify --fill-delay-ms 4000
+ibkr_publish orders.modify <<'EOF'
+NEW e-1 pf-modify AAA BUY 100 LIMIT 50 - DAY
+NEW e-2 pf-modify BBB SELL 40 MARKET - - DAY
+EOF
+deadline=$((SECONDS + 20))
+until [ "$(places modify e-2)" = 1 ]; do
+        [ $SECONDS -lt $deadline ] || fail "modify: e-2 not placed"
+        sleep 0.05
+done
+ibkr_publish orders.modify <<'EOF'
+REPLACE e-1 pf-modify AAA BUY 150 LIMIT 51 - DAY
+REPLACE e-2 pf-modify BBB SELL 60 MARKET - - DAY
+EOF
+ibkr_wait_sql "SELECT string_agg(order_id || '=' || status || '/' || cum_qty::int || '/' ||
+               leaves_qty::int, ' ' ORDER BY order_id) FROM orders WHERE portfolio_id = 'pf-modify'" \
+        "e-1=FILLED/150/0 e-2=FILLED/40/0" 40 || fail "modify: orders not done"
+expect "modify events e-1" "$(events e-1)" "ACK REPLACED FILL"
+expect "modify events e-2" "$(events e-2)" "ACK FILL"
+expect "modify REPLACED" "$(q "SELECT order_status || ' ' || cum_qty::int || ' ' || leaves_qty::int
+        FROM order_events WHERE order_id = 'e-1' AND exec_type = 'REPLACED'")" "NEW 0 150"
+expect "modify trades" "$(trades pf-modify)" "AAA BUY 150 51 1
+BBB SELL 40 100.5 1"
+expect "modify stored terms" "$(q "SELECT order_id || ' ' || quantity || ' ' || coalesce(limit_price, 0)
+        FROM ibkr_orders WHERE order_id IN ('e-1', 'e-2') ORDER BY order_id")" "e-1 150 51
+e-2 40 0"
+expect "modify illegal transitions" "$(q "SELECT sum(illegal_transitions) FROM orders
+        WHERE portfolio_id = 'pf-modify'")" 0
+grep -q '^MODIFY id=[0-9]* ref=e-1 qty=150 lmt=51 ' "$RUN/fake-modify.log" ||
+        fail "modify: e-1 not modified at TWS"
+grep -q '^MODIFY_REFUSED id=[0-9]* code=104' "$RUN/fake-modify.log" || fail "modify: no 104 for e-2"
+expect "modify placeOrders e-1" "$(places modify e-1)" 2 # the order, then its modification
+"$TE_BUILD_DIR/exec-tail" --bootstrap-file "$RUN/bootstrap" -t exec.alerts --from-beginning \
+        --exit-at-end 2>/dev/null >"$RUN/alerts.jsonl"
+grep '"replace_refused"' "$RUN/alerts.jsonl" | grep '"e-2"' | grep -q 'IB 104' ||
+        fail "modify: no replace_refused alert for e-2"
+[ "$(grep -c '"replace_refused"' "$RUN/alerts.jsonl")" = 1 ] || fail "modify: unexpected replace_refused alerts"
+end_scenario modify
 
 "$TE_BUILD_DIR/exec-dbtool" check >/dev/null || fail "position_check/cash_check not empty"
 te_pipeline_stop "$RUN" sink || fail "sink did not exit cleanly"

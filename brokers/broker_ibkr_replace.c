@@ -1,0 +1,200 @@
+/*
+ * broker_ibkr_replace: REPLACE in the ibkr adapter, done the way TWS modifies an
+ * order: placeOrder again with the same TWS order id and the new terms.
+ *
+ * A REPLACE may change the quantity (the new total, above what has filled) and the
+ * limit and/or stop price its order type has; side, ticker, order type, TIF and account
+ * stay. It is sent only while the connection is READY (otherwise the worker gets
+ * TE_BROKER_ERR_RETRIABLE and retries it after the reconciliation), one modification
+ * per order at a time.
+ *
+ * TWS confirms a modification with an openOrder carrying the new terms: the order
+ * then takes them (in memory and in ibkr_orders) and a REPLACED report goes out with
+ * the order's live status (NEW or PARTIALLY_FILLED), its cum and the new leaves; its
+ * report_id is derived from the command (order id, event time, new terms). An
+ * execution beyond the old quantity shows the modification took effect too.
+ *
+ * Nothing changes, and no report goes out, when IB refuses the modification (an error
+ * on the order: 104 already filled, 103, 105 does not match, 201, ...), when the order
+ * ends first, or when a reconciliation does not show the new terms: the order keeps
+ * its previous terms and an Alert `replace_refused` says why. A REPLACE the adapter
+ * cannot send (unknown or ended order, cancel pending, another modification pending, a
+ * change of anything but quantity and prices, bad values) is refused the same way. A
+ * REPLACE equal to the current (or pending) terms is a redelivered command: ignored.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "broker_ibkr_int.h"
+#include "te_ids.h"
+#include "te_log.h"
+
+static int has_lmt(te_order_type_t t)
+{
+        return t == TE_OT_LIMIT || t == TE_OT_STOP_LIMIT;
+}
+
+static int has_stp(te_order_type_t t)
+{
+        return t == TE_OT_STOP || t == TE_OT_STOP_LIMIT;
+}
+
+static int same(double a, double b)
+{
+        return fabs(a - b) <= 1e-9 * (fabs(a) > 1 ? fabs(a) : 1);
+}
+
+/* Quantity and the prices the order type has are equal. */
+static int same_terms(const te_order_cmd_t *a, const te_order_cmd_t *b)
+{
+        return same(a->quantity, b->quantity) &&
+               (!has_lmt(a->order_type) || same(a->limit_price, b->limit_price)) &&
+               (!has_stp(a->order_type) || same(a->stop_price, b->stop_price));
+}
+
+static te_broker_err_t refuse(ib_t *b, const te_order_cmd_t *cmd, const char *why)
+{
+        b->st.replaces_refused++;
+        ibkr_alert(b, TE_SEV_WARNING, "replace_refused", cmd,
+                   "REPLACE of order %s refused: %s; the order keeps its terms",
+                   cmd->order_id, why);
+        return TE_BROKER_OK;
+}
+
+te_broker_err_t ibkr_replace(ib_t *b, const te_order_cmd_t *cmd)
+{
+        te_log_ids_t ids = {.decision_id = cmd->ids.decision_id,
+                            .portfolio_id = cmd->ids.portfolio_id,
+                            .order_id = cmd->order_id};
+        if (b->state != TE_IBKR_READY) {
+                TE_LOG(TE_LOG_WARN, &ids, "ibkr.replace_waits",
+                       "broker connection %s: REPLACE retried after reconciliation",
+                       te_ibkr_state_name(b->state));
+                return TE_BROKER_ERR_RETRIABLE;
+        }
+        iorder_t *o = ibkr_find_ref(b, cmd->order_id);
+        if (!o)
+                return refuse(b, cmd, "unknown order");
+        const te_order_cmd_t *c = &o->cmd;
+        const char *acct = ibkr_pick_account(b, cmd);
+        if (cmd->side != c->side || strcmp(cmd->ticker, c->ticker) != 0 ||
+            cmd->order_type != c->order_type || cmd->tif != c->tif || !acct ||
+            strcmp(acct, o->account) != 0)
+                return refuse(b, cmd,
+                              "only the quantity and the limit/stop price can change");
+        if (same_terms(cmd, o->replace_pending ? &o->repl : c)) {
+                TE_LOG(TE_LOG_INFO, &ids, "ibkr.replace_same",
+                       "REPLACE equal to the order's %s terms: ignored",
+                       o->replace_pending ? "pending" : "current");
+                return TE_BROKER_OK;
+        }
+        if (o->terminal)
+                return refuse(b, cmd, "the order already ended");
+        if (o->cancel_sent || o->cancel_waiting)
+                return refuse(b, cmd, "a cancel is pending");
+        if (!(cmd->quantity > o->cum + EPS) || cmd->quantity > 1e9)
+                return refuse(b, cmd, "the quantity must be above the filled quantity");
+        if (has_lmt(c->order_type) && !(cmd->has_limit_price && cmd->limit_price > 0))
+                return refuse(b, cmd, "limit price required");
+        if (has_stp(c->order_type) && !(cmd->has_stop_price && cmd->stop_price > 0))
+                return refuse(b, cmd, "stop price required");
+        if (o->replace_pending)
+                return refuse(b, cmd, "another modification is pending");
+        if (o->tws_id == 0) /* not released yet: cannot happen while READY */
+                return TE_BROKER_ERR_RETRIABLE;
+        o->repl = *c;
+        o->repl.quantity = cmd->quantity;
+        o->repl.has_limit_price = has_lmt(c->order_type);
+        o->repl.limit_price = has_lmt(c->order_type) ? cmd->limit_price : 0;
+        o->repl.has_stop_price = has_stp(c->order_type);
+        o->repl.stop_price = has_stp(c->order_type) ? cmd->stop_price : 0;
+        o->repl.event_time = cmd->event_time;
+        if (ibkr_send_terms(b, o, &o->repl) != 0)
+                return TE_BROKER_ERR_FATAL;
+        o->replace_pending = 1;
+        b->st.replaces_sent++;
+        TE_LOG(TE_LOG_INFO, &ids, "ibkr.replace_sent",
+               "tws_id=%lld quantity %.10g -> %.10g, limit %.10g -> %.10g, stop %.10g -> "
+               "%.10g",
+               (long long)o->tws_id, c->quantity, o->repl.quantity, c->limit_price,
+               o->repl.limit_price, c->stop_price, o->repl.stop_price);
+        return TE_BROKER_OK;
+}
+
+/* IB took the modification: the order has its new terms; report REPLACED. */
+static void apply(ib_t *b, iorder_t *o)
+{
+        char errstr[512], et[32], q[40], l[40], s[40];
+        te_order_cmd_t *c = &o->cmd;
+        double old_qty = c->quantity;
+        c->quantity = o->repl.quantity;
+        c->has_limit_price = o->repl.has_limit_price;
+        c->limit_price = o->repl.limit_price;
+        c->has_stop_price = o->repl.has_stop_price;
+        c->stop_price = o->repl.stop_price;
+        o->replace_pending = 0;
+        b->st.replaced++;
+        if (b->store && te_ibkr_store_set_terms(b->store, c, errstr, sizeof errstr) != 0)
+                TE_LOG(TE_LOG_ERROR, NULL, "ibkr.store", "%s", errstr);
+        snprintf(et, sizeof et, "%lld", (long long)o->repl.event_time);
+        te_fmt_double(q, sizeof q, c->quantity);
+        te_fmt_double(l, sizeof l, c->limit_price);
+        te_fmt_double(s, sizeof s, c->stop_price);
+        const char *parts[] = {"ibkr", "replace", c->order_id, et, q, l, s};
+        char rid[TE_ID_MAX];
+        rid[0] = 'r';
+        te_id_digest(rid + 1, sizeof rid - 1, parts, sizeof parts / sizeof parts[0]);
+        int done = o->cum + EPS >= c->quantity;
+        if (done)
+                o->terminal = 1;
+        pend_t *p = ibkr_push_pend(b, o, TE_EXEC_REPLACED,
+                                   done         ? TE_OS_FILLED
+                                   : o->cum > 0 ? TE_OS_PARTIALLY_FILLED
+                                                : TE_OS_NEW,
+                                   rid);
+        if (p)
+                p->terminal = done;
+        te_log_ids_t ids = {.decision_id = c->ids.decision_id,
+                            .portfolio_id = c->ids.portfolio_id,
+                            .order_id = c->order_id};
+        TE_LOG(TE_LOG_INFO, &ids, "ibkr.replaced",
+               "IB confirmed the modification: quantity %.10g -> %.10g (filled %.10g)",
+               old_qty, c->quantity, o->cum);
+}
+
+void ibkr_replace_seen(ib_t *b, iorder_t *o, const te_tws_order_t *w)
+{
+        const te_order_cmd_t *r = &o->repl;
+        if (!o->replace_pending)
+                return;
+        if (same(w->total_qty, r->quantity) &&
+            (!has_lmt(r->order_type) ||
+             (w->has_lmt_price && same(w->lmt_price, r->limit_price))) &&
+            (!has_stp(r->order_type) ||
+             (w->has_aux_price && same(w->aux_price, r->stop_price))))
+                apply(b, o);
+        else
+                TE_LOG(TE_LOG_DEBUG, NULL, "ibkr.replace_not_yet",
+                       "order %s: openOrder still shows quantity %.10g", o->cmd.order_id,
+                       w->total_qty);
+}
+
+void ibkr_replace_on_exec(ib_t *b, iorder_t *o, double shares)
+{
+        if (o->replace_pending && o->cum + shares > o->cmd.quantity + EPS &&
+            o->cum + shares <= o->repl.quantity + EPS)
+                apply(b, o);
+}
+
+void ibkr_replace_refused(ib_t *b, iorder_t *o, const char *why)
+{
+        if (!o->replace_pending)
+                return;
+        o->replace_pending = 0;
+        b->st.replaces_refused++;
+        ibkr_alert(b, TE_SEV_WARNING, "replace_refused", &o->cmd,
+                   "modification of order %s (quantity %.10g -> %.10g) not done: %s; the "
+                   "order keeps its terms",
+                   o->cmd.order_id, o->cmd.quantity, o->repl.quantity, why);
+}
