@@ -130,6 +130,37 @@ int te_pl_commit(te_planner_t *pl)
 
 /* ---- life cycle ------------------------------------------------------------------ */
 
+/* Connect to the runtime DB and migrate it. While the server cannot be reached, retry
+ * with backoff (50 ms doubling to 5 s) until stopped: the planner joins its group only
+ * once it can rebuild. A migration refused by a reachable server is fatal.
+ * @returns 0, or -1 with errstr. */
+static int connect_db(te_planner_t *pl, char *errstr, size_t errstr_size)
+{
+        int64_t delay = 50;
+        for (;;) {
+                pl->db = te_pg_connect(pl->conf.common.db_conninfo, errstr, errstr_size);
+                if (pl->db && te_pg_migrate(pl->db, errstr, errstr_size) >= 0)
+                        return 0;
+                if (pl->db && PQstatus(pl->db) == CONNECTION_OK)
+                        return -1;
+                if (pl->db) {
+                        PQfinish(pl->db);
+                        pl->db = NULL;
+                }
+                te_obs_ready("db", 0);
+                TE_LOG(TE_LOG_ERROR, NULL, "planner.db_retry",
+                       "connect: %s; retry in %lld ms", errstr, (long long)delay);
+                for (int64_t end = te_proc_mono_ms() + delay;
+                     !te_proc_stop && te_proc_mono_ms() < end;) {
+                        struct timespec ts = {0, 20 * 1000000};
+                        nanosleep(&ts, NULL);
+                }
+                if (te_proc_stop)
+                        return -1;
+                delay = delay * 2 > 5000 ? 5000 : delay * 2;
+        }
+}
+
 te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                              char *errstr, size_t errstr_size)
 {
@@ -194,8 +225,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                 goto err;
         pl->plan.rules = pl->rules;
         if (conf->db_enabled) {
-                pl->db = te_pg_connect(conf->common.db_conninfo, errstr, errstr_size);
-                if (!pl->db || te_pg_migrate(pl->db, errstr, errstr_size) < 0)
+                if (connect_db(pl, errstr, errstr_size) != 0)
                         goto err;
                 te_obs_ready("db", 1);
                 pl->prices = te_price_cache_new(pl->db);
@@ -285,6 +315,20 @@ int te_planner_run(te_planner_t *pl)
                         break;
                 }
                 int64_t now = te_proc_mono_ms();
+                if (pl->assigned) { /* nothing is planned before the rebuild */
+                        if (m) {
+                                te_pl_put_back(pl, m);
+                                rd_kafka_message_destroy(m);
+                                m = NULL;
+                        }
+                        int r = te_pl_rebuild_step(pl, now);
+                        if (r < 0)
+                                break;
+                        if (r > 0) {
+                                te_producer_poll(pl->producer, 0);
+                                continue;
+                        }
+                }
                 /* exec.mode is read when idle and at most every 10 ms while busy */
                 if (!m || now - last_modes >= 10) {
                         te_pl_drain_modes(pl);
@@ -354,6 +398,8 @@ void te_planner_destroy(te_planner_t *pl)
                 return;
         te_pl_hold_term(pl); /* its messages go before their consumer */
         te_consumer_destroy(pl->targets);
+        if (pl->assigned)
+                rd_kafka_topic_partition_list_destroy(pl->assigned);
         if (pl->reports) {
                 rd_kafka_consumer_close(pl->reports);
                 rd_kafka_destroy(pl->reports);

@@ -14,6 +14,11 @@
  *      (the broker commits an order's offset only after flushing its reports, so every
  *      order before that offset has its reports in the DB or after the sink's offsets);
  *   3. exec.reports from the sink's offsets to the end.
+ * The rebuild runs in the loop, not in the rebalance callback: while the DB cannot be
+ * read the assigned partitions are paused and the rebuild retried with backoff (50 ms
+ * doubling to 5 s), so no target is consumed before the book is whole; at start-up the
+ * connection is retried the same way. Saving the planner's state at a commit retries
+ * too (the target offsets wait for it).
  * Target offsets are stored only after the orders they produced are flushed, and on a
  * revoke the planner flushes and commits before giving the partitions up. A target
  * consumed again (after a crash or a rebalance) plans the same order ids, and an id
@@ -22,6 +27,9 @@
  * In TRAINING, a target with as_of t is planned only after CLOCK(t) has been
  * acknowledged on the reports partition (DESIGN.md invariant 6); waiting longer than
  * clock.timeout.ms raises an alert and keeps waiting.
+ *
+ * While the broker of a portfolio reports DOWN, its targets are held, not planned
+ * (planner_hold.c); exec.mode messages that cannot be applied are dead-lettered.
  */
 #ifndef TE_PLANNER_H
 #define TE_PLANNER_H

@@ -100,6 +100,21 @@ void te_pl_hold_reset(te_planner_t *pl)
         update_metrics(pl);
 }
 
+static void alert_down(te_planner_t *pl, const char *why)
+{
+        te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
+                      TE_PL_PROC, "planner_broker_down", NULL, NULL, NULL,
+                      "broker %s reported DOWN (%s): no new orders for its portfolios; "
+                      "their latest targets are held until it is UP",
+                      pl->conf.route, why);
+}
+
+void te_pl_hold_caught_up(te_planner_t *pl)
+{
+        if (pl->n_down > 0)
+                alert_down(pl, "as of the reports read on assignment");
+}
+
 void te_pl_on_broker_state(te_planner_t *pl, int32_t partition, const te_exec_report_t *r)
 {
         int down;
@@ -127,13 +142,8 @@ void te_pl_on_broker_state(te_planner_t *pl, int32_t partition, const te_exec_re
                "broker %s %s on partition %d (%d partitions down, %d targets held there)",
                r->broker, down ? "DOWN" : "UP", (int)partition, pl->n_down,
                pl->n_held[partition]);
-        if (down && pl->n_down == 1) /* once per outage */
-                te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts,
-                              TE_SEV_WARNING, TE_PL_PROC, "planner_broker_down", NULL,
-                              NULL, NULL,
-                              "broker %s reported DOWN (%s): no new orders for its "
-                              "portfolios; their latest targets are held until it is UP",
-                              r->broker, r->reason);
+        if (down && pl->n_down == 1 && !pl->catching_up) /* once per outage */
+                alert_down(pl, r->reason);
         if (!down && pl->n_held[partition] > 0)
                 pl->release_due = 1;
         update_metrics(pl);

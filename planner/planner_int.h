@@ -69,6 +69,13 @@ struct te_planner_s {
         te_map_t *held;                      /* portfolio_id -> held target */
         int n_held[TE_PL_MAX_PARTS];         /* held targets per partition */
         int64_t next_off[TE_PL_MAX_PARTS];   /* after the last target consumed; -1 */
+        int catching_up;                     /* reading reports in a rebuild */
+        /* an assignment whose rebuild is not done yet (planner_sync.c) */
+        rd_kafka_topic_partition_list_t *assigned;
+        int assigned_paused;
+        int64_t rebuild_at, rebuild_delay; /* next attempt (monotonic ms), backoff */
+        int rebuild_refusals;              /* DB errors on a healthy connection */
+        char rebuild_err[512];
         te_planner_stats_t st;
 };
 
@@ -101,9 +108,19 @@ int te_pl_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
 /** Note that a target of `portfolio_id` with `as_of` was planned: the next commit
  *  records it in the DB. @returns 0 or -1 (OOM). */
 int te_pl_remember_planned(te_planner_t *pl, const char *portfolio_id, int64_t as_of);
-/** The targets consumer's rebalance callback (te_rebalance_cb_t). */
+/** The targets consumer's rebalance callback (te_rebalance_cb_t). An assignment is
+ *  only recorded in pl->assigned: the loop rebuilds (te_pl_rebuild_step). */
 void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
                         int assigned, void *opaque);
+
+/** Rebuild the book for pl->assigned. While the DB is unreachable the assignment is
+ *  paused and the rebuild retried with backoff (50 ms doubling to 5 s) at the next call
+ *  after `now` passes the next attempt. @returns 0 when done, 1 while waiting, -1 when
+ *  fatal. */
+int te_pl_rebuild_step(te_planner_t *pl, int64_t now);
+/** A target consumed before its assignment's rebuild: seek its partition back to it
+ *  (and pause the assignment), so it is read again once the rebuild is done. */
+void te_pl_put_back(te_planner_t *pl, const rd_kafka_message_t *m);
 
 /* planner_target.c */
 /** Encode and produce one command. @returns 0 or -1 (fatal). */
@@ -151,6 +168,8 @@ int te_pl_must_hold(const te_planner_t *pl, int32_t partition, const char *portf
 /** Hold the (valid) target `tp` decoded from `m`, replacing the portfolio's held one.
  *  @returns 1 held (owns m), 0 dead-lettered (as_of before the held one's), -1 fatal. */
 int te_pl_hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp);
+/** After a rebuild's catch-up of exec.reports: alert once if the broker is down. */
+void te_pl_hold_caught_up(te_planner_t *pl);
 /** Plan the held targets of partitions that are UP again. @returns 0 or -1 (stop). */
 int te_pl_release(te_planner_t *pl, int64_t now);
 

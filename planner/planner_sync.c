@@ -9,6 +9,7 @@
 
 #include "planner_int.h"
 #include "te_log.h"
+#include "te_obs.h"
 #include "te_proc.h"
 
 int32_t te_pl_partition_of(const te_planner_t *pl, const char *portfolio_id)
@@ -195,6 +196,21 @@ static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
         }
 }
 
+/* A DB read of a rebuild failed. An outage (the connection is gone) is retried by the
+ * loop with backoff for as long as it lasts; a refusal on a healthy connection is not an
+ * outage: retried 3 times, then fatal. @returns 1 (retry) or -1 (fatal). */
+static int db_failed(te_planner_t *pl, const char *what, const char *errstr)
+{
+        if (PQstatus(pl->db) == CONNECTION_OK && ++pl->rebuild_refusals > 3) {
+                te_pl_fail(pl, what, errstr);
+                return -1;
+        }
+        snprintf(pl->rebuild_err, sizeof pl->rebuild_err, "%s: %s", what, errstr);
+        return 1;
+}
+
+/* Rebuild the book for the assignment `parts`. @returns 0, 1 when a DB read failed and
+ * the rebuild must be tried again (nothing changed but `owned`), or -1 (fatal). */
 static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
 {
         char errstr[512];
@@ -216,8 +232,7 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                           pl->db, pl->conf.sink_group, pl->conf.topic_reports, te_pl_owns,
                           pl, nb, offsets, TE_PL_MAX_PARTS, errstr, sizeof errstr) != 0) {
                 te_book_destroy(nb);
-                te_pl_fail(pl, "rebuild from DB", errstr);
-                return -1;
+                return db_failed(pl, "rebuild from DB", errstr);
         }
         int64_t own_offsets[TE_PL_MAX_PARTS];
         for (size_t i = 0; i < TE_PL_MAX_PARTS; i++)
@@ -227,8 +242,7 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                                      te_pl_owns, pl, nb, own_offsets, TE_PL_MAX_PARTS,
                                      errstr, sizeof errstr) != 0) {
                 te_book_destroy(nb);
-                te_pl_fail(pl, "planner state from DB", errstr);
-                return -1;
+                return db_failed(pl, "planner state from DB", errstr);
         }
         te_book_destroy(pl->book);
         pl->book = nb;
@@ -296,8 +310,10 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                 rd_kafka_topic_partition_list_add(rp, pl->conf.topic_reports, p)->offset =
                     off;
         }
+        pl->catching_up = 1; /* broker states of the past: no alert for each */
         int rc =
             te_pl_read_to_end(pl, pl->reports, rp, on_report_cb, errstr, sizeof errstr);
+        pl->catching_up = 0;
         rd_kafka_topic_partition_list_destroy(rp);
         if (rc != 0) {
                 te_pl_fail(pl, "catch up reports", errstr);
@@ -307,8 +323,75 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                "%d partitions; book rebuilt with %zu orders; %llu commands read back",
                parts->cnt, te_book_order_count(pl->book),
                (unsigned long long)pl->n_read_back);
+        te_pl_hold_caught_up(pl);
         /* a level set while nobody owned these portfolios acts now */
         return te_pl_act_on_modes(pl, NULL, 0);
+}
+
+/* Pause or resume every partition of the pending assignment. */
+static void pause_assigned(te_planner_t *pl, int pause)
+{
+        rd_kafka_t *rk = te_consumer_handle(pl->targets);
+        rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(rk, pl->assigned)
+                                        : rd_kafka_resume_partitions(rk, pl->assigned);
+        if (err)
+                TE_LOG(TE_LOG_WARN, NULL, "planner.pause", "%s: %s",
+                       pause ? "pause" : "resume", rd_kafka_err2str(err));
+        pl->assigned_paused = pause;
+}
+
+void te_pl_put_back(te_planner_t *pl, const rd_kafka_message_t *m)
+{
+        rd_kafka_t *rk = te_consumer_handle(pl->targets);
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)
+            ->offset = m->offset;
+        if (!pl->assigned_paused)
+                pause_assigned(pl, 1);
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(rk, l, 5000);
+        if (e) {
+                /* not consumed, not committed: a restart or the next owner reads it */
+                TE_LOG(TE_LOG_ERROR, NULL, "planner.seek", "%s[%d] back to %lld: %s",
+                       rd_kafka_topic_name(m->rkt), (int)m->partition,
+                       (long long)m->offset, rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+int te_pl_rebuild_step(te_planner_t *pl, int64_t now)
+{
+        if (now < pl->rebuild_at)
+                return 1;
+        if (pl->db && PQstatus(pl->db) != CONNECTION_OK)
+                PQreset(pl->db); /* lost in an earlier outage: try a new one first */
+        int r = rebuild(pl, pl->assigned);
+        if (r < 0)
+                return -1;
+        if (r > 0) {
+                /* no target is consumed meanwhile: the assignment stays paused */
+                if (!pl->assigned_paused)
+                        pause_assigned(pl, 1);
+                te_obs_ready("db", 0);
+                TE_LOG(TE_LOG_ERROR, NULL, "planner.db_retry",
+                       "rebuild: %s; targets paused, retry in %lld ms", pl->rebuild_err,
+                       (long long)pl->rebuild_delay);
+                pl->rebuild_at = now + pl->rebuild_delay;
+                pl->rebuild_delay =
+                    pl->rebuild_delay * 2 > 5000 ? 5000 : pl->rebuild_delay * 2;
+                return 1;
+        }
+        if (pl->rebuild_delay > 50) /* it had failed */
+                TE_LOG(TE_LOG_WARN, NULL, "planner.db_reconnected",
+                       "rebuild done after the DB came back; targets resumed");
+        if (pl->db)
+                te_obs_ready("db", 1);
+        /* always: a partition paused under an earlier assignment of this consumer
+         * stays paused when it is assigned again */
+        pause_assigned(pl, 0);
+        rd_kafka_topic_partition_list_destroy(pl->assigned);
+        pl->assigned = NULL;
+        return 0;
 }
 
 void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
@@ -323,9 +406,22 @@ void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts
                 rd_kafka_assign(pl->reports, NULL);
                 memset(pl->owned, 0, sizeof pl->owned);
                 te_pl_hold_reset(pl); /* held targets were not committed */
+                if (pl->assigned)
+                        rd_kafka_topic_partition_list_destroy(pl->assigned);
+                pl->assigned = NULL; /* its rebuild is moot */
                 return;
         }
         for (int i = 0; i < TE_PL_MAX_PARTS; i++)
                 pl->pending[i] = pl->next_off[i] = -1;
-        rebuild(pl, parts);
+        /* the rebuild runs in the loop (te_pl_rebuild_step), which can wait for the DB
+         * without blocking the consumer: nothing is planned before it is done */
+        if (pl->assigned)
+                rd_kafka_topic_partition_list_destroy(pl->assigned);
+        pl->assigned = rd_kafka_topic_partition_list_copy(parts);
+        pl->assigned_paused = 0;
+        pl->rebuild_at = 0;
+        pl->rebuild_delay = 50;
+        pl->rebuild_refusals = 0;
+        if (!pl->assigned)
+                te_pl_fail(pl, "rebalance", "out of memory");
 }
