@@ -35,6 +35,7 @@ void te_ibkr_cfg_defaults(te_ibkr_cfg_t *c)
         c->commission_wait_ms = 2000;
         c->pacing_backoff_ms = 1000;
         c->connect_timeout_ms = 5000;
+        c->position_check_ms = 10000;
         te_strlcpy(c->broker_name, "ibkr", sizeof c->broker_name);
         c->use_db = 1;
 }
@@ -238,6 +239,7 @@ static void ib_destroy(te_broker_t *base)
         free(b->pend);
         free(b->hx);
         free(b->hs);
+        free(b->pos);
         te_buf_free(&b->rbuf);
         te_buf_free(&b->wbuf);
         te_buf_free(&b->scratch);
@@ -340,6 +342,8 @@ te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errstr_s
                         goto err;
                 if (hwm > b->next_id)
                         b->next_id = hwm;
+                b->pos_db = ibkr_pos_store_db;
+                b->pos_db_ctx = b;
                 TE_LOG(TE_LOG_INFO, NULL, "ibkr.loaded",
                        "%zu open orders, %zu executions, next TWS id >= %lld",
                        b->n_orders, te_map_count(b->execs), (long long)b->next_id);

@@ -29,6 +29,14 @@
  * as open nor has executions for are resolved as CANCELED with a reason. Only then
  * are waiting orders sent. The worker learns the state through ops->connected.
  *
+ * Positions. After each reconciliation the positions IB reported (allowed accounts,
+ * stocks; fills arriving later are added) are compared with the runtime DB's
+ * positions table, per account and ticker (broker_ibkr_pos.c). The DB may take up
+ * to `position_check_ms` to book the fills IB already counts; a difference that
+ * outlasts it raises a CRITICAL Alert `position_mismatch` naming account, ticker, IB
+ * and DB quantity, counted in te_ibkr_position_mismatches_total{account}. Nothing is
+ * ever corrected automatically.
+ *
  * Delivery. Executions handed out to the worker are recorded in ibkr_execs only when
  * the worker calls ops->delivered (after its producer flush succeeded), so a crash in
  * between re-publishes them (same report ids) instead of losing them.
@@ -63,6 +71,7 @@ typedef struct te_ibkr_cfg_s {
         int64_t commission_wait_ms; /* default 2000 */
         int64_t pacing_backoff_ms;  /* default 1000 */
         int64_t connect_timeout_ms; /* default 5000 (handshake and reconcile too) */
+        int64_t position_check_ms;  /* default 10000; 0 = positions not compared */
         char broker_name[64];       /* default "ibkr" */
         int use_db;                 /* persist ids and executions (default 1) */
         char db_conninfo[512];      /* "" = PG* environment */
@@ -97,6 +106,7 @@ typedef struct te_ibkr_stats_s {
         uint64_t orders_sent, cancels_sent, fills, dup_execs, rejects;
         uint64_t resolved_unknown, pacing_errors;
         uint64_t replaces_sent, replaced, replaces_refused;
+        uint64_t position_checks, position_mismatches;
 } te_ibkr_stats_t;
 void te_ibkr_stats(te_broker_t *b, te_ibkr_stats_t *out);
 

@@ -193,9 +193,7 @@ static int on_frame(ib_t *b, const uint8_t *payload, size_t len)
                 on_error(b, &m.u.error);
                 break;
         case TE_TWS_IN_POSITION:
-                TE_LOG(TE_LOG_INFO, NULL, "ibkr.position", "%s %s %.10g @ %.10g",
-                       m.u.position.account, m.u.position.symbol, m.u.position.position,
-                       m.u.position.avg_cost);
+                ibkr_pos_on_position(b, &m.u.position);
                 break;
         case TE_TWS_IN_OPEN_ORDER_END:
                 b->open_end = 1;
@@ -206,6 +204,7 @@ static int on_frame(ib_t *b, const uint8_t *payload, size_t len)
                 break;
         case TE_TWS_IN_POSITION_END:
                 b->pos_end = 1;
+                ibkr_pos_on_end(b);
                 break;
         default:
                 break;
@@ -336,5 +335,7 @@ void ibkr_pump(ib_t *b)
                         ibkr_emit_end(b, o, TE_EXEC_CANCELED, o->cancel_reason);
                 }
         }
+        if (b->state == TE_IBKR_READY)
+                ibkr_pos_poll(b);
         do_write(b);
 }

@@ -10,6 +10,7 @@
  *                         dispatch of inbound frames, connection-level IB errors
  *   broker_ibkr_recon.c   reconciliation on every (re)connect
  *   broker_ibkr_replace.c REPLACE: placeOrder again with the same TWS order id
+ *   broker_ibkr_pos.c     IB's positions against the runtime DB's
  *
  * Everything runs on the caller's thread (the worker's poll loop); nothing locks.
  */
@@ -52,6 +53,18 @@ typedef struct pend_s {
         int terminal; /* record the order's final status on delivery */
 } pend_t;
 
+/* One position by account and ticker: IB's and the runtime DB's quantity. */
+typedef struct ibkr_pos_s {
+        char account[TE_NAME_MAX];
+        char ticker[TE_TICKER_MAX];
+        double ib, db;
+} ibkr_pos_t;
+
+/* The runtime DB's positions of one account, through a callback per ticker (the
+ * store's te_ibkr_store_positions by default; a test may put its own). */
+typedef int (*ibkr_pos_db_fn)(void *db_ctx, const char *account, te_ibkr_pos_cb cb,
+                              void *cb_ctx);
+
 typedef struct status_upd_s {
         char order_id[TE_ID_MAX];
         char status[24];
@@ -91,7 +104,20 @@ typedef struct ib_s {
         size_t n_hs, cap_hs;
         te_ibkr_stats_t st;
         int oom;
+        /* positions (broker_ibkr_pos.c) */
+        ibkr_pos_t *pos;
+        size_t n_pos, cap_pos;
+        int pos_state; /* IBKR_POS_* */
+        int64_t pos_deadline, pos_next_try;
+        ibkr_pos_db_fn pos_db;
+        void *pos_db_ctx;
 } ib_t;
+
+enum {
+        IBKR_POS_IDLE = 0, /* no check to do */
+        IBKR_POS_COLLECT,  /* reconciling: position messages fill the snapshot */
+        IBKR_POS_CHECK,    /* snapshot complete: compare until equal or deadline */
+};
 
 extern int ibkr_seen_marker;
 
@@ -158,6 +184,23 @@ void ibkr_replace_refused(ib_t *b, iorder_t *o, const char *why);
 /** An execution is about to be booked for `o` with a modification pending: if it
  *  goes beyond the old quantity, IB applied the modification. */
 void ibkr_replace_on_exec(ib_t *b, iorder_t *o, double shares);
+
+/* ---- broker_ibkr_pos.c ------------------------------------------------------- */
+
+/** A reconciliation starts: forget the last snapshot, collect IB's positions. */
+void ibkr_pos_begin(ib_t *b);
+void ibkr_pos_on_position(ib_t *b, const te_tws_position_t *p);
+/** positionEnd: stop IB's position updates and schedule the comparison. */
+void ibkr_pos_on_end(ib_t *b);
+/** A fill booked after the snapshot moves IB's position. */
+void ibkr_pos_on_fill(ib_t *b, const char *account, const char *ticker, double qty);
+/** Called from pump while READY: compare when due. */
+void ibkr_pos_poll(ib_t *b);
+/** Compare IB's and the DB's quantity of every position in b->pos. @returns how many
+ *  differ by more than 1e-6. */
+size_t ibkr_pos_mismatches(const ib_t *b);
+/** ibkr_pos_db_fn over b->store (db_ctx: the ib_t). */
+int ibkr_pos_store_db(void *db_ctx, const char *account, te_ibkr_pos_cb cb, void *cb_ctx);
 
 /* ---- broker_ibkr_conn.c ------------------------------------------------------ */
 

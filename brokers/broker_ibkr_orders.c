@@ -443,6 +443,9 @@ void ibkr_on_exec(ib_t *b, const te_tws_exec_t *x)
         p->x.shares = x->shares;
         p->x.price = x->price;
         p->terminal = full && !was_terminal;
+        if (x->req_id < 0) /* live: not yet in the positions IB reported */
+                ibkr_pos_on_fill(b, o->account, o->cmd.ticker,
+                                 o->cmd.side == TE_SIDE_BUY ? x->shares : -x->shares);
         if (full && o->replace_pending)
                 ibkr_replace_refused(b, o, "the order filled on its previous terms");
         b->st.fills++;

@@ -227,6 +227,41 @@ int te_ibkr_store_add_execs(te_ibkr_store_t *s, const te_ibkr_exec_row_t *x, siz
         return tx(s, "COMMIT", errstr, errstr_size);
 }
 
+int te_ibkr_store_positions(te_ibkr_store_t *s, const char *account, te_ibkr_pos_cb cb,
+                            void *ctx, long *shared, char *errstr, size_t errstr_size)
+{
+        const char *v[] = {account};
+        PGresult *r = PQexecParams(
+            s->conn,
+            "SELECT p.ticker, sum(p.quantity)::float8 FROM positions p "
+            "WHERE p.portfolio_id IN (SELECT portfolio_id FROM ibkr_orders "
+            "GROUP BY portfolio_id HAVING min(account) = $1 AND max(account) = $1) "
+            "GROUP BY p.ticker ORDER BY p.ticker",
+            1, NULL, v, NULL, NULL, 0);
+        if (res_ok(r, PGRES_TUPLES_OK, "positions", errstr, errstr_size) != 0) {
+                PQclear(r);
+                return -1;
+        }
+        for (int i = 0; i < PQntuples(r); i++)
+                if (cb(ctx, PQgetvalue(r, i, 0), strtod(PQgetvalue(r, i, 1), NULL)) !=
+                    0) {
+                        PQclear(r);
+                        snprintf(errstr, errstr_size, "positions: callback failed");
+                        return -1;
+                }
+        PQclear(r);
+        r = PQexec(s->conn,
+                   "SELECT count(*) FROM (SELECT portfolio_id FROM ibkr_orders "
+                   "GROUP BY portfolio_id HAVING count(DISTINCT account) > 1) x");
+        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_orders", errstr, errstr_size) != 0) {
+                PQclear(r);
+                return -1;
+        }
+        *shared = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        return 0;
+}
+
 static const char SQL_ROW_COLS[] =
     "SELECT order_id, account, COALESCE(tws_order_id, 0), decision_id, portfolio_id, "
     "strategy_id, profile_version_id, regime_id, universe_id, ticker, side, quantity, "

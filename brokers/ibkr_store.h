@@ -61,6 +61,16 @@ int te_ibkr_store_set_terms(te_ibkr_store_t *s, const te_order_cmd_t *cmd, char 
 int te_ibkr_store_add_execs(te_ibkr_store_t *s, const te_ibkr_exec_row_t *x, size_t n,
                             char *errstr, size_t errstr_size);
 
+/* One position of the runtime DB (table positions) attributed to an IB account. */
+typedef int (*te_ibkr_pos_cb)(void *ctx, const char *ticker, double quantity);
+/** The runtime DB's positions of `account`: the sum, per ticker, of the positions of
+ *  the portfolios whose orders the ibkr adapter sent to that account (ibkr_orders, any
+ *  client id) and to no other. `*shared` gets the number of portfolios whose orders
+ *  went to several accounts (their positions cannot be split by account, so they are
+ *  left out). A callback returning non-zero stops with -1. @returns 0 or -1. */
+int te_ibkr_store_positions(te_ibkr_store_t *s, const char *account, te_ibkr_pos_cb cb,
+                            void *ctx, long *shared, char *errstr, size_t errstr_size);
+
 typedef int (*te_ibkr_row_cb)(void *ctx, const te_ibkr_row_t *row);
 typedef int (*te_ibkr_exec_cb)(void *ctx, const te_ibkr_exec_row_t *x);
 /** Call row_cb for each non-terminal order of this client id, then exec_cb for each

@@ -67,7 +67,8 @@ typedef struct conf_s {
         int64_t max_age_ms;
         char ibkr_host[256];
         int64_t ibkr_port, ibkr_client_id, ibkr_max_msgs, ibkr_reconnect_min_ms,
-            ibkr_reconnect_max_ms, ibkr_commission_wait_ms, ibkr_timeout_ms;
+            ibkr_reconnect_max_ms, ibkr_commission_wait_ms, ibkr_timeout_ms,
+            ibkr_position_check_ms;
         char ibkr_accounts[512];
         int ibkr_use_db;
 } conf_t;
@@ -150,6 +151,9 @@ static const te_cfg_item_t conf_items[] = {
              600000, "hold a fill this long for its commissionReport"),
     TE_CFG_I(conf_t, "ibkr.timeout_ms", ibkr_timeout_ms, "5000", 100, 600000,
              "connect, handshake and reconciliation deadline"),
+    TE_CFG_I(conf_t, "ibkr.position_check_ms", ibkr_position_check_ms, "10000", 0, 600000,
+             "after a reconciliation, how long IB's positions may differ from "
+             "the runtime DB's before a position_mismatch alert (0: off)"),
     TE_CFG_B(conf_t, "ibkr.use_db", ibkr_use_db, "true",
              "persist TWS ids and delivered executions in the runtime DB"),
 };
@@ -458,6 +462,7 @@ static te_broker_t *new_ibkr(worker_t *w, char *errstr, size_t errstr_size)
         ic.reconnect_max_ms = c->ibkr_reconnect_max_ms;
         ic.commission_wait_ms = c->ibkr_commission_wait_ms;
         ic.connect_timeout_ms = c->ibkr_timeout_ms;
+        ic.position_check_ms = c->ibkr_position_check_ms;
         ic.use_db = c->ibkr_use_db;
         te_strlcpy(ic.db_conninfo, c->common.db_conninfo, sizeof ic.db_conninfo);
         te_strlcpy(ic.broker_name,

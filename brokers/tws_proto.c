@@ -67,6 +67,15 @@ int te_tws_enc_req_positions(te_buf_t *out)
         return tws_e_end(&e);
 }
 
+int te_tws_enc_cancel_positions(te_buf_t *out)
+{
+        tws_enc_t e;
+        tws_e_begin(&e, out);
+        tws_e_int(&e, TE_TWS_OUT_CANCEL_POSITIONS);
+        tws_e_int(&e, 1);
+        return tws_e_end(&e);
+}
+
 int te_tws_enc_req_ids(te_buf_t *out, int num_ids)
 {
         tws_enc_t e;

@@ -48,6 +48,7 @@ enum {
         TE_TWS_OUT_REQ_EXECUTIONS = 7,
         TE_TWS_OUT_REQ_IDS = 8,
         TE_TWS_OUT_REQ_POSITIONS = 61,
+        TE_TWS_OUT_CANCEL_POSITIONS = 64,
         TE_TWS_OUT_START_API = 71,
 };
 
@@ -216,6 +217,7 @@ int te_tws_enc_req_open_orders(te_buf_t *out);
 int te_tws_enc_req_executions(te_buf_t *out, int64_t req_id, int64_t client_id,
                               const char *account);
 int te_tws_enc_req_positions(te_buf_t *out);
+int te_tws_enc_cancel_positions(te_buf_t *out);
 int te_tws_enc_req_ids(te_buf_t *out, int num_ids);
 
 /* server side (fake TWS) */

@@ -7,6 +7,7 @@
  *   fake_tws --port-file FILE [--port N] [--scenario NAME] [--accounts DU1,DU2]
  *            [--next-id N] [--price P] [--commission C] [--pace-limit N]
  *            [--fill-delay-ms N] [--outage-ms N] [--drop-after N]
+ *            [--pos-adjust ACCOUNT:SYMBOL:QTY]...
  *            [--malformed badint|biglen|fewfields]
  *
  * It negotiates the highest server version both sides accept within 170..176 and
@@ -39,10 +40,13 @@
  * Executions are at --price (limit/stop price when the order has one), with
  * --commission per execution. openOrder is the full message of the negotiated server
  * version (te_tws_enc_open_order), sent with each new order and for reqOpenOrders.
+ * reqPositions answers, per account and symbol, what the orders filled plus the
+ * --pos-adjust quantities (positions the client's books do not have).
  *
  * On stderr one line per event: "PLACE id=.. ref=.. BUY 100 AAA MKT", "CANCEL id=..",
  * "MODIFY id=.. ref=.. qty=.. lmt=..", "MODIFY_REFUSED id=.. code=..",
- * "EXEC id=.. exec=.. qty=..", "CONNECT ver=..", "DROP", "MALFORMED"; on SIGTERM a
+ * "EXEC id=.. exec=.. qty=..", "CONNECT ver=..", "DROP", "MALFORMED",
+ * "CANCEL_POSITIONS"; on SIGTERM a
  * final "STATS places=.. cancels=.. execs=.. max_msgs_per_1s=.. pacing_errors=..".
  */
 #include <errno.h>
@@ -67,7 +71,15 @@ static void on_sig(int s)
         stop_flag = 1;
 }
 
-fake_opt_t opt = {"fill", "DU111111", "badint", 100.5, 1.0, 50, 100, 1500, 3};
+fake_opt_t opt = {.scenario = "fill",
+                  .accounts = "DU111111",
+                  .malformed = "badint",
+                  .price = 100.5,
+                  .commission = 1.0,
+                  .pace_limit = 50,
+                  .fill_delay_ms = 100,
+                  .outage_ms = 1500,
+                  .drop_after = 3};
 order_t orders[MAX_ORDERS];
 int n_orders;
 exec_t execs[MAX_EXECS];
@@ -233,6 +245,9 @@ static int on_bytes(void)
                 case TE_TWS_OUT_REQ_POSITIONS:
                         ib_on_req_positions();
                         break;
+                case TE_TWS_OUT_CANCEL_POSITIONS:
+                        fprintf(stderr, "CANCEL_POSITIONS\n");
+                        break;
                 case TE_TWS_OUT_REQ_IDS:
                         (void)te_tws_enc_next_valid_id(&wbuf, next_id);
                         break;
@@ -279,7 +294,16 @@ int main(int argc, char **argv)
                         opt.fill_delay_ms = strtoll(v, NULL, 10);
                 else if (!strcmp(a, "--outage-ms"))
                         opt.outage_ms = strtoll(v, NULL, 10);
-                else if (!strcmp(a, "--drop-after"))
+                else if (!strcmp(a, "--pos-adjust") && opt.n_pos_adj < MAX_POS_ADJ) {
+                        int k = opt.n_pos_adj;
+                        if (sscanf(v, "%31[^:]:%31[^:]:%lf", opt.pos_adj[k].account,
+                                   opt.pos_adj[k].symbol, &opt.pos_adj[k].qty) != 3) {
+                                fprintf(stderr,
+                                        "fake_tws: --pos-adjust ACCOUNT:SYMBOL:QTY\n");
+                                return 2;
+                        }
+                        opt.n_pos_adj++;
+                } else if (!strcmp(a, "--drop-after"))
                         opt.drop_after = (int)strtol(v, NULL, 10);
                 else {
                         fprintf(stderr, "fake_tws: unknown option %s\n", a);

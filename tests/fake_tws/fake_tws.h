@@ -45,6 +45,8 @@ typedef struct sched_s {
         int kind; /* SCHED_* */
 } sched_t;
 
+#define MAX_POS_ADJ 16
+
 typedef struct fake_opt_s {
         char scenario[32];
         char accounts[256];
@@ -53,6 +55,11 @@ typedef struct fake_opt_s {
         int pace_limit;
         int64_t fill_delay_ms, outage_ms;
         int drop_after;
+        struct {
+                char account[32], symbol[32];
+                double qty;
+        } pos_adj[MAX_POS_ADJ];
+        int n_pos_adj;
 } fake_opt_t;
 
 extern fake_opt_t opt;

@@ -335,30 +335,40 @@ void ib_on_req_executions(int64_t req_id, int64_t filter_client)
         (void)te_tws_enc_exec_details_end(&wbuf, req_id);
 }
 
+/* The position of every account and symbol: what the orders filled, plus the
+ * --pos-adjust quantities (positions IB has and the client's books may not). */
 void ib_on_req_positions(void)
 {
-        /* one position line per symbol of the first account */
-        for (int i = 0; i < n_orders; i++) {
-                int first = 1;
-                for (int j = 0; j < i; j++)
-                        if (!strcmp(orders[j].o.symbol, orders[i].o.symbol))
-                                first = 0;
-                if (!first)
-                        continue;
-                te_tws_position_t p;
-                memset(&p, 0, sizeof p);
-                snprintf(p.account, sizeof p.account, "%s", orders[i].o.account);
-                snprintf(p.symbol, sizeof p.symbol, "%s", orders[i].o.symbol);
-                snprintf(p.sec_type, sizeof p.sec_type, "STK");
-                snprintf(p.currency, sizeof p.currency, "USD");
-                for (int j = i; j < n_orders; j++)
-                        if (!strcmp(orders[j].o.symbol, orders[i].o.symbol))
-                                p.position += strcmp(orders[j].o.action, "BUY")
-                                                  ? -orders[j].filled
-                                                  : orders[j].filled;
-                p.avg_cost = opt.price;
-                (void)te_tws_enc_position(&wbuf, &p);
+        te_tws_position_t pos[MAX_POS_ADJ + 64];
+        int n = 0;
+        for (int i = 0; i < n_orders + opt.n_pos_adj; i++) {
+                const char *acct = i < n_orders ? orders[i].o.account
+                                                : opt.pos_adj[i - n_orders].account;
+                const char *sym =
+                    i < n_orders ? orders[i].o.symbol : opt.pos_adj[i - n_orders].symbol;
+                double q = i < n_orders
+                               ? (strcmp(orders[i].o.action, "BUY") ? -orders[i].filled
+                                                                    : orders[i].filled)
+                               : opt.pos_adj[i - n_orders].qty;
+                int k = 0;
+                while (k < n &&
+                       (strcmp(pos[k].account, acct) || strcmp(pos[k].symbol, sym)))
+                        k++;
+                if (k == n) {
+                        if (n == (int)(sizeof pos / sizeof pos[0]))
+                                continue;
+                        memset(&pos[n], 0, sizeof pos[n]);
+                        snprintf(pos[n].account, sizeof pos[n].account, "%s", acct);
+                        snprintf(pos[n].symbol, sizeof pos[n].symbol, "%s", sym);
+                        snprintf(pos[n].sec_type, sizeof pos[n].sec_type, "STK");
+                        snprintf(pos[n].currency, sizeof pos[n].currency, "USD");
+                        pos[n].avg_cost = opt.price;
+                        n++;
+                }
+                pos[k].position += q;
         }
+        for (int k = 0; k < n; k++)
+                (void)te_tws_enc_position(&wbuf, &pos[k]);
         (void)te_tws_enc_position_end(&wbuf);
 }
 

@@ -105,6 +105,9 @@ static inline void start_fake(fx_t *fx, const char *const *args)
         fail_msg("fake_tws did not start");
 }
 
+/* Set by a test before setup_fx to change the adapter's configuration further. */
+static void (*fx_tweak)(te_ibkr_cfg_t *c);
+
 static inline void setup_fx(fx_t *fx, const char *const *fake_args, int max_rate)
 {
         memset(fx, 0, sizeof *fx);
@@ -122,6 +125,8 @@ static inline void setup_fx(fx_t *fx, const char *const *fake_args, int max_rate
                 c.max_msgs_per_sec = max_rate;
         c.alert = fx_on_alert;
         c.alert_ctx = fx;
+        if (fx_tweak)
+                fx_tweak(&c);
         te_strlcpy(c.accounts, "DU111111,DU222222", sizeof c.accounts);
         char errstr[256];
         fx->b = te_ibkr_new(&c, errstr, sizeof errstr);
@@ -161,6 +166,7 @@ static inline int poll_until(fx_t *fx, int (*pred)(fx_t *))
         int64_t end = te_proc_mono_ms() + 10000;
         while (te_proc_mono_ms() < end) {
                 assert_int_equal(fx->b->ops->poll(fx->b, &fx->got), TE_BROKER_OK);
+                fx->b->ops->delivered(fx->b); /* as the worker after its flush */
                 if (pred(fx))
                         return 1;
                 usleep(2000);

@@ -48,6 +48,10 @@ static const char G_REQ_EXEC[] = "\x00\x00\x00\x0e"
 static const char G_REQ_POS[] = "\x00\x00\x00\x05"
                                 "61\0"
                                 "1\0";
+/* cancel_pos: 9 bytes */
+static const char G_CANCEL_POS[] = "\x00\x00\x00\x05"
+                                   "64\0"
+                                   "1\0";
 /* req_ids: 10 bytes */
 static const char G_REQ_IDS[] = "\x00\x00\x00\x06"
                                 "8\0"
@@ -221,6 +225,8 @@ static void test_tws_encode_client_frames(void **state)
         assert_frame(&b, G_REQ_EXEC, GLEN(G_REQ_EXEC));
         assert_int_equal(te_tws_enc_req_positions(&b), 0);
         assert_frame(&b, G_REQ_POS, GLEN(G_REQ_POS));
+        assert_int_equal(te_tws_enc_cancel_positions(&b), 0);
+        assert_frame(&b, G_CANCEL_POS, GLEN(G_CANCEL_POS));
         assert_int_equal(te_tws_enc_req_ids(&b, 1), 0);
         assert_frame(&b, G_REQ_IDS, GLEN(G_REQ_IDS));
         te_buf_free(&b);
