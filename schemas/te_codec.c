@@ -11,8 +11,8 @@
  * te_codec_check_bytes checks the header and walks the body: every decode starts there.
  *
  * The other parts (te_codec_int.h): te_codec_decode.c (the direct reader and avro-c's
- * generic reader), te_codec_encode.c (avro-c), te_codec_valid.c (value validation,
- * identical for encode and decode).
+ * generic reader), te_codec_encode.c (the direct writer and avro-c's generic writer),
+ * te_codec_valid.c (value validation, identical for encode and decode).
  */
 #include "te_codec_int.h"
 

@@ -108,6 +108,13 @@ te_codec_err_t te_codec_decode_alert(te_codec_t *c, const void *buf, size_t len,
  *  walked bytes straight into the struct and is about 3x faster than avro-c here. */
 void te_codec_use_avro_reader(te_codec_t *c, int on);
 
+/** Encode through avro-c's generic writer (1) instead of the default direct writer (0).
+ *  Both run the same checks in the same order and give the same bytes, or the same
+ *  refusal with the same errstr (the unit and fuzz tests encode both ways and compare);
+ *  the default encodes the struct straight into `out` from the field tables, without
+ *  avro-c's generic value. */
+void te_codec_use_avro_writer(te_codec_t *c, int on);
+
 /** Validate only (header, walk, no avro-c decode). Used by tools and the fuzz target.
  *  @returns OK or the error the decoder would return before value validation. */
 te_codec_err_t te_codec_check(te_codec_t *c, const void *buf, size_t len,

@@ -1,13 +1,24 @@
 /*
- * te_codec_encode: the encoders. The struct is checked field by field as it fills the
- * type's reused avro-c value (the same field checks as the readers, plus C-side checks:
- * strings NUL-terminated within their array, enums in range, targets count), then by
- * te_codec_validate; the value is sized with avro_value_sizeof and written with
- * avro_value_write into `out` behind the Confluent header.
+ * te_codec_encode: the encoders. Every field of the struct is checked as it is encoded
+ * (the same field checks as the readers, plus C-side checks: strings NUL-terminated
+ * within their array, enums in range, targets count), then the message by
+ * te_codec_validate, then the size against `out`'s bound; only then does `out` hold the
+ * Confluent header and the Avro body. Any refusal leaves `out` empty.
+ *
+ * The direct writer (default) encodes the struct straight into `out`, driven by the
+ * field tables of te_codec_fields.c: zigzag varints for longs, enum indexes, union
+ * branches and array counts, 8 little-endian bytes for doubles, length-prefixed
+ * strings, the targets as one block and the empty block. avro-c's generic writer (one
+ * reused value per type filled with avro_value_set_*, sized with avro_value_sizeof and
+ * written with avro_value_write) remains as the reference path, selected by
+ * te_codec_use_avro_writer(): the unit tests and the fuzz target encode through both
+ * and require the same result, byte for byte, or the same refusal.
  */
 #include "te_codec_int.h"
 
 #include <string.h>
+
+/* ------------------------------------------------------------------ avro-c writer */
 
 static te_codec_err_t write_targets(avro_value_t *arr, const te_target_portfolio_t *tp,
                                     char *errstr, size_t errsz);
@@ -25,12 +36,8 @@ static te_codec_err_t write_record(const fd_t *fd, size_t n, avro_value_t *rec,
                 switch (f->kind) {
                 case FD_STR: {
                         const char *s = base + f->off;
-                        size_t len = strnlen(s, f->size);
-                        if (len == f->size)
-                                return te_codec_field_err(
-                                    errstr, errsz, idx, f->name,
-                                    "not NUL-terminated within %zu bytes", f->size);
-                        if ((rc = te_codec_check_text(f, s, len, idx, errstr, errsz)))
+                        size_t len;
+                        if ((rc = check_cstr(f, s, idx, &len, errstr, errsz)))
                                 return rc;
                         if (avro_value_set_string_len(&fv, s, len + 1))
                                 return te_codec_avro_fail(errstr, errsz,
@@ -40,10 +47,8 @@ static te_codec_err_t write_record(const fd_t *fd, size_t n, avro_value_t *rec,
                 case FD_ENUM: {
                         int e;
                         memcpy(&e, base + f->off, sizeof e);
-                        if (e < 0 || (size_t)e >= f->size)
-                                return te_codec_field_err(
-                                    errstr, errsz, idx, f->name,
-                                    "enum value %d out of range [0, %zu)", e, f->size);
+                        if ((rc = check_enum(f, e, idx, errstr, errsz)))
+                                return rc;
                         if (avro_value_set_enum(&fv, e))
                                 return te_codec_avro_fail(errstr, errsz, "set_enum");
                         break;
@@ -107,36 +112,62 @@ static te_codec_err_t write_record(const fd_t *fd, size_t n, avro_value_t *rec,
 static te_codec_err_t write_targets(avro_value_t *arr, const te_target_portfolio_t *tp,
                                     char *errstr, size_t errsz)
 {
-        if (tp->n_targets > TE_TARGETS_MAX) {
-                te_codec_seterr(errstr, errsz,
-                                "field 'targets': %zu entries exceed the maximum %d",
-                                tp->n_targets, TE_TARGETS_MAX);
-                return TE_CODEC_ERR_INVALID;
-        }
-        if (tp->n_targets && !tp->targets) {
-                te_codec_seterr(errstr, errsz,
-                                "field 'targets': n_targets %zu but no array",
-                                tp->n_targets);
-                return TE_CODEC_ERR_INVALID;
-        }
+        te_codec_err_t rc = te_codec_check_targets(tp, errstr, errsz);
+        if (rc)
+                return rc;
         if (avro_value_reset(arr))
                 return te_codec_avro_fail(errstr, errsz, "reset");
         for (size_t k = 0; k < tp->n_targets; k++) {
                 avro_value_t ev;
                 if (avro_value_append(arr, &ev, NULL))
                         return te_codec_avro_fail(errstr, errsz, "append");
-                te_codec_err_t rc =
-                    write_record(te_codec_target_fd.fd, te_codec_target_fd.n, &ev,
-                                 (const char *)&tp->targets[k], (long)k, errstr, errsz);
+                rc = write_record(te_codec_target_fd.fd, te_codec_target_fd.n, &ev,
+                                  (const char *)&tp->targets[k], (long)k, errstr, errsz);
                 if (rc)
                         return rc;
         }
         return TE_CODEC_OK;
 }
 
+/* The bound of a message of `sz` body bytes. @returns OK or TOO_LARGE with errstr. */
+static te_codec_err_t out_check_size(te_msg_type_t t, size_t sz, const te_buf_t *out,
+                                     char *errstr, size_t errsz)
+{
+        if (sz > TE_CODEC_MAX_MESSAGE - TE_CODEC_HEADER_LEN ||
+            sz + TE_CODEC_HEADER_LEN > out->max) {
+                te_codec_seterr(errstr, errsz, "%s of %zu bytes exceeds the bound of %zu",
+                                te_codec_type_name(t), sz + TE_CODEC_HEADER_LEN,
+                                out->max < TE_CODEC_MAX_MESSAGE
+                                    ? out->max
+                                    : (size_t)TE_CODEC_MAX_MESSAGE);
+                return TE_CODEC_ERR_TOO_LARGE;
+        }
+        return TE_CODEC_OK;
+}
+
+static te_codec_err_t out_reserve(te_buf_t *out, size_t sz, char *errstr, size_t errsz)
+{
+        if (te_buf_reserve(out, sz + TE_CODEC_HEADER_LEN)) {
+                te_codec_seterr(errstr, errsz, "out of memory for %zu bytes",
+                                sz + TE_CODEC_HEADER_LEN);
+                return TE_CODEC_ERR_INTERNAL;
+        }
+        return TE_CODEC_OK;
+}
+
+static void out_header(te_msg_type_t t, uint8_t *p)
+{
+        uint32_t id = (uint32_t)te_codec_schema_id(t);
+        p[0] = 0x00;
+        p[1] = (uint8_t)(id >> 24);
+        p[2] = (uint8_t)(id >> 16);
+        p[3] = (uint8_t)(id >> 8);
+        p[4] = (uint8_t)id;
+}
+
 /* Fill the type's value from `m` (checked), then frame and write it into `out`. */
-static te_codec_err_t encode(te_codec_t *c, te_msg_type_t t, const void *m, te_buf_t *out,
-                             char *errstr, size_t errsz)
+static te_codec_err_t encode_avro(te_codec_t *c, te_msg_type_t t, const void *m,
+                                  te_buf_t *out, char *errstr, size_t errsz)
 {
         avro_value_t *v = &c->t[t].value;
         size_t sz;
@@ -153,28 +184,10 @@ static te_codec_err_t encode(te_codec_t *c, te_msg_type_t t, const void *m, te_b
                 rc = te_codec_avro_fail(errstr, errsz, "sizeof");
                 goto done;
         }
-        if (sz > TE_CODEC_MAX_MESSAGE - TE_CODEC_HEADER_LEN ||
-            sz + TE_CODEC_HEADER_LEN > out->max) {
-                te_codec_seterr(errstr, errsz, "%s of %zu bytes exceeds the bound of %zu",
-                                te_codec_type_name(t), sz + TE_CODEC_HEADER_LEN,
-                                out->max < TE_CODEC_MAX_MESSAGE
-                                    ? out->max
-                                    : (size_t)TE_CODEC_MAX_MESSAGE);
-                rc = TE_CODEC_ERR_TOO_LARGE;
+        if ((rc = out_check_size(t, sz, out, errstr, errsz)) ||
+            (rc = out_reserve(out, sz, errstr, errsz)))
                 goto done;
-        }
-        if (te_buf_reserve(out, sz + TE_CODEC_HEADER_LEN)) {
-                te_codec_seterr(errstr, errsz, "out of memory for %zu bytes",
-                                sz + TE_CODEC_HEADER_LEN);
-                rc = TE_CODEC_ERR_INTERNAL;
-                goto done;
-        }
-        uint32_t id = (uint32_t)te_codec_schema_id(t);
-        out->data[0] = 0x00;
-        out->data[1] = (uint8_t)(id >> 24);
-        out->data[2] = (uint8_t)(id >> 16);
-        out->data[3] = (uint8_t)(id >> 8);
-        out->data[4] = (uint8_t)id;
+        out_header(t, out->data);
         avro_writer_memory_set_dest(
             c->writer, (const char *)out->data + TE_CODEC_HEADER_LEN, (int64_t)sz);
         if (avro_value_write(c->writer, v) != 0 ||
@@ -185,6 +198,199 @@ static te_codec_err_t encode(te_codec_t *c, te_msg_type_t t, const void *m, te_b
         out->len = sz + TE_CODEC_HEADER_LEN;
 done:
         return rc;
+}
+
+/* ------------------------------------------------------------------ direct writer */
+
+/* The direct writer's output: the body goes to buf[0..cap). Bytes that do not fit are
+ * only counted, so that one pass gives the exact size even when `out` must grow (the
+ * pass then runs again into the grown buffer). */
+typedef struct wr_s {
+        uint8_t *buf;
+        size_t cap;
+        size_t n; /* body bytes so far; > cap: the body did not fit */
+} wr_t;
+
+static inline void wr_byte(wr_t *w, uint8_t b)
+{
+        if (w->n < w->cap)
+                w->buf[w->n] = b;
+        w->n++;
+}
+
+static inline void wr_long(wr_t *w, int64_t v)
+{
+        if (w->n <= w->cap && w->cap - w->n >= TE_CODEC_VARINT_MAX) {
+                w->n += te_codec_put_long(w->buf + w->n, v);
+        } else {
+                uint8_t tmp[TE_CODEC_VARINT_MAX];
+                size_t k = te_codec_put_long(tmp, v);
+                if (w->n <= w->cap && w->cap - w->n >= k)
+                        memcpy(w->buf + w->n, tmp, k);
+                w->n += k;
+        }
+}
+
+static inline void wr_double(wr_t *w, double d)
+{
+        if (w->n <= w->cap && w->cap - w->n >= 8)
+                te_codec_put_double(w->buf + w->n, d);
+        w->n += 8;
+}
+
+static inline void wr_bytes(wr_t *w, const char *s, size_t len)
+{
+        wr_long(w, (int64_t)len);
+        if (len && w->n <= w->cap && w->cap - w->n >= len)
+                memcpy(w->buf + w->n, s, len);
+        w->n += len;
+}
+
+static te_codec_err_t wr_targets(wr_t *w, const te_target_portfolio_t *tp, char *errstr,
+                                 size_t errsz);
+
+/* Check the struct at `base` field by field (the checks of write_record, in the same
+ * order) and append each field's Avro encoding. */
+static te_codec_err_t wr_record(const fd_t *fd, size_t n, wr_t *w, const char *base,
+                                long idx, char *errstr, size_t errsz)
+{
+        for (size_t i = 0; i < n; i++) {
+                const fd_t *f = &fd[i];
+                te_codec_err_t rc;
+                switch (f->kind) {
+                case FD_STR: {
+                        const char *s = base + f->off;
+                        size_t len;
+                        if ((rc = check_cstr(f, s, idx, &len, errstr, errsz)))
+                                return rc;
+                        wr_bytes(w, s, len);
+                        break;
+                }
+                case FD_ENUM: {
+                        int e;
+                        memcpy(&e, base + f->off, sizeof e);
+                        if ((rc = check_enum(f, e, idx, errstr, errsz)))
+                                return rc;
+                        wr_long(w, e);
+                        break;
+                }
+                case FD_TS: {
+                        int64_t v;
+                        memcpy(&v, base + f->off, sizeof v);
+                        if ((rc = check_ts(f, v, errstr, errsz)))
+                                return rc;
+                        wr_long(w, v);
+                        break;
+                }
+                case FD_DOUBLE: {
+                        double d;
+                        memcpy(&d, base + f->off, sizeof d);
+                        if ((rc = check_finite(f, d, idx, errstr, errsz)))
+                                return rc;
+                        wr_double(w, d);
+                        break;
+                }
+                case FD_OPT_DOUBLE: {
+                        int has;
+                        double d;
+                        memcpy(&has, base + f->has_off, sizeof has);
+                        memcpy(&d, base + f->off, sizeof d);
+                        if (has) {
+                                if ((rc = check_finite(f, d, idx, errstr, errsz)))
+                                        return rc;
+                                wr_long(w, 1); /* branch 1: double */
+                                wr_double(w, d);
+                        } else {
+                                wr_long(w, 0); /* branch 0: null, no bytes */
+                        }
+                        break;
+                }
+                case FD_BOOL: {
+                        int b;
+                        memcpy(&b, base + f->off, sizeof b);
+                        wr_byte(w, b != 0);
+                        break;
+                }
+                case FD_TARGETS:
+                        if ((rc = wr_targets(
+                                 w, (const te_target_portfolio_t *)(const void *)base,
+                                 errstr, errsz)))
+                                return rc;
+                        break;
+                }
+        }
+        return TE_CODEC_OK;
+}
+
+/* One block of all the targets (none when empty), then the empty block. */
+static te_codec_err_t wr_targets(wr_t *w, const te_target_portfolio_t *tp, char *errstr,
+                                 size_t errsz)
+{
+        te_codec_err_t rc = te_codec_check_targets(tp, errstr, errsz);
+        if (rc)
+                return rc;
+        if (tp->n_targets)
+                wr_long(w, (int64_t)tp->n_targets);
+        for (size_t k = 0; k < tp->n_targets; k++) {
+                rc = wr_record(te_codec_target_fd.fd, te_codec_target_fd.n, w,
+                               (const char *)&tp->targets[k], (long)k, errstr, errsz);
+                if (rc)
+                        return rc;
+        }
+        wr_long(w, 0);
+        return TE_CODEC_OK;
+}
+
+/* Check and encode `m` straight into `out`, behind the header. In the steady state
+ * (`out` already large enough) this is one pass; when `out` must grow, the first pass
+ * gives the exact size and a second one writes into the grown buffer. The checks, their
+ * order and their errors are those of encode_avro. */
+static te_codec_err_t encode_direct(te_msg_type_t t, const void *m, te_buf_t *out,
+                                    char *errstr, size_t errsz)
+{
+        const fd_table_t *tab = &te_codec_msg_fd[t];
+        te_codec_err_t rc;
+        te_buf_reset(out);
+        for (int pass = 0; pass < 2; pass++) {
+                /* te_buf keeps one byte after len for te_buf_cstr's NUL */
+                wr_t w = {NULL, 0, 0};
+                if (out->data && out->cap > TE_CODEC_HEADER_LEN + 1) {
+                        w.buf = out->data + TE_CODEC_HEADER_LEN;
+                        w.cap = out->cap - TE_CODEC_HEADER_LEN - 1;
+                }
+                rc = wr_record(tab->fd, tab->n, &w, m, -1, errstr, errsz);
+                if (rc == TE_CODEC_OK && pass == 0)
+                        rc = te_codec_validate(t, m, errstr, errsz);
+                if (rc == TE_CODEC_OK)
+                        rc = out_check_size(t, w.n, out, errstr, errsz);
+                if (rc != TE_CODEC_OK)
+                        return rc;
+                if (w.n <= w.cap) {
+                        out_header(t, out->data);
+                        out->len = w.n + TE_CODEC_HEADER_LEN;
+                        return TE_CODEC_OK;
+                }
+                if ((rc = out_reserve(out, w.n, errstr, errsz)))
+                        return rc;
+        }
+        te_codec_seterr(errstr, errsz, "direct writer: %s did not fit after growing",
+                        te_codec_type_name(t));
+        return TE_CODEC_ERR_INTERNAL;
+}
+
+/* ------------------------------------------------------------------ encoders */
+
+static te_codec_err_t encode(te_codec_t *c, te_msg_type_t t, const void *m, te_buf_t *out,
+                             char *errstr, size_t errsz)
+{
+        if (c->avro_writer)
+                return encode_avro(c, t, m, out, errstr, errsz);
+        return encode_direct(t, m, out, errstr, errsz);
+}
+
+void te_codec_use_avro_writer(te_codec_t *c, int on)
+{
+        c->avro_writer = on != 0;
 }
 
 te_codec_err_t te_codec_encode_target_portfolio(te_codec_t *c,

@@ -7,7 +7,8 @@
  *                      the start-up check of each schema against its table
  *   te_codec_valid.c   value validation, identical for encode and decode
  *   te_codec_decode.c  the direct reader and avro-c's generic reader
- *   te_codec_encode.c  encoding through avro-c
+ *   te_codec_encode.c  the encoders: the direct writer (default) and avro-c's generic
+ *                      writer (te_codec_use_avro_writer)
  *
  * Names with static linkage are unique across these files: the fuzz targets compile
  * them all into one translation unit (tests/fuzz/fuzz_codec.c).
@@ -18,6 +19,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <avro.h>
 
@@ -83,6 +85,8 @@ struct te_codec_s {
         avro_writer_t writer;
         int avro_reader; /* decode through avro-c's generic reader
                             (te_codec_use_avro_reader) */
+        int avro_writer; /* encode through avro-c's generic writer
+                            (te_codec_use_avro_writer) */
 };
 
 /** snprintf into errstr (NULL or size 0: nothing). */
@@ -109,6 +113,11 @@ te_codec_field_err(char *errstr, size_t errsz, long idx, const char *field,
 te_codec_err_t te_codec_check_text(const fd_t *f, const char *s, size_t len, long idx,
                                    char *errstr, size_t errsz);
 
+/** Encode side: the targets of a TargetPortfolio (count within TE_TARGETS_MAX, an
+ *  array when the count is not 0). @returns OK or INVALID with errstr. */
+te_codec_err_t te_codec_check_targets(const te_target_portfolio_t *tp, char *errstr,
+                                      size_t errsz);
+
 /** The per-message rules of te_codec_valid.c on a filled struct.
  *  @returns OK or INVALID with errstr naming the field. */
 te_codec_err_t te_codec_validate(te_msg_type_t t, const void *m, char *errstr,
@@ -132,6 +141,58 @@ static inline te_codec_err_t check_finite(const fd_t *f, double v, long idx, cha
                 return te_codec_field_err(errstr, errsz, idx, f->name,
                                           "%g is not a finite number", v);
         return TE_CODEC_OK;
+}
+
+/* Encode side: a C string field, NUL-terminated within its array, then valid text.
+ * Its length goes to *len. */
+static inline te_codec_err_t check_cstr(const fd_t *f, const char *s, long idx,
+                                        size_t *len, char *errstr, size_t errsz)
+{
+        size_t n = strnlen(s, f->size);
+        *len = n;
+        if (n == f->size)
+                return te_codec_field_err(errstr, errsz, idx, f->name,
+                                          "not NUL-terminated within %zu bytes", f->size);
+        return te_codec_check_text(f, s, n, idx, errstr, errsz);
+}
+
+/* Encode side: an enum member within the symbols of its field. */
+static inline te_codec_err_t check_enum(const fd_t *f, int e, long idx, char *errstr,
+                                        size_t errsz)
+{
+        if (e < 0 || (size_t)e >= f->size)
+                return te_codec_field_err(errstr, errsz, idx, f->name,
+                                          "enum value %d out of range [0, %zu)", e,
+                                          f->size);
+        return TE_CODEC_OK;
+}
+
+/* ------------------------------------------------------------------ Avro primitives */
+
+#define TE_CODEC_VARINT_MAX 10 /* bytes of the longest zigzag varint (64 bits) */
+
+/** Avro's int/long encoding: zigzag, then little-endian base-128 varint. Writes at most
+ *  TE_CODEC_VARINT_MAX bytes at p. @returns the number of bytes written. */
+static inline size_t te_codec_put_long(uint8_t *p, int64_t v)
+{
+        uint64_t u = (uint64_t)v;
+        uint64_t z = (u << 1) ^ (0 - (u >> 63));
+        size_t n = 0;
+        while (z >= 0x80) {
+                p[n++] = (uint8_t)(z | 0x80);
+                z >>= 7;
+        }
+        p[n++] = (uint8_t)z;
+        return n;
+}
+
+/** Avro's double encoding: the 8 bytes of IEEE 754 binary64, little-endian. */
+static inline void te_codec_put_double(uint8_t *p, double d)
+{
+        uint64_t u;
+        memcpy(&u, &d, sizeof u);
+        for (int i = 0; i < 8; i++)
+                p[i] = (uint8_t)(u >> (8 * i));
 }
 
 #endif

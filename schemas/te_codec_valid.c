@@ -116,6 +116,24 @@ te_codec_err_t te_codec_check_text(const fd_t *f, const char *s, size_t len, lon
         return TE_CODEC_OK;
 }
 
+te_codec_err_t te_codec_check_targets(const te_target_portfolio_t *tp, char *errstr,
+                                      size_t errsz)
+{
+        if (tp->n_targets > TE_TARGETS_MAX) {
+                te_codec_seterr(errstr, errsz,
+                                "field 'targets': %zu entries exceed the maximum %d",
+                                tp->n_targets, TE_TARGETS_MAX);
+                return TE_CODEC_ERR_INVALID;
+        }
+        if (tp->n_targets && !tp->targets) {
+                te_codec_seterr(errstr, errsz,
+                                "field 'targets': n_targets %zu but no array",
+                                tp->n_targets);
+                return TE_CODEC_ERR_INVALID;
+        }
+        return TE_CODEC_OK;
+}
+
 #define NEED(cond, field, ...)                                                           \
         do {                                                                             \
                 if (!(cond))                                                             \

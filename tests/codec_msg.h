@@ -1,12 +1,14 @@
 /*
  * codec_msg.h: helpers of the codec tests (tests/unit/test_codec.c) and the codec fuzz
  * targets (tests/fuzz/fuzz_codec.c): any of the five message types in one union, encode
- * and decode by type, compare two decoded messages, free one.
+ * and decode by type, encode with two codecs and compare (the direct writer against
+ * avro-c's), compare two decoded messages, free one.
  */
 #ifndef TE_TESTS_CODEC_MSG_H
 #define TE_TESTS_CODEC_MSG_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "te_codec.h"
@@ -34,6 +36,53 @@ static inline te_codec_err_t msg_encode(te_codec_t *c, te_msg_type_t t, const ms
         default:
                 return te_codec_encode_alert(c, &m->al, out, err, errsz);
         }
+}
+
+/* Encode `m` with codec `a` into `out` and with codec `b` into `out2` (one on the direct
+ * writer, one on avro-c's) and compare: the same code; on refusal the same errstr and
+ * both buffers empty; when OK the same bytes. *rc gets a's code, err a's errstr.
+ * @returns 0 when the two agree, else -1 with `why` saying how they differ. */
+static inline int msg_encode_both(te_codec_t *a, te_codec_t *b, te_msg_type_t t,
+                                  const msg_u *m, te_buf_t *out, te_buf_t *out2,
+                                  te_codec_err_t *rc, char *err, size_t errsz, char *why,
+                                  size_t whysz)
+{
+        char err2[512] = "";
+        size_t e2 = errsz < sizeof err2 ? errsz : sizeof err2;
+        if (errsz)
+                err[0] = '\0';
+        te_codec_err_t ra = msg_encode(a, t, m, out, err, errsz);
+        te_codec_err_t rb = msg_encode(b, t, m, out2, err2, e2);
+        *rc = ra;
+        if (ra != rb) {
+                snprintf(why, whysz, "%s: codes differ: %s (%s) vs %s (%s)",
+                         te_codec_type_name(t), te_codec_err_name(ra), errsz ? err : "",
+                         te_codec_err_name(rb), err2);
+                return -1;
+        }
+        if (ra != TE_CODEC_OK) {
+                if (e2 && strncmp(err, err2, e2) != 0) {
+                        snprintf(why, whysz, "%s: %s, errstrs differ: '%s' vs '%s'",
+                                 te_codec_type_name(t), te_codec_err_name(ra), err, err2);
+                        return -1;
+                }
+                if (out->len || out2->len) {
+                        snprintf(why, whysz, "%s: %s, yet %zu / %zu bytes in out",
+                                 te_codec_type_name(t), te_codec_err_name(ra), out->len,
+                                 out2->len);
+                        return -1;
+                }
+                return 0;
+        }
+        if (out->len != out2->len || memcmp(out->data, out2->data, out->len) != 0) {
+                size_t at = 0;
+                while (at < out->len && at < out2->len && out->data[at] == out2->data[at])
+                        at++;
+                snprintf(why, whysz, "%s: %zu vs %zu bytes, first difference at byte %zu",
+                         te_codec_type_name(t), out->len, out2->len, at);
+                return -1;
+        }
+        return 0;
 }
 
 /* `m` must be zeroed or hold a previous TargetPortfolio decode. */

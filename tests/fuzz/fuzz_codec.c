@@ -6,7 +6,11 @@
  * the two readers disagree, when a decoder reports INTERNAL (the walk let through bytes
  * a reader could not read), when check and decode disagree about well-formedness, or
  * when a decoded message cannot be encoded again (a decode returned values the
- * validation would refuse). Seeds: tests/fuzz/corpus/codec/.
+ * validation would refuse). Each decoded message is re-encoded by both writers (the
+ * direct writer and avro-c's generic writer), which must give the same bytes; and the
+ * input's bytes, taken as the struct of each type (any values, mostly invalid), are
+ * encoded by both writers, which must give the same bytes or the same refusal with the
+ * same errstr. Seeds: tests/fuzz/corpus/codec/.
  *
  * The codec sources are compiled into this target so that libFuzzer sees their
  * coverage (te_core itself is built without -fsanitize=fuzzer-no-link); the linker
@@ -38,8 +42,8 @@ const char *__lsan_default_suppressions(void)
         return "leak:libavro.so\n";
 }
 
-static te_codec_t *fz_codec[2];
-static te_buf_t fz_out;
+static te_codec_t *fz_codec[2]; /* [0] direct reader and writer, [1] avro-c's */
+static te_buf_t fz_out, fz_out2;
 
 static void fz_die(const char *what, te_msg_type_t t, te_codec_err_t a, te_codec_err_t b,
                    const char *err)
@@ -47,6 +51,37 @@ static void fz_die(const char *what, te_msg_type_t t, te_codec_err_t a, te_codec
         fprintf(stderr, "fuzz_codec: %s: type %s: %s / %s: %s\n", what,
                 te_codec_type_name(t), te_codec_err_name(a), te_codec_err_name(b), err);
         abort();
+}
+
+/* The input's bytes as a struct of type t (a TargetPortfolio's targets from the bytes
+ * after the struct): both writers must agree on whatever values they hold. */
+static void fz_encode_raw(te_msg_type_t t, const uint8_t *data, size_t size)
+{
+        static te_target_t tg[64];
+        char err[256], why[600];
+        size_t sz = t == TE_MSG_TARGET_PORTFOLIO   ? sizeof(te_target_portfolio_t)
+                    : t == TE_MSG_EXECUTION_MODE   ? sizeof(te_exec_mode_t)
+                    : t == TE_MSG_ORDER_COMMAND    ? sizeof(te_order_cmd_t)
+                    : t == TE_MSG_EXECUTION_REPORT ? sizeof(te_exec_report_t)
+                                                   : sizeof(te_alert_t);
+        size_t n = size < sz ? size : sz;
+        te_codec_err_t re;
+        msg_u m;
+        memset(&m, 0, sizeof m);
+        if (n)
+                memcpy(&m, data, n);
+        if (t == TE_MSG_TARGET_PORTFOLIO) {
+                size_t cnt = (size - n) / sizeof tg[0];
+                if (cnt > sizeof tg / sizeof tg[0])
+                        cnt = sizeof tg / sizeof tg[0];
+                if (cnt)
+                        memcpy(tg, data + n, cnt * sizeof tg[0]);
+                m.tp.targets = cnt ? tg : NULL;
+                m.tp.n_targets = m.tp.cap_targets = cnt;
+        }
+        if (msg_encode_both(fz_codec[0], fz_codec[1], t, &m, &fz_out, &fz_out2, &re, err,
+                            sizeof err, why, sizeof why))
+                fz_die("writers disagree on raw values", t, re, re, why);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -61,7 +96,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         }
                 }
                 te_codec_use_avro_reader(fz_codec[1], 1);
+                te_codec_use_avro_writer(fz_codec[1], 1);
                 te_buf_init(&fz_out, TE_CODEC_MAX_MESSAGE);
+                te_buf_init(&fz_out2, TE_CODEC_MAX_MESSAGE);
         }
         te_msg_type_t ct = TE_MSG__CNT;
         te_codec_err_t crc =
@@ -85,8 +122,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         if (crc != TE_CODEC_OK || ct != t)
                                 fz_die("check refuses what decode accepts", t, crc, ra,
                                        err);
-                        te_codec_err_t re =
-                            msg_encode(fz_codec[0], t, &a, &fz_out, err, sizeof err);
+                        te_codec_err_t re;
+                        char why[600];
+                        if (msg_encode_both(fz_codec[0], fz_codec[1], t, &a, &fz_out,
+                                            &fz_out2, &re, err, sizeof err, why,
+                                            sizeof why))
+                                fz_die("writers disagree", t, re, ra, why);
                         if (re != TE_CODEC_OK)
                                 fz_die("decoded message does not encode", t, re, ra, err);
                         /* and its encoding decodes to the same values */
@@ -103,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 }
                 msg_free(t, &a);
                 msg_free(t, &b);
+                fz_encode_raw(t, data, size);
         }
         return 0;
 }

@@ -6,7 +6,10 @@
  * hostile input: every malformed message is written byte by byte here (zigzag varints,
  * lengths, indexes, blocks), so the expected error is known. Every decode runs through
  * both readers of the codec (the direct reader and avro-c's generic reader), which
- * must agree. Random buffers and random single-byte mutations use a fixed seed.
+ * must agree; the encoder checks (refusals, buffer bound, the targets cap) run through
+ * both writers (direct and avro-c's generic writer), which must give the same bytes or
+ * the same refusal (test_codec_write has the randomised comparison). Random buffers and
+ * random single-byte mutations use a fixed seed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,9 +27,7 @@
 #include "avro_walk.h"
 #include "te_codec.h"
 
-/* Not in te_codec.h: decode through avro-c's generic reader (reference path). */
-
-#define NS 2 /* codecs: [0] direct reader, [1] avro-c reader */
+#define NS 2 /* codecs: [0] direct reader and writer, [1] avro-c reader and writer */
 static te_codec_t *g_codec[NS];
 
 /* ------------------------------------------------------------------ byte builder */
@@ -316,6 +317,23 @@ static te_codec_err_t dec_both(te_msg_type_t t, const void *b, size_t n, msg_u *
         return rc;
 }
 
+/* Encode with both writers; they must agree (code and errstr, the bytes when OK, an
+ * empty `out` otherwise). Leaves the direct writer's bytes in *out. */
+static te_codec_err_t enc_both(te_msg_type_t t, const msg_u *m, te_buf_t *out, char *err,
+                               size_t errsz)
+{
+        te_buf_t other;
+        te_codec_err_t rc;
+        char why[512];
+        te_buf_init(&other, out->max);
+        int differ = msg_encode_both(g_codec[0], g_codec[1], t, m, out, &other, &rc, err,
+                                     errsz, why, sizeof why);
+        te_buf_free(&other);
+        if (differ)
+                fail_msg("direct writer vs avro-c writer: %s", why);
+        return rc;
+}
+
 static void expect(te_codec_err_t rc, te_codec_err_t want, const char *err,
                    const char *sub, const char *what)
 {
@@ -506,6 +524,7 @@ static int setup(void **state)
                 }
         }
         te_codec_use_avro_reader(g_codec[1], 1);
+        te_codec_use_avro_writer(g_codec[1], 1);
         return 0;
 }
 
@@ -765,13 +784,16 @@ static void test_codec_targets_at_and_over_the_cap(void **state)
                 s.targets[i].value = (double)i;
         }
         te_buf_init(&b, TE_CODEC_MAX_MESSAGE);
+        msg_u u;
         s.n_targets = TE_TARGETS_MAX + 1;
-        expect(te_codec_encode_target_portfolio(g_codec[0], &s, &b, err, sizeof err),
+        u.tp = s;
+        expect(enc_both(TE_MSG_TARGET_PORTFOLIO, &u, &b, err, sizeof err),
                TE_CODEC_ERR_INVALID, err, "targets", "encode 100001 targets");
         assert_int_equal(b.len, 0);
-        s.n_targets = TE_TARGETS_MAX;
-        expect(te_codec_encode_target_portfolio(g_codec[0], &s, &b, err, sizeof err),
-               TE_CODEC_OK, err, NULL, "encode 100000 targets");
+        s.n_targets = TE_TARGETS_MAX; /* both writers, the same bytes */
+        u.tp = s;
+        expect(enc_both(TE_MSG_TARGET_PORTFOLIO, &u, &b, err, sizeof err), TE_CODEC_OK,
+               err, NULL, "encode 100000 targets");
         memset(&d, 0, sizeof d);
         expect(te_codec_decode_target_portfolio(g_codec[0], b.data, b.len, &d, err,
                                                 sizeof err),
@@ -1455,7 +1477,8 @@ static void test_codec_encode_refuses_invalid_values(void **state)
                 default:
                         fail_msg("no mutation for %s", cases[i].name);
                 }
-                te_codec_err_t rc = msg_encode(g_codec[0], t, &m, &b, err, sizeof err);
+                /* both writers refuse alike (code, errstr, nothing in b) */
+                te_codec_err_t rc = enc_both(t, &m, &b, err, sizeof err);
                 expect(rc, cases[i].want, err, cases[i].sub, cases[i].name);
                 if (rc != TE_CODEC_OK) {
                         assert_int_equal(b.len, 0); /* nothing invalid goes on the wire */
@@ -1480,7 +1503,9 @@ static void test_codec_encode_respects_buffer_bound(void **state)
         (void)state;
         sample_oc(&o, 1);
         te_buf_init(&b, 16);
-        expect(te_codec_encode_order_cmd(g_codec[0], &o, &b, err, sizeof err),
+        msg_u u;
+        u.oc = o;
+        expect(enc_both(TE_MSG_ORDER_COMMAND, &u, &b, err, sizeof err),
                TE_CODEC_ERR_TOO_LARGE, err, "exceeds", "16-byte bound");
         assert_int_equal(b.len, 0);
         te_buf_free(&b);
