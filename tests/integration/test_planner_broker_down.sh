@@ -54,7 +54,6 @@ te_pipeline_start "$RUN" planner exec-planner -o metrics.port="$mport"
 target a1 pf-a 0 AAA 100
 eo_wait "the broker to go down after the first order" 60 eo_has "$RUN/planner.log" \
         '"planner.broker_down"' 'DOWN'
-down_at=$SECONDS
 target a2 pf-a 1 AAA 150
 target a3 pf-a 2 AAA 200
 target b1 pf-b 1 BBB 50
@@ -69,8 +68,8 @@ commands >"$RUN/during.txt"
 if grep -E '^(a2|a3|b1) ' "$RUN/during.txt"; then
         eo_fail "commands sent for targets of a broker that is down"
 fi
+# valid only if the planner had not seen the broker back when the snapshot was taken
 grep -q '"planner.broker_up"' "$RUN/planner.log" && eo_fail "the outage ended before the checks"
-[ $((SECONDS - down_at)) -lt 15 ] || eo_fail "the checks took longer than the outage"
 echo "ok - during the outage: 3 targets held, none sent"
 
 eo_wait "the broker to come back" 60 eo_has "$RUN/planner.log" '"planner.broker_up"' 'UP'
