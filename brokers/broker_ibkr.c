@@ -235,7 +235,7 @@ static void ib_destroy(te_broker_t *base)
         free(b->olist);
         te_map_destroy(b->by_ref, NULL);
         te_map_destroy(b->by_tws, NULL);
-        te_map_destroy(b->execs, NULL);
+        te_map_destroy(b->execs, free);
         free(b->pend);
         free(b->hx);
         free(b->hs);

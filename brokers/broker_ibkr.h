@@ -15,11 +15,18 @@
  * Fills come only from execDetails, deduplicated by execId; report_id is derived from
  * the execId ("r" + digest("ibkr", "exec", execId)). A fill is held until its
  * commissionReport arrives (or `commission_wait_ms` passes; then commission 0 and a
- * warning), and reports leave in the order their causes arrived. orderStatus is a
+ * commission_missing Alert; a commissionReport after that is recorded in ibkr_execs
+ * with a commission_late Alert, the booked trade is not changed: broker_ibkr_comm.c),
+ * and reports leave in the order their causes arrived. orderStatus is a
  * hint: it produces ACK and CANCELED (after any fills it counts have arrived as
  * execDetails), never a fill. IB errors on an order: 202 -> CANCELED, informational
  * codes (399, 161, 10147, 10148, 2100-2199) are logged, any other code -> REJECTED
  * with "IB <code>: <text>" (CANCELED with that reason if the order had fills).
+ *
+ * REPLACE is placeOrder again with the same TWS order id and the new quantity and
+ * limit/stop price; REPLACED goes out when TWS confirms it with openOrder. A refused
+ * modification leaves the order unchanged with a replace_refused Alert
+ * (broker_ibkr_replace.c). Alerts go to cfg.alert (the worker publishes them).
  *
  * Connection. Socket loss, a malformed frame, or error 1100 stops submitting: new
  * orders wait in the adapter (persisted, no TWS id yet). The adapter reconnects with
@@ -107,6 +114,7 @@ typedef struct te_ibkr_stats_s {
         uint64_t resolved_unknown, pacing_errors;
         uint64_t replaces_sent, replaced, replaces_refused;
         uint64_t position_checks, position_mismatches;
+        uint64_t commission_missing, commission_late;
 } te_ibkr_stats_t;
 void te_ibkr_stats(te_broker_t *b, te_ibkr_stats_t *out);
 

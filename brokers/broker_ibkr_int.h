@@ -11,6 +11,7 @@
  *   broker_ibkr_recon.c   reconciliation on every (re)connect
  *   broker_ibkr_replace.c REPLACE: placeOrder again with the same TWS order id
  *   broker_ibkr_pos.c     IB's positions against the runtime DB's
+ *   broker_ibkr_comm.c    commissions: joined to fills, missing, or late
  *
  * Everything runs on the caller's thread (the worker's poll loop); nothing locks.
  */
@@ -43,6 +44,13 @@ typedef struct iorder_s {
         int replace_pending; /* a modification was sent; `repl` holds its terms */
         te_order_cmd_t repl;
 } iorder_t;
+
+/* One execution seen (the values of b->execs): the commission booked with its fill. */
+typedef struct iexec_s {
+        char order_id[TE_ID_MAX];
+        double commission;
+        int has_commission; /* 0: its fill left without IB's commissionReport */
+} iexec_t;
 
 typedef struct pend_s {
         te_exec_report_t r;
@@ -94,7 +102,7 @@ typedef struct ib_s {
         te_map_t *by_tws; /* decimal TWS id -> iorder_t (borrowed) */
         iorder_t **olist;
         size_t n_orders, cap_orders;
-        te_map_t *execs; /* exec ids seen (value: ibkr_seen_marker) */
+        te_map_t *execs; /* exec id -> iexec_t (owned) */
         /* outbound reports */
         pend_t *pend;
         size_t n_pend, cap_pend;
@@ -118,8 +126,6 @@ enum {
         IBKR_POS_COLLECT,  /* reconciling: position messages fill the snapshot */
         IBKR_POS_CHECK,    /* snapshot complete: compare until equal or deadline */
 };
-
-extern int ibkr_seen_marker;
 
 /* ---- broker_ibkr_orders.c ---------------------------------------------------- */
 
@@ -164,11 +170,20 @@ void ibkr_cancel_seen(ib_t *b, iorder_t *o, double hint, const char *reason);
 void ibkr_on_order_status(ib_t *b, const te_tws_order_status_t *s);
 void ibkr_on_open_order(ib_t *b, const te_tws_open_order_t *oo);
 void ibkr_on_exec(ib_t *b, const te_tws_exec_t *x);
-void ibkr_on_commission(ib_t *b, const te_tws_commission_t *c);
 /** An IB error naming one of our orders (not error 100 or a connection code). */
 void ibkr_on_order_error(ib_t *b, iorder_t *o, const te_tws_error_t *e);
 /** IB codes that are informational (logged, never end an order). */
 int ibkr_info_code(int64_t code);
+
+/* ---- broker_ibkr_comm.c ------------------------------------------------------ */
+
+/** Record an execution as seen. @returns it, or NULL (b->oom) when out of memory. */
+iexec_t *ibkr_exec_add(ib_t *b, const char *exec_id, const char *order_id,
+                       int has_commission, double commission);
+void ibkr_on_commission(ib_t *b, const te_tws_commission_t *c);
+/** A fill's commission wait is over without its commissionReport: it leaves with
+ *  commission 0; count and alert. */
+void ibkr_commission_missing(ib_t *b, const pend_t *p);
 
 /* ---- broker_ibkr_replace.c --------------------------------------------------- */
 

@@ -13,8 +13,6 @@
 #include "te_log.h"
 #include "te_proc.h"
 
-int ibkr_seen_marker;
-
 int64_t ibkr_now_ms(void)
 {
         return te_proc_mono_ms();
@@ -158,10 +156,7 @@ te_broker_err_t ibkr_move_ready(ib_t *b, te_reports_t *out)
                 if (p->wait_exec[0]) {
                         if (now < p->deadline)
                                 break;
-                        TE_LOG(TE_LOG_WARN, NULL, "ibkr.commission_missing",
-                               "no commissionReport for exec %s within %lld ms; "
-                               "published with commission 0",
-                               p->wait_exec, (long long)b->cfg.commission_wait_ms);
+                        ibkr_commission_missing(b, p);
                         p->wait_exec[0] = '\0';
                 }
                 te_exec_report_t *r = te_reports_push(out);
@@ -313,7 +308,7 @@ int ibkr_exec_cb(void *ctx, const te_ibkr_exec_row_t *x)
         ib_t *b = ctx;
         if (te_map_get(b->execs, x->exec_id))
                 return 0;
-        if (te_map_put(b->execs, x->exec_id, &ibkr_seen_marker) != 0)
+        if (!ibkr_exec_add(b, x->exec_id, x->order_id, 1, x->commission))
                 return -1;
         iorder_t *o = te_map_get(b->by_ref, x->order_id);
         if (o) {
@@ -407,10 +402,8 @@ void ibkr_on_exec(ib_t *b, const te_tws_exec_t *x)
                        x->exec_id, (long long)x->order_id, x->order_ref);
                 return;
         }
-        if (te_map_put(b->execs, x->exec_id, &ibkr_seen_marker) != 0) {
-                b->oom = 1;
+        if (!ibkr_exec_add(b, x->exec_id, o->cmd.order_id, 0, 0))
                 return;
-        }
         if (o->tws_id != x->order_id && ibkr_set_tws(b, o, x->order_id) != 0)
                 b->oom = 1;
         o->seen = 1;
@@ -455,20 +448,6 @@ void ibkr_on_exec(ib_t *b, const te_tws_exec_t *x)
                        o->cmd.order_id);
         if (!o->terminal && o->cancel_waiting && o->cum + EPS >= o->cancel_hint)
                 ibkr_emit_end(b, o, TE_EXEC_CANCELED, o->cancel_reason);
-}
-
-void ibkr_on_commission(ib_t *b, const te_tws_commission_t *c)
-{
-        for (size_t i = 0; i < b->n_pend; i++) {
-                pend_t *p = &b->pend[i];
-                if (p->has_exec && !strcmp(p->x.exec_id, c->exec_id)) {
-                        p->r.commission = c->commission;
-                        p->wait_exec[0] = '\0';
-                        return;
-                }
-        }
-        TE_LOG(TE_LOG_DEBUG, NULL, "ibkr.commission_unmatched",
-               "commission for exec %s with no waiting fill", c->exec_id);
 }
 
 int ibkr_info_code(int64_t code)

@@ -202,6 +202,16 @@ int te_ibkr_store_set_terms(te_ibkr_store_t *s, const te_order_cmd_t *c, char *e
                         4, v, "ibkr_orders", errstr, errstr_size);
 }
 
+int te_ibkr_store_set_exec_commission(te_ibkr_store_t *s, const char *exec_id,
+                                      double commission, char *errstr, size_t errstr_size)
+{
+        char cm[40];
+        te_fmt_double(cm, sizeof cm, commission);
+        const char *v[] = {exec_id, cm};
+        return exec_cmd(s, "UPDATE ibkr_execs SET commission = $2 WHERE exec_id = $1", 2,
+                        v, "ibkr_execs", errstr, errstr_size);
+}
+
 int te_ibkr_store_add_execs(te_ibkr_store_t *s, const te_ibkr_exec_row_t *x, size_t n,
                             char *errstr, size_t errstr_size)
 {

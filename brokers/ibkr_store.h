@@ -57,6 +57,11 @@ int te_ibkr_store_set_status(te_ibkr_store_t *s, const char *order_id, const cha
  *  @returns 0 or -1. */
 int te_ibkr_store_set_terms(te_ibkr_store_t *s, const te_order_cmd_t *cmd, char *errstr,
                             size_t errstr_size);
+/** IB's commission for a delivered execution, reported after its fill left.
+ *  @returns 0 or -1. */
+int te_ibkr_store_set_exec_commission(te_ibkr_store_t *s, const char *exec_id,
+                                      double commission, char *errstr,
+                                      size_t errstr_size);
 /** Record delivered executions (idempotent). @returns 0 or -1. */
 int te_ibkr_store_add_execs(te_ibkr_store_t *s, const te_ibkr_exec_row_t *x, size_t n,
                             char *errstr, size_t errstr_size);

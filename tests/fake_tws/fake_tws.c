@@ -7,7 +7,7 @@
  *   fake_tws --port-file FILE [--port N] [--scenario NAME] [--accounts DU1,DU2]
  *            [--next-id N] [--price P] [--commission C] [--pace-limit N]
  *            [--fill-delay-ms N] [--outage-ms N] [--drop-after N]
- *            [--pos-adjust ACCOUNT:SYMBOL:QTY]...
+ *            [--pos-adjust ACCOUNT:SYMBOL:QTY]... [--commission-delay-ms N]
  *            [--malformed badint|biglen|fewfields]
  *
  * It negotiates the highest server version both sides accept within 170..176 and
@@ -38,9 +38,11 @@
  * apply, confirmed by openOrder and orderStatus. A new order id below the next valid
  * id gets 103.
  * Executions are at --price (limit/stop price when the order has one), with
- * --commission per execution. openOrder is the full message of the negotiated server
- * version (te_tws_enc_open_order), sent with each new order and for reqOpenOrders.
- * reqPositions answers, per account and symbol, what the orders filled plus the
+ * --commission per execution, its commissionReport right after the execDetails (a live
+ * one --commission-delay-ms later, if set). openOrder is the full message of the
+ * negotiated server version (te_tws_enc_open_order), sent with each new order and for
+ * reqOpenOrders. reqPositions answers, per account and symbol, what the orders filled
+ * plus the
  * --pos-adjust quantities (positions the client's books do not have).
  *
  * On stderr one line per event: "PLACE id=.. ref=.. BUY 100 AAA MKT", "CANCEL id=..",
@@ -292,6 +294,8 @@ int main(int argc, char **argv)
                         opt.pace_limit = (int)strtol(v, NULL, 10);
                 else if (!strcmp(a, "--fill-delay-ms"))
                         opt.fill_delay_ms = strtoll(v, NULL, 10);
+                else if (!strcmp(a, "--commission-delay-ms"))
+                        opt.commission_delay_ms = strtoll(v, NULL, 10);
                 else if (!strcmp(a, "--outage-ms"))
                         opt.outage_ms = strtoll(v, NULL, 10);
                 else if (!strcmp(a, "--pos-adjust") && opt.n_pos_adj < MAX_POS_ADJ) {

@@ -36,6 +36,7 @@ enum {
         SCHED_RACE_TAIL = 1,   /* cancel_race: the late execution, then the order ends */
         SCHED_IB_RESTORED = 2, /* ib_lost: error 1102 */
         SCHED_SEND_EXEC = 3,   /* modify: send execution order_idx (an execs index) */
+        SCHED_SEND_COMMISSION = 4, /* the commissionReport of execution order_idx */
 };
 
 typedef struct sched_s {
@@ -53,7 +54,7 @@ typedef struct fake_opt_s {
         char malformed[16];
         double price, commission;
         int pace_limit;
-        int64_t fill_delay_ms, outage_ms;
+        int64_t fill_delay_ms, outage_ms, commission_delay_ms;
         int drop_after;
         struct {
                 char account[32], symbol[32];

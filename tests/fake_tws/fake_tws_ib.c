@@ -46,6 +46,19 @@ static void send_open_order(int idx, const char *status)
         (void)te_tws_enc_open_order(&wbuf, &oo);
 }
 
+static void schedule(int idx, int64_t due, double qty, int kind);
+
+static void enc_commission(const exec_t *x)
+{
+        te_tws_commission_t c;
+        memset(&c, 0, sizeof c);
+        snprintf(c.exec_id, sizeof c.exec_id, "%s", x->exec_id);
+        c.commission = x->commission;
+        snprintf(c.currency, sizeof c.currency, "USD");
+        (void)te_tws_enc_commission(&wbuf, &c);
+}
+
+/* execDetails and its commissionReport (a live one --commission-delay-ms later). */
 static void enc_exec(const exec_t *x, int64_t req_id)
 {
         const order_t *od = &orders[x->order_idx];
@@ -71,15 +84,12 @@ static void enc_exec(const exec_t *x, int64_t req_id)
         e.avg_price = x->price;
         snprintf(e.order_ref, sizeof e.order_ref, "%s", od->o.order_ref);
         (void)te_tws_enc_exec_details(&wbuf, &e);
-        te_tws_commission_t c;
-        memset(&c, 0, sizeof c);
-        snprintf(c.exec_id, sizeof c.exec_id, "%s", x->exec_id);
-        c.commission = x->commission;
-        snprintf(c.currency, sizeof c.currency, "USD");
-        (void)te_tws_enc_commission(&wbuf, &c);
+        if (req_id == -1 && opt.commission_delay_ms > 0)
+                schedule((int)(x - execs), mono_ms() + opt.commission_delay_ms, 0,
+                         SCHED_SEND_COMMISSION);
+        else
+                enc_commission(x);
 }
-
-static void schedule(int idx, int64_t due, double qty, int kind);
 
 /* Execute qty of order idx now; send it when a client is connected. */
 static void execute(int idx, double qty, int send_it)
@@ -382,7 +392,13 @@ void ib_run_sched(void)
                 }
                 sched_t s = sched[i];
                 sched[i] = sched[--n_sched];
-                if (s.kind == SCHED_SEND_EXEC) {
+                if (s.kind == SCHED_SEND_COMMISSION) {
+                        if (cfd < 0 || !started)
+                                continue;
+                        fprintf(stderr, "COMMISSION exec=%s\n",
+                                execs[s.order_idx].exec_id);
+                        enc_commission(&execs[s.order_idx]);
+                } else if (s.kind == SCHED_SEND_EXEC) {
                         /* modify: the execution in flight reaches the client */
                         const exec_t *x = &execs[s.order_idx];
                         if (cfd < 0 || !started)

@@ -9,7 +9,8 @@
 # disconnect with fills during the outage and an order lost in transit, duplicate
 # execDetails, pacing violation (error 100), TWS losing IB (1100/1102), malformed
 # frames (3 kinds), REPLACE (modification of a working order; of one whose fill is in
-# flight, which IB refuses with 104).
+# flight, which IB refuses with 104), commissionReports arriving late (within the
+# adapter's wait, and after it).
 set -euo pipefail
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
@@ -268,10 +269,42 @@ grep -q '^MODIFY_REFUSED id=[0-9]* code=104' "$RUN/fake-modify.log" || fail "mod
 expect "modify placeOrders e-1" "$(places modify e-1)" 2 # the order, then its modification
 "$TE_BUILD_DIR/exec-tail" --bootstrap-file "$RUN/bootstrap" -t exec.alerts --from-beginning \
         --exit-at-end 2>/dev/null >"$RUN/alerts.jsonl"
-grep '"replace_refused"' "$RUN/alerts.jsonl" | grep '"e-2"' | grep -q 'IB 104' ||
+[ "$(grep '"replace_refused"' "$RUN/alerts.jsonl" | grep '"e-2"' | grep -c 'IB 104')" = 1 ] ||
         fail "modify: no replace_refused alert for e-2"
 [ "$(grep -c '"replace_refused"' "$RUN/alerts.jsonl")" = 1 ] || fail "modify: unexpected replace_refused alerts"
 end_scenario modify
+
+# ---- commissionReport late -------------------------------------------------------
+# (the broker holds a fill up to ibkr.commission_wait_ms = 1000 for its
+# commissionReport: 500 ms late it is joined; 2500 ms late the fill leaves with
+# commission 0 and IB's amount only reaches ibkr_execs, with alerts)
+start_scenario commwait 33 fill --commission-delay-ms 500
+ibkr_publish orders.commwait <<'EOF'
+NEW cw-1 pf-commwait AAA BUY 10 MARKET - - DAY
+EOF
+ibkr_wait_sql "SELECT status FROM orders WHERE order_id = 'cw-1'" FILLED 30 || fail "commwait: not filled"
+expect "commwait trades" "$(trades pf-commwait)" "AAA BUY 10 100.5 1"
+end_scenario commwait
+start_scenario commlate 34 fill --commission-delay-ms 2500
+ibkr_publish orders.commlate <<'EOF'
+NEW cl-1 pf-commlate BBB BUY 10 MARKET - - DAY
+EOF
+ibkr_wait_sql "SELECT status FROM orders WHERE order_id = 'cl-1'" FILLED 30 || fail "commlate: not filled"
+ibkr_wait_sql "SELECT commission FROM ibkr_execs WHERE order_id = 'cl-1'" 1 30 ||
+        fail "commlate: IB's commission not recorded in ibkr_execs"
+expect "commlate trades" "$(trades pf-commlate)" "BBB BUY 10 100.5 0"
+expect "commlate order commission" "$(q "SELECT commission FROM orders WHERE order_id = 'cl-1'")" 0
+"$TE_BUILD_DIR/exec-tail" --bootstrap-file "$RUN/bootstrap" -t exec.alerts --from-beginning \
+        --exit-at-end 2>/dev/null >"$RUN/alerts.jsonl"
+for code in commission_missing commission_late; do
+        [ "$(grep "\"$code\"" "$RUN/alerts.jsonl" | grep -c '"cl-1"')" = 1 ] ||
+                fail "commlate: want one $code alert for cl-1"
+done
+[ "$(grep '"commission_late"' "$RUN/alerts.jsonl" | grep -c 'commission 1 USD for execution')" = 1 ] ||
+        fail "commlate: commission_late alert without the amount"
+[ "$(grep -E '"commission_(missing|late)"' "$RUN/alerts.jsonl" | grep -c '"cw-1"')" = 0 ] ||
+        fail "commwait: commission alert for an order whose commission came in time"
+end_scenario commlate
 
 "$TE_BUILD_DIR/exec-dbtool" check >/dev/null || fail "position_check/cash_check not empty"
 te_pipeline_stop "$RUN" sink || fail "sink did not exit cleanly"

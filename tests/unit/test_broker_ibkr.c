@@ -6,6 +6,8 @@
  * script (price 100.5, commission 1 per execution).
  */
 #include "ibkr_fixture.h"
+#include "te_metrics.h"
+#include "te_obs.h"
 
 static void test_ibkr_fill_and_refusals(void **state)
 {
@@ -253,6 +255,90 @@ static void test_ibkr_ib_connectivity(void **state)
         assert_int_equal(st.disconnects, 0); /* the socket stayed up */
 }
 
+static double counter(const char *name)
+{
+        te_metric_t *m = te_metrics_counter(te_obs_registry(), name, NULL, NULL);
+        double v = 0;
+        assert_non_null(m);
+        (void)te_metric_get(m, NULL, &v);
+        return v;
+}
+
+/* A commissionReport 200 ms after its execDetails, within the 500 ms the fill may wait
+ * for it: the FILL carries it. */
+static void test_ibkr_commission_waited_for(void **state)
+{
+        fx_t *fx = *state;
+        const char *args[] = {"--scenario", "fill", "--commission-delay-ms", "200", NULL};
+        setup_fx(fx, args, 0);
+        assert_true(poll_until(fx, is_ready));
+        te_order_cmd_t a = cmd(TE_CMD_NEW, "w1", "AAA", TE_SIDE_BUY, 100, TE_OT_MARKET, 0,
+                               0, TE_TIF_DAY);
+        handle(fx, &a);
+        want_n = 2;
+        assert_true(poll_until(fx, have_n));
+        char s[256];
+        summary(fx, s, sizeof s);
+        assert_string_equal(s, "w1:ACK w1:FILL");
+        assert_true(rep(fx, 1)->commission == 1.0);
+        assert_int_equal(fx->n_alerts, 0);
+}
+
+static int two_alerts(fx_t *fx)
+{
+        return fx->n_alerts >= 2;
+}
+
+static int reconciled_twice(fx_t *fx)
+{
+        te_ibkr_stats_t st;
+        te_ibkr_stats(fx->b, &st);
+        return st.reconciles >= 2 && fx->b->ops->connected(fx->b);
+}
+
+/* A commissionReport 900 ms late: the FILL leaves after 500 ms with commission 0
+ * (commission_missing); the report, when it comes, changes no trade and is reported
+ * (commission_late); IB sending it again after a reconnect is not. */
+static void test_ibkr_commission_late(void **state)
+{
+        fx_t *fx = *state;
+        const char *args[] = {"--scenario", "ib_lost",     "--commission-delay-ms",
+                              "900",        "--outage-ms", "1500",
+                              NULL};
+        double missing0 = counter("te_ibkr_commission_missing_total");
+        double late0 = counter("te_ibkr_commission_late_total");
+        setup_fx(fx, args, 0);
+        assert_true(poll_until(fx, is_ready));
+        te_order_cmd_t a = cmd(TE_CMD_NEW, "l1", "AAA", TE_SIDE_BUY, 100, TE_OT_MARKET, 0,
+                               0, TE_TIF_DAY);
+        handle(fx, &a);
+        want_n = 2;
+        assert_true(poll_until(fx, have_n));
+        assert_true(rep(fx, 1)->exec_type == TE_EXEC_FILL);
+        assert_true(rep(fx, 1)->commission == 0);
+        assert_true(poll_until(fx, two_alerts));
+        assert_string_equal(fx->alerts[0].code, "commission_missing");
+        assert_string_equal(fx->alerts[0].order_id, "l1");
+        assert_string_equal(fx->alerts[1].code, "commission_late");
+        assert_non_null(strstr(fx->alerts[1].message, "commission 1 USD for execution "));
+        assert_non_null(strstr(fx->alerts[1].message,
+                               "published with commission 0: the trade keeps 0"));
+        assert_true(poll_until(fx, reconciled_twice)); /* IB sends it again: known */
+        int64_t end = te_proc_mono_ms() + 200;
+        while (te_proc_mono_ms() < end) {
+                assert_int_equal(fx->b->ops->poll(fx->b, &fx->got), TE_BROKER_OK);
+                usleep(2000);
+        }
+        assert_int_equal(fx->n_alerts, 2);
+        assert_int_equal(fx->got.n, 2);
+        te_ibkr_stats_t st;
+        te_ibkr_stats(fx->b, &st);
+        assert_int_equal(st.commission_missing, 1);
+        assert_int_equal(st.commission_late, 1);
+        assert_true(counter("te_ibkr_commission_missing_total") == missing0 + 1);
+        assert_true(counter("te_ibkr_commission_late_total") == late0 + 1);
+}
+
 int main(void)
 {
         signal(SIGPIPE, SIG_IGN);
@@ -266,6 +352,9 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_ibkr_dup_exec, fx_new, fx_free),
             cmocka_unit_test_setup_teardown(test_ibkr_malformed, fx_new, fx_free),
             cmocka_unit_test_setup_teardown(test_ibkr_ib_connectivity, fx_new, fx_free),
+            cmocka_unit_test_setup_teardown(test_ibkr_commission_waited_for, fx_new,
+                                            fx_free),
+            cmocka_unit_test_setup_teardown(test_ibkr_commission_late, fx_new, fx_free),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
