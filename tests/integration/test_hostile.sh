@@ -7,7 +7,7 @@
 # exec.orders, exec.reports and exec.mode; plus two valid reports that are wrong for the
 # DB (an unknown order id, a fill after FILLED). Then the rest of the backtest runs.
 # Every bad message is dead-lettered with a te.reason header naming its source topic
-# and an alert is raised (exec.mode: the planner logs and skips them); no process dies; no partition blocks (the pipeline finishes);
+# and an alert is raised (exec.mode: the planner dead-letters them too); no process dies; no partition blocks (the pipeline finishes);
 # the unknown order is kept and flagged, the late fill counted as an illegal transition;
 # the books are exact and exec-dbtool check passes; the sink counts its dead letters.
 set -euo pipefail
