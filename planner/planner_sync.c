@@ -205,7 +205,7 @@ static int db_failed(te_planner_t *pl, const char *what, const char *errstr)
                 te_pl_fail(pl, what, errstr);
                 return -1;
         }
-        snprintf(pl->rebuild_err, sizeof pl->rebuild_err, "%s: %s", what, errstr);
+        te_errf(pl->rebuild_err, sizeof pl->rebuild_err, "%s: %s", what, errstr);
         return 1;
 }
 

@@ -27,7 +27,7 @@ static te_exec_report_t report(const char *order_id, const char *portfolio_id,
         te_strlcpy(r.order_id, order_id, sizeof r.order_id);
         te_strlcpy(r.ids.portfolio_id, portfolio_id, sizeof r.ids.portfolio_id);
         te_strlcpy(r.ticker, ticker, sizeof r.ticker);
-        snprintf(r.report_id, sizeof r.report_id, "r-%s-%d-%g", order_id, (int)et, cum);
+        te_errf(r.report_id, sizeof r.report_id, "r-%s-%d-%g", order_id, (int)et, cum);
         r.side = side;
         r.exec_type = et;
         r.order_status = os;
