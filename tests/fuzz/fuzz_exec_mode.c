@@ -13,15 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LLVMFuzzerTestOneInput fz_codec_one
-#include "fuzz_codec.c"
-#undef LLVMFuzzerTestOneInput
+/* fuzz_framed.h frames the input, runs fuzz_codec.c's checks, then fz_mode_rules */
+#define FZ_SCHEMA_ID 1002
+static void fz_mode_rules(const uint8_t *buf, size_t len);
+#define FZ_AFTER(buf, len) fz_mode_rules(buf, len)
+#include "fuzz_framed.h"
 
 #include "../../planner/exec_mode.c"
-
-#define FZ_SCHEMA_ID 1002
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fz_mode_die(const char *what, const te_exec_mode_t *m, const char *code)
 {
@@ -65,29 +63,4 @@ static void fz_mode_rules(const uint8_t *framed, size_t len)
         if (code && (te_modes_level(levels, m.scope) != own ||
                      te_modes_level(levels, "*") != all))
                 fz_mode_die("a refused message changed a level", &m, code);
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-        static uint8_t *framed;
-        static size_t cap;
-        if (size > (1u << 20))
-                return 0;
-        if (cap < size + 5) {
-                uint8_t *n = realloc(framed, size + 5);
-                if (!n)
-                        abort();
-                framed = n;
-                cap = size + 5;
-        }
-        framed[0] = 0;
-        framed[1] = (uint8_t)(FZ_SCHEMA_ID >> 24);
-        framed[2] = (uint8_t)(FZ_SCHEMA_ID >> 16);
-        framed[3] = (uint8_t)(FZ_SCHEMA_ID >> 8);
-        framed[4] = (uint8_t)FZ_SCHEMA_ID;
-        if (size)
-                memcpy(framed + 5, data, size);
-        int rc = fz_codec_one(framed, size + 5);
-        fz_mode_rules(framed, size + 5);
-        return rc;
 }

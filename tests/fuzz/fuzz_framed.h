@@ -5,6 +5,8 @@
  * fuzz_codec.c on it (both readers agree, check and decode agree, a decoded message
  * passes validation on encode and re-decodes to the same values). With the header
  * fixed, the fuzzer spends its time in that type's walker, reader and validator.
+ * A target may define FZ_AFTER(buf, len) to run its own checks on the framed input
+ * after the codec's.
  */
 #ifndef FZ_SCHEMA_ID
 #error "define FZ_SCHEMA_ID before including fuzz_framed.h"
@@ -12,6 +14,10 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+
+#ifndef FZ_AFTER
+#define FZ_AFTER(buf, len) ((void)0)
+#endif
 #include <string.h>
 
 #define LLVMFuzzerTestOneInput fz_codec_one
@@ -40,5 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         framed[4] = (uint8_t)FZ_SCHEMA_ID;
         if (size)
                 memcpy(framed + 5, data, size);
-        return fz_codec_one(framed, size + 5);
+        int rc = fz_codec_one(framed, size + 5);
+        FZ_AFTER(framed, size + 5);
+        return rc;
 }
