@@ -15,30 +15,13 @@
 #include <cmocka.h>
 
 #include "book.h"
+#include "book_report.h"
 #include "te_buf.h"
 
 #define B_APPLIED TE_BOOK_APPLIED
 #define B_DUP     TE_BOOK_DUPLICATE
 #define B_IGNORED TE_BOOK_IGNORED
 #define B_ILLEGAL TE_BOOK_ILLEGAL
-
-static te_exec_report_t report(const char *order_id, const char *portfolio_id,
-                               const char *ticker, te_side_t side, te_exec_type_t et,
-                               te_order_status_t os, double cum, double leaves)
-{
-        te_exec_report_t r;
-        memset(&r, 0, sizeof r);
-        te_strlcpy(r.order_id, order_id, sizeof r.order_id);
-        te_strlcpy(r.ids.portfolio_id, portfolio_id, sizeof r.ids.portfolio_id);
-        te_strlcpy(r.ticker, ticker, sizeof r.ticker);
-        snprintf(r.report_id, sizeof r.report_id, "r-%s-%d-%g", order_id, (int)et, cum);
-        r.side = side;
-        r.exec_type = et;
-        r.order_status = os;
-        r.cum_qty = cum;
-        r.leaves_qty = leaves;
-        return r;
-}
 
 /* One report and the book's state right after it. */
 typedef struct step_s {

@@ -16,23 +16,15 @@
 #include <cmocka.h>
 
 #include "book.h"
+#include "book_report.h"
 #include "te_buf.h"
 
-static te_exec_report_t report(const char *order_id, const char *portfolio_id,
+static te_exec_report_t priced(const char *order_id, const char *portfolio_id,
                                const char *ticker, te_side_t side, te_exec_type_t et,
                                te_order_status_t os, double cum, double leaves)
 {
-        te_exec_report_t r;
-        memset(&r, 0, sizeof r);
-        te_strlcpy(r.order_id, order_id, sizeof r.order_id);
-        te_strlcpy(r.ids.portfolio_id, portfolio_id, sizeof r.ids.portfolio_id);
-        te_strlcpy(r.ticker, ticker, sizeof r.ticker);
-        te_errf(r.report_id, sizeof r.report_id, "r-%s-%d-%g", order_id, (int)et, cum);
-        r.side = side;
-        r.exec_type = et;
-        r.order_status = os;
-        r.cum_qty = cum;
-        r.leaves_qty = leaves;
+        te_exec_report_t r =
+            report(order_id, portfolio_id, ticker, side, et, os, cum, leaves);
         r.last_price = 10;
         return r;
 }
@@ -41,7 +33,7 @@ static te_book_result_t fill(te_book_t *b, const char *oid, const char *pf,
                              const char *ticker, te_side_t side, double qty)
 {
         te_exec_report_t r =
-            report(oid, pf, ticker, side, TE_EXEC_FILL, TE_OS_FILLED, qty, 0);
+            priced(oid, pf, ticker, side, TE_EXEC_FILL, TE_OS_FILLED, qty, 0);
         return te_book_apply_report(b, &r);
 }
 
@@ -67,7 +59,7 @@ static void test_book_prune_bounded_over_a_long_run(void **state)
                                 snprintf(rest, sizeof rest, "%s-%d-rest", pfs[p], t - 1);
                                 assert_int_equal(te_book_mark_cancel(b, rest), 0);
                                 te_exec_report_t c =
-                                    report(rest, pfs[p], "RST", TE_SIDE_BUY,
+                                    priced(rest, pfs[p], "RST", TE_SIDE_BUY,
                                            TE_EXEC_CANCELED, TE_OS_CANCELED, 0, 0);
                                 assert_int_equal(te_book_apply_report(b, &c),
                                                  TE_BOOK_APPLIED);
@@ -88,7 +80,7 @@ static void test_book_prune_bounded_over_a_long_run(void **state)
                                                            TE_OS_PENDING_NEW),
                                          0);
                         te_exec_report_t rj =
-                            report(oid, pfs[p], "BBB", TE_SIDE_SELL, TE_EXEC_REJECTED,
+                            priced(oid, pfs[p], "BBB", TE_SIDE_SELL, TE_EXEC_REJECTED,
                                    TE_OS_REJECTED, 0, 0);
                         assert_int_equal(te_book_apply_report(b, &rj), TE_BOOK_APPLIED);
                         snprintf(rest, sizeof rest, "%s-%d-rest", pfs[p], t);
@@ -186,7 +178,7 @@ static void test_book_prune_terminal_only(void **state)
                         assert_int_equal(te_book_mark_cancel(b, "o"), 0);
                 if (c->status != TE_OS_PENDING_NEW) {
                         te_exec_report_t r =
-                            report("o", "pf", "AAA", TE_SIDE_BUY, TE_EXEC_ACK, c->status,
+                            priced("o", "pf", "AAA", TE_SIDE_BUY, TE_EXEC_ACK, c->status,
                                    c->cum, 10 - c->cum);
                         assert_int_equal(te_book_apply_report(b, &r), TE_BOOK_APPLIED);
                 }
@@ -197,7 +189,7 @@ static void test_book_prune_terminal_only(void **state)
                 assert_int_equal(te_book_has_order(b, "x"), 1); /* other portfolio */
                 assert_true(te_book_position(b, "pf", "AAA") == c->cum);
                 /* a report of a kept order still applies; of a dropped one, nothing */
-                te_exec_report_t f = report("o", "pf", "AAA", TE_SIDE_BUY, TE_EXEC_FILL,
+                te_exec_report_t f = priced("o", "pf", "AAA", TE_SIDE_BUY, TE_EXEC_FILL,
                                             TE_OS_FILLED, 10, 0);
                 assert_int_equal(te_book_apply_report(b, &f),
                                  c->dropped ? TE_BOOK_DUPLICATE : TE_BOOK_APPLIED);
