@@ -18,6 +18,7 @@ struct te_map_s {
         slot_t *slots;
         size_t cap; /* power of two */
         size_t count;
+        int borrowed; /* keys are the caller's, not copies */
 };
 
 static uint64_t hash_str(const char *s)
@@ -47,6 +48,14 @@ te_map_t *te_map_new(void)
         return m;
 }
 
+te_map_t *te_map_new_borrowed(void)
+{
+        te_map_t *m = te_map_new();
+        if (m)
+                m->borrowed = 1;
+        return m;
+}
+
 void te_map_destroy(te_map_t *m, void (*free_value)(void *))
 {
         if (!m)
@@ -54,7 +63,8 @@ void te_map_destroy(te_map_t *m, void (*free_value)(void *))
         for (size_t i = 0; i < m->cap; i++) {
                 if (!m->slots[i].key)
                         continue;
-                free(m->slots[i].key);
+                if (!m->borrowed)
+                        free(m->slots[i].key);
                 if (free_value)
                         free_value(m->slots[i].value);
         }
@@ -105,6 +115,8 @@ int te_map_put(te_map_t *m, const char *key, void *value)
         uint64_t h = hash_str(key);
         size_t i = find(m, key, h);
         if (m->slots[i].key) {
+                if (m->borrowed)
+                        m->slots[i].key = (char *)key; /* the new value's key */
                 m->slots[i].value = value;
                 return 0;
         }
@@ -113,7 +125,7 @@ int te_map_put(te_map_t *m, const char *key, void *value)
                         return -1;
                 i = find(m, key, h);
         }
-        char *k = strdup(key);
+        char *k = m->borrowed ? (char *)key : strdup(key);
         if (!k)
                 return -1;
         m->slots[i].key = k;
@@ -130,7 +142,8 @@ void *te_map_del(te_map_t *m, const char *key)
         if (!m->slots[i].key)
                 return NULL;
         void *v = m->slots[i].value;
-        free(m->slots[i].key);
+        if (!m->borrowed)
+                free(m->slots[i].key);
         m->slots[i].key = NULL;
         m->count--;
         /* backward-shift the following cluster so lookups never stop early */

@@ -12,6 +12,10 @@ typedef struct te_map_s te_map_t;
 
 /** @returns a new empty map, or NULL on OOM. */
 te_map_t *te_map_new(void);
+/** A map that does not copy its keys: each key passed to te_map_put must stay valid,
+ *  unchanged, while its entry is in the map (typically a string inside the value, so
+ *  that a lookup touches one allocation instead of two). @returns NULL on OOM. */
+te_map_t *te_map_new_borrowed(void);
 /** Free the map and its key copies; calls `free_value` on each value if non-NULL.
  *  Accepts NULL. */
 void te_map_destroy(te_map_t *m, void (*free_value)(void *));

@@ -230,6 +230,71 @@ static void test_map_random_ops_match_reference(void **state)
         te_map_destroy(m, NULL);
 }
 
+/* Borrowed keys: an entry keyed by a string inside its value. Lookups compare the
+ * contents (another buffer with the same text finds it), a replacing value brings its
+ * own key, deletion and growth keep working, and destroy frees values, not keys
+ * (under valgrind a freed key would show as an invalid free). */
+typedef struct entry_s {
+        char name[16];
+        int n;
+} entry_t;
+
+static void test_map_borrowed_keys(void **state)
+{
+        (void)state;
+        enum { N = 300 };
+        te_map_t *m = te_map_new_borrowed();
+        assert_non_null(m);
+        char key[16];
+        for (int i = 0; i < N; i++) {
+                entry_t *e = calloc(1, sizeof *e);
+                assert_non_null(e);
+                snprintf(e->name, sizeof e->name, "E%d", i);
+                e->n = i;
+                assert_int_equal(te_map_put(m, e->name, e), 0);
+        }
+        assert_int_equal(te_map_count(m), N);
+        for (int i = 0; i < N; i++) {
+                snprintf(key, sizeof key, "E%d", i);
+                entry_t *e = te_map_get(m, key);
+                assert_non_null(e);
+                assert_int_equal(e->n, i);
+        }
+        /* replace E5: the old value (and its key) can go, the new key is used */
+        entry_t *old = te_map_get(m, "E5");
+        entry_t *rep = calloc(1, sizeof *rep);
+        assert_non_null(rep);
+        snprintf(rep->name, sizeof rep->name, "E5");
+        rep->n = 1005;
+        assert_int_equal(te_map_put(m, rep->name, rep), 0);
+        memset(old->name, 'x', sizeof old->name - 1); /* a key still in use would break */
+        free(old);
+        assert_int_equal(((entry_t *)te_map_get(m, "E5"))->n, 1005);
+        size_t pos = 0;
+        const char *k;
+        void *v;
+        int seen5 = 0;
+        while (te_map_next(m, &pos, &k, &v))
+                seen5 += strcmp(k, "E5") == 0 && v == rep;
+        assert_int_equal(seen5, 1);
+        /* delete every other entry; the rest stay reachable */
+        for (int i = 0; i < N; i += 2) {
+                snprintf(key, sizeof key, "E%d", i);
+                entry_t *e = te_map_del(m, key);
+                assert_non_null(e);
+                free(e);
+        }
+        assert_int_equal(te_map_count(m), N / 2);
+        for (int i = 0; i < N; i++) {
+                snprintf(key, sizeof key, "E%d", i);
+                if (i % 2)
+                        assert_non_null(te_map_get(m, key));
+                else
+                        assert_null(te_map_get(m, key));
+        }
+        te_map_destroy(m, free);
+}
+
 static void test_map_iterate_each_once(void **state)
 {
         (void)state;
@@ -307,6 +372,7 @@ int main(void)
             cmocka_unit_test(test_map_many_delete_every_third),
             cmocka_unit_test(test_map_random_ops_match_reference),
             cmocka_unit_test(test_map_iterate_each_once),
+            cmocka_unit_test(test_map_borrowed_keys),
             cmocka_unit_test(test_map_destroy_frees_values),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
