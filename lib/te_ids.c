@@ -37,6 +37,23 @@ static void te_id_hex(char *out, uint64_t hi, uint64_t lo)
         out[TE_ID_HEX_LEN] = '\0';
 }
 
+/* Feed one part (with its leading separator unless it is the first) to both lanes. */
+static void te_id_feed(uint64_t *h1, uint64_t *h2, const char *part, int first)
+{
+        uint64_t a = *h1, b = *h2;
+        if (!first) {
+                a = (a ^ TE_ID_SEP) * TE_ID_FNV_PRIME;
+                b = (b ^ TE_ID_SEP) * TE_ID_FNV_PRIME;
+        }
+        for (const unsigned char *p = (const unsigned char *)(part ? part : ""); *p;
+             p++) {
+                a = (a ^ *p) * TE_ID_FNV_PRIME;
+                b = (b ^ *p) * TE_ID_FNV_PRIME;
+        }
+        *h1 = a;
+        *h2 = b;
+}
+
 void te_id_digest(char *out, size_t outsz, const char *const *parts, size_t n)
 {
         uint64_t h1 = TE_ID_FNV_OFFSET1;
@@ -48,18 +65,8 @@ void te_id_digest(char *out, size_t outsz, const char *const *parts, size_t n)
                         out[0] = '\0';
                 return;
         }
-        for (size_t i = 0; i < n; i++) {
-                if (i > 0) {
-                        h1 = (h1 ^ TE_ID_SEP) * TE_ID_FNV_PRIME;
-                        h2 = (h2 ^ TE_ID_SEP) * TE_ID_FNV_PRIME;
-                }
-                const unsigned char *p =
-                    (const unsigned char *)(parts[i] ? parts[i] : "");
-                for (; *p; p++) {
-                        h1 = (h1 ^ *p) * TE_ID_FNV_PRIME;
-                        h2 = (h2 ^ *p) * TE_ID_FNV_PRIME;
-                }
-        }
+        for (size_t i = 0; i < n; i++)
+                te_id_feed(&h1, &h2, parts[i], i == 0);
         te_id_hex(out, te_id_mix64(h1), te_id_mix64(h2));
 }
 
@@ -77,19 +84,51 @@ static void te_id_prefixed(char *out, size_t outsz, char prefix, const char *con
         te_id_digest(out + 1, outsz - 1, parts, n);
 }
 
-void te_id_order(char *out, size_t outsz, const char *decision_id,
-                 const char *portfolio_id, const char *ticker, int leg)
+/* The leg as text: 0-9, the common case, without printf. */
+static void te_id_leg(char legs[16], int leg)
 {
-        char legs[16];
-        /* legs 0-9 are the common case: no printf on the planner's hot path */
         if (leg >= 0 && leg < 10) {
                 legs[0] = (char)('0' + leg);
                 legs[1] = '\0';
         } else {
-                snprintf(legs, sizeof legs, "%d", leg);
+                snprintf(legs, 16, "%d", leg);
         }
+}
+
+void te_id_order(char *out, size_t outsz, const char *decision_id,
+                 const char *portfolio_id, const char *ticker, int leg)
+{
+        char legs[16];
+        te_id_leg(legs, leg);
         const char *parts[] = {decision_id, portfolio_id, ticker, legs};
         te_id_prefixed(out, outsz, 'o', parts, 4);
+}
+
+void te_id_order_prefix(te_id_prefix_t *pre, const char *decision_id,
+                        const char *portfolio_id)
+{
+        pre->h1 = TE_ID_FNV_OFFSET1;
+        pre->h2 = TE_ID_FNV_OFFSET2;
+        te_id_feed(&pre->h1, &pre->h2, decision_id, 1);
+        te_id_feed(&pre->h1, &pre->h2, portfolio_id, 0);
+}
+
+void te_id_order_from(char *out, size_t outsz, const te_id_prefix_t *pre,
+                      const char *ticker, int leg)
+{
+        char legs[16];
+        uint64_t h1 = pre->h1, h2 = pre->h2;
+        assert(outsz >= TE_ID_HEX_LEN + 2);
+        if (outsz < TE_ID_HEX_LEN + 2) {
+                if (outsz)
+                        out[0] = '\0';
+                return;
+        }
+        te_id_leg(legs, leg);
+        te_id_feed(&h1, &h2, ticker, 0);
+        te_id_feed(&h1, &h2, legs, 0);
+        out[0] = 'o';
+        te_id_hex(out + 1, te_id_mix64(h1), te_id_mix64(h2));
 }
 
 void te_id_clock(char *out, size_t outsz, const char *portfolio_id, int64_t t_ms)

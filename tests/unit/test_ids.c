@@ -144,6 +144,45 @@ static void test_ids_golden(void **state)
         assert_string_equal(out, "rfa5e7c628604cc6dca50f4b1ab011ab9");
 }
 
+/* The per-plan prefix gives exactly te_id_order's ids: golden values, empty parts,
+ * legs past 9 and negative legs. */
+static void test_ids_order_prefix(void **state)
+{
+        static const struct {
+                const char *dec, *pf, *ticker;
+                int leg;
+        } cases[] = {
+            {"d-2026-01-05-001", "pf-alpha", "AAPL", 0},
+            {"d-2026-01-05-001", "pf-alpha", "AAPL", 1},
+            {"d-2026-01-05-001", "pf-alpha", "MSFT", 12},
+            {"", "", "", 0},
+            {"d", "", "X", -3},
+            {"dec-x", "pf", "BRK.B", 123456},
+        };
+        (void)state;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char want[34], got[34];
+                te_id_prefix_t pre;
+                te_id_order(want, sizeof want, cases[i].dec, cases[i].pf, cases[i].ticker,
+                            cases[i].leg);
+                te_id_order_prefix(&pre, cases[i].dec, cases[i].pf);
+                te_id_order_from(got, sizeof got, &pre, cases[i].ticker, cases[i].leg);
+                assert_string_equal(got, want);
+        }
+        char out[34];
+        te_id_prefix_t pre;
+        te_id_order_prefix(&pre, "d-2026-01-05-001", "pf-alpha");
+        te_id_order_from(out, sizeof out, &pre, "AAPL", 1);
+        assert_string_equal(out, "o058a81eeda69b3948c2e8024de2fce9b");
+        /* the separator still matters: ("d","pf-a") is not ("d-pf","a") */
+        char other[34];
+        te_id_order_prefix(&pre, "d-pf", "a");
+        te_id_order_from(other, sizeof other, &pre, "AAPL", 1);
+        te_id_order_prefix(&pre, "d", "pf-a");
+        te_id_order_from(out, sizeof out, &pre, "AAPL", 1);
+        assert_string_not_equal(out, other);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -151,6 +190,7 @@ int main(void)
             cmocka_unit_test(test_ids_distinct_inputs),
             cmocka_unit_test(test_ids_format),
             cmocka_unit_test(test_ids_golden),
+            cmocka_unit_test(test_ids_order_prefix),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
