@@ -49,7 +49,8 @@ struct te_book_pf_s {
         int has_as_of;
         int as_of_learned;
         int64_t last_as_of;
-        ord_t *done; /* terminal orders not dropped yet */
+        ord_t *done;     /* terminal orders not dropped yet */
+        size_t n_active; /* entries held or working (pos_active), kept in step */
 };
 
 /* Ids of dropped orders, oldest first: a ring of at most `cap` copies and a map for
@@ -81,8 +82,9 @@ te_book_t *te_book_new(void)
         te_book_t *b = calloc(1, sizeof *b);
         if (!b)
                 return NULL;
-        b->portfolios = te_map_new();
-        b->orders = te_map_new();
+        /* keyed by the id inside each value: one allocation per lookup */
+        b->portfolios = te_map_new_borrowed();
+        b->orders = te_map_new_borrowed();
         b->tombs.ids = te_map_new();
         b->tombs.cap = TE_BOOK_TOMBSTONES_DEFAULT;
         if (!b->portfolios || !b->orders || !b->tombs.ids) {
@@ -190,12 +192,14 @@ static te_book_pf_t *pf_get_or_add(te_book_t *b, const char *portfolio_id)
         te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
         if (pf)
                 return pf;
+        if (strlen(portfolio_id) >= sizeof pf->portfolio_id)
+                return NULL; /* the key lives in the entry: never truncate it */
         pf = calloc(1, sizeof *pf);
         if (!pf)
                 return NULL;
         te_strlcpy(pf->portfolio_id, portfolio_id, sizeof pf->portfolio_id);
-        pf->tickers = te_map_new();
-        if (!pf->tickers || te_map_put(b->portfolios, portfolio_id, pf) != 0) {
+        pf->tickers = te_map_new_borrowed();
+        if (!pf->tickers || te_map_put(b->portfolios, pf->portfolio_id, pf) != 0) {
                 pf_free(pf);
                 return NULL;
         }
@@ -218,16 +222,34 @@ static te_book_pos_t *pos_get_or_add(te_book_t *b, const char *portfolio_id,
         te_book_pos_t *p = te_map_get(pf->tickers, ticker);
         if (p)
                 return p;
+        if (strlen(ticker) >= sizeof p->ticker)
+                return NULL;
         p = calloc(1, sizeof *p);
         if (!p)
                 return NULL;
         te_strlcpy(p->ticker, ticker, sizeof p->ticker);
         p->pf = pf;
-        if (te_map_put(pf->tickers, ticker, p) != 0) {
+        if (te_map_put(pf->tickers, p->ticker, p) != 0) {
                 free(p);
                 return NULL;
         }
         return p;
+}
+
+/* Held or working: what a full_replace target takes to zero when absent. */
+static int pos_active(const te_book_pos_t *p)
+{
+        return p->position != 0.0 || p->live != NULL;
+}
+
+/* After a change to p that began when pos_active(p) was `was`. */
+static void pos_account(te_book_pos_t *p, int was)
+{
+        int now = pos_active(p);
+        if (now && !was)
+                p->pf->n_active++;
+        else if (!now && was)
+                p->pf->n_active--;
 }
 
 static double side_sign(te_side_t s)
@@ -276,7 +298,9 @@ int te_book_set_position(te_book_t *b, const char *portfolio_id, const char *tic
         te_book_pos_t *p = pos_get_or_add(b, portfolio_id, ticker);
         if (!p)
                 return -1;
+        int was = pos_active(p);
         p->position = qty;
+        pos_account(p, was);
         return 0;
 }
 
@@ -295,6 +319,8 @@ int te_book_add_order(te_book_t *b, const char *order_id, const char *portfolio_
 {
         if (te_map_get(b->orders, order_id) || te_map_get(b->tombs.ids, order_id))
                 return 0;
+        if (strlen(order_id) >= TE_ID_MAX)
+                return -1;
         te_book_pos_t *p = pos_get_or_add(b, portfolio_id, ticker);
         if (!p)
                 return -1;
@@ -307,11 +333,13 @@ int te_book_add_order(te_book_t *b, const char *order_id, const char *portfolio_
         o->qty = qty;
         o->cum_qty = cum_qty;
         o->status = status;
-        if (te_map_put(b->orders, order_id, o) != 0) {
+        if (te_map_put(b->orders, o->order_id, o) != 0) {
                 free(o);
                 return -1;
         }
+        int was = pos_active(p);
         ord_relink(o, 0.0);
+        pos_account(p, was);
         return 0;
 }
 
@@ -321,8 +349,10 @@ int te_book_mark_cancel(te_book_t *b, const char *order_id)
         if (!o)
                 return -1;
         double old_open = ord_open(o);
+        int was = pos_active(o->pos);
         o->cancel_sent = 1;
         ord_relink(o, old_open);
+        pos_account(o->pos, was);
         return 0;
 }
 
@@ -371,6 +401,7 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
         double fill = r->cum_qty - o->cum_qty;
         int changed = learned;
         double old_open = ord_open(o);
+        int was = pos_active(o->pos);
         if (fill > 0) {
                 double value = r->avg_price > 0
                                    ? r->cum_qty * r->avg_price - o->cum_qty * o->avg_price
@@ -387,6 +418,7 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
                 changed = 1;
         }
         ord_relink(o, old_open);
+        pos_account(o->pos, was);
         return changed ? TE_BOOK_APPLIED : TE_BOOK_DUPLICATE;
 }
 
@@ -509,6 +541,11 @@ const te_book_pf_t *te_book_portfolio(const te_book_t *b, const char *portfolio_
 const te_book_pos_t *te_book_pf_find(const te_book_pf_t *pf, const char *ticker)
 {
         return pf ? te_map_get(pf->tickers, ticker) : NULL;
+}
+
+size_t te_book_pf_active(const te_book_pf_t *pf)
+{
+        return pf ? pf->n_active : 0;
 }
 
 double te_book_pf_cash(const te_book_pf_t *pf)

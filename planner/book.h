@@ -132,6 +132,10 @@ const te_book_pf_t *te_book_portfolio(const te_book_t *b, const char *portfolio_
 /** @returns the (portfolio, ticker) entry, or NULL (then position and open are 0). */
 const te_book_pos_t *te_book_pf_find(const te_book_pf_t *pf, const char *ticker);
 double te_book_pf_cash(const te_book_pf_t *pf);
+/** Entries of the portfolio that are held (position != 0) or have live orders, kept
+ *  up to date by every change: a full_replace plan scans the book only when some of
+ *  them are absent from its message. */
+size_t te_book_pf_active(const te_book_pf_t *pf);
 double te_book_pos_qty(const te_book_pos_t *p);
 double te_book_pos_open(const te_book_pos_t *p);
 const char *te_book_pos_ticker(const te_book_pos_t *p);

@@ -31,16 +31,20 @@ typedef struct want_s {
         double leg_qty[2];
         te_intent_t leg_intent[2];
         te_side_t side;
-        te_plan_rule_t rule;
+        const te_plan_rule_t *rule; /* the strategy's, or ws->rules[i] per ticker */
 } want_t;
 
 struct te_plan_ws_s {
         want_t *wants;
         size_t cap_wants;
+        te_plan_rule_t *rules; /* per-ticker rules, when the rule set has any */
+        size_t cap_rules;
         te_order_cmd_t *out;
         size_t n_out, cap_out, max_out;
         te_book_live_t *live;
         size_t cap_live;
+        te_id_prefix_t id_prefix; /* the plan's decision_id and portfolio_id, hashed */
+        te_order_cmd_t tmpl;      /* the plan's common fields (fill_common), else zero */
 };
 
 const char *te_plan_err_code(te_plan_err_t e)
@@ -87,7 +91,7 @@ void te_plan_cfg_defaults(te_plan_cfg_t *cfg)
 
 double te_plan_round_lot(double q, double lot)
 {
-        double lots = fabs(q) / lot;
+        double lots = lot == 1.0 ? fabs(q) : fabs(q) / lot; /* whole units: no divide */
         double whole = floor(lots + 1e-9);
         double r = whole * lot;
         return q < 0 ? -r : r;
@@ -115,6 +119,7 @@ void te_plan_ws_destroy(te_plan_ws_t *ws)
         free(ws->wants);
         free(ws->out);
         free(ws->live);
+        free(ws->rules);
         free(ws);
 }
 
@@ -133,8 +138,20 @@ static int grow_wants(te_plan_ws_t *ws, size_t need)
         return 0;
 }
 
-/* @returns a zeroed command slot, or NULL (errors set in *err) */
-static te_order_cmd_t *push_out(te_plan_ws_t *ws, te_plan_err_t *err)
+static int grow_rules(te_plan_ws_t *ws, size_t need)
+{
+        if (need <= ws->cap_rules)
+                return 0;
+        te_plan_rule_t *nr = realloc(ws->rules, need * sizeof *nr);
+        if (!nr)
+                return -1;
+        ws->rules = nr;
+        ws->cap_rules = need;
+        return 0;
+}
+
+/* @returns an uninitialised command slot, or NULL (errors set in *err) */
+static te_order_cmd_t *push_slot(te_plan_ws_t *ws, te_plan_err_t *err)
 {
         if (ws->n_out == ws->cap_out) {
                 if (ws->n_out >= ws->max_out) {
@@ -152,8 +169,15 @@ static te_order_cmd_t *push_out(te_plan_ws_t *ws, te_plan_err_t *err)
                 ws->out = no;
                 ws->cap_out = ncap;
         }
-        te_order_cmd_t *o = &ws->out[ws->n_out++];
-        memset(o, 0, sizeof *o);
+        return &ws->out[ws->n_out++];
+}
+
+/* @returns a zeroed command slot, or NULL (errors set in *err) */
+static te_order_cmd_t *push_out(te_plan_ws_t *ws, te_plan_err_t *err)
+{
+        te_order_cmd_t *o = push_slot(ws, err);
+        if (o)
+                memset(o, 0, sizeof *o);
         return o;
 }
 
@@ -209,7 +233,7 @@ static double size_qty(const te_plan_rule_t *r, const want_t *w, double q, int e
 /* Decide the legs that move `current` to `target` into w. */
 static void decide(want_t *w, double current, double target, int emergency)
 {
-        const te_plan_rule_t *r = &w->rule;
+        const te_plan_rule_t *r = w->rule;
         double delta = target - current;
         w->n_legs = 0;
         if (delta == 0)
@@ -265,12 +289,13 @@ static void fill_common(te_order_cmd_t *o, const te_target_portfolio_t *tp,
         o->event_time = tp->as_of;
 }
 
-static te_plan_err_t emit_new(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
-                              const te_target_portfolio_t *tp, const want_t *w,
-                              double qty, te_intent_t intent, int *leg, int emergency,
-                              char *errstr, size_t errstr_size)
+/* New orders (children past the size limits) for one leg; the plan's common fields
+ * come from ws->tmpl. */
+static te_plan_err_t emit_new(te_plan_ws_t *ws, const want_t *w, double qty,
+                              te_intent_t intent, int *leg, int emergency, char *errstr,
+                              size_t errstr_size)
 {
-        const te_plan_rule_t *r = &w->rule;
+        const te_plan_rule_t *r = w->rule;
         te_order_type_t type = emergency ? TE_OT_MARKET : r->order_type;
         double child = 0; /* largest child quantity, 0: no split */
         if (r->max_qty > 0)
@@ -302,15 +327,16 @@ static te_plan_err_t emit_new(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
         while (left > 1e-12) {
                 double q = (child > 0 && left > child + 1e-9 * child) ? child : left;
                 te_plan_err_t err = TE_PLAN_OK;
-                te_order_cmd_t *o = push_out(ws, &err);
+                te_order_cmd_t *o = push_slot(ws, &err);
                 if (!o) {
                         snprintf(errstr, errstr_size, "%s", te_plan_err_code(err));
                         return err;
                 }
+                *o = ws->tmpl; /* one copy instead of zeroing, then fill_common */
                 o->command = TE_CMD_NEW;
-                te_id_order(o->order_id, sizeof o->order_id, tp->ids.decision_id,
-                            tp->ids.portfolio_id, w->ticker, (*leg)++);
-                fill_common(o, tp, cfg->route, w->ticker);
+                te_id_order_from(o->order_id, sizeof o->order_id, &ws->id_prefix,
+                                 w->ticker, (*leg)++);
+                te_strlcpy(o->ticker, w->ticker, sizeof o->ticker);
                 o->side = w->side;
                 o->quantity = q;
                 o->order_type = type;
@@ -414,6 +440,7 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                                  char *errstr, size_t errstr_size)
 {
         size_t n = tp->n_targets;
+        size_t covered = 0; /* wants whose entry is held or working */
         int sorted = 1;
         double gross = 0;
         if (grow_wants(ws, n + 16) != 0)
@@ -447,6 +474,7 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                 }
                 w->ticker = t->ticker;
                 w->pos = te_book_pf_find(pf, t->ticker);
+                covered += w->pos && is_active(w->pos);
                 w->value = t->value;
                 w->absent = 0;
                 w->has_price = t->has_ref_price;
@@ -530,15 +558,11 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
 
         /* full_replace: what is held or working and absent from the message -> 0 */
         if (tp->full_replace && pf) {
-                size_t it = 0, n_sorted = n, active = 0, covered = 0;
+                size_t it, n_sorted = n;
                 const te_book_pos_t *p;
                 /* each want has its own entry (no duplicates), so when every active
-                 * entry is some want's, nothing is absent: skip the lookups */
-                while ((p = te_book_pf_next(pf, &it)) != NULL)
-                        active += is_active(p);
-                for (size_t i = 0; i < n; i++)
-                        covered += wants[i].pos && is_active(wants[i].pos);
-                it = active > covered ? 0 : SIZE_MAX;
+                 * entry is some want's, nothing is absent: skip the scan */
+                it = te_book_pf_active(pf) > covered ? 0 : SIZE_MAX;
                 while (it != SIZE_MAX && (p = te_book_pf_next(pf, &it)) != NULL) {
                         if (!is_active(p))
                                 continue;
@@ -596,6 +620,9 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
             .stop_offset_bps = cfg->stop_offset_bps,
         };
         te_plan_rules_strategy(cfg->rules, &base, tp->ids.strategy_id, &srule);
+        te_id_order_prefix(&ws->id_prefix, tp->ids.decision_id, tp->ids.portfolio_id);
+        memset(&ws->tmpl, 0, sizeof ws->tmpl);
+        fill_common(&ws->tmpl, tp, cfg->route, "");
         if (te_plan_rule_check(&srule, errstr, errstr_size) != 0)
                 return TE_PLAN_E_SIZING;
         err = build_wants(ws, cfg, env, pf, tp, &n, errstr, errstr_size);
@@ -615,17 +642,22 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
 
         int per_ticker = te_plan_rules_has_tickers(cfg->rules);
         want_t *wants = ws->wants;
+        if (per_ticker && grow_rules(ws, n) != 0) {
+                err = TE_PLAN_E_NOMEM;
+                goto fail;
+        }
         for (size_t i = 0; i < n; i++) {
                 want_t *w = &wants[i];
                 if (per_ticker) {
                         te_plan_rules_ticker(cfg->rules, &srule, tp->ids.strategy_id,
-                                             w->ticker, &w->rule);
-                        if (te_plan_rule_check(&w->rule, errstr, errstr_size) != 0) {
+                                             w->ticker, &ws->rules[i]);
+                        if (te_plan_rule_check(&ws->rules[i], errstr, errstr_size) != 0) {
                                 err = TE_PLAN_E_SIZING;
                                 goto fail;
                         }
+                        w->rule = &ws->rules[i];
                 } else {
-                        w->rule = srule;
+                        w->rule = &srule;
                 }
                 double pos = te_book_pos_qty(w->pos);
                 double target = w->target;
@@ -664,9 +696,8 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                                 continue;
                         int leg = env ? env->leg_base : 0;
                         for (int k = 0; k < w->n_legs; k++) {
-                                err = emit_new(ws, cfg, tp, w, w->leg_qty[k],
-                                               w->leg_intent[k], &leg, emergency, errstr,
-                                               errstr_size);
+                                err = emit_new(ws, w, w->leg_qty[k], w->leg_intent[k],
+                                               &leg, emergency, errstr, errstr_size);
                                 if (err != TE_PLAN_OK)
                                         goto fail_msg;
                         }

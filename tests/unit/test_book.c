@@ -555,6 +555,101 @@ static void test_book_portfolios_separate(void **state)
         te_book_destroy(b);
 }
 
+/* te_book_pf_active recounted the slow way: entries held or with live orders. */
+static size_t recount_active(const te_book_pf_t *pf)
+{
+        size_t it = 0, n = 0;
+        const te_book_pos_t *p;
+        while ((p = te_book_pf_next(pf, &it)) != NULL)
+                n += te_book_pos_qty(p) != 0 || te_book_pos_live(p, NULL, 0) > 0;
+        return n;
+}
+
+/* The active count by hand through each kind of change, then kept equal to a recount
+ * over a long random sequence of positions, orders, cancels and reports. */
+static void test_book_active_count(void **state)
+{
+        (void)state;
+        te_book_t *b = te_book_new();
+        assert_int_equal(te_book_set_position(b, "p1", "AAA", 0), 0);
+        const te_book_pf_t *pf = te_book_portfolio(b, "p1");
+        assert_int_equal(te_book_pf_active(pf), 0); /* an entry at 0, nothing working */
+        assert_int_equal(te_book_set_position(b, "p1", "AAA", 10), 0);
+        assert_int_equal(te_book_pf_active(pf), 1);
+        assert_int_equal(
+            te_book_add_order(b, "o1", "p1", "BBB", TE_SIDE_BUY, 5, 0, TE_OS_NEW), 0);
+        assert_int_equal(te_book_pf_active(pf), 2); /* working, not held */
+        te_exec_report_t r =
+            report("o1", "p1", "BBB", TE_SIDE_BUY, TE_EXEC_FILL, TE_OS_FILLED, 5, 0);
+        assert_int_equal(te_book_apply_report(b, &r), B_APPLIED);
+        assert_int_equal(te_book_pf_active(pf), 2); /* now held, no longer working */
+        assert_int_equal(
+            te_book_add_order(b, "o2", "p1", "BBB", TE_SIDE_SELL, 5, 0, TE_OS_NEW), 0);
+        r = report("o2", "p1", "BBB", TE_SIDE_SELL, TE_EXEC_FILL, TE_OS_FILLED, 5, 0);
+        assert_int_equal(te_book_apply_report(b, &r), B_APPLIED);
+        assert_int_equal(te_book_pf_active(pf), 1); /* BBB flat again */
+        assert_int_equal(
+            te_book_add_order(b, "o3", "p1", "CCC", TE_SIDE_BUY, 5, 0, TE_OS_NEW), 0);
+        assert_int_equal(te_book_pf_active(pf), 2);
+        assert_int_equal(te_book_mark_cancel(b, "o3"), 0);
+        assert_int_equal(te_book_pf_active(pf), 1); /* cancel sent: not working */
+        assert_int_equal(te_book_set_position(b, "p1", "AAA", 0), 0);
+        assert_int_equal(te_book_pf_active(pf), 0);
+        /* keys live in the entries: a key too long for them is refused, not cut */
+        char long_ticker[64];
+        memset(long_ticker, 'T', sizeof long_ticker - 1);
+        long_ticker[sizeof long_ticker - 1] = '\0';
+        assert_int_equal(te_book_set_position(b, "p1", long_ticker, 1), -1);
+        assert_int_equal(te_book_pf_active(pf), 0);
+        te_book_destroy(b);
+
+        static const char *const pfs[] = {"pa", "pb"};
+        static const char *const tks[] = {"A", "B", "C", "D", "E", "F"};
+        static const te_order_status_t ends[] = {TE_OS_FILLED, TE_OS_CANCELED,
+                                                 TE_OS_REJECTED, TE_OS_PARTIALLY_FILLED};
+        uint64_t x = 0x2545f4914f6cdd1dull;
+        b = te_book_new();
+        for (int step = 0; step < 5000; step++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                const char *pid = pfs[x % 2], *tk = tks[(x >> 8) % 6];
+                char oid[32];
+                int k = (int)((x >> 16) % 40);
+                snprintf(oid, sizeof oid, "o-%s-%s-%d", pid, tk, k);
+                switch ((x >> 24) % 4) {
+                case 0:
+                        assert_int_equal(
+                            te_book_set_position(b, pid, tk, (double)((x >> 32) % 3)), 0);
+                        break;
+                case 1:
+                        assert_int_equal(te_book_add_order(b, oid, pid, tk, TE_SIDE_BUY,
+                                                           4, 0, TE_OS_NEW),
+                                         0);
+                        break;
+                case 2:
+                        (void)te_book_mark_cancel(b, oid); /* -1: not in the book */
+                        break;
+                default: {
+                        te_order_status_t os = ends[(x >> 40) % 4];
+                        double cum = os == TE_OS_FILLED             ? 4
+                                     : os == TE_OS_PARTIALLY_FILLED ? 2
+                                                                    : 0;
+                        r = report(oid, pid, tk, TE_SIDE_BUY,
+                                   cum > 0 ? TE_EXEC_FILL : TE_EXEC_CANCELED, os, cum,
+                                   os == TE_OS_PARTIALLY_FILLED ? 2 : 0);
+                        (void)te_book_apply_report(b, &r);
+                        break;
+                }
+                }
+                for (int i = 0; i < 2; i++) {
+                        pf = te_book_portfolio(b, pfs[i]);
+                        assert_int_equal(te_book_pf_active(pf), recount_active(pf));
+                }
+        }
+        te_book_destroy(b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -566,6 +661,7 @@ int main(void)
             cmocka_unit_test(test_book_cancel_marked),
             cmocka_unit_test(test_book_cash_follows_fills),
             cmocka_unit_test(test_book_portfolios_separate),
+            cmocka_unit_test(test_book_active_count),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
