@@ -367,17 +367,65 @@ struct te_producer_s {
         atomic_uint_fast64_t delivered;
         atomic_uint_fast64_t failed;
         atomic_uint_fast64_t failed_since_flush;
-        pthread_mutex_t lock; /* protects last_error */
+        pthread_mutex_t lock; /* protects last_error and the sequence ring */
         char last_error[256];
+        /* delivery sequence (te_producer_sent_seq): numbers seq_done+1..seq_sent are
+         * in flight; ring[n & (ring_cap-1)] says whether number n has its report
+         * (1 delivered, 2 failed: seq_done never passes it) */
+        uint64_t seq_sent, seq_done;
+        unsigned char *ring;
+        size_t ring_cap; /* a power of two */
+        te_delivery_hook_t *hook;
+        void *hook_opaque;
 };
+
+/* Record the delivery report of sequence number `s` (lock held). */
+static void te_producer_seq_done(te_producer_t *p, uint64_t s, int failed)
+{
+        if (s <= p->seq_done || s > p->seq_sent)
+                return;
+        p->ring[s & (p->ring_cap - 1)] = failed ? 2 : 1;
+        while (p->seq_done < p->seq_sent) {
+                unsigned char *f = &p->ring[(p->seq_done + 1) & (p->ring_cap - 1)];
+                if (*f != 1)
+                        break;
+                *f = 0;
+                p->seq_done++;
+        }
+}
+
+/* Room in the ring for one more number in flight (lock held). @returns 0 or -1. */
+static int te_producer_seq_room(te_producer_t *p)
+{
+        if (p->seq_sent + 1 - p->seq_done < p->ring_cap)
+                return 0;
+        size_t ncap = p->ring_cap ? p->ring_cap * 2 : 1024;
+        unsigned char *nr = calloc(ncap, 1);
+        if (!nr)
+                return -1;
+        for (uint64_t s = p->seq_done + 1; s <= p->seq_sent; s++)
+                nr[s & (ncap - 1)] = p->ring[s & (p->ring_cap - 1)];
+        free(p->ring);
+        p->ring = nr;
+        p->ring_cap = ncap;
+        return 0;
+}
 
 static void te_producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
         te_producer_t *p = opaque;
+        uint64_t s = (uint64_t)(uintptr_t)m->_private;
         (void)rk;
         te_obs_produced(rd_kafka_topic_name(m->rkt), !m->err);
+        if (s) {
+                pthread_mutex_lock(&p->lock);
+                te_producer_seq_done(p, s, m->err != 0);
+                pthread_mutex_unlock(&p->lock);
+        }
         if (!m->err) {
                 atomic_fetch_add(&p->delivered, 1);
+                if (p->hook)
+                        p->hook(p->hook_opaque, m);
                 return;
         }
         atomic_fetch_add(&p->failed, 1);
@@ -454,12 +502,25 @@ int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_
 
         int64_t deadline = te_proc_mono_ms() + TE_KAFKA_QUEUE_FULL_WAIT_MS;
         for (;;) {
-                /* the message owns the headers only if producev succeeds */
+                pthread_mutex_lock(&p->lock);
+                if (te_producer_seq_room(p) != 0) {
+                        pthread_mutex_unlock(&p->lock);
+                        if (h)
+                                rd_kafka_headers_destroy(h);
+                        te_errf(errstr, errstr_size, "%s: out of memory", topic);
+                        return -1;
+                }
+                uint64_t s = p->seq_sent + 1;
+                /* the message owns the headers only if producev succeeds; its number
+                 * is taken under the lock, before a delivery report can name it */
                 err = rd_kafka_producev(
                     p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
                     RD_KAFKA_V_VALUE((void *)(uintptr_t)value, vallen),
                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                    RD_KAFKA_V_END);
+                    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)s), RD_KAFKA_V_END);
+                if (!err)
+                        p->seq_sent = s;
+                pthread_mutex_unlock(&p->lock);
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || te_proc_mono_ms() >= deadline)
                         break;
                 rd_kafka_poll(p->rk, TE_KAFKA_QUEUE_FULL_POLL_MS);
@@ -505,6 +566,29 @@ int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t err
         return 0;
 }
 
+uint64_t te_producer_sent_seq(te_producer_t *p)
+{
+        pthread_mutex_lock(&p->lock);
+        uint64_t s = p->seq_sent;
+        pthread_mutex_unlock(&p->lock);
+        return s;
+}
+
+uint64_t te_producer_delivered_seq(te_producer_t *p)
+{
+        pthread_mutex_lock(&p->lock);
+        uint64_t s = p->seq_done;
+        pthread_mutex_unlock(&p->lock);
+        return s;
+}
+
+void te_producer_set_delivery_hook(te_producer_t *p, te_delivery_hook_t *hook,
+                                   void *opaque)
+{
+        p->hook = hook;
+        p->hook_opaque = opaque;
+}
+
 uint64_t te_producer_delivered(const te_producer_t *p)
 {
         return atomic_load(&((te_producer_t *)p)->delivered);
@@ -529,6 +613,7 @@ void te_producer_destroy(te_producer_t *p)
                 TE_LOG(TE_LOG_ERROR, NULL, "kafka.producer_close", "%s", errstr);
         rd_kafka_destroy(p->rk);
         pthread_mutex_destroy(&p->lock);
+        free(p->ring);
         free(p);
 }
 

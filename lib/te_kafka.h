@@ -78,6 +78,20 @@ void te_producer_poll(te_producer_t *p, int timeout_ms);
 /** Wait until everything queued is delivered. @returns 0, or -1 if the timeout passed or
  *  any delivery failed since the previous flush (errstr says which and how many). */
 int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size);
+/** Delivery sequence: every message te_producer_send queues gets the next number,
+ *  from 1. @returns the number of the last message queued (0: none yet). */
+uint64_t te_producer_sent_seq(te_producer_t *p);
+/** @returns the highest n such that every message numbered 1..n has a successful
+ *  delivery report (delivery reports are served by te_producer_poll/send/flush). A
+ *  failed delivery stops it there for good (te_producer_failed counts it), so a caller
+ *  that waits for n to pass its messages never takes a lost message as delivered. */
+uint64_t te_producer_delivered_seq(te_producer_t *p);
+/** Called with every successfully delivered message (its topic, partition and offset),
+ *  on the thread that serves delivery reports. */
+typedef void(te_delivery_hook_t)(void *opaque, const rd_kafka_message_t *m);
+/** Install (NULL: remove) the delivery hook. */
+void te_producer_set_delivery_hook(te_producer_t *p, te_delivery_hook_t *hook,
+                                   void *opaque);
 /** Counters: messages delivered and failed since creation. */
 uint64_t te_producer_delivered(const te_producer_t *p);
 uint64_t te_producer_failed(const te_producer_t *p);

@@ -349,7 +349,7 @@ static int mock_setup(void **state)
         mock = rd_kafka_mock_cluster_new(mock_rk, 1);
         if (!mock)
                 return -1;
-        static const char *const topics[] = {"t", "cp_a", "cp_b"};
+        static const char *const topics[] = {"t", "cp_a", "cp_b", "seq"};
         for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
                 if (rd_kafka_mock_topic_create(mock, topics[i], N_PARTS, 1))
                         return -1;
@@ -650,6 +650,60 @@ static void test_kafka_copartitioning(void **state)
         assert_true(n_used >= 2);
 }
 
+typedef struct seen_s {
+        int n;
+        int64_t end[N_PARTS]; /* after the last offset delivered per partition */
+        int in_order;
+} seen_t;
+
+static void on_delivered(void *opaque, const rd_kafka_message_t *m)
+{
+        seen_t *s = opaque;
+        s->n++;
+        assert_true(m->partition >= 0 && m->partition < N_PARTS);
+        if (m->offset != s->end[m->partition])
+                s->in_order = 0;
+        s->end[m->partition] = m->offset + 1;
+}
+
+/* Delivery sequence numbers: one per message queued, the delivered one never ahead of
+ * a message without its report; the hook sees every delivery with its offset. More
+ * messages than the first ring holds, so it grows with numbers in flight. */
+static void test_kafka_delivery_seq(void **state)
+{
+        enum { N = 3000 };
+        char errstr[512] = "";
+        seen_t seen = {.in_order = 1};
+        (void)state;
+        te_cfg_t *pcfg = cfg_with(NULL);
+        te_producer_t *p = te_producer_new(pcfg, bootstrap, errstr, sizeof errstr);
+        assert_non_null(p);
+        te_cfg_destroy(pcfg);
+        te_producer_set_delivery_hook(p, on_delivered, &seen);
+        assert_int_equal(te_producer_sent_seq(p), 0);
+        assert_int_equal(te_producer_delivered_seq(p), 0);
+        for (int i = 0; i < N; i++) {
+                char key[16];
+                snprintf(key, sizeof key, "pf-%d", i % 10);
+                assert_int_equal(te_producer_send(p, "seq", key, strlen(key), key,
+                                                  strlen(key), NULL, 0, errstr,
+                                                  sizeof errstr),
+                                 0);
+                assert_int_equal(te_producer_sent_seq(p), (uint64_t)i + 1);
+                /* never past what has its delivery report */
+                assert_true(te_producer_delivered_seq(p) <= (uint64_t)seen.n);
+        }
+        assert_int_equal(te_producer_flush(p, 10000, errstr, sizeof errstr), 0);
+        assert_int_equal(te_producer_delivered_seq(p), N);
+        assert_int_equal(seen.n, N);
+        assert_true(seen.in_order);
+        int64_t total = 0;
+        for (int i = 0; i < N_PARTS; i++)
+                total += seen.end[i];
+        assert_int_equal(total, N); /* a fresh topic: offsets from 0, none missing */
+        te_producer_destroy(p);
+}
+
 int main(void)
 {
         const struct CMUnitTest plain[] = {
@@ -662,6 +716,7 @@ int main(void)
         const struct CMUnitTest on_mock[] = {
             cmocka_unit_test(test_kafka_produce_consume_commit),
             cmocka_unit_test(test_kafka_copartitioning),
+            cmocka_unit_test(test_kafka_delivery_seq),
         };
         te_log_init("test_kafka", TE_LOG_WARN);
         int rc = cmocka_run_group_tests_name("plain", plain, NULL, NULL);
