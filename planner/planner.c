@@ -96,32 +96,44 @@ out:
         return rc;
 }
 
-/* Flush what was produced, then store and commit the offsets of the targets that
- * produced it. @returns 0 or -1. */
-int te_pl_commit(te_planner_t *pl)
+/* Flush what was produced, then save the DB state and store and commit the offsets of
+ * the finished targets (the offsets ledger: never past a target still in flight or
+ * held). @returns 0 or -1. */
+int te_pl_commit(te_planner_t *pl, int flush)
 {
         char errstr[256];
+        (void)flush; /* always flushes */
         if (!pl->dirty)
                 return 0;
         if (te_producer_flush(pl->producer, 30000, errstr, sizeof errstr) != 0) {
                 te_pl_fail(pl, "flush", errstr);
                 return -1;
         }
+        uint64_t delivered = te_producer_sent_seq(pl->producer); /* all, after a flush */
+        const char *pid;
+        int64_t as_of;
+        while (te_tq_pop_planned(pl->tq, delivered, &pid, &as_of))
+                if (te_pl_remember_planned(pl, pid, as_of) != 0) {
+                        te_pl_fail(pl, "state", "out of memory");
+                        return -1;
+                }
         if (pl->db && save_state(pl) != 0)
                 return -1;
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++)
-                if (pl->pending[p] >= 0) {
+        int left = 0;
+        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
+                int64_t off = te_tq_committable(pl->tq, p, delivered);
+                if (off >= 0)
                         rd_kafka_topic_partition_list_add(l, pl->conf.topic_targets, p)
-                            ->offset = pl->pending[p];
-                        pl->pending[p] = -1;
-                }
+                            ->offset = off;
+                left |= te_tq_ledger_count(pl->tq, p) > 0;
+        }
         rd_kafka_resp_err_t err =
             l->cnt ? rd_kafka_offsets_store(te_consumer_handle(pl->targets), l) : 0;
         rd_kafka_topic_partition_list_destroy(l);
         if (err)
                 TE_LOG(TE_LOG_WARN, NULL, "planner.store", "%s", rd_kafka_err2str(err));
-        pl->dirty = 0;
+        pl->dirty = left; /* held targets wait */
         /* a failed Kafka commit (e.g. a rebalance in progress) is not fatal: the
          * targets are consumed again and recognised as planned (DB state above) */
         te_consumer_commit(pl->targets, 1);
@@ -171,8 +183,6 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         }
         pl->conf = *conf;
         pl->cfg = cfg;
-        for (int i = 0; i < TE_PL_MAX_PARTS; i++)
-                pl->pending[i] = pl->next_off[i] = -1;
         te_buf_init(&pl->buf, TE_CODEC_MAX_MESSAGE);
         te_plan_cfg_defaults(&pl->plan);
         pl->plan.lot_size = conf->lot_size;
@@ -212,9 +222,10 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->levels = te_modes_new();
         pl->planned = te_map_new();
         pl->last = te_map_new();
+        pl->tq = te_tq_new();
         pl->codec = te_codec_new(errstr, errstr_size);
         if (!pl->rules || !pl->book || !pl->ws || !pl->levels || !pl->planned ||
-            !pl->last || !pl->codec || te_pl_hold_init(pl) != 0) {
+            !pl->last || !pl->tq || !pl->codec || te_pl_hold_init(pl) != 0) {
                 if (pl->codec)
                         snprintf(errstr, errstr_size, "out of memory");
                 goto err;
@@ -308,7 +319,12 @@ int te_planner_run(te_planner_t *pl)
                pl->conf.topic_targets, pl->conf.topic_orders, (int)pl->n_parts);
         int64_t last_commit = te_proc_mono_ms(), last_modes = 0;
         while (!te_proc_stop) {
-                rd_kafka_message_t *m = te_consumer_poll(pl->targets, 50);
+                /* while CLOCKs wait for their ACKs, targets and reports take turns
+                 * without blocking long on either */
+                int waiting = te_tq_waiting(pl->tq) > 0;
+                int full = te_tq_count(pl->tq) >= TE_PL_MAX_INFLIGHT;
+                rd_kafka_message_t *m =
+                    full ? NULL : te_consumer_poll(pl->targets, waiting ? 0 : 50);
                 if (pl->fatal) {
                         if (m)
                                 rd_kafka_message_destroy(m);
@@ -337,40 +353,43 @@ int te_planner_run(te_planner_t *pl)
                 if (m) {
                         if (!pl->st.first_target_ms) {
                                 pl->st.first_target_ms = now;
-                                /* no flush right behind the first target of a burst */
+                                /* no commit right behind the first target of a burst */
                                 last_commit = now;
                         }
-                        int32_t p = m->partition;
-                        int64_t off = m->offset;
-                        int r = te_pl_on_target(pl, m, now, 1);
+                        /* in the ledger until finished: the position waits for it */
+                        if (te_tq_consumed(pl->tq, m->partition, m->offset) != 0) {
+                                TE_LOG(TE_LOG_ERROR, NULL, "planner.ledger",
+                                       "%s[%d]@%lld: not after the last target consumed",
+                                       rd_kafka_topic_name(m->rkt), (int)m->partition,
+                                       (long long)m->offset);
+                                rd_kafka_message_destroy(m);
+                                te_pl_fail(pl, "ledger", "target offsets out of order");
+                                break;
+                        }
+                        pl->dirty = 1;
+                        if (te_pl_on_target(pl, m, now, 1) < 0)
+                                break;
                         now = te_proc_mono_ms();
                         pl->st.last_target_ms = now;
-                        if (r >= 0 && p >= 0 && p < TE_PL_MAX_PARTS) {
-                                /* behind a held target the position waits for it */
-                                pl->next_off[p] = off + 1;
-                                if (!pl->n_held[p]) {
-                                        pl->pending[p] = off + 1;
-                                        pl->dirty = 1;
-                                }
-                        }
-                        if (r != 1) /* held: the hold owns it */
-                                rd_kafka_message_destroy(m);
-                        if (r < 0)
-                                break;
+                        if (waiting)
+                                te_pl_drain_reports(pl, now, 0);
                 } else {
-                        pl->st.idle_polls++;
-                        te_pl_drain_reports(pl, now);
+                        if (!waiting)
+                                pl->st.idle_polls++;
+                        te_pl_drain_reports(pl, now, waiting ? 1 : 0);
                 }
+                if (te_pl_after_reports(pl, now) != 0)
+                        break;
                 if (pl->release_due && te_pl_release(pl, now) != 0)
                         break;
                 te_producer_poll(pl->producer, 0);
                 if (pl->dirty && now - last_commit >= pl->conf.commit_interval_ms) {
-                        if (te_pl_commit(pl) != 0)
+                        if (te_pl_commit(pl, 0) != 0)
                                 break;
                         last_commit = now;
                 }
         }
-        if (!pl->fatal && te_pl_commit(pl) != 0)
+        if (!pl->fatal && te_pl_commit(pl, 1) != 0)
                 pl->fatal = 1;
         TE_LOG(
             TE_LOG_INFO, NULL, "planner.stop",
@@ -397,7 +416,10 @@ void te_planner_destroy(te_planner_t *pl)
         if (!pl)
                 return;
         te_pl_hold_term(pl); /* its messages go before their consumer */
+        if (pl->tq)
+                te_pl_drop_in_flight(pl);
         te_consumer_destroy(pl->targets);
+        te_tq_destroy(pl->tq, NULL);
         if (pl->assigned)
                 rd_kafka_topic_partition_list_destroy(pl->assigned);
         if (pl->reports) {
@@ -419,8 +441,8 @@ void te_planner_destroy(te_planner_t *pl)
         te_map_destroy(pl->last, te_pl_free_target);
         te_plan_rules_destroy(pl->rules);
         te_codec_destroy(pl->codec);
-        te_target_portfolio_free(&pl->tp);
         te_buf_free(&pl->buf);
+        free(pl->ready);
         free(pl);
 }
 

@@ -9,12 +9,14 @@
  *
  * While partition p is down, a target of a portfolio on p is validated (an invalid one
  * is dead-lettered at once), then held instead of planned: the latest per portfolio,
- * a later target replacing an earlier one. Held messages are not committed: the
- * exec.targets position of p stays before the first of them, so a crash while holding
- * consumes them again. The first DOWN of an outage raises one Alert; the metrics
- * te_planner_broker_down{broker} (partitions down) and te_planner_held_targets show the
- * state. When p is UP again, its held targets are planned in their arrival order, then
- * p's position moves past everything consumed.
+ * a later target replacing an earlier one; targets in flight on p (waiting for their
+ * CLOCK_ACK, or queued behind one) are held the same way when the DOWN is read. Held
+ * messages are not committed: they stay unfinished in the offsets ledger
+ * (target_queue.h), so the exec.targets position of p stays before the first of them
+ * and a crash while holding consumes them again. The first DOWN of an outage raises one
+ * Alert; the metrics te_planner_broker_down{broker} (partitions down) and
+ * te_planner_held_targets show the state. When p is UP again, its held targets are
+ * planned in their arrival order, then p's position moves past everything consumed.
  *
  * Known limit: the state lives in memory. A planner that restarts or is assigned p
  * during an outage learns it only from reports it reads after the sink's offsets (or
@@ -144,6 +146,8 @@ void te_pl_on_broker_state(te_planner_t *pl, int32_t partition, const te_exec_re
                pl->n_held[partition]);
         if (down && pl->n_down == 1 && !pl->catching_up) /* once per outage */
                 alert_down(pl, r->reason);
+        if (down && te_tq_count(pl->tq)) /* its targets in flight are held */
+                pl->divert_due = 1;
         if (!down && pl->n_held[partition] > 0)
                 pl->release_due = 1;
         update_metrics(pl);
@@ -176,6 +180,7 @@ int te_pl_hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfoli
                 TE_LOG(TE_LOG_INFO, &ids, "target.superseded",
                        "held target at offset %lld replaced by the one at %lld",
                        (long long)h->m->offset, (long long)m->offset);
+                te_pl_target_done(pl, h->m); /* finished: replaced */
                 rd_kafka_message_destroy(h->m);
                 pl->st.superseded++;
         } else {
@@ -218,10 +223,7 @@ int te_pl_release(te_planner_t *pl, int64_t now)
         if (!n)
                 return 0;
         held_t **ready = malloc(n * sizeof *ready);
-        unsigned char *touched = calloc(TE_PL_MAX_PARTS, 1);
-        if (!ready || !touched) {
-                free(ready);
-                free(touched);
+        if (!ready) {
                 te_pl_fail(pl, "release", "out of memory");
                 return -1;
         }
@@ -239,25 +241,15 @@ int te_pl_release(te_planner_t *pl, int64_t now)
                 int32_t p = h->partition;
                 rd_kafka_message_t *m = h->m;
                 free(h);
-                if (p >= 0 && p < TE_PL_MAX_PARTS) {
+                if (p >= 0 && p < TE_PL_MAX_PARTS)
                         pl->n_held[p]--;
-                        touched[p] = 1;
-                }
                 pl->st.released++;
-                int r = te_pl_on_target(pl, m, now, 0);
-                if (r != 1)
-                        rd_kafka_message_destroy(m);
-                if (r < 0)
+                /* planned (or in flight again): the ledger lets the position of p
+                 * move past it once it is finished */
+                if (te_pl_on_target(pl, m, now, 0) < 0)
                         rc = -1;
         }
-        /* a partition with nothing held any more: its position moves past every
-         * target consumed there (planned, dead-lettered, replaced or released) */
-        for (int32_t p = 0; rc == 0 && p < TE_PL_MAX_PARTS; p++)
-                if (touched[p] && !pl->n_held[p] && pl->next_off[p] >= 0) {
-                        pl->pending[p] = pl->next_off[p];
-                        pl->dirty = 1;
-                }
-        free(touched);
+        pl->dirty = 1;
         free(ready);
         update_metrics(pl);
         return rc;

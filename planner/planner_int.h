@@ -5,8 +5,9 @@
  *   planner.c         life cycle, main loop, commit (flush, DB state, Kafka offsets)
  *   planner_sync.c    assignment: rebuild the book from the DB, exec.orders read back
  *                     and exec.reports; Kafka helpers (aux consumers, catch-up reads)
- *   planner_target.c  targets: validation, TRAINING clock barrier, planning, sending,
- *                     dead letters; execution reports
+ *   planner_target.c  targets: validation, TRAINING clock barrier (pipelined across
+ *                     portfolios, target_queue.h), planning, sending, dead letters;
+ *                     execution reports
  *   planner_mode.c    exec.mode: levels, cancels on a level change, EMERGENCY re-plan
  *   planner_hold.c    broker DOWN/UP: targets held while their broker is down
  */
@@ -26,11 +27,13 @@
 #include "te_codec.h"
 #include "te_kafka.h"
 #include "te_map.h"
+#include "target_queue.h"
 
 #define TE_PL_MAX_PARTS    1024
 #define TE_PL_MAX_ORDERS   1000000
 #define TE_PL_PROC         "exec-planner"
 #define TE_PL_META_TIMEOUT 10000
+#define TE_PL_MAX_INFLIGHT 10000 /* targets in flight (waiting or queued) */
 
 struct te_planner_s {
         te_planner_conf_t conf;
@@ -48,14 +51,18 @@ struct te_planner_s {
         te_plan_ws_t *ws;
         te_modes_t *levels;
         te_buf_t buf;
-        te_target_portfolio_t tp;
         te_exec_report_t rep;
         te_exec_mode_t mode_msg;
         te_order_cmd_t cmd;
         int32_t n_parts; /* partitions of exec.targets (= orders = reports) */
         unsigned char owned[TE_PL_MAX_PARTS];
-        int64_t pending[TE_PL_MAX_PARTS]; /* next target offset to store after a flush */
-        int dirty;
+        /* targets in flight, the offsets ledger, planned as_ofs (target_queue.h) */
+        te_tq_t *tq;
+        te_tq_item_t **ready; /* CLOCK_ACKed targets, planned by te_pl_after_reports */
+        size_t n_ready, cap_ready;
+        int divert_due;           /* a partition went DOWN: hold its targets in flight */
+        int64_t next_clock_check; /* ms: next look for overdue CLOCK_ACKs */
+        int dirty;                /* something may be committable */
         uint64_t
             n_read_back;   /* commands read back from exec.orders in the last rebuild */
         te_map_t *planned; /* portfolio_id -> int64_t* last as_of planned since commit */
@@ -68,7 +75,6 @@ struct te_planner_s {
         int release_due;                     /* a partition with held targets is UP */
         te_map_t *held;                      /* portfolio_id -> held target */
         int n_held[TE_PL_MAX_PARTS];         /* held targets per partition */
-        int64_t next_off[TE_PL_MAX_PARTS];   /* after the last target consumed; -1 */
         int catching_up;                     /* reading reports in a rebuild */
         /* an assignment whose rebuild is not done yet (planner_sync.c) */
         rd_kafka_topic_partition_list_t *assigned;
@@ -82,9 +88,9 @@ struct te_planner_s {
 /* planner.c */
 /** Log a fatal error and stop the loop. */
 void te_pl_fail(te_planner_t *pl, const char *what, const char *why);
-/** Flush what was produced, then store and commit the offsets of the targets that
- *  produced it. @returns 0 or -1 (fatal). */
-int te_pl_commit(te_planner_t *pl);
+/** Flush what was produced, then save the DB state and commit the exec.targets offsets
+ *  of the finished targets (`flush`: unused for now). @returns 0 or -1 (fatal). */
+int te_pl_commit(te_planner_t *pl, int flush);
 
 /* planner_sync.c */
 /** @returns the partition of `portfolio_id` (murmur2, as the producers key it). */
@@ -130,14 +136,23 @@ int te_pl_send_cmd(te_planner_t *pl, const te_order_cmd_t *o);
 int te_pl_send_all(te_planner_t *pl, const te_order_cmd_t *cmds, size_t n);
 /** Free a kept target copy (te_map value destructor). */
 void te_pl_free_target(void *v);
-/** Apply one report message. @returns 1 if it is the CLOCK_ACK with `clock_id`. */
-int te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m, const char *clock_id);
-/** Read every report waiting on the reports consumer. */
-void te_pl_drain_reports(te_planner_t *pl, int64_t now);
-/** Handle one target message (`fresh`: just consumed; 0: a held one released).
- *  @returns 0 when done (offset may be stored), 1 when held (the hold owns `m` now),
- *  -1 to stop. */
+/** Apply one report message; a CLOCK_ACK a target waits for makes it ready. */
+void te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m);
+/** Read every report waiting on the reports consumer, the first poll waiting up to
+ *  timeout_ms. */
+void te_pl_drain_reports(te_planner_t *pl, int64_t now, int timeout_ms);
+/** After reports were read: plan the targets whose CLOCK_ACK came (and what queued
+ *  behind them), hold the targets in flight of partitions gone DOWN, alert on overdue
+ *  ACKs. @returns 0 or -1 (stop). */
+int te_pl_after_reports(te_planner_t *pl, int64_t now);
+/** Handle one target message (`fresh`: just consumed, already in the ledger; 0: a held
+ *  one released). Takes `m` (released, kept in flight or held). @returns 0, or -1 to
+ *  stop. */
 int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fresh);
+/** The ledger entry of the target in `m` is finished (its messages so far sent). */
+void te_pl_target_done(te_planner_t *pl, const rd_kafka_message_t *m);
+/** Drop the targets in flight (revoke, shutdown): not committed, consumed again. */
+void te_pl_drop_in_flight(te_planner_t *pl);
 /** Dead-letter a target message with "code: why", an Alert and the counters. */
 void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
                               const char *code, const char *why,

@@ -164,7 +164,7 @@ int te_pl_remember_planned(te_planner_t *pl, const char *portfolio_id, int64_t a
 
 static void on_report_cb(te_planner_t *pl, rd_kafka_message_t *m)
 {
-        te_pl_on_report(pl, m, NULL);
+        te_pl_on_report(pl, m);
 }
 
 /* An order command read back from exec.orders after a (re)start. */
@@ -400,9 +400,14 @@ void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts
         te_planner_t *pl = opaque;
         (void)c;
         if (!assigned) {
-                /* hand over only what is delivered and committed */
+                /* hand over only what is delivered and committed: the targets in
+                 * flight or held are not, the next owner consumes them */
                 if (!pl->fatal)
-                        te_pl_commit(pl);
+                        te_pl_commit(pl, 1);
+                te_pl_drop_in_flight(pl);
+                te_tq_clear_ledger(pl->tq);
+                te_tq_clear_planned(pl->tq);
+                pl->dirty = 0;
                 rd_kafka_assign(pl->reports, NULL);
                 memset(pl->owned, 0, sizeof pl->owned);
                 te_pl_hold_reset(pl); /* held targets were not committed */
@@ -411,8 +416,7 @@ void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts
                 pl->assigned = NULL; /* its rebuild is moot */
                 return;
         }
-        for (int i = 0; i < TE_PL_MAX_PARTS; i++)
-                pl->pending[i] = pl->next_off[i] = -1;
+        te_tq_clear_ledger(pl->tq);
         /* the rebuild runs in the loop (te_pl_rebuild_step), which can wait for the DB
          * without blocking the consumer: nothing is planned before it is done */
         if (pl->assigned)

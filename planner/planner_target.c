@@ -2,6 +2,15 @@
  * planner_target: one target from exec.targets to the commands on exec.orders —
  * replay detection, the TRAINING clock barrier, planning, sending, dead letters — and
  * the execution reports that move the book.
+ *
+ * The clock barrier is pipelined (target_queue.h): a TRAINING target sends CLOCK(t)
+ * and waits in its portfolio's lane while the loop goes on consuming; targets of other
+ * portfolios are handled (or send their own CLOCKs) meanwhile, targets of the same
+ * portfolio queue behind it. When its CLOCK_ACK(t) is read the target is planned, then
+ * the next one of its portfolio. The simulator keeps one clock per portfolio, so
+ * invariant 6 holds per portfolio: no CLOCK of a later target goes out before the
+ * orders of the earlier one. Nothing is committed past a target still in flight (the
+ * offsets ledger).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,37 +23,56 @@
 #include "te_obs.h"
 #include "te_proc.h"
 
-/* Apply one report message. @returns 1 if it is the CLOCK_ACK with `clock_id`. */
-int te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m, const char *clock_id)
+static void make_ready(te_planner_t *pl, te_tq_item_t *it)
+{
+        if (pl->n_ready == pl->cap_ready) {
+                size_t ncap = pl->cap_ready ? pl->cap_ready * 2 : 64;
+                te_tq_item_t **nr = realloc(pl->ready, ncap * sizeof *nr);
+                if (!nr) {
+                        te_pl_fail(pl, "clock ack", "out of memory");
+                        return;
+                }
+                pl->ready = nr;
+                pl->cap_ready = ncap;
+        }
+        pl->ready[pl->n_ready++] = it;
+}
+
+void te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m)
 {
         char errstr[256];
         if (m->err)
-                return 0;
+                return;
         te_obs_consumed(rd_kafka_topic_name(m->rkt));
         if (te_codec_decode_exec_report(pl->codec, m->payload, m->len, &pl->rep, errstr,
                                         sizeof errstr) != TE_CODEC_OK) {
                 /* the sink dead-letters bad reports; the planner just skips them */
                 TE_LOG(TE_LOG_WARN, NULL, "planner.bad_report", "%s", errstr);
-                return 0;
+                return;
         }
         pl->st.reports++;
-        if (pl->rep.exec_type == TE_EXEC_CLOCK_ACK)
-                return clock_id && strcmp(pl->rep.order_id, clock_id) == 0;
+        if (pl->rep.exec_type == TE_EXEC_CLOCK_ACK) {
+                /* a late or repeated ACK names no waiting target */
+                te_tq_item_t *it = te_tq_ack(pl->tq, pl->rep.order_id);
+                if (it)
+                        make_ready(pl, it);
+                return;
+        }
         if (pl->rep.exec_type == TE_EXEC_BROKER_STATE) {
                 te_pl_on_broker_state(pl, m->partition, &pl->rep);
-                return 0;
+                return;
         }
         if (te_book_apply_report(pl->book, &pl->rep) == TE_BOOK_ERROR)
                 te_pl_fail(pl, "apply report", "out of memory");
-        return 0;
 }
 
-void te_pl_drain_reports(te_planner_t *pl, int64_t now)
+void te_pl_drain_reports(te_planner_t *pl, int64_t now, int timeout_ms)
 {
         rd_kafka_message_t *m;
-        while ((m = rd_kafka_consumer_poll(pl->reports, 0)) != NULL) {
-                te_pl_on_report(pl, m, NULL);
+        while ((m = rd_kafka_consumer_poll(pl->reports, timeout_ms)) != NULL) {
+                te_pl_on_report(pl, m);
                 rd_kafka_message_destroy(m);
+                timeout_ms = 0;
         }
         pl->last_report_poll = now;
 }
@@ -134,48 +162,43 @@ static int keep_last(te_planner_t *pl, const te_target_portfolio_t *tp)
         return 0;
 }
 
-/* TRAINING barrier: CLOCK(t), then read reports until CLOCK_ACK(t). @returns 0, 1 when
- * the broker of the target's partition reported DOWN meanwhile (hold the target: the
- * CLOCK is acknowledged after the outage, and sent again when the target is planned;
- * the id is the same, either ack will do), or -1 when stopping before the ack came. */
-static int clock_barrier(te_planner_t *pl, const te_target_portfolio_t *tp,
-                         int32_t partition)
+/* TRAINING barrier: send CLOCK(t) for the target in `it`, which then waits in its
+ * portfolio's lane for CLOCK_ACK(t) (te_pl_on_report). A target held meanwhile (its
+ * broker went DOWN) sends its CLOCK again when it is planned: the id is the same,
+ * either ACK will do. @returns 0 or -1 (fatal). */
+static int send_clock(te_planner_t *pl, te_tq_item_t *it, int64_t now)
 {
-        te_order_cmd_t clk;
-        memset(&clk, 0, sizeof clk);
-        clk.command = TE_CMD_CLOCK;
-        te_id_clock(clk.order_id, sizeof clk.order_id, tp->ids.portfolio_id, tp->as_of);
-        clk.ids = tp->ids;
-        clk.mode = tp->mode;
-        clk.event_time = tp->as_of;
-        te_strlcpy(clk.route, pl->conf.route, sizeof clk.route);
-        if (te_pl_send_cmd(pl, &clk) != 0)
+        const te_target_portfolio_t *tp = &it->tp;
+        te_order_cmd_t cmd, *clk = &cmd;
+        memset(clk, 0, sizeof *clk);
+        clk->command = TE_CMD_CLOCK;
+        te_id_clock(clk->order_id, sizeof clk->order_id, tp->ids.portfolio_id, tp->as_of);
+        clk->ids = tp->ids;
+        clk->mode = tp->mode;
+        clk->event_time = tp->as_of;
+        te_strlcpy(clk->route, pl->conf.route, sizeof clk->route);
+        if (te_pl_send_cmd(pl, clk) != 0)
                 return -1;
-        int64_t start = te_proc_mono_ms();
-        int64_t next_alert = start + pl->conf.clock_timeout_ms;
-        while (!te_proc_stop) {
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(pl->reports, 50);
-                te_producer_poll(pl->producer, 0);
-                if (m) {
-                        int acked = te_pl_on_report(pl, m, clk.order_id);
-                        rd_kafka_message_destroy(m);
-                        if (acked)
-                                return 0;
-                        if (te_pl_must_hold(pl, partition, tp->ids.portfolio_id))
-                                return 1;
-                }
-                int64_t now = te_proc_mono_ms();
-                if (now >= next_alert) {
-                        te_emit_alert(
-                            pl->producer, pl->codec, pl->conf.topic_alerts,
-                            TE_SEV_WARNING, TE_PL_PROC, "clock.timeout",
-                            tp->ids.decision_id, tp->ids.portfolio_id, clk.order_id,
-                            "no CLOCK_ACK for t=%lld after %lld ms; still waiting",
-                            (long long)tp->as_of, (long long)(now - start));
-                        next_alert = now + pl->conf.clock_timeout_ms;
-                }
+        if (te_tq_wait(pl->tq, it, clk->order_id, now, pl->conf.clock_timeout_ms) != 0) {
+                te_pl_fail(pl, "clock", "out of memory");
+                return -1;
         }
-        return -1;
+        return 0;
+}
+
+/* Alert on every target whose CLOCK_ACK is overdue; it keeps waiting. */
+static void check_clocks(te_planner_t *pl, int64_t now)
+{
+        size_t pos = 0;
+        te_tq_item_t *it;
+        while ((it = te_tq_overdue(pl->tq, &pos, now, pl->conf.clock_timeout_ms))) {
+                const te_target_portfolio_t *tp = &it->tp;
+                te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts,
+                              TE_SEV_WARNING, TE_PL_PROC, "clock.timeout",
+                              tp->ids.decision_id, tp->ids.portfolio_id, it->clock_id,
+                              "no CLOCK_ACK for t=%lld after %lld ms; still waiting",
+                              (long long)tp->as_of, (long long)(now - it->wait_since));
+        }
 }
 
 void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
@@ -238,19 +261,83 @@ static int hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
         return te_pl_hold(pl, m, tp);
 }
 
-int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fresh)
+void te_pl_target_done(te_planner_t *pl, const rd_kafka_message_t *m)
 {
-        char errstr[512];
-        int64_t t_in = te_proc_mono_ns();
-        te_codec_err_t cerr = te_codec_decode_target_portfolio(
-            pl->codec, m->payload, m->len, &pl->tp, errstr, sizeof errstr);
-        if (cerr != TE_CODEC_OK) {
-                te_pl_dead_letter_target(pl, m, te_codec_err_name(cerr), errstr, NULL);
-                return pl->fatal ? -1 : 0;
+        if (te_tq_done(pl->tq, m->partition, m->offset,
+                       te_producer_sent_seq(pl->producer)) != 0)
+                TE_LOG(TE_LOG_WARN, NULL, "planner.ledger",
+                       "%s[%d]@%lld finished but not in the ledger",
+                       rd_kafka_topic_name(m->rkt), (int)m->partition,
+                       (long long)m->offset);
+}
+
+/* `it` is finished (held: the hold owns its message now): out of the ledger's way
+ * (unless held), its message released, the item freed. */
+static void finish(te_planner_t *pl, te_tq_item_t *it, int held)
+{
+        if (!held) {
+                te_pl_target_done(pl, it->msg);
+                rd_kafka_message_destroy(it->msg);
         }
-        te_target_portfolio_t *tp = &pl->tp;
-        if (fresh)
-                pl->st.targets++;
+        it->msg = NULL;
+        te_tq_item_free(pl->tq, it);
+}
+
+enum { T_DONE, T_WAITING, T_HELD, T_FATAL = -1 };
+
+/* Plan the target in `it` and send its commands. @returns T_DONE or T_FATAL. */
+static int plan_and_send(te_planner_t *pl, te_tq_item_t *it)
+{
+        const te_target_portfolio_t *tp = &it->tp;
+        te_plan_env_t env;
+        const te_order_cmd_t *cmds;
+        size_t n = 0;
+        int r = plan(pl, it->msg, tp, &env, &cmds, &n);
+        if (r != 0)
+                return r < 0 ? T_FATAL : T_DONE;
+        if (env.level == TE_LEVEL_HALT)
+                pl->st.halted++;
+        if (keep_last(pl, tp) != 0 ||
+            te_book_set_last_as_of(pl->book, tp->ids.portfolio_id, tp->as_of) != 0 ||
+            te_book_set_mode(pl->book, tp->ids.portfolio_id, tp->mode) != 0) {
+                te_pl_fail(pl, "book", "out of memory");
+                return T_FATAL;
+        }
+        if (te_pl_send_all(pl, cmds, n) != 0)
+                return T_FATAL;
+        /* recorded in the DB once these commands are delivered (te_pl_commit) */
+        if (te_tq_planned(pl->tq, tp->ids.portfolio_id, tp->as_of,
+                          te_producer_sent_seq(pl->producer)) != 0) {
+                te_pl_fail(pl, "planned", "out of memory");
+                return T_FATAL;
+        }
+        if (n)
+                te_obs_latency(TE_OBS_TARGET_TO_ORDER,
+                               (double)(te_proc_mono_ns() - it->t_in_ns) / 1e9);
+        te_log_ids_t ids = {.decision_id = tp->ids.decision_id,
+                            .portfolio_id = tp->ids.portfolio_id};
+        TE_LOG(TE_LOG_DEBUG, &ids, "target.planned",
+               "as_of=%lld targets=%zu commands=%zu level=%s", (long long)tp->as_of,
+               tp->n_targets, n, te_level_name(env.level));
+        return T_DONE;
+}
+
+/* Hold `it` (its broker is down). @returns T_HELD, T_DONE (dead-lettered) or T_FATAL. */
+static int hold_item(te_planner_t *pl, te_tq_item_t *it)
+{
+        int r = hold(pl, it->msg, &it->tp);
+        return r < 0 ? T_FATAL : r == 1 ? T_HELD : T_DONE;
+}
+
+/* Handle `it`, the first target in flight of its portfolio (`acked`: its CLOCK_ACK
+ * came). @returns T_DONE, T_WAITING (CLOCK sent), T_HELD or T_FATAL. */
+static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
+{
+        te_target_portfolio_t *tp = &it->tp;
+        if (acked)
+                return te_pl_must_hold(pl, it->partition, tp->ids.portfolio_id)
+                           ? hold_item(pl, it)
+                           : plan_and_send(pl, it);
         int64_t last;
         if (te_book_as_of_learned(pl->book, tp->ids.portfolio_id) &&
             te_book_last_as_of(pl->book, tp->ids.portfolio_id, &last) &&
@@ -262,44 +349,113 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fr
                 TE_LOG(TE_LOG_INFO, &ids, "target.replayed",
                        "as_of %lld before the last planned %lld: already planned",
                        (long long)tp->as_of, (long long)last);
-                return 0;
+                return T_DONE;
         }
         if (tp->mode != TE_MODE_TRAINING &&
             now - pl->last_report_poll >= pl->conf.report_poll_ms)
-                te_pl_drain_reports(pl, now); /* also the broker's state */
-        if (te_pl_must_hold(pl, m->partition, tp->ids.portfolio_id))
-                return hold(pl, m, tp);
-        if (tp->mode == TE_MODE_TRAINING) {
-                int r = clock_barrier(pl, tp, m->partition);
-                if (r < 0)
-                        return -1;
-                if (r == 1)
-                        return hold(pl, m, tp);
+                te_pl_drain_reports(pl, now, 0); /* also the broker's state */
+        if (te_pl_must_hold(pl, it->partition, tp->ids.portfolio_id))
+                return hold_item(pl, it);
+        if (tp->mode == TE_MODE_TRAINING)
+                return send_clock(pl, it, now) == 0 ? T_WAITING : T_FATAL;
+        return plan_and_send(pl, it);
+}
+
+/* Handle `it` and, as each one finishes, the next target of its portfolio, until one
+ * waits for its CLOCK_ACK or none is left. @returns 0 or -1 (stop). */
+static int advance(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
+{
+        while (it) {
+                int r = process(pl, it, now, acked);
+                acked = 0;
+                if (r == T_WAITING)
+                        return 0;
+                te_tq_item_t *next = te_tq_pop(pl->tq, it);
+                if (r == T_FATAL) {
+                        rd_kafka_message_destroy(it->msg);
+                        it->msg = NULL;
+                        te_tq_item_free(pl->tq, it);
+                        return -1; /* what queued behind goes with the lanes */
+                }
+                finish(pl, it, r == T_HELD);
+                it = next;
         }
-        te_plan_env_t env;
-        const te_order_cmd_t *cmds;
-        size_t n = 0;
-        int r = plan(pl, m, tp, &env, &cmds, &n);
-        if (r != 0)
-                return r < 0 ? -1 : 0;
-        if (env.level == TE_LEVEL_HALT)
-                pl->st.halted++;
-        if (te_pl_remember_planned(pl, tp->ids.portfolio_id, tp->as_of) != 0 ||
-            keep_last(pl, tp) != 0 ||
-            te_book_set_last_as_of(pl->book, tp->ids.portfolio_id, tp->as_of) != 0 ||
-            te_book_set_mode(pl->book, tp->ids.portfolio_id, tp->mode) != 0) {
-                te_pl_fail(pl, "book", "out of memory");
-                return -1;
-        }
-        if (te_pl_send_all(pl, cmds, n) != 0)
-                return -1;
-        if (n)
-                te_obs_latency(TE_OBS_TARGET_TO_ORDER,
-                               (double)(te_proc_mono_ns() - t_in) / 1e9);
-        te_log_ids_t ids = {.decision_id = tp->ids.decision_id,
-                            .portfolio_id = tp->ids.portfolio_id};
-        TE_LOG(TE_LOG_DEBUG, &ids, "target.planned",
-               "as_of=%lld targets=%zu commands=%zu level=%s", (long long)tp->as_of,
-               tp->n_targets, n, te_level_name(env.level));
         return 0;
+}
+
+int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fresh)
+{
+        char errstr[512];
+        te_tq_item_t *it = te_tq_item_new(pl->tq);
+        if (!it) {
+                rd_kafka_message_destroy(m);
+                te_pl_fail(pl, "target", "out of memory");
+                return -1;
+        }
+        it->msg = m;
+        it->partition = m->partition;
+        it->offset = m->offset;
+        it->t_in_ns = te_proc_mono_ns();
+        te_codec_err_t cerr = te_codec_decode_target_portfolio(
+            pl->codec, m->payload, m->len, &it->tp, errstr, sizeof errstr);
+        if (cerr != TE_CODEC_OK) {
+                te_pl_dead_letter_target(pl, m, te_codec_err_name(cerr), errstr, NULL);
+                finish(pl, it, 0);
+                return pl->fatal ? -1 : 0;
+        }
+        if (fresh)
+                pl->st.targets++;
+        if (te_tq_busy(pl->tq, it->tp.ids.portfolio_id)) {
+                te_tq_queue(pl->tq, it); /* behind its portfolio's target in flight */
+                return 0;
+        }
+        return advance(pl, it, now, 0);
+}
+
+/* The targets in flight of partitions gone DOWN are held (each portfolio's in order:
+ * the latest is the one kept). @returns 0 or -1. */
+static int divert(te_planner_t *pl)
+{
+        int rc = 0;
+        pl->divert_due = 0;
+        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
+                if (!pl->down[p])
+                        continue;
+                te_tq_item_t *it = te_tq_take_partition(pl->tq, p);
+                while (it) {
+                        te_tq_item_t *next = te_tq_next(it);
+                        int r = rc == 0 ? hold_item(pl, it) : T_DONE;
+                        if (r == T_FATAL) {
+                                rc = -1;
+                                r = T_DONE;
+                        }
+                        finish(pl, it, r == T_HELD);
+                        it = next;
+                }
+        }
+        return rc;
+}
+
+int te_pl_after_reports(te_planner_t *pl, int64_t now)
+{
+        /* by index: planning may read reports, which may make more targets ready */
+        for (size_t i = 0; i < pl->n_ready && !pl->fatal; i++)
+                if (advance(pl, pl->ready[i], now, 1) != 0)
+                        return -1;
+        pl->n_ready = 0;
+        if (pl->divert_due && divert(pl) != 0)
+                return -1;
+        if (now >= pl->next_clock_check) {
+                if (te_tq_waiting(pl->tq))
+                        check_clocks(pl, now);
+                pl->next_clock_check = now + 100;
+        }
+        return pl->fatal ? -1 : 0;
+}
+
+void te_pl_drop_in_flight(te_planner_t *pl)
+{
+        pl->n_ready = 0;
+        pl->divert_due = 0;
+        te_tq_clear_lanes(pl->tq, (void (*)(void *))rd_kafka_message_destroy);
 }

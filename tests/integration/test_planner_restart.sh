@@ -28,11 +28,18 @@ q() { psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -c "$1"; }
 python3 "$here/planner_data.py" bars 40 >"$RUN/bars.csv"
 python3 "$here/planner_data.py" targets 6 25 >"$RUN/targets.jsonl"
 python3 "$here/planner_data.py" expect "$RUN/targets.jsonl" >"$RUN/expected.txt"
+# published in three parts, one per life (the planner keeps many portfolios' clocks in
+# flight and may plan all it has been given before a kill lands): each life has new
+# targets to plan, the last one too (its book drops orders as they come)
+head -n 48 "$RUN/targets.jsonl" >"$RUN/part1.jsonl"
+sed -n 49,96p "$RUN/targets.jsonl" >"$RUN/part2.jsonl"
+tail -n +97 "$RUN/targets.jsonl" >"$RUN/part3.jsonl"
+publish() { "$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$1" >/dev/null; }
 
 te_stack_up "$RUN"
 # a long commit interval keeps many planned targets uncommitted when the kill lands
 te_pipeline_up "$RUN" "$RUN/bars.csv" -o commit.interval.ms=3000
-"$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$RUN/targets.jsonl" >/dev/null
+publish "$RUN/part1.jsonl"
 
 # kill -9 twice: first before the planner committed anything (its first commit is 3 s
 # after its first target), then, restarted with frequent commits, once it has state in
@@ -49,9 +56,11 @@ kill_at() { # kill_at N_ORDERS
 kill_at 120
 before=$(q "SELECT count(*) FROM orders")
 te_pipeline_start "$RUN" planner exec-planner -o commit.interval.ms=200
-kill_at $((before + 150))
+publish "$RUN/part2.jsonl"
+kill_at $((before + 100))
 before2=$(q "SELECT count(*) FROM orders")
 te_pipeline_start "$RUN" planner exec-planner
+publish "$RUN/part3.jsonl"
 te_pipeline_wait_idle "$RUN" 120 || fail "pipeline did not drain after the restarts"
 
 # every NEW order on the topic, once each
