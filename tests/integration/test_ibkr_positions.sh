@@ -22,7 +22,7 @@ cleanup() {
                 for f in "$RUN"/*.log "$RUN"/alerts.txt; do echo "--- $f"; tail -n 25 "$f"; done 2>/dev/null || true
         fi
         for p in "$RUN"/*.pid; do
-                [ -e "$p" ] && te_pipeline_stop "$RUN" "$(basename "$p" .pid)" >/dev/null 2>&1
+                [ -e "$p" ] && te_pipeline_stop "$RUN" "$(basename "$p" .pid)" >/dev/null 2>&1 || true
         done
         te_stack_down "$RUN" || true
         exit $rc

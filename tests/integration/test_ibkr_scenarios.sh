@@ -24,7 +24,7 @@ cleanup() {
                 for f in "$RUN"/*.log; do echo "--- $f"; tail -n 25 "$f"; done 2>/dev/null || true
         fi
         for p in "$RUN"/*.pid; do
-                [ -e "$p" ] && te_pipeline_stop "$RUN" "$(basename "$p" .pid)" >/dev/null 2>&1
+                [ -e "$p" ] && te_pipeline_stop "$RUN" "$(basename "$p" .pid)" >/dev/null 2>&1 || true
         done
         te_stack_down "$RUN" || true
         exit $rc
@@ -68,7 +68,10 @@ end_scenario() {
 }
 places() { grep -c "^PLACE .*ref=$2 " "$RUN/fake-$1.log" || true; }
 
+# Each scenario is a function (bodies not indented: they hold here-documents and
+# multi-line expected values); they run at the end, in three groups side by side.
 # ---- fill --------------------------------------------------------------------------
+scenario_fill() {
 start_scenario fill 11 fill
 ibkr_publish orders.fill <<'EOF'
 NEW f-1 pf-fill AAA BUY 100 MARKET - - DAY
@@ -93,8 +96,10 @@ expect "account refused" "$(q "SELECT reason LIKE '%DU999999%not in ibkr.account
 grep -q 'PLACE id=[0-9]* ref=f-7 SELL 20 GGG STP LMT tif=FOK acct=DU111111' "$RUN/fake-fill.log" ||
         fail "fill: STP LMT order not as expected at TWS"
 end_scenario fill
+}
 
 # ---- partial fills over time -------------------------------------------------------
+scenario_partial() {
 start_scenario partial 12 partial --fill-delay-ms 150
 ibkr_publish orders.partial <<'EOF'
 NEW p-1 pf-partial AAA BUY 100 MARKET - - DAY
@@ -109,8 +114,10 @@ expect "partial trades" "$(trades pf-partial)" "AAA BUY 30 100.5 1
 AAA BUY 30 100.5 1
 AAA BUY 40 100.5 1"
 end_scenario partial
+}
 
 # ---- reject (201) ------------------------------------------------------------------
+scenario_reject() {
 start_scenario reject 13 reject
 ibkr_publish orders.reject <<'EOF'
 NEW j-1 pf-reject AAA BUY 100 MARKET - - DAY
@@ -121,8 +128,10 @@ expect "reject reason" "$(q "SELECT reason FROM orders WHERE order_id = 'j-1'")"
         "IB 201: Order rejected - reason:YOUR ORDER IS NOT ACCEPTED."
 expect "reject trades" "$(trades pf-reject)" ""
 end_scenario reject
+}
 
 # ---- cancel race: fills reported after the cancel request ---------------------------
+scenario_race() {
 start_scenario race 14 cancel_race
 ibkr_publish orders.race <<'EOF'
 NEW c-1 pf-race AAA BUY 100 LIMIT 99 - DAY
@@ -139,8 +148,10 @@ expect "race trades" "$(trades pf-race)" "AAA BUY 30 99 1
 AAA BUY 40 99 1"
 expect "race illegal transitions" "$(q "SELECT illegal_transitions FROM orders WHERE order_id = 'c-1'")" 0
 end_scenario race
+}
 
 # ---- disconnect: fills during the outage, an order lost in transit ------------------
+scenario_outage() {
 start_scenario outage 15 disconnect --drop-after 3 --outage-ms 1500
 ibkr_publish orders.outage <<'EOF'
 NEW d-1 pf-outage AAA BUY 100 LIMIT 50 - DAY
@@ -165,8 +176,10 @@ for o in d-1 d-2 d-3 d-4; do expect "outage places $o" "$(places outage $o)" 1; 
 grep -q '"event":"ibkr.disconnected"' "$RUN/broker-outage.log" || fail "outage: no disconnect logged"
 grep -q '"event":"ibkr.reconcile"' "$RUN/broker-outage.log" || fail "outage: no reconcile logged"
 end_scenario outage
+}
 
 # ---- duplicate execDetails ---------------------------------------------------------
+scenario_dup() {
 start_scenario dup 16 dup_exec
 ibkr_publish orders.dup <<'EOF'
 NEW x-1 pf-dup AAA BUY 100 MARKET - - DAY
@@ -179,8 +192,10 @@ BBB BUY 10 100.5 1"
 expect "dup events" "$(events x-1)" "ACK FILL"
 grep -q '"event":"ibkr.exec_dup"' "$RUN/broker-dup.log" || fail "dup: duplicates not seen"
 end_scenario dup
+}
 
 # ---- pacing violation (error 100) --------------------------------------------------
+scenario_pacing() {
 start_scenario pacing 17 pacing --pace-limit 5 -- -o ibkr.max_msgs_per_sec=10
 for i in $(seq 1 20); do echo "NEW g-$i pf-pacing T$i BUY 1 MARKET - - DAY"; done |
         ibkr_publish orders.pacing
@@ -193,8 +208,10 @@ stats=$(grep '^STATS' "$RUN/fake-pacing.log")
 max=$(echo "$stats" | sed 's/.*max_msgs_per_1s=\([0-9]*\).*/\1/')
 [ "$max" -le 10 ] || fail "pacing: TWS saw $max messages in one second (limit 10): $stats"
 echo "$stats" | grep -q 'pacing_errors=[1-9]' || fail "pacing: fake sent no error 100"
+}
 
 # ---- TWS loses IB (1100, then 1102): stop submitting, reconcile, then send ----------
+scenario_iblost() {
 start_scenario iblost 30 ib_lost --outage-ms 1500
 ibkr_publish orders.iblost <<'EOF'
 NEW l-1 pf-iblost AAA BUY 10 MARKET - - DAY
@@ -214,8 +231,10 @@ awk '/^IBRESTORED/ { r = 1 } /^PLACE .*ref=l-2 / { print (r ? "after" : "before"
         "$RUN/fake-iblost.log" | grep -qx after || fail "iblost: l-2 sent while IB was lost"
 expect "iblost places" "$(places iblost l-2)" 1
 end_scenario iblost
+}
 
 # ---- malformed frames --------------------------------------------------------------
+scenario_malformed() {
 n=18
 for kind in badint biglen fewfields; do
         start_scenario "bad$kind" $n malformed --malformed "$kind"
@@ -231,10 +250,12 @@ EOF
         end_scenario "bad$kind"
         n=$((n + 1))
 done
+}
 
 # ---- modify: REPLACE is placeOrder again with the same TWS order id ----------------
 # (fake scenario modify: LIMIT orders rest until modified, then fill at the new terms;
 # a MARKET order fills at IB at once but its execution reaches us 4 s later)
+scenario_modify() {
 start_scenario modify 32 modify --fill-delay-ms 4000
 ibkr_publish orders.modify <<'EOF'
 NEW e-1 pf-modify AAA BUY 100 LIMIT 50 - DAY
@@ -273,11 +294,13 @@ expect "modify placeOrders e-1" "$(places modify e-1)" 2 # the order, then its m
         fail "modify: no replace_refused alert for e-2"
 [ "$(grep -c '"replace_refused"' "$RUN/alerts.jsonl")" = 1 ] || fail "modify: unexpected replace_refused alerts"
 end_scenario modify
+}
 
 # ---- commissionReport late -------------------------------------------------------
 # (the broker holds a fill up to ibkr.commission_wait_ms = 1000 for its
 # commissionReport: 500 ms late it is joined; 2500 ms late the fill leaves with
 # commission 0 and IB's amount only reaches ibkr_execs, with alerts)
+scenario_commission() {
 start_scenario commwait 33 fill --commission-delay-ms 500
 ibkr_publish orders.commwait <<'EOF'
 NEW cw-1 pf-commwait AAA BUY 10 MARKET - - DAY
@@ -305,6 +328,21 @@ done
 [ "$(grep -E '"commission_(missing|late)"' "$RUN/alerts.jsonl" | grep -c '"cw-1"')" = 0 ] ||
         fail "commwait: commission alert for an order whose commission came in time"
 end_scenario commlate
+}
+
+# The scenarios are independent (own orders topic, broker, fake TWS, portfolio): three
+# groups run side by side, each in order, so that their brokers' group joins and the
+# fakes' timed behaviour overlap instead of adding up. A failing group exits its
+# subshell; the processes it started are stopped by the cleanup (their .pid files).
+pids=()
+for group in "fill partial reject race outage" "dup pacing iblost malformed" \
+        "modify commission"; do
+        (for s in $group; do "scenario_$s"; done) &
+        pids+=($!)
+done
+rc=0
+for p in "${pids[@]}"; do wait "$p" || rc=1; done
+[ $rc = 0 ] || fail "a scenario failed (see above)"
 
 "$TE_BUILD_DIR/exec-dbtool" check >/dev/null || fail "position_check/cash_check not empty"
 te_pipeline_stop "$RUN" sink || fail "sink did not exit cleanly"
