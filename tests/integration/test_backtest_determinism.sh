@@ -21,6 +21,8 @@ cleanup() {
         if [ $rc -ne 0 ]; then
                 for f in "$RUN"/*/*.log "$RUN"/*.err; do echo "--- $f"; tail -n 15 "$f"; done 2>/dev/null || true
         fi
+        kill $(jobs -p) 2>/dev/null || true # runs still going after a failure
+        wait 2>/dev/null || true
         te_stack_down "$RUN" || true
         exit $rc
 }
@@ -48,11 +50,30 @@ field() { sed -n "s/^$2: //p" "$RUN/$1.out"; }
 targets=$src/ops/sample/targets.jsonl
 n_targets=$(grep -c '"decision_id"' "$targets")
 
-bt det-a --targets "$targets" || fail "run det-a failed: $(cat "$RUN/det-a.err" | tail -3)"
-# the second run under tight flow control (a few targets ahead, a small sink backlog):
-# pacing must not change a single trade
-bt det-b --targets "$targets" -o flow.max_ahead_bytes=4096 -o flow.max_backlog=200 ||
-        fail "run det-b failed"
+# The runs are independent (each has its own topics, groups and database) and mostly
+# wait on Kafka group joins: they start together and are checked in turn below. The
+# second run is under tight flow control (a few targets ahead, a small sink backlog):
+# pacing must not change a single trade.
+"$TE_BUILD_DIR/exec-dbtool" load-bars "$src/ops/sample/bars.csv" >"$RUN/load-bars.out"
+bt det-a --targets "$targets" &
+pid_a=$!
+bt det-b --targets "$targets" -o flow.max_ahead_bytes=4096 -o flow.max_backlog=200 &
+pid_b=$!
+# the same bars from PostgreSQL's prices_daily (loaded above)
+"$TE_BUILD_DIR/exec-backtest" --run-id det-db --bootstrap-file "$RUN/bootstrap" --ctl "$RUN/ctl" \
+        --bars-db --targets "$targets" --out "$RUN/det-db" -o progress.mode=plain "${KAFKA[@]}" \
+        >"$RUN/det-db.out" 2>"$RUN/det-db.err" &
+pid_db=$!
+# an as_of range: the 2025 targets only
+bt det-2025 --targets "$targets" --from-asof 2025-01-01T00:00:00Z --to-asof 2025-12-31T23:59:59Z &
+pid_2025=$!
+# partial fills across bars, then the end-of-run cancel
+bt det-slow --targets "$targets" --to-asof 2024-04-01T00:00:00Z \
+        --broker-opts "sim.market_at=next_open sim.participation=0.001" \
+        --planner-opts "plan.tif=GTC" &
+pid_slow=$!
+wait $pid_a || fail "run det-a failed: $(tail -3 "$RUN/det-a.err")"
+wait $pid_b || fail "run det-b failed"
 ha=$(md5_of bt_det_a)
 hb=$(md5_of bt_det_b)
 [ -n "$ha" ] && [ "$ha" = "$hb" ] || fail "trades differ between two identical runs: $ha $hb"
@@ -76,10 +97,7 @@ bt det-replay --source-topic bt.det-a.targets --from-offset 0 || fail "replay fa
 [ "$(md5_of bt_det_replay)" = "$ha" ] || fail "offset replay differs"
 
 # the same bars from PostgreSQL's prices_daily give the same trades
-"$TE_BUILD_DIR/exec-dbtool" load-bars "$src/ops/sample/bars.csv" >"$RUN/load-bars.out"
-"$TE_BUILD_DIR/exec-backtest" --run-id det-db --bootstrap-file "$RUN/bootstrap" --ctl "$RUN/ctl" \
-        --bars-db --targets "$targets" --out "$RUN/det-db" -o progress.mode=plain "${KAFKA[@]}" \
-        >"$RUN/det-db.out" 2>"$RUN/det-db.err" || fail "bars-db run failed"
+wait $pid_db || fail "bars-db run failed"
 [ "$(md5_of bt_det_db)" = "$ha" ] || fail "bars from prices_daily give other trades"
 
 # an as_of range: the 2025 targets only
@@ -87,16 +105,13 @@ n_2025=$(python3 -c '
 import json, sys
 lo, hi = 1735689600000, 1767225599999  # 2025-01-01 .. 2025-12-31
 print(sum(1 for l in open(sys.argv[1]) if l.strip() and lo <= json.loads(l)["as_of"] <= hi))' "$targets")
-bt det-2025 --targets "$targets" --from-asof 2025-01-01T00:00:00Z --to-asof 2025-12-31T23:59:59Z ||
-        fail "as_of range run failed"
+wait $pid_2025 || fail "as_of range run failed"
 [ "$(field det-2025 'targets published')" = "$n_2025" ] || fail "as_of range: published != $n_2025"
 [ "$(q bt_det_2025 "SELECT count(*) FROM trades WHERE \"timestamp\" < '2025-01-01'")" = 0 ] ||
         fail "as_of range: trades before the range"
 
 # partial fills across bars, then the end-of-run cancel
-bt det-slow --targets "$targets" --to-asof 2024-04-01T00:00:00Z \
-        --broker-opts "sim.market_at=next_open sim.participation=0.001" \
-        --planner-opts "plan.tif=GTC" || fail "slow-fill run failed"
+wait $pid_slow || fail "slow-fill run failed"
 [ "$(q bt_det_slow "SELECT count(*) FROM order_events WHERE exec_type = 'PARTIAL_FILL'")" -gt 0 ] ||
         fail "no partial fills with a 0.1% cap"
 [ "$(q bt_det_slow "SELECT count(*) FROM orders WHERE status NOT IN
