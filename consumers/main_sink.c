@@ -38,6 +38,7 @@ typedef struct conf_s {
         int64_t batch_linger_ms;
         int db_migrate;
         int db_sync_commit;
+        int db_direct;
         int64_t retry_max_ms;
 } conf_t;
 
@@ -56,6 +57,9 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_B(conf_t, "db.synchronous_commit", db_sync_commit, "false",
              "wait for each batch's WAL flush at COMMIT (safe off: offsets commit "
              "with the data)"),
+    TE_CFG_B(conf_t, "db.direct", db_direct, "true",
+             "COPY a batch straight into the final tables when it allows (false: always "
+             "through the staging tables)"),
     TE_CFG_I(conf_t, "db.retry.max.ms", retry_max_ms, "5000", 10, 600000,
              "longest backoff between DB retries"),
 };
@@ -304,6 +308,7 @@ int main(int argc, char **argv)
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.init", "%s", errstr);
                 goto out;
         }
+        te_pg_sink_set_direct(s.pg, s.conf.db_direct);
         const char *topics[] = {s.conf.topic_reports};
         s.consumer = te_consumer_new(cfg, s.conf.common.bootstrap, s.conf.group_id,
                                      topics, 1, on_rebalance, &s, errstr, sizeof errstr);

@@ -1,57 +1,19 @@
 /*
- * pg_sink: staged COPY of report batches, one set-based apply, offsets, one commit.
+ * pg_sink: report batches folded in memory, then applied in one transaction with their
+ * offsets: straight into the final tables (pg_sink_direct.c) or, for replays and key
+ * conflicts, through the staging tables and te_apply_stage_fast() (pg_sink.h).
  */
-#include "pg_sink.h"
+#include "pg_sink_int.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "te_buf.h"
-#include "te_map.h"
-
-#define MAX_OFFSETS 1024
-
-/* The batch's fold of one order's reports that are not blocked (pg_sink.h). */
-typedef struct ord_agg_s {
-        char order_id[TE_ID_MAX];
-        size_t first_seq;
-        long n, n_blocked;
-        int terminal_seen; /* a report of the batch left it terminal */
-        const char *status;
-        double cum_v;
-        char cum[40], leaves[40], avg[40]; /* avg: "" = none non-zero yet */
-        char reason[TE_TEXT_MAX];          /* "" = none non-empty yet */
-        int64_t last_ms;
-} ord_agg_t;
-
-typedef struct stage_off_s {
-        char topic[128];
-        int32_t partition;
-        int64_t next;
-} stage_off_t;
-
-struct te_pg_sink_s {
-        PGconn *conn;
-        char group[128];
-        te_buf_t rows; /* COPY text rows of the staged batch (te_stage) */
-        size_t n_rows;
-        te_buf_t orows; /* COPY text rows of te_ostage, built at commit */
-        te_map_t *rids; /* report_ids staged in this batch */
-        te_map_t *oids; /* order_id -> index + 1 into aggs */
-        te_map_t *dids; /* decision_ids with a fill staged in this batch */
-        ord_agg_t *aggs;
-        size_t n_aggs, cap_aggs;
-        long n_dups;     /* duplicate report_ids dropped from this batch */
-        int sync_commit; /* synchronous_commit for this session (pg_sink.h) */
-        stage_off_t offs[MAX_OFFSETS];
-        size_t n_offs;
-};
-
 static const char offset_sql[] =
     "INSERT INTO consumer_offsets (consumer_group, topic, kafka_partition, next_offset, "
-    "updated_at) VALUES ($1, $2, $3::integer, $4::bigint, now()) "
+    "updated_at) SELECT $1, t, p, o, now() "
+    "FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS x(t, p, o) "
     "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
     "next_offset = EXCLUDED.next_offset, updated_at = now()";
 static const char load_sql[] =
@@ -117,10 +79,15 @@ te_pg_sink_t *te_pg_sink_new(PGconn *conn, const char *group, size_t max_stage_b
         }
         s->conn = conn;
         s->sync_commit = sync_commit;
+        s->direct_ok = 1;
         te_strlcpy(s->group, group, sizeof s->group);
         te_buf_init(&s->rows, max_stage_bytes);
-        /* one te_ostage row is never longer than the te_stage row of its first report */
+        /* one te_ostage row is never longer than the te_stage row of its first report,
+         * nor is a row of a final table or an array element longer than its report's */
         te_buf_init(&s->orows, max_stage_bytes);
+        te_buf_init(&s->dbuf, max_stage_bytes);
+        for (size_t i = 0; i < sizeof s->params / sizeof s->params[0]; i++)
+                te_buf_init(&s->params[i], max_stage_bytes);
         s->rids = te_map_new();
         s->oids = te_map_new();
         s->dids = te_map_new();
@@ -142,24 +109,27 @@ void te_pg_sink_destroy(te_pg_sink_t *s)
                 return;
         te_buf_free(&s->rows);
         te_buf_free(&s->orows);
+        te_buf_free(&s->dbuf);
+        for (size_t i = 0; i < sizeof s->params / sizeof s->params[0]; i++)
+                te_buf_free(&s->params[i]);
         te_map_destroy(s->rids, NULL);
         te_map_destroy(s->oids, NULL);
         te_map_destroy(s->dids, NULL);
         free(s->aggs);
+        free(s->srows);
         free(s);
 }
 
-/* Append `v` as one COPY text field (escaping \, tab, newline, CR), then `sep`. */
-static int put_field(te_buf_t *b, const char *v, char sep)
+int te_pg_sink_put_field(te_buf_t *b, const char *v, size_t n, char sep)
 {
-        const char *p = v;
-        while (*p) {
+        const char *p = v, *end = v + n;
+        while (p < end) {
                 const char *q = p;
-                while (*q && *q != '\\' && *q != '\t' && *q != '\n' && *q != '\r')
+                while (q < end && *q != '\\' && *q != '\t' && *q != '\n' && *q != '\r')
                         q++;
                 if (q > p && te_buf_append(b, p, (size_t)(q - p)) != 0)
                         return -1;
-                if (!*q)
+                if (q == end)
                         break;
                 char esc[2] = {'\\', *q == '\\'   ? '\\'
                                      : *q == '\t' ? 't'
@@ -170,6 +140,11 @@ static int put_field(te_buf_t *b, const char *v, char sep)
                 p = q + 1;
         }
         return te_buf_append(b, &sep, 1);
+}
+
+static int put_field(te_buf_t *b, const char *v, char sep)
+{
+        return te_pg_sink_put_field(b, v, strlen(v), sep);
 }
 
 static int is_terminal(te_order_status_t st)
@@ -183,8 +158,14 @@ static void *idx_value(size_t i)
         return (void *)(uintptr_t)(i + 1);
 }
 
+/* Event times the direct path writes as text timestamps that equal what
+ * to_timestamp(event_ms / 1000.0) gives (the double's rounding stays far below half a
+ * microsecond up to 2038); others go the staged path. */
+#define DIRECT_MAX_MS (INT64_C(2147483647) * 1000)
+
 /* Fold report `r` (formatted numbers in `nums`) into its order's aggregate. */
-static void fold(ord_agg_t *a, const te_exec_report_t *r, char nums[6][40], int blocked)
+static void fold(te_pg_sink_t *s, ord_agg_t *a, const te_exec_report_t *r,
+                 char nums[6][40], int blocked)
 {
         a->n++;
         if (blocked) {
@@ -203,6 +184,31 @@ static void fold(ord_agg_t *a, const te_exec_report_t *r, char nums[6][40], int 
                 te_strlcpy(a->reason, r->reason, sizeof a->reason);
         if (a->n == 1 || r->event_time > a->last_ms)
                 a->last_ms = r->event_time;
+        sink_dec_t c;
+        if (sink_dec_parse(nums[5], &c) != 0 || sink_dec_add(&a->commission, &c) != 0)
+                s->direct_ok = 0; /* the database sums it (staged path) */
+}
+
+/* Room for one more row and aggregate. @returns 0 or -1 (out of memory). */
+static int grow(te_pg_sink_t *s)
+{
+        if (s->n_aggs == s->cap_aggs) {
+                size_t cap = s->cap_aggs ? s->cap_aggs * 2 : 256;
+                ord_agg_t *g = realloc(s->aggs, cap * sizeof *g);
+                if (!g)
+                        return -1;
+                s->aggs = g;
+                s->cap_aggs = cap;
+        }
+        if (s->n_rows == s->cap_srows) {
+                size_t cap = s->cap_srows ? s->cap_srows * 2 : 256;
+                srow_t *g = realloc(s->srows, cap * sizeof *g);
+                if (!g)
+                        return -1;
+                s->srows = g;
+                s->cap_srows = cap;
+        }
+        return 0;
 }
 
 int te_pg_sink_stage(te_pg_sink_t *s, const te_exec_report_t *r, const char *topic,
@@ -216,15 +222,9 @@ int te_pg_sink_stage(te_pg_sink_t *s, const te_exec_report_t *r, const char *top
                 s->n_dups++;
                 return 0;
         }
-        if (s->n_aggs == s->cap_aggs) {
-                size_t cap = s->cap_aggs ? s->cap_aggs * 2 : 256;
-                ord_agg_t *g = realloc(s->aggs, cap * sizeof *g);
-                if (!g) {
-                        snprintf(errstr, errsz, "out of memory");
-                        return -1;
-                }
-                s->aggs = g;
-                s->cap_aggs = cap;
+        if (grow(s) != 0) {
+                snprintf(errstr, errsz, "out of memory");
+                return -1;
         }
         uintptr_t oi = (uintptr_t)te_map_get(s->oids, r->order_id);
         ord_agg_t *agg = oi ? &s->aggs[oi - 1] : NULL;
@@ -244,41 +244,41 @@ int te_pg_sink_stage(te_pg_sink_t *s, const te_exec_report_t *r, const char *top
         snprintf(ts, sizeof ts, "%lld", (long long)r->event_time);
         snprintf(part, sizeof part, "%d", (int)partition);
         snprintf(off, sizeof off, "%lld", (long long)offset);
-        const char *f[30] = {
-            seq,
-            r->report_id,
-            r->order_id,
-            te_exec_type_name(r->exec_type),
-            te_order_status_name(r->order_status),
-            r->ticker,
-            te_side_name(r->side),
-            nums[0],
-            nums[1],
-            nums[2],
-            nums[3],
-            nums[4],
-            nums[5],
-            r->reason,
-            r->broker,
-            r->account,
-            ts,
-            r->ids.decision_id,
-            r->ids.portfolio_id,
-            r->ids.strategy_id,
-            r->ids.profile_version_id,
-            r->ids.regime_id,
-            r->ids.universe_id,
-            te_mode_name(r->mode),
-            topic,
-            part,
-            off,
-            agg ? "f" : "t",
-            first_dec ? "t" : "f",
-            blocked ? "t" : "f",
+        const char *f[SF__CNT] = {
+            [SF_SEQ] = seq,
+            [SF_REPORT_ID] = r->report_id,
+            [SF_ORDER_ID] = r->order_id,
+            [SF_EXEC_TYPE] = te_exec_type_name(r->exec_type),
+            [SF_ORDER_STATUS] = te_order_status_name(r->order_status),
+            [SF_TICKER] = r->ticker,
+            [SF_SIDE] = te_side_name(r->side),
+            [SF_LAST_QTY] = nums[0],
+            [SF_LAST_PRICE] = nums[1],
+            [SF_CUM_QTY] = nums[2],
+            [SF_LEAVES_QTY] = nums[3],
+            [SF_AVG_PRICE] = nums[4],
+            [SF_COMMISSION] = nums[5],
+            [SF_REASON] = r->reason,
+            [SF_BROKER] = r->broker,
+            [SF_ACCOUNT] = r->account,
+            [SF_EVENT_MS] = ts,
+            [SF_DECISION_ID] = r->ids.decision_id,
+            [SF_PORTFOLIO_ID] = r->ids.portfolio_id,
+            [SF_STRATEGY_ID] = r->ids.strategy_id,
+            [SF_PROFILE_VERSION_ID] = r->ids.profile_version_id,
+            [SF_REGIME_ID] = r->ids.regime_id,
+            [SF_UNIVERSE_ID] = r->ids.universe_id,
+            [SF_MODE] = te_mode_name(r->mode),
+            [SF_TOPIC] = topic,
+            [SF_PARTITION] = part,
+            [SF_OFFSET] = off,
+            [SF_FIRST_OF_ORDER] = agg ? "f" : "t",
+            [SF_FIRST_OF_DECISION] = first_dec ? "t" : "f",
+            [SF_BLOCKED] = blocked ? "t" : "f",
         };
         size_t mark = s->rows.len;
-        for (int i = 0; i < 30; i++) {
-                if (put_field(&s->rows, f[i], i == 29 ? '\n' : '\t') != 0) {
+        for (int i = 0; i < SF__CNT; i++) {
+                if (put_field(&s->rows, f[i], i == SF__CNT - 1 ? '\n' : '\t') != 0) {
                         s->rows.len = mark;
                         snprintf(errstr, errsz, "staging buffer full (%zu bytes)",
                                  s->rows.max);
@@ -294,15 +294,26 @@ int te_pg_sink_stage(te_pg_sink_t *s, const te_exec_report_t *r, const char *top
                 snprintf(errstr, errsz, "out of memory");
                 return -1;
         }
+        srow_t *sr = &s->srows[s->n_rows];
+        sr->off = mark;
+        sr->ms = r->event_time;
+        sr->is_fill = is_fill;
+        sr->first_of_order = !agg;
+        sr->first_of_decision = first_dec;
         if (!agg) {
                 agg = &s->aggs[s->n_aggs++];
                 memset(agg, 0, sizeof *agg);
                 te_strlcpy(agg->order_id, r->order_id, sizeof agg->order_id);
                 agg->first_seq = s->n_rows;
         }
-        fold(agg, r, nums, blocked);
+        sr->agg = (size_t)(agg - s->aggs);
+        fold(s, agg, r, nums, blocked);
         if (is_terminal(r->order_status))
                 agg->terminal_seen = 1;
+        if (r->event_time < 0 || r->event_time > DIRECT_MAX_MS)
+                s->direct_ok = 0;
+        s->n_fills += (size_t)is_fill;
+        s->n_decisions += (size_t)first_dec;
         s->n_rows++;
         return 0;
 }
@@ -334,6 +345,16 @@ size_t te_pg_sink_staged(const te_pg_sink_t *s)
         return s->n_rows;
 }
 
+int te_pg_sink_last_path(const te_pg_sink_t *s)
+{
+        return s->last_path;
+}
+
+void te_pg_sink_set_direct(te_pg_sink_t *s, int on)
+{
+        s->direct_off = !on;
+}
+
 /* Empty a map in place (there is no clear: swap in a new one; on OOM keep deleting). */
 static void map_clear(te_map_t **m)
 {
@@ -360,6 +381,9 @@ void te_pg_sink_clear_stage(te_pg_sink_t *s)
         s->n_offs = 0;
         s->n_aggs = 0;
         s->n_dups = 0;
+        s->n_fills = 0;
+        s->n_decisions = 0;
+        s->direct_ok = 1;
         if (te_map_count(s->rids))
                 map_clear(&s->rids);
         if (te_map_count(s->oids))
@@ -427,26 +451,78 @@ static int copy_buf(te_pg_sink_t *s, const char *sql, const te_buf_t *b, char *e
         return ok ? 0 : -1;
 }
 
-static int store_offsets(te_pg_sink_t *s, char *errstr, size_t errsz)
+int te_pg_sink_arr_put(te_buf_t *b, const char *v, size_t n, int copy_escaped)
 {
-        for (size_t i = 0; i < s->n_offs; i++) {
-                char part[16], off[24];
-                snprintf(part, sizeof part, "%d", (int)s->offs[i].partition);
-                snprintf(off, sizeof off, "%lld", (long long)s->offs[i].next);
-                const char *p[4] = {s->group, s->offs[i].topic, part, off};
-                PGresult *res = PQexecPrepared(s->conn, "te_offset", 4, p, NULL, NULL, 0);
-                int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-                if (!ok)
-                        snprintf(errstr, errsz, "store offset: %s",
-                                 PQerrorMessage(s->conn));
-                PQclear(res);
-                if (!ok)
-                        return -1;
+        if (b->len > 1 && te_buf_append(b, ",", 1) != 0)
+                return -1;
+        if (!v)
+                return te_buf_append(b, "NULL", 4);
+        if (te_buf_reserve(b, 2 * n + 2) != 0)
+                return -1;
+        char *o = (char *)b->data + b->len;
+        *o++ = '"';
+        for (size_t i = 0; i < n; i++) {
+                char c = v[i];
+                if (copy_escaped && c == '\\' && i + 1 < n) {
+                        c = v[++i];
+                        c = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
+                }
+                if (c == '"' || c == '\\')
+                        *o++ = '\\';
+                *o++ = c;
         }
+        *o++ = '"';
+        b->len = (size_t)(o - (char *)b->data);
         return 0;
 }
 
-int te_pg_sink_commit_stage(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz)
+int te_pg_sink_offset_params(te_pg_sink_t *s)
+{
+        te_buf_t *t = &s->params[0], *p = &s->params[1], *o = &s->params[2];
+        te_buf_reset(t);
+        te_buf_reset(p);
+        te_buf_reset(o);
+        if (te_buf_append(t, "{", 1) != 0 || te_buf_append(p, "{", 1) != 0 ||
+            te_buf_append(o, "{", 1) != 0)
+                return -1;
+        for (size_t i = 0; i < s->n_offs; i++) {
+                if (te_pg_sink_arr_put(t, s->offs[i].topic, strlen(s->offs[i].topic),
+                                       0) != 0 ||
+                    te_buf_printf(p, "%s%d", i ? "," : "", (int)s->offs[i].partition) !=
+                        0 ||
+                    te_buf_printf(o, "%s%lld", i ? "," : "",
+                                  (long long)s->offs[i].next) != 0)
+                        return -1;
+        }
+        if (te_buf_append(t, "}", 1) != 0 || te_buf_append(p, "}", 1) != 0 ||
+            te_buf_append(o, "}", 1) != 0 || !te_buf_cstr(t) || !te_buf_cstr(p) ||
+            !te_buf_cstr(o))
+                return -1;
+        return 0;
+}
+
+static int store_offsets(te_pg_sink_t *s, char *errstr, size_t errsz)
+{
+        if (s->n_offs == 0)
+                return 0;
+        if (te_pg_sink_offset_params(s) != 0) {
+                snprintf(errstr, errsz, "store offset: out of memory");
+                return -1;
+        }
+        const char *p[4] = {s->group, (const char *)s->params[0].data,
+                            (const char *)s->params[1].data,
+                            (const char *)s->params[2].data};
+        PGresult *res = PQexecPrepared(s->conn, "te_offset", 4, p, NULL, NULL, 0);
+        int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok)
+                snprintf(errstr, errsz, "store offset: %s", PQerrorMessage(s->conn));
+        PQclear(res);
+        return ok ? 0 : -1;
+}
+
+/* The staged path: BEGIN, COPY te_stage and te_ostage, te_apply_stage_fast(), offsets,
+ * COMMIT. */
+static int commit_staged(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz)
 {
         *applied = 0;
         if (simple(s->conn, "BEGIN", PGRES_COMMAND_OK, errstr, errsz) != 0)
@@ -471,12 +547,29 @@ int te_pg_sink_commit_stage(te_pg_sink_t *s, long *applied, char *errstr, size_t
                 goto err;
         if (simple(s->conn, "COMMIT", PGRES_COMMAND_OK, errstr, errsz) != 0)
                 goto err;
-        te_pg_sink_clear_stage(s);
         return 0;
 err:
         *applied = 0;
         PQclear(PQexec(s->conn, "ROLLBACK"));
         return -1;
+}
+
+int te_pg_sink_commit_stage(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz)
+{
+        int rc = 1;
+        *applied = 0;
+        if (s->direct_ok && !s->direct_off)
+                rc = te_pg_sink_commit_direct(s, applied, errstr, errsz);
+        if (rc == 1) {
+                rc = commit_staged(s, applied, errstr, errsz);
+                s->last_path = TE_PG_SINK_STAGED;
+        } else {
+                s->last_path = TE_PG_SINK_DIRECT;
+        }
+        if (rc != 0)
+                return -1;
+        te_pg_sink_clear_stage(s);
+        return 0;
 }
 
 int64_t te_pg_sink_load_offset(te_pg_sink_t *s, const char *topic, int32_t partition,

@@ -6,14 +6,21 @@
  * report_ids already in the batch are left out, each row carries the flags of
  * migration 0006 (first report of its order, first fill of its decision, blocked by an
  * earlier terminal report of its order), and every order's reports are folded into one
- * aggregate row. An attempt then runs BEGIN, COPY into the session's temp tables
- * te_stage and te_ostage, one call of te_apply_stage_fast() (migration 0006: the
- * semantics of te_apply_report() of migration 0001 for every row, set-based:
- * idempotent on report_id and trade_id; books the event log, the order row, trades,
- * positions with average cost and realized P&L, and cash), the next offset of every
- * partition consumed, COMMIT. If an attempt fails the transaction is rolled back and
- * the staged rows stay for the next attempt. After a crash the sink resumes from the
- * offsets in the DB, so each report is applied once.
+ * aggregate (with the exact sum of its commissions). A commit then takes one of two
+ * paths, both with the semantics of te_apply_report() of migration 0001 for every row
+ * (idempotent on report_id and trade_id; the event log, the order row, trades,
+ * positions with average cost and realized P&L, cash) and both storing the next offset
+ * of every partition consumed in the same transaction:
+ *   direct  (pg_sink_direct.c) COPY straight into order_events, orders and trades,
+ *           set-based statements for the known orders, positions and cash;
+ *   staged  BEGIN, COPY into the session's temp tables te_stage and te_ostage, one
+ *           call of te_apply_stage_fast() (migration 0006), COMMIT; taken when a
+ *           report or key is already booked (the direct path's COPY meets a
+ *           unique_violation and is rolled back first), when a value does not suit
+ *           the direct path, or when the direct path is off.
+ * If an attempt fails the transaction is rolled back and the staged rows stay for the
+ * next attempt. After a crash the sink resumes from the offsets in the DB, so each
+ * report is applied once.
  *
  * With sync_commit off the session commits with synchronous_commit = off: COMMIT
  * returns before its WAL is flushed. That is safe here because the offsets are in the
@@ -52,10 +59,18 @@ int te_pg_sink_stage_offset(te_pg_sink_t *s, const char *topic, int32_t partitio
                             int64_t next_offset, char *errstr, size_t errsz);
 /** Number of report rows staged (distinct, non-control). */
 size_t te_pg_sink_staged(const te_pg_sink_t *s);
-/** One attempt: BEGIN, COPY, te_apply_stage_fast(), offsets, COMMIT. On success the stage
- * is cleared and *applied is the number of reports that changed the DB. On failure the
- *  transaction is rolled back, the stage kept. @returns 0 or -1 with errstr. */
+/** One attempt: the batch and its offsets in one transaction (direct or staged path,
+ *  above). On success the stage is cleared and *applied is the number of reports that
+ *  changed the DB. On failure the transaction is rolled back, the stage kept.
+ *  @returns 0 or -1 with errstr. */
 int te_pg_sink_commit_stage(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz);
+/* How the last committed batch was applied: COPY straight into the final tables, or
+ * through the staging tables and te_apply_stage_fast() (a replay or key conflict). */
+#define TE_PG_SINK_DIRECT 1
+#define TE_PG_SINK_STAGED 2
+int te_pg_sink_last_path(const te_pg_sink_t *s);
+/** Use the direct path when a batch allows it (on by default); off: always staged. */
+void te_pg_sink_set_direct(te_pg_sink_t *s, int on);
 /** Drop what is staged (e.g. when stopping with a batch not applied). */
 void te_pg_sink_clear_stage(te_pg_sink_t *s);
 

@@ -6,20 +6,24 @@ test_sink_equiv.sh, written as SQL for two databases:
   OUT/b.sql  stages the same reports in batches of random size into te_stage and calls
              te_apply_stage() (migration 0004) once per batch, one transaction each;
   OUT/c.tsv  the same reports and batches for tests/tools/sink_drive, which stages them
-             with the sink's own code (consumers/pg_sink.c) and applies them with
-             te_apply_stage_fast() (migration 0006).
+             with the sink's own code (consumers/pg_sink.c) and applies them with its
+             direct path (COPY into the final tables, pg_sink_direct.c) or, for
+             replays, te_apply_stage_fast() (migration 0006).
 
 The stream mixes ACKs, partial fills, fills (long, short and through zero), cancels,
 rejects, exact duplicates of earlier reports (also within one batch), reports for
 orders never ACKed, reports after a terminal state, control reports (CLOCK_ACK,
-BROKER_STATE) and texts with tabs, newlines and backslashes.
-usage: eo_gen_reports.py SEED N OUTDIR
+BROKER_STATE) and texts with tabs, newlines and backslashes. With "direct", no report
+of an earlier batch comes again (duplicates only within a batch), so that every batch
+can take the sink's direct path (COPY straight into the final tables).
+usage: eo_gen_reports.py SEED N OUTDIR [direct]
 """
 import os
 import random
 import sys
 
 seed, n, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+direct = len(sys.argv) > 4 and sys.argv[4] == "direct"
 rng = random.Random(seed)
 pfs = ["pf-a", "pf-b"]
 tickers = ["AAA", "BBB", "CCC"]
@@ -118,16 +122,29 @@ cols_a = lambda r, i: ", ".join([
     "to_timestamp(%d / 1000.0)" % r["event_ms"], q(r["decision_id"]),
     q(r["portfolio_id"]), "'s'", "'pv'", "'rg'", "'u'", q(r["mode"]), "'exec.reports'",
     "0", str(i)])
-os.makedirs(out, exist_ok=True)
-with open(os.path.join(out, "a.sql"), "w") as f:
-    for i, r in enumerate(reports):
-        f.write("SELECT te_apply_report(%s);\n" % cols_a(r, i))
 batches = []
 i = 0
 while i < len(reports):
     m = rng.choice([1, 2, 5, 17, 60, 200])
     batches.append((i, reports[i:i + m]))
     i += m
+if direct:
+    # no report of an earlier batch again (no replay): every batch can take the sink's
+    # direct path; duplicates within a batch stay
+    seen, kept = set(), []
+    for _, batch in batches:
+        ids = {r["report_id"] for r in batch}
+        kept.append([r for r in batch if r["report_id"] not in seen])
+        seen |= ids
+    batches, i = [], 0
+    for batch in kept:
+        batches.append((i, batch))
+        i += len(batch)
+    reports = [r for batch in kept for r in batch]
+os.makedirs(out, exist_ok=True)
+with open(os.path.join(out, "a.sql"), "w") as f:
+    for i, r in enumerate(reports):
+        f.write("SELECT te_apply_report(%s);\n" % cols_a(r, i))
 with open(os.path.join(out, "b.sql"), "w") as f:
     for i, batch in batches:
         f.write("BEGIN;\nSELECT te_stage_open();\n")

@@ -6,7 +6,10 @@
  *
  * FILE has one report per line, tab-separated, in the column order below, and lines
  * "COMMIT" that end a batch (te_pg_sink_commit_stage). Texts use the COPY text escapes
- * \t, \n and \\. Prints "applied N" per batch. Exit 0, or 1 with a message on stderr.
+ * \t, \n and \\. Prints "applied N" per batch, and at the end on stderr how many
+ * batches took each path ("paths direct=N staged=N"). Exit 0, or 1 with a message on
+ * stderr. With SINK_DRIVE_STAGED=1 in the environment every batch takes the staged
+ * path (te_pg_sink_set_direct off).
  *
  * columns: report_id order_id exec_type order_status ticker side last_qty last_price
  *          cum_qty leaves_qty avg_price commission reason broker account event_ms
@@ -116,7 +119,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "sink_drive: %s\n", errstr);
                 goto out;
         }
-        long lineno = 0;
+        const char *staged_only = getenv("SINK_DRIVE_STAGED");
+        if (staged_only && strcmp(staged_only, "1") == 0)
+                te_pg_sink_set_direct(s, 0);
+        long lineno = 0, n_direct = 0, n_staged = 0;
         static te_exec_report_t r;
         while (fgets(line, sizeof line, in)) {
                 lineno++;
@@ -131,6 +137,10 @@ int main(int argc, char **argv)
                                 goto out;
                         }
                         printf("applied %ld\n", applied);
+                        if (te_pg_sink_last_path(s) == TE_PG_SINK_DIRECT)
+                                n_direct++;
+                        else
+                                n_staged++;
                 } else if (parse(line, &r, &off) != 0 ||
                            te_pg_sink_stage(s, &r, "exec.reports", 0, off, errstr,
                                             sizeof errstr) != 0 ||
@@ -141,6 +151,7 @@ int main(int argc, char **argv)
                         goto out;
                 }
         }
+        fprintf(stderr, "paths direct=%ld staged=%ld\n", n_direct, n_staged);
         rc = 0;
 out:
         te_pg_sink_destroy(s);

@@ -1,0 +1,644 @@
+/*
+ * pg_sink_direct: a batch straight into the final tables, with the semantics of
+ * te_apply_report() (migration 0001) for every staged row, like te_apply_stage_fast()
+ * (migration 0006) but without the staging tables' round trip.
+ *
+ * One transaction:
+ *   1. pipelined: BEGIN; the batch's decisions of fills (INSERT ... ON CONFLICT DO
+ *      NOTHING); one apply_seq value per row (te_apply_seq); the batch's orders that
+ *      already have a row (one index probe per key);
+ *   2. COPY order_events (unknown_order = first report of an order without a row that
+ *      is not its ACK), COPY orders for the new orders (the in-memory fold of their
+ *      reports, pg_sink.c), COPY trades for the fills;
+ *   3. pipelined: the known orders' UPDATE from the fold (a terminal order takes nothing
+ *      more and counts every report as illegal), positions (average cost and realized
+ *      P&L by te_pos_fold in staging order) and cash from the fills, the offsets, COMMIT.
+ * The arithmetic on stored values stays in SQL; commission sums are exact in memory
+ * (sink_dec.h). A report or key already booked (a replay after a crash, a trade
+ * without its event) makes a COPY fail with unique_violation: the transaction is rolled
+ * back and the staged path applies the batch (pg_sink.c), which handles replays.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pg_sink_int.h"
+
+static const char decisions_sql[] =
+    "INSERT INTO pipeline_decisions (decision_id, portfolio_id, strategy_id, "
+    "profile_version_id, regime_id, universe_id) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+    "$6::text[]) ON CONFLICT (decision_id) DO NOTHING";
+static const char seq_sql[] =
+    "SELECT min(v), max(v) FROM (SELECT nextval('te_apply_seq') AS v "
+    "FROM generate_series(1, $1::integer)) x";
+static const char known_sql[] =
+    "SELECT order_id FROM orders WHERE order_id = ANY ($1::text[])";
+static const char events_copy[] =
+    "COPY order_events (report_id, order_id, exec_type, order_status, ticker, side, "
+    "last_qty, last_price, cum_qty, leaves_qty, avg_price, commission, reason, broker, "
+    "account, event_time, decision_id, portfolio_id, mode, unknown_order, kafka_topic, "
+    "kafka_partition, kafka_offset, apply_seq) FROM STDIN";
+static const char orders_copy[] =
+    "COPY orders (order_id, decision_id, portfolio_id, ticker, side, status, cum_qty, "
+    "leaves_qty, avg_price, commission, mode, broker, account, strategy_id, "
+    "profile_version_id, regime_id, universe_id, reason, first_event_time, "
+    "last_event_time, illegal_transitions) FROM STDIN";
+static const char trades_copy[] =
+    "COPY trades (trade_id, \"timestamp\", ticker, direction, size, price, order_id, "
+    "strategy_id, profile_version_id, regime_id, universe_id, decision_id, commission, "
+    "mode, broker) FROM STDIN";
+static const char update_sql[] =
+    "UPDATE orders o SET "
+    "status = CASE WHEN te_terminal(o.status) THEN o.status ELSE a.status END, "
+    "cum_qty = CASE WHEN te_terminal(o.status) THEN o.cum_qty "
+    "ELSE GREATEST(o.cum_qty, a.cum_qty) END, "
+    "leaves_qty = CASE WHEN te_terminal(o.status) THEN o.leaves_qty "
+    "ELSE a.leaves_qty END, "
+    "avg_price = CASE WHEN te_terminal(o.status) THEN o.avg_price "
+    "ELSE coalesce(a.avg_price, o.avg_price) END, "
+    "commission = o.commission + CASE WHEN te_terminal(o.status) THEN 0 ELSE a.cm END, "
+    "reason = CASE WHEN te_terminal(o.status) THEN o.reason "
+    "ELSE coalesce(a.reason, o.reason) END, "
+    "last_event_time = CASE WHEN te_terminal(o.status) THEN o.last_event_time "
+    "ELSE GREATEST(o.last_event_time, to_timestamp(a.last_ms / 1000.0)) END, "
+    "illegal_transitions = o.illegal_transitions + "
+    "CASE WHEN te_terminal(o.status) THEN a.n ELSE a.n_blocked END "
+    "FROM unnest($1::text[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[], "
+    "$6::text[], $7::bigint[], $8::integer[], $9::integer[], $10::numeric[]) "
+    "AS a(order_id, status, cum_qty, leaves_qty, avg_price, reason, last_ms, n, "
+    "n_blocked, cm) "
+    "WHERE o.order_id = a.order_id";
+static const char fills_sql[] =
+    "WITH f AS ("
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], "
+    " $5::numeric[], $6::numeric[], $7::bigint[]) WITH ORDINALITY "
+    " AS f(portfolio_id, ticker, side, last_qty, last_price, commission, event_ms, "
+    "seq)), "
+    "pos AS ("
+    " INSERT INTO positions (portfolio_id, ticker, quantity, avg_cost, realized_pnl, "
+    " last_event_time) "
+    " SELECT portfolio_id, ticker, st[1], st[2], st[3], lt FROM ("
+    "  SELECT k.portfolio_id, k.ticker, "
+    "  te_pos_fold(k.d, k.price, k.init ORDER BY k.seq) AS st, max(k.t) AS lt "
+    "  FROM ("
+    "   SELECT p.portfolio_id, p.ticker, p.quantity AS d, NULL::numeric AS price, "
+    "   p.avg_cost AS init, -1::bigint AS seq, NULL::timestamptz AS t "
+    "   FROM positions p "
+    "   WHERE (p.portfolio_id, p.ticker) IN (SELECT portfolio_id, ticker FROM f) "
+    "   UNION ALL "
+    "   SELECT portfolio_id, ticker, "
+    "   CASE WHEN side = 'BUY' THEN last_qty ELSE -last_qty END, last_price, NULL, seq, "
+    "   to_timestamp(event_ms / 1000.0) FROM f) k "
+    "  GROUP BY k.portfolio_id, k.ticker) x "
+    " ON CONFLICT (portfolio_id, ticker) DO UPDATE SET "
+    " quantity = EXCLUDED.quantity, avg_cost = EXCLUDED.avg_cost, "
+    " realized_pnl = positions.realized_pnl + EXCLUDED.realized_pnl, "
+    " last_event_time = GREATEST(positions.last_event_time, EXCLUDED.last_event_time)) "
+    "INSERT INTO cash (portfolio_id, balance, commissions, last_event_time) "
+    "SELECT portfolio_id, "
+    "sum(CASE WHEN side = 'BUY' THEN -last_qty ELSE last_qty END * last_price "
+    "- commission), sum(commission), max(to_timestamp(event_ms / 1000.0)) "
+    "FROM f GROUP BY portfolio_id "
+    "ON CONFLICT (portfolio_id) DO UPDATE SET "
+    "balance = cash.balance + EXCLUDED.balance, "
+    "commissions = cash.commissions + EXCLUDED.commissions, "
+    "last_event_time = GREATEST(cash.last_event_time, EXCLUDED.last_event_time)";
+static const char offsets_sql[] =
+    "INSERT INTO consumer_offsets (consumer_group, topic, kafka_partition, next_offset, "
+    "updated_at) SELECT $1, t, p, o, now() "
+    "FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS x(t, p, o) "
+    "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
+    "next_offset = EXCLUDED.next_offset, updated_at = now()";
+
+/* A staged row split into its fields (still COPY-escaped). */
+typedef struct fields_s {
+        const char *p[SF__CNT];
+        size_t n[SF__CNT];
+} fields_t;
+
+static void split(const te_pg_sink_t *s, size_t i, fields_t *f)
+{
+        const char *p = (const char *)s->rows.data + s->srows[i].off;
+        for (int k = 0; k < SF__CNT; k++) {
+                const char *q = p;
+                while (*q != '\t' && *q != '\n')
+                        q++;
+                f->p[k] = p;
+                f->n[k] = (size_t)(q - p);
+                p = q + 1;
+        }
+}
+
+/* "YYYY-MM-DD HH:MM:SS.mmm+00" for ms since the epoch (0 <= ms, pg_sink.c). */
+static int fmt_ts(char *dst, size_t dstsz, int64_t ms)
+{
+        time_t secs = (time_t)(ms / 1000);
+        struct tm tm;
+        if (!gmtime_r(&secs, &tm))
+                return -1;
+        int n = snprintf(dst, dstsz, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00",
+                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                         tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+        return n < 0 || (size_t)n >= dstsz ? -1 : n;
+}
+
+static int put(te_buf_t *b, const char *v, size_t n, char sep)
+{
+        if (te_buf_reserve(b, n + 1) != 0)
+                return -1;
+        memcpy(b->data + b->len, v, n);
+        b->data[b->len + n] = (uint8_t)sep;
+        b->len += n + 1;
+        return 0;
+}
+
+static int puts_sep(te_buf_t *b, const char *v, char sep)
+{
+        return put(b, v, strlen(v), sep);
+}
+
+/* Copy field k of f verbatim (it is escaped already). */
+static int putf(te_buf_t *b, const fields_t *f, int k, char sep)
+{
+        return put(b, f->p[k], f->n[k], sep);
+}
+
+/* Start `n` array literals in params[0..n-1]. */
+static int arr_begin(te_pg_sink_t *s, int n)
+{
+        for (int i = 0; i < n; i++) {
+                te_buf_reset(&s->params[i]);
+                if (te_buf_append(&s->params[i], "{", 1) != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* Close them and fill `v` with their texts. */
+static int arr_end(te_pg_sink_t *s, int n, const char **v)
+{
+        for (int i = 0; i < n; i++) {
+                if (te_buf_append(&s->params[i], "}", 1) != 0 ||
+                    !(v[i] = te_buf_cstr(&s->params[i])))
+                        return -1;
+        }
+        return 0;
+}
+
+static int arrf(te_pg_sink_t *s, int i, const fields_t *f, int k)
+{
+        return te_pg_sink_arr_put(&s->params[i], f->p[k], f->n[k], 1);
+}
+
+static int arrs(te_pg_sink_t *s, int i, const char *v)
+{
+        return te_pg_sink_arr_put(&s->params[i], v, v ? strlen(v) : 0, 0);
+}
+
+/* Error of the last result: 1 when it is a unique_violation (the staged path decides),
+ * else -1; errstr says what failed. */
+static int fail(te_pg_sink_t *s, const PGresult *r, const char *what, char *errstr,
+                size_t errsz)
+{
+        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+        snprintf(errstr, errsz, "%s: %s", what,
+                 r && PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r)
+                                                 : PQerrorMessage(s->conn));
+        return state && strcmp(state, "23505") == 0 ? 1 : -1;
+}
+
+/* One statement of a pipeline: its parameters are copied into libpq's output buffer
+ * when it is sent, so params[] can be refilled for the next one. */
+typedef struct step_s {
+        const char *what;
+        ExecStatusType want;
+        PGresult *res; /* kept for the caller when want is PGRES_TUPLES_OK */
+} step_t;
+
+typedef struct pipe_s {
+        step_t st[8];
+        int n;
+        int rc; /* 0, or the first failure (-1) */
+} pipe_t;
+
+static int pipe_begin(te_pg_sink_t *s, pipe_t *pl, char *errstr, size_t errsz)
+{
+        memset(pl, 0, sizeof *pl);
+        if (PQenterPipelineMode(s->conn) != 1) {
+                snprintf(errstr, errsz, "pipeline: %s", PQerrorMessage(s->conn));
+                return -1;
+        }
+        return 0;
+}
+
+/* Queue one statement (nothing when an earlier one could not be queued). */
+static void pipe_send(te_pg_sink_t *s, pipe_t *pl, const char *what, const char *sql,
+                      int n, const char *const *v, ExecStatusType want, char *errstr,
+                      size_t errsz)
+{
+        if (pl->rc != 0)
+                return;
+        if (!v && n > 0) {
+                snprintf(errstr, errsz, "%s: out of memory", what);
+                pl->rc = -1;
+                return;
+        }
+        if (PQsendQueryParams(s->conn, sql, n, NULL, v, NULL, NULL, 0) != 1) {
+                snprintf(errstr, errsz, "%s: %s", what, PQerrorMessage(s->conn));
+                pl->rc = -1;
+                return;
+        }
+        pl->st[pl->n++] = (step_t){.what = what, .want = want};
+}
+
+/* Sync, read every result, leave pipeline mode. @returns 0, 1 (a unique violation)
+ * or -1; on failure no result is kept. */
+static int pipe_end(te_pg_sink_t *s, pipe_t *pl, char *errstr, size_t errsz)
+{
+        int rc = pl->rc;
+        if (PQpipelineSync(s->conn) != 1) {
+                if (rc == 0)
+                        snprintf(errstr, errsz, "pipeline sync: %s",
+                                 PQerrorMessage(s->conn));
+                rc = -1;
+        }
+        for (int i = 0; i < pl->n; i++) {
+                step_t *st = &pl->st[i];
+                PGresult *r = PQgetResult(s->conn);
+                if (!r) {
+                        if (rc == 0)
+                                snprintf(errstr, errsz, "%s: no result: %s", st->what,
+                                         PQerrorMessage(s->conn));
+                        rc = -1;
+                        break;
+                }
+                if (PQresultStatus(r) != st->want) {
+                        if (rc == 0 && PQresultStatus(r) != PGRES_PIPELINE_ABORTED)
+                                rc = fail(s, r, st->what, errstr, errsz);
+                        PQclear(r);
+                } else if (st->want == PGRES_TUPLES_OK) {
+                        st->res = r;
+                } else {
+                        PQclear(r);
+                }
+                while ((r = PQgetResult(s->conn)) != NULL) /* end of this statement */
+                        PQclear(r);
+        }
+        for (;;) { /* up to the sync (or the end of the connection) */
+                PGresult *r = PQgetResult(s->conn);
+                if (!r)
+                        break;
+                ExecStatusType t = PQresultStatus(r);
+                PQclear(r);
+                if (t == PGRES_PIPELINE_SYNC)
+                        break;
+        }
+        if (PQexitPipelineMode(s->conn) != 1 && rc == 0) {
+                snprintf(errstr, errsz, "pipeline exit: %s", PQerrorMessage(s->conn));
+                rc = -1;
+        }
+        if (rc != 0)
+                for (int i = 0; i < pl->n; i++) {
+                        PQclear(pl->st[i].res);
+                        pl->st[i].res = NULL;
+                }
+        return rc;
+}
+
+static void pipe_free(pipe_t *pl)
+{
+        for (int i = 0; i < pl->n; i++) {
+                PQclear(pl->st[i].res);
+                pl->st[i].res = NULL;
+        }
+}
+
+/* COPY dbuf with `sql`. @returns 0, 1 (unique violation) or -1. */
+static int copy(te_pg_sink_t *s, const char *what, const char *sql, char *errstr,
+                size_t errsz)
+{
+        PGresult *r = PQexec(s->conn, sql);
+        if (PQresultStatus(r) != PGRES_COPY_IN) {
+                int rc = fail(s, r, what, errstr, errsz);
+                PQclear(r);
+                return rc;
+        }
+        PQclear(r);
+        int ok = 1, rc = 0;
+        const size_t chunk = 1u << 18;
+        for (size_t at = 0; at < s->dbuf.len && ok; at += chunk) {
+                size_t n = s->dbuf.len - at < chunk ? s->dbuf.len - at : chunk;
+                ok = PQputCopyData(s->conn, (const char *)s->dbuf.data + at, (int)n) == 1;
+        }
+        if (PQputCopyEnd(s->conn, ok ? NULL : "sending failed") != 1)
+                ok = 0;
+        while ((r = PQgetResult(s->conn)) != NULL) {
+                if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
+                        rc = fail(s, r, what, errstr, errsz);
+                PQclear(r);
+        }
+        if (!ok && rc == 0) {
+                snprintf(errstr, errsz, "%s: %s", what, PQerrorMessage(s->conn));
+                rc = -1;
+        }
+        return rc;
+}
+
+/* Step 1's decision arrays: the first fill of each decision. */
+static const char **decision_params(te_pg_sink_t *s, const char **v)
+{
+        static const int cols[6] = {SF_DECISION_ID, SF_PORTFOLIO_ID,
+                                    SF_STRATEGY_ID, SF_PROFILE_VERSION_ID,
+                                    SF_REGIME_ID,   SF_UNIVERSE_ID};
+        if (arr_begin(s, 6) != 0)
+                return NULL;
+        fields_t f;
+        for (size_t i = 0; i < s->n_rows; i++) {
+                if (!s->srows[i].first_of_decision)
+                        continue;
+                split(s, i, &f);
+                for (int k = 0; k < 6; k++)
+                        if (arrf(s, k, &f, cols[k]) != 0)
+                                return NULL;
+        }
+        return arr_end(s, 6, v) == 0 ? v : NULL;
+}
+
+/* The order ids of the batch as one array. */
+static const char **order_ids_param(te_pg_sink_t *s, const char **v)
+{
+        if (arr_begin(s, 1) != 0)
+                return NULL;
+        for (size_t i = 0; i < s->n_aggs; i++)
+                if (arrs(s, 0, s->aggs[i].order_id) != 0)
+                        return NULL;
+        return arr_end(s, 1, v) == 0 ? v : NULL;
+}
+
+/* The offsets statement's parameters. */
+static const char **offset_params(te_pg_sink_t *s, const char **v)
+{
+        if (te_pg_sink_offset_params(s) != 0)
+                return NULL;
+        v[0] = s->group;
+        for (int i = 0; i < 3; i++)
+                v[i + 1] = (const char *)s->params[i].data;
+        return v;
+}
+
+static int events_rows(te_pg_sink_t *s, int64_t seq0)
+{
+        te_buf_t *b = &s->dbuf;
+        te_buf_reset(b);
+        fields_t f;
+        char ts[40], seq[24];
+        for (size_t i = 0; i < s->n_rows; i++) {
+                const srow_t *r = &s->srows[i];
+                split(s, i, &f);
+                int unknown =
+                    r->first_of_order && !s->aggs[r->agg].known &&
+                    !(f.n[SF_EXEC_TYPE] == 3 && memcmp(f.p[SF_EXEC_TYPE], "ACK", 3) == 0);
+                snprintf(seq, sizeof seq, "%lld", (long long)(seq0 + (int64_t)i));
+                if (fmt_ts(ts, sizeof ts, r->ms) < 0)
+                        return -1;
+                for (int k = SF_REPORT_ID; k <= SF_ACCOUNT; k++)
+                        if (putf(b, &f, k, '\t') != 0)
+                                return -1;
+                if (puts_sep(b, ts, '\t') != 0 ||
+                    putf(b, &f, SF_DECISION_ID, '\t') != 0 ||
+                    putf(b, &f, SF_PORTFOLIO_ID, '\t') != 0 ||
+                    putf(b, &f, SF_MODE, '\t') != 0 ||
+                    puts_sep(b, unknown ? "t" : "f", '\t') != 0 ||
+                    putf(b, &f, SF_TOPIC, '\t') != 0 ||
+                    putf(b, &f, SF_PARTITION, '\t') != 0 ||
+                    putf(b, &f, SF_OFFSET, '\t') != 0 || puts_sep(b, seq, '\n') != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int orders_rows(te_pg_sink_t *s)
+{
+        te_buf_t *b = &s->dbuf;
+        te_buf_reset(b);
+        fields_t f;
+        char first[40], last[40], cm[48], nb[24];
+        for (size_t i = 0; i < s->n_aggs; i++) {
+                const ord_agg_t *a = &s->aggs[i];
+                if (a->known)
+                        continue;
+                split(s, a->first_seq, &f);
+                snprintf(nb, sizeof nb, "%ld", a->n_blocked);
+                if (fmt_ts(first, sizeof first, s->srows[a->first_seq].ms) < 0 ||
+                    fmt_ts(last, sizeof last, a->last_ms) < 0 ||
+                    sink_dec_fmt(&a->commission, cm, sizeof cm) < 0)
+                        return -1;
+                if (putf(b, &f, SF_ORDER_ID, '\t') != 0 ||
+                    putf(b, &f, SF_DECISION_ID, '\t') != 0 ||
+                    putf(b, &f, SF_PORTFOLIO_ID, '\t') != 0 ||
+                    putf(b, &f, SF_TICKER, '\t') != 0 ||
+                    putf(b, &f, SF_SIDE, '\t') != 0 ||
+                    puts_sep(b, a->status, '\t') != 0 || puts_sep(b, a->cum, '\t') != 0 ||
+                    puts_sep(b, a->leaves, '\t') != 0 ||
+                    puts_sep(b, a->avg[0] ? a->avg : "\\N", '\t') != 0 ||
+                    puts_sep(b, cm, '\t') != 0 || putf(b, &f, SF_MODE, '\t') != 0 ||
+                    putf(b, &f, SF_BROKER, '\t') != 0 ||
+                    putf(b, &f, SF_ACCOUNT, '\t') != 0 ||
+                    putf(b, &f, SF_STRATEGY_ID, '\t') != 0 ||
+                    putf(b, &f, SF_PROFILE_VERSION_ID, '\t') != 0 ||
+                    putf(b, &f, SF_REGIME_ID, '\t') != 0 ||
+                    putf(b, &f, SF_UNIVERSE_ID, '\t') != 0 ||
+                    (a->reason[0]
+                         ? te_pg_sink_put_field(b, a->reason, strlen(a->reason), '\t')
+                         : puts_sep(b, "\\N", '\t')) != 0 ||
+                    puts_sep(b, first, '\t') != 0 || puts_sep(b, last, '\t') != 0 ||
+                    puts_sep(b, nb, '\n') != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int trades_rows(te_pg_sink_t *s)
+{
+        te_buf_t *b = &s->dbuf;
+        te_buf_reset(b);
+        fields_t f;
+        char ts[40];
+        for (size_t i = 0; i < s->n_rows; i++) {
+                if (!s->srows[i].is_fill)
+                        continue;
+                split(s, i, &f);
+                if (fmt_ts(ts, sizeof ts, s->srows[i].ms) < 0)
+                        return -1;
+                if (putf(b, &f, SF_REPORT_ID, '\t') != 0 || puts_sep(b, ts, '\t') != 0 ||
+                    putf(b, &f, SF_TICKER, '\t') != 0 ||
+                    putf(b, &f, SF_SIDE, '\t') != 0 ||
+                    putf(b, &f, SF_LAST_QTY, '\t') != 0 ||
+                    putf(b, &f, SF_LAST_PRICE, '\t') != 0 ||
+                    putf(b, &f, SF_ORDER_ID, '\t') != 0 ||
+                    putf(b, &f, SF_STRATEGY_ID, '\t') != 0 ||
+                    putf(b, &f, SF_PROFILE_VERSION_ID, '\t') != 0 ||
+                    putf(b, &f, SF_REGIME_ID, '\t') != 0 ||
+                    putf(b, &f, SF_UNIVERSE_ID, '\t') != 0 ||
+                    putf(b, &f, SF_DECISION_ID, '\t') != 0 ||
+                    putf(b, &f, SF_COMMISSION, '\t') != 0 ||
+                    putf(b, &f, SF_MODE, '\t') != 0 || putf(b, &f, SF_BROKER, '\n') != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* The known orders' fold, as the UPDATE's ten arrays. */
+static const char **update_params(te_pg_sink_t *s, const char **v)
+{
+        if (arr_begin(s, 10) != 0)
+                return NULL;
+        char ms[24], n[24], nb[24], cm[48];
+        for (size_t i = 0; i < s->n_aggs; i++) {
+                const ord_agg_t *a = &s->aggs[i];
+                if (!a->known)
+                        continue;
+                snprintf(ms, sizeof ms, "%lld", (long long)a->last_ms);
+                snprintf(n, sizeof n, "%ld", a->n);
+                snprintf(nb, sizeof nb, "%ld", a->n_blocked);
+                if (sink_dec_fmt(&a->commission, cm, sizeof cm) < 0 ||
+                    arrs(s, 0, a->order_id) != 0 || arrs(s, 1, a->status) != 0 ||
+                    arrs(s, 2, a->cum) != 0 || arrs(s, 3, a->leaves) != 0 ||
+                    arrs(s, 4, a->avg[0] ? a->avg : NULL) != 0 ||
+                    arrs(s, 5, a->reason[0] ? a->reason : NULL) != 0 ||
+                    arrs(s, 6, ms) != 0 || arrs(s, 7, n) != 0 || arrs(s, 8, nb) != 0 ||
+                    arrs(s, 9, cm) != 0)
+                        return NULL;
+        }
+        return arr_end(s, 10, v) == 0 ? v : NULL;
+}
+
+/* The fills in staging order, as the positions and cash statement's seven arrays. */
+static const char **fill_params(te_pg_sink_t *s, const char **v)
+{
+        static const int cols[7] = {SF_PORTFOLIO_ID, SF_TICKER,     SF_SIDE,
+                                    SF_LAST_QTY,     SF_LAST_PRICE, SF_COMMISSION,
+                                    SF_EVENT_MS};
+        if (arr_begin(s, 7) != 0)
+                return NULL;
+        fields_t f;
+        for (size_t i = 0; i < s->n_rows; i++) {
+                if (!s->srows[i].is_fill)
+                        continue;
+                split(s, i, &f);
+                for (int k = 0; k < 7; k++)
+                        if (arrf(s, k, &f, cols[k]) != 0)
+                                return NULL;
+        }
+        return arr_end(s, 7, v) == 0 ? v : NULL;
+}
+
+/* Mark the aggregates of the orders in `res` known. */
+static void mark_known(te_pg_sink_t *s, const PGresult *res)
+{
+        for (size_t i = 0; i < s->n_aggs; i++)
+                s->aggs[i].known = 0;
+        for (int i = 0; i < PQntuples(res); i++) {
+                uintptr_t oi = (uintptr_t)te_map_get(s->oids, PQgetvalue(res, i, 0));
+                if (oi)
+                        s->aggs[oi - 1].known = 1;
+        }
+}
+
+int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz)
+{
+        const char *v[10];
+        char nrows[24];
+        pipe_t pl;
+        int rc;
+        *applied = 0;
+        /* 1. BEGIN, decisions, apply_seq values, the orders that have a row (the
+         *    statement with the largest result last: the server's answers never wait
+         *    for the client to finish sending) */
+        if (pipe_begin(s, &pl, errstr, errsz) != 0)
+                return -1;
+        pipe_send(s, &pl, "begin", "BEGIN", 0, NULL, PGRES_COMMAND_OK, errstr, errsz);
+        if (s->n_rows == 0) {
+                /* only offsets (control reports, duplicates, dead letters) */
+                if (s->n_offs)
+                        pipe_send(s, &pl, "offsets", offsets_sql, 4, offset_params(s, v),
+                                  PGRES_COMMAND_OK, errstr, errsz);
+                pipe_send(s, &pl, "commit", "COMMIT", 0, NULL, PGRES_COMMAND_OK, errstr,
+                          errsz);
+                rc = pipe_end(s, &pl, errstr, errsz);
+                pipe_free(&pl);
+                return rc == 0 ? 0 : -1;
+        }
+        snprintf(nrows, sizeof nrows, "%zu", s->n_rows);
+        if (s->n_decisions > 0)
+                pipe_send(s, &pl, "decisions", decisions_sql, 6, decision_params(s, v),
+                          PGRES_COMMAND_OK, errstr, errsz);
+        v[0] = nrows;
+        pipe_send(s, &pl, "apply_seq", seq_sql, 1, v, PGRES_TUPLES_OK, errstr, errsz);
+        pipe_send(s, &pl, "known orders", known_sql, 1, order_ids_param(s, v),
+                  PGRES_TUPLES_OK, errstr, errsz);
+        if ((rc = pipe_end(s, &pl, errstr, errsz)) != 0)
+                goto rollback;
+        const PGresult *seq = pl.st[pl.n - 2].res, *known = pl.st[pl.n - 1].res;
+        int64_t lo = strtoll(PQgetvalue(seq, 0, 0), NULL, 10);
+        int64_t hi = strtoll(PQgetvalue(seq, 0, 1), NULL, 10);
+        if (hi - lo + 1 != (int64_t)s->n_rows) {
+                rc = 1; /* another session took values in between: the staged path */
+                snprintf(errstr, errsz, "apply_seq values not contiguous");
+                goto rollback;
+        }
+        mark_known(s, known);
+        pipe_free(&pl);
+        size_t n_new = 0, n_known = 0;
+        for (size_t i = 0; i < s->n_aggs; i++)
+                s->aggs[i].known ? n_known++ : n_new++;
+
+        /* 2. the rows of the final tables */
+        rc = -1;
+        if (events_rows(s, lo) != 0)
+                goto oom;
+        if ((rc = copy(s, "order_events", events_copy, errstr, errsz)) != 0)
+                goto rollback;
+        if (n_new > 0) {
+                if (orders_rows(s) != 0)
+                        goto oom;
+                if ((rc = copy(s, "orders", orders_copy, errstr, errsz)) != 0)
+                        goto rollback;
+        }
+        if (s->n_fills > 0) {
+                if (trades_rows(s) != 0)
+                        goto oom;
+                if ((rc = copy(s, "trades", trades_copy, errstr, errsz)) != 0)
+                        goto rollback;
+        }
+
+        /* 3. what needs the stored values, the offsets, COMMIT */
+        if (pipe_begin(s, &pl, errstr, errsz) != 0)
+                goto rollback;
+        if (n_known > 0)
+                pipe_send(s, &pl, "orders update", update_sql, 10, update_params(s, v),
+                          PGRES_COMMAND_OK, errstr, errsz);
+        if (s->n_fills > 0)
+                pipe_send(s, &pl, "positions and cash", fills_sql, 7, fill_params(s, v),
+                          PGRES_COMMAND_OK, errstr, errsz);
+        if (s->n_offs)
+                pipe_send(s, &pl, "offsets", offsets_sql, 4, offset_params(s, v),
+                          PGRES_COMMAND_OK, errstr, errsz);
+        pipe_send(s, &pl, "commit", "COMMIT", 0, NULL, PGRES_COMMAND_OK, errstr, errsz);
+        rc = pipe_end(s, &pl, errstr, errsz);
+        pipe_free(&pl);
+        if (rc == 0) {
+                *applied = (long)s->n_rows;
+                return 0;
+        }
+        goto rollback;
+oom:
+        snprintf(errstr, errsz, "out of memory building the batch");
+        rc = -1;
+rollback:
+        pipe_free(&pl);
+        PQclear(PQexec(s->conn, "ROLLBACK"));
+        return rc;
+}
