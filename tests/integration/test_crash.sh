@@ -22,6 +22,12 @@ cleanup() {
                 for f in "$cur"/*.log; do echo "--- $f"; tail -n 8 "$f"; done 2>/dev/null || true
         fi
         [ -n "$cur" ] && { te_pipeline_down "$cur" >/dev/null 2>&1 || true; te_stack_down "$cur" >/dev/null 2>&1 || true; }
+        if [ -n "${ref_pid:-}" ]; then # the crash-free run, when it is still going
+                kill "$ref_pid" 2>/dev/null || true
+                wait "$ref_pid" 2>/dev/null || true
+                te_pipeline_down "$top/ref" >/dev/null 2>&1 || true
+                te_stack_down "$top/ref" >/dev/null 2>&1 || true
+        fi
         [ "${TE_KEEP:-0}" = 1 ] || rm -rf "$top"
         exit $rc
 }
@@ -30,12 +36,16 @@ kills=${TE_CRASH_KILLS:-20}
 targets=$src/ops/sample/targets.jsonl
 bars=$src/ops/sample/bars.csv
 
-cur=$top/ref
-eo_run "$cur" "$top/out-ref" "$targets" "$bars" 0 4
-te_stack_down "$cur"
+# the crash-free run goes on its own stack beside the crashed one
+(eo_run "$top/ref" "$top/out-ref" "$targets" "$bars" 0 4 && te_stack_down "$top/ref") \
+        >"$top/ref.out" 2>&1 &
+ref_pid=$!
 cur=$top/crash
 eo_run "$cur" "$top/out-crash" "$targets" "$bars" "$kills" "$kills" "${TE_CRASH_SEED:-7}"
 te_stack_down "$cur"
+cur=$top/ref
+wait "$ref_pid" || { echo "FAIL: the crash-free run failed" >&2; tail -n 20 "$top/ref.out" >&2; exit 1; }
+ref_pid=
 cur=
 cat "$top/out-crash/kills.txt" | awk '{print $2, $3}' | sort | uniq -c | sed 's/^/  stopped: /'
 verdict=$(eo_compare "$top/out-ref" "$top/out-crash") || {
