@@ -22,8 +22,28 @@ void te_pl_fail(te_planner_t *pl, const char *what, const char *why)
         te_proc_stop = 1;
 }
 
-/* After a flush: record in the DB the portfolios planned since the last commit and
- * the end of our writes to each owned exec.orders partition (0002_planner.sql). */
+/* Delivery reports (te_kafka.h): the end of our delivered writes to each exec.orders
+ * partition, the figure the DB state records (no watermark query needed). */
+static void on_delivered(void *opaque, const rd_kafka_message_t *m)
+{
+        te_planner_t *pl = opaque;
+        int32_t p = m->partition;
+        if (p < 0 || p >= TE_PL_MAX_PARTS || m->offset < 0 ||
+            m->offset + 1 <= pl->orders_end[p] ||
+            strcmp(rd_kafka_topic_name(m->rkt), pl->conf.topic_orders) != 0)
+                return;
+        pl->orders_end[p] = m->offset + 1;
+}
+
+/* Record in the DB the portfolios planned (and delivered) since the last save and the
+ * end of our delivered writes to each owned exec.orders partition (0002_planner.sql).
+ * Why that is enough after a kill -9: every as_of saved is that of a target whose
+ * commands are all delivered (te_tq_pop_planned), and so are the targets before it of
+ * the same portfolio (one lane each, planned in order). The orders offset saved is the
+ * end of delivered writes, never past a command not yet in Kafka; a command before it
+ * whose target's as_of is not saved yet belongs to a target not committed either
+ * (te_tq_committable waits for the same deliveries), which is consumed again and plans
+ * the same ids, already known from the commands read back or the reports. */
 static int save_state(te_planner_t *pl)
 {
         char errstr[512];
@@ -45,20 +65,15 @@ static int save_state(te_planner_t *pl)
                 asofs[k++] = *(int64_t *)v;
         }
         for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
-                int64_t lo, hi;
-                if (!pl->owned[p])
+                /* only this instance writes the partitions it te_pl_owns */
+                if (!pl->owned[p] || pl->orders_end[p] <= pl->orders_saved[p])
                         continue;
-                /* only this instance writes the partitions it te_pl_owns: after the flush
-                 * the high watermark is the end of our own writes */
-                rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-                    te_producer_handle(pl->producer), pl->conf.topic_orders, p, &lo, &hi,
-                    TE_PL_META_TIMEOUT);
-                if (err) {
-                        te_pl_fail(pl, "orders watermarks", rd_kafka_err2str(err));
-                        goto out;
-                }
                 parts[n_off] = p;
-                offs[n_off++] = hi;
+                offs[n_off++] = pl->orders_end[p];
+        }
+        if (!k && !n_off) {
+                rc = 0;
+                goto out;
         }
         /* A DB outage must not stop the planner: retry with bounded backoff (the
          * target offsets are not committed until the state is saved, so nothing is
@@ -83,11 +98,15 @@ static int save_state(te_planner_t *pl)
                 if (PQstatus(pl->db) != CONNECTION_OK)
                         PQreset(pl->db);
         }
-        te_map_destroy(pl->planned, free);
-        pl->planned = te_map_new();
-        if (!pl->planned) {
-                te_pl_fail(pl, "state", "out of memory");
-                goto out;
+        for (size_t i = 0; i < n_off; i++)
+                pl->orders_saved[parts[i]] = offs[i];
+        if (k) {
+                te_map_destroy(pl->planned, free);
+                pl->planned = te_map_new();
+                if (!pl->planned) {
+                        te_pl_fail(pl, "state", "out of memory");
+                        goto out;
+                }
         }
         rc = 0;
 out:
@@ -96,20 +115,31 @@ out:
         return rc;
 }
 
-/* Flush what was produced, then save the DB state and store and commit the offsets of
- * the finished targets (the offsets ledger: never past a target still in flight or
- * held). @returns 0 or -1. */
+/* Without a flush, only what is delivered counts: the as_ofs planned and the target
+ * offsets are taken up to the producer's delivered sequence number, so a kill -9 with
+ * messages still in the producer's queue leaves their targets uncommitted (consumed
+ * again) and unrecorded. A delivery that failed stops that number for good, and is
+ * fatal here as a failed flush was. */
 int te_pl_commit(te_planner_t *pl, int flush)
 {
         char errstr[256];
-        (void)flush; /* always flushes */
-        if (!pl->dirty)
+        if (!pl->dirty && !flush)
                 return 0;
-        if (te_producer_flush(pl->producer, 30000, errstr, sizeof errstr) != 0) {
+        if (flush && te_producer_flush(pl->producer, 30000, errstr, sizeof errstr) != 0) {
                 te_pl_fail(pl, "flush", errstr);
                 return -1;
         }
-        uint64_t delivered = te_producer_sent_seq(pl->producer); /* all, after a flush */
+        if (!flush)
+                te_producer_poll(pl->producer, 0); /* delivery reports */
+        uint64_t failed = te_producer_failed(pl->producer);
+        if (failed != pl->failed_seen) {
+                pl->failed_seen = failed;
+                te_errf(errstr, sizeof errstr, "%llu deliveries failed",
+                        (unsigned long long)failed);
+                te_pl_fail(pl, "delivery", errstr);
+                return -1;
+        }
+        uint64_t delivered = te_producer_delivered_seq(pl->producer);
         const char *pid;
         int64_t as_of;
         while (te_tq_pop_planned(pl->tq, delivered, &pid, &as_of))
@@ -117,23 +147,31 @@ int te_pl_commit(te_planner_t *pl, int flush)
                         te_pl_fail(pl, "state", "out of memory");
                         return -1;
                 }
-        if (pl->db && save_state(pl) != 0)
-                return -1;
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+        rd_kafka_topic_partition_list_t *l = NULL;
         int left = 0;
         for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
                 int64_t off = te_tq_committable(pl->tq, p, delivered);
-                if (off >= 0)
+                if (off >= 0) {
+                        if (!l)
+                                l = rd_kafka_topic_partition_list_new(8);
                         rd_kafka_topic_partition_list_add(l, pl->conf.topic_targets, p)
                             ->offset = off;
+                }
                 left |= te_tq_ledger_count(pl->tq, p) > 0;
         }
+        pl->dirty = left || te_tq_planned_count(pl->tq) > 0;
+        if (pl->db && save_state(pl) != 0) {
+                if (l)
+                        rd_kafka_topic_partition_list_destroy(l);
+                return -1;
+        }
+        if (!l)
+                return 0;
         rd_kafka_resp_err_t err =
-            l->cnt ? rd_kafka_offsets_store(te_consumer_handle(pl->targets), l) : 0;
+            rd_kafka_offsets_store(te_consumer_handle(pl->targets), l);
         rd_kafka_topic_partition_list_destroy(l);
         if (err)
                 TE_LOG(TE_LOG_WARN, NULL, "planner.store", "%s", rd_kafka_err2str(err));
-        pl->dirty = left; /* held targets wait */
         /* a failed Kafka commit (e.g. a rebalance in progress) is not fatal: the
          * targets are consumed again and recognised as planned (DB state above) */
         te_consumer_commit(pl->targets, 1);
@@ -183,6 +221,8 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         }
         pl->conf = *conf;
         pl->cfg = cfg;
+        for (int i = 0; i < TE_PL_MAX_PARTS; i++)
+                pl->orders_end[i] = pl->orders_saved[i] = -1;
         te_buf_init(&pl->buf, TE_CODEC_MAX_MESSAGE);
         te_plan_cfg_defaults(&pl->plan);
         pl->plan.lot_size = conf->lot_size;
@@ -248,6 +288,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->producer = te_producer_new(cfg, conf->common.bootstrap, errstr, errstr_size);
         if (!pl->producer)
                 goto err;
+        te_producer_set_delivery_hook(pl->producer, on_delivered, pl);
         pl->n_parts = te_pl_partition_count(te_producer_handle(pl->producer),
                                             conf->topic_targets, errstr, errstr_size);
         /* co-partitioning is the contract; also warms the producer's metadata for the

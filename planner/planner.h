@@ -19,14 +19,17 @@
  * doubling to 5 s), so no target is consumed before the book is whole; at start-up the
  * connection is retried the same way. Saving the planner's state at a commit retries
  * too (the target offsets wait for it).
- * Target offsets are stored only after the orders they produced are flushed, and on a
- * revoke the planner flushes and commits before giving the partitions up. A target
- * consumed again (after a crash or a rebalance) plans the same order ids, and an id
- * the book already knows is not sent again.
+ * Target offsets are stored only after the orders they produced are delivered (the
+ * producer's delivery reports, no flush on the way), never past a target still in
+ * flight or held, and on a revoke the planner flushes and commits before giving the
+ * partitions up. A target consumed again (after a crash or a rebalance) plans the same
+ * order ids, and an id the book already knows is not sent again.
  *
  * In TRAINING, a target with as_of t is planned only after CLOCK(t) has been
  * acknowledged on the reports partition (DESIGN.md invariant 6); waiting longer than
- * clock.timeout.ms raises an alert and keeps waiting.
+ * clock.timeout.ms raises an alert and keeps waiting. The barrier is per portfolio:
+ * many portfolios' CLOCKs are outstanding at once, each portfolio's targets in order
+ * (target_queue.h).
  *
  * While the broker of a portfolio reports DOWN, its targets are held, not planned
  * (planner_hold.c); exec.mode messages that cannot be applied are dead-lettered.

@@ -2,7 +2,8 @@
  * planner_int: the exec-planner's private state and the functions its modules share.
  * Not a public interface: only planner*.c include it.
  *
- *   planner.c         life cycle, main loop, commit (flush, DB state, Kafka offsets)
+ *   planner.c         life cycle, main loop, commit (DB state, Kafka offsets of the
+ *                     targets whose messages are delivered)
  *   planner_sync.c    assignment: rebuild the book from the DB, exec.orders read back
  *                     and exec.reports; Kafka helpers (aux consumers, catch-up reads)
  *   planner_target.c  targets: validation, TRAINING clock barrier (pipelined across
@@ -63,6 +64,11 @@ struct te_planner_s {
         int divert_due;           /* a partition went DOWN: hold its targets in flight */
         int64_t next_clock_check; /* ms: next look for overdue CLOCK_ACKs */
         int dirty;                /* something may be committable */
+        /* end of our delivered writes to each exec.orders partition since the
+         * assignment (delivery reports), and the value last saved; -1: none */
+        int64_t orders_end[TE_PL_MAX_PARTS];
+        int64_t orders_saved[TE_PL_MAX_PARTS];
+        uint64_t failed_seen; /* producer delivery failures already seen */
         uint64_t
             n_read_back;   /* commands read back from exec.orders in the last rebuild */
         te_map_t *planned; /* portfolio_id -> int64_t* last as_of planned since commit */
@@ -88,8 +94,9 @@ struct te_planner_s {
 /* planner.c */
 /** Log a fatal error and stop the loop. */
 void te_pl_fail(te_planner_t *pl, const char *what, const char *why);
-/** Flush what was produced, then save the DB state and commit the exec.targets offsets
- *  of the finished targets (`flush`: unused for now). @returns 0 or -1 (fatal). */
+/** Save the DB state and commit the exec.targets offsets of the targets that are
+ *  finished and whose messages are delivered (no flush unless `flush`: a revoke or the
+ *  shutdown hands over everything). @returns 0 or -1 (fatal). */
 int te_pl_commit(te_planner_t *pl, int flush);
 
 /* planner_sync.c */
