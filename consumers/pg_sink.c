@@ -53,7 +53,18 @@ int te_pg_sink_prepare(te_pg_sink_t *s, char *errstr, size_t errsz)
             simple(s->conn,
                    s->sync_commit ? "SET synchronous_commit = on"
                                   : "SET synchronous_commit = off",
-                   PGRES_COMMAND_OK, errstr, errsz) != 0)
+                   PGRES_COMMAND_OK, errstr, errsz) != 0 ||
+            /* the prepared statements run generic plans (planning a custom one for
+             * every batch cost more than running it), which may have been made when
+             * the tables were empty and a sequential scan looked free: the big tables
+             * are only to be read through their keys (as te_apply_stage_fast does);
+             * jit would then compile every statement */
+            simple(s->conn, "SET plan_cache_mode = force_generic_plan", PGRES_COMMAND_OK,
+                   errstr, errsz) != 0 ||
+            simple(s->conn, "SET enable_seqscan = off", PGRES_COMMAND_OK, errstr,
+                   errsz) != 0 ||
+            simple(s->conn, "SET jit = off", PGRES_COMMAND_OK, errstr, errsz) != 0 ||
+            te_pg_sink_prepare_direct(s, errstr, errsz) != 0)
                 return -1;
         for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
                 PGresult *r =

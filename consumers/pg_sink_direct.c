@@ -105,13 +105,6 @@ static const char fills_sql[] =
     "balance = cash.balance + EXCLUDED.balance, "
     "commissions = cash.commissions + EXCLUDED.commissions, "
     "last_event_time = GREATEST(cash.last_event_time, EXCLUDED.last_event_time)";
-static const char offsets_sql[] =
-    "INSERT INTO consumer_offsets (consumer_group, topic, kafka_partition, next_offset, "
-    "updated_at) SELECT $1, t, p, o, now() "
-    "FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS x(t, p, o) "
-    "ON CONFLICT (consumer_group, topic, kafka_partition) DO UPDATE SET "
-    "next_offset = EXCLUDED.next_offset, updated_at = now()";
-
 /* A staged row split into its fields (still COPY-escaped). */
 typedef struct fields_s {
         const char *p[SF__CNT];
@@ -234,7 +227,7 @@ static int pipe_begin(te_pg_sink_t *s, pipe_t *pl, char *errstr, size_t errsz)
 }
 
 /* Queue one statement (nothing when an earlier one could not be queued). */
-static void pipe_send(te_pg_sink_t *s, pipe_t *pl, const char *what, const char *sql,
+static void pipe_send(te_pg_sink_t *s, pipe_t *pl, const char *what, const char *stmt,
                       int n, const char *const *v, ExecStatusType want, char *errstr,
                       size_t errsz)
 {
@@ -245,7 +238,11 @@ static void pipe_send(te_pg_sink_t *s, pipe_t *pl, const char *what, const char 
                 pl->rc = -1;
                 return;
         }
-        if (PQsendQueryParams(s->conn, sql, n, NULL, v, NULL, NULL, 0) != 1) {
+        /* "te_*": a statement prepared by te_pg_sink_prepare_direct, else plain SQL */
+        int ok = strncmp(stmt, "te_", 3) == 0
+                     ? PQsendQueryPrepared(s->conn, stmt, n, v, NULL, NULL, 0)
+                     : PQsendQueryParams(s->conn, stmt, n, NULL, v, NULL, NULL, 0);
+        if (ok != 1) {
                 snprintf(errstr, errsz, "%s: %s", what, PQerrorMessage(s->conn));
                 pl->rc = -1;
                 return;
@@ -547,6 +544,30 @@ static void mark_known(te_pg_sink_t *s, const PGresult *res)
         }
 }
 
+int te_pg_sink_prepare_direct(te_pg_sink_t *s, char *errstr, size_t errsz)
+{
+        static const struct {
+                const char *name, *sql;
+                int n;
+        } stmts[] = {{"te_d_decisions", decisions_sql, 6},
+                     {"te_d_seq", seq_sql, 1},
+                     {"te_d_known", known_sql, 1},
+                     {"te_d_update", update_sql, 10},
+                     {"te_d_fills", fills_sql, 7}};
+        for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+                PGresult *r =
+                    PQprepare(s->conn, stmts[i].name, stmts[i].sql, stmts[i].n, NULL);
+                int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+                PQclear(r);
+                if (!ok) {
+                        snprintf(errstr, errsz, "prepare %s: %s", stmts[i].name,
+                                 PQerrorMessage(s->conn));
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz)
 {
         const char *v[10];
@@ -563,7 +584,7 @@ int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_
         if (s->n_rows == 0) {
                 /* only offsets (control reports, duplicates, dead letters) */
                 if (s->n_offs)
-                        pipe_send(s, &pl, "offsets", offsets_sql, 4, offset_params(s, v),
+                        pipe_send(s, &pl, "offsets", "te_offset", 4, offset_params(s, v),
                                   PGRES_COMMAND_OK, errstr, errsz);
                 pipe_send(s, &pl, "commit", "COMMIT", 0, NULL, PGRES_COMMAND_OK, errstr,
                           errsz);
@@ -573,11 +594,11 @@ int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_
         }
         snprintf(nrows, sizeof nrows, "%zu", s->n_rows);
         if (s->n_decisions > 0)
-                pipe_send(s, &pl, "decisions", decisions_sql, 6, decision_params(s, v),
+                pipe_send(s, &pl, "decisions", "te_d_decisions", 6, decision_params(s, v),
                           PGRES_COMMAND_OK, errstr, errsz);
         v[0] = nrows;
-        pipe_send(s, &pl, "apply_seq", seq_sql, 1, v, PGRES_TUPLES_OK, errstr, errsz);
-        pipe_send(s, &pl, "known orders", known_sql, 1, order_ids_param(s, v),
+        pipe_send(s, &pl, "apply_seq", "te_d_seq", 1, v, PGRES_TUPLES_OK, errstr, errsz);
+        pipe_send(s, &pl, "known orders", "te_d_known", 1, order_ids_param(s, v),
                   PGRES_TUPLES_OK, errstr, errsz);
         if ((rc = pipe_end(s, &pl, errstr, errsz)) != 0)
                 goto rollback;
@@ -618,13 +639,13 @@ int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_
         if (pipe_begin(s, &pl, errstr, errsz) != 0)
                 goto rollback;
         if (n_known > 0)
-                pipe_send(s, &pl, "orders update", update_sql, 10, update_params(s, v),
+                pipe_send(s, &pl, "orders update", "te_d_update", 10, update_params(s, v),
                           PGRES_COMMAND_OK, errstr, errsz);
         if (s->n_fills > 0)
-                pipe_send(s, &pl, "positions and cash", fills_sql, 7, fill_params(s, v),
-                          PGRES_COMMAND_OK, errstr, errsz);
+                pipe_send(s, &pl, "positions and cash", "te_d_fills", 7,
+                          fill_params(s, v), PGRES_COMMAND_OK, errstr, errsz);
         if (s->n_offs)
-                pipe_send(s, &pl, "offsets", offsets_sql, 4, offset_params(s, v),
+                pipe_send(s, &pl, "offsets", "te_offset", 4, offset_params(s, v),
                           PGRES_COMMAND_OK, errstr, errsz);
         pipe_send(s, &pl, "commit", "COMMIT", 0, NULL, PGRES_COMMAND_OK, errstr, errsz);
         rc = pipe_end(s, &pl, errstr, errsz);

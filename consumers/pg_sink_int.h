@@ -118,6 +118,8 @@ int te_pg_sink_arr_put(te_buf_t *b, const char *v, size_t n, int copy_escaped);
  *  @returns 0 committed, 1 when the staged path must apply the batch instead (a
  *  report or key already booked; nothing committed), -1 error with errstr. */
 int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz);
+/** Prepare the direct path's statements (te_d_*) on the connection. @returns 0 or -1. */
+int te_pg_sink_prepare_direct(te_pg_sink_t *s, char *errstr, size_t errsz);
 /** The offsets statement's three arrays (topic, partition, next offset) into
  *  params[0..2]. @returns 0 or -1. */
 int te_pg_sink_offset_params(te_pg_sink_t *s);
