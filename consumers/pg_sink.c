@@ -96,7 +96,9 @@ te_pg_sink_t *te_pg_sink_new(PGconn *conn, const char *group, size_t max_stage_b
         /* one te_ostage row is never longer than the te_stage row of its first report,
          * nor is a row of a final table or an array element longer than its report's */
         te_buf_init(&s->orows, max_stage_bytes);
-        te_buf_init(&s->dbuf, max_stage_bytes);
+        for (size_t i = 0; i < 3; i++)
+                te_buf_init(&s->dbuf[i], max_stage_bytes);
+        s->ts_sec = -1;
         for (size_t i = 0; i < sizeof s->params / sizeof s->params[0]; i++)
                 te_buf_init(&s->params[i], max_stage_bytes);
         s->rids = te_map_new();
@@ -120,7 +122,8 @@ void te_pg_sink_destroy(te_pg_sink_t *s)
                 return;
         te_buf_free(&s->rows);
         te_buf_free(&s->orows);
-        te_buf_free(&s->dbuf);
+        for (size_t i = 0; i < 3; i++)
+                te_buf_free(&s->dbuf[i]);
         for (size_t i = 0; i < sizeof s->params / sizeof s->params[0]; i++)
                 te_buf_free(&s->params[i]);
         te_map_destroy(s->rids, NULL);
@@ -288,7 +291,9 @@ int te_pg_sink_stage(te_pg_sink_t *s, const te_exec_report_t *r, const char *top
             [SF_BLOCKED] = blocked ? "t" : "f",
         };
         size_t mark = s->rows.len;
+        srow_t *sr = &s->srows[s->n_rows];
         for (int i = 0; i < SF__CNT; i++) {
+                sr->fo[i] = (uint16_t)(s->rows.len - mark);
                 if (put_field(&s->rows, f[i], i == SF__CNT - 1 ? '\n' : '\t') != 0) {
                         s->rows.len = mark;
                         snprintf(errstr, errsz, "staging buffer full (%zu bytes)",
@@ -296,6 +301,9 @@ int te_pg_sink_stage(te_pg_sink_t *s, const te_exec_report_t *r, const char *top
                         return -1;
                 }
         }
+        sr->fo[SF__CNT] = (uint16_t)(s->rows.len - mark);
+        if (s->rows.len - mark > UINT16_MAX)
+                s->direct_ok = 0; /* field offsets do not fit: the staged path */
         /* the row is staged: now the batch's memory of it */
         if (te_map_put(s->rids, r->report_id, idx_value(0)) != 0 ||
             (first_dec && te_map_put(s->dids, r->ids.decision_id, idx_value(0)) != 0) ||
@@ -305,7 +313,6 @@ int te_pg_sink_stage(te_pg_sink_t *s, const te_exec_report_t *r, const char *top
                 snprintf(errstr, errsz, "out of memory");
                 return -1;
         }
-        srow_t *sr = &s->srows[s->n_rows];
         sr->off = mark;
         sr->ms = r->event_time;
         sr->is_fill = is_fill;

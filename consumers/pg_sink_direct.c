@@ -113,28 +113,42 @@ typedef struct fields_s {
 
 static void split(const te_pg_sink_t *s, size_t i, fields_t *f)
 {
-        const char *p = (const char *)s->rows.data + s->srows[i].off;
+        const srow_t *r = &s->srows[i];
+        const char *p = (const char *)s->rows.data + r->off;
         for (int k = 0; k < SF__CNT; k++) {
-                const char *q = p;
-                while (*q != '\t' && *q != '\n')
-                        q++;
-                f->p[k] = p;
-                f->n[k] = (size_t)(q - p);
-                p = q + 1;
+                f->p[k] = p + r->fo[k];
+                f->n[k] = (size_t)(r->fo[k + 1] - r->fo[k] - 1); /* less the separator */
         }
 }
 
-/* "YYYY-MM-DD HH:MM:SS.mmm+00" for ms since the epoch (0 <= ms, pg_sink.c). */
-static int fmt_ts(char *dst, size_t dstsz, int64_t ms)
+/* "YYYY-MM-DD HH:MM:SS.mmm+00" for ms since the epoch (0 <= ms, pg_sink.c); the text
+ * of the last second is kept (reports come in time order, mostly). */
+static int fmt_ts(te_pg_sink_t *s, char *dst, size_t dstsz, int64_t ms)
 {
-        time_t secs = (time_t)(ms / 1000);
-        struct tm tm;
-        if (!gmtime_r(&secs, &tm))
+        int64_t sec = ms / 1000;
+        if (sec != s->ts_sec) {
+                time_t t = (time_t)sec;
+                struct tm tm;
+                if (!gmtime_r(&t, &tm))
+                        return -1;
+                int n =
+                    snprintf(s->ts_text, sizeof s->ts_text,
+                             "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
+                             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+                if (n != 19)
+                        return -1;
+                s->ts_sec = sec;
+        }
+        int frac = (int)(ms % 1000);
+        if (dstsz < 27)
                 return -1;
-        int n = snprintf(dst, dstsz, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00",
-                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                         tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-        return n < 0 || (size_t)n >= dstsz ? -1 : n;
+        memcpy(dst, s->ts_text, 19);
+        dst[19] = '.';
+        dst[20] = (char)('0' + frac / 100);
+        dst[21] = (char)('0' + frac / 10 % 10);
+        dst[22] = (char)('0' + frac % 10);
+        memcpy(dst + 23, "+00", 4);
+        return 26;
 }
 
 static int put(te_buf_t *b, const char *v, size_t n, char sep)
@@ -312,9 +326,10 @@ static void pipe_free(pipe_t *pl)
         }
 }
 
-/* COPY dbuf with `sql`. @returns 0, 1 (unique violation) or -1. */
-static int copy(te_pg_sink_t *s, const char *what, const char *sql, char *errstr,
-                size_t errsz)
+/* Start COPY `sql` and send all of `b`: the server works on it while the caller
+ * builds what comes next. @returns 0, 1 (unique violation) or -1. */
+static int copy_send(te_pg_sink_t *s, const char *what, const char *sql,
+                     const te_buf_t *b, char *errstr, size_t errsz)
 {
         PGresult *r = PQexec(s->conn, sql);
         if (PQresultStatus(r) != PGRES_COPY_IN) {
@@ -323,22 +338,30 @@ static int copy(te_pg_sink_t *s, const char *what, const char *sql, char *errstr
                 return rc;
         }
         PQclear(r);
-        int ok = 1, rc = 0;
+        int ok = 1;
         const size_t chunk = 1u << 18;
-        for (size_t at = 0; at < s->dbuf.len && ok; at += chunk) {
-                size_t n = s->dbuf.len - at < chunk ? s->dbuf.len - at : chunk;
-                ok = PQputCopyData(s->conn, (const char *)s->dbuf.data + at, (int)n) == 1;
+        for (size_t at = 0; at < b->len && ok; at += chunk) {
+                size_t n = b->len - at < chunk ? b->len - at : chunk;
+                ok = PQputCopyData(s->conn, (const char *)b->data + at, (int)n) == 1;
         }
-        if (PQputCopyEnd(s->conn, ok ? NULL : "sending failed") != 1)
-                ok = 0;
+        if (PQputCopyEnd(s->conn, ok ? NULL : "sending failed") != 1 || !ok) {
+                snprintf(errstr, errsz, "%s: %s", what, PQerrorMessage(s->conn));
+                while ((r = PQgetResult(s->conn)) != NULL)
+                        PQclear(r);
+                return -1;
+        }
+        return 0;
+}
+
+/* The result of the COPY started by copy_send. @returns 0, 1 or -1. */
+static int copy_wait(te_pg_sink_t *s, const char *what, char *errstr, size_t errsz)
+{
+        PGresult *r;
+        int rc = 0;
         while ((r = PQgetResult(s->conn)) != NULL) {
                 if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
                         rc = fail(s, r, what, errstr, errsz);
                 PQclear(r);
-        }
-        if (!ok && rc == 0) {
-                snprintf(errstr, errsz, "%s: %s", what, PQerrorMessage(s->conn));
-                rc = -1;
         }
         return rc;
 }
@@ -387,7 +410,7 @@ static const char **offset_params(te_pg_sink_t *s, const char **v)
 
 static int events_rows(te_pg_sink_t *s, int64_t seq0)
 {
-        te_buf_t *b = &s->dbuf;
+        te_buf_t *b = &s->dbuf[0];
         te_buf_reset(b);
         fields_t f;
         char ts[40], seq[24];
@@ -398,7 +421,7 @@ static int events_rows(te_pg_sink_t *s, int64_t seq0)
                     r->first_of_order && !s->aggs[r->agg].known &&
                     !(f.n[SF_EXEC_TYPE] == 3 && memcmp(f.p[SF_EXEC_TYPE], "ACK", 3) == 0);
                 snprintf(seq, sizeof seq, "%lld", (long long)(seq0 + (int64_t)i));
-                if (fmt_ts(ts, sizeof ts, r->ms) < 0)
+                if (fmt_ts(s, ts, sizeof ts, r->ms) < 0)
                         return -1;
                 for (int k = SF_REPORT_ID; k <= SF_ACCOUNT; k++)
                         if (putf(b, &f, k, '\t') != 0)
@@ -418,7 +441,7 @@ static int events_rows(te_pg_sink_t *s, int64_t seq0)
 
 static int orders_rows(te_pg_sink_t *s)
 {
-        te_buf_t *b = &s->dbuf;
+        te_buf_t *b = &s->dbuf[1];
         te_buf_reset(b);
         fields_t f;
         char first[40], last[40], cm[48], nb[24];
@@ -428,8 +451,8 @@ static int orders_rows(te_pg_sink_t *s)
                         continue;
                 split(s, a->first_seq, &f);
                 snprintf(nb, sizeof nb, "%ld", a->n_blocked);
-                if (fmt_ts(first, sizeof first, s->srows[a->first_seq].ms) < 0 ||
-                    fmt_ts(last, sizeof last, a->last_ms) < 0 ||
+                if (fmt_ts(s, first, sizeof first, s->srows[a->first_seq].ms) < 0 ||
+                    fmt_ts(s, last, sizeof last, a->last_ms) < 0 ||
                     sink_dec_fmt(&a->commission, cm, sizeof cm) < 0)
                         return -1;
                 if (putf(b, &f, SF_ORDER_ID, '\t') != 0 ||
@@ -459,7 +482,7 @@ static int orders_rows(te_pg_sink_t *s)
 
 static int trades_rows(te_pg_sink_t *s)
 {
-        te_buf_t *b = &s->dbuf;
+        te_buf_t *b = &s->dbuf[2];
         te_buf_reset(b);
         fields_t f;
         char ts[40];
@@ -467,7 +490,7 @@ static int trades_rows(te_pg_sink_t *s)
                 if (!s->srows[i].is_fill)
                         continue;
                 split(s, i, &f);
-                if (fmt_ts(ts, sizeof ts, s->srows[i].ms) < 0)
+                if (fmt_ts(s, ts, sizeof ts, s->srows[i].ms) < 0)
                         return -1;
                 if (putf(b, &f, SF_REPORT_ID, '\t') != 0 || puts_sep(b, ts, '\t') != 0 ||
                     putf(b, &f, SF_TICKER, '\t') != 0 ||
@@ -616,34 +639,44 @@ int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_
         for (size_t i = 0; i < s->n_aggs; i++)
                 s->aggs[i].known ? n_known++ : n_new++;
 
-        /* 2. the rows of the final tables */
+        /* 2. the rows of the final tables; the next table's rows and the fills'
+         *    arrays are built while the server works on a COPY */
         rc = -1;
         if (events_rows(s, lo) != 0)
                 goto oom;
-        if ((rc = copy(s, "order_events", events_copy, errstr, errsz)) != 0)
+        if ((rc = copy_send(s, "order_events", events_copy, &s->dbuf[0], errstr,
+                            errsz)) != 0)
                 goto rollback;
-        if (n_new > 0) {
-                if (orders_rows(s) != 0)
-                        goto oom;
-                if ((rc = copy(s, "orders", orders_copy, errstr, errsz)) != 0)
-                        goto rollback;
+        if ((n_new > 0 && orders_rows(s) != 0) ||
+            (s->n_fills > 0 && trades_rows(s) != 0)) {
+                copy_wait(s, "order_events", errstr, errsz);
+                goto oom;
         }
+        if ((rc = copy_wait(s, "order_events", errstr, errsz)) != 0)
+                goto rollback;
+        if (n_new > 0 && ((rc = copy_send(s, "orders", orders_copy, &s->dbuf[1], errstr,
+                                          errsz)) != 0 ||
+                          (rc = copy_wait(s, "orders", errstr, errsz)) != 0))
+                goto rollback;
+        const char **fv = NULL;
         if (s->n_fills > 0) {
-                if (trades_rows(s) != 0)
-                        goto oom;
-                if ((rc = copy(s, "trades", trades_copy, errstr, errsz)) != 0)
+                if ((rc = copy_send(s, "trades", trades_copy, &s->dbuf[2], errstr,
+                                    errsz)) != 0)
+                        goto rollback;
+                fv = fill_params(s, v); /* NULL (out of memory) fails at its send */
+                if ((rc = copy_wait(s, "trades", errstr, errsz)) != 0)
                         goto rollback;
         }
 
         /* 3. what needs the stored values, the offsets, COMMIT */
         if (pipe_begin(s, &pl, errstr, errsz) != 0)
                 goto rollback;
+        if (s->n_fills > 0) /* its parameters are ready (above) */
+                pipe_send(s, &pl, "positions and cash", "te_d_fills", 7, fv,
+                          PGRES_COMMAND_OK, errstr, errsz);
         if (n_known > 0)
                 pipe_send(s, &pl, "orders update", "te_d_update", 10, update_params(s, v),
                           PGRES_COMMAND_OK, errstr, errsz);
-        if (s->n_fills > 0)
-                pipe_send(s, &pl, "positions and cash", "te_d_fills", 7,
-                          fill_params(s, v), PGRES_COMMAND_OK, errstr, errsz);
         if (s->n_offs)
                 pipe_send(s, &pl, "offsets", "te_offset", 4, offset_params(s, v),
                           PGRES_COMMAND_OK, errstr, errsz);

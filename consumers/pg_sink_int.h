@@ -70,10 +70,11 @@ typedef struct ord_agg_s {
 
 /* Where a staged row is and what the direct path needs to know of it. */
 typedef struct srow_s {
-        size_t off;  /* start of the row in rows */
-        size_t agg;  /* index into aggs */
-        int64_t ms;  /* event time */
-        int is_fill; /* FILL/PARTIAL_FILL with last_qty > 0 */
+        size_t off;               /* start of the row in rows */
+        uint16_t fo[SF__CNT + 1]; /* field starts from off; fo[SF__CNT]: row length */
+        size_t agg;               /* index into aggs */
+        int64_t ms;               /* event time */
+        int is_fill;              /* FILL/PARTIAL_FILL with last_qty > 0 */
         int first_of_order, first_of_decision;
 } srow_t;
 
@@ -90,8 +91,10 @@ struct te_pg_sink_s {
         size_t n_rows;
         srow_t *srows; /* one per row */
         size_t cap_srows;
-        te_buf_t orows; /* COPY text rows of te_ostage, built at commit */
-        te_buf_t dbuf;  /* direct path: COPY rows of one final table */
+        te_buf_t orows;   /* COPY text rows of te_ostage, built at commit */
+        te_buf_t dbuf[3]; /* direct path: COPY rows of order_events, orders, trades */
+        int64_t ts_sec;   /* direct path: the last second formatted, and its text */
+        char ts_text[24];
         te_buf_t params[10];
         te_map_t *rids; /* report_ids staged in this batch */
         te_map_t *oids; /* order_id -> index + 1 into aggs */
