@@ -31,6 +31,7 @@
 #define TE_KAFKA_BOOTSTRAP_MAX      4096 /* bytes of a bootstrap file */
 #define TE_KAFKA_DESTROY_FLUSH_MS   10000
 #define TE_KAFKA_HEADERS_MAX        64
+#define TE_KAFKA_SEND_POLL_EVERY    64 /* te_producer_send serves reports this often */
 
 /* Producer properties: defaults (a kafka.* key may change them) and fixed ones.
  * The partitioner is fixed: co-partitioning of exec.targets/orders/reports relies on
@@ -377,6 +378,7 @@ struct te_producer_s {
         size_t ring_cap; /* a power of two */
         te_delivery_hook_t *hook;
         void *hook_opaque;
+        unsigned sends; /* since delivery reports were last served by a send */
 };
 
 /* Record the delivery report of sequence number `s` (lock held). */
@@ -425,7 +427,7 @@ static void te_producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void 
         if (!m->err) {
                 atomic_fetch_add(&p->delivered, 1);
                 if (p->hook)
-                        p->hook(p->hook_opaque, m);
+                        p->hook(p->hook_opaque, m, s);
                 return;
         }
         atomic_fetch_add(&p->failed, 1);
@@ -532,8 +534,13 @@ int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_
                         rd_kafka_err2str(err));
                 return -1;
         }
-        /* serve delivery reports without blocking */
-        rd_kafka_poll(p->rk, 0);
+        /* serve delivery reports without blocking, every so many sends: a poll per
+         * message costs more than the send on a busy producer, and its callers poll in
+         * their loops and flush anyway */
+        if (++p->sends >= TE_KAFKA_SEND_POLL_EVERY) {
+                p->sends = 0;
+                rd_kafka_poll(p->rk, 0);
+        }
         return 0;
 }
 

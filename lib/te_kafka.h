@@ -68,7 +68,8 @@ typedef struct te_producer_s te_producer_t;
 te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char *errstr,
                                size_t errstr_size);
 /** Send a copy of key/value (with optional headers) to `topic`, partition chosen by key.
- *  Waits (serving delivery reports) while the local queue is full, up to 30 s.
+ *  Serves delivery reports every 64 sends (poll in the caller's loop too); waits
+ *  (serving them) while the local queue is full, up to 30 s.
  *  @returns 0, or -1 with errstr (the message was not queued). */
 int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_t keylen,
                      const void *value, size_t vallen, const te_kafka_header_t *hdrs,
@@ -86,9 +87,9 @@ uint64_t te_producer_sent_seq(te_producer_t *p);
  *  failed delivery stops it there for good (te_producer_failed counts it), so a caller
  *  that waits for n to pass its messages never takes a lost message as delivered. */
 uint64_t te_producer_delivered_seq(te_producer_t *p);
-/** Called with every successfully delivered message (its topic, partition and offset),
- *  on the thread that serves delivery reports. */
-typedef void(te_delivery_hook_t)(void *opaque, const rd_kafka_message_t *m);
+/** Called with every successfully delivered message (its topic, partition and offset)
+ *  and its sequence number, on the thread that serves delivery reports. */
+typedef void(te_delivery_hook_t)(void *opaque, const rd_kafka_message_t *m, uint64_t seq);
 /** Install (NULL: remove) the delivery hook. */
 void te_producer_set_delivery_hook(te_producer_t *p, te_delivery_hook_t *hook,
                                    void *opaque);

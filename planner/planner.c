@@ -23,8 +23,8 @@ void te_pl_fail(te_planner_t *pl, const char *what, const char *why)
 }
 
 /* Delivery reports (te_kafka.h): the end of our delivered writes to each exec.orders
- * partition, the figure the DB state records (no watermark query needed). */
-static void on_delivered(void *opaque, const rd_kafka_message_t *m)
+ * partition and the sequence number of the last one (no watermark query needed). */
+static void on_delivered(void *opaque, const rd_kafka_message_t *m, uint64_t seq)
 {
         te_planner_t *pl = opaque;
         int32_t p = m->partition;
@@ -33,18 +33,66 @@ static void on_delivered(void *opaque, const rd_kafka_message_t *m)
             strcmp(rd_kafka_topic_name(m->rkt), pl->conf.topic_orders) != 0)
                 return;
         pl->orders_end[p] = m->offset + 1;
+        pl->orders_seq[p] = seq;
+}
+
+void te_pl_orders_reset(te_planner_t *pl)
+{
+        for (int i = 0; i < TE_PL_MAX_PARTS; i++) {
+                pl->orders_end[i] = pl->orders_cp_end[i] = pl->orders_saved[i] = -1;
+                pl->orders_seq[i] = pl->orders_cp_seq[i] = 0;
+        }
+}
+
+void te_pl_settle(te_planner_t *pl)
+{
+        uint64_t delivered = te_producer_delivered_seq(pl->producer);
+        const char *pid;
+        int64_t as_of;
+        uint64_t seq;
+        while (te_tq_pop_planned(pl->tq, delivered, &pid, &as_of, &seq)) {
+                if (te_pl_remember_planned(pl, pid, as_of) != 0) {
+                        te_pl_fail(pl, "state", "out of memory");
+                        return;
+                }
+                pl->planned_seq = seq;
+        }
+        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
+                int64_t off = te_tq_committable(pl->tq, p, delivered);
+                if (off >= 0)
+                        pl->pending[p] = off;
+        }
+}
+
+/* The orders offset of partition p that the DB state may record now: the end of our
+ * delivered writes as long as every message there is at or before planned_seq (all the
+ * targets planned up to it are in the state saved with it), else the same figure as of
+ * the previous commit once planned_seq has passed it; after a flush, the end.
+ * @returns it, or -1 if none is due. */
+static int64_t orders_due(te_planner_t *pl, int32_t p, int flushed)
+{
+        int64_t end = -1;
+        if (flushed || pl->orders_seq[p] <= pl->planned_seq)
+                end = pl->orders_end[p];
+        else if (pl->orders_cp_seq[p] <= pl->planned_seq)
+                end = pl->orders_cp_end[p];
+        pl->orders_cp_end[p] = pl->orders_end[p];
+        pl->orders_cp_seq[p] = pl->orders_seq[p];
+        return end > pl->orders_saved[p] ? end : -1;
 }
 
 /* Record in the DB the portfolios planned (and delivered) since the last save and the
- * end of our delivered writes to each owned exec.orders partition (0002_planner.sql).
- * Why that is enough after a kill -9: every as_of saved is that of a target whose
- * commands are all delivered (te_tq_pop_planned), and so are the targets before it of
- * the same portfolio (one lane each, planned in order). The orders offset saved is the
- * end of delivered writes, never past a command not yet in Kafka; a command before it
- * whose target's as_of is not saved yet belongs to a target not committed either
- * (te_tq_committable waits for the same deliveries), which is consumed again and plans
- * the same ids, already known from the commands read back or the reports. */
-static int save_state(te_planner_t *pl)
+ * end of our writes to each owned exec.orders partition (0002_planner.sql).
+ *
+ * Why that is enough after a kill -9, without a flush: every as_of saved is that of a
+ * target whose commands are all delivered (te_tq_pop_planned), and so are those of the
+ * targets before it of the same portfolio (one lane each, planned in order). The orders
+ * offset saved covers only messages at or before planned_seq (orders_due), so every
+ * command before it belongs to a target whose as_of is saved with it, to a mode change,
+ * or is the CLOCK of a target not planned yet (consumed again: no target offset is
+ * committed past it) — as after the flush this used to do. Commands after it are read
+ * back on the next assignment (planner_sync.c), as before. */
+static int save_state(te_planner_t *pl, int flushed)
 {
         char errstr[512];
         size_t n_pf = te_map_count(pl->planned), k = 0, it = 0;
@@ -66,10 +114,11 @@ static int save_state(te_planner_t *pl)
         }
         for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
                 /* only this instance writes the partitions it te_pl_owns */
-                if (!pl->owned[p] || pl->orders_end[p] <= pl->orders_saved[p])
+                int64_t end = pl->owned[p] ? orders_due(pl, p, flushed) : -1;
+                if (end < 0)
                         continue;
                 parts[n_off] = p;
-                offs[n_off++] = pl->orders_end[p];
+                offs[n_off++] = end;
         }
         if (!k && !n_off) {
                 rc = 0;
@@ -115,11 +164,11 @@ out:
         return rc;
 }
 
-/* Without a flush, only what is delivered counts: the as_ofs planned and the target
- * offsets are taken up to the producer's delivered sequence number, so a kill -9 with
- * messages still in the producer's queue leaves their targets uncommitted (consumed
- * again) and unrecorded. A delivery that failed stops that number for good, and is
- * fatal here as a failed flush was. */
+/* Without a flush only what is delivered counts (te_pl_settle): as_ofs planned and
+ * target offsets are taken up to the producer's delivered sequence number, so a kill -9
+ * with messages still in the producer's queue leaves their targets uncommitted
+ * (consumed again) and unrecorded. A delivery that failed stops that number for good,
+ * and is fatal here as a failed flush was. */
 int te_pl_commit(te_planner_t *pl, int flush)
 {
         char errstr[256];
@@ -139,32 +188,22 @@ int te_pl_commit(te_planner_t *pl, int flush)
                 te_pl_fail(pl, "delivery", errstr);
                 return -1;
         }
-        uint64_t delivered = te_producer_delivered_seq(pl->producer);
-        const char *pid;
-        int64_t as_of;
-        while (te_tq_pop_planned(pl->tq, delivered, &pid, &as_of))
-                if (te_pl_remember_planned(pl, pid, as_of) != 0) {
-                        te_pl_fail(pl, "state", "out of memory");
-                        return -1;
-                }
+        te_pl_settle(pl);
+        if (pl->fatal || (pl->db && save_state(pl, flush) != 0))
+                return -1;
         rd_kafka_topic_partition_list_t *l = NULL;
-        int left = 0;
+        int left = te_tq_planned_count(pl->tq) > 0;
         for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
-                int64_t off = te_tq_committable(pl->tq, p, delivered);
-                if (off >= 0) {
+                if (pl->pending[p] >= 0) {
                         if (!l)
                                 l = rd_kafka_topic_partition_list_new(8);
                         rd_kafka_topic_partition_list_add(l, pl->conf.topic_targets, p)
-                            ->offset = off;
+                            ->offset = pl->pending[p];
+                        pl->pending[p] = -1;
                 }
                 left |= te_tq_ledger_count(pl->tq, p) > 0;
         }
-        pl->dirty = left || te_tq_planned_count(pl->tq) > 0;
-        if (pl->db && save_state(pl) != 0) {
-                if (l)
-                        rd_kafka_topic_partition_list_destroy(l);
-                return -1;
-        }
+        pl->dirty = left;
         if (!l)
                 return 0;
         rd_kafka_resp_err_t err =
@@ -222,7 +261,8 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->conf = *conf;
         pl->cfg = cfg;
         for (int i = 0; i < TE_PL_MAX_PARTS; i++)
-                pl->orders_end[i] = pl->orders_saved[i] = -1;
+                pl->pending[i] = -1;
+        te_pl_orders_reset(pl);
         te_buf_init(&pl->buf, TE_CODEC_MAX_MESSAGE);
         te_plan_cfg_defaults(&pl->plan);
         pl->plan.lot_size = conf->lot_size;
@@ -358,7 +398,7 @@ int te_planner_run(te_planner_t *pl)
         TE_LOG(TE_LOG_INFO, NULL, "planner.start",
                "group=%s targets=%s orders=%s parts=%d", pl->conf.group_id,
                pl->conf.topic_targets, pl->conf.topic_orders, (int)pl->n_parts);
-        int64_t last_commit = te_proc_mono_ms(), last_modes = 0;
+        int64_t last_commit = te_proc_mono_ms(), last_modes = 0, last_dr_poll = 0;
         while (!te_proc_stop) {
                 /* while CLOCKs wait for their ACKs, targets and reports take turns
                  * without blocking long on either */
@@ -371,7 +411,8 @@ int te_planner_run(te_planner_t *pl)
                                 rd_kafka_message_destroy(m);
                         break;
                 }
-                int64_t now = te_proc_mono_ms();
+                pl->now_ns = te_proc_mono_ns(); /* one clock read per turn */
+                int64_t now = pl->now_ns / 1000000;
                 if (pl->assigned) { /* nothing is planned before the rebuild */
                         if (m) {
                                 te_pl_put_back(pl, m);
@@ -410,7 +451,6 @@ int te_planner_run(te_planner_t *pl)
                         pl->dirty = 1;
                         if (te_pl_on_target(pl, m, now, 1) < 0)
                                 break;
-                        now = te_proc_mono_ms();
                         pl->st.last_target_ms = now;
                         if (waiting)
                                 te_pl_drain_reports(pl, now, 0);
@@ -423,7 +463,16 @@ int te_planner_run(te_planner_t *pl)
                         break;
                 if (pl->release_due && te_pl_release(pl, now) != 0)
                         break;
-                te_producer_poll(pl->producer, 0);
+                /* delivery reports: when idle, else once a ms (te_producer_send
+                 * serves them too, every so many sends) */
+                if (!m || now != last_dr_poll) {
+                        te_producer_poll(pl->producer, 0);
+                        last_dr_poll = now;
+                }
+                if (now >= pl->next_settle) { /* keeps the queues in flight short */
+                        te_pl_settle(pl);
+                        pl->next_settle = now + 2;
+                }
                 if (pl->dirty && now - last_commit >= pl->conf.commit_interval_ms) {
                         if (te_pl_commit(pl, 0) != 0)
                                 break;

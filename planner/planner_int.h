@@ -64,9 +64,17 @@ struct te_planner_s {
         int divert_due;           /* a partition went DOWN: hold its targets in flight */
         int64_t next_clock_check; /* ms: next look for overdue CLOCK_ACKs */
         int dirty;                /* something may be committable */
+        int64_t pending[TE_PL_MAX_PARTS]; /* target offset to commit next; -1 */
+        uint64_t planned_seq; /* every target planned up to this message: saved */
+        int64_t next_settle;  /* ms: next te_pl_settle */
+        int64_t now_ns;       /* monotonic ns at the loop's last poll */
         /* end of our delivered writes to each exec.orders partition since the
-         * assignment (delivery reports), and the value last saved; -1: none */
+         * assignment (delivery reports) with the sequence number of the last one, the
+         * same as of the previous commit, and the value last saved; -1: none */
         int64_t orders_end[TE_PL_MAX_PARTS];
+        uint64_t orders_seq[TE_PL_MAX_PARTS];
+        int64_t orders_cp_end[TE_PL_MAX_PARTS];
+        uint64_t orders_cp_seq[TE_PL_MAX_PARTS];
         int64_t orders_saved[TE_PL_MAX_PARTS];
         uint64_t failed_seen; /* producer delivery failures already seen */
         uint64_t
@@ -98,6 +106,12 @@ void te_pl_fail(te_planner_t *pl, const char *what, const char *why);
  *  finished and whose messages are delivered (no flush unless `flush`: a revoke or the
  *  shutdown hands over everything). @returns 0 or -1 (fatal). */
 int te_pl_commit(te_planner_t *pl, int flush);
+/** Take what the producer has delivered so far: as_ofs planned go to the DB state of
+ *  the next commit, finished targets' offsets become committable. Cheap; the loop calls
+ *  it every few ms so that the queues of targets in flight stay short. */
+void te_pl_settle(te_planner_t *pl);
+/** Forget the orders offsets recorded from delivery reports (a new assignment). */
+void te_pl_orders_reset(te_planner_t *pl);
 
 /* planner_sync.c */
 /** @returns the partition of `portfolio_id` (murmur2, as the producers key it). */

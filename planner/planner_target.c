@@ -395,7 +395,7 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fr
         it->msg = m;
         it->partition = m->partition;
         it->offset = m->offset;
-        it->t_in_ns = te_proc_mono_ns();
+        it->t_in_ns = fresh && pl->now_ns ? pl->now_ns : te_proc_mono_ns();
         te_codec_err_t cerr = te_codec_decode_target_portfolio(
             pl->codec, m->payload, m->len, &it->tp, errstr, sizeof errstr);
         if (cerr != TE_CODEC_OK) {

@@ -430,7 +430,7 @@ int te_tq_planned(te_tq_t *q, const char *portfolio_id, int64_t as_of, uint64_t 
 }
 
 int te_tq_pop_planned(te_tq_t *q, uint64_t delivered, const char **portfolio_id,
-                      int64_t *as_of)
+                      int64_t *as_of, uint64_t *seq)
 {
         if (!q->p_n)
                 return 0;
@@ -440,6 +440,7 @@ int te_tq_pop_planned(te_tq_t *q, uint64_t delivered, const char **portfolio_id,
         memcpy(q->popped, p->portfolio_id, sizeof q->popped);
         *portfolio_id = q->popped;
         *as_of = p->as_of;
+        *seq = p->seq;
         q->p_head = (q->p_head + 1) & (q->p_cap - 1);
         q->p_n--;
         return 1;

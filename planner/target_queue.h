@@ -126,9 +126,9 @@ void te_tq_clear_ledger(te_tq_t *q);
  *  @returns 0 or -1 (OOM). */
 int te_tq_planned(te_tq_t *q, const char *portfolio_id, int64_t as_of, uint64_t seq);
 /** Take the oldest planned entry whose seq <= delivered: @returns 1 and its portfolio
- *  (valid until the next call) and as_of, or 0 if none. */
+ *  (valid until the next call), as_of and seq, or 0 if none. */
 int te_tq_pop_planned(te_tq_t *q, uint64_t delivered, const char **portfolio_id,
-                      int64_t *as_of);
+                      int64_t *as_of, uint64_t *seq);
 /** @returns the planned entries not yet taken. */
 size_t te_tq_planned_count(const te_tq_t *q);
 /** Forget the planned entries. */

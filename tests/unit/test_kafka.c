@@ -656,10 +656,11 @@ typedef struct seen_s {
         int in_order;
 } seen_t;
 
-static void on_delivered(void *opaque, const rd_kafka_message_t *m)
+static void on_delivered(void *opaque, const rd_kafka_message_t *m, uint64_t seq)
 {
         seen_t *s = opaque;
         s->n++;
+        assert_true(seq >= 1 && seq <= 3000);
         assert_true(m->partition >= 0 && m->partition < N_PARTS);
         if (m->offset != s->end[m->partition])
                 s->in_order = 0;

@@ -201,18 +201,20 @@ static void test_tq_planned_only_once_delivered(void **state)
         assert_non_null(q);
         const char *pf;
         int64_t as_of;
+        uint64_t seq = 0;
         for (int i = 0; i < 300; i++) { /* past the first ring size */
                 char id[16];
                 snprintf(id, sizeof id, "p%d", i % 7);
                 assert_int_equal(te_tq_planned(q, id, 100 + i, (uint64_t)(2 * i + 1)), 0);
         }
-        assert_int_equal(te_tq_pop_planned(q, 0, &pf, &as_of), 0);
-        assert_int_equal(te_tq_pop_planned(q, 1, &pf, &as_of), 1);
+        assert_int_equal(te_tq_pop_planned(q, 0, &pf, &as_of, &seq), 0);
+        assert_int_equal(te_tq_pop_planned(q, 1, &pf, &as_of, &seq), 1);
         assert_string_equal(pf, "p0");
         assert_int_equal(as_of, 100);
-        assert_int_equal(te_tq_pop_planned(q, 2, &pf, &as_of), 0); /* seq 3 */
+        assert_int_equal(seq, 1);
+        assert_int_equal(te_tq_pop_planned(q, 2, &pf, &as_of, &seq), 0); /* seq 3 */
         int n = 1;
-        while (te_tq_pop_planned(q, 401, &pf, &as_of))
+        while (te_tq_pop_planned(q, 401, &pf, &as_of, &seq))
                 assert_int_equal(as_of, 100 + n++);
         assert_int_equal(n, 201); /* seqs 1..401: the first 201 entries */
         assert_int_equal(te_tq_planned_count(q), 99);
