@@ -582,7 +582,9 @@ int te_pg_sink_commit_stage(te_pg_sink_t *s, long *applied, char *errstr, size_t
                 rc = commit_staged(s, applied, errstr, errsz);
                 s->last_path = TE_PG_SINK_STAGED;
         } else {
-                s->last_path = TE_PG_SINK_DIRECT;
+                s->last_path = s->n_rows > 0 && s->n_rows <= TE_PG_SINK_SMALL_BATCH
+                                   ? TE_PG_SINK_DIRECT_ARRAYS
+                                   : TE_PG_SINK_DIRECT;
         }
         if (rc != 0)
                 return -1;

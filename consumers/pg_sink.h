@@ -68,6 +68,8 @@ int te_pg_sink_commit_stage(te_pg_sink_t *s, long *applied, char *errstr, size_t
  * through the staging tables and te_apply_stage_fast() (a replay or key conflict). */
 #define TE_PG_SINK_DIRECT 1
 #define TE_PG_SINK_STAGED 2
+/* direct, a small batch: its rows from arrays, one pipeline after the probe */
+#define TE_PG_SINK_DIRECT_ARRAYS 3
 int te_pg_sink_last_path(const te_pg_sink_t *s);
 /** Use the direct path when a batch allows it (on by default); off: always staged. */
 void te_pg_sink_set_direct(te_pg_sink_t *s, int on);

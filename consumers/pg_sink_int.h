@@ -17,6 +17,8 @@
 #include "te_msg.h"
 
 #define MAX_OFFSETS 1024
+/* batches of at most this many rows take the direct path's arrays (pg_sink_direct.c) */
+#define TE_PG_SINK_SMALL_BATCH 64
 
 /* te_stage's columns (pg_sink.c copy_sql): field indexes of a staged row */
 enum {
@@ -95,10 +97,10 @@ struct te_pg_sink_s {
         te_buf_t dbuf[3]; /* direct path: COPY rows of order_events, orders, trades */
         int64_t ts_sec;   /* direct path: the last second formatted, and its text */
         char ts_text[24];
-        te_buf_t params[10];
-        te_map_t *rids; /* report_ids staged in this batch */
-        te_map_t *oids; /* order_id -> index + 1 into aggs */
-        te_map_t *dids; /* decision_ids with a fill staged in this batch */
+        te_buf_t params[24]; /* array literals of one statement */
+        te_map_t *rids;      /* report_ids staged in this batch */
+        te_map_t *oids;      /* order_id -> index + 1 into aggs */
+        te_map_t *dids;      /* decision_ids with a fill staged in this batch */
         ord_agg_t *aggs;
         size_t n_aggs, cap_aggs;
         size_t n_fills, n_decisions;

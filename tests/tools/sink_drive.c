@@ -7,9 +7,10 @@
  * FILE has one report per line, tab-separated, in the column order below, and lines
  * "COMMIT" that end a batch (te_pg_sink_commit_stage). Texts use the COPY text escapes
  * \t, \n and \\. Prints "applied N" per batch, and at the end on stderr how many
- * batches took each path ("paths direct=N staged=N"). Exit 0, or 1 with a message on
- * stderr. With SINK_DRIVE_STAGED=1 in the environment every batch takes the staged
- * path (te_pg_sink_set_direct off).
+ * batches took each path ("paths direct=N arrays=N staged=N": COPY, small batch from
+ * arrays, staging tables; a batch with only offsets counts as direct). Exit 0, or 1 with
+ * a message on stderr. With SINK_DRIVE_STAGED=1 in the environment every batch takes the
+ * staged path (te_pg_sink_set_direct off).
  *
  * columns: report_id order_id exec_type order_status ticker side last_qty last_price
  *          cum_qty leaves_qty avg_price commission reason broker account event_ms
@@ -122,7 +123,7 @@ int main(int argc, char **argv)
         const char *staged_only = getenv("SINK_DRIVE_STAGED");
         if (staged_only && strcmp(staged_only, "1") == 0)
                 te_pg_sink_set_direct(s, 0);
-        long lineno = 0, n_direct = 0, n_staged = 0;
+        long lineno = 0, n_direct = 0, n_arrays = 0, n_staged = 0;
         static te_exec_report_t r;
         while (fgets(line, sizeof line, in)) {
                 lineno++;
@@ -137,10 +138,10 @@ int main(int argc, char **argv)
                                 goto out;
                         }
                         printf("applied %ld\n", applied);
-                        if (te_pg_sink_last_path(s) == TE_PG_SINK_DIRECT)
-                                n_direct++;
-                        else
-                                n_staged++;
+                        int path = te_pg_sink_last_path(s);
+                        n_direct += path == TE_PG_SINK_DIRECT;
+                        n_arrays += path == TE_PG_SINK_DIRECT_ARRAYS;
+                        n_staged += path == TE_PG_SINK_STAGED;
                 } else if (parse(line, &r, &off) != 0 ||
                            te_pg_sink_stage(s, &r, "exec.reports", 0, off, errstr,
                                             sizeof errstr) != 0 ||
@@ -151,7 +152,8 @@ int main(int argc, char **argv)
                         goto out;
                 }
         }
-        fprintf(stderr, "paths direct=%ld staged=%ld\n", n_direct, n_staged);
+        fprintf(stderr, "paths direct=%ld arrays=%ld staged=%ld\n", n_direct, n_arrays,
+                n_staged);
         rc = 0;
 out:
         te_pg_sink_destroy(s);
