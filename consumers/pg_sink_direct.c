@@ -232,173 +232,6 @@ static int arrs(te_pg_sink_t *s, int i, const char *v)
         return te_pg_sink_arr_put(&s->params[i], v, v ? strlen(v) : 0, 0);
 }
 
-/* Error of the last result: 1 when it is a unique_violation (the staged path decides),
- * else -1; errstr says what failed. */
-static int fail(te_pg_sink_t *s, const PGresult *r, const char *what, char *errstr,
-                size_t errsz)
-{
-        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-        snprintf(errstr, errsz, "%s: %s", what,
-                 r && PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r)
-                                                 : PQerrorMessage(s->conn));
-        return state && strcmp(state, "23505") == 0 ? 1 : -1;
-}
-
-/* One statement of a pipeline: its parameters are copied into libpq's output buffer
- * when it is sent, so params[] can be refilled for the next one. */
-typedef struct step_s {
-        const char *what;
-        ExecStatusType want;
-        PGresult *res; /* kept for the caller when want is PGRES_TUPLES_OK */
-} step_t;
-
-typedef struct pipe_s {
-        step_t st[8];
-        int n;
-        int rc; /* 0, or the first failure (-1) */
-} pipe_t;
-
-static int pipe_begin(te_pg_sink_t *s, pipe_t *pl, char *errstr, size_t errsz)
-{
-        memset(pl, 0, sizeof *pl);
-        if (PQenterPipelineMode(s->conn) != 1) {
-                snprintf(errstr, errsz, "pipeline: %s", PQerrorMessage(s->conn));
-                return -1;
-        }
-        return 0;
-}
-
-/* Queue one statement (nothing when an earlier one could not be queued). */
-static void pipe_send(te_pg_sink_t *s, pipe_t *pl, const char *what, const char *stmt,
-                      int n, const char *const *v, ExecStatusType want, char *errstr,
-                      size_t errsz)
-{
-        if (pl->rc != 0)
-                return;
-        if (pl->n == (int)(sizeof pl->st / sizeof pl->st[0])) {
-                snprintf(errstr, errsz, "%s: pipeline too long", what);
-                pl->rc = -1;
-                return;
-        }
-        if (!v && n > 0) {
-                snprintf(errstr, errsz, "%s: out of memory", what);
-                pl->rc = -1;
-                return;
-        }
-        /* "te_*": a statement prepared by te_pg_sink_prepare_direct, else plain SQL */
-        int ok = strncmp(stmt, "te_", 3) == 0
-                     ? PQsendQueryPrepared(s->conn, stmt, n, v, NULL, NULL, 0)
-                     : PQsendQueryParams(s->conn, stmt, n, NULL, v, NULL, NULL, 0);
-        if (ok != 1) {
-                snprintf(errstr, errsz, "%s: %s", what, PQerrorMessage(s->conn));
-                pl->rc = -1;
-                return;
-        }
-        pl->st[pl->n++] = (step_t){.what = what, .want = want};
-}
-
-/* Sync, read every result, leave pipeline mode. @returns 0, 1 (a unique violation)
- * or -1; on failure no result is kept. */
-static int pipe_end(te_pg_sink_t *s, pipe_t *pl, char *errstr, size_t errsz)
-{
-        int rc = pl->rc;
-        if (PQpipelineSync(s->conn) != 1) {
-                if (rc == 0)
-                        snprintf(errstr, errsz, "pipeline sync: %s",
-                                 PQerrorMessage(s->conn));
-                rc = -1;
-        }
-        for (int i = 0; i < pl->n; i++) {
-                step_t *st = &pl->st[i];
-                PGresult *r = PQgetResult(s->conn);
-                if (!r) {
-                        if (rc == 0)
-                                snprintf(errstr, errsz, "%s: no result: %s", st->what,
-                                         PQerrorMessage(s->conn));
-                        rc = -1;
-                        break;
-                }
-                if (PQresultStatus(r) != st->want) {
-                        if (rc == 0 && PQresultStatus(r) != PGRES_PIPELINE_ABORTED)
-                                rc = fail(s, r, st->what, errstr, errsz);
-                        PQclear(r);
-                } else if (st->want == PGRES_TUPLES_OK) {
-                        st->res = r;
-                } else {
-                        PQclear(r);
-                }
-                while ((r = PQgetResult(s->conn)) != NULL) /* end of this statement */
-                        PQclear(r);
-        }
-        for (;;) { /* up to the sync (or the end of the connection) */
-                PGresult *r = PQgetResult(s->conn);
-                if (!r)
-                        break;
-                ExecStatusType t = PQresultStatus(r);
-                PQclear(r);
-                if (t == PGRES_PIPELINE_SYNC)
-                        break;
-        }
-        if (PQexitPipelineMode(s->conn) != 1 && rc == 0) {
-                snprintf(errstr, errsz, "pipeline exit: %s", PQerrorMessage(s->conn));
-                rc = -1;
-        }
-        if (rc != 0)
-                for (int i = 0; i < pl->n; i++) {
-                        PQclear(pl->st[i].res);
-                        pl->st[i].res = NULL;
-                }
-        return rc;
-}
-
-static void pipe_free(pipe_t *pl)
-{
-        for (int i = 0; i < pl->n; i++) {
-                PQclear(pl->st[i].res);
-                pl->st[i].res = NULL;
-        }
-}
-
-/* Start COPY `sql` and send all of `b`: the server works on it while the caller
- * builds what comes next. @returns 0, 1 (unique violation) or -1. */
-static int copy_send(te_pg_sink_t *s, const char *what, const char *sql,
-                     const te_buf_t *b, char *errstr, size_t errsz)
-{
-        PGresult *r = PQexec(s->conn, sql);
-        if (PQresultStatus(r) != PGRES_COPY_IN) {
-                int rc = fail(s, r, what, errstr, errsz);
-                PQclear(r);
-                return rc;
-        }
-        PQclear(r);
-        int ok = 1;
-        const size_t chunk = 1u << 18;
-        for (size_t at = 0; at < b->len && ok; at += chunk) {
-                size_t n = b->len - at < chunk ? b->len - at : chunk;
-                ok = PQputCopyData(s->conn, (const char *)b->data + at, (int)n) == 1;
-        }
-        if (PQputCopyEnd(s->conn, ok ? NULL : "sending failed") != 1 || !ok) {
-                snprintf(errstr, errsz, "%s: %s", what, PQerrorMessage(s->conn));
-                while ((r = PQgetResult(s->conn)) != NULL)
-                        PQclear(r);
-                return -1;
-        }
-        return 0;
-}
-
-/* The result of the COPY started by copy_send. @returns 0, 1 or -1. */
-static int copy_wait(te_pg_sink_t *s, const char *what, char *errstr, size_t errsz)
-{
-        PGresult *r;
-        int rc = 0;
-        while ((r = PQgetResult(s->conn)) != NULL) {
-                if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
-                        rc = fail(s, r, what, errstr, errsz);
-                PQclear(r);
-        }
-        return rc;
-}
-
 /* Step 1's decision arrays: the first fill of each decision. */
 static const char **decision_params(te_pg_sink_t *s, const char **v)
 {
@@ -746,29 +579,32 @@ int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_
         /* 1. BEGIN, decisions, apply_seq values, the orders that have a row (the
          *    statement with the largest result last: the server's answers never wait
          *    for the client to finish sending) */
-        if (pipe_begin(s, &pl, errstr, errsz) != 0)
+        if (sink_pipe_begin(s, &pl, errstr, errsz) != 0)
                 return -1;
-        pipe_send(s, &pl, "begin", "BEGIN", 0, NULL, PGRES_COMMAND_OK, errstr, errsz);
+        sink_pipe_send(s, &pl, "begin", "BEGIN", 0, NULL, PGRES_COMMAND_OK, errstr,
+                       errsz);
         if (s->n_rows == 0) {
                 /* only offsets (control reports, duplicates, dead letters) */
                 if (s->n_offs)
-                        pipe_send(s, &pl, "offsets", "te_offset", 4, offset_params(s, v),
-                                  PGRES_COMMAND_OK, errstr, errsz);
-                pipe_send(s, &pl, "commit", "COMMIT", 0, NULL, PGRES_COMMAND_OK, errstr,
-                          errsz);
-                rc = pipe_end(s, &pl, errstr, errsz);
-                pipe_free(&pl);
+                        sink_pipe_send(s, &pl, "offsets", "te_offset", 4,
+                                       offset_params(s, v), PGRES_COMMAND_OK, errstr,
+                                       errsz);
+                sink_pipe_send(s, &pl, "commit", "COMMIT", 0, NULL, PGRES_COMMAND_OK,
+                               errstr, errsz);
+                rc = sink_pipe_end(s, &pl, errstr, errsz);
+                sink_pipe_free(&pl);
                 return rc == 0 ? 0 : -1;
         }
         snprintf(nrows, sizeof nrows, "%zu", s->n_rows);
         if (s->n_decisions > 0)
-                pipe_send(s, &pl, "decisions", "te_d_decisions", 6, decision_params(s, v),
-                          PGRES_COMMAND_OK, errstr, errsz);
+                sink_pipe_send(s, &pl, "decisions", "te_d_decisions", 6,
+                               decision_params(s, v), PGRES_COMMAND_OK, errstr, errsz);
         v[0] = nrows;
-        pipe_send(s, &pl, "apply_seq", "te_d_seq", 1, v, PGRES_TUPLES_OK, errstr, errsz);
-        pipe_send(s, &pl, "known orders", "te_d_known", 1, order_ids_param(s, v),
-                  PGRES_TUPLES_OK, errstr, errsz);
-        if ((rc = pipe_end(s, &pl, errstr, errsz)) != 0)
+        sink_pipe_send(s, &pl, "apply_seq", "te_d_seq", 1, v, PGRES_TUPLES_OK, errstr,
+                       errsz);
+        sink_pipe_send(s, &pl, "known orders", "te_d_known", 1, order_ids_param(s, v),
+                       PGRES_TUPLES_OK, errstr, errsz);
+        if ((rc = sink_pipe_end(s, &pl, errstr, errsz)) != 0)
                 goto rollback;
         const PGresult *seq = pl.st[pl.n - 2].res, *known = pl.st[pl.n - 1].res;
         int64_t lo = strtoll(PQgetvalue(seq, 0, 0), NULL, 10);
@@ -779,25 +615,28 @@ int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_
                 goto rollback;
         }
         mark_known(s, known);
-        pipe_free(&pl);
+        sink_pipe_free(&pl);
         size_t n_new = 0, n_known = 0;
         for (size_t i = 0; i < s->n_aggs; i++)
                 s->aggs[i].known ? n_known++ : n_new++;
 
         if (s->n_rows <= TE_PG_SINK_SMALL_BATCH) {
                 /* 2+3 in one pipeline: the rows from arrays, then as below */
-                if (pipe_begin(s, &pl, errstr, errsz) != 0)
+                if (sink_pipe_begin(s, &pl, errstr, errsz) != 0)
                         goto rollback;
-                pipe_send(s, &pl, "order_events", "te_d_events", 24,
-                          events_params(s, lo, v), PGRES_COMMAND_OK, errstr, errsz);
+                sink_pipe_send(s, &pl, "order_events", "te_d_events", 24,
+                               events_params(s, lo, v), PGRES_COMMAND_OK, errstr, errsz);
                 if (n_new > 0)
-                        pipe_send(s, &pl, "orders", "te_d_orders", 21,
-                                  orders_params(s, v), PGRES_COMMAND_OK, errstr, errsz);
+                        sink_pipe_send(s, &pl, "orders", "te_d_orders", 21,
+                                       orders_params(s, v), PGRES_COMMAND_OK, errstr,
+                                       errsz);
                 if (s->n_fills > 0) {
-                        pipe_send(s, &pl, "trades", "te_d_trades", 15,
-                                  trades_params(s, v), PGRES_COMMAND_OK, errstr, errsz);
-                        pipe_send(s, &pl, "positions and cash", "te_d_fills", 7,
-                                  fill_params(s, v), PGRES_COMMAND_OK, errstr, errsz);
+                        sink_pipe_send(s, &pl, "trades", "te_d_trades", 15,
+                                       trades_params(s, v), PGRES_COMMAND_OK, errstr,
+                                       errsz);
+                        sink_pipe_send(s, &pl, "positions and cash", "te_d_fills", 7,
+                                       fill_params(s, v), PGRES_COMMAND_OK, errstr,
+                                       errsz);
                 }
                 goto tail;
         }
@@ -807,46 +646,47 @@ int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_
         rc = -1;
         if (events_rows(s, lo) != 0)
                 goto oom;
-        if ((rc = copy_send(s, "order_events", events_copy, &s->dbuf[0], errstr,
-                            errsz)) != 0)
+        if ((rc = sink_copy_send(s, "order_events", events_copy, &s->dbuf[0], errstr,
+                                 errsz)) != 0)
                 goto rollback;
         if ((n_new > 0 && orders_rows(s) != 0) ||
             (s->n_fills > 0 && trades_rows(s) != 0)) {
-                copy_wait(s, "order_events", errstr, errsz);
+                sink_copy_wait(s, "order_events", errstr, errsz);
                 goto oom;
         }
-        if ((rc = copy_wait(s, "order_events", errstr, errsz)) != 0)
+        if ((rc = sink_copy_wait(s, "order_events", errstr, errsz)) != 0)
                 goto rollback;
-        if (n_new > 0 && ((rc = copy_send(s, "orders", orders_copy, &s->dbuf[1], errstr,
-                                          errsz)) != 0 ||
-                          (rc = copy_wait(s, "orders", errstr, errsz)) != 0))
+        if (n_new > 0 && ((rc = sink_copy_send(s, "orders", orders_copy, &s->dbuf[1],
+                                               errstr, errsz)) != 0 ||
+                          (rc = sink_copy_wait(s, "orders", errstr, errsz)) != 0))
                 goto rollback;
         const char **fv = NULL;
         if (s->n_fills > 0) {
-                if ((rc = copy_send(s, "trades", trades_copy, &s->dbuf[2], errstr,
-                                    errsz)) != 0)
+                if ((rc = sink_copy_send(s, "trades", trades_copy, &s->dbuf[2], errstr,
+                                         errsz)) != 0)
                         goto rollback;
                 fv = fill_params(s, v); /* NULL (out of memory) fails at its send */
-                if ((rc = copy_wait(s, "trades", errstr, errsz)) != 0)
+                if ((rc = sink_copy_wait(s, "trades", errstr, errsz)) != 0)
                         goto rollback;
         }
 
         /* 3. what needs the stored values, the offsets, COMMIT */
-        if (pipe_begin(s, &pl, errstr, errsz) != 0)
+        if (sink_pipe_begin(s, &pl, errstr, errsz) != 0)
                 goto rollback;
         if (s->n_fills > 0) /* its parameters are ready (above) */
-                pipe_send(s, &pl, "positions and cash", "te_d_fills", 7, fv,
-                          PGRES_COMMAND_OK, errstr, errsz);
+                sink_pipe_send(s, &pl, "positions and cash", "te_d_fills", 7, fv,
+                               PGRES_COMMAND_OK, errstr, errsz);
 tail:
         if (n_known > 0)
-                pipe_send(s, &pl, "orders update", "te_d_update", 10, update_params(s, v),
-                          PGRES_COMMAND_OK, errstr, errsz);
+                sink_pipe_send(s, &pl, "orders update", "te_d_update", 10,
+                               update_params(s, v), PGRES_COMMAND_OK, errstr, errsz);
         if (s->n_offs)
-                pipe_send(s, &pl, "offsets", "te_offset", 4, offset_params(s, v),
-                          PGRES_COMMAND_OK, errstr, errsz);
-        pipe_send(s, &pl, "commit", "COMMIT", 0, NULL, PGRES_COMMAND_OK, errstr, errsz);
-        rc = pipe_end(s, &pl, errstr, errsz);
-        pipe_free(&pl);
+                sink_pipe_send(s, &pl, "offsets", "te_offset", 4, offset_params(s, v),
+                               PGRES_COMMAND_OK, errstr, errsz);
+        sink_pipe_send(s, &pl, "commit", "COMMIT", 0, NULL, PGRES_COMMAND_OK, errstr,
+                       errsz);
+        rc = sink_pipe_end(s, &pl, errstr, errsz);
+        sink_pipe_free(&pl);
         if (rc == 0) {
                 *applied = (long)s->n_rows;
                 return 0;
@@ -856,7 +696,7 @@ oom:
         snprintf(errstr, errsz, "out of memory building the batch");
         rc = -1;
 rollback:
-        pipe_free(&pl);
+        sink_pipe_free(&pl);
         PQclear(PQexec(s->conn, "ROLLBACK"));
         return rc;
 }

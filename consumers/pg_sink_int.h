@@ -1,7 +1,7 @@
 /*
  * pg_sink_int.h: the sink's batch state, shared by pg_sink.c (staging, the staged
- * apply through te_apply_stage_fast(), offsets) and pg_sink_direct.c (the direct path:
- * COPY straight into the final tables).
+ * apply through te_apply_stage_fast(), offsets), pg_sink_direct.c (the direct path:
+ * COPY straight into the final tables) and pg_sink_pipe.c (its pipelines and COPYs).
  */
 #ifndef TE_PG_SINK_INT_H
 #define TE_PG_SINK_INT_H
@@ -80,6 +80,20 @@ typedef struct srow_s {
         int first_of_order, first_of_decision;
 } srow_t;
 
+/* One statement of a pipeline: its parameters are copied into libpq's output buffer
+ * when it is sent, so params[] can be refilled for the next one. */
+typedef struct step_s {
+        const char *what;
+        ExecStatusType want;
+        PGresult *res; /* kept for the caller when want is PGRES_TUPLES_OK */
+} step_t;
+
+typedef struct pipe_s {
+        step_t st[8];
+        int n;
+        int rc; /* 0, or the first failure (-1) */
+} pipe_t;
+
 typedef struct stage_off_s {
         char topic[128];
         int32_t partition;
@@ -123,6 +137,23 @@ int te_pg_sink_arr_put(te_buf_t *b, const char *v, size_t n, int copy_escaped);
  *  @returns 0 committed, 1 when the staged path must apply the batch instead (a
  *  report or key already booked; nothing committed), -1 error with errstr. */
 int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz);
+/* pg_sink_pipe.c. sink_fail: error of a result, 1 for a unique_violation (the staged
+ * path decides) else -1, with errstr. A pipeline: sink_pipe_begin, sink_pipe_send per
+ * statement ("te_*" names a prepared one; nothing is sent after a failure), sink_pipe_end
+ * (sync, every result read, pipeline mode left: 0, 1 or -1; rows of PGRES_TUPLES_OK
+ * statements kept in st[].res until sink_pipe_free). sink_copy_send starts a COPY and
+ * sends all of b; sink_copy_wait reads its result (0, 1 or -1). */
+int sink_fail(te_pg_sink_t *s, const PGresult *r, const char *what, char *errstr,
+              size_t errsz);
+int sink_pipe_begin(te_pg_sink_t *s, pipe_t *pl, char *errstr, size_t errsz);
+void sink_pipe_send(te_pg_sink_t *s, pipe_t *pl, const char *what, const char *stmt,
+                    int n, const char *const *v, ExecStatusType want, char *errstr,
+                    size_t errsz);
+int sink_pipe_end(te_pg_sink_t *s, pipe_t *pl, char *errstr, size_t errsz);
+void sink_pipe_free(pipe_t *pl);
+int sink_copy_send(te_pg_sink_t *s, const char *what, const char *sql, const te_buf_t *b,
+                   char *errstr, size_t errsz);
+int sink_copy_wait(te_pg_sink_t *s, const char *what, char *errstr, size_t errsz);
 /** Prepare the direct path's statements (te_d_*) on the connection. @returns 0 or -1. */
 int te_pg_sink_prepare_direct(te_pg_sink_t *s, char *errstr, size_t errsz);
 /** The offsets statement's three arrays (topic, partition, next offset) into
