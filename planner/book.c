@@ -317,8 +317,17 @@ int te_book_add_order(te_book_t *b, const char *order_id, const char *portfolio_
                       const char *ticker, te_side_t side, double qty, double cum_qty,
                       te_order_status_t status)
 {
+        int r = te_book_add_new_order(b, order_id, portfolio_id, ticker, side, qty,
+                                      cum_qty, status);
+        return r < 0 ? -1 : 0;
+}
+
+int te_book_add_new_order(te_book_t *b, const char *order_id, const char *portfolio_id,
+                          const char *ticker, te_side_t side, double qty, double cum_qty,
+                          te_order_status_t status)
+{
         if (te_map_get(b->orders, order_id) || te_map_get(b->tombs.ids, order_id))
-                return 0;
+                return 1;
         if (strlen(order_id) >= TE_ID_MAX)
                 return -1;
         te_book_pos_t *p = pos_get_or_add(b, portfolio_id, ticker);

@@ -75,6 +75,12 @@ int te_book_set_cash(te_book_t *b, const char *portfolio_id, double cash);
 int te_book_add_order(te_book_t *b, const char *order_id, const char *portfolio_id,
                       const char *ticker, te_side_t side, double qty, double cum_qty,
                       te_order_status_t status);
+/** te_book_add_order that tells a new order from a known one (one lookup instead of
+ *  te_book_has_order then te_book_add_order). @returns 0 when added, 1 when the book
+ *  already knows `order_id` (nothing changed), -1 on OOM or an over-long id. */
+int te_book_add_new_order(te_book_t *b, const char *order_id, const char *portfolio_id,
+                          const char *ticker, te_side_t side, double qty, double cum_qty,
+                          te_order_status_t status);
 /** Note that a CANCEL was sent for `order_id`: it stops counting as open.
  *  @returns 0, or -1 if the order is unknown. */
 int te_book_mark_cancel(te_book_t *b, const char *order_id);

@@ -101,18 +101,21 @@ int te_pl_send_all(te_planner_t *pl, const te_order_cmd_t *cmds, size_t n)
         for (size_t i = 0; i < n; i++) {
                 const te_order_cmd_t *o = &cmds[i];
                 if (o->command == TE_CMD_NEW) {
-                        if (te_book_has_order(pl->book, o->order_id)) {
+                        /* into the book first (a known id is not sent again); a failed
+                         * send stops the planner, so the book never outlives it */
+                        int r = te_book_add_new_order(
+                            pl->book, o->order_id, o->ids.portfolio_id, o->ticker,
+                            o->side, o->quantity, 0.0, TE_OS_PENDING_NEW);
+                        if (r < 0) {
+                                te_pl_fail(pl, "book", "out of memory");
+                                return -1;
+                        }
+                        if (r == 1) {
                                 pl->st.skipped_known++;
                                 continue;
                         }
                         if (te_pl_send_cmd(pl, o) != 0)
                                 return -1;
-                        if (te_book_add_order(pl->book, o->order_id, o->ids.portfolio_id,
-                                              o->ticker, o->side, o->quantity, 0.0,
-                                              TE_OS_PENDING_NEW) != 0) {
-                                te_pl_fail(pl, "book", "out of memory");
-                                return -1;
-                        }
                         pl->st.orders++;
                 } else {
                         if (te_pl_send_cmd(pl, o) != 0)

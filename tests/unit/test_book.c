@@ -601,6 +601,23 @@ static void test_book_active_count(void **state)
         long_ticker[sizeof long_ticker - 1] = '\0';
         assert_int_equal(te_book_set_position(b, "p1", long_ticker, 1), -1);
         assert_int_equal(te_book_pf_active(pf), 0);
+        /* add-new tells a new order from a known one and leaves the known one alone */
+        assert_int_equal(
+            te_book_add_new_order(b, "o4", "p1", "DDD", TE_SIDE_BUY, 7, 0, TE_OS_NEW), 0);
+        assert_true(te_book_open_qty(b, "p1", "DDD") == 7);
+        assert_int_equal(
+            te_book_add_new_order(b, "o4", "p1", "DDD", TE_SIDE_SELL, 9, 0, TE_OS_NEW),
+            1);
+        assert_true(te_book_open_qty(b, "p1", "DDD") == 7);
+        assert_int_equal(
+            te_book_add_new_order(b, "o3", "p1", "CCC", TE_SIDE_BUY, 5, 0, TE_OS_NEW),
+            1); /* known, cancel sent */
+        char long_id[TE_ID_MAX + 8];
+        memset(long_id, 'o', sizeof long_id - 1);
+        long_id[sizeof long_id - 1] = '\0';
+        assert_int_equal(
+            te_book_add_new_order(b, long_id, "p1", "EEE", TE_SIDE_BUY, 1, 0, TE_OS_NEW),
+            -1); /* an id too long for the book */
         te_book_destroy(b);
 
         static const char *const pfs[] = {"pa", "pb"};
