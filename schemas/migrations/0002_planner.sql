@@ -1,7 +1,7 @@
 -- 0002_planner: what the planner needs to resume without re-sending after a crash.
 --
 -- Written by exec-planner in one transaction every time it commits its exec.targets
--- offsets (after flushing the orders those targets produced, before the Kafka commit):
+-- offsets (once the orders those targets produced are delivered, before the Kafka commit):
 --   planner_portfolios: the as_of of the last target planned per portfolio; a target
 --     consumed again after a restart with an earlier as_of was already planned and is
 --     skipped instead of being planned against a newer book;
