@@ -40,14 +40,29 @@ static int simple(PGconn *c, const char *sql, ExecStatusType want, char *errstr,
         return ok ? 0 : -1;
 }
 
+int te_pg_sink_prepare_stmts(PGconn *conn, const te_pg_stmt_t *stmts, size_t n,
+                             char *errstr, size_t errsz)
+{
+        for (size_t i = 0; i < n; i++) {
+                PGresult *r =
+                    PQprepare(conn, stmts[i].name, stmts[i].sql, stmts[i].n, NULL);
+                int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+                PQclear(r);
+                if (!ok) {
+                        snprintf(errstr, errsz, "prepare %s: %s", stmts[i].name,
+                                 PQerrorMessage(conn));
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 int te_pg_sink_prepare(te_pg_sink_t *s, char *errstr, size_t errsz)
 {
-        static const struct {
-                const char *name, *sql;
-                int n;
-        } stmts[] = {{"te_offset", offset_sql, 4},
-                     {"te_load_offset", load_sql, 3},
-                     {"te_apply_stage", "SELECT te_apply_stage_fast()", 0}};
+        static const te_pg_stmt_t stmts[] = {
+            {"te_offset", offset_sql, 4},
+            {"te_load_offset", load_sql, 3},
+            {"te_apply_stage", "SELECT te_apply_stage_fast()", 0}};
         if (simple(s->conn, "SELECT te_stage_open()", PGRES_TUPLES_OK, errstr, errsz) !=
                 0 ||
             simple(s->conn,
@@ -66,18 +81,8 @@ int te_pg_sink_prepare(te_pg_sink_t *s, char *errstr, size_t errsz)
             simple(s->conn, "SET jit = off", PGRES_COMMAND_OK, errstr, errsz) != 0 ||
             te_pg_sink_prepare_direct(s, errstr, errsz) != 0)
                 return -1;
-        for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
-                PGresult *r =
-                    PQprepare(s->conn, stmts[i].name, stmts[i].sql, stmts[i].n, NULL);
-                int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-                PQclear(r);
-                if (!ok) {
-                        snprintf(errstr, errsz, "prepare %s: %s", stmts[i].name,
-                                 PQerrorMessage(s->conn));
-                        return -1;
-                }
-        }
-        return 0;
+        return te_pg_sink_prepare_stmts(s->conn, stmts, sizeof stmts / sizeof stmts[0],
+                                        errstr, errsz);
 }
 
 te_pg_sink_t *te_pg_sink_new(PGconn *conn, const char *group, size_t max_stage_bytes,

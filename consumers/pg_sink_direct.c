@@ -232,24 +232,43 @@ static int arrs(te_pg_sink_t *s, int i, const char *v)
         return te_pg_sink_arr_put(&s->params[i], v, v ? strlen(v) : 0, 0);
 }
 
+/* Which staged rows a column-array statement takes. */
+typedef enum { ROWS_FIRST_OF_DECISION, ROWS_FILLS } rows_t;
+
+/* One array per column of `cols` (an SF_* field, or -1: the row's event time as a
+ * timestamp) over the rows `which` selects, into params[0..n-1] and v. @returns v, or
+ * NULL on OOM. */
+static const char **col_params(te_pg_sink_t *s, const int *cols, int n, rows_t which,
+                               const char **v)
+{
+        if (arr_begin(s, n) != 0)
+                return NULL;
+        fields_t f;
+        char ts[40] = "";
+        int need_ts = 0;
+        for (int k = 0; k < n; k++)
+                need_ts |= cols[k] < 0;
+        for (size_t i = 0; i < s->n_rows; i++) {
+                const srow_t *r = &s->srows[i];
+                if (!(which == ROWS_FILLS ? r->is_fill : r->first_of_decision))
+                        continue;
+                split(s, i, &f);
+                if (need_ts && fmt_ts(s, ts, sizeof ts, r->ms) < 0)
+                        return NULL;
+                for (int k = 0; k < n; k++)
+                        if ((cols[k] < 0 ? arrs(s, k, ts) : arrf(s, k, &f, cols[k])) != 0)
+                                return NULL;
+        }
+        return arr_end(s, n, v) == 0 ? v : NULL;
+}
+
 /* Step 1's decision arrays: the first fill of each decision. */
 static const char **decision_params(te_pg_sink_t *s, const char **v)
 {
         static const int cols[6] = {SF_DECISION_ID, SF_PORTFOLIO_ID,
                                     SF_STRATEGY_ID, SF_PROFILE_VERSION_ID,
                                     SF_REGIME_ID,   SF_UNIVERSE_ID};
-        if (arr_begin(s, 6) != 0)
-                return NULL;
-        fields_t f;
-        for (size_t i = 0; i < s->n_rows; i++) {
-                if (!s->srows[i].first_of_decision)
-                        continue;
-                split(s, i, &f);
-                for (int k = 0; k < 6; k++)
-                        if (arrf(s, k, &f, cols[k]) != 0)
-                                return NULL;
-        }
-        return arr_end(s, 6, v) == 0 ? v : NULL;
+        return col_params(s, cols, 6, ROWS_FIRST_OF_DECISION, v);
 }
 
 /* The order ids of the batch as one array. */
@@ -407,18 +426,7 @@ static const char **fill_params(te_pg_sink_t *s, const char **v)
         static const int cols[7] = {SF_PORTFOLIO_ID, SF_TICKER,     SF_SIDE,
                                     SF_LAST_QTY,     SF_LAST_PRICE, SF_COMMISSION,
                                     SF_EVENT_MS};
-        if (arr_begin(s, 7) != 0)
-                return NULL;
-        fields_t f;
-        for (size_t i = 0; i < s->n_rows; i++) {
-                if (!s->srows[i].is_fill)
-                        continue;
-                split(s, i, &f);
-                for (int k = 0; k < 7; k++)
-                        if (arrf(s, k, &f, cols[k]) != 0)
-                                return NULL;
-        }
-        return arr_end(s, 7, v) == 0 ? v : NULL;
+        return col_params(s, cols, 7, ROWS_FILLS, v);
 }
 
 /* The small path's arrays: order_events rows (24 arrays). */
@@ -501,10 +509,6 @@ static const char **orders_params(te_pg_sink_t *s, const char **v)
 /* The small path's arrays: the trades (15 arrays). */
 static const char **trades_params(te_pg_sink_t *s, const char **v)
 {
-        if (arr_begin(s, 15) != 0)
-                return NULL;
-        fields_t f;
-        char ts[40];
         static const int cols[15] = {SF_REPORT_ID,
                                      -1,
                                      SF_TICKER,
@@ -520,17 +524,7 @@ static const char **trades_params(te_pg_sink_t *s, const char **v)
                                      SF_COMMISSION,
                                      SF_MODE,
                                      SF_BROKER};
-        for (size_t i = 0; i < s->n_rows; i++) {
-                if (!s->srows[i].is_fill)
-                        continue;
-                split(s, i, &f);
-                if (fmt_ts(s, ts, sizeof ts, s->srows[i].ms) < 0)
-                        return NULL;
-                for (int k = 0; k < 15; k++)
-                        if ((cols[k] < 0 ? arrs(s, k, ts) : arrf(s, k, &f, cols[k])) != 0)
-                                return NULL;
-        }
-        return arr_end(s, 15, v) == 0 ? v : NULL;
+        return col_params(s, cols, 15, ROWS_FILLS, v);
 }
 
 /* Mark the aggregates of the orders in `res` known. */
@@ -547,26 +541,13 @@ static void mark_known(te_pg_sink_t *s, const PGresult *res)
 
 int te_pg_sink_prepare_direct(te_pg_sink_t *s, char *errstr, size_t errsz)
 {
-        static const struct {
-                const char *name, *sql;
-                int n;
-        } stmts[] = {
+        static const te_pg_stmt_t stmts[] = {
             {"te_d_decisions", decisions_sql, 6}, {"te_d_seq", seq_sql, 1},
             {"te_d_known", known_sql, 1},         {"te_d_update", update_sql, 10},
             {"te_d_fills", fills_sql, 7},         {"te_d_events", events_ins, 24},
             {"te_d_orders", orders_ins, 21},      {"te_d_trades", trades_ins, 15}};
-        for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
-                PGresult *r =
-                    PQprepare(s->conn, stmts[i].name, stmts[i].sql, stmts[i].n, NULL);
-                int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-                PQclear(r);
-                if (!ok) {
-                        snprintf(errstr, errsz, "prepare %s: %s", stmts[i].name,
-                                 PQerrorMessage(s->conn));
-                        return -1;
-                }
-        }
-        return 0;
+        return te_pg_sink_prepare_stmts(s->conn, stmts, sizeof stmts / sizeof stmts[0],
+                                        errstr, errsz);
 }
 
 int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz)

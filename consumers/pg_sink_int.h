@@ -156,6 +156,15 @@ int sink_copy_send(te_pg_sink_t *s, const char *what, const char *sql, const te_
 int sink_copy_wait(te_pg_sink_t *s, const char *what, char *errstr, size_t errsz);
 /** Prepare the direct path's statements (te_d_*) on the connection. @returns 0 or -1. */
 int te_pg_sink_prepare_direct(te_pg_sink_t *s, char *errstr, size_t errsz);
+
+/* A statement to prepare on the sink's connection: name, SQL, number of parameters. */
+typedef struct te_pg_stmt_s {
+        const char *name, *sql;
+        int n;
+} te_pg_stmt_t;
+/** Prepare `n` statements on `conn`. @returns 0, or -1 with errstr set. */
+int te_pg_sink_prepare_stmts(PGconn *conn, const te_pg_stmt_t *stmts, size_t n,
+                             char *errstr, size_t errsz);
 /** The offsets statement's three arrays (topic, partition, next offset) into
  *  params[0..2]. @returns 0 or -1. */
 int te_pg_sink_offset_params(te_pg_sink_t *s);
