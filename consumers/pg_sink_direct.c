@@ -293,20 +293,31 @@ static const char **offset_params(te_pg_sink_t *s, const char **v)
         return v;
 }
 
+/* What order_events row i needs besides its staged fields, for both the COPY rows and
+ * the small path's arrays: the fields split, the event time, apply_seq (seq0 + i) and
+ * the unknown_order flag (the first report of an order the database does not have,
+ * other than an ACK). @returns 0 or -1. */
+static int event_fields(te_pg_sink_t *s, size_t i, int64_t seq0, fields_t *f, char ts[40],
+                        char seq[24], int *unknown)
+{
+        const srow_t *r = &s->srows[i];
+        split(s, i, f);
+        *unknown =
+            r->first_of_order && !s->aggs[r->agg].known &&
+            !(f->n[SF_EXEC_TYPE] == 3 && memcmp(f->p[SF_EXEC_TYPE], "ACK", 3) == 0);
+        snprintf(seq, 24, "%lld", (long long)(seq0 + (int64_t)i));
+        return fmt_ts(s, ts, 40, r->ms) < 0 ? -1 : 0;
+}
+
 static int events_rows(te_pg_sink_t *s, int64_t seq0)
 {
         te_buf_t *b = &s->dbuf[0];
         te_buf_reset(b);
         fields_t f;
         char ts[40], seq[24];
+        int unknown;
         for (size_t i = 0; i < s->n_rows; i++) {
-                const srow_t *r = &s->srows[i];
-                split(s, i, &f);
-                int unknown =
-                    r->first_of_order && !s->aggs[r->agg].known &&
-                    !(f.n[SF_EXEC_TYPE] == 3 && memcmp(f.p[SF_EXEC_TYPE], "ACK", 3) == 0);
-                snprintf(seq, sizeof seq, "%lld", (long long)(seq0 + (int64_t)i));
-                if (fmt_ts(s, ts, sizeof ts, r->ms) < 0)
+                if (event_fields(s, i, seq0, &f, ts, seq, &unknown) != 0)
                         return -1;
                 for (int k = SF_REPORT_ID; k <= SF_ACCOUNT; k++)
                         if (putf(b, &f, k, '\t') != 0)
@@ -436,14 +447,9 @@ static const char **events_params(te_pg_sink_t *s, int64_t seq0, const char **v)
                 return NULL;
         fields_t f;
         char ts[40], seq[24];
+        int unknown;
         for (size_t i = 0; i < s->n_rows; i++) {
-                const srow_t *r = &s->srows[i];
-                split(s, i, &f);
-                int unknown =
-                    r->first_of_order && !s->aggs[r->agg].known &&
-                    !(f.n[SF_EXEC_TYPE] == 3 && memcmp(f.p[SF_EXEC_TYPE], "ACK", 3) == 0);
-                snprintf(seq, sizeof seq, "%lld", (long long)(seq0 + (int64_t)i));
-                if (fmt_ts(s, ts, sizeof ts, r->ms) < 0)
+                if (event_fields(s, i, seq0, &f, ts, seq, &unknown) != 0)
                         return NULL;
                 int a = 0;
                 for (int k = SF_REPORT_ID; k <= SF_ACCOUNT; k++)
