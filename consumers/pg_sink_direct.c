@@ -235,6 +235,25 @@ static int arrs(te_pg_sink_t *s, int i, const char *v)
 /* Which staged rows a column-array statement takes. */
 typedef enum { ROWS_FIRST_OF_DECISION, ROWS_FILLS } rows_t;
 
+/* The trades columns, in the order of trades_ins and of the COPY into trades: staged
+ * fields, -1 for the event time. */
+#define TRADES_NCOLS 15
+static const int trades_cols[TRADES_NCOLS] = {SF_REPORT_ID,
+                                              -1,
+                                              SF_TICKER,
+                                              SF_SIDE,
+                                              SF_LAST_QTY,
+                                              SF_LAST_PRICE,
+                                              SF_ORDER_ID,
+                                              SF_STRATEGY_ID,
+                                              SF_PROFILE_VERSION_ID,
+                                              SF_REGIME_ID,
+                                              SF_UNIVERSE_ID,
+                                              SF_DECISION_ID,
+                                              SF_COMMISSION,
+                                              SF_MODE,
+                                              SF_BROKER};
+
 /* One array per column of `cols` (an SF_* field, or -1: the row's event time as a
  * timestamp) over the rows `which` selects, into params[0..n-1] and v. @returns v, or
  * NULL on OOM. */
@@ -388,20 +407,12 @@ static int trades_rows(te_pg_sink_t *s)
                 split(s, i, &f);
                 if (fmt_ts(s, ts, sizeof ts, s->srows[i].ms) < 0)
                         return -1;
-                if (putf(b, &f, SF_REPORT_ID, '\t') != 0 || puts_sep(b, ts, '\t') != 0 ||
-                    putf(b, &f, SF_TICKER, '\t') != 0 ||
-                    putf(b, &f, SF_SIDE, '\t') != 0 ||
-                    putf(b, &f, SF_LAST_QTY, '\t') != 0 ||
-                    putf(b, &f, SF_LAST_PRICE, '\t') != 0 ||
-                    putf(b, &f, SF_ORDER_ID, '\t') != 0 ||
-                    putf(b, &f, SF_STRATEGY_ID, '\t') != 0 ||
-                    putf(b, &f, SF_PROFILE_VERSION_ID, '\t') != 0 ||
-                    putf(b, &f, SF_REGIME_ID, '\t') != 0 ||
-                    putf(b, &f, SF_UNIVERSE_ID, '\t') != 0 ||
-                    putf(b, &f, SF_DECISION_ID, '\t') != 0 ||
-                    putf(b, &f, SF_COMMISSION, '\t') != 0 ||
-                    putf(b, &f, SF_MODE, '\t') != 0 || putf(b, &f, SF_BROKER, '\n') != 0)
-                        return -1;
+                for (int k = 0; k < TRADES_NCOLS; k++) {
+                        char sep = k == TRADES_NCOLS - 1 ? '\n' : '\t';
+                        if ((trades_cols[k] < 0 ? puts_sep(b, ts, sep)
+                                                : putf(b, &f, trades_cols[k], sep)) != 0)
+                                return -1;
+                }
         }
         return 0;
 }
@@ -515,22 +526,7 @@ static const char **orders_params(te_pg_sink_t *s, const char **v)
 /* The small path's arrays: the trades (15 arrays). */
 static const char **trades_params(te_pg_sink_t *s, const char **v)
 {
-        static const int cols[15] = {SF_REPORT_ID,
-                                     -1,
-                                     SF_TICKER,
-                                     SF_SIDE,
-                                     SF_LAST_QTY,
-                                     SF_LAST_PRICE,
-                                     SF_ORDER_ID,
-                                     SF_STRATEGY_ID,
-                                     SF_PROFILE_VERSION_ID,
-                                     SF_REGIME_ID,
-                                     SF_UNIVERSE_ID,
-                                     SF_DECISION_ID,
-                                     SF_COMMISSION,
-                                     SF_MODE,
-                                     SF_BROKER};
-        return col_params(s, cols, 15, ROWS_FILLS, v);
+        return col_params(s, trades_cols, TRADES_NCOLS, ROWS_FILLS, v);
 }
 
 /* Mark the aggregates of the orders in `res` known. */
