@@ -50,7 +50,7 @@ struct te_book_pf_s {
         int as_of_learned;
         int64_t last_as_of;
         ord_t *done;     /* terminal orders not dropped yet */
-        size_t n_active; /* entries held or working (pos_active), kept in step */
+        size_t n_active; /* entries held or working (te_book_pos_active), kept in step */
 };
 
 /* Ids of dropped orders, oldest first: a ring of at most `cap` copies and a map for
@@ -236,16 +236,15 @@ static te_book_pos_t *pos_get_or_add(te_book_t *b, const char *portfolio_id,
         return p;
 }
 
-/* Held or working: what a full_replace target takes to zero when absent. */
-static int pos_active(const te_book_pos_t *p)
+int te_book_pos_active(const te_book_pos_t *p)
 {
-        return p->position != 0.0 || p->live != NULL;
+        return p && (p->position != 0.0 || p->live != NULL);
 }
 
-/* After a change to p that began when pos_active(p) was `was`. */
+/* After a change to p that began when te_book_pos_active(p) was `was`. */
 static void pos_account(te_book_pos_t *p, int was)
 {
-        int now = pos_active(p);
+        int now = te_book_pos_active(p);
         if (now && !was)
                 p->pf->n_active++;
         else if (!now && was)
@@ -298,7 +297,7 @@ int te_book_set_position(te_book_t *b, const char *portfolio_id, const char *tic
         te_book_pos_t *p = pos_get_or_add(b, portfolio_id, ticker);
         if (!p)
                 return -1;
-        int was = pos_active(p);
+        int was = te_book_pos_active(p);
         p->position = qty;
         pos_account(p, was);
         return 0;
@@ -346,7 +345,7 @@ int te_book_add_new_order(te_book_t *b, const char *order_id, const char *portfo
                 free(o);
                 return -1;
         }
-        int was = pos_active(p);
+        int was = te_book_pos_active(p);
         ord_relink(o, 0.0);
         pos_account(p, was);
         return 0;
@@ -358,7 +357,7 @@ int te_book_mark_cancel(te_book_t *b, const char *order_id)
         if (!o)
                 return -1;
         double old_open = ord_open(o);
-        int was = pos_active(o->pos);
+        int was = te_book_pos_active(o->pos);
         o->cancel_sent = 1;
         ord_relink(o, old_open);
         pos_account(o->pos, was);
@@ -410,7 +409,7 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
         double fill = r->cum_qty - o->cum_qty;
         int changed = learned;
         double old_open = ord_open(o);
-        int was = pos_active(o->pos);
+        int was = te_book_pos_active(o->pos);
         if (fill > 0) {
                 double value = r->avg_price > 0
                                    ? r->cum_qty * r->avg_price - o->cum_qty * o->avg_price

@@ -142,6 +142,9 @@ double te_book_pf_cash(const te_book_pf_t *pf);
  *  up to date by every change: a full_replace plan scans the book only when some of
  *  them are absent from its message. */
 size_t te_book_pf_active(const te_book_pf_t *pf);
+/** @returns 1 if the entry is held (position != 0) or has live orders: what a
+ *  full_replace target takes to zero when absent, and what te_book_pf_active counts. */
+int te_book_pos_active(const te_book_pos_t *p);
 double te_book_pos_qty(const te_book_pos_t *p);
 double te_book_pos_open(const te_book_pos_t *p);
 const char *te_book_pos_ticker(const te_book_pos_t *p);

@@ -427,12 +427,6 @@ static int price_of(const te_plan_env_t *env, const char *ticker, int64_t as_of,
         return env->price(env->opaque, ticker, as_of, px) && isfinite(*px) && *px > 0;
 }
 
-/* Held or working: what full_replace must take to zero when absent. */
-static int is_active(const te_book_pos_t *p)
-{
-        return te_book_pos_qty(p) != 0 || te_book_pos_live(p, NULL, 0) != 0;
-}
-
 /* Build, check and convert the wants of the message. */
 static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                                  const te_plan_env_t *env, const te_book_pf_t *pf,
@@ -474,7 +468,7 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                 }
                 w->ticker = t->ticker;
                 w->pos = te_book_pf_find(pf, t->ticker);
-                covered += w->pos && is_active(w->pos);
+                covered += w->pos && te_book_pos_active(w->pos);
                 w->value = t->value;
                 w->absent = 0;
                 w->has_price = t->has_ref_price;
@@ -564,7 +558,7 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                  * entry is some want's, nothing is absent: skip the scan */
                 it = te_book_pf_active(pf) > covered ? 0 : SIZE_MAX;
                 while (it != SIZE_MAX && (p = te_book_pf_next(pf, &it)) != NULL) {
-                        if (!is_active(p))
+                        if (!te_book_pos_active(p))
                                 continue;
                         if (find_want(wants, n_sorted, te_book_pos_ticker(p)))
                                 continue;
