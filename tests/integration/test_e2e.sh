@@ -2,31 +2,13 @@
 # test_e2e: targets -> exec-planner -> exec-broker (sim) -> exec-sink -> trades rows,
 # four real processes on the embedded stack. The expected trades come from
 # e2e_expect.py, which works them out from the input files alone (not from our C code).
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-RUN=$(mktemp -d /tmp/te-e2e.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log; do echo "--- $f"; tail -n 15 "$f"; done 2>/dev/null || true
-        fi
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/prologue.sh" e2e
 
 te_stack_up "$RUN"
 te_pipeline_up "$RUN" "$here/data/e2e_bars.csv" -o plan.lot_size=10
 "$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$here/data/e2e_targets.jsonl"
 te_pipeline_wait_idle "$RUN" 120
 
-q() { psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -c "$1"; }
 python3 "$here/e2e_expect.py" "$here/data/e2e_bars.csv" "$here/data/e2e_targets.jsonl" \
         >"$RUN/expected.txt"
 q "SELECT o.portfolio_id, t.ticker, t.direction, t.size::int, to_char(t.price, 'FM999990.0000'),

@@ -4,25 +4,8 @@
 # what was processed, counted independently: messages on the topics (exec-tail/kcat),
 # rows in the DB, lines in the input file. Also /healthz, /readyz, 404 and 405, and that
 # the JSON logs (debug level) follow one decision to its trades.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
+source "$(dirname "$0")/prologue.sh" metrics
 source "$here/metrics_lib.sh"
-RUN=$(mktemp -d /tmp/te-metrics.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log; do echo "--- $f"; tail -n 15 "$f"; done 2>/dev/null || true
-        fi
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 eq() { [ "$2" = "$3" ] || fail "$1: metrics say $2, expected $3"; }
 
 te_stack_up "$RUN"

@@ -5,25 +5,7 @@
 # input alone by planner_data.py), without duplicate order ids, and the final
 # positions in the DB are the last targets. The book drops finished orders as it goes
 # (book_dropped > 0 in the last life) without that breaking any of it.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-RUN=$(mktemp -d /tmp/te-plrestart.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log; do echo "--- $f"; tail -n 15 "$f"; done 2>/dev/null || true
-        fi
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -c "$1"; }
+source "$(dirname "$0")/prologue.sh" plrestart
 
 python3 "$here/planner_data.py" bars 40 >"$RUN/bars.csv"
 python3 "$here/planner_data.py" targets 6 25 >"$RUN/targets.jsonl"
