@@ -8,25 +8,10 @@
 # worker is UP again the held targets are planned once: pf-a's latest (BUY 100 on top of
 # the first 100) and pf-b's; pf-a's replaced target never is. The DB ends at the last
 # targets with no duplicate order.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
+source "$(dirname "$0")/prologue.sh" pldown
 source "$here/eo_fault_lib.sh"
 source "$here/metrics_lib.sh"
-RUN=$(mktemp -d /tmp/te-pldown.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log; do echo "--- $f"; grep -v CONFWARN "$f" | tail -n 15; done 2>/dev/null || true
-        fi
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
+TE_TEST_LOG_SKIP=CONFWARN
 target() { # target DECISION PORTFOLIO DAY TICKER QTY
         printf '{"decision_id":"%s","portfolio_id":"%s","strategy_id":"s","profile_version_id":"pv","regime_id":"r","universe_id":"u","mode":"TRAINING","as_of":"2025-01-%02dT21:00:00Z","unit":"QUANTITY","full_replace":false,"targets":[{"ticker":"%s","value":%s}]}\n' \
                 "$1" "$2" $((6 + $3)) "$4" "$5" |

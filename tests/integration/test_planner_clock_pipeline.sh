@@ -8,25 +8,8 @@
 # portfolio's commands keep invariant 6: CLOCK(t) of a target only after every command
 # of the portfolio's earlier targets, and its orders only after its CLOCK. Final
 # positions and the DB checks as in the other planner tests.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-RUN=$(mktemp -d /tmp/te-plclock.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log; do echo "--- $f"; grep -v kafka.log "$f" | tail -n 15; done 2>/dev/null || true
-        fi
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -c "$1"; }
+source "$(dirname "$0")/prologue.sh" plclock
+TE_TEST_LOG_SKIP=kafka.log
 tail_topic() { # tail_topic TOPIC OUT: the topic from the beginning to its end
         "$TE_BUILD_DIR/exec-tail" --bootstrap-file "$RUN/bootstrap" -t "$1" --from-beginning \
                 --exit-at-end >"$2" 2>/dev/null

@@ -12,24 +12,10 @@
 #   rebuild (a third rebalance when the third joins), and every target is planned exactly
 #   once — the NEW orders on exec.orders are those of one crash-free planner
 #   (planner_data.py), no duplicate id — and the positions are the last targets.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
+source "$(dirname "$0")/prologue.sh" pldb
 source "$here/eo_fault_lib.sh"
-RUN=$(mktemp -d /tmp/te-pldb.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log; do echo "--- $f"; grep -v CONFWARN "$f" | tail -n 12; done 2>/dev/null || true
-        fi
-        te_pipeline_down "$RUN" planner2 planner3 >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
+TE_TEST_LOG_SKIP=CONFWARN TE_TEST_LOG_LINES=12
+TE_TEST_PIPELINE=(planner2 planner3)
 pgbin=${TE_PG_BIN:-/usr/lib/postgresql/15/bin}
 pg_ctl_as() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$pgbin/pg_ctl" "$@"; else "$pgbin/pg_ctl" "$@"; fi; }
 count() { grep -F -- "$2" "$RUN/$1.log" 2>/dev/null | grep -c -F -- "$3" || true; }

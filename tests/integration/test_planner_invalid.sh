@@ -10,26 +10,9 @@
 # pattern scope ("pf-*") and a padded scope ("pf-v ") are each dead-lettered with their
 # reason, alerted and counted in te_deadletters_total; the valid HALT behind them takes
 # effect (the next target is planned and sends nothing).
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
+source "$(dirname "$0")/prologue.sh" plinvalid
 source "$here/metrics_lib.sh"
-RUN=$(mktemp -d /tmp/te-plinvalid.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log; do echo "--- $f"; grep -v kafka.log "$f" | tail -n 12; done 2>/dev/null || true
-        fi
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -c "$1"; }
+TE_TEST_LOG_SKIP=kafka.log TE_TEST_LOG_LINES=12
 
 python3 "$here/planner_data.py" bars 10 >"$RUN/bars.csv"
 te_stack_up "$RUN"

@@ -8,25 +8,8 @@
 #     targets of either portfolio;
 #   NORMAL for "*" (later) plans again; REDUCE_ONLY for pf-a (later still) drops an
 #     increase and lets a reduction through.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-RUN=$(mktemp -d /tmp/te-plmodes.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log; do echo "--- $f"; grep -v kafka.log "$f" | tail -n 12; done 2>/dev/null || true
-        fi
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -c "$1"; }
+source "$(dirname "$0")/prologue.sh" plmodes
+TE_TEST_LOG_SKIP=kafka.log TE_TEST_LOG_LINES=12
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
         local deadline=$((SECONDS + $1)) what=$2
         shift 2

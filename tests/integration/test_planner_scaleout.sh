@@ -5,25 +5,9 @@
 # first (rebalance: the second takes everything). Every target must be planned exactly
 # once: the NEW orders on exec.orders are exactly those of a single crash-free planner
 # (planner_data.py), with no duplicate id, and the final positions are the last targets.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-RUN=$(mktemp -d /tmp/te-plscale.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log; do echo "--- $f"; grep -v kafka.log "$f" | tail -n 12; done 2>/dev/null || true
-        fi
-        te_pipeline_down "$RUN" planner2 >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -c "$1"; }
+source "$(dirname "$0")/prologue.sh" plscale
+TE_TEST_LOG_SKIP=kafka.log TE_TEST_LOG_LINES=12
+TE_TEST_PIPELINE=(planner2)
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
         local deadline=$((SECONDS + $1)) what=$2
         shift 2
