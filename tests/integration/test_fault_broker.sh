@@ -25,21 +25,9 @@
 #      limit_rejected), the 100-share order of the same target fills; a PRODUCTION
 #      target reaching the TRAINING sim worker is REJECTED with a CRITICAL mode_refused
 #      Alert (invariant 5).
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-source "$src/tests/integration/eo_fault_lib.sh"
-RUN=$(mktemp -d /tmp/te-fbroker.XXXXXX)
-cleanup() {
-        local rc=$?
-        [ $rc -eq 0 ] || { for f in "$RUN"/*.log; do echo "--- $f"; grep -v CONFWARN "$f" | tail -n 12; done 2>/dev/null || true; }
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
+source "$(dirname "$0")/prologue.sh" fbroker
+source "$here/eo_fault_lib.sh"
+TE_TEST_LOG_SKIP=CONFWARN TE_TEST_LOG_LINES=12
 bars=$src/ops/sample/bars.csv
 te_stack_up "$RUN"
 te_pipeline_start "$RUN" sink exec-sink

@@ -6,21 +6,9 @@
 # and broker stay up; the planner may exit cleanly and is restarted); after
 # PostgreSQL comes back everything is booked: every fill on exec.reports is exactly one
 # trade, exec-dbtool check passes, and no log line shows connection details.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-source "$src/tests/integration/eo_fault_lib.sh"
-RUN=$(mktemp -d /tmp/te-fdb.XXXXXX)
-cleanup() {
-        local rc=$?
-        [ $rc -eq 0 ] || { for f in "$RUN"/*.log; do echo "--- $f"; tail -n 12 "$f"; done 2>/dev/null || true; }
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
+source "$(dirname "$0")/prologue.sh" fdb
+source "$here/eo_fault_lib.sh"
+TE_TEST_LOG_LINES=12
 pgbin=${TE_PG_BIN:-/usr/lib/postgresql/15/bin}
 pg_ctl_as() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$pgbin/pg_ctl" "$@"; else "$pgbin/pg_ctl" "$@"; fi; }
 

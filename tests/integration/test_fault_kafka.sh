@@ -6,22 +6,13 @@
 # later leaves it). The processes must ride through (none dies) and the final DB must be
 # exact: every fill on exec.reports is one trade, nothing else is, exec-dbtool check
 # passes, and every process exits 0 on SIGTERM.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-source "$src/tests/integration/eo_fault_lib.sh"
-RUN=$(mktemp -d /tmp/te-fkafka.XXXXXX)
-cleanup() {
-        local rc=$?
-        [ $rc -eq 0 ] || { for f in "$RUN"/*.log; do echo "--- $f"; grep -v CONFWARN "$f" | tail -n 12; done 2>/dev/null || true; }
+source "$(dirname "$0")/prologue.sh" fkafka
+source "$here/eo_fault_lib.sh"
+TE_TEST_LOG_SKIP=CONFWARN TE_TEST_LOG_LINES=12
+TE_TEST_PIPELINE=(sink2)
+te_test_cleanup_extra() { # the broker may be down when a check fails
         "$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" broker_up 1 >/dev/null 2>&1 || true
-        te_pipeline_down "$RUN" sink2 >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
 }
-trap cleanup EXIT
 ctl() { "$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" "$@" >/dev/null || eo_fail "ctl $*"; }
 alive() { for n in "$@"; do kill -0 "$(cat "$RUN/$n.pid")" 2>/dev/null || eo_fail "$n died"; done; }
 trades() { eo_q "SELECT count(*) FROM trades"; }

@@ -10,21 +10,9 @@
 # and an alert is raised (exec.mode: the planner dead-letters them too); no process dies; no partition blocks (the pipeline finishes);
 # the unknown order is kept and flagged, the late fill counted as an illegal transition;
 # the books are exact and exec-dbtool check passes; the sink counts its dead letters.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-source "$src/tests/integration/eo_fault_lib.sh"
-RUN=$(mktemp -d /tmp/te-hostile.XXXXXX)
-cleanup() {
-        local rc=$?
-        [ $rc -eq 0 ] || { for f in "$RUN"/*.log; do echo "--- $f"; grep -v CONFWARN "$f" | tail -n 12; done 2>/dev/null || true; }
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
+source "$(dirname "$0")/prologue.sh" hostile
+source "$here/eo_fault_lib.sh"
+TE_TEST_LOG_SKIP=CONFWARN TE_TEST_LOG_LINES=12
 te_stack_up "$RUN"
 te_pipeline_up "$RUN" "$src/ops/sample/bars.csv"
 t=$src/ops/sample/targets.jsonl
