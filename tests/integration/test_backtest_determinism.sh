@@ -11,23 +11,12 @@
 #     several bars, and the end-of-run cancels leave no order open;
 #  the report files exist (CSV rows, a PNG signature), backtest_runs records each run,
 #  usage errors exit 2 and a run id cannot be reused.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-source "$src/ops/stack.sh"
-RUN=$(mktemp -d /tmp/te-btdet.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*/*.log "$RUN"/*.err; do echo "--- $f"; tail -n 15 "$f"; done 2>/dev/null || true
-        fi
-        kill $(jobs -p) 2>/dev/null || true # runs still going after a failure
+source "$(dirname "$0")/prologue.sh" btdet
+TE_TEST_LOGS=('*/*.log' '*.err')
+te_test_cleanup_extra() { # runs still going after a failure
+        kill $(jobs -p) 2>/dev/null || true
         wait 2>/dev/null || true
-        te_stack_down "$RUN" || true
-        exit $rc
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 te_stack_up "$RUN"
 KAFKA=(-o kafka.session.timeout.ms=6000 -o kafka.heartbeat.interval.ms=500

@@ -10,25 +10,9 @@
 #   - --max-lag gates the exit status (|B|-1 -> 1, |B| -> 0), --json is valid JSON;
 #   - --db reads the sink-style offsets from consumer_offsets in PostgreSQL;
 #   - bad arguments exit 2.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
+source "$(dirname "$0")/prologue.sh" lag
 source "$here/metrics_lib.sh"
-RUN=$(mktemp -d /tmp/te-lag.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log "$RUN"/*.txt; do echo "--- $f"; tail -n 15 "$f"; done 2>/dev/null || true
-        fi
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+TE_TEST_LOGS=('*.log' '*.txt')
 lag() { "$TE_BUILD_DIR/exec-lag" --bootstrap-file "$RUN/bootstrap" "$@"; }
 
 te_stack_up "$RUN"

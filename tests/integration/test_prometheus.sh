@@ -13,31 +13,16 @@
 #   3. the Kafka broker is taken down (exec-devstack-ctl broker_down 1): the processes'
 #      te_kafka_brokers_up drops to 0, /readyz turns 503, and ExecKafkaBrokersDown fires;
 #   4. the Kafka broker comes back: the alert resolves and /readyz is 200 again.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-source "$here/metrics_lib.sh"
 command -v prometheus >/dev/null || { echo "FAIL: prometheus not installed (ops/install-deps)" >&2; exit 1; }
-RUN=$(mktemp -d /tmp/te-prom.XXXXXX)
+source "$(dirname "$0")/prologue.sh" prom
+source "$here/metrics_lib.sh"
 PROM_PID=
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log; do echo "--- $f"; tail -n 15 "$f"; done 2>/dev/null || true
-        fi
+te_test_cleanup_extra() {
         if [ -n "$PROM_PID" ]; then
                 kill -TERM "$PROM_PID" 2>/dev/null || true
                 wait "$PROM_PID" 2>/dev/null || true
         fi
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 te_stack_up "$RUN"
 mapfile -t ports < <(te_free_ports 4)

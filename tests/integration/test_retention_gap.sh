@@ -8,21 +8,7 @@
 # Alert retention_gap with that count, keep its DB offset where it was, book nothing
 # else, and stay up. A fresh group on a fresh topic still starts at the beginning
 # (auto.offset.reset=error must not break first starts).
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-RUN=$(mktemp -d /tmp/te-gap.XXXXXX)
-cleanup() {
-        local rc=$?
-        [ $rc -eq 0 ] || { for f in "$RUN"/*.log; do echo "--- $f"; tail -n 15 "$f"; done 2>/dev/null || true; }
-        te_pipeline_down "$RUN" >/dev/null 2>&1 || true
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/prologue.sh" gap
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 wait_for() { # DESCRIPTION TIMEOUT_S COMMAND...
         local what=$1 deadline=$((SECONDS + $2))
