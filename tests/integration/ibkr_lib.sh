@@ -8,6 +8,8 @@
 #   ibkr_publish TOPIC <<EOF ... EOF             order commands (tests/fake_tws/order_pub.c)
 #   ibkr_wait_sql SQL WANT TIMEOUT_S             poll psql until it prints WANT
 #   ibkr_wait_log NAME EVENT TIMEOUT_S           wait until RUN/NAME.log has "event":"EVENT"
+#   ibkr_stop NAME                               SIGTERM one process (ibkr_fake, te_pipeline_start)
+#   ibkr_stop_all                                the same for every RUN/*.pid (a test's cleanup)
 #   q SQL                                        psql, unaligned, no header
 #   fail MSG
 
@@ -74,4 +76,11 @@ ibkr_wait_log() {
 
 ibkr_stop() { # NAME: SIGTERM a process started by ibkr_fake or te_pipeline_start
         te_pipeline_stop "$RUN" "$1"
+}
+
+ibkr_stop_all() { # every process with a pid file in RUN, quietly (for the EXIT trap)
+        local p
+        for p in "$RUN"/*.pid; do
+                [ -e "$p" ] && te_pipeline_stop "$RUN" "$(basename "$p" .pid)" >/dev/null 2>&1 || true
+        done
 }

@@ -9,26 +9,10 @@
 # adapter reconciles again: AAA (IB 105, DB 100) and ZZZ differ, BBB agrees. The DB
 # gets AAA and BBB from the sink while the comparison waits for it, so no alert may
 # name a quantity the sink had not booked yet.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-RUN=$(mktemp -d /tmp/te-ibkr-pos.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log "$RUN"/alerts.txt; do echo "--- $f"; tail -n 25 "$f"; done 2>/dev/null || true
-        fi
-        for p in "$RUN"/*.pid; do
-                [ -e "$p" ] && te_pipeline_stop "$RUN" "$(basename "$p" .pid)" >/dev/null 2>&1 || true
-        done
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
+source "$(dirname "$0")/prologue.sh" ibkr-pos
 source "$here/ibkr_lib.sh"
+TE_TEST_LOGS=('*.log' alerts.txt) TE_TEST_LOG_LINES=25
+te_test_cleanup_extra() { ibkr_stop_all; }
 
 te_stack_up "$RUN" >/dev/null
 "$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" create_topic orders.pos 8 >/dev/null

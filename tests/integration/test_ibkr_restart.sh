@@ -5,26 +5,10 @@
 # saw each orderRef once, TWS ids 1..5, the persisted high-water mark is 6), no fill
 # was lost or booked twice (15 trades, each order's sizes add up to its quantity), and
 # every order ended FILLED.
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-RUN=$(mktemp -d /tmp/te-ibkr-restart.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log; do echo "--- $f"; tail -n 25 "$f"; done 2>/dev/null || true
-        fi
-        for p in "$RUN"/*.pid; do
-                [ -e "$p" ] && te_pipeline_stop "$RUN" "$(basename "$p" .pid)" >/dev/null 2>&1 || true
-        done
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
+source "$(dirname "$0")/prologue.sh" ibkr-restart
 source "$here/ibkr_lib.sh"
+TE_TEST_LOG_LINES=25
+te_test_cleanup_extra() { ibkr_stop_all; }
 
 te_stack_up "$RUN" >/dev/null
 "$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" create_topic orders.restart 8 >/dev/null

@@ -11,26 +11,10 @@
 # frames (3 kinds), REPLACE (modification of a working order; of one whose fill is in
 # flight, which IB refuses with 104), commissionReports arriving late (within the
 # adapter's wait, and after it).
-set -euo pipefail
-src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
-here=$src/tests/integration
-source "$src/ops/stack.sh"
-source "$src/ops/pipeline.sh"
-RUN=$(mktemp -d /tmp/te-ibkr.XXXXXX)
-cleanup() {
-        local rc=$?
-        if [ $rc -ne 0 ]; then
-                for f in "$RUN"/*.log; do echo "--- $f"; tail -n 25 "$f"; done 2>/dev/null || true
-        fi
-        for p in "$RUN"/*.pid; do
-                [ -e "$p" ] && te_pipeline_stop "$RUN" "$(basename "$p" .pid)" >/dev/null 2>&1 || true
-        done
-        te_stack_down "$RUN" || true
-        exit $rc
-}
-trap cleanup EXIT
+source "$(dirname "$0")/prologue.sh" ibkr
 source "$here/ibkr_lib.sh"
+TE_TEST_LOG_LINES=25
+te_test_cleanup_extra() { ibkr_stop_all; }
 
 te_stack_up "$RUN" >/dev/null
 ctl() { "$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" "$@" >/dev/null; }
