@@ -14,7 +14,12 @@
 source "$(dirname "$0")/prologue.sh" btdet
 TE_TEST_LOGS=('*/*.log' '*.err')
 te_test_cleanup_extra() { # runs still going after a failure
-        kill $(jobs -p) 2>/dev/null || true
+        # a job is the subshell running bt: signal the exec-backtest under it too
+        local j
+        for j in $(jobs -p); do
+                pkill -TERM -P "$j" 2>/dev/null || true
+                kill "$j" 2>/dev/null || true
+        done
         wait 2>/dev/null || true
 }
 
