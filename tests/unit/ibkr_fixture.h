@@ -235,4 +235,52 @@ static inline const te_exec_report_t *rep(fx_t *fx, size_t i)
         return &fx->got.items[i];
 }
 
+/* Fail the test at the caller's `file`:`line` with a message: the helpers below report
+ * where in the test a step did not happen, not where in this header. */
+static inline void fx_fail_at(const char *file, int line, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vprint_error(fmt, ap);
+        va_end(ap);
+        _fail(file, line);
+}
+
+/* The opening of most tests: start the fake TWS with `fake_args` and the adapter
+ * (setup_fx, no rate limit), wait until it is connected, hand it the NEW order `o`
+ * and wait until `n` reports in all have come (fx->got; want_n is left at n). */
+#define start_and_send(fx, fake_args, o, n)                                              \
+        fx_start_and_send((fx), (fake_args), (o), (n), __FILE__, __LINE__)
+
+static inline void fx_start_and_send(fx_t *fx, const char *const *fake_args,
+                                     const te_order_cmd_t *o, size_t n, const char *file,
+                                     int line)
+{
+        char s[512];
+        size_t len = 0;
+        s[0] = '\0';
+        for (const char *const *a = fake_args; a && *a && len < sizeof s; a++) {
+                int k = snprintf(s + len, sizeof s - len, "%s%s", len ? " " : "", *a);
+                if (k < 0)
+                        break;
+                len += (size_t)k;
+        }
+        setup_fx(fx, fake_args, 0);
+        if (!poll_until(fx, is_ready))
+                fx_fail_at(file, line,
+                           "ERROR: the adapter did not connect to the fake TWS (%s) "
+                           "within 10 s\n",
+                           s);
+        handle(fx, o);
+        want_n = n;
+        if (!poll_until(fx, have_n)) {
+                size_t got = fx->got.n;
+                summary(fx, s, sizeof s);
+                fx_fail_at(file, line,
+                           "ERROR: after NEW %s, %zu of the %zu reports wanted within "
+                           "10 s: [%s]\n",
+                           o->order_id, got, n, s);
+        }
+}
+
 #endif

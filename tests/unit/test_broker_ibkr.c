@@ -52,13 +52,9 @@ static void test_ibkr_partial(void **state)
 {
         fx_t *fx = *state;
         const char *args[] = {"--scenario", "partial", "--fill-delay-ms", "30", NULL};
-        setup_fx(fx, args, 0);
-        assert_true(poll_until(fx, is_ready));
         te_order_cmd_t a = cmd(TE_CMD_NEW, "p1", "AAA", TE_SIDE_BUY, 100, TE_OT_MARKET, 0,
                                0, TE_TIF_DAY);
-        handle(fx, &a);
-        want_n = 4;
-        assert_true(poll_until(fx, have_n));
+        start_and_send(fx, args, &a, 4);
         char s[512];
         summary(fx, s, sizeof s);
         assert_string_equal(s, "p1:ACK p1:PARTIAL_FILL p1:PARTIAL_FILL p1:FILL");
@@ -85,13 +81,9 @@ static void test_ibkr_reject(void **state)
 {
         fx_t *fx = *state;
         const char *args[] = {"--scenario", "reject", NULL};
-        setup_fx(fx, args, 0);
-        assert_true(poll_until(fx, is_ready));
         te_order_cmd_t a = cmd(TE_CMD_NEW, "j1", "AAA", TE_SIDE_BUY, 100, TE_OT_MARKET, 0,
                                0, TE_TIF_DAY);
-        handle(fx, &a);
-        want_n = 1;
-        assert_true(poll_until(fx, have_n));
+        start_and_send(fx, args, &a, 1);
         const te_exec_report_t *r = rep(fx, 0);
         assert_int_equal(r->exec_type, TE_EXEC_REJECTED);
         assert_string_equal(
@@ -102,13 +94,9 @@ static void test_ibkr_cancel_race(void **state)
 {
         fx_t *fx = *state;
         const char *args[] = {"--scenario", "cancel_race", NULL};
-        setup_fx(fx, args, 0);
-        assert_true(poll_until(fx, is_ready));
         te_order_cmd_t a = cmd(TE_CMD_NEW, "c1", "AAA", TE_SIDE_BUY, 100, TE_OT_LIMIT, 99,
                                0, TE_TIF_DAY);
-        handle(fx, &a);
-        want_n = 2;
-        assert_true(poll_until(fx, have_n));
+        start_and_send(fx, args, &a, 2);
         te_order_cmd_t c = a;
         c.command = TE_CMD_CANCEL;
         handle(fx, &c);
@@ -171,13 +159,9 @@ static void test_ibkr_dup_exec(void **state)
 {
         fx_t *fx = *state;
         const char *args[] = {"--scenario", "dup_exec", NULL};
-        setup_fx(fx, args, 0);
-        assert_true(poll_until(fx, is_ready));
         te_order_cmd_t a = cmd(TE_CMD_NEW, "x1", "AAA", TE_SIDE_BUY, 100, TE_OT_MARKET, 0,
                                0, TE_TIF_DAY);
-        handle(fx, &a);
-        want_n = 2;
-        assert_true(poll_until(fx, have_n));
+        start_and_send(fx, args, &a, 2);
         /* give the duplicate time to arrive, then check nothing more was reported */
         int64_t end = te_proc_mono_ms() + 200;
         while (te_proc_mono_ms() < end) {
@@ -200,13 +184,9 @@ static void test_ibkr_malformed(void **state)
                 fx_t *fx = *state;
                 const char *args[] = {"--scenario", "malformed", "--malformed", kinds[k],
                                       NULL};
-                setup_fx(fx, args, 0);
-                assert_true(poll_until(fx, is_ready));
                 te_order_cmd_t a = cmd(TE_CMD_NEW, "m1", "AAA", TE_SIDE_BUY, 10,
                                        TE_OT_MARKET, 0, 0, TE_TIF_DAY);
-                handle(fx, &a);
-                want_n = 2;
-                assert_true(poll_until(fx, have_n));
+                start_and_send(fx, args, &a, 2);
                 char s[256];
                 summary(fx, s, sizeof s);
                 assert_string_equal(s, "m1:ACK m1:FILL");
@@ -270,13 +250,9 @@ static void test_ibkr_commission_waited_for(void **state)
 {
         fx_t *fx = *state;
         const char *args[] = {"--scenario", "fill", "--commission-delay-ms", "200", NULL};
-        setup_fx(fx, args, 0);
-        assert_true(poll_until(fx, is_ready));
         te_order_cmd_t a = cmd(TE_CMD_NEW, "w1", "AAA", TE_SIDE_BUY, 100, TE_OT_MARKET, 0,
                                0, TE_TIF_DAY);
-        handle(fx, &a);
-        want_n = 2;
-        assert_true(poll_until(fx, have_n));
+        start_and_send(fx, args, &a, 2);
         char s[256];
         summary(fx, s, sizeof s);
         assert_string_equal(s, "w1:ACK w1:FILL");
@@ -307,13 +283,9 @@ static void test_ibkr_commission_late(void **state)
                               NULL};
         double missing0 = counter("te_ibkr_commission_missing_total");
         double late0 = counter("te_ibkr_commission_late_total");
-        setup_fx(fx, args, 0);
-        assert_true(poll_until(fx, is_ready));
         te_order_cmd_t a = cmd(TE_CMD_NEW, "l1", "AAA", TE_SIDE_BUY, 100, TE_OT_MARKET, 0,
                                0, TE_TIF_DAY);
-        handle(fx, &a);
-        want_n = 2;
-        assert_true(poll_until(fx, have_n));
+        start_and_send(fx, args, &a, 2);
         assert_true(rep(fx, 1)->exec_type == TE_EXEC_FILL);
         assert_true(rep(fx, 1)->commission == 0);
         assert_true(poll_until(fx, two_alerts));

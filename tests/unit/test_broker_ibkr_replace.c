@@ -33,13 +33,9 @@ static void test_ibkr_replace_working(void **state)
 {
         fx_t *fx = *state;
         const char *args[] = {"--scenario", "modify", "--fill-delay-ms", "50", NULL};
-        setup_fx(fx, args, 0);
-        assert_true(poll_until(fx, is_ready));
         te_order_cmd_t a = cmd(TE_CMD_NEW, "e1", "AAA", TE_SIDE_BUY, 100, TE_OT_LIMIT, 50,
                                0, TE_TIF_DAY);
-        handle(fx, &a);
-        want_n = 1;
-        assert_true(poll_until(fx, have_n));
+        start_and_send(fx, args, &a, 1);
         te_order_cmd_t r = replace_of(&a, 150, 51, 0);
         handle(fx, &r);
         want_n = 3;
@@ -72,13 +68,9 @@ static void test_ibkr_replace_filled_in_flight(void **state)
 {
         fx_t *fx = *state;
         const char *args[] = {"--scenario", "modify", "--fill-delay-ms", "1500", NULL};
-        setup_fx(fx, args, 0);
-        assert_true(poll_until(fx, is_ready));
         te_order_cmd_t a = cmd(TE_CMD_NEW, "e2", "BBB", TE_SIDE_SELL, 100, TE_OT_MARKET,
                                0, 0, TE_TIF_DAY);
-        handle(fx, &a);
-        want_n = 1;
-        assert_true(poll_until(fx, have_n));
+        start_and_send(fx, args, &a, 1);
         te_order_cmd_t r = replace_of(&a, 120, 0, 0);
         handle(fx, &r);
         want_n = 2;
@@ -104,13 +96,9 @@ static void test_ibkr_replace_partial(void **state)
 {
         fx_t *fx = *state;
         const char *args[] = {"--scenario", "cancel_race", NULL};
-        setup_fx(fx, args, 0);
-        assert_true(poll_until(fx, is_ready));
         te_order_cmd_t a = cmd(TE_CMD_NEW, "c1", "AAA", TE_SIDE_BUY, 100, TE_OT_LIMIT, 99,
                                0, TE_TIF_DAY);
-        handle(fx, &a);
-        want_n = 2;
-        assert_true(poll_until(fx, have_n));
+        start_and_send(fx, args, &a, 2);
         te_order_cmd_t low = replace_of(&a, 30, 99, 0);
         handle(fx, &low);
         assert_int_equal(fx_alerts(fx, "replace_refused"), 1);
