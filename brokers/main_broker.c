@@ -178,7 +178,6 @@ typedef struct worker_s {
         int announce;         /* partitions assigned: publish the state to them */
         uint64_t n_expired, n_limit_rejects, n_outages;
         te_dlog_t *dlog; /* orders finished, waiting for their reports' delivery */
-        uint64_t failed; /* deliveries failed, as of the last commit */
 } worker_t;
 
 /* Pause (or resume) every partition currently assigned. */
@@ -505,10 +504,10 @@ static int commit(worker_t *w, int final)
                 delivered = te_producer_delivered_seq(w->producer);
         }
         uint64_t failed = te_producer_failed(w->producer);
-        if (failed != w->failed) {
+        if (failed != 0) { /* the first one already stops the worker */
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.delivery",
                        "%llu report deliveries failed: orders not committed",
-                       (unsigned long long)(failed - w->failed));
+                       (unsigned long long)failed);
                 return -1;
         }
         static int64_t next[TE_DLOG_MAX_PARTS];
