@@ -499,8 +499,7 @@ static int commit(worker_t *w, int final)
                         ->delivered) /* every report so far is on exec.reports */
                         w->broker->ops->delivered(w->broker);
                 delivered = UINT64_MAX;
-        } else {
-                te_producer_poll(w->producer, 0); /* delivery reports */
+        } else { /* delivery reports: served by the loop's te_producer_poll */
                 delivered = te_producer_delivered_seq(w->producer);
         }
         uint64_t failed = te_producer_failed(w->producer);
@@ -510,16 +509,18 @@ static int commit(worker_t *w, int final)
                        (unsigned long long)failed);
                 return -1;
         }
-        static int64_t next[TE_DLOG_MAX_PARTS];
-        for (int i = 0; i < TE_DLOG_MAX_PARTS; i++)
-                next[i] = -1;
-        if (te_dlog_settle(w->dlog, delivered, next) == 0)
+        rd_kafka_topic_partition_list_t *l = NULL;
+        for (int32_t p = 0; p < TE_DLOG_MAX_PARTS; p++) {
+                int64_t next = te_dlog_committable(w->dlog, p, delivered);
+                if (next < 0)
+                        continue;
+                if (!l)
+                        l = rd_kafka_topic_partition_list_new(8);
+                rd_kafka_topic_partition_list_add(l, w->conf.topic_orders, p)->offset =
+                    next;
+        }
+        if (!l)
                 return 0;
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-        for (int32_t p = 0; p < TE_DLOG_MAX_PARTS; p++)
-                if (next[p] >= 0)
-                        rd_kafka_topic_partition_list_add(l, w->conf.topic_orders, p)
-                            ->offset = next[p];
         rd_kafka_resp_err_t err =
             rd_kafka_offsets_store(te_consumer_handle(w->consumer), l);
         rd_kafka_topic_partition_list_destroy(l);
@@ -657,7 +658,10 @@ adapter_ready:
                 if (m) {
                         int r = on_order(&w, m);
                         if (r == 0) {
-                                if (te_dlog_push(w.dlog, m->partition, m->offset,
+                                /* finished: its reports are queued up to sent_seq */
+                                if (te_dlog_consumed(w.dlog, m->partition, m->offset) !=
+                                        0 ||
+                                    te_dlog_done(w.dlog, m->partition, m->offset,
                                                  te_producer_sent_seq(w.producer)) != 0) {
                                         TE_LOG(TE_LOG_ERROR, NULL, "broker.ledger",
                                                "cannot record %s[%d] offset %lld",
@@ -687,7 +691,7 @@ adapter_ready:
                                 fatal = 1;
                                 break;
                         }
-                        dirty = te_dlog_count(w.dlog) > 0;
+                        dirty = te_dlog_total(w.dlog) > 0;
                         last_commit = now;
                 }
         }

@@ -1,18 +1,20 @@
 /*
- * te_dlog: consumed offsets waiting for the delivery of what was produced for them,
- * without Kafka.
+ * te_dlog: the offsets ledger of a consumer that produces answers before it commits,
+ * without Kafka: per partition, every message consumed, in offset order, finished or
+ * not.
  *
  * A process that consumes a message, produces its answers and then commits the offset
  * must not commit before those answers are in Kafka, or a crash loses them. A producer
  * flush before every commit guarantees that, but it stops the loop until everything in
- * flight is acknowledged (tens of ms on the mock cluster, every commit interval). Here
- * each finished message is pushed with the producer's sequence number of the last
- * message queued at that moment (te_producer_sent_seq, te_kafka.h); te_dlog_settle,
- * given te_producer_delivered_seq, hands out per partition the offset up to which every
- * answer is delivered, and the loop never waits.
+ * flight is acknowledged (tens of ms on the mock cluster, every commit interval). Here a
+ * message is finished (te_dlog_done) with the producer's sequence number of the last
+ * message queued for it (te_producer_sent_seq, te_kafka.h); te_dlog_committable, given
+ * te_producer_delivered_seq, moves a partition's position only past finished messages
+ * whose answers are all delivered, never past one still in flight, and the loop never
+ * waits. A message may be finished long after it was consumed (the planner's targets
+ * waiting for their CLOCK_ACK) or at once (the broker worker's orders).
  *
- * Messages are pushed in the order they were finished, so their sequence numbers never
- * decrease, and each partition's offsets increase. Not thread-safe: the loop owns it.
+ * Not thread-safe: the loop owns it.
  */
 #ifndef TE_DLOG_H
 #define TE_DLOG_H
@@ -24,27 +26,27 @@
 
 typedef struct te_dlog_s te_dlog_t;
 
-/** @returns an empty log, or NULL on OOM. */
+/** @returns an empty ledger, or NULL on OOM. */
 te_dlog_t *te_dlog_new(void);
 /** Accepts NULL. */
 void te_dlog_destroy(te_dlog_t *d);
 
-/** The message at `offset` of `partition` is finished; `seq` is the sequence number of
- *  the last message queued when it was (0: none yet).
- *  @returns 0, or -1 (OOM; partition out of range; seq lower than the last one pushed;
- *  offset not after the last one of its partition): nothing changed. */
-int te_dlog_push(te_dlog_t *d, int32_t partition, int64_t offset, uint64_t seq);
-
-/** Take every entry, oldest first, whose seq <= delivered. For each partition that had
- *  one, next[partition] = its last offset + 1 (the offset to commit); next[] of other
- *  partitions is left as it was. `next` has TE_DLOG_MAX_PARTS entries.
- *  @returns the number of entries taken. */
-size_t te_dlog_settle(te_dlog_t *d, uint64_t delivered, int64_t *next);
-
-/** @returns the entries waiting. */
-size_t te_dlog_count(const te_dlog_t *d);
-
-/** Forget every entry (a rebalance: the partitions may be someone else's now). */
+/** The message at `offset` of `partition` was consumed (not finished). Offsets of a
+ *  partition must increase. @returns 0, or -1 (OOM, partition out of range, or an offset
+ *  not after the last one: the ledger is unchanged). */
+int te_dlog_consumed(te_dlog_t *d, int32_t partition, int64_t offset);
+/** The message at `offset` of `partition` is finished; `seq`: the sequence number of
+ *  the last message produced for it (or any later one). @returns 0, or -1 if the ledger
+ *  has no such unfinished message. */
+int te_dlog_done(te_dlog_t *d, int32_t partition, int64_t offset, uint64_t seq);
+/** Move past the leading finished messages of `partition` whose seq <= delivered.
+ *  @returns the offset to commit (after the last one moved past), or -1 if none. */
+int64_t te_dlog_committable(te_dlog_t *d, int32_t partition, uint64_t delivered);
+/** @returns the messages of `partition` in the ledger (finished or not). */
+size_t te_dlog_count(const te_dlog_t *d, int32_t partition);
+/** @returns the messages in the ledger, all partitions. */
+size_t te_dlog_total(const te_dlog_t *d);
+/** Forget every partition (revoked or newly assigned: a rebalance). */
 void te_dlog_clear(te_dlog_t *d);
 
 #endif

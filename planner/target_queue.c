@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "te_buf.h"
+#include "te_dlog.h"
 #include "te_map.h"
 
 #define TQ_POOL_MAX 4096 /* spare items and lanes kept for reuse */
@@ -19,18 +20,6 @@ typedef struct lane_s {
         te_tq_item_t *head, *tail;
         struct lane_s *next_free;
 } lane_t;
-
-typedef struct ledger_ent_s {
-        int64_t offset;
-        uint64_t seq;
-        int done;
-} ledger_ent_t;
-
-/* Consumed targets of one partition in offset order: a ring. */
-typedef struct ledger_s {
-        ledger_ent_t *e;
-        size_t cap, head, n; /* cap a power of two; e[(head + i) & (cap-1)] */
-} ledger_t;
 
 typedef struct planned_s {
         char portfolio_id[TE_ID_MAX];
@@ -46,7 +35,7 @@ struct te_tq_s {
         size_t n_free_items;
         lane_t *free_lanes;
         size_t n_free_lanes;
-        ledger_t ledger[TE_TQ_MAX_PARTS];
+        te_dlog_t *ledger;
         planned_t *planned; /* ring */
         size_t p_cap, p_head, p_n;
         char popped[TE_ID_MAX]; /* te_tq_pop_planned's answer */
@@ -59,7 +48,8 @@ te_tq_t *te_tq_new(void)
                 return NULL;
         q->lanes = te_map_new_borrowed();
         q->clocks = te_map_new_borrowed();
-        if (!q->lanes || !q->clocks) {
+        q->ledger = te_dlog_new();
+        if (!q->lanes || !q->clocks || !q->ledger) {
                 te_tq_destroy(q, NULL);
                 return NULL;
         }
@@ -90,8 +80,7 @@ void te_tq_destroy(te_tq_t *q, void (*free_msg)(void *))
                 q->free_lanes = l->next_free;
                 free(l);
         }
-        for (size_t i = 0; i < TE_TQ_MAX_PARTS; i++)
-                free(q->ledger[i].e);
+        te_dlog_destroy(q->ledger);
         free(q->planned);
         free(q);
 }
@@ -323,86 +312,31 @@ void te_tq_clear_lanes(te_tq_t *q, void (*free_msg)(void *))
         q->n_items = 0;
 }
 
-/* ---- offsets ledger ------------------------------------------------------------- */
-
-static ledger_ent_t *ledger_at(ledger_t *l, size_t i)
-{
-        return &l->e[(l->head + i) & (l->cap - 1)];
-}
+/* ---- offsets ledger (te_dlog.h) ------------------------------------------------ */
 
 int te_tq_consumed(te_tq_t *q, int32_t partition, int64_t offset)
 {
-        if (partition < 0 || partition >= TE_TQ_MAX_PARTS)
-                return -1;
-        ledger_t *l = &q->ledger[partition];
-        if (l->n && ledger_at(l, l->n - 1)->offset >= offset)
-                return -1;
-        if (l->n == l->cap) {
-                size_t ncap = l->cap ? l->cap * 2 : 64;
-                ledger_ent_t *ne = malloc(ncap * sizeof *ne);
-                if (!ne)
-                        return -1;
-                for (size_t i = 0; i < l->n; i++)
-                        ne[i] = *ledger_at(l, i);
-                free(l->e);
-                l->e = ne;
-                l->cap = ncap;
-                l->head = 0;
-        }
-        *ledger_at(l, l->n) = (ledger_ent_t){.offset = offset};
-        l->n++;
-        return 0;
+        return te_dlog_consumed(q->ledger, partition, offset);
 }
 
 int te_tq_done(te_tq_t *q, int32_t partition, int64_t offset, uint64_t seq)
 {
-        if (partition < 0 || partition >= TE_TQ_MAX_PARTS)
-                return -1;
-        ledger_t *l = &q->ledger[partition];
-        size_t lo = 0, hi = l->n; /* binary search: offsets increase */
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (ledger_at(l, mid)->offset < offset)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        if (lo == l->n)
-                return -1;
-        ledger_ent_t *e = ledger_at(l, lo);
-        if (e->offset != offset || e->done)
-                return -1;
-        e->done = 1;
-        e->seq = seq;
-        return 0;
+        return te_dlog_done(q->ledger, partition, offset, seq);
 }
 
 int64_t te_tq_committable(te_tq_t *q, int32_t partition, uint64_t delivered)
 {
-        if (partition < 0 || partition >= TE_TQ_MAX_PARTS)
-                return -1;
-        ledger_t *l = &q->ledger[partition];
-        int64_t next = -1;
-        while (l->n) {
-                ledger_ent_t *e = ledger_at(l, 0);
-                if (!e->done || e->seq > delivered)
-                        break;
-                next = e->offset + 1;
-                l->head = (l->head + 1) & (l->cap - 1);
-                l->n--;
-        }
-        return next;
+        return te_dlog_committable(q->ledger, partition, delivered);
 }
 
 size_t te_tq_ledger_count(const te_tq_t *q, int32_t partition)
 {
-        return partition >= 0 && partition < TE_TQ_MAX_PARTS ? q->ledger[partition].n : 0;
+        return te_dlog_count(q->ledger, partition);
 }
 
 void te_tq_clear_ledger(te_tq_t *q)
 {
-        for (size_t i = 0; i < TE_TQ_MAX_PARTS; i++)
-                q->ledger[i].n = q->ledger[i].head = 0;
+        te_dlog_clear(q->ledger);
 }
 
 /* ---- planned as_ofs ------------------------------------------------------------- */

@@ -15,7 +15,8 @@
  *    simulator keeps one clock per portfolio), so invariant 6 holds per portfolio:
  *    CLOCK(t2) of a later target is sent only after the orders of the earlier one.
  *
- * 2. The offsets ledger: per partition, every target consumed (te_tq_consumed) in
+ * 2. The offsets ledger (te_dlog.h, the same one the broker worker keeps for its
+ *    orders): per partition, every target consumed (te_tq_consumed) in
  *    offset order, finished or not. A target is finished (te_tq_done) when planned,
  *    replayed, dead-lettered or superseded, with the producer's sequence number of the
  *    last message sent for it. te_tq_committable moves a partition's position only
@@ -35,9 +36,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "te_dlog.h"
 #include "te_msg.h"
 
-#define TE_TQ_MAX_PARTS 1024
+#define TE_TQ_MAX_PARTS TE_DLOG_MAX_PARTS
 
 /** One target in flight. The queue allocates items (te_tq_item_new) and links them;
  *  the caller fills the public fields and owns `msg`. */
