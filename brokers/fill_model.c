@@ -16,7 +16,7 @@ void te_fill_cfg_defaults(te_fill_cfg_t *c)
         c->lot = 1.0;
         c->commission_per_share = 0.005;
         c->commission_min = 1.0;
-        c->commission_max_pct = 0.01;
+        c->commission_max_frac = 0.01;
         c->commission_per_order = 0.0;
 }
 
@@ -55,8 +55,8 @@ double te_fill_commission_total(const te_fill_cfg_t *c, double cum_qty, double c
         double v = cum_qty * c->commission_per_share;
         if (v < c->commission_min)
                 v = c->commission_min;
-        if (c->commission_max_pct > 0 && v > c->commission_max_pct * fabs(cum_value))
-                v = c->commission_max_pct * fabs(cum_value);
+        if (c->commission_max_frac > 0 && v > c->commission_max_frac * fabs(cum_value))
+                v = c->commission_max_frac * fabs(cum_value);
         return te_fill_round4(v + c->commission_per_order);
 }
 

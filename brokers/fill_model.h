@@ -50,7 +50,7 @@ typedef struct te_fill_cfg_s {
         double lot;                     /* default 1 share */
         double commission_per_share;    /* default 0.005 USD (IB fixed) */
         double commission_min;          /* default 1.00 USD per order (IB fixed) */
-        double commission_max_pct;   /* default 0.01 of order value (IB fixed); 0 off */
+        double commission_max_frac;  /* default 0.01 of order value (IB fixed); 0 off */
         double commission_per_order; /* default 0 */
 } te_fill_cfg_t;
 

@@ -61,7 +61,7 @@ typedef struct conf_s {
         char bars_from[16], bars_to[16];
         int market_at;
         double participation, emergency_participation, emergency_cross_bps, impact_k;
-        double lot, commission_max_pct, commission_per_order;
+        double lot, commission_max_frac, commission_per_order;
         int64_t max_stale_days;
         char broker_name[TE_NAME_MAX];
         char account[TE_NAME_MAX];
@@ -114,8 +114,10 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_D(conf_t, "sim.impact_k", impact_k, "1", 0, 1e6,
              "square-law impact: price x (1 +- k x share^2)"),
     TE_CFG_D(conf_t, "sim.lot", lot, "1", 1e-6, 1e6, "fill quantities are multiples"),
-    TE_CFG_D(conf_t, "sim.commission_max_pct", commission_max_pct, "0.01", 0, 1,
-             "max commission per order as a fraction of its value (0: none)"),
+    TE_CFG_D(conf_t, "sim.commission_max_frac", commission_max_frac, "0.01", 0, 0.1,
+             "max commission per order as a fraction of its value, 0.01 = 1% (0: none)"),
+    TE_CFG_RENAMED_TO("sim.commission_max_pct", "sim.commission_max_frac",
+                      "a fraction of the order value, at most 0.1: 0.01 means 1%"),
     TE_CFG_D(conf_t, "sim.commission_per_order", commission_per_order, "0", 0, 1e6,
              "fixed commission per order"),
     TE_CFG_I(conf_t, "sim.max_stale_days", max_stale_days, "5", 0, 3650,
@@ -585,7 +587,7 @@ int main(int argc, char **argv)
         sc.fill.emergency_cross_bps = w.conf.emergency_cross_bps;
         sc.fill.impact_k = w.conf.impact_k;
         sc.fill.lot = w.conf.lot;
-        sc.fill.commission_max_pct = w.conf.commission_max_pct;
+        sc.fill.commission_max_frac = w.conf.commission_max_frac;
         sc.fill.commission_per_order = w.conf.commission_per_order;
         sc.max_stale_days = (int)w.conf.max_stale_days;
         te_strlcpy(sc.broker_name, w.conf.broker_name, sizeof sc.broker_name);

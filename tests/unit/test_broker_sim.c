@@ -74,7 +74,7 @@ static te_broker_t *sim_with(te_bars_t *bars, double slippage_bps, double per_sh
         cfg.fill.commission_per_share = per_share;
         cfg.fill.commission_min = min_comm;
         cfg.fill.impact_k = 0; /* prices in these cases are worked out without impact */
-        cfg.fill.commission_max_pct = 0;
+        cfg.fill.commission_max_frac = 0;
         te_broker_t *s = te_sim_new(&cfg, bars);
         assert_non_null(s);
         return s;
@@ -88,7 +88,7 @@ static void test_broker_sim_defaults(void **state)
         assert_true(cfg.fill.slippage_bps == 5.0);
         assert_true(cfg.fill.commission_per_share == 0.005);
         assert_true(cfg.fill.commission_min == 1.0);
-        assert_true(cfg.fill.commission_max_pct == 0.01);
+        assert_true(cfg.fill.commission_max_frac == 0.01);
         assert_true(cfg.fill.commission_per_order == 0);
         assert_true(cfg.fill.participation == 0.025);
         assert_true(cfg.fill.emergency_participation == 0.10);

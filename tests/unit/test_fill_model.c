@@ -33,7 +33,7 @@ static void test_fill_model_defaults(void **state)
         assert_true(c.slippage_bps == 5 && c.emergency_cross_bps == 10);
         assert_true(c.impact_k == 1 && c.lot == 1);
         assert_true(c.commission_per_share == 0.005 && c.commission_min == 1.0);
-        assert_true(c.commission_max_pct == 0.01 && c.commission_per_order == 0);
+        assert_true(c.commission_max_frac == 0.01 && c.commission_per_order == 0);
 }
 
 static void test_fill_model_cap(void **state)
