@@ -14,8 +14,7 @@
 
 int32_t te_pl_partition_of(const te_planner_t *pl, const char *portfolio_id)
 {
-        return rd_kafka_msg_partitioner_murmur2(NULL, portfolio_id, strlen(portfolio_id),
-                                                pl->n_parts, NULL, NULL);
+        return te_kafka_partition_of(portfolio_id, strlen(portfolio_id), pl->n_parts);
 }
 
 int te_pl_owns(void *opaque, const char *portfolio_id)
