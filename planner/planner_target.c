@@ -406,8 +406,15 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fr
                 finish(pl, it, 0);
                 return pl->fatal ? -1 : 0;
         }
-        if (fresh)
+        if (fresh) {
                 pl->st.targets++;
+                /* a producer on another partitioner: planned by the portfolio's owner */
+                int r = te_pl_reroute(pl, m, &it->tp, now);
+                if (r != 0) {
+                        finish(pl, it, 0);
+                        return r < 0 ? -1 : 0;
+                }
+        }
         if (te_tq_busy(pl->tq, it->tp.ids.portfolio_id)) {
                 te_tq_queue(pl->tq, it); /* behind its portfolio's target in flight */
                 return 0;
