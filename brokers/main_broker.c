@@ -61,7 +61,8 @@ typedef struct conf_s {
         char bars_from[16], bars_to[16];
         int market_at;
         double participation, emergency_participation, emergency_cross_bps, impact_k;
-        double lot, commission_max_frac, commission_per_order;
+        double lot, commission_max_frac, commission_per_order, price_increment;
+        char price_increments[2048];
         int64_t max_stale_days;
         char broker_name[TE_NAME_MAX];
         char account[TE_NAME_MAX];
@@ -120,6 +121,10 @@ static const te_cfg_item_t conf_items[] = {
                       "a fraction of the order value, at most 0.1: 0.01 means 1%"),
     TE_CFG_D(conf_t, "sim.commission_per_order", commission_per_order, "0", 0, 1e6,
              "fixed commission per order"),
+    TE_CFG_D(conf_t, "sim.price_increment", price_increment, "0.0001", 1e-8, 1000,
+             "fill and average prices are multiples of this"),
+    TE_CFG_S(conf_t, "sim.price_increments", price_increments, "",
+             "instruments with their own increment: TICKER=increment,..."),
     TE_CFG_I(conf_t, "sim.max_stale_days", max_stale_days, "5", 0, 3650,
              "an older reference bar means no market data"),
     TE_CFG_S(conf_t, "broker.name", broker_name, "sim", "written to reports and trades"),
@@ -589,6 +594,14 @@ int main(int argc, char **argv)
         sc.fill.lot = w.conf.lot;
         sc.fill.commission_max_frac = w.conf.commission_max_frac;
         sc.fill.commission_per_order = w.conf.commission_per_order;
+        sc.fill.price_increment = w.conf.price_increment;
+        if (te_sim_parse_ticks(&sc, w.conf.price_increments, errstr, sizeof errstr) !=
+            0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "sim.price_increments: %s",
+                       errstr);
+                rc = 2;
+                goto out;
+        }
         sc.max_stale_days = (int)w.conf.max_stale_days;
         te_strlcpy(sc.broker_name, w.conf.broker_name, sizeof sc.broker_name);
         te_strlcpy(sc.account, w.conf.account, sizeof sc.account);
