@@ -336,6 +336,26 @@ static void put_back(worker_t *w, const rd_kafka_message_t *m)
         rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* te_orders_tif_expired_total: orders the broker expired at the end of their time in
+ * force (not an Alert: te_orders_final_total{state="EXPIRED"} counts every expiry). */
+static void order_expired_event(const te_exec_report_t *r)
+{
+        static te_metric_t *expired;
+        if (!expired && te_obs_registry())
+                expired = te_metrics_counter(
+                    te_obs_registry(), "te_orders_tif_expired_total",
+                    "Orders the broker expired at the end of their time in force (DAY "
+                    "at the session end, OPG/CLS not filled): a normal outcome.",
+                    NULL);
+        if (expired)
+                te_metric_add(expired, NULL, 1);
+        te_log_ids_t ids = {.decision_id = r->ids.decision_id,
+                            .portfolio_id = r->ids.portfolio_id,
+                            .order_id = r->order_id};
+        TE_LOG(TE_LOG_INFO, &ids, "order.expired", "%s %s cum=%.10g leaves=%.10g: %s",
+               r->ticker, te_side_name(r->side), r->cum_qty, r->leaves_qty, r->reason);
+}
+
 /* @returns 0 when the message is done, 1 when the adapter is down (the message is put
  * back, not done), -1 on a fatal error. */
 static int on_order(worker_t *w, rd_kafka_message_t *m)
@@ -395,7 +415,16 @@ static int on_order(worker_t *w, rd_kafka_message_t *m)
                         TE_LOG(TE_LOG_ERROR, NULL, "broker.send", "%s", errstr);
                         return -1;
                 }
-                if (r->exec_type == TE_EXEC_REJECTED || r->exec_type == TE_EXEC_EXPIRED)
+                /* an order the broker expired at the end of its time in force (a DAY
+                 * order at the session end, OPG/CLS not filled) is a normal outcome:
+                 * an event and a metric, no Alert. One the worker expired because it
+                 * waited too long to be sent (order.max_age.ms) asks for a look. */
+                int tif_end = r->exec_type == TE_EXEC_EXPIRED && !mode_refused &&
+                              gv != TE_GUARD_EXPIRED;
+                if (tif_end)
+                        order_expired_event(r);
+                else if (r->exec_type == TE_EXEC_REJECTED ||
+                         r->exec_type == TE_EXEC_EXPIRED)
                         te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
                                       mode_refused ? TE_SEV_CRITICAL : TE_SEV_WARNING,
                                       PROC,
