@@ -14,7 +14,7 @@
  * Exit status: 0 ok (also when stdout is closed early), 1 run-time error,
  * 2 bad usage or configuration.
  *
- * Settings (te_config): log.level (default warn), bootstrap.file, bootstrap.wait_ms,
+ * Settings (te_config): log.level (default warn), bootstrap.file, bootstrap.wait.ms,
  * topic and kafka.* pass-through, from -c FILE, then EXEC_* environment variables,
  * then -o, then the flags.
  */
@@ -45,7 +45,7 @@
 #define OUT_MAX         (64u * 1024u * 1024u) /* one printed record */
 
 typedef struct tail_conf_s {
-        te_tool_conf_t tool; /* log.level, bootstrap.file, bootstrap.wait_ms */
+        te_tool_conf_t tool; /* log.level, bootstrap.file, bootstrap.wait.ms */
         char topic[250];
 } tail_conf_t;
 
@@ -105,7 +105,7 @@ static void usage(FILE *fp)
             "  -b BOOTSTRAP          bootstrap.servers (wins over the config)\n"
             "  --bootstrap-file PATH wait for PATH and read bootstrap.servers from it\n"
             "  -c CONFIG             key = value file (log.level, bootstrap.file,\n"
-            "                        bootstrap.wait_ms, topic, kafka.*)\n"
+            "                        bootstrap.wait.ms, topic, kafka.*)\n"
             "  -o KEY=VALUE          override one config key (repeatable)\n"
             "  -t TOPIC              topic to print\n"
             "  --from-beginning      start at the oldest record (default: the end)\n"
@@ -146,12 +146,15 @@ static int parse_args(int argc, char **argv, tail_args_t *a)
         int64_t v;
         int ch;
         memset(a, 0, sizeof *a);
+        opterr = 0; /* te_tool_bad_opt says it in one line */
         a->partition = -1;
         while ((ch = getopt_long(argc, argv, TE_TOOL_SHORTOPTS "t:n:h", longopts,
                                  NULL)) != -1) {
                 int taken = te_tool_opt(&a->tool, PROC, ch, optarg);
                 if (taken < 0)
                         return -1;
+                if (taken == 2)
+                        return 1; /* --version */
                 if (taken)
                         continue;
                 switch (ch) {
@@ -182,7 +185,7 @@ static int parse_args(int argc, char **argv, tail_args_t *a)
                         usage(stdout);
                         return 1;
                 default:
-                        usage(stderr);
+                        te_tool_bad_opt(PROC, argv, TE_TOOL_SHORTOPTS "t:n:h");
                         return -1;
                 }
         }
