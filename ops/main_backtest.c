@@ -17,8 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backtest.h"
+#include "te_buf.h"
 #include "te_cfgtab.h"
 #include "te_log.h"
 #include "te_proc.h"
@@ -151,7 +153,15 @@ int main(int argc, char **argv)
         if (!conf.out_dir[0])
                 snprintf(conf.out_dir, sizeof conf.out_dir, "bt-%s", conf.run_id);
         char errstr[1024];
-        rc = te_bt_run(&conf, cfg, argv[0], stdout, errstr, sizeof errstr);
+        /* the children are found next to this binary: its real path, not argv[0]
+         * (which is a bare name when it was found through PATH) */
+        static char self[4096];
+        ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (sl > 0)
+                self[sl] = '\0';
+        else
+                te_strlcpy(self, argv[0], sizeof self);
+        rc = te_bt_run(&conf, cfg, self, stdout, errstr, sizeof errstr);
         if (rc != 0)
                 fprintf(stderr, PROC ": %s\n", errstr);
 out:
