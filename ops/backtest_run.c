@@ -167,6 +167,9 @@ static int spawn_proc(bt_t *bt, int which, const char *self, char *errstr, size_
         int bad = add_arg(argv, &n, store, &used, sizeof store, bin, NULL);
         bad |= add_opt(argv, &n, store, &used, sizeof store, "bootstrap.servers",
                        bt->bootstrap);
+        /* the runner's cluster, not a bootstrap.file from the environment
+         * (EXEC_BOOTSTRAP_FILE of a shell set up for another stack) */
+        bad |= add_opt(argv, &n, store, &used, sizeof store, "bootstrap.file", "");
         bad |= add_opt(argv, &n, store, &used, sizeof store, "log.level",
                        te_cfg_log_levels[c->common.log_level]);
         for (size_t i = 0; te_bt_kafka_defaults[i]; i += 2) {
