@@ -278,7 +278,9 @@ void te_tool_bad_opt(const char *proc, char **argv, const char *shortopts)
 {
         int i = optind > 1 ? optind - 1 : 1;
         const char *arg = argv[i] ? argv[i] : "?";
-        if (optopt == 0)
+        /* getopt_long: optopt 0 for an unknown --name, the option's value for a
+         * known one without its argument; plain getopt sees "--name" as '-' */
+        if (optopt == 0 || (strncmp(arg, "--", 2) == 0 && optopt == '-'))
                 fprintf(stderr, "%s: unknown option '%s' (see -h)\n", proc, arg);
         else if (strncmp(arg, "--", 2) == 0)
                 fprintf(stderr, "%s: %s needs a value (see -h)\n", proc, arg);
