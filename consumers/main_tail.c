@@ -562,7 +562,8 @@ int main(int argc, char **argv)
         te_proc_install_signals();
         int crc = load_config(&t, &a, errstr, sizeof errstr);
         if (crc != 0) {
-                TE_LOG(TE_LOG_ERROR, NULL, "tail.config", "%s", errstr);
+                /* one plain line, as every process's config errors */
+                fprintf(stderr, PROC ": %s%s\n", crc == -1 ? "config: " : "", errstr);
                 status = crc == -1 ? 2 : 1;
                 goto out;
         }

@@ -379,7 +379,7 @@ int main(int argc, char **argv)
         }
         te_proc_install_signals();
         if (load_config(&p, &a, errstr, sizeof errstr) != 0) {
-                TE_LOG(TE_LOG_ERROR, NULL, "publish.config", "%s", errstr);
+                fprintf(stderr, PROC ": config: %s\n", errstr); /* one plain line */
                 status = 2;
                 goto out;
         }
