@@ -750,6 +750,7 @@ int main(int argc, char **argv)
 
         if (argc == 2 && strcmp(argv[1], "--version") == 0) {
                 te_proc_print_version(stdout, DS_PROC);
+                free(ds);
                 return 0;
         }
         opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
