@@ -84,10 +84,12 @@ static const char *const sim_market_at[] = {"close", "next_open", NULL};
 static const te_cfg_item_t conf_items[] = {
     TE_CFG_COMMON(conf_t),
     TE_CFG_S(conf_t, "group.id", group_id, "exec-broker-sim", "consumer group"),
-    TE_CFG_S(conf_t, "topic.orders", topic_orders, "exec.orders", ""),
-    TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports", ""),
-    TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", ""),
-    TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter", ""),
+    TE_CFG_S(conf_t, "topic.orders", topic_orders, "exec.orders", "order commands topic"),
+    TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports",
+             "execution reports topic"),
+    TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", "alerts topic"),
+    TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter",
+             "dead-letter topic (records refused, with the reason)"),
     TE_CFG_I(conf_t, "commit.interval.ms", commit_interval_ms, "500", 0, 60000,
              "flush reports and commit order offsets this often"),
     TE_CFG_E(conf_t, "adapter", adapter, "sim", adapters, "broker adapter"),
@@ -95,7 +97,7 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_D(conf_t, "sim.slippage_bps", slippage_bps, "5", 0, 10000,
              "fill price moved against the order by this much"),
     TE_CFG_D(conf_t, "sim.commission_per_share", commission_per_share, "0.005", 0, 100,
-             ""),
+             "sim commission per share traded, in the order currency"),
     TE_CFG_D(conf_t, "sim.commission_min", commission_min, "1", 0, 1e6,
              "minimum commission per order"),
     /* sim fill model: defaults and rules documented in brokers/fill_model.h */
@@ -128,7 +130,8 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_I(conf_t, "sim.max_stale_days", max_stale_days, "5", 0, 3650,
              "an older reference bar means no market data"),
     TE_CFG_S(conf_t, "broker.name", broker_name, "sim", "written to reports and trades"),
-    TE_CFG_S(conf_t, "broker.account", account, "SIM-1", ""),
+    TE_CFG_S(conf_t, "broker.account", account, "SIM-1",
+             "account written to reports and trades"),
     /* worker safety (brokers/broker_guard.h, brokers/broker_faulty.h) */
     TE_CFG_D(conf_t, "limits.max_qty", lim_max_qty, "0", 0, 1e15,
              "reject NEW/REPLACE above this quantity (0: off)"),
@@ -156,7 +159,7 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_I(conf_t, "ibkr.reconnect_min_ms", ibkr_reconnect_min_ms, "500", 1, 600000,
              "first reconnect delay (doubles up to ibkr.reconnect_max_ms)"),
     TE_CFG_I(conf_t, "ibkr.reconnect_max_ms", ibkr_reconnect_max_ms, "30000", 1, 3600000,
-             ""),
+             "longest delay between reconnect attempts"),
     TE_CFG_I(conf_t, "ibkr.commission_wait_ms", ibkr_commission_wait_ms, "2000", 0,
              600000, "hold a fill this long for its commissionReport"),
     TE_CFG_I(conf_t, "ibkr.timeout_ms", ibkr_timeout_ms, "5000", 100, 600000,
@@ -574,7 +577,7 @@ int main(int argc, char **argv)
             te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
                             &w.conf, &w.conf.common, argc, argv);
         if (!cfg)
-                return 2;
+                return te_cfgtab_exit_code();
         te_proc_install_signals();
         te_http_t *http = NULL;
         if (te_obs_start(&w.conf.common, PROC, TE_OBS_NEED_KAFKA | TE_OBS_NEED_BROKER,

@@ -45,9 +45,11 @@ typedef struct conf_s {
 static const te_cfg_item_t conf_items[] = {
     TE_CFG_COMMON(conf_t),
     TE_CFG_S(conf_t, "group.id", group_id, "exec-sink", "consumer group (offsets in DB)"),
-    TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports", ""),
-    TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", ""),
-    TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter", ""),
+    TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports",
+             "execution reports topic"),
+    TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", "alerts topic"),
+    TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter",
+             "dead-letter topic (records refused, with the reason)"),
     TE_CFG_I(conf_t, "batch.max", batch_max, "2000", 1, MAX_BATCH,
              "most reports in one DB transaction"),
     TE_CFG_I(conf_t, "batch.linger.ms", batch_linger_ms, "20", 0, 10000,
@@ -272,7 +274,7 @@ int main(int argc, char **argv)
             te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
                             &s.conf, &s.conf.common, argc, argv);
         if (!cfg)
-                return 2;
+                return te_cfgtab_exit_code();
         te_proc_install_signals();
         te_http_t *http = NULL;
         if (te_obs_start(&s.conf.common, PROC, TE_OBS_NEED_KAFKA | TE_OBS_NEED_DB, &http,

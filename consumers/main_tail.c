@@ -2,19 +2,27 @@
  * exec-tail: print one of our topics as JSON lines on stdout.
  *
  *   exec-tail [-b BOOTSTRAP | --bootstrap-file PATH] [-c CONFIG] [-o KEY=VALUE]...
- *             -t TOPIC [--from-beginning] [-n COUNT] [--exit-at-end] [--partition P]
+ *             -t TOPIC [--offset POS | --from-beginning] [-n COUNT] [--exit-at-end]
+ *             [--partition P]
  *
- * A plain consumer assigned to every partition of TOPIC (or only P), starting at the
- * beginning or at the end; it joins no group and never commits, so it disturbs no
- * process. Each record is decoded with te_codec and printed by te_json_out_record():
- *   {"topic":..,"partition":..,"offset":..,"key":..,"headers":{..},"value":{..}}
+ * A plain consumer assigned to every partition of TOPIC (or only P); it joins no group
+ * and never commits, so it disturbs no process. It starts, in each partition, at
+ * --offset POS as kcat's -o does: beginning, end (the default), an absolute offset N
+ * (clamped to the partition's low and high watermarks), -N (N records before the end)
+ * or @TIME (the first record whose Kafka timestamp is >= TIME, in ms since the epoch
+ * or as YYYY-MM-DD[THH:MM:SS[.mmm]Z] UTC). For @TIME the broker's offsets_for_times
+ * answer is used; where it has none (-1: the embedded mock cluster always answers so)
+ * the partition is read from its beginning and records older than TIME are skipped.
+ * Each record is decoded with te_codec and printed by te_json_out_record():
+ *   {"topic":..,"partition":..,"offset":..,"timestamp":..,"schema_id":..,"key":..,
+ *    "headers":{..},"value":{..}}
  * or, for bytes that do not decode, {..,"error":"<code>: <why>","value_hex":".."}.
  * --exit-at-end stops once every assigned partition reached the high watermark seen
  * at start; -n stops after COUNT records; SIGINT/SIGTERM stop cleanly.
  * Exit status: 0 ok (also when stdout is closed early), 1 run-time error,
  * 2 bad usage or configuration.
  *
- * Settings (te_config): log.level (default warn), bootstrap.file, bootstrap.wait_ms,
+ * Settings (te_config): log.level (default warn), bootstrap.file, bootstrap.wait.ms,
  * topic and kafka.* pass-through, from -c FILE, then EXEC_* environment variables,
  * then -o, then the flags.
  */
@@ -29,6 +37,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "msg_json_in.h"
 #include "msg_json_out.h"
 #include "te_buf.h"
 #include "te_cfgtab.h"
@@ -45,7 +54,7 @@
 #define OUT_MAX         (64u * 1024u * 1024u) /* one printed record */
 
 typedef struct tail_conf_s {
-        te_tool_conf_t tool; /* log.level, bootstrap.file, bootstrap.wait_ms */
+        te_tool_conf_t tool; /* log.level, bootstrap.file, bootstrap.wait.ms */
         char topic[250];
 } tail_conf_t;
 
@@ -67,10 +76,19 @@ static const char *const tail_fixed[] = {"enable.auto.commit",
                                          "true",
                                          NULL};
 
+typedef enum {
+        START_END,
+        START_BEGINNING,
+        START_OFFSET, /* start_val: absolute offset */
+        START_TAIL,   /* start_val: records before the end */
+        START_TIME,   /* start_val: timestamp, ms */
+} start_kind_t;
+
 typedef struct tail_args_s {
         te_tool_args_t tool; /* -c, -o, -b, --bootstrap-file */
         const char *topic;
-        int from_beginning;
+        start_kind_t start;
+        int64_t start_val;
         int exit_at_end;
         int64_t count;     /* 0: no limit */
         int32_t partition; /* -1: all */
@@ -78,8 +96,9 @@ typedef struct tail_args_s {
 
 typedef struct tail_part_s {
         int assigned;
-        int done;    /* reached end[] (only with --exit-at-end) */
-        int64_t end; /* high watermark at start */
+        int done;           /* reached end[] (only with --exit-at-end) */
+        int64_t end;        /* high watermark at start */
+        int skip_before_ts; /* @TIME by scanning: skip records older than skip_ts */
 } tail_part_t;
 
 typedef struct tail_s {
@@ -92,6 +111,7 @@ typedef struct tail_s {
         te_buf_t out;
         te_target_portfolio_t tp_scratch;
         int64_t printed;
+        int64_t skip_ts;
 } tail_t;
 
 static void usage(FILE *fp)
@@ -100,19 +120,30 @@ static void usage(FILE *fp)
             fp,
             "usage: " PROC " [-b BOOTSTRAP | --bootstrap-file PATH] [-c CONFIG] "
             "[-o KEY=VALUE]...\n"
-            "                 -t TOPIC [--from-beginning] [-n COUNT] [--exit-at-end] "
+            "                 -t TOPIC [--offset POS] [-n COUNT] [--exit-at-end] "
             "[--partition P]\n"
             "  -b BOOTSTRAP          bootstrap.servers (wins over the config)\n"
             "  --bootstrap-file PATH wait for PATH and read bootstrap.servers from it\n"
             "  -c CONFIG             key = value file (log.level, bootstrap.file,\n"
-            "                        bootstrap.wait_ms, topic, kafka.*)\n"
+            "                        bootstrap.wait.ms, topic, kafka.*)\n"
             "  -o KEY=VALUE          override one config key (repeatable)\n"
             "  -t TOPIC              topic to print\n"
-            "  --from-beginning      start at the oldest record (default: the end)\n"
+            "  --offset POS          where to start in each partition (default end):\n"
+            "                          beginning | end | N (offset N) | -N (N records\n"
+            "                          before the end) | @TIME (first record with a\n"
+            "                          timestamp >= TIME: ms since the epoch or\n"
+            "                          YYYY-MM-DD[THH:MM:SS[.mmm]Z]; a broker without "
+            "an\n"
+            "                          answer, e.g. the mock cluster, is scanned)\n"
+            "  --from-beginning      --offset beginning\n"
             "  -n COUNT              exit after COUNT records\n"
             "  --exit-at-end         exit once the high watermarks seen at start are "
             "reached\n"
-            "  --partition P         only partition P\n");
+            "  --partition P         only partition P\n"
+            "  -h, --help            this help;  --version  version and commit\n"
+            "each line: {\"topic\",\"partition\",\"offset\",\"timestamp\" (ms),"
+            "\"schema_id\",\"key\",\"headers\",\"value\"}\n"
+            "exit status: 0 ok, 1 run-time error, 2 usage or configuration error\n");
 }
 
 /* A whole decimal number in [min, max]. @returns 0 or -1. */
@@ -129,15 +160,42 @@ static int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
         return 0;
 }
 
+/* --offset POS. @returns 0 or -1. */
+static int parse_start(const char *s, tail_args_t *a)
+{
+        if (strcmp(s, "beginning") == 0) {
+                a->start = START_BEGINNING;
+                return 0;
+        }
+        if (strcmp(s, "end") == 0) {
+                a->start = START_END;
+                return 0;
+        }
+        if (s[0] == '@' || (s[0] == 's' && s[1] == '@')) {
+                const char *t = s[0] == '@' ? s + 1 : s + 2;
+                a->start = START_TIME;
+                if (parse_i64(t, 0, INT64_MAX, &a->start_val) == 0)
+                        return 0;
+                return te_json_in_parse_time(t, &a->start_val);
+        }
+        if (s[0] == '-') {
+                a->start = START_TAIL;
+                return parse_i64(s + 1, 1, INT64_MAX, &a->start_val);
+        }
+        a->start = START_OFFSET;
+        return parse_i64(s, 0, INT64_MAX, &a->start_val);
+}
+
 /* @returns 0, 1 after -h (exit 0), or -1 on a usage error (message printed). */
 static int parse_args(int argc, char **argv, tail_args_t *a)
 {
-        enum { OPT_BEGIN = 256, OPT_END, OPT_PART };
+        enum { OPT_BEGIN = 256, OPT_END, OPT_PART, OPT_OFFSET };
         static const struct option longopts[] = {
             TE_TOOL_LONGOPTS,
             {"topic", required_argument, NULL, 't'},
             {"count", required_argument, NULL, 'n'},
             {"from-beginning", no_argument, NULL, OPT_BEGIN},
+            {"offset", required_argument, NULL, OPT_OFFSET},
             {"exit-at-end", no_argument, NULL, OPT_END},
             {"partition", required_argument, NULL, OPT_PART},
             {"help", no_argument, NULL, 'h'},
@@ -145,13 +203,17 @@ static int parse_args(int argc, char **argv, tail_args_t *a)
         };
         int64_t v;
         int ch;
+        opterr = 0; /* te_tool_bad_opt says it in one line */
         memset(a, 0, sizeof *a);
+        a->start = START_END;
         a->partition = -1;
         while ((ch = getopt_long(argc, argv, TE_TOOL_SHORTOPTS "t:n:h", longopts,
                                  NULL)) != -1) {
                 int taken = te_tool_opt(&a->tool, PROC, ch, optarg);
                 if (taken < 0)
                         return -1;
+                if (taken == 2)
+                        return 1; /* --version */
                 if (taken)
                         continue;
                 switch (ch) {
@@ -165,7 +227,16 @@ static int parse_args(int argc, char **argv, tail_args_t *a)
                         }
                         break;
                 case OPT_BEGIN:
-                        a->from_beginning = 1;
+                        a->start = START_BEGINNING;
+                        break;
+                case OPT_OFFSET:
+                        if (parse_start(optarg, a) != 0) {
+                                fprintf(stderr,
+                                        PROC ": --offset %s: expected beginning, end, N, "
+                                             "-N or @TIME (see -h)\n",
+                                        optarg);
+                                return -1;
+                        }
                         break;
                 case OPT_END:
                         a->exit_at_end = 1;
@@ -182,13 +253,13 @@ static int parse_args(int argc, char **argv, tail_args_t *a)
                         usage(stdout);
                         return 1;
                 default:
-                        usage(stderr);
+                        te_tool_bad_opt(PROC, argv, TE_TOOL_SHORTOPTS "t:n:h");
                         return -1;
                 }
         }
         if (optind < argc) {
-                fprintf(stderr, PROC ": unexpected argument '%s'\n", argv[optind]);
-                usage(stderr);
+                fprintf(stderr, PROC ": unexpected argument '%s' (see -h)\n",
+                        argv[optind]);
                 return -1;
         }
         return te_tool_args_check(&a->tool, PROC);
@@ -213,6 +284,47 @@ static int load_config(tail_t *t, const tail_args_t *a, char *errstr, size_t err
         te_log_init(PROC, (te_log_level_t)t->conf.tool.log_level);
         return te_tool_resolve_bootstrap(t->cfg, &t->conf.tool, errstr, errsz) == 0 ? 0
                                                                                     : -2;
+}
+
+/* The first offset to read in partition `id` (watermarks lo, hi) for --offset.
+ * @returns it, or -1 with errstr. */
+static int64_t start_offset(tail_t *t, const tail_args_t *a, int32_t id, int64_t lo,
+                            int64_t hi, tail_part_t *p, char *errstr, size_t errsz)
+{
+        switch (a->start) {
+        case START_BEGINNING:
+                return lo;
+        case START_END:
+                return hi;
+        case START_OFFSET:
+                return a->start_val < lo ? lo : a->start_val > hi ? hi : a->start_val;
+        case START_TAIL:
+                return hi - lo > a->start_val ? hi - a->start_val : lo;
+        case START_TIME:
+                break;
+        }
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        if (!l) {
+                snprintf(errstr, errsz, "out of memory");
+                return -1;
+        }
+        rd_kafka_topic_partition_list_add(l, t->conf.topic, id)->offset = a->start_val;
+        rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(t->rk, l, META_TIMEOUT_MS);
+        int64_t off = l->elems[0].offset;
+        rd_kafka_resp_err_t perr = l->elems[0].err;
+        rd_kafka_topic_partition_list_destroy(l);
+        if (err || perr) {
+                snprintf(
+                    errstr, errsz, "%s [%" PRId32 "]: offsets for time %" PRId64 ": %s",
+                    t->conf.topic, id, a->start_val, rd_kafka_err2str(err ? err : perr));
+                return -1;
+        }
+        t->skip_ts = a->start_val;
+        if (off >= lo && off <= hi)
+                return off;
+        /* -1: no answer (or no record that new): read the partition, skip older ones */
+        p->skip_before_ts = 1;
+        return lo;
 }
 
 /* Create the consumer, find the topic's partitions (without creating the topic: we ask
@@ -289,14 +401,18 @@ static int start_consumer(tail_t *t, const tail_args_t *a, char *errstr, size_t 
                         goto out;
                 }
                 tail_part_t *p = &t->parts[id];
+                int64_t from = start_offset(t, a, id, lo, hi, p, errstr, errsz);
+                if (from < 0)
+                        goto out;
                 p->assigned = 1;
                 p->end = hi;
-                p->done = !a->from_beginning || lo >= hi;
-                rd_kafka_topic_partition_list_add(list, t->conf.topic, id)->offset =
-                    a->from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+                p->done = from >= hi;
+                rd_kafka_topic_partition_list_add(list, t->conf.topic, id)->offset = from;
                 TE_LOG(TE_LOG_DEBUG, NULL, "tail.assign",
-                       "%s [%" PRId32 "]: low %" PRId64 " high %" PRId64, t->conf.topic,
-                       id, lo, hi);
+                       "%s [%" PRId32 "]: low %" PRId64 " high %" PRId64 " from %" PRId64
+                       "%s",
+                       t->conf.topic, id, lo, hi, from,
+                       p->skip_before_ts ? " (scanning for the timestamp)" : "");
         }
         err = rd_kafka_assign(t->rk, list);
         if (err) {
@@ -355,6 +471,8 @@ static int print_record(tail_t *t, const rd_kafka_message_t *m)
             .value_len = m->len,
             .headers = hdrs,
             .n_headers = n_hdrs,
+            .show_meta = 1,
+            .timestamp = rd_kafka_message_timestamp(m, NULL),
         };
         te_buf_reset(&t->out);
         int rc = te_json_out_record(&t->out, t->codec, &t->tp_scratch, &r);
@@ -403,6 +521,15 @@ static int run(tail_t *t, const tail_args_t *a)
                                 return -1;
                         continue;
                 }
+                if (p && p->skip_before_ts) {
+                        if (rd_kafka_message_timestamp(m, NULL) < t->skip_ts) {
+                                if (m->offset + 1 >= p->end)
+                                        p->done = 1;
+                                rd_kafka_message_destroy(m);
+                                continue;
+                        }
+                        p->skip_before_ts = 0; /* from here on, every record */
+                }
                 int rc = print_record(t, m);
                 if (p && m->offset + 1 >= p->end)
                         p->done = 1;
@@ -435,7 +562,8 @@ int main(int argc, char **argv)
         te_proc_install_signals();
         int crc = load_config(&t, &a, errstr, sizeof errstr);
         if (crc != 0) {
-                TE_LOG(TE_LOG_ERROR, NULL, "tail.config", "%s", errstr);
+                /* one plain line, as every process's config errors */
+                fprintf(stderr, PROC ": %s%s\n", crc == -1 ? "config: " : "", errstr);
                 status = crc == -1 ? 2 : 1;
                 goto out;
         }

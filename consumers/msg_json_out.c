@@ -412,6 +412,23 @@ int te_json_out_record(te_buf_t *b, te_codec_t *codec, te_target_portfolio_t *tp
         jw_str(&w, "topic", r->topic);
         jw_int(&w, "partition", r->partition);
         jw_int(&w, "offset", r->offset);
+        if (r->show_meta) {
+                if (r->timestamp >= 0) {
+                        jw_int(&w, "timestamp", r->timestamp);
+                } else {
+                        jw_key(&w, "timestamp");
+                        jw_raw(&w, "null");
+                }
+                const unsigned char *v = r->value;
+                if (v && r->value_len >= 5 && v[0] == 0) {
+                        int64_t id = ((int64_t)v[1] << 24) | ((int64_t)v[2] << 16) |
+                                     ((int64_t)v[3] << 8) | (int64_t)v[4];
+                        jw_int(&w, "schema_id", id);
+                } else {
+                        jw_key(&w, "schema_id");
+                        jw_raw(&w, "null");
+                }
+        }
         jw_key(&w, "key");
         if (!w.err && te_json_out_bytes(b, r->key, r->key_len) != 0)
                 w.err = 1;

@@ -52,10 +52,14 @@ typedef struct te_json_record_s {
         size_t value_len;
         const te_kafka_header_t *headers; /* n_headers of them; value NULL = null */
         size_t n_headers;
+        int show_meta;     /* also "timestamp" and "schema_id" after "offset" */
+        int64_t timestamp; /* Kafka timestamp in ms; < 0: none (null) */
 } te_json_record_t;
 
 /** Decode `r->value` with `codec` (te_codec_peek picks the type) and append
  *    {"topic":..,"partition":..,"offset":..,"key":..,"headers":{..},"value":{..}}
+ *  (with show_meta: "timestamp":ms|null,"schema_id":N|null after "offset"; the schema
+ *  id is the wire format's bytes 1..4 when byte 0 is the magic 0, else null)
  *  ("headers" only when there are some; "value":null for a tombstone), or, when the
  *  value does not decode,
  *    {"topic":..,"partition":..,"offset":..,"key":..,"headers":{..},

@@ -3,6 +3,8 @@
  */
 #include "te_cfgtab.h"
 
+#include <ctype.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,23 +13,90 @@
 #include "te_kafka.h"
 #include "te_log.h"
 #include "te_pg.h"
+#include "te_proc.h"
 
 extern char **environ;
 
 const char *const te_cfg_log_levels[] = {"debug", "info", "warn", "error", NULL};
 
-static void usage(const char *proc, const te_cfg_item_t *items, size_t n)
+static int te_cfgtab_rc = 2;
+
+int te_cfgtab_exit_code(void)
 {
-        fprintf(stderr,
-                "usage: %s [-c CONFIG] [-o key=value]...\n"
-                "settings (file `key = value`, env EXEC_<KEY>, or -o):\n",
+        return te_cfgtab_rc;
+}
+
+/* "EXEC_A_B" for "a.b" (the environment name of a key), for the help text. */
+static void env_name(char *dst, size_t dstsz, const char *key)
+{
+        size_t o = 0;
+        for (const char *p = "EXEC_"; *p && o + 1 < dstsz; p++)
+                dst[o++] = *p;
+        for (const char *p = key; *p && o + 1 < dstsz; p++)
+                dst[o++] =
+                    (*p == '.' || *p == '-') ? '_' : (char)toupper((unsigned char)*p);
+        if (dstsz)
+                dst[o] = '\0';
+}
+
+void te_cfgtab_usage(FILE *fp, const char *proc, const te_cfg_item_t *items, size_t n)
+{
+        fprintf(fp,
+                "usage: %s [-c CONFIG] [-o KEY=VALUE]... | -h | --version\n"
+                "  -c CONFIG     key = value file (# comments, quoted values allowed)\n"
+                "  -o KEY=VALUE  set one key (repeatable; wins over the file and the "
+                "environment)\n"
+                "  -h, --help    this help;  --version  version and build commit\n"
+                "settings (defaults < -c file < environment EXEC_<KEY> < -o):\n",
                 proc);
-        for (size_t i = 0; i < n; i++)
-                if (items[i].type != TE_CFG_RENAMED)
-                        fprintf(stderr, "  %-28s %s (default: %s)\n", items[i].name,
-                                items[i].help ? items[i].help : "",
-                                items[i].def ? items[i].def : "");
-        fprintf(stderr, "  kafka.<property>             passed to librdkafka\n");
+        for (size_t i = 0; i < n; i++) {
+                char env[160];
+                if (items[i].type == TE_CFG_RENAMED)
+                        continue;
+                env_name(env, sizeof env, items[i].name);
+                fprintf(fp, "  %-28s %s\n  %-28s default: %s; env %s\n", items[i].name,
+                        items[i].help ? items[i].help : "", "",
+                        items[i].def && items[i].def[0] ? items[i].def : "(empty)", env);
+        }
+        fprintf(fp, "  %-28s %s\n", "kafka.<property>",
+                "passed to librdkafka (env EXEC_KAFKA_<PROPERTY>, '_' for '.')");
+        fprintf(fp, "EXEC_* variables of other processes are ignored (one env file can "
+                    "serve all).\n"
+                    "exit status: 0 stopped cleanly, 1 run-time failure, 2 usage or "
+                    "configuration error\n");
+}
+
+int te_cfgtab_check_kafka(const te_cfg_t *cfg, char *errstr, size_t errstr_size)
+{
+        char why[256];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        int rc = 0;
+        if (!conf) {
+                te_errf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        for (size_t i = 0; i < te_cfg_kafka_count(cfg) && rc == 0; i++) {
+                const char *name = te_cfg_kafka_name(cfg, i);
+                if (rd_kafka_conf_set(conf, name, te_cfg_kafka_value(cfg, i), why,
+                                      sizeof why) != RD_KAFKA_CONF_OK) {
+                        te_errf(errstr, errstr_size, "kafka.%s: %s", name, why);
+                        rc = -1;
+                }
+        }
+        rd_kafka_conf_destroy(conf);
+        return rc;
+}
+
+static void log_ignored_env(const te_cfg_t *cfg)
+{
+        size_t n = te_cfg_env_ignored_count(cfg);
+        for (size_t i = 0; i < n; i++) {
+                const char *name = te_cfg_env_ignored_name(cfg, i);
+                if (!name)
+                        break;
+                TE_LOG(TE_LOG_DEBUG, NULL, "config.env_ignored",
+                       "%s: not a setting of this process", name);
+        }
 }
 
 te_cfg_t *te_cfgtab_start(const char *proc_name, const te_cfg_item_t *items,
@@ -39,17 +108,35 @@ te_cfg_t *te_cfgtab_start(const char *proc_name, const te_cfg_item_t *items,
         char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
         size_t n_over = 0;
         te_cfg_t *cfg = NULL;
+        te_cfgtab_rc = 2;
         if (!overrides)
                 return NULL;
         for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-                        path = argv[++i];
-                } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-                        overrides[n_over++] = argv[++i];
-                } else {
-                        usage(proc_name, items, n_items);
+                const char *a = argv[i];
+                if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+                        te_cfgtab_usage(stdout, proc_name, items, n_items);
+                        te_cfgtab_rc = fflush(stdout) == 0 ? 0 : 1;
                         goto err;
                 }
+                if (strcmp(a, "--version") == 0) {
+                        te_proc_print_version(stdout, proc_name);
+                        te_cfgtab_rc = fflush(stdout) == 0 ? 0 : 1;
+                        goto err;
+                }
+                if (strcmp(a, "-c") == 0 || strcmp(a, "-o") == 0) {
+                        if (i + 1 >= argc) {
+                                fprintf(stderr, "%s: %s needs a value (see -h)\n",
+                                        proc_name, a);
+                                goto err;
+                        }
+                        if (a[1] == 'c')
+                                path = argv[++i];
+                        else
+                                overrides[n_over++] = argv[++i];
+                        continue;
+                }
+                fprintf(stderr, "%s: unknown option '%s' (see -h)\n", proc_name, a);
+                goto err;
         }
         cfg = te_cfg_new(items, n_items, conf, errstr, sizeof errstr);
         if (!cfg) {
@@ -61,7 +148,21 @@ te_cfg_t *te_cfgtab_start(const char *proc_name, const te_cfg_item_t *items,
                 fprintf(stderr, "%s: config: %s\n", proc_name, errstr);
                 goto err;
         }
+        /* before anything connects anywhere */
+        if (te_cfgtab_check_kafka(cfg, errstr, sizeof errstr) != 0) {
+                fprintf(stderr, "%s: config: %s\n", proc_name, errstr);
+                goto err;
+        }
+        if (!common->bootstrap[0] && !common->bootstrap_file[0] &&
+            !te_cfg_kafka_get(cfg, "bootstrap.servers")) {
+                fprintf(stderr,
+                        "%s: config: no Kafka bootstrap: set bootstrap.servers or "
+                        "bootstrap.file (-o, the file, or EXEC_BOOTSTRAP_SERVERS)\n",
+                        proc_name);
+                goto err;
+        }
         te_log_init(proc_name, (te_log_level_t)common->log_level);
+        log_ignored_env(cfg);
         if (common->bootstrap_file[0]) {
                 if (te_kafka_wait_bootstrap_file(
                         common->bootstrap_file, (int)common->bootstrap_wait_ms,
@@ -74,8 +175,7 @@ te_cfg_t *te_cfgtab_start(const char *proc_name, const te_cfg_item_t *items,
         if (common->db_conninfo[0] && te_pg_conninfo_has_password(common->db_conninfo)) {
                 fprintf(stderr,
                         "%s: config: db.conninfo: must not contain a password (use "
-                        "PGPASSWORD "
-                        "or ~/.pgpass)\n",
+                        "PGPASSWORD or ~/.pgpass)\n",
                         proc_name);
                 goto err;
         }
@@ -101,6 +201,9 @@ int te_tool_opt(te_tool_args_t *a, const char *proc, int ch, char *arg)
         case TE_TOOL_OPT_BFILE:
                 a->bootstrap_file = arg;
                 return 1;
+        case TE_TOOL_OPT_VERSION:
+                te_proc_print_version(stdout, proc);
+                return 2;
         case 'o':
                 if (a->n_overrides == TE_TOOL_MAX_OVERRIDES) {
                         fprintf(stderr, "%s: too many -o (max %d)\n", proc,
@@ -140,6 +243,8 @@ te_cfg_t *te_tool_cfg_load(const te_cfg_item_t *items, size_t n_items, void *con
                         errstr_size) != 0 ||
              te_cfg_set(cfg, "bootstrap.file", "", "-b", errstr, errstr_size) != 0))
                 goto err;
+        if (te_cfgtab_check_kafka(cfg, errstr, errstr_size) != 0)
+                goto err;
         return cfg;
 err:
         te_cfg_destroy(cfg);
@@ -169,4 +274,21 @@ int te_tool_resolve_bootstrap(te_cfg_t *cfg, const te_tool_conf_t *tc, char *err
                 return -1;
         return te_cfg_set(cfg, "kafka.bootstrap.servers", bootstrap, "bootstrap.file",
                           errstr, errstr_size);
+}
+
+void te_tool_bad_opt(const char *proc, char **argv, const char *shortopts)
+{
+        int i = optind > 1 ? optind - 1 : 1;
+        const char *arg = argv[i] ? argv[i] : "?";
+        /* getopt_long: optopt 0 for an unknown --name, the option's value for a
+         * known one without its argument; plain getopt sees "--name" as '-' */
+        if (optopt == 0 || (strncmp(arg, "--", 2) == 0 && optopt == '-'))
+                fprintf(stderr, "%s: unknown option '%s' (see -h)\n", proc, arg);
+        else if (strncmp(arg, "--", 2) == 0)
+                fprintf(stderr, "%s: %s needs a value (see -h)\n", proc, arg);
+        else if (optopt < 256 && strchr(shortopts, optopt))
+                fprintf(stderr, "%s: -%c needs a value (see -h)\n", proc, optopt);
+        else
+                fprintf(stderr, "%s: unknown option '-%c' (see -h)\n", proc,
+                        optopt < 256 ? optopt : '?');
 }

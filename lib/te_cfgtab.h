@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "te_config.h"
 
@@ -71,13 +72,23 @@ typedef struct te_common_conf_s {
             TE_CFG_I(type, "metrics.kafka_stats.ms", common.metrics_stats_ms, "1000",    \
                      100, 3600000, "librdkafka statistics interval (lag metrics)")
 
-/** Parse argv (-c FILE, -o key=value ..., -h), load config, init logging, resolve the
- *  bootstrap list into common->bootstrap (from bootstrap.file if set).
- *  @returns the config (caller destroys), or NULL after printing the error to stderr
- *  (the caller exits 2). */
+/** Parse argv (-c FILE, -o key=value ..., -h/--help, --version), load config, check
+ *  the kafka.* properties with librdkafka and that a bootstrap is given (before
+ *  anything connects), init logging, resolve the bootstrap list into
+ *  common->bootstrap (from bootstrap.file if set, waiting bootstrap.wait.ms at most).
+ *  @returns the config (caller destroys), or NULL: after -h or --version (printed on
+ *  stdout) or after printing one error line to stderr. The caller then exits with
+ *  te_cfgtab_exit_code(): 0 after -h/--version, 2 on a usage or config error. */
 te_cfg_t *te_cfgtab_start(const char *proc_name, const te_cfg_item_t *items,
                           size_t n_items, void *conf, te_common_conf_t *common, int argc,
                           char **argv);
+int te_cfgtab_exit_code(void);
+/** The -h text of a process: flags, every key with its description, default and
+ *  environment name, the kafka.* pass-through and the exit statuses. */
+void te_cfgtab_usage(FILE *fp, const char *proc, const te_cfg_item_t *items, size_t n);
+/** Check every kafka.* property against librdkafka (unknown name, bad value).
+ *  @returns 0, or -1 with errstr "kafka.NAME: why". */
+int te_cfgtab_check_kafka(const te_cfg_t *cfg, char *errstr, size_t errstr_size);
 
 /* ---- command-line tools (exec-tail, exec-publish) --------------------------------
  * A tool parses its own flags with getopt_long; the flags every tool has (-c CONFIG,
@@ -98,18 +109,20 @@ typedef struct te_tool_conf_s {
             TE_CFG_S(type, "bootstrap.file", tool.bootstrap_file, "",                    \
                      "wait for this file (written by exec-devstack) and use its "        \
                      "bootstrap list"),                                                  \
-            TE_CFG_I(type, "bootstrap.wait_ms", tool.bootstrap_wait_ms, "30000", 0,      \
+            TE_CFG_I(type, "bootstrap.wait.ms", tool.bootstrap_wait_ms, "30000", 0,      \
                      3600000, "how long to wait for bootstrap.file")
 
 #define TE_TOOL_MAX_OVERRIDES 64
 #define TE_TOOL_OPT_BFILE     0x1000 /* getopt_long code of --bootstrap-file */
+#define TE_TOOL_OPT_VERSION   0x1001 /* getopt_long code of --version */
 #define TE_TOOL_SHORTOPTS     "b:c:o:"
 /* getopt_long entries of the shared flags (the tool includes <getopt.h>) */
 /* clang-format off */
 #define TE_TOOL_LONGOPTS                                                                 \
         {"bootstrap", required_argument, NULL, 'b'},                                     \
         {"config", required_argument, NULL, 'c'},                                        \
-        {"bootstrap-file", required_argument, NULL, TE_TOOL_OPT_BFILE}
+        {"bootstrap-file", required_argument, NULL, TE_TOOL_OPT_BFILE},                  \
+        {"version", no_argument, NULL, TE_TOOL_OPT_VERSION}
 /* clang-format on */
 
 typedef struct te_tool_args_s {
@@ -121,8 +134,12 @@ typedef struct te_tool_args_s {
 } te_tool_args_t;
 
 /** Take getopt_long's `ch` (argument `arg`) if it is a shared flag.
- *  @returns 1 if taken, 0 if not a shared flag, -1 on an error (printed "proc: why"). */
+ *  @returns 1 if taken, 0 if not a shared flag, 2 after --version (printed on stdout:
+ *  the tool exits 0), -1 on an error (printed "proc: why"). */
 int te_tool_opt(te_tool_args_t *a, const char *proc, int ch, char *arg);
+/** After getopt_long returned '?' (with opterr = 0): print one line naming the
+ *  unknown option or the option that lacks its value. */
+void te_tool_bad_opt(const char *proc, char **argv, const char *shortopts);
 /** After the flags: -b and --bootstrap-file exclude each other.
  *  @returns 0, or -1 (printed). */
 int te_tool_args_check(const te_tool_args_t *a, const char *proc);

@@ -19,14 +19,15 @@
 #include <string.h>
 #include <strings.h>
 
-#define TE_CFG_LINE_MAX  16384 /* one line of a config file, newline included */
-#define TE_CFG_KEY_MAX   128   /* a key name */
-#define TE_CFG_KVAL_MAX  8192  /* a kafka.* value (PEM blobs fit) */
-#define TE_CFG_KAFKA_MAX 256   /* number of kafka.* properties */
-#define TE_CFG_KAFKA_PFX "kafka."
-#define TE_CFG_ENV_PFX   "EXEC_"
-#define TE_CFG_ENV_KAFKA "EXEC_KAFKA_"
-#define TE_CFG_SHOW_MAX  64 /* how much of a bad value an error message quotes */
+#define TE_CFG_LINE_MAX    16384 /* one line of a config file, newline included */
+#define TE_CFG_KEY_MAX     128   /* a key name */
+#define TE_CFG_KVAL_MAX    8192  /* a kafka.* value (PEM blobs fit) */
+#define TE_CFG_KAFKA_MAX   256   /* number of kafka.* properties */
+#define TE_CFG_KAFKA_PFX   "kafka."
+#define TE_CFG_ENV_PFX     "EXEC_"
+#define TE_CFG_ENV_KAFKA   "EXEC_KAFKA_"
+#define TE_CFG_SHOW_MAX    64 /* how much of a bad value an error message quotes */
+#define TE_CFG_IGNORED_MAX 16 /* EXEC_* names of other processes remembered */
 
 typedef struct te_cfg_kv_s {
         char *name; /* without the kafka. prefix */
@@ -40,6 +41,8 @@ struct te_cfg_s {
         te_cfg_kv_t *kafka;
         size_t n_kafka;
         size_t cap_kafka;
+        char ignored[TE_CFG_IGNORED_MAX][TE_CFG_KEY_MAX]; /* EXEC_* not ours */
+        size_t n_ignored;
 };
 
 /* A short, printable copy of a bad value for an error message. */
@@ -392,6 +395,37 @@ static int te_cfg_split(char *line, char **key, char **value)
         return 0;
 }
 
+/* A file value: "text" or 'text' keep everything between the quotes (no escapes; a
+ * '#' inside is text), then only blanks or a `# comment` may follow. Unquoted, a '#'
+ * at the start or after a blank starts a comment (`a#b` stays a#b). `v` is trimmed.
+ * @returns the value (in place), or NULL with why. */
+static char *te_cfg_file_value(char *v, char *why, size_t whysz)
+{
+        if (*v == '"' || *v == '\'') {
+                char *close = strchr(v + 1, *v);
+                if (!close) {
+                        snprintf(why, whysz, "unterminated %c quote", *v);
+                        return NULL;
+                }
+                *close = '\0';
+                char *rest = close + 1;
+                while (isspace((unsigned char)*rest))
+                        rest++;
+                if (*rest && *rest != '#') {
+                        snprintf(why, whysz, "text after the closing quote");
+                        return NULL;
+                }
+                return v + 1;
+        }
+        for (char *p = v; *p; p++) {
+                if (*p == '#' && (p == v || isspace((unsigned char)p[-1]))) {
+                        *p = '\0';
+                        break;
+                }
+        }
+        return te_cfg_trim(v);
+}
+
 /* The first word of a line without '=', for the error message. */
 static void te_cfg_first_word(char *dst, size_t dstsz, const char *line)
 {
@@ -443,6 +477,12 @@ int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errst
                         goto out;
                 }
                 snprintf(where, sizeof where, "%s:%d", path, lineno);
+                char why[128];
+                value = te_cfg_file_value(value, why, sizeof why);
+                if (!value) {
+                        te_errf(errstr, errstr_size, "%s: %s: %s", where, key, why);
+                        goto out;
+                }
                 if (te_cfg_set(cfg, key, value, where, errstr, errstr_size) != 0)
                         goto out;
         }
@@ -531,14 +571,25 @@ int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errs
                         continue;
                 }
 
-                size_t o = 0;
-                for (const char *p = vname + pfx; *p; p++)
-                        key[o++] = (char)tolower((unsigned char)*p);
-                key[o] = '\0';
-                te_errf(errstr, errstr_size, "%s: %s: unknown key", where, key);
-                return -1;
+                /* another process's setting (one env file for every process):
+                 * not ours, so not an error; remembered for a debug line */
+                if (cfg->n_ignored < TE_CFG_IGNORED_MAX)
+                        te_strlcpy(cfg->ignored[cfg->n_ignored], vname,
+                                   sizeof cfg->ignored[0]);
+                if (cfg->n_ignored < SIZE_MAX)
+                        cfg->n_ignored++;
         }
         return 0;
+}
+
+size_t te_cfg_env_ignored_count(const te_cfg_t *cfg)
+{
+        return cfg->n_ignored;
+}
+
+const char *te_cfg_env_ignored_name(const te_cfg_t *cfg, size_t i)
+{
+        return i < cfg->n_ignored && i < TE_CFG_IGNORED_MAX ? cfg->ignored[i] : NULL;
 }
 
 int te_cfg_apply_override(te_cfg_t *cfg, const char *kv, char *errstr, size_t errstr_size)

@@ -6,7 +6,10 @@
  * the config file, environment variables and command-line `-o key=value` overrides.
  *
  * File syntax: `key = value` per line, `#` starts a comment line, blank lines ignored,
- * surrounding whitespace trimmed. Values are not quoted.
+ * surrounding whitespace trimmed. A value may be quoted, "..." or '...' (kept as is
+ * between the quotes, no escapes). A `#` at the start of an unquoted value or after
+ * a blank starts a trailing comment (`a#b` is the value a#b). -o and environment
+ * values are taken literally (the shell did the quoting).
  *
  * Keys starting with `kafka.` are not in the table: they are collected and passed to
  * librdkafka with the prefix removed (`kafka.bootstrap.servers` -> `bootstrap.servers`).
@@ -62,11 +65,15 @@ int te_cfg_set(te_cfg_t *cfg, const char *key, const char *value, const char *wh
                char *errstr, size_t errstr_size);
 /** Read a file. @returns 0, or -1 with errstr "path:line: key: why" (or "path: why"). */
 int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errstr_size);
-/** Apply TE_* variables from a NULL-terminated environment array (pass `environ`).
- *  Variables that match no table key and are not EXEC_KAFKA_* are errors.
- *  Variables not starting with "EXEC_" are ignored (so TE_* variables of our scripts
- * never clash). @returns 0 or -1. */
+/** Apply EXEC_* variables from a NULL-terminated environment array (pass `environ`).
+ *  A variable that matches a table key or is EXEC_KAFKA_* is applied (a bad value is
+ *  an error). Any other EXEC_* variable belongs to another process (one env file can
+ *  serve them all): it is skipped and counted (te_cfg_env_ignored_*). Variables not
+ *  starting with "EXEC_" are not looked at. @returns 0 or -1. */
 int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errstr_size);
+/** EXEC_* variables skipped by te_cfg_apply_env; names of the first 16 are kept. */
+size_t te_cfg_env_ignored_count(const te_cfg_t *cfg);
+const char *te_cfg_env_ignored_name(const te_cfg_t *cfg, size_t i); /* NULL past 16 */
 /** Parse a "key=value" override. @returns 0 or -1. */
 int te_cfg_apply_override(te_cfg_t *cfg, const char *kv, char *errstr,
                           size_t errstr_size);

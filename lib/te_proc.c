@@ -46,3 +46,25 @@ int64_t te_proc_mono_ns(void)
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+#ifndef TE_VERSION
+#define TE_VERSION "unknown"
+#endif
+#ifndef TE_BUILD_COMMIT
+#define TE_BUILD_COMMIT "unknown"
+#endif
+
+const char *te_proc_version(void)
+{
+        return TE_VERSION;
+}
+
+const char *te_proc_commit(void)
+{
+        return TE_BUILD_COMMIT[0] ? TE_BUILD_COMMIT : "unknown";
+}
+
+void te_proc_print_version(FILE *fp, const char *proc)
+{
+        fprintf(fp, "%s %s (commit %s)\n", proc, te_proc_version(), te_proc_commit());
+}

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /** Set by SIGINT/SIGTERM; the main loop polls it. */
 extern volatile sig_atomic_t te_proc_stop;
@@ -19,5 +20,12 @@ int64_t te_proc_wall_ms(void);
 int64_t te_proc_mono_ms(void);
 /** Monotonic nanoseconds (for benchmarks). */
 int64_t te_proc_mono_ns(void);
+
+/** The project version and the build's commit (`git describe` at configure time, or
+ *  "unknown"). */
+const char *te_proc_version(void);
+const char *te_proc_commit(void);
+/** "<proc> <version> (commit <commit>)\n" on fp (what --version prints). */
+void te_proc_print_version(FILE *fp, const char *proc);
 
 #endif

@@ -90,6 +90,18 @@ int te_bt_db_name(const char *run_id, char *out, size_t outsz)
 
 /* ---- processes ---------------------------------------------------------------- */
 
+const char *const te_bt_kafka_defaults[] = {"fetch.wait.max.ms",
+                                            "10",
+                                            "session.timeout.ms",
+                                            "6000",
+                                            "heartbeat.interval.ms",
+                                            "500",
+                                            "reconnect.backoff.max.ms",
+                                            "1000",
+                                            "linger.ms",
+                                            "1",
+                                            NULL};
+
 static int add_arg(char **argv, int *n, char *store, size_t *used, size_t cap,
                    const char *fmt_a, const char *b)
 {
@@ -155,8 +167,19 @@ static int spawn_proc(bt_t *bt, int which, const char *self, char *errstr, size_
         int bad = add_arg(argv, &n, store, &used, sizeof store, bin, NULL);
         bad |= add_opt(argv, &n, store, &used, sizeof store, "bootstrap.servers",
                        bt->bootstrap);
+        /* the runner's cluster, not a bootstrap.file from the environment
+         * (EXEC_BOOTSTRAP_FILE of a shell set up for another stack) */
+        bad |= add_opt(argv, &n, store, &used, sizeof store, "bootstrap.file", "");
         bad |= add_opt(argv, &n, store, &used, sizeof store, "log.level",
                        te_cfg_log_levels[c->common.log_level]);
+        for (size_t i = 0; te_bt_kafka_defaults[i]; i += 2) {
+                char key[300];
+                if (te_cfg_kafka_get(bt->cfg, te_bt_kafka_defaults[i]))
+                        continue; /* the user's setting wins */
+                snprintf(key, sizeof key, "kafka.%s", te_bt_kafka_defaults[i]);
+                bad |= add_opt(argv, &n, store, &used, sizeof store, key,
+                               te_bt_kafka_defaults[i + 1]);
+        }
         for (size_t i = 0; i < te_cfg_kafka_count(bt->cfg); i++) {
                 char key[300];
                 snprintf(key, sizeof key, "kafka.%s", te_cfg_kafka_name(bt->cfg, i));

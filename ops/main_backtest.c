@@ -8,15 +8,19 @@
  * Every --long option is a shorthand for -o key=value (see -h for all keys);
  * -c FILE, -o key=value, EXEC_* environment and kafka.* pass-through work as in every
  * process. The dev stack: --bootstrap-file RUN/bootstrap --ctl RUN/ctl (the runner
- * creates the run's topics through the control socket).
+ * creates the run's topics through the control socket). The child processes get the
+ * low-latency Kafka settings of te_bt_kafka_defaults (listed by -h) unless the run's
+ * config sets the same kafka.* key.
  * Exit status: 0 done and every check passed, 1 a check failed (planned != published,
  * orders not terminal, a process failed), 2 usage or runtime error.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backtest.h"
+#include "te_buf.h"
 #include "te_cfgtab.h"
 #include "te_log.h"
 #include "te_proc.h"
@@ -101,10 +105,15 @@ int main(int argc, char **argv)
         av[n++] = argv[0];
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-                        fprintf(stderr, "shorthands: --OPTION VALUE is -o KEY=VALUE\n");
+                        printf("shorthands: --OPTION VALUE is -o KEY=VALUE\n");
                         for (size_t k = 0; k < sizeof longs / sizeof longs[0]; k++)
-                                fprintf(stderr, "  %-18s %s%s\n", longs[k].opt,
-                                        longs[k].key, longs[k].flag ? "=true" : "");
+                                printf("  %-18s %s%s\n", longs[k].opt, longs[k].key,
+                                       longs[k].flag ? "=true" : "");
+                        printf("Kafka settings passed to exec-planner, exec-broker and "
+                               "exec-sink\n(a kafka.* key of this run's config wins):\n");
+                        for (size_t k = 0; te_bt_kafka_defaults[k]; k += 2)
+                                printf("  kafka.%s=%s\n", te_bt_kafka_defaults[k],
+                                       te_bt_kafka_defaults[k + 1]);
                         if (strcmp(argv[i], "--help") == 0)
                                 argv[i] = "-h";
                 }
@@ -135,14 +144,24 @@ int main(int argc, char **argv)
         }
         cfg = te_cfgtab_start(PROC, items, sizeof items / sizeof items[0], &conf,
                               &conf.common, n, av);
-        if (!cfg)
+        if (!cfg) {
+                rc = te_cfgtab_exit_code();
                 goto out;
+        }
         te_proc_install_signals();
         conf.progress_tty = conf.tty_mode == 2 ? -1 : conf.tty_mode;
         if (!conf.out_dir[0])
                 snprintf(conf.out_dir, sizeof conf.out_dir, "bt-%s", conf.run_id);
         char errstr[1024];
-        rc = te_bt_run(&conf, cfg, argv[0], stdout, errstr, sizeof errstr);
+        /* the children are found next to this binary: its real path, not argv[0]
+         * (which is a bare name when it was found through PATH) */
+        static char self[4096];
+        ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (sl > 0)
+                self[sl] = '\0';
+        else
+                te_strlcpy(self, argv[0], sizeof self);
+        rc = te_bt_run(&conf, cfg, self, stdout, errstr, sizeof errstr);
         if (rc != 0)
                 fprintf(stderr, PROC ": %s\n", errstr);
 out:

@@ -14,6 +14,9 @@
  *                                reported as FILE:LINE and skipped; idempotent (COPY into
  *                                a temp table, then INSERT ... ON CONFLICT DO NOTHING)
  *
+ *   exec-dbtool offsets ...      show or move a group's offsets stored in the DB
+ *                                (consumer_offsets), with a dry run: dbtool_offsets.c
+ *
  * The database comes from libpq's environment only (PGHOST, PGPORT, PGUSER,
  * PGDATABASE, ~/.pgpass): there is no connection option.
  * Exit status: 0 success, 1 check found rows / load-bars skipped bad rows (the good
@@ -28,8 +31,10 @@
 
 #include <libpq-fe.h>
 
+#include "dbtool_offsets.h"
 #include "te_buf.h"
 #include "te_log.h"
+#include "te_proc.h"
 #include "te_pg.h"
 
 #define DB_PROC           "exec-dbtool"
@@ -442,10 +447,14 @@ err:
 
 static void usage(FILE *fp)
 {
-        fprintf(fp, "usage: " DB_PROC " migrate | check | load-bars FILE.csv\n"
-                    "  the database comes from PGHOST, PGPORT, PGUSER, PGDATABASE "
+        fprintf(fp,
+                "usage: " DB_PROC " migrate | check | load-bars FILE.csv | offsets ...\n"
+                "       " DB_PROC " -h | --version\n");
+        te_dbtool_offsets_usage(fp);
+        fprintf(fp, "  the database comes from PGHOST, PGPORT, PGUSER, PGDATABASE "
                     "(libpq environment)\n"
-                    "  exit: 0 ok, 1 check found rows / bad CSV rows skipped, 2 error\n");
+                    "  exit: 0 ok, 1 check found rows / bad CSV rows skipped / no "
+                    "offsets shown,\n        2 error\n");
 }
 
 int main(int argc, char **argv)
@@ -457,10 +466,20 @@ int main(int argc, char **argv)
                 return cmd_check();
         if (argc == 3 && strcmp(argv[1], "load-bars") == 0)
                 return cmd_load_bars(argv[2]);
+        if (argc >= 2 && strcmp(argv[1], "offsets") == 0)
+                return te_dbtool_offsets(argc - 2, argv + 2);
         if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
                 usage(stdout);
                 return 0;
         }
-        usage(stderr);
+        if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+                te_proc_print_version(stdout, DB_PROC);
+                return 0;
+        }
+        if (argc < 2)
+                fprintf(stderr, DB_PROC ": no command (see -h)\n");
+        else
+                fprintf(stderr, DB_PROC ": unknown command or arguments '%s' (see -h)\n",
+                        argv[1]);
         return 2;
 }

@@ -38,6 +38,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "te_buf.h"
+#include "te_cfgtab.h"
 #include "te_log.h"
 #include "te_proc.h"
 
@@ -747,6 +748,12 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < DS_MAX_CLIENTS; i++)
                 ds->clients[i].fd = -1;
 
+        if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+                te_proc_print_version(stdout, DS_PROC);
+                free(ds);
+                return 0;
+        }
+        opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
         while ((opt = getopt(argc, argv, "o:m:b:c:p:l:h")) != -1) {
                 switch (opt) {
                 case 'o':
@@ -782,7 +789,9 @@ int main(int argc, char **argv)
                         free(ds);
                         return 0;
                 default:
-                        goto usage_err;
+                        te_tool_bad_opt(DS_PROC, argv, "o:m:b:c:p:l:h");
+                        free(ds);
+                        return 2;
                 }
         }
         if (optind != argc || bootstrap_path == NULL || manifest == NULL ||

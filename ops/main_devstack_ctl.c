@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "te_buf.h"
+#include "te_cfgtab.h"
 #include "te_proc.h"
 
 #define CTL_PROC      "exec-devstack-ctl"
@@ -210,6 +211,11 @@ int main(int argc, char **argv)
         char errstr[512];
         int opt, rc;
 
+        if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+                te_proc_print_version(stdout, CTL_PROC);
+                return 0;
+        }
+        opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
         while ((opt = getopt(argc, argv, "+c:t:h")) != -1) {
                 switch (opt) {
                 case 'c':
@@ -232,7 +238,7 @@ int main(int argc, char **argv)
                         usage(stdout);
                         return 0;
                 default:
-                        usage(stderr);
+                        te_tool_bad_opt(CTL_PROC, argv, "c:t:h");
                         return 2;
                 }
         }

@@ -31,6 +31,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "te_cfgtab.h"
+#include "te_proc.h"
+
 #define GS_PROC        "exec-gen-sample"
 #define GS_TICKERS_MAX 500
 #define GS_DAYS_MAX    5000
@@ -438,6 +441,11 @@ int main(int argc, char **argv)
         long v, n_bars, n_targets;
 
         parse_date("2024-01-02", &o.start);
+        if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+                te_proc_print_version(stdout, GS_PROC);
+                return 0;
+        }
+        opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
         while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
                 switch (opt) {
                 case 's': {
@@ -489,7 +497,7 @@ int main(int argc, char **argv)
                         usage(stdout);
                         return 0;
                 default:
-                        usage(stderr);
+                        te_tool_bad_opt(GS_PROC, argv, "o:h");
                         return 2;
                 }
         }

@@ -1,36 +1,100 @@
 /*
  * exec-lag: consumer lag per group, topic and partition.
  *
- *   exec-lag -b BOOTSTRAP | --bootstrap-file PATH
+ *   exec-lag [-b BOOTSTRAP | --bootstrap-file PATH] [-c CONFIG] [-o KEY=VALUE]...
  *            [--kafka GROUP:TOPIC]...   lag of Kafka-committed offsets
  *            [--db GROUP:TOPIC]...      lag of offsets the sink keeps in PostgreSQL
  *            [--max-lag N] [--json]
  *
- * Lag = high watermark - committed offset (a partition with no commit counts from the
- * low watermark). Prints a table (or JSON lines: one object per partition, then one
- * summary object per check with total_lag, max_lag and over) and exits 0 if every
- * group's total lag is <= --max-lag (default 0), 1 if not, 2 on error, so it can gate
- * scripts and cron jobs. The DB is reached through libpq's environment (PG* variables).
+ * Lag = high watermark - committed offset (a partition without a commit counts from
+ * the low watermark). A topic that does not exist, or a group that committed nothing
+ * on the topic, is an error (the topic is never created: metadata is read without
+ * auto-creation). Prints a table, or JSON lines: one object per partition, then one
+ * summary per check with total_lag, max_partition_lag, threshold (--max-lag) and over.
+ * Exit status: 0 every check's total lag <= --max-lag (default 0), 1 some check is
+ * over it, 2 usage, configuration, unknown topic or group, or the cluster or database
+ * could not be read. Settings as every tool: log.level, bootstrap.file,
+ * bootstrap.wait.ms, db.conninfo (empty: libpq's PG* environment) and kafka.*
+ * (SASL/SSL...), from -c FILE, EXEC_* variables, -o, then the flags.
  * The same figures, per partition, are in each process's /metrics as
  * te_kafka_consumer_lag_messages (from librdkafka's statistics).
  */
+#include <errno.h>
+#include <getopt.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "te_buf.h"
+#include "te_cfgtab.h"
 #include "te_kafka.h"
+#include "te_log.h"
 #include "te_pg.h"
 
+#define PROC       "exec-lag"
 #define MAX_CHECKS 32
 #define MAX_PARTS  1024
+#define TIMEOUT_MS 10000
+#define SHORTOPTS  TE_TOOL_SHORTOPTS "h"
+
+typedef struct lag_conf_s {
+        te_tool_conf_t tool; /* log.level, bootstrap.file, bootstrap.wait.ms */
+        char db_conninfo[512];
+} lag_conf_t;
+
+static const te_cfg_item_t lag_items[] = {
+    TE_CFG_TOOL(lag_conf_t, "warn"),
+    TE_CFG_S(lag_conf_t, "db.conninfo", db_conninfo, "",
+             "libpq conninfo for --db, without password; empty = PG* environment"),
+};
 
 typedef struct check_s {
         char group[128];
         char topic[128];
         int from_db;
 } check_t;
+
+typedef struct lag_args_s {
+        te_tool_args_t tool;
+        check_t checks[MAX_CHECKS];
+        int n_checks;
+        int json;
+        int any_db;
+        long long max_lag;
+} lag_args_t;
+
+static void usage(FILE *fp)
+{
+        fprintf(
+            fp,
+            "usage: " PROC " [-b BOOTSTRAP | --bootstrap-file PATH] [-c CONFIG] "
+            "[-o KEY=VALUE]...\n"
+            "               [--kafka GROUP:TOPIC]... [--db GROUP:TOPIC]... "
+            "[--max-lag N] [--json]\n"
+            "  -b BOOTSTRAP          Kafka bootstrap list (kafka.bootstrap.servers)\n"
+            "  --bootstrap-file PATH wait for PATH (bootstrap.wait.ms) and use its "
+            "list\n"
+            "  -c CONFIG             key = value file (log.level, bootstrap.file,\n"
+            "                        bootstrap.wait.ms, db.conninfo, kafka.*)\n"
+            "  -o KEY=VALUE          set one key (repeatable), e.g.\n"
+            "                        -o kafka.security.protocol=SASL_SSL\n"
+            "  --kafka GROUP:TOPIC   lag of the group's offsets committed in Kafka\n"
+            "  --db GROUP:TOPIC      lag of the group's offsets in PostgreSQL\n"
+            "                        (consumer_offsets, as exec-sink keeps them)\n"
+            "  --max-lag N           highest total lag per check that passes "
+            "(default 0)\n"
+            "  --json                JSON lines: one per partition, one summary per "
+            "check\n"
+            "                        (total_lag, max_partition_lag, threshold, over)\n"
+            "  -h, --help            this help;  --version  version and commit\n"
+            "environment: EXEC_BOOTSTRAP_FILE, EXEC_DB_CONNINFO, EXEC_KAFKA_<PROP>, "
+            "PG*\n"
+            "exit status: 0 every check within --max-lag, 1 a check over it,\n"
+            "             2 usage or config error, unknown topic or group, or the "
+            "cluster\n"
+            "               or database could not be read\n");
+}
 
 static int split(const char *arg, check_t *c, int from_db)
 {
@@ -49,211 +113,307 @@ static int split(const char *arg, check_t *c, int from_db)
         return te_strlcpy(c->topic, colon + 1, sizeof c->topic);
 }
 
-static int partition_count(rd_kafka_t *rk, const char *topic)
+/* @returns 0, 1 after -h/--version (exit 0), or -1 (usage error, printed). */
+static int parse_args(int argc, char **argv, lag_args_t *a)
+{
+        enum { OPT_KAFKA = 256, OPT_DB, OPT_MAX, OPT_JSON };
+        static const struct option longopts[] = {
+            TE_TOOL_LONGOPTS,
+            {"kafka", required_argument, NULL, OPT_KAFKA},
+            {"db", required_argument, NULL, OPT_DB},
+            {"max-lag", required_argument, NULL, OPT_MAX},
+            {"json", no_argument, NULL, OPT_JSON},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        int ch;
+        memset(a, 0, sizeof *a);
+        opterr = 0;
+        while ((ch = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1) {
+                int taken = te_tool_opt(&a->tool, PROC, ch, optarg);
+                if (taken < 0)
+                        return -1;
+                if (taken == 2)
+                        return 1;
+                if (taken)
+                        continue;
+                switch (ch) {
+                case OPT_KAFKA:
+                case OPT_DB:
+                        if (a->n_checks == MAX_CHECKS) {
+                                fprintf(stderr, PROC ": at most %d checks\n", MAX_CHECKS);
+                                return -1;
+                        }
+                        if (split(optarg, &a->checks[a->n_checks], ch == OPT_DB) != 0) {
+                                fprintf(stderr, PROC ": %s: expected GROUP:TOPIC\n",
+                                        optarg);
+                                return -1;
+                        }
+                        a->any_db |= ch == OPT_DB;
+                        a->n_checks++;
+                        break;
+                case OPT_MAX: {
+                        char *end;
+                        errno = 0;
+                        a->max_lag = strtoll(optarg, &end, 10);
+                        if (end == optarg || *end || errno || a->max_lag < 0) {
+                                fprintf(stderr, PROC ": --max-lag: not a count: %s\n",
+                                        optarg);
+                                return -1;
+                        }
+                        break;
+                }
+                case OPT_JSON:
+                        a->json = 1;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 1;
+                default:
+                        te_tool_bad_opt(PROC, argv, SHORTOPTS);
+                        return -1;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, PROC ": unexpected argument '%s' (see -h)\n",
+                        argv[optind]);
+                return -1;
+        }
+        if (a->n_checks == 0) {
+                fprintf(stderr, PROC ": no check: give --kafka GROUP:TOPIC or --db "
+                                     "GROUP:TOPIC (see -h)\n");
+                return -1;
+        }
+        return te_tool_args_check(&a->tool, PROC);
+}
+
+/* Partitions of `topic` from the metadata of all topics (asking for one topic by name
+ * could create it on a cluster with auto-creation on). @returns the count, 0 if the
+ * topic does not exist, -1 on an error (errstr). */
+static int partition_count(rd_kafka_t *rk, const char *topic, char *errstr, size_t errsz)
 {
         const struct rd_kafka_metadata *md;
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-        int n = -1;
-        if (!rkt)
+        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, TIMEOUT_MS);
+        int n = 0;
+        if (err) {
+                snprintf(errstr, errsz, "metadata: %s", rd_kafka_err2str(err));
                 return -1;
-        if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                if (md->topic_cnt == 1 && !md->topics[0].err)
-                        n = md->topics[0].partition_cnt;
-                rd_kafka_metadata_destroy(md);
         }
-        rd_kafka_topic_destroy(rkt);
+        for (int i = 0; i < md->topic_cnt; i++) {
+                if (strcmp(md->topics[i].topic, topic) != 0)
+                        continue;
+                if (md->topics[i].err &&
+                    md->topics[i].err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+                        snprintf(errstr, errsz, "topic %s: %s", topic,
+                                 rd_kafka_err2str(md->topics[i].err));
+                        n = -1;
+                } else if (!md->topics[i].err) {
+                        n = md->topics[i].partition_cnt;
+                }
+        }
+        rd_kafka_metadata_destroy(md);
         return n;
 }
 
-static rd_kafka_t *consumer_for(const char *bootstrap, const char *group, char *errstr,
+static rd_kafka_t *consumer_for(const te_cfg_t *cfg, const char *group, char *errstr,
                                 size_t errsz)
 {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, errsz) ||
-            rd_kafka_conf_set(conf, "group.id", group, errstr, errsz) ||
-            rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errsz) ||
-            rd_kafka_conf_set(conf, "log_level", "3", errstr, errsz)) {
-                rd_kafka_conf_destroy(conf);
+        const char *const fixed[] = {
+            "group.id", group, "enable.auto.commit", "false", "allow.auto.create.topics",
+            "false",    NULL};
+        char why[512];
+        rd_kafka_conf_t *conf = te_kafka_conf_build_for(RD_KAFKA_CONSUMER, cfg, NULL,
+                                                        NULL, fixed, errstr, errsz);
+        if (!conf)
                 return NULL;
-        }
-        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errsz);
-        if (!rk)
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+        if (!rk) {
                 rd_kafka_conf_destroy(conf);
+                te_errf(errstr, errsz, "consumer: %s", why);
+        }
         return rk;
 }
 
+/* @returns the number of partitions with a stored offset, or -1. */
 static int db_offsets(PGconn *db, const check_t *c, int64_t *off, int n)
 {
         const char *p[2] = {c->group, c->topic};
+        int found = 0;
         PGresult *r =
             PQexecParams(db,
                          "SELECT kafka_partition, next_offset FROM consumer_offsets "
                          "WHERE consumer_group = $1 AND topic = $2",
                          2, NULL, p, NULL, NULL, 0);
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                fprintf(stderr, "exec-lag: %s", PQerrorMessage(db));
+                fprintf(stderr, PROC ": %s", PQerrorMessage(db));
                 PQclear(r);
                 return -1;
         }
         for (int i = 0; i < PQntuples(r); i++) {
                 long part = strtol(PQgetvalue(r, i, 0), NULL, 10);
-                if (part >= 0 && part < n)
+                if (part >= 0 && part < n) {
                         off[part] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+                        found++;
+                }
         }
         PQclear(r);
-        return 0;
+        return found;
+}
+
+/* Committed offsets from Kafka. @returns the partitions with a commit, or -1. */
+static int kafka_offsets(rd_kafka_t *rk, const check_t *c, int64_t *off, int np)
+{
+        int found = 0;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
+        for (int p = 0; p < np; p++)
+                rd_kafka_topic_partition_list_add(l, c->topic, p);
+        rd_kafka_resp_err_t err = rd_kafka_committed(rk, l, TIMEOUT_MS);
+        if (err) {
+                fprintf(stderr, PROC ": committed offsets of %s: %s\n", c->group,
+                        rd_kafka_err2str(err));
+                rd_kafka_topic_partition_list_destroy(l);
+                return -1;
+        }
+        for (int p = 0; p < np; p++) {
+                off[p] = l->elems[p].offset >= 0 ? l->elems[p].offset : -1;
+                found += off[p] >= 0;
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        return found;
+}
+
+/* One check. @returns 0 within the threshold, 1 over, 2 on an error. */
+static int run_check(const te_cfg_t *cfg, const lag_args_t *a, const check_t *ck,
+                     PGconn *db)
+{
+        char errstr[512];
+        int rc = 2;
+        int64_t off[MAX_PARTS];
+        rd_kafka_t *rk = consumer_for(cfg, ck->group, errstr, sizeof errstr);
+        if (!rk) {
+                fprintf(stderr, PROC ": %s\n", errstr);
+                return 2;
+        }
+        int np = partition_count(rk, ck->topic, errstr, sizeof errstr);
+        if (np <= 0 || np > MAX_PARTS) {
+                if (np < 0)
+                        fprintf(stderr, PROC ": %s\n", errstr);
+                else if (np == 0)
+                        fprintf(stderr, PROC ": topic %s does not exist\n", ck->topic);
+                else
+                        fprintf(stderr, PROC ": topic %s: %d partitions (max %d)\n",
+                                ck->topic, np, MAX_PARTS);
+                goto out;
+        }
+        for (int p = 0; p < np; p++)
+                off[p] = -1;
+        int found =
+            ck->from_db ? db_offsets(db, ck, off, np) : kafka_offsets(rk, ck, off, np);
+        if (found < 0)
+                goto out;
+        if (found == 0) {
+                fprintf(
+                    stderr,
+                    PROC ": group %s has no %s offsets on topic %s (unknown group?)\n",
+                    ck->group, ck->from_db ? "stored (consumer_offsets)" : "committed",
+                    ck->topic);
+                goto out;
+        }
+        long long total = 0, largest = 0;
+        const char *src = ck->from_db ? "db" : "kafka";
+        for (int p = 0; p < np; p++) {
+                int64_t lo, hi;
+                rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+                    rk, ck->topic, p, &lo, &hi, TIMEOUT_MS);
+                if (err) {
+                        fprintf(stderr, PROC ": watermarks %s[%d]: %s\n", ck->topic, p,
+                                rd_kafka_err2str(err));
+                        goto out;
+                }
+                int64_t from = off[p] >= 0 ? off[p] : lo;
+                long long lag = hi > from ? (long long)(hi - from) : 0;
+                total += lag;
+                if (lag > largest)
+                        largest = lag;
+                if (a->json)
+                        printf("{\"group\":\"%s\",\"topic\":\"%s\",\"partition\":%d,"
+                               "\"committed\":%lld,\"high\":%lld,\"lag\":%lld,"
+                               "\"source\":\"%s\"}\n",
+                               ck->group, ck->topic, p, (long long)off[p], (long long)hi,
+                               lag, src);
+                else
+                        printf("%-24s %-16s %4d %12lld %12lld %10lld\n", ck->group,
+                               ck->topic, p, (long long)off[p], (long long)hi, lag);
+        }
+        int over = total > a->max_lag;
+        if (a->json)
+                printf("{\"group\":\"%s\",\"topic\":\"%s\",\"partitions\":%d,"
+                       "\"total_lag\":%lld,\"max_partition_lag\":%lld,\"threshold\":%lld,"
+                       "\"over\":%s,\"source\":\"%s\"}\n",
+                       ck->group, ck->topic, np, total, largest, a->max_lag,
+                       over ? "true" : "false", src);
+        else
+                printf("%-24s %-16s %4s %12s %12s %10lld%s\n", ck->group, ck->topic, "*",
+                       "", "", total, ck->from_db ? " (db)" : "");
+        rc = over ? 1 : 0;
+out:
+        rd_kafka_destroy(rk);
+        return rc;
 }
 
 int main(int argc, char **argv)
 {
-        check_t checks[MAX_CHECKS];
-        int n_checks = 0, json = 0, any_db = 0, rc = 2;
-        long long max_lag = 0;
-        char bootstrap[1024] = "", errstr[512];
+        static lag_args_t a;
+        lag_conf_t conf;
+        te_cfg_t *cfg = NULL;
+        char errstr[1024];
         PGconn *db = NULL;
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-                if (strcmp(a, "--json") == 0) {
-                        json = 1;
-                } else if (v && strcmp(a, "-b") == 0) {
-                        te_strlcpy(bootstrap, v, sizeof bootstrap);
-                        i++;
-                } else if (v && strcmp(a, "--bootstrap-file") == 0) {
-                        if (te_kafka_wait_bootstrap_file(v, 10000, bootstrap,
-                                                         sizeof bootstrap, errstr,
-                                                         sizeof errstr) != 0) {
-                                fprintf(stderr, "exec-lag: %s\n", errstr);
-                                return 2;
-                        }
-                        i++;
-                } else if (v && (strcmp(a, "--kafka") == 0 || strcmp(a, "--db") == 0) &&
-                           n_checks < MAX_CHECKS) {
-                        int is_db = strcmp(a, "--db") == 0;
-                        if (split(v, &checks[n_checks], is_db) != 0) {
-                                fprintf(stderr, "exec-lag: %s: expected GROUP:TOPIC\n",
-                                        v);
-                                return 2;
-                        }
-                        any_db |= is_db;
-                        n_checks++;
-                        i++;
-                } else if (v && strcmp(a, "--max-lag") == 0) {
-                        char *end;
-                        max_lag = strtoll(v, &end, 10);
-                        if (*end || max_lag < 0) {
-                                fprintf(stderr, "exec-lag: --max-lag: not a count: %s\n",
-                                        v);
-                                return 2;
-                        }
-                        i++;
-                } else {
-                        fprintf(stderr,
-                                "usage: exec-lag -b BOOTSTRAP|--bootstrap-file PATH "
-                                "[--kafka GROUP:TOPIC]... [--db GROUP:TOPIC]... "
-                                "[--max-lag N] [--json]\n");
-                        return 2;
-                }
-        }
-        if (!bootstrap[0] || n_checks == 0) {
-                fprintf(stderr, "exec-lag: need a bootstrap and at least one check\n");
+        int rc = 2;
+
+        te_log_init(PROC, TE_LOG_WARN);
+        switch (parse_args(argc, argv, &a)) {
+        case 1:
+                return 0;
+        case -1:
                 return 2;
         }
-        if (any_db) {
-                db = te_pg_connect("", errstr, sizeof errstr);
+        cfg = te_tool_cfg_load(lag_items, sizeof lag_items / sizeof lag_items[0], &conf,
+                               &a.tool, errstr, sizeof errstr);
+        if (!cfg || te_tool_need_bootstrap(cfg, &conf.tool, errstr, sizeof errstr) != 0) {
+                fprintf(stderr, PROC ": config: %s\n", errstr);
+                goto out;
+        }
+        te_log_init(PROC, (te_log_level_t)conf.tool.log_level);
+        if (conf.db_conninfo[0] && te_pg_conninfo_has_password(conf.db_conninfo)) {
+                fprintf(stderr, PROC ": config: db.conninfo: must not contain a password "
+                                     "(use PGPASSWORD or ~/.pgpass)\n");
+                goto out;
+        }
+        if (te_tool_resolve_bootstrap(cfg, &conf.tool, errstr, sizeof errstr) != 0) {
+                fprintf(stderr, PROC ": %s\n", errstr);
+                goto out;
+        }
+        if (a.any_db) {
+                db = te_pg_connect(conf.db_conninfo, errstr, sizeof errstr);
                 if (!db) {
-                        fprintf(stderr, "exec-lag: %s\n", errstr);
-                        return 2;
+                        fprintf(stderr, PROC ": %s\n", errstr);
+                        goto out;
                 }
         }
-        int over = 0;
-        if (!json)
+        if (!a.json)
                 printf("%-24s %-16s %4s %12s %12s %10s\n", "GROUP", "TOPIC", "PART",
                        "COMMITTED", "HIGH", "LAG");
-        for (int c = 0; c < n_checks; c++) {
-                const check_t *ck = &checks[c];
-                rd_kafka_t *rk =
-                    consumer_for(bootstrap, ck->group, errstr, sizeof errstr);
-                if (!rk) {
-                        fprintf(stderr, "exec-lag: %s\n", errstr);
+        int over = 0;
+        for (int c = 0; c < a.n_checks; c++) {
+                int r = run_check(cfg, &a, &a.checks[c], db);
+                if (r == 2)
                         goto out;
-                }
-                int np = partition_count(rk, ck->topic);
-                if (np <= 0 || np > MAX_PARTS) {
-                        fprintf(stderr, "exec-lag: %s: no such topic or no metadata\n",
-                                ck->topic);
-                        rd_kafka_destroy(rk);
-                        goto out;
-                }
-                int64_t off[MAX_PARTS];
-                for (int p = 0; p < np; p++)
-                        off[p] = -1;
-                if (ck->from_db) {
-                        if (db_offsets(db, ck, off, np) != 0) {
-                                rd_kafka_destroy(rk);
-                                goto out;
-                        }
-                } else {
-                        rd_kafka_topic_partition_list_t *l =
-                            rd_kafka_topic_partition_list_new(np);
-                        for (int p = 0; p < np; p++)
-                                rd_kafka_topic_partition_list_add(l, ck->topic, p);
-                        rd_kafka_resp_err_t err = rd_kafka_committed(rk, l, 10000);
-                        if (err) {
-                                fprintf(stderr, "exec-lag: committed(%s): %s\n",
-                                        ck->group, rd_kafka_err2str(err));
-                                rd_kafka_topic_partition_list_destroy(l);
-                                rd_kafka_destroy(rk);
-                                goto out;
-                        }
-                        for (int p = 0; p < np; p++)
-                                off[p] =
-                                    l->elems[p].offset >= 0 ? l->elems[p].offset : -1;
-                        rd_kafka_topic_partition_list_destroy(l);
-                }
-                long long total = 0;
-                for (int p = 0; p < np; p++) {
-                        int64_t lo, hi;
-                        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-                            rk, ck->topic, p, &lo, &hi, 10000);
-                        if (err) {
-                                fprintf(stderr, "exec-lag: watermarks %s[%d]: %s\n",
-                                        ck->topic, p, rd_kafka_err2str(err));
-                                rd_kafka_destroy(rk);
-                                goto out;
-                        }
-                        int64_t from = off[p] >= 0 ? off[p] : lo;
-                        long long lag = hi > from ? (long long)(hi - from) : 0;
-                        total += lag;
-                        if (json)
-                                printf(
-                                    "{\"group\":\"%s\",\"topic\":\"%s\",\"partition\":%d,"
-                                    "\"committed\":%lld,\"high\":%lld,\"lag\":%lld,"
-                                    "\"source\":\"%s\"}\n",
-                                    ck->group, ck->topic, p, (long long)off[p],
-                                    (long long)hi, lag, ck->from_db ? "db" : "kafka");
-                        else
-                                printf("%-24s %-16s %4d %12lld %12lld %10lld\n",
-                                       ck->group, ck->topic, p, (long long)off[p],
-                                       (long long)hi, lag);
-                }
-                if (total > max_lag)
-                        over = 1;
-                if (json)
-                        printf("{\"group\":\"%s\",\"topic\":\"%s\",\"partitions\":%d,"
-                               "\"total_lag\":%lld,\"max_lag\":%lld,\"over\":%s,"
-                               "\"source\":\"%s\"}\n",
-                               ck->group, ck->topic, np, total, max_lag,
-                               total > max_lag ? "true" : "false",
-                               ck->from_db ? "db" : "kafka");
-                if (!json)
-                        printf("%-24s %-16s %4s %12s %12s %10lld%s\n", ck->group,
-                               ck->topic, "*", "", "", total, ck->from_db ? " (db)" : "");
-                rd_kafka_destroy(rk);
+                over |= r;
         }
         rc = over ? 1 : 0;
 out:
         if (db)
                 PQfinish(db);
+        te_cfg_destroy(cfg);
         return rc;
 }

@@ -7,6 +7,10 @@
 #   trap 'te_stack_down "$RUN"' EXIT
 #   te_stack_up "$RUN"
 #
+# A long-lived stack for exploring by hand: ops/stack up|down|env|status (it uses these
+# functions with TE_STACK_DETACH=1, which starts exec-devstack with nohup and no
+# terminal, so it outlives the shell).
+#
 # te_stack_up RUNDIR starts, in order:
 #   1. exec-devstack in the background: bootstrap file RUNDIR/bootstrap, control socket
 #      RUNDIR/ctl, pidfile RUNDIR/devstack.pid, log RUNDIR/devstack.log, topics from
@@ -83,8 +87,14 @@ te_stack_up() {
         : >"$run/.te-stack" || return 1
         rm -f "$run/bootstrap"
 
-        "$build/exec-devstack" -o "$run/bootstrap" -m "$src/ops/topics.manifest" \
-                -c "$run/ctl" -p "$run/devstack.pid" 2>>"$run/devstack.log" &
+        if [ "${TE_STACK_DETACH:-0}" = 1 ]; then # outlives this shell (ops/stack up)
+                nohup "$build/exec-devstack" -o "$run/bootstrap" -m "$src/ops/topics.manifest" \
+                        -c "$run/ctl" -p "$run/devstack.pid" </dev/null >>"$run/devstack.log" \
+                        2>>"$run/devstack.log" &
+        else
+                "$build/exec-devstack" -o "$run/bootstrap" -m "$src/ops/topics.manifest" \
+                        -c "$run/ctl" -p "$run/devstack.pid" 2>>"$run/devstack.log" &
+        fi
         pid=$!
         TE_STACK_DEVSTACK_PID=$pid
         echo "$pid" >"$run/devstack.spawned"

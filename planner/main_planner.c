@@ -28,12 +28,15 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_S(conf_t, "broker.group", broker_group, "exec-broker-sim",
              "broker group: orders after its committed offsets are read back on "
              "assignment (empty: do not read back)"),
-    TE_CFG_S(conf_t, "topic.targets", topic_targets, "exec.targets", ""),
-    TE_CFG_S(conf_t, "topic.orders", topic_orders, "exec.orders", ""),
-    TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports", ""),
-    TE_CFG_S(conf_t, "topic.mode", topic_mode, "exec.mode", ""),
-    TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", ""),
-    TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter", ""),
+    TE_CFG_S(conf_t, "topic.targets", topic_targets, "exec.targets",
+             "target portfolios topic"),
+    TE_CFG_S(conf_t, "topic.orders", topic_orders, "exec.orders", "order commands topic"),
+    TE_CFG_S(conf_t, "topic.reports", topic_reports, "exec.reports",
+             "execution reports topic"),
+    TE_CFG_S(conf_t, "topic.mode", topic_mode, "exec.mode", "execution modes topic"),
+    TE_CFG_S(conf_t, "topic.alerts", topic_alerts, "exec.alerts", "alerts topic"),
+    TE_CFG_S(conf_t, "topic.deadletter", topic_deadletter, "exec.deadletter",
+             "dead-letter topic (records refused, with the reason)"),
     TE_CFG_B(conf_t, "db.enabled", db_enabled, "true",
              "rebuild state and read prices from the runtime DB"),
     TE_CFG_B(conf_t, "mode.enabled", mode_enabled, "true", "read exec.mode"),
@@ -59,10 +62,15 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_B(conf_t, "plan.fractional", fractional, "false",
              "allow fractional quantities"),
     TE_CFG_B(conf_t, "plan.allow_short", allow_short, "true", "allow negative targets"),
-    TE_CFG_E(conf_t, "plan.order_type", order_type, "MARKET", order_types, ""),
-    TE_CFG_E(conf_t, "plan.tif", tif, "DAY", tifs, ""),
-    TE_CFG_D(conf_t, "plan.limit_offset_bps", limit_offset_bps, "0", -10000, 10000, ""),
-    TE_CFG_D(conf_t, "plan.stop_offset_bps", stop_offset_bps, "0", -10000, 10000, ""),
+    TE_CFG_E(conf_t, "plan.order_type", order_type, "MARKET", order_types,
+             "order type of the planned orders"),
+    TE_CFG_E(conf_t, "plan.tif", tif, "DAY", tifs, "time in force of the planned orders"),
+    TE_CFG_D(conf_t, "plan.limit_offset_bps", limit_offset_bps, "0", -10000, 10000,
+             "LIMIT/STOP_LIMIT: limit = reference price x (1 + bps/10000) for a buy, "
+             "x (1 - bps/10000) for a sell"),
+    TE_CFG_D(conf_t, "plan.stop_offset_bps", stop_offset_bps, "0", -10000, 10000,
+             "STOP/STOP_LIMIT: stop = reference price x (1 + bps/10000) for a buy, "
+             "x (1 - bps/10000) for a sell"),
     TE_CFG_D(conf_t, "plan.max_gross_leverage", max_gross_leverage, "0", 0, 1000,
              "dead-letter targets above this gross leverage (0: no limit)"),
     TE_CFG_D(conf_t, "plan.capital", capital, "0", -1e15, 1e15,
@@ -81,7 +89,7 @@ int main(int argc, char **argv)
             te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
                             &conf, &conf.common, argc, argv);
         if (!cfg)
-                return 2;
+                return te_cfgtab_exit_code();
         te_proc_install_signals();
         te_http_t *http = NULL;
         if (te_obs_start(&conf.common, PROC,

@@ -18,7 +18,7 @@
  * Exit status: 0 ok, 1 a bad line, a failed delivery or an error at run time, 2 bad
  * usage or configuration.
  *
- * Settings (te_config): log.level, bootstrap.file, bootstrap.wait_ms, topic,
+ * Settings (te_config): log.level, bootstrap.file, bootstrap.wait.ms, topic,
  * max.in.flight and kafka.* pass-through, from -c FILE, then EXEC_* environment
  * variables (EXEC_TOPIC, EXEC_KAFKA_BOOTSTRAP_SERVERS, ...), then -o, then the flags.
  */
@@ -48,7 +48,7 @@
 #define DEFAULT_MODE_TOPIC  "exec.mode"
 
 typedef struct pub_conf_s {
-        te_tool_conf_t tool; /* log.level, bootstrap.file, bootstrap.wait_ms */
+        te_tool_conf_t tool; /* log.level, bootstrap.file, bootstrap.wait.ms */
         char topic[250];
         int64_t max_in_flight;
 } pub_conf_t;
@@ -95,7 +95,7 @@ static void usage(FILE *fp)
             "                    [-t TOPIC] [--type target|mode] [--max-in-flight N]\n"
             "                    [--skip-invalid] [--check] [FILE | -]\n"
             "  -c CONFIG             key = value file (log.level, bootstrap.file,\n"
-            "                        bootstrap.wait_ms, topic, max.in.flight, kafka.*)\n"
+            "                        bootstrap.wait.ms, topic, max.in.flight, kafka.*)\n"
             "  -o KEY=VALUE          override one config key (repeatable)\n"
             "  -b BOOTSTRAP          bootstrap.servers (wins over the config)\n"
             "  --bootstrap-file PATH wait for PATH and read bootstrap.servers from it\n"
@@ -124,11 +124,14 @@ static int parse_args(int argc, char **argv, pub_args_t *a)
         };
         int ch;
         memset(a, 0, sizeof *a);
+        opterr = 0; /* te_tool_bad_opt says it in one line */
         while ((ch = getopt_long(argc, argv, TE_TOOL_SHORTOPTS "t:h", longopts, NULL)) !=
                -1) {
                 int taken = te_tool_opt(&a->tool, PROC, ch, optarg);
                 if (taken < 0)
                         return -1;
+                if (taken == 2)
+                        return 1; /* --version */
                 if (taken)
                         continue;
                 switch (ch) {
@@ -159,7 +162,7 @@ static int parse_args(int argc, char **argv, pub_args_t *a)
                         usage(stdout);
                         return 1;
                 default:
-                        usage(stderr);
+                        te_tool_bad_opt(PROC, argv, TE_TOOL_SHORTOPTS "t:h");
                         return -1;
                 }
         }
@@ -376,7 +379,7 @@ int main(int argc, char **argv)
         }
         te_proc_install_signals();
         if (load_config(&p, &a, errstr, sizeof errstr) != 0) {
-                TE_LOG(TE_LOG_ERROR, NULL, "publish.config", "%s", errstr);
+                fprintf(stderr, PROC ": config: %s\n", errstr); /* one plain line */
                 status = 2;
                 goto out;
         }

@@ -9,7 +9,11 @@
 #     gives the same figure for every partition;
 #   - --max-lag gates the exit status (|B|-1 -> 1, |B| -> 0), --json is valid JSON;
 #   - --db reads the sink-style offsets from consumer_offsets in PostgreSQL;
-#   - bad arguments exit 2.
+#   - the summary names the threshold `threshold` and the largest partition lag
+#     `max_partition_lag`;
+#   - -c/-o/EXEC_* configure it like every tool (kafka.* pass-through checked);
+#   - an unknown topic (not created by asking) or group is an error, exit 2;
+#   - bad arguments exit 2 with one line, -h exits 0.
 source "$(dirname "$0")/prologue.sh" lag
 source "$here/metrics_lib.sh"
 TE_TEST_LOGS=('*.log' '*.txt')
@@ -76,6 +80,9 @@ parts = [r for r in rows if "partition" in r]
 summ = [r for r in rows if "total_lag" in r]
 assert len(parts) == 8 and len(summ) == 1, rows
 assert summ[0]["total_lag"] == sum(r["lag"] for r in parts) and summ[0]["over"] is True
+assert summ[0]["threshold"] == 0, summ
+assert summ[0]["max_partition_lag"] == max(r["lag"] for r in parts), summ
+assert "max_lag" not in summ[0], summ
 print(" ".join("%d:%d" % (r["partition"], r["lag"]) for r in parts if r["lag"]))
 PY
 )
@@ -120,7 +127,34 @@ for l in sys.stdin:
         [ "$db_lag" = 1 ] || fail "db lag of partition 0: $db_lag, expected 1"
 fi
 
+# configured like every tool: -c file (trailing comment, quoted value), EXEC_* and -o
+printf 'bootstrap.file = "%s"  # the stack\nkafka.client.id = lag-check\n' "$RUN/bootstrap" >"$RUN/lag.conf"
+"$TE_BUILD_DIR/exec-lag" -c "$RUN/lag.conf" -o kafka.socket.timeout.ms=5000 \
+        --kafka exec-planner:exec.targets --max-lag 30 >/dev/null || fail "exec-lag -c/-o failed"
+EXEC_BOOTSTRAP_FILE=$RUN/bootstrap EXEC_SIM_SLIPPAGE_BPS=1 "$TE_BUILD_DIR/exec-lag" \
+        --kafka exec-planner:exec.targets --max-lag 30 >/dev/null ||
+        fail "exec-lag with EXEC_BOOTSTRAP_FILE (and another process's EXEC_*) failed"
+st=0; lag -o kafka.no.such.property=1 --kafka exec-planner:exec.targets >/dev/null 2>"$RUN/e1.txt" || st=$?
+[ $st = 2 ] || fail "bad kafka.* property: exit $st, expected 2"
+grep -q 'kafka.no.such.property' "$RUN/e1.txt" || fail "bad kafka.* property not named: $(cat "$RUN/e1.txt")"
+
+# an unknown topic is an error, and asking does not create it
+st=0; lag --kafka exec-planner:exec.nosuch >/dev/null 2>"$RUN/e2.txt" || st=$?
+[ $st = 2 ] || fail "unknown topic: exit $st, expected 2"
+grep -q 'topic exec.nosuch does not exist' "$RUN/e2.txt" || fail "unknown topic message: $(cat "$RUN/e2.txt")"
+kcat -b "$boot" -L 2>/dev/null | grep -q 'exec.nosuch' && fail "exec-lag created exec.nosuch"
+# an unknown group (nothing committed) is an error, not lag 0
+st=0; lag --kafka no-such-group:exec.targets >/dev/null 2>"$RUN/e3.txt" || st=$?
+[ $st = 2 ] || fail "unknown group: exit $st, expected 2"
+grep -q 'group no-such-group has no committed offsets' "$RUN/e3.txt" || fail "unknown group message: $(cat "$RUN/e3.txt")"
+st=0; lag --db no-such-group:exec.targets >/dev/null 2>"$RUN/e4.txt" || st=$?
+[ $st = 2 ] || fail "unknown DB group: exit $st, expected 2"
+
 # usage errors
+"$TE_BUILD_DIR/exec-lag" -h | grep -q 'exit status' || fail "-h: no exit statuses"
+st=0; lag --kafka g:t --frobnicate >/dev/null 2>"$RUN/e5.txt" || st=$?
+[ $st = 2 ] && [ "$(wc -l <"$RUN/e5.txt")" = 1 ] && grep -q "unknown option '--frobnicate'" "$RUN/e5.txt" ||
+        fail "unknown flag: exit $st: $(cat "$RUN/e5.txt")"
 lag >/dev/null 2>&1 && fail "no checks accepted"
 st=0; lag --kafka nocolon >/dev/null 2>&1 || st=$?
 [ $st = 2 ] || fail "bad GROUP:TOPIC exit $st, expected 2"

@@ -8,7 +8,11 @@
 #    names file:line; with it, the summary counts the skipped line;
 # 3. ExecutionMode lines on exec.mode, read back with -n;
 # 4. a misspelt topic and a missing topic are refused (and not auto-created);
-# 5. injected produce errors make exec-publish exit non-zero.
+# 5. injected produce errors make exec-publish exit non-zero;
+# 6. exec-tail's start positions (--offset beginning, end, N, -N, @TIME: the mock
+#    cluster answers offsets_for_times with -1, so @TIME is the scan), the Kafka
+#    timestamp and schema id on each line, and its flags (-h, --version, one-line
+#    errors).
 # No sleeps: exec-publish returns only after every delivery report, and exec-tail
 # --exit-at-end stops at the high watermarks it saw at start.
 set -euo pipefail
@@ -148,6 +152,54 @@ rc=0
 tail_topic -t exec.targetz --exit-at-end >/dev/null 2>"$RUN/tail4.err" || rc=$?
 [ $rc -ne 0 ] || fail "exec-tail read a topic that does not exist"
 grep -q "topic exec.targetz does not exist" "$RUN/tail4.err" || fail "tail: no topic error"
+
+# ---- 6. start positions (before 5: its injected errors stay) ----------------------------------------------------------
+"$bin/exec-devstack-ctl" -c "$TE_STACK_CTL" create_topic tail.pos 1 >/dev/null
+publish --type mode -t tail.pos "$RUN/mode.jsonl" >/dev/null 2>"$RUN/p7.err"
+publish --type mode -t tail.pos "$RUN/mode.jsonl" >/dev/null 2>"$RUN/p8.err"
+tail_topic -t tail.pos --offset beginning --exit-at-end >"$RUN/pos_a.jsonl"
+# T: after every record of batch A; batch B is produced once the clock passed it
+T=$(python3 -c 'import json, sys
+print(max(json.loads(l)["timestamp"] for l in open(sys.argv[1])) + 1)' "$RUN/pos_a.jsonl")
+deadline=$((SECONDS + 10))
+while [ "$(date +%s%3N)" -le "$T" ]; do
+        [ $SECONDS -lt $deadline ] || fail "clock did not pass $T"
+        sleep 0.01
+done
+publish --type mode -t tail.pos "$RUN/mode.jsonl" >/dev/null 2>"$RUN/p9.err"
+offsets() { # exec-tail args... -> the offsets printed, space-separated
+        tail_topic -t tail.pos --exit-at-end "$@" | python3 -c 'import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+for r in rows:
+    assert isinstance(r["timestamp"], int) and r["timestamp"] > 1600000000000, r
+    assert r["schema_id"] == 1002, r  # ExecutionMode in schemas/manifest
+print(" ".join(str(r["offset"]) for r in rows))'
+}
+[ "$(offsets --offset beginning)" = "0 1 2 3 4 5" ] || fail "--offset beginning: $(offsets --offset beginning)"
+[ "$(offsets --from-beginning)" = "0 1 2 3 4 5" ] || fail "--from-beginning"
+[ "$(offsets)" = "" ] || fail "default (end) printed records"
+[ "$(offsets --offset end)" = "" ] || fail "--offset end printed records"
+[ "$(offsets --offset 2)" = "2 3 4 5" ] || fail "--offset 2: $(offsets --offset 2)"
+[ "$(offsets --offset -2)" = "4 5" ] || fail "--offset -2: $(offsets --offset -2)"
+[ "$(offsets --offset -99)" = "0 1 2 3 4 5" ] || fail "--offset -99: $(offsets --offset -99)"
+[ "$(offsets --offset 99)" = "" ] || fail "--offset 99 (past the end) printed records"
+[ "$(offsets --offset "@$T")" = "4 5" ] || fail "--offset @$T: $(offsets --offset "@$T")"
+[ "$(offsets --offset "s@$T")" = "4 5" ] || fail "--offset s@$T"
+[ "$(offsets --offset @2000-01-01)" = "0 1 2 3 4 5" ] || fail "--offset @2000-01-01"
+[ "$(offsets --offset @2999-01-01T00:00:00Z)" = "" ] || fail "--offset in the future printed records"
+[ "$(tail_topic -t tail.pos --offset 1 -n 2 | python3 -c 'import json, sys
+print(" ".join(str(json.loads(l)["offset"]) for l in sys.stdin))')" = "1 2" ] || fail "--offset 1 -n 2"
+
+# flags: -h and --version exit 0, errors are one line and exit 2
+"$bin/exec-tail" -h | grep -q -- '--offset POS' || fail "exec-tail -h: no --offset"
+"$bin/exec-tail" --version | grep -Eq '^exec-tail [0-9.]+ \(commit [^)]+\)$' || fail "exec-tail --version"
+for bad in "--offset x" "--offset @yesterday" "--offset -0" "--frobnicate" "-t"; do
+        rc=0
+        # shellcheck disable=SC2086
+        tail_topic $bad >/dev/null 2>"$RUN/bad.err" || rc=$?
+        [ $rc = 2 ] || fail "exec-tail $bad: exit $rc, expected 2"
+        [ "$(wc -l <"$RUN/bad.err")" = 1 ] || fail "exec-tail $bad: $(cat "$RUN/bad.err")"
+done
 
 # ---- 5. failed deliveries --------------------------------------------------------
 # Produce (API key 0) answered with a non-retriable error: the deliveries fail.

@@ -77,7 +77,7 @@ static void test_tool_cfg_precedence(void **state)
         (void)state;
         char path[64], errstr[256] = "";
         write_temp(path, sizeof path,
-                   "topic = from-file\nlog.level = error\nbootstrap.wait_ms = 5\n"
+                   "topic = from-file\nlog.level = error\nbootstrap.wait.ms = 5\n"
                    "kafka.bootstrap.servers = file:1\n");
         static const struct {
                 const char *env_topic; /* EXEC_TOPIC, or NULL */
@@ -177,8 +177,8 @@ static void test_tool_bootstrap(void **state)
         te_cfg_destroy(cfg);
         unlink(bs);
 
-        /* a bootstrap file that never appears: an error after bootstrap.wait_ms */
-        char ov[] = "bootstrap.wait_ms=50";
+        /* a bootstrap file that never appears: an error after bootstrap.wait.ms */
+        char ov[] = "bootstrap.wait.ms=50";
         a.overrides[a.n_overrides++] = ov;
         cfg = te_tool_cfg_load(tool_items, N_ITEMS, &conf, &a, errstr, sizeof errstr);
         assert_non_null(cfg);
@@ -189,12 +189,114 @@ static void test_tool_bootstrap(void **state)
         te_cfg_destroy(cfg);
 }
 
+typedef struct proc_conf_s {
+        te_common_conf_t common;
+        int64_t n;
+} proc_conf_t;
+
+static const te_cfg_item_t proc_items[] = {
+    TE_CFG_COMMON(proc_conf_t),
+    TE_CFG_I(proc_conf_t, "n", n, "1", 0, 10, "a number"),
+};
+#define N_PROC (sizeof proc_items / sizeof proc_items[0])
+
+/* te_cfgtab_start: -h and --version exit 0; a usage or config error is NULL with
+ * exit code 2, before anything connects. */
+static void test_start_flags_and_errors(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *args[6];
+                int ok;
+                int rc;
+        } cases[] = {
+            {{"-h"}, 0, 0},
+            {{"--help"}, 0, 0},
+            {{"--version"}, 0, 0},
+            {{"-x"}, 0, 2},        /* unknown flag */
+            {{"-o"}, 0, 2},        /* missing value */
+            {{"-o", "n=3"}, 0, 2}, /* no bootstrap at all */
+            {{"-o", "bootstrap.servers=h:1", "-o", "kafka.nosuch=1"}, 0, 2},
+            {{"-o", "bootstrap.servers=h:1", "-o", "kafka.linger.ms=abc"}, 0, 2},
+            {{"-o", "bootstrap.servers=h:1", "-o", "n=11"}, 0, 2},
+            {{"-o", "bootstrap.servers=h:1", "-o", "kafka.linger.ms=5"}, 1, 0},
+            {{"-o", "kafka.bootstrap.servers=h:1", "-o", "n=3"}, 1, 0},
+        };
+        unsetenv("EXEC_BOOTSTRAP_SERVERS");
+        unsetenv("EXEC_KAFKA_BOOTSTRAP_SERVERS");
+        unsetenv("EXEC_BOOTSTRAP_FILE");
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char *argv[8] = {"exec-test"};
+                int argc = 1;
+                for (int k = 0; cases[i].args[k]; k++)
+                        argv[argc++] = (char *)cases[i].args[k];
+                proc_conf_t conf;
+                memset(&conf, 0, sizeof conf);
+                te_cfg_t *cfg = te_cfgtab_start("exec-test", proc_items, N_PROC, &conf,
+                                                &conf.common, argc, argv);
+                if (cases[i].ok) {
+                        assert_non_null(cfg);
+                } else {
+                        assert_null(cfg);
+                        assert_int_equal(te_cfgtab_exit_code(), cases[i].rc);
+                }
+                te_cfg_destroy(cfg);
+        }
+        /* another process's EXEC_* variable does not stop start-up */
+        setenv("EXEC_SIM_SLIPPAGE_BPS", "2", 1);
+        char *argv[] = {"exec-test", "-o", "bootstrap.servers=h:1", NULL};
+        proc_conf_t conf;
+        te_cfg_t *cfg = te_cfgtab_start("exec-test", proc_items, N_PROC, &conf,
+                                        &conf.common, 3, argv);
+        assert_non_null(cfg);
+        te_cfg_destroy(cfg);
+        unsetenv("EXEC_SIM_SLIPPAGE_BPS");
+}
+
+/* Every key of the shared tables has a description in -h. */
+static void test_usage_documents_every_key(void **state)
+{
+        (void)state;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&buf, &len);
+        assert_non_null(fp);
+        te_cfgtab_usage(fp, "exec-test", proc_items, N_PROC);
+        assert_int_equal(fclose(fp), 0);
+        for (size_t i = 0; i < N_PROC; i++) {
+                assert_true(proc_items[i].help && proc_items[i].help[0]);
+                assert_non_null(strstr(buf, proc_items[i].name));
+        }
+        for (size_t i = 0; i < N_ITEMS; i++)
+                assert_true(tool_items[i].help && tool_items[i].help[0]);
+        assert_non_null(strstr(buf, "env EXEC_BOOTSTRAP_WAIT_MS"));
+        assert_non_null(strstr(buf, "exit status"));
+        free(buf);
+}
+
+static void test_tool_kafka_checked(void **state)
+{
+        (void)state;
+        char errstr[256] = "", o[] = "kafka.fetch.wait.max.mz=1";
+        tool_conf_t conf;
+        te_tool_args_t a;
+        memset(&a, 0, sizeof a);
+        a.overrides[a.n_overrides++] = o;
+        assert_null(
+            te_tool_cfg_load(tool_items, N_ITEMS, &conf, &a, errstr, sizeof errstr));
+        assert_non_null(strstr(errstr, "kafka.fetch.wait.max.mz"));
+        assert_int_equal(te_tool_opt(&a, "t", TE_TOOL_OPT_VERSION, NULL), 2);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_tool_opt_takes_shared_flags),
             cmocka_unit_test(test_tool_cfg_precedence),
             cmocka_unit_test(test_tool_bootstrap),
+            cmocka_unit_test(test_start_flags_and_errors),
+            cmocka_unit_test(test_usage_documents_every_key),
+            cmocka_unit_test(test_tool_kafka_checked),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

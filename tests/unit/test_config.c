@@ -272,7 +272,6 @@ static void test_config_env_errors(void **state)
                 const char *var;
                 const char *err;
         } cases[] = {
-            {"EXEC_NOPE=1", "env EXEC_NOPE: nope: unknown key"},
             {"EXEC_PORT=abc", "env EXEC_PORT: port: invalid integer 'abc'"},
             {"EXEC_RATIO=7", "env EXEC_RATIO: ratio: out of range [0, 1]: 7"},
             {"EXEC_MODE=LIVE",
@@ -502,6 +501,91 @@ static void test_config_renamed_key_refused(void **state)
         te_cfg_destroy(cfg);
 }
 
+/* Trailing comments and quoted values in a file; -o takes its value literally. */
+static void test_config_file_comments_quotes(void **state)
+{
+        char path[64], errstr[256] = "";
+        sample_t s;
+        (void)state;
+        write_temp(path, sizeof path,
+                   "name = svc2   # the service name\n"
+                   "db.password = \"x # y\"   # quoted: the '#' is text\n"
+                   "mode = 'PRODUCTION'\n"
+                   "port = 9093# no blank before '#': part of the value? no: an int\n");
+        te_cfg_t *cfg = new_cfg(&s);
+        /* "9093# ..." is not a comment (no blank before '#'): a bad integer */
+        assert_int_equal(te_cfg_load_file(cfg, path, errstr, sizeof errstr), -1);
+        assert_non_null(strstr(errstr, ":4: port: invalid integer"));
+        assert_string_equal(s.name, "svc2");
+        assert_string_equal(s.db_password, "x # y");
+        assert_int_equal(s.mode, 0);
+        te_cfg_destroy(cfg);
+        unlink(path);
+
+        write_temp(path, sizeof path,
+                   "name = # nothing but a comment\n"
+                   "db.password = ''\n"
+                   "verbose = \"on\"\n"
+                   "port = 1 #x\n");
+        cfg = new_cfg(&s);
+        assert_int_equal(te_cfg_load_file(cfg, path, errstr, sizeof errstr), 0);
+        assert_string_equal(s.name, "");
+        assert_string_equal(s.db_password, "");
+        assert_int_equal(s.verbose, 1);
+        assert_int_equal(s.port, 1);
+        /* -o values are literal: the shell already removed its quotes */
+        assert_int_equal(
+            te_cfg_apply_override(cfg, "db.password=\"q\" #", errstr, sizeof errstr), 0);
+        assert_string_equal(s.db_password, "\"q\" #");
+        te_cfg_destroy(cfg);
+        unlink(path);
+
+        static const struct {
+                const char *content;
+                const char *err;
+        } bad[] = {
+            {"name = \"abc\n", ":1: name: unterminated \" quote"},
+            {"name = 'abc\n", ":1: name: unterminated ' quote"},
+            {"name = \"a\" b\n", ":1: name: text after the closing quote"},
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                write_temp(path, sizeof path, bad[i].content);
+                cfg = new_cfg(&s);
+                assert_int_equal(te_cfg_load_file(cfg, path, errstr, sizeof errstr), -1);
+                assert_non_null(strstr(errstr, bad[i].err));
+                te_cfg_destroy(cfg);
+                unlink(path);
+        }
+}
+
+/* One env file for every process: another process's EXEC_* is skipped, not fatal. */
+static void test_config_env_other_process(void **state)
+{
+        char *envp[] = {"EXEC_NOPE=1", "EXEC_PORT=9091", "EXEC_SIM_SLIPPAGE_BPS=3", NULL};
+        char *bad[] = {"EXEC_NOPE=1", "EXEC_PORT=x", NULL};
+        char errstr[256] = "";
+        sample_t s;
+        (void)state;
+        te_cfg_t *cfg = new_cfg(&s);
+        assert_int_equal(te_cfg_apply_env(cfg, envp, errstr, sizeof errstr), 0);
+        assert_int_equal(s.port, 9091);
+        assert_int_equal(te_cfg_env_ignored_count(cfg), 2);
+        assert_string_equal(te_cfg_env_ignored_name(cfg, 0), "EXEC_NOPE");
+        assert_string_equal(te_cfg_env_ignored_name(cfg, 1), "EXEC_SIM_SLIPPAGE_BPS");
+        assert_null(te_cfg_env_ignored_name(cfg, 2));
+        assert_int_equal(te_cfg_kafka_count(cfg), 0);
+        te_cfg_destroy(cfg);
+        /* a bad value of one of ours is still an error */
+        cfg = new_cfg(&s);
+        assert_int_equal(te_cfg_apply_env(cfg, bad, errstr, sizeof errstr), -1);
+        assert_string_equal(errstr, "env EXEC_PORT: port: invalid integer 'x'");
+        te_cfg_destroy(cfg);
+        /* unknown keys in a file or -o stay errors */
+        cfg = new_cfg(&s);
+        assert_int_equal(te_cfg_apply_override(cfg, "nope=1", errstr, sizeof errstr), -1);
+        te_cfg_destroy(cfg);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -513,6 +597,8 @@ int main(void)
             cmocka_unit_test(test_config_file_long_line),
             cmocka_unit_test(test_config_env_mapping),
             cmocka_unit_test(test_config_env_errors),
+            cmocka_unit_test(test_config_file_comments_quotes),
+            cmocka_unit_test(test_config_env_other_process),
             cmocka_unit_test(test_config_override_precedence),
             cmocka_unit_test(test_config_override_errors),
             cmocka_unit_test(test_config_kafka_duplicate_keeps_latest),

@@ -1025,6 +1025,56 @@ static void test_msg_json_record_errors(void **state)
         te_buf_free(&out);
 }
 
+/* show_meta (exec-tail): the Kafka timestamp and the wire format's schema id after the
+ * offset; null when there is no timestamp or the bytes do not start with the magic. */
+static void test_msg_json_record_meta(void **state)
+{
+        te_target_portfolio_t scratch;
+        char errstr[512] = "";
+        te_buf_t out, avro;
+        te_alert_t a;
+        (void)state;
+        memset(&scratch, 0, sizeof scratch);
+        te_buf_init(&out, 1 << 20);
+        te_buf_init(&avro, TE_CODEC_MAX_MESSAGE);
+        te_codec_t *codec = te_codec_new(errstr, sizeof errstr);
+        if (!codec)
+                fail_msg("codec: %s", errstr);
+        sample_alert(&a);
+        te_strlcpy(a.message, "m", sizeof a.message);
+        if (te_codec_encode_alert(codec, &a, &avro, errstr, sizeof errstr) != TE_CODEC_OK)
+                fail_msg("encode alert: %s", errstr);
+        te_json_record_t r = {.topic = "exec.alerts",
+                              .offset = 7,
+                              .value = avro.data,
+                              .value_len = avro.len,
+                              .show_meta = 1,
+                              .timestamp = 1735689600123};
+        assert_int_equal(te_json_out_record(&out, codec, &scratch, &r), 0);
+        assert_non_null(strstr(te_buf_cstr(&out),
+                               "\"offset\":7,\"timestamp\":1735689600123,"
+                               "\"schema_id\":1005,\"key\":null,"));
+        /* no timestamp; bytes without the magic byte */
+        unsigned char ff[8];
+        memset(ff, 0xff, sizeof ff);
+        r.timestamp = -1;
+        r.value = ff;
+        r.value_len = sizeof ff;
+        te_buf_reset(&out);
+        assert_int_equal(te_json_out_record(&out, codec, &scratch, &r), 1);
+        assert_non_null(strstr(te_buf_cstr(&out),
+                               "\"offset\":7,\"timestamp\":null,\"schema_id\":null,"));
+        /* without show_meta: the fields are not there */
+        r.show_meta = 0;
+        te_buf_reset(&out);
+        assert_int_equal(te_json_out_record(&out, codec, &scratch, &r), 1);
+        assert_null(strstr(te_buf_cstr(&out), "timestamp"));
+        te_codec_destroy(codec);
+        te_target_portfolio_free(&scratch);
+        te_buf_free(&avro);
+        te_buf_free(&out);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1041,6 +1091,7 @@ int main(void)
             cmocka_unit_test(test_msg_json_round_trip),
             cmocka_unit_test(test_msg_json_record_avro),
             cmocka_unit_test(test_msg_json_record_errors),
+            cmocka_unit_test(test_msg_json_record_meta),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
