@@ -336,6 +336,9 @@ static int on_order(worker_t *w, rd_kafka_message_t *m)
         char errstr[512];
         te_codec_err_t cerr = te_codec_decode_order_cmd(w->codec, m->payload, m->len,
                                                         &w->cmd, errstr, sizeof errstr);
+        if (cerr == TE_CODEC_OK) /* within the value bounds (te_msg.h) */
+                cerr = te_codec_check_bounds(TE_MSG_ORDER_COMMAND, &w->cmd, errstr,
+                                             sizeof errstr);
         if (cerr != TE_CODEC_OK) {
                 char reason[640];
                 snprintf(reason, sizeof reason, "%s: %s", te_codec_err_name(cerr),

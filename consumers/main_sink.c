@@ -130,6 +130,9 @@ static int take(sink_t *s, rd_kafka_message_t *m)
         const char *topic = rd_kafka_topic_name(m->rkt);
         te_codec_err_t cerr = te_codec_decode_exec_report(s->codec, m->payload, m->len,
                                                           &s->rep, why, sizeof why);
+        if (cerr == TE_CODEC_OK) /* quantities and prices the DB and planner can hold */
+                cerr = te_codec_check_bounds(TE_MSG_EXECUTION_REPORT, &s->rep, why,
+                                             sizeof why);
         if (cerr == TE_CODEC_OK) {
                 if (te_pg_sink_stage(s->pg, &s->rep, topic, m->partition, m->offset,
                                      errstr, sizeof errstr) != 0)
