@@ -344,12 +344,14 @@ static int on_order(worker_t *w, rd_kafka_message_t *m)
                 snprintf(reason, sizeof reason, "%s: %s", te_codec_err_name(cerr),
                          errstr);
                 w->n_dead++;
-                if (te_emit_deadletter(w->producer, w->conf.topic_deadletter, m, reason,
-                                       errstr, sizeof errstr) != 0)
-                        return -1;
-                te_emit_alert(w->producer, w->codec, w->conf.topic_alerts, TE_SEV_WARNING,
-                              PROC, "bad_order", NULL, NULL, NULL,
-                              "order dead-lettered: %s", reason);
+                /* skipped (alerted) when even a cut copy cannot be queued: never a
+                 * stop on this offset */
+                if (te_emit_deadletter(w->producer, w->codec, w->conf.topic_deadletter,
+                                       w->conf.topic_alerts, PROC, m, reason, errstr,
+                                       sizeof errstr) == 0)
+                        te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
+                                      TE_SEV_WARNING, PROC, "bad_order", NULL, NULL, NULL,
+                                      "order dead-lettered: %s", reason);
                 return 0;
         }
         w->n_cmds++;

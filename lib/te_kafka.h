@@ -74,6 +74,37 @@ te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char 
 int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_t keylen,
                      const void *value, size_t vallen, const te_kafka_header_t *hdrs,
                      size_t n_hdrs, char *errstr, size_t errstr_size);
+/** te_producer_send flags. TE_SEND_SIDE: a side-channel message (a dead letter, an
+ *  alert, te_emit.h). It takes a sequence number like any other, but a failed delivery
+ *  of it does not stop te_producer_delivered_seq, is not counted by te_producer_failed
+ *  and does not fail te_producer_flush: it is counted by te_producer_side_failed and
+ *  kept for te_producer_take_lost, so the caller raises an alert and moves on instead
+ *  of stopping on a message it cannot deliver. */
+#define TE_SEND_SIDE 1u
+/** te_producer_send with `flags` (TE_SEND_*); `errp` (may be NULL) gets librdkafka's
+ *  error when the message was not queued (RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE: above
+ *  te_producer_max_message). */
+int te_producer_send_ex(te_producer_t *p, const char *topic, const void *key,
+                        size_t keylen, const void *value, size_t vallen,
+                        const te_kafka_header_t *hdrs, size_t n_hdrs, unsigned flags,
+                        rd_kafka_resp_err_t *errp, char *errstr, size_t errstr_size);
+/** The producer's message.max.bytes: the largest key + value + headers (plus a record's
+ *  framing) it queues. */
+size_t te_producer_max_message(const te_producer_t *p);
+/** Side-channel deliveries that failed since creation (TE_SEND_SIDE). */
+uint64_t te_producer_side_failed(const te_producer_t *p);
+/** A side-channel message whose delivery failed: its destination, the error, and the
+ *  te.source.topic/partition/offset headers it carried (empty/-1 when absent). */
+typedef struct te_kafka_lost_s {
+        char dst[128];
+        char error[128];
+        char src_topic[128];
+        int32_t src_partition;
+        int64_t src_offset;
+} te_kafka_lost_t;
+/** Take the oldest side-channel failure not taken yet (up to 64 are kept; more are only
+ *  counted and logged). @returns 1 with *out, or 0 if none. */
+int te_producer_take_lost(te_producer_t *p, te_kafka_lost_t *out);
 /** Serve delivery reports. */
 void te_producer_poll(te_producer_t *p, int timeout_ms);
 /** Wait until everything queued is delivered. @returns 0, or -1 if the timeout passed or

@@ -218,11 +218,11 @@ void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
         te_log_ids_t ids = {.decision_id = tp ? tp->ids.decision_id : NULL,
                             .portfolio_id = tp ? tp->ids.portfolio_id : NULL};
         TE_LOG(TE_LOG_WARN, &ids, "target.dead_letter", "%s", reason);
-        if (te_emit_deadletter(pl->producer, pl->conf.topic_deadletter, m, reason, errstr,
-                               sizeof errstr) != 0) {
-                te_pl_fail(pl, "dead-letter", errstr);
+        /* 1: skipped, alerted by te_emit (the copy cannot be queued): still done */
+        if (te_emit_deadletter(pl->producer, pl->codec, pl->conf.topic_deadletter,
+                               pl->conf.topic_alerts, TE_PL_PROC, m, reason, errstr,
+                               sizeof errstr) != 0)
                 return;
-        }
         te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
                       TE_PL_PROC, code, tp ? tp->ids.decision_id : NULL,
                       tp ? tp->ids.portfolio_id : NULL, NULL, "target dead-lettered: %s",
