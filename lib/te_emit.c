@@ -13,10 +13,10 @@
 #include "te_proc.h"
 #include "te_sha256.h"
 
-static int emit_alert_v(te_producer_t *p, te_codec_t *codec, const char *topic,
-                        te_severity_t sev, const char *source, const char *code,
-                        const char *decision_id, const char *portfolio_id,
-                        const char *order_id, const char *fmt, va_list ap)
+__attribute__((format(printf, 10, 0))) static int
+emit_alert_v(te_producer_t *p, te_codec_t *codec, const char *topic, te_severity_t sev,
+             const char *source, const char *code, const char *decision_id,
+             const char *portfolio_id, const char *order_id, const char *fmt, va_list ap)
 {
         te_alert_t a;
         te_buf_t buf;
