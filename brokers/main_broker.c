@@ -334,6 +334,8 @@ static void put_back(worker_t *w, const rd_kafka_message_t *m)
 static int on_order(worker_t *w, rd_kafka_message_t *m)
 {
         char errstr[512];
+        /* dead letters whose delivery failed since: CRITICAL alerts */
+        te_emit_lost(w->producer, w->codec, w->conf.topic_alerts, PROC);
         te_codec_err_t cerr = te_codec_decode_order_cmd(w->codec, m->payload, m->len,
                                                         &w->cmd, errstr, sizeof errstr);
         if (cerr == TE_CODEC_OK) /* within the value bounds (te_msg.h) */

@@ -128,6 +128,8 @@ static int take(sink_t *s, rd_kafka_message_t *m)
 {
         char errstr[640], why[512];
         const char *topic = rd_kafka_topic_name(m->rkt);
+        /* dead letters whose delivery failed since: CRITICAL alerts */
+        te_emit_lost(s->producer, s->codec, s->conf.topic_alerts, PROC);
         te_codec_err_t cerr = te_codec_decode_exec_report(s->codec, m->payload, m->len,
                                                           &s->rep, why, sizeof why);
         if (cerr == TE_CODEC_OK) /* quantities and prices the DB and planner can hold */

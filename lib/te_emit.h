@@ -14,7 +14,8 @@
  * Both channels are sent with TE_SEND_SIDE (te_kafka.h): a failed delivery of a dead
  * letter or an alert never stops the process's delivery sequence or flush; it is logged
  * at once and raised as a CRITICAL alert "deadletter_lost" (with the source's topic,
- * partition and offset) by the next te_emit_* call on that producer.
+ * partition and offset) by the next te_emit_* call on that producer, or by te_emit_lost,
+ * which the consumers call for every message they take (cheap when nothing failed).
  * Alerts: an Avro Alert on the alerts topic, keyed by the related portfolio (or the
  * source process when there is none), and an error log line.
  */

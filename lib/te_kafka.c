@@ -561,6 +561,8 @@ uint64_t te_producer_side_failed(const te_producer_t *p)
 int te_producer_take_lost(te_producer_t *p, te_kafka_lost_t *out)
 {
         int got = 0;
+        if (atomic_load(&p->side_failed) == 0)
+                return 0; /* the usual case, without the lock */
         pthread_mutex_lock(&p->lock);
         if (p->n_lost > 0) {
                 *out = p->lost[0];

@@ -436,6 +436,8 @@ static const char *target_check(te_planner_t *pl, const te_target_portfolio_t *t
 int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fresh)
 {
         char errstr[512];
+        /* dead letters whose delivery failed since: CRITICAL alerts */
+        te_emit_lost(pl->producer, pl->codec, pl->conf.topic_alerts, TE_PL_PROC);
         te_tq_item_t *it = te_tq_item_new(pl->tq);
         if (!it) {
                 rd_kafka_message_destroy(m);

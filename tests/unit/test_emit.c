@@ -286,6 +286,11 @@ static void test_emit_side_failure_not_fatal(void **state)
         assert_non_null(p);
         te_codec_t *codec = te_codec_new(errstr, sizeof errstr);
         assert_non_null(codec);
+        /* the alerts topic's metadata first: the alert below must not time out too */
+        assert_int_equal(te_producer_send(p, "alerts", "k", 1, "warm-up", 7, NULL, 0,
+                                          errstr, sizeof errstr),
+                         0);
+        assert_int_equal(te_producer_flush(p, 10000, errstr, sizeof errstr), 0);
         assert_int_equal(rd_kafka_mock_partition_set_leader(mock, "dark", 0, -1), 0);
         rd_kafka_topic_t *rkt;
         char v[] = "junk";
