@@ -128,8 +128,8 @@ int te_emit_deadletter(te_producer_t *p, te_codec_t *codec, const char *topic,
         te_obs_deadletter(reason);
 
         size_t max = te_producer_max_message(p);
-        size_t whole =
-            src->key_len + src->len + hdrs_size(hdrs, n_base) + TE_EMIT_FRAMING;
+        /* whole when it may fit (librdkafka has the last word), else cut */
+        size_t whole = src->key_len + src->len + hdrs_size(hdrs, n_base);
         if (whole <= max) {
                 if (te_producer_send_ex(p, topic, src->key, src->key_len, src->payload,
                                         src->len, hdrs, n_base, TE_SEND_SIDE, &err,

@@ -234,13 +234,21 @@ static void test_emit_cut_and_skip(void **state)
         assert_int_equal(te_emit_deadletter(p, codec, "dl", "alerts", "test", &src,
                                             "malformed: key", errstr, sizeof errstr),
                          1);
+        /* just under the limit with its headers: whole, not cut */
+        src.key = "pf-1";
+        src.key_len = 4;
+        src.len = MAX - 400;
+        src.offset = 45;
+        assert_int_equal(te_emit_deadletter(p, codec, "dl", "alerts", "test", &src,
+                                            "malformed: near", errstr, sizeof errstr),
+                         0);
         rd_kafka_topic_destroy(rkt);
         assert_int_equal(te_producer_flush(p, 10000, errstr, sizeof errstr), 0);
         assert_int_equal(te_producer_failed(p), 0);
 
         got_t got[8];
         size_t n = read_all("dl", got, 8);
-        assert_int_equal(n, 2);
+        assert_int_equal(n, 3);
         char sha[TE_SHA256_HEX];
         te_sha256_hex(val, BIG, sha);
         assert_true(got[0].len > 0 && got[0].len < MAX);
@@ -253,6 +261,9 @@ static void test_emit_cut_and_skip(void **state)
         assert_int_equal(got[1].len, 100);
         assert_false(got[1].truncated);
         assert_string_equal(got[1].offset, "43");
+        assert_int_equal(got[2].len, MAX - 400);
+        assert_false(got[2].truncated);
+        assert_memory_equal(got[2].val, val, MAX - 400);
         got_free(got, n);
 
         n = read_all("alerts", got, 8);
@@ -279,7 +290,7 @@ static void test_emit_side_failure_not_fatal(void **state)
 {
         char errstr[512] = "";
         (void)state;
-        static const char *const kv[] = {"kafka.message.timeout.ms", "1000", NULL};
+        static const char *const kv[] = {"kafka.message.timeout.ms", "5000", NULL};
         te_cfg_t *cfg = cfg_with(kv);
         te_producer_t *p = te_producer_new(cfg, bootstrap, errstr, sizeof errstr);
         te_cfg_destroy(cfg);
