@@ -7,8 +7,8 @@
 # whose key alone is too large for any copy is skipped with a CRITICAL alert naming its
 # topic, partition and offset. No process exits or restarts (same pids, one start line
 # each), every partition moves on (the rest of the backtest runs, everything is
-# committed) and the books are exact. The same huge key on exec.orders and exec.reports
-# is skipped by the broker and the sink alike.
+# committed) and the books are exact. The same huge key on exec.orders, exec.reports and
+# exec.mode is skipped by the broker, the sink and the planner alike.
 source "$(dirname "$0")/prologue.sh" poisonbig
 source "$here/eo_fault_lib.sh"
 source "$here/poison_lib.sh"
@@ -46,6 +46,7 @@ for topic in exec.targets exec.orders exec.reports; do
         kcat -b "$boot" -X message.max.bytes=4000000 -P -t "$topic" -p "$part" -K $'\t' \
                 <"$RUN/bigkey.txt"
 done
+kcat -b "$boot" -X message.max.bytes=4000000 -P -t exec.mode -p 0 -K $'\t' <"$RUN/bigkey.txt"
 "$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$RUN/p2.jsonl" >/dev/null
 te_pipeline_wait_idle "$RUN" 180 || eo_fail "a partition is blocked or a process died"
 poison_same_procs
@@ -73,15 +74,15 @@ for topic in ("exec.targets", "exec.mode", "exec.orders", "exec.reports"):
 crit = [json.loads(l)["value"] for l in open(run + "/alerts.jsonl")]
 crit = [a for a in crit if a and a.get("code") == "deadletter_skipped"]
 for topic, proc in (("exec.targets", "exec-planner"), ("exec.orders", "exec-broker"),
-                    ("exec.reports", "exec-sink")):
-    want = "%s[%s]@" % (topic, part)
+                    ("exec.reports", "exec-sink"), ("exec.mode", "exec-planner")):
+    want = "%s[%s]@" % (topic, 0 if topic == "exec.mode" else part)
     hit = [a for a in crit if a["severity"] == "CRITICAL" and a["source"] == proc and
            want in a["message"]]
     if not hit:
         sys.exit("no CRITICAL deadletter_skipped alert from %s naming %s: %s" % (proc, want, crit))
     print("ok - %s skipped the message with a 999,950-byte key: %s" % (proc, hit[0]["message"][:90]))
 PY
-[ "$(grep -c '"planner.bad_mode"' "$RUN/planner.log")" -ge 1 ] || eo_fail "no bad exec.mode logged"
+[ "$(grep -c '"planner.bad_mode"' "$RUN/planner.log")" = 2 ] || eo_fail "2 bad exec.mode messages not logged"
 eo_assert_books_exact
 te_pipeline_down "$RUN" || eo_fail "a process did not exit cleanly"
 echo "test_poison_oversize: ok"
