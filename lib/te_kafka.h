@@ -4,7 +4,9 @@
  * Producer: idempotent (enable.idempotence=true), Java-compatible partitioning
  * (partitioner=murmur2_random) so that a portfolio_id key lands on the same partition
  * number in every co-partitioned topic, whatever client produced it. Every delivery
- * report is checked; failures are counted and make the next flush fail.
+ * report is checked; failures are counted and make the next flush fail, except for
+ * side-channel messages (TE_SEND_SIDE: dead letters, alerts), whose failures are only
+ * counted and reported (te_producer_take_lost).
  *
  * Consumer: a high-level consumer in a group with the range assignor, auto commit and
  * auto offset store off: the caller stores the offset of each message it has finished
