@@ -364,19 +364,26 @@ static void order_expired_event(const te_exec_report_t *r)
 static int on_order(worker_t *w, rd_kafka_message_t *m)
 {
         char errstr[512];
+        /* dead letters whose delivery failed since: CRITICAL alerts */
+        te_emit_lost(w->producer, w->codec, w->conf.topic_alerts, PROC);
         te_codec_err_t cerr = te_codec_decode_order_cmd(w->codec, m->payload, m->len,
                                                         &w->cmd, errstr, sizeof errstr);
+        if (cerr == TE_CODEC_OK) /* within the value bounds (te_msg.h) */
+                cerr = te_codec_check_bounds(TE_MSG_ORDER_COMMAND, &w->cmd, errstr,
+                                             sizeof errstr);
         if (cerr != TE_CODEC_OK) {
                 char reason[640];
                 snprintf(reason, sizeof reason, "%s: %s", te_codec_err_name(cerr),
                          errstr);
                 w->n_dead++;
-                if (te_emit_deadletter(w->producer, w->conf.topic_deadletter, m, reason,
-                                       errstr, sizeof errstr) != 0)
-                        return -1;
-                te_emit_alert(w->producer, w->codec, w->conf.topic_alerts, TE_SEV_WARNING,
-                              PROC, "bad_order", NULL, NULL, NULL,
-                              "order dead-lettered: %s", reason);
+                /* skipped (alerted) when even a cut copy cannot be queued: never a
+                 * stop on this offset */
+                if (te_emit_deadletter(w->producer, w->codec, w->conf.topic_deadletter,
+                                       w->conf.topic_alerts, PROC, m, reason, errstr,
+                                       sizeof errstr) == 0)
+                        te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
+                                      TE_SEV_WARNING, PROC, "bad_order", NULL, NULL, NULL,
+                                      "order dead-lettered: %s", reason);
                 return 0;
         }
         w->n_cmds++;

@@ -130,8 +130,13 @@ static int take(sink_t *s, rd_kafka_message_t *m)
 {
         char errstr[640], why[512];
         const char *topic = rd_kafka_topic_name(m->rkt);
+        /* dead letters whose delivery failed since: CRITICAL alerts */
+        te_emit_lost(s->producer, s->codec, s->conf.topic_alerts, PROC);
         te_codec_err_t cerr = te_codec_decode_exec_report(s->codec, m->payload, m->len,
                                                           &s->rep, why, sizeof why);
+        if (cerr == TE_CODEC_OK) /* quantities and prices the DB and planner can hold */
+                cerr = te_codec_check_bounds(TE_MSG_EXECUTION_REPORT, &s->rep, why,
+                                             sizeof why);
         if (cerr == TE_CODEC_OK) {
                 if (te_pg_sink_stage(s->pg, &s->rep, topic, m->partition, m->offset,
                                      errstr, sizeof errstr) != 0)
@@ -146,14 +151,14 @@ static int take(sink_t *s, rd_kafka_message_t *m)
         } else {
                 char reason[640];
                 snprintf(reason, sizeof reason, "%s: %s", te_codec_err_name(cerr), why);
-                if (te_emit_deadletter(s->producer, s->conf.topic_deadletter, m, reason,
-                                       errstr, sizeof errstr) != 0) {
-                        TE_LOG(TE_LOG_ERROR, NULL, "sink.deadletter", "%s", errstr);
-                        return -1;
-                }
-                te_emit_alert(s->producer, s->codec, s->conf.topic_alerts, TE_SEV_WARNING,
-                              PROC, "bad_report", NULL, NULL, NULL,
-                              "report dead-lettered: %s", reason);
+                /* skipped (alerted) when even a cut copy cannot be queued: the
+                 * offset moves on either way */
+                if (te_emit_deadletter(s->producer, s->codec, s->conf.topic_deadletter,
+                                       s->conf.topic_alerts, PROC, m, reason, errstr,
+                                       sizeof errstr) == 0)
+                        te_emit_alert(s->producer, s->codec, s->conf.topic_alerts,
+                                      TE_SEV_WARNING, PROC, "bad_report", NULL, NULL,
+                                      NULL, "report dead-lettered: %s", reason);
                 s->n_dead++;
                 s->any_dead = 1;
         }

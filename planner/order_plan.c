@@ -318,6 +318,17 @@ static te_plan_err_t emit_new(te_plan_ws_t *ws, const want_t *w, double qty,
                         return TE_PLAN_E_SIZING;
                 }
         }
+        /* a quantity or notional past the bounds (an overflow of weight x nav / price,
+         * a position rebuilt out of range) is the target's fault: refused here, before
+         * the split below loops on it */
+        if (!(qty <= TE_QTY_MAX) ||
+            (w->has_price && !(qty * w->price <= TE_NOTIONAL_MAX))) {
+                snprintf(errstr, errstr_size,
+                         "%s: order quantity %g (notional %g) out of range (max %g, %g)",
+                         w->ticker, qty, w->has_price ? qty * w->price : 0.0,
+                         (double)TE_QTY_MAX, (double)TE_NOTIONAL_MAX);
+                return TE_PLAN_E_VALUE;
+        }
         if (type != TE_OT_MARKET && !w->has_price) {
                 snprintf(errstr, errstr_size, "%s: %s order needs a reference price",
                          w->ticker, te_order_type_name(type));
@@ -545,10 +556,17 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                         return TE_PLAN_E_LEVERAGE;
                 }
         }
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 wants[i].target = tp->unit == TE_UNIT_WEIGHT
                                       ? wants[i].value * nav / wants[i].price
                                       : wants[i].value;
+                if (!(fabs(wants[i].target) <= TE_QTY_MAX)) {
+                        snprintf(errstr, errstr_size,
+                                 "%s: target quantity %g out of range (max %g)",
+                                 wants[i].ticker, wants[i].target, (double)TE_QTY_MAX);
+                        return TE_PLAN_E_VALUE;
+                }
+        }
 
         /* full_replace: what is held or working and absent from the message -> 0 */
         if (tp->full_replace && pf) {

@@ -61,6 +61,7 @@ typedef struct te_planner_conf_s {
         int64_t catchup_timeout_ms;
         int64_t report_poll_ms;
         int64_t book_tombstones;
+        int64_t as_of_horizon_days;
         double lot_size;
         double min_qty;
         double min_notional;

@@ -98,11 +98,11 @@ static void mode_dead_letter(te_planner_t *pl, const rd_kafka_message_t *m,
         TE_LOG(TE_LOG_WARN, NULL, "planner.bad_mode", "%s[%d]@%lld: %s",
                rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
                reason);
-        if (te_emit_deadletter(pl->producer, pl->conf.topic_deadletter, m, reason, errstr,
-                               sizeof errstr) != 0) {
-                te_pl_fail(pl, "dead-letter", errstr);
+        /* 1: skipped, alerted by te_emit (the copy cannot be queued): still done */
+        if (te_emit_deadletter(pl->producer, pl->codec, pl->conf.topic_deadletter,
+                               pl->conf.topic_alerts, TE_PL_PROC, m, reason, errstr,
+                               sizeof errstr) != 0)
                 return;
-        }
         te_emit_alert(
             pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING, TE_PL_PROC,
             code, NULL, NULL, NULL,

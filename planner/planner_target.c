@@ -45,9 +45,13 @@ void te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m)
                 return;
         te_obs_consumed(rd_kafka_topic_name(m->rkt));
         if (te_codec_decode_exec_report(pl->codec, m->payload, m->len, &pl->rep, errstr,
-                                        sizeof errstr) != TE_CODEC_OK) {
+                                        sizeof errstr) != TE_CODEC_OK ||
+            te_codec_check_bounds(TE_MSG_EXECUTION_REPORT, &pl->rep, errstr,
+                                  sizeof errstr) != TE_CODEC_OK) {
                 /* the sink dead-letters bad reports; the planner just skips them */
-                TE_LOG(TE_LOG_WARN, NULL, "planner.bad_report", "%s", errstr);
+                TE_LOG(TE_LOG_WARN, NULL, "planner.bad_report", "%s[%d]@%lld: %s",
+                       rd_kafka_topic_name(m->rkt), (int)m->partition,
+                       (long long)m->offset, errstr);
                 return;
         }
         pl->st.reports++;
@@ -215,16 +219,17 @@ void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
                             .portfolio_id = tp ? tp->ids.portfolio_id : NULL};
         TE_LOG(TE_LOG_WARN, &ids, "target.dead_letter", "%s", reason);
         /* a target that decoded is keyed by its ids, so Risk can tie it to what they
-         * sent */
-        int rc = tp ? te_emit_deadletter_ids(pl->producer, pl->conf.topic_deadletter, m,
-                                             reason, tp->ids.portfolio_id,
-                                             tp->ids.decision_id, errstr, sizeof errstr)
-                    : te_emit_deadletter(pl->producer, pl->conf.topic_deadletter, m,
-                                         reason, errstr, sizeof errstr);
-        if (rc != 0) {
-                te_pl_fail(pl, "dead-letter", errstr);
+         * sent; 1: skipped, alerted by te_emit (the copy cannot be queued): still done */
+        int rc =
+            tp ? te_emit_deadletter_ids(pl->producer, pl->codec,
+                                        pl->conf.topic_deadletter, pl->conf.topic_alerts,
+                                        TE_PL_PROC, m, reason, tp->ids.portfolio_id,
+                                        tp->ids.decision_id, errstr, sizeof errstr)
+               : te_emit_deadletter(pl->producer, pl->codec, pl->conf.topic_deadletter,
+                                    pl->conf.topic_alerts, TE_PL_PROC, m, reason, errstr,
+                                    sizeof errstr);
+        if (rc != 0)
                 return;
-        }
         te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
                       TE_PL_PROC, code, tp ? tp->ids.decision_id : NULL,
                       tp ? tp->ids.portfolio_id : NULL, NULL, "target dead-lettered: %s",
@@ -253,6 +258,21 @@ static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
         if (e != TE_PLAN_OK) {
                 te_pl_dead_letter_target(pl, m, te_plan_err_code(e), errstr, tp);
                 return pl->fatal ? -1 : 1;
+        }
+        /* what the plan computed must be encodable and within the value bounds: a
+         * quantity that overflowed (a huge weight x nav) is the target's fault, a dead
+         * letter, never a failed encode that stops the planner */
+        for (size_t i = 0; i < *n; i++) {
+                char why[256];
+                if (te_codec_check_bounds(TE_MSG_ORDER_COMMAND, &(*cmds)[i], why,
+                                          sizeof why) != TE_CODEC_OK) {
+                        snprintf(errstr, sizeof errstr, "order %s %s: %s",
+                                 te_command_name((*cmds)[i].command), (*cmds)[i].ticker,
+                                 why);
+                        *n = 0;
+                        te_pl_dead_letter_target(pl, m, "out_of_range", errstr, tp);
+                        return pl->fatal ? -1 : 1;
+                }
         }
         return 0;
 }
@@ -392,9 +412,39 @@ static int advance(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
         return 0;
 }
 
+/* Checks of a decoded target before it goes anywhere (queue, CLOCK, plan): its values
+ * within the bounds (te_codec_check_bounds) and its as_of within the horizon:
+ * not after the wall clock + plan.as_of_horizon_days, in both modes. A TRAINING run
+ * replays the past, so a later as_of is as wrong there as in PRODUCTION; planned, such
+ * a target would make every later target of its portfolio as_of_backwards.
+ * @returns NULL, or the dead-letter code with errstr. */
+static const char *target_check(te_planner_t *pl, const te_target_portfolio_t *tp,
+                                char *errstr, size_t errstr_size)
+{
+        if (te_codec_check_bounds(TE_MSG_TARGET_PORTFOLIO, tp, errstr, errstr_size) !=
+            TE_CODEC_OK)
+                return "out_of_range";
+        if (pl->conf.as_of_horizon_days > 0) {
+                int64_t limit =
+                    te_proc_wall_ms() + pl->conf.as_of_horizon_days * 86400000LL;
+                if (tp->as_of > limit) {
+                        snprintf(errstr, errstr_size,
+                                 "as_of %lld is more than %lld days after the wall clock "
+                                 "(limit %lld, plan.as_of_horizon_days)",
+                                 (long long)tp->as_of,
+                                 (long long)pl->conf.as_of_horizon_days,
+                                 (long long)limit);
+                        return "as_of_horizon";
+                }
+        }
+        return NULL;
+}
+
 int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fresh)
 {
         char errstr[512];
+        /* dead letters whose delivery failed since: CRITICAL alerts */
+        te_emit_lost(pl->producer, pl->codec, pl->conf.topic_alerts, TE_PL_PROC);
         te_tq_item_t *it = te_tq_item_new(pl->tq);
         if (!it) {
                 rd_kafka_message_destroy(m);
@@ -423,6 +473,12 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fr
                         finish(pl, it, 0);
                         return r < 0 ? -1 : 0;
                 }
+        }
+        const char *bad = target_check(pl, &it->tp, errstr, sizeof errstr);
+        if (bad) {
+                te_pl_dead_letter_target(pl, m, bad, errstr, &it->tp);
+                finish(pl, it, 0);
+                return pl->fatal ? -1 : 0;
         }
         if (te_tq_busy(pl->tq, it->tp.ids.portfolio_id)) {
                 te_tq_queue(pl->tq, it); /* behind its portfolio's target in flight */

@@ -19,6 +19,15 @@
 #define TE_TEXT_MAX    512 /* reason, message */
 #define TE_TARGETS_MAX 100000 /* targets in one TargetPortfolio */
 
+/* Value bounds of what the service accepts from its topics and computes
+ * (te_codec_check_bounds, te_codec.h; README "Value bounds"). Well inside what the DB's
+ * numeric columns and their float8 reads hold, and small enough that sums of many of
+ * them and products quantity x price stay finite doubles. */
+#define TE_QTY_MAX      1e12 /* |quantity| of a target, an order, a report */
+#define TE_PRICE_MAX    1e9  /* a price: ref, limit, stop, fill, average */
+#define TE_NOTIONAL_MAX 1e15 /* nav, commission, quantity x price of an order */
+#define TE_WEIGHT_MAX   1000 /* |weight| of a WEIGHT target (x nav) */
+
 /* Enums: the numeric values are the Avro enum symbol indexes, in schema order. */
 typedef enum { TE_MODE_PRODUCTION = 0, TE_MODE_TRAINING = 1, TE_MODE__CNT } te_mode_t;
 typedef enum { TE_UNIT_WEIGHT = 0, TE_UNIT_QUANTITY = 1, TE_UNIT__CNT } te_unit_t;
