@@ -16,7 +16,7 @@
 #       crash-free reference. Then waits until every stage consumed everything and
 #       writes OUTDIR/result.txt:
 #         counts of trades, orders, order_events, positions, cash rows;
-#         open orders (not FILLED / CANCELED / EXPIRED / REJECTED in orders);
+#         open orders (not FILLED / CANCELED / EXPIRED / REJECTED / REPLACED);
 #         sha256 of the trades ordered by trade_id (every booked column), of positions,
 #         cash, orders (status, cum_qty, ...) and of the open orders;
 #       OUTDIR/trades.txt (the ordered trades), OUTDIR/open.txt (the open orders),
@@ -167,7 +167,7 @@ eo_run() {
                 decision_id, commission, mode, broker FROM trades ORDER BY trade_id" \
                 >"$out/trades.txt"
         eo_q "SELECT order_id, status, cum_qty FROM orders WHERE status NOT IN
-                ('FILLED', 'CANCELED', 'EXPIRED', 'REJECTED') ORDER BY 1" >"$out/open.txt"
+                ('FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'REPLACED') ORDER BY 1" >"$out/open.txt"
         {
                 for t in trades orders order_events positions cash; do
                         echo "$t $(eo_q "SELECT count(*) FROM $t")"
