@@ -8,7 +8,10 @@
  * order (co-partitioning). Order offsets are committed only after the reports they
  * caused are delivered (te_dlog.h: without a producer flush on the way, which stopped
  * the loop for ~40 ms every commit interval on the mock cluster); replays repeat
- * deterministic report ids.
+ * deterministic report ids. The sim's open orders live only in its memory, so with each
+ * offset the worker commits the offset of the oldest order still open (metadata
+ * "replay_from=N") and, on every assignment, rebuilds the book by replaying from there
+ * without publishing (README "Resting orders and broker restarts"; broker.h).
  *
  * Safety in front of the adapter (broker_guard.h): orders older than order.max_age.ms
  * are EXPIRED instead of sent late, and limits.* (max quantity, notional, orders/s)
