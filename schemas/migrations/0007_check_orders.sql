@@ -7,7 +7,9 @@
 -- Fills beyond an order's quantity. The quantity is what the broker acknowledged: the
 -- largest cum_qty + leaves_qty of the order's ACK and REPLACED reports (a REPLACE may
 -- raise it). Orders without such a report have nothing to compare with and are left
--- out. Rows: the order, its quantity, what its trades add up to.
+-- out, and so are orders the sink flagged with illegal transitions (a fill after
+-- FILLED: orders.illegal_transitions, as in exactly_once_check). Rows: the order, its
+-- quantity, what its trades add up to.
 CREATE OR REPLACE VIEW order_overfill_check AS
 WITH q AS (
     SELECT order_id, max(cum_qty + leaves_qty) AS quantity
@@ -19,8 +21,10 @@ f AS (
     FROM trades
     GROUP BY order_id)
 SELECT q.order_id, q.quantity, f.filled
-FROM q JOIN f ON f.order_id = q.order_id
-WHERE f.filled > q.quantity * (1 + 1e-9) + 1e-9;
+FROM q
+JOIN f ON f.order_id = q.order_id
+JOIN orders o ON o.order_id = q.order_id
+WHERE o.illegal_transitions = 0 AND f.filled > q.quantity * (1 + 1e-9) + 1e-9;
 
 -- Orders open in the DB that their broker no longer works on.
 --   unknown_to_broker: an open PRODUCTION order that the IB adapter's own table
