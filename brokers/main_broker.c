@@ -666,8 +666,10 @@ static int commit_with_floor(worker_t *w, uint64_t delivered)
         for (int32_t p = 0; p < TE_DLOG_MAX_PARTS; p++) {
                 int64_t next = te_dlog_committable(w->dlog, p, delivered);
                 (void)te_dlog_committable(w->floor, p, delivered);
-                if (next >= 0)
+                if (next > w->pos[p]) /* a rebuild never moves it back */
                         w->pos[p] = next;
+                else
+                        next = -1;
                 if (w->pos[p] < 0)
                         continue;
                 int64_t fl = te_dlog_first(w->floor, p);
