@@ -3,10 +3,10 @@
 # one). The sample backtest (ops/sample: 202 TRAINING targets, sim broker) runs twice on
 # fresh stacks with orders that rest for days (plan.tif=GTC, sim.participation=0.0005):
 # once crash-free, once while randomly chosen processes (planner, broker worker, sink)
-# are stopped TE_CRASH_KILLS times (default 9) and restarted at once. Every stop lands
+# are stopped TE_CRASH_KILLS times (default 6) and restarted at once. Every stop lands
 # on a process that holds its partitions (crash_lib.sh waits for its assignment) while
 # the chunk just published is being worked on; every TE_CRASH_TERM_EVERY-th stop
-# (default 3) is a SIGTERM, going round the three processes, the others kill -9. The two
+# (default 2) is a SIGTERM, going round the three processes, the others kill -9. The two
 # databases must be equal: row counts and sha256 of the ordered trades, the open
 # orders, positions, cash and orders; no duplicate and no lost trade, no order left
 # open that the crash-free run closed; exec-dbtool check passes. Environment:
@@ -36,8 +36,8 @@ cleanup() {
         exit $rc
 }
 trap cleanup EXIT
-kills=${TE_CRASH_KILLS:-9}
-EO_TERM_EVERY=${TE_CRASH_TERM_EVERY:-3}
+kills=${TE_CRASH_KILLS:-6}
+EO_TERM_EVERY=${TE_CRASH_TERM_EVERY:-2}
 EO_PLANNER_OPTS=(-o plan.tif=GTC)
 EO_BROKER_OPTS=(-o sim.participation=0.0005)
 targets=$src/ops/sample/targets.jsonl
