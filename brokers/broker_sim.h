@@ -11,8 +11,9 @@
  *                 market_at=next_open it waits for the next bar.
  *   CLOCK(t)      for each open order of that portfolio (in arrival order): evaluate
  *                 every bar after the last one it saw up to day(t) (FULL phase), then
- *                 expire what expires; publish CLOCK_ACK(t) LAST. A CLOCK older than
- *                 the portfolio's clock is acknowledged without doing anything.
+ *                 expire what expires; publish CLOCK_ACK(t) LAST. The clock state
+ *                 is each order's own: a CLOCK before the order's event time, or not
+ *                 after the last CLOCK it saw, does nothing to it.
  *   CANCEL        a live order: CANCELED (cum, leaves 0). Unknown or finished: logged,
  *                 no report (cancel too late).
  *   REPLACE       modifies a live order in place (same order_id): `quantity` is the new
@@ -29,6 +30,11 @@
  * Report ids: te_id_sim_report(order_id, kind, seq): ack/0, fill/1.., cancel/0,
  * expire/0, replace/n, reject/0, clock/0. A NEW for an order id already seen is
  * ignored (duplicate delivery).
+ *
+ * Rebuilt by replay (broker.h): what happens to an order depends only on the commands
+ * from its NEW on (its own bars, volume cap and clock; nothing shared with the other
+ * orders), so the worker, which never commits past the oldest open order, rebuilds
+ * exactly the lost book by replaying from there after te_sim_reset.
  */
 #ifndef TE_BROKER_SIM_H
 #define TE_BROKER_SIM_H
@@ -63,6 +69,10 @@ void te_sim_cfg_defaults(te_sim_cfg_t *cfg);
 /** Create a simulator over `bars` (borrowed: must outlive it).
  *  @returns NULL on OOM. */
 te_broker_t *te_sim_new(const te_sim_cfg_t *cfg, te_bars_t *bars);
+
+/** Forget every order (open or finished): the worker's partitions changed and it
+ *  rebuilds the book by replay. @returns 0, or -1 on OOM (the book is unchanged). */
+int te_sim_reset(te_broker_t *b);
 
 /** Counters: bar evaluations (fills tried) and fills made, open orders. */
 typedef struct te_sim_stats_s {
