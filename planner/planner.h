@@ -76,6 +76,8 @@ typedef struct te_planner_conf_s {
         double capital;
         char rules_file[1024];
         char route[TE_NAME_MAX];
+        int replace;                /* plan.replace */
+        int64_t confirm_timeout_ms; /* plan.confirm_timeout_ms */
 } te_planner_conf_t;
 
 typedef struct te_planner_s te_planner_t;
@@ -93,7 +95,7 @@ void te_planner_destroy(te_planner_t *pl);
 typedef struct te_planner_stats_s {
         uint64_t targets, orders, cancels, dead_lettered, reports, mode_changes,
             skipped_known, halted, replayed, idle_polls, bad_modes, held, superseded,
-            released;
+            released, replaces, replans, confirm_overdue;
         int64_t first_target_ms, last_target_ms; /* monotonic */
 } te_planner_stats_t;
 const te_planner_stats_t *te_planner_stats(const te_planner_t *pl);
