@@ -542,5 +542,11 @@ void te_pl_drop_in_flight(te_planner_t *pl)
 {
         pl->n_ready = 0;
         pl->divert_due = 0;
+        /* EMERGENCY re-plans waiting for confirmations go with their partitions */
+        te_map_destroy(pl->emergency_wait, free);
+        pl->emergency_wait = te_map_new();
+        pl->emergency_due = 0;
+        if (!pl->emergency_wait)
+                te_pl_fail(pl, "revoke", "out of memory");
         te_tq_clear_lanes(pl->tq, (void (*)(void *))rd_kafka_message_destroy);
 }
