@@ -16,7 +16,8 @@
 #
 # Checked: the race did happen (r0's order FILLED although cancelled); the position
 # never goes above 4000 (running sum of the trades in time order) and ends at 4000; r1
-# sent its NEW only after the confirmation (planned again once); the books are exact.
+# sent its NEW only after the confirmation (planned again once); the wait beyond
+# plan.confirm_timeout_ms (100) raised one confirm.timeout Alert; the books are exact.
 source "$(dirname "$0")/prologue.sh" plrace
 source "$here/eo_fault_lib.sh"
 TE_TEST_LOG_SKIP=kafka.log TE_TEST_LOG_LINES=15
@@ -31,7 +32,7 @@ te_stack_up "$RUN"
 te_pipeline_start "$RUN" sink exec-sink
 te_pipeline_start "$RUN" broker exec-broker -o sim.bars_csv="$RUN/bars.csv" \
         -o sim.participation=0.0001 -o fault.script=cancel_delay_ms=300,fill_before_cancel=1
-te_pipeline_start "$RUN" planner exec-planner -o plan.tif=GTC
+te_pipeline_start "$RUN" planner exec-planner -o plan.tif=GTC -o plan.confirm_timeout_ms=100
 {
         target r0 0 3000
         target r1 1 4000
@@ -60,6 +61,11 @@ eo_has "$RUN/orders.jsonl" '"CANCEL"' '"r1"' || eo_fail "r1 sent no CANCEL"
 eo_topic_json exec.reports >"$RUN/reports.jsonl"
 eo_has "$RUN/reports.jsonl" '"FILL"' 'fault: filled before the cancel' ||
         eo_fail "the fault did not fill r0's order before its cancel"
+# the cancel waited 300 ms for its confirmation: one confirm.timeout Alert for r0's order
+eo_topic_json exec.alerts >"$RUN/alerts.jsonl"
+r0_order=$(eo_q "SELECT order_id FROM orders WHERE decision_id = 'r0'")
+[ "$(grep '"confirm.timeout"' "$RUN/alerts.jsonl" | grep -c "\"$r0_order\"")" = 1 ] ||
+        eo_fail "no single confirm.timeout alert for $r0_order"
 # what r1 sent: the CANCEL, then (after the confirmation) BUY 1000
 new_r1=$(python3 -c 'import json, sys
 for l in open(sys.argv[1]):
