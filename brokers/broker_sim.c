@@ -52,6 +52,75 @@ double te_sim_round4(double v)
         return te_fill_round4(v);
 }
 
+int te_sim_parse_ticks(te_sim_cfg_t *cfg, const char *spec, char *errstr,
+                       size_t errstr_size)
+{
+        te_sim_tick_t tmp[TE_SIM_MAX_TICKS];
+        size_t n = 0;
+        const char *p = spec ? spec : "";
+        while (*p) {
+                while (*p == ' ' || *p == ',')
+                        p++;
+                if (!*p)
+                        break;
+                const char *end = strchr(p, ',');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+                char item[128];
+                while (len && p[len - 1] == ' ')
+                        len--;
+                if (len >= sizeof item) {
+                        snprintf(errstr, errstr_size, "item too long: %.40s...", p);
+                        return -1;
+                }
+                memcpy(item, p, len);
+                item[len] = '\0';
+                p += len;
+                char *eq = strchr(item, '=');
+                if (!eq || eq == item) {
+                        snprintf(errstr, errstr_size, "%s: expected TICKER=increment",
+                                 item);
+                        return -1;
+                }
+                *eq = '\0';
+                char *num_end;
+                double inc = strtod(eq + 1, &num_end);
+                if (num_end == eq + 1 || *num_end || !isfinite(inc) || !(inc > 0) ||
+                    inc > 1000) {
+                        snprintf(errstr, errstr_size,
+                                 "%s: increment '%s' is not a number in (0, 1000]", item,
+                                 eq + 1);
+                        return -1;
+                }
+                if (strlen(item) >= TE_TICKER_MAX) {
+                        snprintf(errstr, errstr_size, "%s: ticker too long", item);
+                        return -1;
+                }
+                for (size_t i = 0; i < n; i++)
+                        if (strcmp(tmp[i].ticker, item) == 0) {
+                                snprintf(errstr, errstr_size, "%s: given twice", item);
+                                return -1;
+                        }
+                if (n == TE_SIM_MAX_TICKS) {
+                        snprintf(errstr, errstr_size, "more than %d instruments",
+                                 TE_SIM_MAX_TICKS);
+                        return -1;
+                }
+                te_strlcpy(tmp[n].ticker, item, sizeof tmp[n].ticker);
+                tmp[n++].increment = inc;
+        }
+        memcpy(cfg->ticks, tmp, n * sizeof tmp[0]);
+        cfg->n_ticks = n;
+        return 0;
+}
+
+double te_sim_tick_of(const te_sim_cfg_t *cfg, const char *ticker)
+{
+        for (size_t i = 0; i < cfg->n_ticks; i++)
+                if (strcmp(cfg->ticks[i].ticker, ticker) == 0)
+                        return cfg->ticks[i].increment;
+        return cfg->fill.price_increment > 0 ? cfg->fill.price_increment : 0.0001;
+}
+
 static te_exec_report_t *new_report(sim_t *s, const te_order_cmd_t *cmd,
                                     te_reports_t *out, const char *kind, int seq,
                                     te_exec_type_t et, te_order_status_t os)
@@ -87,11 +156,15 @@ static te_order_status_t live_status(const sorder_t *o)
 }
 
 /* Fill the common quantity fields of a report about `o`. */
-static void set_qty(te_exec_report_t *r, const sorder_t *o)
+static void set_qty(const sim_t *s, te_exec_report_t *r, const sorder_t *o)
 {
         r->cum_qty = o->cum;
         r->leaves_qty = o->live ? o->cmd.quantity - o->cum : 0;
-        r->avg_price = o->cum > 0 ? o->value / o->cum : 0;
+        /* stored as reported: on the instrument's increment, like the fill prices */
+        r->avg_price = o->cum > 0
+                           ? te_fill_round_to(o->value / o->cum,
+                                              te_sim_tick_of(&s->cfg, o->cmd.ticker))
+                           : 0;
 }
 
 /* Take a live order off the book (it stays known as finished). */
@@ -112,7 +185,7 @@ static te_broker_err_t end_order(sim_t *s, sorder_t *o, te_exec_type_t et,
         if (!r)
                 return TE_BROKER_ERR_FATAL;
         finish(s, o);
-        set_qty(r, o);
+        set_qty(s, r, o);
         r->event_time = event_time;
         te_strlcpy(r->reason, why, sizeof r->reason);
         return TE_BROKER_OK;
@@ -136,7 +209,7 @@ static te_broker_err_t emit_fill(sim_t *s, sorder_t *o, const te_fill_t *f,
                 return TE_BROKER_ERR_FATAL;
         if (full)
                 finish(s, o);
-        set_qty(r, o);
+        set_qty(s, r, o);
         if (o->n_fill == 1)
                 r->avg_price = f->price;
         r->last_qty = f->qty;
@@ -161,7 +234,9 @@ static te_broker_err_t eval_bar(sim_t *s, sorder_t *o, const te_bar_t *bar,
                               .stop = o->cmd.stop_price,
                               .triggered = o->triggered};
         te_fill_t f;
-        te_fill_bar(&s->cfg.fill, &fo, bar, phase, &f);
+        te_fill_cfg_t fc = s->cfg.fill; /* with the instrument's price increment */
+        fc.price_increment = te_sim_tick_of(&s->cfg, o->cmd.ticker);
+        te_fill_bar(&fc, &fo, bar, phase, &f);
         s->st.evals++;
         o->triggered = f.triggered;
         if (f.qty > 0) {
@@ -357,7 +432,7 @@ static te_broker_err_t sim_replace(te_broker_t *b, const te_order_cmd_t *cmd,
                                TE_EXEC_REJECTED, live_status(o));
                 if (!r)
                         return TE_BROKER_ERR_FATAL;
-                set_qty(r, o);
+                set_qty(s, r, o);
                 r->event_time = cmd->event_time;
                 snprintf(r->reason, sizeof r->reason, "replace refused: %s", why);
                 return TE_BROKER_OK;
@@ -375,7 +450,7 @@ static te_broker_err_t sim_replace(te_broker_t *b, const te_order_cmd_t *cmd,
                                          TE_EXEC_REPLACED, live_status(o));
         if (!r)
                 return TE_BROKER_ERR_FATAL;
-        set_qty(r, o);
+        set_qty(s, r, o);
         r->event_time = cmd->event_time;
         return TE_BROKER_OK;
 }

@@ -42,8 +42,18 @@
 #include "broker.h"
 #include "fill_model.h"
 
+#define TE_SIM_MAX_TICKS 256
+
+/* One instrument's own price increment (others use fill.price_increment). */
+typedef struct te_sim_tick_s {
+        char ticker[TE_TICKER_MAX];
+        double increment;
+} te_sim_tick_t;
+
 typedef struct te_sim_cfg_s {
-        te_fill_cfg_t fill;            /* see fill_model.h for the defaults */
+        te_fill_cfg_t fill;                    /* see fill_model.h for the defaults */
+        te_sim_tick_t ticks[TE_SIM_MAX_TICKS]; /* per-instrument price increments */
+        size_t n_ticks;
         int max_stale_days;            /* default 5: older reference bar = no data */
         int64_t open_utc_ms;           /* default 14:30 UTC (09:30 New York, winter) */
         int64_t close_utc_ms;          /* default 21:00 UTC (16:00 New York, winter) */
@@ -62,6 +72,14 @@ typedef struct te_sim_stats_s {
         uint64_t evals, fills, open_orders;
 } te_sim_stats_t;
 void te_sim_stats(const te_broker_t *b, te_sim_stats_t *out);
+
+/** Parse "TICKER=increment,..." (spaces allowed around items; "" clears) into
+ *  cfg->ticks: each increment > 0 and at most 1000, a ticker at most once.
+ *  @returns 0, or -1 with errstr naming the item (cfg->ticks unchanged). */
+int te_sim_parse_ticks(te_sim_cfg_t *cfg, const char *spec, char *errstr,
+                       size_t errstr_size);
+/** The price increment of `ticker`: its own, else cfg->fill.price_increment. */
+double te_sim_tick_of(const te_sim_cfg_t *cfg, const char *ticker);
 
 /** Round to 4 decimals, half away from zero. */
 double te_sim_round4(double v);

@@ -16,14 +16,47 @@ void te_fill_cfg_defaults(te_fill_cfg_t *c)
         c->lot = 1.0;
         c->commission_per_share = 0.005;
         c->commission_min = 1.0;
-        c->commission_max_pct = 0.01;
+        c->commission_max_frac = 0.01;
         c->commission_per_order = 0.0;
+        c->price_increment = 0.0001;
 }
 
 double te_fill_round4(double v)
 {
         return v < 0 ? -floor(-v * 10000.0 + 0.5) / 10000.0
                      : floor(v * 10000.0 + 0.5) / 10000.0;
+}
+
+/* Steps per unit when 1/inc is a whole number (divide by it: exact), else 0. */
+static double steps_per_unit(double inc)
+{
+        double inv = 1.0 / inc, n = nearbyint(inv);
+        return n >= 1 && fabs(inv - n) <= 1e-9 * inv ? n : 0;
+}
+
+double te_fill_round_to(double v, double inc)
+{
+        if (!(inc > 0) || !isfinite(v))
+                return v;
+        double n = steps_per_unit(inc), a = fabs(v);
+        double r = n > 0 ? floor(a * n + 0.5) / n : floor(a / inc + 0.5) * inc;
+        return v < 0 ? -r : r;
+}
+
+double te_fill_round_inside(double v, double inc, te_side_t side)
+{
+        if (!(inc > 0) || !isfinite(v))
+                return v;
+        double n = steps_per_unit(inc);
+        /* a v already on the increment (within float noise) stays there */
+        double k = n > 0 ? v * n : v / inc;
+        double kk = side == TE_SIDE_BUY ? floor(k + 1e-7) : ceil(k - 1e-7);
+        return n > 0 ? kk / n : kk * inc;
+}
+
+static double tick_of(const te_fill_cfg_t *c)
+{
+        return c->price_increment > 0 ? c->price_increment : 0.0001;
 }
 
 double te_fill_cap_qty(const te_fill_cfg_t *c, te_aggr_t aggr, double volume)
@@ -37,15 +70,21 @@ double te_fill_cap_qty(const te_fill_cfg_t *c, te_aggr_t aggr, double volume)
         return floor(p * volume / lot + 1e-9) * lot;
 }
 
-double te_fill_price(const te_fill_cfg_t *c, te_side_t side, te_aggr_t aggr, double ref,
-                     double qty, double volume)
+/* The price before rounding: ref moved against the order by slippage and impact. */
+static double raw_price(const te_fill_cfg_t *c, te_side_t side, te_aggr_t aggr,
+                        double ref, double qty, double volume)
 {
         double share = volume > 0 ? qty / volume : 0;
         double bps =
             c->slippage_bps + (aggr == TE_AGGR_EMERGENCY ? c->emergency_cross_bps : 0);
         double move = bps / 10000.0 + c->impact_k * share * share;
-        return te_fill_round4(side == TE_SIDE_BUY ? ref * (1.0 + move)
-                                                  : ref * (1.0 - move));
+        return side == TE_SIDE_BUY ? ref * (1.0 + move) : ref * (1.0 - move);
+}
+
+double te_fill_price(const te_fill_cfg_t *c, te_side_t side, te_aggr_t aggr, double ref,
+                     double qty, double volume)
+{
+        return te_fill_round_to(raw_price(c, side, aggr, ref, qty, volume), tick_of(c));
 }
 
 double te_fill_commission_total(const te_fill_cfg_t *c, double cum_qty, double cum_value)
@@ -55,8 +94,8 @@ double te_fill_commission_total(const te_fill_cfg_t *c, double cum_qty, double c
         double v = cum_qty * c->commission_per_share;
         if (v < c->commission_min)
                 v = c->commission_min;
-        if (c->commission_max_pct > 0 && v > c->commission_max_pct * fabs(cum_value))
-                v = c->commission_max_pct * fabs(cum_value);
+        if (c->commission_max_frac > 0 && v > c->commission_max_frac * fabs(cum_value))
+                v = c->commission_max_frac * fabs(cum_value);
         return te_fill_round4(v + c->commission_per_order);
 }
 
@@ -173,12 +212,14 @@ void te_fill_bar(const te_fill_cfg_t *c, const te_fill_order_t *o, const te_bar_
         }
         if (!(q > 0))
                 return;
-        double px = te_fill_price(c, o->side, o->aggr, out->ref, q, bar->volume);
+        double tick = tick_of(c);
+        double px = te_fill_round_to(
+            raw_price(c, o->side, o->aggr, out->ref, q, bar->volume), tick);
         if (o->type == TE_OT_LIMIT || o->type == TE_OT_STOP_LIMIT) {
-                if (o->side == TE_SIDE_BUY && px > o->limit)
-                        px = o->limit;
-                if (o->side == TE_SIDE_SELL && px < o->limit)
-                        px = o->limit;
+                /* capped at the limit, on the increment on the limit's good side */
+                if ((o->side == TE_SIDE_BUY && px > o->limit) ||
+                    (o->side == TE_SIDE_SELL && px < o->limit))
+                        px = te_fill_round_inside(o->limit, tick, o->side);
         }
         out->qty = q;
         out->price = px;

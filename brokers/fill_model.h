@@ -26,11 +26,13 @@
  * Quantity: min(leaves, floor(cap × volume / lot) × lot); nothing on a bar without
  * volume. FOK: when that is less than leaves, nothing fills and `refused` is set.
  * Price: ref × (1 ± (slippage_bps + cross)/1e4 ± k × share²), share = qty / volume,
- * rounded to 0.0001 half away from zero, then capped at the limit for limit orders.
- * Commission for an order with cumulative quantity Q and value V:
- *   per_order + clamp(Q × per_share, min, max_pct × V)  (max wins over min, as IB's
- *   fixed pricing caps a small order at 1% of its value); 0 while Q = 0. Each fill is
- *   charged the increase of that total, so min/max apply per order across partials.
+ * rounded to price_increment (the instrument's, default 0.0001) half away from zero, then
+ * capped at the limit for limit orders (a limit off the increment caps at the increment
+ * inside it: a buy's rounded down, a sell's up), so every fill price is a multiple of the
+ * increment. Commission for an order with cumulative quantity Q and value V: per_order +
+ * clamp(Q × per_share, min, max_pct × V)  (max wins over min, as IB's fixed pricing caps
+ * a small order at 1% of its value); 0 while Q = 0. Each fill is charged the increase of
+ * that total, so min/max apply per order across partials.
  */
 #ifndef TE_FILL_MODEL_H
 #define TE_FILL_MODEL_H
@@ -50,8 +52,10 @@ typedef struct te_fill_cfg_s {
         double lot;                     /* default 1 share */
         double commission_per_share;    /* default 0.005 USD (IB fixed) */
         double commission_min;          /* default 1.00 USD per order (IB fixed) */
-        double commission_max_pct;   /* default 0.01 of order value (IB fixed); 0 off */
+        double commission_max_frac;  /* default 0.01 of order value (IB fixed); 0 off */
         double commission_per_order; /* default 0 */
+        double price_increment;      /* default 0.0001: fill prices are multiples (the
+                                      * simulator sets the instrument's own) */
 } te_fill_cfg_t;
 
 typedef enum { TE_PHASE_CLOSE_ONLY = 0, TE_PHASE_FULL = 1 } te_bar_phase_t;
@@ -96,5 +100,12 @@ double te_fill_commission_total(const te_fill_cfg_t *c, double cum_qty, double c
 
 /** Round to 4 decimals, half away from zero. */
 double te_fill_round4(double v);
+/** Round v to a multiple of `inc` (> 0; else v unchanged), half away from zero. When
+ *  1/inc is a whole number (0.01, 0.0001, ...) the result is k / (1/inc), the double
+ *  nearest the decimal, so it prints as such (10.0506, not 10.050600000000001). */
+double te_fill_round_to(double v, double inc);
+/** The multiple of `inc` nearest to v on the side of a limit that a `side` order may
+ *  take (BUY: at or below v; SELL: at or above). v > 0. */
+double te_fill_round_inside(double v, double inc, te_side_t side);
 
 #endif

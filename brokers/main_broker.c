@@ -61,7 +61,8 @@ typedef struct conf_s {
         char bars_from[16], bars_to[16];
         int market_at;
         double participation, emergency_participation, emergency_cross_bps, impact_k;
-        double lot, commission_max_pct, commission_per_order;
+        double lot, commission_max_frac, commission_per_order, price_increment;
+        char price_increments[2048];
         int64_t max_stale_days;
         char broker_name[TE_NAME_MAX];
         char account[TE_NAME_MAX];
@@ -114,10 +115,16 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_D(conf_t, "sim.impact_k", impact_k, "1", 0, 1e6,
              "square-law impact: price x (1 +- k x share^2)"),
     TE_CFG_D(conf_t, "sim.lot", lot, "1", 1e-6, 1e6, "fill quantities are multiples"),
-    TE_CFG_D(conf_t, "sim.commission_max_pct", commission_max_pct, "0.01", 0, 1,
-             "max commission per order as a fraction of its value (0: none)"),
+    TE_CFG_D(conf_t, "sim.commission_max_frac", commission_max_frac, "0.01", 0, 0.1,
+             "max commission per order as a fraction of its value, 0.01 = 1% (0: none)"),
+    TE_CFG_RENAMED_TO("sim.commission_max_pct", "sim.commission_max_frac",
+                      "a fraction of the order value, at most 0.1: 0.01 means 1%"),
     TE_CFG_D(conf_t, "sim.commission_per_order", commission_per_order, "0", 0, 1e6,
              "fixed commission per order"),
+    TE_CFG_D(conf_t, "sim.price_increment", price_increment, "0.0001", 1e-8, 1000,
+             "fill and average prices are multiples of this"),
+    TE_CFG_S(conf_t, "sim.price_increments", price_increments, "",
+             "instruments with their own increment: TICKER=increment,..."),
     TE_CFG_I(conf_t, "sim.max_stale_days", max_stale_days, "5", 0, 3650,
              "an older reference bar means no market data"),
     TE_CFG_S(conf_t, "broker.name", broker_name, "sim", "written to reports and trades"),
@@ -329,6 +336,26 @@ static void put_back(worker_t *w, const rd_kafka_message_t *m)
         rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* te_orders_tif_expired_total: orders the broker expired at the end of their time in
+ * force (not an Alert: te_orders_final_total{state="EXPIRED"} counts every expiry). */
+static void order_expired_event(const te_exec_report_t *r)
+{
+        static te_metric_t *expired;
+        if (!expired && te_obs_registry())
+                expired = te_metrics_counter(
+                    te_obs_registry(), "te_orders_tif_expired_total",
+                    "Orders the broker expired at the end of their time in force (DAY "
+                    "at the session end, OPG/CLS not filled): a normal outcome.",
+                    NULL);
+        if (expired)
+                te_metric_add(expired, NULL, 1);
+        te_log_ids_t ids = {.decision_id = r->ids.decision_id,
+                            .portfolio_id = r->ids.portfolio_id,
+                            .order_id = r->order_id};
+        TE_LOG(TE_LOG_INFO, &ids, "order.expired", "%s %s cum=%.10g leaves=%.10g: %s",
+               r->ticker, te_side_name(r->side), r->cum_qty, r->leaves_qty, r->reason);
+}
+
 /* @returns 0 when the message is done, 1 when the adapter is down (the message is put
  * back, not done), -1 on a fatal error. */
 static int on_order(worker_t *w, rd_kafka_message_t *m)
@@ -388,7 +415,16 @@ static int on_order(worker_t *w, rd_kafka_message_t *m)
                         TE_LOG(TE_LOG_ERROR, NULL, "broker.send", "%s", errstr);
                         return -1;
                 }
-                if (r->exec_type == TE_EXEC_REJECTED || r->exec_type == TE_EXEC_EXPIRED)
+                /* an order the broker expired at the end of its time in force (a DAY
+                 * order at the session end, OPG/CLS not filled) is a normal outcome:
+                 * an event and a metric, no Alert. One the worker expired because it
+                 * waited too long to be sent (order.max_age.ms) asks for a look. */
+                int tif_end = r->exec_type == TE_EXEC_EXPIRED && !mode_refused &&
+                              gv != TE_GUARD_EXPIRED;
+                if (tif_end)
+                        order_expired_event(r);
+                else if (r->exec_type == TE_EXEC_REJECTED ||
+                         r->exec_type == TE_EXEC_EXPIRED)
                         te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
                                       mode_refused ? TE_SEV_CRITICAL : TE_SEV_WARNING,
                                       PROC,
@@ -585,8 +621,16 @@ int main(int argc, char **argv)
         sc.fill.emergency_cross_bps = w.conf.emergency_cross_bps;
         sc.fill.impact_k = w.conf.impact_k;
         sc.fill.lot = w.conf.lot;
-        sc.fill.commission_max_pct = w.conf.commission_max_pct;
+        sc.fill.commission_max_frac = w.conf.commission_max_frac;
         sc.fill.commission_per_order = w.conf.commission_per_order;
+        sc.fill.price_increment = w.conf.price_increment;
+        if (te_sim_parse_ticks(&sc, w.conf.price_increments, errstr, sizeof errstr) !=
+            0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "sim.price_increments: %s",
+                       errstr);
+                rc = 2;
+                goto out;
+        }
         sc.max_stale_days = (int)w.conf.max_stale_days;
         te_strlcpy(sc.broker_name, w.conf.broker_name, sizeof sc.broker_name);
         te_strlcpy(sc.account, w.conf.account, sizeof sc.account);

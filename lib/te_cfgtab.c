@@ -23,9 +23,10 @@ static void usage(const char *proc, const te_cfg_item_t *items, size_t n)
                 "settings (file `key = value`, env EXEC_<KEY>, or -o):\n",
                 proc);
         for (size_t i = 0; i < n; i++)
-                fprintf(stderr, "  %-28s %s (default: %s)\n", items[i].name,
-                        items[i].help ? items[i].help : "",
-                        items[i].def ? items[i].def : "");
+                if (items[i].type != TE_CFG_RENAMED)
+                        fprintf(stderr, "  %-28s %s (default: %s)\n", items[i].name,
+                                items[i].help ? items[i].help : "",
+                                items[i].def ? items[i].def : "");
         fprintf(stderr, "  kafka.<property>             passed to librdkafka\n");
 }
 

@@ -34,6 +34,13 @@
 
 extern const char *const te_cfg_log_levels[]; /* debug, info, warn, error */
 
+/* A key that was renamed to `newname`: setting it is refused with a message naming
+ * `newname` (and `note`, e.g. what changed in its meaning). */
+#define TE_CFG_RENAMED_TO(oldname, newname, note)                                        \
+        {                                                                                \
+                oldname, TE_CFG_RENAMED, 0, 0, newname, 0, 0, NULL, note                 \
+        }
+
 /* Settings every process has; embed as the first member `common` of its conf. */
 typedef struct te_common_conf_s {
         int log_level;             /* index into te_cfg_log_levels == te_log_level_t */

@@ -89,6 +89,13 @@ static int te_cfg_parse_item(const te_cfg_t *cfg, const te_cfg_item_t *it,
 
         te_cfg_show(show, sizeof show, value);
         switch (it->type) {
+        case TE_CFG_RENAMED:
+                if (it->help && *it->help)
+                        snprintf(why, whysz, "renamed: use %s (%s)",
+                                 it->def ? it->def : "?", it->help);
+                else
+                        snprintf(why, whysz, "renamed: use %s", it->def ? it->def : "?");
+                return -1;
         case TE_CFG_STRING: {
                 size_t n = strlen(value);
                 if (it->size == 0 || n > it->size - 1) {
@@ -213,6 +220,8 @@ static void te_cfg_zero_item(const te_cfg_t *cfg, const te_cfg_item_t *it)
                 memcpy(field, &z, sizeof z);
                 break;
         }
+        case TE_CFG_RENAMED:
+                break;
         }
 }
 
@@ -244,6 +253,8 @@ te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
                                 goto err;
                         }
                 }
+                if (it->type == TE_CFG_RENAMED)
+                        continue; /* no field, no default */
                 if (!it->def) {
                         te_cfg_zero_item(cfg, it);
                         continue;
@@ -595,6 +606,8 @@ void te_cfg_dump(const te_cfg_t *cfg, FILE *fp)
         for (size_t i = 0; i < cfg->n_items; i++) {
                 const te_cfg_item_t *it = &cfg->items[i];
                 const char *field = (const char *)cfg->target + it->offset;
+                if (it->type == TE_CFG_RENAMED)
+                        continue;
                 if (te_cfg_is_secret(it->name)) {
                         fprintf(fp, "%s = ***\n", it->name);
                         continue;
@@ -635,6 +648,8 @@ void te_cfg_dump(const te_cfg_t *cfg, FILE *fp)
                         fprintf(fp, "%s = %s\n", it->name, name);
                         break;
                 }
+                case TE_CFG_RENAMED:
+                        break;
                 }
         }
         for (size_t i = 0; i < cfg->n_kafka; i++) {

@@ -17,7 +17,8 @@
  *
  * Errors are reported as "file:line: key: why" (or "env EXEC_X: key: why",
  * "override: key: why") in the caller's errstr; an unknown key or a bad value is an
- * error.
+ * error, and so is a key the table lists as renamed (TE_CFG_RENAMED): the message names
+ * the key to use instead.
  */
 #ifndef TE_CONFIG_H
 #define TE_CONFIG_H
@@ -26,11 +27,13 @@
 #include <stdio.h>
 
 typedef enum {
-        TE_CFG_STRING, /* char[size] field; value longer than size-1 is an error */
-        TE_CFG_INT,    /* int64_t field, range [min,max] */
-        TE_CFG_DOUBLE, /* double field, finite, range [min,max] */
-        TE_CFG_BOOL,   /* int field: true/false/1/0/yes/no/on/off */
-        TE_CFG_ENUM,   /* int field: index into enum_names (NULL-terminated) */
+        TE_CFG_STRING,  /* char[size] field; value longer than size-1 is an error */
+        TE_CFG_INT,     /* int64_t field, range [min,max] */
+        TE_CFG_DOUBLE,  /* double field, finite, range [min,max] */
+        TE_CFG_BOOL,    /* int field: true/false/1/0/yes/no/on/off */
+        TE_CFG_ENUM,    /* int field: index into enum_names (NULL-terminated) */
+        TE_CFG_RENAMED, /* a key that was renamed: no field; `def` holds the new name
+                         * and setting it is an error naming it (never taken silently) */
 } te_cfg_type_t;
 
 typedef struct te_cfg_item_s {

@@ -32,6 +32,35 @@ int te_emit_deadletter(te_producer_t *p, const char *topic, const rd_kafka_messa
                                 hdrs, sizeof hdrs / sizeof hdrs[0], errstr, errstr_size);
 }
 
+int te_emit_deadletter_ids(te_producer_t *p, const char *topic,
+                           const rd_kafka_message_t *src, const char *reason,
+                           const char *portfolio_id, const char *decision_id,
+                           char *errstr, size_t errstr_size)
+{
+        char part[16], off[24], key[2 * TE_ID_MAX + 2];
+        const char *src_topic = src->rkt ? rd_kafka_topic_name(src->rkt) : "";
+        const char *pid = portfolio_id ? portfolio_id : "";
+        const char *did = decision_id ? decision_id : "";
+        snprintf(part, sizeof part, "%d", (int)src->partition);
+        snprintf(off, sizeof off, "%lld", (long long)src->offset);
+        snprintf(key, sizeof key, "%.*s/%.*s", TE_ID_MAX - 1, pid, TE_ID_MAX - 1, did);
+        te_kafka_header_t hdrs[] = {
+            {"te.reason", reason, strlen(reason)},
+            {"te.source.topic", src_topic, strlen(src_topic)},
+            {"te.source.partition", part, strlen(part)},
+            {"te.source.offset", off, strlen(off)},
+            {"te.portfolio_id", pid, strlen(pid)},
+            {"te.decision_id", did, strlen(did)},
+            {"te.source.key", src->key, src->key ? src->key_len : 0},
+        };
+        te_log_ids_t ids = {.decision_id = did, .portfolio_id = pid};
+        TE_LOG(TE_LOG_WARN, &ids, "deadletter", "%s[%s]@%s: %s", src_topic, part, off,
+               reason);
+        te_obs_deadletter(reason);
+        return te_producer_send(p, topic, key, strlen(key), src->payload, src->len, hdrs,
+                                sizeof hdrs / sizeof hdrs[0], errstr, errstr_size);
+}
+
 int te_emit_alert(te_producer_t *p, te_codec_t *codec, const char *topic,
                   te_severity_t sev, const char *source, const char *code,
                   const char *decision_id, const char *portfolio_id, const char *order_id,

@@ -476,9 +476,28 @@ err:
         return NULL;
 }
 
+int32_t te_kafka_partition_of(const void *key, size_t keylen, int32_t n_partitions)
+{
+        if (n_partitions <= 0 || !key)
+                return -1;
+        /* librdkafka's murmur2 partitioner: the Java client's hash and positive mask,
+         * the one partitioner=murmur2_random uses for a non-empty key */
+        return rd_kafka_msg_partitioner_murmur2(NULL, key, keylen, n_partitions, NULL,
+                                                NULL);
+}
+
 int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_t keylen,
                      const void *value, size_t vallen, const te_kafka_header_t *hdrs,
                      size_t n_hdrs, char *errstr, size_t errstr_size)
+{
+        return te_producer_send_to(p, topic, RD_KAFKA_PARTITION_UA, key, keylen, value,
+                                   vallen, hdrs, n_hdrs, errstr, errstr_size);
+}
+
+int te_producer_send_to(te_producer_t *p, const char *topic, int32_t partition,
+                        const void *key, size_t keylen, const void *value, size_t vallen,
+                        const te_kafka_header_t *hdrs, size_t n_hdrs, char *errstr,
+                        size_t errstr_size)
 {
         rd_kafka_headers_t *h = NULL;
         rd_kafka_resp_err_t err;
@@ -516,7 +535,8 @@ int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_
                 /* the message owns the headers only if producev succeeds; its number
                  * is taken under the lock, before a delivery report can name it */
                 err = rd_kafka_producev(
-                    p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
+                    p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_KEY(key, keylen),
                     RD_KAFKA_V_VALUE((void *)(uintptr_t)value, vallen),
                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
                     RD_KAFKA_V_OPAQUE((void *)(uintptr_t)s), RD_KAFKA_V_END);

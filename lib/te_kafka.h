@@ -56,6 +56,12 @@ rd_kafka_conf_t *te_kafka_conf_build_for(rd_kafka_type_t type, const te_cfg_t *c
                                          const char *const *fixed, char *errstr,
                                          size_t errstr_size);
 
+/** The partition a producer with the Java client's default partitioner (murmur2 of
+ *  the key, positive mask, modulo the partition count) puts `key` on: the one every
+ *  producer of a co-partitioned topic must use. @returns it, or -1 if n_partitions <= 0
+ *  or key is NULL. */
+int32_t te_kafka_partition_of(const void *key, size_t keylen, int32_t n_partitions);
+
 typedef struct te_kafka_header_s {
         const char *name;
         const void *value;
@@ -74,6 +80,12 @@ te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char 
 int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_t keylen,
                      const void *value, size_t vallen, const te_kafka_header_t *hdrs,
                      size_t n_hdrs, char *errstr, size_t errstr_size);
+/** te_producer_send to an explicit `partition` of `topic` (RD_KAFKA_PARTITION_UA: by
+ *  key, as te_producer_send). */
+int te_producer_send_to(te_producer_t *p, const char *topic, int32_t partition,
+                        const void *key, size_t keylen, const void *value, size_t vallen,
+                        const te_kafka_header_t *hdrs, size_t n_hdrs, char *errstr,
+                        size_t errstr_size);
 /** Serve delivery reports. */
 void te_producer_poll(te_producer_t *p, int timeout_ms);
 /** Wait until everything queued is delivered. @returns 0, or -1 if the timeout passed or

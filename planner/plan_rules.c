@@ -26,9 +26,12 @@ enum {
         F_STOP_OFF = 1 << 9,
 };
 
+#define WHERE_MAX 320
+
 typedef struct entry_s {
         unsigned mask;
         te_plan_rule_t v;
+        char where[WHERE_MAX]; /* "file:line" of the last line that set it */
 } entry_t;
 
 struct te_plan_rules_s {
@@ -102,7 +105,13 @@ static int set_field(entry_t *e, const char *key, const char *val, const char **
         double d;
         int i;
         *why = "not a number in range";
+        /* the spellings before the keys took the config's names: refused, never
+         * taken silently */
         if (!strcmp(key, "lot")) {
+                *why = "renamed: use lot_size (the name of the config key plan.lot_size)";
+                return -1;
+        }
+        if (!strcmp(key, "lot_size")) {
                 if (parse_num(val, 1e-9, 1e9, &d))
                         return -1;
                 e->v.lot_size = d;
@@ -192,26 +201,113 @@ static void merge(te_plan_rule_t *dst, const entry_t *e)
 int te_plan_rule_check(const te_plan_rule_t *rule, char *errstr, size_t errstr_size)
 {
         if (!(rule->lot_size > 0) || !isfinite(rule->lot_size)) {
-                snprintf(errstr, errstr_size, "lot: must be > 0");
+                snprintf(errstr, errstr_size, "lot_size: must be > 0");
                 return -1;
         }
         if (!rule->fractional &&
             fabs(rule->lot_size - nearbyint(rule->lot_size)) > 1e-9) {
-                snprintf(
-                    errstr, errstr_size,
-                    "lot: %g is fractional but fractional quantities are not allowed",
-                    rule->lot_size);
+                snprintf(errstr, errstr_size,
+                         "lot_size: %g is fractional but fractional quantities are not "
+                         "allowed",
+                         rule->lot_size);
                 return -1;
         }
-        if (rule->max_qty > 0 && rule->max_qty < rule->lot_size) {
-                snprintf(errstr, errstr_size, "max_qty: %g is below the lot size %g",
+        if (rule->max_qty > 0 && rule->max_qty < rule->lot_size * (1 - 1e-9)) {
+                snprintf(errstr, errstr_size,
+                         "max_qty: %g is below the lot size %g: no order can be sent",
                          rule->max_qty, rule->lot_size);
                 return -1;
         }
-        if (rule->max_qty > 0 && rule->max_qty < rule->min_qty) {
-                snprintf(errstr, errstr_size, "max_qty: %g is below min_qty %g",
-                         rule->max_qty, rule->min_qty);
+        if (rule->max_qty > 0) {
+                /* the largest order: max_qty rounded down to a whole number of lots */
+                double biggest =
+                    floor(rule->max_qty / rule->lot_size + 1e-9) * rule->lot_size;
+                if (biggest < rule->min_qty * (1 - 1e-9)) {
+                        snprintf(errstr, errstr_size,
+                                 "max_qty: %g (%g in lots of %g) is below min_qty %g: no "
+                                 "order can be sent",
+                                 rule->max_qty, biggest, rule->lot_size, rule->min_qty);
+                        return -1;
+                }
+        }
+        if (rule->max_notional > 0 && rule->min_notional > rule->max_notional) {
+                snprintf(
+                    errstr, errstr_size,
+                    "min_notional: %g is above max_notional %g: no order can be sent",
+                    rule->min_notional, rule->max_notional);
                 return -1;
+        }
+        return 0;
+}
+
+/* "strategy\x1fticker" -> its two parts (bounded by the key's own limits). */
+static void split_key(const char *key, char *strategy, char *ticker)
+{
+        const char *us = strchr(key, '\x1f');
+        size_t ls = us ? (size_t)(us - key) : strlen(key);
+        if (ls > TE_ID_MAX - 1)
+                ls = TE_ID_MAX - 1;
+        memcpy(strategy, key, ls);
+        strategy[ls] = '\0';
+        te_strlcpy(ticker, us ? us + 1 : "*", TE_TICKER_MAX);
+}
+
+/* The rule in force for (strategy, ticker) ("*": any). */
+static void effective(const te_plan_rules_t *r, const te_plan_rule_t *base,
+                      const char *strategy, const char *ticker, te_plan_rule_t *out)
+{
+        te_plan_rule_t s;
+        te_plan_rules_strategy(r, base, strategy, &s);
+        if (strcmp(ticker, "*") == 0) {
+                *out = s;
+                return;
+        }
+        te_plan_rules_ticker(r, &s, strategy, ticker, out);
+}
+
+int te_plan_rules_check(const te_plan_rules_t *r, const te_plan_rule_t *base,
+                        char *errstr, size_t errstr_size)
+{
+        char why[256], strategy[TE_ID_MAX], ticker[TE_TICKER_MAX];
+        char s2[TE_ID_MAX], t2[TE_TICKER_MAX];
+        te_plan_rule_t rule;
+        size_t it = 0;
+        const char *key;
+        void *v;
+        /* every line, as it applies to its own (strategy, ticker) */
+        while (te_map_next(r->entries, &it, &key, &v)) {
+                const entry_t *e = v;
+                split_key(key, strategy, ticker);
+                effective(r, base, strategy, ticker, &rule);
+                if (te_plan_rule_check(&rule, why, sizeof why) != 0) {
+                        snprintf(errstr, errstr_size, "%s: %s", e->where, why);
+                        return -1;
+                }
+        }
+        /* a (strategy *) line meets every (* ticker) line where no (strategy ticker)
+         * line settles it */
+        it = 0;
+        while (te_map_next(r->entries, &it, &key, &v)) {
+                const entry_t *se = v;
+                split_key(key, strategy, ticker);
+                if (strcmp(strategy, "*") == 0 || strcmp(ticker, "*") != 0)
+                        continue;
+                size_t jt = 0;
+                const char *k2;
+                void *v2;
+                while (te_map_next(r->entries, &jt, &k2, &v2)) {
+                        const entry_t *te = v2;
+                        split_key(k2, s2, t2);
+                        if (strcmp(s2, "*") != 0 || strcmp(t2, "*") == 0)
+                                continue;
+                        effective(r, base, strategy, t2, &rule);
+                        if (te_plan_rule_check(&rule, why, sizeof why) != 0) {
+                                snprintf(errstr, errstr_size,
+                                         "%s: %s (strategy %s on ticker %s, with %s)",
+                                         te->where, why, strategy, t2, se->where);
+                                return -1;
+                        }
+                }
         }
         return 0;
 }
@@ -296,11 +392,13 @@ int te_plan_rules_parse_line(te_plan_rules_t *r, const char *line, const char *w
         }
         if ((tmp.mask & F_LOT) && !(tmp.mask & F_FRACTIONAL) && tmp.v.lot_size < 1) {
                 /* a fractional lot only makes sense with fractional=true on the line */
-                snprintf(errstr, errstr_size,
-                         "%s: lot: %g below 1 needs fractional=true on the same line",
-                         where, tmp.v.lot_size);
+                snprintf(
+                    errstr, errstr_size,
+                    "%s: lot_size: %g below 1 needs fractional=true on the same line",
+                    where, tmp.v.lot_size);
                 return -1;
         }
+        te_strlcpy(tmp.where, where, sizeof tmp.where);
         if (!e) {
                 e = malloc(sizeof *e);
                 if (!e || te_map_put(r->entries, key, e) != 0) {

@@ -8,16 +8,22 @@
  * rules file (planner config key plan.rules.file) overrides it field by field:
  *
  *     # <strategy|*> <ticker|*> key=value ...
- *     *      *      lot=1 min_qty=1
+ *     *      *      lot_size=1 min_qty=1
  *     mom-1  *      order_type=LIMIT tif=GTC limit_offset_bps=5
  *     *      BRK.A  max_qty=10
- *     mom-1  SPY    fractional=true lot=0.001
+ *     mom-1  SPY    fractional=true lot_size=0.001
  *     universe AAA BBB CCC        (tickers the planner accepts; none = any)
  *
  * Precedence, lowest first: base, (* *), (strategy *), (* ticker), (strategy ticker).
- * Keys: lot, min_qty, min_notional, max_qty, max_notional (0 = no maximum), fractional,
- * order_type (MARKET LIMIT STOP STOP_LIMIT), tif (DAY GTC IOC FOK OPG CLS),
- * limit_offset_bps, stop_offset_bps.
+ * Keys, named as the planner's plan.* config keys: lot_size, min_qty, min_notional,
+ * max_qty, max_notional (0 = no maximum), fractional, order_type (MARKET LIMIT STOP
+ * STOP_LIMIT), tif (DAY GTC IOC FOK OPG CLS), limit_offset_bps, stop_offset_bps. The
+ * old spelling `lot` is refused with a message naming lot_size.
+ *
+ * At start-up (te_plan_rules_check) every line is checked as it applies on top of the
+ * base rule and the lines below it in precedence: a rule that can never produce an order
+ * (max_qty below one lot or below min_qty, min_notional above max_notional, a fractional
+ * lot without fractional quantities) is refused as "file:line: key: why".
  */
 #ifndef TE_PLAN_RULES_H
 #define TE_PLAN_RULES_H
@@ -53,9 +59,15 @@ int te_plan_rules_parse_line(te_plan_rules_t *r, const char *line, const char *w
 int te_plan_rules_load(te_plan_rules_t *r, const char *path, char *errstr,
                        size_t errstr_size);
 
-/** Check a rule is usable (lot > 0, whole lot when not fractional, ...).
- *  @returns 0, or -1 with errstr. */
+/** Check a rule is usable: lot_size > 0, a whole lot when not fractional, and it can
+ *  produce an order (max_qty at least one lot and min_qty, min_notional at most
+ *  max_notional). @returns 0, or -1 with errstr "key: why". */
 int te_plan_rule_check(const te_plan_rule_t *rule, char *errstr, size_t errstr_size);
+/** Check every rule in `r` as it applies over `base` (each line's own (strategy,
+ *  ticker), and each (strategy *) line with each (* ticker) line).
+ *  @returns 0, or -1 with errstr "file:line: key: why" naming the line. */
+int te_plan_rules_check(const te_plan_rules_t *r, const te_plan_rule_t *base,
+                        char *errstr, size_t errstr_size);
 
 /** The rule for a strategy (every ticker without its own rule): base overridden by
  *  (* *) and (strategy *). r may be NULL. */

@@ -317,6 +317,22 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         if (conf->rules_file[0] &&
             te_plan_rules_load(pl->rules, conf->rules_file, errstr, errstr_size) != 0)
                 goto err;
+        {
+                /* a line that can never produce an order is refused now, not at the
+                 * first target it would apply to */
+                te_plan_rule_t base = {conf->lot_size,
+                                       conf->min_qty,
+                                       conf->min_notional,
+                                       conf->max_qty,
+                                       conf->max_notional,
+                                       conf->fractional,
+                                       (te_order_type_t)conf->order_type,
+                                       (te_tif_t)conf->tif,
+                                       conf->limit_offset_bps,
+                                       conf->stop_offset_bps};
+                if (te_plan_rules_check(pl->rules, &base, errstr, errstr_size) != 0)
+                        goto err;
+        }
         pl->plan.rules = pl->rules;
         if (conf->db_enabled) {
                 if (connect_db(pl, errstr, errstr_size) != 0)
@@ -490,7 +506,7 @@ int te_planner_run(te_planner_t *pl)
             "illegal=%llu skipped_known=%llu replayed=%llu halted=%llu mode_changes=%llu "
             "bad_modes=%llu held=%llu superseded=%llu released=%llu replaces=%llu "
             "replans=%llu confirm_overdue=%llu idle_polls=%llu "
-            "book_orders=%zu book_dropped=%llu first_to_last_ms=%lld",
+            "book_orders=%zu book_dropped=%llu rerouted=%llu first_to_last_ms=%lld",
             (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
             (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
             (unsigned long long)pl->st.reports,
@@ -503,6 +519,7 @@ int te_planner_run(te_planner_t *pl)
             (unsigned long long)pl->st.confirm_overdue,
             (unsigned long long)pl->st.idle_polls, te_book_order_count(pl->book),
             (unsigned long long)te_book_dropped_count(pl->book),
+            (unsigned long long)pl->st.rerouted,
             (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
         return pl->fatal ? -1 : 0;
 }
@@ -536,6 +553,7 @@ void te_planner_destroy(te_planner_t *pl)
         te_map_destroy(pl->planned, free);
         te_map_destroy(pl->last, te_pl_free_target);
         te_map_destroy(pl->emergency_wait, free);
+        te_map_destroy(pl->rerouted_alerted, free);
         te_plan_rules_destroy(pl->rules);
         te_codec_destroy(pl->codec);
         te_buf_free(&pl->buf);

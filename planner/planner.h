@@ -96,6 +96,7 @@ typedef struct te_planner_stats_s {
         uint64_t targets, orders, cancels, dead_lettered, reports, mode_changes,
             skipped_known, halted, replayed, idle_polls, bad_modes, held, superseded,
             released, replaces, replans, confirm_overdue;
+        uint64_t rerouted; /* targets on another partition than their portfolio's */
         int64_t first_target_ms, last_target_ms; /* monotonic */
 } te_planner_stats_t;
 const te_planner_stats_t *te_planner_stats(const te_planner_t *pl);

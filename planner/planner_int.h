@@ -12,6 +12,7 @@
  *   planner_mode.c    exec.mode: levels, cancels on a level change, EMERGENCY re-plan
  *                     (again once its cancels are confirmed)
  *   planner_hold.c    broker DOWN/UP: targets held while their broker is down
+ *   planner_route.c   targets on another partition than their portfolio's: re-published
  */
 #ifndef TE_PLANNER_INT_H
 #define TE_PLANNER_INT_H
@@ -29,6 +30,7 @@
 #include "te_codec.h"
 #include "te_kafka.h"
 #include "te_map.h"
+#include "te_metrics.h"
 #include "target_queue.h"
 
 #define TE_PL_MAX_PARTS    1024
@@ -101,6 +103,9 @@ struct te_planner_s {
         int64_t rebuild_at, rebuild_delay; /* next attempt (monotonic ms), backoff */
         int rebuild_refusals;              /* DB errors on a healthy connection */
         char rebuild_err[512];
+        /* targets on the wrong partition (planner_route.c) */
+        te_map_t *rerouted_alerted;   /* producer -> int64_t* ms of its last Alert */
+        te_metric_t *rerouted_metric; /* te_planner_targets_rerouted_total */
         te_planner_stats_t st;
 };
 
@@ -192,6 +197,14 @@ void te_pl_drop_in_flight(te_planner_t *pl);
 void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
                               const char *code, const char *why,
                               const te_target_portfolio_t *tp);
+
+/* planner_route.c */
+/** If `m` (decoded into `tp`) is not on its portfolio's partition, re-publish it there
+ *  (or dead-letter it if it was re-published before), with the counter and the Alert.
+ *  The caller then finishes its ledger entry. @returns 0 when it is on its partition
+ *  (plan it), 1 when re-published or dead-lettered, -1 on a fatal error. */
+int te_pl_reroute(te_planner_t *pl, const rd_kafka_message_t *m,
+                  const te_target_portfolio_t *tp, int64_t now);
 
 /* planner_mode.c */
 /** Bring open orders in line with the levels in force (scope NULL: all portfolios).

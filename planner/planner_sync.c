@@ -14,8 +14,7 @@
 
 int32_t te_pl_partition_of(const te_planner_t *pl, const char *portfolio_id)
 {
-        return rd_kafka_msg_partitioner_murmur2(NULL, portfolio_id, strlen(portfolio_id),
-                                                pl->n_parts, NULL, NULL);
+        return te_kafka_partition_of(portfolio_id, strlen(portfolio_id), pl->n_parts);
 }
 
 int te_pl_owns(void *opaque, const char *portfolio_id)
@@ -320,10 +319,19 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                 te_pl_fail(pl, "catch up reports", errstr);
                 return -1;
         }
-        TE_LOG(TE_LOG_INFO, NULL, "planner.assigned",
-               "%d partitions; book rebuilt with %zu orders; %llu commands read back",
-               parts->cnt, te_book_order_count(pl->book),
-               (unsigned long long)pl->n_read_back);
+        char plist[256] = "";
+        for (int i = 0, o = 0; i < parts->cnt; i++) {
+                int w = snprintf(plist + o, sizeof plist - (size_t)o, "%s%d",
+                                 i ? "," : "", (int)parts->elems[i].partition);
+                if (w < 0 || (size_t)w >= sizeof plist - (size_t)o)
+                        break; /* the list is cut; the count says how many */
+                o += w;
+        }
+        TE_LOG(
+            TE_LOG_INFO, NULL, "planner.assigned",
+            "%d partitions [%s]; book rebuilt with %zu orders; %llu commands read back",
+            parts->cnt, plist, te_book_order_count(pl->book),
+            (unsigned long long)pl->n_read_back);
         te_pl_hold_caught_up(pl);
         /* a level set while nobody owned these portfolios acts now */
         return te_pl_act_on_modes(pl, NULL, 0);

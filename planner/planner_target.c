@@ -249,8 +249,14 @@ void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
         te_log_ids_t ids = {.decision_id = tp ? tp->ids.decision_id : NULL,
                             .portfolio_id = tp ? tp->ids.portfolio_id : NULL};
         TE_LOG(TE_LOG_WARN, &ids, "target.dead_letter", "%s", reason);
-        if (te_emit_deadletter(pl->producer, pl->conf.topic_deadletter, m, reason, errstr,
-                               sizeof errstr) != 0) {
+        /* a target that decoded is keyed by its ids, so Risk can tie it to what they
+         * sent */
+        int rc = tp ? te_emit_deadletter_ids(pl->producer, pl->conf.topic_deadletter, m,
+                                             reason, tp->ids.portfolio_id,
+                                             tp->ids.decision_id, errstr, sizeof errstr)
+                    : te_emit_deadletter(pl->producer, pl->conf.topic_deadletter, m,
+                                         reason, errstr, sizeof errstr);
+        if (rc != 0) {
                 te_pl_fail(pl, "dead-letter", errstr);
                 return;
         }
@@ -481,12 +487,22 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fr
         te_codec_err_t cerr = te_codec_decode_target_portfolio(
             pl->codec, m->payload, m->len, &it->tp, errstr, sizeof errstr);
         if (cerr != TE_CODEC_OK) {
-                te_pl_dead_letter_target(pl, m, te_codec_err_name(cerr), errstr, NULL);
+                /* values refused in a well-formed message: its ids were read */
+                int ids = cerr == TE_CODEC_ERR_INVALID && it->tp.ids.portfolio_id[0];
+                te_pl_dead_letter_target(pl, m, te_codec_err_name(cerr), errstr,
+                                         ids ? &it->tp : NULL);
                 finish(pl, it, 0);
                 return pl->fatal ? -1 : 0;
         }
-        if (fresh)
+        if (fresh) {
                 pl->st.targets++;
+                /* a producer on another partitioner: planned by the portfolio's owner */
+                int r = te_pl_reroute(pl, m, &it->tp, now);
+                if (r != 0) {
+                        finish(pl, it, 0);
+                        return r < 0 ? -1 : 0;
+                }
+        }
         if (te_tq_busy(pl->tq, it->tp.ids.portfolio_id)) {
                 te_tq_queue(pl->tq, it); /* behind its portfolio's target in flight */
                 return 0;

@@ -88,7 +88,9 @@ te_codec_err_t te_codec_encode_alert(te_codec_t *c, const te_alert_t *m, te_buf_
 /* Decoders fill `m` (zeroed first; for TargetPortfolio the targets array is reused if
  * already allocated, else allocated: free with te_target_portfolio_free).
  * @returns OK, or an error with errstr saying where (field name, byte offset). On error
- * `m` holds no allocation beyond what it held before. */
+ * `m` holds no allocation beyond what it held before. On TE_CODEC_ERR_INVALID the
+ * message was well-formed and its scalar and string fields (the ids) are as decoded, so
+ * a dead letter can name them; after any other error they are unspecified. */
 te_codec_err_t te_codec_decode_target_portfolio(te_codec_t *c, const void *buf,
                                                 size_t len, te_target_portfolio_t *m,
                                                 char *errstr, size_t errsz);

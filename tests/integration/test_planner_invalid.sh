@@ -189,8 +189,22 @@ for topic, w in want.items():
     for r, x in zip(got, w):
         if x not in r:
             sys.exit("%s: dead letter reason %r does not say %r" % (topic, r, x))
+# every invalid target decoded (its values were refused): its dead letter is keyed by
+# "portfolio_id/decision_id", with the ids and the original key in headers
+dids = ["bad-nan", "bad-short", "bad-unknown", "bad-leverage", "bad-dup", "bad-back"]
+dead_t = [json.loads(l) for l in open(sys.argv[1])]
+dead_t = [d for d in dead_t if d.get("headers", {}).get("te.source.topic") == "exec.targets"]
+for d, did in zip(dead_t, dids):
+    h = d["headers"]
+    if (d.get("key") != "pf-v/" + did or h.get("te.portfolio_id") != "pf-v"
+            or h.get("te.decision_id") != did or h.get("te.source.key") != "pf-v"):
+        sys.exit("dead letter of %s: key %r headers %s" % (did, d.get("key"), h))
 alerts = [json.loads(l)["value"] for l in open(sys.argv[2])]
 alerts = [a for a in alerts if a["source"] == "exec-planner"]
+t_alerts = [a for a in alerts if a["message"].startswith("target dead-lettered")]
+got_ids = [(a["portfolio_id"], a["decision_id"]) for a in t_alerts]
+if got_ids != [("pf-v", d) for d in dids]:
+    sys.exit("ids of the target alerts: %s" % got_ids)
 codes = [a["code"] for a in alerts]
 for w in ["short_not_allowed", "unknown_ticker", "leverage_limit", "as_of_backwards"]:
     if w not in codes:

@@ -74,7 +74,7 @@ static te_broker_t *sim_with(te_bars_t *bars, double slippage_bps, double per_sh
         cfg.fill.commission_per_share = per_share;
         cfg.fill.commission_min = min_comm;
         cfg.fill.impact_k = 0; /* prices in these cases are worked out without impact */
-        cfg.fill.commission_max_pct = 0;
+        cfg.fill.commission_max_frac = 0;
         te_broker_t *s = te_sim_new(&cfg, bars);
         assert_non_null(s);
         return s;
@@ -88,7 +88,7 @@ static void test_broker_sim_defaults(void **state)
         assert_true(cfg.fill.slippage_bps == 5.0);
         assert_true(cfg.fill.commission_per_share == 0.005);
         assert_true(cfg.fill.commission_min == 1.0);
-        assert_true(cfg.fill.commission_max_pct == 0.01);
+        assert_true(cfg.fill.commission_max_frac == 0.01);
         assert_true(cfg.fill.commission_per_order == 0);
         assert_true(cfg.fill.participation == 0.025);
         assert_true(cfg.fill.emergency_participation == 0.10);
@@ -741,6 +741,87 @@ static void test_broker_sim_partial_three_bars(void **state)
         te_bars_destroy(bars);
 }
 
+/* Fill and average prices are multiples of the instrument's price increment, stored
+ * as the decimal they are: three fills of 1000 (20.0225, 20.5231, 21.0236) average
+ * 61569.2 / 3000 = 20.5230666..., reported as 20.5231 (and printed so). */
+static void test_broker_sim_avg_price_on_increment(void **state)
+{
+        (void)state;
+        te_bars_t *bars = xyz_bars();
+        te_broker_t *s = sim_full(bars, TE_MKT_AT_NEXT_OPEN);
+        te_reports_t out = {0};
+        te_order_cmd_t c = new_order("OA", "XYZ", TE_SIDE_BUY, 3000, AT_17H(DAY_0102));
+        c.tif = TE_TIF_GTC;
+        assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+        const int32_t days[] = {DAY_0103, DAY_0104, DAY_0105};
+        const double avg[] = {20.0225, 20.2728, 20.5231};
+        const char *const txt[] = {"20.0225", "20.2728", "20.5231"};
+        for (int d = 0; d < 3; d++) {
+                te_reports_clear(&out);
+                te_order_cmd_t k = clock_cmd("P1", AT_17H(days[d]));
+                assert_int_equal(te_broker_handle(s, &k, &out), TE_BROKER_OK);
+                assert_true(out.n == 2);
+                char buf[40];
+                assert_true(te_fmt_double(buf, sizeof buf, out.items[0].avg_price) > 0);
+                if (out.items[0].avg_price != avg[d] || strcmp(buf, txt[d]) != 0) {
+                        print_error("day %d: avg %s, want %s\n", d, buf, txt[d]);
+                        fail();
+                }
+        }
+        assert_int_equal(out.items[0].exec_type, TE_EXEC_FILL);
+        te_reports_free(&out);
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
+/* An instrument with its own increment (sim.price_increments): XYZ in 0.05 fills at
+ * 20.00 (20.0225 rounded), the others keep the default 0.0001. */
+static void test_broker_sim_instrument_increment(void **state)
+{
+        (void)state;
+        te_sim_cfg_t cfg;
+        char err[128];
+        te_sim_cfg_defaults(&cfg);
+        assert_true(cfg.fill.price_increment == 0.0001);
+        assert_int_equal(
+            te_sim_parse_ticks(&cfg, " XYZ=0.05 , BRK.A=0.01", err, sizeof err), 0);
+        assert_true(cfg.n_ticks == 2);
+        assert_true(te_sim_tick_of(&cfg, "XYZ") == 0.05);
+        assert_true(te_sim_tick_of(&cfg, "BRK.A") == 0.01);
+        assert_true(te_sim_tick_of(&cfg, "ABC") == 0.0001);
+        static const struct {
+                const char *spec, *err;
+        } bad[] = {
+            {"XYZ", "XYZ: expected TICKER=increment"},
+            {"=0.01", "=0.01: expected TICKER=increment"},
+            {"XYZ=0", "XYZ: increment '0' is not a number in (0, 1000]"},
+            {"XYZ=abc", "XYZ: increment 'abc' is not a number in (0, 1000]"},
+            {"XYZ=0.01,XYZ=0.05", "XYZ: given twice"},
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                assert_int_equal(te_sim_parse_ticks(&cfg, bad[i].spec, err, sizeof err),
+                                 -1);
+                assert_string_equal(err, bad[i].err);
+                assert_true(cfg.n_ticks == 2); /* unchanged */
+        }
+        assert_int_equal(te_sim_parse_ticks(&cfg, "XYZ=0.05", err, sizeof err), 0);
+        cfg.fill.market_at = TE_MKT_AT_NEXT_OPEN;
+        te_bars_t *bars = xyz_bars();
+        te_broker_t *s = te_sim_new(&cfg, bars);
+        assert_non_null(s);
+        te_reports_t out = {0};
+        te_order_cmd_t c = new_order("OI", "XYZ", TE_SIDE_BUY, 1000, AT_17H(DAY_0102));
+        assert_int_equal(te_broker_handle(s, &c, &out), TE_BROKER_OK);
+        te_reports_clear(&out);
+        te_order_cmd_t k = clock_cmd("P1", AT_17H(DAY_0103));
+        assert_int_equal(te_broker_handle(s, &k, &out), TE_BROKER_OK);
+        assert_int_equal(out.items[0].exec_type, TE_EXEC_FILL);
+        assert_true(out.items[0].last_price == 20.0 && out.items[0].avg_price == 20.0);
+        te_reports_free(&out);
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
 /* market.at = close: TIFs on the order's own bar (close 20.00, cap 1000). */
 static void test_broker_sim_tif(void **state)
 {
@@ -1002,6 +1083,8 @@ int main(void)
             cmocka_unit_test(test_broker_sim_round4),
             cmocka_unit_test(test_broker_reports_list),
             cmocka_unit_test(test_broker_sim_partial_three_bars),
+            cmocka_unit_test(test_broker_sim_avg_price_on_increment),
+            cmocka_unit_test(test_broker_sim_instrument_increment),
             cmocka_unit_test(test_broker_sim_tif),
             cmocka_unit_test(test_broker_sim_day_expiry),
             cmocka_unit_test(test_broker_sim_cancel_replace),

@@ -1751,6 +1751,33 @@ static void test_codec_walk_depth_cap_on_recursive_schema(void **state)
         avro_schema_decref(s);
 }
 
+/* A well-formed target whose values are refused (INVALID) still names itself: its ids
+ * are as decoded (the planner's dead letter and Alert carry them), with both readers. */
+static void test_codec_invalid_target_keeps_ids(void **state)
+{
+        (void)state;
+        te_target_portfolio_t tp;
+        sample_tp(&tp, 1);
+        static const ov_t nan_values = FN(fn_target_nan);
+        mb_t m = {0};
+        mb_tp(&m, &tp, TP_TARGETS, &nan_values);
+        for (int k = 0; k < NS; k++) {
+                te_target_portfolio_t got;
+                char err[256];
+                memset(&got, 0, sizeof got);
+                assert_int_equal(te_codec_decode_target_portfolio(g_codec[k], m.b, m.n,
+                                                                  &got, err, sizeof err),
+                                 TE_CODEC_ERR_INVALID);
+                assert_string_equal(got.ids.portfolio_id, "pf-core-01");
+                assert_string_equal(got.ids.decision_id, "dec-20240603-momentum-0042");
+                assert_string_equal(got.ids.strategy_id, "momentum-us");
+                assert_true(got.n_targets == 0);
+                te_target_portfolio_free(&got);
+        }
+        mb_free(&m);
+        te_target_portfolio_free(&tp);
+}
+
 int main(void)
 {
         /* before any codec exists: the manifest is parsed on demand */
@@ -1767,6 +1794,7 @@ int main(void)
             cmocka_unit_test(test_codec_target_array_reused_and_freed),
             cmocka_unit_test(test_codec_targets_at_and_over_the_cap),
             cmocka_unit_test(test_codec_framing_errors),
+            cmocka_unit_test(test_codec_invalid_target_keeps_ids),
             cmocka_unit_test(test_codec_truncated_at_every_offset),
             cmocka_unit_test(test_codec_hostile_order_fields),
             cmocka_unit_test(test_codec_hostile_target_fields),

@@ -1,7 +1,8 @@
 /*
  * Unit tests for te_config: defaults, the file format, every error message
  * ("file:line: key: why"), the EXEC_* environment mapping, override precedence, the
- * kafka.* pass-through list and secret masking in te_cfg_dump.
+ * kafka.* pass-through list and secret masking in te_cfg_dump; a renamed key is refused
+ * from every origin with a message naming the new key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -440,6 +441,67 @@ static void test_config_dump_masks_secrets(void **state)
         te_cfg_destroy(cfg);
 }
 
+/* A renamed key (TE_CFG_RENAMED) is refused from a file, the environment and an
+ * override, with the new name in the message; it has no default and no dump line. */
+typedef struct renamed_s {
+        double frac;
+} renamed_t;
+
+static const te_cfg_item_t renamed_items[] = {
+    {"fee.max_frac", TE_CFG_DOUBLE, offsetof(renamed_t, frac), 0, "0.01", 0, 0.1, NULL,
+     "a fraction"},
+    {"fee.max_pct", TE_CFG_RENAMED, 0, 0, "fee.max_frac", 0, 0, NULL,
+     "a fraction, 0.01 = 1%"},
+    {"fee.old", TE_CFG_RENAMED, 0, 0, "fee.max_frac", 0, 0, NULL, NULL},
+};
+
+static void test_config_renamed_key_refused(void **state)
+{
+        char errstr[256] = "", path[64];
+        renamed_t r = {-1};
+        (void)state;
+        te_cfg_t *cfg = te_cfg_new(renamed_items, 3, &r, errstr, sizeof errstr);
+        assert_non_null(cfg);
+        assert_true(r.frac == 0.01);
+
+        assert_int_equal(
+            te_cfg_apply_override(cfg, "fee.max_pct=0.01", errstr, sizeof errstr), -1);
+        assert_string_equal(errstr, "override: fee.max_pct: renamed: use fee.max_frac "
+                                    "(a fraction, 0.01 = 1%)");
+        assert_int_equal(
+            te_cfg_apply_override(cfg, "fee.old=0.01", errstr, sizeof errstr), -1);
+        assert_string_equal(errstr, "override: fee.old: renamed: use fee.max_frac");
+
+        write_temp(path, sizeof path, "# fees\nfee.max_pct = 0.5\n");
+        assert_int_equal(te_cfg_load_file(cfg, path, errstr, sizeof errstr), -1);
+        assert_non_null(strstr(errstr, ":2: fee.max_pct: renamed: use fee.max_frac"));
+        unlink(path);
+
+        char *env[] = {"EXEC_FEE_MAX_PCT=0.01", NULL};
+        assert_int_equal(te_cfg_apply_env(cfg, env, errstr, sizeof errstr), -1);
+        assert_non_null(strstr(errstr, "fee.max_pct: renamed: use fee.max_frac"));
+
+        /* the new key keeps its range: above 0.1 is refused */
+        assert_int_equal(
+            te_cfg_apply_override(cfg, "fee.max_frac=0.5", errstr, sizeof errstr), -1);
+        assert_non_null(strstr(errstr, "fee.max_frac: out of range"));
+        assert_int_equal(
+            te_cfg_apply_override(cfg, "fee.max_frac=0.02", errstr, sizeof errstr), 0);
+        assert_true(r.frac == 0.02);
+
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&buf, &len);
+        assert_non_null(fp);
+        te_cfg_dump(cfg, fp);
+        fclose(fp);
+        assert_non_null(strstr(buf, "fee.max_frac = 0.02"));
+        assert_null(strstr(buf, "fee.max_pct"));
+        assert_null(strstr(buf, "fee.old"));
+        free(buf);
+        te_cfg_destroy(cfg);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -455,6 +517,7 @@ int main(void)
             cmocka_unit_test(test_config_override_errors),
             cmocka_unit_test(test_config_kafka_duplicate_keeps_latest),
             cmocka_unit_test(test_config_dump_masks_secrets),
+            cmocka_unit_test(test_config_renamed_key_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

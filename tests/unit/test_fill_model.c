@@ -9,10 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "fill_model.h"
+#include "te_buf.h"
 
 #define B   TE_SIDE_BUY
 #define S   TE_SIDE_SELL
@@ -33,7 +35,7 @@ static void test_fill_model_defaults(void **state)
         assert_true(c.slippage_bps == 5 && c.emergency_cross_bps == 10);
         assert_true(c.impact_k == 1 && c.lot == 1);
         assert_true(c.commission_per_share == 0.005 && c.commission_min == 1.0);
-        assert_true(c.commission_max_pct == 0.01 && c.commission_per_order == 0);
+        assert_true(c.commission_max_frac == 0.01 && c.commission_per_order == 0);
 }
 
 static void test_fill_model_cap(void **state)
@@ -237,9 +239,48 @@ static void test_fill_model_round4(void **state)
         assert_true(te_fill_round4(0) == 0);
 }
 
+/* Rounding to a price increment: the double nearest the decimal (so it prints as the
+ * decimal), half away from zero, and a limit cap on the limit's good side. */
+static void test_fill_round_to_increment(void **state)
+{
+        (void)state;
+        char buf[40];
+        /* the value the sink stored before: prints 10.050600000000001 */
+        double noisy = 10.050600000000001;
+        assert_true(noisy != 10.0506);
+        assert_true(te_fill_round_to(noisy, 0.0001) == 10.0506);
+        assert_true(te_fmt_double(buf, sizeof buf, te_fill_round_to(noisy, 0.0001)) > 0);
+        assert_string_equal(buf, "10.0506");
+        assert_true(te_fill_round_to(10.050574999999998, 0.0001) == 10.0506);
+        assert_true(te_fill_round_to(1.00005, 0.0001) == 1.0001);
+        assert_true(te_fill_round_to(-1.00005, 0.0001) == -1.0001);
+        assert_true(te_fill_round_to(20.0225, 0.05) == 20.0);
+        assert_true(te_fill_round_to(20.026, 0.05) == 20.05);
+        assert_true(te_fill_round_to(20.126, 0.25) == 20.25);
+        assert_true(te_fill_round_to(12.3456, 0.01) == 12.35);
+        /* 1/0.003 is not whole: multiples of 0.003 */
+        assert_true(fabs(te_fill_round_to(1.0, 0.003) - 0.999) < 1e-12);
+        assert_true(te_fill_round_to(5.5, 0) == 5.5); /* no increment: unchanged */
+        /* inside a limit: a buy never above it, a sell never below */
+        assert_true(te_fill_round_inside(50.05499, 0.01, TE_SIDE_BUY) == 50.05);
+        assert_true(te_fill_round_inside(50.05499, 0.01, TE_SIDE_SELL) == 50.06);
+        assert_true(te_fill_round_inside(50.050000000000004, 0.01, TE_SIDE_BUY) == 50.05);
+        assert_true(te_fill_round_inside(50.049999999999997, 0.01, TE_SIDE_SELL) ==
+                    50.05);
+        /* the fill price of the model uses the configured increment */
+        te_fill_cfg_t c;
+        te_fill_cfg_defaults(&c);
+        assert_true(c.price_increment == 0.0001);
+        c.impact_k = 0;
+        c.price_increment = 0.01;
+        assert_true(te_fill_price(&c, TE_SIDE_BUY, TE_AGGR_NORMAL, 12.3456, 1, 1e6) ==
+                    12.35);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_fill_round_to_increment),
             cmocka_unit_test(test_fill_model_defaults),
             cmocka_unit_test(test_fill_model_cap),
             cmocka_unit_test(test_fill_model_price),

@@ -132,14 +132,14 @@ static const rcase_t rcases[] = {
              {NEW, BUY, "AAA", 250, OPEN, 1, MKT, DAY, AN, 0, 0},
              {NEW, BUY, "AAA", 100, OPEN, 2, MKT, DAY, AN, 0, 0}}},
     {.name = "max_notional 1000 at 30 in lots of 10 -> children of 30",
-     .rules = {"* * lot=10 max_notional=1000"},
+     .rules = {"* * lot_size=10 max_notional=1000"},
      .unit = Q,
      .tgt = {{"AAA", 75, 30}},
      .exp = {{NEW, BUY, "AAA", 30, OPEN, 0, MKT, DAY, AN, 0, 0},
              {NEW, BUY, "AAA", 30, OPEN, 1, MKT, DAY, AN, 0, 0},
              {NEW, BUY, "AAA", 10, OPEN, 2, MKT, DAY, AN, 0, 0}}},
     {.name = "max_notional below one lot: sizing error",
-     .rules = {"* * lot=100 max_notional=1000"},
+     .rules = {"* * lot_size=100 max_notional=1000"},
      .unit = Q,
      .tgt = {{"AAA", 300, 20}},
      .err = TE_PLAN_E_SIZING},
@@ -161,13 +161,13 @@ static const rcase_t rcases[] = {
      .tgt = {{"AAA", 10.75, 0}},
      .exp = {{NEW, BUY, "AAA", 10, OPEN, 0, MKT, DAY, AN, 0, 0}}},
     {.name = "fractional instrument, lot 0.01: 10.756 -> 10.75",
-     .rules = {"* AAA fractional=true lot=0.01 min_qty=0.01"},
+     .rules = {"* AAA fractional=true lot_size=0.01 min_qty=0.01"},
      .unit = Q,
      .tgt = {{"AAA", 10.756, 0}, {"BBB", 10.756, 0}},
      .exp = {{NEW, BUY, "AAA", 10.75, OPEN, 0, MKT, DAY, AN, 0, 0},
              {NEW, BUY, "BBB", 10, OPEN, 0, MKT, DAY, AN, 0, 0}}},
     {.name = "fractional allowed but delta below min_qty 1: nothing",
-     .rules = {"* AAA fractional=true lot=0.001"},
+     .rules = {"* AAA fractional=true lot_size=0.001"},
      .unit = Q,
      .pos = {{"AAA", 10}},
      .tgt = {{"AAA", 10.5, 0}},
@@ -180,7 +180,8 @@ static const rcase_t rcases[] = {
      .exp = {{NEW, BUY, "AAA", 100, OPEN, 0, LMT, GTC, AN, 50.05, 0},
              {NEW, BUY, "BBB", 10, OPEN, 0, MKT, IOC, AN, 0, 0}}},
     {.name = "(* ticker) overrides (strategy *); (strategy ticker) overrides both",
-     .rules = {"* * lot=1", "mom * lot=5", "* AAA lot=10", "mom BBB lot=20"},
+     .rules = {"* * lot_size=1", "mom * lot_size=5", "* AAA lot_size=10",
+               "mom BBB lot_size=20"},
      .unit = Q,
      .tgt = {{"AAA", 37, 0}, {"BBB", 37, 0}, {"CCC", 37, 0}},
      .exp = {{NEW, BUY, "AAA", 30, OPEN, 0, MKT, DAY, AN, 0, 0},
@@ -549,22 +550,25 @@ static void test_plan_rules_parse_errors(void **state)
                 const char *line;
                 const char *err; /* NULL: accepted */
         } cases[] = {
-            {"* * lot=100 min_qty=100", NULL},
+            {"* * lot_size=100 min_qty=100", NULL},
             {"   # only a comment", NULL},
             {"", NULL},
             {"mom AAA order_type=STOP_LIMIT tif=OPG   # trailing comment", NULL},
-            {"* * lot=0", "r.txt:3: lot: not a number in range"},
-            {"* * lot=abc", "r.txt:3: lot: not a number in range"},
-            {"* * lot=0.5", "r.txt:3: lot: 0.5 below 1 needs fractional=true"},
+            {"* * lot_size=0", "r.txt:3: lot_size: not a number in range"},
+            {"* * lot_size=abc", "r.txt:3: lot_size: not a number in range"},
+            {"* * lot_size=0.5", "r.txt:3: lot_size: 0.5 below 1 needs fractional=true"},
+            {"* * lot=10", "r.txt:3: lot: renamed: use lot_size"},
+            {"mom AAA min_qty=1 lot=1", "r.txt:3: lot: renamed: use lot_size"},
             {"* * colour=red", "r.txt:3: colour: unknown key"},
             {"* * order_type=ICEBERG", "r.txt:3: order_type: expected MARKET"},
             {"* * tif=NEVER", "r.txt:3: tif: expected DAY"},
             {"* * fractional=maybe", "r.txt:3: fractional: expected true or false"},
-            {"* * lot", "r.txt:3: lot: expected key=value"},
+            {"* * lot_size", "r.txt:3: lot_size: expected key=value"},
             {"* *", "r.txt:3: expected \"<strategy|*> <ticker|*> key=value ...\""},
             {"* * max_qty=-1", "r.txt:3: max_qty: not a number in range"},
             {"* * limit_offset_bps=20000", "r.txt:3: limit_offset_bps: not a number"},
-            {"* AVERYLONGTICKERNAMETHATDOESNOTFIT lot=1", "r.txt:3: strategy or ticker"},
+            {"* AVERYLONGTICKERNAMETHATDOESNOTFIT lot_size=1",
+             "r.txt:3: strategy or ticker"},
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 te_plan_rules_t *r = te_plan_rules_new();
@@ -582,6 +586,69 @@ static void test_plan_rules_parse_errors(void **state)
         }
 }
 
+/* Rules that can never produce an order are refused at start-up, naming the line:
+ * te_plan_rules_check over the base rule. */
+static void test_plan_rules_check_refusals(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *text;
+                const char *err; /* NULL: accepted; else the suffix after "path" */
+        } cases[] = {
+            {"* * lot_size=10\nmom AAA max_qty=50 lot_size=5\n", NULL},
+            {"# a comment\n* BRK.A max_qty=10\n", NULL},
+            /* max_qty below its own lot */
+            {"* * min_qty=0\n\nmom AAA lot_size=100 max_qty=50\n",
+             ":3: max_qty: 50 is below the lot size 100: no order can be sent"},
+            /* below a lot set on a less specific line */
+            {"* * lot_size=100 min_qty=100\nmom * max_qty=50\n",
+             ":2: max_qty: 50 is below the lot size 100"},
+            /* below the base lot (base lot_size 1): max_qty=0.5 */
+            {"* AAA max_qty=0.5\n", ":1: max_qty: 0.5 is below the lot size 1"},
+            /* max_qty of 150 in lots of 100 is 100 < min_qty 120 */
+            {"* * lot_size=100\n* AAA max_qty=150 min_qty=120\n",
+             ":2: max_qty: 150 (100 in lots of 100) is below min_qty 120"},
+            {"* * min_notional=5000 max_notional=1000\n",
+             ":1: min_notional: 5000 is above max_notional 1000"},
+            /* a (strategy *) line meeting a (* ticker) line */
+            {"mom * lot_size=100\n* AAA max_qty=10\n",
+             ":2: max_qty: 10 is below the lot size 100: no order can be sent (strategy "
+             "mom on ticker AAA, with "},
+            /* ... unless the (strategy ticker) line settles it */
+            {"mom * lot_size=100\n* AAA max_qty=10\nmom AAA lot_size=10\n", NULL},
+        };
+        te_plan_rule_t base = {.lot_size = 1, .min_qty = 1};
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char path[] = "/tmp/te-rules-XXXXXX";
+                int fd = mkstemp(path);
+                assert_true(fd >= 0);
+                size_t len = strlen(cases[i].text);
+                assert_int_equal(write(fd, cases[i].text, len), (ssize_t)len);
+                close(fd);
+                te_plan_rules_t *r = te_plan_rules_new();
+                assert_non_null(r);
+                char err[1024] = "", want[1200];
+                assert_int_equal(te_plan_rules_load(r, path, err, sizeof err), 0);
+                int rc = te_plan_rules_check(r, &base, err, sizeof err);
+                if (cases[i].err)
+                        snprintf(want, sizeof want, "%s%s", path, cases[i].err);
+                if (cases[i].err ? (rc == 0 || strncmp(err, want, strlen(want)) != 0)
+                                 : rc != 0) {
+                        print_error("case %zu: rc %d err \"%s\", expected \"%s\"\n", i,
+                                    rc, err, cases[i].err ? want : "(ok)");
+                        fail();
+                }
+                te_plan_rules_destroy(r);
+                unlink(path);
+        }
+        /* the base rule itself, as the planner checks the plan.* keys */
+        te_plan_rule_t bad = {.lot_size = 100, .min_qty = 1, .max_qty = 10};
+        char err[256];
+        assert_int_equal(te_plan_rule_check(&bad, err, sizeof err), -1);
+        assert_string_equal(err, "max_qty: 10 is below the lot size 100: no order can "
+                                 "be sent");
+}
+
 /* A rules file: errors carry path:line; a good file loads and resolves. */
 static void test_plan_rules_file(void **state)
 {
@@ -590,7 +657,7 @@ static void test_plan_rules_file(void **state)
         int fd = mkstemp(path);
         assert_true(fd >= 0);
         const char *text =
-            "# rules\n* * lot=10\n\nmom AAA max_qty=50 lot=5\n* * tif=XX\n";
+            "# rules\n* * lot_size=10\n\nmom AAA max_qty=50 lot_size=5\n* * tif=XX\n";
         assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
         close(fd);
         te_plan_rules_t *r = te_plan_rules_new();
@@ -604,7 +671,7 @@ static void test_plan_rules_file(void **state)
         /* the same file without the bad line */
         FILE *fp = fopen(path, "w");
         assert_non_null(fp);
-        fputs("# rules\n* * lot=10\n\nmom AAA max_qty=50 lot=5\n", fp);
+        fputs("# rules\n* * lot_size=10\n\nmom AAA max_qty=50 lot_size=5\n", fp);
         fclose(fp);
         r = te_plan_rules_new();
         assert_int_equal(te_plan_rules_load(r, path, err, sizeof err), 0);
@@ -780,6 +847,7 @@ int main(void)
             cmocka_unit_test(test_plan_rules_cases),
             cmocka_unit_test(test_plan_rules_parse_errors),
             cmocka_unit_test(test_plan_rules_file),
+            cmocka_unit_test(test_plan_rules_check_refusals),
             cmocka_unit_test(test_plan_rules_mode_cancels),
             cmocka_unit_test(test_plan_rules_exec_mode_table),
             cmocka_unit_test(test_plan_rules_leg_base),
