@@ -18,8 +18,11 @@
  *                 no report (cancel too late).
  *   REPLACE       modifies a live order in place (same order_id): `quantity` is the new
  *                 total (must exceed cum), limit/stop/tif from the command; reports
- *                 REPLACED with the live status and the new leaves. Unknown, finished
- *                 or invalid: logged, no report.
+ *                 REPLACED with the live status and the new leaves. Unknown or
+ *                 finished: logged, no report. Invalid for a live order (other side
+ *                 or ticker, quantity not above cum, bad values): REJECTED with the
+ *                 order's live status, cum and leaves on its old terms and reason
+ *                 "replace refused: ..." (the order keeps working).
  *
  * TIF: DAY expires after its session bar (the first bar evaluated), at that CLOCK
  * (or the next CLOCK when it was evaluated on arrival); GTC rests until filled or
@@ -28,8 +31,8 @@
  * expire. Fill event time: the bar's day at open_utc_ms / close_utc_ms, never after
  * the clock and never before the order; fills on arrival carry the order's time.
  * Report ids: te_id_sim_report(order_id, kind, seq): ack/0, fill/1.., cancel/0,
- * expire/0, replace/n, reject/0, clock/0. A NEW for an order id already seen is
- * ignored (duplicate delivery).
+ * expire/0, replace/n, replace_refused/n, reject/0, clock/0. A NEW for an order id
+ * already seen is ignored (duplicate delivery).
  *
  * Rebuilt by replay (broker.h): what happens to an order depends only on the commands
  * from its NEW on (its own bars, volume cap and clock; nothing shared with the other

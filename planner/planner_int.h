@@ -10,6 +10,7 @@
  *                     portfolios, target_queue.h), planning, sending, dead letters;
  *                     execution reports
  *   planner_mode.c    exec.mode: levels, cancels on a level change, EMERGENCY re-plan
+ *                     (again once its cancels are confirmed)
  *   planner_hold.c    broker DOWN/UP: targets held while their broker is down
  *   planner_route.c   targets on another partition than their portfolio's: re-published
  */
@@ -92,6 +93,10 @@ struct te_planner_s {
         te_map_t *held;                      /* portfolio_id -> held target */
         int n_held[TE_PL_MAX_PARTS];         /* held targets per partition */
         int catching_up;                     /* reading reports in a rebuild */
+        /* EMERGENCY re-plans waiting for their cancels to be confirmed
+         * (planner_mode.c): portfolio_id -> int* next leg base */
+        te_map_t *emergency_wait;
+        int emergency_due; /* one of them has nothing pending any more */
         /* an assignment whose rebuild is not done yet (planner_sync.c) */
         rd_kafka_topic_partition_list_t *assigned;
         int assigned_paused;
@@ -175,6 +180,15 @@ int te_pl_after_reports(te_planner_t *pl, int64_t now);
  *  one released). Takes `m` (released, kept in flight or held). @returns 0, or -1 to
  *  stop. */
 int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fresh);
+/** The id a target waits under for its portfolio's confirmations (te_tq_wait). */
+void te_pl_confirm_id(char *out, size_t outsz, const char *portfolio_id);
+/** A report took an order of `portfolio_id` out of pending (book.h): when nothing of
+ *  the portfolio is pending any more, the target waiting for that is made ready and a
+ *  waiting EMERGENCY re-plan is due. */
+void te_pl_on_confirmed(te_planner_t *pl, const char *portfolio_id);
+/** Alert once for each CANCEL or REPLACE unconfirmed for longer than
+ *  plan.confirm_timeout_ms. */
+void te_pl_check_confirms(te_planner_t *pl, int64_t now);
 /** The ledger entry of the target in `m` is finished (its messages so far sent). */
 void te_pl_target_done(te_planner_t *pl, const rd_kafka_message_t *m);
 /** Drop the targets in flight (revoke, shutdown): not committed, consumed again. */
@@ -200,6 +214,8 @@ int te_pl_act_on_modes(te_planner_t *pl, const char *scope, int64_t event_time);
 void te_pl_on_mode_startup(te_planner_t *pl, rd_kafka_message_t *m);
 /** Read every exec.mode message waiting and act on each. */
 void te_pl_drain_modes(te_planner_t *pl);
+/** Run the EMERGENCY re-plans whose cancels are all confirmed now. @returns 0 or -1. */
+int te_pl_emergency_confirmed(te_planner_t *pl);
 
 /* planner_hold.c */
 /** @returns 0 or -1 (OOM). */

@@ -12,6 +12,7 @@
  * orders of the earlier one. Nothing is committed past a target still in flight (the
  * offsets ledger).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +67,33 @@ void te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m)
                 te_pl_on_broker_state(pl, m->partition, &pl->rep);
                 return;
         }
+        size_t pending = te_book_pending_count(pl->book);
         if (te_book_apply_report(pl->book, &pl->rep) == TE_BOOK_ERROR)
                 te_pl_fail(pl, "apply report", "out of memory");
+        else if (te_book_pending_count(pl->book) < pending)
+                te_pl_on_confirmed(pl, pl->rep.ids.portfolio_id);
+}
+
+void te_pl_confirm_id(char *out, size_t outsz, const char *portfolio_id)
+{
+        /* a clock id no CLOCK can have (no target has this as_of) */
+        te_id_clock(out, outsz, portfolio_id, INT64_MIN);
+}
+
+void te_pl_on_confirmed(te_planner_t *pl, const char *portfolio_id)
+{
+        if (te_book_pf_pending(te_book_portfolio(pl->book, portfolio_id)) > 0)
+                return; /* the rest is planned once everything is confirmed */
+        char id[TE_ID_MAX];
+        te_pl_confirm_id(id, sizeof id, portfolio_id);
+        te_tq_item_t *it = te_tq_ack(pl->tq, id);
+        if (it) {
+                it->confirming = 0;
+                it->replans++;
+                make_ready(pl, it);
+        }
+        if (te_map_get(pl->emergency_wait, portfolio_id))
+                pl->emergency_due = 1;
 }
 
 void te_pl_drain_reports(te_planner_t *pl, int64_t now, int timeout_ms)
@@ -124,9 +150,16 @@ int te_pl_send_all(te_planner_t *pl, const te_order_cmd_t *cmds, size_t n)
                 } else {
                         if (te_pl_send_cmd(pl, o) != 0)
                                 return -1;
-                        if (o->command == TE_CMD_CANCEL) {
-                                te_book_mark_cancel(pl->book, o->order_id);
-                                pl->st.cancels++;
+                        if (o->command == TE_CMD_CANCEL || o->command == TE_CMD_REPLACE) {
+                                /* in doubt until the broker confirms (book.h) */
+                                int64_t now =
+                                    pl->now_ns ? pl->now_ns / 1000000 : te_proc_mono_ms();
+                                te_book_mark_pending(pl->book, o->order_id, o->command,
+                                                     o->quantity, now);
+                                if (o->command == TE_CMD_CANCEL)
+                                        pl->st.cancels++;
+                                else
+                                        pl->st.replaces++;
                         }
                 }
                 te_log_ids_t oids = {.decision_id = o->ids.decision_id,
@@ -200,6 +233,8 @@ static void check_clocks(te_planner_t *pl, int64_t now)
         te_tq_item_t *it;
         while ((it = te_tq_overdue(pl->tq, &pos, now, pl->conf.clock_timeout_ms))) {
                 const te_target_portfolio_t *tp = &it->tp;
+                if (it->confirming)
+                        continue; /* te_pl_check_confirms alerts per order */
                 te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts,
                               TE_SEV_WARNING, TE_PL_PROC, "clock.timeout",
                               tp->ids.decision_id, tp->ids.portfolio_id, it->clock_id,
@@ -239,7 +274,7 @@ void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
 /* Plan `tp` (decoded from `m`) against the book. @returns 0 with the commands, 1 when
  * the target was dead-lettered instead, -1 on a fatal error. */
 static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp,
-                te_plan_env_t *env, const te_order_cmd_t **cmds, size_t *n)
+                int leg_base, te_plan_env_t *env, const te_order_cmd_t **cmds, size_t *n)
 {
         char errstr[512];
         *env = (te_plan_env_t){
@@ -247,6 +282,7 @@ static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
             .price = pl->prices ? te_price_cache_get : NULL,
             .known = pl->prices ? te_price_cache_known : NULL,
             .opaque = pl->prices,
+            .leg_base = leg_base,
         };
         *n = 0;
         te_plan_err_t e = te_plan_run(pl->ws, &pl->plan, env, pl->book, tp, cmds, n,
@@ -284,7 +320,7 @@ static int hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
         te_plan_env_t env;
         const te_order_cmd_t *cmds;
         size_t n;
-        int r = plan(pl, m, tp, &env, &cmds, &n);
+        int r = plan(pl, m, tp, 0, &env, &cmds, &n);
         if (r != 0)
                 return r < 0 ? -1 : 0;
         return te_pl_hold(pl, m, tp);
@@ -314,14 +350,23 @@ static void finish(te_planner_t *pl, te_tq_item_t *it, int held)
 
 enum { T_DONE, T_WAITING, T_HELD, T_FATAL = -1 };
 
-/* Plan the target in `it` and send its commands. @returns T_DONE or T_FATAL. */
-static int plan_and_send(te_planner_t *pl, te_tq_item_t *it)
+/* Plan the target in `it` and send its commands. When some of its tickers must wait
+ * for the broker to confirm a CANCEL or REPLACE (te_plan_deferred), the target waits in
+ * its lane (later targets of the portfolio queue behind it) and is planned again when
+ * the portfolio has nothing pending (te_pl_on_confirmed). The first plan again uses
+ * legs from 0 (its deferred tickers sent no NEW yet, so their ids are the ones a plan
+ * without the wait would have given), later ones further on.
+ * @returns T_DONE, T_WAITING or T_FATAL. */
+static int plan_and_send(te_planner_t *pl, te_tq_item_t *it, int64_t now)
 {
         const te_target_portfolio_t *tp = &it->tp;
         te_plan_env_t env;
         const te_order_cmd_t *cmds;
         size_t n = 0;
-        int r = plan(pl, it->msg, tp, &env, &cmds, &n);
+        int leg_base = it->replans > 1 ? (it->replans - 1) * 100 : 0;
+        if (it->replans)
+                pl->st.replans++;
+        int r = plan(pl, it->msg, tp, leg_base, &env, &cmds, &n);
         if (r != 0)
                 return r < 0 ? T_FATAL : T_DONE;
         if (env.level == TE_LEVEL_HALT)
@@ -332,6 +377,7 @@ static int plan_and_send(te_planner_t *pl, te_tq_item_t *it)
                 te_pl_fail(pl, "book", "out of memory");
                 return T_FATAL;
         }
+        size_t deferred = te_plan_deferred(pl->ws);
         if (te_pl_send_all(pl, cmds, n) != 0)
                 return T_FATAL;
         /* recorded in the DB once these commands are delivered (te_pl_commit) */
@@ -340,15 +386,48 @@ static int plan_and_send(te_planner_t *pl, te_tq_item_t *it)
                 te_pl_fail(pl, "planned", "out of memory");
                 return T_FATAL;
         }
-        if (n)
+        if (n && !it->replans)
                 te_obs_latency(TE_OBS_TARGET_TO_ORDER,
                                (double)(te_proc_mono_ns() - it->t_in_ns) / 1e9);
         te_log_ids_t ids = {.decision_id = tp->ids.decision_id,
                             .portfolio_id = tp->ids.portfolio_id};
         TE_LOG(TE_LOG_DEBUG, &ids, "target.planned",
-               "as_of=%lld targets=%zu commands=%zu level=%s", (long long)tp->as_of,
-               tp->n_targets, n, te_level_name(env.level));
+               "as_of=%lld targets=%zu commands=%zu level=%s deferred=%zu",
+               (long long)tp->as_of, tp->n_targets, n, te_level_name(env.level),
+               deferred);
+        if (deferred && env.level != TE_LEVEL_HALT &&
+            te_book_pf_pending(te_book_portfolio(pl->book, tp->ids.portfolio_id)) > 0) {
+                char id[TE_ID_MAX];
+                te_pl_confirm_id(id, sizeof id, tp->ids.portfolio_id);
+                if (te_tq_wait(pl->tq, it, id, now, pl->conf.clock_timeout_ms) != 0) {
+                        te_pl_fail(pl, "confirm", "out of memory");
+                        return T_FATAL;
+                }
+                it->confirming = 1;
+                return T_WAITING;
+        }
         return T_DONE;
+}
+
+static void alert_overdue(const char *portfolio_id, const char *ticker,
+                          const char *order_id, int is_replace, int64_t age_ms,
+                          void *opaque)
+{
+        te_planner_t *pl = opaque;
+        pl->st.confirm_overdue++;
+        te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
+                      TE_PL_PROC, "confirm.timeout", NULL, portfolio_id, order_id,
+                      "%s of %s not confirmed by broker %s after %lld ms: nothing new "
+                      "is sent for %s until it is (the order could still fill)",
+                      is_replace ? "REPLACE" : "CANCEL", ticker, pl->conf.route,
+                      (long long)age_ms, ticker);
+}
+
+void te_pl_check_confirms(te_planner_t *pl, int64_t now)
+{
+        int64_t timeout =
+            pl->conf.confirm_timeout_ms > 0 ? pl->conf.confirm_timeout_ms : 10000;
+        te_book_overdue(pl->book, now, timeout, alert_overdue, pl);
 }
 
 /* Hold `it` (its broker is down). @returns T_HELD, T_DONE (dead-lettered) or T_FATAL. */
@@ -366,7 +445,7 @@ static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
         if (acked)
                 return te_pl_must_hold(pl, it->partition, tp->ids.portfolio_id)
                            ? hold_item(pl, it)
-                           : plan_and_send(pl, it);
+                           : plan_and_send(pl, it, now);
         int64_t last;
         if (te_book_as_of_learned(pl->book, tp->ids.portfolio_id) &&
             te_book_last_as_of(pl->book, tp->ids.portfolio_id, &last) &&
@@ -387,7 +466,7 @@ static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
                 return hold_item(pl, it);
         if (tp->mode == TE_MODE_TRAINING)
                 return send_clock(pl, it, now) == 0 ? T_WAITING : T_FATAL;
-        return plan_and_send(pl, it);
+        return plan_and_send(pl, it, now);
 }
 
 /* Handle `it` and, as each one finishes, the next target of its portfolio, until one
@@ -520,9 +599,12 @@ int te_pl_after_reports(te_planner_t *pl, int64_t now)
         pl->n_ready = 0;
         if (pl->divert_due && divert(pl) != 0)
                 return -1;
+        if (pl->emergency_due && te_pl_emergency_confirmed(pl) != 0)
+                return -1;
         if (now >= pl->next_clock_check) {
                 if (te_tq_waiting(pl->tq))
                         check_clocks(pl, now);
+                te_pl_check_confirms(pl, now);
                 pl->next_clock_check = now + 100;
         }
         return pl->fatal ? -1 : 0;
@@ -532,5 +614,11 @@ void te_pl_drop_in_flight(te_planner_t *pl)
 {
         pl->n_ready = 0;
         pl->divert_due = 0;
+        /* EMERGENCY re-plans waiting for confirmations go with their partitions */
+        te_map_destroy(pl->emergency_wait, free);
+        pl->emergency_wait = te_map_new();
+        pl->emergency_due = 0;
+        if (!pl->emergency_wait)
+                te_pl_fail(pl, "revoke", "out of memory");
         te_tq_clear_lanes(pl->tq, (void (*)(void *))rd_kafka_message_destroy);
 }

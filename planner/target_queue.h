@@ -52,6 +52,9 @@ typedef struct te_tq_item_s {
         char clock_id[TE_ID_MAX]; /* while waiting for its CLOCK_ACK */
         int64_t wait_since;       /* ms, when the CLOCK was sent */
         int64_t next_alert;       /* ms, when the next clock.timeout alert is due */
+        int confirming; /* waiting (same way) for its portfolio's CANCELs/REPLACEs to be
+                           confirmed, to plan it again; clock_id is then the caller's */
+        int replans;    /* times planned again after confirmations */
         /* private */
         struct te_tq_item_s *next;
         int waiting;
