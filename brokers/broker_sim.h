@@ -36,8 +36,9 @@
  *
  * Rebuilt by replay (broker.h): what happens to an order depends only on the commands
  * from its NEW on (its own bars, volume cap and clock; nothing shared with the other
- * orders), so the worker, which never commits past the oldest open order, rebuilds
- * exactly the lost book by replaying from there after te_sim_reset.
+ * orders), so the worker, which stores the offset of the oldest open order with its
+ * committed offsets, rebuilds exactly the lost book by replaying from there after
+ * te_sim_reset.
  */
 #ifndef TE_BROKER_SIM_H
 #define TE_BROKER_SIM_H
