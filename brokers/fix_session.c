@@ -433,6 +433,7 @@ void te_fix_session_on_frame(te_fix_session_t *s, const char *frame, size_t len,
                 alertf(ev,
                        "FIX: counterparty rejected our message %lld (reason %lld): %s",
                        (long long)ref, (long long)reason, text);
+                ev->rejected_seq = ref;
         } else if (strcmp(t, "5") == 0) {
                 on_logout(s, m, ev);
         } else {

@@ -34,7 +34,8 @@
  *    one SequenceReset-GapFill (PossDupFlag=Y) over the range asked (we never resend
  *    orders: a stale order is worse than a gap, reconciliation settles their state),
  *    Logout is answered (unless we started it) and ends the session, Reject is an
- *    alert; any other message type is handed to the caller (ev->app).
+ *    alert and names the message it refers to (ev->rejected_seq); any other message
+ *    type is handed to the caller (ev->app).
  * Timers (tick): a Heartbeat when we sent nothing for HeartBtInt; a TestRequest when
  * nothing came for HeartBtInt plus 20%; disconnect when that TestRequest gets no
  * answer within another HeartBtInt, when the Logon is not answered within
@@ -73,10 +74,11 @@ typedef enum {
 
 /* What one call did, for the caller to act on. */
 typedef struct te_fix_sev_s {
-        int app;         /* the frame is an application message: read it from the msg */
-        int logged_on;   /* the session just became active */
-        int resend;      /* we just asked for a resend (a gap in their numbers) */
-        int disconnect;  /* write what is queued, then close the connection */
+        int app;        /* the frame is an application message: read it from the msg */
+        int logged_on;  /* the session just became active */
+        int resend;     /* we just asked for a resend (a gap in their numbers) */
+        int disconnect; /* write what is queued, then close the connection */
+        int64_t rejected_seq; /* > 0: they rejected (35=3) our message of this number */
         char alert[256]; /* non-empty: raise this as an Alert (never holds secrets) */
 } te_fix_sev_t;
 

@@ -75,7 +75,8 @@ static const script_t SCRIPTS[] = {
      1,
      {LOGON_OK,
       {'i', 20, "35=1|34=2|112=abc", "35=0|34=2|112=abc", "", ACT, 3, 3},
-      {'i', 30, "35=1|34=3", "35=3|34=3|45=3|371=112|372=1|373=1", "", ACT, 4, 4}}},
+      {'i', 30, "35=1|34=3", "35=3|34=3|45=3|371=112|372=1|373=1", "", ACT, 4, 4},
+      {'i', 40, "35=3|34=4|45=2|373=5|58=bad", "", "w", ACT, 4, 5}}},
     {"gap: one ResendRequest, gap fill and resent messages, then a later gap",
      0,
      1,
@@ -381,6 +382,11 @@ static void run_script(const script_t *sc)
                 check_ev(&ev, st->ev, ctx);
                 if (ev.app)
                         assert_string_equal(m.msg_type, "8");
+                /* their Reject names the message of ours it refers to */
+                if (st->op == 'i' && strncmp(st->in, "35=3|", 5) == 0)
+                        assert_int_equal(ev.rejected_seq, 2);
+                else
+                        assert_int_equal(ev.rejected_seq, 0);
                 int64_t o, in;
                 te_fix_session_seqs(s, &o, &in);
                 if ((int)te_fix_session_state(s) != st->st || o != st->next_out ||
