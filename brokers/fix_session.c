@@ -364,6 +364,15 @@ void te_fix_session_on_frame(te_fix_session_t *s, const char *frame, size_t len,
                 return;
         }
         int is_logon = strcmp(m->msg_type, "A") == 0;
+        if (s->st == TE_FIX_ST_LOGON_SENT && strcmp(m->msg_type, "5") == 0) {
+                /* our Logon refused: their reason, no answer, close */
+                char text[160] = "";
+                (void)te_fix_get_str(m, TE_FIX_T_TEXT, text, sizeof text);
+                alertf(ev, "FIX: Logon refused by the counterparty: %s",
+                       text[0] ? text : "(no reason given)");
+                ev->disconnect = 1;
+                return;
+        }
         if (s->st == TE_FIX_ST_LOGON_SENT && !is_logon) {
                 fail_session(s, "first message is not a Logon", ev);
                 return;

@@ -17,7 +17,8 @@
  *  - not a frame (garbled): ignored, no sequence number consumed, an alert;
  *  - SenderCompID/TargetCompID not ours: Reject 373=9, Logout, disconnect;
  *  - MsgSeqNum missing: Logout, disconnect;
- *  - before we are logged on, anything but a Logon: Logout, disconnect;
+ *  - before we are logged on, a Logout is our Logon refused (alert with their
+ *    Text, disconnect, no answer); anything else but a Logon: Logout, disconnect;
  *  - a field fails a check (te_fix_parse's TE_FIX_EREJECT) and its MsgSeqNum is the
  *    one expected: Reject (35=3) with RefSeqNum, RefTagID, RefMsgType and
  *    SessionRejectReason, and the number is consumed;
