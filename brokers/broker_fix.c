@@ -17,6 +17,7 @@
 
 #include "broker_fix.h"
 #include "fix_app.h"
+#include "fix_store.h"
 #include "te_buf.h"
 #include "te_ids.h"
 #include "te_log.h"
@@ -62,6 +63,9 @@ typedef struct fix_s {
         te_fix_cfg_t cfg;
         te_fix_app_cfg_t app;
         te_fix_session_t *sess;
+        te_fix_store_t *store;       /* NULL without use_db */
+        int64_t saved_out, saved_in; /* what the store holds */
+        int db_failing;
         te_fix_execids_t *execs;
         te_map_t *orders; /* order_id -> forder_t* (owned) */
         int fd;
@@ -246,9 +250,33 @@ static void conn_check(fix_t *b, int64_t now)
         on_sev(b, &ev);
 }
 
-/* Write what the session queued. @returns 0, or -1 when the connection failed. */
+/* Save the sequence numbers if they changed. @returns 0, or -1 (not saved). */
+static int persist(fix_t *b)
+{
+        int64_t o, i;
+        te_fix_session_seqs(b->sess, &o, &i);
+        if (!b->store || (o == b->saved_out && i == b->saved_in))
+                return 0;
+        char err[256];
+        if (te_fix_store_save_seqs(b->store, o, i, err, sizeof err) != 0) {
+                if (!b->db_failing)
+                        alert(b, TE_SEV_CRITICAL, "fix_db", NULL,
+                              "sequence numbers not saved, holding output: %s", err);
+                b->db_failing = 1;
+                return -1;
+        }
+        b->db_failing = 0;
+        b->saved_out = o;
+        b->saved_in = i;
+        return 0;
+}
+
+/* Write what the session queued, once its numbers are saved. @returns 0, or -1 when
+ * the connection failed. */
 static int flush_out(fix_t *b)
 {
+        if (persist(b) != 0)
+                return 0; /* held until the numbers are saved */
         for (;;) {
                 const char *p;
                 size_t n;
@@ -874,6 +902,7 @@ static te_broker_err_t fix_poll(te_broker_t *bb, te_reports_t *out)
                 recon_done(b, 0);
         release(b, now);
         (void)flush_out(b);
+        (void)persist(b); /* next_in moves without output too */
         return TE_BROKER_OK;
 }
 
@@ -892,6 +921,9 @@ static void fix_destroy(te_broker_t *bb)
         fix_t *b = F(bb);
         if (b->fd >= 0)
                 close(b->fd);
+        if (b->sess)
+                (void)persist(b);
+        te_fix_store_close(b->store);
         te_fix_session_destroy(b->sess);
         te_fix_execids_destroy(b->execs);
         te_map_destroy(b->orders, free_order);
@@ -951,8 +983,26 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
         sc.heartbt_int = cfg->heartbt_int;
         sc.reset_on_logon = cfg->reset_on_logon;
         te_strlcpy(sc.password, cfg->password, sizeof sc.password);
-        b->sess =
-            te_fix_session_new(&sc, cfg->next_out, cfg->next_in, errstr, errstr_size);
+        int64_t next_out = cfg->next_out, next_in = cfg->next_in;
+        if (cfg->use_db) {
+                b->store = te_fix_store_open(cfg->db_conninfo, cfg->sender, cfg->target,
+                                             errstr, errstr_size);
+                int rc = b->store ? te_fix_store_load_seqs(b->store, &next_out, &next_in,
+                                                           errstr, errstr_size)
+                                  : -1;
+                if (rc < 0) {
+                        fix_destroy(&b->base);
+                        return NULL;
+                }
+                if (rc == 1) {
+                        b->saved_out = next_out;
+                        b->saved_in = next_in;
+                        TE_LOG(TE_LOG_INFO, NULL, "fix.seqs_loaded",
+                               "continuing at MsgSeqNum %lld out, %lld in",
+                               (long long)next_out, (long long)next_in);
+                }
+        }
+        b->sess = te_fix_session_new(&sc, next_out, next_in, errstr, errstr_size);
         memset(sc.password, 0, sizeof sc.password);
         b->execs = te_fix_execids_new();
         b->orders = te_map_new();

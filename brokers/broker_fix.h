@@ -33,9 +33,12 @@
  * within `reconcile_timeout_ms` (or when the counterparty refuses OrderStatusRequest)
  * stay open with an Alert `reconcile_incomplete`.
  *
- * Sequence numbers are kept by the adapter across reconnects; the runtime DB
- * persistence across restarts is not part of this file yet (the caller can pass the
- * numbers to start from).
+ * Sequence numbers. With use_db they live in the runtime DB (fix_store.h, table
+ * fix_sessions): loaded at start (unless reset_on_logon), and saved whenever they
+ * changed before any bytes are written to the socket (so a number of ours is never
+ * used twice, even after a crash) and after each poll. When the save fails nothing is
+ * written until it succeeds (an Alert `fix_db`). Without use_db they start from
+ * cfg next_out/next_in and are kept across reconnects only.
  */
 #ifndef TE_BROKER_FIX_H
 #define TE_BROKER_FIX_H
@@ -65,7 +68,9 @@ typedef struct te_fix_cfg_s {
         int64_t reconnect_min_ms;
         int64_t reconnect_max_ms;
         int64_t reconcile_timeout_ms;
-        int64_t next_out, next_in; /* sequence numbers to start from (>= 1) */
+        int64_t next_out, next_in; /* sequence numbers when none are saved (>= 1) */
+        int use_db;                /* keep the sequence numbers in the runtime DB */
+        char db_conninfo[512];     /* "" = PG* environment */
         char broker_name[64];
         te_fix_alert_fn alert; /* NULL: alerts are only logged */
         void *alert_ctx;
@@ -75,8 +80,9 @@ typedef struct te_fix_cfg_s {
  *  reconnect 500..30000 ms, reconcile timeout 5000 ms, sequences 1/1, name "fix". */
 void te_fix_cfg_defaults(te_fix_cfg_t *cfg);
 
-/** Create the adapter (no connection yet: the first poll opens it). @returns NULL with
- *  errstr on a config error or OOM. */
+/** Create the adapter (no connection yet: the first poll opens it); with use_db,
+ *  connect to the runtime DB, apply migrations and load the saved sequence numbers.
+ *  @returns NULL with errstr on a config or DB error, or OOM. */
 te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_size);
 
 typedef struct te_fix_stats_s {

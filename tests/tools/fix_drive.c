@@ -5,10 +5,11 @@
  *   fix_drive PORT SEQFILE ORDER...
  *
  * Reads the sequence numbers to start from in SEQFILE ("next_out next_in"; missing
- * file: 1 1), creates the adapter (SenderCompID TE, TargetCompID EXECUTOR), polls
- * until it is logged on and reconciled (10 s at most), submits each ORDER, written
- * "ID:SIDE:QTY:TYPE:TIF[:LIMIT[:STOP]]" (SIDE BUY|SELL, TYPE and TIF as in the
- * schema), then polls until every order has a final report (10 s at most). Every
+ * file: 1 1) or, when TE_FIX_DB is set, from the runtime DB it names ("" = PG*
+ * environment; the adapter's use_db), creates the adapter (SenderCompID TE, TargetCompID
+ * EXECUTOR), polls until it is logged on and reconciled (10 s at most), submits each
+ * ORDER, written "ID:SIDE:QTY:TYPE:TIF[:LIMIT[:STOP]]" (SIDE BUY|SELL, TYPE and TIF as in
+ * the schema), then polls until every order has a final report (10 s at most). Every
  * report is printed as one line:
  *   report ORDER_ID EXEC_TYPE ORDER_STATUS CUM LAST_QTY LAST_PX REPORT_ID REASON
  * and the numbers are written back to SEQFILE after a clean Logout. Exit 0 when every
@@ -92,7 +93,12 @@ int main(int argc, char **argv)
         te_strlcpy(cfg.target, "EXECUTOR", sizeof cfg.target);
         te_strlcpy(cfg.account, "ACC1", sizeof cfg.account);
         cfg.alert = on_alert;
-        FILE *sf = fopen(argv[2], "r");
+        const char *db = getenv("TE_FIX_DB");
+        if (db) {
+                cfg.use_db = 1;
+                te_strlcpy(cfg.db_conninfo, db, sizeof cfg.db_conninfo);
+        }
+        FILE *sf = db ? NULL : fopen(argv[2], "r");
         if (sf) {
                 long long o, i;
                 if (fscanf(sf, "%lld %lld", &o, &i) == 2) {
