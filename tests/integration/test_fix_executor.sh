@@ -23,10 +23,6 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # shellcheck source=ops/pg.sh
 source "$src/ops/pg.sh"
 
-examples=/usr/share/doc/libquickfix-doc/examples/executor/C++
-[ -f "$examples/executor.cpp" ] && [ -f /usr/include/quickfix/Session.h ] ||
-        fail "QuickFIX not installed: ops/install-deps (libquickfix-dev, libquickfix-doc)"
-command -v g++ >/dev/null || fail "g++ is required"
 drive=$TE_BUILD_DIR/tests/fix_drive
 [ -x "$drive" ] || fail "$drive not built"
 
@@ -43,41 +39,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Build the executor once per build dir (again when the installed sources change).
-qfx=$TE_BUILD_DIR/qfx_executor
-stamp=$(cat "$examples/executor.cpp" "$examples/Application.h" "$examples/Application.cpp.gz" |
-        md5sum | cut -d' ' -f1)
-if [ ! -x "$qfx/executor" ] || [ "$(cat "$qfx/stamp" 2>/dev/null)" != "$stamp" ]; then
-        rm -rf "$qfx" && mkdir -p "$qfx"
-        cp "$examples/executor.cpp" "$examples/Application.h" "$qfx/"
-        zcat "$examples/Application.cpp.gz" >"$qfx/Application.cpp"
-        : >"$qfx/config.h" # the example includes the autotools config header
-        # C++14: the example still has dynamic exception specifications
-        g++ -std=c++14 -w -O1 -I"$qfx" -o "$qfx/executor" "$qfx/executor.cpp" \
-                "$qfx/Application.cpp" -lquickfix -lpthread >"$RUN/gxx.log" 2>&1 ||
-                fail "building the executor failed: $(tail -n 5 "$RUN/gxx.log")"
-        echo "$stamp" >"$qfx/stamp"
-fi
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$RUN/store"
-cat >"$RUN/executor.cfg" <<EOF
-[DEFAULT]
-ConnectionType=acceptor
-SocketAcceptPort=$port
-SocketReuseAddress=Y
-FileStorePath=$RUN/store
-StartTime=00:00:00
-EndTime=00:00:00
-UseDataDictionary=N
-SenderCompID=EXECUTOR
-
-[SESSION]
-BeginString=FIX.4.4
-TargetCompID=TE
-EOF
-"$qfx/executor" "$RUN/executor.cfg" >"$RUN/executor.log" 2>&1 &
-pid=$!
+# shellcheck source=tests/integration/fix_lib.sh
+source "$src/tests/integration/fix_lib.sh"
+qfx_build executor
+qfx_start executor
+pid=$QFX_PID
+port=$QFX_PORT
 
 te_pg_up "$RUN/pg" >"$RUN/pg.log" 2>&1 || fail "te_pg_up: $(tail -n 3 "$RUN/pg.log")"
 export TE_FIX_DB= # the runtime DB of PG* (set by te_pg_up)
