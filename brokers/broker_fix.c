@@ -36,6 +36,7 @@ typedef struct forder_s {
         char live_clordid[TE_FIX_CLORDID_MAX]; /* what the counterparty knows it by */
         int n_cancel, n_replace;               /* requests made (for their ClOrdIDs) */
         int sent, terminal, cancel_pending, repl_pending, recon_pending;
+        int dirty;         /* its row in the store is behind */
         double cum, value; /* booked quantity and cum * avg */
         te_order_status_t status;
 } forder_t;
@@ -65,6 +66,9 @@ typedef struct fix_s {
         te_fix_session_t *sess;
         te_fix_store_t *store;       /* NULL without use_db */
         int64_t saved_out, saved_in; /* what the store holds */
+        size_t n_dirty;              /* orders whose row is behind */
+        char (*xpend)[2][TE_ID_MAX]; /* ExecIDs published, not yet known delivered */
+        size_t n_xpend, cap_xpend;
         int db_failing;
         te_fix_execids_t *execs;
         te_map_t *orders; /* order_id -> forder_t* (owned) */
@@ -83,10 +87,19 @@ typedef struct fix_s {
 } fix_t;
 
 static const te_broker_ops_t fix_ops;
+#define FIX_XPEND_MAX 65536 /* ExecIDs waiting for the worker's delivered() */
 
 static fix_t *F(te_broker_t *b)
 {
         return (fix_t *)b;
+}
+
+static void dirty(fix_t *b, forder_t *o)
+{
+        if (b->store && !o->dirty) {
+                o->dirty = 1;
+                b->n_dirty++;
+        }
 }
 
 static void alert(fix_t *b, te_severity_t sev, const char *code, const forder_t *o,
@@ -253,11 +266,40 @@ static void conn_check(fix_t *b, int64_t now)
 /* Save the sequence numbers if they changed. @returns 0, or -1 (not saved). */
 static int persist(fix_t *b)
 {
+        char err[256];
+        if (b->n_dirty) {
+                size_t pos = 0;
+                const char *k;
+                void *v;
+                while (te_map_next(b->orders, &pos, &k, &v)) {
+                        forder_t *od = v;
+                        if (!od->dirty)
+                                continue;
+                        te_fix_order_row_t row = {.cmd = od->cmd,
+                                                  .n_cancel = od->n_cancel,
+                                                  .n_replace = od->n_replace,
+                                                  .sent = od->sent,
+                                                  .terminal = od->terminal,
+                                                  .cum = od->cum,
+                                                  .value = od->value};
+                        te_strlcpy(row.live_clordid, od->live_clordid,
+                                   sizeof row.live_clordid);
+                        if (te_fix_store_save_order(b->store, &row, err, sizeof err) !=
+                            0) {
+                                if (!b->db_failing)
+                                        alert(b, TE_SEV_CRITICAL, "fix_db", od,
+                                              "order not saved, holding output: %s", err);
+                                b->db_failing = 1;
+                                return -1;
+                        }
+                        od->dirty = 0;
+                        b->n_dirty--;
+                }
+        }
         int64_t o, i;
         te_fix_session_seqs(b->sess, &o, &i);
         if (!b->store || (o == b->saved_out && i == b->saved_in))
                 return 0;
-        char err[256];
         if (te_fix_store_save_seqs(b->store, o, i, err, sizeof err) != 0) {
                 if (!b->db_failing)
                         alert(b, TE_SEV_CRITICAL, "fix_db", NULL,
@@ -336,6 +378,7 @@ static void report_fill_diff(fix_t *b, forder_t *o, double cum, double avg,
         if (st == TE_OS_FILLED)
                 o->terminal = 1;
         b->st.fills++;
+        dirty(b, o);
 }
 
 static void end_order(fix_t *b, forder_t *o, te_exec_type_t et, te_order_status_t st,
@@ -360,6 +403,7 @@ static void end_order(fix_t *b, forder_t *o, te_exec_type_t et, te_order_status_
         te_strlcpy(r->reason, reason, sizeof r->reason);
         o->terminal = 1;
         o->status = st;
+        dirty(b, o);
 }
 
 static void recon_done(fix_t *b, int complete)
@@ -512,9 +556,25 @@ static void on_exec(fix_t *b, te_reports_t *out)
                 o->terminal = 1;
         if (x.exec_type == '4')
                 o->cancel_pending = 0;
+        dirty(b, o);
         te_exec_report_t *slot = push(out);
         if (slot)
                 *slot = r;
+        if (b->store && fresh == 1) {
+                if (b->n_xpend == b->cap_xpend && b->cap_xpend < FIX_XPEND_MAX) {
+                        size_t cap = b->cap_xpend ? 2 * b->cap_xpend : 64;
+                        void *p = realloc(b->xpend, cap * sizeof *b->xpend);
+                        if (p) {
+                                b->xpend = p;
+                                b->cap_xpend = cap;
+                        }
+                }
+                if (b->n_xpend < b->cap_xpend) {
+                        te_strlcpy(b->xpend[b->n_xpend][0], x.order_id, TE_ID_MAX);
+                        te_strlcpy(b->xpend[b->n_xpend][1], x.exec_id, TE_ID_MAX);
+                        b->n_xpend++;
+                }
+        }
 }
 
 static void on_cancel_reject(fix_t *b)
@@ -665,6 +725,8 @@ static int send_req(fix_t *b, const req_t *q, int64_t now)
         default:
                 b->st.status_sent++;
         }
+        if (q->kind != 'H')
+                dirty(b, o);
         rate_note(b, now);
         return 0;
 }
@@ -747,6 +809,7 @@ static te_broker_err_t fix_submit(te_broker_t *bb, const te_order_cmd_t *cmd,
                 free(te_map_del(b->orders, cmd->order_id));
                 return TE_BROKER_ERR_RETRIABLE;
         }
+        dirty(b, o);
         release(b, te_proc_wall_ms());
         if (b->conn == C_UP)
                 (void)flush_out(b);
@@ -906,6 +969,22 @@ static te_broker_err_t fix_poll(te_broker_t *bb, te_reports_t *out)
         return TE_BROKER_OK;
 }
 
+/* Every report handed out so far is on exec.reports: record their ExecIDs. */
+static void fix_delivered(te_broker_t *bb)
+{
+        fix_t *b = F(bb);
+        char err[256];
+        if (!b->store || b->n_xpend == 0)
+                return;
+        if (te_fix_store_add_execs(b->store, (const char(*)[2][TE_ID_MAX])b->xpend,
+                                   b->n_xpend, err, sizeof err) != 0) {
+                alert(b, TE_SEV_WARNING, "fix_db", NULL,
+                      "delivered ExecIDs not recorded (kept, retried): %s", err);
+                return;
+        }
+        b->n_xpend = 0;
+}
+
 static int fix_connected(te_broker_t *bb)
 {
         return ready(F(bb));
@@ -931,6 +1010,7 @@ static void fix_destroy(te_broker_t *bb)
         free(b->urgent.r);
         free(b->normal.r);
         free(b->status.r);
+        free(b->xpend);
         memset(b->cfg.password, 0, sizeof b->cfg.password);
         free(b);
 }
@@ -945,8 +1025,39 @@ static const te_broker_ops_t fix_ops = {
     .poll = fix_poll,
     .destroy = fix_destroy,
     .connected = fix_connected,
-    .delivered = NULL,
+    .delivered = fix_delivered,
 };
+
+/* An open order from the store: known again, reconciled after the Logon, and sent
+ * then if its NewOrderSingle never left. */
+static int load_row(void *ctx, const te_fix_order_row_t *row)
+{
+        fix_t *b = ctx;
+        forder_t *o = calloc(1, sizeof *o);
+        if (!o)
+                return -1;
+        o->cmd = row->cmd;
+        te_strlcpy(o->live_clordid, row->live_clordid, sizeof o->live_clordid);
+        o->n_cancel = row->n_cancel;
+        o->n_replace = row->n_replace;
+        o->sent = row->sent;
+        o->cum = row->cum;
+        o->value = row->value;
+        o->status = row->cum > 0 ? TE_OS_PARTIALLY_FILLED : TE_OS_NEW;
+        if (te_map_put(b->orders, o->cmd.order_id, o) != 0) {
+                free(o);
+                return -1;
+        }
+        if (!o->sent && rq_push(&b->normal, o->cmd.order_id, 'D') != 0)
+                return -1;
+        return 0;
+}
+
+static int load_exec(void *ctx, const char *order_id, const char *exec_id)
+{
+        fix_t *b = ctx;
+        return te_fix_execids_add(b->execs, order_id, exec_id) < 0 ? -1 : 0;
+}
 
 te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_size)
 {
@@ -1012,6 +1123,14 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
                 fix_destroy(&b->base);
                 return NULL;
         }
+        if (b->store && te_fix_store_load_open(b->store, load_row, load_exec, b, errstr,
+                                               errstr_size) != 0) {
+                fix_destroy(&b->base);
+                return NULL;
+        }
+        if (b->store)
+                TE_LOG(TE_LOG_INFO, NULL, "fix.loaded", "%zu open orders",
+                       te_map_count(b->orders));
         return &b->base;
 }
 

@@ -39,6 +39,14 @@
  * used twice, even after a crash) and after each poll. When the save fails nothing is
  * written until it succeeds (an Alert `fix_db`). Without use_db they start from
  * cfg next_out/next_in and are kept across reconnects only.
+ *
+ * Orders. With use_db every order's row (fix_orders: its terms, the ClOrdID it lives
+ * under, its cancel/replace counters, whether it was sent, booked quantity and value,
+ * whether it ended) is saved with the numbers, before the bytes that change it leave;
+ * the ExecIDs of published reports are recorded (fix_execs) when the worker says they
+ * were delivered (ops->delivered). At start the open orders and their ExecIDs are
+ * loaded: they are reconciled after the Logon like any open order, and one whose
+ * NewOrderSingle never left is sent then.
  */
 #ifndef TE_BROKER_FIX_H
 #define TE_BROKER_FIX_H

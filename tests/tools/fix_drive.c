@@ -9,7 +9,9 @@
  * environment; the adapter's use_db), creates the adapter (SenderCompID TE, TargetCompID
  * EXECUTOR), polls until it is logged on and reconciled (10 s at most), submits each
  * ORDER, written "ID:SIDE:QTY:TYPE:TIF[:LIMIT[:STOP]]" (SIDE BUY|SELL, TYPE and TIF as in
- * the schema), then polls until every order has a final report (10 s at most). Every
+ * the schema) or "CANCEL:ID" (cancel an order the adapter knows, e.g. loaded from the
+ * DB), then polls until every order has a final report (10 s at most; with
+ * FIX_DRIVE_UNTIL=any, until each has a report). Every
  * report is printed as one line:
  *   report ORDER_ID EXEC_TYPE ORDER_STATUS CUM LAST_QTY LAST_PX REPORT_ID REASON
  * and the numbers are written back to SEQFILE after a clean Logout. Exit 0 when every
@@ -44,9 +46,15 @@ static int parse_order(char *spec, te_order_cmd_t *c)
         size_t n = 0;
         for (char *p; n < 7 && (p = strsep(&spec, ":")) != NULL;)
                 f[n++] = p; /* strsep keeps empty fields: "::" = no limit price */
+        memset(c, 0, sizeof *c);
+        if (n == 2 && strcmp(f[0], "CANCEL") == 0) {
+                c->command = TE_CMD_CANCEL;
+                c->mode = TE_MODE_PRODUCTION;
+                te_strlcpy(c->order_id, f[1], sizeof c->order_id);
+                return 0;
+        }
         if (n < 5)
                 return -1;
-        memset(c, 0, sizeof *c);
         c->command = TE_CMD_NEW;
         c->mode = TE_MODE_PRODUCTION;
         te_strlcpy(c->order_id, f[0], sizeof c->order_id);
@@ -141,6 +149,8 @@ int main(int argc, char **argv)
                 }
         deadline = te_proc_mono_ms() + 10000;
         int left = n;
+        const char *until = getenv("FIX_DRIVE_UNTIL");
+        int any = until && strcmp(until, "any") == 0;
         while (te_proc_mono_ms() < deadline) {
                 for (size_t k = 0; k < out.n; k++) {
                         const te_exec_report_t *r = &out.items[k];
@@ -152,7 +162,7 @@ int main(int argc, char **argv)
                         for (int i = 0; i < n; i++)
                                 if (!done[i] &&
                                     strcmp(orders[i].order_id, r->order_id) == 0 &&
-                                    te_os_is_terminal(r->order_status)) {
+                                    (any || te_os_is_terminal(r->order_status))) {
                                         done[i] = 1;
                                         left--;
                                 }
