@@ -66,7 +66,8 @@ typedef struct fix_s {
         te_fix_session_t *sess;
         te_fix_store_t *store;       /* NULL without use_db */
         int64_t saved_out, saved_in; /* what the store holds */
-        size_t n_dirty;              /* orders whose row is behind */
+        forder_t **dirtyv;           /* orders whose row is behind, to save */
+        size_t n_dirty, cap_dirty;
         char (*xpend)[2][TE_ID_MAX]; /* ExecIDs published, not yet known delivered */
         size_t n_xpend, cap_xpend;
         int db_failing;
@@ -94,14 +95,6 @@ static fix_t *F(te_broker_t *b)
         return (fix_t *)b;
 }
 
-static void dirty(fix_t *b, forder_t *o)
-{
-        if (b->store && !o->dirty) {
-                o->dirty = 1;
-                b->n_dirty++;
-        }
-}
-
 static void alert(fix_t *b, te_severity_t sev, const char *code, const forder_t *o,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void alert(fix_t *b, te_severity_t sev, const char *code, const forder_t *o,
@@ -120,6 +113,25 @@ static void alert(fix_t *b, te_severity_t sev, const char *code, const forder_t 
                 b->cfg.alert(b->cfg.alert_ctx, sev, code, o ? o->cmd.ids.decision_id : "",
                              o ? o->cmd.ids.portfolio_id : "", o ? o->cmd.order_id : "",
                              msg);
+}
+
+static void dirty(fix_t *b, forder_t *o)
+{
+        if (!b->store || o->dirty)
+                return;
+        if (b->n_dirty == b->cap_dirty) {
+                size_t cap = b->cap_dirty ? 2 * b->cap_dirty : 64;
+                void *p = realloc(b->dirtyv, cap * sizeof *b->dirtyv);
+                if (!p) {
+                        alert(b, TE_SEV_CRITICAL, "fix_db", o,
+                              "out of memory: the order's row will not be saved");
+                        return;
+                }
+                b->dirtyv = p;
+                b->cap_dirty = cap;
+        }
+        o->dirty = 1;
+        b->dirtyv[b->n_dirty++] = o;
 }
 
 void te_fix_cfg_defaults(te_fix_cfg_t *cfg)
@@ -267,34 +279,25 @@ static void conn_check(fix_t *b, int64_t now)
 static int persist(fix_t *b)
 {
         char err[256];
-        if (b->n_dirty) {
-                size_t pos = 0;
-                const char *k;
-                void *v;
-                while (te_map_next(b->orders, &pos, &k, &v)) {
-                        forder_t *od = v;
-                        if (!od->dirty)
-                                continue;
-                        te_fix_order_row_t row = {.cmd = od->cmd,
-                                                  .n_cancel = od->n_cancel,
-                                                  .n_replace = od->n_replace,
-                                                  .sent = od->sent,
-                                                  .terminal = od->terminal,
-                                                  .cum = od->cum,
-                                                  .value = od->value};
-                        te_strlcpy(row.live_clordid, od->live_clordid,
-                                   sizeof row.live_clordid);
-                        if (te_fix_store_save_order(b->store, &row, err, sizeof err) !=
-                            0) {
-                                if (!b->db_failing)
-                                        alert(b, TE_SEV_CRITICAL, "fix_db", od,
-                                              "order not saved, holding output: %s", err);
-                                b->db_failing = 1;
-                                return -1;
-                        }
-                        od->dirty = 0;
-                        b->n_dirty--;
+        while (b->n_dirty) {
+                forder_t *od = b->dirtyv[b->n_dirty - 1];
+                te_fix_order_row_t row = {.cmd = od->cmd,
+                                          .n_cancel = od->n_cancel,
+                                          .n_replace = od->n_replace,
+                                          .sent = od->sent,
+                                          .terminal = od->terminal,
+                                          .cum = od->cum,
+                                          .value = od->value};
+                te_strlcpy(row.live_clordid, od->live_clordid, sizeof row.live_clordid);
+                if (te_fix_store_save_order(b->store, &row, err, sizeof err) != 0) {
+                        if (!b->db_failing)
+                                alert(b, TE_SEV_CRITICAL, "fix_db", od,
+                                      "order not saved, holding output: %s", err);
+                        b->db_failing = 1;
+                        return -1;
                 }
+                od->dirty = 0;
+                b->n_dirty--;
         }
         int64_t o, i;
         te_fix_session_seqs(b->sess, &o, &i);
@@ -1011,6 +1014,7 @@ static void fix_destroy(te_broker_t *bb)
         free(b->normal.r);
         free(b->status.r);
         free(b->xpend);
+        free(b->dirtyv);
         memset(b->cfg.password, 0, sizeof b->cfg.password);
         free(b);
 }
