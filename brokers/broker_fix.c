@@ -17,6 +17,7 @@
 
 #include "broker_fix.h"
 #include "fix_app.h"
+#include "fix_reqq.h"
 #include "fix_store.h"
 #include "te_buf.h"
 #include "te_ids.h"
@@ -25,10 +26,7 @@
 #include "te_order_state.h"
 #include "te_proc.h"
 
-#define FIX_RBUF_MAX  (4 * TE_FIX_MAX_FRAME)
-#define FIX_QUEUE_MAX 4096 /* queued requests per queue */
-#define FIX_RATE_MAX  1000
-#define FIX_SENT_RING 4096 /* app messages remembered for a Reject naming them */
+#define FIX_RBUF_MAX (4 * TE_FIX_MAX_FRAME)
 
 typedef struct forder_s {
         te_order_cmd_t cmd;  /* current terms (after accepted replaces) */
@@ -40,22 +38,6 @@ typedef struct forder_s {
         double cum, value; /* booked quantity and cum * avg */
         te_order_status_t status;
 } forder_t;
-
-typedef struct req_s {
-        char order_id[TE_ID_MAX];
-        char kind; /* D F G H */
-} req_t;
-
-typedef struct sent_s {
-        int64_t seq;
-        char order_id[TE_ID_MAX];
-        char kind;
-} sent_t;
-
-typedef struct rq_s {
-        req_t *r;
-        size_t head, n;
-} rq_t;
 
 typedef enum { C_DOWN = 0, C_CONNECTING = 1, C_UP = 2 } conn_t;
 
@@ -79,11 +61,8 @@ typedef struct fix_s {
         int64_t next_connect, backoff_ms, connect_deadline;
         int reconciling;
         int64_t recon_deadline;
-        rq_t urgent, normal, status;   /* cancels; new and replace; reconciliation */
-        int64_t sent_at[FIX_RATE_MAX]; /* ring of the last app messages' times */
-        size_t sent_head, sent_n;
-        sent_t sent[FIX_SENT_RING]; /* by seq % FIX_SENT_RING */
-        te_fix_msg_t msg;           /* the inbound frame being handled (large) */
+        te_fix_reqq_t *reqq; /* requests waiting for a MsgSeqNum, messages sent */
+        te_fix_msg_t msg;    /* the inbound frame being handled (large) */
         te_fix_stats_t st;
 } fix_t;
 
@@ -152,48 +131,6 @@ void te_fix_cfg_defaults(te_fix_cfg_t *cfg)
 
 /* ---- request queue and rate ------------------------------------------------ */
 
-static int rq_push(rq_t *q, const char *order_id, char kind)
-{
-        if (q->n == FIX_QUEUE_MAX)
-                return -1;
-        if (!q->r) {
-                q->r = calloc(FIX_QUEUE_MAX, sizeof *q->r);
-                if (!q->r)
-                        return -1;
-        }
-        req_t *r = &q->r[(q->head + q->n) % FIX_QUEUE_MAX];
-        te_strlcpy(r->order_id, order_id, sizeof r->order_id);
-        r->kind = kind;
-        q->n++;
-        return 0;
-}
-
-static req_t *rq_front(rq_t *q)
-{
-        return q->n ? &q->r[q->head] : NULL;
-}
-
-static void rq_pop(rq_t *q)
-{
-        q->head = (q->head + 1) % FIX_QUEUE_MAX;
-        q->n--;
-}
-
-static int rate_allows(fix_t *b, int64_t now)
-{
-        while (b->sent_n && now - b->sent_at[b->sent_head] >= 1000) {
-                b->sent_head = (b->sent_head + 1) % FIX_RATE_MAX;
-                b->sent_n--;
-        }
-        return b->sent_n < (size_t)b->cfg.max_msgs_per_sec;
-}
-
-static void rate_note(fix_t *b, int64_t now)
-{
-        b->sent_at[(b->sent_head + b->sent_n) % FIX_RATE_MAX] = now;
-        b->sent_n++;
-}
-
 /* ---- connection ------------------------------------------------------------ */
 
 static void conn_close(fix_t *b, const char *why)
@@ -205,7 +142,7 @@ static void conn_close(fix_t *b, const char *why)
                 b->st.disconnects++;
         b->conn = C_DOWN;
         b->reconciling = 0;
-        b->status.head = b->status.n = 0;
+        te_fix_reqq_clear(b->reqq, TE_FIX_Q_STATUS);
         te_buf_reset(&b->rbuf);
         te_fix_session_disconnected(b->sess);
         int64_t now = te_proc_wall_ms();
@@ -445,7 +382,8 @@ static void recon_start(fix_t *b, int64_t now)
                 o->recon_pending = 0;
                 if (!o->sent || o->terminal)
                         continue;
-                if (rq_push(&b->status, o->cmd.order_id, 'H') == 0) {
+                if (te_fix_reqq_push(b->reqq, TE_FIX_Q_STATUS, o->cmd.order_id, 'H') ==
+                    0) {
                         o->recon_pending = 1;
                         n++;
                 }
@@ -604,8 +542,8 @@ static void on_cancel_reject(fix_t *b)
  * BusinessMessageReject 35=j naming its MsgSeqNum). */
 static void on_refused(fix_t *b, int64_t seq, const char *text, te_reports_t *out)
 {
-        const sent_t *sr = &b->sent[seq % FIX_SENT_RING];
-        forder_t *o = sr->seq == seq ? te_map_get(b->orders, sr->order_id) : NULL;
+        const te_fix_req_t *sr = te_fix_reqq_by_seq(b->reqq, seq);
+        forder_t *o = sr ? te_map_get(b->orders, sr->order_id) : NULL;
         if (!o)
                 return; /* not an order message, or too old to know */
         char why[TE_TEXT_MAX];
@@ -663,7 +601,7 @@ static void on_sev(fix_t *b, const te_fix_sev_t *ev)
 /* ---- sending requests ------------------------------------------------------- */
 
 /* Encode and queue one request; @returns 0 sent, -1 dropped (alerted). */
-static int send_req(fix_t *b, const req_t *q, int64_t now)
+static int send_req(fix_t *b, const te_fix_req_t *q, int64_t now)
 {
         forder_t *o = te_map_get(b->orders, q->order_id);
         if (!o)
@@ -708,10 +646,7 @@ static int send_req(fix_t *b, const req_t *q, int64_t now)
                         o->cancel_pending = 0;
                 return -1;
         }
-        sent_t *sr = &b->sent[seq % FIX_SENT_RING];
-        sr->seq = seq;
-        te_strlcpy(sr->order_id, q->order_id, sizeof sr->order_id);
-        sr->kind = q->kind;
+        te_fix_reqq_sent(b->reqq, seq, q->order_id, q->kind);
         switch (q->kind) {
         case 'D':
                 o->sent = 1;
@@ -730,7 +665,6 @@ static int send_req(fix_t *b, const req_t *q, int64_t now)
         }
         if (q->kind != 'H')
                 dirty(b, o);
-        rate_note(b, now);
         return 0;
 }
 
@@ -738,23 +672,11 @@ static void release(fix_t *b, int64_t now)
 {
         if (te_fix_session_state(b->sess) != TE_FIX_ST_ACTIVE)
                 return;
-        for (;;) {
-                /* during reconciliation only the status requests leave */
-                rq_t *q = b->status.n      ? &b->status
-                          : b->reconciling ? NULL
-                          : b->urgent.n    ? &b->urgent
-                                           : &b->normal;
-                req_t *r = q ? rq_front(q) : NULL;
-                if (!r)
+        te_fix_req_t r;
+        /* during reconciliation only the status requests leave */
+        while (te_fix_reqq_next(b->reqq, now, b->reconciling, &r))
+                if (send_req(b, &r, now) == -2)
                         return;
-                if (!rate_allows(b, now))
-                        return;
-                req_t copy = *r;
-                rq_pop(q);
-                if (send_req(b, &copy, now) == -2) {
-                        return;
-                }
-        }
 }
 
 /* ---- ops ------------------------------------------------------------------- */
@@ -808,7 +730,7 @@ static te_broker_err_t fix_submit(te_broker_t *bb, const te_order_cmd_t *cmd,
                 free(o);
                 return TE_BROKER_ERR_RETRIABLE;
         }
-        if (rq_push(&b->normal, cmd->order_id, 'D') != 0) {
+        if (te_fix_reqq_push(b->reqq, TE_FIX_Q_NORMAL, cmd->order_id, 'D') != 0) {
                 free(te_map_del(b->orders, cmd->order_id));
                 return TE_BROKER_ERR_RETRIABLE;
         }
@@ -829,7 +751,7 @@ static te_broker_err_t fix_cancel(te_broker_t *bb, const te_order_cmd_t *cmd,
                 return TE_BROKER_OK; /* nothing to cancel, or already asked */
         if (!ready(b))
                 return TE_BROKER_ERR_RETRIABLE;
-        if (rq_push(&b->urgent, cmd->order_id, 'F') != 0)
+        if (te_fix_reqq_push(b->reqq, TE_FIX_Q_URGENT, cmd->order_id, 'F') != 0)
                 return TE_BROKER_ERR_RETRIABLE;
         o->cancel_pending = 1;
         release(b, te_proc_wall_ms());
@@ -863,7 +785,7 @@ static te_broker_err_t fix_replace(te_broker_t *bb, const te_order_cmd_t *cmd,
                       cmd->order_id, o->cum);
                 return TE_BROKER_OK;
         }
-        if (rq_push(&b->normal, cmd->order_id, 'G') != 0)
+        if (te_fix_reqq_push(b->reqq, TE_FIX_Q_NORMAL, cmd->order_id, 'G') != 0)
                 return TE_BROKER_ERR_RETRIABLE;
         o->repl = *cmd;
         o->repl_pending = 1;
@@ -1010,9 +932,7 @@ static void fix_destroy(te_broker_t *bb)
         te_fix_execids_destroy(b->execs);
         te_map_destroy(b->orders, free_order);
         te_buf_free(&b->rbuf);
-        free(b->urgent.r);
-        free(b->normal.r);
-        free(b->status.r);
+        te_fix_reqq_destroy(b->reqq);
         free(b->xpend);
         free(b->dirtyv);
         memset(b->cfg.password, 0, sizeof b->cfg.password);
@@ -1052,7 +972,8 @@ static int load_row(void *ctx, const te_fix_order_row_t *row)
                 free(o);
                 return -1;
         }
-        if (!o->sent && rq_push(&b->normal, o->cmd.order_id, 'D') != 0)
+        if (!o->sent &&
+            te_fix_reqq_push(b->reqq, TE_FIX_Q_NORMAL, o->cmd.order_id, 'D') != 0)
                 return -1;
         return 0;
 }
@@ -1065,9 +986,9 @@ static int load_exec(void *ctx, const char *order_id, const char *exec_id)
 
 te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_size)
 {
-        if (cfg->max_msgs_per_sec < 1 || cfg->max_msgs_per_sec > FIX_RATE_MAX) {
+        if (cfg->max_msgs_per_sec < 1 || cfg->max_msgs_per_sec > TE_FIX_REQQ_RATE_MAX) {
                 te_errf(errstr, errstr_size, "max_msgs_per_sec outside 1..%d",
-                        FIX_RATE_MAX);
+                        TE_FIX_REQQ_RATE_MAX);
                 return NULL;
         }
         if (cfg->reconnect_min_ms < 1 || cfg->reconnect_max_ms < cfg->reconnect_min_ms) {
@@ -1121,7 +1042,8 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
         memset(sc.password, 0, sizeof sc.password);
         b->execs = te_fix_execids_new();
         b->orders = te_map_new();
-        if (!b->sess || !b->execs || !b->orders) {
+        b->reqq = te_fix_reqq_new(cfg->max_msgs_per_sec);
+        if (!b->sess || !b->execs || !b->orders || !b->reqq) {
                 if (b->sess)
                         te_errf(errstr, errstr_size, "out of memory");
                 fix_destroy(&b->base);
