@@ -7,11 +7,13 @@
  *   fix_acceptor PORTFILE      listen on a free loopback port, write it to PORTFILE
  *
  * Logon and TestRequest are answered; a NewOrderSingle is acknowledged (ExecType 0)
- * and rests; an OrderCancelRequest cancels the order named by OrigClOrdID (ExecType
- * 4) or is refused (35=9) when there is none; an OrderStatusRequest is answered with
- * ExecType I and the order's status (OrdStatus 8 for an order it does not know); a
- * Logout is answered and the connection closed. Every message received is printed as
- * "RECV <MsgType> <ClOrdID> <OrigClOrdID>" on stdout. Runs until killed.
+ * and rests (one whose ClOrdID starts with F is then filled 1 at 10, ExecID
+ * F-<ClOrdID>, and that fill is sent again after every later Logon, as a
+ * counterparty resending what it had); an OrderCancelRequest cancels the order named by
+ * OrigClOrdID (ExecType 4) or is refused (35=9) when there is none; an OrderStatusRequest
+ * is answered with ExecType I and the order's status (OrdStatus 8 for an order it does
+ * not know); a Logout is answered and the connection closed. Every message received is
+ * printed as "RECV <MsgType> <ClOrdID> <OrigClOrdID>" on stdout. Runs until killed.
  */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -28,7 +30,7 @@
 
 typedef struct {
         char clordid[80], symbol[32], side[4], qty[32];
-        int canceled;
+        int canceled, filled;
 } ord_t;
 
 static ord_t ords[MAX_ORD];
@@ -62,13 +64,32 @@ static void report(const ord_t *o, const char *clordid, const char *orig, char e
                    char st)
 {
         char b[512];
+        long qty = strtol(o->qty, NULL, 10);
+        long leaves = st == '0' || st == '1' ? qty - o->filled : 0;
+        if (st == '0' && o->filled)
+                st = '1';
         snprintf(
             b, sizeof b,
-            "37=B%s|11=%s|%s%s%s17=X%lld|150=%c|39=%c|55=%s|54=%s|38=%s|151=%s|14=0|6=0",
+            "37=B%s|11=%s|%s%s%s17=X%lld|150=%c|39=%c|55=%s|54=%s|38=%s|151=%ld|14=%d|"
+            "6=%s",
             o->clordid, clordid, orig ? "41=" : "", orig ? orig : "", orig ? "|" : "",
-            (long long)++exec_n, et, st, o->symbol, o->side, o->qty,
-            st == '0' ? o->qty : "0");
+            (long long)++exec_n, et, st, o->symbol, o->side, o->qty, leaves, o->filled,
+            o->filled ? "10" : "0");
         sendf("8", b);
+}
+
+/* The fill of an order whose ClOrdID starts with F: 1 at 10, ExecID F-<ClOrdID>. */
+static void fill_report(const ord_t *o)
+{
+        char b[512];
+        snprintf(b, sizeof b,
+                 "37=B%s|11=%s|17=F-%s|150=F|39=1|55=%s|54=%s|38=%s|151=%ld|14=1|6=10|"
+                 "32=1|31=10",
+                 o->clordid, o->clordid, o->clordid, o->symbol, o->side, o->qty,
+                 strtol(o->qty, NULL, 10) - 1);
+        sendf("8", b);
+        printf("SENT F-%s\n", o->clordid);
+        fflush(stdout);
 }
 
 static void on_msg(const te_fix_msg_t *m)
@@ -80,6 +101,10 @@ static void on_msg(const te_fix_msg_t *m)
         fflush(stdout);
         if (strcmp(m->msg_type, "A") == 0) {
                 sendf("A", "98=0|108=30");
+                /* resend the fills of open orders, as after a lost connection */
+                for (int i = 0; i < n_ord; i++)
+                        if (ords[i].filled && !ords[i].canceled)
+                                fill_report(&ords[i]);
         } else if (strcmp(m->msg_type, "1") == 0) {
                 char id[64] = "x";
                 (void)te_fix_get_str(m, 112, id, sizeof id);
@@ -97,6 +122,10 @@ static void on_msg(const te_fix_msg_t *m)
                 (void)te_fix_get_str(m, 54, o->side, sizeof o->side);
                 (void)te_fix_get_str(m, 38, o->qty, sizeof o->qty);
                 report(o, cl, NULL, '0', '0');
+                if (cl[0] == 'F') {
+                        o->filled = 1;
+                        fill_report(o);
+                }
         } else if (strcmp(m->msg_type, "F") == 0) {
                 ord_t *o = find(orig);
                 if (!o || o->canceled) {

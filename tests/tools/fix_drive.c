@@ -11,7 +11,9 @@
  * ORDER, written "ID:SIDE:QTY:TYPE:TIF[:LIMIT[:STOP]]" (SIDE BUY|SELL, TYPE and TIF as in
  * the schema) or "CANCEL:ID" (cancel an order the adapter knows, e.g. loaded from the
  * DB), then polls until every order has a final report (10 s at most; with
- * FIX_DRIVE_UNTIL=any, until each has a report). Every
+ * FIX_DRIVE_UNTIL=N, until N reports came, whichever orders they are for). After
+ * each batch of reports it calls ops->delivered, as the worker does after its flush.
+ * Every
  * report is printed as one line:
  *   report ORDER_ID EXEC_TYPE ORDER_STATUS CUM LAST_QTY LAST_PX REPORT_ID REASON
  * and the numbers are written back to SEQFILE after a clean Logout. Exit 0 when every
@@ -148,9 +150,10 @@ int main(int argc, char **argv)
                         goto out;
                 }
         deadline = te_proc_mono_ms() + 10000;
-        int left = n;
+        /* FIX_DRIVE_UNTIL=N: stop after N reports instead of waiting for the orders */
         const char *until = getenv("FIX_DRIVE_UNTIL");
-        int any = until && strcmp(until, "any") == 0;
+        long want = until ? strtol(until, NULL, 10) : 0, printed = 0;
+        int left = want > 0 ? 1 : n;
         while (te_proc_mono_ms() < deadline) {
                 for (size_t k = 0; k < out.n; k++) {
                         const te_exec_report_t *r = &out.items[k];
@@ -159,14 +162,18 @@ int main(int argc, char **argv)
                                te_order_status_name(r->order_status), r->cum_qty,
                                r->last_qty, r->last_price, r->report_id,
                                r->reason[0] ? r->reason : "-");
-                        for (int i = 0; i < n; i++)
+                        if (want > 0 && ++printed == want)
+                                left = 0;
+                        for (int i = 0; i < n && want == 0; i++)
                                 if (!done[i] &&
                                     strcmp(orders[i].order_id, r->order_id) == 0 &&
-                                    (any || te_os_is_terminal(r->order_status))) {
+                                    te_os_is_terminal(r->order_status)) {
                                         done[i] = 1;
                                         left--;
                                 }
                 }
+                if (out.n)
+                        b->ops->delivered(b); /* as the worker after its flush */
                 te_reports_clear(&out);
                 if (left == 0)
                         break;
@@ -177,7 +184,7 @@ int main(int argc, char **argv)
         if (left == 0)
                 rc = 0;
         else
-                fprintf(stderr, "fix_drive: %d order(s) without a final report\n", left);
+                fprintf(stderr, "fix_drive: not every order ended (or fewer reports)\n");
 out:;
         int64_t no, ni;
         te_fix_seqs(b, &no, &ni);
