@@ -606,6 +606,8 @@ static int send_req(fix_t *b, const te_fix_req_t *q, int64_t now)
         forder_t *o = te_map_get(b->orders, q->order_id);
         if (!o)
                 return -1;
+        if (o->terminal && q->kind != 'H')
+                return 0; /* ended while queued (a cancel before it was sent) */
         te_fix_enc_t e;
         char err[256] = "", cl[TE_FIX_CLORDID_MAX];
         const char *mt = q->kind == 'D'   ? "D"
@@ -744,11 +746,16 @@ static te_broker_err_t fix_submit(te_broker_t *bb, const te_order_cmd_t *cmd,
 static te_broker_err_t fix_cancel(te_broker_t *bb, const te_order_cmd_t *cmd,
                                   te_reports_t *out)
 {
-        (void)out;
         fix_t *b = F(bb);
         forder_t *o = te_map_get(b->orders, cmd->order_id);
         if (!o || o->terminal || o->cancel_pending)
                 return TE_BROKER_OK; /* nothing to cancel, or already asked */
+        if (!o->sent) {
+                /* still queued (rate limit or connection): it never leaves */
+                end_order(b, o, TE_EXEC_CANCELED, TE_OS_CANCELED,
+                          "canceled before it was sent", out);
+                return TE_BROKER_OK;
+        }
         if (!ready(b))
                 return TE_BROKER_ERR_RETRIABLE;
         if (te_fix_reqq_push(b->reqq, TE_FIX_Q_URGENT, cmd->order_id, 'F') != 0)

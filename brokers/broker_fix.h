@@ -7,7 +7,8 @@
  *
  * Orders. A NEW is checked (order type and TIF allowed, prices present) and queued;
  * a refused one is REJECTED at once with the reason. CANCEL and REPLACE are queued for
- * a known live order (one cancel or replace in flight per order; a REPLACE that would
+ * a known live order (a CANCEL of an order still queued ends it at once, CANCELED,
+ * and it is never sent; one cancel or replace in flight per order; a REPLACE that would
  * change anything but quantity and prices, or arrives while another request is in
  * flight, is refused with an Alert `replace_refused`). Queued requests leave at most
  * `max_msgs_per_sec` per second, cancels first; each gets its MsgSeqNum only when it

@@ -377,10 +377,51 @@ static void test_fix_adapter_scripted(void **state)
         close(A.lfd);
 }
 
+/* At 1 message per second the second order waits in the queue; cancelled there, it
+ * ends at once and never reaches the counterparty. */
+static void test_fix_adapter_cancel_queued(void **state)
+{
+        (void)state;
+        acc_listen();
+        te_fix_cfg_t cfg;
+        te_fix_cfg_defaults(&cfg);
+        cfg.port = A.port;
+        te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
+        te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
+        cfg.max_msgs_per_sec = 1;
+        char err[128];
+        B = te_fix_new(&cfg, err, sizeof err);
+        assert_non_null(B);
+        wait_connected(1);
+        handle(cmd(TE_CMD_NEW, "Q1", 10, 10));
+        handle(cmd(TE_CMD_NEW, "Q2", 10, 10));
+        expect("D", "11=Q1");
+        handle(cmd(TE_CMD_CANCEL, "Q2", 10, 10));
+        assert_int_equal(R.n, 1);
+        check(0, "Q2", TE_EXEC_CANCELED, TE_OS_CANCELED, 0, 0, 0, 0);
+        assert_string_equal(R.items[0].reason, "canceled before it was sent");
+        te_reports_clear(&R);
+        /* past the rate window: still nothing for Q2 */
+        int64_t until = te_proc_mono_ms() + 1300;
+        while (te_proc_mono_ms() < until)
+                step();
+        for (size_t i = 0; i < A.nf; i++)
+                assert_null(memmem(A.fr[i], A.flen[i],
+                                   "\x01"
+                                   "11=Q2\x01",
+                                   7));
+        assert_int_equal(R.n, 0);
+        te_reports_free(&R);
+        te_broker_destroy(B);
+        close(A.fd);
+        close(A.lfd);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_fix_adapter_scripted),
+            cmocka_unit_test(test_fix_adapter_cancel_queued),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
