@@ -382,6 +382,11 @@ static void recon_start(fix_t *b, int64_t now)
                 o->recon_pending = 0;
                 if (!o->sent || o->terminal)
                         continue;
+                /* a cancel in flight when the connection went may never have
+                 * arrived: the status answer says where the order is, and a new
+                 * CANCEL may be sent (a replace in flight stays pending: its
+                 * request may still be queued) */
+                o->cancel_pending = 0;
                 if (te_fix_reqq_push(b->reqq, TE_FIX_Q_STATUS, o->cmd.order_id, 'H') ==
                     0) {
                         o->recon_pending = 1;

@@ -344,7 +344,10 @@ static void test_fix_adapter_scripted(void **state)
         expect("D", "11=O5");
         assert_non_null(strstr(alerts, "garbled"));
 
-        /* the connection drops with O3 and O5 open; meanwhile O3 got 30, O5 vanished */
+        /* a cancel of O3 goes out, and the connection drops before its answer, with
+         * O3 and O5 open; meanwhile O3 got 30, O5 vanished */
+        handle(cmd(TE_CMD_CANCEL, "O3", 150, 10.5));
+        expect("F", "41=O3:r1|11=O3:c1");
         acc_drop();
         wait_connected(0);
         assert_int_equal(te_broker_handle(B, &o1, &R), TE_BROKER_OK); /* known: ignored */
@@ -370,6 +373,15 @@ static void test_fix_adapter_scripted(void **state)
         te_fix_stats(B, &st);
         assert_int_equal(st.logons, 2);
         assert_int_equal(st.reconciles, 2);
+
+        /* the cancel lost with the connection may be asked again */
+        handle(cmd(TE_CMD_CANCEL, "O3", 150, 10.5));
+        expect("F", "41=O3:r1|11=O3:c2");
+        acc_send("35=8|37=BO3|11=O3:c2|41=O3:r1|55=AAPL|54=1|38=150|17=E9|150=4|39=4|"
+                 "151=0|14=30|6=10.5");
+        wait_reports(1);
+        check(0, "O3", TE_EXEC_CANCELED, TE_OS_CANCELED, 30, 0, 0, 0);
+        te_reports_clear(&R);
 
         te_reports_free(&R);
         te_broker_destroy(B);
