@@ -492,31 +492,6 @@ static void ibkr_alert(void *ctx, te_severity_t sev, const char *code,
                               code, decision_id, portfolio_id, order_id, "%s", message);
 }
 
-static te_broker_t *new_ibkr(worker_t *w, char *errstr, size_t errstr_size)
-{
-        const conf_t *c = &w->conf;
-        te_ibkr_cfg_t ic;
-        te_ibkr_cfg_defaults(&ic);
-        te_strlcpy(ic.host, c->ibkr_host, sizeof ic.host);
-        ic.port = (int)c->ibkr_port;
-        ic.client_id = (int)c->ibkr_client_id;
-        te_strlcpy(ic.accounts, c->ibkr_accounts, sizeof ic.accounts);
-        ic.max_msgs_per_sec = (int)c->ibkr_max_msgs;
-        ic.reconnect_min_ms = c->ibkr_reconnect_min_ms;
-        ic.reconnect_max_ms = c->ibkr_reconnect_max_ms;
-        ic.commission_wait_ms = c->ibkr_commission_wait_ms;
-        ic.connect_timeout_ms = c->ibkr_timeout_ms;
-        ic.position_check_ms = c->ibkr_position_check_ms;
-        ic.use_db = c->ibkr_use_db;
-        te_strlcpy(ic.db_conninfo, c->common.db_conninfo, sizeof ic.db_conninfo);
-        te_strlcpy(ic.broker_name,
-                   strcmp(c->broker_name, "sim") ? c->broker_name : "ibkr",
-                   sizeof ic.broker_name);
-        ic.alert = ibkr_alert;
-        ic.alert_ctx = w;
-        return te_ibkr_new(&ic, errstr, errstr_size);
-}
-
 /* A comma-separated list of enum names as a bit set. @returns 0, or -1 with errstr. */
 static int name_bits(const char *list, const char *const *names, int n, unsigned *bits,
                      char *errstr, size_t errstr_size)
@@ -586,6 +561,31 @@ static te_broker_t *new_fix(worker_t *w, char *errstr, size_t errstr_size)
         te_broker_t *b = te_fix_new(&fc, errstr, errstr_size);
         memset(fc.password, 0, sizeof fc.password);
         return b;
+}
+
+static te_broker_t *new_ibkr(worker_t *w, char *errstr, size_t errstr_size)
+{
+        const conf_t *c = &w->conf;
+        te_ibkr_cfg_t ic;
+        te_ibkr_cfg_defaults(&ic);
+        te_strlcpy(ic.host, c->ibkr_host, sizeof ic.host);
+        ic.port = (int)c->ibkr_port;
+        ic.client_id = (int)c->ibkr_client_id;
+        te_strlcpy(ic.accounts, c->ibkr_accounts, sizeof ic.accounts);
+        ic.max_msgs_per_sec = (int)c->ibkr_max_msgs;
+        ic.reconnect_min_ms = c->ibkr_reconnect_min_ms;
+        ic.reconnect_max_ms = c->ibkr_reconnect_max_ms;
+        ic.commission_wait_ms = c->ibkr_commission_wait_ms;
+        ic.connect_timeout_ms = c->ibkr_timeout_ms;
+        ic.position_check_ms = c->ibkr_position_check_ms;
+        ic.use_db = c->ibkr_use_db;
+        te_strlcpy(ic.db_conninfo, c->common.db_conninfo, sizeof ic.db_conninfo);
+        te_strlcpy(ic.broker_name,
+                   strcmp(c->broker_name, "sim") ? c->broker_name : "ibkr",
+                   sizeof ic.broker_name);
+        ic.alert = ibkr_alert;
+        ic.alert_ctx = w;
+        return te_ibkr_new(&ic, errstr, errstr_size);
 }
 
 /* Commit the offsets of the orders whose reports are all delivered (te_dlog.h). An
