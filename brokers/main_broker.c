@@ -33,6 +33,7 @@
 #include "broker.h"
 #include "broker_faulty.h"
 #include "broker_guard.h"
+#include "broker_fix.h"
 #include "broker_ibkr.h"
 #include "broker_sim.h"
 #include "te_buf.h"
@@ -79,10 +80,16 @@ typedef struct conf_s {
             ibkr_position_check_ms;
         char ibkr_accounts[512];
         int ibkr_use_db;
+        char fix_host[256], fix_sender[TE_FIX_COMPID_MAX], fix_target[TE_FIX_COMPID_MAX];
+        char fix_account[TE_NAME_MAX], fix_order_types[128], fix_tifs[128];
+        char fix_password_file[512];
+        int64_t fix_port, fix_heartbt_int, fix_max_msgs, fix_reconnect_min_ms,
+            fix_reconnect_max_ms, fix_reconcile_timeout_ms;
+        int fix_reset_on_logon, fix_use_db;
 } conf_t;
 
-static const char *const adapters[] = {"sim", "ibkr", NULL};
-enum { ADAPTER_SIM = 0, ADAPTER_IBKR = 1 };
+static const char *const adapters[] = {"sim", "ibkr", "fix", NULL};
+enum { ADAPTER_SIM = 0, ADAPTER_IBKR = 1, ADAPTER_FIX = 2 };
 static const char *const sim_market_at[] = {"close", "next_open", NULL};
 
 static const te_cfg_item_t conf_items[] = {
@@ -173,6 +180,36 @@ static const te_cfg_item_t conf_items[] = {
              "the runtime DB's before a position_mismatch alert (0: off)"),
     TE_CFG_B(conf_t, "ibkr.use_db", ibkr_use_db, "true",
              "persist TWS ids and delivered executions in the runtime DB"),
+    /* adapter fix: a FIX 4.4 counterparty (brokers/broker_fix.h) */
+    TE_CFG_S(conf_t, "fix.host", fix_host, "127.0.0.1", "FIX acceptor host"),
+    TE_CFG_I(conf_t, "fix.port", fix_port, "9878", 1, 65535, "FIX acceptor port"),
+    TE_CFG_S(conf_t, "fix.sender_comp_id", fix_sender, "", "our SenderCompID; required"),
+    TE_CFG_S(conf_t, "fix.target_comp_id", fix_target, "",
+             "the counterparty's CompID; required"),
+    TE_CFG_I(conf_t, "fix.heartbt_int", fix_heartbt_int, "30", 1, 3600,
+             "HeartBtInt in the Logon, seconds"),
+    TE_CFG_S(conf_t, "fix.account", fix_account, "",
+             "Account (1) on orders; empty: none"),
+    TE_CFG_S(conf_t, "fix.order_types", fix_order_types, "MARKET,LIMIT,STOP,STOP_LIMIT",
+             "order types the counterparty takes; others are REJECTED before sending"),
+    TE_CFG_S(conf_t, "fix.tifs", fix_tifs, "DAY,GTC,IOC,FOK,OPG,CLS",
+             "TimeInForce values the counterparty takes"),
+    TE_CFG_I(conf_t, "fix.max_msgs_per_sec", fix_max_msgs, "45", 1, 1000,
+             "outgoing orders, cancels, replaces and status requests per second "
+             "(cancels first)"),
+    TE_CFG_I(conf_t, "fix.reconnect_min_ms", fix_reconnect_min_ms, "500", 1, 600000,
+             "first reconnect delay (doubles up to fix.reconnect_max_ms)"),
+    TE_CFG_I(conf_t, "fix.reconnect_max_ms", fix_reconnect_max_ms, "30000", 1, 3600000,
+             ""),
+    TE_CFG_I(conf_t, "fix.reconcile_timeout_ms", fix_reconcile_timeout_ms, "5000", 100,
+             600000, "wait this long for the status of open orders after a Logon"),
+    TE_CFG_B(conf_t, "fix.reset_seq_on_logon", fix_reset_on_logon, "false",
+             "Logon with ResetSeqNumFlag=Y: both sequence numbers restart at 1"),
+    TE_CFG_S(conf_t, "fix.password_file", fix_password_file, "",
+             "file whose first line is the Password (554); else $TE_FIX_PASSWORD; "
+             "never logged"),
+    TE_CFG_B(conf_t, "fix.use_db", fix_use_db, "true",
+             "keep the session's sequence numbers in the runtime DB"),
 };
 
 typedef struct worker_s {
@@ -609,6 +646,77 @@ static void ibkr_alert(void *ctx, te_severity_t sev, const char *code,
                               code, decision_id, portfolio_id, order_id, "%s", message);
 }
 
+/* A comma-separated list of enum names as a bit set. @returns 0, or -1 with errstr. */
+static int name_bits(const char *list, const char *const *names, int n, unsigned *bits,
+                     char *errstr, size_t errstr_size)
+{
+        char tmp[128];
+        te_strlcpy(tmp, list, sizeof tmp);
+        *bits = 0;
+        for (char *sv, *p = strtok_r(tmp, ", ", &sv); p; p = strtok_r(NULL, ", ", &sv)) {
+                int v = te_enum_parse(names, n, p);
+                if (v < 0) {
+                        snprintf(errstr, errstr_size, "unknown name %s", p);
+                        return -1;
+                }
+                *bits |= 1u << v;
+        }
+        return 0;
+}
+
+static void fix_alert(void *ctx, te_severity_t sev, const char *code,
+                      const char *decision_id, const char *portfolio_id,
+                      const char *order_id, const char *message)
+{
+        ibkr_alert(ctx, sev, code, decision_id, portfolio_id, order_id, message);
+}
+
+static te_broker_t *new_fix(worker_t *w, char *errstr, size_t errstr_size)
+{
+        const conf_t *c = &w->conf;
+        te_fix_cfg_t fc;
+        te_fix_cfg_defaults(&fc);
+        te_strlcpy(fc.host, c->fix_host, sizeof fc.host);
+        fc.port = (int)c->fix_port;
+        te_strlcpy(fc.sender, c->fix_sender, sizeof fc.sender);
+        te_strlcpy(fc.target, c->fix_target, sizeof fc.target);
+        fc.heartbt_int = (int)c->fix_heartbt_int;
+        te_strlcpy(fc.account, c->fix_account, sizeof fc.account);
+        if (name_bits(c->fix_order_types, te_order_type_names, TE_OT__CNT,
+                      &fc.order_types, errstr, errstr_size) != 0 ||
+            name_bits(c->fix_tifs, te_tif_names, TE_TIF__CNT, &fc.tifs, errstr,
+                      errstr_size) != 0)
+                return NULL;
+        fc.max_msgs_per_sec = (int)c->fix_max_msgs;
+        fc.reconnect_min_ms = c->fix_reconnect_min_ms;
+        fc.reconnect_max_ms = c->fix_reconnect_max_ms;
+        fc.reconcile_timeout_ms = c->fix_reconcile_timeout_ms;
+        fc.reset_on_logon = c->fix_reset_on_logon;
+        fc.use_db = c->fix_use_db;
+        te_strlcpy(fc.db_conninfo, c->common.db_conninfo, sizeof fc.db_conninfo);
+        te_strlcpy(fc.broker_name, strcmp(c->broker_name, "sim") ? c->broker_name : "fix",
+                   sizeof fc.broker_name);
+        if (c->fix_password_file[0]) {
+                FILE *f = fopen(c->fix_password_file, "r");
+                if (!f || !fgets(fc.password, sizeof fc.password, f)) {
+                        snprintf(errstr, errstr_size,
+                                 "fix.password_file: cannot read it");
+                        if (f)
+                                fclose(f);
+                        return NULL;
+                }
+                fclose(f);
+                fc.password[strcspn(fc.password, "\r\n")] = '\0';
+        } else if (getenv("TE_FIX_PASSWORD")) {
+                te_strlcpy(fc.password, getenv("TE_FIX_PASSWORD"), sizeof fc.password);
+        }
+        fc.alert = fix_alert;
+        fc.alert_ctx = w;
+        te_broker_t *b = te_fix_new(&fc, errstr, errstr_size);
+        memset(fc.password, 0, sizeof fc.password);
+        return b;
+}
+
 static te_broker_t *new_ibkr(worker_t *w, char *errstr, size_t errstr_size)
 {
         const conf_t *c = &w->conf;
@@ -829,6 +937,15 @@ int main(int argc, char **argv)
                 w.broker = new_ibkr(&w, errstr, sizeof errstr);
                 if (!w.broker) {
                         TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "ibkr: %s", errstr);
+                        rc = 2;
+                        goto out;
+                }
+                goto adapter_ready;
+        }
+        if (w.conf.adapter == ADAPTER_FIX) {
+                w.broker = new_fix(&w, errstr, sizeof errstr);
+                if (!w.broker) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "fix: %s", errstr);
                         rc = 2;
                         goto out;
                 }
