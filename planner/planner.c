@@ -485,7 +485,8 @@ int te_planner_run(te_planner_t *pl)
             TE_LOG_INFO, NULL, "planner.stop",
             "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
             "illegal=%llu skipped_known=%llu replayed=%llu halted=%llu mode_changes=%llu "
-            "bad_modes=%llu held=%llu superseded=%llu released=%llu idle_polls=%llu "
+            "bad_modes=%llu held=%llu superseded=%llu released=%llu db_waits=%llu "
+            "idle_polls=%llu "
             "book_orders=%zu book_dropped=%llu first_to_last_ms=%lld",
             (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
             (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
@@ -495,7 +496,8 @@ int te_planner_run(te_planner_t *pl)
             (unsigned long long)pl->st.halted, (unsigned long long)pl->st.mode_changes,
             (unsigned long long)pl->st.bad_modes, (unsigned long long)pl->st.held,
             (unsigned long long)pl->st.superseded, (unsigned long long)pl->st.released,
-            (unsigned long long)pl->st.idle_polls, te_book_order_count(pl->book),
+            (unsigned long long)pl->st.db_waits, (unsigned long long)pl->st.idle_polls,
+            te_book_order_count(pl->book),
             (unsigned long long)te_book_dropped_count(pl->book),
             (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
         return pl->fatal ? -1 : 0;
@@ -533,6 +535,7 @@ void te_planner_destroy(te_planner_t *pl)
         te_codec_destroy(pl->codec);
         te_buf_free(&pl->buf);
         free(pl->ready);
+        free(pl->stalled);
         free(pl);
 }
 

@@ -93,7 +93,7 @@ void te_planner_destroy(te_planner_t *pl);
 typedef struct te_planner_stats_s {
         uint64_t targets, orders, cancels, dead_lettered, reports, mode_changes,
             skipped_known, halted, replayed, idle_polls, bad_modes, held, superseded,
-            released;
+            released, db_waits; /* db_waits: plans put off, a price lookup failed */
         int64_t first_target_ms, last_target_ms; /* monotonic */
 } te_planner_stats_t;
 const te_planner_stats_t *te_planner_stats(const te_planner_t *pl);
