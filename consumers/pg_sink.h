@@ -64,6 +64,10 @@ size_t te_pg_sink_staged(const te_pg_sink_t *s);
  *  changed the DB. On failure the transaction is rolled back, the stage kept.
  *  @returns 0 or -1 with errstr. */
 int te_pg_sink_commit_stage(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz);
+/** The SQLSTATE of the error that failed the last te_pg_sink_commit_stage ("" when the
+ *  server gave none, e.g. the connection was lost): te_pg_err_class (te_pg.h) tells a
+ *  report the DB refuses (data) from an outage (transient). */
+const char *te_pg_sink_sqlstate(const te_pg_sink_t *s);
 /* How the last committed batch was applied: COPY straight into the final tables, or
  * through the staging tables and te_apply_stage_fast() (a replay or key conflict). */
 #define TE_PG_SINK_DIRECT 1
