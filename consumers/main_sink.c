@@ -85,6 +85,8 @@ typedef struct sink_s {
         uint64_t n_reports, n_applied, n_dead, n_batches, n_retries, n_refused;
 } sink_t;
 
+static int db_backoff(sink_t *s, int64_t *delay);
+
 static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
                          int assigned, void *opaque)
 {
@@ -95,11 +97,23 @@ static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *part
                 return;
         for (int i = 0; i < parts->cnt; i++) {
                 rd_kafka_topic_partition_t *tp = &parts->elems[i];
-                int64_t off = te_pg_sink_load_offset(s->pg, tp->topic, tp->partition,
-                                                     errstr, sizeof errstr);
-                if (off == -2)
+                int64_t off, delay = 50;
+                /* the DB holds the truth: wait out an outage rather than start from
+                 * the Kafka committed offset, which may be behind it */
+                while ((off = te_pg_sink_load_offset(s->pg, tp->topic, tp->partition,
+                                                     errstr, sizeof errstr)) == -2) {
+                        te_obs_ready("db", 0);
+                        TE_LOG(TE_LOG_ERROR, NULL, "sink.db_retry",
+                               "offset of %s[%d]: %s; retry in %lld ms", tp->topic,
+                               (int)tp->partition, errstr, (long long)delay);
+                        if (db_backoff(s, &delay) != 0)
+                                break;
+                }
+                if (off == -2) /* stopping */
                         TE_LOG(TE_LOG_ERROR, NULL, "sink.offsets",
                                "%s; using the Kafka committed offset", errstr);
+                else
+                        te_obs_ready("db", 1);
                 if (off >= 0)
                         tp->offset = off;
                 TE_LOG(TE_LOG_INFO, NULL, "sink.assigned", "%s[%d] from %s %lld",
