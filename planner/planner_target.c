@@ -28,7 +28,6 @@
 #include "te_log.h"
 #include "te_obs.h"
 #include "te_proc.h"
-#include <libpq-fe.h>
 
 static void make_ready(te_planner_t *pl, te_tq_item_t *it)
 {
