@@ -80,7 +80,8 @@ typedef struct sink_s {
         rd_kafka_message_t **batch;
         unsigned char *took; /* per batch message: its report was staged (has a row) */
         size_t n;
-        int any_dead; /* the batch dead-lettered something: flush before commit */
+        int any_dead;    /* the batch dead-lettered something: flush before commit */
+        int reconnected; /* db_backoff opened a new connection: see reseek */
         te_exec_report_t rep;
         uint64_t n_reports, n_applied, n_dead, n_batches, n_retries, n_refused;
 } sink_t;
@@ -206,8 +207,73 @@ static int db_backoff(sink_t *s, int64_t *delay)
                 else
                         TE_LOG(TE_LOG_INFO, NULL, "sink.db_reconnected",
                                "connection reset");
+                s->reconnected = 1;
         }
         return 0;
+}
+
+static void release_batch(sink_t *s, int store);
+
+/* The connection was lost and a new one opened. Commits the old one had acknowledged
+ * may not have survived (synchronous_commit off, or a server crash loses its last
+ * transactions), so the position in Kafka may be past what the DB holds: drop the batch
+ * (not applied, not stored) and seek every assigned partition back to its offset in the
+ * DB (none: its beginning). Reports read again are booked once (idempotent on
+ * report_id). @returns 1 (the batch was dropped), or -1 when stopping. */
+static int reseek(sink_t *s)
+{
+        char errstr[512];
+        te_pg_sink_clear_stage(s->pg);
+        release_batch(s, 0);
+        s->any_dead = 0;
+        s->reconnected = 0;
+        rd_kafka_t *rk = te_consumer_handle(s->consumer);
+        rd_kafka_topic_partition_list_t *l = NULL;
+        rd_kafka_resp_err_t err = rd_kafka_assignment(rk, &l);
+        if (err || !l) {
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.reseek", "assignment: %s",
+                       rd_kafka_err2str(err));
+                if (l)
+                        rd_kafka_topic_partition_list_destroy(l);
+                return 1; /* nothing assigned: nothing to move */
+        }
+        int64_t delay = 50;
+        for (int i = 0; i < l->cnt; i++) {
+                rd_kafka_topic_partition_t *tp = &l->elems[i];
+                int64_t off;
+                while ((off = te_pg_sink_load_offset(s->pg, tp->topic, tp->partition,
+                                                     errstr, sizeof errstr)) == -2) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "sink.db_retry",
+                               "offset of %s[%d]: %s; retry in %lld ms", tp->topic,
+                               (int)tp->partition, errstr, (long long)delay);
+                        if (db_backoff(s, &delay) != 0) {
+                                rd_kafka_topic_partition_list_destroy(l);
+                                return -1;
+                        }
+                }
+                tp->offset = off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
+        }
+        s->reconnected = 0;
+        rd_kafka_error_t *e = l->cnt ? rd_kafka_seek_partitions(rk, l, 10000) : NULL;
+        if (e) {
+                /* the position is unchanged: stop rather than move past lost commits */
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.reseek", "seek: %s",
+                       rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+                rd_kafka_topic_partition_list_destroy(l);
+                return -1;
+        }
+        for (int i = 0; i < l->cnt; i++)
+                if (l->elems[i].err)
+                        TE_LOG(TE_LOG_ERROR, NULL, "sink.reseek", "seek %s[%d]: %s",
+                               l->elems[i].topic, (int)l->elems[i].partition,
+                               rd_kafka_err2str(l->elems[i].err));
+        TE_LOG(TE_LOG_WARN, NULL, "sink.reseek",
+               "new DB connection: %d partitions back to their offsets in the DB, the "
+               "batch in hand dropped",
+               l->cnt);
+        rd_kafka_topic_partition_list_destroy(l);
+        return 1;
 }
 
 /* How to take a failed commit: a lost connection is transient whatever it said. */
@@ -254,7 +320,8 @@ static int dead_letter_refused(sink_t *s, const rd_kafka_message_t *m, const cha
 
 /* Commit what is staged for batch message i (its report, if it has one, and its
  * offset): transient failures are retried with backoff; a data error dead-letters the
- * report and commits its offset alone. @returns 0, or -1 (stopping, or fatal). */
+ * report and commits its offset alone. @returns 0, 1 when a reconnect dropped the
+ * batch (reseek), or -1 (stopping, or fatal). */
 static int commit_one(sink_t *s, size_t i)
 {
         char errstr[1024];
@@ -295,14 +362,16 @@ static int commit_one(sink_t *s, size_t i)
                        (long long)delay, errstr);
                 if (db_backoff(s, &delay) != 0)
                         return -1;
+                if (s->reconnected)
+                        return reseek(s);
         }
 }
 
 /* The batch was refused for its data (some report the DB will not take): apply its
  * messages one by one, each report with its offset in one transaction, so that only
  * the refused report is dead-lettered. Rare, so one transaction per message is fine.
- * @returns 0 when all of the batch is committed or dead-lettered, -1 (stopping or
- * fatal). */
+ * @returns 0 when all of the batch is committed or dead-lettered, 1 when a reconnect
+ * dropped the rest of it (reseek), -1 (stopping or fatal). */
 static int isolate(sink_t *s, const char *why)
 {
         char errstr[640], dec[256];
@@ -331,15 +400,17 @@ static int isolate(sink_t *s, const char *why)
                         TE_LOG(TE_LOG_ERROR, NULL, "sink.offsets", "%s", errstr);
                         return -1;
                 }
-                if (commit_one(s, i) != 0)
-                        return -1;
+                int r = commit_one(s, i);
+                if (r != 0)
+                        return r;
         }
         te_obs_ready("db", 1);
         return 0;
 }
 
 /* Apply the staged batch, retrying with backoff until it commits or we are stopped.
- * @returns 0 when committed, -1 when stopping with the batch not applied. */
+ * @returns 0 when committed, 1 when a new DB connection dropped it (reseek: consumed
+ * again from the DB's offsets), -1 when stopping with the batch not applied. */
 static int apply_with_retry(sink_t *s)
 {
         char errstr[1024];
@@ -383,6 +454,8 @@ static int apply_with_retry(sink_t *s)
                        (long long)delay, errstr);
                 if (db_backoff(s, &delay) != 0)
                         return -1;
+                if (s->reconnected)
+                        return reseek(s);
         }
 }
 
@@ -399,7 +472,7 @@ static void release_batch(sink_t *s, int store)
 /* Collect one batch: the first message, then whatever arrives within the linger time
  * up to batch.max or a full staging buffer. Under load the poll returns at once, so
  * batches fill up; when idle the linger bounds the added latency.
- * @returns 0, or -1 on a fatal error. */
+ * @returns 0, 1 when the batch was dropped (reseek), or -1 on a fatal error. */
 static int collect(sink_t *s, rd_kafka_message_t *first)
 {
         rd_kafka_message_t *m = first;
@@ -412,9 +485,10 @@ static int collect(sink_t *s, rd_kafka_message_t *first)
                 }
                 if (r > 0) {
                         /* staging full: apply what we have, this one goes next */
-                        if (apply_with_retry(s) != 0) {
+                        int a = apply_with_retry(s);
+                        if (a != 0) {
                                 rd_kafka_message_destroy(m);
-                                return -1;
+                                return a;
                         }
                         s->n_reports += s->n;
                         s->n_batches++;
@@ -533,7 +607,12 @@ int main(int argc, char **argv)
                 te_producer_poll(s.producer, 0);
                 if (!m)
                         continue;
-                if (collect(&s, m) != 0 || apply_with_retry(&s) != 0) {
+                int r = collect(&s, m);
+                if (r == 0)
+                        r = apply_with_retry(&s);
+                if (r > 0)
+                        continue; /* dropped: read again from the DB's offsets */
+                if (r < 0) {
                         fatal = !te_proc_stop;
                         break;
                 }
