@@ -25,7 +25,9 @@
  * With sync_commit off the session commits with synchronous_commit = off: COMMIT
  * returns before its WAL is flushed. That is safe here because the offsets are in the
  * same transaction as the data: a server crash can only lose whole recent batches
- * together with their offsets, and the sink then consumes those reports again.
+ * together with their offsets, and the sink then consumes those reports again (a
+ * restart reads the offsets in the DB; a running sink seeks back to them whenever it
+ * opens a new connection, main_sink.c).
  */
 #ifndef TE_PG_SINK_H
 #define TE_PG_SINK_H

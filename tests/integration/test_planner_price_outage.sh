@@ -6,7 +6,9 @@
 # while a part of the stream is published. During each outage the planner must keep the
 # targets whose price lookup failed (planner.db_retry "price lookup", partition paused)
 # and plan them once PostgreSQL is back: no dead letter at all, and the trades (sha256
-# of the ordered trades) equal those of the run without the outage.
+# of the ordered trades) equal those of the run without the outage. (The sink's side of
+# an immediate stop: commits acknowledged just before it may be lost, the sink goes back
+# to the DB's offsets on its new connection, sink.reseek.)
 source "$(dirname "$0")/prologue.sh" plprice
 source "$here/eo_fault_lib.sh"
 TE_TEST_LOG_LINES=12
