@@ -505,7 +505,7 @@ int te_planner_run(te_planner_t *pl)
             "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
             "illegal=%llu skipped_known=%llu replayed=%llu halted=%llu mode_changes=%llu "
             "bad_modes=%llu held=%llu superseded=%llu released=%llu replaces=%llu "
-            "replans=%llu confirm_overdue=%llu idle_polls=%llu "
+            "replans=%llu confirm_overdue=%llu db_waits=%llu idle_polls=%llu "
             "book_orders=%zu book_dropped=%llu rerouted=%llu first_to_last_ms=%lld",
             (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
             (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
@@ -517,7 +517,8 @@ int te_planner_run(te_planner_t *pl)
             (unsigned long long)pl->st.superseded, (unsigned long long)pl->st.released,
             (unsigned long long)pl->st.replaces, (unsigned long long)pl->st.replans,
             (unsigned long long)pl->st.confirm_overdue,
-            (unsigned long long)pl->st.idle_polls, te_book_order_count(pl->book),
+            (unsigned long long)pl->st.db_waits, (unsigned long long)pl->st.idle_polls,
+            te_book_order_count(pl->book),
             (unsigned long long)te_book_dropped_count(pl->book),
             (unsigned long long)pl->st.rerouted,
             (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
@@ -558,6 +559,7 @@ void te_planner_destroy(te_planner_t *pl)
         te_codec_destroy(pl->codec);
         te_buf_free(&pl->buf);
         free(pl->ready);
+        free(pl->stalled);
         free(pl);
 }
 

@@ -96,7 +96,8 @@ void te_planner_destroy(te_planner_t *pl);
 typedef struct te_planner_stats_s {
         uint64_t targets, orders, cancels, dead_lettered, reports, mode_changes,
             skipped_known, halted, replayed, idle_polls, bad_modes, held, superseded,
-            released, replaces, replans, confirm_overdue;
+            released, replaces, replans, confirm_overdue,
+            db_waits;      /* db_waits: plans put off, a price lookup failed */
         uint64_t rerouted; /* targets on another partition than their portfolio's */
         int64_t first_target_ms, last_target_ms; /* monotonic */
 } te_planner_stats_t;

@@ -64,6 +64,16 @@ struct te_planner_s {
         te_tq_t *tq;
         te_tq_item_t **ready; /* CLOCK_ACKed targets, planned by te_pl_after_reports */
         size_t n_ready, cap_ready;
+        /* targets whose price lookup failed (the DB is unreachable): each first in its
+         * portfolio's lane, its partition paused, retried with backoff */
+        struct te_pl_stalled_s {
+                te_tq_item_t *it;
+                int acked; /* its CLOCK_ACK had come: plan it directly */
+        } * stalled;
+        size_t n_stalled, cap_stalled;
+        int64_t stall_at, stall_delay; /* next retry (monotonic ms), backoff; 0: none */
+        unsigned char stall_paused[TE_PL_MAX_PARTS]; /* paused for a stalled target */
+        char stall_err[256];                         /* why the last lookup failed */
         int divert_due;           /* a partition went DOWN: hold its targets in flight */
         int64_t next_clock_check; /* ms: next look for overdue CLOCK_ACKs */
         int dirty;                /* something may be committable */
@@ -174,7 +184,8 @@ void te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m);
 void te_pl_drain_reports(te_planner_t *pl, int64_t now, int timeout_ms);
 /** After reports were read: plan the targets whose CLOCK_ACK came (and what queued
  *  behind them), hold the targets in flight of partitions gone DOWN, alert on overdue
- *  ACKs. @returns 0 or -1 (stop). */
+ *  ACKs, retry the targets waiting for the DB when their backoff is due.
+ *  @returns 0 or -1 (stop). */
 int te_pl_after_reports(te_planner_t *pl, int64_t now);
 /** Handle one target message (`fresh`: just consumed, already in the ledger; 0: a held
  *  one released). Takes `m` (released, kept in flight or held). @returns 0, or -1 to

@@ -11,6 +11,12 @@
  * invariant 6 holds per portfolio: no CLOCK of a later target goes out before the
  * orders of the earlier one. Nothing is committed past a target still in flight (the
  * offsets ledger).
+ *
+ * A price lookup that fails (PostgreSQL unreachable) is "unknown now", not "no price":
+ * the target stays first in its portfolio's lane (its later targets queue behind it),
+ * its partition is paused, and it is planned again with backoff (50 ms doubling to
+ * 5 s, reconnecting) until the DB answers. Only a price missing from a query that
+ * worked dead-letters a target as no_price (DESIGN.md invariant 10).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -271,8 +277,11 @@ void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
                       why);
 }
 
-/* Plan `tp` (decoded from `m`) against the book. @returns 0 with the commands, 1 when
- * the target was dead-lettered instead, -1 on a fatal error. */
+enum { PLAN_OK = 0, PLAN_DEAD = 1, PLAN_STALLED = 2, PLAN_FATAL = -1 };
+
+/* Plan `tp` (decoded from `m`) against the book. @returns PLAN_OK with the commands,
+ * PLAN_DEAD when the target was dead-lettered instead, PLAN_STALLED when a price
+ * lookup failed (nothing planned, nothing sent: try again later), PLAN_FATAL. */
 static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp,
                 int leg_base, te_plan_env_t *env, const te_order_cmd_t **cmds, size_t *n)
 {
@@ -285,15 +294,23 @@ static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
             .leg_base = leg_base,
         };
         *n = 0;
+        if (pl->prices)
+                te_price_cache_failure(pl->prices, NULL, 0); /* an older one is moot */
         te_plan_err_t e = te_plan_run(pl->ws, &pl->plan, env, pl->book, tp, cmds, n,
                                       errstr, sizeof errstr);
+        if (e != TE_PLAN_E_NOMEM && pl->prices &&
+            te_price_cache_failure(pl->prices, pl->stall_err, sizeof pl->stall_err)) {
+                /* whatever the plan says, it rests on an answer the DB did not give */
+                *n = 0;
+                return PLAN_STALLED;
+        }
         if (e == TE_PLAN_E_NOMEM || e == TE_PLAN_E_TOO_MANY) {
                 te_pl_fail(pl, "plan", errstr);
                 return -1;
         }
         if (e != TE_PLAN_OK) {
                 te_pl_dead_letter_target(pl, m, te_plan_err_code(e), errstr, tp);
-                return pl->fatal ? -1 : 1;
+                return pl->fatal ? PLAN_FATAL : PLAN_DEAD;
         }
         /* what the plan computed must be encodable and within the value bounds: a
          * quantity that overflowed (a huge weight x nav) is the target's fault, a dead
@@ -307,22 +324,24 @@ static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
                                  why);
                         *n = 0;
                         te_pl_dead_letter_target(pl, m, "out_of_range", errstr, tp);
-                        return pl->fatal ? -1 : 1;
+                        return pl->fatal ? PLAN_FATAL : PLAN_DEAD;
                 }
         }
-        return 0;
+        return PLAN_OK;
 }
 
 /* Hold a target whose broker is down, after the checks planning would make (an invalid
- * target is dead-lettered now, not when the broker is back). @returns as te_pl_hold. */
+ * target is dead-lettered now, not when the broker is back; while the DB cannot answer
+ * a price lookup it is held unchecked, and checked when it is planned).
+ * @returns as te_pl_hold. */
 static int hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp)
 {
         te_plan_env_t env;
         const te_order_cmd_t *cmds;
         size_t n;
         int r = plan(pl, m, tp, 0, &env, &cmds, &n);
-        if (r != 0)
-                return r < 0 ? -1 : 0;
+        if (r == PLAN_FATAL || r == PLAN_DEAD)
+                return r == PLAN_FATAL ? -1 : 0;
         return te_pl_hold(pl, m, tp);
 }
 
@@ -348,7 +367,7 @@ static void finish(te_planner_t *pl, te_tq_item_t *it, int held)
         te_tq_item_free(pl->tq, it);
 }
 
-enum { T_DONE, T_WAITING, T_HELD, T_FATAL = -1 };
+enum { T_DONE, T_WAITING, T_HELD, T_STALLED, T_FATAL = -1 };
 
 /* Plan the target in `it` and send its commands. When some of its tickers must wait
  * for the broker to confirm a CANCEL or REPLACE (te_plan_deferred), the target waits in
@@ -356,7 +375,8 @@ enum { T_DONE, T_WAITING, T_HELD, T_FATAL = -1 };
  * the portfolio has nothing pending (te_pl_on_confirmed). The first plan again uses
  * legs from 0 (its deferred tickers sent no NEW yet, so their ids are the ones a plan
  * without the wait would have given), later ones further on.
- * @returns T_DONE, T_WAITING or T_FATAL. */
+ * @returns T_DONE, T_WAITING, T_STALLED (a price lookup failed: nothing sent) or
+ * T_FATAL. */
 static int plan_and_send(te_planner_t *pl, te_tq_item_t *it, int64_t now)
 {
         const te_target_portfolio_t *tp = &it->tp;
@@ -367,7 +387,9 @@ static int plan_and_send(te_planner_t *pl, te_tq_item_t *it, int64_t now)
         if (it->replans)
                 pl->st.replans++;
         int r = plan(pl, it->msg, tp, leg_base, &env, &cmds, &n);
-        if (r != 0)
+        if (r == PLAN_STALLED)
+                return T_STALLED;
+        if (r != PLAN_OK)
                 return r < 0 ? T_FATAL : T_DONE;
         if (env.level == TE_LEVEL_HALT)
                 pl->st.halted++;
@@ -438,7 +460,8 @@ static int hold_item(te_planner_t *pl, te_tq_item_t *it)
 }
 
 /* Handle `it`, the first target in flight of its portfolio (`acked`: its CLOCK_ACK
- * came). @returns T_DONE, T_WAITING (CLOCK sent), T_HELD or T_FATAL. */
+ * came). @returns T_DONE, T_WAITING (CLOCK sent), T_HELD, T_STALLED (waits for the
+ * DB) or T_FATAL. */
 static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
 {
         te_target_portfolio_t *tp = &it->tp;
@@ -469,12 +492,80 @@ static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
         return plan_and_send(pl, it, now);
 }
 
+/* Pause or resume partition p of exec.targets. */
+static void pause_partition(te_planner_t *pl, int32_t p, int pause)
+{
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, pl->conf.topic_targets, p);
+        rd_kafka_t *rk = te_consumer_handle(pl->targets);
+        rd_kafka_resp_err_t err =
+            pause ? rd_kafka_pause_partitions(rk, l) : rd_kafka_resume_partitions(rk, l);
+        if (err)
+                TE_LOG(TE_LOG_WARN, NULL, "planner.pause", "%s %s[%d]: %s",
+                       pause ? "pause" : "resume", pl->conf.topic_targets, (int)p,
+                       rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_destroy(l);
+        if (p >= 0 && p < TE_PL_MAX_PARTS)
+                pl->stall_paused[p] = (unsigned char)pause;
+}
+
+/* `it` could not be planned: a price lookup failed. It stays first in its portfolio's
+ * lane (not finished: the ledger keeps its offset uncommitted), its partition is
+ * paused, and te_pl_after_reports plans it again once the backoff is due.
+ * @returns 0 or -1 (fatal). */
+static int stall(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
+{
+        if (pl->n_stalled == pl->cap_stalled) {
+                size_t ncap = pl->cap_stalled ? pl->cap_stalled * 2 : 16;
+                struct te_pl_stalled_s *ns = realloc(pl->stalled, ncap * sizeof *ns);
+                if (!ns) {
+                        te_pl_fail(pl, "stall", "out of memory");
+                        return -1;
+                }
+                pl->stalled = ns;
+                pl->cap_stalled = ncap;
+        }
+        if (te_tq_park(pl->tq, it) != 0) {
+                te_pl_fail(pl, "stall", "out of memory");
+                return -1;
+        }
+        pl->stalled[pl->n_stalled++] = (struct te_pl_stalled_s){it, acked};
+        pl->st.db_waits++;
+        int32_t p = it->partition;
+        if (p >= 0 && p < TE_PL_MAX_PARTS && !pl->stall_paused[p])
+                pause_partition(pl, p, 1);
+        if (!pl->stall_delay) { /* the first of this outage */
+                pl->stall_delay = 50;
+                pl->stall_at = now + pl->stall_delay;
+                te_obs_ready("db", 0);
+                te_log_ids_t ids = {.decision_id = it->tp.ids.decision_id,
+                                    .portfolio_id = it->tp.ids.portfolio_id};
+                TE_LOG(TE_LOG_ERROR, &ids, "planner.db_retry",
+                       "price lookup: %s; target kept, partition %d paused, retry in "
+                       "%lld ms",
+                       pl->stall_err, (int)p, (long long)pl->stall_delay);
+        }
+        return 0;
+}
+
+/* Take `it` out of the stalled targets (its lane was taken: a broker went DOWN). */
+static void unstall(te_planner_t *pl, const te_tq_item_t *it)
+{
+        for (size_t i = 0; i < pl->n_stalled; i++)
+                if (pl->stalled[i].it == it) {
+                        pl->stalled[i] = pl->stalled[--pl->n_stalled];
+                        return;
+                }
+}
+
 /* Handle `it` and, as each one finishes, the next target of its portfolio, until one
- * waits for its CLOCK_ACK or none is left. @returns 0 or -1 (stop). */
+ * waits for its CLOCK_ACK or for the DB, or none is left. @returns 0 or -1 (stop). */
 static int advance(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
 {
         while (it) {
                 int r = process(pl, it, now, acked);
+                if (r == T_STALLED)
+                        return stall(pl, it, now, acked);
                 acked = 0;
                 if (r == T_WAITING)
                         return 0;
@@ -578,6 +669,7 @@ static int divert(te_planner_t *pl)
                 te_tq_item_t *it = te_tq_take_partition(pl->tq, p);
                 while (it) {
                         te_tq_item_t *next = te_tq_next(it);
+                        unstall(pl, it);
                         int r = rc == 0 ? hold_item(pl, it) : T_DONE;
                         if (r == T_FATAL) {
                                 rc = -1;
@@ -588,6 +680,60 @@ static int divert(te_planner_t *pl)
                 }
         }
         return rc;
+}
+
+/* Plan again the targets whose price lookup failed, once the backoff is due; when
+ * none is left, resume their partitions. @returns 0 or -1 (stop). */
+static int retry_stalled(te_planner_t *pl, int64_t now)
+{
+        if (now < pl->stall_at)
+                return 0;
+        int reached = 1;
+        if (PQstatus(pl->db) != CONNECTION_OK) {
+                PQreset(pl->db); /* the connection was lost: a new one first */
+                if (PQstatus(pl->db) != CONNECTION_OK) {
+                        reached = 0;
+                        te_errf(pl->stall_err, sizeof pl->stall_err, "%s",
+                                PQerrorMessage(pl->db));
+                        size_t k = strlen(pl->stall_err);
+                        while (k > 0 && (pl->stall_err[k - 1] == '\n' ||
+                                         pl->stall_err[k - 1] == '\r'))
+                                pl->stall_err[--k] = '\0';
+                }
+        }
+        size_t n = pl->n_stalled;
+        if (reached) {
+                /* each is first in its own lane: planning one never touches another */
+                struct te_pl_stalled_s *take = pl->stalled;
+                pl->stalled = NULL;
+                pl->n_stalled = pl->cap_stalled = 0;
+                int rc = 0;
+                /* on a fatal error the rest stay in their lanes, freed with them */
+                for (size_t i = 0; i < n && rc == 0 && !pl->fatal; i++)
+                        if (advance(pl, take[i].it, now, take[i].acked) != 0)
+                                rc = -1;
+                free(take);
+                if (rc != 0 || pl->fatal)
+                        return -1;
+        }
+        if (pl->n_stalled) {
+                pl->stall_delay = pl->stall_delay * 2 > 5000 ? 5000 : pl->stall_delay * 2;
+                pl->stall_at = now + pl->stall_delay;
+                TE_LOG(TE_LOG_ERROR, NULL, "planner.db_retry",
+                       "price lookup: %s; %zu targets kept, retry in %lld ms",
+                       pl->stall_err, pl->n_stalled, (long long)pl->stall_delay);
+                return 0;
+        }
+        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++)
+                if (pl->stall_paused[p])
+                        pause_partition(pl, p, 0);
+        pl->stall_delay = 0;
+        te_obs_ready("db", 1);
+        TE_LOG(TE_LOG_WARN, NULL, "planner.db_reconnected",
+               "price lookups answer again: %zu waiting targets planned, partitions "
+               "resumed",
+               n);
+        return 0;
 }
 
 int te_pl_after_reports(te_planner_t *pl, int64_t now)
@@ -601,6 +747,8 @@ int te_pl_after_reports(te_planner_t *pl, int64_t now)
                 return -1;
         if (pl->emergency_due && te_pl_emergency_confirmed(pl) != 0)
                 return -1;
+        if (pl->stall_delay && retry_stalled(pl, now) != 0)
+                return -1;
         if (now >= pl->next_clock_check) {
                 if (te_tq_waiting(pl->tq))
                         check_clocks(pl, now);
@@ -613,6 +761,10 @@ int te_pl_after_reports(te_planner_t *pl, int64_t now)
 void te_pl_drop_in_flight(te_planner_t *pl)
 {
         pl->n_ready = 0;
+        /* their partitions are revoked (a rebuild resumes what is assigned again) */
+        pl->n_stalled = 0;
+        pl->stall_delay = 0;
+        memset(pl->stall_paused, 0, sizeof pl->stall_paused);
         pl->divert_due = 0;
         /* EMERGENCY re-plans waiting for confirmations go with their partitions */
         te_map_destroy(pl->emergency_wait, free);
