@@ -40,8 +40,18 @@ alive planner broker sink
 n=$(trades)
 pub "$RUN/p2.jsonl"
 eo_wait "progress before the broker goes down" 60 more_trades_than "$n"
+refused() { grep -c 'Connection refused' "$RUN/$1.log" || true; }
+declare -A refused0
+for p in planner broker sink; do refused0[$p]=$(refused $p); done
+reconnect_failed() { # every process lost the broker and failed to reconnect to it
+        local p
+        for p in planner broker sink; do
+                [ "$(refused $p)" -gt "${refused0[$p]}" ] || return 1
+        done
+}
 ctl broker_down 1
-sleep 3 # the outage lasts this long
+# the outage lasts until every process has lost its connections and failed a reconnect
+eo_wait "every process to fail a reconnect during the outage" 30 reconnect_failed
 alive planner broker sink
 n=$(trades)
 ctl broker_up 1
