@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "te_buf.h"
 #include "te_ids.h"
@@ -44,6 +45,7 @@ typedef struct faulty_s {
         delayed_t *delayed; /* cancels waiting, oldest first (a ring) */
         size_t d_head, d_n, d_cap;
         te_reports_t scratch; /* adapter reports not published */
+        char up_file[256];    /* "": none */
         long n_new;
         int64_t down_until; /* 0: not down (yet) */
         int went_down;
@@ -53,10 +55,12 @@ static int is_down(faulty_t *f)
 {
         if (!f->down_until)
                 return 0;
-        if (f->now_ms() < f->down_until)
+        int file_up = f->up_file[0] && access(f->up_file, F_OK) == 0;
+        if (!file_up && f->now_ms() < f->down_until)
                 return 1;
         f->down_until = 0;
-        TE_LOG(TE_LOG_WARN, NULL, "fault.broker_up", "scripted outage over");
+        TE_LOG(TE_LOG_WARN, NULL, "fault.broker_up", "scripted outage over%s",
+               file_up ? " (up_file exists)" : "");
         return 0;
 }
 
@@ -342,6 +346,12 @@ static int parse_script(faulty_t *f, const char *s, char *errstr, size_t errsz)
                         if (!bad) {
                                 memcpy(f->reject_ticker, v, vl);
                                 f->reject_ticker[vl] = '\0';
+                        }
+                } else if (kl == 7 && strncmp(s, "up_file", kl) == 0) {
+                        bad = vl == 0 || vl >= sizeof f->up_file;
+                        if (!bad) {
+                                memcpy(f->up_file, v, vl);
+                                f->up_file[vl] = '\0';
                         }
                 } else {
                         snprintf(errstr, errsz, "fault.script: unknown key '%.*s'",

@@ -6,7 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -340,6 +343,37 @@ static void test_broker_faulty_cancel_race(void **state)
         te_broker_destroy(b);
 }
 
+/* up_file: the outage ends when the file appears, long before down_ms */
+static void test_broker_faulty_up_file(void **state)
+{
+        char err[256], dir[] = "/tmp/te-faulty.XXXXXX", script[128], path[64];
+        (void)state;
+        fake_now = 1000;
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/up", dir);
+        snprintf(script, sizeof script, "down_after=1,down_ms=60000,up_file=%s", path);
+        te_broker_t *b = te_faulty_new(&stub, script, fake_clock, err, sizeof err);
+        assert_non_null(b);
+        te_order_cmd_t c;
+        te_reports_t out = {0};
+        order(&c, TE_CMD_NEW, 10, 0, 0);
+        assert_int_equal(te_broker_handle(b, &c, &out), TE_BROKER_OK); /* 1st: down */
+        te_reports_free(&out);
+        fake_now = 2000;
+        assert_int_equal(b->ops->connected(b), 0);
+        assert_int_equal(te_broker_handle(b, &c, &out), TE_BROKER_ERR_RETRIABLE);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fclose(fp);
+        assert_int_equal(b->ops->connected(b), 1); /* at 2000, not 61000 */
+        assert_int_equal(te_broker_handle(b, &c, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 1);
+        te_reports_free(&out);
+        te_broker_destroy(b);
+        remove(path);
+        rmdir(dir);
+}
+
 static void test_broker_faulty_bad_scripts(void **state)
 {
         static const char *const bad[] = {"down_after",
@@ -349,7 +383,8 @@ static void test_broker_faulty_bad_scripts(void **state)
                                           "reject_ticker=",
                                           "reject_every=99999999999999999999999",
                                           "fill_before_cancel=2",
-                                          "cancel_delay_ms=x"};
+                                          "cancel_delay_ms=x",
+                                          "up_file="};
         (void)state;
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
                 char err[256] = "";
@@ -372,6 +407,7 @@ int main(void)
             cmocka_unit_test(test_broker_guard_rate),
             cmocka_unit_test(test_broker_faulty_script),
             cmocka_unit_test(test_broker_faulty_cancel_race),
+            cmocka_unit_test(test_broker_faulty_up_file),
             cmocka_unit_test(test_broker_faulty_bad_scripts),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
