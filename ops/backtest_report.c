@@ -172,18 +172,33 @@ static int charts(const curve_t *cv, const te_bt_params_t *p, const char *out_di
                 goto out;
         }
         te_bt_drawdown(cv->eq, cv->n, p->capital, dd);
-        snprintf(title, sizeof title, "Equity of run %s (capital %.2f, dashed)", p->run_id,
-                 p->capital);
+        snprintf(title, sizeof title, "Equity of run %s (capital %.2f, dashed)",
+                 p->run_id, p->capital);
         te_chart_series_t s_eq = {"equity", cv->eq}, s_dd = {"drawdown", dd};
         te_chart_panel_t panels[2] = {
-            {.title = title, .y_label = "equity", .fmt = TE_CHART_NUM, .weight = 2.2,
-             .has_ref = 1, .ref = p->capital, .series = &s_eq, .n_series = 1},
-            {.title = "Drawdown from the running peak", .y_label = "drawdown",
-             .fmt = TE_CHART_PCT, .weight = 1, .fill = 1, .series = &s_dd,
+            {.title = title,
+             .y_label = "equity",
+             .fmt = TE_CHART_NUM,
+             .weight = 2.2,
+             .has_ref = 1,
+             .ref = p->capital,
+             .series = &s_eq,
+             .n_series = 1},
+            {.title = "Drawdown from the running peak",
+             .y_label = "drawdown",
+             .fmt = TE_CHART_PCT,
+             .weight = 1,
+             .fill = 1,
+             .series = &s_dd,
              .n_series = 1},
         };
-        te_chart_t c = {.days = cv->days, .n = cv->n, .panels = panels, .n_panels = 2,
-                        .width = 960, .height = 520, .scale = 1};
+        te_chart_t c = {.days = cv->days,
+                        .n = cv->n,
+                        .panels = panels,
+                        .n_panels = 2,
+                        .width = 960,
+                        .height = 520,
+                        .scale = 1};
         snprintf(path, sizeof path, "%s/equity.png", out_dir);
         if (te_chart_png_file(&c, path, errstr, errstr_size) != 0)
                 goto out;
@@ -197,7 +212,8 @@ static int charts(const curve_t *cv, const te_bt_params_t *p, const char *out_di
         for (size_t i = 0; i < cv->n_pf; i++)
                 order[i]->final = fabs(order[i]->pnl[cv->n - 1]);
         qsort(order, cv->n_pf, sizeof *order, by_final_pnl);
-        size_t shown = cv->n_pf <= TE_CHART_MAX_SERIES ? cv->n_pf : TE_CHART_MAX_SERIES - 1;
+        size_t shown =
+            cv->n_pf <= TE_CHART_MAX_SERIES ? cv->n_pf : TE_CHART_MAX_SERIES - 1;
         for (size_t i = 0; i < shown; i++)
                 ser[ns++] = (te_chart_series_t){order[i]->id, order[i]->pnl};
         if (shown < cv->n_pf) {
@@ -222,8 +238,13 @@ static int charts(const curve_t *cv, const te_bt_params_t *p, const char *out_di
                                .ref = 0,
                                .series = ser,
                                .n_series = ns};
-        te_chart_t cp = {.days = cv->days, .n = cv->n, .panels = &pp, .n_panels = 1,
-                         .width = 960, .height = 340, .scale = 1};
+        te_chart_t cp = {.days = cv->days,
+                         .n = cv->n,
+                         .panels = &pp,
+                         .n_panels = 1,
+                         .width = 960,
+                         .height = 340,
+                         .scale = 1};
         snprintf(path, sizeof path, "%s/portfolios.png", out_dir);
         if (te_chart_png_file(&cp, path, errstr, errstr_size) != 0)
                 goto out;
@@ -431,7 +452,8 @@ int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
-        size_t n_months = te_bt_monthly(cv.days, cv.eq, cv.n, capital, months, max_months);
+        size_t n_months =
+            te_bt_monthly(cv.days, cv.eq, cv.n, capital, months, max_months);
         if (charts(&cv, prm, out_dir, &eq_png, &pf_png, pf_note, sizeof pf_note, errstr,
                    errstr_size) != 0)
                 goto out;

@@ -65,6 +65,7 @@ typedef struct bt_s {
         uint64_t planned;
         size_t expected; /* targets expected in all (for the ETA) */
         double nav_sum;  /* NAV of the first target of each portfolio, when given */
+
         te_bt_params_t params; /* what the report and backtest_runs record */
 } bt_t;
 
@@ -891,10 +892,16 @@ static void record_run(bt_t *bt, const char *status, const te_bt_summary_t *s)
         char capital[64];
         snprintf(capital, sizeof capital, "%.10g", bt->params.capital);
         char *json = te_bt_params_json(&bt->params);
-        const char *p[10] = {bt->c->run_id, status,         pub,
-                             planned,       s ? ret : NULL, s ? md5 : NULL,
-                             bt->params.capital > 0 ? capital : NULL, bt->params.bars_source,
-                             bt->params.build_commit, json};
+        const char *p[10] = {bt->c->run_id,
+                             status,
+                             pub,
+                             planned,
+                             s ? ret : NULL,
+                             s ? md5 : NULL,
+                             bt->params.capital > 0 ? capital : NULL,
+                             bt->params.bars_source,
+                             bt->params.build_commit,
+                             json};
         PGresult *r = PQexecParams(
             bt->main_db,
             "UPDATE backtest_runs SET status = $2, targets_published = $3::bigint, "
@@ -1005,7 +1012,9 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
                 d1 = d > d1 ? d : d1;
         }
         te_bt_params_capital(&bt.params,
-                             c->capital > 0 ? c->capital : bt.nav_sum > 0 ? bt.nav_sum : 1e6,
+                             c->capital > 0   ? c->capital
+                             : bt.nav_sum > 0 ? bt.nav_sum
+                                              : 1e6,
                              c->capital > 0   ? "capital option"
                              : bt.nav_sum > 0 ? "sum of each portfolio's first target nav"
                                               : "default, no target gave a nav");
@@ -1017,7 +1026,8 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
                 (unsigned long long)bt.planned);
         fprintf(out, "canceled at the end: %ld\nwall time: %.1f s\n", cancels,
                 (double)(te_proc_mono_ms() - bt.start_ms) / 1000.0);
-        fprintf(out, "report: %s/tearsheet.html (and report.txt equity.csv equity.png "
+        fprintf(out,
+                "report: %s/tearsheet.html (and report.txt equity.csv equity.png "
                 "portfolios.png)\n",
                 c->out_dir);
         rc = 0;

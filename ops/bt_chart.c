@@ -134,7 +134,8 @@ static void date_ticks(cairo_t *cr, const frame_t *f)
 static void draw_panel(cairo_t *cr, const te_chart_t *c, const te_chart_panel_t *p,
                        double top, double height)
 {
-        frame_t f = {.x0 = 72, .x1 = c->width - 20, .y0 = top + 26, .y1 = top + height - 26};
+        frame_t f = {
+            .x0 = 72, .x1 = c->width - 20, .y0 = top + 26, .y1 = top + height - 26};
         f.d0 = c->days[0];
         f.d1 = c->days[c->n - 1];
         double lo = INFINITY, hi = -INFINITY;
@@ -351,8 +352,7 @@ static cairo_status_t to_buf(void *closure, const unsigned char *data, unsigned 
                                                       : CAIRO_STATUS_WRITE_ERROR;
 }
 
-int te_chart_png_buf(const te_chart_t *c, te_buf_t *out, char *errstr,
-                     size_t errstr_size)
+int te_chart_png_buf(const te_chart_t *c, te_buf_t *out, char *errstr, size_t errstr_size)
 {
         cairo_surface_t *sf = render(c, errstr, errstr_size);
         if (!sf)

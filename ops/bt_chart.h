@@ -25,13 +25,13 @@ typedef struct te_chart_series_s {
 typedef struct te_chart_panel_s {
         const char *title;
         const char *y_label;
-        te_chart_fmt_t fmt;       /* tick labels: numbers (k/M) or percentages */
-        double weight;            /* share of the image height (relative) */
-        int fill;                 /* shade between the first series and zero */
-        int has_ref;              /* a dashed reference line at y = ref */
+        te_chart_fmt_t fmt; /* tick labels: numbers (k/M) or percentages */
+        double weight;      /* share of the image height (relative) */
+        int fill;           /* shade between the first series and zero */
+        int has_ref;        /* a dashed reference line at y = ref */
         double ref;
         const te_chart_series_t *series;
-        size_t n_series;          /* 1..TE_CHART_MAX_SERIES */
+        size_t n_series; /* 1..TE_CHART_MAX_SERIES */
 } te_chart_panel_t;
 
 typedef struct te_chart_s {

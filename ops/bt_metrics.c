@@ -78,9 +78,10 @@ int te_bt_metrics(const int32_t *days, const double *eq, size_t n, double capita
         double ann = sqrt((double)TE_BT_DAYS_PER_YEAR);
         m->mean_daily = mean;
         m->total_return = eq[n - 1] / capital - 1;
-        m->cagr = eq[n - 1] > 0
-                      ? pow(eq[n - 1] / capital, (double)TE_BT_DAYS_PER_YEAR / (double)n) - 1
-                      : -1;
+        m->cagr =
+            eq[n - 1] > 0
+                ? pow(eq[n - 1] / capital, (double)TE_BT_DAYS_PER_YEAR / (double)n) - 1
+                : -1;
         if (n >= 2) {
                 m->stdev_daily = sqrt(ss / (double)(n - 1));
                 m->vol = m->stdev_daily * ann;

@@ -29,15 +29,15 @@
 #include <stdint.h>
 
 #define TE_BT_DAYS_PER_YEAR 252
-#define TE_BT_TINY 1e-12
+#define TE_BT_TINY          1e-12
 
 typedef struct te_bt_metrics_s {
-        long n;                                  /* daily returns */
+        long n; /* daily returns */
         double total_return, cagr, vol, sharpe, sortino;
         double mean_daily, stdev_daily, best_day, worst_day;
-        double max_dd;                           /* <= 0 */
-        int32_t dd_peak_day, dd_trough_day;      /* -1: the start (capital) / none */
-        int32_t dd_recovery_day;                 /* -1: not recovered */
+        double max_dd;                      /* <= 0 */
+        int32_t dd_peak_day, dd_trough_day; /* -1: the start (capital) / none */
+        int32_t dd_recovery_day;            /* -1: not recovered */
 } te_bt_metrics_t;
 
 typedef struct te_bt_month_s {

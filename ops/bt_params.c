@@ -97,8 +97,8 @@ char *te_bt_params_json(const te_bt_params_t *p)
                                 const char *v = eq + 1;
                                 while (v < s + len && *v == ' ')
                                         v++;
-                                json_object_set_new(opts, key,
-                                                    json_stringn(v, (size_t)(s + len - v)));
+                                json_object_set_new(
+                                    opts, key, json_stringn(v, (size_t)(s + len - v)));
                         }
                 }
                 s += len + (nl ? 1 : 0);

@@ -133,7 +133,8 @@ static int monthly(te_buf_t *b, const te_bt_sheet_t *sh)
 {
         static const char *const mn[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-        int rc = te_buf_puts(b, "<table id=\"monthly-returns\"><tr><th class=\"k\">Year</th>");
+        int rc =
+            te_buf_puts(b, "<table id=\"monthly-returns\"><tr><th class=\"k\">Year</th>");
         for (int m = 0; m < 12; m++)
                 rc |= te_buf_printf(b, "<th>%s</th>", mn[m]);
         rc |= te_buf_puts(b, "<th>Year</th></tr>\n");
@@ -148,9 +149,9 @@ static int monthly(te_buf_t *b, const te_bt_sheet_t *sh)
                                 double r = sh->months[i].ret;
                                 char bg[40];
                                 cell_color(r, bg, sizeof bg);
-                                rc |= te_buf_printf(b,
-                                                    "<td style=\"background:%s\">%.2f%%</td>",
-                                                    bg, r * 100);
+                                rc |= te_buf_printf(
+                                    b, "<td style=\"background:%s\">%.2f%%</td>", bg,
+                                    r * 100);
                                 year *= 1 + r;
                                 i++;
                         } else {
@@ -159,8 +160,9 @@ static int monthly(te_buf_t *b, const te_bt_sheet_t *sh)
                 }
                 char bg[40];
                 cell_color(year - 1, bg, sizeof bg);
-                rc |= te_buf_printf(b, "<td style=\"background:%s\"><b>%.2f%%</b></td></tr>\n",
-                                    bg, (year - 1) * 100);
+                rc |= te_buf_printf(
+                    b, "<td style=\"background:%s\"><b>%.2f%%</b></td></tr>\n", bg,
+                    (year - 1) * 100);
         }
         rc |= te_buf_puts(b, "</table>\n");
         return rc;
@@ -225,13 +227,15 @@ static int page(te_buf_t *b, const te_bt_sheet_t *sh)
         int rc = te_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
                                 "charset=\"utf-8\"><title>Backtest ");
         rc |= te_html_escape(b, p->run_id);
-        rc |= te_buf_printf(b, " tear sheet</title><style>%s</style></head><body>\n", css);
+        rc |=
+            te_buf_printf(b, " tear sheet</title><style>%s</style></head><body>\n", css);
         rc |= te_buf_puts(b, "<h1 id=\"title\">Backtest tear sheet: ");
         rc |= te_html_escape(b, p->run_id);
-        rc |= te_buf_printf(b,
-                            "</h1>\n<div class=\"sub\">%s to %s &middot; %ld trading days "
-                            "&middot; %ld portfolios &middot; capital %.2f</div>\n",
-                            d0, d1, s->days, s->portfolios, s->capital);
+        rc |=
+            te_buf_printf(b,
+                          "</h1>\n<div class=\"sub\">%s to %s &middot; %ld trading days "
+                          "&middot; %ld portfolios &middot; capital %.2f</div>\n",
+                          d0, d1, s->days, s->portfolios, s->capital);
 
         rc |= te_buf_puts(b, "<h2>Metrics</h2>\n<div id=\"metrics\">\n");
         snprintf(note, sizeof note, "final equity %.2f", s->final_equity);
@@ -261,8 +265,9 @@ static int page(te_buf_t *b, const te_bt_sheet_t *sh)
         rc |= te_buf_puts(b, "</div>\n");
 
         rc |= te_buf_puts(b, "<h2>Equity and drawdown</h2>\n");
-        rc |= img(b, "chart-equity", "Equity curve over the drawdown from its running peak",
-                  sh->equity_png, sh->equity_png_len);
+        rc |=
+            img(b, "chart-equity", "Equity curve over the drawdown from its running peak",
+                sh->equity_png, sh->equity_png_len);
         rc |= te_buf_puts(b, "<h2>Per-portfolio P&amp;L</h2>\n<div class=\"note\">");
         rc |= te_html_escape(b, sh->pf_note ? sh->pf_note : "");
         rc |= te_buf_puts(b, "; P&amp;L = the portfolio's trade cash flows plus its "

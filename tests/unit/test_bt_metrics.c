@@ -16,7 +16,7 @@
 #include "bt_metrics.h"
 
 #define EPS 1e-6
-#define NA NAN
+#define NA  NAN
 
 static void near(double got, double want, const char *what, int row)
 {
@@ -60,18 +60,16 @@ typedef struct {
  *   (n/a), Sortino = -0.02 / 0.02 x sqrt(252) = -15.8745079, drawdown -2% not
  *   recovered, CAGR = 0.98^252 - 1 = -0.99384864
  */
+/* clang-format off */
 static const row_t rows[] = {
-    {100, 0, 3, {110, 99, 108.9}, 0.089, 1288.26413, 1.83303028, 4.58257569, 9.16515139,
-     0.10, -0.10, -0.10, 0, 1, -1},
-    {100, 0.0252, 3, {110, 99, 108.9}, 0.089, 1288.26413, 1.83303028, 4.56882797,
-     9.12852741, 0.10, -0.10, -0.10, 0, 1, -1},
-    {100, 0, 4, {95, 90, 100, 120}, 0.20, 97367.5048, 1.98166243, 6.62787481,
-     22.7942321, 0.20, -0.052631579, -0.10, -1, 1, 2},
-    {100, 0, 3, {101, 102.01, 103.0301}, 0.030301, 11.2740021, 0, NA, NA, 0.01, 0.01, 0,
-     -1, -1, -1},
-    {100, 0, 1, {98}, -0.02, -0.993848641, NA, NA, -15.8745079, -0.02, -0.02, -0.02, -1,
-     0, -1},
+    /* capital rf  n  equity             total  cagr  vol  sharpe  sortino  best  worst  max_dd  peak trough recovery */
+    {100, 0,      3, {110, 99, 108.9},       0.089,    1288.26413,   1.83303028, 4.58257569, 9.16515139,  0.10,  -0.10,        -0.10,  0, 1, -1},
+    {100, 0.0252, 3, {110, 99, 108.9},       0.089,    1288.26413,   1.83303028, 4.56882797, 9.12852741,  0.10,  -0.10,        -0.10,  0, 1, -1},
+    {100, 0,      4, {95, 90, 100, 120},     0.20,     97367.5048,   1.98166243, 6.62787481, 22.7942321,  0.20,  -0.052631579, -0.10, -1, 1,  2},
+    {100, 0,      3, {101, 102.01, 103.0301}, 0.030301, 11.2740021,  0,          NA,         NA,          0.01,  0.01,          0,    -1, -1, -1},
+    {100, 0,      1, {98},                   -0.02,    -0.993848641, NA,         NA,         -15.8745079, -0.02, -0.02,        -0.02, -1, 0, -1},
 };
+/* clang-format on */
 
 static void test_metrics_table(void **state)
 {
@@ -83,7 +81,8 @@ static void test_metrics_table(void **state)
                 for (size_t i = 0; i < w->n; i++)
                         days[i] = d0 + (int32_t)i;
                 te_bt_metrics_t m;
-                assert_int_equal(te_bt_metrics(days, w->eq, w->n, w->capital, w->rf, &m), 0);
+                assert_int_equal(te_bt_metrics(days, w->eq, w->n, w->capital, w->rf, &m),
+                                 0);
                 assert_int_equal(m.n, (long)w->n);
                 near(m.total_return, w->total, "total return", (int)k);
                 near(m.cagr, w->cagr, "cagr", (int)k);
@@ -135,13 +134,15 @@ static void test_monthly(void **state)
         /* Jan ends at 104 (+4% on 100), Feb at 99 (99/104 - 1 = -4.8076923%), Mar at
          * 110 (110/99 - 1 = +11.111111%); Dec 2023 -> Jan 2024 crosses a year */
         const int32_t days[] = {te_bt_day_of(2023, 12, 29), te_bt_day_of(2024, 1, 30),
-                                te_bt_day_of(2024, 1, 31), te_bt_day_of(2024, 2, 1),
-                                te_bt_day_of(2024, 2, 29), te_bt_day_of(2024, 3, 1)};
+                                te_bt_day_of(2024, 1, 31),  te_bt_day_of(2024, 2, 1),
+                                te_bt_day_of(2024, 2, 29),  te_bt_day_of(2024, 3, 1)};
         const double eq[] = {100, 102, 104, 101, 99, 110};
         const struct {
                 int y, m;
                 double r;
-        } want[] = {{2023, 12, 0}, {2024, 1, 0.04}, {2024, 2, -0.048076923},
+        } want[] = {{2023, 12, 0},
+                    {2024, 1, 0.04},
+                    {2024, 2, -0.048076923},
                     {2024, 3, 0.11111111}};
         te_bt_month_t out[8];
         assert_int_equal(te_bt_monthly(days, eq, 6, 100, out, 8), 4);
@@ -162,7 +163,7 @@ static void test_civil(void **state)
         const struct {
                 int y, m, d;
                 int32_t day;
-        } cases[] = {{1970, 1, 1, 0},     {1969, 12, 31, -1}, {2000, 3, 1, 11017},
+        } cases[] = {{1970, 1, 1, 0},      {1969, 12, 31, -1},  {2000, 3, 1, 11017},
                      {2024, 2, 29, 19782}, {2024, 3, 1, 19783}, {1900, 3, 1, -25508}};
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 assert_int_equal(te_bt_day_of(cases[i].y, cases[i].m, cases[i].d),
@@ -183,8 +184,10 @@ static void test_civil(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_metrics_table),  cmocka_unit_test(test_metrics_refused),
-            cmocka_unit_test(test_drawdown_series), cmocka_unit_test(test_monthly),
+            cmocka_unit_test(test_metrics_table),
+            cmocka_unit_test(test_metrics_refused),
+            cmocka_unit_test(test_drawdown_series),
+            cmocka_unit_test(test_monthly),
             cmocka_unit_test(test_civil),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
