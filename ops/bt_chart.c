@@ -51,7 +51,9 @@ void te_chart_fmt_tick(double v, double step, double mag, te_chart_fmt_t fmt, ch
                 return;
         }
         mag = fabs(mag);
-        if (mag >= 1e6)
+        if (v == 0)
+                snprintf(out, outsz, "0");
+        else if (mag >= 1e6)
                 snprintf(out, outsz, "%.*fM", decimals(step / 1e6), v / 1e6);
         else if (mag >= 1e4)
                 snprintf(out, outsz, "%.*fk", decimals(step / 1e3), v / 1e3);

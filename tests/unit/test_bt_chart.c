@@ -52,7 +52,9 @@ static void test_fmt_tick(void **state)
             {20000, 20000, 80000, TE_CHART_NUM, "20k"},
             {-20000, 20000, 80000, TE_CHART_NUM, "-20k"},
             {5, 2.5, 10, TE_CHART_NUM, "5.0"},
-            {0, 0.2, 1, TE_CHART_NUM, "0.0"},
+            {0, 0.2, 1, TE_CHART_NUM, "0"},
+            {0, 20000, 80000, TE_CHART_NUM, "0"},
+            {0.4, 0.2, 1, TE_CHART_NUM, "0.4"},
             {-0.03, 0.01, 0.05, TE_CHART_PCT, "-3%"},
             {0.025, 0.005, 0.05, TE_CHART_PCT, "2.5%"},
             {1e-17, 0.01, 0.05, TE_CHART_PCT, "0%"}, /* rounding noise is zero */
