@@ -7,6 +7,7 @@
  * cannot be written).
  */
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -278,5 +279,9 @@ int main(void)
             cmocka_unit_test(test_png_file),  cmocka_unit_test(test_png_buf),
             cmocka_unit_test(test_refused),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        int rc = cmocka_run_group_tests(tests, NULL, NULL);
+        /* cairo's font caches and fontconfig's configuration: freed for valgrind */
+        cairo_debug_reset_static_data();
+        FcFini();
+        return rc;
 }
