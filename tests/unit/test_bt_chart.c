@@ -7,7 +7,6 @@
  * cannot be written).
  */
 #include <cairo.h>
-#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -280,8 +279,6 @@ int main(void)
             cmocka_unit_test(test_refused),
         };
         int rc = cmocka_run_group_tests(tests, NULL, NULL);
-        /* cairo's font caches and fontconfig's configuration: freed for valgrind */
-        cairo_debug_reset_static_data();
-        FcFini();
+        te_chart_release(); /* for valgrind: cairo's and fontconfig's caches */
         return rc;
 }
