@@ -10,10 +10,7 @@
 #include <string.h>
 
 #include "te_buf.h"
-
-#ifndef TE_BT_BUILD_COMMIT
-#define TE_BT_BUILD_COMMIT "unknown"
-#endif
+#include "te_build_commit.h" /* generated: TE_BT_BUILD_COMMIT */
 
 /* does [v, v + len) hold a secret: "password" in any case, or a URI's user:secret@ */
 static int secret_value(const char *v, size_t len)
