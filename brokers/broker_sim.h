@@ -1,7 +1,7 @@
 /*
  * broker_sim: the TRAINING market simulator behind the broker interface.
  *
- * An open-order book on an event-time clock (DESIGN.md invariant 6); the per-bar
+ * An open-order book on an event-time clock (docs/DESIGN.md invariant 6); the per-bar
  * rules are fill_model.h's. Time is event time only, per portfolio:
  *
  *   NEW at t      ACK (or REJECTED: unknown ticker, no bar within max_stale_days of t,

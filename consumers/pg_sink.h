@@ -1,5 +1,6 @@
 /*
- * pg_sink: execution reports into the runtime DB, exactly once (DESIGN.md invariant 2).
+ * pg_sink: execution reports into the runtime DB, exactly once (docs/DESIGN.md invariant
+ * 2).
  *
  * A batch is one transaction. The reports of the batch are first staged as COPY text
  * rows in memory (te_pg_sink_stage): control reports (CLOCK_ACK, BROKER_STATE) and

@@ -1,6 +1,6 @@
 /*
  * order_plan: from a target portfolio and the book to the commands that move the
- * portfolio there (DESIGN.md "Planner"). Pure: no Kafka, no DB, no clock.
+ * portfolio there (docs/DESIGN.md "The planner"). Pure: no Kafka, no DB, no clock.
  *
  *   current = position + remaining quantity of live orders
  *   delta   = target - current
@@ -20,7 +20,7 @@
  * broker confirms, so the caller plans the same target again once the portfolio has
  * nothing pending, from the confirmed position. Hence no NEW is ever sized while
  * something of its ticker could still fill unseen, and position + everything that could
- * fill stays within max(what could already fill, target) (DESIGN.md invariant 9).
+ * fill stays within max(what could already fill, target) (docs/DESIGN.md invariant 9).
  *
  * Sizing per (strategy, ticker) rule (plan_rules.h): the delta rounds toward zero to
  * the lot; below the minimum quantity or notional nothing is sent (a close to zero is

@@ -26,7 +26,7 @@
  * order ids, and an id the book already knows is not sent again.
  *
  * In TRAINING, a target with as_of t is planned only after CLOCK(t) has been
- * acknowledged on the reports partition (DESIGN.md invariant 6); waiting longer than
+ * acknowledged on the reports partition (docs/DESIGN.md invariant 6); waiting longer than
  * clock.timeout.ms raises an alert and keeps waiting. The barrier is per portfolio:
  * many portfolios' CLOCKs are outstanding at once, each portfolio's targets in order
  * (target_queue.h).

@@ -16,7 +16,7 @@
  * the target stays first in its portfolio's lane (its later targets queue behind it),
  * its partition is paused, and it is planned again with backoff (50 ms doubling to
  * 5 s, reconnecting) until the DB answers. Only a price missing from a query that
- * worked dead-letters a target as no_price (DESIGN.md invariant 10).
+ * worked dead-letters a target as no_price (docs/DESIGN.md invariant 10).
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * target_queue: the planner's targets in flight, without Kafka — what lets the TRAINING
- * clock barrier (DESIGN.md invariant 6) be pipelined across portfolios while each
+ * clock barrier (docs/DESIGN.md invariant 6) be pipelined across portfolios while each
  * portfolio stays strictly in order, and what may be committed.
  *
  * Three parts:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_crash: DESIGN.md invariant 2 under fire (short version; crash_long.sh is the long
+# test_crash: docs/DESIGN.md invariant 2 under fire (short version; crash_long.sh is the long
 # one). The sample backtest (ops/sample: 202 TRAINING targets, sim broker) runs twice on
 # fresh stacks with orders that rest for days (plan.tif=GTC, sim.participation=0.0005):
 # once crash-free, once while randomly chosen processes (planner, broker worker, sink)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_planner_cancel_race: no overfill while a cancel is in flight (DESIGN.md invariant
+# test_planner_cancel_race: no overfill while a cancel is in flight (docs/DESIGN.md invariant
 # 9), through the planner, the broker worker and the sink. The sim sits behind the fault
 # decorator with fault.script=cancel_delay_ms=300,fill_before_cancel=1: every CANCEL
 # reaches the sim 300 ms late and the order's remaining quantity fills first, as when a

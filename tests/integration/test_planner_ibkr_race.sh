@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_planner_ibkr_race: the fake TWS cancel race through the planner (DESIGN.md
+# test_planner_ibkr_race: the fake TWS cancel race through the planner (docs/DESIGN.md
 # invariant 9). PRODUCTION targets go through exec-planner (plan.route=ibkr), exec-broker
 # with adapter=ibkr and tests/fake_tws --scenario cancel_race, and exec-sink. In that
 # scenario IB fills 40% of a new order at once, and 30% more of it while a cancel is on

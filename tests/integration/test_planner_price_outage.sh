@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_planner_price_outage: a failed price lookup is "unknown now", not "no price"
-# (DESIGN.md invariant 10). WEIGHT targets without ref_price need the price from
+# (docs/DESIGN.md invariant 10). WEIGHT targets without ref_price need the price from
 # prices_daily. The same stream runs twice on fresh stacks: once without an outage, once
 # with PostgreSQL stopped (pg_ctl stop -m immediate) twice in mid-stream, each time
 # while a part of the stream is published. During each outage the planner must keep the

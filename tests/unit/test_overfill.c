@@ -1,5 +1,5 @@
 /*
- * test_overfill: DESIGN.md invariant 9 as a property of the planner's pure modules
+ * test_overfill: docs/DESIGN.md invariant 9 as a property of the planner's pure modules
  * (book.c, order_plan.c). Random target sequences are planned against a simulated
  * broker that confirms cancels late, lets fills race cancels and replaces, refuses some
  * replaces, and delivers commands and reports in order but after random delays. The
