@@ -389,15 +389,31 @@ static te_broker_err_t sim_submit(te_broker_t *b, const te_order_cmd_t *cmd,
         return TE_BROKER_OK;
 }
 
-/* The live order a CANCEL/REPLACE names, or NULL (logged). */
-static sorder_t *live_order(sim_t *s, const te_order_cmd_t *cmd, const char *what)
+/* The live order a CANCEL/REPLACE names, or NULL (logged). An order that finished
+ * already has said so in its own final report: nothing more to say. An order this book
+ * never had is answered with a final REJECTED ("unknown order"), as a broker answers a
+ * cancel of an order it does not know, so that whoever waits for the confirmation of
+ * the CANCEL/REPLACE stops counting the order. *err: TE_BROKER_ERR_FATAL on OOM. */
+static sorder_t *live_order(sim_t *s, const te_order_cmd_t *cmd, const char *what,
+                            te_reports_t *out, te_broker_err_t *err)
 {
         void *v = te_map_get(s->orders, cmd->order_id);
+        *err = TE_BROKER_OK;
         if (v && v != &done)
                 return v;
         te_log_ids_t ids = {.order_id = cmd->order_id};
         TE_LOG(TE_LOG_INFO, &ids, "sim.too_late", "%s: %s", what,
                v ? "order already finished" : "unknown order");
+        if (!v) {
+                te_exec_report_t *r = new_report(s, cmd, out, "unknown", 0,
+                                                 TE_EXEC_REJECTED, TE_OS_REJECTED);
+                if (!r) {
+                        *err = TE_BROKER_ERR_FATAL;
+                        return NULL;
+                }
+                r->last_qty = r->cum_qty = r->leaves_qty = 0;
+                snprintf(r->reason, sizeof r->reason, "%s: unknown order", what);
+        }
         return NULL;
 }
 
@@ -405,9 +421,10 @@ static te_broker_err_t sim_cancel(te_broker_t *b, const te_order_cmd_t *cmd,
                                   te_reports_t *out)
 {
         sim_t *s = (sim_t *)b;
-        sorder_t *o = live_order(s, cmd, "cancel");
+        te_broker_err_t err;
+        sorder_t *o = live_order(s, cmd, "cancel", out, &err);
         if (!o)
-                return TE_BROKER_OK;
+                return err;
         te_broker_err_t e = end_order(s, o, TE_EXEC_CANCELED, cmd->event_time,
                                       "canceled on request", out);
         open_compact(s);
@@ -419,9 +436,10 @@ static te_broker_err_t sim_replace(te_broker_t *b, const te_order_cmd_t *cmd,
 {
         sim_t *s = (sim_t *)b;
         const char *why = NULL;
-        sorder_t *o = live_order(s, cmd, "replace");
+        te_broker_err_t err;
+        sorder_t *o = live_order(s, cmd, "replace", out, &err);
         if (!o)
-                return TE_BROKER_OK;
+                return err;
         te_log_ids_t ids = {.order_id = cmd->order_id};
         if (!valid_order(cmd, &why) || cmd->side != o->cmd.side ||
             strcmp(cmd->ticker, o->cmd.ticker) != 0 || !(cmd->quantity > o->cum)) {

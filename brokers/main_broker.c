@@ -200,7 +200,7 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_I(conf_t, "fix.reconnect_min_ms", fix_reconnect_min_ms, "500", 1, 600000,
              "first reconnect delay (doubles up to fix.reconnect_max_ms)"),
     TE_CFG_I(conf_t, "fix.reconnect_max_ms", fix_reconnect_max_ms, "30000", 1, 3600000,
-             ""),
+             "longest reconnect delay"),
     TE_CFG_I(conf_t, "fix.reconcile_timeout_ms", fix_reconcile_timeout_ms, "5000", 100,
              600000, "wait this long for the status of open orders after a Logon"),
     TE_CFG_B(conf_t, "fix.reset_seq_on_logon", fix_reset_on_logon, "false",

@@ -53,22 +53,31 @@ PY
         echo "'$bad_rid'" >>"$RUN/bad_rids.txt"
         kcat -b "$TE_STACK_BOOTSTRAP" -X partitioner=murmur2_random -P -t exec.reports -k "$key" "$RUN/bad.bin"
 }
-# check_phase N: N dead letters so far, each a db_refused one, the last one alerted;
+# check_phase N: N injected reports dead-lettered so far (and at most the simulator's
+# answers to cancels of the orders they announced), each a db_refused one, alerted;
 # the refused reports are not in the DB; the sink is the process $sink_pid
 check_phase() {
         [ "$(cat "$RUN/sink.pid")" = "$sink_pid" ] && kill -0 "$sink_pid" ||
                 eo_fail "the sink is not the same process"
         eo_topic_json exec.deadletter >"$RUN/dead.jsonl"
-        python3 - "$RUN/dead.jsonl" "$1" <<'PY'
+        python3 - "$RUN/dead.jsonl" "$1" "$RUN/bad_rids.txt" "$RUN/bad_oids.txt" <<'PY'
 import json, sys
 dead = [json.loads(l) for l in open(sys.argv[1])]
-assert len(dead) == int(sys.argv[2]), ("want %s dead letters" % sys.argv[2], dead)
+rids = {l.strip().strip("'") for l in open(sys.argv[3]) if l.strip()}
+oids = {l.strip().strip("'") for l in open(sys.argv[4]) if l.strip()}
+injected = [d for d in dead if d["value"]["report_id"] in rids]
+assert len(injected) == int(sys.argv[2]), ("want %s injected reports dead-lettered" % sys.argv[2], dead)
 for d in dead:
     h = d.get("headers") or {}
     reason = h.get("te.reason", "")
     assert reason.startswith("db_refused: SQLSTATE 23514") and "ops_ticker_upper" in reason, reason
     assert h.get("te.source.topic") == "exec.reports", h
-print("ok - %d dead letters, e.g. %s" % (len(dead), reason[:110]))
+    v = d["value"]
+    # besides the injected reports: the simulator's answer to the planner's CANCEL of
+    # the order an injected ACK announced (it never had it), refused by the same rule
+    assert v["report_id"] in rids or (v["order_id"] in oids and v["exec_type"] == "REJECTED"
+                                      and v["reason"] == "cancel: unknown order"), v
+print("ok - %d dead letters (%d injected), e.g. %s" % (len(dead), len(injected), reason[:110]))
 PY
         [ "$(eo_topic_json exec.alerts | grep -c '"db_refused"')" -ge "$1" ] || eo_fail "db_refused alerts missing"
         [ "$(eo_q "SELECT count(*) FROM order_events WHERE order_id IN ($(paste -sd, "$RUN/bad_oids.txt"))
