@@ -15,6 +15,7 @@
 #include "te_log.h"
 #include "te_order_state.h"
 #include "te_proc.h"
+#include "te_procstat.h"
 
 #ifndef TE_VERSION
 #define TE_VERSION "0.1.0"
@@ -40,14 +41,41 @@ static struct {
         pthread_once_t once;
         pthread_mutex_t lock; /* protects handles */
         te_metrics_t *reg;
-        te_metric_t *start_time, *build, *consumed, *produced, *produce_failed, *dead,
-            *alerts, *orders_received, *orders_final, *broker_up, *lag, *kbrokers_up,
-            *kbrokers, *assigned, *ready, *slippage;
+        te_metric_t *start_time, *cpu, *rss, *vsize, *open_fds, *max_fds, *build,
+            *consumed, *produced, *produce_failed, *dead, *alerts, *orders_received,
+            *orders_final, *broker_up, *lag, *kbrokers_up, *kbrokers, *assigned, *ready,
+            *slippage;
         te_metric_t *hist[TE_OBS_HIST_COUNT];
         te_obs_handle_t handles[TE_OBS_MAX_HANDLES];
         size_t n_handles;
-        int64_t stats_ms; /* statistics interval, for handle expiry */
-} g = {.once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER};
+        int64_t stats_ms;          /* statistics interval, for handle expiry */
+        pthread_mutex_t proc_lock; /* protects cpu_last */
+        double cpu_last;           /* CPU seconds already added to the counter */
+} g = {.once = PTHREAD_ONCE_INIT,
+       .lock = PTHREAD_MUTEX_INITIALIZER,
+       .proc_lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* At each scrape: the process figures from /proc/self (te_procstat.h). */
+static void te_obs_collect_proc(void *arg)
+{
+        te_procstat_t ps;
+        (void)arg;
+        if (te_procstat_read(&ps) != 0)
+                return;
+        pthread_mutex_lock(&g.proc_lock);
+        /* a counter: add what was spent since the last scrape (the series exists
+         * from the first scrape on, 0 included) */
+        double spent = ps.cpu_seconds > g.cpu_last ? ps.cpu_seconds - g.cpu_last : 0;
+        te_metric_add(g.cpu, NULL, spent);
+        g.cpu_last += spent;
+        pthread_mutex_unlock(&g.proc_lock);
+        te_metric_set(g.rss, NULL, ps.resident_bytes);
+        te_metric_set(g.vsize, NULL, ps.virtual_bytes);
+        if (ps.open_fds >= 0)
+                te_metric_set(g.open_fds, NULL, ps.open_fds);
+        if (ps.max_fds >= 0)
+                te_metric_set(g.max_fds, NULL, ps.max_fds);
+}
 
 static void te_obs_init_once(void)
 {
@@ -57,8 +85,20 @@ static void te_obs_init_once(void)
         g.start_time =
             te_metrics_gauge(r, "process_start_time_seconds",
                              "Start time of the process since the epoch.", NULL);
-        g.build = te_metrics_gauge(r, "te_build_info", "Process name and version.",
-                                   "proc,version");
+        g.cpu = te_metrics_counter(r, "process_cpu_seconds_total",
+                                   "User and system CPU time spent, in seconds.", NULL);
+        g.rss = te_metrics_gauge(r, "process_resident_memory_bytes",
+                                 "Resident memory size in bytes.", NULL);
+        g.vsize = te_metrics_gauge(r, "process_virtual_memory_bytes",
+                                   "Virtual memory size in bytes.", NULL);
+        g.open_fds = te_metrics_gauge(r, "process_open_fds",
+                                      "Number of open file descriptors.", NULL);
+        g.max_fds = te_metrics_gauge(r, "process_max_fds",
+                                     "Maximum number of open file descriptors.", NULL);
+        te_metrics_set_collect(r, te_obs_collect_proc, NULL);
+        g.build = te_metrics_gauge(r, "te_build_info",
+                                   "Process name, version and build commit.",
+                                   "proc,version,commit");
         g.consumed =
             te_metrics_counter(r, "te_messages_consumed_total",
                                "Messages consumed and handed to the process.", "topic");
@@ -544,7 +584,7 @@ int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned need
                 return -1;
         }
         te_metric_set(g.start_time, NULL, (double)te_proc_wall_ms() / 1000.0);
-        te_metric_set(g.build, TE_LV(proc, TE_VERSION), 1);
+        te_metric_set(g.build, TE_LV(proc, TE_VERSION, te_proc_commit()), 1);
         if (needs & TE_OBS_NEED_KAFKA)
                 te_obs_ready("kafka", 0);
         if (needs & TE_OBS_NEED_DB)

@@ -8,7 +8,10 @@
  *
  * Families (Prometheus naming: base units, counters end in _total):
  *   process_start_time_seconds                     gauge
- *   te_build_info{proc,version}                    gauge, 1
+ *   process_cpu_seconds_total                      counter (user + system, /proc)
+ *   process_resident_memory_bytes, process_virtual_memory_bytes,
+ *   process_open_fds, process_max_fds              gauges, read at each scrape
+ *   te_build_info{proc,version,commit}             gauge, 1 (commit: te_proc_commit)
  *   te_messages_consumed_total{topic}              counter (messages handed to the app)
  *   te_messages_produced_total{topic}              counter (delivery confirmed)
  *   te_produce_failures_total{topic}               counter (delivery failed)
