@@ -7,15 +7,18 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "te_kafka.h"
 #include "te_log.h"
 #include "te_order_state.h"
 #include "te_proc.h"
 #include "te_procstat.h"
+#include "te_sdnotify.h"
 
 #ifndef TE_VERSION
 #define TE_VERSION "0.1.0"
@@ -573,6 +576,64 @@ static void te_obs_stats_hook(rd_kafka_t *rk, const char *json, size_t len)
                        "%s: unreadable statistics", rd_kafka_name(rk));
 }
 
+/* ---- service manager notification ------------------------------------------------ */
+
+/* Under systemd (Type=notify, NOTIFY_SOCKET set) a thread tells the service manager
+ * READY=1 the first time /readyz would answer 200, STATUS= whenever the readiness
+ * verdict changes, and STOPPING=1 once a stop signal arrived (or at te_obs_stop). */
+static struct {
+        pthread_t thread;
+        int running;
+        atomic_int quit;
+        int stopping_sent;
+} te_obs_sd;
+
+static void te_obs_sd_send(const char *state)
+{
+        char errstr[256];
+        if (te_sd_notify(state, errstr, sizeof errstr) < 0)
+                TE_LOG(TE_LOG_WARN, NULL, "sd_notify", "%s", errstr);
+}
+
+static void *te_obs_sd_main(void *arg)
+{
+        (void)arg;
+        int ready_sent = 0;
+        char last[512] = "";
+        te_buf_t why;
+        te_buf_init(&why, 400);
+        while (!atomic_load(&te_obs_sd.quit) && !te_proc_stop) {
+                te_buf_reset(&why);
+                int ok = te_obs_is_ready(NULL, &why);
+                char status[512];
+                if (ok)
+                        snprintf(status, sizeof status, "STATUS=ready");
+                else
+                        snprintf(status, sizeof status, "STATUS=not ready: %s",
+                                 te_buf_cstr(&why) ? te_buf_cstr(&why) : "");
+                for (char *nl = strchr(status, '\n'); nl; nl = strchr(nl, '\n'))
+                        *nl = ';'; /* one line per check in /readyz, one line here */
+                if (ok && !ready_sent) {
+                        char msg[600];
+                        snprintf(msg, sizeof msg, "READY=1\n%s", status);
+                        te_obs_sd_send(msg);
+                        ready_sent = 1;
+                        te_strlcpy(last, status, sizeof last);
+                } else if (strcmp(status, last) != 0) {
+                        te_obs_sd_send(status);
+                        te_strlcpy(last, status, sizeof last);
+                }
+                struct timespec ts = {0, 100 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+        te_buf_free(&why);
+        if (te_proc_stop) {
+                te_obs_sd_send("STOPPING=1\nSTATUS=stopping");
+                te_obs_sd.stopping_sent = 1;
+        }
+        return NULL;
+}
+
 /* ---- start / stop ------------------------------------------------------------------ */
 
 int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned needs,
@@ -599,6 +660,19 @@ int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned need
                                     g.orders_final,
                                     TE_LV(te_order_status_name((te_order_status_t)s)), 0);
         }
+        const char *ns = getenv("NOTIFY_SOCKET");
+        if (ns && *ns && !te_obs_sd.running) {
+                /* readiness needs the Kafka statistics, served port or not */
+                g.stats_ms = common->metrics_stats_ms;
+                te_kafka_set_stats_hook(te_obs_stats_hook, (int)common->metrics_stats_ms);
+                atomic_store(&te_obs_sd.quit, 0);
+                te_obs_sd.stopping_sent = 0;
+                if (pthread_create(&te_obs_sd.thread, NULL, te_obs_sd_main, NULL) == 0)
+                        te_obs_sd.running = 1;
+                else
+                        TE_LOG(TE_LOG_WARN, NULL, "sd_notify",
+                               "no notification thread: READY=1 will not be sent");
+        }
         if (common->metrics_port <= 0)
                 return 0;
         g.stats_ms = common->metrics_stats_ms;
@@ -616,5 +690,12 @@ int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned need
 
 void te_obs_stop(te_http_t *http)
 {
+        if (te_obs_sd.running) {
+                atomic_store(&te_obs_sd.quit, 1);
+                pthread_join(te_obs_sd.thread, NULL);
+                te_obs_sd.running = 0;
+                if (!te_obs_sd.stopping_sent)
+                        te_obs_sd_send("STOPPING=1\nSTATUS=stopping");
+        }
         te_http_stop(http);
 }

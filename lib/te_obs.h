@@ -47,7 +47,13 @@
  *
  * /readyz is 200 when every te_ready check is 1: "kafka" (every Kafka handle sees a
  * broker UP and, for consumers in a group, partitions are assigned), and those the
- * process declares with TE_OBS_NEED_DB / TE_OBS_NEED_BROKER and sets with te_obs_ready.
+ * process declares with TE_OBS_NEED_DB / TE_OBS_NEED_BROKER and sets with te_obs_ready
+ * ("offsets" turns 0 when a consumer stopped a partition: retention gap, or stored
+ * offsets beyond the high watermark).
+ *
+ * Under a service manager (NOTIFY_SOCKET set, systemd Type=notify) te_obs_start also
+ * starts a thread that sends READY=1 the first time /readyz would answer 200, STATUS=
+ * lines as readiness changes, and STOPPING=1 when a stop signal arrives (te_sdnotify.h).
  */
 #ifndef TE_OBS_H
 #define TE_OBS_H
