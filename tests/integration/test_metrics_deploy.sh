@@ -41,7 +41,7 @@ assert not missing, missing
 assert d["services"]["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
 PY
 
-ports=$(grep -ho 'metrics.port=94%i[0-9]' "$dep"/systemd/*.service | sort -u | wc -l)
+ports=$(grep -ho 'metrics.port=94%i[0-9]' "$dep"/systemd/*.service.in | sort -u | wc -l)
 [ "$ports" = 3 ] || fail "systemd units: expected 3 distinct metrics ports, found $ports"
 
 # create-topics.sh against a stub CLI that records the calls and describes topics
