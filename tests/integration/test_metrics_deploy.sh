@@ -35,7 +35,8 @@ grep -q 'bad.conf:1: metrics.prot: unknown key' "$work/bad.err" || fail "bad con
 python3 - "$dep/compose.yml" <<'PY'
 import sys, yaml
 d = yaml.safe_load(open(sys.argv[1]))
-want = {"kafka", "topics", "postgres", "exec-planner", "exec-broker", "exec-sink", "prometheus"}
+want = {"kafka", "topics", "postgres", "exec-planner", "exec-broker", "exec-sink", "prometheus",
+        "grafana", "publish"}
 missing = want - set(d["services"])
 assert not missing, missing
 assert d["services"]["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
