@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_systemd_units: `cmake --install` of the build into a scratch root (DESTDIR) lays
 # out what ops/RUNBOOK.md "Install with systemd" uses (binaries, units, sysusers entry,
-# example configs, bars file), and the installed units pass systemd's own checks:
+# example configs, bars file; `systemd-sysusers --root` creates the exec user from the
+# installed entry), and the installed units pass systemd's own checks:
 #   - `systemd-analyze verify --root` on an instance of each template: no error and no
 #     warning at all (an unknown key or a missing ExecStart binary prints one; the test
 #     shows it can fail by breaking a copy);
@@ -36,6 +37,11 @@ for f in "bin/exec-planner" "bin/exec-broker" "bin/exec-sink" "bin/exec-dbtool" 
         [ -s "$root$prefix/$f" ] || fail "cmake --install did not install $prefix/$f"
 done
 grep -q '^u exec ' "$root$prefix/lib/sysusers.d/exec.conf" || fail "sysusers entry lacks the exec user"
+# systemd-sysusers (RUNBOOK "Install with systemd") finds the entry where it is installed
+mkdir -p "$root/etc"
+systemd-sysusers --root="$root" >"$work/sysusers.log" 2>&1 || fail "systemd-sysusers: $(cat "$work/sysusers.log")"
+grep -q '^exec:x:[0-9]*:[0-9]*:[^:]*:/var/lib/exec:' "$root/etc/passwd" ||
+        fail "systemd-sysusers did not create the exec user: $(cat "$root/etc/passwd" "$work/sysusers.log")"
 for kind in planner broker sink; do
         u=$units/exec-$kind@.service
         ! grep -n '@[A-Z_]*@' "$u" || fail "exec-$kind@.service: a placeholder was not filled in"
