@@ -611,8 +611,12 @@ static void *te_obs_sd_main(void *arg)
                 else
                         snprintf(status, sizeof status, "STATUS=not ready: %s",
                                  te_buf_cstr(&why) ? te_buf_cstr(&why) : "");
+                /* one line per check in /readyz, one line here: "a: not ok, b: ..." */
+                size_t n = strlen(status);
+                while (n > 0 && status[n - 1] == '\n')
+                        status[--n] = '\0';
                 for (char *nl = strchr(status, '\n'); nl; nl = strchr(nl, '\n'))
-                        *nl = ';'; /* one line per check in /readyz, one line here */
+                        *nl = ',';
                 if (ok && !ready_sent) {
                         char msg[600];
                         snprintf(msg, sizeof msg, "READY=1\n%s", status);
