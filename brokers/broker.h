@@ -5,6 +5,15 @@
  * adapter appends the reports that follow from it (ACK, fills, rejects, CLOCK_ACK)
  * to a te_reports_t. Adapters never produce to Kafka themselves, so they are tested
  * without it. Report ids are deterministic (invariant 1).
+ *
+ * What an adapter holds (open orders) must come back after any stop of its worker,
+ * by one of two rules (README "Resting orders and broker restarts"):
+ *   - rebuilt by replay (sim): the adapter is deterministic and an order's fate depends
+ *     only on the commands from its NEW on; the worker commits, with each offset, the
+ *     offset of the oldest order still open and replays from there on assignment;
+ *   - rebuilt from the broker (ibkr, fix): the broker keeps the orders; after a restart
+ *     the adapter reconciles with the broker's own state before it says connected, and
+ *     the worker commits an order's offset once its reports are delivered.
  */
 #ifndef TE_BROKER_H
 #define TE_BROKER_H

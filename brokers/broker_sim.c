@@ -18,8 +18,9 @@
 typedef struct sorder_s {
         te_order_cmd_t cmd; /* the NEW, updated by REPLACE */
         double cum, value, comm;
-        int n_fill, n_repl;
+        int n_fill, n_repl, n_refused;
         int32_t arrival_day, last_day; /* bars with day <= last_day are done */
+        int64_t clk; /* the last CLOCK applied to it (event time - 1 at arrival) */
         int evaluated, triggered, live, expire_due;
 } sorder_t;
 
@@ -28,7 +29,6 @@ typedef struct sim_s {
         te_sim_cfg_t cfg;
         te_bars_t *bars;
         te_map_t *orders; /* order_id -> sorder_t* (live) or &done (finished) */
-        te_map_t *clocks; /* portfolio_id -> int64_t* last clock */
         sorder_t **open;  /* live orders in arrival order */
         size_t n_open, cap_open;
         te_sim_stats_t st;
@@ -373,6 +373,7 @@ static te_broker_err_t sim_submit(te_broker_t *b, const te_order_cmd_t *cmd,
         o->cmd.command = TE_CMD_NEW;
         o->live = 1;
         o->arrival_day = o->last_day = day;
+        o->clk = cmd->event_time - 1;
         if (te_map_put(s->orders, cmd->order_id, o) != 0)
                 return TE_BROKER_ERR_FATAL;
         te_exec_report_t *ack = new_report(s, cmd, out, "ack", 0, TE_EXEC_ACK, TE_OS_NEW);
@@ -424,8 +425,17 @@ static te_broker_err_t sim_replace(te_broker_t *b, const te_order_cmd_t *cmd,
         te_log_ids_t ids = {.order_id = cmd->order_id};
         if (!valid_order(cmd, &why) || cmd->side != o->cmd.side ||
             strcmp(cmd->ticker, o->cmd.ticker) != 0 || !(cmd->quantity > o->cum)) {
-                TE_LOG(TE_LOG_WARN, &ids, "sim.replace_refused", "%s",
-                       why ? why : "side/ticker differ or quantity not above cum");
+                why = why ? why : "side/ticker differ or quantity not above cum";
+                TE_LOG(TE_LOG_WARN, &ids, "sim.replace_refused", "%s", why);
+                /* the order keeps its terms; the sender learns the REPLACE is settled */
+                te_exec_report_t *r =
+                    new_report(s, &o->cmd, out, "replace_refused", ++o->n_refused,
+                               TE_EXEC_REJECTED, live_status(o));
+                if (!r)
+                        return TE_BROKER_ERR_FATAL;
+                set_qty(s, r, o);
+                r->event_time = cmd->event_time;
+                snprintf(r->reason, sizeof r->reason, "replace refused: %s", why);
                 return TE_BROKER_OK;
         }
         o->cmd.quantity = cmd->quantity;
@@ -475,29 +485,23 @@ static te_broker_err_t sim_clock(te_broker_t *b, const te_order_cmd_t *cmd,
 {
         sim_t *s = (sim_t *)b;
         int64_t t = cmd->event_time;
-        int64_t *clk = te_map_get(s->clocks, cmd->ids.portfolio_id);
-        if (!clk) {
-                clk = malloc(sizeof *clk);
-                if (!clk || te_map_put(s->clocks, cmd->ids.portfolio_id, clk) != 0) {
-                        free(clk);
+        int32_t day = te_bars_day_of_ms(t);
+        size_t n = s->n_open; /* orders never arrive during a clock */
+        int moved = 0;
+        for (size_t i = 0; i < n; i++) {
+                sorder_t *o = s->open[i];
+                /* the clock state is the order's own, so that the book rebuilt by a
+                 * replay from the oldest open order is the book that was lost */
+                if (!o->live || t <= o->clk ||
+                    strcmp(o->cmd.ids.portfolio_id, cmd->ids.portfolio_id) != 0)
+                        continue;
+                o->clk = t;
+                moved = 1;
+                if (advance(s, o, day, t, out) != TE_BROKER_OK)
                         return TE_BROKER_ERR_FATAL;
-                }
-                *clk = INT64_MIN;
         }
-        if (t > *clk) {
-                int32_t day = te_bars_day_of_ms(t);
-                size_t n = s->n_open; /* orders never arrive during a clock */
-                for (size_t i = 0; i < n; i++) {
-                        sorder_t *o = s->open[i];
-                        if (!o->live ||
-                            strcmp(o->cmd.ids.portfolio_id, cmd->ids.portfolio_id) != 0)
-                                continue;
-                        if (advance(s, o, day, t, out) != TE_BROKER_OK)
-                                return TE_BROKER_ERR_FATAL;
-                }
+        if (moved)
                 open_compact(s);
-                *clk = t;
-        }
         te_exec_report_t *r =
             new_report(s, cmd, out, "clock", 0, TE_EXEC_CLOCK_ACK, TE_OS_NEW);
         return r ? TE_BROKER_OK : TE_BROKER_ERR_FATAL;
@@ -520,9 +524,22 @@ static void sim_destroy(te_broker_t *b)
 {
         sim_t *s = (sim_t *)b;
         te_map_destroy(s->orders, free_order); /* live orders are owned via the map */
-        te_map_destroy(s->clocks, free);
         free(s->open);
         free(s);
+}
+
+int te_sim_reset(te_broker_t *b)
+{
+        sim_t *s = (sim_t *)b;
+        te_map_t *fresh = te_map_new();
+        if (!fresh)
+                return -1;
+        open_compact(s); /* finished orders live only in the open list */
+        te_map_destroy(s->orders, free_order);
+        s->orders = fresh;
+        s->n_open = 0;
+        s->st.open_orders = 0;
+        return 0;
 }
 
 void te_sim_stats(const te_broker_t *b, te_sim_stats_t *out)
@@ -552,10 +569,7 @@ te_broker_t *te_sim_new(const te_sim_cfg_t *cfg, te_bars_t *bars)
         s->cfg = *cfg;
         s->bars = bars;
         s->orders = te_map_new();
-        s->clocks = te_map_new();
-        if (!s->orders || !s->clocks) {
-                te_map_destroy(s->orders, NULL);
-                te_map_destroy(s->clocks, NULL);
+        if (!s->orders) {
                 free(s);
                 return NULL;
         }

@@ -8,7 +8,10 @@
  * order (co-partitioning). Order offsets are committed only after the reports they
  * caused are delivered (te_dlog.h: without a producer flush on the way, which stopped
  * the loop for ~40 ms every commit interval on the mock cluster); replays repeat
- * deterministic report ids.
+ * deterministic report ids. The sim's open orders live only in its memory, so with each
+ * offset the worker commits the offset of the oldest order still open (metadata
+ * "replay_from=N") and, on every assignment, rebuilds the book by replaying from there
+ * without publishing (README "Resting orders and broker restarts"; broker.h).
  *
  * Safety in front of the adapter (broker_guard.h): orders older than order.max_age.ms
  * are EXPIRED instead of sent late, and limits.* (max quantity, notional, orders/s)
@@ -30,6 +33,7 @@
 #include "broker.h"
 #include "broker_faulty.h"
 #include "broker_guard.h"
+#include "broker_fix.h"
 #include "broker_ibkr.h"
 #include "broker_sim.h"
 #include "te_buf.h"
@@ -39,6 +43,7 @@
 #include "te_emit.h"
 #include "te_kafka.h"
 #include "te_log.h"
+#include "te_map.h"
 #include "te_obs.h"
 #include "te_proc.h"
 
@@ -75,10 +80,16 @@ typedef struct conf_s {
             ibkr_position_check_ms;
         char ibkr_accounts[512];
         int ibkr_use_db;
+        char fix_host[256], fix_sender[TE_FIX_COMPID_MAX], fix_target[TE_FIX_COMPID_MAX];
+        char fix_account[TE_NAME_MAX], fix_order_types[128], fix_tifs[128];
+        char fix_password_file[512];
+        int64_t fix_port, fix_heartbt_int, fix_max_msgs, fix_reconnect_min_ms,
+            fix_reconnect_max_ms, fix_reconcile_timeout_ms;
+        int fix_reset_on_logon, fix_use_db;
 } conf_t;
 
-static const char *const adapters[] = {"sim", "ibkr", NULL};
-enum { ADAPTER_SIM = 0, ADAPTER_IBKR = 1 };
+static const char *const adapters[] = {"sim", "ibkr", "fix", NULL};
+enum { ADAPTER_SIM = 0, ADAPTER_IBKR = 1, ADAPTER_FIX = 2 };
 static const char *const sim_market_at[] = {"close", "next_open", NULL};
 
 static const te_cfg_item_t conf_items[] = {
@@ -169,6 +180,36 @@ static const te_cfg_item_t conf_items[] = {
              "the runtime DB's before a position_mismatch alert (0: off)"),
     TE_CFG_B(conf_t, "ibkr.use_db", ibkr_use_db, "true",
              "persist TWS ids and delivered executions in the runtime DB"),
+    /* adapter fix: a FIX 4.4 counterparty (brokers/broker_fix.h) */
+    TE_CFG_S(conf_t, "fix.host", fix_host, "127.0.0.1", "FIX acceptor host"),
+    TE_CFG_I(conf_t, "fix.port", fix_port, "9878", 1, 65535, "FIX acceptor port"),
+    TE_CFG_S(conf_t, "fix.sender_comp_id", fix_sender, "", "our SenderCompID; required"),
+    TE_CFG_S(conf_t, "fix.target_comp_id", fix_target, "",
+             "the counterparty's CompID; required"),
+    TE_CFG_I(conf_t, "fix.heartbt_int", fix_heartbt_int, "30", 1, 3600,
+             "HeartBtInt in the Logon, seconds"),
+    TE_CFG_S(conf_t, "fix.account", fix_account, "",
+             "Account (1) on orders; empty: none"),
+    TE_CFG_S(conf_t, "fix.order_types", fix_order_types, "MARKET,LIMIT,STOP,STOP_LIMIT",
+             "order types the counterparty takes; others are REJECTED before sending"),
+    TE_CFG_S(conf_t, "fix.tifs", fix_tifs, "DAY,GTC,IOC,FOK,OPG,CLS",
+             "TimeInForce values the counterparty takes"),
+    TE_CFG_I(conf_t, "fix.max_msgs_per_sec", fix_max_msgs, "45", 1, 1000,
+             "outgoing orders, cancels, replaces and status requests per second "
+             "(cancels first)"),
+    TE_CFG_I(conf_t, "fix.reconnect_min_ms", fix_reconnect_min_ms, "500", 1, 600000,
+             "first reconnect delay (doubles up to fix.reconnect_max_ms)"),
+    TE_CFG_I(conf_t, "fix.reconnect_max_ms", fix_reconnect_max_ms, "30000", 1, 3600000,
+             ""),
+    TE_CFG_I(conf_t, "fix.reconcile_timeout_ms", fix_reconcile_timeout_ms, "5000", 100,
+             600000, "wait this long for the status of open orders after a Logon"),
+    TE_CFG_B(conf_t, "fix.reset_seq_on_logon", fix_reset_on_logon, "false",
+             "Logon with ResetSeqNumFlag=Y: both sequence numbers restart at 1"),
+    TE_CFG_S(conf_t, "fix.password_file", fix_password_file, "",
+             "file whose first line is the Password (554); else $TE_FIX_PASSWORD; "
+             "never logged"),
+    TE_CFG_B(conf_t, "fix.use_db", fix_use_db, "true",
+             "keep the session's sequence numbers in the runtime DB"),
 };
 
 typedef struct worker_s {
@@ -188,7 +229,26 @@ typedef struct worker_s {
         int announce;         /* partitions assigned: publish the state to them */
         uint64_t n_expired, n_limit_rejects, n_outages;
         te_dlog_t *dlog; /* orders finished, waiting for their reports' delivery */
+        /* Rebuild by replay (adapter sim, README "Resting orders"): `floor` is a
+         * second ledger where a NEW is finished only when its order is terminal, so
+         * its position is the oldest order still open: committed as the offsets'
+         * metadata ("replay_from=N"), replayed from on assignment. NULL for ibkr. */
+        te_broker_t *sim;  /* the simulator inside any fault wrapper, or NULL */
+        te_dlog_t *floor;  /* NULL unless sim */
+        te_map_t *resting; /* order_id -> resting_t: open orders' NEW offsets */
+        int64_t pos[TE_DLOG_MAX_PARTS];          /* last committed offset, or -1 */
+        int64_t floor_at[TE_DLOG_MAX_PARTS];     /* last committed replay floor */
+        int64_t replay_until[TE_DLOG_MAX_PARTS]; /* below: rebuild, publish nothing */
+        int rebuilding;                          /* the message in hand is below it */
+        int decoded;                             /* the message in hand was decoded */
+        int fatal;                               /* set by the rebalance callback */
+        uint64_t n_replayed;
 } worker_t;
+
+typedef struct resting_s {
+        int32_t partition;
+        int64_t offset;
+} resting_t;
 
 /* Pause (or resume) every partition currently assigned. */
 static void pause_all(worker_t *w, int pause)
@@ -265,17 +325,92 @@ static int publish_state(worker_t *w, int up, const char *why, int alert)
         return rc;
 }
 
+/* The replay floor a commit stored with the offset ("replay_from=N"), or -1. */
+static int64_t parse_floor(const rd_kafka_topic_partition_t *t)
+{
+        static const char key[] = "replay_from=";
+        char text[64];
+        if (!t->metadata || t->metadata_size == 0 || t->metadata_size >= sizeof text)
+                return -1;
+        memcpy(text, t->metadata, t->metadata_size);
+        text[t->metadata_size] = '\0';
+        if (strncmp(text, key, sizeof key - 1) != 0)
+                return -1;
+        char *end = NULL;
+        long long v = strtoll(text + sizeof key - 1, &end, 10);
+        return end && *end == '\0' && end != text + sizeof key - 1 && v >= 0 ? v : -1;
+}
+
+/* Partitions assigned to a worker that rebuilds by replay: read each one's committed
+ * offset and replay floor, and start it at the floor; the orders between the two are
+ * rebuilt without publishing anything (their reports are already on exec.reports).
+ * @returns 0 or -1 (the floor is unknown: going on would forget open orders). */
+static int replay_start(worker_t *w, rd_kafka_t *rk,
+                        rd_kafka_topic_partition_list_t *parts)
+{
+        rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+        rd_kafka_resp_err_t err = rd_kafka_committed(rk, c, 10000);
+        int rc = 0;
+        if (err) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.rebuild",
+                       "committed offsets and replay floors: %s", rd_kafka_err2str(err));
+                rd_kafka_topic_partition_list_destroy(c);
+                return -1;
+        }
+        for (int i = 0; i < c->cnt; i++) {
+                const rd_kafka_topic_partition_t *t = &c->elems[i];
+                int32_t p = t->partition;
+                if (p < 0 || p >= TE_DLOG_MAX_PARTS)
+                        continue;
+                if (t->err) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "broker.rebuild", "%s[%d]: %s",
+                               t->topic, (int)p, rd_kafka_err2str(t->err));
+                        rc = -1;
+                        continue;
+                }
+                if (t->offset < 0) /* nothing committed: everything is read anyway */
+                        continue;
+                int64_t from = parse_floor(t);
+                w->pos[p] = t->offset;
+                w->floor_at[p] = from >= 0 && from <= t->offset ? from : t->offset;
+                if (from < 0 || from >= t->offset)
+                        continue;
+                w->replay_until[p] = t->offset;
+                rd_kafka_topic_partition_t *a =
+                    rd_kafka_topic_partition_list_find(parts, t->topic, p);
+                if (a)
+                        a->offset = from;
+                TE_LOG(TE_LOG_INFO, NULL, "broker.rebuild",
+                       "%s[%d]: replaying offsets %lld..%lld to rebuild the open orders",
+                       t->topic, (int)p, (long long)from, (long long)t->offset - 1);
+        }
+        rd_kafka_topic_partition_list_destroy(c);
+        return rc;
+}
+
 static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
                          int assigned, void *opaque)
 {
         worker_t *w = opaque;
-        (void)c;
-        (void)parts;
         /* eager rebalance: every partition is revoked, then some assigned; what was not
          * committed is read again by whoever owns it now (replays are recognised) */
         te_dlog_clear(w->dlog);
-        if (assigned)
-                w->announce = 1; /* once the assignment is in effect (the loop) */
+        for (size_t i = 0; i < TE_DLOG_MAX_PARTS; i++)
+                w->pos[i] = w->floor_at[i] = w->replay_until[i] = -1;
+        if (w->floor) { /* the book is rebuilt from the floors of what we own now */
+                te_dlog_clear(w->floor);
+                te_map_destroy(w->resting, free);
+                w->resting = te_map_new();
+                if (!w->resting || te_sim_reset(w->sim) != 0) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "broker.rebuild", "out of memory");
+                        w->fatal = 1;
+                }
+        }
+        if (!assigned)
+                return;
+        w->announce = 1; /* once the assignment is in effect (the loop) */
+        if (w->floor && replay_start(w, te_consumer_handle(c), parts) != 0)
+                w->fatal = 1;
 }
 
 /* Follow the adapter's connection: when it goes down, stop taking orders (pause every
@@ -364,25 +499,38 @@ static void order_expired_event(const te_exec_report_t *r)
 static int on_order(worker_t *w, rd_kafka_message_t *m)
 {
         char errstr[512];
+        w->decoded = 0;
+        w->rebuilding = m->partition >= 0 && m->partition < TE_DLOG_MAX_PARTS &&
+                        m->offset < w->replay_until[m->partition];
+        te_reports_clear(&w->reports);
+        /* dead letters whose delivery failed since: CRITICAL alerts */
+        te_emit_lost(w->producer, w->codec, w->conf.topic_alerts, PROC);
         te_codec_err_t cerr = te_codec_decode_order_cmd(w->codec, m->payload, m->len,
                                                         &w->cmd, errstr, sizeof errstr);
+        if (cerr == TE_CODEC_OK) /* within the value bounds (te_msg.h) */
+                cerr = te_codec_check_bounds(TE_MSG_ORDER_COMMAND, &w->cmd, errstr,
+                                             sizeof errstr);
         if (cerr != TE_CODEC_OK) {
                 char reason[640];
                 snprintf(reason, sizeof reason, "%s: %s", te_codec_err_name(cerr),
                          errstr);
+                if (w->rebuilding) /* dead-lettered the first time */
+                        return 0;
                 w->n_dead++;
-                if (te_emit_deadletter(w->producer, w->conf.topic_deadletter, m, reason,
-                                       errstr, sizeof errstr) != 0)
-                        return -1;
-                te_emit_alert(w->producer, w->codec, w->conf.topic_alerts, TE_SEV_WARNING,
-                              PROC, "bad_order", NULL, NULL, NULL,
-                              "order dead-lettered: %s", reason);
+                /* skipped (alerted) when even a cut copy cannot be queued: never a
+                 * stop on this offset */
+                if (te_emit_deadletter(w->producer, w->codec, w->conf.topic_deadletter,
+                                       w->conf.topic_alerts, PROC, m, reason, errstr,
+                                       sizeof errstr) == 0)
+                        te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
+                                      TE_SEV_WARNING, PROC, "bad_order", NULL, NULL, NULL,
+                                      "order dead-lettered: %s", reason);
                 return 0;
         }
+        w->decoded = 1;
         w->n_cmds++;
-        if (w->cmd.command == TE_CMD_NEW)
+        if (w->cmd.command == TE_CMD_NEW && !w->rebuilding)
                 te_obs_order_received();
-        te_reports_clear(&w->reports);
         int oom = 0;
         te_guard_verdict_t gv =
             te_guard_check(&w->guard, &w->cmd, rd_kafka_message_timestamp(m, NULL),
@@ -403,6 +551,10 @@ static int on_order(worker_t *w, rd_kafka_message_t *m)
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.adapter_error", "adapter error %d",
                        berr);
                 return -1;
+        }
+        if (w->rebuilding) { /* its reports were delivered before the offset moved */
+                w->n_replayed++;
+                return 0;
         }
         for (size_t i = 0; i < w->reports.n; i++) {
                 te_exec_report_t *r = &w->reports.items[i];
@@ -494,6 +646,77 @@ static void ibkr_alert(void *ctx, te_severity_t sev, const char *code,
                               code, decision_id, portfolio_id, order_id, "%s", message);
 }
 
+/* A comma-separated list of enum names as a bit set. @returns 0, or -1 with errstr. */
+static int name_bits(const char *list, const char *const *names, int n, unsigned *bits,
+                     char *errstr, size_t errstr_size)
+{
+        char tmp[128];
+        te_strlcpy(tmp, list, sizeof tmp);
+        *bits = 0;
+        for (char *sv, *p = strtok_r(tmp, ", ", &sv); p; p = strtok_r(NULL, ", ", &sv)) {
+                int v = te_enum_parse(names, n, p);
+                if (v < 0) {
+                        snprintf(errstr, errstr_size, "unknown name %s", p);
+                        return -1;
+                }
+                *bits |= 1u << v;
+        }
+        return 0;
+}
+
+static void fix_alert(void *ctx, te_severity_t sev, const char *code,
+                      const char *decision_id, const char *portfolio_id,
+                      const char *order_id, const char *message)
+{
+        ibkr_alert(ctx, sev, code, decision_id, portfolio_id, order_id, message);
+}
+
+static te_broker_t *new_fix(worker_t *w, char *errstr, size_t errstr_size)
+{
+        const conf_t *c = &w->conf;
+        te_fix_cfg_t fc;
+        te_fix_cfg_defaults(&fc);
+        te_strlcpy(fc.host, c->fix_host, sizeof fc.host);
+        fc.port = (int)c->fix_port;
+        te_strlcpy(fc.sender, c->fix_sender, sizeof fc.sender);
+        te_strlcpy(fc.target, c->fix_target, sizeof fc.target);
+        fc.heartbt_int = (int)c->fix_heartbt_int;
+        te_strlcpy(fc.account, c->fix_account, sizeof fc.account);
+        if (name_bits(c->fix_order_types, te_order_type_names, TE_OT__CNT,
+                      &fc.order_types, errstr, errstr_size) != 0 ||
+            name_bits(c->fix_tifs, te_tif_names, TE_TIF__CNT, &fc.tifs, errstr,
+                      errstr_size) != 0)
+                return NULL;
+        fc.max_msgs_per_sec = (int)c->fix_max_msgs;
+        fc.reconnect_min_ms = c->fix_reconnect_min_ms;
+        fc.reconnect_max_ms = c->fix_reconnect_max_ms;
+        fc.reconcile_timeout_ms = c->fix_reconcile_timeout_ms;
+        fc.reset_on_logon = c->fix_reset_on_logon;
+        fc.use_db = c->fix_use_db;
+        te_strlcpy(fc.db_conninfo, c->common.db_conninfo, sizeof fc.db_conninfo);
+        te_strlcpy(fc.broker_name, strcmp(c->broker_name, "sim") ? c->broker_name : "fix",
+                   sizeof fc.broker_name);
+        if (c->fix_password_file[0]) {
+                FILE *f = fopen(c->fix_password_file, "r");
+                if (!f || !fgets(fc.password, sizeof fc.password, f)) {
+                        snprintf(errstr, errstr_size,
+                                 "fix.password_file: cannot read it");
+                        if (f)
+                                fclose(f);
+                        return NULL;
+                }
+                fclose(f);
+                fc.password[strcspn(fc.password, "\r\n")] = '\0';
+        } else if (getenv("TE_FIX_PASSWORD")) {
+                te_strlcpy(fc.password, getenv("TE_FIX_PASSWORD"), sizeof fc.password);
+        }
+        fc.alert = fix_alert;
+        fc.alert_ctx = w;
+        te_broker_t *b = te_fix_new(&fc, errstr, errstr_size);
+        memset(fc.password, 0, sizeof fc.password);
+        return b;
+}
+
 static te_broker_t *new_ibkr(worker_t *w, char *errstr, size_t errstr_size)
 {
         const conf_t *c = &w->conf;
@@ -517,6 +740,123 @@ static te_broker_t *new_ibkr(worker_t *w, char *errstr, size_t errstr_size)
         ic.alert = ibkr_alert;
         ic.alert_ctx = w;
         return te_ibkr_new(&ic, errstr, errstr_size);
+}
+
+static int terminal(const te_exec_report_t *r)
+{
+        if (r->exec_type == TE_EXEC_CLOCK_ACK || r->exec_type == TE_EXEC_BROKER_STATE)
+                return 0;
+        return r->order_status == TE_OS_FILLED || r->order_status == TE_OS_CANCELED ||
+               r->order_status == TE_OS_EXPIRED || r->order_status == TE_OS_REJECTED;
+}
+
+/* Orders of w->reports that ended (except `skip`): their NEW is finished in the floor
+ * ledger once these reports (queued up to `seq`) are delivered. @returns 0 or -1. */
+static int settle(worker_t *w, const char *skip, uint64_t seq)
+{
+        int rc = 0;
+        for (size_t i = 0; i < w->reports.n; i++) {
+                const te_exec_report_t *r = &w->reports.items[i];
+                if (!terminal(r) || (skip && strcmp(r->order_id, skip) == 0))
+                        continue;
+                resting_t *e = te_map_del(w->resting, r->order_id);
+                if (e && te_dlog_done(w->floor, e->partition, e->offset, seq) != 0)
+                        rc = -1;
+                free(e);
+        }
+        return rc;
+}
+
+/* Record the message just handled (decoded or dead-lettered) in the ledgers: finished
+ * at once in `dlog`; in `floor` too, unless it is a NEW whose order now rests (ACKed,
+ * not terminal), which stays unfinished until the order ends. @returns 0 or -1. */
+static int record(worker_t *w, const rd_kafka_message_t *m)
+{
+        uint64_t seq = te_producer_sent_seq(w->producer);
+        int32_t p = m->partition;
+        if (te_dlog_consumed(w->dlog, p, m->offset) != 0 ||
+            te_dlog_done(w->dlog, p, m->offset, seq) != 0)
+                return -1;
+        if (!w->floor)
+                return 0;
+        if (te_dlog_consumed(w->floor, p, m->offset) != 0)
+                return -1;
+        const char *own =
+            w->decoded && w->cmd.command == TE_CMD_NEW ? w->cmd.order_id : NULL;
+        int rests = 0;
+        for (size_t i = 0; own && i < w->reports.n; i++) {
+                const te_exec_report_t *r = &w->reports.items[i];
+                if (strcmp(r->order_id, own) != 0)
+                        continue;
+                if (terminal(r)) {
+                        rests = 0;
+                        break;
+                }
+                if (r->exec_type == TE_EXEC_ACK)
+                        rests = 1;
+        }
+        if (settle(w, rests ? own : NULL, seq) != 0)
+                return -1;
+        if (rests && !te_map_get(w->resting, own)) {
+                resting_t *e = malloc(sizeof *e);
+                if (!e)
+                        return -1;
+                *e = (resting_t){.partition = p, .offset = m->offset};
+                if (te_map_put(w->resting, own, e) != 0) {
+                        free(e);
+                        return -1;
+                }
+                return 0;
+        }
+        return te_dlog_done(w->floor, p, m->offset, seq);
+}
+
+/* commit() for a worker that rebuilds by replay: each partition's offset with its
+ * replay floor as metadata, committed explicitly (nothing is stored, so the commits
+ * on revoke and close cannot overwrite the floor). @returns 0 or -1 (fatal). */
+static int commit_with_floor(worker_t *w, uint64_t delivered)
+{
+        rd_kafka_topic_partition_list_t *l = NULL;
+        for (int32_t p = 0; p < TE_DLOG_MAX_PARTS; p++) {
+                int64_t next = te_dlog_committable(w->dlog, p, delivered);
+                (void)te_dlog_committable(w->floor, p, delivered);
+                if (next > w->pos[p]) /* a rebuild never moves it back */
+                        w->pos[p] = next;
+                else
+                        next = -1;
+                if (w->pos[p] < 0)
+                        continue;
+                int64_t fl = te_dlog_first(w->floor, p);
+                if (fl < 0 || fl > w->pos[p])
+                        fl = w->pos[p];
+                if (next < 0 && fl == w->floor_at[p])
+                        continue;
+                char meta[64];
+                int n = snprintf(meta, sizeof meta, "replay_from=%lld", (long long)fl);
+                if (!l)
+                        l = rd_kafka_topic_partition_list_new(8);
+                rd_kafka_topic_partition_t *t =
+                    rd_kafka_topic_partition_list_add(l, w->conf.topic_orders, p);
+                t->offset = w->pos[p];
+                t->metadata = malloc((size_t)n); /* freed with the list */
+                if (!t->metadata) {
+                        rd_kafka_topic_partition_list_destroy(l);
+                        return -1;
+                }
+                memcpy(t->metadata, meta, (size_t)n);
+                t->metadata_size = (size_t)n;
+                w->floor_at[p] = fl;
+        }
+        if (!l)
+                return 0;
+        rd_kafka_resp_err_t err = rd_kafka_commit(te_consumer_handle(w->consumer), l, 0);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (err) {
+                TE_LOG(TE_LOG_ERROR, NULL, "kafka.commit_failed", "orders: %s",
+                       rd_kafka_err2str(err));
+                return -1;
+        }
+        return 0;
 }
 
 /* Commit the offsets of the orders whose reports are all delivered (te_dlog.h). An
@@ -548,6 +888,8 @@ static int commit(worker_t *w, int final)
                        (unsigned long long)failed);
                 return -1;
         }
+        if (w->floor)
+                return commit_with_floor(w, delivered);
         rd_kafka_topic_partition_list_t *l = NULL;
         for (int32_t p = 0; p < TE_DLOG_MAX_PARTS; p++) {
                 int64_t next = te_dlog_committable(w->dlog, p, delivered);
@@ -600,6 +942,15 @@ int main(int argc, char **argv)
                 }
                 goto adapter_ready;
         }
+        if (w.conf.adapter == ADAPTER_FIX) {
+                w.broker = new_fix(&w, errstr, sizeof errstr);
+                if (!w.broker) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "fix: %s", errstr);
+                        rc = 2;
+                        goto out;
+                }
+                goto adapter_ready;
+        }
         if (!w.conf.bars_csv[0] && !w.conf.bars_db) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.init",
                        "sim.bars_csv or sim.bars_db: required for adapter sim");
@@ -638,6 +989,13 @@ int main(int argc, char **argv)
         te_strlcpy(sc.broker_name, w.conf.broker_name, sizeof sc.broker_name);
         te_strlcpy(sc.account, w.conf.account, sizeof sc.account);
         w.broker = te_sim_new(&sc, w.bars);
+        w.sim = w.broker;
+        w.floor = te_dlog_new();
+        w.resting = te_map_new();
+        if (!w.floor || !w.resting) {
+                TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "out of memory");
+                goto out;
+        }
 adapter_ready:
         w.producer = te_producer_new(cfg, w.conf.common.bootstrap, errstr, sizeof errstr);
         if (!w.broker || !w.producer) {
@@ -662,6 +1020,8 @@ adapter_ready:
                              .max_age_ms = w.conf.max_age_ms};
         te_guard_init(&w.guard, &gc);
         w.dlog = te_dlog_new();
+        for (size_t i = 0; i < TE_DLOG_MAX_PARTS; i++)
+                w.pos[i] = w.floor_at[i] = w.replay_until[i] = -1;
         if (!w.dlog) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "out of memory");
                 goto out;
@@ -690,6 +1050,12 @@ adapter_ready:
                         break;
                 }
                 rd_kafka_message_t *m = te_consumer_poll(w.consumer, 50);
+                if (w.fatal) {
+                        if (m)
+                                rd_kafka_message_destroy(m);
+                        fatal = 1;
+                        break;
+                }
                 if (w.announce && te_consumer_assigned_count(w.consumer) > 0) {
                         w.announce = 0; /* a failure is logged; the next change says it */
                         (void)publish_state(&w, w.up,
@@ -706,10 +1072,7 @@ adapter_ready:
                         int r = on_order(&w, m);
                         if (r == 0) {
                                 /* finished: its reports are queued up to sent_seq */
-                                if (te_dlog_consumed(w.dlog, m->partition, m->offset) !=
-                                        0 ||
-                                    te_dlog_done(w.dlog, m->partition, m->offset,
-                                                 te_producer_sent_seq(w.producer)) != 0) {
+                                if (record(&w, m) != 0) {
                                         TE_LOG(TE_LOG_ERROR, NULL, "broker.ledger",
                                                "cannot record %s[%d] offset %lld",
                                                rd_kafka_topic_name(m->rkt),
@@ -729,8 +1092,14 @@ adapter_ready:
                         fatal = 1;
                         break;
                 }
-                if (np > 0)
+                if (np > 0) {
                         dirty = 1;
+                        if (w.floor &&
+                            settle(&w, NULL, te_producer_sent_seq(w.producer)) != 0) {
+                                fatal = 1;
+                                break;
+                        }
+                }
                 te_producer_poll(w.producer, 0);
                 int64_t now = te_proc_mono_ms();
                 if (dirty && now - last_commit >= w.conf.commit_interval_ms) {
@@ -738,7 +1107,9 @@ adapter_ready:
                                 fatal = 1;
                                 break;
                         }
-                        dirty = te_dlog_total(w.dlog) > 0;
+                        dirty =
+                            te_dlog_total(w.dlog) > 0 ||
+                            (w.floor && te_dlog_total(w.floor) > te_map_count(w.resting));
                         last_commit = now;
                 }
         }
@@ -746,10 +1117,11 @@ adapter_ready:
                 fatal = 1;
         TE_LOG(TE_LOG_INFO, NULL, "broker.stop",
                "commands=%llu reports=%llu dead_lettered=%llu expired=%llu "
-               "limit_rejects=%llu outages=%llu",
+               "limit_rejects=%llu outages=%llu replayed=%llu resting=%zu",
                (unsigned long long)w.n_cmds, (unsigned long long)w.n_reports,
                (unsigned long long)w.n_dead, (unsigned long long)w.n_expired,
-               (unsigned long long)w.n_limit_rejects, (unsigned long long)w.n_outages);
+               (unsigned long long)w.n_limit_rejects, (unsigned long long)w.n_outages,
+               (unsigned long long)w.n_replayed, w.resting ? te_map_count(w.resting) : 0);
         rc = fatal ? 1 : 0;
 out:
         te_consumer_destroy(w.consumer);
@@ -757,6 +1129,8 @@ out:
         te_broker_destroy(w.broker);
         te_bars_destroy(w.bars);
         te_dlog_destroy(w.dlog);
+        te_dlog_destroy(w.floor);
+        te_map_destroy(w.resting, free);
         te_reports_free(&w.reports);
         te_codec_destroy(w.codec);
         te_buf_free(&w.buf);

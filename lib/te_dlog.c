@@ -107,6 +107,14 @@ int64_t te_dlog_committable(te_dlog_t *d, int32_t partition, uint64_t delivered)
         return next;
 }
 
+int64_t te_dlog_first(const te_dlog_t *d, int32_t partition)
+{
+        if (partition < 0 || partition >= TE_DLOG_MAX_PARTS || !d->part[partition].n)
+                return -1;
+        const ring_t *l = &d->part[partition];
+        return l->e[l->head & (l->cap - 1)].offset;
+}
+
 size_t te_dlog_count(const te_dlog_t *d, int32_t partition)
 {
         return partition >= 0 && partition < TE_DLOG_MAX_PARTS ? d->part[partition].n : 0;

@@ -42,6 +42,9 @@ int te_dlog_done(te_dlog_t *d, int32_t partition, int64_t offset, uint64_t seq);
 /** Move past the leading finished messages of `partition` whose seq <= delivered.
  *  @returns the offset to commit (after the last one moved past), or -1 if none. */
 int64_t te_dlog_committable(te_dlog_t *d, int32_t partition, uint64_t delivered);
+/** @returns the offset of the oldest message of `partition` still in the ledger
+ *  (unfinished, or finished and not yet moved past), or -1 if there is none. */
+int64_t te_dlog_first(const te_dlog_t *d, int32_t partition);
 /** @returns the messages of `partition` in the ledger (finished or not). */
 size_t te_dlog_count(const te_dlog_t *d, int32_t partition);
 /** @returns the messages in the ledger, all partitions. */

@@ -1,13 +1,25 @@
 /*
  * te_emit: the two side channels every process writes to.
  *
- * Dead letters (DESIGN.md invariant 7): the original key and value bytes, unchanged,
- * on the dead-letter topic, with headers te.reason, te.source.topic,
- * te.source.partition and te.source.offset. A message that decoded (its values were
- * refused) is keyed by its ids instead, the original key kept in te.source.key. Nothing
- * is lost: the bytes can be inspected and re-published. Alerts: an Avro Alert on the
- * alerts topic, keyed by the related portfolio (or the source process when there is
- * none), and an error log line.
+ * Dead letters (docs/DESIGN.md invariant 7): the original key and value bytes on the
+ * dead-letter topic, with headers te.reason, te.source.topic, te.source.partition and
+ * te.source.offset. Nothing is lost: the bytes can be inspected and re-published.
+ * A message that decoded (its values were refused) is keyed by its ids instead, the
+ * original key kept in te.source.key (te_emit_deadletter_ids).
+ * A copy that would not fit the producer's message.max.bytes (key + value + headers) is
+ * cut to fit: its value is the first bytes of the original, and the headers
+ * te.truncated.original_len (the original value's length, decimal) and
+ * te.truncated.sha256 (SHA-256 of the whole original value, hex) say so. When even the
+ * cut copy cannot be queued (a key alone too large, the local queue full for 30 s) the
+ * message is skipped: a CRITICAL alert "deadletter_skipped" names its topic, partition
+ * and offset, and the caller moves on.
+ * Both channels are sent with TE_SEND_SIDE (te_kafka.h): a failed delivery of a dead
+ * letter or an alert never stops the process's delivery sequence or flush; it is logged
+ * at once and raised as a CRITICAL alert "deadletter_lost" (with the source's topic,
+ * partition and offset) by the next te_emit_* call on that producer, or by te_emit_lost,
+ * which the consumers call for every message they take (cheap when nothing failed).
+ * Alerts: an Avro Alert on the alerts topic, keyed by the related portfolio (or the
+ * source process when there is none), and an error log line.
  */
 #ifndef TE_EMIT_H
 #define TE_EMIT_H
@@ -17,16 +29,24 @@
 #include "te_codec.h"
 #include "te_kafka.h"
 
-/** Dead-letter `src` with `reason`. @returns 0, or -1 with errstr (not queued). */
-int te_emit_deadletter(te_producer_t *p, const char *topic, const rd_kafka_message_t *src,
-                       const char *reason, char *errstr, size_t errstr_size);
+/* bytes kept free of the value for a record's framing when a copy is cut */
+#define TE_EMIT_FRAMING 1024
 
-/** Dead-letter `src`, a message whose bytes decode, so that it can be tied to what its
- *  producer sent: the key is "<portfolio_id>/<decision_id>", headers te.portfolio_id
- *  and te.decision_id carry them apart, te.source.key the original key bytes (nothing
- *  is lost), beside the headers of te_emit_deadletter. Either id may be empty.
- *  @returns 0, or -1 with errstr (not queued). */
-int te_emit_deadletter_ids(te_producer_t *p, const char *topic,
+/** Dead-letter `src` with `reason` on `topic`; alerts (skipped, lost) go to
+ *  `alerts_topic` from `source` (the process name), encoded with `codec`.
+ *  @returns 0 when the copy is queued (whole or cut), 1 when it was skipped (alerted;
+ *  errstr says why). The caller moves past `src` either way. */
+int te_emit_deadletter(te_producer_t *p, te_codec_t *codec, const char *topic,
+                       const char *alerts_topic, const char *source,
+                       const rd_kafka_message_t *src, const char *reason, char *errstr,
+                       size_t errstr_size);
+
+/** te_emit_deadletter for `src`, a message whose bytes decode, so that it can be tied
+ *  to what its producer sent: the key is "<portfolio_id>/<decision_id>", headers
+ *  te.portfolio_id and te.decision_id carry them apart, te.source.key the original key
+ *  bytes (nothing is lost). Either id may be empty. @returns as te_emit_deadletter. */
+int te_emit_deadletter_ids(te_producer_t *p, te_codec_t *codec, const char *topic,
+                           const char *alerts_topic, const char *source,
                            const rd_kafka_message_t *src, const char *reason,
                            const char *portfolio_id, const char *decision_id,
                            char *errstr, size_t errstr_size);
@@ -36,5 +56,10 @@ int te_emit_alert(te_producer_t *p, te_codec_t *codec, const char *topic,
                   te_severity_t sev, const char *source, const char *code,
                   const char *decision_id, const char *portfolio_id, const char *order_id,
                   const char *fmt, ...) __attribute__((format(printf, 10, 11)));
+
+/** Raise a CRITICAL alert for every side-channel delivery of `p` that failed since the
+ *  last call (te_producer_take_lost). @returns how many. */
+int te_emit_lost(te_producer_t *p, te_codec_t *codec, const char *alerts_topic,
+                 const char *source);
 
 #endif

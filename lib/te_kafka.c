@@ -32,6 +32,9 @@
 #define TE_KAFKA_DESTROY_FLUSH_MS   10000
 #define TE_KAFKA_HEADERS_MAX        64
 #define TE_KAFKA_SEND_POLL_EVERY    64 /* te_producer_send serves reports this often */
+#define TE_KAFKA_LOST_MAX           64 /* side-channel failures kept for take_lost */
+/* the opaque of a produced message: its sequence number, and this bit for TE_SEND_SIDE */
+#define TE_KAFKA_SIDE_BIT ((uint64_t)1 << 62)
 
 /* Producer properties: defaults (a kafka.* key may change them) and fixed ones.
  * The partitioner is fixed: co-partitioning of exec.targets/orders/reports relies on
@@ -378,7 +381,11 @@ struct te_producer_s {
         size_t ring_cap; /* a power of two */
         te_delivery_hook_t *hook;
         void *hook_opaque;
-        unsigned sends; /* since delivery reports were last served by a send */
+        unsigned sends;     /* since delivery reports were last served by a send */
+        size_t max_message; /* message.max.bytes */
+        atomic_uint_fast64_t side_failed;
+        te_kafka_lost_t lost[TE_KAFKA_LOST_MAX]; /* side failures not taken (lock) */
+        size_t n_lost;
 };
 
 /* Record the delivery report of sequence number `s` (lock held). */
@@ -413,16 +420,66 @@ static int te_producer_seq_room(te_producer_t *p)
         return 0;
 }
 
+/* A header of m as a NUL-terminated string into out ("" when absent). */
+static void te_kafka_header_str(const rd_kafka_message_t *m, const char *name, char *out,
+                                size_t outsz)
+{
+        rd_kafka_headers_t *h = NULL;
+        const void *v = NULL;
+        size_t len = 0;
+        out[0] = '\0';
+        if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR || !h ||
+            rd_kafka_header_get_last(h, name, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            !v)
+                return;
+        if (len >= outsz)
+                len = outsz - 1;
+        memcpy(out, v, len);
+        out[len] = '\0';
+}
+
+/* A side-channel message could not be delivered: counted, logged with its source, and
+ * kept for te_producer_take_lost. */
+static void te_producer_side_lost(te_producer_t *p, const rd_kafka_message_t *m)
+{
+        te_kafka_lost_t l;
+        char num[32];
+        memset(&l, 0, sizeof l);
+        te_strlcpy(l.dst, rd_kafka_topic_name(m->rkt), sizeof l.dst);
+        te_strlcpy(l.error, rd_kafka_err2str(m->err), sizeof l.error);
+        te_kafka_header_str(m, "te.source.topic", l.src_topic, sizeof l.src_topic);
+        te_kafka_header_str(m, "te.source.partition", num, sizeof num);
+        l.src_partition = num[0] ? (int32_t)strtol(num, NULL, 10) : -1;
+        te_kafka_header_str(m, "te.source.offset", num, sizeof num);
+        l.src_offset = num[0] ? strtoll(num, NULL, 10) : -1;
+        atomic_fetch_add(&p->side_failed, 1);
+        TE_LOG(TE_LOG_ERROR, NULL, "kafka.side_delivery_failed",
+               "%s [%" PRId32 "]: %s (source %s[%" PRId32 "]@%" PRId64
+               "): skipped, the sequence moves on",
+               l.dst, m->partition, l.error, l.src_topic, l.src_partition, l.src_offset);
+        pthread_mutex_lock(&p->lock);
+        if (p->n_lost < TE_KAFKA_LOST_MAX)
+                p->lost[p->n_lost++] = l;
+        pthread_mutex_unlock(&p->lock);
+}
+
 static void te_producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
         te_producer_t *p = opaque;
-        uint64_t s = (uint64_t)(uintptr_t)m->_private;
+        uint64_t o = (uint64_t)(uintptr_t)m->_private;
+        uint64_t s = o & ~TE_KAFKA_SIDE_BIT;
+        int side = (o & TE_KAFKA_SIDE_BIT) != 0;
         (void)rk;
         te_obs_produced(rd_kafka_topic_name(m->rkt), !m->err);
         if (s) {
                 pthread_mutex_lock(&p->lock);
-                te_producer_seq_done(p, s, m->err != 0);
+                /* a side message's failure does not stop the sequence */
+                te_producer_seq_done(p, s, m->err != 0 && !side);
                 pthread_mutex_unlock(&p->lock);
+        }
+        if (m->err && side) {
+                te_producer_side_lost(p, m);
+                return;
         }
         if (!m->err) {
                 atomic_fetch_add(&p->delivered, 1);
@@ -459,6 +516,13 @@ te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char 
             errstr, errstr_size);
         if (!conf)
                 goto err;
+        char mmb[32];
+        size_t mmb_len = sizeof mmb;
+        p->max_message = 1000000; /* librdkafka's default */
+        if (rd_kafka_conf_get(conf, "message.max.bytes", mmb, &mmb_len) ==
+            RD_KAFKA_CONF_OK)
+                p->max_message = (size_t)strtoull(mmb, NULL, 10);
+        atomic_init(&p->side_failed, 0);
         rd_kafka_conf_set_dr_msg_cb(conf, te_producer_dr_cb);
         rd_kafka_conf_set_opaque(conf, p);
         p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
@@ -499,8 +563,46 @@ int te_producer_send_to(te_producer_t *p, const char *topic, int32_t partition,
                         const te_kafka_header_t *hdrs, size_t n_hdrs, char *errstr,
                         size_t errstr_size)
 {
+        return te_producer_send_ex(p, topic, partition, key, keylen, value, vallen, hdrs,
+                                   n_hdrs, 0, NULL, errstr, errstr_size);
+}
+
+size_t te_producer_max_message(const te_producer_t *p)
+{
+        return p->max_message;
+}
+
+uint64_t te_producer_side_failed(const te_producer_t *p)
+{
+        return atomic_load(&((te_producer_t *)p)->side_failed);
+}
+
+int te_producer_take_lost(te_producer_t *p, te_kafka_lost_t *out)
+{
+        int got = 0;
+        if (atomic_load(&p->side_failed) == 0)
+                return 0; /* the usual case, without the lock */
+        pthread_mutex_lock(&p->lock);
+        if (p->n_lost > 0) {
+                *out = p->lost[0];
+                memmove(p->lost, p->lost + 1, (p->n_lost - 1) * sizeof p->lost[0]);
+                p->n_lost--;
+                got = 1;
+        }
+        pthread_mutex_unlock(&p->lock);
+        return got;
+}
+
+int te_producer_send_ex(te_producer_t *p, const char *topic, int32_t partition,
+                        const void *key, size_t keylen, const void *value, size_t vallen,
+                        const te_kafka_header_t *hdrs, size_t n_hdrs, unsigned flags,
+                        rd_kafka_resp_err_t *errp, char *errstr, size_t errstr_size)
+{
         rd_kafka_headers_t *h = NULL;
         rd_kafka_resp_err_t err;
+        uint64_t side = (flags & TE_SEND_SIDE) ? TE_KAFKA_SIDE_BIT : 0;
+        if (errp)
+                *errp = RD_KAFKA_RESP_ERR_NO_ERROR;
 
         if (n_hdrs > TE_KAFKA_HEADERS_MAX) {
                 te_errf(errstr, errstr_size, "%s: too many headers (%zu, max %d)", topic,
@@ -539,7 +641,7 @@ int te_producer_send_to(te_producer_t *p, const char *topic, int32_t partition,
                     RD_KAFKA_V_KEY(key, keylen),
                     RD_KAFKA_V_VALUE((void *)(uintptr_t)value, vallen),
                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)s), RD_KAFKA_V_END);
+                    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(s | side)), RD_KAFKA_V_END);
                 if (!err)
                         p->seq_sent = s;
                 pthread_mutex_unlock(&p->lock);
@@ -550,6 +652,8 @@ int te_producer_send_to(te_producer_t *p, const char *topic, int32_t partition,
         if (err) {
                 if (h)
                         rd_kafka_headers_destroy(h);
+                if (errp)
+                        *errp = err;
                 te_errf(errstr, errstr_size, "%s: produce failed: %s", topic,
                         rd_kafka_err2str(err));
                 return -1;

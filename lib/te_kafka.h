@@ -4,7 +4,9 @@
  * Producer: idempotent (enable.idempotence=true), Java-compatible partitioning
  * (partitioner=murmur2_random) so that a portfolio_id key lands on the same partition
  * number in every co-partitioned topic, whatever client produced it. Every delivery
- * report is checked; failures are counted and make the next flush fail.
+ * report is checked; failures are counted and make the next flush fail, except for
+ * side-channel messages (TE_SEND_SIDE: dead letters, alerts), whose failures are only
+ * counted and reported (te_producer_take_lost).
  *
  * Consumer: a high-level consumer in a group with the range assignor, auto commit and
  * auto offset store off: the caller stores the offset of each message it has finished
@@ -86,6 +88,37 @@ int te_producer_send_to(te_producer_t *p, const char *topic, int32_t partition,
                         const void *key, size_t keylen, const void *value, size_t vallen,
                         const te_kafka_header_t *hdrs, size_t n_hdrs, char *errstr,
                         size_t errstr_size);
+/** te_producer_send flags. TE_SEND_SIDE: a side-channel message (a dead letter, an
+ *  alert, te_emit.h). It takes a sequence number like any other, but a failed delivery
+ *  of it does not stop te_producer_delivered_seq, is not counted by te_producer_failed
+ *  and does not fail te_producer_flush: it is counted by te_producer_side_failed and
+ *  kept for te_producer_take_lost, so the caller raises an alert and moves on instead
+ *  of stopping on a message it cannot deliver. */
+#define TE_SEND_SIDE 1u
+/** te_producer_send_to with `flags` (TE_SEND_*); `errp` (may be NULL) gets librdkafka's
+ *  error when the message was not queued (RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE: above
+ *  te_producer_max_message). */
+int te_producer_send_ex(te_producer_t *p, const char *topic, int32_t partition,
+                        const void *key, size_t keylen, const void *value, size_t vallen,
+                        const te_kafka_header_t *hdrs, size_t n_hdrs, unsigned flags,
+                        rd_kafka_resp_err_t *errp, char *errstr, size_t errstr_size);
+/** The producer's message.max.bytes: the largest key + value + headers (plus a record's
+ *  framing) it queues. */
+size_t te_producer_max_message(const te_producer_t *p);
+/** Side-channel deliveries that failed since creation (TE_SEND_SIDE). */
+uint64_t te_producer_side_failed(const te_producer_t *p);
+/** A side-channel message whose delivery failed: its destination, the error, and the
+ *  te.source.topic/partition/offset headers it carried (empty/-1 when absent). */
+typedef struct te_kafka_lost_s {
+        char dst[128];
+        char error[128];
+        char src_topic[128];
+        int32_t src_partition;
+        int64_t src_offset;
+} te_kafka_lost_t;
+/** Take the oldest side-channel failure not taken yet (up to 64 are kept; more are only
+ *  counted and logged). @returns 1 with *out, or 0 if none. */
+int te_producer_take_lost(te_producer_t *p, te_kafka_lost_t *out);
 /** Serve delivery reports. */
 void te_producer_poll(te_producer_t *p, int timeout_ms);
 /** Wait until everything queued is delivered. @returns 0, or -1 if the timeout passed or

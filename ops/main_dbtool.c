@@ -4,10 +4,14 @@
  *   exec-dbtool migrate          apply pending migrations (compiled in); prints
  *                                "migrate: applied N of M"
  *   exec-dbtool check            invariants 4 and 2: position_check, cash_check,
- *                                position_cost_check (average cost, realized P&L) and
+ *                                position_cost_check (average cost, realized P&L),
  *                                exactly_once_check (fills vs trades, cum qty,
- *                                commissions) must be empty; prints the offending rows
- *                                and exits 1 if not
+ *                                commissions), order_overfill_check (fills beyond an
+ *                                order's quantity), open_order_check (open orders their
+ *                                broker no longer works on) and planner_portfolio_check
+ *                                (a portfolio planned into the future) must be empty
+ *                                (migration 0007 says what each one can and cannot
+ *                                see); prints the offending rows and exits 1 if not
  *   exec-dbtool load-bars FILE   load a bars CSV (date,ticker,open,high,low,close,volume
  *                                after '#' comment lines and the header) into
  *                                prices_daily; every row is validated, bad rows are
@@ -126,8 +130,10 @@ static long check_view(PGconn *conn, const char *view)
 
 static int cmd_check(void)
 {
-        static const char *const views[] = {"position_check", "cash_check",
-                                            "position_cost_check", "exactly_once_check"};
+        static const char *const views[] = {
+            "position_check",         "cash_check",           "position_cost_check",
+            "exactly_once_check",     "order_overfill_check", "open_order_check",
+            "planner_portfolio_check"};
         PGconn *conn;
         int rc = 0;
 

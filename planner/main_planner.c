@@ -51,6 +51,10 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_I(conf_t, "book.tombstones", book_tombstones, "65536", 0, 100000000,
              "ids of finished orders remembered after they are dropped from the book, so "
              "a late duplicate report is not booked twice (about 150 bytes each)"),
+    TE_CFG_I(
+        conf_t, "plan.as_of_horizon_days", as_of_horizon_days, "7", 0, 36500,
+        "dead-letter a target whose as_of is more than this many days after the wall "
+        "clock (both modes; 0: no limit)"),
     TE_CFG_D(conf_t, "plan.lot_size", lot_size, "1", 1e-9, 1e9, "lot size"),
     TE_CFG_D(conf_t, "plan.min_qty", min_qty, "1", 0, 1e12, "minimum order quantity"),
     TE_CFG_D(conf_t, "plan.min_notional", min_notional, "0", 0, 1e15,
@@ -78,6 +82,12 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_S(conf_t, "plan.rules.file", rules_file, "",
              "per-strategy/instrument sizing and order-shape rules (plan_rules.h)"),
     TE_CFG_S(conf_t, "plan.route", route, "sim", "broker adapter name"),
+    TE_CFG_B(conf_t, "plan.replace", replace, "false",
+             "resize a working order that no longer fits with REPLACE instead of CANCEL "
+             "(the adapter must support REPLACE: sim, ibkr)"),
+    TE_CFG_I(conf_t, "plan.confirm_timeout_ms", confirm_timeout_ms, "10000", 100, 3600000,
+             "alert when a CANCEL or REPLACE waits longer for the broker's confirmation "
+             "(nothing new is sent for its ticker meanwhile)"),
 };
 
 int main(int argc, char **argv)

@@ -3,6 +3,7 @@
  */
 #include "planner_db.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,23 @@ static int exec_ok(PGconn *c, const char *sql, char *errstr, size_t errstr_size)
         return ok ? 0 : -1;
 }
 
+/* A numeric column read as text (a float8 cast fails on a value past the double range,
+ * and the rebuild must not fail on any row the sink wrote). A value past the double
+ * range or NaN is logged and kept as +-1e300: far past the value bounds (te_msg.h), so
+ * planning that portfolio dead-letters its targets as out_of_range instead of doing
+ * arithmetic on inf/NaN. */
+static double db_num(const PGresult *r, int row, int col, const char *what)
+{
+        const char *txt = PQgetvalue(r, row, col);
+        double v = strtod(txt, NULL);
+        if (isfinite(v))
+                return v;
+        TE_LOG(TE_LOG_ERROR, NULL, "planner.db_out_of_range",
+               "%s of %s/%s: %.40s is not a finite double; kept as %s1e300", what,
+               PQgetvalue(r, row, 0), PQgetvalue(r, row, 1), txt, signbit(v) ? "-" : "");
+        return signbit(v) ? -1e300 : 1e300;
+}
+
 int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports_topic,
                        int (*owned)(void *opaque, const char *portfolio_id), void *opaque,
                        te_book_t *book, int64_t *offsets, size_t n_parts, char *errstr,
@@ -35,7 +53,7 @@ int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports
                     errstr_size) != 0)
                 return -1;
 
-        r = PQexec(conn, "SELECT portfolio_id, ticker, quantity::float8 FROM positions "
+        r = PQexec(conn, "SELECT portfolio_id, ticker, quantity FROM positions "
                          "WHERE quantity <> 0");
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
                 goto sqlerr;
@@ -43,25 +61,25 @@ int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports
                 if (owned && !owned(opaque, PQgetvalue(r, i, 0)))
                         continue;
                 if (te_book_set_position(book, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-                                         strtod(PQgetvalue(r, i, 2), NULL)) != 0)
+                                         db_num(r, i, 2, "position")) != 0)
                         goto oom;
         }
         PQclear(r);
 
-        r = PQexec(conn, "SELECT portfolio_id, balance::float8 FROM cash");
+        r = PQexec(conn, "SELECT portfolio_id, '', balance FROM cash");
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
                 goto sqlerr;
         for (int i = 0; i < PQntuples(r); i++) {
                 if (owned && !owned(opaque, PQgetvalue(r, i, 0)))
                         continue;
                 if (te_book_set_cash(book, PQgetvalue(r, i, 0),
-                                     strtod(PQgetvalue(r, i, 1), NULL)) != 0)
+                                     db_num(r, i, 2, "cash")) != 0)
                         goto oom;
         }
         PQclear(r);
 
         r = PQexec(conn, "SELECT order_id, portfolio_id, ticker, side, "
-                         "(cum_qty + leaves_qty)::float8, cum_qty::float8, status, mode "
+                         "cum_qty + leaves_qty, cum_qty, status, mode "
                          "FROM orders");
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
                 goto sqlerr;
@@ -84,8 +102,8 @@ int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports
                 }
                 if (te_book_add_order(book, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
                                       PQgetvalue(r, i, 2), (te_side_t)side,
-                                      strtod(PQgetvalue(r, i, 4), NULL),
-                                      strtod(PQgetvalue(r, i, 5), NULL),
+                                      db_num(r, i, 4, "order quantity"),
+                                      db_num(r, i, 5, "order cum_qty"),
                                       (te_order_status_t)st) != 0)
                         goto oom;
         }
@@ -263,7 +281,32 @@ struct te_price_cache_s {
         time_t
             tickers_at; /* when the ticker list was read (re-read on a miss after 60 s) */
         int empty;      /* prices_daily has no rows: accept every ticker */
+        int failed;     /* a DB read failed since te_price_cache_failure last asked */
+        char err[256];  /* the first such failure's message */
 };
+
+/* A read of prices_daily failed: its answer is "unknown now", not "none". */
+static void read_failed(te_price_cache_t *pc)
+{
+        if (!pc->failed)
+                te_strlcpy(pc->err, PQerrorMessage(pc->conn), sizeof pc->err);
+        pc->failed = 1;
+        TE_LOG(TE_LOG_ERROR, NULL, "planner.prices", "%s", PQerrorMessage(pc->conn));
+}
+
+int te_price_cache_failure(te_price_cache_t *pc, char *errstr, size_t errstr_size)
+{
+        int failed = pc->failed;
+        if (failed && errstr && errstr_size) {
+                /* libpq's messages end with a newline */
+                te_strlcpy(errstr, pc->err, errstr_size);
+                size_t n = strlen(errstr);
+                while (n > 0 && (errstr[n - 1] == '\n' || errstr[n - 1] == '\r'))
+                        errstr[--n] = '\0';
+        }
+        pc->failed = 0;
+        return failed;
+}
 
 te_price_cache_t *te_price_cache_new(PGconn *conn)
 {
@@ -309,8 +352,7 @@ static int load_day(te_price_cache_t *pc, int64_t day)
             "WHERE date <= DATE '1970-01-01' + $1::int ORDER BY ticker, date DESC",
             1, NULL, params, NULL, NULL, 0);
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                TE_LOG(TE_LOG_ERROR, NULL, "planner.prices", "%s",
-                       PQerrorMessage(pc->conn));
+                read_failed(pc);
                 PQclear(r);
                 return -1;
         }
@@ -368,8 +410,7 @@ int te_price_cache_known(void *opaque, const char *ticker)
                 PGresult *r =
                     PQexec(pc->conn, "SELECT DISTINCT ticker FROM prices_daily");
                 if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                        TE_LOG(TE_LOG_ERROR, NULL, "planner.prices", "%s",
-                               PQerrorMessage(pc->conn));
+                        read_failed(pc);
                         PQclear(r);
                         return 1;
                 }

@@ -117,6 +117,16 @@ void te_codec_use_avro_reader(te_codec_t *c, int on);
  *  avro-c's generic value. */
 void te_codec_use_avro_writer(te_codec_t *c, int on);
 
+/** Range check of a decoded (or about to be encoded) message of type `t` against the
+ *  value bounds of te_msg.h (TE_QTY_MAX, TE_PRICE_MAX, TE_NOTIONAL_MAX, TE_WEIGHT_MAX):
+ *  a value that is finite and well-formed but out of the range the service and its DB
+ *  handle. Not part of decode (the codec's contract is the wire); every consumer calls it
+ *  after decode and dead-letters what fails (reason "out_of_range: <field> ..."), and
+ *  the planner calls it on each order before it is sent.
+ *  @returns OK, or TE_CODEC_ERR_INVALID with errstr naming the field. */
+te_codec_err_t te_codec_check_bounds(te_msg_type_t t, const void *m, char *errstr,
+                                     size_t errsz);
+
 /** Validate only (header, walk, no avro-c decode). Used by tools and the fuzz target.
  *  @returns OK or the error the decoder would return before value validation. */
 te_codec_err_t te_codec_check(te_codec_t *c, const void *buf, size_t len,

@@ -28,6 +28,7 @@
  */
 #include "te_codec_int.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -254,5 +255,89 @@ te_codec_err_t te_codec_validate(te_msg_type_t t, const void *m, char *errstr,
                 return valid_exec_report(m, errstr, errsz);
         default:
                 return valid_alert(m, errstr, errsz);
+        }
+}
+
+/* ---- value bounds (te_codec_check_bounds) ------------------------------------------
+ * What the service accepts, on top of the codec's rules above (README "Value bounds"):
+ *   TargetPortfolio: nav <= TE_NOTIONAL_MAX; every target: |value| <= TE_WEIGHT_MAX
+ *     for WEIGHT, <= TE_QTY_MAX for QUANTITY; ref_price <= TE_PRICE_MAX.
+ *   OrderCommand: quantity <= TE_QTY_MAX; limit, stop and ref price <= TE_PRICE_MAX;
+ *     quantity x ref_price (when present) <= TE_NOTIONAL_MAX.
+ *   ExecutionReport: last_qty, cum_qty, leaves_qty <= TE_QTY_MAX; last_price,
+ *     avg_price <= TE_PRICE_MAX; commission <= TE_NOTIONAL_MAX.
+ * NaN fails every check (the comparisons are written to be false for NaN). */
+
+#define BOUND(v, max, field)                                                             \
+        do {                                                                             \
+                if (!(fabs(v) <= (max)))                                                 \
+                        return te_codec_field_err(errstr, errsz, -1, field,              \
+                                                  "out of range: |%g| > %g", (v),        \
+                                                  (double)(max));                        \
+        } while (0)
+
+static te_codec_err_t bounds_target_portfolio(const te_target_portfolio_t *m,
+                                              char *errstr, size_t errsz)
+{
+        if (m->has_nav)
+                BOUND(m->nav, TE_NOTIONAL_MAX, "nav");
+        double vmax = m->unit == TE_UNIT_WEIGHT ? TE_WEIGHT_MAX : TE_QTY_MAX;
+        for (size_t i = 0; i < m->n_targets; i++) {
+                const te_target_t *t = &m->targets[i];
+                if (!(fabs(t->value) <= vmax))
+                        return te_codec_field_err(errstr, errsz, (long)i, "value",
+                                                  "out of range: |%g| > %g for %s",
+                                                  t->value, vmax, te_unit_name(m->unit));
+                if (t->has_ref_price && !(fabs(t->ref_price) <= TE_PRICE_MAX))
+                        return te_codec_field_err(errstr, errsz, (long)i, "ref_price",
+                                                  "out of range: |%g| > %g", t->ref_price,
+                                                  (double)TE_PRICE_MAX);
+        }
+        return TE_CODEC_OK;
+}
+
+static te_codec_err_t bounds_order_cmd(const te_order_cmd_t *m, char *errstr,
+                                       size_t errsz)
+{
+        BOUND(m->quantity, TE_QTY_MAX, "quantity");
+        if (m->has_limit_price)
+                BOUND(m->limit_price, TE_PRICE_MAX, "limit_price");
+        if (m->has_stop_price)
+                BOUND(m->stop_price, TE_PRICE_MAX, "stop_price");
+        if (m->has_ref_price) {
+                BOUND(m->ref_price, TE_PRICE_MAX, "ref_price");
+                if (!(m->quantity * m->ref_price <= TE_NOTIONAL_MAX))
+                        return te_codec_field_err(errstr, errsz, -1, "quantity",
+                                                  "notional out of range: %g x %g > %g",
+                                                  m->quantity, m->ref_price,
+                                                  (double)TE_NOTIONAL_MAX);
+        }
+        return TE_CODEC_OK;
+}
+
+static te_codec_err_t bounds_exec_report(const te_exec_report_t *m, char *errstr,
+                                         size_t errsz)
+{
+        BOUND(m->last_qty, TE_QTY_MAX, "last_qty");
+        BOUND(m->cum_qty, TE_QTY_MAX, "cum_qty");
+        BOUND(m->leaves_qty, TE_QTY_MAX, "leaves_qty");
+        BOUND(m->last_price, TE_PRICE_MAX, "last_price");
+        BOUND(m->avg_price, TE_PRICE_MAX, "avg_price");
+        BOUND(m->commission, TE_NOTIONAL_MAX, "commission");
+        return TE_CODEC_OK;
+}
+
+te_codec_err_t te_codec_check_bounds(te_msg_type_t t, const void *m, char *errstr,
+                                     size_t errsz)
+{
+        switch (t) {
+        case TE_MSG_TARGET_PORTFOLIO:
+                return bounds_target_portfolio(m, errstr, errsz);
+        case TE_MSG_ORDER_COMMAND:
+                return bounds_order_cmd(m, errstr, errsz);
+        case TE_MSG_EXECUTION_REPORT:
+                return bounds_exec_report(m, errstr, errsz);
+        default:
+                return TE_CODEC_OK;
         }
 }

@@ -1,6 +1,6 @@
 /*
- * te_msg: the messages on our topics as C structs (see DESIGN.md "Topics and keys" and
- * the .avsc files beside this header, which are the wire contract).
+ * te_msg: the messages on our topics as C structs (see docs/DESIGN.md "Topics and keys"
+ * and the .avsc files beside this header, which are the wire contract).
  *
  * Strings are fixed-size, NUL-terminated arrays: a decoder refuses a wire string that
  * does not fit. Optional Avro fields (["null", T]) carry a has_<field> flag.
@@ -18,6 +18,15 @@
 #define TE_NAME_MAX    64  /* route, broker, account, source, code */
 #define TE_TEXT_MAX    512 /* reason, message */
 #define TE_TARGETS_MAX 100000 /* targets in one TargetPortfolio */
+
+/* Value bounds of what the service accepts from its topics and computes
+ * (te_codec_check_bounds, te_codec.h; README "Value bounds"). Well inside what the DB's
+ * numeric columns and their float8 reads hold, and small enough that sums of many of
+ * them and products quantity x price stay finite doubles. */
+#define TE_QTY_MAX      1e12 /* |quantity| of a target, an order, a report */
+#define TE_PRICE_MAX    1e9  /* a price: ref, limit, stop, fill, average */
+#define TE_NOTIONAL_MAX 1e15 /* nav, commission, quantity x price of an order */
+#define TE_WEIGHT_MAX   1000 /* |weight| of a WEIGHT target (x nav) */
 
 /* Enums: the numeric values are the Avro enum symbol indexes, in schema order. */
 typedef enum { TE_MODE_PRODUCTION = 0, TE_MODE_TRAINING = 1, TE_MODE__CNT } te_mode_t;

@@ -138,6 +138,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         if (rb != TE_CODEC_OK || !msg_equal(t, &a, &b))
                                 fz_die("re-encoded message decodes differently", t, ra,
                                        rb, err2);
+                        /* the consumers' value bounds: OK, or INVALID naming a field */
+                        err2[0] = '\0';
+                        te_codec_err_t rv =
+                            te_codec_check_bounds(t, &a, err2, sizeof err2);
+                        if (rv != TE_CODEC_OK &&
+                            (rv != TE_CODEC_ERR_INVALID || !strstr(err2, "field '")))
+                                fz_die("bounds check", t, rv, ra, err2);
                 } else if (ra != TE_CODEC_ERR_INVALID && ra != TE_CODEC_ERR_SCHEMA_ID &&
                            ra != crc) {
                         fz_die("check and decode disagree", t, crc, ra, err);

@@ -938,11 +938,16 @@ static void test_broker_sim_cancel_replace(void **state)
             {TE_EXEC_REPLACED, TE_OS_NEW, 0, 0, 0, 800, 0, "replace", 1}};
         check_reports(&out, w1, 1, "OL");
 
-        /* a replace to a different side is refused without a report */
+        /* a replace to a different side is refused: REJECTED in the live status, the
+         * order keeps its terms (800 working) */
         te_reports_clear(&out);
         r.side = TE_SIDE_SELL;
         assert_int_equal(te_broker_handle(s, &r, &out), TE_BROKER_OK);
-        assert_int_equal(out.n, 0);
+        const want_t wr[] = {
+            {TE_EXEC_REJECTED, TE_OS_NEW, 0, 0, 0, 800, 0, "replace_refused", 1}};
+        check_reports(&out, wr, 1, "OL");
+        assert_non_null(strstr(out.items[0].reason, "replace refused: "));
+        te_reports_clear(&out);
 
         /* next day the low 19.80 is not below 19.50: still resting */
         te_order_cmd_t k = clock_cmd("P1", AT_17H(DAY_0103));
@@ -1001,6 +1006,105 @@ static void test_broker_sim_clock_per_portfolio(void **state)
         assert_int_equal(te_broker_handle(s, &k1, &out), TE_BROKER_OK);
         assert_int_equal(out.n, 2);
         assert_string_equal(out.items[0].order_id, "OA");
+        te_reports_free(&out);
+        te_broker_destroy(s);
+        te_bars_destroy(bars);
+}
+
+/* Rebuild by replay: the worker commits no order offset past the oldest open order and,
+ * after a restart, replays from there into an empty simulator. Whatever an order does
+ * depends only on the commands from its NEW on, so from every such start the replay
+ * gives the very reports of the first run (ids, quantities, prices), also with a late
+ * order (older than its portfolio's last CLOCK) and a stale CLOCK after it. */
+static void run_from(te_bars_t *bars, const te_order_cmd_t *cmds, size_t n, size_t from,
+                     te_reports_t *out)
+{
+        te_broker_t *s = sim_full(bars, TE_MKT_AT_NEXT_OPEN);
+        for (size_t i = from; i < n; i++)
+                assert_int_equal(te_broker_handle(s, &cmds[i], out), TE_BROKER_OK);
+        te_broker_destroy(s);
+}
+
+static void test_broker_sim_replay_rebuild(void **state)
+{
+        (void)state;
+        te_bars_t *bars = xyz_bars();
+        te_order_cmd_t c[9];
+        c[0] = new_order("OA", "XYZ", TE_SIDE_BUY, 100, AT_17H(DAY_0102));
+        c[0].tif = TE_TIF_GTC; /* filled at the next open: done at c[1] */
+        c[1] = clock_cmd("P1", AT_17H(DAY_0104) + 3600000);
+        c[2] = new_order("OC", "XYZ", TE_SIDE_BUY, 1500, AT_17H(DAY_0103));
+        c[2].tif = TE_TIF_GTC;                    /* late: older than P1's clock */
+        c[3] = clock_cmd("P1", AT_17H(DAY_0104)); /* stale for the portfolio */
+        c[4] = new_order("OB", "XYZ", TE_SIDE_SELL, 2500, AT_17H(DAY_0104));
+        c[4].tif = TE_TIF_GTC;
+        c[5] = clock_cmd("P1", AT_17H(DAY_0104) + 7200000);
+        c[6] = c[2]; /* delivered again: ignored */
+        c[7] = c[0];
+        c[7].command = TE_CMD_CANCEL; /* too late: OA is filled */
+        c[8] = clock_cmd("P1", AT_17H(DAY_0105));
+        const size_t n = sizeof c / sizeof c[0];
+        te_reports_t all = {0};
+        size_t first_of[sizeof c / sizeof c[0] + 1];
+        te_broker_t *s = sim_full(bars, TE_MKT_AT_NEXT_OPEN);
+        for (size_t i = 0; i < n; i++) {
+                first_of[i] = all.n;
+                assert_int_equal(te_broker_handle(s, &c[i], &all), TE_BROKER_OK);
+        }
+        first_of[n] = all.n;
+        te_broker_destroy(s);
+        /* OC filled 1000 on DAY_0104 at the stale CLOCK, not at the late NEW */
+        assert_int_equal(first_of[4] - first_of[3], 2);
+        /* starts where every order before is finished: 0, 2 (OA filled at c[1]) */
+        const size_t starts[] = {0, 2};
+        for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++) {
+                te_reports_t re = {0};
+                run_from(bars, c, n, starts[k], &re);
+                size_t off = first_of[starts[k]];
+                assert_int_equal(re.n, all.n - off);
+                for (size_t i = 0; i < re.n; i++) {
+                        const te_exec_report_t *a = &all.items[off + i],
+                                               *b = &re.items[i];
+                        assert_string_equal(a->report_id, b->report_id);
+                        assert_int_equal(a->exec_type, b->exec_type);
+                        assert_int_equal(a->order_status, b->order_status);
+                        assert_true(a->last_qty == b->last_qty);
+                        assert_true(a->last_price == b->last_price);
+                        assert_true(a->cum_qty == b->cum_qty);
+                        assert_true(a->commission == b->commission);
+                        assert_true(a->event_time == b->event_time);
+                }
+                te_reports_free(&re);
+        }
+        te_reports_free(&all);
+        te_bars_destroy(bars);
+}
+
+/* te_sim_reset forgets every order, open or finished: a NEW seen before is new again. */
+static void test_broker_sim_reset(void **state)
+{
+        (void)state;
+        te_bars_t *bars = xyz_bars();
+        te_broker_t *s = sim_full(bars, TE_MKT_AT_NEXT_OPEN);
+        te_reports_t out = {0};
+        te_order_cmd_t a = new_order("OA", "XYZ", TE_SIDE_BUY, 2500, AT_17H(DAY_0102));
+        a.tif = TE_TIF_GTC;
+        assert_int_equal(te_broker_handle(s, &a, &out), TE_BROKER_OK);
+        te_order_cmd_t k = clock_cmd("P1", AT_17H(DAY_0103));
+        assert_int_equal(te_broker_handle(s, &k, &out), TE_BROKER_OK);
+        te_sim_stats_t st;
+        te_sim_stats(s, &st);
+        assert_int_equal(st.open_orders, 1);
+        assert_int_equal(te_sim_reset(s), 0);
+        te_sim_stats(s, &st);
+        assert_int_equal(st.open_orders, 0);
+        te_reports_clear(&out);
+        assert_int_equal(te_broker_handle(s, &k, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 1); /* CLOCK_ACK only: the book is empty */
+        te_reports_clear(&out);
+        assert_int_equal(te_broker_handle(s, &a, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 1);
+        assert_int_equal(out.items[0].exec_type, TE_EXEC_ACK);
         te_reports_free(&out);
         te_broker_destroy(s);
         te_bars_destroy(bars);
@@ -1084,6 +1188,8 @@ int main(void)
             cmocka_unit_test(test_broker_sim_day_expiry),
             cmocka_unit_test(test_broker_sim_cancel_replace),
             cmocka_unit_test(test_broker_sim_clock_per_portfolio),
+            cmocka_unit_test(test_broker_sim_replay_rebuild),
+            cmocka_unit_test(test_broker_sim_reset),
             cmocka_unit_test(test_broker_sim_opg_cls_emergency),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

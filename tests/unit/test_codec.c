@@ -1778,6 +1778,94 @@ static void test_codec_invalid_target_keeps_ids(void **state)
         te_target_portfolio_free(&tp);
 }
 
+/* te_codec_check_bounds: each bounded field at its bound passes, just above it (and NaN)
+ * fails naming the field; the unit decides the bound of a target's value. */
+static void test_codec_value_bounds(void **state)
+{
+        char err[256];
+        (void)state;
+        te_exec_report_t r;
+        memset(&r, 0, sizeof r);
+        r.last_qty = r.cum_qty = TE_QTY_MAX;
+        r.last_price = r.avg_price = TE_PRICE_MAX;
+        r.commission = TE_NOTIONAL_MAX;
+        assert_int_equal(
+            te_codec_check_bounds(TE_MSG_EXECUTION_REPORT, &r, err, sizeof err),
+            TE_CODEC_OK);
+        r.last_qty = 1e308;
+        assert_int_equal(
+            te_codec_check_bounds(TE_MSG_EXECUTION_REPORT, &r, err, sizeof err),
+            TE_CODEC_ERR_INVALID);
+        assert_non_null(strstr(err, "field 'last_qty': out of range"));
+        r.last_qty = 1;
+        r.avg_price = NAN;
+        assert_int_equal(
+            te_codec_check_bounds(TE_MSG_EXECUTION_REPORT, &r, err, sizeof err),
+            TE_CODEC_ERR_INVALID);
+        assert_non_null(strstr(err, "field 'avg_price'"));
+
+        te_order_cmd_t o;
+        memset(&o, 0, sizeof o);
+        o.quantity = 1000;
+        o.has_ref_price = 1;
+        o.ref_price = TE_NOTIONAL_MAX / 1000;
+        assert_int_equal(te_codec_check_bounds(TE_MSG_ORDER_COMMAND, &o, err, sizeof err),
+                         TE_CODEC_ERR_INVALID); /* ref_price above the price bound */
+        o.ref_price = TE_PRICE_MAX;
+        o.quantity = TE_NOTIONAL_MAX / TE_PRICE_MAX * 2;
+        assert_int_equal(te_codec_check_bounds(TE_MSG_ORDER_COMMAND, &o, err, sizeof err),
+                         TE_CODEC_ERR_INVALID);
+        assert_non_null(strstr(err, "notional out of range"));
+        o.quantity = TE_NOTIONAL_MAX / TE_PRICE_MAX;
+        assert_int_equal(te_codec_check_bounds(TE_MSG_ORDER_COMMAND, &o, err, sizeof err),
+                         TE_CODEC_OK);
+        o.has_limit_price = 1;
+        o.limit_price = TE_PRICE_MAX * 1.5;
+        assert_int_equal(te_codec_check_bounds(TE_MSG_ORDER_COMMAND, &o, err, sizeof err),
+                         TE_CODEC_ERR_INVALID);
+        assert_non_null(strstr(err, "field 'limit_price'"));
+
+        te_target_portfolio_t tp;
+        te_target_t t;
+        memset(&tp, 0, sizeof tp);
+        memset(&t, 0, sizeof t);
+        te_strlcpy(t.ticker, "AAA", sizeof t.ticker);
+        tp.targets = &t;
+        tp.n_targets = 1;
+        tp.unit = TE_UNIT_WEIGHT;
+        tp.has_nav = 1;
+        tp.nav = TE_NOTIONAL_MAX;
+        t.value = -TE_WEIGHT_MAX;
+        assert_int_equal(
+            te_codec_check_bounds(TE_MSG_TARGET_PORTFOLIO, &tp, err, sizeof err),
+            TE_CODEC_OK);
+        t.value = 1e200;
+        assert_int_equal(
+            te_codec_check_bounds(TE_MSG_TARGET_PORTFOLIO, &tp, err, sizeof err),
+            TE_CODEC_ERR_INVALID);
+        assert_non_null(strstr(err, "field 'targets[0].value': out of range"));
+        tp.unit = TE_UNIT_QUANTITY; /* 1e200 shares: still out */
+        assert_int_equal(
+            te_codec_check_bounds(TE_MSG_TARGET_PORTFOLIO, &tp, err, sizeof err),
+            TE_CODEC_ERR_INVALID);
+        t.value = 5000; /* a quantity, not a weight */
+        assert_int_equal(
+            te_codec_check_bounds(TE_MSG_TARGET_PORTFOLIO, &tp, err, sizeof err),
+            TE_CODEC_OK);
+        tp.nav = 1e200;
+        assert_int_equal(
+            te_codec_check_bounds(TE_MSG_TARGET_PORTFOLIO, &tp, err, sizeof err),
+            TE_CODEC_ERR_INVALID);
+        assert_non_null(strstr(err, "field 'nav'"));
+        tp.nav = 1;
+        t.has_ref_price = 1;
+        t.ref_price = 2e9;
+        assert_int_equal(
+            te_codec_check_bounds(TE_MSG_TARGET_PORTFOLIO, &tp, err, sizeof err),
+            TE_CODEC_ERR_INVALID);
+        assert_non_null(strstr(err, "field 'targets[0].ref_price'"));
+}
+
 int main(void)
 {
         /* before any codec exists: the manifest is parsed on demand */
@@ -1787,6 +1875,7 @@ int main(void)
             cmocka_unit_test(test_codec_peek_header),
             cmocka_unit_test(test_codec_walk_other_avro_kinds),
             cmocka_unit_test(test_codec_walk_depth_cap_on_recursive_schema),
+            cmocka_unit_test(test_codec_value_bounds),
         };
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_codec_round_trip_all_types),

@@ -67,6 +67,35 @@ static void test_unfinished_holds_its_partition(void **state)
         te_dlog_destroy(d);
 }
 
+/* te_dlog_first: the oldest offset still held (the broker worker's replay floor). */
+static void test_first_is_the_oldest_held(void **state)
+{
+        (void)state;
+        te_dlog_t *d = te_dlog_new();
+        assert_non_null(d);
+        assert_int_equal(te_dlog_first(d, 2), -1);
+        assert_int_equal(te_dlog_first(d, -1), -1);
+        assert_int_equal(te_dlog_first(d, TE_DLOG_MAX_PARTS), -1);
+        finish(d, 2, 7, 1);
+        assert_int_equal(te_dlog_consumed(d, 2, 9), 0); /* a resting order */
+        finish(d, 2, 12, 2);
+        assert_int_equal(te_dlog_first(d, 2), 7);
+        assert_int_equal(te_dlog_committable(d, 2, 5), 8);
+        assert_int_equal(te_dlog_first(d, 2), 9);
+        assert_int_equal(te_dlog_done(d, 2, 9, 3), 0);
+        assert_int_equal(te_dlog_committable(d, 2, 2), -1); /* 9 waits for message 3 */
+        assert_int_equal(te_dlog_first(d, 2), 9);
+        assert_int_equal(te_dlog_committable(d, 2, 3), 13);
+        assert_int_equal(te_dlog_first(d, 2), -1);
+        for (int64_t o = 100; o < 300; o++) /* across a ring growth and wrap */
+                finish(d, 2, o, 4);
+        assert_int_equal(te_dlog_committable(d, 2, 4), 300);
+        for (int64_t o = 300; o < 340; o++)
+                finish(d, 2, o, 5);
+        assert_int_equal(te_dlog_first(d, 2), 300);
+        te_dlog_destroy(d);
+}
+
 static void test_bad_calls_change_nothing(void **state)
 {
         (void)state;
@@ -178,6 +207,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_committable_waits_for_delivery),
             cmocka_unit_test(test_unfinished_holds_its_partition),
+            cmocka_unit_test(test_first_is_the_oldest_held),
             cmocka_unit_test(test_bad_calls_change_nothing),
             cmocka_unit_test(test_clear_forgets_partitions),
             cmocka_unit_test(test_random_against_recount),

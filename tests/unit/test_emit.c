@@ -1,0 +1,350 @@
+/*
+ * te_emit's dead letters on librdkafka's mock cluster, and te_sha256: a copy too large
+ * for the producer's message.max.bytes is cut to fit with its original length and hash;
+ * a copy that cannot be queued even cut is skipped with a CRITICAL alert naming its
+ * source; a side-channel delivery that fails never stops the delivery sequence nor
+ * fails the flush, and is raised as an alert by the next te_emit call.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "te_codec.h"
+#include "te_config.h"
+#include "te_emit.h"
+#include "te_kafka.h"
+#include "te_log.h"
+#include "te_sha256.h"
+
+static rd_kafka_t *mock_rk;
+static rd_kafka_mock_cluster_t *mock;
+static char bootstrap[256];
+static int config_target;
+
+static te_cfg_t *cfg_with(const char *const *kv)
+{
+        char errstr[256] = "";
+        te_cfg_t *cfg = te_cfg_new(NULL, 0, &config_target, errstr, sizeof errstr);
+        assert_non_null(cfg);
+        for (size_t i = 0; kv && kv[i]; i += 2)
+                assert_int_equal(
+                    te_cfg_set(cfg, kv[i], kv[i + 1], "test", errstr, sizeof errstr), 0);
+        return cfg;
+}
+
+static void test_sha256_vectors(void **state)
+{
+        char hex[TE_SHA256_HEX];
+        (void)state;
+        te_sha256_hex("", 0, hex);
+        assert_string_equal(
+            hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        te_sha256_hex("abc", 3, hex);
+        assert_string_equal(
+            hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        /* 56 bytes: the length goes into a second padding block */
+        const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+        te_sha256_hex(two, strlen(two), hex);
+        assert_string_equal(
+            hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+        char *a = malloc(1000000);
+        assert_non_null(a);
+        memset(a, 'a', 1000000);
+        te_sha256_hex(a, 1000000, hex);
+        assert_string_equal(
+            hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+        free(a);
+}
+
+static int mock_setup(void **state)
+{
+        char errstr[512];
+        (void)state;
+        te_log_init("test_emit", TE_LOG_ERROR);
+        rd_kafka_conf_t *conf =
+            te_kafka_conf_build(NULL, NULL, NULL, NULL, errstr, sizeof errstr);
+        if (!conf)
+                return -1;
+        mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+        if (!mock_rk) {
+                rd_kafka_conf_destroy(conf);
+                return -1;
+        }
+        mock = rd_kafka_mock_cluster_new(mock_rk, 1);
+        if (!mock)
+                return -1;
+        static const char *const topics[] = {"src", "dl", "alerts", "dark", "t"};
+        for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
+                if (rd_kafka_mock_topic_create(mock, topics[i], 1, 1))
+                        return -1;
+        te_strlcpy(bootstrap, rd_kafka_mock_cluster_bootstraps(mock), sizeof bootstrap);
+        return 0;
+}
+
+static int mock_teardown(void **state)
+{
+        (void)state;
+        if (mock)
+                rd_kafka_mock_cluster_destroy(mock);
+        if (mock_rk)
+                rd_kafka_destroy(mock_rk);
+        rd_kafka_wait_destroyed(10000);
+        return 0;
+}
+
+/* A consumed message, copied: its value and the headers the tests look at. */
+typedef struct got_s {
+        unsigned char *val;
+        size_t len;
+        char orig_len[32], sha[80], offset[32], reason[128];
+        int truncated;
+} got_t;
+
+static int hdr(const rd_kafka_message_t *m, const char *name, char *buf, size_t bufsz)
+{
+        rd_kafka_headers_t *h = NULL;
+        const void *v;
+        size_t len;
+        buf[0] = '\0';
+        if (rd_kafka_message_headers(m, &h) || !h ||
+            rd_kafka_header_get_last(h, name, &v, &len) || len >= bufsz)
+                return 0;
+        memcpy(buf, v, len);
+        buf[len] = '\0';
+        return 1;
+}
+
+/* Every message of `topic` (one partition) from the beginning, until none for 1 s. */
+static size_t read_all(const char *topic, got_t *out, size_t cap)
+{
+        char errstr[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr,
+                                           sizeof errstr),
+                         RD_KAFKA_CONF_OK);
+        assert_int_equal(
+            rd_kafka_conf_set(conf, "group.id", "test_emit", errstr, sizeof errstr),
+            RD_KAFKA_CONF_OK);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+        assert_non_null(rk);
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, topic, 0)->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
+        assert_int_equal(rd_kafka_assign(rk, l), 0);
+        rd_kafka_topic_partition_list_destroy(l);
+        size_t n = 0;
+        for (int idle = 0; idle < 10 && n < cap;) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+                if (!m) {
+                        idle++;
+                        continue;
+                }
+                if (!m->err) {
+                        got_t *g = &out[n++];
+                        memset(g, 0, sizeof *g);
+                        g->len = m->len;
+                        g->val = malloc(m->len ? m->len : 1);
+                        assert_non_null(g->val);
+                        if (m->len)
+                                memcpy(g->val, m->payload, m->len);
+                        g->truncated = hdr(m, "te.truncated.original_len", g->orig_len,
+                                           sizeof g->orig_len);
+                        hdr(m, "te.truncated.sha256", g->sha, sizeof g->sha);
+                        hdr(m, "te.source.offset", g->offset, sizeof g->offset);
+                        hdr(m, "te.reason", g->reason, sizeof g->reason);
+                        idle = 0;
+                }
+                rd_kafka_message_destroy(m);
+        }
+        rd_kafka_assign(rk, NULL);
+        rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        return n;
+}
+
+static void got_free(got_t *g, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(g[i].val);
+}
+
+/* A consumed-looking message of topic "src" partition 3 offset 42 (the name comes from
+ * a topic handle of `rk`). */
+static rd_kafka_message_t fake_src(rd_kafka_t *rk, rd_kafka_topic_t **rkt, void *key,
+                                   size_t keylen, void *val, size_t vallen)
+{
+        rd_kafka_message_t m;
+        memset(&m, 0, sizeof m);
+        *rkt = rd_kafka_topic_new(rk, "src", NULL);
+        m.rkt = *rkt;
+        m.partition = 3;
+        m.offset = 42;
+        m.key = key;
+        m.key_len = keylen;
+        m.payload = val;
+        m.len = vallen;
+        return m;
+}
+
+static void test_emit_cut_and_skip(void **state)
+{
+        enum { MAX = 20000, BIG = 100000 };
+        char errstr[512] = "";
+        (void)state;
+        static const char *const kv[] = {"kafka.message.max.bytes", "20000", NULL};
+        te_cfg_t *cfg = cfg_with(kv);
+        te_producer_t *p = te_producer_new(cfg, bootstrap, errstr, sizeof errstr);
+        te_cfg_destroy(cfg);
+        assert_non_null(p);
+        assert_int_equal(te_producer_max_message(p), MAX);
+        te_codec_t *codec = te_codec_new(errstr, sizeof errstr);
+        assert_non_null(codec);
+        unsigned char *val = malloc(BIG);
+        char *bigkey = malloc(MAX);
+        assert_non_null(val);
+        assert_non_null(bigkey);
+        for (size_t i = 0; i < BIG; i++)
+                val[i] = (unsigned char)(i * 7 + 3);
+        memset(bigkey, 'k', MAX);
+        rd_kafka_topic_t *rkt;
+
+        /* too large: cut, with the original length and hash */
+        rd_kafka_message_t src =
+            fake_src(te_producer_handle(p), &rkt, "pf-1", 4, val, BIG);
+        assert_int_equal(te_emit_deadletter(p, codec, "dl", "alerts", "test", &src,
+                                            "malformed: too big", errstr, sizeof errstr),
+                         0);
+        /* small: whole */
+        src.len = 100;
+        src.offset = 43;
+        assert_int_equal(te_emit_deadletter(p, codec, "dl", "alerts", "test", &src,
+                                            "malformed: small", errstr, sizeof errstr),
+                         0);
+        /* a key that alone exceeds the limit: skipped, with a CRITICAL alert */
+        src.key = bigkey;
+        src.key_len = MAX;
+        src.offset = 44;
+        assert_int_equal(te_emit_deadletter(p, codec, "dl", "alerts", "test", &src,
+                                            "malformed: key", errstr, sizeof errstr),
+                         1);
+        /* just under the limit with its headers: whole, not cut */
+        src.key = "pf-1";
+        src.key_len = 4;
+        src.len = MAX - 400;
+        src.offset = 45;
+        assert_int_equal(te_emit_deadletter(p, codec, "dl", "alerts", "test", &src,
+                                            "malformed: near", errstr, sizeof errstr),
+                         0);
+        rd_kafka_topic_destroy(rkt);
+        assert_int_equal(te_producer_flush(p, 10000, errstr, sizeof errstr), 0);
+        assert_int_equal(te_producer_failed(p), 0);
+
+        got_t got[8];
+        size_t n = read_all("dl", got, 8);
+        assert_int_equal(n, 3);
+        char sha[TE_SHA256_HEX];
+        te_sha256_hex(val, BIG, sha);
+        assert_true(got[0].len > 0 && got[0].len < MAX);
+        assert_memory_equal(got[0].val, val, got[0].len); /* the first bytes */
+        assert_true(got[0].truncated);
+        assert_string_equal(got[0].orig_len, "100000");
+        assert_string_equal(got[0].sha, sha);
+        assert_string_equal(got[0].offset, "42");
+        assert_string_equal(got[0].reason, "malformed: too big");
+        assert_int_equal(got[1].len, 100);
+        assert_false(got[1].truncated);
+        assert_string_equal(got[1].offset, "43");
+        assert_int_equal(got[2].len, MAX - 400);
+        assert_false(got[2].truncated);
+        assert_memory_equal(got[2].val, val, MAX - 400);
+        got_free(got, n);
+
+        n = read_all("alerts", got, 8);
+        assert_int_equal(n, 1);
+        te_alert_t a;
+        assert_int_equal(te_codec_decode_alert(codec, got[0].val, got[0].len, &a, errstr,
+                                               sizeof errstr),
+                         TE_CODEC_OK);
+        assert_int_equal(a.severity, TE_SEV_CRITICAL);
+        assert_string_equal(a.code, "deadletter_skipped");
+        assert_non_null(strstr(a.message, "src[3]@44"));
+        got_free(got, n);
+
+        te_codec_destroy(codec);
+        te_producer_destroy(p);
+        free(val);
+        free(bigkey);
+}
+
+/* A side-channel delivery that fails (no leader until the message times out): the
+ * sequence passes it, the flush succeeds, nothing counts as failed, and the next
+ * te_emit call raises it as an alert with its source. */
+static void test_emit_side_failure_not_fatal(void **state)
+{
+        char errstr[512] = "";
+        (void)state;
+        static const char *const kv[] = {"kafka.message.timeout.ms", "5000", NULL};
+        te_cfg_t *cfg = cfg_with(kv);
+        te_producer_t *p = te_producer_new(cfg, bootstrap, errstr, sizeof errstr);
+        te_cfg_destroy(cfg);
+        assert_non_null(p);
+        te_codec_t *codec = te_codec_new(errstr, sizeof errstr);
+        assert_non_null(codec);
+        /* the alerts topic's metadata first: the alert below must not time out too */
+        assert_int_equal(te_producer_send(p, "alerts", "k", 1, "warm-up", 7, NULL, 0,
+                                          errstr, sizeof errstr),
+                         0);
+        assert_int_equal(te_producer_flush(p, 10000, errstr, sizeof errstr), 0);
+        assert_int_equal(rd_kafka_mock_partition_set_leader(mock, "dark", 0, -1), 0);
+        rd_kafka_topic_t *rkt;
+        char v[] = "junk";
+        rd_kafka_message_t src = fake_src(te_producer_handle(p), &rkt, "pf-2", 4, v, 4);
+        assert_int_equal(te_emit_deadletter(p, codec, "dark", "alerts", "test", &src,
+                                            "malformed: x", errstr, sizeof errstr),
+                         0);
+        rd_kafka_topic_destroy(rkt);
+        assert_int_equal(
+            te_producer_send(p, "t", "k", 1, "v", 1, NULL, 0, errstr, sizeof errstr), 0);
+        uint64_t sent = te_producer_sent_seq(p);
+        assert_int_equal(te_producer_flush(p, 10000, errstr, sizeof errstr), 0);
+        assert_int_equal(te_producer_delivered_seq(p), sent);
+        assert_int_equal(te_producer_failed(p), 0);
+        assert_int_equal(te_producer_side_failed(p), 1);
+        assert_int_equal(te_emit_lost(p, codec, "alerts", "test"), 1);
+        assert_int_equal(te_emit_lost(p, codec, "alerts", "test"), 0);
+        assert_int_equal(te_producer_flush(p, 10000, errstr, sizeof errstr), 0);
+        got_t got[8];
+        size_t n = read_all("alerts", got, 8);
+        assert_true(n >= 1);
+        te_alert_t a;
+        assert_int_equal(te_codec_decode_alert(codec, got[n - 1].val, got[n - 1].len, &a,
+                                               errstr, sizeof errstr),
+                         TE_CODEC_OK);
+        assert_string_equal(a.code, "deadletter_lost");
+        assert_int_equal(a.severity, TE_SEV_CRITICAL);
+        assert_non_null(strstr(a.message, "src[3]@42"));
+        got_free(got, n);
+        te_codec_destroy(codec);
+        te_producer_destroy(p);
+}
+
+int main(void)
+{
+        const struct CMUnitTest plain[] = {
+            cmocka_unit_test(test_sha256_vectors),
+        };
+        const struct CMUnitTest on_mock[] = {
+            cmocka_unit_test(test_emit_cut_and_skip),
+            cmocka_unit_test(test_emit_side_failure_not_fatal),
+        };
+        int rc = cmocka_run_group_tests_name("plain", plain, NULL, NULL);
+        rc |= cmocka_run_group_tests_name("mock", on_mock, mock_setup, mock_teardown);
+        return rc;
+}
