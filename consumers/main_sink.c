@@ -125,12 +125,24 @@ static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *part
         }
 }
 
-/* A partition's stored offset fell out of retention: te_kafka paused it; say so. */
+/* A partition's stored offset fell out of retention, or lies beyond what the cluster
+ * holds (offset > high watermark: a cluster that lost its data): te_kafka stopped the
+ * partition; say so. */
 static void on_gap(te_consumer_t *c, const char *topic, int32_t partition, int64_t offset,
                    int64_t low, int64_t high, int64_t lost, void *opaque)
 {
         sink_t *s = opaque;
         (void)c;
+        if (high >= 0 && offset > high) {
+                te_emit_alert(s->producer, s->codec, s->conf.topic_alerts,
+                              TE_SEV_CRITICAL, PROC, "offset_ahead", NULL, NULL, NULL,
+                              "%s[%d]: stored offset %lld is beyond the high watermark "
+                              "%lld (low %lld): the cluster lost the messages before it; "
+                              "partition stopped, not reset",
+                              topic, (int)partition, (long long)offset, (long long)high,
+                              (long long)low);
+                return;
+        }
         te_emit_alert(s->producer, s->codec, s->conf.topic_alerts, TE_SEV_CRITICAL, PROC,
                       "retention_gap", NULL, NULL, NULL,
                       "%s[%d]: next offset %lld is out of retention (low watermark %lld, "

@@ -775,6 +775,7 @@ static void te_consumer_gap(te_consumer_t *c, const char *topic, int32_t partiti
         rd_kafka_pause_partitions(c->rk, l);
         rd_kafka_topic_partition_list_destroy(l);
         c->gaps++;
+        te_obs_ready("offsets", 0);
         TE_LOG(TE_LOG_ERROR, NULL, "kafka.retention_gap",
                "%s [%" PRId32 "]: offset %" PRId64 " out of range (low %" PRId64
                ", high %" PRId64 "): %" PRId64
@@ -782,6 +783,63 @@ static void te_consumer_gap(te_consumer_t *c, const char *topic, int32_t partiti
                topic, partition, offset, lo, hi, lost);
         if (c->gap_cb)
                 c->gap_cb(c, topic, partition, offset, lo, hi, lost, c->gap_opaque);
+}
+
+/* Start offsets the rebalance callback set (offset >= 0) that lie beyond the high
+ * watermark: the cluster lost the data the stored offsets refer to (a new or rebuilt
+ * cluster). Fetching there would make librdkafka reset to the beginning; instead such
+ * partitions are left out of the assignment, the process turns not ready (check
+ * "offsets") and the gap callback hears of it with offset > high.
+ * @returns a copy of parts without them (the caller destroys it), or NULL when none is
+ * ahead (or the watermarks could not be read: the out-of-range path still stops it). */
+static rd_kafka_topic_partition_list_t *
+te_consumer_drop_ahead(te_consumer_t *c, const rd_kafka_topic_partition_list_t *parts)
+{
+        rd_kafka_topic_partition_list_t *keep = NULL;
+        for (int i = 0; i < parts->cnt; i++) {
+                const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+                int64_t lo = -1, hi = -1;
+                int ahead = 0;
+                if (tp->offset >= 0) {
+                        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+                            c->rk, tp->topic, tp->partition, &lo, &hi, 5000);
+                        if (err)
+                                TE_LOG(TE_LOG_WARN, NULL, "kafka.watermarks",
+                                       "%s [%" PRId32 "]: %s; start offset %" PRId64
+                                       " not checked against the high watermark",
+                                       tp->topic, tp->partition, rd_kafka_err2str(err),
+                                       tp->offset);
+                        else
+                                ahead = tp->offset > hi;
+                }
+                if (ahead && !keep) { /* first one: copy what came before */
+                        keep = rd_kafka_topic_partition_list_new(parts->cnt);
+                        for (int j = 0; j < i; j++)
+                                rd_kafka_topic_partition_list_add(
+                                    keep, parts->elems[j].topic,
+                                    parts->elems[j].partition)
+                                    ->offset = parts->elems[j].offset;
+                }
+                if (!ahead) {
+                        if (keep)
+                                rd_kafka_topic_partition_list_add(keep, tp->topic,
+                                                                  tp->partition)
+                                    ->offset = tp->offset;
+                        continue;
+                }
+                c->gaps++;
+                te_obs_ready("offsets", 0);
+                TE_LOG(TE_LOG_ERROR, NULL, "kafka.offset_ahead",
+                       "%s [%" PRId32 "]: stored offset %" PRId64
+                       " is beyond the high watermark %" PRId64 " (low %" PRId64
+                       "): the cluster does not hold the messages before it; partition "
+                       "not consumed, not reset",
+                       tp->topic, tp->partition, tp->offset, hi, lo);
+                if (c->gap_cb)
+                        c->gap_cb(c, tp->topic, tp->partition, tp->offset, lo, hi, -1,
+                                  c->gap_opaque);
+        }
+        return keep;
 }
 
 void te_consumer_set_gap_cb(te_consumer_t *c, te_gap_cb_t *cb, void *opaque)
@@ -831,7 +889,10 @@ static void te_consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         c->cb(c, parts, 1, c->opaque);
                 TE_LOG(TE_LOG_INFO, NULL, "kafka.assign", "%s: %s", rd_kafka_name(rk),
                        text);
-                aerr = rd_kafka_assign(rk, parts);
+                rd_kafka_topic_partition_list_t *keep = te_consumer_drop_ahead(c, parts);
+                aerr = rd_kafka_assign(rk, keep ? keep : parts);
+                if (keep)
+                        rd_kafka_topic_partition_list_destroy(keep);
                 if (aerr)
                         TE_LOG(TE_LOG_ERROR, NULL, "kafka.assign_failed", "%s: %s",
                                rd_kafka_name(rk), rd_kafka_err2str(aerr));

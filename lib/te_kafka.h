@@ -162,7 +162,11 @@ te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
                                char *errstr, size_t errstr_size);
 /** Called when a partition's fetch offset fell out of the topic's retention (offset out
  *  of range). The partition is already paused (it stays paused until the operator
- *  moves its stored offset); `lost` = low watermark - offset, or -1 if unknown. */
+ *  moves its stored offset); `lost` = low watermark - offset, or -1 if unknown.
+ *  Also called, with offset > high and lost -1, for a start offset the rebalance
+ *  callback set beyond the partition's high watermark (the cluster lost the data it
+ *  refers to): that partition is left out of the assignment, never reset. Either way
+ *  the process's readiness check "offsets" turns 0 (te_obs.h). */
 typedef void(te_gap_cb_t)(te_consumer_t *c, const char *topic, int32_t partition,
                           int64_t offset, int64_t low, int64_t high, int64_t lost,
                           void *opaque);

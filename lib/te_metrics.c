@@ -38,6 +38,8 @@ struct te_metrics_s {
         pthread_mutex_t lock;
         te_metric_t *first, *last;
         uint64_t dropped;
+        void (*collect)(void *arg);
+        void *collect_arg;
 };
 
 te_metrics_t *te_metrics_new(void)
@@ -464,9 +466,23 @@ static int te_put_family(te_buf_t *b, const te_metric_t *m)
         return 0;
 }
 
+void te_metrics_set_collect(te_metrics_t *r, void (*fn)(void *arg), void *arg)
+{
+        pthread_mutex_lock(&r->lock);
+        r->collect = fn;
+        r->collect_arg = arg;
+        pthread_mutex_unlock(&r->lock);
+}
+
 int te_metrics_render(te_metrics_t *r, te_buf_t *out)
 {
         int rc = 0;
+        pthread_mutex_lock(&r->lock);
+        void (*collect)(void *) = r->collect;
+        void *arg = r->collect_arg;
+        pthread_mutex_unlock(&r->lock);
+        if (collect)
+                collect(arg);
         pthread_mutex_lock(&r->lock);
         for (te_metric_t *m = r->first; m && rc == 0; m = m->next)
                 rc = te_put_family(out, m);

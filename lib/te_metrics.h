@@ -89,6 +89,9 @@ size_t te_metric_each(te_metric_t *m,
                       void (*fn)(const char *const *values, double v, void *arg),
                       void *arg);
 
+/** Call fn(arg) at the start of every te_metrics_render, before the registry lock is
+ *  taken (fn updates metrics computed on demand, e.g. from /proc). NULL: none. */
+void te_metrics_set_collect(te_metrics_t *r, void (*fn)(void *arg), void *arg);
 /** Append the exposition text of every family to `out`.
  *  @returns 0, or -1 if `out` reached its bound (its content is then incomplete). */
 int te_metrics_render(te_metrics_t *r, te_buf_t *out);

@@ -7,14 +7,18 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "te_kafka.h"
 #include "te_log.h"
 #include "te_order_state.h"
 #include "te_proc.h"
+#include "te_procstat.h"
+#include "te_sdnotify.h"
 
 #ifndef TE_VERSION
 #define TE_VERSION "0.1.0"
@@ -40,14 +44,41 @@ static struct {
         pthread_once_t once;
         pthread_mutex_t lock; /* protects handles */
         te_metrics_t *reg;
-        te_metric_t *start_time, *build, *consumed, *produced, *produce_failed, *dead,
-            *alerts, *orders_received, *orders_final, *broker_up, *lag, *kbrokers_up,
-            *kbrokers, *assigned, *ready, *slippage;
+        te_metric_t *start_time, *cpu, *rss, *vsize, *open_fds, *max_fds, *build,
+            *consumed, *produced, *produce_failed, *dead, *alerts, *orders_received,
+            *orders_final, *broker_up, *lag, *kbrokers_up, *kbrokers, *assigned, *ready,
+            *slippage;
         te_metric_t *hist[TE_OBS_HIST_COUNT];
         te_obs_handle_t handles[TE_OBS_MAX_HANDLES];
         size_t n_handles;
-        int64_t stats_ms; /* statistics interval, for handle expiry */
-} g = {.once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER};
+        int64_t stats_ms;          /* statistics interval, for handle expiry */
+        pthread_mutex_t proc_lock; /* protects cpu_last */
+        double cpu_last;           /* CPU seconds already added to the counter */
+} g = {.once = PTHREAD_ONCE_INIT,
+       .lock = PTHREAD_MUTEX_INITIALIZER,
+       .proc_lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* At each scrape: the process figures from /proc/self (te_procstat.h). */
+static void te_obs_collect_proc(void *arg)
+{
+        te_procstat_t ps;
+        (void)arg;
+        if (te_procstat_read(&ps) != 0)
+                return;
+        pthread_mutex_lock(&g.proc_lock);
+        /* a counter: add what was spent since the last scrape (the series exists
+         * from the first scrape on, 0 included) */
+        double spent = ps.cpu_seconds > g.cpu_last ? ps.cpu_seconds - g.cpu_last : 0;
+        te_metric_add(g.cpu, NULL, spent);
+        g.cpu_last += spent;
+        pthread_mutex_unlock(&g.proc_lock);
+        te_metric_set(g.rss, NULL, ps.resident_bytes);
+        te_metric_set(g.vsize, NULL, ps.virtual_bytes);
+        if (ps.open_fds >= 0)
+                te_metric_set(g.open_fds, NULL, ps.open_fds);
+        if (ps.max_fds >= 0)
+                te_metric_set(g.max_fds, NULL, ps.max_fds);
+}
 
 static void te_obs_init_once(void)
 {
@@ -57,8 +88,20 @@ static void te_obs_init_once(void)
         g.start_time =
             te_metrics_gauge(r, "process_start_time_seconds",
                              "Start time of the process since the epoch.", NULL);
-        g.build = te_metrics_gauge(r, "te_build_info", "Process name and version.",
-                                   "proc,version");
+        g.cpu = te_metrics_counter(r, "process_cpu_seconds_total",
+                                   "User and system CPU time spent, in seconds.", NULL);
+        g.rss = te_metrics_gauge(r, "process_resident_memory_bytes",
+                                 "Resident memory size in bytes.", NULL);
+        g.vsize = te_metrics_gauge(r, "process_virtual_memory_bytes",
+                                   "Virtual memory size in bytes.", NULL);
+        g.open_fds = te_metrics_gauge(r, "process_open_fds",
+                                      "Number of open file descriptors.", NULL);
+        g.max_fds = te_metrics_gauge(r, "process_max_fds",
+                                     "Maximum number of open file descriptors.", NULL);
+        te_metrics_set_collect(r, te_obs_collect_proc, NULL);
+        g.build = te_metrics_gauge(r, "te_build_info",
+                                   "Process name, version and build commit.",
+                                   "proc,version,commit");
         g.consumed =
             te_metrics_counter(r, "te_messages_consumed_total",
                                "Messages consumed and handed to the process.", "topic");
@@ -533,6 +576,68 @@ static void te_obs_stats_hook(rd_kafka_t *rk, const char *json, size_t len)
                        "%s: unreadable statistics", rd_kafka_name(rk));
 }
 
+/* ---- service manager notification ------------------------------------------------ */
+
+/* Under systemd (Type=notify, NOTIFY_SOCKET set) a thread tells the service manager
+ * READY=1 the first time /readyz would answer 200, STATUS= whenever the readiness
+ * verdict changes, and STOPPING=1 once a stop signal arrived (or at te_obs_stop). */
+static struct {
+        pthread_t thread;
+        int running;
+        atomic_int quit;
+        int stopping_sent;
+} te_obs_sd;
+
+static void te_obs_sd_send(const char *state)
+{
+        char errstr[256];
+        if (te_sd_notify(state, errstr, sizeof errstr) < 0)
+                TE_LOG(TE_LOG_WARN, NULL, "sd_notify", "%s", errstr);
+}
+
+static void *te_obs_sd_main(void *arg)
+{
+        (void)arg;
+        int ready_sent = 0;
+        char last[512] = "";
+        te_buf_t why;
+        te_buf_init(&why, 400);
+        while (!atomic_load(&te_obs_sd.quit) && !te_proc_stop) {
+                te_buf_reset(&why);
+                int ok = te_obs_is_ready(NULL, &why);
+                char status[512];
+                if (ok)
+                        snprintf(status, sizeof status, "STATUS=ready");
+                else
+                        snprintf(status, sizeof status, "STATUS=not ready: %s",
+                                 te_buf_cstr(&why) ? te_buf_cstr(&why) : "");
+                /* one line per check in /readyz, one line here: "a: not ok, b: ..." */
+                size_t n = strlen(status);
+                while (n > 0 && status[n - 1] == '\n')
+                        status[--n] = '\0';
+                for (char *nl = strchr(status, '\n'); nl; nl = strchr(nl, '\n'))
+                        *nl = ',';
+                if (ok && !ready_sent) {
+                        char msg[600];
+                        snprintf(msg, sizeof msg, "READY=1\n%s", status);
+                        te_obs_sd_send(msg);
+                        ready_sent = 1;
+                        te_strlcpy(last, status, sizeof last);
+                } else if (strcmp(status, last) != 0) {
+                        te_obs_sd_send(status);
+                        te_strlcpy(last, status, sizeof last);
+                }
+                struct timespec ts = {0, 100 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+        te_buf_free(&why);
+        if (te_proc_stop) {
+                te_obs_sd_send("STOPPING=1\nSTATUS=stopping");
+                te_obs_sd.stopping_sent = 1;
+        }
+        return NULL;
+}
+
 /* ---- start / stop ------------------------------------------------------------------ */
 
 int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned needs,
@@ -544,7 +649,7 @@ int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned need
                 return -1;
         }
         te_metric_set(g.start_time, NULL, (double)te_proc_wall_ms() / 1000.0);
-        te_metric_set(g.build, TE_LV(proc, TE_VERSION), 1);
+        te_metric_set(g.build, TE_LV(proc, TE_VERSION, te_proc_commit()), 1);
         if (needs & TE_OBS_NEED_KAFKA)
                 te_obs_ready("kafka", 0);
         if (needs & TE_OBS_NEED_DB)
@@ -558,6 +663,19 @@ int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned need
                                 te_metric_add(
                                     g.orders_final,
                                     TE_LV(te_order_status_name((te_order_status_t)s)), 0);
+        }
+        const char *ns = getenv("NOTIFY_SOCKET");
+        if (ns && *ns && !te_obs_sd.running) {
+                /* readiness needs the Kafka statistics, served port or not */
+                g.stats_ms = common->metrics_stats_ms;
+                te_kafka_set_stats_hook(te_obs_stats_hook, (int)common->metrics_stats_ms);
+                atomic_store(&te_obs_sd.quit, 0);
+                te_obs_sd.stopping_sent = 0;
+                if (pthread_create(&te_obs_sd.thread, NULL, te_obs_sd_main, NULL) == 0)
+                        te_obs_sd.running = 1;
+                else
+                        TE_LOG(TE_LOG_WARN, NULL, "sd_notify",
+                               "no notification thread: READY=1 will not be sent");
         }
         if (common->metrics_port <= 0)
                 return 0;
@@ -576,5 +694,12 @@ int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned need
 
 void te_obs_stop(te_http_t *http)
 {
+        if (te_obs_sd.running) {
+                atomic_store(&te_obs_sd.quit, 1);
+                pthread_join(te_obs_sd.thread, NULL);
+                te_obs_sd.running = 0;
+                if (!te_obs_sd.stopping_sent)
+                        te_obs_sd_send("STOPPING=1\nSTATUS=stopping");
+        }
         te_http_stop(http);
 }

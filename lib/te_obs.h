@@ -8,7 +8,10 @@
  *
  * Families (Prometheus naming: base units, counters end in _total):
  *   process_start_time_seconds                     gauge
- *   te_build_info{proc,version}                    gauge, 1
+ *   process_cpu_seconds_total                      counter (user + system, /proc)
+ *   process_resident_memory_bytes, process_virtual_memory_bytes,
+ *   process_open_fds, process_max_fds              gauges, read at each scrape
+ *   te_build_info{proc,version,commit}             gauge, 1 (commit: te_proc_commit)
  *   te_messages_consumed_total{topic}              counter (messages handed to the app)
  *   te_messages_produced_total{topic}              counter (delivery confirmed)
  *   te_produce_failures_total{topic}               counter (delivery failed)
@@ -44,7 +47,13 @@
  *
  * /readyz is 200 when every te_ready check is 1: "kafka" (every Kafka handle sees a
  * broker UP and, for consumers in a group, partitions are assigned), and those the
- * process declares with TE_OBS_NEED_DB / TE_OBS_NEED_BROKER and sets with te_obs_ready.
+ * process declares with TE_OBS_NEED_DB / TE_OBS_NEED_BROKER and sets with te_obs_ready
+ * ("offsets" turns 0 when a consumer stopped a partition: retention gap, or stored
+ * offsets beyond the high watermark).
+ *
+ * Under a service manager (NOTIFY_SOCKET set, systemd Type=notify) te_obs_start also
+ * starts a thread that sends READY=1 the first time /readyz would answer 200, STATUS=
+ * lines as readiness changes, and STOPPING=1 when a stop signal arrives (te_sdnotify.h).
  */
 #ifndef TE_OBS_H
 #define TE_OBS_H

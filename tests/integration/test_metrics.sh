@@ -3,7 +3,9 @@
 # messages through the pipeline; then every counter scraped from /metrics must equal
 # what was processed, counted independently: messages on the topics (exec-tail/kcat),
 # rows in the DB, lines in the input file. Also /healthz, /readyz, 404 and 405, and that
-# the JSON logs (debug level) follow one decision to its trades.
+# the JSON logs (debug level) follow one decision to its trades, and the process metrics
+# (process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds) and
+# te_build_info{commit} agree with ps, /proc and --version.
 source "$(dirname "$0")/prologue.sh" metrics
 source "$here/metrics_lib.sh"
 eq() { [ "$2" = "$3" ] || fail "$1: metrics say $2, expected $3"; }
@@ -94,7 +96,9 @@ python3 -c 'import sys,time; sys.exit(not (0 < time.time() - float(sys.argv[1]) 
 
 # traceable logs: one decision followed from its target to its trades through the three
 # processes' JSON lines alone (planner order.sent -> broker report.sent -> sink
-# report.staged), checked against the DB; and no secrets in any log line
+# report.staged), checked against the DB; and no secrets in any log line. The process
+# metrics (CPU, resident memory, open fds) agree with ps and /proc, and te_build_info
+# carries the commit that --version prints.
 q "SELECT order_id || ' ' || trade_id FROM trades WHERE decision_id = 'e2e-1' ORDER BY 1" \
         >"$RUN/trace_db.txt"
 python3 - "$RUN" "$RUN/trace_db.txt" <<'PY' || fail "logs do not trace decision e2e-1 to its trades"
@@ -120,6 +124,27 @@ PY
 if grep -il 'password\|secret' "$RUN"/planner.log "$RUN"/broker.log "$RUN"/sink.log; then
         fail "a log mentions a password or secret"
 fi
+
+# process metrics from /proc/self (compared with what ps says of the same process)
+# and te_build_info with the commit --version prints
+for kind in planner:$P_PLAN broker:$P_BROKER sink:$P_SINK; do
+        name=${kind%%:*} port=${kind#*:}
+        pid=$(cat "$RUN/$name.pid")
+        commit=$("$TE_BUILD_DIR/exec-$name" --version | sed -n 's/.*(commit \(.*\))$/\1/p')
+        [ -n "$commit" ] || fail "exec-$name --version names no commit"
+        eq "$name te_build_info" "$(te_metric "$port" te_build_info proc="exec-$name" commit="$commit")" 1
+        rss=$(te_metric "$port" process_resident_memory_bytes)
+        ps_rss=$(($(ps -o rss= -p "$pid") * 1024))
+        python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); sys.exit(0 if 0.5 * b <= a <= 2 * b else 1)' \
+                "$rss" "$ps_rss" || fail "$name process_resident_memory_bytes $rss, ps says $ps_rss"
+        fds=$(te_metric "$port" process_open_fds)
+        n_fd=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
+        python3 -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); sys.exit(0 if 3 <= a and abs(a - b) <= 3 else 1)' \
+                "$fds" "$n_fd" || fail "$name process_open_fds $fds, /proc/$pid/fd has $n_fd"
+        cpu=$(te_metric "$port" process_cpu_seconds_total)
+        python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "$cpu" ||
+                fail "$name process_cpu_seconds_total is $cpu"
+done
 
 te_pipeline_down "$RUN" || fail "a process did not exit cleanly on SIGTERM"
 echo "test_metrics: ok ($n_targets targets incl. 3 junk, $n_orders orders, $n_reports reports; counters match)"

@@ -35,13 +35,14 @@ grep -q 'bad.conf:1: metrics.prot: unknown key' "$work/bad.err" || fail "bad con
 python3 - "$dep/compose.yml" <<'PY'
 import sys, yaml
 d = yaml.safe_load(open(sys.argv[1]))
-want = {"kafka", "topics", "postgres", "exec-planner", "exec-broker", "exec-sink", "prometheus"}
+want = {"kafka", "topics", "postgres", "exec-planner", "exec-broker", "exec-sink", "prometheus",
+        "grafana", "publish"}
 missing = want - set(d["services"])
 assert not missing, missing
 assert d["services"]["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
 PY
 
-ports=$(grep -ho 'metrics.port=94%i[0-9]' "$dep"/systemd/*.service | sort -u | wc -l)
+ports=$(grep -ho 'metrics.port=94%i[0-9]' "$dep"/systemd/*.service.in | sort -u | wc -l)
 [ "$ports" = 3 ] || fail "systemd units: expected 3 distinct metrics ports, found $ports"
 
 # create-topics.sh against a stub CLI that records the calls and describes topics

@@ -5,7 +5,9 @@
 # HTTP API:
 #   1. the broker worker's adapter goes down after its 6th order (the fault
 #      decorator, fault.script) until the test has seen the following: te_broker_up
-#      drops to 0 and ExecBrokerDown fires; then it resolves when the adapter is back;
+#      drops to 0 and ExecBrokerDown fires, and the CRITICAL broker_down Alert fires
+#      ExecCriticalAlert, whose runbook_url (like ExecBrokerDown's) is absolute through
+#      the runbook_base external label; then it resolves when the adapter is back;
 #   2. the e2e targets (2 of 12 orders rejected: 17 % > 5 %) and two junk messages:
 #      ExecRejectionRateHigh and ExecDeadLetters fire; every target is up, the
 #      consumer-lag series exist for the three groups, and every query of
@@ -91,6 +93,17 @@ printf 'junk-1\njunk-2\n' | kcat -b "$boot" -P -t exec.targets -k pf-junk
 "$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$here/data/e2e_targets.jsonl" >/dev/null
 wait_promq 'min(te_broker_up{adapter="sim"})' "1 0" 30 || fail "te_broker_up did not drop"
 wait_firing ExecBrokerDown 30 || fail "ExecBrokerDown"
+# the in-band CRITICAL broker_down Alert pages too, and the runbook links are absolute
+# (runbook_base external label of prometheus-test.yml)
+wait_firing ExecCriticalAlert 30 || fail "ExecCriticalAlert (broker_down)"
+curl -s "http://127.0.0.1:$P_PROM/api/v1/alerts" | python3 -c 'import json, sys
+a = {x["labels"]["alertname"] + "/" + x["labels"].get("code", ""): x for x in json.load(sys.stdin)["data"]["alerts"]}
+base = "https://runbooks.example/exec/blob/main/ops/RUNBOOK.md"
+crit = a.get("ExecCriticalAlert/broker_down")
+assert crit and crit["labels"]["job"] == "exec-broker", sorted(a)
+assert crit["annotations"]["runbook_url"] == base + "#broker_down", crit["annotations"]
+down = a["ExecBrokerDown/"]["annotations"]["runbook_url"]
+assert down == base + "#execbrokerdown", down' || fail "ExecCriticalAlert labels or runbook_url"
 te_wait_http "$P_BROKER" /readyz 503 10 || fail "broker still ready with its adapter down"
 touch "$RUN/broker-up" # seen down and alerted: the outage can end
 te_pipeline_wait_idle "$RUN" 120

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_promtool: the alert rules parse (`promtool check rules`), behave as their unit
 # tests say (`promtool test rules`), and the Prometheus configurations in ops/ are valid
-# (`promtool check config`). promtool comes with Debian's prometheus package
+# (`promtool check config`); every CRITICAL in-band alert code of the sources is paged by
+# ExecCriticalAlert and has a RUNBOOK section, every runbook_url anchor a heading.
+# promtool comes with Debian's prometheus package
 # (ops/install-deps).
 set -euo pipefail
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -29,4 +31,24 @@ promtool check config "$work/prometheus.yml"
 mkdir -p "$work/deploy"
 cp "$src/ops/deploy/prometheus.yml" "$src/ops/prometheus/alerts.yml" "$work/deploy/"
 promtool check config "$work/deploy/prometheus.yml"
+
+# every CRITICAL in-band alert code pages (ExecCriticalAlert) and has a RUNBOOK section.
+# The list below is checked against the C sources: a new TE_SEV_CRITICAL there changes
+# the count and fails here until its code is added to the rule, the RUNBOOK and here.
+codes="retention_gap offset_ahead mode_refused position_mismatch broker_down fix_db
+        fix_trade_correction deadletter_lost deadletter_skipped side_message_lost"
+n_crit=$(cd "$src" && git ls-files '*.c' 2>/dev/null | grep -v '^tests/' | xargs grep -o 'TE_SEV_CRITICAL' | wc -l)
+[ "$n_crit" = 12 ] || fail "TE_SEV_CRITICAL occurs $n_crit times in the sources (12 expected, codes: $codes); page the new code"
+rule_codes=$(grep -o 'te_alerts_total{code=~"[^"]*"}' "$src/ops/prometheus/alerts.yml" | sort -u)
+[ "$(wc -l <<<"$rule_codes")" = 1 ] || fail "ExecCriticalAlert's three selectors differ: $rule_codes"
+for c in $codes; do
+        grep -q "\"$c\"" <(cd "$src" && git ls-files '*.c' | grep -v '^tests/' | xargs grep -h -A3 'TE_SEV_CRITICAL') ||
+                fail "$c is not emitted next to a TE_SEV_CRITICAL in the sources"
+        grep -q "[\"|]$c[|\"]" <<<"$rule_codes" || fail "ExecCriticalAlert does not page $c: $rule_codes"
+        grep -q "^### $c\$" "$src/ops/RUNBOOK.md" || fail "ops/RUNBOOK.md has no section \"### $c\""
+done
+# ... and every alert's runbook_url anchor is a RUNBOOK heading
+for a in $(grep -o 'RUNBOOK.md#[a-z0-9_]*' "$src/ops/prometheus/alerts.yml" | sed 's/.*#//' | sort -u); do
+        grep -qi "^### $a\$" "$src/ops/RUNBOOK.md" || fail "runbook_url anchor #$a has no RUNBOOK heading"
+done
 echo "test_promtool: ok"
