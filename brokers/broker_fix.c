@@ -4,9 +4,7 @@
  * fix_proto.c, fix_session.c and fix_app.c.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +20,7 @@
 #include "te_buf.h"
 #include "te_ids.h"
 #include "te_log.h"
+#include "te_net.h"
 #include "te_map.h"
 #include "te_order_state.h"
 #include "te_proc.h"
@@ -156,33 +155,13 @@ static void conn_close(fix_t *b, const char *why)
 
 static void conn_start(fix_t *b, int64_t now)
 {
-        char port[16];
-        struct addrinfo hints, *ai = NULL;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = AI_NUMERICSERV;
-        snprintf(port, sizeof port, "%d", b->cfg.port);
-        int gai = getaddrinfo(b->cfg.host, port, &hints, &ai);
-        if (gai != 0 || !ai) {
-                conn_close(b, gai_strerror(gai));
-                return;
-        }
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        char err[256];
+        int fd = te_net_connect_start(b->cfg.host, b->cfg.port, err, sizeof err);
         if (fd < 0) {
-                freeaddrinfo(ai);
-                conn_close(b, "socket failed");
+                conn_close(b, err);
                 return;
         }
-        int one = 1;
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-        freeaddrinfo(ai);
         b->fd = fd;
-        if (rc != 0 && errno != EINPROGRESS) {
-                conn_close(b, strerror(errno));
-                return;
-        }
         b->conn = C_CONNECTING;
         b->connect_deadline = now + 5000;
         b->st.connects++;

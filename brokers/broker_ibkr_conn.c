@@ -5,9 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +14,7 @@
 
 #include "broker_ibkr_int.h"
 #include "te_log.h"
+#include "te_net.h"
 #include "te_proc.h"
 
 void ibkr_conn_close(ib_t *b, const char *why)
@@ -40,33 +39,13 @@ void ibkr_conn_close(ib_t *b, const char *why)
 
 static void conn_start(ib_t *b)
 {
-        char port[16];
-        struct addrinfo hints, *ai = NULL;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = AI_NUMERICSERV;
-        snprintf(port, sizeof port, "%d", b->cfg.port);
-        int gai = getaddrinfo(b->cfg.host, port, &hints, &ai);
-        if (gai != 0 || !ai) {
-                ibkr_conn_close(b, gai_strerror(gai));
-                return;
-        }
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        char err[256];
+        int fd = te_net_connect_start(b->cfg.host, b->cfg.port, err, sizeof err);
         if (fd < 0) {
-                freeaddrinfo(ai);
-                ibkr_conn_close(b, "socket failed");
+                ibkr_conn_close(b, err);
                 return;
         }
-        int one = 1;
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-        freeaddrinfo(ai);
         b->fd = fd;
-        if (rc != 0 && errno != EINPROGRESS) {
-                ibkr_conn_close(b, strerror(errno));
-                return;
-        }
         b->state = TE_IBKR_CONNECTING;
         b->deadline = ibkr_now_ms() + b->cfg.connect_timeout_ms;
 }
