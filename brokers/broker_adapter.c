@@ -1,0 +1,135 @@
+/*
+ * broker_adapter: the broker worker's adapter, built from its settings
+ * (broker_adapter.h).
+ */
+#include "broker_adapter.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "broker_faulty.h"
+#include "broker_sim.h"
+#include "broker_worker.h"
+#include "te_buf.h"
+#include "te_log.h"
+
+const char *const te_adapter_names[] = {"sim", "ibkr", NULL};
+
+static te_adapter_err_t make_sim(const te_broker_worker_conf_t *c, te_adapter_t *a,
+                                 char *errstr, size_t errsz)
+{
+        if (!c->bars_csv[0] && !c->bars_db) {
+                snprintf(errstr, errsz,
+                         "sim.bars_csv or sim.bars_db: required for adapter sim");
+                return TE_ADAPTER_ERR_CONFIG;
+        }
+        a->bars = te_bars_open(c->bars_db ? NULL : c->bars_csv, c->common.db_conninfo,
+                               c->bars_from, c->bars_to, errstr, errsz);
+        if (!a->bars)
+                return TE_ADAPTER_ERR_INIT;
+        te_sim_cfg_t sc;
+        te_sim_cfg_defaults(&sc);
+        sc.fill.slippage_bps = c->slippage_bps;
+        sc.fill.commission_per_share = c->commission_per_share;
+        sc.fill.commission_min = c->commission_min;
+        sc.fill.market_at = (te_mkt_at_t)c->market_at;
+        sc.fill.participation = c->participation;
+        sc.fill.emergency_participation = c->emergency_participation;
+        sc.fill.emergency_cross_bps = c->emergency_cross_bps;
+        sc.fill.impact_k = c->impact_k;
+        sc.fill.lot = c->lot;
+        sc.fill.commission_max_frac = c->commission_max_frac;
+        sc.fill.commission_per_order = c->commission_per_order;
+        sc.fill.price_increment = c->price_increment;
+        char why[256];
+        if (te_sim_parse_ticks(&sc, c->price_increments, why, sizeof why) != 0) {
+                snprintf(errstr, errsz, "sim.price_increments: %s", why);
+                return TE_ADAPTER_ERR_CONFIG;
+        }
+        sc.max_stale_days = (int)c->max_stale_days;
+        te_strlcpy(sc.broker_name, c->broker_name, sizeof sc.broker_name);
+        te_strlcpy(sc.account, c->account, sizeof sc.account);
+        a->broker = a->sim = te_sim_new(&sc, a->bars);
+        if (!a->broker) {
+                snprintf(errstr, errsz, "out of memory");
+                return TE_ADAPTER_ERR_INIT;
+        }
+        return TE_ADAPTER_OK;
+}
+
+static te_adapter_err_t make_ibkr(const te_broker_worker_conf_t *c,
+                                  te_ibkr_alert_fn alert, void *alert_ctx,
+                                  te_adapter_t *a, char *errstr, size_t errsz)
+{
+        te_ibkr_cfg_t ic;
+        te_ibkr_cfg_defaults(&ic);
+        te_strlcpy(ic.host, c->ibkr_host, sizeof ic.host);
+        ic.port = (int)c->ibkr_port;
+        ic.client_id = (int)c->ibkr_client_id;
+        te_strlcpy(ic.accounts, c->ibkr_accounts, sizeof ic.accounts);
+        ic.max_msgs_per_sec = (int)c->ibkr_max_msgs;
+        ic.reconnect_min_ms = c->ibkr_reconnect_min_ms;
+        ic.reconnect_max_ms = c->ibkr_reconnect_max_ms;
+        ic.commission_wait_ms = c->ibkr_commission_wait_ms;
+        ic.connect_timeout_ms = c->ibkr_timeout_ms;
+        ic.position_check_ms = c->ibkr_position_check_ms;
+        ic.use_db = c->ibkr_use_db;
+        te_strlcpy(ic.db_conninfo, c->common.db_conninfo, sizeof ic.db_conninfo);
+        te_strlcpy(ic.broker_name,
+                   strcmp(c->broker_name, "sim") ? c->broker_name : "ibkr",
+                   sizeof ic.broker_name);
+        ic.alert = alert;
+        ic.alert_ctx = alert_ctx;
+        char why[512];
+        a->broker = te_ibkr_new(&ic, why, sizeof why);
+        if (!a->broker) {
+                snprintf(errstr, errsz, "ibkr: %s", why);
+                return TE_ADAPTER_ERR_CONFIG;
+        }
+        return TE_ADAPTER_OK;
+}
+
+te_adapter_err_t te_adapter_make(const te_broker_worker_conf_t *conf,
+                                 te_ibkr_alert_fn alert, void *alert_ctx,
+                                 te_adapter_t *out, char *errstr, size_t errstr_size)
+{
+        te_adapter_err_t rc;
+        memset(out, 0, sizeof *out);
+        switch (conf->adapter) {
+        case TE_ADAPTER_SIM:
+                rc = make_sim(conf, out, errstr, errstr_size);
+                break;
+        case TE_ADAPTER_IBKR:
+                rc = make_ibkr(conf, alert, alert_ctx, out, errstr, errstr_size);
+                break;
+        default:
+                snprintf(errstr, errstr_size, "adapter: unknown (%d)", conf->adapter);
+                rc = TE_ADAPTER_ERR_CONFIG;
+                break;
+        }
+        if (rc != TE_ADAPTER_OK)
+                goto err;
+        out->name = te_adapter_names[conf->adapter];
+        if (conf->fault_script[0]) {
+                /* the decorator owns the adapter from here, also on failure */
+                out->broker = te_faulty_new(out->broker, conf->fault_script, NULL, errstr,
+                                            errstr_size);
+                if (!out->broker) {
+                        rc = TE_ADAPTER_ERR_CONFIG;
+                        goto err;
+                }
+                TE_LOG(TE_LOG_WARN, NULL, "broker.fault_injection", "fault.script=%s",
+                       conf->fault_script);
+        }
+        return TE_ADAPTER_OK;
+err:
+        te_adapter_term(out);
+        return rc;
+}
+
+void te_adapter_term(te_adapter_t *a)
+{
+        te_broker_destroy(a->broker);
+        te_bars_destroy(a->bars);
+        memset(a, 0, sizeof *a);
+}
