@@ -31,8 +31,7 @@ static const te_cfg_item_t conf_items[] = {
              "dead-letter topic (records refused, with the reason)"),
     TE_CFG_I(conf_t, "commit.interval.ms", commit_interval_ms, "500", 0, 60000,
              "flush reports and commit order offsets this often"),
-    TE_CFG_E(conf_t, "adapter", adapter, "sim", te_adapter_names,
-             "broker adapter (broker_adapter.h)"),
+    TE_CFG_E(conf_t, "adapter", adapter, "sim", te_adapter_names, "broker adapter"),
     TE_CFG_S(conf_t, "sim.bars_csv", bars_csv, "", "daily bars CSV for the simulator"),
     TE_CFG_D(conf_t, "sim.slippage_bps", slippage_bps, "5", 0, 10000,
              "fill price moved against the order by this much"),
@@ -115,7 +114,7 @@ int main(int argc, char **argv)
 {
         static conf_t conf;
         char errstr[512];
-        int rc = 1;
+        int rc = 1, bad_setting = 0;
         te_cfg_t *cfg =
             te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
                             &conf, &conf.common, argc, argv);
@@ -127,17 +126,13 @@ int main(int argc, char **argv)
         if (te_obs_start(&conf.common, PROC, TE_OBS_NEED_KAFKA | TE_OBS_NEED_BROKER,
                          &http, errstr, sizeof errstr) != 0) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.metrics", "%s", errstr);
-                goto out;
-        }
-        int bad_setting = 0;
-        w = te_broker_worker_new(&conf, cfg, NULL, &bad_setting, errstr, sizeof errstr);
-        if (!w) {
+        } else if (!(w = te_broker_worker_new(&conf, cfg, NULL, &bad_setting, errstr,
+                                              sizeof errstr))) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.init", "%s", errstr);
                 rc = bad_setting ? 2 : 1;
-                goto out;
+        } else {
+                rc = te_broker_worker_run(w) == 0 ? 0 : 1;
         }
-        rc = te_broker_worker_run(w) == 0 ? 0 : 1;
-out:
         te_broker_worker_destroy(w);
         te_obs_stop(http);
         te_cfg_destroy(cfg);
