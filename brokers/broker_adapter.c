@@ -5,15 +5,18 @@
 #include "broker_adapter.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker_faulty.h"
+#include "broker_ibkr.h"
+#include "broker_fix.h"
 #include "broker_sim.h"
 #include "broker_worker.h"
 #include "te_buf.h"
 #include "te_log.h"
 
-const char *const te_adapter_names[] = {"sim", "ibkr", NULL};
+const char *const te_adapter_names[] = {"sim", "ibkr", "fix", NULL};
 
 static te_adapter_err_t make_sim(const te_broker_worker_conf_t *c, te_adapter_t *a,
                                  char *errstr, size_t errsz)
@@ -58,7 +61,7 @@ static te_adapter_err_t make_sim(const te_broker_worker_conf_t *c, te_adapter_t 
 }
 
 static te_adapter_err_t make_ibkr(const te_broker_worker_conf_t *c,
-                                  te_ibkr_alert_fn alert, void *alert_ctx,
+                                  te_adapter_alert_fn alert, void *alert_ctx,
                                   te_adapter_t *a, char *errstr, size_t errsz)
 {
         te_ibkr_cfg_t ic;
@@ -89,8 +92,72 @@ static te_adapter_err_t make_ibkr(const te_broker_worker_conf_t *c,
         return TE_ADAPTER_OK;
 }
 
+/* A comma-separated list of enum names as a bit set. @returns 0, or -1 with errstr. */
+static int name_bits(const char *list, const char *const *names, int n, unsigned *bits,
+                     char *errstr, size_t errstr_size)
+{
+        char tmp[128];
+        te_strlcpy(tmp, list, sizeof tmp);
+        *bits = 0;
+        for (char *sv, *p = strtok_r(tmp, ", ", &sv); p; p = strtok_r(NULL, ", ", &sv)) {
+                int v = te_enum_parse(names, n, p);
+                if (v < 0) {
+                        snprintf(errstr, errstr_size, "unknown name %s", p);
+                        return -1;
+                }
+                *bits |= 1u << v;
+        }
+        return 0;
+}
+
+static te_adapter_err_t make_fix(const te_broker_worker_conf_t *c,
+                                 te_adapter_alert_fn alert, void *alert_ctx,
+                                 te_adapter_t *a, char *errstr, size_t errsz)
+{
+        te_fix_cfg_t fc;
+        te_fix_cfg_defaults(&fc);
+        te_strlcpy(fc.host, c->fix_host, sizeof fc.host);
+        fc.port = (int)c->fix_port;
+        te_strlcpy(fc.sender, c->fix_sender, sizeof fc.sender);
+        te_strlcpy(fc.target, c->fix_target, sizeof fc.target);
+        fc.heartbt_int = (int)c->fix_heartbt_int;
+        te_strlcpy(fc.account, c->fix_account, sizeof fc.account);
+        if (name_bits(c->fix_order_types, te_order_type_names, TE_OT__CNT,
+                      &fc.order_types, errstr, errsz) != 0 ||
+            name_bits(c->fix_tifs, te_tif_names, TE_TIF__CNT, &fc.tifs, errstr, errsz) !=
+                0)
+                return TE_ADAPTER_ERR_CONFIG;
+        fc.max_msgs_per_sec = (int)c->fix_max_msgs;
+        fc.reconnect_min_ms = c->fix_reconnect_min_ms;
+        fc.reconnect_max_ms = c->fix_reconnect_max_ms;
+        fc.reconcile_timeout_ms = c->fix_reconcile_timeout_ms;
+        fc.reset_on_logon = c->fix_reset_on_logon;
+        fc.use_db = c->fix_use_db;
+        te_strlcpy(fc.db_conninfo, c->common.db_conninfo, sizeof fc.db_conninfo);
+        te_strlcpy(fc.broker_name, strcmp(c->broker_name, "sim") ? c->broker_name : "fix",
+                   sizeof fc.broker_name);
+        if (c->fix_password_file[0]) {
+                FILE *f = fopen(c->fix_password_file, "r");
+                if (!f || !fgets(fc.password, sizeof fc.password, f)) {
+                        snprintf(errstr, errsz, "fix.password_file: cannot read it");
+                        if (f)
+                                fclose(f);
+                        return TE_ADAPTER_ERR_CONFIG;
+                }
+                fclose(f);
+                fc.password[strcspn(fc.password, "\r\n")] = '\0';
+        } else if (getenv("TE_FIX_PASSWORD")) {
+                te_strlcpy(fc.password, getenv("TE_FIX_PASSWORD"), sizeof fc.password);
+        }
+        fc.alert = alert;
+        fc.alert_ctx = alert_ctx;
+        a->broker = te_fix_new(&fc, errstr, errsz);
+        memset(fc.password, 0, sizeof fc.password);
+        return a->broker ? TE_ADAPTER_OK : TE_ADAPTER_ERR_CONFIG;
+}
+
 te_adapter_err_t te_adapter_make(const te_broker_worker_conf_t *conf,
-                                 te_ibkr_alert_fn alert, void *alert_ctx,
+                                 te_adapter_alert_fn alert, void *alert_ctx,
                                  te_adapter_t *out, char *errstr, size_t errstr_size)
 {
         te_adapter_err_t rc;
@@ -101,6 +168,9 @@ te_adapter_err_t te_adapter_make(const te_broker_worker_conf_t *conf,
                 break;
         case TE_ADAPTER_IBKR:
                 rc = make_ibkr(conf, alert, alert_ctx, out, errstr, errstr_size);
+                break;
+        case TE_ADAPTER_FIX:
+                rc = make_fix(conf, alert, alert_ctx, out, errstr, errstr_size);
                 break;
         default:
                 snprintf(errstr, errstr_size, "adapter: unknown (%d)", conf->adapter);

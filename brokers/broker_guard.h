@@ -1,5 +1,5 @@
 /*
- * broker_guard: the broker worker's pre-trade checks and order expiry (DESIGN.md
+ * broker_guard: the broker worker's pre-trade checks and order expiry (docs/DESIGN.md
  * "Brokers", issue 6 points 5 and 9), in front of te_broker_handle's mode gate.
  *
  * For NEW and REPLACE commands, in this order:

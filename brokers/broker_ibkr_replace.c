@@ -14,13 +14,18 @@
  * report_id is derived from the command (order id, event time, new terms). An
  * execution beyond the old quantity shows the modification took effect too.
  *
- * Nothing changes, and no report goes out, when IB refuses the modification (an error
- * on the order: 104 already filled, 103, 105 does not match, 201, ...), when the order
- * ends first, or when a reconciliation does not show the new terms: the order keeps
- * its previous terms and an Alert `replace_refused` says why. A REPLACE the adapter
- * cannot send (unknown or ended order, cancel pending, another modification pending, a
- * change of anything but quantity and prices, bad values) is refused the same way. A
- * REPLACE equal to the current (or pending) terms is a redelivered command: ignored.
+ * Nothing changes when IB refuses the modification (an error on the order: 104 already
+ * filled, 103, 105 does not match, 201, ...), when the order ends first, or when a
+ * reconciliation does not show the new terms: the order keeps its previous terms and
+ * an Alert `replace_refused` says why. A REPLACE the adapter cannot send (unknown or
+ * ended order, cancel pending, another modification pending, a change of anything but
+ * quantity and prices, bad values) is refused the same way. Unless the order is
+ * unknown, has ended (its final report says so) or has a cancel or another modification
+ * pending (whose outcome will say), a refusal also goes out as a report the planner acts
+ * on: exec_type REJECTED with the order's live status (NEW or
+ * PARTIALLY_FILLED), its cum and leaves on the old terms, reason "replace refused: ...";
+ * its report_id is derived from the refused terms. A REPLACE equal to the current (or
+ * pending) terms is a redelivered command: ignored.
  */
 #include <math.h>
 #include <stdio.h>
@@ -53,8 +58,34 @@ static int same_terms(const te_order_cmd_t *a, const te_order_cmd_t *b)
                (!has_stp(a->order_type) || same(a->stop_price, b->stop_price));
 }
 
-static te_broker_err_t refuse(ib_t *b, const te_order_cmd_t *cmd, const char *why)
+/* The refusal of a REPLACE to `terms` as a report on the working order `o` (none when
+ * `o` is unknown, has ended, or has a cancel or a modification pending). */
+static void emit_refused(ib_t *b, iorder_t *o, const te_order_cmd_t *terms,
+                         const char *why)
 {
+        char et[32], q[40], l[40], s[40], rid[TE_ID_MAX];
+        if (!o || o->terminal || o->replace_pending || o->cancel_sent ||
+            o->cancel_waiting)
+                return; /* ended, or what is pending will say */
+        snprintf(et, sizeof et, "%lld", (long long)terms->event_time);
+        te_fmt_double(q, sizeof q, terms->quantity);
+        te_fmt_double(l, sizeof l, terms->has_limit_price ? terms->limit_price : 0);
+        te_fmt_double(s, sizeof s, terms->has_stop_price ? terms->stop_price : 0);
+        const char *parts[] = {
+            "ibkr", "replace_refused",         o->cmd.order_id,         et,          q, l,
+            s,      te_side_name(terms->side), te_tif_name(terms->tif), terms->route};
+        rid[0] = 'r';
+        te_id_digest(rid + 1, sizeof rid - 1, parts, sizeof parts / sizeof parts[0]);
+        pend_t *p = ibkr_push_pend(b, o, TE_EXEC_REJECTED,
+                                   o->cum > 0 ? TE_OS_PARTIALLY_FILLED : TE_OS_NEW, rid);
+        if (p)
+                snprintf(p->r.reason, sizeof p->r.reason, "replace refused: %s", why);
+}
+
+static te_broker_err_t refuse(ib_t *b, iorder_t *o, const te_order_cmd_t *cmd,
+                              const char *why)
+{
+        emit_refused(b, o, cmd, why);
         b->st.replaces_refused++;
         ibkr_alert(b, TE_SEV_WARNING, "replace_refused", cmd,
                    "REPLACE of order %s refused: %s; the order keeps its terms",
@@ -75,13 +106,13 @@ te_broker_err_t ibkr_replace(ib_t *b, const te_order_cmd_t *cmd)
         }
         iorder_t *o = ibkr_find_ref(b, cmd->order_id);
         if (!o)
-                return refuse(b, cmd, "unknown order");
+                return refuse(b, NULL, cmd, "unknown order");
         const te_order_cmd_t *c = &o->cmd;
         const char *acct = ibkr_pick_account(b, cmd);
         if (cmd->side != c->side || strcmp(cmd->ticker, c->ticker) != 0 ||
             cmd->order_type != c->order_type || cmd->tif != c->tif || !acct ||
             strcmp(acct, o->account) != 0)
-                return refuse(b, cmd,
+                return refuse(b, o, cmd,
                               "only the quantity and the limit/stop price can change");
         if (same_terms(cmd, o->replace_pending ? &o->repl : c)) {
                 TE_LOG(TE_LOG_INFO, &ids, "ibkr.replace_same",
@@ -90,17 +121,18 @@ te_broker_err_t ibkr_replace(ib_t *b, const te_order_cmd_t *cmd)
                 return TE_BROKER_OK;
         }
         if (o->terminal)
-                return refuse(b, cmd, "the order already ended");
+                return refuse(b, o, cmd, "the order already ended");
         if (o->cancel_sent || o->cancel_waiting)
-                return refuse(b, cmd, "a cancel is pending");
+                return refuse(b, o, cmd, "a cancel is pending");
         if (!(cmd->quantity > o->cum + EPS) || cmd->quantity > 1e9)
-                return refuse(b, cmd, "the quantity must be above the filled quantity");
+                return refuse(b, o, cmd,
+                              "the quantity must be above the filled quantity");
         if (has_lmt(c->order_type) && !(cmd->has_limit_price && cmd->limit_price > 0))
-                return refuse(b, cmd, "limit price required");
+                return refuse(b, o, cmd, "limit price required");
         if (has_stp(c->order_type) && !(cmd->has_stop_price && cmd->stop_price > 0))
-                return refuse(b, cmd, "stop price required");
+                return refuse(b, o, cmd, "stop price required");
         if (o->replace_pending)
-                return refuse(b, cmd, "another modification is pending");
+                return refuse(b, o, cmd, "another modification is pending");
         if (o->tws_id == 0) /* not released yet: cannot happen while READY */
                 return TE_BROKER_ERR_RETRIABLE;
         o->repl = *c;
@@ -193,6 +225,7 @@ void ibkr_replace_refused(ib_t *b, iorder_t *o, const char *why)
                 return;
         o->replace_pending = 0;
         b->st.replaces_refused++;
+        emit_refused(b, o, &o->repl, why);
         ibkr_alert(b, TE_SEV_WARNING, "replace_refused", &o->cmd,
                    "modification of order %s (quantity %.10g -> %.10g) not done: %s; the "
                    "order keeps its terms",

@@ -18,7 +18,7 @@
 typedef struct sorder_s {
         te_order_cmd_t cmd; /* the NEW, updated by REPLACE */
         double cum, value, comm;
-        int n_fill, n_repl;
+        int n_fill, n_repl, n_refused;
         int32_t arrival_day, last_day; /* bars with day <= last_day are done */
         int64_t clk; /* the last CLOCK applied to it (event time - 1 at arrival) */
         int evaluated, triggered, live, expire_due;
@@ -425,8 +425,17 @@ static te_broker_err_t sim_replace(te_broker_t *b, const te_order_cmd_t *cmd,
         te_log_ids_t ids = {.order_id = cmd->order_id};
         if (!valid_order(cmd, &why) || cmd->side != o->cmd.side ||
             strcmp(cmd->ticker, o->cmd.ticker) != 0 || !(cmd->quantity > o->cum)) {
-                TE_LOG(TE_LOG_WARN, &ids, "sim.replace_refused", "%s",
-                       why ? why : "side/ticker differ or quantity not above cum");
+                why = why ? why : "side/ticker differ or quantity not above cum";
+                TE_LOG(TE_LOG_WARN, &ids, "sim.replace_refused", "%s", why);
+                /* the order keeps its terms; the sender learns the REPLACE is settled */
+                te_exec_report_t *r =
+                    new_report(s, &o->cmd, out, "replace_refused", ++o->n_refused,
+                               TE_EXEC_REJECTED, live_status(o));
+                if (!r)
+                        return TE_BROKER_ERR_FATAL;
+                set_qty(s, r, o);
+                r->event_time = cmd->event_time;
+                snprintf(r->reason, sizeof r->reason, "replace refused: %s", why);
                 return TE_BROKER_OK;
         }
         o->cmd.quantity = cmd->quantity;

@@ -1,7 +1,7 @@
 /*
  * broker_sim: the TRAINING market simulator behind the broker interface.
  *
- * An open-order book on an event-time clock (DESIGN.md invariant 6); the per-bar
+ * An open-order book on an event-time clock (docs/DESIGN.md invariant 6); the per-bar
  * rules are fill_model.h's. Time is event time only, per portfolio:
  *
  *   NEW at t      ACK (or REJECTED: unknown ticker, no bar within max_stale_days of t,
@@ -18,8 +18,11 @@
  *                 no report (cancel too late).
  *   REPLACE       modifies a live order in place (same order_id): `quantity` is the new
  *                 total (must exceed cum), limit/stop/tif from the command; reports
- *                 REPLACED with the live status and the new leaves. Unknown, finished
- *                 or invalid: logged, no report.
+ *                 REPLACED with the live status and the new leaves. Unknown or
+ *                 finished: logged, no report. Invalid for a live order (other side
+ *                 or ticker, quantity not above cum, bad values): REJECTED with the
+ *                 order's live status, cum and leaves on its old terms and reason
+ *                 "replace refused: ..." (the order keeps working).
  *
  * TIF: DAY expires after its session bar (the first bar evaluated), at that CLOCK
  * (or the next CLOCK when it was evaluated on arrival); GTC rests until filled or
@@ -28,13 +31,14 @@
  * expire. Fill event time: the bar's day at open_utc_ms / close_utc_ms, never after
  * the clock and never before the order; fills on arrival carry the order's time.
  * Report ids: te_id_sim_report(order_id, kind, seq): ack/0, fill/1.., cancel/0,
- * expire/0, replace/n, reject/0, clock/0. A NEW for an order id already seen is
- * ignored (duplicate delivery).
+ * expire/0, replace/n, replace_refused/n, reject/0, clock/0. A NEW for an order id
+ * already seen is ignored (duplicate delivery).
  *
  * Rebuilt by replay (broker.h): what happens to an order depends only on the commands
  * from its NEW on (its own bars, volume cap and clock; nothing shared with the other
- * orders), so the worker, which never commits past the oldest open order, rebuilds
- * exactly the lost book by replaying from there after te_sim_reset.
+ * orders), so the worker, which stores the offset of the oldest open order with its
+ * committed offsets, rebuilds exactly the lost book by replaying from there after
+ * te_sim_reset.
  */
 #ifndef TE_BROKER_SIM_H
 #define TE_BROKER_SIM_H

@@ -500,8 +500,8 @@ int te_broker_worker_run(te_broker_worker_t *w)
         return rc;
 }
 
-/* Alerts the ibkr adapter raises (REPLACE refused, position mismatch, commission
- * missing or late) go to exec.alerts like the worker's own. */
+/* Alerts a live adapter raises (ibkr: REPLACE refused, position mismatch, commission
+ * missing or late; fix: its own) go to exec.alerts like the worker's own. */
 static void adapter_alert(void *ctx, te_severity_t sev, const char *code,
                           const char *decision_id, const char *portfolio_id,
                           const char *order_id, const char *message)

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "broker_adapter.h"
+#include "broker_fix.h"
 #include "te_cfgtab.h"
 #include "te_config.h"
 
@@ -67,6 +68,12 @@ typedef struct te_broker_worker_conf_s {
             ibkr_position_check_ms;
         char ibkr_accounts[512];
         int ibkr_use_db;
+        char fix_host[256], fix_sender[TE_FIX_COMPID_MAX], fix_target[TE_FIX_COMPID_MAX];
+        char fix_account[TE_NAME_MAX], fix_order_types[128], fix_tifs[128];
+        char fix_password_file[512];
+        int64_t fix_port, fix_heartbt_int, fix_max_msgs, fix_reconnect_min_ms,
+            fix_reconnect_max_ms, fix_reconcile_timeout_ms;
+        int fix_reset_on_logon, fix_use_db;
 } te_broker_worker_conf_t;
 
 typedef struct te_broker_worker_s te_broker_worker_t;

@@ -108,6 +108,36 @@ static const te_cfg_item_t conf_items[] = {
              "the runtime DB's before a position_mismatch alert (0: off)"),
     TE_CFG_B(conf_t, "ibkr.use_db", ibkr_use_db, "true",
              "persist TWS ids and delivered executions in the runtime DB"),
+    /* adapter fix: a FIX 4.4 counterparty (brokers/broker_fix.h) */
+    TE_CFG_S(conf_t, "fix.host", fix_host, "127.0.0.1", "FIX acceptor host"),
+    TE_CFG_I(conf_t, "fix.port", fix_port, "9878", 1, 65535, "FIX acceptor port"),
+    TE_CFG_S(conf_t, "fix.sender_comp_id", fix_sender, "", "our SenderCompID; required"),
+    TE_CFG_S(conf_t, "fix.target_comp_id", fix_target, "",
+             "the counterparty's CompID; required"),
+    TE_CFG_I(conf_t, "fix.heartbt_int", fix_heartbt_int, "30", 1, 3600,
+             "HeartBtInt in the Logon, seconds"),
+    TE_CFG_S(conf_t, "fix.account", fix_account, "",
+             "Account (1) on orders; empty: none"),
+    TE_CFG_S(conf_t, "fix.order_types", fix_order_types, "MARKET,LIMIT,STOP,STOP_LIMIT",
+             "order types the counterparty takes; others are REJECTED before sending"),
+    TE_CFG_S(conf_t, "fix.tifs", fix_tifs, "DAY,GTC,IOC,FOK,OPG,CLS",
+             "TimeInForce values the counterparty takes"),
+    TE_CFG_I(conf_t, "fix.max_msgs_per_sec", fix_max_msgs, "45", 1, 1000,
+             "outgoing orders, cancels, replaces and status requests per second "
+             "(cancels first)"),
+    TE_CFG_I(conf_t, "fix.reconnect_min_ms", fix_reconnect_min_ms, "500", 1, 600000,
+             "first reconnect delay (doubles up to fix.reconnect_max_ms)"),
+    TE_CFG_I(conf_t, "fix.reconnect_max_ms", fix_reconnect_max_ms, "30000", 1, 3600000,
+             ""),
+    TE_CFG_I(conf_t, "fix.reconcile_timeout_ms", fix_reconcile_timeout_ms, "5000", 100,
+             600000, "wait this long for the status of open orders after a Logon"),
+    TE_CFG_B(conf_t, "fix.reset_seq_on_logon", fix_reset_on_logon, "false",
+             "Logon with ResetSeqNumFlag=Y: both sequence numbers restart at 1"),
+    TE_CFG_S(conf_t, "fix.password_file", fix_password_file, "",
+             "file whose first line is the Password (554); else $TE_FIX_PASSWORD; "
+             "never logged"),
+    TE_CFG_B(conf_t, "fix.use_db", fix_use_db, "true",
+             "keep the session's sequence numbers in the runtime DB"),
 };
 
 int main(int argc, char **argv)

@@ -4,9 +4,15 @@
  * Reports are collected into batches (up to batch.max messages or batch.linger.ms
  * after the first), and each batch is applied in one PostgreSQL transaction together
  * with the next offset of every partition it consumed (pg_sink.h). On every partition
- * assignment consumption starts at the offsets stored in the DB. A database error rolls
- * the batch back and retries it with backoff, reconnecting as needed: offsets never
- * move past what is committed. Bad bytes are dead-lettered before the batch commits.
+ * assignment consumption starts at the offsets stored in the DB. At start-up the sink
+ * waits for PostgreSQL (connect and migrate retried with backoff, readiness false).
+ * A database error rolls the batch back; what happens next depends on its SQLSTATE
+ * (te_pg_err_class): an outage or other transient failure is retried with backoff,
+ * reconnecting as needed, for as long as it lasts; a report the DB refuses for its data
+ * (class 22 or 23) is found by applying the batch report by report, each with its
+ * offset in one transaction, and dead-lettered (reason db_refused, an Alert) while the
+ * others are applied. Offsets never move past what is committed or dead-lettered. Bad
+ * bytes are dead-lettered before the batch commits.
  */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -74,11 +80,15 @@ typedef struct sink_s {
         PGconn *db;
         te_pg_sink_t *pg;
         rd_kafka_message_t **batch;
+        unsigned char *took; /* per batch message: its report was staged (has a row) */
         size_t n;
-        int any_dead; /* the batch dead-lettered something: flush before commit */
+        int any_dead;    /* the batch dead-lettered something: flush before commit */
+        int reconnected; /* db_backoff opened a new connection: see reseek */
         te_exec_report_t rep;
-        uint64_t n_reports, n_applied, n_dead, n_batches, n_retries;
+        uint64_t n_reports, n_applied, n_dead, n_batches, n_retries, n_refused;
 } sink_t;
+
+static int db_backoff(sink_t *s, int64_t *delay);
 
 static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
                          int assigned, void *opaque)
@@ -90,11 +100,23 @@ static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *part
                 return;
         for (int i = 0; i < parts->cnt; i++) {
                 rd_kafka_topic_partition_t *tp = &parts->elems[i];
-                int64_t off = te_pg_sink_load_offset(s->pg, tp->topic, tp->partition,
-                                                     errstr, sizeof errstr);
-                if (off == -2)
+                int64_t off, delay = 50;
+                /* the DB holds the truth: wait out an outage rather than start from
+                 * the Kafka committed offset, which may be behind it */
+                while ((off = te_pg_sink_load_offset(s->pg, tp->topic, tp->partition,
+                                                     errstr, sizeof errstr)) == -2) {
+                        te_obs_ready("db", 0);
+                        TE_LOG(TE_LOG_ERROR, NULL, "sink.db_retry",
+                               "offset of %s[%d]: %s; retry in %lld ms", tp->topic,
+                               (int)tp->partition, errstr, (long long)delay);
+                        if (db_backoff(s, &delay) != 0)
+                                break;
+                }
+                if (off == -2) /* stopping */
                         TE_LOG(TE_LOG_ERROR, NULL, "sink.offsets",
                                "%s; using the Kafka committed offset", errstr);
+                else
+                        te_obs_ready("db", 1);
                 if (off >= 0)
                         tp->offset = off;
                 TE_LOG(TE_LOG_INFO, NULL, "sink.assigned", "%s[%d] from %s %lld",
@@ -132,6 +154,7 @@ static int take(sink_t *s, rd_kafka_message_t *m)
         const char *topic = rd_kafka_topic_name(m->rkt);
         /* dead letters whose delivery failed since: CRITICAL alerts */
         te_emit_lost(s->producer, s->codec, s->conf.topic_alerts, PROC);
+        int staged = 0;
         te_codec_err_t cerr = te_codec_decode_exec_report(s->codec, m->payload, m->len,
                                                           &s->rep, why, sizeof why);
         if (cerr == TE_CODEC_OK) /* quantities and prices the DB and planner can hold */
@@ -141,6 +164,7 @@ static int take(sink_t *s, rd_kafka_message_t *m)
                 if (te_pg_sink_stage(s->pg, &s->rep, topic, m->partition, m->offset,
                                      errstr, sizeof errstr) != 0)
                         return 1;
+                staged = 1;
                 te_log_ids_t ids = {.decision_id = s->rep.ids.decision_id,
                                     .portfolio_id = s->rep.ids.portfolio_id,
                                     .order_id = s->rep.order_id,
@@ -167,12 +191,233 @@ static int take(sink_t *s, rd_kafka_message_t *m)
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.offsets", "%s", errstr);
                 return -1;
         }
+        s->took[s->n] = (unsigned char)staged;
         s->batch[s->n++] = m;
         return 0;
 }
 
+/* After a failed attempt: sleep `*delay` ms (doubling it up to db.retry.max.ms) and
+ * reconnect if the connection is gone. @returns 0, or -1 when stopping. */
+static int db_backoff(sink_t *s, int64_t *delay)
+{
+        char errstr[512];
+        if (te_proc_stop)
+                return -1;
+        backoff_sleep(*delay);
+        *delay = *delay * 2 > s->conf.retry_max_ms ? s->conf.retry_max_ms : *delay * 2;
+        if (PQstatus(s->db) != CONNECTION_OK) {
+                PQreset(s->db);
+                if (PQstatus(s->db) != CONNECTION_OK)
+                        return 0;
+                if (te_pg_sink_prepare(s->pg, errstr, sizeof errstr) != 0)
+                        TE_LOG(TE_LOG_ERROR, NULL, "sink.db_prepare", "%s", errstr);
+                else
+                        TE_LOG(TE_LOG_INFO, NULL, "sink.db_reconnected",
+                               "connection reset");
+                s->reconnected = 1;
+        }
+        return 0;
+}
+
+static void release_batch(sink_t *s, int store);
+
+/* The connection was lost and a new one opened. Commits the old one had acknowledged
+ * may not have survived (synchronous_commit off, or a server crash loses its last
+ * transactions), so the position in Kafka may be past what the DB holds: drop the batch
+ * (not applied, not stored) and seek every assigned partition back to its offset in the
+ * DB (none: its beginning). Reports read again are booked once (idempotent on
+ * report_id). @returns 1 (the batch was dropped), or -1 when stopping. */
+static int reseek(sink_t *s)
+{
+        char errstr[512];
+        te_pg_sink_clear_stage(s->pg);
+        release_batch(s, 0);
+        s->any_dead = 0;
+        s->reconnected = 0;
+        rd_kafka_t *rk = te_consumer_handle(s->consumer);
+        rd_kafka_topic_partition_list_t *l = NULL;
+        rd_kafka_resp_err_t err = rd_kafka_assignment(rk, &l);
+        if (err || !l) {
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.reseek", "assignment: %s",
+                       rd_kafka_err2str(err));
+                if (l)
+                        rd_kafka_topic_partition_list_destroy(l);
+                return 1; /* nothing assigned: nothing to move */
+        }
+        int64_t delay = 50;
+        for (int i = 0; i < l->cnt; i++) {
+                rd_kafka_topic_partition_t *tp = &l->elems[i];
+                int64_t off;
+                while ((off = te_pg_sink_load_offset(s->pg, tp->topic, tp->partition,
+                                                     errstr, sizeof errstr)) == -2) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "sink.db_retry",
+                               "offset of %s[%d]: %s; retry in %lld ms", tp->topic,
+                               (int)tp->partition, errstr, (long long)delay);
+                        if (db_backoff(s, &delay) != 0) {
+                                rd_kafka_topic_partition_list_destroy(l);
+                                return -1;
+                        }
+                }
+                tp->offset = off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
+        }
+        s->reconnected = 0;
+        rd_kafka_error_t *e = l->cnt ? rd_kafka_seek_partitions(rk, l, 10000) : NULL;
+        if (e) {
+                /* the position is unchanged: stop rather than move past lost commits */
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.reseek", "seek: %s",
+                       rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+                rd_kafka_topic_partition_list_destroy(l);
+                return -1;
+        }
+        for (int i = 0; i < l->cnt; i++)
+                if (l->elems[i].err)
+                        TE_LOG(TE_LOG_ERROR, NULL, "sink.reseek", "seek %s[%d]: %s",
+                               l->elems[i].topic, (int)l->elems[i].partition,
+                               rd_kafka_err2str(l->elems[i].err));
+        TE_LOG(TE_LOG_WARN, NULL, "sink.reseek",
+               "new DB connection: %d partitions back to their offsets in the DB, the "
+               "batch in hand dropped",
+               l->cnt);
+        rd_kafka_topic_partition_list_destroy(l);
+        return 1;
+}
+
+/* How to take a failed commit: a lost connection is transient whatever it said. */
+static te_pg_err_class_t failure_class(const sink_t *s)
+{
+        if (PQstatus(s->db) != CONNECTION_OK)
+                return TE_PG_ERR_TRANSIENT;
+        return te_pg_err_class(te_pg_sink_sqlstate(s->pg));
+}
+
+/* `m`, whose report the DB refuses for its data: onto exec.deadletter with the reason
+ * and an Alert, made durable before the offset that skips it. @returns 0 or -1. */
+static int dead_letter_refused(sink_t *s, const rd_kafka_message_t *m, const char *why)
+{
+        char errstr[512], reason[768];
+        snprintf(reason, sizeof reason, "db_refused: SQLSTATE %s: %.700s",
+                 te_pg_sink_sqlstate(s->pg), why);
+        for (char *c = reason; *c; c++) /* libpq's messages span lines */
+                if (*c == '\n' || *c == '\r' || *c == '\t')
+                        *c = ' ';
+        te_log_ids_t ids = {.decision_id = s->rep.ids.decision_id,
+                            .portfolio_id = s->rep.ids.portfolio_id,
+                            .order_id = s->rep.order_id,
+                            .report_id = s->rep.report_id};
+        TE_LOG(TE_LOG_ERROR, &ids, "sink.db_refused", "%s[%d]@%lld: %s",
+               rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
+               reason);
+        /* skipped (alerted by te_emit) when even a cut copy cannot be queued */
+        if (te_emit_deadletter(s->producer, s->codec, s->conf.topic_deadletter,
+                               s->conf.topic_alerts, PROC, m, reason, errstr,
+                               sizeof errstr) == 0)
+                te_emit_alert(s->producer, s->codec, s->conf.topic_alerts, TE_SEV_WARNING,
+                              PROC, "db_refused", s->rep.ids.decision_id,
+                              s->rep.ids.portfolio_id, s->rep.order_id,
+                              "report dead-lettered: %s", reason);
+        if (te_producer_flush(s->producer, 30000, errstr, sizeof errstr) != 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.deadletter", "%s", errstr);
+                return -1;
+        }
+        s->n_dead++;
+        s->n_refused++;
+        return 0;
+}
+
+/* Commit what is staged for batch message i (its report, if it has one, and its
+ * offset): transient failures are retried with backoff; a data error dead-letters the
+ * report and commits its offset alone. @returns 0, 1 when a reconnect dropped the
+ * batch (reseek), or -1 (stopping, or fatal). */
+static int commit_one(sink_t *s, size_t i)
+{
+        char errstr[1024];
+        const rd_kafka_message_t *m = s->batch[i];
+        int has_row = s->took[i];
+        int64_t delay = 50;
+        for (;;) {
+                long applied = 0;
+                if (te_pg_sink_commit_stage(s->pg, &applied, errstr, sizeof errstr) ==
+                    0) {
+                        s->n_applied += (uint64_t)applied;
+                        return 0;
+                }
+                te_pg_err_class_t cls = failure_class(s);
+                if (cls == TE_PG_ERR_DATA && has_row) {
+                        if (dead_letter_refused(s, m, errstr) != 0)
+                                return -1;
+                        /* its offset alone, past the dead letter */
+                        te_pg_sink_clear_stage(s->pg);
+                        if (te_pg_sink_stage_offset(s->pg, rd_kafka_topic_name(m->rkt),
+                                                    m->partition, m->offset + 1, errstr,
+                                                    sizeof errstr) != 0) {
+                                TE_LOG(TE_LOG_ERROR, NULL, "sink.offsets", "%s", errstr);
+                                return -1;
+                        }
+                        has_row = 0;
+                        continue;
+                }
+                s->n_retries++;
+                te_obs_ready("db", 0);
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.db_error",
+                       "report %s[%d]@%lld not applied (%s, SQLSTATE %s; retry in %lld "
+                       "ms): %s",
+                       rd_kafka_topic_name(m->rkt), (int)m->partition,
+                       (long long)m->offset, te_pg_err_class_name(cls),
+                       te_pg_sink_sqlstate(s->pg)[0] ? te_pg_sink_sqlstate(s->pg)
+                                                     : "none",
+                       (long long)delay, errstr);
+                if (db_backoff(s, &delay) != 0)
+                        return -1;
+                if (s->reconnected)
+                        return reseek(s);
+        }
+}
+
+/* The batch was refused for its data (some report the DB will not take): apply its
+ * messages one by one, each report with its offset in one transaction, so that only
+ * the refused report is dead-lettered. Rare, so one transaction per message is fine.
+ * @returns 0 when all of the batch is committed or dead-lettered, 1 when a reconnect
+ * dropped the rest of it (reseek), -1 (stopping or fatal). */
+static int isolate(sink_t *s, const char *why)
+{
+        char errstr[640], dec[256];
+        TE_LOG(TE_LOG_WARN, NULL, "sink.isolate",
+               "batch of %zu refused (SQLSTATE %s: %s): applying it report by report",
+               s->n, te_pg_sink_sqlstate(s->pg), why);
+        te_pg_sink_clear_stage(s->pg);
+        for (size_t i = 0; i < s->n; i++) {
+                const rd_kafka_message_t *m = s->batch[i];
+                const char *topic = rd_kafka_topic_name(m->rkt);
+                if (s->took[i]) {
+                        /* decoded and staged once already: the same again */
+                        if (te_codec_decode_exec_report(s->codec, m->payload, m->len,
+                                                        &s->rep, dec,
+                                                        sizeof dec) != TE_CODEC_OK ||
+                            te_pg_sink_stage(s->pg, &s->rep, topic, m->partition,
+                                             m->offset, errstr, sizeof errstr) != 0) {
+                                TE_LOG(TE_LOG_ERROR, NULL, "sink.isolate",
+                                       "%s[%d]@%lld cannot be staged again", topic,
+                                       (int)m->partition, (long long)m->offset);
+                                return -1;
+                        }
+                }
+                if (te_pg_sink_stage_offset(s->pg, topic, m->partition, m->offset + 1,
+                                            errstr, sizeof errstr) != 0) {
+                        TE_LOG(TE_LOG_ERROR, NULL, "sink.offsets", "%s", errstr);
+                        return -1;
+                }
+                int r = commit_one(s, i);
+                if (r != 0)
+                        return r;
+        }
+        te_obs_ready("db", 1);
+        return 0;
+}
+
 /* Apply the staged batch, retrying with backoff until it commits or we are stopped.
- * @returns 0 when committed, -1 when stopping with the batch not applied. */
+ * @returns 0 when committed, 1 when a new DB connection dropped it (reseek: consumed
+ * again from the DB's offsets), -1 when stopping with the batch not applied. */
 static int apply_with_retry(sink_t *s)
 {
         char errstr[1024];
@@ -184,9 +429,16 @@ static int apply_with_retry(sink_t *s)
                                                          sizeof errstr)
                                      : 0;
                 int64_t t0 = te_proc_mono_ns();
-                if (rc == 0)
+                te_pg_err_class_t cls = TE_PG_ERR_TRANSIENT;
+                if (rc == 0) {
+                        s->any_dead = 0; /* durable now */
                         rc = te_pg_sink_commit_stage(s->pg, &applied, errstr,
                                                      sizeof errstr);
+                        if (rc != 0)
+                                cls = failure_class(s);
+                }
+                if (rc != 0 && cls == TE_PG_ERR_DATA)
+                        return isolate(s, errstr);
                 if (rc == 0) {
                         te_obs_latency(TE_OBS_DB_COMMIT,
                                        (double)(te_proc_mono_ns() - t0) / 1e9);
@@ -202,24 +454,15 @@ static int apply_with_retry(sink_t *s)
                 s->n_retries++;
                 te_obs_ready("db", 0);
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.db_error",
-                       "batch of %zu not applied (retry in %lld ms): %s", s->n,
+                       "batch of %zu not applied (%s, SQLSTATE %s; retry in %lld ms): %s",
+                       s->n, te_pg_err_class_name(cls),
+                       te_pg_sink_sqlstate(s->pg)[0] ? te_pg_sink_sqlstate(s->pg)
+                                                     : "none",
                        (long long)delay, errstr);
-                if (te_proc_stop)
+                if (db_backoff(s, &delay) != 0)
                         return -1;
-                backoff_sleep(delay);
-                delay =
-                    delay * 2 > s->conf.retry_max_ms ? s->conf.retry_max_ms : delay * 2;
-                if (PQstatus(s->db) != CONNECTION_OK) {
-                        PQreset(s->db);
-                        if (PQstatus(s->db) != CONNECTION_OK)
-                                continue;
-                        if (te_pg_sink_prepare(s->pg, errstr, sizeof errstr) != 0)
-                                TE_LOG(TE_LOG_ERROR, NULL, "sink.db_prepare", "%s",
-                                       errstr);
-                        else
-                                TE_LOG(TE_LOG_INFO, NULL, "sink.db_reconnected",
-                                       "connection reset");
-                }
+                if (s->reconnected)
+                        return reseek(s);
         }
 }
 
@@ -236,7 +479,7 @@ static void release_batch(sink_t *s, int store)
 /* Collect one batch: the first message, then whatever arrives within the linger time
  * up to batch.max or a full staging buffer. Under load the poll returns at once, so
  * batches fill up; when idle the linger bounds the added latency.
- * @returns 0, or -1 on a fatal error. */
+ * @returns 0, 1 when the batch was dropped (reseek), or -1 on a fatal error. */
 static int collect(sink_t *s, rd_kafka_message_t *first)
 {
         rd_kafka_message_t *m = first;
@@ -249,9 +492,10 @@ static int collect(sink_t *s, rd_kafka_message_t *first)
                 }
                 if (r > 0) {
                         /* staging full: apply what we have, this one goes next */
-                        if (apply_with_retry(s) != 0) {
+                        int a = apply_with_retry(s);
+                        if (a != 0) {
                                 rd_kafka_message_destroy(m);
-                                return -1;
+                                return a;
                         }
                         s->n_reports += s->n;
                         s->n_batches++;
@@ -267,6 +511,50 @@ static int collect(sink_t *s, rd_kafka_message_t *first)
                 m = te_consumer_poll(s->consumer, left > 0 ? (int)left : 0);
                 if (!m)
                         return 0;
+        }
+}
+
+/* Connect, migrate and prepare. While the server cannot be reached (or drops the
+ * connection meanwhile), retry with backoff (50 ms doubling to db.retry.max.ms) until
+ * stopped, readiness false: the sink joins its group only once it can write. A server
+ * that answers and refuses (e.g. a migration) is fatal. @returns 0, or -1 with errstr
+ * (or stopped: te_proc_stop). */
+static int connect_db(sink_t *s, char *errstr, size_t errsz)
+{
+        int64_t delay = 50;
+        for (;;) {
+                s->db = te_pg_connect(s->conf.common.db_conninfo, errstr, errsz);
+                int ok = s->db != NULL;
+                if (ok && s->conf.db_migrate) {
+                        int n = te_pg_migrate(s->db, errstr, errsz);
+                        ok = n >= 0;
+                        if (ok)
+                                TE_LOG(TE_LOG_INFO, NULL, "sink.migrate",
+                                       "%d migrations applied", n);
+                }
+                if (ok) {
+                        s->pg = te_pg_sink_new(s->db, s->conf.group_id,
+                                               (size_t)s->conf.batch_max * 4096,
+                                               s->conf.db_sync_commit, errstr, errsz);
+                        if (s->pg)
+                                return 0;
+                }
+                if (s->db && PQstatus(s->db) == CONNECTION_OK)
+                        return -1;
+                if (s->db) {
+                        PQfinish(s->db);
+                        s->db = NULL;
+                }
+                te_obs_ready("db", 0);
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.db_retry",
+                       "connect: %s; retry in %lld ms", errstr, (long long)delay);
+                for (int64_t end = te_proc_mono_ms() + delay;
+                     !te_proc_stop && te_proc_mono_ms() < end;)
+                        backoff_sleep(20);
+                if (te_proc_stop)
+                        return -1;
+                delay =
+                    delay * 2 > s->conf.retry_max_ms ? s->conf.retry_max_ms : delay * 2;
         }
 }
 
@@ -288,28 +576,22 @@ int main(int argc, char **argv)
                 goto out;
         }
         s.batch = calloc((size_t)s.conf.batch_max, sizeof *s.batch);
+        s.took = calloc((size_t)s.conf.batch_max, sizeof *s.took);
         s.codec = te_codec_new(errstr, sizeof errstr);
-        if (!s.batch || !s.codec) {
+        if (!s.batch || !s.took || !s.codec) {
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.init", "%s",
                        s.codec ? "out of memory" : errstr);
                 goto out;
         }
-        s.db = te_pg_connect(s.conf.common.db_conninfo, errstr, sizeof errstr);
-        if (!s.db) {
+        if (connect_db(&s, errstr, sizeof errstr) != 0) {
+                if (te_proc_stop) { /* stopped while waiting: a clean exit */
+                        rc = 0;
+                        goto out;
+                }
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.db", "%s", errstr);
                 goto out;
         }
-        if (s.conf.db_migrate) {
-                int n = te_pg_migrate(s.db, errstr, sizeof errstr);
-                if (n < 0) {
-                        TE_LOG(TE_LOG_ERROR, NULL, "sink.migrate", "%s", errstr);
-                        goto out;
-                }
-                TE_LOG(TE_LOG_INFO, NULL, "sink.migrate", "%d migrations applied", n);
-        }
         te_obs_ready("db", 1);
-        s.pg = te_pg_sink_new(s.db, s.conf.group_id, (size_t)s.conf.batch_max * 4096,
-                              s.conf.db_sync_commit, errstr, sizeof errstr);
         s.producer = te_producer_new(cfg, s.conf.common.bootstrap, errstr, sizeof errstr);
         if (!s.pg || !s.producer) {
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.init", "%s", errstr);
@@ -332,7 +614,12 @@ int main(int argc, char **argv)
                 te_producer_poll(s.producer, 0);
                 if (!m)
                         continue;
-                if (collect(&s, m) != 0 || apply_with_retry(&s) != 0) {
+                int r = collect(&s, m);
+                if (r == 0)
+                        r = apply_with_retry(&s);
+                if (r > 0)
+                        continue; /* dropped: read again from the DB's offsets */
+                if (r < 0) {
                         fatal = !te_proc_stop;
                         break;
                 }
@@ -344,10 +631,11 @@ int main(int argc, char **argv)
         }
         TE_LOG(
             TE_LOG_INFO, NULL, "sink.stop",
-            "reports=%llu applied=%llu dead_lettered=%llu batches=%llu db_retries=%llu",
+            "reports=%llu applied=%llu dead_lettered=%llu db_refused=%llu batches=%llu "
+            "db_retries=%llu",
             (unsigned long long)s.n_reports, (unsigned long long)s.n_applied,
-            (unsigned long long)s.n_dead, (unsigned long long)s.n_batches,
-            (unsigned long long)s.n_retries);
+            (unsigned long long)s.n_dead, (unsigned long long)s.n_refused,
+            (unsigned long long)s.n_batches, (unsigned long long)s.n_retries);
         rc = fatal;
 out:
         if (s.pg)
@@ -360,6 +648,7 @@ out:
                 PQfinish(s.db);
         te_codec_destroy(s.codec);
         free(s.batch);
+        free(s.took);
         te_obs_stop(http);
         te_cfg_destroy(cfg);
         return rc;

@@ -29,13 +29,27 @@ static const char ocopy_sql[] =
     "COPY te_ostage (order_id, first_seq, n, n_blocked, status, cum_qty, leaves_qty, "
     "avg_price, reason, last_ms) FROM STDIN";
 
-static int simple(PGconn *c, const char *sql, ExecStatusType want, char *errstr,
+void te_pg_sink_note(te_pg_sink_t *s, const PGresult *r)
+{
+        const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+        if (!s->sqlstate[0] && st && strlen(st) == 5)
+                memcpy(s->sqlstate, st, 6);
+}
+
+const char *te_pg_sink_sqlstate(const te_pg_sink_t *s)
+{
+        return s->sqlstate;
+}
+
+static int simple(te_pg_sink_t *s, const char *sql, ExecStatusType want, char *errstr,
                   size_t errsz)
 {
-        PGresult *r = PQexec(c, sql);
+        PGresult *r = PQexec(s->conn, sql);
         int ok = PQresultStatus(r) == want;
-        if (!ok)
-                snprintf(errstr, errsz, "%.60s: %s", sql, PQerrorMessage(c));
+        if (!ok) {
+                snprintf(errstr, errsz, "%.60s: %s", sql, PQerrorMessage(s->conn));
+                te_pg_sink_note(s, r);
+        }
         PQclear(r);
         return ok ? 0 : -1;
 }
@@ -63,9 +77,8 @@ int te_pg_sink_prepare(te_pg_sink_t *s, char *errstr, size_t errsz)
             {"te_offset", offset_sql, 4},
             {"te_load_offset", load_sql, 3},
             {"te_apply_stage", "SELECT te_apply_stage_fast()", 0}};
-        if (simple(s->conn, "SELECT te_stage_open()", PGRES_TUPLES_OK, errstr, errsz) !=
-                0 ||
-            simple(s->conn,
+        if (simple(s, "SELECT te_stage_open()", PGRES_TUPLES_OK, errstr, errsz) != 0 ||
+            simple(s,
                    s->sync_commit ? "SET synchronous_commit = on"
                                   : "SET synchronous_commit = off",
                    PGRES_COMMAND_OK, errstr, errsz) != 0 ||
@@ -74,11 +87,10 @@ int te_pg_sink_prepare(te_pg_sink_t *s, char *errstr, size_t errsz)
              * the tables were empty and a sequential scan looked free: the big tables
              * are only to be read through their keys (as te_apply_stage_fast does);
              * jit would then compile every statement */
-            simple(s->conn, "SET plan_cache_mode = force_generic_plan", PGRES_COMMAND_OK,
+            simple(s, "SET plan_cache_mode = force_generic_plan", PGRES_COMMAND_OK,
                    errstr, errsz) != 0 ||
-            simple(s->conn, "SET enable_seqscan = off", PGRES_COMMAND_OK, errstr,
-                   errsz) != 0 ||
-            simple(s->conn, "SET jit = off", PGRES_COMMAND_OK, errstr, errsz) != 0 ||
+            simple(s, "SET enable_seqscan = off", PGRES_COMMAND_OK, errstr, errsz) != 0 ||
+            simple(s, "SET jit = off", PGRES_COMMAND_OK, errstr, errsz) != 0 ||
             te_pg_sink_prepare_direct(s, errstr, errsz) != 0)
                 return -1;
         return te_pg_sink_prepare_stmts(s->conn, stmts, sizeof stmts / sizeof stmts[0],
@@ -452,6 +464,7 @@ static int copy_buf(te_pg_sink_t *s, const char *sql, const te_buf_t *b, char *e
         PGresult *r = PQexec(s->conn, sql);
         if (PQresultStatus(r) != PGRES_COPY_IN) {
                 snprintf(errstr, errsz, "%.24s: %s", sql, PQerrorMessage(s->conn));
+                te_pg_sink_note(s, r);
                 PQclear(r);
                 return -1;
         }
@@ -465,8 +478,10 @@ static int copy_buf(te_pg_sink_t *s, const char *sql, const te_buf_t *b, char *e
         if (PQputCopyEnd(s->conn, ok ? NULL : "staging failed") != 1)
                 ok = 0;
         while ((r = PQgetResult(s->conn)) != NULL) {
-                if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                if (PQresultStatus(r) != PGRES_COMMAND_OK) {
                         ok = 0;
+                        te_pg_sink_note(s, r);
+                }
                 PQclear(r);
         }
         if (!ok)
@@ -537,8 +552,10 @@ static int store_offsets(te_pg_sink_t *s, char *errstr, size_t errsz)
                             (const char *)s->params[2].data};
         PGresult *res = PQexecPrepared(s->conn, "te_offset", 4, p, NULL, NULL, 0);
         int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok)
+        if (!ok) {
                 snprintf(errstr, errsz, "store offset: %s", PQerrorMessage(s->conn));
+                te_pg_sink_note(s, res);
+        }
         PQclear(res);
         return ok ? 0 : -1;
 }
@@ -548,7 +565,7 @@ static int store_offsets(te_pg_sink_t *s, char *errstr, size_t errsz)
 static int commit_staged(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz)
 {
         *applied = 0;
-        if (simple(s->conn, "BEGIN", PGRES_COMMAND_OK, errstr, errsz) != 0)
+        if (simple(s, "BEGIN", PGRES_COMMAND_OK, errstr, errsz) != 0)
                 return -1;
         if (s->n_rows > 0) {
                 if (build_orows(s, errstr, errsz) != 0 ||
@@ -560,6 +577,7 @@ static int commit_staged(te_pg_sink_t *s, long *applied, char *errstr, size_t er
                 if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
                         snprintf(errstr, errsz, "te_apply_stage: %s",
                                  PQerrorMessage(s->conn));
+                        te_pg_sink_note(s, r);
                         PQclear(r);
                         goto err;
                 }
@@ -568,7 +586,7 @@ static int commit_staged(te_pg_sink_t *s, long *applied, char *errstr, size_t er
         }
         if (store_offsets(s, errstr, errsz) != 0)
                 goto err;
-        if (simple(s->conn, "COMMIT", PGRES_COMMAND_OK, errstr, errsz) != 0)
+        if (simple(s, "COMMIT", PGRES_COMMAND_OK, errstr, errsz) != 0)
                 goto err;
         return 0;
 err:
@@ -581,9 +599,12 @@ int te_pg_sink_commit_stage(te_pg_sink_t *s, long *applied, char *errstr, size_t
 {
         int rc = 1;
         *applied = 0;
+        s->sqlstate[0] = '\0';
         if (s->direct_ok && !s->direct_off)
                 rc = te_pg_sink_commit_direct(s, applied, errstr, errsz);
         if (rc == 1) {
+                s->sqlstate[0] =
+                    '\0'; /* the key conflict is the staged path's to settle */
                 rc = commit_staged(s, applied, errstr, errsz);
                 s->last_path = TE_PG_SINK_STAGED;
         } else {

@@ -1,5 +1,6 @@
 /*
- * pg_sink: execution reports into the runtime DB, exactly once (DESIGN.md invariant 2).
+ * pg_sink: execution reports into the runtime DB, exactly once (docs/DESIGN.md invariant
+ * 2).
  *
  * A batch is one transaction. The reports of the batch are first staged as COPY text
  * rows in memory (te_pg_sink_stage): control reports (CLOCK_ACK, BROKER_STATE) and
@@ -25,7 +26,9 @@
  * With sync_commit off the session commits with synchronous_commit = off: COMMIT
  * returns before its WAL is flushed. That is safe here because the offsets are in the
  * same transaction as the data: a server crash can only lose whole recent batches
- * together with their offsets, and the sink then consumes those reports again.
+ * together with their offsets, and the sink then consumes those reports again (a
+ * restart reads the offsets in the DB; a running sink seeks back to them whenever it
+ * opens a new connection, main_sink.c).
  */
 #ifndef TE_PG_SINK_H
 #define TE_PG_SINK_H
@@ -64,6 +67,10 @@ size_t te_pg_sink_staged(const te_pg_sink_t *s);
  *  changed the DB. On failure the transaction is rolled back, the stage kept.
  *  @returns 0 or -1 with errstr. */
 int te_pg_sink_commit_stage(te_pg_sink_t *s, long *applied, char *errstr, size_t errsz);
+/** The SQLSTATE of the error that failed the last te_pg_sink_commit_stage ("" when the
+ *  server gave none, e.g. the connection was lost): te_pg_err_class (te_pg.h) tells a
+ *  report the DB refuses (data) from an outage (transient). */
+const char *te_pg_sink_sqlstate(const te_pg_sink_t *s);
 /* How the last committed batch was applied: COPY straight into the final tables, or
  * through the staging tables and te_apply_stage_fast() (a replay or key conflict). */
 #define TE_PG_SINK_DIRECT 1

@@ -125,7 +125,12 @@ struct te_pg_sink_s {
         int last_path;   /* TE_PG_SINK_DIRECT or TE_PG_SINK_STAGED */
         stage_off_t offs[MAX_OFFSETS];
         size_t n_offs;
+        char sqlstate[6]; /* of the first error of the last attempt; "" none */
 };
+
+/** Keep the SQLSTATE of a failed result `r` (NULL: none) unless the attempt already
+ *  has one: the first error is the cause, those after it follow from it. */
+void te_pg_sink_note(te_pg_sink_t *s, const PGresult *r);
 
 /** Append `v` (n bytes) as one COPY text field (escaped), then `sep`. */
 int te_pg_sink_put_field(te_buf_t *b, const char *v, size_t n, char sep);

@@ -13,6 +13,7 @@ int sink_fail(te_pg_sink_t *s, const PGresult *r, const char *what, char *errstr
               size_t errsz)
 {
         const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+        te_pg_sink_note(s, r);
         snprintf(errstr, errsz, "%s: %s", what,
                  r && PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r)
                                                  : PQerrorMessage(s->conn));

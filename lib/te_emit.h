@@ -1,7 +1,7 @@
 /*
  * te_emit: the two side channels every process writes to.
  *
- * Dead letters (DESIGN.md invariant 7): the original key and value bytes on the
+ * Dead letters (docs/DESIGN.md invariant 7): the original key and value bytes on the
  * dead-letter topic, with headers te.reason, te.source.topic, te.source.partition and
  * te.source.offset. Nothing is lost: the bytes can be inspected and re-published.
  * A message that decoded (its values were refused) is keyed by its ids instead, the

@@ -1,5 +1,5 @@
 /*
- * te_ids: deterministic ids from their inputs (DESIGN.md invariant 1).
+ * te_ids: deterministic ids from their inputs (docs/DESIGN.md invariant 1).
  *
  * digest = two FNV-1a-64 lanes over the parts joined with 0x1f, each lane started
  * from its own offset basis and finalised with the murmur3 64-bit mixer, written as

@@ -1,5 +1,5 @@
 /*
- * te_ids: deterministic identifiers (DESIGN.md invariant 1).
+ * te_ids: deterministic identifiers (docs/DESIGN.md invariant 1).
  *
  * An id is a fixed-length hex digest of its inputs, so re-running any step yields the
  * same id and every consumer can drop duplicates. Inputs are joined with a 0x1f

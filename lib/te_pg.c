@@ -253,3 +253,33 @@ int te_pg_migrate(PGconn *conn, char *errstr, size_t errstr_size)
         }
         return applied;
 }
+
+te_pg_err_class_t te_pg_err_class(const char *sqlstate)
+{
+        if (!sqlstate || strlen(sqlstate) != 5)
+                return TE_PG_ERR_TRANSIENT; /* no answer from the server */
+        if (strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "23", 2) == 0)
+                return TE_PG_ERR_DATA;
+        if (strncmp(sqlstate, "08", 2) == 0 ||  /* connection exception */
+            strncmp(sqlstate, "57P", 3) == 0 || /* shutdown, cannot connect now */
+            strncmp(sqlstate, "53", 2) == 0 ||  /* insufficient resources */
+            strncmp(sqlstate, "40", 2) == 0 ||  /* serialization failure, deadlock */
+            strncmp(sqlstate, "58", 2) == 0 ||  /* system error (I/O) */
+            strcmp(sqlstate, "55P03") == 0 ||   /* lock not available */
+            strcmp(sqlstate, "57014") == 0)     /* query canceled */
+                return TE_PG_ERR_TRANSIENT;
+        return TE_PG_ERR_OTHER;
+}
+
+const char *te_pg_err_class_name(te_pg_err_class_t c)
+{
+        switch (c) {
+        case TE_PG_ERR_TRANSIENT:
+                return "transient";
+        case TE_PG_ERR_DATA:
+                return "data";
+        case TE_PG_ERR_OTHER:
+                break;
+        }
+        return "other";
+}

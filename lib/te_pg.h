@@ -25,6 +25,21 @@ int te_pg_migrate(PGconn *conn, char *errstr, size_t errstr_size);
 /** Execute a statement with no result rows. @returns 0 or -1 with errstr. */
 int te_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size);
 
+/* What a failed statement's SQLSTATE says about trying it again. */
+typedef enum {
+        TE_PG_ERR_TRANSIENT, /* the server or the link (08, 57P, 53, 40, 58, 55P03,
+                                57014, none at all): the same statement may work later */
+        TE_PG_ERR_DATA,      /* the data (22 data exception, 23 integrity constraint
+                                violation): it fails again with the same values */
+        TE_PG_ERR_OTHER,     /* anything else (e.g. 42 undefined object, a schema or
+                                code problem): not the data's fault, wait for a fix */
+} te_pg_err_class_t;
+/** Classify a SQLSTATE (5 characters; NULL or "" when the server gave none, e.g. the
+ *  connection was lost). */
+te_pg_err_class_t te_pg_err_class(const char *sqlstate);
+/** @returns "transient", "data" or "other". */
+const char *te_pg_err_class_name(te_pg_err_class_t c);
+
 /** The compiled-in migrations, in order. */
 typedef struct te_pg_migration_s {
         const char *name; /* file name, e.g. "0001_init.sql" */

@@ -98,6 +98,10 @@ te_pg_up() {
 listen_addresses = ''
 unix_socket_directories = '$dir/sock'
 port = $port
+# a throwaway server: no fsync. Every commit is still written to the OS before it is
+# acknowledged, so a crash of postgres or of our processes loses nothing; only a crash
+# of the machine could, and that loses the server's temp dir anyway
+fsync = off
 EOF
         if ! _te_pg_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 start \
                 >"$dir/pg_ctl.log" 2>&1; then

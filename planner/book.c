@@ -21,8 +21,12 @@ typedef struct ord_s ord_t;
 struct te_book_pos_s {
         char ticker[TE_TICKER_MAX];
         double position;
-        double open_qty; /* signed remaining of live orders */
-        ord_t *live;     /* live orders of this entry */
+        double open_qty;            /* signed remaining of live orders */
+        double pend_buy, pend_sell; /* leaves that could still fill while a CANCEL or
+                                       REPLACE is unconfirmed (the larger of old and new
+                                       leaves for a REPLACE), by side, >= 0 */
+        size_t n_pending;           /* orders with a CANCEL or REPLACE unconfirmed */
+        ord_t *live;                /* live orders of this entry */
         te_book_pf_t *pf;
 };
 
@@ -36,21 +40,30 @@ struct ord_s {
         double cum_qty;
         double avg_price;
         te_order_status_t status;
-        int cancel_sent;
+        int cancel_sent;  /* a CANCEL or REPLACE is unconfirmed */
+        int replace_sent; /* ... and it is a REPLACE to a total of replace_qty */
+        double replace_qty;
+        double pend_counted; /* leaves counted in pos->pend_buy/sell for it */
+        int64_t sent_ms;     /* when that command was sent (0: not stamped yet) */
+        int overdue;         /* its confirmation was reported overdue */
+        int is_pending;      /* counted in the pending counts */
+        int replace_refused; /* a REPLACE of it was refused */
         int is_live;
         int is_done;
 };
 
 struct te_book_pf_s {
         char portfolio_id[TE_ID_MAX];
+        te_book_t *book;
         te_map_t *tickers; /* ticker -> te_book_pos_t */
         double cash;
         te_mode_t mode;
         int has_as_of;
         int as_of_learned;
         int64_t last_as_of;
-        ord_t *done;     /* terminal orders not dropped yet */
-        size_t n_active; /* entries held or working (te_book_pos_active), kept in step */
+        ord_t *done;      /* terminal orders not dropped yet */
+        size_t n_active;  /* entries held or working (te_book_pos_active), kept in step */
+        size_t n_pending; /* orders with a CANCEL or REPLACE unconfirmed */
 };
 
 /* Ids of dropped orders, oldest first: a ring of at most `cap` copies and a map for
@@ -66,6 +79,7 @@ struct te_book_s {
         te_map_t *orders;     /* order_id -> ord_t */
         tombs_t tombs;
         uint64_t illegal, dropped;
+        size_t n_pending; /* orders with a CANCEL or REPLACE unconfirmed */
 };
 
 static void pf_free(void *v)
@@ -198,6 +212,7 @@ static te_book_pf_t *pf_get_or_add(te_book_t *b, const char *portfolio_id)
         if (!pf)
                 return NULL;
         te_strlcpy(pf->portfolio_id, portfolio_id, sizeof pf->portfolio_id);
+        pf->book = b;
         pf->tickers = te_map_new_borrowed();
         if (!pf->tickers || te_map_put(b->portfolios, pf->portfolio_id, pf) != 0) {
                 pf_free(pf);
@@ -238,7 +253,7 @@ static te_book_pos_t *pos_get_or_add(te_book_t *b, const char *portfolio_id,
 
 int te_book_pos_active(const te_book_pos_t *p)
 {
-        return p && (p->position != 0.0 || p->live != NULL);
+        return p && (p->position != 0.0 || p->live != NULL || p->n_pending > 0);
 }
 
 /* After a change to p that began when te_book_pos_active(p) was `was`. */
@@ -266,8 +281,49 @@ static double ord_open(const ord_t *o)
 
 /* Recompute liveness after a change, keeping the live list and open_qty in step.
  * `old_open` is ord_open(o) before the change. */
+/* Leaves an unconfirmed CANCEL or REPLACE leaves in doubt: all of them for a CANCEL, the
+ * larger of the old and the new for a REPLACE; 0 when nothing is unconfirmed. */
+static double ord_pending(const ord_t *o)
+{
+        if (!o->cancel_sent || te_os_is_terminal(o->status))
+                return 0.0;
+        double leaves = fmax(0.0, o->qty - o->cum_qty);
+        if (o->replace_sent)
+                leaves = fmax(leaves, fmax(0.0, o->replace_qty - o->cum_qty));
+        return leaves;
+}
+
+/* Keep the pending counts of o's entry, portfolio and book in step with o. */
+static void ord_pending_account(ord_t *o)
+{
+        te_book_pos_t *p = o->pos;
+        te_book_t *b = p->pf->book;
+        int was = o->is_pending;
+        int now = o->cancel_sent && !te_os_is_terminal(o->status);
+        double q = ord_pending(o);
+        double *side = o->side == TE_SIDE_BUY ? &p->pend_buy : &p->pend_sell;
+        if (was)
+                *side -= o->pend_counted;
+        if (now)
+                *side += q;
+        o->pend_counted = now ? q : 0.0;
+        if (now && !was) {
+                p->n_pending++;
+                p->pf->n_pending++;
+                b->n_pending++;
+        } else if (!now && was) {
+                p->n_pending--;
+                p->pf->n_pending--;
+                b->n_pending--;
+        }
+        o->is_pending = now;
+        if (p->n_pending == 0)
+                p->pend_buy = p->pend_sell = 0.0; /* no drift once nothing is pending */
+}
+
 static void ord_relink(ord_t *o, double old_open)
 {
+        ord_pending_account(o);
         int live = !te_os_is_terminal(o->status) && !o->cancel_sent;
         if (live && !o->is_live) {
                 o->next_live = o->pos->live;
@@ -341,6 +397,10 @@ int te_book_add_new_order(te_book_t *b, const char *order_id, const char *portfo
         o->qty = qty;
         o->cum_qty = cum_qty;
         o->status = status;
+        /* loaded or learned while a CANCEL or REPLACE is unconfirmed: still in doubt
+         * (the new quantity of a REPLACE is not known here: its old leaves count) */
+        o->cancel_sent =
+            status == TE_OS_PENDING_CANCEL || status == TE_OS_PENDING_REPLACE;
         if (te_map_put(b->orders, o->order_id, o) != 0) {
                 free(o);
                 return -1;
@@ -351,17 +411,36 @@ int te_book_add_new_order(te_book_t *b, const char *order_id, const char *portfo
         return 0;
 }
 
-int te_book_mark_cancel(te_book_t *b, const char *order_id)
+int te_book_mark_pending(te_book_t *b, const char *order_id, te_command_t command,
+                         double new_qty, int64_t now_ms)
 {
         ord_t *o = te_map_get(b->orders, order_id);
         if (!o)
                 return -1;
+        if (te_os_is_terminal(o->status))
+                return 0; /* nothing can fill any more: nothing to wait for */
         double old_open = ord_open(o);
         int was = te_book_pos_active(o->pos);
+        int is_replace = command == TE_CMD_REPLACE;
+        if (o->cancel_sent && o->replace_sent && is_replace)
+                o->replace_qty = fmax(o->replace_qty, new_qty); /* the larger counts */
+        else if (!o->cancel_sent || !is_replace) {
+                o->replace_sent = is_replace;
+                o->replace_qty = is_replace ? new_qty : 0.0;
+        }
+        if (!o->cancel_sent) {
+                o->sent_ms = now_ms;
+                o->overdue = 0;
+        }
         o->cancel_sent = 1;
         ord_relink(o, old_open);
         pos_account(o->pos, was);
         return 0;
+}
+
+int te_book_mark_cancel(te_book_t *b, const char *order_id)
+{
+        return te_book_mark_pending(b, order_id, TE_CMD_CANCEL, 0.0, 0);
 }
 
 int te_book_has_order(const te_book_t *b, const char *order_id)
@@ -424,6 +503,26 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
         if (o->status != r->order_status) {
                 o->status = r->order_status;
                 changed = 1;
+        }
+        if (o->status == TE_OS_PENDING_CANCEL || o->status == TE_OS_PENDING_REPLACE)
+                o->cancel_sent = 1; /* in doubt until confirmed */
+        if (!te_os_is_terminal(o->status) &&
+            (r->exec_type == TE_EXEC_REPLACED || r->exec_type == TE_EXEC_REJECTED)) {
+                /* REPLACED: the order lives on with its new terms (quantity = cum +
+                 * leaves); REJECTED on a live order: the CANCEL or REPLACE was refused
+                 * and the order keeps its terms. Either way it is confirmed. */
+                if (r->exec_type == TE_EXEC_REPLACED && r->cum_qty + r->leaves_qty > 0 &&
+                    o->qty != r->cum_qty + r->leaves_qty) {
+                        o->qty = r->cum_qty + r->leaves_qty;
+                        changed = 1;
+                }
+                if (o->cancel_sent) {
+                        if (r->exec_type == TE_EXEC_REJECTED && o->replace_sent)
+                                o->replace_refused = 1;
+                        o->cancel_sent = o->replace_sent = 0;
+                        o->replace_qty = 0.0;
+                        changed = 1;
+                }
         }
         ord_relink(o, old_open);
         pos_account(o->pos, was);
@@ -534,7 +633,8 @@ void te_book_foreach_live(const te_book_t *b, const char *portfolio_id,
                 while ((p = te_book_pf_next(pf, &it)) != NULL) {
                         for (const ord_t *o = p->live; o; o = o->next_live) {
                                 te_book_live_t l = {o->order_id, o->side,
-                                                    fmax(0.0, o->qty - o->cum_qty)};
+                                                    fmax(0.0, o->qty - o->cum_qty),
+                                                    o->cum_qty, o->replace_refused};
                                 fn(pf->portfolio_id, p->ticker, &l, p->position, opaque);
                         }
                 }
@@ -584,6 +684,8 @@ size_t te_book_pos_live(const te_book_pos_t *p, te_book_live_t *out, size_t cap)
                         out[n].order_id = o->order_id;
                         out[n].side = o->side;
                         out[n].remaining = fmax(0.0, o->qty - o->cum_qty);
+                        out[n].cum = o->cum_qty;
+                        out[n].no_replace = o->replace_refused;
                 }
         return n;
 }
@@ -595,6 +697,53 @@ const te_book_pos_t *te_book_pf_next(const te_book_pf_t *pf, size_t *it)
         if (!pf || !te_map_next(pf->tickers, it, &key, &v))
                 return NULL;
         return v;
+}
+
+size_t te_book_pos_pending(const te_book_pos_t *p, double *buy, double *sell)
+{
+        if (buy)
+                *buy = p ? p->pend_buy : 0.0;
+        if (sell)
+                *sell = p ? p->pend_sell : 0.0;
+        return p ? p->n_pending : 0;
+}
+
+size_t te_book_pf_pending(const te_book_pf_t *pf)
+{
+        return pf ? pf->n_pending : 0;
+}
+
+size_t te_book_pending_count(const te_book_t *b)
+{
+        return b->n_pending;
+}
+
+size_t te_book_overdue(te_book_t *b, int64_t now_ms, int64_t timeout_ms,
+                       void (*fn)(const char *portfolio_id, const char *ticker,
+                                  const char *order_id, int is_replace, int64_t age_ms,
+                                  void *opaque),
+                       void *opaque)
+{
+        size_t n = 0, it = 0;
+        const char *key;
+        void *v;
+        if (b->n_pending == 0)
+                return 0;
+        while (te_map_next(b->orders, &it, &key, &v)) {
+                ord_t *o = v;
+                if (!o->is_pending)
+                        continue;
+                if (o->sent_ms == 0)
+                        o->sent_ms = now_ms; /* loaded or learned: the clock starts */
+                if (o->overdue || now_ms - o->sent_ms < timeout_ms)
+                        continue;
+                o->overdue = 1;
+                n++;
+                if (fn)
+                        fn(o->pos->pf->portfolio_id, o->pos->ticker, o->order_id,
+                           o->replace_sent, now_ms - o->sent_ms, opaque);
+        }
+        return n;
 }
 
 uint64_t te_book_illegal_count(const te_book_t *b)

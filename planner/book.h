@@ -8,10 +8,15 @@
  * or a report already reflected in a position loaded from the DB, moves nothing.
  * Illegal state transitions are counted and not applied (invariant 3).
  *
- * An order is *live* while it is not terminal and no CANCEL has been sent for it; the
- * open quantity of a (portfolio, ticker) is the signed remaining quantity of its live
- * orders. An order we asked to cancel still moves the position if it fills before the
- * cancel lands, but no longer counts as working toward a target.
+ * An order is *live* while it is not terminal and no CANCEL or REPLACE is unconfirmed
+ * for it; the open quantity of a (portfolio, ticker) is the signed remaining quantity
+ * of its live orders. An order with a CANCEL or REPLACE sent (or in PENDING_CANCEL /
+ * PENDING_REPLACE) and not yet confirmed is *pending*: it still moves the position if
+ * it fills first, and its leaves — the larger of the old and new leaves for a REPLACE —
+ * count as what could still fill on its side (te_book_pos_pending) until the broker
+ * confirms: a terminal report (CANCELED, FILLED, ...), REPLACED (the order takes the
+ * new quantity, cum + leaves, and is live again), or REJECTED with a live status (the
+ * CANCEL or REPLACE was refused; the order keeps its terms and is live again).
  *
  * State is kept per portfolio (te_book_pf_t), so the planner looks a portfolio up once
  * per target and then each ticker in that portfolio's own table.
@@ -58,6 +63,8 @@ typedef struct te_book_live_s {
         const char *order_id; /* owned by the book; valid until the book changes */
         te_side_t side;
         double remaining; /* > 0 */
+        double cum;       /* filled so far (as reported) */
+        int no_replace;   /* a REPLACE of it was refused: cancel it instead */
 } te_book_live_t;
 
 /** @returns a new empty book, or NULL on OOM. */
@@ -81,8 +88,13 @@ int te_book_add_order(te_book_t *b, const char *order_id, const char *portfolio_
 int te_book_add_new_order(te_book_t *b, const char *order_id, const char *portfolio_id,
                           const char *ticker, te_side_t side, double qty, double cum_qty,
                           te_order_status_t status);
-/** Note that a CANCEL was sent for `order_id`: it stops counting as open.
- *  @returns 0, or -1 if the order is unknown. */
+/** Note that a CANCEL or REPLACE (`command`; a REPLACE to a total of `new_qty`) was
+ *  sent for `order_id` at `now_ms` (0: unknown, the clock starts at the next
+ *  te_book_overdue): it is pending (see the top) until confirmed. A terminal order is
+ *  left as it is. @returns 0, or -1 if the order is unknown. */
+int te_book_mark_pending(te_book_t *b, const char *order_id, te_command_t command,
+                         double new_qty, int64_t now_ms);
+/** te_book_mark_pending for a CANCEL at an unknown time. */
 int te_book_mark_cancel(te_book_t *b, const char *order_id);
 /** @returns 1 if the book knows `order_id` (sent, loaded or learned; or dropped when
  *  finished and still among the tombstones), else 0. */
@@ -138,11 +150,11 @@ const te_book_pf_t *te_book_portfolio(const te_book_t *b, const char *portfolio_
 /** @returns the (portfolio, ticker) entry, or NULL (then position and open are 0). */
 const te_book_pos_t *te_book_pf_find(const te_book_pf_t *pf, const char *ticker);
 double te_book_pf_cash(const te_book_pf_t *pf);
-/** Entries of the portfolio that are held (position != 0) or have live orders, kept
- *  up to date by every change: a full_replace plan scans the book only when some of
+/** Entries of the portfolio that are held (position != 0) or have live or pending orders,
+ * kept up to date by every change: a full_replace plan scans the book only when some of
  *  them are absent from its message. */
 size_t te_book_pf_active(const te_book_pf_t *pf);
-/** @returns 1 if the entry is held (position != 0) or has live orders: what a
+/** @returns 1 if the entry is held (position != 0) or has live or pending orders: what a
  *  full_replace target takes to zero when absent, and what te_book_pf_active counts. */
 int te_book_pos_active(const te_book_pos_t *p);
 double te_book_pos_qty(const te_book_pos_t *p);
@@ -154,6 +166,21 @@ size_t te_book_pos_live(const te_book_pos_t *p, te_book_live_t *out, size_t cap)
 /** Iterate a portfolio's entries: start with *it = 0; @returns the next entry, or
  *  NULL at the end. */
 const te_book_pos_t *te_book_pf_next(const te_book_pf_t *pf, size_t *it);
+
+/** Pending orders of the entry; *buy and *sell (may be NULL) get the leaves that could
+ *  still fill on each side (>= 0). */
+size_t te_book_pos_pending(const te_book_pos_t *p, double *buy, double *sell);
+/** Pending orders of a portfolio / of the whole book. */
+size_t te_book_pf_pending(const te_book_pf_t *pf);
+size_t te_book_pending_count(const te_book_t *b);
+/** Call `fn` once for every pending order whose CANCEL or REPLACE has waited at least
+ *  `timeout_ms` at `now_ms` for its confirmation (an order pending with no send time
+ *  starts its clock here). Nothing to do when nothing is pending. @returns how many. */
+size_t te_book_overdue(te_book_t *b, int64_t now_ms, int64_t timeout_ms,
+                       void (*fn)(const char *portfolio_id, const char *ticker,
+                                  const char *order_id, int is_replace, int64_t age_ms,
+                                  void *opaque),
+                       void *opaque);
 
 /** Keep at most `cap` tombstones (0: none; the oldest go first). @returns 0 or -1
  *  (OOM; unchanged). */

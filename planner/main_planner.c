@@ -82,6 +82,12 @@ static const te_cfg_item_t conf_items[] = {
     TE_CFG_S(conf_t, "plan.rules.file", rules_file, "",
              "per-strategy/instrument sizing and order-shape rules (plan_rules.h)"),
     TE_CFG_S(conf_t, "plan.route", route, "sim", "broker adapter name"),
+    TE_CFG_B(conf_t, "plan.replace", replace, "false",
+             "resize a working order that no longer fits with REPLACE instead of CANCEL "
+             "(the adapter must support REPLACE: sim, ibkr)"),
+    TE_CFG_I(conf_t, "plan.confirm_timeout_ms", confirm_timeout_ms, "10000", 100, 3600000,
+             "alert when a CANCEL or REPLACE waits longer for the broker's confirmation "
+             "(nothing new is sent for its ticker meanwhile)"),
 };
 
 int main(int argc, char **argv)

@@ -1,6 +1,7 @@
 /*
  * order_plan: target-minus-current planning with per-instrument sizing rules,
- * cancel-before-new for live orders that no longer fit, child-order splitting,
+ * cancel or replace (then wait for the broker) for live orders that no longer fit,
+ * child-order splitting,
  * zero-crossing legs, execution levels, and a deterministic order of output.
  */
 #include "order_plan.h"
@@ -26,7 +27,9 @@ typedef struct want_s {
         double price;
         int absent; /* full_replace: held but not in the message */
         /* decision */
-        int cancel; /* cancel every live order of the ticker first */
+        int cancel;  /* cancel every live order of the ticker first */
+        int replace; /* replace its one live order: total replace_qty */
+        double replace_qty;
         int n_legs; /* 0, 1 or 2 */
         double leg_qty[2];
         te_intent_t leg_intent[2];
@@ -43,6 +46,7 @@ struct te_plan_ws_s {
         size_t n_out, cap_out, max_out;
         te_book_live_t *live;
         size_t cap_live;
+        size_t n_deferred;        /* tickers left for when confirmations arrive */
         te_id_prefix_t id_prefix; /* the plan's decision_id and portfolio_id, hashed */
         te_order_cmd_t tmpl;      /* the plan's common fields (fill_common), else zero */
 };
@@ -393,6 +397,51 @@ static te_plan_err_t emit_cancel(te_plan_ws_t *ws, const te_target_portfolio_t *
         return TE_PLAN_OK;
 }
 
+/* REPLACE the live order `l` of w's ticker with a total of w->replace_qty, on the terms
+ * a new order of the rule would get (type, TIF, limit/stop from the reference price). */
+static te_plan_err_t emit_replace(te_plan_ws_t *ws, const want_t *w,
+                                  const te_book_live_t *l)
+{
+        char errstr[8];
+        int leg = 0;
+        size_t at = ws->n_out;
+        want_t one = *w;
+        one.side = l->side;
+        te_plan_rule_t r = *w->rule;
+        r.max_qty = r.max_notional = 0; /* one command, checked by the caller */
+        one.rule = &r;
+        te_plan_err_t err = emit_new(ws, &one, w->replace_qty, TE_INTENT_OPEN, &leg, 0,
+                                     errstr, sizeof errstr);
+        if (err != TE_PLAN_OK)
+                return err;
+        te_order_cmd_t *o = &ws->out[at];
+        o->command = TE_CMD_REPLACE;
+        te_strlcpy(o->order_id, l->order_id, sizeof o->order_id);
+        return TE_PLAN_OK;
+}
+
+/* Whether the one live order `l` of w's ticker can be replaced so that position + its
+ * new leaves = target: same side, no move through zero, the new leaves a sendable size
+ * in one order, and no earlier refusal. Sets w->replace_qty (the new total). */
+static int can_replace(want_t *w, const te_book_live_t *l, double pos, double target)
+{
+        const te_plan_rule_t *r = w->rule;
+        double need = target - pos;
+        if (l->no_replace || need == 0 || (need > 0) != (l->side == TE_SIDE_BUY))
+                return 0;
+        if (pos != 0 && target != 0 && (pos > 0) != (target > 0))
+                return 0;
+        double leaves = size_qty(r, w, need, 0);
+        if (leaves <= 0 || (r->max_qty > 0 && leaves > r->max_qty + 1e-9))
+                return 0;
+        if (r->max_notional > 0 && (!w->has_price || leaves * w->price > r->max_notional))
+                return 0;
+        if (r->order_type != TE_OT_MARKET && !w->has_price)
+                return 0;
+        w->replace_qty = l->cum + leaves;
+        return 1;
+}
+
 /* Cancel every live order of the portfolio (HALT, EMERGENCY), by ticker order. */
 static te_plan_err_t cancel_all(te_plan_ws_t *ws, const te_book_pf_t *pf,
                                 const te_target_portfolio_t *tp, const char *route)
@@ -611,6 +660,7 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
         int64_t last;
 
         ws->n_out = 0;
+        ws->n_deferred = 0;
         *out = NULL;
         *n_out = 0;
         if (te_book_last_as_of(book, tp->ids.portfolio_id, &last) && tp->as_of < last) {
@@ -673,27 +723,64 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                 }
                 double pos = te_book_pos_qty(w->pos);
                 double target = w->target;
-                w->cancel = 0;
+                size_t n_live = te_book_pos_live(w->pos, NULL, 0);
+                size_t n_pend = te_book_pos_pending(w->pos, NULL, NULL);
+                w->cancel = w->replace = 0;
+                w->n_legs = 0;
                 if (level == TE_LEVEL_REDUCE_ONLY)
                         target = clamp_reduce(pos, target);
-                if (!emergency && te_book_pos_live(w->pos, NULL, 0) > 0) {
+                if (emergency) {
+                        /* cancel_all sent CANCELs for every live order: what could
+                         * still fill is unknown until they are confirmed */
+                        if (n_live > 0 || n_pend > 0)
+                                ws->n_deferred++;
+                        else
+                                decide(w, pos, target, 1);
+                        continue;
+                }
+                if (n_live > 0) {
                         /* keep working orders only if they already get us there */
                         decide(w, pos + te_book_pos_open(w->pos), target, 0);
-                        if (w->n_legs == 0)
+                        if (w->n_legs == 0) {
+                                ws->n_deferred += n_pend > 0;
                                 continue;
+                        }
+                        w->n_legs = 0;
+                        /* no new order while anything of the ticker is unconfirmed:
+                         * the rest is planned once the broker confirms */
+                        ws->n_deferred++;
+                        if (cfg->replace && n_live == 1 && n_pend == 0) {
+                                size_t nl = get_live(ws, w->pos);
+                                if (nl == 1 &&
+                                    can_replace(w, &ws->live[0], pos, target)) {
+                                        w->replace = 1;
+                                        continue;
+                                }
+                        }
                         w->cancel = 1;
+                        continue;
                 }
-                decide(w, pos, target, emergency);
+                if (n_pend > 0) { /* a CANCEL or REPLACE of the ticker unconfirmed */
+                        ws->n_deferred++;
+                        continue;
+                }
+                decide(w, pos, target, 0);
         }
 
         /* CANCELs first, then sells, then buys; by ticker within each */
         for (size_t i = 0; i < n; i++) {
-                if (!wants[i].cancel)
+                if (!wants[i].cancel && !wants[i].replace)
                         continue;
                 size_t nl = get_live(ws, wants[i].pos);
                 if (nl == (size_t)-1) {
                         err = TE_PLAN_E_NOMEM;
                         goto fail;
+                }
+                if (wants[i].replace) {
+                        if ((err = emit_replace(ws, &wants[i], &ws->live[0])) !=
+                            TE_PLAN_OK)
+                                goto fail;
+                        continue;
                 }
                 for (size_t j = 0; j < nl; j++)
                         if ((err = emit_cancel(ws, tp, cfg->route, wants[i].ticker,
@@ -723,7 +810,13 @@ fail:
         snprintf(errstr, errstr_size, "%s", te_plan_err_code(err));
 fail_msg:
         ws->n_out = 0;
+        ws->n_deferred = 0;
         return err;
+}
+
+size_t te_plan_deferred(const te_plan_ws_t *ws)
+{
+        return ws->n_deferred;
 }
 
 te_plan_err_t te_plan_target(const te_plan_cfg_t *cfg, const te_plan_env_t *env,

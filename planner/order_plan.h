@@ -1,6 +1,6 @@
 /*
  * order_plan: from a target portfolio and the book to the commands that move the
- * portfolio there (DESIGN.md "Planner"). Pure: no Kafka, no DB, no clock.
+ * portfolio there (docs/DESIGN.md "The planner"). Pure: no Kafka, no DB, no clock.
  *
  *   current = position + remaining quantity of live orders
  *   delta   = target - current
@@ -11,9 +11,16 @@
  * message go to zero.
  *
  * Live orders: if the residual target - current rounds to nothing, the orders working
- * on a ticker are kept and nothing is sent; otherwise every live order of the ticker
- * is cancelled first (CANCEL commands come before any NEW) and the ticker is planned
- * from its position alone, so a second order is never stacked on a working one.
+ * on a ticker are kept and nothing is sent; otherwise the ticker's live orders are
+ * cancelled (or, with cfg.replace, its one live order is replaced so that position +
+ * its new leaves = target, when that is one order of the same side that does not cross
+ * zero and was never refused a REPLACE) and no NEW goes out for the ticker in this plan.
+ * A ticker with a CANCEL or REPLACE unconfirmed (pending, book.h) gets no NEW either.
+ * Such tickers are *deferred* (te_plan_deferred): the order could still fill until the
+ * broker confirms, so the caller plans the same target again once the portfolio has
+ * nothing pending, from the confirmed position. Hence no NEW is ever sized while
+ * something of its ticker could still fill unseen, and position + everything that could
+ * fill stays within max(what could already fill, target) (docs/DESIGN.md invariant 9).
  *
  * Sizing per (strategy, ticker) rule (plan_rules.h): the delta rounds toward zero to
  * the lot; below the minimum quantity or notional nothing is sent (a close to zero is
@@ -25,8 +32,9 @@
  *
  * Execution level (exec.mode): NORMAL plans as above; REDUCE_ONLY clamps each target
  * so |position| can only shrink; EMERGENCY cancels every live order of the portfolio
- * and trades toward target with MARKET orders marked EMERGENCY (no minimum size);
- * HALT cancels every live order of the portfolio and sends nothing new.
+ * and trades toward target with MARKET orders marked EMERGENCY (no minimum size) on the
+ * tickers with nothing live or pending (the others are deferred until the cancels are
+ * confirmed); HALT cancels every live order of the portfolio and sends nothing new.
  */
 #ifndef TE_ORDER_PLAN_H
 #define TE_ORDER_PLAN_H
@@ -56,6 +64,8 @@ typedef struct te_plan_cfg_s {
                                       invalid; 0: no limit */
         double capital;            /* added to cash when NAV comes from the book */
         char route[TE_NAME_MAX];
+        int replace; /* 1: a live order that no longer fits is replaced when it can be,
+                        instead of cancelled (the adapter supports REPLACE) */
         const te_plan_rules_t *rules; /* may be NULL; not owned */
 } te_plan_cfg_t;
 
@@ -110,6 +120,11 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                           const te_plan_env_t *env, const te_book_t *book,
                           const te_target_portfolio_t *tp, const te_order_cmd_t **out,
                           size_t *n_out, char *errstr, size_t errstr_size);
+
+/** Tickers of the last te_plan_run left without new orders because a CANCEL or
+ *  REPLACE of theirs is unconfirmed (sent now or before): plan the target again once
+ *  the portfolio has nothing pending (te_book_pf_pending). */
+size_t te_plan_deferred(const te_plan_ws_t *ws);
 
 /** One-shot form of te_plan_run copying at most `cap` commands into `out`.
  *  @returns TE_PLAN_OK or an error (TE_PLAN_E_TOO_MANY when more than cap). */

@@ -279,6 +279,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->plan.max_gross_leverage = conf->max_gross_leverage;
         pl->plan.capital = conf->capital;
         te_strlcpy(pl->plan.route, conf->route, sizeof pl->plan.route);
+        pl->plan.replace = conf->replace;
         {
                 te_plan_rule_t base = {conf->lot_size,
                                        conf->min_qty,
@@ -303,9 +304,11 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->planned = te_map_new();
         pl->last = te_map_new();
         pl->tq = te_tq_new();
+        pl->emergency_wait = te_map_new();
         pl->codec = te_codec_new(errstr, errstr_size);
         if (!pl->rules || !pl->book || !pl->ws || !pl->levels || !pl->planned ||
-            !pl->last || !pl->tq || !pl->codec || te_pl_hold_init(pl) != 0) {
+            !pl->last || !pl->tq || !pl->emergency_wait || !pl->codec ||
+            te_pl_hold_init(pl) != 0) {
                 if (pl->codec)
                         snprintf(errstr, errstr_size, "out of memory");
                 goto err;
@@ -501,7 +504,8 @@ int te_planner_run(te_planner_t *pl)
             TE_LOG_INFO, NULL, "planner.stop",
             "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
             "illegal=%llu skipped_known=%llu replayed=%llu halted=%llu mode_changes=%llu "
-            "bad_modes=%llu held=%llu superseded=%llu released=%llu idle_polls=%llu "
+            "bad_modes=%llu held=%llu superseded=%llu released=%llu replaces=%llu "
+            "replans=%llu confirm_overdue=%llu db_waits=%llu idle_polls=%llu "
             "book_orders=%zu book_dropped=%llu rerouted=%llu first_to_last_ms=%lld",
             (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
             (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
@@ -511,7 +515,10 @@ int te_planner_run(te_planner_t *pl)
             (unsigned long long)pl->st.halted, (unsigned long long)pl->st.mode_changes,
             (unsigned long long)pl->st.bad_modes, (unsigned long long)pl->st.held,
             (unsigned long long)pl->st.superseded, (unsigned long long)pl->st.released,
-            (unsigned long long)pl->st.idle_polls, te_book_order_count(pl->book),
+            (unsigned long long)pl->st.replaces, (unsigned long long)pl->st.replans,
+            (unsigned long long)pl->st.confirm_overdue,
+            (unsigned long long)pl->st.db_waits, (unsigned long long)pl->st.idle_polls,
+            te_book_order_count(pl->book),
             (unsigned long long)te_book_dropped_count(pl->book),
             (unsigned long long)pl->st.rerouted,
             (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
@@ -546,11 +553,13 @@ void te_planner_destroy(te_planner_t *pl)
         te_modes_destroy(pl->levels);
         te_map_destroy(pl->planned, free);
         te_map_destroy(pl->last, te_pl_free_target);
+        te_map_destroy(pl->emergency_wait, free);
         te_map_destroy(pl->rerouted_alerted, free);
         te_plan_rules_destroy(pl->rules);
         te_codec_destroy(pl->codec);
         te_buf_free(&pl->buf);
         free(pl->ready);
+        free(pl->stalled);
         free(pl);
 }
 

@@ -26,7 +26,7 @@
  * order ids, and an id the book already knows is not sent again.
  *
  * In TRAINING, a target with as_of t is planned only after CLOCK(t) has been
- * acknowledged on the reports partition (DESIGN.md invariant 6); waiting longer than
+ * acknowledged on the reports partition (docs/DESIGN.md invariant 6); waiting longer than
  * clock.timeout.ms raises an alert and keeps waiting. The barrier is per portfolio:
  * many portfolios' CLOCKs are outstanding at once, each portfolio's targets in order
  * (target_queue.h).
@@ -77,6 +77,8 @@ typedef struct te_planner_conf_s {
         double capital;
         char rules_file[1024];
         char route[TE_NAME_MAX];
+        int replace;                /* plan.replace */
+        int64_t confirm_timeout_ms; /* plan.confirm_timeout_ms */
 } te_planner_conf_t;
 
 typedef struct te_planner_s te_planner_t;
@@ -94,7 +96,8 @@ void te_planner_destroy(te_planner_t *pl);
 typedef struct te_planner_stats_s {
         uint64_t targets, orders, cancels, dead_lettered, reports, mode_changes,
             skipped_known, halted, replayed, idle_polls, bad_modes, held, superseded,
-            released;
+            released, replaces, replans, confirm_overdue,
+            db_waits;      /* db_waits: plans put off, a price lookup failed */
         uint64_t rerouted; /* targets on another partition than their portfolio's */
         int64_t first_target_ms, last_target_ms; /* monotonic */
 } te_planner_stats_t;

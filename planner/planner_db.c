@@ -281,7 +281,32 @@ struct te_price_cache_s {
         time_t
             tickers_at; /* when the ticker list was read (re-read on a miss after 60 s) */
         int empty;      /* prices_daily has no rows: accept every ticker */
+        int failed;     /* a DB read failed since te_price_cache_failure last asked */
+        char err[256];  /* the first such failure's message */
 };
+
+/* A read of prices_daily failed: its answer is "unknown now", not "none". */
+static void read_failed(te_price_cache_t *pc)
+{
+        if (!pc->failed)
+                te_strlcpy(pc->err, PQerrorMessage(pc->conn), sizeof pc->err);
+        pc->failed = 1;
+        TE_LOG(TE_LOG_ERROR, NULL, "planner.prices", "%s", PQerrorMessage(pc->conn));
+}
+
+int te_price_cache_failure(te_price_cache_t *pc, char *errstr, size_t errstr_size)
+{
+        int failed = pc->failed;
+        if (failed && errstr && errstr_size) {
+                /* libpq's messages end with a newline */
+                te_strlcpy(errstr, pc->err, errstr_size);
+                size_t n = strlen(errstr);
+                while (n > 0 && (errstr[n - 1] == '\n' || errstr[n - 1] == '\r'))
+                        errstr[--n] = '\0';
+        }
+        pc->failed = 0;
+        return failed;
+}
 
 te_price_cache_t *te_price_cache_new(PGconn *conn)
 {
@@ -327,8 +352,7 @@ static int load_day(te_price_cache_t *pc, int64_t day)
             "WHERE date <= DATE '1970-01-01' + $1::int ORDER BY ticker, date DESC",
             1, NULL, params, NULL, NULL, 0);
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                TE_LOG(TE_LOG_ERROR, NULL, "planner.prices", "%s",
-                       PQerrorMessage(pc->conn));
+                read_failed(pc);
                 PQclear(r);
                 return -1;
         }
@@ -386,8 +410,7 @@ int te_price_cache_known(void *opaque, const char *ticker)
                 PGresult *r =
                     PQexec(pc->conn, "SELECT DISTINCT ticker FROM prices_daily");
                 if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                        TE_LOG(TE_LOG_ERROR, NULL, "planner.prices", "%s",
-                               PQerrorMessage(pc->conn));
+                        read_failed(pc);
                         PQclear(r);
                         return 1;
                 }

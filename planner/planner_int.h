@@ -10,6 +10,7 @@
  *                     portfolios, target_queue.h), planning, sending, dead letters;
  *                     execution reports
  *   planner_mode.c    exec.mode: levels, cancels on a level change, EMERGENCY re-plan
+ *                     (again once its cancels are confirmed)
  *   planner_hold.c    broker DOWN/UP: targets held while their broker is down
  *   planner_route.c   targets on another partition than their portfolio's: re-published
  */
@@ -63,6 +64,16 @@ struct te_planner_s {
         te_tq_t *tq;
         te_tq_item_t **ready; /* CLOCK_ACKed targets, planned by te_pl_after_reports */
         size_t n_ready, cap_ready;
+        /* targets whose price lookup failed (the DB is unreachable): each first in its
+         * portfolio's lane, its partition paused, retried with backoff */
+        struct te_pl_stalled_s {
+                te_tq_item_t *it;
+                int acked; /* its CLOCK_ACK had come: plan it directly */
+        } * stalled;
+        size_t n_stalled, cap_stalled;
+        int64_t stall_at, stall_delay; /* next retry (monotonic ms), backoff; 0: none */
+        unsigned char stall_paused[TE_PL_MAX_PARTS]; /* paused for a stalled target */
+        char stall_err[256];                         /* why the last lookup failed */
         int divert_due;           /* a partition went DOWN: hold its targets in flight */
         int64_t next_clock_check; /* ms: next look for overdue CLOCK_ACKs */
         int dirty;                /* something may be committable */
@@ -92,6 +103,10 @@ struct te_planner_s {
         te_map_t *held;                      /* portfolio_id -> held target */
         int n_held[TE_PL_MAX_PARTS];         /* held targets per partition */
         int catching_up;                     /* reading reports in a rebuild */
+        /* EMERGENCY re-plans waiting for their cancels to be confirmed
+         * (planner_mode.c): portfolio_id -> int* next leg base */
+        te_map_t *emergency_wait;
+        int emergency_due; /* one of them has nothing pending any more */
         /* an assignment whose rebuild is not done yet (planner_sync.c) */
         rd_kafka_topic_partition_list_t *assigned;
         int assigned_paused;
@@ -169,12 +184,22 @@ void te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m);
 void te_pl_drain_reports(te_planner_t *pl, int64_t now, int timeout_ms);
 /** After reports were read: plan the targets whose CLOCK_ACK came (and what queued
  *  behind them), hold the targets in flight of partitions gone DOWN, alert on overdue
- *  ACKs. @returns 0 or -1 (stop). */
+ *  ACKs, retry the targets waiting for the DB when their backoff is due.
+ *  @returns 0 or -1 (stop). */
 int te_pl_after_reports(te_planner_t *pl, int64_t now);
 /** Handle one target message (`fresh`: just consumed, already in the ledger; 0: a held
  *  one released). Takes `m` (released, kept in flight or held). @returns 0, or -1 to
  *  stop. */
 int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fresh);
+/** The id a target waits under for its portfolio's confirmations (te_tq_wait). */
+void te_pl_confirm_id(char *out, size_t outsz, const char *portfolio_id);
+/** A report took an order of `portfolio_id` out of pending (book.h): when nothing of
+ *  the portfolio is pending any more, the target waiting for that is made ready and a
+ *  waiting EMERGENCY re-plan is due. */
+void te_pl_on_confirmed(te_planner_t *pl, const char *portfolio_id);
+/** Alert once for each CANCEL or REPLACE unconfirmed for longer than
+ *  plan.confirm_timeout_ms. */
+void te_pl_check_confirms(te_planner_t *pl, int64_t now);
 /** The ledger entry of the target in `m` is finished (its messages so far sent). */
 void te_pl_target_done(te_planner_t *pl, const rd_kafka_message_t *m);
 /** Drop the targets in flight (revoke, shutdown): not committed, consumed again. */
@@ -200,6 +225,8 @@ int te_pl_act_on_modes(te_planner_t *pl, const char *scope, int64_t event_time);
 void te_pl_on_mode_startup(te_planner_t *pl, rd_kafka_message_t *m);
 /** Read every exec.mode message waiting and act on each. */
 void te_pl_drain_modes(te_planner_t *pl);
+/** Run the EMERGENCY re-plans whose cancels are all confirmed now. @returns 0 or -1. */
+int te_pl_emergency_confirmed(te_planner_t *pl);
 
 /* planner_hold.c */
 /** @returns 0 or -1 (OOM). */

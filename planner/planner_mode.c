@@ -4,6 +4,7 @@
  * mode messages that cannot be applied (undecodable, or refused by te_modes_check).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "planner_int.h"
@@ -16,6 +17,60 @@ static te_level_t level_of(void *opaque, const char *portfolio_id)
         return te_modes_level(pl->levels, portfolio_id);
 }
 
+/* EMERGENCY for one portfolio: trade toward its last target with marketable orders
+ * where nothing is working; tickers whose cancels are unconfirmed are deferred, and
+ * the portfolio is planned again (legs from leg_base + 20) once they are confirmed
+ * (te_pl_emergency_confirmed). @returns 0 or -1 (fatal). */
+static int emergency_one(te_planner_t *pl, const char *pid,
+                         const te_target_portfolio_t *tp, int leg_base)
+{
+        char errstr[512];
+        if (te_pl_must_hold(pl, te_pl_partition_of(pl, pid), pid)) {
+                /* no new orders for a broker that is down: its next target
+                 * (held, planned when it is back) trades under EMERGENCY */
+                TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
+                       "%s: broker %s down: no re-plan of the last target", pid,
+                       pl->conf.route);
+                return 0;
+        }
+        te_plan_env_t env = {
+            .level = TE_LEVEL_EMERGENCY,
+            .price = pl->prices ? te_price_cache_get : NULL,
+            .opaque = pl->prices,
+            .leg_base = leg_base,
+        };
+        const te_order_cmd_t *cmds;
+        size_t n = 0;
+        te_plan_err_t e = te_plan_run(pl->ws, &pl->plan, &env, pl->book, tp, &cmds, &n,
+                                      errstr, sizeof errstr);
+        if (e != TE_PLAN_OK) {
+                TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
+                       "%s: cannot re-plan the last target: %s", pid, errstr);
+                return 0;
+        }
+        size_t deferred = te_plan_deferred(pl->ws);
+        if (n)
+                TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
+                       "%s: %zu commands toward the last target, %zu tickers wait for "
+                       "their cancels",
+                       pid, n, deferred);
+        if (te_pl_send_all(pl, cmds, n) != 0)
+                return -1;
+        if (deferred && te_book_pf_pending(te_book_portfolio(pl->book, pid)) > 0) {
+                int *next = te_map_get(pl->emergency_wait, pid);
+                if (!next) {
+                        next = malloc(sizeof *next);
+                        if (!next || te_map_put(pl->emergency_wait, pid, next) != 0) {
+                                free(next);
+                                te_pl_fail(pl, "emergency", "out of memory");
+                                return -1;
+                        }
+                }
+                *next = leg_base + 20;
+        }
+        return 0;
+}
+
 /* EMERGENCY: trade toward the last target at once with marketable orders. Leg numbers
  * start after a base derived from the mode message, so the ids are new, and the same
  * message gives the same ids. */
@@ -25,45 +80,47 @@ static int emergency_replan(te_planner_t *pl, const char *scope, int64_t effecti
         const char *pid;
         void *v;
         while (te_map_next(pl->last, &it, &pid, &v)) {
-                char errstr[512];
                 const te_target_portfolio_t *tp = v;
                 if ((scope && strcmp(scope, pid) != 0) ||
                     te_modes_level(pl->levels, pid) != TE_LEVEL_EMERGENCY)
                         continue;
-                if (te_pl_must_hold(pl, te_pl_partition_of(pl, pid), pid)) {
-                        /* no new orders for a broker that is down: its next target
-                         * (held, planned when it is back) trades under EMERGENCY */
-                        TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
-                               "%s: broker %s down: no re-plan of the last target", pid,
-                               pl->conf.route);
-                        continue;
-                }
-                te_plan_env_t env = {
-                    .level = TE_LEVEL_EMERGENCY,
-                    .price = pl->prices ? te_price_cache_get : NULL,
-                    .opaque = pl->prices,
-                    .leg_base = 1000 + (int)((effective_from < 0 ? -effective_from
-                                                                 : effective_from) %
-                                             10000000) *
-                                           100,
-                };
-                const te_order_cmd_t *cmds;
-                size_t n = 0;
-                te_plan_err_t e = te_plan_run(pl->ws, &pl->plan, &env, pl->book, tp,
-                                              &cmds, &n, errstr, sizeof errstr);
-                if (e != TE_PLAN_OK) {
-                        TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
-                               "%s: cannot re-plan the last target: %s", pid, errstr);
-                        continue;
-                }
-                if (n)
-                        TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
-                               "%s: %zu marketable orders toward the last target", pid,
-                               n);
-                if (te_pl_send_all(pl, cmds, n) != 0)
+                int base =
+                    1000 + (int)((effective_from < 0 ? -effective_from : effective_from) %
+                                 10000000) *
+                               100;
+                if (emergency_one(pl, pid, tp, base) != 0)
                         return -1;
         }
         return 0;
+}
+
+int te_pl_emergency_confirmed(te_planner_t *pl)
+{
+        size_t it = 0;
+        const char *pid;
+        void *v;
+        pl->emergency_due = 0;
+        for (;;) {
+                /* one at a time: emergency_one may put the portfolio back */
+                const char *ready = NULL;
+                int base = 0;
+                it = 0;
+                while (te_map_next(pl->emergency_wait, &it, &pid, &v))
+                        if (te_book_pf_pending(te_book_portfolio(pl->book, pid)) == 0) {
+                                ready = pid;
+                                base = *(int *)v;
+                                break;
+                        }
+                if (!ready)
+                        return 0;
+                char id[TE_ID_MAX];
+                te_strlcpy(id, ready, sizeof id);
+                free(te_map_del(pl->emergency_wait, id));
+                const te_target_portfolio_t *tp = te_map_get(pl->last, id);
+                if (tp && te_modes_level(pl->levels, id) == TE_LEVEL_EMERGENCY &&
+                    emergency_one(pl, id, tp, base) != 0)
+                        return -1;
+        }
 }
 
 /* Bring open orders in line with the levels now in force (scope NULL: all). */

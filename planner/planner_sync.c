@@ -190,8 +190,9 @@ static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
                                       TE_OS_PENDING_NEW) != 0 ||
                     te_book_set_mode(pl->book, o->ids.portfolio_id, o->mode) != 0)
                         te_pl_fail(pl, "read back orders", "out of memory");
-        } else if (o->command == TE_CMD_CANCEL) {
-                te_book_mark_cancel(pl->book, o->order_id);
+        } else if (o->command == TE_CMD_CANCEL || o->command == TE_CMD_REPLACE) {
+                /* unconfirmed until a report read later says otherwise */
+                te_book_mark_pending(pl->book, o->order_id, o->command, o->quantity, 0);
         }
 }
 

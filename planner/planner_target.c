@@ -11,7 +11,14 @@
  * invariant 6 holds per portfolio: no CLOCK of a later target goes out before the
  * orders of the earlier one. Nothing is committed past a target still in flight (the
  * offsets ledger).
+ *
+ * A price lookup that fails (PostgreSQL unreachable) is "unknown now", not "no price":
+ * the target stays first in its portfolio's lane (its later targets queue behind it),
+ * its partition is paused, and it is planned again with backoff (50 ms doubling to
+ * 5 s, reconnecting) until the DB answers. Only a price missing from a query that
+ * worked dead-letters a target as no_price (docs/DESIGN.md invariant 10).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +73,33 @@ void te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m)
                 te_pl_on_broker_state(pl, m->partition, &pl->rep);
                 return;
         }
+        size_t pending = te_book_pending_count(pl->book);
         if (te_book_apply_report(pl->book, &pl->rep) == TE_BOOK_ERROR)
                 te_pl_fail(pl, "apply report", "out of memory");
+        else if (te_book_pending_count(pl->book) < pending)
+                te_pl_on_confirmed(pl, pl->rep.ids.portfolio_id);
+}
+
+void te_pl_confirm_id(char *out, size_t outsz, const char *portfolio_id)
+{
+        /* a clock id no CLOCK can have (no target has this as_of) */
+        te_id_clock(out, outsz, portfolio_id, INT64_MIN);
+}
+
+void te_pl_on_confirmed(te_planner_t *pl, const char *portfolio_id)
+{
+        if (te_book_pf_pending(te_book_portfolio(pl->book, portfolio_id)) > 0)
+                return; /* the rest is planned once everything is confirmed */
+        char id[TE_ID_MAX];
+        te_pl_confirm_id(id, sizeof id, portfolio_id);
+        te_tq_item_t *it = te_tq_ack(pl->tq, id);
+        if (it) {
+                it->confirming = 0;
+                it->replans++;
+                make_ready(pl, it);
+        }
+        if (te_map_get(pl->emergency_wait, portfolio_id))
+                pl->emergency_due = 1;
 }
 
 void te_pl_drain_reports(te_planner_t *pl, int64_t now, int timeout_ms)
@@ -124,9 +156,16 @@ int te_pl_send_all(te_planner_t *pl, const te_order_cmd_t *cmds, size_t n)
                 } else {
                         if (te_pl_send_cmd(pl, o) != 0)
                                 return -1;
-                        if (o->command == TE_CMD_CANCEL) {
-                                te_book_mark_cancel(pl->book, o->order_id);
-                                pl->st.cancels++;
+                        if (o->command == TE_CMD_CANCEL || o->command == TE_CMD_REPLACE) {
+                                /* in doubt until the broker confirms (book.h) */
+                                int64_t now =
+                                    pl->now_ns ? pl->now_ns / 1000000 : te_proc_mono_ms();
+                                te_book_mark_pending(pl->book, o->order_id, o->command,
+                                                     o->quantity, now);
+                                if (o->command == TE_CMD_CANCEL)
+                                        pl->st.cancels++;
+                                else
+                                        pl->st.replaces++;
                         }
                 }
                 te_log_ids_t oids = {.decision_id = o->ids.decision_id,
@@ -200,6 +239,8 @@ static void check_clocks(te_planner_t *pl, int64_t now)
         te_tq_item_t *it;
         while ((it = te_tq_overdue(pl->tq, &pos, now, pl->conf.clock_timeout_ms))) {
                 const te_target_portfolio_t *tp = &it->tp;
+                if (it->confirming)
+                        continue; /* te_pl_check_confirms alerts per order */
                 te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts,
                               TE_SEV_WARNING, TE_PL_PROC, "clock.timeout",
                               tp->ids.decision_id, tp->ids.portfolio_id, it->clock_id,
@@ -236,10 +277,13 @@ void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
                       why);
 }
 
-/* Plan `tp` (decoded from `m`) against the book. @returns 0 with the commands, 1 when
- * the target was dead-lettered instead, -1 on a fatal error. */
+enum { PLAN_OK = 0, PLAN_DEAD = 1, PLAN_STALLED = 2, PLAN_FATAL = -1 };
+
+/* Plan `tp` (decoded from `m`) against the book. @returns PLAN_OK with the commands,
+ * PLAN_DEAD when the target was dead-lettered instead, PLAN_STALLED when a price
+ * lookup failed (nothing planned, nothing sent: try again later), PLAN_FATAL. */
 static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp,
-                te_plan_env_t *env, const te_order_cmd_t **cmds, size_t *n)
+                int leg_base, te_plan_env_t *env, const te_order_cmd_t **cmds, size_t *n)
 {
         char errstr[512];
         *env = (te_plan_env_t){
@@ -247,17 +291,26 @@ static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
             .price = pl->prices ? te_price_cache_get : NULL,
             .known = pl->prices ? te_price_cache_known : NULL,
             .opaque = pl->prices,
+            .leg_base = leg_base,
         };
         *n = 0;
+        if (pl->prices)
+                te_price_cache_failure(pl->prices, NULL, 0); /* an older one is moot */
         te_plan_err_t e = te_plan_run(pl->ws, &pl->plan, env, pl->book, tp, cmds, n,
                                       errstr, sizeof errstr);
+        if (e != TE_PLAN_E_NOMEM && pl->prices &&
+            te_price_cache_failure(pl->prices, pl->stall_err, sizeof pl->stall_err)) {
+                /* whatever the plan says, it rests on an answer the DB did not give */
+                *n = 0;
+                return PLAN_STALLED;
+        }
         if (e == TE_PLAN_E_NOMEM || e == TE_PLAN_E_TOO_MANY) {
                 te_pl_fail(pl, "plan", errstr);
                 return -1;
         }
         if (e != TE_PLAN_OK) {
                 te_pl_dead_letter_target(pl, m, te_plan_err_code(e), errstr, tp);
-                return pl->fatal ? -1 : 1;
+                return pl->fatal ? PLAN_FATAL : PLAN_DEAD;
         }
         /* what the plan computed must be encodable and within the value bounds: a
          * quantity that overflowed (a huge weight x nav) is the target's fault, a dead
@@ -271,22 +324,24 @@ static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
                                  why);
                         *n = 0;
                         te_pl_dead_letter_target(pl, m, "out_of_range", errstr, tp);
-                        return pl->fatal ? -1 : 1;
+                        return pl->fatal ? PLAN_FATAL : PLAN_DEAD;
                 }
         }
-        return 0;
+        return PLAN_OK;
 }
 
 /* Hold a target whose broker is down, after the checks planning would make (an invalid
- * target is dead-lettered now, not when the broker is back). @returns as te_pl_hold. */
+ * target is dead-lettered now, not when the broker is back; while the DB cannot answer
+ * a price lookup it is held unchecked, and checked when it is planned).
+ * @returns as te_pl_hold. */
 static int hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp)
 {
         te_plan_env_t env;
         const te_order_cmd_t *cmds;
         size_t n;
-        int r = plan(pl, m, tp, &env, &cmds, &n);
-        if (r != 0)
-                return r < 0 ? -1 : 0;
+        int r = plan(pl, m, tp, 0, &env, &cmds, &n);
+        if (r == PLAN_FATAL || r == PLAN_DEAD)
+                return r == PLAN_FATAL ? -1 : 0;
         return te_pl_hold(pl, m, tp);
 }
 
@@ -312,17 +367,29 @@ static void finish(te_planner_t *pl, te_tq_item_t *it, int held)
         te_tq_item_free(pl->tq, it);
 }
 
-enum { T_DONE, T_WAITING, T_HELD, T_FATAL = -1 };
+enum { T_DONE, T_WAITING, T_HELD, T_STALLED, T_FATAL = -1 };
 
-/* Plan the target in `it` and send its commands. @returns T_DONE or T_FATAL. */
-static int plan_and_send(te_planner_t *pl, te_tq_item_t *it)
+/* Plan the target in `it` and send its commands. When some of its tickers must wait
+ * for the broker to confirm a CANCEL or REPLACE (te_plan_deferred), the target waits in
+ * its lane (later targets of the portfolio queue behind it) and is planned again when
+ * the portfolio has nothing pending (te_pl_on_confirmed). The first plan again uses
+ * legs from 0 (its deferred tickers sent no NEW yet, so their ids are the ones a plan
+ * without the wait would have given), later ones further on.
+ * @returns T_DONE, T_WAITING, T_STALLED (a price lookup failed: nothing sent) or
+ * T_FATAL. */
+static int plan_and_send(te_planner_t *pl, te_tq_item_t *it, int64_t now)
 {
         const te_target_portfolio_t *tp = &it->tp;
         te_plan_env_t env;
         const te_order_cmd_t *cmds;
         size_t n = 0;
-        int r = plan(pl, it->msg, tp, &env, &cmds, &n);
-        if (r != 0)
+        int leg_base = it->replans > 1 ? (it->replans - 1) * 100 : 0;
+        if (it->replans)
+                pl->st.replans++;
+        int r = plan(pl, it->msg, tp, leg_base, &env, &cmds, &n);
+        if (r == PLAN_STALLED)
+                return T_STALLED;
+        if (r != PLAN_OK)
                 return r < 0 ? T_FATAL : T_DONE;
         if (env.level == TE_LEVEL_HALT)
                 pl->st.halted++;
@@ -332,6 +399,7 @@ static int plan_and_send(te_planner_t *pl, te_tq_item_t *it)
                 te_pl_fail(pl, "book", "out of memory");
                 return T_FATAL;
         }
+        size_t deferred = te_plan_deferred(pl->ws);
         if (te_pl_send_all(pl, cmds, n) != 0)
                 return T_FATAL;
         /* recorded in the DB once these commands are delivered (te_pl_commit) */
@@ -340,15 +408,48 @@ static int plan_and_send(te_planner_t *pl, te_tq_item_t *it)
                 te_pl_fail(pl, "planned", "out of memory");
                 return T_FATAL;
         }
-        if (n)
+        if (n && !it->replans)
                 te_obs_latency(TE_OBS_TARGET_TO_ORDER,
                                (double)(te_proc_mono_ns() - it->t_in_ns) / 1e9);
         te_log_ids_t ids = {.decision_id = tp->ids.decision_id,
                             .portfolio_id = tp->ids.portfolio_id};
         TE_LOG(TE_LOG_DEBUG, &ids, "target.planned",
-               "as_of=%lld targets=%zu commands=%zu level=%s", (long long)tp->as_of,
-               tp->n_targets, n, te_level_name(env.level));
+               "as_of=%lld targets=%zu commands=%zu level=%s deferred=%zu",
+               (long long)tp->as_of, tp->n_targets, n, te_level_name(env.level),
+               deferred);
+        if (deferred && env.level != TE_LEVEL_HALT &&
+            te_book_pf_pending(te_book_portfolio(pl->book, tp->ids.portfolio_id)) > 0) {
+                char id[TE_ID_MAX];
+                te_pl_confirm_id(id, sizeof id, tp->ids.portfolio_id);
+                if (te_tq_wait(pl->tq, it, id, now, pl->conf.clock_timeout_ms) != 0) {
+                        te_pl_fail(pl, "confirm", "out of memory");
+                        return T_FATAL;
+                }
+                it->confirming = 1;
+                return T_WAITING;
+        }
         return T_DONE;
+}
+
+static void alert_overdue(const char *portfolio_id, const char *ticker,
+                          const char *order_id, int is_replace, int64_t age_ms,
+                          void *opaque)
+{
+        te_planner_t *pl = opaque;
+        pl->st.confirm_overdue++;
+        te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
+                      TE_PL_PROC, "confirm.timeout", NULL, portfolio_id, order_id,
+                      "%s of %s not confirmed by broker %s after %lld ms: nothing new "
+                      "is sent for %s until it is (the order could still fill)",
+                      is_replace ? "REPLACE" : "CANCEL", ticker, pl->conf.route,
+                      (long long)age_ms, ticker);
+}
+
+void te_pl_check_confirms(te_planner_t *pl, int64_t now)
+{
+        int64_t timeout =
+            pl->conf.confirm_timeout_ms > 0 ? pl->conf.confirm_timeout_ms : 10000;
+        te_book_overdue(pl->book, now, timeout, alert_overdue, pl);
 }
 
 /* Hold `it` (its broker is down). @returns T_HELD, T_DONE (dead-lettered) or T_FATAL. */
@@ -359,14 +460,15 @@ static int hold_item(te_planner_t *pl, te_tq_item_t *it)
 }
 
 /* Handle `it`, the first target in flight of its portfolio (`acked`: its CLOCK_ACK
- * came). @returns T_DONE, T_WAITING (CLOCK sent), T_HELD or T_FATAL. */
+ * came). @returns T_DONE, T_WAITING (CLOCK sent), T_HELD, T_STALLED (waits for the
+ * DB) or T_FATAL. */
 static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
 {
         te_target_portfolio_t *tp = &it->tp;
         if (acked)
                 return te_pl_must_hold(pl, it->partition, tp->ids.portfolio_id)
                            ? hold_item(pl, it)
-                           : plan_and_send(pl, it);
+                           : plan_and_send(pl, it, now);
         int64_t last;
         if (te_book_as_of_learned(pl->book, tp->ids.portfolio_id) &&
             te_book_last_as_of(pl->book, tp->ids.portfolio_id, &last) &&
@@ -387,15 +489,83 @@ static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
                 return hold_item(pl, it);
         if (tp->mode == TE_MODE_TRAINING)
                 return send_clock(pl, it, now) == 0 ? T_WAITING : T_FATAL;
-        return plan_and_send(pl, it);
+        return plan_and_send(pl, it, now);
+}
+
+/* Pause or resume partition p of exec.targets. */
+static void pause_partition(te_planner_t *pl, int32_t p, int pause)
+{
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, pl->conf.topic_targets, p);
+        rd_kafka_t *rk = te_consumer_handle(pl->targets);
+        rd_kafka_resp_err_t err =
+            pause ? rd_kafka_pause_partitions(rk, l) : rd_kafka_resume_partitions(rk, l);
+        if (err)
+                TE_LOG(TE_LOG_WARN, NULL, "planner.pause", "%s %s[%d]: %s",
+                       pause ? "pause" : "resume", pl->conf.topic_targets, (int)p,
+                       rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_destroy(l);
+        if (p >= 0 && p < TE_PL_MAX_PARTS)
+                pl->stall_paused[p] = (unsigned char)pause;
+}
+
+/* `it` could not be planned: a price lookup failed. It stays first in its portfolio's
+ * lane (not finished: the ledger keeps its offset uncommitted), its partition is
+ * paused, and te_pl_after_reports plans it again once the backoff is due.
+ * @returns 0 or -1 (fatal). */
+static int stall(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
+{
+        if (pl->n_stalled == pl->cap_stalled) {
+                size_t ncap = pl->cap_stalled ? pl->cap_stalled * 2 : 16;
+                struct te_pl_stalled_s *ns = realloc(pl->stalled, ncap * sizeof *ns);
+                if (!ns) {
+                        te_pl_fail(pl, "stall", "out of memory");
+                        return -1;
+                }
+                pl->stalled = ns;
+                pl->cap_stalled = ncap;
+        }
+        if (te_tq_park(pl->tq, it) != 0) {
+                te_pl_fail(pl, "stall", "out of memory");
+                return -1;
+        }
+        pl->stalled[pl->n_stalled++] = (struct te_pl_stalled_s){it, acked};
+        pl->st.db_waits++;
+        int32_t p = it->partition;
+        if (p >= 0 && p < TE_PL_MAX_PARTS && !pl->stall_paused[p])
+                pause_partition(pl, p, 1);
+        if (!pl->stall_delay) { /* the first of this outage */
+                pl->stall_delay = 50;
+                pl->stall_at = now + pl->stall_delay;
+                te_obs_ready("db", 0);
+                te_log_ids_t ids = {.decision_id = it->tp.ids.decision_id,
+                                    .portfolio_id = it->tp.ids.portfolio_id};
+                TE_LOG(TE_LOG_ERROR, &ids, "planner.db_retry",
+                       "price lookup: %s; target kept, partition %d paused, retry in "
+                       "%lld ms",
+                       pl->stall_err, (int)p, (long long)pl->stall_delay);
+        }
+        return 0;
+}
+
+/* Take `it` out of the stalled targets (its lane was taken: a broker went DOWN). */
+static void unstall(te_planner_t *pl, const te_tq_item_t *it)
+{
+        for (size_t i = 0; i < pl->n_stalled; i++)
+                if (pl->stalled[i].it == it) {
+                        pl->stalled[i] = pl->stalled[--pl->n_stalled];
+                        return;
+                }
 }
 
 /* Handle `it` and, as each one finishes, the next target of its portfolio, until one
- * waits for its CLOCK_ACK or none is left. @returns 0 or -1 (stop). */
+ * waits for its CLOCK_ACK or for the DB, or none is left. @returns 0 or -1 (stop). */
 static int advance(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
 {
         while (it) {
                 int r = process(pl, it, now, acked);
+                if (r == T_STALLED)
+                        return stall(pl, it, now, acked);
                 acked = 0;
                 if (r == T_WAITING)
                         return 0;
@@ -499,6 +669,7 @@ static int divert(te_planner_t *pl)
                 te_tq_item_t *it = te_tq_take_partition(pl->tq, p);
                 while (it) {
                         te_tq_item_t *next = te_tq_next(it);
+                        unstall(pl, it);
                         int r = rc == 0 ? hold_item(pl, it) : T_DONE;
                         if (r == T_FATAL) {
                                 rc = -1;
@@ -511,6 +682,60 @@ static int divert(te_planner_t *pl)
         return rc;
 }
 
+/* Plan again the targets whose price lookup failed, once the backoff is due; when
+ * none is left, resume their partitions. @returns 0 or -1 (stop). */
+static int retry_stalled(te_planner_t *pl, int64_t now)
+{
+        if (now < pl->stall_at)
+                return 0;
+        int reached = 1;
+        if (PQstatus(pl->db) != CONNECTION_OK) {
+                PQreset(pl->db); /* the connection was lost: a new one first */
+                if (PQstatus(pl->db) != CONNECTION_OK) {
+                        reached = 0;
+                        te_errf(pl->stall_err, sizeof pl->stall_err, "%s",
+                                PQerrorMessage(pl->db));
+                        size_t k = strlen(pl->stall_err);
+                        while (k > 0 && (pl->stall_err[k - 1] == '\n' ||
+                                         pl->stall_err[k - 1] == '\r'))
+                                pl->stall_err[--k] = '\0';
+                }
+        }
+        size_t n = pl->n_stalled;
+        if (reached) {
+                /* each is first in its own lane: planning one never touches another */
+                struct te_pl_stalled_s *take = pl->stalled;
+                pl->stalled = NULL;
+                pl->n_stalled = pl->cap_stalled = 0;
+                int rc = 0;
+                /* on a fatal error the rest stay in their lanes, freed with them */
+                for (size_t i = 0; i < n && rc == 0 && !pl->fatal; i++)
+                        if (advance(pl, take[i].it, now, take[i].acked) != 0)
+                                rc = -1;
+                free(take);
+                if (rc != 0 || pl->fatal)
+                        return -1;
+        }
+        if (pl->n_stalled) {
+                pl->stall_delay = pl->stall_delay * 2 > 5000 ? 5000 : pl->stall_delay * 2;
+                pl->stall_at = now + pl->stall_delay;
+                TE_LOG(TE_LOG_ERROR, NULL, "planner.db_retry",
+                       "price lookup: %s; %zu targets kept, retry in %lld ms",
+                       pl->stall_err, pl->n_stalled, (long long)pl->stall_delay);
+                return 0;
+        }
+        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++)
+                if (pl->stall_paused[p])
+                        pause_partition(pl, p, 0);
+        pl->stall_delay = 0;
+        te_obs_ready("db", 1);
+        TE_LOG(TE_LOG_WARN, NULL, "planner.db_reconnected",
+               "price lookups answer again: %zu waiting targets planned, partitions "
+               "resumed",
+               n);
+        return 0;
+}
+
 int te_pl_after_reports(te_planner_t *pl, int64_t now)
 {
         /* by index: planning may read reports, which may make more targets ready */
@@ -520,9 +745,14 @@ int te_pl_after_reports(te_planner_t *pl, int64_t now)
         pl->n_ready = 0;
         if (pl->divert_due && divert(pl) != 0)
                 return -1;
+        if (pl->emergency_due && te_pl_emergency_confirmed(pl) != 0)
+                return -1;
+        if (pl->stall_delay && retry_stalled(pl, now) != 0)
+                return -1;
         if (now >= pl->next_clock_check) {
                 if (te_tq_waiting(pl->tq))
                         check_clocks(pl, now);
+                te_pl_check_confirms(pl, now);
                 pl->next_clock_check = now + 100;
         }
         return pl->fatal ? -1 : 0;
@@ -531,6 +761,16 @@ int te_pl_after_reports(te_planner_t *pl, int64_t now)
 void te_pl_drop_in_flight(te_planner_t *pl)
 {
         pl->n_ready = 0;
+        /* their partitions are revoked (a rebuild resumes what is assigned again) */
+        pl->n_stalled = 0;
+        pl->stall_delay = 0;
+        memset(pl->stall_paused, 0, sizeof pl->stall_paused);
         pl->divert_due = 0;
+        /* EMERGENCY re-plans waiting for confirmations go with their partitions */
+        te_map_destroy(pl->emergency_wait, free);
+        pl->emergency_wait = te_map_new();
+        pl->emergency_due = 0;
+        if (!pl->emergency_wait)
+                te_pl_fail(pl, "revoke", "out of memory");
         te_tq_clear_lanes(pl->tq, (void (*)(void *))rd_kafka_message_destroy);
 }

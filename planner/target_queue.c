@@ -154,24 +154,44 @@ static void lane_free(te_tq_t *q, lane_t *l)
         q->n_free_lanes++;
 }
 
+/* A new lane with `it` alone in it (not counted in n_items yet). @returns it or NULL
+ * (OOM). */
+static lane_t *lane_open(te_tq_t *q, te_tq_item_t *it)
+{
+        lane_t *l = lane_new(q);
+        if (!l)
+                return NULL;
+        te_strlcpy(l->portfolio_id, it->tp.ids.portfolio_id, sizeof l->portfolio_id);
+        l->partition = it->partition;
+        it->next = NULL;
+        l->head = l->tail = it;
+        if (te_map_put(q->lanes, l->portfolio_id, l) != 0) {
+                lane_free(q, l);
+                return NULL;
+        }
+        return l;
+}
+
+int te_tq_park(te_tq_t *q, te_tq_item_t *it)
+{
+        lane_t *l = te_map_get(q->lanes, it->tp.ids.portfolio_id);
+        if (l)
+                return l->head == it ? 0 : -1;
+        if (!lane_open(q, it))
+                return -1;
+        q->n_items++;
+        return 0;
+}
+
 int te_tq_wait(te_tq_t *q, te_tq_item_t *it, const char *clock_id, int64_t now,
                int64_t timeout_ms)
 {
         lane_t *l = te_map_get(q->lanes, it->tp.ids.portfolio_id);
         lane_t *fresh = NULL;
         if (!l) {
-                fresh = l = lane_new(q);
+                fresh = l = lane_open(q, it);
                 if (!l)
                         return -1;
-                te_strlcpy(l->portfolio_id, it->tp.ids.portfolio_id,
-                           sizeof l->portfolio_id);
-                l->partition = it->partition;
-                it->next = NULL;
-                l->head = l->tail = it;
-                if (te_map_put(q->lanes, l->portfolio_id, l) != 0) {
-                        lane_free(q, l);
-                        return -1;
-                }
         }
         te_strlcpy(it->clock_id, clock_id, sizeof it->clock_id);
         if (te_map_put(q->clocks, it->clock_id, it) != 0) {

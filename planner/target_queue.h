@@ -1,6 +1,6 @@
 /*
  * target_queue: the planner's targets in flight, without Kafka — what lets the TRAINING
- * clock barrier (DESIGN.md invariant 6) be pipelined across portfolios while each
+ * clock barrier (docs/DESIGN.md invariant 6) be pipelined across portfolios while each
  * portfolio stays strictly in order, and what may be committed.
  *
  * Three parts:
@@ -52,6 +52,9 @@ typedef struct te_tq_item_s {
         char clock_id[TE_ID_MAX]; /* while waiting for its CLOCK_ACK */
         int64_t wait_since;       /* ms, when the CLOCK was sent */
         int64_t next_alert;       /* ms, when the next clock.timeout alert is due */
+        int confirming; /* waiting (same way) for its portfolio's CANCELs/REPLACEs to be
+                           confirmed, to plan it again; clock_id is then the caller's */
+        int replans;    /* times planned again after confirmations */
         /* private */
         struct te_tq_item_s *next;
         int waiting;
@@ -82,6 +85,12 @@ void te_tq_queue(te_tq_t *q, te_tq_item_t *it);
  *  due (te_tq_overdue). @returns 0, or -1 on OOM (nothing changed). */
 int te_tq_wait(te_tq_t *q, te_tq_item_t *it, const char *clock_id, int64_t now,
                int64_t timeout_ms);
+/** Keep `it` (its portfolio's first target in flight, or a target of a portfolio with
+ *  none) first in its lane without waiting for a clock: it is handled again later
+ *  (e.g. when the DB is back), targets of its portfolio queue behind it, and te_tq_pop
+ *  takes it out as usual. @returns 0, or -1 on OOM or when another target of its
+ *  portfolio is first (nothing changed). */
+int te_tq_park(te_tq_t *q, te_tq_item_t *it);
 /** A CLOCK_ACK with `clock_id`. @returns the target waiting for it (now no longer
  *  waiting, still first in its lane: plan it, then te_tq_pop), or NULL if none waits
  *  for that id (a late or repeated ACK). */

@@ -1,6 +1,6 @@
 /*
- * te_msg: the messages on our topics as C structs (see DESIGN.md "Topics and keys" and
- * the .avsc files beside this header, which are the wire contract).
+ * te_msg: the messages on our topics as C structs (see docs/DESIGN.md "Topics and keys"
+ * and the .avsc files beside this header, which are the wire contract).
  *
  * Strings are fixed-size, NUL-terminated arrays: a decoder refuses a wire string that
  * does not fit. Optional Avro fields (["null", T]) carry a has_<field> flag.

@@ -1,5 +1,5 @@
 /*
- * te_order_state: the order state machine of DESIGN.md invariant 3.
+ * te_order_state: the order state machine of docs/DESIGN.md invariant 3.
  *
  *   PENDING_NEW -> NEW -> PARTIALLY_FILLED -> FILLED
  *   any live state -> PENDING_CANCEL -> CANCELED

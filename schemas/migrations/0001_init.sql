@@ -1,4 +1,4 @@
--- 0001_init: the runtime database of the execution service (DESIGN.md "Runtime DB").
+-- 0001_init: the runtime database of the execution service (docs/DESIGN.md "The runtime database").
 -- Every statement is idempotent so that applying the file twice is harmless; the
 -- migration runner also records applied files in schema_migrations.
 
@@ -70,7 +70,7 @@ CREATE TABLE IF NOT EXISTS order_events (
 );
 CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id);
 
--- Fills. Exactly the columns of DESIGN.md plus commission, mode and broker.
+-- Fills. Exactly the columns of docs/DESIGN.md plus commission, mode and broker.
 CREATE TABLE IF NOT EXISTS trades (
     trade_id           text PRIMARY KEY,
     "timestamp"        timestamptz NOT NULL,
@@ -113,7 +113,7 @@ CREATE TABLE IF NOT EXISTS cash (
 );
 
 -- Kafka offsets consumed by a group, written in the same transaction as what they
--- produced (DESIGN.md invariant 2). next_offset is the next offset to read.
+-- produced (docs/DESIGN.md invariant 2). next_offset is the next offset to read.
 CREATE TABLE IF NOT EXISTS consumer_offsets (
     consumer_group     text NOT NULL,
     topic              text NOT NULL,

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# crash_lib.sh: the crash harness of DESIGN.md invariant 2, used by test_crash.sh (short,
+# crash_lib.sh: the crash harness of docs/DESIGN.md invariant 2, used by test_crash.sh (short,
 # in ctest), crash_long.sh (long, standalone) and test_resting_restart.sh. Source after
 # ops/stack.sh and ops/pipeline.sh.
 #

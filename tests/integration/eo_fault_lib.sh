@@ -7,10 +7,10 @@ eo_fail() { echo "FAIL: $*" >&2; exit 1; }
 eo_q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 # eo_wait DESCRIPTION TIMEOUT_S COMMAND...: poll COMMAND until it succeeds
 eo_wait() {
-        local what=$1 deadline=$((SECONDS + $2))
+        local what=$1 secs=$2 deadline=$((SECONDS + $2))
         shift 2
         until "$@"; do
-                [ $SECONDS -lt $deadline ] || eo_fail "timed out after ${2:-?}s waiting for $what"
+                [ $SECONDS -lt $deadline ] || eo_fail "timed out after ${secs}s waiting for $what"
                 sleep 0.1
         done
 }

@@ -9,11 +9,14 @@
 # Each process must exit non-zero with that message; no stack is started.
 source "$(dirname "$0")/prologue.sh" cfgrefuse
 
-# refused BIN MESSAGE ARGS...: BIN exits non-zero within 20 s and says MESSAGE
+# refused BIN MESSAGE ARGS...: BIN exits non-zero within 20 s and says MESSAGE. A
+# bootstrap address is given (a closed port: nothing may connect before the refusal),
+# since a process without one stops at that first.
 refused() {
         local bin=$1 want=$2 rc=0
         shift 2
-        timeout 20 "$TE_BUILD_DIR/$bin" "$@" >"$RUN/out.txt" 2>&1 || rc=$?
+        timeout 20 "$TE_BUILD_DIR/$bin" -o bootstrap.servers=127.0.0.1:9 "$@" \
+                >"$RUN/out.txt" 2>&1 || rc=$?
         [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "$bin $*: exit $rc, expected a refusal"
         grep -qF -- "$want" "$RUN/out.txt" || {
                 cat "$RUN/out.txt"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_crash: DESIGN.md invariant 2 under fire (short version; crash_long.sh is the long
+# test_crash: docs/DESIGN.md invariant 2 under fire (short version; crash_long.sh is the long
 # one). The sample backtest (ops/sample: 202 TRAINING targets, sim broker) runs twice on
 # fresh stacks with orders that rest for days (plan.tif=GTC, sim.participation=0.0005):
 # once crash-free, once while randomly chosen processes (planner, broker worker, sink)
@@ -10,7 +10,9 @@
 # databases must be equal: row counts and sha256 of the ordered trades, the open
 # orders, positions, cash and orders; no duplicate and no lost trade, no order left
 # open that the crash-free run closed; exec-dbtool check passes. Environment:
-# TE_CRASH_KILLS, TE_CRASH_TERM_EVERY, TE_CRASH_SEED (default 7).
+# TE_CRASH_KILLS, TE_CRASH_TERM_EVERY, TE_CRASH_SEED (default 7), TE_CRASH_WORKLOAD:
+# resting (the default, above) or day (the planner's default DAY orders at the sim's
+# default participation: orders that end within a session, expiries at every CLOCK).
 set -euo pipefail
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
@@ -38,8 +40,20 @@ cleanup() {
 trap cleanup EXIT
 kills=${TE_CRASH_KILLS:-6}
 EO_TERM_EVERY=${TE_CRASH_TERM_EVERY:-2}
-EO_PLANNER_OPTS=(-o plan.tif=GTC)
-EO_BROKER_OPTS=(-o sim.participation=0.0005)
+case ${TE_CRASH_WORKLOAD:-resting} in
+resting)
+        EO_PLANNER_OPTS=(-o plan.tif=GTC)
+        EO_BROKER_OPTS=(-o sim.participation=0.0005)
+        ;;
+day)
+        EO_PLANNER_OPTS=()
+        EO_BROKER_OPTS=()
+        ;;
+*)
+        echo "test_crash: TE_CRASH_WORKLOAD must be resting or day" >&2
+        exit 2
+        ;;
+esac
 targets=$src/ops/sample/targets.jsonl
 bars=$src/ops/sample/bars.csv
 

@@ -24,7 +24,8 @@ t=$src/ops/sample/targets.jsonl
 sed -n '1,50p' "$t" >"$RUN/p1.jsonl"
 sed -n '51,110p' "$t" >"$RUN/p2.jsonl"
 sed -n '111,160p' "$t" >"$RUN/p3.jsonl"
-sed -n '161,$p' "$t" >"$RUN/p4.jsonl"
+sed -n '161,180p' "$t" >"$RUN/p4.jsonl"
+sed -n '181,$p' "$t" >"$RUN/p5.jsonl"
 pub() { "$TE_BUILD_DIR/exec-publish" --bootstrap-file "$RUN/bootstrap" "$1" >/dev/null; }
 
 # 1. round-trip time and request errors on Produce (0) and Fetch (1)
@@ -41,7 +42,7 @@ n=$(trades)
 pub "$RUN/p2.jsonl"
 eo_wait "progress before the broker goes down" 60 more_trades_than "$n"
 ctl broker_down 1
-sleep 3 # the outage lasts this long
+sleep 3 # the outage: 3 x kafka.reconnect.backoff.max.ms, several failed reconnects each
 alive planner broker sink
 n=$(trades)
 ctl broker_up 1
@@ -52,10 +53,12 @@ te_pipeline_start "$RUN" sink2 exec-sink -o batch.linger.ms=200
 pub "$RUN/p3.jsonl"
 joined() { [ "$(grep -c '"sink.assigned"' "$RUN/sink2.log")" -ge 1 ]; }
 eo_wait "the second sink to get partitions" 60 joined
+# more work once both are in the group (p3 may be booked by then): progress with two
 n=$(trades)
+pub "$RUN/p4.jsonl"
 eo_wait "progress with two sinks" 60 more_trades_than "$n"
 te_pipeline_stop "$RUN" sink2 || eo_fail "the second sink did not exit cleanly"
-pub "$RUN/p4.jsonl"
+pub "$RUN/p5.jsonl"
 
 te_pipeline_wait_idle "$RUN" 180 || eo_fail "not idle after the faults"
 alive planner broker sink

@@ -258,7 +258,8 @@ ibkr_wait_sql "SELECT string_agg(order_id || '=' || status || '/' || cum_qty::in
                leaves_qty::int, ' ' ORDER BY order_id) FROM orders WHERE portfolio_id = 'pf-modify'" \
         "e-1=FILLED/150/0 e-2=FILLED/40/0" 40 || fail "modify: orders not done"
 expect "modify events e-1" "$(events e-1)" "ACK REPLACED FILL"
-expect "modify events e-2" "$(events e-2)" "ACK FILL"
+# the refused modification is a REJECTED report in the live status (NEW), then the fill
+expect "modify events e-2" "$(events e-2)" "ACK REJECTED FILL"
 expect "modify REPLACED" "$(q "SELECT order_status || ' ' || cum_qty::int || ' ' || leaves_qty::int
         FROM order_events WHERE order_id = 'e-1' AND exec_type = 'REPLACED'")" "NEW 0 150"
 expect "modify trades" "$(trades pf-modify)" "AAA BUY 150 51 1

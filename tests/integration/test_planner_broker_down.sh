@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_planner_broker_down: the planner stops planning for a broker that is down (issue
 # 6 point 5). The sim worker runs behind fault.script=down_after=1: after the first
-# target's order it goes down for 15 s and publishes BROKER_STATE DOWN. While it is
+# target's order it goes down (until the test, done with its checks of the outage,
+# creates the fault's up_file) and publishes BROKER_STATE DOWN. While it is
 # down, three targets arrive (pf-a twice, pf-b once): the planner sends nothing for
 # them (no command at all on exec.orders), holds the latest per portfolio (pf-a's second
 # replaces its first), raises one Alert and shows the state in its metrics. When the
@@ -33,7 +34,7 @@ te_stack_up "$RUN"
 mport=$(te_free_ports 1)
 te_pipeline_start "$RUN" sink exec-sink
 te_pipeline_start "$RUN" broker exec-broker -o sim.bars_csv="$RUN/bars.csv" \
-        -o fault.script=down_after=1,down_ms=15000
+        -o fault.script=down_after=1,down_ms=60000,up_file="$RUN/broker-up"
 te_pipeline_start "$RUN" planner exec-planner -o metrics.port="$mport"
 
 target a1 pf-a 0 AAA 100
@@ -48,7 +49,7 @@ te_wait_metric "$mport" te_planner_held_targets 2 10 || eo_fail "held targets me
 [ "$(te_metric "$mport" te_planner_broker_down broker=sim)" -ge 1 ] ||
         eo_fail "te_planner_broker_down{broker=sim} is not set"
 # nothing at all for the held targets while the broker is down (checked before it is
-# back: the outage lasts 15 s)
+# back: the outage lasts until RUN/broker-up exists)
 commands >"$RUN/during.txt"
 if grep -E '^(a2|a3|b1) ' "$RUN/during.txt"; then
         eo_fail "commands sent for targets of a broker that is down"
@@ -56,6 +57,7 @@ fi
 # valid only if the planner had not seen the broker back when the snapshot was taken
 grep -q '"planner.broker_up"' "$RUN/planner.log" && eo_fail "the outage ended before the checks"
 echo "ok - during the outage: 3 targets held, none sent"
+touch "$RUN/broker-up" # the checks of the outage are done: end it
 
 eo_wait "the broker to come back" 60 eo_has "$RUN/planner.log" '"planner.broker_up"' 'UP'
 eo_wait "the held targets to be planned" 60 eo_has "$RUN/planner.log" '"planner.release"' \

@@ -6,7 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -255,11 +258,133 @@ static void test_broker_faulty_script(void **state)
         assert_int_equal(stub_destroyed, 1);
 }
 
+/* A stub that acknowledges NEW orders (status NEW, leaves = quantity) and answers a
+ * CANCEL with CANCELED, counting the cancels it got. */
+static int stub2_cancels;
+static te_broker_err_t stub2_new(te_broker_t *b, const te_order_cmd_t *cmd,
+                                 te_reports_t *out)
+{
+        te_exec_report_t *r = te_reports_push(out);
+        te_broker_report_from_cmd(r, cmd, b->ops->name);
+        r->exec_type = TE_EXEC_ACK;
+        r->order_status = TE_OS_NEW;
+        r->leaves_qty = cmd->quantity;
+        return TE_BROKER_OK;
+}
+static te_broker_err_t stub2_cancel(te_broker_t *b, const te_order_cmd_t *cmd,
+                                    te_reports_t *out)
+{
+        stub2_cancels++;
+        te_exec_report_t *r = te_reports_push(out);
+        te_broker_report_from_cmd(r, cmd, b->ops->name);
+        r->exec_type = TE_EXEC_CANCELED;
+        r->order_status = TE_OS_CANCELED;
+        return TE_BROKER_OK;
+}
+static const te_broker_ops_t stub2_ops = {.name = "stub",
+                                          .mode = TE_MODE_TRAINING,
+                                          .submit = stub2_new,
+                                          .cancel = stub2_cancel,
+                                          .replace = stub_ack,
+                                          .clock = stub_ack,
+                                          .poll = stub_poll,
+                                          .destroy = stub_destroy};
+static te_broker_t stub2 = {&stub2_ops};
+
+/* cancel_delay_ms holds a CANCEL until a poll after the delay; fill_before_cancel then
+ * fills the order's leaves at its reference price and keeps the adapter's CANCELED
+ * back; an order without a price is cancelled as usual. */
+static void test_broker_faulty_cancel_race(void **state)
+{
+        char err[256];
+        (void)state;
+        stub2_cancels = 0;
+        fake_now = 1000;
+        te_broker_t *b = te_faulty_new(&stub2, "cancel_delay_ms=100,fill_before_cancel=1",
+                                       fake_clock, err, sizeof err);
+        assert_non_null(b);
+        te_order_cmd_t c;
+        te_reports_t out = {0};
+        order(&c, TE_CMD_NEW, 10, 0, 50);
+        assert_int_equal(te_broker_handle(b, &c, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 1);
+        te_reports_clear(&out);
+        order(&c, TE_CMD_CANCEL, 10, 0, 0);
+        assert_int_equal(te_broker_handle(b, &c, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 0); /* held */
+        assert_int_equal(stub2_cancels, 0);
+        fake_now = 1099;
+        assert_int_equal(b->ops->poll(b, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 0);
+        fake_now = 1100;
+        assert_int_equal(b->ops->poll(b, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 1);
+        assert_int_equal(out.items[0].exec_type, TE_EXEC_FILL);
+        assert_int_equal(out.items[0].order_status, TE_OS_FILLED);
+        assert_string_equal(out.items[0].order_id, "o-1");
+        assert_true(out.items[0].last_qty == 10 && out.items[0].cum_qty == 10);
+        assert_true(out.items[0].last_price == 50 && out.items[0].avg_price == 50);
+        assert_int_equal(stub2_cancels, 1); /* the adapter stopped working it */
+        te_reports_clear(&out);
+        /* no price: cancelled as usual, late */
+        order(&c, TE_CMD_NEW, 5, 0, 0);
+        te_strlcpy(c.order_id, "o-2", sizeof c.order_id);
+        assert_int_equal(te_broker_handle(b, &c, &out), TE_BROKER_OK);
+        te_reports_clear(&out);
+        c.command = TE_CMD_CANCEL;
+        assert_int_equal(te_broker_handle(b, &c, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 0);
+        fake_now = 1300;
+        assert_int_equal(b->ops->poll(b, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 1);
+        assert_int_equal(out.items[0].exec_type, TE_EXEC_CANCELED);
+        assert_int_equal(stub2_cancels, 2);
+        te_reports_free(&out);
+        te_broker_destroy(b);
+}
+
+/* up_file: the outage ends when the file appears, long before down_ms */
+static void test_broker_faulty_up_file(void **state)
+{
+        char err[256], dir[] = "/tmp/te-faulty.XXXXXX", script[128], path[64];
+        (void)state;
+        fake_now = 1000;
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/up", dir);
+        snprintf(script, sizeof script, "down_after=1,down_ms=60000,up_file=%s", path);
+        te_broker_t *b = te_faulty_new(&stub, script, fake_clock, err, sizeof err);
+        assert_non_null(b);
+        te_order_cmd_t c;
+        te_reports_t out = {0};
+        order(&c, TE_CMD_NEW, 10, 0, 0);
+        assert_int_equal(te_broker_handle(b, &c, &out), TE_BROKER_OK); /* 1st: down */
+        te_reports_free(&out);
+        fake_now = 2000;
+        assert_int_equal(b->ops->connected(b), 0);
+        assert_int_equal(te_broker_handle(b, &c, &out), TE_BROKER_ERR_RETRIABLE);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fclose(fp);
+        assert_int_equal(b->ops->connected(b), 1); /* at 2000, not 61000 */
+        assert_int_equal(te_broker_handle(b, &c, &out), TE_BROKER_OK);
+        assert_int_equal(out.n, 1);
+        te_reports_free(&out);
+        te_broker_destroy(b);
+        remove(path);
+        rmdir(dir);
+}
+
 static void test_broker_faulty_bad_scripts(void **state)
 {
-        static const char *const bad[] = {
-            "down_after", "down_after=-1",  "nope=1",
-            "down_ms=1x", "reject_ticker=", "reject_every=99999999999999999999999"};
+        static const char *const bad[] = {"down_after",
+                                          "down_after=-1",
+                                          "nope=1",
+                                          "down_ms=1x",
+                                          "reject_ticker=",
+                                          "reject_every=99999999999999999999999",
+                                          "fill_before_cancel=2",
+                                          "cancel_delay_ms=x",
+                                          "up_file="};
         (void)state;
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
                 char err[256] = "";
@@ -281,6 +406,8 @@ int main(void)
             cmocka_unit_test(test_broker_guard_limits),
             cmocka_unit_test(test_broker_guard_rate),
             cmocka_unit_test(test_broker_faulty_script),
+            cmocka_unit_test(test_broker_faulty_cancel_race),
+            cmocka_unit_test(test_broker_faulty_up_file),
             cmocka_unit_test(test_broker_faulty_bad_scripts),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

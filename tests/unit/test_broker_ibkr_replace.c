@@ -63,7 +63,8 @@ static void test_ibkr_replace_working(void **state)
 }
 
 /* The REPLACE meets a fill in flight: IB answers 104, the order keeps its terms and
- * fills on them; no REPLACED, one alert. */
+ * fills on them; no REPLACED, one alert, and the refusal as a REJECTED report in the
+ * order's live status (the planner's signal). */
 static void test_ibkr_replace_filled_in_flight(void **state)
 {
         fx_t *fx = *state;
@@ -73,12 +74,15 @@ static void test_ibkr_replace_filled_in_flight(void **state)
         start_and_send(fx, args, &a, 1);
         te_order_cmd_t r = replace_of(&a, 120, 0, 0);
         handle(fx, &r);
-        want_n = 2;
+        want_n = 3;
         assert_true(poll_until(fx, have_n));
         char s[256];
         summary(fx, s, sizeof s);
-        assert_string_equal(s, "e2:ACK e2:FILL");
-        assert_true(rep(fx, 1)->cum_qty == 100 && rep(fx, 1)->leaves_qty == 0);
+        assert_string_equal(s, "e2:ACK e2:REJECTED e2:FILL");
+        assert_int_equal(rep(fx, 1)->order_status, TE_OS_NEW);
+        assert_true(rep(fx, 1)->cum_qty == 0 && rep(fx, 1)->leaves_qty == 100);
+        assert_non_null(strstr(rep(fx, 1)->reason, "replace refused: IB 104"));
+        assert_true(rep(fx, 2)->cum_qty == 100 && rep(fx, 2)->leaves_qty == 0);
         assert_int_equal(fx_alerts(fx, "replace_refused"), 1);
         assert_string_equal(fx->alerts[0].order_id, "e2");
         assert_non_null(
@@ -91,7 +95,8 @@ static void test_ibkr_replace_filled_in_flight(void **state)
 }
 
 /* A partially filled order modified: REPLACED keeps PARTIALLY_FILLED with cum and the
- * new leaves; a quantity below what filled is refused. */
+ * new leaves; a quantity below what filled is refused (REJECTED, still
+ * PARTIALLY_FILLED on its old terms). */
 static void test_ibkr_replace_partial(void **state)
 {
         fx_t *fx = *state;
@@ -104,18 +109,23 @@ static void test_ibkr_replace_partial(void **state)
         assert_int_equal(fx_alerts(fx, "replace_refused"), 1);
         te_order_cmd_t r = replace_of(&a, 80, 98.5, 0);
         handle(fx, &r);
-        want_n = 3;
+        want_n = 4;
         assert_true(poll_until(fx, have_n));
         char s[256];
         summary(fx, s, sizeof s);
-        assert_string_equal(s, "c1:ACK c1:PARTIAL_FILL c1:REPLACED");
-        const te_exec_report_t *rr = rep(fx, 2);
+        assert_string_equal(s, "c1:ACK c1:PARTIAL_FILL c1:REJECTED c1:REPLACED");
+        const te_exec_report_t *rj = rep(fx, 2);
+        assert_int_equal(rj->order_status, TE_OS_PARTIALLY_FILLED);
+        assert_true(rj->cum_qty == 40 && rj->leaves_qty == 60);
+        const te_exec_report_t *rr = rep(fx, 3);
         assert_int_equal(rr->order_status, TE_OS_PARTIALLY_FILLED);
         assert_true(rr->cum_qty == 40 && rr->leaves_qty == 40);
         assert_true(rr->avg_price == 99);
 }
 
-/* What the adapter refuses itself (nothing sent), and REPLACE while not connected. */
+/* What the adapter refuses itself (nothing sent), and REPLACE while not connected.
+ * Each refusal of a known working order is a REJECTED report too (not for an unknown
+ * order, one with another modification pending, or one that ended). */
 static void test_ibkr_replace_refused_locally(void **state)
 {
         fx_t *fx = *state;
@@ -169,12 +179,20 @@ static void test_ibkr_replace_refused_locally(void **state)
         handle(fx, &r1);
         handle(fx, &r2);
         assert_int_equal(fx_alerts(fx, "replace_refused"), n_bad + 1);
-        want_n = 3;
+        want_n = 9;
         assert_true(poll_until(fx, have_n));
         char s[256];
         summary(fx, s, sizeof s);
-        assert_string_equal(s, "e3:ACK e3:REPLACED e3:FILL");
-        assert_true(rep(fx, 2)->last_qty == 120 && rep(fx, 2)->last_price == 20.5);
+        assert_string_equal(s, "e3:ACK e3:REJECTED e3:REJECTED e3:REJECTED e3:REJECTED "
+                               "e3:REJECTED e3:REJECTED e3:REPLACED e3:FILL");
+        for (size_t i = 1; i <= 6; i++) {
+                assert_int_equal(rep(fx, i)->order_status, TE_OS_NEW);
+                assert_non_null(strstr(rep(fx, i)->reason, "replace refused: "));
+                for (size_t k = 1; k < i; k++) /* one report per refused command */
+                        assert_string_not_equal(rep(fx, i)->report_id,
+                                                rep(fx, k)->report_id);
+        }
+        assert_true(rep(fx, 8)->last_qty == 120 && rep(fx, 8)->last_price == 20.5);
         te_ibkr_stats_t st;
         te_ibkr_stats(fx->b, &st);
         assert_int_equal(st.replaces_sent, 1);

@@ -938,11 +938,16 @@ static void test_broker_sim_cancel_replace(void **state)
             {TE_EXEC_REPLACED, TE_OS_NEW, 0, 0, 0, 800, 0, "replace", 1}};
         check_reports(&out, w1, 1, "OL");
 
-        /* a replace to a different side is refused without a report */
+        /* a replace to a different side is refused: REJECTED in the live status, the
+         * order keeps its terms (800 working) */
         te_reports_clear(&out);
         r.side = TE_SIDE_SELL;
         assert_int_equal(te_broker_handle(s, &r, &out), TE_BROKER_OK);
-        assert_int_equal(out.n, 0);
+        const want_t wr[] = {
+            {TE_EXEC_REJECTED, TE_OS_NEW, 0, 0, 0, 800, 0, "replace_refused", 1}};
+        check_reports(&out, wr, 1, "OL");
+        assert_non_null(strstr(out.items[0].reason, "replace refused: "));
+        te_reports_clear(&out);
 
         /* next day the low 19.80 is not below 19.50: still resting */
         te_order_cmd_t k = clock_cmd("P1", AT_17H(DAY_0103));

@@ -1,6 +1,6 @@
 /*
- * test_order_state: the order state machine (DESIGN.md invariant 3) — terminal states,
- * the full from/to table, happy paths walked step by step, out-of-range values.
+ * test_order_state: the order state machine (docs/DESIGN.md invariant 3) — terminal
+ * states, the full from/to table, happy paths walked step by step, out-of-range values.
  */
 #include <setjmp.h>
 #include <stdarg.h>

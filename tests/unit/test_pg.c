@@ -15,6 +15,55 @@
 #include "te_log.h"
 #include "te_pg.h"
 
+/* SQLSTATE classes: the sink dead-letters a report only for a data error, and waits
+ * out everything transient. */
+static void test_pg_err_class(void **state)
+{
+        static const struct {
+                const char *sqlstate;
+                te_pg_err_class_t want;
+        } cases[] = {
+            {NULL, TE_PG_ERR_TRANSIENT},
+            {"", TE_PG_ERR_TRANSIENT},
+            {"08006", TE_PG_ERR_TRANSIENT}, /* connection failure */
+            {"08000", TE_PG_ERR_TRANSIENT},
+            {"57P01", TE_PG_ERR_TRANSIENT}, /* admin shutdown */
+            {"57P03", TE_PG_ERR_TRANSIENT}, /* cannot connect now */
+            {"53300", TE_PG_ERR_TRANSIENT}, /* too many connections */
+            {"53100", TE_PG_ERR_TRANSIENT}, /* disk full */
+            {"40001", TE_PG_ERR_TRANSIENT}, /* serialization failure */
+            {"40P01", TE_PG_ERR_TRANSIENT}, /* deadlock */
+            {"58030", TE_PG_ERR_TRANSIENT}, /* I/O error */
+            {"55P03", TE_PG_ERR_TRANSIENT}, /* lock not available */
+            {"57014", TE_PG_ERR_TRANSIENT}, /* query canceled */
+            {"22003", TE_PG_ERR_DATA},      /* numeric value out of range */
+            {"22P02", TE_PG_ERR_DATA},      /* invalid text representation */
+            {"22001", TE_PG_ERR_DATA},      /* string too long */
+            {"23505", TE_PG_ERR_DATA},      /* unique violation */
+            {"23514", TE_PG_ERR_DATA},      /* check violation */
+            {"23503", TE_PG_ERR_DATA},      /* foreign key violation */
+            {"42P01", TE_PG_ERR_OTHER},     /* undefined table */
+            {"42883", TE_PG_ERR_OTHER},     /* undefined function */
+            {"25P02", TE_PG_ERR_OTHER},     /* in failed transaction */
+            {"57000", TE_PG_ERR_OTHER},     /* operator intervention, not 57P */
+            {"P0001", TE_PG_ERR_OTHER},     /* raise exception */
+            {"2200", TE_PG_ERR_TRANSIENT},  /* not a SQLSTATE: as if none */
+            {"220030", TE_PG_ERR_TRANSIENT},
+        };
+        (void)state;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                te_pg_err_class_t got = te_pg_err_class(cases[i].sqlstate);
+                if (got != cases[i].want)
+                        fail_msg("%s: %s, want %s",
+                                 cases[i].sqlstate ? cases[i].sqlstate : "(null)",
+                                 te_pg_err_class_name(got),
+                                 te_pg_err_class_name(cases[i].want));
+        }
+        assert_string_equal(te_pg_err_class_name(TE_PG_ERR_DATA), "data");
+        assert_string_equal(te_pg_err_class_name(TE_PG_ERR_TRANSIENT), "transient");
+        assert_string_equal(te_pg_err_class_name(TE_PG_ERR_OTHER), "other");
+}
+
 static void test_pg_conninfo_has_password(void **state)
 {
         static const struct {
@@ -86,7 +135,8 @@ static void test_pg_migrations_embedded(void **state)
                 assert_null(strchr(m->name, '/'));
                 assert_true(strlen(m->name) > 4);
                 assert_string_equal(m->name + strlen(m->name) - 4, ".sql");
-                assert_non_null(strstr(m->sql, "CREATE"));
+                /* every migration changes the schema */
+                assert_true(strstr(m->sql, "CREATE") || strstr(m->sql, "ALTER"));
                 if (i > 0)
                         assert_true(strcmp(te_pg_migration_get(i - 1)->name, m->name) <
                                     0);
@@ -98,6 +148,7 @@ static void test_pg_migrations_embedded(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_pg_err_class),
             cmocka_unit_test(test_pg_conninfo_has_password),
             cmocka_unit_test(test_pg_connect_refuses_without_echo),
             cmocka_unit_test(test_pg_migrations_embedded),

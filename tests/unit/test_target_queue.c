@@ -277,6 +277,51 @@ static void test_tq_take_partition(void **state)
         drv_term(&d);
 }
 
+/* A target that cannot be planned now (a failed price lookup) is parked first in its
+ * lane: its portfolio's later targets queue behind it, it waits for no clock, the
+ * ledger is not committed past it, and once planned it is popped as usual. */
+static void test_tq_park(void **state)
+{
+        (void)state;
+        drv_t d;
+        drv_init(&d);
+        assert_int_equal(te_tq_consumed(d.q, 0, 0), 0);
+        te_tq_item_t *a = te_tq_item_new(d.q);
+        assert_non_null(a);
+        a->partition = 0;
+        a->offset = 0;
+        snprintf(a->tp.ids.portfolio_id, sizeof a->tp.ids.portfolio_id, "A");
+        assert_false(te_tq_busy(d.q, "A"));
+        assert_int_equal(te_tq_park(d.q, a), 0);
+        assert_int_equal(te_tq_park(d.q, a), 0); /* again: already first */
+        assert_true(te_tq_busy(d.q, "A"));
+        assert_int_equal(te_tq_count(d.q), 1);
+        assert_int_equal(te_tq_waiting(d.q), 0);
+        /* the next target of A queues behind it; it may not be parked */
+        assert_int_equal(te_tq_consumed(d.q, 0, 1), 0);
+        te_tq_item_t *b = te_tq_item_new(d.q);
+        assert_non_null(b);
+        b->partition = 0;
+        b->offset = 1;
+        snprintf(b->tp.ids.portfolio_id, sizeof b->tp.ids.portfolio_id, "A");
+        te_tq_queue(d.q, b);
+        assert_int_equal(te_tq_park(d.q, b), -1);
+        assert_int_equal(te_tq_count(d.q), 2);
+        assert_int_equal(te_tq_committable(d.q, 0, 1000), -1);
+        /* planned at last: finished, popped, the next one comes out */
+        assert_int_equal(te_tq_done(d.q, 0, 0, 1), 0);
+        assert_ptr_equal(te_tq_pop(d.q, a), b);
+        te_tq_item_free(d.q, a);
+        assert_int_equal(te_tq_committable(d.q, 0, 1000), 1);
+        assert_int_equal(te_tq_done(d.q, 0, 1, 2), 0);
+        assert_null(te_tq_pop(d.q, b));
+        te_tq_item_free(d.q, b);
+        assert_false(te_tq_busy(d.q, "A"));
+        assert_int_equal(te_tq_count(d.q), 0);
+        assert_int_equal(te_tq_committable(d.q, 0, 1000), 2);
+        drv_term(&d);
+}
+
 static void test_tq_overdue_alerts_repeat(void **state)
 {
         (void)state;
@@ -396,6 +441,7 @@ int main(void)
             cmocka_unit_test(test_tq_commit_waits_for_delivery),
             cmocka_unit_test(test_tq_planned_only_once_delivered),
             cmocka_unit_test(test_tq_take_partition),
+            cmocka_unit_test(test_tq_park),
             cmocka_unit_test(test_tq_overdue_alerts_repeat),
             cmocka_unit_test(test_tq_random_acks),
         };

@@ -1,0 +1,439 @@
+/*
+ * test_broker_fix: the fix adapter (brokers/broker_fix.c) against a scripted FIX
+ * acceptor written here on loopback TCP (frames made and read with fix_proto).
+ *
+ * The acceptor answers Logon and TestRequest by itself; everything else is the
+ * script: what it expects the adapter to send (message type and fields) and what it
+ * answers. Checked: a partial fill, the same ExecutionReport resent with PossDupFlag
+ * published once, the fill; a cancel (ClOrdID "<id>:c1", OrigClOrdID the order's);
+ * a replace accepted (terms taken, the next replace's OrigClOrdID is the accepted
+ * one) and one refused (OrderCancelReject: alert, no report); a session Reject of a
+ * NewOrderSingle (REJECTED with the counterparty's text); a garbled frame (alert, the
+ * session goes on); and a lost connection: the adapter says it is down, reconnects,
+ * asks the status of its open orders, publishes a fill that happened meanwhile once
+ * and resolves an order the counterparty does not know as CANCELED, then says it is
+ * up again; sequence numbers continue over the reconnect.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "broker_fix.h"
+#include "te_buf.h"
+#include "te_proc.h"
+
+#define NF 32
+
+typedef struct {
+        int lfd, fd, port;
+        char rbuf[65536];
+        size_t rlen;
+        int64_t seq_out, last_in;
+        char fr[NF][2048];
+        size_t flen[NF];
+        size_t nf;
+} acc_t;
+
+static acc_t A;
+static te_broker_t *B;
+static te_reports_t R;
+static char alerts[4096];
+
+static void on_alert(void *ctx, te_severity_t sev, const char *code, const char *d,
+                     const char *p, const char *o, const char *msg)
+{
+        (void)ctx;
+        (void)sev;
+        (void)d;
+        (void)p;
+        size_t n = strlen(alerts);
+        snprintf(alerts + n, sizeof alerts - n, "%s[%s]%s;", code, o, msg);
+}
+
+static void acc_listen(void)
+{
+        memset(&A, 0, sizeof A);
+        A.fd = -1;
+        A.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(A.lfd >= 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        assert_int_equal(bind(A.lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+        assert_int_equal(listen(A.lfd, 4), 0);
+        socklen_t l = sizeof sa;
+        assert_int_equal(getsockname(A.lfd, (struct sockaddr *)&sa, &l), 0);
+        A.port = ntohs(sa.sin_port);
+}
+
+/* Send "35=X|tag=v|..." (the header is added). */
+static void acc_send(const char *spec)
+{
+        char tmp[1024], buf[2048];
+        snprintf(tmp, sizeof tmp, "%s", spec);
+        char *sv, *p = strtok_r(tmp, "|", &sv);
+        te_fix_hdr_t h = {p + 3, "QFX", "TE", ++A.seq_out, te_proc_wall_ms(), 0, 0};
+        te_fix_enc_t e;
+        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        while ((p = strtok_r(NULL, "|", &sv)) != NULL)
+                te_fix_enc_str(&e, (int)strtol(p, NULL, 10), strchr(p, '=') + 1);
+        long n = te_fix_enc_end(&e);
+        assert_true(n > 0);
+        assert_int_equal(send(A.fd, buf, (size_t)n, MSG_NOSIGNAL), n);
+}
+
+static void acc_drop(void)
+{
+        close(A.fd);
+        A.fd = -1;
+        A.rlen = 0;
+        A.nf = 0;
+}
+
+static void acc_poll(void)
+{
+        if (A.fd < 0) {
+                A.fd = accept4(A.lfd, NULL, NULL, SOCK_NONBLOCK);
+                if (A.fd < 0)
+                        return;
+        }
+        ssize_t n = recv(A.fd, A.rbuf + A.rlen, sizeof A.rbuf - A.rlen, 0);
+        if (n == 0) {
+                acc_drop();
+                return;
+        }
+        if (n > 0)
+                A.rlen += (size_t)n;
+        for (;;) {
+                size_t flen;
+                char err[128];
+                if (te_fix_frame_next((const uint8_t *)A.rbuf, A.rlen, &flen, err,
+                                      sizeof err) != TE_FIX_OK)
+                        break;
+                static te_fix_msg_t m;
+                assert_int_equal(te_fix_parse(A.rbuf, flen, &m), TE_FIX_OK);
+                assert_true(m.seq > A.last_in); /* the adapter's numbers only go up */
+                A.last_in = m.seq;
+                if (strcmp(m.msg_type, "A") == 0) {
+                        acc_send("35=A|98=0|108=30");
+                } else if (strcmp(m.msg_type, "1") == 0) {
+                        char id[64];
+                        char spec[96];
+                        assert_int_equal(te_fix_get_str(&m, 112, id, sizeof id), 0);
+                        snprintf(spec, sizeof spec, "35=0|112=%s", id);
+                        acc_send(spec);
+                } else if (strcmp(m.msg_type, "0") != 0 && A.nf < NF) {
+                        memcpy(A.fr[A.nf], A.rbuf, flen);
+                        A.flen[A.nf++] = flen;
+                }
+                memmove(A.rbuf, A.rbuf + flen, A.rlen - flen);
+                A.rlen -= flen;
+        }
+}
+
+static void step(void)
+{
+        assert_int_equal(B->ops->poll(B, &R), TE_BROKER_OK);
+        acc_poll();
+        struct timespec ts = {0, 500 * 1000};
+        nanosleep(&ts, NULL); /* pacing only; every wait has a condition and deadline */
+}
+
+/* Wait until the acceptor got a message of `type` carrying every "tag=value" of
+ * `want` ('|' separated); other messages stay for a later expect. */
+static int matches(const te_fix_msg_t *m, const char *type, const char *want)
+{
+        if (strcmp(m->msg_type, type) != 0)
+                return 0;
+        char w[256];
+        snprintf(w, sizeof w, "%s", want);
+        char *sv;
+        for (char *p = strtok_r(w, "|", &sv); p; p = strtok_r(NULL, "|", &sv)) {
+                char v[128] = "";
+                (void)te_fix_get_str(m, (int)strtol(p, NULL, 10), v, sizeof v);
+                if (strcmp(v, strchr(p, '=') + 1) != 0)
+                        return 0;
+        }
+        return 1;
+}
+
+static void expect(const char *type, const char *want)
+{
+        int64_t deadline = te_proc_mono_ms() + 5000;
+        static te_fix_msg_t m;
+        while (te_proc_mono_ms() < deadline) {
+                for (size_t i = 0; i < A.nf; i++) {
+                        assert_int_equal(te_fix_parse(A.fr[i], A.flen[i], &m), TE_FIX_OK);
+                        if (!matches(&m, type, want))
+                                continue;
+                        memmove(&A.fr[i], &A.fr[i + 1], (A.nf - i - 1) * sizeof A.fr[0]);
+                        memmove(&A.flen[i], &A.flen[i + 1],
+                                (A.nf - i - 1) * sizeof A.flen[0]);
+                        A.nf--;
+                        return;
+                }
+                step();
+        }
+        print_error("no 35=%s with %s from the adapter; it sent:\n", type, want);
+        for (size_t i = 0; i < A.nf; i++)
+                print_error("  %.*s\n", (int)A.flen[i], A.fr[i]);
+        fail();
+}
+
+static void wait_connected(int want)
+{
+        int64_t deadline = te_proc_mono_ms() + 5000;
+        while (B->ops->connected(B) != want && te_proc_mono_ms() < deadline)
+                step();
+        assert_int_equal(B->ops->connected(B), want);
+}
+
+/* Wait for `n` reports in R (and a little more: none may follow). */
+static void wait_reports(size_t n)
+{
+        int64_t deadline = te_proc_mono_ms() + 5000;
+        while (R.n < n && te_proc_mono_ms() < deadline)
+                step();
+        for (int i = 0; i < 50; i++)
+                step();
+        if (R.n != n) {
+                print_error("%zu reports, want %zu\n", R.n, n);
+                for (size_t i = 0; i < R.n; i++)
+                        print_error("  %s %s %s\n", R.items[i].order_id,
+                                    te_exec_type_name(R.items[i].exec_type),
+                                    te_order_status_name(R.items[i].order_status));
+                fail();
+        }
+}
+
+static void check(size_t i, const char *order_id, te_exec_type_t et, te_order_status_t os,
+                  double cum, double leaves, double last_qty, double last_px)
+{
+        const te_exec_report_t *r = &R.items[i];
+        if (strcmp(r->order_id, order_id) != 0 || r->exec_type != et ||
+            r->order_status != os || r->cum_qty != cum || r->leaves_qty != leaves ||
+            r->last_qty != last_qty || r->last_price != last_px) {
+                print_error("report %zu: %s %s %s cum %g leaves %g last %g@%g\n", i,
+                            r->order_id, te_exec_type_name(r->exec_type),
+                            te_order_status_name(r->order_status), r->cum_qty,
+                            r->leaves_qty, r->last_qty, r->last_price);
+                fail();
+        }
+        assert_string_equal(r->broker, "fix");
+        assert_string_equal(r->ids.portfolio_id, "P1");
+}
+
+static te_order_cmd_t cmd(te_command_t c, const char *id, double qty, double lim)
+{
+        te_order_cmd_t o;
+        memset(&o, 0, sizeof o);
+        o.command = c;
+        te_strlcpy(o.order_id, id, sizeof o.order_id);
+        te_strlcpy(o.ticker, "AAPL", sizeof o.ticker);
+        te_strlcpy(o.ids.portfolio_id, "P1", sizeof o.ids.portfolio_id);
+        o.side = TE_SIDE_BUY;
+        o.quantity = qty;
+        o.order_type = TE_OT_LIMIT;
+        o.has_limit_price = 1;
+        o.limit_price = lim;
+        o.tif = TE_TIF_DAY;
+        o.mode = TE_MODE_PRODUCTION;
+        return o;
+}
+
+static void handle(te_order_cmd_t c)
+{
+        assert_int_equal(te_broker_handle(B, &c, &R), TE_BROKER_OK);
+}
+
+#define ER(id, rest) "35=8|37=B" id "|11=" id "|55=AAPL|54=1|38=100|" rest
+
+static void test_fix_adapter_scripted(void **state)
+{
+        (void)state;
+        acc_listen();
+        te_fix_cfg_t cfg;
+        te_fix_cfg_defaults(&cfg);
+        cfg.port = A.port;
+        te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
+        te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
+        cfg.reconnect_min_ms = 20;
+        cfg.reconnect_max_ms = 40;
+        cfg.alert = on_alert;
+        char err[128];
+        B = te_fix_new(&cfg, err, sizeof err);
+        assert_non_null(B);
+
+        /* down until logged on: orders wait */
+        te_order_cmd_t o1 = cmd(TE_CMD_NEW, "O1", 100, 10);
+        assert_int_equal(te_broker_handle(B, &o1, &R), TE_BROKER_ERR_RETRIABLE);
+        wait_connected(1);
+
+        /* partial fill, the same report resent with PossDupFlag, the fill */
+        handle(o1);
+        expect("D", "11=O1|38=100|40=2|44=10|59=0|54=1|55=AAPL");
+        acc_send(ER("O1", "17=E1|150=0|39=0|151=100|14=0|6=0"));
+        acc_send(ER("O1", "17=E2|150=F|39=1|151=60|14=40|6=10|32=40|31=10"));
+        acc_send(ER("O1", "17=E2|150=F|39=1|151=60|14=40|6=10|32=40|31=10|43=Y"));
+        acc_send(ER("O1", "17=E3|150=F|39=2|151=0|14=100|6=10|32=60|31=10"));
+        wait_reports(3);
+        check(0, "O1", TE_EXEC_ACK, TE_OS_NEW, 0, 100, 0, 0);
+        check(1, "O1", TE_EXEC_PARTIAL_FILL, TE_OS_PARTIALLY_FILLED, 40, 60, 40, 10);
+        check(2, "O1", TE_EXEC_FILL, TE_OS_FILLED, 100, 0, 60, 10);
+        te_fix_stats_t st;
+        te_fix_stats(B, &st);
+        assert_int_equal(st.dup_execs, 1);
+        te_reports_clear(&R);
+
+        /* cancel */
+        handle(cmd(TE_CMD_NEW, "O2", 100, 10));
+        expect("D", "11=O2");
+        handle(cmd(TE_CMD_CANCEL, "O2", 100, 10));
+        expect("F", "41=O2|11=O2:c1|38=100");
+        acc_send(ER("O2", "17=E4|150=4|39=4|151=0|14=0|6=0|41=O2"));
+        wait_reports(1);
+        check(0, "O2", TE_EXEC_CANCELED, TE_OS_CANCELED, 0, 0, 0, 0);
+        te_reports_clear(&R);
+
+        /* replace accepted, then one refused */
+        handle(cmd(TE_CMD_NEW, "O3", 100, 10));
+        expect("D", "11=O3");
+        handle(cmd(TE_CMD_REPLACE, "O3", 150, 10.5));
+        expect("G", "41=O3|11=O3:r1|38=150|44=10.5");
+        acc_send("35=8|37=BO3|11=O3:r1|41=O3|55=AAPL|54=1|38=150|17=E5|150=5|39=0|"
+                 "151=150|14=0|6=0");
+        wait_reports(1);
+        check(0, "O3", TE_EXEC_REPLACED, TE_OS_NEW, 0, 150, 0, 0);
+        te_reports_clear(&R);
+        handle(cmd(TE_CMD_REPLACE, "O3", 120, 10.25));
+        expect("G", "41=O3:r1|11=O3:r2|38=120");
+        acc_send("35=9|37=BO3|11=O3:r2|41=O3:r1|39=0|434=2|102=0|58=too late");
+        wait_reports(0);
+        assert_non_null(strstr(alerts, "replace_refused[O3]replace of order O3 refused"));
+
+        /* a NewOrderSingle the counterparty rejects at session level */
+        handle(cmd(TE_CMD_NEW, "O4", 5, 10));
+        expect("D", "11=O4");
+        char spec[128];
+        snprintf(spec, sizeof spec, "35=3|45=%lld|371=40|372=D|373=5|58=no such type",
+                 (long long)A.last_in);
+        acc_send(spec);
+        wait_reports(1);
+        check(0, "O4", TE_EXEC_REJECTED, TE_OS_REJECTED, 0, 0, 0, 0);
+        assert_non_null(strstr(R.items[0].reason, "no such type"));
+        te_reports_clear(&R);
+
+        /* a garbled frame: alert, the session goes on */
+        const char junk[] = "8=FIX.4.4\x01"
+                            "9=5\x01"
+                            "35=0\x01"
+                            "10=000\x01";
+        assert_int_equal(send(A.fd, junk, sizeof junk - 1, MSG_NOSIGNAL),
+                         (ssize_t)(sizeof junk - 1));
+        handle(cmd(TE_CMD_NEW, "O5", 100, 10));
+        expect("D", "11=O5");
+        assert_non_null(strstr(alerts, "garbled"));
+
+        /* a cancel of O3 goes out, and the connection drops before its answer, with
+         * O3 and O5 open; meanwhile O3 got 30, O5 vanished */
+        handle(cmd(TE_CMD_CANCEL, "O3", 150, 10.5));
+        expect("F", "41=O3:r1|11=O3:c1");
+        acc_drop();
+        wait_connected(0);
+        assert_int_equal(te_broker_handle(B, &o1, &R), TE_BROKER_OK); /* known: ignored */
+        te_order_cmd_t o6 = cmd(TE_CMD_NEW, "O6", 1, 10);
+        assert_int_equal(te_broker_handle(B, &o6, &R), TE_BROKER_ERR_RETRIABLE);
+        expect("H", "11=O3:r1");
+        expect("H", "11=O5");
+        assert_int_equal(B->ops->connected(B), 0); /* reconciling */
+        acc_send("35=8|37=BO3|11=O3:r1|55=AAPL|54=1|38=150|17=S1|150=I|39=1|151=120|"
+                 "14=30|6=10.5");
+        acc_send(ER("O5", "17=S2|150=I|39=8|151=0|14=0|6=0|58=unknown order"));
+        wait_connected(1);
+        wait_reports(2);
+        check(0, "O3", TE_EXEC_PARTIAL_FILL, TE_OS_PARTIALLY_FILLED, 30, 120, 30, 10.5);
+        check(1, "O5", TE_EXEC_CANCELED, TE_OS_CANCELED, 0, 0, 0, 0);
+        assert_string_equal(R.items[1].reason, "unknown order");
+        te_reports_clear(&R);
+
+        /* the same status again (a repeat) publishes nothing new */
+        acc_send("35=8|37=BO3|11=O3:r1|55=AAPL|54=1|38=150|17=S3|150=I|39=1|151=120|"
+                 "14=30|6=10.5");
+        wait_reports(0);
+        te_fix_stats(B, &st);
+        assert_int_equal(st.logons, 2);
+        assert_int_equal(st.reconciles, 2);
+
+        /* the cancel lost with the connection may be asked again */
+        handle(cmd(TE_CMD_CANCEL, "O3", 150, 10.5));
+        expect("F", "41=O3:r1|11=O3:c2");
+        acc_send("35=8|37=BO3|11=O3:c2|41=O3:r1|55=AAPL|54=1|38=150|17=E9|150=4|39=4|"
+                 "151=0|14=30|6=10.5");
+        wait_reports(1);
+        check(0, "O3", TE_EXEC_CANCELED, TE_OS_CANCELED, 30, 0, 0, 0);
+        te_reports_clear(&R);
+
+        te_reports_free(&R);
+        te_broker_destroy(B);
+        close(A.fd);
+        close(A.lfd);
+}
+
+/* At 1 message per second the second order waits in the queue; cancelled there, it
+ * ends at once and never reaches the counterparty. */
+static void test_fix_adapter_cancel_queued(void **state)
+{
+        (void)state;
+        acc_listen();
+        te_fix_cfg_t cfg;
+        te_fix_cfg_defaults(&cfg);
+        cfg.port = A.port;
+        te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
+        te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
+        cfg.max_msgs_per_sec = 1;
+        char err[128];
+        B = te_fix_new(&cfg, err, sizeof err);
+        assert_non_null(B);
+        wait_connected(1);
+        handle(cmd(TE_CMD_NEW, "Q1", 10, 10));
+        handle(cmd(TE_CMD_NEW, "Q2", 10, 10));
+        expect("D", "11=Q1");
+        handle(cmd(TE_CMD_CANCEL, "Q2", 10, 10));
+        assert_int_equal(R.n, 1);
+        check(0, "Q2", TE_EXEC_CANCELED, TE_OS_CANCELED, 0, 0, 0, 0);
+        assert_string_equal(R.items[0].reason, "canceled before it was sent");
+        te_reports_clear(&R);
+        /* past the rate window: still nothing for Q2 */
+        int64_t until = te_proc_mono_ms() + 1300;
+        while (te_proc_mono_ms() < until)
+                step();
+        for (size_t i = 0; i < A.nf; i++)
+                assert_null(memmem(A.fr[i], A.flen[i],
+                                   "\x01"
+                                   "11=Q2\x01",
+                                   7));
+        assert_int_equal(R.n, 0);
+        te_reports_free(&R);
+        te_broker_destroy(B);
+        close(A.fd);
+        close(A.lfd);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_fix_adapter_scripted),
+            cmocka_unit_test(test_fix_adapter_cancel_queued),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
