@@ -110,9 +110,9 @@ static int name_bits(const char *list, const char *const *names, int n, unsigned
         return 0;
 }
 
-static te_adapter_err_t make_fix(const te_broker_worker_conf_t *c,
-                                 te_adapter_alert_fn alert, void *alert_ctx,
-                                 te_adapter_t *a, char *errstr, size_t errsz)
+static te_adapter_err_t build_fix(const te_broker_worker_conf_t *c,
+                                  te_adapter_alert_fn alert, void *alert_ctx,
+                                  te_adapter_t *a, char *errstr, size_t errsz)
 {
         te_fix_cfg_t fc;
         te_fix_cfg_defaults(&fc);
@@ -154,6 +154,18 @@ static te_adapter_err_t make_fix(const te_broker_worker_conf_t *c,
         a->broker = te_fix_new(&fc, errstr, errsz);
         memset(fc.password, 0, sizeof fc.password);
         return a->broker ? TE_ADAPTER_OK : TE_ADAPTER_ERR_CONFIG;
+}
+
+/* build_fix with the adapter named in errstr, as for ibkr. */
+static te_adapter_err_t make_fix(const te_broker_worker_conf_t *c,
+                                 te_adapter_alert_fn alert, void *alert_ctx,
+                                 te_adapter_t *a, char *errstr, size_t errsz)
+{
+        char why[512];
+        te_adapter_err_t rc = build_fix(c, alert, alert_ctx, a, why, sizeof why);
+        if (rc != TE_ADAPTER_OK)
+                snprintf(errstr, errsz, "fix: %s", why);
+        return rc;
 }
 
 te_adapter_err_t te_adapter_make(const te_broker_worker_conf_t *conf,
