@@ -18,6 +18,7 @@
 
 const char *const te_adapter_names[] = {"sim", "ibkr", "fix", NULL};
 
+/* The simulator over its bars (broker_sim.h, fill_model.h). */
 static te_adapter_err_t make_sim(const te_broker_worker_conf_t *c, te_adapter_t *a,
                                  char *errstr, size_t errsz)
 {
@@ -60,6 +61,7 @@ static te_adapter_err_t make_sim(const te_broker_worker_conf_t *c, te_adapter_t 
         return TE_ADAPTER_OK;
 }
 
+/* The ibkr adapter from its settings (broker_ibkr.h). */
 static te_adapter_err_t make_ibkr(const te_broker_worker_conf_t *c,
                                   te_adapter_alert_fn alert, void *alert_ctx,
                                   te_adapter_t *a, char *errstr, size_t errsz)
@@ -110,6 +112,8 @@ static int name_bits(const char *list, const char *const *names, int n, unsigned
         return 0;
 }
 
+/* The fix adapter from its settings (broker_fix.h); the password from fix.password_file
+ * or $TE_FIX_PASSWORD, wiped once the adapter has it. */
 static te_adapter_err_t build_fix(const te_broker_worker_conf_t *c,
                                   te_adapter_alert_fn alert, void *alert_ctx,
                                   te_adapter_t *a, char *errstr, size_t errsz)
