@@ -1,5 +1,6 @@
 /*
- * broker: the interface every adapter implements (sim now; ibkr and fix later).
+ * broker: the interface every adapter implements (sim, ibkr; broker_adapter.c builds
+ * the one a worker runs).
  *
  * A worker owns one adapter. It hands each OrderCommand to the matching call; the
  * adapter appends the reports that follow from it (ACK, fills, rejects, CLOCK_ACK)

@@ -1,0 +1,221 @@
+/*
+ * broker_adapter: the broker worker's adapter, built from its settings
+ * (broker_adapter.h).
+ */
+#include "broker_adapter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker_faulty.h"
+#include "broker_ibkr.h"
+#include "broker_fix.h"
+#include "broker_sim.h"
+#include "broker_worker.h"
+#include "te_buf.h"
+#include "te_log.h"
+
+const char *const te_adapter_names[] = {"sim", "ibkr", "fix", NULL};
+
+/* The simulator over its bars (broker_sim.h, fill_model.h). */
+static te_adapter_err_t make_sim(const te_broker_worker_conf_t *c, te_adapter_t *a,
+                                 char *errstr, size_t errsz)
+{
+        if (!c->bars_csv[0] && !c->bars_db) {
+                snprintf(errstr, errsz,
+                         "sim.bars_csv or sim.bars_db: required for adapter sim");
+                return TE_ADAPTER_ERR_CONFIG;
+        }
+        a->bars = te_bars_open(c->bars_db ? NULL : c->bars_csv, c->common.db_conninfo,
+                               c->bars_from, c->bars_to, errstr, errsz);
+        if (!a->bars)
+                return TE_ADAPTER_ERR_INIT;
+        te_sim_cfg_t sc;
+        te_sim_cfg_defaults(&sc);
+        sc.fill.slippage_bps = c->slippage_bps;
+        sc.fill.commission_per_share = c->commission_per_share;
+        sc.fill.commission_min = c->commission_min;
+        sc.fill.market_at = (te_mkt_at_t)c->market_at;
+        sc.fill.participation = c->participation;
+        sc.fill.emergency_participation = c->emergency_participation;
+        sc.fill.emergency_cross_bps = c->emergency_cross_bps;
+        sc.fill.impact_k = c->impact_k;
+        sc.fill.lot = c->lot;
+        sc.fill.commission_max_frac = c->commission_max_frac;
+        sc.fill.commission_per_order = c->commission_per_order;
+        sc.fill.price_increment = c->price_increment;
+        char why[256];
+        if (te_sim_parse_ticks(&sc, c->price_increments, why, sizeof why) != 0) {
+                snprintf(errstr, errsz, "sim.price_increments: %s", why);
+                return TE_ADAPTER_ERR_CONFIG;
+        }
+        sc.max_stale_days = (int)c->max_stale_days;
+        te_strlcpy(sc.broker_name, c->broker_name, sizeof sc.broker_name);
+        te_strlcpy(sc.account, c->account, sizeof sc.account);
+        a->broker = a->sim = te_sim_new(&sc, a->bars);
+        if (!a->broker) {
+                snprintf(errstr, errsz, "out of memory");
+                return TE_ADAPTER_ERR_INIT;
+        }
+        return TE_ADAPTER_OK;
+}
+
+/* The ibkr adapter from its settings (broker_ibkr.h). */
+static te_adapter_err_t make_ibkr(const te_broker_worker_conf_t *c,
+                                  te_adapter_alert_fn alert, void *alert_ctx,
+                                  te_adapter_t *a, char *errstr, size_t errsz)
+{
+        te_ibkr_cfg_t ic;
+        te_ibkr_cfg_defaults(&ic);
+        te_strlcpy(ic.host, c->ibkr_host, sizeof ic.host);
+        ic.port = (int)c->ibkr_port;
+        ic.client_id = (int)c->ibkr_client_id;
+        te_strlcpy(ic.accounts, c->ibkr_accounts, sizeof ic.accounts);
+        ic.max_msgs_per_sec = (int)c->ibkr_max_msgs;
+        ic.reconnect_min_ms = c->ibkr_reconnect_min_ms;
+        ic.reconnect_max_ms = c->ibkr_reconnect_max_ms;
+        ic.commission_wait_ms = c->ibkr_commission_wait_ms;
+        ic.connect_timeout_ms = c->ibkr_timeout_ms;
+        ic.position_check_ms = c->ibkr_position_check_ms;
+        ic.use_db = c->ibkr_use_db;
+        te_strlcpy(ic.db_conninfo, c->common.db_conninfo, sizeof ic.db_conninfo);
+        te_strlcpy(ic.broker_name,
+                   strcmp(c->broker_name, "sim") ? c->broker_name : "ibkr",
+                   sizeof ic.broker_name);
+        ic.alert = alert;
+        ic.alert_ctx = alert_ctx;
+        char why[512];
+        a->broker = te_ibkr_new(&ic, why, sizeof why);
+        if (!a->broker) {
+                snprintf(errstr, errsz, "ibkr: %s", why);
+                return TE_ADAPTER_ERR_CONFIG;
+        }
+        return TE_ADAPTER_OK;
+}
+
+/* A comma-separated list of enum names as a bit set. @returns 0, or -1 with errstr. */
+static int name_bits(const char *list, const char *const *names, int n, unsigned *bits,
+                     char *errstr, size_t errstr_size)
+{
+        char tmp[128];
+        te_strlcpy(tmp, list, sizeof tmp);
+        *bits = 0;
+        for (char *sv, *p = strtok_r(tmp, ", ", &sv); p; p = strtok_r(NULL, ", ", &sv)) {
+                int v = te_enum_parse(names, n, p);
+                if (v < 0) {
+                        snprintf(errstr, errstr_size, "unknown name %s", p);
+                        return -1;
+                }
+                *bits |= 1u << v;
+        }
+        return 0;
+}
+
+/* The fix adapter from its settings (broker_fix.h); the password from fix.password_file
+ * or $TE_FIX_PASSWORD, wiped once the adapter has it. */
+static te_adapter_err_t build_fix(const te_broker_worker_conf_t *c,
+                                  te_adapter_alert_fn alert, void *alert_ctx,
+                                  te_adapter_t *a, char *errstr, size_t errsz)
+{
+        te_fix_cfg_t fc;
+        te_fix_cfg_defaults(&fc);
+        te_strlcpy(fc.host, c->fix_host, sizeof fc.host);
+        fc.port = (int)c->fix_port;
+        te_strlcpy(fc.sender, c->fix_sender, sizeof fc.sender);
+        te_strlcpy(fc.target, c->fix_target, sizeof fc.target);
+        fc.heartbt_int = (int)c->fix_heartbt_int;
+        te_strlcpy(fc.account, c->fix_account, sizeof fc.account);
+        if (name_bits(c->fix_order_types, te_order_type_names, TE_OT__CNT,
+                      &fc.order_types, errstr, errsz) != 0 ||
+            name_bits(c->fix_tifs, te_tif_names, TE_TIF__CNT, &fc.tifs, errstr, errsz) !=
+                0)
+                return TE_ADAPTER_ERR_CONFIG;
+        fc.max_msgs_per_sec = (int)c->fix_max_msgs;
+        fc.reconnect_min_ms = c->fix_reconnect_min_ms;
+        fc.reconnect_max_ms = c->fix_reconnect_max_ms;
+        fc.reconcile_timeout_ms = c->fix_reconcile_timeout_ms;
+        fc.reset_on_logon = c->fix_reset_on_logon;
+        fc.use_db = c->fix_use_db;
+        te_strlcpy(fc.db_conninfo, c->common.db_conninfo, sizeof fc.db_conninfo);
+        te_strlcpy(fc.broker_name, strcmp(c->broker_name, "sim") ? c->broker_name : "fix",
+                   sizeof fc.broker_name);
+        if (c->fix_password_file[0]) {
+                FILE *f = fopen(c->fix_password_file, "r");
+                if (!f || !fgets(fc.password, sizeof fc.password, f)) {
+                        snprintf(errstr, errsz, "fix.password_file: cannot read it");
+                        if (f)
+                                fclose(f);
+                        return TE_ADAPTER_ERR_CONFIG;
+                }
+                fclose(f);
+                fc.password[strcspn(fc.password, "\r\n")] = '\0';
+        } else if (getenv("TE_FIX_PASSWORD")) {
+                te_strlcpy(fc.password, getenv("TE_FIX_PASSWORD"), sizeof fc.password);
+        }
+        fc.alert = alert;
+        fc.alert_ctx = alert_ctx;
+        a->broker = te_fix_new(&fc, errstr, errsz);
+        memset(fc.password, 0, sizeof fc.password);
+        return a->broker ? TE_ADAPTER_OK : TE_ADAPTER_ERR_CONFIG;
+}
+
+/* build_fix with the adapter named in errstr, as for ibkr. */
+static te_adapter_err_t make_fix(const te_broker_worker_conf_t *c,
+                                 te_adapter_alert_fn alert, void *alert_ctx,
+                                 te_adapter_t *a, char *errstr, size_t errsz)
+{
+        char why[512];
+        te_adapter_err_t rc = build_fix(c, alert, alert_ctx, a, why, sizeof why);
+        if (rc != TE_ADAPTER_OK)
+                snprintf(errstr, errsz, "fix: %s", why);
+        return rc;
+}
+
+te_adapter_err_t te_adapter_make(const te_broker_worker_conf_t *conf,
+                                 te_adapter_alert_fn alert, void *alert_ctx,
+                                 te_adapter_t *out, char *errstr, size_t errstr_size)
+{
+        te_adapter_err_t rc;
+        memset(out, 0, sizeof *out);
+        switch (conf->adapter) {
+        case TE_ADAPTER_SIM:
+                rc = make_sim(conf, out, errstr, errstr_size);
+                break;
+        case TE_ADAPTER_IBKR:
+                rc = make_ibkr(conf, alert, alert_ctx, out, errstr, errstr_size);
+                break;
+        case TE_ADAPTER_FIX:
+                rc = make_fix(conf, alert, alert_ctx, out, errstr, errstr_size);
+                break;
+        default:
+                snprintf(errstr, errstr_size, "adapter: unknown (%d)", conf->adapter);
+                rc = TE_ADAPTER_ERR_CONFIG;
+                break;
+        }
+        if (rc != TE_ADAPTER_OK)
+                goto err;
+        out->name = te_adapter_names[conf->adapter];
+        if (conf->fault_script[0]) {
+                /* the decorator owns the adapter from here, also on failure */
+                out->broker = te_faulty_new(out->broker, conf->fault_script, NULL, errstr,
+                                            errstr_size);
+                if (!out->broker) {
+                        rc = TE_ADAPTER_ERR_CONFIG;
+                        goto err;
+                }
+                TE_LOG(TE_LOG_WARN, NULL, "broker.fault_injection", "fault.script=%s",
+                       conf->fault_script);
+        }
+        return TE_ADAPTER_OK;
+err:
+        te_adapter_term(out);
+        return rc;
+}
+
+void te_adapter_term(te_adapter_t *a)
+{
+        te_broker_destroy(a->broker);
+        te_bars_destroy(a->bars);
+        memset(a, 0, sizeof *a);
+}
