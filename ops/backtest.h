@@ -45,6 +45,7 @@ typedef struct te_bt_conf_s {
         int bars_db; /* bars from prices_daily of the main database */
         char out_dir[1024];
         double capital;
+        double risk_free; /* annual risk-free rate of Sharpe and Sortino */
         int64_t partitions;
         int64_t max_ahead_bytes;
         int64_t max_backlog;

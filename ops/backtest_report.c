@@ -1,5 +1,6 @@
 /*
- * backtest_report: metrics, equity curve CSV and PNG of a run (see backtest_report.h).
+ * backtest_report: metrics, equity curve CSV, charts and tear sheet of a run (see
+ * backtest_report.h).
  */
 #include "backtest_report.h"
 
@@ -8,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "png_plot.h"
+#include "bt_chart.h"
+#include "bt_tearsheet.h"
 #include "te_buf.h"
 #include "te_map.h"
 
@@ -16,17 +18,9 @@
 
 void te_bt_day_str(int32_t day, char *out, size_t outsz)
 {
-        /* civil from days (proleptic Gregorian) */
-        int64_t z = (int64_t)day + 719468;
-        int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-        int64_t doe = z - era * 146097;
-        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        int64_t y = yoe + era * 400;
-        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        int64_t mp = (5 * doy + 2) / 153;
-        int64_t d = doy - (153 * mp + 2) / 5 + 1;
-        int64_t m = mp < 10 ? mp + 3 : mp - 9;
-        snprintf(out, outsz, "%04d-%02d-%02d", (int)(y + (m <= 2)), (int)m, (int)d);
+        int y, m, d;
+        te_bt_civil(day, &y, &m, &d);
+        snprintf(out, outsz, "%04d-%02d-%02d", y, m, d);
 }
 
 static PGresult *query(PGconn *db, const char *sql, char *errstr, size_t errstr_size)
@@ -46,9 +40,32 @@ static double num(PGresult *r, int row, int col)
         return PQgetisnull(r, row, col) ? 0 : strtod(PQgetvalue(r, row, col), NULL);
 }
 
-typedef struct pos_s {
-        double qty;
-} pos_t;
+/* one portfolio: its positions (ticker -> qty), cash flow and daily P&L */
+typedef struct pf_s {
+        char *id;
+        te_map_t *pos;
+        double cash;
+        double *pnl;
+        double final; /* |P&L| at the last point, to rank the portfolios */
+} pf_t;
+
+typedef struct curve_s {
+        int32_t *days;
+        double *eq;
+        size_t n, cap;
+        pf_t **pf;
+        size_t n_pf, cap_pf;
+} curve_t;
+
+static void pf_free(pf_t *p)
+{
+        if (!p)
+                return;
+        free(p->id);
+        te_map_destroy(p->pos, free);
+        free(p->pnl);
+        free(p);
+}
 
 static double mark(te_map_t *pos, te_bars_t *bars, int32_t day)
 {
@@ -57,43 +74,216 @@ static double mark(te_map_t *pos, te_bars_t *bars, int32_t day)
         void *v;
         double sum = 0;
         while (te_map_next(pos, &it, &tk, &v)) {
-                pos_t *p = v;
-                if (p->qty == 0)
+                double q = *(double *)v;
+                if (q == 0)
                         continue;
                 const te_bar_t *b = te_bars_at_or_before(bars, tk, day);
                 if (b)
-                        sum += p->qty * b->close;
+                        sum += q * b->close;
         }
         return sum;
 }
 
-static int any_bar(te_map_t *pos, te_bars_t *bars, int32_t day)
+static int any_bar(te_map_t *tickers, te_bars_t *bars, int32_t day)
 {
         size_t it = 0;
         const char *tk;
         void *v;
         const te_bar_t *f;
-        while (te_map_next(pos, &it, &tk, &v))
+        while (te_map_next(tickers, &it, &tk, &v))
                 if (te_bars_range(bars, tk, day - 1, day, &f) > 0)
                         return 1;
         return 0;
 }
 
-int te_bt_report(PGconn *db, te_bars_t *bars, double capital, int32_t first_day,
-                 int32_t last_day, const char *out_dir, te_bt_summary_t *s, char *errstr,
-                 size_t errstr_size)
+/* the portfolio's record, created (with a zero P&L history) on first sight */
+static pf_t *pf_get(curve_t *cv, te_map_t *by_id, const char *id)
+{
+        pf_t *p = te_map_get(by_id, id);
+        if (p)
+                return p;
+        if (cv->n_pf == cv->cap_pf) {
+                size_t nc = cv->cap_pf ? cv->cap_pf * 2 : 8;
+                pf_t **np = realloc(cv->pf, nc * sizeof *np);
+                if (!np)
+                        return NULL;
+                cv->pf = np;
+                cv->cap_pf = nc;
+        }
+        p = calloc(1, sizeof *p);
+        if (!p)
+                return NULL;
+        p->id = strdup(id);
+        p->pos = te_map_new();
+        p->pnl = cv->cap ? calloc(cv->cap, sizeof *p->pnl) : NULL;
+        if (!p->id || !p->pos || (cv->cap && !p->pnl) || te_map_put(by_id, id, p) != 0) {
+                pf_free(p);
+                return NULL;
+        }
+        cv->pf[cv->n_pf++] = p;
+        return p;
+}
+
+static int curve_grow(curve_t *cv)
+{
+        if (cv->n < cv->cap)
+                return 0;
+        size_t nc = cv->cap ? cv->cap * 2 : 1024;
+        int32_t *nd = realloc(cv->days, nc * sizeof *nd);
+        if (!nd)
+                return -1;
+        cv->days = nd;
+        double *ne = realloc(cv->eq, nc * sizeof *ne);
+        if (!ne)
+                return -1;
+        cv->eq = ne;
+        for (size_t i = 0; i < cv->n_pf; i++) {
+                double *np = realloc(cv->pf[i]->pnl, nc * sizeof *np);
+                if (!np)
+                        return -1;
+                cv->pf[i]->pnl = np;
+        }
+        cv->cap = nc;
+        return 0;
+}
+
+static int by_final_pnl(const void *a, const void *b)
+{
+        const pf_t *x = *(pf_t *const *)a, *y = *(pf_t *const *)b;
+        if (x->final != y->final)
+                return x->final < y->final ? 1 : -1;
+        return strcmp(x->id, y->id);
+}
+
+/* Both charts: equity.png (equity over drawdown) and portfolios.png (P&L per
+ * portfolio, the largest |final P&L| first, the rest summed as "others"); their PNG
+ * bytes go to eq_png / pf_png for the tear sheet. */
+static int charts(const curve_t *cv, const te_bt_params_t *p, const char *out_dir,
+                  te_buf_t *eq_png, te_buf_t *pf_png, char *pf_note, size_t pf_note_size,
+                  char *errstr, size_t errstr_size)
+{
+        int rc = -1;
+        double *dd = malloc(cv->n * sizeof *dd);
+        double *others = calloc(cv->n, sizeof *others);
+        pf_t **order = malloc((cv->n_pf ? cv->n_pf : 1) * sizeof *order);
+        char path[1200], title[200];
+        if (!dd || !others || !order) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        te_bt_drawdown(cv->eq, cv->n, p->capital, dd);
+        snprintf(title, sizeof title, "Equity of run %s (capital %.2f, dashed)",
+                 p->run_id, p->capital);
+        te_chart_series_t s_eq = {"equity", cv->eq}, s_dd = {"drawdown", dd};
+        te_chart_panel_t panels[2] = {
+            {.title = title,
+             .y_label = "equity",
+             .fmt = TE_CHART_NUM,
+             .weight = 2.2,
+             .has_ref = 1,
+             .ref = p->capital,
+             .series = &s_eq,
+             .n_series = 1},
+            {.title = "Drawdown from the running peak",
+             .y_label = "drawdown",
+             .fmt = TE_CHART_PCT,
+             .weight = 1,
+             .fill = 1,
+             .series = &s_dd,
+             .n_series = 1},
+        };
+        te_chart_t c = {.days = cv->days,
+                        .n = cv->n,
+                        .panels = panels,
+                        .n_panels = 2,
+                        .width = 960,
+                        .height = 520,
+                        .scale = 1};
+        snprintf(path, sizeof path, "%s/equity.png", out_dir);
+        if (te_chart_png_file(&c, path, errstr, errstr_size) != 0)
+                goto out;
+        c.scale = 2; /* sharp on high-density screens */
+        if (te_chart_png_buf(&c, eq_png, errstr, errstr_size) != 0)
+                goto out;
+
+        te_chart_series_t ser[TE_CHART_MAX_SERIES];
+        size_t ns = 0;
+        memcpy(order, cv->pf, cv->n_pf * sizeof *order);
+        for (size_t i = 0; i < cv->n_pf; i++)
+                order[i]->final = fabs(order[i]->pnl[cv->n - 1]);
+        qsort(order, cv->n_pf, sizeof *order, by_final_pnl);
+        size_t shown =
+            cv->n_pf <= TE_CHART_MAX_SERIES ? cv->n_pf : TE_CHART_MAX_SERIES - 1;
+        for (size_t i = 0; i < shown; i++)
+                ser[ns++] = (te_chart_series_t){order[i]->id, order[i]->pnl};
+        if (shown < cv->n_pf) {
+                for (size_t i = shown; i < cv->n_pf; i++)
+                        for (size_t d = 0; d < cv->n; d++)
+                                others[d] += order[i]->pnl[d];
+                ser[ns++] = (te_chart_series_t){"others", others};
+                snprintf(pf_note, pf_note_size,
+                         "the %zu portfolios with the largest final |P&L|; the other %zu "
+                         "summed as \"others\"",
+                         shown, cv->n_pf - shown);
+        } else {
+                snprintf(pf_note, pf_note_size, "all %zu portfolios", cv->n_pf);
+        }
+        if (ns == 0)
+                ser[ns++] = (te_chart_series_t){"no trades", others};
+        te_chart_panel_t pp = {.title = "Cumulative P&L per portfolio",
+                               .y_label = "P&L",
+                               .fmt = TE_CHART_NUM,
+                               .weight = 1,
+                               .has_ref = 1,
+                               .ref = 0,
+                               .series = ser,
+                               .n_series = ns};
+        te_chart_t cp = {.days = cv->days,
+                         .n = cv->n,
+                         .panels = &pp,
+                         .n_panels = 1,
+                         .width = 960,
+                         .height = 340,
+                         .scale = 1};
+        snprintf(path, sizeof path, "%s/portfolios.png", out_dir);
+        if (te_chart_png_file(&cp, path, errstr, errstr_size) != 0)
+                goto out;
+        cp.scale = 2;
+        if (te_chart_png_buf(&cp, pf_png, errstr, errstr_size) != 0)
+                goto out;
+        rc = 0;
+out:
+        free(dd);
+        free(others);
+        free(order);
+        return rc;
+}
+
+int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
+                 int32_t first_day, int32_t last_day, const char *out_dir,
+                 te_bt_summary_t *s, char *errstr, size_t errstr_size)
 {
         PGresult *r = NULL;
-        te_map_t *pos = te_map_new();
-        double *eq = NULL;
-        size_t n_eq = 0, cap_eq = 0;
+        te_map_t *by_id = te_map_new_borrowed(), *tickers = te_map_new();
+        curve_t cv;
+        te_bt_month_t *months = NULL;
+        te_buf_t eq_png, pf_png;
         FILE *csv = NULL, *txt = NULL;
-        char path[1200];
+        char path[1200], pf_note[200] = "";
         int rc = -1;
+        double capital = prm->capital;
+        memset(&cv, 0, sizeof cv);
+        te_buf_init(&eq_png, 64u << 20);
+        te_buf_init(&pf_png, 64u << 20);
         memset(s, 0, sizeof *s);
         s->capital = capital;
-        if (!pos) {
+        s->first_day = s->last_day = -1;
+        if (!by_id || !tickers) {
                 snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        if (!(capital > 0)) {
+                snprintf(errstr, errstr_size, "report: capital must be > 0");
                 goto out;
         }
         /* orders by final state */
@@ -106,7 +296,7 @@ int te_bt_report(PGconn *db, te_bars_t *bars, double capital, int32_t first_day,
                 size_t l = strlen(s->states);
                 snprintf(s->states + l, sizeof s->states - l, "%s%s=%s", l ? " " : "",
                          PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-                s->orders += atol(PQgetvalue(r, i, 1));
+                s->orders += strtol(PQgetvalue(r, i, 1), NULL, 10);
         }
         PQclear(r);
         /* fill ratio over accepted orders */
@@ -131,19 +321,20 @@ int te_bt_report(PGconn *db, te_bars_t *bars, double capital, int32_t first_day,
                 goto out;
         te_strlcpy(s->trades_md5, PQgetvalue(r, 0, 0), sizeof s->trades_md5);
         PQclear(r);
-        /* trades in time order, with the order's arrival time */
+        /* trades in time order, with the order's arrival time and portfolio */
         if (!(r = query(
                   db,
                   "SELECT (extract(epoch FROM t.\"timestamp\") * 1000)::bigint, "
                   "t.ticker, t.direction, t.size, t.price, t.commission, "
                   "(extract(epoch FROM coalesce(o.first_event_time, t.\"timestamp\")) "
-                  "* 1000)::bigint FROM trades t LEFT JOIN orders o USING (order_id) "
+                  "* 1000)::bigint, coalesce(o.portfolio_id, '(unknown)') "
+                  "FROM trades t LEFT JOIN orders o USING (order_id) "
                   "ORDER BY t.\"timestamp\", t.trade_id",
                   errstr, errstr_size)))
                 goto out;
         int nt = PQntuples(r);
         s->trades = nt;
-        double cash = capital, slip_num = 0, slip_den = 0;
+        double slip_num = 0, slip_den = 0;
         if (nt > 0) {
                 int32_t d0 =
                     (int32_t)(strtoll(PQgetvalue(r, 0, 0), NULL, 10) / MS_PER_DAY);
@@ -172,17 +363,22 @@ int te_bt_report(PGconn *db, te_bars_t *bars, double capital, int32_t first_day,
                         const char *tk = PQgetvalue(r, ti, 1);
                         int buy = strcmp(PQgetvalue(r, ti, 2), "BUY") == 0;
                         double q = num(r, ti, 3), px = num(r, ti, 4), c = num(r, ti, 5);
-                        pos_t *p = te_map_get(pos, tk);
-                        if (!p) {
-                                p = calloc(1, sizeof *p);
-                                if (!p || te_map_put(pos, tk, p) != 0) {
-                                        free(p);
-                                        snprintf(errstr, errstr_size, "out of memory");
-                                        goto out;
+                        pf_t *pf = pf_get(&cv, by_id, PQgetvalue(r, ti, 7));
+                        double *qty = pf ? te_map_get(pf->pos, tk) : NULL;
+                        if (pf && !qty) {
+                                qty = calloc(1, sizeof *qty);
+                                if (qty && te_map_put(pf->pos, tk, qty) != 0) {
+                                        free(qty);
+                                        qty = NULL;
                                 }
                         }
-                        p->qty += buy ? q : -q;
-                        cash -= (buy ? q * px : -q * px) + c;
+                        if (!qty || (!te_map_get(tickers, tk) &&
+                                     te_map_put(tickers, tk, (void *)tickers) != 0)) {
+                                snprintf(errstr, errstr_size, "out of memory");
+                                goto out;
+                        }
+                        *qty += buy ? q : -q;
+                        pf->cash -= (buy ? q * px : -q * px) + c;
                         s->traded_value += q * px;
                         s->commissions += c;
                         int64_t arr_ms = strtoll(PQgetvalue(r, ti, 6), NULL, 10);
@@ -195,21 +391,22 @@ int te_bt_report(PGconn *db, te_bars_t *bars, double capital, int32_t first_day,
                         }
                         traded = 1;
                 }
-                if (!traded && !any_bar(pos, bars, day))
+                if (!traded && !any_bar(tickers, bars, day))
                         continue; /* no market that day */
-                double pv = mark(pos, bars, day);
-                double e = cash + pv;
-                if (n_eq == cap_eq) {
-                        size_t nc = cap_eq ? cap_eq * 2 : 1024;
-                        double *ne = realloc(eq, nc * sizeof *ne);
-                        if (!ne) {
-                                snprintf(errstr, errstr_size, "out of memory");
-                                goto out;
-                        }
-                        eq = ne;
-                        cap_eq = nc;
+                if (curve_grow(&cv) != 0) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        goto out;
                 }
-                eq[n_eq++] = e;
+                double cash = capital, pv = 0;
+                for (size_t k = 0; k < cv.n_pf; k++) {
+                        double m = mark(cv.pf[k]->pos, bars, day);
+                        cv.pf[k]->pnl[cv.n] = cv.pf[k]->cash + m;
+                        cash += cv.pf[k]->cash;
+                        pv += m;
+                }
+                double e = cash + pv;
+                cv.days[cv.n] = day;
+                cv.eq[cv.n++] = e;
                 sum_eq += e;
                 char ds[16];
                 te_bt_day_str(day, ds, sizeof ds);
@@ -224,13 +421,53 @@ int te_bt_report(PGconn *db, te_bars_t *bars, double capital, int32_t first_day,
                 goto out;
         }
         csv = NULL;
-        s->days = (long)n_eq;
-        s->final_equity = n_eq ? eq[n_eq - 1] : capital;
+        if (cv.n == 0) { /* nothing traded, no bar: a flat curve at the capital */
+                if (curve_grow(&cv) != 0) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        goto out;
+                }
+                cv.days[0] = first_day;
+                cv.eq[0] = capital;
+                cv.n = 1;
+                sum_eq = capital;
+        }
+        s->days = (long)cv.n;
+        s->portfolios = (long)cv.n_pf;
+        s->first_day = cv.days[0];
+        s->last_day = cv.days[cv.n - 1];
+        s->final_equity = cv.eq[cv.n - 1];
         s->total_return = s->final_equity / capital - 1;
-        s->turnover = n_eq && sum_eq > 0 ? s->traded_value / (sum_eq / (double)n_eq) : 0;
+        s->turnover = sum_eq > 0 ? s->traded_value / (sum_eq / (double)cv.n) : 0;
+        s->turnover_annual = s->turnover * TE_BT_DAYS_PER_YEAR / (double)cv.n;
+        s->commission_bps =
+            s->traded_value > 0 ? s->commissions / s->traded_value * 10000.0 : 0;
         s->slippage_bps = slip_den > 0 ? slip_num / slip_den * 10000.0 : 0;
-        snprintf(path, sizeof path, "%s/equity.png", out_dir);
-        if (te_png_line_plot(path, eq, n_eq, capital, 900, 400, errstr, errstr_size) != 0)
+        if (te_bt_metrics(cv.days, cv.eq, cv.n, capital, prm->risk_free, &s->m) != 0) {
+                snprintf(errstr, errstr_size, "report: equity curve not finite");
+                goto out;
+        }
+        size_t max_months = (size_t)(s->last_day - s->first_day) / 28 + 2;
+        months = calloc(max_months, sizeof *months);
+        if (!months) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        size_t n_months =
+            te_bt_monthly(cv.days, cv.eq, cv.n, capital, months, max_months);
+        if (charts(&cv, prm, out_dir, &eq_png, &pf_png, pf_note, sizeof pf_note, errstr,
+                   errstr_size) != 0)
+                goto out;
+        te_bt_sheet_t sheet = {.params = prm,
+                               .s = s,
+                               .months = months,
+                               .n_months = n_months,
+                               .equity_png = eq_png.data,
+                               .equity_png_len = eq_png.len,
+                               .pf_png = pf_png.data,
+                               .pf_png_len = pf_png.len,
+                               .pf_note = pf_note};
+        snprintf(path, sizeof path, "%s/tearsheet.html", out_dir);
+        if (te_bt_tearsheet_write(&sheet, path, errstr, errstr_size) != 0)
                 goto out;
         snprintf(path, sizeof path, "%s/report.txt", out_dir);
         txt = fopen(path, "w");
@@ -238,7 +475,7 @@ int te_bt_report(PGconn *db, te_bars_t *bars, double capital, int32_t first_day,
                 snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
                 goto out;
         }
-        te_bt_summary_print(s, NULL, txt);
+        te_bt_summary_print(s, prm->run_id, txt);
         if (fclose(txt) != 0) {
                 txt = NULL;
                 snprintf(errstr, errstr_size, "%s: write error", path);
@@ -252,9 +489,26 @@ out:
                 fclose(csv);
         if (txt)
                 fclose(txt);
-        free(eq);
-        te_map_destroy(pos, free);
+        free(cv.days);
+        free(cv.eq);
+        for (size_t k = 0; k < cv.n_pf; k++)
+                pf_free(cv.pf[k]);
+        free(cv.pf);
+        free(months);
+        te_buf_free(&eq_png);
+        te_buf_free(&pf_png);
+        te_map_destroy(by_id, NULL);
+        te_map_destroy(tickers, NULL);
         return rc;
+}
+
+/* "key: v unit" with `decimals` places, or "key: n/a" when v is NaN */
+static void print_fig(FILE *fp, const char *key, double v, int decimals, const char *unit)
+{
+        if (isnan(v))
+                fprintf(fp, "%s: n/a\n", key);
+        else
+                fprintf(fp, "%s: %.*f%s\n", key, decimals, v, unit);
 }
 
 void te_bt_summary_print(const te_bt_summary_t *s, const char *run_id, FILE *fp)
@@ -265,12 +519,27 @@ void te_bt_summary_print(const te_bt_summary_t *s, const char *run_id, FILE *fp)
         fprintf(fp, "final equity: %.2f\n", s->final_equity);
         fprintf(fp, "total return: %.4f%%\n", s->total_return * 100);
         fprintf(fp, "traded value: %.2f\n", s->traded_value);
-        fprintf(fp, "turnover: %.4f\n", s->turnover);
-        fprintf(fp, "commissions: %.4f\n", s->commissions);
+        fprintf(fp, "turnover: %.4f (x mean equity over the run; %.2f per year)\n",
+                s->turnover, s->turnover_annual);
+        fprintf(fp, "commissions: %.4f (%.3f bps of traded value)\n", s->commissions,
+                s->commission_bps);
         fprintf(fp, "slippage vs arrival: %.3f bps\n", s->slippage_bps);
         fprintf(fp, "fill ratio: %.4f\n", s->fill_ratio);
         fprintf(fp, "trades: %ld\n", s->trades);
         fprintf(fp, "orders: %ld (%s)\n", s->orders, s->states);
         fprintf(fp, "days: %ld\n", s->days);
+        print_fig(fp, "cagr", s->m.cagr * 100, 4, "%");
+        print_fig(fp, "annualized volatility", s->m.vol * 100, 4, "%");
+        print_fig(fp, "sharpe", s->m.sharpe, 4, "");
+        print_fig(fp, "sortino", s->m.sortino, 4, "");
+        char peak[16] = "start", trough[16] = "-", rec[16] = "not recovered";
+        if (s->m.dd_peak_day >= 0)
+                te_bt_day_str(s->m.dd_peak_day, peak, sizeof peak);
+        if (s->m.dd_trough_day >= 0)
+                te_bt_day_str(s->m.dd_trough_day, trough, sizeof trough);
+        if (s->m.dd_recovery_day >= 0)
+                te_bt_day_str(s->m.dd_recovery_day, rec, sizeof rec);
+        fprintf(fp, "max drawdown: %.4f%% (peak %s, trough %s, recovered %s)\n",
+                s->m.max_dd * 100, peak, trough, rec);
         fprintf(fp, "trades md5: %s\n", s->trades_md5);
 }

@@ -1,12 +1,17 @@
 /*
  * backtest_report: the numbers of a finished backtest, from its run database and the
- * bars, written to OUT/report.txt, OUT/equity.csv and OUT/equity.png.
+ * bars, written into OUT/: report.txt (the summary lines), equity.csv (one row per
+ * day), equity.png (equity and drawdown), portfolios.png (cumulative P&L per
+ * portfolio) and tearsheet.html (one self-contained page: the charts, the metrics,
+ * the monthly returns, the run's parameters and the trades hash; bt_tearsheet.h).
  *
- *   total return   final equity / capital - 1; equity = capital + cash movements of the
- *                  trades (price x size and commissions) + positions marked at the close
- *                  of the latest bar on or before each day;
- *   turnover       traded value / mean daily equity;
- *   commissions    sum over trades;
+ *   equity         capital + cash movements of the trades (price x size and
+ *                  commissions) + positions marked at the close of the latest bar on or
+ *                  before each day; per portfolio the same without the capital (P&L);
+ *   returns, CAGR, volatility, Sharpe, Sortino, drawdown, monthly returns: bt_metrics.h;
+ *   turnover       traded value / mean daily equity (one-way: buys plus sells, in
+ *                  multiples of the mean equity), and that per year (x 252 / days);
+ *   commissions    sum over trades (and in bps of the traded value);
  *   slippage       value-weighted (price - arrival) / arrival in bps, signed so that a
  *                  positive number is a cost; arrival = close of the latest bar on or
  *                  before the order's first event time (the target's as_of);
@@ -25,18 +30,23 @@
 #include <stdio.h>
 
 #include "bars.h"
+#include "bt_metrics.h"
+#include "bt_params.h"
 
 typedef struct te_bt_summary_s {
         double capital, final_equity, total_return;
-        double traded_value, turnover, commissions, slippage_bps, fill_ratio;
-        long trades, orders, days;
+        double traded_value, turnover, turnover_annual, commissions, commission_bps;
+        double slippage_bps, fill_ratio;
+        long trades, orders, days, portfolios;
+        int32_t first_day, last_day; /* of the equity curve (-1 when empty) */
+        te_bt_metrics_t m;
         char states[512];    /* "EXPIRED=3 FILLED=120 ..." */
         char trades_md5[40]; /* hex */
 } te_bt_summary_t;
 
-/** Compute the summary and write the three files into out_dir.
- *  @returns 0, or -1 with errstr. */
-int te_bt_report(PGconn *db, te_bars_t *bars, double capital, int32_t first_day,
+/** Compute the summary and write the report files into out_dir; p->capital is the
+ *  starting equity. @returns 0, or -1 with errstr. */
+int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *p, int32_t first_day,
                  int32_t last_day, const char *out_dir, te_bt_summary_t *s, char *errstr,
                  size_t errstr_size);
 

@@ -65,6 +65,8 @@ typedef struct bt_s {
         uint64_t planned;
         size_t expected; /* targets expected in all (for the ETA) */
         double nav_sum;  /* NAV of the first target of each portfolio, when given */
+
+        te_bt_params_t params; /* what the report and backtest_runs record */
 } bt_t;
 
 int te_bt_db_name(const char *run_id, char *out, size_t outsz)
@@ -910,16 +912,31 @@ static void record_run(bt_t *bt, const char *status, const te_bt_summary_t *s)
         snprintf(planned, sizeof planned, "%llu", (unsigned long long)bt->planned);
         snprintf(ret, sizeof ret, "%.10g", s ? s->total_return : 0.0);
         te_strlcpy(md5, s ? s->trades_md5 : "", sizeof md5);
-        const char *p[6] = {bt->c->run_id, status,         pub,
-                            planned,       s ? ret : NULL, s ? md5 : NULL};
-        PGresult *r =
-            PQexecParams(bt->main_db,
-                         "UPDATE backtest_runs SET status = $2, targets_published "
-                         "= $3::bigint, targets_planned = $4::bigint, total_return "
-                         "= $5::float8, trades_md5 = $6, finished_at = now() "
-                         "WHERE run_id = $1",
-                         6, NULL, p, NULL, NULL, 0);
+        char capital[64];
+        snprintf(capital, sizeof capital, "%.10g", bt->params.capital);
+        char *json = te_bt_params_json(&bt->params);
+        const char *p[10] = {bt->c->run_id,
+                             status,
+                             pub,
+                             planned,
+                             s ? ret : NULL,
+                             s ? md5 : NULL,
+                             bt->params.capital > 0 ? capital : NULL,
+                             bt->params.bars_source,
+                             bt->params.build_commit,
+                             json};
+        PGresult *r = PQexecParams(
+            bt->main_db,
+            "UPDATE backtest_runs SET status = $2, targets_published = $3::bigint, "
+            "targets_planned = $4::bigint, total_return = $5::float8, trades_md5 = $6, "
+            "finished_at = now(), capital = $7::float8, bars_source = $8, "
+            "build_commit = $9, params = $10::jsonb WHERE run_id = $1",
+            10, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                TE_LOG(TE_LOG_ERROR, NULL, "backtest.record_failed", "backtest_runs: %s",
+                       PQresultErrorMessage(r));
         PQclear(r);
+        free(json);
 }
 
 int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE *out,
@@ -951,6 +968,10 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
         }
         if (!c->bars_csv[0] && !c->bars_db) {
                 snprintf(errstr, errstr_size, "bars: --bars CSV or --bars-db required");
+                goto out;
+        }
+        if (te_bt_params_init(&bt.params, c, cfg) != 0) {
+                snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
         if (mkdir(c->out_dir, 0755) != 0 && errno != EEXIST) {
@@ -1013,8 +1034,14 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
                 d0 = d < d0 ? d : d0;
                 d1 = d > d1 ? d : d1;
         }
-        double capital = c->capital > 0 ? c->capital : bt.nav_sum > 0 ? bt.nav_sum : 1e6;
-        if (te_bt_report(bt.run_db, bars, capital, d0, d1, c->out_dir, &sum, errstr,
+        te_bt_params_capital(&bt.params,
+                             c->capital > 0   ? c->capital
+                             : bt.nav_sum > 0 ? bt.nav_sum
+                                              : 1e6,
+                             c->capital > 0   ? "capital option"
+                             : bt.nav_sum > 0 ? "sum of each portfolio's first target nav"
+                                              : "default, no target gave a nav");
+        if (te_bt_report(bt.run_db, bars, &bt.params, d0, d1, c->out_dir, &sum, errstr,
                          errstr_size) != 0)
                 goto out;
         te_bt_summary_print(&sum, c->run_id, out);
@@ -1022,8 +1049,10 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
                 (unsigned long long)bt.planned);
         fprintf(out, "canceled at the end: %ld\nwall time: %.1f s\n", cancels,
                 (double)(te_proc_mono_ms() - bt.start_ms) / 1000.0);
-        fprintf(out, "report: %s/report.txt %s/equity.csv %s/equity.png\n", c->out_dir,
-                c->out_dir, c->out_dir);
+        fprintf(out,
+                "report: %s/tearsheet.html (and report.txt equity.csv equity.png "
+                "portfolios.png)\n",
+                c->out_dir);
         rc = 0;
         if (bt.planned != bt.n_pub) {
                 snprintf(errstr, errstr_size, "planned %llu targets of %zu published",
@@ -1056,6 +1085,7 @@ out:
         te_codec_destroy(bt.codec);
         te_bars_destroy(bars);
         te_buf_free(&bt.buf);
+        te_bt_params_free(&bt.params);
         free(bt.asof);
         free(bt.size);
         return rc;

@@ -50,6 +50,8 @@ static const te_cfg_item_t items[] = {
     TE_CFG_D(conf_t, "capital", capital, "0", 0, 1e15,
              "starting equity of the report (0: sum of each portfolio's first target "
              "nav, else 1000000)"),
+    TE_CFG_D(conf_t, "report.risk_free", risk_free, "0", -1, 1,
+             "annual risk-free rate of the tear sheet's Sharpe and Sortino (0.02 = 2%)"),
     TE_CFG_I(conf_t, "partitions", partitions, "8", 1, 256,
              "partitions of the run's topics"),
     TE_CFG_I(conf_t, "flow.max_ahead_bytes", max_ahead_bytes, "2097152", 1024,
