@@ -410,8 +410,6 @@ static void print_progress(sweep_t *sw, int force)
                 (unsigned long long)planned, (unsigned long long)total,
                 total ? 100.0 * (double)planned / (double)total : 0.0, el, eta,
                 sw->tty ? "   " : "\n");
-        if (sw->tty && force)
-                fputc('\n', stderr);
         fflush(stderr);
 }
 
@@ -497,9 +495,9 @@ static int write_table(sweep_t *sw, FILE *out, char *errstr, size_t errsz)
         fprintf(out, "sweep %s: %d variants, sorted by %s (%s first)\n", sw->base->run_id,
                 sw->n, te_bt_sweep_columns[sw->sort_col],
                 sw->sort_dir > 0 ? "highest" : "lowest");
-        fprintf(out, "%-20s %-6s %10s %9s %12s %9s %9s %7s %7s %-32s\n", "variant",
-                "status", "return%", "turnover", "commissions", "slip_bps", "max_dd%",
-                "sharpe", "trades", "trades_md5");
+        fprintf(out, "%-20s %-6s %10s %9s %12s %9s %9s %7s %7s %s\n", "variant", "status",
+                "return%", "turnover", "commissions", "slip_bps", "max_dd%", "sharpe",
+                "trades", "trades_md5");
         for (int i = 0; i < sw->n; i++) {
                 const variant_t *v = &sw->v[i];
                 const te_bt_summary_t *s = &v->sum;
@@ -511,7 +509,7 @@ static int write_table(sweep_t *sw, FILE *out, char *errstr, size_t errsz)
                 double wall = (double)(v->t1 - v->t0) / 1000.0;
                 if (ok) {
                         fprintf(out,
-                                "%-20s %-6s %10s %9.4f %12.2f %9.3f %9s %7s %7ld %-32s\n",
+                                "%-20s %-6s %10s %9.4f %12.2f %9.3f %9s %7s %7ld %s\n",
                                 v->name, status_of(v), ret, s->turnover, s->commissions,
                                 s->slippage_bps, dd, sh, s->trades, s->trades_md5);
                         fprintf(
@@ -623,7 +621,8 @@ int te_bt_sweep(const te_bt_conf_t *base, const te_cfg_t *cfg, const char *self,
                         }
                 print_progress(&sw, 0);
         }
-        print_progress(&sw, 1);
+        if (sw.tty) /* end the refreshed line */
+                fputc('\n', stderr);
         if (write_table(&sw, out, errstr, errstr_size) != 0)
                 goto out;
         rc = 0;
