@@ -1019,6 +1019,7 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
         if (!bt.rk_planner || !bt.rk_broker)
                 goto out;
         bt.st.t_start = bt.start_ms;
+        bt.st.t_spawn = te_proc_mono_ms();
         bt.st.clock_rtt_ms = 2.6;
         for (int i = 0; c->stages && i < P__CNT; i++)
                 bt.st.port[i] = te_bt_stages_free_port();
@@ -1054,6 +1055,8 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
                 te_bt_stages_collect(&bt.st, bt.pid);
         int stop_rc = procs_stop(&bt);
         started = 0;
+        bt.st.t_stopped = te_proc_mono_ms();
+        bt.st.targets = bt.n_pub;
         int32_t d0 = bt.n_pub ? te_bars_day_of_ms(bt.asof[0]) : 0;
         int32_t d1 = bt.n_pub ? te_bars_day_of_ms(bt.asof[bt.n_pub - 1]) : 0;
         for (size_t i = 0; i < bt.n_pub; i++) {

@@ -187,51 +187,59 @@ static double secs(int64_t a, int64_t b)
         return a > 0 && b >= a ? (double)(b - a) / 1000.0 : 0;
 }
 
+static double pos(double x)
+{
+        return x > 0 ? x : 0;
+}
+
+static double per(double x, double n)
+{
+        return n > 0 ? x / n * 1000.0 : 0;
+}
+
+static double mean_ms(const te_bt_hist_t *h)
+{
+        return h->count > 0 ? h->sum / h->count * 1000.0 : 0;
+}
+
 void te_bt_stages_print(const te_bt_stages_t *st, FILE *fp)
 {
-        double wall = secs(st->t_start, st->t_end);
+        double n = (double)st->targets;
         double plan = secs(st->t_first_plan, st->t_planned);
-        double clock = st->target_to_order.sum;
-        double n = st->target_to_order.count;
+        double pl = pos(st->cpu_s[TE_BT_PLANNER]), br = pos(st->cpu_s[TE_BT_BROKER]);
+        double clock = pos(plan - pl - br);
         double floor = n * st->clock_rtt_ms / 1000.0;
-        double cpu_pl = st->cpu_s[TE_BT_PLANNER] > 0 ? st->cpu_s[TE_BT_PLANNER] : 0;
-        double cpu_br = st->cpu_s[TE_BT_BROKER] > 0 ? st->cpu_s[TE_BT_BROKER] : 0;
-        double kafka = clock - cpu_pl - cpu_br;
-        fprintf(fp, "stage wall=%.2f s\n", wall);
-        fprintf(fp, "stage setup=%.2f s (DB, topics, processes, group joins)\n",
-                secs(st->t_start, st->t_first_plan));
+        fprintf(fp, "stage wall=%.2f s targets=%.0f\n", secs(st->t_start, st->t_end), n);
         fprintf(fp,
-                "stage publish cpu=%.2f s flow_wait=%.2f s (runner, until the last "
-                "target sent)\n",
+                "stage setup=%.2f s (bars, run database, topics %.2f s; process start, "
+                "group joins %.2f s)\n",
+                secs(st->t_start, st->t_first_plan), secs(st->t_start, st->t_spawn),
+                secs(st->t_spawn, st->t_first_plan));
+        fprintf(fp,
+                "stage publish cpu=%.2f s held=%.2f s (runner; held back by flow "
+                "control)\n",
                 st->runner_cpu_s, st->flow_wait_s);
-        fprintf(fp, "stage planning=%.2f s (first target planned -> all planned)\n",
-                plan);
         fprintf(fp,
-                "stage clock=%.2f s targets=%.0f mean=%.2f ms floor=%.2f s (%.1f ms per "
-                "round trip) x%.1f\n",
-                clock, n, n > 0 ? clock / n * 1000.0 : 0, floor, st->clock_rtt_ms,
+                "stage planning=%.2f s per_target=%.2f ms (first target planned -> all "
+                "planned; target_to_order_mean=%.0f ms incl. the wait in its lane)\n",
+                plan, per(plan, n), mean_ms(&st->target_to_order));
+        fprintf(fp, "stage   planner cpu=%.2f s per_target=%.2f ms\n", pl, per(pl, n));
+        fprintf(fp,
+                "stage   broker cpu=%.2f s per_target=%.2f ms orders=%.0f "
+                "order_to_ack_mean=%.2f ms\n",
+                br, per(br, n), st->order_to_ack.count, mean_ms(&st->order_to_ack));
+        fprintf(fp,
+                "stage   clock=%.2f s per_target=%.2f ms (round trips and poll waits) "
+                "floor=%.2f s (%.1f ms per target) x%.1f\n",
+                clock, per(clock, n), floor, st->clock_rtt_ms,
                 floor > 0 ? clock / floor : 0);
-        fprintf(fp, "stage kafka=%.2f s (clock - planner cpu - broker cpu)\n",
-                kafka > 0 ? kafka : 0);
-        fprintf(fp, "stage idle=%.2f s (planning - clock)\n",
-                plan - clock > 0 ? plan - clock : 0);
-        fprintf(fp, "stage planner cpu=%.2f s\n", st->cpu_s[TE_BT_PLANNER]);
-        fprintf(fp, "stage broker cpu=%.2f s orders=%.0f order_to_ack_mean=%.2f ms\n",
-                st->cpu_s[TE_BT_BROKER], st->order_to_ack.count,
-                st->order_to_ack.count > 0
-                    ? st->order_to_ack.sum / st->order_to_ack.count * 1000.0
-                    : 0);
-        fprintf(fp, "stage sink cpu=%.2f s report_to_commit_mean=%.2f ms\n",
-                st->cpu_s[TE_BT_SINK],
-                st->report_to_commit.count > 0
-                    ? st->report_to_commit.sum / st->report_to_commit.count * 1000.0
-                    : 0);
+        fprintf(fp, "stage sink cpu=%.2f s report_to_commit_mean=%.0f ms\n",
+                pos(st->cpu_s[TE_BT_SINK]), mean_ms(&st->report_to_commit));
         fprintf(fp, "stage db_commit=%.2f s batches=%.0f mean=%.2f ms\n",
-                st->db_commit.sum, st->db_commit.count,
-                st->db_commit.count > 0 ? st->db_commit.sum / st->db_commit.count * 1000.0
-                                        : 0);
+                st->db_commit.sum, st->db_commit.count, mean_ms(&st->db_commit));
         fprintf(fp, "stage drain=%.2f s (final CLOCKs, cancels, sink catching up)\n",
                 secs(st->t_planned, st->t_drained));
-        fprintf(fp, "stage report=%.2f s (stop, report files)\n",
-                secs(st->t_drained, st->t_end));
+        fprintf(fp, "stage stop=%.2f s\n", secs(st->t_drained, st->t_stopped));
+        fprintf(fp, "stage report=%.2f s (queries, figures, charts, files)\n",
+                secs(st->t_stopped, st->t_end));
 }

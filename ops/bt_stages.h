@@ -6,27 +6,30 @@
  * stops the processes, reads each child's CPU time (/proc/<pid>/stat) and its /metrics
  * (histogram sums and counts). The lines it prints (and writes to OUT/stages.txt):
  *
- *   stage setup      DB create and migrate, topics, process start, group joins: start
- *                    of the run -> the first target planned
- *   stage publish    the runner reading, encoding and producing the targets (its CPU)
- *                    and the wall time it was held back by flow control
- *   stage clock      sum over targets of te_planner_target_to_order_seconds: target
- *                    consumed -> its orders produced, i.e. the TRAINING barrier (CLOCK
- *                    out, the simulator's day, CLOCK_ACK back) plus the planning; the
- *                    floor is one mock-cluster round trip per target
- *   stage kafka      clock - planner CPU - broker CPU: what the barrier spends in
- *                    Kafka hops and poll waits (an estimate: the CPU also counts work off
- *                    the critical path)
- *   stage planner / broker / sink   each process's CPU time (user + system)
- *   stage db_commit  sum of te_sink_db_commit_seconds: the sink's transactions
- *   stage idle       the planning phase (first target planned -> every target planned)
- *                    minus clock: the planner had no target in hand (waiting for the
- *                    runner's publishing, its poll loop)
- *   stage drain      every target planned -> every order terminal and in the DB (final
- *                    CLOCKs, cancels)
- *   stage report     stopping the processes and writing the report
- * CPU and the histogram sums overlap in time (processes run side by side); setup, the
- * planning phase, drain and report add up to the wall time.
+ *   setup      start -> processes spawned: bars, run database created and migrated,
+ *              topics; then spawned -> the first target planned: process start-up,
+ *              consumer group joins, the planner's catch-up reads
+ *   publish    the runner reading, encoding and producing the targets (its CPU), and
+ *              the wall time flow control held it back (a planner behind by
+ *              flow.max_ahead_bytes or a sink backlog over flow.max_backlog)
+ *   planning   the first target planned -> every target planned. With one portfolio
+ *              the TRAINING barrier makes it serial, per target: CLOCK out, the
+ *              simulator's day, CLOCK_ACK and the fills back, the planner's plan and
+ *              orders out. It splits into
+ *     planner    the planner's CPU time (user + system), all of it counted here
+ *     broker     the broker's (the simulator's) CPU time
+ *     clock      planning - planner - broker: the round trips through Kafka and the
+ *                processes' poll waits (idle waiting on the barrier); its floor is
+ *                one mock-cluster round trip per target (clock_rtt_ms)
+ *   sink       the sink's CPU time and its mean report -> commit latency: it works
+ *              beside the planning, on its path only through flow control
+ *   db_commit  sum and count of te_sink_db_commit_seconds (the sink's transactions)
+ *   drain      every target planned -> every order terminal and in the DB (final
+ *              CLOCKs, cancels, the sink catching up)
+ *   stop       stopping the three processes
+ *   report     the report's queries, figures, charts and files
+ * setup, planning, drain, stop and report add up to the wall time (up to the runner's
+ * poll steps); the CPU figures overlap each other and the phases.
  */
 #ifndef TE_BT_STAGES_H
 #define TE_BT_STAGES_H
@@ -44,7 +47,9 @@ typedef struct te_bt_hist_s {
 
 typedef struct te_bt_stages_s {
         /* monotonic ms */
-        int64_t t_start, t_first_plan, t_published, t_planned, t_drained, t_end;
+        int64_t t_start, t_spawn, t_first_plan, t_published, t_planned, t_drained;
+        int64_t t_stopped, t_end;
+        size_t targets;        /* published */
         double runner_cpu_s;   /* up to the last target published */
         double flow_wait_s;    /* held back by flow control */
         int port[TE_BT_NPROC]; /* metrics ports given to the children, 0: none */

@@ -11,6 +11,9 @@
 #  3. a second sweep of the same files (given one by one, all at once) gives the same
 #     hashes again; a broken fourth file fails alone (its row says why, exit 2), the
 #     others still finish;
+#  the run of demo alone also measures its stages (--stages): every stage line, CPU
+#  time from each process, DB commits from the sink's metrics, and the phases add up to
+#  the wall time;
 #  usage errors (unknown sort column, a name that is no run id, an empty directory)
 #  exit 2 before anything starts.
 source "$(dirname "$0")/prologue.sh" btsweep
@@ -91,7 +94,9 @@ bt sw1 --targets "$RUN/variants" --sort return --parallel 2 &
 pid_sw1=$!
 pids=()
 for v in $names; do
-        bt "solo-$v" --targets "$RUN/variants/$v.jsonl" &
+        stages=()
+        [ "$v" != demo ] || stages=(--stages)
+        bt "solo-$v" --targets "$RUN/variants/$v.jsonl" "${stages[@]}" &
         pids+=($!)
 done
 wait $pid_sw1 || fail "sweep sw1 failed: $(tail -3 "$RUN/sw1.err")"
@@ -134,6 +139,30 @@ if bad:
 sys.exit(1 if bad else 0)
 PY
 done
+# the stage breakdown of solo-demo
+python3 - "$RUN/solo-demo/stages.txt" "$RUN/solo-demo.out" <<'PY' || fail "stage breakdown"
+import re, sys
+txt = open(sys.argv[1]).read()
+assert txt in open(sys.argv[2]).read(), "stages.txt is not what the run printed"
+st = {}
+for l in txt.splitlines():
+    m = re.match(r"stage\s+(\w+)(?: cpu)?=([0-9.]+)", l)
+    assert m, l
+    st[m.group(1)] = float(m.group(2))
+    for k, v in re.findall(r"(\w+)=([0-9.]+)", l):
+        st[m.group(1) + "." + k] = float(v)
+need = ["wall", "setup", "publish", "planning", "planner", "broker", "clock", "sink",
+        "db_commit", "drain", "stop", "report"]
+missing = [k for k in need if k not in st]
+assert not missing, missing
+assert st["wall.targets"] == 40, st["wall.targets"]
+for p in ("planner", "broker", "sink"):
+    assert st[p] > 0, p + " has no CPU time"
+assert st["db_commit.batches"] > 0 and st["db_commit"] > 0, "no DB commits from the sink's metrics"
+assert st["broker.orders"] > 0, "no orders in the broker's metrics"
+parts = st["setup"] + st["planning"] + st["drain"] + st["stop"] + st["report"]
+assert abs(parts - st["wall"]) < 0.5, (parts, st["wall"])
+PY
 grep -q "^alt .* done" "$RUN/sw1.out" || fail "the printed table has no row for alt"
 grep -q "^sweep sw1: 3/3 variants done" "$RUN/sw1.err" || fail "no sweep progress line"
 if grep -q "^backtest sw1-" "$RUN/sw1.err"; then fail "a variant printed its own progress"; fi
