@@ -74,8 +74,9 @@ typedef struct te_bt_conf_s {
 /** Run one backtest. `cfg` carries kafka.* pass-through for every client; `self` is
  *  argv[0] (to find the sibling binaries). Prints progress on stderr (or hands it to
  *  conf->on_progress) and the report summary on `out` (then, with conf->stages, the
- *  stage lines; conf->summary_out gets the summary). @returns 0 on success, 1 when the run finished but a check
- *  failed (planned != published, orders not terminal), 2 on errors (errstr). */
+ *  stage lines; conf->summary_out gets the summary). @returns 0 on success, 1 when
+ *  the run finished but a check failed (planned != published, orders not terminal),
+ *  2 on errors (errstr). */
 /* librdkafka settings the runner passes to its child processes (name, value pairs,
  * NULL-terminated) unless the run's config sets the same kafka.* key: a backtest is a
  * stream of small batches, so the consumers must not wait fetch.wait.max.ms (500 ms by
