@@ -39,6 +39,10 @@ extern char **environ;
 
 enum { P_SINK, P_BROKER, P_PLANNER, P__CNT };
 static const char *const proc_names[P__CNT] = {"sink", "broker", "planner"};
+_Static_assert((int)P_SINK == (int)TE_BT_SINK && (int)P_BROKER == (int)TE_BT_BROKER &&
+                   (int)P_PLANNER == (int)TE_BT_PLANNER &&
+                   (int)P__CNT == (int)TE_BT_NPROC,
+               "bt_stages.h indexes the runner's processes");
 
 typedef struct bt_s {
         const te_bt_conf_t *c;
@@ -1020,7 +1024,7 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
                 goto out;
         bt.st.t_start = bt.start_ms;
         bt.st.t_spawn = te_proc_mono_ms();
-        bt.st.clock_rtt_ms = 2.6;
+        bt.st.clock_rtt_ms = TE_BT_CLOCK_RTT_FLOOR_MS;
         for (int i = 0; c->stages && i < P__CNT; i++)
                 bt.st.port[i] = te_bt_stages_free_port();
         for (int i = 0; i < P__CNT; i++)

@@ -38,6 +38,11 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/* one round trip on the mock cluster at fetch.wait.max.ms=1 (planner -> broker ->
+ * planner), measured on the development machine: the floor of a TRAINING day */
+#define TE_BT_CLOCK_RTT_FLOOR_MS 2.6
+
+/* the runner's process slots, in its order */
 enum { TE_BT_SINK, TE_BT_BROKER, TE_BT_PLANNER, TE_BT_NPROC };
 
 typedef struct te_bt_hist_s {
