@@ -497,6 +497,7 @@ out:
         free(months);
         te_buf_free(&eq_png);
         te_buf_free(&pf_png);
+        te_chart_release();
         te_map_destroy(by_id, NULL);
         te_map_destroy(tickers, NULL);
         return rc;

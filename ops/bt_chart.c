@@ -4,6 +4,7 @@
 #include "bt_chart.h"
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -367,4 +368,10 @@ int te_chart_png_buf(const te_chart_t *c, te_buf_t *out, char *errstr, size_t er
                 return -1;
         }
         return 0;
+}
+
+void te_chart_release(void)
+{
+        cairo_debug_reset_static_data();
+        FcFini();
 }

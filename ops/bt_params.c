@@ -5,14 +5,58 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "te_buf.h"
+#include "te_build_commit.h" /* generated: TE_BT_BUILD_COMMIT */
 
-#ifndef TE_BT_BUILD_COMMIT
-#define TE_BT_BUILD_COMMIT "unknown"
-#endif
+/* does [v, v + len) hold a secret: "password" in any case, or a URI's user:secret@ */
+static int secret_value(const char *v, size_t len)
+{
+        for (size_t i = 0; i + 8 <= len; i++)
+                if (strncasecmp(v + i, "password", 8) == 0)
+                        return 1;
+        for (size_t i = 0; i + 3 <= len; i++) {
+                if (memcmp(v + i, "://", 3) != 0)
+                        continue;
+                int colon = 0;
+                for (size_t j = i + 3; j < len && v[j] != '/'; j++) {
+                        if (v[j] == ':')
+                                colon = 1;
+                        else if (v[j] == '@' && colon)
+                                return 1;
+                }
+        }
+        return 0;
+}
+
+char *te_bt_params_masked(const char *lines)
+{
+        te_buf_t b;
+        te_buf_init(&b, 1u << 24);
+        const char *s = lines;
+        int bad = 0;
+        while (*s && !bad) {
+                const char *nl = strchr(s, '\n');
+                size_t len = nl ? (size_t)(nl - s) : strlen(s);
+                const char *eq = memchr(s, '=', len);
+                if (eq && secret_value(eq + 1, (size_t)(s + len - eq - 1)))
+                        bad = te_buf_append(&b, s, (size_t)(eq - s)) != 0 ||
+                              te_buf_puts(&b, "= ***") != 0;
+                else
+                        bad = te_buf_append(&b, s, len) != 0;
+                if (nl && !bad)
+                        bad = te_buf_puts(&b, "\n") != 0;
+                s += len + (nl ? 1 : 0);
+        }
+        if (bad || !te_buf_cstr(&b)) { /* te_buf_cstr: NUL-terminated, even if empty */
+                te_buf_free(&b);
+                return NULL;
+        }
+        return (char *)b.data;
+}
 
 const char *te_bt_build_commit(void)
 {
@@ -61,7 +105,10 @@ int te_bt_params_init(te_bt_params_t *p, const te_bt_conf_t *c, const te_cfg_t *
                         free(text);
                         return -1;
                 }
-                p->options = text;
+                p->options = te_bt_params_masked(text);
+                free(text);
+                if (!p->options)
+                        return -1;
         }
         return 0;
 }

@@ -34,6 +34,11 @@ char *te_bt_params_json(const te_bt_params_t *p);
 
 void te_bt_params_free(te_bt_params_t *p);
 
+/** A copy of "key = value" lines with the secrets a dump of the configuration may
+ *  still carry masked as "***": any value mentioning a password (a conninfo's
+ *  password=...), and user:secret@ in a URI. malloc'd, or NULL (out of memory). */
+char *te_bt_params_masked(const char *lines);
+
 /** The commit the binaries were built from ("unknown" outside a git tree). */
 const char *te_bt_build_commit(void);
 

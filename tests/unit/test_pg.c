@@ -86,7 +86,8 @@ static void test_pg_migrations_embedded(void **state)
                 assert_null(strchr(m->name, '/'));
                 assert_true(strlen(m->name) > 4);
                 assert_string_equal(m->name + strlen(m->name) - 4, ".sql");
-                assert_non_null(strstr(m->sql, "CREATE"));
+                /* every migration changes the schema */
+                assert_true(strstr(m->sql, "CREATE") || strstr(m->sql, "ALTER"));
                 if (i > 0)
                         assert_true(strcmp(te_pg_migration_get(i - 1)->name, m->name) <
                                     0);
