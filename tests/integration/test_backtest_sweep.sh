@@ -113,7 +113,7 @@ PY
 for v in $names; do
         h=$(csv_col "$csv" "$v" trades_md5)
         [ "$(csv_col "$csv" "$v" run_id)" = "sw1-$v" ] || fail "$v: run id"
-        [ "$(csv_col "$csv" "$v" status)" = done ] || fail "$v: not done"
+        [ "$(csv_col "$csv" "$v" status)" = "done" ] || fail "$v: not done"
         [ -n "$h" ] && [ "$h" = "$(md5_of "bt_sw1_$v")" ] || fail "$v: table hash != psql's"
         [ "$(q "bt_sw1_$v" 'SELECT count(*) FROM trades')" -gt 10 ] || fail "$v: too few trades"
         solo=$(sed -n 's/^trades md5: //p' "$RUN/solo-$v.out")
