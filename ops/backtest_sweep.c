@@ -621,6 +621,10 @@ int te_bt_sweep(const te_bt_conf_t *base, const te_cfg_t *cfg, const char *self,
                         }
                 print_progress(&sw, 0);
         }
+        for (int i = 0; i < sw.n; i++)
+                if (sw.v[i].state == 0)
+                        snprintf(sw.v[i].err, sizeof sw.v[i].err,
+                                 "not started (interrupted)");
         if (sw.tty) /* end the refreshed line */
                 fputc('\n', stderr);
         if (write_table(&sw, out, errstr, errstr_size) != 0)
