@@ -32,6 +32,12 @@
 
 #define TE_BT_RUN_ID_MAX 40
 
+struct te_bt_summary_s;
+
+/* A caller's progress hook (a sweep): `planned` of `total` targets, as_of day `day`
+ * (days since 1970-01-01) of the last one planned. */
+typedef void te_bt_progress_fn(void *arg, size_t planned, size_t total, int32_t day);
+
 typedef struct te_bt_conf_s {
         te_common_conf_t common;
         char run_id[64];
@@ -54,14 +60,23 @@ typedef struct te_bt_conf_s {
         char ctl_socket[1024]; /* dev stack control socket: create the run's topics */
         char bin_dir[1024];    /* where exec-planner/-broker/-sink are; "" = this one's */
         char planner_opts[1024], broker_opts[1024], sink_opts[1024]; /* "k=v k=v" */
-        int progress_tty; /* 1 terminal, 0 plain lines, -1 auto */
-        int tty_mode;     /* config: plain, tty, auto */
+        int progress_tty;       /* 1 terminal, 0 plain lines, -1 auto */
+        int tty_mode;           /* config: plain, tty, auto */
+        int stages;             /* measure the stages (bt_stages.h) and print them */
+        char sweep_sort[40];    /* backtest_sweep.h: column of the summary table */
+        int64_t sweep_parallel; /* variants at once */
+        /* set by a program that runs backtests (the sweep), not by configuration: */
+        te_bt_progress_fn *on_progress; /* progress goes here, not to stderr */
+        void *progress_arg;
+        struct te_bt_summary_s *summary_out; /* the report's summary is copied here */
 } te_bt_conf_t;
 
 /** Run one backtest. `cfg` carries kafka.* pass-through for every client; `self` is
- *  argv[0] (to find the sibling binaries). Prints progress on stderr and the report
- *  summary on `out`. @returns 0 on success, 1 when the run finished but a check
- *  failed (planned != published, orders not terminal), 2 on errors (errstr). */
+ *  argv[0] (to find the sibling binaries). Prints progress on stderr (or hands it to
+ *  conf->on_progress) and the report summary on `out` (then, with conf->stages, the
+ *  stage lines; conf->summary_out gets the summary). @returns 0 on success, 1 when
+ *  the run finished but a check failed (planned != published, orders not terminal),
+ *  2 on errors (errstr). */
 /* librdkafka settings the runner passes to its child processes (name, value pairs,
  * NULL-terminated) unless the run's config sets the same kafka.* key: a backtest is a
  * stream of small batches, so the consumers must not wait fetch.wait.max.ms (500 ms by

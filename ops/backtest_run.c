@@ -19,6 +19,7 @@
 #include "backtest.h"
 #include "backtest_report.h"
 #include "bars.h"
+#include "bt_stages.h"
 #include "msg_json_in.h"
 #include "te_buf.h"
 #include "te_codec.h"
@@ -38,6 +39,10 @@ extern char **environ;
 
 enum { P_SINK, P_BROKER, P_PLANNER, P__CNT };
 static const char *const proc_names[P__CNT] = {"sink", "broker", "planner"};
+_Static_assert((int)P_SINK == (int)TE_BT_SINK && (int)P_BROKER == (int)TE_BT_BROKER &&
+                   (int)P_PLANNER == (int)TE_BT_PLANNER &&
+                   (int)P__CNT == (int)TE_BT_NPROC,
+               "bt_stages.h indexes the runner's processes");
 
 typedef struct bt_s {
         const te_bt_conf_t *c;
@@ -63,8 +68,9 @@ typedef struct bt_s {
         int64_t last_print_ms, first_plan_ms;
         int32_t last_print_day;
         uint64_t planned;
-        size_t expected; /* targets expected in all (for the ETA) */
-        double nav_sum;  /* NAV of the first target of each portfolio, when given */
+        size_t expected;   /* targets expected in all (for the ETA) */
+        double nav_sum;    /* NAV of the first target of each portfolio, when given */
+        te_bt_stages_t st; /* conf.stages: the breakdown (bt_stages.h) */
 
         te_bt_params_t params; /* what the report and backtest_runs record */
 } bt_t;
@@ -187,6 +193,12 @@ static int spawn_proc(bt_t *bt, int which, const char *self, char *errstr, size_
                 snprintf(key, sizeof key, "kafka.%s", te_cfg_kafka_name(bt->cfg, i));
                 bad |= add_opt(argv, &n, store, &used, sizeof store, key,
                                te_cfg_kafka_value(bt->cfg, i));
+        }
+        if (c->stages && bt->st.port[which] > 0) {
+                char port[16];
+                snprintf(port, sizeof port, "%d", bt->st.port[which]);
+                bad |=
+                    add_opt(argv, &n, store, &used, sizeof store, "metrics.port", port);
         }
         switch (which) {
         case P_SINK:
@@ -401,6 +413,12 @@ static void progress(bt_t *bt, int force)
         int32_t day = te_bars_day_of_ms(asof), day0 = te_bars_day_of_ms(bt->asof[0]);
         if (!bt->first_plan_ms)
                 bt->first_plan_ms = now;
+        if (bt->c->on_progress) {
+                bt->c->on_progress(bt->c->progress_arg, k,
+                                   bt->expected > bt->n_pub ? bt->expected : bt->n_pub,
+                                   day);
+                return;
+        }
         double el = (double)(now - bt->start_ms) / 1000.0;
         /* rates from the first planned target: start-up (group joins) is not a rate */
         double run = (double)(now - bt->first_plan_ms) / 1000.0;
@@ -501,8 +519,10 @@ static int publish_one(bt_t *bt, const char *key, const void *val, size_t len,
         for (size_t i = bt->planned; i < bt->n_pub; i++)
                 unplanned += bt->size[i];
         if (unplanned + len > (uint64_t)bt->c->max_ahead_bytes || bt->n_pub % 64 == 0) {
+                int64_t t0 = te_proc_mono_ms();
                 if (flow_wait(bt, len, errstr, errsz) != 0)
                         return -1;
+                bt->st.flow_wait_s += (double)(te_proc_mono_ms() - t0) / 1000.0;
         }
         if (bt->n_pub == bt->cap_pub) {
                 size_t nc = bt->cap_pub ? bt->cap_pub * 2 : 1024;
@@ -1002,6 +1022,11 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
         bt.rk_broker = group_handle(&bt, bt.g_broker, errstr, errstr_size);
         if (!bt.rk_planner || !bt.rk_broker)
                 goto out;
+        bt.st.t_start = bt.start_ms;
+        bt.st.t_spawn = te_proc_mono_ms();
+        bt.st.clock_rtt_ms = TE_BT_CLOCK_RTT_FLOOR_MS;
+        for (int i = 0; c->stages && i < P__CNT; i++)
+                bt.st.port[i] = te_bt_stages_free_port();
         for (int i = 0; i < P__CNT; i++)
                 if (spawn_proc(&bt, i, self, errstr, errstr_size) != 0)
                         goto out;
@@ -1014,8 +1039,11 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
                 goto out;
         if (te_producer_flush(bt.producer, 30000, errstr, errstr_size) != 0)
                 goto out;
+        bt.st.t_published = te_proc_mono_ms();
+        bt.st.runner_cpu_s = te_bt_stages_self_cpu();
         if (wait_quiet(&bt, errstr, errstr_size) != 0)
                 goto out;
+        bt.st.t_planned = te_proc_mono_ms();
         progress(&bt, 1);
         int64_t t_end = 0;
         if (final_clocks(&bt, &t_end, errstr, errstr_size) != 0 ||
@@ -1025,8 +1053,14 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
         if (cancels < 0 || wait_quiet(&bt, errstr, errstr_size) != 0)
                 goto out;
         long still_open = count_open(&bt);
+        bt.st.t_drained = te_proc_mono_ms();
+        bt.st.t_first_plan = bt.first_plan_ms;
+        if (c->stages)
+                te_bt_stages_collect(&bt.st, bt.pid);
         int stop_rc = procs_stop(&bt);
         started = 0;
+        bt.st.t_stopped = te_proc_mono_ms();
+        bt.st.targets = bt.n_pub;
         int32_t d0 = bt.n_pub ? te_bars_day_of_ms(bt.asof[0]) : 0;
         int32_t d1 = bt.n_pub ? te_bars_day_of_ms(bt.asof[bt.n_pub - 1]) : 0;
         for (size_t i = 0; i < bt.n_pub; i++) {
@@ -1053,6 +1087,19 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
                 "report: %s/tearsheet.html (and report.txt equity.csv equity.png "
                 "portfolios.png)\n",
                 c->out_dir);
+        if (c->summary_out)
+                memcpy(c->summary_out, &sum, sizeof sum);
+        if (c->stages) {
+                bt.st.t_end = te_proc_mono_ms();
+                te_bt_stages_print(&bt.st, out);
+                char path[1100];
+                snprintf(path, sizeof path, "%s/stages.txt", c->out_dir);
+                FILE *sf = fopen(path, "w");
+                if (sf) {
+                        te_bt_stages_print(&bt.st, sf);
+                        fclose(sf);
+                }
+        }
         rc = 0;
         if (bt.planned != bt.n_pub) {
                 snprintf(errstr, errstr_size, "planned %llu targets of %zu published",

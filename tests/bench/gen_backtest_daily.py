@@ -3,7 +3,9 @@
 days (Monday-Friday from 2010-01-04) of daily bars, and one QUANTITY target per day
 for one portfolio (full_replace, every ticker listed) in which about 20% of the
 tickers change their target each day (~100 orders a day): a daily rebalance of a 500-name book.
-Deterministic (fixed seed). Usage: gen_backtest_daily.py OUTDIR [TICKERS] [DAYS]"""
+Deterministic (fixed seed). Usage: gen_backtest_daily.py OUTDIR [TICKERS] [DAYS] [SEED]
+SEED (backtest.sweep's variants): the targets are drawn from their own generator seeded
+with it; the bars stay those of the same TICKERS and DAYS without a SEED."""
 import datetime
 import json
 import os
@@ -13,6 +15,7 @@ import sys
 out = sys.argv[1]
 n_tk = int(sys.argv[2]) if len(sys.argv) > 2 else 500
 n_days = int(sys.argv[3]) if len(sys.argv) > 3 else 2520
+seed = int(sys.argv[4]) if len(sys.argv) > 4 else None
 rnd = random.Random(7)
 os.makedirs(out, exist_ok=True)
 days = []
@@ -39,6 +42,8 @@ with open(os.path.join(out, "bars.csv"), "w") as f:
             f.write("%s,%s,%.4f,%.4f,%.4f,%.4f,%d\n" % (ds, tk, o, h, lo, c,
                                                       200000 + rnd.randrange(800000)))
 target = [0] * n_tk
+if seed is not None:
+    rnd = random.Random(seed)
 with open(os.path.join(out, "targets.jsonl"), "w") as f:
     for di, day in enumerate(days):
         for ti in range(n_tk):
