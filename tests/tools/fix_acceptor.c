@@ -68,7 +68,7 @@ static void report(const ord_t *o, const char *clordid, const char *orig, char e
         long leaves = st == '0' || st == '1' ? qty - o->filled : 0;
         if (st == '0' && o->filled)
                 st = '1';
-        snprintf(
+        te_errf(
             b, sizeof b,
             "37=B%s|11=%s|%s%s%s17=X%lld|150=%c|39=%c|55=%s|54=%s|38=%s|151=%ld|14=%d|"
             "6=%s",
@@ -82,11 +82,11 @@ static void report(const ord_t *o, const char *clordid, const char *orig, char e
 static void fill_report(const ord_t *o)
 {
         char b[512];
-        snprintf(b, sizeof b,
-                 "37=B%s|11=%s|17=F-%s|150=F|39=1|55=%s|54=%s|38=%s|151=%ld|14=1|6=10|"
-                 "32=1|31=10",
-                 o->clordid, o->clordid, o->clordid, o->symbol, o->side, o->qty,
-                 strtol(o->qty, NULL, 10) - 1);
+        te_errf(b, sizeof b,
+                "37=B%s|11=%s|17=F-%s|150=F|39=1|55=%s|54=%s|38=%s|151=%ld|14=1|6=10|"
+                "32=1|31=10",
+                o->clordid, o->clordid, o->clordid, o->symbol, o->side, o->qty,
+                strtol(o->qty, NULL, 10) - 1);
         sendf("8", b);
         printf("SENT F-%s\n", o->clordid);
         fflush(stdout);
