@@ -272,6 +272,26 @@ out:
 
 /* ---- price cache ---------------------------------------------------------------- */
 
+int te_planner_db_bars_end(PGconn *conn, int64_t *end_ms, char *errstr,
+                           size_t errstr_size)
+{
+        PGresult *r = PQexec(conn, "SELECT (max(date) - DATE '1970-01-01')::bigint "
+                                   "FROM prices_daily");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+                te_errf(errstr, errstr_size, "last bar date: %s", PQerrorMessage(conn));
+                PQclear(r);
+                return -1;
+        }
+        if (PQgetisnull(r, 0, 0)) {
+                PQclear(r);
+                return 0;
+        }
+        long long day = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        *end_ms = (int64_t)(day + 1) * 86400000LL;
+        return 1;
+}
+
 struct te_price_cache_s {
         PGconn *conn;
         int64_t day;       /* UTC day (days since epoch) the prices are for; -1: none */
