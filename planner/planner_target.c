@@ -259,6 +259,15 @@ void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
         te_log_ids_t ids = {.decision_id = tp ? tp->ids.decision_id : NULL,
                             .portfolio_id = tp ? tp->ids.portfolio_id : NULL};
         TE_LOG(TE_LOG_WARN, &ids, "target.dead_letter", "%s", reason);
+        /* best effort, for exec-dbtool check: only on a live connection, a failure is
+         * logged and the stream goes on (the Kafka dead letter is the record) */
+        if (tp && pl->db && PQstatus(pl->db) == CONNECTION_OK &&
+            te_planner_db_dead_letter(pl->db, rd_kafka_topic_name(m->rkt), m->partition,
+                                      m->offset, tp->ids.portfolio_id,
+                                      tp->ids.decision_id, tp->as_of, code, errstr,
+                                      sizeof errstr) != 0)
+                TE_LOG(TE_LOG_WARN, &ids, "planner.dead_letter_record",
+                       "not recorded in planner_dead_letters: %s", errstr);
         /* a target that decoded is keyed by its ids, so Risk can tie it to what they
          * sent; 1: skipped, alerted by te_emit (the copy cannot be queued): still done */
         int rc =
