@@ -5,9 +5,10 @@
 -- planner_dead_letters: one row per target exec-planner dead-lettered whose ids could
 -- be read (a message that does not decode names no portfolio and is only on
 -- exec.deadletter). The planner inserts the row when it dead-letters the target, as a
--- best-effort write: only while its DB connection is up, a failed insert is logged
--- (planner.dead_letter_record) and never stops or delays the stream; the dead letter on
--- exec.deadletter is the record of truth. A target consumed again after a restart is
+-- best-effort write (one INSERT on its connection): only while that connection is up;
+-- a failed insert is logged (planner.dead_letter_record) and the target is
+-- dead-lettered and committed all the same; the dead letter on exec.deadletter is the
+-- record of truth. A target consumed again after a restart is
 -- the same row (its source offset).
 CREATE TABLE IF NOT EXISTS planner_dead_letters (
     source_topic       text NOT NULL,
