@@ -33,7 +33,11 @@ typedef struct forder_s {
         char live_clordid[TE_FIX_CLORDID_MAX]; /* what the counterparty knows it by */
         int n_cancel, n_replace;               /* requests made (for their ClOrdIDs) */
         int sent, terminal, cancel_pending, repl_pending, recon_pending;
-        int dirty;         /* its row in the store is behind */
+        int dirty; /* its row in the store is behind */
+        /* a CANCEL (1) or REPLACE (2) the counterparty refused saying the order is
+         * unknown or done: settled by the answer to the status request sent then */
+        int refused_kind;
+        char refused_why[160];
         double cum, value; /* booked quantity and cum * avg */
         te_order_status_t status;
 } forder_t;
@@ -389,6 +393,10 @@ static void recon_check(fix_t *b)
         recon_done(b, 1);
 }
 
+static void refused_report(fix_t *b, forder_t *o, int is_replace, int n, const char *why,
+                           te_reports_t *out);
+static void release(fix_t *b, int64_t now);
+
 /* An OrderStatus answer (150=I). */
 static void on_status(fix_t *b, forder_t *o, const te_fix_exec_t *x, te_reports_t *out)
 {
@@ -413,6 +421,10 @@ static void on_status(fix_t *b, forder_t *o, const te_fix_exec_t *x, te_reports_
                                                        : TE_EXEC_EXPIRED,
                                   (te_order_status_t)st, "ended while disconnected", out);
         }
+        if (o->refused_kind) /* still working: the refused request is settled */
+                refused_report(b, o, o->refused_kind == 2,
+                               o->refused_kind == 2 ? o->n_replace : o->n_cancel,
+                               o->refused_why, out);
         recon_check(b);
 }
 
@@ -502,7 +514,54 @@ static void on_exec(fix_t *b, te_reports_t *out)
         }
 }
 
-static void on_cancel_reject(fix_t *b)
+/* The order's status while it works (no request of ours pending). */
+static te_order_status_t live_status(const forder_t *o)
+{
+        return o->cum > 1e-9 ? TE_OS_PARTIALLY_FILLED : TE_OS_NEW;
+}
+
+/* A CANCEL or REPLACE of a working order was refused and the order keeps its terms: a
+ * REJECTED report carrying its live status tells whoever waits for the answer that the
+ * request is settled (as the sim and ibkr adapters answer). `n` tells the refused
+ * request apart in the report id. Nothing for an order that has ended: its own final
+ * report settled it. */
+static void refused_report(fix_t *b, forder_t *o, int is_replace, int n, const char *why,
+                           te_reports_t *out)
+{
+        o->refused_kind = 0;
+        if (o->terminal)
+                return;
+        te_exec_report_t *r = push(out);
+        if (!r)
+                return;
+        te_broker_report_from_cmd(r, &o->cmd, b->cfg.broker_name);
+        char n_s[16];
+        snprintf(n_s, sizeof n_s, "%d", n);
+        const char *parts[] = {"fix", o->cmd.order_id,
+                               is_replace ? "replace_refused" : "cancel_refused", n_s};
+        r->report_id[0] = 'r';
+        te_id_digest(r->report_id + 1, sizeof r->report_id - 1, parts, 4);
+        te_strlcpy(r->account, b->cfg.account, sizeof r->account);
+        r->exec_type = TE_EXEC_REJECTED;
+        r->order_status = live_status(o);
+        r->cum_qty = o->cum;
+        r->avg_price = o->cum > 0 ? o->value / o->cum : 0;
+        r->leaves_qty = o->cmd.quantity - o->cum > 0 ? o->cmd.quantity - o->cum : 0;
+        r->event_time = te_proc_wall_ms();
+        te_errf(r->reason, sizeof r->reason, "%s refused: %s",
+                is_replace ? "replace" : "cancel", why);
+        o->status = r->order_status;
+        dirty(b, o);
+}
+
+/* An OrderCancelReject (35=9). The order working on (OrdStatus live): REJECTED with
+ * its live status. The counterparty saying the order is unknown (CxlRejReason 1) or
+ * done (OrdStatus filled, canceled, rejected, expired, done for day) while it is open
+ * for us: what is final is asked with an OrderStatusRequest (35=H), whose answer books
+ * a fill we missed and ends the order (FILLED, CANCELED, EXPIRED; an order unknown to
+ * the counterparty ends CANCELED, as at reconciliation) or, if it still works, gives
+ * the REJECTED with its live status. */
+static void on_cancel_reject(fix_t *b, te_reports_t *out)
 {
         te_fix_cxl_rej_t c;
         char err[256], text[512];
@@ -520,10 +579,24 @@ static void on_cancel_reject(fix_t *b)
         te_fix_app_cancel_reject_text(&c, text, sizeof text);
         alert(b, TE_SEV_WARNING, c.is_replace ? "replace_refused" : "cancel_refused", o,
               "%s", text);
+        if (!o || o->terminal)
+                return;
+        int done = c.reason == 1 || c.ord_status == '2' || c.ord_status == '3' ||
+                   c.ord_status == '4' || c.ord_status == '8' || c.ord_status == 'C';
+        if (done &&
+            te_fix_reqq_push(b->reqq, TE_FIX_Q_STATUS, o->cmd.order_id, 'H') == 0) {
+                o->refused_kind = c.is_replace ? 2 : 1;
+                te_strlcpy(o->refused_why, text, sizeof o->refused_why);
+                release(b, te_proc_wall_ms());
+                return;
+        }
+        refused_report(b, o, c.is_replace, c.is_replace ? o->n_replace : o->n_cancel,
+                       text, out);
 }
 
 /* The counterparty refused one of our messages (session Reject 35=3 or
- * BusinessMessageReject 35=j naming its MsgSeqNum). */
+ * BusinessMessageReject 35=j naming its MsgSeqNum). A refused CANCEL or REPLACE
+ * leaves the order as it was: REJECTED with its live status. */
 static void on_refused(fix_t *b, int64_t seq, const char *text, te_reports_t *out)
 {
         const te_fix_req_t *sr = te_fix_reqq_by_seq(b->reqq, seq);
@@ -540,12 +613,20 @@ static void on_refused(fix_t *b, int64_t seq, const char *text, te_reports_t *ou
         case 'F':
                 o->cancel_pending = 0;
                 alert(b, TE_SEV_WARNING, "cancel_refused", o, "cancel %s", why);
+                refused_report(b, o, 0, o->n_cancel, why, out);
                 break;
         case 'G':
                 o->repl_pending = 0;
                 alert(b, TE_SEV_WARNING, "replace_refused", o, "replace %s", why);
+                refused_report(b, o, 1, o->n_replace, why, out);
                 break;
         default:
+                /* a status request asked after a refused CANCEL/REPLACE: the order
+                 * stays as we know it */
+                if (o->refused_kind)
+                        refused_report(b, o, o->refused_kind == 2,
+                                       o->refused_kind == 2 ? o->n_replace : o->n_cancel,
+                                       o->refused_why, out);
                 recon_done(b, 0); /* it does not answer status requests */
         }
 }
@@ -556,7 +637,7 @@ static void on_app(fix_t *b, te_reports_t *out)
         if (strcmp(t, "8") == 0) {
                 on_exec(b, out);
         } else if (strcmp(t, "9") == 0) {
-                on_cancel_reject(b);
+                on_cancel_reject(b, out);
         } else if (strcmp(t, "j") == 0) {
                 char text[256] = "", ref[8] = "";
                 int64_t seq = 0;
@@ -753,7 +834,6 @@ static te_broker_err_t fix_cancel(te_broker_t *bb, const te_order_cmd_t *cmd,
 static te_broker_err_t fix_replace(te_broker_t *bb, const te_order_cmd_t *cmd,
                                    te_reports_t *out)
 {
-        (void)out;
         fix_t *b = F(bb);
         forder_t *o = te_map_get(b->orders, cmd->order_id);
         if (!o || o->terminal) {
@@ -767,13 +847,25 @@ static te_broker_err_t fix_replace(te_broker_t *bb, const te_order_cmd_t *cmd,
                 return TE_BROKER_OK; /* a redelivered REPLACE */
         if (!ready(b))
                 return TE_BROKER_ERR_RETRIABLE;
-        if (o->repl_pending || o->cancel_pending || cmd->side != o->cmd.side ||
-            cmd->order_type != o->cmd.order_type || cmd->tif != o->cmd.tif ||
-            strcmp(cmd->ticker, o->cmd.ticker) != 0 || !(cmd->quantity > o->cum)) {
+        if (o->repl_pending || o->cancel_pending) {
+                /* the answer to the request in flight settles it */
                 alert(b, TE_SEV_WARNING, "replace_refused", o,
-                      "replace of order %s refused: another request in flight, a change "
-                      "of side/ticker/type/TIF, or a quantity not above the filled %g",
-                      cmd->order_id, o->cum);
+                      "replace of order %s refused: another request in flight",
+                      cmd->order_id);
+                return TE_BROKER_OK;
+        }
+        if (cmd->side != o->cmd.side || cmd->order_type != o->cmd.order_type ||
+            cmd->tif != o->cmd.tif || strcmp(cmd->ticker, o->cmd.ticker) != 0 ||
+            !(cmd->quantity > o->cum)) {
+                char why[160];
+                te_errf(why, sizeof why,
+                        "a change of side/ticker/type/TIF, or a quantity not above the "
+                        "filled %g",
+                        o->cum);
+                alert(b, TE_SEV_WARNING, "replace_refused", o,
+                      "replace of order %s refused: %s", cmd->order_id, why);
+                /* never sent: n < 0 tells it apart from the counterparty's refusals */
+                refused_report(b, o, 1, -1 - o->n_replace, why, out);
                 return TE_BROKER_OK;
         }
         if (te_fix_reqq_push(b->reqq, TE_FIX_Q_NORMAL, cmd->order_id, 'G') != 0)

@@ -10,18 +10,24 @@
  * a known live order (a CANCEL of an order still queued ends it at once, CANCELED,
  * and it is never sent; one cancel or replace in flight per order; a REPLACE that would
  * change anything but quantity and prices, or arrives while another request is in
- * flight, is refused with an Alert `replace_refused`). Queued requests leave at most
- * `max_msgs_per_sec` per second, cancels first; each gets its MsgSeqNum only when it
+ * flight, is refused with an Alert `replace_refused`, and with a REJECTED report in
+ * the order's live status unless another request is in flight). Queued requests leave at
+ * most `max_msgs_per_sec` per second, cancels first; each gets its MsgSeqNum only when it
  * leaves, so the counterparty always sees our numbers in order. While the session is
  * not logged on and reconciled, submit/cancel/replace answer TE_BROKER_ERR_RETRIABLE
  * (the worker pauses and hands the command again later) and connected() is 0.
  *
  * Reports come from ExecutionReports only (fix_app.h's mapping); an ExecID already
  * seen is dropped (a resent report is never booked twice). An OrderCancelReject
- * raises `cancel_refused` / `replace_refused`; the order keeps its terms. A session
- * Reject (35=3) or BusinessMessageReject (35=j) naming the MsgSeqNum of one of our
- * NewOrderSingles makes that order REJECTED with the counterparty's text; naming a
- * cancel or replace, it raises `cancel_refused` / `replace_refused`.
+ * raises `cancel_refused` / `replace_refused`; the order keeps its terms, and a
+ * REJECTED report with its live status ("cancel refused: ..." / "replace refused:
+ * ...") settles the request for the planner. When it says the order is unknown
+ * (CxlRejReason 1) or done, an OrderStatusRequest asks what is final, and its answer
+ * settles it (a fill found, the order ended, or the REJECTED if it still works). A
+ * session Reject (35=3) or BusinessMessageReject (35=j) naming the MsgSeqNum of one of
+ * our NewOrderSingles makes that order REJECTED with the counterparty's text; naming a
+ * cancel or replace, it raises `cancel_refused` / `replace_refused` with the same
+ * REJECTED live report.
  *
  * Connection. The adapter connects at the first poll, logs on (fix_session.h) and
  * reconnects with exponential backoff (reconnect_min_ms doubling to

@@ -9,9 +9,12 @@
  *                                commissions), order_overfill_check (fills beyond an
  *                                order's quantity), open_order_check (open orders their
  *                                broker no longer works on) and planner_portfolio_check
- *                                (a portfolio planned into the future) must be empty
- *                                (migration 0007 says what each one can and cannot
- *                                see); prints the offending rows and exits 1 if not
+ *                                (a portfolio planned into the future) and
+ *                                planner_deadletter_check (a portfolio whose last 3
+ *                                or more targets were all dead-lettered) must be empty
+ *                                (migrations 0007 and 0010 say what each one can and
+ *                                cannot see); prints the offending rows and exits 1 if
+ *                                not
  *   exec-dbtool load-bars FILE   load a bars CSV (date,ticker,open,high,low,close,volume
  *                                after '#' comment lines and the header) into
  *                                prices_daily; every row is validated, bad rows are
@@ -131,9 +134,10 @@ static long check_view(PGconn *conn, const char *view)
 static int cmd_check(void)
 {
         static const char *const views[] = {
-            "position_check",         "cash_check",           "position_cost_check",
-            "exactly_once_check",     "order_overfill_check", "open_order_check",
-            "planner_portfolio_check"};
+            "position_check",          "cash_check",
+            "position_cost_check",     "exactly_once_check",
+            "order_overfill_check",    "open_order_check",
+            "planner_portfolio_check", "planner_deadletter_check"};
         PGconn *conn;
         int rc = 0;
 

@@ -270,7 +270,53 @@ out:
         return rc;
 }
 
+int te_planner_db_dead_letter(PGconn *conn, const char *topic, int32_t partition,
+                              int64_t offset, const char *portfolio_id,
+                              const char *decision_id, int64_t as_of, const char *code,
+                              char *errstr, size_t errstr_size)
+{
+        char part[16], off[32], asof[32];
+        snprintf(part, sizeof part, "%d", (int)partition);
+        snprintf(off, sizeof off, "%lld", (long long)offset);
+        snprintf(asof, sizeof asof, "%lld", (long long)as_of);
+        const char *params[7] = {topic, part, off, portfolio_id, decision_id, asof, code};
+        PGresult *r = PQexecParams(
+            conn,
+            "INSERT INTO planner_dead_letters (source_topic, source_partition, "
+            "source_offset, portfolio_id, decision_id, as_of, reason) "
+            "VALUES ($1, $2::int, $3::bigint, $4, $5, $6::bigint, $7) "
+            "ON CONFLICT DO NOTHING",
+            7, NULL, params, NULL, NULL, 0);
+        int rc = 0;
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                te_errf(errstr, errstr_size, "%s", PQerrorMessage(conn));
+                rc = -1;
+        }
+        PQclear(r);
+        return rc;
+}
+
 /* ---- price cache ---------------------------------------------------------------- */
+
+int te_planner_db_bars_end(PGconn *conn, int64_t *end_ms, char *errstr,
+                           size_t errstr_size)
+{
+        PGresult *r = PQexec(conn, "SELECT (max(date) - DATE '1970-01-01')::bigint "
+                                   "FROM prices_daily");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+                te_errf(errstr, errstr_size, "last bar date: %s", PQerrorMessage(conn));
+                PQclear(r);
+                return -1;
+        }
+        if (PQgetisnull(r, 0, 0)) {
+                PQclear(r);
+                return 0;
+        }
+        long long day = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        *end_ms = (int64_t)(day + 1) * 86400000LL;
+        return 1;
+}
 
 struct te_price_cache_s {
         PGconn *conn;

@@ -48,6 +48,20 @@ int te_planner_db_state_save(PGconn *conn, const char *group, const char *orders
                              size_t n_pf, const int32_t *parts, const int64_t *offsets,
                              size_t n_off, char *errstr, size_t errstr_size);
 
+/** The last date of the market data the planner reads (max(date) of prices_daily), as
+ *  the ms at the end of that UTC day (the start of the next one) in *end_ms.
+ *  @returns 1 (rows), 0 (the table is empty), or -1 with errstr (the query failed). */
+int te_planner_db_bars_end(PGconn *conn, int64_t *end_ms, char *errstr,
+                           size_t errstr_size);
+
+/** Record a dead-lettered target in planner_dead_letters (0010): its ids, as_of, the
+ *  dead-letter code and its source message; the same source again is a no-op.
+ *  @returns 0, or -1 with errstr. */
+int te_planner_db_dead_letter(PGconn *conn, const char *topic, int32_t partition,
+                              int64_t offset, const char *portfolio_id,
+                              const char *decision_id, int64_t as_of, const char *code,
+                              char *errstr, size_t errstr_size);
+
 typedef struct te_price_cache_s te_price_cache_t;
 
 /** @returns a cache over `conn` (not owned), or NULL on OOM. */

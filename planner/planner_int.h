@@ -116,6 +116,12 @@ struct te_planner_s {
         /* targets on the wrong partition (planner_route.c) */
         te_map_t *rerouted_alerted;   /* producer -> int64_t* ms of its last Alert */
         te_metric_t *rerouted_metric; /* te_planner_targets_rerouted_total */
+        /* TRAINING as_of horizon: the end of the last day of prices_daily (read at a
+         * rebuild and at most once a minute; a failed read keeps the last answer) */
+        int bars_state;  /* 0: never read, 1: rows (bars_end_ms), 2: table empty */
+        int bars_logged; /* the state last logged (which limit applies) */
+        int64_t bars_end_ms;
+        int64_t bars_next; /* monotonic ms: next read */
         te_planner_stats_t st;
 };
 
@@ -132,6 +138,12 @@ int te_pl_commit(te_planner_t *pl, int flush);
 void te_pl_settle(te_planner_t *pl);
 /** Forget the orders offsets recorded from delivery reports (a new assignment). */
 void te_pl_orders_reset(te_planner_t *pl);
+
+/* planner_target.c */
+/** Read the last date of prices_daily again (the TRAINING as_of horizon) if `force` or
+ *  its minute is up. A failed read keeps the last known date (or the wall clock when
+ *  none was ever read): it never dead-letters anything. */
+void te_pl_bars_refresh(te_planner_t *pl, int64_t now, int force);
 
 /* planner_sync.c */
 /** @returns the partition of `portfolio_id` (murmur2, as the producers key it). */

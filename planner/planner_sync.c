@@ -246,6 +246,7 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
         }
         te_book_destroy(pl->book);
         pl->book = nb;
+        te_pl_bars_refresh(pl, te_proc_mono_ms(), 1);
         pl->n_read_back = 0;
         te_map_destroy(pl->last,
                        te_pl_free_target); /* only this life's targets re-plan */

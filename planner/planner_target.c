@@ -259,6 +259,15 @@ void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
         te_log_ids_t ids = {.decision_id = tp ? tp->ids.decision_id : NULL,
                             .portfolio_id = tp ? tp->ids.portfolio_id : NULL};
         TE_LOG(TE_LOG_WARN, &ids, "target.dead_letter", "%s", reason);
+        /* best effort, for exec-dbtool check: only on a live connection, a failure is
+         * logged and the stream goes on (the Kafka dead letter is the record) */
+        if (tp && pl->db && PQstatus(pl->db) == CONNECTION_OK &&
+            te_planner_db_dead_letter(pl->db, rd_kafka_topic_name(m->rkt), m->partition,
+                                      m->offset, tp->ids.portfolio_id,
+                                      tp->ids.decision_id, tp->as_of, code, errstr,
+                                      sizeof errstr) != 0)
+                TE_LOG(TE_LOG_WARN, &ids, "planner.dead_letter_record",
+                       "not recorded in planner_dead_letters: %s", errstr);
         /* a target that decoded is keyed by its ids, so Risk can tie it to what they
          * sent; 1: skipped, alerted by te_emit (the copy cannot be queued): still done */
         int rc =
@@ -582,11 +591,49 @@ static int advance(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
         return 0;
 }
 
+void te_pl_bars_refresh(te_planner_t *pl, int64_t now, int force)
+{
+        if (!pl->db || (!force && now < pl->bars_next))
+                return;
+        pl->bars_next = now + 60000;
+        char errstr[256];
+        int64_t end = 0;
+        int r = PQstatus(pl->db) == CONNECTION_OK
+                    ? te_planner_db_bars_end(pl->db, &end, errstr, sizeof errstr)
+                    : -1;
+        if (r < 0) {
+                /* an outage is waited out elsewhere: keep what was known */
+                TE_LOG(TE_LOG_WARN, NULL, "planner.bars_end",
+                       "last bar date not read (%s): the TRAINING as_of horizon keeps %s",
+                       PQstatus(pl->db) == CONNECTION_OK ? "query failed"
+                                                         : "DB unreachable",
+                       pl->bars_state == 1 ? "the last known date" : "the wall clock");
+                return;
+        }
+        pl->bars_state = r == 1 ? 1 : 2;
+        if (r == 1)
+                pl->bars_end_ms = end;
+        if (pl->bars_state != pl->bars_logged) {
+                pl->bars_logged = pl->bars_state;
+                if (r == 1)
+                        TE_LOG(TE_LOG_INFO, NULL, "planner.horizon",
+                               "TRAINING as_of horizon: the last date of prices_daily "
+                               "(day ending %lld ms) + %lld days",
+                               (long long)end, (long long)pl->conf.as_of_horizon_days);
+                else
+                        TE_LOG(TE_LOG_INFO, NULL, "planner.horizon",
+                               "TRAINING as_of horizon: prices_daily is empty, the wall "
+                               "clock + %lld days",
+                               (long long)pl->conf.as_of_horizon_days);
+        }
+}
+
 /* Checks of a decoded target before it goes anywhere (queue, CLOCK, plan): its values
  * within the bounds (te_codec_check_bounds) and its as_of within the horizon:
- * not after the wall clock + plan.as_of_horizon_days, in both modes. A TRAINING run
- * replays the past, so a later as_of is as wrong there as in PRODUCTION; planned, such
- * a target would make every later target of its portfolio as_of_backwards.
+ * not after the wall clock + plan.as_of_horizon_days in PRODUCTION; in TRAINING not
+ * after the end of the last day of prices_daily + plan.as_of_horizon_days (the wall
+ * clock when that table is empty or was never read). Planned, such a target would make
+ * every later target of its portfolio as_of_backwards.
  * @returns NULL, or the dead-letter code with errstr. */
 static const char *target_check(te_planner_t *pl, const te_target_portfolio_t *tp,
                                 char *errstr, size_t errstr_size)
@@ -595,14 +642,16 @@ static const char *target_check(te_planner_t *pl, const te_target_portfolio_t *t
             TE_CODEC_OK)
                 return "out_of_range";
         if (pl->conf.as_of_horizon_days > 0) {
-                int64_t limit =
-                    te_proc_wall_ms() + pl->conf.as_of_horizon_days * 86400000LL;
+                int bars = tp->mode == TE_MODE_TRAINING && pl->bars_state == 1;
+                int64_t base = bars ? pl->bars_end_ms : te_proc_wall_ms();
+                int64_t limit = base + pl->conf.as_of_horizon_days * 86400000LL;
                 if (tp->as_of > limit) {
                         snprintf(errstr, errstr_size,
-                                 "as_of %lld is more than %lld days after the wall clock "
+                                 "as_of %lld is more than %lld days after %s "
                                  "(limit %lld, plan.as_of_horizon_days)",
                                  (long long)tp->as_of,
                                  (long long)pl->conf.as_of_horizon_days,
+                                 bars ? "the last bar date" : "the wall clock",
                                  (long long)limit);
                         return "as_of_horizon";
                 }
@@ -749,6 +798,7 @@ int te_pl_after_reports(te_planner_t *pl, int64_t now)
                 return -1;
         if (pl->stall_delay && retry_stalled(pl, now) != 0)
                 return -1;
+        te_pl_bars_refresh(pl, now, 0);
         if (now >= pl->next_clock_check) {
                 if (te_tq_waiting(pl->tq))
                         check_clocks(pl, now);

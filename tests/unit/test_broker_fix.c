@@ -7,7 +7,8 @@
  * answers. Checked: a partial fill, the same ExecutionReport resent with PossDupFlag
  * published once, the fill; a cancel (ClOrdID "<id>:c1", OrigClOrdID the order's);
  * a replace accepted (terms taken, the next replace's OrigClOrdID is the accepted
- * one) and one refused (OrderCancelReject: alert, no report); a session Reject of a
+ * one) and one refused (OrderCancelReject: an alert and a REJECTED report with the
+ * order's live status, which settles the request for the planner); a session Reject of a
  * NewOrderSingle (REJECTED with the counterparty's text); a garbled frame (alert, the
  * session goes on); and a lost connection: the adapter says it is down, reconnects,
  * asks the status of its open orders, publishes a fill that happened meanwhile once
@@ -318,8 +319,12 @@ static void test_fix_adapter_scripted(void **state)
         handle(cmd(TE_CMD_REPLACE, "O3", 120, 10.25));
         expect("G", "41=O3:r1|11=O3:r2|38=120");
         acc_send("35=9|37=BO3|11=O3:r2|41=O3:r1|39=0|434=2|102=0|58=too late");
-        wait_reports(0);
+        wait_reports(1); /* settled for the planner: the order keeps its terms */
+        check(0, "O3", TE_EXEC_REJECTED, TE_OS_NEW, 0, 150, 0, 0);
+        assert_non_null(strstr(R.items[0].reason, "replace refused: "));
+        assert_non_null(strstr(R.items[0].reason, "too late"));
         assert_non_null(strstr(alerts, "replace_refused[O3]replace of order O3 refused"));
+        te_reports_clear(&R);
 
         /* a NewOrderSingle the counterparty rejects at session level */
         handle(cmd(TE_CMD_NEW, "O4", 5, 10));
@@ -429,11 +434,131 @@ static void test_fix_adapter_cancel_queued(void **state)
         close(A.lfd);
 }
 
+/* Refused CANCELs and REPLACEs always reach the planner: a REJECTED report with the
+ * order's live status and "cancel refused: ..."/"replace refused: ...", whether the
+ * counterparty refuses with an OrderCancelReject (35=9) or a BusinessMessageReject
+ * (35=j), or the adapter refuses the terms itself; an OrderCancelReject saying the
+ * order is unknown or done makes the adapter ask its status (35=H), and the answer is
+ * what is final: a fill found, an order unknown to the counterparty ended CANCELED,
+ * or, still working, the REJECTED with its live status. */
+static void test_fix_adapter_refusals(void **state)
+{
+        (void)state;
+        acc_listen();
+        te_fix_cfg_t cfg;
+        te_fix_cfg_defaults(&cfg);
+        cfg.port = A.port;
+        te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
+        te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
+        cfg.alert = on_alert;
+        alerts[0] = '\0';
+        char err[128];
+        B = te_fix_new(&cfg, err, sizeof err);
+        assert_non_null(B);
+        wait_connected(1);
+
+        /* a cancel refused while the order works, part-filled */
+        handle(cmd(TE_CMD_NEW, "K1", 100, 10));
+        expect("D", "11=K1");
+        acc_send(ER("K1", "17=K1a|150=0|39=0|151=100|14=0|6=0"));
+        acc_send(ER("K1", "17=K1b|150=F|39=1|151=60|14=40|6=10|32=40|31=10"));
+        wait_reports(2);
+        te_reports_clear(&R);
+        handle(cmd(TE_CMD_CANCEL, "K1", 100, 10));
+        expect("F", "41=K1|11=K1:c1");
+        acc_send("35=9|37=BK1|11=K1:c1|41=K1|39=1|434=1|102=0|58=too late to cancel");
+        wait_reports(1);
+        check(0, "K1", TE_EXEC_REJECTED, TE_OS_PARTIALLY_FILLED, 40, 60, 0, 0);
+        assert_non_null(strstr(R.items[0].reason, "cancel refused: "));
+        assert_non_null(strstr(R.items[0].reason, "too late to cancel"));
+        char ids[3][TE_ID_MAX];
+        te_strlcpy(ids[0], R.items[0].report_id, sizeof ids[0]);
+        te_reports_clear(&R);
+
+        /* a replace refused by a BusinessMessageReject naming the 35=G */
+        handle(cmd(TE_CMD_REPLACE, "K1", 120, 10));
+        expect("G", "41=K1|11=K1:r1|38=120");
+        char spec[160];
+        snprintf(spec, sizeof spec, "35=j|45=%lld|372=G|380=3|58=not authorized",
+                 (long long)A.last_in);
+        acc_send(spec);
+        wait_reports(1);
+        check(0, "K1", TE_EXEC_REJECTED, TE_OS_PARTIALLY_FILLED, 40, 60, 0, 0);
+        assert_non_null(strstr(R.items[0].reason, "replace refused: "));
+        assert_non_null(strstr(R.items[0].reason, "not authorized"));
+        te_strlcpy(ids[1], R.items[0].report_id, sizeof ids[1]);
+        te_reports_clear(&R);
+
+        /* a replace the adapter refuses itself (another ticker): never sent */
+        te_order_cmd_t other = cmd(TE_CMD_REPLACE, "K1", 120, 10);
+        te_strlcpy(other.ticker, "MSFT", sizeof other.ticker);
+        handle(other);
+        assert_int_equal(R.n, 1);
+        check(0, "K1", TE_EXEC_REJECTED, TE_OS_PARTIALLY_FILLED, 40, 60, 0, 0);
+        assert_non_null(strstr(R.items[0].reason, "replace refused: "));
+        te_strlcpy(ids[2], R.items[0].report_id, sizeof ids[2]);
+        /* each refusal has its own report id (the sink books each once) */
+        assert_string_not_equal(ids[0], ids[1]);
+        assert_string_not_equal(ids[0], ids[2]);
+        assert_string_not_equal(ids[1], ids[2]);
+        te_reports_clear(&R);
+
+        /* too late: the counterparty says K1 is filled, and its fill never came: the
+         * status answer books it */
+        handle(cmd(TE_CMD_CANCEL, "K1", 100, 10));
+        expect("F", "41=K1|11=K1:c2");
+        acc_send("35=9|37=BK1|11=K1:c2|41=K1|39=2|434=1|102=0|58=filled");
+        expect("H", "11=K1");
+        acc_send(ER("K1", "17=S1|150=I|39=2|151=0|14=100|6=10"));
+        wait_reports(1);
+        check(0, "K1", TE_EXEC_FILL, TE_OS_FILLED, 100, 0, 60, 10);
+        te_reports_clear(&R);
+
+        /* unknown to the counterparty: the status answer says so, the order ends
+         * CANCELED (nothing can fill it) */
+        handle(cmd(TE_CMD_NEW, "K2", 50, 10));
+        expect("D", "11=K2");
+        acc_send(ER("K2", "17=K2a|150=0|39=0|151=50|14=0|6=0"));
+        wait_reports(1);
+        te_reports_clear(&R);
+        handle(cmd(TE_CMD_CANCEL, "K2", 50, 10));
+        expect("F", "41=K2|11=K2:c1");
+        acc_send("35=9|37=NONE|11=K2:c1|41=K2|39=8|434=1|102=1|58=unknown order");
+        expect("H", "11=K2");
+        acc_send(ER("K2", "17=S2|150=I|39=8|151=0|14=0|6=0|58=unknown order"));
+        wait_reports(1);
+        check(0, "K2", TE_EXEC_CANCELED, TE_OS_CANCELED, 0, 0, 0, 0);
+        te_reports_clear(&R);
+
+        /* "unknown" while the status answer says it works: REJECTED, live */
+        handle(cmd(TE_CMD_NEW, "K3", 50, 10));
+        expect("D", "11=K3");
+        acc_send(ER("K3", "17=K3a|150=0|39=0|151=50|14=0|6=0"));
+        wait_reports(1);
+        te_reports_clear(&R);
+        handle(cmd(TE_CMD_CANCEL, "K3", 50, 10));
+        expect("F", "41=K3|11=K3:c1");
+        acc_send("35=9|37=BK3|11=K3:c1|41=K3|39=0|434=1|102=1|58=not yet");
+        expect("H", "11=K3");
+        acc_send(ER("K3", "17=S3|150=I|39=0|151=50|14=0|6=0"));
+        wait_reports(1);
+        check(0, "K3", TE_EXEC_REJECTED, TE_OS_NEW, 0, 50, 0, 0);
+        assert_non_null(strstr(R.items[0].reason, "cancel refused: "));
+        assert_non_null(strstr(R.items[0].reason, "unknown order"));
+        te_reports_clear(&R);
+
+        te_reports_free(&R);
+        te_broker_destroy(B);
+        close(A.fd);
+        close(A.lfd);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_fix_adapter_scripted),
             cmocka_unit_test(test_fix_adapter_cancel_queued),
+            cmocka_unit_test(test_fix_adapter_refusals),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

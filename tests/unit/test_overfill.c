@@ -677,11 +677,57 @@ static void test_overfill_replace(void **state)
         te_plan_ws_destroy(ws);
 }
 
+/* A CANCEL the broker refuses (the fix adapter's answer to an OrderCancelReject:
+ * REJECTED carrying the order's live status, cum 40 and leaves 60) settles the
+ * CANCEL: nothing pending any more, the order counts with its leaves, and a fill
+ * after it is booked. */
+static void test_overfill_cancel_refused(void **state)
+{
+        (void)state;
+        te_book_t *b = te_book_new();
+        assert_non_null(b);
+        assert_int_equal(te_book_set_position(b, PF, "AAA", 500), 0);
+        assert_int_equal(te_book_add_order(b, "o1", PF, "AAA", TE_SIDE_BUY, 100, 40,
+                                           TE_OS_PARTIALLY_FILLED),
+                         0);
+        assert_int_equal(te_book_mark_cancel(b, "o1"), 0);
+        assert_int_equal(te_book_pending_count(b), 1);
+        te_exec_report_t r;
+        memset(&r, 0, sizeof r);
+        te_strlcpy(r.order_id, "o1", sizeof r.order_id);
+        te_strlcpy(r.ids.portfolio_id, PF, sizeof r.ids.portfolio_id);
+        te_strlcpy(r.ticker, "AAA", sizeof r.ticker);
+        te_strlcpy(r.report_id, "refused", sizeof r.report_id);
+        r.side = TE_SIDE_BUY;
+        r.exec_type = TE_EXEC_REJECTED;
+        r.order_status = TE_OS_PARTIALLY_FILLED;
+        r.cum_qty = 40;
+        r.leaves_qty = 60;
+        te_strlcpy(r.reason, "cancel refused: too late to cancel", sizeof r.reason);
+        assert_int_equal(te_book_apply_report(b, &r), TE_BOOK_APPLIED);
+        assert_int_equal(te_book_pending_count(b), 0);
+        assert_true(te_book_open_qty(b, PF, "AAA") == 60);
+        assert_true(te_book_position(b, PF, "AAA") == 500);
+        te_strlcpy(r.report_id, "fill", sizeof r.report_id);
+        r.exec_type = TE_EXEC_FILL;
+        r.order_status = TE_OS_FILLED;
+        r.cum_qty = 100;
+        r.leaves_qty = 0;
+        r.last_qty = 60;
+        r.last_price = 10;
+        r.avg_price = 10;
+        assert_int_equal(te_book_apply_report(b, &r), TE_BOOK_APPLIED);
+        assert_true(te_book_position(b, PF, "AAA") == 560);
+        assert_true(te_book_open_qty(b, PF, "AAA") == 0);
+        te_book_destroy(b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_overfill_example),
             cmocka_unit_test(test_overfill_replace),
+            cmocka_unit_test(test_overfill_cancel_refused),
             cmocka_unit_test(test_overfill_property),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
