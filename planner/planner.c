@@ -280,17 +280,18 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->plan.capital = conf->capital;
         te_strlcpy(pl->plan.route, conf->route, sizeof pl->plan.route);
         pl->plan.replace = conf->replace;
+        /* the plan.* settings as a rule: the base every rules-file line builds on */
+        const te_plan_rule_t base = {conf->lot_size,
+                                     conf->min_qty,
+                                     conf->min_notional,
+                                     conf->max_qty,
+                                     conf->max_notional,
+                                     conf->fractional,
+                                     (te_order_type_t)conf->order_type,
+                                     (te_tif_t)conf->tif,
+                                     conf->limit_offset_bps,
+                                     conf->stop_offset_bps};
         {
-                te_plan_rule_t base = {conf->lot_size,
-                                       conf->min_qty,
-                                       conf->min_notional,
-                                       conf->max_qty,
-                                       conf->max_notional,
-                                       conf->fractional,
-                                       (te_order_type_t)conf->order_type,
-                                       (te_tif_t)conf->tif,
-                                       conf->limit_offset_bps,
-                                       conf->stop_offset_bps};
                 char why[256];
                 if (te_plan_rule_check(&base, why, sizeof why) != 0) {
                         snprintf(errstr, errstr_size, "plan.%s", why);
@@ -317,22 +318,10 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         if (conf->rules_file[0] &&
             te_plan_rules_load(pl->rules, conf->rules_file, errstr, errstr_size) != 0)
                 goto err;
-        {
-                /* a line that can never produce an order is refused now, not at the
-                 * first target it would apply to */
-                te_plan_rule_t base = {conf->lot_size,
-                                       conf->min_qty,
-                                       conf->min_notional,
-                                       conf->max_qty,
-                                       conf->max_notional,
-                                       conf->fractional,
-                                       (te_order_type_t)conf->order_type,
-                                       (te_tif_t)conf->tif,
-                                       conf->limit_offset_bps,
-                                       conf->stop_offset_bps};
-                if (te_plan_rules_check(pl->rules, &base, errstr, errstr_size) != 0)
-                        goto err;
-        }
+        /* a line that can never produce an order is refused now, not at the first
+         * target it would apply to */
+        if (te_plan_rules_check(pl->rules, &base, errstr, errstr_size) != 0)
+                goto err;
         pl->plan.rules = pl->rules;
         if (conf->db_enabled) {
                 if (connect_db(pl, errstr, errstr_size) != 0)
