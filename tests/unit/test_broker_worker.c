@@ -32,6 +32,8 @@
 #include "te_log.h"
 #include "te_proc.h"
 
+#include "mock_cluster.h"
+
 #define N_PARTS 4
 /* the longest wait for a condition (a deadline, not a sleep: each wait ends as soon as
  * its condition holds); under valgrind a worker's first group join on a loaded 2-core
@@ -42,9 +44,6 @@
 #define MS_PER_DAY      INT64_C(86400000)
 #define AT_17H(day)     ((int64_t)(day)*MS_PER_DAY + 17 * INT64_C(3600000))
 
-static rd_kafka_t *mock_rk;
-static rd_kafka_mock_cluster_t *mock;
-static char bootstrap[256];
 static te_codec_t *codec;
 static int config_target;
 
@@ -672,30 +671,13 @@ static int mock_setup(void **state)
         codec = te_codec_new(errstr, sizeof errstr);
         if (!codec)
                 return -1;
-        rd_kafka_conf_t *conf =
-            te_kafka_conf_build(NULL, NULL, NULL, NULL, errstr, sizeof errstr);
-        if (!conf)
-                return -1;
-        mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-        if (!mock_rk) {
-                rd_kafka_conf_destroy(conf);
-                return -1;
-        }
-        mock = rd_kafka_mock_cluster_new(mock_rk, 1);
-        if (!mock)
-                return -1;
-        te_strlcpy(bootstrap, rd_kafka_mock_cluster_bootstraps(mock), sizeof bootstrap);
-        return 0;
+        return mock_cluster_start(NULL, 0, 1); /* each test creates its own topics */
 }
 
 static int mock_teardown(void **state)
 {
         (void)state;
-        if (mock)
-                rd_kafka_mock_cluster_destroy(mock);
-        if (mock_rk)
-                rd_kafka_destroy(mock_rk);
-        rd_kafka_wait_destroyed(10000);
+        mock_cluster_stop();
         te_codec_destroy(codec);
         return 0;
 }

@@ -24,9 +24,8 @@
 #include "te_log.h"
 #include "te_sha256.h"
 
-static rd_kafka_t *mock_rk;
-static rd_kafka_mock_cluster_t *mock;
-static char bootstrap[256];
+#include "mock_cluster.h"
+
 static int config_target;
 
 static te_cfg_t *cfg_with(const char *const *kv)
@@ -66,37 +65,16 @@ static void test_sha256_vectors(void **state)
 
 static int mock_setup(void **state)
 {
-        char errstr[512];
+        static const char *const topics[] = {"src", "dl", "alerts", "dark", "t"};
         (void)state;
         te_log_init("test_emit", TE_LOG_ERROR);
-        rd_kafka_conf_t *conf =
-            te_kafka_conf_build(NULL, NULL, NULL, NULL, errstr, sizeof errstr);
-        if (!conf)
-                return -1;
-        mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-        if (!mock_rk) {
-                rd_kafka_conf_destroy(conf);
-                return -1;
-        }
-        mock = rd_kafka_mock_cluster_new(mock_rk, 1);
-        if (!mock)
-                return -1;
-        static const char *const topics[] = {"src", "dl", "alerts", "dark", "t"};
-        for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
-                if (rd_kafka_mock_topic_create(mock, topics[i], 1, 1))
-                        return -1;
-        te_strlcpy(bootstrap, rd_kafka_mock_cluster_bootstraps(mock), sizeof bootstrap);
-        return 0;
+        return mock_cluster_start(topics, sizeof topics / sizeof topics[0], 1);
 }
 
 static int mock_teardown(void **state)
 {
         (void)state;
-        if (mock)
-                rd_kafka_mock_cluster_destroy(mock);
-        if (mock_rk)
-                rd_kafka_destroy(mock_rk);
-        rd_kafka_wait_destroyed(10000);
+        mock_cluster_stop();
         return 0;
 }
 

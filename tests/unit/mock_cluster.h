@@ -1,0 +1,56 @@
+/*
+ * mock_cluster.h: librdkafka's mock cluster inside a unit test's process, for the tests
+ * that drive our Kafka code against a real protocol peer (test_kafka, test_emit,
+ * test_broker_worker). Include it in one test file: it defines the file's `mock`,
+ * `mock_rk` and `bootstrap` and the two functions below.
+ */
+#ifndef TE_TEST_MOCK_CLUSTER_H
+#define TE_TEST_MOCK_CLUSTER_H
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "te_buf.h"
+#include "te_kafka.h"
+
+static rd_kafka_t *mock_rk;           /* the handle the cluster lives in */
+static rd_kafka_mock_cluster_t *mock; /* one broker */
+static char bootstrap[256];           /* its bootstrap address, once started */
+
+/* Start a one-broker cluster and create `n` topics of `partitions` each.
+ * @returns 0, or -1 (the caller's teardown, mock_cluster_stop, cleans up). */
+static int mock_cluster_start(const char *const *topics, size_t n, int partitions)
+{
+        char errstr[512];
+        rd_kafka_conf_t *conf =
+            te_kafka_conf_build(NULL, NULL, NULL, NULL, errstr, sizeof errstr);
+        if (!conf)
+                return -1;
+        mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+        if (!mock_rk) {
+                rd_kafka_conf_destroy(conf);
+                return -1;
+        }
+        mock = rd_kafka_mock_cluster_new(mock_rk, 1);
+        if (!mock)
+                return -1;
+        for (size_t i = 0; i < n; i++)
+                if (rd_kafka_mock_topic_create(mock, topics[i], partitions, 1))
+                        return -1;
+        te_strlcpy(bootstrap, rd_kafka_mock_cluster_bootstraps(mock), sizeof bootstrap);
+        return 0;
+}
+
+/* Stop the cluster and wait for librdkafka's handles to go. Accepts a partial start. */
+static void mock_cluster_stop(void)
+{
+        if (mock)
+                rd_kafka_mock_cluster_destroy(mock);
+        if (mock_rk)
+                rd_kafka_destroy(mock_rk);
+        mock = NULL;
+        mock_rk = NULL;
+        rd_kafka_wait_destroyed(10000);
+}
+
+#endif
