@@ -195,17 +195,6 @@ int te_emit_deadletter(te_producer_t *p, te_codec_t *codec, const char *topic,
                           errstr, errstr_size);
 }
 
-int te_emit_deadletter_ids(te_producer_t *p, te_codec_t *codec, const char *topic,
-                           const char *alerts_topic, const char *source,
-                           const rd_kafka_message_t *src, const char *reason,
-                           const char *portfolio_id, const char *decision_id,
-                           char *errstr, size_t errstr_size)
-{
-        return deadletter(p, codec, topic, alerts_topic, source, src, reason,
-                          portfolio_id ? portfolio_id : "", decision_id, errstr,
-                          errstr_size);
-}
-
 int te_emit_alert(te_producer_t *p, te_codec_t *codec, const char *topic,
                   te_severity_t sev, const char *source, const char *code,
                   const char *decision_id, const char *portfolio_id, const char *order_id,

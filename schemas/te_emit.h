@@ -5,7 +5,7 @@
  * dead-letter topic, with headers te.reason, te.source.topic, te.source.partition and
  * te.source.offset. Nothing is lost: the bytes can be inspected and re-published.
  * A message that decoded (its values were refused) is keyed by its ids instead, the
- * original key kept in te.source.key (te_emit_deadletter_ids).
+ * original key kept in te.source.key (te_emit_reject with te_reject_ctx_t.keyed).
  * A copy that would not fit the producer's message.max.bytes (key + value + headers) is
  * cut to fit: its value is the first bytes of the original, and the headers
  * te.truncated.original_len (the original value's length, decimal) and
@@ -45,16 +45,6 @@ int te_emit_deadletter(te_producer_t *p, te_codec_t *codec, const char *topic,
                        const rd_kafka_message_t *src, const char *reason, char *errstr,
                        size_t errstr_size);
 
-/** te_emit_deadletter for `src`, a message whose bytes decode, so that it can be tied
- *  to what its producer sent: the key is "<portfolio_id>/<decision_id>", headers
- *  te.portfolio_id and te.decision_id carry them apart, te.source.key the original key
- *  bytes (nothing is lost). Either id may be empty. @returns as te_emit_deadletter. */
-int te_emit_deadletter_ids(te_producer_t *p, te_codec_t *codec, const char *topic,
-                           const char *alerts_topic, const char *source,
-                           const rd_kafka_message_t *src, const char *reason,
-                           const char *portfolio_id, const char *decision_id,
-                           char *errstr, size_t errstr_size);
-
 /** Publish an alert. Related ids may be NULL. @returns 0 or -1 (logged). */
 int te_emit_alert(te_producer_t *p, te_codec_t *codec, const char *topic,
                   te_severity_t sev, const char *source, const char *code,
@@ -80,8 +70,9 @@ typedef struct te_reject_ctx_s {
                                  * NULL: "message" */
         const char *alert_code; /* the Alert's code; NULL: the reject's code */
         const char *note;       /* said after the source: ", <note>: <reason>" */
-        int keyed;              /* the message decoded: keyed by its ids (as
-                                 * te_emit_deadletter_ids with portfolio/decision id) */
+        /* the message decoded: its dead letter is keyed "<portfolio_id>/<decision_id>"
+         * with headers te.portfolio_id, te.decision_id, te.source.key (original key) */
+        int keyed;
         const char *decision_id, *portfolio_id, *order_id; /* the Alert's related ids */
 } te_reject_ctx_t;
 
