@@ -12,7 +12,6 @@
 #include "te_obs.h"
 
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -41,10 +41,10 @@ int te_kafka_partition_count(rd_kafka_t *rk, const char *topic, unsigned flags,
                         rd_kafka_err2str(mt->err));
         else if (mt->partition_cnt <= 0)
                 te_errf(errstr, errstr_size, "topic %s has no partitions", topic);
-        else
-                rc = 0;
-        if (rc == 0)
+        else {
                 *n = mt->partition_cnt;
+                rc = 0;
+        }
         if (md)
                 rd_kafka_metadata_destroy(md);
         if (rkt)
@@ -104,15 +104,12 @@ int te_kafka_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *parts,
 rd_kafka_t *te_kafka_aux_consumer(const te_cfg_t *cfg, const char *bootstrap,
                                   const char *group, char *errstr, size_t errstr_size)
 {
-        const char *const fixed[] = {"group.id",
-                                     group,
-                                     "enable.auto.commit",
-                                     "false",
-                                     "enable.auto.offset.store",
-                                     "false",
-                                     "enable.partition.eof",
-                                     "false",
-                                     NULL};
+        /* clang-format off */
+        const char *const fixed[] = {"group.id", group,
+                                     "enable.auto.commit", "false",
+                                     "enable.auto.offset.store", "false",
+                                     "enable.partition.eof", "false", NULL};
+        /* clang-format on */
         char why[512];
         rd_kafka_conf_t *kc = te_kafka_conf_build_for(RD_KAFKA_CONSUMER, cfg, bootstrap,
                                                       NULL, fixed, errstr, errstr_size);
