@@ -152,8 +152,8 @@ static int te_kafka_ends(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *
                                         TE_KAFKA_META_WATERMARK_MS, &lo, &hi, errstr,
                                         errstr_size) != 0)
                         return -1;
-                int64_t start =
-                    tp->offset < lo ? lo : tp->offset; /* BEGINNING, trimmed */
+                /* BEGINNING, or an offset retention has dropped: from the low mark */
+                int64_t start = tp->offset < lo ? lo : tp->offset;
                 end[i] = start < hi ? hi : -1;
                 left += end[i] >= 0;
                 TE_LOG(TE_LOG_DEBUG, NULL, "kafka.read_to_end",
@@ -175,12 +175,13 @@ int te_kafka_read_to_end(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list,
                 return -1;
         }
         int left = te_kafka_ends(rk, list, end, errstr, errstr_size);
-        rd_kafka_resp_err_t err =
-            left < 0 ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_assign(rk, list);
-        if (err)
-                te_errf(errstr, errstr_size, "assign: %s", rd_kafka_err2str(err));
-        if (left < 0 || err)
+        if (left < 0)
                 goto out;
+        rd_kafka_resp_err_t err = rd_kafka_assign(rk, list);
+        if (err) {
+                te_errf(errstr, errstr_size, "assign: %s", rd_kafka_err2str(err));
+                goto out;
+        }
         int64_t deadline = te_proc_mono_ms() + timeout_ms;
         while (left > 0) {
                 if (te_proc_mono_ms() > deadline || te_proc_stop) {
