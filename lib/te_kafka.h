@@ -14,7 +14,10 @@
  * set a start offset per partition (the sink uses the offsets kept in PostgreSQL).
  *
  * Properties set from the config's kafka.* keys override our defaults, except the
- * ones listed as fixed in te_kafka.c (idempotence, auto commit, offset store).
+ * ones listed as fixed in te_kafka_producer.c and te_kafka_consumer.c (idempotence,
+ * partitioner, auto commit, offset store, assignor). Configuration and the bootstrap
+ * file are in te_kafka_conf.c; metadata, offsets and reading partitions to their end in
+ * te_kafka_meta.h.
  */
 #ifndef TE_KAFKA_H
 #define TE_KAFKA_H

@@ -32,6 +32,7 @@
 
 #include "te_buf.h"
 #include "te_kafka.h"
+#include "te_kafka_meta.h"
 #include "te_pg.h"
 
 #define OFS_PROC       "exec-dbtool offsets"
@@ -288,26 +289,6 @@ static rd_kafka_t *kafka_handle(const ofs_args_t *a)
         return rk;
 }
 
-/* Partition count of an existing topic (metadata of all topics: asking for one by
- * name could create it). @returns it, or -1 (printed). */
-static int topic_partitions(rd_kafka_t *rk, const char *topic)
-{
-        const struct rd_kafka_metadata *md;
-        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, OFS_TIMEOUT_MS);
-        int n = -1;
-        if (err) {
-                fprintf(stderr, OFS_PROC ": metadata: %s\n", rd_kafka_err2str(err));
-                return -1;
-        }
-        for (int i = 0; i < md->topic_cnt; i++)
-                if (strcmp(md->topics[i].topic, topic) == 0 && !md->topics[i].err)
-                        n = md->topics[i].partition_cnt;
-        rd_kafka_metadata_destroy(md);
-        if (n < 0)
-                fprintf(stderr, OFS_PROC ": topic %s does not exist\n", topic);
-        return n;
-}
-
 static int cmd_move(PGconn *db, const ofs_args_t *a, int is_reset)
 {
         static ofs_move_t mv[OFS_MAX_PARTS];
@@ -351,9 +332,13 @@ static int cmd_move(PGconn *db, const ofs_args_t *a, int is_reset)
                 rk = kafka_handle(a);
                 if (!rk)
                         goto out;
-                int tp = topic_partitions(rk, topic);
-                if (tp < 0)
+                char errstr[512];
+                int32_t tp;
+                if (te_kafka_partition_count(rk, topic, 0, OFS_TIMEOUT_MS, &tp, errstr,
+                                             sizeof errstr) != 0) {
+                        fprintf(stderr, OFS_PROC ": %s\n", errstr);
                         goto out;
+                }
                 for (int i = 0; i < np; i++) {
                         int64_t lo, hi;
                         if (parts[i] >= tp) {
@@ -363,12 +348,9 @@ static int cmd_move(PGconn *db, const ofs_args_t *a, int is_reset)
                                         topic, parts[i]);
                                 goto out;
                         }
-                        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-                            rk, topic, parts[i], &lo, &hi, OFS_TIMEOUT_MS);
-                        if (err) {
-                                fprintf(stderr,
-                                        OFS_PROC ": watermarks %s [%" PRId32 "]: %s\n",
-                                        topic, parts[i], rd_kafka_err2str(err));
+                        if (te_kafka_watermarks(rk, topic, &parts[i], 1, OFS_TIMEOUT_MS,
+                                                &lo, &hi, errstr, sizeof errstr) != 0) {
+                                fprintf(stderr, OFS_PROC ": %s\n", errstr);
                                 goto out;
                         }
                         mv[n].partition = parts[i];
