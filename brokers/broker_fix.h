@@ -71,6 +71,7 @@ typedef void (*te_fix_alert_fn)(void *ctx, te_severity_t sev, const char *code,
 typedef struct te_fix_cfg_s {
         char host[256];
         int port;
+        char begin_string[16]; /* FIX.4.4 (or "") or FIX.4.2 */
         char sender[TE_FIX_COMPID_MAX];
         char target[TE_FIX_COMPID_MAX];
         int heartbt_int;           /* seconds */
