@@ -110,7 +110,7 @@ static te_broker_err_t fix_submit(te_broker_t *bb, const te_order_cmd_t *cmd,
                                   te_reports_t *out)
 {
         fix_t *b = F(bb);
-        if (te_map_get(b->orders, cmd->order_id))
+        if (fx_find(b, cmd->order_id) || fx_ended(b, cmd->order_id))
                 return TE_BROKER_OK; /* a redelivered NEW */
         if (!fx_ready(b))
                 return TE_BROKER_ERR_RETRIABLE;
@@ -149,9 +149,13 @@ static te_broker_err_t fix_cancel(te_broker_t *bb, const te_order_cmd_t *cmd,
                                   te_reports_t *out)
 {
         fix_t *b = F(bb);
-        forder_t *o = te_map_get(b->orders, cmd->order_id);
+        forder_t *o = fx_find(b, cmd->order_id);
+        if (!o && !fx_ended(b, cmd->order_id)) {
+                fx_unknown_report(b, cmd, "cancel", out);
+                return TE_BROKER_OK;
+        }
         if (!o || o->terminal || o->cancel_pending)
-                return TE_BROKER_OK; /* nothing to cancel, or already asked */
+                return TE_BROKER_OK; /* ended (its final report said so), or asked */
         if (!o->sent) {
                 /* still queued (rate limit or connection): it never leaves */
                 fx_end_order(b, o, TE_EXEC_CANCELED, TE_OS_CANCELED,
@@ -172,11 +176,14 @@ static te_broker_err_t fix_replace(te_broker_t *bb, const te_order_cmd_t *cmd,
                                    te_reports_t *out)
 {
         fix_t *b = F(bb);
-        forder_t *o = te_map_get(b->orders, cmd->order_id);
+        forder_t *o = fx_find(b, cmd->order_id);
+        if (!o && !fx_ended(b, cmd->order_id)) {
+                fx_unknown_report(b, cmd, "replace", out);
+                return TE_BROKER_OK;
+        }
         if (!o || o->terminal) {
                 fx_alert(b, TE_SEV_WARNING, "replace_refused", o,
-                         "replace of order %s: %s", cmd->order_id,
-                         o ? "the order has ended" : "unknown order");
+                         "replace of order %s: the order has ended", cmd->order_id);
                 return TE_BROKER_OK;
         }
         if (o->repl_pending && o->repl.quantity == cmd->quantity &&
@@ -228,6 +235,7 @@ static te_broker_err_t fix_poll(te_broker_t *bb, te_reports_t *out)
 {
         fix_t *b = F(bb);
         int64_t now = te_proc_wall_ms();
+        fx_sweep(b); /* what ended since the last poll, its row saved */
         if (b->conn == C_DOWN) {
                 if (now >= b->next_connect)
                         fx_conn_start(b, now);
@@ -255,6 +263,7 @@ static te_broker_err_t fix_poll(te_broker_t *bb, te_reports_t *out)
         fx_release(b, now);
         (void)fx_flush_out(b);
         (void)fx_persist(b); /* next_in moves without output too */
+        fx_sweep(b);
         return TE_BROKER_OK;
 }
 
@@ -295,6 +304,8 @@ static void fix_destroy(te_broker_t *bb)
         te_fix_session_destroy(b->sess);
         te_fix_execids_destroy(b->execs);
         te_map_destroy(b->orders, free_order);
+        te_map_destroy(b->ended, NULL);
+        free(b->endv);
         te_buf_free(&b->rbuf);
         te_fix_reqq_destroy(b->reqq);
         free(b->xpend);
@@ -425,8 +436,9 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
         memset(sc.password, 0, sizeof sc.password);
         b->execs = te_fix_execids_new();
         b->orders = te_map_new();
+        b->ended = te_map_new();
         b->reqq = te_fix_reqq_new(cfg->max_msgs_per_sec);
-        if (!b->sess || !b->execs || !b->orders || !b->reqq) {
+        if (!b->sess || !b->execs || !b->orders || !b->ended || !b->reqq) {
                 if (b->sess)
                         te_errf(errstr, errstr_size, "out of memory");
                 fix_destroy(&b->base);
@@ -465,6 +477,7 @@ void te_fix_logout(te_broker_t *bb, int64_t timeout_ms, te_reports_t *out)
 void te_fix_stats(te_broker_t *bb, te_fix_stats_t *out)
 {
         *out = F(bb)->st;
+        out->orders_held = te_map_count(F(bb)->orders);
 }
 
 void te_fix_seqs(te_broker_t *bb, int64_t *next_out, int64_t *next_in)

@@ -157,7 +157,7 @@ void fx_on_sev(fix_t *b, const te_fix_sev_t *ev)
 /* Encode and queue one request; @returns 0 sent, -1 dropped (alerted). */
 int fx_send_req(fix_t *b, const te_fix_req_t *q, int64_t now)
 {
-        forder_t *o = te_map_get(b->orders, q->order_id);
+        forder_t *o = fx_find(b, q->order_id);
         if (!o)
                 return -1;
         if (o->terminal && q->kind != 'H')

@@ -33,7 +33,8 @@ typedef struct forder_s {
         char live_clordid[TE_FIX_CLORDID_MAX]; /* what the counterparty knows it by */
         int n_cancel, n_replace;               /* requests made (for their ClOrdIDs) */
         int sent, terminal, cancel_pending, repl_pending, recon_pending;
-        int dirty; /* its row in the store is behind */
+        int dirty;      /* its row in the store is behind */
+        int end_queued; /* in fix_t.endv, to be dropped */
         /* a CANCEL (1) or REPLACE (2) the counterparty refused saying the order is
          * unknown or done: settled by the answer to the status request sent then */
         int refused_kind;
@@ -57,7 +58,10 @@ typedef struct fix_s {
         size_t n_xpend, cap_xpend;
         int db_failing;
         te_fix_execids_t *execs;
-        te_map_t *orders; /* order_id -> forder_t* (owned) */
+        te_map_t *orders; /* order_id -> forder_t* (owned): the orders not ended */
+        te_map_t *ended;  /* order_id -> a mark: ended and dropped (FIX_ENDED_MAX) */
+        forder_t **endv;  /* ended, to drop once their rows are saved */
+        size_t n_endv, cap_endv;
         int fd;
         conn_t conn;
         te_buf_t rbuf;
@@ -69,7 +73,8 @@ typedef struct fix_s {
         te_fix_stats_t st;
 } fix_t;
 
-#define FIX_XPEND_MAX 65536 /* ExecIDs waiting for the worker's delivered() */
+#define FIX_XPEND_MAX 65536     /* ExecIDs waiting for the worker's delivered() */
+#define FIX_ENDED_MAX (1 << 20) /* ended order ids remembered; older are unknown */
 
 /* broker_fix.c */
 void fx_alert(fix_t *b, te_severity_t sev, const char *code, const forder_t *o,
@@ -100,10 +105,16 @@ te_exec_report_t *fx_push(te_reports_t *out);
 forder_t *fx_find(fix_t *b, const char *order_id);
 /** 1 if `order_id` ended and was dropped from memory (see fx_sweep). */
 int fx_ended(fix_t *b, const char *order_id);
-/** Drop from memory the orders that ended and whose rows are saved. */
+/** `o` just ended (its final report is out): dropped at the next fx_sweep. */
+void fx_mark_ended(fix_t *b, forder_t *o);
+/** Drop from memory the orders that ended and whose rows are saved; their ids are
+ *  remembered (up to FIX_ENDED_MAX) so that a late request on one is told apart from
+ *  one on an order we never had. Call where no forder_t pointer is held. */
 void fx_sweep(fix_t *b);
-/** Free every order (adapter destruction). */
-void fx_orders_free(fix_t *b);
+/** A CANCEL or REPLACE of an order the adapter never had (or no longer remembers):
+ *  a final REJECTED report, so that whoever waits for its answer stops waiting. */
+void fx_unknown_report(fix_t *b, const te_order_cmd_t *cmd, const char *what,
+                       te_reports_t *out);
 void fx_report_fill_diff(fix_t *b, forder_t *o, double cum, double avg,
                          te_order_status_t st, te_reports_t *out);
 void fx_end_order(fix_t *b, forder_t *o, te_exec_type_t et, te_order_status_t st,

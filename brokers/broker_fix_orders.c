@@ -57,8 +57,10 @@ void fx_report_fill_diff(fix_t *b, forder_t *o, double cum, double avg,
         o->cum = cum;
         o->value = value;
         o->status = r->order_status;
-        if (st == TE_OS_FILLED)
+        if (st == TE_OS_FILLED) {
                 o->terminal = 1;
+                fx_mark_ended(b, o);
+        }
         b->st.fills++;
         fx_dirty(b, o);
 }
@@ -84,6 +86,7 @@ void fx_end_order(fix_t *b, forder_t *o, te_exec_type_t et, te_order_status_t st
         r->event_time = te_proc_wall_ms();
         te_strlcpy(r->reason, reason, sizeof r->reason);
         o->terminal = 1;
+        fx_mark_ended(b, o);
         o->status = st;
         fx_dirty(b, o);
 }
@@ -96,7 +99,17 @@ void fx_on_exec(fix_t *b, te_reports_t *out)
                 fx_alert(b, TE_SEV_WARNING, "fix_bad_report", NULL, "%s", err);
                 return;
         }
-        forder_t *o = te_map_get(b->orders, x.order_id);
+        forder_t *o = fx_find(b, x.order_id);
+        if (!o && fx_ended(b, x.order_id)) {
+                if (te_fix_execids_add(b->execs, x.order_id, x.exec_id) == 0) {
+                        b->st.dup_execs++;
+                        return;
+                }
+                fx_alert(b, TE_SEV_WARNING, "fix_report_after_end", NULL,
+                         "ExecutionReport %s (ExecType %c) after order %s ended: ignored",
+                         x.exec_id, x.exec_type, x.order_id);
+                return;
+        }
         if (!o) {
                 fx_alert(b, TE_SEV_WARNING, "fix_unknown_order", NULL,
                          "ExecutionReport %s for order %s we do not know", x.exec_id,
@@ -151,8 +164,10 @@ void fx_on_exec(fix_t *b, te_reports_t *out)
                 r.event_time = te_proc_wall_ms();
         }
         o->status = r.order_status;
-        if (te_os_is_terminal(r.order_status))
+        if (te_os_is_terminal(r.order_status)) {
                 o->terminal = 1;
+                fx_mark_ended(b, o);
+        }
         if (x.exec_type == '4')
                 o->cancel_pending = 0;
         fx_dirty(b, o);
@@ -231,7 +246,7 @@ void fx_on_cancel_reject(fix_t *b, te_reports_t *out)
                 fx_alert(b, TE_SEV_WARNING, "fix_bad_report", NULL, "%s", err);
                 return;
         }
-        forder_t *o = te_map_get(b->orders, c.order_id);
+        forder_t *o = fx_find(b, c.order_id);
         if (o) {
                 if (c.is_replace)
                         o->repl_pending = 0;
@@ -262,7 +277,7 @@ void fx_on_cancel_reject(fix_t *b, te_reports_t *out)
 void fx_on_refused(fix_t *b, int64_t seq, const char *text, te_reports_t *out)
 {
         const te_fix_req_t *sr = te_fix_reqq_by_seq(b->reqq, seq);
-        forder_t *o = sr ? te_map_get(b->orders, sr->order_id) : NULL;
+        forder_t *o = sr ? fx_find(b, sr->order_id) : NULL;
         if (!o)
                 return; /* not an order message, or too old to know */
         char why[TE_TEXT_MAX];
@@ -313,4 +328,72 @@ void fx_on_app(fix_t *b, te_reports_t *out)
         } else {
                 TE_LOG(TE_LOG_DEBUG, NULL, "fix.ignored", "message type %s ignored", t);
         }
+}
+
+/* ---- ended orders ----------------------------------------------------------- */
+
+static char ended_mark;
+
+forder_t *fx_find(fix_t *b, const char *order_id)
+{
+        return te_map_get(b->orders, order_id);
+}
+
+int fx_ended(fix_t *b, const char *order_id)
+{
+        return te_map_get(b->ended, order_id) != NULL;
+}
+
+void fx_mark_ended(fix_t *b, forder_t *o)
+{
+        if (o->end_queued)
+                return;
+        if (b->n_endv == b->cap_endv) {
+                size_t cap = b->cap_endv ? 2 * b->cap_endv : 16;
+                void *p = realloc(b->endv, cap * sizeof *b->endv);
+                if (!p)
+                        return; /* kept in memory; nothing is lost */
+                b->endv = p;
+                b->cap_endv = cap;
+        }
+        b->endv[b->n_endv++] = o;
+        o->end_queued = 1;
+}
+
+void fx_sweep(fix_t *b)
+{
+        size_t keep = 0;
+        for (size_t i = 0; i < b->n_endv; i++) {
+                forder_t *o = b->endv[i];
+                if (o->dirty) { /* its final row is not saved yet */
+                        b->endv[keep++] = o;
+                        continue;
+                }
+                if (te_map_count(b->ended) < FIX_ENDED_MAX)
+                        (void)te_map_put(b->ended, o->cmd.order_id, &ended_mark);
+                te_map_del(b->orders, o->cmd.order_id);
+                free(o);
+        }
+        b->n_endv = keep;
+}
+
+void fx_unknown_report(fix_t *b, const te_order_cmd_t *cmd, const char *what,
+                       te_reports_t *out)
+{
+        fx_alert(b, TE_SEV_WARNING,
+                 strcmp(what, "cancel") ? "replace_refused" : "cancel_refused", NULL,
+                 "%s of order %s refused: unknown order", what, cmd->order_id);
+        te_exec_report_t *r = fx_push(out);
+        if (!r)
+                return;
+        te_broker_report_from_cmd(r, cmd, b->cfg.broker_name);
+        const char *parts[] = {"fix", cmd->order_id, "unknown", what};
+        r->report_id[0] = 'r';
+        te_id_digest(r->report_id + 1, sizeof r->report_id - 1, parts, 4);
+        te_strlcpy(r->account, b->cfg.account, sizeof r->account);
+        r->exec_type = TE_EXEC_REJECTED;
+        r->order_status = TE_OS_REJECTED;
+        r->last_qty = r->cum_qty = r->leaves_qty = 0;
+        r->event_time = te_proc_wall_ms();
+        te_errf(r->reason, sizeof r->reason, "%s refused: unknown order", what);
 }
