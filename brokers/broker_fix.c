@@ -118,7 +118,7 @@ static te_broker_err_t fix_submit(te_broker_t *bb, const te_order_cmd_t *cmd,
         char buf[TE_FIX_MAX_FRAME], err[256] = "";
         te_fix_hdr_t h = {"D", b->cfg.sender, b->cfg.target, 1, te_proc_wall_ms(), 0, 0};
         te_fix_enc_t e;
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, b->cfg.begin_string);
         if (te_fix_app_enc_new(&e, &b->app, cmd, h.sending_ms, err, sizeof err) != 0 ||
             te_fix_enc_end(&e) < 0) {
                 reject_now(b, cmd, err[0] ? err : "order does not fit a FIX frame", out);

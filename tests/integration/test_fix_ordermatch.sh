@@ -30,7 +30,8 @@ om_fd=
 te_test_cleanup_extra() {
         ibkr_stop_all
         if [ -n "${QFX_PID:-}" ]; then
-                [ -z "$om_fd" ] || echo '#quit' >&"$om_fd" 2>/dev/null || true
+                # the FIFO is held open here: writing to it does not block
+                [ -z "$om_fd" ] || echo '#quit' >>"$RUN/ordermatch.in" || true
                 kill "$QFX_PID" 2>/dev/null || true
                 wait "$QFX_PID" 2>/dev/null || true
         fi
