@@ -126,11 +126,17 @@ static te_adapter_err_t build_fix(const te_broker_worker_conf_t *c,
         te_strlcpy(fc.target, c->fix_target, sizeof fc.target);
         fc.heartbt_int = (int)c->fix_heartbt_int;
         te_strlcpy(fc.account, c->fix_account, sizeof fc.account);
+        te_strlcpy(fc.begin_string, c->fix_begin_string, sizeof fc.begin_string);
         if (name_bits(c->fix_order_types, te_order_type_names, TE_OT__CNT,
                       &fc.order_types, errstr, errsz) != 0 ||
             name_bits(c->fix_tifs, te_tif_names, TE_TIF__CNT, &fc.tifs, errstr, errsz) !=
                 0)
                 return TE_ADAPTER_ERR_CONFIG;
+        if (!c->fix_tifs[0]) { /* every TimeInForce the version has */
+                fc.tifs = (1u << TE_TIF__CNT) - 1;
+                if (strcmp(c->fix_begin_string, TE_FIX_BEGIN42) == 0)
+                        fc.tifs &= ~(1u << TE_TIF_CLS);
+        }
         fc.max_msgs_per_sec = (int)c->fix_max_msgs;
         fc.reconnect_min_ms = c->fix_reconnect_min_ms;
         fc.reconnect_max_ms = c->fix_reconnect_max_ms;

@@ -70,6 +70,7 @@ typedef struct te_broker_worker_conf_s {
         int ibkr_use_db;
         char fix_host[256], fix_sender[TE_FIX_COMPID_MAX], fix_target[TE_FIX_COMPID_MAX];
         char fix_account[TE_NAME_MAX], fix_order_types[128], fix_tifs[128];
+        char fix_begin_string[16];
         char fix_password_file[512];
         int64_t fix_port, fix_heartbt_int, fix_max_msgs, fix_reconnect_min_ms,
             fix_reconnect_max_ms, fix_reconcile_timeout_ms;

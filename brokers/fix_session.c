@@ -97,7 +97,7 @@ static void begin_seq(te_fix_session_t *s, te_fix_enc_t *e, const char *msg_type
                           .sending_ms = s->now,
                           .poss_dup = poss_dup,
                           .orig_sending_ms = s->now};
-        te_fix_enc_begin(e, s->frame, sizeof s->frame, &h);
+        te_fix_enc_begin_v(e, s->frame, sizeof s->frame, &h, s->cfg.begin_string);
 }
 
 static void begin(te_fix_session_t *s, te_fix_enc_t *e, const char *msg_type)

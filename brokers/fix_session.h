@@ -64,6 +64,7 @@ typedef struct te_fix_session_cfg_s {
         char password[128];             /* Password 554 in the Logon, "" for none */
         int64_t logon_timeout_ms;       /* 0: 10 s */
         int64_t logout_timeout_ms;      /* 0: 2 s */
+        char begin_string[16];          /* "" (FIX.4.4) or FIX.4.2 */
 } te_fix_session_cfg_t;
 
 typedef enum {

@@ -108,7 +108,9 @@ static const te_cfg_item_t conf_items[] = {
              "the runtime DB's before a position_mismatch alert (0: off)"),
     TE_CFG_B(conf_t, "ibkr.use_db", ibkr_use_db, "true",
              "persist TWS ids and delivered executions in the runtime DB"),
-    /* adapter fix: a FIX 4.4 counterparty (brokers/broker_fix.h) */
+    /* adapter fix: a FIX 4.4 or 4.2 counterparty (brokers/broker_fix.h) */
+    TE_CFG_S(conf_t, "fix.begin_string", fix_begin_string, "FIX.4.4",
+             "FIX version of the session: FIX.4.4 or FIX.4.2"),
     TE_CFG_S(conf_t, "fix.host", fix_host, "127.0.0.1", "FIX acceptor host"),
     TE_CFG_I(conf_t, "fix.port", fix_port, "9878", 1, 65535, "FIX acceptor port"),
     TE_CFG_S(conf_t, "fix.sender_comp_id", fix_sender, "", "our SenderCompID; required"),
@@ -120,8 +122,9 @@ static const te_cfg_item_t conf_items[] = {
              "Account (1) on orders; empty: none"),
     TE_CFG_S(conf_t, "fix.order_types", fix_order_types, "MARKET,LIMIT,STOP,STOP_LIMIT",
              "order types the counterparty takes; others are REJECTED before sending"),
-    TE_CFG_S(conf_t, "fix.tifs", fix_tifs, "DAY,GTC,IOC,FOK,OPG,CLS",
-             "TimeInForce values the counterparty takes"),
+    TE_CFG_S(conf_t, "fix.tifs", fix_tifs, "",
+             "TimeInForce values the counterparty takes; empty: every one the FIX "
+             "version has (DAY,GTC,IOC,FOK,OPG, and CLS in FIX.4.4)"),
     TE_CFG_I(conf_t, "fix.max_msgs_per_sec", fix_max_msgs, "45", 1, 1000,
              "outgoing orders, cancels, replaces and status requests per second "
              "(cancels first)"),
