@@ -62,6 +62,7 @@ typedef struct fix_s {
         conn_t conn;
         te_buf_t rbuf;
         int64_t next_connect, backoff_ms, connect_deadline;
+        int halted; /* our MsgSeqNum was refused as too low: no reconnect */
         int reconciling;
         int64_t recon_deadline;
         te_fix_reqq_t *reqq; /* requests waiting for a MsgSeqNum, messages sent */
@@ -654,8 +655,12 @@ static void on_app(fix_t *b, te_reports_t *out)
 
 static void on_sev(fix_t *b, const te_fix_sev_t *ev)
 {
-        if (ev->alert[0])
+        if (ev->seq_too_low) {
+                b->halted = 1; /* an operator sets the number; see fix_session.h */
+                alert(b, TE_SEV_CRITICAL, "fix_seq_too_low", NULL, "%s", ev->alert);
+        } else if (ev->alert[0]) {
                 alert(b, TE_SEV_WARNING, "fix_session", NULL, "%s", ev->alert);
+        }
         if (ev->logged_on) {
                 b->st.logons++;
                 b->backoff_ms = b->cfg.reconnect_min_ms;
@@ -948,7 +953,7 @@ static te_broker_err_t fix_poll(te_broker_t *bb, te_reports_t *out)
         fix_t *b = F(bb);
         int64_t now = te_proc_wall_ms();
         if (b->conn == C_DOWN) {
-                if (now >= b->next_connect)
+                if (!b->halted && now >= b->next_connect)
                         conn_start(b, now);
                 if (b->conn == C_DOWN)
                         return TE_BROKER_OK;
