@@ -95,9 +95,9 @@ typedef struct te_fix_sev_s {
         int resend;     /* we just asked for a resend (a gap in their numbers) */
         int disconnect; /* write what is queued, then close the connection */
         int64_t rejected_seq; /* > 0: they rejected (35=3) our message of this number */
-        int seq_too_low; /* they refused our MsgSeqNum as too low: do not reconnect
-                          * (alert says what to fix); the session is over */
-        int reset;       /* they reset both sequences mid-session (Logon 141=Y) */
+        int seq_too_low;      /* they refused our MsgSeqNum as too low: do not reconnect
+                               * (alert says what to fix); the session is over */
+        int reset;            /* they reset both sequences mid-session (Logon 141=Y) */
         char alert[256]; /* non-empty: raise this as an Alert (never holds secrets) */
 } te_fix_sev_t;
 
