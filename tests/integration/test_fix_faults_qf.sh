@@ -303,10 +303,14 @@ fix_broker
 eo_wait "the seq-too-low alert" 30 grep -q '"event":"fix.alert".*fix_seq_too_low' "$RUN/broker.log"
 acc_wait_low() { [ "$(since "$m5" '^OUT 5 .*MsgSeqNum too low')" -ge 1 ]; }
 eo_wait "QuickFIX's Logout" 10 acc_wait_low
-# a reconnect would come within reconnect_max_ms (400 ms): watch for 3 s
+# a reconnect would come within reconnect_max_ms (400 ms): watch for 3 s. (QuickFIX
+# refuses a Logon below its number before its application sees it: count its
+# Logouts, and its LOGON once the number would have been walked up to its own.)
 deadline=$((SECONDS + 3))
 while [ $SECONDS -lt $deadline ]; do
-        [ "$(since "$m5" '^IN A ')" -le 1 ] || fail "the adapter logged on again after MsgSeqNum too low"
+        [ "$(since "$m5" '^OUT 5 .*MsgSeqNum too low')" = 1 ] ||
+                fail "the adapter tried to log on again after MsgSeqNum too low"
+        [ "$(since "$m5" '^LOGON$')" = 0 ] || fail "the adapter walked its number up to a Logon"
         sleep 0.1
 done
 eo_topic_json exec.alerts >"$RUN/alerts.jsonl"
