@@ -355,10 +355,6 @@ static void on_seq_reset(te_fix_session_t *s, const te_fix_msg_t *m, te_fix_sev_
 static void on_reset_logon(te_fix_session_t *s, const te_fix_msg_t *m, te_fix_sev_t *ev)
 {
         int64_t hb;
-        if (m->seq != 1) {
-                fail_session(s, "Logon with ResetSeqNumFlag=Y must have MsgSeqNum 1", ev);
-                return;
-        }
         if (te_fix_get_int(m, TE_FIX_T_HEARTBTINT, &hb) != 0) {
                 fail_session(s, "Logon without a valid HeartBtInt", ev);
                 return;
@@ -480,7 +476,7 @@ void te_fix_session_on_frame(te_fix_session_t *s, const char *frame, size_t len,
                 }
                 return;
         }
-        if (is_logon && s->st == TE_FIX_ST_ACTIVE &&
+        if (is_logon && s->st == TE_FIX_ST_ACTIVE && m->seq == 1 &&
             te_fix_get_bool(m, TE_FIX_T_RESETSEQNUMFLAG) == 1) {
                 on_reset_logon(s, m, ev);
                 return;

@@ -30,11 +30,13 @@
  *    fix_sessions.next_out to the number they expect, or agree a reset), disconnect.
  *    The caller must not log on again by itself: each refused Logon would consume a
  *    number and so walk ours up to theirs, hiding the messages in between;
- *  - a Logon with ResetSeqNumFlag=Y while ACTIVE (the counterparty resets the
- *    session): its MsgSeqNum must be 1 (else Logout, disconnect); we answer with our
- *    own Logon 141=Y at MsgSeqNum 1, next_out becomes 2 and next_in 2, any
- *    outstanding ResendRequest is forgotten, and ev->reset and ev->logged_on are set
- *    (the caller reconciles its open orders: messages around a reset may be lost);
+ *  - a Logon with ResetSeqNumFlag=Y and MsgSeqNum 1 while ACTIVE (the counterparty
+ *    resets the session): we answer with our own Logon 141=Y at MsgSeqNum 1,
+ *    next_out becomes 2 and next_in 2, any outstanding ResendRequest is forgotten,
+ *    and ev->reset and ev->logged_on are set (the caller reconciles its open orders:
+ *    messages around a reset may be lost). A Logon 141=Y at any other number is no
+ *    reset and follows the number rules below (QuickFIX, having reset, answers our
+ *    acknowledgement with one more Logon 141=Y at 2: in order, it changes nothing);
  *  - PossDupFlag=Y on anything but a SequenceReset, at or below the expected
  *    MsgSeqNum: OrigSendingTime 122 must be there (else Reject 373=1, 371=122) and
  *    not later than SendingTime (else Reject 373=5; unreadable: 373=6); a rejected

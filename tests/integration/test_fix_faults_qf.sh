@@ -10,7 +10,8 @@
 #   before a fill; a gap in QuickFIX's numbers (one ResendRequest, the fill arrives
 #   once); the connection dropped and the order filled while we are away (QuickFIX
 #   resends the stored reports), or filled silently (only the OrderStatusRequest of
-#   the reconciliation shows it); Logons refused for a while, an order published
+#   the reconciliation shows it); QuickFIX resetting the sequence numbers in the
+#   running session (Logon 141=Y: we answer with ours at 1 and go on); Logons refused for a while, an order published
 #   meanwhile goes out once afterwards; exec-broker killed (-9) in the middle of
 #   fills and started again (orders and fills neither lost nor doubled, the sequence
 #   numbers continue with no reset, at most one ResendRequest per gap); and last,
@@ -156,6 +157,20 @@ ibkr_wait_sql "SELECT status FROM orders WHERE order_id = 'q-gap'" FILLED 30 || 
 acc_wait '^IN 2 ' 20
 [ "$(since "$m0" '^IN 2 ')" = 1 ] || fail "one gap, $(since "$m0" '^IN 2 ') ResendRequests"
 [ "$(since "$m0" '^OUT 4 ')" -ge 1 ] || fail "QuickFIX sent no SequenceReset-GapFill"
+
+# -- QuickFIX resets the sequence numbers in the running session (Logon 141=Y) ----
+mr=$(mark)
+ibkr_publish orders.fq <<'EOF'
+NEW q-reset pf-fq RESET1 BUY 6 LIMIT 10 - DAY
+EOF
+acc_wait '^RESET$' 20
+ibkr_wait_sql "SELECT status FROM orders WHERE order_id = 'q-reset'" FILLED 30 || fail "q-reset not filled"
+# our answer: a Logon with 141=Y at MsgSeqNum 1; the session goes on, nothing dropped
+[ "$(since "$mr" '^IN A 1 141=Y$')" = 1 ] || fail "no Logon 141=Y at 1 in answer to the reset"
+[ "$(since "$mr" '^LOGOUT$')" = 0 ] || fail "the session ended over the reset"
+eo_wait "reset alert" 20 grep -q '"event":"fix.alert".*reset the sequence numbers' "$RUN/broker.log"
+read -r rout rin < <(q "SELECT next_out, next_in FROM fix_sessions WHERE sender_comp_id = 'TE'")
+[ "$rout" -lt 10 ] && [ "$rin" -lt 10 ] || fail "numbers not reset in fix_sessions: $rout/$rin"
 
 # -- the connection dropped, fills during the outage ----------------------------
 m1=$(mark)

@@ -23,6 +23,9 @@
  *   DUPX*   the same, the second copy without OrigSendingTime (a malformed duplicate)
  *   GARB*   filled; the pass-through proxy in front of QuickFIX writes garbage bytes
  *           to the initiator right before that fill report
+ *   RESET*  acknowledged; then QuickFIX sends a Logon with ResetSeqNumFlag=Y in the
+ *           running session (both its numbers restart at 1), and 300 ms later the
+ *           order is filled
  * An OrderStatusRequest (35=H) is answered with ExecType I and the order's state
  * (OrdStatus 8 for an order it does not know). While the file CTLDIR/refuse_logon
  * exists, every Logon is refused (FIX::RejectLogon with the file's first line).
@@ -42,7 +45,7 @@
  *   DUP <ExecID> <ClOrdID> <with|without>  the same report again, PossDupFlag=Y
  *   SILENT_FILL <ClOrdID> <qty> <px>
  *   CXLREJ <ClOrdID> <OrigClOrdID> <CxlRejResponseTo>
- *   DROP / SKIP <n> / GARBAGE <bytes>
+ *   DROP / SKIP <n> / GARBAGE <bytes> / RESET
  * Runs until SIGTERM or SIGINT.
  */
 #include <arpa/inet.h>
@@ -353,9 +356,9 @@ class App : public FIX::Application {
                 n.qty = strtod(get(m, 38, "0").c_str(), nullptr);
                 if (m.isSetField(44))
                         n.px = strtod(m.getField(44).c_str(), nullptr);
-                static const char *scen[] = {"OUTH", "OUT", "DUPX", "DUP", "RACEF",
-                                             "RACE", "NOREP", "PART", "SLOW", "GAP",
-                                             "GARB", "REJ"};
+                static const char *scen[] = {"OUTH", "OUT",  "DUPX", "DUP",
+                                             "RACEF", "RACE", "NOREP", "PART",
+                                             "SLOW", "GAP",  "GARB", "REJ", "RESET"};
                 n.scen = "FILL";
                 for (const char *p : scen)
                         if (starts(sym, p)) {
@@ -412,6 +415,17 @@ class App : public FIX::Application {
                                 fill(oid, half > 0 ? half : o.qty);
                                 fill(oid, o.qty - o.cum);
                         });
+                } else if (s == "RESET") {
+                        sched.at(100, [this]() {
+                                FIX::Message lo;
+                                lo.getHeader().setField(35, "A");
+                                lo.setField(98, "0");
+                                lo.setField(108, "30");
+                                lo.setField(141, "Y");
+                                logf("RESET");
+                                send(lo);
+                        });
+                        sched.at(400, [this, oid]() { fill(oid, book_[oid].qty); });
                 } else if (s == "GAP") {
                         sched.at(100, [this, oid]() {
                                 FIX::Session *ss = session();
