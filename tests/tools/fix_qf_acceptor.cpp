@@ -78,7 +78,8 @@
 #include <quickfix/SessionSettings.h>
 #include <quickfix/ThreadedSocketAcceptor.h>
 
-namespace {
+namespace
+{
 
 std::mutex log_mu;
 FILE *log_fp;
@@ -116,7 +117,8 @@ std::string num(double v)
 
 /* One thread runs every scripted action in time order, so the book needs no lock and
  * no QuickFIX callback ever sends. */
-class Scheduler {
+class Scheduler
+{
       public:
         void at(int64_t delay_ms, std::function<void()> fn)
         {
@@ -159,14 +161,26 @@ struct Order {
         char status = '0';
 };
 
-class App : public FIX::Application {
+class App : public FIX::Application
+{
       public:
-        explicit App(const std::string &ctl) : ctl_(ctl) {}
+        explicit App(const std::string &ctl) : ctl_(ctl)
+        {
+        }
         Scheduler sched;
 
-        void onCreate(const FIX::SessionID &sid) { sid_ = sid; }
-        void onLogon(const FIX::SessionID &) { logf("LOGON"); }
-        void onLogout(const FIX::SessionID &) { logf("LOGOUT"); }
+        void onCreate(const FIX::SessionID &sid)
+        {
+                sid_ = sid;
+        }
+        void onLogon(const FIX::SessionID &)
+        {
+                logf("LOGON");
+        }
+        void onLogout(const FIX::SessionID &)
+        {
+                logf("LOGOUT");
+        }
         void toAdmin(FIX::Message &m, const FIX::SessionID &)
         {
                 const FIX::Header &h = m.getHeader();
@@ -183,9 +197,11 @@ class App : public FIX::Application {
                 if (mode == 1)
                         h.setField(122, h.getField(52));
         }
-        void fromAdmin(const FIX::Message &m, const FIX::SessionID &) throw(
-            FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
-            FIX::RejectLogon)
+        void fromAdmin(const FIX::Message &m,
+                       const FIX::SessionID &) throw(FIX::FieldNotFound,
+                                                     FIX::IncorrectDataFormat,
+                                                     FIX::IncorrectTagValue,
+                                                     FIX::RejectLogon)
         {
                 const FIX::Header &h = m.getHeader();
                 std::string t = get(h, 35);
@@ -212,9 +228,11 @@ class App : public FIX::Application {
                         }
                 }
         }
-        void fromApp(const FIX::Message &m, const FIX::SessionID &) throw(
-            FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
-            FIX::UnsupportedMessageType)
+        void fromApp(const FIX::Message &m,
+                     const FIX::SessionID &) throw(FIX::FieldNotFound,
+                                                   FIX::IncorrectDataFormat,
+                                                   FIX::IncorrectTagValue,
+                                                   FIX::UnsupportedMessageType)
         {
                 FIX::Message copy(m);
                 sched.at(0, [this, copy]() { on_app(copy); });
@@ -223,12 +241,15 @@ class App : public FIX::Application {
       private:
         std::string ctl_;
         FIX::SessionID sid_;
-        std::atomic<int> dup_mode_{0}; /* 1: PossDup with 122, 2: without */
-        std::map<std::string, Order> book_;         /* by OrderID */
+        std::atomic<int> dup_mode_{0};             /* 1: PossDup with 122, 2: without */
+        std::map<std::string, Order> book_;        /* by OrderID */
         std::map<std::string, std::string> by_cl_; /* live or old ClOrdID -> OrderID */
         int n_ord_ = 0, n_exec_ = 0;
 
-        FIX::Session *session() { return FIX::Session::lookupSession(sid_); }
+        FIX::Session *session()
+        {
+                return FIX::Session::lookupSession(sid_);
+        }
 
         void send(FIX::Message &m)
         {
@@ -246,7 +267,8 @@ class App : public FIX::Application {
                            std::string exec_id = "")
         {
                 if (exec_id.empty())
-                        exec_id = (exec_type == 'I' ? "S" : "E") + std::to_string(++n_exec_);
+                        exec_id =
+                            (exec_type == 'I' ? "S" : "E") + std::to_string(++n_exec_);
                 FIX::Message m;
                 m.getHeader().setField(35, "8");
                 m.setField(37, o.order_id);
@@ -356,9 +378,9 @@ class App : public FIX::Application {
                 n.qty = strtod(get(m, 38, "0").c_str(), nullptr);
                 if (m.isSetField(44))
                         n.px = strtod(m.getField(44).c_str(), nullptr);
-                static const char *scen[] = {"OUTH", "OUT",  "DUPX", "DUP",
-                                             "RACEF", "RACE", "NOREP", "PART",
-                                             "SLOW", "GAP",  "GARB", "REJ", "RESET"};
+                static const char *scen[] = {"OUTH", "OUT",   "DUPX", "DUP",  "RACEF",
+                                             "RACE", "NOREP", "PART", "SLOW", "GAP",
+                                             "GARB", "REJ",   "RESET"};
                 n.scen = "FILL";
                 for (const char *p : scen)
                         if (starts(sym, p)) {
@@ -555,7 +577,8 @@ long frame_len(const std::string &buf)
 
 /* The garbage written before a GARB* fill: junk bytes, then a frame whose CheckSum
  * is wrong. */
-const char garbage[] = "\x00\x7f\xff GARBAGE \001\0018=FIX.4.4\0019=5\00135=0\00110=000\001";
+const char garbage[] =
+    "\x00\x7f\xff GARBAGE \001\0018=FIX.4.4\0019=5\00135=0\00110=000\001";
 
 void pump(int client, int upstream)
 {
@@ -589,7 +612,8 @@ void pump(int client, int upstream)
                                     f.find("\001150=F\001") != std::string::npos &&
                                     f.find("\00143=Y\001") == std::string::npos) {
                                         logf("GARBAGE %zu", sizeof garbage - 1);
-                                        ok = write_all(client, garbage, sizeof garbage - 1);
+                                        ok = write_all(client, garbage,
+                                                       sizeof garbage - 1);
                                 }
                                 if (!ok || !write_all(client, f.data(), f.size())) {
                                         ok = false;
@@ -626,7 +650,8 @@ void proxy(int lfd, int qf_port)
 int main(int argc, char **argv)
 {
         if (argc != 6) {
-                fprintf(stderr, "usage: fix_qf_acceptor CFG LOG CTLDIR PROXY_PORT QF_PORT\n");
+                fprintf(stderr,
+                        "usage: fix_qf_acceptor CFG LOG CTLDIR PROXY_PORT QF_PORT\n");
                 return 2;
         }
         log_fp = fopen(argv[2], "a");
