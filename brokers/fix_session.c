@@ -287,11 +287,11 @@ static int logout_seq_too_low(te_fix_session_t *s, const char *text, te_fix_sev_
         ev->seq_too_low = 1;
         ev->disconnect = 1;
         alertf(ev,
-               "FIX: %s by the counterparty: %s (our MsgSeqNum %lld); not logging on "
-               "again: set fix_sessions.next_out for %s/%s to the number it expects (or "
-               "agree a sequence reset and set fix.reset_seq_on_logon), then restart",
+               "FIX: %s by the counterparty: %s; not retrying: set fix_sessions.next_out "
+               "for %s/%s to the number it expects, or agree a reset "
+               "(fix.reset_seq_on_logon)",
                s->st == TE_FIX_ST_LOGON_SENT ? "Logon refused" : "logged out", text,
-               (long long)(s->next_out - 1), s->cfg.sender, s->cfg.target);
+               s->cfg.sender, s->cfg.target);
         return 1;
 }
 

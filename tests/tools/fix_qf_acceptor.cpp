@@ -7,7 +7,7 @@
  *
  *   FILL*   (and any other symbol) filled at once, all of it
  *   PART*   acknowledged, then filled in three parts 150 ms apart
- *   SLOW*   acknowledged, then filled in six parts 400 ms apart
+ *   SLOW*   acknowledged, then filled in six parts 600 ms apart
  *   REJ*    rejected (ExecType 8)
  *   RACE*   rests; a cancel is met by a fill of half first, then the cancel of the rest
  *   RACEF*  rests; a cancel is met by a fill of all of it, then OrderCancelReject 35=9
@@ -412,7 +412,7 @@ class App : public FIX::Application
                                 report(o, o.clordid, "", 'F', o.qty, nullptr, mode, x);
                         });
                 } else if (s == "PART" || s == "SLOW") {
-                        int parts = s == "PART" ? 3 : 6, gap = s == "PART" ? 150 : 400;
+                        int parts = s == "PART" ? 3 : 6, gap = s == "PART" ? 150 : 600;
                         double each = q >= parts ? (double)(long)(q / parts) : q;
                         for (int i = 1; i <= parts; i++)
                                 sched.at((int64_t)gap * i, [this, oid, each, i, parts]() {
