@@ -123,7 +123,7 @@ ibkr_wait_sql "SELECT status FROM orders WHERE order_id = 'q-racef'" FILLED 30 |
 [ "$(q "SELECT string_agg(size::float8 || '@' || price::float8, ' ') FROM trades WHERE order_id = 'q-racef'")" = "40@12" ] ||
         fail "q-racef: trades"
 acc_wait '^CXLREJ q-racef:c1 q-racef 1$' 10
-grep -q '"event":"fix.alert".*cancel_refused' "$RUN/broker.log" || fail "no cancel_refused alert"
+eo_wait "cancel_refused alert" 20 grep -q '"event":"fix.alert".*cancel_refused' "$RUN/broker.log"
 
 # -- a replace refused (35=9), then a cancel of the same order ------------------
 acc_wait '^CXLREJ q-norep:r1 q-norep 2$' 20
@@ -132,6 +132,10 @@ ibkr_publish orders.fq <<'EOF'
 CANCEL q-norep pf-fq NOREP1 BUY 10
 EOF
 ibkr_wait_sql "SELECT status FROM orders WHERE order_id = 'q-norep'" CANCELED 30 || fail "q-norep not canceled"
+# the refused replace reached the planner as a REJECTED report with the live status
+[ "$(q "SELECT count(*) FROM order_events WHERE order_id = 'q-norep' AND exec_type = 'REJECTED'
+        AND order_status = 'NEW' AND reason LIKE 'replace refused%'")" = 1 ] ||
+        fail "q-norep: no REJECTED report for the refused replace"
 [ "$(q "SELECT count(*) FROM trades WHERE order_id = 'q-norep'")" = 0 ] || fail "q-norep traded"
 
 # -- duplicate reports, garbage, a gap in their numbers --------------------------
