@@ -237,7 +237,7 @@ static te_broker_err_t fix_poll(te_broker_t *bb, te_reports_t *out)
         int64_t now = te_proc_wall_ms();
         fx_sweep(b); /* what ended since the last poll, its row saved */
         if (b->conn == C_DOWN) {
-                if (now >= b->next_connect)
+                if (!b->halted && now >= b->next_connect)
                         fx_conn_start(b, now);
                 if (b->conn == C_DOWN)
                         return TE_BROKER_OK;

@@ -143,8 +143,12 @@ int fx_flush_out(fix_t *b)
 
 void fx_on_sev(fix_t *b, const te_fix_sev_t *ev)
 {
-        if (ev->alert[0])
+        if (ev->seq_too_low) {
+                b->halted = 1; /* an operator sets the number; see fix_session.h */
+                fx_alert(b, TE_SEV_CRITICAL, "fix_seq_too_low", NULL, "%s", ev->alert);
+        } else if (ev->alert[0]) {
                 fx_alert(b, TE_SEV_WARNING, "fix_session", NULL, "%s", ev->alert);
+        }
         if (ev->logged_on) {
                 b->st.logons++;
                 b->backoff_ms = b->cfg.reconnect_min_ms;

@@ -66,6 +66,7 @@ typedef struct fix_s {
         conn_t conn;
         te_buf_t rbuf;
         int64_t next_connect, backoff_ms, connect_deadline;
+        int halted; /* our MsgSeqNum was refused as too low: no reconnect */
         int reconciling;
         int64_t recon_deadline;
         te_fix_reqq_t *reqq; /* requests waiting for a MsgSeqNum, messages sent */
