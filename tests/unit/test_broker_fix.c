@@ -595,7 +595,8 @@ static void test_fix_adapter_ended(void **state)
         assert_int_equal(st.orders_held, 0); /* both ended: dropped */
 
         /* the fill resent: a duplicate; a new report on the ended order: an alert */
-        acc_send(ER("E1", "17=E1b|43=Y|150=F|39=2|151=0|14=100|6=10|32=100|31=10"));
+        acc_send(ER("E1", "17=E1b|43=Y|150=F|39=2|151=0|14=100|6=10|32=100|31=10|"
+                          "122=20000101-00:00:00.000"));
         acc_send(ER("E1", "17=E1c|150=F|39=2|151=0|14=100|6=10|32=100|31=10"));
         wait_reports(0);
         te_fix_stats(B, &st);
