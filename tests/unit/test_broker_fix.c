@@ -30,6 +30,7 @@
 
 #include <cmocka.h>
 
+#include "broker_conf.h"
 #include "broker_fix.h"
 #include "te_buf.h"
 #include "te_proc.h"
@@ -265,6 +266,7 @@ static void test_fix_adapter_scripted(void **state)
         acc_listen();
         te_fix_cfg_t cfg;
         te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
         cfg.port = A.port;
         te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
         te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
@@ -402,6 +404,7 @@ static void test_fix_adapter_cancel_queued(void **state)
         acc_listen();
         te_fix_cfg_t cfg;
         te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
         cfg.port = A.port;
         te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
         te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
@@ -447,6 +450,7 @@ static void test_fix_adapter_refusals(void **state)
         acc_listen();
         te_fix_cfg_t cfg;
         te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
         cfg.port = A.port;
         te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
         te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
