@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "planner_conf.h"
 #include "order_plan.h"
 #include "te_buf.h"
 #include "te_ids.h"
