@@ -79,6 +79,16 @@ one_line_exit2 "exec-lag bad kafka.*" "kafka.no.such.property" \
         "$bin/exec-lag" -b 127.0.0.1:1 -o kafka.no.such.property=1 --kafka g:t
 one_line_exit2 "exec-publish bad kafka.*" "kafka.no.such.property" \
         "$bin/exec-publish" -b 127.0.0.1:1 -o kafka.no.such.property=1 /dev/null
+# exec-lag's kafka.* settings (SASL/SSL for a production cluster) reach its client: with
+# security.protocol SSL from the -c file, the CA file given with -o, which does not
+# exist, is refused by librdkafka when the client is created (it is no error without
+# SSL, so both took effect)
+printf 'kafka.security.protocol = SSL   # from the file\n' >"$work/lag.conf"
+st=0
+timeout 30 "$bin/exec-lag" -b 127.0.0.1:1 -c "$work/lag.conf" \
+        -o kafka.ssl.ca.location="$work/no-ca.pem" --kafka g:t >/dev/null 2>"$work/l.err" || st=$?
+[ $st = 2 ] && grep -q "exec-lag: consumer: ssl.ca.location failed" "$work/l.err" ||
+        fail "exec-lag -c/-o kafka.*: exit $st, $(tail -c 300 "$work/l.err")"
 # no bootstrap at all: an error, not a process waiting forever
 for b in exec-sink exec-planner exec-broker; do
         one_line_exit2 "$b without bootstrap" "no Kafka bootstrap" "$bin/$b"
