@@ -88,12 +88,12 @@ te_stack_up() {
         rm -f "$run/bootstrap"
 
         if [ "${TE_STACK_DETACH:-0}" = 1 ]; then # outlives this shell (ops/stack up)
-                nohup "$build/exec-devstack" -o "$run/bootstrap" -m "$src/ops/topics.manifest" \
-                        -c "$run/ctl" -p "$run/devstack.pid" </dev/null >>"$run/devstack.log" \
+                nohup "$build/exec-devstack" --out "$run/bootstrap" -m "$src/ops/topics.manifest" \
+                        --ctl "$run/ctl" -p "$run/devstack.pid" </dev/null >>"$run/devstack.log" \
                         2>>"$run/devstack.log" &
         else
-                "$build/exec-devstack" -o "$run/bootstrap" -m "$src/ops/topics.manifest" \
-                        -c "$run/ctl" -p "$run/devstack.pid" 2>>"$run/devstack.log" &
+                "$build/exec-devstack" --out "$run/bootstrap" -m "$src/ops/topics.manifest" \
+                        --ctl "$run/ctl" -p "$run/devstack.pid" 2>>"$run/devstack.log" &
         fi
         pid=$!
         TE_STACK_DEVSTACK_PID=$pid

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The embedded dev stack end to end: exec-devstack (mock Kafka, topics from the manifest,
 # control socket with fault injection), the throwaway PostgreSQL of ops/pg.sh, and
-# exec-dbtool (migrate, check, load-bars). Needs kcat and psql.
+# exec-dbtool (migrate, check, load-bars); exec-devstack configured with -c and -o, and
+# its old -o FILE / -c SOCKET refused with the new spelling. Needs kcat and psql.
 set -uo pipefail
 
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -240,6 +241,36 @@ check "control socket removed by devstack" [ ! -e "$RUN/ctl" ]
 check "pidfile removed by devstack" [ ! -e "$RUN/devstack.pid" ]
 check "nothing under $RUN still running" wait_until 10 not pgrep -f -- "$RUN"
 rm -rf "$RUN"
+
+# --- configured like every process: -c FILE and -o KEY=VALUE -------------------------
+# (the file names the outputs, -o wins over the file: two brokers, not three)
+cat >"$tmp/ds.conf" <<CONF
+bootstrap.out = $tmp/ds.bootstrap   # written once every topic exists
+topics.manifest = $src/ops/topics.manifest
+ctl.socket = $tmp/ds.ctl
+brokers = 3
+CONF
+"$build/exec-devstack" -c "$tmp/ds.conf" -o brokers=2 -o log.level=warn 2>"$tmp/ds.log" &
+ds_pid=$!
+check "-c/-o: bootstrap file written" wait_until 30 test -s "$tmp/ds.bootstrap"
+check "-c/-o: two brokers (-o over the file)" \
+        [ "$(tr ',' '\n' <"$tmp/ds.bootstrap" | grep -c .)" = 2 ]
+check "-c/-o: control socket from the file answers" \
+        "$build/exec-devstack-ctl" -c "$tmp/ds.ctl" ping
+kill -TERM "$ds_pid"
+wait "$ds_pid"
+check "-c/-o: exec-devstack exits 0 on SIGTERM" [ $? = 0 ]
+check "-c/-o: bootstrap file removed" [ ! -e "$tmp/ds.bootstrap" ]
+# the old meanings of -o (bootstrap file) and -c (control socket): one line naming the
+# new spelling, exit 2
+"$build/exec-devstack" -o "$tmp/old.bootstrap" -m "$src/ops/topics.manifest" 2>"$tmp/old.err"
+check "old -o FILE: exit 2" [ $? = 2 ]
+check "old -o FILE: names --out" grep -q -- "--out $tmp/old.bootstrap" "$tmp/old.err"
+"$build/exec-devstack" --out "$tmp/old.bootstrap" -c "$tmp/old.ctl" \
+        -m "$src/ops/topics.manifest" 2>"$tmp/old.err"
+check "old -c CTL_SOCKET: exit 2" [ $? = 2 ]
+check "old -c CTL_SOCKET: names --ctl" grep -q -- "the control socket is --ctl" "$tmp/old.err"
+check "old use: nothing written" [ ! -e "$tmp/old.bootstrap" ]
 
 if [ $fails -ne 0 ]; then
         echo "test_devstack: $fails check(s) failed" >&2
