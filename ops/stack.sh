@@ -25,7 +25,7 @@
 # process needs them):
 #   TE_STACK_BOOTSTRAP       the bootstrap list (host:port,...)
 #   TE_STACK_BOOTSTRAP_FILE  RUNDIR/bootstrap
-#   TE_STACK_CTL             RUNDIR/ctl (talk to it with exec-devstack-ctl -c)
+#   TE_STACK_CTL             RUNDIR/ctl (talk to it with exec-devstack-ctl --ctl)
 #   TE_STACK_DEVSTACK_PID    pid of exec-devstack
 # and PGHOST PGPORT PGUSER PGDATABASE are exported (see ops/pg.sh).
 #

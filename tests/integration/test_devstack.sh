@@ -2,7 +2,8 @@
 # The embedded dev stack end to end: exec-devstack (mock Kafka, topics from the manifest,
 # control socket with fault injection), the throwaway PostgreSQL of ops/pg.sh, and
 # exec-dbtool (migrate, check, load-bars); exec-devstack configured with -c and -o, and
-# its old -o FILE / -c SOCKET refused with the new spelling. Needs kcat and psql.
+# its old -o FILE / -c SOCKET refused with the new spelling (and exec-devstack-ctl's old
+# -c SOCKET). Needs kcat and psql.
 set -uo pipefail
 
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -39,7 +40,7 @@ done
 for b in exec-devstack exec-devstack-ctl exec-dbtool; do
         [ -x "$build/$b" ] || { echo "FAIL: $build/$b not built" >&2; exit 1; }
 done
-ctl() { "$build/exec-devstack-ctl" -c "$TE_STACK_CTL" "$@"; }
+ctl() { "$build/exec-devstack-ctl" --ctl "$TE_STACK_CTL" "$@"; }
 dbtool() { "$build/exec-dbtool" "$@"; }
 
 RUN=$(mktemp -d /tmp/te-run.XXXXXX)
@@ -118,7 +119,7 @@ for bad in "broker_down 0" "broker_down 99" "broker_down x" "broker_down 1 2" "r
         "rtt 1 99999999999999999999" "request_errors -1 6 1" "request_errors 0 NOPE 1" \
         "request_errors 0 6 0" "topic_error no.such.topic 3" "create_topic bad/name 1" \
         "create_topic t 0" "create_topic exec.orders 8" "frobnicate" ""; do
-        reply=$(printf '%s\n' "$bad" | "$build/exec-devstack-ctl" -c "$TE_STACK_CTL")
+        reply=$(printf '%s\n' "$bad" | "$build/exec-devstack-ctl" --ctl "$TE_STACK_CTL")
         case $reply in
         err\ *) ;;
         *) fail "control line '$bad' should get err, got '$reply'" ;;
@@ -128,7 +129,7 @@ pass "bad control lines get err replies"
 head -c 20000 /dev/urandom >"$tmp/garbage"
 printf '%*s\n' 5000 x | tr ' ' y >>"$tmp/garbage"
 printf 'ping\0\x01\xff\n' >>"$tmp/garbage"
-"$build/exec-devstack-ctl" -c "$TE_STACK_CTL" <"$tmp/garbage" >"$tmp/garbage.out" 2>&1
+"$build/exec-devstack-ctl" --ctl "$TE_STACK_CTL" <"$tmp/garbage" >"$tmp/garbage.out" 2>&1
 check "random bytes: every reply is one ok/err line" not grep -qvE '^(ok|err) ' "$tmp/garbage.out"
 check "random bytes: the long line is rejected" grep -q '^err line too long' "$tmp/garbage.out"
 # connections that vanish mid-line, and more clients than the server keeps
@@ -256,7 +257,18 @@ check "-c/-o: bootstrap file written" wait_until 30 test -s "$tmp/ds.bootstrap"
 check "-c/-o: two brokers (-o over the file)" \
         [ "$(tr ',' '\n' <"$tmp/ds.bootstrap" | grep -c .)" = 2 ]
 check "-c/-o: control socket from the file answers" \
-        "$build/exec-devstack-ctl" -c "$tmp/ds.ctl" ping
+        "$build/exec-devstack-ctl" --ctl "$tmp/ds.ctl" ping
+# exec-devstack-ctl the same way: the socket from its -c file, -t over -o timeout.ms
+printf 'ctl.socket = %s\n' "$tmp/ds.ctl" >"$tmp/ctl.conf"
+check "exec-devstack-ctl -c FILE: the socket from the file answers" \
+        "$build/exec-devstack-ctl" -c "$tmp/ctl.conf" -o timeout.ms=1 -t 5000 ping
+"$build/exec-devstack-ctl" -c "$tmp/ctl.conf" -o timeout.ms=0 ping >/dev/null 2>"$tmp/ctl.err"
+check "exec-devstack-ctl: -o timeout.ms=0 refused (exit 2)" [ $? = 2 ]
+check "exec-devstack-ctl: ... naming the key" grep -q "timeout.ms: out of range" "$tmp/ctl.err"
+"$build/exec-devstack-ctl" -c "$tmp/ds.ctl" ping >/dev/null 2>"$tmp/ctl.err"
+check "exec-devstack-ctl old -c SOCKET: exit 2" [ $? = 2 ]
+check "exec-devstack-ctl old -c SOCKET: names --ctl" \
+        grep -q -- "not a regular file); the control socket is --ctl" "$tmp/ctl.err"
 kill -TERM "$ds_pid"
 wait "$ds_pid"
 check "-c/-o: exec-devstack exits 0 on SIGTERM" [ $? = 0 ]
