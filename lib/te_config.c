@@ -346,8 +346,9 @@ int te_cfg_defaults(const te_cfg_item_t *items, size_t n_items, void *target,
                     char *errstr, size_t errstr_size)
 {
         te_cfg_t *cfg = te_cfg_new(items, n_items, target, errstr, errstr_size);
+        int rc = cfg ? 0 : -1;
         te_cfg_destroy(cfg);
-        return cfg ? 0 : -1;
+        return rc;
 }
 
 void te_cfg_destroy(te_cfg_t *cfg)
