@@ -7,8 +7,6 @@
 
 #include <string.h>
 
-#include "te_log.h"
-
 typedef te_broker_worker_conf_t conf_t;
 
 static const char *const sim_market_at[] = {"close", "next_open", NULL}; /* te_mkt_at_t */
@@ -147,52 +145,4 @@ int te_broker_conf_defaults(te_broker_worker_conf_t *conf, char *errstr,
         memset(conf, 0, sizeof *conf);
         return te_cfg_defaults(te_broker_conf_items, te_broker_conf_n_items, conf, errstr,
                                errstr_size);
-}
-
-/* The worker's conf with the table's defaults, or NULL (logged: a programming error). */
-static te_broker_worker_conf_t *defaults(te_broker_worker_conf_t *c)
-{
-        char errstr[256];
-        if (te_broker_conf_defaults(c, errstr, sizeof errstr) == 0)
-                return c;
-        TE_LOG(TE_LOG_ERROR, NULL, "broker.conf", "%s", errstr);
-        return NULL;
-}
-
-int te_sim_cfg_defaults(te_sim_cfg_t *cfg)
-{
-        te_broker_worker_conf_t c;
-        char errstr[256];
-        memset(cfg, 0, sizeof *cfg);
-        return defaults(&c) ? te_adapter_sim_cfg(&c, cfg, errstr, sizeof errstr) : -1;
-}
-
-int te_fill_cfg_defaults(te_fill_cfg_t *cfg)
-{
-        te_broker_worker_conf_t c;
-        memset(cfg, 0, sizeof *cfg);
-        if (!defaults(&c))
-                return -1;
-        *cfg = c.sim.fill;
-        return 0;
-}
-
-int te_ibkr_cfg_defaults(te_ibkr_cfg_t *cfg)
-{
-        te_broker_worker_conf_t c;
-        memset(cfg, 0, sizeof *cfg);
-        if (!defaults(&c))
-                return -1;
-        te_adapter_ibkr_cfg(&c, cfg);
-        return 0;
-}
-
-int te_fix_cfg_defaults(te_fix_cfg_t *cfg)
-{
-        te_broker_worker_conf_t c;
-        memset(cfg, 0, sizeof *cfg);
-        if (!defaults(&c))
-                return -1;
-        te_adapter_fix_cfg(&c, cfg);
-        return 0;
 }

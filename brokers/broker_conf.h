@@ -1,7 +1,8 @@
 /*
- * broker_conf: the exec-broker config table (te_broker_worker_conf_t, broker_worker.h)
- * and the adapters' configs with its defaults, for tests, tools and benchmarks that
- * build an adapter without a process: the table is the only place a default is set.
+ * broker_conf: the exec-broker config table (te_broker_worker_conf_t, broker_worker.h).
+ * It is the only place a default of the adapters' settings is set: code that builds an
+ * adapter without the process takes te_broker_conf_defaults, then te_adapter_*_cfg
+ * (broker_adapter.h).
  */
 #ifndef TE_BROKER_CONF_H
 #define TE_BROKER_CONF_H
@@ -18,13 +19,5 @@ extern const size_t te_broker_conf_n_items;
  *  default that does not parse: a programming error). */
 int te_broker_conf_defaults(te_broker_worker_conf_t *conf, char *errstr,
                             size_t errstr_size);
-
-/* An adapter's config as exec-broker builds it from the defaults (te_adapter_*_cfg of
- * broker_adapter.h: broker.name, broker.account and db.conninfo filled in).
- * @returns 0, or -1 (logged; the struct is then zeroed). */
-int te_sim_cfg_defaults(te_sim_cfg_t *cfg);
-int te_fill_cfg_defaults(te_fill_cfg_t *cfg);
-int te_ibkr_cfg_defaults(te_ibkr_cfg_t *cfg);
-int te_fix_cfg_defaults(te_fix_cfg_t *cfg);
 
 #endif

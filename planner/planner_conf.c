@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-#include "te_log.h"
-
 typedef te_planner_conf_t conf_t;
 
 static const char *const order_types[] = {"MARKET", "LIMIT", "STOP", "STOP_LIMIT", NULL};
@@ -92,17 +90,4 @@ int te_planner_conf_defaults(te_planner_conf_t *conf, char *errstr, size_t errst
         memset(conf, 0, sizeof *conf);
         return te_cfg_defaults(te_planner_conf_items, te_planner_conf_n_items, conf,
                                errstr, errstr_size);
-}
-
-int te_plan_cfg_defaults(te_plan_cfg_t *cfg)
-{
-        te_planner_conf_t c;
-        char errstr[256];
-        memset(cfg, 0, sizeof *cfg);
-        if (te_planner_conf_defaults(&c, errstr, sizeof errstr) != 0) {
-                TE_LOG(TE_LOG_ERROR, NULL, "planner.conf", "%s", errstr);
-                return -1;
-        }
-        *cfg = c.plan;
-        return 0;
 }

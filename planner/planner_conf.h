@@ -1,7 +1,7 @@
 /*
- * planner_conf: the exec-planner config table (te_planner_conf_t, planner.h) and the
- * order planner's config with its defaults, for tests and benchmarks that plan
- * without a process: the table is the only place a default is set.
+ * planner_conf: the exec-planner config table (te_planner_conf_t, planner.h). It is the
+ * only place a default of the order planner's settings is set: code that plans without
+ * the process takes te_planner_conf_defaults(...).plan.
  */
 #ifndef TE_PLANNER_CONF_H
 #define TE_PLANNER_CONF_H
@@ -17,7 +17,5 @@ extern const size_t te_planner_conf_n_items;
 /** Zero `conf` and apply the table's defaults. @returns 0, or -1 with errstr (a
  *  default that does not parse: a programming error). */
 int te_planner_conf_defaults(te_planner_conf_t *conf, char *errstr, size_t errstr_size);
-/** The plan.* defaults (no rules). @returns 0, or -1 (logged; *cfg is then zeroed). */
-int te_plan_cfg_defaults(te_plan_cfg_t *cfg);
 
 #endif

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "broker_conf.h"
+#include "../conf_defaults.h"
 #include "broker.h"
 #include "broker_sim.h"
 #include "te_buf.h"

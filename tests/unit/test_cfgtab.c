@@ -18,8 +18,7 @@
 #include <cmocka.h>
 
 #include "broker_adapter.h"
-#include "broker_conf.h"
-#include "planner_conf.h"
+#include "../conf_defaults.h"
 #include "te_buf.h"
 #include "te_cfgtab.h"
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "broker_conf.h"
+#include "../conf_defaults.h"
 #include "fill_model.h"
 #include "te_buf.h"
 

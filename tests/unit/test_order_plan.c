@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "planner_conf.h"
+#include "../conf_defaults.h"
 #include "order_plan.h"
 #include "te_buf.h"
 #include "te_ids.h"

@@ -29,7 +29,7 @@
 
 #include <cmocka.h>
 
-#include "planner_conf.h"
+#include "../conf_defaults.h"
 #include "book.h"
 #include "order_plan.h"
 #include "te_buf.h"

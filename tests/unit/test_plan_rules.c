@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "planner_conf.h"
+#include "../conf_defaults.h"
 #include "exec_mode.h"
 #include "order_plan.h"
 #include "plan_rules.h"
