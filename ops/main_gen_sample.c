@@ -421,7 +421,8 @@ static const te_cfg_item_t gs_items[] = {
     TE_CFG_S(gs_conf_t, "seed", seed, "42", "generator seed (unsigned integer)"),
     TE_CFG_I(gs_conf_t, "tickers", tickers, "20", 1, GS_TICKERS_MAX, "tickers"),
     TE_CFG_S(gs_conf_t, "start", start, "2024-01-02", "first day, YYYY-MM-DD"),
-    TE_CFG_I(gs_conf_t, "days", days, "504", 1, GS_DAYS_MAX, "trading days (Monday to Friday) from start"),
+    TE_CFG_I(gs_conf_t, "days", days, "504", 1, GS_DAYS_MAX,
+             "trading days (Monday to Friday) from start"),
     TE_CFG_I(gs_conf_t, "portfolios", portfolios, "1", 1, 2, "portfolios, 1 or 2"),
 };
 #define GS_N_ITEMS (sizeof gs_items / sizeof gs_items[0])
