@@ -251,6 +251,15 @@ err:
         return NULL;
 }
 
+int te_tool_no_kafka(const te_cfg_t *cfg, char *errstr, size_t errstr_size)
+{
+        if (te_cfg_kafka_count(cfg) == 0)
+                return 0;
+        te_errf(errstr, errstr_size, "kafka.%s: this tool has no Kafka client",
+                te_cfg_kafka_name(cfg, 0));
+        return -1;
+}
+
 int te_tool_need_bootstrap(const te_cfg_t *cfg, const te_tool_conf_t *tc, char *errstr,
                            size_t errstr_size)
 {

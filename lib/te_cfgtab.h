@@ -170,6 +170,9 @@ int te_tool_args_check(const te_tool_args_t *a, const char *proc);
  *  @returns the config (caller destroys), or NULL with errstr. */
 te_cfg_t *te_tool_cfg_load(const te_cfg_item_t *items, size_t n_items, void *conf,
                            const te_tool_args_t *a, char *errstr, size_t errstr_size);
+/** For a tool without a Kafka client: @returns 0 if no kafka.* key was given, else -1
+ *  with errstr naming the first. */
+int te_tool_no_kafka(const te_cfg_t *cfg, char *errstr, size_t errstr_size);
 /** @returns 0 if the config names a cluster (bootstrap.file or
  *  kafka.bootstrap.servers), else -1 with errstr saying how to give one. */
 int te_tool_need_bootstrap(const te_cfg_t *cfg, const te_tool_conf_t *tc, char *errstr,

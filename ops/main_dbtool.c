@@ -47,8 +47,6 @@
 #include "te_proc.h"
 #include "te_pg.h"
 
-extern char **environ;
-
 #define DB_PROC           "exec-dbtool"
 #define DB_LINE_MAX       1024 /* one CSV line, newline included */
 #define DB_TICKER_MAX     32
@@ -506,38 +504,28 @@ static void usage(FILE *fp)
  * arguments taken), or NULL (printed). */
 static te_cfg_t *load_settings(int argc, char **argv, int *used)
 {
-        char *overrides[64], errstr[1200];
-        const char *path = NULL;
-        size_t n_over = 0;
+        char errstr[1200];
+        te_tool_args_t a = {0};
         int i = 1;
-        for (; i + 1 < argc && (!strcmp(argv[i], "-c") || !strcmp(argv[i], "-o"));
-             i += 2) {
-                if (argv[i][1] == 'c')
-                        path = argv[i + 1];
-                else if (n_over < sizeof overrides / sizeof overrides[0])
-                        overrides[n_over++] = argv[i + 1];
-        }
+        for (; i + 1 < argc && (!strcmp(argv[i], "-c") || !strcmp(argv[i], "-o")); i += 2)
+                if (te_tool_opt(&a, DB_PROC, argv[i][1], argv[i + 1]) < 0)
+                        return NULL;
         *used = i - 1;
         if (i < argc && (!strcmp(argv[i], "-c") || !strcmp(argv[i], "-o"))) {
                 fprintf(stderr, DB_PROC ": %s needs a value (see -h)\n", argv[i]);
                 return NULL;
         }
-        te_cfg_t *cfg = te_cfg_new(db_items, DB_N_ITEMS, &conf, errstr, sizeof errstr);
-        int ok = cfg && n_over < sizeof overrides / sizeof overrides[0] &&
-                 te_cfg_load_all(cfg, path, environ, overrides, n_over, errstr,
-                                 sizeof errstr) == 0 &&
-                 te_cfgtab_check_kafka(cfg, errstr, sizeof errstr) == 0;
-        if (ok && te_pg_conninfo_has_password(conf.db_conninfo)) {
+        te_cfg_t *cfg =
+            te_tool_cfg_load(db_items, DB_N_ITEMS, &conf, &a, errstr, sizeof errstr);
+        if (cfg && te_pg_conninfo_has_password(conf.db_conninfo)) {
                 snprintf(errstr, sizeof errstr,
                          "db.conninfo: must not contain a password "
                          "(use PGPASSWORD or ~/.pgpass)");
-                ok = 0;
-        }
-        if (!ok) {
-                if (n_over == sizeof overrides / sizeof overrides[0])
-                        snprintf(errstr, sizeof errstr, "too many -o");
-                fprintf(stderr, DB_PROC ": config: %s\n", errstr);
                 te_cfg_destroy(cfg);
+                cfg = NULL;
+        }
+        if (!cfg) {
+                fprintf(stderr, DB_PROC ": config: %s\n", errstr);
                 return NULL;
         }
         te_log_init(DB_PROC, (te_log_level_t)conf.log_level);

@@ -817,12 +817,11 @@ static te_cfg_t *ds_args(int argc, char **argv, ds_conf_t *c, int *rc)
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, DS_OPT_VERSION},
             {NULL, 0, NULL, 0}};
-        const char *path = NULL, *flag_val[sizeof ds_flag_keys / sizeof ds_flag_keys[0]];
-        char *overrides[64], errstr[512];
-        size_t n_over = 0;
+        const char *flag_val[sizeof ds_flag_keys / sizeof ds_flag_keys[0]] = {NULL};
+        char errstr[512];
+        te_tool_args_t a = {0};
         int opt;
         *rc = 2;
-        memset(flag_val, 0, sizeof flag_val);
         opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
         while ((opt = getopt_long(argc, argv, DS_SHORTOPTS, longopts, NULL)) != -1) {
                 size_t k = 0;
@@ -832,16 +831,9 @@ static te_cfg_t *ds_args(int argc, char **argv, ds_conf_t *c, int *rc)
                 if (k < sizeof ds_flag_keys / sizeof ds_flag_keys[0]) {
                         flag_val[k] = optarg;
                 } else if (opt == 'c' || opt == 'o') {
-                        if (ds_check_old_use(opt, optarg) != 0)
+                        if (ds_check_old_use(opt, optarg) != 0 ||
+                            te_tool_opt(&a, DS_PROC, opt, optarg) < 0)
                                 return NULL;
-                        if (opt == 'c')
-                                path = optarg;
-                        else if (n_over < sizeof overrides / sizeof overrides[0])
-                                overrides[n_over++] = optarg;
-                        else {
-                                fprintf(stderr, DS_PROC ": too many -o\n");
-                                return NULL;
-                        }
                 } else if (opt == 'h' || opt == DS_OPT_VERSION) {
                         if (opt == 'h')
                                 usage(stdout);
@@ -859,19 +851,13 @@ static te_cfg_t *ds_args(int argc, char **argv, ds_conf_t *c, int *rc)
                         argv[optind]);
                 return NULL;
         }
-        te_cfg_t *cfg = te_cfg_new(ds_items, DS_N_ITEMS, c, errstr, sizeof errstr);
-        int ok = cfg && te_cfg_load_all(cfg, path, environ, overrides, n_over, errstr,
-                                        sizeof errstr) == 0;
+        te_cfg_t *cfg =
+            te_tool_cfg_load(ds_items, DS_N_ITEMS, c, &a, errstr, sizeof errstr);
+        int ok = cfg != NULL;
         for (size_t k = 0; ok && k < sizeof ds_flag_keys / sizeof ds_flag_keys[0]; k++)
                 ok = !flag_val[k] || te_cfg_set(cfg, ds_flag_keys[k].key, flag_val[k],
                                                 "flag", errstr, sizeof errstr) == 0;
-        if (ok && te_cfg_kafka_count(cfg) > 0) {
-                snprintf(errstr, sizeof errstr,
-                         "kafka.%s: the mock cluster takes no "
-                         "kafka.* settings",
-                         te_cfg_kafka_name(cfg, 0));
-                ok = 0;
-        }
+        ok = ok && te_tool_no_kafka(cfg, errstr, sizeof errstr) == 0;
         if (ok && !c->manifest[0] && getenv("TE_TOPICS_MANIFEST"))
                 te_strlcpy(c->manifest, getenv("TE_TOPICS_MANIFEST"), sizeof c->manifest);
         if (ok && !c->bootstrap_out[0]) {

@@ -29,8 +29,6 @@
 #include "te_cfgtab.h"
 #include "te_proc.h"
 
-extern char **environ;
-
 #define CTL_PROC      "exec-devstack-ctl"
 #define CTL_REPLY_MAX 1024
 #define CTL_CMD_MAX   4096
@@ -263,9 +261,9 @@ static int ctl_args(int argc, char **argv, ctl_conf_t *c)
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, OPT_VERSION},
             {NULL, 0, NULL, 0}};
-        const char *path = NULL, *sock = NULL, *tmo = NULL;
-        char *overrides[64], errstr[512];
-        size_t n_over = 0;
+        const char *sock = NULL, *tmo = NULL;
+        char errstr[512];
+        te_tool_args_t a = {0};
         int opt;
         opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
         while ((opt = getopt_long(argc, argv, "+c:o:t:h", longopts, NULL)) != -1) {
@@ -273,16 +271,10 @@ static int ctl_args(int argc, char **argv, ctl_conf_t *c)
                         sock = optarg;
                 } else if (opt == 't') {
                         tmo = optarg;
-                } else if (opt == 'c') {
-                        if (check_config_path(optarg) != 0)
+                } else if (opt == 'c' || opt == 'o') {
+                        if ((opt == 'c' && check_config_path(optarg) != 0) ||
+                            te_tool_opt(&a, CTL_PROC, opt, optarg) < 0)
                                 return -1;
-                        path = optarg;
-                } else if (opt == 'o') {
-                        if (n_over == sizeof overrides / sizeof overrides[0]) {
-                                fprintf(stderr, CTL_PROC ": too many -o\n");
-                                return -1;
-                        }
-                        overrides[n_over++] = optarg;
                 } else if (opt == 'h' || opt == OPT_VERSION) {
                         if (opt == 'h')
                                 usage(stdout);
@@ -294,18 +286,14 @@ static int ctl_args(int argc, char **argv, ctl_conf_t *c)
                         return -1;
                 }
         }
-        te_cfg_t *cfg = te_cfg_new(ctl_items, CTL_N_ITEMS, c, errstr, sizeof errstr);
-        int ok = cfg && te_cfg_load_all(cfg, path, environ, overrides, n_over, errstr,
-                                        sizeof errstr) == 0;
+        te_cfg_t *cfg =
+            te_tool_cfg_load(ctl_items, CTL_N_ITEMS, c, &a, errstr, sizeof errstr);
+        int ok = cfg != NULL;
         ok = ok && (!sock || te_cfg_set(cfg, "ctl.socket", sock, "--ctl", errstr,
                                         sizeof errstr) == 0);
         ok = ok && (!tmo ||
                     te_cfg_set(cfg, "timeout.ms", tmo, "-t", errstr, sizeof errstr) == 0);
-        if (ok && te_cfg_kafka_count(cfg) > 0) {
-                snprintf(errstr, sizeof errstr, "kafka.%s: no Kafka client here",
-                         te_cfg_kafka_name(cfg, 0));
-                ok = 0;
-        }
+        ok = ok && te_tool_no_kafka(cfg, errstr, sizeof errstr) == 0;
         if (ok && !c->socket[0]) {
                 snprintf(errstr, sizeof errstr,
                          "ctl.socket is required (--ctl PATH or -o ctl.socket=PATH)");

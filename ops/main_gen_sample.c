@@ -38,8 +38,6 @@
 #include "te_cfgtab.h"
 #include "te_proc.h"
 
-extern char **environ;
-
 #define GS_PROC        "exec-gen-sample"
 #define GS_TICKERS_MAX 500
 #define GS_DAYS_MAX    5000
@@ -490,30 +488,25 @@ static int gs_args(int argc, char **argv, gs_conf_t *c, gs_opts_t *o, int *done)
             {"version", no_argument, NULL, OPT_VERSION},
             {NULL, 0, NULL, 0},
         };
-        const char *path = NULL, *flag_val[6] = {NULL};
-        char *overrides[64], errstr[1200];
-        size_t n_over = 0;
+        const char *flag_val[6] = {NULL};
+        char errstr[1200];
+        te_tool_args_t a = {0};
         int opt, idx;
         *done = 0;
         opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
         while ((opt = getopt_long(argc, argv, "c:o:h", longopts, &idx)) != -1) {
                 if (opt == 0) {
                         flag_val[idx] = optarg; /* longopts[0..5]: the keys' flags */
-                } else if (opt == 'c') {
-                        path = optarg;
-                } else if (opt == 'o') {
-                        if (!strchr(optarg, '=')) {
+                } else if (opt == 'c' || opt == 'o') {
+                        if (opt == 'o' && !strchr(optarg, '=')) {
                                 fprintf(stderr,
                                         GS_PROC ": -o takes KEY=VALUE; the output "
                                                 "directory is --out %s (or -o out=%s)\n",
                                         optarg, optarg);
                                 return 2;
                         }
-                        if (n_over == sizeof overrides / sizeof overrides[0]) {
-                                fprintf(stderr, GS_PROC ": too many -o\n");
+                        if (te_tool_opt(&a, GS_PROC, opt, optarg) < 0)
                                 return 2;
-                        }
-                        overrides[n_over++] = optarg;
                 } else if (opt == 'h' || opt == OPT_VERSION) {
                         if (opt == 'h')
                                 usage(stdout);
@@ -531,17 +524,13 @@ static int gs_args(int argc, char **argv, gs_conf_t *c, gs_opts_t *o, int *done)
                         argv[optind]);
                 return 2;
         }
-        te_cfg_t *cfg = te_cfg_new(gs_items, GS_N_ITEMS, c, errstr, sizeof errstr);
-        int ok = cfg && te_cfg_load_all(cfg, path, environ, overrides, n_over, errstr,
-                                        sizeof errstr) == 0;
+        te_cfg_t *cfg =
+            te_tool_cfg_load(gs_items, GS_N_ITEMS, c, &a, errstr, sizeof errstr);
+        int ok = cfg != NULL;
         for (int k = 0; ok && k < 6; k++)
                 ok = !flag_val[k] || te_cfg_set(cfg, longopts[k].name, flag_val[k],
                                                 "flag", errstr, sizeof errstr) == 0;
-        if (ok && te_cfg_kafka_count(cfg) > 0) {
-                snprintf(errstr, sizeof errstr, "kafka.%s: no Kafka here",
-                         te_cfg_kafka_name(cfg, 0));
-                ok = 0;
-        }
+        ok = ok && te_tool_no_kafka(cfg, errstr, sizeof errstr) == 0;
         ok = ok && gs_settle(c, o, errstr, sizeof errstr) == 0;
         te_cfg_destroy(cfg);
         if (!ok) {
