@@ -11,7 +11,6 @@
 #include "te_buf.h"
 #include "te_kafka_role.h"
 #include "te_log.h"
-#include "te_obs.h"
 #include "te_proc.h"
 
 #include <ctype.h>
@@ -268,6 +267,20 @@ void te_kafka_set_stats_hook(te_kafka_stats_hook_t *hook, int interval_ms)
         te_kafka_stats_interval_ms = interval_ms > 0 ? interval_ms : 1000;
 }
 
+static const te_kafka_counters_t *te_kafka_counters;
+
+void te_kafka_set_counters(const te_kafka_counters_t *c)
+{
+        te_kafka_counters = c;
+}
+
+/* the counting hooks, each a no-op when not installed */
+#define TE_KAFKA_COUNT(hook, ...)                                                        \
+        do {                                                                             \
+                if (te_kafka_counters && te_kafka_counters->hook)                        \
+                        te_kafka_counters->hook(__VA_ARGS__);                            \
+        } while (0)
+
 static int te_kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
         (void)opaque;
@@ -470,7 +483,7 @@ static void te_producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void 
         uint64_t s = o & ~TE_KAFKA_SIDE_BIT;
         int side = (o & TE_KAFKA_SIDE_BIT) != 0;
         (void)rk;
-        te_obs_produced(rd_kafka_topic_name(m->rkt), !m->err);
+        TE_KAFKA_COUNT(produced, rd_kafka_topic_name(m->rkt), !m->err);
         if (s) {
                 pthread_mutex_lock(&p->lock);
                 /* a side message's failure does not stop the sequence */
@@ -775,7 +788,7 @@ static void te_consumer_gap(te_consumer_t *c, const char *topic, int32_t partiti
         rd_kafka_pause_partitions(c->rk, l);
         rd_kafka_topic_partition_list_destroy(l);
         c->gaps++;
-        te_obs_ready("offsets", 0);
+        TE_KAFKA_COUNT(stopped);
         TE_LOG(TE_LOG_ERROR, NULL, "kafka.retention_gap",
                "%s [%" PRId32 "]: offset %" PRId64 " out of range (low %" PRId64
                ", high %" PRId64 "): %" PRId64
@@ -828,7 +841,7 @@ te_consumer_drop_ahead(te_consumer_t *c, const rd_kafka_topic_partition_list_t *
                         continue;
                 }
                 c->gaps++;
-                te_obs_ready("offsets", 0);
+                TE_KAFKA_COUNT(stopped);
                 TE_LOG(TE_LOG_ERROR, NULL, "kafka.offset_ahead",
                        "%s [%" PRId32 "]: stored offset %" PRId64
                        " is beyond the high watermark %" PRId64 " (low %" PRId64
@@ -1000,7 +1013,7 @@ rd_kafka_message_t *te_consumer_poll(te_consumer_t *c, int timeout_ms)
                         rd_kafka_message_destroy(m);
                         return NULL;
                 }
-                te_obs_consumed(rd_kafka_topic_name(m->rkt));
+                TE_KAFKA_COUNT(consumed, rd_kafka_topic_name(m->rkt));
                 return m;
         }
 

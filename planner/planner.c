@@ -317,6 +317,11 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->producer = te_producer_new(cfg, conf->common.bootstrap, errstr, errstr_size);
         if (!pl->producer)
                 goto err;
+        pl->emit =
+            (te_emitter_t){.producer = pl->producer,
+                           .codec = pl->codec,
+                           .topics = {pl->conf.topic_deadletter, pl->conf.topic_alerts},
+                           .proc = TE_PL_PROC};
         te_producer_set_delivery_hook(pl->producer, on_delivered, pl);
         pl->n_parts = te_pl_partition_count(te_producer_handle(pl->producer),
                                             conf->topic_targets, errstr, errstr_size);

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../conf_defaults.h"
+#include "../broker_defaults.h"
 #include "broker_fix.h"
 #include "te_buf.h"
 #include "te_order_state.h"

@@ -30,7 +30,7 @@
 
 #include <cmocka.h>
 
-#include "../conf_defaults.h"
+#include "../broker_defaults.h"
 #include "broker_fix.h"
 #include "te_buf.h"
 #include "te_proc.h"

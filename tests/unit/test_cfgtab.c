@@ -18,7 +18,8 @@
 #include <cmocka.h>
 
 #include "broker_adapter.h"
-#include "../conf_defaults.h"
+#include "../broker_defaults.h"
+#include "../plan_defaults.h"
 #include "te_buf.h"
 #include "te_cfgtab.h"
 

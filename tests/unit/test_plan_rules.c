@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "../conf_defaults.h"
+#include "../plan_defaults.h"
 #include "exec_mode.h"
 #include "order_plan.h"
 #include "plan_rules.h"

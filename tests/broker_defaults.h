@@ -1,18 +1,18 @@
 /*
- * conf_defaults: the modules' configs with the defaults of the process tables
- * (brokers/broker_conf.c, planner/planner_conf.c), for unit tests, tools and benchmarks
- * that build a module without its process. Each returns 0, or -1 when a table default
- * does not parse (the struct is then zeroed and the caller's asserts fail).
+ * broker_defaults: the adapters' configs with the defaults of the exec-broker table
+ * (brokers/broker_conf.c), for unit tests, tools and benchmarks that build an adapter
+ * without the process (plan_defaults.h: the same for the planner). Each returns 0, or -1
+ * when a table default does not parse (the struct is then zeroed and the caller's asserts
+ * fail).
  */
-#ifndef TE_TEST_CONF_DEFAULTS_H
-#define TE_TEST_CONF_DEFAULTS_H
+#ifndef TE_TEST_BROKER_DEFAULTS_H
+#define TE_TEST_BROKER_DEFAULTS_H
 
 #include <stdio.h>
 #include <string.h>
 
 #include "broker_adapter.h"
 #include "broker_conf.h"
-#include "planner_conf.h"
 
 /* The exec-broker conf with its table's defaults, or NULL (printed). */
 static inline te_broker_worker_conf_t *te_test_broker_conf(te_broker_worker_conf_t *c)
@@ -62,20 +62,6 @@ static inline int te_fix_cfg_defaults(te_fix_cfg_t *cfg)
         if (!te_test_broker_conf(&c))
                 return -1;
         te_adapter_fix_cfg(&c, cfg);
-        return 0;
-}
-
-/* The plan.* defaults (no rules). */
-static inline int te_plan_cfg_defaults(te_plan_cfg_t *cfg)
-{
-        te_planner_conf_t c;
-        char errstr[256];
-        memset(cfg, 0, sizeof *cfg);
-        if (te_planner_conf_defaults(&c, errstr, sizeof errstr) != 0) {
-                fprintf(stderr, "exec-planner table: %s\n", errstr);
-                return -1;
-        }
-        *cfg = c.plan;
         return 0;
 }
 
