@@ -107,6 +107,9 @@ int te_cfgtab_exit_code(void);
 /** The -h text of a process: flags, every key with its description, default and
  *  environment name, the kafka.* pass-through and the exit statuses. */
 void te_cfgtab_usage(FILE *fp, const char *proc, const te_cfg_item_t *items, size_t n);
+/** The settings part of it: each key with its description, default and environment
+ *  name (also for the tools' -h). */
+void te_cfgtab_usage_keys(FILE *fp, const te_cfg_item_t *items, size_t n);
 /** Check every kafka.* property against librdkafka (unknown name, bad value).
  *  @returns 0, or -1 with errstr "kafka.NAME: why". */
 int te_cfgtab_check_kafka(const te_cfg_t *cfg, char *errstr, size_t errstr_size);

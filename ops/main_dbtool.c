@@ -488,10 +488,7 @@ static void usage(FILE *fp)
                     "  -o KEY=VALUE    set one key (repeatable; wins over the file and "
                     "the environment)\n"
                     "settings (defaults < -c file < environment EXEC_<KEY> < -o):\n");
-        for (size_t i = 0; i < DB_N_ITEMS; i++)
-                fprintf(fp, "  %-16s %s (default: %s)\n", db_items[i].name,
-                        db_items[i].help,
-                        db_items[i].def[0] ? db_items[i].def : "(empty)");
+        te_cfgtab_usage_keys(fp, db_items, DB_N_ITEMS);
         fprintf(fp, "  kafka.<property> offsets reset: passed to librdkafka\n"
                     "  the database comes from db.conninfo, else PGHOST, PGPORT, PGUSER, "
                     "PGDATABASE\n"

@@ -763,10 +763,7 @@ static void usage(FILE *fp)
                 "  -h, --help      this help;  --version  version and build commit\n"
                 "settings (defaults < -c file < environment EXEC_<KEY> < -o < flags):\n",
                 DS_MAX_BROKERS);
-        for (size_t i = 0; i < DS_N_ITEMS; i++)
-                fprintf(fp, "  %-16s %s (default: %s)\n", ds_items[i].name,
-                        ds_items[i].help,
-                        ds_items[i].def[0] ? ds_items[i].def : "(empty)");
+        te_cfgtab_usage_keys(fp, ds_items, DS_N_ITEMS);
         fprintf(fp, "exit status: 0 stopped cleanly, 1 start-up failed, 2 usage or "
                     "configuration error\n");
 }

@@ -227,10 +227,7 @@ static void usage(FILE *fp)
                 "  -o KEY=VALUE   set one key (repeatable); --ctl and -t win over it\n"
                 "  -h, --help     this help;  --version  version and build commit\n"
                 "settings (defaults < -c file < environment EXEC_<KEY> < -o < flags):\n");
-        for (size_t i = 0; i < CTL_N_ITEMS; i++)
-                fprintf(fp, "  %-12s %s (default: %s)\n", ctl_items[i].name,
-                        ctl_items[i].help,
-                        ctl_items[i].def[0] ? ctl_items[i].def : "(empty)");
+        te_cfgtab_usage_keys(fp, ctl_items, CTL_N_ITEMS);
         fprintf(fp, "  exit: 0 all ok, 1 an err reply, 2 usage/connection/timeout "
                     "error\n");
 }

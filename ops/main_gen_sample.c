@@ -438,10 +438,7 @@ static void usage(FILE *fp)
                 "wins\n"
                 "  -h, --help     this help;  --version  version and build commit\n"
                 "settings (defaults < -c file < environment EXEC_<KEY> < -o < flags):\n");
-        for (size_t i = 0; i < GS_N_ITEMS; i++)
-                fprintf(fp, "  %-12s %s (default: %s)\n", gs_items[i].name,
-                        gs_items[i].help,
-                        gs_items[i].def[0] ? gs_items[i].def : "(empty)");
+        te_cfgtab_usage_keys(fp, gs_items, GS_N_ITEMS);
         fprintf(fp, "exit status: 0 written, 1 a write failed, 2 usage or configuration "
                     "error\n");
 }
