@@ -67,22 +67,6 @@ void fx_dirty(fix_t *b, forder_t *o)
         b->dirtyv[b->n_dirty++] = o;
 }
 
-void te_fix_cfg_defaults(te_fix_cfg_t *cfg)
-{
-        memset(cfg, 0, sizeof *cfg);
-        te_strlcpy(cfg->host, "127.0.0.1", sizeof cfg->host);
-        cfg->port = 9878;
-        cfg->heartbt_int = 30;
-        cfg->order_types = (1u << TE_OT__CNT) - 1;
-        cfg->tifs = (1u << TE_TIF__CNT) - 1;
-        cfg->max_msgs_per_sec = 45;
-        cfg->reconnect_min_ms = 500;
-        cfg->reconnect_max_ms = 30000;
-        cfg->reconcile_timeout_ms = 5000;
-        cfg->next_out = cfg->next_in = 1;
-        te_strlcpy(cfg->broker_name, "fix", sizeof cfg->broker_name);
-}
-
 /* ---- ops ------------------------------------------------------------------- */
 
 int fx_ready(fix_t *b)

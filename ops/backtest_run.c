@@ -831,7 +831,7 @@ static int create_topics(bt_t *bt, const char *self, char *errstr, size_t errsz)
         const char *topics[3] = {bt->t_targets, bt->t_orders, bt->t_reports};
         for (int i = 0; i < 3; i++) {
                 char *argv[] = {bin,
-                                "-c",
+                                "--ctl",
                                 (char *)bt->c->ctl_socket,
                                 "create_topic",
                                 (char *)topics[i],
