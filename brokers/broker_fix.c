@@ -397,7 +397,8 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
         sc.reset_on_logon = cfg->reset_on_logon;
         te_strlcpy(sc.password, cfg->password, sizeof sc.password);
         te_strlcpy(sc.begin_string, begin, sizeof sc.begin_string);
-        int64_t next_out = cfg->next_out, next_in = cfg->next_in;
+        int64_t next_out = cfg->next_out > 0 ? cfg->next_out : 1;
+        int64_t next_in = cfg->next_in > 0 ? cfg->next_in : 1;
         if (cfg->use_db) {
                 b->store = te_fix_store_open(cfg->db_conninfo, cfg->sender, cfg->target,
                                              errstr, errstr_size);
