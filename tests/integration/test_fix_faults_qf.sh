@@ -56,7 +56,7 @@ since() { tail -n +"$(($1 + 1))" "$alog" | grep -Ec -- "$2" || true; }
 status_of() { q "SELECT status FROM orders WHERE order_id = '$1'"; }
 
 te_stack_up "$RUN" >/dev/null
-"$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" create_topic orders.fq 4 >/dev/null
+"$TE_BUILD_DIR/exec-devstack-ctl" --ctl "$RUN/ctl" create_topic orders.fq 4 >/dev/null
 mkdir -p "$RUN/qf.store" "$RUN/qf.logs" "$RUN/qfctl"
 qf_port=$(free_port)
 port=$(free_port)

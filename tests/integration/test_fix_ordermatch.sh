@@ -38,7 +38,7 @@ te_test_cleanup_extra() {
 }
 
 te_stack_up "$RUN" >/dev/null
-"$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" create_topic orders.om 4 >/dev/null
+"$TE_BUILD_DIR/exec-devstack-ctl" --ctl "$RUN/ctl" create_topic orders.om 4 >/dev/null
 qfx_build ordermatch
 # ordermatch reads commands from stdin and spins at its end: a FIFO held open here
 mkfifo "$RUN/ordermatch.in"
