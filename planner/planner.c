@@ -250,6 +250,11 @@ static int connect_db(te_planner_t *pl, char *errstr, size_t errstr_size)
         }
 }
 
+static void free_message(void *m)
+{
+        rd_kafka_message_destroy(m);
+}
+
 te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                              char *errstr, size_t errstr_size)
 {
@@ -309,7 +314,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->codec = te_codec_new(errstr, errstr_size);
         if (!pl->rules || !pl->book || !pl->ws || !pl->levels || !pl->planned ||
             !pl->last || !pl->tq || !pl->emergency_wait || !pl->codec ||
-            te_pl_hold_init(pl) != 0) {
+            !(pl->hold = te_planner_hold_new(pl->conf.route, free_message))) {
                 if (pl->codec)
                         snprintf(errstr, errstr_size, "out of memory");
                 goto err;
@@ -469,7 +474,7 @@ int te_planner_run(te_planner_t *pl)
                 }
                 if (te_pl_after_reports(pl, now) != 0)
                         break;
-                if (pl->release_due && te_pl_release(pl, now) != 0)
+                if (te_planner_hold_release_due(pl->hold) && te_pl_release(pl, now) != 0)
                         break;
                 /* delivery reports: when idle, else once a ms (te_producer_send
                  * serves them too, every so many sends) */
@@ -518,7 +523,8 @@ void te_planner_destroy(te_planner_t *pl)
 {
         if (!pl)
                 return;
-        te_pl_hold_term(pl); /* its messages go before their consumer */
+        te_planner_hold_destroy(pl->hold); /* its messages go before their consumer */
+        pl->hold = NULL;
         if (pl->tq)
                 te_pl_drop_in_flight(pl);
         te_consumer_destroy(pl->targets);

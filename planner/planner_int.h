@@ -26,6 +26,7 @@
 #include "plan_rules.h"
 #include "planner.h"
 #include "planner_db.h"
+#include "planner_hold.h"
 #include "te_buf.h"
 #include "te_codec.h"
 #include "te_kafka.h"
@@ -33,7 +34,7 @@
 #include "te_metrics.h"
 #include "target_queue.h"
 
-#define TE_PL_MAX_PARTS    1024
+#define TE_PL_MAX_PARTS    TE_PLANNER_HOLD_MAX_PARTS
 #define TE_PL_MAX_ORDERS   1000000
 #define TE_PL_PROC         "exec-planner"
 #define TE_PL_META_TIMEOUT 10000
@@ -96,13 +97,10 @@ struct te_planner_s {
         te_map_t *last; /* portfolio_id -> te_target_portfolio_t* last target planned */
         int fatal;
         int64_t last_report_poll;
-        /* broker state (planner_hold.c), per exec.reports (= targets) partition */
-        unsigned char down[TE_PL_MAX_PARTS]; /* plan.route reported DOWN there */
-        int n_down;                          /* partitions down */
-        int release_due;                     /* a partition with held targets is UP */
-        te_map_t *held;                      /* portfolio_id -> held target */
-        int n_held[TE_PL_MAX_PARTS];         /* held targets per partition */
-        int catching_up;                     /* reading reports in a rebuild */
+        /* broker state per exec.reports (= targets) partition and the targets held
+         * while it is DOWN (planner_hold.h) */
+        te_planner_hold_t *hold;
+        int catching_up; /* reading reports in a rebuild */
         /* EMERGENCY re-plans waiting for their cancels to be confirmed
          * (planner_mode.c): portfolio_id -> int* next leg base */
         te_map_t *emergency_wait;
@@ -240,22 +238,10 @@ void te_pl_drain_modes(te_planner_t *pl);
 /** Run the EMERGENCY re-plans whose cancels are all confirmed now. @returns 0 or -1. */
 int te_pl_emergency_confirmed(te_planner_t *pl);
 
-/* planner_hold.c */
-/** @returns 0 or -1 (OOM). */
-int te_pl_hold_init(te_planner_t *pl);
-/** Free the held targets. */
-void te_pl_hold_term(te_planner_t *pl);
-/** Forget held targets and broker states (the partitions were revoked). */
-void te_pl_hold_reset(te_planner_t *pl);
+/* planner_target.c: the held targets (the set itself is planner_hold.h) */
 /** A BROKER_STATE report read on reports partition `partition`. */
 void te_pl_on_broker_state(te_planner_t *pl, int32_t partition,
                            const te_exec_report_t *r);
-/** @returns 1 if a target of `portfolio_id` on `partition` must be held (its broker
- *  is down, or an earlier target of the portfolio is held), else 0. */
-int te_pl_must_hold(const te_planner_t *pl, int32_t partition, const char *portfolio_id);
-/** Hold the (valid) target `tp` decoded from `m`, replacing the portfolio's held one.
- *  @returns 1 held (owns m), 0 dead-lettered (as_of before the held one's), -1 fatal. */
-int te_pl_hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp);
 /** After a rebuild's catch-up of exec.reports: alert once if the broker is down. */
 void te_pl_hold_caught_up(te_planner_t *pl);
 /** Plan the held targets of partitions that are UP again. @returns 0 or -1 (stop). */

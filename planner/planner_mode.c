@@ -25,7 +25,7 @@ static int emergency_one(te_planner_t *pl, const char *pid,
                          const te_target_portfolio_t *tp, int leg_base)
 {
         char errstr[512];
-        if (te_pl_must_hold(pl, te_pl_partition_of(pl, pid), pid)) {
+        if (te_planner_hold_must(pl->hold, te_pl_partition_of(pl, pid), pid)) {
                 /* no new orders for a broker that is down: its next target
                  * (held, planned when it is back) trades under EMERGENCY */
                 TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",

@@ -420,7 +420,9 @@ void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts
                 pl->dirty = 0;
                 rd_kafka_assign(pl->reports, NULL);
                 memset(pl->owned, 0, sizeof pl->owned);
-                te_pl_hold_reset(pl); /* held targets were not committed */
+                /* held targets were not committed */
+                if (te_planner_hold_reset(pl->hold) != 0)
+                        te_pl_fail(pl, "hold", "out of memory");
                 if (pl->assigned)
                         rd_kafka_topic_partition_list_destroy(pl->assigned);
                 pl->assigned = NULL; /* its rebuild is moot */

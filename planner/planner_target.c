@@ -339,10 +339,106 @@ static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
         return PLAN_OK;
 }
 
+static void finish(te_planner_t *pl, te_tq_item_t *it, int held);
+
+/* Hold the (valid) target `tp` decoded from `m`, replacing the portfolio's held one.
+ * @returns 1 held (owns m), 0 dead-lettered (as_of before the held one's), -1 fatal. */
+static int hold_put(te_planner_t *pl, rd_kafka_message_t *m,
+                    const te_target_portfolio_t *tp)
+{
+        te_log_ids_t ids = {.decision_id = tp->ids.decision_id,
+                            .portfolio_id = tp->ids.portfolio_id};
+        void *old = NULL;
+        int64_t held_as_of = 0;
+        int r = te_planner_hold_put(pl->hold, m, m->partition, m->offset,
+                                    tp->ids.portfolio_id, tp->as_of, &old, &held_as_of);
+        if (r == 0) {
+                char why[160];
+                snprintf(why, sizeof why, "as_of %lld is before the held target's %lld",
+                         (long long)tp->as_of, (long long)held_as_of);
+                te_pl_dead_letter_target(pl, m, "as_of_backwards", why, tp);
+                return pl->fatal ? -1 : 0;
+        }
+        if (r < 0) {
+                te_pl_fail(pl, "hold", "out of memory");
+                return -1;
+        }
+        if (old) {
+                rd_kafka_message_t *h = old;
+                TE_LOG(TE_LOG_INFO, &ids, "target.superseded",
+                       "held target at offset %lld replaced by the one at %lld",
+                       (long long)h->offset, (long long)m->offset);
+                te_pl_target_done(pl, h); /* finished: replaced */
+                rd_kafka_message_destroy(h);
+                pl->st.superseded++;
+        }
+        pl->st.held++;
+        TE_LOG(TE_LOG_INFO, &ids, "target.held",
+               "broker %s down: as_of %lld held (partition %d offset %lld)",
+               pl->conf.route, (long long)tp->as_of, (int)m->partition,
+               (long long)m->offset);
+        return 1;
+}
+
+static void alert_down(te_planner_t *pl, const char *why)
+{
+        te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
+                      TE_PL_PROC, "planner_broker_down", NULL, NULL, NULL,
+                      "broker %s reported DOWN (%s): no new orders for its portfolios; "
+                      "their latest targets are held until it is UP",
+                      pl->conf.route, why);
+}
+
+void te_pl_hold_caught_up(te_planner_t *pl)
+{
+        if (te_planner_hold_n_down(pl->hold) > 0)
+                alert_down(pl, "as of the reports read on assignment");
+}
+
+void te_pl_on_broker_state(te_planner_t *pl, int32_t partition, const te_exec_report_t *r)
+{
+        int ev = te_planner_hold_broker_state(pl->hold, partition, r->broker, r->reason);
+        if (ev != TE_PLANNER_HOLD_DOWN)
+                return;
+        if (te_planner_hold_n_down(pl->hold) == 1 &&
+            !pl->catching_up) /* once per outage */
+                alert_down(pl, r->reason);
+        if (te_tq_count(pl->tq)) /* its targets in flight are held */
+                pl->divert_due = 1;
+}
+
+int te_pl_release(te_planner_t *pl, int64_t now)
+{
+        size_t k = 0;
+        if (!te_planner_hold_count(pl->hold)) {
+                (void)te_planner_hold_take_begin(pl->hold, &k); /* clears the flag */
+                return 0;
+        }
+        if (te_planner_hold_take_begin(pl->hold, &k) != 0) {
+                te_pl_fail(pl, "release", "out of memory");
+                return -1;
+        }
+        if (k)
+                TE_LOG(TE_LOG_WARN, NULL, "planner.release",
+                       "broker %s UP: planning %zu held targets", pl->conf.route, k);
+        int rc = 0;
+        rd_kafka_message_t *m;
+        while (rc == 0 && (m = te_planner_hold_take_next(pl->hold)) != NULL) {
+                pl->st.released++;
+                /* planned (or in flight again): the ledger lets the position of p
+                 * move past it once it is finished */
+                if (te_pl_on_target(pl, m, now, 0) < 0)
+                        rc = -1;
+        }
+        pl->dirty = 1;
+        te_planner_hold_take_end(pl->hold);
+        return rc;
+}
+
 /* Hold a target whose broker is down, after the checks planning would make (an invalid
  * target is dead-lettered now, not when the broker is back; while the DB cannot answer
  * a price lookup it is held unchecked, and checked when it is planned).
- * @returns as te_pl_hold. */
+ * @returns as hold_put. */
 static int hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp)
 {
         te_plan_env_t env;
@@ -351,7 +447,7 @@ static int hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
         int r = plan(pl, m, tp, 0, &env, &cmds, &n);
         if (r == PLAN_FATAL || r == PLAN_DEAD)
                 return r == PLAN_FATAL ? -1 : 0;
-        return te_pl_hold(pl, m, tp);
+        return hold_put(pl, m, tp);
 }
 
 void te_pl_target_done(te_planner_t *pl, const rd_kafka_message_t *m)
@@ -475,7 +571,7 @@ static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
 {
         te_target_portfolio_t *tp = &it->tp;
         if (acked)
-                return te_pl_must_hold(pl, it->partition, tp->ids.portfolio_id)
+                return te_planner_hold_must(pl->hold, it->partition, tp->ids.portfolio_id)
                            ? hold_item(pl, it)
                            : plan_and_send(pl, it, now);
         int64_t last;
@@ -494,7 +590,7 @@ static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
         if (tp->mode != TE_MODE_TRAINING &&
             now - pl->last_report_poll >= pl->conf.report_poll_ms)
                 te_pl_drain_reports(pl, now, 0); /* also the broker's state */
-        if (te_pl_must_hold(pl, it->partition, tp->ids.portfolio_id))
+        if (te_planner_hold_must(pl->hold, it->partition, tp->ids.portfolio_id))
                 return hold_item(pl, it);
         if (tp->mode == TE_MODE_TRAINING)
                 return send_clock(pl, it, now) == 0 ? T_WAITING : T_FATAL;
@@ -713,7 +809,7 @@ static int divert(te_planner_t *pl)
         int rc = 0;
         pl->divert_due = 0;
         for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
-                if (!pl->down[p])
+                if (!te_planner_hold_down(pl->hold, p))
                         continue;
                 te_tq_item_t *it = te_tq_take_partition(pl->tq, p);
                 while (it) {
