@@ -342,6 +342,12 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         if (!pl->producer)
                 goto err;
         te_producer_set_delivery_hook(pl->producer, on_delivered, pl);
+        pl->route = te_planner_route_new(pl->producer, pl->codec, pl->conf.topic_targets,
+                                         pl->conf.topic_alerts);
+        if (!pl->route) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto err;
+        }
         pl->n_parts = te_pl_partition_count(te_producer_handle(pl->producer),
                                             conf->topic_targets, errstr, errstr_size);
         /* co-partitioning is the contract; also warms the producer's metadata for the
@@ -549,7 +555,7 @@ void te_planner_destroy(te_planner_t *pl)
         te_map_destroy(pl->planned, free);
         te_map_destroy(pl->last, te_pl_free_target);
         te_map_destroy(pl->emergency_wait, free);
-        te_map_destroy(pl->rerouted_alerted, free);
+        te_planner_route_destroy(pl->route);
         te_plan_rules_destroy(pl->rules);
         te_codec_destroy(pl->codec);
         te_buf_free(&pl->buf);

@@ -27,6 +27,7 @@
 #include "planner.h"
 #include "planner_db.h"
 #include "planner_hold.h"
+#include "planner_route.h"
 #include "te_buf.h"
 #include "te_codec.h"
 #include "te_kafka.h"
@@ -112,8 +113,7 @@ struct te_planner_s {
         int rebuild_refusals;              /* DB errors on a healthy connection */
         char rebuild_err[512];
         /* targets on the wrong partition (planner_route.c) */
-        te_map_t *rerouted_alerted;   /* producer -> int64_t* ms of its last Alert */
-        te_metric_t *rerouted_metric; /* te_planner_targets_rerouted_total */
+        te_planner_route_t *route;
         /* TRAINING as_of horizon: the end of the last day of prices_daily (read at a
          * rebuild and at most once a minute; a failed read keeps the last answer) */
         int bars_state;  /* 0: never read, 1: rows (bars_end_ms), 2: table empty */
@@ -218,14 +218,6 @@ void te_pl_drop_in_flight(te_planner_t *pl);
 void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
                               const char *code, const char *why,
                               const te_target_portfolio_t *tp);
-
-/* planner_route.c */
-/** If `m` (decoded into `tp`) is not on its portfolio's partition, re-publish it there
- *  (or dead-letter it if it was re-published before), with the counter and the Alert.
- *  The caller then finishes its ledger entry. @returns 0 when it is on its partition
- *  (plan it), 1 when re-published or dead-lettered, -1 on a fatal error. */
-int te_pl_reroute(te_planner_t *pl, const rd_kafka_message_t *m,
-                  const te_target_portfolio_t *tp, int64_t now);
 
 /* planner_mode.c */
 /** Bring open orders in line with the levels in force (scope NULL: all portfolios).

@@ -755,6 +755,29 @@ static const char *target_check(te_planner_t *pl, const te_target_portfolio_t *t
         return NULL;
 }
 
+/* If `m` (decoded into `tp`) is not on its portfolio's partition, re-publish it there
+ * (planner_route.h), or dead-letter it if it cannot be. The caller then finishes its
+ * ledger entry. @returns 0 when it is on its partition (plan it), 1 when re-published
+ * or dead-lettered, -1 on a fatal error. */
+static int reroute(te_planner_t *pl, const rd_kafka_message_t *m,
+                   const te_target_portfolio_t *tp, int64_t now)
+{
+        char why[256];
+        int32_t to = te_pl_partition_of(pl, tp->ids.portfolio_id);
+        int r = te_planner_route_target(pl->route, m, tp, to, now, why, sizeof why);
+        if (r == TE_PLANNER_ROUTE_DEAD) {
+                te_pl_dead_letter_target(pl, m, "wrong_partition", why, tp);
+                return pl->fatal ? -1 : 1;
+        }
+        if (r == TE_PLANNER_ROUTE_ERROR) {
+                te_pl_fail(pl, "re-publish target", why);
+                return -1;
+        }
+        if (r == TE_PLANNER_ROUTE_MOVED)
+                pl->st.rerouted++;
+        return r;
+}
+
 int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fresh)
 {
         char errstr[512];
@@ -783,7 +806,7 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fr
         if (fresh) {
                 pl->st.targets++;
                 /* a producer on another partitioner: planned by the portfolio's owner */
-                int r = te_pl_reroute(pl, m, &it->tp, now);
+                int r = reroute(pl, m, &it->tp, now);
                 if (r != 0) {
                         finish(pl, it, 0);
                         return r < 0 ? -1 : 0;
