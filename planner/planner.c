@@ -306,14 +306,13 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->rules = te_plan_rules_new();
         pl->book = te_book_new();
         pl->ws = te_plan_ws_new(TE_PL_MAX_ORDERS);
-        pl->levels = te_modes_new();
+        pl->mode = te_planner_mode_new();
         pl->planned = te_map_new();
         pl->last = te_map_new();
         pl->tq = te_tq_new();
-        pl->emergency_wait = te_map_new();
         pl->codec = te_codec_new(errstr, errstr_size);
-        if (!pl->rules || !pl->book || !pl->ws || !pl->levels || !pl->planned ||
-            !pl->last || !pl->tq || !pl->emergency_wait || !pl->codec ||
+        if (!pl->rules || !pl->book || !pl->ws || !pl->mode || !pl->planned ||
+            !pl->last || !pl->tq || !pl->codec ||
             !(pl->hold = te_planner_hold_new(pl->conf.route, free_message))) {
                 if (pl->codec)
                         snprintf(errstr, errstr_size, "out of memory");
@@ -551,10 +550,9 @@ void te_planner_destroy(te_planner_t *pl)
                 PQfinish(pl->db);
         te_book_destroy(pl->book);
         te_plan_ws_destroy(pl->ws);
-        te_modes_destroy(pl->levels);
+        te_planner_mode_destroy(pl->mode);
         te_map_destroy(pl->planned, free);
         te_map_destroy(pl->last, te_pl_free_target);
-        te_map_destroy(pl->emergency_wait, free);
         te_planner_route_destroy(pl->route);
         te_plan_rules_destroy(pl->rules);
         te_codec_destroy(pl->codec);

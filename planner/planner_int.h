@@ -41,6 +41,8 @@
 #define TE_PL_META_TIMEOUT 10000
 #define TE_PL_MAX_INFLIGHT 10000 /* targets in flight (waiting or queued) */
 
+typedef struct te_planner_mode_s te_planner_mode_t;
+
 struct te_planner_s {
         te_planner_conf_t conf;
         const te_cfg_t *cfg;
@@ -55,10 +57,9 @@ struct te_planner_s {
         te_price_cache_t *prices;
         te_book_t *book;
         te_plan_ws_t *ws;
-        te_modes_t *levels;
+        te_planner_mode_t *mode; /* levels, EMERGENCY re-plans (planner_mode.c) */
         te_buf_t buf;
         te_exec_report_t rep;
-        te_exec_mode_t mode_msg;
         te_order_cmd_t cmd;
         int32_t n_parts; /* partitions of exec.targets (= orders = reports) */
         unsigned char owned[TE_PL_MAX_PARTS];
@@ -102,10 +103,6 @@ struct te_planner_s {
          * while it is DOWN (planner_hold.h) */
         te_planner_hold_t *hold;
         int catching_up; /* reading reports in a rebuild */
-        /* EMERGENCY re-plans waiting for their cancels to be confirmed
-         * (planner_mode.c): portfolio_id -> int* next leg base */
-        te_map_t *emergency_wait;
-        int emergency_due; /* one of them has nothing pending any more */
         /* an assignment whose rebuild is not done yet (planner_sync.c) */
         rd_kafka_topic_partition_list_t *assigned;
         int assigned_paused;
@@ -219,6 +216,21 @@ void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
                               const char *code, const char *why,
                               const te_target_portfolio_t *tp);
 
+/* planner_mode.c: its own state */
+/** The levels in force (none yet) and no EMERGENCY re-plan waiting. @returns NULL on
+ *  OOM. */
+te_planner_mode_t *te_planner_mode_new(void);
+/** Takes NULL. */
+void te_planner_mode_destroy(te_planner_mode_t *md);
+/** @returns the level in force for `portfolio_id`. */
+te_level_t te_planner_mode_level(const te_planner_mode_t *md, const char *portfolio_id);
+/** Nothing of `portfolio_id` is pending any more: its waiting EMERGENCY re-plan (if
+ *  any) is due (te_pl_emergency_confirmed). */
+void te_planner_mode_confirmed(te_planner_mode_t *md, const char *portfolio_id);
+/** Forget the waiting EMERGENCY re-plans (their partitions were revoked).
+ *  @returns 0 or -1 (OOM). */
+int te_planner_mode_drop_waits(te_planner_mode_t *md);
+
 /* planner_mode.c */
 /** Bring open orders in line with the levels in force (scope NULL: all portfolios).
  *  @returns 0 or -1 (fatal). */
@@ -227,7 +239,8 @@ int te_pl_act_on_modes(te_planner_t *pl, const char *scope, int64_t event_time);
 void te_pl_on_mode_startup(te_planner_t *pl, rd_kafka_message_t *m);
 /** Read every exec.mode message waiting and act on each. */
 void te_pl_drain_modes(te_planner_t *pl);
-/** Run the EMERGENCY re-plans whose cancels are all confirmed now. @returns 0 or -1. */
+/** Run the EMERGENCY re-plans whose cancels are all confirmed now (nothing unless one
+ *  became due). @returns 0 or -1. */
 int te_pl_emergency_confirmed(te_planner_t *pl);
 
 /* planner_target.c: the held targets (the set itself is planner_hold.h) */

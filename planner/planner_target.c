@@ -98,8 +98,7 @@ void te_pl_on_confirmed(te_planner_t *pl, const char *portfolio_id)
                 it->replans++;
                 make_ready(pl, it);
         }
-        if (te_map_get(pl->emergency_wait, portfolio_id))
-                pl->emergency_due = 1;
+        te_planner_mode_confirmed(pl->mode, portfolio_id);
 }
 
 void te_pl_drain_reports(te_planner_t *pl, int64_t now, int timeout_ms)
@@ -296,7 +295,7 @@ static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
 {
         char errstr[512];
         *env = (te_plan_env_t){
-            .level = te_modes_level(pl->levels, tp->ids.portfolio_id),
+            .level = te_planner_mode_level(pl->mode, tp->ids.portfolio_id),
             .price = pl->prices ? te_price_cache_get : NULL,
             .known = pl->prices ? te_price_cache_known : NULL,
             .opaque = pl->prices,
@@ -913,7 +912,7 @@ int te_pl_after_reports(te_planner_t *pl, int64_t now)
         pl->n_ready = 0;
         if (pl->divert_due && divert(pl) != 0)
                 return -1;
-        if (pl->emergency_due && te_pl_emergency_confirmed(pl) != 0)
+        if (te_pl_emergency_confirmed(pl) != 0)
                 return -1;
         if (pl->stall_delay && retry_stalled(pl, now) != 0)
                 return -1;
@@ -936,10 +935,7 @@ void te_pl_drop_in_flight(te_planner_t *pl)
         memset(pl->stall_paused, 0, sizeof pl->stall_paused);
         pl->divert_due = 0;
         /* EMERGENCY re-plans waiting for confirmations go with their partitions */
-        te_map_destroy(pl->emergency_wait, free);
-        pl->emergency_wait = te_map_new();
-        pl->emergency_due = 0;
-        if (!pl->emergency_wait)
+        if (te_planner_mode_drop_waits(pl->mode) != 0)
                 te_pl_fail(pl, "revoke", "out of memory");
         te_tq_clear_lanes(pl->tq, (void (*)(void *))rd_kafka_message_destroy);
 }
