@@ -2,8 +2,11 @@
  * planner_int: the exec-planner's private state and the functions its modules share.
  * Not a public interface: only planner*.c include it.
  *
- *   planner.c         life cycle, main loop, commit (DB state, Kafka offsets of the
- *                     targets whose messages are delivered)
+ *   planner.c         life cycle, main loop
+ *   planner_commit.c  commit: delivered exec.orders ends, DB state, Kafka offsets of
+ *                     the targets whose messages are delivered
+ *   planner_send.c    commands on exec.orders, the partition of a portfolio, the
+ *                     fatal stop: used by every other file, uses none of them
  *   planner_sync.c    assignment: rebuild the book from the DB, exec.orders read back
  *                     and exec.reports; Kafka helpers (aux consumers, catch-up reads)
  *   planner_target.c  targets: validation, TRAINING clock barrier (pipelined across
@@ -12,7 +15,15 @@
  *   planner_mode.c    exec.mode: levels, cancels on a level change, EMERGENCY re-plan
  *                     (again once its cancels are confirmed)
  *   planner_hold.c    broker DOWN/UP: targets held while their broker is down
+ *                     (standalone, planner_hold.h)
  *   planner_route.c   targets on another partition than their portfolio's: re-published
+ *                     (standalone, planner_route.h)
+ *
+ * The files call each other downwards only: planner.c -> planner_sync.c ->
+ * planner_target.c -> planner_mode.c -> planner_send.c, with planner_commit.c,
+ * planner_hold.c and planner_route.c below their callers. The state each file changes
+ * is in the struct below, grouped and commented by file; hold, route and mode keep
+ * theirs in structs of their own.
  */
 #ifndef TE_PLANNER_INT_H
 #define TE_PLANNER_INT_H
@@ -120,9 +131,21 @@ struct te_planner_s {
         te_planner_stats_t st;
 };
 
-/* planner.c */
+/* planner_send.c */
 /** Log a fatal error and stop the loop. */
 void te_pl_fail(te_planner_t *pl, const char *what, const char *why);
+/** @returns the partition of `portfolio_id` (murmur2, as the producers key it). */
+int32_t te_pl_partition_of(const te_planner_t *pl, const char *portfolio_id);
+/** Encode and produce one command. @returns 0 or -1 (fatal). */
+int te_pl_send_cmd(te_planner_t *pl, const te_order_cmd_t *o);
+/** Send planned commands, recording them in the book; a NEW whose id the book already
+ *  knows is not sent twice. @returns 0 or -1 (fatal). */
+int te_pl_send_all(te_planner_t *pl, const te_order_cmd_t *cmds, size_t n);
+
+/* planner_commit.c */
+/** Delivery hook of the producer (te_kafka.h): the end of our delivered writes to each
+ *  exec.orders partition and the sequence number of the last one. */
+void te_pl_on_delivered(void *opaque, const rd_kafka_message_t *m, uint64_t seq);
 /** Save the DB state and commit the exec.targets offsets of the targets that are
  *  finished and whose messages are delivered (no flush unless `flush`: a revoke or the
  *  shutdown hands over everything). @returns 0 or -1 (fatal). */
@@ -133,6 +156,9 @@ int te_pl_commit(te_planner_t *pl, int flush);
 void te_pl_settle(te_planner_t *pl);
 /** Forget the orders offsets recorded from delivery reports (a new assignment). */
 void te_pl_orders_reset(te_planner_t *pl);
+/** Note that a target of `portfolio_id` with `as_of` was planned: the next commit
+ *  records it in the DB. @returns 0 or -1 (OOM). */
+int te_pl_remember_planned(te_planner_t *pl, const char *portfolio_id, int64_t as_of);
 
 /* planner_target.c */
 /** Read the last date of prices_daily again (the TRAINING as_of horizon) if `force` or
@@ -141,8 +167,6 @@ void te_pl_orders_reset(te_planner_t *pl);
 void te_pl_bars_refresh(te_planner_t *pl, int64_t now, int force);
 
 /* planner_sync.c */
-/** @returns the partition of `portfolio_id` (murmur2, as the producers key it). */
-int32_t te_pl_partition_of(const te_planner_t *pl, const char *portfolio_id);
 /** @returns 1 if this instance owns the partition of `portfolio_id`. */
 int te_pl_owns(void *opaque, const char *portfolio_id);
 /** A consumer that is never subscribed (manual assignment, no commits) in `group`.
@@ -159,9 +183,6 @@ int te_pl_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
                       rd_kafka_topic_partition_list_t *list,
                       void (*fn)(te_planner_t *pl, rd_kafka_message_t *m), char *errstr,
                       size_t errstr_size);
-/** Note that a target of `portfolio_id` with `as_of` was planned: the next commit
- *  records it in the DB. @returns 0 or -1 (OOM). */
-int te_pl_remember_planned(te_planner_t *pl, const char *portfolio_id, int64_t as_of);
 /** The targets consumer's rebalance callback (te_rebalance_cb_t). An assignment is
  *  only recorded in pl->assigned: the loop rebuilds (te_pl_rebuild_step). */
 void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
@@ -177,11 +198,6 @@ int te_pl_rebuild_step(te_planner_t *pl, int64_t now);
 void te_pl_put_back(te_planner_t *pl, const rd_kafka_message_t *m);
 
 /* planner_target.c */
-/** Encode and produce one command. @returns 0 or -1 (fatal). */
-int te_pl_send_cmd(te_planner_t *pl, const te_order_cmd_t *o);
-/** Send planned commands, recording them in the book; a NEW whose id the book already
- *  knows is not sent twice. @returns 0 or -1 (fatal). */
-int te_pl_send_all(te_planner_t *pl, const te_order_cmd_t *cmds, size_t n);
 /** Free a kept target copy (te_map value destructor). */
 void te_pl_free_target(void *v);
 /** Apply one report message; a CLOCK_ACK a target waits for makes it ready. */

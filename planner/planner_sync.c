@@ -12,11 +12,6 @@
 #include "te_obs.h"
 #include "te_proc.h"
 
-int32_t te_pl_partition_of(const te_planner_t *pl, const char *portfolio_id)
-{
-        return te_kafka_partition_of(portfolio_id, strlen(portfolio_id), pl->n_parts);
-}
-
 int te_pl_owns(void *opaque, const char *portfolio_id)
 {
         te_planner_t *pl = opaque;
@@ -139,25 +134,6 @@ int te_pl_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
                 }
                 rd_kafka_message_destroy(m);
         }
-        return 0;
-}
-
-/* Note that a target of `portfolio_id` with `as_of` was planned (in this life, or
- * learned from commands read back): the next commit records it in the DB before it
- * records our exec.orders position past those commands. @returns 0 or -1 (OOM). */
-int te_pl_remember_planned(te_planner_t *pl, const char *portfolio_id, int64_t as_of)
-{
-        int64_t *v = te_map_get(pl->planned, portfolio_id);
-        if (!v) {
-                v = malloc(sizeof *v);
-                if (!v || te_map_put(pl->planned, portfolio_id, v) != 0) {
-                        free(v);
-                        return -1;
-                }
-                *v = as_of;
-        }
-        if (as_of > *v)
-                *v = as_of;
         return 0;
 }
 
