@@ -15,14 +15,6 @@
 #include "te_log.h"
 #include "te_proc.h"
 
-const char *te_ibkr_state_name(te_ibkr_state_t s)
-{
-        static const char *const n[] = {"DISCONNECTED", "CONNECTING",  "HANDSHAKE",
-                                        "STARTING",     "RECONCILING", "READY",
-                                        "DEGRADED"};
-        return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "?";
-}
-
 void te_ibkr_cfg_defaults(te_ibkr_cfg_t *c)
 {
         memset(c, 0, sizeof *c);
@@ -41,16 +33,6 @@ void te_ibkr_cfg_defaults(te_ibkr_cfg_t *c)
 }
 
 /* ---- ops ------------------------------------------------------------------- */
-
-const char *ibkr_pick_account(ib_t *b, const te_order_cmd_t *cmd)
-{
-        const char *colon = strchr(cmd->route, ':');
-        const char *want = colon ? colon + 1 : b->allow[0];
-        for (int i = 0; i < b->n_allow; i++)
-                if (!strcmp(want, b->allow[i]))
-                        return b->allow[i];
-        return NULL;
-}
 
 static te_broker_err_t reject_cmd(ib_t *b, const te_order_cmd_t *cmd, const char *why,
                                   te_reports_t *out)
@@ -131,7 +113,7 @@ static te_broker_err_t ib_submit(te_broker_t *base, const te_order_cmd_t *cmd,
         } else {
                 TE_LOG(TE_LOG_WARN, &ids, "ibkr.order_waits",
                        "broker connection %s: order waits for reconnection",
-                       te_ibkr_state_name(b->state));
+                       ibkr_state_name(b->state));
         }
         ibkr_pump(b);
         return ibkr_move_ready(b, out);
@@ -202,27 +184,7 @@ static int ib_connected(te_broker_t *base)
 static void ib_delivered(te_broker_t *base)
 {
         ib_t *b = (ib_t *)base;
-        char errstr[512];
-        if (b->store) {
-                if (te_ibkr_store_add_execs(b->store, b->hx, b->n_hx, errstr,
-                                            sizeof errstr) != 0) {
-                        TE_LOG(TE_LOG_ERROR, NULL, "ibkr.store", "%s (will retry)",
-                               errstr);
-                        return;
-                }
-                for (size_t i = 0; i < b->n_hs; i++)
-                        if (te_ibkr_store_set_status(b->store, b->hs[i].order_id,
-                                                     b->hs[i].status, 1, errstr,
-                                                     sizeof errstr) != 0) {
-                                TE_LOG(TE_LOG_ERROR, NULL, "ibkr.store", "%s", errstr);
-                                memmove(b->hs, b->hs + i, (b->n_hs - i) * sizeof *b->hs);
-                                b->n_hs -= i;
-                                b->n_hx = 0;
-                                return;
-                        }
-        }
-        b->n_hx = 0;
-        b->n_hs = 0;
+        ibkr_reports_delivered(b->rq, b->store);
 }
 
 static void ib_destroy(te_broker_t *base)
@@ -236,10 +198,8 @@ static void ib_destroy(te_broker_t *base)
         te_map_destroy(b->by_ref, NULL);
         te_map_destroy(b->by_tws, NULL);
         te_map_destroy(b->execs, free);
-        free(b->pend);
-        free(b->hx);
-        free(b->hs);
-        free(b->pos);
+        ibkr_reports_destroy(b->rq);
+        ibkr_pos_destroy(b->pos);
         te_buf_free(&b->rbuf);
         te_buf_free(&b->wbuf);
         te_buf_free(&b->scratch);
@@ -325,7 +285,11 @@ te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errstr_s
         b->by_ref = te_map_new();
         b->by_tws = te_map_new();
         b->execs = te_map_new();
-        if (!b->pacer || !b->by_ref || !b->by_tws || !b->execs) {
+        b->rq = ibkr_reports_new();
+        b->pos = ibkr_pos_new(cfg->position_check_ms);
+        for (int i = 0; b->pos && i < b->n_allow; i++)
+                (void)ibkr_pos_add_account(b->pos, b->allow[i]); /* fits: same bounds */
+        if (!b->pacer || !b->by_ref || !b->by_tws || !b->execs || !b->rq || !b->pos) {
                 snprintf(errstr, errstr_size,
                          "out of memory or bad ibkr.max_msgs_per_sec");
                 goto err;
@@ -342,8 +306,7 @@ te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errstr_s
                         goto err;
                 if (hwm > b->next_id)
                         b->next_id = hwm;
-                b->pos_db = ibkr_pos_store_db;
-                b->pos_db_ctx = b;
+                ibkr_pos_set_db(b->pos, ibkr_pos_store_db, b);
                 TE_LOG(TE_LOG_INFO, NULL, "ibkr.loaded",
                        "%zu open orders, %zu executions, next TWS id >= %lld",
                        b->n_orders, te_map_count(b->execs), (long long)b->next_id);

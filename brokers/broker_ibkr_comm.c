@@ -86,11 +86,11 @@ void ibkr_commission_missing(ib_t *b, const pend_t *p)
 static void record(ib_t *b, const char *exec_id, double commission)
 {
         char errstr[512];
-        for (size_t i = 0; i < b->n_hx; i++)
-                if (!strcmp(b->hx[i].exec_id, exec_id)) {
-                        b->hx[i].commission = commission;
-                        return;
-                }
+        te_ibkr_exec_row_t *h = ibkr_reports_handed_exec(b->rq, exec_id);
+        if (h) {
+                h->commission = commission;
+                return;
+        }
         if (b->store && te_ibkr_store_set_exec_commission(b->store, exec_id, commission,
                                                           errstr, sizeof errstr) != 0)
                 TE_LOG(TE_LOG_ERROR, NULL, "ibkr.store", "%s", errstr);
@@ -99,17 +99,15 @@ static void record(ib_t *b, const char *exec_id, double commission)
 void ibkr_on_commission(ib_t *b, const te_tws_commission_t *c)
 {
         iexec_t *x = te_map_get(b->execs, c->exec_id);
-        for (size_t i = 0; i < b->n_pend; i++) {
-                pend_t *p = &b->pend[i];
-                if (p->has_exec && !strcmp(p->x.exec_id, c->exec_id)) {
-                        p->r.commission = c->commission;
-                        p->wait_exec[0] = '\0';
-                        if (x) {
-                                x->commission = c->commission;
-                                x->has_commission = 1;
-                        }
-                        return;
+        pend_t *p = ibkr_reports_waiting_exec(b->rq, c->exec_id);
+        if (p) {
+                p->r.commission = c->commission;
+                p->wait_exec[0] = '\0';
+                if (x) {
+                        x->commission = c->commission;
+                        x->has_commission = 1;
                 }
+                return;
         }
         if (!x) {
                 TE_LOG(TE_LOG_DEBUG, NULL, "ibkr.commission_unmatched",

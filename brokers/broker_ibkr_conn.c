@@ -172,7 +172,8 @@ static int on_frame(ib_t *b, const uint8_t *payload, size_t len)
                 on_error(b, &m.u.error);
                 break;
         case TE_TWS_IN_POSITION:
-                ibkr_pos_on_position(b, &m.u.position);
+                if (ibkr_pos_on_position(b->pos, &m.u.position) != 0)
+                        b->oom = 1;
                 break;
         case TE_TWS_IN_OPEN_ORDER_END:
                 b->open_end = 1;
@@ -183,7 +184,7 @@ static int on_frame(ib_t *b, const uint8_t *payload, size_t len)
                 break;
         case TE_TWS_IN_POSITION_END:
                 b->pos_end = 1;
-                ibkr_pos_on_end(b);
+                ibkr_pos_end(b);
                 break;
         default:
                 break;
@@ -301,7 +302,7 @@ void ibkr_pump(ib_t *b)
                 return;
         if (b->state >= TE_IBKR_HANDSHAKE && b->state <= TE_IBKR_RECONCILING &&
             ibkr_now_ms() > b->deadline) {
-                ibkr_conn_close(b, te_ibkr_state_name(b->state));
+                ibkr_conn_close(b, ibkr_state_name(b->state));
                 return;
         }
         for (size_t i = 0; i < b->n_orders; i++) {

@@ -3,15 +3,20 @@
  * interface; the adapter's interface is broker_ibkr.h).
  *
  *   broker_ibkr.c         configuration, te_broker_ops_t functions, construction
- *   broker_ibkr_orders.c  order bookkeeping, the report queue, the order -> placeOrder
- *                         mapping and the inbound order events (status, openOrder,
- *                         execDetails, commissionReport, order errors)
+ *   broker_ibkr_orders.c  order bookkeeping, the reports orders make, the order ->
+ *                         placeOrder mapping and the inbound order events (status,
+ *                         openOrder, execDetails, commissionReport, order errors)
+ *   broker_ibkr_reports.c the outbound report queue and what waits for delivery
+ *                         (own state: ibkr_reports_t)
  *   broker_ibkr_conn.c    the connection state machine: socket, handshake, framing,
  *                         dispatch of inbound frames, connection-level IB errors
  *   broker_ibkr_recon.c   reconciliation on every (re)connect
  *   broker_ibkr_replace.c REPLACE: placeOrder again with the same TWS order id
- *   broker_ibkr_pos.c     IB's positions against the runtime DB's
+ *   broker_ibkr_pos.c     IB's positions against the runtime DB's (own state:
+ *                         ibkr_pos_check_t)
  *   broker_ibkr_comm.c    commissions: joined to fills, missing, or late
+ *   broker_ibkr_util.c    the clock, growable arrays, the frame queue, alerts, the
+ *                         account of an order: used by all, uses none of them
  *
  * Everything runs on the caller's thread (the worker's poll loop); nothing locks.
  */
@@ -78,6 +83,9 @@ typedef struct status_upd_s {
         char status[24];
 } status_upd_t;
 
+typedef struct ibkr_reports_s ibkr_reports_t;     /* broker_ibkr_reports.c */
+typedef struct ibkr_pos_check_s ibkr_pos_check_t; /* broker_ibkr_pos.c */
+
 typedef struct ib_s {
         te_broker_t base;
         te_ibkr_cfg_t cfg;
@@ -102,36 +110,56 @@ typedef struct ib_s {
         te_map_t *by_tws; /* decimal TWS id -> iorder_t (borrowed) */
         iorder_t **olist;
         size_t n_orders, cap_orders;
-        te_map_t *execs; /* exec id -> iexec_t (owned) */
-        /* outbound reports */
-        pend_t *pend;
-        size_t n_pend, cap_pend;
-        te_ibkr_exec_row_t *hx; /* handed out, not yet delivered */
-        size_t n_hx, cap_hx;
-        status_upd_t *hs;
-        size_t n_hs, cap_hs;
+        te_map_t *execs;       /* exec id -> iexec_t (owned) */
+        ibkr_reports_t *rq;    /* outbound reports */
+        ibkr_pos_check_t *pos; /* the position check */
         te_ibkr_stats_t st;
         int oom;
-        /* positions (broker_ibkr_pos.c) */
-        ibkr_pos_t *pos;
-        size_t n_pos, cap_pos;
-        int pos_state; /* IBKR_POS_* */
-        int64_t pos_deadline, pos_next_try;
-        ibkr_pos_db_fn pos_db;
-        void *pos_db_ctx;
 } ib_t;
 
-enum {
-        IBKR_POS_IDLE = 0, /* no check to do */
-        IBKR_POS_COLLECT,  /* reconciling: position messages fill the snapshot */
-        IBKR_POS_CHECK,    /* snapshot complete: compare until equal or deadline */
-};
-
-/* ---- broker_ibkr_orders.c ---------------------------------------------------- */
+/* ---- broker_ibkr_util.c ------------------------------------------------------ */
 
 int64_t ibkr_now_ms(void);
 /** Grow *p (elements of `elem` bytes) to hold `need`. @returns 0 or -1 (OOM). */
 int ibkr_grow(void **p, size_t *cap, size_t need, size_t elem);
+/** Queue b->scratch (one frame) in the pacer. @returns 0 or -1 (queue full). */
+int ibkr_queue_frame(ib_t *b, int urgent);
+/** Log an alert and hand it to cfg.alert; `c` (may be NULL) gives the related ids. */
+void ibkr_alert(ib_t *b, te_severity_t sev, const char *code, const te_order_cmd_t *c,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/** The allowed account an order's route names (its default: the first), or NULL. */
+const char *ibkr_pick_account(ib_t *b, const te_order_cmd_t *cmd);
+/** The name of a connection state ("READY", ...). */
+const char *ibkr_state_name(te_ibkr_state_t s);
+
+/* ---- broker_ibkr_reports.c --------------------------------------------------- */
+
+/** An empty queue. @returns NULL on OOM. */
+ibkr_reports_t *ibkr_reports_new(void);
+/** Takes NULL. */
+void ibkr_reports_destroy(ibkr_reports_t *rq);
+/** A new zeroed report at the end of the queue, or NULL (OOM). */
+pend_t *ibkr_reports_push(ibkr_reports_t *rq);
+/** Move the reports that may leave at `now` (in order, up to the first fill still
+ *  waiting for its commission) to `out`; a fill whose wait is over leaves after
+ *  `missing(ctx, p)`. What left with an execution or a final status waits for
+ *  ibkr_reports_delivered. @returns TE_BROKER_OK or TE_BROKER_ERR_FATAL (OOM). */
+te_broker_err_t ibkr_reports_move_ready(ibkr_reports_t *rq, int64_t now,
+                                        te_reports_t *out,
+                                        void (*missing)(void *ctx, const pend_t *p),
+                                        void *ctx);
+/** The queued fill of execution `exec_id`, or NULL. */
+pend_t *ibkr_reports_waiting_exec(ibkr_reports_t *rq, const char *exec_id);
+/** The execution `exec_id` handed out and not yet delivered, or NULL. */
+te_ibkr_exec_row_t *ibkr_reports_handed_exec(ibkr_reports_t *rq, const char *exec_id);
+/** @returns 1 while reports wait to leave or to be delivered. */
+int ibkr_reports_busy(const ibkr_reports_t *rq);
+/** The reports handed out are delivered: record their executions and final statuses
+ *  in `store` (may be NULL); on a DB error they are kept and written next time. */
+void ibkr_reports_delivered(ibkr_reports_t *rq, te_ibkr_store_t *store);
+
+/* ---- broker_ibkr_orders.c ---------------------------------------------------- */
+
 iorder_t *ibkr_find_tws(ib_t *b, int64_t id);
 /** The order with orderRef `ref`, loading it from the DB if it is not in memory. */
 iorder_t *ibkr_find_ref(ib_t *b, const char *ref);
@@ -150,19 +178,12 @@ void ibkr_emit_end(ib_t *b, iorder_t *o, te_exec_type_t et, const char *reason);
 /** Move the reports that may leave (in order) to `out`. */
 te_broker_err_t ibkr_move_ready(ib_t *b, te_reports_t *out);
 
-/** Queue b->scratch (one frame) in the pacer. @returns 0 or -1 (queue full). */
-int ibkr_queue_frame(ib_t *b, int urgent);
 /** IB's orderType for ours, or NULL when IB has no equivalent. */
 const char *ibkr_order_type(te_order_type_t t);
 /** placeOrder for `o` with the terms (quantity, type, prices, TIF) of `terms`:
  *  o->cmd for a new order, a modification's terms for a REPLACE. */
 int ibkr_send_terms(ib_t *b, iorder_t *o, const te_order_cmd_t *terms);
 int ibkr_send_order(ib_t *b, iorder_t *o);
-/** Log an alert and hand it to cfg.alert; `c` (may be NULL) gives the related ids. */
-void ibkr_alert(ib_t *b, te_severity_t sev, const char *code, const te_order_cmd_t *c,
-                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/** The allowed account an order's route names (its default: the first), or NULL. */
-const char *ibkr_pick_account(ib_t *b, const te_order_cmd_t *cmd);
 /** Give a waiting order the next TWS id (persisted first) and queue it. */
 int ibkr_release_order(ib_t *b, iorder_t *o);
 
@@ -202,18 +223,40 @@ void ibkr_replace_on_exec(ib_t *b, iorder_t *o, double shares);
 
 /* ---- broker_ibkr_pos.c ------------------------------------------------------- */
 
+/** ibkr_pos_compare's answers. */
+enum { IBKR_POS_OOM = -1, IBKR_POS_WAIT = 0, IBKR_POS_DONE = 1 };
+
+/** A check that waits up to `check_ms` after each snapshot (0: never checks).
+ *  @returns NULL on OOM. */
+ibkr_pos_check_t *ibkr_pos_new(int64_t check_ms);
+/** Takes NULL. */
+void ibkr_pos_destroy(ibkr_pos_check_t *pc);
+/** Compare the positions of `account` too. @returns 0, or -1 (too many, too long). */
+int ibkr_pos_add_account(ibkr_pos_check_t *pc, const char *account);
+/** Where the DB's positions come from (NULL: no check). */
+void ibkr_pos_set_db(ibkr_pos_check_t *pc, ibkr_pos_db_fn fn, void *db_ctx);
 /** A reconciliation starts: forget the last snapshot, collect IB's positions. */
-void ibkr_pos_begin(ib_t *b);
-void ibkr_pos_on_position(ib_t *b, const te_tws_position_t *p);
-/** positionEnd: stop IB's position updates and schedule the comparison. */
-void ibkr_pos_on_end(ib_t *b);
-/** A fill booked after the snapshot moves IB's position. */
-void ibkr_pos_on_fill(ib_t *b, const char *account, const char *ticker, double qty);
-/** Called from pump while READY: compare when due. */
+void ibkr_pos_begin(ibkr_pos_check_t *pc);
+/** One of IB's position messages (logged; kept if collecting, its account allowed and
+ *  a stock). @returns 0 or -1 (OOM). */
+int ibkr_pos_on_position(ibkr_pos_check_t *pc, const te_tws_position_t *p);
+/** positionEnd at `now`: the comparison is due from now until now + check_ms. */
+void ibkr_pos_on_end(ibkr_pos_check_t *pc, int64_t now);
+/** A live fill booked after the snapshot moves IB's position. @returns 0 or -1. */
+int ibkr_pos_on_fill(ibkr_pos_check_t *pc, const char *account, const char *ticker,
+                     double qty);
+/** Compare when due at `now` (`busy`: reports of the reconciliation are still on
+ *  their way, wait for them until the deadline): again every 500 ms while positions
+ *  differ; at the end each position still different goes to bad_fn once.
+ *  @returns IBKR_POS_DONE when a comparison ended, IBKR_POS_WAIT, IBKR_POS_OOM. */
+int ibkr_pos_compare(ibkr_pos_check_t *pc, int64_t now, int busy,
+                     void (*bad_fn)(void *ctx, const ibkr_pos_t *e), void *ctx);
+/** @returns how many positions of the snapshot differ by more than 1e-6. */
+size_t ibkr_pos_mismatches(const ibkr_pos_check_t *pc);
+/** positionEnd on the adapter: cancelPositions, then ibkr_pos_on_end. */
+void ibkr_pos_end(ib_t *b);
+/** Called from pump while READY: compare when due; counters and Alerts. */
 void ibkr_pos_poll(ib_t *b);
-/** Compare IB's and the DB's quantity of every position in b->pos. @returns how many
- *  differ by more than 1e-6. */
-size_t ibkr_pos_mismatches(const ib_t *b);
 /** ibkr_pos_db_fn over b->store (db_ctx: the ib_t). */
 int ibkr_pos_store_db(void *db_ctx, const char *account, te_ibkr_pos_cb cb, void *cb_ctx);
 

@@ -1,9 +1,8 @@
 /*
  * broker_ibkr_orders: the ibkr adapter's orders (see broker_ibkr_int.h): bookkeeping by
- * orderRef and TWS id, the queue of reports (a fill waits for its commissionReport),
- * the mapping of our orders to placeOrder, and the inbound order events.
+ * orderRef and TWS id, the reports they make (queued in broker_ibkr_reports.c), the
+ * mapping of our orders to placeOrder, and the inbound order events.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,28 +11,6 @@
 #include "te_ids.h"
 #include "te_log.h"
 #include "te_proc.h"
-
-int64_t ibkr_now_ms(void)
-{
-        return te_proc_mono_ms();
-}
-
-/* ---- growable arrays --------------------------------------------------------- */
-
-int ibkr_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-        if (need <= *cap)
-                return 0;
-        size_t nc = *cap ? *cap * 2 : 16;
-        while (nc < need)
-                nc *= 2;
-        void *np = realloc(*p, nc * elem);
-        if (!np)
-                return -1;
-        *p = np;
-        *cap = nc;
-        return 0;
-}
 
 /* ---- orders ---------------------------------------------------------------- */
 
@@ -85,13 +62,11 @@ err:
 pend_t *ibkr_push_pend(ib_t *b, iorder_t *o, te_exec_type_t et, te_order_status_t os,
                        const char *report_id)
 {
-        if (ibkr_grow((void **)&b->pend, &b->cap_pend, b->n_pend + 1, sizeof *b->pend) !=
-            0) {
+        pend_t *p = ibkr_reports_push(b->rq);
+        if (!p) {
                 b->oom = 1;
                 return NULL;
         }
-        pend_t *p = &b->pend[b->n_pend++];
-        memset(p, 0, sizeof *p);
         te_exec_report_t *r = &p->r;
         te_broker_report_from_cmd(r, &o->cmd, b->cfg.broker_name);
         te_strlcpy(r->report_id, report_id, sizeof r->report_id);
@@ -146,57 +121,22 @@ void ibkr_emit_end(ib_t *b, iorder_t *o, te_exec_type_t et, const char *reason)
                reason);
 }
 
+static void commission_missing(void *ctx, const pend_t *p)
+{
+        ibkr_commission_missing(ctx, p);
+}
+
 /* Move the reports that may leave (in order) to `out`. */
 te_broker_err_t ibkr_move_ready(ib_t *b, te_reports_t *out)
 {
-        int64_t now = ibkr_now_ms();
-        size_t k = 0;
-        for (; k < b->n_pend; k++) {
-                pend_t *p = &b->pend[k];
-                if (p->wait_exec[0]) {
-                        if (now < p->deadline)
-                                break;
-                        ibkr_commission_missing(b, p);
-                        p->wait_exec[0] = '\0';
-                }
-                te_exec_report_t *r = te_reports_push(out);
-                if (!r)
-                        return TE_BROKER_ERR_FATAL;
-                *r = p->r;
-                if (p->has_exec) {
-                        p->x.commission = p->r.commission;
-                        if (ibkr_grow((void **)&b->hx, &b->cap_hx, b->n_hx + 1,
-                                      sizeof *b->hx) != 0)
-                                return TE_BROKER_ERR_FATAL;
-                        b->hx[b->n_hx++] = p->x;
-                }
-                if (p->terminal) {
-                        if (ibkr_grow((void **)&b->hs, &b->cap_hs, b->n_hs + 1,
-                                      sizeof *b->hs) != 0)
-                                return TE_BROKER_ERR_FATAL;
-                        status_upd_t *u = &b->hs[b->n_hs++];
-                        te_strlcpy(u->order_id, p->r.order_id, sizeof u->order_id);
-                        te_strlcpy(u->status, te_order_status_name(p->r.order_status),
-                                   sizeof u->status);
-                }
-        }
-        if (k) {
-                memmove(b->pend, b->pend + k, (b->n_pend - k) * sizeof *b->pend);
-                b->n_pend -= k;
-        }
+        te_broker_err_t e =
+            ibkr_reports_move_ready(b->rq, ibkr_now_ms(), out, commission_missing, b);
+        if (e != TE_BROKER_OK)
+                return e;
         return b->oom ? TE_BROKER_ERR_FATAL : TE_BROKER_OK;
 }
 
 /* ---- sending --------------------------------------------------------------- */
-
-int ibkr_queue_frame(ib_t *b, int urgent)
-{
-        int rc = te_tws_pacer_push(b->pacer, urgent, b->scratch.data, b->scratch.len);
-        te_buf_reset(&b->scratch);
-        if (rc != 0)
-                TE_LOG(TE_LOG_ERROR, NULL, "ibkr.queue_full", "outgoing queue full");
-        return rc;
-}
 
 const char *ibkr_order_type(te_order_type_t t)
 {
@@ -252,24 +192,6 @@ int ibkr_send_order(ib_t *b, iorder_t *o)
                 return -1;
         b->st.orders_sent++;
         return 0;
-}
-
-void ibkr_alert(ib_t *b, te_severity_t sev, const char *code, const te_order_cmd_t *c,
-                const char *fmt, ...)
-{
-        char msg[TE_TEXT_MAX];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        te_log_ids_t ids = {.decision_id = c ? c->ids.decision_id : NULL,
-                            .portfolio_id = c ? c->ids.portfolio_id : NULL,
-                            .order_id = c ? c->order_id : NULL};
-        TE_LOG(sev == TE_SEV_INFO ? TE_LOG_INFO : TE_LOG_WARN, &ids, "ibkr.alert",
-               "%s: %s", code, msg);
-        if (b->cfg.alert)
-                b->cfg.alert(b->cfg.alert_ctx, sev, code, c ? c->ids.decision_id : "",
-                             c ? c->ids.portfolio_id : "", c ? c->order_id : "", msg);
 }
 
 /* Give a waiting order the next TWS id (persisted first) and queue it. */
@@ -436,9 +358,10 @@ void ibkr_on_exec(ib_t *b, const te_tws_exec_t *x)
         p->x.shares = x->shares;
         p->x.price = x->price;
         p->terminal = full && !was_terminal;
-        if (x->req_id < 0) /* live: not yet in the positions IB reported */
-                ibkr_pos_on_fill(b, o->account, o->cmd.ticker,
-                                 o->cmd.side == TE_SIDE_BUY ? x->shares : -x->shares);
+        if (x->req_id < 0 && /* live: not yet in the positions IB reported */
+            ibkr_pos_on_fill(b->pos, o->account, o->cmd.ticker,
+                             o->cmd.side == TE_SIDE_BUY ? x->shares : -x->shares) != 0)
+                b->oom = 1;
         if (full && o->replace_pending)
                 ibkr_replace_refused(b, o, "the order filled on its previous terms");
         b->st.fills++;

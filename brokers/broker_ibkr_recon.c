@@ -13,7 +13,7 @@ void ibkr_start_reconcile(ib_t *b)
         for (size_t i = 0; i < b->n_orders; i++)
                 b->olist[i]->seen = 0;
         b->open_end = b->exec_end = b->pos_end = 0;
-        ibkr_pos_begin(b);
+        ibkr_pos_begin(b->pos);
         b->exec_req_id++;
         if (te_tws_enc_req_open_orders(&b->scratch) != 0 || ibkr_queue_frame(b, 0) != 0 ||
             te_tws_enc_req_executions(&b->scratch, b->exec_req_id, b->cfg.client_id,

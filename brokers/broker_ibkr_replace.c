@@ -101,7 +101,7 @@ te_broker_err_t ibkr_replace(ib_t *b, const te_order_cmd_t *cmd)
         if (b->state != TE_IBKR_READY) {
                 TE_LOG(TE_LOG_WARN, &ids, "ibkr.replace_waits",
                        "broker connection %s: REPLACE retried after reconciliation",
-                       te_ibkr_state_name(b->state));
+                       ibkr_state_name(b->state));
                 return TE_BROKER_ERR_RETRIABLE;
         }
         iorder_t *o = ibkr_find_ref(b, cmd->order_id);

@@ -53,8 +53,7 @@ static void setup_pos(fx_t *fx, const char *const *args, const db_row_t *rows, s
         setup_fx(fx, args, 0);
         fx_tweak = NULL;
         ib_t *ib = (ib_t *)fx->b;
-        ib->pos_db = test_db;
-        ib->pos_db_ctx = NULL;
+        ibkr_pos_set_db(ib->pos, test_db, NULL);
 }
 
 static size_t want_checks;
