@@ -63,9 +63,6 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         }
         pl->conf = *conf;
         pl->cfg = cfg;
-        for (int i = 0; i < TE_PL_MAX_PARTS; i++)
-                pl->pending[i] = -1;
-        te_pl_orders_reset(pl);
         te_buf_init(&pl->buf, TE_CODEC_MAX_MESSAGE);
         te_plan_cfg_defaults(&pl->plan);
         pl->plan.lot_size = conf->lot_size;
@@ -105,11 +102,12 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->book = te_book_new();
         pl->ws = te_plan_ws_new(TE_PL_MAX_ORDERS);
         pl->mode = te_planner_mode_new();
-        pl->planned = te_map_new();
+        pl->cs = te_planner_commit_new();
+        pl->ts = te_planner_target_new();
         pl->last = te_map_new();
         pl->tq = te_tq_new();
         pl->codec = te_codec_new(errstr, errstr_size);
-        if (!pl->rules || !pl->book || !pl->ws || !pl->mode || !pl->planned ||
+        if (!pl->rules || !pl->book || !pl->ws || !pl->mode || !pl->cs || !pl->ts ||
             !pl->last || !pl->tq || !pl->codec ||
             !(pl->hold = te_planner_hold_new(pl->conf.route, free_message))) {
                 if (pl->codec)
@@ -328,7 +326,7 @@ void te_planner_destroy(te_planner_t *pl)
                 return;
         te_planner_hold_destroy(pl->hold); /* its messages go before their consumer */
         pl->hold = NULL;
-        if (pl->tq)
+        if (pl->tq && pl->ts && pl->mode) /* all made, or none in flight */
                 te_pl_drop_in_flight(pl);
         te_consumer_destroy(pl->targets);
         te_tq_destroy(pl->tq, NULL);
@@ -349,14 +347,13 @@ void te_planner_destroy(te_planner_t *pl)
         te_book_destroy(pl->book);
         te_plan_ws_destroy(pl->ws);
         te_planner_mode_destroy(pl->mode);
-        te_map_destroy(pl->planned, free);
+        te_planner_commit_destroy(pl->cs);
         te_map_destroy(pl->last, te_pl_free_target);
         te_planner_route_destroy(pl->route);
         te_plan_rules_destroy(pl->rules);
         te_codec_destroy(pl->codec);
         te_buf_free(&pl->buf);
-        free(pl->ready);
-        free(pl->stalled);
+        te_planner_target_destroy(pl->ts);
         free(pl);
 }
 

@@ -13,6 +13,52 @@
 #include "te_log.h"
 #include "te_proc.h"
 
+struct te_planner_commit_s {
+        int64_t pending[TE_PL_MAX_PARTS]; /* target offset to commit next; -1 */
+        uint64_t planned_seq; /* every target planned up to this message: saved */
+        /* end of our delivered writes to each exec.orders partition since the
+         * assignment (delivery reports) with the sequence number of the last one, the
+         * same as of the previous commit, and the value last saved; -1: none */
+        int64_t orders_end[TE_PL_MAX_PARTS];
+        uint64_t orders_seq[TE_PL_MAX_PARTS];
+        int64_t orders_cp_end[TE_PL_MAX_PARTS];
+        uint64_t orders_cp_seq[TE_PL_MAX_PARTS];
+        int64_t orders_saved[TE_PL_MAX_PARTS];
+        uint64_t failed_seen; /* producer delivery failures already seen */
+        te_map_t *planned; /* portfolio_id -> int64_t* last as_of planned since commit */
+};
+
+static void reset(te_planner_commit_t *cs)
+{
+        for (int i = 0; i < TE_PL_MAX_PARTS; i++) {
+                cs->pending[i] = -1;
+                cs->orders_end[i] = cs->orders_cp_end[i] = cs->orders_saved[i] = -1;
+                cs->orders_seq[i] = cs->orders_cp_seq[i] = 0;
+        }
+}
+
+te_planner_commit_t *te_planner_commit_new(void)
+{
+        te_planner_commit_t *cs = calloc(1, sizeof *cs);
+        if (!cs)
+                return NULL;
+        cs->planned = te_map_new();
+        if (!cs->planned) {
+                free(cs);
+                return NULL;
+        }
+        reset(cs);
+        return cs;
+}
+
+void te_planner_commit_destroy(te_planner_commit_t *cs)
+{
+        if (!cs)
+                return;
+        te_map_destroy(cs->planned, free);
+        free(cs);
+}
+
 /* Delivery reports (te_kafka.h): the end of our delivered writes to each exec.orders
  * partition and the sequence number of the last one (no watermark query needed). */
 void te_pl_on_delivered(void *opaque, const rd_kafka_message_t *m, uint64_t seq)
@@ -20,19 +66,16 @@ void te_pl_on_delivered(void *opaque, const rd_kafka_message_t *m, uint64_t seq)
         te_planner_t *pl = opaque;
         int32_t p = m->partition;
         if (p < 0 || p >= TE_PL_MAX_PARTS || m->offset < 0 ||
-            m->offset + 1 <= pl->orders_end[p] ||
+            m->offset + 1 <= pl->cs->orders_end[p] ||
             strcmp(rd_kafka_topic_name(m->rkt), pl->conf.topic_orders) != 0)
                 return;
-        pl->orders_end[p] = m->offset + 1;
-        pl->orders_seq[p] = seq;
+        pl->cs->orders_end[p] = m->offset + 1;
+        pl->cs->orders_seq[p] = seq;
 }
 
 void te_pl_orders_reset(te_planner_t *pl)
 {
-        for (int i = 0; i < TE_PL_MAX_PARTS; i++) {
-                pl->orders_end[i] = pl->orders_cp_end[i] = pl->orders_saved[i] = -1;
-                pl->orders_seq[i] = pl->orders_cp_seq[i] = 0;
-        }
+        reset(pl->cs);
 }
 
 void te_pl_settle(te_planner_t *pl)
@@ -46,12 +89,12 @@ void te_pl_settle(te_planner_t *pl)
                         te_pl_fail(pl, "state", "out of memory");
                         return;
                 }
-                pl->planned_seq = seq;
+                pl->cs->planned_seq = seq;
         }
         for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
                 int64_t off = te_tq_committable(pl->tq, p, delivered);
                 if (off >= 0)
-                        pl->pending[p] = off;
+                        pl->cs->pending[p] = off;
         }
 }
 
@@ -63,13 +106,13 @@ void te_pl_settle(te_planner_t *pl)
 static int64_t orders_due(te_planner_t *pl, int32_t p, int flushed)
 {
         int64_t end = -1;
-        if (flushed || pl->orders_seq[p] <= pl->planned_seq)
-                end = pl->orders_end[p];
-        else if (pl->orders_cp_seq[p] <= pl->planned_seq)
-                end = pl->orders_cp_end[p];
-        pl->orders_cp_end[p] = pl->orders_end[p];
-        pl->orders_cp_seq[p] = pl->orders_seq[p];
-        return end > pl->orders_saved[p] ? end : -1;
+        if (flushed || pl->cs->orders_seq[p] <= pl->cs->planned_seq)
+                end = pl->cs->orders_end[p];
+        else if (pl->cs->orders_cp_seq[p] <= pl->cs->planned_seq)
+                end = pl->cs->orders_cp_end[p];
+        pl->cs->orders_cp_end[p] = pl->cs->orders_end[p];
+        pl->cs->orders_cp_seq[p] = pl->cs->orders_seq[p];
+        return end > pl->cs->orders_saved[p] ? end : -1;
 }
 
 /* Record in the DB the portfolios planned (and delivered) since the last save and the
@@ -86,7 +129,7 @@ static int64_t orders_due(te_planner_t *pl, int32_t p, int flushed)
 static int save_state(te_planner_t *pl, int flushed)
 {
         char errstr[512];
-        size_t n_pf = te_map_count(pl->planned), k = 0, it = 0;
+        size_t n_pf = te_map_count(pl->cs->planned), k = 0, it = 0;
         const char **pids = calloc(n_pf ? n_pf : 1, sizeof *pids);
         int64_t *asofs = calloc(n_pf ? n_pf : 1, sizeof *asofs);
         int32_t parts[TE_PL_MAX_PARTS];
@@ -99,7 +142,7 @@ static int save_state(te_planner_t *pl, int flushed)
                 te_pl_fail(pl, "state", "out of memory");
                 goto out;
         }
-        while (te_map_next(pl->planned, &it, &key, &v) && k < n_pf) {
+        while (te_map_next(pl->cs->planned, &it, &key, &v) && k < n_pf) {
                 pids[k] = key;
                 asofs[k++] = *(int64_t *)v;
         }
@@ -139,11 +182,11 @@ static int save_state(te_planner_t *pl, int flushed)
                         PQreset(pl->db);
         }
         for (size_t i = 0; i < n_off; i++)
-                pl->orders_saved[parts[i]] = offs[i];
+                pl->cs->orders_saved[parts[i]] = offs[i];
         if (k) {
-                te_map_destroy(pl->planned, free);
-                pl->planned = te_map_new();
-                if (!pl->planned) {
+                te_map_destroy(pl->cs->planned, free);
+                pl->cs->planned = te_map_new();
+                if (!pl->cs->planned) {
                         te_pl_fail(pl, "state", "out of memory");
                         goto out;
                 }
@@ -172,8 +215,8 @@ int te_pl_commit(te_planner_t *pl, int flush)
         if (!flush)
                 te_producer_poll(pl->producer, 0); /* delivery reports */
         uint64_t failed = te_producer_failed(pl->producer);
-        if (failed != pl->failed_seen) {
-                pl->failed_seen = failed;
+        if (failed != pl->cs->failed_seen) {
+                pl->cs->failed_seen = failed;
                 te_errf(errstr, sizeof errstr, "%llu deliveries failed",
                         (unsigned long long)failed);
                 te_pl_fail(pl, "delivery", errstr);
@@ -185,12 +228,12 @@ int te_pl_commit(te_planner_t *pl, int flush)
         rd_kafka_topic_partition_list_t *l = NULL;
         int left = te_tq_planned_count(pl->tq) > 0;
         for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
-                if (pl->pending[p] >= 0) {
+                if (pl->cs->pending[p] >= 0) {
                         if (!l)
                                 l = rd_kafka_topic_partition_list_new(8);
                         rd_kafka_topic_partition_list_add(l, pl->conf.topic_targets, p)
-                            ->offset = pl->pending[p];
-                        pl->pending[p] = -1;
+                            ->offset = pl->cs->pending[p];
+                        pl->cs->pending[p] = -1;
                 }
                 left |= te_tq_ledger_count(pl->tq, p) > 0;
         }
@@ -213,10 +256,10 @@ int te_pl_commit(te_planner_t *pl, int flush)
  * records our exec.orders position past those commands. @returns 0 or -1 (OOM). */
 int te_pl_remember_planned(te_planner_t *pl, const char *portfolio_id, int64_t as_of)
 {
-        int64_t *v = te_map_get(pl->planned, portfolio_id);
+        int64_t *v = te_map_get(pl->cs->planned, portfolio_id);
         if (!v) {
                 v = malloc(sizeof *v);
-                if (!v || te_map_put(pl->planned, portfolio_id, v) != 0) {
+                if (!v || te_map_put(pl->cs->planned, portfolio_id, v) != 0) {
                         free(v);
                         return -1;
                 }

@@ -53,6 +53,8 @@
 #define TE_PL_MAX_INFLIGHT 10000 /* targets in flight (waiting or queued) */
 
 typedef struct te_planner_mode_s te_planner_mode_t;
+typedef struct te_planner_target_s te_planner_target_t;
+typedef struct te_planner_commit_s te_planner_commit_t;
 
 struct te_planner_s {
         te_planner_conf_t conf;
@@ -76,40 +78,17 @@ struct te_planner_s {
         unsigned char owned[TE_PL_MAX_PARTS];
         /* targets in flight, the offsets ledger, planned as_ofs (target_queue.h) */
         te_tq_t *tq;
-        te_tq_item_t **ready; /* CLOCK_ACKed targets, planned by te_pl_after_reports */
-        size_t n_ready, cap_ready;
-        /* targets whose price lookup failed (the DB is unreachable): each first in its
-         * portfolio's lane, its partition paused, retried with backoff */
-        struct te_pl_stalled_s {
-                te_tq_item_t *it;
-                int acked; /* its CLOCK_ACK had come: plan it directly */
-        } * stalled;
-        size_t n_stalled, cap_stalled;
-        int64_t stall_at, stall_delay; /* next retry (monotonic ms), backoff; 0: none */
-        unsigned char stall_paused[TE_PL_MAX_PARTS]; /* paused for a stalled target */
-        char stall_err[256];                         /* why the last lookup failed */
-        int divert_due;           /* a partition went DOWN: hold its targets in flight */
-        int64_t next_clock_check; /* ms: next look for overdue CLOCK_ACKs */
-        int dirty;                /* something may be committable */
-        int64_t pending[TE_PL_MAX_PARTS]; /* target offset to commit next; -1 */
-        uint64_t planned_seq; /* every target planned up to this message: saved */
-        int64_t next_settle;  /* ms: next te_pl_settle */
-        int64_t now_ns;       /* monotonic ns at the loop's last poll */
-        /* end of our delivered writes to each exec.orders partition since the
-         * assignment (delivery reports) with the sequence number of the last one, the
-         * same as of the previous commit, and the value last saved; -1: none */
-        int64_t orders_end[TE_PL_MAX_PARTS];
-        uint64_t orders_seq[TE_PL_MAX_PARTS];
-        int64_t orders_cp_end[TE_PL_MAX_PARTS];
-        uint64_t orders_cp_seq[TE_PL_MAX_PARTS];
-        int64_t orders_saved[TE_PL_MAX_PARTS];
-        uint64_t failed_seen; /* producer delivery failures already seen */
+        /* targets ready, waiting for the DB, the TRAINING horizon (planner_target.c) */
+        te_planner_target_t *ts;
+        /* the offsets and DB state of the next commit (planner_commit.c) */
+        te_planner_commit_t *cs;
+        int dirty;           /* something may be committable */
+        int64_t next_settle; /* ms: next te_pl_settle */
+        int64_t now_ns;      /* monotonic ns at the loop's last poll */
         uint64_t
-            n_read_back;   /* commands read back from exec.orders in the last rebuild */
-        te_map_t *planned; /* portfolio_id -> int64_t* last as_of planned since commit */
-        te_map_t *last; /* portfolio_id -> te_target_portfolio_t* last target planned */
+            n_read_back; /* commands read back from exec.orders in the last rebuild */
+        te_map_t *last;  /* portfolio_id -> te_target_portfolio_t* last target planned */
         int fatal;
-        int64_t last_report_poll;
         /* broker state per exec.reports (= targets) partition and the targets held
          * while it is DOWN (planner_hold.h) */
         te_planner_hold_t *hold;
@@ -122,12 +101,6 @@ struct te_planner_s {
         char rebuild_err[512];
         /* targets on the wrong partition (planner_route.c) */
         te_planner_route_t *route;
-        /* TRAINING as_of horizon: the end of the last day of prices_daily (read at a
-         * rebuild and at most once a minute; a failed read keeps the last answer) */
-        int bars_state;  /* 0: never read, 1: rows (bars_end_ms), 2: table empty */
-        int bars_logged; /* the state last logged (which limit applies) */
-        int64_t bars_end_ms;
-        int64_t bars_next; /* monotonic ms: next read */
         te_planner_stats_t st;
 };
 
@@ -143,6 +116,10 @@ int te_pl_send_cmd(te_planner_t *pl, const te_order_cmd_t *o);
 int te_pl_send_all(te_planner_t *pl, const te_order_cmd_t *cmds, size_t n);
 
 /* planner_commit.c */
+/** The commit state (nothing to commit, no delivered write). @returns NULL on OOM. */
+te_planner_commit_t *te_planner_commit_new(void);
+/** Takes NULL. */
+void te_planner_commit_destroy(te_planner_commit_t *cs);
 /** Delivery hook of the producer (te_kafka.h): the end of our delivered writes to each
  *  exec.orders partition and the sequence number of the last one. */
 void te_pl_on_delivered(void *opaque, const rd_kafka_message_t *m, uint64_t seq);
@@ -154,13 +131,19 @@ int te_pl_commit(te_planner_t *pl, int flush);
  *  the next commit, finished targets' offsets become committable. Cheap; the loop calls
  *  it every few ms so that the queues of targets in flight stay short. */
 void te_pl_settle(te_planner_t *pl);
-/** Forget the orders offsets recorded from delivery reports (a new assignment). */
+/** Forget the target offsets to commit and the orders offsets recorded from delivery
+ *  reports (a new assignment). */
 void te_pl_orders_reset(te_planner_t *pl);
 /** Note that a target of `portfolio_id` with `as_of` was planned: the next commit
  *  records it in the DB. @returns 0 or -1 (OOM). */
 int te_pl_remember_planned(te_planner_t *pl, const char *portfolio_id, int64_t as_of);
 
 /* planner_target.c */
+/** The state of the targets' path (nothing ready, nothing waiting for the DB, the
+ *  horizon never read). @returns NULL on OOM. */
+te_planner_target_t *te_planner_target_new(void);
+/** Takes NULL (the items it points to belong to the target queue). */
+void te_planner_target_destroy(te_planner_target_t *ts);
 /** Read the last date of prices_daily again (the TRAINING as_of horizon) if `force` or
  *  its minute is up. A failed read keeps the last known date (or the wall clock when
  *  none was ever read): it never dead-letters anything. */

@@ -405,8 +405,6 @@ void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts
                 return;
         }
         te_tq_clear_ledger(pl->tq);
-        for (int i = 0; i < TE_PL_MAX_PARTS; i++)
-                pl->pending[i] = -1;
         te_pl_orders_reset(pl);
         /* the rebuild runs in the loop (te_pl_rebuild_step), which can wait for the DB
          * without blocking the consumer: nothing is planned before it is done */

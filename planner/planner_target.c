@@ -30,19 +30,58 @@
 #include "te_obs.h"
 #include "te_proc.h"
 
+/* The state this file changes (besides the target queue's). */
+struct te_planner_target_s {
+        te_tq_item_t **ready; /* CLOCK_ACKed targets, planned by te_pl_after_reports */
+        size_t n_ready, cap_ready;
+        /* targets whose price lookup failed (the DB is unreachable): each first in its
+         * portfolio's lane, its partition paused, retried with backoff */
+        struct stalled_s {
+                te_tq_item_t *it;
+                int acked; /* its CLOCK_ACK had come: plan it directly */
+        } * stalled;
+        size_t n_stalled, cap_stalled;
+        int64_t stall_at, stall_delay; /* next retry (monotonic ms), backoff; 0: none */
+        unsigned char stall_paused[TE_PL_MAX_PARTS]; /* paused for a stalled target */
+        char stall_err[256];                         /* why the last lookup failed */
+        int divert_due;           /* a partition went DOWN: hold its targets in flight */
+        int64_t next_clock_check; /* ms: next look for overdue CLOCK_ACKs */
+        int64_t last_report_poll; /* ms: reports last read */
+        /* TRAINING as_of horizon: the end of the last day of prices_daily (read at a
+         * rebuild and at most once a minute; a failed read keeps the last answer) */
+        int bars_state;  /* 0: never read, 1: rows (bars_end_ms), 2: table empty */
+        int bars_logged; /* the state last logged (which limit applies) */
+        int64_t bars_end_ms;
+        int64_t bars_next; /* monotonic ms: next read */
+};
+
+te_planner_target_t *te_planner_target_new(void)
+{
+        return calloc(1, sizeof(te_planner_target_t));
+}
+
+void te_planner_target_destroy(te_planner_target_t *ts)
+{
+        if (!ts)
+                return;
+        free(ts->ready);
+        free(ts->stalled);
+        free(ts);
+}
+
 static void make_ready(te_planner_t *pl, te_tq_item_t *it)
 {
-        if (pl->n_ready == pl->cap_ready) {
-                size_t ncap = pl->cap_ready ? pl->cap_ready * 2 : 64;
-                te_tq_item_t **nr = realloc(pl->ready, ncap * sizeof *nr);
+        if (pl->ts->n_ready == pl->ts->cap_ready) {
+                size_t ncap = pl->ts->cap_ready ? pl->ts->cap_ready * 2 : 64;
+                te_tq_item_t **nr = realloc(pl->ts->ready, ncap * sizeof *nr);
                 if (!nr) {
                         te_pl_fail(pl, "clock ack", "out of memory");
                         return;
                 }
-                pl->ready = nr;
-                pl->cap_ready = ncap;
+                pl->ts->ready = nr;
+                pl->ts->cap_ready = ncap;
         }
-        pl->ready[pl->n_ready++] = it;
+        pl->ts->ready[pl->ts->n_ready++] = it;
 }
 
 void te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m)
@@ -109,7 +148,7 @@ void te_pl_drain_reports(te_planner_t *pl, int64_t now, int timeout_ms)
                 rd_kafka_message_destroy(m);
                 timeout_ms = 0;
         }
-        pl->last_report_poll = now;
+        pl->ts->last_report_poll = now;
 }
 
 void te_pl_free_target(void *v)
@@ -242,7 +281,8 @@ static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
         te_plan_err_t e = te_plan_run(pl->ws, &pl->plan, env, pl->book, tp, cmds, n,
                                       errstr, sizeof errstr);
         if (e != TE_PLAN_E_NOMEM && pl->prices &&
-            te_price_cache_failure(pl->prices, pl->stall_err, sizeof pl->stall_err)) {
+            te_price_cache_failure(pl->prices, pl->ts->stall_err,
+                                   sizeof pl->ts->stall_err)) {
                 /* whatever the plan says, it rests on an answer the DB did not give */
                 *n = 0;
                 return PLAN_STALLED;
@@ -338,7 +378,7 @@ void te_pl_on_broker_state(te_planner_t *pl, int32_t partition, const te_exec_re
             !pl->catching_up) /* once per outage */
                 alert_down(pl, r->reason);
         if (te_tq_count(pl->tq)) /* its targets in flight are held */
-                pl->divert_due = 1;
+                pl->ts->divert_due = 1;
 }
 
 int te_pl_release(te_planner_t *pl, int64_t now)
@@ -522,7 +562,7 @@ static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
                 return T_DONE;
         }
         if (tp->mode != TE_MODE_TRAINING &&
-            now - pl->last_report_poll >= pl->conf.report_poll_ms)
+            now - pl->ts->last_report_poll >= pl->conf.report_poll_ms)
                 te_pl_drain_reports(pl, now, 0); /* also the broker's state */
         if (te_planner_hold_must(pl->hold, it->partition, tp->ids.portfolio_id))
                 return hold_item(pl, it);
@@ -545,7 +585,7 @@ static void pause_partition(te_planner_t *pl, int32_t p, int pause)
                        rd_kafka_err2str(err));
         rd_kafka_topic_partition_list_destroy(l);
         if (p >= 0 && p < TE_PL_MAX_PARTS)
-                pl->stall_paused[p] = (unsigned char)pause;
+                pl->ts->stall_paused[p] = (unsigned char)pause;
 }
 
 /* `it` could not be planned: a price lookup failed. It stays first in its portfolio's
@@ -554,35 +594,35 @@ static void pause_partition(te_planner_t *pl, int32_t p, int pause)
  * @returns 0 or -1 (fatal). */
 static int stall(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
 {
-        if (pl->n_stalled == pl->cap_stalled) {
-                size_t ncap = pl->cap_stalled ? pl->cap_stalled * 2 : 16;
-                struct te_pl_stalled_s *ns = realloc(pl->stalled, ncap * sizeof *ns);
+        if (pl->ts->n_stalled == pl->ts->cap_stalled) {
+                size_t ncap = pl->ts->cap_stalled ? pl->ts->cap_stalled * 2 : 16;
+                struct stalled_s *ns = realloc(pl->ts->stalled, ncap * sizeof *ns);
                 if (!ns) {
                         te_pl_fail(pl, "stall", "out of memory");
                         return -1;
                 }
-                pl->stalled = ns;
-                pl->cap_stalled = ncap;
+                pl->ts->stalled = ns;
+                pl->ts->cap_stalled = ncap;
         }
         if (te_tq_park(pl->tq, it) != 0) {
                 te_pl_fail(pl, "stall", "out of memory");
                 return -1;
         }
-        pl->stalled[pl->n_stalled++] = (struct te_pl_stalled_s){it, acked};
+        pl->ts->stalled[pl->ts->n_stalled++] = (struct stalled_s){it, acked};
         pl->st.db_waits++;
         int32_t p = it->partition;
-        if (p >= 0 && p < TE_PL_MAX_PARTS && !pl->stall_paused[p])
+        if (p >= 0 && p < TE_PL_MAX_PARTS && !pl->ts->stall_paused[p])
                 pause_partition(pl, p, 1);
-        if (!pl->stall_delay) { /* the first of this outage */
-                pl->stall_delay = 50;
-                pl->stall_at = now + pl->stall_delay;
+        if (!pl->ts->stall_delay) { /* the first of this outage */
+                pl->ts->stall_delay = 50;
+                pl->ts->stall_at = now + pl->ts->stall_delay;
                 te_obs_ready("db", 0);
                 te_log_ids_t ids = {.decision_id = it->tp.ids.decision_id,
                                     .portfolio_id = it->tp.ids.portfolio_id};
                 TE_LOG(TE_LOG_ERROR, &ids, "planner.db_retry",
                        "price lookup: %s; target kept, partition %d paused, retry in "
                        "%lld ms",
-                       pl->stall_err, (int)p, (long long)pl->stall_delay);
+                       pl->ts->stall_err, (int)p, (long long)pl->ts->stall_delay);
         }
         return 0;
 }
@@ -590,9 +630,9 @@ static int stall(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
 /* Take `it` out of the stalled targets (its lane was taken: a broker went DOWN). */
 static void unstall(te_planner_t *pl, const te_tq_item_t *it)
 {
-        for (size_t i = 0; i < pl->n_stalled; i++)
-                if (pl->stalled[i].it == it) {
-                        pl->stalled[i] = pl->stalled[--pl->n_stalled];
+        for (size_t i = 0; i < pl->ts->n_stalled; i++)
+                if (pl->ts->stalled[i].it == it) {
+                        pl->ts->stalled[i] = pl->ts->stalled[--pl->ts->n_stalled];
                         return;
                 }
 }
@@ -623,9 +663,9 @@ static int advance(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
 
 void te_pl_bars_refresh(te_planner_t *pl, int64_t now, int force)
 {
-        if (!pl->db || (!force && now < pl->bars_next))
+        if (!pl->db || (!force && now < pl->ts->bars_next))
                 return;
-        pl->bars_next = now + 60000;
+        pl->ts->bars_next = now + 60000;
         char errstr[256];
         int64_t end = 0;
         int r = PQstatus(pl->db) == CONNECTION_OK
@@ -633,18 +673,18 @@ void te_pl_bars_refresh(te_planner_t *pl, int64_t now, int force)
                     : -1;
         if (r < 0) {
                 /* an outage is waited out elsewhere: keep what was known */
-                TE_LOG(TE_LOG_WARN, NULL, "planner.bars_end",
-                       "last bar date not read (%s): the TRAINING as_of horizon keeps %s",
-                       PQstatus(pl->db) == CONNECTION_OK ? "query failed"
-                                                         : "DB unreachable",
-                       pl->bars_state == 1 ? "the last known date" : "the wall clock");
+                TE_LOG(
+                    TE_LOG_WARN, NULL, "planner.bars_end",
+                    "last bar date not read (%s): the TRAINING as_of horizon keeps %s",
+                    PQstatus(pl->db) == CONNECTION_OK ? "query failed" : "DB unreachable",
+                    pl->ts->bars_state == 1 ? "the last known date" : "the wall clock");
                 return;
         }
-        pl->bars_state = r == 1 ? 1 : 2;
+        pl->ts->bars_state = r == 1 ? 1 : 2;
         if (r == 1)
-                pl->bars_end_ms = end;
-        if (pl->bars_state != pl->bars_logged) {
-                pl->bars_logged = pl->bars_state;
+                pl->ts->bars_end_ms = end;
+        if (pl->ts->bars_state != pl->ts->bars_logged) {
+                pl->ts->bars_logged = pl->ts->bars_state;
                 if (r == 1)
                         TE_LOG(TE_LOG_INFO, NULL, "planner.horizon",
                                "TRAINING as_of horizon: the last date of prices_daily "
@@ -672,8 +712,8 @@ static const char *target_check(te_planner_t *pl, const te_target_portfolio_t *t
             TE_CODEC_OK)
                 return "out_of_range";
         if (pl->conf.as_of_horizon_days > 0) {
-                int bars = tp->mode == TE_MODE_TRAINING && pl->bars_state == 1;
-                int64_t base = bars ? pl->bars_end_ms : te_proc_wall_ms();
+                int bars = tp->mode == TE_MODE_TRAINING && pl->ts->bars_state == 1;
+                int64_t base = bars ? pl->ts->bars_end_ms : te_proc_wall_ms();
                 int64_t limit = base + pl->conf.as_of_horizon_days * 86400000LL;
                 if (tp->as_of > limit) {
                         snprintf(errstr, errstr_size,
@@ -764,7 +804,7 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fr
 static int divert(te_planner_t *pl)
 {
         int rc = 0;
-        pl->divert_due = 0;
+        pl->ts->divert_due = 0;
         for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
                 if (!te_planner_hold_down(pl->hold, p))
                         continue;
@@ -788,27 +828,27 @@ static int divert(te_planner_t *pl)
  * none is left, resume their partitions. @returns 0 or -1 (stop). */
 static int retry_stalled(te_planner_t *pl, int64_t now)
 {
-        if (now < pl->stall_at)
+        if (now < pl->ts->stall_at)
                 return 0;
         int reached = 1;
         if (PQstatus(pl->db) != CONNECTION_OK) {
                 PQreset(pl->db); /* the connection was lost: a new one first */
                 if (PQstatus(pl->db) != CONNECTION_OK) {
                         reached = 0;
-                        te_errf(pl->stall_err, sizeof pl->stall_err, "%s",
+                        te_errf(pl->ts->stall_err, sizeof pl->ts->stall_err, "%s",
                                 PQerrorMessage(pl->db));
-                        size_t k = strlen(pl->stall_err);
-                        while (k > 0 && (pl->stall_err[k - 1] == '\n' ||
-                                         pl->stall_err[k - 1] == '\r'))
-                                pl->stall_err[--k] = '\0';
+                        size_t k = strlen(pl->ts->stall_err);
+                        while (k > 0 && (pl->ts->stall_err[k - 1] == '\n' ||
+                                         pl->ts->stall_err[k - 1] == '\r'))
+                                pl->ts->stall_err[--k] = '\0';
                 }
         }
-        size_t n = pl->n_stalled;
+        size_t n = pl->ts->n_stalled;
         if (reached) {
                 /* each is first in its own lane: planning one never touches another */
-                struct te_pl_stalled_s *take = pl->stalled;
-                pl->stalled = NULL;
-                pl->n_stalled = pl->cap_stalled = 0;
+                struct stalled_s *take = pl->ts->stalled;
+                pl->ts->stalled = NULL;
+                pl->ts->n_stalled = pl->ts->cap_stalled = 0;
                 int rc = 0;
                 /* on a fatal error the rest stay in their lanes, freed with them */
                 for (size_t i = 0; i < n && rc == 0 && !pl->fatal; i++)
@@ -818,18 +858,20 @@ static int retry_stalled(te_planner_t *pl, int64_t now)
                 if (rc != 0 || pl->fatal)
                         return -1;
         }
-        if (pl->n_stalled) {
-                pl->stall_delay = pl->stall_delay * 2 > 5000 ? 5000 : pl->stall_delay * 2;
-                pl->stall_at = now + pl->stall_delay;
+        if (pl->ts->n_stalled) {
+                pl->ts->stall_delay =
+                    pl->ts->stall_delay * 2 > 5000 ? 5000 : pl->ts->stall_delay * 2;
+                pl->ts->stall_at = now + pl->ts->stall_delay;
                 TE_LOG(TE_LOG_ERROR, NULL, "planner.db_retry",
                        "price lookup: %s; %zu targets kept, retry in %lld ms",
-                       pl->stall_err, pl->n_stalled, (long long)pl->stall_delay);
+                       pl->ts->stall_err, pl->ts->n_stalled,
+                       (long long)pl->ts->stall_delay);
                 return 0;
         }
         for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++)
-                if (pl->stall_paused[p])
+                if (pl->ts->stall_paused[p])
                         pause_partition(pl, p, 0);
-        pl->stall_delay = 0;
+        pl->ts->stall_delay = 0;
         te_obs_ready("db", 1);
         TE_LOG(TE_LOG_WARN, NULL, "planner.db_reconnected",
                "price lookups answer again: %zu waiting targets planned, partitions "
@@ -841,34 +883,34 @@ static int retry_stalled(te_planner_t *pl, int64_t now)
 int te_pl_after_reports(te_planner_t *pl, int64_t now)
 {
         /* by index: planning may read reports, which may make more targets ready */
-        for (size_t i = 0; i < pl->n_ready && !pl->fatal; i++)
-                if (advance(pl, pl->ready[i], now, 1) != 0)
+        for (size_t i = 0; i < pl->ts->n_ready && !pl->fatal; i++)
+                if (advance(pl, pl->ts->ready[i], now, 1) != 0)
                         return -1;
-        pl->n_ready = 0;
-        if (pl->divert_due && divert(pl) != 0)
+        pl->ts->n_ready = 0;
+        if (pl->ts->divert_due && divert(pl) != 0)
                 return -1;
         if (te_pl_emergency_confirmed(pl) != 0)
                 return -1;
-        if (pl->stall_delay && retry_stalled(pl, now) != 0)
+        if (pl->ts->stall_delay && retry_stalled(pl, now) != 0)
                 return -1;
         te_pl_bars_refresh(pl, now, 0);
-        if (now >= pl->next_clock_check) {
+        if (now >= pl->ts->next_clock_check) {
                 if (te_tq_waiting(pl->tq))
                         check_clocks(pl, now);
                 te_pl_check_confirms(pl, now);
-                pl->next_clock_check = now + 100;
+                pl->ts->next_clock_check = now + 100;
         }
         return pl->fatal ? -1 : 0;
 }
 
 void te_pl_drop_in_flight(te_planner_t *pl)
 {
-        pl->n_ready = 0;
+        pl->ts->n_ready = 0;
         /* their partitions are revoked (a rebuild resumes what is assigned again) */
-        pl->n_stalled = 0;
-        pl->stall_delay = 0;
-        memset(pl->stall_paused, 0, sizeof pl->stall_paused);
-        pl->divert_due = 0;
+        pl->ts->n_stalled = 0;
+        pl->ts->stall_delay = 0;
+        memset(pl->ts->stall_paused, 0, sizeof pl->ts->stall_paused);
+        pl->ts->divert_due = 0;
         /* EMERGENCY re-plans waiting for confirmations go with their partitions */
         if (te_planner_mode_drop_waits(pl->mode) != 0)
                 te_pl_fail(pl, "revoke", "out of memory");
