@@ -5,8 +5,7 @@
  *   planner.c         life cycle, main loop
  *   planner_commit.c  commit: delivered exec.orders ends, DB state, Kafka offsets of
  *                     the targets whose messages are delivered
- *   planner_send.c    commands on exec.orders, the partition of a portfolio, the
- *                     fatal stop: used by every other file, uses none of them
+ *   planner_send.c    commands on exec.orders (used by every file sending them)
  *   planner_sync.c    assignment: rebuild the book from the DB, exec.orders read back
  *                     and exec.reports; Kafka helpers (aux consumers, catch-up reads)
  *   planner_target.c  targets: validation, TRAINING clock barrier (pipelined across
@@ -21,12 +20,15 @@
  *
  * The files call each other downwards only: planner.c -> planner_sync.c ->
  * planner_target.c -> planner_mode.c -> planner_send.c, with planner_commit.c,
- * planner_hold.c and planner_route.c below their callers. The state each file changes
- * is in the struct below, grouped and commented by file; hold, route and mode keep
- * theirs in structs of their own.
+ * planner_hold.c and planner_route.c below their callers; what all of them use (the
+ * fatal stop, the partition of a portfolio) is inline below. Each file keeps the state
+ * it changes in a struct of its own (hold, route, mode, target, commit); what stays in
+ * te_planner_s is shared: the clients, the book, the queue, the settings.
  */
 #ifndef TE_PLANNER_INT_H
 #define TE_PLANNER_INT_H
+
+#include <string.h>
 
 #include <librdkafka/rdkafka.h>
 #include <libpq-fe.h>
@@ -42,8 +44,10 @@
 #include "te_buf.h"
 #include "te_codec.h"
 #include "te_kafka.h"
+#include "te_log.h"
 #include "te_map.h"
 #include "te_metrics.h"
+#include "te_proc.h"
 #include "target_queue.h"
 
 #define TE_PL_MAX_PARTS    TE_PLANNER_HOLD_MAX_PARTS
@@ -104,11 +108,21 @@ struct te_planner_s {
         te_planner_stats_t st;
 };
 
-/* planner_send.c */
 /** Log a fatal error and stop the loop. */
-void te_pl_fail(te_planner_t *pl, const char *what, const char *why);
+static inline void te_pl_fail(te_planner_t *pl, const char *what, const char *why)
+{
+        TE_LOG(TE_LOG_ERROR, NULL, "planner.fatal", "%s: %s", what, why);
+        pl->fatal = 1;
+        te_proc_stop = 1;
+}
+
 /** @returns the partition of `portfolio_id` (murmur2, as the producers key it). */
-int32_t te_pl_partition_of(const te_planner_t *pl, const char *portfolio_id);
+static inline int32_t te_pl_partition_of(const te_planner_t *pl, const char *portfolio_id)
+{
+        return te_kafka_partition_of(portfolio_id, strlen(portfolio_id), pl->n_parts);
+}
+
+/* planner_send.c */
 /** Encode and produce one command. @returns 0 or -1 (fatal). */
 int te_pl_send_cmd(te_planner_t *pl, const te_order_cmd_t *o);
 /** Send planned commands, recording them in the book; a NEW whose id the book already

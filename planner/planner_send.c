@@ -1,7 +1,6 @@
 /*
- * planner_send: what every part of the planner may put out without knowing the others —
- * commands on exec.orders (recorded in the book first), the partition a portfolio
- * belongs on, and the fatal stop.
+ * planner_send: commands on exec.orders, recorded in the book first; used by the
+ * targets, the modes and the re-plans alike, and uses none of the other planner files.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,18 +8,6 @@
 #include "planner_int.h"
 #include "te_log.h"
 #include "te_proc.h"
-
-void te_pl_fail(te_planner_t *pl, const char *what, const char *why)
-{
-        TE_LOG(TE_LOG_ERROR, NULL, "planner.fatal", "%s: %s", what, why);
-        pl->fatal = 1;
-        te_proc_stop = 1;
-}
-
-int32_t te_pl_partition_of(const te_planner_t *pl, const char *portfolio_id)
-{
-        return te_kafka_partition_of(portfolio_id, strlen(portfolio_id), pl->n_parts);
-}
 
 int te_pl_send_cmd(te_planner_t *pl, const te_order_cmd_t *o)
 {
