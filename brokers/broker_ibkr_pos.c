@@ -19,7 +19,7 @@
  * DB quantity, counted in te_ibkr_position_mismatches_total{account}. Nothing is ever
  * corrected automatically; a later reconciliation compares again.
  *
- * The comparison keeps its own state (ibkr_pos_check_t: the snapshot, the phase, the
+ * The comparison keeps its own state (te_ibkr_pos_check_t: the snapshot, the phase, the
  * DB callback) and needs nothing else of the adapter, so it can be driven alone; the
  * last three functions wire it to the adapter (cancelPositions, the reports still to
  * deliver, the counters and the Alert).
@@ -42,28 +42,28 @@ enum {
         POS_CHECK,    /* snapshot complete: compare until equal or deadline */
 };
 
-struct ibkr_pos_check_s {
-        char accounts[MAX_ACCOUNTS][TE_NAME_MAX]; /* the allowed accounts */
+struct te_ibkr_pos_check_s {
+        char accounts[TE_IBKR_MAX_ACCOUNTS][TE_NAME_MAX]; /* the allowed accounts */
         int n_accounts;
-        int64_t check_ms; /* ibkr.position_check_ms; 0: no check */
-        ibkr_pos_t *pos;  /* the snapshot */
+        int64_t check_ms;   /* ibkr.position_check_ms; 0: no check */
+        te_ibkr_pos_t *pos; /* the snapshot */
         size_t n_pos, cap_pos;
         int state; /* POS_* */
         int64_t deadline, next_try;
-        ibkr_pos_db_fn db; /* NULL: no check */
+        te_ibkr_pos_db_fn db; /* NULL: no check */
         void *db_ctx;
         int oom; /* the snapshot could not grow */
 };
 
-ibkr_pos_check_t *ibkr_pos_new(int64_t check_ms)
+te_ibkr_pos_check_t *te_ibkr_pos_new(int64_t check_ms)
 {
-        ibkr_pos_check_t *pc = calloc(1, sizeof *pc);
+        te_ibkr_pos_check_t *pc = calloc(1, sizeof *pc);
         if (pc)
                 pc->check_ms = check_ms;
         return pc;
 }
 
-void ibkr_pos_destroy(ibkr_pos_check_t *pc)
+void te_ibkr_pos_destroy(te_ibkr_pos_check_t *pc)
 {
         if (!pc)
                 return;
@@ -71,21 +71,21 @@ void ibkr_pos_destroy(ibkr_pos_check_t *pc)
         free(pc);
 }
 
-int ibkr_pos_add_account(ibkr_pos_check_t *pc, const char *account)
+int te_ibkr_pos_add_account(te_ibkr_pos_check_t *pc, const char *account)
 {
-        if (pc->n_accounts >= MAX_ACCOUNTS || strlen(account) >= TE_NAME_MAX)
+        if (pc->n_accounts >= TE_IBKR_MAX_ACCOUNTS || strlen(account) >= TE_NAME_MAX)
                 return -1;
         te_strlcpy(pc->accounts[pc->n_accounts++], account, TE_NAME_MAX);
         return 0;
 }
 
-void ibkr_pos_set_db(ibkr_pos_check_t *pc, ibkr_pos_db_fn fn, void *db_ctx)
+void te_ibkr_pos_set_db(te_ibkr_pos_check_t *pc, te_ibkr_pos_db_fn fn, void *db_ctx)
 {
         pc->db = fn;
         pc->db_ctx = db_ctx;
 }
 
-static int allowed(const ibkr_pos_check_t *pc, const char *account)
+static int allowed(const te_ibkr_pos_check_t *pc, const char *account)
 {
         for (int i = 0; i < pc->n_accounts; i++)
                 if (!strcmp(pc->accounts[i], account))
@@ -93,8 +93,8 @@ static int allowed(const ibkr_pos_check_t *pc, const char *account)
         return 0;
 }
 
-static ibkr_pos_t *pos_get(ibkr_pos_check_t *pc, const char *account, const char *ticker,
-                           int create)
+static te_ibkr_pos_t *pos_get(te_ibkr_pos_check_t *pc, const char *account,
+                              const char *ticker, int create)
 {
         for (size_t i = 0; i < pc->n_pos; i++)
                 if (!strcmp(pc->pos[i].account, account) &&
@@ -102,38 +102,38 @@ static ibkr_pos_t *pos_get(ibkr_pos_check_t *pc, const char *account, const char
                         return &pc->pos[i];
         if (!create || strlen(account) >= TE_NAME_MAX || strlen(ticker) >= TE_TICKER_MAX)
                 return NULL;
-        if (ibkr_grow((void **)&pc->pos, &pc->cap_pos, pc->n_pos + 1, sizeof *pc->pos) !=
-            0) {
+        if (te_ibkr_util_grow((void **)&pc->pos, &pc->cap_pos, pc->n_pos + 1,
+                              sizeof *pc->pos) != 0) {
                 pc->oom = 1;
                 return NULL;
         }
-        ibkr_pos_t *p = &pc->pos[pc->n_pos++];
+        te_ibkr_pos_t *p = &pc->pos[pc->n_pos++];
         memset(p, 0, sizeof *p);
         te_strlcpy(p->account, account, sizeof p->account);
         te_strlcpy(p->ticker, ticker, sizeof p->ticker);
         return p;
 }
 
-void ibkr_pos_begin(ibkr_pos_check_t *pc)
+void te_ibkr_pos_begin(te_ibkr_pos_check_t *pc)
 {
         pc->n_pos = 0;
         pc->state = pc->check_ms > 0 && pc->db ? POS_COLLECT : POS_IDLE;
 }
 
-int ibkr_pos_on_position(ibkr_pos_check_t *pc, const te_tws_position_t *p)
+int te_ibkr_pos_on_position(te_ibkr_pos_check_t *pc, const te_tws_position_t *p)
 {
         TE_LOG(TE_LOG_INFO, NULL, "ibkr.position", "%s %s %s %.10g @ %.10g", p->account,
                p->symbol, p->sec_type, p->position, p->avg_cost);
         if (pc->state != POS_COLLECT || !allowed(pc, p->account) ||
             strcmp(p->sec_type, "STK") != 0)
                 return 0;
-        ibkr_pos_t *e = pos_get(pc, p->account, p->symbol, 1);
+        te_ibkr_pos_t *e = pos_get(pc, p->account, p->symbol, 1);
         if (e)
                 e->ib = p->position;
         return pc->oom ? -1 : 0;
 }
 
-void ibkr_pos_on_end(ibkr_pos_check_t *pc, int64_t now)
+void te_ibkr_pos_on_end(te_ibkr_pos_check_t *pc, int64_t now)
 {
         if (pc->state != POS_COLLECT)
                 return;
@@ -142,10 +142,10 @@ void ibkr_pos_on_end(ibkr_pos_check_t *pc, int64_t now)
         pc->next_try = now;
 }
 
-int ibkr_pos_on_fill(ibkr_pos_check_t *pc, const char *account, const char *ticker,
-                     double qty)
+int te_ibkr_pos_on_fill(te_ibkr_pos_check_t *pc, const char *account, const char *ticker,
+                        double qty)
 {
-        ibkr_pos_t *e = NULL;
+        te_ibkr_pos_t *e = NULL;
         if (pc->state == POS_CHECK)
                 e = pos_get(pc, account, ticker, 1);
         else if (pc->state == POS_COLLECT) /* else IB's message will count it */
@@ -155,7 +155,7 @@ int ibkr_pos_on_fill(ibkr_pos_check_t *pc, const char *account, const char *tick
         return pc->oom ? -1 : 0;
 }
 
-size_t ibkr_pos_mismatches(const ibkr_pos_check_t *pc)
+size_t te_ibkr_pos_mismatches(const te_ibkr_pos_check_t *pc)
 {
         size_t n = 0;
         for (size_t i = 0; i < pc->n_pos; i++)
@@ -164,30 +164,30 @@ size_t ibkr_pos_mismatches(const ibkr_pos_check_t *pc)
 }
 
 typedef struct db_ctx_s {
-        ibkr_pos_check_t *pc;
+        te_ibkr_pos_check_t *pc;
         const char *account;
 } db_ctx_t;
 
 static int db_row(void *ctx, const char *ticker, double qty)
 {
         db_ctx_t *d = ctx;
-        ibkr_pos_t *e = pos_get(d->pc, d->account, ticker, 1);
+        te_ibkr_pos_t *e = pos_get(d->pc, d->account, ticker, 1);
         if (!e)
                 return d->pc->oom ? -1 : 0; /* a ticker too long to be ours */
         e->db += qty;
         return 0;
 }
 
-int ibkr_pos_compare(ibkr_pos_check_t *pc, int64_t now, int busy,
-                     void (*bad_fn)(void *ctx, const ibkr_pos_t *e), void *ctx)
+int te_ibkr_pos_compare(te_ibkr_pos_check_t *pc, int64_t now, int busy,
+                        void (*bad_fn)(void *ctx, const te_ibkr_pos_t *e), void *ctx)
 {
         if (pc->state != POS_CHECK || now < pc->next_try)
-                return IBKR_POS_WAIT;
+                return TE_IBKR_POS_WAIT;
         int final = now >= pc->deadline;
         if (!final && busy) {
                 /* the reconciliation's reports first reach Kafka */
                 pc->next_try = now + 20;
-                return IBKR_POS_WAIT;
+                return TE_IBKR_POS_WAIT;
         }
         for (size_t i = 0; i < pc->n_pos; i++)
                 pc->pos[i].db = 0;
@@ -200,14 +200,14 @@ int ibkr_pos_compare(ibkr_pos_check_t *pc, int64_t now, int busy,
                                 TE_LOG(TE_LOG_ERROR, NULL, "ibkr.positions",
                                        "positions not compared: runtime DB error");
                         }
-                        return pc->oom ? IBKR_POS_OOM : IBKR_POS_WAIT;
+                        return pc->oom ? TE_IBKR_POS_OOM : TE_IBKR_POS_WAIT;
                 }
         }
-        size_t bad = ibkr_pos_mismatches(pc);
+        size_t bad = te_ibkr_pos_mismatches(pc);
         if (bad && !final) {
                 pc->next_try =
                     now + POS_RETRY_MS < pc->deadline ? now + POS_RETRY_MS : pc->deadline;
-                return IBKR_POS_WAIT;
+                return TE_IBKR_POS_WAIT;
         }
         pc->state = POS_IDLE;
         for (size_t i = 0; i < pc->n_pos; i++)
@@ -216,16 +216,17 @@ int ibkr_pos_compare(ibkr_pos_check_t *pc, int64_t now, int busy,
         TE_LOG(bad ? TE_LOG_WARN : TE_LOG_INFO, NULL, "ibkr.positions",
                "compared %zu positions of %d accounts with the runtime DB: %zu differ",
                pc->n_pos, pc->n_accounts, bad);
-        return IBKR_POS_DONE;
+        return TE_IBKR_POS_DONE;
 }
 
 /* ---- wiring to the adapter ----------------------------------------------------- */
 
-void ibkr_pos_end(ib_t *b)
+void te_ibkr_pos_end(te_ibkr_t *b)
 {
-        if (te_tws_enc_cancel_positions(&b->scratch) != 0 || ibkr_queue_frame(b, 0) != 0)
+        if (te_tws_enc_cancel_positions(&b->scratch) != 0 ||
+            te_ibkr_util_queue_frame(b, 0) != 0)
                 TE_LOG(TE_LOG_WARN, NULL, "ibkr.cancel_positions", "not queued");
-        ibkr_pos_on_end(b->pos, ibkr_now_ms());
+        te_ibkr_pos_on_end(b->pos, te_ibkr_util_now_ms());
 }
 
 static void count_mismatch(const char *account)
@@ -241,30 +242,30 @@ static void count_mismatch(const char *account)
                 (void)te_metric_add(m, TE_LV(account), 1);
 }
 
-static void on_mismatch(void *ctx, const ibkr_pos_t *e)
+static void on_mismatch(void *ctx, const te_ibkr_pos_t *e)
 {
-        ib_t *b = ctx;
+        te_ibkr_t *b = ctx;
         b->st.position_mismatches++;
         count_mismatch(e->account);
-        ibkr_alert(b, TE_SEV_CRITICAL, "position_mismatch", NULL,
-                   "account %s ticker %s: IB %.10g, DB %.10g (difference %.10g); "
-                   "not corrected",
-                   e->account, e->ticker, e->ib, e->db, e->ib - e->db);
+        te_ibkr_util_alert(b, TE_SEV_CRITICAL, "position_mismatch", NULL,
+                           "account %s ticker %s: IB %.10g, DB %.10g (difference %.10g); "
+                           "not corrected",
+                           e->account, e->ticker, e->ib, e->db, e->ib - e->db);
 }
 
-void ibkr_pos_poll(ib_t *b)
+void te_ibkr_pos_poll(te_ibkr_t *b)
 {
-        int r = ibkr_pos_compare(b->pos, ibkr_now_ms(), ibkr_reports_busy(b->rq),
-                                 on_mismatch, b);
-        if (r == IBKR_POS_DONE)
+        int r = te_ibkr_pos_compare(b->pos, te_ibkr_util_now_ms(),
+                                    te_ibkr_reports_busy(b->rq), on_mismatch, b);
+        if (r == TE_IBKR_POS_DONE)
                 b->st.position_checks++;
-        else if (r == IBKR_POS_OOM)
+        else if (r == TE_IBKR_POS_OOM)
                 b->oom = 1;
 }
 
-int ibkr_pos_store_db(void *ctx, const char *account, te_ibkr_pos_cb cb, void *cb_ctx)
+int te_ibkr_pos_store_db(void *ctx, const char *account, te_ibkr_pos_cb cb, void *cb_ctx)
 {
-        ib_t *b = ctx;
+        te_ibkr_t *b = ctx;
         char errstr[512];
         long shared = 0;
         if (te_ibkr_store_positions(b->store, account, cb, cb_ctx, &shared, errstr,

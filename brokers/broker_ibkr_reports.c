@@ -13,21 +13,21 @@
 #include "broker_ibkr_int.h"
 #include "te_log.h"
 
-struct ibkr_reports_s {
-        pend_t *pend; /* waiting to leave, in order */
+struct te_ibkr_reports_s {
+        te_ibkr_pend_t *pend; /* waiting to leave, in order */
         size_t n_pend, cap_pend;
         te_ibkr_exec_row_t *hx; /* executions handed out, not yet delivered */
         size_t n_hx, cap_hx;
-        status_upd_t *hs; /* final statuses handed out, not yet delivered */
+        te_ibkr_status_upd_t *hs; /* final statuses handed out, not yet delivered */
         size_t n_hs, cap_hs;
 };
 
-ibkr_reports_t *ibkr_reports_new(void)
+te_ibkr_reports_t *te_ibkr_reports_new(void)
 {
-        return calloc(1, sizeof(ibkr_reports_t));
+        return calloc(1, sizeof(te_ibkr_reports_t));
 }
 
-void ibkr_reports_destroy(ibkr_reports_t *rq)
+void te_ibkr_reports_destroy(te_ibkr_reports_t *rq)
 {
         if (!rq)
                 return;
@@ -37,24 +37,23 @@ void ibkr_reports_destroy(ibkr_reports_t *rq)
         free(rq);
 }
 
-pend_t *ibkr_reports_push(ibkr_reports_t *rq)
+te_ibkr_pend_t *te_ibkr_reports_push(te_ibkr_reports_t *rq)
 {
-        if (ibkr_grow((void **)&rq->pend, &rq->cap_pend, rq->n_pend + 1,
-                      sizeof *rq->pend) != 0)
+        if (te_ibkr_util_grow((void **)&rq->pend, &rq->cap_pend, rq->n_pend + 1,
+                              sizeof *rq->pend) != 0)
                 return NULL;
-        pend_t *p = &rq->pend[rq->n_pend++];
+        te_ibkr_pend_t *p = &rq->pend[rq->n_pend++];
         memset(p, 0, sizeof *p);
         return p;
 }
 
-te_broker_err_t ibkr_reports_move_ready(ibkr_reports_t *rq, int64_t now,
-                                        te_reports_t *out,
-                                        void (*missing)(void *ctx, const pend_t *p),
-                                        void *ctx)
+te_broker_err_t
+te_ibkr_reports_move_ready(te_ibkr_reports_t *rq, int64_t now, te_reports_t *out,
+                           void (*missing)(void *ctx, const te_ibkr_pend_t *p), void *ctx)
 {
         size_t k = 0;
         for (; k < rq->n_pend; k++) {
-                pend_t *p = &rq->pend[k];
+                te_ibkr_pend_t *p = &rq->pend[k];
                 if (p->wait_exec[0]) {
                         if (now < p->deadline)
                                 break;
@@ -67,16 +66,16 @@ te_broker_err_t ibkr_reports_move_ready(ibkr_reports_t *rq, int64_t now,
                 *r = p->r;
                 if (p->has_exec) {
                         p->x.commission = p->r.commission;
-                        if (ibkr_grow((void **)&rq->hx, &rq->cap_hx, rq->n_hx + 1,
-                                      sizeof *rq->hx) != 0)
+                        if (te_ibkr_util_grow((void **)&rq->hx, &rq->cap_hx, rq->n_hx + 1,
+                                              sizeof *rq->hx) != 0)
                                 return TE_BROKER_ERR_FATAL;
                         rq->hx[rq->n_hx++] = p->x;
                 }
                 if (p->terminal) {
-                        if (ibkr_grow((void **)&rq->hs, &rq->cap_hs, rq->n_hs + 1,
-                                      sizeof *rq->hs) != 0)
+                        if (te_ibkr_util_grow((void **)&rq->hs, &rq->cap_hs, rq->n_hs + 1,
+                                              sizeof *rq->hs) != 0)
                                 return TE_BROKER_ERR_FATAL;
-                        status_upd_t *u = &rq->hs[rq->n_hs++];
+                        te_ibkr_status_upd_t *u = &rq->hs[rq->n_hs++];
                         te_strlcpy(u->order_id, p->r.order_id, sizeof u->order_id);
                         te_strlcpy(u->status, te_order_status_name(p->r.order_status),
                                    sizeof u->status);
@@ -89,17 +88,18 @@ te_broker_err_t ibkr_reports_move_ready(ibkr_reports_t *rq, int64_t now,
         return TE_BROKER_OK;
 }
 
-pend_t *ibkr_reports_waiting_exec(ibkr_reports_t *rq, const char *exec_id)
+te_ibkr_pend_t *te_ibkr_reports_waiting_exec(te_ibkr_reports_t *rq, const char *exec_id)
 {
         for (size_t i = 0; i < rq->n_pend; i++) {
-                pend_t *p = &rq->pend[i];
+                te_ibkr_pend_t *p = &rq->pend[i];
                 if (p->has_exec && !strcmp(p->x.exec_id, exec_id))
                         return p;
         }
         return NULL;
 }
 
-te_ibkr_exec_row_t *ibkr_reports_handed_exec(ibkr_reports_t *rq, const char *exec_id)
+te_ibkr_exec_row_t *te_ibkr_reports_handed_exec(te_ibkr_reports_t *rq,
+                                                const char *exec_id)
 {
         for (size_t i = 0; i < rq->n_hx; i++)
                 if (!strcmp(rq->hx[i].exec_id, exec_id))
@@ -107,12 +107,12 @@ te_ibkr_exec_row_t *ibkr_reports_handed_exec(ibkr_reports_t *rq, const char *exe
         return NULL;
 }
 
-int ibkr_reports_busy(const ibkr_reports_t *rq)
+int te_ibkr_reports_busy(const te_ibkr_reports_t *rq)
 {
         return rq->n_pend > 0 || rq->n_hx > 0;
 }
 
-void ibkr_reports_delivered(ibkr_reports_t *rq, te_ibkr_store_t *store)
+void te_ibkr_reports_delivered(te_ibkr_reports_t *rq, te_ibkr_store_t *store)
 {
         char errstr[512];
         if (store) {

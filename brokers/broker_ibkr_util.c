@@ -12,14 +12,14 @@
 #include "te_log.h"
 #include "te_proc.h"
 
-int64_t ibkr_now_ms(void)
+int64_t te_ibkr_util_now_ms(void)
 {
         return te_proc_mono_ms();
 }
 
 /* ---- growable arrays --------------------------------------------------------- */
 
-int ibkr_grow(void **p, size_t *cap, size_t need, size_t elem)
+int te_ibkr_util_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
         if (need <= *cap)
                 return 0;
@@ -34,7 +34,7 @@ int ibkr_grow(void **p, size_t *cap, size_t need, size_t elem)
         return 0;
 }
 
-int ibkr_queue_frame(ib_t *b, int urgent)
+int te_ibkr_util_queue_frame(te_ibkr_t *b, int urgent)
 {
         int rc = te_tws_pacer_push(b->pacer, urgent, b->scratch.data, b->scratch.len);
         te_buf_reset(&b->scratch);
@@ -43,8 +43,8 @@ int ibkr_queue_frame(ib_t *b, int urgent)
         return rc;
 }
 
-void ibkr_alert(ib_t *b, te_severity_t sev, const char *code, const te_order_cmd_t *c,
-                const char *fmt, ...)
+void te_ibkr_util_alert(te_ibkr_t *b, te_severity_t sev, const char *code,
+                        const te_order_cmd_t *c, const char *fmt, ...)
 {
         char msg[TE_TEXT_MAX];
         va_list ap;
@@ -61,7 +61,7 @@ void ibkr_alert(ib_t *b, te_severity_t sev, const char *code, const te_order_cmd
                              c ? c->ids.portfolio_id : "", c ? c->order_id : "", msg);
 }
 
-const char *ibkr_pick_account(ib_t *b, const te_order_cmd_t *cmd)
+const char *te_ibkr_util_pick_account(te_ibkr_t *b, const te_order_cmd_t *cmd)
 {
         const char *colon = strchr(cmd->route, ':');
         const char *want = colon ? colon + 1 : b->allow[0];
@@ -71,7 +71,7 @@ const char *ibkr_pick_account(ib_t *b, const te_order_cmd_t *cmd)
         return NULL;
 }
 
-const char *ibkr_state_name(te_ibkr_state_t s)
+const char *te_ibkr_util_state_name(te_ibkr_state_t s)
 {
         static const char *const n[] = {"DISCONNECTED", "CONNECTING",  "HANDSHAKE",
                                         "STARTING",     "RECONCILING", "READY",

@@ -64,7 +64,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->conf = *conf;
         pl->cfg = cfg;
         te_buf_init(&pl->buf, TE_CODEC_MAX_MESSAGE);
-        te_plan_cfg_defaults(&pl->plan);
+        te_order_plan_cfg_defaults(&pl->plan);
         pl->plan.lot_size = conf->lot_size;
         pl->plan.min_qty = conf->min_qty;
         pl->plan.min_notional = conf->min_notional;
@@ -81,31 +81,31 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         te_strlcpy(pl->plan.route, conf->route, sizeof pl->plan.route);
         pl->plan.replace = conf->replace;
         /* the plan.* settings as a rule: the base every rules-file line builds on */
-        const te_plan_rule_t base = {conf->lot_size,
-                                     conf->min_qty,
-                                     conf->min_notional,
-                                     conf->max_qty,
-                                     conf->max_notional,
-                                     conf->fractional,
-                                     (te_order_type_t)conf->order_type,
-                                     (te_tif_t)conf->tif,
-                                     conf->limit_offset_bps,
-                                     conf->stop_offset_bps};
+        const te_plan_rules_rule_t base = {conf->lot_size,
+                                           conf->min_qty,
+                                           conf->min_notional,
+                                           conf->max_qty,
+                                           conf->max_notional,
+                                           conf->fractional,
+                                           (te_order_type_t)conf->order_type,
+                                           (te_tif_t)conf->tif,
+                                           conf->limit_offset_bps,
+                                           conf->stop_offset_bps};
         {
                 char why[256];
-                if (te_plan_rule_check(&base, why, sizeof why) != 0) {
+                if (te_plan_rules_check_rule(&base, why, sizeof why) != 0) {
                         snprintf(errstr, errstr_size, "plan.%s", why);
                         goto err;
                 }
         }
         pl->rules = te_plan_rules_new();
         pl->book = te_book_new();
-        pl->ws = te_plan_ws_new(TE_PL_MAX_ORDERS);
+        pl->ws = te_order_plan_ws_new(TE_PLANNER_MAX_ORDERS);
         pl->mode = te_planner_mode_new();
         pl->cs = te_planner_commit_new();
         pl->ts = te_planner_target_new();
         pl->last = te_map_new();
-        pl->tq = te_tq_new();
+        pl->tq = te_target_queue_new();
         pl->codec = te_codec_new(errstr, errstr_size);
         if (!pl->rules || !pl->book || !pl->ws || !pl->mode || !pl->cs || !pl->ts ||
             !pl->last || !pl->tq || !pl->codec ||
@@ -127,7 +127,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                 if (connect_db(pl, errstr, errstr_size) != 0)
                         goto err;
                 te_obs_ready("db", 1);
-                pl->prices = te_price_cache_new(pl->db);
+                pl->prices = te_planner_db_prices_new(pl->db);
                 if (!pl->prices) {
                         snprintf(errstr, errstr_size, "out of memory");
                         goto err;
@@ -136,21 +136,21 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->producer = te_producer_new(cfg, conf->common.bootstrap, errstr, errstr_size);
         if (!pl->producer)
                 goto err;
-        te_producer_set_delivery_hook(pl->producer, te_pl_on_delivered, pl);
+        te_producer_set_delivery_hook(pl->producer, te_planner_commit_on_delivered, pl);
         pl->route = te_planner_route_new(pl->producer, pl->codec, pl->conf.topic_targets,
                                          pl->conf.topic_alerts);
         if (!pl->route) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto err;
         }
-        pl->n_parts = te_pl_partition_count(te_producer_handle(pl->producer),
-                                            conf->topic_targets, errstr, errstr_size);
+        pl->n_parts = te_planner_sync_partition_count(
+            te_producer_handle(pl->producer), conf->topic_targets, errstr, errstr_size);
         /* co-partitioning is the contract; also warms the producer's metadata for the
          * orders topic so the first order does not wait for it */
         if (pl->n_parts > 0) {
-                int32_t n_orders =
-                    te_pl_partition_count(te_producer_handle(pl->producer),
-                                          conf->topic_orders, errstr, errstr_size);
+                int32_t n_orders = te_planner_sync_partition_count(
+                    te_producer_handle(pl->producer), conf->topic_orders, errstr,
+                    errstr_size);
                 if (n_orders != pl->n_parts) {
                         if (n_orders > 0)
                                 snprintf(errstr, errstr_size,
@@ -161,16 +161,17 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                         goto err;
                 }
         }
-        if (pl->n_parts <= 0 || pl->n_parts > TE_PL_MAX_PARTS) {
-                if (pl->n_parts > TE_PL_MAX_PARTS)
+        if (pl->n_parts <= 0 || pl->n_parts > TE_PLANNER_MAX_PARTS) {
+                if (pl->n_parts > TE_PLANNER_MAX_PARTS)
                         snprintf(errstr, errstr_size, "%s: more than %d partitions",
-                                 conf->topic_targets, TE_PL_MAX_PARTS);
+                                 conf->topic_targets, TE_PLANNER_MAX_PARTS);
                 goto err;
         }
         {
                 char group[160];
                 snprintf(group, sizeof group, "%s.reports", conf->group_id);
-                pl->reports = te_pl_aux_consumer(pl, group, errstr, errstr_size);
+                pl->reports =
+                    te_planner_sync_aux_consumer(pl, group, errstr, errstr_size);
                 if (!pl->reports)
                         goto err;
         }
@@ -178,27 +179,28 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                 /* the whole of exec.mode, read to its end before any target */
                 char group[160];
                 snprintf(group, sizeof group, "%s.mode", conf->group_id);
-                pl->modes = te_pl_aux_consumer(pl, group, errstr, errstr_size);
+                pl->modes = te_planner_sync_aux_consumer(pl, group, errstr, errstr_size);
                 if (!pl->modes)
                         goto err;
-                int32_t np = te_pl_partition_count(pl->modes, conf->topic_mode, errstr,
-                                                   errstr_size);
-                if (np <= 0 || np > TE_PL_MAX_PARTS)
+                int32_t np = te_planner_sync_partition_count(pl->modes, conf->topic_mode,
+                                                             errstr, errstr_size);
+                if (np <= 0 || np > TE_PLANNER_MAX_PARTS)
                         goto err;
                 rd_kafka_topic_partition_list_t *l =
                     rd_kafka_topic_partition_list_new(np);
                 for (int32_t p = 0; p < np; p++)
                         rd_kafka_topic_partition_list_add(l, conf->topic_mode, p)
                             ->offset = RD_KAFKA_OFFSET_BEGINNING;
-                int rc = te_pl_read_to_end(pl, pl->modes, l, te_pl_on_mode_startup,
-                                           errstr, errstr_size);
+                int rc = te_planner_sync_read_to_end(
+                    pl, pl->modes, l, te_planner_mode_on_startup, errstr, errstr_size);
                 rd_kafka_topic_partition_list_destroy(l);
                 if (rc != 0)
                         goto err;
         }
         const char *topics[] = {conf->topic_targets};
-        pl->targets = te_consumer_new(cfg, conf->common.bootstrap, conf->group_id, topics,
-                                      1, te_pl_on_rebalance, pl, errstr, errstr_size);
+        pl->targets =
+            te_consumer_new(cfg, conf->common.bootstrap, conf->group_id, topics, 1,
+                            te_planner_sync_on_rebalance, pl, errstr, errstr_size);
         if (!pl->targets)
                 goto err;
         return pl;
@@ -216,8 +218,8 @@ int te_planner_run(te_planner_t *pl)
         while (!te_proc_stop) {
                 /* while CLOCKs wait for their ACKs, targets and reports take turns
                  * without blocking long on either */
-                int waiting = te_tq_waiting(pl->tq) > 0;
-                int full = te_tq_count(pl->tq) >= TE_PL_MAX_INFLIGHT;
+                int waiting = te_target_queue_waiting(pl->tq) > 0;
+                int full = te_target_queue_count(pl->tq) >= TE_PLANNER_MAX_INFLIGHT;
                 rd_kafka_message_t *m =
                     full ? NULL : te_consumer_poll(pl->targets, waiting ? 0 : 50);
                 if (pl->fatal) {
@@ -229,11 +231,11 @@ int te_planner_run(te_planner_t *pl)
                 int64_t now = pl->now_ns / 1000000;
                 if (pl->assigned) { /* nothing is planned before the rebuild */
                         if (m) {
-                                te_pl_put_back(pl, m);
+                                te_planner_sync_put_back(pl, m);
                                 rd_kafka_message_destroy(m);
                                 m = NULL;
                         }
-                        int r = te_pl_rebuild_step(pl, now);
+                        int r = te_planner_sync_rebuild_step(pl, now);
                         if (r < 0)
                                 break;
                         if (r > 0) {
@@ -243,7 +245,7 @@ int te_planner_run(te_planner_t *pl)
                 }
                 /* exec.mode is read when idle and at most every 10 ms while busy */
                 if (!m || now - last_modes >= 10) {
-                        te_pl_drain_modes(pl);
+                        te_planner_mode_drain(pl);
                         last_modes = now;
                 }
                 if (m) {
@@ -253,29 +255,32 @@ int te_planner_run(te_planner_t *pl)
                                 last_commit = now;
                         }
                         /* in the ledger until finished: the position waits for it */
-                        if (te_tq_consumed(pl->tq, m->partition, m->offset) != 0) {
+                        if (te_target_queue_consumed(pl->tq, m->partition, m->offset) !=
+                            0) {
                                 TE_LOG(TE_LOG_ERROR, NULL, "planner.ledger",
                                        "%s[%d]@%lld: not after the last target consumed",
                                        rd_kafka_topic_name(m->rkt), (int)m->partition,
                                        (long long)m->offset);
                                 rd_kafka_message_destroy(m);
-                                te_pl_fail(pl, "ledger", "target offsets out of order");
+                                te_planner_fail(pl, "ledger",
+                                                "target offsets out of order");
                                 break;
                         }
                         pl->dirty = 1;
-                        if (te_pl_on_target(pl, m, now, 1) < 0)
+                        if (te_planner_target_on_message(pl, m, now, 1) < 0)
                                 break;
                         pl->st.last_target_ms = now;
                         if (waiting)
-                                te_pl_drain_reports(pl, now, 0);
+                                te_planner_target_drain_reports(pl, now, 0);
                 } else {
                         if (!waiting)
                                 pl->st.idle_polls++;
-                        te_pl_drain_reports(pl, now, waiting ? 1 : 0);
+                        te_planner_target_drain_reports(pl, now, waiting ? 1 : 0);
                 }
-                if (te_pl_after_reports(pl, now) != 0)
+                if (te_planner_target_after_reports(pl, now) != 0)
                         break;
-                if (te_planner_hold_release_due(pl->hold) && te_pl_release(pl, now) != 0)
+                if (te_planner_hold_release_due(pl->hold) &&
+                    te_planner_target_release(pl, now) != 0)
                         break;
                 /* delivery reports: when idle, else once a ms (te_producer_send
                  * serves them too, every so many sends) */
@@ -284,16 +289,16 @@ int te_planner_run(te_planner_t *pl)
                         last_dr_poll = now;
                 }
                 if (now >= pl->next_settle) { /* keeps the queues in flight short */
-                        te_pl_settle(pl);
+                        te_planner_commit_settle(pl);
                         pl->next_settle = now + 2;
                 }
                 if (pl->dirty && now - last_commit >= pl->conf.commit_interval_ms) {
-                        if (te_pl_commit(pl, 0) != 0)
+                        if (te_planner_commit(pl, 0) != 0)
                                 break;
                         last_commit = now;
                 }
         }
-        if (!pl->fatal && te_pl_commit(pl, 1) != 0)
+        if (!pl->fatal && te_planner_commit(pl, 1) != 0)
                 pl->fatal = 1;
         TE_LOG(
             TE_LOG_INFO, NULL, "planner.stop",
@@ -327,9 +332,9 @@ void te_planner_destroy(te_planner_t *pl)
         te_planner_hold_destroy(pl->hold); /* its messages go before their consumer */
         pl->hold = NULL;
         if (pl->tq && pl->ts && pl->mode) /* all made, or none in flight */
-                te_pl_drop_in_flight(pl);
+                te_planner_target_drop_in_flight(pl);
         te_consumer_destroy(pl->targets);
-        te_tq_destroy(pl->tq, NULL);
+        te_target_queue_destroy(pl->tq, NULL);
         if (pl->assigned)
                 rd_kafka_topic_partition_list_destroy(pl->assigned);
         if (pl->reports) {
@@ -341,14 +346,14 @@ void te_planner_destroy(te_planner_t *pl)
                 rd_kafka_destroy(pl->modes);
         }
         te_producer_destroy(pl->producer);
-        te_price_cache_destroy(pl->prices);
+        te_planner_db_prices_destroy(pl->prices);
         if (pl->db)
                 PQfinish(pl->db);
         te_book_destroy(pl->book);
-        te_plan_ws_destroy(pl->ws);
+        te_order_plan_ws_destroy(pl->ws);
         te_planner_mode_destroy(pl->mode);
         te_planner_commit_destroy(pl->cs);
-        te_map_destroy(pl->last, te_pl_free_target);
+        te_map_destroy(pl->last, te_planner_target_free_copy);
         te_planner_route_destroy(pl->route);
         te_plan_rules_destroy(pl->rules);
         te_codec_destroy(pl->codec);

@@ -14,23 +14,23 @@
 #include "te_proc.h"
 
 struct te_planner_commit_s {
-        int64_t pending[TE_PL_MAX_PARTS]; /* target offset to commit next; -1 */
+        int64_t pending[TE_PLANNER_MAX_PARTS]; /* target offset to commit next; -1 */
         uint64_t planned_seq; /* every target planned up to this message: saved */
         /* end of our delivered writes to each exec.orders partition since the
          * assignment (delivery reports) with the sequence number of the last one, the
          * same as of the previous commit, and the value last saved; -1: none */
-        int64_t orders_end[TE_PL_MAX_PARTS];
-        uint64_t orders_seq[TE_PL_MAX_PARTS];
-        int64_t orders_cp_end[TE_PL_MAX_PARTS];
-        uint64_t orders_cp_seq[TE_PL_MAX_PARTS];
-        int64_t orders_saved[TE_PL_MAX_PARTS];
+        int64_t orders_end[TE_PLANNER_MAX_PARTS];
+        uint64_t orders_seq[TE_PLANNER_MAX_PARTS];
+        int64_t orders_cp_end[TE_PLANNER_MAX_PARTS];
+        uint64_t orders_cp_seq[TE_PLANNER_MAX_PARTS];
+        int64_t orders_saved[TE_PLANNER_MAX_PARTS];
         uint64_t failed_seen; /* producer delivery failures already seen */
         te_map_t *planned; /* portfolio_id -> int64_t* last as_of planned since commit */
 };
 
 static void reset(te_planner_commit_t *cs)
 {
-        for (int i = 0; i < TE_PL_MAX_PARTS; i++) {
+        for (int i = 0; i < TE_PLANNER_MAX_PARTS; i++) {
                 cs->pending[i] = -1;
                 cs->orders_end[i] = cs->orders_cp_end[i] = cs->orders_saved[i] = -1;
                 cs->orders_seq[i] = cs->orders_cp_seq[i] = 0;
@@ -61,11 +61,12 @@ void te_planner_commit_destroy(te_planner_commit_t *cs)
 
 /* Delivery reports (te_kafka.h): the end of our delivered writes to each exec.orders
  * partition and the sequence number of the last one (no watermark query needed). */
-void te_pl_on_delivered(void *opaque, const rd_kafka_message_t *m, uint64_t seq)
+void te_planner_commit_on_delivered(void *opaque, const rd_kafka_message_t *m,
+                                    uint64_t seq)
 {
         te_planner_t *pl = opaque;
         int32_t p = m->partition;
-        if (p < 0 || p >= TE_PL_MAX_PARTS || m->offset < 0 ||
+        if (p < 0 || p >= TE_PLANNER_MAX_PARTS || m->offset < 0 ||
             m->offset + 1 <= pl->cs->orders_end[p] ||
             strcmp(rd_kafka_topic_name(m->rkt), pl->conf.topic_orders) != 0)
                 return;
@@ -73,26 +74,26 @@ void te_pl_on_delivered(void *opaque, const rd_kafka_message_t *m, uint64_t seq)
         pl->cs->orders_seq[p] = seq;
 }
 
-void te_pl_orders_reset(te_planner_t *pl)
+void te_planner_commit_reset(te_planner_t *pl)
 {
         reset(pl->cs);
 }
 
-void te_pl_settle(te_planner_t *pl)
+void te_planner_commit_settle(te_planner_t *pl)
 {
         uint64_t delivered = te_producer_delivered_seq(pl->producer);
         const char *pid;
         int64_t as_of;
         uint64_t seq;
-        while (te_tq_pop_planned(pl->tq, delivered, &pid, &as_of, &seq)) {
-                if (te_pl_remember_planned(pl, pid, as_of) != 0) {
-                        te_pl_fail(pl, "state", "out of memory");
+        while (te_target_queue_pop_planned(pl->tq, delivered, &pid, &as_of, &seq)) {
+                if (te_planner_commit_remember(pl, pid, as_of) != 0) {
+                        te_planner_fail(pl, "state", "out of memory");
                         return;
                 }
                 pl->cs->planned_seq = seq;
         }
-        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
-                int64_t off = te_tq_committable(pl->tq, p, delivered);
+        for (int32_t p = 0; p < pl->n_parts && p < TE_PLANNER_MAX_PARTS; p++) {
+                int64_t off = te_target_queue_committable(pl->tq, p, delivered);
                 if (off >= 0)
                         pl->cs->pending[p] = off;
         }
@@ -119,12 +120,12 @@ static int64_t orders_due(te_planner_t *pl, int32_t p, int flushed)
  * end of our writes to each owned exec.orders partition (0002_planner.sql).
  *
  * Why that is enough after a kill -9, without a flush: every as_of saved is that of a
- * target whose commands are all delivered (te_tq_pop_planned), and so are those of the
- * targets before it of the same portfolio (one lane each, planned in order). The orders
- * offset saved covers only messages at or before planned_seq (orders_due), so every
- * command before it belongs to a target whose as_of is saved with it, to a mode change,
- * or is the CLOCK of a target not planned yet (consumed again: no target offset is
- * committed past it) — as after the flush this used to do. Commands after it are read
+ * target whose commands are all delivered (te_target_queue_pop_planned), and so are those
+ * of the targets before it of the same portfolio (one lane each, planned in order). The
+ * orders offset saved covers only messages at or before planned_seq (orders_due), so
+ * every command before it belongs to a target whose as_of is saved with it, to a mode
+ * change, or is the CLOCK of a target not planned yet (consumed again: no target offset
+ * is committed past it) — as after the flush this used to do. Commands after it are read
  * back on the next assignment (planner_sync.c), as before. */
 static int save_state(te_planner_t *pl, int flushed)
 {
@@ -132,22 +133,22 @@ static int save_state(te_planner_t *pl, int flushed)
         size_t n_pf = te_map_count(pl->cs->planned), k = 0, it = 0;
         const char **pids = calloc(n_pf ? n_pf : 1, sizeof *pids);
         int64_t *asofs = calloc(n_pf ? n_pf : 1, sizeof *asofs);
-        int32_t parts[TE_PL_MAX_PARTS];
-        int64_t offs[TE_PL_MAX_PARTS];
+        int32_t parts[TE_PLANNER_MAX_PARTS];
+        int64_t offs[TE_PLANNER_MAX_PARTS];
         size_t n_off = 0;
         int rc = -1;
         const char *key;
         void *v;
         if (!pids || !asofs) {
-                te_pl_fail(pl, "state", "out of memory");
+                te_planner_fail(pl, "state", "out of memory");
                 goto out;
         }
         while (te_map_next(pl->cs->planned, &it, &key, &v) && k < n_pf) {
                 pids[k] = key;
                 asofs[k++] = *(int64_t *)v;
         }
-        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
-                /* only this instance writes the partitions it te_pl_owns */
+        for (int32_t p = 0; p < pl->n_parts && p < TE_PLANNER_MAX_PARTS; p++) {
+                /* only this instance writes the partitions it te_planner_sync_owns */
                 int64_t end = pl->owned[p] ? orders_due(pl, p, flushed) : -1;
                 if (end < 0)
                         continue;
@@ -169,7 +170,7 @@ static int save_state(te_planner_t *pl, int flushed)
                 /* a refusal on a healthy connection is not an outage */
                 if (te_proc_stop ||
                     (PQstatus(pl->db) == CONNECTION_OK && ++attempts > 3)) {
-                        te_pl_fail(pl, "save state", errstr);
+                        te_planner_fail(pl, "save state", errstr);
                         goto out;
                 }
                 TE_LOG(TE_LOG_ERROR, NULL, "planner.db_retry",
@@ -187,7 +188,7 @@ static int save_state(te_planner_t *pl, int flushed)
                 te_map_destroy(pl->cs->planned, free);
                 pl->cs->planned = te_map_new();
                 if (!pl->cs->planned) {
-                        te_pl_fail(pl, "state", "out of memory");
+                        te_planner_fail(pl, "state", "out of memory");
                         goto out;
                 }
         }
@@ -198,18 +199,18 @@ out:
         return rc;
 }
 
-/* Without a flush only what is delivered counts (te_pl_settle): as_ofs planned and
- * target offsets are taken up to the producer's delivered sequence number, so a kill -9
- * with messages still in the producer's queue leaves their targets uncommitted
+/* Without a flush only what is delivered counts (te_planner_commit_settle): as_ofs
+ * planned and target offsets are taken up to the producer's delivered sequence number, so
+ * a kill -9 with messages still in the producer's queue leaves their targets uncommitted
  * (consumed again) and unrecorded. A delivery that failed stops that number for good,
  * and is fatal here as a failed flush was. */
-int te_pl_commit(te_planner_t *pl, int flush)
+int te_planner_commit(te_planner_t *pl, int flush)
 {
         char errstr[256];
         if (!pl->dirty && !flush)
                 return 0;
         if (flush && te_producer_flush(pl->producer, 30000, errstr, sizeof errstr) != 0) {
-                te_pl_fail(pl, "flush", errstr);
+                te_planner_fail(pl, "flush", errstr);
                 return -1;
         }
         if (!flush)
@@ -219,15 +220,15 @@ int te_pl_commit(te_planner_t *pl, int flush)
                 pl->cs->failed_seen = failed;
                 te_errf(errstr, sizeof errstr, "%llu deliveries failed",
                         (unsigned long long)failed);
-                te_pl_fail(pl, "delivery", errstr);
+                te_planner_fail(pl, "delivery", errstr);
                 return -1;
         }
-        te_pl_settle(pl);
+        te_planner_commit_settle(pl);
         if (pl->fatal || (pl->db && save_state(pl, flush) != 0))
                 return -1;
         rd_kafka_topic_partition_list_t *l = NULL;
-        int left = te_tq_planned_count(pl->tq) > 0;
-        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
+        int left = te_target_queue_planned_count(pl->tq) > 0;
+        for (int32_t p = 0; p < pl->n_parts && p < TE_PLANNER_MAX_PARTS; p++) {
                 if (pl->cs->pending[p] >= 0) {
                         if (!l)
                                 l = rd_kafka_topic_partition_list_new(8);
@@ -235,7 +236,7 @@ int te_pl_commit(te_planner_t *pl, int flush)
                             ->offset = pl->cs->pending[p];
                         pl->cs->pending[p] = -1;
                 }
-                left |= te_tq_ledger_count(pl->tq, p) > 0;
+                left |= te_target_queue_ledger_count(pl->tq, p) > 0;
         }
         pl->dirty = left;
         if (!l)
@@ -254,7 +255,7 @@ int te_pl_commit(te_planner_t *pl, int flush)
 /* Note that a target of `portfolio_id` with `as_of` was planned (in this life, or
  * learned from commands read back): the next commit records it in the DB before it
  * records our exec.orders position past those commands. @returns 0 or -1 (OOM). */
-int te_pl_remember_planned(te_planner_t *pl, const char *portfolio_id, int64_t as_of)
+int te_planner_commit_remember(te_planner_t *pl, const char *portfolio_id, int64_t as_of)
 {
         int64_t *v = te_map_get(pl->cs->planned, portfolio_id);
         if (!v) {

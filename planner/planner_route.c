@@ -34,11 +34,11 @@
 #include "te_metrics.h"
 #include "te_obs.h"
 
-#define TE_PL_REROUTE_HEADER   "te.rerouted.from"
-#define TE_PL_REROUTE_ALERT_MS (3600 * 1000) /* one Alert per producer per hour */
-#define TE_PL_REROUTE_MAX_HDRS 63            /* te_producer_send takes 64 */
-#define TE_PL_REROUTE_MAX_PROD 4096          /* producers remembered for the Alert */
-#define TE_PL_PROC             "exec-planner"
+#define TE_PLANNER_ROUTE_HEADER   "te.rerouted.from"
+#define TE_PLANNER_ROUTE_ALERT_MS (3600 * 1000) /* one Alert per producer per hour */
+#define TE_PLANNER_ROUTE_MAX_HDRS 63            /* te_producer_send takes 64 */
+#define TE_PLANNER_ROUTE_MAX_PROD 4096          /* producers remembered for the Alert */
+#define TE_PLANNER_PROC           "exec-planner"
 
 struct te_planner_route_s {
         te_producer_t *producer;
@@ -86,10 +86,10 @@ static void alert_producer(te_planner_route_t *rt, const te_target_portfolio_t *
                         return; /* no memory for the bookkeeping: the log line stays */
         }
         int64_t *last = te_map_get(rt->alerted, producer);
-        if (last && now - *last < TE_PL_REROUTE_ALERT_MS)
+        if (last && now - *last < TE_PLANNER_ROUTE_ALERT_MS)
                 return;
         if (!last) {
-                if (te_map_count(rt->alerted) >= TE_PL_REROUTE_MAX_PROD) {
+                if (te_map_count(rt->alerted) >= TE_PLANNER_ROUTE_MAX_PROD) {
                         te_map_destroy(rt->alerted, free);
                         rt->alerted = te_map_new();
                         if (!rt->alerted)
@@ -103,7 +103,7 @@ static void alert_producer(te_planner_route_t *rt, const te_target_portfolio_t *
         }
         *last = now;
         te_emit_alert(rt->producer, rt->codec, rt->topic_alerts, TE_SEV_WARNING,
-                      TE_PL_PROC, "target_wrong_partition", tp->ids.decision_id,
+                      TE_PLANNER_PROC, "target_wrong_partition", tp->ids.decision_id,
                       tp->ids.portfolio_id, NULL,
                       "the producer of strategy_id '%s' put portfolio %s on %s partition "
                       "%d; it belongs on %d (murmur2 of portfolio_id, as the Java client "
@@ -122,7 +122,7 @@ int te_planner_route_target(te_planner_route_t *rt, const rd_kafka_message_t *m,
         char from[96];
         if (to < 0 || to == m->partition)
                 return TE_PLANNER_ROUTE_HERE;
-        te_kafka_header_t hdrs[TE_PL_REROUTE_MAX_HDRS + 1];
+        te_kafka_header_t hdrs[TE_PLANNER_ROUTE_MAX_HDRS + 1];
         size_t n = 0;
         rd_kafka_headers_t *h = NULL;
         if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h) {
@@ -132,7 +132,7 @@ int te_planner_route_target(te_planner_route_t *rt, const rd_kafka_message_t *m,
                 for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &val, &sz) ==
                                    RD_KAFKA_RESP_ERR_NO_ERROR;
                      i++) {
-                        if (strcmp(name, TE_PL_REROUTE_HEADER) == 0) {
+                        if (strcmp(name, TE_PLANNER_ROUTE_HEADER) == 0) {
                                 snprintf(why, why_size,
                                          "re-published once already and still on "
                                          "partition %d instead of %d: do the planner "
@@ -140,12 +140,12 @@ int te_planner_route_target(te_planner_route_t *rt, const rd_kafka_message_t *m,
                                          (int)m->partition, (int)to);
                                 return TE_PLANNER_ROUTE_DEAD;
                         }
-                        if (n == TE_PL_REROUTE_MAX_HDRS) {
+                        if (n == TE_PLANNER_ROUTE_MAX_HDRS) {
                                 snprintf(why, why_size,
                                          "on partition %d instead of %d, with more than "
                                          "%d headers: cannot be re-published",
                                          (int)m->partition, (int)to,
-                                         TE_PL_REROUTE_MAX_HDRS);
+                                         TE_PLANNER_ROUTE_MAX_HDRS);
                                 return TE_PLANNER_ROUTE_DEAD;
                         }
                         hdrs[n++] = (te_kafka_header_t){name, val, val ? sz : 0};
@@ -153,7 +153,7 @@ int te_planner_route_target(te_planner_route_t *rt, const rd_kafka_message_t *m,
         }
         snprintf(from, sizeof from, "%s[%d]@%lld", rd_kafka_topic_name(m->rkt),
                  (int)m->partition, (long long)m->offset);
-        hdrs[n++] = (te_kafka_header_t){TE_PL_REROUTE_HEADER, from, strlen(from)};
+        hdrs[n++] = (te_kafka_header_t){TE_PLANNER_ROUTE_HEADER, from, strlen(from)};
         if (te_producer_send_to(rt->producer, rt->topic_targets, to, m->key, m->key_len,
                                 m->payload, m->len, hdrs, n, why, why_size) != 0)
                 return TE_PLANNER_ROUTE_ERROR;

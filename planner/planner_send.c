@@ -9,18 +9,18 @@
 #include "te_log.h"
 #include "te_proc.h"
 
-int te_pl_send_cmd(te_planner_t *pl, const te_order_cmd_t *o)
+int te_planner_send_cmd(te_planner_t *pl, const te_order_cmd_t *o)
 {
         char errstr[256];
         if (te_codec_encode_order_cmd(pl->codec, o, &pl->buf, errstr, sizeof errstr) !=
             TE_CODEC_OK) {
-                te_pl_fail(pl, "encode order", errstr);
+                te_planner_fail(pl, "encode order", errstr);
                 return -1;
         }
         if (te_producer_send(pl->producer, pl->conf.topic_orders, o->ids.portfolio_id,
                              strlen(o->ids.portfolio_id), pl->buf.data, pl->buf.len, NULL,
                              0, errstr, sizeof errstr) != 0) {
-                te_pl_fail(pl, "send order", errstr);
+                te_planner_fail(pl, "send order", errstr);
                 return -1;
         }
         return 0;
@@ -28,7 +28,7 @@ int te_pl_send_cmd(te_planner_t *pl, const te_order_cmd_t *o)
 
 /* Send planned commands, recording them in the book. A NEW whose id the book already
  * knows was sent before (a target consumed again): it is not sent twice. */
-int te_pl_send_all(te_planner_t *pl, const te_order_cmd_t *cmds, size_t n)
+int te_planner_send_all(te_planner_t *pl, const te_order_cmd_t *cmds, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 const te_order_cmd_t *o = &cmds[i];
@@ -39,18 +39,18 @@ int te_pl_send_all(te_planner_t *pl, const te_order_cmd_t *cmds, size_t n)
                             pl->book, o->order_id, o->ids.portfolio_id, o->ticker,
                             o->side, o->quantity, 0.0, TE_OS_PENDING_NEW);
                         if (r < 0) {
-                                te_pl_fail(pl, "book", "out of memory");
+                                te_planner_fail(pl, "book", "out of memory");
                                 return -1;
                         }
                         if (r == 1) {
                                 pl->st.skipped_known++;
                                 continue;
                         }
-                        if (te_pl_send_cmd(pl, o) != 0)
+                        if (te_planner_send_cmd(pl, o) != 0)
                                 return -1;
                         pl->st.orders++;
                 } else {
-                        if (te_pl_send_cmd(pl, o) != 0)
+                        if (te_planner_send_cmd(pl, o) != 0)
                                 return -1;
                         if (o->command == TE_CMD_CANCEL || o->command == TE_CMD_REPLACE) {
                                 /* in doubt until the broker confirms (book.h) */

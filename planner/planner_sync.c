@@ -12,16 +12,16 @@
 #include "te_obs.h"
 #include "te_proc.h"
 
-int te_pl_owns(void *opaque, const char *portfolio_id)
+int te_planner_sync_owns(void *opaque, const char *portfolio_id)
 {
         te_planner_t *pl = opaque;
-        int32_t p = te_pl_partition_of(pl, portfolio_id);
-        return p >= 0 && p < TE_PL_MAX_PARTS && pl->owned[p];
+        int32_t p = te_planner_partition_of(pl, portfolio_id);
+        return p >= 0 && p < TE_PLANNER_MAX_PARTS && pl->owned[p];
 }
 
 /* A consumer that is never subscribed: manual assignment, no commits. */
-rd_kafka_t *te_pl_aux_consumer(te_planner_t *pl, const char *group, char *errstr,
-                               size_t errstr_size)
+rd_kafka_t *te_planner_sync_aux_consumer(te_planner_t *pl, const char *group,
+                                         char *errstr, size_t errstr_size)
 {
         static const char *const defaults[] = {NULL};
         static const char *const fixed[] = {"enable.auto.commit",
@@ -49,8 +49,8 @@ rd_kafka_t *te_pl_aux_consumer(te_planner_t *pl, const char *group, char *errstr
         return rk;
 }
 
-int32_t te_pl_partition_count(rd_kafka_t *rk, const char *topic, char *errstr,
-                              size_t errstr_size)
+int32_t te_planner_sync_partition_count(rd_kafka_t *rk, const char *topic, char *errstr,
+                                        size_t errstr_size)
 {
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
         const struct rd_kafka_metadata *md = NULL;
@@ -60,7 +60,8 @@ int32_t te_pl_partition_count(rd_kafka_t *rk, const char *topic, char *errstr,
                          rd_kafka_err2str(rd_kafka_last_error()));
                 return -1;
         }
-        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, TE_PL_META_TIMEOUT);
+        rd_kafka_resp_err_t err =
+            rd_kafka_metadata(rk, 0, rkt, &md, TE_PLANNER_META_TIMEOUT);
         if (err)
                 snprintf(errstr, errstr_size, "metadata %s: %s", topic,
                          rd_kafka_err2str(err));
@@ -78,18 +79,18 @@ int32_t te_pl_partition_count(rd_kafka_t *rk, const char *topic, char *errstr,
 /* Read `rk` (assigned to `list`, offsets set) until every partition reaches the high
  * watermark it had when we started, handing each message to fn.
  * @returns 0, or -1 with errstr on timeout. */
-int te_pl_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
-                      rd_kafka_topic_partition_list_t *list,
-                      void (*fn)(te_planner_t *pl, rd_kafka_message_t *m), char *errstr,
-                      size_t errstr_size)
+int te_planner_sync_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
+                                rd_kafka_topic_partition_list_t *list,
+                                void (*fn)(te_planner_t *pl, rd_kafka_message_t *m),
+                                char *errstr, size_t errstr_size)
 {
-        int64_t hwm[TE_PL_MAX_PARTS];
+        int64_t hwm[TE_PLANNER_MAX_PARTS];
         int left = 0;
         for (int i = 0; i < list->cnt; i++) {
                 int64_t lo = 0, hi = 0;
                 int32_t p = list->elems[i].partition;
                 rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-                    rk, list->elems[i].topic, p, &lo, &hi, TE_PL_META_TIMEOUT);
+                    rk, list->elems[i].topic, p, &lo, &hi, TE_PLANNER_META_TIMEOUT);
                 if (err) {
                         snprintf(errstr, errstr_size, "watermarks %s[%d]: %s",
                                  list->elems[i].topic, (int)p, rd_kafka_err2str(err));
@@ -126,7 +127,7 @@ int te_pl_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
                 if (!m->err) {
                         fn(pl, m);
                         int32_t p = m->partition;
-                        if (p >= 0 && p < TE_PL_MAX_PARTS && hwm[p] >= 0 &&
+                        if (p >= 0 && p < TE_PLANNER_MAX_PARTS && hwm[p] >= 0 &&
                             m->offset + 1 >= hwm[p]) {
                                 hwm[p] = -1;
                                 left--;
@@ -139,7 +140,7 @@ int te_pl_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
 
 static void on_report_cb(te_planner_t *pl, rd_kafka_message_t *m)
 {
-        te_pl_on_report(pl, m);
+        te_planner_target_on_report(pl, m);
 }
 
 /* An order command read back from exec.orders after a (re)start. */
@@ -156,8 +157,8 @@ static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
         /* commands of a target (not of a mode change) say its as_of was planned */
         if (o->ids.decision_id[0] &&
             (te_book_learn_as_of(pl->book, o->ids.portfolio_id, o->event_time) != 0 ||
-             te_pl_remember_planned(pl, o->ids.portfolio_id, o->event_time) != 0)) {
-                te_pl_fail(pl, "read back orders", "out of memory");
+             te_planner_commit_remember(pl, o->ids.portfolio_id, o->event_time) != 0)) {
+                te_planner_fail(pl, "read back orders", "out of memory");
                 return;
         }
         if (o->command == TE_CMD_NEW) {
@@ -165,7 +166,7 @@ static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
                                       o->ticker, o->side, o->quantity, 0.0,
                                       TE_OS_PENDING_NEW) != 0 ||
                     te_book_set_mode(pl->book, o->ids.portfolio_id, o->mode) != 0)
-                        te_pl_fail(pl, "read back orders", "out of memory");
+                        te_planner_fail(pl, "read back orders", "out of memory");
         } else if (o->command == TE_CMD_CANCEL || o->command == TE_CMD_REPLACE) {
                 /* unconfirmed until a report read later says otherwise */
                 te_book_mark_pending(pl->book, o->order_id, o->command, o->quantity, 0);
@@ -178,7 +179,7 @@ static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
 static int db_failed(te_planner_t *pl, const char *what, const char *errstr)
 {
         if (PQstatus(pl->db) == CONNECTION_OK && ++pl->rebuild_refusals > 3) {
-                te_pl_fail(pl, what, errstr);
+                te_planner_fail(pl, what, errstr);
                 return -1;
         }
         te_errf(pl->rebuild_err, sizeof pl->rebuild_err, "%s: %s", what, errstr);
@@ -190,55 +191,56 @@ static int db_failed(te_planner_t *pl, const char *what, const char *errstr)
 static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
 {
         char errstr[512];
-        int64_t offsets[TE_PL_MAX_PARTS];
+        int64_t offsets[TE_PLANNER_MAX_PARTS];
         te_book_t *nb = te_book_new();
         if (!nb || te_book_set_tombstones(nb, (size_t)pl->conf.book_tombstones) != 0) {
                 te_book_destroy(nb);
-                te_pl_fail(pl, "rebalance", "out of memory");
+                te_planner_fail(pl, "rebalance", "out of memory");
                 return -1;
         }
         memset(pl->owned, 0, sizeof pl->owned);
         for (int i = 0; i < parts->cnt; i++)
                 if (parts->elems[i].partition >= 0 &&
-                    parts->elems[i].partition < TE_PL_MAX_PARTS)
+                    parts->elems[i].partition < TE_PLANNER_MAX_PARTS)
                         pl->owned[parts->elems[i].partition] = 1;
-        for (size_t i = 0; i < TE_PL_MAX_PARTS; i++)
+        for (size_t i = 0; i < TE_PLANNER_MAX_PARTS; i++)
                 offsets[i] = -1;
-        if (pl->db && te_planner_db_load(
-                          pl->db, pl->conf.sink_group, pl->conf.topic_reports, te_pl_owns,
-                          pl, nb, offsets, TE_PL_MAX_PARTS, errstr, sizeof errstr) != 0) {
+        if (pl->db &&
+            te_planner_db_load(pl->db, pl->conf.sink_group, pl->conf.topic_reports,
+                               te_planner_sync_owns, pl, nb, offsets,
+                               TE_PLANNER_MAX_PARTS, errstr, sizeof errstr) != 0) {
                 te_book_destroy(nb);
                 return db_failed(pl, "rebuild from DB", errstr);
         }
-        int64_t own_offsets[TE_PL_MAX_PARTS];
-        for (size_t i = 0; i < TE_PL_MAX_PARTS; i++)
+        int64_t own_offsets[TE_PLANNER_MAX_PARTS];
+        for (size_t i = 0; i < TE_PLANNER_MAX_PARTS; i++)
                 own_offsets[i] = -1;
         if (pl->db &&
             te_planner_db_state_load(pl->db, pl->conf.group_id, pl->conf.topic_orders,
-                                     te_pl_owns, pl, nb, own_offsets, TE_PL_MAX_PARTS,
-                                     errstr, sizeof errstr) != 0) {
+                                     te_planner_sync_owns, pl, nb, own_offsets,
+                                     TE_PLANNER_MAX_PARTS, errstr, sizeof errstr) != 0) {
                 te_book_destroy(nb);
                 return db_failed(pl, "planner state from DB", errstr);
         }
         te_book_destroy(pl->book);
         pl->book = nb;
-        te_pl_bars_refresh(pl, te_proc_mono_ms(), 1);
+        te_planner_target_bars_refresh(pl, te_proc_mono_ms(), 1);
         pl->n_read_back = 0;
-        te_map_destroy(pl->last,
-                       te_pl_free_target); /* only this life's targets re-plan */
+        te_map_destroy(
+            pl->last, te_planner_target_free_copy); /* only this life's targets re-plan */
         pl->last = te_map_new();
         if (!pl->last) {
-                te_pl_fail(pl, "rebalance", "out of memory");
+                te_planner_fail(pl, "rebalance", "out of memory");
                 return -1;
         }
 
         /* orders sent but perhaps not yet seen by the broker: from the broker group's
          * committed offset of each owned exec.orders partition to its end */
         if (pl->conf.broker_group[0]) {
-                rd_kafka_t *rk =
-                    te_pl_aux_consumer(pl, pl->conf.broker_group, errstr, sizeof errstr);
+                rd_kafka_t *rk = te_planner_sync_aux_consumer(pl, pl->conf.broker_group,
+                                                              errstr, sizeof errstr);
                 if (!rk) {
-                        te_pl_fail(pl, "orders consumer", errstr);
+                        te_planner_fail(pl, "orders consumer", errstr);
                         return -1;
                 }
                 rd_kafka_topic_partition_list_t *ol =
@@ -246,7 +248,8 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                 for (int i = 0; i < parts->cnt; i++)
                         rd_kafka_topic_partition_list_add(ol, pl->conf.topic_orders,
                                                           parts->elems[i].partition);
-                rd_kafka_resp_err_t err = rd_kafka_committed(rk, ol, TE_PL_META_TIMEOUT);
+                rd_kafka_resp_err_t err =
+                    rd_kafka_committed(rk, ol, TE_PLANNER_META_TIMEOUT);
                 int rc = -1;
                 if (err) {
                         snprintf(errstr, sizeof errstr, "committed offsets of %s: %s",
@@ -258,21 +261,22 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                          * there may be ours and not yet reflected in the DB */
                         for (int i = 0; i < ol->cnt; i++) {
                                 int32_t p = ol->elems[i].partition;
-                                int64_t own =
-                                    p >= 0 && p < TE_PL_MAX_PARTS ? own_offsets[p] : -1;
+                                int64_t own = p >= 0 && p < TE_PLANNER_MAX_PARTS
+                                                  ? own_offsets[p]
+                                                  : -1;
                                 if (ol->elems[i].offset < 0 || own < 0)
                                         ol->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
                                 else if (own < ol->elems[i].offset)
                                         ol->elems[i].offset = own;
                         }
-                        rc = te_pl_read_to_end(pl, rk, ol, on_own_order, errstr,
-                                               sizeof errstr);
+                        rc = te_planner_sync_read_to_end(pl, rk, ol, on_own_order, errstr,
+                                                         sizeof errstr);
                 }
                 rd_kafka_topic_partition_list_destroy(ol);
                 rd_kafka_consumer_close(rk);
                 rd_kafka_destroy(rk);
                 if (rc != 0) {
-                        te_pl_fail(pl, "read back orders", errstr);
+                        te_planner_fail(pl, "read back orders", errstr);
                         return -1;
                 }
         }
@@ -281,19 +285,19 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
             rd_kafka_topic_partition_list_new(parts->cnt);
         for (int i = 0; i < parts->cnt; i++) {
                 int32_t p = parts->elems[i].partition;
-                int64_t off = (p >= 0 && p < TE_PL_MAX_PARTS && offsets[p] >= 0)
+                int64_t off = (p >= 0 && p < TE_PLANNER_MAX_PARTS && offsets[p] >= 0)
                                   ? offsets[p]
                                   : RD_KAFKA_OFFSET_BEGINNING;
                 rd_kafka_topic_partition_list_add(rp, pl->conf.topic_reports, p)->offset =
                     off;
         }
         pl->catching_up = 1; /* broker states of the past: no alert for each */
-        int rc =
-            te_pl_read_to_end(pl, pl->reports, rp, on_report_cb, errstr, sizeof errstr);
+        int rc = te_planner_sync_read_to_end(pl, pl->reports, rp, on_report_cb, errstr,
+                                             sizeof errstr);
         pl->catching_up = 0;
         rd_kafka_topic_partition_list_destroy(rp);
         if (rc != 0) {
-                te_pl_fail(pl, "catch up reports", errstr);
+                te_planner_fail(pl, "catch up reports", errstr);
                 return -1;
         }
         char plist[256] = "";
@@ -309,9 +313,9 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
             "%d partitions [%s]; book rebuilt with %zu orders; %llu commands read back",
             parts->cnt, plist, te_book_order_count(pl->book),
             (unsigned long long)pl->n_read_back);
-        te_pl_hold_caught_up(pl);
+        te_planner_target_hold_caught_up(pl);
         /* a level set while nobody owned these portfolios acts now */
-        return te_pl_act_on_modes(pl, NULL, 0);
+        return te_planner_mode_act(pl, NULL, 0);
 }
 
 /* Pause or resume every partition of the pending assignment. */
@@ -326,7 +330,7 @@ static void pause_assigned(te_planner_t *pl, int pause)
         pl->assigned_paused = pause;
 }
 
-void te_pl_put_back(te_planner_t *pl, const rd_kafka_message_t *m)
+void te_planner_sync_put_back(te_planner_t *pl, const rd_kafka_message_t *m)
 {
         rd_kafka_t *rk = te_consumer_handle(pl->targets);
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
@@ -345,7 +349,7 @@ void te_pl_put_back(te_planner_t *pl, const rd_kafka_message_t *m)
         rd_kafka_topic_partition_list_destroy(l);
 }
 
-int te_pl_rebuild_step(te_planner_t *pl, int64_t now)
+int te_planner_sync_rebuild_step(te_planner_t *pl, int64_t now)
 {
         if (now < pl->rebuild_at)
                 return 1;
@@ -380,8 +384,9 @@ int te_pl_rebuild_step(te_planner_t *pl, int64_t now)
         return 0;
 }
 
-void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
-                        int assigned, void *opaque)
+void te_planner_sync_on_rebalance(te_consumer_t *c,
+                                  rd_kafka_topic_partition_list_t *parts, int assigned,
+                                  void *opaque)
 {
         te_planner_t *pl = opaque;
         (void)c;
@@ -389,25 +394,25 @@ void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts
                 /* hand over only what is delivered and committed: the targets in
                  * flight or held are not, the next owner consumes them */
                 if (!pl->fatal)
-                        te_pl_commit(pl, 1);
-                te_pl_drop_in_flight(pl);
-                te_tq_clear_ledger(pl->tq);
-                te_tq_clear_planned(pl->tq);
+                        te_planner_commit(pl, 1);
+                te_planner_target_drop_in_flight(pl);
+                te_target_queue_clear_ledger(pl->tq);
+                te_target_queue_clear_planned(pl->tq);
                 pl->dirty = 0;
                 rd_kafka_assign(pl->reports, NULL);
                 memset(pl->owned, 0, sizeof pl->owned);
                 /* held targets were not committed */
                 if (te_planner_hold_reset(pl->hold) != 0)
-                        te_pl_fail(pl, "hold", "out of memory");
+                        te_planner_fail(pl, "hold", "out of memory");
                 if (pl->assigned)
                         rd_kafka_topic_partition_list_destroy(pl->assigned);
                 pl->assigned = NULL; /* its rebuild is moot */
                 return;
         }
-        te_tq_clear_ledger(pl->tq);
-        te_pl_orders_reset(pl);
-        /* the rebuild runs in the loop (te_pl_rebuild_step), which can wait for the DB
-         * without blocking the consumer: nothing is planned before it is done */
+        te_target_queue_clear_ledger(pl->tq);
+        te_planner_commit_reset(pl);
+        /* the rebuild runs in the loop (te_planner_sync_rebuild_step), which can wait for
+         * the DB without blocking the consumer: nothing is planned before it is done */
         if (pl->assigned)
                 rd_kafka_topic_partition_list_destroy(pl->assigned);
         pl->assigned = rd_kafka_topic_partition_list_copy(parts);
@@ -416,5 +421,5 @@ void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts
         pl->rebuild_delay = 50;
         pl->rebuild_refusals = 0;
         if (!pl->assigned)
-                te_pl_fail(pl, "rebalance", "out of memory");
+                te_planner_fail(pl, "rebalance", "out of memory");
 }

@@ -32,18 +32,20 @@
 
 /* The state this file changes (besides the target queue's). */
 struct te_planner_target_s {
-        te_tq_item_t **ready; /* CLOCK_ACKed targets, planned by te_pl_after_reports */
+        te_target_queue_item_t *
+            *ready; /* CLOCK_ACKed targets, planned by te_planner_target_after_reports */
         size_t n_ready, cap_ready;
         /* targets whose price lookup failed (the DB is unreachable): each first in its
          * portfolio's lane, its partition paused, retried with backoff */
         struct stalled_s {
-                te_tq_item_t *it;
+                te_target_queue_item_t *it;
                 int acked; /* its CLOCK_ACK had come: plan it directly */
         } * stalled;
         size_t n_stalled, cap_stalled;
         int64_t stall_at, stall_delay; /* next retry (monotonic ms), backoff; 0: none */
-        unsigned char stall_paused[TE_PL_MAX_PARTS]; /* paused for a stalled target */
-        char stall_err[256];                         /* why the last lookup failed */
+        unsigned char
+            stall_paused[TE_PLANNER_MAX_PARTS]; /* paused for a stalled target */
+        char stall_err[256];                    /* why the last lookup failed */
         int divert_due;           /* a partition went DOWN: hold its targets in flight */
         int64_t next_clock_check; /* ms: next look for overdue CLOCK_ACKs */
         int64_t last_report_poll; /* ms: reports last read */
@@ -69,13 +71,13 @@ void te_planner_target_destroy(te_planner_target_t *ts)
         free(ts);
 }
 
-static void make_ready(te_planner_t *pl, te_tq_item_t *it)
+static void make_ready(te_planner_t *pl, te_target_queue_item_t *it)
 {
         if (pl->ts->n_ready == pl->ts->cap_ready) {
                 size_t ncap = pl->ts->cap_ready ? pl->ts->cap_ready * 2 : 64;
-                te_tq_item_t **nr = realloc(pl->ts->ready, ncap * sizeof *nr);
+                te_target_queue_item_t **nr = realloc(pl->ts->ready, ncap * sizeof *nr);
                 if (!nr) {
-                        te_pl_fail(pl, "clock ack", "out of memory");
+                        te_planner_fail(pl, "clock ack", "out of memory");
                         return;
                 }
                 pl->ts->ready = nr;
@@ -84,7 +86,7 @@ static void make_ready(te_planner_t *pl, te_tq_item_t *it)
         pl->ts->ready[pl->ts->n_ready++] = it;
 }
 
-void te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m)
+void te_planner_target_on_report(te_planner_t *pl, rd_kafka_message_t *m)
 {
         char errstr[256];
         if (m->err)
@@ -103,35 +105,36 @@ void te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m)
         pl->st.reports++;
         if (pl->rep.exec_type == TE_EXEC_CLOCK_ACK) {
                 /* a late or repeated ACK names no waiting target */
-                te_tq_item_t *it = te_tq_ack(pl->tq, pl->rep.order_id);
+                te_target_queue_item_t *it =
+                    te_target_queue_ack(pl->tq, pl->rep.order_id);
                 if (it)
                         make_ready(pl, it);
                 return;
         }
         if (pl->rep.exec_type == TE_EXEC_BROKER_STATE) {
-                te_pl_on_broker_state(pl, m->partition, &pl->rep);
+                te_planner_target_on_broker_state(pl, m->partition, &pl->rep);
                 return;
         }
         size_t pending = te_book_pending_count(pl->book);
         if (te_book_apply_report(pl->book, &pl->rep) == TE_BOOK_ERROR)
-                te_pl_fail(pl, "apply report", "out of memory");
+                te_planner_fail(pl, "apply report", "out of memory");
         else if (te_book_pending_count(pl->book) < pending)
-                te_pl_on_confirmed(pl, pl->rep.ids.portfolio_id);
+                te_planner_target_on_confirmed(pl, pl->rep.ids.portfolio_id);
 }
 
-void te_pl_confirm_id(char *out, size_t outsz, const char *portfolio_id)
+void te_planner_target_confirm_id(char *out, size_t outsz, const char *portfolio_id)
 {
         /* a clock id no CLOCK can have (no target has this as_of) */
         te_id_clock(out, outsz, portfolio_id, INT64_MIN);
 }
 
-void te_pl_on_confirmed(te_planner_t *pl, const char *portfolio_id)
+void te_planner_target_on_confirmed(te_planner_t *pl, const char *portfolio_id)
 {
         if (te_book_pf_pending(te_book_portfolio(pl->book, portfolio_id)) > 0)
                 return; /* the rest is planned once everything is confirmed */
         char id[TE_ID_MAX];
-        te_pl_confirm_id(id, sizeof id, portfolio_id);
-        te_tq_item_t *it = te_tq_ack(pl->tq, id);
+        te_planner_target_confirm_id(id, sizeof id, portfolio_id);
+        te_target_queue_item_t *it = te_target_queue_ack(pl->tq, id);
         if (it) {
                 it->confirming = 0;
                 it->replans++;
@@ -140,18 +143,18 @@ void te_pl_on_confirmed(te_planner_t *pl, const char *portfolio_id)
         te_planner_mode_confirmed(pl->mode, portfolio_id);
 }
 
-void te_pl_drain_reports(te_planner_t *pl, int64_t now, int timeout_ms)
+void te_planner_target_drain_reports(te_planner_t *pl, int64_t now, int timeout_ms)
 {
         rd_kafka_message_t *m;
         while ((m = rd_kafka_consumer_poll(pl->reports, timeout_ms)) != NULL) {
-                te_pl_on_report(pl, m);
+                te_planner_target_on_report(pl, m);
                 rd_kafka_message_destroy(m);
                 timeout_ms = 0;
         }
         pl->ts->last_report_poll = now;
 }
 
-void te_pl_free_target(void *v)
+void te_planner_target_free_copy(void *v)
 {
         te_target_portfolio_t *tp = v;
         te_target_portfolio_free(tp);
@@ -182,10 +185,10 @@ static int keep_last(te_planner_t *pl, const te_target_portfolio_t *tp)
 }
 
 /* TRAINING barrier: send CLOCK(t) for the target in `it`, which then waits in its
- * portfolio's lane for CLOCK_ACK(t) (te_pl_on_report). A target held meanwhile (its
- * broker went DOWN) sends its CLOCK again when it is planned: the id is the same,
- * either ACK will do. @returns 0 or -1 (fatal). */
-static int send_clock(te_planner_t *pl, te_tq_item_t *it, int64_t now)
+ * portfolio's lane for CLOCK_ACK(t) (te_planner_target_on_report). A target held
+ * meanwhile (its broker went DOWN) sends its CLOCK again when it is planned: the id is
+ * the same, either ACK will do. @returns 0 or -1 (fatal). */
+static int send_clock(te_planner_t *pl, te_target_queue_item_t *it, int64_t now)
 {
         const te_target_portfolio_t *tp = &it->tp;
         te_order_cmd_t cmd, *clk = &cmd;
@@ -196,10 +199,11 @@ static int send_clock(te_planner_t *pl, te_tq_item_t *it, int64_t now)
         clk->mode = tp->mode;
         clk->event_time = tp->as_of;
         te_strlcpy(clk->route, pl->conf.route, sizeof clk->route);
-        if (te_pl_send_cmd(pl, clk) != 0)
+        if (te_planner_send_cmd(pl, clk) != 0)
                 return -1;
-        if (te_tq_wait(pl->tq, it, clk->order_id, now, pl->conf.clock_timeout_ms) != 0) {
-                te_pl_fail(pl, "clock", "out of memory");
+        if (te_target_queue_wait(pl->tq, it, clk->order_id, now,
+                                 pl->conf.clock_timeout_ms) != 0) {
+                te_planner_fail(pl, "clock", "out of memory");
                 return -1;
         }
         return 0;
@@ -209,22 +213,23 @@ static int send_clock(te_planner_t *pl, te_tq_item_t *it, int64_t now)
 static void check_clocks(te_planner_t *pl, int64_t now)
 {
         size_t pos = 0;
-        te_tq_item_t *it;
-        while ((it = te_tq_overdue(pl->tq, &pos, now, pl->conf.clock_timeout_ms))) {
+        te_target_queue_item_t *it;
+        while ((
+            it = te_target_queue_overdue(pl->tq, &pos, now, pl->conf.clock_timeout_ms))) {
                 const te_target_portfolio_t *tp = &it->tp;
                 if (it->confirming)
-                        continue; /* te_pl_check_confirms alerts per order */
+                        continue; /* te_planner_target_check_confirms alerts per order */
                 te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts,
-                              TE_SEV_WARNING, TE_PL_PROC, "clock.timeout",
+                              TE_SEV_WARNING, TE_PLANNER_PROC, "clock.timeout",
                               tp->ids.decision_id, tp->ids.portfolio_id, it->clock_id,
                               "no CLOCK_ACK for t=%lld after %lld ms; still waiting",
                               (long long)tp->as_of, (long long)(now - it->wait_since));
         }
 }
 
-void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
-                              const char *code, const char *why,
-                              const te_target_portfolio_t *tp)
+void te_planner_target_dead_letter(te_planner_t *pl, const rd_kafka_message_t *m,
+                                   const char *code, const char *why,
+                                   const te_target_portfolio_t *tp)
 {
         char errstr[256], reason[640];
         snprintf(reason, sizeof reason, "%s: %s", code, why);
@@ -246,15 +251,15 @@ void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
         int rc =
             tp ? te_emit_deadletter_ids(pl->producer, pl->codec,
                                         pl->conf.topic_deadletter, pl->conf.topic_alerts,
-                                        TE_PL_PROC, m, reason, tp->ids.portfolio_id,
+                                        TE_PLANNER_PROC, m, reason, tp->ids.portfolio_id,
                                         tp->ids.decision_id, errstr, sizeof errstr)
                : te_emit_deadletter(pl->producer, pl->codec, pl->conf.topic_deadletter,
-                                    pl->conf.topic_alerts, TE_PL_PROC, m, reason, errstr,
-                                    sizeof errstr);
+                                    pl->conf.topic_alerts, TE_PLANNER_PROC, m, reason,
+                                    errstr, sizeof errstr);
         if (rc != 0)
                 return;
         te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
-                      TE_PL_PROC, code, tp ? tp->ids.decision_id : NULL,
+                      TE_PLANNER_PROC, code, tp ? tp->ids.decision_id : NULL,
                       tp ? tp->ids.portfolio_id : NULL, NULL, "target dead-lettered: %s",
                       why);
 }
@@ -265,34 +270,37 @@ enum { PLAN_OK = 0, PLAN_DEAD = 1, PLAN_STALLED = 2, PLAN_FATAL = -1 };
  * PLAN_DEAD when the target was dead-lettered instead, PLAN_STALLED when a price
  * lookup failed (nothing planned, nothing sent: try again later), PLAN_FATAL. */
 static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp,
-                int leg_base, te_plan_env_t *env, const te_order_cmd_t **cmds, size_t *n)
+                int leg_base, te_order_plan_env_t *env, const te_order_cmd_t **cmds,
+                size_t *n)
 {
         char errstr[512];
-        *env = (te_plan_env_t){
+        *env = (te_order_plan_env_t){
             .level = te_planner_mode_level(pl->mode, tp->ids.portfolio_id),
-            .price = pl->prices ? te_price_cache_get : NULL,
-            .known = pl->prices ? te_price_cache_known : NULL,
+            .price = pl->prices ? te_planner_db_prices_get : NULL,
+            .known = pl->prices ? te_planner_db_prices_known : NULL,
             .opaque = pl->prices,
             .leg_base = leg_base,
         };
         *n = 0;
         if (pl->prices)
-                te_price_cache_failure(pl->prices, NULL, 0); /* an older one is moot */
-        te_plan_err_t e = te_plan_run(pl->ws, &pl->plan, env, pl->book, tp, cmds, n,
-                                      errstr, sizeof errstr);
-        if (e != TE_PLAN_E_NOMEM && pl->prices &&
-            te_price_cache_failure(pl->prices, pl->ts->stall_err,
-                                   sizeof pl->ts->stall_err)) {
+                te_planner_db_prices_failure(pl->prices, NULL,
+                                             0); /* an older one is moot */
+        te_order_plan_err_t e = te_order_plan_run(pl->ws, &pl->plan, env, pl->book, tp,
+                                                  cmds, n, errstr, sizeof errstr);
+        if (e != TE_ORDER_PLAN_E_NOMEM && pl->prices &&
+            te_planner_db_prices_failure(pl->prices, pl->ts->stall_err,
+                                         sizeof pl->ts->stall_err)) {
                 /* whatever the plan says, it rests on an answer the DB did not give */
                 *n = 0;
                 return PLAN_STALLED;
         }
-        if (e == TE_PLAN_E_NOMEM || e == TE_PLAN_E_TOO_MANY) {
-                te_pl_fail(pl, "plan", errstr);
+        if (e == TE_ORDER_PLAN_E_NOMEM || e == TE_ORDER_PLAN_E_TOO_MANY) {
+                te_planner_fail(pl, "plan", errstr);
                 return -1;
         }
-        if (e != TE_PLAN_OK) {
-                te_pl_dead_letter_target(pl, m, te_plan_err_code(e), errstr, tp);
+        if (e != TE_ORDER_PLAN_OK) {
+                te_planner_target_dead_letter(pl, m, te_order_plan_err_code(e), errstr,
+                                              tp);
                 return pl->fatal ? PLAN_FATAL : PLAN_DEAD;
         }
         /* what the plan computed must be encodable and within the value bounds: a
@@ -306,14 +314,14 @@ static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
                                  te_command_name((*cmds)[i].command), (*cmds)[i].ticker,
                                  why);
                         *n = 0;
-                        te_pl_dead_letter_target(pl, m, "out_of_range", errstr, tp);
+                        te_planner_target_dead_letter(pl, m, "out_of_range", errstr, tp);
                         return pl->fatal ? PLAN_FATAL : PLAN_DEAD;
                 }
         }
         return PLAN_OK;
 }
 
-static void finish(te_planner_t *pl, te_tq_item_t *it, int held);
+static void finish(te_planner_t *pl, te_target_queue_item_t *it, int held);
 
 /* Hold the (valid) target `tp` decoded from `m`, replacing the portfolio's held one.
  * @returns 1 held (owns m), 0 dead-lettered (as_of before the held one's), -1 fatal. */
@@ -330,11 +338,11 @@ static int hold_put(te_planner_t *pl, rd_kafka_message_t *m,
                 char why[160];
                 snprintf(why, sizeof why, "as_of %lld is before the held target's %lld",
                          (long long)tp->as_of, (long long)held_as_of);
-                te_pl_dead_letter_target(pl, m, "as_of_backwards", why, tp);
+                te_planner_target_dead_letter(pl, m, "as_of_backwards", why, tp);
                 return pl->fatal ? -1 : 0;
         }
         if (r < 0) {
-                te_pl_fail(pl, "hold", "out of memory");
+                te_planner_fail(pl, "hold", "out of memory");
                 return -1;
         }
         if (old) {
@@ -342,7 +350,7 @@ static int hold_put(te_planner_t *pl, rd_kafka_message_t *m,
                 TE_LOG(TE_LOG_INFO, &ids, "target.superseded",
                        "held target at offset %lld replaced by the one at %lld",
                        (long long)h->offset, (long long)m->offset);
-                te_pl_target_done(pl, h); /* finished: replaced */
+                te_planner_target_done(pl, h); /* finished: replaced */
                 rd_kafka_message_destroy(h);
                 pl->st.superseded++;
         }
@@ -357,19 +365,20 @@ static int hold_put(te_planner_t *pl, rd_kafka_message_t *m,
 static void alert_down(te_planner_t *pl, const char *why)
 {
         te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
-                      TE_PL_PROC, "planner_broker_down", NULL, NULL, NULL,
+                      TE_PLANNER_PROC, "planner_broker_down", NULL, NULL, NULL,
                       "broker %s reported DOWN (%s): no new orders for its portfolios; "
                       "their latest targets are held until it is UP",
                       pl->conf.route, why);
 }
 
-void te_pl_hold_caught_up(te_planner_t *pl)
+void te_planner_target_hold_caught_up(te_planner_t *pl)
 {
         if (te_planner_hold_n_down(pl->hold) > 0)
                 alert_down(pl, "as of the reports read on assignment");
 }
 
-void te_pl_on_broker_state(te_planner_t *pl, int32_t partition, const te_exec_report_t *r)
+void te_planner_target_on_broker_state(te_planner_t *pl, int32_t partition,
+                                       const te_exec_report_t *r)
 {
         int ev = te_planner_hold_broker_state(pl->hold, partition, r->broker, r->reason);
         if (ev != TE_PLANNER_HOLD_DOWN)
@@ -377,11 +386,11 @@ void te_pl_on_broker_state(te_planner_t *pl, int32_t partition, const te_exec_re
         if (te_planner_hold_n_down(pl->hold) == 1 &&
             !pl->catching_up) /* once per outage */
                 alert_down(pl, r->reason);
-        if (te_tq_count(pl->tq)) /* its targets in flight are held */
+        if (te_target_queue_count(pl->tq)) /* its targets in flight are held */
                 pl->ts->divert_due = 1;
 }
 
-int te_pl_release(te_planner_t *pl, int64_t now)
+int te_planner_target_release(te_planner_t *pl, int64_t now)
 {
         size_t k = 0;
         if (!te_planner_hold_count(pl->hold)) {
@@ -389,7 +398,7 @@ int te_pl_release(te_planner_t *pl, int64_t now)
                 return 0;
         }
         if (te_planner_hold_take_begin(pl->hold, &k) != 0) {
-                te_pl_fail(pl, "release", "out of memory");
+                te_planner_fail(pl, "release", "out of memory");
                 return -1;
         }
         if (k)
@@ -401,7 +410,7 @@ int te_pl_release(te_planner_t *pl, int64_t now)
                 pl->st.released++;
                 /* planned (or in flight again): the ledger lets the position of p
                  * move past it once it is finished */
-                if (te_pl_on_target(pl, m, now, 0) < 0)
+                if (te_planner_target_on_message(pl, m, now, 0) < 0)
                         rc = -1;
         }
         pl->dirty = 1;
@@ -415,7 +424,7 @@ int te_pl_release(te_planner_t *pl, int64_t now)
  * @returns as hold_put. */
 static int hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp)
 {
-        te_plan_env_t env;
+        te_order_plan_env_t env;
         const te_order_cmd_t *cmds;
         size_t n;
         int r = plan(pl, m, tp, 0, &env, &cmds, &n);
@@ -424,10 +433,10 @@ static int hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
         return hold_put(pl, m, tp);
 }
 
-void te_pl_target_done(te_planner_t *pl, const rd_kafka_message_t *m)
+void te_planner_target_done(te_planner_t *pl, const rd_kafka_message_t *m)
 {
-        if (te_tq_done(pl->tq, m->partition, m->offset,
-                       te_producer_sent_seq(pl->producer)) != 0)
+        if (te_target_queue_done(pl->tq, m->partition, m->offset,
+                                 te_producer_sent_seq(pl->producer)) != 0)
                 TE_LOG(TE_LOG_WARN, NULL, "planner.ledger",
                        "%s[%d]@%lld finished but not in the ledger",
                        rd_kafka_topic_name(m->rkt), (int)m->partition,
@@ -436,30 +445,30 @@ void te_pl_target_done(te_planner_t *pl, const rd_kafka_message_t *m)
 
 /* `it` is finished (held: the hold owns its message now): out of the ledger's way
  * (unless held), its message released, the item freed. */
-static void finish(te_planner_t *pl, te_tq_item_t *it, int held)
+static void finish(te_planner_t *pl, te_target_queue_item_t *it, int held)
 {
         if (!held) {
-                te_pl_target_done(pl, it->msg);
+                te_planner_target_done(pl, it->msg);
                 rd_kafka_message_destroy(it->msg);
         }
         it->msg = NULL;
-        te_tq_item_free(pl->tq, it);
+        te_target_queue_item_free(pl->tq, it);
 }
 
 enum { T_DONE, T_WAITING, T_HELD, T_STALLED, T_FATAL = -1 };
 
 /* Plan the target in `it` and send its commands. When some of its tickers must wait
- * for the broker to confirm a CANCEL or REPLACE (te_plan_deferred), the target waits in
- * its lane (later targets of the portfolio queue behind it) and is planned again when
- * the portfolio has nothing pending (te_pl_on_confirmed). The first plan again uses
- * legs from 0 (its deferred tickers sent no NEW yet, so their ids are the ones a plan
- * without the wait would have given), later ones further on.
+ * for the broker to confirm a CANCEL or REPLACE (te_order_plan_deferred), the target
+ * waits in its lane (later targets of the portfolio queue behind it) and is planned again
+ * when the portfolio has nothing pending (te_planner_target_on_confirmed). The first plan
+ * again uses legs from 0 (its deferred tickers sent no NEW yet, so their ids are the ones
+ * a plan without the wait would have given), later ones further on.
  * @returns T_DONE, T_WAITING, T_STALLED (a price lookup failed: nothing sent) or
  * T_FATAL. */
-static int plan_and_send(te_planner_t *pl, te_tq_item_t *it, int64_t now)
+static int plan_and_send(te_planner_t *pl, te_target_queue_item_t *it, int64_t now)
 {
         const te_target_portfolio_t *tp = &it->tp;
-        te_plan_env_t env;
+        te_order_plan_env_t env;
         const te_order_cmd_t *cmds;
         size_t n = 0;
         int leg_base = it->replans > 1 ? (it->replans - 1) * 100 : 0;
@@ -475,16 +484,16 @@ static int plan_and_send(te_planner_t *pl, te_tq_item_t *it, int64_t now)
         if (keep_last(pl, tp) != 0 ||
             te_book_set_last_as_of(pl->book, tp->ids.portfolio_id, tp->as_of) != 0 ||
             te_book_set_mode(pl->book, tp->ids.portfolio_id, tp->mode) != 0) {
-                te_pl_fail(pl, "book", "out of memory");
+                te_planner_fail(pl, "book", "out of memory");
                 return T_FATAL;
         }
-        size_t deferred = te_plan_deferred(pl->ws);
-        if (te_pl_send_all(pl, cmds, n) != 0)
+        size_t deferred = te_order_plan_deferred(pl->ws);
+        if (te_planner_send_all(pl, cmds, n) != 0)
                 return T_FATAL;
-        /* recorded in the DB once these commands are delivered (te_pl_commit) */
-        if (te_tq_planned(pl->tq, tp->ids.portfolio_id, tp->as_of,
-                          te_producer_sent_seq(pl->producer)) != 0) {
-                te_pl_fail(pl, "planned", "out of memory");
+        /* recorded in the DB once these commands are delivered (te_planner_commit) */
+        if (te_target_queue_planned(pl->tq, tp->ids.portfolio_id, tp->as_of,
+                                    te_producer_sent_seq(pl->producer)) != 0) {
+                te_planner_fail(pl, "planned", "out of memory");
                 return T_FATAL;
         }
         if (n && !it->replans)
@@ -499,9 +508,10 @@ static int plan_and_send(te_planner_t *pl, te_tq_item_t *it, int64_t now)
         if (deferred && env.level != TE_LEVEL_HALT &&
             te_book_pf_pending(te_book_portfolio(pl->book, tp->ids.portfolio_id)) > 0) {
                 char id[TE_ID_MAX];
-                te_pl_confirm_id(id, sizeof id, tp->ids.portfolio_id);
-                if (te_tq_wait(pl->tq, it, id, now, pl->conf.clock_timeout_ms) != 0) {
-                        te_pl_fail(pl, "confirm", "out of memory");
+                te_planner_target_confirm_id(id, sizeof id, tp->ids.portfolio_id);
+                if (te_target_queue_wait(pl->tq, it, id, now,
+                                         pl->conf.clock_timeout_ms) != 0) {
+                        te_planner_fail(pl, "confirm", "out of memory");
                         return T_FATAL;
                 }
                 it->confirming = 1;
@@ -517,14 +527,14 @@ static void alert_overdue(const char *portfolio_id, const char *ticker,
         te_planner_t *pl = opaque;
         pl->st.confirm_overdue++;
         te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
-                      TE_PL_PROC, "confirm.timeout", NULL, portfolio_id, order_id,
+                      TE_PLANNER_PROC, "confirm.timeout", NULL, portfolio_id, order_id,
                       "%s of %s not confirmed by broker %s after %lld ms: nothing new "
                       "is sent for %s until it is (the order could still fill)",
                       is_replace ? "REPLACE" : "CANCEL", ticker, pl->conf.route,
                       (long long)age_ms, ticker);
 }
 
-void te_pl_check_confirms(te_planner_t *pl, int64_t now)
+void te_planner_target_check_confirms(te_planner_t *pl, int64_t now)
 {
         int64_t timeout =
             pl->conf.confirm_timeout_ms > 0 ? pl->conf.confirm_timeout_ms : 10000;
@@ -532,7 +542,7 @@ void te_pl_check_confirms(te_planner_t *pl, int64_t now)
 }
 
 /* Hold `it` (its broker is down). @returns T_HELD, T_DONE (dead-lettered) or T_FATAL. */
-static int hold_item(te_planner_t *pl, te_tq_item_t *it)
+static int hold_item(te_planner_t *pl, te_target_queue_item_t *it)
 {
         int r = hold(pl, it->msg, &it->tp);
         return r < 0 ? T_FATAL : r == 1 ? T_HELD : T_DONE;
@@ -541,7 +551,7 @@ static int hold_item(te_planner_t *pl, te_tq_item_t *it)
 /* Handle `it`, the first target in flight of its portfolio (`acked`: its CLOCK_ACK
  * came). @returns T_DONE, T_WAITING (CLOCK sent), T_HELD, T_STALLED (waits for the
  * DB) or T_FATAL. */
-static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
+static int process(te_planner_t *pl, te_target_queue_item_t *it, int64_t now, int acked)
 {
         te_target_portfolio_t *tp = &it->tp;
         if (acked)
@@ -563,7 +573,7 @@ static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
         }
         if (tp->mode != TE_MODE_TRAINING &&
             now - pl->ts->last_report_poll >= pl->conf.report_poll_ms)
-                te_pl_drain_reports(pl, now, 0); /* also the broker's state */
+                te_planner_target_drain_reports(pl, now, 0); /* also the broker's state */
         if (te_planner_hold_must(pl->hold, it->partition, tp->ids.portfolio_id))
                 return hold_item(pl, it);
         if (tp->mode == TE_MODE_TRAINING)
@@ -584,34 +594,34 @@ static void pause_partition(te_planner_t *pl, int32_t p, int pause)
                        pause ? "pause" : "resume", pl->conf.topic_targets, (int)p,
                        rd_kafka_err2str(err));
         rd_kafka_topic_partition_list_destroy(l);
-        if (p >= 0 && p < TE_PL_MAX_PARTS)
+        if (p >= 0 && p < TE_PLANNER_MAX_PARTS)
                 pl->ts->stall_paused[p] = (unsigned char)pause;
 }
 
 /* `it` could not be planned: a price lookup failed. It stays first in its portfolio's
  * lane (not finished: the ledger keeps its offset uncommitted), its partition is
- * paused, and te_pl_after_reports plans it again once the backoff is due.
+ * paused, and te_planner_target_after_reports plans it again once the backoff is due.
  * @returns 0 or -1 (fatal). */
-static int stall(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
+static int stall(te_planner_t *pl, te_target_queue_item_t *it, int64_t now, int acked)
 {
         if (pl->ts->n_stalled == pl->ts->cap_stalled) {
                 size_t ncap = pl->ts->cap_stalled ? pl->ts->cap_stalled * 2 : 16;
                 struct stalled_s *ns = realloc(pl->ts->stalled, ncap * sizeof *ns);
                 if (!ns) {
-                        te_pl_fail(pl, "stall", "out of memory");
+                        te_planner_fail(pl, "stall", "out of memory");
                         return -1;
                 }
                 pl->ts->stalled = ns;
                 pl->ts->cap_stalled = ncap;
         }
-        if (te_tq_park(pl->tq, it) != 0) {
-                te_pl_fail(pl, "stall", "out of memory");
+        if (te_target_queue_park(pl->tq, it) != 0) {
+                te_planner_fail(pl, "stall", "out of memory");
                 return -1;
         }
         pl->ts->stalled[pl->ts->n_stalled++] = (struct stalled_s){it, acked};
         pl->st.db_waits++;
         int32_t p = it->partition;
-        if (p >= 0 && p < TE_PL_MAX_PARTS && !pl->ts->stall_paused[p])
+        if (p >= 0 && p < TE_PLANNER_MAX_PARTS && !pl->ts->stall_paused[p])
                 pause_partition(pl, p, 1);
         if (!pl->ts->stall_delay) { /* the first of this outage */
                 pl->ts->stall_delay = 50;
@@ -628,7 +638,7 @@ static int stall(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
 }
 
 /* Take `it` out of the stalled targets (its lane was taken: a broker went DOWN). */
-static void unstall(te_planner_t *pl, const te_tq_item_t *it)
+static void unstall(te_planner_t *pl, const te_target_queue_item_t *it)
 {
         for (size_t i = 0; i < pl->ts->n_stalled; i++)
                 if (pl->ts->stalled[i].it == it) {
@@ -639,7 +649,7 @@ static void unstall(te_planner_t *pl, const te_tq_item_t *it)
 
 /* Handle `it` and, as each one finishes, the next target of its portfolio, until one
  * waits for its CLOCK_ACK or for the DB, or none is left. @returns 0 or -1 (stop). */
-static int advance(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
+static int advance(te_planner_t *pl, te_target_queue_item_t *it, int64_t now, int acked)
 {
         while (it) {
                 int r = process(pl, it, now, acked);
@@ -648,11 +658,11 @@ static int advance(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
                 acked = 0;
                 if (r == T_WAITING)
                         return 0;
-                te_tq_item_t *next = te_tq_pop(pl->tq, it);
+                te_target_queue_item_t *next = te_target_queue_pop(pl->tq, it);
                 if (r == T_FATAL) {
                         rd_kafka_message_destroy(it->msg);
                         it->msg = NULL;
-                        te_tq_item_free(pl->tq, it);
+                        te_target_queue_item_free(pl->tq, it);
                         return -1; /* what queued behind goes with the lanes */
                 }
                 finish(pl, it, r == T_HELD);
@@ -661,7 +671,7 @@ static int advance(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
         return 0;
 }
 
-void te_pl_bars_refresh(te_planner_t *pl, int64_t now, int force)
+void te_planner_target_bars_refresh(te_planner_t *pl, int64_t now, int force)
 {
         if (!pl->db || (!force && now < pl->ts->bars_next))
                 return;
@@ -737,14 +747,14 @@ static int reroute(te_planner_t *pl, const rd_kafka_message_t *m,
                    const te_target_portfolio_t *tp, int64_t now)
 {
         char why[256];
-        int32_t to = te_pl_partition_of(pl, tp->ids.portfolio_id);
+        int32_t to = te_planner_partition_of(pl, tp->ids.portfolio_id);
         int r = te_planner_route_target(pl->route, m, tp, to, now, why, sizeof why);
         if (r == TE_PLANNER_ROUTE_DEAD) {
-                te_pl_dead_letter_target(pl, m, "wrong_partition", why, tp);
+                te_planner_target_dead_letter(pl, m, "wrong_partition", why, tp);
                 return pl->fatal ? -1 : 1;
         }
         if (r == TE_PLANNER_ROUTE_ERROR) {
-                te_pl_fail(pl, "re-publish target", why);
+                te_planner_fail(pl, "re-publish target", why);
                 return -1;
         }
         if (r == TE_PLANNER_ROUTE_MOVED)
@@ -752,15 +762,16 @@ static int reroute(te_planner_t *pl, const rd_kafka_message_t *m,
         return r;
 }
 
-int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fresh)
+int te_planner_target_on_message(te_planner_t *pl, rd_kafka_message_t *m, int64_t now,
+                                 int fresh)
 {
         char errstr[512];
         /* dead letters whose delivery failed since: CRITICAL alerts */
-        te_emit_lost(pl->producer, pl->codec, pl->conf.topic_alerts, TE_PL_PROC);
-        te_tq_item_t *it = te_tq_item_new(pl->tq);
+        te_emit_lost(pl->producer, pl->codec, pl->conf.topic_alerts, TE_PLANNER_PROC);
+        te_target_queue_item_t *it = te_target_queue_item_new(pl->tq);
         if (!it) {
                 rd_kafka_message_destroy(m);
-                te_pl_fail(pl, "target", "out of memory");
+                te_planner_fail(pl, "target", "out of memory");
                 return -1;
         }
         it->msg = m;
@@ -772,8 +783,8 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fr
         if (cerr != TE_CODEC_OK) {
                 /* values refused in a well-formed message: its ids were read */
                 int ids = cerr == TE_CODEC_ERR_INVALID && it->tp.ids.portfolio_id[0];
-                te_pl_dead_letter_target(pl, m, te_codec_err_name(cerr), errstr,
-                                         ids ? &it->tp : NULL);
+                te_planner_target_dead_letter(pl, m, te_codec_err_name(cerr), errstr,
+                                              ids ? &it->tp : NULL);
                 finish(pl, it, 0);
                 return pl->fatal ? -1 : 0;
         }
@@ -788,12 +799,13 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fr
         }
         const char *bad = target_check(pl, &it->tp, errstr, sizeof errstr);
         if (bad) {
-                te_pl_dead_letter_target(pl, m, bad, errstr, &it->tp);
+                te_planner_target_dead_letter(pl, m, bad, errstr, &it->tp);
                 finish(pl, it, 0);
                 return pl->fatal ? -1 : 0;
         }
-        if (te_tq_busy(pl->tq, it->tp.ids.portfolio_id)) {
-                te_tq_queue(pl->tq, it); /* behind its portfolio's target in flight */
+        if (te_target_queue_busy(pl->tq, it->tp.ids.portfolio_id)) {
+                te_target_queue_queue(pl->tq,
+                                      it); /* behind its portfolio's target in flight */
                 return 0;
         }
         return advance(pl, it, now, 0);
@@ -805,12 +817,12 @@ static int divert(te_planner_t *pl)
 {
         int rc = 0;
         pl->ts->divert_due = 0;
-        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
+        for (int32_t p = 0; p < pl->n_parts && p < TE_PLANNER_MAX_PARTS; p++) {
                 if (!te_planner_hold_down(pl->hold, p))
                         continue;
-                te_tq_item_t *it = te_tq_take_partition(pl->tq, p);
+                te_target_queue_item_t *it = te_target_queue_take_partition(pl->tq, p);
                 while (it) {
-                        te_tq_item_t *next = te_tq_next(it);
+                        te_target_queue_item_t *next = te_target_queue_next(it);
                         unstall(pl, it);
                         int r = rc == 0 ? hold_item(pl, it) : T_DONE;
                         if (r == T_FATAL) {
@@ -868,7 +880,7 @@ static int retry_stalled(te_planner_t *pl, int64_t now)
                        (long long)pl->ts->stall_delay);
                 return 0;
         }
-        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++)
+        for (int32_t p = 0; p < pl->n_parts && p < TE_PLANNER_MAX_PARTS; p++)
                 if (pl->ts->stall_paused[p])
                         pause_partition(pl, p, 0);
         pl->ts->stall_delay = 0;
@@ -880,7 +892,7 @@ static int retry_stalled(te_planner_t *pl, int64_t now)
         return 0;
 }
 
-int te_pl_after_reports(te_planner_t *pl, int64_t now)
+int te_planner_target_after_reports(te_planner_t *pl, int64_t now)
 {
         /* by index: planning may read reports, which may make more targets ready */
         for (size_t i = 0; i < pl->ts->n_ready && !pl->fatal; i++)
@@ -889,21 +901,21 @@ int te_pl_after_reports(te_planner_t *pl, int64_t now)
         pl->ts->n_ready = 0;
         if (pl->ts->divert_due && divert(pl) != 0)
                 return -1;
-        if (te_pl_emergency_confirmed(pl) != 0)
+        if (te_planner_mode_emergency_confirmed(pl) != 0)
                 return -1;
         if (pl->ts->stall_delay && retry_stalled(pl, now) != 0)
                 return -1;
-        te_pl_bars_refresh(pl, now, 0);
+        te_planner_target_bars_refresh(pl, now, 0);
         if (now >= pl->ts->next_clock_check) {
-                if (te_tq_waiting(pl->tq))
+                if (te_target_queue_waiting(pl->tq))
                         check_clocks(pl, now);
-                te_pl_check_confirms(pl, now);
+                te_planner_target_check_confirms(pl, now);
                 pl->ts->next_clock_check = now + 100;
         }
         return pl->fatal ? -1 : 0;
 }
 
-void te_pl_drop_in_flight(te_planner_t *pl)
+void te_planner_target_drop_in_flight(te_planner_t *pl)
 {
         pl->ts->n_ready = 0;
         /* their partitions are revoked (a rebuild resumes what is assigned again) */
@@ -913,6 +925,6 @@ void te_pl_drop_in_flight(te_planner_t *pl)
         pl->ts->divert_due = 0;
         /* EMERGENCY re-plans waiting for confirmations go with their partitions */
         if (te_planner_mode_drop_waits(pl->mode) != 0)
-                te_pl_fail(pl, "revoke", "out of memory");
-        te_tq_clear_lanes(pl->tq, (void (*)(void *))rd_kafka_message_destroy);
+                te_planner_fail(pl, "revoke", "out of memory");
+        te_target_queue_clear_lanes(pl->tq, (void (*)(void *))rd_kafka_message_destroy);
 }

@@ -54,8 +54,8 @@ static void setup_pos(fx_t *fx, const char *const *args, const db_row_t *rows, s
         fx_tweak = tweak;
         setup_fx(fx, args, 0);
         fx_tweak = NULL;
-        ib_t *ib = (ib_t *)fx->b;
-        ibkr_pos_set_db(ib->pos, test_db, NULL);
+        te_ibkr_t *ib = (te_ibkr_t *)fx->b;
+        te_ibkr_pos_set_db(ib->pos, test_db, NULL);
 }
 
 static size_t want_checks;
@@ -189,7 +189,7 @@ static int alone_db(void *ctx, const char *account, te_ibkr_pos_cb cb, void *cb_
         return strcmp(account, "DU1") ? 0 : cb(cb_ctx, "AAA", alone.aaa);
 }
 
-static void alone_bad(void *ctx, const ibkr_pos_t *e)
+static void alone_bad(void *ctx, const te_ibkr_pos_t *e)
 {
         (void)ctx;
         assert_string_equal(e->account, "DU1");
@@ -211,9 +211,9 @@ static te_tws_position_t position(const char *account, const char *symbol,
         return p;
 }
 
-static int compare(ibkr_pos_check_t *pc, int64_t now, int busy)
+static int compare(te_ibkr_pos_check_t *pc, int64_t now, int busy)
 {
-        return ibkr_pos_compare(pc, now, busy, alone_bad, NULL);
+        return te_ibkr_pos_compare(pc, now, busy, alone_bad, NULL);
 }
 
 /* Snapshot, live fills before and after positionEnd, waiting for the reports, the DB
@@ -222,58 +222,62 @@ static void test_ibkr_pos_check_alone(void **state)
 {
         (void)state;
         memset(&alone, 0, sizeof alone);
-        ibkr_pos_check_t *pc = ibkr_pos_new(1000);
+        te_ibkr_pos_check_t *pc = te_ibkr_pos_new(1000);
         assert_non_null(pc);
-        assert_int_equal(ibkr_pos_add_account(pc, "DU1"), 0);
+        assert_int_equal(te_ibkr_pos_add_account(pc, "DU1"), 0);
         te_tws_position_t p = position("DU1", "AAA", "STK", 10);
         /* no DB: nothing collected, nothing compared */
-        ibkr_pos_begin(pc);
-        assert_int_equal(ibkr_pos_on_position(pc, &p), 0);
-        ibkr_pos_on_end(pc, 0);
-        assert_int_equal(compare(pc, 0, 0), IBKR_POS_WAIT);
-        ibkr_pos_set_db(pc, alone_db, NULL);
+        te_ibkr_pos_begin(pc);
+        assert_int_equal(te_ibkr_pos_on_position(pc, &p), 0);
+        te_ibkr_pos_on_end(pc, 0);
+        assert_int_equal(compare(pc, 0, 0), TE_IBKR_POS_WAIT);
+        te_ibkr_pos_set_db(pc, alone_db, NULL);
         /* round 1: only allowed accounts' stocks count; a fill on a position already
          * received counts, one on a position IB has not sent yet is IB's to count */
-        ibkr_pos_begin(pc);
-        assert_int_equal(ibkr_pos_on_position(pc, &p), 0);
+        te_ibkr_pos_begin(pc);
+        assert_int_equal(te_ibkr_pos_on_position(pc, &p), 0);
         te_tws_position_t other = position("DU9", "AAA", "STK", 50);
         te_tws_position_t opt = position("DU1", "AAA", "OPT", 50);
-        assert_int_equal(ibkr_pos_on_position(pc, &other), 0);
-        assert_int_equal(ibkr_pos_on_position(pc, &opt), 0);
-        assert_int_equal(ibkr_pos_on_fill(pc, "DU1", "AAA", 5), 0);
-        assert_int_equal(ibkr_pos_on_fill(pc, "DU1", "BBB", 3), 0);
-        ibkr_pos_on_end(pc, 1000);
+        assert_int_equal(te_ibkr_pos_on_position(pc, &other), 0);
+        assert_int_equal(te_ibkr_pos_on_position(pc, &opt), 0);
+        assert_int_equal(te_ibkr_pos_on_fill(pc, "DU1", "AAA", 5), 0);
+        assert_int_equal(te_ibkr_pos_on_fill(pc, "DU1", "BBB", 3), 0);
+        te_ibkr_pos_on_end(pc, 1000);
         alone.aaa = 15;
-        assert_int_equal(compare(pc, 999, 0), IBKR_POS_WAIT);  /* not due yet */
-        assert_int_equal(compare(pc, 1000, 1), IBKR_POS_WAIT); /* reports on their way */
-        assert_int_equal(compare(pc, 1020, 0), IBKR_POS_DONE);
+        assert_int_equal(compare(pc, 999, 0), TE_IBKR_POS_WAIT); /* not due yet */
+        assert_int_equal(compare(pc, 1000, 1),
+                         TE_IBKR_POS_WAIT); /* reports on their way */
+        assert_int_equal(compare(pc, 1020, 0), TE_IBKR_POS_DONE);
         assert_int_equal(alone.n_bad, 0);
-        assert_int_equal(compare(pc, 1040, 0), IBKR_POS_WAIT); /* done until the next */
+        assert_int_equal(compare(pc, 1040, 0),
+                         TE_IBKR_POS_WAIT); /* done until the next */
         /* round 2: a fill after positionEnd moves IB's side; the DB never books it */
-        ibkr_pos_begin(pc);
-        assert_int_equal(ibkr_pos_on_position(pc, &p), 0);
-        ibkr_pos_on_end(pc, 2000);
-        assert_int_equal(ibkr_pos_on_fill(pc, "DU1", "AAA", 2), 0);
+        te_ibkr_pos_begin(pc);
+        assert_int_equal(te_ibkr_pos_on_position(pc, &p), 0);
+        te_ibkr_pos_on_end(pc, 2000);
+        assert_int_equal(te_ibkr_pos_on_fill(pc, "DU1", "AAA", 2), 0);
         alone.aaa = 10;
-        assert_int_equal(compare(pc, 2000, 0), IBKR_POS_WAIT); /* differs: again later */
-        assert_int_equal(ibkr_pos_mismatches(pc), 1);
-        assert_int_equal(compare(pc, 2499, 0), IBKR_POS_WAIT);
+        assert_int_equal(compare(pc, 2000, 0),
+                         TE_IBKR_POS_WAIT); /* differs: again later */
+        assert_int_equal(te_ibkr_pos_mismatches(pc), 1);
+        assert_int_equal(compare(pc, 2499, 0), TE_IBKR_POS_WAIT);
         assert_int_equal(alone.n_bad, 0);
-        assert_int_equal(compare(pc, 3000, 1), IBKR_POS_DONE); /* deadline: busy or not */
+        assert_int_equal(compare(pc, 3000, 1),
+                         TE_IBKR_POS_DONE); /* deadline: busy or not */
         assert_int_equal(alone.n_bad, 1);
         assert_true(alone.bad_ib == 12 && alone.bad_db == 10);
         /* round 3: the DB cannot answer until the deadline: nothing reported */
-        ibkr_pos_begin(pc);
-        assert_int_equal(ibkr_pos_on_position(pc, &p), 0);
-        ibkr_pos_on_end(pc, 4000);
+        te_ibkr_pos_begin(pc);
+        assert_int_equal(te_ibkr_pos_on_position(pc, &p), 0);
+        te_ibkr_pos_on_end(pc, 4000);
         alone.fail = 1;
-        assert_int_equal(compare(pc, 4000, 0), IBKR_POS_WAIT);
-        assert_int_equal(compare(pc, 5000, 0), IBKR_POS_WAIT);
+        assert_int_equal(compare(pc, 4000, 0), TE_IBKR_POS_WAIT);
+        assert_int_equal(compare(pc, 5000, 0), TE_IBKR_POS_WAIT);
         alone.fail = 0;
-        assert_int_equal(compare(pc, 5600, 0), IBKR_POS_WAIT); /* given up */
+        assert_int_equal(compare(pc, 5600, 0), TE_IBKR_POS_WAIT); /* given up */
         assert_int_equal(alone.n_bad, 1);
-        ibkr_pos_destroy(pc);
-        ibkr_pos_destroy(NULL);
+        te_ibkr_pos_destroy(pc);
+        te_ibkr_pos_destroy(NULL);
 }
 
 int main(void)
