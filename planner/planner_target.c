@@ -321,8 +321,6 @@ static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
         return PLAN_OK;
 }
 
-static void finish(te_planner_t *pl, te_target_queue_item_t *it, int held);
-
 /* Hold the (valid) target `tp` decoded from `m`, replacing the portfolio's held one.
  * @returns 1 held (owns m), 0 dead-lettered (as_of before the held one's), -1 fatal. */
 static int hold_put(te_planner_t *pl, rd_kafka_message_t *m,
@@ -383,8 +381,8 @@ void te_planner_target_on_broker_state(te_planner_t *pl, int32_t partition,
         int ev = te_planner_hold_broker_state(pl->hold, partition, r->broker, r->reason);
         if (ev != TE_PLANNER_HOLD_DOWN)
                 return;
-        if (te_planner_hold_n_down(pl->hold) == 1 &&
-            !pl->catching_up) /* once per outage */
+        /* once per outage, not for each past state read in a rebuild */
+        if (te_planner_hold_n_down(pl->hold) == 1 && !pl->catching_up)
                 alert_down(pl, r->reason);
         if (te_target_queue_count(pl->tq)) /* its targets in flight are held */
                 pl->ts->divert_due = 1;
@@ -393,14 +391,12 @@ void te_planner_target_on_broker_state(te_planner_t *pl, int32_t partition,
 int te_planner_target_release(te_planner_t *pl, int64_t now)
 {
         size_t k = 0;
-        if (!te_planner_hold_count(pl->hold)) {
-                (void)te_planner_hold_take_begin(pl->hold, &k); /* clears the flag */
-                return 0;
-        }
-        if (te_planner_hold_take_begin(pl->hold, &k) != 0) {
+        if (te_planner_hold_take_begin(pl->hold, &k) != 0) { /* clears the flag */
                 te_planner_fail(pl, "release", "out of memory");
                 return -1;
         }
+        if (!te_planner_hold_count(pl->hold))
+                return 0;
         if (k)
                 TE_LOG(TE_LOG_WARN, NULL, "planner.release",
                        "broker %s UP: planning %zu held targets", pl->conf.route, k);
