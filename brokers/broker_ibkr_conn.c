@@ -37,6 +37,13 @@ void te_ibkr_conn_close(te_ibkr_t *b, const char *why)
                 b->backoff_ms = b->cfg.reconnect_max_ms;
 }
 
+/* A step of the reconciliation that failed (`why`, NULL: it did not) closes. */
+static void reconcile(te_ibkr_t *b, const char *why)
+{
+        if (why)
+                te_ibkr_conn_close(b, why);
+}
+
 static void conn_start(te_ibkr_t *b)
 {
         char err[256];
@@ -74,7 +81,7 @@ static void on_error(te_ibkr_t *b, const te_tws_error_t *e)
                         TE_LOG(TE_LOG_WARN, NULL, "ibkr.ib_restored", "IB %lld: %s",
                                (long long)e->code, e->text);
                         if (b->state >= TE_IBKR_RECONCILING)
-                                te_ibkr_recon_start(b);
+                                reconcile(b, te_ibkr_recon_start(b));
                         return;
                 case 326:
                 case 502:
@@ -152,7 +159,7 @@ static int on_frame(te_ibkr_t *b, const uint8_t *payload, size_t len)
                 if (m.u.next_valid_id > b->next_id)
                         b->next_id = m.u.next_valid_id;
                 if (b->state == TE_IBKR_STARTING)
-                        te_ibkr_recon_start(b);
+                        reconcile(b, te_ibkr_recon_start(b));
                 break;
         case TE_TWS_IN_MANAGED_ACCTS:
                 on_managed(b, m.u.accounts);
@@ -191,7 +198,7 @@ static int on_frame(te_ibkr_t *b, const uint8_t *payload, size_t len)
                 break;
         }
         if (b->state == TE_IBKR_RECONCILING && b->open_end && b->exec_end && b->pos_end)
-                te_ibkr_recon_finish(b);
+                reconcile(b, te_ibkr_recon_finish(b));
         return b->fd >= 0 ? 0 : -1;
 }
 

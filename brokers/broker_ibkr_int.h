@@ -278,10 +278,12 @@ void te_ibkr_conn_pump(te_ibkr_t *b);
 
 /* ---- broker_ibkr_recon.c ----------------------------------------------------- */
 
-/** Request open orders, executions and positions; state RECONCILING. */
-void te_ibkr_recon_start(te_ibkr_t *b);
+/** Request open orders, executions and positions; state RECONCILING.
+ *  @returns NULL, or why the connection must be closed. */
+const char *te_ibkr_recon_start(te_ibkr_t *b);
 /** Called after each inbound frame while RECONCILING: once every answer is in,
- *  resolve unknown orders, send the waiting ones, state READY. */
-void te_ibkr_recon_finish(te_ibkr_t *b);
+ *  resolve unknown orders, send the waiting ones, state READY.
+ *  @returns NULL, or why the connection must be closed. */
+const char *te_ibkr_recon_finish(te_ibkr_t *b);
 
 #endif

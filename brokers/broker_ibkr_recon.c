@@ -8,7 +8,7 @@
 #include "broker_ibkr_int.h"
 #include "te_log.h"
 
-void te_ibkr_recon_start(te_ibkr_t *b)
+const char *te_ibkr_recon_start(te_ibkr_t *b)
 {
         for (size_t i = 0; i < b->n_orders; i++)
                 b->olist[i]->seen = 0;
@@ -22,8 +22,7 @@ void te_ibkr_recon_start(te_ibkr_t *b)
             te_ibkr_util_queue_frame(b, 0) != 0 ||
             te_tws_enc_req_positions(&b->scratch) != 0 ||
             te_ibkr_util_queue_frame(b, 0) != 0) {
-                te_ibkr_conn_close(b, "cannot queue reconciliation requests");
-                return;
+                return "cannot queue reconciliation requests";
         }
         b->state = TE_IBKR_RECONCILING;
         b->deadline = te_ibkr_util_now_ms() + b->cfg.connect_timeout_ms;
@@ -31,9 +30,10 @@ void te_ibkr_recon_start(te_ibkr_t *b)
         TE_LOG(TE_LOG_INFO, NULL, "ibkr.reconcile",
                "requesting open orders, executions "
                "and positions");
+        return NULL;
 }
 
-void te_ibkr_recon_finish(te_ibkr_t *b)
+const char *te_ibkr_recon_finish(te_ibkr_t *b)
 {
         size_t unknown = 0, waiting = 0;
         for (size_t i = 0; i < b->n_orders; i++) {
@@ -63,8 +63,7 @@ void te_ibkr_recon_finish(te_ibkr_t *b)
                 te_ibkr_order_t *o = b->olist[i];
                 if (!o->terminal && o->tws_id == 0) {
                         if (te_ibkr_orders_release(b, o) != 0) {
-                                te_ibkr_conn_close(b, "cannot send a waiting order");
-                                return;
+                                return "cannot send a waiting order";
                         }
                         waiting++;
                 }
@@ -73,4 +72,5 @@ void te_ibkr_recon_finish(te_ibkr_t *b)
                "reconciled: %zu unknown orders resolved, %zu waiting orders sent, next "
                "id %lld",
                unknown, waiting, (long long)b->next_id);
+        return NULL;
 }
