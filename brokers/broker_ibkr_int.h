@@ -3,9 +3,10 @@
  * interface; the adapter's interface is broker_ibkr.h).
  *
  *   broker_ibkr.c         configuration, te_broker_ops_t functions, construction
- *   broker_ibkr_orders.c  order bookkeeping, the reports orders make, the order ->
- *                         placeOrder mapping and the inbound order events (status,
- *                         openOrder, execDetails, commissionReport, order errors)
+ *   broker_ibkr_orders.c  order bookkeeping, a report from an order, the order ->
+ *                         placeOrder mapping
+ *   broker_ibkr_events.c  the inbound order events (status, openOrder, execDetails,
+ *                         order errors), the reports they make and their leaving
  *   broker_ibkr_reports.c the outbound report queue and what waits for delivery
  *                         (own state: te_ibkr_reports_t)
  *   broker_ibkr_conn.c    the connection state machine: socket, handshake, framing,
@@ -175,12 +176,6 @@ int te_ibkr_orders_exec_cb(void *ctx, const te_ibkr_exec_row_t *x);
 te_ibkr_pend_t *te_ibkr_orders_push_report(te_ibkr_t *b, te_ibkr_order_t *o,
                                            te_exec_type_t et, te_order_status_t os,
                                            const char *report_id);
-void te_ibkr_orders_emit_ack(te_ibkr_t *b, te_ibkr_order_t *o);
-/** A final CANCELED or REJECTED. */
-void te_ibkr_orders_emit_end(te_ibkr_t *b, te_ibkr_order_t *o, te_exec_type_t et,
-                             const char *reason);
-/** Move the reports that may leave (in order) to `out`. */
-te_broker_err_t te_ibkr_orders_move_ready(te_ibkr_t *b, te_reports_t *out);
 
 /** IB's orderType for ours, or NULL when IB has no equivalent. */
 const char *te_ibkr_orders_type(te_order_type_t t);
@@ -192,6 +187,14 @@ int te_ibkr_orders_send(te_ibkr_t *b, te_ibkr_order_t *o);
 /** Give a waiting order the next TWS id (persisted first) and queue it. */
 int te_ibkr_orders_release(te_ibkr_t *b, te_ibkr_order_t *o);
 
+/* ---- broker_ibkr_events.c ---------------------------------------------------- */
+
+void te_ibkr_orders_emit_ack(te_ibkr_t *b, te_ibkr_order_t *o);
+/** A final CANCELED or REJECTED. */
+void te_ibkr_orders_emit_end(te_ibkr_t *b, te_ibkr_order_t *o, te_exec_type_t et,
+                             const char *reason);
+/** Move the reports that may leave (in order) to `out`. */
+te_broker_err_t te_ibkr_orders_move_ready(te_ibkr_t *b, te_reports_t *out);
 void te_ibkr_orders_cancel_seen(te_ibkr_t *b, te_ibkr_order_t *o, double hint,
                                 const char *reason);
 void te_ibkr_orders_on_status(te_ibkr_t *b, const te_tws_order_status_t *s);
