@@ -62,7 +62,7 @@ static te_broker_err_t ib_submit(te_broker_t *base, const te_order_cmd_t *cmd,
                             .order_id = cmd->order_id};
         if (te_map_get(b->by_ref, cmd->order_id)) {
                 TE_LOG(TE_LOG_INFO, &ids, "ibkr.duplicate_new", "already accepted");
-                return te_ibkr_orders_move_ready(b, out);
+                return te_ibkr_events_move_ready(b, out);
         }
         if (!te_ibkr_orders_type(cmd->order_type))
                 return reject_cmd(b, cmd, "ibkr: unsupported order type", out);
@@ -100,7 +100,7 @@ static te_broker_err_t ib_submit(te_broker_t *base, const te_order_cmd_t *cmd,
                         TE_LOG(TE_LOG_INFO, &ids, "ibkr.duplicate_new",
                                "already accepted before a restart");
                         (void)te_ibkr_orders_find_ref(b, cmd->order_id);
-                        return te_ibkr_orders_move_ready(b, out);
+                        return te_ibkr_events_move_ready(b, out);
                 }
         }
         te_ibkr_order_t *o = te_ibkr_orders_add(b, cmd, acct, id);
@@ -116,7 +116,7 @@ static te_broker_err_t ib_submit(te_broker_t *base, const te_order_cmd_t *cmd,
                        te_ibkr_util_state_name(b->state));
         }
         te_ibkr_conn_pump(b);
-        return te_ibkr_orders_move_ready(b, out);
+        return te_ibkr_events_move_ready(b, out);
 }
 
 static te_broker_err_t ib_cancel(te_broker_t *base, const te_order_cmd_t *cmd,
@@ -131,7 +131,7 @@ static te_broker_err_t ib_cancel(te_broker_t *base, const te_order_cmd_t *cmd,
         } else if (o->terminal) {
                 TE_LOG(TE_LOG_INFO, &ids, "ibkr.cancel_late", "order already ended");
         } else if (o->tws_id == 0) {
-                te_ibkr_orders_emit_end(b, o, TE_EXEC_CANCELED,
+                te_ibkr_events_emit_end(b, o, TE_EXEC_CANCELED,
                                         "canceled before it was sent to IB");
         } else if (!o->cancel_sent) {
                 if (te_tws_enc_cancel_order(&b->scratch, o->tws_id) != 0 ||
@@ -141,7 +141,7 @@ static te_broker_err_t ib_cancel(te_broker_t *base, const te_order_cmd_t *cmd,
                 b->st.cancels_sent++;
         }
         te_ibkr_conn_pump(b);
-        return te_ibkr_orders_move_ready(b, out);
+        return te_ibkr_events_move_ready(b, out);
 }
 
 static te_broker_err_t ib_replace(te_broker_t *base, const te_order_cmd_t *cmd,
@@ -152,7 +152,7 @@ static te_broker_err_t ib_replace(te_broker_t *base, const te_order_cmd_t *cmd,
         if (e != TE_BROKER_OK)
                 return e;
         te_ibkr_conn_pump(b);
-        return te_ibkr_orders_move_ready(b, out);
+        return te_ibkr_events_move_ready(b, out);
 }
 
 static te_broker_err_t ib_clock(te_broker_t *base, const te_order_cmd_t *cmd,
@@ -173,7 +173,7 @@ static te_broker_err_t ib_poll(te_broker_t *base, te_reports_t *out)
 {
         te_ibkr_t *b = (te_ibkr_t *)base;
         te_ibkr_conn_pump(b);
-        return te_ibkr_orders_move_ready(b, out);
+        return te_ibkr_events_move_ready(b, out);
 }
 
 static int ib_connected(te_broker_t *base)

@@ -94,14 +94,14 @@ static void on_error(te_ibkr_t *b, const te_tws_error_t *e)
                         return;
                 }
                 default:
-                        TE_LOG(te_ibkr_orders_info_code(e->code) ? TE_LOG_INFO
+                        TE_LOG(te_ibkr_events_info_code(e->code) ? TE_LOG_INFO
                                                                  : TE_LOG_WARN,
                                NULL, "ibkr.ib_message", "IB %lld (id %lld): %s",
                                (long long)e->code, (long long)e->id, e->text);
                         return;
                 }
         }
-        te_ibkr_orders_on_error(b, o, e);
+        te_ibkr_events_on_error(b, o, e);
 }
 
 static void on_managed(te_ibkr_t *b, const char *accounts)
@@ -165,13 +165,13 @@ static int on_frame(te_ibkr_t *b, const uint8_t *payload, size_t len)
                 on_managed(b, m.u.accounts);
                 break;
         case TE_TWS_IN_ORDER_STATUS:
-                te_ibkr_orders_on_status(b, &m.u.status);
+                te_ibkr_events_on_status(b, &m.u.status);
                 break;
         case TE_TWS_IN_OPEN_ORDER:
-                te_ibkr_orders_on_open(b, &m.u.open_order);
+                te_ibkr_events_on_open(b, &m.u.open_order);
                 break;
         case TE_TWS_IN_EXEC_DETAILS:
-                te_ibkr_orders_on_exec(b, &m.u.exec);
+                te_ibkr_events_on_exec(b, &m.u.exec);
                 break;
         case TE_TWS_IN_COMMISSION_REPORT:
                 te_ibkr_comm_on_report(b, &m.u.commission);
@@ -320,7 +320,7 @@ void te_ibkr_conn_pump(te_ibkr_t *b)
                         TE_LOG(TE_LOG_WARN, NULL, "ibkr.cancel_fills_missing",
                                "order %s: IB counted %.10g filled, executions give %.10g",
                                o->cmd.order_id, o->cancel_hint, o->cum);
-                        te_ibkr_orders_emit_end(b, o, TE_EXEC_CANCELED, o->cancel_reason);
+                        te_ibkr_events_emit_end(b, o, TE_EXEC_CANCELED, o->cancel_reason);
                 }
         }
         if (b->state == TE_IBKR_READY)

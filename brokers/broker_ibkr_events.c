@@ -15,7 +15,7 @@ static void kind_id(char *out, size_t outsz, const te_ibkr_order_t *o, const cha
         te_id_sim_report(out, outsz, o->cmd.order_id, kind, 0);
 }
 
-void te_ibkr_orders_emit_ack(te_ibkr_t *b, te_ibkr_order_t *o)
+void te_ibkr_events_emit_ack(te_ibkr_t *b, te_ibkr_order_t *o)
 {
         char id[TE_ID_MAX];
         if (o->acked || o->terminal)
@@ -26,7 +26,7 @@ void te_ibkr_orders_emit_ack(te_ibkr_t *b, te_ibkr_order_t *o)
 }
 
 /* A final CANCELED or REJECTED. */
-void te_ibkr_orders_emit_end(te_ibkr_t *b, te_ibkr_order_t *o, te_exec_type_t et,
+void te_ibkr_events_emit_end(te_ibkr_t *b, te_ibkr_order_t *o, te_exec_type_t et,
                              const char *reason)
 {
         char id[TE_ID_MAX];
@@ -56,7 +56,7 @@ static void commission_missing(void *ctx, const te_ibkr_pend_t *p)
 }
 
 /* Move the reports that may leave (in order) to `out`. */
-te_broker_err_t te_ibkr_orders_move_ready(te_ibkr_t *b, te_reports_t *out)
+te_broker_err_t te_ibkr_events_move_ready(te_ibkr_t *b, te_reports_t *out)
 {
         te_broker_err_t e = te_ibkr_reports_move_ready(b->rq, te_ibkr_util_now_ms(), out,
                                                        commission_missing, b);
@@ -65,13 +65,13 @@ te_broker_err_t te_ibkr_orders_move_ready(te_ibkr_t *b, te_reports_t *out)
         return b->oom ? TE_BROKER_ERR_FATAL : TE_BROKER_OK;
 }
 
-void te_ibkr_orders_cancel_seen(te_ibkr_t *b, te_ibkr_order_t *o, double hint,
+void te_ibkr_events_cancel_seen(te_ibkr_t *b, te_ibkr_order_t *o, double hint,
                                 const char *reason)
 {
         if (o->terminal)
                 return;
         if (o->cum + TE_IBKR_EPS >= hint) {
-                te_ibkr_orders_emit_end(b, o, TE_EXEC_CANCELED, reason);
+                te_ibkr_events_emit_end(b, o, TE_EXEC_CANCELED, reason);
                 return;
         }
         /* TWS counts fills we have not seen as execDetails yet: wait for them */
@@ -81,7 +81,7 @@ void te_ibkr_orders_cancel_seen(te_ibkr_t *b, te_ibkr_order_t *o, double hint,
         te_strlcpy(o->cancel_reason, reason, sizeof o->cancel_reason);
 }
 
-void te_ibkr_orders_on_status(te_ibkr_t *b, const te_tws_order_status_t *s)
+void te_ibkr_events_on_status(te_ibkr_t *b, const te_tws_order_status_t *s)
 {
         te_ibkr_order_t *o = te_ibkr_orders_find_tws(b, s->order_id);
         if (!o) {
@@ -94,14 +94,14 @@ void te_ibkr_orders_on_status(te_ibkr_t *b, const te_tws_order_status_t *s)
                 char why[TE_TEXT_MAX];
                 snprintf(why, sizeof why, "IB: order %s (filled %.10g)", s->status,
                          s->filled);
-                te_ibkr_orders_cancel_seen(b, o, s->filled, why);
+                te_ibkr_events_cancel_seen(b, o, s->filled, why);
         } else if (!strcmp(s->status, "PreSubmitted") ||
                    !strcmp(s->status, "Submitted") || !strcmp(s->status, "Filled")) {
-                te_ibkr_orders_emit_ack(b, o);
+                te_ibkr_events_emit_ack(b, o);
         }
 }
 
-void te_ibkr_orders_on_open(te_ibkr_t *b, const te_tws_open_order_t *oo)
+void te_ibkr_events_on_open(te_ibkr_t *b, const te_tws_open_order_t *oo)
 {
         const te_tws_order_t *w = &oo->order;
         te_ibkr_order_t *o = te_ibkr_orders_find_ref(b, w->order_ref);
@@ -114,12 +114,12 @@ void te_ibkr_orders_on_open(te_ibkr_t *b, const te_tws_open_order_t *oo)
         if (o->tws_id != w->order_id && te_ibkr_orders_set_tws(b, o, w->order_id) != 0)
                 b->oom = 1;
         o->seen = 1;
-        te_ibkr_orders_emit_ack(b, o);
+        te_ibkr_events_emit_ack(b, o);
         if (o->replace_pending)
                 te_ibkr_replace_seen(b, o, w);
 }
 
-void te_ibkr_orders_on_exec(te_ibkr_t *b, const te_tws_exec_t *x)
+void te_ibkr_events_on_exec(te_ibkr_t *b, const te_tws_exec_t *x)
 {
         if (te_map_get(b->execs, x->exec_id)) {
                 b->st.dup_execs++;
@@ -143,7 +143,7 @@ void te_ibkr_orders_on_exec(te_ibkr_t *b, const te_tws_exec_t *x)
         if (o->tws_id != x->order_id && te_ibkr_orders_set_tws(b, o, x->order_id) != 0)
                 b->oom = 1;
         o->seen = 1;
-        te_ibkr_orders_emit_ack(b, o);
+        te_ibkr_events_emit_ack(b, o);
         int was_terminal = o->terminal;
         if (o->replace_pending)
                 te_ibkr_replace_on_exec(b, o, x->shares);
@@ -185,20 +185,20 @@ void te_ibkr_orders_on_exec(te_ibkr_t *b, const te_tws_exec_t *x)
                        "execution %s arrived after order %s ended; published", x->exec_id,
                        o->cmd.order_id);
         if (!o->terminal && o->cancel_waiting && o->cum + TE_IBKR_EPS >= o->cancel_hint)
-                te_ibkr_orders_emit_end(b, o, TE_EXEC_CANCELED, o->cancel_reason);
+                te_ibkr_events_emit_end(b, o, TE_EXEC_CANCELED, o->cancel_reason);
 }
 
-int te_ibkr_orders_info_code(int64_t code)
+int te_ibkr_events_info_code(int64_t code)
 {
         return code == 399 || code == 161 || code == 10147 || code == 10148 ||
                code == 10149 || code == 404 || (code >= 2100 && code <= 2199);
 }
 
-void te_ibkr_orders_on_error(te_ibkr_t *b, te_ibkr_order_t *o, const te_tws_error_t *e)
+void te_ibkr_events_on_error(te_ibkr_t *b, te_ibkr_order_t *o, const te_tws_error_t *e)
 {
         char why[TE_TEXT_MAX];
         snprintf(why, sizeof why, "IB %lld: %.400s", (long long)e->code, e->text);
-        if (o->replace_pending && e->code != 202 && !te_ibkr_orders_info_code(e->code)) {
+        if (o->replace_pending && e->code != 202 && !te_ibkr_events_info_code(e->code)) {
                 /* IB refused the modification (104 filled, 103, 105, 201, ...): the
                  * order works on at its previous terms */
                 te_ibkr_replace_refused(b, o, why);
@@ -207,13 +207,13 @@ void te_ibkr_orders_on_error(te_ibkr_t *b, te_ibkr_order_t *o, const te_tws_erro
         if (e->code == 202) {
                 if (!o->cancel_waiting) /* a Cancelled status may already wait for fills
                                          */
-                        te_ibkr_orders_cancel_seen(b, o, o->cum, why);
-        } else if (te_ibkr_orders_info_code(e->code)) {
+                        te_ibkr_events_cancel_seen(b, o, o->cum, why);
+        } else if (te_ibkr_events_info_code(e->code)) {
                 TE_LOG(TE_LOG_INFO, NULL, "ibkr.order_message", "order %s: %s",
                        o->cmd.order_id, why);
         } else if (!o->terminal) {
                 b->st.rejects++;
-                te_ibkr_orders_emit_end(
+                te_ibkr_events_emit_end(
                     b, o, o->cum > 0 ? TE_EXEC_CANCELED : TE_EXEC_REJECTED, why);
         }
 }

@@ -189,21 +189,21 @@ int te_ibkr_orders_release(te_ibkr_t *b, te_ibkr_order_t *o);
 
 /* ---- broker_ibkr_events.c ---------------------------------------------------- */
 
-void te_ibkr_orders_emit_ack(te_ibkr_t *b, te_ibkr_order_t *o);
+void te_ibkr_events_emit_ack(te_ibkr_t *b, te_ibkr_order_t *o);
 /** A final CANCELED or REJECTED. */
-void te_ibkr_orders_emit_end(te_ibkr_t *b, te_ibkr_order_t *o, te_exec_type_t et,
+void te_ibkr_events_emit_end(te_ibkr_t *b, te_ibkr_order_t *o, te_exec_type_t et,
                              const char *reason);
 /** Move the reports that may leave (in order) to `out`. */
-te_broker_err_t te_ibkr_orders_move_ready(te_ibkr_t *b, te_reports_t *out);
-void te_ibkr_orders_cancel_seen(te_ibkr_t *b, te_ibkr_order_t *o, double hint,
+te_broker_err_t te_ibkr_events_move_ready(te_ibkr_t *b, te_reports_t *out);
+void te_ibkr_events_cancel_seen(te_ibkr_t *b, te_ibkr_order_t *o, double hint,
                                 const char *reason);
-void te_ibkr_orders_on_status(te_ibkr_t *b, const te_tws_order_status_t *s);
-void te_ibkr_orders_on_open(te_ibkr_t *b, const te_tws_open_order_t *oo);
-void te_ibkr_orders_on_exec(te_ibkr_t *b, const te_tws_exec_t *x);
+void te_ibkr_events_on_status(te_ibkr_t *b, const te_tws_order_status_t *s);
+void te_ibkr_events_on_open(te_ibkr_t *b, const te_tws_open_order_t *oo);
+void te_ibkr_events_on_exec(te_ibkr_t *b, const te_tws_exec_t *x);
 /** An IB error naming one of our orders (not error 100 or a connection code). */
-void te_ibkr_orders_on_error(te_ibkr_t *b, te_ibkr_order_t *o, const te_tws_error_t *e);
+void te_ibkr_events_on_error(te_ibkr_t *b, te_ibkr_order_t *o, const te_tws_error_t *e);
 /** IB codes that are informational (logged, never end an order). */
-int te_ibkr_orders_info_code(int64_t code);
+int te_ibkr_events_info_code(int64_t code);
 
 /* ---- broker_ibkr_comm.c ------------------------------------------------------ */
 

@@ -53,7 +53,7 @@ const char *te_ibkr_recon_finish(te_ibkr_t *b)
                          "ibkr: order %lld unknown to IB at reconciliation (filled %.10g "
                          "of %.10g)",
                          (long long)o->tws_id, o->cum, o->cmd.quantity);
-                te_ibkr_orders_emit_end(b, o, TE_EXEC_CANCELED, why);
+                te_ibkr_events_emit_end(b, o, TE_EXEC_CANCELED, why);
                 b->st.resolved_unknown++;
                 unknown++;
         }
