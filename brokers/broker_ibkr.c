@@ -15,28 +15,10 @@
 #include "te_log.h"
 #include "te_proc.h"
 
-const char *te_ibkr_state_name(te_ibkr_state_t s)
-{
-        static const char *const n[] = {"DISCONNECTED", "CONNECTING",  "HANDSHAKE",
-                                        "STARTING",     "RECONCILING", "READY",
-                                        "DEGRADED"};
-        return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "?";
-}
-
 /* ---- ops ------------------------------------------------------------------- */
 
-const char *ibkr_pick_account(ib_t *b, const te_order_cmd_t *cmd)
-{
-        const char *colon = strchr(cmd->route, ':');
-        const char *want = colon ? colon + 1 : b->allow[0];
-        for (int i = 0; i < b->n_allow; i++)
-                if (!strcmp(want, b->allow[i]))
-                        return b->allow[i];
-        return NULL;
-}
-
-static te_broker_err_t reject_cmd(ib_t *b, const te_order_cmd_t *cmd, const char *why,
-                                  te_reports_t *out)
+static te_broker_err_t reject_cmd(te_ibkr_t *b, const te_order_cmd_t *cmd,
+                                  const char *why, te_reports_t *out)
 {
         te_exec_report_t *r = te_reports_push(out);
         if (!r)
@@ -57,15 +39,15 @@ static te_broker_err_t reject_cmd(ib_t *b, const te_order_cmd_t *cmd, const char
 static te_broker_err_t ib_submit(te_broker_t *base, const te_order_cmd_t *cmd,
                                  te_reports_t *out)
 {
-        ib_t *b = (ib_t *)base;
+        te_ibkr_t *b = (te_ibkr_t *)base;
         char why[TE_TEXT_MAX], errstr[512];
         te_log_ids_t ids = {.decision_id = cmd->ids.decision_id,
                             .order_id = cmd->order_id};
         if (te_map_get(b->by_ref, cmd->order_id)) {
                 TE_LOG(TE_LOG_INFO, &ids, "ibkr.duplicate_new", "already accepted");
-                return ibkr_move_ready(b, out);
+                return te_ibkr_events_move_ready(b, out);
         }
-        if (!ibkr_order_type(cmd->order_type))
+        if (!te_ibkr_orders_type(cmd->order_type))
                 return reject_cmd(b, cmd, "ibkr: unsupported order type", out);
         if (cmd->tif == TE_TIF_CLS)
                 return reject_cmd(b, cmd, "ibkr: TIF CLS is not supported", out);
@@ -77,7 +59,7 @@ static te_broker_err_t ib_submit(te_broker_t *base, const te_order_cmd_t *cmd,
         if ((cmd->order_type == TE_OT_STOP || cmd->order_type == TE_OT_STOP_LIMIT) &&
             !(cmd->has_stop_price && cmd->stop_price > 0))
                 return reject_cmd(b, cmd, "ibkr: stop price required", out);
-        const char *acct = ibkr_pick_account(b, cmd);
+        const char *acct = te_ibkr_util_pick_account(b, cmd);
         if (!acct) {
                 snprintf(why, sizeof why,
                          "ibkr: account of route '%s' not in ibkr.accounts", cmd->route);
@@ -100,66 +82,66 @@ static te_broker_err_t ib_submit(te_broker_t *base, const te_order_cmd_t *cmd,
                 if (rc == 0) {
                         TE_LOG(TE_LOG_INFO, &ids, "ibkr.duplicate_new",
                                "already accepted before a restart");
-                        (void)ibkr_find_ref(b, cmd->order_id);
-                        return ibkr_move_ready(b, out);
+                        (void)te_ibkr_orders_find_ref(b, cmd->order_id);
+                        return te_ibkr_events_move_ready(b, out);
                 }
         }
-        iorder_t *o = ibkr_add_order(b, cmd, acct, id);
+        te_ibkr_order_t *o = te_ibkr_orders_add(b, cmd, acct, id);
         if (!o)
                 return TE_BROKER_ERR_FATAL;
         if (ready) {
                 b->next_id = id + 1;
-                if (ibkr_send_order(b, o) != 0)
+                if (te_ibkr_orders_send(b, o) != 0)
                         return TE_BROKER_ERR_FATAL;
         } else {
                 TE_LOG(TE_LOG_WARN, &ids, "ibkr.order_waits",
                        "broker connection %s: order waits for reconnection",
-                       te_ibkr_state_name(b->state));
+                       te_ibkr_util_state_name(b->state));
         }
-        ibkr_pump(b);
-        return ibkr_move_ready(b, out);
+        te_ibkr_conn_pump(b);
+        return te_ibkr_events_move_ready(b, out);
 }
 
 static te_broker_err_t ib_cancel(te_broker_t *base, const te_order_cmd_t *cmd,
                                  te_reports_t *out)
 {
-        ib_t *b = (ib_t *)base;
+        te_ibkr_t *b = (te_ibkr_t *)base;
         te_log_ids_t ids = {.decision_id = cmd->ids.decision_id,
                             .order_id = cmd->order_id};
-        iorder_t *o = ibkr_find_ref(b, cmd->order_id);
+        te_ibkr_order_t *o = te_ibkr_orders_find_ref(b, cmd->order_id);
         if (!o) {
                 TE_LOG(TE_LOG_WARN, &ids, "ibkr.cancel_unknown", "no such order");
         } else if (o->terminal) {
                 TE_LOG(TE_LOG_INFO, &ids, "ibkr.cancel_late", "order already ended");
         } else if (o->tws_id == 0) {
-                ibkr_emit_end(b, o, TE_EXEC_CANCELED,
-                              "canceled before it was sent to IB");
+                te_ibkr_events_emit_end(b, o, TE_EXEC_CANCELED,
+                                        "canceled before it was sent to IB");
         } else if (!o->cancel_sent) {
                 if (te_tws_enc_cancel_order(&b->scratch, o->tws_id) != 0 ||
-                    ibkr_queue_frame(b, 1) != 0)
+                    te_ibkr_util_queue_frame(b, 1) != 0)
                         return TE_BROKER_ERR_FATAL;
                 o->cancel_sent = 1;
                 b->st.cancels_sent++;
         }
-        ibkr_pump(b);
-        return ibkr_move_ready(b, out);
+        te_ibkr_conn_pump(b);
+        return te_ibkr_events_move_ready(b, out);
 }
 
 static te_broker_err_t ib_replace(te_broker_t *base, const te_order_cmd_t *cmd,
                                   te_reports_t *out)
 {
-        ib_t *b = (ib_t *)base;
-        te_broker_err_t e = ibkr_replace(b, cmd);
+        te_ibkr_t *b = (te_ibkr_t *)base;
+        te_broker_err_t e = te_ibkr_replace(b, cmd);
         if (e != TE_BROKER_OK)
                 return e;
-        ibkr_pump(b);
-        return ibkr_move_ready(b, out);
+        te_ibkr_conn_pump(b);
+        return te_ibkr_events_move_ready(b, out);
 }
 
 static te_broker_err_t ib_clock(te_broker_t *base, const te_order_cmd_t *cmd,
                                 te_reports_t *out)
 {
-        ib_t *b = (ib_t *)base;
+        te_ibkr_t *b = (te_ibkr_t *)base;
         te_exec_report_t *r = te_reports_push(out);
         if (!r)
                 return TE_BROKER_ERR_FATAL;
@@ -172,45 +154,25 @@ static te_broker_err_t ib_clock(te_broker_t *base, const te_order_cmd_t *cmd,
 
 static te_broker_err_t ib_poll(te_broker_t *base, te_reports_t *out)
 {
-        ib_t *b = (ib_t *)base;
-        ibkr_pump(b);
-        return ibkr_move_ready(b, out);
+        te_ibkr_t *b = (te_ibkr_t *)base;
+        te_ibkr_conn_pump(b);
+        return te_ibkr_events_move_ready(b, out);
 }
 
 static int ib_connected(te_broker_t *base)
 {
-        return ((ib_t *)base)->state == TE_IBKR_READY;
+        return ((te_ibkr_t *)base)->state == TE_IBKR_READY;
 }
 
 static void ib_delivered(te_broker_t *base)
 {
-        ib_t *b = (ib_t *)base;
-        char errstr[512];
-        if (b->store) {
-                if (te_ibkr_store_add_execs(b->store, b->hx, b->n_hx, errstr,
-                                            sizeof errstr) != 0) {
-                        TE_LOG(TE_LOG_ERROR, NULL, "ibkr.store", "%s (will retry)",
-                               errstr);
-                        return;
-                }
-                for (size_t i = 0; i < b->n_hs; i++)
-                        if (te_ibkr_store_set_status(b->store, b->hs[i].order_id,
-                                                     b->hs[i].status, 1, errstr,
-                                                     sizeof errstr) != 0) {
-                                TE_LOG(TE_LOG_ERROR, NULL, "ibkr.store", "%s", errstr);
-                                memmove(b->hs, b->hs + i, (b->n_hs - i) * sizeof *b->hs);
-                                b->n_hs -= i;
-                                b->n_hx = 0;
-                                return;
-                        }
-        }
-        b->n_hx = 0;
-        b->n_hs = 0;
+        te_ibkr_t *b = (te_ibkr_t *)base;
+        te_ibkr_reports_delivered(b->rq, b->store);
 }
 
 static void ib_destroy(te_broker_t *base)
 {
-        ib_t *b = (ib_t *)base;
+        te_ibkr_t *b = (te_ibkr_t *)base;
         if (b->fd >= 0)
                 close(b->fd);
         for (size_t i = 0; i < b->n_orders; i++)
@@ -219,10 +181,8 @@ static void ib_destroy(te_broker_t *base)
         te_map_destroy(b->by_ref, NULL);
         te_map_destroy(b->by_tws, NULL);
         te_map_destroy(b->execs, free);
-        free(b->pend);
-        free(b->hx);
-        free(b->hs);
-        free(b->pos);
+        te_ibkr_reports_destroy(b->rq);
+        te_ibkr_pos_destroy(b->pos);
         te_buf_free(&b->rbuf);
         te_buf_free(&b->wbuf);
         te_buf_free(&b->scratch);
@@ -246,15 +206,15 @@ static const te_broker_ops_t ibkr_ops = {
 
 te_ibkr_state_t te_ibkr_state(te_broker_t *b)
 {
-        return ((ib_t *)b)->state;
+        return ((te_ibkr_t *)b)->state;
 }
 
 void te_ibkr_stats(te_broker_t *b, te_ibkr_stats_t *out)
 {
-        *out = ((ib_t *)b)->st;
+        *out = ((te_ibkr_t *)b)->st;
 }
 
-static int parse_accounts(ib_t *b, char *errstr, size_t errstr_size)
+static int parse_accounts(te_ibkr_t *b, char *errstr, size_t errstr_size)
 {
         const char *p = b->cfg.accounts;
         while (*p) {
@@ -263,10 +223,10 @@ static int parse_accounts(ib_t *b, char *errstr, size_t errstr_size)
                 size_t n = strcspn(p, ", ");
                 if (n == 0)
                         break;
-                if (b->n_allow == MAX_ACCOUNTS || n >= TE_NAME_MAX) {
+                if (b->n_allow == TE_IBKR_MAX_ACCOUNTS || n >= TE_NAME_MAX) {
                         snprintf(errstr, errstr_size,
                                  "ibkr.accounts: at most %d accounts of < %d chars",
-                                 MAX_ACCOUNTS, TE_NAME_MAX);
+                                 TE_IBKR_MAX_ACCOUNTS, TE_NAME_MAX);
                         return -1;
                 }
                 memcpy(b->allow[b->n_allow], p, n);
@@ -283,7 +243,7 @@ static int parse_accounts(ib_t *b, char *errstr, size_t errstr_size)
 
 te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errstr_size)
 {
-        ib_t *b = calloc(1, sizeof *b);
+        te_ibkr_t *b = calloc(1, sizeof *b);
         if (!b) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
@@ -308,7 +268,12 @@ te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errstr_s
         b->by_ref = te_map_new();
         b->by_tws = te_map_new();
         b->execs = te_map_new();
-        if (!b->pacer || !b->by_ref || !b->by_tws || !b->execs) {
+        b->rq = te_ibkr_reports_new();
+        b->pos = te_ibkr_pos_new(cfg->position_check_ms);
+        for (int i = 0; b->pos && i < b->n_allow; i++)
+                (void)te_ibkr_pos_add_account(b->pos,
+                                              b->allow[i]); /* fits: same bounds */
+        if (!b->pacer || !b->by_ref || !b->by_tws || !b->execs || !b->rq || !b->pos) {
                 snprintf(errstr, errstr_size,
                          "out of memory or bad ibkr.max_msgs_per_sec");
                 goto err;
@@ -320,13 +285,13 @@ te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errstr_s
                         goto err;
                 int64_t hwm = 0;
                 if (te_ibkr_store_next_id(b->store, &hwm, errstr, errstr_size) != 0 ||
-                    te_ibkr_store_load_open(b->store, ibkr_row_cb, ibkr_exec_cb, b,
-                                            errstr, errstr_size) != 0)
+                    te_ibkr_store_load_open(b->store, te_ibkr_orders_row_cb,
+                                            te_ibkr_orders_exec_cb, b, errstr,
+                                            errstr_size) != 0)
                         goto err;
                 if (hwm > b->next_id)
                         b->next_id = hwm;
-                b->pos_db = ibkr_pos_store_db;
-                b->pos_db_ctx = b;
+                te_ibkr_pos_set_db(b->pos, te_ibkr_pos_store_db, b);
                 TE_LOG(TE_LOG_INFO, NULL, "ibkr.loaded",
                        "%zu open orders, %zu executions, next TWS id >= %lld",
                        b->n_orders, te_map_count(b->execs), (long long)b->next_id);

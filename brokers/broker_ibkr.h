@@ -107,7 +107,6 @@ typedef enum {
         TE_IBKR_DEGRADED /* socket up, TWS lost IB (1100) */
 } te_ibkr_state_t;
 te_ibkr_state_t te_ibkr_state(te_broker_t *b);
-const char *te_ibkr_state_name(te_ibkr_state_t s);
 
 /* Counters for tests and logs. */
 typedef struct te_ibkr_stats_s {

@@ -29,10 +29,11 @@
 #include "te_log.h"
 #include "te_obs.h"
 
-iexec_t *ibkr_exec_add(ib_t *b, const char *exec_id, const char *order_id,
-                       int has_commission, double commission)
+te_ibkr_exec_t *te_ibkr_comm_exec_add(te_ibkr_t *b, const char *exec_id,
+                                      const char *order_id, int has_commission,
+                                      double commission)
 {
-        iexec_t *x = calloc(1, sizeof *x);
+        te_ibkr_exec_t *x = calloc(1, sizeof *x);
         if (!x || te_map_put(b->execs, exec_id, x) != 0) {
                 free(x);
                 b->oom = 1;
@@ -65,51 +66,50 @@ static void count(const char *which)
                 (void)te_metric_add(m, NULL, 1);
 }
 
-static const te_order_cmd_t *order_of(ib_t *b, const char *order_id)
+static const te_order_cmd_t *order_of(te_ibkr_t *b, const char *order_id)
 {
-        const iorder_t *o = te_map_get(b->by_ref, order_id);
+        const te_ibkr_order_t *o = te_map_get(b->by_ref, order_id);
         return o ? &o->cmd : NULL;
 }
 
-void ibkr_commission_missing(ib_t *b, const pend_t *p)
+void te_ibkr_comm_missing(te_ibkr_t *b, const te_ibkr_pend_t *p)
 {
         b->st.commission_missing++;
         count("missing");
-        ibkr_alert(b, TE_SEV_WARNING, "commission_missing", order_of(b, p->r.order_id),
-                   "no commissionReport for execution %s of order %s within %lld ms: its "
-                   "fill is published with commission 0",
-                   p->wait_exec, p->r.order_id, (long long)b->cfg.commission_wait_ms);
+        te_ibkr_util_alert(
+            b, TE_SEV_WARNING, "commission_missing", order_of(b, p->r.order_id),
+            "no commissionReport for execution %s of order %s within %lld ms: its "
+            "fill is published with commission 0",
+            p->wait_exec, p->r.order_id, (long long)b->cfg.commission_wait_ms);
 }
 
 /* Record IB's amount for an execution whose fill already left: in the executions
  * handed out and not yet delivered, else in ibkr_execs. */
-static void record(ib_t *b, const char *exec_id, double commission)
+static void record(te_ibkr_t *b, const char *exec_id, double commission)
 {
         char errstr[512];
-        for (size_t i = 0; i < b->n_hx; i++)
-                if (!strcmp(b->hx[i].exec_id, exec_id)) {
-                        b->hx[i].commission = commission;
-                        return;
-                }
+        te_ibkr_exec_row_t *h = te_ibkr_reports_handed_exec(b->rq, exec_id);
+        if (h) {
+                h->commission = commission;
+                return;
+        }
         if (b->store && te_ibkr_store_set_exec_commission(b->store, exec_id, commission,
                                                           errstr, sizeof errstr) != 0)
                 TE_LOG(TE_LOG_ERROR, NULL, "ibkr.store", "%s", errstr);
 }
 
-void ibkr_on_commission(ib_t *b, const te_tws_commission_t *c)
+void te_ibkr_comm_on_report(te_ibkr_t *b, const te_tws_commission_t *c)
 {
-        iexec_t *x = te_map_get(b->execs, c->exec_id);
-        for (size_t i = 0; i < b->n_pend; i++) {
-                pend_t *p = &b->pend[i];
-                if (p->has_exec && !strcmp(p->x.exec_id, c->exec_id)) {
-                        p->r.commission = c->commission;
-                        p->wait_exec[0] = '\0';
-                        if (x) {
-                                x->commission = c->commission;
-                                x->has_commission = 1;
-                        }
-                        return;
+        te_ibkr_exec_t *x = te_map_get(b->execs, c->exec_id);
+        te_ibkr_pend_t *p = te_ibkr_reports_waiting_exec(b->rq, c->exec_id);
+        if (p) {
+                p->r.commission = c->commission;
+                p->wait_exec[0] = '\0';
+                if (x) {
+                        x->commission = c->commission;
+                        x->has_commission = 1;
                 }
+                return;
         }
         if (!x) {
                 TE_LOG(TE_LOG_DEBUG, NULL, "ibkr.commission_unmatched",
@@ -127,9 +127,10 @@ void ibkr_on_commission(ib_t *b, const te_tws_commission_t *c)
         record(b, c->exec_id, c->commission);
         b->st.commission_late++;
         count("late");
-        ibkr_alert(b, TE_SEV_WARNING, "commission_late", order_of(b, x->order_id),
-                   "commission %.10g %s for execution %s of order %s arrived after its "
-                   "fill was published with commission %.10g: the trade keeps %.10g, "
-                   "ibkr_execs has IB's amount",
-                   c->commission, c->currency, c->exec_id, x->order_id, booked, booked);
+        te_ibkr_util_alert(
+            b, TE_SEV_WARNING, "commission_late", order_of(b, x->order_id),
+            "commission %.10g %s for execution %s of order %s arrived after its "
+            "fill was published with commission %.10g: the trade keeps %.10g, "
+            "ibkr_execs has IB's amount",
+            c->commission, c->currency, c->exec_id, x->order_id, booked, booked);
 }

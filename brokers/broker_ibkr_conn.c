@@ -17,7 +17,7 @@
 #include "te_net.h"
 #include "te_proc.h"
 
-void ibkr_conn_close(ib_t *b, const char *why)
+void te_ibkr_conn_close(te_ibkr_t *b, const char *why)
 {
         if (b->fd >= 0)
                 close(b->fd);
@@ -29,7 +29,7 @@ void ibkr_conn_close(ib_t *b, const char *why)
         if (was_up)
                 b->st.disconnects++;
         b->state = TE_IBKR_DISCONNECTED;
-        b->next_connect = ibkr_now_ms() + b->backoff_ms;
+        b->next_connect = te_ibkr_util_now_ms() + b->backoff_ms;
         TE_LOG(TE_LOG_WARN, NULL, "ibkr.disconnected",
                "%s; not submitting; reconnect in %lld ms", why, (long long)b->backoff_ms);
         b->backoff_ms *= 2;
@@ -37,30 +37,37 @@ void ibkr_conn_close(ib_t *b, const char *why)
                 b->backoff_ms = b->cfg.reconnect_max_ms;
 }
 
-static void conn_start(ib_t *b)
+/* A step of the reconciliation that failed (`why`, NULL: it did not) closes. */
+static void reconcile(te_ibkr_t *b, const char *why)
+{
+        if (why)
+                te_ibkr_conn_close(b, why);
+}
+
+static void conn_start(te_ibkr_t *b)
 {
         char err[256];
         int fd = te_net_connect_start(b->cfg.host, b->cfg.port, err, sizeof err);
         if (fd < 0) {
-                ibkr_conn_close(b, err);
+                te_ibkr_conn_close(b, err);
                 return;
         }
         b->fd = fd;
         b->state = TE_IBKR_CONNECTING;
-        b->deadline = ibkr_now_ms() + b->cfg.connect_timeout_ms;
+        b->deadline = te_ibkr_util_now_ms() + b->cfg.connect_timeout_ms;
 }
 
-static void on_error(ib_t *b, const te_tws_error_t *e)
+static void on_error(te_ibkr_t *b, const te_tws_error_t *e)
 {
         if (e->code == 100) {
                 b->st.pacing_errors++;
-                te_tws_pacer_backoff(b->pacer, ibkr_now_ms());
+                te_tws_pacer_backoff(b->pacer, te_ibkr_util_now_ms());
                 TE_LOG(TE_LOG_WARN, NULL, "ibkr.pacing",
                        "IB 100 (%s): pausing %lld ms, then half rate", e->text,
                        (long long)TE_IBKR_PACING_BACKOFF_MS);
                 return;
         }
-        iorder_t *o = e->id > 0 ? ibkr_find_tws(b, e->id) : NULL;
+        te_ibkr_order_t *o = e->id > 0 ? te_ibkr_orders_find_tws(b, e->id) : NULL;
         if (!o) {
                 switch (e->code) {
                 case 1100:
@@ -74,7 +81,7 @@ static void on_error(ib_t *b, const te_tws_error_t *e)
                         TE_LOG(TE_LOG_WARN, NULL, "ibkr.ib_restored", "IB %lld: %s",
                                (long long)e->code, e->text);
                         if (b->state >= TE_IBKR_RECONCILING)
-                                ibkr_start_reconcile(b);
+                                reconcile(b, te_ibkr_recon_start(b));
                         return;
                 case 326:
                 case 502:
@@ -83,20 +90,21 @@ static void on_error(ib_t *b, const te_tws_error_t *e)
                         char why[TE_TEXT_MAX + 32];
                         snprintf(why, sizeof why, "IB %lld: %.400s", (long long)e->code,
                                  e->text);
-                        ibkr_conn_close(b, why);
+                        te_ibkr_conn_close(b, why);
                         return;
                 }
                 default:
-                        TE_LOG(ibkr_info_code(e->code) ? TE_LOG_INFO : TE_LOG_WARN, NULL,
-                               "ibkr.ib_message", "IB %lld (id %lld): %s",
+                        TE_LOG(te_ibkr_events_info_code(e->code) ? TE_LOG_INFO
+                                                                 : TE_LOG_WARN,
+                               NULL, "ibkr.ib_message", "IB %lld (id %lld): %s",
                                (long long)e->code, (long long)e->id, e->text);
                         return;
                 }
         }
-        ibkr_on_order_error(b, o, e);
+        te_ibkr_events_on_error(b, o, e);
 }
 
-static void on_managed(ib_t *b, const char *accounts)
+static void on_managed(te_ibkr_t *b, const char *accounts)
 {
         te_strlcpy(b->managed, accounts, sizeof b->managed);
         for (int i = 0; i < b->n_allow; i++)
@@ -107,7 +115,7 @@ static void on_managed(ib_t *b, const char *accounts)
 }
 
 /* @returns 0, or -1 when the connection was closed. */
-static int on_frame(ib_t *b, const uint8_t *payload, size_t len)
+static int on_frame(te_ibkr_t *b, const uint8_t *payload, size_t len)
 {
         char errstr[256];
         if (b->state == TE_IBKR_HANDSHAKE) {
@@ -116,19 +124,19 @@ static int on_frame(ib_t *b, const uint8_t *payload, size_t len)
                 if (te_tws_dec_server_version(payload, len, &v, ct, sizeof ct, errstr,
                                               sizeof errstr) != TE_TWS_OK) {
                         b->st.malformed++;
-                        ibkr_conn_close(b, errstr);
+                        te_ibkr_conn_close(b, errstr);
                         return -1;
                 }
                 if (v < TE_TWS_VER_MIN || v > TE_TWS_VER_MAX) {
                         snprintf(errstr, sizeof errstr,
                                  "server version %d outside v%d..v%d", v, TE_TWS_VER_MIN,
                                  TE_TWS_VER_MAX);
-                        ibkr_conn_close(b, errstr);
+                        te_ibkr_conn_close(b, errstr);
                         return -1;
                 }
                 b->server_version = v;
                 if (te_tws_enc_start_api(&b->wbuf, b->cfg.client_id) != 0) {
-                        ibkr_conn_close(b, "write buffer full");
+                        te_ibkr_conn_close(b, "write buffer full");
                         return -1;
                 }
                 b->state = TE_IBKR_STARTING;
@@ -143,7 +151,7 @@ static int on_frame(ib_t *b, const uint8_t *payload, size_t len)
                 char why[320];
                 b->st.malformed++;
                 snprintf(why, sizeof why, "malformed frame: %s", errstr);
-                ibkr_conn_close(b, why);
+                te_ibkr_conn_close(b, why);
                 return -1;
         }
         switch (m.type) {
@@ -151,28 +159,29 @@ static int on_frame(ib_t *b, const uint8_t *payload, size_t len)
                 if (m.u.next_valid_id > b->next_id)
                         b->next_id = m.u.next_valid_id;
                 if (b->state == TE_IBKR_STARTING)
-                        ibkr_start_reconcile(b);
+                        reconcile(b, te_ibkr_recon_start(b));
                 break;
         case TE_TWS_IN_MANAGED_ACCTS:
                 on_managed(b, m.u.accounts);
                 break;
         case TE_TWS_IN_ORDER_STATUS:
-                ibkr_on_order_status(b, &m.u.status);
+                te_ibkr_events_on_status(b, &m.u.status);
                 break;
         case TE_TWS_IN_OPEN_ORDER:
-                ibkr_on_open_order(b, &m.u.open_order);
+                te_ibkr_events_on_open(b, &m.u.open_order);
                 break;
         case TE_TWS_IN_EXEC_DETAILS:
-                ibkr_on_exec(b, &m.u.exec);
+                te_ibkr_events_on_exec(b, &m.u.exec);
                 break;
         case TE_TWS_IN_COMMISSION_REPORT:
-                ibkr_on_commission(b, &m.u.commission);
+                te_ibkr_comm_on_report(b, &m.u.commission);
                 break;
         case TE_TWS_IN_ERROR:
                 on_error(b, &m.u.error);
                 break;
         case TE_TWS_IN_POSITION:
-                ibkr_pos_on_position(b, &m.u.position);
+                if (te_ibkr_pos_on_position(b->pos, &m.u.position) != 0)
+                        b->oom = 1;
                 break;
         case TE_TWS_IN_OPEN_ORDER_END:
                 b->open_end = 1;
@@ -183,27 +192,27 @@ static int on_frame(ib_t *b, const uint8_t *payload, size_t len)
                 break;
         case TE_TWS_IN_POSITION_END:
                 b->pos_end = 1;
-                ibkr_pos_on_end(b);
+                te_ibkr_pos_end(b);
                 break;
         default:
                 break;
         }
         if (b->state == TE_IBKR_RECONCILING && b->open_end && b->exec_end && b->pos_end)
-                ibkr_finish_reconcile(b);
+                reconcile(b, te_ibkr_recon_finish(b));
         return b->fd >= 0 ? 0 : -1;
 }
 
-static void do_read(ib_t *b)
+static void do_read(te_ibkr_t *b)
 {
         for (;;) {
                 if (te_buf_reserve(&b->rbuf, 8192) != 0) {
-                        ibkr_conn_close(b, "read buffer full");
+                        te_ibkr_conn_close(b, "read buffer full");
                         return;
                 }
                 ssize_t n =
                     recv(b->fd, b->rbuf.data + b->rbuf.len, b->rbuf.cap - b->rbuf.len, 0);
                 if (n == 0) {
-                        ibkr_conn_close(b, "connection closed by TWS");
+                        te_ibkr_conn_close(b, "connection closed by TWS");
                         return;
                 }
                 if (n < 0) {
@@ -211,7 +220,7 @@ static void do_read(ib_t *b)
                                 break;
                         if (errno == EINTR)
                                 continue;
-                        ibkr_conn_close(b, strerror(errno));
+                        te_ibkr_conn_close(b, strerror(errno));
                         return;
                 }
                 b->rbuf.len += (size_t)n;
@@ -229,7 +238,7 @@ static void do_read(ib_t *b)
                                 char why[200];
                                 b->st.malformed++;
                                 snprintf(why, sizeof why, "malformed frame: %s", errstr);
-                                ibkr_conn_close(b, why);
+                                te_ibkr_conn_close(b, why);
                                 return;
                         }
                         off += used;
@@ -241,11 +250,11 @@ static void do_read(ib_t *b)
         }
 }
 
-static void do_write(ib_t *b)
+static void do_write(te_ibkr_t *b)
 {
         if (b->state >= TE_IBKR_STARTING &&
-            te_tws_pacer_release(b->pacer, ibkr_now_ms(), &b->wbuf) < 0) {
-                ibkr_conn_close(b, "write buffer full");
+            te_tws_pacer_release(b->pacer, te_ibkr_util_now_ms(), &b->wbuf) < 0) {
+                te_ibkr_conn_close(b, "write buffer full");
                 return;
         }
         while (b->wbuf.len) {
@@ -255,7 +264,7 @@ static void do_write(ib_t *b)
                                 return;
                         if (errno == EINTR)
                                 continue;
-                        ibkr_conn_close(b, strerror(errno));
+                        te_ibkr_conn_close(b, strerror(errno));
                         return;
                 }
                 memmove(b->wbuf.data, b->wbuf.data + n, b->wbuf.len - (size_t)n);
@@ -264,9 +273,9 @@ static void do_write(ib_t *b)
 }
 
 /* Drive the connection without blocking. */
-void ibkr_pump(ib_t *b)
+void te_ibkr_conn_pump(te_ibkr_t *b)
 {
-        int64_t now = ibkr_now_ms();
+        int64_t now = te_ibkr_util_now_ms();
         if (b->state == TE_IBKR_DISCONNECTED) {
                 if (now < b->next_connect)
                         return;
@@ -282,15 +291,15 @@ void ibkr_pump(ib_t *b)
                 if (getpeername(b->fd, (struct sockaddr *)&ss, &sl) != 0) {
                         if (getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 &&
                             err) {
-                                ibkr_conn_close(b, strerror(err));
+                                te_ibkr_conn_close(b, strerror(err));
                                 return;
                         }
                         if (now > b->deadline)
-                                ibkr_conn_close(b, "connect timed out");
+                                te_ibkr_conn_close(b, "connect timed out");
                         return;
                 }
                 if (te_tws_enc_handshake(&b->wbuf, TE_TWS_VER_MIN, TE_TWS_VER_MAX) != 0) {
-                        ibkr_conn_close(b, "write buffer full");
+                        te_ibkr_conn_close(b, "write buffer full");
                         return;
                 }
                 b->state = TE_IBKR_HANDSHAKE;
@@ -300,21 +309,21 @@ void ibkr_pump(ib_t *b)
         if (b->fd < 0)
                 return;
         if (b->state >= TE_IBKR_HANDSHAKE && b->state <= TE_IBKR_RECONCILING &&
-            ibkr_now_ms() > b->deadline) {
-                ibkr_conn_close(b, te_ibkr_state_name(b->state));
+            te_ibkr_util_now_ms() > b->deadline) {
+                te_ibkr_conn_close(b, te_ibkr_util_state_name(b->state));
                 return;
         }
         for (size_t i = 0; i < b->n_orders; i++) {
-                iorder_t *o = b->olist[i];
+                te_ibkr_order_t *o = b->olist[i];
                 if (o->cancel_waiting && !o->terminal &&
-                    ibkr_now_ms() >= o->cancel_deadline) {
+                    te_ibkr_util_now_ms() >= o->cancel_deadline) {
                         TE_LOG(TE_LOG_WARN, NULL, "ibkr.cancel_fills_missing",
                                "order %s: IB counted %.10g filled, executions give %.10g",
                                o->cmd.order_id, o->cancel_hint, o->cum);
-                        ibkr_emit_end(b, o, TE_EXEC_CANCELED, o->cancel_reason);
+                        te_ibkr_events_emit_end(b, o, TE_EXEC_CANCELED, o->cancel_reason);
                 }
         }
         if (b->state == TE_IBKR_READY)
-                ibkr_pos_poll(b);
+                te_ibkr_pos_poll(b);
         do_write(b);
 }

@@ -1,39 +1,16 @@
 /*
  * broker_ibkr_orders: the ibkr adapter's orders (see broker_ibkr_int.h): bookkeeping by
- * orderRef and TWS id, the queue of reports (a fill waits for its commissionReport),
- * the mapping of our orders to placeOrder, and the inbound order events.
+ * orderRef and TWS id (loaded from the runtime DB when not in memory), a report made
+ * from an order (queued in broker_ibkr_reports.c), and the mapping of our orders to
+ * placeOrder. What IB says about them is broker_ibkr_events.c.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "broker_ibkr_int.h"
-#include "te_ids.h"
 #include "te_log.h"
 #include "te_proc.h"
-
-int64_t ibkr_now_ms(void)
-{
-        return te_proc_mono_ms();
-}
-
-/* ---- growable arrays --------------------------------------------------------- */
-
-int ibkr_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-        if (need <= *cap)
-                return 0;
-        size_t nc = *cap ? *cap * 2 : 16;
-        while (nc < need)
-                nc *= 2;
-        void *np = realloc(*p, nc * elem);
-        if (!np)
-                return -1;
-        *p = np;
-        *cap = nc;
-        return 0;
-}
 
 /* ---- orders ---------------------------------------------------------------- */
 
@@ -42,14 +19,14 @@ static void tws_key(char *k, size_t ksz, int64_t id)
         snprintf(k, ksz, "%lld", (long long)id);
 }
 
-iorder_t *ibkr_find_tws(ib_t *b, int64_t id)
+te_ibkr_order_t *te_ibkr_orders_find_tws(te_ibkr_t *b, int64_t id)
 {
         char k[32];
         tws_key(k, sizeof k, id);
         return te_map_get(b->by_tws, k);
 }
 
-int ibkr_set_tws(ib_t *b, iorder_t *o, int64_t id)
+int te_ibkr_orders_set_tws(te_ibkr_t *b, te_ibkr_order_t *o, int64_t id)
 {
         char k[32];
         o->tws_id = id;
@@ -57,18 +34,18 @@ int ibkr_set_tws(ib_t *b, iorder_t *o, int64_t id)
         return te_map_put(b->by_tws, k, o);
 }
 
-iorder_t *ibkr_add_order(ib_t *b, const te_order_cmd_t *cmd, const char *account,
-                         int64_t tws_id)
+te_ibkr_order_t *te_ibkr_orders_add(te_ibkr_t *b, const te_order_cmd_t *cmd,
+                                    const char *account, int64_t tws_id)
 {
-        iorder_t *o = calloc(1, sizeof *o);
-        if (!o || ibkr_grow((void **)&b->olist, &b->cap_orders, b->n_orders + 1,
-                            sizeof *b->olist) != 0)
+        te_ibkr_order_t *o = calloc(1, sizeof *o);
+        if (!o || te_ibkr_util_grow((void **)&b->olist, &b->cap_orders, b->n_orders + 1,
+                                    sizeof *b->olist) != 0)
                 goto err;
         o->cmd = *cmd;
         te_strlcpy(o->account, account, sizeof o->account);
         if (te_map_put(b->by_ref, cmd->order_id, o) != 0)
                 goto err;
-        if (tws_id > 0 && ibkr_set_tws(b, o, tws_id) != 0) {
+        if (tws_id > 0 && te_ibkr_orders_set_tws(b, o, tws_id) != 0) {
                 te_map_del(b->by_ref, cmd->order_id);
                 goto err;
         }
@@ -82,16 +59,15 @@ err:
 
 /* ---- reports --------------------------------------------------------------- */
 
-pend_t *ibkr_push_pend(ib_t *b, iorder_t *o, te_exec_type_t et, te_order_status_t os,
-                       const char *report_id)
+te_ibkr_pend_t *te_ibkr_orders_push_report(te_ibkr_t *b, te_ibkr_order_t *o,
+                                           te_exec_type_t et, te_order_status_t os,
+                                           const char *report_id)
 {
-        if (ibkr_grow((void **)&b->pend, &b->cap_pend, b->n_pend + 1, sizeof *b->pend) !=
-            0) {
+        te_ibkr_pend_t *p = te_ibkr_reports_push(b->rq);
+        if (!p) {
                 b->oom = 1;
                 return NULL;
         }
-        pend_t *p = &b->pend[b->n_pend++];
-        memset(p, 0, sizeof *p);
         te_exec_report_t *r = &p->r;
         te_broker_report_from_cmd(r, &o->cmd, b->cfg.broker_name);
         te_strlcpy(r->report_id, report_id, sizeof r->report_id);
@@ -107,98 +83,9 @@ pend_t *ibkr_push_pend(ib_t *b, iorder_t *o, te_exec_type_t et, te_order_status_
         return p;
 }
 
-static void kind_id(char *out, size_t outsz, const iorder_t *o, const char *kind)
-{
-        te_id_sim_report(out, outsz, o->cmd.order_id, kind, 0);
-}
-
-void ibkr_emit_ack(ib_t *b, iorder_t *o)
-{
-        char id[TE_ID_MAX];
-        if (o->acked || o->terminal)
-                return;
-        o->acked = 1;
-        kind_id(id, sizeof id, o, "ibkr-ack");
-        (void)ibkr_push_pend(b, o, TE_EXEC_ACK, TE_OS_NEW, id);
-}
-
-/* A final CANCELED or REJECTED. */
-void ibkr_emit_end(ib_t *b, iorder_t *o, te_exec_type_t et, const char *reason)
-{
-        char id[TE_ID_MAX];
-        if (o->terminal)
-                return;
-        o->terminal = 1;
-        o->cancel_waiting = 0;
-        if (o->replace_pending)
-                ibkr_replace_refused(b, o, "the order ended");
-        kind_id(id, sizeof id, o, et == TE_EXEC_REJECTED ? "ibkr-reject" : "ibkr-cancel");
-        pend_t *p = ibkr_push_pend(
-            b, o, et, et == TE_EXEC_REJECTED ? TE_OS_REJECTED : TE_OS_CANCELED, id);
-        if (!p)
-                return;
-        p->terminal = 1;
-        te_strlcpy(p->r.reason, reason, sizeof p->r.reason);
-        te_log_ids_t ids = {.decision_id = o->cmd.ids.decision_id,
-                            .portfolio_id = o->cmd.ids.portfolio_id,
-                            .order_id = o->cmd.order_id};
-        TE_LOG(TE_LOG_INFO, &ids, "ibkr.order_end", "%s: %s", te_exec_type_name(et),
-               reason);
-}
-
-/* Move the reports that may leave (in order) to `out`. */
-te_broker_err_t ibkr_move_ready(ib_t *b, te_reports_t *out)
-{
-        int64_t now = ibkr_now_ms();
-        size_t k = 0;
-        for (; k < b->n_pend; k++) {
-                pend_t *p = &b->pend[k];
-                if (p->wait_exec[0]) {
-                        if (now < p->deadline)
-                                break;
-                        ibkr_commission_missing(b, p);
-                        p->wait_exec[0] = '\0';
-                }
-                te_exec_report_t *r = te_reports_push(out);
-                if (!r)
-                        return TE_BROKER_ERR_FATAL;
-                *r = p->r;
-                if (p->has_exec) {
-                        p->x.commission = p->r.commission;
-                        if (ibkr_grow((void **)&b->hx, &b->cap_hx, b->n_hx + 1,
-                                      sizeof *b->hx) != 0)
-                                return TE_BROKER_ERR_FATAL;
-                        b->hx[b->n_hx++] = p->x;
-                }
-                if (p->terminal) {
-                        if (ibkr_grow((void **)&b->hs, &b->cap_hs, b->n_hs + 1,
-                                      sizeof *b->hs) != 0)
-                                return TE_BROKER_ERR_FATAL;
-                        status_upd_t *u = &b->hs[b->n_hs++];
-                        te_strlcpy(u->order_id, p->r.order_id, sizeof u->order_id);
-                        te_strlcpy(u->status, te_order_status_name(p->r.order_status),
-                                   sizeof u->status);
-                }
-        }
-        if (k) {
-                memmove(b->pend, b->pend + k, (b->n_pend - k) * sizeof *b->pend);
-                b->n_pend -= k;
-        }
-        return b->oom ? TE_BROKER_ERR_FATAL : TE_BROKER_OK;
-}
-
 /* ---- sending --------------------------------------------------------------- */
 
-int ibkr_queue_frame(ib_t *b, int urgent)
-{
-        int rc = te_tws_pacer_push(b->pacer, urgent, b->scratch.data, b->scratch.len);
-        te_buf_reset(&b->scratch);
-        if (rc != 0)
-                TE_LOG(TE_LOG_ERROR, NULL, "ibkr.queue_full", "outgoing queue full");
-        return rc;
-}
-
-const char *ibkr_order_type(te_order_type_t t)
+const char *te_ibkr_orders_type(te_order_type_t t)
 {
         switch (t) {
         case TE_OT_MARKET:
@@ -214,7 +101,7 @@ const char *ibkr_order_type(te_order_type_t t)
         }
 }
 
-int ibkr_send_terms(ib_t *b, iorder_t *o, const te_order_cmd_t *c)
+int te_ibkr_orders_send_terms(te_ibkr_t *b, te_ibkr_order_t *o, const te_order_cmd_t *c)
 {
         te_tws_order_t w;
         memset(&w, 0, sizeof w);
@@ -225,7 +112,7 @@ int ibkr_send_terms(ib_t *b, iorder_t *o, const te_order_cmd_t *c)
         te_strlcpy(w.currency, "USD", sizeof w.currency);
         te_strlcpy(w.action, c->side == TE_SIDE_BUY ? "BUY" : "SELL", sizeof w.action);
         w.total_qty = c->quantity;
-        te_strlcpy(w.order_type, ibkr_order_type(c->order_type), sizeof w.order_type);
+        te_strlcpy(w.order_type, te_ibkr_orders_type(c->order_type), sizeof w.order_type);
         w.has_lmt_price =
             c->order_type == TE_OT_LIMIT || c->order_type == TE_OT_STOP_LIMIT;
         w.lmt_price = c->limit_price;
@@ -235,7 +122,8 @@ int ibkr_send_terms(ib_t *b, iorder_t *o, const te_order_cmd_t *c)
         te_strlcpy(w.tif, te_tif_name(c->tif), sizeof w.tif);
         te_strlcpy(w.account, o->account, sizeof w.account);
         te_strlcpy(w.order_ref, o->cmd.order_id, sizeof w.order_ref);
-        if (te_tws_enc_place_order(&b->scratch, &w) != 0 || ibkr_queue_frame(b, 0) != 0)
+        if (te_tws_enc_place_order(&b->scratch, &w) != 0 ||
+            te_ibkr_util_queue_frame(b, 0) != 0)
                 return -1;
         te_log_ids_t ids = {.decision_id = o->cmd.ids.decision_id,
                             .portfolio_id = o->cmd.ids.portfolio_id,
@@ -246,34 +134,16 @@ int ibkr_send_terms(ib_t *b, iorder_t *o, const te_order_cmd_t *c)
         return 0;
 }
 
-int ibkr_send_order(ib_t *b, iorder_t *o)
+int te_ibkr_orders_send(te_ibkr_t *b, te_ibkr_order_t *o)
 {
-        if (ibkr_send_terms(b, o, &o->cmd) != 0)
+        if (te_ibkr_orders_send_terms(b, o, &o->cmd) != 0)
                 return -1;
         b->st.orders_sent++;
         return 0;
 }
 
-void ibkr_alert(ib_t *b, te_severity_t sev, const char *code, const te_order_cmd_t *c,
-                const char *fmt, ...)
-{
-        char msg[TE_TEXT_MAX];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        te_log_ids_t ids = {.decision_id = c ? c->ids.decision_id : NULL,
-                            .portfolio_id = c ? c->ids.portfolio_id : NULL,
-                            .order_id = c ? c->order_id : NULL};
-        TE_LOG(sev == TE_SEV_INFO ? TE_LOG_INFO : TE_LOG_WARN, &ids, "ibkr.alert",
-               "%s: %s", code, msg);
-        if (b->cfg.alert)
-                b->cfg.alert(b->cfg.alert_ctx, sev, code, c ? c->ids.decision_id : "",
-                             c ? c->ids.portfolio_id : "", c ? c->order_id : "", msg);
-}
-
 /* Give a waiting order the next TWS id (persisted first) and queue it. */
-int ibkr_release_order(ib_t *b, iorder_t *o)
+int te_ibkr_orders_release(te_ibkr_t *b, te_ibkr_order_t *o)
 {
         char errstr[512];
         int64_t id = b->next_id;
@@ -283,19 +153,19 @@ int ibkr_release_order(ib_t *b, iorder_t *o)
                 return -1;
         }
         b->next_id = id + 1;
-        if (ibkr_set_tws(b, o, id) != 0) {
+        if (te_ibkr_orders_set_tws(b, o, id) != 0) {
                 b->oom = 1;
                 return -1;
         }
-        return ibkr_send_order(b, o);
+        return te_ibkr_orders_send(b, o);
 }
 
-int ibkr_row_cb(void *ctx, const te_ibkr_row_t *row)
+int te_ibkr_orders_row_cb(void *ctx, const te_ibkr_row_t *row)
 {
-        ib_t *b = ctx;
+        te_ibkr_t *b = ctx;
         if (te_map_get(b->by_ref, row->cmd.order_id))
                 return 0;
-        iorder_t *o = ibkr_add_order(b, &row->cmd, row->account, row->tws_id);
+        te_ibkr_order_t *o = te_ibkr_orders_add(b, &row->cmd, row->account, row->tws_id);
         if (!o)
                 return -1;
         o->terminal = row->terminal;
@@ -303,14 +173,14 @@ int ibkr_row_cb(void *ctx, const te_ibkr_row_t *row)
         return 0;
 }
 
-int ibkr_exec_cb(void *ctx, const te_ibkr_exec_row_t *x)
+int te_ibkr_orders_exec_cb(void *ctx, const te_ibkr_exec_row_t *x)
 {
-        ib_t *b = ctx;
+        te_ibkr_t *b = ctx;
         if (te_map_get(b->execs, x->exec_id))
                 return 0;
-        if (!ibkr_exec_add(b, x->exec_id, x->order_id, 1, x->commission))
+        if (!te_ibkr_comm_exec_add(b, x->exec_id, x->order_id, 1, x->commission))
                 return -1;
-        iorder_t *o = te_map_get(b->by_ref, x->order_id);
+        te_ibkr_order_t *o = te_map_get(b->by_ref, x->order_id);
         if (o) {
                 o->cum += x->shares;
                 o->value += x->shares * x->price;
@@ -318,164 +188,15 @@ int ibkr_exec_cb(void *ctx, const te_ibkr_exec_row_t *x)
         return 0;
 }
 
-iorder_t *ibkr_find_ref(ib_t *b, const char *ref)
+te_ibkr_order_t *te_ibkr_orders_find_ref(te_ibkr_t *b, const char *ref)
 {
-        iorder_t *o = te_map_get(b->by_ref, ref);
+        te_ibkr_order_t *o = te_map_get(b->by_ref, ref);
         if (o || !b->store || !ref[0])
                 return o;
         char errstr[512];
-        if (te_ibkr_store_load_order(b->store, ref, ibkr_row_cb, ibkr_exec_cb, b, errstr,
+        if (te_ibkr_store_load_order(b->store, ref, te_ibkr_orders_row_cb,
+                                     te_ibkr_orders_exec_cb, b, errstr,
                                      sizeof errstr) < 0)
                 TE_LOG(TE_LOG_ERROR, NULL, "ibkr.store", "%s", errstr);
         return te_map_get(b->by_ref, ref);
-}
-
-void ibkr_cancel_seen(ib_t *b, iorder_t *o, double hint, const char *reason)
-{
-        if (o->terminal)
-                return;
-        if (o->cum + EPS >= hint) {
-                ibkr_emit_end(b, o, TE_EXEC_CANCELED, reason);
-                return;
-        }
-        /* TWS counts fills we have not seen as execDetails yet: wait for them */
-        o->cancel_waiting = 1;
-        o->cancel_hint = hint;
-        o->cancel_deadline = ibkr_now_ms() + b->cfg.commission_wait_ms;
-        te_strlcpy(o->cancel_reason, reason, sizeof o->cancel_reason);
-}
-
-void ibkr_on_order_status(ib_t *b, const te_tws_order_status_t *s)
-{
-        iorder_t *o = ibkr_find_tws(b, s->order_id);
-        if (!o) {
-                TE_LOG(TE_LOG_DEBUG, NULL, "ibkr.status_unknown", "order %lld: %s",
-                       (long long)s->order_id, s->status);
-                return;
-        }
-        o->seen = 1;
-        if (!strcmp(s->status, "Cancelled") || !strcmp(s->status, "ApiCancelled")) {
-                char why[TE_TEXT_MAX];
-                snprintf(why, sizeof why, "IB: order %s (filled %.10g)", s->status,
-                         s->filled);
-                ibkr_cancel_seen(b, o, s->filled, why);
-        } else if (!strcmp(s->status, "PreSubmitted") ||
-                   !strcmp(s->status, "Submitted") || !strcmp(s->status, "Filled")) {
-                ibkr_emit_ack(b, o);
-        }
-}
-
-void ibkr_on_open_order(ib_t *b, const te_tws_open_order_t *oo)
-{
-        const te_tws_order_t *w = &oo->order;
-        iorder_t *o = ibkr_find_ref(b, w->order_ref);
-        if (!o) {
-                TE_LOG(TE_LOG_DEBUG, NULL, "ibkr.open_order_foreign",
-                       "order %lld ref '%s' is not ours", (long long)w->order_id,
-                       w->order_ref);
-                return;
-        }
-        if (o->tws_id != w->order_id && ibkr_set_tws(b, o, w->order_id) != 0)
-                b->oom = 1;
-        o->seen = 1;
-        ibkr_emit_ack(b, o);
-        if (o->replace_pending)
-                ibkr_replace_seen(b, o, w);
-}
-
-void ibkr_on_exec(ib_t *b, const te_tws_exec_t *x)
-{
-        if (te_map_get(b->execs, x->exec_id)) {
-                b->st.dup_execs++;
-                TE_LOG(TE_LOG_DEBUG, NULL, "ibkr.exec_dup", "exec %s already seen",
-                       x->exec_id);
-                return;
-        }
-        iorder_t *o = ibkr_find_ref(b, x->order_ref);
-        if (te_map_get(b->execs, x->exec_id)) { /* loaded from the DB just now */
-                b->st.dup_execs++;
-                return;
-        }
-        if (!o) {
-                TE_LOG(TE_LOG_WARN, NULL, "ibkr.exec_foreign",
-                       "execution %s of order %lld (ref '%s') is not ours; ignored",
-                       x->exec_id, (long long)x->order_id, x->order_ref);
-                return;
-        }
-        if (!ibkr_exec_add(b, x->exec_id, o->cmd.order_id, 0, 0))
-                return;
-        if (o->tws_id != x->order_id && ibkr_set_tws(b, o, x->order_id) != 0)
-                b->oom = 1;
-        o->seen = 1;
-        ibkr_emit_ack(b, o);
-        int was_terminal = o->terminal;
-        if (o->replace_pending)
-                ibkr_replace_on_exec(b, o, x->shares);
-        o->cum += x->shares;
-        o->value += x->shares * x->price;
-        int full = o->cum + EPS >= o->cmd.quantity;
-        if (full)
-                o->terminal = 1;
-        char rid[TE_ID_MAX];
-        const char *parts[] = {"ibkr", "exec", x->exec_id};
-        rid[0] = 'r';
-        te_id_digest(rid + 1, sizeof rid - 1, parts, 3);
-        pend_t *p = ibkr_push_pend(b, o, full ? TE_EXEC_FILL : TE_EXEC_PARTIAL_FILL,
-                                   full ? TE_OS_FILLED : TE_OS_PARTIALLY_FILLED, rid);
-        if (!p)
-                return;
-        p->r.last_qty = x->shares;
-        p->r.last_price = x->price;
-        if (x->account[0])
-                te_strlcpy(p->r.account, x->account, sizeof p->r.account);
-        te_strlcpy(p->wait_exec, x->exec_id, sizeof p->wait_exec);
-        p->deadline = ibkr_now_ms() + b->cfg.commission_wait_ms;
-        p->has_exec = 1;
-        te_strlcpy(p->x.exec_id, x->exec_id, sizeof p->x.exec_id);
-        te_strlcpy(p->x.order_id, o->cmd.order_id, sizeof p->x.order_id);
-        p->x.shares = x->shares;
-        p->x.price = x->price;
-        p->terminal = full && !was_terminal;
-        if (x->req_id < 0) /* live: not yet in the positions IB reported */
-                ibkr_pos_on_fill(b, o->account, o->cmd.ticker,
-                                 o->cmd.side == TE_SIDE_BUY ? x->shares : -x->shares);
-        if (full && o->replace_pending)
-                ibkr_replace_refused(b, o, "the order filled on its previous terms");
-        b->st.fills++;
-        if (was_terminal)
-                TE_LOG(TE_LOG_WARN, NULL, "ibkr.late_fill",
-                       "execution %s arrived after order %s ended; published", x->exec_id,
-                       o->cmd.order_id);
-        if (!o->terminal && o->cancel_waiting && o->cum + EPS >= o->cancel_hint)
-                ibkr_emit_end(b, o, TE_EXEC_CANCELED, o->cancel_reason);
-}
-
-int ibkr_info_code(int64_t code)
-{
-        return code == 399 || code == 161 || code == 10147 || code == 10148 ||
-               code == 10149 || code == 404 || (code >= 2100 && code <= 2199);
-}
-
-void ibkr_on_order_error(ib_t *b, iorder_t *o, const te_tws_error_t *e)
-{
-        char why[TE_TEXT_MAX];
-        snprintf(why, sizeof why, "IB %lld: %.400s", (long long)e->code, e->text);
-        if (o->replace_pending && e->code != 202 && !ibkr_info_code(e->code)) {
-                /* IB refused the modification (104 filled, 103, 105, 201, ...): the
-                 * order works on at its previous terms */
-                ibkr_replace_refused(b, o, why);
-                return;
-        }
-        if (e->code == 202) {
-                if (!o->cancel_waiting) /* a Cancelled status may already wait for fills
-                                         */
-                        ibkr_cancel_seen(b, o, o->cum, why);
-        } else if (ibkr_info_code(e->code)) {
-                TE_LOG(TE_LOG_INFO, NULL, "ibkr.order_message", "order %s: %s",
-                       o->cmd.order_id, why);
-        } else if (!o->terminal) {
-                b->st.rejects++;
-                ibkr_emit_end(b, o, o->cum > 0 ? TE_EXEC_CANCELED : TE_EXEC_REJECTED,
-                              why);
-        }
 }

@@ -18,9 +18,15 @@
  * account and ticker: a CRITICAL Alert `position_mismatch` with account, ticker, IB and
  * DB quantity, counted in te_ibkr_position_mismatches_total{account}. Nothing is ever
  * corrected automatically; a later reconciliation compares again.
+ *
+ * The comparison keeps its own state (te_ibkr_pos_check_t: the snapshot, the phase, the
+ * DB callback) and needs nothing else of the adapter, so it can be driven alone; the
+ * last three functions wire it to the adapter (cancelPositions, the reports still to
+ * deliver, the counters and the Alert).
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker_ibkr_int.h"
@@ -30,96 +36,197 @@
 #define POS_EPS      1e-6
 #define POS_RETRY_MS 500
 
-static int allowed(const ib_t *b, const char *account)
+enum {
+        POS_IDLE = 0, /* no check to do */
+        POS_COLLECT,  /* reconciling: position messages fill the snapshot */
+        POS_CHECK,    /* snapshot complete: compare until equal or deadline */
+};
+
+struct te_ibkr_pos_check_s {
+        char accounts[TE_IBKR_MAX_ACCOUNTS][TE_NAME_MAX]; /* the allowed accounts */
+        int n_accounts;
+        int64_t check_ms;   /* ibkr.position_check_ms; 0: no check */
+        te_ibkr_pos_t *pos; /* the snapshot */
+        size_t n_pos, cap_pos;
+        int state; /* POS_* */
+        int64_t deadline, next_try;
+        te_ibkr_pos_db_fn db; /* NULL: no check */
+        void *db_ctx;
+        int oom; /* the snapshot could not grow */
+};
+
+te_ibkr_pos_check_t *te_ibkr_pos_new(int64_t check_ms)
 {
-        for (int i = 0; i < b->n_allow; i++)
-                if (!strcmp(b->allow[i], account))
+        te_ibkr_pos_check_t *pc = calloc(1, sizeof *pc);
+        if (pc)
+                pc->check_ms = check_ms;
+        return pc;
+}
+
+void te_ibkr_pos_destroy(te_ibkr_pos_check_t *pc)
+{
+        if (!pc)
+                return;
+        free(pc->pos);
+        free(pc);
+}
+
+int te_ibkr_pos_add_account(te_ibkr_pos_check_t *pc, const char *account)
+{
+        if (pc->n_accounts >= TE_IBKR_MAX_ACCOUNTS || strlen(account) >= TE_NAME_MAX)
+                return -1;
+        te_strlcpy(pc->accounts[pc->n_accounts++], account, TE_NAME_MAX);
+        return 0;
+}
+
+void te_ibkr_pos_set_db(te_ibkr_pos_check_t *pc, te_ibkr_pos_db_fn fn, void *db_ctx)
+{
+        pc->db = fn;
+        pc->db_ctx = db_ctx;
+}
+
+static int allowed(const te_ibkr_pos_check_t *pc, const char *account)
+{
+        for (int i = 0; i < pc->n_accounts; i++)
+                if (!strcmp(pc->accounts[i], account))
                         return 1;
         return 0;
 }
 
-static ibkr_pos_t *pos_get(ib_t *b, const char *account, const char *ticker, int create)
+static te_ibkr_pos_t *pos_get(te_ibkr_pos_check_t *pc, const char *account,
+                              const char *ticker, int create)
 {
-        for (size_t i = 0; i < b->n_pos; i++)
-                if (!strcmp(b->pos[i].account, account) &&
-                    !strcmp(b->pos[i].ticker, ticker))
-                        return &b->pos[i];
+        for (size_t i = 0; i < pc->n_pos; i++)
+                if (!strcmp(pc->pos[i].account, account) &&
+                    !strcmp(pc->pos[i].ticker, ticker))
+                        return &pc->pos[i];
         if (!create || strlen(account) >= TE_NAME_MAX || strlen(ticker) >= TE_TICKER_MAX)
                 return NULL;
-        if (ibkr_grow((void **)&b->pos, &b->cap_pos, b->n_pos + 1, sizeof *b->pos) != 0) {
-                b->oom = 1;
+        if (te_ibkr_util_grow((void **)&pc->pos, &pc->cap_pos, pc->n_pos + 1,
+                              sizeof *pc->pos) != 0) {
+                pc->oom = 1;
                 return NULL;
         }
-        ibkr_pos_t *p = &b->pos[b->n_pos++];
+        te_ibkr_pos_t *p = &pc->pos[pc->n_pos++];
         memset(p, 0, sizeof *p);
         te_strlcpy(p->account, account, sizeof p->account);
         te_strlcpy(p->ticker, ticker, sizeof p->ticker);
         return p;
 }
 
-void ibkr_pos_begin(ib_t *b)
+void te_ibkr_pos_begin(te_ibkr_pos_check_t *pc)
 {
-        b->n_pos = 0;
-        b->pos_state =
-            b->cfg.position_check_ms > 0 && b->pos_db ? IBKR_POS_COLLECT : IBKR_POS_IDLE;
+        pc->n_pos = 0;
+        pc->state = pc->check_ms > 0 && pc->db ? POS_COLLECT : POS_IDLE;
 }
 
-void ibkr_pos_on_position(ib_t *b, const te_tws_position_t *p)
+int te_ibkr_pos_on_position(te_ibkr_pos_check_t *pc, const te_tws_position_t *p)
 {
         TE_LOG(TE_LOG_INFO, NULL, "ibkr.position", "%s %s %s %.10g @ %.10g", p->account,
                p->symbol, p->sec_type, p->position, p->avg_cost);
-        if (b->pos_state != IBKR_POS_COLLECT || !allowed(b, p->account) ||
+        if (pc->state != POS_COLLECT || !allowed(pc, p->account) ||
             strcmp(p->sec_type, "STK") != 0)
-                return;
-        ibkr_pos_t *e = pos_get(b, p->account, p->symbol, 1);
+                return 0;
+        te_ibkr_pos_t *e = pos_get(pc, p->account, p->symbol, 1);
         if (e)
                 e->ib = p->position;
+        return pc->oom ? -1 : 0;
 }
 
-void ibkr_pos_on_end(ib_t *b)
+void te_ibkr_pos_on_end(te_ibkr_pos_check_t *pc, int64_t now)
 {
-        if (te_tws_enc_cancel_positions(&b->scratch) != 0 || ibkr_queue_frame(b, 0) != 0)
-                TE_LOG(TE_LOG_WARN, NULL, "ibkr.cancel_positions", "not queued");
-        if (b->pos_state != IBKR_POS_COLLECT)
+        if (pc->state != POS_COLLECT)
                 return;
-        int64_t now = ibkr_now_ms();
-        b->pos_state = IBKR_POS_CHECK;
-        b->pos_deadline = now + b->cfg.position_check_ms;
-        b->pos_next_try = now;
+        pc->state = POS_CHECK;
+        pc->deadline = now + pc->check_ms;
+        pc->next_try = now;
 }
 
-void ibkr_pos_on_fill(ib_t *b, const char *account, const char *ticker, double qty)
+int te_ibkr_pos_on_fill(te_ibkr_pos_check_t *pc, const char *account, const char *ticker,
+                        double qty)
 {
-        ibkr_pos_t *e = NULL;
-        if (b->pos_state == IBKR_POS_CHECK)
-                e = pos_get(b, account, ticker, 1);
-        else if (b->pos_state == IBKR_POS_COLLECT) /* else IB's message will count it */
-                e = pos_get(b, account, ticker, 0);
+        te_ibkr_pos_t *e = NULL;
+        if (pc->state == POS_CHECK)
+                e = pos_get(pc, account, ticker, 1);
+        else if (pc->state == POS_COLLECT) /* else IB's message will count it */
+                e = pos_get(pc, account, ticker, 0);
         if (e)
                 e->ib += qty;
+        return pc->oom ? -1 : 0;
 }
 
-size_t ibkr_pos_mismatches(const ib_t *b)
+size_t te_ibkr_pos_mismatches(const te_ibkr_pos_check_t *pc)
 {
         size_t n = 0;
-        for (size_t i = 0; i < b->n_pos; i++)
-                n += fabs(b->pos[i].ib - b->pos[i].db) > POS_EPS;
+        for (size_t i = 0; i < pc->n_pos; i++)
+                n += fabs(pc->pos[i].ib - pc->pos[i].db) > POS_EPS;
         return n;
 }
 
 typedef struct db_ctx_s {
-        ib_t *b;
+        te_ibkr_pos_check_t *pc;
         const char *account;
 } db_ctx_t;
 
 static int db_row(void *ctx, const char *ticker, double qty)
 {
         db_ctx_t *d = ctx;
-        ibkr_pos_t *e = pos_get(d->b, d->account, ticker, 1);
+        te_ibkr_pos_t *e = pos_get(d->pc, d->account, ticker, 1);
         if (!e)
-                return d->b->oom ? -1 : 0; /* a ticker too long to be ours */
+                return d->pc->oom ? -1 : 0; /* a ticker too long to be ours */
         e->db += qty;
         return 0;
+}
+
+int te_ibkr_pos_compare(te_ibkr_pos_check_t *pc, int64_t now, int busy,
+                        void (*bad_fn)(void *ctx, const te_ibkr_pos_t *e), void *ctx)
+{
+        if (pc->state != POS_CHECK || now < pc->next_try)
+                return TE_IBKR_POS_WAIT;
+        int final = now >= pc->deadline;
+        if (!final && busy) {
+                /* the reconciliation's reports first reach Kafka */
+                pc->next_try = now + 20;
+                return TE_IBKR_POS_WAIT;
+        }
+        for (size_t i = 0; i < pc->n_pos; i++)
+                pc->pos[i].db = 0;
+        for (int a = 0; a < pc->n_accounts; a++) {
+                db_ctx_t d = {pc, pc->accounts[a]};
+                if (pc->db(pc->db_ctx, pc->accounts[a], db_row, &d) != 0) {
+                        pc->next_try = now + POS_RETRY_MS;
+                        if (final) {
+                                pc->state = POS_IDLE;
+                                TE_LOG(TE_LOG_ERROR, NULL, "ibkr.positions",
+                                       "positions not compared: runtime DB error");
+                        }
+                        return pc->oom ? TE_IBKR_POS_OOM : TE_IBKR_POS_WAIT;
+                }
+        }
+        size_t bad = te_ibkr_pos_mismatches(pc);
+        if (bad && !final) {
+                pc->next_try =
+                    now + POS_RETRY_MS < pc->deadline ? now + POS_RETRY_MS : pc->deadline;
+                return TE_IBKR_POS_WAIT;
+        }
+        pc->state = POS_IDLE;
+        for (size_t i = 0; i < pc->n_pos; i++)
+                if (fabs(pc->pos[i].ib - pc->pos[i].db) > POS_EPS)
+                        bad_fn(ctx, &pc->pos[i]);
+        TE_LOG(bad ? TE_LOG_WARN : TE_LOG_INFO, NULL, "ibkr.positions",
+               "compared %zu positions of %d accounts with the runtime DB: %zu differ",
+               pc->n_pos, pc->n_accounts, bad);
+        return TE_IBKR_POS_DONE;
+}
+
+/* ---- wiring to the adapter ----------------------------------------------------- */
+
+void te_ibkr_pos_end(te_ibkr_t *b)
+{
+        if (te_tws_enc_cancel_positions(&b->scratch) != 0 ||
+            te_ibkr_util_queue_frame(b, 0) != 0)
+                TE_LOG(TE_LOG_WARN, NULL, "ibkr.cancel_positions", "not queued");
+        te_ibkr_pos_on_end(b->pos, te_ibkr_util_now_ms());
 }
 
 static void count_mismatch(const char *account)
@@ -135,61 +242,30 @@ static void count_mismatch(const char *account)
                 (void)te_metric_add(m, TE_LV(account), 1);
 }
 
-void ibkr_pos_poll(ib_t *b)
+static void on_mismatch(void *ctx, const te_ibkr_pos_t *e)
 {
-        if (b->pos_state != IBKR_POS_CHECK)
-                return;
-        int64_t now = ibkr_now_ms();
-        if (now < b->pos_next_try)
-                return;
-        int final = now >= b->pos_deadline;
-        if (!final && (b->n_pend > 0 || b->n_hx > 0)) {
-                /* the reconciliation's reports first reach Kafka */
-                b->pos_next_try = now + 20;
-                return;
-        }
-        for (size_t i = 0; i < b->n_pos; i++)
-                b->pos[i].db = 0;
-        for (int a = 0; a < b->n_allow; a++) {
-                db_ctx_t d = {b, b->allow[a]};
-                if (b->pos_db(b->pos_db_ctx, b->allow[a], db_row, &d) != 0) {
-                        b->pos_next_try = now + POS_RETRY_MS;
-                        if (final) {
-                                b->pos_state = IBKR_POS_IDLE;
-                                TE_LOG(TE_LOG_ERROR, NULL, "ibkr.positions",
-                                       "positions not compared: runtime DB error");
-                        }
-                        return;
-                }
-        }
-        size_t bad = ibkr_pos_mismatches(b);
-        if (bad && !final) {
-                b->pos_next_try = now + POS_RETRY_MS < b->pos_deadline
-                                      ? now + POS_RETRY_MS
-                                      : b->pos_deadline;
-                return;
-        }
-        b->pos_state = IBKR_POS_IDLE;
-        b->st.position_checks++;
-        for (size_t i = 0; i < b->n_pos; i++) {
-                const ibkr_pos_t *e = &b->pos[i];
-                if (fabs(e->ib - e->db) <= POS_EPS)
-                        continue;
-                b->st.position_mismatches++;
-                count_mismatch(e->account);
-                ibkr_alert(b, TE_SEV_CRITICAL, "position_mismatch", NULL,
+        te_ibkr_t *b = ctx;
+        b->st.position_mismatches++;
+        count_mismatch(e->account);
+        te_ibkr_util_alert(b, TE_SEV_CRITICAL, "position_mismatch", NULL,
                            "account %s ticker %s: IB %.10g, DB %.10g (difference %.10g); "
                            "not corrected",
                            e->account, e->ticker, e->ib, e->db, e->ib - e->db);
-        }
-        TE_LOG(bad ? TE_LOG_WARN : TE_LOG_INFO, NULL, "ibkr.positions",
-               "compared %zu positions of %d accounts with the runtime DB: %zu differ",
-               b->n_pos, b->n_allow, bad);
 }
 
-int ibkr_pos_store_db(void *ctx, const char *account, te_ibkr_pos_cb cb, void *cb_ctx)
+void te_ibkr_pos_poll(te_ibkr_t *b)
 {
-        ib_t *b = ctx;
+        int r = te_ibkr_pos_compare(b->pos, te_ibkr_util_now_ms(),
+                                    te_ibkr_reports_busy(b->rq), on_mismatch, b);
+        if (r == TE_IBKR_POS_DONE)
+                b->st.position_checks++;
+        else if (r == TE_IBKR_POS_OOM)
+                b->oom = 1;
+}
+
+int te_ibkr_pos_store_db(void *ctx, const char *account, te_ibkr_pos_cb cb, void *cb_ctx)
+{
+        te_ibkr_t *b = ctx;
         char errstr[512];
         long shared = 0;
         if (te_ibkr_store_positions(b->store, account, cb, cb_ctx, &shared, errstr,

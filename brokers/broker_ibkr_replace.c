@@ -60,7 +60,7 @@ static int same_terms(const te_order_cmd_t *a, const te_order_cmd_t *b)
 
 /* The refusal of a REPLACE to `terms` as a report on the working order `o` (none when
  * `o` is unknown, has ended, or has a cancel or a modification pending). */
-static void emit_refused(ib_t *b, iorder_t *o, const te_order_cmd_t *terms,
+static void emit_refused(te_ibkr_t *b, te_ibkr_order_t *o, const te_order_cmd_t *terms,
                          const char *why)
 {
         char et[32], q[40], l[40], s[40], rid[TE_ID_MAX];
@@ -76,24 +76,24 @@ static void emit_refused(ib_t *b, iorder_t *o, const te_order_cmd_t *terms,
             s,      te_side_name(terms->side), te_tif_name(terms->tif), terms->route};
         rid[0] = 'r';
         te_id_digest(rid + 1, sizeof rid - 1, parts, sizeof parts / sizeof parts[0]);
-        pend_t *p = ibkr_push_pend(b, o, TE_EXEC_REJECTED,
-                                   o->cum > 0 ? TE_OS_PARTIALLY_FILLED : TE_OS_NEW, rid);
+        te_ibkr_pend_t *p = te_ibkr_orders_push_report(
+            b, o, TE_EXEC_REJECTED, o->cum > 0 ? TE_OS_PARTIALLY_FILLED : TE_OS_NEW, rid);
         if (p)
                 snprintf(p->r.reason, sizeof p->r.reason, "replace refused: %s", why);
 }
 
-static te_broker_err_t refuse(ib_t *b, iorder_t *o, const te_order_cmd_t *cmd,
+static te_broker_err_t refuse(te_ibkr_t *b, te_ibkr_order_t *o, const te_order_cmd_t *cmd,
                               const char *why)
 {
         emit_refused(b, o, cmd, why);
         b->st.replaces_refused++;
-        ibkr_alert(b, TE_SEV_WARNING, "replace_refused", cmd,
-                   "REPLACE of order %s refused: %s; the order keeps its terms",
-                   cmd->order_id, why);
+        te_ibkr_util_alert(b, TE_SEV_WARNING, "replace_refused", cmd,
+                           "REPLACE of order %s refused: %s; the order keeps its terms",
+                           cmd->order_id, why);
         return TE_BROKER_OK;
 }
 
-te_broker_err_t ibkr_replace(ib_t *b, const te_order_cmd_t *cmd)
+te_broker_err_t te_ibkr_replace(te_ibkr_t *b, const te_order_cmd_t *cmd)
 {
         te_log_ids_t ids = {.decision_id = cmd->ids.decision_id,
                             .portfolio_id = cmd->ids.portfolio_id,
@@ -101,14 +101,14 @@ te_broker_err_t ibkr_replace(ib_t *b, const te_order_cmd_t *cmd)
         if (b->state != TE_IBKR_READY) {
                 TE_LOG(TE_LOG_WARN, &ids, "ibkr.replace_waits",
                        "broker connection %s: REPLACE retried after reconciliation",
-                       te_ibkr_state_name(b->state));
+                       te_ibkr_util_state_name(b->state));
                 return TE_BROKER_ERR_RETRIABLE;
         }
-        iorder_t *o = ibkr_find_ref(b, cmd->order_id);
+        te_ibkr_order_t *o = te_ibkr_orders_find_ref(b, cmd->order_id);
         if (!o)
                 return refuse(b, NULL, cmd, "unknown order");
         const te_order_cmd_t *c = &o->cmd;
-        const char *acct = ibkr_pick_account(b, cmd);
+        const char *acct = te_ibkr_util_pick_account(b, cmd);
         if (cmd->side != c->side || strcmp(cmd->ticker, c->ticker) != 0 ||
             cmd->order_type != c->order_type || cmd->tif != c->tif || !acct ||
             strcmp(acct, o->account) != 0)
@@ -124,7 +124,7 @@ te_broker_err_t ibkr_replace(ib_t *b, const te_order_cmd_t *cmd)
                 return refuse(b, o, cmd, "the order already ended");
         if (o->cancel_sent || o->cancel_waiting)
                 return refuse(b, o, cmd, "a cancel is pending");
-        if (!(cmd->quantity > o->cum + EPS) || cmd->quantity > 1e9)
+        if (!(cmd->quantity > o->cum + TE_IBKR_EPS) || cmd->quantity > 1e9)
                 return refuse(b, o, cmd,
                               "the quantity must be above the filled quantity");
         if (has_lmt(c->order_type) && !(cmd->has_limit_price && cmd->limit_price > 0))
@@ -142,7 +142,7 @@ te_broker_err_t ibkr_replace(ib_t *b, const te_order_cmd_t *cmd)
         o->repl.has_stop_price = has_stp(c->order_type);
         o->repl.stop_price = has_stp(c->order_type) ? cmd->stop_price : 0;
         o->repl.event_time = cmd->event_time;
-        if (ibkr_send_terms(b, o, &o->repl) != 0)
+        if (te_ibkr_orders_send_terms(b, o, &o->repl) != 0)
                 return TE_BROKER_ERR_FATAL;
         o->replace_pending = 1;
         b->st.replaces_sent++;
@@ -155,7 +155,7 @@ te_broker_err_t ibkr_replace(ib_t *b, const te_order_cmd_t *cmd)
 }
 
 /* IB took the modification: the order has its new terms; report REPLACED. */
-static void apply(ib_t *b, iorder_t *o)
+static void apply(te_ibkr_t *b, te_ibkr_order_t *o)
 {
         char errstr[512], et[32], q[40], l[40], s[40];
         te_order_cmd_t *c = &o->cmd;
@@ -177,14 +177,15 @@ static void apply(ib_t *b, iorder_t *o)
         char rid[TE_ID_MAX];
         rid[0] = 'r';
         te_id_digest(rid + 1, sizeof rid - 1, parts, sizeof parts / sizeof parts[0]);
-        int done = o->cum + EPS >= c->quantity;
+        int done = o->cum + TE_IBKR_EPS >= c->quantity;
         if (done)
                 o->terminal = 1;
-        pend_t *p = ibkr_push_pend(b, o, TE_EXEC_REPLACED,
-                                   done         ? TE_OS_FILLED
-                                   : o->cum > 0 ? TE_OS_PARTIALLY_FILLED
-                                                : TE_OS_NEW,
-                                   rid);
+        te_ibkr_pend_t *p =
+            te_ibkr_orders_push_report(b, o, TE_EXEC_REPLACED,
+                                       done         ? TE_OS_FILLED
+                                       : o->cum > 0 ? TE_OS_PARTIALLY_FILLED
+                                                    : TE_OS_NEW,
+                                       rid);
         if (p)
                 p->terminal = done;
         te_log_ids_t ids = {.decision_id = c->ids.decision_id,
@@ -195,7 +196,7 @@ static void apply(ib_t *b, iorder_t *o)
                old_qty, c->quantity, o->cum);
 }
 
-void ibkr_replace_seen(ib_t *b, iorder_t *o, const te_tws_order_t *w)
+void te_ibkr_replace_seen(te_ibkr_t *b, te_ibkr_order_t *o, const te_tws_order_t *w)
 {
         const te_order_cmd_t *r = &o->repl;
         if (!o->replace_pending)
@@ -212,22 +213,23 @@ void ibkr_replace_seen(ib_t *b, iorder_t *o, const te_tws_order_t *w)
                        w->total_qty);
 }
 
-void ibkr_replace_on_exec(ib_t *b, iorder_t *o, double shares)
+void te_ibkr_replace_on_exec(te_ibkr_t *b, te_ibkr_order_t *o, double shares)
 {
-        if (o->replace_pending && o->cum + shares > o->cmd.quantity + EPS &&
-            o->cum + shares <= o->repl.quantity + EPS)
+        if (o->replace_pending && o->cum + shares > o->cmd.quantity + TE_IBKR_EPS &&
+            o->cum + shares <= o->repl.quantity + TE_IBKR_EPS)
                 apply(b, o);
 }
 
-void ibkr_replace_refused(ib_t *b, iorder_t *o, const char *why)
+void te_ibkr_replace_refused(te_ibkr_t *b, te_ibkr_order_t *o, const char *why)
 {
         if (!o->replace_pending)
                 return;
         o->replace_pending = 0;
         b->st.replaces_refused++;
         emit_refused(b, o, &o->repl, why);
-        ibkr_alert(b, TE_SEV_WARNING, "replace_refused", &o->cmd,
-                   "modification of order %s (quantity %.10g -> %.10g) not done: %s; the "
-                   "order keeps its terms",
-                   o->cmd.order_id, o->cmd.quantity, o->repl.quantity, why);
+        te_ibkr_util_alert(
+            b, TE_SEV_WARNING, "replace_refused", &o->cmd,
+            "modification of order %s (quantity %.10g -> %.10g) not done: %s; the "
+            "order keeps its terms",
+            o->cmd.order_id, o->cmd.quantity, o->repl.quantity, why);
 }

@@ -15,14 +15,14 @@ typedef struct entry_s {
         uint64_t seq;
 } entry_t;
 
-struct te_modes_s {
+struct te_exec_mode_levels_s {
         te_map_t *scopes;
         uint64_t seq;
 };
 
-te_modes_t *te_modes_new(void)
+te_exec_mode_levels_t *te_exec_mode_new(void)
 {
-        te_modes_t *m = calloc(1, sizeof *m);
+        te_exec_mode_levels_t *m = calloc(1, sizeof *m);
         if (!m)
                 return NULL;
         m->scopes = te_map_new();
@@ -33,7 +33,7 @@ te_modes_t *te_modes_new(void)
         return m;
 }
 
-void te_modes_destroy(te_modes_t *m)
+void te_exec_mode_destroy(te_exec_mode_levels_t *m)
 {
         if (!m)
                 return;
@@ -41,7 +41,7 @@ void te_modes_destroy(te_modes_t *m)
         free(m);
 }
 
-const char *te_modes_check(const te_exec_mode_t *msg, char *why, size_t why_size)
+const char *te_exec_mode_check(const te_exec_mode_t *msg, char *why, size_t why_size)
 {
         const char *s = msg->scope;
         size_t n = strnlen(s, sizeof msg->scope);
@@ -83,10 +83,10 @@ const char *te_modes_check(const te_exec_mode_t *msg, char *why, size_t why_size
         return NULL;
 }
 
-int te_modes_apply(te_modes_t *m, const te_exec_mode_t *msg)
+int te_exec_mode_apply(te_exec_mode_levels_t *m, const te_exec_mode_t *msg)
 {
         char why[128];
-        if (te_modes_check(msg, why, sizeof why))
+        if (te_exec_mode_check(msg, why, sizeof why))
                 return -1;
         entry_t *e = te_map_get(m->scopes, msg->scope);
         if (!e) {
@@ -109,7 +109,7 @@ static int later(const entry_t *a, const entry_t *b)
         return a->seq > b->seq;
 }
 
-te_level_t te_modes_level(const te_modes_t *m, const char *portfolio_id)
+te_level_t te_exec_mode_level(const te_exec_mode_levels_t *m, const char *portfolio_id)
 {
         const entry_t *all = te_map_get(m->scopes, "*");
         const entry_t *own = te_map_get(m->scopes, portfolio_id);

@@ -34,13 +34,13 @@ typedef struct want_s {
         double leg_qty[2];
         te_intent_t leg_intent[2];
         te_side_t side;
-        const te_plan_rule_t *rule; /* the strategy's, or ws->rules[i] per ticker */
+        const te_plan_rules_rule_t *rule; /* the strategy's, or ws->rules[i] per ticker */
 } want_t;
 
-struct te_plan_ws_s {
+struct te_order_plan_ws_s {
         want_t *wants;
         size_t cap_wants;
-        te_plan_rule_t *rules; /* per-ticker rules, when the rule set has any */
+        te_plan_rules_rule_t *rules; /* per-ticker rules, when the rule set has any */
         size_t cap_rules;
         te_order_cmd_t *out;
         size_t n_out, cap_out, max_out;
@@ -51,38 +51,38 @@ struct te_plan_ws_s {
         te_order_cmd_t tmpl;      /* the plan's common fields (fill_common), else zero */
 };
 
-const char *te_plan_err_code(te_plan_err_t e)
+const char *te_order_plan_err_code(te_order_plan_err_t e)
 {
         switch (e) {
-        case TE_PLAN_OK:
+        case TE_ORDER_PLAN_OK:
                 return "ok";
-        case TE_PLAN_E_VALUE:
+        case TE_ORDER_PLAN_E_VALUE:
                 return "invalid_value";
-        case TE_PLAN_E_SHORT:
+        case TE_ORDER_PLAN_E_SHORT:
                 return "short_not_allowed";
-        case TE_PLAN_E_DUPLICATE:
+        case TE_ORDER_PLAN_E_DUPLICATE:
                 return "duplicate_ticker";
-        case TE_PLAN_E_UNKNOWN:
+        case TE_ORDER_PLAN_E_UNKNOWN:
                 return "unknown_ticker";
-        case TE_PLAN_E_LEVERAGE:
+        case TE_ORDER_PLAN_E_LEVERAGE:
                 return "leverage_limit";
-        case TE_PLAN_E_STALE:
+        case TE_ORDER_PLAN_E_STALE:
                 return "as_of_backwards";
-        case TE_PLAN_E_NO_PRICE:
+        case TE_ORDER_PLAN_E_NO_PRICE:
                 return "no_price";
-        case TE_PLAN_E_NO_NAV:
+        case TE_ORDER_PLAN_E_NO_NAV:
                 return "no_nav";
-        case TE_PLAN_E_SIZING:
+        case TE_ORDER_PLAN_E_SIZING:
                 return "sizing";
-        case TE_PLAN_E_TOO_MANY:
+        case TE_ORDER_PLAN_E_TOO_MANY:
                 return "too_many_orders";
-        case TE_PLAN_E_NOMEM:
+        case TE_ORDER_PLAN_E_NOMEM:
                 return "out_of_memory";
         }
         return "invalid_target";
 }
 
-double te_plan_round_lot(double q, double lot)
+double te_order_plan_round_lot(double q, double lot)
 {
         double lots = lot == 1.0 ? fabs(q) : fabs(q) / lot; /* whole units: no divide */
         double whole = floor(lots + 1e-9);
@@ -90,9 +90,9 @@ double te_plan_round_lot(double q, double lot)
         return q < 0 ? -r : r;
 }
 
-te_plan_ws_t *te_plan_ws_new(size_t max_orders)
+te_order_plan_ws_t *te_order_plan_ws_new(size_t max_orders)
 {
-        te_plan_ws_t *ws = calloc(1, sizeof *ws);
+        te_order_plan_ws_t *ws = calloc(1, sizeof *ws);
         if (!ws)
                 return NULL;
         ws->max_out = max_orders ? max_orders : 1;
@@ -105,7 +105,7 @@ te_plan_ws_t *te_plan_ws_new(size_t max_orders)
         return ws;
 }
 
-void te_plan_ws_destroy(te_plan_ws_t *ws)
+void te_order_plan_ws_destroy(te_order_plan_ws_t *ws)
 {
         if (!ws)
                 return;
@@ -116,7 +116,7 @@ void te_plan_ws_destroy(te_plan_ws_t *ws)
         free(ws);
 }
 
-static int grow_wants(te_plan_ws_t *ws, size_t need)
+static int grow_wants(te_order_plan_ws_t *ws, size_t need)
 {
         if (need <= ws->cap_wants)
                 return 0;
@@ -131,11 +131,11 @@ static int grow_wants(te_plan_ws_t *ws, size_t need)
         return 0;
 }
 
-static int grow_rules(te_plan_ws_t *ws, size_t need)
+static int grow_rules(te_order_plan_ws_t *ws, size_t need)
 {
         if (need <= ws->cap_rules)
                 return 0;
-        te_plan_rule_t *nr = realloc(ws->rules, need * sizeof *nr);
+        te_plan_rules_rule_t *nr = realloc(ws->rules, need * sizeof *nr);
         if (!nr)
                 return -1;
         ws->rules = nr;
@@ -144,11 +144,11 @@ static int grow_rules(te_plan_ws_t *ws, size_t need)
 }
 
 /* @returns an uninitialised command slot, or NULL (errors set in *err) */
-static te_order_cmd_t *push_slot(te_plan_ws_t *ws, te_plan_err_t *err)
+static te_order_cmd_t *push_slot(te_order_plan_ws_t *ws, te_order_plan_err_t *err)
 {
         if (ws->n_out == ws->cap_out) {
                 if (ws->n_out >= ws->max_out) {
-                        *err = TE_PLAN_E_TOO_MANY;
+                        *err = TE_ORDER_PLAN_E_TOO_MANY;
                         return NULL;
                 }
                 size_t ncap = ws->cap_out ? ws->cap_out * 2 : 64;
@@ -156,7 +156,7 @@ static te_order_cmd_t *push_slot(te_plan_ws_t *ws, te_plan_err_t *err)
                         ncap = ws->max_out;
                 te_order_cmd_t *no = realloc(ws->out, ncap * sizeof *no);
                 if (!no) {
-                        *err = TE_PLAN_E_NOMEM;
+                        *err = TE_ORDER_PLAN_E_NOMEM;
                         return NULL;
                 }
                 ws->out = no;
@@ -166,7 +166,7 @@ static te_order_cmd_t *push_slot(te_plan_ws_t *ws, te_plan_err_t *err)
 }
 
 /* @returns a zeroed command slot, or NULL (errors set in *err) */
-static te_order_cmd_t *push_out(te_plan_ws_t *ws, te_plan_err_t *err)
+static te_order_cmd_t *push_out(te_order_plan_ws_t *ws, te_order_plan_err_t *err)
 {
         te_order_cmd_t *o = push_slot(ws, err);
         if (o)
@@ -175,7 +175,7 @@ static te_order_cmd_t *push_out(te_plan_ws_t *ws, te_plan_err_t *err)
 }
 
 /* Live orders of an entry into ws->live. @returns the count, or (size_t)-1 on OOM. */
-static size_t get_live(te_plan_ws_t *ws, const te_book_pos_t *p)
+static size_t get_live(te_order_plan_ws_t *ws, const te_book_pos_t *p)
 {
         size_t n = te_book_pos_live(p, ws->live, ws->cap_live);
         if (n > ws->cap_live) {
@@ -202,16 +202,17 @@ static const want_t *find_want(const want_t *w, size_t n, const char *ticker)
 }
 
 /* Whole-unit instruments trade in lots of at least 1. */
-static double eff_lot(const te_plan_rule_t *r)
+static double eff_lot(const te_plan_rules_rule_t *r)
 {
         return r->fractional ? r->lot_size : fmax(1.0, r->lot_size);
 }
 
 /* Size an opening/adjusting quantity: round to the lot, drop below the minimums
  * (not in an emergency). @returns the quantity, 0 when nothing is to be sent. */
-static double size_qty(const te_plan_rule_t *r, const want_t *w, double q, int emergency)
+static double size_qty(const te_plan_rules_rule_t *r, const want_t *w, double q,
+                       int emergency)
 {
-        double s = fabs(te_plan_round_lot(q, eff_lot(r)));
+        double s = fabs(te_order_plan_round_lot(q, eff_lot(r)));
         if (s <= 0)
                 return 0;
         if (emergency)
@@ -226,7 +227,7 @@ static double size_qty(const te_plan_rule_t *r, const want_t *w, double q, int e
 /* Decide the legs that move `current` to `target` into w. */
 static void decide(want_t *w, double current, double target, int emergency)
 {
-        const te_plan_rule_t *r = w->rule;
+        const te_plan_rules_rule_t *r = w->rule;
         double delta = target - current;
         w->n_legs = 0;
         if (delta == 0)
@@ -284,11 +285,11 @@ static void fill_common(te_order_cmd_t *o, const te_target_portfolio_t *tp,
 
 /* New orders (children past the size limits) for one leg; the plan's common fields
  * come from ws->tmpl. */
-static te_plan_err_t emit_new(te_plan_ws_t *ws, const want_t *w, double qty,
-                              te_intent_t intent, int *leg, int emergency, char *errstr,
-                              size_t errstr_size)
+static te_order_plan_err_t emit_new(te_order_plan_ws_t *ws, const want_t *w, double qty,
+                                    te_intent_t intent, int *leg, int emergency,
+                                    char *errstr, size_t errstr_size)
 {
-        const te_plan_rule_t *r = w->rule;
+        const te_plan_rules_rule_t *r = w->rule;
         te_order_type_t type = emergency ? TE_OT_MARKET : r->order_type;
         double child = 0; /* largest child quantity, 0: no split */
         if (r->max_qty > 0)
@@ -297,18 +298,18 @@ static te_plan_err_t emit_new(te_plan_ws_t *ws, const want_t *w, double qty,
                 if (!w->has_price) {
                         snprintf(errstr, errstr_size, "%s: max_notional needs a price",
                                  w->ticker);
-                        return TE_PLAN_E_NO_PRICE;
+                        return TE_ORDER_PLAN_E_NO_PRICE;
                 }
                 double c = r->max_notional / w->price;
                 child = child > 0 ? fmin(child, c) : c;
         }
         if (child > 0) {
-                child = fabs(te_plan_round_lot(child, eff_lot(r)));
+                child = fabs(te_order_plan_round_lot(child, eff_lot(r)));
                 if (child <= 0) {
                         snprintf(errstr, errstr_size,
                                  "%s: max order size is below one lot of %g", w->ticker,
                                  eff_lot(r));
-                        return TE_PLAN_E_SIZING;
+                        return TE_ORDER_PLAN_E_SIZING;
                 }
         }
         /* a quantity or notional past the bounds (an overflow of weight x nav / price,
@@ -320,20 +321,20 @@ static te_plan_err_t emit_new(te_plan_ws_t *ws, const want_t *w, double qty,
                          "%s: order quantity %g (notional %g) out of range (max %g, %g)",
                          w->ticker, qty, w->has_price ? qty * w->price : 0.0,
                          (double)TE_QTY_MAX, (double)TE_NOTIONAL_MAX);
-                return TE_PLAN_E_VALUE;
+                return TE_ORDER_PLAN_E_VALUE;
         }
         if (type != TE_OT_MARKET && !w->has_price) {
                 snprintf(errstr, errstr_size, "%s: %s order needs a reference price",
                          w->ticker, te_order_type_name(type));
-                return TE_PLAN_E_NO_PRICE;
+                return TE_ORDER_PLAN_E_NO_PRICE;
         }
         double left = qty;
         while (left > 1e-12) {
                 double q = (child > 0 && left > child + 1e-9 * child) ? child : left;
-                te_plan_err_t err = TE_PLAN_OK;
+                te_order_plan_err_t err = TE_ORDER_PLAN_OK;
                 te_order_cmd_t *o = push_slot(ws, &err);
                 if (!o) {
-                        snprintf(errstr, errstr_size, "%s", te_plan_err_code(err));
+                        snprintf(errstr, errstr_size, "%s", te_order_plan_err_code(err));
                         return err;
                 }
                 *o = ws->tmpl; /* one copy instead of zeroing, then fill_common */
@@ -366,14 +367,14 @@ static te_plan_err_t emit_new(te_plan_ws_t *ws, const want_t *w, double qty,
                 }
                 left -= q;
         }
-        return TE_PLAN_OK;
+        return TE_ORDER_PLAN_OK;
 }
 
-static te_plan_err_t emit_cancel(te_plan_ws_t *ws, const te_target_portfolio_t *tp,
-                                 const char *route, const char *ticker,
-                                 const te_book_live_t *l)
+static te_order_plan_err_t emit_cancel(te_order_plan_ws_t *ws,
+                                       const te_target_portfolio_t *tp, const char *route,
+                                       const char *ticker, const te_book_live_t *l)
 {
-        te_plan_err_t err = TE_PLAN_OK;
+        te_order_plan_err_t err = TE_ORDER_PLAN_OK;
         te_order_cmd_t *o = push_out(ws, &err);
         if (!o)
                 return err;
@@ -383,30 +384,30 @@ static te_plan_err_t emit_cancel(te_plan_ws_t *ws, const te_target_portfolio_t *
         o->side = l->side;
         o->quantity = l->remaining;
         o->order_type = TE_OT_MARKET;
-        return TE_PLAN_OK;
+        return TE_ORDER_PLAN_OK;
 }
 
 /* REPLACE the live order `l` of w's ticker with a total of w->replace_qty, on the terms
  * a new order of the rule would get (type, TIF, limit/stop from the reference price). */
-static te_plan_err_t emit_replace(te_plan_ws_t *ws, const want_t *w,
-                                  const te_book_live_t *l)
+static te_order_plan_err_t emit_replace(te_order_plan_ws_t *ws, const want_t *w,
+                                        const te_book_live_t *l)
 {
         char errstr[8];
         int leg = 0;
         size_t at = ws->n_out;
         want_t one = *w;
         one.side = l->side;
-        te_plan_rule_t r = *w->rule;
+        te_plan_rules_rule_t r = *w->rule;
         r.max_qty = r.max_notional = 0; /* one command, checked by the caller */
         one.rule = &r;
-        te_plan_err_t err = emit_new(ws, &one, w->replace_qty, TE_INTENT_OPEN, &leg, 0,
-                                     errstr, sizeof errstr);
-        if (err != TE_PLAN_OK)
+        te_order_plan_err_t err = emit_new(ws, &one, w->replace_qty, TE_INTENT_OPEN, &leg,
+                                           0, errstr, sizeof errstr);
+        if (err != TE_ORDER_PLAN_OK)
                 return err;
         te_order_cmd_t *o = &ws->out[at];
         o->command = TE_CMD_REPLACE;
         te_strlcpy(o->order_id, l->order_id, sizeof o->order_id);
-        return TE_PLAN_OK;
+        return TE_ORDER_PLAN_OK;
 }
 
 /* Whether the one live order `l` of w's ticker can be replaced so that position + its
@@ -414,7 +415,7 @@ static te_plan_err_t emit_replace(te_plan_ws_t *ws, const want_t *w,
  * in one order, and no earlier refusal. Sets w->replace_qty (the new total). */
 static int can_replace(want_t *w, const te_book_live_t *l, double pos, double target)
 {
-        const te_plan_rule_t *r = w->rule;
+        const te_plan_rules_rule_t *r = w->rule;
         double need = target - pos;
         if (l->no_replace || need == 0 || (need > 0) != (l->side == TE_SIDE_BUY))
                 return 0;
@@ -432,8 +433,8 @@ static int can_replace(want_t *w, const te_book_live_t *l, double pos, double ta
 }
 
 /* Cancel every live order of the portfolio (HALT, EMERGENCY), by ticker order. */
-static te_plan_err_t cancel_all(te_plan_ws_t *ws, const te_book_pf_t *pf,
-                                const te_target_portfolio_t *tp, const char *route)
+static te_order_plan_err_t cancel_all(te_order_plan_ws_t *ws, const te_book_pf_t *pf,
+                                      const te_target_portfolio_t *tp, const char *route)
 {
         size_t it = 0, n = 0;
         const te_book_pos_t *p;
@@ -442,9 +443,9 @@ static te_plan_err_t cancel_all(te_plan_ws_t *ws, const te_book_pf_t *pf,
                 if (te_book_pos_live(p, NULL, 0) > 0)
                         n++;
         if (n == 0)
-                return TE_PLAN_OK;
+                return TE_ORDER_PLAN_OK;
         if (grow_wants(ws, n) != 0)
-                return TE_PLAN_E_NOMEM;
+                return TE_ORDER_PLAN_E_NOMEM;
         it = 0;
         size_t k = 0;
         while ((p = te_book_pf_next(pf, &it)) != NULL && k < n)
@@ -457,18 +458,18 @@ static te_plan_err_t cancel_all(te_plan_ws_t *ws, const te_book_pf_t *pf,
         for (size_t i = 0; i < k; i++) {
                 size_t nl = get_live(ws, ws->wants[i].pos);
                 if (nl == (size_t)-1)
-                        return TE_PLAN_E_NOMEM;
+                        return TE_ORDER_PLAN_E_NOMEM;
                 for (size_t j = 0; j < nl; j++) {
-                        te_plan_err_t e =
+                        te_order_plan_err_t e =
                             emit_cancel(ws, tp, route, ws->wants[i].ticker, &ws->live[j]);
-                        if (e != TE_PLAN_OK)
+                        if (e != TE_ORDER_PLAN_OK)
                                 return e;
                 }
         }
-        return TE_PLAN_OK;
+        return TE_ORDER_PLAN_OK;
 }
 
-static int price_of(const te_plan_env_t *env, const char *ticker, int64_t as_of,
+static int price_of(const te_order_plan_env_t *env, const char *ticker, int64_t as_of,
                     double *px)
 {
         if (!env || !env->price)
@@ -477,17 +478,19 @@ static int price_of(const te_plan_env_t *env, const char *ticker, int64_t as_of,
 }
 
 /* Build, check and convert the wants of the message. */
-static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
-                                 const te_plan_env_t *env, const te_book_pf_t *pf,
-                                 const te_target_portfolio_t *tp, size_t *n_wants,
-                                 char *errstr, size_t errstr_size)
+static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
+                                       const te_order_plan_cfg_t *cfg,
+                                       const te_order_plan_env_t *env,
+                                       const te_book_pf_t *pf,
+                                       const te_target_portfolio_t *tp, size_t *n_wants,
+                                       char *errstr, size_t errstr_size)
 {
         size_t n = tp->n_targets;
         size_t covered = 0; /* wants whose entry is held or working */
         int sorted = 1;
         double gross = 0;
         if (grow_wants(ws, n + 16) != 0)
-                return TE_PLAN_E_NOMEM;
+                return TE_ORDER_PLAN_E_NOMEM;
         want_t *wants = ws->wants;
         for (size_t i = 0; i < n; i++) {
                 const te_target_t *t = &tp->targets[i];
@@ -495,25 +498,25 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                 if (!isfinite(t->value)) {
                         snprintf(errstr, errstr_size, "targets[%zu] %s: value not finite",
                                  i, t->ticker);
-                        return TE_PLAN_E_VALUE;
+                        return TE_ORDER_PLAN_E_VALUE;
                 }
                 if (t->value < 0 && !cfg->allow_short) {
                         snprintf(
                             errstr, errstr_size,
                             "targets[%zu] %s: negative target and shorting not allowed",
                             i, t->ticker);
-                        return TE_PLAN_E_SHORT;
+                        return TE_ORDER_PLAN_E_SHORT;
                 }
                 if (t->has_ref_price && (!isfinite(t->ref_price) || t->ref_price <= 0)) {
                         snprintf(errstr, errstr_size, "targets[%zu] %s: bad ref_price", i,
                                  t->ticker);
-                        return TE_PLAN_E_VALUE;
+                        return TE_ORDER_PLAN_E_VALUE;
                 }
                 if (te_plan_rules_unknown(cfg->rules, t->ticker) ||
                     (env && env->known && !env->known(env->opaque, t->ticker))) {
                         snprintf(errstr, errstr_size, "targets[%zu] %s: unknown ticker",
                                  i, t->ticker);
-                        return TE_PLAN_E_UNKNOWN;
+                        return TE_ORDER_PLAN_E_UNKNOWN;
                 }
                 w->ticker = t->ticker;
                 w->pos = te_book_pf_find(pf, t->ticker);
@@ -528,7 +531,7 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                         snprintf(errstr, errstr_size,
                                  "targets[%zu] %s: weight target without a price", i,
                                  t->ticker);
-                        return TE_PLAN_E_NO_PRICE;
+                        return TE_ORDER_PLAN_E_NO_PRICE;
                 }
                 gross += fabs(t->value) * (tp->unit == TE_UNIT_WEIGHT ? 1.0 : w->price);
                 if (i > 0 && sorted && strcmp(wants[i - 1].ticker, w->ticker) >= 0)
@@ -540,7 +543,7 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                         if (strcmp(wants[i - 1].ticker, wants[i].ticker) == 0) {
                                 snprintf(errstr, errstr_size, "duplicate ticker %s",
                                          wants[i].ticker);
-                                return TE_PLAN_E_DUPLICATE;
+                                return TE_ORDER_PLAN_E_DUPLICATE;
                         }
         }
 
@@ -551,7 +554,7 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                 if (!isfinite(tp->nav) || tp->nav <= 0) {
                         snprintf(errstr, errstr_size, "nav %g is not a positive number",
                                  tp->nav);
-                        return TE_PLAN_E_VALUE;
+                        return TE_ORDER_PLAN_E_VALUE;
                 }
                 nav = tp->nav;
                 has_nav = 1;
@@ -569,7 +572,7 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                         else if (!price_of(env, te_book_pos_ticker(p), tp->as_of, &px)) {
                                 snprintf(errstr, errstr_size, "nav: no price for held %s",
                                          te_book_pos_ticker(p));
-                                return TE_PLAN_E_NO_PRICE;
+                                return TE_ORDER_PLAN_E_NO_PRICE;
                         }
                         nav += q * px;
                 }
@@ -578,7 +581,7 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
         if (tp->unit == TE_UNIT_WEIGHT && (!has_nav || !(nav > 0))) {
                 snprintf(errstr, errstr_size, "weight target without a positive nav (%g)",
                          nav);
-                return TE_PLAN_E_NO_NAV;
+                return TE_ORDER_PLAN_E_NO_NAV;
         }
         if (cfg->max_gross_leverage > 0 && has_nav && isfinite(gross)) {
                 /* quantities count only when every price is known (gross is NaN
@@ -591,7 +594,7 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                         snprintf(errstr, errstr_size,
                                  "gross leverage %.6g above the limit %.6g", lev,
                                  cfg->max_gross_leverage);
-                        return TE_PLAN_E_LEVERAGE;
+                        return TE_ORDER_PLAN_E_LEVERAGE;
                 }
         }
         for (size_t i = 0; i < n; i++) {
@@ -602,7 +605,7 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                         snprintf(errstr, errstr_size,
                                  "%s: target quantity %g out of range (max %g)",
                                  wants[i].ticker, wants[i].target, (double)TE_QTY_MAX);
-                        return TE_PLAN_E_VALUE;
+                        return TE_ORDER_PLAN_E_VALUE;
                 }
         }
 
@@ -619,7 +622,7 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                         if (find_want(wants, n_sorted, te_book_pos_ticker(p)))
                                 continue;
                         if (grow_wants(ws, n + 1) != 0)
-                                return TE_PLAN_E_NOMEM;
+                                return TE_ORDER_PLAN_E_NOMEM;
                         wants = ws->wants;
                         want_t *w = &wants[n++];
                         memset(w, 0, sizeof *w);
@@ -632,19 +635,20 @@ static te_plan_err_t build_wants(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                         qsort(wants, n, sizeof *wants, cmp_want);
         }
         *n_wants = n;
-        return TE_PLAN_OK;
+        return TE_ORDER_PLAN_OK;
 }
 
-te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
-                          const te_plan_env_t *env, const te_book_t *book,
-                          const te_target_portfolio_t *tp, const te_order_cmd_t **out,
-                          size_t *n_out, char *errstr, size_t errstr_size)
+te_order_plan_err_t
+te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
+                  const te_order_plan_env_t *env, const te_book_t *book,
+                  const te_target_portfolio_t *tp, const te_order_cmd_t **out,
+                  size_t *n_out, char *errstr, size_t errstr_size)
 {
         te_level_t level = env ? env->level : TE_LEVEL_NORMAL;
         int emergency = level == TE_LEVEL_EMERGENCY;
         const te_book_pf_t *pf = te_book_portfolio(book, tp->ids.portfolio_id);
-        te_plan_rule_t base, srule;
-        te_plan_err_t err;
+        te_plan_rules_rule_t base, srule;
+        te_order_plan_err_t err;
         size_t n = 0;
         int64_t last;
 
@@ -656,9 +660,9 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                 snprintf(errstr, errstr_size,
                          "as_of %lld is before the last planned %lld",
                          (long long)tp->as_of, (long long)last);
-                return TE_PLAN_E_STALE;
+                return TE_ORDER_PLAN_E_STALE;
         }
-        base = (te_plan_rule_t){
+        base = (te_plan_rules_rule_t){
             .lot_size = cfg->lot_size,
             .min_qty = cfg->min_qty,
             .min_notional = cfg->min_notional,
@@ -674,27 +678,27 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
         te_id_order_prefix(&ws->id_prefix, tp->ids.decision_id, tp->ids.portfolio_id);
         memset(&ws->tmpl, 0, sizeof ws->tmpl);
         fill_common(&ws->tmpl, tp, cfg->route, "");
-        if (te_plan_rule_check(&srule, errstr, errstr_size) != 0)
-                return TE_PLAN_E_SIZING;
+        if (te_plan_rules_check_rule(&srule, errstr, errstr_size) != 0)
+                return TE_ORDER_PLAN_E_SIZING;
         err = build_wants(ws, cfg, env, pf, tp, &n, errstr, errstr_size);
-        if (err != TE_PLAN_OK)
+        if (err != TE_ORDER_PLAN_OK)
                 return err;
         if (level == TE_LEVEL_HALT || emergency) {
                 err = cancel_all(ws, pf, tp, cfg->route);
-                if (err != TE_PLAN_OK)
+                if (err != TE_ORDER_PLAN_OK)
                         goto fail;
                 if (level == TE_LEVEL_HALT)
                         goto done;
                 /* cancel_all reused the wants array as scratch: rebuild it */
                 err = build_wants(ws, cfg, env, pf, tp, &n, errstr, errstr_size);
-                if (err != TE_PLAN_OK)
+                if (err != TE_ORDER_PLAN_OK)
                         return err;
         }
 
         int per_ticker = te_plan_rules_has_tickers(cfg->rules);
         want_t *wants = ws->wants;
         if (per_ticker && grow_rules(ws, n) != 0) {
-                err = TE_PLAN_E_NOMEM;
+                err = TE_ORDER_PLAN_E_NOMEM;
                 goto fail;
         }
         for (size_t i = 0; i < n; i++) {
@@ -702,8 +706,9 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                 if (per_ticker) {
                         te_plan_rules_ticker(cfg->rules, &srule, tp->ids.strategy_id,
                                              w->ticker, &ws->rules[i]);
-                        if (te_plan_rule_check(&ws->rules[i], errstr, errstr_size) != 0) {
-                                err = TE_PLAN_E_SIZING;
+                        if (te_plan_rules_check_rule(&ws->rules[i], errstr,
+                                                     errstr_size) != 0) {
+                                err = TE_ORDER_PLAN_E_SIZING;
                                 goto fail;
                         }
                         w->rule = &ws->rules[i];
@@ -762,18 +767,18 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                         continue;
                 size_t nl = get_live(ws, wants[i].pos);
                 if (nl == (size_t)-1) {
-                        err = TE_PLAN_E_NOMEM;
+                        err = TE_ORDER_PLAN_E_NOMEM;
                         goto fail;
                 }
                 if (wants[i].replace) {
                         if ((err = emit_replace(ws, &wants[i], &ws->live[0])) !=
-                            TE_PLAN_OK)
+                            TE_ORDER_PLAN_OK)
                                 goto fail;
                         continue;
                 }
                 for (size_t j = 0; j < nl; j++)
                         if ((err = emit_cancel(ws, tp, cfg->route, wants[i].ticker,
-                                               &ws->live[j])) != TE_PLAN_OK)
+                                               &ws->live[j])) != TE_ORDER_PLAN_OK)
                                 goto fail;
         }
         for (int pass = 0; pass < 2; pass++) {
@@ -786,7 +791,7 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
                         for (int k = 0; k < w->n_legs; k++) {
                                 err = emit_new(ws, w, w->leg_qty[k], w->leg_intent[k],
                                                &leg, emergency, errstr, errstr_size);
-                                if (err != TE_PLAN_OK)
+                                if (err != TE_ORDER_PLAN_OK)
                                         goto fail_msg;
                         }
                 }
@@ -794,61 +799,63 @@ te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
 done:
         *out = ws->out;
         *n_out = ws->n_out;
-        return TE_PLAN_OK;
+        return TE_ORDER_PLAN_OK;
 fail:
-        snprintf(errstr, errstr_size, "%s", te_plan_err_code(err));
+        snprintf(errstr, errstr_size, "%s", te_order_plan_err_code(err));
 fail_msg:
         ws->n_out = 0;
         ws->n_deferred = 0;
         return err;
 }
 
-size_t te_plan_deferred(const te_plan_ws_t *ws)
+size_t te_order_plan_deferred(const te_order_plan_ws_t *ws)
 {
         return ws->n_deferred;
 }
 
-te_plan_err_t te_plan_target(const te_plan_cfg_t *cfg, const te_plan_env_t *env,
-                             const te_book_t *book, const te_target_portfolio_t *tp,
-                             te_order_cmd_t *out, size_t cap, size_t *n_out, char *errstr,
-                             size_t errstr_size)
+te_order_plan_err_t te_order_plan_target(const te_order_plan_cfg_t *cfg,
+                                         const te_order_plan_env_t *env,
+                                         const te_book_t *book,
+                                         const te_target_portfolio_t *tp,
+                                         te_order_cmd_t *out, size_t cap, size_t *n_out,
+                                         char *errstr, size_t errstr_size)
 {
         const te_order_cmd_t *o;
         size_t n;
         *n_out = 0;
-        te_plan_ws_t *ws = te_plan_ws_new(cap);
+        te_order_plan_ws_t *ws = te_order_plan_ws_new(cap);
         if (!ws) {
                 snprintf(errstr, errstr_size, "out of memory");
-                return TE_PLAN_E_NOMEM;
+                return TE_ORDER_PLAN_E_NOMEM;
         }
-        te_plan_err_t err =
-            te_plan_run(ws, cfg, env, book, tp, &o, &n, errstr, errstr_size);
-        if (err == TE_PLAN_E_TOO_MANY)
+        te_order_plan_err_t err =
+            te_order_plan_run(ws, cfg, env, book, tp, &o, &n, errstr, errstr_size);
+        if (err == TE_ORDER_PLAN_E_TOO_MANY)
                 snprintf(errstr, errstr_size, "more than %zu orders", cap);
-        if (err == TE_PLAN_OK) {
+        if (err == TE_ORDER_PLAN_OK) {
                 if (n)
                         memcpy(out, o, n * sizeof *o);
                 *n_out = n;
         }
-        te_plan_ws_destroy(ws);
+        te_order_plan_ws_destroy(ws);
         return err;
 }
 
 typedef struct mode_ctx_s {
-        te_plan_ws_t *ws;
+        te_order_plan_ws_t *ws;
         te_level_t (*level_of)(void *, const char *);
         void *opaque;
         const te_book_t *book;
         int64_t event_time;
         const char *route;
-        te_plan_err_t err;
+        te_order_plan_err_t err;
 } mode_ctx_t;
 
 static void mode_cancel_one(const char *portfolio_id, const char *ticker,
                             const te_book_live_t *o, double position, void *opaque)
 {
         mode_ctx_t *c = opaque;
-        if (c->err != TE_PLAN_OK)
+        if (c->err != TE_ORDER_PLAN_OK)
                 return;
         te_level_t level = c->level_of(c->opaque, portfolio_id);
         int cancel = 0;
@@ -868,21 +875,20 @@ static void mode_cancel_one(const char *portfolio_id, const char *ticker,
         c->err = emit_cancel(c->ws, &tp, c->route, ticker, o);
 }
 
-te_plan_err_t
-te_plan_mode_cancels(te_plan_ws_t *ws, const te_book_t *book, const char *portfolio_id,
-                     te_level_t (*level_of)(void *opaque, const char *portfolio_id),
-                     void *opaque, int64_t event_time, const char *route,
-                     const te_order_cmd_t **out, size_t *n_out)
+te_order_plan_err_t te_order_plan_mode_cancels(
+    te_order_plan_ws_t *ws, const te_book_t *book, const char *portfolio_id,
+    te_level_t (*level_of)(void *opaque, const char *portfolio_id), void *opaque,
+    int64_t event_time, const char *route, const te_order_cmd_t **out, size_t *n_out)
 {
-        mode_ctx_t c = {ws, level_of, opaque, book, event_time, route, TE_PLAN_OK};
+        mode_ctx_t c = {ws, level_of, opaque, book, event_time, route, TE_ORDER_PLAN_OK};
         ws->n_out = 0;
         te_book_foreach_live(book, portfolio_id, mode_cancel_one, &c);
-        if (c.err != TE_PLAN_OK) {
+        if (c.err != TE_ORDER_PLAN_OK) {
                 ws->n_out = 0;
                 *n_out = 0;
                 return c.err;
         }
         *out = ws->out;
         *n_out = ws->n_out;
-        return TE_PLAN_OK;
+        return TE_ORDER_PLAN_OK;
 }

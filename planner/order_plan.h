@@ -16,8 +16,8 @@
  * its new leaves = target, when that is one order of the same side that does not cross
  * zero and was never refused a REPLACE) and no NEW goes out for the ticker in this plan.
  * A ticker with a CANCEL or REPLACE unconfirmed (pending, book.h) gets no NEW either.
- * Such tickers are *deferred* (te_plan_deferred): the order could still fill until the
- * broker confirms, so the caller plans the same target again once the portfolio has
+ * Such tickers are *deferred* (te_order_plan_deferred): the order could still fill until
+ * the broker confirms, so the caller plans the same target again once the portfolio has
  * nothing pending, from the confirmed position. Hence no NEW is ever sized while
  * something of its ticker could still fill unseen, and position + everything that could
  * fill stays within max(what could already fill, target) (docs/DESIGN.md invariant 9).
@@ -47,8 +47,8 @@
 #include "te_msg.h"
 
 /* The order planner's settings; their defaults are exec-planner's (plan.*:
- * planner_conf.c; te_plan_cfg_defaults of planner_conf.h). */
-typedef struct te_plan_cfg_s {
+ * planner_conf.c; te_order_plan_cfg_defaults of planner_conf.h). */
+typedef struct te_order_plan_cfg_s {
         /* base rule (overridden per strategy/instrument by `rules`) */
         double lot_size;
         double min_qty;
@@ -69,10 +69,10 @@ typedef struct te_plan_cfg_s {
         int replace; /* 1: a live order that no longer fits is replaced when it can be,
                         instead of cancelled (the adapter supports REPLACE) */
         const te_plan_rules_t *rules; /* may be NULL; not owned */
-} te_plan_cfg_t;
+} te_order_plan_cfg_t;
 
 /* Where the planner gets what the message does not carry. */
-typedef struct te_plan_env_s {
+typedef struct te_order_plan_env_s {
         te_level_t level;
         /* reference price of `ticker` at or before as_of: 1 and *px, or 0 if none */
         int (*price)(void *opaque, const char *ticker, int64_t as_of, double *px);
@@ -82,68 +82,72 @@ typedef struct te_plan_env_s {
         /* first leg number of each ticker (0 normally; a re-plan of a target already
          * planned, e.g. under EMERGENCY, starts elsewhere so its ids are new) */
         int leg_base;
-} te_plan_env_t;
+} te_order_plan_env_t;
 
 typedef enum {
-        TE_PLAN_OK = 0,
-        TE_PLAN_E_VALUE = -1,     /* non-finite value or ref_price, bad nav */
-        TE_PLAN_E_SHORT = -2,     /* negative target, shorting not allowed */
-        TE_PLAN_E_DUPLICATE = -3, /* a ticker twice in one message */
-        TE_PLAN_E_UNKNOWN = -4,   /* ticker not in the universe / market data */
-        TE_PLAN_E_LEVERAGE = -5,  /* gross leverage above the limit */
-        TE_PLAN_E_STALE = -6,     /* as_of before the last planned as_of */
-        TE_PLAN_E_NO_PRICE = -7,  /* a price is needed and none is known */
-        TE_PLAN_E_NO_NAV = -8,    /* weights without a positive NAV */
-        TE_PLAN_E_SIZING = -9,    /* a rule cannot size the order */
-        TE_PLAN_E_TOO_MANY = -10, /* more orders than the limit */
-        TE_PLAN_E_NOMEM = -11,
-} te_plan_err_t;
+        TE_ORDER_PLAN_OK = 0,
+        TE_ORDER_PLAN_E_VALUE = -1,     /* non-finite value or ref_price, bad nav */
+        TE_ORDER_PLAN_E_SHORT = -2,     /* negative target, shorting not allowed */
+        TE_ORDER_PLAN_E_DUPLICATE = -3, /* a ticker twice in one message */
+        TE_ORDER_PLAN_E_UNKNOWN = -4,   /* ticker not in the universe / market data */
+        TE_ORDER_PLAN_E_LEVERAGE = -5,  /* gross leverage above the limit */
+        TE_ORDER_PLAN_E_STALE = -6,     /* as_of before the last planned as_of */
+        TE_ORDER_PLAN_E_NO_PRICE = -7,  /* a price is needed and none is known */
+        TE_ORDER_PLAN_E_NO_NAV = -8,    /* weights without a positive NAV */
+        TE_ORDER_PLAN_E_SIZING = -9,    /* a rule cannot size the order */
+        TE_ORDER_PLAN_E_TOO_MANY = -10, /* more orders than the limit */
+        TE_ORDER_PLAN_E_NOMEM = -11,
+} te_order_plan_err_t;
 
 /** Stable code for dead letters and alerts ("invalid_value", "duplicate_ticker", ...). */
-const char *te_plan_err_code(te_plan_err_t e);
+const char *te_order_plan_err_code(te_order_plan_err_t e);
 
 /* A reusable workspace: scratch arrays and the output commands, grown as needed so a
  * steady stream of targets allocates nothing. */
-typedef struct te_plan_ws_s te_plan_ws_t;
+typedef struct te_order_plan_ws_s te_order_plan_ws_t;
 /** @returns a workspace, or NULL on OOM. */
-te_plan_ws_t *te_plan_ws_new(size_t max_orders);
-void te_plan_ws_destroy(te_plan_ws_t *ws); /* accepts NULL */
+te_order_plan_ws_t *te_order_plan_ws_new(size_t max_orders);
+void te_order_plan_ws_destroy(te_order_plan_ws_t *ws); /* accepts NULL */
 
 /** Plan `tp` against `book` under `env` (NULL: NORMAL, no price source). On success
  *  *out points at *n_out commands owned by `ws` (valid until the next call). Does not
  *  change the book: the caller records what it sends (te_book_add_order,
  *  te_book_mark_cancel, te_book_set_last_as_of).
- *  @returns TE_PLAN_OK, or a te_plan_err_t with errstr; nothing is planned then. */
-te_plan_err_t te_plan_run(te_plan_ws_t *ws, const te_plan_cfg_t *cfg,
-                          const te_plan_env_t *env, const te_book_t *book,
-                          const te_target_portfolio_t *tp, const te_order_cmd_t **out,
-                          size_t *n_out, char *errstr, size_t errstr_size);
+ *  @returns TE_ORDER_PLAN_OK, or a te_order_plan_err_t with errstr; nothing is planned
+ * then. */
+te_order_plan_err_t
+te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
+                  const te_order_plan_env_t *env, const te_book_t *book,
+                  const te_target_portfolio_t *tp, const te_order_cmd_t **out,
+                  size_t *n_out, char *errstr, size_t errstr_size);
 
-/** Tickers of the last te_plan_run left without new orders because a CANCEL or
+/** Tickers of the last te_order_plan_run left without new orders because a CANCEL or
  *  REPLACE of theirs is unconfirmed (sent now or before): plan the target again once
  *  the portfolio has nothing pending (te_book_pf_pending). */
-size_t te_plan_deferred(const te_plan_ws_t *ws);
+size_t te_order_plan_deferred(const te_order_plan_ws_t *ws);
 
-/** One-shot form of te_plan_run copying at most `cap` commands into `out`.
- *  @returns TE_PLAN_OK or an error (TE_PLAN_E_TOO_MANY when more than cap). */
-te_plan_err_t te_plan_target(const te_plan_cfg_t *cfg, const te_plan_env_t *env,
-                             const te_book_t *book, const te_target_portfolio_t *tp,
-                             te_order_cmd_t *out, size_t cap, size_t *n_out, char *errstr,
-                             size_t errstr_size);
+/** One-shot form of te_order_plan_run copying at most `cap` commands into `out`.
+ *  @returns TE_ORDER_PLAN_OK or an error (TE_ORDER_PLAN_E_TOO_MANY when more than cap).
+ */
+te_order_plan_err_t te_order_plan_target(const te_order_plan_cfg_t *cfg,
+                                         const te_order_plan_env_t *env,
+                                         const te_book_t *book,
+                                         const te_target_portfolio_t *tp,
+                                         te_order_cmd_t *out, size_t cap, size_t *n_out,
+                                         char *errstr, size_t errstr_size);
 
 /** Commands that put a portfolio (or, with portfolio_id NULL, every portfolio) in line
  *  with a new execution level at once: HALT and EMERGENCY cancel every live order,
  *  REDUCE_ONLY cancels live orders that would grow |position|, NORMAL nothing.
  *  `level_of` gives each portfolio's level. Commands are owned by ws.
- *  @returns TE_PLAN_OK or TE_PLAN_E_NOMEM / TE_PLAN_E_TOO_MANY. */
-te_plan_err_t
-te_plan_mode_cancels(te_plan_ws_t *ws, const te_book_t *book, const char *portfolio_id,
-                     te_level_t (*level_of)(void *opaque, const char *portfolio_id),
-                     void *opaque, int64_t event_time, const char *route,
-                     const te_order_cmd_t **out, size_t *n_out);
+ *  @returns TE_ORDER_PLAN_OK or TE_ORDER_PLAN_E_NOMEM / TE_ORDER_PLAN_E_TOO_MANY. */
+te_order_plan_err_t te_order_plan_mode_cancels(
+    te_order_plan_ws_t *ws, const te_book_t *book, const char *portfolio_id,
+    te_level_t (*level_of)(void *opaque, const char *portfolio_id), void *opaque,
+    int64_t event_time, const char *route, const te_order_cmd_t **out, size_t *n_out);
 
 /** Round |q| toward zero to a multiple of `lot`, keeping the sign. Values within 1e-9
  *  lots of the next multiple count as that multiple (floating-point noise). */
-double te_plan_round_lot(double q, double lot);
+double te_order_plan_round_lot(double q, double lot);
 
 #endif

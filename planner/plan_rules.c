@@ -30,7 +30,7 @@ enum {
 
 typedef struct entry_s {
         unsigned mask;
-        te_plan_rule_t v;
+        te_plan_rules_rule_t v;
         char where[WHERE_MAX]; /* "file:line" of the last line that set it */
 } entry_t;
 
@@ -171,7 +171,7 @@ static int set_field(entry_t *e, const char *key, const char *val, const char **
         return 0;
 }
 
-static void merge(te_plan_rule_t *dst, const entry_t *e)
+static void merge(te_plan_rules_rule_t *dst, const entry_t *e)
 {
         if (!e)
                 return;
@@ -198,7 +198,8 @@ static void merge(te_plan_rule_t *dst, const entry_t *e)
                 dst->stop_offset_bps = e->v.stop_offset_bps;
 }
 
-int te_plan_rule_check(const te_plan_rule_t *rule, char *errstr, size_t errstr_size)
+int te_plan_rules_check_rule(const te_plan_rules_rule_t *rule, char *errstr,
+                             size_t errstr_size)
 {
         if (!(rule->lot_size > 0) || !isfinite(rule->lot_size)) {
                 snprintf(errstr, errstr_size, "lot_size: must be > 0");
@@ -253,10 +254,10 @@ static void split_key(const char *key, char *strategy, char *ticker)
 }
 
 /* The rule in force for (strategy, ticker) ("*": any). */
-static void effective(const te_plan_rules_t *r, const te_plan_rule_t *base,
-                      const char *strategy, const char *ticker, te_plan_rule_t *out)
+static void effective(const te_plan_rules_t *r, const te_plan_rules_rule_t *base,
+                      const char *strategy, const char *ticker, te_plan_rules_rule_t *out)
 {
-        te_plan_rule_t s;
+        te_plan_rules_rule_t s;
         te_plan_rules_strategy(r, base, strategy, &s);
         if (strcmp(ticker, "*") == 0) {
                 *out = s;
@@ -265,12 +266,12 @@ static void effective(const te_plan_rules_t *r, const te_plan_rule_t *base,
         te_plan_rules_ticker(r, &s, strategy, ticker, out);
 }
 
-int te_plan_rules_check(const te_plan_rules_t *r, const te_plan_rule_t *base,
+int te_plan_rules_check(const te_plan_rules_t *r, const te_plan_rules_rule_t *base,
                         char *errstr, size_t errstr_size)
 {
         char why[256], strategy[TE_ID_MAX], ticker[TE_TICKER_MAX];
         char s2[TE_ID_MAX], t2[TE_TICKER_MAX];
-        te_plan_rule_t rule;
+        te_plan_rules_rule_t rule;
         size_t it = 0;
         const char *key;
         void *v;
@@ -279,7 +280,7 @@ int te_plan_rules_check(const te_plan_rules_t *r, const te_plan_rule_t *base,
                 const entry_t *e = v;
                 split_key(key, strategy, ticker);
                 effective(r, base, strategy, ticker, &rule);
-                if (te_plan_rule_check(&rule, why, sizeof why) != 0) {
+                if (te_plan_rules_check_rule(&rule, why, sizeof why) != 0) {
                         snprintf(errstr, errstr_size, "%s: %s", e->where, why);
                         return -1;
                 }
@@ -301,7 +302,7 @@ int te_plan_rules_check(const te_plan_rules_t *r, const te_plan_rule_t *base,
                         if (strcmp(s2, "*") != 0 || strcmp(t2, "*") == 0)
                                 continue;
                         effective(r, base, strategy, t2, &rule);
-                        if (te_plan_rule_check(&rule, why, sizeof why) != 0) {
+                        if (te_plan_rules_check_rule(&rule, why, sizeof why) != 0) {
                                 snprintf(errstr, errstr_size,
                                          "%s: %s (strategy %s on ticker %s, with %s)",
                                          te->where, why, strategy, t2, se->where);
@@ -441,8 +442,8 @@ int te_plan_rules_load(te_plan_rules_t *r, const char *path, char *errstr,
         return rc;
 }
 
-void te_plan_rules_strategy(const te_plan_rules_t *r, const te_plan_rule_t *base,
-                            const char *strategy_id, te_plan_rule_t *out)
+void te_plan_rules_strategy(const te_plan_rules_t *r, const te_plan_rules_rule_t *base,
+                            const char *strategy_id, te_plan_rules_rule_t *out)
 {
         char key[KEY_MAX];
         *out = *base;
@@ -458,9 +459,9 @@ int te_plan_rules_has_tickers(const te_plan_rules_t *r)
         return r && r->has_tickers;
 }
 
-void te_plan_rules_ticker(const te_plan_rules_t *r, const te_plan_rule_t *srule,
+void te_plan_rules_ticker(const te_plan_rules_t *r, const te_plan_rules_rule_t *srule,
                           const char *strategy_id, const char *ticker,
-                          te_plan_rule_t *out)
+                          te_plan_rules_rule_t *out)
 {
         char key[KEY_MAX];
         *out = *srule;

@@ -32,7 +32,7 @@
 
 #include "te_msg.h"
 
-typedef struct te_plan_rule_s {
+typedef struct te_plan_rules_rule_s {
         double lot_size;     /* > 0; quantities round toward zero to a multiple */
         double min_qty;      /* orders below are dropped (closing orders never are) */
         double min_notional; /* orders below are dropped (needs a price) */
@@ -43,7 +43,7 @@ typedef struct te_plan_rule_s {
         te_tif_t tif;
         double limit_offset_bps; /* LIMIT/STOP_LIMIT: buy above, sell below the price */
         double stop_offset_bps;  /* STOP/STOP_LIMIT: buy stop above, sell stop below */
-} te_plan_rule_t;
+} te_plan_rules_rule_t;
 
 typedef struct te_plan_rules_s te_plan_rules_t;
 
@@ -62,23 +62,24 @@ int te_plan_rules_load(te_plan_rules_t *r, const char *path, char *errstr,
 /** Check a rule is usable: lot_size > 0, a whole lot when not fractional, and it can
  *  produce an order (max_qty at least one lot and min_qty, min_notional at most
  *  max_notional). @returns 0, or -1 with errstr "key: why". */
-int te_plan_rule_check(const te_plan_rule_t *rule, char *errstr, size_t errstr_size);
+int te_plan_rules_check_rule(const te_plan_rules_rule_t *rule, char *errstr,
+                             size_t errstr_size);
 /** Check every rule in `r` as it applies over `base` (each line's own (strategy,
  *  ticker), and each (strategy *) line with each (* ticker) line).
  *  @returns 0, or -1 with errstr "file:line: key: why" naming the line. */
-int te_plan_rules_check(const te_plan_rules_t *r, const te_plan_rule_t *base,
+int te_plan_rules_check(const te_plan_rules_t *r, const te_plan_rules_rule_t *base,
                         char *errstr, size_t errstr_size);
 
 /** The rule for a strategy (every ticker without its own rule): base overridden by
  *  (* *) and (strategy *). r may be NULL. */
-void te_plan_rules_strategy(const te_plan_rules_t *r, const te_plan_rule_t *base,
-                            const char *strategy_id, te_plan_rule_t *out);
+void te_plan_rules_strategy(const te_plan_rules_t *r, const te_plan_rules_rule_t *base,
+                            const char *strategy_id, te_plan_rules_rule_t *out);
 /** 1 if some rule names a ticker (then te_plan_rules_ticker must be asked). */
 int te_plan_rules_has_tickers(const te_plan_rules_t *r);
 /** The rule for (strategy, ticker) on top of the strategy rule `srule`. */
-void te_plan_rules_ticker(const te_plan_rules_t *r, const te_plan_rule_t *srule,
+void te_plan_rules_ticker(const te_plan_rules_t *r, const te_plan_rules_rule_t *srule,
                           const char *strategy_id, const char *ticker,
-                          te_plan_rule_t *out);
+                          te_plan_rules_rule_t *out);
 /** @returns 1 if the rules list a universe and `ticker` is not in it, else 0. */
 int te_plan_rules_unknown(const te_plan_rules_t *r, const char *ticker);
 /** Number of tickers in the universe (0: no universe configured). */

@@ -63,7 +63,7 @@ typedef struct te_planner_conf_s {
         int64_t report_poll_ms;
         int64_t book_tombstones;
         int64_t as_of_horizon_days;
-        te_plan_cfg_t plan; /* plan.* (its `rules` are set by te_planner_new) */
+        te_order_plan_cfg_t plan; /* plan.* (its `rules` are set by te_planner_new) */
         char rules_file[1024];
         int64_t confirm_timeout_ms; /* plan.confirm_timeout_ms */
 } te_planner_conf_t;

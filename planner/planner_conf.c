@@ -1,6 +1,7 @@
 /*
  * planner_conf: the exec-planner config table. The plan.* rows point into the order
- * planner's own te_plan_cfg_t inside the conf, so each default is written once, here.
+ * planner's own te_order_plan_cfg_t inside the conf, so each default is written once,
+ * here.
  */
 #include "planner_conf.h"
 

@@ -318,7 +318,7 @@ int te_planner_db_bars_end(PGconn *conn, int64_t *end_ms, char *errstr,
         return 1;
 }
 
-struct te_price_cache_s {
+struct te_planner_db_prices_s {
         PGconn *conn;
         int64_t day;       /* UTC day (days since epoch) the prices are for; -1: none */
         te_map_t *prices;  /* ticker -> double* */
@@ -327,12 +327,12 @@ struct te_price_cache_s {
         time_t
             tickers_at; /* when the ticker list was read (re-read on a miss after 60 s) */
         int empty;      /* prices_daily has no rows: accept every ticker */
-        int failed;     /* a DB read failed since te_price_cache_failure last asked */
-        char err[256];  /* the first such failure's message */
+        int failed; /* a DB read failed since te_planner_db_prices_failure last asked */
+        char err[256]; /* the first such failure's message */
 };
 
 /* A read of prices_daily failed: its answer is "unknown now", not "none". */
-static void read_failed(te_price_cache_t *pc)
+static void read_failed(te_planner_db_prices_t *pc)
 {
         if (!pc->failed)
                 te_strlcpy(pc->err, PQerrorMessage(pc->conn), sizeof pc->err);
@@ -340,7 +340,8 @@ static void read_failed(te_price_cache_t *pc)
         TE_LOG(TE_LOG_ERROR, NULL, "planner.prices", "%s", PQerrorMessage(pc->conn));
 }
 
-int te_price_cache_failure(te_price_cache_t *pc, char *errstr, size_t errstr_size)
+int te_planner_db_prices_failure(te_planner_db_prices_t *pc, char *errstr,
+                                 size_t errstr_size)
 {
         int failed = pc->failed;
         if (failed && errstr && errstr_size) {
@@ -354,9 +355,9 @@ int te_price_cache_failure(te_price_cache_t *pc, char *errstr, size_t errstr_siz
         return failed;
 }
 
-te_price_cache_t *te_price_cache_new(PGconn *conn)
+te_planner_db_prices_t *te_planner_db_prices_new(PGconn *conn)
 {
-        te_price_cache_t *pc = calloc(1, sizeof *pc);
+        te_planner_db_prices_t *pc = calloc(1, sizeof *pc);
         if (!pc)
                 return NULL;
         pc->conn = conn;
@@ -364,13 +365,13 @@ te_price_cache_t *te_price_cache_new(PGconn *conn)
         pc->prices = te_map_new();
         pc->tickers = te_map_new();
         if (!pc->prices || !pc->tickers) {
-                te_price_cache_destroy(pc);
+                te_planner_db_prices_destroy(pc);
                 return NULL;
         }
         return pc;
 }
 
-void te_price_cache_destroy(te_price_cache_t *pc)
+void te_planner_db_prices_destroy(te_planner_db_prices_t *pc)
 {
         if (!pc)
                 return;
@@ -387,7 +388,7 @@ static int64_t utc_day(int64_t ms)
         return d;
 }
 
-static int load_day(te_price_cache_t *pc, int64_t day)
+static int load_day(te_planner_db_prices_t *pc, int64_t day)
 {
         char dbuf[32];
         snprintf(dbuf, sizeof dbuf, "%lld", (long long)day);
@@ -427,9 +428,10 @@ static int load_day(te_price_cache_t *pc, int64_t day)
         return 0;
 }
 
-int te_price_cache_get(void *opaque, const char *ticker, int64_t as_of_ms, double *px)
+int te_planner_db_prices_get(void *opaque, const char *ticker, int64_t as_of_ms,
+                             double *px)
 {
-        te_price_cache_t *pc = opaque;
+        te_planner_db_prices_t *pc = opaque;
         int64_t day = utc_day(as_of_ms);
         if (pc->day != day && load_day(pc, day) != 0)
                 return 0;
@@ -440,9 +442,9 @@ int te_price_cache_get(void *opaque, const char *ticker, int64_t as_of_ms, doubl
         return 1;
 }
 
-int te_price_cache_known(void *opaque, const char *ticker)
+int te_planner_db_prices_known(void *opaque, const char *ticker)
 {
-        te_price_cache_t *pc = opaque;
+        te_planner_db_prices_t *pc = opaque;
         if (pc->tickers_loaded && !pc->empty && !te_map_get(pc->tickers, ticker) &&
             time(NULL) - pc->tickers_at >= 60) {
                 /* market data may have been loaded since: read the list again */

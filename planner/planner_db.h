@@ -62,24 +62,25 @@ int te_planner_db_dead_letter(PGconn *conn, const char *topic, int32_t partition
                               const char *decision_id, int64_t as_of, const char *code,
                               char *errstr, size_t errstr_size);
 
-typedef struct te_price_cache_s te_price_cache_t;
+typedef struct te_planner_db_prices_s te_planner_db_prices_t;
 
 /** @returns a cache over `conn` (not owned), or NULL on OOM. */
-te_price_cache_t *te_price_cache_new(PGconn *conn);
-void te_price_cache_destroy(te_price_cache_t *pc); /* accepts NULL */
+te_planner_db_prices_t *te_planner_db_prices_new(PGconn *conn);
+void te_planner_db_prices_destroy(te_planner_db_prices_t *pc); /* accepts NULL */
 /** Latest close of `ticker` at or before the UTC day of as_of_ms.
  *  @returns 1 and *px, or 0 if none. 0 also when the DB read failed: the failure is
- *  recorded (te_price_cache_failure), and the caller must not take that 0 as "no
+ *  recorded (te_planner_db_prices_failure), and the caller must not take that 0 as "no
  *  price". */
-int te_price_cache_get(void *pc, const char *ticker, int64_t as_of_ms, double *px);
+int te_planner_db_prices_get(void *pc, const char *ticker, int64_t as_of_ms, double *px);
 /** @returns 1 if prices_daily has any row for `ticker`, or if the table is empty
  *  (no market data: every ticker is accepted); else 0. The ticker list is read once
  *  and again on a miss at most every 60 s. A failed read answers 1 and is recorded
- *  (te_price_cache_failure). */
-int te_price_cache_known(void *pc, const char *ticker);
+ *  (te_planner_db_prices_failure). */
+int te_planner_db_prices_known(void *pc, const char *ticker);
 /** Whether a DB read of the cache failed since the last call (the answers given
  *  meanwhile mean "unknown now", not "none"); clears it. With a failure and errstr,
  *  the first failure's message goes there. @returns 1 (failed) or 0. */
-int te_price_cache_failure(te_price_cache_t *pc, char *errstr, size_t errstr_size);
+int te_planner_db_prices_failure(te_planner_db_prices_t *pc, char *errstr,
+                                 size_t errstr_size);
 
 #endif

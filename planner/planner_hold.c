@@ -1,5 +1,5 @@
 /*
- * planner_hold: no new orders for a broker that is down (issue 6 point 5).
+ * planner_hold: the held targets, no new orders for a broker that is down.
  *
  * A broker worker publishes a BROKER_STATE report (reason "DOWN: ..." or "UP: ...") on
  * every exec.reports partition whose exec.orders partition it owns, and again on each
@@ -18,6 +18,11 @@
  * te_planner_held_targets show the state. When p is UP again, its held targets are
  * planned in their arrival order, then p's position moves past everything consumed.
  *
+ * This file owns that state (the broker state per partition, the held set, the
+ * release order) behind planner_hold.h and knows nothing else of the planner: the
+ * messages it holds are opaque, what a held target means for the offsets ledger, the
+ * dead letters and the Alert is decided by its caller (planner_target.c).
+ *
  * Known limit: the state lives in memory. A planner that restarts or is assigned p
  * during an outage learns it only from reports it reads after the sink's offsets (or
  * from the worker's next announcement), so it may plan for a down broker as before
@@ -27,28 +32,58 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "planner_int.h"
-#include "te_emit.h"
+#include "planner_hold.h"
+#include "te_buf.h"
 #include "te_log.h"
+#include "te_map.h"
+#include "te_metrics.h"
+#include "te_msg.h"
 #include "te_obs.h"
 
 typedef struct held_s {
-        rd_kafka_message_t *m; /* the target message, owned */
+        void *m; /* the target message, owned */
+        int64_t offset;
         int64_t as_of;
         int32_t partition;
-        char portfolio_id[TE_ID_MAX]; /* its key in pl->held */
+        char portfolio_id[TE_ID_MAX]; /* its key in h->held */
 } held_t;
 
-static void held_free(void *v)
+struct te_planner_hold_s {
+        char *route;              /* the broker whose states count */
+        void (*free_msg)(void *); /* frees a held message */
+        unsigned char
+            down[TE_PLANNER_HOLD_MAX_PARTS];   /* plan.route reported DOWN there */
+        int n_down;                            /* partitions down */
+        int release_due;                       /* a partition with held targets is UP */
+        te_map_t *held;                        /* portfolio_id -> held_t */
+        int n_held[TE_PLANNER_HOLD_MAX_PARTS]; /* held targets per partition */
+        held_t **ready; /* te_planner_hold_take_*: taken in order */
+        size_t n_ready, i_ready;
+};
+
+static void held_free_with(te_planner_hold_t *h, held_t *e)
 {
-        held_t *h = v;
-        if (!h)
+        if (!e)
                 return;
-        rd_kafka_message_destroy(h->m);
-        free(h);
+        if (h->free_msg)
+                h->free_msg(e->m);
+        free(e);
 }
 
-static void update_metrics(te_planner_t *pl)
+static void free_all(te_planner_hold_t *h)
+{
+        size_t it = 0;
+        const char *key;
+        void *v;
+        if (!h->held)
+                return;
+        while (te_map_next(h->held, &it, &key, &v))
+                held_free_with(h, v);
+        te_map_destroy(h->held, NULL);
+        h->held = NULL;
+}
+
+static void update_metrics(const te_planner_hold_t *h)
 {
         te_metrics_t *reg = te_obs_registry();
         if (!reg)
@@ -62,147 +97,149 @@ static void update_metrics(te_planner_t *pl)
             reg, "te_planner_held_targets",
             "Targets held (the latest per portfolio) while their broker is down.", NULL);
         if (down)
-                te_metric_set(down, TE_LV(pl->conf.plan.route), pl->n_down);
+                te_metric_set(down, TE_LV(h->route), h->n_down);
         if (held)
-                te_metric_set(held, NULL, (double)te_map_count(pl->held));
+                te_metric_set(held, NULL, (double)te_map_count(h->held));
 }
 
-int te_pl_hold_init(te_planner_t *pl)
+te_planner_hold_t *te_planner_hold_new(const char *route, void (*free_msg)(void *))
 {
-        pl->held = te_map_new();
-        if (!pl->held)
-                return -1;
-        update_metrics(pl);
-        return 0;
+        te_planner_hold_t *h = calloc(1, sizeof *h);
+        if (!h)
+                return NULL;
+        h->route = strdup(route ? route : "");
+        h->free_msg = free_msg;
+        h->held = te_map_new();
+        if (!h->route || !h->held) {
+                te_map_destroy(h->held, NULL);
+                free(h->route);
+                free(h);
+                return NULL;
+        }
+        update_metrics(h);
+        return h;
 }
 
-void te_pl_hold_term(te_planner_t *pl)
+void te_planner_hold_destroy(te_planner_hold_t *h)
 {
-        te_map_destroy(pl->held, held_free);
-        pl->held = NULL;
-}
-
-void te_pl_hold_reset(te_planner_t *pl)
-{
-        if (!pl->held) /* after te_pl_hold_term (the consumer's close revokes) */
+        if (!h)
                 return;
-        if (te_map_count(pl->held))
+        free_all(h);
+        free(h->ready);
+        free(h->route);
+        free(h);
+}
+
+int te_planner_hold_reset(te_planner_hold_t *h)
+{
+        if (!h) /* after te_planner_hold_destroy (the consumer's close revokes) */
+                return 0;
+        if (te_map_count(h->held))
                 TE_LOG(TE_LOG_WARN, NULL, "planner.held_dropped",
                        "%zu held targets given up with their partitions (their offsets "
                        "were not committed: the next owner consumes them)",
-                       te_map_count(pl->held));
-        te_map_destroy(pl->held, held_free);
-        pl->held = te_map_new();
-        if (!pl->held)
-                te_pl_fail(pl, "hold", "out of memory");
-        memset(pl->down, 0, sizeof pl->down);
-        memset(pl->n_held, 0, sizeof pl->n_held);
-        pl->n_down = 0;
-        pl->release_due = 0;
-        update_metrics(pl);
+                       te_map_count(h->held));
+        free_all(h);
+        h->n_ready = h->i_ready = 0;
+        memset(h->down, 0, sizeof h->down);
+        memset(h->n_held, 0, sizeof h->n_held);
+        h->n_down = 0;
+        h->release_due = 0;
+        h->held = te_map_new();
+        update_metrics(h);
+        return h->held ? 0 : -1;
 }
 
-static void alert_down(te_planner_t *pl, const char *why)
-{
-        te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
-                      TE_PL_PROC, "planner_broker_down", NULL, NULL, NULL,
-                      "broker %s reported DOWN (%s): no new orders for its portfolios; "
-                      "their latest targets are held until it is UP",
-                      pl->conf.plan.route, why);
-}
-
-void te_pl_hold_caught_up(te_planner_t *pl)
-{
-        if (pl->n_down > 0)
-                alert_down(pl, "as of the reports read on assignment");
-}
-
-void te_pl_on_broker_state(te_planner_t *pl, int32_t partition, const te_exec_report_t *r)
+int te_planner_hold_broker_state(te_planner_hold_t *h, int32_t partition,
+                                 const char *broker, const char *reason)
 {
         int down;
-        if (strcmp(r->broker, pl->conf.plan.route) != 0) {
+        if (strcmp(broker, h->route) != 0) {
                 TE_LOG(TE_LOG_DEBUG, NULL, "planner.broker_state",
-                       "%s on partition %d: not our broker (%s)", r->broker,
-                       (int)partition, pl->conf.plan.route);
-                return;
+                       "%s on partition %d: not our broker (%s)", broker, (int)partition,
+                       h->route);
+                return TE_PLANNER_HOLD_SAME;
         }
-        if (strncmp(r->reason, "DOWN", 4) == 0)
+        if (strncmp(reason, "DOWN", 4) == 0)
                 down = 1;
-        else if (strncmp(r->reason, "UP", 2) == 0)
+        else if (strncmp(reason, "UP", 2) == 0)
                 down = 0;
         else {
                 TE_LOG(TE_LOG_WARN, NULL, "planner.broker_state",
                        "%s on partition %d: state \"%.40s\" is neither UP nor DOWN",
-                       r->broker, (int)partition, r->reason);
-                return;
+                       broker, (int)partition, reason);
+                return TE_PLANNER_HOLD_SAME;
         }
-        if (partition < 0 || partition >= TE_PL_MAX_PARTS || pl->down[partition] == down)
-                return;
-        pl->down[partition] = (unsigned char)down;
-        pl->n_down += down ? 1 : -1;
+        if (partition < 0 || partition >= TE_PLANNER_HOLD_MAX_PARTS ||
+            h->down[partition] == down)
+                return TE_PLANNER_HOLD_SAME;
+        h->down[partition] = (unsigned char)down;
+        h->n_down += down ? 1 : -1;
         TE_LOG(TE_LOG_WARN, NULL, down ? "planner.broker_down" : "planner.broker_up",
                "broker %s %s on partition %d (%d partitions down, %d targets held there)",
-               r->broker, down ? "DOWN" : "UP", (int)partition, pl->n_down,
-               pl->n_held[partition]);
-        if (down && pl->n_down == 1 && !pl->catching_up) /* once per outage */
-                alert_down(pl, r->reason);
-        if (down && te_tq_count(pl->tq)) /* its targets in flight are held */
-                pl->divert_due = 1;
-        if (!down && pl->n_held[partition] > 0)
-                pl->release_due = 1;
-        update_metrics(pl);
+               broker, down ? "DOWN" : "UP", (int)partition, h->n_down,
+               h->n_held[partition]);
+        if (!down && h->n_held[partition] > 0)
+                h->release_due = 1;
+        update_metrics(h);
+        return down ? TE_PLANNER_HOLD_DOWN : TE_PLANNER_HOLD_UP;
 }
 
-static int partition_down(const te_planner_t *pl, int32_t partition)
+int te_planner_hold_n_down(const te_planner_hold_t *h)
 {
-        return partition >= 0 && partition < TE_PL_MAX_PARTS && pl->down[partition];
+        return h->n_down;
 }
 
-int te_pl_must_hold(const te_planner_t *pl, int32_t partition, const char *portfolio_id)
+int te_planner_hold_down(const te_planner_hold_t *h, int32_t partition)
 {
-        return partition_down(pl, partition) ||
-               te_map_get(pl->held, portfolio_id) != NULL;
+        return partition >= 0 && partition < TE_PLANNER_HOLD_MAX_PARTS &&
+               h->down[partition];
 }
 
-int te_pl_hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp)
+int te_planner_hold_must(const te_planner_hold_t *h, int32_t partition,
+                         const char *portfolio_id)
 {
-        te_log_ids_t ids = {.decision_id = tp->ids.decision_id,
-                            .portfolio_id = tp->ids.portfolio_id};
-        held_t *h = te_map_get(pl->held, tp->ids.portfolio_id);
-        if (h && tp->as_of < h->as_of) {
-                char why[160];
-                snprintf(why, sizeof why, "as_of %lld is before the held target's %lld",
-                         (long long)tp->as_of, (long long)h->as_of);
-                te_pl_dead_letter_target(pl, m, "as_of_backwards", why, tp);
-                return pl->fatal ? -1 : 0;
+        return te_planner_hold_down(h, partition) ||
+               te_map_get(h->held, portfolio_id) != NULL;
+}
+
+size_t te_planner_hold_count(const te_planner_hold_t *h)
+{
+        return te_map_count(h->held);
+}
+
+int te_planner_hold_release_due(const te_planner_hold_t *h)
+{
+        return h->release_due;
+}
+
+int te_planner_hold_put(te_planner_hold_t *h, void *msg, int32_t partition,
+                        int64_t offset, const char *portfolio_id, int64_t as_of,
+                        void **replaced, int64_t *held_as_of)
+{
+        *replaced = NULL;
+        held_t *e = te_map_get(h->held, portfolio_id);
+        if (e && as_of < e->as_of) {
+                *held_as_of = e->as_of;
+                return 0;
         }
-        if (h) {
-                TE_LOG(TE_LOG_INFO, &ids, "target.superseded",
-                       "held target at offset %lld replaced by the one at %lld",
-                       (long long)h->m->offset, (long long)m->offset);
-                te_pl_target_done(pl, h->m); /* finished: replaced */
-                rd_kafka_message_destroy(h->m);
-                pl->st.superseded++;
+        if (e) {
+                *replaced = e->m; /* finished: replaced */
         } else {
-                h = calloc(1, sizeof *h);
-                if (!h || te_map_put(pl->held, tp->ids.portfolio_id, h) != 0) {
-                        free(h);
-                        te_pl_fail(pl, "hold", "out of memory");
+                e = calloc(1, sizeof *e);
+                if (!e || te_map_put(h->held, portfolio_id, e) != 0) {
+                        free(e);
                         return -1;
                 }
-                if (m->partition >= 0 && m->partition < TE_PL_MAX_PARTS)
-                        pl->n_held[m->partition]++;
+                if (partition >= 0 && partition < TE_PLANNER_HOLD_MAX_PARTS)
+                        h->n_held[partition]++;
         }
-        h->m = m;
-        h->as_of = tp->as_of;
-        h->partition = m->partition;
-        te_strlcpy(h->portfolio_id, tp->ids.portfolio_id, sizeof h->portfolio_id);
-        pl->st.held++;
-        TE_LOG(TE_LOG_INFO, &ids, "target.held",
-               "broker %s down: as_of %lld held (partition %d offset %lld)",
-               pl->conf.plan.route, (long long)tp->as_of, (int)m->partition,
-               (long long)m->offset);
-        update_metrics(pl);
+        e->m = msg;
+        e->offset = offset;
+        e->as_of = as_of;
+        e->partition = partition;
+        te_strlcpy(e->portfolio_id, portfolio_id, sizeof e->portfolio_id);
+        update_metrics(h);
         return 1;
 }
 
@@ -211,46 +248,47 @@ static int by_offset(const void *a, const void *b)
         const held_t *x = *(held_t *const *)a, *y = *(held_t *const *)b;
         if (x->partition != y->partition)
                 return x->partition < y->partition ? -1 : 1;
-        return x->m->offset < y->m->offset ? -1 : x->m->offset > y->m->offset;
+        return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-int te_pl_release(te_planner_t *pl, int64_t now)
+int te_planner_hold_take_begin(te_planner_hold_t *h, size_t *n)
 {
-        size_t n = te_map_count(pl->held), k = 0, it = 0;
+        size_t count = te_map_count(h->held), k = 0, it = 0;
         const char *key;
         void *v;
-        pl->release_due = 0;
-        if (!n)
+        h->release_due = 0;
+        h->n_ready = h->i_ready = 0;
+        *n = 0;
+        if (!count)
                 return 0;
-        held_t **ready = malloc(n * sizeof *ready);
-        if (!ready) {
-                te_pl_fail(pl, "release", "out of memory");
+        held_t **ready = realloc(h->ready, count * sizeof *ready);
+        if (!ready)
                 return -1;
-        }
-        while (te_map_next(pl->held, &it, &key, &v))
-                if (!partition_down(pl, ((held_t *)v)->partition))
+        h->ready = ready;
+        while (te_map_next(h->held, &it, &key, &v))
+                if (!te_planner_hold_down(h, ((held_t *)v)->partition))
                         ready[k++] = v;
         qsort(ready, k, sizeof *ready, by_offset);
-        if (k)
-                TE_LOG(TE_LOG_WARN, NULL, "planner.release",
-                       "broker %s UP: planning %zu held targets", pl->conf.plan.route, k);
-        int rc = 0;
-        for (size_t i = 0; i < k && rc == 0; i++) {
-                /* out of the table first: planning may hold it again (down again) */
-                held_t *h = te_map_del(pl->held, ready[i]->portfolio_id);
-                int32_t p = h->partition;
-                rd_kafka_message_t *m = h->m;
-                free(h);
-                if (p >= 0 && p < TE_PL_MAX_PARTS)
-                        pl->n_held[p]--;
-                pl->st.released++;
-                /* planned (or in flight again): the ledger lets the position of p
-                 * move past it once it is finished */
-                if (te_pl_on_target(pl, m, now, 0) < 0)
-                        rc = -1;
-        }
-        pl->dirty = 1;
-        free(ready);
-        update_metrics(pl);
-        return rc;
+        h->n_ready = *n = k;
+        return 0;
+}
+
+void *te_planner_hold_take_next(te_planner_hold_t *h)
+{
+        if (h->i_ready >= h->n_ready)
+                return NULL;
+        /* out of the table first: planning may hold it again (down again) */
+        held_t *e = te_map_del(h->held, h->ready[h->i_ready++]->portfolio_id);
+        int32_t p = e->partition;
+        void *m = e->m;
+        free(e);
+        if (p >= 0 && p < TE_PLANNER_HOLD_MAX_PARTS)
+                h->n_held[p]--;
+        return m;
+}
+
+void te_planner_hold_take_end(te_planner_hold_t *h)
+{
+        h->n_ready = h->i_ready = 0;
+        update_metrics(h);
 }

@@ -14,20 +14,15 @@
 #include "te_obs.h"
 #include "te_proc.h"
 
-int32_t te_pl_partition_of(const te_planner_t *pl, const char *portfolio_id)
-{
-        return te_kafka_partition_of(portfolio_id, strlen(portfolio_id), pl->n_parts);
-}
-
-int te_pl_owns(void *opaque, const char *portfolio_id)
+int te_planner_sync_owns(void *opaque, const char *portfolio_id)
 {
         te_planner_t *pl = opaque;
-        int32_t p = te_pl_partition_of(pl, portfolio_id);
-        return p >= 0 && p < TE_PL_MAX_PARTS && pl->owned[p];
+        int32_t p = te_planner_partition_of(pl, portfolio_id);
+        return p >= 0 && p < TE_PLANNER_MAX_PARTS && pl->owned[p];
 }
 
-rd_kafka_t *te_pl_aux_consumer(te_planner_t *pl, const char *group, char *errstr,
-                               size_t errstr_size)
+rd_kafka_t *te_planner_sync_aux_consumer(te_planner_t *pl, const char *group,
+                                         char *errstr, size_t errstr_size)
 {
         return te_kafka_aux_consumer(pl->cfg, pl->conf.common.bootstrap, group, errstr,
                                      errstr_size);
@@ -35,58 +30,39 @@ rd_kafka_t *te_pl_aux_consumer(te_planner_t *pl, const char *group, char *errstr
 
 /* Asked by name: on the producer it also loads the topic's metadata, so the first
  * order sent to it does not wait for it. */
-int32_t te_pl_partition_count(rd_kafka_t *rk, const char *topic, char *errstr,
-                              size_t errstr_size)
+int32_t te_planner_sync_partition_count(rd_kafka_t *rk, const char *topic, char *errstr,
+                                        size_t errstr_size)
 {
         int32_t n = -1;
-        te_kafka_partition_count(rk, topic, TE_KAFKA_META_BY_NAME, TE_PL_META_TIMEOUT, &n,
-                                 errstr, errstr_size);
+        te_kafka_partition_count(rk, topic, TE_KAFKA_META_BY_NAME,
+                                 TE_PLANNER_META_TIMEOUT, &n, errstr, errstr_size);
         return n;
 }
 
-typedef struct te_pl_reader_s {
+typedef struct te_planner_sync_reader_s {
         te_planner_t *pl;
         void (*fn)(te_planner_t *pl, rd_kafka_message_t *m);
-} te_pl_reader_t;
+} te_planner_sync_reader_t;
 
-static void te_pl_read_one(void *opaque, rd_kafka_message_t *m)
+static void te_planner_sync_read_one(void *opaque, rd_kafka_message_t *m)
 {
-        te_pl_reader_t *r = opaque;
+        te_planner_sync_reader_t *r = opaque;
         r->fn(r->pl, m);
 }
 
-int te_pl_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
-                      rd_kafka_topic_partition_list_t *list,
-                      void (*fn)(te_planner_t *pl, rd_kafka_message_t *m), char *errstr,
-                      size_t errstr_size)
+int te_planner_sync_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
+                                rd_kafka_topic_partition_list_t *list,
+                                void (*fn)(te_planner_t *pl, rd_kafka_message_t *m),
+                                char *errstr, size_t errstr_size)
 {
-        te_pl_reader_t r = {pl, fn};
+        te_planner_sync_reader_t r = {pl, fn};
         return te_kafka_read_to_end(rk, list, (int)pl->conf.catchup_timeout_ms,
-                                    te_pl_read_one, &r, errstr, errstr_size);
-}
-
-/* Note that a target of `portfolio_id` with `as_of` was planned (in this life, or
- * learned from commands read back): the next commit records it in the DB before it
- * records our exec.orders position past those commands. @returns 0 or -1 (OOM). */
-int te_pl_remember_planned(te_planner_t *pl, const char *portfolio_id, int64_t as_of)
-{
-        int64_t *v = te_map_get(pl->planned, portfolio_id);
-        if (!v) {
-                v = malloc(sizeof *v);
-                if (!v || te_map_put(pl->planned, portfolio_id, v) != 0) {
-                        free(v);
-                        return -1;
-                }
-                *v = as_of;
-        }
-        if (as_of > *v)
-                *v = as_of;
-        return 0;
+                                    te_planner_sync_read_one, &r, errstr, errstr_size);
 }
 
 static void on_report_cb(te_planner_t *pl, rd_kafka_message_t *m)
 {
-        te_pl_on_report(pl, m);
+        te_planner_target_on_report(pl, m);
 }
 
 /* An order command read back from exec.orders after a (re)start. */
@@ -103,8 +79,8 @@ static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
         /* commands of a target (not of a mode change) say its as_of was planned */
         if (o->ids.decision_id[0] &&
             (te_book_learn_as_of(pl->book, o->ids.portfolio_id, o->event_time) != 0 ||
-             te_pl_remember_planned(pl, o->ids.portfolio_id, o->event_time) != 0)) {
-                te_pl_fail(pl, "read back orders", "out of memory");
+             te_planner_commit_remember(pl, o->ids.portfolio_id, o->event_time) != 0)) {
+                te_planner_fail(pl, "read back orders", "out of memory");
                 return;
         }
         if (o->command == TE_CMD_NEW) {
@@ -112,7 +88,7 @@ static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
                                       o->ticker, o->side, o->quantity, 0.0,
                                       TE_OS_PENDING_NEW) != 0 ||
                     te_book_set_mode(pl->book, o->ids.portfolio_id, o->mode) != 0)
-                        te_pl_fail(pl, "read back orders", "out of memory");
+                        te_planner_fail(pl, "read back orders", "out of memory");
         } else if (o->command == TE_CMD_CANCEL || o->command == TE_CMD_REPLACE) {
                 /* unconfirmed until a report read later says otherwise */
                 te_book_mark_pending(pl->book, o->order_id, o->command, o->quantity, 0);
@@ -125,7 +101,7 @@ static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
 static int db_failed(te_planner_t *pl, const char *what, const char *errstr)
 {
         if (PQstatus(pl->db) == CONNECTION_OK && ++pl->rebuild_refusals > 3) {
-                te_pl_fail(pl, what, errstr);
+                te_planner_fail(pl, what, errstr);
                 return -1;
         }
         te_errf(pl->rebuild_err, sizeof pl->rebuild_err, "%s: %s", what, errstr);
@@ -137,65 +113,67 @@ static int db_failed(te_planner_t *pl, const char *what, const char *errstr)
 static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
 {
         char errstr[512];
-        int64_t offsets[TE_PL_MAX_PARTS];
+        int64_t offsets[TE_PLANNER_MAX_PARTS];
         te_book_t *nb = te_book_new();
         if (!nb || te_book_set_tombstones(nb, (size_t)pl->conf.book_tombstones) != 0) {
                 te_book_destroy(nb);
-                te_pl_fail(pl, "rebalance", "out of memory");
+                te_planner_fail(pl, "rebalance", "out of memory");
                 return -1;
         }
         memset(pl->owned, 0, sizeof pl->owned);
         for (int i = 0; i < parts->cnt; i++)
                 if (parts->elems[i].partition >= 0 &&
-                    parts->elems[i].partition < TE_PL_MAX_PARTS)
+                    parts->elems[i].partition < TE_PLANNER_MAX_PARTS)
                         pl->owned[parts->elems[i].partition] = 1;
-        for (size_t i = 0; i < TE_PL_MAX_PARTS; i++)
+        for (size_t i = 0; i < TE_PLANNER_MAX_PARTS; i++)
                 offsets[i] = -1;
-        if (pl->db && te_planner_db_load(
-                          pl->db, pl->conf.sink_group, pl->conf.topic_reports, te_pl_owns,
-                          pl, nb, offsets, TE_PL_MAX_PARTS, errstr, sizeof errstr) != 0) {
+        if (pl->db &&
+            te_planner_db_load(pl->db, pl->conf.sink_group, pl->conf.topic_reports,
+                               te_planner_sync_owns, pl, nb, offsets,
+                               TE_PLANNER_MAX_PARTS, errstr, sizeof errstr) != 0) {
                 te_book_destroy(nb);
                 return db_failed(pl, "rebuild from DB", errstr);
         }
-        int64_t own_offsets[TE_PL_MAX_PARTS];
-        for (size_t i = 0; i < TE_PL_MAX_PARTS; i++)
+        int64_t own_offsets[TE_PLANNER_MAX_PARTS];
+        for (size_t i = 0; i < TE_PLANNER_MAX_PARTS; i++)
                 own_offsets[i] = -1;
         if (pl->db &&
             te_planner_db_state_load(pl->db, pl->conf.group_id, pl->conf.topic_orders,
-                                     te_pl_owns, pl, nb, own_offsets, TE_PL_MAX_PARTS,
-                                     errstr, sizeof errstr) != 0) {
+                                     te_planner_sync_owns, pl, nb, own_offsets,
+                                     TE_PLANNER_MAX_PARTS, errstr, sizeof errstr) != 0) {
                 te_book_destroy(nb);
                 return db_failed(pl, "planner state from DB", errstr);
         }
         te_book_destroy(pl->book);
         pl->book = nb;
-        te_pl_bars_refresh(pl, te_proc_mono_ms(), 1);
+        te_planner_target_bars_refresh(pl, te_proc_mono_ms(), 1);
         pl->n_read_back = 0;
-        te_map_destroy(pl->last,
-                       te_pl_free_target); /* only this life's targets re-plan */
+        te_map_destroy(
+            pl->last, te_planner_target_free_copy); /* only this life's targets re-plan */
         pl->last = te_map_new();
         if (!pl->last) {
-                te_pl_fail(pl, "rebalance", "out of memory");
+                te_planner_fail(pl, "rebalance", "out of memory");
                 return -1;
         }
 
         /* orders sent but perhaps not yet seen by the broker: from the broker group's
          * committed offset of each owned exec.orders partition to its end */
         if (pl->conf.broker_group[0]) {
-                rd_kafka_t *rk =
-                    te_pl_aux_consumer(pl, pl->conf.broker_group, errstr, sizeof errstr);
+                rd_kafka_t *rk = te_planner_sync_aux_consumer(pl, pl->conf.broker_group,
+                                                              errstr, sizeof errstr);
                 if (!rk) {
-                        te_pl_fail(pl, "orders consumer", errstr);
+                        te_planner_fail(pl, "orders consumer", errstr);
                         return -1;
                 }
-                int32_t ids[TE_PL_MAX_PARTS];
-                int64_t from[TE_PL_MAX_PARTS];
-                int n = parts->cnt < TE_PL_MAX_PARTS ? parts->cnt : TE_PL_MAX_PARTS;
+                int32_t ids[TE_PLANNER_MAX_PARTS];
+                int64_t from[TE_PLANNER_MAX_PARTS];
+                int n =
+                    parts->cnt < TE_PLANNER_MAX_PARTS ? parts->cnt : TE_PLANNER_MAX_PARTS;
                 for (int i = 0; i < n; i++)
                         ids[i] = parts->elems[i].partition;
-                int rc =
-                    te_kafka_committed(rk, pl->conf.topic_orders, ids, n,
-                                       TE_PL_META_TIMEOUT, from, errstr, sizeof errstr);
+                int rc = te_kafka_committed(rk, pl->conf.topic_orders, ids, n,
+                                            TE_PLANNER_META_TIMEOUT, from, errstr,
+                                            sizeof errstr);
                 /* from the earlier of the broker's position and the end of our writes
                  * at our last commit; without a record of our writes (no commit yet, or
                  * no DB) from the beginning: any command there may be ours and not yet
@@ -203,7 +181,7 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                 rd_kafka_topic_partition_list_t *ol =
                     rd_kafka_topic_partition_list_new(n);
                 for (int i = 0; rc >= 0 && i < n; i++) {
-                        int64_t own = ids[i] >= 0 && ids[i] < TE_PL_MAX_PARTS
+                        int64_t own = ids[i] >= 0 && ids[i] < TE_PLANNER_MAX_PARTS
                                           ? own_offsets[ids[i]]
                                           : -1;
                         if (from[i] < 0 || own < 0)
@@ -215,13 +193,13 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                             ->offset = from[i];
                 }
                 if (rc >= 0)
-                        rc = te_pl_read_to_end(pl, rk, ol, on_own_order, errstr,
-                                               sizeof errstr);
+                        rc = te_planner_sync_read_to_end(pl, rk, ol, on_own_order, errstr,
+                                                         sizeof errstr);
                 rd_kafka_topic_partition_list_destroy(ol);
                 rd_kafka_consumer_close(rk);
                 rd_kafka_destroy(rk);
                 if (rc != 0) {
-                        te_pl_fail(pl, "read back orders", errstr);
+                        te_planner_fail(pl, "read back orders", errstr);
                         return -1;
                 }
         }
@@ -230,19 +208,19 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
             rd_kafka_topic_partition_list_new(parts->cnt);
         for (int i = 0; i < parts->cnt; i++) {
                 int32_t p = parts->elems[i].partition;
-                int64_t off = (p >= 0 && p < TE_PL_MAX_PARTS && offsets[p] >= 0)
+                int64_t off = (p >= 0 && p < TE_PLANNER_MAX_PARTS && offsets[p] >= 0)
                                   ? offsets[p]
                                   : RD_KAFKA_OFFSET_BEGINNING;
                 rd_kafka_topic_partition_list_add(rp, pl->conf.topic_reports, p)->offset =
                     off;
         }
         pl->catching_up = 1; /* broker states of the past: no alert for each */
-        int rc =
-            te_pl_read_to_end(pl, pl->reports, rp, on_report_cb, errstr, sizeof errstr);
+        int rc = te_planner_sync_read_to_end(pl, pl->reports, rp, on_report_cb, errstr,
+                                             sizeof errstr);
         pl->catching_up = 0;
         rd_kafka_topic_partition_list_destroy(rp);
         if (rc != 0) {
-                te_pl_fail(pl, "catch up reports", errstr);
+                te_planner_fail(pl, "catch up reports", errstr);
                 return -1;
         }
         char plist[256] = "";
@@ -258,9 +236,9 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
             "%d partitions [%s]; book rebuilt with %zu orders; %llu commands read back",
             parts->cnt, plist, te_book_order_count(pl->book),
             (unsigned long long)pl->n_read_back);
-        te_pl_hold_caught_up(pl);
+        te_planner_target_hold_caught_up(pl);
         /* a level set while nobody owned these portfolios acts now */
-        return te_pl_act_on_modes(pl, NULL, 0);
+        return te_planner_mode_act(pl, NULL, 0);
 }
 
 /* Pause or resume every partition of the pending assignment. */
@@ -275,7 +253,7 @@ static void pause_assigned(te_planner_t *pl, int pause)
         pl->assigned_paused = pause;
 }
 
-void te_pl_put_back(te_planner_t *pl, const rd_kafka_message_t *m)
+void te_planner_sync_put_back(te_planner_t *pl, const rd_kafka_message_t *m)
 {
         rd_kafka_t *rk = te_consumer_handle(pl->targets);
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
@@ -294,7 +272,7 @@ void te_pl_put_back(te_planner_t *pl, const rd_kafka_message_t *m)
         rd_kafka_topic_partition_list_destroy(l);
 }
 
-int te_pl_rebuild_step(te_planner_t *pl, int64_t now)
+int te_planner_sync_rebuild_step(te_planner_t *pl, int64_t now)
 {
         if (now < pl->rebuild_at)
                 return 1;
@@ -329,8 +307,9 @@ int te_pl_rebuild_step(te_planner_t *pl, int64_t now)
         return 0;
 }
 
-void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
-                        int assigned, void *opaque)
+void te_planner_sync_on_rebalance(te_consumer_t *c,
+                                  rd_kafka_topic_partition_list_t *parts, int assigned,
+                                  void *opaque)
 {
         te_planner_t *pl = opaque;
         (void)c;
@@ -338,25 +317,25 @@ void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts
                 /* hand over only what is delivered and committed: the targets in
                  * flight or held are not, the next owner consumes them */
                 if (!pl->fatal)
-                        te_pl_commit(pl, 1);
-                te_pl_drop_in_flight(pl);
-                te_tq_clear_ledger(pl->tq);
-                te_tq_clear_planned(pl->tq);
+                        te_planner_commit(pl, 1);
+                te_planner_target_drop_in_flight(pl);
+                te_target_queue_clear_ledger(pl->tq);
+                te_target_queue_clear_planned(pl->tq);
                 pl->dirty = 0;
                 rd_kafka_assign(pl->reports, NULL);
                 memset(pl->owned, 0, sizeof pl->owned);
-                te_pl_hold_reset(pl); /* held targets were not committed */
+                /* held targets were not committed */
+                if (te_planner_hold_reset(pl->hold) != 0)
+                        te_planner_fail(pl, "hold", "out of memory");
                 if (pl->assigned)
                         rd_kafka_topic_partition_list_destroy(pl->assigned);
                 pl->assigned = NULL; /* its rebuild is moot */
                 return;
         }
-        te_tq_clear_ledger(pl->tq);
-        for (int i = 0; i < TE_PL_MAX_PARTS; i++)
-                pl->pending[i] = -1;
-        te_pl_orders_reset(pl);
-        /* the rebuild runs in the loop (te_pl_rebuild_step), which can wait for the DB
-         * without blocking the consumer: nothing is planned before it is done */
+        te_target_queue_clear_ledger(pl->tq);
+        te_planner_commit_reset(pl);
+        /* the rebuild runs in the loop (te_planner_sync_rebuild_step), which can wait for
+         * the DB without blocking the consumer: nothing is planned before it is done */
         if (pl->assigned)
                 rd_kafka_topic_partition_list_destroy(pl->assigned);
         pl->assigned = rd_kafka_topic_partition_list_copy(parts);
@@ -365,5 +344,5 @@ void te_pl_on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts
         pl->rebuild_delay = 50;
         pl->rebuild_refusals = 0;
         if (!pl->assigned)
-                te_pl_fail(pl, "rebalance", "out of memory");
+                te_planner_fail(pl, "rebalance", "out of memory");
 }

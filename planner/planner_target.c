@@ -30,22 +30,63 @@
 #include "te_obs.h"
 #include "te_proc.h"
 
-static void make_ready(te_planner_t *pl, te_tq_item_t *it)
+/* The state this file changes (besides the target queue's). */
+struct te_planner_target_s {
+        te_target_queue_item_t *
+            *ready; /* CLOCK_ACKed targets, planned by te_planner_target_after_reports */
+        size_t n_ready, cap_ready;
+        /* targets whose price lookup failed (the DB is unreachable): each first in its
+         * portfolio's lane, its partition paused, retried with backoff */
+        struct stalled_s {
+                te_target_queue_item_t *it;
+                int acked; /* its CLOCK_ACK had come: plan it directly */
+        } * stalled;
+        size_t n_stalled, cap_stalled;
+        int64_t stall_at, stall_delay; /* next retry (monotonic ms), backoff; 0: none */
+        unsigned char
+            stall_paused[TE_PLANNER_MAX_PARTS]; /* paused for a stalled target */
+        char stall_err[256];                    /* why the last lookup failed */
+        int divert_due;           /* a partition went DOWN: hold its targets in flight */
+        int64_t next_clock_check; /* ms: next look for overdue CLOCK_ACKs */
+        int64_t last_report_poll; /* ms: reports last read */
+        /* TRAINING as_of horizon: the end of the last day of prices_daily (read at a
+         * rebuild and at most once a minute; a failed read keeps the last answer) */
+        int bars_state;  /* 0: never read, 1: rows (bars_end_ms), 2: table empty */
+        int bars_logged; /* the state last logged (which limit applies) */
+        int64_t bars_end_ms;
+        int64_t bars_next; /* monotonic ms: next read */
+};
+
+te_planner_target_t *te_planner_target_new(void)
 {
-        if (pl->n_ready == pl->cap_ready) {
-                size_t ncap = pl->cap_ready ? pl->cap_ready * 2 : 64;
-                te_tq_item_t **nr = realloc(pl->ready, ncap * sizeof *nr);
-                if (!nr) {
-                        te_pl_fail(pl, "clock ack", "out of memory");
-                        return;
-                }
-                pl->ready = nr;
-                pl->cap_ready = ncap;
-        }
-        pl->ready[pl->n_ready++] = it;
+        return calloc(1, sizeof(te_planner_target_t));
 }
 
-void te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m)
+void te_planner_target_destroy(te_planner_target_t *ts)
+{
+        if (!ts)
+                return;
+        free(ts->ready);
+        free(ts->stalled);
+        free(ts);
+}
+
+static void make_ready(te_planner_t *pl, te_target_queue_item_t *it)
+{
+        if (pl->ts->n_ready == pl->ts->cap_ready) {
+                size_t ncap = pl->ts->cap_ready ? pl->ts->cap_ready * 2 : 64;
+                te_target_queue_item_t **nr = realloc(pl->ts->ready, ncap * sizeof *nr);
+                if (!nr) {
+                        te_planner_fail(pl, "clock ack", "out of memory");
+                        return;
+                }
+                pl->ts->ready = nr;
+                pl->ts->cap_ready = ncap;
+        }
+        pl->ts->ready[pl->ts->n_ready++] = it;
+}
+
+void te_planner_target_on_report(te_planner_t *pl, rd_kafka_message_t *m)
 {
         char errstr[256];
         if (m->err)
@@ -64,121 +105,56 @@ void te_pl_on_report(te_planner_t *pl, rd_kafka_message_t *m)
         pl->st.reports++;
         if (pl->rep.exec_type == TE_EXEC_CLOCK_ACK) {
                 /* a late or repeated ACK names no waiting target */
-                te_tq_item_t *it = te_tq_ack(pl->tq, pl->rep.order_id);
+                te_target_queue_item_t *it =
+                    te_target_queue_ack(pl->tq, pl->rep.order_id);
                 if (it)
                         make_ready(pl, it);
                 return;
         }
         if (pl->rep.exec_type == TE_EXEC_BROKER_STATE) {
-                te_pl_on_broker_state(pl, m->partition, &pl->rep);
+                te_planner_target_on_broker_state(pl, m->partition, &pl->rep);
                 return;
         }
         size_t pending = te_book_pending_count(pl->book);
         if (te_book_apply_report(pl->book, &pl->rep) == TE_BOOK_ERROR)
-                te_pl_fail(pl, "apply report", "out of memory");
+                te_planner_fail(pl, "apply report", "out of memory");
         else if (te_book_pending_count(pl->book) < pending)
-                te_pl_on_confirmed(pl, pl->rep.ids.portfolio_id);
+                te_planner_target_on_confirmed(pl, pl->rep.ids.portfolio_id);
 }
 
-void te_pl_confirm_id(char *out, size_t outsz, const char *portfolio_id)
+void te_planner_target_confirm_id(char *out, size_t outsz, const char *portfolio_id)
 {
         /* a clock id no CLOCK can have (no target has this as_of) */
         te_id_clock(out, outsz, portfolio_id, INT64_MIN);
 }
 
-void te_pl_on_confirmed(te_planner_t *pl, const char *portfolio_id)
+void te_planner_target_on_confirmed(te_planner_t *pl, const char *portfolio_id)
 {
         if (te_book_pf_pending(te_book_portfolio(pl->book, portfolio_id)) > 0)
                 return; /* the rest is planned once everything is confirmed */
         char id[TE_ID_MAX];
-        te_pl_confirm_id(id, sizeof id, portfolio_id);
-        te_tq_item_t *it = te_tq_ack(pl->tq, id);
+        te_planner_target_confirm_id(id, sizeof id, portfolio_id);
+        te_target_queue_item_t *it = te_target_queue_ack(pl->tq, id);
         if (it) {
                 it->confirming = 0;
                 it->replans++;
                 make_ready(pl, it);
         }
-        if (te_map_get(pl->emergency_wait, portfolio_id))
-                pl->emergency_due = 1;
+        te_planner_mode_confirmed(pl->mode, portfolio_id);
 }
 
-void te_pl_drain_reports(te_planner_t *pl, int64_t now, int timeout_ms)
+void te_planner_target_drain_reports(te_planner_t *pl, int64_t now, int timeout_ms)
 {
         rd_kafka_message_t *m;
         while ((m = rd_kafka_consumer_poll(pl->reports, timeout_ms)) != NULL) {
-                te_pl_on_report(pl, m);
+                te_planner_target_on_report(pl, m);
                 rd_kafka_message_destroy(m);
                 timeout_ms = 0;
         }
-        pl->last_report_poll = now;
+        pl->ts->last_report_poll = now;
 }
 
-int te_pl_send_cmd(te_planner_t *pl, const te_order_cmd_t *o)
-{
-        char errstr[256];
-        if (te_codec_encode_order_cmd(pl->codec, o, &pl->buf, errstr, sizeof errstr) !=
-            TE_CODEC_OK) {
-                te_pl_fail(pl, "encode order", errstr);
-                return -1;
-        }
-        if (te_producer_send(pl->producer, pl->conf.topic_orders, o->ids.portfolio_id,
-                             strlen(o->ids.portfolio_id), pl->buf.data, pl->buf.len, NULL,
-                             0, errstr, sizeof errstr) != 0) {
-                te_pl_fail(pl, "send order", errstr);
-                return -1;
-        }
-        return 0;
-}
-
-/* Send planned commands, recording them in the book. A NEW whose id the book already
- * knows was sent before (a target consumed again): it is not sent twice. */
-int te_pl_send_all(te_planner_t *pl, const te_order_cmd_t *cmds, size_t n)
-{
-        for (size_t i = 0; i < n; i++) {
-                const te_order_cmd_t *o = &cmds[i];
-                if (o->command == TE_CMD_NEW) {
-                        /* into the book first (a known id is not sent again); a failed
-                         * send stops the planner, so the book never outlives it */
-                        int r = te_book_add_new_order(
-                            pl->book, o->order_id, o->ids.portfolio_id, o->ticker,
-                            o->side, o->quantity, 0.0, TE_OS_PENDING_NEW);
-                        if (r < 0) {
-                                te_pl_fail(pl, "book", "out of memory");
-                                return -1;
-                        }
-                        if (r == 1) {
-                                pl->st.skipped_known++;
-                                continue;
-                        }
-                        if (te_pl_send_cmd(pl, o) != 0)
-                                return -1;
-                        pl->st.orders++;
-                } else {
-                        if (te_pl_send_cmd(pl, o) != 0)
-                                return -1;
-                        if (o->command == TE_CMD_CANCEL || o->command == TE_CMD_REPLACE) {
-                                /* in doubt until the broker confirms (book.h) */
-                                int64_t now =
-                                    pl->now_ns ? pl->now_ns / 1000000 : te_proc_mono_ms();
-                                te_book_mark_pending(pl->book, o->order_id, o->command,
-                                                     o->quantity, now);
-                                if (o->command == TE_CMD_CANCEL)
-                                        pl->st.cancels++;
-                                else
-                                        pl->st.replaces++;
-                        }
-                }
-                te_log_ids_t oids = {.decision_id = o->ids.decision_id,
-                                     .portfolio_id = o->ids.portfolio_id,
-                                     .order_id = o->order_id};
-                TE_LOG(TE_LOG_DEBUG, &oids, "order.sent", "%s %s %s %.10g %s",
-                       te_command_name(o->command), te_side_name(o->side), o->ticker,
-                       o->quantity, te_intent_name(o->intent));
-        }
-        return 0;
-}
-
-void te_pl_free_target(void *v)
+void te_planner_target_free_copy(void *v)
 {
         te_target_portfolio_t *tp = v;
         te_target_portfolio_free(tp);
@@ -209,10 +185,10 @@ static int keep_last(te_planner_t *pl, const te_target_portfolio_t *tp)
 }
 
 /* TRAINING barrier: send CLOCK(t) for the target in `it`, which then waits in its
- * portfolio's lane for CLOCK_ACK(t) (te_pl_on_report). A target held meanwhile (its
- * broker went DOWN) sends its CLOCK again when it is planned: the id is the same,
- * either ACK will do. @returns 0 or -1 (fatal). */
-static int send_clock(te_planner_t *pl, te_tq_item_t *it, int64_t now)
+ * portfolio's lane for CLOCK_ACK(t) (te_planner_target_on_report). A target held
+ * meanwhile (its broker went DOWN) sends its CLOCK again when it is planned: the id is
+ * the same, either ACK will do. @returns 0 or -1 (fatal). */
+static int send_clock(te_planner_t *pl, te_target_queue_item_t *it, int64_t now)
 {
         const te_target_portfolio_t *tp = &it->tp;
         te_order_cmd_t cmd, *clk = &cmd;
@@ -223,10 +199,11 @@ static int send_clock(te_planner_t *pl, te_tq_item_t *it, int64_t now)
         clk->mode = tp->mode;
         clk->event_time = tp->as_of;
         te_strlcpy(clk->route, pl->conf.plan.route, sizeof clk->route);
-        if (te_pl_send_cmd(pl, clk) != 0)
+        if (te_planner_send_cmd(pl, clk) != 0)
                 return -1;
-        if (te_tq_wait(pl->tq, it, clk->order_id, now, pl->conf.clock_timeout_ms) != 0) {
-                te_pl_fail(pl, "clock", "out of memory");
+        if (te_target_queue_wait(pl->tq, it, clk->order_id, now,
+                                 pl->conf.clock_timeout_ms) != 0) {
+                te_planner_fail(pl, "clock", "out of memory");
                 return -1;
         }
         return 0;
@@ -236,22 +213,23 @@ static int send_clock(te_planner_t *pl, te_tq_item_t *it, int64_t now)
 static void check_clocks(te_planner_t *pl, int64_t now)
 {
         size_t pos = 0;
-        te_tq_item_t *it;
-        while ((it = te_tq_overdue(pl->tq, &pos, now, pl->conf.clock_timeout_ms))) {
+        te_target_queue_item_t *it;
+        while ((
+            it = te_target_queue_overdue(pl->tq, &pos, now, pl->conf.clock_timeout_ms))) {
                 const te_target_portfolio_t *tp = &it->tp;
                 if (it->confirming)
-                        continue; /* te_pl_check_confirms alerts per order */
+                        continue; /* te_planner_target_check_confirms alerts per order */
                 te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts,
-                              TE_SEV_WARNING, TE_PL_PROC, "clock.timeout",
+                              TE_SEV_WARNING, TE_PLANNER_PROC, "clock.timeout",
                               tp->ids.decision_id, tp->ids.portfolio_id, it->clock_id,
                               "no CLOCK_ACK for t=%lld after %lld ms; still waiting",
                               (long long)tp->as_of, (long long)(now - it->wait_since));
         }
 }
 
-void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
-                              const char *code, const char *why,
-                              const te_target_portfolio_t *tp)
+void te_planner_target_dead_letter(te_planner_t *pl, const rd_kafka_message_t *m,
+                                   const char *code, const char *why,
+                                   const te_target_portfolio_t *tp)
 {
         char errstr[256];
         pl->st.dead_lettered++;
@@ -283,33 +261,37 @@ enum { PLAN_OK = 0, PLAN_DEAD = 1, PLAN_STALLED = 2, PLAN_FATAL = -1 };
  * PLAN_DEAD when the target was dead-lettered instead, PLAN_STALLED when a price
  * lookup failed (nothing planned, nothing sent: try again later), PLAN_FATAL. */
 static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp,
-                int leg_base, te_plan_env_t *env, const te_order_cmd_t **cmds, size_t *n)
+                int leg_base, te_order_plan_env_t *env, const te_order_cmd_t **cmds,
+                size_t *n)
 {
         char errstr[512];
-        *env = (te_plan_env_t){
-            .level = te_modes_level(pl->levels, tp->ids.portfolio_id),
-            .price = pl->prices ? te_price_cache_get : NULL,
-            .known = pl->prices ? te_price_cache_known : NULL,
+        *env = (te_order_plan_env_t){
+            .level = te_planner_mode_level(pl->mode, tp->ids.portfolio_id),
+            .price = pl->prices ? te_planner_db_prices_get : NULL,
+            .known = pl->prices ? te_planner_db_prices_known : NULL,
             .opaque = pl->prices,
             .leg_base = leg_base,
         };
         *n = 0;
         if (pl->prices)
-                te_price_cache_failure(pl->prices, NULL, 0); /* an older one is moot */
-        te_plan_err_t e = te_plan_run(pl->ws, &pl->plan, env, pl->book, tp, cmds, n,
-                                      errstr, sizeof errstr);
-        if (e != TE_PLAN_E_NOMEM && pl->prices &&
-            te_price_cache_failure(pl->prices, pl->stall_err, sizeof pl->stall_err)) {
+                te_planner_db_prices_failure(pl->prices, NULL,
+                                             0); /* an older one is moot */
+        te_order_plan_err_t e = te_order_plan_run(pl->ws, &pl->plan, env, pl->book, tp,
+                                                  cmds, n, errstr, sizeof errstr);
+        if (e != TE_ORDER_PLAN_E_NOMEM && pl->prices &&
+            te_planner_db_prices_failure(pl->prices, pl->ts->stall_err,
+                                         sizeof pl->ts->stall_err)) {
                 /* whatever the plan says, it rests on an answer the DB did not give */
                 *n = 0;
                 return PLAN_STALLED;
         }
-        if (e == TE_PLAN_E_NOMEM || e == TE_PLAN_E_TOO_MANY) {
-                te_pl_fail(pl, "plan", errstr);
+        if (e == TE_ORDER_PLAN_E_NOMEM || e == TE_ORDER_PLAN_E_TOO_MANY) {
+                te_planner_fail(pl, "plan", errstr);
                 return -1;
         }
-        if (e != TE_PLAN_OK) {
-                te_pl_dead_letter_target(pl, m, te_plan_err_code(e), errstr, tp);
+        if (e != TE_ORDER_PLAN_OK) {
+                te_planner_target_dead_letter(pl, m, te_order_plan_err_code(e), errstr,
+                                              tp);
                 return pl->fatal ? PLAN_FATAL : PLAN_DEAD;
         }
         /* what the plan computed must be encodable and within the value bounds: a
@@ -323,32 +305,125 @@ static int plan(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfol
                                  te_command_name((*cmds)[i].command), (*cmds)[i].ticker,
                                  why);
                         *n = 0;
-                        te_pl_dead_letter_target(pl, m, "out_of_range", errstr, tp);
+                        te_planner_target_dead_letter(pl, m, "out_of_range", errstr, tp);
                         return pl->fatal ? PLAN_FATAL : PLAN_DEAD;
                 }
         }
         return PLAN_OK;
 }
 
+/* Hold the (valid) target `tp` decoded from `m`, replacing the portfolio's held one.
+ * @returns 1 held (owns m), 0 dead-lettered (as_of before the held one's), -1 fatal. */
+static int hold_put(te_planner_t *pl, rd_kafka_message_t *m,
+                    const te_target_portfolio_t *tp)
+{
+        te_log_ids_t ids = {.decision_id = tp->ids.decision_id,
+                            .portfolio_id = tp->ids.portfolio_id};
+        void *old = NULL;
+        int64_t held_as_of = 0;
+        int r = te_planner_hold_put(pl->hold, m, m->partition, m->offset,
+                                    tp->ids.portfolio_id, tp->as_of, &old, &held_as_of);
+        if (r == 0) {
+                char why[160];
+                snprintf(why, sizeof why, "as_of %lld is before the held target's %lld",
+                         (long long)tp->as_of, (long long)held_as_of);
+                te_planner_target_dead_letter(pl, m, "as_of_backwards", why, tp);
+                return pl->fatal ? -1 : 0;
+        }
+        if (r < 0) {
+                te_planner_fail(pl, "hold", "out of memory");
+                return -1;
+        }
+        if (old) {
+                rd_kafka_message_t *h = old;
+                TE_LOG(TE_LOG_INFO, &ids, "target.superseded",
+                       "held target at offset %lld replaced by the one at %lld",
+                       (long long)h->offset, (long long)m->offset);
+                te_planner_target_done(pl, h); /* finished: replaced */
+                rd_kafka_message_destroy(h);
+                pl->st.superseded++;
+        }
+        pl->st.held++;
+        TE_LOG(TE_LOG_INFO, &ids, "target.held",
+               "broker %s down: as_of %lld held (partition %d offset %lld)",
+               pl->conf.plan.route, (long long)tp->as_of, (int)m->partition,
+               (long long)m->offset);
+        return 1;
+}
+
+static void alert_down(te_planner_t *pl, const char *why)
+{
+        te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
+                      TE_PLANNER_PROC, "planner_broker_down", NULL, NULL, NULL,
+                      "broker %s reported DOWN (%s): no new orders for its portfolios; "
+                      "their latest targets are held until it is UP",
+                      pl->conf.plan.route, why);
+}
+
+void te_planner_target_hold_caught_up(te_planner_t *pl)
+{
+        if (te_planner_hold_n_down(pl->hold) > 0)
+                alert_down(pl, "as of the reports read on assignment");
+}
+
+void te_planner_target_on_broker_state(te_planner_t *pl, int32_t partition,
+                                       const te_exec_report_t *r)
+{
+        int ev = te_planner_hold_broker_state(pl->hold, partition, r->broker, r->reason);
+        if (ev != TE_PLANNER_HOLD_DOWN)
+                return;
+        /* once per outage, not for each past state read in a rebuild */
+        if (te_planner_hold_n_down(pl->hold) == 1 && !pl->catching_up)
+                alert_down(pl, r->reason);
+        if (te_target_queue_count(pl->tq)) /* its targets in flight are held */
+                pl->ts->divert_due = 1;
+}
+
+int te_planner_target_release(te_planner_t *pl, int64_t now)
+{
+        size_t k = 0;
+        if (te_planner_hold_take_begin(pl->hold, &k) != 0) { /* clears the flag */
+                te_planner_fail(pl, "release", "out of memory");
+                return -1;
+        }
+        if (!te_planner_hold_count(pl->hold))
+                return 0;
+        if (k)
+                TE_LOG(TE_LOG_WARN, NULL, "planner.release",
+                       "broker %s UP: planning %zu held targets", pl->conf.plan.route, k);
+        int rc = 0;
+        rd_kafka_message_t *m;
+        while (rc == 0 && (m = te_planner_hold_take_next(pl->hold)) != NULL) {
+                pl->st.released++;
+                /* planned (or in flight again): the ledger lets the position of p
+                 * move past it once it is finished */
+                if (te_planner_target_on_message(pl, m, now, 0) < 0)
+                        rc = -1;
+        }
+        pl->dirty = 1;
+        te_planner_hold_take_end(pl->hold);
+        return rc;
+}
+
 /* Hold a target whose broker is down, after the checks planning would make (an invalid
  * target is dead-lettered now, not when the broker is back; while the DB cannot answer
  * a price lookup it is held unchecked, and checked when it is planned).
- * @returns as te_pl_hold. */
+ * @returns as hold_put. */
 static int hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfolio_t *tp)
 {
-        te_plan_env_t env;
+        te_order_plan_env_t env;
         const te_order_cmd_t *cmds;
         size_t n;
         int r = plan(pl, m, tp, 0, &env, &cmds, &n);
         if (r == PLAN_FATAL || r == PLAN_DEAD)
                 return r == PLAN_FATAL ? -1 : 0;
-        return te_pl_hold(pl, m, tp);
+        return hold_put(pl, m, tp);
 }
 
-void te_pl_target_done(te_planner_t *pl, const rd_kafka_message_t *m)
+void te_planner_target_done(te_planner_t *pl, const rd_kafka_message_t *m)
 {
-        if (te_tq_done(pl->tq, m->partition, m->offset,
-                       te_producer_sent_seq(pl->producer)) != 0)
+        if (te_target_queue_done(pl->tq, m->partition, m->offset,
+                                 te_producer_sent_seq(pl->producer)) != 0)
                 TE_LOG(TE_LOG_WARN, NULL, "planner.ledger",
                        "%s[%d]@%lld finished but not in the ledger",
                        rd_kafka_topic_name(m->rkt), (int)m->partition,
@@ -357,30 +432,30 @@ void te_pl_target_done(te_planner_t *pl, const rd_kafka_message_t *m)
 
 /* `it` is finished (held: the hold owns its message now): out of the ledger's way
  * (unless held), its message released, the item freed. */
-static void finish(te_planner_t *pl, te_tq_item_t *it, int held)
+static void finish(te_planner_t *pl, te_target_queue_item_t *it, int held)
 {
         if (!held) {
-                te_pl_target_done(pl, it->msg);
+                te_planner_target_done(pl, it->msg);
                 rd_kafka_message_destroy(it->msg);
         }
         it->msg = NULL;
-        te_tq_item_free(pl->tq, it);
+        te_target_queue_item_free(pl->tq, it);
 }
 
 enum { T_DONE, T_WAITING, T_HELD, T_STALLED, T_FATAL = -1 };
 
 /* Plan the target in `it` and send its commands. When some of its tickers must wait
- * for the broker to confirm a CANCEL or REPLACE (te_plan_deferred), the target waits in
- * its lane (later targets of the portfolio queue behind it) and is planned again when
- * the portfolio has nothing pending (te_pl_on_confirmed). The first plan again uses
- * legs from 0 (its deferred tickers sent no NEW yet, so their ids are the ones a plan
- * without the wait would have given), later ones further on.
+ * for the broker to confirm a CANCEL or REPLACE (te_order_plan_deferred), the target
+ * waits in its lane (later targets of the portfolio queue behind it) and is planned again
+ * when the portfolio has nothing pending (te_planner_target_on_confirmed). The first plan
+ * again uses legs from 0 (its deferred tickers sent no NEW yet, so their ids are the ones
+ * a plan without the wait would have given), later ones further on.
  * @returns T_DONE, T_WAITING, T_STALLED (a price lookup failed: nothing sent) or
  * T_FATAL. */
-static int plan_and_send(te_planner_t *pl, te_tq_item_t *it, int64_t now)
+static int plan_and_send(te_planner_t *pl, te_target_queue_item_t *it, int64_t now)
 {
         const te_target_portfolio_t *tp = &it->tp;
-        te_plan_env_t env;
+        te_order_plan_env_t env;
         const te_order_cmd_t *cmds;
         size_t n = 0;
         int leg_base = it->replans > 1 ? (it->replans - 1) * 100 : 0;
@@ -396,16 +471,16 @@ static int plan_and_send(te_planner_t *pl, te_tq_item_t *it, int64_t now)
         if (keep_last(pl, tp) != 0 ||
             te_book_set_last_as_of(pl->book, tp->ids.portfolio_id, tp->as_of) != 0 ||
             te_book_set_mode(pl->book, tp->ids.portfolio_id, tp->mode) != 0) {
-                te_pl_fail(pl, "book", "out of memory");
+                te_planner_fail(pl, "book", "out of memory");
                 return T_FATAL;
         }
-        size_t deferred = te_plan_deferred(pl->ws);
-        if (te_pl_send_all(pl, cmds, n) != 0)
+        size_t deferred = te_order_plan_deferred(pl->ws);
+        if (te_planner_send_all(pl, cmds, n) != 0)
                 return T_FATAL;
-        /* recorded in the DB once these commands are delivered (te_pl_commit) */
-        if (te_tq_planned(pl->tq, tp->ids.portfolio_id, tp->as_of,
-                          te_producer_sent_seq(pl->producer)) != 0) {
-                te_pl_fail(pl, "planned", "out of memory");
+        /* recorded in the DB once these commands are delivered (te_planner_commit) */
+        if (te_target_queue_planned(pl->tq, tp->ids.portfolio_id, tp->as_of,
+                                    te_producer_sent_seq(pl->producer)) != 0) {
+                te_planner_fail(pl, "planned", "out of memory");
                 return T_FATAL;
         }
         if (n && !it->replans)
@@ -420,9 +495,10 @@ static int plan_and_send(te_planner_t *pl, te_tq_item_t *it, int64_t now)
         if (deferred && env.level != TE_LEVEL_HALT &&
             te_book_pf_pending(te_book_portfolio(pl->book, tp->ids.portfolio_id)) > 0) {
                 char id[TE_ID_MAX];
-                te_pl_confirm_id(id, sizeof id, tp->ids.portfolio_id);
-                if (te_tq_wait(pl->tq, it, id, now, pl->conf.clock_timeout_ms) != 0) {
-                        te_pl_fail(pl, "confirm", "out of memory");
+                te_planner_target_confirm_id(id, sizeof id, tp->ids.portfolio_id);
+                if (te_target_queue_wait(pl->tq, it, id, now,
+                                         pl->conf.clock_timeout_ms) != 0) {
+                        te_planner_fail(pl, "confirm", "out of memory");
                         return T_FATAL;
                 }
                 it->confirming = 1;
@@ -438,14 +514,14 @@ static void alert_overdue(const char *portfolio_id, const char *ticker,
         te_planner_t *pl = opaque;
         pl->st.confirm_overdue++;
         te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
-                      TE_PL_PROC, "confirm.timeout", NULL, portfolio_id, order_id,
+                      TE_PLANNER_PROC, "confirm.timeout", NULL, portfolio_id, order_id,
                       "%s of %s not confirmed by broker %s after %lld ms: nothing new "
                       "is sent for %s until it is (the order could still fill)",
                       is_replace ? "REPLACE" : "CANCEL", ticker, pl->conf.plan.route,
                       (long long)age_ms, ticker);
 }
 
-void te_pl_check_confirms(te_planner_t *pl, int64_t now)
+void te_planner_target_check_confirms(te_planner_t *pl, int64_t now)
 {
         int64_t timeout =
             pl->conf.confirm_timeout_ms > 0 ? pl->conf.confirm_timeout_ms : 10000;
@@ -453,7 +529,7 @@ void te_pl_check_confirms(te_planner_t *pl, int64_t now)
 }
 
 /* Hold `it` (its broker is down). @returns T_HELD, T_DONE (dead-lettered) or T_FATAL. */
-static int hold_item(te_planner_t *pl, te_tq_item_t *it)
+static int hold_item(te_planner_t *pl, te_target_queue_item_t *it)
 {
         int r = hold(pl, it->msg, &it->tp);
         return r < 0 ? T_FATAL : r == 1 ? T_HELD : T_DONE;
@@ -462,11 +538,11 @@ static int hold_item(te_planner_t *pl, te_tq_item_t *it)
 /* Handle `it`, the first target in flight of its portfolio (`acked`: its CLOCK_ACK
  * came). @returns T_DONE, T_WAITING (CLOCK sent), T_HELD, T_STALLED (waits for the
  * DB) or T_FATAL. */
-static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
+static int process(te_planner_t *pl, te_target_queue_item_t *it, int64_t now, int acked)
 {
         te_target_portfolio_t *tp = &it->tp;
         if (acked)
-                return te_pl_must_hold(pl, it->partition, tp->ids.portfolio_id)
+                return te_planner_hold_must(pl->hold, it->partition, tp->ids.portfolio_id)
                            ? hold_item(pl, it)
                            : plan_and_send(pl, it, now);
         int64_t last;
@@ -483,9 +559,9 @@ static int process(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
                 return T_DONE;
         }
         if (tp->mode != TE_MODE_TRAINING &&
-            now - pl->last_report_poll >= pl->conf.report_poll_ms)
-                te_pl_drain_reports(pl, now, 0); /* also the broker's state */
-        if (te_pl_must_hold(pl, it->partition, tp->ids.portfolio_id))
+            now - pl->ts->last_report_poll >= pl->conf.report_poll_ms)
+                te_planner_target_drain_reports(pl, now, 0); /* also the broker's state */
+        if (te_planner_hold_must(pl->hold, it->partition, tp->ids.portfolio_id))
                 return hold_item(pl, it);
         if (tp->mode == TE_MODE_TRAINING)
                 return send_clock(pl, it, now) == 0 ? T_WAITING : T_FATAL;
@@ -505,62 +581,62 @@ static void pause_partition(te_planner_t *pl, int32_t p, int pause)
                        pause ? "pause" : "resume", pl->conf.topic_targets, (int)p,
                        rd_kafka_err2str(err));
         rd_kafka_topic_partition_list_destroy(l);
-        if (p >= 0 && p < TE_PL_MAX_PARTS)
-                pl->stall_paused[p] = (unsigned char)pause;
+        if (p >= 0 && p < TE_PLANNER_MAX_PARTS)
+                pl->ts->stall_paused[p] = (unsigned char)pause;
 }
 
 /* `it` could not be planned: a price lookup failed. It stays first in its portfolio's
  * lane (not finished: the ledger keeps its offset uncommitted), its partition is
- * paused, and te_pl_after_reports plans it again once the backoff is due.
+ * paused, and te_planner_target_after_reports plans it again once the backoff is due.
  * @returns 0 or -1 (fatal). */
-static int stall(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
+static int stall(te_planner_t *pl, te_target_queue_item_t *it, int64_t now, int acked)
 {
-        if (pl->n_stalled == pl->cap_stalled) {
-                size_t ncap = pl->cap_stalled ? pl->cap_stalled * 2 : 16;
-                struct te_pl_stalled_s *ns = realloc(pl->stalled, ncap * sizeof *ns);
+        if (pl->ts->n_stalled == pl->ts->cap_stalled) {
+                size_t ncap = pl->ts->cap_stalled ? pl->ts->cap_stalled * 2 : 16;
+                struct stalled_s *ns = realloc(pl->ts->stalled, ncap * sizeof *ns);
                 if (!ns) {
-                        te_pl_fail(pl, "stall", "out of memory");
+                        te_planner_fail(pl, "stall", "out of memory");
                         return -1;
                 }
-                pl->stalled = ns;
-                pl->cap_stalled = ncap;
+                pl->ts->stalled = ns;
+                pl->ts->cap_stalled = ncap;
         }
-        if (te_tq_park(pl->tq, it) != 0) {
-                te_pl_fail(pl, "stall", "out of memory");
+        if (te_target_queue_park(pl->tq, it) != 0) {
+                te_planner_fail(pl, "stall", "out of memory");
                 return -1;
         }
-        pl->stalled[pl->n_stalled++] = (struct te_pl_stalled_s){it, acked};
+        pl->ts->stalled[pl->ts->n_stalled++] = (struct stalled_s){it, acked};
         pl->st.db_waits++;
         int32_t p = it->partition;
-        if (p >= 0 && p < TE_PL_MAX_PARTS && !pl->stall_paused[p])
+        if (p >= 0 && p < TE_PLANNER_MAX_PARTS && !pl->ts->stall_paused[p])
                 pause_partition(pl, p, 1);
-        if (!pl->stall_delay) { /* the first of this outage */
-                pl->stall_delay = 50;
-                pl->stall_at = now + pl->stall_delay;
+        if (!pl->ts->stall_delay) { /* the first of this outage */
+                pl->ts->stall_delay = 50;
+                pl->ts->stall_at = now + pl->ts->stall_delay;
                 te_obs_ready("db", 0);
                 te_log_ids_t ids = {.decision_id = it->tp.ids.decision_id,
                                     .portfolio_id = it->tp.ids.portfolio_id};
                 TE_LOG(TE_LOG_ERROR, &ids, "planner.db_retry",
                        "price lookup: %s; target kept, partition %d paused, retry in "
                        "%lld ms",
-                       pl->stall_err, (int)p, (long long)pl->stall_delay);
+                       pl->ts->stall_err, (int)p, (long long)pl->ts->stall_delay);
         }
         return 0;
 }
 
 /* Take `it` out of the stalled targets (its lane was taken: a broker went DOWN). */
-static void unstall(te_planner_t *pl, const te_tq_item_t *it)
+static void unstall(te_planner_t *pl, const te_target_queue_item_t *it)
 {
-        for (size_t i = 0; i < pl->n_stalled; i++)
-                if (pl->stalled[i].it == it) {
-                        pl->stalled[i] = pl->stalled[--pl->n_stalled];
+        for (size_t i = 0; i < pl->ts->n_stalled; i++)
+                if (pl->ts->stalled[i].it == it) {
+                        pl->ts->stalled[i] = pl->ts->stalled[--pl->ts->n_stalled];
                         return;
                 }
 }
 
 /* Handle `it` and, as each one finishes, the next target of its portfolio, until one
  * waits for its CLOCK_ACK or for the DB, or none is left. @returns 0 or -1 (stop). */
-static int advance(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
+static int advance(te_planner_t *pl, te_target_queue_item_t *it, int64_t now, int acked)
 {
         while (it) {
                 int r = process(pl, it, now, acked);
@@ -569,11 +645,11 @@ static int advance(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
                 acked = 0;
                 if (r == T_WAITING)
                         return 0;
-                te_tq_item_t *next = te_tq_pop(pl->tq, it);
+                te_target_queue_item_t *next = te_target_queue_pop(pl->tq, it);
                 if (r == T_FATAL) {
                         rd_kafka_message_destroy(it->msg);
                         it->msg = NULL;
-                        te_tq_item_free(pl->tq, it);
+                        te_target_queue_item_free(pl->tq, it);
                         return -1; /* what queued behind goes with the lanes */
                 }
                 finish(pl, it, r == T_HELD);
@@ -582,11 +658,11 @@ static int advance(te_planner_t *pl, te_tq_item_t *it, int64_t now, int acked)
         return 0;
 }
 
-void te_pl_bars_refresh(te_planner_t *pl, int64_t now, int force)
+void te_planner_target_bars_refresh(te_planner_t *pl, int64_t now, int force)
 {
-        if (!pl->db || (!force && now < pl->bars_next))
+        if (!pl->db || (!force && now < pl->ts->bars_next))
                 return;
-        pl->bars_next = now + 60000;
+        pl->ts->bars_next = now + 60000;
         char errstr[256];
         int64_t end = 0;
         int r = PQstatus(pl->db) == CONNECTION_OK
@@ -594,18 +670,18 @@ void te_pl_bars_refresh(te_planner_t *pl, int64_t now, int force)
                     : -1;
         if (r < 0) {
                 /* an outage is waited out elsewhere: keep what was known */
-                TE_LOG(TE_LOG_WARN, NULL, "planner.bars_end",
-                       "last bar date not read (%s): the TRAINING as_of horizon keeps %s",
-                       PQstatus(pl->db) == CONNECTION_OK ? "query failed"
-                                                         : "DB unreachable",
-                       pl->bars_state == 1 ? "the last known date" : "the wall clock");
+                TE_LOG(
+                    TE_LOG_WARN, NULL, "planner.bars_end",
+                    "last bar date not read (%s): the TRAINING as_of horizon keeps %s",
+                    PQstatus(pl->db) == CONNECTION_OK ? "query failed" : "DB unreachable",
+                    pl->ts->bars_state == 1 ? "the last known date" : "the wall clock");
                 return;
         }
-        pl->bars_state = r == 1 ? 1 : 2;
+        pl->ts->bars_state = r == 1 ? 1 : 2;
         if (r == 1)
-                pl->bars_end_ms = end;
-        if (pl->bars_state != pl->bars_logged) {
-                pl->bars_logged = pl->bars_state;
+                pl->ts->bars_end_ms = end;
+        if (pl->ts->bars_state != pl->ts->bars_logged) {
+                pl->ts->bars_logged = pl->ts->bars_state;
                 if (r == 1)
                         TE_LOG(TE_LOG_INFO, NULL, "planner.horizon",
                                "TRAINING as_of horizon: the last date of prices_daily "
@@ -633,8 +709,8 @@ static const char *target_check(te_planner_t *pl, const te_target_portfolio_t *t
             TE_CODEC_OK)
                 return "out_of_range";
         if (pl->conf.as_of_horizon_days > 0) {
-                int bars = tp->mode == TE_MODE_TRAINING && pl->bars_state == 1;
-                int64_t base = bars ? pl->bars_end_ms : te_proc_wall_ms();
+                int bars = tp->mode == TE_MODE_TRAINING && pl->ts->bars_state == 1;
+                int64_t base = bars ? pl->ts->bars_end_ms : te_proc_wall_ms();
                 int64_t limit = base + pl->conf.as_of_horizon_days * 86400000LL;
                 if (tp->as_of > limit) {
                         snprintf(errstr, errstr_size,
@@ -650,15 +726,39 @@ static const char *target_check(te_planner_t *pl, const te_target_portfolio_t *t
         return NULL;
 }
 
-int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fresh)
+/* If `m` (decoded into `tp`) is not on its portfolio's partition, re-publish it there
+ * (planner_route.h), or dead-letter it if it cannot be. The caller then finishes its
+ * ledger entry. @returns 0 when it is on its partition (plan it), 1 when re-published
+ * or dead-lettered, -1 on a fatal error. */
+static int reroute(te_planner_t *pl, const rd_kafka_message_t *m,
+                   const te_target_portfolio_t *tp, int64_t now)
+{
+        char why[256];
+        int32_t to = te_planner_partition_of(pl, tp->ids.portfolio_id);
+        int r = te_planner_route_target(pl->route, m, tp, to, now, why, sizeof why);
+        if (r == TE_PLANNER_ROUTE_DEAD) {
+                te_planner_target_dead_letter(pl, m, "wrong_partition", why, tp);
+                return pl->fatal ? -1 : 1;
+        }
+        if (r == TE_PLANNER_ROUTE_ERROR) {
+                te_planner_fail(pl, "re-publish target", why);
+                return -1;
+        }
+        if (r == TE_PLANNER_ROUTE_MOVED)
+                pl->st.rerouted++;
+        return r;
+}
+
+int te_planner_target_on_message(te_planner_t *pl, rd_kafka_message_t *m, int64_t now,
+                                 int fresh)
 {
         char errstr[512];
         /* dead letters whose delivery failed since: CRITICAL alerts */
-        te_emit_lost(pl->producer, pl->codec, pl->conf.topic_alerts, TE_PL_PROC);
-        te_tq_item_t *it = te_tq_item_new(pl->tq);
+        te_emit_lost(pl->producer, pl->codec, pl->conf.topic_alerts, TE_PLANNER_PROC);
+        te_target_queue_item_t *it = te_target_queue_item_new(pl->tq);
         if (!it) {
                 rd_kafka_message_destroy(m);
-                te_pl_fail(pl, "target", "out of memory");
+                te_planner_fail(pl, "target", "out of memory");
                 return -1;
         }
         it->msg = m;
@@ -670,15 +770,15 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fr
         if (cerr != TE_CODEC_OK) {
                 /* values refused in a well-formed message: its ids were read */
                 int ids = cerr == TE_CODEC_ERR_INVALID && it->tp.ids.portfolio_id[0];
-                te_pl_dead_letter_target(pl, m, te_codec_err_name(cerr), errstr,
-                                         ids ? &it->tp : NULL);
+                te_planner_target_dead_letter(pl, m, te_codec_err_name(cerr), errstr,
+                                              ids ? &it->tp : NULL);
                 finish(pl, it, 0);
                 return pl->fatal ? -1 : 0;
         }
         if (fresh) {
                 pl->st.targets++;
                 /* a producer on another partitioner: planned by the portfolio's owner */
-                int r = te_pl_reroute(pl, m, &it->tp, now);
+                int r = reroute(pl, m, &it->tp, now);
                 if (r != 0) {
                         finish(pl, it, 0);
                         return r < 0 ? -1 : 0;
@@ -686,12 +786,13 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fr
         }
         const char *bad = target_check(pl, &it->tp, errstr, sizeof errstr);
         if (bad) {
-                te_pl_dead_letter_target(pl, m, bad, errstr, &it->tp);
+                te_planner_target_dead_letter(pl, m, bad, errstr, &it->tp);
                 finish(pl, it, 0);
                 return pl->fatal ? -1 : 0;
         }
-        if (te_tq_busy(pl->tq, it->tp.ids.portfolio_id)) {
-                te_tq_queue(pl->tq, it); /* behind its portfolio's target in flight */
+        if (te_target_queue_busy(pl->tq, it->tp.ids.portfolio_id)) {
+                te_target_queue_queue(pl->tq,
+                                      it); /* behind its portfolio's target in flight */
                 return 0;
         }
         return advance(pl, it, now, 0);
@@ -702,13 +803,13 @@ int te_pl_on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int fr
 static int divert(te_planner_t *pl)
 {
         int rc = 0;
-        pl->divert_due = 0;
-        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++) {
-                if (!pl->down[p])
+        pl->ts->divert_due = 0;
+        for (int32_t p = 0; p < pl->n_parts && p < TE_PLANNER_MAX_PARTS; p++) {
+                if (!te_planner_hold_down(pl->hold, p))
                         continue;
-                te_tq_item_t *it = te_tq_take_partition(pl->tq, p);
+                te_target_queue_item_t *it = te_target_queue_take_partition(pl->tq, p);
                 while (it) {
-                        te_tq_item_t *next = te_tq_next(it);
+                        te_target_queue_item_t *next = te_target_queue_next(it);
                         unstall(pl, it);
                         int r = rc == 0 ? hold_item(pl, it) : T_DONE;
                         if (r == T_FATAL) {
@@ -726,27 +827,27 @@ static int divert(te_planner_t *pl)
  * none is left, resume their partitions. @returns 0 or -1 (stop). */
 static int retry_stalled(te_planner_t *pl, int64_t now)
 {
-        if (now < pl->stall_at)
+        if (now < pl->ts->stall_at)
                 return 0;
         int reached = 1;
         if (PQstatus(pl->db) != CONNECTION_OK) {
                 PQreset(pl->db); /* the connection was lost: a new one first */
                 if (PQstatus(pl->db) != CONNECTION_OK) {
                         reached = 0;
-                        te_errf(pl->stall_err, sizeof pl->stall_err, "%s",
+                        te_errf(pl->ts->stall_err, sizeof pl->ts->stall_err, "%s",
                                 PQerrorMessage(pl->db));
-                        size_t k = strlen(pl->stall_err);
-                        while (k > 0 && (pl->stall_err[k - 1] == '\n' ||
-                                         pl->stall_err[k - 1] == '\r'))
-                                pl->stall_err[--k] = '\0';
+                        size_t k = strlen(pl->ts->stall_err);
+                        while (k > 0 && (pl->ts->stall_err[k - 1] == '\n' ||
+                                         pl->ts->stall_err[k - 1] == '\r'))
+                                pl->ts->stall_err[--k] = '\0';
                 }
         }
-        size_t n = pl->n_stalled;
+        size_t n = pl->ts->n_stalled;
         if (reached) {
                 /* each is first in its own lane: planning one never touches another */
-                struct te_pl_stalled_s *take = pl->stalled;
-                pl->stalled = NULL;
-                pl->n_stalled = pl->cap_stalled = 0;
+                struct stalled_s *take = pl->ts->stalled;
+                pl->ts->stalled = NULL;
+                pl->ts->n_stalled = pl->ts->cap_stalled = 0;
                 int rc = 0;
                 /* on a fatal error the rest stay in their lanes, freed with them */
                 for (size_t i = 0; i < n && rc == 0 && !pl->fatal; i++)
@@ -756,18 +857,20 @@ static int retry_stalled(te_planner_t *pl, int64_t now)
                 if (rc != 0 || pl->fatal)
                         return -1;
         }
-        if (pl->n_stalled) {
-                pl->stall_delay = pl->stall_delay * 2 > 5000 ? 5000 : pl->stall_delay * 2;
-                pl->stall_at = now + pl->stall_delay;
+        if (pl->ts->n_stalled) {
+                pl->ts->stall_delay =
+                    pl->ts->stall_delay * 2 > 5000 ? 5000 : pl->ts->stall_delay * 2;
+                pl->ts->stall_at = now + pl->ts->stall_delay;
                 TE_LOG(TE_LOG_ERROR, NULL, "planner.db_retry",
                        "price lookup: %s; %zu targets kept, retry in %lld ms",
-                       pl->stall_err, pl->n_stalled, (long long)pl->stall_delay);
+                       pl->ts->stall_err, pl->ts->n_stalled,
+                       (long long)pl->ts->stall_delay);
                 return 0;
         }
-        for (int32_t p = 0; p < pl->n_parts && p < TE_PL_MAX_PARTS; p++)
-                if (pl->stall_paused[p])
+        for (int32_t p = 0; p < pl->n_parts && p < TE_PLANNER_MAX_PARTS; p++)
+                if (pl->ts->stall_paused[p])
                         pause_partition(pl, p, 0);
-        pl->stall_delay = 0;
+        pl->ts->stall_delay = 0;
         te_obs_ready("db", 1);
         TE_LOG(TE_LOG_WARN, NULL, "planner.db_reconnected",
                "price lookups answer again: %zu waiting targets planned, partitions "
@@ -776,42 +879,39 @@ static int retry_stalled(te_planner_t *pl, int64_t now)
         return 0;
 }
 
-int te_pl_after_reports(te_planner_t *pl, int64_t now)
+int te_planner_target_after_reports(te_planner_t *pl, int64_t now)
 {
         /* by index: planning may read reports, which may make more targets ready */
-        for (size_t i = 0; i < pl->n_ready && !pl->fatal; i++)
-                if (advance(pl, pl->ready[i], now, 1) != 0)
+        for (size_t i = 0; i < pl->ts->n_ready && !pl->fatal; i++)
+                if (advance(pl, pl->ts->ready[i], now, 1) != 0)
                         return -1;
-        pl->n_ready = 0;
-        if (pl->divert_due && divert(pl) != 0)
+        pl->ts->n_ready = 0;
+        if (pl->ts->divert_due && divert(pl) != 0)
                 return -1;
-        if (pl->emergency_due && te_pl_emergency_confirmed(pl) != 0)
+        if (te_planner_mode_emergency_confirmed(pl) != 0)
                 return -1;
-        if (pl->stall_delay && retry_stalled(pl, now) != 0)
+        if (pl->ts->stall_delay && retry_stalled(pl, now) != 0)
                 return -1;
-        te_pl_bars_refresh(pl, now, 0);
-        if (now >= pl->next_clock_check) {
-                if (te_tq_waiting(pl->tq))
+        te_planner_target_bars_refresh(pl, now, 0);
+        if (now >= pl->ts->next_clock_check) {
+                if (te_target_queue_waiting(pl->tq))
                         check_clocks(pl, now);
-                te_pl_check_confirms(pl, now);
-                pl->next_clock_check = now + 100;
+                te_planner_target_check_confirms(pl, now);
+                pl->ts->next_clock_check = now + 100;
         }
         return pl->fatal ? -1 : 0;
 }
 
-void te_pl_drop_in_flight(te_planner_t *pl)
+void te_planner_target_drop_in_flight(te_planner_t *pl)
 {
-        pl->n_ready = 0;
+        pl->ts->n_ready = 0;
         /* their partitions are revoked (a rebuild resumes what is assigned again) */
-        pl->n_stalled = 0;
-        pl->stall_delay = 0;
-        memset(pl->stall_paused, 0, sizeof pl->stall_paused);
-        pl->divert_due = 0;
+        pl->ts->n_stalled = 0;
+        pl->ts->stall_delay = 0;
+        memset(pl->ts->stall_paused, 0, sizeof pl->ts->stall_paused);
+        pl->ts->divert_due = 0;
         /* EMERGENCY re-plans waiting for confirmations go with their partitions */
-        te_map_destroy(pl->emergency_wait, free);
-        pl->emergency_wait = te_map_new();
-        pl->emergency_due = 0;
-        if (!pl->emergency_wait)
-                te_pl_fail(pl, "revoke", "out of memory");
-        te_tq_clear_lanes(pl->tq, (void (*)(void *))rd_kafka_message_destroy);
+        if (te_planner_mode_drop_waits(pl->mode) != 0)
+                te_planner_fail(pl, "revoke", "out of memory");
+        te_target_queue_clear_lanes(pl->tq, (void (*)(void *))rd_kafka_message_destroy);
 }

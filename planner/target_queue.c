@@ -17,7 +17,7 @@
 typedef struct lane_s {
         char portfolio_id[TE_ID_MAX]; /* its key in q->lanes */
         int32_t partition;
-        te_tq_item_t *head, *tail;
+        te_target_queue_item_t *head, *tail;
         struct lane_s *next_free;
 } lane_t;
 
@@ -27,51 +27,52 @@ typedef struct planned_s {
         uint64_t seq;
 } planned_t;
 
-struct te_tq_s {
-        te_map_t *lanes;  /* portfolio_id -> lane_t* (borrowed keys) */
-        te_map_t *clocks; /* clock id -> waiting te_tq_item_t* (borrowed keys) */
+struct te_target_queue_s {
+        te_map_t *lanes; /* portfolio_id -> lane_t* (borrowed keys) */
+        te_map_t
+            *clocks; /* clock id -> waiting te_target_queue_item_t* (borrowed keys) */
         size_t n_items;
-        te_tq_item_t *free_items;
+        te_target_queue_item_t *free_items;
         size_t n_free_items;
         lane_t *free_lanes;
         size_t n_free_lanes;
         te_dlog_t *ledger;
         planned_t *planned; /* ring */
         size_t p_cap, p_head, p_n;
-        char popped[TE_ID_MAX]; /* te_tq_pop_planned's answer */
+        char popped[TE_ID_MAX]; /* te_target_queue_pop_planned's answer */
 };
 
-te_tq_t *te_tq_new(void)
+te_target_queue_t *te_target_queue_new(void)
 {
-        te_tq_t *q = calloc(1, sizeof *q);
+        te_target_queue_t *q = calloc(1, sizeof *q);
         if (!q)
                 return NULL;
         q->lanes = te_map_new_borrowed();
         q->clocks = te_map_new_borrowed();
         q->ledger = te_dlog_new();
         if (!q->lanes || !q->clocks || !q->ledger) {
-                te_tq_destroy(q, NULL);
+                te_target_queue_destroy(q, NULL);
                 return NULL;
         }
         return q;
 }
 
-static void item_release(te_tq_item_t *it)
+static void item_release(te_target_queue_item_t *it)
 {
         te_target_portfolio_free(&it->tp);
         free(it);
 }
 
-void te_tq_destroy(te_tq_t *q, void (*free_msg)(void *))
+void te_target_queue_destroy(te_target_queue_t *q, void (*free_msg)(void *))
 {
         if (!q)
                 return;
         if (q->lanes)
-                te_tq_clear_lanes(q, free_msg);
+                te_target_queue_clear_lanes(q, free_msg);
         te_map_destroy(q->lanes, NULL);
         te_map_destroy(q->clocks, NULL);
         while (q->free_items) {
-                te_tq_item_t *it = q->free_items;
+                te_target_queue_item_t *it = q->free_items;
                 q->free_items = it->next;
                 item_release(it);
         }
@@ -85,9 +86,9 @@ void te_tq_destroy(te_tq_t *q, void (*free_msg)(void *))
         free(q);
 }
 
-te_tq_item_t *te_tq_item_new(te_tq_t *q)
+te_target_queue_item_t *te_target_queue_item_new(te_target_queue_t *q)
 {
-        te_tq_item_t *it = q->free_items;
+        te_target_queue_item_t *it = q->free_items;
         if (it) {
                 q->free_items = it->next;
                 q->n_free_items--;
@@ -101,7 +102,7 @@ te_tq_item_t *te_tq_item_new(te_tq_t *q)
         return calloc(1, sizeof *it);
 }
 
-void te_tq_item_free(te_tq_t *q, te_tq_item_t *it)
+void te_target_queue_item_free(te_target_queue_t *q, te_target_queue_item_t *it)
 {
         if (!it)
                 return;
@@ -117,12 +118,12 @@ void te_tq_item_free(te_tq_t *q, te_tq_item_t *it)
 
 /* ---- portfolio lanes ------------------------------------------------------------ */
 
-int te_tq_busy(const te_tq_t *q, const char *portfolio_id)
+int te_target_queue_busy(const te_target_queue_t *q, const char *portfolio_id)
 {
         return te_map_count(q->lanes) && te_map_get(q->lanes, portfolio_id) != NULL;
 }
 
-void te_tq_queue(te_tq_t *q, te_tq_item_t *it)
+void te_target_queue_queue(te_target_queue_t *q, te_target_queue_item_t *it)
 {
         lane_t *l = te_map_get(q->lanes, it->tp.ids.portfolio_id);
         it->next = NULL;
@@ -131,7 +132,7 @@ void te_tq_queue(te_tq_t *q, te_tq_item_t *it)
         q->n_items++;
 }
 
-static lane_t *lane_new(te_tq_t *q)
+static lane_t *lane_new(te_target_queue_t *q)
 {
         lane_t *l = q->free_lanes;
         if (l) {
@@ -143,7 +144,7 @@ static lane_t *lane_new(te_tq_t *q)
         return calloc(1, sizeof *l);
 }
 
-static void lane_free(te_tq_t *q, lane_t *l)
+static void lane_free(te_target_queue_t *q, lane_t *l)
 {
         if (q->n_free_lanes >= TQ_POOL_MAX) {
                 free(l);
@@ -156,7 +157,7 @@ static void lane_free(te_tq_t *q, lane_t *l)
 
 /* A new lane with `it` alone in it (not counted in n_items yet). @returns it or NULL
  * (OOM). */
-static lane_t *lane_open(te_tq_t *q, te_tq_item_t *it)
+static lane_t *lane_open(te_target_queue_t *q, te_target_queue_item_t *it)
 {
         lane_t *l = lane_new(q);
         if (!l)
@@ -172,7 +173,7 @@ static lane_t *lane_open(te_tq_t *q, te_tq_item_t *it)
         return l;
 }
 
-int te_tq_park(te_tq_t *q, te_tq_item_t *it)
+int te_target_queue_park(te_target_queue_t *q, te_target_queue_item_t *it)
 {
         lane_t *l = te_map_get(q->lanes, it->tp.ids.portfolio_id);
         if (l)
@@ -183,8 +184,8 @@ int te_tq_park(te_tq_t *q, te_tq_item_t *it)
         return 0;
 }
 
-int te_tq_wait(te_tq_t *q, te_tq_item_t *it, const char *clock_id, int64_t now,
-               int64_t timeout_ms)
+int te_target_queue_wait(te_target_queue_t *q, te_target_queue_item_t *it,
+                         const char *clock_id, int64_t now, int64_t timeout_ms)
 {
         lane_t *l = te_map_get(q->lanes, it->tp.ids.portfolio_id);
         lane_t *fresh = NULL;
@@ -209,17 +210,18 @@ int te_tq_wait(te_tq_t *q, te_tq_item_t *it, const char *clock_id, int64_t now,
         return 0;
 }
 
-te_tq_item_t *te_tq_ack(te_tq_t *q, const char *clock_id)
+te_target_queue_item_t *te_target_queue_ack(te_target_queue_t *q, const char *clock_id)
 {
         if (!te_map_count(q->clocks))
                 return NULL;
-        te_tq_item_t *it = te_map_del(q->clocks, clock_id);
+        te_target_queue_item_t *it = te_map_del(q->clocks, clock_id);
         if (it)
                 it->waiting = 0;
         return it;
 }
 
-te_tq_item_t *te_tq_pop(te_tq_t *q, te_tq_item_t *it)
+te_target_queue_item_t *te_target_queue_pop(te_target_queue_t *q,
+                                            te_target_queue_item_t *it)
 {
         lane_t *l = te_map_get(q->lanes, it->tp.ids.portfolio_id);
         if (!l || l->head != it)
@@ -238,9 +240,10 @@ te_tq_item_t *te_tq_pop(te_tq_t *q, te_tq_item_t *it)
         return NULL;
 }
 
-te_tq_item_t *te_tq_take_partition(te_tq_t *q, int32_t partition)
+te_target_queue_item_t *te_target_queue_take_partition(te_target_queue_t *q,
+                                                       int32_t partition)
 {
-        te_tq_item_t *first = NULL, *last = NULL;
+        te_target_queue_item_t *first = NULL, *last = NULL;
         for (;;) {
                 size_t pos = 0;
                 const char *key;
@@ -254,7 +257,7 @@ te_tq_item_t *te_tq_take_partition(te_tq_t *q, int32_t partition)
                 if (!found)
                         break;
                 te_map_del(q->lanes, found->portfolio_id);
-                for (te_tq_item_t *it = found->head; it; it = it->next) {
+                for (te_target_queue_item_t *it = found->head; it; it = it->next) {
                         if (it->waiting) {
                                 te_map_del(q->clocks, it->clock_id);
                                 it->waiting = 0;
@@ -271,27 +274,28 @@ te_tq_item_t *te_tq_take_partition(te_tq_t *q, int32_t partition)
         return first;
 }
 
-te_tq_item_t *te_tq_next(const te_tq_item_t *it)
+te_target_queue_item_t *te_target_queue_next(const te_target_queue_item_t *it)
 {
         return it->next;
 }
 
-size_t te_tq_count(const te_tq_t *q)
+size_t te_target_queue_count(const te_target_queue_t *q)
 {
         return q->n_items;
 }
 
-size_t te_tq_waiting(const te_tq_t *q)
+size_t te_target_queue_waiting(const te_target_queue_t *q)
 {
         return te_map_count(q->clocks);
 }
 
-te_tq_item_t *te_tq_overdue(te_tq_t *q, size_t *pos, int64_t now, int64_t timeout_ms)
+te_target_queue_item_t *te_target_queue_overdue(te_target_queue_t *q, size_t *pos,
+                                                int64_t now, int64_t timeout_ms)
 {
         const char *key;
         void *v;
         while (te_map_next(q->clocks, pos, &key, &v)) {
-                te_tq_item_t *it = v;
+                te_target_queue_item_t *it = v;
                 if (now >= it->next_alert) {
                         it->next_alert = now + timeout_ms;
                         return it;
@@ -300,7 +304,7 @@ te_tq_item_t *te_tq_overdue(te_tq_t *q, size_t *pos, int64_t now, int64_t timeou
         return NULL;
 }
 
-void te_tq_clear_lanes(te_tq_t *q, void (*free_msg)(void *))
+void te_target_queue_clear_lanes(te_target_queue_t *q, void (*free_msg)(void *))
 {
         lane_t *all = NULL;
         size_t pos = 0;
@@ -316,15 +320,15 @@ void te_tq_clear_lanes(te_tq_t *q, void (*free_msg)(void *))
                 lane_t *l = all;
                 all = l->next_free;
                 te_map_del(q->lanes, l->portfolio_id);
-                te_tq_item_t *it = l->head;
+                te_target_queue_item_t *it = l->head;
                 while (it) {
-                        te_tq_item_t *next = it->next;
+                        te_target_queue_item_t *next = it->next;
                         if (it->waiting)
                                 te_map_del(q->clocks, it->clock_id);
                         if (free_msg && it->msg)
                                 free_msg(it->msg);
                         it->msg = NULL;
-                        te_tq_item_free(q, it);
+                        te_target_queue_item_free(q, it);
                         it = next;
                 }
                 lane_free(q, l);
@@ -334,34 +338,37 @@ void te_tq_clear_lanes(te_tq_t *q, void (*free_msg)(void *))
 
 /* ---- offsets ledger (te_dlog.h) ------------------------------------------------ */
 
-int te_tq_consumed(te_tq_t *q, int32_t partition, int64_t offset)
+int te_target_queue_consumed(te_target_queue_t *q, int32_t partition, int64_t offset)
 {
         return te_dlog_consumed(q->ledger, partition, offset);
 }
 
-int te_tq_done(te_tq_t *q, int32_t partition, int64_t offset, uint64_t seq)
+int te_target_queue_done(te_target_queue_t *q, int32_t partition, int64_t offset,
+                         uint64_t seq)
 {
         return te_dlog_done(q->ledger, partition, offset, seq);
 }
 
-int64_t te_tq_committable(te_tq_t *q, int32_t partition, uint64_t delivered)
+int64_t te_target_queue_committable(te_target_queue_t *q, int32_t partition,
+                                    uint64_t delivered)
 {
         return te_dlog_committable(q->ledger, partition, delivered);
 }
 
-size_t te_tq_ledger_count(const te_tq_t *q, int32_t partition)
+size_t te_target_queue_ledger_count(const te_target_queue_t *q, int32_t partition)
 {
         return te_dlog_count(q->ledger, partition);
 }
 
-void te_tq_clear_ledger(te_tq_t *q)
+void te_target_queue_clear_ledger(te_target_queue_t *q)
 {
         te_dlog_clear(q->ledger);
 }
 
 /* ---- planned as_ofs ------------------------------------------------------------- */
 
-int te_tq_planned(te_tq_t *q, const char *portfolio_id, int64_t as_of, uint64_t seq)
+int te_target_queue_planned(te_target_queue_t *q, const char *portfolio_id, int64_t as_of,
+                            uint64_t seq)
 {
         if (q->p_n == q->p_cap) {
                 size_t ncap = q->p_cap ? q->p_cap * 2 : 256;
@@ -383,8 +390,8 @@ int te_tq_planned(te_tq_t *q, const char *portfolio_id, int64_t as_of, uint64_t 
         return 0;
 }
 
-int te_tq_pop_planned(te_tq_t *q, uint64_t delivered, const char **portfolio_id,
-                      int64_t *as_of, uint64_t *seq)
+int te_target_queue_pop_planned(te_target_queue_t *q, uint64_t delivered,
+                                const char **portfolio_id, int64_t *as_of, uint64_t *seq)
 {
         if (!q->p_n)
                 return 0;
@@ -400,12 +407,12 @@ int te_tq_pop_planned(te_tq_t *q, uint64_t delivered, const char **portfolio_id,
         return 1;
 }
 
-size_t te_tq_planned_count(const te_tq_t *q)
+size_t te_target_queue_planned_count(const te_target_queue_t *q)
 {
         return q->p_n;
 }
 
-void te_tq_clear_planned(te_tq_t *q)
+void te_target_queue_clear_planned(te_target_queue_t *q)
 {
         q->p_n = q->p_head = 0;
 }

@@ -54,7 +54,7 @@ typedef struct aw_memo_s {
         uint32_t node;
 } aw_memo_t;
 
-struct te_aw_s {
+struct te_avro_walk_s {
         aw_node_t *nodes;
         size_t n_nodes, cap_nodes;
         aw_kid_t *kids;
@@ -62,9 +62,9 @@ struct te_aw_s {
         uint32_t root;
 };
 
-/* Compilation state (only during te_aw_compile). */
+/* Compilation state (only during te_avro_walk_compile). */
 typedef struct aw_build_s {
-        te_aw_t *w;
+        te_avro_walk_t *w;
         aw_memo_t *memo;
         size_t n_memo, cap_memo;
         char *errstr;
@@ -99,7 +99,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elsz)
 
 static int new_node(aw_build_t *b, uint8_t kind, uint32_t *out)
 {
-        te_aw_t *w = b->w;
+        te_avro_walk_t *w = b->w;
         if (w->n_nodes >= AW_MAX_NODES) {
                 build_err(b, "schema has more than %d nodes", AW_MAX_NODES);
                 return -1;
@@ -119,7 +119,7 @@ static int new_node(aw_build_t *b, uint8_t kind, uint32_t *out)
 /* Reserve `n` consecutive kid slots; @returns the first index or -1. */
 static int64_t new_kids(aw_build_t *b, size_t n)
 {
-        te_aw_t *w = b->w;
+        te_avro_walk_t *w = b->w;
         if (w->n_kids + n > AW_MAX_NODES) {
                 build_err(b, "schema has more than %d fields/branches", AW_MAX_NODES);
                 return -1;
@@ -166,8 +166,8 @@ static int compile(aw_build_t *b, avro_schema_t s, unsigned depth, uint32_t *out
                 build_err(b, "missing schema");
                 return -1;
         }
-        if (depth > 2 * TE_AW_MAX_DEPTH) {
-                build_err(b, "schema nested deeper than %d", 2 * TE_AW_MAX_DEPTH);
+        if (depth > 2 * TE_AVRO_WALK_MAX_DEPTH) {
+                build_err(b, "schema nested deeper than %d", 2 * TE_AVRO_WALK_MAX_DEPTH);
                 return -1;
         }
         if (is_avro_link(s))
@@ -231,7 +231,7 @@ static int compile(aw_build_t *b, avro_schema_t s, unsigned depth, uint32_t *out
                             depth + 1, &item))
                         return -1;
                 b->w->nodes[id].kids = item;
-                b->w->nodes[id].max = TE_AW_DEFAULT_MAX_ITEMS;
+                b->w->nodes[id].max = TE_AVRO_WALK_DEFAULT_MAX_ITEMS;
                 *out = id;
                 return 0;
         }
@@ -295,7 +295,7 @@ static int compile(aw_build_t *b, avro_schema_t s, unsigned depth, uint32_t *out
         }
 }
 
-te_aw_t *te_aw_compile(avro_schema_t schema, char *errstr, size_t errsz)
+te_avro_walk_t *te_avro_walk_compile(avro_schema_t schema, char *errstr, size_t errsz)
 {
         aw_build_t b = {.errstr = errstr, .errsz = errsz};
         b.w = calloc(1, sizeof *b.w);
@@ -309,11 +309,11 @@ te_aw_t *te_aw_compile(avro_schema_t schema, char *errstr, size_t errsz)
         return b.w;
 err:
         free(b.memo);
-        te_aw_destroy(b.w);
+        te_avro_walk_destroy(b.w);
         return NULL;
 }
 
-void te_aw_destroy(te_aw_t *w)
+void te_avro_walk_destroy(te_avro_walk_t *w)
 {
         if (!w)
                 return;
@@ -324,12 +324,12 @@ void te_aw_destroy(te_aw_t *w)
         free(w);
 }
 
-int te_aw_root(const te_aw_t *w)
+int te_avro_walk_root(const te_avro_walk_t *w)
 {
         return (int)w->root;
 }
 
-int te_aw_child(const te_aw_t *w, int node, size_t i)
+int te_avro_walk_child(const te_avro_walk_t *w, int node, size_t i)
 {
         if (node < 0 || (size_t)node >= w->n_nodes)
                 return -1;
@@ -346,7 +346,7 @@ int te_aw_child(const te_aw_t *w, int node, size_t i)
         }
 }
 
-int te_aw_set_max(te_aw_t *w, int node, uint64_t max)
+int te_avro_walk_set_max(te_avro_walk_t *w, int node, uint64_t max)
 {
         if (node < 0 || (size_t)node >= w->n_nodes)
                 return -1;
@@ -371,18 +371,18 @@ typedef struct aw_frame_s {
 } aw_frame_t;
 
 typedef struct aw_walk_s {
-        const te_aw_t *w;
+        const te_avro_walk_t *w;
         const uint8_t *start, *p, *end;
         size_t base;
         unsigned npath;
-        aw_frame_t path[TE_AW_MAX_DEPTH + 2];
+        aw_frame_t path[TE_AVRO_WALK_MAX_DEPTH + 2];
         char *errstr;
         size_t errsz;
 } aw_walk_t;
 
 /* Format "field '<path>' at byte N: <why>" and return `code`. */
-__attribute__((format(printf, 4, 5))) static te_aw_err_t
-fail(aw_walk_t *c, te_aw_err_t code, const uint8_t *at, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static te_avro_walk_err_t
+fail(aw_walk_t *c, te_avro_walk_err_t code, const uint8_t *at, const char *fmt, ...)
 {
         if (!c->errstr || c->errsz == 0)
                 return code;
@@ -422,8 +422,8 @@ static inline size_t remaining(const aw_walk_t *c)
 
 /* Zigzag varint of at most `maxb` bytes (10 for long, 5 for int). In the last byte only
  * the bits that still fit may be set (1 for long, 4 for int). */
-static te_aw_err_t read_varint(aw_walk_t *c, unsigned maxb, uint8_t last_max,
-                               int64_t *out)
+static te_avro_walk_err_t read_varint(aw_walk_t *c, unsigned maxb, uint8_t last_max,
+                                      int64_t *out)
 {
         const uint8_t *at = c->p;
         const uint8_t *p = c->p;
@@ -432,101 +432,104 @@ static te_aw_err_t read_varint(aw_walk_t *c, unsigned maxb, uint8_t last_max,
                 v = *p;
                 c->p = p + 1;
                 *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-                return TE_AW_OK;
+                return TE_AVRO_WALK_OK;
         }
         for (unsigned i = 0; i < maxb; i++) {
                 if (p >= c->end)
-                        return fail(c, TE_AW_TRUNCATED, at, "bytes end inside a varint");
+                        return fail(c, TE_AVRO_WALK_TRUNCATED, at,
+                                    "bytes end inside a varint");
                 uint8_t byte = *p++;
                 if (i == maxb - 1 && byte > last_max)
-                        return fail(c, TE_AW_MALFORMED, at,
+                        return fail(c, TE_AVRO_WALK_MALFORMED, at,
                                     "over-long or overflowing varint (%u+ bytes)", maxb);
                 v |= (uint64_t)(byte & 0x7f) << (7 * i);
                 if (!(byte & 0x80)) {
                         c->p = p;
                         *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-                        return TE_AW_OK;
+                        return TE_AVRO_WALK_OK;
                 }
         }
-        return fail(c, TE_AW_MALFORMED, at, "over-long varint");
+        return fail(c, TE_AVRO_WALK_MALFORMED, at, "over-long varint");
 }
 
-static inline te_aw_err_t read_long(aw_walk_t *c, int64_t *out)
+static inline te_avro_walk_err_t read_long(aw_walk_t *c, int64_t *out)
 {
         return read_varint(c, 10, 0x01, out);
 }
 
-static inline te_aw_err_t read_int(aw_walk_t *c, int64_t *out)
+static inline te_avro_walk_err_t read_int(aw_walk_t *c, int64_t *out)
 {
         return read_varint(c, 5, 0x0f, out);
 }
 
-static te_aw_err_t skip_fixed(aw_walk_t *c, size_t n, const char *what)
+static te_avro_walk_err_t skip_fixed(aw_walk_t *c, size_t n, const char *what)
 {
         if (remaining(c) < n)
-                return fail(c, TE_AW_TRUNCATED, c->p,
+                return fail(c, TE_AVRO_WALK_TRUNCATED, c->p,
                             "bytes end inside %s (need %zu, have %zu)", what, n,
                             remaining(c));
         c->p += n;
-        return TE_AW_OK;
+        return TE_AVRO_WALK_OK;
 }
 
-static te_aw_err_t walk(aw_walk_t *c, uint32_t ni, unsigned depth);
+static te_avro_walk_err_t walk(aw_walk_t *c, uint32_t ni, unsigned depth);
 
-static te_aw_err_t walk_length(aw_walk_t *c, const aw_node_t *n)
+static te_avro_walk_err_t walk_length(aw_walk_t *c, const aw_node_t *n)
 {
         const uint8_t *at = c->p;
         int64_t len;
-        te_aw_err_t rc = read_long(c, &len);
+        te_avro_walk_err_t rc = read_long(c, &len);
         if (rc)
                 return rc;
         if (len < 0)
-                return fail(c, TE_AW_MALFORMED, at, "negative length %" PRId64, len);
+                return fail(c, TE_AVRO_WALK_MALFORMED, at, "negative length %" PRId64,
+                            len);
         if ((uint64_t)len > remaining(c))
-                return fail(c, TE_AW_TRUNCATED, at,
+                return fail(c, TE_AVRO_WALK_TRUNCATED, at,
                             "length %" PRId64 " exceeds remaining %zu", len,
                             remaining(c));
         if ((uint64_t)len > n->max)
-                return fail(c, TE_AW_TOO_LARGE, at,
+                return fail(c, TE_AVRO_WALK_TOO_LARGE, at,
                             "length %" PRId64 " exceeds the maximum %" PRIu64, len,
                             n->max);
         c->p += len;
-        return TE_AW_OK;
+        return TE_AVRO_WALK_OK;
 }
 
-static te_aw_err_t walk_blocks(aw_walk_t *c, const aw_node_t *n, unsigned depth)
+static te_avro_walk_err_t walk_blocks(aw_walk_t *c, const aw_node_t *n, unsigned depth)
 {
         const aw_node_t key = {.kind = AW_STRING, .max = UINT64_MAX};
         uint64_t total = 0;
         for (;;) {
                 const uint8_t *at = c->p;
                 int64_t count, bsize = -1;
-                te_aw_err_t rc = read_long(c, &count);
+                te_avro_walk_err_t rc = read_long(c, &count);
                 if (rc)
                         return rc;
                 if (count == 0)
-                        return TE_AW_OK;
+                        return TE_AVRO_WALK_OK;
                 if (count < 0) {
                         /* Avro spec: a negative count is followed by the block's size in
                          * bytes; we check that it matches the items we walk. */
                         if (count == INT64_MIN)
-                                return fail(c, TE_AW_MALFORMED, at, "bad block count");
+                                return fail(c, TE_AVRO_WALK_MALFORMED, at,
+                                            "bad block count");
                         count = -count;
                         const uint8_t *bat = c->p;
                         rc = read_long(c, &bsize);
                         if (rc)
                                 return rc;
                         if (bsize < 0)
-                                return fail(c, TE_AW_MALFORMED, bat,
+                                return fail(c, TE_AVRO_WALK_MALFORMED, bat,
                                             "negative block byte size %" PRId64, bsize);
                         if ((uint64_t)bsize > remaining(c))
-                                return fail(c, TE_AW_TRUNCATED, bat,
+                                return fail(c, TE_AVRO_WALK_TRUNCATED, bat,
                                             "block byte size %" PRId64
                                             " exceeds remaining %zu",
                                             bsize, remaining(c));
                 }
                 if ((uint64_t)count > n->max - total)
-                        return fail(c, TE_AW_TOO_LARGE, at,
+                        return fail(c, TE_AVRO_WALK_TOO_LARGE, at,
                                     "more than %" PRIu64 " items (block of %" PRId64
                                     " after %" PRIu64 ")",
                                     n->max, count, total);
@@ -546,7 +549,7 @@ static te_aw_err_t walk_blocks(aw_walk_t *c, const aw_node_t *n, unsigned depth)
                 }
                 c->npath--;
                 if (bsize >= 0 && (uint64_t)bsize != (uint64_t)(c->p - bstart))
-                        return fail(c, TE_AW_MALFORMED, at,
+                        return fail(c, TE_AVRO_WALK_MALFORMED, at,
                                     "block byte size %" PRId64
                                     " does not match its %" PRId64 " items (%zu bytes)",
                                     bsize, count, (size_t)(c->p - bstart));
@@ -554,24 +557,25 @@ static te_aw_err_t walk_blocks(aw_walk_t *c, const aw_node_t *n, unsigned depth)
         }
 }
 
-static te_aw_err_t walk(aw_walk_t *c, uint32_t ni, unsigned depth)
+static te_avro_walk_err_t walk(aw_walk_t *c, uint32_t ni, unsigned depth)
 {
         const aw_node_t *n = &c->w->nodes[ni];
         const uint8_t *at = c->p;
         int64_t v;
-        te_aw_err_t rc;
+        te_avro_walk_err_t rc;
 
         switch (n->kind) {
         case AW_NULL:
-                return TE_AW_OK;
+                return TE_AVRO_WALK_OK;
         case AW_BOOLEAN:
                 if (c->p >= c->end)
-                        return fail(c, TE_AW_TRUNCATED, at, "bytes end before a boolean");
+                        return fail(c, TE_AVRO_WALK_TRUNCATED, at,
+                                    "bytes end before a boolean");
                 if (*c->p > 1)
-                        return fail(c, TE_AW_MALFORMED, at,
+                        return fail(c, TE_AVRO_WALK_MALFORMED, at,
                                     "boolean byte %u is not 0 or 1", (unsigned)*c->p);
                 c->p++;
-                return TE_AW_OK;
+                return TE_AVRO_WALK_OK;
         case AW_INT:
                 return read_int(c, &v);
         case AW_LONG:
@@ -590,32 +594,32 @@ static te_aw_err_t walk(aw_walk_t *c, uint32_t ni, unsigned depth)
                 if (rc)
                         return rc;
                 if (v < 0 || v >= (int64_t)n->n)
-                        return fail(c, TE_AW_MALFORMED, at,
+                        return fail(c, TE_AVRO_WALK_MALFORMED, at,
                                     "enum index %" PRId64 " out of range [0, %u)", v,
                                     n->n);
-                return TE_AW_OK;
+                return TE_AVRO_WALK_OK;
         case AW_UNION:
                 rc = read_int(c, &v);
                 if (rc)
                         return rc;
                 if (v < 0 || v >= (int64_t)n->n)
-                        return fail(c, TE_AW_MALFORMED, at,
+                        return fail(c, TE_AVRO_WALK_MALFORMED, at,
                                     "union index %" PRId64 " out of range [0, %u)", v,
                                     n->n);
-                if (depth >= TE_AW_MAX_DEPTH)
-                        return fail(c, TE_AW_TOO_LARGE, at, "nested deeper than %d",
-                                    TE_AW_MAX_DEPTH);
+                if (depth >= TE_AVRO_WALK_MAX_DEPTH)
+                        return fail(c, TE_AVRO_WALK_TOO_LARGE, at,
+                                    "nested deeper than %d", TE_AVRO_WALK_MAX_DEPTH);
                 return walk(c, c->w->kids[n->kids + (uint32_t)v].node, depth + 1);
         case AW_ARRAY:
         case AW_MAP:
-                if (depth >= TE_AW_MAX_DEPTH)
-                        return fail(c, TE_AW_TOO_LARGE, at, "nested deeper than %d",
-                                    TE_AW_MAX_DEPTH);
+                if (depth >= TE_AVRO_WALK_MAX_DEPTH)
+                        return fail(c, TE_AVRO_WALK_TOO_LARGE, at,
+                                    "nested deeper than %d", TE_AVRO_WALK_MAX_DEPTH);
                 return walk_blocks(c, n, depth);
         case AW_RECORD: {
-                if (depth >= TE_AW_MAX_DEPTH)
-                        return fail(c, TE_AW_TOO_LARGE, at, "nested deeper than %d",
-                                    TE_AW_MAX_DEPTH);
+                if (depth >= TE_AVRO_WALK_MAX_DEPTH)
+                        return fail(c, TE_AVRO_WALK_TOO_LARGE, at,
+                                    "nested deeper than %d", TE_AVRO_WALK_MAX_DEPTH);
                 unsigned frame = c->npath++;
                 const aw_kid_t *k = &c->w->kids[n->kids];
                 for (uint32_t i = 0; i < n->n; i++) {
@@ -625,15 +629,15 @@ static te_aw_err_t walk(aw_walk_t *c, uint32_t ni, unsigned depth)
                                 return rc;
                 }
                 c->npath--;
-                return TE_AW_OK;
+                return TE_AVRO_WALK_OK;
         }
         default:
-                return fail(c, TE_AW_MALFORMED, at, "corrupt walker node %u", ni);
+                return fail(c, TE_AVRO_WALK_MALFORMED, at, "corrupt walker node %u", ni);
         }
 }
 
-te_aw_err_t te_aw_walk(const te_aw_t *w, const void *buf, size_t len, size_t base_off,
-                       char *errstr, size_t errsz)
+te_avro_walk_err_t te_avro_walk_walk(const te_avro_walk_t *w, const void *buf, size_t len,
+                                     size_t base_off, char *errstr, size_t errsz)
 {
         aw_walk_t c;
         c.w = w;
@@ -643,13 +647,13 @@ te_aw_err_t te_aw_walk(const te_aw_t *w, const void *buf, size_t len, size_t bas
         c.npath = 0;
         c.errstr = errstr;
         c.errsz = errsz;
-        te_aw_err_t rc = walk(&c, w->root, 0);
+        te_avro_walk_err_t rc = walk(&c, w->root, 0);
         if (rc)
                 return rc;
         if (c.p != c.end) {
                 c.npath = 0;
-                return fail(&c, TE_AW_TRAILING, c.p,
+                return fail(&c, TE_AVRO_WALK_TRAILING, c.p,
                             "%zu trailing bytes after the record", remaining(&c));
         }
-        return TE_AW_OK;
+        return TE_AVRO_WALK_OK;
 }

@@ -227,7 +227,7 @@ void te_codec_destroy(te_codec_t *c)
                         avro_value_iface_decref(c->t[t].iface);
                 if (c->t[t].schema)
                         avro_schema_decref(c->t[t].schema);
-                te_aw_destroy(c->t[t].walk);
+                te_avro_walk_destroy(c->t[t].walk);
         }
         if (c->reader)
                 avro_reader_free(c->reader);
@@ -268,14 +268,14 @@ te_codec_t *te_codec_new(char *errstr, size_t errsz)
                         goto err;
                 }
                 char werr[200];
-                c->t[t].walk = te_aw_compile(s, werr, sizeof werr);
+                c->t[t].walk = te_avro_walk_compile(s, werr, sizeof werr);
                 if (!c->t[t].walk) {
                         te_codec_seterr(errstr, errsz, "%s: %s", file, werr);
                         goto err;
                 }
                 if (te_codec_check_record(s, te_codec_msg_fd[t].fd, te_codec_msg_fd[t].n,
-                                          c->t[t].walk, te_aw_root(c->t[t].walk), file,
-                                          errstr, errsz))
+                                          c->t[t].walk, te_avro_walk_root(c->t[t].walk),
+                                          file, errstr, errsz))
                         goto err;
                 c->t[t].iface = avro_generic_class_from_schema(s);
                 if (!c->t[t].iface ||
@@ -322,18 +322,18 @@ te_codec_err_t te_codec_peek(const void *buf, size_t len, te_msg_type_t *type)
         return TE_CODEC_ERR_SCHEMA_ID;
 }
 
-static te_codec_err_t from_walk(te_aw_err_t e)
+static te_codec_err_t from_walk(te_avro_walk_err_t e)
 {
         switch (e) {
-        case TE_AW_OK:
+        case TE_AVRO_WALK_OK:
                 return TE_CODEC_OK;
-        case TE_AW_TRUNCATED:
+        case TE_AVRO_WALK_TRUNCATED:
                 return TE_CODEC_ERR_TRUNCATED;
-        case TE_AW_TRAILING:
+        case TE_AVRO_WALK_TRAILING:
                 return TE_CODEC_ERR_TRAILING;
-        case TE_AW_TOO_LARGE:
+        case TE_AVRO_WALK_TOO_LARGE:
                 return TE_CODEC_ERR_TOO_LARGE;
-        case TE_AW_MALFORMED:
+        case TE_AVRO_WALK_MALFORMED:
         default:
                 return TE_CODEC_ERR_MALFORMED;
         }
@@ -383,9 +383,9 @@ te_codec_err_t te_codec_check_bytes(te_codec_t *c, const void *buf, size_t len, 
         }
         if (type)
                 *type = t;
-        return from_walk(
-            te_aw_walk(c->t[t].walk, (const uint8_t *)buf + TE_CODEC_HEADER_LEN,
-                       len - TE_CODEC_HEADER_LEN, TE_CODEC_HEADER_LEN, errstr, errsz));
+        return from_walk(te_avro_walk_walk(
+            c->t[t].walk, (const uint8_t *)buf + TE_CODEC_HEADER_LEN,
+            len - TE_CODEC_HEADER_LEN, TE_CODEC_HEADER_LEN, errstr, errsz));
 }
 
 te_codec_err_t te_codec_check(te_codec_t *c, const void *buf, size_t len,

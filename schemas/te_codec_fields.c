@@ -144,7 +144,7 @@ static avro_schema_t resolve(avro_schema_t s)
 }
 
 /* Check that `rec` matches the table and set the walker caps below `node`. */
-int te_codec_check_record(avro_schema_t rec, const fd_t *fd, size_t n, te_aw_t *w,
+int te_codec_check_record(avro_schema_t rec, const fd_t *fd, size_t n, te_avro_walk_t *w,
                           int node, const char *where, char *errstr, size_t errsz)
 {
         if (!is_avro_record(rec) || avro_schema_record_size(rec) != n) {
@@ -157,13 +157,13 @@ int te_codec_check_record(avro_schema_t rec, const fd_t *fd, size_t n, te_aw_t *
                 const char *name = avro_schema_record_field_name(rec, (int)i);
                 avro_schema_t fs =
                     resolve(avro_schema_record_field_get_by_index(rec, (int)i));
-                int fnode = te_aw_child(w, node, i);
+                int fnode = te_avro_walk_child(w, node, i);
                 int ok = name && fs && fnode >= 0 && strcmp(name, f->name) == 0;
                 if (ok) {
                         switch (f->kind) {
                         case FD_STR:
                                 ok = is_avro_string(fs) &&
-                                     te_aw_set_max(w, fnode, f->size - 1) == 0;
+                                     te_avro_walk_set_max(w, fnode, f->size - 1) == 0;
                                 break;
                         case FD_ENUM:
                                 ok = is_avro_enum(fs) &&
@@ -194,12 +194,12 @@ int te_codec_check_record(avro_schema_t rec, const fd_t *fd, size_t n, te_aw_t *
                                 break;
                         case FD_TARGETS:
                                 ok = is_avro_array(fs) &&
-                                     te_aw_set_max(w, fnode, TE_TARGETS_MAX) == 0;
-                                if (ok &&
-                                    te_codec_check_record(
-                                        resolve(avro_schema_array_items(fs)), fd_target,
-                                        NFD(fd_target), w, te_aw_child(w, fnode, 0),
-                                        "Target", errstr, errsz))
+                                     te_avro_walk_set_max(w, fnode, TE_TARGETS_MAX) == 0;
+                                if (ok && te_codec_check_record(
+                                              resolve(avro_schema_array_items(fs)),
+                                              fd_target, NFD(fd_target), w,
+                                              te_avro_walk_child(w, fnode, 0), "Target",
+                                              errstr, errsz))
                                         return -1;
                                 break;
                         }

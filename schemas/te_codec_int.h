@@ -68,7 +68,7 @@ extern const fd_table_t te_codec_target_fd;
  *  types, enum symbols) and set the walker caps below `node` (strings at their C field
  *  size, targets at TE_TARGETS_MAX). `where` names the schema in errors.
  *  @returns 0, or -1 with errstr. */
-int te_codec_check_record(avro_schema_t rec, const fd_t *fd, size_t n, te_aw_t *w,
+int te_codec_check_record(avro_schema_t rec, const fd_t *fd, size_t n, te_avro_walk_t *w,
                           int node, const char *where, char *errstr, size_t errsz);
 
 /* ------------------------------------------------------------------ codec object */
@@ -79,7 +79,7 @@ struct te_codec_s {
                 avro_value_iface_t *iface;
                 avro_value_t value;
                 int have_value;
-                te_aw_t *walk;
+                te_avro_walk_t *walk;
         } t[TE_MSG__CNT];
         avro_reader_t reader;
         avro_writer_t writer;

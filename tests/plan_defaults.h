@@ -13,7 +13,7 @@
 #include "planner_conf.h"
 
 /* The plan.* defaults (no rules). */
-static inline int te_plan_cfg_defaults(te_plan_cfg_t *cfg)
+static inline int te_order_plan_cfg_defaults(te_order_plan_cfg_t *cfg)
 {
         te_planner_conf_t c;
         char errstr[256];

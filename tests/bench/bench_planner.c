@@ -1,6 +1,6 @@
 /*
  * bench_planner: planner.core — instrument deltas planned per second in process
- * (te_plan_run over 10,000-instrument portfolios: weights to quantities with the
+ * (te_order_plan_run over 10,000-instrument portfolios: weights to quantities with the
  * message's NAV and prices, book lookups, working orders, lot and minimum-size rules,
  * child splitting, order ids and commands), against a plain loop computing the same
  * deltas (book lookup by ticker, weight -> quantity, minus position and working
@@ -52,7 +52,7 @@ int main(int argc, char **argv)
         if (plans <= 0)
                 plans = 300;
         te_book_t *book = te_book_new();
-        te_plan_ws_t *ws = te_plan_ws_new(4 * N_INSTR);
+        te_order_plan_ws_t *ws = te_order_plan_ws_new(4 * N_INSTR);
         te_target_portfolio_t tps[N_PF];
         double nav = 1e8;
         if (!book || !ws)
@@ -96,11 +96,11 @@ int main(int argc, char **argv)
                         }
                 }
         }
-        te_plan_cfg_t cfg;
-        te_plan_cfg_defaults(&cfg);
+        te_order_plan_cfg_t cfg;
+        te_order_plan_cfg_defaults(&cfg);
         cfg.min_notional = 100;
         cfg.max_qty = 5000;
-        te_plan_env_t env = {.level = TE_LEVEL_NORMAL};
+        te_order_plan_env_t env = {.level = TE_LEVEL_NORMAL};
 
         double best = 0, best_base = 0;
         size_t orders = 0;
@@ -111,10 +111,10 @@ int main(int argc, char **argv)
                 for (long k = 0; k < plans; k++) {
                         const te_order_cmd_t *out;
                         size_t n;
-                        te_plan_err_t e =
-                            te_plan_run(ws, &cfg, &env, book, &tps[k % N_PF], &out, &n,
-                                        errstr, sizeof errstr);
-                        if (e != TE_PLAN_OK) {
+                        te_order_plan_err_t e =
+                            te_order_plan_run(ws, &cfg, &env, book, &tps[k % N_PF], &out,
+                                              &n, errstr, sizeof errstr);
+                        if (e != TE_ORDER_PLAN_OK) {
                                 fprintf(stderr, "plan: %s\n", errstr);
                                 return 1;
                         }
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
                                 const te_book_pos_t *p = te_book_pf_find(pf, t->ticker);
                                 double q = t->value * tp->nav / t->ref_price;
                                 double d = q - te_book_pos_qty(p) - te_book_pos_open(p);
-                                acc += te_plan_round_lot(d, 1.0);
+                                acc += te_order_plan_round_lot(d, 1.0);
                         }
                         sink += acc;
                 }
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
                best, best_base, best / best_base);
         for (int p = 0; p < N_PF; p++)
                 te_target_portfolio_free(&tps[p]);
-        te_plan_ws_destroy(ws);
+        te_order_plan_ws_destroy(ws);
         te_book_destroy(book);
         return sink == 12345.678 ? 2 : 0;
 }

@@ -3,6 +3,8 @@
  * each reconciliation (broker_ibkr_pos.c). The fake TWS reports its positions plus
  * --pos-adjust quantities; the DB side is a table in the test put in place of the
  * store (the adapter runs without DB), so the tests choose what the DB shows and when.
+ * The last test drives the check alone through its functions (no adapter, no TWS, a
+ * clock of its own).
  */
 #include "broker_ibkr_int.h"
 #include "ibkr_fixture.h"
@@ -52,9 +54,8 @@ static void setup_pos(fx_t *fx, const char *const *args, const db_row_t *rows, s
         fx_tweak = tweak;
         setup_fx(fx, args, 0);
         fx_tweak = NULL;
-        ib_t *ib = (ib_t *)fx->b;
-        ib->pos_db = test_db;
-        ib->pos_db_ctx = NULL;
+        te_ibkr_t *ib = (te_ibkr_t *)fx->b;
+        te_ibkr_pos_set_db(ib->pos, test_db, NULL);
 }
 
 static size_t want_checks;
@@ -171,10 +172,119 @@ static void test_ibkr_positions_after_reconnect(void **state)
         assert_int_equal(st.orders_sent, 1);
 }
 
+/* ---- the check alone ---------------------------------------------------------- */
+
+static struct {
+        double aaa; /* what the "DB" shows for DU1 AAA */
+        int fail;   /* the DB query fails */
+        int n_bad;  /* positions reported different at the end */
+        double bad_ib, bad_db;
+} alone;
+
+static int alone_db(void *ctx, const char *account, te_ibkr_pos_cb cb, void *cb_ctx)
+{
+        (void)ctx;
+        if (alone.fail)
+                return -1;
+        return strcmp(account, "DU1") ? 0 : cb(cb_ctx, "AAA", alone.aaa);
+}
+
+static void alone_bad(void *ctx, const te_ibkr_pos_t *e)
+{
+        (void)ctx;
+        assert_string_equal(e->account, "DU1");
+        assert_string_equal(e->ticker, "AAA");
+        alone.n_bad++;
+        alone.bad_ib = e->ib;
+        alone.bad_db = e->db;
+}
+
+static te_tws_position_t position(const char *account, const char *symbol,
+                                  const char *sec_type, double qty)
+{
+        te_tws_position_t p;
+        memset(&p, 0, sizeof p);
+        te_strlcpy(p.account, account, sizeof p.account);
+        te_strlcpy(p.symbol, symbol, sizeof p.symbol);
+        te_strlcpy(p.sec_type, sec_type, sizeof p.sec_type);
+        p.position = qty;
+        return p;
+}
+
+static int compare(te_ibkr_pos_check_t *pc, int64_t now, int busy)
+{
+        return te_ibkr_pos_compare(pc, now, busy, alone_bad, NULL);
+}
+
+/* Snapshot, live fills before and after positionEnd, waiting for the reports, the DB
+ * catching up, the deadline, a DB error; no check without a DB. */
+static void test_ibkr_pos_check_alone(void **state)
+{
+        (void)state;
+        memset(&alone, 0, sizeof alone);
+        te_ibkr_pos_check_t *pc = te_ibkr_pos_new(1000);
+        assert_non_null(pc);
+        assert_int_equal(te_ibkr_pos_add_account(pc, "DU1"), 0);
+        te_tws_position_t p = position("DU1", "AAA", "STK", 10);
+        /* no DB: nothing collected, nothing compared */
+        te_ibkr_pos_begin(pc);
+        assert_int_equal(te_ibkr_pos_on_position(pc, &p), 0);
+        te_ibkr_pos_on_end(pc, 0);
+        assert_int_equal(compare(pc, 0, 0), TE_IBKR_POS_WAIT);
+        te_ibkr_pos_set_db(pc, alone_db, NULL);
+        /* round 1: only allowed accounts' stocks count; a fill on a position already
+         * received counts, one on a position IB has not sent yet is IB's to count */
+        te_ibkr_pos_begin(pc);
+        assert_int_equal(te_ibkr_pos_on_position(pc, &p), 0);
+        te_tws_position_t other = position("DU9", "AAA", "STK", 50);
+        te_tws_position_t opt = position("DU1", "AAA", "OPT", 50);
+        assert_int_equal(te_ibkr_pos_on_position(pc, &other), 0);
+        assert_int_equal(te_ibkr_pos_on_position(pc, &opt), 0);
+        assert_int_equal(te_ibkr_pos_on_fill(pc, "DU1", "AAA", 5), 0);
+        assert_int_equal(te_ibkr_pos_on_fill(pc, "DU1", "BBB", 3), 0);
+        te_ibkr_pos_on_end(pc, 1000);
+        alone.aaa = 15;
+        assert_int_equal(compare(pc, 999, 0), TE_IBKR_POS_WAIT); /* not due yet */
+        assert_int_equal(compare(pc, 1000, 1),
+                         TE_IBKR_POS_WAIT); /* reports on their way */
+        assert_int_equal(compare(pc, 1020, 0), TE_IBKR_POS_DONE);
+        assert_int_equal(alone.n_bad, 0);
+        assert_int_equal(compare(pc, 1040, 0),
+                         TE_IBKR_POS_WAIT); /* done until the next */
+        /* round 2: a fill after positionEnd moves IB's side; the DB never books it */
+        te_ibkr_pos_begin(pc);
+        assert_int_equal(te_ibkr_pos_on_position(pc, &p), 0);
+        te_ibkr_pos_on_end(pc, 2000);
+        assert_int_equal(te_ibkr_pos_on_fill(pc, "DU1", "AAA", 2), 0);
+        alone.aaa = 10;
+        assert_int_equal(compare(pc, 2000, 0),
+                         TE_IBKR_POS_WAIT); /* differs: again later */
+        assert_int_equal(te_ibkr_pos_mismatches(pc), 1);
+        assert_int_equal(compare(pc, 2499, 0), TE_IBKR_POS_WAIT);
+        assert_int_equal(alone.n_bad, 0);
+        assert_int_equal(compare(pc, 3000, 1),
+                         TE_IBKR_POS_DONE); /* deadline: busy or not */
+        assert_int_equal(alone.n_bad, 1);
+        assert_true(alone.bad_ib == 12 && alone.bad_db == 10);
+        /* round 3: the DB cannot answer until the deadline: nothing reported */
+        te_ibkr_pos_begin(pc);
+        assert_int_equal(te_ibkr_pos_on_position(pc, &p), 0);
+        te_ibkr_pos_on_end(pc, 4000);
+        alone.fail = 1;
+        assert_int_equal(compare(pc, 4000, 0), TE_IBKR_POS_WAIT);
+        assert_int_equal(compare(pc, 5000, 0), TE_IBKR_POS_WAIT);
+        alone.fail = 0;
+        assert_int_equal(compare(pc, 5600, 0), TE_IBKR_POS_WAIT); /* given up */
+        assert_int_equal(alone.n_bad, 1);
+        te_ibkr_pos_destroy(pc);
+        te_ibkr_pos_destroy(NULL);
+}
+
 int main(void)
 {
         signal(SIGPIPE, SIG_IGN);
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_ibkr_pos_check_alone),
             cmocka_unit_test_setup_teardown(test_ibkr_positions_mismatch, fx_new,
                                             fx_free),
             cmocka_unit_test_setup_teardown(test_ibkr_positions_db_catches_up, fx_new,

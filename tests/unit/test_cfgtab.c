@@ -332,12 +332,12 @@ static void test_table_default_is_module_default(void **state)
         te_sim_cfg_t *sim = calloc(1, sizeof *sim);
         te_ibkr_cfg_t ibkr;
         te_fix_cfg_t fix;
-        te_plan_cfg_t plan;
+        te_order_plan_cfg_t plan;
         assert_non_null(sim);
         assert_int_equal(te_sim_cfg_defaults(sim), 0);
         assert_int_equal(te_ibkr_cfg_defaults(&ibkr), 0);
         assert_int_equal(te_fix_cfg_defaults(&fix), 0);
-        assert_int_equal(te_plan_cfg_defaults(&plan), 0);
+        assert_int_equal(te_order_plan_cfg_defaults(&plan), 0);
         assert_true(sim->fill.slippage_bps == BROKER("sim.slippage_bps"));
         assert_true(sim->fill.slippage_bps == 5.0);
         assert_true(sim->fill.participation == BROKER("sim.participation"));

@@ -1618,13 +1618,13 @@ static void test_codec_random_mutations(void **state)
 
 /* ------------------------------------------------------------------ avro_walk */
 
-static te_aw_t *walker(const char *json, avro_schema_t *schema)
+static te_avro_walk_t *walker(const char *json, avro_schema_t *schema)
 {
         char err[256];
         assert_int_equal(avro_schema_from_json_length(json, strlen(json), schema), 0);
-        te_aw_t *w = te_aw_compile(*schema, err, sizeof err);
+        te_avro_walk_t *w = te_avro_walk_compile(*schema, err, sizeof err);
         if (!w)
-                fail_msg("te_aw_compile: %s", err);
+                fail_msg("te_avro_walk_compile: %s", err);
         return w;
 }
 
@@ -1643,7 +1643,7 @@ static void test_codec_walk_other_avro_kinds(void **state)
                 const char *name;
                 const char *bytes;
                 size_t n;
-                te_aw_err_t want;
+                te_avro_walk_err_t want;
                 const char *sub;
         } cases[] = {
             {"valid",
@@ -1652,33 +1652,34 @@ static void test_codec_walk_other_avro_kinds(void **state)
                    "\x04xy"
                    "FFF"
                    "\x02\x02k\x06\x00"),
-             TE_AW_OK, NULL},
-            {"int in 6 bytes", BYTES("\x80\x80\x80\x80\x80\x00"), TE_AW_MALFORMED,
+             TE_AVRO_WALK_OK, NULL},
+            {"int in 6 bytes", BYTES("\x80\x80\x80\x80\x80\x00"), TE_AVRO_WALK_MALFORMED,
              "field 'i' at byte 0"},
-            {"int above 32 bits", BYTES("\x80\x80\x80\x80\x10"), TE_AW_MALFORMED,
+            {"int above 32 bits", BYTES("\x80\x80\x80\x80\x10"), TE_AVRO_WALK_MALFORMED,
              "field 'i'"},
             {"float cut short",
              BYTES("\x02"
                    "ab"),
-             TE_AW_TRUNCATED, "field 'f' at byte 1"},
+             TE_AVRO_WALK_TRUNCATED, "field 'f' at byte 1"},
             {"bytes past the end",
              BYTES("\x02"
                    "abcd"
                    "\x40xy"),
-             TE_AW_TRUNCATED, "field 'b' at byte 5: length 32 exceeds remaining 2"},
+             TE_AVRO_WALK_TRUNCATED,
+             "field 'b' at byte 5: length 32 exceeds remaining 2"},
             {"fixed cut short",
              BYTES("\x02"
                    "abcd"
                    "\x04xy"
                    "FF"),
-             TE_AW_TRUNCATED, "field 'x'"},
+             TE_AVRO_WALK_TRUNCATED, "field 'x'"},
             {"map key past the end",
              BYTES("\x02"
                    "abcd"
                    "\x04xy"
                    "FFF"
                    "\x02\x10k"),
-             TE_AW_TRUNCATED, "field 'm[0]'"},
+             TE_AVRO_WALK_TRUNCATED, "field 'm[0]'"},
             {"map value bad varint",
              BYTES("\x02"
                    "abcd"
@@ -1686,14 +1687,14 @@ static void test_codec_walk_other_avro_kinds(void **state)
                    "FFF"
                    "\x02\x02k"
                    "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"),
-             TE_AW_MALFORMED, "field 'm[0]'"},
+             TE_AVRO_WALK_MALFORMED, "field 'm[0]'"},
             {"map block over the default cap",
              BYTES("\x02"
                    "abcd"
                    "\x04xy"
                    "FFF"
                    "\x82\x80\x80\x01"),
-             TE_AW_TOO_LARGE, "field 'm'"},
+             TE_AVRO_WALK_TOO_LARGE, "field 'm'"},
             {"trailing",
              BYTES("\x02"
                    "abcd"
@@ -1701,22 +1702,22 @@ static void test_codec_walk_other_avro_kinds(void **state)
                    "FFF"
                    "\x00"
                    "Z"),
-             TE_AW_TRAILING, "at byte 12: 1 trailing"},
+             TE_AVRO_WALK_TRAILING, "at byte 12: 1 trailing"},
         };
 #undef BYTES
         avro_schema_t s;
         char err[256];
         (void)state;
-        te_aw_t *w = walker(json, &s);
+        te_avro_walk_t *w = walker(json, &s);
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 err[0] = '\0';
-                te_aw_err_t rc =
-                    te_aw_walk(w, cases[i].bytes, cases[i].n, 0, err, sizeof err);
+                te_avro_walk_err_t rc =
+                    te_avro_walk_walk(w, cases[i].bytes, cases[i].n, 0, err, sizeof err);
                 if (rc != cases[i].want || (cases[i].sub && !strstr(err, cases[i].sub)))
                         fail_msg("%s: got %d (%s), want %d '%s'", cases[i].name, rc, err,
                                  cases[i].want, cases[i].sub ? cases[i].sub : "");
         }
-        te_aw_destroy(w);
+        te_avro_walk_destroy(w);
         avro_schema_decref(s);
 }
 
@@ -1729,7 +1730,7 @@ static void test_codec_walk_depth_cap_on_recursive_schema(void **state)
         char err[256];
         mb_t m = {0};
         (void)state;
-        te_aw_t *w = walker(json, &s);
+        te_avro_walk_t *w = walker(json, &s);
         /* a list of 10 nodes is fine; 100 nested nodes pass the depth cap */
         for (int depth = 0; depth < 2; depth++) {
                 int nodes = depth ? 100 : 10;
@@ -1738,16 +1739,17 @@ static void test_codec_walk_depth_cap_on_recursive_schema(void **state)
                         mb_long(&m, i);
                         mb_long(&m, i + 1 < nodes ? 1 : 0);
                 }
-                te_aw_err_t rc = te_aw_walk(w, m.b, m.n, 0, err, sizeof err);
-                assert_int_equal(rc, depth ? TE_AW_TOO_LARGE : TE_AW_OK);
+                te_avro_walk_err_t rc =
+                    te_avro_walk_walk(w, m.b, m.n, 0, err, sizeof err);
+                assert_int_equal(rc, depth ? TE_AVRO_WALK_TOO_LARGE : TE_AVRO_WALK_OK);
                 if (depth)
                         assert_non_null(strstr(err, "nested deeper"));
         }
         /* caps can only be set on string/bytes/array/map nodes */
-        assert_int_equal(te_aw_set_max(w, te_aw_root(w), 1), -1);
-        assert_int_equal(te_aw_child(w, te_aw_root(w), 5), -1);
+        assert_int_equal(te_avro_walk_set_max(w, te_avro_walk_root(w), 1), -1);
+        assert_int_equal(te_avro_walk_child(w, te_avro_walk_root(w), 5), -1);
         mb_free(&m);
-        te_aw_destroy(w);
+        te_avro_walk_destroy(w);
         avro_schema_decref(s);
 }
 

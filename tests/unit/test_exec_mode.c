@@ -65,7 +65,7 @@ static void test_exec_mode_check(void **state)
                 const check_case_t *c = &check_cases[i];
                 te_exec_mode_t m = msg(c->scope, c->level, c->effective_from);
                 char why[256] = "";
-                const char *code = te_modes_check(&m, why, sizeof why);
+                const char *code = te_exec_mode_check(&m, why, sizeof why);
                 print_message("case %s\n", c->name);
                 if (!c->code) {
                         assert_null(code);
@@ -75,12 +75,12 @@ static void test_exec_mode_check(void **state)
                 assert_string_equal(code, c->code);
                 assert_non_null(strstr(why, c->why));
                 /* a refused message is never recorded */
-                te_modes_t *t = te_modes_new();
+                te_exec_mode_levels_t *t = te_exec_mode_new();
                 assert_non_null(t);
-                assert_int_equal(te_modes_apply(t, &m), -1);
-                assert_int_equal(te_modes_level(t, c->scope), N);
-                assert_int_equal(te_modes_level(t, "pf-1"), N);
-                te_modes_destroy(t);
+                assert_int_equal(te_exec_mode_apply(t, &m), -1);
+                assert_int_equal(te_exec_mode_level(t, c->scope), N);
+                assert_int_equal(te_exec_mode_level(t, "pf-1"), N);
+                te_exec_mode_destroy(t);
         }
 }
 
@@ -90,7 +90,7 @@ static void test_exec_mode_unterminated_scope(void **state)
         te_exec_mode_t m = msg("*", H, 0);
         memset(m.scope, 'a', sizeof m.scope); /* no terminator inside the field */
         char why[128];
-        const char *code = te_modes_check(&m, why, sizeof why);
+        const char *code = te_exec_mode_check(&m, why, sizeof why);
         assert_non_null(code);
         assert_string_equal(code, "invalid_scope");
         assert_string_equal(why, "scope not terminated");
@@ -100,7 +100,7 @@ typedef struct step_s {
         const char *scope;
         int level;
         int64_t effective_from;
-        int applied; /* te_modes_apply's result */
+        int applied; /* te_exec_mode_apply's result */
 } step_t;
 
 typedef struct seq_case_s {
@@ -152,16 +152,16 @@ static void test_exec_mode_levels(void **state)
         for (size_t i = 0; i < sizeof seq_cases / sizeof seq_cases[0]; i++) {
                 const seq_case_t *c = &seq_cases[i];
                 print_message("case %s\n", c->name);
-                te_modes_t *t = te_modes_new();
+                te_exec_mode_levels_t *t = te_exec_mode_new();
                 assert_non_null(t);
                 for (size_t k = 0; k < c->n; k++) {
                         te_exec_mode_t m = msg(c->steps[k].scope, c->steps[k].level,
                                                c->steps[k].effective_from);
-                        assert_int_equal(te_modes_apply(t, &m), c->steps[k].applied);
+                        assert_int_equal(te_exec_mode_apply(t, &m), c->steps[k].applied);
                 }
-                assert_int_equal(te_modes_level(t, "pf-1"), c->pf1);
-                assert_int_equal(te_modes_level(t, "pf-2"), c->pf2);
-                te_modes_destroy(t);
+                assert_int_equal(te_exec_mode_level(t, "pf-1"), c->pf1);
+                assert_int_equal(te_exec_mode_level(t, "pf-2"), c->pf2);
+                te_exec_mode_destroy(t);
         }
 }
 

@@ -633,9 +633,9 @@ static te_book_t *build_book(const plan_case_t *c)
         return b;
 }
 
-static void build_cfg(te_plan_cfg_t *cfg, const plan_case_t *c)
+static void build_cfg(te_order_plan_cfg_t *cfg, const plan_case_t *c)
 {
-        te_plan_cfg_defaults(cfg);
+        te_order_plan_cfg_defaults(cfg);
         cfg->lot_size = c->cfg.lot;
         cfg->min_qty = c->cfg.min_qty;
         cfg->min_notional = c->cfg.min_notional;
@@ -654,7 +654,7 @@ static const tgt_in_t *find_tgt(const plan_case_t *c, const char *ticker)
 
 static int check_order(const plan_case_t *c, size_t k, const te_order_cmd_t *o,
                        const exp_order_t *e, const te_target_portfolio_t *tp,
-                       const te_plan_cfg_t *cfg)
+                       const te_order_plan_cfg_t *cfg)
 {
         char want_id[TE_ID_MAX];
         te_id_order(want_id, sizeof want_id, DECISION, PORTFOLIO, e->ticker, e->leg);
@@ -718,7 +718,7 @@ static int check_order(const plan_case_t *c, size_t k, const te_order_cmd_t *o,
 static int run_case(const plan_case_t *c)
 {
         te_target_portfolio_t tp;
-        te_plan_cfg_t cfg;
+        te_order_plan_cfg_t cfg;
         te_order_cmd_t out[MAXN];
         size_t n = 999;
         char err[256] = "";
@@ -728,8 +728,8 @@ static int run_case(const plan_case_t *c)
         te_book_t *book = build_book(c);
         build_cfg(&cfg, c);
         memset(out, 0, sizeof out);
-        int rc = te_plan_target(&cfg, NULL, book, &tp, out, c->cap ? c->cap : MAXN, &n,
-                                err, sizeof err);
+        int rc = te_order_plan_target(&cfg, NULL, book, &tp, out, c->cap ? c->cap : MAXN,
+                                      &n, err, sizeof err);
         if (c->err) {
                 if (rc >= 0 || n != 0 || !strstr(err, c->err)) {
                         print_error("%s: rc %d n %zu err \"%s\", expected error \"%s\"\n",
@@ -807,7 +807,7 @@ static void test_order_plan_round_lot(void **state)
             {0.1 + 0.2, 0.1, 0.3},
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-                double got = te_plan_round_lot(cases[i].q, cases[i].lot);
+                double got = te_order_plan_round_lot(cases[i].q, cases[i].lot);
                 if (fabs(got - cases[i].expect) > 1e-9) {
                         print_error("round_lot(%.17g, %g) = %.17g, expected %g\n",
                                     cases[i].q, cases[i].lot, got, cases[i].expect);
@@ -835,11 +835,12 @@ static void plan_sample(te_order_cmd_t *out, size_t *n, te_mode_t mode, int64_t 
         te_book_t *book = te_book_new();
         assert_non_null(book);
         assert_int_equal(te_book_set_position(book, PORTFOLIO, "AAA", 50), 0);
-        te_plan_cfg_t cfg;
-        te_plan_cfg_defaults(&cfg);
+        te_order_plan_cfg_t cfg;
+        te_order_plan_cfg_defaults(&cfg);
         char err[128];
         assert_int_equal(
-            te_plan_target(&cfg, NULL, book, &tp, out, MAXN, n, err, sizeof err), 0);
+            te_order_plan_target(&cfg, NULL, book, &tp, out, MAXN, n, err, sizeof err),
+            0);
         te_book_destroy(book);
         te_target_portfolio_free(&tp);
 }

@@ -69,8 +69,8 @@ typedef struct world_s {
         int rep_seq;
         /* planner */
         te_book_t *book;
-        te_plan_ws_t *ws;
-        te_plan_cfg_t cfg;
+        te_order_plan_ws_t *ws;
+        te_order_plan_cfg_t cfg;
         te_target_portfolio_t queue[64]; /* targets not planned yet (FIFO) */
         int q_n;
         te_target_portfolio_t cur; /* in force */
@@ -309,14 +309,15 @@ static void plan_cur(world_t *w)
         char err[256];
         const te_order_cmd_t *cmds;
         size_t n;
-        te_plan_env_t env = {.level = w->cur_level,
-                             .leg_base = w->replans > 1 ? (w->replans - 1) * 100 : 0};
-        te_plan_err_t e = te_plan_run(w->ws, &w->cfg, &env, w->book, &w->cur, &cmds, &n,
-                                      err, sizeof err);
-        if (e != TE_PLAN_OK)
+        te_order_plan_env_t env = {.level = w->cur_level,
+                                   .leg_base =
+                                       w->replans > 1 ? (w->replans - 1) * 100 : 0};
+        te_order_plan_err_t e = te_order_plan_run(w->ws, &w->cfg, &env, w->book, &w->cur,
+                                                  &cmds, &n, err, sizeof err);
+        if (e != TE_ORDER_PLAN_OK)
                 fail_msg("seed %llu step %ld: plan: %s", (unsigned long long)w->seed,
                          w->step, err);
-        size_t deferred = te_plan_deferred(w->ws);
+        size_t deferred = te_order_plan_deferred(w->ws);
         assert_int_equal(te_book_set_last_as_of(w->book, PF, w->cur.as_of), 0);
         send(w, cmds, n);
         w->waiting = deferred > 0 && w->cur_level != TE_LEVEL_HALT &&
@@ -480,10 +481,10 @@ static void run_seed(uint64_t seed, int replace, long steps, world_t *w)
         w->seed = seed;
         w->rng = seed * 0x9e3779b97f4a7c15ull + 1;
         w->book = te_book_new();
-        w->ws = te_plan_ws_new(1000);
+        w->ws = te_order_plan_ws_new(1000);
         assert_non_null(w->book);
         assert_non_null(w->ws);
-        te_plan_cfg_defaults(&w->cfg);
+        te_order_plan_cfg_defaults(&w->cfg);
         w->cfg.replace = replace;
         w->as_of = 1700000000000;
         for (int tk = 0; tk < NTK; tk++) { /* a starting position in both books */
@@ -499,7 +500,7 @@ static void run_seed(uint64_t seed, int replace, long steps, world_t *w)
         for (int i = 0; i < w->q_n; i++)
                 te_target_portfolio_free(&w->queue[i]);
         te_book_destroy(w->book);
-        te_plan_ws_destroy(w->ws);
+        te_order_plan_ws_destroy(w->ws);
 }
 
 static void test_overfill_property(void **state)
@@ -541,9 +542,9 @@ static void test_overfill_example(void **state)
         const te_order_cmd_t *cmds;
         size_t n;
         te_book_t *b = te_book_new();
-        te_plan_ws_t *ws = te_plan_ws_new(100);
-        te_plan_cfg_t cfg;
-        te_plan_cfg_defaults(&cfg);
+        te_order_plan_ws_t *ws = te_order_plan_ws_new(100);
+        te_order_plan_cfg_t cfg;
+        te_order_plan_cfg_defaults(&cfg);
         assert_int_equal(te_book_set_position(b, PF, "AAA", 500), 0);
         assert_int_equal(
             te_book_add_order(b, "o1", PF, "AAA", TE_SIDE_BUY, 200, 0, TE_OS_NEW), 0);
@@ -557,11 +558,12 @@ static void test_overfill_example(void **state)
         assert_int_equal(te_target_portfolio_add(&tp, &t), 0);
 
         /* 1. CANCEL only: the 200 could still fill */
-        assert_int_equal(te_plan_run(ws, &cfg, NULL, b, &tp, &cmds, &n, err, sizeof err),
-                         TE_PLAN_OK);
+        assert_int_equal(
+            te_order_plan_run(ws, &cfg, NULL, b, &tp, &cmds, &n, err, sizeof err),
+            TE_ORDER_PLAN_OK);
         assert_int_equal(n, 1);
         assert_int_equal(cmds[0].command, TE_CMD_CANCEL);
-        assert_int_equal(te_plan_deferred(ws), 1);
+        assert_int_equal(te_order_plan_deferred(ws), 1);
         assert_int_equal(te_book_mark_pending(b, "o1", TE_CMD_CANCEL, 0, 5), 0);
         double buy, sell;
         assert_int_equal(
@@ -571,10 +573,11 @@ static void test_overfill_example(void **state)
         assert_true(buy == 200 && sell == 0);
         assert_true(te_book_open_qty(b, PF, "AAA") == 0);
         /* planned again before the confirmation: still nothing new */
-        assert_int_equal(te_plan_run(ws, &cfg, NULL, b, &tp, &cmds, &n, err, sizeof err),
-                         TE_PLAN_OK);
+        assert_int_equal(
+            te_order_plan_run(ws, &cfg, NULL, b, &tp, &cmds, &n, err, sizeof err),
+            TE_ORDER_PLAN_OK);
         assert_int_equal(n, 0);
-        assert_int_equal(te_plan_deferred(ws), 1);
+        assert_int_equal(te_order_plan_deferred(ws), 1);
         /* 2. the 200 fill before the cancel lands; the cancel then finds nothing */
         te_exec_report_t r;
         memset(&r, 0, sizeof r);
@@ -589,15 +592,16 @@ static void test_overfill_example(void **state)
         assert_int_equal(te_book_apply_report(b, &r), TE_BOOK_APPLIED);
         assert_int_equal(te_book_pending_count(b), 0);
         /* 3. the residual from the confirmed position: BUY 100, not 300 */
-        assert_int_equal(te_plan_run(ws, &cfg, NULL, b, &tp, &cmds, &n, err, sizeof err),
-                         TE_PLAN_OK);
+        assert_int_equal(
+            te_order_plan_run(ws, &cfg, NULL, b, &tp, &cmds, &n, err, sizeof err),
+            TE_ORDER_PLAN_OK);
         assert_int_equal(n, 1);
         assert_int_equal(cmds[0].command, TE_CMD_NEW);
         assert_true(cmds[0].quantity == 100);
-        assert_int_equal(te_plan_deferred(ws), 0);
+        assert_int_equal(te_order_plan_deferred(ws), 0);
         te_target_portfolio_free(&tp);
         te_book_destroy(b);
-        te_plan_ws_destroy(ws);
+        te_order_plan_ws_destroy(ws);
 }
 
 /* plan.replace: the one live order is resized in place; while the REPLACE is
@@ -610,9 +614,9 @@ static void test_overfill_replace(void **state)
         const te_order_cmd_t *cmds;
         size_t n;
         te_book_t *b = te_book_new();
-        te_plan_ws_t *ws = te_plan_ws_new(100);
-        te_plan_cfg_t cfg;
-        te_plan_cfg_defaults(&cfg);
+        te_order_plan_ws_t *ws = te_order_plan_ws_new(100);
+        te_order_plan_cfg_t cfg;
+        te_order_plan_cfg_defaults(&cfg);
         cfg.replace = 1;
         assert_int_equal(te_book_set_position(b, PF, "AAA", 500), 0);
         assert_int_equal(te_book_add_order(b, "o1", PF, "AAA", TE_SIDE_BUY, 200, 50,
@@ -627,13 +631,14 @@ static void test_overfill_replace(void **state)
         te_target_t t = {.ticker = "AAA", .value = 800};
         assert_int_equal(te_target_portfolio_add(&tp, &t), 0);
         /* 500 + 150 working, target 800: REPLACE to 50 + 300 */
-        assert_int_equal(te_plan_run(ws, &cfg, NULL, b, &tp, &cmds, &n, err, sizeof err),
-                         TE_PLAN_OK);
+        assert_int_equal(
+            te_order_plan_run(ws, &cfg, NULL, b, &tp, &cmds, &n, err, sizeof err),
+            TE_ORDER_PLAN_OK);
         assert_int_equal(n, 1);
         assert_int_equal(cmds[0].command, TE_CMD_REPLACE);
         assert_string_equal(cmds[0].order_id, "o1");
         assert_true(cmds[0].quantity == 350);
-        assert_int_equal(te_plan_deferred(ws), 1);
+        assert_int_equal(te_order_plan_deferred(ws), 1);
         assert_int_equal(te_book_mark_pending(b, "o1", TE_CMD_REPLACE, 350, 1), 0);
         double buy;
         const te_book_pos_t *p = te_book_pf_find(te_book_portfolio(b, PF), "AAA");
@@ -655,8 +660,9 @@ static void test_overfill_replace(void **state)
         assert_true(te_book_open_qty(b, PF, "AAA") == 300);
         /* target 600 now: shrink to 50 + 100; refused */
         tp.targets[0].value = 600;
-        assert_int_equal(te_plan_run(ws, &cfg, NULL, b, &tp, &cmds, &n, err, sizeof err),
-                         TE_PLAN_OK);
+        assert_int_equal(
+            te_order_plan_run(ws, &cfg, NULL, b, &tp, &cmds, &n, err, sizeof err),
+            TE_ORDER_PLAN_OK);
         assert_int_equal(n, 1);
         assert_int_equal(cmds[0].command, TE_CMD_REPLACE);
         assert_true(cmds[0].quantity == 150);
@@ -669,13 +675,14 @@ static void test_overfill_replace(void **state)
         assert_int_equal(te_book_pending_count(b), 0);
         assert_true(te_book_open_qty(b, PF, "AAA") == 300); /* its old terms */
         /* planned again from the confirmed state: no second REPLACE, a CANCEL */
-        assert_int_equal(te_plan_run(ws, &cfg, NULL, b, &tp, &cmds, &n, err, sizeof err),
-                         TE_PLAN_OK);
+        assert_int_equal(
+            te_order_plan_run(ws, &cfg, NULL, b, &tp, &cmds, &n, err, sizeof err),
+            TE_ORDER_PLAN_OK);
         assert_int_equal(n, 1);
         assert_int_equal(cmds[0].command, TE_CMD_CANCEL);
         te_target_portfolio_free(&tp);
         te_book_destroy(b);
-        te_plan_ws_destroy(ws);
+        te_order_plan_ws_destroy(ws);
 }
 
 /* A CANCEL the broker refuses (the fix adapter's answer to an OrderCancelReject:

@@ -104,7 +104,7 @@ typedef struct rcase_s {
         double capital;
         int no_short;
         tgt_in_t tgt[MAXN];
-        te_plan_err_t err;
+        te_order_plan_err_t err;
         exp_t exp[MAXN];
 } rcase_t;
 
@@ -143,12 +143,12 @@ static const rcase_t rcases[] = {
      .rules = {"* * lot_size=100 max_notional=1000"},
      .unit = Q,
      .tgt = {{"AAA", 300, 20}},
-     .err = TE_PLAN_E_SIZING},
+     .err = TE_ORDER_PLAN_E_SIZING},
     {.name = "max_notional without any price: no_price",
      .rules = {"* * max_notional=1000"},
      .unit = Q,
      .tgt = {{"AAA", 300, 0}},
-     .err = TE_PLAN_E_NO_PRICE},
+     .err = TE_ORDER_PLAN_E_NO_PRICE},
     {.name = "through zero with max_qty 40: CLOSE 50 as 40+10, OPEN 30 (legs 0,1,2)",
      .rules = {"* * max_qty=40"},
      .pos = {{"AAA", 50}},
@@ -204,7 +204,7 @@ static const rcase_t rcases[] = {
      .rules = {"* * order_type=LIMIT"},
      .unit = Q,
      .tgt = {{"AAA", 5, 0}},
-     .err = TE_PLAN_E_NO_PRICE},
+     .err = TE_ORDER_PLAN_E_NO_PRICE},
     {.name = "LIMIT priced from the market data when the message has none",
      .rules = {"* * order_type=LIMIT limit_offset_bps=100"},
      .px = {{"AAA", 20}},
@@ -238,7 +238,7 @@ static const rcase_t rcases[] = {
      .cash = 1000,
      .unit = W,
      .tgt = {{"AAA", 0.5, 10}},
-     .err = TE_PLAN_E_NO_PRICE},
+     .err = TE_ORDER_PLAN_E_NO_PRICE},
     {.name = "weights, the message's NAV wins over the book",
      .pos = {{"AAA", 100}},
      .cash = 5000,
@@ -259,7 +259,7 @@ static const rcase_t rcases[] = {
      .rules = {"universe AAA BBB"},
      .unit = Q,
      .tgt = {{"AAA", 1, 0}, {"XXX", 1, 0}},
-     .err = TE_PLAN_E_UNKNOWN},
+     .err = TE_ORDER_PLAN_E_UNKNOWN},
     {.name = "tickers in the universe plan",
      .rules = {"universe AAA BBB"},
      .unit = Q,
@@ -270,13 +270,13 @@ static const rcase_t rcases[] = {
      .check_known = 1,
      .unit = Q,
      .tgt = {{"AAA", 1, 0}, {"QQQ", 1, 0}},
-     .err = TE_PLAN_E_UNKNOWN},
+     .err = TE_ORDER_PLAN_E_UNKNOWN},
     {.name = "gross leverage 1.2 above 1.0",
      .max_lev = 1.0,
      .unit = W,
      .nav = 1000,
      .tgt = {{"AAA", 0.7, 10}, {"BBB", -0.5, 10}},
-     .err = TE_PLAN_E_LEVERAGE},
+     .err = TE_ORDER_PLAN_E_LEVERAGE},
     {.name = "gross leverage exactly 1.0 passes",
      .max_lev = 1.0,
      .unit = W,
@@ -289,12 +289,12 @@ static const rcase_t rcases[] = {
      .unit = Q,
      .nav = 1000,
      .tgt = {{"AAA", 300, 10}},
-     .err = TE_PLAN_E_LEVERAGE},
+     .err = TE_ORDER_PLAN_E_LEVERAGE},
     {.name = "as_of before the last planned: stale",
      .last_as_of = AS_OF + 1,
      .unit = Q,
      .tgt = {{"AAA", 1, 0}},
-     .err = TE_PLAN_E_STALE},
+     .err = TE_ORDER_PLAN_E_STALE},
     {.name = "as_of equal to the last planned: planned (same target again)",
      .last_as_of = AS_OF,
      .unit = Q,
@@ -305,17 +305,20 @@ static const rcase_t rcases[] = {
      .unit = W,
      .nav = 1000,
      .tgt = {{"AAA", -0.1, 10}},
-     .err = TE_PLAN_E_SHORT},
+     .err = TE_ORDER_PLAN_E_SHORT},
     {.name = "duplicate ticker",
      .unit = Q,
      .tgt = {{"BBB", 1, 0}, {"AAA", 1, 0}, {"BBB", 2, 0}},
-     .err = TE_PLAN_E_DUPLICATE},
-    {.name = "NaN value", .unit = Q, .tgt = {{"AAA", NAN, 0}}, .err = TE_PLAN_E_VALUE},
+     .err = TE_ORDER_PLAN_E_DUPLICATE},
+    {.name = "NaN value",
+     .unit = Q,
+     .tgt = {{"AAA", NAN, 0}},
+     .err = TE_ORDER_PLAN_E_VALUE},
     {.name = "infinite value",
      .unit = W,
      .nav = 1000,
      .tgt = {{"AAA", INFINITY, 10}},
-     .err = TE_PLAN_E_VALUE},
+     .err = TE_ORDER_PLAN_E_VALUE},
 
     /* ---- execution levels ---- */
     {.name = "REDUCE_ONLY: increase dropped, reduction kept",
@@ -373,7 +376,7 @@ static const rcase_t rcases[] = {
      .level = HALT,
      .unit = Q,
      .tgt = {{"AAA", NAN, 0}},
-     .err = TE_PLAN_E_VALUE},
+     .err = TE_ORDER_PLAN_E_VALUE},
     {.name = "full_replace with market-data price for the absent ticker",
      .pos = {{"AAA", 10}, {"BBB", 20}},
      .px = {{"BBB", 5}},
@@ -405,7 +408,7 @@ static int env_known(void *opaque, const char *ticker)
 static int run_rcase(const rcase_t *c)
 {
         te_target_portfolio_t tp;
-        te_plan_cfg_t cfg;
+        te_order_plan_cfg_t cfg;
         char err[256] = "";
         int ok = 1;
         memset(&tp, 0, sizeof tp);
@@ -452,23 +455,23 @@ static int run_rcase(const rcase_t *c)
                         goto out;
                 }
         }
-        te_plan_cfg_defaults(&cfg);
+        te_order_plan_cfg_defaults(&cfg);
         cfg.rules = rules;
         cfg.max_gross_leverage = c->max_lev;
         cfg.capital = c->capital;
         cfg.allow_short = !c->no_short;
-        te_plan_env_t env = {.level = c->level,
-                             .price = env_price,
-                             .known = c->check_known ? env_known : NULL,
-                             .opaque = (void *)c};
+        te_order_plan_env_t env = {.level = c->level,
+                                   .price = env_price,
+                                   .known = c->check_known ? env_known : NULL,
+                                   .opaque = (void *)c};
         te_order_cmd_t out[MAXN];
         size_t n = 99;
-        te_plan_err_t rc =
-            te_plan_target(&cfg, &env, book, &tp, out, MAXN, &n, err, sizeof err);
+        te_order_plan_err_t rc =
+            te_order_plan_target(&cfg, &env, book, &tp, out, MAXN, &n, err, sizeof err);
         if (c->err) {
                 if (rc != c->err || n != 0) {
                         print_error("%s: rc %d (%s) n %zu, expected %s\n", c->name, rc,
-                                    err, n, te_plan_err_code(c->err));
+                                    err, n, te_order_plan_err_code(c->err));
                         ok = 0;
                 }
                 goto out;
@@ -476,10 +479,10 @@ static int run_rcase(const rcase_t *c)
         size_t n_exp = 0;
         while (n_exp < MAXN && c->exp[n_exp].ticker)
                 n_exp++;
-        if (rc != TE_PLAN_OK || n != n_exp) {
+        if (rc != TE_ORDER_PLAN_OK || n != n_exp) {
                 print_error("%s: rc %d (%s), %zu commands, expected %zu\n", c->name, rc,
                             err, n, n_exp);
-                for (size_t k = 0; rc == TE_PLAN_OK && k < n; k++)
+                for (size_t k = 0; rc == TE_ORDER_PLAN_OK && k < n; k++)
                         print_error("  got %s %s %s %.10g %s\n",
                                     te_command_name(out[k].command),
                                     te_side_name(out[k].side), out[k].ticker,
@@ -618,7 +621,7 @@ static void test_plan_rules_check_refusals(void **state)
             /* ... unless the (strategy ticker) line settles it */
             {"mom * lot_size=100\n* AAA max_qty=10\nmom AAA lot_size=10\n", NULL},
         };
-        te_plan_rule_t base = {.lot_size = 1, .min_qty = 1};
+        te_plan_rules_rule_t base = {.lot_size = 1, .min_qty = 1};
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 char path[] = "/tmp/te-rules-XXXXXX";
                 int fd = mkstemp(path);
@@ -643,9 +646,9 @@ static void test_plan_rules_check_refusals(void **state)
                 unlink(path);
         }
         /* the base rule itself, as the planner checks the plan.* keys */
-        te_plan_rule_t bad = {.lot_size = 100, .min_qty = 1, .max_qty = 10};
+        te_plan_rules_rule_t bad = {.lot_size = 100, .min_qty = 1, .max_qty = 10};
         char err[256];
-        assert_int_equal(te_plan_rule_check(&bad, err, sizeof err), -1);
+        assert_int_equal(te_plan_rules_check_rule(&bad, err, sizeof err), -1);
         assert_string_equal(err, "max_qty: 10 is below the lot size 100: no order can "
                                  "be sent");
 }
@@ -676,7 +679,7 @@ static void test_plan_rules_file(void **state)
         fclose(fp);
         r = te_plan_rules_new();
         assert_int_equal(te_plan_rules_load(r, path, err, sizeof err), 0);
-        te_plan_rule_t base = {.lot_size = 1, .min_qty = 1}, s, t;
+        te_plan_rules_rule_t base = {.lot_size = 1, .min_qty = 1}, s, t;
         te_plan_rules_strategy(r, &base, "mom", &s);
         assert_true(s.lot_size == 10 && s.max_qty == 0);
         assert_true(te_plan_rules_has_tickers(r));
@@ -730,12 +733,13 @@ static void test_plan_rules_mode_cancels(void **state)
                 te_book_add_order(b, "o-sell-ccc", "pf", "CCC", SELL, 5, 0, TE_OS_NEW);
                 te_book_add_order(b, "o-buy-ccc", "pf", "CCC", BUY, 30, 0, TE_OS_NEW);
                 te_book_add_order(b, "o-done", "pf", "AAA", BUY, 10, 10, TE_OS_FILLED);
-                te_plan_ws_t *ws = te_plan_ws_new(100);
+                te_order_plan_ws_t *ws = te_order_plan_ws_new(100);
                 lvl_t l = {cases[i].level};
                 const te_order_cmd_t *o;
                 size_t n;
-                assert_int_equal(
-                    te_plan_mode_cancels(ws, b, NULL, lvl_of, &l, 77, "sim", &o, &n), 0);
+                assert_int_equal(te_order_plan_mode_cancels(ws, b, NULL, lvl_of, &l, 77,
+                                                            "sim", &o, &n),
+                                 0);
                 assert_int_equal(n, cases[i].n);
                 for (size_t k = 0; k < n; k++) {
                         assert_int_equal(o[k].command, TE_CMD_CANCEL);
@@ -753,10 +757,11 @@ static void test_plan_rules_mode_cancels(void **state)
                 /* once the cancels are recorded, nothing is left to cancel */
                 for (size_t k = 0; k < n; k++)
                         assert_int_equal(te_book_mark_cancel(b, o[k].order_id), 0);
-                assert_int_equal(
-                    te_plan_mode_cancels(ws, b, NULL, lvl_of, &l, 77, "sim", &o, &n), 0);
+                assert_int_equal(te_order_plan_mode_cancels(ws, b, NULL, lvl_of, &l, 77,
+                                                            "sim", &o, &n),
+                                 0);
                 assert_int_equal(n, 0);
-                te_plan_ws_destroy(ws);
+                te_order_plan_ws_destroy(ws);
                 te_book_destroy(b);
         }
 }
@@ -778,26 +783,26 @@ static void test_plan_rules_exec_mode_table(void **state)
             {"pf1", TE_LEVEL_NORMAL, 250, TE_LEVEL_EMERGENCY, TE_LEVEL_EMERGENCY},
             {"*", TE_LEVEL_NORMAL, 400, TE_LEVEL_NORMAL, TE_LEVEL_NORMAL},
         };
-        te_modes_t *m = te_modes_new();
+        te_exec_mode_levels_t *m = te_exec_mode_new();
         assert_non_null(m);
-        assert_int_equal(te_modes_level(m, "pf1"), TE_LEVEL_NORMAL);
+        assert_int_equal(te_exec_mode_level(m, "pf1"), TE_LEVEL_NORMAL);
         for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
                 te_exec_mode_t msg;
                 memset(&msg, 0, sizeof msg);
                 te_strlcpy(msg.scope, steps[i].scope, sizeof msg.scope);
                 msg.level = steps[i].level;
                 msg.effective_from = steps[i].from;
-                assert_int_equal(te_modes_apply(m, &msg), 1);
-                assert_int_equal(te_modes_level(m, "pf1"), steps[i].pf1);
-                assert_int_equal(te_modes_level(m, "pf2"), steps[i].pf2);
+                assert_int_equal(te_exec_mode_apply(m, &msg), 1);
+                assert_int_equal(te_exec_mode_level(m, "pf1"), steps[i].pf1);
+                assert_int_equal(te_exec_mode_level(m, "pf2"), steps[i].pf2);
         }
         te_exec_mode_t bad;
         memset(&bad, 0, sizeof bad);
-        assert_int_equal(te_modes_apply(m, &bad), -1); /* empty scope */
+        assert_int_equal(te_exec_mode_apply(m, &bad), -1); /* empty scope */
         te_strlcpy(bad.scope, "*", sizeof bad.scope);
         bad.level = (te_level_t)9;
-        assert_int_equal(te_modes_apply(m, &bad), -1);
-        te_modes_destroy(m);
+        assert_int_equal(te_exec_mode_apply(m, &bad), -1);
+        te_exec_mode_destroy(m);
 }
 
 /* A re-plan with a leg base (EMERGENCY acting on the last target) gets new ids. */
@@ -818,16 +823,16 @@ static void test_plan_rules_leg_base(void **state)
                 assert_int_equal(te_target_portfolio_add(&tp, &t), 0);
                 te_book_t *b = te_book_new();
                 assert_int_equal(te_book_set_position(b, PORTFOLIO, "AAA", 50), 0);
-                te_plan_cfg_t cfg;
-                te_plan_cfg_defaults(&cfg);
-                te_plan_env_t env = {.level = TE_LEVEL_EMERGENCY,
-                                     .leg_base = cases[i].base};
+                te_order_plan_cfg_t cfg;
+                te_order_plan_cfg_defaults(&cfg);
+                te_order_plan_env_t env = {.level = TE_LEVEL_EMERGENCY,
+                                           .leg_base = cases[i].base};
                 te_order_cmd_t out[MAXN];
                 size_t n;
                 char err[128];
-                assert_int_equal(
-                    te_plan_target(&cfg, &env, b, &tp, out, MAXN, &n, err, sizeof err),
-                    0);
+                assert_int_equal(te_order_plan_target(&cfg, &env, b, &tp, out, MAXN, &n,
+                                                      err, sizeof err),
+                                 0);
                 assert_int_equal(n, 2); /* CLOSE 50, OPEN 30 */
                 for (size_t k = 0; k < 2; k++) {
                         char id[TE_ID_MAX];

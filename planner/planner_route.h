@@ -1,0 +1,45 @@
+/*
+ * planner_route: targets consumed from another exec.targets partition than their
+ * portfolio's, re-published to the right one (see planner_route.c). Owns the Alert
+ * bookkeeping per producer and the counter; knows nothing else of the planner.
+ */
+#ifndef TE_PLANNER_ROUTE_H
+#define TE_PLANNER_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "te_codec.h"
+#include "te_kafka.h"
+#include "te_msg.h"
+
+typedef struct te_planner_route_s te_planner_route_t;
+
+/** What te_planner_route_target did. */
+enum {
+        TE_PLANNER_ROUTE_ERROR = -1, /* the copy could not be queued: fatal, why set */
+        TE_PLANNER_ROUTE_HERE = 0,   /* on its portfolio's partition: plan it */
+        TE_PLANNER_ROUTE_MOVED = 1,  /* re-published where it belongs */
+        TE_PLANNER_ROUTE_DEAD = 2,   /* cannot be re-published: dead-letter it, why set */
+};
+
+/** Re-publish with `producer` to `topic_targets`, Alerts with `codec` to
+ *  `topic_alerts` (the strings are borrowed). @returns NULL on OOM. */
+te_planner_route_t *te_planner_route_new(te_producer_t *producer, te_codec_t *codec,
+                                         const char *topic_targets,
+                                         const char *topic_alerts);
+/** Takes NULL. */
+void te_planner_route_destroy(te_planner_route_t *rt);
+/** `m` (decoded into `tp`) belongs on partition `to` (-1: unknown, kept here): if it
+ *  is elsewhere, re-publish it there with te.rerouted.from, count it, log it and raise
+ *  the Alert (once per producer per hour). The caller finishes its ledger entry.
+ *  @returns TE_PLANNER_ROUTE_*. */
+int te_planner_route_target(te_planner_route_t *rt, const rd_kafka_message_t *m,
+                            const te_target_portfolio_t *tp, int32_t to, int64_t now,
+                            char *why, size_t why_size);
+/** @returns the number of targets re-published. */
+uint64_t te_planner_route_count(const te_planner_route_t *rt);
+
+#endif
