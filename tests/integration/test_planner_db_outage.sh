@@ -20,7 +20,7 @@ pgbin=${TE_PG_BIN:-/usr/lib/postgresql/15/bin}
 pg_ctl_as() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$pgbin/pg_ctl" "$@"; else "$pgbin/pg_ctl" "$@"; fi; }
 count() { grep -F -- "$2" "$RUN/$1.log" 2>/dev/null | grep -c -F -- "$3" || true; }
 at_least() { [ "$(count "$1" "$2" "$3")" -ge "$4" ]; }
-alive() { kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null || eo_fail "$1 died"; }
+alive() { _te_pl_alive "$(cat "$RUN/$1.pid")" || { tail -n 5 "$RUN/$1.log"; eo_fail "$1 died"; }; }
 
 python3 "$here/planner_data.py" bars 40 >"$RUN/bars.csv"
 python3 "$here/planner_data.py" targets 6 20 5 >"$RUN/targets.jsonl"
@@ -70,8 +70,8 @@ until "$TE_BUILD_DIR/exec-lag" --bootstrap-file "$RUN/bootstrap" \
         --kafka exec-planner:exec.targets --kafka exec-broker-sim:exec.orders \
         --db exec-sink:exec.reports >"$RUN/lag.txt" 2>&1; do
         [ $SECONDS -lt $deadline ] || { cat "$RUN/lag.txt"; eo_fail "pipeline did not drain"; }
-        alive planner2
-        alive planner3
+        # a process that gave up (e.g. the sink after its reconnect) fails at once
+        for p in planner2 planner3 broker sink; do alive $p; done
         sleep 0.2
 done
 
