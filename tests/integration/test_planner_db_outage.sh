@@ -12,6 +12,9 @@
 #   rebuild (a third rebalance when the third joins), and every target is planned exactly
 #   once — the NEW orders on exec.orders are those of one crash-free planner
 #   (planner_data.py), no duplicate id — and the positions are the last targets.
+#   The sink, idle through the outage, finds its connection dead at its first batch
+#   after it, reconnects and seeks back to its offsets in the DB (sink.reseek); every
+#   process stays up to the end (a sink that gave up fails the test at once).
 source "$(dirname "$0")/prologue.sh" pldb
 source "$here/eo_fault_lib.sh"
 TE_TEST_LOG_SKIP=CONFWARN TE_TEST_LOG_LINES=12
@@ -75,6 +78,10 @@ until "$TE_BUILD_DIR/exec-lag" --bootstrap-file "$RUN/bootstrap" \
         sleep 0.2
 done
 
+# the sink met its dead connection at its first batch after the restart (nothing was
+# planned during the outage): it reconnected and sought back to its DB offsets
+grep -q '"sink.reseek".*back to their offsets in the DB' "$RUN/sink.log" ||
+        eo_fail "the sink did not seek back to its DB offsets after reconnecting"
 eo_topic_json exec.orders >"$RUN/orders.jsonl"
 python3 "$here/planner_data.py" check-orders "$RUN/orders.jsonl" "$RUN/expected.txt" \
         "a single planner's" || eo_fail "orders on exec.orders"
