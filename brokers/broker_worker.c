@@ -16,6 +16,7 @@
 #include "te_codec.h"
 #include "te_emit.h"
 #include "te_kafka.h"
+#include "te_kafka_seek.h"
 #include "te_log.h"
 #include "te_obs_msg.h"
 #include "te_proc.h"
@@ -200,7 +201,7 @@ static void put_back(te_broker_worker_t *w, const rd_kafka_message_t *m)
         rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)
             ->offset = m->offset;
         pause_all(w, 1);
-        rd_kafka_error_t *e = rd_kafka_seek_partitions(rk, l, 5000);
+        rd_kafka_error_t *e = te_kafka_seek_partitions(rk, l, 5000);
         if (e) {
                 TE_LOG(TE_LOG_ERROR, NULL, "broker.seek",
                        "%s[%d] back to %lld: %s (re-read after a restart: not committed)",

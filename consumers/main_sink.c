@@ -26,6 +26,7 @@
 #include "te_codec.h"
 #include "te_emit.h"
 #include "te_kafka.h"
+#include "te_kafka_seek.h"
 #include "te_log.h"
 #include "te_obs.h"
 #include "te_pg.h"
@@ -268,9 +269,12 @@ static int reseek(sink_t *s)
                 tp->offset = off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
         }
         s->reconnected = 0;
-        rd_kafka_error_t *e = l->cnt ? rd_kafka_seek_partitions(rk, l, 10000) : NULL;
+        /* not rd_kafka_seek_partitions(): librdkafka 2.0 waits a thousandth of its
+         * timeout, and a busy main thread then made this a fatal timeout */
+        rd_kafka_error_t *e = l->cnt ? te_kafka_seek_partitions(rk, l, 10000) : NULL;
         if (e) {
-                /* the position is unchanged: stop rather than move past lost commits */
+                /* not done within 10 s: the position is not known; stop rather than
+                 * risk moving past lost commits */
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.reseek", "seek: %s",
                        rd_kafka_error_string(e));
                 rd_kafka_error_destroy(e);

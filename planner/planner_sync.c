@@ -10,6 +10,7 @@
 
 #include "planner_int.h"
 #include "te_kafka_meta.h"
+#include "te_kafka_seek.h"
 #include "te_log.h"
 #include "te_obs.h"
 #include "te_proc.h"
@@ -261,7 +262,7 @@ void te_planner_sync_put_back(te_planner_t *pl, const rd_kafka_message_t *m)
             ->offset = m->offset;
         if (!pl->assigned_paused)
                 pause_assigned(pl, 1);
-        rd_kafka_error_t *e = rd_kafka_seek_partitions(rk, l, 5000);
+        rd_kafka_error_t *e = te_kafka_seek_partitions(rk, l, 5000);
         if (e) {
                 /* not consumed, not committed: a restart or the next owner reads it */
                 TE_LOG(TE_LOG_ERROR, NULL, "planner.seek", "%s[%d] back to %lld: %s",

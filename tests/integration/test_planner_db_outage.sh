@@ -12,6 +12,9 @@
 #   rebuild (a third rebalance when the third joins), and every target is planned exactly
 #   once — the NEW orders on exec.orders are those of one crash-free planner
 #   (planner_data.py), no duplicate id — and the positions are the last targets.
+#   The sink, idle through the outage, finds its connection dead at its first batch
+#   after it, reconnects and seeks back to its offsets in the DB (sink.reseek); every
+#   process stays up to the end (a sink that gave up fails the test at once).
 source "$(dirname "$0")/prologue.sh" pldb
 source "$here/eo_fault_lib.sh"
 TE_TEST_LOG_SKIP=CONFWARN TE_TEST_LOG_LINES=12
@@ -20,7 +23,7 @@ pgbin=${TE_PG_BIN:-/usr/lib/postgresql/15/bin}
 pg_ctl_as() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$pgbin/pg_ctl" "$@"; else "$pgbin/pg_ctl" "$@"; fi; }
 count() { grep -F -- "$2" "$RUN/$1.log" 2>/dev/null | grep -c -F -- "$3" || true; }
 at_least() { [ "$(count "$1" "$2" "$3")" -ge "$4" ]; }
-alive() { kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null || eo_fail "$1 died"; }
+alive() { _te_pl_alive "$(cat "$RUN/$1.pid")" || { tail -n 5 "$RUN/$1.log"; eo_fail "$1 died"; }; }
 
 python3 "$here/planner_data.py" bars 40 >"$RUN/bars.csv"
 python3 "$here/planner_data.py" targets 6 20 5 >"$RUN/targets.jsonl"
@@ -70,11 +73,15 @@ until "$TE_BUILD_DIR/exec-lag" --bootstrap-file "$RUN/bootstrap" \
         --kafka exec-planner:exec.targets --kafka exec-broker-sim:exec.orders \
         --db exec-sink:exec.reports >"$RUN/lag.txt" 2>&1; do
         [ $SECONDS -lt $deadline ] || { cat "$RUN/lag.txt"; eo_fail "pipeline did not drain"; }
-        alive planner2
-        alive planner3
+        # a process that gave up (e.g. the sink after its reconnect) fails at once
+        for p in planner2 planner3 broker sink; do alive $p; done
         sleep 0.2
 done
 
+# the sink met its dead connection at its first batch after the restart (nothing was
+# planned during the outage): it reconnected and sought back to its DB offsets
+grep -q '"sink.reseek".*back to their offsets in the DB' "$RUN/sink.log" ||
+        eo_fail "the sink did not seek back to its DB offsets after reconnecting"
 eo_topic_json exec.orders >"$RUN/orders.jsonl"
 python3 "$here/planner_data.py" check-orders "$RUN/orders.jsonl" "$RUN/expected.txt" \
         "a single planner's" || eo_fail "orders on exec.orders"
