@@ -3,9 +3,10 @@
  * librdkafka's in-process mock cluster into a throwaway PostgreSQL (ops/pg.sh, started
  * once for the file on a unix socket in a temp dir), driven one loop turn at a time
  * (te_sink_worker_poll): reports applied once with the next offset of their partition,
- * bad bytes dead-lettered while the partition goes on, and a worker restarted in the
- * same group resuming from the DB's offsets (not from Kafka's committed offsets, which
- * the test rewinds) without applying anything again.
+ * bad bytes dead-lettered while the partition goes on, a worker restarted in the same
+ * group resuming from the DB's offsets (not from Kafka's committed offsets, which the
+ * test rewinds) without applying anything again, and a PostgreSQL restart mid-stream
+ * waited out, the batch in hand dropped and read again from the DB's offsets.
  *
  * Every wait polls a condition with a deadline; nothing sleeps to synchronise. Each
  * test uses its own topics and group. Without PostgreSQL's initdb the file is skipped
@@ -106,6 +107,27 @@ static void pg_stop(void)
                 rmdir(parent);
         }
         pg_dir[0] = '\0';
+}
+
+/* pg_ctl on the cluster as its owner (ops/pg.sh), `args` after -D DIR/data. With
+ * `after_s` > 0 it runs in the background after that many seconds: the length of an
+ * outage the test stages, not a wait. @returns the shell's exit status (0 at once for a
+ * background run). */
+static int pg_ctl(const char *args, int after_s)
+{
+        char run[1024], cmd[1200];
+        int n = snprintf(run, sizeof run,
+                         "bash -c '. \"%s/ops/pg.sh\" && bin=$(_te_pg_bin) && "
+                         "_te_pg_as \"$bin/pg_ctl\" -D \"%s/data\" %s' >>\"%s.log\" 2>&1",
+                         TE_SOURCE_DIR, pg_dir, args, pg_dir);
+        if (n < 0 || (size_t)n >= sizeof run)
+                return -1;
+        if (after_s <= 0)
+                return system(run);
+        n = snprintf(cmd, sizeof cmd, "(sleep %d; %s) &", after_s, run);
+        if (n < 0 || (size_t)n >= sizeof cmd)
+                return -1;
+        return system(cmd);
 }
 
 /* One number from a query with one text parameter. */
@@ -521,6 +543,41 @@ static void test_sink_worker_restart_resumes_from_db(void **state)
         stop(w);
 }
 
+/* PostgreSQL stopped between two batches and started again two seconds later: the
+ * worker retries the second batch while the server is down, and when its connection is
+ * reset it drops the batch and seeks its partitions back to the DB's offsets, so the
+ * batch is read again and applied once: nothing lost, nothing read from before the
+ * DB's offsets. */
+static void test_sink_worker_db_outage_reseek(void **state)
+{
+        enum { N = 4 };
+        (void)state;
+        names_t n = names_for("soutage");
+        int64_t per_part[N_PARTS] = {0};
+        produce_orders(n.reports, "SO", N, per_part);
+        te_sink_worker_t *w = worker_for(&n);
+        run_until_reports(w, 2 * N);
+        assert_int_equal(stats_of(w).retries, 0);
+        assert_int_equal(pg_ctl("-m fast -w -t 60 stop", 0), 0);
+        produce_orders(n.reports, "SP", N, per_part);
+        char start[400];
+        snprintf(start, sizeof start, "-l \"%s/log\" -w -t 60 start", pg_dir);
+        assert_int_equal(pg_ctl(start, 2), 0);
+        run_until_reports(w, 4 * N);
+        te_sink_worker_stats_t s = stats_of(w);
+        assert_true(s.retries >= 1);
+        assert_int_equal(s.applied, 4 * N);
+        assert_int_equal(s.dead, 0);
+        PQreset(db); /* the test's own connection went with the server */
+        assert_int_equal(PQstatus(db), CONNECTION_OK);
+        assert_int_equal(events_of(n.reports), 4 * N);
+        assert_int_equal(trades_of("SO"), N);
+        assert_int_equal(trades_of("SP"), N);
+        for (int32_t p = 0; p < N_PARTS; p++)
+                assert_int_equal(db_offset(n.group, p), per_part[p]);
+        stop(w);
+}
+
 /* ---- the stack for the file ----------------------------------------------------------
  */
 
@@ -553,8 +610,10 @@ int main(void)
             cmocka_unit_test(test_sink_worker_applies_once_with_offsets),
             cmocka_unit_test(test_sink_worker_bad_report_dead_lettered),
             cmocka_unit_test(test_sink_worker_restart_resumes_from_db),
+            cmocka_unit_test(test_sink_worker_db_outage_reseek),
         };
-        te_log_init("test_sink_worker", TE_LOG_WARN);
+        te_log_init("test_sink_worker",
+                    getenv("TE_TEST_VERBOSE") ? TE_LOG_DEBUG : TE_LOG_WARN);
         char initdb[512];
         const char *bin = getenv("TE_PG_BIN"); /* as ops/pg.sh */
         snprintf(initdb, sizeof initdb, "%s/initdb",
