@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 {
         static conf_t conf;
         char errstr[512];
-        int rc = 1;
+        int rc = 1, stopped = 0;
         te_cfg_t *cfg =
             te_cfgtab_start(PROC, conf_items, sizeof conf_items / sizeof conf_items[0],
                             &conf, &conf.common, argc, argv);
@@ -59,8 +59,8 @@ int main(int argc, char **argv)
         if (te_obs_start(&conf.common, PROC, TE_OBS_NEED_KAFKA | TE_OBS_NEED_DB, &http,
                          errstr, sizeof errstr) != 0)
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.metrics", "%s", errstr);
-        else if (!(w = te_sink_worker_new(&conf, cfg, errstr, sizeof errstr)))
-                rc = te_proc_stop ? 0 : 1; /* logged; stopped while waiting: clean */
+        else if (!(w = te_sink_worker_new(&conf, cfg, &stopped, errstr, sizeof errstr)))
+                rc = stopped ? 0 : 1; /* logged, unless stopped while waiting */
         else
                 rc = te_sink_worker_run(w) == 0 ? 0 : 1;
         te_sink_worker_destroy(w);

@@ -524,9 +524,10 @@ static int connect_db(sink_t *s, char *errstr, size_t errsz)
 }
 
 te_sink_worker_t *te_sink_worker_new(const te_sink_worker_conf_t *conf,
-                                     const te_cfg_t *cfg, char *errstr,
+                                     const te_cfg_t *cfg, int *stopped, char *errstr,
                                      size_t errstr_size)
 {
+        *stopped = 0;
         sink_t *s = calloc(1, sizeof *s);
         if (!s) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -543,9 +544,9 @@ te_sink_worker_t *te_sink_worker_new(const te_sink_worker_conf_t *conf,
                 goto fail;
         }
         if (connect_db(s, errstr, errstr_size) != 0) {
-                if (te_proc_stop) /* stopped while waiting: a clean exit */
-                        goto fail;
-                TE_LOG(TE_LOG_ERROR, NULL, "sink.db", "%s", errstr);
+                *stopped = te_proc_stop != 0; /* stopped while waiting: a clean exit */
+                if (!*stopped)
+                        TE_LOG(TE_LOG_ERROR, NULL, "sink.db", "%s", errstr);
                 goto fail;
         }
         te_obs_ready("db", 1);

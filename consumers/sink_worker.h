@@ -44,10 +44,10 @@ typedef struct te_sink_worker_s te_sink_worker_t;
 /** Build the worker: codec, the DB connection (waited for with backoff while the
  *  server cannot be reached; migrations when db.migrate), producer and consumer.
  *  `cfg` supplies kafka.* pass-through; `conf` is copied. @returns the worker, or NULL
- *  with errstr (also when te_proc_stop was set while waiting for the DB: a clean
- *  stop, not an error). */
+ *  with errstr, logged; *stopped is then 1 when te_proc_stop was set while waiting for
+ *  the DB (a clean stop, not an error: main exits 0), else 0. */
 te_sink_worker_t *te_sink_worker_new(const te_sink_worker_conf_t *conf,
-                                     const te_cfg_t *cfg, char *errstr,
+                                     const te_cfg_t *cfg, int *stopped, char *errstr,
                                      size_t errstr_size);
 /** One turn of the loop: take a batch (waiting up to timeout_ms for its first report)
  *  and apply it with its offsets, retrying the DB until it commits or te_proc_stop.

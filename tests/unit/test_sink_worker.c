@@ -232,10 +232,13 @@ static te_sink_worker_t *worker_for(const names_t *n)
         char errstr[512] = "";
         te_sink_worker_conf_t c = conf_for(n);
         te_cfg_t *cfg = kafka_cfg();
-        te_sink_worker_t *w = te_sink_worker_new(&c, cfg, errstr, sizeof errstr);
+        int stopped = -1;
+        te_sink_worker_t *w =
+            te_sink_worker_new(&c, cfg, &stopped, errstr, sizeof errstr);
         te_cfg_destroy(cfg);
         if (!w)
                 fail_msg("te_sink_worker_new: %s", errstr);
+        assert_int_equal(stopped, 0);
         return w;
 }
 
