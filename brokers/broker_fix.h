@@ -1,5 +1,5 @@
 /*
- * broker_fix: a PRODUCTION adapter for a FIX 4.4 counterparty (initiator side) behind
+ * broker_fix: a PRODUCTION adapter for a FIX 4.4 (or 4.2) counterparty (initiator) behind
  * te_broker_ops_t, on one non-blocking TCP socket driven from the ops' calls, chiefly
  * poll(). The frame layer is fix_proto.h, the session rules fix_session.h, the
  * order <-> message mapping fix_app.h; this file owns the socket, the orders and the
@@ -16,6 +16,22 @@
  * leaves, so the counterparty always sees our numbers in order. While the session is
  * not logged on and reconciled, submit/cancel/replace answer TE_BROKER_ERR_RETRIABLE
  * (the worker pauses and hands the command again later) and connected() is 0.
+ *
+ * Ended orders. Once an order's final report is out (FILLED, CANCELED, REJECTED,
+ * EXPIRED) and its row saved, the order leaves memory; its id is remembered (up to
+ * 2^20 of them) so that a late request on it is told from one on an order never had:
+ * a CANCEL or REPLACE of an ended order needs no answer (the final report gave it), a
+ * redelivered NEW is not sent again, a late ExecutionReport is dropped (resent) or
+ * raises `fix_report_after_end`. A CANCEL or REPLACE of an order the adapter does not
+ * know gets a final REJECTED report ("cancel refused: unknown order" / "replace
+ * refused: unknown order") with an Alert, as a broker answers one, so that the planner
+ * does not wait for a confirmation that would never come.
+ *
+ * FIX 4.2. With begin_string FIX.4.2 every frame carries that BeginString, a frame of
+ * another version is garbled, ExecutionReports are read the 4.2 way (fix_app.h), no
+ * OrderMassStatusRequest exists (reconciliation asks order by order, as with 4.4),
+ * and what 4.2 cannot say is refused at construction: a Password (554 is 4.3 on) or
+ * TimeInForce CLS among the allowed ones.
  *
  * Reports come from ExecutionReports only (fix_app.h's mapping); an ExecID already
  * seen is dropped (a resent report is never booked twice). An OrderCancelReject
@@ -45,7 +61,7 @@
  * changed before any bytes are written to the socket (so a number of ours is never
  * used twice, even after a crash) and after each poll. When the save fails nothing is
  * written until it succeeds (an Alert `fix_db`). Without use_db they start from
- * cfg next_out/next_in and are kept across reconnects only.
+ * cfg next_out/next_in (1 when 0) and are kept across reconnects only.
  *
  * Orders. With use_db every order's row (fix_orders: its terms, the ClOrdID it lives
  * under, its cancel/replace counters, whether it was sent, booked quantity and value,
@@ -68,9 +84,11 @@ typedef void (*te_fix_alert_fn)(void *ctx, te_severity_t sev, const char *code,
                                 const char *decision_id, const char *portfolio_id,
                                 const char *order_id, const char *message);
 
+/* The adapter's settings; their defaults are exec-broker's (fix.*: broker_conf.c). */
 typedef struct te_fix_cfg_s {
         char host[256];
         int port;
+        char begin_string[16]; /* FIX.4.4 (or "") or FIX.4.2 */
         char sender[TE_FIX_COMPID_MAX];
         char target[TE_FIX_COMPID_MAX];
         int heartbt_int;           /* seconds */
@@ -83,17 +101,13 @@ typedef struct te_fix_cfg_s {
         int64_t reconnect_min_ms;
         int64_t reconnect_max_ms;
         int64_t reconcile_timeout_ms;
-        int64_t next_out, next_in; /* sequence numbers when none are saved (>= 1) */
+        int64_t next_out, next_in; /* sequence numbers when none are saved (0: 1) */
         int use_db;                /* keep the sequence numbers in the runtime DB */
         char db_conninfo[512];     /* "" = PG* environment */
         char broker_name[64];
         te_fix_alert_fn alert; /* NULL: alerts are only logged */
         void *alert_ctx;
 } te_fix_cfg_t;
-
-/** The defaults: 127.0.0.1:9878, HeartBtInt 30, every order type and TIF, 45 msgs/s,
- *  reconnect 500..30000 ms, reconcile timeout 5000 ms, sequences 1/1, name "fix". */
-void te_fix_cfg_defaults(te_fix_cfg_t *cfg);
 
 /** Create the adapter (no connection yet: the first poll opens it); with use_db,
  *  connect to the runtime DB, apply migrations and load the saved sequence numbers.
@@ -104,6 +118,7 @@ typedef struct te_fix_stats_s {
         uint64_t connects, disconnects, logons, reconciles;
         uint64_t orders_sent, cancels_sent, replaces_sent, status_sent;
         uint64_t fills, dup_execs, rejects, garbled, alerts;
+        uint64_t orders_held; /* orders in memory: not ended, or ended and unsaved */
 } te_fix_stats_t;
 void te_fix_stats(te_broker_t *b, te_fix_stats_t *out);
 /** Log out: send Logout and wait up to timeout_ms for the counterparty's (reports

@@ -17,7 +17,7 @@
 #include "te_emit.h"
 #include "te_kafka.h"
 #include "te_log.h"
-#include "te_obs.h"
+#include "te_obs_msg.h"
 #include "te_proc.h"
 
 #define PROC "exec-broker"
@@ -27,6 +27,7 @@ struct te_broker_worker_s {
         te_codec_t *codec;
         te_producer_t *producer;
         te_consumer_t *consumer;
+        te_emitter_t emit; /* dead letters and alerts: producer, codec, topics */
         te_adapter_t adapter;
         te_broker_t *broker; /* adapter.broker */
         const char *name;    /* the adapter's setting name, for metrics */
@@ -263,17 +264,11 @@ static int decode(te_broker_worker_t *w, const rd_kafka_message_t *m)
                 return 1;
         if (w->rebuilding)
                 return 0;
-        char reason[640];
-        snprintf(reason, sizeof reason, "%s: %s", te_codec_err_name(cerr), errstr);
         w->n.dead_lettered++;
         /* skipped (alerted) when even a cut copy cannot be queued: never a stop on this
          * offset */
-        if (te_emit_deadletter(w->producer, w->codec, w->conf.topic_deadletter,
-                               w->conf.topic_alerts, PROC, m, reason, errstr,
-                               sizeof errstr) == 0)
-                te_emit_alert(w->producer, w->codec, w->conf.topic_alerts, TE_SEV_WARNING,
-                              PROC, "bad_order", NULL, NULL, NULL,
-                              "order dead-lettered: %s", reason);
+        te_emit_reject(&w->emit, m, te_codec_err_name(cerr), errstr,
+                       &(te_reject_ctx_t){.what = "order", .alert_code = "bad_order"});
         return 0;
 }
 
@@ -520,11 +515,12 @@ static int start(te_broker_worker_t *w, const te_cfg_t *cfg, char *errstr,
         w->producer = te_producer_new(cfg, w->conf.common.bootstrap, errstr, errstr_size);
         if (!w->producer)
                 return -1;
-        te_guard_cfg_t gc = {.max_qty = w->conf.lim_max_qty,
-                             .max_notional = w->conf.lim_max_notional,
-                             .max_orders_per_sec = w->conf.lim_max_rate,
-                             .max_age_ms = w->conf.max_age_ms};
-        te_guard_init(&w->guard, &gc);
+        w->emit =
+            (te_emitter_t){.producer = w->producer,
+                           .codec = w->codec,
+                           .topics = {w->conf.topic_deadletter, w->conf.topic_alerts},
+                           .proc = PROC};
+        te_guard_init(&w->guard, &w->conf.guard);
         w->ledger = te_ledger_new(w->conf.topic_orders, w->adapter.sim != NULL);
         if (!w->ledger) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -578,6 +574,7 @@ te_broker_worker_t *te_broker_worker_new(const te_broker_worker_conf_t *conf,
                "adapter=%s bars=%zu tickers=%zu group=%s", w->name,
                bars ? te_bars_count(bars) : 0, bars ? te_bars_ticker_count(bars) : 0,
                w->conf.group_id);
+        te_obs_msg_declare();
         te_obs_broker_up(w->name, 1);
         te_obs_ready("broker", 1);
         return w;

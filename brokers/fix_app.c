@@ -1,6 +1,6 @@
 /*
- * fix_app: our orders as FIX 4.4 application messages and FIX execution reports as
- * our reports (see fix_app.h for the field lists and the mapping table).
+ * fix_app: our orders as FIX 4.4 (or 4.2) application messages and FIX execution reports
+ * as our reports (see fix_app.h for the field lists and the mapping table).
  */
 #include <math.h>
 #include <stdio.h>
@@ -81,7 +81,7 @@ static int enc_terms(te_fix_enc_t *e, const te_fix_app_cfg_t *cfg,
                         te_order_type_name(c->order_type));
                 return -1;
         }
-        if (!(cfg->tifs & (1u << c->tif))) {
+        if (!(cfg->tifs & (1u << c->tif)) || (cfg->fix42 && c->tif == TE_TIF_CLS)) {
                 te_errf(errstr, errstr_size, "TIF %s not allowed on this session",
                         te_tif_name(c->tif));
                 return -1;
@@ -202,10 +202,30 @@ static int get_qty(const te_fix_msg_t *m, int tag, double *v, int required)
         return rc == 0 && isfinite(*v) && *v >= 0 ? 0 : -1;
 }
 
+/* The ExecType of FIX 4.4 for what the report says: a FIX 4.2 ExecTransType of Status
+ * is 4.4's OrderStatus (I), Cancel and Correct its TradeCancel (H) and TradeCorrect
+ * (G); a 4.2 Partial fill (1) or Fill (2) its Trade (F). A 4.4 report is as it came. */
+static char exec_type_44(const te_fix_exec_t *x)
+{
+        switch (x->exec_trans_type) {
+        case '3':
+                return 'I';
+        case '1':
+                return 'H';
+        case '2':
+                return 'G';
+        case '0':
+                return x->exec_type == '1' || x->exec_type == '2' ? 'F' : x->exec_type;
+        default:
+                return x->exec_type;
+        }
+}
+
 int te_fix_app_dec_exec(const te_fix_msg_t *m, te_fix_exec_t *x, char *errstr,
                         size_t errstr_size)
 {
         memset(x, 0, sizeof *x);
+        int fix42 = m->begin && strcmp(m->begin, TE_FIX_BEGIN42) == 0;
         char side;
         size_t lpx_len;
         const char *bad = NULL;
@@ -223,6 +243,10 @@ int te_fix_app_dec_exec(const te_fix_msg_t *m, te_fix_exec_t *x, char *errstr,
                 bad = "ExecID (17)";
         else if (get_char(m, TE_FIX_T_EXECTYPE, &x->exec_type) != 0)
                 bad = "ExecType (150)";
+        else if (fix42 &&
+                 (get_char(m, TE_FIX_T_EXECTRANSTYPE, &x->exec_trans_type) != 0 ||
+                  !strchr("0123", x->exec_trans_type)))
+                bad = "ExecTransType (20)";
         else if (get_char(m, TE_FIX_T_ORDSTATUS, &x->ord_status) != 0 ||
                  te_fix_app_ord_status(x->ord_status, 0) < 0)
                 bad = "OrdStatus (39)";
@@ -240,7 +264,9 @@ int te_fix_app_dec_exec(const te_fix_msg_t *m, te_fix_exec_t *x, char *errstr,
                 bad = "LastQty (32)";
         else if (get_qty(m, TE_FIX_T_LASTPX, &x->last_px, 0) != 0)
                 bad = "LastPx (31)";
-        else if (x->exec_type == 'F' &&
+        else if (fix42 && x->exec_type == 'F')
+                bad = "ExecType (150) of FIX 4.2";
+        else if ((x->exec_type = exec_type_44(x)) == 'F' &&
                  (!(x->last_qty > 0) || te_fix_get(m, TE_FIX_T_LASTPX, &lpx_len) == NULL))
                 bad = "LastQty (32) and LastPx (31) of a Trade";
         if (bad) {

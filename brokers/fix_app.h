@@ -39,6 +39,14 @@
  * CumQty, LeavesQty and AvgPx are the counterparty's (leaves 0 when the status is
  * terminal). report_id = "r" + digest("fix", order_id, ExecID): a resent report
  * gives the same id, and te_fix_execids drops it before it is published twice.
+ *
+ * FIX 4.2 (te_fix_app_cfg_t.fix42, and a report whose BeginString is FIX.4.2). Out:
+ * the same fields (4.2 has every one we send), but no TimeInForce CLS (7 is 4.3 on).
+ * In: an ExecutionReport also carries ExecTransType 20 and its ExecType is read as
+ * the 4.4 one it stands for before the table above applies: 20=0 with 150=1 (Partial
+ * fill) or 150=2 (Fill) is a Trade (F), LastShares being tag 32 as LastQty is;
+ * 20=3 (Status) is an OrderStatus answer (I); 20=1 (Cancel) and 20=2 (Correct) are a
+ * TradeCancel (H) / TradeCorrect (G). OrdStatus means the same in both versions.
  */
 #ifndef TE_FIX_APP_H
 #define TE_FIX_APP_H
@@ -57,6 +65,7 @@ typedef struct te_fix_app_cfg_s {
         char account[TE_NAME_MAX]; /* Account 1, "" to leave it out */
         unsigned order_types;      /* bit (1u << te_order_type_t) per type allowed */
         unsigned tifs;             /* bit (1u << te_tif_t) per TimeInForce allowed */
+        int fix42;                 /* FIX 4.2: no TimeInForce CLS (7) */
 } te_fix_app_cfg_t;
 
 /** ClOrdID of an order's request: kind 'n' (the order itself, k ignored), 'c' (k-th
@@ -90,8 +99,9 @@ typedef struct te_fix_exec_s {
         char order_id[TE_ID_MAX];                /* ours, from clordid */
         char broker_order_id[TE_FIX_EXECID_MAX]; /* OrderID 37 */
         char exec_id[TE_FIX_EXECID_MAX];
-        char exec_type;  /* 150 */
-        char ord_status; /* 39 */
+        char exec_type;       /* 150 as FIX 4.4 means it (a 4.2 report's is translated) */
+        char exec_trans_type; /* 20 of a FIX 4.2 report, 0 in 4.4 */
+        char ord_status;      /* 39 */
         te_side_t side;
         char symbol[TE_TICKER_MAX];
         char account[TE_NAME_MAX];

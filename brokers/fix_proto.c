@@ -1,5 +1,5 @@
 /*
- * fix_proto: FIX 4.4 tag=value framing, field encoding and field access (see
+ * fix_proto: FIX 4.4 (and 4.2) tag=value framing, field encoding and field access (see
  * fix_proto.h). Everything works in caller buffers; nothing is allocated.
  */
 #include <math.h>
@@ -12,7 +12,25 @@
 #include "te_buf.h"
 
 static const char fix_prefix[] = "8=" TE_FIX_BEGIN "\x01"; /* 10 bytes */
+static const char fix_prefix42[] = "8=" TE_FIX_BEGIN42 "\x01";
 #define FIX_PREFIX_LEN (sizeof fix_prefix - 1)
+_Static_assert(sizeof fix_prefix == sizeof fix_prefix42, "BeginStrings of one length");
+
+static const char begin44[] = TE_FIX_BEGIN, begin42[] = TE_FIX_BEGIN42;
+
+const char *te_fix_begin_known(const char *s)
+{
+        if (!s || !s[0] || strcmp(s, TE_FIX_BEGIN) == 0)
+                return begin44;
+        return strcmp(s, TE_FIX_BEGIN42) == 0 ? begin42 : NULL;
+}
+
+/* "8=<begin><SOH>" for a known BeginString, NULL otherwise. */
+static const char *prefix_of(const char *begin)
+{
+        const char *b = te_fix_begin_known(begin);
+        return !b ? NULL : b == begin42 ? fix_prefix42 : fix_prefix;
+}
 /* "8=FIX.4.4|9=" + up to 5 digits + "|" */
 #define FIX_HEAD_RESERVE (FIX_PREFIX_LEN + 2 + 5 + 1)
 #define FIX_TRAILER_LEN  7 /* "10=nnn|" */
@@ -95,11 +113,18 @@ void te_fix_enc_time(te_fix_enc_t *e, int tag, int64_t ms)
 
 void te_fix_enc_begin(te_fix_enc_t *e, char *buf, size_t cap, const te_fix_hdr_t *h)
 {
+        te_fix_enc_begin_v(e, buf, cap, h, NULL);
+}
+
+void te_fix_enc_begin_v(te_fix_enc_t *e, char *buf, size_t cap, const te_fix_hdr_t *h,
+                        const char *begin)
+{
+        e->begin = prefix_of(begin);
         e->buf = buf;
         e->cap = cap;
         e->len = 0;
         e->body_off = FIX_HEAD_RESERVE;
-        e->failed = cap < FIX_HEAD_RESERVE + FIX_TRAILER_LEN || h->seq < 1;
+        e->failed = cap < FIX_HEAD_RESERVE + FIX_TRAILER_LEN || h->seq < 1 || !e->begin;
         te_fix_enc_str(e, TE_FIX_T_MSGTYPE, h->msg_type);
         te_fix_enc_str(e, TE_FIX_T_SENDERCOMPID, h->sender);
         te_fix_enc_str(e, TE_FIX_T_TARGETCOMPID, h->target);
@@ -116,7 +141,7 @@ long te_fix_enc_end(te_fix_enc_t *e)
         if (e->failed)
                 return -1;
         char head[FIX_HEAD_RESERVE + 1];
-        int hn = snprintf(head, sizeof head, "%s9=%zu\x01", fix_prefix, e->len);
+        int hn = snprintf(head, sizeof head, "%s9=%zu\x01", e->begin, e->len);
         if (hn < 0 || (size_t)hn > FIX_HEAD_RESERVE)
                 return -1;
         memmove(e->buf + hn, e->buf + e->body_off, e->len);
@@ -197,10 +222,17 @@ int te_fix_parse_time(const char *s, size_t len, int64_t *ms)
 te_fix_rc_t te_fix_frame_next(const uint8_t *data, size_t len, size_t *frame_len,
                               char *errstr, size_t errstr_size)
 {
+        return te_fix_frame_next_v(data, len, NULL, frame_len, errstr, errstr_size);
+}
+
+te_fix_rc_t te_fix_frame_next_v(const uint8_t *data, size_t len, const char *begin,
+                                size_t *frame_len, char *errstr, size_t errstr_size)
+{
+        const char *prefix = prefix_of(begin);
         size_t n = len < FIX_PREFIX_LEN ? len : FIX_PREFIX_LEN;
-        if (memcmp(data, fix_prefix, n) != 0) {
+        if (!prefix || memcmp(data, prefix, n) != 0) {
                 te_errf(errstr, errstr_size, "frame does not start with 8=%s<SOH>",
-                        TE_FIX_BEGIN);
+                        prefix ? te_fix_begin_known(begin) : "(unknown version)");
                 return TE_FIX_EGARBLED;
         }
         if (len < FIX_PREFIX_LEN + 2) {
@@ -267,9 +299,17 @@ no_bodylen:
 
 size_t te_fix_resync(const uint8_t *data, size_t len)
 {
+        return te_fix_resync_v(data, len, NULL);
+}
+
+size_t te_fix_resync_v(const uint8_t *data, size_t len, const char *begin)
+{
+        const char *prefix = prefix_of(begin);
+        if (!prefix)
+                return len > 0 ? len : 1;
         for (size_t i = 1; i < len; i++) {
                 size_t n = len - i < FIX_PREFIX_LEN ? len - i : FIX_PREFIX_LEN;
-                if (memcmp(data + i, fix_prefix, n) == 0)
+                if (memcmp(data + i, prefix, n) == 0)
                         return i;
         }
         return len > 0 ? len : 1;
@@ -298,8 +338,12 @@ te_fix_rc_t te_fix_parse(const char *frame, size_t frame_len, te_fix_msg_t *m)
         m->reject_reason = -1;
         m->reject_tag = 0;
         m->reject_text[0] = '\0';
-        if (te_fix_frame_next((const uint8_t *)frame, frame_len, &flen, err,
-                              sizeof err) != TE_FIX_OK ||
+        m->begin = frame_len >= FIX_PREFIX_LEN &&
+                           memcmp(frame, fix_prefix42, FIX_PREFIX_LEN) == 0
+                       ? begin42
+                       : begin44;
+        if (te_fix_frame_next_v((const uint8_t *)frame, frame_len, m->begin, &flen, err,
+                                sizeof err) != TE_FIX_OK ||
             flen != frame_len) {
                 te_strlcpy(m->reject_text, "not one whole frame", sizeof m->reject_text);
                 return TE_FIX_EGARBLED;

@@ -14,6 +14,10 @@
  * containing SOH, or an empty value makes the whole frame fail (te_fix_enc_end
  * returns -1); nothing partial is ever sent.
  *
+ * BeginString. FIX.4.4 unless a function ending in _v names another: FIX.4.2 is the
+ * only other one known (te_fix_begin_known); both are 7 bytes, so every bound below
+ * holds for either. A frame of the other version is garbled to a _v function.
+ *
  * Decoding is in two steps:
  *  - te_fix_frame_next finds one frame at the start of a byte stream: TE_FIX_EAGAIN
  *    when more bytes are needed, TE_FIX_OK with the frame length, or TE_FIX_EGARBLED
@@ -37,6 +41,7 @@
 #include <stdint.h>
 
 #define TE_FIX_BEGIN      "FIX.4.4"
+#define TE_FIX_BEGIN42    "FIX.4.2" /* the older dialect some counterparties speak */
 #define TE_FIX_SOH        '\x01'
 #define TE_FIX_MAX_FRAME  8192 /* whole frame, bytes; a longer frame is garbled */
 #define TE_FIX_MAX_FIELDS 192  /* fields in one frame, 8, 9 and 10 included */
@@ -80,6 +85,7 @@ enum {
         TE_FIX_T_CLORDID = 11,
         TE_FIX_T_CUMQTY = 14,
         TE_FIX_T_ENDSEQNO = 16,
+        TE_FIX_T_EXECTRANSTYPE = 20, /* FIX 4.2 only */
         TE_FIX_T_EXECID = 17,
         TE_FIX_T_HANDLINST = 21,
         TE_FIX_T_MSGSEQNUM = 34,
@@ -138,14 +144,23 @@ typedef struct te_fix_hdr_s {
 typedef struct te_fix_enc_s {
         char *buf;
         size_t cap;
-        size_t len;      /* bytes of body written so far, from body_off */
-        size_t body_off; /* the body is written from here, the 8/9 prefix before */
-        int failed;      /* something did not fit or was invalid */
+        size_t len;        /* bytes of body written so far, from body_off */
+        size_t body_off;   /* the body is written from here, the 8/9 prefix before */
+        int failed;        /* something did not fit or was invalid */
+        const char *begin; /* BeginString written by te_fix_enc_end */
 } te_fix_enc_t;
+
+/** `s` if it is a BeginString we speak (TE_FIX_BEGIN or TE_FIX_BEGIN42), TE_FIX_BEGIN
+ *  for NULL or "", else NULL. */
+const char *te_fix_begin_known(const char *s);
 
 /** Start a frame in buf[0..cap) with the header fields of `h`. A failure is
  *  remembered and reported by te_fix_enc_end. */
 void te_fix_enc_begin(te_fix_enc_t *e, char *buf, size_t cap, const te_fix_hdr_t *h);
+/** The same with BeginString `begin` (NULL: FIX.4.4); one we do not speak fails the
+ *  frame. */
+void te_fix_enc_begin_v(te_fix_enc_t *e, char *buf, size_t cap, const te_fix_hdr_t *h,
+                        const char *begin);
 /** Append tag=value (value non-empty, without SOH). */
 void te_fix_enc_str(te_fix_enc_t *e, int tag, const char *value);
 /** Append tag=<decimal integer>. */
@@ -174,9 +189,14 @@ int te_fix_parse_time(const char *s, size_t len, int64_t *ms);
  *  than TE_FIX_MAX_FRAME). TE_FIX_EGARBLED: errstr says why. */
 te_fix_rc_t te_fix_frame_next(const uint8_t *data, size_t len, size_t *frame_len,
                               char *errstr, size_t errstr_size);
+/** The same for BeginString `begin` (NULL: FIX.4.4; one we do not speak: garbled). */
+te_fix_rc_t te_fix_frame_next_v(const uint8_t *data, size_t len, const char *begin,
+                                size_t *frame_len, char *errstr, size_t errstr_size);
 /** After TE_FIX_EGARBLED: how many bytes to drop so that data starts at the next
  *  "8=FIX.4.4<SOH>" (or at a tail that could be its beginning). Always >= 1. */
 size_t te_fix_resync(const uint8_t *data, size_t len);
+/** The same for BeginString `begin` (NULL: FIX.4.4). */
+size_t te_fix_resync_v(const uint8_t *data, size_t len, const char *begin);
 
 typedef struct te_fix_field_s {
         int tag;
@@ -190,6 +210,7 @@ typedef struct te_fix_msg_s {
         size_t frame_len;
         te_fix_field_t f[TE_FIX_MAX_FIELDS];
         size_t n;
+        const char *begin; /* TE_FIX_BEGIN or TE_FIX_BEGIN42 */
         char msg_type[8];  /* 35, "" if unreadable */
         int64_t seq;       /* 34, 0 if missing or unreadable */
         int reject_reason; /* on TE_FIX_EREJECT: 373 value */
@@ -197,7 +218,8 @@ typedef struct te_fix_msg_s {
         char reject_text[96];
 } te_fix_msg_t;
 
-/** Split a frame that te_fix_frame_next accepted into fields and check them (see the
+/** Split a frame that te_fix_frame_next(_v) accepted (either BeginString we speak;
+ *  m->begin says which) into fields and check them (see the
  *  top of this file). @returns TE_FIX_OK, TE_FIX_EREJECT (m->reject_*, m->seq and
  *  m->msg_type as far as readable) or TE_FIX_EGARBLED (not a frame). */
 te_fix_rc_t te_fix_parse(const char *frame, size_t frame_len, te_fix_msg_t *m);

@@ -97,7 +97,7 @@ static void begin_seq(te_fix_session_t *s, te_fix_enc_t *e, const char *msg_type
                           .sending_ms = s->now,
                           .poss_dup = poss_dup,
                           .orig_sending_ms = s->now};
-        te_fix_enc_begin(e, s->frame, sizeof s->frame, &h);
+        te_fix_enc_begin_v(e, s->frame, sizeof s->frame, &h, s->cfg.begin_string);
 }
 
 static void begin(te_fix_session_t *s, te_fix_enc_t *e, const char *msg_type)
@@ -278,8 +278,29 @@ static void on_logon(te_fix_session_t *s, const te_fix_msg_t *m, te_fix_sev_t *e
         ev->logged_on = 1;
 }
 
+/* Their Logout says our MsgSeqNum is too low: logging on again would only consume
+ * one more number per refused Logon. Say what to do instead. */
+static int logout_seq_too_low(te_fix_session_t *s, const char *text, te_fix_sev_t *ev)
+{
+        if (!strstr(text, "MsgSeqNum too low"))
+                return 0;
+        ev->seq_too_low = 1;
+        ev->disconnect = 1;
+        alertf(ev,
+               "FIX: %s by the counterparty: %s; not retrying: set fix_sessions.next_out "
+               "for %s/%s to the number it expects, or agree a reset "
+               "(fix.reset_seq_on_logon)",
+               s->st == TE_FIX_ST_LOGON_SENT ? "Logon refused" : "logged out", text,
+               s->cfg.sender, s->cfg.target);
+        return 1;
+}
+
 static void on_logout(te_fix_session_t *s, const te_fix_msg_t *m, te_fix_sev_t *ev)
 {
+        char t[160] = "";
+        (void)te_fix_get_str(m, TE_FIX_T_TEXT, t, sizeof t);
+        if (logout_seq_too_low(s, t, ev))
+                return;
         if (s->st != TE_FIX_ST_LOGOUT_SENT) {
                 char text[128] = "";
                 (void)te_fix_get_str(m, TE_FIX_T_TEXT, text, sizeof text);
@@ -330,6 +351,67 @@ static void on_seq_reset(te_fix_session_t *s, const te_fix_msg_t *m, te_fix_sev_
         in_order_done(s);
 }
 
+/* Their Logon with ResetSeqNumFlag=Y in an active session: both sides start over. */
+static void on_reset_logon(te_fix_session_t *s, const te_fix_msg_t *m, te_fix_sev_t *ev)
+{
+        int64_t hb;
+        if (te_fix_get_int(m, TE_FIX_T_HEARTBTINT, &hb) != 0) {
+                fail_session(s, "Logon without a valid HeartBtInt", ev);
+                return;
+        }
+        s->next_in = 2;
+        s->next_out = 1;
+        s->resend_pending = 0;
+        s->resend_upto = 0;
+        s->test_pending = 0;
+        te_fix_enc_t e;
+        begin(s, &e, "A");
+        te_fix_enc_int(&e, TE_FIX_T_ENCRYPTMETHOD, 0);
+        te_fix_enc_int(&e, TE_FIX_T_HEARTBTINT, s->cfg.heartbt_int);
+        te_fix_enc_str(&e, TE_FIX_T_RESETSEQNUMFLAG, "Y");
+        if (queue(s, &e, 1, ev) != 0) {
+                ev->disconnect = 1;
+                return;
+        }
+        ev->reset = 1;
+        ev->logged_on = 1;
+        alertf(ev, "FIX: the counterparty reset the sequence numbers (Logon with "
+                   "ResetSeqNumFlag=Y); both restart at 1, open orders are reconciled");
+}
+
+/* PossDupFlag=Y: OrigSendingTime present and not later than SendingTime. @returns 1
+ * when it passes; else the message was rejected (and its number consumed when it was
+ * the expected one). */
+static int poss_dup_ok(te_fix_session_t *s, const te_fix_msg_t *m, te_fix_sev_t *ev)
+{
+        size_t ol = 0, sl = 0;
+        const char *orig = te_fix_get(m, TE_FIX_T_ORIGSENDINGTIME, &ol);
+        const char *sent = te_fix_get(m, TE_FIX_T_SENDINGTIME, &sl);
+        int64_t o_ms = 0, s_ms = 0;
+        int reason = 0;
+        const char *why = NULL;
+        if (!orig) {
+                reason = TE_FIX_RR_REQUIRED_MISSING;
+                why = "PossDupFlag=Y without OrigSendingTime";
+        } else if (te_fix_parse_time(orig, ol, &o_ms) != 0) {
+                reason = TE_FIX_RR_BAD_FORMAT;
+                why = "OrigSendingTime is not a UTC timestamp";
+        } else if (sent && te_fix_parse_time(sent, sl, &s_ms) == 0 && o_ms > s_ms) {
+                reason = TE_FIX_RR_BAD_VALUE;
+                why = "OrigSendingTime later than SendingTime";
+        }
+        if (!why)
+                return 1;
+        send_reject(s, m->seq, TE_FIX_T_ORIGSENDINGTIME, m->msg_type, reason, why, ev);
+        alertf(ev, "FIX: rejected message %lld (35=%s): %s", (long long)m->seq,
+               m->msg_type, why);
+        if (m->seq == s->next_in) {
+                s->next_in++;
+                in_order_done(s);
+        }
+        return 0;
+}
+
 void te_fix_session_on_garbled(te_fix_session_t *s, const char *why, te_fix_sev_t *ev)
 {
         (void)s;
@@ -368,6 +450,8 @@ void te_fix_session_on_frame(te_fix_session_t *s, const char *frame, size_t len,
                 /* our Logon refused: their reason, no answer, close */
                 char text[160] = "";
                 (void)te_fix_get_str(m, TE_FIX_T_TEXT, text, sizeof text);
+                if (logout_seq_too_low(s, text, ev))
+                        return;
                 alertf(ev, "FIX: Logon refused by the counterparty: %s",
                        text[0] ? text : "(no reason given)");
                 ev->disconnect = 1;
@@ -392,6 +476,14 @@ void te_fix_session_on_frame(te_fix_session_t *s, const char *frame, size_t len,
                 }
                 return;
         }
+        if (is_logon && s->st == TE_FIX_ST_ACTIVE && m->seq == 1 &&
+            te_fix_get_bool(m, TE_FIX_T_RESETSEQNUMFLAG) == 1) {
+                on_reset_logon(s, m, ev);
+                return;
+        }
+        if (strcmp(m->msg_type, "4") != 0 && m->seq <= s->next_in &&
+            te_fix_get_bool(m, TE_FIX_T_POSSDUPFLAG) == 1 && !poss_dup_ok(s, m, ev))
+                return;
         if (strcmp(m->msg_type, "4") == 0) {
                 on_seq_reset(s, m, ev);
                 return;

@@ -25,6 +25,23 @@
  *  - SequenceReset: with GapFillFlag=Y it obeys the MsgSeqNum rules below and moves
  *    next_in to NewSeqNo; without, NewSeqNo applies whatever MsgSeqNum says. A
  *    NewSeqNo below next_in is rejected (373=5, 371=36);
+ *  - a Logout whose Text says "MsgSeqNum too low" (QuickFIX's words, and the spec's
+ *    example) refuses our number: ev->seq_too_low and an alert naming the fix (set
+ *    fix_sessions.next_out to the number they expect, or agree a reset), disconnect.
+ *    The caller must not log on again by itself: each refused Logon would consume a
+ *    number and so walk ours up to theirs, hiding the messages in between;
+ *  - a Logon with ResetSeqNumFlag=Y and MsgSeqNum 1 while ACTIVE (the counterparty
+ *    resets the session): we answer with our own Logon 141=Y at MsgSeqNum 1,
+ *    next_out becomes 2 and next_in 2, any outstanding ResendRequest is forgotten,
+ *    and ev->reset and ev->logged_on are set (the caller reconciles its open orders:
+ *    messages around a reset may be lost). A Logon 141=Y at any other number is no
+ *    reset and follows the number rules below (QuickFIX, having reset, answers our
+ *    acknowledgement with one more Logon 141=Y at 2: in order, it changes nothing);
+ *  - PossDupFlag=Y on anything but a SequenceReset, at or below the expected
+ *    MsgSeqNum: OrigSendingTime 122 must be there (else Reject 373=1, 371=122) and
+ *    not later than SendingTime (else Reject 373=5; unreadable: 373=6); a rejected
+ *    message is not handed on, and its number is consumed when it was the expected
+ *    one;
  *  - MsgSeqNum lower than expected: with PossDupFlag=Y a duplicate, ignored; without,
  *    Logout ("MsgSeqNum too low") and disconnect;
  *  - MsgSeqNum higher than expected: one ResendRequest from next_in to infinity
@@ -64,6 +81,7 @@ typedef struct te_fix_session_cfg_s {
         char password[128];             /* Password 554 in the Logon, "" for none */
         int64_t logon_timeout_ms;       /* 0: 10 s */
         int64_t logout_timeout_ms;      /* 0: 2 s */
+        char begin_string[16];          /* "" (FIX.4.4) or FIX.4.2 */
 } te_fix_session_cfg_t;
 
 typedef enum {
@@ -80,6 +98,9 @@ typedef struct te_fix_sev_s {
         int resend;     /* we just asked for a resend (a gap in their numbers) */
         int disconnect; /* write what is queued, then close the connection */
         int64_t rejected_seq; /* > 0: they rejected (35=3) our message of this number */
+        int seq_too_low;      /* they refused our MsgSeqNum as too low: do not reconnect
+                               * (alert says what to fix); the session is over */
+        int reset;            /* they reset both sequences mid-session (Logon 141=Y) */
         char alert[256]; /* non-empty: raise this as an Alert (never holds secrets) */
 } te_fix_sev_t;
 

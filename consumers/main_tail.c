@@ -44,6 +44,7 @@
 #include "te_codec.h"
 #include "te_config.h"
 #include "te_kafka.h"
+#include "te_kafka_meta.h"
 #include "te_log.h"
 #include "te_proc.h"
 
@@ -327,11 +328,10 @@ static int64_t start_offset(tail_t *t, const tail_args_t *a, int32_t id, int64_t
         return lo;
 }
 
-/* Create the consumer, find the topic's partitions (without creating the topic: we ask
- * for all topics' metadata), read the watermarks and assign. @returns 0 or -1. */
+/* Create the consumer, find the topic's partitions (without creating the topic),
+ * read the watermarks and assign. @returns 0 or -1. */
 static int start_consumer(tail_t *t, const tail_args_t *a, char *errstr, size_t errsz)
 {
-        const struct rd_kafka_metadata *md = NULL;
         rd_kafka_topic_partition_list_t *list = NULL;
         rd_kafka_resp_err_t err;
         char why[512];
@@ -350,56 +350,27 @@ static int start_consumer(tail_t *t, const tail_args_t *a, char *errstr, size_t 
         /* conf is now owned by rk */
         rd_kafka_poll_set_consumer(t->rk);
 
-        err = rd_kafka_metadata(t->rk, 1, NULL, &md, META_TIMEOUT_MS);
-        if (err) {
-                snprintf(errstr, errsz, "metadata: %s", rd_kafka_err2str(err));
-                goto out;
-        }
-        const struct rd_kafka_metadata_topic *mt = NULL;
-        for (int i = 0; i < md->topic_cnt && !mt; i++)
-                if (strcmp(md->topics[i].topic, t->conf.topic) == 0)
-                        mt = &md->topics[i];
-        if (!mt || mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-                snprintf(errstr, errsz, "topic %s does not exist", t->conf.topic);
-                goto out;
-        }
-        if (mt->err) {
-                snprintf(errstr, errsz, "topic %s: %s", t->conf.topic,
-                         rd_kafka_err2str(mt->err));
-                goto out;
-        }
-        int32_t max_id = -1;
-        for (int i = 0; i < mt->partition_cnt; i++)
-                if (mt->partitions[i].id > max_id)
-                        max_id = mt->partitions[i].id;
-        if (max_id < 0) {
-                snprintf(errstr, errsz, "topic %s has no partitions", t->conf.topic);
-                goto out;
-        }
-        if (a->partition > max_id) {
+        if (te_kafka_partition_count(t->rk, t->conf.topic, 0, META_TIMEOUT_MS,
+                                     &t->n_parts, errstr, errsz) != 0)
+                return -1;
+        if (a->partition >= t->n_parts) {
                 snprintf(errstr, errsz, "topic %s has no partition %" PRId32,
                          t->conf.topic, a->partition);
-                goto out;
+                return -1;
         }
-        t->n_parts = max_id + 1;
         t->parts = calloc((size_t)t->n_parts, sizeof *t->parts);
-        list = rd_kafka_topic_partition_list_new(mt->partition_cnt);
+        list = rd_kafka_topic_partition_list_new(t->n_parts);
         if (!t->parts || !list) {
                 snprintf(errstr, errsz, "out of memory");
                 goto out;
         }
-        for (int i = 0; i < mt->partition_cnt; i++) {
-                int32_t id = mt->partitions[i].id;
+        for (int32_t id = 0; id < t->n_parts; id++) {
                 int64_t lo = 0, hi = 0;
                 if (a->partition >= 0 && id != a->partition)
                         continue;
-                err = rd_kafka_query_watermark_offsets(t->rk, t->conf.topic, id, &lo, &hi,
-                                                       META_TIMEOUT_MS);
-                if (err) {
-                        snprintf(errstr, errsz, "%s [%" PRId32 "]: watermarks: %s",
-                                 t->conf.topic, id, rd_kafka_err2str(err));
+                if (te_kafka_watermarks(t->rk, t->conf.topic, &id, 1, META_TIMEOUT_MS,
+                                        &lo, &hi, errstr, errsz) != 0)
                         goto out;
-                }
                 tail_part_t *p = &t->parts[id];
                 int64_t from = start_offset(t, a, id, lo, hi, p, errstr, errsz);
                 if (from < 0)
@@ -423,8 +394,6 @@ static int start_consumer(tail_t *t, const tail_args_t *a, char *errstr, size_t 
 out:
         if (list)
                 rd_kafka_topic_partition_list_destroy(list);
-        if (md)
-                rd_kafka_metadata_destroy(md);
         return rc;
 }
 

@@ -28,6 +28,7 @@ struct te_sink_worker_s {
         conf_t conf;
         te_codec_t *codec;
         te_producer_t *producer;
+        te_emitter_t emit; /* dead letters and alerts: producer, codec, topics */
         te_consumer_t *consumer;
         PGconn *db;
         te_pg_sink_t *pg;
@@ -138,16 +139,11 @@ static int take(sink_t *s, rd_kafka_message_t *m)
                        te_exec_type_name(s->rep.exec_type), s->rep.ticker,
                        (int)m->partition, (long long)m->offset);
         } else {
-                char reason[640];
-                snprintf(reason, sizeof reason, "%s: %s", te_codec_err_name(cerr), why);
                 /* skipped (alerted) when even a cut copy cannot be queued: the
                  * offset moves on either way */
-                if (te_emit_deadletter(s->producer, s->codec, s->conf.topic_deadletter,
-                                       s->conf.topic_alerts, PROC, m, reason, errstr,
-                                       sizeof errstr) == 0)
-                        te_emit_alert(s->producer, s->codec, s->conf.topic_alerts,
-                                      TE_SEV_WARNING, PROC, "bad_report", NULL, NULL,
-                                      NULL, "report dead-lettered: %s", reason);
+                te_emit_reject(
+                    &s->emit, m, te_codec_err_name(cerr), why,
+                    &(te_reject_ctx_t){.what = "report", .alert_code = "bad_report"});
                 s->n_dead++;
                 s->any_dead = 1;
         }
@@ -261,8 +257,8 @@ static te_pg_err_class_t failure_class(const sink_t *s)
 static int dead_letter_refused(sink_t *s, const rd_kafka_message_t *m, const char *why)
 {
         char errstr[512], reason[768];
-        snprintf(reason, sizeof reason, "db_refused: SQLSTATE %s: %.700s",
-                 te_pg_sink_sqlstate(s->pg), why);
+        snprintf(reason, sizeof reason, "SQLSTATE %s: %.700s", te_pg_sink_sqlstate(s->pg),
+                 why);
         for (char *c = reason; *c; c++) /* libpq's messages span lines */
                 if (*c == '\n' || *c == '\r' || *c == '\t')
                         *c = ' ';
@@ -270,17 +266,15 @@ static int dead_letter_refused(sink_t *s, const rd_kafka_message_t *m, const cha
                             .portfolio_id = s->rep.ids.portfolio_id,
                             .order_id = s->rep.order_id,
                             .report_id = s->rep.report_id};
-        TE_LOG(TE_LOG_ERROR, &ids, "sink.db_refused", "%s[%d]@%lld: %s",
+        TE_LOG(TE_LOG_ERROR, &ids, "sink.db_refused", "%s[%d]@%lld: db_refused: %s",
                rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
                reason);
         /* skipped (alerted by te_emit) when even a cut copy cannot be queued */
-        if (te_emit_deadletter(s->producer, s->codec, s->conf.topic_deadletter,
-                               s->conf.topic_alerts, PROC, m, reason, errstr,
-                               sizeof errstr) == 0)
-                te_emit_alert(s->producer, s->codec, s->conf.topic_alerts, TE_SEV_WARNING,
-                              PROC, "db_refused", s->rep.ids.decision_id,
-                              s->rep.ids.portfolio_id, s->rep.order_id,
-                              "report dead-lettered: %s", reason);
+        te_emit_reject(&s->emit, m, "db_refused", reason,
+                       &(te_reject_ctx_t){.what = "report",
+                                          .decision_id = s->rep.ids.decision_id,
+                                          .portfolio_id = s->rep.ids.portfolio_id,
+                                          .order_id = s->rep.order_id});
         if (te_producer_flush(s->producer, 30000, errstr, sizeof errstr) != 0) {
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.deadletter", "%s", errstr);
                 return -1;
@@ -551,6 +545,11 @@ te_sink_worker_t *te_sink_worker_new(const te_sink_worker_conf_t *conf,
         }
         te_obs_ready("db", 1);
         s->producer = te_producer_new(cfg, s->conf.common.bootstrap, errstr, errstr_size);
+        s->emit =
+            (te_emitter_t){.producer = s->producer,
+                           .codec = s->codec,
+                           .topics = {s->conf.topic_deadletter, s->conf.topic_alerts},
+                           .proc = PROC};
         if (!s->pg || !s->producer) {
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.init", "%s", errstr);
                 goto fail;

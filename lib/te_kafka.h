@@ -14,7 +14,10 @@
  * set a start offset per partition (the sink uses the offsets kept in PostgreSQL).
  *
  * Properties set from the config's kafka.* keys override our defaults, except the
- * ones listed as fixed in te_kafka.c (idempotence, auto commit, offset store).
+ * ones listed as fixed in te_kafka_producer.c and te_kafka_consumer.c (idempotence,
+ * partitioner, auto commit, offset store, assignor). Configuration and the bootstrap
+ * file are in te_kafka_conf.c; metadata, offsets and reading partitions to their end in
+ * te_kafka_meta.h.
  */
 #ifndef TE_KAFKA_H
 #define TE_KAFKA_H
@@ -38,6 +41,20 @@ typedef void(te_kafka_stats_hook_t)(rd_kafka_t *rk, const char *json, size_t len
  *  te_kafka_conf_build emit statistics every interval_ms (a kafka.statistics.interval.ms
  *  key overrides it). Call before creating handles. */
 void te_kafka_set_stats_hook(te_kafka_stats_hook_t *hook, int interval_ms);
+
+/** Counting hooks (metrics, te_obs.h installs them): each member may be NULL.
+ *  consumed: a message handed to the application (te_consumer_poll); produced: a
+ *  delivery report, ok 1 when delivered; stopped: a consumer paused a partition it
+ *  cannot read on from (retention gap, stored offset beyond the high watermark). Called
+ *  on the thread that polls the handle. */
+typedef struct te_kafka_counters_s {
+        void (*consumed)(const char *topic);
+        void (*produced)(const char *topic, int ok);
+        void (*stopped)(void);
+} te_kafka_counters_t;
+/** Install (NULL: remove) the process-wide counting hooks; `c` must outlive the
+ *  handles. Call before creating handles. */
+void te_kafka_set_counters(const te_kafka_counters_t *c);
 
 /** Build an rd_kafka_conf_t from the config's kafka.* keys on top of `defaults`
  *  (NULL-terminated name/value pairs) and then `fixed` (pairs that always win).

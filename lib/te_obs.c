@@ -15,7 +15,6 @@
 
 #include "te_kafka.h"
 #include "te_log.h"
-#include "te_order_state.h"
 #include "te_proc.h"
 #include "te_procstat.h"
 #include "te_sdnotify.h"
@@ -217,6 +216,12 @@ void te_obs_order_final(const char *state)
                 te_metric_add(g.orders_final, TE_LV(state), 1);
 }
 
+void te_obs_order_final_declare(const char *state)
+{
+        if (TE_OBS_READY())
+                te_metric_add(g.orders_final, TE_LV(state), 0);
+}
+
 void te_obs_broker_up(const char *adapter, int up)
 {
         if (TE_OBS_READY())
@@ -239,30 +244,6 @@ void te_obs_slippage_bps(double bps)
 {
         if (TE_OBS_READY())
                 te_metric_observe(g.slippage, NULL, bps);
-}
-
-void te_obs_report_sent(const te_exec_report_t *r, const te_order_cmd_t *cmd,
-                        int64_t cmd_ts_ms)
-{
-        if (!TE_OBS_READY())
-                return;
-        if (r->exec_type != TE_EXEC_CLOCK_ACK && r->exec_type != TE_EXEC_BROKER_STATE &&
-            te_os_is_terminal(r->order_status))
-                te_obs_order_final(te_order_status_name(r->order_status));
-        if (!cmd || cmd->command != TE_CMD_NEW || strcmp(cmd->order_id, r->order_id) != 0)
-                return;
-        int fill = r->exec_type == TE_EXEC_FILL || r->exec_type == TE_EXEC_PARTIAL_FILL;
-        double since = te_obs_since_ms(cmd_ts_ms);
-        if (r->exec_type == TE_EXEC_ACK)
-                te_obs_latency(TE_OBS_ORDER_TO_ACK, since);
-        /* the first fill is the one whose cumulative quantity is its own quantity */
-        if (fill && r->last_qty > 0 && r->cum_qty <= r->last_qty * (1 + 1e-12))
-                te_obs_latency(TE_OBS_ORDER_TO_FIRST_FILL, since);
-        if (fill && cmd->has_ref_price && cmd->ref_price > 0 && r->last_price > 0) {
-                double sign = cmd->side == TE_SIDE_BUY ? 1 : -1;
-                te_obs_slippage_bps(sign * (r->last_price - cmd->ref_price) /
-                                    cmd->ref_price * 1e4);
-        }
 }
 
 double te_obs_since_ms(int64_t ts_ms)
@@ -638,6 +619,20 @@ static void *te_obs_sd_main(void *arg)
         return NULL;
 }
 
+/* ---- Kafka's counters ------------------------------------------------------------ */
+
+/* a consumer stopped a partition (retention gap, stored offsets beyond the end) */
+static void te_obs_offsets_stopped(void)
+{
+        te_obs_ready("offsets", 0);
+}
+
+static const te_kafka_counters_t te_obs_kafka_counters = {
+    .consumed = te_obs_consumed,
+    .produced = te_obs_produced,
+    .stopped = te_obs_offsets_stopped,
+};
+
 /* ---- start / stop ------------------------------------------------------------------ */
 
 int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned needs,
@@ -648,6 +643,7 @@ int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned need
                 snprintf(errstr, errstr_size, "metrics: out of memory");
                 return -1;
         }
+        te_kafka_set_counters(&te_obs_kafka_counters);
         te_metric_set(g.start_time, NULL, (double)te_proc_wall_ms() / 1000.0);
         te_metric_set(g.build, TE_LV(proc, TE_VERSION, te_proc_commit()), 1);
         if (needs & TE_OBS_NEED_KAFKA)
@@ -656,13 +652,9 @@ int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned need
                 te_obs_ready("db", 0);
         if (needs & TE_OBS_NEED_BROKER) {
                 te_obs_ready("broker", 0);
-                /* series that exist from the start: rate() sees their first increase */
+                /* a series that exists from the start: rate() sees its first increase
+                 * (the final states' series: te_obs_msg_declare) */
                 te_metric_add(g.orders_received, NULL, 0);
-                for (int s = 0; s < TE_OS__CNT; s++)
-                        if (te_os_is_terminal((te_order_status_t)s))
-                                te_metric_add(
-                                    g.orders_final,
-                                    TE_LV(te_order_status_name((te_order_status_t)s)), 0);
         }
         const char *ns = getenv("NOTIFY_SOCKET");
         if (ns && *ns && !te_obs_sd.running) {

@@ -2,7 +2,9 @@
  * te_obs: the metrics every process exposes, on one process-wide registry.
  *
  * A process calls te_obs_start right after te_cfgtab_start (before it creates Kafka
- * handles) and te_obs_stop at the end. In between, modules count what they do with the
+ * handles; it installs Kafka's counting hooks, te_kafka_set_counters) and te_obs_stop
+ * at the end. What is counted per message of the wire contract (te_obs_report_sent) is
+ * in te_obs_msg.h, a layer up. In between, modules count what they do with the
  * te_obs_* calls below; each is cheap, thread-safe, and a no-op for the caller's work
  * when metrics are disabled (metrics.port = 0: nothing is served, counting goes on).
  *
@@ -64,7 +66,6 @@
 #include "te_cfgtab.h"
 #include "te_http.h"
 #include "te_metrics.h"
-#include "te_msg.h"
 
 #define TE_OBS_NEED_KAFKA  1u
 #define TE_OBS_NEED_DB     2u
@@ -100,18 +101,12 @@ void te_obs_deadletter(const char *reason);
 void te_obs_alert(const char *code);
 void te_obs_order_received(void);
 void te_obs_order_final(const char *state);
+/** Create te_orders_final_total{state} at 0 (rate() then sees its first increase). */
+void te_obs_order_final_declare(const char *state);
 void te_obs_broker_up(const char *adapter, int up);
 void te_obs_ready(const char *check, int ok);
 void te_obs_latency(te_obs_hist_t which, double seconds);
 void te_obs_slippage_bps(double bps);
-
-/** A broker worker published report `r` while handling command `cmd` (Kafka message
- *  timestamp `cmd_ts_ms`, ms since the epoch). Counts final order states; when `cmd` is
- *  the NEW command of this order, observes order -> ACK and order -> first fill and,
- *  for fills when the order carries a reference (arrival) price, the slippage in bps.
- *  `cmd` may be NULL (events not caused by a command). */
-void te_obs_report_sent(const te_exec_report_t *r, const te_order_cmd_t *cmd,
-                        int64_t cmd_ts_ms);
 
 /** Wall-clock seconds since `ts_ms` (a Kafka message timestamp, ms since the epoch);
  *  @returns a negative value if the timestamp is unknown. */

@@ -25,6 +25,7 @@
 #include "te_codec.h"
 #include "te_ids.h"
 #include "te_kafka.h"
+#include "te_kafka_meta.h"
 #include "te_log.h"
 #include "te_map.h"
 #include "te_pg.h"
@@ -322,50 +323,27 @@ static int procs_stop(bt_t *bt)
 
 /* ---- progress measures --------------------------------------------------------- */
 
-static rd_kafka_t *group_handle(bt_t *bt, const char *group, char *errstr, size_t errsz)
-{
-        const char *fixed[] = {"group.id", group, "enable.auto.commit", "false", NULL};
-        rd_kafka_conf_t *conf =
-            te_kafka_conf_build(bt->cfg, bt->bootstrap, NULL, fixed, errstr, errsz);
-        if (!conf)
-                return NULL;
-        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errsz);
-        if (!rk)
-                rd_kafka_conf_destroy(conf);
-        return rk;
-}
-
 /* Sum of committed offsets of a group on a topic (from 0). @returns -1 on error. */
 static int64_t committed_sum(bt_t *bt, rd_kafka_t *rk, const char *topic, int64_t *per)
 {
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(bt->np);
-        for (int p = 0; p < bt->np; p++)
-                rd_kafka_topic_partition_list_add(l, topic, p);
-        int64_t sum = 0;
-        if (rd_kafka_committed(rk, l, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                rd_kafka_topic_partition_list_destroy(l);
+        int64_t off[MAX_PARTS], sum = 0;
+        char why[256];
+        if (te_kafka_committed(rk, topic, NULL, bt->np, 10000, off, why, sizeof why) < 0)
                 return -1;
-        }
         for (int p = 0; p < bt->np; p++) {
-                int64_t o = l->elems[p].offset >= 0 ? l->elems[p].offset : 0;
+                int64_t o = off[p] >= 0 ? off[p] : 0;
                 if (per)
                         per[p] = o;
                 sum += o;
         }
-        rd_kafka_topic_partition_list_destroy(l);
         return sum;
 }
 
 static int high_marks(bt_t *bt, const char *topic, int64_t *hi)
 {
-        rd_kafka_t *rk = te_producer_handle(bt->producer);
-        for (int p = 0; p < bt->np; p++) {
-                int64_t lo;
-                if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi[p], 10000) !=
-                    RD_KAFKA_RESP_ERR_NO_ERROR)
-                        return -1;
-        }
-        return 0;
+        char why[256];
+        return te_kafka_watermarks(te_producer_handle(bt->producer), topic, NULL, bt->np,
+                                   10000, NULL, hi, why, sizeof why);
 }
 
 static int sink_offsets(bt_t *bt, int64_t *off)
@@ -632,48 +610,35 @@ static int publish_topic(bt_t *bt, char *errstr, size_t errsz)
         const te_bt_conf_t *c = bt->c;
         char group[200];
         snprintf(group, sizeof group, "bt-%s-reader", c->run_id);
-        rd_kafka_t *rk = group_handle(bt, group, errstr, errsz);
+        rd_kafka_t *rk =
+            te_kafka_aux_consumer(bt->cfg, bt->bootstrap, group, errstr, errsz);
         te_target_portfolio_t tp;
         memset(&tp, 0, sizeof tp);
         int64_t end[MAX_PARTS];
         int remaining = 0, rc = -1;
         if (!rk)
                 return -1;
-        const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, c->source_topic, NULL);
-        if (!rkt ||
-            rd_kafka_metadata(rk, 0, rkt, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-            md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt <= 0) {
-                snprintf(errstr, errsz, "%s: no such topic (or no metadata)",
-                         c->source_topic);
-                if (md)
-                        rd_kafka_metadata_destroy(md);
-                if (rkt)
-                        rd_kafka_topic_destroy(rkt);
+        int32_t np = 0;
+        int64_t lo[MAX_PARTS];
+        if (te_kafka_partition_count(rk, c->source_topic, 0, 10000, &np, errstr, errsz) !=
+            0) {
                 rd_kafka_destroy(rk);
                 return -1;
         }
-        int np = md->topics[0].partition_cnt;
-        rd_kafka_metadata_destroy(md);
-        rd_kafka_topic_destroy(rkt);
         if (np > MAX_PARTS)
                 np = MAX_PARTS;
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
+        if (te_kafka_watermarks(rk, c->source_topic, NULL, np, 10000, lo, end, errstr,
+                                errsz) != 0)
+                goto out;
         for (int p = 0; p < np; p++) {
-                int64_t lo, hi;
-                if (rd_kafka_query_watermark_offsets(rk, c->source_topic, p, &lo, &hi,
-                                                     10000) !=
-                    RD_KAFKA_RESP_ERR_NO_ERROR) {
-                        snprintf(errstr, errsz, "%s[%d]: watermarks unavailable",
-                                 c->source_topic, p);
-                        goto out;
-                }
-                int64_t from = c->from_offset >= 0 ? c->from_offset : lo;
+                int64_t hi = end[p];
+                int64_t from = c->from_offset >= 0 ? c->from_offset : lo[p];
                 end[p] = c->to_offset >= 0 && c->to_offset < hi ? c->to_offset : hi;
-                if (from < lo) {
+                if (from < lo[p]) {
                         snprintf(errstr, errsz,
                                  "%s[%d]: offset %lld is gone (retention starts at %lld)",
-                                 c->source_topic, p, (long long)from, (long long)lo);
+                                 c->source_topic, p, (long long)from, (long long)lo[p]);
                         goto out;
                 }
                 if (from < end[p]) {
@@ -866,7 +831,7 @@ static int create_topics(bt_t *bt, const char *self, char *errstr, size_t errsz)
         const char *topics[3] = {bt->t_targets, bt->t_orders, bt->t_reports};
         for (int i = 0; i < 3; i++) {
                 char *argv[] = {bin,
-                                "-c",
+                                "--ctl",
                                 (char *)bt->c->ctl_socket,
                                 "create_topic",
                                 (char *)topics[i],
@@ -1018,8 +983,10 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
         bt.producer = te_producer_new(cfg, bt.bootstrap, errstr, errstr_size);
         if (!bt.producer)
                 goto out;
-        bt.rk_planner = group_handle(&bt, bt.g_planner, errstr, errstr_size);
-        bt.rk_broker = group_handle(&bt, bt.g_broker, errstr, errstr_size);
+        bt.rk_planner = te_kafka_aux_consumer(bt.cfg, bt.bootstrap, bt.g_planner, errstr,
+                                              errstr_size);
+        bt.rk_broker =
+            te_kafka_aux_consumer(bt.cfg, bt.bootstrap, bt.g_broker, errstr, errstr_size);
         if (!bt.rk_planner || !bt.rk_broker)
                 goto out;
         bt.st.t_start = bt.start_ms;

@@ -13,11 +13,11 @@
  * only --partition P) to the topic's low watermark (--to-earliest: the oldest record
  * the cluster keeps, the way out of a retention gap, skipping what was lost) or high
  * watermark (--to-latest: skip everything not read yet); it reads the watermarks from
- * the cluster: -b, --bootstrap-file or EXEC_BOOTSTRAP_FILE. The change is one
- * transaction. Stop the group's consumers first: a running exec-sink would overwrite
- * the row with its next commit.
- * Exit status: 0 done (or shown), 1 show found no rows, 2 usage, database or cluster
- * error.
+ * the cluster: -b, --bootstrap-file or exec-dbtool's bootstrap.file
+ * (EXEC_BOOTSTRAP_FILE), with its kafka.* settings. The change is one transaction. Stop
+ * the group's consumers first: a running exec-sink would overwrite the row with its next
+ * commit. Exit status: 0 done (or shown), 1 show found no rows, 2 usage, database or
+ * cluster error.
  */
 #include "dbtool_offsets.h"
 
@@ -32,6 +32,7 @@
 
 #include "te_buf.h"
 #include "te_kafka.h"
+#include "te_kafka_meta.h"
 #include "te_pg.h"
 
 #define OFS_PROC       "exec-dbtool offsets"
@@ -47,6 +48,7 @@ typedef struct ofs_args_s {
         int64_t partition; /* -1: every stored partition */
         const char *bootstrap;
         const char *bootstrap_file;
+        const te_dbtool_settings_t *set;
 } ofs_args_t;
 
 typedef struct ofs_move_s {
@@ -255,8 +257,7 @@ static int stored_partitions(PGconn *db, const char *group, const char *topic,
 static rd_kafka_t *kafka_handle(const ofs_args_t *a)
 {
         char bootstrap[1024] = "", errstr[512];
-        const char *file =
-            a->bootstrap_file ? a->bootstrap_file : getenv("EXEC_BOOTSTRAP_FILE");
+        const char *file = a->bootstrap_file ? a->bootstrap_file : a->set->bootstrap_file;
         if (a->bootstrap) {
                 te_strlcpy(bootstrap, a->bootstrap, sizeof bootstrap);
         } else if (file && *file) {
@@ -272,6 +273,17 @@ static rd_kafka_t *kafka_handle(const ofs_args_t *a)
                 return NULL;
         }
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        const te_cfg_t *cfg = a->set->cfg; /* kafka.* first: the bootstrap wins */
+        for (size_t i = 0; cfg && i < te_cfg_kafka_count(cfg); i++) {
+                if (rd_kafka_conf_set(conf, te_cfg_kafka_name(cfg, i),
+                                      te_cfg_kafka_value(cfg, i), errstr,
+                                      sizeof errstr) != RD_KAFKA_CONF_OK) {
+                        fprintf(stderr, OFS_PROC ": kafka.%s: %s\n",
+                                te_cfg_kafka_name(cfg, i), errstr);
+                        rd_kafka_conf_destroy(conf);
+                        return NULL;
+                }
+        }
         if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr,
                               sizeof errstr) != RD_KAFKA_CONF_OK ||
             rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) !=
@@ -286,26 +298,6 @@ static rd_kafka_t *kafka_handle(const ofs_args_t *a)
                 rd_kafka_conf_destroy(conf);
         }
         return rk;
-}
-
-/* Partition count of an existing topic (metadata of all topics: asking for one by
- * name could create it). @returns it, or -1 (printed). */
-static int topic_partitions(rd_kafka_t *rk, const char *topic)
-{
-        const struct rd_kafka_metadata *md;
-        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, OFS_TIMEOUT_MS);
-        int n = -1;
-        if (err) {
-                fprintf(stderr, OFS_PROC ": metadata: %s\n", rd_kafka_err2str(err));
-                return -1;
-        }
-        for (int i = 0; i < md->topic_cnt; i++)
-                if (strcmp(md->topics[i].topic, topic) == 0 && !md->topics[i].err)
-                        n = md->topics[i].partition_cnt;
-        rd_kafka_metadata_destroy(md);
-        if (n < 0)
-                fprintf(stderr, OFS_PROC ": topic %s does not exist\n", topic);
-        return n;
 }
 
 static int cmd_move(PGconn *db, const ofs_args_t *a, int is_reset)
@@ -351,9 +343,13 @@ static int cmd_move(PGconn *db, const ofs_args_t *a, int is_reset)
                 rk = kafka_handle(a);
                 if (!rk)
                         goto out;
-                int tp = topic_partitions(rk, topic);
-                if (tp < 0)
+                char errstr[512];
+                int32_t tp;
+                if (te_kafka_partition_count(rk, topic, 0, OFS_TIMEOUT_MS, &tp, errstr,
+                                             sizeof errstr) != 0) {
+                        fprintf(stderr, OFS_PROC ": %s\n", errstr);
                         goto out;
+                }
                 for (int i = 0; i < np; i++) {
                         int64_t lo, hi;
                         if (parts[i] >= tp) {
@@ -363,12 +359,9 @@ static int cmd_move(PGconn *db, const ofs_args_t *a, int is_reset)
                                         topic, parts[i]);
                                 goto out;
                         }
-                        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-                            rk, topic, parts[i], &lo, &hi, OFS_TIMEOUT_MS);
-                        if (err) {
-                                fprintf(stderr,
-                                        OFS_PROC ": watermarks %s [%" PRId32 "]: %s\n",
-                                        topic, parts[i], rd_kafka_err2str(err));
+                        if (te_kafka_watermarks(rk, topic, &parts[i], 1, OFS_TIMEOUT_MS,
+                                                &lo, &hi, errstr, sizeof errstr) != 0) {
+                                fprintf(stderr, OFS_PROC ": %s\n", errstr);
                                 goto out;
                         }
                         mv[n].partition = parts[i];
@@ -393,12 +386,13 @@ out:
         return rc;
 }
 
-int te_dbtool_offsets(int argc, char **argv)
+int te_dbtool_offsets(const te_dbtool_settings_t *set, int argc, char **argv)
 {
         ofs_args_t a;
         char errstr[512];
         if (parse_args(argc, argv, &a) != 0)
                 return 2;
+        a.set = set;
         const char *sub = a.n_pos > 0 ? a.pos[0] : "";
         int is_show = strcmp(sub, "show") == 0;
         int is_set = strcmp(sub, "set") == 0;
@@ -429,7 +423,7 @@ int te_dbtool_offsets(int argc, char **argv)
                 fprintf(stderr, OFS_PROC ": %s: option not valid here (see -h)\n", sub);
                 return 2;
         }
-        PGconn *db = te_pg_connect("", errstr, sizeof errstr);
+        PGconn *db = te_pg_connect(set->db_conninfo, errstr, sizeof errstr);
         if (!db) {
                 fprintf(stderr, OFS_PROC ": %s\n", errstr);
                 return 2;

@@ -29,6 +29,7 @@
 #include "te_buf.h"
 #include "te_cfgtab.h"
 #include "te_kafka.h"
+#include "te_kafka_meta.h"
 #include "te_log.h"
 #include "te_pg.h"
 
@@ -187,53 +188,6 @@ static int parse_args(int argc, char **argv, lag_args_t *a)
         return te_tool_args_check(&a->tool, PROC);
 }
 
-/* Partitions of `topic` from the metadata of all topics (asking for one topic by name
- * could create it on a cluster with auto-creation on). @returns the count, 0 if the
- * topic does not exist, -1 on an error (errstr). */
-static int partition_count(rd_kafka_t *rk, const char *topic, char *errstr, size_t errsz)
-{
-        const struct rd_kafka_metadata *md;
-        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, TIMEOUT_MS);
-        int n = 0;
-        if (err) {
-                snprintf(errstr, errsz, "metadata: %s", rd_kafka_err2str(err));
-                return -1;
-        }
-        for (int i = 0; i < md->topic_cnt; i++) {
-                if (strcmp(md->topics[i].topic, topic) != 0)
-                        continue;
-                if (md->topics[i].err &&
-                    md->topics[i].err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-                        snprintf(errstr, errsz, "topic %s: %s", topic,
-                                 rd_kafka_err2str(md->topics[i].err));
-                        n = -1;
-                } else if (!md->topics[i].err) {
-                        n = md->topics[i].partition_cnt;
-                }
-        }
-        rd_kafka_metadata_destroy(md);
-        return n;
-}
-
-static rd_kafka_t *consumer_for(const te_cfg_t *cfg, const char *group, char *errstr,
-                                size_t errsz)
-{
-        const char *const fixed[] = {
-            "group.id", group, "enable.auto.commit", "false", "allow.auto.create.topics",
-            "false",    NULL};
-        char why[512];
-        rd_kafka_conf_t *conf = te_kafka_conf_build_for(RD_KAFKA_CONSUMER, cfg, NULL,
-                                                        NULL, fixed, errstr, errsz);
-        if (!conf)
-                return NULL;
-        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
-        if (!rk) {
-                rd_kafka_conf_destroy(conf);
-                te_errf(errstr, errsz, "consumer: %s", why);
-        }
-        return rk;
-}
-
 /* @returns the number of partitions with a stored offset, or -1. */
 static int db_offsets(PGconn *db, const check_t *c, int64_t *off, int n)
 {
@@ -260,57 +214,40 @@ static int db_offsets(PGconn *db, const check_t *c, int64_t *off, int n)
         return found;
 }
 
-/* Committed offsets from Kafka. @returns the partitions with a commit, or -1. */
-static int kafka_offsets(rd_kafka_t *rk, const check_t *c, int64_t *off, int np)
-{
-        int found = 0;
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
-        for (int p = 0; p < np; p++)
-                rd_kafka_topic_partition_list_add(l, c->topic, p);
-        rd_kafka_resp_err_t err = rd_kafka_committed(rk, l, TIMEOUT_MS);
-        if (err) {
-                fprintf(stderr, PROC ": committed offsets of %s: %s\n", c->group,
-                        rd_kafka_err2str(err));
-                rd_kafka_topic_partition_list_destroy(l);
-                return -1;
-        }
-        for (int p = 0; p < np; p++) {
-                off[p] = l->elems[p].offset >= 0 ? l->elems[p].offset : -1;
-                found += off[p] >= 0;
-        }
-        rd_kafka_topic_partition_list_destroy(l);
-        return found;
-}
-
 /* One check. @returns 0 within the threshold, 1 over, 2 on an error. */
 static int run_check(const te_cfg_t *cfg, const lag_args_t *a, const check_t *ck,
                      PGconn *db)
 {
         char errstr[512];
         int rc = 2;
-        int64_t off[MAX_PARTS];
-        rd_kafka_t *rk = consumer_for(cfg, ck->group, errstr, sizeof errstr);
+        int64_t off[MAX_PARTS], lo[MAX_PARTS], hi[MAX_PARTS];
+        int32_t np = 0;
+        rd_kafka_t *rk =
+            te_kafka_aux_consumer(cfg, NULL, ck->group, errstr, sizeof errstr);
         if (!rk) {
                 fprintf(stderr, PROC ": %s\n", errstr);
                 return 2;
         }
-        int np = partition_count(rk, ck->topic, errstr, sizeof errstr);
-        if (np <= 0 || np > MAX_PARTS) {
-                if (np < 0)
-                        fprintf(stderr, PROC ": %s\n", errstr);
-                else if (np == 0)
-                        fprintf(stderr, PROC ": topic %s does not exist\n", ck->topic);
-                else
-                        fprintf(stderr, PROC ": topic %s: %d partitions (max %d)\n",
-                                ck->topic, np, MAX_PARTS);
+        if (te_kafka_partition_count(rk, ck->topic, 0, TIMEOUT_MS, &np, errstr,
+                                     sizeof errstr) != 0) {
+                fprintf(stderr, PROC ": %s\n", errstr);
+                goto out;
+        }
+        if (np > MAX_PARTS) {
+                fprintf(stderr, PROC ": topic %s: %d partitions (max %d)\n", ck->topic,
+                        (int)np, MAX_PARTS);
                 goto out;
         }
         for (int p = 0; p < np; p++)
                 off[p] = -1;
-        int found =
-            ck->from_db ? db_offsets(db, ck, off, np) : kafka_offsets(rk, ck, off, np);
-        if (found < 0)
+        int found = ck->from_db ? db_offsets(db, ck, off, np)
+                                : te_kafka_committed(rk, ck->topic, NULL, np, TIMEOUT_MS,
+                                                     off, errstr, sizeof errstr);
+        if (found < 0) {
+                if (!ck->from_db) /* db_offsets printed its error */
+                        fprintf(stderr, PROC ": %s\n", errstr);
                 goto out;
+        }
         if (found == 0) {
                 fprintf(
                     stderr,
@@ -319,19 +256,16 @@ static int run_check(const te_cfg_t *cfg, const lag_args_t *a, const check_t *ck
                     ck->topic);
                 goto out;
         }
+        if (te_kafka_watermarks(rk, ck->topic, NULL, np, TIMEOUT_MS, lo, hi, errstr,
+                                sizeof errstr) != 0) {
+                fprintf(stderr, PROC ": %s\n", errstr);
+                goto out;
+        }
         long long total = 0, largest = 0;
         const char *src = ck->from_db ? "db" : "kafka";
         for (int p = 0; p < np; p++) {
-                int64_t lo, hi;
-                rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-                    rk, ck->topic, p, &lo, &hi, TIMEOUT_MS);
-                if (err) {
-                        fprintf(stderr, PROC ": watermarks %s[%d]: %s\n", ck->topic, p,
-                                rd_kafka_err2str(err));
-                        goto out;
-                }
-                int64_t from = off[p] >= 0 ? off[p] : lo;
-                long long lag = hi > from ? (long long)(hi - from) : 0;
+                int64_t from = off[p] >= 0 ? off[p] : lo[p];
+                long long lag = hi[p] > from ? (long long)(hi[p] - from) : 0;
                 total += lag;
                 if (lag > largest)
                         largest = lag;
@@ -339,11 +273,11 @@ static int run_check(const te_cfg_t *cfg, const lag_args_t *a, const check_t *ck
                         printf("{\"group\":\"%s\",\"topic\":\"%s\",\"partition\":%d,"
                                "\"committed\":%lld,\"high\":%lld,\"lag\":%lld,"
                                "\"source\":\"%s\"}\n",
-                               ck->group, ck->topic, p, (long long)off[p], (long long)hi,
-                               lag, src);
+                               ck->group, ck->topic, p, (long long)off[p],
+                               (long long)hi[p], lag, src);
                 else
                         printf("%-24s %-16s %4d %12lld %12lld %10lld\n", ck->group,
-                               ck->topic, p, (long long)off[p], (long long)hi, lag);
+                               ck->topic, p, (long long)off[p], (long long)hi[p], lag);
         }
         int over = total > a->max_lag;
         if (a->json)

@@ -28,6 +28,7 @@
 #include "planner_db.h"
 #include "te_buf.h"
 #include "te_codec.h"
+#include "te_emit.h"
 #include "te_kafka.h"
 #include "te_map.h"
 #include "te_metrics.h"
@@ -46,6 +47,7 @@ struct te_planner_s {
         te_plan_rules_t *rules;
         te_codec_t *codec;
         te_producer_t *producer;
+        te_emitter_t emit; /* dead letters and alerts: producer, codec, topics */
         te_consumer_t *targets;
         rd_kafka_t *reports; /* manually assigned, never commits */
         rd_kafka_t *modes;   /* every partition of exec.mode, never commits */

@@ -30,7 +30,7 @@ static int emergency_one(te_planner_t *pl, const char *pid,
                  * (held, planned when it is back) trades under EMERGENCY */
                 TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
                        "%s: broker %s down: no re-plan of the last target", pid,
-                       pl->conf.route);
+                       pl->conf.plan.route);
                 return 0;
         }
         te_plan_env_t env = {
@@ -128,8 +128,9 @@ int te_pl_act_on_modes(te_planner_t *pl, const char *scope, int64_t event_time)
 {
         const te_order_cmd_t *cmds;
         size_t n;
-        te_plan_err_t e = te_plan_mode_cancels(pl->ws, pl->book, scope, level_of, pl,
-                                               event_time, pl->conf.route, &cmds, &n);
+        te_plan_err_t e =
+            te_plan_mode_cancels(pl->ws, pl->book, scope, level_of, pl, event_time,
+                                 pl->conf.plan.route, &cmds, &n);
         if (e != TE_PLAN_OK) {
                 te_pl_fail(pl, "mode cancels", te_plan_err_code(e));
                 return -1;
@@ -148,24 +149,14 @@ int te_pl_act_on_modes(te_planner_t *pl, const char *scope, int64_t event_time)
 static void mode_dead_letter(te_planner_t *pl, const rd_kafka_message_t *m,
                              const char *code, const char *why)
 {
-        char errstr[256], reason[512];
-        snprintf(reason, sizeof reason, "%s: %s", code, why);
         pl->st.dead_lettered++;
         pl->st.bad_modes++;
-        TE_LOG(TE_LOG_WARN, NULL, "planner.bad_mode", "%s[%d]@%lld: %s",
-               rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
-               reason);
-        /* 1: skipped, alerted by te_emit (the copy cannot be queued): still done */
-        if (te_emit_deadletter(pl->producer, pl->codec, pl->conf.topic_deadletter,
-                               pl->conf.topic_alerts, TE_PL_PROC, m, reason, errstr,
-                               sizeof errstr) != 0)
-                return;
-        te_emit_alert(
-            pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING, TE_PL_PROC,
-            code, NULL, NULL, NULL,
-            "exec.mode message dead-lettered (partition %d offset %lld), levels "
-            "unchanged: %s",
-            (int)m->partition, (long long)m->offset, why);
+        TE_LOG(TE_LOG_WARN, NULL, "planner.bad_mode", "%s[%d]@%lld: %s: %s",
+               rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset, code,
+               why);
+        te_emit_reject(
+            &pl->emit, m, code, why,
+            &(te_reject_ctx_t){.what = "exec.mode message", .note = "levels unchanged"});
 }
 
 static void on_mode(te_planner_t *pl, rd_kafka_message_t *m, int act)

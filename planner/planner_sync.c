@@ -1,13 +1,15 @@
 /*
  * planner_sync: what happens on a partition assignment — the book rebuilt for the owned
  * portfolios from the runtime DB, the planner's own commands read back from exec.orders
- * and exec.reports caught up (planner.h) — and the Kafka helpers it uses.
+ * and exec.reports caught up (planner.h) — through the Kafka layer's helpers
+ * (te_kafka_meta.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "planner_int.h"
+#include "te_kafka_meta.h"
 #include "te_log.h"
 #include "te_obs.h"
 #include "te_proc.h"
@@ -24,122 +26,43 @@ int te_pl_owns(void *opaque, const char *portfolio_id)
         return p >= 0 && p < TE_PL_MAX_PARTS && pl->owned[p];
 }
 
-/* A consumer that is never subscribed: manual assignment, no commits. */
 rd_kafka_t *te_pl_aux_consumer(te_planner_t *pl, const char *group, char *errstr,
                                size_t errstr_size)
 {
-        static const char *const defaults[] = {NULL};
-        static const char *const fixed[] = {"enable.auto.commit",
-                                            "false",
-                                            "enable.auto.offset.store",
-                                            "false",
-                                            "enable.partition.eof",
-                                            "false",
-                                            NULL};
-        rd_kafka_conf_t *kc = te_kafka_conf_build(pl->cfg, pl->conf.common.bootstrap,
-                                                  defaults, fixed, errstr, errstr_size);
-        if (!kc)
-                return NULL;
-        if (rd_kafka_conf_set(kc, "group.id", group, errstr, errstr_size) !=
-            RD_KAFKA_CONF_OK) {
-                rd_kafka_conf_destroy(kc);
-                return NULL;
-        }
-        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, errstr_size);
-        if (!rk) {
-                rd_kafka_conf_destroy(kc);
-                return NULL;
-        }
-        rd_kafka_poll_set_consumer(rk);
-        return rk;
+        return te_kafka_aux_consumer(pl->cfg, pl->conf.common.bootstrap, group, errstr,
+                                     errstr_size);
 }
 
+/* Asked by name: on the producer it also loads the topic's metadata, so the first
+ * order sent to it does not wait for it. */
 int32_t te_pl_partition_count(rd_kafka_t *rk, const char *topic, char *errstr,
                               size_t errstr_size)
 {
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-        const struct rd_kafka_metadata *md = NULL;
         int32_t n = -1;
-        if (!rkt) {
-                snprintf(errstr, errstr_size, "%s: %s", topic,
-                         rd_kafka_err2str(rd_kafka_last_error()));
-                return -1;
-        }
-        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, TE_PL_META_TIMEOUT);
-        if (err)
-                snprintf(errstr, errstr_size, "metadata %s: %s", topic,
-                         rd_kafka_err2str(err));
-        else if (md->topic_cnt != 1 || md->topics[0].err)
-                snprintf(errstr, errstr_size, "metadata %s: %s", topic,
-                         md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "missing");
-        else
-                n = md->topics[0].partition_cnt;
-        if (md)
-                rd_kafka_metadata_destroy(md);
-        rd_kafka_topic_destroy(rkt);
+        te_kafka_partition_count(rk, topic, TE_KAFKA_META_BY_NAME, TE_PL_META_TIMEOUT, &n,
+                                 errstr, errstr_size);
         return n;
 }
 
-/* Read `rk` (assigned to `list`, offsets set) until every partition reaches the high
- * watermark it had when we started, handing each message to fn.
- * @returns 0, or -1 with errstr on timeout. */
+typedef struct te_pl_reader_s {
+        te_planner_t *pl;
+        void (*fn)(te_planner_t *pl, rd_kafka_message_t *m);
+} te_pl_reader_t;
+
+static void te_pl_read_one(void *opaque, rd_kafka_message_t *m)
+{
+        te_pl_reader_t *r = opaque;
+        r->fn(r->pl, m);
+}
+
 int te_pl_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
                       rd_kafka_topic_partition_list_t *list,
                       void (*fn)(te_planner_t *pl, rd_kafka_message_t *m), char *errstr,
                       size_t errstr_size)
 {
-        int64_t hwm[TE_PL_MAX_PARTS];
-        int left = 0;
-        for (int i = 0; i < list->cnt; i++) {
-                int64_t lo = 0, hi = 0;
-                int32_t p = list->elems[i].partition;
-                rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-                    rk, list->elems[i].topic, p, &lo, &hi, TE_PL_META_TIMEOUT);
-                if (err) {
-                        snprintf(errstr, errstr_size, "watermarks %s[%d]: %s",
-                                 list->elems[i].topic, (int)p, rd_kafka_err2str(err));
-                        return -1;
-                }
-                int64_t start = list->elems[i].offset;
-                if (start < lo)
-                        start = lo; /* BEGINNING / none committed / trimmed */
-                hwm[p] = hi;
-                TE_LOG(TE_LOG_DEBUG, NULL, "planner.catch_up",
-                       "%s[%d] from %lld (asked %lld, low %lld) to %lld",
-                       list->elems[i].topic, (int)p, (long long)start,
-                       (long long)list->elems[i].offset, (long long)lo, (long long)hi);
-                if (start < hi)
-                        left++;
-                else
-                        hwm[p] = -1;
-        }
-        rd_kafka_resp_err_t err = rd_kafka_assign(rk, list);
-        if (err) {
-                snprintf(errstr, errstr_size, "assign: %s", rd_kafka_err2str(err));
-                return -1;
-        }
-        int64_t deadline = te_proc_mono_ms() + pl->conf.catchup_timeout_ms;
-        while (left > 0) {
-                if (te_proc_mono_ms() > deadline || te_proc_stop) {
-                        snprintf(errstr, errstr_size,
-                                 "catching up: %d partitions not read to the end", left);
-                        return -1;
-                }
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-                if (!m)
-                        continue;
-                if (!m->err) {
-                        fn(pl, m);
-                        int32_t p = m->partition;
-                        if (p >= 0 && p < TE_PL_MAX_PARTS && hwm[p] >= 0 &&
-                            m->offset + 1 >= hwm[p]) {
-                                hwm[p] = -1;
-                                left--;
-                        }
-                }
-                rd_kafka_message_destroy(m);
-        }
-        return 0;
+        te_pl_reader_t r = {pl, fn};
+        return te_kafka_read_to_end(rk, list, (int)pl->conf.catchup_timeout_ms,
+                                    te_pl_read_one, &r, errstr, errstr_size);
 }
 
 /* Note that a target of `portfolio_id` with `as_of` was planned (in this life, or
@@ -265,33 +188,35 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                         te_pl_fail(pl, "orders consumer", errstr);
                         return -1;
                 }
+                int32_t ids[TE_PL_MAX_PARTS];
+                int64_t from[TE_PL_MAX_PARTS];
+                int n = parts->cnt < TE_PL_MAX_PARTS ? parts->cnt : TE_PL_MAX_PARTS;
+                for (int i = 0; i < n; i++)
+                        ids[i] = parts->elems[i].partition;
+                int rc =
+                    te_kafka_committed(rk, pl->conf.topic_orders, ids, n,
+                                       TE_PL_META_TIMEOUT, from, errstr, sizeof errstr);
+                /* from the earlier of the broker's position and the end of our writes
+                 * at our last commit; without a record of our writes (no commit yet, or
+                 * no DB) from the beginning: any command there may be ours and not yet
+                 * reflected in the DB */
                 rd_kafka_topic_partition_list_t *ol =
-                    rd_kafka_topic_partition_list_new(parts->cnt);
-                for (int i = 0; i < parts->cnt; i++)
+                    rd_kafka_topic_partition_list_new(n);
+                for (int i = 0; rc >= 0 && i < n; i++) {
+                        int64_t own = ids[i] >= 0 && ids[i] < TE_PL_MAX_PARTS
+                                          ? own_offsets[ids[i]]
+                                          : -1;
+                        if (from[i] < 0 || own < 0)
+                                from[i] = RD_KAFKA_OFFSET_BEGINNING;
+                        else if (own < from[i])
+                                from[i] = own;
                         rd_kafka_topic_partition_list_add(ol, pl->conf.topic_orders,
-                                                          parts->elems[i].partition);
-                rd_kafka_resp_err_t err = rd_kafka_committed(rk, ol, TE_PL_META_TIMEOUT);
-                int rc = -1;
-                if (err) {
-                        snprintf(errstr, sizeof errstr, "committed offsets of %s: %s",
-                                 pl->conf.broker_group, rd_kafka_err2str(err));
-                } else {
-                        /* from the earlier of the broker's position and the end of our
-                         * writes at our last commit; without a record of our writes
-                         * (no commit yet, or no DB) from the beginning: any command
-                         * there may be ours and not yet reflected in the DB */
-                        for (int i = 0; i < ol->cnt; i++) {
-                                int32_t p = ol->elems[i].partition;
-                                int64_t own =
-                                    p >= 0 && p < TE_PL_MAX_PARTS ? own_offsets[p] : -1;
-                                if (ol->elems[i].offset < 0 || own < 0)
-                                        ol->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-                                else if (own < ol->elems[i].offset)
-                                        ol->elems[i].offset = own;
-                        }
+                                                          ids[i])
+                            ->offset = from[i];
+                }
+                if (rc >= 0)
                         rc = te_pl_read_to_end(pl, rk, ol, on_own_order, errstr,
                                                sizeof errstr);
-                }
                 rd_kafka_topic_partition_list_destroy(ol);
                 rd_kafka_consumer_close(rk);
                 rd_kafka_destroy(rk);

@@ -222,7 +222,7 @@ static int send_clock(te_planner_t *pl, te_tq_item_t *it, int64_t now)
         clk->ids = tp->ids;
         clk->mode = tp->mode;
         clk->event_time = tp->as_of;
-        te_strlcpy(clk->route, pl->conf.route, sizeof clk->route);
+        te_strlcpy(clk->route, pl->conf.plan.route, sizeof clk->route);
         if (te_pl_send_cmd(pl, clk) != 0)
                 return -1;
         if (te_tq_wait(pl->tq, it, clk->order_id, now, pl->conf.clock_timeout_ms) != 0) {
@@ -253,12 +253,11 @@ void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
                               const char *code, const char *why,
                               const te_target_portfolio_t *tp)
 {
-        char errstr[256], reason[640];
-        snprintf(reason, sizeof reason, "%s: %s", code, why);
+        char errstr[256];
         pl->st.dead_lettered++;
         te_log_ids_t ids = {.decision_id = tp ? tp->ids.decision_id : NULL,
                             .portfolio_id = tp ? tp->ids.portfolio_id : NULL};
-        TE_LOG(TE_LOG_WARN, &ids, "target.dead_letter", "%s", reason);
+        TE_LOG(TE_LOG_WARN, &ids, "target.dead_letter", "%s: %s", code, why);
         /* best effort, for exec-dbtool check: only on a live connection, a failure is
          * logged and the stream goes on (the Kafka dead letter is the record) */
         if (tp && pl->db && PQstatus(pl->db) == CONNECTION_OK &&
@@ -269,21 +268,13 @@ void te_pl_dead_letter_target(te_planner_t *pl, const rd_kafka_message_t *m,
                 TE_LOG(TE_LOG_WARN, &ids, "planner.dead_letter_record",
                        "not recorded in planner_dead_letters: %s", errstr);
         /* a target that decoded is keyed by its ids, so Risk can tie it to what they
-         * sent; 1: skipped, alerted by te_emit (the copy cannot be queued): still done */
-        int rc =
-            tp ? te_emit_deadletter_ids(pl->producer, pl->codec,
-                                        pl->conf.topic_deadletter, pl->conf.topic_alerts,
-                                        TE_PL_PROC, m, reason, tp->ids.portfolio_id,
-                                        tp->ids.decision_id, errstr, sizeof errstr)
-               : te_emit_deadletter(pl->producer, pl->codec, pl->conf.topic_deadletter,
-                                    pl->conf.topic_alerts, TE_PL_PROC, m, reason, errstr,
-                                    sizeof errstr);
-        if (rc != 0)
-                return;
-        te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
-                      TE_PL_PROC, code, tp ? tp->ids.decision_id : NULL,
-                      tp ? tp->ids.portfolio_id : NULL, NULL, "target dead-lettered: %s",
-                      why);
+         * sent */
+        te_emit_reject(
+            &pl->emit, m, code, why,
+            &(te_reject_ctx_t){.what = "target",
+                               .keyed = tp != NULL,
+                               .decision_id = tp ? tp->ids.decision_id : NULL,
+                               .portfolio_id = tp ? tp->ids.portfolio_id : NULL});
 }
 
 enum { PLAN_OK = 0, PLAN_DEAD = 1, PLAN_STALLED = 2, PLAN_FATAL = -1 };
@@ -450,7 +441,7 @@ static void alert_overdue(const char *portfolio_id, const char *ticker,
                       TE_PL_PROC, "confirm.timeout", NULL, portfolio_id, order_id,
                       "%s of %s not confirmed by broker %s after %lld ms: nothing new "
                       "is sent for %s until it is (the order could still fill)",
-                      is_replace ? "REPLACE" : "CANCEL", ticker, pl->conf.route,
+                      is_replace ? "REPLACE" : "CANCEL", ticker, pl->conf.plan.route,
                       (long long)age_ms, ticker);
 }
 

@@ -37,6 +37,7 @@
 #include "te_codec.h"
 #include "te_config.h"
 #include "te_kafka.h"
+#include "te_kafka_meta.h"
 #include "te_log.h"
 #include "te_proc.h"
 
@@ -198,30 +199,6 @@ static int load_config(pub_t *p, const pub_args_t *a, char *errstr, size_t errsz
         return 0;
 }
 
-/* The topic must exist: a cluster that auto-creates topics (the mock cluster always
- * does) would otherwise swallow a misspelt -t silently. We ask for every topic's
- * metadata, which creates none. @returns 0, or -1 with errstr. */
-static int check_topic(pub_t *p, char *errstr, size_t errsz)
-{
-        const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_resp_err_t err = rd_kafka_metadata(te_producer_handle(p->producer), 1,
-                                                    NULL, &md, METADATA_TIMEOUT_MS);
-        if (err) {
-                snprintf(errstr, errsz, "metadata: %s", rd_kafka_err2str(err));
-                return -1;
-        }
-        int found = 0;
-        for (int i = 0; i < md->topic_cnt && !found; i++)
-                found = strcmp(md->topics[i].topic, p->conf.topic) == 0 &&
-                        md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR;
-        rd_kafka_metadata_destroy(md);
-        if (!found) {
-                snprintf(errstr, errsz, "topic %s does not exist", p->conf.topic);
-                return -1;
-        }
-        return 0;
-}
-
 /* Wait for the bootstrap file if one is configured, create the producer and check
  * that the topic exists. @returns 0, or -1 with errstr. */
 static int connect_producer(pub_t *p, char *errstr, size_t errsz)
@@ -232,7 +209,12 @@ static int connect_producer(pub_t *p, char *errstr, size_t errsz)
         if (te_tool_resolve_bootstrap(p->cfg, &p->conf.tool, errstr, errsz) != 0)
                 return -1;
         p->producer = te_producer_new(p->cfg, NULL, errstr, errsz);
-        if (!p->producer || check_topic(p, errstr, errsz) != 0)
+        /* the topic must exist: a cluster that auto-creates topics (the mock cluster
+         * always does) would otherwise swallow a misspelt -t silently */
+        int32_t np;
+        if (!p->producer ||
+            te_kafka_partition_count(te_producer_handle(p->producer), p->conf.topic, 0,
+                                     METADATA_TIMEOUT_MS, &np, errstr, errsz) != 0)
                 return -1;
         /* librdkafka refuses key + value above message.max.bytes: check per line so
          * that an oversized line is reported as a bad line, not a failed run */

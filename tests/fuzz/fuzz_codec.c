@@ -13,7 +13,7 @@
  * same errstr. Seeds: tests/fuzz/corpus/codec/.
  *
  * The codec sources are compiled into this target so that libFuzzer sees their
- * coverage (te_core itself is built without -fsanitize=fuzzer-no-link); the linker
+ * coverage (the libraries are built without -fsanitize=fuzzer-no-link); the linker
  * then takes no codec object from the archive.
  */
 #include <stdint.h>

@@ -10,8 +10,9 @@
 #      O1:c1, and O1 ends CANCELED (terminal in fix_orders). The acceptor sends F1's
 #      fill again after the Logon: it is not published a second time.
 #   3. Controls: with fix_execs emptied, the resent fill is published again; with
-#      fix_orders emptied, a new process does not know O2 and its CANCEL leaves it
-#      open (fix_drive fails). So step 2 depends on both tables.
+#      fix_orders emptied, a new process does not know O2: its CANCEL is not sent and
+#      is answered REJECTED "cancel refused: unknown order" instead of the order
+#      ending CANCELED. So step 2 depends on both tables.
 set -euo pipefail
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export TE_BUILD_DIR=${TE_BUILD_DIR:-$src/build}
@@ -85,10 +86,14 @@ FIX_DRIVE_UNTIL=1 "$drive" "$port" "$RUN/seqs" >"$RUN/phase3a.out" 2>"$RUN/phase
 grep -q '^report F1 PARTIAL_FILL ' "$RUN/phase3a.out" ||
         fail "control: the resent fill was not published without fix_execs"
 logons=$(grep -c '^RECV A ' "$RUN/acceptor.out")
-# ... and without fix_orders the order is unknown, its cancel goes nowhere
+# ... and without fix_orders the order is unknown: its cancel is refused, not sent
 q "DELETE FROM fix_orders" >/dev/null
-if "$drive" "$port" "$RUN/seqs" CANCEL:O2 >"$RUN/phase3.out" 2>"$RUN/phase3.log"; then
-        fail "control: O2 ended without its row"
+"$drive" "$port" "$RUN/seqs" CANCEL:O2 >"$RUN/phase3.out" 2>"$RUN/phase3.log" ||
+        fail "control: the cancel of an unknown O2 was not answered"
+grep -q '^report O2 REJECTED REJECTED .* cancel refused: unknown order$' "$RUN/phase3.out" ||
+        fail "control: O2's cancel not refused as unknown"
+if grep -q '^report O2 CANCELED' "$RUN/phase3.out"; then
+        fail "control: O2 ended CANCELED without its row"
 fi
 [ "$(grep -c '^RECV A ' "$RUN/acceptor.out")" = $((logons + 1)) ] || fail "control: no logon"
 if grep -q '^RECV F O2' "$RUN/acceptor.out"; then

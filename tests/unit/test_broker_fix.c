@@ -13,7 +13,8 @@
  * session goes on); and a lost connection: the adapter says it is down, reconnects,
  * asks the status of its open orders, publishes a fill that happened meanwhile once
  * and resolves an order the counterparty does not know as CANCELED, then says it is
- * up again; sequence numbers continue over the reconnect.
+ * up again; sequence numbers continue over the reconnect. Ended orders dropped from
+ * memory, requests on orders never had answered; fix.begin_string checked.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -30,6 +31,7 @@
 
 #include <cmocka.h>
 
+#include "../broker_defaults.h"
 #include "broker_fix.h"
 #include "te_buf.h"
 #include "te_proc.h"
@@ -265,6 +267,7 @@ static void test_fix_adapter_scripted(void **state)
         acc_listen();
         te_fix_cfg_t cfg;
         te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
         cfg.port = A.port;
         te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
         te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
@@ -285,7 +288,8 @@ static void test_fix_adapter_scripted(void **state)
         expect("D", "11=O1|38=100|40=2|44=10|59=0|54=1|55=AAPL");
         acc_send(ER("O1", "17=E1|150=0|39=0|151=100|14=0|6=0"));
         acc_send(ER("O1", "17=E2|150=F|39=1|151=60|14=40|6=10|32=40|31=10"));
-        acc_send(ER("O1", "17=E2|150=F|39=1|151=60|14=40|6=10|32=40|31=10|43=Y"));
+        acc_send(ER("O1", "17=E2|150=F|39=1|151=60|14=40|6=10|32=40|31=10|43=Y|"
+                          "122=20000101-00:00:00.000"));
         acc_send(ER("O1", "17=E3|150=F|39=2|151=0|14=100|6=10|32=60|31=10"));
         wait_reports(3);
         check(0, "O1", TE_EXEC_ACK, TE_OS_NEW, 0, 100, 0, 0);
@@ -402,6 +406,7 @@ static void test_fix_adapter_cancel_queued(void **state)
         acc_listen();
         te_fix_cfg_t cfg;
         te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
         cfg.port = A.port;
         te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
         te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
@@ -447,6 +452,7 @@ static void test_fix_adapter_refusals(void **state)
         acc_listen();
         te_fix_cfg_t cfg;
         te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
         cfg.port = A.port;
         te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
         te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
@@ -553,12 +559,127 @@ static void test_fix_adapter_refusals(void **state)
         close(A.lfd);
 }
 
+/* Ended orders leave memory once their final report is out, and are still told
+ * apart from orders never had: a resent ExecutionReport of one is dropped as a
+ * duplicate, a new one is an alert, a CANCEL of one needs no answer (its final report
+ * gave it) and a redelivered NEW is not sent again. A CANCEL or REPLACE of an order
+ * the adapter never had gets a final REJECTED report ("unknown order"), so that the
+ * planner does not wait for a confirmation that would never come. */
+static void test_fix_adapter_ended(void **state)
+{
+        (void)state;
+        acc_listen();
+        te_fix_cfg_t cfg;
+        te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
+        cfg.port = A.port;
+        te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
+        te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
+        cfg.alert = on_alert;
+        alerts[0] = '\0';
+        char err[128];
+        B = te_fix_new(&cfg, err, sizeof err);
+        assert_non_null(B);
+        wait_connected(1);
+        te_fix_stats_t st;
+
+        handle(cmd(TE_CMD_NEW, "E1", 100, 10));
+        handle(cmd(TE_CMD_NEW, "E2", 100, 10));
+        expect("D", "11=E1");
+        expect("D", "11=E2");
+        te_fix_stats(B, &st);
+        assert_int_equal(st.orders_held, 2);
+        acc_send(ER("E1", "17=E1a|150=0|39=0|151=100|14=0|6=0"));
+        acc_send(ER("E1", "17=E1b|150=F|39=2|151=0|14=100|6=10|32=100|31=10"));
+        acc_send(ER("E2", "17=E2a|150=8|39=8|151=0|14=0|6=0|58=no"));
+        wait_reports(3);
+        check(1, "E1", TE_EXEC_FILL, TE_OS_FILLED, 100, 0, 100, 10);
+        check(2, "E2", TE_EXEC_REJECTED, TE_OS_REJECTED, 0, 0, 0, 0);
+        te_reports_clear(&R);
+        te_fix_stats(B, &st);
+        assert_int_equal(st.orders_held, 0); /* both ended: dropped */
+
+        /* the fill resent: a duplicate; a new report on the ended order: an alert */
+        acc_send(ER("E1", "17=E1b|43=Y|150=F|39=2|151=0|14=100|6=10|32=100|31=10|"
+                          "122=20000101-00:00:00.000"));
+        acc_send(ER("E1", "17=E1c|150=F|39=2|151=0|14=100|6=10|32=100|31=10"));
+        wait_reports(0);
+        te_fix_stats(B, &st);
+        assert_int_equal(st.dup_execs, 1);
+        assert_non_null(strstr(alerts, "fix_report_after_end"));
+        assert_null(strstr(alerts, "fix_unknown_order"));
+
+        /* a CANCEL and a REPLACE of the ended order, a redelivered NEW: nothing */
+        handle(cmd(TE_CMD_CANCEL, "E1", 100, 10));
+        handle(cmd(TE_CMD_REPLACE, "E2", 120, 10));
+        handle(cmd(TE_CMD_NEW, "E1", 100, 10));
+        wait_reports(0);
+        for (size_t i = 0; i < A.nf; i++)
+                assert_null(memmem(A.fr[i], A.flen[i], "E1", 2));
+
+        /* a CANCEL and a REPLACE of an order never had: final REJECTED each */
+        handle(cmd(TE_CMD_CANCEL, "NOPE", 100, 10));
+        handle(cmd(TE_CMD_REPLACE, "NOPE2", 120, 10));
+        assert_int_equal(R.n, 2);
+        check(0, "NOPE", TE_EXEC_REJECTED, TE_OS_REJECTED, 0, 0, 0, 0);
+        check(1, "NOPE2", TE_EXEC_REJECTED, TE_OS_REJECTED, 0, 0, 0, 0);
+        assert_string_equal(R.items[0].reason, "cancel refused: unknown order");
+        assert_string_equal(R.items[1].reason, "replace refused: unknown order");
+        assert_string_not_equal(R.items[0].report_id, R.items[1].report_id);
+        wait_reports(2); /* and nothing else follows, nothing was sent */
+        for (size_t i = 0; i < A.nf; i++)
+                assert_null(memmem(A.fr[i], A.flen[i], "NOPE", 4));
+        te_fix_stats(B, &st);
+        assert_int_equal(st.orders_held, 0);
+
+        te_reports_free(&R);
+        te_broker_destroy(B);
+        close(A.fd);
+        close(A.lfd);
+}
+
+/* fix.begin_string: FIX.4.4 or FIX.4.2 only; what FIX 4.2 cannot say is refused at
+ * construction (a Password, TimeInForce CLS). */
+static void test_fix_adapter_begin_string(void **state)
+{
+        (void)state;
+        te_fix_cfg_t cfg;
+        char err[160];
+        te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
+        te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
+        te_strlcpy(cfg.target, "OM", sizeof cfg.target);
+        te_strlcpy(cfg.begin_string, "FIX.4.3", sizeof cfg.begin_string);
+        assert_null(te_fix_new(&cfg, err, sizeof err));
+        assert_non_null(strstr(err, "FIX.4.3"));
+        te_strlcpy(cfg.begin_string, "FIX.4.2", sizeof cfg.begin_string);
+        assert_null(te_fix_new(&cfg, err, sizeof err)); /* the default TIFs have CLS */
+        assert_non_null(strstr(err, "CLS"));
+        cfg.tifs &= ~(1u << TE_TIF_CLS);
+        te_strlcpy(cfg.password, "secret", sizeof cfg.password);
+        assert_null(te_fix_new(&cfg, err, sizeof err));
+        assert_non_null(strstr(err, "Password"));
+        assert_null(strstr(err, "secret"));
+        cfg.password[0] = '\0';
+        te_broker_t *b = te_fix_new(&cfg, err, sizeof err);
+        assert_non_null(b);
+        te_broker_destroy(b);
+        te_strlcpy(cfg.begin_string, "", sizeof cfg.begin_string); /* FIX.4.4 */
+        te_strlcpy(cfg.password, "secret", sizeof cfg.password);
+        cfg.tifs = (1u << TE_TIF__CNT) - 1;
+        b = te_fix_new(&cfg, err, sizeof err);
+        assert_non_null(b);
+        te_broker_destroy(b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_fix_adapter_scripted),
             cmocka_unit_test(test_fix_adapter_cancel_queued),
             cmocka_unit_test(test_fix_adapter_refusals),
+            cmocka_unit_test(test_fix_adapter_ended),
+            cmocka_unit_test(test_fix_adapter_begin_string),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

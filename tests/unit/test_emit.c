@@ -3,7 +3,9 @@
  * for the producer's message.max.bytes is cut to fit with its original length and hash;
  * a copy that cannot be queued even cut is skipped with a CRITICAL alert naming its
  * source; a side-channel delivery that fails never stops the delivery sequence nor
- * fails the flush, and is raised as an alert by the next te_emit call.
+ * fails the flush, and is raised as an alert by the next te_emit call. te_emit_reject:
+ * one dead letter with the te.* headers and one Alert per rejected message, and a
+ * dead letter that fails (skipped, or lost in delivery) never stops its caller.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,7 +67,9 @@ static void test_sha256_vectors(void **state)
 
 static int mock_setup(void **state)
 {
-        static const char *const topics[] = {"src", "dl", "alerts", "dark", "t"};
+        static const char *const topics[] = {"src",  "dl",        "alerts",    "dark",
+                                             "t",    "rj.dl",     "rj.alerts", "rj.dark",
+                                             "rj.t", "rj.alerts2"};
         (void)state;
         te_log_init("test_emit", TE_LOG_ERROR);
         return mock_cluster_start(topics, sizeof topics / sizeof topics[0], 1);
@@ -83,6 +87,7 @@ typedef struct got_s {
         unsigned char *val;
         size_t len;
         char orig_len[32], sha[80], offset[32], reason[128];
+        char key[160], src_topic[64], partition[16], pid[64], did[64], src_key[64];
         int truncated;
 } got_t;
 
@@ -138,6 +143,13 @@ static size_t read_all(const char *topic, got_t *out, size_t cap)
                         hdr(m, "te.truncated.sha256", g->sha, sizeof g->sha);
                         hdr(m, "te.source.offset", g->offset, sizeof g->offset);
                         hdr(m, "te.reason", g->reason, sizeof g->reason);
+                        hdr(m, "te.source.topic", g->src_topic, sizeof g->src_topic);
+                        hdr(m, "te.source.partition", g->partition, sizeof g->partition);
+                        hdr(m, "te.portfolio_id", g->pid, sizeof g->pid);
+                        hdr(m, "te.decision_id", g->did, sizeof g->did);
+                        hdr(m, "te.source.key", g->src_key, sizeof g->src_key);
+                        if (m->key && m->key_len < sizeof g->key)
+                                memcpy(g->key, m->key, m->key_len);
                         idle = 0;
                 }
                 rd_kafka_message_destroy(m);
@@ -313,6 +325,168 @@ static void test_emit_side_failure_not_fatal(void **state)
         te_producer_destroy(p);
 }
 
+static te_alert_t decode_alert(te_codec_t *codec, const got_t *g)
+{
+        char errstr[256];
+        te_alert_t a;
+        assert_int_equal(
+            te_codec_decode_alert(codec, g->val, g->len, &a, errstr, sizeof errstr),
+            TE_CODEC_OK);
+        return a;
+}
+
+/* Two rejects: one of bytes that did not decode (the dead letter under the original
+ * key), one of a message that decoded (keyed by its ids). Each gives exactly one dead
+ * letter, whole, with its te.* headers, and one WARNING Alert naming it. */
+static void test_reject_dead_letter_and_alert(void **state)
+{
+        char errstr[512] = "";
+        (void)state;
+        te_cfg_t *cfg = cfg_with(NULL);
+        te_producer_t *p = te_producer_new(cfg, bootstrap, errstr, sizeof errstr);
+        te_cfg_destroy(cfg);
+        assert_non_null(p);
+        te_codec_t *codec = te_codec_new(errstr, sizeof errstr);
+        assert_non_null(codec);
+        const te_emitter_t em = {.producer = p,
+                                 .codec = codec,
+                                 .topics = {"rj.dl", "rj.alerts"},
+                                 .proc = "test"};
+        rd_kafka_topic_t *rkt;
+        unsigned char v[] = {0x00, 0x00, 0x00, 0x00, 0x07, 0xff};
+        rd_kafka_message_t src = fake_src(te_producer_handle(p), &rkt, "pf-1", 4, v, 6);
+        assert_int_equal(te_emit_reject(&em, &src, "truncated", "3 bytes short",
+                                        &(te_reject_ctx_t){.what = "order",
+                                                           .alert_code = "bad_order"}),
+                         0);
+        src.offset = 43;
+        assert_int_equal(te_emit_reject(&em, &src, "unknown_ticker", "ZZZZ",
+                                        &(te_reject_ctx_t){.what = "target",
+                                                           .keyed = 1,
+                                                           .portfolio_id = "pf-1",
+                                                           .decision_id = "d-7"}),
+                         0);
+        rd_kafka_topic_destroy(rkt);
+        assert_int_equal(te_producer_flush(p, 10000, errstr, sizeof errstr), 0);
+        assert_int_equal(te_producer_failed(p), 0);
+
+        got_t got[8];
+        size_t n = read_all("rj.dl", got, 8);
+        assert_int_equal(n, 2);
+        for (size_t i = 0; i < n; i++) {
+                assert_int_equal(got[i].len, sizeof v); /* the original bytes, whole */
+                assert_memory_equal(got[i].val, v, sizeof v);
+                assert_false(got[i].truncated);
+                assert_string_equal(got[i].src_topic, "src");
+                assert_string_equal(got[i].partition, "3");
+        }
+        assert_string_equal(got[0].key, "pf-1"); /* its own key */
+        assert_string_equal(got[0].offset, "42");
+        assert_string_equal(got[0].reason, "truncated: 3 bytes short");
+        assert_string_equal(got[0].pid, "");
+        assert_string_equal(got[1].key, "pf-1/d-7"); /* keyed by its ids */
+        assert_string_equal(got[1].offset, "43");
+        assert_string_equal(got[1].reason, "unknown_ticker: ZZZZ");
+        assert_string_equal(got[1].pid, "pf-1");
+        assert_string_equal(got[1].did, "d-7");
+        assert_string_equal(got[1].src_key, "pf-1");
+        got_free(got, n);
+
+        n = read_all("rj.alerts", got, 8);
+        assert_int_equal(n, 2);
+        te_alert_t a = decode_alert(codec, &got[0]);
+        assert_int_equal(a.severity, TE_SEV_WARNING);
+        assert_string_equal(a.source, "test");
+        assert_string_equal(a.code, "bad_order");
+        assert_string_equal(a.message,
+                            "order dead-lettered (src[3]@42): truncated: 3 bytes short");
+        assert_string_equal(a.portfolio_id, "");
+        a = decode_alert(codec, &got[1]);
+        assert_int_equal(a.severity, TE_SEV_WARNING);
+        assert_string_equal(a.code, "unknown_ticker"); /* the reject's code */
+        assert_string_equal(a.message,
+                            "target dead-lettered (src[3]@43): unknown_ticker: ZZZZ");
+        assert_string_equal(a.portfolio_id, "pf-1");
+        assert_string_equal(a.decision_id, "d-7");
+        got_free(got, n);
+        te_codec_destroy(codec);
+        te_producer_destroy(p);
+}
+
+/* Dead letters that fail do not stop the caller: one skipped at once (a key larger
+ * than message.max.bytes) returns 1 with a CRITICAL alert and no WARNING one; one
+ * whose delivery fails later (the topic has no leader) returns 0, and the producer's
+ * own messages after it are delivered and flushed; the loss is raised by te_emit_lost. */
+static void test_reject_failing_dead_letter(void **state)
+{
+        enum { MAX = 20000 };
+        char errstr[512] = "";
+        (void)state;
+        static const char *const kv[] = {"kafka.message.timeout.ms", "5000",
+                                         "kafka.message.max.bytes", "20000", NULL};
+        te_cfg_t *cfg = cfg_with(kv);
+        te_producer_t *p = te_producer_new(cfg, bootstrap, errstr, sizeof errstr);
+        te_cfg_destroy(cfg);
+        assert_non_null(p);
+        te_codec_t *codec = te_codec_new(errstr, sizeof errstr);
+        assert_non_null(codec);
+        /* the alerts topic's metadata first: the alerts below must not time out too */
+        assert_int_equal(te_producer_send(p, "rj.alerts2", "k", 1, "warm-up", 7, NULL, 0,
+                                          errstr, sizeof errstr),
+                         0);
+        assert_int_equal(te_producer_flush(p, 10000, errstr, sizeof errstr), 0);
+        assert_int_equal(rd_kafka_mock_partition_set_leader(mock, "rj.dark", 0, -1), 0);
+        char *bigkey = malloc(MAX);
+        assert_non_null(bigkey);
+        memset(bigkey, 'k', MAX);
+        rd_kafka_topic_t *rkt;
+        char v[] = "junk";
+        rd_kafka_message_t src = fake_src(te_producer_handle(p), &rkt, bigkey, MAX, v, 4);
+        te_emitter_t em = {.producer = p,
+                           .codec = codec,
+                           .topics = {"rj.dl", "rj.alerts2"},
+                           .proc = "test"};
+        assert_int_equal(te_emit_reject(&em, &src, "malformed", "x", NULL), 1);
+        src.key = "pf-2";
+        src.key_len = 4;
+        src.offset = 43;
+        em.topics.deadletter = "rj.dark";
+        assert_int_equal(te_emit_reject(&em, &src, "malformed", "y", NULL), 0);
+        rd_kafka_topic_destroy(rkt);
+        /* the caller goes on: its next message is sent and the flush succeeds */
+        assert_int_equal(
+            te_producer_send(p, "rj.t", "k", 1, "v", 1, NULL, 0, errstr, sizeof errstr),
+            0);
+        uint64_t sent = te_producer_sent_seq(p);
+        assert_int_equal(te_producer_flush(p, 10000, errstr, sizeof errstr), 0);
+        assert_int_equal(te_producer_delivered_seq(p), sent);
+        assert_int_equal(te_producer_failed(p), 0);
+        assert_int_equal(te_producer_side_failed(p), 1);
+        assert_int_equal(te_emit_lost(p, codec, "rj.alerts2", "test"), 1);
+        assert_int_equal(te_producer_flush(p, 10000, errstr, sizeof errstr), 0);
+
+        got_t got[8];
+        size_t n = read_all("rj.alerts2", got, 8);
+        /* the warm-up, then: skipped (CRITICAL), y dead-lettered (WARNING), y lost */
+        assert_int_equal(n, 4);
+        te_alert_t a = decode_alert(codec, &got[1]);
+        assert_int_equal(a.severity, TE_SEV_CRITICAL);
+        assert_string_equal(a.code, "deadletter_skipped");
+        assert_non_null(strstr(a.message, "src[3]@42"));
+        a = decode_alert(codec, &got[2]);
+        assert_int_equal(a.severity, TE_SEV_WARNING);
+        assert_string_equal(a.code, "malformed");
+        assert_string_equal(a.message, "message dead-lettered (src[3]@43): malformed: y");
+        a = decode_alert(codec, &got[3]);
+        assert_int_equal(a.severity, TE_SEV_CRITICAL);
+        assert_string_equal(a.code, "deadletter_lost");
+        assert_non_null(strstr(a.message, "src[3]@43"));
+        got_free(got, n);
+        te_codec_destroy(codec);
+        te_producer_destroy(p);
+        free(bigkey);
+}
+
 int main(void)
 {
         const struct CMUnitTest plain[] = {
@@ -321,6 +495,8 @@ int main(void)
         const struct CMUnitTest on_mock[] = {
             cmocka_unit_test(test_emit_cut_and_skip),
             cmocka_unit_test(test_emit_side_failure_not_fatal),
+            cmocka_unit_test(test_reject_dead_letter_and_alert),
+            cmocka_unit_test(test_reject_failing_dead_letter),
         };
         int rc = cmocka_run_group_tests_name("plain", plain, NULL, NULL);
         rc |= cmocka_run_group_tests_name("mock", on_mock, mock_setup, mock_teardown);

@@ -7,6 +7,9 @@
  * status request; the commands each is refused for; the ClOrdID scheme both ways; a
  * table of ExecutionReports (written as their fields) with the report each must
  * become, one table of those that must be refused; OrderCancelReject; ExecID dedup.
+ * FIX 4.2: golden NewOrderSingle and OrderCancelRequest frames, TimeInForce CLS
+ * refused, and 4.2 ExecutionReports (ExecTransType 20, ExecType 1/2 for fills) read
+ * as the 4.4 ones they stand for.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -439,6 +442,185 @@ static void test_fix_app_execids(void **state)
         te_fix_execids_destroy(NULL);
 }
 
+/* ---- FIX 4.2 ---------------------------------------------------------------- */
+
+static const te_fix_app_cfg_t CFG42 = {.order_types = 0xf, .tifs = 0x1f, .fix42 = 1};
+
+static void unbar(char *dst, const char *src)
+{
+        size_t n = strlen(src);
+        for (size_t k = 0; k <= n; k++)
+                dst[k] = src[k] == '|' ? '\x01' : src[k];
+}
+
+static void test_fix_app_golden42(void **state)
+{
+        (void)state;
+        static const char *const want[] = {
+            "8=FIX.4.2|9=126|35=D|49=TE|56=OM|34=1|52=20251206-05:46:40.123|11=ORD-1|"
+            "21=1|55=AAPL|54=1|60=20251206-05:46:40.123|38=100|40=2|44=187.25|59=0|"
+            "10=045|",
+            "8=FIX.4.2|9=113|35=F|49=TE|56=OM|34=2|52=20251206-05:46:40.123|41=ORD-1|"
+            "11=ORD-1:c1|55=AAPL|54=1|60=20251206-05:46:40.123|38=100|10=131|",
+            "8=FIX.4.2|9=133|35=D|49=TE|56=OM|34=3|52=20251206-05:46:40.123|11=ORD-1|"
+            "21=1|55=AAPL|54=2|60=20251206-05:46:40.123|38=100|40=4|44=187.25|99=190|"
+            "59=1|10=123|",
+        };
+        for (int i = 0; i < 3; i++) {
+                te_fix_hdr_t h = {i == 1 ? "F" : "D", "TE", "OM", i + 1, T0, 0, 0};
+                char buf[1024], w[512], err[128] = "";
+                te_fix_enc_t e;
+                te_fix_enc_begin_v(&e, buf, sizeof buf, &h, TE_FIX_BEGIN42);
+                te_order_cmd_t c =
+                    i == 2 ? order(TE_SIDE_SELL, 100, TE_OT_STOP_LIMIT, 187.25, 190,
+                                   TE_TIF_GTC)
+                           : order(TE_SIDE_BUY, 100, TE_OT_LIMIT, 187.25, 0, TE_TIF_DAY);
+                int rc = i == 1 ? te_fix_app_enc_cancel(&e, &c, "ORD-1", "ORD-1:c1", T0)
+                                : te_fix_app_enc_new(&e, &CFG42, &c, T0, err, sizeof err);
+                assert_int_equal(rc, 0);
+                long n = te_fix_enc_end(&e);
+                unbar(w, want[i]);
+                if (n != (long)strlen(w) || memcmp(buf, w, strlen(w)) != 0) {
+                        print_error("4.2 frame %d: got %.*s\n", i, n > 0 ? (int)n : 0,
+                                    buf);
+                        fail();
+                }
+                /* our decoder reads it back as a 4.2 frame, and only as one */
+                size_t flen;
+                static te_fix_msg_t m;
+                assert_int_equal(te_fix_frame_next_v((const uint8_t *)buf, (size_t)n,
+                                                     TE_FIX_BEGIN42, &flen, err,
+                                                     sizeof err),
+                                 TE_FIX_OK);
+                assert_int_equal(te_fix_frame_next((const uint8_t *)buf, (size_t)n, &flen,
+                                                   err, sizeof err),
+                                 TE_FIX_EGARBLED);
+                assert_int_equal(te_fix_parse(buf, (size_t)n, &m), TE_FIX_OK);
+                assert_string_equal(m.begin, TE_FIX_BEGIN42);
+        }
+        /* TimeInForce CLS (7) does not exist before 4.3 */
+        te_fix_hdr_t h = {"D", "TE", "OM", 1, T0, 0, 0};
+        char buf[1024], err[128] = "";
+        te_fix_enc_t e;
+        te_fix_app_cfg_t all = CFG42;
+        all.tifs = 0x3f;
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, TE_FIX_BEGIN42);
+        te_order_cmd_t c = order(TE_SIDE_BUY, 100, TE_OT_LIMIT, 10, 0, TE_TIF_CLS);
+        assert_int_equal(te_fix_app_enc_new(&e, &all, &c, T0, err, sizeof err), -1);
+        assert_non_null(strstr(err, "CLS"));
+        /* a BeginString we do not speak fails the frame */
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, "FIX.4.0");
+        assert_true(te_fix_enc_end(&e) < 0);
+}
+
+/* An inbound FIX 4.2 message QFX -> TE from "tag=value|..." (35 first). */
+static void build42(char *buf, size_t cap, const char *spec, te_fix_msg_t *m)
+{
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s", spec);
+        char *sv, *p = strtok_r(tmp, "|", &sv);
+        te_fix_hdr_t h = {p + 3, "QFX", "TE", 5, T0, 0, 0};
+        te_fix_enc_t e;
+        te_fix_enc_begin_v(&e, buf, cap, &h, TE_FIX_BEGIN42);
+        while ((p = strtok_r(NULL, "|", &sv)) != NULL)
+                te_fix_enc_str(&e, (int)strtol(p, NULL, 10), strchr(p, '=') + 1);
+        long n = te_fix_enc_end(&e);
+        assert_true(n > 0);
+        assert_int_equal(te_fix_parse(buf, (size_t)n, m), TE_FIX_OK);
+}
+
+/* As QuickFIX's ordermatch writes them: OrderID = ClOrdID, ExecType = OrdStatus. */
+#define ER42 "35=8|37=ORD-1|11=ORD-1|17=E1|55=AAPL|54=1|38=100|"
+
+static const map_case_t MAPS42[] = {
+    {"4.2 new", ER42 "20=0|150=0|39=0|151=100|14=0|6=0", TE_FIX_MAP_REPORT, TE_EXEC_ACK,
+     TE_OS_NEW, 0, 100, 0, 0, 0},
+    {"4.2 partial fill", ER42 "20=0|150=1|39=1|151=60|14=40|6=10.5|32=40|31=10.5",
+     TE_FIX_MAP_REPORT, TE_EXEC_PARTIAL_FILL, TE_OS_PARTIALLY_FILLED, 40, 60, 10.5, 40,
+     10.5},
+    {"4.2 fill", ER42 "20=0|150=2|39=2|151=0|14=100|6=10.6|32=60|31=10.6667",
+     TE_FIX_MAP_REPORT, TE_EXEC_FILL, TE_OS_FILLED, 100, 0, 10.6, 60, 10.6667},
+    {"4.2 canceled", ER42 "20=0|150=4|39=4|151=0|14=40|6=10", TE_FIX_MAP_REPORT,
+     TE_EXEC_CANCELED, TE_OS_CANCELED, 40, 0, 10, 0, 0},
+    {"4.2 rejected", ER42 "20=0|150=8|39=8|151=0|14=0|6=0|58=Unsupported TIF, use Day",
+     TE_FIX_MAP_REPORT, TE_EXEC_REJECTED, TE_OS_REJECTED, 0, 0, 0, 0, 0},
+    {"4.2 replaced", ER42 "20=0|150=5|39=0|151=120|14=0|6=0", TE_FIX_MAP_REPORT,
+     TE_EXEC_REPLACED, TE_OS_NEW, 0, 120, 0, 0, 0},
+    {"4.2 status answer", ER42 "20=3|150=1|39=1|151=60|14=40|6=10", TE_FIX_MAP_STATUS,
+     TE_EXEC_ACK, TE_OS_PARTIALLY_FILLED, 40, 60, 10, 0, 0},
+    {"4.2 trade correct", ER42 "20=2|150=2|39=2|151=0|14=100|6=10|32=100|31=10",
+     TE_FIX_MAP_ALERT, TE_EXEC_ACK, TE_OS_NEW, 0, 0, 0, 0, 0},
+    {"4.2 trade cancel", ER42 "20=1|150=1|39=1|151=60|14=40|6=10|32=40|31=10",
+     TE_FIX_MAP_ALERT, TE_EXEC_ACK, TE_OS_NEW, 0, 0, 0, 0, 0},
+};
+
+static void test_fix_app_exec42(void **state)
+{
+        (void)state;
+        te_order_cmd_t c = order(TE_SIDE_BUY, 100, TE_OT_LIMIT, 10, 0, TE_TIF_DAY);
+        for (size_t i = 0; i < sizeof MAPS42 / sizeof MAPS42[0]; i++) {
+                const map_case_t *mc = &MAPS42[i];
+                char buf[1024], err[128] = "", why[256] = "";
+                static te_fix_msg_t m;
+                build42(buf, sizeof buf, mc->in, &m);
+                te_fix_exec_t x;
+                if (te_fix_app_dec_exec(&m, &x, err, sizeof err) != 0) {
+                        print_error("%s: %s\n", mc->name, err);
+                        fail();
+                }
+                te_exec_report_t r;
+                te_fix_map_t k =
+                    te_fix_app_map_exec(&x, &c, "fix", T0, &r, why, sizeof why);
+                if (k != mc->kind) {
+                        print_error("%s: kind %d, want %d\n", mc->name, k, mc->kind);
+                        fail();
+                }
+                if (k == TE_FIX_MAP_ALERT) {
+                        assert_true(why[0] != '\0');
+                        continue;
+                }
+                if ((k == TE_FIX_MAP_REPORT && r.exec_type != mc->et) ||
+                    r.order_status != mc->os || r.cum_qty != mc->cum ||
+                    r.leaves_qty != mc->leaves || r.avg_price != mc->avg ||
+                    r.last_qty != mc->last_qty || r.last_price != mc->last_px) {
+                        print_error("%s: %s %s cum %g leaves %g avg %g last %g@%g\n",
+                                    mc->name, te_exec_type_name(r.exec_type),
+                                    te_order_status_name(r.order_status), r.cum_qty,
+                                    r.leaves_qty, r.avg_price, r.last_qty, r.last_price);
+                        fail();
+                }
+        }
+        /* refused: no ExecTransType, an unknown one, 4.4's Trade (F) in a 4.2 report,
+         * a 4.2 fill without LastShares */
+        static const char *const bad[] = {
+            ER42 "150=0|39=0|151=100|14=0|6=0",
+            ER42 "20=9|150=0|39=0|151=100|14=0|6=0",
+            ER42 "20=0|150=F|39=2|151=0|14=100|6=10|32=100|31=10",
+            ER42 "20=0|150=2|39=2|151=0|14=100|6=10|31=10",
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                char buf[1024], err[128] = "";
+                static te_fix_msg_t m;
+                te_fix_exec_t x;
+                build42(buf, sizeof buf, bad[i], &m);
+                if (te_fix_app_dec_exec(&m, &x, err, sizeof err) != -1) {
+                        print_error("4.2 report %zu accepted: %s\n", i, bad[i]);
+                        fail();
+                }
+                assert_true(err[0] != '\0');
+        }
+        /* the same fields in a 4.4 frame: 150=1 is no Trade there (no LastQty needed,
+         * no fill booked) */
+        char buf[1024], err[128] = "", why[128];
+        static te_fix_msg_t m;
+        te_fix_exec_t x;
+        te_exec_report_t r;
+        build(buf, sizeof buf, ER42 "150=1|39=1|151=60|14=40|6=10", &m);
+        assert_int_equal(te_fix_app_dec_exec(&m, &x, err, sizeof err), 0);
+        assert_int_equal(te_fix_app_map_exec(&x, &c, "fix", T0, &r, why, sizeof why),
+                         TE_FIX_MAP_ALERT);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -449,6 +631,8 @@ int main(void)
             cmocka_unit_test(test_fix_app_exec_refused),
             cmocka_unit_test(test_fix_app_cancel_reject),
             cmocka_unit_test(test_fix_app_execids),
+            cmocka_unit_test(test_fix_app_golden42),
+            cmocka_unit_test(test_fix_app_exec42),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -338,6 +338,54 @@ static const frame_case_t FRAMES[] = {
     {"valid", "8=FIX.4.4|9=66|" LOGON_BODY "10=178|", TE_FIX_OK},
 };
 
+/* A FIX 4.2 frame is garbled to the 4.4 decoder and whole to the 4.2 one, and the
+ * other way round; te_fix_parse reads either and says which; resync finds the next
+ * frame of the version asked for. */
+static void test_fix_frame_42(void **state)
+{
+        (void)state;
+        char f42[300], f44[300], err[128];
+        size_t n42 = soh(f42, sizeof f42, "8=FIX.4.2|9=66|" LOGON_BODY "10=176|");
+        size_t n44 = soh(f44, sizeof f44, "8=FIX.4.4|9=66|" LOGON_BODY "10=178|");
+        size_t flen = 0;
+        assert_int_equal(te_fix_frame_next_v((const uint8_t *)f42, n42, TE_FIX_BEGIN42,
+                                             &flen, err, sizeof err),
+                         TE_FIX_OK);
+        assert_int_equal(flen, n42);
+        assert_int_equal(te_fix_frame_next_v((const uint8_t *)f44, n44, TE_FIX_BEGIN42,
+                                             &flen, err, sizeof err),
+                         TE_FIX_EGARBLED);
+        assert_int_equal(
+            te_fix_frame_next_v((const uint8_t *)f44, n44, NULL, &flen, err, sizeof err),
+            TE_FIX_OK);
+        assert_int_equal(te_fix_frame_next_v((const uint8_t *)f44, n44, "FIX.5.0", &flen,
+                                             err, sizeof err),
+                         TE_FIX_EGARBLED);
+        /* a 4.2 frame with the 4.4 checksum is garbled to both */
+        char bad[300];
+        size_t nb = soh(bad, sizeof bad, "8=FIX.4.2|9=66|" LOGON_BODY "10=178|");
+        assert_int_equal(te_fix_frame_next_v((const uint8_t *)bad, nb, TE_FIX_BEGIN42,
+                                             &flen, err, sizeof err),
+                         TE_FIX_EGARBLED);
+        static te_fix_msg_t m;
+        assert_int_equal(te_fix_parse(f42, n42, &m), TE_FIX_OK);
+        assert_string_equal(m.begin, TE_FIX_BEGIN42);
+        assert_string_equal(m.msg_type, "A");
+        assert_int_equal(te_fix_parse(f44, n44, &m), TE_FIX_OK);
+        assert_string_equal(m.begin, TE_FIX_BEGIN);
+        char two[700];
+        memcpy(two, "junk", 4);
+        memcpy(two + 4, f44, n44);
+        memcpy(two + 4 + n44, f42, n42);
+        assert_int_equal(
+            te_fix_resync_v((const uint8_t *)two, 4 + n44 + n42, TE_FIX_BEGIN42),
+            4 + n44);
+        assert_int_equal(te_fix_resync((const uint8_t *)two, 4 + n44 + n42), 4);
+        assert_string_equal(te_fix_begin_known(""), TE_FIX_BEGIN);
+        assert_string_equal(te_fix_begin_known("FIX.4.2"), TE_FIX_BEGIN42);
+        assert_null(te_fix_begin_known("FIX.4.3"));
+}
+
 static void test_fix_frame_table(void **state)
 {
         (void)state;
@@ -355,7 +403,7 @@ static void test_fix_frame_table(void **state)
                         assert_true(err[0] != '\0');
                 /* te_fix_parse refuses anything that is not one whole frame */
                 te_fix_msg_t m;
-                if (rc != TE_FIX_OK)
+                if (rc != TE_FIX_OK && strcmp(FRAMES[i].why, "FIX.4.2") != 0)
                         assert_int_equal(te_fix_parse(fr, n, &m), TE_FIX_EGARBLED);
         }
 }
@@ -541,6 +589,7 @@ int main(void)
             cmocka_unit_test(test_fix_golden_decode),
             cmocka_unit_test(test_fix_decode_exec_report),
             cmocka_unit_test(test_fix_frame_table),
+            cmocka_unit_test(test_fix_frame_42),
             cmocka_unit_test(test_fix_parse_table),
             cmocka_unit_test(test_fix_too_many_fields),
             cmocka_unit_test(test_fix_encoder_refuses),

@@ -8,7 +8,10 @@
  * every step the test checks the frames the session queued (each written as the
  * tag=value pairs it must contain, ';' between frames, in order), what it told the
  * caller (a = application message, o = logged on, r = resend asked, d = disconnect,
- * w = an alert), its state and both sequence numbers.
+ * w = an alert, z = our MsgSeqNum refused as too low, s = they reset the sequences),
+ * its state and both sequence numbers. In an inbound spec 43=Y makes a possible
+ * duplicate with OrigSendingTime = SendingTime (as the encoder writes it); 43=y puts
+ * PossDupFlag=Y in without OrigSendingTime, for a 122=... of the script's own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,7 +49,7 @@ typedef struct {
         const char *name;
         int reset;
         int64_t out0, in0;
-        step_t s[12];
+        step_t s[14];
 } script_t;
 
 #define LOGON_OK                                                                         \
@@ -168,9 +171,71 @@ static const script_t SCRIPTS[] = {
      5,
      1,
      {{'c', 0, NULL, "35=A|34=5", "", LOGON, 6, 1},
-      {'i', 10, "35=5|34=13|58=MsgSeqNum too low, expecting 9 but received 5", "", "dw",
+      {'i', 10, "35=5|34=13|58=MsgSeqNum too low, expecting 9 but received 5", "", "dwz",
        LOGON, 6, 1},
       {'x', 20, NULL, "", "", DOWN, 6, 1}}},
+    {"our Logon refused for another reason: no z, the caller may try again",
+     0,
+     1,
+     1,
+     {{'c', 0, NULL, "35=A|34=1", "", LOGON, 2, 1},
+      {'i', 10, "35=5|34=1|58=Rejected Logon Attempt: not today", "", "dw", LOGON, 2, 1},
+      {'x', 20, NULL, "", "", DOWN, 2, 1},
+      {'c', 30, NULL, "35=A|34=2", "", LOGON, 3, 1}}},
+    {"their Logout in session saying our MsgSeqNum is too low: z, no answer",
+     0,
+     1,
+     1,
+     {LOGON_OK,
+      {'i', 20, "35=5|34=2|58=MsgSeqNum too low, expecting 7 but received 2", "", "dwz",
+       ACT, 2, 3},
+      {'x', 30, NULL, "", "", DOWN, 2, 3}}},
+    {"their Logon with ResetSeqNumFlag=Y mid-session: both restart, we answer at 1",
+     0,
+     1,
+     1,
+     {LOGON_OK,
+      {'a', 20, NULL, "35=D|34=2", "", ACT, 3, 2},
+      {'i', 30, "35=8|34=2|17=E2", "", "a", ACT, 3, 3},
+      {'i', 35, "35=8|34=9|17=E9", "35=2|34=3|7=3|16=0", "rw", ACT, 4, 3},
+      {'i', 40, "35=A|34=1|98=0|108=30|141=Y", "35=A|34=1|141=Y|108=30", "ows", ACT, 2,
+       2},
+      {'i', 45, "35=A|34=2|98=0|108=30|141=Y", "", "", ACT, 2, 3},
+      {'i', 50, "35=8|34=3|17=E3", "", "a", ACT, 2, 4},
+      {'i', 55, "35=8|34=4|17=E4", "", "a", ACT, 2, 5},
+      {'a', 60, NULL, "35=D|34=2", "", ACT, 3, 5}}},
+    {"a Logon 141=Y mid-session not at MsgSeqNum 1 is no reset: the number rules",
+     0,
+     1,
+     1,
+     {LOGON_OK,
+      {'i', 40, "35=A|34=2|98=0|108=30|141=Y", "", "", ACT, 2, 3},
+      {'i', 50, "35=A|34=1|98=0|108=30|141=N", "35=5|34=2", "dw", LOUT, 3, 3}}},
+    {"PossDupFlag=Y without OrigSendingTime: Reject 373=1, not handed on",
+     0,
+     1,
+     1,
+     {LOGON_OK,
+      {'i', 20, "35=8|34=2|43=y|17=E2", "35=3|34=2|45=2|371=122|372=8|373=1", "w", ACT, 3,
+       3},
+      {'i', 30, "35=8|34=3|43=Y|17=E3", "", "a", ACT, 3, 4},
+      {'i', 40, "35=8|34=3|43=y|17=E3", "35=3|34=3|45=3|371=122|373=1", "w", ACT, 4, 4},
+      {'i', 50, "35=8|34=4|17=E4", "", "a", ACT, 4, 5}}},
+    {"OrigSendingTime later than SendingTime: Reject 373=5; unreadable: 373=6",
+     0,
+     1,
+     1,
+     {LOGON_OK,
+      {'i', 20, "35=8|34=2|43=y|122=20991231-23:59:59.000|17=E2",
+       "35=3|34=2|45=2|371=122|372=8|373=5", "w", ACT, 3, 3},
+      {'i', 30, "35=8|34=3|43=y|122=yesterday|17=E3", "35=3|34=3|45=3|371=122|373=6", "w",
+       ACT, 4, 4},
+      {'i', 40, "35=8|34=4|43=y|122=20000101-00:00:00.000|17=E4", "", "a", ACT, 4, 5}}},
+    {"a gap fill with PossDupFlag=Y needs no OrigSendingTime",
+     0,
+     1,
+     1,
+     {LOGON_OK, {'i', 20, "35=4|34=2|43=y|123=Y|36=5", "", "", ACT, 2, 5}}},
     {"their Logon without HeartBtInt ends the session",
      0,
      1,
@@ -245,8 +310,8 @@ static size_t build(char *buf, size_t cap, const char *spec, int64_t now)
                         h.msg_type = v;
                 else if (tag == 34)
                         h.seq = strtoll(v, NULL, 10);
-                else if (tag == 43)
-                        h.poss_dup = 1;
+                else if (tag == 43 && strcmp(v, "Y") == 0)
+                        h.poss_dup = 1; /* with OrigSendingTime */
                 else if (tag == 49)
                         h.sender = v;
                 else if (tag == 56)
@@ -256,8 +321,11 @@ static size_t build(char *buf, size_t cap, const char *spec, int64_t now)
         te_fix_enc_begin(&e, buf, cap, &h);
         for (size_t i = 0; i < n; i++) {
                 int tag = (int)strtol(fields[i], NULL, 10);
-                if (tag != 35 && tag != 34 && tag != 43 && tag != 49 && tag != 56)
-                        te_fix_enc_str(&e, tag, strchr(fields[i], '=') + 1);
+                const char *v = strchr(fields[i], '=') + 1;
+                if (tag == 43 && strcmp(v, "y") == 0)
+                        te_fix_enc_str(&e, 43, "Y"); /* no OrigSendingTime added */
+                else if (tag != 35 && tag != 34 && tag != 43 && tag != 49 && tag != 56)
+                        te_fix_enc_str(&e, tag, v);
         }
         long len = te_fix_enc_end(&e);
         assert_true(len > 0);
@@ -324,6 +392,10 @@ static void check_ev(const te_fix_sev_t *ev, const char *want, const char *ctx)
                 got[n++] = 'd';
         if (ev->alert[0])
                 got[n++] = 'w';
+        if (ev->seq_too_low)
+                got[n++] = 'z';
+        if (ev->reset)
+                got[n++] = 's';
         got[n] = '\0';
         if (strcmp(got, want) != 0) {
                 print_error("%s: events '%s', want '%s' (alert: %s)\n", ctx, got, want,
@@ -342,7 +414,7 @@ static void run_script(const script_t *sc)
         assert_non_null(s);
         static char frame[TE_FIX_MAX_FRAME];
         static te_fix_msg_t m;
-        for (size_t i = 0; i < 12 && sc->s[i].op; i++) {
+        for (size_t i = 0; i < 14 && sc->s[i].op; i++) {
                 const step_t *st = &sc->s[i];
                 char ctx[160];
                 snprintf(ctx, sizeof ctx, "%s, step %zu", sc->name, i + 1);

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "te_obs.h"
+#include "te_obs_msg.h"
 #include "te_proc.h"
 
 static te_buf_t text; /* the last exposition rendered */

@@ -1,5 +1,6 @@
 /*
- * te_emit: dead-letter records (cut to fit when too large) and alerts.
+ * te_emit: dead-letter records (cut to fit when too large), alerts, and the reject of
+ * a consumed message (both).
  */
 #include "te_emit.h"
 
@@ -194,17 +195,6 @@ int te_emit_deadletter(te_producer_t *p, te_codec_t *codec, const char *topic,
                           errstr, errstr_size);
 }
 
-int te_emit_deadletter_ids(te_producer_t *p, te_codec_t *codec, const char *topic,
-                           const char *alerts_topic, const char *source,
-                           const rd_kafka_message_t *src, const char *reason,
-                           const char *portfolio_id, const char *decision_id,
-                           char *errstr, size_t errstr_size)
-{
-        return deadletter(p, codec, topic, alerts_topic, source, src, reason,
-                          portfolio_id ? portfolio_id : "", decision_id, errstr,
-                          errstr_size);
-}
-
 int te_emit_alert(te_producer_t *p, te_codec_t *codec, const char *topic,
                   te_severity_t sev, const char *source, const char *code,
                   const char *decision_id, const char *portfolio_id, const char *order_id,
@@ -217,4 +207,27 @@ int te_emit_alert(te_producer_t *p, te_codec_t *codec, const char *topic,
                               portfolio_id, order_id, fmt, ap);
         va_end(ap);
         return rc;
+}
+
+int te_emit_reject(const te_emitter_t *e, const rd_kafka_message_t *m, const char *code,
+                   const char *why, const te_reject_ctx_t *ctx)
+{
+        static const te_reject_ctx_t none;
+        char reason[1024], errstr[512];
+        const te_reject_ctx_t *c = ctx ? ctx : &none;
+        snprintf(reason, sizeof reason, "%s: %s", code, why);
+        int rc = deadletter(e->producer, e->codec, e->topics.deadletter, e->topics.alerts,
+                            e->proc, m, reason,
+                            c->keyed ? (c->portfolio_id ? c->portfolio_id : "") : NULL,
+                            c->keyed ? c->decision_id : NULL, errstr, sizeof errstr);
+        if (rc != 0) /* skipped: te_emit alerted (deadletter_skipped) */
+                return rc;
+        te_emit_alert(
+            e->producer, e->codec, e->topics.alerts, TE_SEV_WARNING, e->proc,
+            c->alert_code ? c->alert_code : code, c->decision_id, c->portfolio_id,
+            c->order_id, "%s dead-lettered (%s[%d]@%lld)%s%s: %s",
+            c->what ? c->what : "message", m->rkt ? rd_kafka_topic_name(m->rkt) : "",
+            (int)m->partition, (long long)m->offset, c->note ? ", " : "",
+            c->note ? c->note : "", reason);
+        return 0;
 }
