@@ -28,7 +28,7 @@
  * same transaction as the data: a server crash can only lose whole recent batches
  * together with their offsets, and the sink then consumes those reports again (a
  * restart reads the offsets in the DB; a running sink seeks back to them whenever it
- * opens a new connection, main_sink.c).
+ * opens a new connection, sink_worker.c).
  */
 #ifndef TE_PG_SINK_H
 #define TE_PG_SINK_H

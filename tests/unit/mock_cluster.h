@@ -1,8 +1,8 @@
 /*
  * mock_cluster.h: librdkafka's mock cluster inside a unit test's process, for the tests
  * that drive our Kafka code against a real protocol peer (test_kafka, test_emit,
- * test_broker_worker). Include it in one test file: it defines the file's `mock`,
- * `mock_rk` and `bootstrap` and the two functions below.
+ * test_broker_worker, test_sink_worker). Include it in one test file: it defines the
+ * file's `mock`, `mock_rk` and `bootstrap` and the two functions below.
  */
 #ifndef TE_TEST_MOCK_CLUSTER_H
 #define TE_TEST_MOCK_CLUSTER_H
