@@ -1,0 +1,326 @@
+/*
+ * backtest_spawn: the command lines of a backtest's processes from one option table,
+ * their start, watch and stop, and the run's topics (backtest_spawn.h).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "backtest_spawn.h"
+#include "te_buf.h"
+#include "te_proc.h"
+
+extern char **environ;
+
+const char *const te_bt_kafka_defaults[] = {"fetch.wait.max.ms",
+                                            "10",
+                                            "session.timeout.ms",
+                                            "6000",
+                                            "heartbeat.interval.ms",
+                                            "500",
+                                            "reconnect.backoff.max.ms",
+                                            "1000",
+                                            "linger.ms",
+                                            "1",
+                                            NULL};
+
+static const char *const proc_names[TE_BT_NPROC] = {"sink", "broker", "planner"};
+static const char *const proc_bins[TE_BT_NPROC] = {"exec-sink", "exec-broker",
+                                                   "exec-planner"};
+
+/* The values of the option rows, per run and process; NULL leaves the row out. */
+enum {
+        V_BOOTSTRAP,
+        V_EMPTY,
+        V_LOG_LEVEL,
+        V_METRICS_PORT,
+        V_G_PLANNER,
+        V_G_BROKER,
+        V_G_SINK,
+        V_T_TARGETS,
+        V_T_ORDERS,
+        V_T_REPORTS,
+        V_COMMIT_MS,
+        V_RUN_DB,
+        V_BARS_DB,
+        V_BARS_DB_CONNINFO,
+        V_BARS_CSV,
+        V__CNT
+};
+
+#define SINK    (1u << TE_BT_SINK)
+#define BROKER  (1u << TE_BT_BROKER)
+#define PLANNER (1u << TE_BT_PLANNER)
+#define ALL     (SINK | BROKER | PLANNER)
+
+static const struct opt_row_s {
+        unsigned procs; /* which processes get it */
+        const char *key;
+        int value;
+} opt_rows[] = {
+    {ALL, "bootstrap.servers", V_BOOTSTRAP},
+    /* the runner's cluster, not a bootstrap.file from the environment
+     * (EXEC_BOOTSTRAP_FILE of a shell set up for another stack) */
+    {ALL, "bootstrap.file", V_EMPTY},
+    {ALL, "log.level", V_LOG_LEVEL},
+    {ALL, "metrics.port", V_METRICS_PORT},
+    {SINK, "group.id", V_G_SINK},
+    {BROKER, "group.id", V_G_BROKER},
+    {PLANNER, "group.id", V_G_PLANNER},
+    {PLANNER, "sink.group", V_G_SINK},
+    {PLANNER, "broker.group", V_G_BROKER},
+    {PLANNER, "topic.targets", V_T_TARGETS},
+    {BROKER | PLANNER, "topic.orders", V_T_ORDERS},
+    {ALL, "topic.reports", V_T_REPORTS},
+    {BROKER | PLANNER, "commit.interval.ms", V_COMMIT_MS},
+    {SINK | PLANNER, "db.conninfo", V_RUN_DB},
+    /* the simulator's bars: prices_daily of the main database, or a CSV file */
+    {BROKER, "sim.bars_db", V_BARS_DB},
+    {BROKER, "db.conninfo", V_BARS_DB_CONNINFO},
+    {BROKER, "sim.bars_csv", V_BARS_CSV},
+};
+
+static void row_values(const te_bt_spawn_t *s, int which, char *port, size_t portsz,
+                       const char *v[V__CNT])
+{
+        const te_bt_conf_t *c = s->c;
+        const te_bt_names_t *nm = s->nm;
+        int p = s->port && c->stages ? s->port[which] : 0;
+
+        snprintf(port, portsz, "%d", p);
+        v[V_BOOTSTRAP] = nm->bootstrap;
+        v[V_EMPTY] = "";
+        v[V_LOG_LEVEL] = te_cfg_log_levels[c->common.log_level];
+        v[V_METRICS_PORT] = p > 0 ? port : NULL;
+        v[V_G_PLANNER] = nm->g_planner;
+        v[V_G_BROKER] = nm->g_broker;
+        v[V_G_SINK] = nm->g_sink;
+        v[V_T_TARGETS] = nm->t_targets;
+        v[V_T_ORDERS] = nm->t_orders;
+        v[V_T_REPORTS] = nm->t_reports;
+        v[V_COMMIT_MS] = "100";
+        v[V_RUN_DB] = nm->run_conninfo;
+        v[V_BARS_DB] = c->bars_db ? "true" : NULL;
+        v[V_BARS_DB_CONNINFO] = c->bars_db ? c->common.db_conninfo : NULL;
+        v[V_BARS_CSV] = c->bars_db ? NULL : c->bars_csv;
+}
+
+void te_bt_names_init(te_bt_names_t *nm, const char *id)
+{
+        snprintf(nm->t_targets, sizeof nm->t_targets, "bt.%s.targets", id);
+        snprintf(nm->t_orders, sizeof nm->t_orders, "bt.%s.orders", id);
+        snprintf(nm->t_reports, sizeof nm->t_reports, "bt.%s.reports", id);
+        snprintf(nm->g_planner, sizeof nm->g_planner, "bt-%s-planner", id);
+        snprintf(nm->g_broker, sizeof nm->g_broker, "bt-%s-broker", id);
+        snprintf(nm->g_sink, sizeof nm->g_sink, "bt-%s-sink", id);
+}
+
+const char *te_bt_proc_name(int which)
+{
+        return which >= 0 && which < TE_BT_NPROC ? proc_names[which] : "?";
+}
+
+void te_bt_bin_path(const te_bt_spawn_t *s, const char *bin, char *out, size_t outsz)
+{
+        char dir[1024];
+        if (s->c->bin_dir[0]) {
+                te_strlcpy(dir, s->c->bin_dir, sizeof dir);
+        } else {
+                te_strlcpy(dir, s->self, sizeof dir);
+                char *sl = strrchr(dir, '/');
+                if (sl)
+                        *sl = '\0';
+                else
+                        te_strlcpy(dir, ".", sizeof dir);
+        }
+        snprintf(out, outsz, "%s/%s", dir, bin);
+}
+
+/* ---- command lines -------------------------------------------------------------- */
+
+/* Append the argument a + b + c. @returns 0, or -1 if it does not fit. */
+static int push(te_bt_argv_t *a, const char *x, const char *y, const char *z)
+{
+        size_t cap = sizeof a->store - a->used;
+        if (a->argc >= TE_BT_ARGV_MAX - 1)
+                return -1;
+        int k = snprintf(a->store + a->used, cap, "%s%s%s", x, y, z);
+        if (k < 0 || (size_t)k >= cap)
+                return -1;
+        a->argv[a->argc++] = a->store + a->used;
+        a->used += (size_t)k + 1;
+        a->argv[a->argc] = NULL;
+        return 0;
+}
+
+/* "-o" then "key=value" */
+static int push_opt(te_bt_argv_t *a, const char *prefix, const char *key,
+                    const char *value)
+{
+        char k[300];
+        int n = snprintf(k, sizeof k, "%s%s", prefix, key);
+        if (n < 0 || (size_t)n >= sizeof k)
+                return -1;
+        return push(a, "-o", "", "") || push(a, k, "=", value);
+}
+
+/* the user's "k=v k=v" */
+static int push_user_opts(te_bt_argv_t *a, const char *opts)
+{
+        char tmp[1024];
+        te_strlcpy(tmp, opts, sizeof tmp);
+        for (char *save = NULL, *tok = strtok_r(tmp, " \t", &save); tok;
+             tok = strtok_r(NULL, " \t", &save))
+                if (!strchr(tok, '=') || push(a, "-o", "", "") || push(a, tok, "", ""))
+                        return -1;
+        return 0;
+}
+
+int te_bt_argv(te_bt_argv_t *a, int which, const char *bin, const te_bt_spawn_t *s)
+{
+        const char *user[TE_BT_NPROC] = {s->c->sink_opts, s->c->broker_opts,
+                                         s->c->planner_opts};
+        const char *v[V__CNT];
+        char port[16];
+        int bad;
+
+        a->argc = 0;
+        a->used = 0;
+        row_values(s, which, port, sizeof port, v);
+        bad = push(a, bin, "", "");
+        for (size_t i = 0; i < sizeof opt_rows / sizeof opt_rows[0]; i++)
+                if ((opt_rows[i].procs & (1u << which)) && v[opt_rows[i].value])
+                        bad |= push_opt(a, "", opt_rows[i].key, v[opt_rows[i].value]);
+        for (size_t i = 0; te_bt_kafka_defaults[i]; i += 2)
+                if (!te_cfg_kafka_get(s->cfg,
+                                      te_bt_kafka_defaults[i])) /* the user's wins */
+                        bad |= push_opt(a, "kafka.", te_bt_kafka_defaults[i],
+                                        te_bt_kafka_defaults[i + 1]);
+        for (size_t i = 0; i < te_cfg_kafka_count(s->cfg); i++)
+                bad |= push_opt(a, "kafka.", te_cfg_kafka_name(s->cfg, i),
+                                te_cfg_kafka_value(s->cfg, i));
+        bad |= push_user_opts(a, user[which]);
+        return bad ? -1 : 0;
+}
+
+/* ---- processes ------------------------------------------------------------------ */
+
+static int spawn_one(const te_bt_spawn_t *s, int which, pid_t *pid, char *errstr,
+                     size_t errsz)
+{
+        char bin[1200], logp[1200];
+        te_bt_argv_t a;
+
+        te_bt_bin_path(s, proc_bins[which], bin, sizeof bin);
+        snprintf(logp, sizeof logp, "%s/%s.log", s->c->out_dir, proc_names[which]);
+        if (te_bt_argv(&a, which, bin, s) != 0) {
+                snprintf(errstr, errsz, "%s: too many or too long options",
+                         proc_bins[which]);
+                return -1;
+        }
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 2, logp, O_WRONLY | O_CREAT | O_APPEND,
+                                         0644);
+        posix_spawn_file_actions_adddup2(&fa, 2, 1);
+        int e = posix_spawn(pid, bin, &fa, NULL, a.argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (e != 0) {
+                *pid = 0;
+                snprintf(errstr, errsz, "%s: %s", bin, strerror(e));
+                return -1;
+        }
+        return 0;
+}
+
+int te_bt_spawn(const te_bt_spawn_t *s, pid_t pid[TE_BT_NPROC], char *errstr,
+                size_t errsz)
+{
+        for (int i = 0; i < TE_BT_NPROC; i++)
+                if (spawn_one(s, i, &pid[i], errstr, errsz) != 0)
+                        return -1;
+        return 0;
+}
+
+int te_bt_procs_alive(pid_t pid[TE_BT_NPROC], const char *out_dir, char *errstr,
+                      size_t errsz)
+{
+        for (int i = 0; i < TE_BT_NPROC; i++) {
+                int st;
+                if (pid[i] <= 0 || waitpid(pid[i], &st, WNOHANG) != pid[i])
+                        continue;
+                pid[i] = 0;
+                snprintf(errstr, errsz, "exec-%s exited (status %d); see %s/%s.log",
+                         proc_names[i], WIFEXITED(st) ? WEXITSTATUS(st) : -1, out_dir,
+                         proc_names[i]);
+                return -1;
+        }
+        return 0;
+}
+
+int te_bt_procs_stop(pid_t pid[TE_BT_NPROC])
+{
+        int rc = 0;
+        for (int i = TE_BT_NPROC - 1; i >= 0; i--) {
+                if (pid[i] <= 0)
+                        continue;
+                kill(pid[i], SIGTERM);
+                int st = 0;
+                int64_t deadline = te_proc_mono_ms() + 30000;
+                pid_t r;
+                while ((r = waitpid(pid[i], &st, WNOHANG)) == 0 &&
+                       te_proc_mono_ms() < deadline) {
+                        struct timespec ts = {0, 20 * 1000000L};
+                        nanosleep(&ts, NULL);
+                }
+                if (r == 0) {
+                        kill(pid[i], SIGKILL);
+                        waitpid(pid[i], &st, 0);
+                        rc = -1;
+                } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                        rc = -1;
+                }
+                pid[i] = 0;
+        }
+        return rc;
+}
+
+/* ---- topics --------------------------------------------------------------------- */
+
+int te_bt_create_topics(const te_bt_spawn_t *s, int partitions, char *errstr,
+                        size_t errsz)
+{
+        if (!s->c->ctl_socket[0])
+                return 0; /* a real cluster: the operator created them */
+        char bin[1200], parts[16];
+        te_bt_bin_path(s, "exec-devstack-ctl", bin, sizeof bin);
+        snprintf(parts, sizeof parts, "%d", partitions);
+        const char *topics[3] = {s->nm->t_targets, s->nm->t_orders, s->nm->t_reports};
+        for (int i = 0; i < 3; i++) {
+                char *argv[] = {bin,
+                                "-c",
+                                (char *)s->c->ctl_socket,
+                                "create_topic",
+                                (char *)topics[i],
+                                parts,
+                                NULL};
+                pid_t pid;
+                posix_spawn_file_actions_t fa;
+                posix_spawn_file_actions_init(&fa);
+                posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+                int e = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
+                posix_spawn_file_actions_destroy(&fa);
+                int st = 0;
+                if (e != 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+                    WEXITSTATUS(st) != 0) {
+                        snprintf(errstr, errsz, "create_topic %s via %s failed",
+                                 topics[i], s->c->ctl_socket);
+                        return -1;
+                }
+        }
+        return 0;
+}
