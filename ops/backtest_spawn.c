@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -16,98 +17,47 @@
 
 extern char **environ;
 
-const char *const te_bt_kafka_defaults[] = {"fetch.wait.max.ms",
-                                            "10",
-                                            "session.timeout.ms",
-                                            "6000",
-                                            "heartbeat.interval.ms",
-                                            "500",
-                                            "reconnect.backoff.max.ms",
-                                            "1000",
-                                            "linger.ms",
-                                            "1",
-                                            NULL};
+/* clang-format off */
+const char *const te_bt_kafka_defaults[] = {
+    "fetch.wait.max.ms", "10", "session.timeout.ms", "6000",
+    "heartbeat.interval.ms", "500", "reconnect.backoff.max.ms", "1000",
+    "linger.ms", "1", NULL};
+/* clang-format on */
 
 static const char *const proc_names[TE_BT_NPROC] = {"sink", "broker", "planner"};
 static const char *const proc_bins[TE_BT_NPROC] = {"exec-sink", "exec-broker",
                                                    "exec-planner"};
 
-/* The values of the option rows, per run and process; NULL leaves the row out. */
-enum {
-        V_BOOTSTRAP,
-        V_EMPTY,
-        V_LOG_LEVEL,
-        V_METRICS_PORT,
-        V_G_PLANNER,
-        V_G_BROKER,
-        V_G_SINK,
-        V_T_TARGETS,
-        V_T_ORDERS,
-        V_T_REPORTS,
-        V_COMMIT_MS,
-        V_RUN_DB,
-        V_BARS_DB,
-        V_BARS_DB_CONNINFO,
-        V_BARS_CSV,
-        V__CNT
-};
-
 #define SINK    (1u << TE_BT_SINK)
 #define BROKER  (1u << TE_BT_BROKER)
 #define PLANNER (1u << TE_BT_PLANNER)
 #define ALL     (SINK | BROKER | PLANNER)
+#define N(f)    offsetof(te_bt_names_t, f), NULL /* a name of the run */
+#define L(s)    0, s                             /* a literal */
 
+/* {processes, key, value}; the log level, the metrics port and the simulator's bars
+ * depend on the configuration and follow in te_bt_argv */
 static const struct opt_row_s {
-        unsigned procs; /* which processes get it */
+        unsigned procs;
         const char *key;
-        int value;
+        size_t name;
+        const char *literal;
 } opt_rows[] = {
-    {ALL, "bootstrap.servers", V_BOOTSTRAP},
+    {ALL, "bootstrap.servers", N(bootstrap)},
     /* the runner's cluster, not a bootstrap.file from the environment
      * (EXEC_BOOTSTRAP_FILE of a shell set up for another stack) */
-    {ALL, "bootstrap.file", V_EMPTY},
-    {ALL, "log.level", V_LOG_LEVEL},
-    {ALL, "metrics.port", V_METRICS_PORT},
-    {SINK, "group.id", V_G_SINK},
-    {BROKER, "group.id", V_G_BROKER},
-    {PLANNER, "group.id", V_G_PLANNER},
-    {PLANNER, "sink.group", V_G_SINK},
-    {PLANNER, "broker.group", V_G_BROKER},
-    {PLANNER, "topic.targets", V_T_TARGETS},
-    {BROKER | PLANNER, "topic.orders", V_T_ORDERS},
-    {ALL, "topic.reports", V_T_REPORTS},
-    {BROKER | PLANNER, "commit.interval.ms", V_COMMIT_MS},
-    {SINK | PLANNER, "db.conninfo", V_RUN_DB},
-    /* the simulator's bars: prices_daily of the main database, or a CSV file */
-    {BROKER, "sim.bars_db", V_BARS_DB},
-    {BROKER, "db.conninfo", V_BARS_DB_CONNINFO},
-    {BROKER, "sim.bars_csv", V_BARS_CSV},
+    {ALL, "bootstrap.file", L("")},
+    {SINK, "group.id", N(g_sink)},
+    {BROKER, "group.id", N(g_broker)},
+    {PLANNER, "group.id", N(g_planner)},
+    {PLANNER, "sink.group", N(g_sink)},
+    {PLANNER, "broker.group", N(g_broker)},
+    {PLANNER, "topic.targets", N(t_targets)},
+    {BROKER | PLANNER, "topic.orders", N(t_orders)},
+    {ALL, "topic.reports", N(t_reports)},
+    {BROKER | PLANNER, "commit.interval.ms", L("100")},
+    {SINK | PLANNER, "db.conninfo", N(run_conninfo)},
 };
-
-static void row_values(const te_bt_spawn_t *s, int which, char *port, size_t portsz,
-                       const char *v[V__CNT])
-{
-        const te_bt_conf_t *c = s->c;
-        const te_bt_names_t *nm = s->nm;
-        int p = s->port && c->stages ? s->port[which] : 0;
-
-        snprintf(port, portsz, "%d", p);
-        v[V_BOOTSTRAP] = nm->bootstrap;
-        v[V_EMPTY] = "";
-        v[V_LOG_LEVEL] = te_cfg_log_levels[c->common.log_level];
-        v[V_METRICS_PORT] = p > 0 ? port : NULL;
-        v[V_G_PLANNER] = nm->g_planner;
-        v[V_G_BROKER] = nm->g_broker;
-        v[V_G_SINK] = nm->g_sink;
-        v[V_T_TARGETS] = nm->t_targets;
-        v[V_T_ORDERS] = nm->t_orders;
-        v[V_T_REPORTS] = nm->t_reports;
-        v[V_COMMIT_MS] = "100";
-        v[V_RUN_DB] = nm->run_conninfo;
-        v[V_BARS_DB] = c->bars_db ? "true" : NULL;
-        v[V_BARS_DB_CONNINFO] = c->bars_db ? c->common.db_conninfo : NULL;
-        v[V_BARS_CSV] = c->bars_db ? NULL : c->bars_csv;
-}
 
 void te_bt_names_init(te_bt_names_t *nm, const char *id)
 {
@@ -117,11 +67,6 @@ void te_bt_names_init(te_bt_names_t *nm, const char *id)
         snprintf(nm->g_planner, sizeof nm->g_planner, "bt-%s-planner", id);
         snprintf(nm->g_broker, sizeof nm->g_broker, "bt-%s-broker", id);
         snprintf(nm->g_sink, sizeof nm->g_sink, "bt-%s-sink", id);
-}
-
-const char *te_bt_proc_name(int which)
-{
-        return which >= 0 && which < TE_BT_NPROC ? proc_names[which] : "?";
 }
 
 void te_bt_bin_path(const te_bt_spawn_t *s, const char *bin, char *out, size_t outsz)
@@ -182,19 +127,32 @@ static int push_user_opts(te_bt_argv_t *a, const char *opts)
 
 int te_bt_argv(te_bt_argv_t *a, int which, const char *bin, const te_bt_spawn_t *s)
 {
-        const char *user[TE_BT_NPROC] = {s->c->sink_opts, s->c->broker_opts,
-                                         s->c->planner_opts};
-        const char *v[V__CNT];
+        const te_bt_conf_t *c = s->c;
+        const char *user[TE_BT_NPROC] = {c->sink_opts, c->broker_opts, c->planner_opts};
         char port[16];
         int bad;
 
         a->argc = 0;
         a->used = 0;
-        row_values(s, which, port, sizeof port, v);
+        a->argv[0] = NULL;
         bad = push(a, bin, "", "");
-        for (size_t i = 0; i < sizeof opt_rows / sizeof opt_rows[0]; i++)
-                if ((opt_rows[i].procs & (1u << which)) && v[opt_rows[i].value])
-                        bad |= push_opt(a, "", opt_rows[i].key, v[opt_rows[i].value]);
+        for (size_t i = 0; i < sizeof opt_rows / sizeof opt_rows[0]; i++) {
+                const struct opt_row_s *r = &opt_rows[i];
+                if (r->procs & (1u << which))
+                        bad |= push_opt(a, "", r->key,
+                                        r->literal ? r->literal
+                                                   : (const char *)s->nm + r->name);
+        }
+        bad |= push_opt(a, "", "log.level", te_cfg_log_levels[c->common.log_level]);
+        if (c->stages && s->port && s->port[which] > 0) {
+                snprintf(port, sizeof port, "%d", s->port[which]);
+                bad |= push_opt(a, "", "metrics.port", port);
+        }
+        if (which == TE_BT_BROKER && c->bars_db) /* prices_daily of the main database */
+                bad |= push_opt(a, "", "sim.bars_db", "true") ||
+                       push_opt(a, "", "db.conninfo", c->common.db_conninfo);
+        else if (which == TE_BT_BROKER)
+                bad |= push_opt(a, "", "sim.bars_csv", c->bars_csv);
         for (size_t i = 0; te_bt_kafka_defaults[i]; i += 2)
                 if (!te_cfg_kafka_get(s->cfg,
                                       te_bt_kafka_defaults[i])) /* the user's wins */

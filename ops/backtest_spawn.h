@@ -51,9 +51,6 @@ typedef struct te_bt_argv_s {
  *  bt-<id>-planner/-broker/-sink (bootstrap and run_conninfo are the caller's). */
 void te_bt_names_init(te_bt_names_t *nm, const char *run_id);
 
-/** Name of process `which` (TE_BT_SINK ...): "sink", "broker", "planner". */
-const char *te_bt_proc_name(int which);
-
 /** Path of the sibling binary `bin`: in conf->bin_dir, else in the folder of `self`. */
 void te_bt_bin_path(const te_bt_spawn_t *s, const char *bin, char *out, size_t outsz);
 
