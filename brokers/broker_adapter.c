@@ -18,6 +18,43 @@
 
 const char *const te_adapter_names[] = {"sim", "ibkr", "fix", NULL};
 
+int te_adapter_sim_cfg(const te_broker_worker_conf_t *c, te_sim_cfg_t *sc, char *errstr,
+                       size_t errsz)
+{
+        char why[256];
+        *sc = c->sim;
+        te_strlcpy(sc->broker_name, c->broker_name, sizeof sc->broker_name);
+        te_strlcpy(sc->account, c->account, sizeof sc->account);
+        if (te_sim_parse_ticks(sc, c->price_increments, why, sizeof why) != 0) {
+                snprintf(errstr, errsz, "sim.price_increments: %s", why);
+                return -1;
+        }
+        return 0;
+}
+
+void te_adapter_ibkr_cfg(const te_broker_worker_conf_t *c, te_ibkr_cfg_t *ic)
+{
+        *ic = c->ibkr;
+        te_strlcpy(ic->db_conninfo, c->common.db_conninfo, sizeof ic->db_conninfo);
+        te_strlcpy(ic->broker_name,
+                   strcmp(c->broker_name, "sim") ? c->broker_name : "ibkr",
+                   sizeof ic->broker_name);
+}
+
+void te_adapter_fix_cfg(const te_broker_worker_conf_t *c, te_fix_cfg_t *fc)
+{
+        *fc = c->fix;
+        if (!fc->tifs) { /* fix.tifs empty: every TimeInForce the version has */
+                fc->tifs = (1u << TE_TIF__CNT) - 1;
+                if (strcmp(fc->begin_string, TE_FIX_BEGIN42) == 0)
+                        fc->tifs &= ~(1u << TE_TIF_CLS);
+        }
+        te_strlcpy(fc->db_conninfo, c->common.db_conninfo, sizeof fc->db_conninfo);
+        te_strlcpy(fc->broker_name,
+                   strcmp(c->broker_name, "sim") ? c->broker_name : "fix",
+                   sizeof fc->broker_name);
+}
+
 /* The simulator over its bars (broker_sim.h, fill_model.h). */
 static te_adapter_err_t make_sim(const te_broker_worker_conf_t *c, te_adapter_t *a,
                                  char *errstr, size_t errsz)
@@ -32,27 +69,8 @@ static te_adapter_err_t make_sim(const te_broker_worker_conf_t *c, te_adapter_t 
         if (!a->bars)
                 return TE_ADAPTER_ERR_INIT;
         te_sim_cfg_t sc;
-        te_sim_cfg_defaults(&sc);
-        sc.fill.slippage_bps = c->slippage_bps;
-        sc.fill.commission_per_share = c->commission_per_share;
-        sc.fill.commission_min = c->commission_min;
-        sc.fill.market_at = (te_mkt_at_t)c->market_at;
-        sc.fill.participation = c->participation;
-        sc.fill.emergency_participation = c->emergency_participation;
-        sc.fill.emergency_cross_bps = c->emergency_cross_bps;
-        sc.fill.impact_k = c->impact_k;
-        sc.fill.lot = c->lot;
-        sc.fill.commission_max_frac = c->commission_max_frac;
-        sc.fill.commission_per_order = c->commission_per_order;
-        sc.fill.price_increment = c->price_increment;
-        char why[256];
-        if (te_sim_parse_ticks(&sc, c->price_increments, why, sizeof why) != 0) {
-                snprintf(errstr, errsz, "sim.price_increments: %s", why);
+        if (te_adapter_sim_cfg(c, &sc, errstr, errsz) != 0)
                 return TE_ADAPTER_ERR_CONFIG;
-        }
-        sc.max_stale_days = (int)c->max_stale_days;
-        te_strlcpy(sc.broker_name, c->broker_name, sizeof sc.broker_name);
-        te_strlcpy(sc.account, c->account, sizeof sc.account);
         a->broker = a->sim = te_sim_new(&sc, a->bars);
         if (!a->broker) {
                 snprintf(errstr, errsz, "out of memory");
@@ -67,22 +85,7 @@ static te_adapter_err_t make_ibkr(const te_broker_worker_conf_t *c,
                                   te_adapter_t *a, char *errstr, size_t errsz)
 {
         te_ibkr_cfg_t ic;
-        te_ibkr_cfg_defaults(&ic);
-        te_strlcpy(ic.host, c->ibkr_host, sizeof ic.host);
-        ic.port = (int)c->ibkr_port;
-        ic.client_id = (int)c->ibkr_client_id;
-        te_strlcpy(ic.accounts, c->ibkr_accounts, sizeof ic.accounts);
-        ic.max_msgs_per_sec = (int)c->ibkr_max_msgs;
-        ic.reconnect_min_ms = c->ibkr_reconnect_min_ms;
-        ic.reconnect_max_ms = c->ibkr_reconnect_max_ms;
-        ic.commission_wait_ms = c->ibkr_commission_wait_ms;
-        ic.connect_timeout_ms = c->ibkr_timeout_ms;
-        ic.position_check_ms = c->ibkr_position_check_ms;
-        ic.use_db = c->ibkr_use_db;
-        te_strlcpy(ic.db_conninfo, c->common.db_conninfo, sizeof ic.db_conninfo);
-        te_strlcpy(ic.broker_name,
-                   strcmp(c->broker_name, "sim") ? c->broker_name : "ibkr",
-                   sizeof ic.broker_name);
+        te_adapter_ibkr_cfg(c, &ic);
         ic.alert = alert;
         ic.alert_ctx = alert_ctx;
         char why[512];
@@ -94,24 +97,6 @@ static te_adapter_err_t make_ibkr(const te_broker_worker_conf_t *c,
         return TE_ADAPTER_OK;
 }
 
-/* A comma-separated list of enum names as a bit set. @returns 0, or -1 with errstr. */
-static int name_bits(const char *list, const char *const *names, int n, unsigned *bits,
-                     char *errstr, size_t errstr_size)
-{
-        char tmp[128];
-        te_strlcpy(tmp, list, sizeof tmp);
-        *bits = 0;
-        for (char *sv, *p = strtok_r(tmp, ", ", &sv); p; p = strtok_r(NULL, ", ", &sv)) {
-                int v = te_enum_parse(names, n, p);
-                if (v < 0) {
-                        snprintf(errstr, errstr_size, "unknown name %s", p);
-                        return -1;
-                }
-                *bits |= 1u << v;
-        }
-        return 0;
-}
-
 /* The fix adapter from its settings (broker_fix.h); the password from fix.password_file
  * or $TE_FIX_PASSWORD, wiped once the adapter has it. */
 static te_adapter_err_t build_fix(const te_broker_worker_conf_t *c,
@@ -119,33 +104,7 @@ static te_adapter_err_t build_fix(const te_broker_worker_conf_t *c,
                                   te_adapter_t *a, char *errstr, size_t errsz)
 {
         te_fix_cfg_t fc;
-        te_fix_cfg_defaults(&fc);
-        te_strlcpy(fc.host, c->fix_host, sizeof fc.host);
-        fc.port = (int)c->fix_port;
-        te_strlcpy(fc.sender, c->fix_sender, sizeof fc.sender);
-        te_strlcpy(fc.target, c->fix_target, sizeof fc.target);
-        fc.heartbt_int = (int)c->fix_heartbt_int;
-        te_strlcpy(fc.account, c->fix_account, sizeof fc.account);
-        te_strlcpy(fc.begin_string, c->fix_begin_string, sizeof fc.begin_string);
-        if (name_bits(c->fix_order_types, te_order_type_names, TE_OT__CNT,
-                      &fc.order_types, errstr, errsz) != 0 ||
-            name_bits(c->fix_tifs, te_tif_names, TE_TIF__CNT, &fc.tifs, errstr, errsz) !=
-                0)
-                return TE_ADAPTER_ERR_CONFIG;
-        if (!c->fix_tifs[0]) { /* every TimeInForce the version has */
-                fc.tifs = (1u << TE_TIF__CNT) - 1;
-                if (strcmp(c->fix_begin_string, TE_FIX_BEGIN42) == 0)
-                        fc.tifs &= ~(1u << TE_TIF_CLS);
-        }
-        fc.max_msgs_per_sec = (int)c->fix_max_msgs;
-        fc.reconnect_min_ms = c->fix_reconnect_min_ms;
-        fc.reconnect_max_ms = c->fix_reconnect_max_ms;
-        fc.reconcile_timeout_ms = c->fix_reconcile_timeout_ms;
-        fc.reset_on_logon = c->fix_reset_on_logon;
-        fc.use_db = c->fix_use_db;
-        te_strlcpy(fc.db_conninfo, c->common.db_conninfo, sizeof fc.db_conninfo);
-        te_strlcpy(fc.broker_name, strcmp(c->broker_name, "sim") ? c->broker_name : "fix",
-                   sizeof fc.broker_name);
+        te_adapter_fix_cfg(c, &fc);
         if (c->fix_password_file[0]) {
                 FILE *f = fopen(c->fix_password_file, "r");
                 if (!f || !fgets(fc.password, sizeof fc.password, f)) {

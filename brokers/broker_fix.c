@@ -67,22 +67,6 @@ void fx_dirty(fix_t *b, forder_t *o)
         b->dirtyv[b->n_dirty++] = o;
 }
 
-void te_fix_cfg_defaults(te_fix_cfg_t *cfg)
-{
-        memset(cfg, 0, sizeof *cfg);
-        te_strlcpy(cfg->host, "127.0.0.1", sizeof cfg->host);
-        cfg->port = 9878;
-        cfg->heartbt_int = 30;
-        cfg->order_types = (1u << TE_OT__CNT) - 1;
-        cfg->tifs = (1u << TE_TIF__CNT) - 1;
-        cfg->max_msgs_per_sec = 45;
-        cfg->reconnect_min_ms = 500;
-        cfg->reconnect_max_ms = 30000;
-        cfg->reconcile_timeout_ms = 5000;
-        cfg->next_out = cfg->next_in = 1;
-        te_strlcpy(cfg->broker_name, "fix", sizeof cfg->broker_name);
-}
-
 /* ---- ops ------------------------------------------------------------------- */
 
 int fx_ready(fix_t *b)
@@ -413,7 +397,8 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
         sc.reset_on_logon = cfg->reset_on_logon;
         te_strlcpy(sc.password, cfg->password, sizeof sc.password);
         te_strlcpy(sc.begin_string, begin, sizeof sc.begin_string);
-        int64_t next_out = cfg->next_out, next_in = cfg->next_in;
+        int64_t next_out = cfg->next_out > 0 ? cfg->next_out : 1;
+        int64_t next_in = cfg->next_in > 0 ? cfg->next_in : 1;
         if (cfg->use_db) {
                 b->store = te_fix_store_open(cfg->db_conninfo, cfg->sender, cfg->target,
                                              errstr, errstr_size);

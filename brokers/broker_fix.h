@@ -61,7 +61,7 @@
  * changed before any bytes are written to the socket (so a number of ours is never
  * used twice, even after a crash) and after each poll. When the save fails nothing is
  * written until it succeeds (an Alert `fix_db`). Without use_db they start from
- * cfg next_out/next_in and are kept across reconnects only.
+ * cfg next_out/next_in (1 when 0) and are kept across reconnects only.
  *
  * Orders. With use_db every order's row (fix_orders: its terms, the ClOrdID it lives
  * under, its cancel/replace counters, whether it was sent, booked quantity and value,
@@ -84,6 +84,7 @@ typedef void (*te_fix_alert_fn)(void *ctx, te_severity_t sev, const char *code,
                                 const char *decision_id, const char *portfolio_id,
                                 const char *order_id, const char *message);
 
+/* The adapter's settings; their defaults are exec-broker's (fix.*: broker_conf.c). */
 typedef struct te_fix_cfg_s {
         char host[256];
         int port;
@@ -100,17 +101,13 @@ typedef struct te_fix_cfg_s {
         int64_t reconnect_min_ms;
         int64_t reconnect_max_ms;
         int64_t reconcile_timeout_ms;
-        int64_t next_out, next_in; /* sequence numbers when none are saved (>= 1) */
+        int64_t next_out, next_in; /* sequence numbers when none are saved (0: 1) */
         int use_db;                /* keep the sequence numbers in the runtime DB */
         char db_conninfo[512];     /* "" = PG* environment */
         char broker_name[64];
         te_fix_alert_fn alert; /* NULL: alerts are only logged */
         void *alert_ctx;
 } te_fix_cfg_t;
-
-/** The defaults: 127.0.0.1:9878, HeartBtInt 30, every order type and TIF, 45 msgs/s,
- *  reconnect 500..30000 ms, reconcile timeout 5000 ms, sequences 1/1, name "fix". */
-void te_fix_cfg_defaults(te_fix_cfg_t *cfg);
 
 /** Create the adapter (no connection yet: the first poll opens it); with use_db,
  *  connect to the runtime DB, apply migrations and load the saved sequence numbers.

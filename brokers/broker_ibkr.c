@@ -23,23 +23,6 @@ const char *te_ibkr_state_name(te_ibkr_state_t s)
         return (unsigned)s < sizeof n / sizeof n[0] ? n[s] : "?";
 }
 
-void te_ibkr_cfg_defaults(te_ibkr_cfg_t *c)
-{
-        memset(c, 0, sizeof *c);
-        te_strlcpy(c->host, "127.0.0.1", sizeof c->host);
-        c->port = 4002;
-        c->client_id = 1;
-        c->max_msgs_per_sec = 45;
-        c->reconnect_min_ms = 500;
-        c->reconnect_max_ms = 30000;
-        c->commission_wait_ms = 2000;
-        c->pacing_backoff_ms = 1000;
-        c->connect_timeout_ms = 5000;
-        c->position_check_ms = 10000;
-        te_strlcpy(c->broker_name, "ibkr", sizeof c->broker_name);
-        c->use_db = 1;
-}
-
 /* ---- ops ------------------------------------------------------------------- */
 
 const char *ibkr_pick_account(ib_t *b, const te_order_cmd_t *cmd)
@@ -321,7 +304,7 @@ te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errstr_s
                 goto err;
         }
         b->pacer =
-            te_tws_pacer_new(cfg->max_msgs_per_sec, cfg->pacing_backoff_ms, 100000);
+            te_tws_pacer_new(cfg->max_msgs_per_sec, TE_IBKR_PACING_BACKOFF_MS, 100000);
         b->by_ref = te_map_new();
         b->by_tws = te_map_new();
         b->execs = te_map_new();

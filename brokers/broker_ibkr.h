@@ -67,26 +67,28 @@ typedef void (*te_ibkr_alert_fn)(void *ctx, te_severity_t sev, const char *code,
                                  const char *decision_id, const char *portfolio_id,
                                  const char *order_id, const char *message);
 
+/* After IB error 100 (pacing violation) the pacer pauses this long, then runs at half
+ * rate (tws_pacer.h). */
+#define TE_IBKR_PACING_BACKOFF_MS 1000
+
+/* The adapter's settings; their defaults are exec-broker's (ibkr.*: broker_conf.c). */
 typedef struct te_ibkr_cfg_s {
-        char host[256];             /* default 127.0.0.1 */
-        int port;                   /* default 4002 (IB Gateway paper) */
-        int client_id;              /* default 1 */
-        char accounts[512];         /* allow-list, comma separated; required */
-        int max_msgs_per_sec;       /* default 45 */
-        int64_t reconnect_min_ms;   /* default 500 */
-        int64_t reconnect_max_ms;   /* default 30000 */
-        int64_t commission_wait_ms; /* default 2000 */
-        int64_t pacing_backoff_ms;  /* default 1000 */
-        int64_t connect_timeout_ms; /* default 5000 (handshake and reconcile too) */
-        int64_t position_check_ms;  /* default 10000; 0 = positions not compared */
-        char broker_name[64];       /* default "ibkr" */
-        int use_db;                 /* persist ids and executions (default 1) */
-        char db_conninfo[512];      /* "" = PG* environment */
-        te_ibkr_alert_fn alert;     /* NULL: alerts are only logged */
+        char host[256];
+        int port;
+        int client_id;
+        char accounts[512]; /* allow-list, comma separated; required */
+        int max_msgs_per_sec;
+        int64_t reconnect_min_ms;
+        int64_t reconnect_max_ms;
+        int64_t commission_wait_ms;
+        int64_t connect_timeout_ms; /* handshake and reconcile too */
+        int64_t position_check_ms;  /* 0 = positions not compared */
+        char broker_name[64];
+        int use_db;             /* persist ids and executions */
+        char db_conninfo[512];  /* "" = PG* environment */
+        te_ibkr_alert_fn alert; /* NULL: alerts are only logged */
         void *alert_ctx;
 } te_ibkr_cfg_t;
-
-void te_ibkr_cfg_defaults(te_ibkr_cfg_t *cfg);
 
 /** Create the adapter. With cfg->use_db it connects to the runtime DB, applies
  *  migrations and loads its open orders and id high-water mark (startup

@@ -57,7 +57,7 @@ static void on_error(ib_t *b, const te_tws_error_t *e)
                 te_tws_pacer_backoff(b->pacer, ibkr_now_ms());
                 TE_LOG(TE_LOG_WARN, NULL, "ibkr.pacing",
                        "IB 100 (%s): pausing %lld ms, then half rate", e->text,
-                       (long long)b->cfg.pacing_backoff_ms);
+                       (long long)TE_IBKR_PACING_BACKOFF_MS);
                 return;
         }
         iorder_t *o = e->id > 0 ? ibkr_find_tws(b, e->id) : NULL;

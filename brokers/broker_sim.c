@@ -36,16 +36,9 @@ typedef struct sim_s {
 
 static char done; /* marker for finished orders in s->orders */
 
-void te_sim_cfg_defaults(te_sim_cfg_t *cfg)
-{
-        memset(cfg, 0, sizeof *cfg);
-        te_fill_cfg_defaults(&cfg->fill);
-        cfg->max_stale_days = 5;
-        cfg->open_utc_ms = INT64_C(52200000);  /* 14:30 */
-        cfg->close_utc_ms = INT64_C(75600000); /* 21:00 */
-        te_strlcpy(cfg->broker_name, "sim", sizeof cfg->broker_name);
-        te_strlcpy(cfg->account, "SIM-1", sizeof cfg->account);
-}
+/* A fill's time of day on its bar: 14:30 / 21:00 UTC (09:30 / 16:00 New York, winter) */
+#define SIM_OPEN_UTC_MS  INT64_C(52200000)
+#define SIM_CLOSE_UTC_MS INT64_C(75600000)
 
 double te_sim_round4(double v)
 {
@@ -243,7 +236,7 @@ static te_broker_err_t eval_bar(sim_t *s, sorder_t *o, const te_bar_t *bar,
                 int64_t t = event_time;
                 if (t < 0) { /* a bar seen on a clock: the bar's own time, clamped */
                         t = (int64_t)bar->day * MS_PER_DAY +
-                            (f.at_open ? s->cfg.open_utc_ms : s->cfg.close_utc_ms);
+                            (f.at_open ? SIM_OPEN_UTC_MS : SIM_CLOSE_UTC_MS);
                         if (t > clock_t)
                                 t = clock_t;
                         if (t < o->cmd.event_time)

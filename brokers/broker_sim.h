@@ -28,7 +28,7 @@
  * (or the next CLOCK when it was evaluated on arrival); GTC rests until filled or
  * cancelled; IOC cancels what the first bar leaves; FOK fills in full on its first
  * bar or is cancelled; OPG trades only at the next open, CLS only at a close, then
- * expire. Fill event time: the bar's day at open_utc_ms / close_utc_ms, never after
+ * expire. Fill event time: the bar's day at 14:30 / 21:00 UTC, never after
  * the clock and never before the order; fills on arrival carry the order's time.
  * Report ids: te_id_sim_report(order_id, kind, seq): ack/0, fill/1.., cancel/0,
  * expire/0, replace/n, replace_refused/n, reject/0, clock/0. A NEW for an order id
@@ -57,18 +57,16 @@ typedef struct te_sim_tick_s {
         double increment;
 } te_sim_tick_t;
 
+/* The simulator's settings; their defaults are exec-broker's (sim.*, broker.name,
+ * broker.account: broker_conf.c). */
 typedef struct te_sim_cfg_s {
-        te_fill_cfg_t fill;                    /* see fill_model.h for the defaults */
+        te_fill_cfg_t fill;                    /* fill_model.h */
         te_sim_tick_t ticks[TE_SIM_MAX_TICKS]; /* per-instrument price increments */
         size_t n_ticks;
-        int max_stale_days;            /* default 5: older reference bar = no data */
-        int64_t open_utc_ms;           /* default 14:30 UTC (09:30 New York, winter) */
-        int64_t close_utc_ms;          /* default 21:00 UTC (16:00 New York, winter) */
-        char broker_name[TE_NAME_MAX]; /* default "sim" */
-        char account[TE_NAME_MAX];     /* default "SIM-1" */
+        int max_stale_days;            /* an older reference bar means no market data */
+        char broker_name[TE_NAME_MAX]; /* written to reports */
+        char account[TE_NAME_MAX];
 } te_sim_cfg_t;
-
-void te_sim_cfg_defaults(te_sim_cfg_t *cfg);
 
 /** Create a simulator over `bars` (borrowed: must outlive it).
  *  @returns NULL on OOM. */

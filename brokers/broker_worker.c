@@ -520,11 +520,7 @@ static int start(te_broker_worker_t *w, const te_cfg_t *cfg, char *errstr,
                            .codec = w->codec,
                            .topics = {w->conf.topic_deadletter, w->conf.topic_alerts},
                            .proc = PROC};
-        te_guard_cfg_t gc = {.max_qty = w->conf.lim_max_qty,
-                             .max_notional = w->conf.lim_max_notional,
-                             .max_orders_per_sec = w->conf.lim_max_rate,
-                             .max_age_ms = w->conf.max_age_ms};
-        te_guard_init(&w->guard, &gc);
+        te_guard_init(&w->guard, &w->conf.guard);
         w->ledger = te_ledger_new(w->conf.topic_orders, w->adapter.sim != NULL);
         if (!w->ledger) {
                 snprintf(errstr, errstr_size, "out of memory");

@@ -34,9 +34,15 @@
 
 #include "broker_adapter.h"
 #include "broker_fix.h"
+#include "broker_guard.h"
+#include "broker_ibkr.h"
+#include "broker_sim.h"
 #include "te_cfgtab.h"
 #include "te_config.h"
 
+/* The process's settings (broker_conf.h's table). The modules' own config structs are
+ * members: the table's rows point into them, so a setting has one default, the
+ * table's, and reaches its module without a copy. */
 typedef struct te_broker_worker_conf_s {
         te_common_conf_t common;
         char group_id[128];
@@ -45,36 +51,20 @@ typedef struct te_broker_worker_conf_s {
         char topic_alerts[128];
         char topic_deadletter[128];
         int64_t commit_interval_ms;
-        int adapter; /* te_adapter_kind_t */
+        int adapter;                   /* te_adapter_kind_t */
+        char broker_name[TE_NAME_MAX]; /* broker.name: "sim" becomes ibkr / fix there */
+        char account[TE_NAME_MAX];     /* broker.account */
+        char fault_script[256];
+        te_guard_cfg_t guard; /* limits.*, order.max_age.ms */
+        /* adapter sim: its bars and its fill model (sim.*) */
         char bars_csv[1024];
-        double slippage_bps;
-        double commission_per_share;
-        double commission_min;
         int bars_db;
         char bars_from[16], bars_to[16];
-        int market_at;
-        double participation, emergency_participation, emergency_cross_bps, impact_k;
-        double lot, commission_max_frac, commission_per_order, price_increment;
-        char price_increments[2048];
-        int64_t max_stale_days;
-        char broker_name[TE_NAME_MAX];
-        char account[TE_NAME_MAX];
-        char fault_script[256];
-        double lim_max_qty, lim_max_notional, lim_max_rate;
-        int64_t max_age_ms;
-        char ibkr_host[256];
-        int64_t ibkr_port, ibkr_client_id, ibkr_max_msgs, ibkr_reconnect_min_ms,
-            ibkr_reconnect_max_ms, ibkr_commission_wait_ms, ibkr_timeout_ms,
-            ibkr_position_check_ms;
-        char ibkr_accounts[512];
-        int ibkr_use_db;
-        char fix_host[256], fix_sender[TE_FIX_COMPID_MAX], fix_target[TE_FIX_COMPID_MAX];
-        char fix_account[TE_NAME_MAX], fix_order_types[128], fix_tifs[128];
-        char fix_begin_string[16];
+        char price_increments[2048]; /* parsed into sim.ticks */
+        te_sim_cfg_t sim;
+        te_ibkr_cfg_t ibkr; /* ibkr.* */
+        te_fix_cfg_t fix;   /* fix.* */
         char fix_password_file[512];
-        int64_t fix_port, fix_heartbt_int, fix_max_msgs, fix_reconnect_min_ms,
-            fix_reconnect_max_ms, fix_reconcile_timeout_ms;
-        int fix_reset_on_logon, fix_use_db;
 } te_broker_worker_conf_t;
 
 typedef struct te_broker_worker_s te_broker_worker_t;

@@ -5,22 +5,6 @@
 
 #include <math.h>
 
-void te_fill_cfg_defaults(te_fill_cfg_t *c)
-{
-        c->market_at = TE_MKT_AT_CLOSE;
-        c->participation = 0.025;
-        c->emergency_participation = 0.10;
-        c->slippage_bps = 5.0;
-        c->emergency_cross_bps = 10.0;
-        c->impact_k = 1.0;
-        c->lot = 1.0;
-        c->commission_per_share = 0.005;
-        c->commission_min = 1.0;
-        c->commission_max_frac = 0.01;
-        c->commission_per_order = 0.0;
-        c->price_increment = 0.0001;
-}
-
 double te_fill_round4(double v)
 {
         return v < 0 ? -floor(-v * 10000.0 + 0.5) / 10000.0

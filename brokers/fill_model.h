@@ -42,20 +42,22 @@
 
 typedef enum { TE_MKT_AT_CLOSE = 0, TE_MKT_AT_NEXT_OPEN = 1 } te_mkt_at_t;
 
+/* The fill model's settings; their defaults are exec-broker's (sim.*, broker_conf.c). */
 typedef struct te_fill_cfg_s {
-        te_mkt_at_t market_at;          /* default close (of the event-time bar) */
-        double participation;           /* default 0.025 of bar volume */
-        double emergency_participation; /* default 0.10 */
-        double slippage_bps;            /* default 5 */
-        double emergency_cross_bps;     /* default 10 */
-        double impact_k;                /* default 1: 2.5% of volume costs 6.25e-4 */
-        double lot;                     /* default 1 share */
-        double commission_per_share;    /* default 0.005 USD (IB fixed) */
-        double commission_min;          /* default 1.00 USD per order (IB fixed) */
-        double commission_max_frac;  /* default 0.01 of order value (IB fixed); 0 off */
-        double commission_per_order; /* default 0 */
-        double price_increment;      /* default 0.0001: fill prices are multiples (the
-                                      * simulator sets the instrument's own) */
+        te_mkt_at_t market_at;          /* MARKET reference: the event-time close or the
+                                         * next open */
+        double participation;           /* share of bar volume one order fills */
+        double emergency_participation; /* the same for EMERGENCY */
+        double slippage_bps;
+        double emergency_cross_bps; /* EMERGENCY's extra slippage */
+        double impact_k;            /* square-law impact: k x share^2 */
+        double lot;                 /* quantities are multiples */
+        double commission_per_share;
+        double commission_min;       /* per order */
+        double commission_max_frac;  /* of order value; 0 off */
+        double commission_per_order; /* fixed part */
+        double price_increment;      /* fill prices are multiples (the simulator sets
+                                      * the instrument's own) */
 } te_fill_cfg_t;
 
 typedef enum { TE_PHASE_CLOSE_ONLY = 0, TE_PHASE_FULL = 1 } te_bar_phase_t;
@@ -80,8 +82,6 @@ typedef struct te_fill_s {
         int refused;   /* FOK that could not fill in full on this bar */
         int at_open;   /* the fill happened at the open (else later in the bar) */
 } te_fill_t;
-
-void te_fill_cfg_defaults(te_fill_cfg_t *c);
 
 /** Evaluate `o` against `bar`. Always succeeds; out->qty = 0 means no fill. */
 void te_fill_bar(const te_fill_cfg_t *c, const te_fill_order_t *o, const te_bar_t *bar,

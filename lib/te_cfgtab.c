@@ -39,6 +39,19 @@ static void env_name(char *dst, size_t dstsz, const char *key)
                 dst[o] = '\0';
 }
 
+void te_cfgtab_usage_keys(FILE *fp, const te_cfg_item_t *items, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                char env[160];
+                if (items[i].type == TE_CFG_RENAMED)
+                        continue;
+                env_name(env, sizeof env, items[i].name);
+                fprintf(fp, "  %-28s %s\n  %-28s default: %s; env %s\n", items[i].name,
+                        items[i].help ? items[i].help : "", "",
+                        items[i].def && items[i].def[0] ? items[i].def : "(empty)", env);
+        }
+}
+
 void te_cfgtab_usage(FILE *fp, const char *proc, const te_cfg_item_t *items, size_t n)
 {
         fprintf(fp,
@@ -49,15 +62,7 @@ void te_cfgtab_usage(FILE *fp, const char *proc, const te_cfg_item_t *items, siz
                 "  -h, --help    this help;  --version  version and build commit\n"
                 "settings (defaults < -c file < environment EXEC_<KEY> < -o):\n",
                 proc);
-        for (size_t i = 0; i < n; i++) {
-                char env[160];
-                if (items[i].type == TE_CFG_RENAMED)
-                        continue;
-                env_name(env, sizeof env, items[i].name);
-                fprintf(fp, "  %-28s %s\n  %-28s default: %s; env %s\n", items[i].name,
-                        items[i].help ? items[i].help : "", "",
-                        items[i].def && items[i].def[0] ? items[i].def : "(empty)", env);
-        }
+        te_cfgtab_usage_keys(fp, items, n);
         fprintf(fp, "  %-28s %s\n", "kafka.<property>",
                 "passed to librdkafka (env EXEC_KAFKA_<PROPERTY>, '_' for '.')");
         fprintf(fp, "EXEC_* variables of other processes are ignored (one env file can "
@@ -249,6 +254,15 @@ te_cfg_t *te_tool_cfg_load(const te_cfg_item_t *items, size_t n_items, void *con
 err:
         te_cfg_destroy(cfg);
         return NULL;
+}
+
+int te_tool_no_kafka(const te_cfg_t *cfg, char *errstr, size_t errstr_size)
+{
+        if (te_cfg_kafka_count(cfg) == 0)
+                return 0;
+        te_errf(errstr, errstr_size, "kafka.%s: this tool has no Kafka client",
+                te_cfg_kafka_name(cfg, 0));
+        return -1;
 }
 
 int te_tool_need_bootstrap(const te_cfg_t *cfg, const te_tool_conf_t *tc, char *errstr,

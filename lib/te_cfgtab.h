@@ -11,27 +11,48 @@
 
 #include "te_config.h"
 
+/* One row of a table over `type`. `field` may name a member of a member (nested
+ * offsetof): a process's conf embeds each module's own config struct and its rows point
+ * into it (e.g. sim.fill.slippage_bps), so the table's default is the only default and
+ * nothing is copied field by field. Every row records sizeof(field): te_config writes
+ * an INT into an int or an int64_t field, and refuses a table whose field does not fit
+ * its type. */
+#define TE_CFG__SZ(type, field) sizeof(((type *)0)->field)
 #define TE_CFG_S(type, name, field, def, help)                                           \
         {                                                                                \
-                name, TE_CFG_STRING, offsetof(type, field), sizeof(((type *)0)->field),  \
+                name, TE_CFG_STRING, offsetof(type, field), TE_CFG__SZ(type, field),     \
                     def, 0, 0, NULL, help                                                \
         }
 #define TE_CFG_I(type, name, field, def, lo, hi, help)                                   \
         {                                                                                \
-                name, TE_CFG_INT, offsetof(type, field), 0, def, lo, hi, NULL, help      \
+                name, TE_CFG_INT, offsetof(type, field), TE_CFG__SZ(type, field), def,   \
+                    lo, hi, NULL, help                                                   \
         }
 #define TE_CFG_D(type, name, field, def, lo, hi, help)                                   \
         {                                                                                \
-                name, TE_CFG_DOUBLE, offsetof(type, field), 0, def, lo, hi, NULL, help   \
+                name, TE_CFG_DOUBLE, offsetof(type, field), TE_CFG__SZ(type, field),     \
+                    def, lo, hi, NULL, help                                              \
         }
 #define TE_CFG_B(type, name, field, def, help)                                           \
         {                                                                                \
-                name, TE_CFG_BOOL, offsetof(type, field), 0, def, 0, 0, NULL, help       \
+                name, TE_CFG_BOOL, offsetof(type, field), TE_CFG__SZ(type, field), def,  \
+                    0, 0, NULL, help                                                     \
         }
 #define TE_CFG_E(type, name, field, def, names, help)                                    \
         {                                                                                \
-                name, TE_CFG_ENUM, offsetof(type, field), 0, def, 0, 0, names, help      \
+                name, TE_CFG_ENUM, offsetof(type, field), TE_CFG__SZ(type, field), def,  \
+                    0, 0, names, help                                                    \
         }
+/* A set of `names` (an unsigned field, bit i = names[i]), given as "A,B,..." */
+#define TE_CFG_F(type, name, field, def, names, help)                                    \
+        {                                                                                \
+                name, TE_CFG_FLAGS, offsetof(type, field), TE_CFG__SZ(type, field), def, \
+                    0, 0, names, help                                                    \
+        }
+/* A topic row: TE_CFG_TOPIC(conf_t, orders, help) is key "topic.orders" over the member
+ * topic_orders, default "exec.orders" (the topics manifest's name). */
+#define TE_CFG_TOPIC(type, name, help)                                                   \
+        TE_CFG_S(type, "topic." #name, topic_##name, "exec." #name, help)
 
 extern const char *const te_cfg_log_levels[]; /* debug, info, warn, error */
 
@@ -86,6 +107,9 @@ int te_cfgtab_exit_code(void);
 /** The -h text of a process: flags, every key with its description, default and
  *  environment name, the kafka.* pass-through and the exit statuses. */
 void te_cfgtab_usage(FILE *fp, const char *proc, const te_cfg_item_t *items, size_t n);
+/** The settings part of it: each key with its description, default and environment
+ *  name (also for the tools' -h). */
+void te_cfgtab_usage_keys(FILE *fp, const te_cfg_item_t *items, size_t n);
 /** Check every kafka.* property against librdkafka (unknown name, bad value).
  *  @returns 0, or -1 with errstr "kafka.NAME: why". */
 int te_cfgtab_check_kafka(const te_cfg_t *cfg, char *errstr, size_t errstr_size);
@@ -149,6 +173,9 @@ int te_tool_args_check(const te_tool_args_t *a, const char *proc);
  *  @returns the config (caller destroys), or NULL with errstr. */
 te_cfg_t *te_tool_cfg_load(const te_cfg_item_t *items, size_t n_items, void *conf,
                            const te_tool_args_t *a, char *errstr, size_t errstr_size);
+/** For a tool without a Kafka client: @returns 0 if no kafka.* key was given, else -1
+ *  with errstr naming the first. */
+int te_tool_no_kafka(const te_cfg_t *cfg, char *errstr, size_t errstr_size);
 /** @returns 0 if the config names a cluster (bootstrap.file or
  *  kafka.bootstrap.servers), else -1 with errstr saying how to give one. */
 int te_tool_need_bootstrap(const te_cfg_t *cfg, const te_tool_conf_t *tc, char *errstr,

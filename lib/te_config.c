@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -80,6 +81,35 @@ static void te_cfg_range_text(char *dst, size_t dstsz, const te_cfg_item_t *it)
         snprintf(dst, dstsz, "[%s, %s]", lo, hi);
 }
 
+/* A comma-separated list of enum_names ("" = none) as a bit set in an unsigned field.
+ * @returns 0, or -1 with why naming the unknown name. */
+static int te_cfg_parse_flags(const te_cfg_item_t *it, const char *value, char *field,
+                              char *why, size_t whysz)
+{
+        unsigned bits = 0;
+        const char *p = value;
+        while (it->enum_names && *p) {
+                size_t n = strcspn(p, ", "), k = 0;
+                for (; n && it->enum_names[k]; k++)
+                        if (strlen(it->enum_names[k]) == n &&
+                            !strncmp(p, it->enum_names[k], n))
+                                break;
+                if (n && (!it->enum_names[k] || k >= sizeof bits * 8)) {
+                        snprintf(why, whysz, "unknown name '%.*s'",
+                                 (int)(n < 64 ? n : 64), p);
+                        return -1;
+                }
+                bits |= n ? 1u << k : 0u;
+                p += n + (p[n] != '\0');
+        }
+        if (!it->enum_names) {
+                snprintf(why, whysz, "flags without names");
+                return -1;
+        }
+        memcpy(field, &bits, sizeof bits);
+        return 0;
+}
+
 /* Parse `value` for `it` and store it in the target. On failure write the "why" part
  * into why and return -1; the target is unchanged. */
 static int te_cfg_parse_item(const te_cfg_t *cfg, const te_cfg_item_t *it,
@@ -125,6 +155,15 @@ static int te_cfg_parse_item(const te_cfg_t *cfg, const te_cfg_item_t *it,
                     ((double)v < it->min || (double)v > it->max)) {
                         snprintf(why, whysz, "out of range %s: %lld", range, v);
                         return -1;
+                }
+                if (it->size == sizeof(int)) {
+                        if (v < INT_MIN || v > INT_MAX) {
+                                snprintf(why, whysz, "out of range '%s'", show);
+                                return -1;
+                        }
+                        int i32 = (int)v;
+                        memcpy(field, &i32, sizeof i32);
+                        return 0;
                 }
                 int64_t iv = (int64_t)v;
                 memcpy(field, &iv, sizeof iv);
@@ -193,6 +232,8 @@ static int te_cfg_parse_item(const te_cfg_t *cfg, const te_cfg_item_t *it,
                 te_buf_free(&b);
                 return -1;
         }
+        case TE_CFG_FLAGS:
+                return te_cfg_parse_flags(it, value, field, why, whysz);
         }
         snprintf(why, whysz, "unknown type %d", (int)it->type);
         return -1;
@@ -209,7 +250,7 @@ static void te_cfg_zero_item(const te_cfg_t *cfg, const te_cfg_item_t *it)
                 break;
         case TE_CFG_INT: {
                 int64_t z = 0;
-                memcpy(field, &z, sizeof z);
+                memcpy(field, &z, it->size == sizeof(int) ? sizeof(int) : sizeof z);
                 break;
         }
         case TE_CFG_DOUBLE: {
@@ -218,7 +259,8 @@ static void te_cfg_zero_item(const te_cfg_t *cfg, const te_cfg_item_t *it)
                 break;
         }
         case TE_CFG_BOOL:
-        case TE_CFG_ENUM: {
+        case TE_CFG_ENUM:
+        case TE_CFG_FLAGS: {
                 int z = 0;
                 memcpy(field, &z, sizeof z);
                 break;
@@ -226,6 +268,27 @@ static void te_cfg_zero_item(const te_cfg_t *cfg, const te_cfg_item_t *it)
         case TE_CFG_RENAMED:
                 break;
         }
+}
+
+/* 0 if the item's field size fits its type (a table written with the TE_CFG_* macros of
+ * te_cfgtab.h records it); a mismatch would write past or short of the field. */
+static int te_cfg_size_ok(const te_cfg_item_t *it)
+{
+        switch (it->type) {
+        case TE_CFG_INT:
+                return it->size == 0 || it->size == sizeof(int) ||
+                       it->size == sizeof(int64_t);
+        case TE_CFG_DOUBLE:
+                return it->size == 0 || it->size == sizeof(double);
+        case TE_CFG_BOOL:
+        case TE_CFG_ENUM:
+        case TE_CFG_FLAGS:
+                return it->size == 0 || it->size == sizeof(int);
+        case TE_CFG_STRING:
+        case TE_CFG_RENAMED:
+                return 1;
+        }
+        return 0;
 }
 
 te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
@@ -258,6 +321,11 @@ te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
                 }
                 if (it->type == TE_CFG_RENAMED)
                         continue; /* no field, no default */
+                if (!te_cfg_size_ok(it)) {
+                        te_errf(errstr, errstr_size, "table: %s: field of %zu bytes",
+                                it->name, it->size);
+                        goto err;
+                }
                 if (!it->def) {
                         te_cfg_zero_item(cfg, it);
                         continue;
@@ -272,6 +340,15 @@ te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
 err:
         te_cfg_destroy(cfg);
         return NULL;
+}
+
+int te_cfg_defaults(const te_cfg_item_t *items, size_t n_items, void *target,
+                    char *errstr, size_t errstr_size)
+{
+        te_cfg_t *cfg = te_cfg_new(items, n_items, target, errstr, errstr_size);
+        int rc = cfg ? 0 : -1;
+        te_cfg_destroy(cfg);
+        return rc;
 }
 
 void te_cfg_destroy(te_cfg_t *cfg)
@@ -670,8 +747,26 @@ void te_cfg_dump(const te_cfg_t *cfg, FILE *fp)
                         break;
                 case TE_CFG_INT: {
                         int64_t v;
-                        memcpy(&v, field, sizeof v);
+                        int i32;
+                        if (it->size == sizeof(int)) {
+                                memcpy(&i32, field, sizeof i32);
+                                v = i32;
+                        } else {
+                                memcpy(&v, field, sizeof v);
+                        }
                         fprintf(fp, "%s = %lld\n", it->name, (long long)v);
+                        break;
+                }
+                case TE_CFG_FLAGS: {
+                        unsigned v;
+                        memcpy(&v, field, sizeof v);
+                        fprintf(fp, "%s = ", it->name);
+                        for (unsigned k = 0, n = 0; it->enum_names && it->enum_names[k];
+                             k++)
+                                if (v & (1u << k))
+                                        fprintf(fp, "%s%s", n++ ? "," : "",
+                                                it->enum_names[k]);
+                        fputc('\n', fp);
                         break;
                 }
                 case TE_CFG_DOUBLE: {

@@ -30,20 +30,22 @@
 #include <stdio.h>
 
 typedef enum {
-        TE_CFG_STRING,  /* char[size] field; value longer than size-1 is an error */
-        TE_CFG_INT,     /* int64_t field, range [min,max] */
-        TE_CFG_DOUBLE,  /* double field, finite, range [min,max] */
-        TE_CFG_BOOL,    /* int field: true/false/1/0/yes/no/on/off */
-        TE_CFG_ENUM,    /* int field: index into enum_names (NULL-terminated) */
+        TE_CFG_STRING, /* char[size] field; value longer than size-1 is an error */
+        TE_CFG_INT,    /* int64_t field (int when size is sizeof(int)), range [min,max] */
+        TE_CFG_DOUBLE, /* double field, finite, range [min,max] */
+        TE_CFG_BOOL,   /* int field: true/false/1/0/yes/no/on/off */
+        TE_CFG_ENUM,   /* int field: index into enum_names (NULL-terminated) */
         TE_CFG_RENAMED, /* a key that was renamed: no field; `def` holds the new name
                          * and setting it is an error naming it (never taken silently) */
+        TE_CFG_FLAGS,   /* unsigned field: a set of enum_names, given as a comma-separated
+                         * list ("" = none); bit i is enum_names[i] */
 } te_cfg_type_t;
 
 typedef struct te_cfg_item_s {
         const char *name;
         te_cfg_type_t type;
-        size_t offset;   /* offsetof(struct, field) */
-        size_t size;     /* TE_CFG_STRING: sizeof(field) */
+        size_t offset; /* offsetof(struct, field), e.g. offsetof(conf_t, sim.fill.lot) */
+        size_t size;   /* sizeof(field); 0 for INT means int64_t */
         const char *def; /* default as text; NULL = "" / 0 */
         double min, max; /* INT/DOUBLE range (inclusive) */
         const char *const *enum_names;
@@ -58,6 +60,11 @@ typedef struct te_cfg_s te_cfg_t;
 te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
                      char *errstr, size_t errstr_size);
 void te_cfg_destroy(te_cfg_t *cfg); /* accepts NULL */
+/** Apply only the table's defaults to `target` (what te_cfg_new does first): the one
+ *  place a module's default settings come from, also for tests and tools that build a
+ *  module config without a process. @returns 0, or -1 with errstr. */
+int te_cfg_defaults(const te_cfg_item_t *items, size_t n_items, void *target,
+                    char *errstr, size_t errstr_size);
 
 /** Set one key. `where` names the origin for error messages ("file:12", "env EXEC_X").
  *  @returns 0, or -1 with errstr "where: key: why". */

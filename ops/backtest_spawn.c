@@ -260,7 +260,7 @@ int te_bt_create_topics(const te_bt_spawn_t *s, int partitions, char *errstr,
         const char *topics[3] = {s->nm->t_targets, s->nm->t_orders, s->nm->t_reports};
         for (int i = 0; i < 3; i++) {
                 char *argv[] = {bin,
-                                "-c",
+                                "--ctl",
                                 (char *)s->c->ctl_socket,
                                 "create_topic",
                                 (char *)topics[i],

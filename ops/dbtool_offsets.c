@@ -13,11 +13,11 @@
  * only --partition P) to the topic's low watermark (--to-earliest: the oldest record
  * the cluster keeps, the way out of a retention gap, skipping what was lost) or high
  * watermark (--to-latest: skip everything not read yet); it reads the watermarks from
- * the cluster: -b, --bootstrap-file or EXEC_BOOTSTRAP_FILE. The change is one
- * transaction. Stop the group's consumers first: a running exec-sink would overwrite
- * the row with its next commit.
- * Exit status: 0 done (or shown), 1 show found no rows, 2 usage, database or cluster
- * error.
+ * the cluster: -b, --bootstrap-file or exec-dbtool's bootstrap.file
+ * (EXEC_BOOTSTRAP_FILE), with its kafka.* settings. The change is one transaction. Stop
+ * the group's consumers first: a running exec-sink would overwrite the row with its next
+ * commit. Exit status: 0 done (or shown), 1 show found no rows, 2 usage, database or
+ * cluster error.
  */
 #include "dbtool_offsets.h"
 
@@ -48,6 +48,7 @@ typedef struct ofs_args_s {
         int64_t partition; /* -1: every stored partition */
         const char *bootstrap;
         const char *bootstrap_file;
+        const te_dbtool_settings_t *set;
 } ofs_args_t;
 
 typedef struct ofs_move_s {
@@ -256,8 +257,7 @@ static int stored_partitions(PGconn *db, const char *group, const char *topic,
 static rd_kafka_t *kafka_handle(const ofs_args_t *a)
 {
         char bootstrap[1024] = "", errstr[512];
-        const char *file =
-            a->bootstrap_file ? a->bootstrap_file : getenv("EXEC_BOOTSTRAP_FILE");
+        const char *file = a->bootstrap_file ? a->bootstrap_file : a->set->bootstrap_file;
         if (a->bootstrap) {
                 te_strlcpy(bootstrap, a->bootstrap, sizeof bootstrap);
         } else if (file && *file) {
@@ -273,6 +273,17 @@ static rd_kafka_t *kafka_handle(const ofs_args_t *a)
                 return NULL;
         }
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        const te_cfg_t *cfg = a->set->cfg; /* kafka.* first: the bootstrap wins */
+        for (size_t i = 0; cfg && i < te_cfg_kafka_count(cfg); i++) {
+                if (rd_kafka_conf_set(conf, te_cfg_kafka_name(cfg, i),
+                                      te_cfg_kafka_value(cfg, i), errstr,
+                                      sizeof errstr) != RD_KAFKA_CONF_OK) {
+                        fprintf(stderr, OFS_PROC ": kafka.%s: %s\n",
+                                te_cfg_kafka_name(cfg, i), errstr);
+                        rd_kafka_conf_destroy(conf);
+                        return NULL;
+                }
+        }
         if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr,
                               sizeof errstr) != RD_KAFKA_CONF_OK ||
             rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) !=
@@ -375,12 +386,13 @@ out:
         return rc;
 }
 
-int te_dbtool_offsets(int argc, char **argv)
+int te_dbtool_offsets(const te_dbtool_settings_t *set, int argc, char **argv)
 {
         ofs_args_t a;
         char errstr[512];
         if (parse_args(argc, argv, &a) != 0)
                 return 2;
+        a.set = set;
         const char *sub = a.n_pos > 0 ? a.pos[0] : "";
         int is_show = strcmp(sub, "show") == 0;
         int is_set = strcmp(sub, "set") == 0;
@@ -411,7 +423,7 @@ int te_dbtool_offsets(int argc, char **argv)
                 fprintf(stderr, OFS_PROC ": %s: option not valid here (see -h)\n", sub);
                 return 2;
         }
-        PGconn *db = te_pg_connect("", errstr, sizeof errstr);
+        PGconn *db = te_pg_connect(set->db_conninfo, errstr, sizeof errstr);
         if (!db) {
                 fprintf(stderr, OFS_PROC ": %s\n", errstr);
                 return 2;

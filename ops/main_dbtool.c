@@ -24,8 +24,10 @@
  *   exec-dbtool offsets ...      show or move a group's offsets stored in the DB
  *                                (consumer_offsets), with a dry run: dbtool_offsets.c
  *
- * The database comes from libpq's environment only (PGHOST, PGPORT, PGUSER,
- * PGDATABASE, ~/.pgpass): there is no connection option.
+ * Settings as every process, before the command: -c FILE, EXEC_* variables and
+ * -o KEY=VALUE for log.level, db.conninfo (without password; empty: libpq's
+ * environment, PGHOST, PGPORT, PGUSER, PGDATABASE, ~/.pgpass), bootstrap.file and
+ * kafka.* (the cluster offsets reset reads).
  * Exit status: 0 success, 1 check found rows / load-bars skipped bad rows (the good
  * ones are loaded), 2 usage, file or database errors.
  */
@@ -40,6 +42,7 @@
 
 #include "dbtool_offsets.h"
 #include "te_buf.h"
+#include "te_cfgtab.h"
 #include "te_log.h"
 #include "te_proc.h"
 #include "te_pg.h"
@@ -52,10 +55,30 @@
 #define DB_CHECK_ROWS_MAX 100
 #define DB_BARS_HEADER    "date,ticker,open,high,low,close,volume"
 
+/* Settings: a config table like every process's (-c FILE, -o KEY=VALUE, EXEC_*). */
+typedef struct db_conf_s {
+        int log_level;
+        char db_conninfo[512];
+        char bootstrap_file[1024];
+} db_conf_t;
+
+static const te_cfg_item_t db_items[] = {
+    TE_CFG_E(db_conf_t, "log.level", log_level, "warn", te_cfg_log_levels,
+             "minimum level of the JSON log lines on stderr"),
+    TE_CFG_S(db_conf_t, "db.conninfo", db_conninfo, "",
+             "libpq conninfo without password; empty = PG* environment"),
+    TE_CFG_S(db_conf_t, "bootstrap.file", bootstrap_file, "",
+             "offsets reset: the cluster's bootstrap list from this file (when neither "
+             "-b nor --bootstrap-file)"),
+};
+#define DB_N_ITEMS (sizeof db_items / sizeof db_items[0])
+
+static db_conf_t conf; /* set once by main */
+
 static PGconn *db_connect(void)
 {
         char errstr[512];
-        PGconn *conn = te_pg_connect("", errstr, sizeof errstr);
+        PGconn *conn = te_pg_connect(conf.db_conninfo, errstr, sizeof errstr);
 
         if (conn == NULL)
                 fprintf(stderr, DB_PROC ": %s\n", errstr);
@@ -457,27 +480,80 @@ err:
 
 static void usage(FILE *fp)
 {
-        fprintf(fp,
-                "usage: " DB_PROC " migrate | check | load-bars FILE.csv | offsets ...\n"
-                "       " DB_PROC " -h | --version\n");
+        fprintf(fp, "usage: " DB_PROC " [-c CONFIG] [-o KEY=VALUE]... migrate | check | "
+                    "load-bars FILE.csv | offsets ...\n"
+                    "       " DB_PROC " -h | --version\n");
         te_dbtool_offsets_usage(fp);
-        fprintf(fp, "  the database comes from PGHOST, PGPORT, PGUSER, PGDATABASE "
-                    "(libpq environment)\n"
+        fprintf(fp, "  -c CONFIG       key = value file (the keys below, kafka.*)\n"
+                    "  -o KEY=VALUE    set one key (repeatable; wins over the file and "
+                    "the environment)\n"
+                    "settings (defaults < -c file < environment EXEC_<KEY> < -o):\n");
+        te_cfgtab_usage_keys(fp, db_items, DB_N_ITEMS);
+        fprintf(fp, "  kafka.<property> offsets reset: passed to librdkafka\n"
+                    "  the database comes from db.conninfo, else PGHOST, PGPORT, PGUSER, "
+                    "PGDATABASE\n"
+                    "  (libpq environment)\n"
                     "  exit: 0 ok, 1 check found rows / bad CSV rows skipped / no "
                     "offsets shown,\n        2 error\n");
 }
 
+/* The -c and -o before the command into `conf`. @returns the config and *used (the
+ * arguments taken), or NULL (printed). */
+static te_cfg_t *load_settings(int argc, char **argv, int *used)
+{
+        char errstr[1200];
+        te_tool_args_t a = {0};
+        int i = 1;
+        for (; i + 1 < argc && (!strcmp(argv[i], "-c") || !strcmp(argv[i], "-o")); i += 2)
+                if (te_tool_opt(&a, DB_PROC, argv[i][1], argv[i + 1]) < 0)
+                        return NULL;
+        *used = i - 1;
+        if (i < argc && (!strcmp(argv[i], "-c") || !strcmp(argv[i], "-o"))) {
+                fprintf(stderr, DB_PROC ": %s needs a value (see -h)\n", argv[i]);
+                return NULL;
+        }
+        te_cfg_t *cfg =
+            te_tool_cfg_load(db_items, DB_N_ITEMS, &conf, &a, errstr, sizeof errstr);
+        if (cfg && te_pg_conninfo_has_password(conf.db_conninfo)) {
+                snprintf(errstr, sizeof errstr,
+                         "db.conninfo: must not contain a password "
+                         "(use PGPASSWORD or ~/.pgpass)");
+                te_cfg_destroy(cfg);
+                cfg = NULL;
+        }
+        if (!cfg) {
+                fprintf(stderr, DB_PROC ": config: %s\n", errstr);
+                return NULL;
+        }
+        te_log_init(DB_PROC, (te_log_level_t)conf.log_level);
+        return cfg;
+}
+
+/* Run the command argv[0] (argc words). @returns the exit status. */
+static int run(const te_cfg_t *cfg, int argc, char **argv)
+{
+        if (argc == 1 && strcmp(argv[0], "migrate") == 0)
+                return cmd_migrate();
+        if (argc == 1 && strcmp(argv[0], "check") == 0)
+                return cmd_check();
+        if (argc == 2 && strcmp(argv[0], "load-bars") == 0)
+                return cmd_load_bars(argv[1]);
+        if (argc >= 1 && strcmp(argv[0], "offsets") == 0) {
+                te_dbtool_settings_t set = {conf.db_conninfo, conf.bootstrap_file, cfg};
+                return te_dbtool_offsets(&set, argc - 1, argv + 1);
+        }
+        if (argc < 1)
+                fprintf(stderr, DB_PROC ": no command (see -h)\n");
+        else
+                fprintf(stderr, DB_PROC ": unknown command or arguments '%s' (see -h)\n",
+                        argv[0]);
+        return 2;
+}
+
 int main(int argc, char **argv)
 {
+        int used;
         te_log_init(DB_PROC, TE_LOG_WARN);
-        if (argc == 2 && strcmp(argv[1], "migrate") == 0)
-                return cmd_migrate();
-        if (argc == 2 && strcmp(argv[1], "check") == 0)
-                return cmd_check();
-        if (argc == 3 && strcmp(argv[1], "load-bars") == 0)
-                return cmd_load_bars(argv[2]);
-        if (argc >= 2 && strcmp(argv[1], "offsets") == 0)
-                return te_dbtool_offsets(argc - 2, argv + 2);
         if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
                 usage(stdout);
                 return 0;
@@ -486,10 +562,10 @@ int main(int argc, char **argv)
                 te_proc_print_version(stdout, DB_PROC);
                 return 0;
         }
-        if (argc < 2)
-                fprintf(stderr, DB_PROC ": no command (see -h)\n");
-        else
-                fprintf(stderr, DB_PROC ": unknown command or arguments '%s' (see -h)\n",
-                        argv[1]);
-        return 2;
+        te_cfg_t *cfg = load_settings(argc, argv, &used);
+        if (!cfg)
+                return 2;
+        int rc = run(cfg, argc - 1 - used, argv + 1 + used);
+        te_cfg_destroy(cfg);
+        return rc;
 }

@@ -8,7 +8,7 @@
  * SIGTERM/SIGINT, then removes the bootstrap file, the socket and the pidfile and exits 0
  * (1 if start-up failed, 2 on usage errors).
  *
- * A unix stream control socket (-c) injects faults while clients stay connected. Line
+ * A unix stream control socket (--ctl) injects faults while clients stay connected. Line
  * protocol, one reply line per request line ("ok ..." or "err ..."), lines of at most
  * DS_LINE_MAX bytes:
  *   ping | help
@@ -17,11 +17,16 @@
  *   topic_error <topic> <err>                  (0 / NO_ERROR clears it)
  *   create_topic <name> <partitions>
  *
- *   exec-devstack -o BOOTSTRAP_FILE [-m MANIFEST] [-b BROKERS] [-c CTL_SOCKET]
- *                 [-p PIDFILE] [-l LEVEL]
- * The manifest comes from -m, else from $TE_TOPICS_MANIFEST; one of them is required.
+ *   exec-devstack [-c CONFIG] [-o KEY=VALUE]... [--out BOOTSTRAP_FILE] [-m MANIFEST]
+ *                 [-b BROKERS] [--ctl CTL_SOCKET] [-p PIDFILE] [-l LEVEL]
+ * Settings as every process: a config table (bootstrap.out, topics.manifest, brokers,
+ * ctl.socket, pid.file, log.level) from -c FILE, EXEC_* variables, -o KEY=VALUE, then
+ * the flags. The manifest comes from topics.manifest, else $TE_TOPICS_MANIFEST; one of
+ * them is required. -c and -o once named the control socket and the bootstrap file: such
+ * a command line is refused with the new spelling.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -712,97 +717,195 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
         TE_LOG(lvl, NULL, "kafka.log", "%s: %s", fac, buf);
 }
 
+/* Settings: a config table like every process's (-c FILE, -o KEY=VALUE, EXEC_*). */
+typedef struct ds_conf_s {
+        int log_level;            /* te_cfg_log_levels */
+        char bootstrap_out[1024]; /* required */
+        char manifest[1024];      /* "" = $TE_TOPICS_MANIFEST */
+        int64_t brokers;
+        char ctl_socket[108]; /* sun_path */
+        char pid_file[1024];
+} ds_conf_t;
+
+static const te_cfg_item_t ds_items[] = {
+    TE_CFG_E(ds_conf_t, "log.level", log_level, "info", te_cfg_log_levels,
+             "minimum log level (-l)"),
+    TE_CFG_S(ds_conf_t, "bootstrap.out", bootstrap_out, "",
+             "write the bootstrap list here once every topic exists; required (--out)"),
+    TE_CFG_S(ds_conf_t, "topics.manifest", manifest, "",
+             "topics manifest; empty: $TE_TOPICS_MANIFEST (-m)"),
+    TE_CFG_I(ds_conf_t, "brokers", brokers, "1", 1, DS_MAX_BROKERS, "mock brokers (-b)"),
+    TE_CFG_S(ds_conf_t, "ctl.socket", ctl_socket, "",
+             "serve the control socket here (unix stream, line protocol; --ctl)"),
+    TE_CFG_S(ds_conf_t, "pid.file", pid_file, "", "write our pid here (-p)"),
+};
+#define DS_N_ITEMS (sizeof ds_items / sizeof ds_items[0])
+
 static void usage(FILE *fp)
 {
         fprintf(fp,
-                "usage: " DS_PROC " -o BOOTSTRAP_FILE [-m MANIFEST] [-b BROKERS] "
-                "[-c CTL_SOCKET] [-p PIDFILE] [-l LEVEL]\n"
-                "  -o FILE   write the bootstrap list here once every topic exists\n"
-                "  -m FILE   topics manifest (default: $TE_TOPICS_MANIFEST)\n"
-                "  -b N      mock brokers, 1..%d (default 1)\n"
-                "  -c PATH   serve the control socket (unix stream, line protocol)\n"
-                "  -p FILE   write our pid here\n"
-                "  -l LEVEL  log level: debug, info, warn, error (default info)\n",
+                "usage: " DS_PROC " [-c CONFIG] [-o KEY=VALUE]... [--out BOOTSTRAP_FILE] "
+                "[-m MANIFEST]\n"
+                "                     [-b BROKERS] [--ctl CTL_SOCKET] [-p PIDFILE] "
+                "[-l LEVEL]\n"
+                "  -c CONFIG       key = value file (the keys below)\n"
+                "  -o KEY=VALUE    set one key (repeatable; wins over the file and the "
+                "environment)\n"
+                "  --out FILE      bootstrap.out: write the bootstrap list here once "
+                "every topic\n"
+                "                  exists (required)\n"
+                "  -m FILE         topics.manifest (default: $TE_TOPICS_MANIFEST)\n"
+                "  -b N            brokers: mock brokers, 1..%d (default 1)\n"
+                "  --ctl PATH      ctl.socket: serve the control socket (unix stream, "
+                "line protocol)\n"
+                "  -p FILE         pid.file: write our pid here\n"
+                "  -l LEVEL        log.level: debug, info, warn, error (default info)\n"
+                "  -h, --help      this help;  --version  version and build commit\n"
+                "settings (defaults < -c file < environment EXEC_<KEY> < -o < flags):\n",
                 DS_MAX_BROKERS);
+        te_cfgtab_usage_keys(fp, ds_items, DS_N_ITEMS);
+        fprintf(fp, "exit status: 0 stopped cleanly, 1 start-up failed, 2 usage or "
+                    "configuration error\n");
+}
+
+/* The flags that set a key: getopt_long code, key. */
+enum { DS_OPT_OUT = 256, DS_OPT_CTL, DS_OPT_VERSION };
+static const struct {
+        int opt;
+        const char *key;
+} ds_flag_keys[] = {
+    {DS_OPT_OUT, "bootstrap.out"}, {'m', "topics.manifest"}, {'b', "brokers"},
+    {DS_OPT_CTL, "ctl.socket"},    {'p', "pid.file"},        {'l', "log.level"}};
+#define DS_SHORTOPTS "c:o:m:b:p:l:h"
+
+/* -c and -o meant other things once (the control socket, the bootstrap file): an old
+ * command line is refused with the new spelling. @returns 0, or -1 (printed). */
+static int ds_check_old_use(int opt, const char *arg)
+{
+        struct stat st;
+        if (opt == 'o' && !strchr(arg, '=')) {
+                fprintf(stderr,
+                        DS_PROC ": -o takes KEY=VALUE; the bootstrap file is --out %s "
+                                "(or -o bootstrap.out=%s)\n",
+                        arg, arg);
+                return -1;
+        }
+        if (opt != 'c')
+                return 0;
+        int found = stat(arg, &st) == 0;
+        if (!found || !S_ISREG(st.st_mode)) {
+                fprintf(stderr,
+                        DS_PROC ": -c %s: not a config file (%s); the control socket "
+                                "is --ctl PATH\n",
+                        arg, found ? "not a regular file" : strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+/* Parse argv into `c`. @returns the config (caller destroys), or NULL with *rc: 0
+ * after -h / --version, 2 on a usage or config error (printed). */
+static te_cfg_t *ds_args(int argc, char **argv, ds_conf_t *c, int *rc)
+{
+        static const struct option longopts[] = {
+            {"out", required_argument, NULL, DS_OPT_OUT},
+            {"ctl", required_argument, NULL, DS_OPT_CTL},
+            {"config", required_argument, NULL, 'c'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, DS_OPT_VERSION},
+            {NULL, 0, NULL, 0}};
+        const char *flag_val[sizeof ds_flag_keys / sizeof ds_flag_keys[0]] = {NULL};
+        char errstr[512];
+        te_tool_args_t a = {0};
+        int opt;
+        *rc = 2;
+        opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
+        while ((opt = getopt_long(argc, argv, DS_SHORTOPTS, longopts, NULL)) != -1) {
+                size_t k = 0;
+                while (k < sizeof ds_flag_keys / sizeof ds_flag_keys[0] &&
+                       ds_flag_keys[k].opt != opt)
+                        k++;
+                if (k < sizeof ds_flag_keys / sizeof ds_flag_keys[0]) {
+                        flag_val[k] = optarg;
+                } else if (opt == 'c' || opt == 'o') {
+                        if (ds_check_old_use(opt, optarg) != 0 ||
+                            te_tool_opt(&a, DS_PROC, opt, optarg) < 0)
+                                return NULL;
+                } else if (opt == 'h' || opt == DS_OPT_VERSION) {
+                        if (opt == 'h')
+                                usage(stdout);
+                        else
+                                te_proc_print_version(stdout, DS_PROC);
+                        *rc = fflush(stdout) == 0 ? 0 : 1;
+                        return NULL;
+                } else {
+                        te_tool_bad_opt(DS_PROC, argv, DS_SHORTOPTS);
+                        return NULL;
+                }
+        }
+        if (optind != argc) {
+                fprintf(stderr, DS_PROC ": unexpected argument '%s' (see -h)\n",
+                        argv[optind]);
+                return NULL;
+        }
+        te_cfg_t *cfg =
+            te_tool_cfg_load(ds_items, DS_N_ITEMS, c, &a, errstr, sizeof errstr);
+        int ok = cfg != NULL;
+        for (size_t k = 0; ok && k < sizeof ds_flag_keys / sizeof ds_flag_keys[0]; k++)
+                ok = !flag_val[k] || te_cfg_set(cfg, ds_flag_keys[k].key, flag_val[k],
+                                                "flag", errstr, sizeof errstr) == 0;
+        ok = ok && te_tool_no_kafka(cfg, errstr, sizeof errstr) == 0;
+        if (ok && !c->manifest[0] && getenv("TE_TOPICS_MANIFEST"))
+                te_strlcpy(c->manifest, getenv("TE_TOPICS_MANIFEST"), sizeof c->manifest);
+        if (ok && !c->bootstrap_out[0]) {
+                snprintf(
+                    errstr, sizeof errstr,
+                    "bootstrap.out is required (--out FILE or -o bootstrap.out=FILE)");
+                ok = 0;
+        }
+        if (ok && !c->manifest[0]) {
+                snprintf(errstr, sizeof errstr,
+                         "a manifest is required: -m FILE, "
+                         "topics.manifest or TE_TOPICS_MANIFEST");
+                ok = 0;
+        }
+        if (!ok) {
+                fprintf(stderr, DS_PROC ": config: %s\n", errstr);
+                te_cfg_destroy(cfg);
+                return NULL;
+        }
+        return cfg;
 }
 
 int main(int argc, char **argv)
 {
-        const char *bootstrap_path = NULL, *manifest = getenv("TE_TOPICS_MANIFEST");
-        const char *ctl_path = NULL, *pid_path = NULL;
-        te_log_level_t level = TE_LOG_INFO;
-        char errstr[512];
+        static ds_conf_t c;
+        const char *bootstrap_path, *manifest, *ctl_path, *pid_path;
+        char errstr[2048]; /* a path of up to 1023 bytes and why */
         char pidbuf[32];
         rd_kafka_conf_t *conf = NULL;
         ds_t *ds = NULL;
         int published = 0, listening = 0, pid_written = 0;
-        int rc = 1, opt;
-        long v;
+        int rc = 1;
 
-        te_log_init(DS_PROC, level);
+        te_log_init(DS_PROC, TE_LOG_INFO);
+        te_cfg_t *cfg = ds_args(argc, argv, &c, &rc);
+        if (!cfg)
+                return rc;
+        te_cfg_destroy(cfg); /* everything is in c */
+        te_log_init(DS_PROC, (te_log_level_t)c.log_level);
+        bootstrap_path = c.bootstrap_out;
+        manifest = c.manifest;
+        ctl_path = c.ctl_socket[0] ? c.ctl_socket : NULL;
+        pid_path = c.pid_file[0] ? c.pid_file : NULL;
+        rc = 1;
         ds = calloc(1, sizeof *ds);
         if (ds == NULL)
                 return 1;
-        ds->n_brokers = 1;
+        ds->n_brokers = (int)c.brokers;
         ds->listen_fd = -1;
         for (size_t i = 0; i < DS_MAX_CLIENTS; i++)
                 ds->clients[i].fd = -1;
-
-        if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-                te_proc_print_version(stdout, DS_PROC);
-                free(ds);
-                return 0;
-        }
-        opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
-        while ((opt = getopt(argc, argv, "o:m:b:c:p:l:h")) != -1) {
-                switch (opt) {
-                case 'o':
-                        bootstrap_path = optarg;
-                        break;
-                case 'm':
-                        manifest = optarg;
-                        break;
-                case 'b':
-                        if (parse_long(optarg, 1, DS_MAX_BROKERS, &v) != 0) {
-                                fprintf(stderr,
-                                        DS_PROC ": -b: need an integer in 1..%d\n",
-                                        DS_MAX_BROKERS);
-                                goto usage_err;
-                        }
-                        ds->n_brokers = (int)v;
-                        break;
-                case 'c':
-                        ctl_path = optarg;
-                        break;
-                case 'p':
-                        pid_path = optarg;
-                        break;
-                case 'l':
-                        if (te_log_level_parse(optarg, &level) != 0) {
-                                fprintf(stderr, DS_PROC ": -l: unknown level\n");
-                                goto usage_err;
-                        }
-                        te_log_init(DS_PROC, level);
-                        break;
-                case 'h':
-                        usage(stdout);
-                        free(ds);
-                        return 0;
-                default:
-                        te_tool_bad_opt(DS_PROC, argv, "o:m:b:c:p:l:h");
-                        free(ds);
-                        return 2;
-                }
-        }
-        if (optind != argc || bootstrap_path == NULL || manifest == NULL ||
-            manifest[0] == '\0') {
-                if (bootstrap_path == NULL)
-                        fprintf(stderr, DS_PROC ": -o BOOTSTRAP_FILE is required\n");
-                if (manifest == NULL || manifest[0] == '\0')
-                        fprintf(stderr, DS_PROC ": a manifest is required: -m FILE or "
-                                                "TE_TOPICS_MANIFEST\n");
-                goto usage_err;
-        }
 
         te_proc_install_signals();
         if (pid_path != NULL) {
@@ -870,9 +973,4 @@ out:
                 unlink(pid_path);
         free(ds);
         return rc;
-
-usage_err:
-        usage(stderr);
-        free(ds);
-        return 2;
 }

@@ -1,21 +1,27 @@
 /*
  * exec-devstack-ctl: client of exec-devstack's control socket.
  *
- *   exec-devstack-ctl -c CTL_SOCKET [-t TIMEOUT_MS] COMMAND [ARG...]
+ *   exec-devstack-ctl --ctl CTL_SOCKET [-t TIMEOUT_MS] COMMAND [ARG...]
  *       sends "COMMAND ARG..." as one line, prints the reply line;
- *   exec-devstack-ctl -c CTL_SOCKET [-t TIMEOUT_MS]
+ *   exec-devstack-ctl --ctl CTL_SOCKET [-t TIMEOUT_MS]
  *       sends stdin as it is, and prints one reply line for every line sent
  *       (a last line without a newline is terminated).
+ *
+ * Settings as every tool: ctl.socket (--ctl) and timeout.ms (-t) from -c FILE, EXEC_*
+ * variables, -o KEY=VALUE, then the flags. -c once named the control socket: a -c that
+ * is not a regular file is refused with a line naming --ctl.
  *
  * Exit status: 0 if every reply was "ok ...", 1 if any was "err ...", 2 on usage,
  * connection or timeout errors.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -196,56 +202,119 @@ static int run_stdin(ctl_conn_t *c)
         return worst;
 }
 
+/* Settings: a config table like every tool's (-c FILE, -o KEY=VALUE, EXEC_*). */
+typedef struct ctl_conf_s {
+        char socket[108]; /* sun_path */
+        int64_t timeout_ms;
+} ctl_conf_t;
+
+static const te_cfg_item_t ctl_items[] = {
+    TE_CFG_S(ctl_conf_t, "ctl.socket", socket, "",
+             "exec-devstack's control socket; required (--ctl)"),
+    TE_CFG_I(ctl_conf_t, "timeout.ms", timeout_ms, "5000", 1, 600000,
+             "wait this long for each reply (-t)"),
+};
+#define CTL_N_ITEMS (sizeof ctl_items / sizeof ctl_items[0])
+
 static void usage(FILE *fp)
 {
         fprintf(fp,
-                "usage: " CTL_PROC " -c CTL_SOCKET [-t TIMEOUT_MS] [COMMAND [ARG...]]\n"
+                "usage: " CTL_PROC " [-c CONFIG] [-o KEY=VALUE]... --ctl CTL_SOCKET "
+                "[-t TIMEOUT_MS]\n"
+                "                         [COMMAND [ARG...]]\n"
                 "  without COMMAND, stdin lines are sent and one reply per line printed\n"
-                "  exit: 0 all ok, 1 an err reply, 2 usage/connection/timeout error\n");
+                "  -c CONFIG      key = value file (the keys below)\n"
+                "  -o KEY=VALUE   set one key (repeatable); --ctl and -t win over it\n"
+                "  -h, --help     this help;  --version  version and build commit\n"
+                "settings (defaults < -c file < environment EXEC_<KEY> < -o < flags):\n");
+        te_cfgtab_usage_keys(fp, ctl_items, CTL_N_ITEMS);
+        fprintf(fp, "  exit: 0 all ok, 1 an err reply, 2 usage/connection/timeout "
+                    "error\n");
+}
+
+/* -c once named the control socket: an old command line is refused with the new
+ * spelling. @returns 0 for a regular file, else -1 (printed). */
+static int check_config_path(const char *arg)
+{
+        struct stat st;
+        int found = stat(arg, &st) == 0;
+        if (found && S_ISREG(st.st_mode))
+                return 0;
+        fprintf(stderr,
+                CTL_PROC ": -c %s: not a config file (%s); the control socket is "
+                         "--ctl PATH\n",
+                arg, found ? "not a regular file" : strerror(errno));
+        return -1;
+}
+
+/* Parse the options before COMMAND into `c`. @returns 0, 1 after -h / --version (exit
+ * 0), or -1 (printed: exit 2). */
+static int ctl_args(int argc, char **argv, ctl_conf_t *c)
+{
+        enum { OPT_CTL = 256, OPT_VERSION };
+        static const struct option longopts[] = {
+            {"ctl", required_argument, NULL, OPT_CTL},
+            {"config", required_argument, NULL, 'c'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, OPT_VERSION},
+            {NULL, 0, NULL, 0}};
+        const char *sock = NULL, *tmo = NULL;
+        char errstr[512];
+        te_tool_args_t a = {0};
+        int opt;
+        opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
+        while ((opt = getopt_long(argc, argv, "+c:o:t:h", longopts, NULL)) != -1) {
+                if (opt == OPT_CTL) {
+                        sock = optarg;
+                } else if (opt == 't') {
+                        tmo = optarg;
+                } else if (opt == 'c' || opt == 'o') {
+                        if ((opt == 'c' && check_config_path(optarg) != 0) ||
+                            te_tool_opt(&a, CTL_PROC, opt, optarg) < 0)
+                                return -1;
+                } else if (opt == 'h' || opt == OPT_VERSION) {
+                        if (opt == 'h')
+                                usage(stdout);
+                        else
+                                te_proc_print_version(stdout, CTL_PROC);
+                        return fflush(stdout) == 0 ? 1 : -1;
+                } else {
+                        te_tool_bad_opt(CTL_PROC, argv, "c:o:t:h");
+                        return -1;
+                }
+        }
+        te_cfg_t *cfg =
+            te_tool_cfg_load(ctl_items, CTL_N_ITEMS, c, &a, errstr, sizeof errstr);
+        int ok = cfg != NULL;
+        ok = ok && (!sock || te_cfg_set(cfg, "ctl.socket", sock, "--ctl", errstr,
+                                        sizeof errstr) == 0);
+        ok = ok && (!tmo ||
+                    te_cfg_set(cfg, "timeout.ms", tmo, "-t", errstr, sizeof errstr) == 0);
+        ok = ok && te_tool_no_kafka(cfg, errstr, sizeof errstr) == 0;
+        if (ok && !c->socket[0]) {
+                snprintf(errstr, sizeof errstr,
+                         "ctl.socket is required (--ctl PATH or -o ctl.socket=PATH)");
+                ok = 0;
+        }
+        te_cfg_destroy(cfg);
+        if (!ok) {
+                fprintf(stderr, CTL_PROC ": config: %s\n", errstr);
+                return -1;
+        }
+        return 0;
 }
 
 int main(int argc, char **argv)
 {
-        ctl_conn_t conn = {.fd = -1, .timeout_ms = 5000};
-        const char *path = NULL;
+        static ctl_conf_t c;
+        ctl_conn_t conn = {.fd = -1};
         char errstr[512];
-        int opt, rc;
+        int rc = ctl_args(argc, argv, &c);
+        const char *path = c.socket;
 
-        if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-                te_proc_print_version(stdout, CTL_PROC);
-                return 0;
-        }
-        opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
-        while ((opt = getopt(argc, argv, "+c:t:h")) != -1) {
-                switch (opt) {
-                case 'c':
-                        path = optarg;
-                        break;
-                case 't': {
-                        char *end = NULL;
-                        long v;
-                        errno = 0;
-                        v = strtol(optarg, &end, 10);
-                        if (errno != 0 || end == optarg || *end != '\0' || v < 1 ||
-                            v > 600000) {
-                                fprintf(stderr, CTL_PROC ": -t: need ms in 1..600000\n");
-                                return 2;
-                        }
-                        conn.timeout_ms = (int)v;
-                        break;
-                }
-                case 'h':
-                        usage(stdout);
-                        return 0;
-                default:
-                        te_tool_bad_opt(CTL_PROC, argv, "c:t:h");
-                        return 2;
-                }
-        }
-        if (path == NULL) {
-                usage(stderr);
-                return 2;
-        }
+        if (rc != 0)
+                return rc > 0 ? 0 : 2;
+        conn.timeout_ms = (int)c.timeout_ms;
         if (conn_open(&conn, path, errstr, sizeof errstr) != 0) {
                 fprintf(stderr, CTL_PROC ": %s\n", errstr);
                 return 2;

@@ -2,8 +2,12 @@
  * exec-gen-sample: deterministic SYNTHETIC market data and target portfolios for demos
  * and tests. Not real prices.
  *
- *   exec-gen-sample -o DIR [--seed S] [--tickers N] [--start YYYY-MM-DD] [--days N]
- *                   [--portfolios 1|2]
+ *   exec-gen-sample [-c CONFIG] [-o KEY=VALUE]... --out DIR [--seed S] [--tickers N]
+ *                   [--start YYYY-MM-DD] [--days N] [--portfolios 1|2]
+ *
+ * Settings as every tool: the keys out, seed, tickers, start, days and portfolios from
+ * -c FILE, EXEC_* variables, -o KEY=VALUE, then the flags of the same names. -o once
+ * named the output directory: `-o DIR` is refused with a line naming --out.
  *
  * Writes DIR/bars.csv (daily bars, trading days Monday to Friday from --start, sorted by
  * date then ticker) and DIR/targets.jsonl (one TargetPortfolio per portfolio on the first
@@ -398,113 +402,155 @@ static void out_abort(gs_out_t *out)
 
 /* ---- main -------------------------------------------------------------------------- */
 
-static int parse_int(const char *s, long min, long max, long *out)
-{
-        char *end = NULL;
-        long v;
+/* Settings: a config table like every tool's (-c FILE, -o KEY=VALUE, EXEC_*), each key
+ * also a flag of its own name (--seed ...), the flags winning. */
+typedef struct gs_conf_s {
+        char seed[32]; /* an unsigned 64-bit integer, parsed by gs_settle */
+        int tickers;
+        char start[16];
+        int days;
+        int portfolios;
+        char out[1024];
+} gs_conf_t;
 
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-                return -1;
-        *out = v;
-        return 0;
-}
+static const te_cfg_item_t gs_items[] = {
+    TE_CFG_S(gs_conf_t, "out", out, "",
+             "write DIR/bars.csv and DIR/targets.jsonl here; required"),
+    TE_CFG_S(gs_conf_t, "seed", seed, "42", "generator seed (unsigned integer)"),
+    TE_CFG_I(gs_conf_t, "tickers", tickers, "20", 1, GS_TICKERS_MAX, "tickers"),
+    TE_CFG_S(gs_conf_t, "start", start, "2024-01-02", "first day, YYYY-MM-DD"),
+    TE_CFG_I(gs_conf_t, "days", days, "504", 1, GS_DAYS_MAX,
+             "trading days (Monday to Friday) from start"),
+    TE_CFG_I(gs_conf_t, "portfolios", portfolios, "1", 1, 2, "portfolios, 1 or 2"),
+};
+#define GS_N_ITEMS (sizeof gs_items / sizeof gs_items[0])
 
 static void usage(FILE *fp)
 {
         fprintf(fp,
-                "usage: " GS_PROC " -o DIR [--seed S] [--tickers N] [--start YYYY-MM-DD] "
-                "[--days N] [--portfolios 1|2]\n"
+                "usage: " GS_PROC " [-c CONFIG] [-o KEY=VALUE]... --out DIR [--seed S] "
+                "[--tickers N]\n"
+                "                       [--start YYYY-MM-DD] [--days N] "
+                "[--portfolios 1|2]\n"
                 "  writes DIR/bars.csv and DIR/targets.jsonl (SYNTHETIC data)\n"
-                "  defaults: --seed 42 --tickers 20 --start 2024-01-02 --days 504 "
-                "--portfolios 1\n");
+                "  -c CONFIG      key = value file (the keys below)\n"
+                "  -o KEY=VALUE   set one key (repeatable); --KEY VALUE sets it too and "
+                "wins\n"
+                "  -h, --help     this help;  --version  version and build commit\n"
+                "settings (defaults < -c file < environment EXEC_<KEY> < -o < flags):\n");
+        te_cfgtab_usage_keys(fp, gs_items, GS_N_ITEMS);
+        fprintf(fp, "exit status: 0 written, 1 a write failed, 2 usage or configuration "
+                    "error\n");
+}
+
+/* The settings as the generator's options. @returns 0, or -1 with errstr. */
+static int gs_settle(const gs_conf_t *c, gs_opts_t *o, char *errstr, size_t errsz)
+{
+        char *end = NULL;
+        errno = 0;
+        o->seed = strtoull(c->seed, &end, 10);
+        if (errno != 0 || end == c->seed || *end != '\0' || c->seed[0] == '-') {
+                snprintf(errstr, errsz, "seed: need an unsigned integer");
+                return -1;
+        }
+        if (parse_date(c->start, &o->start) != 0) {
+                snprintf(errstr, errsz, "start: need a YYYY-MM-DD date");
+                return -1;
+        }
+        if (!c->out[0]) {
+                snprintf(errstr, errsz, "out is required (--out DIR or -o out=DIR)");
+                return -1;
+        }
+        o->tickers = c->tickers;
+        o->days = c->days;
+        o->portfolios = c->portfolios;
+        o->outdir = c->out;
+        return 0;
+}
+
+/* Parse argv into `o` (its strings point into `c`). @returns 0, or the exit status:
+ * 0 after -h / --version is returned as 1 in *done, 2 on an error (printed). */
+static int gs_args(int argc, char **argv, gs_conf_t *c, gs_opts_t *o, int *done)
+{
+        enum { OPT_VERSION = 256 };
+        static const struct option longopts[] = {
+            {"out", required_argument, NULL, 0},
+            {"seed", required_argument, NULL, 0},
+            {"tickers", required_argument, NULL, 0},
+            {"start", required_argument, NULL, 0},
+            {"days", required_argument, NULL, 0},
+            {"portfolios", required_argument, NULL, 0},
+            {"config", required_argument, NULL, 'c'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, OPT_VERSION},
+            {NULL, 0, NULL, 0},
+        };
+        const char *flag_val[6] = {NULL};
+        char errstr[1200];
+        te_tool_args_t a = {0};
+        int opt, idx;
+        *done = 0;
+        opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
+        while ((opt = getopt_long(argc, argv, "c:o:h", longopts, &idx)) != -1) {
+                if (opt == 0) {
+                        flag_val[idx] = optarg; /* longopts[0..5]: the keys' flags */
+                } else if (opt == 'c' || opt == 'o') {
+                        if (opt == 'o' && !strchr(optarg, '=')) {
+                                fprintf(stderr,
+                                        GS_PROC ": -o takes KEY=VALUE; the output "
+                                                "directory is --out %s (or -o out=%s)\n",
+                                        optarg, optarg);
+                                return 2;
+                        }
+                        if (te_tool_opt(&a, GS_PROC, opt, optarg) < 0)
+                                return 2;
+                } else if (opt == 'h' || opt == OPT_VERSION) {
+                        if (opt == 'h')
+                                usage(stdout);
+                        else
+                                te_proc_print_version(stdout, GS_PROC);
+                        *done = 1;
+                        return fflush(stdout) == 0 ? 0 : 1;
+                } else {
+                        te_tool_bad_opt(GS_PROC, argv, "c:o:h");
+                        return 2;
+                }
+        }
+        if (optind != argc) {
+                fprintf(stderr, GS_PROC ": unexpected argument '%s' (see -h)\n",
+                        argv[optind]);
+                return 2;
+        }
+        te_cfg_t *cfg =
+            te_tool_cfg_load(gs_items, GS_N_ITEMS, c, &a, errstr, sizeof errstr);
+        int ok = cfg != NULL;
+        for (int k = 0; ok && k < 6; k++)
+                ok = !flag_val[k] || te_cfg_set(cfg, longopts[k].name, flag_val[k],
+                                                "flag", errstr, sizeof errstr) == 0;
+        ok = ok && te_tool_no_kafka(cfg, errstr, sizeof errstr) == 0;
+        ok = ok && gs_settle(c, o, errstr, sizeof errstr) == 0;
+        te_cfg_destroy(cfg);
+        if (!ok) {
+                fprintf(stderr, GS_PROC ": config: %s\n", errstr);
+                return 2;
+        }
+        return 0;
 }
 
 int main(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"seed", required_argument, NULL, 's'},
-            {"tickers", required_argument, NULL, 't'},
-            {"start", required_argument, NULL, 'S'},
-            {"days", required_argument, NULL, 'd'},
-            {"portfolios", required_argument, NULL, 'p'},
-            {"out", required_argument, NULL, 'o'},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
-        };
-        gs_opts_t o = {.seed = 42, .tickers = 20, .days = 504, .portfolios = 1};
+        static gs_conf_t c;
+        gs_opts_t o = {0};
         gs_data_t g = {0};
         gs_out_t bars = {.fp = NULL}, targets = {.fp = NULL};
         struct stat st;
-        int opt, width = 2, rc = 1;
-        long v, n_bars, n_targets;
+        int width = 2, rc = 1, done;
+        long n_bars, n_targets;
 
-        parse_date("2024-01-02", &o.start);
-        if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-                te_proc_print_version(stdout, GS_PROC);
-                return 0;
-        }
-        opterr = 0; /* te_tool_bad_opt names a bad flag in one line */
-        while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-                switch (opt) {
-                case 's': {
-                        char *end = NULL;
-                        errno = 0;
-                        o.seed = strtoull(optarg, &end, 10);
-                        if (errno != 0 || end == optarg || *end != '\0' ||
-                            optarg[0] == '-') {
-                                fprintf(stderr,
-                                        GS_PROC ": --seed: need an unsigned integer\n");
-                                return 2;
-                        }
-                        break;
-                }
-                case 't':
-                        if (parse_int(optarg, 1, GS_TICKERS_MAX, &v) != 0) {
-                                fprintf(stderr, GS_PROC ": --tickers: need 1..%d\n",
-                                        GS_TICKERS_MAX);
-                                return 2;
-                        }
-                        o.tickers = (int)v;
-                        break;
-                case 'S':
-                        if (parse_date(optarg, &o.start) != 0) {
-                                fprintf(stderr,
-                                        GS_PROC ": --start: need a YYYY-MM-DD date\n");
-                                return 2;
-                        }
-                        break;
-                case 'd':
-                        if (parse_int(optarg, 1, GS_DAYS_MAX, &v) != 0) {
-                                fprintf(stderr, GS_PROC ": --days: need 1..%d\n",
-                                        GS_DAYS_MAX);
-                                return 2;
-                        }
-                        o.days = (int)v;
-                        break;
-                case 'p':
-                        if (parse_int(optarg, 1, 2, &v) != 0) {
-                                fprintf(stderr, GS_PROC ": --portfolios: need 1 or 2\n");
-                                return 2;
-                        }
-                        o.portfolios = (int)v;
-                        break;
-                case 'o':
-                        o.outdir = optarg;
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return 0;
-                default:
-                        te_tool_bad_opt(GS_PROC, argv, "o:h");
-                        return 2;
-                }
-        }
-        if (optind != argc || o.outdir == NULL) {
-                usage(stderr);
-                return 2;
-        }
+        rc = gs_args(argc, argv, &c, &o, &done);
+        if (rc != 0 || done)
+                return rc;
+        rc = 1;
         if (stat(o.outdir, &st) != 0 && mkdir(o.outdir, 0755) != 0) {
                 fprintf(stderr, GS_PROC ": %s: %s\n", o.outdir, strerror(errno));
                 return 2;

@@ -25,7 +25,7 @@
 # process needs them):
 #   TE_STACK_BOOTSTRAP       the bootstrap list (host:port,...)
 #   TE_STACK_BOOTSTRAP_FILE  RUNDIR/bootstrap
-#   TE_STACK_CTL             RUNDIR/ctl (talk to it with exec-devstack-ctl -c)
+#   TE_STACK_CTL             RUNDIR/ctl (talk to it with exec-devstack-ctl --ctl)
 #   TE_STACK_DEVSTACK_PID    pid of exec-devstack
 # and PGHOST PGPORT PGUSER PGDATABASE are exported (see ops/pg.sh).
 #
@@ -88,12 +88,12 @@ te_stack_up() {
         rm -f "$run/bootstrap"
 
         if [ "${TE_STACK_DETACH:-0}" = 1 ]; then # outlives this shell (ops/stack up)
-                nohup "$build/exec-devstack" -o "$run/bootstrap" -m "$src/ops/topics.manifest" \
-                        -c "$run/ctl" -p "$run/devstack.pid" </dev/null >>"$run/devstack.log" \
+                nohup "$build/exec-devstack" --out "$run/bootstrap" -m "$src/ops/topics.manifest" \
+                        --ctl "$run/ctl" -p "$run/devstack.pid" </dev/null >>"$run/devstack.log" \
                         2>>"$run/devstack.log" &
         else
-                "$build/exec-devstack" -o "$run/bootstrap" -m "$src/ops/topics.manifest" \
-                        -c "$run/ctl" -p "$run/devstack.pid" 2>>"$run/devstack.log" &
+                "$build/exec-devstack" --out "$run/bootstrap" -m "$src/ops/topics.manifest" \
+                        --ctl "$run/ctl" -p "$run/devstack.pid" 2>>"$run/devstack.log" &
         fi
         pid=$!
         TE_STACK_DEVSTACK_PID=$pid

@@ -82,17 +82,6 @@ const char *te_plan_err_code(te_plan_err_t e)
         return "invalid_target";
 }
 
-void te_plan_cfg_defaults(te_plan_cfg_t *cfg)
-{
-        memset(cfg, 0, sizeof *cfg);
-        cfg->lot_size = 1.0;
-        cfg->min_qty = 1.0;
-        cfg->allow_short = 1;
-        cfg->order_type = TE_OT_MARKET;
-        cfg->tif = TE_TIF_DAY;
-        te_strlcpy(cfg->route, "sim", sizeof cfg->route);
-}
-
 double te_plan_round_lot(double q, double lot)
 {
         double lots = lot == 1.0 ? fabs(q) : fabs(q) / lot; /* whole units: no divide */

@@ -46,6 +46,8 @@
 #include "plan_rules.h"
 #include "te_msg.h"
 
+/* The order planner's settings; their defaults are exec-planner's (plan.*:
+ * planner_conf.c; te_plan_cfg_defaults of planner_conf.h). */
 typedef struct te_plan_cfg_s {
         /* base rule (overridden per strategy/instrument by `rules`) */
         double lot_size;
@@ -99,10 +101,6 @@ typedef enum {
 
 /** Stable code for dead letters and alerts ("invalid_value", "duplicate_ticker", ...). */
 const char *te_plan_err_code(te_plan_err_t e);
-
-/** Defaults: lot 1, min qty 1, no notional limits, whole quantities, shorting allowed,
- *  MARKET DAY, no leverage limit, capital 0, route "sim", no rules. */
-void te_plan_cfg_defaults(te_plan_cfg_t *cfg);
 
 /* A reusable workspace: scratch arrays and the output commands, grown as needed so a
  * steady stream of targets allocates nothing. */

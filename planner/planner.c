@@ -264,33 +264,14 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                 pl->pending[i] = -1;
         te_pl_orders_reset(pl);
         te_buf_init(&pl->buf, TE_CODEC_MAX_MESSAGE);
-        te_plan_cfg_defaults(&pl->plan);
-        pl->plan.lot_size = conf->lot_size;
-        pl->plan.min_qty = conf->min_qty;
-        pl->plan.min_notional = conf->min_notional;
-        pl->plan.max_qty = conf->max_qty;
-        pl->plan.max_notional = conf->max_notional;
-        pl->plan.fractional = conf->fractional;
-        pl->plan.allow_short = conf->allow_short;
-        pl->plan.order_type = (te_order_type_t)conf->order_type;
-        pl->plan.tif = (te_tif_t)conf->tif;
-        pl->plan.limit_offset_bps = conf->limit_offset_bps;
-        pl->plan.stop_offset_bps = conf->stop_offset_bps;
-        pl->plan.max_gross_leverage = conf->max_gross_leverage;
-        pl->plan.capital = conf->capital;
-        te_strlcpy(pl->plan.route, conf->route, sizeof pl->plan.route);
-        pl->plan.replace = conf->replace;
+        pl->plan = conf->plan;
+        pl->plan.rules = NULL; /* set below */
         /* the plan.* settings as a rule: the base every rules-file line builds on */
-        const te_plan_rule_t base = {conf->lot_size,
-                                     conf->min_qty,
-                                     conf->min_notional,
-                                     conf->max_qty,
-                                     conf->max_notional,
-                                     conf->fractional,
-                                     (te_order_type_t)conf->order_type,
-                                     (te_tif_t)conf->tif,
-                                     conf->limit_offset_bps,
-                                     conf->stop_offset_bps};
+        const te_plan_cfg_t *pc = &conf->plan;
+        const te_plan_rule_t base = {
+            pc->lot_size,         pc->min_qty,        pc->min_notional, pc->max_qty,
+            pc->max_notional,     pc->fractional,     pc->order_type,   pc->tif,
+            pc->limit_offset_bps, pc->stop_offset_bps};
         {
                 char why[256];
                 if (te_plan_rule_check(&base, why, sizeof why) != 0) {

@@ -43,6 +43,7 @@
 #include "te_cfgtab.h"
 #include "te_config.h"
 
+/* The process's settings (planner_conf.h's table; plan.* rows point into `plan`). */
 typedef struct te_planner_conf_s {
         te_common_conf_t common;
         char group_id[128];
@@ -62,22 +63,8 @@ typedef struct te_planner_conf_s {
         int64_t report_poll_ms;
         int64_t book_tombstones;
         int64_t as_of_horizon_days;
-        double lot_size;
-        double min_qty;
-        double min_notional;
-        double max_qty;
-        double max_notional;
-        int fractional;
-        int allow_short;
-        int order_type;
-        int tif;
-        double limit_offset_bps;
-        double stop_offset_bps;
-        double max_gross_leverage;
-        double capital;
+        te_plan_cfg_t plan; /* plan.* (its `rules` are set by te_planner_new) */
         char rules_file[1024];
-        char route[TE_NAME_MAX];
-        int replace;                /* plan.replace */
         int64_t confirm_timeout_ms; /* plan.confirm_timeout_ms */
 } te_planner_conf_t;
 

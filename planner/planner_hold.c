@@ -62,7 +62,7 @@ static void update_metrics(te_planner_t *pl)
             reg, "te_planner_held_targets",
             "Targets held (the latest per portfolio) while their broker is down.", NULL);
         if (down)
-                te_metric_set(down, TE_LV(pl->conf.route), pl->n_down);
+                te_metric_set(down, TE_LV(pl->conf.plan.route), pl->n_down);
         if (held)
                 te_metric_set(held, NULL, (double)te_map_count(pl->held));
 }
@@ -108,7 +108,7 @@ static void alert_down(te_planner_t *pl, const char *why)
                       TE_PL_PROC, "planner_broker_down", NULL, NULL, NULL,
                       "broker %s reported DOWN (%s): no new orders for its portfolios; "
                       "their latest targets are held until it is UP",
-                      pl->conf.route, why);
+                      pl->conf.plan.route, why);
 }
 
 void te_pl_hold_caught_up(te_planner_t *pl)
@@ -120,10 +120,10 @@ void te_pl_hold_caught_up(te_planner_t *pl)
 void te_pl_on_broker_state(te_planner_t *pl, int32_t partition, const te_exec_report_t *r)
 {
         int down;
-        if (strcmp(r->broker, pl->conf.route) != 0) {
+        if (strcmp(r->broker, pl->conf.plan.route) != 0) {
                 TE_LOG(TE_LOG_DEBUG, NULL, "planner.broker_state",
                        "%s on partition %d: not our broker (%s)", r->broker,
-                       (int)partition, pl->conf.route);
+                       (int)partition, pl->conf.plan.route);
                 return;
         }
         if (strncmp(r->reason, "DOWN", 4) == 0)
@@ -200,7 +200,7 @@ int te_pl_hold(te_planner_t *pl, rd_kafka_message_t *m, const te_target_portfoli
         pl->st.held++;
         TE_LOG(TE_LOG_INFO, &ids, "target.held",
                "broker %s down: as_of %lld held (partition %d offset %lld)",
-               pl->conf.route, (long long)tp->as_of, (int)m->partition,
+               pl->conf.plan.route, (long long)tp->as_of, (int)m->partition,
                (long long)m->offset);
         update_metrics(pl);
         return 1;
@@ -233,7 +233,7 @@ int te_pl_release(te_planner_t *pl, int64_t now)
         qsort(ready, k, sizeof *ready, by_offset);
         if (k)
                 TE_LOG(TE_LOG_WARN, NULL, "planner.release",
-                       "broker %s UP: planning %zu held targets", pl->conf.route, k);
+                       "broker %s UP: planning %zu held targets", pl->conf.plan.route, k);
         int rc = 0;
         for (size_t i = 0; i < k && rc == 0; i++) {
                 /* out of the table first: planning may hold it again (down again) */

@@ -30,7 +30,7 @@ static int emergency_one(te_planner_t *pl, const char *pid,
                  * (held, planned when it is back) trades under EMERGENCY */
                 TE_LOG(TE_LOG_WARN, NULL, "planner.emergency",
                        "%s: broker %s down: no re-plan of the last target", pid,
-                       pl->conf.route);
+                       pl->conf.plan.route);
                 return 0;
         }
         te_plan_env_t env = {
@@ -128,8 +128,9 @@ int te_pl_act_on_modes(te_planner_t *pl, const char *scope, int64_t event_time)
 {
         const te_order_cmd_t *cmds;
         size_t n;
-        te_plan_err_t e = te_plan_mode_cancels(pl->ws, pl->book, scope, level_of, pl,
-                                               event_time, pl->conf.route, &cmds, &n);
+        te_plan_err_t e =
+            te_plan_mode_cancels(pl->ws, pl->book, scope, level_of, pl, event_time,
+                                 pl->conf.plan.route, &cmds, &n);
         if (e != TE_PLAN_OK) {
                 te_pl_fail(pl, "mode cancels", te_plan_err_code(e));
                 return -1;

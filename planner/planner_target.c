@@ -222,7 +222,7 @@ static int send_clock(te_planner_t *pl, te_tq_item_t *it, int64_t now)
         clk->ids = tp->ids;
         clk->mode = tp->mode;
         clk->event_time = tp->as_of;
-        te_strlcpy(clk->route, pl->conf.route, sizeof clk->route);
+        te_strlcpy(clk->route, pl->conf.plan.route, sizeof clk->route);
         if (te_pl_send_cmd(pl, clk) != 0)
                 return -1;
         if (te_tq_wait(pl->tq, it, clk->order_id, now, pl->conf.clock_timeout_ms) != 0) {
@@ -441,7 +441,7 @@ static void alert_overdue(const char *portfolio_id, const char *ticker,
                       TE_PL_PROC, "confirm.timeout", NULL, portfolio_id, order_id,
                       "%s of %s not confirmed by broker %s after %lld ms: nothing new "
                       "is sent for %s until it is (the order could still fill)",
-                      is_replace ? "REPLACE" : "CANCEL", ticker, pl->conf.route,
+                      is_replace ? "REPLACE" : "CANCEL", ticker, pl->conf.plan.route,
                       (long long)age_ms, ticker);
 }
 

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../broker_defaults.h"
 #include "broker_fix.h"
 #include "fix_proto.h"
 #include "te_buf.h"
@@ -186,6 +187,7 @@ int main(int argc, char **argv)
         }
         te_fix_cfg_t cfg;
         te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
         cfg.port = port;
         te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
         te_strlcpy(cfg.target, "EXECUTOR", sizeof cfg.target);

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../broker_defaults.h"
 #include "broker_ibkr.h"
 #include "te_buf.h"
 #include "te_log.h"

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../plan_defaults.h"
 #include "book.h"
 #include "order_plan.h"
 #include "te_buf.h"

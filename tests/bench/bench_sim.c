@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../broker_defaults.h"
 #include "broker_sim.h"
 #include "te_buf.h"
 #include "te_ids.h"

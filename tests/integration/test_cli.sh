@@ -79,6 +79,36 @@ one_line_exit2 "exec-lag bad kafka.*" "kafka.no.such.property" \
         "$bin/exec-lag" -b 127.0.0.1:1 -o kafka.no.such.property=1 --kafka g:t
 one_line_exit2 "exec-publish bad kafka.*" "kafka.no.such.property" \
         "$bin/exec-publish" -b 127.0.0.1:1 -o kafka.no.such.property=1 /dev/null
+# exec-lag's kafka.* settings (SASL/SSL for a production cluster) reach its client: with
+# security.protocol SSL from the -c file, the CA file given with -o, which does not
+# exist, is refused by librdkafka when the client is created (it is no error without
+# SSL, so both took effect)
+printf 'kafka.security.protocol = SSL   # from the file\n' >"$work/lag.conf"
+st=0
+timeout 30 "$bin/exec-lag" -b 127.0.0.1:1 -c "$work/lag.conf" \
+        -o kafka.ssl.ca.location="$work/no-ca.pem" --kafka g:t >/dev/null 2>"$work/l.err" || st=$?
+[ $st = 2 ] && grep -q "exec-lag: consumer: ssl.ca.location failed" "$work/l.err" ||
+        fail "exec-lag -c/-o kafka.*: exit $st, $(tail -c 300 "$work/l.err")"
+# exec-dbtool's settings come before the command, from -c and -o: db.conninfo reaches
+# libpq (its error names the socket of the file's host, -o wins over the file), a
+# conninfo with a password, an unknown key and a bad kafka.* are one line, exit 2
+printf 'db.conninfo = host=%s/file-pg\n' "$work" >"$work/db.conf"
+st=0
+PGHOST=$work/env-pg timeout 30 "$bin/exec-dbtool" -c "$work/db.conf" \
+        -o db.conninfo="host=$work/o-pg dbname=x" check >/dev/null 2>"$work/d.err" || st=$?
+[ $st = 2 ] && grep -q "$work/o-pg/.s.PGSQL" "$work/d.err" ||
+        fail "exec-dbtool -o db.conninfo: exit $st, $(tail -c 300 "$work/d.err")"
+st=0
+PGHOST=$work/env-pg timeout 30 "$bin/exec-dbtool" -c "$work/db.conf" check >/dev/null \
+        2>"$work/d.err" || st=$?
+[ $st = 2 ] && grep -q "$work/file-pg/.s.PGSQL" "$work/d.err" ||
+        fail "exec-dbtool -c db.conninfo: exit $st, $(tail -c 300 "$work/d.err")"
+one_line_exit2 "exec-dbtool password in conninfo" "must not contain a password" \
+        "$bin/exec-dbtool" -o "db.conninfo=host=x password=y" check
+one_line_exit2 "exec-dbtool unknown key" "override: nosuch: unknown key" \
+        "$bin/exec-dbtool" -o nosuch=1 migrate
+one_line_exit2 "exec-dbtool bad kafka.*" "kafka.no.such.property" \
+        "$bin/exec-dbtool" -o kafka.no.such.property=1 offsets show
 # no bootstrap at all: an error, not a process waiting forever
 for b in exec-sink exec-planner exec-broker; do
         one_line_exit2 "$b without bootstrap" "no Kafka bootstrap" "$bin/$b"

@@ -2,7 +2,8 @@
 # test_config_refusals: settings that would mislead are refused at start-up, before any
 # connection, with a message that says what to write instead:
 #   exec-broker: sim.commission_max_pct (renamed sim.commission_max_frac: a fraction),
-#                sim.commission_max_frac above 0.1, a bad sim.price_increments item;
+#                sim.commission_max_frac above 0.1, a bad sim.price_increments item,
+#                an unknown name in fix.order_types or fix.tifs (from -o or a file);
 #   exec-planner: a rules file (plan.rules.file) with the old key `lot`, a line whose
 #                max_qty is below its lot, one whose largest order is below min_qty,
 #                min_notional above max_notional: each as "file:line: key: why".
@@ -36,6 +37,11 @@ EXEC_SIM_COMMISSION_MAX_PCT=0.01 refused exec-broker \
 python3 "$here/planner_data.py" bars 3 >"$RUN/bars.csv"
 refused exec-broker "sim.price_increments: XYZ: increment '0' is not a number" \
         -o sim.bars_csv="$RUN/bars.csv" -o sim.price_increments=AAA=0.01,XYZ=0
+# a set of names (fix.order_types, fix.tifs) is checked when read, whatever the adapter
+refused exec-broker "override: fix.order_types: unknown name 'MOC'" \
+        -o fix.order_types=MARKET,MOC
+printf 'fix.tifs = DAY, GTD\n' >"$RUN/fix.conf"
+refused exec-broker "fix.conf:1: fix.tifs: unknown name 'GTD'" -c "$RUN/fix.conf"
 
 rules() { printf '%b' "$1" >"$RUN/rules.txt"; }
 rules '# rules\n* * lot=100\n'
@@ -52,4 +58,4 @@ refused exec-planner "rules.txt:1: min_notional: 5000 is above max_notional 1000
 # the base rule from the plan.* keys, named as the keys
 refused exec-planner "plan.max_qty: 5 is below the lot size 10" \
         -o plan.lot_size=10 -o plan.max_qty=5
-echo "test_config_refusals: ok (5 broker settings and 5 planner settings refused with what to write instead)"
+echo "test_config_refusals: ok (7 broker settings and 5 planner settings refused with what to write instead)"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The embedded dev stack end to end: exec-devstack (mock Kafka, topics from the manifest,
 # control socket with fault injection), the throwaway PostgreSQL of ops/pg.sh, and
-# exec-dbtool (migrate, check, load-bars). Needs kcat and psql.
+# exec-dbtool (migrate, check, load-bars); exec-devstack configured with -c and -o, and
+# its old -o FILE / -c SOCKET refused with the new spelling (and exec-devstack-ctl's old
+# -c SOCKET). Needs kcat and psql.
 set -uo pipefail
 
 src=${TE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -38,7 +40,7 @@ done
 for b in exec-devstack exec-devstack-ctl exec-dbtool; do
         [ -x "$build/$b" ] || { echo "FAIL: $build/$b not built" >&2; exit 1; }
 done
-ctl() { "$build/exec-devstack-ctl" -c "$TE_STACK_CTL" "$@"; }
+ctl() { "$build/exec-devstack-ctl" --ctl "$TE_STACK_CTL" "$@"; }
 dbtool() { "$build/exec-dbtool" "$@"; }
 
 RUN=$(mktemp -d /tmp/te-run.XXXXXX)
@@ -117,7 +119,7 @@ for bad in "broker_down 0" "broker_down 99" "broker_down x" "broker_down 1 2" "r
         "rtt 1 99999999999999999999" "request_errors -1 6 1" "request_errors 0 NOPE 1" \
         "request_errors 0 6 0" "topic_error no.such.topic 3" "create_topic bad/name 1" \
         "create_topic t 0" "create_topic exec.orders 8" "frobnicate" ""; do
-        reply=$(printf '%s\n' "$bad" | "$build/exec-devstack-ctl" -c "$TE_STACK_CTL")
+        reply=$(printf '%s\n' "$bad" | "$build/exec-devstack-ctl" --ctl "$TE_STACK_CTL")
         case $reply in
         err\ *) ;;
         *) fail "control line '$bad' should get err, got '$reply'" ;;
@@ -127,7 +129,7 @@ pass "bad control lines get err replies"
 head -c 20000 /dev/urandom >"$tmp/garbage"
 printf '%*s\n' 5000 x | tr ' ' y >>"$tmp/garbage"
 printf 'ping\0\x01\xff\n' >>"$tmp/garbage"
-"$build/exec-devstack-ctl" -c "$TE_STACK_CTL" <"$tmp/garbage" >"$tmp/garbage.out" 2>&1
+"$build/exec-devstack-ctl" --ctl "$TE_STACK_CTL" <"$tmp/garbage" >"$tmp/garbage.out" 2>&1
 check "random bytes: every reply is one ok/err line" not grep -qvE '^(ok|err) ' "$tmp/garbage.out"
 check "random bytes: the long line is rejected" grep -q '^err line too long' "$tmp/garbage.out"
 # connections that vanish mid-line, and more clients than the server keeps
@@ -240,6 +242,47 @@ check "control socket removed by devstack" [ ! -e "$RUN/ctl" ]
 check "pidfile removed by devstack" [ ! -e "$RUN/devstack.pid" ]
 check "nothing under $RUN still running" wait_until 10 not pgrep -f -- "$RUN"
 rm -rf "$RUN"
+
+# --- configured like every process: -c FILE and -o KEY=VALUE -------------------------
+# (the file names the outputs, -o wins over the file: two brokers, not three)
+cat >"$tmp/ds.conf" <<CONF
+bootstrap.out = $tmp/ds.bootstrap   # written once every topic exists
+topics.manifest = $src/ops/topics.manifest
+ctl.socket = $tmp/ds.ctl
+brokers = 3
+CONF
+"$build/exec-devstack" -c "$tmp/ds.conf" -o brokers=2 -o log.level=warn 2>"$tmp/ds.log" &
+ds_pid=$!
+check "-c/-o: bootstrap file written" wait_until 30 test -s "$tmp/ds.bootstrap"
+check "-c/-o: two brokers (-o over the file)" \
+        [ "$(tr ',' '\n' <"$tmp/ds.bootstrap" | grep -c .)" = 2 ]
+check "-c/-o: control socket from the file answers" \
+        "$build/exec-devstack-ctl" --ctl "$tmp/ds.ctl" ping
+# exec-devstack-ctl the same way: the socket from its -c file, -t over -o timeout.ms
+printf 'ctl.socket = %s\n' "$tmp/ds.ctl" >"$tmp/ctl.conf"
+check "exec-devstack-ctl -c FILE: the socket from the file answers" \
+        "$build/exec-devstack-ctl" -c "$tmp/ctl.conf" -o timeout.ms=1 -t 5000 ping
+"$build/exec-devstack-ctl" -c "$tmp/ctl.conf" -o timeout.ms=0 ping >/dev/null 2>"$tmp/ctl.err"
+check "exec-devstack-ctl: -o timeout.ms=0 refused (exit 2)" [ $? = 2 ]
+check "exec-devstack-ctl: ... naming the key" grep -q "timeout.ms: out of range" "$tmp/ctl.err"
+"$build/exec-devstack-ctl" -c "$tmp/ds.ctl" ping >/dev/null 2>"$tmp/ctl.err"
+check "exec-devstack-ctl old -c SOCKET: exit 2" [ $? = 2 ]
+check "exec-devstack-ctl old -c SOCKET: names --ctl" \
+        grep -q -- "not a regular file); the control socket is --ctl" "$tmp/ctl.err"
+kill -TERM "$ds_pid"
+wait "$ds_pid"
+check "-c/-o: exec-devstack exits 0 on SIGTERM" [ $? = 0 ]
+check "-c/-o: bootstrap file removed" [ ! -e "$tmp/ds.bootstrap" ]
+# the old meanings of -o (bootstrap file) and -c (control socket): one line naming the
+# new spelling, exit 2
+"$build/exec-devstack" -o "$tmp/old.bootstrap" -m "$src/ops/topics.manifest" 2>"$tmp/old.err"
+check "old -o FILE: exit 2" [ $? = 2 ]
+check "old -o FILE: names --out" grep -q -- "--out $tmp/old.bootstrap" "$tmp/old.err"
+"$build/exec-devstack" --out "$tmp/old.bootstrap" -c "$tmp/old.ctl" \
+        -m "$src/ops/topics.manifest" 2>"$tmp/old.err"
+check "old -c CTL_SOCKET: exit 2" [ $? = 2 ]
+check "old -c CTL_SOCKET: names --ctl" grep -q -- "the control socket is --ctl" "$tmp/old.err"
+check "old use: nothing written" [ ! -e "$tmp/old.bootstrap" ]
 
 if [ $fails -ne 0 ]; then
         echo "test_devstack: $fails check(s) failed" >&2

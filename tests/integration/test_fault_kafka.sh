@@ -11,9 +11,9 @@ source "$here/eo_fault_lib.sh"
 TE_TEST_LOG_SKIP=CONFWARN TE_TEST_LOG_LINES=12
 TE_TEST_PIPELINE=(sink2)
 te_test_cleanup_extra() { # the broker may be down when a check fails
-        "$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" broker_up 1 >/dev/null 2>&1 || true
+        "$TE_BUILD_DIR/exec-devstack-ctl" --ctl "$RUN/ctl" broker_up 1 >/dev/null 2>&1 || true
 }
-ctl() { "$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" "$@" >/dev/null || eo_fail "ctl $*"; }
+ctl() { "$TE_BUILD_DIR/exec-devstack-ctl" --ctl "$RUN/ctl" "$@" >/dev/null || eo_fail "ctl $*"; }
 alive() { for n in "$@"; do kill -0 "$(cat "$RUN/$n.pid")" 2>/dev/null || eo_fail "$n died"; done; }
 trades() { eo_q "SELECT count(*) FROM trades"; }
 more_trades_than() { [ "$(trades)" -gt "$1" ]; }

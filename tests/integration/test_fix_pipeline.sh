@@ -21,7 +21,7 @@ te_test_cleanup_extra() {
 }
 
 te_stack_up "$RUN" >/dev/null
-"$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" create_topic orders.fix 4 >/dev/null
+"$TE_BUILD_DIR/exec-devstack-ctl" --ctl "$RUN/ctl" create_topic orders.fix 4 >/dev/null
 qfx_build executor
 qfx_start executor
 te_pipeline_start "$RUN" sink exec-sink

@@ -15,7 +15,7 @@ TE_TEST_LOGS=('*.log' alerts.txt) TE_TEST_LOG_LINES=25
 te_test_cleanup_extra() { ibkr_stop_all; }
 
 te_stack_up "$RUN" >/dev/null
-"$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" create_topic orders.pos 8 >/dev/null
+"$TE_BUILD_DIR/exec-devstack-ctl" --ctl "$RUN/ctl" create_topic orders.pos 8 >/dev/null
 te_pipeline_start "$RUN" sink exec-sink
 ibkr_wait_log sink sink.assigned 30 || fail "sink not assigned"
 ibkr_fake fake ib_lost --accounts DU777777 --outage-ms 1500 \

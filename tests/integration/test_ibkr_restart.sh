@@ -11,7 +11,7 @@ TE_TEST_LOG_LINES=25
 te_test_cleanup_extra() { ibkr_stop_all; }
 
 te_stack_up "$RUN" >/dev/null
-"$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" create_topic orders.restart 8 >/dev/null
+"$TE_BUILD_DIR/exec-devstack-ctl" --ctl "$RUN/ctl" create_topic orders.restart 8 >/dev/null
 te_pipeline_start "$RUN" sink exec-sink
 ibkr_fake fake partial --fill-delay-ms 600
 ibkr_broker broker 21 orders.restart

@@ -17,7 +17,7 @@ TE_TEST_LOG_LINES=25
 te_test_cleanup_extra() { ibkr_stop_all; }
 
 te_stack_up "$RUN" >/dev/null
-ctl() { "$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" "$@" >/dev/null; }
+ctl() { "$TE_BUILD_DIR/exec-devstack-ctl" --ctl "$RUN/ctl" "$@" >/dev/null; }
 te_pipeline_start "$RUN" sink exec-sink
 
 # per-order report sequence, e.g. "ACK PARTIAL_FILL FILL"

@@ -25,7 +25,7 @@ wait_for() { # DESCRIPTION TIMEOUT_S COMMAND...
 }
 te_stack_up "$RUN"
 boot=$TE_STACK_BOOTSTRAP
-"$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" create_topic ahead.reports 2 >/dev/null
+"$TE_BUILD_DIR/exec-devstack-ctl" --ctl "$RUN/ctl" create_topic ahead.reports 2 >/dev/null
 port=$(te_free_ports 1)
 sink_args=(-o topic.reports=ahead.reports -o group.id=ahead-sink -o metrics.port="$port")
 stored() { q "SELECT coalesce(max(next_offset), -1) FROM consumer_offsets WHERE consumer_group = 'ahead-sink' AND kafka_partition = $1"; }

@@ -145,7 +145,7 @@ if bad or n < 20:
 PY
 
 # 3. the fault: the only Kafka broker of the mock cluster goes down
-"$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" broker_down 1 >/dev/null
+"$TE_BUILD_DIR/exec-devstack-ctl" --ctl "$RUN/ctl" broker_down 1 >/dev/null
 wait_promq 'max(te_kafka_brokers_up)' "1 0" 60 || fail "brokers_up did not drop to 0"
 te_wait_http "$P_SINK" /readyz 503 30 || fail "sink still ready with Kafka down"
 deadline=$((SECONDS + 60))
@@ -158,7 +158,7 @@ wait_promq 'count(ALERTS{alertname="ExecKafkaBrokersDown",alertstate="firing"})'
         fail "expected the alert for the three processes"
 
 # 4. recovery
-"$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" broker_up 1 >/dev/null
+"$TE_BUILD_DIR/exec-devstack-ctl" --ctl "$RUN/ctl" broker_up 1 >/dev/null
 wait_promq 'min(te_kafka_brokers_up) > 0' "1 1" 60 || fail "brokers did not come back"
 deadline=$((SECONDS + 60))
 until [ "$(alert_state ExecKafkaBrokersDown)" = none ]; do

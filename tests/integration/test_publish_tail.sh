@@ -154,7 +154,7 @@ tail_topic -t exec.targetz --exit-at-end >/dev/null 2>"$RUN/tail4.err" || rc=$?
 grep -q "topic exec.targetz does not exist" "$RUN/tail4.err" || fail "tail: no topic error"
 
 # ---- 6. start positions (before 5: its injected errors stay) ----------------------------------------------------------
-"$bin/exec-devstack-ctl" -c "$TE_STACK_CTL" create_topic tail.pos 1 >/dev/null
+"$bin/exec-devstack-ctl" --ctl "$TE_STACK_CTL" create_topic tail.pos 1 >/dev/null
 publish --type mode -t tail.pos "$RUN/mode.jsonl" >/dev/null 2>"$RUN/p7.err"
 publish --type mode -t tail.pos "$RUN/mode.jsonl" >/dev/null 2>"$RUN/p8.err"
 tail_topic -t tail.pos --offset beginning --exit-at-end >"$RUN/pos_a.jsonl"
@@ -203,7 +203,7 @@ done
 
 # ---- 5. failed deliveries --------------------------------------------------------
 # Produce (API key 0) answered with a non-retriable error: the deliveries fail.
-"$bin/exec-devstack-ctl" -c "$TE_STACK_CTL" request_errors 0 INVALID_RECORD 100 >/dev/null
+"$bin/exec-devstack-ctl" --ctl "$TE_STACK_CTL" request_errors 0 INVALID_RECORD 100 >/dev/null
 rc=0
 publish --type mode "$RUN/mode.jsonl" >/dev/null 2>"$RUN/publish6.err" || rc=$?
 [ $rc -ne 0 ] || fail "exec-publish exited 0 although deliveries failed"

@@ -20,7 +20,7 @@ wait_for() { # DESCRIPTION TIMEOUT_S COMMAND...
 }
 te_stack_up "$RUN"
 boot=$TE_STACK_BOOTSTRAP
-"$TE_BUILD_DIR/exec-devstack-ctl" -c "$RUN/ctl" create_topic gap.reports 1 >/dev/null
+"$TE_BUILD_DIR/exec-devstack-ctl" --ctl "$RUN/ctl" create_topic gap.reports 1 >/dev/null
 
 "$TE_BUILD_DIR/tests/bench_sink" "$boot" gap.reports 10 "$RUN/first.csv"
 sink_args=(-o topic.reports=gap.reports -o group.id=gap-sink)

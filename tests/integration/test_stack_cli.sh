@@ -49,7 +49,7 @@ done
         printf '%s\n' '{"scope":"pf-s","level":"HALT","effective_from":1704205800000,"reason":""}' |
                 exec-publish --type mode - >/dev/null || exit 12
         [ "$(exec-tail -t exec.mode --offset beginning --exit-at-end | wc -l)" = 1 ] || exit 13
-        exec-devstack-ctl -c "$TE_STACK_CTL" ping >/dev/null || exit 14
+        exec-devstack-ctl --ctl "$TE_STACK_CTL" ping >/dev/null || exit 14
 ) || fail "the stack is not reachable with the env lines (step $?)"
 
 stack down >/dev/null || fail "down"

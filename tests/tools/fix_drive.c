@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../broker_defaults.h"
 #include "broker_fix.h"
 #include "te_buf.h"
 #include "te_order_state.h"
@@ -104,6 +105,7 @@ int main(int argc, char **argv)
         te_strlcpy(cfg.account, "ACC1", sizeof cfg.account);
         cfg.alert = on_alert;
         const char *db = getenv("TE_FIX_DB");
+        cfg.use_db = 0; /* exec-broker's default is 1: here only with TE_FIX_DB */
         if (db) {
                 cfg.use_db = 1;
                 te_strlcpy(cfg.db_conninfo, db, sizeof cfg.db_conninfo);

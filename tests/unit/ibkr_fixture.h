@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "../broker_defaults.h"
 #include "broker_ibkr.h"
 #include "te_buf.h"
 #include "te_log.h"

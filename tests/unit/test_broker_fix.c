@@ -31,6 +31,7 @@
 
 #include <cmocka.h>
 
+#include "../broker_defaults.h"
 #include "broker_fix.h"
 #include "te_buf.h"
 #include "te_proc.h"
@@ -266,6 +267,7 @@ static void test_fix_adapter_scripted(void **state)
         acc_listen();
         te_fix_cfg_t cfg;
         te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
         cfg.port = A.port;
         te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
         te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
@@ -404,6 +406,7 @@ static void test_fix_adapter_cancel_queued(void **state)
         acc_listen();
         te_fix_cfg_t cfg;
         te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
         cfg.port = A.port;
         te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
         te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
@@ -449,6 +452,7 @@ static void test_fix_adapter_refusals(void **state)
         acc_listen();
         te_fix_cfg_t cfg;
         te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
         cfg.port = A.port;
         te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
         te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
@@ -567,6 +571,7 @@ static void test_fix_adapter_ended(void **state)
         acc_listen();
         te_fix_cfg_t cfg;
         te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
         cfg.port = A.port;
         te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
         te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
@@ -595,7 +600,8 @@ static void test_fix_adapter_ended(void **state)
         assert_int_equal(st.orders_held, 0); /* both ended: dropped */
 
         /* the fill resent: a duplicate; a new report on the ended order: an alert */
-        acc_send(ER("E1", "17=E1b|43=Y|150=F|39=2|151=0|14=100|6=10|32=100|31=10"));
+        acc_send(ER("E1", "17=E1b|43=Y|150=F|39=2|151=0|14=100|6=10|32=100|31=10|"
+                          "122=20000101-00:00:00.000"));
         acc_send(ER("E1", "17=E1c|150=F|39=2|151=0|14=100|6=10|32=100|31=10"));
         wait_reports(0);
         te_fix_stats(B, &st);
@@ -640,6 +646,7 @@ static void test_fix_adapter_begin_string(void **state)
         te_fix_cfg_t cfg;
         char err[160];
         te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
         te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
         te_strlcpy(cfg.target, "OM", sizeof cfg.target);
         te_strlcpy(cfg.begin_string, "FIX.4.3", sizeof cfg.begin_string);

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "../broker_defaults.h"
 #include "broker.h"
 #include "broker_sim.h"
 #include "te_buf.h"

@@ -21,6 +21,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "../broker_defaults.h"
 #include "bars.h"
 #include "broker.h"
 #include "broker_sim.h"

@@ -2,7 +2,9 @@
  * Unit tests for te_cfgtab's command-line tool start-up (te_tool_*): the shared flags
  * taken from a getopt_long loop, -b against --bootstrap-file, the precedence
  * file < EXEC_* environment < -o < flags, the "no bootstrap servers" check and the
- * bootstrap file resolved into kafka.bootstrap.servers.
+ * bootstrap file resolved into kafka.bootstrap.servers; the exec-broker and
+ * exec-planner tables: their defaults are what the modules get, -c and -o reach the
+ * modules' structs, unknown keys are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,9 @@
 
 #include <cmocka.h>
 
+#include "broker_adapter.h"
+#include "../broker_defaults.h"
+#include "../plan_defaults.h"
 #include "te_buf.h"
 #include "te_cfgtab.h"
 
@@ -288,6 +293,194 @@ static void test_tool_kafka_checked(void **state)
         assert_int_equal(te_tool_opt(&a, "t", TE_TOOL_OPT_VERSION, NULL), 2);
 }
 
+/* ---- the process tables and the modules' structs ------------------------------ */
+
+static const te_cfg_item_t *row_of(const te_cfg_item_t *items, size_t n, const char *key)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(items[i].name, key) == 0)
+                        return &items[i];
+        fail_msg("no row %s", key);
+        return NULL;
+}
+
+static double def_num(const te_cfg_item_t *items, size_t n, const char *key)
+{
+        const te_cfg_item_t *r = row_of(items, n, key);
+        assert_true(r->type == TE_CFG_DOUBLE || r->type == TE_CFG_INT);
+        return strtod(r->def, NULL);
+}
+
+static int def_enum(const te_cfg_item_t *items, size_t n, const char *key)
+{
+        const te_cfg_item_t *r = row_of(items, n, key);
+        assert_int_equal(r->type, TE_CFG_ENUM);
+        for (int i = 0; r->enum_names[i]; i++)
+                if (!strcmp(r->enum_names[i], r->def))
+                        return i;
+        fail_msg("%s: default %s not a name", key, r->def);
+        return -1;
+}
+
+#define BROKER(key) def_num(te_broker_conf_items, te_broker_conf_n_items, key)
+#define PLAN(key)   def_num(te_planner_conf_items, te_planner_conf_n_items, key)
+
+/* What a module gets by default is the table row's default text. */
+static void test_table_default_is_module_default(void **state)
+{
+        (void)state;
+        te_sim_cfg_t *sim = calloc(1, sizeof *sim);
+        te_ibkr_cfg_t ibkr;
+        te_fix_cfg_t fix;
+        te_plan_cfg_t plan;
+        assert_non_null(sim);
+        assert_int_equal(te_sim_cfg_defaults(sim), 0);
+        assert_int_equal(te_ibkr_cfg_defaults(&ibkr), 0);
+        assert_int_equal(te_fix_cfg_defaults(&fix), 0);
+        assert_int_equal(te_plan_cfg_defaults(&plan), 0);
+        assert_true(sim->fill.slippage_bps == BROKER("sim.slippage_bps"));
+        assert_true(sim->fill.slippage_bps == 5.0);
+        assert_true(sim->fill.participation == BROKER("sim.participation"));
+        assert_true(sim->fill.commission_max_frac == BROKER("sim.commission_max_frac"));
+        assert_true(sim->fill.price_increment == BROKER("sim.price_increment"));
+        assert_int_equal(
+            sim->fill.market_at,
+            def_enum(te_broker_conf_items, te_broker_conf_n_items, "sim.market_at"));
+        assert_int_equal(sim->max_stale_days, (int)BROKER("sim.max_stale_days"));
+        assert_string_equal(sim->broker_name, "sim");
+        assert_string_equal(sim->account, "SIM-1");
+        assert_int_equal(ibkr.port, (int)BROKER("ibkr.port"));
+        assert_int_equal(ibkr.max_msgs_per_sec, (int)BROKER("ibkr.max_msgs_per_sec"));
+        assert_true(ibkr.connect_timeout_ms == (int64_t)BROKER("ibkr.timeout_ms"));
+        assert_true(ibkr.position_check_ms == (int64_t)BROKER("ibkr.position_check_ms"));
+        assert_string_equal(ibkr.host, "127.0.0.1");
+        assert_string_equal(ibkr.broker_name, "ibkr"); /* broker.name "sim" -> ibkr */
+        assert_int_equal(ibkr.use_db, 1);
+        assert_int_equal(fix.port, (int)BROKER("fix.port"));
+        assert_int_equal(fix.heartbt_int, (int)BROKER("fix.heartbt_int"));
+        assert_int_equal(fix.order_types, (1u << TE_OT__CNT) - 1); /* every type */
+        assert_int_equal(fix.tifs, (1u << TE_TIF__CNT) - 1);
+        assert_int_equal(fix.use_db, 1);
+        assert_string_equal(fix.broker_name, "fix");
+        assert_true(plan.lot_size == PLAN("plan.lot_size"));
+        assert_true(plan.min_qty == PLAN("plan.min_qty"));
+        assert_int_equal(
+            plan.order_type,
+            def_enum(te_planner_conf_items, te_planner_conf_n_items, "plan.order_type"));
+        assert_int_equal(plan.tif, def_enum(te_planner_conf_items,
+                                            te_planner_conf_n_items, "plan.tif"));
+        assert_int_equal(plan.allow_short, 1);
+        assert_string_equal(plan.route, "sim");
+        free(sim);
+}
+
+/* A -c file and -o reach the module structs through te_cfgtab_start, -o winning. */
+static void test_file_and_override_reach_modules(void **state)
+{
+        (void)state;
+        char path[64], errstr[256];
+        write_temp(path, sizeof path,
+                   "sim.participation = 0.5\nsim.slippage_bps = 2\nibkr.port = 4001\n"
+                   "fix.tifs = DAY,IOC\nsim.max_stale_days = 9\n");
+        char *argv[] = {"exec-broker",
+                        "-c",
+                        path,
+                        "-o",
+                        "sim.slippage_bps=7.5",
+                        "-o",
+                        "ibkr.client_id=9",
+                        "-o",
+                        "fix.order_types=MARKET,LIMIT",
+                        "-o",
+                        "limits.max_qty=500",
+                        "-o",
+                        "bootstrap.servers=h:1",
+                        NULL};
+        unsetenv("EXEC_BOOTSTRAP_FILE");
+        te_broker_worker_conf_t *c = calloc(1, sizeof *c);
+        te_sim_cfg_t *sim = calloc(1, sizeof *sim);
+        assert_true(c && sim);
+        te_cfg_t *cfg =
+            te_cfgtab_start("exec-broker", te_broker_conf_items, te_broker_conf_n_items,
+                            c, &c->common, (int)(sizeof argv / sizeof argv[0]) - 1, argv);
+        assert_non_null(cfg);
+        assert_int_equal(te_adapter_sim_cfg(c, sim, errstr, sizeof errstr), 0);
+        assert_true(sim->fill.slippage_bps == 7.5); /* -o over the file */
+        assert_true(sim->fill.participation == 0.5);
+        assert_int_equal(sim->max_stale_days, 9);
+        te_ibkr_cfg_t ibkr;
+        te_adapter_ibkr_cfg(c, &ibkr);
+        assert_int_equal(ibkr.port, 4001);
+        assert_int_equal(ibkr.client_id, 9);
+        te_fix_cfg_t fix;
+        te_adapter_fix_cfg(c, &fix);
+        assert_int_equal(fix.order_types, (1u << TE_OT_MARKET) | (1u << TE_OT_LIMIT));
+        assert_int_equal(fix.tifs, (1u << TE_TIF_DAY) | (1u << TE_TIF_IOC));
+        assert_true(c->guard.max_qty == 500);
+        te_cfg_destroy(cfg);
+        free(sim);
+        free(c);
+
+        unlink(path);
+        char *pargv[] = {"exec-planner",
+                         "-c",
+                         path,
+                         "-o",
+                         "plan.route=ibkr",
+                         "-o",
+                         "plan.max_qty=100",
+                         "-o",
+                         "plan.order_type=LIMIT",
+                         "-o",
+                         "bootstrap.servers=h:1",
+                         NULL};
+        write_temp(path, sizeof path, "plan.min_qty = 5\nplan.route = fix\n");
+        te_planner_conf_t *pc = calloc(1, sizeof *pc);
+        assert_non_null(pc);
+        cfg = te_cfgtab_start("exec-planner", te_planner_conf_items,
+                              te_planner_conf_n_items, pc, &pc->common,
+                              (int)(sizeof pargv / sizeof pargv[0]) - 1, pargv);
+        assert_non_null(cfg);
+        assert_string_equal(pc->plan.route, "ibkr");
+        assert_true(pc->plan.max_qty == 100 && pc->plan.min_qty == 5);
+        assert_int_equal(pc->plan.order_type, TE_OT_LIMIT);
+        te_cfg_destroy(cfg);
+        free(pc);
+        unlink(path);
+}
+
+/* Keys the tables do not have, or had under another name, and values out of range
+ * are still refused with exit code 2. */
+static void test_process_tables_refuse(void **state)
+{
+        (void)state;
+        static const char *const bad[] = {
+            "sim.nosuch=1",    "sim.commission_max_pct=0.01", "fix.order_types=BOGUS",
+            "ibkr.port=70000", "sim.slippage_bps=abc",        "plan.lot_size=1",
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                char *argv[] = {"exec-broker", "-o",           "bootstrap.servers=h:1",
+                                "-o",          (char *)bad[i], NULL};
+                te_broker_worker_conf_t *c = calloc(1, sizeof *c);
+                assert_non_null(c);
+                te_cfg_t *cfg =
+                    te_cfgtab_start("exec-broker", te_broker_conf_items,
+                                    te_broker_conf_n_items, c, &c->common, 5, argv);
+                if (cfg)
+                        fail_msg("%s taken", bad[i]);
+                assert_int_equal(te_cfgtab_exit_code(), 2);
+                free(c);
+        }
+        char *argv[] = {"exec-planner",       "-o", "bootstrap.servers=h:1", "-o",
+                        "sim.slippage_bps=1", NULL};
+        te_planner_conf_t *pc = calloc(1, sizeof *pc);
+        assert_non_null(pc);
+        assert_null(te_cfgtab_start("exec-planner", te_planner_conf_items,
+                                    te_planner_conf_n_items, pc, &pc->common, 5, argv));
+        assert_int_equal(te_cfgtab_exit_code(), 2);
+        free(pc);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -297,6 +490,9 @@ int main(void)
             cmocka_unit_test(test_start_flags_and_errors),
             cmocka_unit_test(test_usage_documents_every_key),
             cmocka_unit_test(test_tool_kafka_checked),
+            cmocka_unit_test(test_table_default_is_module_default),
+            cmocka_unit_test(test_file_and_override_reach_modules),
+            cmocka_unit_test(test_process_tables_refuse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

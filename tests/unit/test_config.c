@@ -2,7 +2,8 @@
  * Unit tests for te_config: defaults, the file format, every error message
  * ("file:line: key: why"), the EXEC_* environment mapping, override precedence, the
  * kafka.* pass-through list and secret masking in te_cfg_dump; a renamed key is refused
- * from every origin with a message naming the new key.
+ * from every origin with a message naming the new key; rows into the int, enum and
+ * flag-set members of a module's struct nested in the conf.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -586,6 +587,109 @@ static void test_config_env_other_process(void **state)
         te_cfg_destroy(cfg);
 }
 
+/* A module's own config struct: int and enum members, a set of names, nested. */
+typedef struct module_s {
+        int port; /* an int, not an int64_t */
+        unsigned kinds;
+        struct {
+                int count;
+                int64_t big;
+        } inner;
+} module_t;
+typedef struct proc_s {
+        char name[8];
+        module_t mod;
+} proc_t;
+
+static const char *const kinds[] = {"A", "B", "C", NULL};
+
+static const te_cfg_item_t proc_items[] = {
+    {"mod.port", TE_CFG_INT, offsetof(proc_t, mod.port), sizeof(int), "4002", 1, 65535,
+     NULL, "an int field"},
+    {"mod.kinds", TE_CFG_FLAGS, offsetof(proc_t, mod.kinds), sizeof(unsigned), "A,C", 0,
+     0, kinds, "a set"},
+    {"mod.count", TE_CFG_INT, offsetof(proc_t, mod.inner.count), sizeof(int), "-3", 0, 0,
+     NULL, "an int without a range"},
+    {"mod.big", TE_CFG_INT, offsetof(proc_t, mod.inner.big), sizeof(int64_t),
+     "5000000000", 0, 0, NULL, "an int64_t"},
+};
+#define N_PROC (sizeof proc_items / sizeof proc_items[0])
+
+/* Rows point into members of members; an INT row writes exactly its int field, a
+ * FLAGS row a bit per name; the neighbours are untouched. */
+static void test_config_nested_module_fields(void **state)
+{
+        (void)state;
+        char errstr[256] = "";
+        proc_t p;
+        memset(&p, 0x5a, sizeof p);
+        te_cfg_t *cfg = te_cfg_new(proc_items, N_PROC, &p, errstr, sizeof errstr);
+        assert_non_null(cfg);
+        assert_int_equal(p.mod.port, 4002);
+        assert_int_equal(p.mod.kinds, 0x5u);
+        assert_int_equal(p.mod.inner.count, -3);
+        assert_true(p.mod.inner.big == INT64_C(5000000000));
+        assert_int_equal((unsigned char)p.name[0], 0x5a);
+        assert_int_equal(
+            te_cfg_apply_override(cfg, "mod.port=4001", errstr, sizeof errstr), 0);
+        assert_int_equal(p.mod.port, 4001);
+        assert_int_equal(te_cfg_set(cfg, "mod.kinds", "B, C", "t", errstr, sizeof errstr),
+                         0);
+        assert_int_equal(p.mod.kinds, 0x6u);
+        assert_int_equal(te_cfg_set(cfg, "mod.kinds", "", "t", errstr, sizeof errstr), 0);
+        assert_int_equal(p.mod.kinds, 0u);
+        assert_int_equal(
+            te_cfg_set(cfg, "mod.count", "2147483647", "t", errstr, sizeof errstr), 0);
+        assert_int_equal(p.mod.inner.count, 2147483647);
+        /* refused, the field unchanged */
+        assert_int_equal(
+            te_cfg_set(cfg, "mod.count", "2147483648", "t", errstr, sizeof errstr), -1);
+        assert_string_equal(errstr, "t: mod.count: out of range '2147483648'");
+        assert_int_equal(p.mod.inner.count, 2147483647);
+        assert_int_equal(te_cfg_set(cfg, "mod.kinds", "A,D", "t", errstr, sizeof errstr),
+                         -1);
+        assert_string_equal(errstr, "t: mod.kinds: unknown name 'D'");
+        assert_int_equal(p.mod.kinds, 0u);
+        assert_int_equal(te_cfg_set(cfg, "mod.kinds", "C,A", "t", errstr, sizeof errstr),
+                         0);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&buf, &len);
+        assert_non_null(fp);
+        te_cfg_dump(cfg, fp);
+        assert_int_equal(fclose(fp), 0);
+        assert_string_equal(buf, "mod.port = 4001\nmod.kinds = A,C\n"
+                                 "mod.count = 2147483647\nmod.big = 5000000000\n");
+        free(buf);
+        te_cfg_destroy(cfg);
+}
+
+/* te_cfg_defaults applies the defaults alone; a row whose field size does not fit its
+ * type is refused (it would write past the field or short of it). */
+static void test_config_defaults_only_and_sizes(void **state)
+{
+        (void)state;
+        char errstr[256] = "";
+        proc_t p;
+        memset(&p, 0, sizeof p);
+        assert_int_equal(te_cfg_defaults(proc_items, N_PROC, &p, errstr, sizeof errstr),
+                         0);
+        assert_int_equal(p.mod.port, 4002);
+        assert_int_equal(p.mod.kinds, 0x5u);
+        static const te_cfg_item_t bad[][1] = {
+            {{"d", TE_CFG_DOUBLE, 0, sizeof(float), "1", 0, 0, NULL, "a float"}},
+            {{"i", TE_CFG_INT, 0, sizeof(short), "1", 0, 0, NULL, "a short"}},
+            {{"b", TE_CFG_BOOL, 0, sizeof(char), "true", 0, 0, NULL, "a char"}},
+            {{"f", TE_CFG_FLAGS, 0, sizeof(uint64_t), "", 0, 0, kinds, "64 bits"}},
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                errstr[0] = '\0';
+                assert_int_equal(te_cfg_defaults(bad[i], 1, &p, errstr, sizeof errstr),
+                                 -1);
+                assert_non_null(strstr(errstr, "bytes"));
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -604,6 +708,8 @@ int main(void)
             cmocka_unit_test(test_config_kafka_duplicate_keeps_latest),
             cmocka_unit_test(test_config_dump_masks_secrets),
             cmocka_unit_test(test_config_renamed_key_refused),
+            cmocka_unit_test(test_config_nested_module_fields),
+            cmocka_unit_test(test_config_defaults_only_and_sizes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

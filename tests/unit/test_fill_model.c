@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "../broker_defaults.h"
 #include "fill_model.h"
 #include "te_buf.h"
 

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "../plan_defaults.h"
 #include "exec_mode.h"
 #include "order_plan.h"
 #include "plan_rules.h"
