@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "backtest_spawn.h"
+#include "devstack_ctl.h"
 #include "te_buf.h"
 #include "te_proc.h"
 
@@ -252,31 +253,19 @@ int te_bt_procs_stop(pid_t pid[TE_BT_NPROC])
 int te_bt_create_topics(const te_bt_spawn_t *s, int partitions, char *errstr,
                         size_t errsz)
 {
+        const char *topics[3] = {s->nm->t_targets, s->nm->t_orders, s->nm->t_reports};
+        char parts[16], reply[TE_DSCTL_CLIENT_REPLY], why[256];
+
         if (!s->c->ctl_socket[0])
                 return 0; /* a real cluster: the operator created them */
-        char bin[1200], parts[16];
-        te_bt_bin_path(s, "exec-devstack-ctl", bin, sizeof bin);
         snprintf(parts, sizeof parts, "%d", partitions);
-        const char *topics[3] = {s->nm->t_targets, s->nm->t_orders, s->nm->t_reports};
         for (int i = 0; i < 3; i++) {
-                char *argv[] = {bin,
-                                "--ctl",
-                                (char *)s->c->ctl_socket,
-                                "create_topic",
-                                (char *)topics[i],
-                                parts,
-                                NULL};
-                pid_t pid;
-                posix_spawn_file_actions_t fa;
-                posix_spawn_file_actions_init(&fa);
-                posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-                int e = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
-                posix_spawn_file_actions_destroy(&fa);
-                int st = 0;
-                if (e != 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
-                    WEXITSTATUS(st) != 0) {
-                        snprintf(errstr, errsz, "create_topic %s via %s failed",
-                                 topics[i], s->c->ctl_socket);
+                const char *req[] = {"create_topic", topics[i], parts};
+                int r = te_dsctl_call(s->c->ctl_socket, 5000, 3, req, reply, sizeof reply,
+                                      why, sizeof why);
+                if (r != 1) {
+                        snprintf(errstr, errsz, "create_topic %s via %s: %s", topics[i],
+                                 s->c->ctl_socket, r == 0 ? reply : why);
                         return -1;
                 }
         }
