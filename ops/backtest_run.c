@@ -28,9 +28,8 @@
 #include "te_pg.h"
 #include "te_proc.h"
 
-#define MAX_PARTS  256
-#define MS_PER_DAY INT64_C(86400000)
-#define POLL_MS    50
+#define MAX_PARTS 256
+#define POLL_MS   50
 
 typedef struct bt_s {
         const te_bt_conf_t *c;
@@ -50,7 +49,6 @@ typedef struct bt_s {
         int64_t *asof;
         uint32_t *size;
         size_t n_pub, cap_pub;
-        uint64_t bytes_pub;
         te_map_t *portfolios; /* portfolio_id -> int64_t* last as_of */
         int64_t start_ms;
         int64_t last_print_ms, first_plan_ms;
@@ -231,15 +229,22 @@ static int deadline_passed(bt_t *bt, char *errstr, size_t errsz)
 
 /* ---- publishing ----------------------------------------------------------------- */
 
+/* Bytes of the targets published and not yet planned. */
+static uint64_t unplanned_bytes(const bt_t *bt)
+{
+        uint64_t n = 0;
+        for (size_t i = bt->planned; i < bt->n_pub; i++)
+                n += bt->size[i];
+        return n;
+}
+
 /* Wait while the planner is too far behind or the sink's backlog too large. */
 static int flow_wait(bt_t *bt, size_t next_size, char *errstr, size_t errsz)
 {
         for (;;) {
                 if (measure(bt, errstr, errsz) != 0 || deadline_passed(bt, errstr, errsz))
                         return -1;
-                uint64_t unplanned = 0;
-                for (size_t i = bt->planned; i < bt->n_pub; i++)
-                        unplanned += bt->size[i];
+                uint64_t unplanned = unplanned_bytes(bt);
                 int64_t backlog = sink_backlog(bt);
                 /* a single target larger than the window still goes, alone */
                 if ((unplanned == 0 ||
@@ -256,10 +261,8 @@ static int publish_one(bt_t *bt, const char *key, const void *val, size_t len,
                        int64_t as_of, double nav, char *errstr, size_t errsz)
 {
         /* measure only every so often: the planner moves a few targets at a time */
-        uint64_t unplanned = 0;
-        for (size_t i = bt->planned; i < bt->n_pub; i++)
-                unplanned += bt->size[i];
-        if (unplanned + len > (uint64_t)bt->c->max_ahead_bytes || bt->n_pub % 64 == 0) {
+        if (unplanned_bytes(bt) + len > (uint64_t)bt->c->max_ahead_bytes ||
+            bt->n_pub % 64 == 0) {
                 int64_t t0 = te_proc_mono_ms();
                 if (flow_wait(bt, len, errstr, errsz) != 0)
                         return -1;
@@ -285,7 +288,6 @@ static int publish_one(bt_t *bt, const char *key, const void *val, size_t len,
         bt->asof[bt->n_pub] = as_of;
         bt->size[bt->n_pub] = (uint32_t)len;
         bt->n_pub++;
-        bt->bytes_pub += len;
         int64_t *last = te_map_get(bt->portfolios, key);
         if (!last) {
                 last = malloc(sizeof *last);

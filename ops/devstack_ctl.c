@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,58 +98,44 @@ static int refuse(char *reply, size_t replysz, const char *fmt, ...)
         return -1;
 }
 
+/* The numeric argument kinds: the name in the reply, the range (a broker id's top is
+ * the cluster's broker count) and the field of the request. */
+static const struct num_arg_s {
+        char kind;
+        const char *what;
+        long min, max;
+        size_t field;
+} num_args[] = {
+    {'b', "broker id", 1, 0, offsetof(te_dsctl_req_t, broker)},
+    {'m', "rtt ms", 0, TE_DSCTL_RTT_MAX_MS, offsetof(te_dsctl_req_t, ms)},
+    {'a', "api_key", 0, INT16_MAX, offsetof(te_dsctl_req_t, api_key)},
+    {'c', "count", 1, TE_DSCTL_MAX_ERR_PUSH, offsetof(te_dsctl_req_t, count)},
+    {'p', "partitions", 1, TE_DSCTL_MAX_PARTS, offsetof(te_dsctl_req_t, partitions)},
+};
+
 /* One argument of kind `kind` into req. @returns 0, or -1 with the reply. */
 static int parse_arg(char kind, const char *s, int n_brokers, te_dsctl_req_t *req,
                      char *reply, size_t replysz)
 {
-        long v = 0;
+        long v;
 
-        switch (kind) {
-        case 'b':
-                if (te_dsctl_parse_long(s, 1, n_brokers, &v) != 0)
-                        return refuse(reply, replysz,
-                                      "broker id must be an integer in 1..%d", n_brokers);
-                req->broker = (int32_t)v;
-                return 0;
-        case 'm':
-                if (te_dsctl_parse_long(s, 0, TE_DSCTL_RTT_MAX_MS, &v) != 0)
-                        return refuse(reply, replysz,
-                                      "rtt ms must be an integer in 0..%d",
-                                      TE_DSCTL_RTT_MAX_MS);
-                req->ms = (int)v;
-                return 0;
-        case 'a':
-                if (te_dsctl_parse_long(s, 0, INT16_MAX, &v) != 0)
-                        return refuse(reply, replysz,
-                                      "api_key must be an integer in 0..%d", INT16_MAX);
-                req->api_key = (int16_t)v;
-                return 0;
-        case 'e':
-                if (parse_err(s, &req->err) != 0)
-                        return refuse(reply, replysz, "unknown error code");
-                return 0;
-        case 'c':
-                if (te_dsctl_parse_long(s, 1, TE_DSCTL_MAX_ERR_PUSH, &v) != 0)
-                        return refuse(reply, replysz, "count must be an integer in 1..%d",
-                                      TE_DSCTL_MAX_ERR_PUSH);
-                req->count = (int)v;
-                return 0;
-        case 't':
-                if (!te_dsctl_topic_name_ok(s))
-                        return refuse(reply, replysz, "bad topic name");
+        if (kind == 'e' && parse_err(s, &req->err) != 0)
+                return refuse(reply, replysz, "unknown error code");
+        if (kind == 't' && !te_dsctl_topic_name_ok(s))
+                return refuse(reply, replysz, "bad topic name");
+        if (kind == 't' || kind == 'T') /* 'T': the server knows its topics */
                 req->topic = s;
-                return 0;
-        case 'T': /* whether the cluster has it is the server's to say */
-                req->topic = s;
-                return 0;
-        default: /* 'p' */
-                if (te_dsctl_parse_long(s, 1, TE_DSCTL_MAX_PARTS, &v) != 0)
-                        return refuse(reply, replysz,
-                                      "partitions must be an integer in 1..%d",
-                                      TE_DSCTL_MAX_PARTS);
-                req->partitions = (int)v;
-                return 0;
+        for (size_t i = 0; i < sizeof num_args / sizeof num_args[0]; i++) {
+                const struct num_arg_s *n = &num_args[i];
+                long max = n->kind == 'b' ? n_brokers : n->max;
+                if (n->kind != kind)
+                        continue;
+                if (te_dsctl_parse_long(s, n->min, max, &v) != 0)
+                        return refuse(reply, replysz, "%s must be an integer in %ld..%ld",
+                                      n->what, n->min, max);
+                *(int *)((char *)req + n->field) = (int)v;
         }
+        return 0;
 }
 
 int te_dsctl_parse(char *line, size_t len, int n_brokers, te_dsctl_req_t *req,

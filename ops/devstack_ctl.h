@@ -4,7 +4,12 @@
  * A request is one line of at most TE_DSCTL_LINE_MAX bytes before its newline: a
  * command and its arguments separated by spaces or tabs, printable ASCII only (a CR
  * before the newline is dropped). Every request line gets one reply line, "ok ..." or
- * "err ...". The command set is one table, te_dsctl_cmds: name, argument kinds, usage.
+ * "err ...". The command set is one table, te_dsctl_cmds (name, argument kinds, usage):
+ *   ping | help
+ *   broker_down <id> | broker_up <id> | rtt <id> <ms>
+ *   request_errors <api_key> <err> <count>     (err: number or name, e.g. NOT_LEADER_...)
+ *   topic_error <topic> <err>                  (0 / NO_ERROR clears it)
+ *   create_topic <name> <partitions>
  *
  * The server (exec-devstack) cuts its byte stream into lines (te_dsctl_line_t: a line
  * too long is answered once and skipped up to its newline) and turns a line into a
@@ -55,12 +60,8 @@ extern const te_dsctl_def_t te_dsctl_cmds[TE_DSCTL__CNT];
 /* A checked request; each field is set by the commands that take it. */
 typedef struct te_dsctl_req_s {
         te_dsctl_cmd_t cmd;
-        int32_t broker;
-        int ms;
-        int16_t api_key;
+        int broker, ms, api_key, count, partitions;
         rd_kafka_resp_err_t err;
-        int count;
-        int partitions;
         const char *topic; /* points into the parsed line */
 } te_dsctl_req_t;
 

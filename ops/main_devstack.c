@@ -8,13 +8,8 @@
  * SIGTERM/SIGINT, then removes the bootstrap file, the socket and the pidfile and exits 0
  * (1 if start-up failed, 2 on usage errors).
  *
- * A unix stream control socket (--ctl) injects faults while clients stay connected. Line
- * protocol (devstack_ctl.h), one reply line per request line ("ok ..." or "err ..."):
- *   ping | help
- *   broker_down <id> | broker_up <id> | rtt <id> <ms>
- *   request_errors <api_key> <err> <count>     (err: number or name, e.g. NOT_LEADER_...)
- *   topic_error <topic> <err>                  (0 / NO_ERROR clears it)
- *   create_topic <name> <partitions>
+ * A unix stream control socket (--ctl) injects faults while clients stay connected; its
+ * line protocol and commands are devstack_ctl.h's.
  *
  *   exec-devstack [-c CONFIG] [-o KEY=VALUE]... [--out BOOTSTRAP_FILE] [-m MANIFEST]
  *                 [-b BROKERS] [--ctl CTL_SOCKET] [-p PIDFILE] [-l LEVEL]
@@ -303,9 +298,9 @@ static void cmd_request_errors(ds_t *ds, const te_dsctl_req_t *rq, char *reply,
 
         for (int i = 0; i < rq->count; i++)
                 errs[i] = rq->err;
-        rd_kafka_mock_push_request_errors_array(ds->mc, rq->api_key, (size_t)rq->count,
-                                                errs);
-        snprintf(reply, replysz, "ok request_errors %d %s %d", (int)rq->api_key,
+        rd_kafka_mock_push_request_errors_array(ds->mc, (int16_t)rq->api_key,
+                                                (size_t)rq->count, errs);
+        snprintf(reply, replysz, "ok request_errors %d %s %d", rq->api_key,
                  rd_kafka_err2name(rq->err), rq->count);
 }
 
@@ -341,14 +336,14 @@ static void ctl_execute(ds_t *ds, char *line, size_t len, char *reply, size_t re
         case TE_DSCTL_BROKER_DOWN:
         case TE_DSCTL_BROKER_UP:
                 snprintf(what, sizeof what, "%s %d", te_dsctl_cmds[rq.cmd].name,
-                         (int)rq.broker);
+                         rq.broker);
                 reply_result(rq.cmd == TE_DSCTL_BROKER_UP
                                  ? rd_kafka_mock_broker_set_up(ds->mc, rq.broker)
                                  : rd_kafka_mock_broker_set_down(ds->mc, rq.broker),
                              what, reply, replysz);
                 break;
         case TE_DSCTL_RTT:
-                snprintf(what, sizeof what, "rtt %d %d", (int)rq.broker, rq.ms);
+                snprintf(what, sizeof what, "rtt %d %d", rq.broker, rq.ms);
                 reply_result(rd_kafka_mock_broker_set_rtt(ds->mc, rq.broker, rq.ms), what,
                              reply, replysz);
                 break;
