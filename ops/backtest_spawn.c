@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,8 +27,6 @@ const char *const te_bt_kafka_defaults[] = {
 /* clang-format on */
 
 static const char *const proc_names[TE_BT_NPROC] = {"sink", "broker", "planner"};
-static const char *const proc_bins[TE_BT_NPROC] = {"exec-sink", "exec-broker",
-                                                   "exec-planner"};
 
 #define SINK    (1u << TE_BT_SINK)
 #define BROKER  (1u << TE_BT_BROKER)
@@ -88,13 +87,16 @@ void te_bt_bin_path(const te_bt_spawn_t *s, const char *bin, char *out, size_t o
 
 /* ---- command lines -------------------------------------------------------------- */
 
-/* Append the argument a + b + c. @returns 0, or -1 if it does not fit. */
-static int push(te_bt_argv_t *a, const char *x, const char *y, const char *z)
+/* Append one argument, formatted. @returns 0, or -1 if it does not fit. */
+static int push(te_bt_argv_t *a, const char *fmt, ...)
 {
         size_t cap = sizeof a->store - a->used;
+        va_list ap;
         if (a->argc >= TE_BT_ARGV_MAX - 1)
                 return -1;
-        int k = snprintf(a->store + a->used, cap, "%s%s%s", x, y, z);
+        va_start(ap, fmt);
+        int k = vsnprintf(a->store + a->used, cap, fmt, ap);
+        va_end(ap);
         if (k < 0 || (size_t)k >= cap)
                 return -1;
         a->argv[a->argc++] = a->store + a->used;
@@ -103,40 +105,24 @@ static int push(te_bt_argv_t *a, const char *x, const char *y, const char *z)
         return 0;
 }
 
-/* "-o" then "key=value" */
+/* "-o" then "<prefix><key>=<value>" */
 static int push_opt(te_bt_argv_t *a, const char *prefix, const char *key,
                     const char *value)
 {
-        char k[300];
-        int n = snprintf(k, sizeof k, "%s%s", prefix, key);
-        if (n < 0 || (size_t)n >= sizeof k)
-                return -1;
-        return push(a, "-o", "", "") || push(a, k, "=", value);
-}
-
-/* the user's "k=v k=v" */
-static int push_user_opts(te_bt_argv_t *a, const char *opts)
-{
-        char tmp[1024];
-        te_strlcpy(tmp, opts, sizeof tmp);
-        for (char *save = NULL, *tok = strtok_r(tmp, " \t", &save); tok;
-             tok = strtok_r(NULL, " \t", &save))
-                if (!strchr(tok, '=') || push(a, "-o", "", "") || push(a, tok, "", ""))
-                        return -1;
-        return 0;
+        return push(a, "-o") || push(a, "%s%s=%s", prefix, key, value);
 }
 
 int te_bt_argv(te_bt_argv_t *a, int which, const char *bin, const te_bt_spawn_t *s)
 {
         const te_bt_conf_t *c = s->c;
         const char *user[TE_BT_NPROC] = {c->sink_opts, c->broker_opts, c->planner_opts};
-        char port[16];
+        const char *const *kd = te_bt_kafka_defaults;
+        char tmp[1024];
         int bad;
 
         a->argc = 0;
         a->used = 0;
-        a->argv[0] = NULL;
-        bad = push(a, bin, "", "");
+        bad = push(a, "%s", bin);
         for (size_t i = 0; i < sizeof opt_rows / sizeof opt_rows[0]; i++) {
                 const struct opt_row_s *r = &opt_rows[i];
                 if (r->procs & (1u << which))
@@ -145,24 +131,23 @@ int te_bt_argv(te_bt_argv_t *a, int which, const char *bin, const te_bt_spawn_t 
                                                    : (const char *)s->nm + r->name);
         }
         bad |= push_opt(a, "", "log.level", te_cfg_log_levels[c->common.log_level]);
-        if (c->stages && s->port && s->port[which] > 0) {
-                snprintf(port, sizeof port, "%d", s->port[which]);
-                bad |= push_opt(a, "", "metrics.port", port);
-        }
+        if (c->stages && s->port && s->port[which] > 0)
+                bad |= push(a, "-o") || push(a, "metrics.port=%d", s->port[which]);
         if (which == TE_BT_BROKER && c->bars_db) /* prices_daily of the main database */
                 bad |= push_opt(a, "", "sim.bars_db", "true") ||
                        push_opt(a, "", "db.conninfo", c->common.db_conninfo);
         else if (which == TE_BT_BROKER)
                 bad |= push_opt(a, "", "sim.bars_csv", c->bars_csv);
-        for (size_t i = 0; te_bt_kafka_defaults[i]; i += 2)
-                if (!te_cfg_kafka_get(s->cfg,
-                                      te_bt_kafka_defaults[i])) /* the user's wins */
-                        bad |= push_opt(a, "kafka.", te_bt_kafka_defaults[i],
-                                        te_bt_kafka_defaults[i + 1]);
+        for (size_t i = 0; kd[i]; i += 2) /* unless the user set them */
+                if (!te_cfg_kafka_get(s->cfg, kd[i]))
+                        bad |= push_opt(a, "kafka.", kd[i], kd[i + 1]);
         for (size_t i = 0; i < te_cfg_kafka_count(s->cfg); i++)
                 bad |= push_opt(a, "kafka.", te_cfg_kafka_name(s->cfg, i),
                                 te_cfg_kafka_value(s->cfg, i));
-        bad |= push_user_opts(a, user[which]);
+        te_strlcpy(tmp, user[which], sizeof tmp); /* the user's "k=v k=v" */
+        for (char *save = NULL, *tok = strtok_r(tmp, " \t", &save); tok;
+             tok = strtok_r(NULL, " \t", &save))
+                bad |= !strchr(tok, '=') || push(a, "-o") || push(a, "%s", tok);
         return bad ? -1 : 0;
 }
 
@@ -171,14 +156,14 @@ int te_bt_argv(te_bt_argv_t *a, int which, const char *bin, const te_bt_spawn_t 
 static int spawn_one(const te_bt_spawn_t *s, int which, pid_t *pid, char *errstr,
                      size_t errsz)
 {
-        char bin[1200], logp[1200];
+        char name[32], bin[1200], logp[1200];
         te_bt_argv_t a;
 
-        te_bt_bin_path(s, proc_bins[which], bin, sizeof bin);
+        snprintf(name, sizeof name, "exec-%s", proc_names[which]);
+        te_bt_bin_path(s, name, bin, sizeof bin);
         snprintf(logp, sizeof logp, "%s/%s.log", s->c->out_dir, proc_names[which]);
         if (te_bt_argv(&a, which, bin, s) != 0) {
-                snprintf(errstr, errsz, "%s: too many or too long options",
-                         proc_bins[which]);
+                snprintf(errstr, errsz, "%s: too many or too long options", name);
                 return -1;
         }
         posix_spawn_file_actions_t fa;
