@@ -369,34 +369,24 @@ out:
         return rc;
 }
 
-/* Copy [from, to) of every partition of the source topic (filtered by as_of). */
-static int publish_topic(bt_t *bt, char *errstr, size_t errsz)
+/* Assign [from, to) of every partition of the source topic to rk; end[p] gets the
+ * exclusive end. @returns how many partitions have something to read, or -1 with
+ * errstr. */
+static int source_assign(bt_t *bt, rd_kafka_t *rk, int32_t *np, int64_t *end,
+                         char *errstr, size_t errsz)
 {
         const te_bt_conf_t *c = bt->c;
-        char group[200];
-        snprintf(group, sizeof group, "bt-%s-reader", c->run_id);
-        rd_kafka_t *rk =
-            te_kafka_aux_consumer(bt->cfg, bt->nm.bootstrap, group, errstr, errsz);
-        te_target_portfolio_t tp;
-        memset(&tp, 0, sizeof tp);
-        int64_t end[MAX_PARTS];
-        int remaining = 0, rc = -1;
-        if (!rk)
-                return -1;
-        int32_t np = 0;
         int64_t lo[MAX_PARTS];
-        if (te_kafka_partition_count(rk, c->source_topic, 0, 10000, &np, errstr, errsz) !=
-            0) {
-                rd_kafka_destroy(rk);
+        int remaining = 0;
+        if (te_kafka_partition_count(rk, c->source_topic, 0, 10000, np, errstr, errsz) !=
+            0)
                 return -1;
-        }
-        if (np > MAX_PARTS)
-                np = MAX_PARTS;
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
-        if (te_kafka_watermarks(rk, c->source_topic, NULL, np, 10000, lo, end, errstr,
+        *np = *np > MAX_PARTS ? MAX_PARTS : *np;
+        if (te_kafka_watermarks(rk, c->source_topic, NULL, *np, 10000, lo, end, errstr,
                                 errsz) != 0)
-                goto out;
-        for (int p = 0; p < np; p++) {
+                return -1;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(*np);
+        for (int p = 0; p < *np && remaining >= 0; p++) {
                 int64_t hi = end[p];
                 int64_t from = c->from_offset >= 0 ? c->from_offset : lo[p];
                 end[p] = c->to_offset >= 0 && c->to_offset < hi ? c->to_offset : hi;
@@ -404,68 +394,83 @@ static int publish_topic(bt_t *bt, char *errstr, size_t errsz)
                         snprintf(errstr, errsz,
                                  "%s[%d]: offset %lld is gone (retention starts at %lld)",
                                  c->source_topic, p, (long long)from, (long long)lo[p]);
-                        goto out;
-                }
-                if (from < end[p]) {
+                        remaining = -1;
+                } else if (from < end[p]) {
                         bt->expected += (size_t)(end[p] - from);
                         rd_kafka_topic_partition_list_add(l, c->source_topic, p)->offset =
                             from;
                         remaining++;
                 }
         }
-        if (remaining && rd_kafka_assign(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (remaining > 0 && rd_kafka_assign(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 snprintf(errstr, errsz, "%s: assign failed", c->source_topic);
-                goto out;
+                remaining = -1;
         }
+        rd_kafka_topic_partition_list_destroy(l); /* assign keeps a copy */
+        return remaining;
+}
+
+/* Publish a message of the source topic if it decodes and is in the as_of range.
+ * @returns 0, or -1 with errstr. */
+static int publish_msg(bt_t *bt, const rd_kafka_message_t *m, te_target_portfolio_t *tp,
+                       char *errstr, size_t errsz)
+{
+        char why[256];
+        if (te_codec_decode_target_portfolio(bt->codec, m->payload, m->len, tp, why,
+                                             sizeof why) != TE_CODEC_OK) {
+                /* the planner would dead-letter it too: say so and skip */
+                TE_LOG(TE_LOG_WARN, NULL, "backtest.skip", "%s[%d]@%lld: %s",
+                       bt->c->source_topic, (int)m->partition, (long long)m->offset, why);
+                return 0;
+        }
+        if (!in_range(bt->c, tp->as_of))
+                return 0;
+        return publish_one(bt, tp->ids.portfolio_id, m->payload, m->len, tp->as_of,
+                           tp->has_nav ? tp->nav : 0, errstr, errsz);
+}
+
+/* Copy [from, to) of every partition of the source topic (filtered by as_of). */
+static int publish_topic(bt_t *bt, char *errstr, size_t errsz)
+{
+        char group[200];
+        int64_t end[MAX_PARTS];
         int done[MAX_PARTS] = {0};
+        int32_t np = 0;
+        te_target_portfolio_t tp;
+        snprintf(group, sizeof group, "bt-%s-reader", bt->c->run_id);
+        rd_kafka_t *rk =
+            te_kafka_aux_consumer(bt->cfg, bt->nm.bootstrap, group, errstr, errsz);
+        if (!rk)
+                return -1;
+        memset(&tp, 0, sizeof tp);
+        int remaining = source_assign(bt, rk, &np, end, errstr, errsz);
         while (remaining > 0) {
-                if (deadline_passed(bt, errstr, errsz))
-                        goto out;
+                if (deadline_passed(bt, errstr, errsz)) {
+                        remaining = -1;
+                        break;
+                }
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
                 if (!m)
                         continue;
-                if (m->err) {
-                        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                                snprintf(errstr, errsz, "%s[%d]: %s", c->source_topic,
-                                         (int)m->partition, rd_kafka_message_errstr(m));
-                                rd_kafka_message_destroy(m);
-                                goto out;
-                        }
-                        rd_kafka_message_destroy(m);
-                        continue;
-                }
                 int p = (int)m->partition;
-                if (p < 0 || p >= np || done[p] || m->offset >= end[p]) {
-                        rd_kafka_message_destroy(m);
-                        continue;
-                }
-                char why[256];
-                int r = 0;
-                if (te_codec_decode_target_portfolio(bt->codec, m->payload, m->len, &tp,
-                                                     why, sizeof why) == TE_CODEC_OK) {
-                        if (in_range(c, tp.as_of))
-                                r = publish_one(bt, tp.ids.portfolio_id, m->payload,
-                                                m->len, tp.as_of, tp.has_nav ? tp.nav : 0,
-                                                errstr, errsz);
-                } else {
-                        /* the planner would dead-letter it too: say so and skip */
-                        TE_LOG(TE_LOG_WARN, NULL, "backtest.skip", "%s[%d]@%lld: %s",
-                               c->source_topic, p, (long long)m->offset, why);
-                }
-                if (m->offset + 1 >= end[p]) {
-                        done[p] = 1;
-                        remaining--;
+                if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                        snprintf(errstr, errsz, "%s[%d]: %s", bt->c->source_topic, p,
+                                 rd_kafka_message_errstr(m));
+                        remaining = -1;
+                } else if (!m->err && p >= 0 && p < np && !done[p] &&
+                           m->offset < end[p]) {
+                        int r = publish_msg(bt, m, &tp, errstr, errsz);
+                        if (m->offset + 1 >= end[p]) {
+                                done[p] = 1;
+                                remaining--;
+                        }
+                        remaining = r != 0 ? -1 : remaining;
                 }
                 rd_kafka_message_destroy(m);
-                if (r != 0)
-                        goto out;
         }
-        rc = 0;
-out:
         te_target_portfolio_free(&tp);
-        rd_kafka_topic_partition_list_destroy(l);
         rd_kafka_destroy(rk);
-        return rc;
+        return remaining == 0 ? 0 : -1;
 }
 
 /* ---- end of run ----------------------------------------------------------------- */
