@@ -77,12 +77,6 @@ typedef struct te_bt_conf_s {
  *  stage lines; conf->summary_out gets the summary). @returns 0 on success, 1 when
  *  the run finished but a check failed (planned != published, orders not terminal),
  *  2 on errors (errstr). */
-/* librdkafka settings the runner passes to its child processes (name, value pairs,
- * NULL-terminated) unless the run's config sets the same kafka.* key: a backtest is a
- * stream of small batches, so the consumers must not wait fetch.wait.max.ms (500 ms by
- * default) for data that is not coming, and a restarted group must settle fast. */
-extern const char *const te_bt_kafka_defaults[];
-
 int te_bt_run(const te_bt_conf_t *conf, const te_cfg_t *cfg, const char *self, FILE *out,
               char *errstr, size_t errstr_size);
 

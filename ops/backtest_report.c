@@ -259,39 +259,15 @@ out:
         return rc;
 }
 
-int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
-                 int32_t first_day, int32_t last_day, const char *out_dir,
-                 te_bt_summary_t *s, char *errstr, size_t errstr_size)
+/* Orders by final state, the fill ratio over accepted orders and the determinism hash
+ * of the trades, into s. @returns 0, or -1 with errstr. */
+static int order_figures(PGconn *db, te_bt_summary_t *s, char *errstr, size_t errsz)
 {
-        PGresult *r = NULL;
-        te_map_t *by_id = te_map_new_borrowed(), *tickers = te_map_new();
-        curve_t cv;
-        te_bt_month_t *months = NULL;
-        te_buf_t eq_png, pf_png;
-        FILE *csv = NULL, *txt = NULL;
-        char path[1200], pf_note[200] = "";
-        int rc = -1;
-        double capital = prm->capital;
-        memset(&cv, 0, sizeof cv);
-        te_buf_init(&eq_png, 64u << 20);
-        te_buf_init(&pf_png, 64u << 20);
-        memset(s, 0, sizeof *s);
-        s->capital = capital;
-        s->first_day = s->last_day = -1;
-        if (!by_id || !tickers) {
-                snprintf(errstr, errstr_size, "out of memory");
-                goto out;
-        }
-        if (!(capital > 0)) {
-                snprintf(errstr, errstr_size, "report: capital must be > 0");
-                goto out;
-        }
-        /* orders by final state */
-        if (!(r = query(
-                  db,
-                  "SELECT status, count(*) FROM orders GROUP BY status ORDER BY status",
-                  errstr, errstr_size)))
-                goto out;
+        PGresult *r = query(
+            db, "SELECT status, count(*) FROM orders GROUP BY status ORDER BY status",
+            errstr, errsz);
+        if (!r)
+                return -1;
         for (int i = 0; i < PQntuples(r); i++) {
                 size_t l = strlen(s->states);
                 snprintf(s->states + l, sizeof s->states - l, "%s%s=%s", l ? " " : "",
@@ -299,163 +275,217 @@ int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
                 s->orders += strtol(PQgetvalue(r, i, 1), NULL, 10);
         }
         PQclear(r);
-        /* fill ratio over accepted orders */
         if (!(r = query(
                   db,
                   "SELECT coalesce(sum(o.cum_qty), 0), coalesce(sum(q.ordered), 0) "
                   "FROM orders o JOIN (SELECT order_id, max(cum_qty + leaves_qty) "
                   "AS ordered FROM order_events GROUP BY order_id) q USING (order_id) "
                   "WHERE o.status <> 'REJECTED'",
-                  errstr, errstr_size)))
-                goto out;
+                  errstr, errsz)))
+                return -1;
         s->fill_ratio = num(r, 0, 1) > 0 ? num(r, 0, 0) / num(r, 0, 1) : 0;
         PQclear(r);
-        /* determinism hash */
         if (!(r = query(
                   db,
                   "SELECT md5(coalesce(string_agg(concat_ws('|', trade_id, "
                   "(\"timestamp\" AT TIME ZONE 'UTC')::text, ticker, direction, size, "
                   "price, order_id, decision_id, commission, mode, broker), "
                   "E'\\n' ORDER BY trade_id), '')) FROM trades",
-                  errstr, errstr_size)))
-                goto out;
+                  errstr, errsz)))
+                return -1;
         te_strlcpy(s->trades_md5, PQgetvalue(r, 0, 0), sizeof s->trades_md5);
         PQclear(r);
-        /* trades in time order, with the order's arrival time and portfolio */
-        if (!(r = query(
-                  db,
-                  "SELECT (extract(epoch FROM t.\"timestamp\") * 1000)::bigint, "
-                  "t.ticker, t.direction, t.size, t.price, t.commission, "
-                  "(extract(epoch FROM coalesce(o.first_event_time, t.\"timestamp\")) "
-                  "* 1000)::bigint, coalesce(o.portfolio_id, '(unknown)') "
-                  "FROM trades t LEFT JOIN orders o USING (order_id) "
-                  "ORDER BY t.\"timestamp\", t.trade_id",
-                  errstr, errstr_size)))
-                goto out;
+        return 0;
+}
+
+/* The walk over the trades, day by day: the portfolios' positions and cash, the
+ * curves, and the sums the summary's figures come from. */
+typedef struct walk_s {
+        curve_t cv;
+        te_map_t *by_id;   /* portfolio id -> pf_t (owned by cv) */
+        te_map_t *tickers; /* every ticker traded */
+        te_bars_t *bars;
+        te_bt_summary_t *s;
+        double capital, sum_eq, slip_num, slip_den;
+} walk_t;
+
+/* trades in time order, with the order's arrival time and portfolio */
+static const char trades_sql[] =
+    "SELECT (extract(epoch FROM t.\"timestamp\") * 1000)::bigint, "
+    "t.ticker, t.direction, t.size, t.price, t.commission, "
+    "(extract(epoch FROM coalesce(o.first_event_time, t.\"timestamp\")) "
+    "* 1000)::bigint, coalesce(o.portfolio_id, '(unknown)') "
+    "FROM trades t LEFT JOIN orders o USING (order_id) "
+    "ORDER BY t.\"timestamp\", t.trade_id";
+
+/* Book trade row `ti` of trades_sql. @returns 0, or -1 out of memory. */
+static int walk_trade(walk_t *w, PGresult *r, int ti)
+{
+        const char *tk = PQgetvalue(r, ti, 1);
+        int buy = strcmp(PQgetvalue(r, ti, 2), "BUY") == 0;
+        double q = num(r, ti, 3), px = num(r, ti, 4), c = num(r, ti, 5);
+        pf_t *pf = pf_get(&w->cv, w->by_id, PQgetvalue(r, ti, 7));
+        double *qty = pf ? te_map_get(pf->pos, tk) : NULL;
+        if (pf && !qty) {
+                qty = calloc(1, sizeof *qty);
+                if (qty && te_map_put(pf->pos, tk, qty) != 0) {
+                        free(qty);
+                        qty = NULL;
+                }
+        }
+        if (!qty || (!te_map_get(w->tickers, tk) &&
+                     te_map_put(w->tickers, tk, (void *)w->tickers) != 0))
+                return -1;
+        *qty += buy ? q : -q;
+        pf->cash -= (buy ? q * px : -q * px) + c;
+        w->s->traded_value += q * px;
+        w->s->commissions += c;
+        int64_t arr_ms = strtoll(PQgetvalue(r, ti, 6), NULL, 10);
+        const te_bar_t *ab =
+            te_bars_at_or_before(w->bars, tk, (int32_t)(arr_ms / MS_PER_DAY));
+        if (ab) {
+                double cost = buy ? px - ab->close : ab->close - px;
+                w->slip_num += cost * q;
+                w->slip_den += ab->close * q;
+        }
+        return 0;
+}
+
+/* Close `day`: mark every portfolio, add the curves' point and the CSV row.
+ * @returns 0, or -1 out of memory. */
+static int walk_close_day(walk_t *w, int32_t day, FILE *csv)
+{
+        curve_t *cv = &w->cv;
+        double cash = w->capital, pv = 0;
+        char ds[16];
+        if (curve_grow(cv) != 0)
+                return -1;
+        for (size_t k = 0; k < cv->n_pf; k++) {
+                double m = mark(cv->pf[k]->pos, w->bars, day);
+                cv->pf[k]->pnl[cv->n] = cv->pf[k]->cash + m;
+                cash += cv->pf[k]->cash;
+                pv += m;
+        }
+        double e = cash + pv;
+        cv->days[cv->n] = day;
+        cv->eq[cv->n++] = e;
+        w->sum_eq += e;
+        te_bt_day_str(day, ds, sizeof ds);
+        fprintf(csv, "%s,%.2f,%.2f,%.2f,%.6f\n", ds, e, cash, pv, e / w->capital - 1);
+        return 0;
+}
+
+/* Walk the days first_day..last_day (widened to the trades'), a point for every day
+ * with a trade or a bar, into the curves and OUT/equity.csv; with no point at all, one
+ * flat point at the capital. @returns 0, or -1 with errstr. */
+static int walk(walk_t *w, PGconn *db, int32_t first_day, int32_t last_day,
+                const char *out_dir, char *errstr, size_t errsz)
+{
+        char path[1200];
+        FILE *csv = NULL;
+        int rc = -1, ti = 0;
+        PGresult *r = query(db, trades_sql, errstr, errsz);
+        if (!r)
+                return -1;
         int nt = PQntuples(r);
-        s->trades = nt;
-        double slip_num = 0, slip_den = 0;
+        w->s->trades = nt;
         if (nt > 0) {
                 int32_t d0 =
                     (int32_t)(strtoll(PQgetvalue(r, 0, 0), NULL, 10) / MS_PER_DAY);
-                if (d0 < first_day)
-                        first_day = d0;
                 int32_t dl =
                     (int32_t)(strtoll(PQgetvalue(r, nt - 1, 0), NULL, 10) / MS_PER_DAY);
-                if (dl > last_day)
-                        last_day = dl;
+                first_day = d0 < first_day ? d0 : first_day;
+                last_day = dl > last_day ? dl : last_day;
         }
         snprintf(path, sizeof path, "%s/equity.csv", out_dir);
         csv = fopen(path, "w");
         if (!csv) {
-                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                snprintf(errstr, errsz, "%s: %s", path, strerror(errno));
                 goto out;
         }
         fprintf(csv, "date,equity,cash,positions_value,return\n");
-        int ti = 0;
-        double sum_eq = 0;
         for (int32_t day = first_day; day <= last_day; day++) {
                 int traded = 0;
-                for (; ti < nt; ti++) {
-                        int64_t ms = strtoll(PQgetvalue(r, ti, 0), NULL, 10);
-                        if (ms / MS_PER_DAY > day)
-                                break;
-                        const char *tk = PQgetvalue(r, ti, 1);
-                        int buy = strcmp(PQgetvalue(r, ti, 2), "BUY") == 0;
-                        double q = num(r, ti, 3), px = num(r, ti, 4), c = num(r, ti, 5);
-                        pf_t *pf = pf_get(&cv, by_id, PQgetvalue(r, ti, 7));
-                        double *qty = pf ? te_map_get(pf->pos, tk) : NULL;
-                        if (pf && !qty) {
-                                qty = calloc(1, sizeof *qty);
-                                if (qty && te_map_put(pf->pos, tk, qty) != 0) {
-                                        free(qty);
-                                        qty = NULL;
-                                }
-                        }
-                        if (!qty || (!te_map_get(tickers, tk) &&
-                                     te_map_put(tickers, tk, (void *)tickers) != 0)) {
-                                snprintf(errstr, errstr_size, "out of memory");
-                                goto out;
-                        }
-                        *qty += buy ? q : -q;
-                        pf->cash -= (buy ? q * px : -q * px) + c;
-                        s->traded_value += q * px;
-                        s->commissions += c;
-                        int64_t arr_ms = strtoll(PQgetvalue(r, ti, 6), NULL, 10);
-                        int32_t aday = (int32_t)(arr_ms / MS_PER_DAY);
-                        const te_bar_t *ab = te_bars_at_or_before(bars, tk, aday);
-                        if (ab) {
-                                double cost = buy ? px - ab->close : ab->close - px;
-                                slip_num += cost * q;
-                                slip_den += ab->close * q;
-                        }
+                for (; ti < nt &&
+                       strtoll(PQgetvalue(r, ti, 0), NULL, 10) / MS_PER_DAY <= day;
+                     ti++) {
+                        if (walk_trade(w, r, ti) != 0)
+                                goto oom;
                         traded = 1;
                 }
-                if (!traded && !any_bar(tickers, bars, day))
+                if (!traded && !any_bar(w->tickers, w->bars, day))
                         continue; /* no market that day */
-                if (curve_grow(&cv) != 0) {
-                        snprintf(errstr, errstr_size, "out of memory");
-                        goto out;
-                }
-                double cash = capital, pv = 0;
-                for (size_t k = 0; k < cv.n_pf; k++) {
-                        double m = mark(cv.pf[k]->pos, bars, day);
-                        cv.pf[k]->pnl[cv.n] = cv.pf[k]->cash + m;
-                        cash += cv.pf[k]->cash;
-                        pv += m;
-                }
-                double e = cash + pv;
-                cv.days[cv.n] = day;
-                cv.eq[cv.n++] = e;
-                sum_eq += e;
-                char ds[16];
-                te_bt_day_str(day, ds, sizeof ds);
-                fprintf(csv, "%s,%.2f,%.2f,%.2f,%.6f\n", ds, e, cash, pv,
-                        e / capital - 1);
+                if (walk_close_day(w, day, csv) != 0)
+                        goto oom;
         }
-        PQclear(r);
-        r = NULL;
-        if (fclose(csv) != 0) {
-                csv = NULL;
-                snprintf(errstr, errstr_size, "%s: write error", path);
-                goto out;
-        }
+        rc = fclose(csv) == 0 ? 0 : -1;
         csv = NULL;
-        if (cv.n == 0) { /* nothing traded, no bar: a flat curve at the capital */
-                if (curve_grow(&cv) != 0) {
-                        snprintf(errstr, errstr_size, "out of memory");
-                        goto out;
-                }
-                cv.days[0] = first_day;
-                cv.eq[0] = capital;
-                cv.n = 1;
-                sum_eq = capital;
+        if (rc != 0)
+                snprintf(errstr, errsz, "%s: write error", path);
+        if (rc == 0 && w->cv.n == 0) { /* nothing traded, no bar */
+                if (curve_grow(&w->cv) != 0)
+                        goto oom;
+                w->cv.days[0] = first_day;
+                w->cv.eq[0] = w->capital;
+                w->cv.n = 1;
+                w->sum_eq = w->capital;
         }
-        s->days = (long)cv.n;
-        s->portfolios = (long)cv.n_pf;
-        s->first_day = cv.days[0];
-        s->last_day = cv.days[cv.n - 1];
-        s->final_equity = cv.eq[cv.n - 1];
-        s->total_return = s->final_equity / capital - 1;
-        s->turnover = sum_eq > 0 ? s->traded_value / (sum_eq / (double)cv.n) : 0;
-        s->turnover_annual = s->turnover * TE_BT_DAYS_PER_YEAR / (double)cv.n;
+        goto out;
+oom:
+        snprintf(errstr, errsz, "out of memory");
+        rc = -1;
+out:
+        PQclear(r);
+        if (csv)
+                fclose(csv);
+        return rc;
+}
+
+/* The summary's figures from the walk. @returns 0, or -1 with errstr. */
+static int curve_figures(const walk_t *w, double risk_free, char *errstr, size_t errsz)
+{
+        const curve_t *cv = &w->cv;
+        te_bt_summary_t *s = w->s;
+        s->days = (long)cv->n;
+        s->portfolios = (long)cv->n_pf;
+        s->first_day = cv->days[0];
+        s->last_day = cv->days[cv->n - 1];
+        s->final_equity = cv->eq[cv->n - 1];
+        s->total_return = s->final_equity / w->capital - 1;
+        s->turnover = w->sum_eq > 0 ? s->traded_value / (w->sum_eq / (double)cv->n) : 0;
+        s->turnover_annual = s->turnover * TE_BT_DAYS_PER_YEAR / (double)cv->n;
         s->commission_bps =
             s->traded_value > 0 ? s->commissions / s->traded_value * 10000.0 : 0;
-        s->slippage_bps = slip_den > 0 ? slip_num / slip_den * 10000.0 : 0;
-        if (te_bt_metrics(cv.days, cv.eq, cv.n, capital, prm->risk_free, &s->m) != 0) {
-                snprintf(errstr, errstr_size, "report: equity curve not finite");
-                goto out;
+        s->slippage_bps = w->slip_den > 0 ? w->slip_num / w->slip_den * 10000.0 : 0;
+        if (te_bt_metrics(cv->days, cv->eq, cv->n, w->capital, risk_free, &s->m) != 0) {
+                snprintf(errstr, errsz, "report: equity curve not finite");
+                return -1;
         }
+        return 0;
+}
+
+/* The charts, the tear sheet and report.txt of a walked run. @returns 0, or -1 with
+ * errstr. */
+static int write_outputs(const walk_t *w, const te_bt_params_t *prm, const char *out_dir,
+                         char *errstr, size_t errsz)
+{
+        const te_bt_summary_t *s = w->s;
         size_t max_months = (size_t)(s->last_day - s->first_day) / 28 + 2;
-        months = calloc(max_months, sizeof *months);
+        te_bt_month_t *months = calloc(max_months, sizeof *months);
+        te_buf_t eq_png, pf_png;
+        char path[1200], pf_note[200] = "";
+        FILE *txt = NULL;
+        int rc = -1;
+        te_buf_init(&eq_png, 64u << 20);
+        te_buf_init(&pf_png, 64u << 20);
         if (!months) {
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 goto out;
         }
         size_t n_months =
-            te_bt_monthly(cv.days, cv.eq, cv.n, capital, months, max_months);
-        if (charts(&cv, prm, out_dir, &eq_png, &pf_png, pf_note, sizeof pf_note, errstr,
-                   errstr_size) != 0)
+            te_bt_monthly(w->cv.days, w->cv.eq, w->cv.n, w->capital, months, max_months);
+        if (charts(&w->cv, prm, out_dir, &eq_png, &pf_png, pf_note, sizeof pf_note,
+                   errstr, errsz) != 0)
                 goto out;
         te_bt_sheet_t sheet = {.params = prm,
                                .s = s,
@@ -467,39 +497,57 @@ int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
                                .pf_png_len = pf_png.len,
                                .pf_note = pf_note};
         snprintf(path, sizeof path, "%s/tearsheet.html", out_dir);
-        if (te_bt_tearsheet_write(&sheet, path, errstr, errstr_size) != 0)
+        if (te_bt_tearsheet_write(&sheet, path, errstr, errsz) != 0)
                 goto out;
         snprintf(path, sizeof path, "%s/report.txt", out_dir);
         txt = fopen(path, "w");
         if (!txt) {
-                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                snprintf(errstr, errsz, "%s: %s", path, strerror(errno));
                 goto out;
         }
         te_bt_summary_print(s, prm->run_id, txt);
-        if (fclose(txt) != 0) {
-                txt = NULL;
-                snprintf(errstr, errstr_size, "%s: write error", path);
-                goto out;
-        }
-        txt = NULL;
-        rc = 0;
+        rc = fclose(txt) == 0 ? 0 : -1;
+        if (rc != 0)
+                snprintf(errstr, errsz, "%s: write error", path);
 out:
-        PQclear(r);
-        if (csv)
-                fclose(csv);
-        if (txt)
-                fclose(txt);
-        free(cv.days);
-        free(cv.eq);
-        for (size_t k = 0; k < cv.n_pf; k++)
-                pf_free(cv.pf[k]);
-        free(cv.pf);
         free(months);
         te_buf_free(&eq_png);
         te_buf_free(&pf_png);
+        return rc;
+}
+
+int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
+                 int32_t first_day, int32_t last_day, const char *out_dir,
+                 te_bt_summary_t *s, char *errstr, size_t errstr_size)
+{
+        walk_t w;
+        int rc = -1;
+        memset(&w, 0, sizeof w);
+        memset(s, 0, sizeof *s);
+        w.by_id = te_map_new_borrowed();
+        w.tickers = te_map_new();
+        w.bars = bars;
+        w.s = s;
+        w.capital = prm->capital;
+        s->capital = prm->capital;
+        s->first_day = s->last_day = -1;
+        if (!w.by_id || !w.tickers)
+                snprintf(errstr, errstr_size, "out of memory");
+        else if (!(w.capital > 0))
+                snprintf(errstr, errstr_size, "report: capital must be > 0");
+        else if (order_figures(db, s, errstr, errstr_size) == 0 &&
+                 walk(&w, db, first_day, last_day, out_dir, errstr, errstr_size) == 0 &&
+                 curve_figures(&w, prm->risk_free, errstr, errstr_size) == 0 &&
+                 write_outputs(&w, prm, out_dir, errstr, errstr_size) == 0)
+                rc = 0;
+        free(w.cv.days);
+        free(w.cv.eq);
+        for (size_t k = 0; k < w.cv.n_pf; k++)
+                pf_free(w.cv.pf[k]);
+        free(w.cv.pf);
         te_chart_release();
-        te_map_destroy(by_id, NULL);
-        te_map_destroy(tickers, NULL);
+        te_map_destroy(w.by_id, NULL);
+        te_map_destroy(w.tickers, NULL);
         return rc;
 }
 

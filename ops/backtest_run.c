@@ -4,20 +4,17 @@
  * and cancels, the checks, then the report.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <libpq-fe.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backtest.h"
 #include "backtest_report.h"
+#include "backtest_spawn.h"
 #include "bars.h"
 #include "bt_stages.h"
 #include "msg_json_in.h"
@@ -31,29 +28,18 @@
 #include "te_pg.h"
 #include "te_proc.h"
 
-extern char **environ;
-
-#define MAX_PARTS  256
-#define MAX_ARGS   96
-#define MS_PER_DAY INT64_C(86400000)
-#define POLL_MS    50
-
-enum { P_SINK, P_BROKER, P_PLANNER, P__CNT };
-static const char *const proc_names[P__CNT] = {"sink", "broker", "planner"};
-_Static_assert((int)P_SINK == (int)TE_BT_SINK && (int)P_BROKER == (int)TE_BT_BROKER &&
-                   (int)P_PLANNER == (int)TE_BT_PLANNER &&
-                   (int)P__CNT == (int)TE_BT_NPROC,
-               "bt_stages.h indexes the runner's processes");
+#define MAX_PARTS 256
+#define POLL_MS   50
 
 typedef struct bt_s {
         const te_bt_conf_t *c;
         const te_cfg_t *cfg;
-        char bootstrap[1024];
-        char db_name[64], run_conninfo[700];
-        char t_targets[300], t_orders[300], t_reports[300];
-        char g_planner[128], g_broker[128], g_sink[128];
+        te_bt_names_t nm; /* what the processes are told */
+        char db_name[64];
         int np;
-        pid_t pid[P__CNT];
+        pid_t pid[TE_BT_NPROC];
+        int started; /* the processes were started: a failure is recorded */
+        te_bars_t *bars;
         PGconn *main_db, *run_db;
         te_producer_t *producer;
         rd_kafka_t *rk_planner, *rk_broker; /* group handles for committed offsets */
@@ -63,7 +49,6 @@ typedef struct bt_s {
         int64_t *asof;
         uint32_t *size;
         size_t n_pub, cap_pub;
-        uint64_t bytes_pub;
         te_map_t *portfolios; /* portfolio_id -> int64_t* last as_of */
         int64_t start_ms;
         int64_t last_print_ms, first_plan_ms;
@@ -97,230 +82,6 @@ int te_bt_db_name(const char *run_id, char *out, size_t outsz)
         return 0;
 }
 
-/* ---- processes ---------------------------------------------------------------- */
-
-const char *const te_bt_kafka_defaults[] = {"fetch.wait.max.ms",
-                                            "10",
-                                            "session.timeout.ms",
-                                            "6000",
-                                            "heartbeat.interval.ms",
-                                            "500",
-                                            "reconnect.backoff.max.ms",
-                                            "1000",
-                                            "linger.ms",
-                                            "1",
-                                            NULL};
-
-static int add_arg(char **argv, int *n, char *store, size_t *used, size_t cap,
-                   const char *fmt_a, const char *b)
-{
-        if (*n >= MAX_ARGS - 1)
-                return -1;
-        int k = snprintf(store + *used, cap - *used, "%s%s", fmt_a, b ? b : "");
-        if (k < 0 || (size_t)k >= cap - *used)
-                return -1;
-        argv[(*n)++] = store + *used;
-        *used += (size_t)k + 1;
-        return 0;
-}
-
-/* "-o" then "key=value" */
-static int add_opt(char **argv, int *n, char *store, size_t *used, size_t cap,
-                   const char *key, const char *value)
-{
-        if (add_arg(argv, n, store, used, cap, "-o", NULL) != 0)
-                return -1;
-        char kv[1400];
-        int k = snprintf(kv, sizeof kv, "%s=%s", key, value);
-        if (k < 0 || (size_t)k >= sizeof kv)
-                return -1;
-        return add_arg(argv, n, store, used, cap, kv, NULL);
-}
-
-/* user options "k=v k=v" */
-static int add_user_opts(char **argv, int *n, char *store, size_t *used, size_t cap,
-                         const char *opts)
-{
-        char tmp[1024];
-        te_strlcpy(tmp, opts, sizeof tmp);
-        for (char *save = NULL, *tok = strtok_r(tmp, " \t", &save); tok;
-             tok = strtok_r(NULL, " \t", &save)) {
-                if (!strchr(tok, '=') || add_arg(argv, n, store, used, cap, "-o", NULL) ||
-                    add_arg(argv, n, store, used, cap, tok, NULL))
-                        return -1;
-        }
-        return 0;
-}
-
-static int spawn_proc(bt_t *bt, int which, const char *self, char *errstr, size_t errsz)
-{
-        const te_bt_conf_t *c = bt->c;
-        static const char *const bins[P__CNT] = {"exec-sink", "exec-broker",
-                                                 "exec-planner"};
-        char dir[1024], bin[1200], logp[1200], store[16384];
-        char *argv[MAX_ARGS];
-        size_t used = 0;
-        int n = 0;
-        if (c->bin_dir[0]) {
-                te_strlcpy(dir, c->bin_dir, sizeof dir);
-        } else {
-                te_strlcpy(dir, self, sizeof dir);
-                char *sl = strrchr(dir, '/');
-                if (sl)
-                        *sl = '\0';
-                else
-                        te_strlcpy(dir, ".", sizeof dir);
-        }
-        snprintf(bin, sizeof bin, "%s/%s", dir, bins[which]);
-        snprintf(logp, sizeof logp, "%s/%s.log", c->out_dir, proc_names[which]);
-        int bad = add_arg(argv, &n, store, &used, sizeof store, bin, NULL);
-        bad |= add_opt(argv, &n, store, &used, sizeof store, "bootstrap.servers",
-                       bt->bootstrap);
-        /* the runner's cluster, not a bootstrap.file from the environment
-         * (EXEC_BOOTSTRAP_FILE of a shell set up for another stack) */
-        bad |= add_opt(argv, &n, store, &used, sizeof store, "bootstrap.file", "");
-        bad |= add_opt(argv, &n, store, &used, sizeof store, "log.level",
-                       te_cfg_log_levels[c->common.log_level]);
-        for (size_t i = 0; te_bt_kafka_defaults[i]; i += 2) {
-                char key[300];
-                if (te_cfg_kafka_get(bt->cfg, te_bt_kafka_defaults[i]))
-                        continue; /* the user's setting wins */
-                snprintf(key, sizeof key, "kafka.%s", te_bt_kafka_defaults[i]);
-                bad |= add_opt(argv, &n, store, &used, sizeof store, key,
-                               te_bt_kafka_defaults[i + 1]);
-        }
-        for (size_t i = 0; i < te_cfg_kafka_count(bt->cfg); i++) {
-                char key[300];
-                snprintf(key, sizeof key, "kafka.%s", te_cfg_kafka_name(bt->cfg, i));
-                bad |= add_opt(argv, &n, store, &used, sizeof store, key,
-                               te_cfg_kafka_value(bt->cfg, i));
-        }
-        if (c->stages && bt->st.port[which] > 0) {
-                char port[16];
-                snprintf(port, sizeof port, "%d", bt->st.port[which]);
-                bad |=
-                    add_opt(argv, &n, store, &used, sizeof store, "metrics.port", port);
-        }
-        switch (which) {
-        case P_SINK:
-                bad |=
-                    add_opt(argv, &n, store, &used, sizeof store, "group.id", bt->g_sink);
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.reports",
-                               bt->t_reports);
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "db.conninfo",
-                               bt->run_conninfo);
-                bad |= add_user_opts(argv, &n, store, &used, sizeof store, c->sink_opts);
-                break;
-        case P_BROKER:
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "group.id",
-                               bt->g_broker);
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.orders",
-                               bt->t_orders);
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.reports",
-                               bt->t_reports);
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "commit.interval.ms",
-                               "100");
-                if (c->bars_db) {
-                        bad |= add_opt(argv, &n, store, &used, sizeof store,
-                                       "sim.bars_db", "true");
-                        bad |= add_opt(argv, &n, store, &used, sizeof store,
-                                       "db.conninfo", c->common.db_conninfo);
-                } else {
-                        bad |= add_opt(argv, &n, store, &used, sizeof store,
-                                       "sim.bars_csv", c->bars_csv);
-                }
-                bad |=
-                    add_user_opts(argv, &n, store, &used, sizeof store, c->broker_opts);
-                break;
-        default:
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "group.id",
-                               bt->g_planner);
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "sink.group",
-                               bt->g_sink);
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "broker.group",
-                               bt->g_broker);
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.targets",
-                               bt->t_targets);
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.orders",
-                               bt->t_orders);
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "topic.reports",
-                               bt->t_reports);
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "commit.interval.ms",
-                               "100");
-                bad |= add_opt(argv, &n, store, &used, sizeof store, "db.conninfo",
-                               bt->run_conninfo);
-                bad |=
-                    add_user_opts(argv, &n, store, &used, sizeof store, c->planner_opts);
-                break;
-        }
-        if (bad) {
-                snprintf(errstr, errsz, "%s: too many or too long options", bins[which]);
-                return -1;
-        }
-        argv[n] = NULL;
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 2, logp, O_WRONLY | O_CREAT | O_APPEND,
-                                         0644);
-        posix_spawn_file_actions_adddup2(&fa, 2, 1);
-        int e = posix_spawn(&bt->pid[which], bin, &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (e != 0) {
-                bt->pid[which] = 0;
-                snprintf(errstr, errsz, "%s: %s", bin, strerror(e));
-                return -1;
-        }
-        return 0;
-}
-
-/* @returns 0 while every process runs, -1 (errstr) if one exited. */
-static int procs_alive(bt_t *bt, char *errstr, size_t errsz)
-{
-        for (int i = 0; i < P__CNT; i++) {
-                int st;
-                if (bt->pid[i] <= 0)
-                        continue;
-                pid_t r = waitpid(bt->pid[i], &st, WNOHANG);
-                if (r == bt->pid[i]) {
-                        bt->pid[i] = 0;
-                        snprintf(errstr, errsz,
-                                 "exec-%s exited (status %d); see %s/%s.log",
-                                 proc_names[i], WIFEXITED(st) ? WEXITSTATUS(st) : -1,
-                                 bt->c->out_dir, proc_names[i]);
-                        return -1;
-                }
-        }
-        return 0;
-}
-
-/* SIGTERM all, wait up to 30 s each. @returns 0 if all exited 0. */
-static int procs_stop(bt_t *bt)
-{
-        int rc = 0;
-        for (int i = P__CNT - 1; i >= 0; i--) {
-                if (bt->pid[i] <= 0)
-                        continue;
-                kill(bt->pid[i], SIGTERM);
-                int st = 0;
-                int64_t deadline = te_proc_mono_ms() + 30000;
-                pid_t r;
-                while ((r = waitpid(bt->pid[i], &st, WNOHANG)) == 0 &&
-                       te_proc_mono_ms() < deadline) {
-                        struct timespec ts = {0, 20 * 1000000L};
-                        nanosleep(&ts, NULL);
-                }
-                if (r == 0) {
-                        kill(bt->pid[i], SIGKILL);
-                        waitpid(bt->pid[i], &st, 0);
-                        rc = -1;
-                } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-                        rc = -1;
-                }
-                bt->pid[i] = 0;
-        }
-        return rc;
-}
-
 /* ---- progress measures --------------------------------------------------------- */
 
 /* Sum of committed offsets of a group on a topic (from 0). @returns -1 on error. */
@@ -348,7 +109,7 @@ static int high_marks(bt_t *bt, const char *topic, int64_t *hi)
 
 static int sink_offsets(bt_t *bt, int64_t *off)
 {
-        const char *params[2] = {bt->g_sink, bt->t_reports};
+        const char *params[2] = {bt->nm.g_sink, bt->nm.t_reports};
         for (int p = 0; p < bt->np; p++)
                 off[p] = 0;
         PGresult *r =
@@ -361,7 +122,7 @@ static int sink_offsets(bt_t *bt, int64_t *off)
                 return -1;
         }
         for (int i = 0; i < PQntuples(r); i++) {
-                int p = atoi(PQgetvalue(r, i, 0));
+                long p = strtol(PQgetvalue(r, i, 0), NULL, 10);
                 if (p >= 0 && p < bt->np)
                         off[p] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
         }
@@ -373,7 +134,7 @@ static int sink_offsets(bt_t *bt, int64_t *off)
 static int64_t sink_backlog(bt_t *bt)
 {
         int64_t hi[MAX_PARTS], off[MAX_PARTS], worst = 0;
-        if (high_marks(bt, bt->t_reports, hi) != 0 || sink_offsets(bt, off) != 0)
+        if (high_marks(bt, bt->nm.t_reports, hi) != 0 || sink_offsets(bt, off) != 0)
                 return -1;
         for (int p = 0; p < bt->np; p++)
                 if (hi[p] - off[p] > worst)
@@ -436,9 +197,9 @@ static void progress(bt_t *bt, int force)
 /* One round of measurements. @returns 0, or -1 with errstr. */
 static int measure(bt_t *bt, char *errstr, size_t errsz)
 {
-        if (procs_alive(bt, errstr, errsz) != 0)
+        if (te_bt_procs_alive(bt->pid, bt->c->out_dir, errstr, errsz) != 0)
                 return -1;
-        int64_t s = committed_sum(bt, bt->rk_planner, bt->t_targets, NULL);
+        int64_t s = committed_sum(bt, bt->rk_planner, bt->nm.t_targets, NULL);
         if (s >= 0)
                 bt->planned = (uint64_t)s;
         te_producer_poll(bt->producer, 0);
@@ -468,15 +229,22 @@ static int deadline_passed(bt_t *bt, char *errstr, size_t errsz)
 
 /* ---- publishing ----------------------------------------------------------------- */
 
+/* Bytes of the targets published and not yet planned. */
+static uint64_t unplanned_bytes(const bt_t *bt)
+{
+        uint64_t n = 0;
+        for (size_t i = bt->planned; i < bt->n_pub; i++)
+                n += bt->size[i];
+        return n;
+}
+
 /* Wait while the planner is too far behind or the sink's backlog too large. */
 static int flow_wait(bt_t *bt, size_t next_size, char *errstr, size_t errsz)
 {
         for (;;) {
                 if (measure(bt, errstr, errsz) != 0 || deadline_passed(bt, errstr, errsz))
                         return -1;
-                uint64_t unplanned = 0;
-                for (size_t i = bt->planned; i < bt->n_pub; i++)
-                        unplanned += bt->size[i];
+                uint64_t unplanned = unplanned_bytes(bt);
                 int64_t backlog = sink_backlog(bt);
                 /* a single target larger than the window still goes, alone */
                 if ((unplanned == 0 ||
@@ -493,10 +261,8 @@ static int publish_one(bt_t *bt, const char *key, const void *val, size_t len,
                        int64_t as_of, double nav, char *errstr, size_t errsz)
 {
         /* measure only every so often: the planner moves a few targets at a time */
-        uint64_t unplanned = 0;
-        for (size_t i = bt->planned; i < bt->n_pub; i++)
-                unplanned += bt->size[i];
-        if (unplanned + len > (uint64_t)bt->c->max_ahead_bytes || bt->n_pub % 64 == 0) {
+        if (unplanned_bytes(bt) + len > (uint64_t)bt->c->max_ahead_bytes ||
+            bt->n_pub % 64 == 0) {
                 int64_t t0 = te_proc_mono_ms();
                 if (flow_wait(bt, len, errstr, errsz) != 0)
                         return -1;
@@ -516,13 +282,12 @@ static int publish_one(bt_t *bt, const char *key, const void *val, size_t len,
                 }
                 bt->cap_pub = nc;
         }
-        if (te_producer_send(bt->producer, bt->t_targets, key, strlen(key), val, len,
+        if (te_producer_send(bt->producer, bt->nm.t_targets, key, strlen(key), val, len,
                              NULL, 0, errstr, errsz) != 0)
                 return -1;
         bt->asof[bt->n_pub] = as_of;
         bt->size[bt->n_pub] = (uint32_t)len;
         bt->n_pub++;
-        bt->bytes_pub += len;
         int64_t *last = te_map_get(bt->portfolios, key);
         if (!last) {
                 last = malloc(sizeof *last);
@@ -604,34 +369,24 @@ out:
         return rc;
 }
 
-/* Copy [from, to) of every partition of the source topic (filtered by as_of). */
-static int publish_topic(bt_t *bt, char *errstr, size_t errsz)
+/* Assign [from, to) of every partition of the source topic to rk; end[p] gets the
+ * exclusive end. @returns how many partitions have something to read, or -1 with
+ * errstr. */
+static int source_assign(bt_t *bt, rd_kafka_t *rk, int32_t *np, int64_t *end,
+                         char *errstr, size_t errsz)
 {
         const te_bt_conf_t *c = bt->c;
-        char group[200];
-        snprintf(group, sizeof group, "bt-%s-reader", c->run_id);
-        rd_kafka_t *rk =
-            te_kafka_aux_consumer(bt->cfg, bt->bootstrap, group, errstr, errsz);
-        te_target_portfolio_t tp;
-        memset(&tp, 0, sizeof tp);
-        int64_t end[MAX_PARTS];
-        int remaining = 0, rc = -1;
-        if (!rk)
-                return -1;
-        int32_t np = 0;
         int64_t lo[MAX_PARTS];
-        if (te_kafka_partition_count(rk, c->source_topic, 0, 10000, &np, errstr, errsz) !=
-            0) {
-                rd_kafka_destroy(rk);
+        int remaining = 0;
+        if (te_kafka_partition_count(rk, c->source_topic, 0, 10000, np, errstr, errsz) !=
+            0)
                 return -1;
-        }
-        if (np > MAX_PARTS)
-                np = MAX_PARTS;
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
-        if (te_kafka_watermarks(rk, c->source_topic, NULL, np, 10000, lo, end, errstr,
+        *np = *np > MAX_PARTS ? MAX_PARTS : *np;
+        if (te_kafka_watermarks(rk, c->source_topic, NULL, *np, 10000, lo, end, errstr,
                                 errsz) != 0)
-                goto out;
-        for (int p = 0; p < np; p++) {
+                return -1;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(*np);
+        for (int p = 0; p < *np && remaining >= 0; p++) {
                 int64_t hi = end[p];
                 int64_t from = c->from_offset >= 0 ? c->from_offset : lo[p];
                 end[p] = c->to_offset >= 0 && c->to_offset < hi ? c->to_offset : hi;
@@ -639,68 +394,83 @@ static int publish_topic(bt_t *bt, char *errstr, size_t errsz)
                         snprintf(errstr, errsz,
                                  "%s[%d]: offset %lld is gone (retention starts at %lld)",
                                  c->source_topic, p, (long long)from, (long long)lo[p]);
-                        goto out;
-                }
-                if (from < end[p]) {
+                        remaining = -1;
+                } else if (from < end[p]) {
                         bt->expected += (size_t)(end[p] - from);
                         rd_kafka_topic_partition_list_add(l, c->source_topic, p)->offset =
                             from;
                         remaining++;
                 }
         }
-        if (remaining && rd_kafka_assign(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (remaining > 0 && rd_kafka_assign(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 snprintf(errstr, errsz, "%s: assign failed", c->source_topic);
-                goto out;
+                remaining = -1;
         }
+        rd_kafka_topic_partition_list_destroy(l); /* assign keeps a copy */
+        return remaining;
+}
+
+/* Publish a message of the source topic if it decodes and is in the as_of range.
+ * @returns 0, or -1 with errstr. */
+static int publish_msg(bt_t *bt, const rd_kafka_message_t *m, te_target_portfolio_t *tp,
+                       char *errstr, size_t errsz)
+{
+        char why[256];
+        if (te_codec_decode_target_portfolio(bt->codec, m->payload, m->len, tp, why,
+                                             sizeof why) != TE_CODEC_OK) {
+                /* the planner would dead-letter it too: say so and skip */
+                TE_LOG(TE_LOG_WARN, NULL, "backtest.skip", "%s[%d]@%lld: %s",
+                       bt->c->source_topic, (int)m->partition, (long long)m->offset, why);
+                return 0;
+        }
+        if (!in_range(bt->c, tp->as_of))
+                return 0;
+        return publish_one(bt, tp->ids.portfolio_id, m->payload, m->len, tp->as_of,
+                           tp->has_nav ? tp->nav : 0, errstr, errsz);
+}
+
+/* Copy [from, to) of every partition of the source topic (filtered by as_of). */
+static int publish_topic(bt_t *bt, char *errstr, size_t errsz)
+{
+        char group[200];
+        int64_t end[MAX_PARTS];
         int done[MAX_PARTS] = {0};
+        int32_t np = 0;
+        te_target_portfolio_t tp;
+        snprintf(group, sizeof group, "bt-%s-reader", bt->c->run_id);
+        rd_kafka_t *rk =
+            te_kafka_aux_consumer(bt->cfg, bt->nm.bootstrap, group, errstr, errsz);
+        if (!rk)
+                return -1;
+        memset(&tp, 0, sizeof tp);
+        int remaining = source_assign(bt, rk, &np, end, errstr, errsz);
         while (remaining > 0) {
-                if (deadline_passed(bt, errstr, errsz))
-                        goto out;
+                if (deadline_passed(bt, errstr, errsz)) {
+                        remaining = -1;
+                        break;
+                }
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
                 if (!m)
                         continue;
-                if (m->err) {
-                        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                                snprintf(errstr, errsz, "%s[%d]: %s", c->source_topic,
-                                         (int)m->partition, rd_kafka_message_errstr(m));
-                                rd_kafka_message_destroy(m);
-                                goto out;
-                        }
-                        rd_kafka_message_destroy(m);
-                        continue;
-                }
                 int p = (int)m->partition;
-                if (p < 0 || p >= np || done[p] || m->offset >= end[p]) {
-                        rd_kafka_message_destroy(m);
-                        continue;
-                }
-                char why[256];
-                int r = 0;
-                if (te_codec_decode_target_portfolio(bt->codec, m->payload, m->len, &tp,
-                                                     why, sizeof why) == TE_CODEC_OK) {
-                        if (in_range(c, tp.as_of))
-                                r = publish_one(bt, tp.ids.portfolio_id, m->payload,
-                                                m->len, tp.as_of, tp.has_nav ? tp.nav : 0,
-                                                errstr, errsz);
-                } else {
-                        /* the planner would dead-letter it too: say so and skip */
-                        TE_LOG(TE_LOG_WARN, NULL, "backtest.skip", "%s[%d]@%lld: %s",
-                               c->source_topic, p, (long long)m->offset, why);
-                }
-                if (m->offset + 1 >= end[p]) {
-                        done[p] = 1;
-                        remaining--;
+                if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                        snprintf(errstr, errsz, "%s[%d]: %s", bt->c->source_topic, p,
+                                 rd_kafka_message_errstr(m));
+                        remaining = -1;
+                } else if (!m->err && p >= 0 && p < np && !done[p] &&
+                           m->offset < end[p]) {
+                        int r = publish_msg(bt, m, &tp, errstr, errsz);
+                        if (m->offset + 1 >= end[p]) {
+                                done[p] = 1;
+                                remaining--;
+                        }
+                        remaining = r != 0 ? -1 : remaining;
                 }
                 rd_kafka_message_destroy(m);
-                if (r != 0)
-                        goto out;
         }
-        rc = 0;
-out:
         te_target_portfolio_free(&tp);
-        rd_kafka_topic_partition_list_destroy(l);
         rd_kafka_destroy(rk);
-        return rc;
+        return remaining == 0 ? 0 : -1;
 }
 
 /* ---- end of run ----------------------------------------------------------------- */
@@ -714,9 +484,9 @@ static int wait_quiet(bt_t *bt, char *errstr, size_t errsz)
                 if (deadline_passed(bt, errstr, errsz) || measure(bt, errstr, errsz) != 0)
                         return -1;
                 int ok = bt->planned == bt->n_pub;
-                if (ok && (high_marks(bt, bt->t_orders, hi_o) != 0 ||
-                           committed_sum(bt, bt->rk_broker, bt->t_orders, b_off) < 0 ||
-                           high_marks(bt, bt->t_reports, hi_r) != 0 ||
+                if (ok && (high_marks(bt, bt->nm.t_orders, hi_o) != 0 ||
+                           committed_sum(bt, bt->rk_broker, bt->nm.t_orders, b_off) < 0 ||
+                           high_marks(bt, bt->nm.t_reports, hi_r) != 0 ||
                            sink_offsets(bt, s_off) != 0))
                         ok = 0;
                 for (int p = 0; ok && p < bt->np; p++)
@@ -733,7 +503,7 @@ static int send_cmd(bt_t *bt, const te_order_cmd_t *cmd, char *errstr, size_t er
         if (te_codec_encode_order_cmd(bt->codec, cmd, &bt->buf, errstr, errsz) !=
             TE_CODEC_OK)
                 return -1;
-        return te_producer_send(bt->producer, bt->t_orders, cmd->ids.portfolio_id,
+        return te_producer_send(bt->producer, bt->nm.t_orders, cmd->ids.portfolio_id,
                                 strlen(cmd->ids.portfolio_id), bt->buf.data, bt->buf.len,
                                 NULL, 0, errstr, errsz);
 }
@@ -811,49 +581,6 @@ static long count_open(bt_t *bt)
         return n;
 }
 
-/* ---- setup ---------------------------------------------------------------------- */
-
-static int create_topics(bt_t *bt, const char *self, char *errstr, size_t errsz)
-{
-        if (!bt->c->ctl_socket[0])
-                return 0; /* a real cluster: the operator created them */
-        char dir[1024], bin[1200], parts[16];
-        te_strlcpy(dir, bt->c->bin_dir[0] ? bt->c->bin_dir : self, sizeof dir);
-        if (!bt->c->bin_dir[0]) {
-                char *sl = strrchr(dir, '/');
-                if (sl)
-                        *sl = '\0';
-                else
-                        te_strlcpy(dir, ".", sizeof dir);
-        }
-        snprintf(bin, sizeof bin, "%s/exec-devstack-ctl", dir);
-        snprintf(parts, sizeof parts, "%d", bt->np);
-        const char *topics[3] = {bt->t_targets, bt->t_orders, bt->t_reports};
-        for (int i = 0; i < 3; i++) {
-                char *argv[] = {bin,
-                                "--ctl",
-                                (char *)bt->c->ctl_socket,
-                                "create_topic",
-                                (char *)topics[i],
-                                parts,
-                                NULL};
-                pid_t pid;
-                posix_spawn_file_actions_t fa;
-                posix_spawn_file_actions_init(&fa);
-                posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-                int e = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
-                posix_spawn_file_actions_destroy(&fa);
-                int st = 0;
-                if (e != 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
-                    WEXITSTATUS(st) != 0) {
-                        snprintf(errstr, errsz, "create_topic %s via %s failed",
-                                 topics[i], bt->c->ctl_socket);
-                        return -1;
-                }
-        }
-        return 0;
-}
-
 static int setup_db(bt_t *bt, char *errstr, size_t errsz)
 {
         const te_bt_conf_t *c = bt->c;
@@ -871,9 +598,9 @@ static int setup_db(bt_t *bt, char *errstr, size_t errsz)
                          c->run_id, why, bt->db_name);
                 return -1;
         }
-        snprintf(bt->run_conninfo, sizeof bt->run_conninfo, "%s%sdbname=%s",
+        snprintf(bt->nm.run_conninfo, sizeof bt->nm.run_conninfo, "%s%sdbname=%s",
                  c->common.db_conninfo, c->common.db_conninfo[0] ? " " : "", bt->db_name);
-        bt->run_db = te_pg_connect(bt->run_conninfo, errstr, errsz);
+        bt->run_db = te_pg_connect(bt->nm.run_conninfo, errstr, errsz);
         if (!bt->run_db || te_pg_migrate(bt->run_db, errstr, errsz) < 0)
                 return -1;
         const char *p[3] = {c->run_id, bt->db_name,
@@ -924,183 +651,222 @@ static void record_run(bt_t *bt, const char *status, const te_bt_summary_t *s)
         free(json);
 }
 
-int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE *out,
-              char *errstr, size_t errstr_size)
+/* The run's names, checked configuration and output folder. @returns 0, or -1 with
+ * errstr. */
+static int bt_init(bt_t *bt, const te_bt_conf_t *c, const te_cfg_t *cfg, char *errstr,
+                   size_t errsz)
 {
-        bt_t bt;
-        memset(&bt, 0, sizeof bt);
-        bt.c = c;
-        bt.cfg = cfg;
-        bt.np = (int)c->partitions;
-        bt.start_ms = te_proc_mono_ms();
-        errstr[0] = '\0';
-        te_buf_init(&bt.buf, 64u << 20);
-        te_bars_t *bars = NULL;
-        int rc = 2, started = 0;
-        te_bt_summary_t sum;
-
-        if (te_bt_db_name(c->run_id, bt.db_name, sizeof bt.db_name) != 0) {
-                snprintf(errstr, errstr_size,
+        memset(bt, 0, sizeof *bt);
+        bt->c = c;
+        bt->cfg = cfg;
+        bt->np = (int)c->partitions;
+        bt->start_ms = te_proc_mono_ms();
+        te_buf_init(&bt->buf, 64u << 20);
+        if (te_bt_db_name(c->run_id, bt->db_name, sizeof bt->db_name) != 0) {
+                snprintf(errstr, errsz,
                          "run.id: 1..%d characters of [A-Za-z0-9_.-] required",
                          TE_BT_RUN_ID_MAX);
-                goto out;
+                return -1;
         }
         if (!c->targets_file[0] == !c->source_topic[0]) {
                 snprintf(
-                    errstr, errstr_size,
+                    errstr, errsz,
                     "give exactly one source: --targets FILE or --source-topic TOPIC");
-                goto out;
+                return -1;
         }
         if (!c->bars_csv[0] && !c->bars_db) {
-                snprintf(errstr, errstr_size, "bars: --bars CSV or --bars-db required");
-                goto out;
+                snprintf(errstr, errsz, "bars: --bars CSV or --bars-db required");
+                return -1;
         }
-        if (te_bt_params_init(&bt.params, c, cfg) != 0) {
-                snprintf(errstr, errstr_size, "out of memory");
-                goto out;
+        if (te_bt_params_init(&bt->params, c, cfg) != 0) {
+                snprintf(errstr, errsz, "out of memory");
+                return -1;
         }
         if (mkdir(c->out_dir, 0755) != 0 && errno != EEXIST) {
-                snprintf(errstr, errstr_size, "%s: %s", c->out_dir, strerror(errno));
-                goto out;
+                snprintf(errstr, errsz, "%s: %s", c->out_dir, strerror(errno));
+                return -1;
         }
-        snprintf(bt.t_targets, sizeof bt.t_targets, "bt.%s.targets", c->run_id);
-        snprintf(bt.t_orders, sizeof bt.t_orders, "bt.%s.orders", c->run_id);
-        snprintf(bt.t_reports, sizeof bt.t_reports, "bt.%s.reports", c->run_id);
-        snprintf(bt.g_planner, sizeof bt.g_planner, "bt-%s-planner", c->run_id);
-        snprintf(bt.g_broker, sizeof bt.g_broker, "bt-%s-broker", c->run_id);
-        snprintf(bt.g_sink, sizeof bt.g_sink, "bt-%s-sink", c->run_id);
-        if (c->common.bootstrap[0])
-                te_strlcpy(bt.bootstrap, c->common.bootstrap, sizeof bt.bootstrap);
-        bt.codec = te_codec_new(errstr, errstr_size);
-        bt.portfolios = te_map_new();
-        if (!bt.codec || !bt.portfolios)
-                goto out;
-        bars = te_bars_open(c->bars_db ? NULL : c->bars_csv, c->common.db_conninfo, NULL,
-                            NULL, errstr, errstr_size);
-        if (!bars || setup_db(&bt, errstr, errstr_size) != 0 ||
-            create_topics(&bt, self, errstr, errstr_size) != 0)
-                goto out;
-        bt.producer = te_producer_new(cfg, bt.bootstrap, errstr, errstr_size);
-        if (!bt.producer)
-                goto out;
-        bt.rk_planner = te_kafka_aux_consumer(bt.cfg, bt.bootstrap, bt.g_planner, errstr,
-                                              errstr_size);
-        bt.rk_broker =
-            te_kafka_aux_consumer(bt.cfg, bt.bootstrap, bt.g_broker, errstr, errstr_size);
-        if (!bt.rk_planner || !bt.rk_broker)
-                goto out;
-        bt.st.t_start = bt.start_ms;
-        bt.st.t_spawn = te_proc_mono_ms();
-        bt.st.clock_rtt_ms = TE_BT_CLOCK_RTT_FLOOR_MS;
-        for (int i = 0; c->stages && i < P__CNT; i++)
-                bt.st.port[i] = te_bt_stages_free_port();
-        for (int i = 0; i < P__CNT; i++)
-                if (spawn_proc(&bt, i, self, errstr, errstr_size) != 0)
-                        goto out;
-        started = 1;
+        te_bt_names_init(&bt->nm, c->run_id);
+        te_strlcpy(bt->nm.bootstrap, c->common.bootstrap, sizeof bt->nm.bootstrap);
+        bt->codec = te_codec_new(errstr, errsz);
+        bt->portfolios = te_map_new();
+        return bt->codec && bt->portfolios ? 0 : -1;
+}
+
+/* Bars, the run's database and topics, the runner's clients, then the processes.
+ * @returns 0, or -1 with errstr. */
+static int bt_start(bt_t *bt, const char *self, char *errstr, size_t errsz)
+{
+        const te_bt_conf_t *c = bt->c;
+        te_bt_spawn_t sp = {c, bt->cfg, self, &bt->nm, bt->st.port};
+
+        bt->bars = te_bars_open(c->bars_db ? NULL : c->bars_csv, c->common.db_conninfo,
+                                NULL, NULL, errstr, errsz);
+        if (!bt->bars || setup_db(bt, errstr, errsz) != 0 ||
+            te_bt_create_topics(&sp, bt->np, errstr, errsz) != 0)
+                return -1;
+        bt->producer = te_producer_new(bt->cfg, bt->nm.bootstrap, errstr, errsz);
+        if (!bt->producer)
+                return -1;
+        bt->rk_planner = te_kafka_aux_consumer(bt->cfg, bt->nm.bootstrap,
+                                               bt->nm.g_planner, errstr, errsz);
+        bt->rk_broker = te_kafka_aux_consumer(bt->cfg, bt->nm.bootstrap, bt->nm.g_broker,
+                                              errstr, errsz);
+        if (!bt->rk_planner || !bt->rk_broker)
+                return -1;
+        bt->st.t_start = bt->start_ms;
+        bt->st.t_spawn = te_proc_mono_ms();
+        bt->st.clock_rtt_ms = TE_BT_CLOCK_RTT_FLOOR_MS;
+        for (int i = 0; c->stages && i < TE_BT_NPROC; i++)
+                bt->st.port[i] = te_bt_stages_free_port();
+        if (te_bt_spawn(&sp, bt->pid, errstr, errsz) != 0)
+                return -1;
+        bt->started = 1;
         TE_LOG(TE_LOG_INFO, NULL, "backtest.start",
-               "run=%s db=%s topics=bt.%s.* partitions=%d", c->run_id, bt.db_name,
-               c->run_id, bt.np);
-        if ((c->targets_file[0] ? publish_file(&bt, errstr, errstr_size)
-                                : publish_topic(&bt, errstr, errstr_size)) != 0)
-                goto out;
-        if (te_producer_flush(bt.producer, 30000, errstr, errstr_size) != 0)
-                goto out;
-        bt.st.t_published = te_proc_mono_ms();
-        bt.st.runner_cpu_s = te_bt_stages_self_cpu();
-        if (wait_quiet(&bt, errstr, errstr_size) != 0)
-                goto out;
-        bt.st.t_planned = te_proc_mono_ms();
-        progress(&bt, 1);
+               "run=%s db=%s topics=bt.%s.* partitions=%d", c->run_id, bt->db_name,
+               c->run_id, bt->np);
+        return 0;
+}
+
+/* Publish every target, wait until all are planned, then send the final CLOCKs and
+ * the cancels, each followed by a wait until the processes are quiet. `cancels` and
+ * `still_open` get the counts. @returns 0, or -1 with errstr. */
+static int bt_drive(bt_t *bt, long *cancels, long *still_open, char *errstr, size_t errsz)
+{
         int64_t t_end = 0;
-        if (final_clocks(&bt, &t_end, errstr, errstr_size) != 0 ||
-            wait_quiet(&bt, errstr, errstr_size) != 0)
-                goto out;
-        long cancels = cancel_open(&bt, t_end, errstr, errstr_size);
-        if (cancels < 0 || wait_quiet(&bt, errstr, errstr_size) != 0)
-                goto out;
-        long still_open = count_open(&bt);
-        bt.st.t_drained = te_proc_mono_ms();
-        bt.st.t_first_plan = bt.first_plan_ms;
-        if (c->stages)
-                te_bt_stages_collect(&bt.st, bt.pid);
-        int stop_rc = procs_stop(&bt);
-        started = 0;
-        bt.st.t_stopped = te_proc_mono_ms();
-        bt.st.targets = bt.n_pub;
-        int32_t d0 = bt.n_pub ? te_bars_day_of_ms(bt.asof[0]) : 0;
-        int32_t d1 = bt.n_pub ? te_bars_day_of_ms(bt.asof[bt.n_pub - 1]) : 0;
-        for (size_t i = 0; i < bt.n_pub; i++) {
-                int32_t d = te_bars_day_of_ms(bt.asof[i]);
+
+        if ((bt->c->targets_file[0] ? publish_file(bt, errstr, errsz)
+                                    : publish_topic(bt, errstr, errsz)) != 0 ||
+            te_producer_flush(bt->producer, 30000, errstr, errsz) != 0)
+                return -1;
+        bt->st.t_published = te_proc_mono_ms();
+        bt->st.runner_cpu_s = te_bt_stages_self_cpu();
+        if (wait_quiet(bt, errstr, errsz) != 0)
+                return -1;
+        bt->st.t_planned = te_proc_mono_ms();
+        progress(bt, 1);
+        if (final_clocks(bt, &t_end, errstr, errsz) != 0 ||
+            wait_quiet(bt, errstr, errsz) != 0)
+                return -1;
+        *cancels = cancel_open(bt, t_end, errstr, errsz);
+        if (*cancels < 0 || wait_quiet(bt, errstr, errsz) != 0)
+                return -1;
+        *still_open = count_open(bt);
+        bt->st.t_drained = te_proc_mono_ms();
+        bt->st.t_first_plan = bt->first_plan_ms;
+        return 0;
+}
+
+/* The report of a finished run (its days, its capital), its summary on `out`, then
+ * the stages. @returns 0, or -1 with errstr. */
+static int bt_report(bt_t *bt, te_bt_summary_t *sum, long cancels, FILE *out,
+                     char *errstr, size_t errsz)
+{
+        const te_bt_conf_t *c = bt->c;
+        int32_t d0 = bt->n_pub ? te_bars_day_of_ms(bt->asof[0]) : 0, d1 = d0;
+        for (size_t i = 0; i < bt->n_pub; i++) {
+                int32_t d = te_bars_day_of_ms(bt->asof[i]);
                 d0 = d < d0 ? d : d0;
                 d1 = d > d1 ? d : d1;
         }
-        te_bt_params_capital(&bt.params,
-                             c->capital > 0   ? c->capital
-                             : bt.nav_sum > 0 ? bt.nav_sum
-                                              : 1e6,
-                             c->capital > 0   ? "capital option"
-                             : bt.nav_sum > 0 ? "sum of each portfolio's first target nav"
-                                              : "default, no target gave a nav");
-        if (te_bt_report(bt.run_db, bars, &bt.params, d0, d1, c->out_dir, &sum, errstr,
-                         errstr_size) != 0)
-                goto out;
-        te_bt_summary_print(&sum, c->run_id, out);
-        fprintf(out, "targets published: %zu\ntargets planned: %llu\n", bt.n_pub,
-                (unsigned long long)bt.planned);
+        te_bt_params_capital(&bt->params,
+                             c->capital > 0    ? c->capital
+                             : bt->nav_sum > 0 ? bt->nav_sum
+                                               : 1e6,
+                             c->capital > 0 ? "capital option"
+                             : bt->nav_sum > 0
+                                 ? "sum of each portfolio's first target nav"
+                                 : "default, no target gave a nav");
+        if (te_bt_report(bt->run_db, bt->bars, &bt->params, d0, d1, c->out_dir, sum,
+                         errstr, errsz) != 0)
+                return -1;
+        te_bt_summary_print(sum, c->run_id, out);
+        fprintf(out, "targets published: %zu\ntargets planned: %llu\n", bt->n_pub,
+                (unsigned long long)bt->planned);
         fprintf(out, "canceled at the end: %ld\nwall time: %.1f s\n", cancels,
-                (double)(te_proc_mono_ms() - bt.start_ms) / 1000.0);
+                (double)(te_proc_mono_ms() - bt->start_ms) / 1000.0);
         fprintf(out,
                 "report: %s/tearsheet.html (and report.txt equity.csv equity.png "
                 "portfolios.png)\n",
                 c->out_dir);
         if (c->summary_out)
-                memcpy(c->summary_out, &sum, sizeof sum);
+                memcpy(c->summary_out, sum, sizeof *sum);
         if (c->stages) {
-                bt.st.t_end = te_proc_mono_ms();
-                te_bt_stages_print(&bt.st, out);
+                bt->st.t_end = te_proc_mono_ms();
+                te_bt_stages_print(&bt->st, out);
                 char path[1100];
                 snprintf(path, sizeof path, "%s/stages.txt", c->out_dir);
                 FILE *sf = fopen(path, "w");
                 if (sf) {
-                        te_bt_stages_print(&bt.st, sf);
+                        te_bt_stages_print(&bt->st, sf);
                         fclose(sf);
                 }
         }
-        rc = 0;
-        if (bt.planned != bt.n_pub) {
-                snprintf(errstr, errstr_size, "planned %llu targets of %zu published",
-                         (unsigned long long)bt.planned, bt.n_pub);
-                rc = 1;
-        } else if (still_open != 0) {
-                snprintf(errstr, errstr_size, "%ld orders are not terminal", still_open);
-                rc = 1;
-        } else if (stop_rc != 0) {
-                snprintf(errstr, errstr_size, "a process exited non-zero at the end");
-                rc = 1;
-        }
+        return 0;
+}
+
+/* The checks of a finished run. @returns 0, or 1 with errstr. */
+static int bt_verdict(const bt_t *bt, long still_open, int stop_rc, char *errstr,
+                      size_t errsz)
+{
+        if (bt->planned != bt->n_pub)
+                snprintf(errstr, errsz, "planned %llu targets of %zu published",
+                         (unsigned long long)bt->planned, bt->n_pub);
+        else if (still_open != 0)
+                snprintf(errstr, errsz, "%ld orders are not terminal", still_open);
+        else if (stop_rc != 0)
+                snprintf(errstr, errsz, "a process exited non-zero at the end");
+        else
+                return 0;
+        return 1;
+}
+
+static void bt_free(bt_t *bt)
+{
+        if (bt->rk_planner)
+                rd_kafka_destroy(bt->rk_planner);
+        if (bt->rk_broker)
+                rd_kafka_destroy(bt->rk_broker);
+        te_producer_destroy(bt->producer);
+        if (bt->run_db)
+                PQfinish(bt->run_db);
+        if (bt->main_db)
+                PQfinish(bt->main_db);
+        te_map_destroy(bt->portfolios, free);
+        te_codec_destroy(bt->codec);
+        te_bars_destroy(bt->bars);
+        te_buf_free(&bt->buf);
+        te_bt_params_free(&bt->params);
+        free(bt->asof);
+        free(bt->size);
+}
+
+int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE *out,
+              char *errstr, size_t errstr_size)
+{
+        bt_t bt;
+        te_bt_summary_t sum;
+        long cancels = 0, still_open = 0;
+        int rc = 2;
+
+        errstr[0] = '\0';
+        if (bt_init(&bt, c, cfg, errstr, errstr_size) != 0 ||
+            bt_start(&bt, self, errstr, errstr_size) != 0 ||
+            bt_drive(&bt, &cancels, &still_open, errstr, errstr_size) != 0)
+                goto out;
+        if (c->stages)
+                te_bt_stages_collect(&bt.st, bt.pid);
+        int stop_rc = te_bt_procs_stop(bt.pid);
+        bt.st.t_stopped = te_proc_mono_ms();
+        bt.st.targets = bt.n_pub;
+        if (bt_report(&bt, &sum, cancels, out, errstr, errstr_size) != 0)
+                goto out;
+        rc = bt_verdict(&bt, still_open, stop_rc, errstr, errstr_size);
         record_run(&bt, rc == 0 ? "done" : "failed", &sum);
 out:
-        if (started) {
-                procs_stop(&bt);
-                if (bt.main_db)
-                        record_run(&bt, "failed", NULL);
-        }
-        if (bt.rk_planner)
-                rd_kafka_destroy(bt.rk_planner);
-        if (bt.rk_broker)
-                rd_kafka_destroy(bt.rk_broker);
-        te_producer_destroy(bt.producer);
-        if (bt.run_db)
-                PQfinish(bt.run_db);
-        if (bt.main_db)
-                PQfinish(bt.main_db);
-        te_map_destroy(bt.portfolios, free);
-        te_codec_destroy(bt.codec);
-        te_bars_destroy(bars);
-        te_buf_free(&bt.buf);
-        te_bt_params_free(&bt.params);
-        free(bt.asof);
-        free(bt.size);
+        te_bt_procs_stop(bt.pid); /* those still running after a failure */
+        if (rc == 2 && bt.started && bt.main_db)
+                record_run(&bt, "failed", NULL);
+        bt_free(&bt);
         return rc;
 }

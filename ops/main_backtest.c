@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "backtest.h"
+#include "backtest_spawn.h"
 #include "backtest_sweep.h"
 #include "te_buf.h"
 #include "te_cfgtab.h"

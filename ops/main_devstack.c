@@ -8,14 +8,8 @@
  * SIGTERM/SIGINT, then removes the bootstrap file, the socket and the pidfile and exits 0
  * (1 if start-up failed, 2 on usage errors).
  *
- * A unix stream control socket (--ctl) injects faults while clients stay connected. Line
- * protocol, one reply line per request line ("ok ..." or "err ..."), lines of at most
- * DS_LINE_MAX bytes:
- *   ping | help
- *   broker_down <id> | broker_up <id> | rtt <id> <ms>
- *   request_errors <api_key> <err> <count>     (err: number or name, e.g. NOT_LEADER_...)
- *   topic_error <topic> <err>                  (0 / NO_ERROR clears it)
- *   create_topic <name> <partitions>
+ * A unix stream control socket (--ctl) injects faults while clients stay connected; its
+ * line protocol and commands are devstack_ctl.h's.
  *
  *   exec-devstack [-c CONFIG] [-o KEY=VALUE]... [--out BOOTSTRAP_FILE] [-m MANIFEST]
  *                 [-b BROKERS] [--ctl CTL_SOCKET] [-p PIDFILE] [-l LEVEL]
@@ -42,6 +36,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "devstack_ctl.h"
 #include "te_buf.h"
 #include "te_cfgtab.h"
 #include "te_log.h"
@@ -49,28 +44,21 @@
 
 #define DS_PROC           "exec-devstack"
 #define DS_MAX_BROKERS    16
-#define DS_MAX_PARTITIONS 1024
 #define DS_MAX_TOPICS     256
-#define DS_TOPIC_MAX      249 /* Kafka's limit on a topic name */
-#define DS_LINE_MAX       256 /* control line, without its newline */
-#define DS_REPLY_MAX      512
 #define DS_MAX_CLIENTS    16
 #define DS_CLIENT_IDLE_MS 60000
 #define DS_POLL_MS        100
-#define DS_MAX_ERR_PUSH   1000
 #define DS_MANIFEST_LINE  512
 
 typedef struct ds_topic_s {
-        char name[DS_TOPIC_MAX + 1];
+        char name[TE_DSCTL_TOPIC_MAX + 1];
         int partitions;
 } ds_topic_t;
 
 typedef struct ds_client_s {
         int fd; /* -1 when the slot is free */
-        size_t len;
-        int overflow; /* the current line passed DS_LINE_MAX: discard to newline */
         int64_t last_ms;
-        char line[DS_LINE_MAX + 1];
+        te_dsctl_line_t in;
 } ds_client_t;
 
 typedef struct ds_s {
@@ -82,63 +70,6 @@ typedef struct ds_s {
         int listen_fd;
         ds_client_t clients[DS_MAX_CLIENTS];
 } ds_t;
-
-/* ---- parsing helpers ------------------------------------------------------------ */
-
-/** Parse a whole decimal integer in [min,max]. @returns 0, or -1 if not one. */
-static int parse_long(const char *s, long min, long max, long *out)
-{
-        char *end = NULL;
-        long v;
-
-        if (*s == '\0' || *s == ' ' || *s == '\t' || *s == '+')
-                return -1;
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-                return -1;
-        *out = v;
-        return 0;
-}
-
-/** @returns 1 if `s` is a legal Kafka topic name. */
-static int topic_name_ok(const char *s)
-{
-        size_t n = strlen(s);
-
-        if (n == 0 || n > DS_TOPIC_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-                return 0;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-                        return 0;
-        }
-        return 1;
-}
-
-/** An error code given as a number or as librdkafka's name for it ("_TRANSPORT",
- *  "NOT_LEADER_FOR_PARTITION"). @returns 0, or -1 if it names no known code. */
-static int parse_err(const char *s, rd_kafka_resp_err_t *out)
-{
-        const struct rd_kafka_err_desc *descs;
-        size_t cnt;
-        long num;
-        int by_num;
-
-        by_num = parse_long(s, INT_MIN, INT_MAX, &num) == 0;
-        rd_kafka_get_err_descs(&descs, &cnt);
-        for (size_t i = 0; i < cnt; i++) {
-                if (descs[i].name == NULL)
-                        continue;
-                if ((by_num && (long)descs[i].code == num) ||
-                    (!by_num && strcmp(descs[i].name, s) == 0)) {
-                        *out = descs[i].code;
-                        return 0;
-                }
-        }
-        return -1;
-}
 
 static const ds_topic_t *topic_find(const ds_t *ds, const char *name)
 {
@@ -214,15 +145,15 @@ static int manifest_apply(ds_t *ds, const char *path, char *errstr, size_t errst
                                  "%s:%d: expected `<topic> <partitions>`", path, lineno);
                         goto err;
                 }
-                if (!topic_name_ok(topic)) {
+                if (!te_dsctl_topic_name_ok(topic)) {
                         snprintf(errstr, errstr_size, "%s:%d: bad topic name", path,
                                  lineno);
                         goto err;
                 }
-                if (parse_long(parts, 1, DS_MAX_PARTITIONS, &n) != 0) {
+                if (te_dsctl_parse_long(parts, 1, TE_DSCTL_MAX_PARTS, &n) != 0) {
                         snprintf(errstr, errstr_size,
                                  "%s:%d: %s: partitions must be an integer in 1..%d",
-                                 path, lineno, topic, DS_MAX_PARTITIONS);
+                                 path, lineno, topic, TE_DSCTL_MAX_PARTS);
                         goto err;
                 }
                 if (topic_create(ds, topic, (int)n, why, sizeof why) != 0) {
@@ -351,23 +282,6 @@ err:
         return -1;
 }
 
-typedef void(ds_cmd_fn)(ds_t *ds, char **argv, char *reply, size_t replysz);
-
-/** A broker id argument. @returns 0, or -1 with an "err" reply written. */
-static int arg_broker(const ds_t *ds, const char *s, int32_t *id, char *reply,
-                      size_t replysz)
-{
-        long v;
-
-        if (parse_long(s, 1, ds->n_brokers, &v) != 0) {
-                snprintf(reply, replysz, "err broker id must be an integer in 1..%d",
-                         ds->n_brokers);
-                return -1;
-        }
-        *id = (int32_t)v;
-        return 0;
-}
-
 static void reply_result(rd_kafka_resp_err_t err, const char *what, char *reply,
                          size_t replysz)
 {
@@ -377,186 +291,76 @@ static void reply_result(rd_kafka_resp_err_t err, const char *what, char *reply,
                 snprintf(reply, replysz, "err %s: %s", what, rd_kafka_err2name(err));
 }
 
-static void cmd_ping(ds_t *ds, char **argv, char *reply, size_t replysz)
+static void cmd_request_errors(ds_t *ds, const te_dsctl_req_t *rq, char *reply,
+                               size_t replysz)
 {
-        (void)ds;
-        (void)argv;
-        snprintf(reply, replysz, "ok pong");
+        rd_kafka_resp_err_t errs[TE_DSCTL_MAX_ERR_PUSH];
+
+        for (int i = 0; i < rq->count; i++)
+                errs[i] = rq->err;
+        rd_kafka_mock_push_request_errors_array(ds->mc, (int16_t)rq->api_key,
+                                                (size_t)rq->count, errs);
+        snprintf(reply, replysz, "ok request_errors %d %s %d", rq->api_key,
+                 rd_kafka_err2name(rq->err), rq->count);
 }
 
-static void cmd_help(ds_t *ds, char **argv, char *reply, size_t replysz);
-
-static void cmd_broker_down(ds_t *ds, char **argv, char *reply, size_t replysz)
+static void cmd_topic_error(ds_t *ds, const te_dsctl_req_t *rq, char *reply,
+                            size_t replysz)
 {
-        char what[64];
-        int32_t id;
-
-        if (arg_broker(ds, argv[1], &id, reply, replysz) != 0)
-                return;
-        snprintf(what, sizeof what, "broker_down %d", (int)id);
-        reply_result(rd_kafka_mock_broker_set_down(ds->mc, id), what, reply, replysz);
-}
-
-static void cmd_broker_up(ds_t *ds, char **argv, char *reply, size_t replysz)
-{
-        char what[64];
-        int32_t id;
-
-        if (arg_broker(ds, argv[1], &id, reply, replysz) != 0)
-                return;
-        snprintf(what, sizeof what, "broker_up %d", (int)id);
-        reply_result(rd_kafka_mock_broker_set_up(ds->mc, id), what, reply, replysz);
-}
-
-static void cmd_rtt(ds_t *ds, char **argv, char *reply, size_t replysz)
-{
-        char what[64];
-        int32_t id;
-        long ms;
-
-        if (arg_broker(ds, argv[1], &id, reply, replysz) != 0)
-                return;
-        if (parse_long(argv[2], 0, 60000, &ms) != 0) {
-                snprintf(reply, replysz, "err rtt ms must be an integer in 0..60000");
-                return;
-        }
-        snprintf(what, sizeof what, "rtt %d %ld", (int)id, ms);
-        reply_result(rd_kafka_mock_broker_set_rtt(ds->mc, id, (int)ms), what, reply,
-                     replysz);
-}
-
-static void cmd_request_errors(ds_t *ds, char **argv, char *reply, size_t replysz)
-{
-        rd_kafka_resp_err_t errs[DS_MAX_ERR_PUSH];
-        rd_kafka_resp_err_t err;
-        long api_key, cnt;
-
-        if (parse_long(argv[1], 0, INT16_MAX, &api_key) != 0) {
-                snprintf(reply, replysz, "err api_key must be an integer in 0..%d",
-                         INT16_MAX);
-                return;
-        }
-        if (parse_err(argv[2], &err) != 0) {
-                snprintf(reply, replysz, "err unknown error code");
-                return;
-        }
-        if (parse_long(argv[3], 1, DS_MAX_ERR_PUSH, &cnt) != 0) {
-                snprintf(reply, replysz, "err count must be an integer in 1..%d",
-                         DS_MAX_ERR_PUSH);
-                return;
-        }
-        for (long i = 0; i < cnt; i++)
-                errs[i] = err;
-        rd_kafka_mock_push_request_errors_array(ds->mc, (int16_t)api_key, (size_t)cnt,
-                                                errs);
-        snprintf(reply, replysz, "ok request_errors %ld %s %ld", api_key,
-                 rd_kafka_err2name(err), cnt);
-}
-
-static void cmd_topic_error(ds_t *ds, char **argv, char *reply, size_t replysz)
-{
-        rd_kafka_resp_err_t err;
-
         /* The mock would auto-create an unknown topic here: only ours are allowed. */
-        if (topic_find(ds, argv[1]) == NULL) {
+        if (topic_find(ds, rq->topic) == NULL) {
                 snprintf(reply, replysz,
                          "err unknown topic (not in the manifest nor created here)");
                 return;
         }
-        if (parse_err(argv[2], &err) != 0) {
-                snprintf(reply, replysz, "err unknown error code");
-                return;
-        }
-        rd_kafka_mock_topic_set_error(ds->mc, argv[1], err);
-        snprintf(reply, replysz, "ok topic_error %s %s", argv[1], rd_kafka_err2name(err));
-}
-
-static void cmd_create_topic(ds_t *ds, char **argv, char *reply, size_t replysz)
-{
-        char why[DS_REPLY_MAX];
-        long n;
-
-        if (!topic_name_ok(argv[1])) {
-                snprintf(reply, replysz, "err bad topic name");
-                return;
-        }
-        if (parse_long(argv[2], 1, DS_MAX_PARTITIONS, &n) != 0) {
-                snprintf(reply, replysz, "err partitions must be an integer in 1..%d",
-                         DS_MAX_PARTITIONS);
-                return;
-        }
-        if (topic_create(ds, argv[1], (int)n, why, sizeof why) != 0) {
-                snprintf(reply, replysz, "err %s", why);
-                return;
-        }
-        snprintf(reply, replysz, "ok create_topic %s %ld", argv[1], n);
-}
-
-static const struct {
-        const char *name;
-        int nargs;
-        const char *usage;
-        ds_cmd_fn *fn;
-} ds_cmds[] = {
-    {"ping", 0, "ping", cmd_ping},
-    {"help", 0, "help", cmd_help},
-    {"broker_down", 1, "broker_down <id>", cmd_broker_down},
-    {"broker_up", 1, "broker_up <id>", cmd_broker_up},
-    {"rtt", 2, "rtt <id> <ms>", cmd_rtt},
-    {"request_errors", 3, "request_errors <api_key> <err> <count>", cmd_request_errors},
-    {"topic_error", 2, "topic_error <topic> <err>", cmd_topic_error},
-    {"create_topic", 2, "create_topic <name> <partitions>", cmd_create_topic},
-};
-#define DS_N_CMDS (sizeof ds_cmds / sizeof ds_cmds[0])
-
-static void cmd_help(ds_t *ds, char **argv, char *reply, size_t replysz)
-{
-        size_t off;
-
-        (void)ds;
-        (void)argv;
-        off = (size_t)snprintf(reply, replysz, "ok");
-        for (size_t i = 0; i < DS_N_CMDS && off < replysz; i++)
-                off += (size_t)snprintf(reply + off, replysz - off, " %s%s",
-                                        ds_cmds[i].usage, i + 1 < DS_N_CMDS ? ";" : "");
+        rd_kafka_mock_topic_set_error(ds->mc, rq->topic, rq->err);
+        snprintf(reply, replysz, "ok topic_error %s %s", rq->topic,
+                 rd_kafka_err2name(rq->err));
 }
 
 /** Execute one request line (no newline) and write the reply (no newline). */
 static void ctl_execute(ds_t *ds, char *line, size_t len, char *reply, size_t replysz)
 {
-        char *argv[5];
-        char *save = NULL, *tok;
-        int argc = 0;
+        te_dsctl_req_t rq;
+        char what[64], why[TE_DSCTL_REPLY_MAX - 16];
 
-        if (len > 0 && line[len - 1] == '\r')
-                line[--len] = '\0';
-        for (size_t i = 0; i < len; i++) {
-                unsigned char c = (unsigned char)line[i];
-                if ((c < 0x20 && c != '\t') || c >= 0x7f) {
-                        snprintf(reply, replysz, "err non-printable byte at offset %zu",
-                                 i);
-                        return;
-                }
-        }
-        line[len] = '\0';
-        for (tok = strtok_r(line, " \t", &save); tok != NULL && argc < 5;
-             tok = strtok_r(NULL, " \t", &save))
-                argv[argc++] = tok;
-        if (argc == 0) {
-                snprintf(reply, replysz, "err empty line");
+        if (te_dsctl_parse(line, len, ds->n_brokers, &rq, reply, replysz) != 0)
                 return;
+        switch (rq.cmd) {
+        case TE_DSCTL_PING:
+                snprintf(reply, replysz, "ok pong");
+                break;
+        case TE_DSCTL_HELP:
+                te_dsctl_help(reply, replysz);
+                break;
+        case TE_DSCTL_BROKER_DOWN:
+        case TE_DSCTL_BROKER_UP:
+                snprintf(what, sizeof what, "%s %d", te_dsctl_cmds[rq.cmd].name,
+                         rq.broker);
+                reply_result(rq.cmd == TE_DSCTL_BROKER_UP
+                                 ? rd_kafka_mock_broker_set_up(ds->mc, rq.broker)
+                                 : rd_kafka_mock_broker_set_down(ds->mc, rq.broker),
+                             what, reply, replysz);
+                break;
+        case TE_DSCTL_RTT:
+                snprintf(what, sizeof what, "rtt %d %d", rq.broker, rq.ms);
+                reply_result(rd_kafka_mock_broker_set_rtt(ds->mc, rq.broker, rq.ms), what,
+                             reply, replysz);
+                break;
+        case TE_DSCTL_REQUEST_ERRORS:
+                cmd_request_errors(ds, &rq, reply, replysz);
+                break;
+        case TE_DSCTL_TOPIC_ERROR:
+                cmd_topic_error(ds, &rq, reply, replysz);
+                break;
+        default: /* TE_DSCTL_CREATE_TOPIC */
+                if (topic_create(ds, rq.topic, rq.partitions, why, sizeof why) != 0)
+                        snprintf(reply, replysz, "err %s", why);
+                else
+                        snprintf(reply, replysz, "ok create_topic %s %d", rq.topic,
+                                 rq.partitions);
+                break;
         }
-        for (size_t i = 0; i < DS_N_CMDS; i++) {
-                if (strcmp(argv[0], ds_cmds[i].name) != 0)
-                        continue;
-                if (argc != ds_cmds[i].nargs + 1) {
-                        snprintf(reply, replysz, "err usage: %s", ds_cmds[i].usage);
-                        return;
-                }
-                ds_cmds[i].fn(ds, argv, reply, replysz);
-                return;
-        }
-        snprintf(reply, replysz, "err unknown command (try help)");
 }
 
 static void client_close(ds_client_t *c)
@@ -564,18 +368,17 @@ static void client_close(ds_client_t *c)
         if (c->fd >= 0)
                 close(c->fd);
         c->fd = -1;
-        c->len = 0;
-        c->overflow = 0;
+        te_dsctl_line_reset(&c->in);
 }
 
 /** Send one reply line. @returns 0, or -1 if the client must be dropped. */
 static int client_reply(ds_client_t *c, const char *reply)
 {
-        char out[DS_REPLY_MAX + 1];
+        char out[TE_DSCTL_REPLY_MAX + 1];
         size_t n = strlen(reply);
 
-        if (n > DS_REPLY_MAX - 1)
-                n = DS_REPLY_MAX - 1;
+        if (n > TE_DSCTL_REPLY_MAX - 1)
+                n = TE_DSCTL_REPLY_MAX - 1;
         memcpy(out, reply, n);
         out[n++] = '\n';
         /* Replies are short; a client that lets its receive buffer fill is dropped. */
@@ -584,26 +387,25 @@ static int client_reply(ds_client_t *c, const char *reply)
 
 static int client_line(ds_t *ds, ds_client_t *c)
 {
-        char reply[DS_REPLY_MAX];
-        char shown[DS_LINE_MAX + 1];
+        char reply[TE_DSCTL_REPLY_MAX];
+        char shown[TE_DSCTL_LINE_MAX + 1];
 
-        if (c->overflow) {
+        if (c->in.overflow) {
                 snprintf(reply, sizeof reply, "err line too long (max %d bytes)",
-                         DS_LINE_MAX);
+                         TE_DSCTL_LINE_MAX);
                 TE_LOG(TE_LOG_WARN, NULL, "ctl.rejected", "line longer than %d bytes",
-                       DS_LINE_MAX);
+                       TE_DSCTL_LINE_MAX);
         } else {
-                memcpy(shown, c->line, c->len);
-                shown[c->len] = '\0';
-                ctl_execute(ds, c->line, c->len, reply, sizeof reply);
+                memcpy(shown, c->in.buf, c->in.len);
+                shown[c->in.len] = '\0';
+                ctl_execute(ds, c->in.buf, c->in.len, reply, sizeof reply);
                 if (strncmp(reply, "err non-printable", 17) == 0)
                         TE_LOG(TE_LOG_WARN, NULL, "ctl.rejected", "%s", reply);
                 else
                         TE_LOG(reply[0] == 'o' ? TE_LOG_INFO : TE_LOG_WARN, NULL,
                                "ctl.command", "%s -> %s", shown, reply);
         }
-        c->len = 0;
-        c->overflow = 0;
+        te_dsctl_line_reset(&c->in);
         return client_reply(c, reply);
 }
 
@@ -618,23 +420,16 @@ static void client_read(ds_t *ds, ds_client_t *c)
                 return;
         if (n <= 0) {
                 /* EOF: a last line without its newline still gets an answer. */
-                if (n == 0 && (c->len > 0 || c->overflow))
+                if (n == 0 && (c->in.len > 0 || c->in.overflow))
                         client_line(ds, c);
                 client_close(c);
                 return;
         }
         c->last_ms = te_proc_mono_ms();
         for (ssize_t i = 0; i < n; i++) {
-                if (buf[i] == '\n') {
-                        if (client_line(ds, c) != 0) {
-                                client_close(c);
-                                return;
-                        }
-                } else if (!c->overflow) {
-                        if (c->len == DS_LINE_MAX)
-                                c->overflow = 1;
-                        else
-                                c->line[c->len++] = buf[i];
+                if (te_dsctl_line_feed(&c->in, buf[i]) && client_line(ds, c) != 0) {
+                        client_close(c);
+                        return;
                 }
         }
 }
@@ -659,8 +454,7 @@ static void ctl_accept(ds_t *ds)
                 return;
         }
         slot->fd = fd;
-        slot->len = 0;
-        slot->overflow = 0;
+        te_dsctl_line_reset(&slot->in);
         slot->last_ms = te_proc_mono_ms();
 }
 
