@@ -149,6 +149,10 @@ void fx_on_sev(fix_t *b, const te_fix_sev_t *ev)
         } else if (ev->alert[0]) {
                 fx_alert(b, TE_SEV_WARNING, "fix_session", NULL, "%s", ev->alert);
         }
+        /* our MsgSeqNums restart at 1 (they reset, or we log on with 141=Y): a Reject
+         * naming a number must not be matched to a message of the old sequence */
+        if (ev->reset || (ev->logged_on && b->cfg.reset_on_logon))
+                te_fix_reqq_forget_sent(b->reqq);
         if (ev->logged_on) {
                 b->st.logons++;
                 b->backoff_ms = b->cfg.reconnect_min_ms;

@@ -48,6 +48,7 @@ typedef struct {
 } acc_t;
 
 static acc_t A;
+static int acc_quiet_logon; /* 1: a Logon of the adapter gets no automatic answer */
 static te_broker_t *B;
 static te_reports_t R;
 static char alerts[4096];
@@ -126,7 +127,7 @@ static void acc_poll(void)
                 assert_int_equal(te_fix_parse(A.rbuf, flen, &m), TE_FIX_OK);
                 assert_true(m.seq > A.last_in); /* the adapter's numbers only go up */
                 A.last_in = m.seq;
-                if (strcmp(m.msg_type, "A") == 0) {
+                if (strcmp(m.msg_type, "A") == 0 && !acc_quiet_logon) {
                         acc_send("35=A|98=0|108=30");
                 } else if (strcmp(m.msg_type, "1") == 0) {
                         char id[64];
@@ -595,7 +596,8 @@ static void test_fix_adapter_ended(void **state)
         assert_int_equal(st.orders_held, 0); /* both ended: dropped */
 
         /* the fill resent: a duplicate; a new report on the ended order: an alert */
-        acc_send(ER("E1", "17=E1b|43=Y|150=F|39=2|151=0|14=100|6=10|32=100|31=10"));
+        acc_send(ER("E1", "17=E1b|43=Y|122=20000101-00:00:00.000|150=F|39=2|151=0|14=100|"
+                          "6=10|32=100|31=10"));
         acc_send(ER("E1", "17=E1c|150=F|39=2|151=0|14=100|6=10|32=100|31=10"));
         wait_reports(0);
         te_fix_stats(B, &st);
@@ -625,6 +627,70 @@ static void test_fix_adapter_ended(void **state)
                 assert_null(memmem(A.fr[i], A.flen[i], "NOPE", 4));
         te_fix_stats(B, &st);
         assert_int_equal(st.orders_held, 0);
+
+        te_reports_free(&R);
+        te_broker_destroy(B);
+        close(A.fd);
+        close(A.lfd);
+}
+
+/* A counterparty reset mid-session (Logon 141=Y at 1): our MsgSeqNums restart, so a
+ * session Reject naming a number of the new sequence is matched to what that number
+ * carried after the reset, never to the order message the same number carried
+ * before it. */
+static void test_fix_adapter_reset_forgets_sent(void **state)
+{
+        (void)state;
+        acc_listen();
+        acc_quiet_logon = 0;
+        te_fix_cfg_t cfg;
+        te_fix_cfg_defaults(&cfg);
+        cfg.port = A.port;
+        te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
+        te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
+        cfg.alert = on_alert;
+        alerts[0] = '\0';
+        char err[128];
+        B = te_fix_new(&cfg, err, sizeof err);
+        assert_non_null(B);
+        wait_connected(1); /* our Logon is 1 */
+
+        handle(cmd(TE_CMD_NEW, "S1", 100, 10));
+        expect("D", "11=S1|34=2");
+        handle(cmd(TE_CMD_NEW, "S2", 100, 10));
+        expect("D", "11=S2|34=3");
+        acc_send(ER("S1", "17=S1a|150=F|39=2|151=0|14=100|6=10|32=100|31=10"));
+        acc_send(ER("S2", "17=S2a|150=0|39=0|151=100|14=0|6=0"));
+        wait_reports(2);
+        te_reports_clear(&R);
+
+        /* they reset: our Logon 141=Y at 1, the status of S2 (open) at 2 */
+        A.seq_out = 0;
+        A.last_in = 0;
+        acc_quiet_logon = 1;
+        acc_send("35=A|98=0|108=30|141=Y");
+        expect("A", "34=1|141=Y");
+        expect("H", "11=S2|34=2");
+        acc_send(ER("S2", "17=S2s|150=I|39=0|151=100|14=0|6=0"));
+        wait_connected(1);
+        /* a TestRequest: our Heartbeat takes 3, the number S2's order had before */
+        acc_send("35=1|112=T1");
+        int64_t deadline = te_proc_mono_ms() + 5000;
+        while (A.last_in < 3 && te_proc_mono_ms() < deadline)
+                step();
+        assert_int_equal(A.last_in, 3);
+        /* they reject our message 3 (the Heartbeat): S2 is not touched */
+        acc_send("35=3|45=3|372=0|373=5|58=bad heartbeat");
+        wait_reports(0);
+        assert_non_null(strstr(alerts, "bad heartbeat"));
+        /* and a Reject of an order message of the new sequence still applies */
+        handle(cmd(TE_CMD_NEW, "S3", 5, 10));
+        expect("D", "11=S3|34=4");
+        acc_send("35=3|45=4|371=40|372=D|373=5|58=no such type");
+        wait_reports(1);
+        check(0, "S3", TE_EXEC_REJECTED, TE_OS_REJECTED, 0, 0, 0, 0);
+        te_reports_clear(&R);
+        acc_quiet_logon = 0;
 
         te_reports_free(&R);
         te_broker_destroy(B);
@@ -673,6 +739,7 @@ int main(void)
             cmocka_unit_test(test_fix_adapter_refusals),
             cmocka_unit_test(test_fix_adapter_ended),
             cmocka_unit_test(test_fix_adapter_begin_string),
+            cmocka_unit_test(test_fix_adapter_reset_forgets_sent),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
