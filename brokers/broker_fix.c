@@ -386,6 +386,12 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
                         "a Password (554) cannot be sent in a FIX 4.2 Logon");
                 return NULL;
         }
+        if (fix42 && cfg->mass_status) {
+                te_errf(errstr, errstr_size,
+                        "mass_status: OrderMassStatusRequest (35=AF) does not exist in "
+                        "FIX 4.2");
+                return NULL;
+        }
         if (fix42 && (cfg->tifs & (1u << TE_TIF_CLS))) {
                 te_errf(errstr, errstr_size, "TimeInForce CLS does not exist in FIX 4.2");
                 return NULL;

@@ -95,8 +95,9 @@ typedef struct te_fix_cfg_s {
         unsigned order_types;      /* bit per te_order_type_t allowed */
         unsigned tifs;             /* bit per te_tif_t allowed */
         int reset_on_logon;        /* ResetSeqNumFlag on every Logon */
-        char password[128];        /* Password 554, "" for none; never logged */
-        int max_msgs_per_sec;      /* application messages, cancels first */
+        int mass_status;    /* reconcile with one OrderMassStatusRequest (FIX 4.4 only) */
+        char password[128]; /* Password 554, "" for none; never logged */
+        int max_msgs_per_sec; /* application messages, cancels first */
         int64_t reconnect_min_ms;
         int64_t reconnect_max_ms;
         int64_t reconcile_timeout_ms;
@@ -121,6 +122,7 @@ typedef struct te_fix_stats_s {
         uint64_t connects, disconnects, logons, reconciles;
         uint64_t orders_sent, cancels_sent, replaces_sent, status_sent;
         uint64_t fills, dup_execs, rejects, garbled, alerts;
+        uint64_t mass_sent, mass_answers; /* OrderMassStatusRequests, their answers */
         uint64_t orders_held; /* orders in memory: not ended, or ended and unsaved */
 } te_fix_stats_t;
 void te_fix_stats(te_broker_t *b, te_fix_stats_t *out);

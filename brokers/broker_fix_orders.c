@@ -91,15 +91,22 @@ void fx_end_order(fix_t *b, forder_t *o, te_exec_type_t et, te_order_status_t st
         fx_dirty(b, o);
 }
 
-void fx_on_exec(fix_t *b, te_reports_t *out)
+/* An ExecutionReport; `mass` is 1 when it answers our OrderMassStatusRequest. */
+static void on_exec(fix_t *b, int mass, te_reports_t *out)
 {
         te_fix_exec_t x;
         char err[256];
         if (te_fix_app_dec_exec(&b->msg, &x, err, sizeof err) != 0) {
-                fx_alert(b, TE_SEV_WARNING, "fix_bad_report", NULL, "%s", err);
+                if (mass) /* e.g. the one answer saying there is no order */
+                        TE_LOG(TE_LOG_DEBUG, NULL, "fix.mass_empty",
+                               "mass status answer without an order of ours: %s", err);
+                else
+                        fx_alert(b, TE_SEV_WARNING, "fix_bad_report", NULL, "%s", err);
                 return;
         }
         forder_t *o = fx_find(b, x.order_id);
+        if (!o && fx_ended(b, x.order_id) && x.exec_type == 'I')
+                return; /* the status of an order that ended: nothing to learn */
         if (!o && fx_ended(b, x.order_id)) {
                 if (te_fix_execids_add(b->execs, x.order_id, x.exec_id) == 0) {
                         b->st.dup_execs++;
@@ -191,6 +198,23 @@ void fx_on_exec(fix_t *b, te_reports_t *out)
         }
 }
 
+/* An ExecutionReport: one answering our OrderMassStatusRequest (its MassStatusReqID)
+ * is a status like any other; the one flagged last ends the answer. */
+static void fx_on_exec(fix_t *b, te_reports_t *out)
+{
+        char mid[TE_FIX_MASSID_MAX];
+        int mass =
+            b->mass_pending &&
+            te_fix_get_str(&b->msg, TE_FIX_T_MASSSTATUSREQID, mid, sizeof mid) == 0 &&
+            strcmp(mid, b->mass_id) == 0;
+        int last = mass && te_fix_get_bool(&b->msg, TE_FIX_T_LASTRPTREQUESTED) == 1;
+        if (mass)
+                b->st.mass_answers++;
+        on_exec(b, mass, out);
+        if (last)
+                fx_mass_done(b);
+}
+
 /* The order's status while it works (no request of ours pending). */
 te_order_status_t fx_live_status(const forder_t *o)
 {
@@ -277,6 +301,10 @@ void fx_on_cancel_reject(fix_t *b, te_reports_t *out)
 void fx_on_refused(fix_t *b, int64_t seq, const char *text, te_reports_t *out)
 {
         const te_fix_req_t *sr = te_fix_reqq_by_seq(b->reqq, seq);
+        if (sr && sr->kind == 'A') {
+                fx_mass_refused(b, text);
+                return;
+        }
         forder_t *o = sr ? fx_find(b, sr->order_id) : NULL;
         if (!o)
                 return; /* not an order message, or too old to know */

@@ -74,7 +74,7 @@ typedef struct te_broker_worker_conf_s {
         char fix_password_file[512];
         int64_t fix_port, fix_heartbt_int, fix_max_msgs, fix_reconnect_min_ms,
             fix_reconnect_max_ms, fix_reconcile_timeout_ms;
-        int fix_reset_on_logon, fix_use_db;
+        int fix_reset_on_logon, fix_use_db, fix_mass_status;
 } te_broker_worker_conf_t;
 
 typedef struct te_broker_worker_s te_broker_worker_t;

@@ -134,6 +134,9 @@ static const te_cfg_item_t conf_items[] = {
              "longest reconnect delay"),
     TE_CFG_I(conf_t, "fix.reconcile_timeout_ms", fix_reconcile_timeout_ms, "5000", 100,
              600000, "wait this long for the status of open orders after a Logon"),
+    TE_CFG_B(conf_t, "fix.mass_status", fix_mass_status, "off",
+             "reconcile with one OrderMassStatusRequest (35=AF) instead of one "
+             "OrderStatusRequest per open order (FIX.4.4 only)"),
     TE_CFG_B(conf_t, "fix.reset_seq_on_logon", fix_reset_on_logon, "false",
              "Logon with ResetSeqNumFlag=Y: both sequence numbers restart at 1"),
     TE_CFG_S(conf_t, "fix.password_file", fix_password_file, "",
