@@ -14,7 +14,9 @@
 #   running session (Logon 141=Y: we answer with ours at 1 and go on); Logons refused for a while, an order published
 #   meanwhile goes out once afterwards; exec-broker killed (-9) in the middle of
 #   fills and started again (orders and fills neither lost nor doubled, the sequence
-#   numbers continue with no reset, at most one ResendRequest per gap); and last,
+#   numbers continue with no reset, at most one ResendRequest per gap); exec-broker
+#   restarted with fix.mass_status=on, fills during an outage reconciled by one
+#   OrderMassStatusRequest (an order it does not list by its own 35=H); and last,
 #   exec-broker started with an outgoing number the counterparty has passed: QuickFIX
 #   refuses the Logon ("MsgSeqNum too low") once, the adapter raises a CRITICAL
 #   fix_seq_too_low Alert and does not try again.
@@ -85,7 +87,7 @@ fix_broker() {
                 -o fix.sender_comp_id=TE -o fix.target_comp_id=EXECUTOR -o fix.account=ACC1 \
                 -o fix.tifs=DAY,GTC,IOC -o group.id=fix-faults -o topic.orders=orders.fq \
                 -o broker.name=fix -o commit.interval.ms=100 -o fix.reconnect_min_ms=100 \
-                -o fix.reconnect_max_ms=400 -o log.level=debug
+                -o fix.reconnect_max_ms=400 -o log.level=debug "$@"
 }
 fix_broker
 ibkr_wait_log sink sink.assigned 30 || fail "sink not assigned"
@@ -265,6 +267,38 @@ read -r out2 in2 < <(q "SELECT next_out, next_in FROM fix_sessions WHERE sender_
 if grep -q 'MsgSeqNum too low' "$RUN"/qf.logs/*.event.log; then
         fail "QuickFIX saw a MsgSeqNum too low after the restart"
 fi
+
+# -- reconciliation by OrderMassStatusRequest (fix.mass_status = on) --------------
+# exec-broker restarted with fix.mass_status=on, QuickFIX answering 35=AF. q-mrest
+# rests; q-outm drops the connection, and while we are away half of q-outm (still
+# live) and all of q-mrest are filled silently. After the Logon one 35=AF: its answer
+# lists q-outm (the fill booked from it), q-mrest is no longer live and not listed, so
+# its own 35=H finds its fill; the rest of q-outm is filled normally afterwards.
+ibkr_stop broker || fail "broker did not exit cleanly"
+touch "$RUN/qfctl/mass_status"
+bl=$(wc -l <"$RUN/broker.log")
+fix_broker -o fix.mass_status=on
+ready_again() { tail -n +"$((bl + 1))" "$RUN/broker.log" | grep -q '"event":"fix.ready"'; }
+eo_wait "the adapter with fix.mass_status=on logged on" 30 ready_again
+ibkr_publish orders.fq <<'EOF'
+NEW q-mrest pf-fq MREST1 BUY 8 LIMIT 10 - DAY
+EOF
+ibkr_wait_sql "SELECT status FROM orders WHERE order_id = 'q-mrest'" NEW 30 || fail "q-mrest not acknowledged"
+m6=$(mark)
+ibkr_publish orders.fq <<'EOF'
+NEW q-outm pf-fq OUTM1 SELL 50 LIMIT 10 - DAY
+EOF
+acc_wait '^SILENT_FILL q-outm 25 10$' 20
+ibkr_wait_sql "SELECT count(*) FROM orders WHERE order_id IN ('q-outm', 'q-mrest') AND status = 'FILLED'" \
+        2 30 || fail "mass status: q-outm/q-mrest not filled"
+[ "$(since "$m6" '^RECV AF ')" = 1 ] || fail "mass status: $(since "$m6" '^RECV AF ') OrderMassStatusRequests"
+[ "$(since "$m6" '^MASS [^ ]+ 1$')" = 1 ] || fail "mass status: the answer did not list exactly q-outm"
+[ "$(since "$m6" '^RECV H q-mrest ')" = 1 ] || fail "mass status: q-mrest, not listed, was not asked by itself"
+[ "$(since "$m6" '^RECV H q-outm ')" = 0 ] || fail "mass status: q-outm asked by itself although listed"
+[ "$(q "SELECT string_agg(size::float8 || '@' || price::float8, ' ') FROM trades WHERE order_id = 'q-outm'")" = "25@10 25@10" ] ||
+        fail "q-outm: trades"
+[ "$(q "SELECT string_agg(size::float8 || '@' || price::float8, ' ') FROM trades WHERE order_id = 'q-mrest'")" = "8@10" ] ||
+        fail "q-mrest: trades"
 
 # -- every order: trades and published fills equal the acceptor's fills ----------
 eo_topic_json exec.reports >"$RUN/reports.jsonl"
