@@ -143,6 +143,7 @@ static te_adapter_err_t build_fix(const te_broker_worker_conf_t *c,
         fc.reconcile_timeout_ms = c->fix_reconcile_timeout_ms;
         fc.reset_on_logon = c->fix_reset_on_logon;
         fc.mass_status = c->fix_mass_status;
+        fc.ended_days = (int)c->fix_ended_days;
         fc.use_db = c->fix_use_db;
         te_strlcpy(fc.db_conninfo, c->common.db_conninfo, sizeof fc.db_conninfo);
         te_strlcpy(fc.broker_name, strcmp(c->broker_name, "sim") ? c->broker_name : "fix",

@@ -80,6 +80,7 @@ void te_fix_cfg_defaults(te_fix_cfg_t *cfg)
         cfg->reconnect_max_ms = 30000;
         cfg->reconcile_timeout_ms = 5000;
         cfg->next_out = cfg->next_in = 1;
+        cfg->ended_days = 7;
         te_strlcpy(cfg->broker_name, "fix", sizeof cfg->broker_name);
 }
 
@@ -359,6 +360,14 @@ static int load_exec(void *ctx, const char *order_id, const char *exec_id)
         return te_fix_execids_add(b->execs, order_id, exec_id) < 0 ? -1 : 0;
 }
 
+static int load_ended(void *ctx, const char *order_id)
+{
+        fix_t *b = ctx;
+        if (te_map_get(b->orders, order_id))
+                return 0; /* open after all (not expected: terminal rows only) */
+        return fx_remember_ended(b, order_id);
+}
+
 te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_size)
 {
         if (cfg->max_msgs_per_sec < 1 || cfg->max_msgs_per_sec > TE_FIX_REQQ_RATE_MAX) {
@@ -455,9 +464,22 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
                 fix_destroy(&b->base);
                 return NULL;
         }
-        if (b->store)
+        int n_ended = 0;
+        if (b->store && cfg->ended_days > 0) {
+                n_ended =
+                    te_fix_store_load_ended(b->store, cfg->ended_days, FIX_ENDED_MAX,
+                                            load_ended, b, errstr, errstr_size);
+                if (n_ended < 0) {
+                        fix_destroy(&b->base);
+                        return NULL;
+                }
+        }
+        if (b->store) {
                 TE_LOG(TE_LOG_INFO, NULL, "fix.loaded", "%zu open orders",
                        te_map_count(b->orders));
+                TE_LOG(TE_LOG_INFO, NULL, "fix.ended_loaded",
+                       "%d orders ended within %d days", n_ended, cfg->ended_days);
+        }
         return &b->base;
 }
 

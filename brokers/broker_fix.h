@@ -25,7 +25,12 @@
  * raises `fix_report_after_end`. A CANCEL or REPLACE of an order the adapter does not
  * know gets a final REJECTED report ("cancel refused: unknown order" / "replace
  * refused: unknown order") with an Alert, as a broker answers one, so that the planner
- * does not wait for a confirmation that would never come.
+ * does not wait for a confirmation that would never come. With use_db the ids of the
+ * orders that ended within the last `ended_days` days (up to 2^20, newest first) are
+ * loaded from fix_orders at start, so an order that ended before a restart is still
+ * known as ended: a late CANCEL or REPLACE of it needs no answer, as above, rather
+ * than a REJECTED after its final report (which the sink would count as an illegal
+ * transition).
  *
  * FIX 4.2. With begin_string FIX.4.2 every frame carries that BeginString, a frame of
  * another version is garbled, ExecutionReports are read the 4.2 way (fix_app.h), no
@@ -96,6 +101,8 @@ typedef struct te_fix_cfg_s {
         unsigned tifs;             /* bit per te_tif_t allowed */
         int reset_on_logon;        /* ResetSeqNumFlag on every Logon */
         int mass_status;    /* reconcile with one OrderMassStatusRequest (FIX 4.4 only) */
+        int ended_days;     /* with use_db: orders ended within this many days are known
+                             * as ended after a restart (0: none) */
         char password[128]; /* Password 554, "" for none; never logged */
         int max_msgs_per_sec; /* application messages, cancels first */
         int64_t reconnect_min_ms;
@@ -110,7 +117,8 @@ typedef struct te_fix_cfg_s {
 } te_fix_cfg_t;
 
 /** The defaults: 127.0.0.1:9878, HeartBtInt 30, every order type and TIF, 45 msgs/s,
- *  reconnect 500..30000 ms, reconcile timeout 5000 ms, sequences 1/1, name "fix". */
+ *  reconnect 500..30000 ms, reconcile timeout 5000 ms, sequences 1/1, name "fix",
+ *  ended orders of the last 7 days remembered over a restart. */
 void te_fix_cfg_defaults(te_fix_cfg_t *cfg);
 
 /** Create the adapter (no connection yet: the first poll opens it); with use_db,

@@ -111,6 +111,8 @@ te_exec_report_t *fx_push(te_reports_t *out);
 forder_t *fx_find(fix_t *b, const char *order_id);
 /** 1 if `order_id` ended and was dropped from memory (see fx_sweep). */
 int fx_ended(fix_t *b, const char *order_id);
+/** Remember `order_id` as ended (up to FIX_ENDED_MAX ids). @returns 0, or -1 (OOM). */
+int fx_remember_ended(fix_t *b, const char *order_id);
 /** `o` just ended (its final report is out): dropped at the next fx_sweep. */
 void fx_mark_ended(fix_t *b, forder_t *o);
 /** Drop from memory the orders that ended and whose rows are saved; their ids are

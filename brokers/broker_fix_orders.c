@@ -372,6 +372,13 @@ int fx_ended(fix_t *b, const char *order_id)
         return te_map_get(b->ended, order_id) != NULL;
 }
 
+int fx_remember_ended(fix_t *b, const char *order_id)
+{
+        if (te_map_count(b->ended) >= FIX_ENDED_MAX)
+                return 0;
+        return te_map_put(b->ended, order_id, &ended_mark) == 0 ? 0 : -1;
+}
+
 void fx_mark_ended(fix_t *b, forder_t *o)
 {
         if (o->end_queued)
@@ -397,8 +404,7 @@ void fx_sweep(fix_t *b)
                         b->endv[keep++] = o;
                         continue;
                 }
-                if (te_map_count(b->ended) < FIX_ENDED_MAX)
-                        (void)te_map_put(b->ended, o->cmd.order_id, &ended_mark);
+                (void)fx_remember_ended(b, o->cmd.order_id);
                 te_map_del(b->orders, o->cmd.order_id);
                 free(o);
         }

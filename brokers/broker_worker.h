@@ -75,6 +75,7 @@ typedef struct te_broker_worker_conf_s {
         int64_t fix_port, fix_heartbt_int, fix_max_msgs, fix_reconnect_min_ms,
             fix_reconnect_max_ms, fix_reconcile_timeout_ms;
         int fix_reset_on_logon, fix_use_db, fix_mass_status;
+        int64_t fix_ended_days;
 } te_broker_worker_conf_t;
 
 typedef struct te_broker_worker_s te_broker_worker_t;

@@ -144,6 +144,9 @@ static const te_cfg_item_t conf_items[] = {
              "never logged"),
     TE_CFG_B(conf_t, "fix.use_db", fix_use_db, "true",
              "keep the session's sequence numbers in the runtime DB"),
+    TE_CFG_I(conf_t, "fix.ended_days", fix_ended_days, "7", 0, 3650,
+             "with fix.use_db: orders ended within this many days stay known as "
+             "ended over a restart (a late cancel of one needs no answer)"),
 };
 
 int main(int argc, char **argv)
