@@ -34,9 +34,9 @@
  *
  * FIX 4.2. With begin_string FIX.4.2 every frame carries that BeginString, a frame of
  * another version is garbled, ExecutionReports are read the 4.2 way (fix_app.h), no
- * OrderMassStatusRequest exists (reconciliation asks order by order, as with 4.4),
- * and what 4.2 cannot say is refused at construction: a Password (554 is 4.3 on) or
- * TimeInForce CLS among the allowed ones.
+ * OrderMassStatusRequest exists (reconciliation asks order by order), and what 4.2
+ * cannot say is refused at construction: a Password (554 is 4.3 on), TimeInForce CLS
+ * among the allowed ones, or mass_status.
  *
  * Reports come from ExecutionReports only (fix_app.h's mapping); an ExecID already
  * seen is dropped (a resent report is never booked twice). An OrderCancelReject
@@ -59,7 +59,12 @@
  * the order, and an order the counterparty does not know (OrdStatus Rejected on the
  * status request) is resolved as CANCELED with the reason. Orders not answered
  * within `reconcile_timeout_ms` (or when the counterparty refuses OrderStatusRequest)
- * stay open with an Alert `reconcile_incomplete`.
+ * stay open with an Alert `reconcile_incomplete`. With mass_status (FIX 4.4) one
+ * OrderMassStatusRequest (MassStatusReqType 7, or 9 with the account) takes the place
+ * of the OrderStatusRequests: the ExecutionReports echoing its MassStatusReqID are
+ * their answers, the one with LastRptRequested=Y ends them, and each open order not
+ * listed then gets its own OrderStatusRequest. A Reject or BusinessMessageReject of
+ * it raises `mass_status_refused` and reconciliation goes order by order from then on.
  *
  * Sequence numbers. With use_db they live in the runtime DB (fix_store.h, table
  * fix_sessions): loaded at start (unless reset_on_logon), and saved whenever they
