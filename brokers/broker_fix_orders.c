@@ -128,7 +128,8 @@ static void on_exec(fix_t *b, int mass, te_reports_t *out)
         te_fix_map_t k = te_fix_app_map_exec(&x, &o->cmd, b->cfg.broker_name,
                                              te_proc_wall_ms(), &r, why, sizeof why);
         if (k == TE_FIX_MAP_STATUS) {
-                fx_on_status(b, o, &x, out);
+                if (!o->terminal) /* an ended order's status changes nothing */
+                        fx_on_status(b, o, &x, out);
                 return;
         }
         if (k == TE_FIX_MAP_ALERT) {
