@@ -14,9 +14,10 @@
 #   running session (Logon 141=Y: we answer with ours at 1 and go on); Logons refused for a while, an order published
 #   meanwhile goes out once afterwards; exec-broker killed (-9) in the middle of
 #   fills and started again (orders and fills neither lost nor doubled, the sequence
-#   numbers continue with no reset, at most one ResendRequest per gap); exec-broker
-#   restarted with fix.mass_status=on, fills during an outage reconciled by one
-#   OrderMassStatusRequest (an order it does not list by its own 35=H); and last,
+#   numbers continue with no reset, at most one ResendRequest per gap; started again
+#   with fix.mass_status=on: one OrderMassStatusRequest reconciles); fills during an
+#   outage reconciled by one OrderMassStatusRequest (an order it does not list by its
+#   own 35=H); and last,
 #   exec-broker started with an outgoing number the counterparty has passed: QuickFIX
 #   refuses the Logon ("MsgSeqNum too low") once, the adapter raises a CRITICAL
 #   fix_seq_too_low Alert and does not try again.
@@ -250,7 +251,10 @@ eo_wait "a fill during the outage" 20 outage_fill
 ibkr_publish orders.fq <<'EOF'
 NEW q-during pf-fq FILL2 SELL 4 LIMIT 8 - DAY
 EOF
-fix_broker
+# started again with fix.mass_status=on (QuickFIX answering 35=AF from now on): the
+# open orders it loaded are reconciled by one OrderMassStatusRequest
+touch "$RUN/qfctl/mass_status"
+fix_broker -o fix.mass_status=on
 ibkr_wait_log broker fix.seqs_loaded 30 || fail "the restarted adapter did not load its numbers"
 ibkr_wait_sql "SELECT count(*) FROM orders WHERE order_id IN ('q-slow1', 'q-slow2', 'q-during') AND status = 'FILLED'" \
         3 60 || fail "after the restart: not every order filled"
@@ -260,6 +264,7 @@ ibkr_wait_sql "SELECT count(*) FROM orders WHERE order_id IN ('q-slow1', 'q-slow
 for o in q-slow1 q-slow2 q-during; do
         [ "$(acc_count "^RECV D $o ")" = 1 ] || fail "$o reached the counterparty $(acc_count "^RECV D $o ") times"
 done
+[ "$(since "$m4" '^RECV AF ')" = 1 ] || fail "after the restart: $(since "$m4" '^RECV AF ') OrderMassStatusRequests"
 read -r out2 in2 < <(q "SELECT next_out, next_in FROM fix_sessions WHERE sender_comp_id = 'TE'")
 [ "$out2" -gt "$out1" ] && [ "$in2" -gt "$in1" ] || fail "numbers did not continue: $out1/$in1 -> $out2/$in2"
 [ "$(since "$m4" '^IN A .* 141=Y$')" = 0 ] || fail "a Logon reset the sequence numbers"
@@ -268,18 +273,12 @@ if grep -q 'MsgSeqNum too low' "$RUN"/qf.logs/*.event.log; then
         fail "QuickFIX saw a MsgSeqNum too low after the restart"
 fi
 
-# -- reconciliation by OrderMassStatusRequest (fix.mass_status = on) --------------
-# exec-broker restarted with fix.mass_status=on, QuickFIX answering 35=AF. q-mrest
-# rests; q-outm drops the connection, and while we are away half of q-outm (still
-# live) and all of q-mrest are filled silently. After the Logon one 35=AF: its answer
-# lists q-outm (the fill booked from it), q-mrest is no longer live and not listed, so
-# its own 35=H finds its fill; the rest of q-outm is filled normally afterwards.
-ibkr_stop broker || fail "broker did not exit cleanly"
-touch "$RUN/qfctl/mass_status"
-bl=$(wc -l <"$RUN/broker.log")
-fix_broker -o fix.mass_status=on
-ready_again() { tail -n +"$((bl + 1))" "$RUN/broker.log" | grep -q '"event":"fix.ready"'; }
-eo_wait "the adapter with fix.mass_status=on logged on" 30 ready_again
+# -- reconciliation by OrderMassStatusRequest (fix.mass_status = on since the restart)
+# q-mrest rests; q-outm drops the connection, and while we are away half of q-outm
+# (still live) and all of q-mrest are filled silently. After the Logon one 35=AF: its
+# answer lists q-outm (the fill booked from it), q-mrest is no longer live and not
+# listed, so its own 35=H finds its fill; the rest of q-outm is filled normally
+# afterwards.
 ibkr_publish orders.fq <<'EOF'
 NEW q-mrest pf-fq MREST1 BUY 8 LIMIT 10 - DAY
 EOF
@@ -295,10 +294,10 @@ ibkr_wait_sql "SELECT count(*) FROM orders WHERE order_id IN ('q-outm', 'q-mrest
 [ "$(since "$m6" '^MASS [^ ]+ 1$')" = 1 ] || fail "mass status: the answer did not list exactly q-outm"
 [ "$(since "$m6" '^RECV H q-mrest ')" = 1 ] || fail "mass status: q-mrest, not listed, was not asked by itself"
 [ "$(since "$m6" '^RECV H q-outm ')" = 0 ] || fail "mass status: q-outm asked by itself although listed"
-[ "$(q "SELECT string_agg(size::float8 || '@' || price::float8, ' ') FROM trades WHERE order_id = 'q-outm'")" = "25@10 25@10" ] ||
-        fail "q-outm: trades"
-[ "$(q "SELECT string_agg(size::float8 || '@' || price::float8, ' ') FROM trades WHERE order_id = 'q-mrest'")" = "8@10" ] ||
-        fail "q-mrest: trades"
+outm=$(q "SELECT string_agg(size::float8 || '@' || price::float8, ' ') FROM trades WHERE order_id = 'q-outm'")
+[ "$outm" = "25@10 25@10" ] || fail "q-outm: trades $outm"
+mrest=$(q "SELECT string_agg(size::float8 || '@' || price::float8, ' ') FROM trades WHERE order_id = 'q-mrest'")
+[ "$mrest" = "8@10" ] || fail "q-mrest: trades $mrest"
 
 # -- every order: trades and published fills equal the acceptor's fills ----------
 eo_topic_json exec.reports >"$RUN/reports.jsonl"
