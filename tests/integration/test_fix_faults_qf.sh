@@ -11,7 +11,10 @@
 #   once); the connection dropped and the order filled while we are away (QuickFIX
 #   resends the stored reports), or filled silently (only the OrderStatusRequest of
 #   the reconciliation shows it); QuickFIX resetting the sequence numbers in the
-#   running session (Logon 141=Y: we answer with ours at 1 and go on); Logons refused for a while, an order published
+#   running session (Logon 141=Y: we answer with ours at 1 and go on; the
+#   reconciliation's OrderMassStatusRequest is refused by QuickFIX with a
+#   BusinessMessageReject and the adapter asks order by order from then on); Logons
+#   refused for a while, an order published
 #   meanwhile goes out once afterwards; exec-broker killed (-9) in the middle of
 #   fills and started again (orders and fills neither lost nor doubled, the sequence
 #   numbers continue with no reset, at most one ResendRequest per gap; started again
@@ -90,7 +93,10 @@ fix_broker() {
                 -o broker.name=fix -o commit.interval.ms=100 -o fix.reconnect_min_ms=100 \
                 -o fix.reconnect_max_ms=400 -o log.level=debug "$@"
 }
-fix_broker
+# fix.mass_status=on from the start, but QuickFIX refuses 35=AF (a BusinessMessageReject)
+# until CTLDIR/mass_status exists: the first reconciliation with open orders (after
+# the reset below) falls back to 35=H, and so do the later ones of this process
+fix_broker -o fix.mass_status=on
 ibkr_wait_log sink sink.assigned 30 || fail "sink not assigned"
 ibkr_wait_log broker fix.ready 30 || fail "adapter not logged on"
 
@@ -176,6 +182,10 @@ ibkr_wait_sql "SELECT status FROM orders WHERE order_id = 'q-reset'" FILLED 30 |
 [ "$(since "$mr" '^IN A 1 141=Y$')" = 1 ] || fail "no Logon 141=Y at 1 in answer to the reset"
 [ "$(since "$mr" '^LOGOUT$')" = 0 ] || fail "the session ended over the reset"
 eo_wait "reset alert" 20 grep -q '"event":"fix.alert".*reset the sequence numbers' "$RUN/broker.log"
+# the reconciliation after the reset: 35=AF refused by QuickFIX, then 35=H for q-reset
+[ "$(since "$mr" '^MASS_REFUSED ')" = 1 ] || fail "reset: $(since "$mr" '^MASS_REFUSED ') refused 35=AF"
+[ "$(since "$mr" '^RECV H q-reset ')" = 1 ] || fail "reset: no 35=H after the refused 35=AF"
+eo_wait "mass_status_refused alert" 20 grep -q '"event":"fix.alert".*mass_status_refused' "$RUN/broker.log"
 read -r rout rin < <(q "SELECT next_out, next_in FROM fix_sessions WHERE sender_comp_id = 'TE'")
 [ "$rout" -lt 10 ] && [ "$rin" -lt 10 ] || fail "numbers not reset in fix_sessions: $rout/$rin"
 
