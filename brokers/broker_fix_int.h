@@ -141,7 +141,8 @@ void fx_on_status(fix_t *b, forder_t *o, const te_fix_exec_t *x, te_reports_t *o
 /** The OrderMassStatusRequest's answers are over (the last one came, or it was
  *  refused): an OrderStatusRequest for every open order it did not list. */
 void fx_mass_done(fix_t *b);
-/** The counterparty refused our OrderMassStatusRequest: alert, ask order by order. */
+/** Our OrderMassStatusRequest failed (`text` says how: refused by the counterparty,
+ *  not encoded or queued): alert, ask order by order, now and from then on. */
 void fx_mass_refused(fix_t *b, const char *text);
 /** Encode and queue the OrderMassStatusRequest. @returns 0, -1 dropped, -2 session
  *  not active. */

@@ -303,7 +303,9 @@ void fx_on_refused(fix_t *b, int64_t seq, const char *text, te_reports_t *out)
 {
         const te_fix_req_t *sr = te_fix_reqq_by_seq(b->reqq, seq);
         if (sr && sr->kind == 'A') {
-                fx_mass_refused(b, text);
+                char why[TE_TEXT_MAX];
+                te_errf(why, sizeof why, "refused by the counterparty: %s", text);
+                fx_mass_refused(b, why);
                 return;
         }
         forder_t *o = sr ? fx_find(b, sr->order_id) : NULL;

@@ -55,7 +55,7 @@ static void ask_each(fix_t *b)
                 forder_t *o = v;
                 if (o->recon_pending &&
                     te_fix_reqq_push(b->reqq, TE_FIX_Q_STATUS, o->cmd.order_id, 'H') != 0)
-                        o->recon_pending = 0; /* reported by recon_done as incomplete */
+                        o->recon_pending = 0; /* queue full: stays open as we know it */
         }
 }
 
@@ -74,8 +74,8 @@ void fx_mass_refused(fix_t *b, const char *text)
 {
         if (!b->mass_off)
                 fx_alert(b, TE_SEV_WARNING, "mass_status_refused", NULL,
-                         "OrderMassStatusRequest refused by the counterparty (%s): "
-                         "reconciling order by order from now on",
+                         "OrderMassStatusRequest %s; reconciling order by order from "
+                         "now on",
                          text);
         b->mass_off = 1;
         fx_mass_done(b);
@@ -128,7 +128,7 @@ void fx_recon_start(fix_t *b, int64_t now)
                          (unsigned long long)b->st.logons);
                 b->mass_pending = 1;
                 if (te_fix_reqq_push(b->reqq, TE_FIX_Q_STATUS, "", 'A') != 0)
-                        fx_mass_refused(b, "status queue full");
+                        fx_mass_refused(b, "not queued (queue full)");
                 return;
         }
         while (te_map_next(b->orders, &pos, &k, &v)) {
