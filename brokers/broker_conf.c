@@ -130,6 +130,9 @@ const te_cfg_item_t te_broker_conf_items[] = {
              "longest reconnect delay"),
     TE_CFG_I(conf_t, "fix.reconcile_timeout_ms", fix.reconcile_timeout_ms, "5000", 100,
              600000, "wait this long for the status of open orders after a Logon"),
+    TE_CFG_B(conf_t, "fix.mass_status", fix.mass_status, "off",
+             "reconcile with one OrderMassStatusRequest (35=AF) instead of one "
+             "OrderStatusRequest per open order (FIX.4.4 only)"),
     TE_CFG_B(conf_t, "fix.reset_seq_on_logon", fix.reset_on_logon, "false",
              "Logon with ResetSeqNumFlag=Y: both sequence numbers restart at 1"),
     TE_CFG_S(conf_t, "fix.password_file", fix_password_file, "",
@@ -137,6 +140,9 @@ const te_cfg_item_t te_broker_conf_items[] = {
              "never logged"),
     TE_CFG_B(conf_t, "fix.use_db", fix.use_db, "true",
              "keep the session's sequence numbers in the runtime DB"),
+    TE_CFG_I(conf_t, "fix.ended_days", fix.ended_days, "7", 0, 3650,
+             "with fix.use_db: orders ended within this many days stay known as "
+             "ended over a restart (a late cancel of one needs no answer)"),
 };
 
 const size_t te_broker_conf_n_items =

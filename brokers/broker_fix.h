@@ -25,13 +25,18 @@
  * raises `fix_report_after_end`. A CANCEL or REPLACE of an order the adapter does not
  * know gets a final REJECTED report ("cancel refused: unknown order" / "replace
  * refused: unknown order") with an Alert, as a broker answers one, so that the planner
- * does not wait for a confirmation that would never come.
+ * does not wait for a confirmation that would never come. With use_db the ids of the
+ * orders that ended within the last `ended_days` days (up to 2^20, newest first) are
+ * loaded from fix_orders at start, so an order that ended before a restart is still
+ * known as ended: a late CANCEL or REPLACE of it needs no answer, as above, rather
+ * than a REJECTED after its final report (which the sink would count as an illegal
+ * transition).
  *
  * FIX 4.2. With begin_string FIX.4.2 every frame carries that BeginString, a frame of
  * another version is garbled, ExecutionReports are read the 4.2 way (fix_app.h), no
- * OrderMassStatusRequest exists (reconciliation asks order by order, as with 4.4),
- * and what 4.2 cannot say is refused at construction: a Password (554 is 4.3 on) or
- * TimeInForce CLS among the allowed ones.
+ * OrderMassStatusRequest exists (reconciliation asks order by order), and what 4.2
+ * cannot say is refused at construction: a Password (554 is 4.3 on), TimeInForce CLS
+ * among the allowed ones, or mass_status.
  *
  * Reports come from ExecutionReports only (fix_app.h's mapping); an ExecID already
  * seen is dropped (a resent report is never booked twice). An OrderCancelReject
@@ -54,7 +59,12 @@
  * the order, and an order the counterparty does not know (OrdStatus Rejected on the
  * status request) is resolved as CANCELED with the reason. Orders not answered
  * within `reconcile_timeout_ms` (or when the counterparty refuses OrderStatusRequest)
- * stay open with an Alert `reconcile_incomplete`.
+ * stay open with an Alert `reconcile_incomplete`. With mass_status (FIX 4.4) one
+ * OrderMassStatusRequest (MassStatusReqType 7, or 9 with the account) takes the place
+ * of the OrderStatusRequests: the ExecutionReports echoing its MassStatusReqID are
+ * their answers, the one with LastRptRequested=Y ends them, and each open order not
+ * listed then gets its own OrderStatusRequest. A Reject or BusinessMessageReject of
+ * it raises `mass_status_refused` and reconciliation goes order by order from then on.
  *
  * Sequence numbers. With use_db they live in the runtime DB (fix_store.h, table
  * fix_sessions): loaded at start (unless reset_on_logon), and saved whenever they
@@ -96,8 +106,11 @@ typedef struct te_fix_cfg_s {
         unsigned order_types;      /* bit per te_order_type_t allowed */
         unsigned tifs;             /* bit per te_tif_t allowed */
         int reset_on_logon;        /* ResetSeqNumFlag on every Logon */
-        char password[128];        /* Password 554, "" for none; never logged */
-        int max_msgs_per_sec;      /* application messages, cancels first */
+        int mass_status;    /* reconcile with one OrderMassStatusRequest (FIX 4.4 only) */
+        int ended_days;     /* with use_db: orders ended within this many days are known
+                             * as ended after a restart (0: none) */
+        char password[128]; /* Password 554, "" for none; never logged */
+        int max_msgs_per_sec; /* application messages, cancels first */
         int64_t reconnect_min_ms;
         int64_t reconnect_max_ms;
         int64_t reconcile_timeout_ms;
@@ -118,6 +131,7 @@ typedef struct te_fix_stats_s {
         uint64_t connects, disconnects, logons, reconciles;
         uint64_t orders_sent, cancels_sent, replaces_sent, status_sent;
         uint64_t fills, dup_execs, rejects, garbled, alerts;
+        uint64_t mass_sent, mass_answers; /* OrderMassStatusRequests, their answers */
         uint64_t orders_held; /* orders in memory: not ended, or ended and unsaved */
 } te_fix_stats_t;
 void te_fix_stats(te_broker_t *b, te_fix_stats_t *out);

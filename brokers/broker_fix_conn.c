@@ -29,6 +29,7 @@ void fx_conn_close(fix_t *b, const char *why)
                 b->st.disconnects++;
         b->conn = C_DOWN;
         b->reconciling = 0;
+        b->mass_pending = 0;
         te_fix_reqq_clear(b->reqq, TE_FIX_Q_STATUS);
         te_buf_reset(&b->rbuf);
         te_fix_session_disconnected(b->sess);
@@ -149,6 +150,10 @@ void fx_on_sev(fix_t *b, const te_fix_sev_t *ev)
         } else if (ev->alert[0]) {
                 fx_alert(b, TE_SEV_WARNING, "fix_session", NULL, "%s", ev->alert);
         }
+        /* our MsgSeqNums restart at 1 (they reset, or we log on with 141=Y): a Reject
+         * naming a number must not be matched to a message of the old sequence */
+        if (ev->reset || (ev->logged_on && b->cfg.reset_on_logon))
+                te_fix_reqq_forget_sent(b->reqq);
         if (ev->logged_on) {
                 b->st.logons++;
                 b->backoff_ms = b->cfg.reconnect_min_ms;
@@ -161,6 +166,8 @@ void fx_on_sev(fix_t *b, const te_fix_sev_t *ev)
 /* Encode and queue one request; @returns 0 sent, -1 dropped (alerted). */
 int fx_send_req(fix_t *b, const te_fix_req_t *q, int64_t now)
 {
+        if (q->kind == 'A')
+                return fx_send_mass(b, now);
         forder_t *o = fx_find(b, q->order_id);
         if (!o)
                 return -1;

@@ -8,7 +8,8 @@
  *   broker_fix_orders.c  order book-keeping: inbound ExecutionReports,
  *                        OrderCancelRejects and refusals as reports; ended orders
  *                        dropped from memory
- *   broker_fix_recon.c   reconciliation after every Logon (OrderStatusRequests)
+ *   broker_fix_recon.c   reconciliation after every Logon (OrderStatusRequests, or
+ *                        one OrderMassStatusRequest with fix.mass_status)
  *
  * Everything runs on the caller's thread (the worker's poll loop); nothing locks.
  */
@@ -69,6 +70,10 @@ typedef struct fix_s {
         int halted; /* our MsgSeqNum was refused as too low: no reconnect */
         int reconciling;
         int64_t recon_deadline;
+        /* an OrderMassStatusRequest of this reconciliation awaits its last answer */
+        int mass_pending;
+        int mass_off; /* the counterparty refused one: order by order from now on */
+        char mass_id[TE_FIX_MASSID_MAX];
         te_fix_reqq_t *reqq; /* requests waiting for a MsgSeqNum, messages sent */
         te_fix_msg_t msg;    /* the inbound frame being handled (large) */
         te_fix_stats_t st;
@@ -106,6 +111,8 @@ te_exec_report_t *fx_push(te_reports_t *out);
 forder_t *fx_find(fix_t *b, const char *order_id);
 /** 1 if `order_id` ended and was dropped from memory (see fx_sweep). */
 int fx_ended(fix_t *b, const char *order_id);
+/** Remember `order_id` as ended (up to FIX_ENDED_MAX ids). @returns 0, or -1 (OOM). */
+int fx_remember_ended(fix_t *b, const char *order_id);
 /** `o` just ended (its final report is out): dropped at the next fx_sweep. */
 void fx_mark_ended(fix_t *b, forder_t *o);
 /** Drop from memory the orders that ended and whose rows are saved; their ids are
@@ -131,5 +138,14 @@ void fx_recon_done(fix_t *b, int complete);
 void fx_recon_start(fix_t *b, int64_t now);
 void fx_recon_check(fix_t *b);
 void fx_on_status(fix_t *b, forder_t *o, const te_fix_exec_t *x, te_reports_t *out);
+/** The OrderMassStatusRequest's answers are over (the last one came, or it was
+ *  refused): an OrderStatusRequest for every open order it did not list. */
+void fx_mass_done(fix_t *b);
+/** Our OrderMassStatusRequest failed (`text` says how: refused by the counterparty,
+ *  not encoded or queued): alert, ask order by order, now and from then on. */
+void fx_mass_refused(fix_t *b, const char *text);
+/** Encode and queue the OrderMassStatusRequest. @returns 0, -1 dropped, -2 session
+ *  not active. */
+int fx_send_mass(fix_t *b, int64_t now);
 
 #endif

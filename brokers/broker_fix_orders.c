@@ -91,15 +91,22 @@ void fx_end_order(fix_t *b, forder_t *o, te_exec_type_t et, te_order_status_t st
         fx_dirty(b, o);
 }
 
-void fx_on_exec(fix_t *b, te_reports_t *out)
+/* An ExecutionReport; `mass` is 1 when it answers our OrderMassStatusRequest. */
+static void on_exec(fix_t *b, int mass, te_reports_t *out)
 {
         te_fix_exec_t x;
         char err[256];
         if (te_fix_app_dec_exec(&b->msg, &x, err, sizeof err) != 0) {
-                fx_alert(b, TE_SEV_WARNING, "fix_bad_report", NULL, "%s", err);
+                if (mass) /* e.g. the one answer saying there is no order */
+                        TE_LOG(TE_LOG_DEBUG, NULL, "fix.mass_empty",
+                               "mass status answer without an order of ours: %s", err);
+                else
+                        fx_alert(b, TE_SEV_WARNING, "fix_bad_report", NULL, "%s", err);
                 return;
         }
         forder_t *o = fx_find(b, x.order_id);
+        if (!o && fx_ended(b, x.order_id) && x.exec_type == 'I')
+                return; /* the status of an order that ended: nothing to learn */
         if (!o && fx_ended(b, x.order_id)) {
                 if (te_fix_execids_add(b->execs, x.order_id, x.exec_id) == 0) {
                         b->st.dup_execs++;
@@ -121,7 +128,8 @@ void fx_on_exec(fix_t *b, te_reports_t *out)
         te_fix_map_t k = te_fix_app_map_exec(&x, &o->cmd, b->cfg.broker_name,
                                              te_proc_wall_ms(), &r, why, sizeof why);
         if (k == TE_FIX_MAP_STATUS) {
-                fx_on_status(b, o, &x, out);
+                if (!o->terminal) /* an ended order's status changes nothing */
+                        fx_on_status(b, o, &x, out);
                 return;
         }
         if (k == TE_FIX_MAP_ALERT) {
@@ -189,6 +197,23 @@ void fx_on_exec(fix_t *b, te_reports_t *out)
                         b->n_xpend++;
                 }
         }
+}
+
+/* An ExecutionReport: one answering our OrderMassStatusRequest (its MassStatusReqID)
+ * is a status like any other; the one flagged last ends the answer. */
+static void fx_on_exec(fix_t *b, te_reports_t *out)
+{
+        char mid[TE_FIX_MASSID_MAX];
+        int mass =
+            b->mass_pending &&
+            te_fix_get_str(&b->msg, TE_FIX_T_MASSSTATUSREQID, mid, sizeof mid) == 0 &&
+            strcmp(mid, b->mass_id) == 0;
+        int last = mass && te_fix_get_bool(&b->msg, TE_FIX_T_LASTRPTREQUESTED) == 1;
+        if (mass)
+                b->st.mass_answers++;
+        on_exec(b, mass, out);
+        if (last)
+                fx_mass_done(b);
 }
 
 /* The order's status while it works (no request of ours pending). */
@@ -277,6 +302,12 @@ void fx_on_cancel_reject(fix_t *b, te_reports_t *out)
 void fx_on_refused(fix_t *b, int64_t seq, const char *text, te_reports_t *out)
 {
         const te_fix_req_t *sr = te_fix_reqq_by_seq(b->reqq, seq);
+        if (sr && sr->kind == 'A') {
+                char why[TE_TEXT_MAX];
+                te_errf(why, sizeof why, "refused by the counterparty: %s", text);
+                fx_mass_refused(b, why);
+                return;
+        }
         forder_t *o = sr ? fx_find(b, sr->order_id) : NULL;
         if (!o)
                 return; /* not an order message, or too old to know */
@@ -344,6 +375,13 @@ int fx_ended(fix_t *b, const char *order_id)
         return te_map_get(b->ended, order_id) != NULL;
 }
 
+int fx_remember_ended(fix_t *b, const char *order_id)
+{
+        if (te_map_count(b->ended) >= FIX_ENDED_MAX)
+                return 0;
+        return te_map_put(b->ended, order_id, &ended_mark) == 0 ? 0 : -1;
+}
+
 void fx_mark_ended(fix_t *b, forder_t *o)
 {
         if (o->end_queued)
@@ -369,8 +407,7 @@ void fx_sweep(fix_t *b)
                         b->endv[keep++] = o;
                         continue;
                 }
-                if (te_map_count(b->ended) < FIX_ENDED_MAX)
-                        (void)te_map_put(b->ended, o->cmd.order_id, &ended_mark);
+                (void)fx_remember_ended(b, o->cmd.order_id);
                 te_map_del(b->orders, o->cmd.order_id);
                 free(o);
         }

@@ -1,7 +1,9 @@
 /*
  * broker_fix_recon: the fix adapter's reconciliation (broker_fix_int.h): after every
- * Logon an OrderStatusRequest for each order sent and not ended; the answers book what
- * we missed and end what ended.
+ * Logon an OrderStatusRequest for each order sent and not ended, or (fix.mass_status)
+ * one OrderMassStatusRequest whose answers stand for them, then an OrderStatusRequest
+ * for each open order it did not list; the answers book what we missed and end what
+ * ended.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -23,6 +25,7 @@ void fx_recon_done(fix_t *b, int complete)
         if (!b->reconciling)
                 return;
         b->reconciling = 0;
+        b->mass_pending = 0;
         b->st.reconciles++;
         if (!complete) {
                 size_t pos = 0, left = 0;
@@ -42,13 +45,92 @@ void fx_recon_done(fix_t *b, int complete)
         TE_LOG(TE_LOG_INFO, NULL, "fix.ready", "session up and reconciled");
 }
 
+/* An OrderStatusRequest for every open order still waiting for its status. */
+static void ask_each(fix_t *b)
+{
+        size_t pos = 0;
+        const char *k;
+        void *v;
+        while (te_map_next(b->orders, &pos, &k, &v)) {
+                forder_t *o = v;
+                if (o->recon_pending &&
+                    te_fix_reqq_push(b->reqq, TE_FIX_Q_STATUS, o->cmd.order_id, 'H') != 0)
+                        o->recon_pending = 0; /* queue full: stays open as we know it */
+        }
+}
+
+void fx_mass_done(fix_t *b)
+{
+        if (!b->mass_pending)
+                return;
+        b->mass_pending = 0;
+        if (!b->reconciling)
+                return;
+        ask_each(b); /* the orders it did not list */
+        fx_recon_check(b);
+}
+
+void fx_mass_refused(fix_t *b, const char *text)
+{
+        if (!b->mass_off)
+                fx_alert(b, TE_SEV_WARNING, "mass_status_refused", NULL,
+                         "OrderMassStatusRequest %s; reconciling order by order from "
+                         "now on",
+                         text);
+        b->mass_off = 1;
+        fx_mass_done(b);
+}
+
+int fx_send_mass(fix_t *b, int64_t now)
+{
+        te_fix_enc_t e;
+        if (!b->mass_pending)
+                return 0; /* answered or given up meanwhile */
+        if (te_fix_session_app_begin(b->sess, &e, "AF", now) != 0)
+                return -2;
+        int64_t seq = te_fix_app_enc_mass_status(&e, b->mass_id, b->cfg.account) == 0
+                          ? te_fix_session_app_end(b->sess, &e)
+                          : -1;
+        if (seq < 0) {
+                fx_mass_refused(b, "could not be encoded");
+                return -1;
+        }
+        te_fix_reqq_sent(b->reqq, seq, "", 'A');
+        b->st.mass_sent++;
+        return 0;
+}
+
 void fx_recon_start(fix_t *b, int64_t now)
 {
         size_t pos = 0, n = 0;
         const char *k;
         void *v;
         b->reconciling = 1;
+        b->mass_pending = 0;
         b->recon_deadline = now + b->cfg.reconcile_timeout_ms;
+        int mass = b->cfg.mass_status && !b->mass_off;
+        if (mass) {
+                /* one request for all; its answers settle the orders it lists */
+                while (te_map_next(b->orders, &pos, &k, &v)) {
+                        forder_t *o = v;
+                        o->recon_pending = 0;
+                        if (!o->sent || o->terminal)
+                                continue;
+                        o->cancel_pending = 0; /* as below */
+                        o->recon_pending = 1;
+                        n++;
+                }
+                if (n == 0) {
+                        fx_recon_done(b, 1);
+                        return;
+                }
+                snprintf(b->mass_id, sizeof b->mass_id, "M%lld-%llu", (long long)now,
+                         (unsigned long long)b->st.logons);
+                b->mass_pending = 1;
+                if (te_fix_reqq_push(b->reqq, TE_FIX_Q_STATUS, "", 'A') != 0)
+                        fx_mass_refused(b, "not queued (queue full)");
+                return;
+        }
         while (te_map_next(b->orders, &pos, &k, &v)) {
                 forder_t *o = v;
                 o->recon_pending = 0;
@@ -76,6 +158,8 @@ void fx_recon_check(fix_t *b)
         size_t pos = 0;
         const char *k;
         void *v;
+        if (b->mass_pending)
+                return; /* more answers may come (a status of an order not open) */
         while (te_map_next(b->orders, &pos, &k, &v))
                 if (((forder_t *)v)->recon_pending)
                         return;

@@ -180,6 +180,17 @@ int te_fix_app_enc_status(te_fix_enc_t *e, const te_order_cmd_t *order,
         return 0;
 }
 
+int te_fix_app_enc_mass_status(te_fix_enc_t *e, const char *mass_id, const char *account)
+{
+        if (!mass_id[0] || strlen(mass_id) >= TE_FIX_MASSID_MAX)
+                return -1;
+        te_fix_enc_str(e, TE_FIX_T_MASSSTATUSREQID, mass_id);
+        te_fix_enc_int(e, TE_FIX_T_MASSSTATUSREQTYPE, account[0] ? 9 : 7);
+        if (account[0])
+                te_fix_enc_str(e, TE_FIX_T_ACCOUNT, account);
+        return 0;
+}
+
 /* ---- in ------------------------------------------------------------------- */
 
 static int get_char(const te_fix_msg_t *m, int tag, char *c)
@@ -286,6 +297,14 @@ int te_fix_app_dec_exec(const te_fix_msg_t *m, te_fix_exec_t *x, char *errstr,
                 x->text[tl] = '\0';
         }
         x->poss_dup = te_fix_get_bool(m, TE_FIX_T_POSSDUPFLAG) == 1;
+        if (te_fix_get_str(m, TE_FIX_T_MASSSTATUSREQID, x->mass_id, sizeof x->mass_id) !=
+            0)
+                x->mass_id[0] = '\0';
+        x->last_rpt = te_fix_get_bool(m, TE_FIX_T_LASTRPTREQUESTED) == 1;
+        int64_t tot;
+        x->tot_reports = te_fix_get_int(m, TE_FIX_T_TOTNUMREPORTS, &tot) == 0 && tot >= 0
+                             ? (int)tot
+                             : -1;
         return 0;
 }
 

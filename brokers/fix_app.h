@@ -12,6 +12,8 @@
  *   F: 41 OrigClOrdID, 11 ClOrdID, 55, 54, 60, 38 (the order's quantity)
  *   G: 41, 11, then the fields of D from 1 on, with the new quantity and prices
  *   H: 11, 55, 54
+ *   AF (OrderMassStatusRequest, FIX 4.4 only): 584 MassStatusReqID, 585
+ *      MassStatusReqType (7 all orders, or 9 orders of the account with 1 Account)
  * Values: Side BUY=1 SELL=2; OrdType MARKET=1 LIMIT=2 STOP=3 STOP_LIMIT=4;
  * TimeInForce DAY=0 GTC=1 OPG=2 IOC=3 FOK=4 CLS=7.
  *
@@ -34,7 +36,10 @@
  *   8 Rejected          REJECTED               REJECTED
  *   C Expired           EXPIRED                EXPIRED
  *   3 DoneForDay        EXPIRED                EXPIRED (the order will not trade on)
- *   I OrderStatus       nothing published: a status for reconciliation
+ *   I OrderStatus       nothing published: a status for reconciliation (also
+ *                       each answer to an OrderMassStatusRequest, which carries
+ *                       MassStatusReqID 584, TotNumReports 911 and, on the last
+ *                       one, LastRptRequested 912=Y)
  *   G/H TradeCorrect/Cancel  nothing applied: an alert for a human
  * CumQty, LeavesQty and AvgPx are the counterparty's (leaves 0 when the status is
  * terminal). report_id = "r" + digest("fix", order_id, ExecID): a resent report
@@ -60,6 +65,7 @@
 #define TE_FIX_CLORDID_MAX 80
 #define TE_FIX_EXECID_MAX  64
 #define TE_FIX_EXECIDS_MAX (1 << 20) /* ExecIDs remembered by one adapter */
+#define TE_FIX_MASSID_MAX  64        /* MassStatusReqID */
 
 typedef struct te_fix_app_cfg_s {
         char account[TE_NAME_MAX]; /* Account 1, "" to leave it out */
@@ -92,6 +98,10 @@ int te_fix_app_enc_replace(te_fix_enc_t *e, const te_fix_app_cfg_t *cfg,
 int te_fix_app_enc_status(te_fix_enc_t *e, const te_order_cmd_t *order,
                           const char *clordid);
 
+/** OrderMassStatusRequest body: every order (585=7), or those of `account` (585=9
+ *  with 1 Account) when it is not "". @returns 0, or -1 (empty or too long id). */
+int te_fix_app_enc_mass_status(te_fix_enc_t *e, const char *mass_id, const char *account);
+
 /* An ExecutionReport as read from the wire. */
 typedef struct te_fix_exec_s {
         char clordid[TE_FIX_CLORDID_MAX];
@@ -107,7 +117,10 @@ typedef struct te_fix_exec_s {
         char account[TE_NAME_MAX];
         double cum_qty, leaves_qty, avg_px, last_qty, last_px;
         int poss_dup;
-        char text[TE_TEXT_MAX]; /* Text 58, "" when absent */
+        char text[TE_TEXT_MAX];          /* Text 58, "" when absent */
+        char mass_id[TE_FIX_MASSID_MAX]; /* MassStatusReqID 584, "" when absent */
+        int last_rpt;    /* LastRptRequested 912=Y: the last answer to that request */
+        int tot_reports; /* TotNumReports 911, -1 when absent */
 } te_fix_exec_t;
 
 /** Read an ExecutionReport. @returns 0, or -1 with errstr (a required field missing

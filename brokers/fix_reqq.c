@@ -109,3 +109,8 @@ const te_fix_req_t *te_fix_reqq_by_seq(const te_fix_reqq_t *q, int64_t seq)
         const sent_t *s = &q->sent[seq % TE_FIX_REQQ_SENT];
         return s->seq == seq ? &s->req : NULL;
 }
+
+void te_fix_reqq_forget_sent(te_fix_reqq_t *q)
+{
+        memset(q->sent, 0, sizeof q->sent);
+}

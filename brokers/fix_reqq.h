@@ -8,7 +8,8 @@
  * `max_per_sec` requests left within the last 1000 ms. A request gets its MsgSeqNum
  * only when it leaves, so the counterparty sees our numbers in order whatever the
  * priority. te_fix_reqq_sent remembers which order and kind each MsgSeqNum carried
- * (the last TE_FIX_REQQ_SENT of them), for a Reject that names one.
+ * (the last TE_FIX_REQQ_SENT of them), for a Reject that names one; a sequence reset
+ * forgets them all (te_fix_reqq_forget_sent).
  */
 #ifndef TE_FIX_REQQ_H
 #define TE_FIX_REQQ_H
@@ -56,5 +57,8 @@ size_t te_fix_reqq_queued(const te_fix_reqq_t *q, te_fix_qcls_t cls);
 void te_fix_reqq_sent(te_fix_reqq_t *q, int64_t seq, const char *order_id, char kind);
 /** What MsgSeqNum seq carried, or NULL when it was no request of ours or is too old. */
 const te_fix_req_t *te_fix_reqq_by_seq(const te_fix_reqq_t *q, int64_t seq);
+/** Forget every sent message: our MsgSeqNums restarted (a sequence reset), so a number
+ *  named later is a message of the new sequence, never one remembered from before. */
+void te_fix_reqq_forget_sent(te_fix_reqq_t *q);
 
 #endif

@@ -204,6 +204,37 @@ static double get_d(PGresult *r, int row, int col)
         return PQgetisnull(r, row, col) ? 0 : strtod(PQgetvalue(r, row, col), NULL);
 }
 
+int te_fix_store_load_ended(te_fix_store_t *s, int days, size_t max,
+                            int (*cb)(void *ctx, const char *order_id), void *ctx,
+                            char *errstr, size_t errstr_size)
+{
+        char d[16], m[24];
+        snprintf(d, sizeof d, "%d", days);
+        snprintf(m, sizeof m, "%zu", max);
+        const char *v[4] = {s->sender, s->target, d, m};
+        PGresult *r = PQexecParams(
+            s->conn,
+            "SELECT order_id FROM fix_orders WHERE sender_comp_id = $1 AND "
+            "target_comp_id = $2 AND terminal AND updated_at > now() - "
+            "make_interval(days => $3::integer) ORDER BY updated_at DESC LIMIT "
+            "$4::bigint",
+            4, NULL, v, NULL, NULL, 0);
+        if (cmd_ok(s, r, PGRES_TUPLES_OK, "load ended fix_orders", errstr, errstr_size) !=
+            0) {
+                PQclear(r);
+                return -1;
+        }
+        int n = PQntuples(r);
+        for (int i = 0; i < n; i++)
+                if (cb(ctx, PQgetvalue(r, i, 0)) != 0) {
+                        te_errf(errstr, errstr_size, "loading ended fix_orders stopped");
+                        PQclear(r);
+                        return -1;
+                }
+        PQclear(r);
+        return n;
+}
+
 int te_fix_store_load_open(te_fix_store_t *s, te_fix_row_cb row_cb,
                            te_fix_exec_cb exec_cb, void *ctx, char *errstr,
                            size_t errstr_size)

@@ -44,6 +44,13 @@ int te_fix_store_save_order(te_fix_store_t *s, const te_fix_order_row_t *row,
 int te_fix_store_add_execs(te_fix_store_t *s, const char (*ids)[2][TE_ID_MAX], size_t n,
                            char *errstr, size_t errstr_size);
 
+/** Call cb with the id of each order of this session that ended (terminal) within the
+ *  last `days` days, newest first, at most `max` of them. A callback returning non-zero
+ *  stops with -1. @returns the number of ids, or -1. */
+int te_fix_store_load_ended(te_fix_store_t *s, int days, size_t max,
+                            int (*cb)(void *ctx, const char *order_id), void *ctx,
+                            char *errstr, size_t errstr_size);
+
 typedef int (*te_fix_row_cb)(void *ctx, const te_fix_order_row_t *row);
 typedef int (*te_fix_exec_cb)(void *ctx, const char *order_id, const char *exec_id);
 /** Call row_cb for each open order of this session, then exec_cb for each delivered

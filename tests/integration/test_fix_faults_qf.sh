@@ -11,10 +11,16 @@
 #   once); the connection dropped and the order filled while we are away (QuickFIX
 #   resends the stored reports), or filled silently (only the OrderStatusRequest of
 #   the reconciliation shows it); QuickFIX resetting the sequence numbers in the
-#   running session (Logon 141=Y: we answer with ours at 1 and go on); Logons refused for a while, an order published
+#   running session (Logon 141=Y: we answer with ours at 1 and go on; the
+#   reconciliation's OrderMassStatusRequest is refused by QuickFIX with a
+#   BusinessMessageReject and the adapter asks order by order from then on); Logons
+#   refused for a while, an order published
 #   meanwhile goes out once afterwards; exec-broker killed (-9) in the middle of
 #   fills and started again (orders and fills neither lost nor doubled, the sequence
-#   numbers continue with no reset, at most one ResendRequest per gap); and last,
+#   numbers continue with no reset, at most one ResendRequest per gap; started again
+#   with fix.mass_status=on: one OrderMassStatusRequest reconciles); fills during an
+#   outage reconciled by one OrderMassStatusRequest (an order it does not list by its
+#   own 35=H); and last,
 #   exec-broker started with an outgoing number the counterparty has passed: QuickFIX
 #   refuses the Logon ("MsgSeqNum too low") once, the adapter raises a CRITICAL
 #   fix_seq_too_low Alert and does not try again.
@@ -85,9 +91,12 @@ fix_broker() {
                 -o fix.sender_comp_id=TE -o fix.target_comp_id=EXECUTOR -o fix.account=ACC1 \
                 -o fix.tifs=DAY,GTC,IOC -o group.id=fix-faults -o topic.orders=orders.fq \
                 -o broker.name=fix -o commit.interval.ms=100 -o fix.reconnect_min_ms=100 \
-                -o fix.reconnect_max_ms=400 -o log.level=debug
+                -o fix.reconnect_max_ms=400 -o log.level=debug "$@"
 }
-fix_broker
+# fix.mass_status=on from the start, but QuickFIX refuses 35=AF (a BusinessMessageReject)
+# until CTLDIR/mass_status exists: the first reconciliation with open orders (after
+# the reset below) falls back to 35=H, and so do the later ones of this process
+fix_broker -o fix.mass_status=on
 ibkr_wait_log sink sink.assigned 30 || fail "sink not assigned"
 ibkr_wait_log broker fix.ready 30 || fail "adapter not logged on"
 
@@ -173,6 +182,10 @@ ibkr_wait_sql "SELECT status FROM orders WHERE order_id = 'q-reset'" FILLED 30 |
 [ "$(since "$mr" '^IN A 1 141=Y$')" = 1 ] || fail "no Logon 141=Y at 1 in answer to the reset"
 [ "$(since "$mr" '^LOGOUT$')" = 0 ] || fail "the session ended over the reset"
 eo_wait "reset alert" 20 grep -q '"event":"fix.alert".*reset the sequence numbers' "$RUN/broker.log"
+# the reconciliation after the reset: 35=AF refused by QuickFIX, then 35=H for q-reset
+[ "$(since "$mr" '^MASS_REFUSED ')" = 1 ] || fail "reset: $(since "$mr" '^MASS_REFUSED ') refused 35=AF"
+[ "$(since "$mr" '^RECV H q-reset ')" = 1 ] || fail "reset: no 35=H after the refused 35=AF"
+eo_wait "mass_status_refused alert" 20 grep -q '"event":"fix.alert".*mass_status_refused' "$RUN/broker.log"
 read -r rout rin < <(q "SELECT next_out, next_in FROM fix_sessions WHERE sender_comp_id = 'TE'")
 [ "$rout" -lt 10 ] && [ "$rin" -lt 10 ] || fail "numbers not reset in fix_sessions: $rout/$rin"
 
@@ -248,7 +261,10 @@ eo_wait "a fill during the outage" 20 outage_fill
 ibkr_publish orders.fq <<'EOF'
 NEW q-during pf-fq FILL2 SELL 4 LIMIT 8 - DAY
 EOF
-fix_broker
+# started again with fix.mass_status=on (QuickFIX answering 35=AF from now on): the
+# open orders it loaded are reconciled by one OrderMassStatusRequest
+touch "$RUN/qfctl/mass_status"
+fix_broker -o fix.mass_status=on
 ibkr_wait_log broker fix.seqs_loaded 30 || fail "the restarted adapter did not load its numbers"
 ibkr_wait_sql "SELECT count(*) FROM orders WHERE order_id IN ('q-slow1', 'q-slow2', 'q-during') AND status = 'FILLED'" \
         3 60 || fail "after the restart: not every order filled"
@@ -258,6 +274,7 @@ ibkr_wait_sql "SELECT count(*) FROM orders WHERE order_id IN ('q-slow1', 'q-slow
 for o in q-slow1 q-slow2 q-during; do
         [ "$(acc_count "^RECV D $o ")" = 1 ] || fail "$o reached the counterparty $(acc_count "^RECV D $o ") times"
 done
+[ "$(since "$m4" '^RECV AF ')" = 1 ] || fail "after the restart: $(since "$m4" '^RECV AF ') OrderMassStatusRequests"
 read -r out2 in2 < <(q "SELECT next_out, next_in FROM fix_sessions WHERE sender_comp_id = 'TE'")
 [ "$out2" -gt "$out1" ] && [ "$in2" -gt "$in1" ] || fail "numbers did not continue: $out1/$in1 -> $out2/$in2"
 [ "$(since "$m4" '^IN A .* 141=Y$')" = 0 ] || fail "a Logon reset the sequence numbers"
@@ -265,6 +282,32 @@ read -r out2 in2 < <(q "SELECT next_out, next_in FROM fix_sessions WHERE sender_
 if grep -q 'MsgSeqNum too low' "$RUN"/qf.logs/*.event.log; then
         fail "QuickFIX saw a MsgSeqNum too low after the restart"
 fi
+
+# -- reconciliation by OrderMassStatusRequest (fix.mass_status = on since the restart)
+# q-mrest rests; q-outm drops the connection, and while we are away half of q-outm
+# (still live) and all of q-mrest are filled silently. After the Logon one 35=AF: its
+# answer lists q-outm (the fill booked from it), q-mrest is no longer live and not
+# listed, so its own 35=H finds its fill; the rest of q-outm is filled normally
+# afterwards.
+ibkr_publish orders.fq <<'EOF'
+NEW q-mrest pf-fq MREST1 BUY 8 LIMIT 10 - DAY
+EOF
+ibkr_wait_sql "SELECT status FROM orders WHERE order_id = 'q-mrest'" NEW 30 || fail "q-mrest not acknowledged"
+m6=$(mark)
+ibkr_publish orders.fq <<'EOF'
+NEW q-outm pf-fq OUTM1 SELL 50 LIMIT 10 - DAY
+EOF
+acc_wait '^SILENT_FILL q-outm 25 10$' 20
+ibkr_wait_sql "SELECT count(*) FROM orders WHERE order_id IN ('q-outm', 'q-mrest') AND status = 'FILLED'" \
+        2 30 || fail "mass status: q-outm/q-mrest not filled"
+[ "$(since "$m6" '^RECV AF ')" = 1 ] || fail "mass status: $(since "$m6" '^RECV AF ') OrderMassStatusRequests"
+[ "$(since "$m6" '^MASS [^ ]+ 1$')" = 1 ] || fail "mass status: the answer did not list exactly q-outm"
+[ "$(since "$m6" '^RECV H q-mrest ')" = 1 ] || fail "mass status: q-mrest, not listed, was not asked by itself"
+[ "$(since "$m6" '^RECV H q-outm ')" = 0 ] || fail "mass status: q-outm asked by itself although listed"
+outm=$(q "SELECT string_agg(size::float8 || '@' || price::float8, ' ') FROM trades WHERE order_id = 'q-outm'")
+[ "$outm" = "25@10 25@10" ] || fail "q-outm: trades $outm"
+mrest=$(q "SELECT string_agg(size::float8 || '@' || price::float8, ' ') FROM trades WHERE order_id = 'q-mrest'")
+[ "$mrest" = "8@10" ] || fail "q-mrest: trades $mrest"
 
 # -- every order: trades and published fills equal the acceptor's fills ----------
 eo_topic_json exec.reports >"$RUN/reports.jsonl"

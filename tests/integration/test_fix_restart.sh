@@ -9,6 +9,9 @@
 #      their ClOrdIDs) and cancels O1: the acceptor sees OrigClOrdID O1 and ClOrdID
 #      O1:c1, and O1 ends CANCELED (terminal in fix_orders). The acceptor sends F1's
 #      fill again after the Logon: it is not published a second time.
+#   2b. Another process: O1 ended before it started (fix_orders), so a CANCEL of O1
+#      gets no answer (no REJECTED after its CANCELED); one of an order never had
+#      does ("unknown order").
 #   3. Controls: with fix_execs emptied, the resent fill is published again; with
 #      fix_orders emptied, a new process does not know O2: its CANCEL is not sent and
 #      is answered REJECTED "cancel refused: unknown order" instead of the order
@@ -78,6 +81,23 @@ if grep -q '^report F1 ' "$RUN/phase2.out"; then
 fi
 [ "$(q "SELECT string_agg(order_id || ':' || terminal || ':' || n_cancel, ' ' ORDER BY order_id) FROM fix_orders")" = \
         "F1:false:0 O1:true:1 O2:false:0" ] || fail "phase 2: fix_orders rows"
+
+# 2b. a new process: O1 ended before the restart, so a late CANCEL of it needs no
+# answer (its CANCELED was the final report); it is neither sent nor answered with a
+# REJECTED that would follow CANCELED for the same order. A cancel of an order never
+# had (NOPE) is still answered "unknown order" (and ends the run: FIX_DRIVE_UNTIL=1).
+FIX_DRIVE_UNTIL=1 "$drive" "$port" "$RUN/seqs" CANCEL:O1 CANCEL:NOPE >"$RUN/phase2b.out" \
+        2>"$RUN/phase2b.log" || fail "phase 2b: no answer for NOPE"
+grep -q '"event":"fix.ended_loaded","msg":"1 orders ended within 7 days"' "$RUN/phase2b.log" ||
+        fail "phase 2b: the ended order was not loaded"
+grep -q '^report NOPE REJECTED REJECTED .* cancel refused: unknown order$' "$RUN/phase2b.out" ||
+        fail "phase 2b: NOPE's cancel not refused as unknown"
+if grep -q '^report O1 ' "$RUN/phase2b.out"; then
+        fail "phase 2b: a report for O1 after it ended: $(grep '^report O1 ' "$RUN/phase2b.out")"
+fi
+if grep -q '^RECV F O1:c2 ' "$RUN/acceptor.out"; then
+        fail "phase 2b: a second cancel of the ended O1 was sent"
+fi
 
 # 3. controls: without fix_execs the resent fill is published again ...
 q "DELETE FROM fix_execs" >/dev/null

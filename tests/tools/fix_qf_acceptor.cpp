@@ -16,6 +16,10 @@
  *           in two parts while the initiator is away (QuickFIX stores those reports
  *           and resends them when asked)
  *   OUTH*   the same, but the fill is silent: only an OrderStatusRequest shows it
+ *   MREST*  acknowledged, then rests (filled only by an OUTM* drop)
+ *   OUTM*   acknowledged; 100 ms later the connection is dropped, half of it is filled
+ *           silently (it stays live) and every live MREST* order is filled silently;
+ *           the rest of it is filled 300 ms after an OrderMassStatusRequest answered
  *   GAP*    acknowledged; then three outgoing MsgSeqNums are skipped (Session API)
  *           and the fill is sent after the gap
  *   DUP*    filled, then the same fill report (same ExecID) sent again with
@@ -27,8 +31,13 @@
  *           running session (both its numbers restart at 1), and 300 ms later the
  *           order is filled
  * An OrderStatusRequest (35=H) is answered with ExecType I and the order's state
- * (OrdStatus 8 for an order it does not know). While the file CTLDIR/refuse_logon
- * exists, every Logon is refused (FIX::RejectLogon with the file's first line).
+ * (OrdStatus 8 for an order it does not know). An OrderMassStatusRequest (35=AF) is
+ * answered, while the file CTLDIR/mass_status exists, with one ExecutionReport
+ * (ExecType I, MassStatusReqID echoed, TotNumReports) per live order, the last with
+ * LastRptRequested=Y (one with ClOrdID NONE when no order is live); without that file
+ * it is refused with a BusinessMessageReject (unsupported message type). While the
+ * file CTLDIR/refuse_logon exists, every Logon is refused (FIX::RejectLogon with the
+ * file's first line).
  *
  *   fix_qf_acceptor CFG LOG CTLDIR PROXY_PORT QF_PORT
  *
@@ -44,6 +53,7 @@
  *   ER <ExecID> <ClOrdID> <ExecType> <OrdStatus> <LastQty> <LastPx> <CumQty>
  *   DUP <ExecID> <ClOrdID> <with|without>  the same report again, PossDupFlag=Y
  *   SILENT_FILL <ClOrdID> <qty> <px>
+ *   MASS <MassStatusReqID> <orders listed>  / MASS_REFUSED <MassStatusReqID>
  *   CXLREJ <ClOrdID> <OrigClOrdID> <CxlRejResponseTo>
  *   DROP / SKIP <n> / GARBAGE <bytes> / RESET
  * Runs until SIGTERM or SIGINT.
@@ -234,6 +244,11 @@ class App : public FIX::Application
                                                    FIX::IncorrectTagValue,
                                                    FIX::UnsupportedMessageType)
         {
+                if (get(m.getHeader(), 35) == "AF" &&
+                    !std::ifstream(ctl_ + "/mass_status")) {
+                        logf("MASS_REFUSED %s", get(m, 584).c_str());
+                        throw FIX::UnsupportedMessageType();
+                }
                 FIX::Message copy(m);
                 sched.at(0, [this, copy]() { on_app(copy); });
         }
@@ -245,6 +260,7 @@ class App : public FIX::Application
         std::map<std::string, Order> book_;        /* by OrderID */
         std::map<std::string, std::string> by_cl_; /* live or old ClOrdID -> OrderID */
         int n_ord_ = 0, n_exec_ = 0;
+        std::vector<std::pair<int, std::string>> extra_; /* on the next report only */
 
         FIX::Session *session()
         {
@@ -291,6 +307,9 @@ class App : public FIX::Application
                 }
                 if (text)
                         m.setField(58, text);
+                for (auto &f : extra_)
+                        m.setField(f.first, f.second);
+                extra_.clear();
                 if (dup) {
                         logf("DUP %s %s %s", exec_id.c_str(), clordid.c_str(),
                              dup == 1 ? "with" : "without");
@@ -366,6 +385,42 @@ class App : public FIX::Application
                         on_replace(m, cl, orig);
                 else if (t == "H")
                         on_status(cl);
+                else if (t == "AF")
+                        on_mass(get(m, 584));
+        }
+
+        /* An OrderMassStatusRequest: one status per live order, the last flagged. */
+        void on_mass(const std::string &id)
+        {
+                std::vector<std::string> live;
+                for (auto &kv : book_)
+                        if (kv.second.status == '0' || kv.second.status == '1')
+                                live.push_back(kv.first);
+                logf("MASS %s %zu", id.c_str(), live.size());
+                std::string tot = std::to_string(live.size());
+                if (live.empty()) {
+                        Order u;
+                        u.order_id = "NONE";
+                        u.symbol = "X";
+                        u.side = "1";
+                        u.status = '8';
+                        extra_ = {{584, id}, {911, tot}, {912, "Y"}};
+                        report(u, "NONE", "", 'I', 0);
+                        return;
+                }
+                for (size_t i = 0; i < live.size(); i++) {
+                        Order &o = book_[live[i]];
+                        extra_ = {{584, id}, {911, tot}};
+                        if (i + 1 == live.size())
+                                extra_.push_back({912, "Y"});
+                        report(o, o.clordid, "", 'I', 0);
+                        if (o.scen == "OUTM") {
+                                std::string oid = o.order_id;
+                                sched.at(300, [this, oid]() {
+                                        fill(oid, book_[oid].qty - book_[oid].cum);
+                                });
+                        }
+                }
         }
 
         void on_new(const FIX::Message &m, const std::string &cl, const std::string &sym)
@@ -378,9 +433,9 @@ class App : public FIX::Application
                 n.qty = strtod(get(m, 38, "0").c_str(), nullptr);
                 if (m.isSetField(44))
                         n.px = strtod(m.getField(44).c_str(), nullptr);
-                static const char *scen[] = {"OUTH", "OUT",   "DUPX", "DUP",  "RACEF",
-                                             "RACE", "NOREP", "PART", "SLOW", "GAP",
-                                             "GARB", "REJ",   "RESET"};
+                static const char *scen[] = {"OUTH",  "OUTM", "OUT",   "DUPX",  "DUP",
+                                             "RACEF", "RACE", "NOREP", "PART",  "SLOW",
+                                             "GAP",   "GARB", "REJ",   "RESET", "MREST"};
                 n.scen = "FILL";
                 for (const char *p : scen)
                         if (starts(sym, p)) {
@@ -436,6 +491,28 @@ class App : public FIX::Application
                                 double half = (double)(long)(o.qty / 2);
                                 fill(oid, half > 0 ? half : o.qty);
                                 fill(oid, o.qty - o.cum);
+                        });
+                } else if (s == "OUTM") {
+                        sched.at(100, [this, oid]() {
+                                FIX::Session *ss = session();
+                                if (ss)
+                                        ss->disconnect();
+                                logf("DROP");
+                                Order &o = book_[oid];
+                                double half = (double)(long)(o.qty / 2);
+                                book_fill(o, half);
+                                logf("SILENT_FILL %s %s %s", o.clordid.c_str(),
+                                     num(half).c_str(), num(o.px).c_str());
+                                for (auto &kv : book_) {
+                                        Order &r = kv.second;
+                                        if (r.scen != "MREST" ||
+                                            (r.status != '0' && r.status != '1'))
+                                                continue;
+                                        double rq = r.qty - r.cum;
+                                        book_fill(r, rq);
+                                        logf("SILENT_FILL %s %s %s", r.clordid.c_str(),
+                                             num(rq).c_str(), num(r.px).c_str());
+                                }
                         });
                 } else if (s == "RESET") {
                         sched.at(100, [this]() {

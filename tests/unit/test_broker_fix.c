@@ -49,6 +49,7 @@ typedef struct {
 } acc_t;
 
 static acc_t A;
+static int acc_quiet_logon; /* 1: a Logon of the adapter gets no automatic answer */
 static te_broker_t *B;
 static te_reports_t R;
 static char alerts[4096];
@@ -127,7 +128,7 @@ static void acc_poll(void)
                 assert_int_equal(te_fix_parse(A.rbuf, flen, &m), TE_FIX_OK);
                 assert_true(m.seq > A.last_in); /* the adapter's numbers only go up */
                 A.last_in = m.seq;
-                if (strcmp(m.msg_type, "A") == 0) {
+                if (strcmp(m.msg_type, "A") == 0 && !acc_quiet_logon) {
                         acc_send("35=A|98=0|108=30");
                 } else if (strcmp(m.msg_type, "1") == 0) {
                         char id[64];
@@ -170,6 +171,9 @@ static int matches(const te_fix_msg_t *m, const char *type, const char *want)
         return 1;
 }
 
+static int64_t got_seq;   /* MsgSeqNum of the message expect() found */
+static char got_mass[64]; /* and its MassStatusReqID 584 ("" if none) */
+
 static void expect(const char *type, const char *want)
 {
         int64_t deadline = te_proc_mono_ms() + 5000;
@@ -179,6 +183,9 @@ static void expect(const char *type, const char *want)
                         assert_int_equal(te_fix_parse(A.fr[i], A.flen[i], &m), TE_FIX_OK);
                         if (!matches(&m, type, want))
                                 continue;
+                        got_seq = m.seq;
+                        if (te_fix_get_str(&m, 584, got_mass, sizeof got_mass) != 0)
+                                got_mass[0] = '\0';
                         memmove(&A.fr[i], &A.fr[i + 1], (A.nf - i - 1) * sizeof A.fr[0]);
                         memmove(&A.flen[i], &A.flen[i + 1],
                                 (A.nf - i - 1) * sizeof A.flen[0]);
@@ -638,6 +645,184 @@ static void test_fix_adapter_ended(void **state)
         close(A.lfd);
 }
 
+/* A counterparty reset mid-session (Logon 141=Y at 1): our MsgSeqNums restart, so a
+ * session Reject naming a number of the new sequence is matched to what that number
+ * carried after the reset, never to the order message the same number carried
+ * before it. */
+static void test_fix_adapter_reset_forgets_sent(void **state)
+{
+        (void)state;
+        acc_listen();
+        acc_quiet_logon = 0;
+        te_fix_cfg_t cfg;
+        te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
+        cfg.port = A.port;
+        te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
+        te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
+        cfg.alert = on_alert;
+        alerts[0] = '\0';
+        char err[128];
+        B = te_fix_new(&cfg, err, sizeof err);
+        assert_non_null(B);
+        wait_connected(1); /* our Logon is 1 */
+
+        handle(cmd(TE_CMD_NEW, "S1", 100, 10));
+        expect("D", "11=S1|34=2");
+        handle(cmd(TE_CMD_NEW, "S2", 100, 10));
+        expect("D", "11=S2|34=3");
+        acc_send(ER("S1", "17=S1a|150=F|39=2|151=0|14=100|6=10|32=100|31=10"));
+        acc_send(ER("S2", "17=S2a|150=0|39=0|151=100|14=0|6=0"));
+        wait_reports(2);
+        te_reports_clear(&R);
+
+        /* they reset: our Logon 141=Y at 1, the status of S2 (open) at 2 */
+        A.seq_out = 0;
+        A.last_in = 0;
+        acc_quiet_logon = 1;
+        acc_send("35=A|98=0|108=30|141=Y");
+        expect("A", "34=1|141=Y");
+        expect("H", "11=S2|34=2");
+        acc_send(ER("S2", "17=S2s|150=I|39=0|151=100|14=0|6=0"));
+        wait_connected(1);
+        /* a TestRequest: our Heartbeat takes 3, the number S2's order had before */
+        acc_send("35=1|112=T1");
+        int64_t deadline = te_proc_mono_ms() + 5000;
+        while (A.last_in < 3 && te_proc_mono_ms() < deadline)
+                step();
+        assert_int_equal(A.last_in, 3);
+        /* they reject our message 3 (the Heartbeat): S2 is not touched */
+        acc_send("35=3|45=3|372=0|373=5|58=bad heartbeat");
+        wait_reports(0);
+        assert_non_null(strstr(alerts, "bad heartbeat"));
+        /* and a Reject of an order message of the new sequence still applies */
+        handle(cmd(TE_CMD_NEW, "S3", 5, 10));
+        expect("D", "11=S3|34=4");
+        acc_send("35=3|45=4|371=40|372=D|373=5|58=no such type");
+        wait_reports(1);
+        check(0, "S3", TE_EXEC_REJECTED, TE_OS_REJECTED, 0, 0, 0, 0);
+        te_reports_clear(&R);
+        acc_quiet_logon = 0;
+
+        te_reports_free(&R);
+        te_broker_destroy(B);
+        close(A.fd);
+        close(A.lfd);
+}
+
+/* No frame of `type` mentioning `needle` is waiting at the acceptor. */
+static void none_sent(const char *type, const char *needle)
+{
+        static te_fix_msg_t m;
+        for (size_t i = 0; i < A.nf; i++) {
+                assert_int_equal(te_fix_parse(A.fr[i], A.flen[i], &m), TE_FIX_OK);
+                if (strcmp(m.msg_type, type) == 0 &&
+                    memmem(A.fr[i], A.flen[i], needle, strlen(needle)))
+                        fail_msg("unexpected 35=%s about %s", type, needle);
+        }
+}
+
+/* fix.mass_status: after a reconnect one OrderMassStatusRequest (585=7) instead of an
+ * OrderStatusRequest per open order; its answers (MassStatusReqID echoed, the last one
+ * LastRptRequested=Y) book the fills missed and end what ended, and an open order it
+ * does not list gets its own OrderStatusRequest. A BusinessMessageReject of the 35=AF
+ * falls back to OrderStatusRequests, then and at every later reconnect. */
+static void test_fix_adapter_mass_status(void **state)
+{
+        (void)state;
+        acc_listen();
+        acc_quiet_logon = 0;
+        te_fix_cfg_t cfg;
+        te_fix_cfg_defaults(&cfg);
+        cfg.use_db = 0; /* exec-broker's default keeps the session in the runtime DB */
+        cfg.port = A.port;
+        te_strlcpy(cfg.sender, "TE", sizeof cfg.sender);
+        te_strlcpy(cfg.target, "QFX", sizeof cfg.target);
+        cfg.reconnect_min_ms = 20;
+        cfg.reconnect_max_ms = 40;
+        cfg.mass_status = 1;
+        cfg.alert = on_alert;
+        alerts[0] = '\0';
+        char err[128];
+        B = te_fix_new(&cfg, err, sizeof err);
+        assert_non_null(B);
+        wait_connected(1); /* no open order: nothing to ask */
+        te_fix_stats_t st;
+        te_fix_stats(B, &st);
+        assert_int_equal(st.mass_sent, 0);
+
+        handle(cmd(TE_CMD_NEW, "M1", 100, 10));
+        handle(cmd(TE_CMD_NEW, "M2", 100, 10));
+        handle(cmd(TE_CMD_NEW, "M3", 100, 10));
+        expect("D", "11=M1");
+        expect("D", "11=M2");
+        expect("D", "11=M3");
+        acc_send(ER("M1", "17=M1a|150=F|39=1|151=90|14=10|6=10|32=10|31=10"));
+        wait_reports(1);
+        te_reports_clear(&R);
+
+        /* lost; meanwhile M1 got 30 more, M2 filled, M3 vanished */
+        acc_drop();
+        wait_connected(0);
+        expect("AF", "585=7");
+        char id[64], spec[256];
+        te_strlcpy(id, got_mass, sizeof id);
+        assert_true(id[0] != '\0');
+        assert_int_equal(B->ops->connected(B), 0); /* reconciling */
+        snprintf(spec, sizeof spec,
+                 ER("M1", "17=S1|150=I|39=1|151=60|14=40|6=10|584=%s|911=2"), id);
+        acc_send(spec);
+        /* an answer to another request is a plain status, not the end of ours */
+        acc_send(ER("M1", "17=S0|150=I|39=1|151=60|14=40|6=10|584=OLD|911=1|912=Y"));
+        snprintf(spec, sizeof spec,
+                 ER("M2", "17=S2|150=I|39=2|151=0|14=100|6=10|584=%s|911=2|912=Y"), id);
+        acc_send(spec);
+        expect("H", "11=M3"); /* not listed: asked by itself */
+        none_sent("H", "M1");
+        none_sent("H", "M2");
+        assert_int_equal(B->ops->connected(B), 0);
+        acc_send(ER("M3", "17=S3|150=I|39=8|151=0|14=0|6=0|58=unknown order"));
+        wait_connected(1);
+        wait_reports(3);
+        check(0, "M1", TE_EXEC_PARTIAL_FILL, TE_OS_PARTIALLY_FILLED, 40, 60, 30, 10);
+        check(1, "M2", TE_EXEC_FILL, TE_OS_FILLED, 100, 0, 100, 10);
+        check(2, "M3", TE_EXEC_CANCELED, TE_OS_CANCELED, 0, 0, 0, 0);
+        te_reports_clear(&R);
+        te_fix_stats(B, &st);
+        assert_int_equal(st.mass_sent, 1);
+        assert_int_equal(st.mass_answers, 2);
+        assert_int_equal(st.status_sent, 1);
+
+        /* lost again, M1 open: the counterparty refuses 35=AF; M1 is asked by itself */
+        acc_drop();
+        wait_connected(0);
+        expect("AF", "585=7");
+        snprintf(spec, sizeof spec,
+                 "35=j|45=%lld|372=AF|380=3|58=Unsupported Message Type",
+                 (long long)got_seq);
+        acc_send(spec);
+        expect("H", "11=M1");
+        acc_send(ER("M1", "17=S4|150=I|39=1|151=60|14=40|6=10"));
+        wait_connected(1);
+        wait_reports(0);
+        assert_non_null(strstr(alerts, "mass_status_refused"));
+
+        /* and from now on order by order */
+        acc_drop();
+        wait_connected(0);
+        expect("H", "11=M1");
+        acc_send(ER("M1", "17=S5|150=I|39=1|151=60|14=40|6=10"));
+        wait_connected(1);
+        none_sent("AF", "585");
+        te_fix_stats(B, &st);
+        assert_int_equal(st.mass_sent, 2);
+
+        te_reports_free(&R);
+        te_broker_destroy(B);
+        close(A.fd);
+        close(A.lfd);
+}
+
 /* fix.begin_string: FIX.4.4 or FIX.4.2 only; what FIX 4.2 cannot say is refused at
  * construction (a Password, TimeInForce CLS). */
 static void test_fix_adapter_begin_string(void **state)
@@ -661,6 +846,10 @@ static void test_fix_adapter_begin_string(void **state)
         assert_non_null(strstr(err, "Password"));
         assert_null(strstr(err, "secret"));
         cfg.password[0] = '\0';
+        cfg.mass_status = 1; /* no OrderMassStatusRequest in FIX 4.2 */
+        assert_null(te_fix_new(&cfg, err, sizeof err));
+        assert_non_null(strstr(err, "mass_status"));
+        cfg.mass_status = 0;
         te_broker_t *b = te_fix_new(&cfg, err, sizeof err);
         assert_non_null(b);
         te_broker_destroy(b);
@@ -680,6 +869,8 @@ int main(void)
             cmocka_unit_test(test_fix_adapter_refusals),
             cmocka_unit_test(test_fix_adapter_ended),
             cmocka_unit_test(test_fix_adapter_begin_string),
+            cmocka_unit_test(test_fix_adapter_reset_forgets_sent),
+            cmocka_unit_test(test_fix_adapter_mass_status),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

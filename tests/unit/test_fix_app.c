@@ -9,7 +9,7 @@
  * become, one table of those that must be refused; OrderCancelReject; ExecID dedup.
  * FIX 4.2: golden NewOrderSingle and OrderCancelRequest frames, TimeInForce CLS
  * refused, and 4.2 ExecutionReports (ExecTransType 20, ExecType 1/2 for fills) read
- * as the 4.4 ones they stand for.
+ * as the 4.4 ones they stand for. OrderMassStatusRequest frames and its answers.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -621,6 +621,75 @@ static void test_fix_app_exec42(void **state)
                          TE_FIX_MAP_ALERT);
 }
 
+/* OrderMassStatusRequest (35=AF): golden frames for every order and for one account;
+ * an answer to it decodes as an OrderStatus with its MassStatusReqID, TotNumReports and
+ * LastRptRequested, and maps to a status (nothing published). */
+static void test_fix_app_mass_status(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *account, *want;
+        } G[] = {
+            {"", "8=FIX.4.4|9=77|35=AF|49=TE|56=QFX|34=10|52=20251206-05:46:40.123|"
+                 "584=M1765000000123-2|585=7|10=015|"},
+            {"ACC1", "8=FIX.4.4|9=84|35=AF|49=TE|56=QFX|34=10|52=20251206-05:46:40.123|"
+                     "584=M1765000000123-2|585=9|1=ACC1|10=118|"},
+        };
+        for (size_t i = 0; i < sizeof G / sizeof G[0]; i++) {
+                te_fix_hdr_t h = {"AF", "TE", "QFX", 10, T0, 0, 0};
+                char buf[512], want[512];
+                te_fix_enc_t e;
+                te_fix_enc_begin(&e, buf, sizeof buf, &h);
+                assert_int_equal(
+                    te_fix_app_enc_mass_status(&e, "M1765000000123-2", G[i].account), 0);
+                long n = te_fix_enc_end(&e);
+                size_t wn = strlen(G[i].want);
+                for (size_t k = 0; k <= wn; k++)
+                        want[k] = G[i].want[k] == '|' ? '\x01' : G[i].want[k];
+                if (n != (long)wn || memcmp(buf, want, wn) != 0) {
+                        print_error("AF %zu: got %.*s\n", i, n > 0 ? (int)n : 0, buf);
+                        fail();
+                }
+        }
+        /* an id is required and bounded */
+        te_fix_hdr_t h = {"AF", "TE", "QFX", 10, T0, 0, 0};
+        char buf[512], big[TE_FIX_MASSID_MAX + 1];
+        te_fix_enc_t e;
+        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        assert_int_equal(te_fix_app_enc_mass_status(&e, "", ""), -1);
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        assert_int_equal(te_fix_app_enc_mass_status(&e, big, ""), -1);
+
+        /* the answers */
+        te_order_cmd_t c = order(TE_SIDE_BUY, 100, TE_OT_LIMIT, 10, 0, TE_TIF_DAY);
+        static te_fix_msg_t m;
+        te_fix_exec_t x;
+        te_exec_report_t r;
+        char err[128], why[64];
+        build(buf, sizeof buf, ER "150=I|39=1|151=60|14=40|6=10|584=M7|911=2", &m);
+        assert_int_equal(te_fix_app_dec_exec(&m, &x, err, sizeof err), 0);
+        assert_string_equal(x.mass_id, "M7");
+        assert_int_equal(x.tot_reports, 2);
+        assert_int_equal(x.last_rpt, 0);
+        assert_int_equal(te_fix_app_map_exec(&x, &c, "fix", T0, &r, why, sizeof why),
+                         TE_FIX_MAP_STATUS);
+        assert_int_equal(r.order_status, TE_OS_PARTIALLY_FILLED);
+        assert_true(r.cum_qty == 40 && r.leaves_qty == 60);
+        build(buf, sizeof buf, ER "150=I|39=2|151=0|14=100|6=10|584=M7|911=2|912=Y", &m);
+        assert_int_equal(te_fix_app_dec_exec(&m, &x, err, sizeof err), 0);
+        assert_int_equal(x.last_rpt, 1);
+        assert_int_equal(te_fix_app_map_exec(&x, &c, "fix", T0, &r, why, sizeof why),
+                         TE_FIX_MAP_STATUS);
+        assert_int_equal(r.order_status, TE_OS_FILLED);
+        /* a plain status answer: none of those */
+        build(buf, sizeof buf, ER "150=I|39=0|151=100|14=0|6=0", &m);
+        assert_int_equal(te_fix_app_dec_exec(&m, &x, err, sizeof err), 0);
+        assert_string_equal(x.mass_id, "");
+        assert_int_equal(x.tot_reports, -1);
+        assert_int_equal(x.last_rpt, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -633,6 +702,7 @@ int main(void)
             cmocka_unit_test(test_fix_app_execids),
             cmocka_unit_test(test_fix_app_golden42),
             cmocka_unit_test(test_fix_app_exec42),
+            cmocka_unit_test(test_fix_app_mass_status),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,6 +82,13 @@ static void test_fix_reqq_sent_ring(void **state)
         te_fix_reqq_sent(q, 7 + TE_FIX_REQQ_SENT, "O8", 'F');
         assert_null(te_fix_reqq_by_seq(q, 7));
         assert_string_equal(te_fix_reqq_by_seq(q, 7 + TE_FIX_REQQ_SENT)->order_id, "O8");
+        /* a sequence reset forgets every sent message */
+        te_fix_reqq_sent(q, 3, "O3", 'G');
+        te_fix_reqq_forget_sent(q);
+        assert_null(te_fix_reqq_by_seq(q, 3));
+        assert_null(te_fix_reqq_by_seq(q, 7 + TE_FIX_REQQ_SENT));
+        te_fix_reqq_sent(q, 3, "N3", 'D');
+        assert_string_equal(te_fix_reqq_by_seq(q, 3)->order_id, "N3");
         te_fix_reqq_destroy(q);
 }
 
