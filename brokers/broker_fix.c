@@ -343,6 +343,14 @@ static int load_exec(void *ctx, const char *order_id, const char *exec_id)
         return te_fix_execids_add(b->execs, order_id, exec_id) < 0 ? -1 : 0;
 }
 
+static int load_ended(void *ctx, const char *order_id)
+{
+        fix_t *b = ctx;
+        if (te_map_get(b->orders, order_id))
+                return 0; /* open after all (not expected: terminal rows only) */
+        return fx_remember_ended(b, order_id);
+}
+
 te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_size)
 {
         if (cfg->max_msgs_per_sec < 1 || cfg->max_msgs_per_sec > TE_FIX_REQQ_RATE_MAX) {
@@ -368,6 +376,12 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
         if (fix42 && cfg->password[0]) {
                 te_errf(errstr, errstr_size,
                         "a Password (554) cannot be sent in a FIX 4.2 Logon");
+                return NULL;
+        }
+        if (fix42 && cfg->mass_status) {
+                te_errf(errstr, errstr_size,
+                        "mass_status: OrderMassStatusRequest (35=AF) does not exist in "
+                        "FIX 4.2");
                 return NULL;
         }
         if (fix42 && (cfg->tifs & (1u << TE_TIF_CLS))) {
@@ -434,9 +448,22 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
                 fix_destroy(&b->base);
                 return NULL;
         }
-        if (b->store)
+        int n_ended = 0;
+        if (b->store && cfg->ended_days > 0) {
+                n_ended =
+                    te_fix_store_load_ended(b->store, cfg->ended_days, FIX_ENDED_MAX,
+                                            load_ended, b, errstr, errstr_size);
+                if (n_ended < 0) {
+                        fix_destroy(&b->base);
+                        return NULL;
+                }
+        }
+        if (b->store) {
                 TE_LOG(TE_LOG_INFO, NULL, "fix.loaded", "%zu open orders",
                        te_map_count(b->orders));
+                TE_LOG(TE_LOG_INFO, NULL, "fix.ended_loaded",
+                       "%d orders ended within %d days", n_ended, cfg->ended_days);
+        }
         return &b->base;
 }
 
