@@ -1,6 +1,6 @@
 /*
  * broker_faulty: a fault-injection decorator over any adapter (te_broker_t), for tests
- * and drills of the broker worker's fault handling (issue 6 point 5). It leaves the
+ * and drills of the broker worker's fault handling. It leaves the
  * adapter untouched and is selected by the worker's `fault.script` setting.
  *
  * Script: comma-separated key=value items (all optional):

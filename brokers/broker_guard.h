@@ -1,6 +1,6 @@
 /*
  * broker_guard: the broker worker's pre-trade checks and order expiry (docs/DESIGN.md
- * "Brokers", issue 6 points 5 and 9), in front of te_broker_handle's mode gate.
+ * "Brokers"), in front of te_broker_handle's mode gate.
  *
  * For NEW and REPLACE commands, in this order:
  *   - expiry: a command older than max_age_ms when the worker can take it (its Kafka

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_fault_broker: the broker worker under broker faults, pre-trade limits and the
-# mode gate (issue 6 points 5 and 9), on the sample backtest with the sim adapter behind
+# mode gate, on the sample backtest with the sim adapter behind
 # the fault decorator (fault.script):
 #   A. down_after=5,down_ms=3000 and reject_ticker=SYN03, order.max_age.ms=1500: the
 #      worker pauses its partitions, publishes BROKER_STATE DOWN and a CRITICAL

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_fault_kafka: Kafka faults through the dev stack's control socket while the sample
-# backtest runs (issue 6 point 4): added round-trip time, injected Produce and Fetch
+# backtest runs: added round-trip time, injected Produce and Fetch
 # request errors, the (only) broker down for a few seconds then up, and a consumer-group
 # rebalance in the middle of the sink's batches (a second exec-sink joins the group and
 # later leaves it). The processes must ride through (none dies) and the final DB must be

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test_hostile: hostile input on every topic the service consumes (issue 6 point 7,
-# docs/DESIGN.md invariant 7). With the pipeline running the sample backtest, eo_hostile.py
+# test_hostile: hostile input on every topic the service consumes (docs/DESIGN.md
+# invariant 7). With the pipeline running the sample backtest, eo_hostile.py
 # turns valid messages into random bytes, truncated Avro, unknown schema ids, oversized
 # length prefixes and valid Avro with invalid values (NaN target value, negative order
 # quantity, NaN fill price), produced into the busy partitions of exec.targets,

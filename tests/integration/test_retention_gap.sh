@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_retention_gap: a consumer whose stored offset fell out of retention stops that
-# partition and says how many messages were lost; it never skips ahead (issue 6 point
-# 8). exec-sink books 10 reports of a one-partition scratch topic and stops; then ~8 MiB
+# partition and says how many messages were lost; it never skips ahead.
+# exec-sink books 10 reports of a one-partition scratch topic and stops; then ~8 MiB
 # more go to that partition, so the mock cluster's ~5 MiB retention drops the offsets the
 # sink would read next (and the 10 booked ones). Restarted, the sink must: log
 # kafka.retention_gap with lost = low watermark - stored offset, publish a CRITICAL
