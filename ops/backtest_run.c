@@ -100,7 +100,7 @@ int te_bt_db_name(const char *run_id, char *out, size_t outsz)
 /* ---- processes ---------------------------------------------------------------- */
 
 const char *const te_bt_kafka_defaults[] = {"fetch.wait.max.ms",
-                                            "10",
+                                            "1",
                                             "session.timeout.ms",
                                             "6000",
                                             "heartbeat.interval.ms",
