@@ -21,7 +21,7 @@ extern char **environ;
 
 /* clang-format off */
 const char *const te_bt_kafka_defaults[] = {
-    "fetch.wait.max.ms", "10", "session.timeout.ms", "6000",
+    "fetch.wait.max.ms", "1", "session.timeout.ms", "6000",
     "heartbeat.interval.ms", "500", "reconnect.backoff.max.ms", "1000",
     "linger.ms", "1", NULL};
 /* clang-format on */

@@ -3,9 +3,9 @@
 # backtest needs (te_bt_kafka_defaults, listed by -h) without being asked, and a
 # kafka.* setting of the run wins over them. Two runs of the sample on the embedded
 # stack: while each runs, the exec-planner it started is found with ps and its
-# arguments read: the first (no kafka.* given) carries -o kafka.fetch.wait.max.ms=10
+# arguments read: the first (no kafka.* given) carries -o kafka.fetch.wait.max.ms=1
 # and the rest of the list; the second (-o kafka.fetch.wait.max.ms=20) carries 20 and
-# not 10. Both runs must finish (exit 0).
+# not 1. Both runs must finish (exit 0).
 source "$(dirname "$0")/prologue.sh" btdefaults
 te_stack_up "$RUN"
 bt() { # RUN_ID ARGS...: a backtest of the sample in the background, its pid in $btpid
@@ -39,7 +39,7 @@ te_test_cleanup_extra() { # a run still going when the test failed
 
 bt dflt
 args=$(planner_args dflt) || fail "no exec-planner of run dflt seen"
-for kv in kafka.fetch.wait.max.ms=10 kafka.session.timeout.ms=6000 \
+for kv in kafka.fetch.wait.max.ms=1 kafka.session.timeout.ms=6000 \
         kafka.heartbeat.interval.ms=500 kafka.reconnect.backoff.max.ms=1000 kafka.linger.ms=1; do
         grep -q -- "-o $kv " <<<"$args " || fail "run dflt: the planner lacks $kv: $args"
 done
@@ -49,9 +49,9 @@ grep -q '^targets planned: 202$' "$RUN/dflt.out" || fail "run dflt: $(cat "$RUN/
 bt user -o kafka.fetch.wait.max.ms=20
 args=$(planner_args user) || fail "no exec-planner of run user seen"
 grep -q -- "-o kafka.fetch.wait.max.ms=20 " <<<"$args " || fail "run user: no =20: $args"
-grep -q -- "kafka.fetch.wait.max.ms=10 " <<<"$args " && fail "run user: the default 10 is passed too: $args"
+grep -q -- "kafka.fetch.wait.max.ms=1 " <<<"$args " && fail "run user: the default 1 is passed too: $args"
 grep -q -- "-o kafka.session.timeout.ms=6000 " <<<"$args " || fail "run user: the other defaults went: $args"
 wait $btpid || fail "run user failed: $(tail -n 5 "$RUN/user.log")"
-"$TE_BUILD_DIR/exec-backtest" -h | grep -c 'kafka.fetch.wait.max.ms=10' >/dev/null ||
+"$TE_BUILD_DIR/exec-backtest" -h | grep -qx '  kafka.fetch.wait.max.ms=1' ||
         fail "exec-backtest -h does not list the settings"
 echo "test_backtest_defaults: ok"
