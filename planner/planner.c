@@ -347,13 +347,3 @@ void te_planner_destroy(te_planner_t *pl)
         te_planner_target_destroy(pl->ts);
         free(pl);
 }
-
-const te_planner_stats_t *te_planner_stats(const te_planner_t *pl)
-{
-        return &pl->st;
-}
-
-uint64_t te_planner_illegal_count(const te_planner_t *pl)
-{
-        return te_book_illegal_count(pl->book);
-}

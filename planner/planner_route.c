@@ -71,11 +71,6 @@ void te_planner_route_destroy(te_planner_route_t *rt)
         free(rt);
 }
 
-uint64_t te_planner_route_count(const te_planner_route_t *rt)
-{
-        return rt->count;
-}
-
 /* The Alert for `producer`, at most once an hour each. */
 static void alert_producer(te_planner_route_t *rt, const te_target_portfolio_t *tp,
                            const char *producer, int32_t from, int32_t to, int64_t now)

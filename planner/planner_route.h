@@ -39,7 +39,5 @@ void te_planner_route_destroy(te_planner_route_t *rt);
 int te_planner_route_target(te_planner_route_t *rt, const rd_kafka_message_t *m,
                             const te_target_portfolio_t *tp, int32_t to, int64_t now,
                             char *why, size_t why_size);
-/** @returns the number of targets re-published. */
-uint64_t te_planner_route_count(const te_planner_route_t *rt);
 
 #endif
