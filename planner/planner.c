@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "planner_int.h"
+#include "te_kafka_meta.h"
 #include "te_log.h"
 #include "te_obs.h"
 #include "te_pg.h"
@@ -124,35 +125,34 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                 snprintf(errstr, errstr_size, "out of memory");
                 goto err;
         }
-        pl->n_parts = te_planner_sync_partition_count(
-            te_producer_handle(pl->producer), conf->topic_targets, errstr, errstr_size);
-        /* co-partitioning is the contract; also warms the producer's metadata for the
-         * orders topic so the first order does not wait for it */
-        if (pl->n_parts > 0) {
-                int32_t n_orders = te_planner_sync_partition_count(
-                    te_producer_handle(pl->producer), conf->topic_orders, errstr,
-                    errstr_size);
-                if (n_orders != pl->n_parts) {
-                        if (n_orders > 0)
-                                snprintf(errstr, errstr_size,
-                                         "%s has %d partitions and %s %d: they must be "
-                                         "co-partitioned",
-                                         conf->topic_targets, (int)pl->n_parts,
-                                         conf->topic_orders, (int)n_orders);
-                        goto err;
-                }
+        /* co-partitioning is the contract; asking by name also warms the producer's
+         * metadata for the orders topic so the first order does not wait for it */
+        rd_kafka_t *prk = te_producer_handle(pl->producer);
+        int32_t n_orders = -1;
+        if (te_kafka_partition_count(prk, conf->topic_targets, TE_KAFKA_META_BY_NAME,
+                                     TE_PLANNER_META_TIMEOUT, &pl->n_parts, errstr,
+                                     errstr_size) != 0 ||
+            te_kafka_partition_count(prk, conf->topic_orders, TE_KAFKA_META_BY_NAME,
+                                     TE_PLANNER_META_TIMEOUT, &n_orders, errstr,
+                                     errstr_size) != 0)
+                goto err;
+        if (n_orders != pl->n_parts) {
+                snprintf(errstr, errstr_size,
+                         "%s has %d partitions and %s %d: they must be co-partitioned",
+                         conf->topic_targets, (int)pl->n_parts, conf->topic_orders,
+                         (int)n_orders);
+                goto err;
         }
-        if (pl->n_parts <= 0 || pl->n_parts > TE_PLANNER_MAX_PARTS) {
-                if (pl->n_parts > TE_PLANNER_MAX_PARTS)
-                        snprintf(errstr, errstr_size, "%s: more than %d partitions",
-                                 conf->topic_targets, TE_PLANNER_MAX_PARTS);
+        if (pl->n_parts > TE_PLANNER_MAX_PARTS) {
+                snprintf(errstr, errstr_size, "%s: more than %d partitions",
+                         conf->topic_targets, TE_PLANNER_MAX_PARTS);
                 goto err;
         }
         {
                 char group[160];
                 snprintf(group, sizeof group, "%s.reports", conf->group_id);
-                pl->reports =
-                    te_planner_sync_aux_consumer(pl, group, errstr, errstr_size);
+                pl->reports = te_kafka_aux_consumer(cfg, conf->common.bootstrap, group,
+                                                    errstr, errstr_size);
                 if (!pl->reports)
                         goto err;
         }
@@ -160,20 +160,24 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                 /* the whole of exec.mode, read to its end before any target */
                 char group[160];
                 snprintf(group, sizeof group, "%s.mode", conf->group_id);
-                pl->modes = te_planner_sync_aux_consumer(pl, group, errstr, errstr_size);
+                pl->modes = te_kafka_aux_consumer(cfg, conf->common.bootstrap, group,
+                                                  errstr, errstr_size);
                 if (!pl->modes)
                         goto err;
-                int32_t np = te_planner_sync_partition_count(pl->modes, conf->topic_mode,
-                                                             errstr, errstr_size);
-                if (np <= 0 || np > TE_PLANNER_MAX_PARTS)
+                int32_t np = 0;
+                if (te_kafka_partition_count(
+                        pl->modes, conf->topic_mode, TE_KAFKA_META_BY_NAME,
+                        TE_PLANNER_META_TIMEOUT, &np, errstr, errstr_size) != 0 ||
+                    np > TE_PLANNER_MAX_PARTS)
                         goto err;
                 rd_kafka_topic_partition_list_t *l =
                     rd_kafka_topic_partition_list_new(np);
                 for (int32_t p = 0; p < np; p++)
                         rd_kafka_topic_partition_list_add(l, conf->topic_mode, p)
                             ->offset = RD_KAFKA_OFFSET_BEGINNING;
-                int rc = te_planner_sync_read_to_end(
-                    pl, pl->modes, l, te_planner_mode_on_startup, errstr, errstr_size);
+                int rc = te_kafka_read_to_end(pl->modes, l, (int)conf->catchup_timeout_ms,
+                                              te_planner_mode_on_startup, pl, errstr,
+                                              errstr_size);
                 rd_kafka_topic_partition_list_destroy(l);
                 if (rc != 0)
                         goto err;

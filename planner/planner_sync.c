@@ -21,53 +21,15 @@ int te_planner_sync_owns(void *opaque, const char *portfolio_id)
         return p >= 0 && p < TE_PLANNER_MAX_PARTS && pl->owned[p];
 }
 
-rd_kafka_t *te_planner_sync_aux_consumer(te_planner_t *pl, const char *group,
-                                         char *errstr, size_t errstr_size)
-{
-        return te_kafka_aux_consumer(pl->cfg, pl->conf.common.bootstrap, group, errstr,
-                                     errstr_size);
-}
-
-/* Asked by name: on the producer it also loads the topic's metadata, so the first
- * order sent to it does not wait for it. */
-int32_t te_planner_sync_partition_count(rd_kafka_t *rk, const char *topic, char *errstr,
-                                        size_t errstr_size)
-{
-        int32_t n = -1;
-        te_kafka_partition_count(rk, topic, TE_KAFKA_META_BY_NAME,
-                                 TE_PLANNER_META_TIMEOUT, &n, errstr, errstr_size);
-        return n;
-}
-
-typedef struct te_planner_sync_reader_s {
-        te_planner_t *pl;
-        void (*fn)(te_planner_t *pl, rd_kafka_message_t *m);
-} te_planner_sync_reader_t;
-
-static void te_planner_sync_read_one(void *opaque, rd_kafka_message_t *m)
-{
-        te_planner_sync_reader_t *r = opaque;
-        r->fn(r->pl, m);
-}
-
-int te_planner_sync_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
-                                rd_kafka_topic_partition_list_t *list,
-                                void (*fn)(te_planner_t *pl, rd_kafka_message_t *m),
-                                char *errstr, size_t errstr_size)
-{
-        te_planner_sync_reader_t r = {pl, fn};
-        return te_kafka_read_to_end(rk, list, (int)pl->conf.catchup_timeout_ms,
-                                    te_planner_sync_read_one, &r, errstr, errstr_size);
-}
-
-static void on_report_cb(te_planner_t *pl, rd_kafka_message_t *m)
+static void on_report_cb(void *pl, rd_kafka_message_t *m)
 {
         te_planner_target_on_report(pl, m);
 }
 
 /* An order command read back from exec.orders after a (re)start. */
-static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
+static void on_own_order(void *opaque, rd_kafka_message_t *m)
 {
+        te_planner_t *pl = opaque;
         char errstr[256];
         if (te_codec_decode_order_cmd(pl->codec, m->payload, m->len, &pl->cmd, errstr,
                                       sizeof errstr) != TE_CODEC_OK) {
@@ -159,8 +121,9 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
         /* orders sent but perhaps not yet seen by the broker: from the broker group's
          * committed offset of each owned exec.orders partition to its end */
         if (pl->conf.broker_group[0]) {
-                rd_kafka_t *rk = te_planner_sync_aux_consumer(pl, pl->conf.broker_group,
-                                                              errstr, sizeof errstr);
+                rd_kafka_t *rk =
+                    te_kafka_aux_consumer(pl->cfg, pl->conf.common.bootstrap,
+                                          pl->conf.broker_group, errstr, sizeof errstr);
                 if (!rk) {
                         te_planner_fail(pl, "orders consumer", errstr);
                         return -1;
@@ -193,8 +156,9 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                             ->offset = from[i];
                 }
                 if (rc >= 0)
-                        rc = te_planner_sync_read_to_end(pl, rk, ol, on_own_order, errstr,
-                                                         sizeof errstr);
+                        rc =
+                            te_kafka_read_to_end(rk, ol, (int)pl->conf.catchup_timeout_ms,
+                                                 on_own_order, pl, errstr, sizeof errstr);
                 rd_kafka_topic_partition_list_destroy(ol);
                 rd_kafka_consumer_close(rk);
                 rd_kafka_destroy(rk);
@@ -215,8 +179,8 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                     off;
         }
         pl->catching_up = 1; /* broker states of the past: no alert for each */
-        int rc = te_planner_sync_read_to_end(pl, pl->reports, rp, on_report_cb, errstr,
-                                             sizeof errstr);
+        int rc = te_kafka_read_to_end(pl->reports, rp, (int)pl->conf.catchup_timeout_ms,
+                                      on_report_cb, pl, errstr, sizeof errstr);
         pl->catching_up = 0;
         rd_kafka_topic_partition_list_destroy(rp);
         if (rc != 0) {
