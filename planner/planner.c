@@ -118,9 +118,13 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->producer = te_producer_new(cfg, conf->common.bootstrap, errstr, errstr_size);
         if (!pl->producer)
                 goto err;
+        pl->emit =
+            (te_emitter_t){.producer = pl->producer,
+                           .codec = pl->codec,
+                           .topics = {pl->conf.topic_deadletter, pl->conf.topic_alerts},
+                           .proc = TE_PLANNER_PROC};
         te_producer_set_delivery_hook(pl->producer, te_planner_commit_on_delivered, pl);
-        pl->route = te_planner_route_new(pl->producer, pl->codec, pl->conf.topic_targets,
-                                         pl->conf.topic_alerts);
+        pl->route = te_planner_route_new(&pl->emit, pl->conf.topic_targets);
         if (!pl->route) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto err;
@@ -321,12 +325,7 @@ void te_planner_destroy(te_planner_t *pl)
         te_consumer_destroy(pl->targets);
         te_target_queue_destroy(pl->tq, NULL);
         if (pl->assigned)
-                pl->emit = (te_emitter_t){
-                    .producer = pl->producer,
-                    .codec = pl->codec,
-                    .topics = {pl->conf.topic_deadletter, pl->conf.topic_alerts},
-                    .proc = TE_PLANNER_PROC};
-        rd_kafka_topic_partition_list_destroy(pl->assigned);
+                rd_kafka_topic_partition_list_destroy(pl->assigned);
         if (pl->reports) {
                 rd_kafka_consumer_close(pl->reports);
                 rd_kafka_destroy(pl->reports);
