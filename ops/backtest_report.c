@@ -259,39 +259,15 @@ out:
         return rc;
 }
 
-int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
-                 int32_t first_day, int32_t last_day, const char *out_dir,
-                 te_bt_summary_t *s, char *errstr, size_t errstr_size)
+/* The figures the runtime DB gives at once: orders by final state, the fill ratio over
+ * accepted orders, the determinism hash of the trades. @returns 0 or -1 with errstr. */
+static int db_figures(PGconn *db, te_bt_summary_t *s, char *errstr, size_t errstr_size)
 {
-        PGresult *r = NULL;
-        te_map_t *by_id = te_map_new_borrowed(), *tickers = te_map_new();
-        curve_t cv;
-        te_bt_month_t *months = NULL;
-        te_buf_t eq_png, pf_png;
-        FILE *csv = NULL, *txt = NULL;
-        char path[1200], pf_note[200] = "";
-        int rc = -1;
-        double capital = prm->capital;
-        memset(&cv, 0, sizeof cv);
-        te_buf_init(&eq_png, 64u << 20);
-        te_buf_init(&pf_png, 64u << 20);
-        memset(s, 0, sizeof *s);
-        s->capital = capital;
-        s->first_day = s->last_day = -1;
-        if (!by_id || !tickers) {
-                snprintf(errstr, errstr_size, "out of memory");
-                goto out;
-        }
-        if (!(capital > 0)) {
-                snprintf(errstr, errstr_size, "report: capital must be > 0");
-                goto out;
-        }
-        /* orders by final state */
-        if (!(r = query(
-                  db,
-                  "SELECT status, count(*) FROM orders GROUP BY status ORDER BY status",
-                  errstr, errstr_size)))
-                goto out;
+        PGresult *r = query(
+            db, "SELECT status, count(*) FROM orders GROUP BY status ORDER BY status",
+            errstr, errstr_size);
+        if (!r)
+                return -1;
         for (int i = 0; i < PQntuples(r); i++) {
                 size_t l = strlen(s->states);
                 snprintf(s->states + l, sizeof s->states - l, "%s%s=%s", l ? " " : "",
@@ -299,7 +275,6 @@ int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
                 s->orders += strtol(PQgetvalue(r, i, 1), NULL, 10);
         }
         PQclear(r);
-        /* fill ratio over accepted orders */
         if (!(r = query(
                   db,
                   "SELECT coalesce(sum(o.cum_qty), 0), coalesce(sum(q.ordered), 0) "
@@ -307,10 +282,9 @@ int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
                   "AS ordered FROM order_events GROUP BY order_id) q USING (order_id) "
                   "WHERE o.status <> 'REJECTED'",
                   errstr, errstr_size)))
-                goto out;
+                return -1;
         s->fill_ratio = num(r, 0, 1) > 0 ? num(r, 0, 0) / num(r, 0, 1) : 0;
         PQclear(r);
-        /* determinism hash */
         if (!(r = query(
                   db,
                   "SELECT md5(coalesce(string_agg(concat_ws('|', trade_id, "
@@ -318,144 +292,217 @@ int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
                   "price, order_id, decision_id, commission, mode, broker), "
                   "E'\\n' ORDER BY trade_id), '')) FROM trades",
                   errstr, errstr_size)))
-                goto out;
+                return -1;
         te_strlcpy(s->trades_md5, PQgetvalue(r, 0, 0), sizeof s->trades_md5);
         PQclear(r);
-        /* trades in time order, with the order's arrival time and portfolio */
-        if (!(r = query(
-                  db,
+        return 0;
+}
+
+/* What the equity curve is built from and into. */
+typedef struct replay_s {
+        te_bars_t *bars;
+        te_map_t *by_id, *tickers; /* portfolio id -> pf_t; tickers traded */
+        curve_t cv;
+        te_bt_summary_t *s;
+        double slip_num, slip_den, sum_eq;
+} replay_t;
+
+/* Trade row `ti` of r (time, ticker, direction, size, price, commission, arrival time,
+ * portfolio) applied to its portfolio, the totals and the slippage against the close
+ * at the order's arrival. @returns 0 or -1 (out of memory). */
+static int apply_trade(replay_t *rp, PGresult *r, int ti)
+{
+        const char *tk = PQgetvalue(r, ti, 1);
+        int buy = strcmp(PQgetvalue(r, ti, 2), "BUY") == 0;
+        double q = num(r, ti, 3), px = num(r, ti, 4), c = num(r, ti, 5);
+        pf_t *pf = pf_get(&rp->cv, rp->by_id, PQgetvalue(r, ti, 7));
+        double *qty = pf ? te_map_get(pf->pos, tk) : NULL;
+        if (pf && !qty) {
+                qty = calloc(1, sizeof *qty);
+                if (qty && te_map_put(pf->pos, tk, qty) != 0) {
+                        free(qty);
+                        qty = NULL;
+                }
+        }
+        if (!qty || (!te_map_get(rp->tickers, tk) &&
+                     te_map_put(rp->tickers, tk, (void *)rp->tickers) != 0))
+                return -1;
+        *qty += buy ? q : -q;
+        pf->cash -= (buy ? q * px : -q * px) + c;
+        rp->s->traded_value += q * px;
+        rp->s->commissions += c;
+        int64_t arr_ms = strtoll(PQgetvalue(r, ti, 6), NULL, 10);
+        const te_bar_t *ab =
+            te_bars_at_or_before(rp->bars, tk, (int32_t)(arr_ms / MS_PER_DAY));
+        if (ab) {
+                double cost = buy ? px - ab->close : ab->close - px;
+                rp->slip_num += cost * q;
+                rp->slip_den += ab->close * q;
+        }
+        return 0;
+}
+
+/* One point of the curve for `day` (every portfolio marked at its close) and its
+ * equity.csv line. @returns 0 or -1 (out of memory). */
+static int add_point(replay_t *rp, int32_t day, double capital, FILE *csv)
+{
+        curve_t *cv = &rp->cv;
+        if (curve_grow(cv) != 0)
+                return -1;
+        double cash = capital, pv = 0;
+        for (size_t k = 0; k < cv->n_pf; k++) {
+                double m = mark(cv->pf[k]->pos, rp->bars, day);
+                cv->pf[k]->pnl[cv->n] = cv->pf[k]->cash + m;
+                cash += cv->pf[k]->cash;
+                pv += m;
+        }
+        double e = cash + pv;
+        cv->days[cv->n] = day;
+        cv->eq[cv->n++] = e;
+        rp->sum_eq += e;
+        char ds[16];
+        te_bt_day_str(day, ds, sizeof ds);
+        fprintf(csv, "%s,%.2f,%.2f,%.2f,%.6f\n", ds, e, cash, pv, e / capital - 1);
+        return 0;
+}
+
+/* The trades replayed day by day from first_day to last_day (widened to the trades'
+ * own days) into the curve and out_dir/equity.csv: a day without a trade and without a
+ * bar of any traded ticker is no point. @returns 0 or -1 with errstr. */
+static int replay(replay_t *rp, PGconn *db, double capital, int32_t first_day,
+                  int32_t last_day, const char *out_dir, char *errstr, size_t errstr_size)
+{
+        char path[1200];
+        PGresult *r =
+            query(db,
                   "SELECT (extract(epoch FROM t.\"timestamp\") * 1000)::bigint, "
                   "t.ticker, t.direction, t.size, t.price, t.commission, "
                   "(extract(epoch FROM coalesce(o.first_event_time, t.\"timestamp\")) "
                   "* 1000)::bigint, coalesce(o.portfolio_id, '(unknown)') "
                   "FROM trades t LEFT JOIN orders o USING (order_id) "
                   "ORDER BY t.\"timestamp\", t.trade_id",
-                  errstr, errstr_size)))
-                goto out;
-        int nt = PQntuples(r);
-        s->trades = nt;
-        double slip_num = 0, slip_den = 0;
+                  errstr, errstr_size);
+        if (!r)
+                return -1;
+        int nt = PQntuples(r), ti = 0, rc = -1;
+        rp->s->trades = nt;
         if (nt > 0) {
                 int32_t d0 =
                     (int32_t)(strtoll(PQgetvalue(r, 0, 0), NULL, 10) / MS_PER_DAY);
-                if (d0 < first_day)
-                        first_day = d0;
                 int32_t dl =
                     (int32_t)(strtoll(PQgetvalue(r, nt - 1, 0), NULL, 10) / MS_PER_DAY);
-                if (dl > last_day)
-                        last_day = dl;
+                first_day = d0 < first_day ? d0 : first_day;
+                last_day = dl > last_day ? dl : last_day;
         }
         snprintf(path, sizeof path, "%s/equity.csv", out_dir);
-        csv = fopen(path, "w");
+        FILE *csv = fopen(path, "w");
         if (!csv) {
                 snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
-                goto out;
+                PQclear(r);
+                return -1;
         }
         fprintf(csv, "date,equity,cash,positions_value,return\n");
-        int ti = 0;
-        double sum_eq = 0;
         for (int32_t day = first_day; day <= last_day; day++) {
                 int traded = 0;
-                for (; ti < nt; ti++) {
-                        int64_t ms = strtoll(PQgetvalue(r, ti, 0), NULL, 10);
-                        if (ms / MS_PER_DAY > day)
+                for (; ti < nt; ti++, traded = 1) {
+                        if (strtoll(PQgetvalue(r, ti, 0), NULL, 10) / MS_PER_DAY > day)
                                 break;
-                        const char *tk = PQgetvalue(r, ti, 1);
-                        int buy = strcmp(PQgetvalue(r, ti, 2), "BUY") == 0;
-                        double q = num(r, ti, 3), px = num(r, ti, 4), c = num(r, ti, 5);
-                        pf_t *pf = pf_get(&cv, by_id, PQgetvalue(r, ti, 7));
-                        double *qty = pf ? te_map_get(pf->pos, tk) : NULL;
-                        if (pf && !qty) {
-                                qty = calloc(1, sizeof *qty);
-                                if (qty && te_map_put(pf->pos, tk, qty) != 0) {
-                                        free(qty);
-                                        qty = NULL;
-                                }
-                        }
-                        if (!qty || (!te_map_get(tickers, tk) &&
-                                     te_map_put(tickers, tk, (void *)tickers) != 0)) {
-                                snprintf(errstr, errstr_size, "out of memory");
-                                goto out;
-                        }
-                        *qty += buy ? q : -q;
-                        pf->cash -= (buy ? q * px : -q * px) + c;
-                        s->traded_value += q * px;
-                        s->commissions += c;
-                        int64_t arr_ms = strtoll(PQgetvalue(r, ti, 6), NULL, 10);
-                        int32_t aday = (int32_t)(arr_ms / MS_PER_DAY);
-                        const te_bar_t *ab = te_bars_at_or_before(bars, tk, aday);
-                        if (ab) {
-                                double cost = buy ? px - ab->close : ab->close - px;
-                                slip_num += cost * q;
-                                slip_den += ab->close * q;
-                        }
-                        traded = 1;
+                        if (apply_trade(rp, r, ti) != 0)
+                                goto oom;
                 }
-                if (!traded && !any_bar(tickers, bars, day))
+                if (!traded && !any_bar(rp->tickers, rp->bars, day))
                         continue; /* no market that day */
-                if (curve_grow(&cv) != 0) {
-                        snprintf(errstr, errstr_size, "out of memory");
-                        goto out;
-                }
-                double cash = capital, pv = 0;
-                for (size_t k = 0; k < cv.n_pf; k++) {
-                        double m = mark(cv.pf[k]->pos, bars, day);
-                        cv.pf[k]->pnl[cv.n] = cv.pf[k]->cash + m;
-                        cash += cv.pf[k]->cash;
-                        pv += m;
-                }
-                double e = cash + pv;
-                cv.days[cv.n] = day;
-                cv.eq[cv.n++] = e;
-                sum_eq += e;
-                char ds[16];
-                te_bt_day_str(day, ds, sizeof ds);
-                fprintf(csv, "%s,%.2f,%.2f,%.2f,%.6f\n", ds, e, cash, pv,
-                        e / capital - 1);
+                if (add_point(rp, day, capital, csv) != 0)
+                        goto oom;
+        }
+        rc = 0;
+        if (fclose(csv) != 0) {
+                snprintf(errstr, errstr_size, "%s: write error", path);
+                rc = -1;
         }
         PQclear(r);
-        r = NULL;
-        if (fclose(csv) != 0) {
-                csv = NULL;
-                snprintf(errstr, errstr_size, "%s: write error", path);
-                goto out;
-        }
-        csv = NULL;
-        if (cv.n == 0) { /* nothing traded, no bar: a flat curve at the capital */
-                if (curve_grow(&cv) != 0) {
+        if (rc == 0 && rp->cv.n == 0) { /* nothing traded, no bar: flat at the capital */
+                if (curve_grow(&rp->cv) != 0) {
                         snprintf(errstr, errstr_size, "out of memory");
-                        goto out;
+                        return -1;
                 }
-                cv.days[0] = first_day;
-                cv.eq[0] = capital;
-                cv.n = 1;
-                sum_eq = capital;
+                rp->cv.days[0] = first_day;
+                rp->cv.eq[0] = capital;
+                rp->cv.n = 1;
+                rp->sum_eq = capital;
         }
-        s->days = (long)cv.n;
-        s->portfolios = (long)cv.n_pf;
-        s->first_day = cv.days[0];
-        s->last_day = cv.days[cv.n - 1];
-        s->final_equity = cv.eq[cv.n - 1];
+        return rc;
+oom:
+        snprintf(errstr, errstr_size, "out of memory");
+        fclose(csv);
+        PQclear(r);
+        return -1;
+}
+
+/* The summary's figures from the curve. @returns 0 or -1 with errstr. */
+static int summarize(const replay_t *rp, const te_bt_params_t *prm, char *errstr,
+                     size_t errstr_size)
+{
+        te_bt_summary_t *s = rp->s;
+        const curve_t *cv = &rp->cv;
+        double capital = prm->capital;
+        s->days = (long)cv->n;
+        s->portfolios = (long)cv->n_pf;
+        s->first_day = cv->days[0];
+        s->last_day = cv->days[cv->n - 1];
+        s->final_equity = cv->eq[cv->n - 1];
         s->total_return = s->final_equity / capital - 1;
-        s->turnover = sum_eq > 0 ? s->traded_value / (sum_eq / (double)cv.n) : 0;
-        s->turnover_annual = s->turnover * TE_BT_DAYS_PER_YEAR / (double)cv.n;
+        s->turnover = rp->sum_eq > 0 ? s->traded_value / (rp->sum_eq / (double)cv->n) : 0;
+        s->turnover_annual = s->turnover * TE_BT_DAYS_PER_YEAR / (double)cv->n;
         s->commission_bps =
             s->traded_value > 0 ? s->commissions / s->traded_value * 10000.0 : 0;
-        s->slippage_bps = slip_den > 0 ? slip_num / slip_den * 10000.0 : 0;
-        if (te_bt_metrics(cv.days, cv.eq, cv.n, capital, prm->risk_free, &s->m) != 0) {
+        s->slippage_bps = rp->slip_den > 0 ? rp->slip_num / rp->slip_den * 10000.0 : 0;
+        if (te_bt_metrics(cv->days, cv->eq, cv->n, capital, prm->risk_free, &s->m) != 0) {
                 snprintf(errstr, errstr_size, "report: equity curve not finite");
-                goto out;
+                return -1;
         }
+        return 0;
+}
+
+/* out_dir/report.txt: the summary as te_bt_summary_print writes it. */
+static int write_text(const te_bt_summary_t *s, const char *run_id, const char *out_dir,
+                      char *errstr, size_t errstr_size)
+{
+        char path[1200];
+        snprintf(path, sizeof path, "%s/report.txt", out_dir);
+        FILE *txt = fopen(path, "w");
+        if (!txt) {
+                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                return -1;
+        }
+        te_bt_summary_print(s, run_id, txt);
+        if (fclose(txt) != 0) {
+                snprintf(errstr, errstr_size, "%s: write error", path);
+                return -1;
+        }
+        return 0;
+}
+
+/* The monthly returns, both charts and the tear sheet. @returns 0 or -1 with errstr. */
+static int write_sheet(const replay_t *rp, const te_bt_params_t *prm, const char *out_dir,
+                       char *errstr, size_t errstr_size)
+{
+        const te_bt_summary_t *s = rp->s;
+        char path[1200], pf_note[200] = "";
+        te_buf_t eq_png, pf_png;
+        int rc = -1;
         size_t max_months = (size_t)(s->last_day - s->first_day) / 28 + 2;
-        months = calloc(max_months, sizeof *months);
+        te_bt_month_t *months = calloc(max_months, sizeof *months);
+        te_buf_init(&eq_png, 64u << 20);
+        te_buf_init(&pf_png, 64u << 20);
         if (!months) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
-        size_t n_months =
-            te_bt_monthly(cv.days, cv.eq, cv.n, capital, months, max_months);
-        if (charts(&cv, prm, out_dir, &eq_png, &pf_png, pf_note, sizeof pf_note, errstr,
-                   errstr_size) != 0)
+        size_t n_months = te_bt_monthly(rp->cv.days, rp->cv.eq, rp->cv.n, prm->capital,
+                                        months, max_months);
+        if (charts(&rp->cv, prm, out_dir, &eq_png, &pf_png, pf_note, sizeof pf_note,
+                   errstr, errstr_size) != 0)
                 goto out;
         te_bt_sheet_t sheet = {.params = prm,
                                .s = s,
@@ -467,39 +514,45 @@ int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
                                .pf_png_len = pf_png.len,
                                .pf_note = pf_note};
         snprintf(path, sizeof path, "%s/tearsheet.html", out_dir);
-        if (te_bt_tearsheet_write(&sheet, path, errstr, errstr_size) != 0)
-                goto out;
-        snprintf(path, sizeof path, "%s/report.txt", out_dir);
-        txt = fopen(path, "w");
-        if (!txt) {
-                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
-                goto out;
-        }
-        te_bt_summary_print(s, prm->run_id, txt);
-        if (fclose(txt) != 0) {
-                txt = NULL;
-                snprintf(errstr, errstr_size, "%s: write error", path);
-                goto out;
-        }
-        txt = NULL;
-        rc = 0;
+        rc = te_bt_tearsheet_write(&sheet, path, errstr, errstr_size);
 out:
-        PQclear(r);
-        if (csv)
-                fclose(csv);
-        if (txt)
-                fclose(txt);
-        free(cv.days);
-        free(cv.eq);
-        for (size_t k = 0; k < cv.n_pf; k++)
-                pf_free(cv.pf[k]);
-        free(cv.pf);
         free(months);
         te_buf_free(&eq_png);
         te_buf_free(&pf_png);
+        return rc;
+}
+
+int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
+                 int32_t first_day, int32_t last_day, const char *out_dir,
+                 te_bt_summary_t *s, char *errstr, size_t errstr_size)
+{
+        replay_t rp = {.bars = bars,
+                       .by_id = te_map_new_borrowed(),
+                       .tickers = te_map_new(),
+                       .s = s};
+        int rc = -1;
+        memset(s, 0, sizeof *s);
+        s->capital = prm->capital;
+        s->first_day = s->last_day = -1;
+        if (!rp.by_id || !rp.tickers)
+                snprintf(errstr, errstr_size, "out of memory");
+        else if (!(prm->capital > 0))
+                snprintf(errstr, errstr_size, "report: capital must be > 0");
+        else if (db_figures(db, s, errstr, errstr_size) == 0 &&
+                 replay(&rp, db, prm->capital, first_day, last_day, out_dir, errstr,
+                        errstr_size) == 0 &&
+                 summarize(&rp, prm, errstr, errstr_size) == 0 &&
+                 write_sheet(&rp, prm, out_dir, errstr, errstr_size) == 0 &&
+                 write_text(s, prm->run_id, out_dir, errstr, errstr_size) == 0)
+                rc = 0;
+        free(rp.cv.days);
+        free(rp.cv.eq);
+        for (size_t k = 0; k < rp.cv.n_pf; k++)
+                pf_free(rp.cv.pf[k]);
+        free(rp.cv.pf);
         te_chart_release();
-        te_map_destroy(by_id, NULL);
-        te_map_destroy(tickers, NULL);
+        te_map_destroy(rp.by_id, NULL);
+        te_map_destroy(rp.tickers, NULL);
         return rc;
 }
 
