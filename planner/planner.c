@@ -54,20 +54,11 @@ static void free_message(void *m)
         rd_kafka_message_destroy(m);
 }
 
-te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
-                             char *errstr, size_t errstr_size)
+/* The planner's parts, its rules (the plan.* settings as the base rule every
+ * rules-file line builds on) and its database. @returns 0 or -1 with errstr. */
+static int make_parts(te_planner_t *pl, const te_planner_conf_t *conf, char *errstr,
+                      size_t errstr_size)
 {
-        te_planner_t *pl = calloc(1, sizeof *pl);
-        if (!pl) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
-        pl->conf = *conf;
-        pl->cfg = cfg;
-        te_buf_init(&pl->buf, TE_CODEC_MAX_MESSAGE);
-        pl->plan = conf->plan;
-        pl->plan.rules = NULL; /* set below */
-        /* the plan.* settings as a rule: the base every rules-file line builds on */
         const te_order_plan_cfg_t *pc = &conf->plan;
         const te_plan_rules_rule_t base = {
             pc->lot_size,         pc->min_qty,        pc->min_notional, pc->max_qty,
@@ -77,7 +68,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                 char why[256];
                 if (te_plan_rules_check_rule(&base, why, sizeof why) != 0) {
                         snprintf(errstr, errstr_size, "plan.%s", why);
-                        goto err;
+                        return -1;
                 }
         }
         pl->rules = te_plan_rules_new();
@@ -94,30 +85,38 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
             !(pl->hold = te_planner_hold_new(pl->conf.plan.route, free_message))) {
                 if (pl->codec)
                         snprintf(errstr, errstr_size, "out of memory");
-                goto err;
+                return -1;
         }
         te_book_set_tombstones(pl->book, (size_t)conf->book_tombstones); /* no alloc */
         if (conf->rules_file[0] &&
             te_plan_rules_load(pl->rules, conf->rules_file, errstr, errstr_size) != 0)
-                goto err;
+                return -1;
         /* a line that can never produce an order is refused now, not at the first
          * target it would apply to */
         if (te_plan_rules_check(pl->rules, &base, errstr, errstr_size) != 0)
-                goto err;
+                return -1;
         pl->plan.rules = pl->rules;
         if (conf->db_enabled) {
                 if (connect_db(pl, errstr, errstr_size) != 0)
-                        goto err;
+                        return -1;
                 te_obs_ready("db", 1);
                 pl->prices = te_planner_db_prices_new(pl->db);
                 if (!pl->prices) {
                         snprintf(errstr, errstr_size, "out of memory");
-                        goto err;
+                        return -1;
                 }
         }
+        return 0;
+}
+
+/* The producer, the emitter and the re-router; the partition counts checked.
+ * @returns 0 or -1 with errstr. */
+static int open_producer(te_planner_t *pl, const te_planner_conf_t *conf,
+                         const te_cfg_t *cfg, char *errstr, size_t errstr_size)
+{
         pl->producer = te_producer_new(cfg, conf->common.bootstrap, errstr, errstr_size);
         if (!pl->producer)
-                goto err;
+                return -1;
         pl->emit =
             (te_emitter_t){.producer = pl->producer,
                            .codec = pl->codec,
@@ -127,7 +126,7 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         pl->route = te_planner_route_new(&pl->emit, pl->conf.topic_targets);
         if (!pl->route) {
                 snprintf(errstr, errstr_size, "out of memory");
-                goto err;
+                return -1;
         }
         /* co-partitioning is the contract; asking by name also warms the producer's
          * metadata for the orders topic so the first order does not wait for it */
@@ -139,19 +138,66 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
             te_kafka_partition_count(prk, conf->topic_orders, TE_KAFKA_META_BY_NAME,
                                      TE_PLANNER_META_TIMEOUT, &n_orders, errstr,
                                      errstr_size) != 0)
-                goto err;
+                return -1;
         if (n_orders != pl->n_parts) {
                 snprintf(errstr, errstr_size,
                          "%s has %d partitions and %s %d: they must be co-partitioned",
                          conf->topic_targets, (int)pl->n_parts, conf->topic_orders,
                          (int)n_orders);
-                goto err;
+                return -1;
         }
         if (pl->n_parts > TE_PLANNER_MAX_PARTS) {
                 snprintf(errstr, errstr_size, "%s: more than %d partitions",
                          conf->topic_targets, TE_PLANNER_MAX_PARTS);
-                goto err;
+                return -1;
         }
+        return 0;
+}
+
+/* exec.mode read whole, to its end, before any target. @returns 0 or -1 with
+ * errstr. */
+static int read_modes(te_planner_t *pl, const te_planner_conf_t *conf,
+                      const te_cfg_t *cfg, char *errstr, size_t errstr_size)
+{
+        char group[160];
+        snprintf(group, sizeof group, "%s.mode", conf->group_id);
+        pl->modes = te_kafka_aux_consumer(cfg, conf->common.bootstrap, group, errstr,
+                                          errstr_size);
+        if (!pl->modes)
+                return -1;
+        int32_t np = 0;
+        if (te_kafka_partition_count(pl->modes, conf->topic_mode, TE_KAFKA_META_BY_NAME,
+                                     TE_PLANNER_META_TIMEOUT, &np, errstr,
+                                     errstr_size) != 0 ||
+            np > TE_PLANNER_MAX_PARTS)
+                return -1;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
+        for (int32_t p = 0; p < np; p++)
+                rd_kafka_topic_partition_list_add(l, conf->topic_mode, p)->offset =
+                    RD_KAFKA_OFFSET_BEGINNING;
+        int rc =
+            te_kafka_read_to_end(pl->modes, l, (int)conf->catchup_timeout_ms,
+                                 te_planner_mode_on_startup, pl, errstr, errstr_size);
+        rd_kafka_topic_partition_list_destroy(l);
+        return rc;
+}
+
+te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
+                             char *errstr, size_t errstr_size)
+{
+        te_planner_t *pl = calloc(1, sizeof *pl);
+        if (!pl) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        pl->conf = *conf;
+        pl->cfg = cfg;
+        te_buf_init(&pl->buf, TE_CODEC_MAX_MESSAGE);
+        pl->plan = conf->plan;
+        pl->plan.rules = NULL; /* set below */
+        if (make_parts(pl, conf, errstr, errstr_size) != 0 ||
+            open_producer(pl, conf, cfg, errstr, errstr_size) != 0)
+                goto err;
         {
                 char group[160];
                 snprintf(group, sizeof group, "%s.reports", conf->group_id);
@@ -160,32 +206,8 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
                 if (!pl->reports)
                         goto err;
         }
-        if (conf->mode_enabled) {
-                /* the whole of exec.mode, read to its end before any target */
-                char group[160];
-                snprintf(group, sizeof group, "%s.mode", conf->group_id);
-                pl->modes = te_kafka_aux_consumer(cfg, conf->common.bootstrap, group,
-                                                  errstr, errstr_size);
-                if (!pl->modes)
-                        goto err;
-                int32_t np = 0;
-                if (te_kafka_partition_count(
-                        pl->modes, conf->topic_mode, TE_KAFKA_META_BY_NAME,
-                        TE_PLANNER_META_TIMEOUT, &np, errstr, errstr_size) != 0 ||
-                    np > TE_PLANNER_MAX_PARTS)
-                        goto err;
-                rd_kafka_topic_partition_list_t *l =
-                    rd_kafka_topic_partition_list_new(np);
-                for (int32_t p = 0; p < np; p++)
-                        rd_kafka_topic_partition_list_add(l, conf->topic_mode, p)
-                            ->offset = RD_KAFKA_OFFSET_BEGINNING;
-                int rc = te_kafka_read_to_end(pl->modes, l, (int)conf->catchup_timeout_ms,
-                                              te_planner_mode_on_startup, pl, errstr,
-                                              errstr_size);
-                rd_kafka_topic_partition_list_destroy(l);
-                if (rc != 0)
-                        goto err;
-        }
+        if (conf->mode_enabled && read_modes(pl, conf, cfg, errstr, errstr_size) != 0)
+                goto err;
         const char *topics[] = {conf->topic_targets};
         pl->targets =
             te_consumer_new(cfg, conf->common.bootstrap, conf->group_id, topics, 1,
