@@ -818,3 +818,16 @@ int te_cfg_load_all(te_cfg_t *cfg, const char *path, char *const *envp,
                         return -1;
         return 0;
 }
+
+int te_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+        char *end = NULL;
+        if (!s || *s == '\0' || *s == ' ' || *s == '+')
+                return -1;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || *end != '\0' || v < min || v > max)
+                return -1;
+        *out = v;
+        return 0;
+}
