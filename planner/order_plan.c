@@ -478,6 +478,135 @@ static int price_of(const te_order_plan_env_t *env, const char *ticker, int64_t 
 }
 
 /* Build, check and convert the wants of the message. */
+/* Target i refused before anything is planned: a value not finite, a short without
+ * shorting, a bad ref_price, a ticker outside the rules' universe or the market data. */
+static te_order_plan_err_t check_target(const te_order_plan_cfg_t *cfg,
+                                        const te_order_plan_env_t *env,
+                                        const te_target_t *t, size_t i, char *errstr,
+                                        size_t errstr_size)
+{
+        if (!isfinite(t->value)) {
+                snprintf(errstr, errstr_size, "targets[%zu] %s: value not finite", i,
+                         t->ticker);
+                return TE_ORDER_PLAN_E_VALUE;
+        }
+        if (t->value < 0 && !cfg->allow_short) {
+                snprintf(errstr, errstr_size,
+                         "targets[%zu] %s: negative target and shorting not allowed", i,
+                         t->ticker);
+                return TE_ORDER_PLAN_E_SHORT;
+        }
+        if (t->has_ref_price && (!isfinite(t->ref_price) || t->ref_price <= 0)) {
+                snprintf(errstr, errstr_size, "targets[%zu] %s: bad ref_price", i,
+                         t->ticker);
+                return TE_ORDER_PLAN_E_VALUE;
+        }
+        if (te_plan_rules_unknown(cfg->rules, t->ticker) ||
+            (env && env->known && !env->known(env->opaque, t->ticker))) {
+                snprintf(errstr, errstr_size, "targets[%zu] %s: unknown ticker", i,
+                         t->ticker);
+                return TE_ORDER_PLAN_E_UNKNOWN;
+        }
+        return TE_ORDER_PLAN_OK;
+}
+
+/* NAV: the message's, else (weights) capital + cash + sum of position x price; a
+ * weight target needs a positive one. *has_nav = 0 for quantities without one. */
+static te_order_plan_err_t nav_of(const te_order_plan_cfg_t *cfg,
+                                  const te_order_plan_env_t *env, const te_book_pf_t *pf,
+                                  const te_target_portfolio_t *tp, const want_t *wants,
+                                  size_t n, double *nav_out, int *has_nav, char *errstr,
+                                  size_t errstr_size)
+{
+        double nav = 0;
+        *has_nav = 0;
+        if (tp->has_nav) {
+                if (!isfinite(tp->nav) || tp->nav <= 0) {
+                        snprintf(errstr, errstr_size, "nav %g is not a positive number",
+                                 tp->nav);
+                        return TE_ORDER_PLAN_E_VALUE;
+                }
+                nav = tp->nav;
+                *has_nav = 1;
+        } else if (tp->unit == TE_UNIT_WEIGHT) {
+                nav = cfg->capital + (pf ? te_book_pf_cash(pf) : 0.0);
+                size_t it = 0;
+                const te_book_pos_t *p;
+                while (pf && (p = te_book_pf_next(pf, &it)) != NULL) {
+                        double q = te_book_pos_qty(p), px;
+                        if (q == 0)
+                                continue;
+                        const want_t *w = find_want(wants, n, te_book_pos_ticker(p));
+                        if (w && w->has_price)
+                                px = w->price;
+                        else if (!price_of(env, te_book_pos_ticker(p), tp->as_of, &px)) {
+                                snprintf(errstr, errstr_size, "nav: no price for held %s",
+                                         te_book_pos_ticker(p));
+                                return TE_ORDER_PLAN_E_NO_PRICE;
+                        }
+                        nav += q * px;
+                }
+                *has_nav = 1;
+        }
+        *nav_out = nav;
+        if (tp->unit == TE_UNIT_WEIGHT && (!*has_nav || !(nav > 0))) {
+                snprintf(errstr, errstr_size, "weight target without a positive nav (%g)",
+                         nav);
+                return TE_ORDER_PLAN_E_NO_NAV;
+        }
+        return TE_ORDER_PLAN_OK;
+}
+
+/* The gross leverage of the message against plan.max_gross_leverage; quantities
+ * count only when every price is known (gross is NaN otherwise: 0 * missing price
+ * stays finite, so check explicitly). */
+static te_order_plan_err_t check_leverage(const te_order_plan_cfg_t *cfg,
+                                          const te_target_portfolio_t *tp,
+                                          const want_t *wants, size_t n, double gross,
+                                          double nav, char *errstr, size_t errstr_size)
+{
+        int priced = 1;
+        for (size_t i = 0; tp->unit == TE_UNIT_QUANTITY && i < n; i++)
+                priced &= wants[i].has_price;
+        double lev = tp->unit == TE_UNIT_WEIGHT ? gross : gross / nav;
+        if (priced && lev > cfg->max_gross_leverage + 1e-12) {
+                snprintf(errstr, errstr_size, "gross leverage %.6g above the limit %.6g",
+                         lev, cfg->max_gross_leverage);
+                return TE_ORDER_PLAN_E_LEVERAGE;
+        }
+        return TE_ORDER_PLAN_OK;
+}
+
+/* full_replace: what is held or working and absent from the message is wanted at 0
+ * (appended to the n wants, which stay sorted). */
+static te_order_plan_err_t
+add_absent(te_order_plan_ws_t *ws, const te_order_plan_env_t *env, const te_book_pf_t *pf,
+           const te_target_portfolio_t *tp, size_t covered, size_t *n_wants)
+{
+        size_t n = *n_wants, n_sorted = n;
+        const te_book_pos_t *p;
+        /* each want has its own entry (no duplicates), so when every active entry is
+         * some want's, nothing is absent: skip the scan */
+        size_t it = te_book_pf_active(pf) > covered ? 0 : SIZE_MAX;
+        while (it != SIZE_MAX && (p = te_book_pf_next(pf, &it)) != NULL) {
+                if (!te_book_pos_active(p) ||
+                    find_want(ws->wants, n_sorted, te_book_pos_ticker(p)))
+                        continue;
+                if (grow_wants(ws, n + 1) != 0)
+                        return TE_ORDER_PLAN_E_NOMEM;
+                want_t *w = &ws->wants[n++];
+                memset(w, 0, sizeof *w);
+                w->ticker = te_book_pos_ticker(p);
+                w->pos = p;
+                w->absent = 1;
+                w->has_price = price_of(env, w->ticker, tp->as_of, &w->price);
+        }
+        if (n > n_sorted)
+                qsort(ws->wants, n, sizeof *ws->wants, cmp_want);
+        *n_wants = n;
+        return TE_ORDER_PLAN_OK;
+}
+
 static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
                                        const te_order_plan_cfg_t *cfg,
                                        const te_order_plan_env_t *env,
@@ -487,37 +616,17 @@ static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
 {
         size_t n = tp->n_targets;
         size_t covered = 0; /* wants whose entry is held or working */
-        int sorted = 1;
-        double gross = 0;
+        int sorted = 1, has_nav;
+        double gross = 0, nav;
+        te_order_plan_err_t err;
         if (grow_wants(ws, n + 16) != 0)
                 return TE_ORDER_PLAN_E_NOMEM;
         want_t *wants = ws->wants;
         for (size_t i = 0; i < n; i++) {
                 const te_target_t *t = &tp->targets[i];
                 want_t *w = &wants[i];
-                if (!isfinite(t->value)) {
-                        snprintf(errstr, errstr_size, "targets[%zu] %s: value not finite",
-                                 i, t->ticker);
-                        return TE_ORDER_PLAN_E_VALUE;
-                }
-                if (t->value < 0 && !cfg->allow_short) {
-                        snprintf(
-                            errstr, errstr_size,
-                            "targets[%zu] %s: negative target and shorting not allowed",
-                            i, t->ticker);
-                        return TE_ORDER_PLAN_E_SHORT;
-                }
-                if (t->has_ref_price && (!isfinite(t->ref_price) || t->ref_price <= 0)) {
-                        snprintf(errstr, errstr_size, "targets[%zu] %s: bad ref_price", i,
-                                 t->ticker);
-                        return TE_ORDER_PLAN_E_VALUE;
-                }
-                if (te_plan_rules_unknown(cfg->rules, t->ticker) ||
-                    (env && env->known && !env->known(env->opaque, t->ticker))) {
-                        snprintf(errstr, errstr_size, "targets[%zu] %s: unknown ticker",
-                                 i, t->ticker);
-                        return TE_ORDER_PLAN_E_UNKNOWN;
-                }
+                if ((err = check_target(cfg, env, t, i, errstr, errstr_size)))
+                        return err;
                 w->ticker = t->ticker;
                 w->pos = te_book_pf_find(pf, t->ticker);
                 covered += w->pos && te_book_pos_active(w->pos);
@@ -546,57 +655,12 @@ static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
                                 return TE_ORDER_PLAN_E_DUPLICATE;
                         }
         }
-
-        /* NAV: the message's, else capital + cash + sum of position x price */
-        double nav = 0;
-        int has_nav = 0;
-        if (tp->has_nav) {
-                if (!isfinite(tp->nav) || tp->nav <= 0) {
-                        snprintf(errstr, errstr_size, "nav %g is not a positive number",
-                                 tp->nav);
-                        return TE_ORDER_PLAN_E_VALUE;
-                }
-                nav = tp->nav;
-                has_nav = 1;
-        } else if (tp->unit == TE_UNIT_WEIGHT) {
-                nav = cfg->capital + (pf ? te_book_pf_cash(pf) : 0.0);
-                size_t it = 0;
-                const te_book_pos_t *p;
-                while (pf && (p = te_book_pf_next(pf, &it)) != NULL) {
-                        double q = te_book_pos_qty(p), px;
-                        if (q == 0)
-                                continue;
-                        const want_t *w = find_want(wants, n, te_book_pos_ticker(p));
-                        if (w && w->has_price)
-                                px = w->price;
-                        else if (!price_of(env, te_book_pos_ticker(p), tp->as_of, &px)) {
-                                snprintf(errstr, errstr_size, "nav: no price for held %s",
-                                         te_book_pos_ticker(p));
-                                return TE_ORDER_PLAN_E_NO_PRICE;
-                        }
-                        nav += q * px;
-                }
-                has_nav = 1;
-        }
-        if (tp->unit == TE_UNIT_WEIGHT && (!has_nav || !(nav > 0))) {
-                snprintf(errstr, errstr_size, "weight target without a positive nav (%g)",
-                         nav);
-                return TE_ORDER_PLAN_E_NO_NAV;
-        }
-        if (cfg->max_gross_leverage > 0 && has_nav && isfinite(gross)) {
-                /* quantities count only when every price is known (gross is NaN
-                 * otherwise: 0 * missing price stays finite, so check explicitly) */
-                int priced = 1;
-                for (size_t i = 0; tp->unit == TE_UNIT_QUANTITY && i < n; i++)
-                        priced &= wants[i].has_price;
-                double lev = tp->unit == TE_UNIT_WEIGHT ? gross : gross / nav;
-                if (priced && lev > cfg->max_gross_leverage + 1e-12) {
-                        snprintf(errstr, errstr_size,
-                                 "gross leverage %.6g above the limit %.6g", lev,
-                                 cfg->max_gross_leverage);
-                        return TE_ORDER_PLAN_E_LEVERAGE;
-                }
-        }
+        if ((err =
+                 nav_of(cfg, env, pf, tp, wants, n, &nav, &has_nav, errstr, errstr_size)))
+                return err;
+        if (cfg->max_gross_leverage > 0 && has_nav && isfinite(gross) &&
+            (err = check_leverage(cfg, tp, wants, n, gross, nav, errstr, errstr_size)))
+                return err;
         for (size_t i = 0; i < n; i++) {
                 wants[i].target = tp->unit == TE_UNIT_WEIGHT
                                       ? wants[i].value * nav / wants[i].price
@@ -608,34 +672,9 @@ static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
                         return TE_ORDER_PLAN_E_VALUE;
                 }
         }
-
-        /* full_replace: what is held or working and absent from the message -> 0 */
-        if (tp->full_replace && pf) {
-                size_t it, n_sorted = n;
-                const te_book_pos_t *p;
-                /* each want has its own entry (no duplicates), so when every active
-                 * entry is some want's, nothing is absent: skip the scan */
-                it = te_book_pf_active(pf) > covered ? 0 : SIZE_MAX;
-                while (it != SIZE_MAX && (p = te_book_pf_next(pf, &it)) != NULL) {
-                        if (!te_book_pos_active(p))
-                                continue;
-                        if (find_want(wants, n_sorted, te_book_pos_ticker(p)))
-                                continue;
-                        if (grow_wants(ws, n + 1) != 0)
-                                return TE_ORDER_PLAN_E_NOMEM;
-                        wants = ws->wants;
-                        want_t *w = &wants[n++];
-                        memset(w, 0, sizeof *w);
-                        w->ticker = te_book_pos_ticker(p);
-                        w->pos = p;
-                        w->absent = 1;
-                        w->has_price = price_of(env, w->ticker, tp->as_of, &w->price);
-                }
-                if (n > n_sorted)
-                        qsort(wants, n, sizeof *wants, cmp_want);
-        }
         *n_wants = n;
-        return TE_ORDER_PLAN_OK;
+        return tp->full_replace && pf ? add_absent(ws, env, pf, tp, covered, n_wants)
+                                      : TE_ORDER_PLAN_OK;
 }
 
 te_order_plan_err_t
