@@ -677,6 +677,125 @@ static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
                                       : TE_ORDER_PLAN_OK;
 }
 
+te_plan_rules_rule_t te_order_plan_base_rule(const te_order_plan_cfg_t *cfg)
+{
+        return (te_plan_rules_rule_t){
+            .lot_size = cfg->lot_size,
+            .min_qty = cfg->min_qty,
+            .min_notional = cfg->min_notional,
+            .max_qty = cfg->max_qty,
+            .max_notional = cfg->max_notional,
+            .fractional = cfg->fractional,
+            .order_type = cfg->order_type,
+            .tif = cfg->tif,
+            .limit_offset_bps = cfg->limit_offset_bps,
+            .stop_offset_bps = cfg->stop_offset_bps,
+        };
+}
+
+/* What to do for want w at `level`: nothing yet (deferred), CANCEL or REPLACE its
+ * working order, or the legs of new orders (decide). */
+static void plan_want(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg, want_t *w,
+                      te_level_t level)
+{
+        int emergency = level == TE_LEVEL_EMERGENCY;
+        double pos = te_book_pos_qty(w->pos);
+        double target = w->target;
+        size_t n_live = te_book_pos_live(w->pos, NULL, 0);
+        size_t n_pend = te_book_pos_pending(w->pos, NULL, NULL);
+        w->cancel = w->replace = 0;
+        w->n_legs = 0;
+        if (level == TE_LEVEL_REDUCE_ONLY)
+                target = clamp_reduce(pos, target);
+        if (emergency) {
+                /* cancel_all sent CANCELs for every live order: what could
+                 * still fill is unknown until they are confirmed */
+                if (n_live > 0 || n_pend > 0)
+                        ws->n_deferred++;
+                else
+                        decide(w, pos, target, 1);
+                return;
+        }
+        if (n_live > 0) {
+                /* keep working orders only if they already get us there */
+                decide(w, pos + te_book_pos_open(w->pos), target, 0);
+                if (w->n_legs == 0) {
+                        ws->n_deferred += n_pend > 0;
+                        return;
+                }
+                w->n_legs = 0;
+                /* no new order while anything of the ticker is unconfirmed:
+                 * the rest is planned once the broker confirms */
+                ws->n_deferred++;
+                if (cfg->replace && n_live == 1 && n_pend == 0) {
+                        size_t nl = get_live(ws, w->pos);
+                        if (nl == 1 && can_replace(w, &ws->live[0], pos, target)) {
+                                w->replace = 1;
+                                return;
+                        }
+                }
+                w->cancel = 1;
+                return;
+        }
+        if (n_pend > 0) { /* a CANCEL or REPLACE of the ticker unconfirmed */
+                ws->n_deferred++;
+                return;
+        }
+        decide(w, pos, target, 0);
+}
+
+/* The CANCELs and REPLACEs the wants decided, by ticker. */
+static te_order_plan_err_t emit_changes(te_order_plan_ws_t *ws,
+                                        const te_target_portfolio_t *tp,
+                                        const char *route, const want_t *wants, size_t n)
+{
+        te_order_plan_err_t err;
+        for (size_t i = 0; i < n; i++) {
+                if (!wants[i].cancel && !wants[i].replace)
+                        continue;
+                size_t nl = get_live(ws, wants[i].pos);
+                if (nl == (size_t)-1)
+                        return TE_ORDER_PLAN_E_NOMEM;
+                if (wants[i].replace) {
+                        if ((err = emit_replace(ws, &wants[i], &ws->live[0])) !=
+                            TE_ORDER_PLAN_OK)
+                                return err;
+                        continue;
+                }
+                for (size_t j = 0; j < nl; j++)
+                        if ((err = emit_cancel(ws, tp, route, wants[i].ticker,
+                                               &ws->live[j])) != TE_ORDER_PLAN_OK)
+                                return err;
+        }
+        return TE_ORDER_PLAN_OK;
+}
+
+/* The new orders the wants decided: sells, then buys; by ticker within each.
+ * @returns TE_ORDER_PLAN_OK or an error with errstr. */
+static te_order_plan_err_t emit_news(te_order_plan_ws_t *ws,
+                                     const te_order_plan_env_t *env, const want_t *wants,
+                                     size_t n, int emergency, char *errstr,
+                                     size_t errstr_size)
+{
+        te_order_plan_err_t err;
+        for (int pass = 0; pass < 2; pass++) {
+                te_side_t side = pass == 0 ? TE_SIDE_SELL : TE_SIDE_BUY;
+                for (size_t i = 0; i < n; i++) {
+                        const want_t *w = &wants[i];
+                        if (w->n_legs == 0 || w->side != side)
+                                continue;
+                        int leg = env ? env->leg_base : 0;
+                        for (int k = 0; k < w->n_legs; k++) {
+                                err = emit_new(ws, w, w->leg_qty[k], w->leg_intent[k],
+                                               &leg, emergency, errstr, errstr_size);
+                                if (err != TE_ORDER_PLAN_OK)
+                                        return err;
+                        }
+                }
+        }
+        return TE_ORDER_PLAN_OK;
+}
+
 te_order_plan_err_t
 te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
                   const te_order_plan_env_t *env, const te_book_t *book,
@@ -701,18 +820,7 @@ te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
                          (long long)tp->as_of, (long long)last);
                 return TE_ORDER_PLAN_E_STALE;
         }
-        base = (te_plan_rules_rule_t){
-            .lot_size = cfg->lot_size,
-            .min_qty = cfg->min_qty,
-            .min_notional = cfg->min_notional,
-            .max_qty = cfg->max_qty,
-            .max_notional = cfg->max_notional,
-            .fractional = cfg->fractional,
-            .order_type = cfg->order_type,
-            .tif = cfg->tif,
-            .limit_offset_bps = cfg->limit_offset_bps,
-            .stop_offset_bps = cfg->stop_offset_bps,
-        };
+        base = te_order_plan_base_rule(cfg);
         te_plan_rules_strategy(cfg->rules, &base, tp->ids.strategy_id, &srule);
         te_id_order_prefix(&ws->id_prefix, tp->ids.decision_id, tp->ids.portfolio_id);
         memset(&ws->tmpl, 0, sizeof ws->tmpl);
@@ -754,87 +862,15 @@ te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
                 } else {
                         w->rule = &srule;
                 }
-                double pos = te_book_pos_qty(w->pos);
-                double target = w->target;
-                size_t n_live = te_book_pos_live(w->pos, NULL, 0);
-                size_t n_pend = te_book_pos_pending(w->pos, NULL, NULL);
-                w->cancel = w->replace = 0;
-                w->n_legs = 0;
-                if (level == TE_LEVEL_REDUCE_ONLY)
-                        target = clamp_reduce(pos, target);
-                if (emergency) {
-                        /* cancel_all sent CANCELs for every live order: what could
-                         * still fill is unknown until they are confirmed */
-                        if (n_live > 0 || n_pend > 0)
-                                ws->n_deferred++;
-                        else
-                                decide(w, pos, target, 1);
-                        continue;
-                }
-                if (n_live > 0) {
-                        /* keep working orders only if they already get us there */
-                        decide(w, pos + te_book_pos_open(w->pos), target, 0);
-                        if (w->n_legs == 0) {
-                                ws->n_deferred += n_pend > 0;
-                                continue;
-                        }
-                        w->n_legs = 0;
-                        /* no new order while anything of the ticker is unconfirmed:
-                         * the rest is planned once the broker confirms */
-                        ws->n_deferred++;
-                        if (cfg->replace && n_live == 1 && n_pend == 0) {
-                                size_t nl = get_live(ws, w->pos);
-                                if (nl == 1 &&
-                                    can_replace(w, &ws->live[0], pos, target)) {
-                                        w->replace = 1;
-                                        continue;
-                                }
-                        }
-                        w->cancel = 1;
-                        continue;
-                }
-                if (n_pend > 0) { /* a CANCEL or REPLACE of the ticker unconfirmed */
-                        ws->n_deferred++;
-                        continue;
-                }
-                decide(w, pos, target, 0);
+                plan_want(ws, cfg, w, level);
         }
 
-        /* CANCELs first, then sells, then buys; by ticker within each */
-        for (size_t i = 0; i < n; i++) {
-                if (!wants[i].cancel && !wants[i].replace)
-                        continue;
-                size_t nl = get_live(ws, wants[i].pos);
-                if (nl == (size_t)-1) {
-                        err = TE_ORDER_PLAN_E_NOMEM;
-                        goto fail;
-                }
-                if (wants[i].replace) {
-                        if ((err = emit_replace(ws, &wants[i], &ws->live[0])) !=
-                            TE_ORDER_PLAN_OK)
-                                goto fail;
-                        continue;
-                }
-                for (size_t j = 0; j < nl; j++)
-                        if ((err = emit_cancel(ws, tp, cfg->route, wants[i].ticker,
-                                               &ws->live[j])) != TE_ORDER_PLAN_OK)
-                                goto fail;
-        }
-        for (int pass = 0; pass < 2; pass++) {
-                te_side_t side = pass == 0 ? TE_SIDE_SELL : TE_SIDE_BUY;
-                for (size_t i = 0; i < n; i++) {
-                        const want_t *w = &wants[i];
-                        if (w->n_legs == 0 || w->side != side)
-                                continue;
-                        int leg = env ? env->leg_base : 0;
-                        for (int k = 0; k < w->n_legs; k++) {
-                                err = emit_new(ws, w, w->leg_qty[k], w->leg_intent[k],
-                                               &leg, emergency, errstr, errstr_size);
-                                if (err != TE_ORDER_PLAN_OK)
-                                        goto fail_msg;
-                        }
-                }
-        }
+        /* CANCELs first, then sells, then buys */
+        if ((err = emit_changes(ws, tp, cfg->route, wants, n)) != TE_ORDER_PLAN_OK)
+                goto fail;
+        if ((err = emit_news(ws, env, wants, n, emergency, errstr, errstr_size)) !=
+            TE_ORDER_PLAN_OK)
+                goto fail_msg;
 done:
         *out = ws->out;
         *n_out = ws->n_out;

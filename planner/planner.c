@@ -59,11 +59,7 @@ static void free_message(void *m)
 static int make_parts(te_planner_t *pl, const te_planner_conf_t *conf, char *errstr,
                       size_t errstr_size)
 {
-        const te_order_plan_cfg_t *pc = &conf->plan;
-        const te_plan_rules_rule_t base = {
-            pc->lot_size,         pc->min_qty,        pc->min_notional, pc->max_qty,
-            pc->max_notional,     pc->fractional,     pc->order_type,   pc->tif,
-            pc->limit_offset_bps, pc->stop_offset_bps};
+        const te_plan_rules_rule_t base = te_order_plan_base_rule(&conf->plan);
         {
                 char why[256];
                 if (te_plan_rules_check_rule(&base, why, sizeof why) != 0) {
