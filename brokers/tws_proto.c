@@ -280,8 +280,7 @@ static void dec_exec(te_tws_fields_t *fs, te_tws_exec_t *x)
         tws_rd_str(fs, "secType", x->sec_type, sizeof x->sec_type);
         tws_rd_skips(fs, "s:lastTradeDate,s:strike,s:right,s:multiplier,s:exchange");
         tws_rd_str(fs, "currency", x->currency, sizeof x->currency);
-        tws_rd_skip(fs, "localSymbol");
-        tws_rd_skip(fs, "tradingClass");
+        tws_rd_skips(fs, "s:localSymbol,s:tradingClass");
         tws_rd_str(fs, "execId", x->exec_id, sizeof x->exec_id);
         tws_rd_str(fs, "time", x->time, sizeof x->time);
         tws_rd_str(fs, "acctNumber", x->account, sizeof x->account);
@@ -311,8 +310,7 @@ static void dec_commission(te_tws_fields_t *fs, te_tws_commission_t *c)
         c->commission = tws_rd_dbl(fs, "commission");
         tws_rd_str(fs, "currency", c->currency, sizeof c->currency);
         c->realized_pnl = tws_rd_dbl(fs, "realizedPNL");
-        tws_rd_skip(fs, "yield");
-        tws_rd_skip(fs, "yieldRedemptionDate");
+        tws_rd_skips(fs, "s:yield,s:yieldRedemptionDate");
         if (!fs->err[0] && (c->exec_id[0] == '\0' || c->commission < 0))
                 snprintf(fs->err, sizeof fs->err,
                          "commissionReport: empty execId or negative commission");
@@ -328,8 +326,7 @@ static void dec_position(te_tws_fields_t *fs, te_tws_position_t *p)
         tws_rd_str(fs, "secType", p->sec_type, sizeof p->sec_type);
         tws_rd_skips(fs, "s:lastTradeDate,s:strike,s:right,s:multiplier,s:exchange");
         tws_rd_str(fs, "currency", p->currency, sizeof p->currency);
-        tws_rd_skip(fs, "localSymbol");
-        tws_rd_skip(fs, "tradingClass");
+        tws_rd_skips(fs, "s:localSymbol,s:tradingClass");
         p->position = tws_rd_dbl(fs, "position");
         p->avg_cost = tws_rd_dbl(fs, "avgCost");
 }

@@ -34,10 +34,9 @@ int te_tws_enc_place_order(te_buf_t *out, const te_tws_order_t *o)
         tws_e_str(&e, o->tif);                             /* tif */
         tws_e_str(&e, "");                                 /* ocaGroup */
         tws_e_str(&e, o->account);                         /* account */
-        tws_e_str(&e, "");                                 /* openClose */
-        tws_e_int(&e, 0);                                  /* origin: customer */
-        tws_e_str(&e, o->order_ref);                       /* orderRef */
-        tws_e_int(&e, 1);                                  /* transmit */
+        tws_e_blanks(&e, "s:openClose,i:origin");
+        tws_e_str(&e, o->order_ref); /* orderRef */
+        tws_e_int(&e, 1);            /* transmit */
         tws_e_blanks(
             &e, "i:parentId,i:blockOrder,i:sweepToFill,i:displaySize,i:triggerMethod,"
                 "i:outsideRth,i:hidden,s:deprecated sharesAllocation,"
@@ -97,11 +96,10 @@ int te_tws_enc_open_order(te_buf_t *out, const te_tws_open_order_t *oo)
         tws_e_str(&e, o->tif);                             /* tif */
         tws_e_str(&e, "");                                 /* ocaGroup */
         tws_e_str(&e, o->account);                         /* account */
-        tws_e_str(&e, "");                                 /* openClose */
-        tws_e_int(&e, 0);                                  /* origin: customer */
-        tws_e_str(&e, o->order_ref);                       /* orderRef */
-        tws_e_int(&e, oo->client_id);                      /* clientId */
-        tws_e_int(&e, oo->perm_id);                        /* permId */
+        tws_e_blanks(&e, "s:openClose,i:origin");
+        tws_e_str(&e, o->order_ref);  /* orderRef */
+        tws_e_int(&e, oo->client_id); /* clientId */
+        tws_e_int(&e, oo->perm_id);   /* permId */
         tws_e_blanks(&e,
                      "i:outsideRth,i:hidden,i:discretionaryAmt,s:goodAfterTime,"
                      "s:deprecated sharesAllocation,s:faGroup,s:faMethod,s:faPercentage,"
@@ -164,8 +162,7 @@ void tws_dec_place_order(te_tws_fields_t *fs, te_tws_order_t *o)
         tws_rd_str(fs, "tif", o->tif, sizeof o->tif);
         tws_rd_skip(fs, "ocaGroup");
         tws_rd_str(fs, "account", o->account, sizeof o->account);
-        tws_rd_skip(fs, "openClose");
-        tws_rd_skip(fs, "origin");
+        tws_rd_skips(fs, "s:openClose,s:origin");
         tws_rd_str(fs, "orderRef", o->order_ref, sizeof o->order_ref);
 }
 
@@ -213,12 +210,10 @@ static void dec_conditions(te_tws_fields_t *fs)
                             fs, "i:isMore,d:price,i:conId,s:exchange,i:triggerMethod");
                         break;
                 case 3: /* time */
-                        skip_int(fs, "isMore");
-                        tws_rd_skip(fs, "time");
+                        tws_rd_skips(fs, "i:isMore,s:time");
                         break;
                 case 4: /* margin */
-                        skip_int(fs, "isMore");
-                        skip_int(fs, "percent");
+                        tws_rd_skips(fs, "i:isMore,i:percent");
                         break;
                 case 5: /* execution */
                         tws_rd_skips(fs, "s:secType,s:exchange,s:symbol");
@@ -235,8 +230,7 @@ static void dec_conditions(te_tws_fields_t *fs)
                 }
         }
         if (n > 0) {
-                skip_int(fs, "conditionsIgnoreRth");
-                skip_int(fs, "conditionsCancelOrder");
+                tws_rd_skips(fs, "i:conditionsIgnoreRth,i:conditionsCancelOrder");
         }
 }
 
@@ -245,8 +239,7 @@ static void dec_conditions(te_tws_fields_t *fs)
  * only follow a non-empty type or a non-zero count. */
 static void dec_order_params(te_tws_fields_t *fs)
 {
-        skip_dbl(fs, "volatility");
-        skip_int(fs, "volatilityType");
+        tws_rd_skips(fs, "d:volatility,i:volatilityType");
         int dn = rd_nonempty(fs, "deltaNeutralOrderType");
         skip_dbl(fs, "deltaNeutralAuxPrice");
         if (dn) {
@@ -272,8 +265,7 @@ static void dec_order_params(te_tws_fields_t *fs)
         n = rd_count(fs, "smartComboRoutingParams count", 2);
         for (int64_t i = 0; i < 2 * n && !fs->err[0]; i++)
                 tws_rd_skip(fs, "smartComboRoutingParam");
-        skip_int(fs, "scaleInitLevelSize");
-        skip_int(fs, "scaleSubsLevelSize");
+        tws_rd_skips(fs, "i:scaleInitLevelSize,i:scaleSubsLevelSize");
         if (tws_rd_dbl(fs, "scalePriceIncrement") > 0) {
                 tws_rd_skips(fs,
                              "d:scalePriceAdjustValue,i:scalePriceAdjustInterval,"
@@ -310,8 +302,7 @@ void tws_dec_open_order(te_tws_fields_t *fs, te_tws_open_order_t *oo)
         tws_rd_skips(fs, "s:lastTradeDateOrContractMonth,d:strike,s:right,s:multiplier");
         tws_rd_str(fs, "exchange", o->exchange, sizeof o->exchange);
         tws_rd_str(fs, "currency", o->currency, sizeof o->currency);
-        tws_rd_skip(fs, "localSymbol");
-        tws_rd_skip(fs, "tradingClass");
+        tws_rd_skips(fs, "s:localSymbol,s:tradingClass");
         /* order */
         tws_rd_str(fs, "action", o->action, sizeof o->action);
         o->total_qty = tws_rd_dbl(fs, "totalQuantity");
@@ -321,8 +312,7 @@ void tws_dec_open_order(te_tws_fields_t *fs, te_tws_open_order_t *oo)
         tws_rd_str(fs, "tif", o->tif, sizeof o->tif);
         tws_rd_skip(fs, "ocaGroup");
         tws_rd_str(fs, "account", o->account, sizeof o->account);
-        tws_rd_skip(fs, "openClose");
-        skip_int(fs, "origin");
+        tws_rd_skips(fs, "s:openClose,i:origin");
         tws_rd_str(fs, "orderRef", o->order_ref, sizeof o->order_ref);
         oo->client_id = tws_rd_int(fs, "clientId");
         oo->perm_id = tws_rd_int(fs, "permId");
@@ -351,8 +341,7 @@ void tws_dec_open_order(te_tws_fields_t *fs, te_tws_open_order_t *oo)
                      "d:commission,d:minCommission,d:maxCommission,s:commissionCurrency,"
                      "s:warningText");
         /* later attributes */
-        skip_int(fs, "randomizeSize");
-        skip_int(fs, "randomizePrice");
+        tws_rd_skips(fs, "i:randomizeSize,i:randomizePrice");
         if (!strcmp(o->order_type, "PEG BENCH")) {
                 tws_rd_skips(
                     fs,
