@@ -216,6 +216,62 @@ err:
         return NULL;
 }
 
+/* The run's counters, once at the end. */
+static void log_stop(const te_planner_t *pl)
+{
+        TE_LOG(
+            TE_LOG_INFO, NULL, "planner.stop",
+            "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
+            "illegal=%llu skipped_known=%llu replayed=%llu halted=%llu mode_changes=%llu "
+            "bad_modes=%llu held=%llu superseded=%llu released=%llu replaces=%llu "
+            "replans=%llu confirm_overdue=%llu db_waits=%llu idle_polls=%llu "
+            "book_orders=%zu book_dropped=%llu rerouted=%llu first_to_last_ms=%lld",
+            (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
+            (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
+            (unsigned long long)pl->st.reports,
+            (unsigned long long)te_book_illegal_count(pl->book),
+            (unsigned long long)pl->st.skipped_known, (unsigned long long)pl->st.replayed,
+            (unsigned long long)pl->st.halted, (unsigned long long)pl->st.mode_changes,
+            (unsigned long long)pl->st.bad_modes, (unsigned long long)pl->st.held,
+            (unsigned long long)pl->st.superseded, (unsigned long long)pl->st.released,
+            (unsigned long long)pl->st.replaces, (unsigned long long)pl->st.replans,
+            (unsigned long long)pl->st.confirm_overdue,
+            (unsigned long long)pl->st.db_waits, (unsigned long long)pl->st.idle_polls,
+            te_book_order_count(pl->book),
+            (unsigned long long)te_book_dropped_count(pl->book),
+            (unsigned long long)pl->st.rerouted,
+            (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
+}
+
+/* A target consumed: recorded in the ledger and planned (or held); with CLOCKs
+ * waiting, the reports are drained after it. @returns 0 or -1 (stop). */
+static int on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int waiting,
+                     int64_t *last_commit)
+{
+        if (!pl->st.first_target_ms) {
+                pl->st.first_target_ms = now;
+                /* no commit right behind the first target of a burst */
+                *last_commit = now;
+        }
+        /* in the ledger until finished: the position waits for it */
+        if (te_target_queue_consumed(pl->tq, m->partition, m->offset) != 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "planner.ledger",
+                       "%s[%d]@%lld: not after the last target consumed",
+                       rd_kafka_topic_name(m->rkt), (int)m->partition,
+                       (long long)m->offset);
+                rd_kafka_message_destroy(m);
+                te_planner_fail(pl, "ledger", "target offsets out of order");
+                return -1;
+        }
+        pl->dirty = 1;
+        if (te_planner_target_on_message(pl, m, now, 1) < 0)
+                return -1;
+        pl->st.last_target_ms = now;
+        if (waiting)
+                te_planner_target_drain_reports(pl, now, 0);
+        return 0;
+}
+
 int te_planner_run(te_planner_t *pl)
 {
         TE_LOG(TE_LOG_INFO, NULL, "planner.start",
@@ -256,29 +312,8 @@ int te_planner_run(te_planner_t *pl)
                         last_modes = now;
                 }
                 if (m) {
-                        if (!pl->st.first_target_ms) {
-                                pl->st.first_target_ms = now;
-                                /* no commit right behind the first target of a burst */
-                                last_commit = now;
-                        }
-                        /* in the ledger until finished: the position waits for it */
-                        if (te_target_queue_consumed(pl->tq, m->partition, m->offset) !=
-                            0) {
-                                TE_LOG(TE_LOG_ERROR, NULL, "planner.ledger",
-                                       "%s[%d]@%lld: not after the last target consumed",
-                                       rd_kafka_topic_name(m->rkt), (int)m->partition,
-                                       (long long)m->offset);
-                                rd_kafka_message_destroy(m);
-                                te_planner_fail(pl, "ledger",
-                                                "target offsets out of order");
+                        if (on_target(pl, m, now, waiting, &last_commit) != 0)
                                 break;
-                        }
-                        pl->dirty = 1;
-                        if (te_planner_target_on_message(pl, m, now, 1) < 0)
-                                break;
-                        pl->st.last_target_ms = now;
-                        if (waiting)
-                                te_planner_target_drain_reports(pl, now, 0);
                 } else {
                         if (!waiting)
                                 pl->st.idle_polls++;
@@ -307,28 +342,7 @@ int te_planner_run(te_planner_t *pl)
         }
         if (!pl->fatal && te_planner_commit(pl, 1) != 0)
                 pl->fatal = 1;
-        TE_LOG(
-            TE_LOG_INFO, NULL, "planner.stop",
-            "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
-            "illegal=%llu skipped_known=%llu replayed=%llu halted=%llu mode_changes=%llu "
-            "bad_modes=%llu held=%llu superseded=%llu released=%llu replaces=%llu "
-            "replans=%llu confirm_overdue=%llu db_waits=%llu idle_polls=%llu "
-            "book_orders=%zu book_dropped=%llu rerouted=%llu first_to_last_ms=%lld",
-            (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
-            (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
-            (unsigned long long)pl->st.reports,
-            (unsigned long long)te_book_illegal_count(pl->book),
-            (unsigned long long)pl->st.skipped_known, (unsigned long long)pl->st.replayed,
-            (unsigned long long)pl->st.halted, (unsigned long long)pl->st.mode_changes,
-            (unsigned long long)pl->st.bad_modes, (unsigned long long)pl->st.held,
-            (unsigned long long)pl->st.superseded, (unsigned long long)pl->st.released,
-            (unsigned long long)pl->st.replaces, (unsigned long long)pl->st.replans,
-            (unsigned long long)pl->st.confirm_overdue,
-            (unsigned long long)pl->st.db_waits, (unsigned long long)pl->st.idle_polls,
-            te_book_order_count(pl->book),
-            (unsigned long long)te_book_dropped_count(pl->book),
-            (unsigned long long)pl->st.rerouted,
-            (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
+        log_stop(pl);
         return pl->fatal ? -1 : 0;
 }
 
