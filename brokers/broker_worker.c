@@ -123,11 +123,10 @@ static int publish_state(te_broker_worker_t *w, int up, const char *why, int ale
                 rc = -1;
         }
         if (alert)
-                te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
-                              up ? TE_SEV_INFO : TE_SEV_CRITICAL, PROC,
-                              up ? "broker_up" : "broker_down", NULL, NULL, NULL,
-                              "broker %s %s: %s", w->broker->ops->name,
-                              up ? "up" : "down", why);
+                te_emitter_alert(&w->emit, up ? TE_SEV_INFO : TE_SEV_CRITICAL,
+                                 up ? "broker_up" : "broker_down", NULL, NULL, NULL,
+                                 "broker %s %s: %s", w->broker->ops->name,
+                                 up ? "up" : "down", why);
         return rc;
 }
 
@@ -292,15 +291,14 @@ static int publish_reports(te_broker_worker_t *w, const rd_kafka_message_t *m,
                         order_expired_event(r);
                 else if (r->exec_type == TE_EXEC_REJECTED ||
                          r->exec_type == TE_EXEC_EXPIRED)
-                        te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
-                                      mode_refused ? TE_SEV_CRITICAL : TE_SEV_WARNING,
-                                      PROC,
-                                      mode_refused                      ? "mode_refused"
-                                      : r->exec_type == TE_EXEC_EXPIRED ? "order_expired"
-                                      : gv == TE_GUARD_REJECTED         ? "limit_rejected"
-                                                                : "order_rejected",
-                                      r->ids.decision_id, r->ids.portfolio_id,
-                                      r->order_id, "%s", r->reason);
+                        te_emitter_alert(
+                            &w->emit, mode_refused ? TE_SEV_CRITICAL : TE_SEV_WARNING,
+                            mode_refused                      ? "mode_refused"
+                            : r->exec_type == TE_EXEC_EXPIRED ? "order_expired"
+                            : gv == TE_GUARD_REJECTED         ? "limit_rejected"
+                                                              : "order_rejected",
+                            r->ids.decision_id, r->ids.portfolio_id, r->order_id, "%s",
+                            r->reason);
                 te_log_ids_t ids = {.decision_id = r->ids.decision_id,
                                     .portfolio_id = r->ids.portfolio_id,
                                     .order_id = r->order_id,
@@ -321,7 +319,7 @@ static int on_order(te_broker_worker_t *w, rd_kafka_message_t *m)
         w->rebuilding = te_ledger_rebuilding(w->ledger, m->partition, m->offset);
         te_reports_clear(&w->reports);
         /* dead letters whose delivery failed since: CRITICAL alerts */
-        te_emit_lost(w->producer, w->codec, w->conf.topic_alerts, PROC);
+        te_emitter_lost(&w->emit);
         w->decoded = decode(w, m);
         if (!w->decoded)
                 return 0;
@@ -393,10 +391,9 @@ static int publish_polled(te_broker_worker_t *w)
                 if (send_report(w, r) != 0)
                         return -1;
                 if (r->exec_type == TE_EXEC_REJECTED)
-                        te_emit_alert(w->producer, w->codec, w->conf.topic_alerts,
-                                      TE_SEV_WARNING, PROC, "order_rejected",
-                                      r->ids.decision_id, r->ids.portfolio_id,
-                                      r->order_id, "%s", r->reason);
+                        te_emitter_alert(&w->emit, TE_SEV_WARNING, "order_rejected",
+                                         r->ids.decision_id, r->ids.portfolio_id,
+                                         r->order_id, "%s", r->reason);
                 te_obs_report_sent(r, NULL, 0);
         }
         w->n.reports += w->reports.n;
@@ -504,8 +501,8 @@ static void adapter_alert(void *ctx, te_severity_t sev, const char *code,
 {
         te_broker_worker_t *w = ctx;
         if (w->producer)
-                te_emit_alert(w->producer, w->codec, w->conf.topic_alerts, sev, PROC,
-                              code, decision_id, portfolio_id, order_id, "%s", message);
+                te_emitter_alert(&w->emit, sev, code, decision_id, portfolio_id, order_id,
+                                 "%s", message);
 }
 
 /* Producer, guard, ledger and consumer around the adapter in place. @returns 0 or -1

@@ -19,6 +19,7 @@ struct te_ibkr_store_s {
         char account[TE_NAME_MAX];
 };
 
+/* 0 when r has status `want`; else -1 with errstr, r cleared. */
 static int res_ok(PGresult *r, ExecStatusType want, const char *what, char *errstr,
                   size_t errstr_size)
 {
@@ -26,6 +27,7 @@ static int res_ok(PGresult *r, ExecStatusType want, const char *what, char *errs
                 return 0;
         snprintf(errstr, errstr_size, "%s: %s", what,
                  r ? PQresultErrorMessage(r) : "no result");
+        PQclear(r);
         return -1;
 }
 
@@ -33,9 +35,10 @@ static int exec_cmd(te_ibkr_store_t *s, const char *sql, int n, const char *cons
                     const char *what, char *errstr, size_t errstr_size)
 {
         PGresult *r = PQexecParams(s->conn, sql, n, NULL, v, NULL, NULL, 0);
-        int rc = res_ok(r, PGRES_COMMAND_OK, what, errstr, errstr_size);
+        if (res_ok(r, PGRES_COMMAND_OK, what, errstr, errstr_size) != 0)
+                return -1;
         PQclear(r);
-        return rc;
+        return 0;
 }
 
 te_ibkr_store_t *te_ibkr_store_open(const char *conninfo, int client_id,
@@ -77,10 +80,8 @@ int te_ibkr_store_next_id(te_ibkr_store_t *s, int64_t *next_id, char *errstr,
                                    "SELECT next_order_id FROM ibkr_order_ids "
                                    "WHERE client_id = $1 AND account = $2",
                                    2, NULL, v, NULL, NULL, 0);
-        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_order_ids", errstr, errstr_size) != 0) {
-                PQclear(r);
+        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_order_ids", errstr, errstr_size) != 0)
                 return -1;
-        }
         *next_id = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
         PQclear(r);
         return 0;
@@ -142,10 +143,8 @@ int te_ibkr_store_add_order(te_ibkr_store_t *s, const te_order_cmd_t *c,
             "tif, event_time) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,"
             "$15,$16,$17,$18) ON CONFLICT (order_id) DO NOTHING",
             18, NULL, v, NULL, NULL, 0);
-        if (res_ok(r, PGRES_COMMAND_OK, "ibkr_orders", errstr, errstr_size) != 0) {
-                PQclear(r);
+        if (res_ok(r, PGRES_COMMAND_OK, "ibkr_orders", errstr, errstr_size) != 0)
                 goto rollback;
-        }
         int inserted = strtol(PQcmdTuples(r), NULL, 10) == 1;
         PQclear(r);
         if (inserted && tws_id > 0 && raise_hwm(s, tws_id, errstr, errstr_size) != 0)
@@ -248,10 +247,8 @@ int te_ibkr_store_positions(te_ibkr_store_t *s, const char *account, te_ibkr_pos
             "GROUP BY portfolio_id HAVING min(account) = $1 AND max(account) = $1) "
             "GROUP BY p.ticker ORDER BY p.ticker",
             1, NULL, v, NULL, NULL, 0);
-        if (res_ok(r, PGRES_TUPLES_OK, "positions", errstr, errstr_size) != 0) {
-                PQclear(r);
+        if (res_ok(r, PGRES_TUPLES_OK, "positions", errstr, errstr_size) != 0)
                 return -1;
-        }
         for (int i = 0; i < PQntuples(r); i++)
                 if (cb(ctx, PQgetvalue(r, i, 0), strtod(PQgetvalue(r, i, 1), NULL)) !=
                     0) {
@@ -263,10 +260,8 @@ int te_ibkr_store_positions(te_ibkr_store_t *s, const char *account, te_ibkr_pos
         r = PQexec(s->conn,
                    "SELECT count(*) FROM (SELECT portfolio_id FROM ibkr_orders "
                    "GROUP BY portfolio_id HAVING count(DISTINCT account) > 1) x");
-        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_orders", errstr, errstr_size) != 0) {
-                PQclear(r);
+        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_orders", errstr, errstr_size) != 0)
                 return -1;
-        }
         *shared = strtol(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
         return 0;
@@ -350,10 +345,8 @@ static int load(te_ibkr_store_t *s, const char *where, const char *exec_where, i
         snprintf(sql, sizeof sql, "%s%s ORDER BY created_at, order_id", SQL_ROW_COLS,
                  where);
         PGresult *r = PQexecParams(s->conn, sql, n, NULL, v, NULL, NULL, 0);
-        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_orders", errstr, errstr_size) != 0) {
-                PQclear(r);
+        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_orders", errstr, errstr_size) != 0)
                 return -1;
-        }
         int found = PQntuples(r);
         int rc = rows_out(r, row_cb, ctx);
         PQclear(r);
@@ -367,10 +360,8 @@ static int load(te_ibkr_store_t *s, const char *where, const char *exec_where, i
                  "ORDER BY x.recorded_at, x.exec_id",
                  exec_where);
         r = PQexecParams(s->conn, sql, n, NULL, v, NULL, NULL, 0);
-        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_execs", errstr, errstr_size) != 0) {
-                PQclear(r);
+        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_execs", errstr, errstr_size) != 0)
                 return -1;
-        }
         rc = execs_out(r, exec_cb, ctx);
         PQclear(r);
         if (rc != 0) {

@@ -34,6 +34,9 @@ int64_t tws_rd_int(te_tws_fields_t *fs, const char *what);
 double tws_rd_dbl(te_tws_fields_t *fs, const char *what);
 /** As tws_rd_dbl; *has = 0 for "" and the sentinels, else 1. */
 double tws_rd_dbl_opt(te_tws_fields_t *fs, const char *what, int *has);
+/** Skip the fields of a layout "t:name,t:name,..." (t: i integer, d number, s any
+ *  string), each read as its type so a malformed one is reported by name. */
+void tws_rd_skips(te_tws_fields_t *fs, const char *layout);
 /** TE_TWS_OK, or TE_TWS_EMALFORMED with fs->err copied to errstr. */
 te_tws_rc_t tws_finish(te_tws_fields_t *fs, char *errstr, size_t errstr_size);
 
@@ -51,6 +54,9 @@ void tws_e_int(tws_enc_t *e, int64_t v);
 void tws_e_dbl(tws_enc_t *e, double v);
 /** The number, or an empty field when !has. */
 void tws_e_dbl_opt(tws_enc_t *e, int has, double v);
+/** Write the placeholder fields of a layout "t:name,t:name,...": t is s (an empty
+ *  string), i (0) or x (-1); the names only document the layout. */
+void tws_e_blanks(tws_enc_t *e, const char *layout);
 /** Write the length prefix. @returns 0, or -1 (frame dropped) on any earlier error
  *  or a payload over TE_TWS_MAX_FRAME. */
 int tws_e_end(tws_enc_t *e);

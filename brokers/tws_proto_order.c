@@ -20,17 +20,11 @@ int te_tws_enc_place_order(te_buf_t *out, const te_tws_order_t *o)
         tws_e_int(&e, 0);           /* conId */
         tws_e_str(&e, o->symbol);   /* symbol */
         tws_e_str(&e, o->sec_type); /* secType */
-        tws_e_str(&e, "");          /* lastTradeDateOrContractMonth */
-        tws_e_int(&e, 0);           /* strike */
-        tws_e_str(&e, "");          /* right */
-        tws_e_str(&e, "");          /* multiplier */
+        tws_e_blanks(&e, "s:lastTradeDateOrContractMonth,i:strike,s:right,s:multiplier");
         tws_e_str(&e, o->exchange); /* exchange */
         tws_e_str(&e, "");          /* primaryExch */
         tws_e_str(&e, o->currency); /* currency */
-        tws_e_str(&e, "");          /* localSymbol */
-        tws_e_str(&e, "");          /* tradingClass */
-        tws_e_str(&e, "");          /* secIdType */
-        tws_e_str(&e, "");          /* secId */
+        tws_e_blanks(&e, "s:localSymbol,s:tradingClass,s:secIdType,s:secId");
         /* main order fields */
         tws_e_str(&e, o->action);                          /* action */
         tws_e_dbl(&e, o->total_qty);                       /* totalQuantity */
@@ -40,97 +34,35 @@ int te_tws_enc_place_order(te_buf_t *out, const te_tws_order_t *o)
         tws_e_str(&e, o->tif);                             /* tif */
         tws_e_str(&e, "");                                 /* ocaGroup */
         tws_e_str(&e, o->account);                         /* account */
-        tws_e_str(&e, "");                                 /* openClose */
-        tws_e_int(&e, 0);                                  /* origin: customer */
-        tws_e_str(&e, o->order_ref);                       /* orderRef */
-        tws_e_int(&e, 1);                                  /* transmit */
-        tws_e_int(&e, 0);                                  /* parentId */
-        tws_e_int(&e, 0);                                  /* blockOrder */
-        tws_e_int(&e, 0);                                  /* sweepToFill */
-        tws_e_int(&e, 0);                                  /* displaySize */
-        tws_e_int(&e, 0);                                  /* triggerMethod */
-        tws_e_int(&e, 0);                                  /* outsideRth */
-        tws_e_int(&e, 0);                                  /* hidden */
-        tws_e_str(&e, ""); /* deprecated sharesAllocation */
-        tws_e_int(&e, 0);  /* discretionaryAmt */
-        tws_e_str(&e, ""); /* goodAfterTime */
-        tws_e_str(&e, ""); /* goodTillDate */
-        tws_e_str(&e, ""); /* faGroup */
-        tws_e_str(&e, ""); /* faMethod */
-        tws_e_str(&e, ""); /* faPercentage */
-        tws_e_str(&e, ""); /* faProfile (< 177) */
-        tws_e_str(&e, ""); /* modelCode */
-        tws_e_int(&e, 0);  /* shortSaleSlot */
-        tws_e_str(&e, ""); /* designatedLocation */
-        tws_e_int(&e, -1); /* exemptCode */
-        tws_e_int(&e, 0);  /* ocaType */
-        tws_e_str(&e, ""); /* rule80A */
-        tws_e_str(&e, ""); /* settlingFirm */
-        tws_e_int(&e, 0);  /* allOrNone */
-        tws_e_str(&e, ""); /* minQty */
-        tws_e_str(&e, ""); /* percentOffset */
-        tws_e_int(&e, 0);  /* eTradeOnly */
-        tws_e_int(&e, 0);  /* firmQuoteOnly */
-        tws_e_str(&e, ""); /* nbboPriceCap */
-        tws_e_int(&e, 0);  /* auctionStrategy */
-        tws_e_str(&e, ""); /* startingPrice */
-        tws_e_str(&e, ""); /* stockRefPrice */
-        tws_e_str(&e, ""); /* delta */
-        tws_e_str(&e, ""); /* stockRangeLower */
-        tws_e_str(&e, ""); /* stockRangeUpper */
-        tws_e_int(&e, 0);  /* overridePercentageConstraints */
-        tws_e_str(&e, ""); /* volatility */
-        tws_e_str(&e, ""); /* volatilityType */
-        tws_e_str(&e, ""); /* deltaNeutralOrderType */
-        tws_e_str(&e, ""); /* deltaNeutralAuxPrice */
-        tws_e_int(&e, 0);  /* continuousUpdate */
-        tws_e_str(&e, ""); /* referencePriceType */
-        tws_e_str(&e, ""); /* trailStopPrice */
-        tws_e_str(&e, ""); /* trailingPercent */
-        tws_e_str(&e, ""); /* scaleInitLevelSize */
-        tws_e_str(&e, ""); /* scaleSubsLevelSize */
-        tws_e_str(&e, ""); /* scalePriceIncrement */
-        tws_e_str(&e, ""); /* scaleTable */
-        tws_e_str(&e, ""); /* activeStartTime */
-        tws_e_str(&e, ""); /* activeStopTime */
-        tws_e_str(&e, ""); /* hedgeType */
-        tws_e_int(&e, 0);  /* optOutSmartRouting */
-        tws_e_str(&e, ""); /* clearingAccount */
-        tws_e_str(&e, ""); /* clearingIntent */
-        tws_e_int(&e, 0);  /* notHeld */
-        tws_e_int(&e, 0);  /* deltaNeutralContract: none */
-        tws_e_str(&e, ""); /* algoStrategy */
-        tws_e_str(&e, ""); /* algoId */
-        tws_e_int(&e, 0);  /* whatIf */
-        tws_e_str(&e, ""); /* orderMiscOptions */
-        tws_e_int(&e, 0);  /* solicited */
-        tws_e_int(&e, 0);  /* randomizeSize */
-        tws_e_int(&e, 0);  /* randomizePrice */
-        tws_e_int(&e, 0);  /* conditions count */
-        tws_e_str(&e, ""); /* adjustedOrderType */
-        tws_e_str(&e, ""); /* triggerPrice */
-        tws_e_str(&e, ""); /* lmtPriceOffset */
-        tws_e_str(&e, ""); /* adjustedStopPrice */
-        tws_e_str(&e, ""); /* adjustedStopLimitPrice */
-        tws_e_str(&e, ""); /* adjustedTrailingAmount */
-        tws_e_int(&e, 0);  /* adjustableTrailingUnit */
-        tws_e_str(&e, ""); /* extOperator */
-        tws_e_str(&e, ""); /* softDollarTier name */
-        tws_e_str(&e, ""); /* softDollarTier value */
-        tws_e_str(&e, ""); /* cashQty */
-        tws_e_str(&e, ""); /* mifid2DecisionMaker */
-        tws_e_str(&e, ""); /* mifid2DecisionAlgo */
-        tws_e_str(&e, ""); /* mifid2ExecutionTrader */
-        tws_e_str(&e, ""); /* mifid2ExecutionAlgo */
-        tws_e_int(&e, 0);  /* dontUseAutoPriceForHedge */
-        tws_e_int(&e, 0);  /* isOmsContainer */
-        tws_e_int(&e, 0);  /* discretionaryUpToLimitPrice */
-        tws_e_str(&e, ""); /* usePriceMgmtAlgo */
-        tws_e_str(&e, ""); /* duration */
-        tws_e_str(&e, ""); /* postToAts */
-        tws_e_int(&e, 0);  /* autoCancelParent */
-        tws_e_str(&e, ""); /* advancedErrorOverride */
-        tws_e_str(&e, ""); /* manualOrderTime */
+        tws_e_blanks(&e, "s:openClose,i:origin");
+        tws_e_str(&e, o->order_ref); /* orderRef */
+        tws_e_int(&e, 1);            /* transmit */
+        tws_e_blanks(
+            &e, "i:parentId,i:blockOrder,i:sweepToFill,i:displaySize,i:triggerMethod,"
+                "i:outsideRth,i:hidden,s:deprecated sharesAllocation,"
+                "i:discretionaryAmt,s:goodAfterTime,s:goodTillDate,s:faGroup,"
+                "s:faMethod,s:faPercentage,s:faProfile,s:modelCode,i:shortSaleSlot,"
+                "s:designatedLocation,x:exemptCode,i:ocaType,s:rule80A,"
+                "s:settlingFirm,i:allOrNone,s:minQty,s:percentOffset,i:eTradeOnly,"
+                "i:firmQuoteOnly,s:nbboPriceCap,i:auctionStrategy,s:startingPrice,"
+                "s:stockRefPrice,s:delta,s:stockRangeLower,s:stockRangeUpper,"
+                "i:overridePercentageConstraints,s:volatility,s:volatilityType,"
+                "s:deltaNeutralOrderType,s:deltaNeutralAuxPrice,i:continuousUpdate,"
+                "s:referencePriceType,s:trailStopPrice,s:trailingPercent,"
+                "s:scaleInitLevelSize,s:scaleSubsLevelSize,s:scalePriceIncrement,"
+                "s:scaleTable,s:activeStartTime,s:activeStopTime,s:hedgeType,"
+                "i:optOutSmartRouting,s:clearingAccount,s:clearingIntent,i:notHeld,"
+                "i:deltaNeutralContract,s:algoStrategy,s:algoId,i:whatIf,"
+                "s:orderMiscOptions,i:solicited,i:randomizeSize,i:randomizePrice,"
+                "i:conditions count,s:adjustedOrderType,s:triggerPrice,"
+                "s:lmtPriceOffset,s:adjustedStopPrice,s:adjustedStopLimitPrice,"
+                "s:adjustedTrailingAmount,i:adjustableTrailingUnit,s:extOperator,"
+                "s:softDollarTier name,s:softDollarTier value,s:cashQty,"
+                "s:mifid2DecisionMaker,s:mifid2DecisionAlgo,s:mifid2ExecutionTrader,"
+                "s:mifid2ExecutionAlgo,i:dontUseAutoPriceForHedge,i:isOmsContainer,"
+                "i:discretionaryUpToLimitPrice,s:usePriceMgmtAlgo,s:duration,"
+                "s:postToAts,i:autoCancelParent,s:advancedErrorOverride,"
+                "s:manualOrderTime");
         return tws_e_end(&e);
 }
 
@@ -150,10 +82,7 @@ int te_tws_enc_open_order(te_buf_t *out, const te_tws_open_order_t *oo)
         tws_e_int(&e, 0);           /* conId */
         tws_e_str(&e, o->symbol);   /* symbol */
         tws_e_str(&e, o->sec_type); /* secType */
-        tws_e_str(&e, "");          /* lastTradeDateOrContractMonth */
-        tws_e_int(&e, 0);           /* strike */
-        tws_e_str(&e, "");          /* right */
-        tws_e_str(&e, "");          /* multiplier */
+        tws_e_blanks(&e, "s:lastTradeDateOrContractMonth,i:strike,s:right,s:multiplier");
         tws_e_str(&e, o->exchange); /* exchange */
         tws_e_str(&e, o->currency); /* currency */
         tws_e_str(&e, o->symbol);   /* localSymbol */
@@ -167,115 +96,50 @@ int te_tws_enc_open_order(te_buf_t *out, const te_tws_open_order_t *oo)
         tws_e_str(&e, o->tif);                             /* tif */
         tws_e_str(&e, "");                                 /* ocaGroup */
         tws_e_str(&e, o->account);                         /* account */
-        tws_e_str(&e, "");                                 /* openClose */
-        tws_e_int(&e, 0);                                  /* origin: customer */
-        tws_e_str(&e, o->order_ref);                       /* orderRef */
-        tws_e_int(&e, oo->client_id);                      /* clientId */
-        tws_e_int(&e, oo->perm_id);                        /* permId */
-        tws_e_int(&e, 0);                                  /* outsideRth */
-        tws_e_int(&e, 0);                                  /* hidden */
-        tws_e_int(&e, 0);                                  /* discretionaryAmt */
-        tws_e_str(&e, "");                                 /* goodAfterTime */
-        tws_e_str(&e, "");            /* deprecated sharesAllocation */
-        tws_e_str(&e, "");            /* faGroup */
-        tws_e_str(&e, "");            /* faMethod */
-        tws_e_str(&e, "");            /* faPercentage */
-        tws_e_str(&e, "");            /* faProfile (< 177) */
-        tws_e_str(&e, "");            /* modelCode */
-        tws_e_str(&e, "");            /* goodTillDate */
-        tws_e_str(&e, "");            /* rule80A */
-        tws_e_str(&e, "");            /* percentOffset */
-        tws_e_str(&e, "");            /* settlingFirm */
-        tws_e_int(&e, 0);             /* shortSaleSlot */
-        tws_e_str(&e, "");            /* designatedLocation */
-        tws_e_int(&e, -1);            /* exemptCode */
-        tws_e_int(&e, 0);             /* auctionStrategy */
-        tws_e_str(&e, "");            /* startingPrice */
-        tws_e_str(&e, "");            /* stockRefPrice */
-        tws_e_str(&e, "");            /* delta */
-        tws_e_str(&e, "");            /* stockRangeLower */
-        tws_e_str(&e, "");            /* stockRangeUpper */
-        tws_e_str(&e, "");            /* displaySize */
-        tws_e_int(&e, 0);             /* blockOrder */
-        tws_e_int(&e, 0);             /* sweepToFill */
-        tws_e_int(&e, 0);             /* allOrNone */
-        tws_e_str(&e, "");            /* minQty */
-        tws_e_int(&e, 0);             /* ocaType */
-        tws_e_int(&e, 0);             /* eTradeOnly */
-        tws_e_int(&e, 0);             /* firmQuoteOnly */
-        tws_e_str(&e, "");            /* nbboPriceCap */
+        tws_e_blanks(&e, "s:openClose,i:origin");
+        tws_e_str(&e, o->order_ref);  /* orderRef */
+        tws_e_int(&e, oo->client_id); /* clientId */
+        tws_e_int(&e, oo->perm_id);   /* permId */
+        tws_e_blanks(&e,
+                     "i:outsideRth,i:hidden,i:discretionaryAmt,s:goodAfterTime,"
+                     "s:deprecated sharesAllocation,s:faGroup,s:faMethod,s:faPercentage,"
+                     "s:faProfile,s:modelCode,s:goodTillDate,s:rule80A,s:percentOffset,"
+                     "s:settlingFirm,i:shortSaleSlot,s:designatedLocation,x:exemptCode,"
+                     "i:auctionStrategy,s:startingPrice,s:stockRefPrice,s:delta,"
+                     "s:stockRangeLower,s:stockRangeUpper,s:displaySize,i:blockOrder,"
+                     "i:sweepToFill,i:allOrNone,s:minQty,i:ocaType,i:eTradeOnly,"
+                     "i:firmQuoteOnly,s:nbboPriceCap");
         tws_e_int(&e, oo->parent_id); /* parentId */
-        tws_e_int(&e, 0);             /* triggerMethod */
-        tws_e_str(&e, "");            /* volatility */
-        tws_e_int(&e, 0);             /* volatilityType */
-        tws_e_str(&e, ""); /* deltaNeutralOrderType: none, so no deltaNeutral* */
-        tws_e_str(&e, ""); /* deltaNeutralAuxPrice */
-        tws_e_int(&e, 0);  /* continuousUpdate */
-        tws_e_int(&e, 0);  /* referencePriceType */
-        tws_e_str(&e, ""); /* trailStopPrice */
-        tws_e_str(&e, ""); /* trailingPercent */
-        tws_e_str(&e, ""); /* basisPoints */
-        tws_e_str(&e, ""); /* basisPointsType */
-        tws_e_str(&e, ""); /* comboLegsDescrip */
-        tws_e_int(&e, 0);  /* comboLegs count */
-        tws_e_int(&e, 0);  /* orderComboLegs count */
-        tws_e_int(&e, 0);  /* smartComboRoutingParams count */
-        tws_e_str(&e, ""); /* scaleInitLevelSize */
-        tws_e_str(&e, ""); /* scaleSubsLevelSize */
-        tws_e_str(&e, ""); /* scalePriceIncrement: unset, so no scale* */
-        tws_e_str(&e, ""); /* hedgeType: none, so no hedgeParam */
-        tws_e_int(&e, 0);  /* optOutSmartRouting */
-        tws_e_str(&e, ""); /* clearingAccount */
-        tws_e_str(&e, ""); /* clearingIntent */
-        tws_e_int(&e, 0);  /* notHeld */
-        tws_e_int(&e, 0);  /* deltaNeutralContract: none */
-        tws_e_str(&e, ""); /* algoStrategy: none, so no algoParams */
-        tws_e_int(&e, 0);  /* solicited */
-        tws_e_int(&e, 0);  /* whatIf */
+        tws_e_blanks(&e,
+                     "i:triggerMethod,s:volatility,i:volatilityType,"
+                     "s:deltaNeutralOrderType,s:deltaNeutralAuxPrice,i:continuousUpdate,"
+                     "i:referencePriceType,s:trailStopPrice,s:trailingPercent,"
+                     "s:basisPoints,s:basisPointsType,s:comboLegsDescrip,"
+                     "i:comboLegs count,i:orderComboLegs count,"
+                     "i:smartComboRoutingParams count,s:scaleInitLevelSize,"
+                     "s:scaleSubsLevelSize,s:scalePriceIncrement,s:hedgeType,"
+                     "i:optOutSmartRouting,s:clearingAccount,s:clearingIntent,i:notHeld,"
+                     "i:deltaNeutralContract,s:algoStrategy,i:solicited,i:whatIf");
         /* order state */
         tws_e_str(&e, oo->status); /* status */
-        tws_e_str(&e, "");         /* initMarginBefore */
-        tws_e_str(&e, "");         /* maintMarginBefore */
-        tws_e_str(&e, "");         /* equityWithLoanBefore */
-        tws_e_str(&e, "");         /* initMarginChange */
-        tws_e_str(&e, "");         /* maintMarginChange */
-        tws_e_str(&e, "");         /* equityWithLoanChange */
-        tws_e_str(&e, "");         /* initMarginAfter */
-        tws_e_str(&e, "");         /* maintMarginAfter */
-        tws_e_str(&e, "");         /* equityWithLoanAfter */
-        tws_e_str(&e, "");         /* commission */
-        tws_e_str(&e, "");         /* minCommission */
-        tws_e_str(&e, "");         /* maxCommission */
-        tws_e_str(&e, "");         /* commissionCurrency */
-        tws_e_str(&e, "");         /* warningText */
+        tws_e_blanks(&e,
+                     "s:initMarginBefore,s:maintMarginBefore,s:equityWithLoanBefore,"
+                     "s:initMarginChange,s:maintMarginChange,s:equityWithLoanChange,"
+                     "s:initMarginAfter,s:maintMarginAfter,s:equityWithLoanAfter,"
+                     "s:commission,s:minCommission,s:maxCommission,s:commissionCurrency,"
+                     "s:warningText");
         /* later attributes */
-        tws_e_int(&e, 0);  /* randomizeSize */
-        tws_e_int(&e, 0);  /* randomizePrice */
-        tws_e_int(&e, 0);  /* conditions count (not PEG BENCH: no peg fields) */
-        tws_e_str(&e, ""); /* adjustedOrderType */
-        tws_e_str(&e, ""); /* triggerPrice */
-        tws_e_str(&e, ""); /* trailStopPrice */
-        tws_e_str(&e, ""); /* lmtPriceOffset */
-        tws_e_str(&e, ""); /* adjustedStopPrice */
-        tws_e_str(&e, ""); /* adjustedStopLimitPrice */
-        tws_e_str(&e, ""); /* adjustedTrailingAmount */
-        tws_e_int(&e, 0);  /* adjustableTrailingUnit */
-        tws_e_str(&e, ""); /* softDollarTier name */
-        tws_e_str(&e, ""); /* softDollarTier value */
-        tws_e_str(&e, ""); /* softDollarTier displayName */
-        tws_e_str(&e, ""); /* cashQty */
-        tws_e_int(&e, 0);  /* dontUseAutoPriceForHedge */
-        tws_e_int(&e, 0);  /* isOmsContainer */
-        tws_e_int(&e, 0);  /* discretionaryUpToLimitPrice */
-        tws_e_int(&e, 0);  /* usePriceMgmtAlgo */
-        tws_e_str(&e, ""); /* duration */
-        tws_e_str(&e, ""); /* postToAts */
-        tws_e_int(&e, 0);  /* autoCancelParent */
-        tws_e_str(&e, ""); /* minTradeQty */
-        tws_e_str(&e, ""); /* minCompeteSize */
-        tws_e_str(&e, ""); /* competeAgainstBestOffset */
-        tws_e_str(&e, ""); /* midOffsetAtWhole */
-        tws_e_str(&e, ""); /* midOffsetAtHalf */
+        tws_e_blanks(&e,
+                     "i:randomizeSize,i:randomizePrice,i:conditions count,"
+                     "s:adjustedOrderType,s:triggerPrice,s:trailStopPrice,"
+                     "s:lmtPriceOffset,s:adjustedStopPrice,s:adjustedStopLimitPrice,"
+                     "s:adjustedTrailingAmount,i:adjustableTrailingUnit,"
+                     "s:softDollarTier name,s:softDollarTier value,"
+                     "s:softDollarTier displayName,s:cashQty,i:dontUseAutoPriceForHedge,"
+                     "i:isOmsContainer,i:discretionaryUpToLimitPrice,i:usePriceMgmtAlgo,"
+                     "s:duration,s:postToAts,i:autoCancelParent,s:minTradeQty,"
+                     "s:minCompeteSize,s:competeAgainstBestOffset,s:midOffsetAtWhole,"
+                     "s:midOffsetAtHalf");
         return tws_e_end(&e);
 }
 
@@ -285,17 +149,11 @@ void tws_dec_place_order(te_tws_fields_t *fs, te_tws_order_t *o)
         tws_rd_skip(fs, "conId");
         tws_rd_str(fs, "symbol", o->symbol, sizeof o->symbol);
         tws_rd_str(fs, "secType", o->sec_type, sizeof o->sec_type);
-        tws_rd_skip(fs, "lastTradeDate");
-        tws_rd_skip(fs, "strike");
-        tws_rd_skip(fs, "right");
-        tws_rd_skip(fs, "multiplier");
+        tws_rd_skips(fs, "s:lastTradeDate,s:strike,s:right,s:multiplier");
         tws_rd_str(fs, "exchange", o->exchange, sizeof o->exchange);
         tws_rd_skip(fs, "primaryExch");
         tws_rd_str(fs, "currency", o->currency, sizeof o->currency);
-        tws_rd_skip(fs, "localSymbol");
-        tws_rd_skip(fs, "tradingClass");
-        tws_rd_skip(fs, "secIdType");
-        tws_rd_skip(fs, "secId");
+        tws_rd_skips(fs, "s:localSymbol,s:tradingClass,s:secIdType,s:secId");
         tws_rd_str(fs, "action", o->action, sizeof o->action);
         o->total_qty = tws_rd_dbl(fs, "totalQuantity");
         tws_rd_str(fs, "orderType", o->order_type, sizeof o->order_type);
@@ -304,8 +162,7 @@ void tws_dec_place_order(te_tws_fields_t *fs, te_tws_order_t *o)
         tws_rd_str(fs, "tif", o->tif, sizeof o->tif);
         tws_rd_skip(fs, "ocaGroup");
         tws_rd_str(fs, "account", o->account, sizeof o->account);
-        tws_rd_skip(fs, "openClose");
-        tws_rd_skip(fs, "origin");
+        tws_rd_skips(fs, "s:openClose,s:origin");
         tws_rd_str(fs, "orderRef", o->order_ref, sizeof o->order_ref);
 }
 
@@ -349,36 +206,23 @@ static void dec_conditions(te_tws_fields_t *fs)
                 tws_rd_skip(fs, "conjunctionConnection");
                 switch (type) {
                 case 1: /* price */
-                        skip_int(fs, "isMore");
-                        skip_dbl(fs, "price");
-                        skip_int(fs, "conId");
-                        tws_rd_skip(fs, "exchange");
-                        skip_int(fs, "triggerMethod");
+                        tws_rd_skips(
+                            fs, "i:isMore,d:price,i:conId,s:exchange,i:triggerMethod");
                         break;
                 case 3: /* time */
-                        skip_int(fs, "isMore");
-                        tws_rd_skip(fs, "time");
+                        tws_rd_skips(fs, "i:isMore,s:time");
                         break;
                 case 4: /* margin */
-                        skip_int(fs, "isMore");
-                        skip_int(fs, "percent");
+                        tws_rd_skips(fs, "i:isMore,i:percent");
                         break;
                 case 5: /* execution */
-                        tws_rd_skip(fs, "secType");
-                        tws_rd_skip(fs, "exchange");
-                        tws_rd_skip(fs, "symbol");
+                        tws_rd_skips(fs, "s:secType,s:exchange,s:symbol");
                         break;
                 case 6: /* volume */
-                        skip_int(fs, "isMore");
-                        skip_int(fs, "volume");
-                        skip_int(fs, "conId");
-                        tws_rd_skip(fs, "exchange");
+                        tws_rd_skips(fs, "i:isMore,i:volume,i:conId,s:exchange");
                         break;
                 case 7: /* percent change */
-                        skip_int(fs, "isMore");
-                        skip_dbl(fs, "changePercent");
-                        skip_int(fs, "conId");
-                        tws_rd_skip(fs, "exchange");
+                        tws_rd_skips(fs, "i:isMore,d:changePercent,i:conId,s:exchange");
                         break;
                 default:
                         tws_ferr(fs, "conditionType", "unknown condition type");
@@ -386,8 +230,7 @@ static void dec_conditions(te_tws_fields_t *fs)
                 }
         }
         if (n > 0) {
-                skip_int(fs, "conditionsIgnoreRth");
-                skip_int(fs, "conditionsCancelOrder");
+                tws_rd_skips(fs, "i:conditionsIgnoreRth,i:conditionsCancelOrder");
         }
 }
 
@@ -396,37 +239,25 @@ static void dec_conditions(te_tws_fields_t *fs)
  * only follow a non-empty type or a non-zero count. */
 static void dec_order_params(te_tws_fields_t *fs)
 {
-        skip_dbl(fs, "volatility");
-        skip_int(fs, "volatilityType");
+        tws_rd_skips(fs, "d:volatility,i:volatilityType");
         int dn = rd_nonempty(fs, "deltaNeutralOrderType");
         skip_dbl(fs, "deltaNeutralAuxPrice");
         if (dn) {
-                skip_int(fs, "deltaNeutralConId");
-                tws_rd_skip(fs, "deltaNeutralSettlingFirm");
-                tws_rd_skip(fs, "deltaNeutralClearingAccount");
-                tws_rd_skip(fs, "deltaNeutralClearingIntent");
-                tws_rd_skip(fs, "deltaNeutralOpenClose");
-                skip_int(fs, "deltaNeutralShortSale");
-                skip_int(fs, "deltaNeutralShortSaleSlot");
-                tws_rd_skip(fs, "deltaNeutralDesignatedLocation");
+                tws_rd_skips(
+                    fs, "i:deltaNeutralConId,s:deltaNeutralSettlingFirm,"
+                        "s:deltaNeutralClearingAccount,s:deltaNeutralClearingIntent,"
+                        "s:deltaNeutralOpenClose,i:deltaNeutralShortSale,"
+                        "i:deltaNeutralShortSaleSlot,s:deltaNeutralDesignatedLocation");
         }
-        skip_int(fs, "continuousUpdate");
-        skip_int(fs, "referencePriceType");
-        skip_dbl(fs, "trailStopPrice");
-        skip_dbl(fs, "trailingPercent");
-        skip_dbl(fs, "basisPoints");
-        skip_int(fs, "basisPointsType");
-        tws_rd_skip(fs, "comboLegsDescrip");
+        tws_rd_skips(fs, "i:continuousUpdate,i:referencePriceType,d:trailStopPrice,"
+                         "d:trailingPercent,d:basisPoints,i:basisPointsType,"
+                         "s:comboLegsDescrip");
         int64_t n = rd_count(fs, "comboLegs count", 8);
         for (int64_t i = 0; i < n && !fs->err[0]; i++) {
-                skip_int(fs, "leg conId");
-                skip_int(fs, "leg ratio");
-                tws_rd_skip(fs, "leg action");
-                tws_rd_skip(fs, "leg exchange");
-                skip_int(fs, "leg openClose");
-                skip_int(fs, "leg shortSaleSlot");
-                tws_rd_skip(fs, "leg designatedLocation");
-                skip_int(fs, "leg exemptCode");
+                tws_rd_skips(
+                    fs,
+                    "i:leg conId,i:leg ratio,s:leg action,s:leg exchange,i:leg openClose,"
+                    "i:leg shortSaleSlot,s:leg designatedLocation,i:leg exemptCode");
         }
         n = rd_count(fs, "orderComboLegs count", 1);
         for (int64_t i = 0; i < n && !fs->err[0]; i++)
@@ -434,27 +265,21 @@ static void dec_order_params(te_tws_fields_t *fs)
         n = rd_count(fs, "smartComboRoutingParams count", 2);
         for (int64_t i = 0; i < 2 * n && !fs->err[0]; i++)
                 tws_rd_skip(fs, "smartComboRoutingParam");
-        skip_int(fs, "scaleInitLevelSize");
-        skip_int(fs, "scaleSubsLevelSize");
+        tws_rd_skips(fs, "i:scaleInitLevelSize,i:scaleSubsLevelSize");
         if (tws_rd_dbl(fs, "scalePriceIncrement") > 0) {
-                skip_dbl(fs, "scalePriceAdjustValue");
-                skip_int(fs, "scalePriceAdjustInterval");
-                skip_dbl(fs, "scaleProfitOffset");
-                skip_int(fs, "scaleAutoReset");
-                skip_int(fs, "scaleInitPosition");
-                skip_int(fs, "scaleInitFillQty");
-                skip_int(fs, "scaleRandomPercent");
+                tws_rd_skips(fs,
+                             "d:scalePriceAdjustValue,i:scalePriceAdjustInterval,"
+                             "d:scaleProfitOffset,i:scaleAutoReset,i:scaleInitPosition,"
+                             "i:scaleInitFillQty,i:scaleRandomPercent");
         }
         if (rd_nonempty(fs, "hedgeType"))
                 tws_rd_skip(fs, "hedgeParam");
-        skip_int(fs, "optOutSmartRouting");
-        tws_rd_skip(fs, "clearingAccount");
-        tws_rd_skip(fs, "clearingIntent");
-        skip_int(fs, "notHeld");
+        tws_rd_skips(fs,
+                     "i:optOutSmartRouting,s:clearingAccount,s:clearingIntent,i:notHeld");
         if (tws_rd_int(fs, "deltaNeutralContract")) {
-                skip_int(fs, "deltaNeutralContract conId");
-                skip_dbl(fs, "deltaNeutralContract delta");
-                skip_dbl(fs, "deltaNeutralContract price");
+                tws_rd_skips(fs,
+                             "i:deltaNeutralContract conId,d:deltaNeutralContract delta,"
+                             "d:deltaNeutralContract price");
         }
         if (rd_nonempty(fs, "algoStrategy")) {
                 n = rd_count(fs, "algoParams count", 2);
@@ -474,14 +299,10 @@ void tws_dec_open_order(te_tws_fields_t *fs, te_tws_open_order_t *oo)
         skip_int(fs, "conId");
         tws_rd_str(fs, "symbol", o->symbol, sizeof o->symbol);
         tws_rd_str(fs, "secType", o->sec_type, sizeof o->sec_type);
-        tws_rd_skip(fs, "lastTradeDateOrContractMonth");
-        skip_dbl(fs, "strike");
-        tws_rd_skip(fs, "right");
-        tws_rd_skip(fs, "multiplier");
+        tws_rd_skips(fs, "s:lastTradeDateOrContractMonth,d:strike,s:right,s:multiplier");
         tws_rd_str(fs, "exchange", o->exchange, sizeof o->exchange);
         tws_rd_str(fs, "currency", o->currency, sizeof o->currency);
-        tws_rd_skip(fs, "localSymbol");
-        tws_rd_skip(fs, "tradingClass");
+        tws_rd_skips(fs, "s:localSymbol,s:tradingClass");
         /* order */
         tws_rd_str(fs, "action", o->action, sizeof o->action);
         o->total_qty = tws_rd_dbl(fs, "totalQuantity");
@@ -491,43 +312,19 @@ void tws_dec_open_order(te_tws_fields_t *fs, te_tws_open_order_t *oo)
         tws_rd_str(fs, "tif", o->tif, sizeof o->tif);
         tws_rd_skip(fs, "ocaGroup");
         tws_rd_str(fs, "account", o->account, sizeof o->account);
-        tws_rd_skip(fs, "openClose");
-        skip_int(fs, "origin");
+        tws_rd_skips(fs, "s:openClose,i:origin");
         tws_rd_str(fs, "orderRef", o->order_ref, sizeof o->order_ref);
         oo->client_id = tws_rd_int(fs, "clientId");
         oo->perm_id = tws_rd_int(fs, "permId");
-        skip_int(fs, "outsideRth");
-        skip_int(fs, "hidden");
-        skip_dbl(fs, "discretionaryAmt");
-        tws_rd_skip(fs, "goodAfterTime");
-        tws_rd_skip(fs, "sharesAllocation");
-        tws_rd_skip(fs, "faGroup");
-        tws_rd_skip(fs, "faMethod");
-        tws_rd_skip(fs, "faPercentage");
-        tws_rd_skip(fs, "faProfile");
-        tws_rd_skip(fs, "modelCode");
-        tws_rd_skip(fs, "goodTillDate");
-        tws_rd_skip(fs, "rule80A");
-        skip_dbl(fs, "percentOffset");
-        tws_rd_skip(fs, "settlingFirm");
-        skip_int(fs, "shortSaleSlot");
-        tws_rd_skip(fs, "designatedLocation");
-        skip_int(fs, "exemptCode");
-        skip_int(fs, "auctionStrategy");
-        skip_dbl(fs, "startingPrice");
-        skip_dbl(fs, "stockRefPrice");
-        skip_dbl(fs, "delta");
-        skip_dbl(fs, "stockRangeLower");
-        skip_dbl(fs, "stockRangeUpper");
-        skip_int(fs, "displaySize");
-        skip_int(fs, "blockOrder");
-        skip_int(fs, "sweepToFill");
-        skip_int(fs, "allOrNone");
-        skip_int(fs, "minQty");
-        skip_int(fs, "ocaType");
-        skip_int(fs, "eTradeOnly");
-        skip_int(fs, "firmQuoteOnly");
-        skip_dbl(fs, "nbboPriceCap");
+        tws_rd_skips(
+            fs, "i:outsideRth,i:hidden,d:discretionaryAmt,s:goodAfterTime,"
+                "s:sharesAllocation,s:faGroup,s:faMethod,s:faPercentage,s:faProfile,"
+                "s:modelCode,s:goodTillDate,s:rule80A,d:percentOffset,s:settlingFirm,"
+                "i:shortSaleSlot,s:designatedLocation,i:exemptCode,i:auctionStrategy,"
+                "d:startingPrice,d:stockRefPrice,d:delta,d:stockRangeLower,"
+                "d:stockRangeUpper,i:displaySize,i:blockOrder,i:sweepToFill,"
+                "i:allOrNone,i:minQty,i:ocaType,i:eTradeOnly,i:firmQuoteOnly,"
+                "d:nbboPriceCap");
         oo->parent_id = tws_rd_int(fs, "parentId");
         skip_int(fs, "triggerMethod");
         dec_order_params(fs);
@@ -540,44 +337,26 @@ void tws_dec_open_order(te_tws_fields_t *fs, te_tws_open_order_t *oo)
             "initMarginAfter",  "maintMarginAfter",  "equityWithLoanAfter"};
         for (size_t i = 0; i < sizeof margins / sizeof margins[0]; i++)
                 tws_rd_skip(fs, margins[i]);
-        skip_dbl(fs, "commission");
-        skip_dbl(fs, "minCommission");
-        skip_dbl(fs, "maxCommission");
-        tws_rd_skip(fs, "commissionCurrency");
-        tws_rd_skip(fs, "warningText");
+        tws_rd_skips(fs,
+                     "d:commission,d:minCommission,d:maxCommission,s:commissionCurrency,"
+                     "s:warningText");
         /* later attributes */
-        skip_int(fs, "randomizeSize");
-        skip_int(fs, "randomizePrice");
+        tws_rd_skips(fs, "i:randomizeSize,i:randomizePrice");
         if (!strcmp(o->order_type, "PEG BENCH")) {
-                skip_int(fs, "referenceContractId");
-                skip_int(fs, "isPeggedChangeAmountDecrease");
-                skip_dbl(fs, "peggedChangeAmount");
-                skip_dbl(fs, "referenceChangeAmount");
-                tws_rd_skip(fs, "referenceExchangeId");
+                tws_rd_skips(
+                    fs,
+                    "i:referenceContractId,i:isPeggedChangeAmountDecrease,"
+                    "d:peggedChangeAmount,d:referenceChangeAmount,s:referenceExchangeId");
         }
         dec_conditions(fs);
-        tws_rd_skip(fs, "adjustedOrderType");
-        skip_dbl(fs, "triggerPrice");
-        skip_dbl(fs, "trailStopPrice");
-        skip_dbl(fs, "lmtPriceOffset");
-        skip_dbl(fs, "adjustedStopPrice");
-        skip_dbl(fs, "adjustedStopLimitPrice");
-        skip_dbl(fs, "adjustedTrailingAmount");
-        skip_int(fs, "adjustableTrailingUnit");
-        tws_rd_skip(fs, "softDollarTier name");
-        tws_rd_skip(fs, "softDollarTier value");
-        tws_rd_skip(fs, "softDollarTier displayName");
-        skip_dbl(fs, "cashQty");
-        skip_int(fs, "dontUseAutoPriceForHedge");
-        skip_int(fs, "isOmsContainer");
-        skip_int(fs, "discretionaryUpToLimitPrice");
-        skip_int(fs, "usePriceMgmtAlgo");
-        skip_int(fs, "duration");
-        skip_int(fs, "postToAts");
-        skip_int(fs, "autoCancelParent");
-        skip_int(fs, "minTradeQty");
-        skip_int(fs, "minCompeteSize");
-        skip_dbl(fs, "competeAgainstBestOffset");
-        skip_dbl(fs, "midOffsetAtWhole");
-        skip_dbl(fs, "midOffsetAtHalf");
+        tws_rd_skips(fs,
+                     "s:adjustedOrderType,d:triggerPrice,d:trailStopPrice,"
+                     "d:lmtPriceOffset,d:adjustedStopPrice,d:adjustedStopLimitPrice,"
+                     "d:adjustedTrailingAmount,i:adjustableTrailingUnit,"
+                     "s:softDollarTier name,s:softDollarTier value,"
+                     "s:softDollarTier displayName,d:cashQty,i:dontUseAutoPriceForHedge,"
+                     "i:isOmsContainer,i:discretionaryUpToLimitPrice,i:usePriceMgmtAlgo,"
+                     "i:duration,i:postToAts,i:autoCancelParent,i:minTradeQty,"
+                     "i:minCompeteSize,d:competeAgainstBestOffset,d:midOffsetAtWhole,"
+                     "d:midOffsetAtHalf");
 }

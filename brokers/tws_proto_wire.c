@@ -13,6 +13,20 @@
 
 #include "tws_proto_int.h"
 
+/* The next field of a layout "t:name,t:name,...": its type letter and its name
+ * (bounded); NULL after the last one. */
+static const char *layout_next(const char *spec, char *type, char *name, size_t namesz)
+{
+        spec += strspn(spec, ", ");
+        if (!spec[0] || !spec[1])
+                return NULL;
+        *type = spec[0];
+        spec += 2; /* "t:" */
+        size_t n = strcspn(spec, ",");
+        snprintf(name, namesz, "%.*s", (int)n, spec);
+        return spec + n;
+}
+
 /* ---- framing --------------------------------------------------------------- */
 
 te_tws_rc_t te_tws_frame_next(const uint8_t *data, size_t len, size_t max_payload,
@@ -224,6 +238,16 @@ void tws_e_dbl_opt(tws_enc_t *e, int has, double v)
                 tws_e_str(e, "");
 }
 
+void tws_e_blanks(tws_enc_t *e, const char *layout)
+{
+        char type, name[64];
+        while ((layout = layout_next(layout, &type, name, sizeof name)))
+                if (type == 's')
+                        tws_e_str(e, "");
+                else
+                        tws_e_int(e, type == 'x' ? -1 : 0);
+}
+
 int tws_e_end(tws_enc_t *e)
 {
         if (e->err) {
@@ -258,6 +282,18 @@ int te_tws_enc_handshake(te_buf_t *out, int min_ver, int max_ver)
 }
 
 /* ---- decoding -------------------------------------------------------------- */
+
+void tws_rd_skips(te_tws_fields_t *fs, const char *layout)
+{
+        char type, name[64];
+        while ((layout = layout_next(layout, &type, name, sizeof name)))
+                if (type == 'i')
+                        (void)tws_rd_int(fs, name);
+                else if (type == 'd')
+                        (void)tws_rd_dbl(fs, name);
+                else
+                        tws_rd_skip(fs, name);
+}
 
 te_tws_rc_t tws_finish(te_tws_fields_t *fs, char *errstr, size_t errstr_size)
 {

@@ -147,20 +147,6 @@ static void usage(FILE *fp)
             "exit status: 0 ok, 1 run-time error, 2 usage or configuration error\n");
 }
 
-/* A whole decimal number in [min, max]. @returns 0 or -1. */
-static int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-        char *end = NULL;
-        if (*s == '\0' || *s == ' ' || *s == '+')
-                return -1;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (errno || *end != '\0' || v < min || v > max)
-                return -1;
-        *out = v;
-        return 0;
-}
-
 /* --offset POS. @returns 0 or -1. */
 static int parse_start(const char *s, tail_args_t *a)
 {
@@ -175,16 +161,16 @@ static int parse_start(const char *s, tail_args_t *a)
         if (s[0] == '@' || (s[0] == 's' && s[1] == '@')) {
                 const char *t = s[0] == '@' ? s + 1 : s + 2;
                 a->start = START_TIME;
-                if (parse_i64(t, 0, INT64_MAX, &a->start_val) == 0)
+                if (te_parse_i64(t, 0, INT64_MAX, &a->start_val) == 0)
                         return 0;
                 return te_json_in_parse_time(t, &a->start_val);
         }
         if (s[0] == '-') {
                 a->start = START_TAIL;
-                return parse_i64(s + 1, 1, INT64_MAX, &a->start_val);
+                return te_parse_i64(s + 1, 1, INT64_MAX, &a->start_val);
         }
         a->start = START_OFFSET;
-        return parse_i64(s, 0, INT64_MAX, &a->start_val);
+        return te_parse_i64(s, 0, INT64_MAX, &a->start_val);
 }
 
 /* @returns 0, 1 after -h (exit 0), or -1 on a usage error (message printed). */
@@ -222,7 +208,7 @@ static int parse_args(int argc, char **argv, tail_args_t *a)
                         a->topic = optarg;
                         break;
                 case 'n':
-                        if (parse_i64(optarg, 1, INT64_MAX, &a->count) != 0) {
+                        if (te_parse_i64(optarg, 1, INT64_MAX, &a->count) != 0) {
                                 fprintf(stderr, PROC ": -n: expected a count >= 1\n");
                                 return -1;
                         }
@@ -243,7 +229,7 @@ static int parse_args(int argc, char **argv, tail_args_t *a)
                         a->exit_at_end = 1;
                         break;
                 case OPT_PART:
-                        if (parse_i64(optarg, 0, INT32_MAX, &v) != 0) {
+                        if (te_parse_i64(optarg, 0, INT32_MAX, &v) != 0) {
                                 fprintf(stderr,
                                         PROC ": --partition: expected a number\n");
                                 return -1;

@@ -201,13 +201,18 @@ static void jw_dbl(jw_t *w, const char *k, double v)
         jw_dblval(w, v);
 }
 
-static void jw_opt_dbl(jw_t *w, const char *k, int has, double v)
+static void jw_null(jw_t *w, const char *k)
 {
         jw_key(w, k);
+        jw_raw(w, "null");
+}
+
+static void jw_opt_dbl(jw_t *w, const char *k, int has, double v)
+{
         if (has)
-                jw_dblval(w, v);
+                jw_dbl(w, k, v);
         else
-                jw_raw(w, "null");
+                jw_null(w, k);
 }
 
 static void jw_bool(jw_t *w, const char *k, int v)
@@ -393,6 +398,96 @@ static void peek_errstr(te_codec_err_t e, const unsigned char *p, size_t len,
         }
 }
 
+/* "timestamp" (null when the record has none) and "schema_id" (the value's header id,
+ * null when it has no header). */
+static void jw_meta(jw_t *w, const te_json_record_t *r)
+{
+        const unsigned char *v = r->value;
+        if (r->timestamp >= 0)
+                jw_int(w, "timestamp", r->timestamp);
+        else
+                jw_null(w, "timestamp");
+        if (v && r->value_len >= 5 && v[0] == 0)
+                jw_int(w, "schema_id",
+                       ((int64_t)v[1] << 24) | ((int64_t)v[2] << 16) |
+                           ((int64_t)v[3] << 8) | (int64_t)v[4]);
+        else
+                jw_null(w, "schema_id");
+}
+
+/* "headers": {name: bytes, ...} */
+static void jw_headers(jw_t *w, const te_json_record_t *r)
+{
+        jw_key(w, "headers");
+        jw_open(w);
+        for (size_t i = 0; i < r->n_headers && !w->err; i++) {
+                const te_kafka_header_t *h = &r->headers[i];
+                if (i)
+                        jw_raw(w, ",");
+                if (!w->err && (put_text(w->b, h->name, strlen(h->name)) != 0 ||
+                                te_buf_puts(w->b, ":") != 0 ||
+                                te_json_out_bytes(w->b, h->value, h->len) != 0))
+                        w->err = 1;
+        }
+        jw_close(w);
+}
+
+typedef union any_msg_u {
+        te_exec_mode_t mode;
+        te_order_cmd_t order;
+        te_exec_report_t report;
+        te_alert_t alert;
+} any_msg_t;
+
+/* Decode the value of `r` as the type its header names (a target portfolio into
+ * `tp`, the others into `u`). */
+static te_codec_err_t decode_value(te_codec_t *codec, const te_json_record_t *r,
+                                   te_msg_type_t *type, te_target_portfolio_t *tp,
+                                   any_msg_t *u, char *errstr, size_t errsz)
+{
+        const void *v = r->value;
+        size_t n = r->value_len;
+        te_codec_err_t e = te_codec_peek(v, n, type);
+        if (e != TE_CODEC_OK) {
+                peek_errstr(e, v, n, errstr, errsz);
+                return e;
+        }
+        switch (*type) {
+        case TE_MSG_TARGET_PORTFOLIO:
+                return te_codec_decode_target_portfolio(codec, v, n, tp, errstr, errsz);
+        case TE_MSG_EXECUTION_MODE:
+                return te_codec_decode_exec_mode(codec, v, n, &u->mode, errstr, errsz);
+        case TE_MSG_ORDER_COMMAND:
+                return te_codec_decode_order_cmd(codec, v, n, &u->order, errstr, errsz);
+        case TE_MSG_EXECUTION_REPORT:
+                return te_codec_decode_exec_report(codec, v, n, &u->report, errstr,
+                                                   errsz);
+        case TE_MSG_ALERT:
+                return te_codec_decode_alert(codec, v, n, &u->alert, errstr, errsz);
+        default:
+                snprintf(errstr, errsz, "message type %d", (int)*type);
+                return TE_CODEC_ERR_SCHEMA_ID;
+        }
+}
+
+/* The decoded message as JSON. @returns 0 or -1. */
+static int render_value(te_buf_t *b, te_msg_type_t type, const te_target_portfolio_t *tp,
+                        const any_msg_t *u)
+{
+        switch (type) {
+        case TE_MSG_TARGET_PORTFOLIO:
+                return te_json_out_target_portfolio(b, tp);
+        case TE_MSG_EXECUTION_MODE:
+                return te_json_out_exec_mode(b, &u->mode);
+        case TE_MSG_ORDER_COMMAND:
+                return te_json_out_order_cmd(b, &u->order);
+        case TE_MSG_EXECUTION_REPORT:
+                return te_json_out_exec_report(b, &u->report);
+        default:
+                return te_json_out_alert(b, &u->alert);
+        }
+}
+
 int te_json_out_record(te_buf_t *b, te_codec_t *codec, te_target_portfolio_t *tp_scratch,
                        const te_json_record_t *r)
 {
@@ -400,116 +495,33 @@ int te_json_out_record(te_buf_t *b, te_codec_t *codec, te_target_portfolio_t *tp
         size_t start = b->len;
         char errstr[512] = "";
         te_msg_type_t type = TE_MSG_TARGET_PORTFOLIO;
-        te_codec_err_t e = TE_CODEC_OK;
-        union {
-                te_exec_mode_t mode;
-                te_order_cmd_t order;
-                te_exec_report_t report;
-                te_alert_t alert;
-        } u;
+        any_msg_t u;
 
         jw_open(&w);
         jw_str(&w, "topic", r->topic);
         jw_int(&w, "partition", r->partition);
         jw_int(&w, "offset", r->offset);
-        if (r->show_meta) {
-                if (r->timestamp >= 0) {
-                        jw_int(&w, "timestamp", r->timestamp);
-                } else {
-                        jw_key(&w, "timestamp");
-                        jw_raw(&w, "null");
-                }
-                const unsigned char *v = r->value;
-                if (v && r->value_len >= 5 && v[0] == 0) {
-                        int64_t id = ((int64_t)v[1] << 24) | ((int64_t)v[2] << 16) |
-                                     ((int64_t)v[3] << 8) | (int64_t)v[4];
-                        jw_int(&w, "schema_id", id);
-                } else {
-                        jw_key(&w, "schema_id");
-                        jw_raw(&w, "null");
-                }
-        }
+        if (r->show_meta)
+                jw_meta(&w, r);
         jw_key(&w, "key");
         if (!w.err && te_json_out_bytes(b, r->key, r->key_len) != 0)
                 w.err = 1;
-        if (r->n_headers > 0) {
-                jw_key(&w, "headers");
-                jw_open(&w);
-                for (size_t i = 0; i < r->n_headers && !w.err; i++) {
-                        const te_kafka_header_t *h = &r->headers[i];
-                        if (i)
-                                jw_raw(&w, ",");
-                        if (!w.err && (put_text(b, h->name, strlen(h->name)) != 0 ||
-                                       te_buf_puts(b, ":") != 0 ||
-                                       te_json_out_bytes(b, h->value, h->len) != 0))
-                                w.err = 1;
-                }
-                jw_close(&w);
-        }
+        if (r->n_headers > 0)
+                jw_headers(&w, r);
         if (!r->value) {
-                jw_key(&w, "value");
-                jw_raw(&w, "null");
+                jw_null(&w, "value");
                 jw_close(&w);
                 return jw_end(&w, start);
         }
         if (w.err)
                 return jw_end(&w, start);
 
-        e = te_codec_peek(r->value, r->value_len, &type);
-        if (e != TE_CODEC_OK) {
-                peek_errstr(e, r->value, r->value_len, errstr, sizeof errstr);
-        } else {
-                switch (type) {
-                case TE_MSG_TARGET_PORTFOLIO:
-                        e = te_codec_decode_target_portfolio(codec, r->value,
-                                                             r->value_len, tp_scratch,
-                                                             errstr, sizeof errstr);
-                        break;
-                case TE_MSG_EXECUTION_MODE:
-                        e = te_codec_decode_exec_mode(codec, r->value, r->value_len,
-                                                      &u.mode, errstr, sizeof errstr);
-                        break;
-                case TE_MSG_ORDER_COMMAND:
-                        e = te_codec_decode_order_cmd(codec, r->value, r->value_len,
-                                                      &u.order, errstr, sizeof errstr);
-                        break;
-                case TE_MSG_EXECUTION_REPORT:
-                        e = te_codec_decode_exec_report(codec, r->value, r->value_len,
-                                                        &u.report, errstr, sizeof errstr);
-                        break;
-                case TE_MSG_ALERT:
-                        e = te_codec_decode_alert(codec, r->value, r->value_len, &u.alert,
-                                                  errstr, sizeof errstr);
-                        break;
-                default:
-                        e = TE_CODEC_ERR_SCHEMA_ID;
-                        snprintf(errstr, sizeof errstr, "message type %d", (int)type);
-                }
-        }
-
+        te_codec_err_t e =
+            decode_value(codec, r, &type, tp_scratch, &u, errstr, sizeof errstr);
         if (e == TE_CODEC_OK) {
-                int rc = 0;
                 jw_key(&w, "value");
-                if (!w.err) {
-                        switch (type) {
-                        case TE_MSG_TARGET_PORTFOLIO:
-                                rc = te_json_out_target_portfolio(b, tp_scratch);
-                                break;
-                        case TE_MSG_EXECUTION_MODE:
-                                rc = te_json_out_exec_mode(b, &u.mode);
-                                break;
-                        case TE_MSG_ORDER_COMMAND:
-                                rc = te_json_out_order_cmd(b, &u.order);
-                                break;
-                        case TE_MSG_EXECUTION_REPORT:
-                                rc = te_json_out_exec_report(b, &u.report);
-                                break;
-                        default:
-                                rc = te_json_out_alert(b, &u.alert);
-                        }
-                        if (rc != 0)
-                                w.err = 1;
-                }
+                if (!w.err && render_value(b, type, tp_scratch, &u) != 0)
+                        w.err = 1;
                 jw_close(&w);
                 return jw_end(&w, start);
         }

@@ -112,13 +112,141 @@ static int te_cfg_parse_flags(const te_cfg_item_t *it, const char *value, char *
 
 /* Parse `value` for `it` and store it in the target. On failure write the "why" part
  * into why and return -1; the target is unchanged. */
+/* A string that fits the field. @returns 0 or -1 with why. */
+static int te_cfg_parse_string(const te_cfg_item_t *it, const char *value,
+                               const char *show, char *field, char *why, size_t whysz)
+{
+        (void)show;
+        size_t n = strlen(value);
+        if (it->size == 0 || n > it->size - 1) {
+                snprintf(why, whysz, "too long (%zu bytes, max %zu)", n,
+                         it->size ? it->size - 1 : 0);
+                return -1;
+        }
+        memcpy(field, value, n + 1);
+        return 0;
+}
+
+/* A whole number in the item's range, stored as int or int64_t by its size. @returns 0 or
+ * -1 with why. */
+static int te_cfg_parse_int(const te_cfg_item_t *it, const char *value, const char *show,
+                            char *field, char *why, size_t whysz)
+{
+        char range[80];
+        char *end;
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (end == value || *end != '\0' || isspace((unsigned char)*value)) {
+                snprintf(why, whysz, "invalid integer '%s'", show);
+                return -1;
+        }
+        te_cfg_range_text(range, sizeof range, it);
+        if (errno == ERANGE) {
+                snprintf(why, whysz, "out of range '%s'", show);
+                return -1;
+        }
+        if (!te_cfg_unbounded(it) && ((double)v < it->min || (double)v > it->max)) {
+                snprintf(why, whysz, "out of range %s: %lld", range, v);
+                return -1;
+        }
+        if (it->size == sizeof(int)) {
+                if (v < INT_MIN || v > INT_MAX) {
+                        snprintf(why, whysz, "out of range '%s'", show);
+                        return -1;
+                }
+                int i32 = (int)v;
+                memcpy(field, &i32, sizeof i32);
+                return 0;
+        }
+        int64_t iv = (int64_t)v;
+        memcpy(field, &iv, sizeof iv);
+        return 0;
+}
+
+/* A finite number in the item's range. @returns 0 or -1 with why. */
+static int te_cfg_parse_double(const te_cfg_item_t *it, const char *value,
+                               const char *show, char *field, char *why, size_t whysz)
+{
+        char range[80];
+        char *end;
+        errno = 0;
+        double v = strtod(value, &end);
+        if (end == value || *end != '\0' || isspace((unsigned char)*value)) {
+                snprintf(why, whysz, "invalid number '%s'", show);
+                return -1;
+        }
+        if (!isfinite(v)) {
+                snprintf(why, whysz, "not a finite number '%s'", show);
+                return -1;
+        }
+        if (errno == ERANGE) {
+                snprintf(why, whysz, "out of range '%s'", show);
+                return -1;
+        }
+        te_cfg_range_text(range, sizeof range, it);
+        if (!te_cfg_unbounded(it) && (v < it->min || v > it->max)) {
+                snprintf(why, whysz, "out of range %s: %s", range, show);
+                return -1;
+        }
+        memcpy(field, &v, sizeof v);
+        return 0;
+}
+
+/* true/false, yes/no, on/off, 1/0 (any case). @returns 0 or -1 with why. */
+static int te_cfg_parse_bool(const te_cfg_item_t *it, const char *value, const char *show,
+                             char *field, char *why, size_t whysz)
+{
+        (void)it;
+        static const struct {
+                const char *s;
+                int v;
+        } words[] = {{"true", 1}, {"false", 0}, {"1", 1},  {"0", 0},
+                     {"yes", 1},  {"no", 0},    {"on", 1}, {"off", 0}};
+        for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+                if (strcasecmp(value, words[i].s) == 0) {
+                        memcpy(field, &words[i].v, sizeof(int));
+                        return 0;
+                }
+        }
+        snprintf(why, whysz, "invalid boolean '%s' (true/false, yes/no, on/off, 1/0)",
+                 show);
+        return -1;
+}
+
+/* One of the item's names, stored as its index; the error lists them. @returns 0 or -1
+ * with why. */
+static int te_cfg_parse_enum(const te_cfg_item_t *it, const char *value, const char *show,
+                             char *field, char *why, size_t whysz)
+{
+        if (!it->enum_names) {
+                snprintf(why, whysz, "enum without names");
+                return -1;
+        }
+        for (int i = 0; it->enum_names[i]; i++) {
+                if (strcmp(value, it->enum_names[i]) == 0) {
+                        memcpy(field, &i, sizeof i);
+                        return 0;
+                }
+        }
+        te_buf_t b;
+        te_buf_init(&b, whysz > 1 ? whysz - 1 : 0);
+        int ok = te_buf_printf(&b, "invalid value '%s' (one of:", show) == 0;
+        for (int i = 0; ok && it->enum_names[i]; i++)
+                ok = te_buf_printf(&b, " %s", it->enum_names[i]) == 0;
+        ok = ok && te_buf_puts(&b, ")") == 0;
+        if (ok && te_buf_cstr(&b))
+                te_strlcpy(why, (const char *)b.data, whysz);
+        else
+                snprintf(why, whysz, "invalid value '%s'", show);
+        te_buf_free(&b);
+        return -1;
+}
+
 static int te_cfg_parse_item(const te_cfg_t *cfg, const te_cfg_item_t *it,
                              const char *value, char *why, size_t whysz)
 {
         char *field = (char *)cfg->target + it->offset;
         char show[TE_CFG_SHOW_MAX];
-        char range[80];
-        char *end;
 
         te_cfg_show(show, sizeof show, value);
         switch (it->type) {
@@ -129,109 +257,16 @@ static int te_cfg_parse_item(const te_cfg_t *cfg, const te_cfg_item_t *it,
                 else
                         snprintf(why, whysz, "renamed: use %s", it->def ? it->def : "?");
                 return -1;
-        case TE_CFG_STRING: {
-                size_t n = strlen(value);
-                if (it->size == 0 || n > it->size - 1) {
-                        snprintf(why, whysz, "too long (%zu bytes, max %zu)", n,
-                                 it->size ? it->size - 1 : 0);
-                        return -1;
-                }
-                memcpy(field, value, n + 1);
-                return 0;
-        }
-        case TE_CFG_INT: {
-                errno = 0;
-                long long v = strtoll(value, &end, 10);
-                if (end == value || *end != '\0' || isspace((unsigned char)*value)) {
-                        snprintf(why, whysz, "invalid integer '%s'", show);
-                        return -1;
-                }
-                te_cfg_range_text(range, sizeof range, it);
-                if (errno == ERANGE) {
-                        snprintf(why, whysz, "out of range '%s'", show);
-                        return -1;
-                }
-                if (!te_cfg_unbounded(it) &&
-                    ((double)v < it->min || (double)v > it->max)) {
-                        snprintf(why, whysz, "out of range %s: %lld", range, v);
-                        return -1;
-                }
-                if (it->size == sizeof(int)) {
-                        if (v < INT_MIN || v > INT_MAX) {
-                                snprintf(why, whysz, "out of range '%s'", show);
-                                return -1;
-                        }
-                        int i32 = (int)v;
-                        memcpy(field, &i32, sizeof i32);
-                        return 0;
-                }
-                int64_t iv = (int64_t)v;
-                memcpy(field, &iv, sizeof iv);
-                return 0;
-        }
-        case TE_CFG_DOUBLE: {
-                errno = 0;
-                double v = strtod(value, &end);
-                if (end == value || *end != '\0' || isspace((unsigned char)*value)) {
-                        snprintf(why, whysz, "invalid number '%s'", show);
-                        return -1;
-                }
-                if (!isfinite(v)) {
-                        snprintf(why, whysz, "not a finite number '%s'", show);
-                        return -1;
-                }
-                if (errno == ERANGE) {
-                        snprintf(why, whysz, "out of range '%s'", show);
-                        return -1;
-                }
-                te_cfg_range_text(range, sizeof range, it);
-                if (!te_cfg_unbounded(it) && (v < it->min || v > it->max)) {
-                        snprintf(why, whysz, "out of range %s: %s", range, show);
-                        return -1;
-                }
-                memcpy(field, &v, sizeof v);
-                return 0;
-        }
-        case TE_CFG_BOOL: {
-                static const struct {
-                        const char *s;
-                        int v;
-                } words[] = {{"true", 1}, {"false", 0}, {"1", 1},  {"0", 0},
-                             {"yes", 1},  {"no", 0},    {"on", 1}, {"off", 0}};
-                for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-                        if (strcasecmp(value, words[i].s) == 0) {
-                                memcpy(field, &words[i].v, sizeof(int));
-                                return 0;
-                        }
-                }
-                snprintf(why, whysz,
-                         "invalid boolean '%s' (true/false, yes/no, on/off, 1/0)", show);
-                return -1;
-        }
-        case TE_CFG_ENUM: {
-                if (!it->enum_names) {
-                        snprintf(why, whysz, "enum without names");
-                        return -1;
-                }
-                for (int i = 0; it->enum_names[i]; i++) {
-                        if (strcmp(value, it->enum_names[i]) == 0) {
-                                memcpy(field, &i, sizeof i);
-                                return 0;
-                        }
-                }
-                te_buf_t b;
-                te_buf_init(&b, whysz > 1 ? whysz - 1 : 0);
-                int ok = te_buf_printf(&b, "invalid value '%s' (one of:", show) == 0;
-                for (int i = 0; ok && it->enum_names[i]; i++)
-                        ok = te_buf_printf(&b, " %s", it->enum_names[i]) == 0;
-                ok = ok && te_buf_puts(&b, ")") == 0;
-                if (ok && te_buf_cstr(&b))
-                        te_strlcpy(why, (const char *)b.data, whysz);
-                else
-                        snprintf(why, whysz, "invalid value '%s'", show);
-                te_buf_free(&b);
-                return -1;
-        }
+        case TE_CFG_STRING:
+                return te_cfg_parse_string(it, value, show, field, why, whysz);
+        case TE_CFG_INT:
+                return te_cfg_parse_int(it, value, show, field, why, whysz);
+        case TE_CFG_DOUBLE:
+                return te_cfg_parse_double(it, value, show, field, why, whysz);
+        case TE_CFG_BOOL:
+                return te_cfg_parse_bool(it, value, show, field, why, whysz);
+        case TE_CFG_ENUM:
+                return te_cfg_parse_enum(it, value, show, field, why, whysz);
         case TE_CFG_FLAGS:
                 return te_cfg_parse_flags(it, value, field, why, whysz);
         }
@@ -816,5 +851,18 @@ int te_cfg_load_all(te_cfg_t *cfg, const char *path, char *const *envp,
         for (size_t i = 0; i < n_overrides; i++)
                 if (te_cfg_apply_override(cfg, overrides[i], errstr, errstr_size) != 0)
                         return -1;
+        return 0;
+}
+
+int te_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+        char *end = NULL;
+        if (!s || *s == '\0' || *s == ' ' || *s == '+')
+                return -1;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || *end != '\0' || v < min || v > max)
+                return -1;
+        *out = v;
         return 0;
 }

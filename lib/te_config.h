@@ -27,6 +27,7 @@
 #define TE_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef enum {
@@ -60,6 +61,9 @@ typedef struct te_cfg_s te_cfg_t;
 te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
                      char *errstr, size_t errstr_size);
 void te_cfg_destroy(te_cfg_t *cfg); /* accepts NULL */
+/** A whole decimal number in [min, max] (no sign "+", no blank). @returns 0, or -1
+ *  for NULL, "" or anything else. */
+int te_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 /** Apply only the table's defaults to `target` (what te_cfg_new does first): the one
  *  place a module's default settings come from, also for tests and tools that build a
  *  module config without a process. @returns 0, or -1 with errstr. */

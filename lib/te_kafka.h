@@ -189,8 +189,6 @@ typedef void(te_gap_cb_t)(te_consumer_t *c, const char *topic, int32_t partition
                           void *opaque);
 /** Set the retention-gap callback (NULL: log only). */
 void te_consumer_set_gap_cb(te_consumer_t *c, te_gap_cb_t *cb, void *opaque);
-/** Number of retention gaps seen (partitions paused for offset out of range). */
-uint64_t te_consumer_gaps(const te_consumer_t *c);
 /** Poll for the next message. @returns a message the caller must destroy with
  *  rd_kafka_message_destroy(), or NULL on timeout. Errors (other than partition EOF)
  *  are logged and returned as NULL; an offset out of range (retention dropped

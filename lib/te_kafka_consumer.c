@@ -38,7 +38,6 @@ struct te_consumer_s {
         void *opaque;
         te_gap_cb_t *gap_cb;
         void *gap_opaque;
-        uint64_t gaps;
 };
 
 /* The fetch position `offset` of topic[partition] is out of range: pause the
@@ -56,7 +55,6 @@ static void te_consumer_gap(te_consumer_t *c, const char *topic, int32_t partiti
         rd_kafka_topic_partition_list_add(l, topic, partition);
         rd_kafka_pause_partitions(c->rk, l);
         rd_kafka_topic_partition_list_destroy(l);
-        c->gaps++;
         TE_KAFKA_COUNT(stopped);
         TE_LOG(TE_LOG_ERROR, NULL, "kafka.retention_gap",
                "%s [%" PRId32 "]: offset %" PRId64 " out of range (low %" PRId64
@@ -109,7 +107,6 @@ te_consumer_drop_ahead(te_consumer_t *c, const rd_kafka_topic_partition_list_t *
                                     ->offset = tp->offset;
                         continue;
                 }
-                c->gaps++;
                 TE_KAFKA_COUNT(stopped);
                 TE_LOG(TE_LOG_ERROR, NULL, "kafka.offset_ahead",
                        "%s [%" PRId32 "]: stored offset %" PRId64
@@ -128,11 +125,6 @@ void te_consumer_set_gap_cb(te_consumer_t *c, te_gap_cb_t *cb, void *opaque)
 {
         c->gap_cb = cb;
         c->gap_opaque = opaque;
-}
-
-uint64_t te_consumer_gaps(const te_consumer_t *c)
-{
-        return c->gaps;
 }
 
 /* "topic[p]@offset,..." for the log, bounded. */

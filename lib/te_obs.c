@@ -134,31 +134,33 @@ static void te_obs_init_once(void)
         g.assigned = te_metrics_gauge(r, "te_kafka_assigned_partitions",
                                       "Partitions assigned to the consumer group member.",
                                       "group");
-        g.hist[TE_OBS_TARGET_TO_ORDER] = te_metrics_histogram(
-            r, "te_planner_target_to_order_seconds",
-            "Target consumed to its orders produced (includes the TRAINING clock "
-            "barrier).",
-            NULL, te_obs_latency_bounds, sizeof te_obs_latency_bounds / sizeof(double));
-        g.hist[TE_OBS_ORDER_TO_ACK] = te_metrics_histogram(
-            r, "te_order_to_ack_seconds", "Order produced to its ACK report sent.", NULL,
-            te_obs_latency_bounds, sizeof te_obs_latency_bounds / sizeof(double));
-        g.hist[TE_OBS_ORDER_TO_FIRST_FILL] = te_metrics_histogram(
-            r, "te_order_to_first_fill_seconds",
-            "Order produced to its first fill report sent.", NULL, te_obs_latency_bounds,
-            sizeof te_obs_latency_bounds / sizeof(double));
-        g.slippage = te_metrics_histogram(
-            r, "te_fill_slippage_bps",
-            "Fill price against the order's arrival price in basis points (positive = "
-            "worse).",
-            NULL, te_obs_bps_bounds, sizeof te_obs_bps_bounds / sizeof(double));
-        g.hist[TE_OBS_REPORT_TO_COMMIT] = te_metrics_histogram(
-            r, "te_sink_report_to_commit_seconds",
-            "Report produced to its database commit.", NULL, te_obs_latency_bounds,
-            sizeof te_obs_latency_bounds / sizeof(double));
-        g.hist[TE_OBS_DB_COMMIT] = te_metrics_histogram(
-            r, "te_sink_db_commit_seconds",
-            "Duration of one sink batch transaction (BEGIN to COMMIT).", NULL,
-            te_obs_latency_bounds, sizeof te_obs_latency_bounds / sizeof(double));
+#define LAT te_obs_latency_bounds, sizeof te_obs_latency_bounds / sizeof(double)
+        const struct {
+                te_metric_t **m;
+                const char *name, *help;
+                const double *bounds;
+                size_t n;
+        } hists[] = {
+            {&g.hist[TE_OBS_TARGET_TO_ORDER], "te_planner_target_to_order_seconds",
+             "Target consumed to its orders produced (includes the TRAINING clock "
+             "barrier).",
+             LAT},
+            {&g.hist[TE_OBS_ORDER_TO_ACK], "te_order_to_ack_seconds",
+             "Order produced to its ACK report sent.", LAT},
+            {&g.hist[TE_OBS_ORDER_TO_FIRST_FILL], "te_order_to_first_fill_seconds",
+             "Order produced to its first fill report sent.", LAT},
+            {&g.slippage, "te_fill_slippage_bps",
+             "Fill price against the order's arrival price in basis points (positive = "
+             "worse).",
+             te_obs_bps_bounds, sizeof te_obs_bps_bounds / sizeof(double)},
+            {&g.hist[TE_OBS_REPORT_TO_COMMIT], "te_sink_report_to_commit_seconds",
+             "Report produced to its database commit.", LAT},
+            {&g.hist[TE_OBS_DB_COMMIT], "te_sink_db_commit_seconds",
+             "Duration of one sink batch transaction (BEGIN to COMMIT).", LAT}};
+#undef LAT
+        for (size_t i = 0; i < sizeof hists / sizeof hists[0]; i++)
+                *hists[i].m = te_metrics_histogram(r, hists[i].name, hists[i].help, NULL,
+                                                   hists[i].bounds, hists[i].n);
         g.ready = te_metrics_gauge(r, "te_ready", "Readiness checks (1 = ok).", "check");
         g.reg = r;
 }

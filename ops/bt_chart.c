@@ -134,13 +134,10 @@ static void date_ticks(cairo_t *cr, const frame_t *f)
         }
 }
 
-static void draw_panel(cairo_t *cr, const te_chart_t *c, const te_chart_panel_t *p,
-                       double top, double height)
+/* The panel's value range (every series, the reference, 0 when filled), widened to
+ * whole steps into f->lo..f->hi. @returns the step. */
+static double y_range(const te_chart_t *c, const te_chart_panel_t *p, frame_t *f)
 {
-        frame_t f = {
-            .x0 = 72, .x1 = c->width - 20, .y0 = top + 26, .y1 = top + height - 26};
-        f.d0 = c->days[0];
-        f.d1 = c->days[c->n - 1];
         double lo = INFINITY, hi = -INFINITY;
         for (size_t s = 0; s < p->n_series; s++)
                 for (size_t i = 0; i < c->n; i++) {
@@ -161,37 +158,44 @@ static void draw_panel(cairo_t *cr, const te_chart_t *c, const te_chart_panel_t 
                 hi += pad;
         }
         double step = te_chart_nice_step(hi - lo, 5);
-        f.lo = floor(lo / step) * step;
-        f.hi = ceil(hi / step) * step;
+        f->lo = floor(lo / step) * step;
+        f->hi = ceil(hi / step) * step;
+        return step;
+}
+
+/* Title, y grid with its labels, date ticks, y label and the reference line. */
+static void draw_frame(cairo_t *cr, const te_chart_panel_t *p, const frame_t *f,
+                       double step, double top)
+{
         /* title */
         cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
         cairo_set_font_size(cr, 13);
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        text_at(cr, p->title, f.x0, top + 8, 0, 1.0);
+        text_at(cr, p->title, f->x0, top + 8, 0, 1.0);
         cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL,
                                CAIRO_FONT_WEIGHT_NORMAL);
         /* y grid and ticks */
         cairo_set_font_size(cr, 10);
-        for (double v = f.lo; v <= f.hi + step * 1e-6; v += step) {
-                double y = fy(&f, v);
+        for (double v = f->lo; v <= f->hi + step * 1e-6; v += step) {
+                double y = fy(f, v);
                 cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
                 cairo_set_line_width(cr, 0.6);
-                cairo_move_to(cr, f.x0, y);
-                cairo_line_to(cr, f.x1, y);
+                cairo_move_to(cr, f->x0, y);
+                cairo_line_to(cr, f->x1, y);
                 cairo_stroke(cr);
                 char lab[32];
-                te_chart_fmt_tick(v, step, fmax(fabs(f.lo), fabs(f.hi)), p->fmt, lab,
+                te_chart_fmt_tick(v, step, fmax(fabs(f->lo), fabs(f->hi)), p->fmt, lab,
                                   sizeof lab);
                 cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-                text_at(cr, lab, f.x0 - 6, y - 4, 1.0, 0.8);
+                text_at(cr, lab, f->x0 - 6, y - 4, 1.0, 0.8);
         }
-        date_ticks(cr, &f);
+        date_ticks(cr, f);
         /* y label, rotated */
         cairo_save(cr);
         cairo_set_font_size(cr, 10);
         cairo_text_extents_t te;
         cairo_text_extents(cr, p->y_label, &te);
-        cairo_move_to(cr, 14, (f.y0 + f.y1) / 2 + te.x_advance / 2);
+        cairo_move_to(cr, 14, (f->y0 + f->y1) / 2 + te.x_advance / 2);
         cairo_rotate(cr, -M_PI / 2);
         cairo_show_text(cr, p->y_label);
         cairo_restore(cr);
@@ -202,23 +206,28 @@ static void draw_panel(cairo_t *cr, const te_chart_t *c, const te_chart_panel_t 
                 cairo_set_dash(cr, dash, 2, 0);
                 cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
                 cairo_set_line_width(cr, 0.8);
-                cairo_move_to(cr, f.x0, fy(&f, p->ref));
-                cairo_line_to(cr, f.x1, fy(&f, p->ref));
+                cairo_move_to(cr, f->x0, fy(f, p->ref));
+                cairo_line_to(cr, f->x1, fy(f, p->ref));
                 cairo_stroke(cr);
                 cairo_restore(cr);
         }
-        /* series */
+}
+
+/* The series, clipped to the frame; the first one filled down to 0 when p->fill. */
+static void draw_series(cairo_t *cr, const te_chart_t *c, const te_chart_panel_t *p,
+                        const frame_t *f)
+{
         cairo_save(cr);
-        cairo_rectangle(cr, f.x0, f.y0 - 1, f.x1 - f.x0, f.y1 - f.y0 + 2);
+        cairo_rectangle(cr, f->x0, f->y0 - 1, f->x1 - f->x0, f->y1 - f->y0 + 2);
         cairo_clip(cr);
         for (size_t s = 0; s < p->n_series; s++) {
                 const double *rgb = palette[s % TE_CHART_MAX_SERIES];
                 const double *y = p->series[s].y;
                 if (p->fill && s == 0) {
-                        cairo_move_to(cr, fx(&f, c->days[0]), fy(&f, 0));
+                        cairo_move_to(cr, fx(f, c->days[0]), fy(f, 0));
                         for (size_t i = 0; i < c->n; i++)
-                                cairo_line_to(cr, fx(&f, c->days[i]), fy(&f, y[i]));
-                        cairo_line_to(cr, fx(&f, c->days[c->n - 1]), fy(&f, 0));
+                                cairo_line_to(cr, fx(f, c->days[i]), fy(f, y[i]));
+                        cairo_line_to(cr, fx(f, c->days[c->n - 1]), fy(f, 0));
                         cairo_close_path(cr);
                         cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.25);
                         cairo_fill(cr);
@@ -226,14 +235,49 @@ static void draw_panel(cairo_t *cr, const te_chart_t *c, const te_chart_panel_t 
                 cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
                 cairo_set_line_width(cr, 1.4);
                 cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-                cairo_move_to(cr, fx(&f, c->days[0]), fy(&f, y[0]));
+                cairo_move_to(cr, fx(f, c->days[0]), fy(f, y[0]));
                 if (c->n == 1)
-                        cairo_line_to(cr, fx(&f, c->days[0]) + 1, fy(&f, y[0]));
+                        cairo_line_to(cr, fx(f, c->days[0]) + 1, fy(f, y[0]));
                 for (size_t i = 1; i < c->n; i++)
-                        cairo_line_to(cr, fx(&f, c->days[i]), fy(&f, y[i]));
+                        cairo_line_to(cr, fx(f, c->days[i]), fy(f, y[i]));
                 cairo_stroke(cr);
         }
         cairo_restore(cr);
+}
+
+/* The legend, top right. */
+static void draw_legend(cairo_t *cr, const te_chart_panel_t *p, const frame_t *f,
+                        double top)
+{
+        cairo_text_extents_t te;
+        cairo_set_font_size(cr, 10);
+        double x = f->x1;
+        for (size_t s = p->n_series; s-- > 0;) {
+                const char *name = p->series[s].name ? p->series[s].name : "";
+                cairo_text_extents(cr, name, &te);
+                x -= te.x_advance + 4;
+                cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+                cairo_move_to(cr, x, top + 18);
+                cairo_show_text(cr, name);
+                x -= 16;
+                const double *rgb = palette[s % TE_CHART_MAX_SERIES];
+                cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+                cairo_rectangle(cr, x, top + 11, 12, 6);
+                cairo_fill(cr);
+                x -= 12;
+        }
+}
+
+static void draw_panel(cairo_t *cr, const te_chart_t *c, const te_chart_panel_t *p,
+                       double top, double height)
+{
+        frame_t f = {
+            .x0 = 72, .x1 = c->width - 20, .y0 = top + 26, .y1 = top + height - 26};
+        f.d0 = c->days[0];
+        f.d1 = c->days[c->n - 1];
+        double step = y_range(c, p, &f);
+        draw_frame(cr, p, &f, step, top);
+        draw_series(cr, c, p, &f);
         /* axes */
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
         cairo_set_line_width(cr, 1);
@@ -241,25 +285,8 @@ static void draw_panel(cairo_t *cr, const te_chart_t *c, const te_chart_panel_t 
         cairo_line_to(cr, f.x0, f.y1);
         cairo_line_to(cr, f.x1, f.y1);
         cairo_stroke(cr);
-        /* legend, top right, when there are several series */
-        if (p->n_series > 1) {
-                cairo_set_font_size(cr, 10);
-                double x = f.x1;
-                for (size_t s = p->n_series; s-- > 0;) {
-                        const char *name = p->series[s].name ? p->series[s].name : "";
-                        cairo_text_extents(cr, name, &te);
-                        x -= te.x_advance + 4;
-                        cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
-                        cairo_move_to(cr, x, top + 18);
-                        cairo_show_text(cr, name);
-                        x -= 16;
-                        const double *rgb = palette[s % TE_CHART_MAX_SERIES];
-                        cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-                        cairo_rectangle(cr, x, top + 11, 12, 6);
-                        cairo_fill(cr);
-                        x -= 12;
-                }
-        }
+        if (p->n_series > 1) /* legend, top right, when there are several series */
+                draw_legend(cr, p, &f, top);
 }
 
 static int check(const te_chart_t *c, char *errstr, size_t errstr_size)

@@ -31,6 +31,7 @@
 #include <libpq-fe.h>
 
 #include "te_buf.h"
+#include "te_config.h"
 #include "te_kafka.h"
 #include "te_kafka_meta.h"
 #include "te_pg.h"
@@ -71,19 +72,6 @@ void te_dbtool_offsets_usage(FILE *fp)
                 "      stop the group's consumers first\n");
 }
 
-static int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-        char *end = NULL;
-        if (!s || *s == '\0' || *s == ' ' || *s == '+')
-                return -1;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (errno || *end != '\0' || v < min || v > max)
-                return -1;
-        *out = v;
-        return 0;
-}
-
 /* @returns 0 or -1 (printed). */
 static int parse_args(int argc, char **argv, ofs_args_t *a)
 {
@@ -111,7 +99,7 @@ static int parse_args(int argc, char **argv, ofs_args_t *a)
                                 a->bootstrap = v;
                         else if (strcmp(s, "--bootstrap-file") == 0)
                                 a->bootstrap_file = v;
-                        else if (parse_i64(v, 0, INT32_MAX, &a->partition) != 0) {
+                        else if (te_parse_i64(v, 0, INT32_MAX, &a->partition) != 0) {
                                 fprintf(stderr,
                                         OFS_PROC ": --partition: not a partition: %s\n",
                                         v);
@@ -312,8 +300,8 @@ static int cmd_move(PGconn *db, const ofs_args_t *a, int is_reset)
                 return 2;
         if (!is_reset) {
                 int64_t part, off;
-                if (parse_i64(a->pos[3], 0, INT32_MAX, &part) != 0 ||
-                    parse_i64(a->pos[4], 0, INT64_MAX, &off) != 0) {
+                if (te_parse_i64(a->pos[3], 0, INT32_MAX, &part) != 0 ||
+                    te_parse_i64(a->pos[4], 0, INT64_MAX, &off) != 0) {
                         fprintf(stderr, OFS_PROC ": set: PARTITION and OFFSET must be "
                                                  "whole numbers >= 0\n");
                         goto out;

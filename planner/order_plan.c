@@ -478,6 +478,135 @@ static int price_of(const te_order_plan_env_t *env, const char *ticker, int64_t 
 }
 
 /* Build, check and convert the wants of the message. */
+/* Target i refused before anything is planned: a value not finite, a short without
+ * shorting, a bad ref_price, a ticker outside the rules' universe or the market data. */
+static te_order_plan_err_t check_target(const te_order_plan_cfg_t *cfg,
+                                        const te_order_plan_env_t *env,
+                                        const te_target_t *t, size_t i, char *errstr,
+                                        size_t errstr_size)
+{
+        if (!isfinite(t->value)) {
+                snprintf(errstr, errstr_size, "targets[%zu] %s: value not finite", i,
+                         t->ticker);
+                return TE_ORDER_PLAN_E_VALUE;
+        }
+        if (t->value < 0 && !cfg->allow_short) {
+                snprintf(errstr, errstr_size,
+                         "targets[%zu] %s: negative target and shorting not allowed", i,
+                         t->ticker);
+                return TE_ORDER_PLAN_E_SHORT;
+        }
+        if (t->has_ref_price && (!isfinite(t->ref_price) || t->ref_price <= 0)) {
+                snprintf(errstr, errstr_size, "targets[%zu] %s: bad ref_price", i,
+                         t->ticker);
+                return TE_ORDER_PLAN_E_VALUE;
+        }
+        if (te_plan_rules_unknown(cfg->rules, t->ticker) ||
+            (env && env->known && !env->known(env->opaque, t->ticker))) {
+                snprintf(errstr, errstr_size, "targets[%zu] %s: unknown ticker", i,
+                         t->ticker);
+                return TE_ORDER_PLAN_E_UNKNOWN;
+        }
+        return TE_ORDER_PLAN_OK;
+}
+
+/* NAV: the message's, else (weights) capital + cash + sum of position x price; a
+ * weight target needs a positive one. *has_nav = 0 for quantities without one. */
+static te_order_plan_err_t nav_of(const te_order_plan_cfg_t *cfg,
+                                  const te_order_plan_env_t *env, const te_book_pf_t *pf,
+                                  const te_target_portfolio_t *tp, const want_t *wants,
+                                  size_t n, double *nav_out, int *has_nav, char *errstr,
+                                  size_t errstr_size)
+{
+        double nav = 0;
+        *has_nav = 0;
+        if (tp->has_nav) {
+                if (!isfinite(tp->nav) || tp->nav <= 0) {
+                        snprintf(errstr, errstr_size, "nav %g is not a positive number",
+                                 tp->nav);
+                        return TE_ORDER_PLAN_E_VALUE;
+                }
+                nav = tp->nav;
+                *has_nav = 1;
+        } else if (tp->unit == TE_UNIT_WEIGHT) {
+                nav = cfg->capital + (pf ? te_book_pf_cash(pf) : 0.0);
+                size_t it = 0;
+                const te_book_pos_t *p;
+                while (pf && (p = te_book_pf_next(pf, &it)) != NULL) {
+                        double q = te_book_pos_qty(p), px;
+                        if (q == 0)
+                                continue;
+                        const want_t *w = find_want(wants, n, te_book_pos_ticker(p));
+                        if (w && w->has_price)
+                                px = w->price;
+                        else if (!price_of(env, te_book_pos_ticker(p), tp->as_of, &px)) {
+                                snprintf(errstr, errstr_size, "nav: no price for held %s",
+                                         te_book_pos_ticker(p));
+                                return TE_ORDER_PLAN_E_NO_PRICE;
+                        }
+                        nav += q * px;
+                }
+                *has_nav = 1;
+        }
+        *nav_out = nav;
+        if (tp->unit == TE_UNIT_WEIGHT && (!*has_nav || !(nav > 0))) {
+                snprintf(errstr, errstr_size, "weight target without a positive nav (%g)",
+                         nav);
+                return TE_ORDER_PLAN_E_NO_NAV;
+        }
+        return TE_ORDER_PLAN_OK;
+}
+
+/* The gross leverage of the message against plan.max_gross_leverage; quantities
+ * count only when every price is known (gross is NaN otherwise: 0 * missing price
+ * stays finite, so check explicitly). */
+static te_order_plan_err_t check_leverage(const te_order_plan_cfg_t *cfg,
+                                          const te_target_portfolio_t *tp,
+                                          const want_t *wants, size_t n, double gross,
+                                          double nav, char *errstr, size_t errstr_size)
+{
+        int priced = 1;
+        for (size_t i = 0; tp->unit == TE_UNIT_QUANTITY && i < n; i++)
+                priced &= wants[i].has_price;
+        double lev = tp->unit == TE_UNIT_WEIGHT ? gross : gross / nav;
+        if (priced && lev > cfg->max_gross_leverage + 1e-12) {
+                snprintf(errstr, errstr_size, "gross leverage %.6g above the limit %.6g",
+                         lev, cfg->max_gross_leverage);
+                return TE_ORDER_PLAN_E_LEVERAGE;
+        }
+        return TE_ORDER_PLAN_OK;
+}
+
+/* full_replace: what is held or working and absent from the message is wanted at 0
+ * (appended to the n wants, which stay sorted). */
+static te_order_plan_err_t
+add_absent(te_order_plan_ws_t *ws, const te_order_plan_env_t *env, const te_book_pf_t *pf,
+           const te_target_portfolio_t *tp, size_t covered, size_t *n_wants)
+{
+        size_t n = *n_wants, n_sorted = n;
+        const te_book_pos_t *p;
+        /* each want has its own entry (no duplicates), so when every active entry is
+         * some want's, nothing is absent: skip the scan */
+        size_t it = te_book_pf_active(pf) > covered ? 0 : SIZE_MAX;
+        while (it != SIZE_MAX && (p = te_book_pf_next(pf, &it)) != NULL) {
+                if (!te_book_pos_active(p) ||
+                    find_want(ws->wants, n_sorted, te_book_pos_ticker(p)))
+                        continue;
+                if (grow_wants(ws, n + 1) != 0)
+                        return TE_ORDER_PLAN_E_NOMEM;
+                want_t *w = &ws->wants[n++];
+                memset(w, 0, sizeof *w);
+                w->ticker = te_book_pos_ticker(p);
+                w->pos = p;
+                w->absent = 1;
+                w->has_price = price_of(env, w->ticker, tp->as_of, &w->price);
+        }
+        if (n > n_sorted)
+                qsort(ws->wants, n, sizeof *ws->wants, cmp_want);
+        *n_wants = n;
+        return TE_ORDER_PLAN_OK;
+}
+
 static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
                                        const te_order_plan_cfg_t *cfg,
                                        const te_order_plan_env_t *env,
@@ -487,37 +616,17 @@ static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
 {
         size_t n = tp->n_targets;
         size_t covered = 0; /* wants whose entry is held or working */
-        int sorted = 1;
-        double gross = 0;
+        int sorted = 1, has_nav;
+        double gross = 0, nav;
+        te_order_plan_err_t err;
         if (grow_wants(ws, n + 16) != 0)
                 return TE_ORDER_PLAN_E_NOMEM;
         want_t *wants = ws->wants;
         for (size_t i = 0; i < n; i++) {
                 const te_target_t *t = &tp->targets[i];
                 want_t *w = &wants[i];
-                if (!isfinite(t->value)) {
-                        snprintf(errstr, errstr_size, "targets[%zu] %s: value not finite",
-                                 i, t->ticker);
-                        return TE_ORDER_PLAN_E_VALUE;
-                }
-                if (t->value < 0 && !cfg->allow_short) {
-                        snprintf(
-                            errstr, errstr_size,
-                            "targets[%zu] %s: negative target and shorting not allowed",
-                            i, t->ticker);
-                        return TE_ORDER_PLAN_E_SHORT;
-                }
-                if (t->has_ref_price && (!isfinite(t->ref_price) || t->ref_price <= 0)) {
-                        snprintf(errstr, errstr_size, "targets[%zu] %s: bad ref_price", i,
-                                 t->ticker);
-                        return TE_ORDER_PLAN_E_VALUE;
-                }
-                if (te_plan_rules_unknown(cfg->rules, t->ticker) ||
-                    (env && env->known && !env->known(env->opaque, t->ticker))) {
-                        snprintf(errstr, errstr_size, "targets[%zu] %s: unknown ticker",
-                                 i, t->ticker);
-                        return TE_ORDER_PLAN_E_UNKNOWN;
-                }
+                if ((err = check_target(cfg, env, t, i, errstr, errstr_size)))
+                        return err;
                 w->ticker = t->ticker;
                 w->pos = te_book_pf_find(pf, t->ticker);
                 covered += w->pos && te_book_pos_active(w->pos);
@@ -546,57 +655,12 @@ static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
                                 return TE_ORDER_PLAN_E_DUPLICATE;
                         }
         }
-
-        /* NAV: the message's, else capital + cash + sum of position x price */
-        double nav = 0;
-        int has_nav = 0;
-        if (tp->has_nav) {
-                if (!isfinite(tp->nav) || tp->nav <= 0) {
-                        snprintf(errstr, errstr_size, "nav %g is not a positive number",
-                                 tp->nav);
-                        return TE_ORDER_PLAN_E_VALUE;
-                }
-                nav = tp->nav;
-                has_nav = 1;
-        } else if (tp->unit == TE_UNIT_WEIGHT) {
-                nav = cfg->capital + (pf ? te_book_pf_cash(pf) : 0.0);
-                size_t it = 0;
-                const te_book_pos_t *p;
-                while (pf && (p = te_book_pf_next(pf, &it)) != NULL) {
-                        double q = te_book_pos_qty(p), px;
-                        if (q == 0)
-                                continue;
-                        const want_t *w = find_want(wants, n, te_book_pos_ticker(p));
-                        if (w && w->has_price)
-                                px = w->price;
-                        else if (!price_of(env, te_book_pos_ticker(p), tp->as_of, &px)) {
-                                snprintf(errstr, errstr_size, "nav: no price for held %s",
-                                         te_book_pos_ticker(p));
-                                return TE_ORDER_PLAN_E_NO_PRICE;
-                        }
-                        nav += q * px;
-                }
-                has_nav = 1;
-        }
-        if (tp->unit == TE_UNIT_WEIGHT && (!has_nav || !(nav > 0))) {
-                snprintf(errstr, errstr_size, "weight target without a positive nav (%g)",
-                         nav);
-                return TE_ORDER_PLAN_E_NO_NAV;
-        }
-        if (cfg->max_gross_leverage > 0 && has_nav && isfinite(gross)) {
-                /* quantities count only when every price is known (gross is NaN
-                 * otherwise: 0 * missing price stays finite, so check explicitly) */
-                int priced = 1;
-                for (size_t i = 0; tp->unit == TE_UNIT_QUANTITY && i < n; i++)
-                        priced &= wants[i].has_price;
-                double lev = tp->unit == TE_UNIT_WEIGHT ? gross : gross / nav;
-                if (priced && lev > cfg->max_gross_leverage + 1e-12) {
-                        snprintf(errstr, errstr_size,
-                                 "gross leverage %.6g above the limit %.6g", lev,
-                                 cfg->max_gross_leverage);
-                        return TE_ORDER_PLAN_E_LEVERAGE;
-                }
-        }
+        if ((err =
+                 nav_of(cfg, env, pf, tp, wants, n, &nav, &has_nav, errstr, errstr_size)))
+                return err;
+        if (cfg->max_gross_leverage > 0 && has_nav && isfinite(gross) &&
+            (err = check_leverage(cfg, tp, wants, n, gross, nav, errstr, errstr_size)))
+                return err;
         for (size_t i = 0; i < n; i++) {
                 wants[i].target = tp->unit == TE_UNIT_WEIGHT
                                       ? wants[i].value * nav / wants[i].price
@@ -608,33 +672,127 @@ static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
                         return TE_ORDER_PLAN_E_VALUE;
                 }
         }
-
-        /* full_replace: what is held or working and absent from the message -> 0 */
-        if (tp->full_replace && pf) {
-                size_t it, n_sorted = n;
-                const te_book_pos_t *p;
-                /* each want has its own entry (no duplicates), so when every active
-                 * entry is some want's, nothing is absent: skip the scan */
-                it = te_book_pf_active(pf) > covered ? 0 : SIZE_MAX;
-                while (it != SIZE_MAX && (p = te_book_pf_next(pf, &it)) != NULL) {
-                        if (!te_book_pos_active(p))
-                                continue;
-                        if (find_want(wants, n_sorted, te_book_pos_ticker(p)))
-                                continue;
-                        if (grow_wants(ws, n + 1) != 0)
-                                return TE_ORDER_PLAN_E_NOMEM;
-                        wants = ws->wants;
-                        want_t *w = &wants[n++];
-                        memset(w, 0, sizeof *w);
-                        w->ticker = te_book_pos_ticker(p);
-                        w->pos = p;
-                        w->absent = 1;
-                        w->has_price = price_of(env, w->ticker, tp->as_of, &w->price);
-                }
-                if (n > n_sorted)
-                        qsort(wants, n, sizeof *wants, cmp_want);
-        }
         *n_wants = n;
+        return tp->full_replace && pf ? add_absent(ws, env, pf, tp, covered, n_wants)
+                                      : TE_ORDER_PLAN_OK;
+}
+
+te_plan_rules_rule_t te_order_plan_base_rule(const te_order_plan_cfg_t *cfg)
+{
+        return (te_plan_rules_rule_t){
+            .lot_size = cfg->lot_size,
+            .min_qty = cfg->min_qty,
+            .min_notional = cfg->min_notional,
+            .max_qty = cfg->max_qty,
+            .max_notional = cfg->max_notional,
+            .fractional = cfg->fractional,
+            .order_type = cfg->order_type,
+            .tif = cfg->tif,
+            .limit_offset_bps = cfg->limit_offset_bps,
+            .stop_offset_bps = cfg->stop_offset_bps,
+        };
+}
+
+/* What to do for want w at `level`: nothing yet (deferred), CANCEL or REPLACE its
+ * working order, or the legs of new orders (decide). */
+static void plan_want(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg, want_t *w,
+                      te_level_t level)
+{
+        int emergency = level == TE_LEVEL_EMERGENCY;
+        double pos = te_book_pos_qty(w->pos);
+        double target = w->target;
+        size_t n_live = te_book_pos_live(w->pos, NULL, 0);
+        size_t n_pend = te_book_pos_pending(w->pos, NULL, NULL);
+        w->cancel = w->replace = 0;
+        w->n_legs = 0;
+        if (level == TE_LEVEL_REDUCE_ONLY)
+                target = clamp_reduce(pos, target);
+        if (emergency) {
+                /* cancel_all sent CANCELs for every live order: what could
+                 * still fill is unknown until they are confirmed */
+                if (n_live > 0 || n_pend > 0)
+                        ws->n_deferred++;
+                else
+                        decide(w, pos, target, 1);
+                return;
+        }
+        if (n_live > 0) {
+                /* keep working orders only if they already get us there */
+                decide(w, pos + te_book_pos_open(w->pos), target, 0);
+                if (w->n_legs == 0) {
+                        ws->n_deferred += n_pend > 0;
+                        return;
+                }
+                w->n_legs = 0;
+                /* no new order while anything of the ticker is unconfirmed:
+                 * the rest is planned once the broker confirms */
+                ws->n_deferred++;
+                if (cfg->replace && n_live == 1 && n_pend == 0) {
+                        size_t nl = get_live(ws, w->pos);
+                        if (nl == 1 && can_replace(w, &ws->live[0], pos, target)) {
+                                w->replace = 1;
+                                return;
+                        }
+                }
+                w->cancel = 1;
+                return;
+        }
+        if (n_pend > 0) { /* a CANCEL or REPLACE of the ticker unconfirmed */
+                ws->n_deferred++;
+                return;
+        }
+        decide(w, pos, target, 0);
+}
+
+/* The CANCELs and REPLACEs the wants decided, by ticker. */
+static te_order_plan_err_t emit_changes(te_order_plan_ws_t *ws,
+                                        const te_target_portfolio_t *tp,
+                                        const char *route, const want_t *wants, size_t n)
+{
+        te_order_plan_err_t err;
+        for (size_t i = 0; i < n; i++) {
+                if (!wants[i].cancel && !wants[i].replace)
+                        continue;
+                size_t nl = get_live(ws, wants[i].pos);
+                if (nl == (size_t)-1)
+                        return TE_ORDER_PLAN_E_NOMEM;
+                if (wants[i].replace) {
+                        if ((err = emit_replace(ws, &wants[i], &ws->live[0])) !=
+                            TE_ORDER_PLAN_OK)
+                                return err;
+                        continue;
+                }
+                for (size_t j = 0; j < nl; j++)
+                        if ((err = emit_cancel(ws, tp, route, wants[i].ticker,
+                                               &ws->live[j])) != TE_ORDER_PLAN_OK)
+                                return err;
+        }
+        return TE_ORDER_PLAN_OK;
+}
+
+/* The new orders the wants decided: sells, then buys; by ticker within each.
+ * @returns TE_ORDER_PLAN_OK or an error with errstr. */
+static te_order_plan_err_t emit_news(te_order_plan_ws_t *ws,
+                                     const te_order_plan_env_t *env, const want_t *wants,
+                                     size_t n, int emergency, char *errstr,
+                                     size_t errstr_size)
+{
+        te_order_plan_err_t err;
+        for (int pass = 0; pass < 2; pass++) {
+                te_side_t side = pass == 0 ? TE_SIDE_SELL : TE_SIDE_BUY;
+                for (size_t i = 0; i < n; i++) {
+                        const want_t *w = &wants[i];
+                        if (w->n_legs == 0 || w->side != side)
+                                continue;
+                        int leg = env ? env->leg_base : 0;
+                        for (int k = 0; k < w->n_legs; k++) {
+                                err = emit_new(ws, w, w->leg_qty[k], w->leg_intent[k],
+                                               &leg, emergency, errstr, errstr_size);
+                                if (err != TE_ORDER_PLAN_OK)
+                                        return err;
+                        }
+                }
+        }
         return TE_ORDER_PLAN_OK;
 }
 
@@ -662,18 +820,7 @@ te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
                          (long long)tp->as_of, (long long)last);
                 return TE_ORDER_PLAN_E_STALE;
         }
-        base = (te_plan_rules_rule_t){
-            .lot_size = cfg->lot_size,
-            .min_qty = cfg->min_qty,
-            .min_notional = cfg->min_notional,
-            .max_qty = cfg->max_qty,
-            .max_notional = cfg->max_notional,
-            .fractional = cfg->fractional,
-            .order_type = cfg->order_type,
-            .tif = cfg->tif,
-            .limit_offset_bps = cfg->limit_offset_bps,
-            .stop_offset_bps = cfg->stop_offset_bps,
-        };
+        base = te_order_plan_base_rule(cfg);
         te_plan_rules_strategy(cfg->rules, &base, tp->ids.strategy_id, &srule);
         te_id_order_prefix(&ws->id_prefix, tp->ids.decision_id, tp->ids.portfolio_id);
         memset(&ws->tmpl, 0, sizeof ws->tmpl);
@@ -715,87 +862,15 @@ te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
                 } else {
                         w->rule = &srule;
                 }
-                double pos = te_book_pos_qty(w->pos);
-                double target = w->target;
-                size_t n_live = te_book_pos_live(w->pos, NULL, 0);
-                size_t n_pend = te_book_pos_pending(w->pos, NULL, NULL);
-                w->cancel = w->replace = 0;
-                w->n_legs = 0;
-                if (level == TE_LEVEL_REDUCE_ONLY)
-                        target = clamp_reduce(pos, target);
-                if (emergency) {
-                        /* cancel_all sent CANCELs for every live order: what could
-                         * still fill is unknown until they are confirmed */
-                        if (n_live > 0 || n_pend > 0)
-                                ws->n_deferred++;
-                        else
-                                decide(w, pos, target, 1);
-                        continue;
-                }
-                if (n_live > 0) {
-                        /* keep working orders only if they already get us there */
-                        decide(w, pos + te_book_pos_open(w->pos), target, 0);
-                        if (w->n_legs == 0) {
-                                ws->n_deferred += n_pend > 0;
-                                continue;
-                        }
-                        w->n_legs = 0;
-                        /* no new order while anything of the ticker is unconfirmed:
-                         * the rest is planned once the broker confirms */
-                        ws->n_deferred++;
-                        if (cfg->replace && n_live == 1 && n_pend == 0) {
-                                size_t nl = get_live(ws, w->pos);
-                                if (nl == 1 &&
-                                    can_replace(w, &ws->live[0], pos, target)) {
-                                        w->replace = 1;
-                                        continue;
-                                }
-                        }
-                        w->cancel = 1;
-                        continue;
-                }
-                if (n_pend > 0) { /* a CANCEL or REPLACE of the ticker unconfirmed */
-                        ws->n_deferred++;
-                        continue;
-                }
-                decide(w, pos, target, 0);
+                plan_want(ws, cfg, w, level);
         }
 
-        /* CANCELs first, then sells, then buys; by ticker within each */
-        for (size_t i = 0; i < n; i++) {
-                if (!wants[i].cancel && !wants[i].replace)
-                        continue;
-                size_t nl = get_live(ws, wants[i].pos);
-                if (nl == (size_t)-1) {
-                        err = TE_ORDER_PLAN_E_NOMEM;
-                        goto fail;
-                }
-                if (wants[i].replace) {
-                        if ((err = emit_replace(ws, &wants[i], &ws->live[0])) !=
-                            TE_ORDER_PLAN_OK)
-                                goto fail;
-                        continue;
-                }
-                for (size_t j = 0; j < nl; j++)
-                        if ((err = emit_cancel(ws, tp, cfg->route, wants[i].ticker,
-                                               &ws->live[j])) != TE_ORDER_PLAN_OK)
-                                goto fail;
-        }
-        for (int pass = 0; pass < 2; pass++) {
-                te_side_t side = pass == 0 ? TE_SIDE_SELL : TE_SIDE_BUY;
-                for (size_t i = 0; i < n; i++) {
-                        const want_t *w = &wants[i];
-                        if (w->n_legs == 0 || w->side != side)
-                                continue;
-                        int leg = env ? env->leg_base : 0;
-                        for (int k = 0; k < w->n_legs; k++) {
-                                err = emit_new(ws, w, w->leg_qty[k], w->leg_intent[k],
-                                               &leg, emergency, errstr, errstr_size);
-                                if (err != TE_ORDER_PLAN_OK)
-                                        goto fail_msg;
-                        }
-                }
-        }
+        /* CANCELs first, then sells, then buys */
+        if ((err = emit_changes(ws, tp, cfg->route, wants, n)) != TE_ORDER_PLAN_OK)
+                goto fail;
+        if ((err = emit_news(ws, env, wants, n, emergency, errstr, errstr_size)) !=
+            TE_ORDER_PLAN_OK)
+                goto fail_msg;
 done:
         *out = ws->out;
         *n_out = ws->n_out;

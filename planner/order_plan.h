@@ -125,6 +125,8 @@ te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
  *  REPLACE of theirs is unconfirmed (sent now or before): plan the target again once
  *  the portfolio has nothing pending (te_book_pf_pending). */
 size_t te_order_plan_deferred(const te_order_plan_ws_t *ws);
+/** The plan.* sizing settings of `cfg` as a rule: the base the rules file builds on. */
+te_plan_rules_rule_t te_order_plan_base_rule(const te_order_plan_cfg_t *cfg);
 
 /** One-shot form of te_order_plan_run copying at most `cap` commands into `out`.
  *  @returns TE_ORDER_PLAN_OK or an error (TE_ORDER_PLAN_E_TOO_MANY when more than cap).

@@ -479,8 +479,3 @@ int te_plan_rules_unknown(const te_plan_rules_t *r, const char *ticker)
                 return 0;
         return te_map_get(r->universe, ticker) == NULL;
 }
-
-size_t te_plan_rules_universe_size(const te_plan_rules_t *r)
-{
-        return r ? te_map_count(r->universe) : 0;
-}

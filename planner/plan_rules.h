@@ -82,7 +82,5 @@ void te_plan_rules_ticker(const te_plan_rules_t *r, const te_plan_rules_rule_t *
                           te_plan_rules_rule_t *out);
 /** @returns 1 if the rules list a universe and `ticker` is not in it, else 0. */
 int te_plan_rules_unknown(const te_plan_rules_t *r, const char *ticker);
-/** Number of tickers in the universe (0: no universe configured). */
-size_t te_plan_rules_universe_size(const te_plan_rules_t *r);
 
 #endif

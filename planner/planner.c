@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "planner_int.h"
+#include "te_kafka_meta.h"
 #include "te_log.h"
 #include "te_obs.h"
 #include "te_pg.h"
@@ -53,30 +54,17 @@ static void free_message(void *m)
         rd_kafka_message_destroy(m);
 }
 
-te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
-                             char *errstr, size_t errstr_size)
+/* The planner's parts, its rules (the plan.* settings as the base rule every
+ * rules-file line builds on) and its database. @returns 0 or -1 with errstr. */
+static int make_parts(te_planner_t *pl, const te_planner_conf_t *conf, char *errstr,
+                      size_t errstr_size)
 {
-        te_planner_t *pl = calloc(1, sizeof *pl);
-        if (!pl) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
-        pl->conf = *conf;
-        pl->cfg = cfg;
-        te_buf_init(&pl->buf, TE_CODEC_MAX_MESSAGE);
-        pl->plan = conf->plan;
-        pl->plan.rules = NULL; /* set below */
-        /* the plan.* settings as a rule: the base every rules-file line builds on */
-        const te_order_plan_cfg_t *pc = &conf->plan;
-        const te_plan_rules_rule_t base = {
-            pc->lot_size,         pc->min_qty,        pc->min_notional, pc->max_qty,
-            pc->max_notional,     pc->fractional,     pc->order_type,   pc->tif,
-            pc->limit_offset_bps, pc->stop_offset_bps};
+        const te_plan_rules_rule_t base = te_order_plan_base_rule(&conf->plan);
         {
                 char why[256];
                 if (te_plan_rules_check_rule(&base, why, sizeof why) != 0) {
                         snprintf(errstr, errstr_size, "plan.%s", why);
-                        goto err;
+                        return -1;
                 }
         }
         pl->rules = te_plan_rules_new();
@@ -93,96 +81,129 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
             !(pl->hold = te_planner_hold_new(pl->conf.plan.route, free_message))) {
                 if (pl->codec)
                         snprintf(errstr, errstr_size, "out of memory");
-                goto err;
+                return -1;
         }
         te_book_set_tombstones(pl->book, (size_t)conf->book_tombstones); /* no alloc */
         if (conf->rules_file[0] &&
             te_plan_rules_load(pl->rules, conf->rules_file, errstr, errstr_size) != 0)
-                goto err;
+                return -1;
         /* a line that can never produce an order is refused now, not at the first
          * target it would apply to */
         if (te_plan_rules_check(pl->rules, &base, errstr, errstr_size) != 0)
-                goto err;
+                return -1;
         pl->plan.rules = pl->rules;
         if (conf->db_enabled) {
                 if (connect_db(pl, errstr, errstr_size) != 0)
-                        goto err;
+                        return -1;
                 te_obs_ready("db", 1);
                 pl->prices = te_planner_db_prices_new(pl->db);
                 if (!pl->prices) {
                         snprintf(errstr, errstr_size, "out of memory");
-                        goto err;
+                        return -1;
                 }
         }
+        return 0;
+}
+
+/* The producer, the emitter and the re-router; the partition counts checked.
+ * @returns 0 or -1 with errstr. */
+static int open_producer(te_planner_t *pl, const te_planner_conf_t *conf,
+                         const te_cfg_t *cfg, char *errstr, size_t errstr_size)
+{
         pl->producer = te_producer_new(cfg, conf->common.bootstrap, errstr, errstr_size);
         if (!pl->producer)
-                goto err;
+                return -1;
         pl->emit =
             (te_emitter_t){.producer = pl->producer,
                            .codec = pl->codec,
                            .topics = {pl->conf.topic_deadletter, pl->conf.topic_alerts},
                            .proc = TE_PLANNER_PROC};
         te_producer_set_delivery_hook(pl->producer, te_planner_commit_on_delivered, pl);
-        pl->route = te_planner_route_new(pl->producer, pl->codec, pl->conf.topic_targets,
-                                         pl->conf.topic_alerts);
+        pl->route = te_planner_route_new(&pl->emit, pl->conf.topic_targets);
         if (!pl->route) {
                 snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        /* co-partitioning is the contract; asking by name also warms the producer's
+         * metadata for the orders topic so the first order does not wait for it */
+        rd_kafka_t *prk = te_producer_handle(pl->producer);
+        int32_t n_orders = -1;
+        if (te_kafka_partition_count(prk, conf->topic_targets, TE_KAFKA_META_BY_NAME,
+                                     TE_PLANNER_META_TIMEOUT, &pl->n_parts, errstr,
+                                     errstr_size) != 0 ||
+            te_kafka_partition_count(prk, conf->topic_orders, TE_KAFKA_META_BY_NAME,
+                                     TE_PLANNER_META_TIMEOUT, &n_orders, errstr,
+                                     errstr_size) != 0)
+                return -1;
+        if (n_orders != pl->n_parts) {
+                snprintf(errstr, errstr_size,
+                         "%s has %d partitions and %s %d: they must be co-partitioned",
+                         conf->topic_targets, (int)pl->n_parts, conf->topic_orders,
+                         (int)n_orders);
+                return -1;
+        }
+        if (pl->n_parts > TE_PLANNER_MAX_PARTS) {
+                snprintf(errstr, errstr_size, "%s: more than %d partitions",
+                         conf->topic_targets, TE_PLANNER_MAX_PARTS);
+                return -1;
+        }
+        return 0;
+}
+
+/* exec.mode read whole, to its end, before any target. @returns 0 or -1 with
+ * errstr. */
+static int read_modes(te_planner_t *pl, const te_planner_conf_t *conf,
+                      const te_cfg_t *cfg, char *errstr, size_t errstr_size)
+{
+        char group[160];
+        snprintf(group, sizeof group, "%s.mode", conf->group_id);
+        pl->modes = te_kafka_aux_consumer(cfg, conf->common.bootstrap, group, errstr,
+                                          errstr_size);
+        if (!pl->modes)
+                return -1;
+        int32_t np = 0;
+        if (te_kafka_partition_count(pl->modes, conf->topic_mode, TE_KAFKA_META_BY_NAME,
+                                     TE_PLANNER_META_TIMEOUT, &np, errstr,
+                                     errstr_size) != 0 ||
+            np > TE_PLANNER_MAX_PARTS)
+                return -1;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
+        for (int32_t p = 0; p < np; p++)
+                rd_kafka_topic_partition_list_add(l, conf->topic_mode, p)->offset =
+                    RD_KAFKA_OFFSET_BEGINNING;
+        int rc =
+            te_kafka_read_to_end(pl->modes, l, (int)conf->catchup_timeout_ms,
+                                 te_planner_mode_on_startup, pl, errstr, errstr_size);
+        rd_kafka_topic_partition_list_destroy(l);
+        return rc;
+}
+
+te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
+                             char *errstr, size_t errstr_size)
+{
+        te_planner_t *pl = calloc(1, sizeof *pl);
+        if (!pl) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        pl->conf = *conf;
+        pl->cfg = cfg;
+        te_buf_init(&pl->buf, TE_CODEC_MAX_MESSAGE);
+        pl->plan = conf->plan;
+        pl->plan.rules = NULL; /* set below */
+        if (make_parts(pl, conf, errstr, errstr_size) != 0 ||
+            open_producer(pl, conf, cfg, errstr, errstr_size) != 0)
                 goto err;
-        }
-        pl->n_parts = te_planner_sync_partition_count(
-            te_producer_handle(pl->producer), conf->topic_targets, errstr, errstr_size);
-        /* co-partitioning is the contract; also warms the producer's metadata for the
-         * orders topic so the first order does not wait for it */
-        if (pl->n_parts > 0) {
-                int32_t n_orders = te_planner_sync_partition_count(
-                    te_producer_handle(pl->producer), conf->topic_orders, errstr,
-                    errstr_size);
-                if (n_orders != pl->n_parts) {
-                        if (n_orders > 0)
-                                snprintf(errstr, errstr_size,
-                                         "%s has %d partitions and %s %d: they must be "
-                                         "co-partitioned",
-                                         conf->topic_targets, (int)pl->n_parts,
-                                         conf->topic_orders, (int)n_orders);
-                        goto err;
-                }
-        }
-        if (pl->n_parts <= 0 || pl->n_parts > TE_PLANNER_MAX_PARTS) {
-                if (pl->n_parts > TE_PLANNER_MAX_PARTS)
-                        snprintf(errstr, errstr_size, "%s: more than %d partitions",
-                                 conf->topic_targets, TE_PLANNER_MAX_PARTS);
-                goto err;
-        }
         {
                 char group[160];
                 snprintf(group, sizeof group, "%s.reports", conf->group_id);
-                pl->reports =
-                    te_planner_sync_aux_consumer(pl, group, errstr, errstr_size);
+                pl->reports = te_kafka_aux_consumer(cfg, conf->common.bootstrap, group,
+                                                    errstr, errstr_size);
                 if (!pl->reports)
                         goto err;
         }
-        if (conf->mode_enabled) {
-                /* the whole of exec.mode, read to its end before any target */
-                char group[160];
-                snprintf(group, sizeof group, "%s.mode", conf->group_id);
-                pl->modes = te_planner_sync_aux_consumer(pl, group, errstr, errstr_size);
-                if (!pl->modes)
-                        goto err;
-                int32_t np = te_planner_sync_partition_count(pl->modes, conf->topic_mode,
-                                                             errstr, errstr_size);
-                if (np <= 0 || np > TE_PLANNER_MAX_PARTS)
-                        goto err;
-                rd_kafka_topic_partition_list_t *l =
-                    rd_kafka_topic_partition_list_new(np);
-                for (int32_t p = 0; p < np; p++)
-                        rd_kafka_topic_partition_list_add(l, conf->topic_mode, p)
-                            ->offset = RD_KAFKA_OFFSET_BEGINNING;
-                int rc = te_planner_sync_read_to_end(
-                    pl, pl->modes, l, te_planner_mode_on_startup, errstr, errstr_size);
-                rd_kafka_topic_partition_list_destroy(l);
-                if (rc != 0)
-                        goto err;
-        }
+        if (conf->mode_enabled && read_modes(pl, conf, cfg, errstr, errstr_size) != 0)
+                goto err;
         const char *topics[] = {conf->topic_targets};
         pl->targets =
             te_consumer_new(cfg, conf->common.bootstrap, conf->group_id, topics, 1,
@@ -193,6 +214,62 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
 err:
         te_planner_destroy(pl);
         return NULL;
+}
+
+/* The run's counters, once at the end. */
+static void log_stop(const te_planner_t *pl)
+{
+        TE_LOG(
+            TE_LOG_INFO, NULL, "planner.stop",
+            "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
+            "illegal=%llu skipped_known=%llu replayed=%llu halted=%llu mode_changes=%llu "
+            "bad_modes=%llu held=%llu superseded=%llu released=%llu replaces=%llu "
+            "replans=%llu confirm_overdue=%llu db_waits=%llu idle_polls=%llu "
+            "book_orders=%zu book_dropped=%llu rerouted=%llu first_to_last_ms=%lld",
+            (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
+            (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
+            (unsigned long long)pl->st.reports,
+            (unsigned long long)te_book_illegal_count(pl->book),
+            (unsigned long long)pl->st.skipped_known, (unsigned long long)pl->st.replayed,
+            (unsigned long long)pl->st.halted, (unsigned long long)pl->st.mode_changes,
+            (unsigned long long)pl->st.bad_modes, (unsigned long long)pl->st.held,
+            (unsigned long long)pl->st.superseded, (unsigned long long)pl->st.released,
+            (unsigned long long)pl->st.replaces, (unsigned long long)pl->st.replans,
+            (unsigned long long)pl->st.confirm_overdue,
+            (unsigned long long)pl->st.db_waits, (unsigned long long)pl->st.idle_polls,
+            te_book_order_count(pl->book),
+            (unsigned long long)te_book_dropped_count(pl->book),
+            (unsigned long long)pl->st.rerouted,
+            (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
+}
+
+/* A target consumed: recorded in the ledger and planned (or held); with CLOCKs
+ * waiting, the reports are drained after it. @returns 0 or -1 (stop). */
+static int on_target(te_planner_t *pl, rd_kafka_message_t *m, int64_t now, int waiting,
+                     int64_t *last_commit)
+{
+        if (!pl->st.first_target_ms) {
+                pl->st.first_target_ms = now;
+                /* no commit right behind the first target of a burst */
+                *last_commit = now;
+        }
+        /* in the ledger until finished: the position waits for it */
+        if (te_target_queue_consumed(pl->tq, m->partition, m->offset) != 0) {
+                TE_LOG(TE_LOG_ERROR, NULL, "planner.ledger",
+                       "%s[%d]@%lld: not after the last target consumed",
+                       rd_kafka_topic_name(m->rkt), (int)m->partition,
+                       (long long)m->offset);
+                rd_kafka_message_destroy(m);
+                te_planner_fail(pl, "ledger", "target offsets out of order");
+                return -1;
+        }
+        pl->dirty = 1;
+        if (te_planner_target_on_message(pl, m, now, 1) < 0)
+                return -1;
+        pl->st.last_target_ms = now;
+        if (waiting)
+                te_planner_target_drain_reports(pl, now, 0);
+        return 0;
 }
 
 int te_planner_run(te_planner_t *pl)
@@ -235,29 +312,8 @@ int te_planner_run(te_planner_t *pl)
                         last_modes = now;
                 }
                 if (m) {
-                        if (!pl->st.first_target_ms) {
-                                pl->st.first_target_ms = now;
-                                /* no commit right behind the first target of a burst */
-                                last_commit = now;
-                        }
-                        /* in the ledger until finished: the position waits for it */
-                        if (te_target_queue_consumed(pl->tq, m->partition, m->offset) !=
-                            0) {
-                                TE_LOG(TE_LOG_ERROR, NULL, "planner.ledger",
-                                       "%s[%d]@%lld: not after the last target consumed",
-                                       rd_kafka_topic_name(m->rkt), (int)m->partition,
-                                       (long long)m->offset);
-                                rd_kafka_message_destroy(m);
-                                te_planner_fail(pl, "ledger",
-                                                "target offsets out of order");
+                        if (on_target(pl, m, now, waiting, &last_commit) != 0)
                                 break;
-                        }
-                        pl->dirty = 1;
-                        if (te_planner_target_on_message(pl, m, now, 1) < 0)
-                                break;
-                        pl->st.last_target_ms = now;
-                        if (waiting)
-                                te_planner_target_drain_reports(pl, now, 0);
                 } else {
                         if (!waiting)
                                 pl->st.idle_polls++;
@@ -286,28 +342,7 @@ int te_planner_run(te_planner_t *pl)
         }
         if (!pl->fatal && te_planner_commit(pl, 1) != 0)
                 pl->fatal = 1;
-        TE_LOG(
-            TE_LOG_INFO, NULL, "planner.stop",
-            "targets=%llu orders=%llu cancels=%llu dead_lettered=%llu reports=%llu "
-            "illegal=%llu skipped_known=%llu replayed=%llu halted=%llu mode_changes=%llu "
-            "bad_modes=%llu held=%llu superseded=%llu released=%llu replaces=%llu "
-            "replans=%llu confirm_overdue=%llu db_waits=%llu idle_polls=%llu "
-            "book_orders=%zu book_dropped=%llu rerouted=%llu first_to_last_ms=%lld",
-            (unsigned long long)pl->st.targets, (unsigned long long)pl->st.orders,
-            (unsigned long long)pl->st.cancels, (unsigned long long)pl->st.dead_lettered,
-            (unsigned long long)pl->st.reports,
-            (unsigned long long)te_book_illegal_count(pl->book),
-            (unsigned long long)pl->st.skipped_known, (unsigned long long)pl->st.replayed,
-            (unsigned long long)pl->st.halted, (unsigned long long)pl->st.mode_changes,
-            (unsigned long long)pl->st.bad_modes, (unsigned long long)pl->st.held,
-            (unsigned long long)pl->st.superseded, (unsigned long long)pl->st.released,
-            (unsigned long long)pl->st.replaces, (unsigned long long)pl->st.replans,
-            (unsigned long long)pl->st.confirm_overdue,
-            (unsigned long long)pl->st.db_waits, (unsigned long long)pl->st.idle_polls,
-            te_book_order_count(pl->book),
-            (unsigned long long)te_book_dropped_count(pl->book),
-            (unsigned long long)pl->st.rerouted,
-            (long long)(pl->st.last_target_ms - pl->st.first_target_ms));
+        log_stop(pl);
         return pl->fatal ? -1 : 0;
 }
 
@@ -346,14 +381,4 @@ void te_planner_destroy(te_planner_t *pl)
         te_buf_free(&pl->buf);
         te_planner_target_destroy(pl->ts);
         free(pl);
-}
-
-const te_planner_stats_t *te_planner_stats(const te_planner_t *pl)
-{
-        return &pl->st;
-}
-
-uint64_t te_planner_illegal_count(const te_planner_t *pl)
-{
-        return te_book_illegal_count(pl->book);
 }

@@ -88,7 +88,5 @@ typedef struct te_planner_stats_s {
         uint64_t rerouted; /* targets on another partition than their portfolio's */
         int64_t first_target_ms, last_target_ms; /* monotonic */
 } te_planner_stats_t;
-const te_planner_stats_t *te_planner_stats(const te_planner_t *pl);
-uint64_t te_planner_illegal_count(const te_planner_t *pl);
 
 #endif

@@ -41,6 +41,29 @@ static double db_num(const PGresult *r, int row, int col, const char *what)
         return signbit(v) ? -1e300 : 1e300;
 }
 
+/* The next offset per partition recorded in `table` (consumer_offsets or
+ * planner_orders_offsets) for group and topic, into offsets[0..n_parts).
+ * @returns 0, or -1 (the query failed: PQerrorMessage says why). */
+static int part_offsets(PGconn *conn, const char *table, const char *group,
+                        const char *topic, int64_t *offsets, size_t n_parts)
+{
+        char sql[160];
+        const char *params[2] = {group, topic};
+        snprintf(sql, sizeof sql,
+                 "SELECT kafka_partition, next_offset FROM %s "
+                 "WHERE consumer_group = $1 AND topic = $2",
+                 table);
+        PGresult *r = PQexecParams(conn, sql, 2, NULL, params, NULL, NULL, 0);
+        int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        for (int i = 0; ok && i < PQntuples(r); i++) {
+                long p = strtol(PQgetvalue(r, i, 0), NULL, 10);
+                if (p >= 0 && (size_t)p < n_parts)
+                        offsets[p] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+        }
+        PQclear(r);
+        return ok ? 0 : -1;
+}
+
 int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports_topic,
                        int (*owned)(void *opaque, const char *portfolio_id), void *opaque,
                        te_book_t *book, int64_t *offsets, size_t n_parts, char *errstr,
@@ -109,20 +132,10 @@ int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports
         }
         PQclear(r);
 
-        const char *params[2] = {sink_group, reports_topic};
-        r = PQexecParams(conn,
-                         "SELECT kafka_partition, next_offset FROM consumer_offsets "
-                         "WHERE consumer_group = $1 AND topic = $2",
-                         2, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK)
-                goto sqlerr;
-        for (int i = 0; i < PQntuples(r); i++) {
-                long p = strtol(PQgetvalue(r, i, 0), NULL, 10);
-                if (p >= 0 && (size_t)p < n_parts)
-                        offsets[p] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-        }
-        PQclear(r);
         r = NULL;
+        if (part_offsets(conn, "consumer_offsets", sink_group, reports_topic, offsets,
+                         n_parts) != 0)
+                goto sqlerr;
         return exec_ok(conn, "COMMIT", errstr, errstr_size);
 
 sqlerr:
@@ -165,21 +178,10 @@ int te_planner_db_state_load(PGconn *conn, const char *group, const char *orders
                 }
         }
         PQclear(r);
-        const char *p2[2] = {group, orders_topic};
-        r = PQexecParams(
-            conn,
-            "SELECT kafka_partition, next_offset FROM planner_orders_offsets "
-            "WHERE consumer_group = $1 AND topic = $2",
-            2, NULL, p2, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK)
-                goto sqlerr;
-        for (int i = 0; i < PQntuples(r); i++) {
-                long p = strtol(PQgetvalue(r, i, 0), NULL, 10);
-                if (p >= 0 && (size_t)p < n_parts)
-                        orders_offsets[p] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-        }
-        PQclear(r);
-        return 0;
+        if (part_offsets(conn, "planner_orders_offsets", group, orders_topic,
+                         orders_offsets, n_parts) == 0)
+                return 0;
+        r = NULL;
 sqlerr:
         snprintf(errstr, errstr_size, "state load: %s", PQerrorMessage(conn));
         PQclear(r);

@@ -170,20 +170,6 @@ void te_planner_target_bars_refresh(te_planner_t *pl, int64_t now, int force);
 /* planner_sync.c */
 /** @returns 1 if this instance owns the partition of `portfolio_id`. */
 int te_planner_sync_owns(void *opaque, const char *portfolio_id);
-/** A consumer that is never subscribed (manual assignment, no commits) in `group`.
- *  @returns NULL with errstr. */
-rd_kafka_t *te_planner_sync_aux_consumer(te_planner_t *pl, const char *group,
-                                         char *errstr, size_t errstr_size);
-/** @returns the partition count of `topic`, or -1 with errstr. */
-int32_t te_planner_sync_partition_count(rd_kafka_t *rk, const char *topic, char *errstr,
-                                        size_t errstr_size);
-/** Read `rk` (assigned to `list`, offsets set) until every partition reaches the high
- *  watermark it had at the start, handing each message to fn.
- *  @returns 0, or -1 with errstr on timeout. */
-int te_planner_sync_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
-                                rd_kafka_topic_partition_list_t *list,
-                                void (*fn)(te_planner_t *pl, rd_kafka_message_t *m),
-                                char *errstr, size_t errstr_size);
 /** The targets consumer's rebalance callback (te_rebalance_cb_t). An assignment is
  *  only recorded in pl->assigned: the loop rebuilds (te_planner_sync_rebuild_step). */
 void te_planner_sync_on_rebalance(te_consumer_t *c,
@@ -256,7 +242,8 @@ int te_planner_mode_drop_waits(te_planner_mode_t *md);
  *  @returns 0 or -1 (fatal). */
 int te_planner_mode_act(te_planner_t *pl, const char *scope, int64_t event_time);
 /** One exec.mode message read during start-up (recorded, not acted on). */
-void te_planner_mode_on_startup(te_planner_t *pl, rd_kafka_message_t *m);
+void te_planner_mode_on_startup(void *pl,
+                                rd_kafka_message_t *m); /* a te_kafka_msg_fn_t */
 /** Read every exec.mode message waiting and act on each. */
 void te_planner_mode_drain(te_planner_t *pl);
 /** Run the EMERGENCY re-plans whose cancels are all confirmed now (nothing unless one

@@ -247,7 +247,7 @@ static void on_mode(te_planner_t *pl, rd_kafka_message_t *m, int act)
         }
 }
 
-void te_planner_mode_on_startup(te_planner_t *pl, rd_kafka_message_t *m)
+void te_planner_mode_on_startup(void *pl, rd_kafka_message_t *m)
 {
         on_mode(pl, m, 0);
 }

@@ -38,28 +38,23 @@
 #define TE_PLANNER_ROUTE_ALERT_MS (3600 * 1000) /* one Alert per producer per hour */
 #define TE_PLANNER_ROUTE_MAX_HDRS 63            /* te_producer_send takes 64 */
 #define TE_PLANNER_ROUTE_MAX_PROD 4096          /* producers remembered for the Alert */
-#define TE_PLANNER_PROC           "exec-planner"
 
 struct te_planner_route_s {
-        te_producer_t *producer;
-        te_codec_t *codec;
-        const char *topic_targets, *topic_alerts; /* borrowed */
-        te_map_t *alerted;   /* producer -> int64_t* ms of its last Alert */
-        te_metric_t *metric; /* te_planner_targets_rerouted_total */
-        uint64_t count;      /* targets re-published */
+        const te_emitter_t *emit;  /* borrowed: its producer re-publishes */
+        const char *topic_targets; /* borrowed */
+        te_map_t *alerted;         /* producer -> int64_t* ms of its last Alert */
+        te_metric_t *metric;       /* te_planner_targets_rerouted_total */
+        uint64_t count;            /* targets re-published */
 };
 
-te_planner_route_t *te_planner_route_new(te_producer_t *producer, te_codec_t *codec,
-                                         const char *topic_targets,
-                                         const char *topic_alerts)
+te_planner_route_t *te_planner_route_new(const te_emitter_t *emit,
+                                         const char *topic_targets)
 {
         te_planner_route_t *rt = calloc(1, sizeof *rt);
         if (!rt)
                 return NULL;
-        rt->producer = producer;
-        rt->codec = codec;
+        rt->emit = emit;
         rt->topic_targets = topic_targets;
-        rt->topic_alerts = topic_alerts;
         return rt;
 }
 
@@ -69,11 +64,6 @@ void te_planner_route_destroy(te_planner_route_t *rt)
                 return;
         te_map_destroy(rt->alerted, free);
         free(rt);
-}
-
-uint64_t te_planner_route_count(const te_planner_route_t *rt)
-{
-        return rt->count;
 }
 
 /* The Alert for `producer`, at most once an hour each. */
@@ -102,17 +92,17 @@ static void alert_producer(te_planner_route_t *rt, const te_target_portfolio_t *
                 }
         }
         *last = now;
-        te_emit_alert(rt->producer, rt->codec, rt->topic_alerts, TE_SEV_WARNING,
-                      TE_PLANNER_PROC, "target_wrong_partition", tp->ids.decision_id,
-                      tp->ids.portfolio_id, NULL,
-                      "the producer of strategy_id '%s' put portfolio %s on %s partition "
-                      "%d; it belongs on %d (murmur2 of portfolio_id, as the Java client "
-                      "partitions). Set partitioner=murmur2_random on that producer "
-                      "(librdkafka clients: Python, Go, .NET, kcat -X) and key each "
-                      "target by portfolio_id. Re-published to partition %d (%llu "
-                      "targets so far); one alert per producer per hour",
-                      producer, tp->ids.portfolio_id, rt->topic_targets, (int)from,
-                      (int)to, (int)to, (unsigned long long)rt->count);
+        te_emitter_alert(
+            rt->emit, TE_SEV_WARNING, "target_wrong_partition", tp->ids.decision_id,
+            tp->ids.portfolio_id, NULL,
+            "the producer of strategy_id '%s' put portfolio %s on %s partition "
+            "%d; it belongs on %d (murmur2 of portfolio_id, as the Java client "
+            "partitions). Set partitioner=murmur2_random on that producer "
+            "(librdkafka clients: Python, Go, .NET, kcat -X) and key each "
+            "target by portfolio_id. Re-published to partition %d (%llu "
+            "targets so far); one alert per producer per hour",
+            producer, tp->ids.portfolio_id, rt->topic_targets, (int)from, (int)to,
+            (int)to, (unsigned long long)rt->count);
 }
 
 int te_planner_route_target(te_planner_route_t *rt, const rd_kafka_message_t *m,
@@ -154,8 +144,9 @@ int te_planner_route_target(te_planner_route_t *rt, const rd_kafka_message_t *m,
         snprintf(from, sizeof from, "%s[%d]@%lld", rd_kafka_topic_name(m->rkt),
                  (int)m->partition, (long long)m->offset);
         hdrs[n++] = (te_kafka_header_t){TE_PLANNER_ROUTE_HEADER, from, strlen(from)};
-        if (te_producer_send_to(rt->producer, rt->topic_targets, to, m->key, m->key_len,
-                                m->payload, m->len, hdrs, n, why, why_size) != 0)
+        if (te_producer_send_to(rt->emit->producer, rt->topic_targets, to, m->key,
+                                m->key_len, m->payload, m->len, hdrs, n, why,
+                                why_size) != 0)
                 return TE_PLANNER_ROUTE_ERROR;
         rt->count++;
         if (!rt->metric && te_obs_registry())

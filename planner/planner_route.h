@@ -11,8 +11,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "te_codec.h"
-#include "te_kafka.h"
+#include "te_emit.h"
 #include "te_msg.h"
 
 typedef struct te_planner_route_s te_planner_route_t;
@@ -25,11 +24,10 @@ enum {
         TE_PLANNER_ROUTE_DEAD = 2,   /* cannot be re-published: dead-letter it, why set */
 };
 
-/** Re-publish with `producer` to `topic_targets`, Alerts with `codec` to
- *  `topic_alerts` (the strings are borrowed). @returns NULL on OOM. */
-te_planner_route_t *te_planner_route_new(te_producer_t *producer, te_codec_t *codec,
-                                         const char *topic_targets,
-                                         const char *topic_alerts);
+/** Re-publish with the producer of `emit` to `topic_targets`, Alerts through `emit`
+ *  (both borrowed). @returns NULL on OOM. */
+te_planner_route_t *te_planner_route_new(const te_emitter_t *emit,
+                                         const char *topic_targets);
 /** Takes NULL. */
 void te_planner_route_destroy(te_planner_route_t *rt);
 /** `m` (decoded into `tp`) belongs on partition `to` (-1: unknown, kept here): if it
@@ -39,7 +37,5 @@ void te_planner_route_destroy(te_planner_route_t *rt);
 int te_planner_route_target(te_planner_route_t *rt, const rd_kafka_message_t *m,
                             const te_target_portfolio_t *tp, int32_t to, int64_t now,
                             char *why, size_t why_size);
-/** @returns the number of targets re-published. */
-uint64_t te_planner_route_count(const te_planner_route_t *rt);
 
 #endif

@@ -22,53 +22,15 @@ int te_planner_sync_owns(void *opaque, const char *portfolio_id)
         return p >= 0 && p < TE_PLANNER_MAX_PARTS && pl->owned[p];
 }
 
-rd_kafka_t *te_planner_sync_aux_consumer(te_planner_t *pl, const char *group,
-                                         char *errstr, size_t errstr_size)
-{
-        return te_kafka_aux_consumer(pl->cfg, pl->conf.common.bootstrap, group, errstr,
-                                     errstr_size);
-}
-
-/* Asked by name: on the producer it also loads the topic's metadata, so the first
- * order sent to it does not wait for it. */
-int32_t te_planner_sync_partition_count(rd_kafka_t *rk, const char *topic, char *errstr,
-                                        size_t errstr_size)
-{
-        int32_t n = -1;
-        te_kafka_partition_count(rk, topic, TE_KAFKA_META_BY_NAME,
-                                 TE_PLANNER_META_TIMEOUT, &n, errstr, errstr_size);
-        return n;
-}
-
-typedef struct te_planner_sync_reader_s {
-        te_planner_t *pl;
-        void (*fn)(te_planner_t *pl, rd_kafka_message_t *m);
-} te_planner_sync_reader_t;
-
-static void te_planner_sync_read_one(void *opaque, rd_kafka_message_t *m)
-{
-        te_planner_sync_reader_t *r = opaque;
-        r->fn(r->pl, m);
-}
-
-int te_planner_sync_read_to_end(te_planner_t *pl, rd_kafka_t *rk,
-                                rd_kafka_topic_partition_list_t *list,
-                                void (*fn)(te_planner_t *pl, rd_kafka_message_t *m),
-                                char *errstr, size_t errstr_size)
-{
-        te_planner_sync_reader_t r = {pl, fn};
-        return te_kafka_read_to_end(rk, list, (int)pl->conf.catchup_timeout_ms,
-                                    te_planner_sync_read_one, &r, errstr, errstr_size);
-}
-
-static void on_report_cb(te_planner_t *pl, rd_kafka_message_t *m)
+static void on_report_cb(void *pl, rd_kafka_message_t *m)
 {
         te_planner_target_on_report(pl, m);
 }
 
 /* An order command read back from exec.orders after a (re)start. */
-static void on_own_order(te_planner_t *pl, rd_kafka_message_t *m)
+static void on_own_order(void *opaque, rd_kafka_message_t *m)
 {
+        te_planner_t *pl = opaque;
         char errstr[256];
         if (te_codec_decode_order_cmd(pl->codec, m->payload, m->len, &pl->cmd, errstr,
                                       sizeof errstr) != TE_CODEC_OK) {
@@ -111,6 +73,100 @@ static int db_failed(te_planner_t *pl, const char *what, const char *errstr)
 
 /* Rebuild the book for the assignment `parts`. @returns 0, 1 when a DB read failed and
  * the rebuild must be tried again (nothing changed but `owned`), or -1 (fatal). */
+/* Orders sent but perhaps not yet seen by the broker, read back: from the broker
+ * group's committed offset of each owned exec.orders partition to its end.
+ * own_offsets: the end of our writes at our last commit, per partition (-1: none).
+ * @returns 0 or -1 (fatal, recorded). */
+static int read_back_orders(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts,
+                            const int64_t *own_offsets)
+{
+        char errstr[512];
+        rd_kafka_t *rk =
+            te_kafka_aux_consumer(pl->cfg, pl->conf.common.bootstrap,
+                                  pl->conf.broker_group, errstr, sizeof errstr);
+        if (!rk) {
+                te_planner_fail(pl, "orders consumer", errstr);
+                return -1;
+        }
+        int32_t ids[TE_PLANNER_MAX_PARTS];
+        int64_t from[TE_PLANNER_MAX_PARTS];
+        int n = parts->cnt < TE_PLANNER_MAX_PARTS ? parts->cnt : TE_PLANNER_MAX_PARTS;
+        for (int i = 0; i < n; i++)
+                ids[i] = parts->elems[i].partition;
+        int rc = te_kafka_committed(rk, pl->conf.topic_orders, ids, n,
+                                    TE_PLANNER_META_TIMEOUT, from, errstr, sizeof errstr);
+        /* from the earlier of the broker's position and the end of our writes
+         * at our last commit; without a record of our writes (no commit yet, or
+         * no DB) from the beginning: any command there may be ours and not yet
+         * reflected in the DB */
+        rd_kafka_topic_partition_list_t *ol = rd_kafka_topic_partition_list_new(n);
+        for (int i = 0; rc >= 0 && i < n; i++) {
+                int64_t own = ids[i] >= 0 && ids[i] < TE_PLANNER_MAX_PARTS
+                                  ? own_offsets[ids[i]]
+                                  : -1;
+                if (from[i] < 0 || own < 0)
+                        from[i] = RD_KAFKA_OFFSET_BEGINNING;
+                else if (own < from[i])
+                        from[i] = own;
+                rd_kafka_topic_partition_list_add(ol, pl->conf.topic_orders, ids[i])
+                    ->offset = from[i];
+        }
+        if (rc >= 0)
+                rc = te_kafka_read_to_end(rk, ol, (int)pl->conf.catchup_timeout_ms,
+                                          on_own_order, pl, errstr, sizeof errstr);
+        rd_kafka_topic_partition_list_destroy(ol);
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+        if (rc != 0)
+                te_planner_fail(pl, "read back orders", errstr);
+        return rc != 0 ? -1 : 0;
+}
+
+/* exec.reports of the owned partitions read from the sink's committed offsets
+ * (offsets, per partition; -1: the beginning) to their end. @returns 0 or -1 (fatal,
+ * recorded). */
+static int catch_up_reports(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts,
+                            const int64_t *offsets)
+{
+        char errstr[512];
+        rd_kafka_topic_partition_list_t *rp =
+            rd_kafka_topic_partition_list_new(parts->cnt);
+        for (int i = 0; i < parts->cnt; i++) {
+                int32_t p = parts->elems[i].partition;
+                int64_t off = (p >= 0 && p < TE_PLANNER_MAX_PARTS && offsets[p] >= 0)
+                                  ? offsets[p]
+                                  : RD_KAFKA_OFFSET_BEGINNING;
+                rd_kafka_topic_partition_list_add(rp, pl->conf.topic_reports, p)->offset =
+                    off;
+        }
+        pl->catching_up = 1; /* broker states of the past: no alert for each */
+        int rc = te_kafka_read_to_end(pl->reports, rp, (int)pl->conf.catchup_timeout_ms,
+                                      on_report_cb, pl, errstr, sizeof errstr);
+        pl->catching_up = 0;
+        rd_kafka_topic_partition_list_destroy(rp);
+        if (rc != 0)
+                te_planner_fail(pl, "catch up reports", errstr);
+        return rc != 0 ? -1 : 0;
+}
+
+static void log_assigned(const te_planner_t *pl,
+                         const rd_kafka_topic_partition_list_t *parts)
+{
+        char plist[256] = "";
+        for (int i = 0, o = 0; i < parts->cnt; i++) {
+                int w = snprintf(plist + o, sizeof plist - (size_t)o, "%s%d",
+                                 i ? "," : "", (int)parts->elems[i].partition);
+                if (w < 0 || (size_t)w >= sizeof plist - (size_t)o)
+                        break; /* the list is cut; the count says how many */
+                o += w;
+        }
+        TE_LOG(
+            TE_LOG_INFO, NULL, "planner.assigned",
+            "%d partitions [%s]; book rebuilt with %zu orders; %llu commands read back",
+            parts->cnt, plist, te_book_order_count(pl->book),
+            (unsigned long long)pl->n_read_back);
+}
+
 static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
 {
         char errstr[512];
@@ -157,86 +213,11 @@ static int rebuild(te_planner_t *pl, rd_kafka_topic_partition_list_t *parts)
                 return -1;
         }
 
-        /* orders sent but perhaps not yet seen by the broker: from the broker group's
-         * committed offset of each owned exec.orders partition to its end */
-        if (pl->conf.broker_group[0]) {
-                rd_kafka_t *rk = te_planner_sync_aux_consumer(pl, pl->conf.broker_group,
-                                                              errstr, sizeof errstr);
-                if (!rk) {
-                        te_planner_fail(pl, "orders consumer", errstr);
-                        return -1;
-                }
-                int32_t ids[TE_PLANNER_MAX_PARTS];
-                int64_t from[TE_PLANNER_MAX_PARTS];
-                int n =
-                    parts->cnt < TE_PLANNER_MAX_PARTS ? parts->cnt : TE_PLANNER_MAX_PARTS;
-                for (int i = 0; i < n; i++)
-                        ids[i] = parts->elems[i].partition;
-                int rc = te_kafka_committed(rk, pl->conf.topic_orders, ids, n,
-                                            TE_PLANNER_META_TIMEOUT, from, errstr,
-                                            sizeof errstr);
-                /* from the earlier of the broker's position and the end of our writes
-                 * at our last commit; without a record of our writes (no commit yet, or
-                 * no DB) from the beginning: any command there may be ours and not yet
-                 * reflected in the DB */
-                rd_kafka_topic_partition_list_t *ol =
-                    rd_kafka_topic_partition_list_new(n);
-                for (int i = 0; rc >= 0 && i < n; i++) {
-                        int64_t own = ids[i] >= 0 && ids[i] < TE_PLANNER_MAX_PARTS
-                                          ? own_offsets[ids[i]]
-                                          : -1;
-                        if (from[i] < 0 || own < 0)
-                                from[i] = RD_KAFKA_OFFSET_BEGINNING;
-                        else if (own < from[i])
-                                from[i] = own;
-                        rd_kafka_topic_partition_list_add(ol, pl->conf.topic_orders,
-                                                          ids[i])
-                            ->offset = from[i];
-                }
-                if (rc >= 0)
-                        rc = te_planner_sync_read_to_end(pl, rk, ol, on_own_order, errstr,
-                                                         sizeof errstr);
-                rd_kafka_topic_partition_list_destroy(ol);
-                rd_kafka_consumer_close(rk);
-                rd_kafka_destroy(rk);
-                if (rc != 0) {
-                        te_planner_fail(pl, "read back orders", errstr);
-                        return -1;
-                }
-        }
-
-        rd_kafka_topic_partition_list_t *rp =
-            rd_kafka_topic_partition_list_new(parts->cnt);
-        for (int i = 0; i < parts->cnt; i++) {
-                int32_t p = parts->elems[i].partition;
-                int64_t off = (p >= 0 && p < TE_PLANNER_MAX_PARTS && offsets[p] >= 0)
-                                  ? offsets[p]
-                                  : RD_KAFKA_OFFSET_BEGINNING;
-                rd_kafka_topic_partition_list_add(rp, pl->conf.topic_reports, p)->offset =
-                    off;
-        }
-        pl->catching_up = 1; /* broker states of the past: no alert for each */
-        int rc = te_planner_sync_read_to_end(pl, pl->reports, rp, on_report_cb, errstr,
-                                             sizeof errstr);
-        pl->catching_up = 0;
-        rd_kafka_topic_partition_list_destroy(rp);
-        if (rc != 0) {
-                te_planner_fail(pl, "catch up reports", errstr);
+        if (pl->conf.broker_group[0] && read_back_orders(pl, parts, own_offsets) != 0)
                 return -1;
-        }
-        char plist[256] = "";
-        for (int i = 0, o = 0; i < parts->cnt; i++) {
-                int w = snprintf(plist + o, sizeof plist - (size_t)o, "%s%d",
-                                 i ? "," : "", (int)parts->elems[i].partition);
-                if (w < 0 || (size_t)w >= sizeof plist - (size_t)o)
-                        break; /* the list is cut; the count says how many */
-                o += w;
-        }
-        TE_LOG(
-            TE_LOG_INFO, NULL, "planner.assigned",
-            "%d partitions [%s]; book rebuilt with %zu orders; %llu commands read back",
-            parts->cnt, plist, te_book_order_count(pl->book),
-            (unsigned long long)pl->n_read_back);
+        if (catch_up_reports(pl, parts, offsets) != 0)
+                return -1;
+        log_assigned(pl, parts);
         te_planner_target_hold_caught_up(pl);
         /* a level set while nobody owned these portfolios acts now */
         return te_planner_mode_act(pl, NULL, 0);

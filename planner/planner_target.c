@@ -219,11 +219,10 @@ static void check_clocks(te_planner_t *pl, int64_t now)
                 const te_target_portfolio_t *tp = &it->tp;
                 if (it->confirming)
                         continue; /* te_planner_target_check_confirms alerts per order */
-                te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts,
-                              TE_SEV_WARNING, TE_PLANNER_PROC, "clock.timeout",
-                              tp->ids.decision_id, tp->ids.portfolio_id, it->clock_id,
-                              "no CLOCK_ACK for t=%lld after %lld ms; still waiting",
-                              (long long)tp->as_of, (long long)(now - it->wait_since));
+                te_emitter_alert(&pl->emit, TE_SEV_WARNING, "clock.timeout",
+                                 tp->ids.decision_id, tp->ids.portfolio_id, it->clock_id,
+                                 "no CLOCK_ACK for t=%lld after %lld ms; still waiting",
+                                 (long long)tp->as_of, (long long)(now - it->wait_since));
         }
 }
 
@@ -353,11 +352,11 @@ static int hold_put(te_planner_t *pl, rd_kafka_message_t *m,
 
 static void alert_down(te_planner_t *pl, const char *why)
 {
-        te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
-                      TE_PLANNER_PROC, "planner_broker_down", NULL, NULL, NULL,
-                      "broker %s reported DOWN (%s): no new orders for its portfolios; "
-                      "their latest targets are held until it is UP",
-                      pl->conf.plan.route, why);
+        te_emitter_alert(
+            &pl->emit, TE_SEV_WARNING, "planner_broker_down", NULL, NULL, NULL,
+            "broker %s reported DOWN (%s): no new orders for its portfolios; "
+            "their latest targets are held until it is UP",
+            pl->conf.plan.route, why);
 }
 
 void te_planner_target_hold_caught_up(te_planner_t *pl)
@@ -513,12 +512,12 @@ static void alert_overdue(const char *portfolio_id, const char *ticker,
 {
         te_planner_t *pl = opaque;
         pl->st.confirm_overdue++;
-        te_emit_alert(pl->producer, pl->codec, pl->conf.topic_alerts, TE_SEV_WARNING,
-                      TE_PLANNER_PROC, "confirm.timeout", NULL, portfolio_id, order_id,
-                      "%s of %s not confirmed by broker %s after %lld ms: nothing new "
-                      "is sent for %s until it is (the order could still fill)",
-                      is_replace ? "REPLACE" : "CANCEL", ticker, pl->conf.plan.route,
-                      (long long)age_ms, ticker);
+        te_emitter_alert(&pl->emit, TE_SEV_WARNING, "confirm.timeout", NULL, portfolio_id,
+                         order_id,
+                         "%s of %s not confirmed by broker %s after %lld ms: nothing new "
+                         "is sent for %s until it is (the order could still fill)",
+                         is_replace ? "REPLACE" : "CANCEL", ticker, pl->conf.plan.route,
+                         (long long)age_ms, ticker);
 }
 
 void te_planner_target_check_confirms(te_planner_t *pl, int64_t now)
@@ -754,7 +753,7 @@ int te_planner_target_on_message(te_planner_t *pl, rd_kafka_message_t *m, int64_
 {
         char errstr[512];
         /* dead letters whose delivery failed since: CRITICAL alerts */
-        te_emit_lost(pl->producer, pl->codec, pl->conf.topic_alerts, TE_PLANNER_PROC);
+        te_emitter_lost(&pl->emit);
         te_target_queue_item_t *it = te_target_queue_item_new(pl->tq);
         if (!it) {
                 rd_kafka_message_destroy(m);

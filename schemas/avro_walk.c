@@ -159,6 +159,77 @@ static int memo_add(aw_build_t *b, avro_schema_t s, uint32_t node)
         return 0;
 }
 
+static int compile(aw_build_t *b, avro_schema_t s, unsigned depth, uint32_t *out);
+
+/* The node kind of a primitive Avro type, or -1. */
+static int primitive_kind(avro_type_t t)
+{
+        static const struct {
+                avro_type_t type;
+                uint8_t kind;
+        } map[] = {{AVRO_NULL, AW_NULL},   {AVRO_BOOLEAN, AW_BOOLEAN},
+                   {AVRO_INT32, AW_INT},   {AVRO_INT64, AW_LONG},
+                   {AVRO_FLOAT, AW_FLOAT}, {AVRO_DOUBLE, AW_DOUBLE},
+                   {AVRO_BYTES, AW_BYTES}, {AVRO_STRING, AW_STRING}};
+        for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+                if (map[i].type == t)
+                        return map[i].kind;
+        return -1;
+}
+
+/* A node of `kind` with count n; a named schema's node is remembered (memo) before
+ * anything below it is compiled, so a recursive type refers back to it. */
+static int counted_node(aw_build_t *b, avro_schema_t named, uint8_t kind, uint32_t n,
+                        uint32_t *out)
+{
+        if (new_node(b, kind, out) || (named && memo_add(b, named, *out)))
+                return -1;
+        b->w->nodes[*out].n = n;
+        return 0;
+}
+
+/* A union or a record: its n kids (branches, or fields with their names). */
+static int compile_kids(aw_build_t *b, avro_schema_t s, unsigned depth, uint32_t *out)
+{
+        int rec = avro_typeof(s) == AVRO_RECORD;
+        size_t n = rec ? avro_schema_record_size(s) : avro_schema_union_size(s);
+        if (!rec && n == 0) {
+                build_err(b, "empty union");
+                return -1;
+        }
+        uint32_t id;
+        if (counted_node(b, rec ? s : NULL, rec ? AW_RECORD : AW_UNION, (uint32_t)n, &id))
+                return -1;
+        int64_t first = new_kids(b, n);
+        if (first < 0)
+                return -1;
+        b->w->nodes[id].kids = (uint32_t)first;
+        for (size_t i = 0; i < n; i++) {
+                aw_kid_t *k = &b->w->kids[first + (int64_t)i];
+                uint32_t kid;
+                if (rec) {
+                        const char *fname = avro_schema_record_field_name(s, (int)i);
+                        if (!fname) {
+                                build_err(b, "record %s: field %zu has no name",
+                                          avro_schema_name(s), i);
+                                return -1;
+                        }
+                        if (!(k->name = strdup(fname))) {
+                                build_err(b, "out of memory");
+                                return -1;
+                        }
+                }
+                if (compile(b,
+                            rec ? avro_schema_record_field_get_by_index(s, (int)i)
+                                : avro_schema_union_branch(s, (int)i),
+                            depth + 1, &kid))
+                        return -1;
+                b->w->kids[first + (int64_t)i].node = kid; /* kids may have moved */
+        }
+        *out = id;
+        return 0;
+}
+
 static int compile(aw_build_t *b, avro_schema_t s, unsigned depth, uint32_t *out)
 {
         uint32_t id;
@@ -178,35 +249,18 @@ static int compile(aw_build_t *b, avro_schema_t s, unsigned depth, uint32_t *out
         }
         if (is_avro_named_type(s) && memo_find(b, s, out))
                 return 0;
+        int prim = primitive_kind(avro_typeof(s));
+        if (prim >= 0)
+                return new_node(b, (uint8_t)prim, out);
 
         switch (avro_typeof(s)) {
-        case AVRO_NULL:
-                return new_node(b, AW_NULL, out);
-        case AVRO_BOOLEAN:
-                return new_node(b, AW_BOOLEAN, out);
-        case AVRO_INT32:
-                return new_node(b, AW_INT, out);
-        case AVRO_INT64:
-                return new_node(b, AW_LONG, out);
-        case AVRO_FLOAT:
-                return new_node(b, AW_FLOAT, out);
-        case AVRO_DOUBLE:
-                return new_node(b, AW_DOUBLE, out);
-        case AVRO_BYTES:
-                return new_node(b, AW_BYTES, out);
-        case AVRO_STRING:
-                return new_node(b, AW_STRING, out);
         case AVRO_FIXED: {
                 int64_t sz = avro_schema_fixed_size(s);
                 if (sz < 0 || sz > INT32_MAX) {
                         build_err(b, "fixed size %" PRId64 " out of range", sz);
                         return -1;
                 }
-                if (new_node(b, AW_FIXED, &id) || memo_add(b, s, id))
-                        return -1;
-                b->w->nodes[id].n = (uint32_t)sz;
-                *out = id;
-                return 0;
+                return counted_node(b, s, AW_FIXED, (uint32_t)sz, out);
         }
         case AVRO_ENUM: {
                 int n = avro_schema_enum_number_of_symbols(s);
@@ -214,11 +268,7 @@ static int compile(aw_build_t *b, avro_schema_t s, unsigned depth, uint32_t *out
                         build_err(b, "enum %s has no symbols", avro_schema_name(s));
                         return -1;
                 }
-                if (new_node(b, AW_ENUM, &id) || memo_add(b, s, id))
-                        return -1;
-                b->w->nodes[id].n = (uint32_t)n;
-                *out = id;
-                return 0;
+                return counted_node(b, s, AW_ENUM, (uint32_t)n, out);
         }
         case AVRO_ARRAY:
         case AVRO_MAP: {
@@ -235,60 +285,9 @@ static int compile(aw_build_t *b, avro_schema_t s, unsigned depth, uint32_t *out
                 *out = id;
                 return 0;
         }
-        case AVRO_UNION: {
-                size_t n = avro_schema_union_size(s);
-                if (n == 0) {
-                        build_err(b, "empty union");
-                        return -1;
-                }
-                if (new_node(b, AW_UNION, &id))
-                        return -1;
-                int64_t first = new_kids(b, n);
-                if (first < 0)
-                        return -1;
-                b->w->nodes[id].n = (uint32_t)n;
-                b->w->nodes[id].kids = (uint32_t)first;
-                for (size_t i = 0; i < n; i++) {
-                        uint32_t br;
-                        if (compile(b, avro_schema_union_branch(s, (int)i), depth + 1,
-                                    &br))
-                                return -1;
-                        b->w->kids[first + (int64_t)i].node = br;
-                }
-                *out = id;
-                return 0;
-        }
-        case AVRO_RECORD: {
-                size_t n = avro_schema_record_size(s);
-                if (new_node(b, AW_RECORD, &id) || memo_add(b, s, id))
-                        return -1;
-                int64_t first = new_kids(b, n);
-                if (first < 0)
-                        return -1;
-                b->w->nodes[id].n = (uint32_t)n;
-                b->w->nodes[id].kids = (uint32_t)first;
-                for (size_t i = 0; i < n; i++) {
-                        uint32_t fnode;
-                        const char *fname = avro_schema_record_field_name(s, (int)i);
-                        if (!fname) {
-                                build_err(b, "record %s: field %zu has no name",
-                                          avro_schema_name(s), i);
-                                return -1;
-                        }
-                        char *dup = strdup(fname);
-                        if (!dup) {
-                                build_err(b, "out of memory");
-                                return -1;
-                        }
-                        b->w->kids[first + (int64_t)i].name = dup;
-                        if (compile(b, avro_schema_record_field_get_by_index(s, (int)i),
-                                    depth + 1, &fnode))
-                                return -1;
-                        b->w->kids[first + (int64_t)i].node = fnode;
-                }
-                *out = id;
-                return 0;
-        }
+        case AVRO_UNION:
+        case AVRO_RECORD:
+                return compile_kids(b, s, depth, out);
         default:
                 build_err(b, "unsupported Avro type %d", (int)avro_typeof(s));
                 return -1;

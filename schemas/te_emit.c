@@ -209,6 +209,24 @@ int te_emit_alert(te_producer_t *p, te_codec_t *codec, const char *topic,
         return rc;
 }
 
+int te_emitter_alert(const te_emitter_t *e, te_severity_t sev, const char *code,
+                     const char *decision_id, const char *portfolio_id,
+                     const char *order_id, const char *fmt, ...)
+{
+        te_emitter_lost(e);
+        va_list ap;
+        va_start(ap, fmt);
+        int rc = emit_alert_v(e->producer, e->codec, e->topics.alerts, sev, e->proc, code,
+                              decision_id, portfolio_id, order_id, fmt, ap);
+        va_end(ap);
+        return rc;
+}
+
+int te_emitter_lost(const te_emitter_t *e)
+{
+        return te_emit_lost(e->producer, e->codec, e->topics.alerts, e->proc);
+}
+
 int te_emit_reject(const te_emitter_t *e, const rd_kafka_message_t *m, const char *code,
                    const char *why, const te_reject_ctx_t *ctx)
 {
@@ -222,10 +240,9 @@ int te_emit_reject(const te_emitter_t *e, const rd_kafka_message_t *m, const cha
                             c->keyed ? c->decision_id : NULL, errstr, sizeof errstr);
         if (rc != 0) /* skipped: te_emit alerted (deadletter_skipped) */
                 return rc;
-        te_emit_alert(
-            e->producer, e->codec, e->topics.alerts, TE_SEV_WARNING, e->proc,
-            c->alert_code ? c->alert_code : code, c->decision_id, c->portfolio_id,
-            c->order_id, "%s dead-lettered (%s[%d]@%lld)%s%s: %s",
+        te_emitter_alert(
+            e, TE_SEV_WARNING, c->alert_code ? c->alert_code : code, c->decision_id,
+            c->portfolio_id, c->order_id, "%s dead-lettered (%s[%d]@%lld)%s%s: %s",
             c->what ? c->what : "message", m->rkt ? rd_kafka_topic_name(m->rkt) : "",
             (int)m->partition, (long long)m->offset, c->note ? ", " : "",
             c->note ? c->note : "", reason);

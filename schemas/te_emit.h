@@ -90,4 +90,12 @@ int te_emit_reject(const te_emitter_t *e, const rd_kafka_message_t *m, const cha
 int te_emit_lost(te_producer_t *p, te_codec_t *codec, const char *alerts_topic,
                  const char *source);
 
+/** te_emit_alert through `e` (its producer, codec, alerts topic and process). */
+int te_emitter_alert(const te_emitter_t *e, te_severity_t sev, const char *code,
+                     const char *decision_id, const char *portfolio_id,
+                     const char *order_id, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+/** te_emit_lost through `e`. */
+int te_emitter_lost(const te_emitter_t *e);
+
 #endif
