@@ -59,7 +59,7 @@ static int fx_teardown(void **state)
 
 /* the options every process gets after its own rows: the kafka defaults */
 #define KAFKA_DEFAULTS                                                                   \
-        "-o", "kafka.fetch.wait.max.ms=10", "-o", "kafka.session.timeout.ms=6000", "-o", \
+        "-o", "kafka.fetch.wait.max.ms=1", "-o", "kafka.session.timeout.ms=6000", "-o", \
             "kafka.heartbeat.interval.ms=500", "-o",                                     \
             "kafka.reconnect.backoff.max.ms=1000", "-o", "kafka.linger.ms=1"
 #define COMMON "-o", "bootstrap.servers=127.0.0.1:9092", "-o", "bootstrap.file="
@@ -143,7 +143,7 @@ static void test_kafka_config_wins(void **state)
         assert_int_equal(te_bt_argv(&a, TE_BT_SINK, "s", &fx->s), 0);
         EXPECT(&a, "s", COMMON, "-o", "group.id=bt-r1-sink", "-o",
                "topic.reports=bt.r1.reports", "-o", "db.conninfo=host=/pg dbname=bt_r1",
-               LEVEL, "-o", "kafka.fetch.wait.max.ms=10", "-o",
+               LEVEL, "-o", "kafka.fetch.wait.max.ms=1", "-o",
                "kafka.session.timeout.ms=6000", "-o", "kafka.heartbeat.interval.ms=500",
                "-o", "kafka.reconnect.backoff.max.ms=1000", "-o", "kafka.linger.ms=7",
                "-o", "kafka.security.protocol=SSL");
