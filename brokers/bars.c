@@ -99,22 +99,21 @@ int32_t te_bars_day_of_ms(int64_t ms)
 }
 
 int te_bars_add(te_bars_t *b, const char *ticker, const te_bar_t *bar, char *errstr,
-                size_t errstr_size)
+                size_t errsz)
 {
         if (ticker[0] == '\0' || strlen(ticker) >= TE_TICKER_MAX) {
-                snprintf(errstr, errstr_size, "bad ticker");
+                snprintf(errstr, errsz, "bad ticker");
                 return -1;
         }
         if (!isfinite(bar->open) || !isfinite(bar->high) || !isfinite(bar->low) ||
             !isfinite(bar->close) || !isfinite(bar->volume) || bar->open <= 0 ||
             bar->high <= 0 || bar->low <= 0 || bar->close <= 0 || bar->volume < 0) {
-                snprintf(errstr, errstr_size,
-                         "prices must be finite and > 0, volume >= 0");
+                snprintf(errstr, errsz, "prices must be finite and > 0, volume >= 0");
                 return -1;
         }
         if (bar->low > bar->open || bar->low > bar->close || bar->high < bar->open ||
             bar->high < bar->close) {
-                snprintf(errstr, errstr_size, "need low <= open,close <= high");
+                snprintf(errstr, errsz, "need low <= open,close <= high");
                 return -1;
         }
         series_t *s = te_map_get(b->by_ticker, ticker);
@@ -122,7 +121,7 @@ int te_bars_add(te_bars_t *b, const char *ticker, const te_bar_t *bar, char *err
                 s = calloc(1, sizeof *s);
                 if (!s || te_map_put(b->by_ticker, ticker, s) != 0) {
                         free(s);
-                        snprintf(errstr, errstr_size, "out of memory");
+                        snprintf(errstr, errsz, "out of memory");
                         return -1;
                 }
                 s->sorted = 1;
@@ -131,7 +130,7 @@ int te_bars_add(te_bars_t *b, const char *ticker, const te_bar_t *bar, char *err
                 size_t ncap = s->cap ? s->cap * 2 : 256;
                 te_bar_t *nb = realloc(s->bars, ncap * sizeof *nb);
                 if (!nb) {
-                        snprintf(errstr, errstr_size, "out of memory");
+                        snprintf(errstr, errsz, "out of memory");
                         return -1;
                 }
                 s->bars = nb;
@@ -155,7 +154,7 @@ static int parse_num(const char *f, double *out)
         return 0;
 }
 
-te_bars_t *te_bars_load_csv(const char *path, char *errstr, size_t errstr_size)
+te_bars_t *te_bars_load_csv(const char *path, char *errstr, size_t errsz)
 {
         FILE *fp = fopen(path, "r");
         te_bars_t *b = NULL;
@@ -163,20 +162,19 @@ te_bars_t *te_bars_load_csv(const char *path, char *errstr, size_t errstr_size)
         size_t lineno = 0;
         int seen_header = 0;
         if (!fp) {
-                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                snprintf(errstr, errsz, "%s: %s", path, strerror(errno));
                 return NULL;
         }
         b = te_bars_new();
         if (!b) {
-                snprintf(errstr, errstr_size, "%s: out of memory", path);
+                snprintf(errstr, errsz, "%s: out of memory", path);
                 goto err;
         }
         while (fgets(line, sizeof line, fp)) {
                 lineno++;
                 size_t len = strlen(line);
                 if (len == sizeof line - 1 && line[len - 1] != '\n') {
-                        snprintf(errstr, errstr_size, "%s:%zu: line too long", path,
-                                 lineno);
+                        snprintf(errstr, errsz, "%s:%zu: line too long", path, lineno);
                         goto err;
                 }
                 while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -186,7 +184,7 @@ te_bars_t *te_bars_load_csv(const char *path, char *errstr, size_t errstr_size)
                 if (!seen_header) {
                         seen_header = 1;
                         if (strcmp(line, "date,ticker,open,high,low,close,volume") != 0) {
-                                snprintf(errstr, errstr_size,
+                                snprintf(errstr, errsz,
                                          "%s:%zu: expected header "
                                          "date,ticker,open,high,low,close,volume",
                                          path, lineno);
@@ -208,30 +206,30 @@ te_bars_t *te_bars_load_csv(const char *path, char *errstr, size_t errstr_size)
                         p = c + 1;
                 }
                 if (nf != 7) {
-                        snprintf(errstr, errstr_size, "%s:%zu: expected 7 fields", path,
+                        snprintf(errstr, errsz, "%s:%zu: expected 7 fields", path,
                                  lineno);
                         goto err;
                 }
                 te_bar_t bar;
                 char why[128];
                 if (te_bars_parse_date(fields[0], &bar.day) != 0) {
-                        snprintf(errstr, errstr_size, "%s:%zu: bad date '%.16s'", path,
-                                 lineno, fields[0]);
+                        snprintf(errstr, errsz, "%s:%zu: bad date '%.16s'", path, lineno,
+                                 fields[0]);
                         goto err;
                 }
                 if (parse_num(fields[2], &bar.open) || parse_num(fields[3], &bar.high) ||
                     parse_num(fields[4], &bar.low) || parse_num(fields[5], &bar.close) ||
                     parse_num(fields[6], &bar.volume)) {
-                        snprintf(errstr, errstr_size, "%s:%zu: bad number", path, lineno);
+                        snprintf(errstr, errsz, "%s:%zu: bad number", path, lineno);
                         goto err;
                 }
                 if (te_bars_add(b, fields[1], &bar, why, sizeof why) != 0) {
-                        snprintf(errstr, errstr_size, "%s:%zu: %s", path, lineno, why);
+                        snprintf(errstr, errsz, "%s:%zu: %s", path, lineno, why);
                         goto err;
                 }
         }
         if (ferror(fp)) {
-                snprintf(errstr, errstr_size, "%s: read error", path);
+                snprintf(errstr, errsz, "%s: read error", path);
                 goto err;
         }
         fclose(fp);
@@ -325,14 +323,14 @@ size_t te_bars_check_splits(te_bars_t *b, double split_ratio,
 }
 
 te_bars_t *te_bars_load_pg(void *pgconn, const char *from, const char *to, char *errstr,
-                           size_t errstr_size)
+                           size_t errsz)
 {
         PGconn *conn = pgconn;
         const char *params[2] = {from && from[0] ? from : NULL, to && to[0] ? to : NULL};
         te_bars_t *b = te_bars_new();
         PGresult *res = NULL;
         if (!b) {
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 return NULL;
         }
         if (!PQsendQueryParams(conn,
@@ -342,7 +340,7 @@ te_bars_t *te_bars_load_pg(void *pgconn, const char *from, const char *to, char 
                                "AND ($2::date IS NULL OR date <= $2::date)",
                                2, NULL, params, NULL, NULL, 0) ||
             !PQsetSingleRowMode(conn)) {
-                snprintf(errstr, errstr_size, "prices_daily: %s", PQerrorMessage(conn));
+                snprintf(errstr, errsz, "prices_daily: %s", PQerrorMessage(conn));
                 goto err;
         }
         int failed = 0;
@@ -358,18 +356,17 @@ te_bars_t *te_bars_load_pg(void *pgconn, const char *from, const char *to, char 
                             parse_num(PQgetvalue(res, 0, 4), &bar.low) ||
                             parse_num(PQgetvalue(res, 0, 5), &bar.close) ||
                             parse_num(PQgetvalue(res, 0, 6), &bar.volume)) {
-                                snprintf(errstr, errstr_size,
+                                snprintf(errstr, errsz,
                                          "prices_daily %.24s %.10s: bad value", tk,
                                          PQgetvalue(res, 0, 1));
                                 failed = 1;
                         } else if (te_bars_add(b, tk, &bar, why, sizeof why) != 0) {
-                                snprintf(errstr, errstr_size,
-                                         "prices_daily %.24s %.10s: %s", tk,
-                                         PQgetvalue(res, 0, 1), why);
+                                snprintf(errstr, errsz, "prices_daily %.24s %.10s: %s",
+                                         tk, PQgetvalue(res, 0, 1), why);
                                 failed = 1;
                         }
                 } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !failed) {
-                        snprintf(errstr, errstr_size, "prices_daily: %s",
+                        snprintf(errstr, errsz, "prices_daily: %s",
                                  PQresultErrorMessage(res));
                         failed = 1;
                 }
@@ -402,16 +399,16 @@ static void warn_split(void *ctx, const char *ticker, int32_t day, double ratio)
 }
 
 te_bars_t *te_bars_open(const char *csv_path, const char *conninfo, const char *from,
-                        const char *to, char *errstr, size_t errstr_size)
+                        const char *to, char *errstr, size_t errsz)
 {
         te_bars_t *b = NULL;
         if (csv_path && csv_path[0]) {
-                b = te_bars_load_csv(csv_path, errstr, errstr_size);
+                b = te_bars_load_csv(csv_path, errstr, errsz);
         } else {
-                PGconn *conn = te_pg_connect(conninfo, errstr, errstr_size);
+                PGconn *conn = te_pg_connect(conninfo, errstr, errsz);
                 if (!conn)
                         return NULL;
-                b = te_bars_load_pg(conn, from, to, errstr, errstr_size);
+                b = te_bars_load_pg(conn, from, to, errstr, errsz);
                 PQfinish(conn);
         }
         if (b)

@@ -35,13 +35,13 @@ typedef struct te_bar_s {
 typedef struct te_bars_s te_bars_t;
 
 /** Load a CSV file. @returns the bars, or NULL with errstr "path:line: why". */
-te_bars_t *te_bars_load_csv(const char *path, char *errstr, size_t errstr_size);
+te_bars_t *te_bars_load_csv(const char *path, char *errstr, size_t errsz);
 /** An empty set, to add bars to (tests, the DB loader). NULL on OOM. */
 te_bars_t *te_bars_new(void);
 /** Add one bar (bars of a ticker may come in any order; they are sorted on first
  *  lookup). @returns 0, or -1 with errstr for an invalid bar. */
 int te_bars_add(te_bars_t *b, const char *ticker, const te_bar_t *bar, char *errstr,
-                size_t errstr_size);
+                size_t errsz);
 void te_bars_destroy(te_bars_t *b); /* accepts NULL */
 
 /** The latest bar of `ticker` on or before `day`. @returns NULL if none. */
@@ -60,14 +60,14 @@ int te_bars_has(te_bars_t *b, const char *ticker);
  *  NULL or "" for no bound). Rows are streamed in single-row mode.
  *  @returns the bars, or NULL with errstr. */
 te_bars_t *te_bars_load_pg(void *pgconn, const char *from, const char *to, char *errstr,
-                           size_t errstr_size);
+                           size_t errsz);
 
 /** Open the simulator's bars: the CSV at `csv_path` when it is non-NULL and non-empty,
  *  else prices_daily through `conninfo` (libpq; "" = PG* environment) for from..to.
  *  Logs a warning per suspected unadjusted split (ratio 1.8).
  *  @returns the bars, or NULL with errstr. */
 te_bars_t *te_bars_open(const char *csv_path, const char *conninfo, const char *from,
-                        const char *to, char *errstr, size_t errstr_size);
+                        const char *to, char *errstr, size_t errsz);
 
 /** Count overnight moves that look like an unadjusted split (close-to-next-open ratio
  *  outside [1/split_ratio, split_ratio], e.g. 1.8): such data must be split-adjusted

@@ -139,22 +139,22 @@ static te_adapter_err_t make_fix(const te_broker_worker_conf_t *c,
 
 te_adapter_err_t te_adapter_make(const te_broker_worker_conf_t *conf,
                                  te_adapter_alert_fn alert, void *alert_ctx,
-                                 te_adapter_t *out, char *errstr, size_t errstr_size)
+                                 te_adapter_t *out, char *errstr, size_t errsz)
 {
         te_adapter_err_t rc;
         memset(out, 0, sizeof *out);
         switch (conf->adapter) {
         case TE_ADAPTER_SIM:
-                rc = make_sim(conf, out, errstr, errstr_size);
+                rc = make_sim(conf, out, errstr, errsz);
                 break;
         case TE_ADAPTER_IBKR:
-                rc = make_ibkr(conf, alert, alert_ctx, out, errstr, errstr_size);
+                rc = make_ibkr(conf, alert, alert_ctx, out, errstr, errsz);
                 break;
         case TE_ADAPTER_FIX:
-                rc = make_fix(conf, alert, alert_ctx, out, errstr, errstr_size);
+                rc = make_fix(conf, alert, alert_ctx, out, errstr, errsz);
                 break;
         default:
-                snprintf(errstr, errstr_size, "adapter: unknown (%d)", conf->adapter);
+                snprintf(errstr, errsz, "adapter: unknown (%d)", conf->adapter);
                 rc = TE_ADAPTER_ERR_CONFIG;
                 break;
         }
@@ -163,8 +163,8 @@ te_adapter_err_t te_adapter_make(const te_broker_worker_conf_t *conf,
         out->name = te_adapter_names[conf->adapter];
         if (conf->fault_script[0]) {
                 /* the decorator owns the adapter from here, also on failure */
-                out->broker = te_faulty_new(out->broker, conf->fault_script, NULL, errstr,
-                                            errstr_size);
+                out->broker =
+                    te_faulty_new(out->broker, conf->fault_script, NULL, errstr, errsz);
                 if (!out->broker) {
                         rc = TE_ADAPTER_ERR_CONFIG;
                         goto err;

@@ -51,7 +51,7 @@ typedef enum {
  * with errstr (and `out` empty). */
 te_adapter_err_t te_adapter_make(const struct te_broker_worker_conf_s *conf,
                                  te_adapter_alert_fn alert, void *alert_ctx,
-                                 te_adapter_t *out, char *errstr, size_t errstr_size);
+                                 te_adapter_t *out, char *errstr, size_t errsz);
 /* Each adapter's config from the worker's: its own struct from the table (conf->sim,
  * ->ibkr, ->fix) with the settings it shares filled in: broker.name ("sim" becomes
  * "ibkr" / "fix" for those), broker.account (sim), db.conninfo (ibkr, fix) and
@@ -60,7 +60,7 @@ struct te_sim_cfg_s;
 struct te_ibkr_cfg_s;
 struct te_fix_cfg_s;
 int te_adapter_sim_cfg(const struct te_broker_worker_conf_s *conf,
-                       struct te_sim_cfg_s *out, char *errstr, size_t errstr_size);
+                       struct te_sim_cfg_s *out, char *errstr, size_t errsz);
 void te_adapter_ibkr_cfg(const struct te_broker_worker_conf_s *conf,
                          struct te_ibkr_cfg_s *out);
 void te_adapter_fix_cfg(const struct te_broker_worker_conf_s *conf,

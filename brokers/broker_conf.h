@@ -17,7 +17,6 @@ extern const te_cfg_item_t te_broker_conf_items[];
 extern const size_t te_broker_conf_n_items;
 /** Zero `conf` and apply the table's defaults. @returns 0, or -1 with errstr (a
  *  default that does not parse: a programming error). */
-int te_broker_conf_defaults(te_broker_worker_conf_t *conf, char *errstr,
-                            size_t errstr_size);
+int te_broker_conf_defaults(te_broker_worker_conf_t *conf, char *errstr, size_t errsz);
 
 #endif

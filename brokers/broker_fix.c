@@ -351,46 +351,46 @@ static int load_ended(void *ctx, const char *order_id)
         return fx_remember_ended(b, order_id);
 }
 
-te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_size)
+te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errsz)
 {
         if (cfg->max_msgs_per_sec < 1 || cfg->max_msgs_per_sec > TE_FIX_REQQ_RATE_MAX) {
-                te_errf(errstr, errstr_size, "max_msgs_per_sec outside 1..%d",
+                te_errf(errstr, errsz, "max_msgs_per_sec outside 1..%d",
                         TE_FIX_REQQ_RATE_MAX);
                 return NULL;
         }
         if (cfg->reconnect_min_ms < 1 || cfg->reconnect_max_ms < cfg->reconnect_min_ms) {
-                te_errf(errstr, errstr_size, "bad reconnect backoff");
+                te_errf(errstr, errsz, "bad reconnect backoff");
                 return NULL;
         }
         if (cfg->port < 1 || cfg->port > 65535) {
-                te_errf(errstr, errstr_size, "port outside 1..65535");
+                te_errf(errstr, errsz, "port outside 1..65535");
                 return NULL;
         }
         const char *begin = te_fix_begin_known(cfg->begin_string);
         int fix42 = begin && strcmp(begin, TE_FIX_BEGIN42) == 0;
         if (!begin) {
-                te_errf(errstr, errstr_size, "begin_string %s: FIX.4.4 or FIX.4.2",
+                te_errf(errstr, errsz, "begin_string %s: FIX.4.4 or FIX.4.2",
                         cfg->begin_string);
                 return NULL;
         }
         if (fix42 && cfg->password[0]) {
-                te_errf(errstr, errstr_size,
+                te_errf(errstr, errsz,
                         "a Password (554) cannot be sent in a FIX 4.2 Logon");
                 return NULL;
         }
         if (fix42 && cfg->mass_status) {
-                te_errf(errstr, errstr_size,
+                te_errf(errstr, errsz,
                         "mass_status: OrderMassStatusRequest (35=AF) does not exist in "
                         "FIX 4.2");
                 return NULL;
         }
         if (fix42 && (cfg->tifs & (1u << TE_TIF_CLS))) {
-                te_errf(errstr, errstr_size, "TimeInForce CLS does not exist in FIX 4.2");
+                te_errf(errstr, errsz, "TimeInForce CLS does not exist in FIX 4.2");
                 return NULL;
         }
         fix_t *b = calloc(1, sizeof *b);
         if (!b) {
-                te_errf(errstr, errstr_size, "out of memory");
+                te_errf(errstr, errsz, "out of memory");
                 return NULL;
         }
         b->base.ops = &fix_ops;
@@ -415,9 +415,9 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
         int64_t next_in = cfg->next_in > 0 ? cfg->next_in : 1;
         if (cfg->use_db) {
                 b->store = te_fix_store_open(cfg->db_conninfo, cfg->sender, cfg->target,
-                                             errstr, errstr_size);
+                                             errstr, errsz);
                 int rc = b->store ? te_fix_store_load_seqs(b->store, &next_out, &next_in,
-                                                           errstr, errstr_size)
+                                                           errstr, errsz)
                                   : -1;
                 if (rc < 0) {
                         fix_destroy(&b->base);
@@ -431,7 +431,7 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
                                (long long)next_out, (long long)next_in);
                 }
         }
-        b->sess = te_fix_session_new(&sc, next_out, next_in, errstr, errstr_size);
+        b->sess = te_fix_session_new(&sc, next_out, next_in, errstr, errsz);
         memset(sc.password, 0, sizeof sc.password);
         b->execs = te_fix_execids_new();
         b->orders = te_map_new();
@@ -439,12 +439,12 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
         b->reqq = te_fix_reqq_new(cfg->max_msgs_per_sec);
         if (!b->sess || !b->execs || !b->orders || !b->ended || !b->reqq) {
                 if (b->sess)
-                        te_errf(errstr, errstr_size, "out of memory");
+                        te_errf(errstr, errsz, "out of memory");
                 fix_destroy(&b->base);
                 return NULL;
         }
         if (b->store && te_fix_store_load_open(b->store, load_row, load_exec, b, errstr,
-                                               errstr_size) != 0) {
+                                               errsz) != 0) {
                 fix_destroy(&b->base);
                 return NULL;
         }
@@ -452,7 +452,7 @@ te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_siz
         if (b->store && cfg->ended_days > 0) {
                 n_ended =
                     te_fix_store_load_ended(b->store, cfg->ended_days, FIX_ENDED_MAX,
-                                            load_ended, b, errstr, errstr_size);
+                                            load_ended, b, errstr, errsz);
                 if (n_ended < 0) {
                         fix_destroy(&b->base);
                         return NULL;

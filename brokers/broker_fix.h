@@ -125,7 +125,7 @@ typedef struct te_fix_cfg_s {
 /** Create the adapter (no connection yet: the first poll opens it); with use_db,
  *  connect to the runtime DB, apply migrations and load the saved sequence numbers.
  *  @returns NULL with errstr on a config or DB error, or OOM. */
-te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errstr_size);
+te_broker_t *te_fix_new(const te_fix_cfg_t *cfg, char *errstr, size_t errsz);
 
 typedef struct te_fix_stats_s {
         uint64_t connects, disconnects, logons, reconciles;

@@ -214,7 +214,7 @@ void te_ibkr_stats(te_broker_t *b, te_ibkr_stats_t *out)
         *out = ((te_ibkr_t *)b)->st;
 }
 
-static int parse_accounts(te_ibkr_t *b, char *errstr, size_t errstr_size)
+static int parse_accounts(te_ibkr_t *b, char *errstr, size_t errsz)
 {
         const char *p = b->cfg.accounts;
         while (*p) {
@@ -224,7 +224,7 @@ static int parse_accounts(te_ibkr_t *b, char *errstr, size_t errstr_size)
                 if (n == 0)
                         break;
                 if (b->n_allow == TE_IBKR_MAX_ACCOUNTS || n >= TE_NAME_MAX) {
-                        snprintf(errstr, errstr_size,
+                        snprintf(errstr, errsz,
                                  "ibkr.accounts: at most %d accounts of < %d chars",
                                  TE_IBKR_MAX_ACCOUNTS, TE_NAME_MAX);
                         return -1;
@@ -235,17 +235,17 @@ static int parse_accounts(te_ibkr_t *b, char *errstr, size_t errstr_size)
                 p += n;
         }
         if (b->n_allow == 0) {
-                snprintf(errstr, errstr_size, "ibkr.accounts: at least one account");
+                snprintf(errstr, errsz, "ibkr.accounts: at least one account");
                 return -1;
         }
         return 0;
 }
 
-te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errstr_size)
+te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errsz)
 {
         te_ibkr_t *b = calloc(1, sizeof *b);
         if (!b) {
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 return NULL;
         }
         b->base.ops = &ibkr_ops;
@@ -257,10 +257,10 @@ te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errstr_s
         te_buf_init(&b->rbuf, 4 * (TE_TWS_MAX_FRAME + 4));
         te_buf_init(&b->wbuf, 64 * 1024 * 1024);
         te_buf_init(&b->scratch, TE_TWS_MAX_FRAME + 4);
-        if (parse_accounts(b, errstr, errstr_size) != 0)
+        if (parse_accounts(b, errstr, errsz) != 0)
                 goto err;
         if (cfg->port < 1 || cfg->port > 65535 || !cfg->host[0]) {
-                snprintf(errstr, errstr_size, "ibkr.host/ibkr.port invalid");
+                snprintf(errstr, errsz, "ibkr.host/ibkr.port invalid");
                 goto err;
         }
         b->pacer =
@@ -274,20 +274,19 @@ te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errstr_s
                 (void)te_ibkr_pos_add_account(b->pos,
                                               b->allow[i]); /* fits: same bounds */
         if (!b->pacer || !b->by_ref || !b->by_tws || !b->execs || !b->rq || !b->pos) {
-                snprintf(errstr, errstr_size,
-                         "out of memory or bad ibkr.max_msgs_per_sec");
+                snprintf(errstr, errsz, "out of memory or bad ibkr.max_msgs_per_sec");
                 goto err;
         }
         if (cfg->use_db) {
                 b->store = te_ibkr_store_open(cfg->db_conninfo, cfg->client_id,
-                                              b->allow[0], errstr, errstr_size);
+                                              b->allow[0], errstr, errsz);
                 if (!b->store)
                         goto err;
                 int64_t hwm = 0;
-                if (te_ibkr_store_next_id(b->store, &hwm, errstr, errstr_size) != 0 ||
+                if (te_ibkr_store_next_id(b->store, &hwm, errstr, errsz) != 0 ||
                     te_ibkr_store_load_open(b->store, te_ibkr_orders_row_cb,
                                             te_ibkr_orders_exec_cb, b, errstr,
-                                            errstr_size) != 0)
+                                            errsz) != 0)
                         goto err;
                 if (hwm > b->next_id)
                         b->next_id = hwm;

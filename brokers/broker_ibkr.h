@@ -94,7 +94,7 @@ typedef struct te_ibkr_cfg_s {
  *  migrations and loads its open orders and id high-water mark (startup
  *  reconciliation then runs on the first connection). The TWS connection is opened
  *  from the first poll(). @returns NULL with errstr on a config or DB error. */
-te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errstr_size);
+te_broker_t *te_ibkr_new(const te_ibkr_cfg_t *cfg, char *errstr, size_t errsz);
 
 /** Connection state names, for logs and tests. */
 typedef enum {

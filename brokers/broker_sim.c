@@ -45,8 +45,7 @@ double te_sim_round4(double v)
         return te_fill_round4(v);
 }
 
-int te_sim_parse_ticks(te_sim_cfg_t *cfg, const char *spec, char *errstr,
-                       size_t errstr_size)
+int te_sim_parse_ticks(te_sim_cfg_t *cfg, const char *spec, char *errstr, size_t errsz)
 {
         te_sim_tick_t tmp[TE_SIM_MAX_TICKS];
         size_t n = 0;
@@ -62,7 +61,7 @@ int te_sim_parse_ticks(te_sim_cfg_t *cfg, const char *spec, char *errstr,
                 while (len && p[len - 1] == ' ')
                         len--;
                 if (len >= sizeof item) {
-                        snprintf(errstr, errstr_size, "item too long: %.40s...", p);
+                        snprintf(errstr, errsz, "item too long: %.40s...", p);
                         return -1;
                 }
                 memcpy(item, p, len);
@@ -70,8 +69,7 @@ int te_sim_parse_ticks(te_sim_cfg_t *cfg, const char *spec, char *errstr,
                 p += len;
                 char *eq = strchr(item, '=');
                 if (!eq || eq == item) {
-                        snprintf(errstr, errstr_size, "%s: expected TICKER=increment",
-                                 item);
+                        snprintf(errstr, errsz, "%s: expected TICKER=increment", item);
                         return -1;
                 }
                 *eq = '\0';
@@ -79,22 +77,22 @@ int te_sim_parse_ticks(te_sim_cfg_t *cfg, const char *spec, char *errstr,
                 double inc = strtod(eq + 1, &num_end);
                 if (num_end == eq + 1 || *num_end || !isfinite(inc) || !(inc > 0) ||
                     inc > 1000) {
-                        snprintf(errstr, errstr_size,
+                        snprintf(errstr, errsz,
                                  "%s: increment '%s' is not a number in (0, 1000]", item,
                                  eq + 1);
                         return -1;
                 }
                 if (strlen(item) >= TE_TICKER_MAX) {
-                        snprintf(errstr, errstr_size, "%s: ticker too long", item);
+                        snprintf(errstr, errsz, "%s: ticker too long", item);
                         return -1;
                 }
                 for (size_t i = 0; i < n; i++)
                         if (strcmp(tmp[i].ticker, item) == 0) {
-                                snprintf(errstr, errstr_size, "%s: given twice", item);
+                                snprintf(errstr, errsz, "%s: given twice", item);
                                 return -1;
                         }
                 if (n == TE_SIM_MAX_TICKS) {
-                        snprintf(errstr, errstr_size, "more than %d instruments",
+                        snprintf(errstr, errsz, "more than %d instruments",
                                  TE_SIM_MAX_TICKS);
                         return -1;
                 }

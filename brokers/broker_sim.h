@@ -85,8 +85,7 @@ void te_sim_stats(const te_broker_t *b, te_sim_stats_t *out);
 /** Parse "TICKER=increment,..." (spaces allowed around items; "" clears) into
  *  cfg->ticks: each increment > 0 and at most 1000, a ticker at most once.
  *  @returns 0, or -1 with errstr naming the item (cfg->ticks unchanged). */
-int te_sim_parse_ticks(te_sim_cfg_t *cfg, const char *spec, char *errstr,
-                       size_t errstr_size);
+int te_sim_parse_ticks(te_sim_cfg_t *cfg, const char *spec, char *errstr, size_t errsz);
 /** The price increment of `ticker`: its own, else cfg->fill.price_increment. */
 double te_sim_tick_of(const te_sim_cfg_t *cfg, const char *ticker);
 

@@ -507,10 +507,9 @@ static void adapter_alert(void *ctx, te_severity_t sev, const char *code,
 
 /* Producer, guard, ledger and consumer around the adapter in place. @returns 0 or -1
  * with errstr. */
-static int start(te_broker_worker_t *w, const te_cfg_t *cfg, char *errstr,
-                 size_t errstr_size)
+static int start(te_broker_worker_t *w, const te_cfg_t *cfg, char *errstr, size_t errsz)
 {
-        w->producer = te_producer_new(cfg, w->conf.common.bootstrap, errstr, errstr_size);
+        w->producer = te_producer_new(cfg, w->conf.common.bootstrap, errstr, errsz);
         if (!w->producer)
                 return -1;
         w->emit =
@@ -521,21 +520,20 @@ static int start(te_broker_worker_t *w, const te_cfg_t *cfg, char *errstr,
         te_guard_init(&w->guard, &w->conf.guard);
         w->ledger = te_ledger_new(w->conf.topic_orders, w->adapter.sim != NULL);
         if (!w->ledger) {
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 return -1;
         }
         /* a live adapter may still be connecting: take no orders until it is up */
         w->up = !w->broker->ops->connected || w->broker->ops->connected(w->broker);
         const char *topics[] = {w->conf.topic_orders};
         w->consumer = te_consumer_new(cfg, w->conf.common.bootstrap, w->conf.group_id,
-                                      topics, 1, on_rebalance, w, errstr, errstr_size);
+                                      topics, 1, on_rebalance, w, errstr, errsz);
         return w->consumer ? 0 : -1;
 }
 
 te_broker_worker_t *te_broker_worker_new(const te_broker_worker_conf_t *conf,
                                          const te_cfg_t *cfg, te_adapter_t *adapter,
-                                         int *bad_setting, char *errstr,
-                                         size_t errstr_size)
+                                         int *bad_setting, char *errstr, size_t errsz)
 {
         *bad_setting = 0;
         te_broker_worker_t *w = calloc(1, sizeof *w);
@@ -546,17 +544,17 @@ te_broker_worker_t *te_broker_worker_new(const te_broker_worker_conf_t *conf,
         if (!w) {
                 if (adapter)
                         te_adapter_term(adapter);
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 return NULL;
         }
         w->conf = *conf;
         te_buf_init(&w->buf, TE_CODEC_MAX_MESSAGE);
-        w->codec = te_codec_new(errstr, errstr_size);
+        w->codec = te_codec_new(errstr, errsz);
         if (!w->codec)
                 goto err;
         if (!adapter) {
                 te_adapter_err_t aerr = te_adapter_make(&w->conf, adapter_alert, w,
-                                                        &w->adapter, errstr, errstr_size);
+                                                        &w->adapter, errstr, errsz);
                 if (aerr != TE_ADAPTER_OK) {
                         *bad_setting = aerr == TE_ADAPTER_ERR_CONFIG;
                         goto err;
@@ -564,7 +562,7 @@ te_broker_worker_t *te_broker_worker_new(const te_broker_worker_conf_t *conf,
         }
         w->broker = w->adapter.broker;
         w->name = w->adapter.name ? w->adapter.name : w->broker->ops->name;
-        if (start(w, cfg, errstr, errstr_size) != 0)
+        if (start(w, cfg, errstr, errsz) != 0)
                 goto err;
         w->last_commit = te_proc_mono_ms();
         const te_bars_t *bars = w->adapter.bars;

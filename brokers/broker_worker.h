@@ -76,8 +76,7 @@ typedef struct te_broker_worker_s te_broker_worker_t;
  *  (main exits 2), else 0. */
 te_broker_worker_t *te_broker_worker_new(const te_broker_worker_conf_t *conf,
                                          const te_cfg_t *cfg, te_adapter_t *adapter,
-                                         int *bad_setting, char *errstr,
-                                         size_t errstr_size);
+                                         int *bad_setting, char *errstr, size_t errsz);
 /** One turn of the loop: follow the adapter's connection, take at most one order
  *  (waiting up to timeout_ms), publish the adapter's own reports, commit what is
  *  delivered when commit.interval.ms has passed. @returns 0, or -1 on a fatal error

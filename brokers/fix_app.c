@@ -69,40 +69,40 @@ static int positive(double v)
 /* The order terms D and G share: 1, 21, 55, 54, 60, 38, 40, 44, 99, 59. */
 static int enc_terms(te_fix_enc_t *e, const te_fix_app_cfg_t *cfg,
                      const te_order_cmd_t *c, double qty, int64_t now_ms, char *errstr,
-                     size_t errstr_size)
+                     size_t errsz)
 {
         if ((unsigned)c->order_type >= TE_OT__CNT || (unsigned)c->tif >= TE_TIF__CNT ||
             (unsigned)c->side >= TE_SIDE__CNT) {
-                te_errf(errstr, errstr_size, "order type, TIF or side out of range");
+                te_errf(errstr, errsz, "order type, TIF or side out of range");
                 return -1;
         }
         if (!(cfg->order_types & (1u << c->order_type))) {
-                te_errf(errstr, errstr_size, "order type %s not allowed on this session",
+                te_errf(errstr, errsz, "order type %s not allowed on this session",
                         te_order_type_name(c->order_type));
                 return -1;
         }
         if (!(cfg->tifs & (1u << c->tif)) || (cfg->fix42 && c->tif == TE_TIF_CLS)) {
-                te_errf(errstr, errstr_size, "TIF %s not allowed on this session",
+                te_errf(errstr, errsz, "TIF %s not allowed on this session",
                         te_tif_name(c->tif));
                 return -1;
         }
         if (!positive(qty)) {
-                te_errf(errstr, errstr_size, "quantity must be positive");
+                te_errf(errstr, errsz, "quantity must be positive");
                 return -1;
         }
         if (has_limit(c->order_type) &&
             !(c->has_limit_price && positive(c->limit_price))) {
-                te_errf(errstr, errstr_size, "%s needs a positive limit price",
+                te_errf(errstr, errsz, "%s needs a positive limit price",
                         te_order_type_name(c->order_type));
                 return -1;
         }
         if (has_stop(c->order_type) && !(c->has_stop_price && positive(c->stop_price))) {
-                te_errf(errstr, errstr_size, "%s needs a positive stop price",
+                te_errf(errstr, errsz, "%s needs a positive stop price",
                         te_order_type_name(c->order_type));
                 return -1;
         }
         if (!c->ticker[0]) {
-                te_errf(errstr, errstr_size, "ticker missing");
+                te_errf(errstr, errsz, "ticker missing");
                 return -1;
         }
         if (cfg->account[0])
@@ -123,15 +123,15 @@ static int enc_terms(te_fix_enc_t *e, const te_fix_app_cfg_t *cfg,
 
 int te_fix_app_enc_new(te_fix_enc_t *e, const te_fix_app_cfg_t *cfg,
                        const te_order_cmd_t *cmd, int64_t now_ms, char *errstr,
-                       size_t errstr_size)
+                       size_t errsz)
 {
         char id[TE_FIX_CLORDID_MAX];
         if (te_fix_clordid(id, sizeof id, cmd->order_id, 'n', 0) != 0) {
-                te_errf(errstr, errstr_size, "order id unusable as ClOrdID");
+                te_errf(errstr, errsz, "order id unusable as ClOrdID");
                 return -1;
         }
         te_fix_enc_str(e, TE_FIX_T_CLORDID, id);
-        return enc_terms(e, cfg, cmd, cmd->quantity, now_ms, errstr, errstr_size);
+        return enc_terms(e, cfg, cmd, cmd->quantity, now_ms, errstr, errsz);
 }
 
 int te_fix_app_enc_cancel(te_fix_enc_t *e, const te_order_cmd_t *order,
@@ -151,12 +151,11 @@ int te_fix_app_enc_cancel(te_fix_enc_t *e, const te_order_cmd_t *order,
 int te_fix_app_enc_replace(te_fix_enc_t *e, const te_fix_app_cfg_t *cfg,
                            const te_order_cmd_t *order, const te_order_cmd_t *repl,
                            const char *orig_clordid, const char *clordid, int64_t now_ms,
-                           char *errstr, size_t errstr_size)
+                           char *errstr, size_t errsz)
 {
         if (repl->side != order->side || repl->order_type != order->order_type ||
             repl->tif != order->tif || strcmp(repl->ticker, order->ticker) != 0) {
-                te_errf(errstr, errstr_size,
-                        "a replace may change quantity and prices only");
+                te_errf(errstr, errsz, "a replace may change quantity and prices only");
                 return -1;
         }
         te_order_cmd_t t = *order;
@@ -166,7 +165,7 @@ int te_fix_app_enc_replace(te_fix_enc_t *e, const te_fix_app_cfg_t *cfg,
         t.stop_price = repl->stop_price;
         te_fix_enc_str(e, TE_FIX_T_ORIGCLORDID, orig_clordid);
         te_fix_enc_str(e, TE_FIX_T_CLORDID, clordid);
-        return enc_terms(e, cfg, &t, repl->quantity, now_ms, errstr, errstr_size);
+        return enc_terms(e, cfg, &t, repl->quantity, now_ms, errstr, errsz);
 }
 
 int te_fix_app_enc_status(te_fix_enc_t *e, const te_order_cmd_t *order,
@@ -233,7 +232,7 @@ static char exec_type_44(const te_fix_exec_t *x)
 }
 
 int te_fix_app_dec_exec(const te_fix_msg_t *m, te_fix_exec_t *x, char *errstr,
-                        size_t errstr_size)
+                        size_t errsz)
 {
         memset(x, 0, sizeof *x);
         int fix42 = m->begin && strcmp(m->begin, TE_FIX_BEGIN42) == 0;
@@ -281,8 +280,7 @@ int te_fix_app_dec_exec(const te_fix_msg_t *m, te_fix_exec_t *x, char *errstr,
                  (!(x->last_qty > 0) || te_fix_get(m, TE_FIX_T_LASTPX, &lpx_len) == NULL))
                 bad = "LastQty (32) and LastPx (31) of a Trade";
         if (bad) {
-                te_errf(errstr, errstr_size, "ExecutionReport: %s missing or invalid",
-                        bad);
+                te_errf(errstr, errsz, "ExecutionReport: %s missing or invalid", bad);
                 return -1;
         }
         x->side = side == '1' ? TE_SIDE_BUY : TE_SIDE_SELL;
@@ -413,7 +411,7 @@ te_fix_map_t te_fix_app_map_exec(const te_fix_exec_t *x, const te_order_cmd_t *o
 }
 
 int te_fix_app_dec_cancel_reject(const te_fix_msg_t *m, te_fix_cxl_rej_t *c, char *errstr,
-                                 size_t errstr_size)
+                                 size_t errsz)
 {
         memset(c, 0, sizeof *c);
         char to;
@@ -433,8 +431,7 @@ int te_fix_app_dec_cancel_reject(const te_fix_msg_t *m, te_fix_cxl_rej_t *c, cha
                  (to != '1' && to != '2'))
                 bad = "CxlRejResponseTo (434)";
         if (bad) {
-                te_errf(errstr, errstr_size, "OrderCancelReject: %s missing or invalid",
-                        bad);
+                te_errf(errstr, errsz, "OrderCancelReject: %s missing or invalid", bad);
                 return -1;
         }
         c->is_replace = to == '2';

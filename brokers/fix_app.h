@@ -84,7 +84,7 @@ int te_fix_clordid_order(const char *clordid, char *order_id, size_t outsz);
  *  not allowed, price missing for its type, bad quantity or price). */
 int te_fix_app_enc_new(te_fix_enc_t *e, const te_fix_app_cfg_t *cfg,
                        const te_order_cmd_t *cmd, int64_t now_ms, char *errstr,
-                       size_t errstr_size);
+                       size_t errsz);
 /** OrderCancelRequest body for `order` (the order's current terms). @returns 0 or -1. */
 int te_fix_app_enc_cancel(te_fix_enc_t *e, const te_order_cmd_t *order,
                           const char *orig_clordid, const char *clordid, int64_t now_ms);
@@ -93,7 +93,7 @@ int te_fix_app_enc_cancel(te_fix_enc_t *e, const te_order_cmd_t *order,
 int te_fix_app_enc_replace(te_fix_enc_t *e, const te_fix_app_cfg_t *cfg,
                            const te_order_cmd_t *order, const te_order_cmd_t *repl,
                            const char *orig_clordid, const char *clordid, int64_t now_ms,
-                           char *errstr, size_t errstr_size);
+                           char *errstr, size_t errsz);
 /** OrderStatusRequest body for `order` under `clordid`. @returns 0 or -1. */
 int te_fix_app_enc_status(te_fix_enc_t *e, const te_order_cmd_t *order,
                           const char *clordid);
@@ -127,7 +127,7 @@ typedef struct te_fix_exec_s {
  *  or malformed, a ClOrdID that is not ours, negative quantities, a Trade without a
  *  positive LastQty and a LastPx). */
 int te_fix_app_dec_exec(const te_fix_msg_t *m, te_fix_exec_t *x, char *errstr,
-                        size_t errstr_size);
+                        size_t errsz);
 
 typedef enum {
         TE_FIX_MAP_REPORT = 0, /* *r is a report to publish */
@@ -158,7 +158,7 @@ typedef struct te_fix_cxl_rej_s {
 
 /** Read an OrderCancelReject. @returns 0, or -1 with errstr. */
 int te_fix_app_dec_cancel_reject(const te_fix_msg_t *m, te_fix_cxl_rej_t *c, char *errstr,
-                                 size_t errstr_size);
+                                 size_t errsz);
 /** The alert text for a refused cancel or replace. */
 void te_fix_app_cancel_reject_text(const te_fix_cxl_rej_t *c, char *out, size_t outsz);
 

@@ -220,18 +220,18 @@ int te_fix_parse_time(const char *s, size_t len, int64_t *ms)
 /* ---- framing -------------------------------------------------------------- */
 
 te_fix_rc_t te_fix_frame_next(const uint8_t *data, size_t len, size_t *frame_len,
-                              char *errstr, size_t errstr_size)
+                              char *errstr, size_t errsz)
 {
-        return te_fix_frame_next_v(data, len, NULL, frame_len, errstr, errstr_size);
+        return te_fix_frame_next_v(data, len, NULL, frame_len, errstr, errsz);
 }
 
 te_fix_rc_t te_fix_frame_next_v(const uint8_t *data, size_t len, const char *begin,
-                                size_t *frame_len, char *errstr, size_t errstr_size)
+                                size_t *frame_len, char *errstr, size_t errsz)
 {
         const char *prefix = prefix_of(begin);
         size_t n = len < FIX_PREFIX_LEN ? len : FIX_PREFIX_LEN;
         if (!prefix || memcmp(data, prefix, n) != 0) {
-                te_errf(errstr, errstr_size, "frame does not start with 8=%s<SOH>",
+                te_errf(errstr, errsz, "frame does not start with 8=%s<SOH>",
                         prefix ? te_fix_begin_known(begin) : "(unknown version)");
                 return TE_FIX_EGARBLED;
         }
@@ -246,7 +246,7 @@ te_fix_rc_t te_fix_frame_next_v(const uint8_t *data, size_t len, const char *beg
         size_t i = FIX_PREFIX_LEN + 2, body_len = 0, digits = 0;
         for (; i < len && is_digit(data[i]); i++) {
                 if (++digits > 5) {
-                        te_errf(errstr, errstr_size, "BodyLength has over 5 digits");
+                        te_errf(errstr, errsz, "BodyLength has over 5 digits");
                         return TE_FIX_EGARBLED;
                 }
                 body_len = body_len * 10 + (size_t)(data[i] - '0');
@@ -254,21 +254,21 @@ te_fix_rc_t te_fix_frame_next_v(const uint8_t *data, size_t len, const char *beg
         if (i == len)
                 return TE_FIX_EAGAIN;
         if (data[i] != TE_FIX_SOH || digits == 0 || data[FIX_PREFIX_LEN + 2] == '0') {
-                te_errf(errstr, errstr_size,
+                te_errf(errstr, errsz,
                         "BodyLength is not a positive decimal number ending at SOH");
                 return TE_FIX_EGARBLED;
         }
         size_t head = i + 1;
         size_t total = head + body_len + FIX_TRAILER_LEN;
         if (total > TE_FIX_MAX_FRAME) {
-                te_errf(errstr, errstr_size, "frame of %zu bytes over the %d-byte bound",
-                        total, TE_FIX_MAX_FRAME);
+                te_errf(errstr, errsz, "frame of %zu bytes over the %d-byte bound", total,
+                        TE_FIX_MAX_FRAME);
                 return TE_FIX_EGARBLED;
         }
         /* the body starts with MsgType: check it as soon as its bytes are here */
         size_t have = len - head < 3 ? len - head : 3;
         if (memcmp(data + head, "35=", have) != 0 || (body_len < 5 && have == 3)) {
-                te_errf(errstr, errstr_size, "MsgType (35) is not the third field");
+                te_errf(errstr, errsz, "MsgType (35) is not the third field");
                 return TE_FIX_EGARBLED;
         }
         if (len < total)
@@ -277,7 +277,7 @@ te_fix_rc_t te_fix_frame_next_v(const uint8_t *data, size_t len, const char *beg
         const uint8_t *t = data + tr;
         if (data[tr - 1] != TE_FIX_SOH || memcmp(t, "10=", 3) != 0 || !is_digit(t[3]) ||
             !is_digit(t[4]) || !is_digit(t[5]) || t[6] != TE_FIX_SOH) {
-                te_errf(errstr, errstr_size,
+                te_errf(errstr, errsz,
                         "BodyLength %zu does not end where 10=nnn<SOH> starts", body_len);
                 return TE_FIX_EGARBLED;
         }
@@ -286,14 +286,13 @@ te_fix_rc_t te_fix_frame_next_v(const uint8_t *data, size_t len, const char *beg
                 sum += data[k];
         unsigned want = (unsigned)((t[3] - '0') * 100 + (t[4] - '0') * 10 + (t[5] - '0'));
         if (sum % 256 != want) {
-                te_errf(errstr, errstr_size, "CheckSum %03u, computed %03u", want,
-                        sum % 256);
+                te_errf(errstr, errsz, "CheckSum %03u, computed %03u", want, sum % 256);
                 return TE_FIX_EGARBLED;
         }
         *frame_len = total;
         return TE_FIX_OK;
 no_bodylen:
-        te_errf(errstr, errstr_size, "BodyLength (9) is not the second field");
+        te_errf(errstr, errsz, "BodyLength (9) is not the second field");
         return TE_FIX_EGARBLED;
 }
 

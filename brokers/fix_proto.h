@@ -192,10 +192,10 @@ int te_fix_parse_time(const char *s, size_t len, int64_t *ms);
  *  TE_FIX_EAGAIN: a valid prefix of a frame, read more (the prefix is never longer
  *  than TE_FIX_MAX_FRAME). TE_FIX_EGARBLED: errstr says why. */
 te_fix_rc_t te_fix_frame_next(const uint8_t *data, size_t len, size_t *frame_len,
-                              char *errstr, size_t errstr_size);
+                              char *errstr, size_t errsz);
 /** The same for BeginString `begin` (NULL: FIX.4.4; one we do not speak: garbled). */
 te_fix_rc_t te_fix_frame_next_v(const uint8_t *data, size_t len, const char *begin,
-                                size_t *frame_len, char *errstr, size_t errstr_size);
+                                size_t *frame_len, char *errstr, size_t errsz);
 /** After TE_FIX_EGARBLED: how many bytes to drop so that data starts at the next
  *  "8=FIX.4.4<SOH>" (or at a tail that could be its beginning). Always >= 1. */
 size_t te_fix_resync(const uint8_t *data, size_t len);

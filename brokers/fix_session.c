@@ -44,25 +44,23 @@ static void alertf(te_fix_sev_t *ev, const char *fmt, ...)
 }
 
 te_fix_session_t *te_fix_session_new(const te_fix_session_cfg_t *cfg, int64_t next_out,
-                                     int64_t next_in, char *errstr, size_t errstr_size)
+                                     int64_t next_in, char *errstr, size_t errsz)
 {
         if (!cfg->sender[0] || !cfg->target[0]) {
-                te_errf(errstr, errstr_size,
-                        "SenderCompID and TargetCompID are required");
+                te_errf(errstr, errsz, "SenderCompID and TargetCompID are required");
                 return NULL;
         }
         if (cfg->heartbt_int < 1 || cfg->heartbt_int > 3600) {
-                te_errf(errstr, errstr_size, "HeartBtInt %d outside 1..3600",
-                        cfg->heartbt_int);
+                te_errf(errstr, errsz, "HeartBtInt %d outside 1..3600", cfg->heartbt_int);
                 return NULL;
         }
         if (next_out < 1 || next_in < 1) {
-                te_errf(errstr, errstr_size, "sequence numbers must be >= 1");
+                te_errf(errstr, errsz, "sequence numbers must be >= 1");
                 return NULL;
         }
         te_fix_session_t *s = calloc(1, sizeof *s);
         if (!s) {
-                te_errf(errstr, errstr_size, "out of memory");
+                te_errf(errstr, errsz, "out of memory");
                 return NULL;
         }
         s->cfg = *cfg;

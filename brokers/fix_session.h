@@ -109,7 +109,7 @@ typedef struct te_fix_session_s te_fix_session_t;
 /** @returns a session in state DOWN, or NULL (bad config: errstr says why, or OOM).
  *  next_out / next_in: the numbers saved from the last session (1, 1 for none). */
 te_fix_session_t *te_fix_session_new(const te_fix_session_cfg_t *cfg, int64_t next_out,
-                                     int64_t next_in, char *errstr, size_t errstr_size);
+                                     int64_t next_in, char *errstr, size_t errsz);
 void te_fix_session_destroy(te_fix_session_t *s); /* accepts NULL */
 
 /** The connection is up: queue our Logon. @returns 0, or -1 if it could not be

@@ -21,17 +21,17 @@ struct te_fix_store_s {
 };
 
 te_fix_store_t *te_fix_store_open(const char *conninfo, const char *sender,
-                                  const char *target, char *errstr, size_t errstr_size)
+                                  const char *target, char *errstr, size_t errsz)
 {
         te_fix_store_t *s = calloc(1, sizeof *s);
         if (!s) {
-                te_errf(errstr, errstr_size, "out of memory");
+                te_errf(errstr, errsz, "out of memory");
                 return NULL;
         }
         te_strlcpy(s->sender, sender, sizeof s->sender);
         te_strlcpy(s->target, target, sizeof s->target);
-        s->conn = te_pg_connect(conninfo, errstr, errstr_size);
-        if (!s->conn || te_pg_migrate(s->conn, errstr, errstr_size) < 0) {
+        s->conn = te_pg_connect(conninfo, errstr, errsz);
+        if (!s->conn || te_pg_migrate(s->conn, errstr, errsz) < 0) {
                 te_fix_store_close(s);
                 return NULL;
         }
@@ -48,7 +48,7 @@ void te_fix_store_close(te_fix_store_t *s)
 }
 
 int te_fix_store_load_seqs(te_fix_store_t *s, int64_t *next_out, int64_t *next_in,
-                           char *errstr, size_t errstr_size)
+                           char *errstr, size_t errsz)
 {
         const char *v[2] = {s->sender, s->target};
         PGresult *r = PQexecParams(s->conn,
@@ -57,7 +57,7 @@ int te_fix_store_load_seqs(te_fix_store_t *s, int64_t *next_out, int64_t *next_i
                                    2, NULL, v, NULL, NULL, 0);
         int rc = -1;
         if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
-                te_errf(errstr, errstr_size, "load fix_sessions: %s",
+                te_errf(errstr, errsz, "load fix_sessions: %s",
                         r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
         } else if (PQntuples(r) == 0) {
                 rc = 0;
@@ -66,7 +66,7 @@ int te_fix_store_load_seqs(te_fix_store_t *s, int64_t *next_out, int64_t *next_i
                 long long o = strtoll(PQgetvalue(r, 0, 0), &e1, 10);
                 long long i = strtoll(PQgetvalue(r, 0, 1), &e2, 10);
                 if (*e1 || *e2 || o < 1 || i < 1) {
-                        te_errf(errstr, errstr_size, "fix_sessions: bad numbers");
+                        te_errf(errstr, errsz, "fix_sessions: bad numbers");
                 } else {
                         *next_out = o;
                         *next_in = i;
@@ -78,7 +78,7 @@ int te_fix_store_load_seqs(te_fix_store_t *s, int64_t *next_out, int64_t *next_i
 }
 
 int te_fix_store_save_seqs(te_fix_store_t *s, int64_t next_out, int64_t next_in,
-                           char *errstr, size_t errstr_size)
+                           char *errstr, size_t errsz)
 {
         char o[24], i[24];
         snprintf(o, sizeof o, "%lld", (long long)next_out);
@@ -94,7 +94,7 @@ int te_fix_store_save_seqs(te_fix_store_t *s, int64_t next_out, int64_t next_in,
             4, NULL, v, NULL, NULL, 0);
         int rc = r && PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
         if (rc != 0)
-                te_errf(errstr, errstr_size, "save fix_sessions: %s",
+                te_errf(errstr, errsz, "save fix_sessions: %s",
                         r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
         PQclear(r);
         if (rc != 0 && PQstatus(s->conn) == CONNECTION_BAD)
@@ -103,11 +103,11 @@ int te_fix_store_save_seqs(te_fix_store_t *s, int64_t next_out, int64_t next_in,
 }
 
 static int cmd_ok(te_fix_store_t *s, PGresult *r, ExecStatusType want, const char *what,
-                  char *errstr, size_t errstr_size)
+                  char *errstr, size_t errsz)
 {
         if (r && PQresultStatus(r) == want)
                 return 0;
-        te_errf(errstr, errstr_size, "%s: %s", what,
+        te_errf(errstr, errsz, "%s: %s", what,
                 r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
         if (PQstatus(s->conn) == CONNECTION_BAD)
                 PQreset(s->conn);
@@ -121,7 +121,7 @@ static void fmt_d(char *out, size_t n, double v)
 }
 
 int te_fix_store_save_order(te_fix_store_t *s, const te_fix_order_row_t *row,
-                            char *errstr, size_t errstr_size)
+                            char *errstr, size_t errsz)
 {
         const te_order_cmd_t *c = &row->cmd;
         char qty[40], lim[40], stp[40], et[24], nc[16], nr[16], cum[40], val[40];
@@ -176,13 +176,13 @@ int te_fix_store_save_order(te_fix_store_t *s, const te_fix_order_row_t *row,
             "EXCLUDED.cum_qty, "
             "cum_value = EXCLUDED.cum_value, updated_at = now()",
             24, NULL, v, NULL, NULL, 0);
-        int rc = cmd_ok(s, r, PGRES_COMMAND_OK, "save fix_orders", errstr, errstr_size);
+        int rc = cmd_ok(s, r, PGRES_COMMAND_OK, "save fix_orders", errstr, errsz);
         PQclear(r);
         return rc;
 }
 
 int te_fix_store_add_execs(te_fix_store_t *s, const char (*ids)[2][TE_ID_MAX], size_t n,
-                           char *errstr, size_t errstr_size)
+                           char *errstr, size_t errsz)
 {
         for (size_t i = 0; i < n; i++) {
                 const char *v[2] = {ids[i][0], ids[i][1]};
@@ -190,8 +190,7 @@ int te_fix_store_add_execs(te_fix_store_t *s, const char (*ids)[2][TE_ID_MAX], s
                                            "INSERT INTO fix_execs (order_id, exec_id) "
                                            "VALUES ($1, $2) ON CONFLICT DO NOTHING",
                                            2, NULL, v, NULL, NULL, 0);
-                int rc =
-                    cmd_ok(s, r, PGRES_COMMAND_OK, "save fix_execs", errstr, errstr_size);
+                int rc = cmd_ok(s, r, PGRES_COMMAND_OK, "save fix_execs", errstr, errsz);
                 PQclear(r);
                 if (rc != 0)
                         return -1;
@@ -206,7 +205,7 @@ static double get_d(PGresult *r, int row, int col)
 
 int te_fix_store_load_ended(te_fix_store_t *s, int days, size_t max,
                             int (*cb)(void *ctx, const char *order_id), void *ctx,
-                            char *errstr, size_t errstr_size)
+                            char *errstr, size_t errsz)
 {
         char d[16], m[24];
         snprintf(d, sizeof d, "%d", days);
@@ -219,15 +218,14 @@ int te_fix_store_load_ended(te_fix_store_t *s, int days, size_t max,
             "make_interval(days => $3::integer) ORDER BY updated_at DESC LIMIT "
             "$4::bigint",
             4, NULL, v, NULL, NULL, 0);
-        if (cmd_ok(s, r, PGRES_TUPLES_OK, "load ended fix_orders", errstr, errstr_size) !=
-            0) {
+        if (cmd_ok(s, r, PGRES_TUPLES_OK, "load ended fix_orders", errstr, errsz) != 0) {
                 PQclear(r);
                 return -1;
         }
         int n = PQntuples(r);
         for (int i = 0; i < n; i++)
                 if (cb(ctx, PQgetvalue(r, i, 0)) != 0) {
-                        te_errf(errstr, errstr_size, "loading ended fix_orders stopped");
+                        te_errf(errstr, errsz, "loading ended fix_orders stopped");
                         PQclear(r);
                         return -1;
                 }
@@ -236,8 +234,7 @@ int te_fix_store_load_ended(te_fix_store_t *s, int days, size_t max,
 }
 
 int te_fix_store_load_open(te_fix_store_t *s, te_fix_row_cb row_cb,
-                           te_fix_exec_cb exec_cb, void *ctx, char *errstr,
-                           size_t errstr_size)
+                           te_fix_exec_cb exec_cb, void *ctx, char *errstr, size_t errsz)
 {
         const char *v[2] = {s->sender, s->target};
         PGresult *r = PQexecParams(
@@ -250,7 +247,7 @@ int te_fix_store_load_open(te_fix_store_t *s, te_fix_row_cb row_cb,
             "cum_value FROM fix_orders WHERE sender_comp_id = $1 AND target_comp_id = $2 "
             "AND NOT terminal ORDER BY order_id",
             2, NULL, v, NULL, NULL, 0);
-        if (cmd_ok(s, r, PGRES_TUPLES_OK, "load fix_orders", errstr, errstr_size) != 0) {
+        if (cmd_ok(s, r, PGRES_TUPLES_OK, "load fix_orders", errstr, errsz) != 0) {
                 PQclear(r);
                 return -1;
         }
@@ -280,7 +277,7 @@ int te_fix_store_load_open(te_fix_store_t *s, te_fix_row_cb row_cb,
                     te_enum_parse(te_order_type_names, TE_OT__CNT, PQgetvalue(r, i, 10));
                 int tif = te_enum_parse(te_tif_names, TE_TIF__CNT, PQgetvalue(r, i, 13));
                 if (side < 0 || type < 0 || tif < 0) {
-                        te_errf(errstr, errstr_size, "fix_orders %s: bad enum value",
+                        te_errf(errstr, errsz, "fix_orders %s: bad enum value",
                                 c->order_id);
                         PQclear(r);
                         return -1;
@@ -302,7 +299,7 @@ int te_fix_store_load_open(te_fix_store_t *s, te_fix_row_cb row_cb,
                 row.cum = get_d(r, i, 19);
                 row.value = get_d(r, i, 20);
                 if (row_cb(ctx, &row) != 0) {
-                        te_errf(errstr, errstr_size, "loading fix_orders stopped");
+                        te_errf(errstr, errsz, "loading fix_orders stopped");
                         PQclear(r);
                         return -1;
                 }
@@ -314,13 +311,13 @@ int te_fix_store_load_open(te_fix_store_t *s, te_fix_row_cb row_cb,
             "USING (order_id) WHERE o.sender_comp_id = $1 AND "
             "o.target_comp_id = $2 AND NOT o.terminal",
             2, NULL, v, NULL, NULL, 0);
-        if (cmd_ok(s, r, PGRES_TUPLES_OK, "load fix_execs", errstr, errstr_size) != 0) {
+        if (cmd_ok(s, r, PGRES_TUPLES_OK, "load fix_execs", errstr, errsz) != 0) {
                 PQclear(r);
                 return -1;
         }
         for (int i = 0; i < PQntuples(r); i++)
                 if (exec_cb(ctx, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)) != 0) {
-                        te_errf(errstr, errstr_size, "loading fix_execs stopped");
+                        te_errf(errstr, errsz, "loading fix_execs stopped");
                         PQclear(r);
                         return -1;
                 }

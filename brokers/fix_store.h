@@ -18,15 +18,15 @@ typedef struct te_fix_store_s te_fix_store_t;
 /** Connect (conninfo "" = PG* environment) and apply migrations. @returns NULL with
  *  errstr on failure. */
 te_fix_store_t *te_fix_store_open(const char *conninfo, const char *sender,
-                                  const char *target, char *errstr, size_t errstr_size);
+                                  const char *target, char *errstr, size_t errsz);
 void te_fix_store_close(te_fix_store_t *s); /* accepts NULL */
 
 /** The saved numbers. @returns 1 found, 0 none saved yet, -1 error. */
 int te_fix_store_load_seqs(te_fix_store_t *s, int64_t *next_out, int64_t *next_in,
-                           char *errstr, size_t errstr_size);
+                           char *errstr, size_t errsz);
 /** Save the numbers (insert or update). @returns 0 or -1. */
 int te_fix_store_save_seqs(te_fix_store_t *s, int64_t next_out, int64_t next_in,
-                           char *errstr, size_t errstr_size);
+                           char *errstr, size_t errsz);
 
 /* One order row. */
 typedef struct te_fix_order_row_s {
@@ -38,18 +38,18 @@ typedef struct te_fix_order_row_s {
 
 /** Insert or update an order row. @returns 0 or -1. */
 int te_fix_store_save_order(te_fix_store_t *s, const te_fix_order_row_t *row,
-                            char *errstr, size_t errstr_size);
+                            char *errstr, size_t errsz);
 /** Record delivered ExecIDs (idempotent), `ids` holding n (order_id, exec_id) pairs.
  *  @returns 0 or -1. */
 int te_fix_store_add_execs(te_fix_store_t *s, const char (*ids)[2][TE_ID_MAX], size_t n,
-                           char *errstr, size_t errstr_size);
+                           char *errstr, size_t errsz);
 
 /** Call cb with the id of each order of this session that ended (terminal) within the
  *  last `days` days, newest first, at most `max` of them. A callback returning non-zero
  *  stops with -1. @returns the number of ids, or -1. */
 int te_fix_store_load_ended(te_fix_store_t *s, int days, size_t max,
                             int (*cb)(void *ctx, const char *order_id), void *ctx,
-                            char *errstr, size_t errstr_size);
+                            char *errstr, size_t errsz);
 
 typedef int (*te_fix_row_cb)(void *ctx, const te_fix_order_row_t *row);
 typedef int (*te_fix_exec_cb)(void *ctx, const char *order_id, const char *exec_id);
@@ -57,7 +57,6 @@ typedef int (*te_fix_exec_cb)(void *ctx, const char *order_id, const char *exec_
  *  ExecID of those orders. A callback returning non-zero stops with -1.
  *  @returns 0 or -1. */
 int te_fix_store_load_open(te_fix_store_t *s, te_fix_row_cb row_cb,
-                           te_fix_exec_cb exec_cb, void *ctx, char *errstr,
-                           size_t errstr_size);
+                           te_fix_exec_cb exec_cb, void *ctx, char *errstr, size_t errsz);
 
 #endif

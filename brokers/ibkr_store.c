@@ -21,41 +21,41 @@ struct te_ibkr_store_s {
 
 /* 0 when r has status `want`; else -1 with errstr, r cleared. */
 static int res_ok(PGresult *r, ExecStatusType want, const char *what, char *errstr,
-                  size_t errstr_size)
+                  size_t errsz)
 {
         if (r && PQresultStatus(r) == want)
                 return 0;
-        snprintf(errstr, errstr_size, "%s: %s", what,
+        snprintf(errstr, errsz, "%s: %s", what,
                  r ? PQresultErrorMessage(r) : "no result");
         PQclear(r);
         return -1;
 }
 
 static int exec_cmd(te_ibkr_store_t *s, const char *sql, int n, const char *const *v,
-                    const char *what, char *errstr, size_t errstr_size)
+                    const char *what, char *errstr, size_t errsz)
 {
         PGresult *r = PQexecParams(s->conn, sql, n, NULL, v, NULL, NULL, 0);
-        if (res_ok(r, PGRES_COMMAND_OK, what, errstr, errstr_size) != 0)
+        if (res_ok(r, PGRES_COMMAND_OK, what, errstr, errsz) != 0)
                 return -1;
         PQclear(r);
         return 0;
 }
 
 te_ibkr_store_t *te_ibkr_store_open(const char *conninfo, int client_id,
-                                    const char *account, char *errstr, size_t errstr_size)
+                                    const char *account, char *errstr, size_t errsz)
 {
         te_ibkr_store_t *s = calloc(1, sizeof *s);
         if (!s) {
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 return NULL;
         }
         s->client_id = client_id;
         snprintf(s->client_s, sizeof s->client_s, "%d", client_id);
         te_strlcpy(s->account, account, sizeof s->account);
-        s->conn = te_pg_connect(conninfo, errstr, errstr_size);
+        s->conn = te_pg_connect(conninfo, errstr, errsz);
         if (!s->conn)
                 goto err;
-        if (te_pg_migrate(s->conn, errstr, errstr_size) < 0)
+        if (te_pg_migrate(s->conn, errstr, errsz) < 0)
                 goto err;
         return s;
 err:
@@ -73,14 +73,14 @@ void te_ibkr_store_close(te_ibkr_store_t *s)
 }
 
 int te_ibkr_store_next_id(te_ibkr_store_t *s, int64_t *next_id, char *errstr,
-                          size_t errstr_size)
+                          size_t errsz)
 {
         const char *v[] = {s->client_s, s->account};
         PGresult *r = PQexecParams(s->conn,
                                    "SELECT next_order_id FROM ibkr_order_ids "
                                    "WHERE client_id = $1 AND account = $2",
                                    2, NULL, v, NULL, NULL, 0);
-        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_order_ids", errstr, errstr_size) != 0)
+        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_order_ids", errstr, errsz) != 0)
                 return -1;
         *next_id = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
         PQclear(r);
@@ -92,22 +92,22 @@ static const char SQL_HWM[] =
     "ON CONFLICT (client_id, account) DO UPDATE SET next_order_id = "
     "GREATEST(ibkr_order_ids.next_order_id, EXCLUDED.next_order_id), updated_at = now()";
 
-static int raise_hwm(te_ibkr_store_t *s, int64_t tws_id, char *errstr, size_t errstr_size)
+static int raise_hwm(te_ibkr_store_t *s, int64_t tws_id, char *errstr, size_t errsz)
 {
         char next[32];
         snprintf(next, sizeof next, "%lld", (long long)(tws_id + 1));
         const char *v[] = {s->client_s, s->account, next};
-        return exec_cmd(s, SQL_HWM, 3, v, "ibkr_order_ids", errstr, errstr_size);
+        return exec_cmd(s, SQL_HWM, 3, v, "ibkr_order_ids", errstr, errsz);
 }
 
-static int tx(te_ibkr_store_t *s, const char *sql, char *errstr, size_t errstr_size)
+static int tx(te_ibkr_store_t *s, const char *sql, char *errstr, size_t errsz)
 {
-        return te_pg_exec(s->conn, sql, errstr, errstr_size);
+        return te_pg_exec(s->conn, sql, errstr, errsz);
 }
 
 int te_ibkr_store_add_order(te_ibkr_store_t *s, const te_order_cmd_t *c,
                             const char *account, int64_t tws_id, char *errstr,
-                            size_t errstr_size)
+                            size_t errsz)
 {
         char tws[32], qty[40], lmt[40], stp[40], et[32];
         snprintf(tws, sizeof tws, "%lld", (long long)tws_id);
@@ -133,7 +133,7 @@ int te_ibkr_store_add_order(te_ibkr_store_t *s, const te_order_cmd_t *c,
                            c->has_stop_price ? stp : NULL,
                            te_tif_name(c->tif),
                            et};
-        if (tx(s, "BEGIN", errstr, errstr_size) != 0)
+        if (tx(s, "BEGIN", errstr, errsz) != 0)
                 return -1;
         PGresult *r = PQexecParams(
             s->conn,
@@ -143,13 +143,13 @@ int te_ibkr_store_add_order(te_ibkr_store_t *s, const te_order_cmd_t *c,
             "tif, event_time) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,"
             "$15,$16,$17,$18) ON CONFLICT (order_id) DO NOTHING",
             18, NULL, v, NULL, NULL, 0);
-        if (res_ok(r, PGRES_COMMAND_OK, "ibkr_orders", errstr, errstr_size) != 0)
+        if (res_ok(r, PGRES_COMMAND_OK, "ibkr_orders", errstr, errsz) != 0)
                 goto rollback;
         int inserted = strtol(PQcmdTuples(r), NULL, 10) == 1;
         PQclear(r);
-        if (inserted && tws_id > 0 && raise_hwm(s, tws_id, errstr, errstr_size) != 0)
+        if (inserted && tws_id > 0 && raise_hwm(s, tws_id, errstr, errsz) != 0)
                 goto rollback;
-        if (tx(s, "COMMIT", errstr, errstr_size) != 0)
+        if (tx(s, "COMMIT", errstr, errsz) != 0)
                 return -1;
         return inserted;
 rollback:
@@ -158,36 +158,36 @@ rollback:
 }
 
 int te_ibkr_store_set_tws_id(te_ibkr_store_t *s, const char *order_id, int64_t tws_id,
-                             char *errstr, size_t errstr_size)
+                             char *errstr, size_t errsz)
 {
         char tws[32];
         snprintf(tws, sizeof tws, "%lld", (long long)tws_id);
         const char *v[] = {order_id, tws};
-        if (tx(s, "BEGIN", errstr, errstr_size) != 0)
+        if (tx(s, "BEGIN", errstr, errsz) != 0)
                 return -1;
         if (exec_cmd(s,
                      "UPDATE ibkr_orders SET tws_order_id = $2, updated_at = now() "
                      "WHERE order_id = $1",
-                     2, v, "ibkr_orders", errstr, errstr_size) != 0 ||
-            raise_hwm(s, tws_id, errstr, errstr_size) != 0) {
+                     2, v, "ibkr_orders", errstr, errsz) != 0 ||
+            raise_hwm(s, tws_id, errstr, errsz) != 0) {
                 (void)PQclear(PQexec(s->conn, "ROLLBACK"));
                 return -1;
         }
-        return tx(s, "COMMIT", errstr, errstr_size);
+        return tx(s, "COMMIT", errstr, errsz);
 }
 
 int te_ibkr_store_set_status(te_ibkr_store_t *s, const char *order_id, const char *status,
-                             int terminal, char *errstr, size_t errstr_size)
+                             int terminal, char *errstr, size_t errsz)
 {
         const char *v[] = {order_id, status, terminal ? "true" : "false"};
         return exec_cmd(s,
                         "UPDATE ibkr_orders SET status = $2, terminal = $3, "
                         "updated_at = now() WHERE order_id = $1",
-                        3, v, "ibkr_orders", errstr, errstr_size);
+                        3, v, "ibkr_orders", errstr, errsz);
 }
 
 int te_ibkr_store_set_terms(te_ibkr_store_t *s, const te_order_cmd_t *c, char *errstr,
-                            size_t errstr_size)
+                            size_t errsz)
 {
         char qty[40], lmt[40], stp[40];
         te_fmt_double(qty, sizeof qty, c->quantity);
@@ -198,25 +198,25 @@ int te_ibkr_store_set_terms(te_ibkr_store_t *s, const te_order_cmd_t *c, char *e
         return exec_cmd(s,
                         "UPDATE ibkr_orders SET quantity = $2, limit_price = $3, "
                         "stop_price = $4, updated_at = now() WHERE order_id = $1",
-                        4, v, "ibkr_orders", errstr, errstr_size);
+                        4, v, "ibkr_orders", errstr, errsz);
 }
 
 int te_ibkr_store_set_exec_commission(te_ibkr_store_t *s, const char *exec_id,
-                                      double commission, char *errstr, size_t errstr_size)
+                                      double commission, char *errstr, size_t errsz)
 {
         char cm[40];
         te_fmt_double(cm, sizeof cm, commission);
         const char *v[] = {exec_id, cm};
         return exec_cmd(s, "UPDATE ibkr_execs SET commission = $2 WHERE exec_id = $1", 2,
-                        v, "ibkr_execs", errstr, errstr_size);
+                        v, "ibkr_execs", errstr, errsz);
 }
 
 int te_ibkr_store_add_execs(te_ibkr_store_t *s, const te_ibkr_exec_row_t *x, size_t n,
-                            char *errstr, size_t errstr_size)
+                            char *errstr, size_t errsz)
 {
         if (n == 0)
                 return 0;
-        if (tx(s, "BEGIN", errstr, errstr_size) != 0)
+        if (tx(s, "BEGIN", errstr, errsz) != 0)
                 return -1;
         for (size_t i = 0; i < n; i++) {
                 char sh[40], px[40], cm[40];
@@ -228,16 +228,16 @@ int te_ibkr_store_add_execs(te_ibkr_store_t *s, const te_ibkr_exec_row_t *x, siz
                              "INSERT INTO ibkr_execs (exec_id, order_id, shares, price, "
                              "commission) VALUES ($1,$2,$3,$4,$5) "
                              "ON CONFLICT (exec_id) DO NOTHING",
-                             5, v, "ibkr_execs", errstr, errstr_size) != 0) {
+                             5, v, "ibkr_execs", errstr, errsz) != 0) {
                         (void)PQclear(PQexec(s->conn, "ROLLBACK"));
                         return -1;
                 }
         }
-        return tx(s, "COMMIT", errstr, errstr_size);
+        return tx(s, "COMMIT", errstr, errsz);
 }
 
 int te_ibkr_store_positions(te_ibkr_store_t *s, const char *account, te_ibkr_pos_cb cb,
-                            void *ctx, long *shared, char *errstr, size_t errstr_size)
+                            void *ctx, long *shared, char *errstr, size_t errsz)
 {
         const char *v[] = {account};
         PGresult *r = PQexecParams(
@@ -247,20 +247,20 @@ int te_ibkr_store_positions(te_ibkr_store_t *s, const char *account, te_ibkr_pos
             "GROUP BY portfolio_id HAVING min(account) = $1 AND max(account) = $1) "
             "GROUP BY p.ticker ORDER BY p.ticker",
             1, NULL, v, NULL, NULL, 0);
-        if (res_ok(r, PGRES_TUPLES_OK, "positions", errstr, errstr_size) != 0)
+        if (res_ok(r, PGRES_TUPLES_OK, "positions", errstr, errsz) != 0)
                 return -1;
         for (int i = 0; i < PQntuples(r); i++)
                 if (cb(ctx, PQgetvalue(r, i, 0), strtod(PQgetvalue(r, i, 1), NULL)) !=
                     0) {
                         PQclear(r);
-                        snprintf(errstr, errstr_size, "positions: callback failed");
+                        snprintf(errstr, errsz, "positions: callback failed");
                         return -1;
                 }
         PQclear(r);
         r = PQexec(s->conn,
                    "SELECT count(*) FROM (SELECT portfolio_id FROM ibkr_orders "
                    "GROUP BY portfolio_id HAVING count(DISTINCT account) > 1) x");
-        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_orders", errstr, errstr_size) != 0)
+        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_orders", errstr, errsz) != 0)
                 return -1;
         *shared = strtol(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
@@ -339,19 +339,19 @@ static int execs_out(PGresult *r, te_ibkr_exec_cb cb, void *ctx)
 
 static int load(te_ibkr_store_t *s, const char *where, const char *exec_where, int n,
                 const char *const *v, te_ibkr_row_cb row_cb, te_ibkr_exec_cb exec_cb,
-                void *ctx, char *errstr, size_t errstr_size)
+                void *ctx, char *errstr, size_t errsz)
 {
         char sql[1024];
         snprintf(sql, sizeof sql, "%s%s ORDER BY created_at, order_id", SQL_ROW_COLS,
                  where);
         PGresult *r = PQexecParams(s->conn, sql, n, NULL, v, NULL, NULL, 0);
-        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_orders", errstr, errstr_size) != 0)
+        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_orders", errstr, errsz) != 0)
                 return -1;
         int found = PQntuples(r);
         int rc = rows_out(r, row_cb, ctx);
         PQclear(r);
         if (rc != 0) {
-                snprintf(errstr, errstr_size, "ibkr_orders: load callback failed");
+                snprintf(errstr, errsz, "ibkr_orders: load callback failed");
                 return -1;
         }
         snprintf(sql, sizeof sql,
@@ -360,12 +360,12 @@ static int load(te_ibkr_store_t *s, const char *where, const char *exec_where, i
                  "ORDER BY x.recorded_at, x.exec_id",
                  exec_where);
         r = PQexecParams(s->conn, sql, n, NULL, v, NULL, NULL, 0);
-        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_execs", errstr, errstr_size) != 0)
+        if (res_ok(r, PGRES_TUPLES_OK, "ibkr_execs", errstr, errsz) != 0)
                 return -1;
         rc = execs_out(r, exec_cb, ctx);
         PQclear(r);
         if (rc != 0) {
-                snprintf(errstr, errstr_size, "ibkr_execs: load callback failed");
+                snprintf(errstr, errsz, "ibkr_execs: load callback failed");
                 return -1;
         }
         return found;
@@ -373,22 +373,22 @@ static int load(te_ibkr_store_t *s, const char *where, const char *exec_where, i
 
 int te_ibkr_store_load_open(te_ibkr_store_t *s, te_ibkr_row_cb row_cb,
                             te_ibkr_exec_cb exec_cb, void *ctx, char *errstr,
-                            size_t errstr_size)
+                            size_t errsz)
 {
         const char *v[] = {s->client_s};
         int rc = load(s, "WHERE client_id = $1 AND NOT terminal",
                       "WHERE o.client_id = $1 AND NOT o.terminal", 1, v, row_cb, exec_cb,
-                      ctx, errstr, errstr_size);
+                      ctx, errstr, errsz);
         return rc < 0 ? -1 : 0;
 }
 
 int te_ibkr_store_load_order(te_ibkr_store_t *s, const char *order_id,
                              te_ibkr_row_cb row_cb, te_ibkr_exec_cb exec_cb, void *ctx,
-                             char *errstr, size_t errstr_size)
+                             char *errstr, size_t errsz)
 {
         const char *v[] = {s->client_s, order_id};
         int rc = load(s, "WHERE client_id = $1 AND order_id = $2",
                       "WHERE o.client_id = $1 AND o.order_id = $2", 2, v, row_cb, exec_cb,
-                      ctx, errstr, errstr_size);
+                      ctx, errstr, errsz);
         return rc < 0 ? -1 : rc > 0;
 }

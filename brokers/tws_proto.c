@@ -217,20 +217,19 @@ int te_tws_enc_position_end(te_buf_t *out)
 
 te_tws_rc_t te_tws_dec_server_version(const uint8_t *payload, size_t len, int *version,
                                       char *conn_time, size_t conn_time_size,
-                                      char *errstr, size_t errstr_size)
+                                      char *errstr, size_t errsz)
 {
         te_tws_fields_t fs;
         if (te_tws_fields_split(&fs, payload, len) != 0) {
-                snprintf(errstr, errstr_size, "server version: %s", fs.err);
+                snprintf(errstr, errsz, "server version: %s", fs.err);
                 return TE_TWS_EMALFORMED;
         }
         int64_t v = tws_rd_int(&fs, "serverVersion");
         tws_rd_str(&fs, "connectionTime", conn_time, conn_time_size);
-        if (tws_finish(&fs, errstr, errstr_size) != TE_TWS_OK)
+        if (tws_finish(&fs, errstr, errsz) != TE_TWS_OK)
                 return TE_TWS_EMALFORMED;
         if (v <= 0 || v > 100000) {
-                snprintf(errstr, errstr_size, "server version %lld invalid",
-                         (long long)v);
+                snprintf(errstr, errsz, "server version %lld invalid", (long long)v);
                 return TE_TWS_EMALFORMED;
         }
         *version = (int)v;
@@ -332,17 +331,17 @@ static void dec_position(te_tws_fields_t *fs, te_tws_position_t *p)
 }
 
 te_tws_rc_t te_tws_dec_message(const uint8_t *payload, size_t len, te_tws_msg_t *msg,
-                               char *errstr, size_t errstr_size)
+                               char *errstr, size_t errsz)
 {
         te_tws_fields_t fs;
         memset(msg, 0, sizeof *msg);
         if (te_tws_fields_split(&fs, payload, len) != 0) {
-                snprintf(errstr, errstr_size, "%s", fs.err);
+                snprintf(errstr, errsz, "%s", fs.err);
                 return TE_TWS_EMALFORMED;
         }
         int64_t id = tws_rd_int(&fs, "msgId");
         if (fs.err[0])
-                return tws_finish(&fs, errstr, errstr_size);
+                return tws_finish(&fs, errstr, errsz);
         msg->raw_id = id;
         msg->type = (te_tws_in_t)id; /* the ids below are the types */
         switch (id) {
@@ -385,22 +384,21 @@ te_tws_rc_t te_tws_dec_message(const uint8_t *payload, size_t len, te_tws_msg_t 
         default:
                 msg->type = TE_TWS_IN_UNKNOWN;
                 if (id <= 0) {
-                        snprintf(errstr, errstr_size, "message id %lld invalid",
-                                 (long long)id);
+                        snprintf(errstr, errsz, "message id %lld invalid", (long long)id);
                         return TE_TWS_EMALFORMED;
                 }
                 return TE_TWS_OK;
         }
-        return tws_finish(&fs, errstr, errstr_size);
+        return tws_finish(&fs, errstr, errsz);
 }
 
 te_tws_rc_t te_tws_dec_request(const uint8_t *payload, size_t len, te_tws_req_t *req,
-                               char *errstr, size_t errstr_size)
+                               char *errstr, size_t errsz)
 {
         te_tws_fields_t fs;
         memset(req, 0, sizeof *req);
         if (te_tws_fields_split(&fs, payload, len) != 0) {
-                snprintf(errstr, errstr_size, "%s", fs.err);
+                snprintf(errstr, errsz, "%s", fs.err);
                 return TE_TWS_EMALFORMED;
         }
         int64_t id = tws_rd_int(&fs, "msgId");
@@ -431,5 +429,5 @@ te_tws_rc_t te_tws_dec_request(const uint8_t *payload, size_t len, te_tws_req_t 
         default:
                 break;
         }
-        return tws_finish(&fs, errstr, errstr_size);
+        return tws_finish(&fs, errstr, errsz);
 }

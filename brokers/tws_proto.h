@@ -191,7 +191,7 @@ typedef struct te_tws_req_s {
  *  `max_payload`. */
 te_tws_rc_t te_tws_frame_next(const uint8_t *data, size_t len, size_t max_payload,
                               const uint8_t **payload, size_t *payload_len,
-                              size_t *consumed, char *errstr, size_t errstr_size);
+                              size_t *consumed, char *errstr, size_t errsz);
 
 /* Field cursor over one payload. */
 typedef struct te_tws_fields_s {
@@ -240,20 +240,20 @@ int te_tws_enc_position_end(te_buf_t *out);
 /** Decode the server's first frame. @returns TE_TWS_OK or TE_TWS_EMALFORMED. */
 te_tws_rc_t te_tws_dec_server_version(const uint8_t *payload, size_t len, int *version,
                                       char *conn_time, size_t conn_time_size,
-                                      char *errstr, size_t errstr_size);
+                                      char *errstr, size_t errsz);
 /** Decode one server message payload. @returns TE_TWS_OK (msg->type may be
  *  TE_TWS_IN_UNKNOWN) or TE_TWS_EMALFORMED with the reason. */
 te_tws_rc_t te_tws_dec_message(const uint8_t *payload, size_t len, te_tws_msg_t *msg,
-                               char *errstr, size_t errstr_size);
+                               char *errstr, size_t errsz);
 
 /** Parse the client's handshake at the start of `data` ("API\0", length, version
  *  range). On TE_TWS_OK sets *min_ver, *max_ver, *consumed. */
 te_tws_rc_t te_tws_dec_handshake(const uint8_t *data, size_t len, int *min_ver,
                                  int *max_ver, size_t *consumed, char *errstr,
-                                 size_t errstr_size);
+                                 size_t errsz);
 /** Decode one client request payload (fake TWS side). Unknown ids are returned with
  *  only `id` set. @returns TE_TWS_OK or TE_TWS_EMALFORMED. */
 te_tws_rc_t te_tws_dec_request(const uint8_t *payload, size_t len, te_tws_req_t *req,
-                               char *errstr, size_t errstr_size);
+                               char *errstr, size_t errsz);
 
 #endif

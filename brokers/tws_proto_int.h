@@ -38,7 +38,7 @@ double tws_rd_dbl_opt(te_tws_fields_t *fs, const char *what, int *has);
  *  string), each read as its type so a malformed one is reported by name. */
 void tws_rd_skips(te_tws_fields_t *fs, const char *layout);
 /** TE_TWS_OK, or TE_TWS_EMALFORMED with fs->err copied to errstr. */
-te_tws_rc_t tws_finish(te_tws_fields_t *fs, char *errstr, size_t errstr_size);
+te_tws_rc_t tws_finish(te_tws_fields_t *fs, char *errstr, size_t errsz);
 
 /* ---- writing (one frame appended to a buffer) ---------------------------------- */
 

@@ -31,15 +31,14 @@ static const char *layout_next(const char *spec, char *type, char *name, size_t 
 
 te_tws_rc_t te_tws_frame_next(const uint8_t *data, size_t len, size_t max_payload,
                               const uint8_t **payload, size_t *payload_len,
-                              size_t *consumed, char *errstr, size_t errstr_size)
+                              size_t *consumed, char *errstr, size_t errsz)
 {
         if (len < 4)
                 return TE_TWS_EAGAIN;
         uint32_t n = ((uint32_t)data[0] << 24) | ((uint32_t)data[1] << 16) |
                      ((uint32_t)data[2] << 8) | (uint32_t)data[3];
         if (n == 0 || n > max_payload) {
-                snprintf(errstr, errstr_size, "frame length %u outside 1..%zu", n,
-                         max_payload);
+                snprintf(errstr, errsz, "frame length %u outside 1..%zu", n, max_payload);
                 return TE_TWS_EMALFORMED;
         }
         if (len - 4 < n)
@@ -295,10 +294,10 @@ void tws_rd_skips(te_tws_fields_t *fs, const char *layout)
                         tws_rd_skip(fs, name);
 }
 
-te_tws_rc_t tws_finish(te_tws_fields_t *fs, char *errstr, size_t errstr_size)
+te_tws_rc_t tws_finish(te_tws_fields_t *fs, char *errstr, size_t errsz)
 {
         if (fs->err[0]) {
-                snprintf(errstr, errstr_size, "%s", fs->err);
+                snprintf(errstr, errsz, "%s", fs->err);
                 return TE_TWS_EMALFORMED;
         }
         return TE_TWS_OK;
@@ -306,18 +305,18 @@ te_tws_rc_t tws_finish(te_tws_fields_t *fs, char *errstr, size_t errstr_size)
 
 te_tws_rc_t te_tws_dec_handshake(const uint8_t *data, size_t len, int *min_ver,
                                  int *max_ver, size_t *consumed, char *errstr,
-                                 size_t errstr_size)
+                                 size_t errsz)
 {
         if (len < 4)
                 return TE_TWS_EAGAIN;
         if (memcmp(data, "API", 4) != 0) {
-                snprintf(errstr, errstr_size, "handshake does not start with API\\0");
+                snprintf(errstr, errsz, "handshake does not start with API\\0");
                 return TE_TWS_EMALFORMED;
         }
         const uint8_t *payload;
         size_t plen, used;
         te_tws_rc_t rc = te_tws_frame_next(data + 4, len - 4, 256, &payload, &plen, &used,
-                                           errstr, errstr_size);
+                                           errstr, errsz);
         if (rc != TE_TWS_OK)
                 return rc;
         char v[257];
@@ -331,11 +330,11 @@ te_tws_rc_t te_tws_dec_handshake(const uint8_t *data, size_t len, int *min_ver,
         } else if (sscanf(v, "v%d%n", &a, &n) == 1 && (size_t)n == plen) {
                 b = a;
         } else {
-                snprintf(errstr, errstr_size, "bad version range");
+                snprintf(errstr, errsz, "bad version range");
                 return TE_TWS_EMALFORMED;
         }
         if (a < 1 || b < a) {
-                snprintf(errstr, errstr_size, "bad version range v%d..v%d", a, b);
+                snprintf(errstr, errsz, "bad version range v%d..v%d", a, b);
                 return TE_TWS_EMALFORMED;
         }
         *min_ver = a;

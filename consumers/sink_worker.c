@@ -523,32 +523,32 @@ static int connect_db(sink_t *s, char *errstr, size_t errsz)
 
 te_sink_worker_t *te_sink_worker_new(const te_sink_worker_conf_t *conf,
                                      const te_cfg_t *cfg, int *stopped, char *errstr,
-                                     size_t errstr_size)
+                                     size_t errsz)
 {
         *stopped = 0;
         sink_t *s = calloc(1, sizeof *s);
         if (!s) {
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 return NULL;
         }
         s->conf = *conf;
         s->batch = calloc((size_t)s->conf.batch_max, sizeof *s->batch);
         s->took = calloc((size_t)s->conf.batch_max, sizeof *s->took);
-        s->codec = te_codec_new(errstr, errstr_size);
+        s->codec = te_codec_new(errstr, errsz);
         if (!s->batch || !s->took || !s->codec) {
                 if (s->codec)
-                        snprintf(errstr, errstr_size, "out of memory");
+                        snprintf(errstr, errsz, "out of memory");
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.init", "%s", errstr);
                 goto fail;
         }
-        if (connect_db(s, errstr, errstr_size) != 0) {
+        if (connect_db(s, errstr, errsz) != 0) {
                 *stopped = te_proc_stop != 0; /* stopped while waiting: a clean exit */
                 if (!*stopped)
                         TE_LOG(TE_LOG_ERROR, NULL, "sink.db", "%s", errstr);
                 goto fail;
         }
         te_obs_ready("db", 1);
-        s->producer = te_producer_new(cfg, s->conf.common.bootstrap, errstr, errstr_size);
+        s->producer = te_producer_new(cfg, s->conf.common.bootstrap, errstr, errsz);
         s->emit =
             (te_emitter_t){.producer = s->producer,
                            .codec = s->codec,
@@ -561,7 +561,7 @@ te_sink_worker_t *te_sink_worker_new(const te_sink_worker_conf_t *conf,
         te_pg_sink_set_direct(s->pg, s->conf.db_direct);
         const char *topics[] = {s->conf.topic_reports};
         s->consumer = te_consumer_new(cfg, s->conf.common.bootstrap, s->conf.group_id,
-                                      topics, 1, on_rebalance, s, errstr, errstr_size);
+                                      topics, 1, on_rebalance, s, errstr, errsz);
         if (!s->consumer) {
                 TE_LOG(TE_LOG_ERROR, NULL, "sink.consumer", "%s", errstr);
                 goto fail;

@@ -48,7 +48,7 @@ typedef struct te_sink_worker_s te_sink_worker_t;
  *  the DB (a clean stop, not an error: main exits 0), else 0. */
 te_sink_worker_t *te_sink_worker_new(const te_sink_worker_conf_t *conf,
                                      const te_cfg_t *cfg, int *stopped, char *errstr,
-                                     size_t errstr_size);
+                                     size_t errsz);
 /** One turn of the loop: take a batch (waiting up to timeout_ms for its first report)
  *  and apply it with its offsets, retrying the DB until it commits or te_proc_stop.
  *  @returns 0, or -1 on a fatal error (logged; the worker must stop). */

@@ -145,18 +145,18 @@ const char *te_buf_cstr(te_buf_t *b)
         return (const char *)b->data;
 }
 
-void te_verrf(char *errstr, size_t errstr_size, const char *fmt, va_list ap)
+void te_verrf(char *errstr, size_t errsz, const char *fmt, va_list ap)
 {
-        if (!errstr || errstr_size == 0)
+        if (!errstr || errsz == 0)
                 return;
-        vsnprintf(errstr, errstr_size, fmt, ap);
+        vsnprintf(errstr, errsz, fmt, ap);
 }
 
-void te_errf(char *errstr, size_t errstr_size, const char *fmt, ...)
+void te_errf(char *errstr, size_t errsz, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        te_verrf(errstr, errstr_size, fmt, ap);
+        te_verrf(errstr, errsz, fmt, ap);
         va_end(ap);
 }
 

@@ -40,11 +40,11 @@ int te_buf_json_str(te_buf_t *b, const char *s);
 const char *te_buf_cstr(te_buf_t *b);
 
 /** Format an error message into a caller's errstr buffer (bounded, always
- *  NUL-terminated); does nothing when errstr is NULL or errstr_size is 0. */
-void te_errf(char *errstr, size_t errstr_size, const char *fmt, ...)
+ *  NUL-terminated); does nothing when errstr is NULL or errsz is 0. */
+void te_errf(char *errstr, size_t errsz, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /** te_errf with a va_list. */
-void te_verrf(char *errstr, size_t errstr_size, const char *fmt, va_list ap)
+void te_verrf(char *errstr, size_t errsz, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
 /** Copy `src` into `dst` of size `dstsz` (always NUL-terminated).

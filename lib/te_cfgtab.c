@@ -71,20 +71,20 @@ void te_cfgtab_usage(FILE *fp, const char *proc, const te_cfg_item_t *items, siz
                     "configuration error\n");
 }
 
-int te_cfgtab_check_kafka(const te_cfg_t *cfg, char *errstr, size_t errstr_size)
+int te_cfgtab_check_kafka(const te_cfg_t *cfg, char *errstr, size_t errsz)
 {
         char why[256];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         int rc = 0;
         if (!conf) {
-                te_errf(errstr, errstr_size, "out of memory");
+                te_errf(errstr, errsz, "out of memory");
                 return -1;
         }
         for (size_t i = 0; i < te_cfg_kafka_count(cfg) && rc == 0; i++) {
                 const char *name = te_cfg_kafka_name(cfg, i);
                 if (rd_kafka_conf_set(conf, name, te_cfg_kafka_value(cfg, i), why,
                                       sizeof why) != RD_KAFKA_CONF_OK) {
-                        te_errf(errstr, errstr_size, "kafka.%s: %s", name, why);
+                        te_errf(errstr, errsz, "kafka.%s: %s", name, why);
                         rc = -1;
                 }
         }
@@ -232,23 +232,23 @@ int te_tool_args_check(const te_tool_args_t *a, const char *proc)
 }
 
 te_cfg_t *te_tool_cfg_load(const te_cfg_item_t *items, size_t n_items, void *conf,
-                           const te_tool_args_t *a, char *errstr, size_t errstr_size)
+                           const te_tool_args_t *a, char *errstr, size_t errsz)
 {
-        te_cfg_t *cfg = te_cfg_new(items, n_items, conf, errstr, errstr_size);
+        te_cfg_t *cfg = te_cfg_new(items, n_items, conf, errstr, errsz);
         if (!cfg)
                 return NULL;
         if (te_cfg_load_all(cfg, a->config, environ, a->overrides, a->n_overrides, errstr,
-                            errstr_size) != 0)
+                            errsz) != 0)
                 goto err;
         if (a->bootstrap_file && te_cfg_set(cfg, "bootstrap.file", a->bootstrap_file,
-                                            "--bootstrap-file", errstr, errstr_size) != 0)
+                                            "--bootstrap-file", errstr, errsz) != 0)
                 goto err;
         if (a->bootstrap &&
             (te_cfg_set(cfg, "kafka.bootstrap.servers", a->bootstrap, "-b", errstr,
-                        errstr_size) != 0 ||
-             te_cfg_set(cfg, "bootstrap.file", "", "-b", errstr, errstr_size) != 0))
+                        errsz) != 0 ||
+             te_cfg_set(cfg, "bootstrap.file", "", "-b", errstr, errsz) != 0))
                 goto err;
-        if (te_cfgtab_check_kafka(cfg, errstr, errstr_size) != 0)
+        if (te_cfgtab_check_kafka(cfg, errstr, errsz) != 0)
                 goto err;
         return cfg;
 err:
@@ -256,38 +256,37 @@ err:
         return NULL;
 }
 
-int te_tool_no_kafka(const te_cfg_t *cfg, char *errstr, size_t errstr_size)
+int te_tool_no_kafka(const te_cfg_t *cfg, char *errstr, size_t errsz)
 {
         if (te_cfg_kafka_count(cfg) == 0)
                 return 0;
-        te_errf(errstr, errstr_size, "kafka.%s: this tool has no Kafka client",
+        te_errf(errstr, errsz, "kafka.%s: this tool has no Kafka client",
                 te_cfg_kafka_name(cfg, 0));
         return -1;
 }
 
 int te_tool_need_bootstrap(const te_cfg_t *cfg, const te_tool_conf_t *tc, char *errstr,
-                           size_t errstr_size)
+                           size_t errsz)
 {
         if (tc->bootstrap_file[0] || te_cfg_kafka_get(cfg, "bootstrap.servers"))
                 return 0;
-        te_errf(errstr, errstr_size,
+        te_errf(errstr, errsz,
                 "no bootstrap servers: use -b, --bootstrap-file or "
                 "kafka.bootstrap.servers");
         return -1;
 }
 
 int te_tool_resolve_bootstrap(te_cfg_t *cfg, const te_tool_conf_t *tc, char *errstr,
-                              size_t errstr_size)
+                              size_t errsz)
 {
         char bootstrap[1024];
         if (!tc->bootstrap_file[0])
                 return 0;
         if (te_kafka_wait_bootstrap_file(tc->bootstrap_file, (int)tc->bootstrap_wait_ms,
-                                         bootstrap, sizeof bootstrap, errstr,
-                                         errstr_size) != 0)
+                                         bootstrap, sizeof bootstrap, errstr, errsz) != 0)
                 return -1;
         return te_cfg_set(cfg, "kafka.bootstrap.servers", bootstrap, "bootstrap.file",
-                          errstr, errstr_size);
+                          errstr, errsz);
 }
 
 void te_tool_bad_opt(const char *proc, char **argv, const char *shortopts)

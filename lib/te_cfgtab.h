@@ -112,7 +112,7 @@ void te_cfgtab_usage(FILE *fp, const char *proc, const te_cfg_item_t *items, siz
 void te_cfgtab_usage_keys(FILE *fp, const te_cfg_item_t *items, size_t n);
 /** Check every kafka.* property against librdkafka (unknown name, bad value).
  *  @returns 0, or -1 with errstr "kafka.NAME: why". */
-int te_cfgtab_check_kafka(const te_cfg_t *cfg, char *errstr, size_t errstr_size);
+int te_cfgtab_check_kafka(const te_cfg_t *cfg, char *errstr, size_t errsz);
 
 /* ---- command-line tools (exec-tail, exec-publish) --------------------------------
  * A tool parses its own flags with getopt_long; the flags every tool has (-c CONFIG,
@@ -172,17 +172,17 @@ int te_tool_args_check(const te_tool_args_t *a, const char *proc);
  *  and no bootstrap.file). The tool then sets its own flags with te_cfg_set.
  *  @returns the config (caller destroys), or NULL with errstr. */
 te_cfg_t *te_tool_cfg_load(const te_cfg_item_t *items, size_t n_items, void *conf,
-                           const te_tool_args_t *a, char *errstr, size_t errstr_size);
+                           const te_tool_args_t *a, char *errstr, size_t errsz);
 /** For a tool without a Kafka client: @returns 0 if no kafka.* key was given, else -1
  *  with errstr naming the first. */
-int te_tool_no_kafka(const te_cfg_t *cfg, char *errstr, size_t errstr_size);
+int te_tool_no_kafka(const te_cfg_t *cfg, char *errstr, size_t errsz);
 /** @returns 0 if the config names a cluster (bootstrap.file or
  *  kafka.bootstrap.servers), else -1 with errstr saying how to give one. */
 int te_tool_need_bootstrap(const te_cfg_t *cfg, const te_tool_conf_t *tc, char *errstr,
-                           size_t errstr_size);
+                           size_t errsz);
 /** If bootstrap.file is set, wait for it (bootstrap.wait_ms) and set
  *  kafka.bootstrap.servers to its list. @returns 0, or -1 with errstr. */
 int te_tool_resolve_bootstrap(te_cfg_t *cfg, const te_tool_conf_t *tc, char *errstr,
-                              size_t errstr_size);
+                              size_t errsz);
 
 #endif

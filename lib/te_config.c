@@ -327,12 +327,12 @@ static int te_cfg_size_ok(const te_cfg_item_t *it)
 }
 
 te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
-                     char *errstr, size_t errstr_size)
+                     char *errstr, size_t errsz)
 {
         char why[256];
         te_cfg_t *cfg = calloc(1, sizeof *cfg);
         if (!cfg) {
-                te_errf(errstr, errstr_size, "out of memory");
+                te_errf(errstr, errsz, "out of memory");
                 return NULL;
         }
         cfg->items = items;
@@ -343,13 +343,13 @@ te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
                 const te_cfg_item_t *it = &items[i];
                 if (!it->name || !*it->name || strlen(it->name) >= TE_CFG_KEY_MAX ||
                     strncmp(it->name, TE_CFG_KAFKA_PFX, strlen(TE_CFG_KAFKA_PFX)) == 0) {
-                        te_errf(errstr, errstr_size, "table: %s: invalid key name",
+                        te_errf(errstr, errsz, "table: %s: invalid key name",
                                 it->name ? it->name : "(null)");
                         goto err;
                 }
                 for (size_t j = 0; j < i; j++) {
                         if (strcmp(items[j].name, it->name) == 0) {
-                                te_errf(errstr, errstr_size, "table: %s: duplicate key",
+                                te_errf(errstr, errsz, "table: %s: duplicate key",
                                         it->name);
                                 goto err;
                         }
@@ -357,8 +357,8 @@ te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
                 if (it->type == TE_CFG_RENAMED)
                         continue; /* no field, no default */
                 if (!te_cfg_size_ok(it)) {
-                        te_errf(errstr, errstr_size, "table: %s: field of %zu bytes",
-                                it->name, it->size);
+                        te_errf(errstr, errsz, "table: %s: field of %zu bytes", it->name,
+                                it->size);
                         goto err;
                 }
                 if (!it->def) {
@@ -366,7 +366,7 @@ te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
                         continue;
                 }
                 if (te_cfg_parse_item(cfg, it, it->def, why, sizeof why) != 0) {
-                        te_errf(errstr, errstr_size, "default: %s: %s", it->name, why);
+                        te_errf(errstr, errsz, "default: %s: %s", it->name, why);
                         goto err;
                 }
         }
@@ -378,9 +378,9 @@ err:
 }
 
 int te_cfg_defaults(const te_cfg_item_t *items, size_t n_items, void *target,
-                    char *errstr, size_t errstr_size)
+                    char *errstr, size_t errsz)
 {
-        te_cfg_t *cfg = te_cfg_new(items, n_items, target, errstr, errstr_size);
+        te_cfg_t *cfg = te_cfg_new(items, n_items, target, errstr, errsz);
         int rc = cfg ? 0 : -1;
         te_cfg_destroy(cfg);
         return rc;
@@ -459,14 +459,14 @@ oom:
 }
 
 int te_cfg_set(te_cfg_t *cfg, const char *key, const char *value, const char *where,
-               char *errstr, size_t errstr_size)
+               char *errstr, size_t errsz)
 {
         char why[512];
         size_t pfx = strlen(TE_CFG_KAFKA_PFX);
         int rc;
 
         if (strlen(key) >= TE_CFG_KEY_MAX) {
-                te_errf(errstr, errstr_size, "%s: %.*s...: key too long", where, 32, key);
+                te_errf(errstr, errsz, "%s: %.*s...: key too long", where, 32, key);
                 return -1;
         }
         if (strncmp(key, TE_CFG_KAFKA_PFX, pfx) == 0) {
@@ -474,13 +474,13 @@ int te_cfg_set(te_cfg_t *cfg, const char *key, const char *value, const char *wh
         } else {
                 const te_cfg_item_t *it = te_cfg_find(cfg, key);
                 if (!it) {
-                        te_errf(errstr, errstr_size, "%s: %s: unknown key", where, key);
+                        te_errf(errstr, errsz, "%s: %s: unknown key", where, key);
                         return -1;
                 }
                 rc = te_cfg_parse_item(cfg, it, value, why, sizeof why);
         }
         if (rc != 0)
-                te_errf(errstr, errstr_size, "%s: %s: %s", where, key, why);
+                te_errf(errstr, errsz, "%s: %s: %s", where, key, why);
         return rc;
 }
 
@@ -550,7 +550,7 @@ static void te_cfg_first_word(char *dst, size_t dstsz, const char *line)
         dst[i] = '\0';
 }
 
-int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errstr_size)
+int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errsz)
 {
         char line[TE_CFG_LINE_MAX];
         char where[512];
@@ -559,17 +559,15 @@ int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errst
 
         FILE *fp = fopen(path, "r");
         if (!fp) {
-                te_errf(errstr, errstr_size, "%s: cannot open: %s", path,
-                        strerror(errno));
+                te_errf(errstr, errsz, "%s: cannot open: %s", path, strerror(errno));
                 return -1;
         }
         while (fgets(line, sizeof line, fp)) {
                 lineno++;
                 size_t n = strlen(line);
                 if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(fp)) {
-                        te_errf(errstr, errstr_size,
-                                "%s:%d: line too long (max %d bytes)", path, lineno,
-                                TE_CFG_LINE_MAX - 2);
+                        te_errf(errstr, errsz, "%s:%d: line too long (max %d bytes)",
+                                path, lineno, TE_CFG_LINE_MAX - 2);
                         goto out;
                 }
                 char *s = te_cfg_trim(line);
@@ -579,27 +577,27 @@ int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errst
                 if (te_cfg_split(s, &key, &value) != 0) {
                         char word[TE_CFG_SHOW_MAX + 1];
                         te_cfg_first_word(word, sizeof word, s);
-                        te_errf(errstr, errstr_size, "%s:%d: %s: missing '='", path,
-                                lineno, word);
+                        te_errf(errstr, errsz, "%s:%d: %s: missing '='", path, lineno,
+                                word);
                         goto out;
                 }
                 if (*key == '\0') {
-                        te_errf(errstr, errstr_size, "%s:%d: : missing key before '='",
-                                path, lineno);
+                        te_errf(errstr, errsz, "%s:%d: : missing key before '='", path,
+                                lineno);
                         goto out;
                 }
                 snprintf(where, sizeof where, "%s:%d", path, lineno);
                 char why[128];
                 value = te_cfg_file_value(value, why, sizeof why);
                 if (!value) {
-                        te_errf(errstr, errstr_size, "%s: %s: %s", where, key, why);
+                        te_errf(errstr, errsz, "%s: %s: %s", where, key, why);
                         goto out;
                 }
-                if (te_cfg_set(cfg, key, value, where, errstr, errstr_size) != 0)
+                if (te_cfg_set(cfg, key, value, where, errstr, errsz) != 0)
                         goto out;
         }
         if (ferror(fp)) {
-                te_errf(errstr, errstr_size, "%s: read error", path);
+                te_errf(errstr, errsz, "%s: read error", path);
                 goto out;
         }
         rc = 0;
@@ -625,7 +623,7 @@ static int te_cfg_env_name(char *dst, size_t dstsz, const char *key)
         return 0;
 }
 
-int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errstr_size)
+int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errsz)
 {
         size_t pfx = strlen(TE_CFG_ENV_PFX);
         size_t kpfx = strlen(TE_CFG_ENV_KAFKA);
@@ -644,8 +642,7 @@ int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errs
                 char vname[TE_CFG_KEY_MAX + 16];
                 char where[TE_CFG_KEY_MAX + 32];
                 if (nlen >= sizeof vname) {
-                        te_errf(errstr, errstr_size, "env %.*s...: name too long", 32,
-                                var);
+                        te_errf(errstr, errsz, "env %.*s...: name too long", 32, var);
                         return -1;
                 }
                 memcpy(vname, var, nlen);
@@ -663,8 +660,7 @@ int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errs
                                 it = &cfg->items[i];
                 }
                 if (it) {
-                        if (te_cfg_set(cfg, it->name, value, where, errstr,
-                                       errstr_size) != 0)
+                        if (te_cfg_set(cfg, it->name, value, where, errstr, errsz) != 0)
                                 return -1;
                         continue;
                 }
@@ -678,7 +674,7 @@ int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errs
                                 key[o++] =
                                     *p == '_' ? '.' : (char)tolower((unsigned char)*p);
                         key[o] = '\0';
-                        if (te_cfg_set(cfg, key, value, where, errstr, errstr_size) != 0)
+                        if (te_cfg_set(cfg, key, value, where, errstr, errsz) != 0)
                                 return -1;
                         continue;
                 }
@@ -704,17 +700,17 @@ const char *te_cfg_env_ignored_name(const te_cfg_t *cfg, size_t i)
         return i < cfg->n_ignored && i < TE_CFG_IGNORED_MAX ? cfg->ignored[i] : NULL;
 }
 
-int te_cfg_apply_override(te_cfg_t *cfg, const char *kv, char *errstr, size_t errstr_size)
+int te_cfg_apply_override(te_cfg_t *cfg, const char *kv, char *errstr, size_t errsz)
 {
         size_t n = strlen(kv);
         if (n >= TE_CFG_LINE_MAX) {
-                te_errf(errstr, errstr_size, "override: too long (max %d bytes)",
+                te_errf(errstr, errsz, "override: too long (max %d bytes)",
                         TE_CFG_LINE_MAX - 1);
                 return -1;
         }
         char *copy = malloc(n + 1);
         if (!copy) {
-                te_errf(errstr, errstr_size, "override: out of memory");
+                te_errf(errstr, errsz, "override: out of memory");
                 return -1;
         }
         memcpy(copy, kv, n + 1);
@@ -724,14 +720,14 @@ int te_cfg_apply_override(te_cfg_t *cfg, const char *kv, char *errstr, size_t er
         if (te_cfg_split(s, &key, &value) != 0) {
                 char word[TE_CFG_SHOW_MAX + 1];
                 te_cfg_first_word(word, sizeof word, s);
-                te_errf(errstr, errstr_size, "override: %s: missing '='", word);
+                te_errf(errstr, errsz, "override: %s: missing '='", word);
                 goto out;
         }
         if (*key == '\0') {
-                te_errf(errstr, errstr_size, "override: : missing key before '='");
+                te_errf(errstr, errsz, "override: : missing key before '='");
                 goto out;
         }
-        rc = te_cfg_set(cfg, key, value, "override", errstr, errstr_size);
+        rc = te_cfg_set(cfg, key, value, "override", errstr, errsz);
 out:
         free(copy);
         return rc;
@@ -842,14 +838,14 @@ void te_cfg_dump(const te_cfg_t *cfg, FILE *fp)
 
 int te_cfg_load_all(te_cfg_t *cfg, const char *path, char *const *envp,
                     char *const *overrides, size_t n_overrides, char *errstr,
-                    size_t errstr_size)
+                    size_t errsz)
 {
-        if (path && *path && te_cfg_load_file(cfg, path, errstr, errstr_size) != 0)
+        if (path && *path && te_cfg_load_file(cfg, path, errstr, errsz) != 0)
                 return -1;
-        if (te_cfg_apply_env(cfg, envp, errstr, errstr_size) != 0)
+        if (te_cfg_apply_env(cfg, envp, errstr, errsz) != 0)
                 return -1;
         for (size_t i = 0; i < n_overrides; i++)
-                if (te_cfg_apply_override(cfg, overrides[i], errstr, errstr_size) != 0)
+                if (te_cfg_apply_override(cfg, overrides[i], errstr, errsz) != 0)
                         return -1;
         return 0;
 }

@@ -59,7 +59,7 @@ typedef struct te_cfg_s te_cfg_t;
  *  table's defaults. The table must outlive the config.
  *  @returns NULL with errstr set if a default does not parse (a programming error). */
 te_cfg_t *te_cfg_new(const te_cfg_item_t *items, size_t n_items, void *target,
-                     char *errstr, size_t errstr_size);
+                     char *errstr, size_t errsz);
 void te_cfg_destroy(te_cfg_t *cfg); /* accepts NULL */
 /** A whole decimal number in [min, max] (no sign "+", no blank). @returns 0, or -1
  *  for NULL, "" or anything else. */
@@ -68,26 +68,25 @@ int te_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
  *  place a module's default settings come from, also for tests and tools that build a
  *  module config without a process. @returns 0, or -1 with errstr. */
 int te_cfg_defaults(const te_cfg_item_t *items, size_t n_items, void *target,
-                    char *errstr, size_t errstr_size);
+                    char *errstr, size_t errsz);
 
 /** Set one key. `where` names the origin for error messages ("file:12", "env EXEC_X").
  *  @returns 0, or -1 with errstr "where: key: why". */
 int te_cfg_set(te_cfg_t *cfg, const char *key, const char *value, const char *where,
-               char *errstr, size_t errstr_size);
+               char *errstr, size_t errsz);
 /** Read a file. @returns 0, or -1 with errstr "path:line: key: why" (or "path: why"). */
-int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errstr_size);
+int te_cfg_load_file(te_cfg_t *cfg, const char *path, char *errstr, size_t errsz);
 /** Apply EXEC_* variables from a NULL-terminated environment array (pass `environ`).
  *  A variable that matches a table key or is EXEC_KAFKA_* is applied (a bad value is
  *  an error). Any other EXEC_* variable belongs to another process (one env file can
  *  serve them all): it is skipped and counted (te_cfg_env_ignored_*). Variables not
  *  starting with "EXEC_" are not looked at. @returns 0 or -1. */
-int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errstr_size);
+int te_cfg_apply_env(te_cfg_t *cfg, char *const *envp, char *errstr, size_t errsz);
 /** EXEC_* variables skipped by te_cfg_apply_env; names of the first 16 are kept. */
 size_t te_cfg_env_ignored_count(const te_cfg_t *cfg);
 const char *te_cfg_env_ignored_name(const te_cfg_t *cfg, size_t i); /* NULL past 16 */
 /** Parse a "key=value" override. @returns 0 or -1. */
-int te_cfg_apply_override(te_cfg_t *cfg, const char *kv, char *errstr,
-                          size_t errstr_size);
+int te_cfg_apply_override(te_cfg_t *cfg, const char *kv, char *errstr, size_t errsz);
 
 /** librdkafka pass-through properties, in the order they were last set (a key set twice
  *  keeps one entry with the latest value). Names are without the `kafka.` prefix. */
@@ -105,6 +104,6 @@ void te_cfg_dump(const te_cfg_t *cfg, FILE *fp);
  *  environment, then each of `overrides` (n of them). @returns 0 or -1 with errstr. */
 int te_cfg_load_all(te_cfg_t *cfg, const char *path, char *const *envp,
                     char *const *overrides, size_t n_overrides, char *errstr,
-                    size_t errstr_size);
+                    size_t errsz);
 
 #endif

@@ -98,13 +98,13 @@ static enum MHD_Result te_http_handler(void *cls, struct MHD_Connection *conn,
 
 te_http_t *te_http_start(const char *listen, int port, te_metrics_t *reg,
                          te_http_ready_fn *ready, void *ready_arg, char *errstr,
-                         size_t errstr_size)
+                         size_t errsz)
 {
         struct sockaddr_storage ss;
         unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD;
         memset(&ss, 0, sizeof ss);
         if (port <= 0 || port > 65535) {
-                snprintf(errstr, errstr_size, "metrics port %d out of range", port);
+                snprintf(errstr, errsz, "metrics port %d out of range", port);
                 return NULL;
         }
         struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
@@ -117,13 +117,13 @@ te_http_t *te_http_start(const char *listen, int port, te_metrics_t *reg,
                 s6->sin6_port = htons((uint16_t)port);
                 flags |= MHD_USE_IPv6;
         } else {
-                snprintf(errstr, errstr_size,
+                snprintf(errstr, errsz,
                          "metrics listen address %s: not an IPv4/IPv6 address", listen);
                 return NULL;
         }
         te_http_t *h = calloc(1, sizeof *h);
         if (!h) {
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 return NULL;
         }
         h->reg = reg;
@@ -135,7 +135,7 @@ te_http_t *te_http_start(const char *listen, int port, te_metrics_t *reg,
             (unsigned int)TE_HTTP_CONN_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned int)TE_HTTP_MAX_CONNS, MHD_OPTION_END);
         if (!h->d) {
-                snprintf(errstr, errstr_size,
+                snprintf(errstr, errsz,
                          "cannot serve metrics on %s port %d (address in use?)", listen,
                          port);
                 free(h);

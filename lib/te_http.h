@@ -31,7 +31,7 @@ typedef int(te_http_ready_fn)(void *arg, te_buf_t *why);
  *  @returns the server, or NULL with errstr (bad address, port in use, ...). */
 te_http_t *te_http_start(const char *listen, int port, te_metrics_t *reg,
                          te_http_ready_fn *ready, void *ready_arg, char *errstr,
-                         size_t errstr_size);
+                         size_t errsz);
 /** The port the server is bound to. */
 int te_http_port(const te_http_t *h);
 /** Stop the server thread and free it. Accepts NULL. */

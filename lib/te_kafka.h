@@ -32,7 +32,7 @@
  *  (the dev stack writes it once its cluster is up), then copy it to `out`.
  *  @returns 0, or -1 with errstr if it did not appear within timeout_ms. */
 int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
-                                 size_t outsz, char *errstr, size_t errstr_size);
+                                 size_t outsz, char *errstr, size_t errsz);
 
 /** Statistics hook (metrics, te_obs.h): called with librdkafka's statistics JSON on
  *  the thread that polls the handle. */
@@ -63,7 +63,7 @@ void te_kafka_set_counters(const te_kafka_counters_t *c);
 rd_kafka_conf_t *te_kafka_conf_build(const te_cfg_t *cfg, const char *bootstrap,
                                      const char *const *defaults,
                                      const char *const *fixed, char *errstr,
-                                     size_t errstr_size);
+                                     size_t errsz);
 /** te_kafka_conf_build for a handle of `type`: kafka.* keys that librdkafka documents
  *  for the other kind of client only (a consumer's fetch.wait.max.ms on a producer, a
  *  producer's linger.ms on a consumer) are left out, instead of being ignored by
@@ -73,7 +73,7 @@ rd_kafka_conf_t *te_kafka_conf_build_for(rd_kafka_type_t type, const te_cfg_t *c
                                          const char *bootstrap,
                                          const char *const *defaults,
                                          const char *const *fixed, char *errstr,
-                                         size_t errstr_size);
+                                         size_t errsz);
 
 /** The partition a producer with the Java client's default partitioner (murmur2 of
  *  the key, positive mask, modulo the partition count) puts `key` on: the one every
@@ -91,20 +91,20 @@ typedef struct te_producer_s te_producer_t;
 
 /** Create an idempotent producer. @returns NULL with errstr on failure. */
 te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char *errstr,
-                               size_t errstr_size);
+                               size_t errsz);
 /** Send a copy of key/value (with optional headers) to `topic`, partition chosen by key.
  *  Serves delivery reports every 64 sends (poll in the caller's loop too); waits
  *  (serving them) while the local queue is full, up to 30 s.
  *  @returns 0, or -1 with errstr (the message was not queued). */
 int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_t keylen,
                      const void *value, size_t vallen, const te_kafka_header_t *hdrs,
-                     size_t n_hdrs, char *errstr, size_t errstr_size);
+                     size_t n_hdrs, char *errstr, size_t errsz);
 /** te_producer_send to an explicit `partition` of `topic` (RD_KAFKA_PARTITION_UA: by
  *  key, as te_producer_send). */
 int te_producer_send_to(te_producer_t *p, const char *topic, int32_t partition,
                         const void *key, size_t keylen, const void *value, size_t vallen,
                         const te_kafka_header_t *hdrs, size_t n_hdrs, char *errstr,
-                        size_t errstr_size);
+                        size_t errsz);
 /** te_producer_send flags. TE_SEND_SIDE: a side-channel message (a dead letter, an
  *  alert, te_emit.h). It takes a sequence number like any other, but a failed delivery
  *  of it does not stop te_producer_delivered_seq, is not counted by te_producer_failed
@@ -118,7 +118,7 @@ int te_producer_send_to(te_producer_t *p, const char *topic, int32_t partition,
 int te_producer_send_ex(te_producer_t *p, const char *topic, int32_t partition,
                         const void *key, size_t keylen, const void *value, size_t vallen,
                         const te_kafka_header_t *hdrs, size_t n_hdrs, unsigned flags,
-                        rd_kafka_resp_err_t *errp, char *errstr, size_t errstr_size);
+                        rd_kafka_resp_err_t *errp, char *errstr, size_t errsz);
 /** The producer's message.max.bytes: the largest key + value + headers (plus a record's
  *  framing) it queues. */
 size_t te_producer_max_message(const te_producer_t *p);
@@ -140,7 +140,7 @@ int te_producer_take_lost(te_producer_t *p, te_kafka_lost_t *out);
 void te_producer_poll(te_producer_t *p, int timeout_ms);
 /** Wait until everything queued is delivered. @returns 0, or -1 if the timeout passed or
  *  any delivery failed since the previous flush (errstr says which and how many). */
-int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size);
+int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t errsz);
 /** Delivery sequence: every message te_producer_send queues gets the next number,
  *  from 1. @returns the number of the last message queued (0: none yet). */
 uint64_t te_producer_sent_seq(te_producer_t *p);
@@ -176,7 +176,7 @@ typedef void(te_rebalance_cb_t)(te_consumer_t *c, rd_kafka_topic_partition_list_
 te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
                                const char *group_id, const char *const *topics,
                                size_t n_topics, te_rebalance_cb_t *cb, void *opaque,
-                               char *errstr, size_t errstr_size);
+                               char *errstr, size_t errsz);
 /** Called when a partition's fetch offset fell out of the topic's retention (offset out
  *  of range). The partition is already paused (it stays paused until the operator
  *  moves its stored offset); `lost` = low watermark - offset, or -1 if unknown.

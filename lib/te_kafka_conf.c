@@ -69,7 +69,7 @@ static int te_kafka_read_bootstrap(const char *path, char *out, size_t outsz,
 }
 
 int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
-                                 size_t outsz, char *errstr, size_t errstr_size)
+                                 size_t outsz, char *errstr, size_t errsz)
 {
         char why[128];
         char prev[TE_KAFKA_BOOTSTRAP_MAX + 1] = "";
@@ -78,7 +78,7 @@ int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
         if (!path || !*path)
                 return 0;
         if (outsz < 2) {
-                te_errf(errstr, errstr_size, "%s: output buffer too small", path);
+                te_errf(errstr, errsz, "%s: output buffer too small", path);
                 return -1;
         }
         for (;;) {
@@ -86,7 +86,7 @@ int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
                 int rc =
                     te_kafka_read_bootstrap(path, out, outsz, &ends_nl, why, sizeof why);
                 if (rc < 0) {
-                        te_errf(errstr, errstr_size, "%s: %s", path, why);
+                        te_errf(errstr, errsz, "%s: %s", path, why);
                         out[0] = '\0';
                         return -1;
                 }
@@ -104,8 +104,7 @@ int te_kafka_wait_bootstrap_file(const char *path, int timeout_ms, char *out,
                 nanosleep(&ts, NULL);
         }
         out[0] = '\0';
-        te_errf(errstr, errstr_size, "%s: no bootstrap list after %d ms", path,
-                timeout_ms);
+        te_errf(errstr, errsz, "%s: no bootstrap list after %d ms", path, timeout_ms);
         return -1;
 }
 
@@ -249,22 +248,21 @@ static int te_kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaqu
 }
 
 int te_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
-                      char *errstr, size_t errstr_size)
+                      char *errstr, size_t errsz)
 {
         char why[512];
         if (rd_kafka_conf_set(conf, name, value, why, sizeof why) != RD_KAFKA_CONF_OK) {
-                te_errf(errstr, errstr_size, "kafka property %s: %s", name, why);
+                te_errf(errstr, errsz, "kafka property %s: %s", name, why);
                 return -1;
         }
         return 0;
 }
 
 static int te_kafka_conf_set_pairs(rd_kafka_conf_t *conf, const char *const *pairs,
-                                   char *errstr, size_t errstr_size)
+                                   char *errstr, size_t errsz)
 {
         for (size_t i = 0; pairs && pairs[i] && pairs[i + 1]; i += 2)
-                if (te_kafka_conf_set(conf, pairs[i], pairs[i + 1], errstr,
-                                      errstr_size) != 0)
+                if (te_kafka_conf_set(conf, pairs[i], pairs[i + 1], errstr, errsz) != 0)
                         return -1;
         return 0;
 }
@@ -275,11 +273,11 @@ static rd_kafka_conf_t *te_kafka_conf_build_type(int type, const te_cfg_t *cfg,
                                                  const char *bootstrap,
                                                  const char *const *defaults,
                                                  const char *const *fixed, char *errstr,
-                                                 size_t errstr_size)
+                                                 size_t errsz)
 {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         if (!conf) {
-                te_errf(errstr, errstr_size, "rd_kafka_conf_new failed");
+                te_errf(errstr, errsz, "rd_kafka_conf_new failed");
                 return NULL;
         }
         rd_kafka_conf_set_log_cb(conf, te_kafka_log_cb);
@@ -289,26 +287,25 @@ static rd_kafka_conf_t *te_kafka_conf_build_type(int type, const te_cfg_t *cfg,
                 snprintf(iv, sizeof iv, "%d", te_kafka_stats_interval_ms);
                 rd_kafka_conf_set_stats_cb(conf, te_kafka_stats_cb);
                 if (te_kafka_conf_set(conf, "statistics.interval.ms", iv, errstr,
-                                      errstr_size) != 0)
+                                      errsz) != 0)
                         goto err;
         }
 
-        if (te_kafka_conf_set_pairs(conf, defaults, errstr, errstr_size) != 0)
+        if (te_kafka_conf_set_pairs(conf, defaults, errstr, errsz) != 0)
                 goto err;
         for (size_t i = 0; cfg && i < te_cfg_kafka_count(cfg); i++) {
                 const char *name = te_cfg_kafka_name(cfg, i);
                 if (type >= 0 && te_kafka_prop_ignored_by(name, (rd_kafka_type_t)type))
                         continue; /* librdkafka would ignore it, with a CONFWARN */
                 if (te_kafka_conf_set(conf, name, te_cfg_kafka_value(cfg, i), errstr,
-                                      errstr_size) != 0)
+                                      errsz) != 0)
                         goto err;
         }
         if (bootstrap && *bootstrap &&
             !(cfg && te_cfg_kafka_get(cfg, "bootstrap.servers")) &&
-            te_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr,
-                              errstr_size) != 0)
+            te_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, errsz) != 0)
                 goto err;
-        if (te_kafka_conf_set_pairs(conf, fixed, errstr, errstr_size) != 0)
+        if (te_kafka_conf_set_pairs(conf, fixed, errstr, errsz) != 0)
                 goto err;
         return conf;
 
@@ -319,19 +316,18 @@ err:
 
 rd_kafka_conf_t *te_kafka_conf_build(const te_cfg_t *cfg, const char *bootstrap,
                                      const char *const *defaults,
-                                     const char *const *fixed, char *errstr,
-                                     size_t errstr_size)
+                                     const char *const *fixed, char *errstr, size_t errsz)
 {
         return te_kafka_conf_build_type(-1, cfg, bootstrap, defaults, fixed, errstr,
-                                        errstr_size);
+                                        errsz);
 }
 
 rd_kafka_conf_t *te_kafka_conf_build_for(rd_kafka_type_t type, const te_cfg_t *cfg,
                                          const char *bootstrap,
                                          const char *const *defaults,
                                          const char *const *fixed, char *errstr,
-                                         size_t errstr_size)
+                                         size_t errsz)
 {
         return te_kafka_conf_build_type((int)type, cfg, bootstrap, defaults, fixed,
-                                        errstr, errstr_size);
+                                        errstr, errsz);
 }

@@ -201,35 +201,35 @@ static void te_consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
                                const char *group_id, const char *const *topics,
                                size_t n_topics, te_rebalance_cb_t *cb, void *opaque,
-                               char *errstr, size_t errstr_size)
+                               char *errstr, size_t errsz)
 {
         char why[512];
         rd_kafka_topic_partition_list_t *subs = NULL;
         rd_kafka_conf_t *conf = NULL;
         te_consumer_t *c = calloc(1, sizeof *c);
         if (!c) {
-                te_errf(errstr, errstr_size, "out of memory");
+                te_errf(errstr, errsz, "out of memory");
                 return NULL;
         }
         c->cb = cb;
         c->opaque = opaque;
         if (!group_id || !*group_id || n_topics == 0) {
-                te_errf(errstr, errstr_size, "consumer needs a group id and topics");
+                te_errf(errstr, errsz, "consumer needs a group id and topics");
                 goto err;
         }
         conf = te_kafka_conf_build_for(RD_KAFKA_CONSUMER, cfg, bootstrap,
                                        te_consumer_defaults, te_consumer_fixed, errstr,
-                                       errstr_size);
+                                       errsz);
         if (!conf)
                 goto err;
-        if (te_kafka_conf_set(conf, "group.id", group_id, errstr, errstr_size) != 0)
+        if (te_kafka_conf_set(conf, "group.id", group_id, errstr, errsz) != 0)
                 goto err;
         rd_kafka_conf_set_rebalance_cb(conf, te_consumer_rebalance_cb);
         rd_kafka_conf_set_opaque(conf, c);
 
         c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
         if (!c->rk) {
-                te_errf(errstr, errstr_size, "consumer: %s", why);
+                te_errf(errstr, errsz, "consumer: %s", why);
                 goto err;
         }
         conf = NULL; /* now owned by rk */
@@ -241,7 +241,7 @@ te_consumer_t *te_consumer_new(const te_cfg_t *cfg, const char *bootstrap,
         rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, subs);
         rd_kafka_topic_partition_list_destroy(subs);
         if (err) {
-                te_errf(errstr, errstr_size, "subscribe: %s", rd_kafka_err2str(err));
+                te_errf(errstr, errsz, "subscribe: %s", rd_kafka_err2str(err));
                 goto err;
         }
         return c;

@@ -13,7 +13,7 @@
 
 /** rd_kafka_conf_set, its error as "kafka property NAME: why". @returns 0 or -1. */
 int te_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
-                      char *errstr, size_t errstr_size);
+                      char *errstr, size_t errsz);
 /** @returns 1 and the offset librdkafka reset from if an offset reset is pending for
  *  rk/topic/partition (and forgets it), else 0 (te_kafka_conf.c records them from
  *  librdkafka's log). */

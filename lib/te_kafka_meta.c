@@ -16,7 +16,7 @@
 #define TE_KAFKA_META_POLL_MS      100
 
 int te_kafka_partition_count(rd_kafka_t *rk, const char *topic, unsigned flags,
-                             int timeout_ms, int32_t *n, char *errstr, size_t errstr_size)
+                             int timeout_ms, int32_t *n, char *errstr, size_t errsz)
 {
         const struct rd_kafka_metadata *md = NULL;
         const struct rd_kafka_metadata_topic *mt = NULL;
@@ -24,7 +24,7 @@ int te_kafka_partition_count(rd_kafka_t *rk, const char *topic, unsigned flags,
         int rc = -1;
         if ((flags & TE_KAFKA_META_BY_NAME) &&
             !(rkt = rd_kafka_topic_new(rk, topic, NULL))) {
-                te_errf(errstr, errstr_size, "topic %s: %s", topic,
+                te_errf(errstr, errsz, "topic %s: %s", topic,
                         rd_kafka_err2str(rd_kafka_last_error()));
                 return -1;
         }
@@ -33,14 +33,13 @@ int te_kafka_partition_count(rd_kafka_t *rk, const char *topic, unsigned flags,
                 if (strcmp(md->topics[i].topic, topic) == 0)
                         mt = &md->topics[i];
         if (err)
-                te_errf(errstr, errstr_size, "metadata: %s", rd_kafka_err2str(err));
+                te_errf(errstr, errsz, "metadata: %s", rd_kafka_err2str(err));
         else if (!mt || mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-                te_errf(errstr, errstr_size, "topic %s does not exist", topic);
+                te_errf(errstr, errsz, "topic %s does not exist", topic);
         else if (mt->err)
-                te_errf(errstr, errstr_size, "topic %s: %s", topic,
-                        rd_kafka_err2str(mt->err));
+                te_errf(errstr, errsz, "topic %s: %s", topic, rd_kafka_err2str(mt->err));
         else if (mt->partition_cnt <= 0)
-                te_errf(errstr, errstr_size, "topic %s has no partitions", topic);
+                te_errf(errstr, errsz, "topic %s has no partitions", topic);
         else {
                 *n = mt->partition_cnt;
                 rc = 0;
@@ -53,7 +52,7 @@ int te_kafka_partition_count(rd_kafka_t *rk, const char *topic, unsigned flags,
 }
 
 int te_kafka_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n,
-                       int timeout_ms, int64_t *off, char *errstr, size_t errstr_size)
+                       int timeout_ms, int64_t *off, char *errstr, size_t errsz)
 {
         rd_kafka_topic_partition_list_t *l =
             rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
@@ -67,8 +66,8 @@ int te_kafka_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts, 
                 if (rd_kafka_conf_get(rd_kafka_conf(rk), "group.id", group, &gsz) !=
                     RD_KAFKA_CONF_OK)
                         group[0] = '\0';
-                te_errf(errstr, errstr_size, "committed offsets of %s on %s: %s", group,
-                        topic, rd_kafka_err2str(err));
+                te_errf(errstr, errsz, "committed offsets of %s on %s: %s", group, topic,
+                        rd_kafka_err2str(err));
                 found = -1;
         }
         for (int i = 0; !err && i < n; i++) {
@@ -81,7 +80,7 @@ int te_kafka_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts, 
 
 int te_kafka_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n,
                         int timeout_ms, int64_t *lo, int64_t *hi, char *errstr,
-                        size_t errstr_size)
+                        size_t errsz)
 {
         for (int i = 0; i < n; i++) {
                 int32_t p = parts ? parts[i] : i;
@@ -89,8 +88,8 @@ int te_kafka_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *parts,
                 rd_kafka_resp_err_t err =
                     rd_kafka_query_watermark_offsets(rk, topic, p, &l, &h, timeout_ms);
                 if (err) {
-                        te_errf(errstr, errstr_size, "watermarks %s[%d]: %s", topic,
-                                (int)p, rd_kafka_err2str(err));
+                        te_errf(errstr, errsz, "watermarks %s[%d]: %s", topic, (int)p,
+                                rd_kafka_err2str(err));
                         return -1;
                 }
                 if (lo)
@@ -102,7 +101,7 @@ int te_kafka_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *parts,
 }
 
 rd_kafka_t *te_kafka_aux_consumer(const te_cfg_t *cfg, const char *bootstrap,
-                                  const char *group, char *errstr, size_t errstr_size)
+                                  const char *group, char *errstr, size_t errsz)
 {
         /* clang-format off */
         const char *const fixed[] = {"group.id", group,
@@ -112,13 +111,13 @@ rd_kafka_t *te_kafka_aux_consumer(const te_cfg_t *cfg, const char *bootstrap,
         /* clang-format on */
         char why[512];
         rd_kafka_conf_t *kc = te_kafka_conf_build_for(RD_KAFKA_CONSUMER, cfg, bootstrap,
-                                                      NULL, fixed, errstr, errstr_size);
+                                                      NULL, fixed, errstr, errsz);
         if (!kc)
                 return NULL;
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, why, sizeof why);
         if (!rk) {
                 rd_kafka_conf_destroy(kc);
-                te_errf(errstr, errstr_size, "consumer: %s", why);
+                te_errf(errstr, errsz, "consumer: %s", why);
                 return NULL;
         }
         rd_kafka_poll_set_consumer(rk);
@@ -142,7 +141,7 @@ static int te_kafka_list_index(const rd_kafka_topic_partition_list_t *l,
 /* The end each partition of list is read to (its high watermark now), or -1 where the
  * start offset is there already. @returns how many are to be read, or -1 (errstr). */
 static int te_kafka_ends(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *list,
-                         int64_t *end, char *errstr, size_t errstr_size)
+                         int64_t *end, char *errstr, size_t errsz)
 {
         int left = 0;
         for (int i = 0; i < list->cnt; i++) {
@@ -150,7 +149,7 @@ static int te_kafka_ends(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *
                 int64_t lo, hi;
                 if (te_kafka_watermarks(rk, tp->topic, &tp->partition, 1,
                                         TE_KAFKA_META_WATERMARK_MS, &lo, &hi, errstr,
-                                        errstr_size) != 0)
+                                        errsz) != 0)
                         return -1;
                 /* BEGINNING, or an offset retention has dropped: from the low mark */
                 int64_t start = tp->offset < lo ? lo : tp->offset;
@@ -166,26 +165,26 @@ static int te_kafka_ends(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *
 
 int te_kafka_read_to_end(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list,
                          int timeout_ms, te_kafka_msg_fn_t *fn, void *opaque,
-                         char *errstr, size_t errstr_size)
+                         char *errstr, size_t errsz)
 {
         int rc = -1;
         int64_t *end = calloc(list->cnt > 0 ? (size_t)list->cnt : 1, sizeof *end);
         if (!end) {
-                te_errf(errstr, errstr_size, "out of memory");
+                te_errf(errstr, errsz, "out of memory");
                 return -1;
         }
-        int left = te_kafka_ends(rk, list, end, errstr, errstr_size);
+        int left = te_kafka_ends(rk, list, end, errstr, errsz);
         if (left < 0)
                 goto out;
         rd_kafka_resp_err_t err = rd_kafka_assign(rk, list);
         if (err) {
-                te_errf(errstr, errstr_size, "assign: %s", rd_kafka_err2str(err));
+                te_errf(errstr, errsz, "assign: %s", rd_kafka_err2str(err));
                 goto out;
         }
         int64_t deadline = te_proc_mono_ms() + timeout_ms;
         while (left > 0) {
                 if (te_proc_mono_ms() > deadline || te_proc_stop) {
-                        te_errf(errstr, errstr_size,
+                        te_errf(errstr, errsz,
                                 "catching up: %d partitions not read to the end", left);
                         goto out;
                 }

@@ -27,22 +27,21 @@
  *  @returns 0 with *n >= 1, or -1 with errstr: "topic T does not exist", the topic's
  *  own error, or the request's (e.g. a timeout). */
 int te_kafka_partition_count(rd_kafka_t *rk, const char *topic, unsigned flags,
-                             int timeout_ms, int32_t *n, char *errstr,
-                             size_t errstr_size);
+                             int timeout_ms, int32_t *n, char *errstr, size_t errsz);
 
 /** The offsets the group of `rk` (its group.id) committed on `topic`: for partitions
  *  parts[0..n-1] (parts NULL: partitions 0..n-1), off[i] is the committed offset, or
  *  -1 where the group committed nothing.
  *  @returns how many of the n have a committed offset, or -1 with errstr. */
 int te_kafka_committed(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n,
-                       int timeout_ms, int64_t *off, char *errstr, size_t errstr_size);
+                       int timeout_ms, int64_t *off, char *errstr, size_t errsz);
 
 /** The low and high watermarks of `topic`'s partitions parts[0..n-1] (parts NULL:
  *  partitions 0..n-1), asked from their leaders, into lo[i] and hi[i] (either may be
  *  NULL). @returns 0, or -1 with errstr naming the partition that failed. */
 int te_kafka_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *parts, int n,
                         int timeout_ms, int64_t *lo, int64_t *hi, char *errstr,
-                        size_t errstr_size);
+                        size_t errsz);
 
 /** A consumer in `group` that never subscribes: its partitions are assigned by hand
  *  (te_kafka_read_to_end, rd_kafka_assign); it commits and stores nothing by itself
@@ -50,7 +49,7 @@ int te_kafka_watermarks(rd_kafka_t *rk, const char *topic, const int32_t *parts,
  *  kafka.* keys apply (consumer ones only, as te_kafka_conf_build_for). Free it with
  *  rd_kafka_consumer_close and rd_kafka_destroy. @returns NULL with errstr. */
 rd_kafka_t *te_kafka_aux_consumer(const te_cfg_t *cfg, const char *bootstrap,
-                                  const char *group, char *errstr, size_t errstr_size);
+                                  const char *group, char *errstr, size_t errsz);
 
 /** What te_kafka_read_to_end hands each message to (the caller keeps no reference:
  *  it is destroyed afterwards). */
@@ -66,6 +65,6 @@ typedef void(te_kafka_msg_fn_t)(void *opaque, rd_kafka_message_t *m);
  *  te_proc_stop was set) before the end. */
 int te_kafka_read_to_end(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list,
                          int timeout_ms, te_kafka_msg_fn_t *fn, void *opaque,
-                         char *errstr, size_t errstr_size);
+                         char *errstr, size_t errsz);
 
 #endif

@@ -165,12 +165,12 @@ static void te_producer_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void 
 }
 
 te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char *errstr,
-                               size_t errstr_size)
+                               size_t errsz)
 {
         char why[512];
         te_producer_t *p = calloc(1, sizeof *p);
         if (!p) {
-                te_errf(errstr, errstr_size, "out of memory");
+                te_errf(errstr, errsz, "out of memory");
                 return NULL;
         }
         atomic_init(&p->delivered, 0);
@@ -178,9 +178,9 @@ te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char 
         atomic_init(&p->failed_since_flush, 0);
         pthread_mutex_init(&p->lock, NULL);
 
-        rd_kafka_conf_t *conf = te_kafka_conf_build_for(
-            RD_KAFKA_PRODUCER, cfg, bootstrap, te_producer_defaults, te_producer_fixed,
-            errstr, errstr_size);
+        rd_kafka_conf_t *conf = te_kafka_conf_build_for(RD_KAFKA_PRODUCER, cfg, bootstrap,
+                                                        te_producer_defaults,
+                                                        te_producer_fixed, errstr, errsz);
         if (!conf)
                 goto err;
         char mmb[32];
@@ -195,7 +195,7 @@ te_producer_t *te_producer_new(const te_cfg_t *cfg, const char *bootstrap, char 
         p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
         if (!p->rk) {
                 rd_kafka_conf_destroy(conf);
-                te_errf(errstr, errstr_size, "producer: %s", why);
+                te_errf(errstr, errsz, "producer: %s", why);
                 goto err;
         }
         /* conf is now owned by rk */
@@ -219,19 +219,19 @@ int32_t te_kafka_partition_of(const void *key, size_t keylen, int32_t n_partitio
 
 int te_producer_send(te_producer_t *p, const char *topic, const void *key, size_t keylen,
                      const void *value, size_t vallen, const te_kafka_header_t *hdrs,
-                     size_t n_hdrs, char *errstr, size_t errstr_size)
+                     size_t n_hdrs, char *errstr, size_t errsz)
 {
         return te_producer_send_to(p, topic, RD_KAFKA_PARTITION_UA, key, keylen, value,
-                                   vallen, hdrs, n_hdrs, errstr, errstr_size);
+                                   vallen, hdrs, n_hdrs, errstr, errsz);
 }
 
 int te_producer_send_to(te_producer_t *p, const char *topic, int32_t partition,
                         const void *key, size_t keylen, const void *value, size_t vallen,
                         const te_kafka_header_t *hdrs, size_t n_hdrs, char *errstr,
-                        size_t errstr_size)
+                        size_t errsz)
 {
         return te_producer_send_ex(p, topic, partition, key, keylen, value, vallen, hdrs,
-                                   n_hdrs, 0, NULL, errstr, errstr_size);
+                                   n_hdrs, 0, NULL, errstr, errsz);
 }
 
 size_t te_producer_max_message(const te_producer_t *p)
@@ -263,7 +263,7 @@ int te_producer_take_lost(te_producer_t *p, te_kafka_lost_t *out)
 int te_producer_send_ex(te_producer_t *p, const char *topic, int32_t partition,
                         const void *key, size_t keylen, const void *value, size_t vallen,
                         const te_kafka_header_t *hdrs, size_t n_hdrs, unsigned flags,
-                        rd_kafka_resp_err_t *errp, char *errstr, size_t errstr_size)
+                        rd_kafka_resp_err_t *errp, char *errstr, size_t errsz)
 {
         rd_kafka_headers_t *h = NULL;
         rd_kafka_resp_err_t err;
@@ -272,7 +272,7 @@ int te_producer_send_ex(te_producer_t *p, const char *topic, int32_t partition,
                 *errp = RD_KAFKA_RESP_ERR_NO_ERROR;
 
         if (n_hdrs > TE_KAFKA_HEADERS_MAX) {
-                te_errf(errstr, errstr_size, "%s: too many headers (%zu, max %d)", topic,
+                te_errf(errstr, errsz, "%s: too many headers (%zu, max %d)", topic,
                         n_hdrs, TE_KAFKA_HEADERS_MAX);
                 return -1;
         }
@@ -282,7 +282,7 @@ int te_producer_send_ex(te_producer_t *p, const char *topic, int32_t partition,
                         err = rd_kafka_header_add(h, hdrs[i].name, -1, hdrs[i].value,
                                                   (ssize_t)hdrs[i].len);
                         if (err) {
-                                te_errf(errstr, errstr_size, "%s: header %s: %s", topic,
+                                te_errf(errstr, errsz, "%s: header %s: %s", topic,
                                         hdrs[i].name, rd_kafka_err2str(err));
                                 rd_kafka_headers_destroy(h);
                                 return -1;
@@ -297,7 +297,7 @@ int te_producer_send_ex(te_producer_t *p, const char *topic, int32_t partition,
                         pthread_mutex_unlock(&p->lock);
                         if (h)
                                 rd_kafka_headers_destroy(h);
-                        te_errf(errstr, errstr_size, "%s: out of memory", topic);
+                        te_errf(errstr, errsz, "%s: out of memory", topic);
                         return -1;
                 }
                 uint64_t s = p->seq_sent + 1;
@@ -321,7 +321,7 @@ int te_producer_send_ex(te_producer_t *p, const char *topic, int32_t partition,
                         rd_kafka_headers_destroy(h);
                 if (errp)
                         *errp = err;
-                te_errf(errstr, errstr_size, "%s: produce failed: %s", topic,
+                te_errf(errstr, errsz, "%s: produce failed: %s", topic,
                         rd_kafka_err2str(err));
                 return -1;
         }
@@ -340,12 +340,12 @@ void te_producer_poll(te_producer_t *p, int timeout_ms)
         rd_kafka_poll(p->rk, timeout_ms);
 }
 
-int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t errstr_size)
+int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t errsz)
 {
         rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
         uint64_t failed = atomic_exchange(&p->failed_since_flush, 0);
         if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-                te_errf(errstr, errstr_size,
+                te_errf(errstr, errsz,
                         "flush timed out after %d ms with %d messages queued, %" PRIu64
                         " failed",
                         timeout_ms, rd_kafka_outq_len(p->rk), failed);
@@ -356,7 +356,7 @@ int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t err
                 pthread_mutex_lock(&p->lock);
                 memcpy(last, p->last_error, sizeof last);
                 pthread_mutex_unlock(&p->lock);
-                te_errf(errstr, errstr_size,
+                te_errf(errstr, errsz,
                         "%" PRIu64 " deliveries failed since the last flush; last: %s",
                         failed, last);
                 return -1;

@@ -14,7 +14,7 @@
 
 #include "te_buf.h"
 
-int te_net_connect_start(const char *host, int port, char *errstr, size_t errstr_size)
+int te_net_connect_start(const char *host, int port, char *errstr, size_t errsz)
 {
         char portstr[16];
         struct addrinfo hints, *ai = NULL;
@@ -25,8 +25,7 @@ int te_net_connect_start(const char *host, int port, char *errstr, size_t errstr
         snprintf(portstr, sizeof portstr, "%d", port);
         int gai = getaddrinfo(host, portstr, &hints, &ai);
         if (gai != 0 || !ai) {
-                te_errf(errstr, errstr_size, "%s",
-                        gai ? gai_strerror(gai) : "no address");
+                te_errf(errstr, errsz, "%s", gai ? gai_strerror(gai) : "no address");
                 if (ai)
                         freeaddrinfo(ai);
                 return -1;
@@ -34,7 +33,7 @@ int te_net_connect_start(const char *host, int port, char *errstr, size_t errstr
         int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
                 freeaddrinfo(ai);
-                te_errf(errstr, errstr_size, "socket failed");
+                te_errf(errstr, errsz, "socket failed");
                 return -1;
         }
         int one = 1;
@@ -42,7 +41,7 @@ int te_net_connect_start(const char *host, int port, char *errstr, size_t errstr
         int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
         freeaddrinfo(ai);
         if (rc != 0 && errno != EINPROGRESS) {
-                te_errf(errstr, errstr_size, "%s", strerror(errno));
+                te_errf(errstr, errsz, "%s", strerror(errno));
                 close(fd);
                 return -1;
         }

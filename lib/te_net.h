@@ -12,6 +12,6 @@
  *  TCP_NODELAY to its first address. @returns the socket (connected, or connecting:
  *  wait for it to become writable and read SO_ERROR), or -1 with errstr (resolution,
  *  socket or connect failed; nothing left open). */
-int te_net_connect_start(const char *host, int port, char *errstr, size_t errstr_size);
+int te_net_connect_start(const char *host, int port, char *errstr, size_t errsz);
 
 #endif

@@ -638,11 +638,11 @@ static const te_kafka_counters_t te_obs_kafka_counters = {
 /* ---- start / stop ------------------------------------------------------------------ */
 
 int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned needs,
-                 te_http_t **http, char *errstr, size_t errstr_size)
+                 te_http_t **http, char *errstr, size_t errsz)
 {
         *http = NULL;
         if (!TE_OBS_READY()) {
-                snprintf(errstr, errstr_size, "metrics: out of memory");
+                snprintf(errstr, errsz, "metrics: out of memory");
                 return -1;
         }
         te_kafka_set_counters(&te_obs_kafka_counters);
@@ -676,7 +676,7 @@ int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned need
         g.stats_ms = common->metrics_stats_ms;
         te_kafka_set_stats_hook(te_obs_stats_hook, (int)common->metrics_stats_ms);
         *http = te_http_start(common->metrics_listen, (int)common->metrics_port, g.reg,
-                              te_obs_is_ready, NULL, errstr, errstr_size);
+                              te_obs_is_ready, NULL, errstr, errsz);
         if (!*http) {
                 te_kafka_set_stats_hook(NULL, 0);
                 return -1;

@@ -86,7 +86,7 @@ typedef enum {
  *  metrics.listen:metrics.port (*http; NULL when disabled).
  *  @returns 0, or -1 with errstr (the server could not start). */
 int te_obs_start(const te_common_conf_t *common, const char *proc, unsigned needs,
-                 te_http_t **http, char *errstr, size_t errstr_size);
+                 te_http_t **http, char *errstr, size_t errsz);
 /** Stop the server (accepts NULL) and the statistics hook. Counting still works. */
 void te_obs_stop(te_http_t *http);
 

@@ -27,16 +27,16 @@ static te_pg_migration_t te_pg_migrations[TE_PG_MIGRATIONS_MAX];
 static size_t te_pg_n_migrations;
 static pthread_once_t te_pg_migrations_once = PTHREAD_ONCE_INIT;
 
-static void te_pg_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+static void te_pg_err(char *errstr, size_t errsz, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void te_pg_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+static void te_pg_err(char *errstr, size_t errsz, const char *fmt, ...)
 {
-        if (!errstr || errstr_size == 0)
+        if (!errstr || errsz == 0)
                 return;
         va_list ap;
         va_start(ap, fmt);
-        te_verrf(errstr, errstr_size, fmt, ap);
+        te_verrf(errstr, errsz, fmt, ap);
         va_end(ap);
         /* libpq messages end with a newline */
         size_t n = strlen(errstr);
@@ -76,12 +76,12 @@ int te_pg_conninfo_has_password(const char *conninfo)
         return has;
 }
 
-PGconn *te_pg_connect(const char *conninfo, char *errstr, size_t errstr_size)
+PGconn *te_pg_connect(const char *conninfo, char *errstr, size_t errsz)
 {
         if (!conninfo)
                 conninfo = "";
         if (te_pg_conninfo_has_password(conninfo)) {
-                te_pg_err(errstr, errstr_size,
+                te_pg_err(errstr, errsz,
                           "conninfo must not contain a password (use PGPASSFILE/.pgpass "
                           "or PGPASSWORD)");
                 return NULL;
@@ -92,21 +92,21 @@ PGconn *te_pg_connect(const char *conninfo, char *errstr, size_t errstr_size)
                 /* libpq's parse error may quote part of the string: do not pass it on */
                 PQfreemem(perr);
                 if (!opts) {
-                        te_pg_err(errstr, errstr_size, "invalid conninfo");
+                        te_pg_err(errstr, errsz, "invalid conninfo");
                         return NULL;
                 }
                 PQconninfoFree(opts);
         }
         PGconn *conn = PQconnectdb(conninfo);
         if (!conn) {
-                te_pg_err(errstr, errstr_size, "connect: out of memory");
+                te_pg_err(errstr, errsz, "connect: out of memory");
                 return NULL;
         }
         if (PQstatus(conn) != CONNECTION_OK) {
                 /* libpq's message names host/socket and user, never the password */
                 char why[512];
                 te_pg_err(why, sizeof why, "%s", PQerrorMessage(conn));
-                te_pg_err(errstr, errstr_size, "connect failed: %s", why);
+                te_pg_err(errstr, errsz, "connect failed: %s", why);
                 TE_LOG(TE_LOG_ERROR, NULL, "pg.connect_failed", "%s", why);
                 PQfinish(conn);
                 return NULL;
@@ -115,7 +115,7 @@ PGconn *te_pg_connect(const char *conninfo, char *errstr, size_t errstr_size)
         return conn;
 }
 
-int te_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size)
+int te_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errsz)
 {
         PGresult *r = PQexec(conn, sql);
         ExecStatusType st = PQresultStatus(r);
@@ -123,7 +123,7 @@ int te_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size)
                 PQclear(r);
                 return 0;
         }
-        te_pg_err(errstr, errstr_size, "%s",
+        te_pg_err(errstr, errsz, "%s",
                   r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
         PQclear(r);
         return -1;
@@ -175,7 +175,7 @@ static void te_pg_rollback(PGconn *conn)
 /* Apply one migration in its own transaction. @returns 1 applied, 0 already there,
  * -1 with errstr. */
 static int te_pg_apply_one(PGconn *conn, const te_pg_migration_t *m, char *errstr,
-                           size_t errstr_size)
+                           size_t errsz)
 {
         char why[1024];
         const char *params[1] = {m->name};
@@ -218,11 +218,11 @@ static int te_pg_apply_one(PGconn *conn, const te_pg_migration_t *m, char *errst
 
 err:
         te_pg_rollback(conn);
-        te_pg_err(errstr, errstr_size, "migration %s: %s", m->name, why);
+        te_pg_err(errstr, errsz, "migration %s: %s", m->name, why);
         return -1;
 }
 
-int te_pg_migrate(PGconn *conn, char *errstr, size_t errstr_size)
+int te_pg_migrate(PGconn *conn, char *errstr, size_t errsz)
 {
         char why[1024];
         int applied = 0;
@@ -239,14 +239,13 @@ int te_pg_migrate(PGconn *conn, char *errstr, size_t errstr_size)
                        why, sizeof why) != 0 ||
             te_pg_exec(conn, "COMMIT", why, sizeof why) != 0) {
                 te_pg_rollback(conn);
-                te_pg_err(errstr, errstr_size, "schema_migrations: %s", why);
+                te_pg_err(errstr, errsz, "schema_migrations: %s", why);
                 return -1;
         }
 
         size_t n = te_pg_migration_count();
         for (size_t i = 0; i < n; i++) {
-                int rc =
-                    te_pg_apply_one(conn, te_pg_migration_get(i), errstr, errstr_size);
+                int rc = te_pg_apply_one(conn, te_pg_migration_get(i), errstr, errsz);
                 if (rc < 0)
                         return -1;
                 applied += rc;

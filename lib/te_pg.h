@@ -17,13 +17,13 @@
 #include <libpq-fe.h>
 
 /** Connect. @returns the connection, or NULL with errstr (no secrets in it). */
-PGconn *te_pg_connect(const char *conninfo, char *errstr, size_t errstr_size);
+PGconn *te_pg_connect(const char *conninfo, char *errstr, size_t errsz);
 /** @returns 1 if conninfo contains a password= parameter (which we refuse). */
 int te_pg_conninfo_has_password(const char *conninfo);
 /** Apply pending migrations. @returns the number applied (>= 0), or -1 with errstr. */
-int te_pg_migrate(PGconn *conn, char *errstr, size_t errstr_size);
+int te_pg_migrate(PGconn *conn, char *errstr, size_t errsz);
 /** Execute a statement with no result rows. @returns 0 or -1 with errstr. */
-int te_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size);
+int te_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errsz);
 
 /* What a failed statement's SQLSTATE says about trying it again. */
 typedef enum {

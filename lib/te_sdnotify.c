@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int te_sd_notify(const char *state, char *errstr, size_t errstr_size)
+int te_sd_notify(const char *state, char *errstr, size_t errsz)
 {
         const char *path = getenv("NOTIFY_SOCKET");
         if (!path || !*path)
@@ -22,7 +22,7 @@ int te_sd_notify(const char *state, char *errstr, size_t errstr_size)
         sa.sun_family = AF_UNIX;
         size_t n = strlen(path);
         if ((path[0] != '/' && path[0] != '@') || n >= sizeof sa.sun_path) {
-                snprintf(errstr, errstr_size,
+                snprintf(errstr, errsz,
                          "NOTIFY_SOCKET: not an absolute path or @abstract name (or "
                          "longer than %zu bytes): %s",
                          sizeof sa.sun_path - 1, path);
@@ -35,8 +35,7 @@ int te_sd_notify(const char *state, char *errstr, size_t errstr_size)
                                     (path[0] == '@' ? 0 : 1));
         int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0) {
-                snprintf(errstr, errstr_size, "NOTIFY_SOCKET: socket: %s",
-                         strerror(errno));
+                snprintf(errstr, errsz, "NOTIFY_SOCKET: socket: %s", strerror(errno));
                 return -1;
         }
         ssize_t sent = sendto(fd, state, strlen(state), MSG_NOSIGNAL,
@@ -44,7 +43,7 @@ int te_sd_notify(const char *state, char *errstr, size_t errstr_size)
         int err = errno;
         close(fd);
         if (sent < 0 || (size_t)sent != strlen(state)) {
-                snprintf(errstr, errstr_size, "NOTIFY_SOCKET %s: %s", path,
+                snprintf(errstr, errsz, "NOTIFY_SOCKET %s: %s", path,
                          sent < 0 ? strerror(err) : "short write");
                 return -1;
         }

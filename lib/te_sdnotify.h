@@ -13,6 +13,6 @@
  *  @returns 1 when sent, 0 when NOTIFY_SOCKET is unset or empty (not under a service
  *  manager), -1 with errstr when it is set but the datagram could not be sent (bad
  *  address, no listener). */
-int te_sd_notify(const char *state, char *errstr, size_t errstr_size);
+int te_sd_notify(const char *state, char *errstr, size_t errsz);
 
 #endif

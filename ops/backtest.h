@@ -78,7 +78,7 @@ typedef struct te_bt_conf_s {
  *  the run finished but a check failed (planned != published, orders not terminal),
  *  2 on errors (errstr). */
 int te_bt_run(const te_bt_conf_t *conf, const te_cfg_t *cfg, const char *self, FILE *out,
-              char *errstr, size_t errstr_size);
+              char *errstr, size_t errsz);
 
 /** Database name of a run id: "bt_" + id, lower-cased, '-' and '.' as '_'.
  *  @returns 0, or -1 if the id is empty, too long or has other characters. */

@@ -23,12 +23,11 @@ void te_bt_day_str(int32_t day, char *out, size_t outsz)
         snprintf(out, outsz, "%04d-%02d-%02d", y, m, d);
 }
 
-static PGresult *query(PGconn *db, const char *sql, char *errstr, size_t errstr_size)
+static PGresult *query(PGconn *db, const char *sql, char *errstr, size_t errsz)
 {
         PGresult *r = PQexec(db, sql);
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                snprintf(errstr, errstr_size, "report query: %s",
-                         PQresultErrorMessage(r));
+                snprintf(errstr, errsz, "report query: %s", PQresultErrorMessage(r));
                 PQclear(r);
                 return NULL;
         }
@@ -160,7 +159,7 @@ static int by_final_pnl(const void *a, const void *b)
  * bytes go to eq_png / pf_png for the tear sheet. */
 static int charts(const curve_t *cv, const te_bt_params_t *p, const char *out_dir,
                   te_buf_t *eq_png, te_buf_t *pf_png, char *pf_note, size_t pf_note_size,
-                  char *errstr, size_t errstr_size)
+                  char *errstr, size_t errsz)
 {
         int rc = -1;
         double *dd = malloc(cv->n * sizeof *dd);
@@ -168,7 +167,7 @@ static int charts(const curve_t *cv, const te_bt_params_t *p, const char *out_di
         pf_t **order = malloc((cv->n_pf ? cv->n_pf : 1) * sizeof *order);
         char path[1200], title[200];
         if (!dd || !others || !order) {
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 goto out;
         }
         te_bt_drawdown(cv->eq, cv->n, p->capital, dd);
@@ -200,10 +199,10 @@ static int charts(const curve_t *cv, const te_bt_params_t *p, const char *out_di
                         .height = 520,
                         .scale = 1};
         snprintf(path, sizeof path, "%s/equity.png", out_dir);
-        if (te_chart_png_file(&c, path, errstr, errstr_size) != 0)
+        if (te_chart_png_file(&c, path, errstr, errsz) != 0)
                 goto out;
         c.scale = 2; /* sharp on high-density screens */
-        if (te_chart_png_buf(&c, eq_png, errstr, errstr_size) != 0)
+        if (te_chart_png_buf(&c, eq_png, errstr, errsz) != 0)
                 goto out;
 
         te_chart_series_t ser[TE_CHART_MAX_SERIES];
@@ -246,10 +245,10 @@ static int charts(const curve_t *cv, const te_bt_params_t *p, const char *out_di
                          .height = 340,
                          .scale = 1};
         snprintf(path, sizeof path, "%s/portfolios.png", out_dir);
-        if (te_chart_png_file(&cp, path, errstr, errstr_size) != 0)
+        if (te_chart_png_file(&cp, path, errstr, errsz) != 0)
                 goto out;
         cp.scale = 2;
-        if (te_chart_png_buf(&cp, pf_png, errstr, errstr_size) != 0)
+        if (te_chart_png_buf(&cp, pf_png, errstr, errsz) != 0)
                 goto out;
         rc = 0;
 out:
@@ -518,7 +517,7 @@ out:
 
 int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
                  int32_t first_day, int32_t last_day, const char *out_dir,
-                 te_bt_summary_t *s, char *errstr, size_t errstr_size)
+                 te_bt_summary_t *s, char *errstr, size_t errsz)
 {
         walk_t w;
         int rc = -1;
@@ -532,13 +531,13 @@ int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *prm,
         s->capital = prm->capital;
         s->first_day = s->last_day = -1;
         if (!w.by_id || !w.tickers)
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
         else if (!(w.capital > 0))
-                snprintf(errstr, errstr_size, "report: capital must be > 0");
-        else if (order_figures(db, s, errstr, errstr_size) == 0 &&
-                 walk(&w, db, first_day, last_day, out_dir, errstr, errstr_size) == 0 &&
-                 curve_figures(&w, prm->risk_free, errstr, errstr_size) == 0 &&
-                 write_outputs(&w, prm, out_dir, errstr, errstr_size) == 0)
+                snprintf(errstr, errsz, "report: capital must be > 0");
+        else if (order_figures(db, s, errstr, errsz) == 0 &&
+                 walk(&w, db, first_day, last_day, out_dir, errstr, errsz) == 0 &&
+                 curve_figures(&w, prm->risk_free, errstr, errsz) == 0 &&
+                 write_outputs(&w, prm, out_dir, errstr, errsz) == 0)
                 rc = 0;
         free(w.cv.days);
         free(w.cv.eq);

@@ -48,7 +48,7 @@ typedef struct te_bt_summary_s {
  *  starting equity. @returns 0, or -1 with errstr. */
 int te_bt_report(PGconn *db, te_bars_t *bars, const te_bt_params_t *p, int32_t first_day,
                  int32_t last_day, const char *out_dir, te_bt_summary_t *s, char *errstr,
-                 size_t errstr_size);
+                 size_t errsz);
 
 /** Print the summary as "key: value" lines. */
 void te_bt_summary_print(const te_bt_summary_t *s, const char *run_id, FILE *fp);

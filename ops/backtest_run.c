@@ -842,7 +842,7 @@ static void bt_free(bt_t *bt)
 }
 
 int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE *out,
-              char *errstr, size_t errstr_size)
+              char *errstr, size_t errsz)
 {
         bt_t bt;
         te_bt_summary_t sum;
@@ -850,18 +850,18 @@ int te_bt_run(const te_bt_conf_t *c, const te_cfg_t *cfg, const char *self, FILE
         int rc = 2;
 
         errstr[0] = '\0';
-        if (bt_init(&bt, c, cfg, errstr, errstr_size) != 0 ||
-            bt_start(&bt, self, errstr, errstr_size) != 0 ||
-            bt_drive(&bt, &cancels, &still_open, errstr, errstr_size) != 0)
+        if (bt_init(&bt, c, cfg, errstr, errsz) != 0 ||
+            bt_start(&bt, self, errstr, errsz) != 0 ||
+            bt_drive(&bt, &cancels, &still_open, errstr, errsz) != 0)
                 goto out;
         if (c->stages)
                 te_bt_stages_collect(&bt.st, bt.pid);
         int stop_rc = te_bt_procs_stop(bt.pid);
         bt.st.t_stopped = te_proc_mono_ms();
         bt.st.targets = bt.n_pub;
-        if (bt_report(&bt, &sum, cancels, out, errstr, errstr_size) != 0)
+        if (bt_report(&bt, &sum, cancels, out, errstr, errsz) != 0)
                 goto out;
-        rc = bt_verdict(&bt, still_open, stop_rc, errstr, errstr_size);
+        rc = bt_verdict(&bt, still_open, stop_rc, errstr, errsz);
         record_run(&bt, rc == 0 ? "done" : "failed", &sum);
 out:
         te_bt_procs_stop(bt.pid); /* those still running after a failure */

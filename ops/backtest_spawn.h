@@ -63,12 +63,12 @@ int te_bt_argv(te_bt_argv_t *a, int which, const char *bin, const te_bt_spawn_t 
 /** Start every process, in slot order, stdout and stderr appended to OUT/<name>.log.
  *  pid[] gets the pids (0 for one not started). @returns 0, or -1 with errstr. */
 int te_bt_spawn(const te_bt_spawn_t *s, pid_t pid[TE_BT_NPROC], char *errstr,
-                size_t errstr_size);
+                size_t errsz);
 
 /** @returns 0 while every started process runs, -1 (errstr names the log) if one
  *  exited; its pid is set to 0. */
 int te_bt_procs_alive(pid_t pid[TE_BT_NPROC], const char *out_dir, char *errstr,
-                      size_t errstr_size);
+                      size_t errsz);
 
 /** SIGTERM each process (the planner first), wait up to 30 s each, then SIGKILL.
  *  @returns 0 if every one exited 0. pid[] are all 0 after. */
@@ -78,6 +78,6 @@ int te_bt_procs_stop(pid_t pid[TE_BT_NPROC]);
  *  control socket (conf->ctl_socket; "" on a real cluster: nothing to do).
  *  @returns 0, or -1 with errstr. */
 int te_bt_create_topics(const te_bt_spawn_t *s, int partitions, char *errstr,
-                        size_t errstr_size);
+                        size_t errsz);
 
 #endif

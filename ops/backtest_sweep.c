@@ -543,8 +543,7 @@ static int write_table(sweep_t *sw, FILE *out, char *errstr, size_t errsz)
 }
 
 int te_bt_sweep(const te_bt_conf_t *base, const te_cfg_t *cfg, const char *self,
-                char *const *inputs, int n_inputs, FILE *out, char *errstr,
-                size_t errstr_size)
+                char *const *inputs, int n_inputs, FILE *out, char *errstr, size_t errsz)
 {
         sweep_t sw;
         memset(&sw, 0, sizeof sw);
@@ -555,31 +554,31 @@ int te_bt_sweep(const te_bt_conf_t *base, const te_cfg_t *cfg, const char *self,
         int rc = 2;
         char db[80];
         if (te_bt_db_name(base->run_id, db, sizeof db) != 0) {
-                snprintf(errstr, errstr_size,
+                snprintf(errstr, errsz,
                          "run.id (the sweep id): 1..%d characters of [A-Za-z0-9_.-]",
                          TE_BT_RUN_ID_MAX);
                 return 2;
         }
         if (base->source_topic[0]) {
-                snprintf(errstr, errstr_size, "a sweep reads targets files, not a topic");
+                snprintf(errstr, errsz, "a sweep reads targets files, not a topic");
                 return 2;
         }
         sw.v = calloc(TE_BT_SWEEP_MAX, sizeof *sw.v);
         if (!sw.v) {
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 return 2;
         }
-        if (parse_sort(&sw, base->sweep_sort, errstr, errstr_size) != 0)
+        if (parse_sort(&sw, base->sweep_sort, errstr, errsz) != 0)
                 goto out;
         for (int i = 0; i < n_inputs; i++)
-                if (add_input(&sw, inputs[i], errstr, errstr_size) != 0)
+                if (add_input(&sw, inputs[i], errstr, errsz) != 0)
                         goto out;
         if (sw.n == 0) {
-                snprintf(errstr, errstr_size, "no variants");
+                snprintf(errstr, errsz, "no variants");
                 goto out;
         }
         if (mkdir(base->out_dir, 0755) != 0 && errno != EEXIST) {
-                snprintf(errstr, errstr_size, "%s: %s", base->out_dir, strerror(errno));
+                snprintf(errstr, errsz, "%s: %s", base->out_dir, strerror(errno));
                 goto out;
         }
         int parallel = (int)base->sweep_parallel, next = 0, running = 0, stopping = 0;
@@ -627,7 +626,7 @@ int te_bt_sweep(const te_bt_conf_t *base, const te_cfg_t *cfg, const char *self,
                                  "not started (interrupted)");
         if (sw.tty) /* end the refreshed line */
                 fputc('\n', stderr);
-        if (write_table(&sw, out, errstr, errstr_size) != 0)
+        if (write_table(&sw, out, errstr, errsz) != 0)
                 goto out;
         rc = 0;
         for (int i = 0; i < sw.n; i++) {
@@ -637,10 +636,10 @@ int te_bt_sweep(const te_bt_conf_t *base, const te_cfg_t *cfg, const char *self,
                         rc = vrc;
         }
         if (stopping) {
-                snprintf(errstr, errstr_size, "interrupted");
+                snprintf(errstr, errsz, "interrupted");
                 rc = 2;
         } else if (rc != 0) {
-                snprintf(errstr, errstr_size,
+                snprintf(errstr, errsz,
                          "a variant did not pass (see the table and its runner.log)");
         }
 out:

@@ -33,7 +33,6 @@ extern const char *const te_bt_sweep_columns[];
  *  @returns 0 when every variant passed, 1 when a variant's check failed, 2 on errors
  *  (errstr; a variant's own error is in its row and its runner.log). */
 int te_bt_sweep(const te_bt_conf_t *base, const te_cfg_t *cfg, const char *self,
-                char *const *inputs, int n_inputs, FILE *out, char *errstr,
-                size_t errstr_size);
+                char *const *inputs, int n_inputs, FILE *out, char *errstr, size_t errsz);
 
 #endif

@@ -289,34 +289,34 @@ static void draw_panel(cairo_t *cr, const te_chart_t *c, const te_chart_panel_t 
                 draw_legend(cr, p, &f, top);
 }
 
-static int check(const te_chart_t *c, char *errstr, size_t errstr_size)
+static int check(const te_chart_t *c, char *errstr, size_t errsz)
 {
         if (!c->days || c->n < 1 || !c->panels || c->n_panels < 1) {
-                snprintf(errstr, errstr_size, "chart: no data");
+                snprintf(errstr, errsz, "chart: no data");
                 return -1;
         }
         if (c->width < 200 || c->width > 4000 || c->height < 100 || c->height > 4000 ||
             !(c->scale >= 1 && c->scale <= 4)) {
-                snprintf(errstr, errstr_size, "chart: size %dx%d x%.1f out of range",
-                         c->width, c->height, c->scale);
+                snprintf(errstr, errsz, "chart: size %dx%d x%.1f out of range", c->width,
+                         c->height, c->scale);
                 return -1;
         }
         for (size_t i = 1; i < c->n; i++)
                 if (c->days[i] < c->days[i - 1]) {
-                        snprintf(errstr, errstr_size, "chart: days not ascending");
+                        snprintf(errstr, errsz, "chart: days not ascending");
                         return -1;
                 }
         for (size_t k = 0; k < c->n_panels; k++) {
                 const te_chart_panel_t *p = &c->panels[k];
                 if (!p->series || p->n_series < 1 || p->n_series > TE_CHART_MAX_SERIES ||
                     !p->title || !p->y_label || !(p->weight > 0)) {
-                        snprintf(errstr, errstr_size, "chart: panel %zu incomplete", k);
+                        snprintf(errstr, errsz, "chart: panel %zu incomplete", k);
                         return -1;
                 }
                 for (size_t s = 0; s < p->n_series; s++)
                         for (size_t i = 0; i < c->n; i++)
                                 if (!isfinite(p->series[s].y[i])) {
-                                        snprintf(errstr, errstr_size,
+                                        snprintf(errstr, errsz,
                                                  "chart: panel %zu series %zu: value %zu "
                                                  "is not finite",
                                                  k, s, i);
@@ -326,14 +326,14 @@ static int check(const te_chart_t *c, char *errstr, size_t errstr_size)
         return 0;
 }
 
-static cairo_surface_t *render(const te_chart_t *c, char *errstr, size_t errstr_size)
+static cairo_surface_t *render(const te_chart_t *c, char *errstr, size_t errsz)
 {
-        if (check(c, errstr, errstr_size) != 0)
+        if (check(c, errstr, errsz) != 0)
                 return NULL;
         cairo_surface_t *sf = cairo_image_surface_create(
             CAIRO_FORMAT_RGB24, (int)(c->width * c->scale), (int)(c->height * c->scale));
         if (cairo_surface_status(sf) != CAIRO_STATUS_SUCCESS) {
-                snprintf(errstr, errstr_size, "chart: %s",
+                snprintf(errstr, errsz, "chart: %s",
                          cairo_status_to_string(cairo_surface_status(sf)));
                 cairo_surface_destroy(sf);
                 return NULL;
@@ -353,7 +353,7 @@ static cairo_surface_t *render(const te_chart_t *c, char *errstr, size_t errstr_
         cairo_status_t st = cairo_status(cr);
         cairo_destroy(cr);
         if (st != CAIRO_STATUS_SUCCESS) {
-                snprintf(errstr, errstr_size, "chart: %s", cairo_status_to_string(st));
+                snprintf(errstr, errsz, "chart: %s", cairo_status_to_string(st));
                 cairo_surface_destroy(sf);
                 return NULL;
         }
@@ -361,16 +361,15 @@ static cairo_surface_t *render(const te_chart_t *c, char *errstr, size_t errstr_
         return sf;
 }
 
-int te_chart_png_file(const te_chart_t *c, const char *path, char *errstr,
-                      size_t errstr_size)
+int te_chart_png_file(const te_chart_t *c, const char *path, char *errstr, size_t errsz)
 {
-        cairo_surface_t *sf = render(c, errstr, errstr_size);
+        cairo_surface_t *sf = render(c, errstr, errsz);
         if (!sf)
                 return -1;
         cairo_status_t st = cairo_surface_write_to_png(sf, path);
         cairo_surface_destroy(sf);
         if (st != CAIRO_STATUS_SUCCESS) {
-                snprintf(errstr, errstr_size, "%s: %s", path, cairo_status_to_string(st));
+                snprintf(errstr, errsz, "%s: %s", path, cairo_status_to_string(st));
                 return -1;
         }
         return 0;
@@ -382,16 +381,15 @@ static cairo_status_t to_buf(void *closure, const unsigned char *data, unsigned 
                                                       : CAIRO_STATUS_WRITE_ERROR;
 }
 
-int te_chart_png_buf(const te_chart_t *c, te_buf_t *out, char *errstr, size_t errstr_size)
+int te_chart_png_buf(const te_chart_t *c, te_buf_t *out, char *errstr, size_t errsz)
 {
-        cairo_surface_t *sf = render(c, errstr, errstr_size);
+        cairo_surface_t *sf = render(c, errstr, errsz);
         if (!sf)
                 return -1;
         cairo_status_t st = cairo_surface_write_to_png_stream(sf, to_buf, out);
         cairo_surface_destroy(sf);
         if (st != CAIRO_STATUS_SUCCESS) {
-                snprintf(errstr, errstr_size, "chart: png: %s",
-                         cairo_status_to_string(st));
+                snprintf(errstr, errsz, "chart: png: %s", cairo_status_to_string(st));
                 return -1;
         }
         return 0;

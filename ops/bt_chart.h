@@ -44,12 +44,10 @@ typedef struct te_chart_s {
 } te_chart_t;
 
 /** Draw the chart as a PNG file at path. @returns 0, or -1 with errstr. */
-int te_chart_png_file(const te_chart_t *c, const char *path, char *errstr,
-                      size_t errstr_size);
+int te_chart_png_file(const te_chart_t *c, const char *path, char *errstr, size_t errsz);
 
 /** Draw the chart as PNG bytes appended to out. @returns 0, or -1 with errstr. */
-int te_chart_png_buf(const te_chart_t *c, te_buf_t *out, char *errstr,
-                     size_t errstr_size);
+int te_chart_png_buf(const te_chart_t *c, te_buf_t *out, char *errstr, size_t errsz);
 
 /** Free what cairo and fontconfig keep between charts (font caches, configuration) so
  *  that leak checkers see a clean exit; call when no chart is being drawn. Charts drawn

@@ -302,18 +302,18 @@ static int page(te_buf_t *b, const te_bt_sheet_t *sh)
 }
 
 int te_bt_tearsheet_write(const te_bt_sheet_t *sh, const char *path, char *errstr,
-                          size_t errstr_size)
+                          size_t errsz)
 {
         te_buf_t b;
         te_buf_init(&b, 256u << 20);
         if (page(&b, sh) != 0) {
                 te_buf_free(&b);
-                snprintf(errstr, errstr_size, "%s: page too large", path);
+                snprintf(errstr, errsz, "%s: page too large", path);
                 return -1;
         }
         FILE *fp = fopen(path, "w");
         if (!fp) {
-                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                snprintf(errstr, errsz, "%s: %s", path, strerror(errno));
                 te_buf_free(&b);
                 return -1;
         }
@@ -321,7 +321,7 @@ int te_bt_tearsheet_write(const te_bt_sheet_t *sh, const char *path, char *errst
         int bad = fclose(fp) != 0 || w != b.len;
         te_buf_free(&b);
         if (bad) {
-                snprintf(errstr, errstr_size, "%s: write error", path);
+                snprintf(errstr, errsz, "%s: write error", path);
                 return -1;
         }
         return 0;

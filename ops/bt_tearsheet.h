@@ -32,7 +32,7 @@ typedef struct te_bt_sheet_s {
 
 /** Write the page to path. @returns 0, or -1 with errstr. */
 int te_bt_tearsheet_write(const te_bt_sheet_t *sh, const char *path, char *errstr,
-                          size_t errstr_size);
+                          size_t errsz);
 
 /** Append the HTML-escaped text s to b (& < > " '). @returns 0 or -1 (full). */
 int te_html_escape(te_buf_t *b, const char *s);

@@ -113,17 +113,17 @@ typedef struct te_dsctl_conn_s {
 
 /** Connect to the socket at `path`. @returns 0, or -1 with errstr. */
 int te_dsctl_connect(te_dsctl_conn_t *c, const char *path, int timeout_ms, char *errstr,
-                     size_t errstr_size);
+                     size_t errsz);
 
 /** Send n bytes. @returns 0, or -1 with errstr. */
 int te_dsctl_send(te_dsctl_conn_t *c, const char *p, size_t n, char *errstr,
-                  size_t errstr_size);
+                  size_t errsz);
 
 /** Read one reply line (without its newline) into out.
  *  @returns 0, or -1 with errstr: no reply within the timeout, the connection
  *  closed first, or a line longer than outsz - 1 (or than the receive buffer). */
 int te_dsctl_read_line(te_dsctl_conn_t *c, char *out, size_t outsz, char *errstr,
-                       size_t errstr_size);
+                       size_t errsz);
 
 void te_dsctl_close(te_dsctl_conn_t *c);
 
@@ -131,6 +131,6 @@ void te_dsctl_close(te_dsctl_conn_t *c);
  *  reply. @returns 1 for an ok reply, 0 for an err reply, -1 with errstr when there is
  *  no reply (connection, timeout, a request too long). */
 int te_dsctl_call(const char *path, int timeout_ms, int n, const char *const *words,
-                  char *reply, size_t replysz, char *errstr, size_t errstr_size);
+                  char *reply, size_t replysz, char *errstr, size_t errsz);
 
 #endif

@@ -84,21 +84,21 @@ static const ds_topic_t *topic_find(const ds_t *ds, const char *name)
 /** Create one topic in the mock cluster and remember it.
  *  @returns 0, or -1 with errstr. */
 static int topic_create(ds_t *ds, const char *name, int partitions, char *errstr,
-                        size_t errstr_size)
+                        size_t errsz)
 {
         rd_kafka_resp_err_t err;
 
         if (topic_find(ds, name) != NULL) {
-                snprintf(errstr, errstr_size, "topic %s already exists", name);
+                snprintf(errstr, errsz, "topic %s already exists", name);
                 return -1;
         }
         if (ds->n_topics == DS_MAX_TOPICS) {
-                snprintf(errstr, errstr_size, "too many topics (max %d)", DS_MAX_TOPICS);
+                snprintf(errstr, errsz, "too many topics (max %d)", DS_MAX_TOPICS);
                 return -1;
         }
         err = rd_kafka_mock_topic_create(ds->mc, name, partitions, 1);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                snprintf(errstr, errstr_size, "creating topic %s: %s", name,
+                snprintf(errstr, errsz, "creating topic %s: %s", name,
                          rd_kafka_err2name(err));
                 return -1;
         }
@@ -110,7 +110,7 @@ static int topic_create(ds_t *ds, const char *name, int partitions, char *errstr
 
 /** Read `path` (`<topic> <partitions>` lines, '#' comments) and create every topic.
  *  @returns 0, or -1 with errstr "path:line: why". */
-static int manifest_apply(ds_t *ds, const char *path, char *errstr, size_t errstr_size)
+static int manifest_apply(ds_t *ds, const char *path, char *errstr, size_t errsz)
 {
         char line[DS_MANIFEST_LINE];
         char why[256];
@@ -119,7 +119,7 @@ static int manifest_apply(ds_t *ds, const char *path, char *errstr, size_t errst
 
         fp = fopen(path, "r");
         if (fp == NULL) {
-                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                snprintf(errstr, errsz, "%s: %s", path, strerror(errno));
                 return -1;
         }
         while (fgets(line, sizeof line, fp) != NULL) {
@@ -128,8 +128,7 @@ static int manifest_apply(ds_t *ds, const char *path, char *errstr, size_t errst
 
                 lineno++;
                 if (strchr(line, '\n') == NULL && !feof(fp)) {
-                        snprintf(errstr, errstr_size, "%s:%d: line too long", path,
-                                 lineno);
+                        snprintf(errstr, errsz, "%s:%d: line too long", path, lineno);
                         goto err;
                 }
                 hash = strchr(line, '#');
@@ -141,34 +140,33 @@ static int manifest_apply(ds_t *ds, const char *path, char *errstr, size_t errst
                 parts = strtok_r(NULL, " \t\r\n", &save);
                 extra = strtok_r(NULL, " \t\r\n", &save);
                 if (parts == NULL || extra != NULL) {
-                        snprintf(errstr, errstr_size,
-                                 "%s:%d: expected `<topic> <partitions>`", path, lineno);
+                        snprintf(errstr, errsz, "%s:%d: expected `<topic> <partitions>`",
+                                 path, lineno);
                         goto err;
                 }
                 if (!te_dsctl_topic_name_ok(topic)) {
-                        snprintf(errstr, errstr_size, "%s:%d: bad topic name", path,
-                                 lineno);
+                        snprintf(errstr, errsz, "%s:%d: bad topic name", path, lineno);
                         goto err;
                 }
                 if (te_dsctl_parse_long(parts, 1, TE_DSCTL_MAX_PARTS, &n) != 0) {
-                        snprintf(errstr, errstr_size,
+                        snprintf(errstr, errsz,
                                  "%s:%d: %s: partitions must be an integer in 1..%d",
                                  path, lineno, topic, TE_DSCTL_MAX_PARTS);
                         goto err;
                 }
                 if (topic_create(ds, topic, (int)n, why, sizeof why) != 0) {
-                        snprintf(errstr, errstr_size, "%s:%d: %s", path, lineno, why);
+                        snprintf(errstr, errsz, "%s:%d: %s", path, lineno, why);
                         goto err;
                 }
                 TE_LOG(TE_LOG_INFO, NULL, "topic.created", "%s partitions=%ld", topic, n);
         }
         if (ferror(fp)) {
-                snprintf(errstr, errstr_size, "%s: read error", path);
+                snprintf(errstr, errsz, "%s: read error", path);
                 goto err;
         }
         fclose(fp);
         if (ds->n_topics == 0) {
-                snprintf(errstr, errstr_size, "%s: no topics", path);
+                snprintf(errstr, errsz, "%s: no topics", path);
                 return -1;
         }
         return 0;
@@ -182,7 +180,7 @@ err:
 /** Write `data` to `path` through `path.tmp` + rename, so readers never see a partial
  *  file. @returns 0, or -1 with errstr. */
 static int write_file_atomic(const char *path, const char *data, char *errstr,
-                             size_t errstr_size)
+                             size_t errsz)
 {
         char tmp[PATH_MAX];
         size_t len = strlen(data), off = 0;
@@ -190,12 +188,12 @@ static int write_file_atomic(const char *path, const char *data, char *errstr,
 
         n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
         if (n < 0 || (size_t)n >= sizeof tmp) {
-                snprintf(errstr, errstr_size, "%s: path too long", path);
+                snprintf(errstr, errsz, "%s: path too long", path);
                 return -1;
         }
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) {
-                snprintf(errstr, errstr_size, "%s.tmp: %s", path, strerror(errno));
+                snprintf(errstr, errsz, "%s.tmp: %s", path, strerror(errno));
                 return -1;
         }
         while (off < len) {
@@ -203,19 +201,18 @@ static int write_file_atomic(const char *path, const char *data, char *errstr,
                 if (w < 0 && errno == EINTR)
                         continue;
                 if (w < 0) {
-                        snprintf(errstr, errstr_size, "%s.tmp: %s", path,
-                                 strerror(errno));
+                        snprintf(errstr, errsz, "%s.tmp: %s", path, strerror(errno));
                         goto err;
                 }
                 off += (size_t)w;
         }
         if (fsync(fd) != 0) {
-                snprintf(errstr, errstr_size, "%s.tmp: fsync: %s", path, strerror(errno));
+                snprintf(errstr, errsz, "%s.tmp: fsync: %s", path, strerror(errno));
                 goto err;
         }
         close(fd);
         if (rename(tmp, path) != 0) {
-                snprintf(errstr, errstr_size, "rename %s: %s", path, strerror(errno));
+                snprintf(errstr, errsz, "rename %s: %s", path, strerror(errno));
                 unlink(tmp);
                 return -1;
         }
@@ -230,7 +227,7 @@ err:
 
 /** Bind and listen on `path`. A stale socket file (nobody accepting) is replaced; a
  *  live one or a non-socket file is an error. @returns the fd, or -1 with errstr. */
-static int ctl_listen(const char *path, char *errstr, size_t errstr_size)
+static int ctl_listen(const char *path, char *errstr, size_t errsz)
 {
         struct sockaddr_un sa;
         struct stat st;
@@ -239,23 +236,21 @@ static int ctl_listen(const char *path, char *errstr, size_t errstr_size)
         memset(&sa, 0, sizeof sa);
         sa.sun_family = AF_UNIX;
         if (te_strlcpy(sa.sun_path, path, sizeof sa.sun_path) != 0) {
-                snprintf(errstr, errstr_size, "%s: socket path longer than %zu bytes",
-                         path, sizeof sa.sun_path - 1);
+                snprintf(errstr, errsz, "%s: socket path longer than %zu bytes", path,
+                         sizeof sa.sun_path - 1);
                 return -1;
         }
         if (lstat(path, &st) == 0) {
                 int probe;
                 if (!S_ISSOCK(st.st_mode)) {
-                        snprintf(errstr, errstr_size, "%s: exists and is not a socket",
-                                 path);
+                        snprintf(errstr, errsz, "%s: exists and is not a socket", path);
                         return -1;
                 }
                 probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 if (probe >= 0 &&
                     connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
                         close(probe);
-                        snprintf(errstr, errstr_size, "%s: in use by another process",
-                                 path);
+                        snprintf(errstr, errsz, "%s: in use by another process", path);
                         return -1;
                 }
                 if (probe >= 0)
@@ -264,15 +259,15 @@ static int ctl_listen(const char *path, char *errstr, size_t errstr_size)
         }
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0) {
-                snprintf(errstr, errstr_size, "socket: %s", strerror(errno));
+                snprintf(errstr, errsz, "socket: %s", strerror(errno));
                 return -1;
         }
         if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-                snprintf(errstr, errstr_size, "%s: bind: %s", path, strerror(errno));
+                snprintf(errstr, errsz, "%s: bind: %s", path, strerror(errno));
                 goto err;
         }
         if (chmod(path, 0600) != 0 || listen(fd, 8) != 0) {
-                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                snprintf(errstr, errsz, "%s: %s", path, strerror(errno));
                 unlink(path);
                 goto err;
         }

@@ -287,7 +287,7 @@ static void fill_common(te_order_cmd_t *o, const te_target_portfolio_t *tp,
  * come from ws->tmpl. */
 static te_order_plan_err_t emit_new(te_order_plan_ws_t *ws, const want_t *w, double qty,
                                     te_intent_t intent, int *leg, int emergency,
-                                    char *errstr, size_t errstr_size)
+                                    char *errstr, size_t errsz)
 {
         const te_plan_rules_rule_t *r = w->rule;
         te_order_type_t type = emergency ? TE_OT_MARKET : r->order_type;
@@ -296,7 +296,7 @@ static te_order_plan_err_t emit_new(te_order_plan_ws_t *ws, const want_t *w, dou
                 child = r->max_qty;
         if (r->max_notional > 0) {
                 if (!w->has_price) {
-                        snprintf(errstr, errstr_size, "%s: max_notional needs a price",
+                        snprintf(errstr, errsz, "%s: max_notional needs a price",
                                  w->ticker);
                         return TE_ORDER_PLAN_E_NO_PRICE;
                 }
@@ -306,7 +306,7 @@ static te_order_plan_err_t emit_new(te_order_plan_ws_t *ws, const want_t *w, dou
         if (child > 0) {
                 child = fabs(te_order_plan_round_lot(child, eff_lot(r)));
                 if (child <= 0) {
-                        snprintf(errstr, errstr_size,
+                        snprintf(errstr, errsz,
                                  "%s: max order size is below one lot of %g", w->ticker,
                                  eff_lot(r));
                         return TE_ORDER_PLAN_E_SIZING;
@@ -317,15 +317,15 @@ static te_order_plan_err_t emit_new(te_order_plan_ws_t *ws, const want_t *w, dou
          * the split below loops on it */
         if (!(qty <= TE_QTY_MAX) ||
             (w->has_price && !(qty * w->price <= TE_NOTIONAL_MAX))) {
-                snprintf(errstr, errstr_size,
+                snprintf(errstr, errsz,
                          "%s: order quantity %g (notional %g) out of range (max %g, %g)",
                          w->ticker, qty, w->has_price ? qty * w->price : 0.0,
                          (double)TE_QTY_MAX, (double)TE_NOTIONAL_MAX);
                 return TE_ORDER_PLAN_E_VALUE;
         }
         if (type != TE_OT_MARKET && !w->has_price) {
-                snprintf(errstr, errstr_size, "%s: %s order needs a reference price",
-                         w->ticker, te_order_type_name(type));
+                snprintf(errstr, errsz, "%s: %s order needs a reference price", w->ticker,
+                         te_order_type_name(type));
                 return TE_ORDER_PLAN_E_NO_PRICE;
         }
         double left = qty;
@@ -334,7 +334,7 @@ static te_order_plan_err_t emit_new(te_order_plan_ws_t *ws, const want_t *w, dou
                 te_order_plan_err_t err = TE_ORDER_PLAN_OK;
                 te_order_cmd_t *o = push_slot(ws, &err);
                 if (!o) {
-                        snprintf(errstr, errstr_size, "%s", te_order_plan_err_code(err));
+                        snprintf(errstr, errsz, "%s", te_order_plan_err_code(err));
                         return err;
                 }
                 *o = ws->tmpl; /* one copy instead of zeroing, then fill_common */
@@ -483,28 +483,26 @@ static int price_of(const te_order_plan_env_t *env, const char *ticker, int64_t 
 static te_order_plan_err_t check_target(const te_order_plan_cfg_t *cfg,
                                         const te_order_plan_env_t *env,
                                         const te_target_t *t, size_t i, char *errstr,
-                                        size_t errstr_size)
+                                        size_t errsz)
 {
         if (!isfinite(t->value)) {
-                snprintf(errstr, errstr_size, "targets[%zu] %s: value not finite", i,
+                snprintf(errstr, errsz, "targets[%zu] %s: value not finite", i,
                          t->ticker);
                 return TE_ORDER_PLAN_E_VALUE;
         }
         if (t->value < 0 && !cfg->allow_short) {
-                snprintf(errstr, errstr_size,
+                snprintf(errstr, errsz,
                          "targets[%zu] %s: negative target and shorting not allowed", i,
                          t->ticker);
                 return TE_ORDER_PLAN_E_SHORT;
         }
         if (t->has_ref_price && (!isfinite(t->ref_price) || t->ref_price <= 0)) {
-                snprintf(errstr, errstr_size, "targets[%zu] %s: bad ref_price", i,
-                         t->ticker);
+                snprintf(errstr, errsz, "targets[%zu] %s: bad ref_price", i, t->ticker);
                 return TE_ORDER_PLAN_E_VALUE;
         }
         if (te_plan_rules_unknown(cfg->rules, t->ticker) ||
             (env && env->known && !env->known(env->opaque, t->ticker))) {
-                snprintf(errstr, errstr_size, "targets[%zu] %s: unknown ticker", i,
-                         t->ticker);
+                snprintf(errstr, errsz, "targets[%zu] %s: unknown ticker", i, t->ticker);
                 return TE_ORDER_PLAN_E_UNKNOWN;
         }
         return TE_ORDER_PLAN_OK;
@@ -516,13 +514,13 @@ static te_order_plan_err_t nav_of(const te_order_plan_cfg_t *cfg,
                                   const te_order_plan_env_t *env, const te_book_pf_t *pf,
                                   const te_target_portfolio_t *tp, const want_t *wants,
                                   size_t n, double *nav_out, int *has_nav, char *errstr,
-                                  size_t errstr_size)
+                                  size_t errsz)
 {
         double nav = 0;
         *has_nav = 0;
         if (tp->has_nav) {
                 if (!isfinite(tp->nav) || tp->nav <= 0) {
-                        snprintf(errstr, errstr_size, "nav %g is not a positive number",
+                        snprintf(errstr, errsz, "nav %g is not a positive number",
                                  tp->nav);
                         return TE_ORDER_PLAN_E_VALUE;
                 }
@@ -540,7 +538,7 @@ static te_order_plan_err_t nav_of(const te_order_plan_cfg_t *cfg,
                         if (w && w->has_price)
                                 px = w->price;
                         else if (!price_of(env, te_book_pos_ticker(p), tp->as_of, &px)) {
-                                snprintf(errstr, errstr_size, "nav: no price for held %s",
+                                snprintf(errstr, errsz, "nav: no price for held %s",
                                          te_book_pos_ticker(p));
                                 return TE_ORDER_PLAN_E_NO_PRICE;
                         }
@@ -550,8 +548,7 @@ static te_order_plan_err_t nav_of(const te_order_plan_cfg_t *cfg,
         }
         *nav_out = nav;
         if (tp->unit == TE_UNIT_WEIGHT && (!*has_nav || !(nav > 0))) {
-                snprintf(errstr, errstr_size, "weight target without a positive nav (%g)",
-                         nav);
+                snprintf(errstr, errsz, "weight target without a positive nav (%g)", nav);
                 return TE_ORDER_PLAN_E_NO_NAV;
         }
         return TE_ORDER_PLAN_OK;
@@ -563,15 +560,15 @@ static te_order_plan_err_t nav_of(const te_order_plan_cfg_t *cfg,
 static te_order_plan_err_t check_leverage(const te_order_plan_cfg_t *cfg,
                                           const te_target_portfolio_t *tp,
                                           const want_t *wants, size_t n, double gross,
-                                          double nav, char *errstr, size_t errstr_size)
+                                          double nav, char *errstr, size_t errsz)
 {
         int priced = 1;
         for (size_t i = 0; tp->unit == TE_UNIT_QUANTITY && i < n; i++)
                 priced &= wants[i].has_price;
         double lev = tp->unit == TE_UNIT_WEIGHT ? gross : gross / nav;
         if (priced && lev > cfg->max_gross_leverage + 1e-12) {
-                snprintf(errstr, errstr_size, "gross leverage %.6g above the limit %.6g",
-                         lev, cfg->max_gross_leverage);
+                snprintf(errstr, errsz, "gross leverage %.6g above the limit %.6g", lev,
+                         cfg->max_gross_leverage);
                 return TE_ORDER_PLAN_E_LEVERAGE;
         }
         return TE_ORDER_PLAN_OK;
@@ -607,12 +604,10 @@ add_absent(te_order_plan_ws_t *ws, const te_order_plan_env_t *env, const te_book
         return TE_ORDER_PLAN_OK;
 }
 
-static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
-                                       const te_order_plan_cfg_t *cfg,
-                                       const te_order_plan_env_t *env,
-                                       const te_book_pf_t *pf,
-                                       const te_target_portfolio_t *tp, size_t *n_wants,
-                                       char *errstr, size_t errstr_size)
+static te_order_plan_err_t
+build_wants(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
+            const te_order_plan_env_t *env, const te_book_pf_t *pf,
+            const te_target_portfolio_t *tp, size_t *n_wants, char *errstr, size_t errsz)
 {
         size_t n = tp->n_targets;
         size_t covered = 0; /* wants whose entry is held or working */
@@ -625,7 +620,7 @@ static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
         for (size_t i = 0; i < n; i++) {
                 const te_target_t *t = &tp->targets[i];
                 want_t *w = &wants[i];
-                if ((err = check_target(cfg, env, t, i, errstr, errstr_size)))
+                if ((err = check_target(cfg, env, t, i, errstr, errsz)))
                         return err;
                 w->ticker = t->ticker;
                 w->pos = te_book_pf_find(pf, t->ticker);
@@ -637,7 +632,7 @@ static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
                 if (!w->has_price)
                         w->has_price = price_of(env, t->ticker, tp->as_of, &w->price);
                 if (tp->unit == TE_UNIT_WEIGHT && !w->has_price) {
-                        snprintf(errstr, errstr_size,
+                        snprintf(errstr, errsz,
                                  "targets[%zu] %s: weight target without a price", i,
                                  t->ticker);
                         return TE_ORDER_PLAN_E_NO_PRICE;
@@ -650,23 +645,22 @@ static te_order_plan_err_t build_wants(te_order_plan_ws_t *ws,
                 qsort(wants, n, sizeof *wants, cmp_want);
                 for (size_t i = 1; i < n; i++)
                         if (strcmp(wants[i - 1].ticker, wants[i].ticker) == 0) {
-                                snprintf(errstr, errstr_size, "duplicate ticker %s",
+                                snprintf(errstr, errsz, "duplicate ticker %s",
                                          wants[i].ticker);
                                 return TE_ORDER_PLAN_E_DUPLICATE;
                         }
         }
-        if ((err =
-                 nav_of(cfg, env, pf, tp, wants, n, &nav, &has_nav, errstr, errstr_size)))
+        if ((err = nav_of(cfg, env, pf, tp, wants, n, &nav, &has_nav, errstr, errsz)))
                 return err;
         if (cfg->max_gross_leverage > 0 && has_nav && isfinite(gross) &&
-            (err = check_leverage(cfg, tp, wants, n, gross, nav, errstr, errstr_size)))
+            (err = check_leverage(cfg, tp, wants, n, gross, nav, errstr, errsz)))
                 return err;
         for (size_t i = 0; i < n; i++) {
                 wants[i].target = tp->unit == TE_UNIT_WEIGHT
                                       ? wants[i].value * nav / wants[i].price
                                       : wants[i].value;
                 if (!(fabs(wants[i].target) <= TE_QTY_MAX)) {
-                        snprintf(errstr, errstr_size,
+                        snprintf(errstr, errsz,
                                  "%s: target quantity %g out of range (max %g)",
                                  wants[i].ticker, wants[i].target, (double)TE_QTY_MAX);
                         return TE_ORDER_PLAN_E_VALUE;
@@ -774,8 +768,7 @@ static te_order_plan_err_t emit_changes(te_order_plan_ws_t *ws,
  * @returns TE_ORDER_PLAN_OK or an error with errstr. */
 static te_order_plan_err_t emit_news(te_order_plan_ws_t *ws,
                                      const te_order_plan_env_t *env, const want_t *wants,
-                                     size_t n, int emergency, char *errstr,
-                                     size_t errstr_size)
+                                     size_t n, int emergency, char *errstr, size_t errsz)
 {
         te_order_plan_err_t err;
         for (int pass = 0; pass < 2; pass++) {
@@ -787,7 +780,7 @@ static te_order_plan_err_t emit_news(te_order_plan_ws_t *ws,
                         int leg = env ? env->leg_base : 0;
                         for (int k = 0; k < w->n_legs; k++) {
                                 err = emit_new(ws, w, w->leg_qty[k], w->leg_intent[k],
-                                               &leg, emergency, errstr, errstr_size);
+                                               &leg, emergency, errstr, errsz);
                                 if (err != TE_ORDER_PLAN_OK)
                                         return err;
                         }
@@ -800,7 +793,7 @@ te_order_plan_err_t
 te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
                   const te_order_plan_env_t *env, const te_book_t *book,
                   const te_target_portfolio_t *tp, const te_order_cmd_t **out,
-                  size_t *n_out, char *errstr, size_t errstr_size)
+                  size_t *n_out, char *errstr, size_t errsz)
 {
         te_level_t level = env ? env->level : TE_LEVEL_NORMAL;
         int emergency = level == TE_LEVEL_EMERGENCY;
@@ -815,8 +808,7 @@ te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
         *out = NULL;
         *n_out = 0;
         if (te_book_last_as_of(book, tp->ids.portfolio_id, &last) && tp->as_of < last) {
-                snprintf(errstr, errstr_size,
-                         "as_of %lld is before the last planned %lld",
+                snprintf(errstr, errsz, "as_of %lld is before the last planned %lld",
                          (long long)tp->as_of, (long long)last);
                 return TE_ORDER_PLAN_E_STALE;
         }
@@ -825,9 +817,9 @@ te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
         te_id_order_prefix(&ws->id_prefix, tp->ids.decision_id, tp->ids.portfolio_id);
         memset(&ws->tmpl, 0, sizeof ws->tmpl);
         fill_common(&ws->tmpl, tp, cfg->route, "");
-        if (te_plan_rules_check_rule(&srule, errstr, errstr_size) != 0)
+        if (te_plan_rules_check_rule(&srule, errstr, errsz) != 0)
                 return TE_ORDER_PLAN_E_SIZING;
-        err = build_wants(ws, cfg, env, pf, tp, &n, errstr, errstr_size);
+        err = build_wants(ws, cfg, env, pf, tp, &n, errstr, errsz);
         if (err != TE_ORDER_PLAN_OK)
                 return err;
         if (level == TE_LEVEL_HALT || emergency) {
@@ -837,7 +829,7 @@ te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
                 if (level == TE_LEVEL_HALT)
                         goto done;
                 /* cancel_all reused the wants array as scratch: rebuild it */
-                err = build_wants(ws, cfg, env, pf, tp, &n, errstr, errstr_size);
+                err = build_wants(ws, cfg, env, pf, tp, &n, errstr, errsz);
                 if (err != TE_ORDER_PLAN_OK)
                         return err;
         }
@@ -853,8 +845,7 @@ te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
                 if (per_ticker) {
                         te_plan_rules_ticker(cfg->rules, &srule, tp->ids.strategy_id,
                                              w->ticker, &ws->rules[i]);
-                        if (te_plan_rules_check_rule(&ws->rules[i], errstr,
-                                                     errstr_size) != 0) {
+                        if (te_plan_rules_check_rule(&ws->rules[i], errstr, errsz) != 0) {
                                 err = TE_ORDER_PLAN_E_SIZING;
                                 goto fail;
                         }
@@ -868,7 +859,7 @@ te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
         /* CANCELs first, then sells, then buys */
         if ((err = emit_changes(ws, tp, cfg->route, wants, n)) != TE_ORDER_PLAN_OK)
                 goto fail;
-        if ((err = emit_news(ws, env, wants, n, emergency, errstr, errstr_size)) !=
+        if ((err = emit_news(ws, env, wants, n, emergency, errstr, errsz)) !=
             TE_ORDER_PLAN_OK)
                 goto fail_msg;
 done:
@@ -876,7 +867,7 @@ done:
         *n_out = ws->n_out;
         return TE_ORDER_PLAN_OK;
 fail:
-        snprintf(errstr, errstr_size, "%s", te_order_plan_err_code(err));
+        snprintf(errstr, errsz, "%s", te_order_plan_err_code(err));
 fail_msg:
         ws->n_out = 0;
         ws->n_deferred = 0;
@@ -893,20 +884,20 @@ te_order_plan_err_t te_order_plan_target(const te_order_plan_cfg_t *cfg,
                                          const te_book_t *book,
                                          const te_target_portfolio_t *tp,
                                          te_order_cmd_t *out, size_t cap, size_t *n_out,
-                                         char *errstr, size_t errstr_size)
+                                         char *errstr, size_t errsz)
 {
         const te_order_cmd_t *o;
         size_t n;
         *n_out = 0;
         te_order_plan_ws_t *ws = te_order_plan_ws_new(cap);
         if (!ws) {
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 return TE_ORDER_PLAN_E_NOMEM;
         }
         te_order_plan_err_t err =
-            te_order_plan_run(ws, cfg, env, book, tp, &o, &n, errstr, errstr_size);
+            te_order_plan_run(ws, cfg, env, book, tp, &o, &n, errstr, errsz);
         if (err == TE_ORDER_PLAN_E_TOO_MANY)
-                snprintf(errstr, errstr_size, "more than %zu orders", cap);
+                snprintf(errstr, errsz, "more than %zu orders", cap);
         if (err == TE_ORDER_PLAN_OK) {
                 if (n)
                         memcpy(out, o, n * sizeof *o);

@@ -119,7 +119,7 @@ te_order_plan_err_t
 te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
                   const te_order_plan_env_t *env, const te_book_t *book,
                   const te_target_portfolio_t *tp, const te_order_cmd_t **out,
-                  size_t *n_out, char *errstr, size_t errstr_size);
+                  size_t *n_out, char *errstr, size_t errsz);
 
 /** Tickers of the last te_order_plan_run left without new orders because a CANCEL or
  *  REPLACE of theirs is unconfirmed (sent now or before): plan the target again once
@@ -136,7 +136,7 @@ te_order_plan_err_t te_order_plan_target(const te_order_plan_cfg_t *cfg,
                                          const te_book_t *book,
                                          const te_target_portfolio_t *tp,
                                          te_order_cmd_t *out, size_t cap, size_t *n_out,
-                                         char *errstr, size_t errstr_size);
+                                         char *errstr, size_t errsz);
 
 /** Commands that put a portfolio (or, with portfolio_id NULL, every portfolio) in line
  *  with a new execution level at once: HALT and EMERGENCY cancel every live order,

@@ -198,23 +198,22 @@ static void merge(te_plan_rules_rule_t *dst, const entry_t *e)
                 dst->stop_offset_bps = e->v.stop_offset_bps;
 }
 
-int te_plan_rules_check_rule(const te_plan_rules_rule_t *rule, char *errstr,
-                             size_t errstr_size)
+int te_plan_rules_check_rule(const te_plan_rules_rule_t *rule, char *errstr, size_t errsz)
 {
         if (!(rule->lot_size > 0) || !isfinite(rule->lot_size)) {
-                snprintf(errstr, errstr_size, "lot_size: must be > 0");
+                snprintf(errstr, errsz, "lot_size: must be > 0");
                 return -1;
         }
         if (!rule->fractional &&
             fabs(rule->lot_size - nearbyint(rule->lot_size)) > 1e-9) {
-                snprintf(errstr, errstr_size,
+                snprintf(errstr, errsz,
                          "lot_size: %g is fractional but fractional quantities are not "
                          "allowed",
                          rule->lot_size);
                 return -1;
         }
         if (rule->max_qty > 0 && rule->max_qty < rule->lot_size * (1 - 1e-9)) {
-                snprintf(errstr, errstr_size,
+                snprintf(errstr, errsz,
                          "max_qty: %g is below the lot size %g: no order can be sent",
                          rule->max_qty, rule->lot_size);
                 return -1;
@@ -224,7 +223,7 @@ int te_plan_rules_check_rule(const te_plan_rules_rule_t *rule, char *errstr,
                 double biggest =
                     floor(rule->max_qty / rule->lot_size + 1e-9) * rule->lot_size;
                 if (biggest < rule->min_qty * (1 - 1e-9)) {
-                        snprintf(errstr, errstr_size,
+                        snprintf(errstr, errsz,
                                  "max_qty: %g (%g in lots of %g) is below min_qty %g: no "
                                  "order can be sent",
                                  rule->max_qty, biggest, rule->lot_size, rule->min_qty);
@@ -233,7 +232,7 @@ int te_plan_rules_check_rule(const te_plan_rules_rule_t *rule, char *errstr,
         }
         if (rule->max_notional > 0 && rule->min_notional > rule->max_notional) {
                 snprintf(
-                    errstr, errstr_size,
+                    errstr, errsz,
                     "min_notional: %g is above max_notional %g: no order can be sent",
                     rule->min_notional, rule->max_notional);
                 return -1;
@@ -267,7 +266,7 @@ static void effective(const te_plan_rules_t *r, const te_plan_rules_rule_t *base
 }
 
 int te_plan_rules_check(const te_plan_rules_t *r, const te_plan_rules_rule_t *base,
-                        char *errstr, size_t errstr_size)
+                        char *errstr, size_t errsz)
 {
         char why[256], strategy[TE_ID_MAX], ticker[TE_TICKER_MAX];
         char s2[TE_ID_MAX], t2[TE_TICKER_MAX];
@@ -281,7 +280,7 @@ int te_plan_rules_check(const te_plan_rules_t *r, const te_plan_rules_rule_t *ba
                 split_key(key, strategy, ticker);
                 effective(r, base, strategy, ticker, &rule);
                 if (te_plan_rules_check_rule(&rule, why, sizeof why) != 0) {
-                        snprintf(errstr, errstr_size, "%s: %s", e->where, why);
+                        snprintf(errstr, errsz, "%s: %s", e->where, why);
                         return -1;
                 }
         }
@@ -303,7 +302,7 @@ int te_plan_rules_check(const te_plan_rules_t *r, const te_plan_rules_rule_t *ba
                                 continue;
                         effective(r, base, strategy, t2, &rule);
                         if (te_plan_rules_check_rule(&rule, why, sizeof why) != 0) {
-                                snprintf(errstr, errstr_size,
+                                snprintf(errstr, errsz,
                                          "%s: %s (strategy %s on ticker %s, with %s)",
                                          te->where, why, strategy, t2, se->where);
                                 return -1;
@@ -334,43 +333,43 @@ static size_t split_words(char *s, char **w, size_t cap)
 }
 
 int te_plan_rules_parse_line(te_plan_rules_t *r, const char *line, const char *where,
-                             char *errstr, size_t errstr_size)
+                             char *errstr, size_t errsz)
 {
         char buf[4096];
         char *w[256];
         if (te_strlcpy(buf, line, sizeof buf) != 0) {
-                snprintf(errstr, errstr_size, "%s: line too long", where);
+                snprintf(errstr, errsz, "%s: line too long", where);
                 return -1;
         }
         size_t n = split_words(buf, w, 256);
         if (n == 0)
                 return 0;
         if (n > 256) {
-                snprintf(errstr, errstr_size, "%s: too many words", where);
+                snprintf(errstr, errsz, "%s: too many words", where);
                 return -1;
         }
         if (!strcmp(w[0], "universe")) {
                 for (size_t i = 1; i < n; i++) {
                         if (strlen(w[i]) >= TE_TICKER_MAX) {
-                                snprintf(errstr, errstr_size,
+                                snprintf(errstr, errsz,
                                          "%s: universe: ticker %.40s too long", where,
                                          w[i]);
                                 return -1;
                         }
                         if (te_map_put(r->universe, w[i], (void *)1) != 0) {
-                                snprintf(errstr, errstr_size, "%s: out of memory", where);
+                                snprintf(errstr, errsz, "%s: out of memory", where);
                                 return -1;
                         }
                 }
                 return 0;
         }
         if (n < 3) {
-                snprintf(errstr, errstr_size,
+                snprintf(errstr, errsz,
                          "%s: expected \"<strategy|*> <ticker|*> key=value ...\"", where);
                 return -1;
         }
         if (strlen(w[0]) >= TE_ID_MAX || strlen(w[1]) >= TE_TICKER_MAX) {
-                snprintf(errstr, errstr_size, "%s: strategy or ticker too long", where);
+                snprintf(errstr, errsz, "%s: strategy or ticker too long", where);
                 return -1;
         }
         char key[KEY_MAX];
@@ -381,20 +380,20 @@ int te_plan_rules_parse_line(te_plan_rules_t *r, const char *line, const char *w
                 char *eq = strchr(w[i], '=');
                 const char *why;
                 if (!eq || eq == w[i]) {
-                        snprintf(errstr, errstr_size, "%s: %s: expected key=value", where,
+                        snprintf(errstr, errsz, "%s: %s: expected key=value", where,
                                  w[i]);
                         return -1;
                 }
                 *eq = '\0';
                 if (set_field(&tmp, w[i], eq + 1, &why) != 0) {
-                        snprintf(errstr, errstr_size, "%s: %s: %s", where, w[i], why);
+                        snprintf(errstr, errsz, "%s: %s: %s", where, w[i], why);
                         return -1;
                 }
         }
         if ((tmp.mask & F_LOT) && !(tmp.mask & F_FRACTIONAL) && tmp.v.lot_size < 1) {
                 /* a fractional lot only makes sense with fractional=true on the line */
                 snprintf(
-                    errstr, errstr_size,
+                    errstr, errsz,
                     "%s: lot_size: %g below 1 needs fractional=true on the same line",
                     where, tmp.v.lot_size);
                 return -1;
@@ -404,7 +403,7 @@ int te_plan_rules_parse_line(te_plan_rules_t *r, const char *line, const char *w
                 e = malloc(sizeof *e);
                 if (!e || te_map_put(r->entries, key, e) != 0) {
                         free(e);
-                        snprintf(errstr, errstr_size, "%s: out of memory", where);
+                        snprintf(errstr, errsz, "%s: out of memory", where);
                         return -1;
                 }
         }
@@ -414,12 +413,11 @@ int te_plan_rules_parse_line(te_plan_rules_t *r, const char *line, const char *w
         return 0;
 }
 
-int te_plan_rules_load(te_plan_rules_t *r, const char *path, char *errstr,
-                       size_t errstr_size)
+int te_plan_rules_load(te_plan_rules_t *r, const char *path, char *errstr, size_t errsz)
 {
         FILE *fp = fopen(path, "r");
         if (!fp) {
-                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                snprintf(errstr, errsz, "%s: %s", path, strerror(errno));
                 return -1;
         }
         char line[4096], where[1100];
@@ -429,11 +427,11 @@ int te_plan_rules_load(te_plan_rules_t *r, const char *path, char *errstr,
                 snprintf(where, sizeof where, "%s:%d", path, lineno);
                 size_t len = strlen(line);
                 if (len == sizeof line - 1 && line[len - 1] != '\n') {
-                        snprintf(errstr, errstr_size, "%s: line too long", where);
+                        snprintf(errstr, errsz, "%s: line too long", where);
                         rc = -1;
                         break;
                 }
-                if (te_plan_rules_parse_line(r, line, where, errstr, errstr_size) != 0) {
+                if (te_plan_rules_parse_line(r, line, where, errstr, errsz) != 0) {
                         rc = -1;
                         break;
                 }

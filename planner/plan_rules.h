@@ -54,21 +54,20 @@ void te_plan_rules_destroy(te_plan_rules_t *r); /* accepts NULL */
 /** Parse one line of the rules format; `where` ("file:12") prefixes errors.
  *  @returns 0, or -1 with errstr "where: key: why". */
 int te_plan_rules_parse_line(te_plan_rules_t *r, const char *line, const char *where,
-                             char *errstr, size_t errstr_size);
+                             char *errstr, size_t errsz);
 /** Read a rules file. @returns 0, or -1 with errstr "path:line: key: why". */
-int te_plan_rules_load(te_plan_rules_t *r, const char *path, char *errstr,
-                       size_t errstr_size);
+int te_plan_rules_load(te_plan_rules_t *r, const char *path, char *errstr, size_t errsz);
 
 /** Check a rule is usable: lot_size > 0, a whole lot when not fractional, and it can
  *  produce an order (max_qty at least one lot and min_qty, min_notional at most
  *  max_notional). @returns 0, or -1 with errstr "key: why". */
 int te_plan_rules_check_rule(const te_plan_rules_rule_t *rule, char *errstr,
-                             size_t errstr_size);
+                             size_t errsz);
 /** Check every rule in `r` as it applies over `base` (each line's own (strategy,
  *  ticker), and each (strategy *) line with each (* ticker) line).
  *  @returns 0, or -1 with errstr "file:line: key: why" naming the line. */
 int te_plan_rules_check(const te_plan_rules_t *r, const te_plan_rules_rule_t *base,
-                        char *errstr, size_t errstr_size);
+                        char *errstr, size_t errsz);
 
 /** The rule for a strategy (every ticker without its own rule): base overridden by
  *  (* *) and (strategy *). r may be NULL. */

@@ -22,12 +22,12 @@
  * with backoff (50 ms doubling to 5 s) until stopped: the planner joins its group only
  * once it can rebuild. A migration refused by a reachable server is fatal.
  * @returns 0, or -1 with errstr. */
-static int connect_db(te_planner_t *pl, char *errstr, size_t errstr_size)
+static int connect_db(te_planner_t *pl, char *errstr, size_t errsz)
 {
         int64_t delay = 50;
         for (;;) {
-                pl->db = te_pg_connect(pl->conf.common.db_conninfo, errstr, errstr_size);
-                if (pl->db && te_pg_migrate(pl->db, errstr, errstr_size) >= 0)
+                pl->db = te_pg_connect(pl->conf.common.db_conninfo, errstr, errsz);
+                if (pl->db && te_pg_migrate(pl->db, errstr, errsz) >= 0)
                         return 0;
                 if (pl->db && PQstatus(pl->db) == CONNECTION_OK)
                         return -1;
@@ -57,13 +57,13 @@ static void free_message(void *m)
 /* The planner's parts, its rules (the plan.* settings as the base rule every
  * rules-file line builds on) and its database. @returns 0 or -1 with errstr. */
 static int make_parts(te_planner_t *pl, const te_planner_conf_t *conf, char *errstr,
-                      size_t errstr_size)
+                      size_t errsz)
 {
         const te_plan_rules_rule_t base = te_order_plan_base_rule(&conf->plan);
         {
                 char why[256];
                 if (te_plan_rules_check_rule(&base, why, sizeof why) != 0) {
-                        snprintf(errstr, errstr_size, "plan.%s", why);
+                        snprintf(errstr, errsz, "plan.%s", why);
                         return -1;
                 }
         }
@@ -75,30 +75,30 @@ static int make_parts(te_planner_t *pl, const te_planner_conf_t *conf, char *err
         pl->ts = te_planner_target_new();
         pl->last = te_map_new();
         pl->tq = te_target_queue_new();
-        pl->codec = te_codec_new(errstr, errstr_size);
+        pl->codec = te_codec_new(errstr, errsz);
         if (!pl->rules || !pl->book || !pl->ws || !pl->mode || !pl->cs || !pl->ts ||
             !pl->last || !pl->tq || !pl->codec ||
             !(pl->hold = te_planner_hold_new(pl->conf.plan.route, free_message))) {
                 if (pl->codec)
-                        snprintf(errstr, errstr_size, "out of memory");
+                        snprintf(errstr, errsz, "out of memory");
                 return -1;
         }
         te_book_set_tombstones(pl->book, (size_t)conf->book_tombstones); /* no alloc */
         if (conf->rules_file[0] &&
-            te_plan_rules_load(pl->rules, conf->rules_file, errstr, errstr_size) != 0)
+            te_plan_rules_load(pl->rules, conf->rules_file, errstr, errsz) != 0)
                 return -1;
         /* a line that can never produce an order is refused now, not at the first
          * target it would apply to */
-        if (te_plan_rules_check(pl->rules, &base, errstr, errstr_size) != 0)
+        if (te_plan_rules_check(pl->rules, &base, errstr, errsz) != 0)
                 return -1;
         pl->plan.rules = pl->rules;
         if (conf->db_enabled) {
-                if (connect_db(pl, errstr, errstr_size) != 0)
+                if (connect_db(pl, errstr, errsz) != 0)
                         return -1;
                 te_obs_ready("db", 1);
                 pl->prices = te_planner_db_prices_new(pl->db);
                 if (!pl->prices) {
-                        snprintf(errstr, errstr_size, "out of memory");
+                        snprintf(errstr, errsz, "out of memory");
                         return -1;
                 }
         }
@@ -108,9 +108,9 @@ static int make_parts(te_planner_t *pl, const te_planner_conf_t *conf, char *err
 /* The producer, the emitter and the re-router; the partition counts checked.
  * @returns 0 or -1 with errstr. */
 static int open_producer(te_planner_t *pl, const te_planner_conf_t *conf,
-                         const te_cfg_t *cfg, char *errstr, size_t errstr_size)
+                         const te_cfg_t *cfg, char *errstr, size_t errsz)
 {
-        pl->producer = te_producer_new(cfg, conf->common.bootstrap, errstr, errstr_size);
+        pl->producer = te_producer_new(cfg, conf->common.bootstrap, errstr, errsz);
         if (!pl->producer)
                 return -1;
         pl->emit =
@@ -121,7 +121,7 @@ static int open_producer(te_planner_t *pl, const te_planner_conf_t *conf,
         te_producer_set_delivery_hook(pl->producer, te_planner_commit_on_delivered, pl);
         pl->route = te_planner_route_new(&pl->emit, pl->conf.topic_targets);
         if (!pl->route) {
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 return -1;
         }
         /* co-partitioning is the contract; asking by name also warms the producer's
@@ -130,20 +130,20 @@ static int open_producer(te_planner_t *pl, const te_planner_conf_t *conf,
         int32_t n_orders = -1;
         if (te_kafka_partition_count(prk, conf->topic_targets, TE_KAFKA_META_BY_NAME,
                                      TE_PLANNER_META_TIMEOUT, &pl->n_parts, errstr,
-                                     errstr_size) != 0 ||
+                                     errsz) != 0 ||
             te_kafka_partition_count(prk, conf->topic_orders, TE_KAFKA_META_BY_NAME,
                                      TE_PLANNER_META_TIMEOUT, &n_orders, errstr,
-                                     errstr_size) != 0)
+                                     errsz) != 0)
                 return -1;
         if (n_orders != pl->n_parts) {
-                snprintf(errstr, errstr_size,
+                snprintf(errstr, errsz,
                          "%s has %d partitions and %s %d: they must be co-partitioned",
                          conf->topic_targets, (int)pl->n_parts, conf->topic_orders,
                          (int)n_orders);
                 return -1;
         }
         if (pl->n_parts > TE_PLANNER_MAX_PARTS) {
-                snprintf(errstr, errstr_size, "%s: more than %d partitions",
+                snprintf(errstr, errsz, "%s: more than %d partitions",
                          conf->topic_targets, TE_PLANNER_MAX_PARTS);
                 return -1;
         }
@@ -153,37 +153,35 @@ static int open_producer(te_planner_t *pl, const te_planner_conf_t *conf,
 /* exec.mode read whole, to its end, before any target. @returns 0 or -1 with
  * errstr. */
 static int read_modes(te_planner_t *pl, const te_planner_conf_t *conf,
-                      const te_cfg_t *cfg, char *errstr, size_t errstr_size)
+                      const te_cfg_t *cfg, char *errstr, size_t errsz)
 {
         char group[160];
         snprintf(group, sizeof group, "%s.mode", conf->group_id);
-        pl->modes = te_kafka_aux_consumer(cfg, conf->common.bootstrap, group, errstr,
-                                          errstr_size);
+        pl->modes =
+            te_kafka_aux_consumer(cfg, conf->common.bootstrap, group, errstr, errsz);
         if (!pl->modes)
                 return -1;
         int32_t np = 0;
         if (te_kafka_partition_count(pl->modes, conf->topic_mode, TE_KAFKA_META_BY_NAME,
-                                     TE_PLANNER_META_TIMEOUT, &np, errstr,
-                                     errstr_size) != 0 ||
+                                     TE_PLANNER_META_TIMEOUT, &np, errstr, errsz) != 0 ||
             np > TE_PLANNER_MAX_PARTS)
                 return -1;
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
         for (int32_t p = 0; p < np; p++)
                 rd_kafka_topic_partition_list_add(l, conf->topic_mode, p)->offset =
                     RD_KAFKA_OFFSET_BEGINNING;
-        int rc =
-            te_kafka_read_to_end(pl->modes, l, (int)conf->catchup_timeout_ms,
-                                 te_planner_mode_on_startup, pl, errstr, errstr_size);
+        int rc = te_kafka_read_to_end(pl->modes, l, (int)conf->catchup_timeout_ms,
+                                      te_planner_mode_on_startup, pl, errstr, errsz);
         rd_kafka_topic_partition_list_destroy(l);
         return rc;
 }
 
 te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
-                             char *errstr, size_t errstr_size)
+                             char *errstr, size_t errsz)
 {
         te_planner_t *pl = calloc(1, sizeof *pl);
         if (!pl) {
-                snprintf(errstr, errstr_size, "out of memory");
+                snprintf(errstr, errsz, "out of memory");
                 return NULL;
         }
         pl->conf = *conf;
@@ -191,23 +189,22 @@ te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
         te_buf_init(&pl->buf, TE_CODEC_MAX_MESSAGE);
         pl->plan = conf->plan;
         pl->plan.rules = NULL; /* set below */
-        if (make_parts(pl, conf, errstr, errstr_size) != 0 ||
-            open_producer(pl, conf, cfg, errstr, errstr_size) != 0)
+        if (make_parts(pl, conf, errstr, errsz) != 0 ||
+            open_producer(pl, conf, cfg, errstr, errsz) != 0)
                 goto err;
         {
                 char group[160];
                 snprintf(group, sizeof group, "%s.reports", conf->group_id);
                 pl->reports = te_kafka_aux_consumer(cfg, conf->common.bootstrap, group,
-                                                    errstr, errstr_size);
+                                                    errstr, errsz);
                 if (!pl->reports)
                         goto err;
         }
-        if (conf->mode_enabled && read_modes(pl, conf, cfg, errstr, errstr_size) != 0)
+        if (conf->mode_enabled && read_modes(pl, conf, cfg, errstr, errsz) != 0)
                 goto err;
         const char *topics[] = {conf->topic_targets};
-        pl->targets =
-            te_consumer_new(cfg, conf->common.bootstrap, conf->group_id, topics, 1,
-                            te_planner_sync_on_rebalance, pl, errstr, errstr_size);
+        pl->targets = te_consumer_new(cfg, conf->common.bootstrap, conf->group_id, topics,
+                                      1, te_planner_sync_on_rebalance, pl, errstr, errsz);
         if (!pl->targets)
                 goto err;
         return pl;

@@ -73,7 +73,7 @@ typedef struct te_planner_s te_planner_t;
 /** Build the planner's objects (rules, DB, producer, consumers). `cfg` supplies kafka.*
  *  pass-through; `conf` is copied. @returns the planner, or NULL with errstr. */
 te_planner_t *te_planner_new(const te_planner_conf_t *conf, const te_cfg_t *cfg,
-                             char *errstr, size_t errstr_size);
+                             char *errstr, size_t errsz);
 /** Run until te_proc_stop is set or a fatal error. @returns 0, or -1 (logged). */
 int te_planner_run(te_planner_t *pl);
 /** Close consumers, flush, commit, free. Accepts NULL. */

@@ -14,12 +14,12 @@
 #include "te_map.h"
 #include "te_msg.h"
 
-static int exec_ok(PGconn *c, const char *sql, char *errstr, size_t errstr_size)
+static int exec_ok(PGconn *c, const char *sql, char *errstr, size_t errsz)
 {
         PGresult *r = PQexec(c, sql);
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok)
-                snprintf(errstr, errstr_size, "%s: %s", sql, PQerrorMessage(c));
+                snprintf(errstr, errsz, "%s: %s", sql, PQerrorMessage(c));
         PQclear(r);
         return ok ? 0 : -1;
 }
@@ -67,13 +67,13 @@ static int part_offsets(PGconn *conn, const char *table, const char *group,
 int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports_topic,
                        int (*owned)(void *opaque, const char *portfolio_id), void *opaque,
                        te_book_t *book, int64_t *offsets, size_t n_parts, char *errstr,
-                       size_t errstr_size)
+                       size_t errsz)
 {
         PGresult *r = NULL;
         for (size_t i = 0; i < n_parts; i++)
                 offsets[i] = -1;
         if (exec_ok(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", errstr,
-                    errstr_size) != 0)
+                    errsz) != 0)
                 return -1;
 
         r = PQexec(conn, "SELECT portfolio_id, ticker, quantity FROM positions "
@@ -119,7 +119,7 @@ int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports
                 int st =
                     te_enum_parse(te_order_status_names, TE_OS__CNT, PQgetvalue(r, i, 6));
                 if (side < 0 || st < 0) {
-                        snprintf(errstr, errstr_size, "orders row %s: bad side or status",
+                        snprintf(errstr, errsz, "orders row %s: bad side or status",
                                  PQgetvalue(r, i, 0));
                         goto err;
                 }
@@ -136,13 +136,13 @@ int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports
         if (part_offsets(conn, "consumer_offsets", sink_group, reports_topic, offsets,
                          n_parts) != 0)
                 goto sqlerr;
-        return exec_ok(conn, "COMMIT", errstr, errstr_size);
+        return exec_ok(conn, "COMMIT", errstr, errsz);
 
 sqlerr:
-        snprintf(errstr, errstr_size, "load: %s", PQerrorMessage(conn));
+        snprintf(errstr, errsz, "load: %s", PQerrorMessage(conn));
         goto err;
 oom:
-        snprintf(errstr, errstr_size, "load: out of memory");
+        snprintf(errstr, errsz, "load: out of memory");
 err:
         PQclear(r);
         r = PQexec(conn, "ROLLBACK");
@@ -155,7 +155,7 @@ err:
 int te_planner_db_state_load(PGconn *conn, const char *group, const char *orders_topic,
                              int (*owned)(void *opaque, const char *portfolio_id),
                              void *opaque, te_book_t *book, int64_t *orders_offsets,
-                             size_t n_parts, char *errstr, size_t errstr_size)
+                             size_t n_parts, char *errstr, size_t errsz)
 {
         for (size_t i = 0; i < n_parts; i++)
                 orders_offsets[i] = -1;
@@ -172,7 +172,7 @@ int te_planner_db_state_load(PGconn *conn, const char *group, const char *orders
                         continue;
                 if (te_book_learn_as_of(book, PQgetvalue(r, i, 0),
                                         strtoll(PQgetvalue(r, i, 1), NULL, 10)) != 0) {
-                        snprintf(errstr, errstr_size, "state: out of memory");
+                        snprintf(errstr, errsz, "state: out of memory");
                         PQclear(r);
                         return -1;
                 }
@@ -183,7 +183,7 @@ int te_planner_db_state_load(PGconn *conn, const char *group, const char *orders
                 return 0;
         r = NULL;
 sqlerr:
-        snprintf(errstr, errstr_size, "state load: %s", PQerrorMessage(conn));
+        snprintf(errstr, errsz, "state load: %s", PQerrorMessage(conn));
         PQclear(r);
         return -1;
 }
@@ -207,7 +207,7 @@ static int arr_add(te_buf_t *b, const char *s)
 int te_planner_db_state_save(PGconn *conn, const char *group, const char *orders_topic,
                              const char *const *portfolio_ids, const int64_t *as_ofs,
                              size_t n_pf, const int32_t *parts, const int64_t *offsets,
-                             size_t n_off, char *errstr, size_t errstr_size)
+                             size_t n_off, char *errstr, size_t errsz)
 {
         te_buf_t pids, asofs, ps, offs;
         char num[32];
@@ -232,7 +232,7 @@ int te_planner_db_state_save(PGconn *conn, const char *group, const char *orders
                te_buf_puts(&ps, "}") | te_buf_puts(&offs, "}");
         if (bad || !te_buf_cstr(&pids) || !te_buf_cstr(&asofs) || !te_buf_cstr(&ps) ||
             !te_buf_cstr(&offs)) {
-                snprintf(errstr, errstr_size, "state save: too large");
+                snprintf(errstr, errsz, "state save: too large");
                 goto out;
         }
         const char *params[6] = {group,
@@ -260,7 +260,7 @@ int te_planner_db_state_save(PGconn *conn, const char *group, const char *orders
             "  next_offset = EXCLUDED.next_offset, updated_at = now()",
             6, NULL, params, NULL, NULL, 0);
         if (PQresultStatus(r) != PGRES_COMMAND_OK)
-                snprintf(errstr, errstr_size, "state save: %s", PQerrorMessage(conn));
+                snprintf(errstr, errsz, "state save: %s", PQerrorMessage(conn));
         else
                 rc = 0;
         PQclear(r);
@@ -275,7 +275,7 @@ out:
 int te_planner_db_dead_letter(PGconn *conn, const char *topic, int32_t partition,
                               int64_t offset, const char *portfolio_id,
                               const char *decision_id, int64_t as_of, const char *code,
-                              char *errstr, size_t errstr_size)
+                              char *errstr, size_t errsz)
 {
         char part[16], off[32], asof[32];
         snprintf(part, sizeof part, "%d", (int)partition);
@@ -291,7 +291,7 @@ int te_planner_db_dead_letter(PGconn *conn, const char *topic, int32_t partition
             7, NULL, params, NULL, NULL, 0);
         int rc = 0;
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-                te_errf(errstr, errstr_size, "%s", PQerrorMessage(conn));
+                te_errf(errstr, errsz, "%s", PQerrorMessage(conn));
                 rc = -1;
         }
         PQclear(r);
@@ -300,13 +300,12 @@ int te_planner_db_dead_letter(PGconn *conn, const char *topic, int32_t partition
 
 /* ---- price cache ---------------------------------------------------------------- */
 
-int te_planner_db_bars_end(PGconn *conn, int64_t *end_ms, char *errstr,
-                           size_t errstr_size)
+int te_planner_db_bars_end(PGconn *conn, int64_t *end_ms, char *errstr, size_t errsz)
 {
         PGresult *r = PQexec(conn, "SELECT (max(date) - DATE '1970-01-01')::bigint "
                                    "FROM prices_daily");
         if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-                te_errf(errstr, errstr_size, "last bar date: %s", PQerrorMessage(conn));
+                te_errf(errstr, errsz, "last bar date: %s", PQerrorMessage(conn));
                 PQclear(r);
                 return -1;
         }
@@ -342,13 +341,12 @@ static void read_failed(te_planner_db_prices_t *pc)
         TE_LOG(TE_LOG_ERROR, NULL, "planner.prices", "%s", PQerrorMessage(pc->conn));
 }
 
-int te_planner_db_prices_failure(te_planner_db_prices_t *pc, char *errstr,
-                                 size_t errstr_size)
+int te_planner_db_prices_failure(te_planner_db_prices_t *pc, char *errstr, size_t errsz)
 {
         int failed = pc->failed;
-        if (failed && errstr && errstr_size) {
+        if (failed && errstr && errsz) {
                 /* libpq's messages end with a newline */
-                te_strlcpy(errstr, pc->err, errstr_size);
+                te_strlcpy(errstr, pc->err, errsz);
                 size_t n = strlen(errstr);
                 while (n > 0 && (errstr[n - 1] == '\n' || errstr[n - 1] == '\r'))
                         errstr[--n] = '\0';

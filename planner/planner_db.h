@@ -30,7 +30,7 @@
 int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports_topic,
                        int (*owned)(void *opaque, const char *portfolio_id), void *opaque,
                        te_book_t *book, int64_t *offsets, size_t n_parts, char *errstr,
-                       size_t errstr_size);
+                       size_t errsz);
 
 /** Load the planner's own state (0002_planner.sql) of `group`: the last planned
  *  as_of of every owned portfolio into `book` (te_book_learn_as_of), and the end of its
@@ -39,20 +39,19 @@ int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports
 int te_planner_db_state_load(PGconn *conn, const char *group, const char *orders_topic,
                              int (*owned)(void *opaque, const char *portfolio_id),
                              void *opaque, te_book_t *book, int64_t *orders_offsets,
-                             size_t n_parts, char *errstr, size_t errstr_size);
+                             size_t n_parts, char *errstr, size_t errsz);
 
 /** Save, in one transaction, the last planned as_of of `n_pf` portfolios and the end of
  *  the planner's writes to `n_off` orders partitions. @returns 0, or -1 with errstr. */
 int te_planner_db_state_save(PGconn *conn, const char *group, const char *orders_topic,
                              const char *const *portfolio_ids, const int64_t *as_ofs,
                              size_t n_pf, const int32_t *parts, const int64_t *offsets,
-                             size_t n_off, char *errstr, size_t errstr_size);
+                             size_t n_off, char *errstr, size_t errsz);
 
 /** The last date of the market data the planner reads (max(date) of prices_daily), as
  *  the ms at the end of that UTC day (the start of the next one) in *end_ms.
  *  @returns 1 (rows), 0 (the table is empty), or -1 with errstr (the query failed). */
-int te_planner_db_bars_end(PGconn *conn, int64_t *end_ms, char *errstr,
-                           size_t errstr_size);
+int te_planner_db_bars_end(PGconn *conn, int64_t *end_ms, char *errstr, size_t errsz);
 
 /** Record a dead-lettered target in planner_dead_letters (0010): its ids, as_of, the
  *  dead-letter code and its source message; the same source again is a no-op.
@@ -60,7 +59,7 @@ int te_planner_db_bars_end(PGconn *conn, int64_t *end_ms, char *errstr,
 int te_planner_db_dead_letter(PGconn *conn, const char *topic, int32_t partition,
                               int64_t offset, const char *portfolio_id,
                               const char *decision_id, int64_t as_of, const char *code,
-                              char *errstr, size_t errstr_size);
+                              char *errstr, size_t errsz);
 
 typedef struct te_planner_db_prices_s te_planner_db_prices_t;
 
@@ -80,7 +79,6 @@ int te_planner_db_prices_known(void *pc, const char *ticker);
 /** Whether a DB read of the cache failed since the last call (the answers given
  *  meanwhile mean "unknown now", not "none"); clears it. With a failure and errstr,
  *  the first failure's message goes there. @returns 1 (failed) or 0. */
-int te_planner_db_prices_failure(te_planner_db_prices_t *pc, char *errstr,
-                                 size_t errstr_size);
+int te_planner_db_prices_failure(te_planner_db_prices_t *pc, char *errstr, size_t errsz);
 
 #endif

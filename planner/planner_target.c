@@ -702,9 +702,9 @@ void te_planner_target_bars_refresh(te_planner_t *pl, int64_t now, int force)
  * every later target of its portfolio as_of_backwards.
  * @returns NULL, or the dead-letter code with errstr. */
 static const char *target_check(te_planner_t *pl, const te_target_portfolio_t *tp,
-                                char *errstr, size_t errstr_size)
+                                char *errstr, size_t errsz)
 {
-        if (te_codec_check_bounds(TE_MSG_TARGET_PORTFOLIO, tp, errstr, errstr_size) !=
+        if (te_codec_check_bounds(TE_MSG_TARGET_PORTFOLIO, tp, errstr, errsz) !=
             TE_CODEC_OK)
                 return "out_of_range";
         if (pl->conf.as_of_horizon_days > 0) {
@@ -712,7 +712,7 @@ static const char *target_check(te_planner_t *pl, const te_target_portfolio_t *t
                 int64_t base = bars ? pl->ts->bars_end_ms : te_proc_wall_ms();
                 int64_t limit = base + pl->conf.as_of_horizon_days * 86400000LL;
                 if (tp->as_of > limit) {
-                        snprintf(errstr, errstr_size,
+                        snprintf(errstr, errsz,
                                  "as_of %lld is more than %lld days after %s "
                                  "(limit %lld, plan.as_of_horizon_days)",
                                  (long long)tp->as_of,

@@ -56,7 +56,7 @@ const char *te_codec_err_name(te_codec_err_t err);
 typedef struct te_codec_s te_codec_t;
 
 /** Load the compiled-in schemas. @returns NULL with errstr on failure. */
-te_codec_t *te_codec_new(char *errstr, size_t errstr_size);
+te_codec_t *te_codec_new(char *errstr, size_t errsz);
 void te_codec_destroy(te_codec_t *c); /* accepts NULL */
 
 /** Schema id of a message type (from schemas/manifest). */

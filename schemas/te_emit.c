@@ -111,7 +111,7 @@ static int deadletter(te_producer_t *p, te_codec_t *codec, const char *topic,
                       const char *alerts_topic, const char *source,
                       const rd_kafka_message_t *src, const char *reason,
                       const char *portfolio_id, const char *decision_id, char *errstr,
-                      size_t errstr_size)
+                      size_t errsz)
 {
         char part[16], off[24], olen[24], sha[TE_SHA256_HEX], idkey[2 * TE_ID_MAX + 2];
         rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -151,7 +151,7 @@ static int deadletter(te_producer_t *p, te_codec_t *codec, const char *topic,
         if (whole <= max) {
                 if (te_producer_send_ex(p, topic, RD_KAFKA_PARTITION_UA, key, keylen,
                                         src->payload, src->len, hdrs, n_base,
-                                        TE_SEND_SIDE, &err, errstr, errstr_size) == 0)
+                                        TE_SEND_SIDE, &err, errstr, errsz) == 0)
                         return 0;
                 if (err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
                         goto skip;
@@ -169,7 +169,7 @@ static int deadletter(te_producer_t *p, te_codec_t *codec, const char *topic,
                 cut = src->len > 0 ? src->len - 1 : 0;
         if (te_producer_send_ex(p, topic, RD_KAFKA_PARTITION_UA, key, keylen,
                                 src->payload, cut, hdrs, n_all, TE_SEND_SIDE, &err,
-                                errstr, errstr_size) == 0) {
+                                errstr, errsz) == 0) {
                 TE_LOG(
                     TE_LOG_WARN, &ids, "deadletter.truncated",
                     "%s[%s]@%s: value of %zu bytes cut to %zu to fit message.max.bytes "
@@ -189,10 +189,10 @@ skip:
 int te_emit_deadletter(te_producer_t *p, te_codec_t *codec, const char *topic,
                        const char *alerts_topic, const char *source,
                        const rd_kafka_message_t *src, const char *reason, char *errstr,
-                       size_t errstr_size)
+                       size_t errsz)
 {
         return deadletter(p, codec, topic, alerts_topic, source, src, reason, NULL, NULL,
-                          errstr, errstr_size);
+                          errstr, errsz);
 }
 
 int te_emit_alert(te_producer_t *p, te_codec_t *codec, const char *topic,

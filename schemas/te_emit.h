@@ -43,7 +43,7 @@
 int te_emit_deadletter(te_producer_t *p, te_codec_t *codec, const char *topic,
                        const char *alerts_topic, const char *source,
                        const rd_kafka_message_t *src, const char *reason, char *errstr,
-                       size_t errstr_size);
+                       size_t errsz);
 
 /** Publish an alert. Related ids may be NULL. @returns 0 or -1 (logged). */
 int te_emit_alert(te_producer_t *p, te_codec_t *codec, const char *topic,

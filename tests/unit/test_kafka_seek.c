@@ -73,9 +73,9 @@ static rd_kafka_resp_err_t on_commit(rd_kafka_t *rk,
 }
 
 static rd_kafka_resp_err_t on_new(rd_kafka_t *rk, const rd_kafka_conf_t *conf,
-                                  void *opaque, char *errstr, size_t errstr_size)
+                                  void *opaque, char *errstr, size_t errsz)
 {
-        (void)conf, (void)opaque, (void)errstr, (void)errstr_size;
+        (void)conf, (void)opaque, (void)errstr, (void)errsz;
         return rd_kafka_interceptor_add_on_commit(rk, "seek-gate", on_commit, NULL);
 }
 
