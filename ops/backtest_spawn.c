@@ -88,7 +88,8 @@ void te_bt_bin_path(const te_bt_spawn_t *s, const char *bin, char *out, size_t o
 /* ---- command lines -------------------------------------------------------------- */
 
 /* Append one argument, formatted. @returns 0, or -1 if it does not fit. */
-static int push(te_bt_argv_t *a, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int push(te_bt_argv_t *a, const char *fmt,
+                                                      ...)
 {
         size_t cap = sizeof a->store - a->used;
         va_list ap;

@@ -52,6 +52,6 @@ grep -q -- "-o kafka.fetch.wait.max.ms=20 " <<<"$args " || fail "run user: no =2
 grep -q -- "kafka.fetch.wait.max.ms=1 " <<<"$args " && fail "run user: the default 1 is passed too: $args"
 grep -q -- "-o kafka.session.timeout.ms=6000 " <<<"$args " || fail "run user: the other defaults went: $args"
 wait $btpid || fail "run user failed: $(tail -n 5 "$RUN/user.log")"
-"$TE_BUILD_DIR/exec-backtest" -h | grep -qx '  kafka.fetch.wait.max.ms=1' ||
+"$TE_BUILD_DIR/exec-backtest" -h | grep -x '  kafka.fetch.wait.max.ms=1' >/dev/null ||
         fail "exec-backtest -h does not list the settings"
 echo "test_backtest_defaults: ok"

@@ -56,7 +56,7 @@ assert keys >= 10, "%s: only %d keys" % (name, keys)
 assert "exit status" in "\n".join(lines), name
 ' "$b" || fail "$b -h does not document every key"
 done
-"$bin/exec-backtest" -h | grep -qx "  kafka.fetch.wait.max.ms=1" || fail "exec-backtest -h: no Kafka settings"
+"$bin/exec-backtest" -h | grep -x "  kafka.fetch.wait.max.ms=1" >/dev/null || fail "exec-backtest -h: no Kafka settings"
 
 one_line_exit2() { # WHAT PATTERN COMMAND...: exit 2, one line on stderr matching PATTERN
         local what=$1 pat=$2 st=0

@@ -191,7 +191,7 @@ print(" ".join(str(r["offset"]) for r in rows))'
 print(" ".join(str(json.loads(l)["offset"]) for l in sys.stdin))')" = "1 2" ] || fail "--offset 1 -n 2"
 
 # flags: -h and --version exit 0, errors are one line and exit 2
-"$bin/exec-tail" -h | grep -q -- '--offset POS' || fail "exec-tail -h: no --offset"
+"$bin/exec-tail" -h | grep -- '--offset POS' >/dev/null || fail "exec-tail -h: no --offset"
 "$bin/exec-tail" --version | grep -Eq '^exec-tail [0-9.]+ \(commit [^)]+\)$' || fail "exec-tail --version"
 for bad in "--offset x" "--offset @yesterday" "--offset -0" "--frobnicate" "-t"; do
         rc=0

@@ -59,7 +59,7 @@ static int fx_teardown(void **state)
 
 /* the options every process gets after its own rows: the kafka defaults */
 #define KAFKA_DEFAULTS                                                                   \
-        "-o", "kafka.fetch.wait.max.ms=1", "-o", "kafka.session.timeout.ms=6000", "-o", \
+        "-o", "kafka.fetch.wait.max.ms=1", "-o", "kafka.session.timeout.ms=6000", "-o",  \
             "kafka.heartbeat.interval.ms=500", "-o",                                     \
             "kafka.reconnect.backoff.max.ms=1000", "-o", "kafka.linger.ms=1"
 #define COMMON "-o", "bootstrap.servers=127.0.0.1:9092", "-o", "bootstrap.file="
