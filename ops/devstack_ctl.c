@@ -86,7 +86,8 @@ static int parse_err(const char *s, rd_kafka_resp_err_t *out)
 }
 
 /* Write "err " and the message. @returns -1. */
-static int refuse(char *reply, size_t replysz, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int refuse(char *reply, size_t replysz,
+                                                        const char *fmt, ...)
 {
         va_list ap;
         int n = snprintf(reply, replysz, "err ");
