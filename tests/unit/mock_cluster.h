@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "te_buf.h"
+#include "te_config.h"
 #include "te_kafka.h"
 
 static rd_kafka_t *mock_rk;           /* the handle the cluster lives in */
@@ -51,6 +52,27 @@ static void mock_cluster_stop(void)
         mock = NULL;
         mock_rk = NULL;
         rd_kafka_wait_destroyed(10000);
+}
+
+/* A config with the kafka.* settings tests use against the mock cluster
+ * (KAFKA-MOCK.md "Timing settings for tests"), or NULL with errstr. */
+static inline te_cfg_t *mock_kafka_cfg(char *errstr, size_t errsz)
+{
+        static int target; /* the settings live in the config's own table */
+        static const char *const kv[] = {"kafka.session.timeout.ms",
+                                         "3000",
+                                         "kafka.heartbeat.interval.ms",
+                                         "500",
+                                         "kafka.fetch.wait.max.ms",
+                                         "10",
+                                         NULL};
+        te_cfg_t *cfg = te_cfg_new(NULL, 0, &target, errstr, errsz);
+        for (size_t i = 0; cfg && kv[i]; i += 2)
+                if (te_cfg_set(cfg, kv[i], kv[i + 1], "test", errstr, errsz) != 0) {
+                        te_cfg_destroy(cfg);
+                        cfg = NULL;
+                }
+        return cfg;
 }
 
 #endif

@@ -46,7 +46,6 @@
 #define AT_17H(day)     ((int64_t)(day)*MS_PER_DAY + 17 * INT64_C(3600000))
 
 static te_codec_t *codec;
-static int config_target;
 
 /* ---- the stack ----------------------------------------------------------------------
  */
@@ -87,22 +86,13 @@ static te_broker_worker_conf_t conf_for(const names_t *n)
         return c;
 }
 
-/* kafka.* settings for the mock cluster (KAFKA-MOCK.md). */
+/* kafka.* settings for the mock cluster (mock_cluster.h). */
 static te_cfg_t *kafka_cfg(void)
 {
-        static const char *const kv[] = {"kafka.session.timeout.ms",
-                                         "3000",
-                                         "kafka.heartbeat.interval.ms",
-                                         "500",
-                                         "kafka.fetch.wait.max.ms",
-                                         "10",
-                                         NULL};
         char errstr[256] = "";
-        te_cfg_t *cfg = te_cfg_new(NULL, 0, &config_target, errstr, sizeof errstr);
-        assert_non_null(cfg);
-        for (size_t i = 0; kv[i]; i += 2)
-                assert_int_equal(
-                    te_cfg_set(cfg, kv[i], kv[i + 1], "test", errstr, sizeof errstr), 0);
+        te_cfg_t *cfg = mock_kafka_cfg(errstr, sizeof errstr);
+        if (!cfg)
+                fail_msg("kafka settings: %s", errstr);
         return cfg;
 }
 
