@@ -35,6 +35,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bars.h"
+#include "bt_metrics.h"
 #include "te_cfgtab.h"
 #include "te_proc.h"
 
@@ -109,34 +111,6 @@ static double rng_normal(gs_rng_t *r)
 
 /* ---- calendar ---------------------------------------------------------------------- */
 
-/** Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-        int64_t era, yoe, doy, doe;
-
-        y -= m <= 2;
-        era = (y >= 0 ? y : y - 399) / 400;
-        yoe = y - era * 400;
-        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-        int64_t era, doe, yoe, doy, mp;
-
-        z += 719468;
-        era = (z >= 0 ? z : z - 146096) / 146097;
-        doe = z - era * 146097;
-        yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        mp = (5 * doy + 2) / 153;
-        *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-        *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-        *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 /** Monday = 0 ... Sunday = 6 (1970-01-01 was a Thursday). */
 static int weekday(int64_t days)
 {
@@ -146,21 +120,13 @@ static int weekday(int64_t days)
 /** Parse YYYY-MM-DD (a real date, years 1971..2999). @returns 0 or -1. */
 static int parse_date(const char *s, int64_t *days)
 {
-        int y, m, d, yy, mm, dd;
-
-        if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        int32_t day;
+        /* the year's four digits compare as text once the date is known to be real */
+        if (te_bars_parse_date(s, &day) != 0 || strncmp(s, "1971", 4) < 0 ||
+            strncmp(s, "2999", 4) > 0)
                 return -1;
-        for (int i = 0; i < 10; i++)
-                if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-                        return -1;
-        y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-        m = (s[5] - '0') * 10 + (s[6] - '0');
-        d = (s[8] - '0') * 10 + (s[9] - '0');
-        if (y < 1971 || y > 2999 || m < 1 || m > 12 || d < 1 || d > 31)
-                return -1;
-        *days = days_from_civil(y, m, d);
-        civil_from_days(*days, &yy, &mm, &dd);
-        return yy == y && mm == m && dd == d ? 0 : -1; /* rejects 2024-02-30 */
+        *days = day;
+        return 0;
 }
 
 /* ---- generation -------------------------------------------------------------------- */
@@ -231,7 +197,7 @@ static long gen_bars(const gs_opts_t *o, gs_data_t *g, FILE *fp)
                 while (weekday(day) >= 5)
                         day++;
                 g->day[i] = day;
-                civil_from_days(day, &y, &m, &d);
+                te_bt_civil((int32_t)day, &y, &m, &d);
                 for (int t = 0; t < g->n_tickers; t++) {
                         double p = (double)prev[t] / GS_TICK;
                         double r = drift[t] + vol[t] * rng_normal(&rng);
@@ -323,7 +289,7 @@ static long gen_targets(const gs_opts_t *o, const gs_data_t *g, FILE *fp)
                 if (i > 0 && weekday(g->day[i]) > weekday(g->day[i - 1]) &&
                     g->day[i] - g->day[i - 1] < 7)
                         continue;
-                civil_from_days(g->day[i], &y, &m, &d);
+                te_bt_civil((int32_t)g->day[i], &y, &m, &d);
                 for (int p = 0; p < o->portfolios; p++) {
                         momentum_targets(g, &pfs[p], i, qty);
                         fprintf(fp,
