@@ -89,41 +89,21 @@ int te_buf_printf(te_buf_t *b, const char *fmt, ...)
 int te_buf_json_str(te_buf_t *b, const char *s)
 {
         static const char hex[] = "0123456789abcdef";
+        static const char two[] = "\"\\\n\r\t", two_esc[] = "\"\\nrt";
         if (te_buf_append(b, "\"", 1) != 0)
                 return -1;
         const unsigned char *p = (const unsigned char *)s;
         const unsigned char *run = p;
         for (; *p; p++) {
-                char esc[7];
-                size_t elen = 0;
-                switch (*p) {
-                case '"':
-                        memcpy(esc, "\\\"", 2);
-                        elen = 2;
-                        break;
-                case '\\':
-                        memcpy(esc, "\\\\", 2);
-                        elen = 2;
-                        break;
-                case '\n':
-                        memcpy(esc, "\\n", 2);
-                        elen = 2;
-                        break;
-                case '\r':
-                        memcpy(esc, "\\r", 2);
-                        elen = 2;
-                        break;
-                case '\t':
-                        memcpy(esc, "\\t", 2);
-                        elen = 2;
-                        break;
-                default:
-                        if (*p < 0x20 || *p == 0x7f) {
-                                memcpy(esc, "\\u00", 4);
-                                esc[4] = hex[*p >> 4];
-                                esc[5] = hex[*p & 0xf];
-                                elen = 6;
-                        }
+                /* the two-character escapes, else \u00XX for a control character */
+                const char *k = strchr(two, *p);
+                char esc[7] = {'\\', k ? two_esc[k - two] : 0};
+                size_t elen = k ? 2 : 0;
+                if (!k && (*p < 0x20 || *p == 0x7f)) {
+                        memcpy(esc, "\\u00", 4);
+                        esc[4] = hex[*p >> 4];
+                        esc[5] = hex[*p & 0xf];
+                        elen = 6;
                 }
                 if (elen) {
                         if (te_buf_append(b, run, (size_t)(p - run)) != 0 ||
