@@ -45,6 +45,24 @@ typedef struct te_sink_worker_s sink_t;
 
 static int db_backoff(sink_t *s, int64_t *delay);
 
+/* The next offset the DB holds for a partition (-1: none), waiting out an outage with
+ * db_backoff (`*delay` its backoff). @returns it, or -2 when stopped while waiting. */
+static int64_t db_offset(sink_t *s, const rd_kafka_topic_partition_t *tp, int64_t *delay,
+                         char *errstr, size_t errsz)
+{
+        int64_t off;
+        while ((off = te_pg_sink_load_offset(s->pg, tp->topic, tp->partition, errstr,
+                                             errsz)) == -2) {
+                te_obs_ready("db", 0);
+                TE_LOG(TE_LOG_ERROR, NULL, "sink.db_retry",
+                       "offset of %s[%d]: %s; retry in %lld ms", tp->topic,
+                       (int)tp->partition, errstr, (long long)*delay);
+                if (db_backoff(s, delay) != 0)
+                        break;
+        }
+        return off;
+}
+
 static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *parts,
                          int assigned, void *opaque)
 {
@@ -55,18 +73,10 @@ static void on_rebalance(te_consumer_t *c, rd_kafka_topic_partition_list_t *part
                 return;
         for (int i = 0; i < parts->cnt; i++) {
                 rd_kafka_topic_partition_t *tp = &parts->elems[i];
-                int64_t off, delay = 50;
+                int64_t delay = 50;
                 /* the DB holds the truth: wait out an outage rather than start from
                  * the Kafka committed offset, which may be behind it */
-                while ((off = te_pg_sink_load_offset(s->pg, tp->topic, tp->partition,
-                                                     errstr, sizeof errstr)) == -2) {
-                        te_obs_ready("db", 0);
-                        TE_LOG(TE_LOG_ERROR, NULL, "sink.db_retry",
-                               "offset of %s[%d]: %s; retry in %lld ms", tp->topic,
-                               (int)tp->partition, errstr, (long long)delay);
-                        if (db_backoff(s, &delay) != 0)
-                                break;
-                }
+                int64_t off = db_offset(s, tp, &delay, errstr, sizeof errstr);
                 if (off == -2) /* stopping */
                         TE_LOG(TE_LOG_ERROR, NULL, "sink.offsets",
                                "%s; using the Kafka committed offset", errstr);
@@ -209,16 +219,10 @@ static int reseek(sink_t *s)
         int64_t delay = 50;
         for (int i = 0; i < l->cnt; i++) {
                 rd_kafka_topic_partition_t *tp = &l->elems[i];
-                int64_t off;
-                while ((off = te_pg_sink_load_offset(s->pg, tp->topic, tp->partition,
-                                                     errstr, sizeof errstr)) == -2) {
-                        TE_LOG(TE_LOG_ERROR, NULL, "sink.db_retry",
-                               "offset of %s[%d]: %s; retry in %lld ms", tp->topic,
-                               (int)tp->partition, errstr, (long long)delay);
-                        if (db_backoff(s, &delay) != 0) {
-                                rd_kafka_topic_partition_list_destroy(l);
-                                return -1;
-                        }
+                int64_t off = db_offset(s, tp, &delay, errstr, sizeof errstr);
+                if (off == -2) { /* stopping */
+                        rd_kafka_topic_partition_list_destroy(l);
+                        return -1;
                 }
                 tp->offset = off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
         }
