@@ -78,7 +78,7 @@ int fx_ready(fix_t *b)
 static void reject_now(fix_t *b, const te_order_cmd_t *cmd, const char *why,
                        te_reports_t *out)
 {
-        te_exec_report_t *r = fx_push(out);
+        te_exec_report_t *r = te_reports_push(out);
         if (!r)
                 return;
         te_broker_report_from_cmd(r, cmd, b->cfg.broker_name);

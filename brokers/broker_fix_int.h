@@ -106,7 +106,6 @@ void fx_release(fix_t *b, int64_t now);
 void fx_read_frames(fix_t *b, int64_t now, te_reports_t *out);
 
 /* broker_fix_orders.c */
-te_exec_report_t *fx_push(te_reports_t *out);
 /** The order `order_id` while the adapter holds it; NULL if unknown or ended. */
 forder_t *fx_find(fix_t *b, const char *order_id);
 /** 1 if `order_id` ended and was dropped from memory (see fx_sweep). */

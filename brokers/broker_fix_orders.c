@@ -20,9 +20,21 @@
 
 /* ---- orders and reports ---------------------------------------------------- */
 
-te_exec_report_t *fx_push(te_reports_t *out)
+/* A report on `cmd` in `out`: its fields from the command, the adapter's broker name
+ * and account, its id a digest of ("fix", order id, what, detail). NULL: out of
+ * memory. */
+static te_exec_report_t *fx_report(fix_t *b, const te_order_cmd_t *cmd, const char *what,
+                                   const char *detail, te_reports_t *out)
 {
-        return te_reports_push(out);
+        te_exec_report_t *r = te_reports_push(out);
+        if (!r)
+                return NULL;
+        te_broker_report_from_cmd(r, cmd, b->cfg.broker_name);
+        const char *parts[] = {"fix", cmd->order_id, what, detail};
+        r->report_id[0] = 'r';
+        te_id_digest(r->report_id + 1, sizeof r->report_id - 1, parts, 4);
+        te_strlcpy(r->account, b->cfg.account, sizeof r->account);
+        return r;
 }
 
 void fx_report_fill_diff(fix_t *b, forder_t *o, double cum, double avg,
@@ -33,16 +45,11 @@ void fx_report_fill_diff(fix_t *b, forder_t *o, double cum, double avg,
                 return;
         double value = cum * avg;
         double px = (value - o->value) / diff;
-        te_exec_report_t *r = fx_push(out);
-        if (!r)
-                return;
-        te_broker_report_from_cmd(r, &o->cmd, b->cfg.broker_name);
         char cum_s[48];
         te_fmt_double(cum_s, sizeof cum_s, cum);
-        const char *parts[] = {"fix", o->cmd.order_id, "cum", cum_s};
-        r->report_id[0] = 'r';
-        te_id_digest(r->report_id + 1, sizeof r->report_id - 1, parts, 4);
-        te_strlcpy(r->account, b->cfg.account, sizeof r->account);
+        te_exec_report_t *r = fx_report(b, &o->cmd, "cum", cum_s, out);
+        if (!r)
+                return;
         r->exec_type = st == TE_OS_FILLED ? TE_EXEC_FILL : TE_EXEC_PARTIAL_FILL;
         r->order_status = st == TE_OS_FILLED ? TE_OS_FILLED : TE_OS_PARTIALLY_FILLED;
         r->last_qty = diff;
@@ -70,14 +77,9 @@ void fx_end_order(fix_t *b, forder_t *o, te_exec_type_t et, te_order_status_t st
 {
         if (o->terminal)
                 return;
-        te_exec_report_t *r = fx_push(out);
+        te_exec_report_t *r = fx_report(b, &o->cmd, "end", te_exec_type_name(et), out);
         if (!r)
                 return;
-        te_broker_report_from_cmd(r, &o->cmd, b->cfg.broker_name);
-        const char *parts[] = {"fix", o->cmd.order_id, "end", te_exec_type_name(et)};
-        r->report_id[0] = 'r';
-        te_id_digest(r->report_id + 1, sizeof r->report_id - 1, parts, 4);
-        te_strlcpy(r->account, b->cfg.account, sizeof r->account);
         r->exec_type = et;
         r->order_status = st;
         r->cum_qty = o->cum;
@@ -179,7 +181,7 @@ static void on_exec(fix_t *b, int mass, te_reports_t *out)
         if (x.exec_type == '4')
                 o->cancel_pending = 0;
         fx_dirty(b, o);
-        te_exec_report_t *slot = fx_push(out);
+        te_exec_report_t *slot = te_reports_push(out);
         if (slot)
                 *slot = r;
         if (b->store && fresh == 1) {
@@ -233,17 +235,12 @@ void fx_refused_report(fix_t *b, forder_t *o, int is_replace, int n, const char 
         o->refused_kind = 0;
         if (o->terminal)
                 return;
-        te_exec_report_t *r = fx_push(out);
-        if (!r)
-                return;
-        te_broker_report_from_cmd(r, &o->cmd, b->cfg.broker_name);
         char n_s[16];
         snprintf(n_s, sizeof n_s, "%d", n);
-        const char *parts[] = {"fix", o->cmd.order_id,
-                               is_replace ? "replace_refused" : "cancel_refused", n_s};
-        r->report_id[0] = 'r';
-        te_id_digest(r->report_id + 1, sizeof r->report_id - 1, parts, 4);
-        te_strlcpy(r->account, b->cfg.account, sizeof r->account);
+        te_exec_report_t *r = fx_report(
+            b, &o->cmd, is_replace ? "replace_refused" : "cancel_refused", n_s, out);
+        if (!r)
+                return;
         r->exec_type = TE_EXEC_REJECTED;
         r->order_status = fx_live_status(o);
         r->cum_qty = o->cum;
@@ -420,14 +417,9 @@ void fx_unknown_report(fix_t *b, const te_order_cmd_t *cmd, const char *what,
         fx_alert(b, TE_SEV_WARNING,
                  strcmp(what, "cancel") ? "replace_refused" : "cancel_refused", NULL,
                  "%s of order %s refused: unknown order", what, cmd->order_id);
-        te_exec_report_t *r = fx_push(out);
+        te_exec_report_t *r = fx_report(b, cmd, "unknown", what, out);
         if (!r)
                 return;
-        te_broker_report_from_cmd(r, cmd, b->cfg.broker_name);
-        const char *parts[] = {"fix", cmd->order_id, "unknown", what};
-        r->report_id[0] = 'r';
-        te_id_digest(r->report_id + 1, sizeof r->report_id - 1, parts, 4);
-        te_strlcpy(r->account, b->cfg.account, sizeof r->account);
         r->exec_type = TE_EXEC_REJECTED;
         r->order_status = TE_OS_REJECTED;
         r->last_qty = r->cum_qty = r->leaves_qty = 0;
