@@ -18,6 +18,52 @@
 
 #include <string.h>
 
+/* One field of a struct, loaded and checked: what both writers encode. */
+typedef struct fval_s {
+        const char *s; /* FD_STR, with its length */
+        size_t len;
+        int64_t l; /* FD_ENUM, FD_TS, FD_BOOL (0 or 1) */
+        double d;  /* FD_DOUBLE, FD_OPT_DOUBLE when `has` */
+        int has;
+} fval_t;
+
+/* Load field `f` of the struct at `base` into `v` with its checks (a string
+ * NUL-terminated within its array and valid text, an enum in range, a timestamp in
+ * range, a double finite). */
+static te_codec_err_t field_get(const fd_t *f, const char *base, long idx, fval_t *v,
+                                char *errstr, size_t errsz)
+{
+        int i;
+        switch (f->kind) {
+        case FD_STR:
+                v->s = base + f->off;
+                return check_cstr(f, v->s, idx, &v->len, errstr, errsz);
+        case FD_ENUM:
+                memcpy(&i, base + f->off, sizeof i);
+                v->l = i;
+                return check_enum(f, i, idx, errstr, errsz);
+        case FD_TS:
+                memcpy(&v->l, base + f->off, sizeof v->l);
+                return check_ts(f, v->l, errstr, errsz);
+        case FD_DOUBLE:
+        case FD_OPT_DOUBLE:
+                v->has = 1;
+                if (f->kind == FD_OPT_DOUBLE) {
+                        memcpy(&i, base + f->has_off, sizeof i);
+                        v->has = i != 0;
+                }
+                memcpy(&v->d, base + f->off, sizeof v->d);
+                return v->has ? check_finite(f, v->d, idx, errstr, errsz) : TE_CODEC_OK;
+        case FD_BOOL:
+                memcpy(&i, base + f->off, sizeof i);
+                v->l = i != 0;
+                return TE_CODEC_OK;
+        case FD_TARGETS:
+                break;
+        }
+        return TE_CODEC_OK;
+}
+
 /* ------------------------------------------------------------------ avro-c writer */
 
 static te_codec_err_t write_targets(avro_value_t *arr, const te_target_portfolio_t *tp,
@@ -30,57 +76,34 @@ static te_codec_err_t write_record(const fd_t *fd, size_t n, avro_value_t *rec,
         for (size_t i = 0; i < n; i++) {
                 const fd_t *f = &fd[i];
                 avro_value_t fv, br;
+                fval_t v;
                 te_codec_err_t rc;
                 if (avro_value_get_by_index(rec, i, &fv, NULL))
                         return te_codec_avro_fail(errstr, errsz, "get_by_index");
+                if ((rc = field_get(f, base, idx, &v, errstr, errsz)))
+                        return rc;
                 switch (f->kind) {
-                case FD_STR: {
-                        const char *s = base + f->off;
-                        size_t len;
-                        if ((rc = check_cstr(f, s, idx, &len, errstr, errsz)))
-                                return rc;
-                        if (avro_value_set_string_len(&fv, s, len + 1))
+                case FD_STR:
+                        if (avro_value_set_string_len(&fv, v.s, v.len + 1))
                                 return te_codec_avro_fail(errstr, errsz,
                                                           "set_string_len");
                         break;
-                }
-                case FD_ENUM: {
-                        int e;
-                        memcpy(&e, base + f->off, sizeof e);
-                        if ((rc = check_enum(f, e, idx, errstr, errsz)))
-                                return rc;
-                        if (avro_value_set_enum(&fv, e))
+                case FD_ENUM:
+                        if (avro_value_set_enum(&fv, (int)v.l))
                                 return te_codec_avro_fail(errstr, errsz, "set_enum");
                         break;
-                }
-                case FD_TS: {
-                        int64_t v;
-                        memcpy(&v, base + f->off, sizeof v);
-                        if ((rc = check_ts(f, v, errstr, errsz)))
-                                return rc;
-                        if (avro_value_set_long(&fv, v))
+                case FD_TS:
+                        if (avro_value_set_long(&fv, v.l))
                                 return te_codec_avro_fail(errstr, errsz, "set_long");
                         break;
-                }
-                case FD_DOUBLE: {
-                        double d;
-                        memcpy(&d, base + f->off, sizeof d);
-                        if ((rc = check_finite(f, d, idx, errstr, errsz)))
-                                return rc;
-                        if (avro_value_set_double(&fv, d))
+                case FD_DOUBLE:
+                        if (avro_value_set_double(&fv, v.d))
                                 return te_codec_avro_fail(errstr, errsz, "set_double");
                         break;
-                }
-                case FD_OPT_DOUBLE: {
-                        int has;
-                        double d;
-                        memcpy(&has, base + f->has_off, sizeof has);
-                        memcpy(&d, base + f->off, sizeof d);
-                        if (has) {
-                                if ((rc = check_finite(f, d, idx, errstr, errsz)))
-                                        return rc;
+                case FD_OPT_DOUBLE:
+                        if (v.has) {
                                 if (avro_value_set_branch(&fv, 1, &br) ||
-                                    avro_value_set_double(&br, d))
+                                    avro_value_set_double(&br, v.d))
                                         return te_codec_avro_fail(errstr, errsz,
                                                                   "set_double");
                         } else {
@@ -90,14 +113,10 @@ static te_codec_err_t write_record(const fd_t *fd, size_t n, avro_value_t *rec,
                                                                   "set_null");
                         }
                         break;
-                }
-                case FD_BOOL: {
-                        int b;
-                        memcpy(&b, base + f->off, sizeof b);
-                        if (avro_value_set_boolean(&fv, b != 0))
+                case FD_BOOL:
+                        if (avro_value_set_boolean(&fv, (int)v.l))
                                 return te_codec_avro_fail(errstr, errsz, "set_boolean");
                         break;
-                }
                 case FD_TARGETS:
                         if ((rc = write_targets(
                                  &fv, (const te_target_portfolio_t *)(const void *)base,
@@ -249,68 +268,37 @@ static inline void wr_bytes(wr_t *w, const char *s, size_t len)
 static te_codec_err_t wr_targets(wr_t *w, const te_target_portfolio_t *tp, char *errstr,
                                  size_t errsz);
 
-/* Check the struct at `base` field by field (the checks of write_record, in the same
- * order) and append each field's Avro encoding. */
+/* Check the struct at `base` field by field (field_get, as write_record) and append
+ * each field's Avro encoding. */
 static te_codec_err_t wr_record(const fd_t *fd, size_t n, wr_t *w, const char *base,
                                 long idx, char *errstr, size_t errsz)
 {
         for (size_t i = 0; i < n; i++) {
                 const fd_t *f = &fd[i];
+                fval_t v;
                 te_codec_err_t rc;
+                if ((rc = field_get(f, base, idx, &v, errstr, errsz)))
+                        return rc;
                 switch (f->kind) {
-                case FD_STR: {
-                        const char *s = base + f->off;
-                        size_t len;
-                        if ((rc = check_cstr(f, s, idx, &len, errstr, errsz)))
-                                return rc;
-                        wr_bytes(w, s, len);
+                case FD_STR:
+                        wr_bytes(w, v.s, v.len);
                         break;
-                }
-                case FD_ENUM: {
-                        int e;
-                        memcpy(&e, base + f->off, sizeof e);
-                        if ((rc = check_enum(f, e, idx, errstr, errsz)))
-                                return rc;
-                        wr_long(w, e);
+                case FD_ENUM:
+                case FD_TS:
+                        wr_long(w, v.l);
                         break;
-                }
-                case FD_TS: {
-                        int64_t v;
-                        memcpy(&v, base + f->off, sizeof v);
-                        if ((rc = check_ts(f, v, errstr, errsz)))
-                                return rc;
-                        wr_long(w, v);
+                case FD_DOUBLE:
+                        wr_double(w, v.d);
                         break;
-                }
-                case FD_DOUBLE: {
-                        double d;
-                        memcpy(&d, base + f->off, sizeof d);
-                        if ((rc = check_finite(f, d, idx, errstr, errsz)))
-                                return rc;
-                        wr_double(w, d);
+                case FD_OPT_DOUBLE:
+                        wr_long(w,
+                                v.has); /* branch 1: double; branch 0: null, no bytes */
+                        if (v.has)
+                                wr_double(w, v.d);
                         break;
-                }
-                case FD_OPT_DOUBLE: {
-                        int has;
-                        double d;
-                        memcpy(&has, base + f->has_off, sizeof has);
-                        memcpy(&d, base + f->off, sizeof d);
-                        if (has) {
-                                if ((rc = check_finite(f, d, idx, errstr, errsz)))
-                                        return rc;
-                                wr_long(w, 1); /* branch 1: double */
-                                wr_double(w, d);
-                        } else {
-                                wr_long(w, 0); /* branch 0: null, no bytes */
-                        }
+                case FD_BOOL:
+                        wr_byte(w, (uint8_t)v.l);
                         break;
-                }
-                case FD_BOOL: {
-                        int b;
-                        memcpy(&b, base + f->off, sizeof b);
-                        wr_byte(w, b != 0);
-                        break;
-                }
                 case FD_TARGETS:
                         if ((rc = wr_targets(
                                  w, (const te_target_portfolio_t *)(const void *)base,
