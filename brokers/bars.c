@@ -126,15 +126,9 @@ int te_bars_add(te_bars_t *b, const char *ticker, const te_bar_t *bar, char *err
                 }
                 s->sorted = 1;
         }
-        if (s->n == s->cap) {
-                size_t ncap = s->cap ? s->cap * 2 : 256;
-                te_bar_t *nb = realloc(s->bars, ncap * sizeof *nb);
-                if (!nb) {
-                        snprintf(errstr, errsz, "out of memory");
-                        return -1;
-                }
-                s->bars = nb;
-                s->cap = ncap;
+        if (te_grow((void **)&s->bars, &s->cap, s->n + 1, sizeof *s->bars, 256) != 0) {
+                snprintf(errstr, errsz, "out of memory");
+                return -1;
         }
         if (s->n > 0 && s->bars[s->n - 1].day >= bar->day)
                 s->sorted = 0;

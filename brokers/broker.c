@@ -13,14 +13,8 @@
 
 te_exec_report_t *te_reports_push(te_reports_t *r)
 {
-        if (r->n == r->cap) {
-                size_t ncap = r->cap ? r->cap * 2 : 16;
-                te_exec_report_t *ni = realloc(r->items, ncap * sizeof *ni);
-                if (!ni)
-                        return NULL;
-                r->items = ni;
-                r->cap = ncap;
-        }
+        if (te_grow((void **)&r->items, &r->cap, r->n + 1, sizeof *r->items, 16) != 0)
+                return NULL;
         te_exec_report_t *e = &r->items[r->n++];
         memset(e, 0, sizeof *e);
         return e;

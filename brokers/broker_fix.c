@@ -52,16 +52,11 @@ void fx_dirty(fix_t *b, forder_t *o)
 {
         if (!b->store || o->dirty)
                 return;
-        if (b->n_dirty == b->cap_dirty) {
-                size_t cap = b->cap_dirty ? 2 * b->cap_dirty : 64;
-                void *p = realloc(b->dirtyv, cap * sizeof *b->dirtyv);
-                if (!p) {
-                        fx_alert(b, TE_SEV_CRITICAL, "fix_db", o,
-                                 "out of memory: the order's row will not be saved");
-                        return;
-                }
-                b->dirtyv = p;
-                b->cap_dirty = cap;
+        if (te_grow((void **)&b->dirtyv, &b->cap_dirty, b->n_dirty + 1, sizeof *b->dirtyv,
+                    64) != 0) {
+                fx_alert(b, TE_SEV_CRITICAL, "fix_db", o,
+                         "out of memory: the order's row will not be saved");
+                return;
         }
         o->dirty = 1;
         b->dirtyv[b->n_dirty++] = o;

@@ -185,14 +185,9 @@ static void on_exec(fix_t *b, int mass, te_reports_t *out)
         if (slot)
                 *slot = r;
         if (b->store && fresh == 1) {
-                if (b->n_xpend == b->cap_xpend && b->cap_xpend < FIX_XPEND_MAX) {
-                        size_t cap = b->cap_xpend ? 2 * b->cap_xpend : 64;
-                        void *p = realloc(b->xpend, cap * sizeof *b->xpend);
-                        if (p) {
-                                b->xpend = p;
-                                b->cap_xpend = cap;
-                        }
-                }
+                if (b->cap_xpend < FIX_XPEND_MAX) /* else a full array drops it */
+                        (void)te_grow((void **)&b->xpend, &b->cap_xpend, b->n_xpend + 1,
+                                      sizeof *b->xpend, 64);
                 if (b->n_xpend < b->cap_xpend) {
                         te_strlcpy(b->xpend[b->n_xpend][0], x.order_id, TE_ID_MAX);
                         te_strlcpy(b->xpend[b->n_xpend][1], x.exec_id, TE_ID_MAX);
@@ -383,14 +378,9 @@ void fx_mark_ended(fix_t *b, forder_t *o)
 {
         if (o->end_queued)
                 return;
-        if (b->n_endv == b->cap_endv) {
-                size_t cap = b->cap_endv ? 2 * b->cap_endv : 16;
-                void *p = realloc(b->endv, cap * sizeof *b->endv);
-                if (!p)
-                        return; /* kept in memory; nothing is lost */
-                b->endv = p;
-                b->cap_endv = cap;
-        }
+        if (te_grow((void **)&b->endv, &b->cap_endv, b->n_endv + 1, sizeof *b->endv,
+                    16) != 0)
+                return; /* kept in memory; nothing is lost */
         b->endv[b->n_endv++] = o;
         o->end_queued = 1;
 }

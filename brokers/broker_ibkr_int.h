@@ -121,8 +121,6 @@ typedef struct te_ibkr_s {
 /* ---- broker_ibkr_util.c ------------------------------------------------------ */
 
 int64_t te_ibkr_util_now_ms(void);
-/** Grow *p (elements of `elem` bytes) to hold `need`. @returns 0 or -1 (OOM). */
-int te_ibkr_util_grow(void **p, size_t *cap, size_t need, size_t elem);
 /** Queue b->scratch (one frame) in the pacer. @returns 0 or -1 (queue full). */
 int te_ibkr_util_queue_frame(te_ibkr_t *b, int urgent);
 /** Log an alert and hand it to cfg.alert; `c` (may be NULL) gives the related ids. */

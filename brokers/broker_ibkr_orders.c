@@ -38,8 +38,8 @@ te_ibkr_order_t *te_ibkr_orders_add(te_ibkr_t *b, const te_order_cmd_t *cmd,
                                     const char *account, int64_t tws_id)
 {
         te_ibkr_order_t *o = calloc(1, sizeof *o);
-        if (!o || te_ibkr_util_grow((void **)&b->olist, &b->cap_orders, b->n_orders + 1,
-                                    sizeof *b->olist) != 0)
+        if (!o || te_grow((void **)&b->olist, &b->cap_orders, b->n_orders + 1,
+                          sizeof *b->olist, 16) != 0)
                 goto err;
         o->cmd = *cmd;
         te_strlcpy(o->account, account, sizeof o->account);

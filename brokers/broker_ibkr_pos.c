@@ -102,8 +102,8 @@ static te_ibkr_pos_t *pos_get(te_ibkr_pos_check_t *pc, const char *account,
                         return &pc->pos[i];
         if (!create || strlen(account) >= TE_NAME_MAX || strlen(ticker) >= TE_TICKER_MAX)
                 return NULL;
-        if (te_ibkr_util_grow((void **)&pc->pos, &pc->cap_pos, pc->n_pos + 1,
-                              sizeof *pc->pos) != 0) {
+        if (te_grow((void **)&pc->pos, &pc->cap_pos, pc->n_pos + 1, sizeof *pc->pos,
+                    16) != 0) {
                 pc->oom = 1;
                 return NULL;
         }

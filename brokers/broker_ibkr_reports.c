@@ -39,8 +39,8 @@ void te_ibkr_reports_destroy(te_ibkr_reports_t *rq)
 
 te_ibkr_pend_t *te_ibkr_reports_push(te_ibkr_reports_t *rq)
 {
-        if (te_ibkr_util_grow((void **)&rq->pend, &rq->cap_pend, rq->n_pend + 1,
-                              sizeof *rq->pend) != 0)
+        if (te_grow((void **)&rq->pend, &rq->cap_pend, rq->n_pend + 1, sizeof *rq->pend,
+                    16) != 0)
                 return NULL;
         te_ibkr_pend_t *p = &rq->pend[rq->n_pend++];
         memset(p, 0, sizeof *p);
@@ -66,14 +66,14 @@ te_ibkr_reports_move_ready(te_ibkr_reports_t *rq, int64_t now, te_reports_t *out
                 *r = p->r;
                 if (p->has_exec) {
                         p->x.commission = p->r.commission;
-                        if (te_ibkr_util_grow((void **)&rq->hx, &rq->cap_hx, rq->n_hx + 1,
-                                              sizeof *rq->hx) != 0)
+                        if (te_grow((void **)&rq->hx, &rq->cap_hx, rq->n_hx + 1,
+                                    sizeof *rq->hx, 16) != 0)
                                 return TE_BROKER_ERR_FATAL;
                         rq->hx[rq->n_hx++] = p->x;
                 }
                 if (p->terminal) {
-                        if (te_ibkr_util_grow((void **)&rq->hs, &rq->cap_hs, rq->n_hs + 1,
-                                              sizeof *rq->hs) != 0)
+                        if (te_grow((void **)&rq->hs, &rq->cap_hs, rq->n_hs + 1,
+                                    sizeof *rq->hs, 16) != 0)
                                 return TE_BROKER_ERR_FATAL;
                         te_ibkr_status_upd_t *u = &rq->hs[rq->n_hs++];
                         te_strlcpy(u->order_id, p->r.order_id, sizeof u->order_id);

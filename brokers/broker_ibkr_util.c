@@ -1,6 +1,6 @@
 /*
  * broker_ibkr_util: what every part of the ibkr adapter uses and that uses none of
- * them: the clock, growable arrays, the outgoing frame queue (the pacer), alerts, the
+ * them: the clock, the outgoing frame queue (the pacer), alerts, the
  * account an order goes to, the names of the connection states.
  */
 #include <stdarg.h>
@@ -15,23 +15,6 @@
 int64_t te_ibkr_util_now_ms(void)
 {
         return te_proc_mono_ms();
-}
-
-/* ---- growable arrays --------------------------------------------------------- */
-
-int te_ibkr_util_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-        if (need <= *cap)
-                return 0;
-        size_t nc = *cap ? *cap * 2 : 16;
-        while (nc < need)
-                nc *= 2;
-        void *np = realloc(*p, nc * elem);
-        if (!np)
-                return -1;
-        *p = np;
-        *cap = nc;
-        return 0;
 }
 
 int te_ibkr_util_queue_frame(te_ibkr_t *b, int urgent)

@@ -299,14 +299,9 @@ static int valid_order(const te_order_cmd_t *c, const char **why)
 
 static int open_push(sim_t *s, sorder_t *o)
 {
-        if (s->n_open == s->cap_open) {
-                size_t ncap = s->cap_open ? s->cap_open * 2 : 64;
-                sorder_t **no = realloc(s->open, ncap * sizeof *no);
-                if (!no)
-                        return -1;
-                s->open = no;
-                s->cap_open = ncap;
-        }
+        if (te_grow((void **)&s->open, &s->cap_open, s->n_open + 1, sizeof *s->open,
+                    64) != 0)
+                return -1;
         s->open[s->n_open++] = o;
         return 0;
 }

@@ -50,6 +50,21 @@ int te_buf_reserve(te_buf_t *b, size_t n)
         return 0;
 }
 
+int te_grow(void **p, size_t *cap, size_t need, size_t elem, size_t first)
+{
+        if (need <= *cap)
+                return 0;
+        size_t nc = *cap ? *cap * 2 : first;
+        while (nc < need)
+                nc *= 2;
+        void *np = realloc(*p, nc * elem);
+        if (!np)
+                return -1;
+        *p = np;
+        *cap = nc;
+        return 0;
+}
+
 int te_buf_append(te_buf_t *b, const void *p, size_t n)
 {
         if (n == 0)

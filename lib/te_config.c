@@ -438,14 +438,9 @@ static int te_cfg_kafka_set(te_cfg_t *cfg, const char *name, const char *value, 
                          TE_CFG_KAFKA_MAX);
                 return -1;
         }
-        if (cfg->n_kafka == cfg->cap_kafka) {
-                size_t ncap = cfg->cap_kafka ? cfg->cap_kafka * 2 : 16;
-                te_cfg_kv_t *nk = realloc(cfg->kafka, ncap * sizeof *nk);
-                if (!nk)
-                        goto oom;
-                cfg->kafka = nk;
-                cfg->cap_kafka = ncap;
-        }
+        if (te_grow((void **)&cfg->kafka, &cfg->cap_kafka, cfg->n_kafka + 1,
+                    sizeof *cfg->kafka, 16) != 0)
+                goto oom;
         cfg->kafka[cfg->n_kafka].name = n;
         cfg->kafka[cfg->n_kafka].value = v;
         cfg->n_kafka++;

@@ -237,14 +237,9 @@ static te_series_t *te_get(te_metric_t *m, const char *const *values)
                 return s;
         if (m->n_series >= TE_METRICS_MAX_SERIES)
                 goto drop;
-        if (m->n_series == m->cap_series) {
-                size_t cap = m->cap_series ? m->cap_series * 2 : 4;
-                te_series_t **ns = realloc(m->series, cap * sizeof *ns);
-                if (!ns)
-                        goto drop;
-                m->series = ns;
-                m->cap_series = cap;
-        }
+        if (te_grow((void **)&m->series, &m->cap_series, m->n_series + 1,
+                    sizeof *m->series, 4) != 0)
+                goto drop;
         s = calloc(1, sizeof *s);
         if (!s)
                 goto drop;

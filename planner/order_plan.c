@@ -116,21 +116,6 @@ void te_order_plan_ws_destroy(te_order_plan_ws_t *ws)
         free(ws);
 }
 
-static int grow_wants(te_order_plan_ws_t *ws, size_t need)
-{
-        if (need <= ws->cap_wants)
-                return 0;
-        size_t ncap = ws->cap_wants ? ws->cap_wants : 64;
-        while (ncap < need)
-                ncap *= 2;
-        want_t *nw = realloc(ws->wants, ncap * sizeof *nw);
-        if (!nw)
-                return -1;
-        ws->wants = nw;
-        ws->cap_wants = ncap;
-        return 0;
-}
-
 static int grow_rules(te_order_plan_ws_t *ws, size_t need)
 {
         if (need <= ws->cap_rules)
@@ -444,7 +429,7 @@ static te_order_plan_err_t cancel_all(te_order_plan_ws_t *ws, const te_book_pf_t
                         n++;
         if (n == 0)
                 return TE_ORDER_PLAN_OK;
-        if (grow_wants(ws, n) != 0)
+        if (te_grow((void **)&ws->wants, &ws->cap_wants, n, sizeof *ws->wants, 64) != 0)
                 return TE_ORDER_PLAN_E_NOMEM;
         it = 0;
         size_t k = 0;
@@ -589,7 +574,8 @@ add_absent(te_order_plan_ws_t *ws, const te_order_plan_env_t *env, const te_book
                 if (!te_book_pos_active(p) ||
                     find_want(ws->wants, n_sorted, te_book_pos_ticker(p)))
                         continue;
-                if (grow_wants(ws, n + 1) != 0)
+                if (te_grow((void **)&ws->wants, &ws->cap_wants, n + 1, sizeof *ws->wants,
+                            64) != 0)
                         return TE_ORDER_PLAN_E_NOMEM;
                 want_t *w = &ws->wants[n++];
                 memset(w, 0, sizeof *w);
@@ -614,7 +600,8 @@ build_wants(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
         int sorted = 1, has_nav;
         double gross = 0, nav;
         te_order_plan_err_t err;
-        if (grow_wants(ws, n + 16) != 0)
+        if (te_grow((void **)&ws->wants, &ws->cap_wants, n + 16, sizeof *ws->wants, 64) !=
+            0)
                 return TE_ORDER_PLAN_E_NOMEM;
         want_t *wants = ws->wants;
         for (size_t i = 0; i < n; i++) {

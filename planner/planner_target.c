@@ -73,15 +73,10 @@ void te_planner_target_destroy(te_planner_target_t *ts)
 
 static void make_ready(te_planner_t *pl, te_target_queue_item_t *it)
 {
-        if (pl->ts->n_ready == pl->ts->cap_ready) {
-                size_t ncap = pl->ts->cap_ready ? pl->ts->cap_ready * 2 : 64;
-                te_target_queue_item_t **nr = realloc(pl->ts->ready, ncap * sizeof *nr);
-                if (!nr) {
-                        te_planner_fail(pl, "clock ack", "out of memory");
-                        return;
-                }
-                pl->ts->ready = nr;
-                pl->ts->cap_ready = ncap;
+        if (te_grow((void **)&pl->ts->ready, &pl->ts->cap_ready, pl->ts->n_ready + 1,
+                    sizeof *pl->ts->ready, 64) != 0) {
+                te_planner_fail(pl, "clock ack", "out of memory");
+                return;
         }
         pl->ts->ready[pl->ts->n_ready++] = it;
 }
@@ -590,15 +585,10 @@ static void pause_partition(te_planner_t *pl, int32_t p, int pause)
  * @returns 0 or -1 (fatal). */
 static int stall(te_planner_t *pl, te_target_queue_item_t *it, int64_t now, int acked)
 {
-        if (pl->ts->n_stalled == pl->ts->cap_stalled) {
-                size_t ncap = pl->ts->cap_stalled ? pl->ts->cap_stalled * 2 : 16;
-                struct stalled_s *ns = realloc(pl->ts->stalled, ncap * sizeof *ns);
-                if (!ns) {
-                        te_planner_fail(pl, "stall", "out of memory");
-                        return -1;
-                }
-                pl->ts->stalled = ns;
-                pl->ts->cap_stalled = ncap;
+        if (te_grow((void **)&pl->ts->stalled, &pl->ts->cap_stalled,
+                    pl->ts->n_stalled + 1, sizeof *pl->ts->stalled, 16) != 0) {
+                te_planner_fail(pl, "stall", "out of memory");
+                return -1;
         }
         if (te_target_queue_park(pl->tq, it) != 0) {
                 te_planner_fail(pl, "stall", "out of memory");

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "te_buf.h"
+
 #define AW_MAX_NODES 4096 /* compiled nodes per schema: far above any message of ours */
 
 enum aw_kind {
@@ -82,21 +84,6 @@ __attribute__((format(printf, 2, 3))) static void build_err(aw_build_t *b,
         va_end(ap);
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elsz)
-{
-        if (need <= *cap)
-                return 0;
-        size_t ncap = *cap ? *cap * 2 : 32;
-        while (ncap < need)
-                ncap *= 2;
-        void *na = realloc(*arr, ncap * elsz);
-        if (!na)
-                return -1;
-        *arr = na;
-        *cap = ncap;
-        return 0;
-}
-
 static int new_node(aw_build_t *b, uint8_t kind, uint32_t *out)
 {
         te_avro_walk_t *w = b->w;
@@ -104,7 +91,8 @@ static int new_node(aw_build_t *b, uint8_t kind, uint32_t *out)
                 build_err(b, "schema has more than %d nodes", AW_MAX_NODES);
                 return -1;
         }
-        if (grow((void **)&w->nodes, &w->cap_nodes, w->n_nodes + 1, sizeof *w->nodes)) {
+        if (te_grow((void **)&w->nodes, &w->cap_nodes, w->n_nodes + 1, sizeof *w->nodes,
+                    32)) {
                 build_err(b, "out of memory");
                 return -1;
         }
@@ -124,7 +112,8 @@ static int64_t new_kids(aw_build_t *b, size_t n)
                 build_err(b, "schema has more than %d fields/branches", AW_MAX_NODES);
                 return -1;
         }
-        if (grow((void **)&w->kids, &w->cap_kids, w->n_kids + n, sizeof *w->kids)) {
+        if (te_grow((void **)&w->kids, &w->cap_kids, w->n_kids + n, sizeof *w->kids,
+                    32)) {
                 build_err(b, "out of memory");
                 return -1;
         }
@@ -149,7 +138,8 @@ static int memo_find(const aw_build_t *b, avro_schema_t s, uint32_t *out)
 
 static int memo_add(aw_build_t *b, avro_schema_t s, uint32_t node)
 {
-        if (grow((void **)&b->memo, &b->cap_memo, b->n_memo + 1, sizeof *b->memo)) {
+        if (te_grow((void **)&b->memo, &b->cap_memo, b->n_memo + 1, sizeof *b->memo,
+                    32)) {
                 build_err(b, "out of memory");
                 return -1;
         }
