@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -127,6 +128,28 @@ int te_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errsz)
                   r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
         PQclear(r);
         return -1;
+}
+
+int te_pg_offsets(PGconn *conn, const char *table, const char *group, const char *topic,
+                  int64_t *off, int n)
+{
+        char sql[160];
+        const char *params[2] = {group, topic};
+        snprintf(sql, sizeof sql,
+                 "SELECT kafka_partition, next_offset FROM %s "
+                 "WHERE consumer_group = $1 AND topic = $2",
+                 table);
+        PGresult *r = PQexecParams(conn, sql, 2, NULL, params, NULL, NULL, 0);
+        int found = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+        for (int i = 0; found >= 0 && i < PQntuples(r); i++) {
+                long p = strtol(PQgetvalue(r, i, 0), NULL, 10);
+                if (p >= 0 && p < n) {
+                        off[p] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+                        found++;
+                }
+        }
+        PQclear(r);
+        return found;
 }
 
 static int te_pg_has_suffix(const char *s, const char *suffix)

@@ -14,6 +14,7 @@
 #define TE_PG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <libpq-fe.h>
 
 /** Connect. @returns the connection, or NULL with errstr (no secrets in it). */
@@ -25,6 +26,11 @@ int te_pg_migrate(PGconn *conn, char *errstr, size_t errsz);
 /** Execute a statement with no result rows. @returns 0 or -1 with errstr. */
 int te_pg_exec(PGconn *conn, const char *sql, char *errstr, size_t errsz);
 
+/** The next offsets that `table` (consumer_offsets or planner_orders_offsets) holds for
+ *  `group` on `topic`: off[p] for each partition p < n with a row, the others left as
+ *  they are. @returns how many were set, or -1 (PQerrorMessage says why). */
+int te_pg_offsets(PGconn *conn, const char *table, const char *group, const char *topic,
+                  int64_t *off, int n);
 /* What a failed statement's SQLSTATE says about trying it again. */
 typedef enum {
         TE_PG_ERR_TRANSIENT, /* the server or the link (08, 57P, 53, 40, 58, 55P03,

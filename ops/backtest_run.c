@@ -109,25 +109,12 @@ static int high_marks(bt_t *bt, const char *topic, int64_t *hi)
 
 static int sink_offsets(bt_t *bt, int64_t *off)
 {
-        const char *params[2] = {bt->nm.g_sink, bt->nm.t_reports};
         for (int p = 0; p < bt->np; p++)
                 off[p] = 0;
-        PGresult *r =
-            PQexecParams(bt->run_db,
-                         "SELECT kafka_partition, next_offset FROM consumer_offsets "
-                         "WHERE consumer_group = $1 AND topic = $2",
-                         2, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                PQclear(r);
-                return -1;
-        }
-        for (int i = 0; i < PQntuples(r); i++) {
-                long p = strtol(PQgetvalue(r, i, 0), NULL, 10);
-                if (p >= 0 && p < bt->np)
-                        off[p] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-        }
-        PQclear(r);
-        return 0;
+        return te_pg_offsets(bt->run_db, "consumer_offsets", bt->nm.g_sink,
+                             bt->nm.t_reports, off, bt->np) < 0
+                   ? -1
+                   : 0;
 }
 
 /* Largest per-partition count of reports not yet in the DB. -1 on error. */

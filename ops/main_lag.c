@@ -188,32 +188,6 @@ static int parse_args(int argc, char **argv, lag_args_t *a)
         return te_tool_args_check(&a->tool, PROC);
 }
 
-/* @returns the number of partitions with a stored offset, or -1. */
-static int db_offsets(PGconn *db, const check_t *c, int64_t *off, int n)
-{
-        const char *p[2] = {c->group, c->topic};
-        int found = 0;
-        PGresult *r =
-            PQexecParams(db,
-                         "SELECT kafka_partition, next_offset FROM consumer_offsets "
-                         "WHERE consumer_group = $1 AND topic = $2",
-                         2, NULL, p, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                fprintf(stderr, PROC ": %s", PQerrorMessage(db));
-                PQclear(r);
-                return -1;
-        }
-        for (int i = 0; i < PQntuples(r); i++) {
-                long part = strtol(PQgetvalue(r, i, 0), NULL, 10);
-                if (part >= 0 && part < n) {
-                        off[part] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-                        found++;
-                }
-        }
-        PQclear(r);
-        return found;
-}
-
 /* One check. @returns 0 within the threshold, 1 over, 2 on an error. */
 static int run_check(const te_cfg_t *cfg, const lag_args_t *a, const check_t *ck,
                      PGconn *db)
@@ -240,11 +214,14 @@ static int run_check(const te_cfg_t *cfg, const lag_args_t *a, const check_t *ck
         }
         for (int p = 0; p < np; p++)
                 off[p] = -1;
-        int found = ck->from_db ? db_offsets(db, ck, off, np)
+        int found = ck->from_db ? te_pg_offsets(db, "consumer_offsets", ck->group,
+                                                ck->topic, off, np)
                                 : te_kafka_committed(rk, ck->topic, NULL, np, TIMEOUT_MS,
                                                      off, errstr, sizeof errstr);
         if (found < 0) {
-                if (!ck->from_db) /* db_offsets printed its error */
+                if (ck->from_db)
+                        fprintf(stderr, PROC ": %s", PQerrorMessage(db));
+                else
                         fprintf(stderr, PROC ": %s\n", errstr);
                 goto out;
         }

@@ -13,6 +13,7 @@
 #include "te_log.h"
 #include "te_map.h"
 #include "te_msg.h"
+#include "te_pg.h"
 
 static int exec_ok(PGconn *c, const char *sql, char *errstr, size_t errsz)
 {
@@ -39,29 +40,6 @@ static double db_num(const PGresult *r, int row, int col, const char *what)
                "%s of %s/%s: %.40s is not a finite double; kept as %s1e300", what,
                PQgetvalue(r, row, 0), PQgetvalue(r, row, 1), txt, signbit(v) ? "-" : "");
         return signbit(v) ? -1e300 : 1e300;
-}
-
-/* The next offset per partition recorded in `table` (consumer_offsets or
- * planner_orders_offsets) for group and topic, into offsets[0..n_parts).
- * @returns 0, or -1 (the query failed: PQerrorMessage says why). */
-static int part_offsets(PGconn *conn, const char *table, const char *group,
-                        const char *topic, int64_t *offsets, size_t n_parts)
-{
-        char sql[160];
-        const char *params[2] = {group, topic};
-        snprintf(sql, sizeof sql,
-                 "SELECT kafka_partition, next_offset FROM %s "
-                 "WHERE consumer_group = $1 AND topic = $2",
-                 table);
-        PGresult *r = PQexecParams(conn, sql, 2, NULL, params, NULL, NULL, 0);
-        int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-        for (int i = 0; ok && i < PQntuples(r); i++) {
-                long p = strtol(PQgetvalue(r, i, 0), NULL, 10);
-                if (p >= 0 && (size_t)p < n_parts)
-                        offsets[p] = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-        }
-        PQclear(r);
-        return ok ? 0 : -1;
 }
 
 int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports_topic,
@@ -133,8 +111,8 @@ int te_planner_db_load(PGconn *conn, const char *sink_group, const char *reports
         PQclear(r);
 
         r = NULL;
-        if (part_offsets(conn, "consumer_offsets", sink_group, reports_topic, offsets,
-                         n_parts) != 0)
+        if (te_pg_offsets(conn, "consumer_offsets", sink_group, reports_topic, offsets,
+                          (int)n_parts) < 0)
                 goto sqlerr;
         return exec_ok(conn, "COMMIT", errstr, errsz);
 
@@ -178,8 +156,8 @@ int te_planner_db_state_load(PGconn *conn, const char *group, const char *orders
                 }
         }
         PQclear(r);
-        if (part_offsets(conn, "planner_orders_offsets", group, orders_topic,
-                         orders_offsets, n_parts) == 0)
+        if (te_pg_offsets(conn, "planner_orders_offsets", group, orders_topic,
+                          orders_offsets, (int)n_parts) >= 0)
                 return 0;
         r = NULL;
 sqlerr:
