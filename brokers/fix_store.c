@@ -114,22 +114,16 @@ static int cmd_ok(te_fix_store_t *s, PGresult *r, ExecStatusType want, const cha
         return -1;
 }
 
-static void fmt_d(char *out, size_t n, double v)
-{
-        if (te_fmt_double(out, n, v) < 0)
-                te_strlcpy(out, "0", n);
-}
-
 int te_fix_store_save_order(te_fix_store_t *s, const te_fix_order_row_t *row,
                             char *errstr, size_t errsz)
 {
         const te_order_cmd_t *c = &row->cmd;
         char qty[40], lim[40], stp[40], et[24], nc[16], nr[16], cum[40], val[40];
-        fmt_d(qty, sizeof qty, c->quantity);
-        fmt_d(lim, sizeof lim, c->limit_price);
-        fmt_d(stp, sizeof stp, c->stop_price);
-        fmt_d(cum, sizeof cum, row->cum);
-        fmt_d(val, sizeof val, row->value);
+        te_fmt_double(qty, sizeof qty, c->quantity);
+        te_fmt_double(lim, sizeof lim, c->limit_price);
+        te_fmt_double(stp, sizeof stp, c->stop_price);
+        te_fmt_double(cum, sizeof cum, row->cum);
+        te_fmt_double(val, sizeof val, row->value);
         snprintf(et, sizeof et, "%lld", (long long)c->event_time);
         snprintf(nc, sizeof nc, "%d", row->n_cancel);
         snprintf(nr, sizeof nr, "%d", row->n_replace);

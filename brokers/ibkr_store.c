@@ -100,11 +100,6 @@ static int raise_hwm(te_ibkr_store_t *s, int64_t tws_id, char *errstr, size_t er
         return exec_cmd(s, SQL_HWM, 3, v, "ibkr_order_ids", errstr, errsz);
 }
 
-static int tx(te_ibkr_store_t *s, const char *sql, char *errstr, size_t errsz)
-{
-        return te_pg_exec(s->conn, sql, errstr, errsz);
-}
-
 int te_ibkr_store_add_order(te_ibkr_store_t *s, const te_order_cmd_t *c,
                             const char *account, int64_t tws_id, char *errstr,
                             size_t errsz)
@@ -133,7 +128,7 @@ int te_ibkr_store_add_order(te_ibkr_store_t *s, const te_order_cmd_t *c,
                            c->has_stop_price ? stp : NULL,
                            te_tif_name(c->tif),
                            et};
-        if (tx(s, "BEGIN", errstr, errsz) != 0)
+        if (te_pg_exec(s->conn, "BEGIN", errstr, errsz) != 0)
                 return -1;
         PGresult *r = PQexecParams(
             s->conn,
@@ -149,7 +144,7 @@ int te_ibkr_store_add_order(te_ibkr_store_t *s, const te_order_cmd_t *c,
         PQclear(r);
         if (inserted && tws_id > 0 && raise_hwm(s, tws_id, errstr, errsz) != 0)
                 goto rollback;
-        if (tx(s, "COMMIT", errstr, errsz) != 0)
+        if (te_pg_exec(s->conn, "COMMIT", errstr, errsz) != 0)
                 return -1;
         return inserted;
 rollback:
@@ -163,7 +158,7 @@ int te_ibkr_store_set_tws_id(te_ibkr_store_t *s, const char *order_id, int64_t t
         char tws[32];
         snprintf(tws, sizeof tws, "%lld", (long long)tws_id);
         const char *v[] = {order_id, tws};
-        if (tx(s, "BEGIN", errstr, errsz) != 0)
+        if (te_pg_exec(s->conn, "BEGIN", errstr, errsz) != 0)
                 return -1;
         if (exec_cmd(s,
                      "UPDATE ibkr_orders SET tws_order_id = $2, updated_at = now() "
@@ -173,7 +168,7 @@ int te_ibkr_store_set_tws_id(te_ibkr_store_t *s, const char *order_id, int64_t t
                 (void)PQclear(PQexec(s->conn, "ROLLBACK"));
                 return -1;
         }
-        return tx(s, "COMMIT", errstr, errsz);
+        return te_pg_exec(s->conn, "COMMIT", errstr, errsz);
 }
 
 int te_ibkr_store_set_status(te_ibkr_store_t *s, const char *order_id, const char *status,
@@ -216,7 +211,7 @@ int te_ibkr_store_add_execs(te_ibkr_store_t *s, const te_ibkr_exec_row_t *x, siz
 {
         if (n == 0)
                 return 0;
-        if (tx(s, "BEGIN", errstr, errsz) != 0)
+        if (te_pg_exec(s->conn, "BEGIN", errstr, errsz) != 0)
                 return -1;
         for (size_t i = 0; i < n; i++) {
                 char sh[40], px[40], cm[40];
@@ -233,7 +228,7 @@ int te_ibkr_store_add_execs(te_ibkr_store_t *s, const te_ibkr_exec_row_t *x, siz
                         return -1;
                 }
         }
-        return tx(s, "COMMIT", errstr, errsz);
+        return te_pg_exec(s->conn, "COMMIT", errstr, errsz);
 }
 
 int te_ibkr_store_positions(te_ibkr_store_t *s, const char *account, te_ibkr_pos_cb cb,
