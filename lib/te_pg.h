@@ -1,5 +1,5 @@
 /*
- * te_pg: PostgreSQL connection and migrations.
+ * te_pg: PostgreSQL connection, migrations and the stored per-partition offsets.
  *
  * Connections use a libpq conninfo string that must not carry a password: credentials
  * come from libpq's environment (PG* variables) and ~/.pgpass. An empty conninfo means
