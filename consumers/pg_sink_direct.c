@@ -133,6 +133,49 @@ static const char fills_sql[] =
     "balance = cash.balance + EXCLUDED.balance, "
     "commissions = cash.commissions + EXCLUDED.commissions, "
     "last_event_time = GREATEST(cash.last_event_time, EXCLUDED.last_event_time)";
+/* The same positions and cash from fewer, pre-grouped parameters: the batch's
+ * (portfolio, ticker) keys with their latest event time ($1-$3), each fill as its key's
+ * number, its signed quantity and its price in staging order ($4-$6), and per portfolio
+ * its commissions summed exactly in memory (sink_dec.h) and its latest event time
+ * ($7-$9). The fold and the cash flow stay in SQL; the result is the same to the display
+ * scale: sum(-d * price) - sum(commission) is what fills_sql sums row by row, and
+ * to_timestamp() of the latest time is the latest of the to_timestamp()s. Less to
+ * parse and group per fill (about a third less database time for the statement). */
+static const char pos_sql[] =
+    "WITH k AS ("
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY "
+    " AS k(portfolio_id, ticker, last_ms, i)), "
+    "f AS ("
+    " SELECT * FROM unnest($4::integer[], $5::numeric[], $6::numeric[]) WITH ORDINALITY "
+    " AS f(key, d, price, seq)), "
+    "pos AS ("
+    " INSERT INTO positions (portfolio_id, ticker, quantity, avg_cost, realized_pnl, "
+    " last_event_time) "
+    " SELECT k.portfolio_id, k.ticker, x.st[1], x.st[2], x.st[3], "
+    " to_timestamp(k.last_ms / 1000.0) FROM ("
+    "  SELECT g.key, te_pos_fold(g.d, g.price, g.init ORDER BY g.seq) AS st FROM ("
+    "   SELECT k.i AS key, p.quantity AS d, NULL::numeric AS price, p.avg_cost AS init, "
+    "   -1::bigint AS seq "
+    "   FROM k JOIN positions p ON p.portfolio_id = k.portfolio_id "
+    "   AND p.ticker = k.ticker "
+    "   UNION ALL "
+    "   SELECT key, d, price, NULL, seq FROM f) g "
+    "  GROUP BY g.key) x JOIN k ON k.i = x.key "
+    " ON CONFLICT (portfolio_id, ticker) DO UPDATE SET "
+    " quantity = EXCLUDED.quantity, avg_cost = EXCLUDED.avg_cost, "
+    " realized_pnl = positions.realized_pnl + EXCLUDED.realized_pnl, "
+    " last_event_time = GREATEST(positions.last_event_time, EXCLUDED.last_event_time)) "
+    "INSERT INTO cash (portfolio_id, balance, commissions, last_event_time) "
+    "SELECT c.portfolio_id, v.flow - c.cm, c.cm, to_timestamp(c.last_ms / 1000.0) "
+    "FROM unnest($7::text[], $8::numeric[], $9::bigint[]) AS c(portfolio_id, cm, "
+    "last_ms) "
+    "JOIN (SELECT k.portfolio_id, sum(-f.d * f.price) AS flow "
+    " FROM f JOIN k ON k.i = f.key GROUP BY k.portfolio_id) v "
+    "ON v.portfolio_id = c.portfolio_id "
+    "ON CONFLICT (portfolio_id) DO UPDATE SET "
+    "balance = cash.balance + EXCLUDED.balance, "
+    "commissions = cash.commissions + EXCLUDED.commissions, "
+    "last_event_time = GREATEST(cash.last_event_time, EXCLUDED.last_event_time)";
 /* A staged row split into its fields (still COPY-escaped). */
 typedef struct fields_s {
         const char *p[SF__CNT];
@@ -451,6 +494,139 @@ static const char **fill_params(te_pg_sink_t *s, const char **v)
         return col_params(s, cols, 7, ROWS_FILLS, v);
 }
 
+/* One (portfolio, ticker) key of pos_sql, or one portfolio: its first fill (for the
+ * names) and its latest event time; a portfolio also sums its commissions. */
+typedef struct pos_key_s {
+        size_t row;
+        int64_t ms;
+        sink_dec_t cm;
+} pos_key_t;
+
+/* Index + 1 of the key `a` (+ '\t' + `b` when b) in `m`, adding it as `row` when new
+ * (*n grows). @returns the index + 1, or 0 (too long, or out of memory). */
+static size_t key_of(te_map_t *m, pos_key_t *keys, size_t *n, const char *a, size_t an,
+                     const char *b, size_t bn, size_t row, int64_t ms)
+{
+        char k[2 * TE_ID_MAX + 2];
+        if (an + bn + 2 > sizeof k)
+                return 0;
+        memcpy(k, a, an); /* COPY-escaped: no raw tab inside */
+        k[an] = '\t';
+        memcpy(k + an + 1, b, bn);
+        k[an + 1 + bn] = '\0';
+        uintptr_t i = (uintptr_t)te_map_get(m, k);
+        if (i) {
+                if (ms > keys[i - 1].ms)
+                        keys[i - 1].ms = ms;
+                return i;
+        }
+        keys[*n] = (pos_key_t){.row = row, .ms = ms};
+        if (te_map_put(m, k, (void *)(uintptr_t)(*n + 1)) != 0)
+                return 0;
+        return ++*n;
+}
+
+/* pos_sql's nine arrays into params[0..8] and v. @returns 1 when built, 0 when the
+ * batch needs fills_sql (a commission sink_dec cannot sum exactly, a key too long),
+ * -1 out of memory. */
+static int pos_params(te_pg_sink_t *s, const char **v)
+{
+        int rc = -1;
+        size_t nk = 0, np = 0;
+        pos_key_t *keys = malloc(s->n_fills * sizeof *keys);
+        pos_key_t *pfs = malloc(s->n_fills * sizeof *pfs);
+        te_map_t *km = te_map_new(), *pm = te_map_new();
+        if (!keys || !pfs || !km || !pm || arr_begin(s, 9) != 0)
+                goto out;
+        fields_t f;
+        char num[48];
+        for (size_t i = 0; i < s->n_rows; i++) {
+                const srow_t *r = &s->srows[i];
+                if (!r->is_fill)
+                        continue;
+                split(s, i, &f);
+                size_t ki =
+                    key_of(km, keys, &nk, f.p[SF_PORTFOLIO_ID], f.n[SF_PORTFOLIO_ID],
+                           f.p[SF_TICKER], f.n[SF_TICKER], i, r->ms);
+                size_t pi = ki ? key_of(pm, pfs, &np, f.p[SF_PORTFOLIO_ID],
+                                        f.n[SF_PORTFOLIO_ID], "", 0, i, r->ms)
+                               : 0;
+                if (!ki || !pi) {
+                        rc = 0; /* a key too long (or out of memory): fills_sql */
+                        goto out;
+                }
+                sink_dec_t c;
+                int is_buy = f.n[SF_SIDE] == 3 && memcmp(f.p[SF_SIDE], "BUY", 3) == 0;
+                if (f.n[SF_COMMISSION] + 1 > sizeof num ||
+                    f.n[SF_LAST_QTY] + 2 > sizeof num) {
+                        rc = 0;
+                        goto out;
+                }
+                memcpy(num, f.p[SF_COMMISSION], f.n[SF_COMMISSION]);
+                num[f.n[SF_COMMISSION]] = '\0';
+                if (sink_dec_parse(num, &c) != 0 ||
+                    sink_dec_add(&pfs[pi - 1].cm, &c) != 0) {
+                        rc = 0;
+                        goto out;
+                }
+                /* d: the signed quantity, as fills_sql's CASE on the side */
+                size_t dn = 0;
+                if (!is_buy)
+                        num[dn++] = '-';
+                memcpy(num + dn, f.p[SF_LAST_QTY], f.n[SF_LAST_QTY]);
+                dn += f.n[SF_LAST_QTY];
+                char kis[24];
+                int kn = snprintf(kis, sizeof kis, "%zu", ki);
+                if (te_pg_sink_arr_put(&s->params[3], kis, (size_t)kn, 0) != 0 ||
+                    te_pg_sink_arr_put(&s->params[4], num, dn, 0) != 0 ||
+                    arrf(s, 5, &f, SF_LAST_PRICE) != 0)
+                        goto out;
+        }
+        char ms[24], cm[48];
+        for (size_t i = 0; i < nk; i++) {
+                split(s, keys[i].row, &f);
+                snprintf(ms, sizeof ms, "%lld", (long long)keys[i].ms);
+                if (arrf(s, 0, &f, SF_PORTFOLIO_ID) != 0 ||
+                    arrf(s, 1, &f, SF_TICKER) != 0 || arrs(s, 2, ms) != 0)
+                        goto out;
+        }
+        for (size_t i = 0; i < np; i++) {
+                split(s, pfs[i].row, &f);
+                snprintf(ms, sizeof ms, "%lld", (long long)pfs[i].ms);
+                if (sink_dec_fmt(&pfs[i].cm, cm, sizeof cm) < 0) {
+                        rc = 0;
+                        goto out;
+                }
+                if (arrf(s, 6, &f, SF_PORTFOLIO_ID) != 0 || arrs(s, 7, cm) != 0 ||
+                    arrs(s, 8, ms) != 0)
+                        goto out;
+        }
+        rc = arr_end(s, 9, v) == 0 ? 1 : -1;
+out:
+        te_map_destroy(km, NULL);
+        te_map_destroy(pm, NULL);
+        free(keys);
+        free(pfs);
+        return rc;
+}
+
+/* The positions and cash statement with its parameters: pos_sql when pos_params can
+ * build them, else fills_sql. @returns v (NULL: out of memory, which fails at the
+ * send) and sets *stmt and *n. */
+static const char **positions_params(te_pg_sink_t *s, const char **v, const char **stmt,
+                                     int *n)
+{
+        int r = pos_params(s, v);
+        if (r != 0) {
+                *stmt = "te_d_pos";
+                *n = 9;
+                return r > 0 ? v : NULL;
+        }
+        *stmt = "te_d_fills";
+        *n = 7;
+        return fill_params(s, v);
+}
+
 /* The small path's arrays: order_events rows (24 arrays). */
 static const char **events_params(te_pg_sink_t *s, int64_t seq0, const char **v)
 {
@@ -546,8 +722,9 @@ int te_pg_sink_prepare_direct(te_pg_sink_t *s, char *errstr, size_t errsz)
         static const te_pg_stmt_t stmts[] = {
             {"te_d_decisions", decisions_sql, 6}, {"te_d_seq", seq_sql, 1},
             {"te_d_known", known_sql, 1},         {"te_d_update", update_sql, 10},
-            {"te_d_fills", fills_sql, 7},         {"te_d_events", events_ins, 24},
-            {"te_d_orders", orders_ins, 21},      {"te_d_trades", trades_ins, 15}};
+            {"te_d_fills", fills_sql, 7},         {"te_d_pos", pos_sql, 9},
+            {"te_d_events", events_ins, 24},      {"te_d_orders", orders_ins, 21},
+            {"te_d_trades", trades_ins, 15}};
         return te_pg_sink_prepare_stmts(s->conn, stmts, sizeof stmts / sizeof stmts[0],
                                         errstr, errsz);
 }
@@ -617,9 +794,11 @@ int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_
                         sink_pipe_send(s, &pl, "trades", "te_d_trades", 15,
                                        trades_params(s, v), PGRES_COMMAND_OK, errstr,
                                        errsz);
-                        sink_pipe_send(s, &pl, "positions and cash", "te_d_fills", 7,
-                                       fill_params(s, v), PGRES_COMMAND_OK, errstr,
-                                       errsz);
+                        const char *pstmt;
+                        int pn;
+                        const char **pv = positions_params(s, v, &pstmt, &pn);
+                        sink_pipe_send(s, &pl, "positions and cash", pstmt, pn, pv,
+                                       PGRES_COMMAND_OK, errstr, errsz);
                 }
                 goto tail;
         }
@@ -643,12 +822,14 @@ int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_
                                                errstr, errsz)) != 0 ||
                           (rc = sink_copy_wait(s, "orders", errstr, errsz)) != 0))
                 goto rollback;
-        const char **fv = NULL;
+        const char **fv = NULL, *fstmt = "te_d_fills";
+        int fn = 7;
         if (s->n_fills > 0) {
                 if ((rc = sink_copy_send(s, "trades", trades_copy, &s->dbuf[2], errstr,
                                          errsz)) != 0)
                         goto rollback;
-                fv = fill_params(s, v); /* NULL (out of memory) fails at its send */
+                /* NULL (out of memory) fails at its send */
+                fv = positions_params(s, v, &fstmt, &fn);
                 if ((rc = sink_copy_wait(s, "trades", errstr, errsz)) != 0)
                         goto rollback;
         }
@@ -657,7 +838,7 @@ int te_pg_sink_commit_direct(te_pg_sink_t *s, long *applied, char *errstr, size_
         if (sink_pipe_begin(s, &pl, errstr, errsz) != 0)
                 goto rollback;
         if (s->n_fills > 0) /* its parameters are ready (above) */
-                sink_pipe_send(s, &pl, "positions and cash", "te_d_fills", 7, fv,
+                sink_pipe_send(s, &pl, "positions and cash", fstmt, fn, fv,
                                PGRES_COMMAND_OK, errstr, errsz);
 tail:
         if (n_known > 0)

@@ -7,7 +7,9 @@
  * portfolios, 50 tickers, one order per report) to TOPIC and writes the trades rows the
  * sink must book for them to CSV (the trades table's columns, in order), so that
  * ops/bench can time exec-sink booking the reports against `psql \copy` of the same
- * rows. Exit status 0, or 1 with a message on stderr.
+ * rows. On success it prints, on stdout, when it sent the first report (ns since the
+ * epoch, as `date +%s%N`): the benchmark's clock starts there, not at this process's
+ * start. Exit status 0, or 1 with a message on stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench_sink: %s\n", csv ? errstr : "cannot write CSV");
                 goto out;
         }
+        struct timespec first;
+        clock_gettime(CLOCK_REALTIME, &first);
         for (long i = 0; i < n; i++) {
                 fill_report(&r, i);
                 if (te_codec_encode_exec_report(codec, &r, &buf, errstr, sizeof errstr) !=
@@ -99,6 +103,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench_sink: flush: %s\n", errstr);
                 goto out;
         }
+        printf("%lld\n", (long long)first.tv_sec * 1000000000LL + first.tv_nsec);
         rc = 0;
 out:
         if (csv && fclose(csv) != 0)
