@@ -45,6 +45,7 @@ struct te_broker_worker_s {
         int decoded;          /* the message in hand was decoded */
         int fatal;            /* set by the rebalance callback */
         int dirty;            /* recorded or published since the last commit */
+        int kick;             /* a CLOCK_ACK is queued: te_producer_kick when idle */
         int64_t last_commit;  /* monotonic */
 };
 
@@ -351,6 +352,8 @@ static int on_order(te_broker_worker_t *w, rd_kafka_message_t *m)
                 w->n.replayed++;
                 return 0;
         }
+        /* the planner waits for this CLOCK's ACK before it sends anything more */
+        w->kick |= w->cmd.command == TE_CMD_CLOCK;
         return publish_reports(w, m, gv, mode_refused);
 }
 
@@ -435,7 +438,15 @@ int te_broker_worker_poll(te_broker_worker_t *w, int timeout_ms)
 {
         if (watch_broker(w) != 0)
                 return -1;
-        rd_kafka_message_t *m = te_consumer_poll(w->consumer, timeout_ms);
+        /* with a CLOCK_ACK queued, look for more orders without waiting; when none
+         * is there, the ACK and the reports before it go out at once (linger.ms
+         * would only delay the planner's round trip) */
+        int kick = w->kick && w->conf.clock_flush_ms > 0;
+        rd_kafka_message_t *m = te_consumer_poll(w->consumer, kick ? 0 : timeout_ms);
+        if (!m && kick) {
+                w->kick = 0;
+                te_producer_kick(w->producer, (int)w->conf.clock_flush_ms);
+        }
         if (w->fatal) {
                 if (m)
                         rd_kafka_message_destroy(m);
