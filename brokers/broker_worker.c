@@ -516,8 +516,21 @@ static void adapter_alert(void *ctx, te_severity_t sev, const char *code,
                                  "%s", message);
 }
 
-/* Producer, guard, ledger and consumer around the adapter in place. @returns 0 or -1
- * with errstr. */
+/* The consumer, subscribed before the adapter is made: the group join (which the mock
+ * cluster holds 3 s for a new group) then overlaps the simulator's bar loading. Its
+ * rebalance callback runs only inside te_consumer_poll, once everything is in place.
+ * @returns 0 or -1 with errstr. */
+static int subscribe(te_broker_worker_t *w, const te_cfg_t *cfg, char *errstr,
+                     size_t errsz)
+{
+        const char *topics[] = {w->conf.topic_orders};
+        w->consumer = te_consumer_new(cfg, w->conf.common.bootstrap, w->conf.group_id,
+                                      topics, 1, on_rebalance, w, errstr, errsz);
+        return w->consumer ? 0 : -1;
+}
+
+/* Producer, guard and ledger around the adapter in place. @returns 0 or -1 with
+ * errstr. */
 static int start(te_broker_worker_t *w, const te_cfg_t *cfg, char *errstr, size_t errsz)
 {
         w->producer = te_producer_new(cfg, w->conf.common.bootstrap, errstr, errsz);
@@ -536,10 +549,7 @@ static int start(te_broker_worker_t *w, const te_cfg_t *cfg, char *errstr, size_
         }
         /* a live adapter may still be connecting: take no orders until it is up */
         w->up = !w->broker->ops->connected || w->broker->ops->connected(w->broker);
-        const char *topics[] = {w->conf.topic_orders};
-        w->consumer = te_consumer_new(cfg, w->conf.common.bootstrap, w->conf.group_id,
-                                      topics, 1, on_rebalance, w, errstr, errsz);
-        return w->consumer ? 0 : -1;
+        return 0;
 }
 
 te_broker_worker_t *te_broker_worker_new(const te_broker_worker_conf_t *conf,
@@ -561,7 +571,7 @@ te_broker_worker_t *te_broker_worker_new(const te_broker_worker_conf_t *conf,
         w->conf = *conf;
         te_buf_init(&w->buf, TE_CODEC_MAX_MESSAGE);
         w->codec = te_codec_new(errstr, errsz);
-        if (!w->codec)
+        if (!w->codec || subscribe(w, cfg, errstr, errsz) != 0)
                 goto err;
         if (!adapter) {
                 te_adapter_err_t aerr = te_adapter_make(&w->conf, adapter_alert, w,
