@@ -24,6 +24,10 @@ const te_cfg_item_t te_broker_conf_items[] = {
                  "dead-letter topic (records refused, with the reason)"),
     TE_CFG_I(conf_t, "commit.interval.ms", commit_interval_ms, "500", 0, 60000,
              "flush reports and commit order offsets this often"),
+    TE_CFG_I(conf_t, "clock.flush.ms", clock_flush_ms, "5", 0, 1000,
+             "TRAINING: once a CLOCK_ACK is queued and no order waits, send the reports "
+             "at once instead of after kafka.linger.ms, waiting at most this long for "
+             "their delivery; 0 = off"),
     TE_CFG_E(conf_t, "adapter", adapter, "sim", te_adapter_names, "broker adapter"),
     TE_CFG_S(conf_t, "sim.bars_csv", bars_csv, "", "daily bars CSV for the simulator"),
     TE_CFG_D(conf_t, "sim.slippage_bps", sim.fill.slippage_bps, "5", 0, 10000,

@@ -45,6 +45,7 @@ struct te_broker_worker_s {
         int decoded;          /* the message in hand was decoded */
         int fatal;            /* set by the rebalance callback */
         int dirty;            /* recorded or published since the last commit */
+        int kick;             /* a CLOCK_ACK is queued: te_producer_kick when idle */
         int64_t last_commit;  /* monotonic */
 };
 
@@ -351,6 +352,8 @@ static int on_order(te_broker_worker_t *w, rd_kafka_message_t *m)
                 w->n.replayed++;
                 return 0;
         }
+        /* the planner waits for this CLOCK's ACK before it sends anything more */
+        w->kick |= w->cmd.command == TE_CMD_CLOCK;
         return publish_reports(w, m, gv, mode_refused);
 }
 
@@ -435,7 +438,15 @@ int te_broker_worker_poll(te_broker_worker_t *w, int timeout_ms)
 {
         if (watch_broker(w) != 0)
                 return -1;
-        rd_kafka_message_t *m = te_consumer_poll(w->consumer, timeout_ms);
+        /* with a CLOCK_ACK queued, look for more orders without waiting; when none
+         * is there, the ACK and the reports before it go out at once (linger.ms
+         * would only delay the planner's round trip) */
+        int kick = w->kick && w->conf.clock_flush_ms > 0;
+        rd_kafka_message_t *m = te_consumer_poll(w->consumer, kick ? 0 : timeout_ms);
+        if (!m && kick) {
+                w->kick = 0;
+                te_producer_kick(w->producer, (int)w->conf.clock_flush_ms);
+        }
         if (w->fatal) {
                 if (m)
                         rd_kafka_message_destroy(m);
@@ -505,8 +516,21 @@ static void adapter_alert(void *ctx, te_severity_t sev, const char *code,
                                  "%s", message);
 }
 
-/* Producer, guard, ledger and consumer around the adapter in place. @returns 0 or -1
- * with errstr. */
+/* The consumer, subscribed before the adapter is made: the group join (which the mock
+ * cluster holds 3 s for a new group) then overlaps the simulator's bar loading. Its
+ * rebalance callback runs only inside te_consumer_poll, once everything is in place.
+ * @returns 0 or -1 with errstr. */
+static int subscribe(te_broker_worker_t *w, const te_cfg_t *cfg, char *errstr,
+                     size_t errsz)
+{
+        const char *topics[] = {w->conf.topic_orders};
+        w->consumer = te_consumer_new(cfg, w->conf.common.bootstrap, w->conf.group_id,
+                                      topics, 1, on_rebalance, w, errstr, errsz);
+        return w->consumer ? 0 : -1;
+}
+
+/* Producer, guard and ledger around the adapter in place. @returns 0 or -1 with
+ * errstr. */
 static int start(te_broker_worker_t *w, const te_cfg_t *cfg, char *errstr, size_t errsz)
 {
         w->producer = te_producer_new(cfg, w->conf.common.bootstrap, errstr, errsz);
@@ -525,10 +549,7 @@ static int start(te_broker_worker_t *w, const te_cfg_t *cfg, char *errstr, size_
         }
         /* a live adapter may still be connecting: take no orders until it is up */
         w->up = !w->broker->ops->connected || w->broker->ops->connected(w->broker);
-        const char *topics[] = {w->conf.topic_orders};
-        w->consumer = te_consumer_new(cfg, w->conf.common.bootstrap, w->conf.group_id,
-                                      topics, 1, on_rebalance, w, errstr, errsz);
-        return w->consumer ? 0 : -1;
+        return 0;
 }
 
 te_broker_worker_t *te_broker_worker_new(const te_broker_worker_conf_t *conf,
@@ -550,7 +571,7 @@ te_broker_worker_t *te_broker_worker_new(const te_broker_worker_conf_t *conf,
         w->conf = *conf;
         te_buf_init(&w->buf, TE_CODEC_MAX_MESSAGE);
         w->codec = te_codec_new(errstr, errsz);
-        if (!w->codec)
+        if (!w->codec || subscribe(w, cfg, errstr, errsz) != 0)
                 goto err;
         if (!adapter) {
                 te_adapter_err_t aerr = te_adapter_make(&w->conf, adapter_alert, w,

@@ -51,6 +51,7 @@ typedef struct te_broker_worker_conf_s {
         char topic_alerts[128];
         char topic_deadletter[128];
         int64_t commit_interval_ms;
+        int64_t clock_flush_ms;        /* clock.flush.ms: te_producer_kick after an ACK */
         int adapter;                   /* te_adapter_kind_t */
         char broker_name[TE_NAME_MAX]; /* broker.name: "sim" becomes ibkr / fix there */
         char account[TE_NAME_MAX];     /* broker.account */

@@ -138,6 +138,13 @@ typedef struct te_kafka_lost_s {
 int te_producer_take_lost(te_producer_t *p, te_kafka_lost_t *out);
 /** Serve delivery reports. */
 void te_producer_poll(te_producer_t *p, int timeout_ms);
+/** The caller's batch is complete and it now waits for an answer to it (a CLOCK and its
+ *  CLOCK_ACK): send what is queued at once instead of after linger.ms, and wait at most
+ *  `timeout_ms` for its delivery, serving delivery reports meanwhile. Nothing happens
+ *  when nothing was sent since the previous kick or when timeout_ms <= 0. A timeout is
+ *  not an error: what is still queued goes out as usual and failures are reported as
+ *  usual (te_producer_failed, te_producer_flush). */
+void te_producer_kick(te_producer_t *p, int timeout_ms);
 /** Wait until everything queued is delivered. @returns 0, or -1 if the timeout passed or
  *  any delivery failed since the previous flush (errstr says which and how many). */
 int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t errsz);

@@ -49,6 +49,7 @@ struct te_producer_s {
         te_delivery_hook_t *hook;
         void *hook_opaque;
         unsigned sends;     /* since delivery reports were last served by a send */
+        uint64_t kicked;    /* seq_sent at the last te_producer_kick */
         size_t max_message; /* message.max.bytes */
         atomic_uint_fast64_t side_failed;
         te_kafka_lost_t lost[TE_KAFKA_LOST_MAX]; /* side failures not taken (lock) */
@@ -338,6 +339,18 @@ int te_producer_send_ex(te_producer_t *p, const char *topic, int32_t partition,
 void te_producer_poll(te_producer_t *p, int timeout_ms)
 {
         rd_kafka_poll(p->rk, timeout_ms);
+}
+
+void te_producer_kick(te_producer_t *p, int timeout_ms)
+{
+        uint64_t s = te_producer_sent_seq(p);
+        if (timeout_ms <= 0 || s == p->kicked)
+                return;
+        p->kicked = s;
+        /* librdkafka's flush sends at once whatever linger.ms still holds back (it
+         * marks the producer as flushing and wakes its broker threads), then waits
+         * for the delivery reports; its TIMED_OUT only means some are not back yet */
+        (void)rd_kafka_flush(p->rk, timeout_ms);
 }
 
 int te_producer_flush(te_producer_t *p, int timeout_ms, char *errstr, size_t errsz)

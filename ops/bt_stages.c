@@ -211,8 +211,8 @@ void te_bt_stages_print(const te_bt_stages_t *st, FILE *fp)
         double floor = n * st->clock_rtt_ms / 1000.0;
         fprintf(fp, "stage wall=%.2f s targets=%.0f\n", secs(st->t_start, st->t_end), n);
         fprintf(fp,
-                "stage setup=%.2f s (bars, run database, topics %.2f s; process start, "
-                "group joins %.2f s)\n",
+                "stage setup=%.2f s (run database, topics %.2f s; process start, "
+                "group joins, the runner's bars %.2f s)\n",
                 secs(st->t_start, st->t_first_plan), secs(st->t_start, st->t_spawn),
                 secs(st->t_spawn, st->t_first_plan));
         fprintf(fp,

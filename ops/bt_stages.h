@@ -6,9 +6,10 @@
  * stops the processes, reads each child's CPU time (/proc/<pid>/stat) and its /metrics
  * (histogram sums and counts). The lines it prints (and writes to OUT/stages.txt):
  *
- *   setup      start -> processes spawned: bars, run database created and migrated,
- *              topics; then spawned -> the first target planned: process start-up,
- *              consumer group joins, the planner's catch-up reads
+ *   setup      start -> processes spawned: run database created and migrated, topics;
+ *              then spawned -> the first target planned: process start-up, consumer
+ *              group joins, the planner's catch-up reads (the runner reads the
+ *              report's bars meanwhile)
  *   publish    the runner reading, encoding and producing the targets (its CPU), and
  *              the wall time flow control held it back (a planner behind by
  *              flow.max_ahead_bytes or a sink backlog over flow.max_backlog)

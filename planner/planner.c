@@ -321,9 +321,17 @@ int te_planner_run(te_planner_t *pl)
                 if (te_planner_hold_release_due(pl->hold) &&
                     te_planner_target_release(pl, now) != 0)
                         break;
-                /* delivery reports: when idle, else once a ms (te_producer_send
-                 * serves them too, every so many sends) */
-                if (!m || now != last_dr_poll) {
+                /* the CLOCKs of this turn end their portfolios' batches: nothing
+                 * more is sent for them before their ACKs, so linger.ms would only
+                 * delay the round trip (this serves delivery reports too) */
+                int kick = pl->clock_sent && pl->conf.clock_flush_ms > 0;
+                pl->clock_sent = 0;
+                if (kick) {
+                        te_producer_kick(pl->producer, (int)pl->conf.clock_flush_ms);
+                        last_dr_poll = now;
+                } else if (!m || now != last_dr_poll) {
+                        /* delivery reports: when idle, else once a ms (te_producer_send
+                         * serves them too, every so many sends) */
                         te_producer_poll(pl->producer, 0);
                         last_dr_poll = now;
                 }

@@ -58,6 +58,7 @@ typedef struct te_planner_conf_s {
         int db_enabled;
         int mode_enabled;
         int64_t clock_timeout_ms;
+        int64_t clock_flush_ms;
         int64_t commit_interval_ms;
         int64_t catchup_timeout_ms;
         int64_t report_poll_ms;

@@ -32,6 +32,10 @@ const te_cfg_item_t te_planner_conf_items[] = {
     TE_CFG_B(conf_t, "mode.enabled", mode_enabled, "true", "read exec.mode"),
     TE_CFG_I(conf_t, "clock.timeout.ms", clock_timeout_ms, "10000", 100, 3600000,
              "TRAINING: alert when CLOCK_ACK takes longer (and keep waiting)"),
+    TE_CFG_I(conf_t, "clock.flush.ms", clock_flush_ms, "5", 0, 1000,
+             "TRAINING: after a turn that sent CLOCKs, send them (and the orders before "
+             "them) at once instead of after kafka.linger.ms, waiting at most this long "
+             "for their delivery; 0 = off"),
     TE_CFG_I(conf_t, "commit.interval.ms", commit_interval_ms, "500", 0, 60000,
              "flush orders and commit target offsets this often"),
     TE_CFG_I(conf_t, "catchup.timeout.ms", catchup_timeout_ms, "60000", 1000, 3600000,

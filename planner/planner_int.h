@@ -89,6 +89,7 @@ struct te_planner_s {
         /* the offsets and DB state of the next commit (planner_commit.c) */
         te_planner_commit_t *cs;
         int dirty;           /* something may be committable */
+        int clock_sent;      /* a CLOCK was queued this turn: kick the producer */
         int64_t next_settle; /* ms: next te_planner_commit_settle */
         int64_t now_ns;      /* monotonic ns at the loop's last poll */
         uint64_t

@@ -196,6 +196,7 @@ static int send_clock(te_planner_t *pl, te_target_queue_item_t *it, int64_t now)
         te_strlcpy(clk->route, pl->conf.plan.route, sizeof clk->route);
         if (te_planner_send_cmd(pl, clk) != 0)
                 return -1;
+        pl->clock_sent = 1; /* pushed out at the end of the turn (te_planner_run) */
         if (te_target_queue_wait(pl->tq, it, clk->order_id, now,
                                  pl->conf.clock_timeout_ms) != 0) {
                 te_planner_fail(pl, "clock", "out of memory");

@@ -683,6 +683,41 @@ static void test_kafka_delivery_seq(void **state)
         te_producer_destroy(p);
 }
 
+/* te_producer_kick sends what linger.ms holds back and returns once it is delivered;
+ * without it (or with timeout 0) a message waits out linger.ms (10 s here, longer
+ * than the kick waits). */
+static void test_kafka_kick(void **state)
+{
+        static const char *const linger10s[] = {"kafka.linger.ms", "10000", NULL};
+        char errstr[512] = "";
+        (void)state;
+        te_cfg_t *pcfg = cfg_with(linger10s);
+        te_producer_t *p = te_producer_new(pcfg, bootstrap, errstr, sizeof errstr);
+        assert_non_null(p);
+        te_cfg_destroy(pcfg);
+        for (int i = 1; i <= 2; i++) {
+                assert_int_equal(te_producer_send(p, "seq", "k", 1, "v", 1, NULL, 0,
+                                                  errstr, sizeof errstr),
+                                 0);
+                /* held back by linger.ms: neither a poll nor a kick of 0 ms sends it */
+                te_producer_poll(p, 300);
+                te_producer_kick(p, 0);
+                te_producer_poll(p, 300);
+                assert_int_equal(te_producer_delivered_seq(p), (uint64_t)i - 1);
+                int64_t t0 = te_proc_mono_ms();
+                te_producer_kick(p, 2500);
+                int64_t took = te_proc_mono_ms() - t0;
+                assert_int_equal(te_producer_delivered_seq(p), (uint64_t)i);
+                assert_true(took < 2500); /* delivered, not timed out */
+        }
+        /* nothing new since the last kick: nothing to wait for */
+        int64_t t0 = te_proc_mono_ms();
+        te_producer_kick(p, 2500);
+        assert_true(te_proc_mono_ms() - t0 < 2500);
+        assert_int_equal(te_producer_failed(p), 0);
+        te_producer_destroy(p);
+}
+
 int main(void)
 {
         const struct CMUnitTest plain[] = {
@@ -696,6 +731,7 @@ int main(void)
             cmocka_unit_test(test_kafka_produce_consume_commit),
             cmocka_unit_test(test_kafka_copartitioning),
             cmocka_unit_test(test_kafka_delivery_seq),
+            cmocka_unit_test(test_kafka_kick),
         };
         te_log_init("test_kafka", TE_LOG_WARN);
         int rc = cmocka_run_group_tests_name("plain", plain, NULL, NULL);
