@@ -54,13 +54,24 @@ static void mock_cluster_stop(void)
         rd_kafka_wait_destroyed(10000);
 }
 
+/* session.timeout.ms of every consumer group member a test puts on the mock cluster.
+ * Not 3000 (KAFKA-MOCK.md's figure): librdkafka 2.0's mock answers the JoinGroup of a
+ * group's first member 3000 ms after the join, and its session check (once a second)
+ * drops a member whose last request is session.timeout.ms old, even one still waiting
+ * for that answer, which is then never sent: the consumer waits max.poll.interval.ms
+ * (5 min) for it and gets no partitions. At 3000 both fall due at the same instant, so
+ * a mock thread a few milliseconds late (valgrind, a loaded machine) ran the session
+ * check first; at 6000 it would have to be 3 s late. */
+#define MOCK_SESSION_TIMEOUT_MS "6000"
+
 /* A config with the kafka.* settings tests use against the mock cluster
- * (KAFKA-MOCK.md "Timing settings for tests"), or NULL with errstr. */
+ * (KAFKA-MOCK.md "Timing settings for tests", the session timeout above), or NULL with
+ * errstr. */
 static inline te_cfg_t *mock_kafka_cfg(char *errstr, size_t errsz)
 {
         static int target; /* the settings live in the config's own table */
         static const char *const kv[] = {"kafka.session.timeout.ms",
-                                         "3000",
+                                         MOCK_SESSION_TIMEOUT_MS,
                                          "kafka.heartbeat.interval.ms",
                                          "500",
                                          "kafka.fetch.wait.max.ms",

@@ -368,7 +368,7 @@ static int64_t topic_size(const char *topic)
 static void rewind_kafka_offsets(const names_t *n)
 {
         static const char *const kv[] = {"session.timeout.ms",
-                                         "3000",
+                                         MOCK_SESSION_TIMEOUT_MS,
                                          "heartbeat.interval.ms",
                                          "500",
                                          "enable.auto.commit",
