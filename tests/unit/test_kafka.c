@@ -45,13 +45,9 @@ static te_cfg_t *cfg_with(const char *const *kv)
 }
 
 /* Timing settings for the mock cluster (KAFKA-MOCK.md). */
-static const char *const consumer_kv[] = {"kafka.session.timeout.ms",
-                                          "3000",
-                                          "kafka.heartbeat.interval.ms",
-                                          "500",
-                                          "kafka.fetch.wait.max.ms",
-                                          "10",
-                                          NULL};
+static const char *const consumer_kv[] = {
+    "kafka.session.timeout.ms",    "6000", /* mock_cluster.h: MOCK_SESSION_TIMEOUT_MS */
+    "kafka.heartbeat.interval.ms", "500",  "kafka.fetch.wait.max.ms", "10", NULL};
 
 /* ---- configuration ---------------------------------------------------------------- */
 
