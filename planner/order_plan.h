@@ -112,7 +112,7 @@ void te_order_plan_ws_destroy(te_order_plan_ws_t *ws); /* accepts NULL */
 /** Plan `tp` against `book` under `env` (NULL: NORMAL, no price source). On success
  *  *out points at *n_out commands owned by `ws` (valid until the next call). Does not
  *  change the book: the caller records what it sends (te_book_add_order,
- *  te_book_mark_cancel, te_book_set_last_as_of).
+ *  te_book_mark_pending, te_book_set_last_as_of).
  *  @returns TE_ORDER_PLAN_OK, or a te_order_plan_err_t with errstr; nothing is planned
  * then. */
 te_order_plan_err_t

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "../book_read.h"
 #include "../plan_defaults.h"
 #include "order_plan.h"
 #include "te_buf.h"
