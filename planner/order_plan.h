@@ -128,16 +128,6 @@ size_t te_order_plan_deferred(const te_order_plan_ws_t *ws);
 /** The plan.* sizing settings of `cfg` as a rule: the base the rules file builds on. */
 te_plan_rules_rule_t te_order_plan_base_rule(const te_order_plan_cfg_t *cfg);
 
-/** One-shot form of te_order_plan_run copying at most `cap` commands into `out`.
- *  @returns TE_ORDER_PLAN_OK or an error (TE_ORDER_PLAN_E_TOO_MANY when more than cap).
- */
-te_order_plan_err_t te_order_plan_target(const te_order_plan_cfg_t *cfg,
-                                         const te_order_plan_env_t *env,
-                                         const te_book_t *book,
-                                         const te_target_portfolio_t *tp,
-                                         te_order_cmd_t *out, size_t cap, size_t *n_out,
-                                         char *errstr, size_t errsz);
-
 /** Commands that put a portfolio (or, with portfolio_id NULL, every portfolio) in line
  *  with a new execution level at once: HALT and EMERGENCY cancel every live order,
  *  REDUCE_ONLY cancels live orders that would grow |position|, NORMAL nothing.
