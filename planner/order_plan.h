@@ -27,8 +27,8 @@
  * never dropped); orders above the maximum quantity or notional split into child
  * orders. A move through zero is a CLOSE of the whole position, then an OPEN.
  * Output order: CANCELs, then sells, then buys, each by ticker, then by leg. Every NEW
- * has order_id te_id_order(decision, portfolio, ticker, leg), legs counted per ticker
- * from 0 in output order, so re-planning a target gives the same ids.
+ * has order_id "o" + digest(decision, portfolio, ticker, leg) (te_ids.h), legs counted
+ * per ticker from 0 in output order, so re-planning a target gives the same ids.
  *
  * Execution level (exec.mode): NORMAL plans as above; REDUCE_ONLY clamps each target
  * so |position| can only shrink; EMERGENCY cancels every live order of the portfolio
