@@ -2,11 +2,13 @@
  * msg_json_in: strict JSON -> TargetPortfolio / ExecutionMode parsing (jansson).
  *
  * The document is loaded whole with json_loadb (length-bounded, duplicate keys
- * rejected), then walked field by field. Unknown keys are errors on purpose: a typo in
- * an optional field name ("ref_prcie") would otherwise publish a target without the
- * price the author meant to send.
+ * rejected), then walked along the codec's field table of the message. Unknown keys are
+ * errors on purpose: a typo in an optional field name ("ref_prcie") would otherwise
+ * publish a target without the price the author meant to send.
  */
 #include "msg_json_in.h"
+
+#include "te_codec_int.h" /* the codec's field tables */
 
 #include <errno.h>
 #include <jansson.h>
@@ -310,9 +312,10 @@ static int check_unique_tickers(pctx_t *c, const te_target_portfolio_t *tp)
         return rc;
 }
 
+static int get_fields(pctx_t *c, json_t *obj, void *m, const fd_table_t *t);
+
 static int parse_targets(pctx_t *c, json_t *root, te_target_portfolio_t *tp)
 {
-        static const char *const keys[] = {"ticker", "value", "ref_price", NULL};
         json_t *arr = json_object_get(root, "targets");
         if (!arr)
                 return fail(c, "targets: missing");
@@ -332,12 +335,8 @@ static int parse_targets(pctx_t *c, json_t *root, te_target_portfolio_t *tp)
                         return fail(c, "targets[%zu]: expected object, got %s", i,
                                     jtype(o));
                 te_target_t t;
-                int has_value;
                 memset(&t, 0, sizeof t);
-                if (check_keys(&ec, o, keys) ||
-                    get_string(&ec, o, "ticker", 1, t.ticker, sizeof t.ticker) ||
-                    get_number(&ec, o, "value", 1, 0, &has_value, &t.value) ||
-                    get_number(&ec, o, "ref_price", 0, 1, &t.has_ref_price, &t.ref_price))
+                if (get_fields(&ec, o, &t, &te_codec_target_fd))
                         return -1;
                 if (te_target_portfolio_add(tp, &t) != 0)
                         return fail(c, "targets[%zu]: cannot add (out of memory)", i);
@@ -345,14 +344,64 @@ static int parse_targets(pctx_t *c, json_t *root, te_target_portfolio_t *tp)
         return check_unique_tickers(c, tp);
 }
 
+/* The fields of the codec's table `t` (te_codec_fields.c: the schema's names, kinds and
+ * order) from `obj` into the struct at `m`, no other key allowed. The strings below must
+ * not be empty and an optional number must be > 0, as the codec's validation wants. */
+static int get_fields(pctx_t *c, json_t *obj, void *m, const fd_table_t *t)
+{
+        static const char *const nonempty[] = {"decision_id", "portfolio_id", "ticker",
+                                               "scope", NULL};
+        const char *keys[16];
+        char *base = m;
+        int i = 0, has;
+        if (t->n >= sizeof keys / sizeof keys[0])
+                return fail(c, "%stoo many fields", c->prefix);
+        for (size_t k = 0; k < t->n; k++)
+                keys[k] = t->fd[k].name;
+        keys[t->n] = NULL;
+        if (check_keys(c, obj, keys))
+                return -1;
+        for (size_t k = 0; k < t->n; k++) {
+                const fd_t *f = &t->fd[k];
+                void *p = base + f->off;
+                int rc = 0, ne = 0;
+                switch (f->kind) {
+                case FD_STR:
+                        for (size_t n = 0; nonempty[n]; n++)
+                                ne |= strcmp(f->name, nonempty[n]) == 0;
+                        rc = get_string(c, obj, f->name, ne, p, f->size);
+                        break;
+                case FD_ENUM:
+                        if (!(rc = get_enum(c, obj, f->name, f->syms, (int)f->size, &i)))
+                                memcpy(p, &i, sizeof i);
+                        break;
+                case FD_TS:
+                        rc = get_time(c, obj, f->name, p);
+                        break;
+                case FD_DOUBLE:
+                        rc = get_number(c, obj, f->name, 1, 0, &has, p);
+                        break;
+                case FD_OPT_DOUBLE:
+                        rc = get_number(c, obj, f->name, 0, 1, (int *)(base + f->has_off),
+                                        p);
+                        break;
+                case FD_BOOL:
+                        if (!(rc = get_bool(c, obj, f->name, &i)))
+                                memcpy(p, &i, sizeof i);
+                        break;
+                case FD_TARGETS:
+                        rc = parse_targets(c, obj, m);
+                        break;
+                }
+                if (rc)
+                        return -1;
+        }
+        return 0;
+}
+
 int te_json_in_target_portfolio(const char *buf, size_t len, te_target_portfolio_t *tp,
                                 char *errstr, size_t errsz)
 {
-        static const char *const keys[] = {
-            "decision_id", "portfolio_id", "strategy_id",  "profile_version_id",
-            "regime_id",   "universe_id",  "mode",         "as_of",
-            "unit",        "nav",          "full_replace", "targets",
-            NULL};
         pctx_t c = {errstr, errsz, ""};
         te_target_t *keep = tp->targets;
         size_t keep_cap = tp->cap_targets;
@@ -363,32 +412,7 @@ int te_json_in_target_portfolio(const char *buf, size_t len, te_target_portfolio
         json_t *root = load_object(&c, buf, len);
         if (!root)
                 return -1;
-        te_attrib_t *ids = &tp->ids;
-        int mode = 0, unit = 0;
-        int rc = -1;
-        if (check_keys(&c, root, keys) ||
-            get_string(&c, root, "decision_id", 1, ids->decision_id,
-                       sizeof ids->decision_id) ||
-            get_string(&c, root, "portfolio_id", 1, ids->portfolio_id,
-                       sizeof ids->portfolio_id) ||
-            get_string(&c, root, "strategy_id", 0, ids->strategy_id,
-                       sizeof ids->strategy_id) ||
-            get_string(&c, root, "profile_version_id", 0, ids->profile_version_id,
-                       sizeof ids->profile_version_id) ||
-            get_string(&c, root, "regime_id", 0, ids->regime_id, sizeof ids->regime_id) ||
-            get_string(&c, root, "universe_id", 0, ids->universe_id,
-                       sizeof ids->universe_id) ||
-            get_enum(&c, root, "mode", te_mode_names, TE_MODE__CNT, &mode) ||
-            get_time(&c, root, "as_of", &tp->as_of) ||
-            get_enum(&c, root, "unit", te_unit_names, TE_UNIT__CNT, &unit) ||
-            get_number(&c, root, "nav", 0, 1, &tp->has_nav, &tp->nav) ||
-            get_bool(&c, root, "full_replace", &tp->full_replace) ||
-            parse_targets(&c, root, tp))
-                goto out;
-        tp->mode = (te_mode_t)mode;
-        tp->unit = (te_unit_t)unit;
-        rc = 0;
-out:
+        int rc = get_fields(&c, root, tp, &te_codec_msg_fd[TE_MSG_TARGET_PORTFOLIO]);
         json_decref(root);
         return rc;
 }
@@ -396,24 +420,12 @@ out:
 int te_json_in_exec_mode(const char *buf, size_t len, te_exec_mode_t *m, char *errstr,
                          size_t errsz)
 {
-        static const char *const keys[] = {"scope", "level", "effective_from", "reason",
-                                           NULL};
         pctx_t c = {errstr, errsz, ""};
         memset(m, 0, sizeof *m);
         json_t *root = load_object(&c, buf, len);
         if (!root)
                 return -1;
-        int level = 0;
-        int rc = -1;
-        if (check_keys(&c, root, keys) ||
-            get_string(&c, root, "scope", 1, m->scope, sizeof m->scope) ||
-            get_enum(&c, root, "level", te_level_names, TE_LEVEL__CNT, &level) ||
-            get_time(&c, root, "effective_from", &m->effective_from) ||
-            get_string(&c, root, "reason", 0, m->reason, sizeof m->reason))
-                goto out;
-        m->level = (te_level_t)level;
-        rc = 0;
-out:
+        int rc = get_fields(&c, root, m, &te_codec_msg_fd[TE_MSG_EXECUTION_MODE]);
         json_decref(root);
         return rc;
 }
