@@ -149,111 +149,99 @@ static int check_keys(pctx_t *c, json_t *obj, const char *const *allowed)
         return 0;
 }
 
-static int get_string(pctx_t *c, json_t *obj, const char *key, int nonempty, char *dst,
-                      size_t dstsz)
+/* The value `v` (NULL: absent) of field `f` into the struct at `base`. The strings below
+ * must not be empty and an optional number must be > 0, as the codec's validation
+ * wants (an absent or null one is has_<name> = 0). */
+static int get_value(pctx_t *c, const fd_t *f, json_t *v, char *base)
 {
-        json_t *v = json_object_get(obj, key);
-        if (!v)
-                return fail(c, "%s%s: missing", c->prefix, key);
-        if (!json_is_string(v))
-                return fail(c, "%s%s: expected string, got %s", c->prefix, key, jtype(v));
+        static const char *const nonempty[] = {"decision_id", "portfolio_id", "ticker",
+                                               "scope", NULL};
+        const char *key = f->name, *s = json_string_value(v);
+        void *p = base + f->off;
+        int i = f->kind != FD_OPT_DOUBLE || (v && !json_is_null(v));
         size_t n = json_string_length(v);
-        if (n >= dstsz)
-                return fail(c, "%s%s: too long (%zu bytes, max %zu)", c->prefix, key, n,
-                            dstsz - 1);
-        if (nonempty && n == 0)
-                return fail(c, "%s%s: must not be empty", c->prefix, key);
-        memcpy(dst, json_string_value(v), n);
-        dst[n] = '\0';
-        return 0;
-}
-
-static int get_enum(pctx_t *c, json_t *obj, const char *key, const char *const *names,
-                    int n, int *out)
-{
-        json_t *v = json_object_get(obj, key);
+        double d = 0.0;
+        if (f->kind == FD_OPT_DOUBLE && !i) {
+                memcpy(base + f->has_off, &i, sizeof i);
+                memcpy(p, &d, sizeof d);
+                return 0;
+        }
         if (!v)
                 return fail(c, "%s%s: missing", c->prefix, key);
-        if (!json_is_string(v))
+        if ((f->kind == FD_STR || f->kind == FD_ENUM) && !s)
                 return fail(c, "%s%s: expected string, got %s", c->prefix, key, jtype(v));
-        int idx = te_enum_parse(names, n, json_string_value(v));
-        if (idx < 0) {
-                char list[256] = "";
-                size_t used = 0;
-                for (int i = 0; i < n; i++) {
-                        int w = snprintf(list + used, sizeof list - used, "%s%s",
-                                         i ? "|" : "", names[i]);
-                        if (w < 0 || (size_t)w >= sizeof list - used)
-                                break;
-                        used += (size_t)w;
+        switch (f->kind) {
+        case FD_STR:
+                if (n >= f->size)
+                        return fail(c, "%s%s: too long (%zu bytes, max %zu)", c->prefix,
+                                    key, n, f->size - 1);
+                for (size_t k = 0; n == 0 && nonempty[k]; k++)
+                        if (strcmp(key, nonempty[k]) == 0)
+                                return fail(c, "%s%s: must not be empty", c->prefix, key);
+                memcpy(p, s, n);
+                ((char *)p)[n] = '\0';
+                return 0;
+        case FD_ENUM:
+                if ((i = te_enum_parse(f->syms, (int)f->size, s)) < 0) {
+                        char list[256] = "";
+                        size_t used = 0;
+                        for (size_t k = 0; k < f->size; k++) {
+                                int w = snprintf(list + used, sizeof list - used, "%s%s",
+                                                 k ? "|" : "", f->syms[k]);
+                                if (w < 0 || (size_t)w >= sizeof list - used)
+                                        break;
+                                used += (size_t)w;
+                        }
+                        return fail(c, "%s%s: unknown symbol \"%.64s\" (expected %s)",
+                                    c->prefix, key, s, list);
                 }
-                return fail(c, "%s%s: unknown symbol \"%.64s\" (expected %s)", c->prefix,
-                            key, json_string_value(v), list);
-        }
-        *out = idx;
-        return 0;
-}
-
-/* A finite number (> 0 if `positive`, as the schema wants prices and nav). Optional
- * fields may be absent or null (*has = 0). */
-static int get_number(pctx_t *c, json_t *obj, const char *key, int required, int positive,
-                      int *has, double *out)
-{
-        json_t *v = json_object_get(obj, key);
-        if (!v || (!required && json_is_null(v))) {
-                if (required)
-                        return fail(c, "%s%s: missing", c->prefix, key);
-                *has = 0;
-                *out = 0.0;
+                memcpy(p, &i, sizeof i);
                 return 0;
-        }
-        if (!json_is_number(v))
-                return fail(c, "%s%s: expected number, got %s", c->prefix, key, jtype(v));
-        double d = json_number_value(v);
-        if (!isfinite(d))
-                return fail(c, "%s%s: not a finite number", c->prefix, key);
-        if (positive && !(d > 0))
-                return fail(c, "%s%s: must be > 0", c->prefix, key);
-        *has = 1;
-        *out = d;
-        return 0;
-}
-
-static int get_bool(pctx_t *c, json_t *obj, const char *key, int *out)
-{
-        json_t *v = json_object_get(obj, key);
-        if (!v)
-                return fail(c, "%s%s: missing", c->prefix, key);
-        if (!json_is_boolean(v))
-                return fail(c, "%s%s: expected true or false, got %s", c->prefix, key,
-                            jtype(v));
-        *out = json_is_true(v);
-        return 0;
-}
-
-static int get_time(pctx_t *c, json_t *obj, const char *key, int64_t *out)
-{
-        json_t *v = json_object_get(obj, key);
-        if (!v)
-                return fail(c, "%s%s: missing", c->prefix, key);
-        if (json_is_integer(v)) {
-                json_int_t t = json_integer_value(v);
-                if (t < 0 || t > TIME_MS_MAX)
-                        return fail(c, "%s%s: %lld ms is outside 1970..9999", c->prefix,
-                                    key, (long long)t);
-                *out = (int64_t)t;
-                return 0;
-        }
-        if (json_is_string(v)) {
-                if (te_json_in_parse_time(json_string_value(v), out) != 0)
+        case FD_TS: {
+                int64_t ms;
+                if (json_is_integer(v)) {
+                        json_int_t ti = json_integer_value(v);
+                        if (ti < 0 || ti > TIME_MS_MAX)
+                                return fail(c, "%s%s: %lld ms is outside 1970..9999",
+                                            c->prefix, key, (long long)ti);
+                        ms = (int64_t)ti;
+                } else if (!s) {
+                        return fail(c, "%s%s: expected integer ms or date string, got %s",
+                                    c->prefix, key, jtype(v));
+                } else if (te_json_in_parse_time(s, &ms) != 0) {
                         return fail(c,
                                     "%s%s: invalid date \"%.40s\" (expected YYYY-MM-DD, "
                                     "YYYY-MM-DDTHH:MM:SSZ or integer ms since the epoch)",
-                                    c->prefix, key, json_string_value(v));
+                                    c->prefix, key, s);
+                }
+                memcpy(p, &ms, sizeof ms);
                 return 0;
         }
-        return fail(c, "%s%s: expected integer ms or date string, got %s", c->prefix, key,
-                    jtype(v));
+        case FD_DOUBLE:
+        case FD_OPT_DOUBLE:
+                if (!json_is_number(v))
+                        return fail(c, "%s%s: expected number, got %s", c->prefix, key,
+                                    jtype(v));
+                d = json_number_value(v);
+                if (!isfinite(d))
+                        return fail(c, "%s%s: not a finite number", c->prefix, key);
+                if (f->kind == FD_OPT_DOUBLE && !(d > 0))
+                        return fail(c, "%s%s: must be > 0", c->prefix, key);
+                if (f->kind == FD_OPT_DOUBLE)
+                        memcpy(base + f->has_off, &i, sizeof i);
+                memcpy(p, &d, sizeof d);
+                return 0;
+        case FD_BOOL:
+                if (!json_is_boolean(v))
+                        return fail(c, "%s%s: expected true or false, got %s", c->prefix,
+                                    key, jtype(v));
+                i = json_is_true(v);
+                memcpy(p, &i, sizeof i);
+                return 0;
+        case FD_TARGETS:
+                break;
+        }
+        return 0;
 }
 
 /* ---- documents -------------------------------------------------------------------- */
@@ -345,15 +333,10 @@ static int parse_targets(pctx_t *c, json_t *root, te_target_portfolio_t *tp)
 }
 
 /* The fields of the codec's table `t` (te_codec_fields.c: the schema's names, kinds and
- * order) from `obj` into the struct at `m`, no other key allowed. The strings below must
- * not be empty and an optional number must be > 0, as the codec's validation wants. */
+ * order) from `obj` into the struct at `m`, no other key allowed. */
 static int get_fields(pctx_t *c, json_t *obj, void *m, const fd_table_t *t)
 {
-        static const char *const nonempty[] = {"decision_id", "portfolio_id", "ticker",
-                                               "scope", NULL};
         const char *keys[16];
-        char *base = m;
-        int i = 0, has;
         if (t->n >= sizeof keys / sizeof keys[0])
                 return fail(c, "%stoo many fields", c->prefix);
         for (size_t k = 0; k < t->n; k++)
@@ -363,37 +346,9 @@ static int get_fields(pctx_t *c, json_t *obj, void *m, const fd_table_t *t)
                 return -1;
         for (size_t k = 0; k < t->n; k++) {
                 const fd_t *f = &t->fd[k];
-                void *p = base + f->off;
-                int rc = 0, ne = 0;
-                switch (f->kind) {
-                case FD_STR:
-                        for (size_t n = 0; nonempty[n]; n++)
-                                ne |= strcmp(f->name, nonempty[n]) == 0;
-                        rc = get_string(c, obj, f->name, ne, p, f->size);
-                        break;
-                case FD_ENUM:
-                        if (!(rc = get_enum(c, obj, f->name, f->syms, (int)f->size, &i)))
-                                memcpy(p, &i, sizeof i);
-                        break;
-                case FD_TS:
-                        rc = get_time(c, obj, f->name, p);
-                        break;
-                case FD_DOUBLE:
-                        rc = get_number(c, obj, f->name, 1, 0, &has, p);
-                        break;
-                case FD_OPT_DOUBLE:
-                        rc = get_number(c, obj, f->name, 0, 1, (int *)(base + f->has_off),
-                                        p);
-                        break;
-                case FD_BOOL:
-                        if (!(rc = get_bool(c, obj, f->name, &i)))
-                                memcpy(p, &i, sizeof i);
-                        break;
-                case FD_TARGETS:
-                        rc = parse_targets(c, obj, m);
-                        break;
-                }
-                if (rc)
+                if (f->kind == FD_TARGETS
+                        ? parse_targets(c, obj, m)
+                        : get_value(c, f, json_object_get(obj, f->name), m))
                         return -1;
         }
         return 0;
