@@ -151,10 +151,3 @@ const te_cfg_item_t te_broker_conf_items[] = {
 
 const size_t te_broker_conf_n_items =
     sizeof te_broker_conf_items / sizeof te_broker_conf_items[0];
-
-int te_broker_conf_defaults(te_broker_worker_conf_t *conf, char *errstr, size_t errsz)
-{
-        memset(conf, 0, sizeof *conf);
-        return te_cfg_defaults(te_broker_conf_items, te_broker_conf_n_items, conf, errstr,
-                               errsz);
-}

@@ -40,11 +40,6 @@ static char done; /* marker for finished orders in s->orders */
 #define SIM_OPEN_UTC_MS  INT64_C(52200000)
 #define SIM_CLOSE_UTC_MS INT64_C(75600000)
 
-double te_sim_round4(double v)
-{
-        return te_fill_round4(v);
-}
-
 int te_sim_parse_ticks(te_sim_cfg_t *cfg, const char *spec, char *errstr, size_t errsz)
 {
         te_sim_tick_t tmp[TE_SIM_MAX_TICKS];

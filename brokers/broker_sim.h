@@ -89,7 +89,4 @@ int te_sim_parse_ticks(te_sim_cfg_t *cfg, const char *spec, char *errstr, size_t
 /** The price increment of `ticker`: its own, else cfg->fill.price_increment. */
 double te_sim_tick_of(const te_sim_cfg_t *cfg, const char *ticker);
 
-/** Round to 4 decimals, half away from zero. */
-double te_sim_round4(double v);
-
 #endif

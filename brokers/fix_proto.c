@@ -111,11 +111,6 @@ void te_fix_enc_time(te_fix_enc_t *e, int tag, int64_t ms)
         te_fix_enc_str(e, tag, s);
 }
 
-void te_fix_enc_begin(te_fix_enc_t *e, char *buf, size_t cap, const te_fix_hdr_t *h)
-{
-        te_fix_enc_begin_v(e, buf, cap, h, NULL);
-}
-
 void te_fix_enc_begin_v(te_fix_enc_t *e, char *buf, size_t cap, const te_fix_hdr_t *h,
                         const char *begin)
 {
@@ -219,12 +214,6 @@ int te_fix_parse_time(const char *s, size_t len, int64_t *ms)
 
 /* ---- framing -------------------------------------------------------------- */
 
-te_fix_rc_t te_fix_frame_next(const uint8_t *data, size_t len, size_t *frame_len,
-                              char *errstr, size_t errsz)
-{
-        return te_fix_frame_next_v(data, len, NULL, frame_len, errstr, errsz);
-}
-
 te_fix_rc_t te_fix_frame_next_v(const uint8_t *data, size_t len, const char *begin,
                                 size_t *frame_len, char *errstr, size_t errsz)
 {
@@ -294,11 +283,6 @@ te_fix_rc_t te_fix_frame_next_v(const uint8_t *data, size_t len, const char *beg
 no_bodylen:
         te_errf(errstr, errsz, "BodyLength (9) is not the second field");
         return TE_FIX_EGARBLED;
-}
-
-size_t te_fix_resync(const uint8_t *data, size_t len)
-{
-        return te_fix_resync_v(data, len, NULL);
 }
 
 size_t te_fix_resync_v(const uint8_t *data, size_t len, const char *begin)

@@ -19,12 +19,12 @@
  * holds for either. A frame of the other version is garbled to a _v function.
  *
  * Decoding is in two steps:
- *  - te_fix_frame_next finds one frame at the start of a byte stream: TE_FIX_EAGAIN
+ *  - te_fix_frame_next_v finds one frame at the start of a byte stream: TE_FIX_EAGAIN
  *    when more bytes are needed, TE_FIX_OK with the frame length, or TE_FIX_EGARBLED
  *    when the bytes cannot be a valid frame (wrong BeginString, BodyLength not digits,
  *    too long or not ending at an SOH, frame over TE_FIX_MAX_FRAME, CheckSum wrong or
  *    malformed). FIX says a garbled frame is ignored without consuming a sequence
- *    number; the caller drops it (te_fix_resync tells how many bytes to skip to the
+ *    number; the caller drops it (te_fix_resync_v tells how many bytes to skip to the
  *    next "8=FIX.4.4") or ends the session.
  *  - te_fix_parse splits a whole frame into fields (at most TE_FIX_MAX_FIELDS) and
  *    checks each: a tag of digits with no leading zero (1..TE_FIX_MAX_TAG), an '='
@@ -158,11 +158,9 @@ typedef struct te_fix_enc_s {
  *  for NULL or "", else NULL. */
 const char *te_fix_begin_known(const char *s);
 
-/** Start a frame in buf[0..cap) with the header fields of `h`. A failure is
- *  remembered and reported by te_fix_enc_end. */
-void te_fix_enc_begin(te_fix_enc_t *e, char *buf, size_t cap, const te_fix_hdr_t *h);
-/** The same with BeginString `begin` (NULL: FIX.4.4); one we do not speak fails the
- *  frame. */
+/** Start a frame in buf[0..cap) with BeginString `begin` (NULL: FIX.4.4; one we do
+ *  not speak fails the frame) and the header fields of `h`. A failure is remembered
+ *  and reported by te_fix_enc_end. */
 void te_fix_enc_begin_v(te_fix_enc_t *e, char *buf, size_t cap, const te_fix_hdr_t *h,
                         const char *begin);
 /** Append tag=value (value non-empty, without SOH). */
@@ -188,18 +186,15 @@ int te_fix_parse_time(const char *s, size_t len, int64_t *ms);
 
 /* ---- decoding ------------------------------------------------------------- */
 
-/** Find the frame at the start of data[0..len). On TE_FIX_OK *frame_len is its length.
+/** Find the frame of BeginString `begin` (NULL: FIX.4.4; one we do not speak:
+ *  garbled) at the start of data[0..len). On TE_FIX_OK *frame_len is its length.
  *  TE_FIX_EAGAIN: a valid prefix of a frame, read more (the prefix is never longer
  *  than TE_FIX_MAX_FRAME). TE_FIX_EGARBLED: errstr says why. */
-te_fix_rc_t te_fix_frame_next(const uint8_t *data, size_t len, size_t *frame_len,
-                              char *errstr, size_t errsz);
-/** The same for BeginString `begin` (NULL: FIX.4.4; one we do not speak: garbled). */
 te_fix_rc_t te_fix_frame_next_v(const uint8_t *data, size_t len, const char *begin,
                                 size_t *frame_len, char *errstr, size_t errsz);
 /** After TE_FIX_EGARBLED: how many bytes to drop so that data starts at the next
- *  "8=FIX.4.4<SOH>" (or at a tail that could be its beginning). Always >= 1. */
-size_t te_fix_resync(const uint8_t *data, size_t len);
-/** The same for BeginString `begin` (NULL: FIX.4.4). */
+ *  "8=<begin><SOH>" (begin NULL: FIX.4.4), or at a tail that could be its beginning.
+ *  Always >= 1. */
 size_t te_fix_resync_v(const uint8_t *data, size_t len, const char *begin);
 
 typedef struct te_fix_field_s {
@@ -222,7 +217,7 @@ typedef struct te_fix_msg_s {
         char reject_text[96];
 } te_fix_msg_t;
 
-/** Split a frame that te_fix_frame_next(_v) accepted (either BeginString we speak;
+/** Split a frame that te_fix_frame_next_v accepted (either BeginString we speak;
  *  m->begin says which) into fields and check them (see the
  *  top of this file). @returns TE_FIX_OK, TE_FIX_EREJECT (m->reject_*, m->seq and
  *  m->msg_type as far as readable) or TE_FIX_EGARBLED (not a frame). */

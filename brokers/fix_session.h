@@ -118,11 +118,11 @@ int te_fix_session_connected(te_fix_session_t *s, int64_t now_ms, te_fix_sev_t *
 /** The connection was lost or closed: back to DOWN (sequence numbers kept, output
  *  dropped). */
 void te_fix_session_disconnected(te_fix_session_t *s);
-/** One whole frame as te_fix_frame_next returned it. On ev->app, *m holds the parsed
+/** One whole frame as te_fix_frame_next_v returned it. On ev->app, *m holds the parsed
  *  message (pointing into `frame`) for the caller to read before the next call. */
 void te_fix_session_on_frame(te_fix_session_t *s, const char *frame, size_t len,
                              int64_t now_ms, te_fix_msg_t *m, te_fix_sev_t *ev);
-/** Bytes te_fix_frame_next called garbled (already skipped by the caller). */
+/** Bytes te_fix_frame_next_v called garbled (already skipped by the caller). */
 void te_fix_session_on_garbled(te_fix_session_t *s, const char *why, te_fix_sev_t *ev);
 /** Timers: heartbeat, test request, logon and logout timeouts. */
 void te_fix_session_tick(te_fix_session_t *s, int64_t now_ms, te_fix_sev_t *ev);

@@ -1,7 +1,7 @@
 /*
  * tws_proto: the short messages of the TWS API text protocol at server versions
- * 170..176 in both directions, and the decoders' dispatch by message id (see
- * tws_proto.h; the order layouts are in tws_proto_order.c, framing and field
+ * 170..176 that our client sends and reads, and the decoder's dispatch by message id
+ * (see tws_proto.h; the order layouts are in tws_proto_order.c, framing and field
  * reading in tws_proto_wire.c). Every field layout below is written out in order.
  */
 #include <stdio.h>
@@ -68,151 +68,6 @@ int te_tws_enc_req_positions(te_buf_t *out)
 int te_tws_enc_cancel_positions(te_buf_t *out)
 {
         return enc_ints(out, (const int64_t[]){TE_TWS_OUT_CANCEL_POSITIONS, 1}, 2);
-}
-
-int te_tws_enc_req_ids(te_buf_t *out, int num_ids)
-{
-        return enc_ints(out, (const int64_t[]){TE_TWS_OUT_REQ_IDS, 1, num_ids}, 3);
-}
-
-int te_tws_enc_server_version(te_buf_t *out, int version, const char *conn_time)
-{
-        tws_enc_t e;
-        tws_e_begin(&e, out);
-        tws_e_int(&e, version);
-        tws_e_str(&e, conn_time);
-        return tws_e_end(&e);
-}
-
-int te_tws_enc_next_valid_id(te_buf_t *out, int64_t id)
-{
-        return enc_ints(out, (const int64_t[]){TE_TWS_IN_NEXT_VALID_ID, 1, id}, 3);
-}
-
-int te_tws_enc_managed_accts(te_buf_t *out, const char *accounts)
-{
-        tws_enc_t e;
-        tws_e_begin(&e, out);
-        tws_e_int(&e, TE_TWS_IN_MANAGED_ACCTS);
-        tws_e_int(&e, 1);
-        tws_e_str(&e, accounts);
-        return tws_e_end(&e);
-}
-
-/* orderStatus (>= 131: no version field): 12 fields. */
-int te_tws_enc_order_status(te_buf_t *out, const te_tws_order_status_t *s)
-{
-        tws_enc_t e;
-        tws_e_begin(&e, out);
-        tws_e_int(&e, TE_TWS_IN_ORDER_STATUS);
-        tws_e_int(&e, s->order_id);
-        tws_e_str(&e, s->status);
-        tws_e_dbl(&e, s->filled);
-        tws_e_dbl(&e, s->remaining);
-        tws_e_dbl(&e, s->avg_fill_price);
-        tws_e_int(&e, s->perm_id);
-        tws_e_int(&e, s->parent_id);
-        tws_e_dbl(&e, s->last_fill_price);
-        tws_e_int(&e, s->client_id);
-        tws_e_str(&e, s->why_held);
-        tws_e_dbl(&e, s->mkt_cap_price);
-        return tws_e_end(&e);
-}
-
-int te_tws_enc_open_order_end(te_buf_t *out)
-{
-        return enc_ints(out, (const int64_t[]){TE_TWS_IN_OPEN_ORDER_END, 1}, 2);
-}
-
-/* execDetails (>= 136: no version field; < 178: no pendingPriceRevision): 31 fields. */
-int te_tws_enc_exec_details(te_buf_t *out, const te_tws_exec_t *x)
-{
-        tws_enc_t e;
-        tws_e_begin(&e, out);
-        tws_e_int(&e, TE_TWS_IN_EXEC_DETAILS);
-        tws_e_int(&e, x->req_id);
-        tws_e_int(&e, x->order_id);
-        tws_e_int(&e, x->con_id);
-        tws_e_str(&e, x->symbol);
-        tws_e_str(&e, x->sec_type);
-        tws_e_blanks(&e, "s:lastTradeDate,i:strike,s:right,s:multiplier");
-        tws_e_str(&e, x->exchange);
-        tws_e_str(&e, x->currency);
-        tws_e_str(&e, x->symbol); /* localSymbol */
-        tws_e_str(&e, "");        /* tradingClass */
-        tws_e_str(&e, x->exec_id);
-        tws_e_str(&e, x->time);
-        tws_e_str(&e, x->account);
-        tws_e_str(&e, x->exchange);
-        tws_e_str(&e, x->side);
-        tws_e_dbl(&e, x->shares);
-        tws_e_dbl(&e, x->price);
-        tws_e_int(&e, x->perm_id);
-        tws_e_int(&e, x->client_id);
-        tws_e_int(&e, x->liquidation);
-        tws_e_dbl(&e, x->cum_qty);
-        tws_e_dbl(&e, x->avg_price);
-        tws_e_str(&e, x->order_ref);
-        tws_e_blanks(&e, "s:evRule,s:evMultiplier,s:modelCode,i:lastLiquidity");
-        return tws_e_end(&e);
-}
-
-int te_tws_enc_exec_details_end(te_buf_t *out, int64_t req_id)
-{
-        return enc_ints(out, (const int64_t[]){TE_TWS_IN_EXEC_DETAILS_END, 1, req_id}, 3);
-}
-
-int te_tws_enc_commission(te_buf_t *out, const te_tws_commission_t *c)
-{
-        tws_enc_t e;
-        tws_e_begin(&e, out);
-        tws_e_int(&e, TE_TWS_IN_COMMISSION_REPORT);
-        tws_e_int(&e, 1);
-        tws_e_str(&e, c->exec_id);
-        tws_e_dbl(&e, c->commission);
-        tws_e_str(&e, c->currency);
-        tws_e_str(&e, "1.7976931348623157E308"); /* realizedPNL: unset */
-        tws_e_str(&e, "1.7976931348623157E308"); /* yield: unset */
-        tws_e_str(&e, "");                       /* yieldRedemptionDate */
-        return tws_e_end(&e);
-}
-
-/* error (>= 166: advancedOrderRejectJson; < 194: no errorTime): 6 fields. */
-int te_tws_enc_error(te_buf_t *out, int64_t id, int64_t code, const char *text)
-{
-        tws_enc_t e;
-        tws_e_begin(&e, out);
-        tws_e_int(&e, TE_TWS_IN_ERROR);
-        tws_e_int(&e, 2);
-        tws_e_int(&e, id);
-        tws_e_int(&e, code);
-        tws_e_str(&e, text);
-        tws_e_str(&e, ""); /* advancedOrderRejectJson */
-        return tws_e_end(&e);
-}
-
-int te_tws_enc_position(te_buf_t *out, const te_tws_position_t *p)
-{
-        tws_enc_t e;
-        tws_e_begin(&e, out);
-        tws_e_int(&e, TE_TWS_IN_POSITION);
-        tws_e_int(&e, 3);
-        tws_e_str(&e, p->account);
-        tws_e_int(&e, p->con_id);
-        tws_e_str(&e, p->symbol);
-        tws_e_str(&e, p->sec_type);
-        tws_e_blanks(&e, "s:lastTradeDate,i:strike,s:right,s:multiplier,s:exchange");
-        tws_e_str(&e, p->currency);
-        tws_e_str(&e, p->symbol); /* localSymbol */
-        tws_e_str(&e, "");        /* tradingClass */
-        tws_e_dbl(&e, p->position);
-        tws_e_dbl(&e, p->avg_cost);
-        return tws_e_end(&e);
-}
-
-int te_tws_enc_position_end(te_buf_t *out)
-{
-        return enc_ints(out, (const int64_t[]){TE_TWS_IN_POSITION_END, 1}, 2);
 }
 
 te_tws_rc_t te_tws_dec_server_version(const uint8_t *payload, size_t len, int *version,
@@ -388,46 +243,6 @@ te_tws_rc_t te_tws_dec_message(const uint8_t *payload, size_t len, te_tws_msg_t 
                         return TE_TWS_EMALFORMED;
                 }
                 return TE_TWS_OK;
-        }
-        return tws_finish(&fs, errstr, errsz);
-}
-
-te_tws_rc_t te_tws_dec_request(const uint8_t *payload, size_t len, te_tws_req_t *req,
-                               char *errstr, size_t errsz)
-{
-        te_tws_fields_t fs;
-        memset(req, 0, sizeof *req);
-        if (te_tws_fields_split(&fs, payload, len) != 0) {
-                snprintf(errstr, errsz, "%s", fs.err);
-                return TE_TWS_EMALFORMED;
-        }
-        int64_t id = tws_rd_int(&fs, "msgId");
-        req->id = (int)id;
-        switch (id) {
-        case TE_TWS_OUT_START_API:
-                tws_rd_skip(&fs, "version");
-                req->u.client_id = tws_rd_int(&fs, "clientId");
-                break;
-        case TE_TWS_OUT_PLACE_ORDER:
-                tws_dec_place_order(&fs, &req->u.place);
-                break;
-        case TE_TWS_OUT_CANCEL_ORDER:
-                tws_rd_skip(&fs, "version");
-                req->u.cancel_id = tws_rd_int(&fs, "orderId");
-                break;
-        case TE_TWS_OUT_REQ_EXECUTIONS:
-                tws_rd_skip(&fs, "version");
-                req->u.exec_filter.req_id = tws_rd_int(&fs, "reqId");
-                req->u.exec_filter.client_id = tws_rd_int(&fs, "clientId");
-                tws_rd_str(&fs, "acctCode", req->u.exec_filter.account,
-                           sizeof req->u.exec_filter.account);
-                break;
-        case TE_TWS_OUT_REQ_IDS:
-                tws_rd_skip(&fs, "version");
-                req->u.num_ids = tws_rd_int(&fs, "numIds");
-                break;
-        default:
-                break;
         }
         return tws_finish(&fs, errstr, errsz);
 }

@@ -21,9 +21,9 @@
  * each is an error (TE_TWS_EMALFORMED) with a reason, never a crash. The caller closes
  * the connection. Unknown message ids decode as TE_TWS_IN_UNKNOWN (ignored).
  *
- * Both directions are here (our client encodes requests and decodes events; the fake
- * TWS used in tests decodes requests and encodes events), so one set of golden frames
- * covers both.
+ * Our client encodes requests and decodes events; the other direction (the fake TWS
+ * used in tests: it decodes requests and encodes events) is tests/fake_tws/tws_server.h,
+ * on the same field readers and frame writer (tws_proto_int.h).
  */
 #ifndef TE_TWS_PROTO_H
 #define TE_TWS_PROTO_H
@@ -168,21 +168,6 @@ typedef struct te_tws_msg_s {
         } u;
 } te_tws_msg_t;
 
-/* A decoded client request (for the fake TWS). */
-typedef struct te_tws_req_s {
-        int id; /* TE_TWS_OUT_* or another number */
-        union {
-                te_tws_order_t place; /* PLACE_ORDER */
-                int64_t cancel_id;    /* CANCEL_ORDER */
-                int64_t client_id;    /* START_API */
-                struct {              /* REQ_EXECUTIONS */
-                        int64_t req_id, client_id;
-                        char account[TE_TWS_STR];
-                } exec_filter;
-                int64_t num_ids; /* REQ_IDS */
-        } u;
-} te_tws_req_t;
-
 /* ---- framing --------------------------------------------------------------- */
 
 /** Look for one complete frame at the start of `data`. On TE_TWS_OK sets *payload,
@@ -218,22 +203,6 @@ int te_tws_enc_req_executions(te_buf_t *out, int64_t req_id, int64_t client_id,
                               const char *account);
 int te_tws_enc_req_positions(te_buf_t *out);
 int te_tws_enc_cancel_positions(te_buf_t *out);
-int te_tws_enc_req_ids(te_buf_t *out, int num_ids);
-
-/* server side (fake TWS) */
-int te_tws_enc_server_version(te_buf_t *out, int version, const char *conn_time);
-int te_tws_enc_next_valid_id(te_buf_t *out, int64_t id);
-int te_tws_enc_managed_accts(te_buf_t *out, const char *accounts);
-int te_tws_enc_order_status(te_buf_t *out, const te_tws_order_status_t *s);
-/** The full openOrder of server versions 170..176 for a plain order (128 fields). */
-int te_tws_enc_open_order(te_buf_t *out, const te_tws_open_order_t *oo);
-int te_tws_enc_open_order_end(te_buf_t *out);
-int te_tws_enc_exec_details(te_buf_t *out, const te_tws_exec_t *e);
-int te_tws_enc_exec_details_end(te_buf_t *out, int64_t req_id);
-int te_tws_enc_commission(te_buf_t *out, const te_tws_commission_t *c);
-int te_tws_enc_error(te_buf_t *out, int64_t id, int64_t code, const char *text);
-int te_tws_enc_position(te_buf_t *out, const te_tws_position_t *p);
-int te_tws_enc_position_end(te_buf_t *out);
 
 /* ---- decoding ------------------------------------------------------------------ */
 
@@ -244,16 +213,6 @@ te_tws_rc_t te_tws_dec_server_version(const uint8_t *payload, size_t len, int *v
 /** Decode one server message payload. @returns TE_TWS_OK (msg->type may be
  *  TE_TWS_IN_UNKNOWN) or TE_TWS_EMALFORMED with the reason. */
 te_tws_rc_t te_tws_dec_message(const uint8_t *payload, size_t len, te_tws_msg_t *msg,
-                               char *errstr, size_t errsz);
-
-/** Parse the client's handshake at the start of `data` ("API\0", length, version
- *  range). On TE_TWS_OK sets *min_ver, *max_ver, *consumed. */
-te_tws_rc_t te_tws_dec_handshake(const uint8_t *data, size_t len, int *min_ver,
-                                 int *max_ver, size_t *consumed, char *errstr,
-                                 size_t errsz);
-/** Decode one client request payload (fake TWS side). Unknown ids are returned with
- *  only `id` set. @returns TE_TWS_OK or TE_TWS_EMALFORMED. */
-te_tws_rc_t te_tws_dec_request(const uint8_t *payload, size_t len, te_tws_req_t *req,
                                char *errstr, size_t errsz);
 
 #endif

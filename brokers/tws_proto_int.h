@@ -4,9 +4,10 @@
  *
  *   tws_proto_wire.c   framing, the field cursor, number/string readers, the frame
  *                      encoder, the handshake
- *   tws_proto.c        the short messages in both directions and the dispatch of
- *                      te_tws_dec_message / te_tws_dec_request
+ *   tws_proto.c        the short messages and the dispatch of te_tws_dec_message
  *   tws_proto_order.c  the long order layouts: placeOrder and openOrder
+ *
+ * The server side (tests/fake_tws/tws_server.c) is written on the same helpers.
  *
  * Readers record the first error in fs->err and return 0 / "" after it, so a decoder
  * reads its whole layout and checks once at the end (tws_finish).
@@ -63,9 +64,6 @@ int tws_e_end(tws_enc_t *e);
 
 /* ---- tws_proto_order.c --------------------------------------------------------- */
 
-/** placeOrder after its message id: the contract and the order up to orderRef (the
- *  fields after it are not read). */
-void tws_dec_place_order(te_tws_fields_t *fs, te_tws_order_t *o);
 /** openOrder after its message id: the whole layout of server versions 170..176. */
 void tws_dec_open_order(te_tws_fields_t *fs, te_tws_open_order_t *oo);
 

@@ -1,7 +1,8 @@
 /*
  * tws_proto_order: the order layouts of the TWS API at server versions 170..176
- * (see tws_proto.h): placeOrder (client -> server) and openOrder (server -> client),
- * each written out field by field.
+ * (see tws_proto.h): placeOrder (client -> server) encoded and openOrder (server ->
+ * client) decoded, each written out field by field (the other two are in
+ * tests/fake_tws/tws_server.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -64,106 +65,6 @@ int te_tws_enc_place_order(te_buf_t *out, const te_tws_order_t *o)
                 "s:postToAts,i:autoCancelParent,s:advancedErrorOverride,"
                 "s:manualOrderTime");
         return tws_e_end(&e);
-}
-
-/* openOrder at server versions 170..176 (no version field since 145): the order id,
- * the contract, the order, its state, and the attributes added up to 170
- * (PEGBEST_PEGMID_OFFSETS); faProfile is still present (removed at 177). 128 fields
- * for a plain order (no combo legs, algo, conditions, delta-neutral or scale
- * parameters: those are counted or flagged empty and nothing follows). */
-int te_tws_enc_open_order(te_buf_t *out, const te_tws_open_order_t *oo)
-{
-        const te_tws_order_t *o = &oo->order;
-        tws_enc_t e;
-        tws_e_begin(&e, out);
-        tws_e_int(&e, TE_TWS_IN_OPEN_ORDER);
-        tws_e_int(&e, o->order_id);
-        /* contract */
-        tws_e_int(&e, 0);           /* conId */
-        tws_e_str(&e, o->symbol);   /* symbol */
-        tws_e_str(&e, o->sec_type); /* secType */
-        tws_e_blanks(&e, "s:lastTradeDateOrContractMonth,i:strike,s:right,s:multiplier");
-        tws_e_str(&e, o->exchange); /* exchange */
-        tws_e_str(&e, o->currency); /* currency */
-        tws_e_str(&e, o->symbol);   /* localSymbol */
-        tws_e_str(&e, "");          /* tradingClass */
-        /* order */
-        tws_e_str(&e, o->action);                          /* action */
-        tws_e_dbl(&e, o->total_qty);                       /* totalQuantity */
-        tws_e_str(&e, o->order_type);                      /* orderType */
-        tws_e_dbl_opt(&e, o->has_lmt_price, o->lmt_price); /* lmtPrice */
-        tws_e_dbl_opt(&e, o->has_aux_price, o->aux_price); /* auxPrice */
-        tws_e_str(&e, o->tif);                             /* tif */
-        tws_e_str(&e, "");                                 /* ocaGroup */
-        tws_e_str(&e, o->account);                         /* account */
-        tws_e_blanks(&e, "s:openClose,i:origin");
-        tws_e_str(&e, o->order_ref);  /* orderRef */
-        tws_e_int(&e, oo->client_id); /* clientId */
-        tws_e_int(&e, oo->perm_id);   /* permId */
-        tws_e_blanks(&e,
-                     "i:outsideRth,i:hidden,i:discretionaryAmt,s:goodAfterTime,"
-                     "s:deprecated sharesAllocation,s:faGroup,s:faMethod,s:faPercentage,"
-                     "s:faProfile,s:modelCode,s:goodTillDate,s:rule80A,s:percentOffset,"
-                     "s:settlingFirm,i:shortSaleSlot,s:designatedLocation,x:exemptCode,"
-                     "i:auctionStrategy,s:startingPrice,s:stockRefPrice,s:delta,"
-                     "s:stockRangeLower,s:stockRangeUpper,s:displaySize,i:blockOrder,"
-                     "i:sweepToFill,i:allOrNone,s:minQty,i:ocaType,i:eTradeOnly,"
-                     "i:firmQuoteOnly,s:nbboPriceCap");
-        tws_e_int(&e, oo->parent_id); /* parentId */
-        tws_e_blanks(&e,
-                     "i:triggerMethod,s:volatility,i:volatilityType,"
-                     "s:deltaNeutralOrderType,s:deltaNeutralAuxPrice,i:continuousUpdate,"
-                     "i:referencePriceType,s:trailStopPrice,s:trailingPercent,"
-                     "s:basisPoints,s:basisPointsType,s:comboLegsDescrip,"
-                     "i:comboLegs count,i:orderComboLegs count,"
-                     "i:smartComboRoutingParams count,s:scaleInitLevelSize,"
-                     "s:scaleSubsLevelSize,s:scalePriceIncrement,s:hedgeType,"
-                     "i:optOutSmartRouting,s:clearingAccount,s:clearingIntent,i:notHeld,"
-                     "i:deltaNeutralContract,s:algoStrategy,i:solicited,i:whatIf");
-        /* order state */
-        tws_e_str(&e, oo->status); /* status */
-        tws_e_blanks(&e,
-                     "s:initMarginBefore,s:maintMarginBefore,s:equityWithLoanBefore,"
-                     "s:initMarginChange,s:maintMarginChange,s:equityWithLoanChange,"
-                     "s:initMarginAfter,s:maintMarginAfter,s:equityWithLoanAfter,"
-                     "s:commission,s:minCommission,s:maxCommission,s:commissionCurrency,"
-                     "s:warningText");
-        /* later attributes */
-        tws_e_blanks(&e,
-                     "i:randomizeSize,i:randomizePrice,i:conditions count,"
-                     "s:adjustedOrderType,s:triggerPrice,s:trailStopPrice,"
-                     "s:lmtPriceOffset,s:adjustedStopPrice,s:adjustedStopLimitPrice,"
-                     "s:adjustedTrailingAmount,i:adjustableTrailingUnit,"
-                     "s:softDollarTier name,s:softDollarTier value,"
-                     "s:softDollarTier displayName,s:cashQty,i:dontUseAutoPriceForHedge,"
-                     "i:isOmsContainer,i:discretionaryUpToLimitPrice,i:usePriceMgmtAlgo,"
-                     "s:duration,s:postToAts,i:autoCancelParent,s:minTradeQty,"
-                     "s:minCompeteSize,s:competeAgainstBestOffset,s:midOffsetAtWhole,"
-                     "s:midOffsetAtHalf");
-        return tws_e_end(&e);
-}
-
-void tws_dec_place_order(te_tws_fields_t *fs, te_tws_order_t *o)
-{
-        o->order_id = tws_rd_int(fs, "orderId");
-        tws_rd_skip(fs, "conId");
-        tws_rd_str(fs, "symbol", o->symbol, sizeof o->symbol);
-        tws_rd_str(fs, "secType", o->sec_type, sizeof o->sec_type);
-        tws_rd_skips(fs, "s:lastTradeDate,s:strike,s:right,s:multiplier");
-        tws_rd_str(fs, "exchange", o->exchange, sizeof o->exchange);
-        tws_rd_skip(fs, "primaryExch");
-        tws_rd_str(fs, "currency", o->currency, sizeof o->currency);
-        tws_rd_skips(fs, "s:localSymbol,s:tradingClass,s:secIdType,s:secId");
-        tws_rd_str(fs, "action", o->action, sizeof o->action);
-        o->total_qty = tws_rd_dbl(fs, "totalQuantity");
-        tws_rd_str(fs, "orderType", o->order_type, sizeof o->order_type);
-        o->lmt_price = tws_rd_dbl_opt(fs, "lmtPrice", &o->has_lmt_price);
-        o->aux_price = tws_rd_dbl_opt(fs, "auxPrice", &o->has_aux_price);
-        tws_rd_str(fs, "tif", o->tif, sizeof o->tif);
-        tws_rd_skip(fs, "ocaGroup");
-        tws_rd_str(fs, "account", o->account, sizeof o->account);
-        tws_rd_skips(fs, "s:openClose,s:origin");
-        tws_rd_str(fs, "orderRef", o->order_ref, sizeof o->order_ref);
 }
 
 /* ---- openOrder decoding ------------------------------------------------------- */
@@ -289,8 +190,8 @@ static void dec_order_params(te_tws_fields_t *fs)
         skip_int(fs, "solicited");
 }
 
-/* openOrder after its message id, in the layout te_tws_enc_open_order writes (with
- * every optional group). */
+/* openOrder after its message id, in the layout the fake TWS writes (with every
+ * optional group). */
 void tws_dec_open_order(te_tws_fields_t *fs, te_tws_open_order_t *oo)
 {
         te_tws_order_t *o = &oo->order;

@@ -7,6 +7,8 @@
  */
 #include "msg_json_out.h"
 
+#include "te_codec_int.h" /* the codec's field tables */
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -230,125 +232,68 @@ static int jw_end(jw_t *w, size_t start)
         return 0;
 }
 
-static void jw_ids(jw_t *w, const te_attrib_t *ids)
-{
-        jw_str(w, "decision_id", ids->decision_id);
-        jw_str(w, "portfolio_id", ids->portfolio_id);
-        jw_str(w, "strategy_id", ids->strategy_id);
-        jw_str(w, "profile_version_id", ids->profile_version_id);
-        jw_str(w, "regime_id", ids->regime_id);
-        jw_str(w, "universe_id", ids->universe_id);
-}
-
 /* ---- messages --------------------------------------------------------------------- */
 
-int te_json_out_target_portfolio(te_buf_t *b, const te_target_portfolio_t *m)
+/* The object at `m` as the codec's field table `t` lists it (te_codec_fields.c: the
+ * schema's order, names and kinds; the targets of a TargetPortfolio as an array). */
+static void jw_fields(jw_t *w, const void *m, const fd_table_t *t)
 {
-        jw_t w = {b, 0, 1};
-        size_t start = b->len;
-        jw_open(&w);
-        jw_ids(&w, &m->ids);
-        jw_str(&w, "mode", te_mode_name(m->mode));
-        jw_int(&w, "as_of", m->as_of);
-        jw_str(&w, "unit", te_unit_name(m->unit));
-        jw_opt_dbl(&w, "nav", m->has_nav, m->nav);
-        jw_bool(&w, "full_replace", m->full_replace);
-        jw_key(&w, "targets");
-        jw_raw(&w, "[");
-        for (size_t i = 0; i < m->n_targets && !w.err; i++) {
-                const te_target_t *t = &m->targets[i];
-                if (i)
-                        jw_raw(&w, ",");
-                jw_open(&w);
-                jw_str(&w, "ticker", t->ticker);
-                jw_dbl(&w, "value", t->value);
-                jw_opt_dbl(&w, "ref_price", t->has_ref_price, t->ref_price);
-                jw_close(&w);
+        const char *base = m;
+        int i;
+        int64_t l;
+        double d;
+        jw_open(w);
+        for (size_t k = 0; k < t->n && !w->err; k++) {
+                const fd_t *f = &t->fd[k];
+                switch (f->kind) {
+                case FD_STR:
+                        jw_str(w, f->name, base + f->off);
+                        break;
+                case FD_ENUM:
+                        memcpy(&i, base + f->off, sizeof i);
+                        jw_str(w, f->name,
+                               i >= 0 && (size_t)i < f->size ? f->syms[i] : "?");
+                        break;
+                case FD_TS:
+                        memcpy(&l, base + f->off, sizeof l);
+                        jw_int(w, f->name, l);
+                        break;
+                case FD_DOUBLE:
+                case FD_OPT_DOUBLE:
+                        i = 1;
+                        if (f->kind == FD_OPT_DOUBLE)
+                                memcpy(&i, base + f->has_off, sizeof i);
+                        memcpy(&d, base + f->off, sizeof d);
+                        jw_opt_dbl(w, f->name, i, d);
+                        break;
+                case FD_BOOL:
+                        memcpy(&i, base + f->off, sizeof i);
+                        jw_bool(w, f->name, i);
+                        break;
+                case FD_TARGETS: {
+                        const te_target_portfolio_t *tp = m;
+                        jw_key(w, f->name);
+                        jw_raw(w, "[");
+                        for (size_t n = 0; n < tp->n_targets && !w->err; n++) {
+                                if (n)
+                                        jw_raw(w, ",");
+                                jw_fields(w, &tp->targets[n], &te_codec_target_fd);
+                        }
+                        jw_raw(w, "]");
+                        break;
+                }
+                }
         }
-        jw_raw(&w, "]");
-        jw_close(&w);
-        return jw_end(&w, start);
+        jw_close(w);
 }
 
-int te_json_out_exec_mode(te_buf_t *b, const te_exec_mode_t *m)
+int te_json_out_msg(te_buf_t *b, te_msg_type_t type, const void *m)
 {
         jw_t w = {b, 0, 1};
         size_t start = b->len;
-        jw_open(&w);
-        jw_str(&w, "scope", m->scope);
-        jw_str(&w, "level", te_level_name(m->level));
-        jw_int(&w, "effective_from", m->effective_from);
-        jw_str(&w, "reason", m->reason);
-        jw_close(&w);
-        return jw_end(&w, start);
-}
-
-int te_json_out_order_cmd(te_buf_t *b, const te_order_cmd_t *m)
-{
-        jw_t w = {b, 0, 1};
-        size_t start = b->len;
-        jw_open(&w);
-        jw_str(&w, "command", te_command_name(m->command));
-        jw_str(&w, "order_id", m->order_id);
-        jw_ids(&w, &m->ids);
-        jw_str(&w, "ticker", m->ticker);
-        jw_str(&w, "side", te_side_name(m->side));
-        jw_dbl(&w, "quantity", m->quantity);
-        jw_str(&w, "order_type", te_order_type_name(m->order_type));
-        jw_opt_dbl(&w, "limit_price", m->has_limit_price, m->limit_price);
-        jw_opt_dbl(&w, "stop_price", m->has_stop_price, m->stop_price);
-        jw_str(&w, "tif", te_tif_name(m->tif));
-        jw_str(&w, "aggressiveness", te_aggr_name(m->aggressiveness));
-        jw_str(&w, "intent", te_intent_name(m->intent));
-        jw_str(&w, "mode", te_mode_name(m->mode));
-        jw_str(&w, "route", m->route);
-        jw_int(&w, "event_time", m->event_time);
-        jw_opt_dbl(&w, "ref_price", m->has_ref_price, m->ref_price);
-        jw_close(&w);
-        return jw_end(&w, start);
-}
-
-int te_json_out_exec_report(te_buf_t *b, const te_exec_report_t *m)
-{
-        jw_t w = {b, 0, 1};
-        size_t start = b->len;
-        jw_open(&w);
-        jw_str(&w, "report_id", m->report_id);
-        jw_str(&w, "order_id", m->order_id);
-        jw_str(&w, "exec_type", te_exec_type_name(m->exec_type));
-        jw_str(&w, "order_status", te_order_status_name(m->order_status));
-        jw_str(&w, "ticker", m->ticker);
-        jw_str(&w, "side", te_side_name(m->side));
-        jw_dbl(&w, "last_qty", m->last_qty);
-        jw_dbl(&w, "last_price", m->last_price);
-        jw_dbl(&w, "cum_qty", m->cum_qty);
-        jw_dbl(&w, "leaves_qty", m->leaves_qty);
-        jw_dbl(&w, "avg_price", m->avg_price);
-        jw_dbl(&w, "commission", m->commission);
-        jw_str(&w, "reason", m->reason);
-        jw_str(&w, "broker", m->broker);
-        jw_str(&w, "account", m->account);
-        jw_int(&w, "event_time", m->event_time);
-        jw_ids(&w, &m->ids);
-        jw_str(&w, "mode", te_mode_name(m->mode));
-        jw_close(&w);
-        return jw_end(&w, start);
-}
-
-int te_json_out_alert(te_buf_t *b, const te_alert_t *m)
-{
-        jw_t w = {b, 0, 1};
-        size_t start = b->len;
-        jw_open(&w);
-        jw_str(&w, "severity", te_severity_name(m->severity));
-        jw_str(&w, "source", m->source);
-        jw_str(&w, "code", m->code);
-        jw_str(&w, "message", m->message);
-        jw_int(&w, "event_time", m->event_time);
-        jw_str(&w, "decision_id", m->decision_id);
-        jw_str(&w, "portfolio_id", m->portfolio_id);
-        jw_str(&w, "order_id", m->order_id);
-        jw_close(&w);
+        if ((unsigned)type >= TE_MSG__CNT)
+                return -1;
+        jw_fields(&w, m, &te_codec_msg_fd[type]);
         return jw_end(&w, start);
 }
 
@@ -470,24 +415,6 @@ static te_codec_err_t decode_value(te_codec_t *codec, const te_json_record_t *r,
         }
 }
 
-/* The decoded message as JSON. @returns 0 or -1. */
-static int render_value(te_buf_t *b, te_msg_type_t type, const te_target_portfolio_t *tp,
-                        const any_msg_t *u)
-{
-        switch (type) {
-        case TE_MSG_TARGET_PORTFOLIO:
-                return te_json_out_target_portfolio(b, tp);
-        case TE_MSG_EXECUTION_MODE:
-                return te_json_out_exec_mode(b, &u->mode);
-        case TE_MSG_ORDER_COMMAND:
-                return te_json_out_order_cmd(b, &u->order);
-        case TE_MSG_EXECUTION_REPORT:
-                return te_json_out_exec_report(b, &u->report);
-        default:
-                return te_json_out_alert(b, &u->alert);
-        }
-}
-
 int te_json_out_record(te_buf_t *b, te_codec_t *codec, te_target_portfolio_t *tp_scratch,
                        const te_json_record_t *r)
 {
@@ -520,7 +447,10 @@ int te_json_out_record(te_buf_t *b, te_codec_t *codec, te_target_portfolio_t *tp
             decode_value(codec, r, &type, tp_scratch, &u, errstr, sizeof errstr);
         if (e == TE_CODEC_OK) {
                 jw_key(&w, "value");
-                if (!w.err && render_value(b, type, tp_scratch, &u) != 0)
+                if (!w.err && te_json_out_msg(b, type,
+                                              type == TE_MSG_TARGET_PORTFOLIO
+                                                  ? (const void *)tp_scratch
+                                                  : (const void *)&u) != 0)
                         w.err = 1;
                 jw_close(&w);
                 return jw_end(&w, start);

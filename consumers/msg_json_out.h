@@ -26,16 +26,10 @@
 #include "te_kafka.h"
 #include "te_msg.h"
 
-/** Render a TargetPortfolio. @returns 0, or -1 (buffer unchanged). */
-int te_json_out_target_portfolio(te_buf_t *b, const te_target_portfolio_t *m);
-/** Render an ExecutionMode. @returns 0, or -1 (buffer unchanged). */
-int te_json_out_exec_mode(te_buf_t *b, const te_exec_mode_t *m);
-/** Render an OrderCommand. @returns 0, or -1 (buffer unchanged). */
-int te_json_out_order_cmd(te_buf_t *b, const te_order_cmd_t *m);
-/** Render an ExecutionReport. @returns 0, or -1 (buffer unchanged). */
-int te_json_out_exec_report(te_buf_t *b, const te_exec_report_t *m);
-/** Render an Alert. @returns 0, or -1 (buffer unchanged). */
-int te_json_out_alert(te_buf_t *b, const te_alert_t *m);
+/** Render the message of `type` at `m` (te_target_portfolio_t for
+ *  TE_MSG_TARGET_PORTFOLIO, te_exec_mode_t, ...), its fields in the schema's order.
+ * @returns 0, or -1 (buffer unchanged). */
+int te_json_out_msg(te_buf_t *b, te_msg_type_t type, const void *m);
 
 /** Append `len` bytes as a JSON value: a string if they are valid UTF-8 without NUL,
  *  else {"hex":"<lower-case hex>"}; NULL `p` gives null. @returns 0 or -1. */

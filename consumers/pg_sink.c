@@ -375,11 +375,6 @@ int te_pg_sink_stage_offset(te_pg_sink_t *s, const char *topic, int32_t partitio
         return 0;
 }
 
-size_t te_pg_sink_staged(const te_pg_sink_t *s)
-{
-        return s->n_rows;
-}
-
 int te_pg_sink_last_path(const te_pg_sink_t *s)
 {
         return s->last_path;

@@ -60,8 +60,6 @@ int te_pg_sink_stage(te_pg_sink_t *s, const te_exec_report_t *r, const char *top
  *  in the same transaction as the staged reports. */
 int te_pg_sink_stage_offset(te_pg_sink_t *s, const char *topic, int32_t partition,
                             int64_t next_offset, char *errstr, size_t errsz);
-/** Number of report rows staged (distinct, non-control). */
-size_t te_pg_sink_staged(const te_pg_sink_t *s);
 /** One attempt: the batch and its offsets in one transaction (direct or staged path,
  *  above). On success the stage is cleared and *applied is the number of reports that
  *  changed the DB. On failure the transaction is rolled back, the stage kept.

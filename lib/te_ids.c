@@ -95,15 +95,6 @@ static void te_id_leg(char legs[16], int leg)
         }
 }
 
-void te_id_order(char *out, size_t outsz, const char *decision_id,
-                 const char *portfolio_id, const char *ticker, int leg)
-{
-        char legs[16];
-        te_id_leg(legs, leg);
-        const char *parts[] = {decision_id, portfolio_id, ticker, legs};
-        te_id_prefixed(out, outsz, 'o', parts, 4);
-}
-
 void te_id_order_prefix(te_id_prefix_t *pre, const char *decision_id,
                         const char *portfolio_id)
 {

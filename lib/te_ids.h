@@ -18,18 +18,17 @@
  *  (outsz >= 33). */
 void te_id_digest(char *out, size_t outsz, const char *const *parts, size_t n);
 
-/** order_id = "o" + digest(decision_id, portfolio_id, ticker, leg). outsz >= 34. */
-void te_id_order(char *out, size_t outsz, const char *decision_id,
-                 const char *portfolio_id, const char *ticker, int leg);
-/** The digest state after a plan's common parts (decision_id, portfolio_id), so that
- *  the order ids of one plan hash only their own ticker and leg. */
+/* order_id = "o" + digest(decision_id, portfolio_id, ticker, leg as decimal text),
+ * made in two steps so that the order ids of one plan hash only their own ticker and
+ * leg. */
+/** The digest state after a plan's common parts (decision_id, portfolio_id). */
 typedef struct te_id_prefix_s {
         uint64_t h1, h2;
 } te_id_prefix_t;
 void te_id_order_prefix(te_id_prefix_t *pre, const char *decision_id,
                         const char *portfolio_id);
-/** Same result as te_id_order(out, outsz, decision_id, portfolio_id, ticker, leg) with
- *  `pre` from te_id_order_prefix(pre, decision_id, portfolio_id). outsz >= 34. */
+/** The order_id of (decision_id, portfolio_id, ticker, leg) with `pre` from
+ *  te_id_order_prefix(pre, decision_id, portfolio_id). outsz >= 34. */
 void te_id_order_from(char *out, size_t outsz, const te_id_prefix_t *pre,
                       const char *ticker, int leg);
 /** Clock command id = "c" + digest(portfolio_id, t). outsz >= 34. */

@@ -15,7 +15,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,26 +38,6 @@ void te_log_init(const char *proc_name, te_log_level_t min_level)
         te_strlcpy(te_log_proc, proc_name ? proc_name : "", sizeof te_log_proc);
         te_log_min_level = min_level;
         pthread_mutex_unlock(&te_log_lock);
-}
-
-int te_log_level_parse(const char *s, te_log_level_t *out)
-{
-        static const struct {
-                const char *name;
-                te_log_level_t lvl;
-        } names[] = {
-            {"debug", TE_LOG_DEBUG},  {"info", TE_LOG_INFO},   {"warn", TE_LOG_WARN},
-            {"warning", TE_LOG_WARN}, {"error", TE_LOG_ERROR},
-        };
-        if (!s)
-                return -1;
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-                if (strcasecmp(s, names[i].name) == 0) {
-                        *out = names[i].lvl;
-                        return 0;
-                }
-        }
-        return -1;
 }
 
 /* "2026-11-25T17:00:00.123Z" into ts (size >= 25). */

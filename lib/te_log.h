@@ -29,8 +29,6 @@ extern te_log_level_t te_log_min_level;
 
 /** Set the process name and the minimum level. Safe to call again. */
 void te_log_init(const char *proc_name, te_log_level_t min_level);
-/** Parse "debug"/"info"/"warn"/"error". @returns 0, or -1 if unknown. */
-int te_log_level_parse(const char *s, te_log_level_t *out);
 /** Write one line (thread-safe, one write(2) per line). `ids` may be NULL. */
 void te_log_write(te_log_level_t lvl, const te_log_ids_t *ids, const char *event,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -221,13 +221,6 @@ static te_book_pf_t *pf_get_or_add(te_book_t *b, const char *portfolio_id)
         return pf;
 }
 
-static te_book_pos_t *pos_get(const te_book_t *b, const char *portfolio_id,
-                              const char *ticker)
-{
-        const te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
-        return pf ? te_map_get(pf->tickers, ticker) : NULL;
-}
-
 static te_book_pos_t *pos_get_or_add(te_book_t *b, const char *portfolio_id,
                                      const char *ticker)
 {
@@ -438,11 +431,6 @@ int te_book_mark_pending(te_book_t *b, const char *order_id, te_command_t comman
         return 0;
 }
 
-int te_book_mark_cancel(te_book_t *b, const char *order_id)
-{
-        return te_book_mark_pending(b, order_id, TE_CMD_CANCEL, 0.0, 0);
-}
-
 int te_book_has_order(const te_book_t *b, const char *order_id)
 {
         return te_map_get(b->orders, order_id) != NULL ||
@@ -529,24 +517,6 @@ te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r)
         return changed ? TE_BOOK_APPLIED : TE_BOOK_DUPLICATE;
 }
 
-double te_book_position(const te_book_t *b, const char *portfolio_id, const char *ticker)
-{
-        const te_book_pos_t *p = pos_get(b, portfolio_id, ticker);
-        return p ? p->position : 0.0;
-}
-
-double te_book_open_qty(const te_book_t *b, const char *portfolio_id, const char *ticker)
-{
-        const te_book_pos_t *p = pos_get(b, portfolio_id, ticker);
-        return p ? p->open_qty : 0.0;
-}
-
-double te_book_cash(const te_book_t *b, const char *portfolio_id)
-{
-        const te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
-        return pf ? pf->cash : 0.0;
-}
-
 te_mode_t te_book_mode(const te_book_t *b, const char *portfolio_id)
 {
         const te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
@@ -600,19 +570,6 @@ int te_book_as_of_learned(const te_book_t *b, const char *portfolio_id)
 {
         const te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
         return pf && pf->has_as_of && pf->as_of_learned;
-}
-
-void te_book_foreach_ticker(const te_book_t *b, const char *portfolio_id,
-                            void (*fn)(const char *ticker, double position,
-                                       double open_qty, void *opaque),
-                            void *opaque)
-{
-        const te_book_pf_t *pf = te_map_get(b->portfolios, portfolio_id);
-        const te_book_pos_t *p;
-        size_t it = 0;
-        while (pf && (p = te_book_pf_next(pf, &it)) != NULL)
-                if (p->position != 0.0 || p->open_qty != 0.0)
-                        fn(p->ticker, p->position, p->open_qty, opaque);
 }
 
 void te_book_foreach_live(const te_book_t *b, const char *portfolio_id,

@@ -94,21 +94,12 @@ int te_book_add_new_order(te_book_t *b, const char *order_id, const char *portfo
  *  left as it is. @returns 0, or -1 if the order is unknown. */
 int te_book_mark_pending(te_book_t *b, const char *order_id, te_command_t command,
                          double new_qty, int64_t now_ms);
-/** te_book_mark_pending for a CANCEL at an unknown time. */
-int te_book_mark_cancel(te_book_t *b, const char *order_id);
 /** @returns 1 if the book knows `order_id` (sent, loaded or learned; or dropped when
  *  finished and still among the tombstones), else 0. */
 int te_book_has_order(const te_book_t *b, const char *order_id);
 /** Apply an execution report. A report of an order dropped when finished (still among
  *  the tombstones) is a TE_BOOK_DUPLICATE: nothing may follow a terminal state. */
 te_book_result_t te_book_apply_report(te_book_t *b, const te_exec_report_t *r);
-
-/** Position (signed) of a ticker in a portfolio; 0 when unknown. */
-double te_book_position(const te_book_t *b, const char *portfolio_id, const char *ticker);
-/** Remaining quantity of live orders (signed: buys +, sells -). */
-double te_book_open_qty(const te_book_t *b, const char *portfolio_id, const char *ticker);
-/** Cash of a portfolio (DB balance moved by the fills seen since); 0 when unknown. */
-double te_book_cash(const te_book_t *b, const char *portfolio_id);
 
 /** Mode (PRODUCTION/TRAINING) of a portfolio's orders, learned from its targets and
  *  reports; cancels the planner sends on its own carry it. */
@@ -129,12 +120,6 @@ int te_book_learn_as_of(te_book_t *b, const char *portfolio_id, int64_t as_of);
  *  been planned since (a target before it is a replay, not an error), else 0. */
 int te_book_as_of_learned(const te_book_t *b, const char *portfolio_id);
 
-/** Call `fn` for every ticker of `portfolio_id` with a non-zero position or open
- *  quantity (order unspecified). */
-void te_book_foreach_ticker(const te_book_t *b, const char *portfolio_id,
-                            void (*fn)(const char *ticker, double position,
-                                       double open_qty, void *opaque),
-                            void *opaque);
 /** Call `fn` for every live order, of one portfolio or (portfolio_id NULL) of all,
  *  with the position of its ticker. `fn` must not change the book; collect first. */
 void te_book_foreach_live(const te_book_t *b, const char *portfolio_id,
@@ -149,6 +134,7 @@ void te_book_foreach_live(const te_book_t *b, const char *portfolio_id,
 const te_book_pf_t *te_book_portfolio(const te_book_t *b, const char *portfolio_id);
 /** @returns the (portfolio, ticker) entry, or NULL (then position and open are 0). */
 const te_book_pos_t *te_book_pf_find(const te_book_pf_t *pf, const char *ticker);
+/** Cash (the DB balance moved by the fills seen since); 0 for NULL. */
 double te_book_pf_cash(const te_book_pf_t *pf);
 /** Entries of the portfolio that are held (position != 0) or have live or pending orders,
  * kept up to date by every change: a full_replace plan scans the book only when some of

@@ -866,34 +866,6 @@ size_t te_order_plan_deferred(const te_order_plan_ws_t *ws)
         return ws->n_deferred;
 }
 
-te_order_plan_err_t te_order_plan_target(const te_order_plan_cfg_t *cfg,
-                                         const te_order_plan_env_t *env,
-                                         const te_book_t *book,
-                                         const te_target_portfolio_t *tp,
-                                         te_order_cmd_t *out, size_t cap, size_t *n_out,
-                                         char *errstr, size_t errsz)
-{
-        const te_order_cmd_t *o;
-        size_t n;
-        *n_out = 0;
-        te_order_plan_ws_t *ws = te_order_plan_ws_new(cap);
-        if (!ws) {
-                snprintf(errstr, errsz, "out of memory");
-                return TE_ORDER_PLAN_E_NOMEM;
-        }
-        te_order_plan_err_t err =
-            te_order_plan_run(ws, cfg, env, book, tp, &o, &n, errstr, errsz);
-        if (err == TE_ORDER_PLAN_E_TOO_MANY)
-                snprintf(errstr, errsz, "more than %zu orders", cap);
-        if (err == TE_ORDER_PLAN_OK) {
-                if (n)
-                        memcpy(out, o, n * sizeof *o);
-                *n_out = n;
-        }
-        te_order_plan_ws_destroy(ws);
-        return err;
-}
-
 typedef struct mode_ctx_s {
         te_order_plan_ws_t *ws;
         te_level_t (*level_of)(void *, const char *);

@@ -27,8 +27,8 @@
  * never dropped); orders above the maximum quantity or notional split into child
  * orders. A move through zero is a CLOSE of the whole position, then an OPEN.
  * Output order: CANCELs, then sells, then buys, each by ticker, then by leg. Every NEW
- * has order_id te_id_order(decision, portfolio, ticker, leg), legs counted per ticker
- * from 0 in output order, so re-planning a target gives the same ids.
+ * has order_id "o" + digest(decision, portfolio, ticker, leg) (te_ids.h), legs counted
+ * per ticker from 0 in output order, so re-planning a target gives the same ids.
  *
  * Execution level (exec.mode): NORMAL plans as above; REDUCE_ONLY clamps each target
  * so |position| can only shrink; EMERGENCY cancels every live order of the portfolio
@@ -112,7 +112,7 @@ void te_order_plan_ws_destroy(te_order_plan_ws_t *ws); /* accepts NULL */
 /** Plan `tp` against `book` under `env` (NULL: NORMAL, no price source). On success
  *  *out points at *n_out commands owned by `ws` (valid until the next call). Does not
  *  change the book: the caller records what it sends (te_book_add_order,
- *  te_book_mark_cancel, te_book_set_last_as_of).
+ *  te_book_mark_pending, te_book_set_last_as_of).
  *  @returns TE_ORDER_PLAN_OK, or a te_order_plan_err_t with errstr; nothing is planned
  * then. */
 te_order_plan_err_t
@@ -127,16 +127,6 @@ te_order_plan_run(te_order_plan_ws_t *ws, const te_order_plan_cfg_t *cfg,
 size_t te_order_plan_deferred(const te_order_plan_ws_t *ws);
 /** The plan.* sizing settings of `cfg` as a rule: the base the rules file builds on. */
 te_plan_rules_rule_t te_order_plan_base_rule(const te_order_plan_cfg_t *cfg);
-
-/** One-shot form of te_order_plan_run copying at most `cap` commands into `out`.
- *  @returns TE_ORDER_PLAN_OK or an error (TE_ORDER_PLAN_E_TOO_MANY when more than cap).
- */
-te_order_plan_err_t te_order_plan_target(const te_order_plan_cfg_t *cfg,
-                                         const te_order_plan_env_t *env,
-                                         const te_book_t *book,
-                                         const te_target_portfolio_t *tp,
-                                         te_order_cmd_t *out, size_t cap, size_t *n_out,
-                                         char *errstr, size_t errsz);
 
 /** Commands that put a portfolio (or, with portfolio_id NULL, every portfolio) in line
  *  with a new execution level at once: HALT and EMERGENCY cancel every live order,

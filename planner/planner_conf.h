@@ -1,7 +1,7 @@
 /*
  * planner_conf: the exec-planner config table (te_planner_conf_t, planner.h). It is the
  * only place a default of the order planner's settings is set: code that plans without
- * the process takes te_planner_conf_defaults(...).plan.
+ * the process applies it to a zeroed te_planner_conf_t (te_cfg_defaults) and takes .plan.
  */
 #ifndef TE_PLANNER_CONF_H
 #define TE_PLANNER_CONF_H
@@ -14,8 +14,5 @@
 /* The table and its length. */
 extern const te_cfg_item_t te_planner_conf_items[];
 extern const size_t te_planner_conf_n_items;
-/** Zero `conf` and apply the table's defaults. @returns 0, or -1 with errstr (a
- *  default that does not parse: a programming error). */
-int te_planner_conf_defaults(te_planner_conf_t *conf, char *errstr, size_t errsz);
 
 #endif

@@ -2,11 +2,13 @@
  * msg_json_in: strict JSON -> TargetPortfolio / ExecutionMode parsing (jansson).
  *
  * The document is loaded whole with json_loadb (length-bounded, duplicate keys
- * rejected), then walked field by field. Unknown keys are errors on purpose: a typo in
- * an optional field name ("ref_prcie") would otherwise publish a target without the
- * price the author meant to send.
+ * rejected), then walked along the codec's field table of the message. Unknown keys are
+ * errors on purpose: a typo in an optional field name ("ref_prcie") would otherwise
+ * publish a target without the price the author meant to send.
  */
 #include "msg_json_in.h"
+
+#include "te_codec_int.h" /* the codec's field tables */
 
 #include <errno.h>
 #include <jansson.h>
@@ -147,111 +149,99 @@ static int check_keys(pctx_t *c, json_t *obj, const char *const *allowed)
         return 0;
 }
 
-static int get_string(pctx_t *c, json_t *obj, const char *key, int nonempty, char *dst,
-                      size_t dstsz)
+/* The value `v` (NULL: absent) of field `f` into the struct at `base`. The strings below
+ * must not be empty and an optional number must be > 0, as the codec's validation
+ * wants (an absent or null one is has_<name> = 0). */
+static int get_value(pctx_t *c, const fd_t *f, json_t *v, char *base)
 {
-        json_t *v = json_object_get(obj, key);
-        if (!v)
-                return fail(c, "%s%s: missing", c->prefix, key);
-        if (!json_is_string(v))
-                return fail(c, "%s%s: expected string, got %s", c->prefix, key, jtype(v));
+        static const char *const nonempty[] = {"decision_id", "portfolio_id", "ticker",
+                                               "scope", NULL};
+        const char *key = f->name, *s = json_string_value(v);
+        void *p = base + f->off;
+        int i = f->kind != FD_OPT_DOUBLE || (v && !json_is_null(v));
         size_t n = json_string_length(v);
-        if (n >= dstsz)
-                return fail(c, "%s%s: too long (%zu bytes, max %zu)", c->prefix, key, n,
-                            dstsz - 1);
-        if (nonempty && n == 0)
-                return fail(c, "%s%s: must not be empty", c->prefix, key);
-        memcpy(dst, json_string_value(v), n);
-        dst[n] = '\0';
-        return 0;
-}
-
-static int get_enum(pctx_t *c, json_t *obj, const char *key, const char *const *names,
-                    int n, int *out)
-{
-        json_t *v = json_object_get(obj, key);
+        double d = 0.0;
+        if (f->kind == FD_OPT_DOUBLE && !i) {
+                memcpy(base + f->has_off, &i, sizeof i);
+                memcpy(p, &d, sizeof d);
+                return 0;
+        }
         if (!v)
                 return fail(c, "%s%s: missing", c->prefix, key);
-        if (!json_is_string(v))
+        if ((f->kind == FD_STR || f->kind == FD_ENUM) && !s)
                 return fail(c, "%s%s: expected string, got %s", c->prefix, key, jtype(v));
-        int idx = te_enum_parse(names, n, json_string_value(v));
-        if (idx < 0) {
-                char list[256] = "";
-                size_t used = 0;
-                for (int i = 0; i < n; i++) {
-                        int w = snprintf(list + used, sizeof list - used, "%s%s",
-                                         i ? "|" : "", names[i]);
-                        if (w < 0 || (size_t)w >= sizeof list - used)
-                                break;
-                        used += (size_t)w;
+        switch (f->kind) {
+        case FD_STR:
+                if (n >= f->size)
+                        return fail(c, "%s%s: too long (%zu bytes, max %zu)", c->prefix,
+                                    key, n, f->size - 1);
+                for (size_t k = 0; n == 0 && nonempty[k]; k++)
+                        if (strcmp(key, nonempty[k]) == 0)
+                                return fail(c, "%s%s: must not be empty", c->prefix, key);
+                memcpy(p, s, n);
+                ((char *)p)[n] = '\0';
+                return 0;
+        case FD_ENUM:
+                if ((i = te_enum_parse(f->syms, (int)f->size, s)) < 0) {
+                        char list[256] = "";
+                        size_t used = 0;
+                        for (size_t k = 0; k < f->size; k++) {
+                                int w = snprintf(list + used, sizeof list - used, "%s%s",
+                                                 k ? "|" : "", f->syms[k]);
+                                if (w < 0 || (size_t)w >= sizeof list - used)
+                                        break;
+                                used += (size_t)w;
+                        }
+                        return fail(c, "%s%s: unknown symbol \"%.64s\" (expected %s)",
+                                    c->prefix, key, s, list);
                 }
-                return fail(c, "%s%s: unknown symbol \"%.64s\" (expected %s)", c->prefix,
-                            key, json_string_value(v), list);
-        }
-        *out = idx;
-        return 0;
-}
-
-/* A finite number (> 0 if `positive`, as the schema wants prices and nav). Optional
- * fields may be absent or null (*has = 0). */
-static int get_number(pctx_t *c, json_t *obj, const char *key, int required, int positive,
-                      int *has, double *out)
-{
-        json_t *v = json_object_get(obj, key);
-        if (!v || (!required && json_is_null(v))) {
-                if (required)
-                        return fail(c, "%s%s: missing", c->prefix, key);
-                *has = 0;
-                *out = 0.0;
+                memcpy(p, &i, sizeof i);
                 return 0;
-        }
-        if (!json_is_number(v))
-                return fail(c, "%s%s: expected number, got %s", c->prefix, key, jtype(v));
-        double d = json_number_value(v);
-        if (!isfinite(d))
-                return fail(c, "%s%s: not a finite number", c->prefix, key);
-        if (positive && !(d > 0))
-                return fail(c, "%s%s: must be > 0", c->prefix, key);
-        *has = 1;
-        *out = d;
-        return 0;
-}
-
-static int get_bool(pctx_t *c, json_t *obj, const char *key, int *out)
-{
-        json_t *v = json_object_get(obj, key);
-        if (!v)
-                return fail(c, "%s%s: missing", c->prefix, key);
-        if (!json_is_boolean(v))
-                return fail(c, "%s%s: expected true or false, got %s", c->prefix, key,
-                            jtype(v));
-        *out = json_is_true(v);
-        return 0;
-}
-
-static int get_time(pctx_t *c, json_t *obj, const char *key, int64_t *out)
-{
-        json_t *v = json_object_get(obj, key);
-        if (!v)
-                return fail(c, "%s%s: missing", c->prefix, key);
-        if (json_is_integer(v)) {
-                json_int_t t = json_integer_value(v);
-                if (t < 0 || t > TIME_MS_MAX)
-                        return fail(c, "%s%s: %lld ms is outside 1970..9999", c->prefix,
-                                    key, (long long)t);
-                *out = (int64_t)t;
-                return 0;
-        }
-        if (json_is_string(v)) {
-                if (te_json_in_parse_time(json_string_value(v), out) != 0)
+        case FD_TS: {
+                int64_t ms;
+                if (json_is_integer(v)) {
+                        json_int_t ti = json_integer_value(v);
+                        if (ti < 0 || ti > TIME_MS_MAX)
+                                return fail(c, "%s%s: %lld ms is outside 1970..9999",
+                                            c->prefix, key, (long long)ti);
+                        ms = (int64_t)ti;
+                } else if (!s) {
+                        return fail(c, "%s%s: expected integer ms or date string, got %s",
+                                    c->prefix, key, jtype(v));
+                } else if (te_json_in_parse_time(s, &ms) != 0) {
                         return fail(c,
                                     "%s%s: invalid date \"%.40s\" (expected YYYY-MM-DD, "
                                     "YYYY-MM-DDTHH:MM:SSZ or integer ms since the epoch)",
-                                    c->prefix, key, json_string_value(v));
+                                    c->prefix, key, s);
+                }
+                memcpy(p, &ms, sizeof ms);
                 return 0;
         }
-        return fail(c, "%s%s: expected integer ms or date string, got %s", c->prefix, key,
-                    jtype(v));
+        case FD_DOUBLE:
+        case FD_OPT_DOUBLE:
+                if (!json_is_number(v))
+                        return fail(c, "%s%s: expected number, got %s", c->prefix, key,
+                                    jtype(v));
+                d = json_number_value(v);
+                if (!isfinite(d))
+                        return fail(c, "%s%s: not a finite number", c->prefix, key);
+                if (f->kind == FD_OPT_DOUBLE && !(d > 0))
+                        return fail(c, "%s%s: must be > 0", c->prefix, key);
+                if (f->kind == FD_OPT_DOUBLE)
+                        memcpy(base + f->has_off, &i, sizeof i);
+                memcpy(p, &d, sizeof d);
+                return 0;
+        case FD_BOOL:
+                if (!json_is_boolean(v))
+                        return fail(c, "%s%s: expected true or false, got %s", c->prefix,
+                                    key, jtype(v));
+                i = json_is_true(v);
+                memcpy(p, &i, sizeof i);
+                return 0;
+        case FD_TARGETS:
+                break;
+        }
+        return 0;
 }
 
 /* ---- documents -------------------------------------------------------------------- */
@@ -310,9 +300,10 @@ static int check_unique_tickers(pctx_t *c, const te_target_portfolio_t *tp)
         return rc;
 }
 
+static int get_fields(pctx_t *c, json_t *obj, void *m, const fd_table_t *t);
+
 static int parse_targets(pctx_t *c, json_t *root, te_target_portfolio_t *tp)
 {
-        static const char *const keys[] = {"ticker", "value", "ref_price", NULL};
         json_t *arr = json_object_get(root, "targets");
         if (!arr)
                 return fail(c, "targets: missing");
@@ -332,12 +323,8 @@ static int parse_targets(pctx_t *c, json_t *root, te_target_portfolio_t *tp)
                         return fail(c, "targets[%zu]: expected object, got %s", i,
                                     jtype(o));
                 te_target_t t;
-                int has_value;
                 memset(&t, 0, sizeof t);
-                if (check_keys(&ec, o, keys) ||
-                    get_string(&ec, o, "ticker", 1, t.ticker, sizeof t.ticker) ||
-                    get_number(&ec, o, "value", 1, 0, &has_value, &t.value) ||
-                    get_number(&ec, o, "ref_price", 0, 1, &t.has_ref_price, &t.ref_price))
+                if (get_fields(&ec, o, &t, &te_codec_target_fd))
                         return -1;
                 if (te_target_portfolio_add(tp, &t) != 0)
                         return fail(c, "targets[%zu]: cannot add (out of memory)", i);
@@ -345,14 +332,31 @@ static int parse_targets(pctx_t *c, json_t *root, te_target_portfolio_t *tp)
         return check_unique_tickers(c, tp);
 }
 
+/* The fields of the codec's table `t` (te_codec_fields.c: the schema's names, kinds and
+ * order) from `obj` into the struct at `m`, no other key allowed. */
+static int get_fields(pctx_t *c, json_t *obj, void *m, const fd_table_t *t)
+{
+        const char *keys[16];
+        if (t->n >= sizeof keys / sizeof keys[0])
+                return fail(c, "%stoo many fields", c->prefix);
+        for (size_t k = 0; k < t->n; k++)
+                keys[k] = t->fd[k].name;
+        keys[t->n] = NULL;
+        if (check_keys(c, obj, keys))
+                return -1;
+        for (size_t k = 0; k < t->n; k++) {
+                const fd_t *f = &t->fd[k];
+                if (f->kind == FD_TARGETS
+                        ? parse_targets(c, obj, m)
+                        : get_value(c, f, json_object_get(obj, f->name), m))
+                        return -1;
+        }
+        return 0;
+}
+
 int te_json_in_target_portfolio(const char *buf, size_t len, te_target_portfolio_t *tp,
                                 char *errstr, size_t errsz)
 {
-        static const char *const keys[] = {
-            "decision_id", "portfolio_id", "strategy_id",  "profile_version_id",
-            "regime_id",   "universe_id",  "mode",         "as_of",
-            "unit",        "nav",          "full_replace", "targets",
-            NULL};
         pctx_t c = {errstr, errsz, ""};
         te_target_t *keep = tp->targets;
         size_t keep_cap = tp->cap_targets;
@@ -363,32 +367,7 @@ int te_json_in_target_portfolio(const char *buf, size_t len, te_target_portfolio
         json_t *root = load_object(&c, buf, len);
         if (!root)
                 return -1;
-        te_attrib_t *ids = &tp->ids;
-        int mode = 0, unit = 0;
-        int rc = -1;
-        if (check_keys(&c, root, keys) ||
-            get_string(&c, root, "decision_id", 1, ids->decision_id,
-                       sizeof ids->decision_id) ||
-            get_string(&c, root, "portfolio_id", 1, ids->portfolio_id,
-                       sizeof ids->portfolio_id) ||
-            get_string(&c, root, "strategy_id", 0, ids->strategy_id,
-                       sizeof ids->strategy_id) ||
-            get_string(&c, root, "profile_version_id", 0, ids->profile_version_id,
-                       sizeof ids->profile_version_id) ||
-            get_string(&c, root, "regime_id", 0, ids->regime_id, sizeof ids->regime_id) ||
-            get_string(&c, root, "universe_id", 0, ids->universe_id,
-                       sizeof ids->universe_id) ||
-            get_enum(&c, root, "mode", te_mode_names, TE_MODE__CNT, &mode) ||
-            get_time(&c, root, "as_of", &tp->as_of) ||
-            get_enum(&c, root, "unit", te_unit_names, TE_UNIT__CNT, &unit) ||
-            get_number(&c, root, "nav", 0, 1, &tp->has_nav, &tp->nav) ||
-            get_bool(&c, root, "full_replace", &tp->full_replace) ||
-            parse_targets(&c, root, tp))
-                goto out;
-        tp->mode = (te_mode_t)mode;
-        tp->unit = (te_unit_t)unit;
-        rc = 0;
-out:
+        int rc = get_fields(&c, root, tp, &te_codec_msg_fd[TE_MSG_TARGET_PORTFOLIO]);
         json_decref(root);
         return rc;
 }
@@ -396,24 +375,12 @@ out:
 int te_json_in_exec_mode(const char *buf, size_t len, te_exec_mode_t *m, char *errstr,
                          size_t errsz)
 {
-        static const char *const keys[] = {"scope", "level", "effective_from", "reason",
-                                           NULL};
         pctx_t c = {errstr, errsz, ""};
         memset(m, 0, sizeof *m);
         json_t *root = load_object(&c, buf, len);
         if (!root)
                 return -1;
-        int level = 0;
-        int rc = -1;
-        if (check_keys(&c, root, keys) ||
-            get_string(&c, root, "scope", 1, m->scope, sizeof m->scope) ||
-            get_enum(&c, root, "level", te_level_names, TE_LEVEL__CNT, &level) ||
-            get_time(&c, root, "effective_from", &m->effective_from) ||
-            get_string(&c, root, "reason", 0, m->reason, sizeof m->reason))
-                goto out;
-        m->level = (te_level_t)level;
-        rc = 0;
-out:
+        int rc = get_fields(&c, root, m, &te_codec_msg_fd[TE_MSG_EXECUTION_MODE]);
         json_decref(root);
         return rc;
 }

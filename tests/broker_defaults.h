@@ -18,7 +18,9 @@
 static inline te_broker_worker_conf_t *te_test_broker_conf(te_broker_worker_conf_t *c)
 {
         char errstr[256];
-        if (te_broker_conf_defaults(c, errstr, sizeof errstr) == 0)
+        memset(c, 0, sizeof *c);
+        if (te_cfg_defaults(te_broker_conf_items, te_broker_conf_n_items, c, errstr,
+                            sizeof errstr) == 0)
                 return c;
         fprintf(stderr, "exec-broker table: %s\n", errstr);
         return NULL;

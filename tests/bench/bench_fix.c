@@ -58,7 +58,7 @@ static int bare_send(bare_t *c, const char *type, const char *const *fields)
         char buf[1024];
         te_fix_hdr_t h = {type, "TE", "EXECUTOR", ++c->seq, te_proc_wall_ms(), 0, 0};
         te_fix_enc_t e;
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         for (; *fields; fields += 2)
                 te_fix_enc_str(&e, (int)strtol(fields[0], NULL, 10), fields[1]);
         long n = te_fix_enc_end(&e);
@@ -72,8 +72,8 @@ static int bare_wait(bare_t *c, const char *type, const char *clordid)
         for (;;) {
                 size_t flen;
                 char err[128];
-                while (te_fix_frame_next((const uint8_t *)c->rbuf, c->rlen, &flen, err,
-                                         sizeof err) == TE_FIX_OK) {
+                while (te_fix_frame_next_v((const uint8_t *)c->rbuf, c->rlen, NULL, &flen,
+                                           err, sizeof err) == TE_FIX_OK) {
                         int hit = te_fix_parse(c->rbuf, flen, &m) == TE_FIX_OK &&
                                   strcmp(m.msg_type, type) == 0;
                         if (hit && clordid) {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "te_buf.h"
-#include "tws_proto.h"
+#include "tws_server.h"
 
 #define MAX_ORDERS 20000
 #define MAX_EXECS  60000

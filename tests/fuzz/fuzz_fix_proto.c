@@ -3,8 +3,8 @@
  * the parser of every byte a FIX counterparty sends us.
  *
  * The input is read as a stream the way the adapter reads its socket: frames are split
- * off with te_fix_frame_next; a garbled frame is skipped with te_fix_resync (which must
- * always make progress); each frame found is parsed, and every field it reports must
+ * off with te_fix_frame_next_v; a garbled frame is skipped with te_fix_resync_v (which
+ * must always make progress); each frame found is parsed, and every field it reports must
  * lie inside the frame, with no tag twice. Field accessors are called on the tags the
  * session and application layers read. ASan/UBSan catch any out-of-bounds access. The
  * source is compiled in so libFuzzer sees its coverage. Seeds:
@@ -56,12 +56,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t off = 0;
         while (off < size) {
                 size_t flen = 0;
-                te_fix_rc_t rc =
-                    te_fix_frame_next(data + off, size - off, &flen, err, sizeof err);
+                te_fix_rc_t rc = te_fix_frame_next_v(data + off, size - off, NULL, &flen,
+                                                     err, sizeof err);
                 if (rc == TE_FIX_EAGAIN)
                         break;
                 if (rc == TE_FIX_EGARBLED) {
-                        size_t skip = te_fix_resync(data + off, size - off);
+                        size_t skip = te_fix_resync_v(data + off, size - off, NULL);
                         if (skip == 0 || skip > size - off)
                                 __builtin_trap();
                         off += skip;

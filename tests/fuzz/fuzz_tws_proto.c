@@ -1,6 +1,7 @@
 /*
- * fuzz_tws_proto: libFuzzer target for the TWS API decoder (brokers/tws_proto*.c), the
- * parser of bytes from TWS / IB Gateway (and, in the fake, from clients).
+ * fuzz_tws_proto: libFuzzer target for the TWS API decoders (brokers/tws_proto*.c),
+ * the parser of bytes from TWS / IB Gateway, and of those from clients in the fake
+ * (tests/fake_tws/tws_server.c).
  *
  * The input is read as a stream the way broker_ibkr reads its socket: frames are split
  * off with te_tws_frame_next until it asks for more or refuses one, and each payload is
@@ -19,6 +20,7 @@
 #include "../../brokers/tws_proto.c"
 #include "../../brokers/tws_proto_order.c"
 #include "../../brokers/tws_proto_wire.c"
+#include "../fake_tws/tws_server.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

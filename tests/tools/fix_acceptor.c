@@ -43,7 +43,7 @@ static void sendf(const char *type, const char *body)
         snprintf(tmp, sizeof tmp, "%s", body);
         te_fix_hdr_t h = {type, "EXECUTOR", "TE", ++seq_out, te_proc_wall_ms(), 0, 0};
         te_fix_enc_t e;
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         char *sv;
         for (char *p = strtok_r(tmp, "|", &sv); p; p = strtok_r(NULL, "|", &sv))
                 te_fix_enc_str(&e, (int)strtol(p, NULL, 10), strchr(p, '=') + 1);
@@ -188,8 +188,9 @@ int main(int argc, char **argv)
                 rlen += (size_t)n;
                 size_t flen;
                 char err[128];
-                while (fd >= 0 && te_fix_frame_next((const uint8_t *)rbuf, rlen, &flen,
-                                                    err, sizeof err) == TE_FIX_OK) {
+                while (fd >= 0 &&
+                       te_fix_frame_next_v((const uint8_t *)rbuf, rlen, NULL, &flen, err,
+                                           sizeof err) == TE_FIX_OK) {
                         if (te_fix_parse(rbuf, flen, &m) == TE_FIX_OK)
                                 on_msg(&m);
                         memmove(rbuf, rbuf + flen, rlen - flen);

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "../book_read.h"
 #include "book.h"
 #include "book_report.h"
 #include "te_buf.h"

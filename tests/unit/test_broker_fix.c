@@ -88,7 +88,7 @@ static void acc_send(const char *spec)
         char *sv, *p = strtok_r(tmp, "|", &sv);
         te_fix_hdr_t h = {p + 3, "QFX", "TE", ++A.seq_out, te_proc_wall_ms(), 0, 0};
         te_fix_enc_t e;
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         while ((p = strtok_r(NULL, "|", &sv)) != NULL)
                 te_fix_enc_str(&e, (int)strtol(p, NULL, 10), strchr(p, '=') + 1);
         long n = te_fix_enc_end(&e);
@@ -121,8 +121,8 @@ static void acc_poll(void)
         for (;;) {
                 size_t flen;
                 char err[128];
-                if (te_fix_frame_next((const uint8_t *)A.rbuf, A.rlen, &flen, err,
-                                      sizeof err) != TE_FIX_OK)
+                if (te_fix_frame_next_v((const uint8_t *)A.rbuf, A.rlen, NULL, &flen, err,
+                                        sizeof err) != TE_FIX_OK)
                         break;
                 static te_fix_msg_t m;
                 assert_int_equal(te_fix_parse(A.rbuf, flen, &m), TE_FIX_OK);

@@ -601,7 +601,7 @@ static void test_broker_sim_round4(void **state)
             {1234567.89014, 1234567.8901},
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-                double got = te_sim_round4(cases[i].v);
+                double got = te_fill_round4(cases[i].v);
                 if (got != cases[i].expect) {
                         print_error("round4(%.17g) = %.17g, expected %.17g\n", cases[i].v,
                                     got, cases[i].expect);

@@ -105,7 +105,7 @@ static void test_fix_app_golden(void **state)
                 te_fix_hdr_t h = {mt, "TE", "QFX", (int64_t)i + 1, T0, 0, 0};
                 char buf[1024], err[128] = "";
                 te_fix_enc_t e;
-                te_fix_enc_begin(&e, buf, sizeof buf, &h);
+                te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
                 te_order_cmd_t c =
                     order(g->side, g->qty, g->type, g->lim, g->stp, g->tif);
                 int rc = -1;
@@ -165,7 +165,7 @@ static void test_fix_app_refused(void **state)
                 char buf[1024], err[128] = "";
                 te_fix_hdr_t h = {"D", "TE", "QFX", 1, T0, 0, 0};
                 te_fix_enc_t e;
-                te_fix_enc_begin(&e, buf, sizeof buf, &h);
+                te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
                 if (te_fix_app_enc_new(&e, &cfg, &cases[i].c, T0, err, sizeof err) !=
                         -1 ||
                     !err[0]) {
@@ -179,12 +179,12 @@ static void test_fix_app_refused(void **state)
         char buf[1024], err[128];
         te_fix_hdr_t h = {"D", "TE", "QFX", 1, T0, 0, 0};
         te_fix_enc_t e;
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         assert_int_equal(te_fix_app_enc_new(&e, &CFG, &c, T0, err, sizeof err), -1);
         /* a replace may not change the side */
         te_order_cmd_t old = order(TE_SIDE_BUY, 10, TE_OT_LIMIT, 5, 0, TE_TIF_DAY);
         te_order_cmd_t rep = order(TE_SIDE_SELL, 10, TE_OT_LIMIT, 6, 0, TE_TIF_DAY);
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         assert_int_equal(te_fix_app_enc_replace(&e, &CFG, &old, &rep, "ORD-1", "ORD-1:r1",
                                                 T0, err, sizeof err),
                          -1);
@@ -227,7 +227,7 @@ static void build(char *buf, size_t cap, const char *spec, te_fix_msg_t *m)
         char *sv, *p = strtok_r(tmp, "|", &sv);
         te_fix_hdr_t h = {p + 3, "QFX", "TE", 5, T0, 0, 0};
         te_fix_enc_t e;
-        te_fix_enc_begin(&e, buf, cap, &h);
+        te_fix_enc_begin_v(&e, buf, cap, &h, NULL);
         while ((p = strtok_r(NULL, "|", &sv)) != NULL)
                 te_fix_enc_str(&e, (int)strtol(p, NULL, 10), strchr(p, '=') + 1);
         long n = te_fix_enc_end(&e);
@@ -492,8 +492,8 @@ static void test_fix_app_golden42(void **state)
                                                      TE_FIX_BEGIN42, &flen, err,
                                                      sizeof err),
                                  TE_FIX_OK);
-                assert_int_equal(te_fix_frame_next((const uint8_t *)buf, (size_t)n, &flen,
-                                                   err, sizeof err),
+                assert_int_equal(te_fix_frame_next_v((const uint8_t *)buf, (size_t)n,
+                                                     NULL, &flen, err, sizeof err),
                                  TE_FIX_EGARBLED);
                 assert_int_equal(te_fix_parse(buf, (size_t)n, &m), TE_FIX_OK);
                 assert_string_equal(m.begin, TE_FIX_BEGIN42);
@@ -639,7 +639,7 @@ static void test_fix_app_mass_status(void **state)
                 te_fix_hdr_t h = {"AF", "TE", "QFX", 10, T0, 0, 0};
                 char buf[512], want[512];
                 te_fix_enc_t e;
-                te_fix_enc_begin(&e, buf, sizeof buf, &h);
+                te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
                 assert_int_equal(
                     te_fix_app_enc_mass_status(&e, "M1765000000123-2", G[i].account), 0);
                 long n = te_fix_enc_end(&e);
@@ -655,7 +655,7 @@ static void test_fix_app_mass_status(void **state)
         te_fix_hdr_t h = {"AF", "TE", "QFX", 10, T0, 0, 0};
         char buf[512], big[TE_FIX_MASSID_MAX + 1];
         te_fix_enc_t e;
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         assert_int_equal(te_fix_app_enc_mass_status(&e, "", ""), -1);
         memset(big, 'x', sizeof big - 1);
         big[sizeof big - 1] = '\0';

@@ -168,7 +168,7 @@ static long encode(const golden_t *g, char *buf, size_t cap)
                           .poss_dup = g->poss_dup,
                           .orig_sending_ms = T0};
         te_fix_enc_t e;
-        te_fix_enc_begin(&e, buf, cap, &h);
+        te_fix_enc_begin_v(&e, buf, cap, &h, NULL);
         for (size_t i = 0; i < 14 && g->f[i].tag; i++) {
                 const fld_t *f = &g->f[i];
                 switch (f->kind) {
@@ -218,14 +218,14 @@ static void test_fix_golden_decode(void **state)
                 size_t flen = 0;
                 /* every proper prefix needs more bytes */
                 for (size_t k = 0; k < n; k++)
-                        assert_int_equal(te_fix_frame_next((const uint8_t *)fr, k, &flen,
-                                                           err, sizeof err),
+                        assert_int_equal(te_fix_frame_next_v((const uint8_t *)fr, k, NULL,
+                                                             &flen, err, sizeof err),
                                          TE_FIX_EAGAIN);
                 /* the whole frame, also with the next frame's start behind it */
                 memcpy(fr + n, "8=FIX", 5);
-                assert_int_equal(
-                    te_fix_frame_next((const uint8_t *)fr, n + 5, &flen, err, sizeof err),
-                    TE_FIX_OK);
+                assert_int_equal(te_fix_frame_next_v((const uint8_t *)fr, n + 5, NULL,
+                                                     &flen, err, sizeof err),
+                                 TE_FIX_OK);
                 assert_int_equal(flen, n);
                 te_fix_msg_t m;
                 assert_int_equal(te_fix_parse(fr, n, &m), TE_FIX_OK);
@@ -275,7 +275,8 @@ static void test_fix_decode_exec_report(void **state)
         size_t n = soh(fr, sizeof fr, s), flen;
         char err[128];
         assert_int_equal(
-            te_fix_frame_next((const uint8_t *)fr, n, &flen, err, sizeof err), TE_FIX_OK);
+            te_fix_frame_next_v((const uint8_t *)fr, n, NULL, &flen, err, sizeof err),
+            TE_FIX_OK);
         te_fix_msg_t m;
         assert_int_equal(te_fix_parse(fr, n, &m), TE_FIX_OK);
         assert_string_equal(m.msg_type, "8");
@@ -380,7 +381,7 @@ static void test_fix_frame_42(void **state)
         assert_int_equal(
             te_fix_resync_v((const uint8_t *)two, 4 + n44 + n42, TE_FIX_BEGIN42),
             4 + n44);
-        assert_int_equal(te_fix_resync((const uint8_t *)two, 4 + n44 + n42), 4);
+        assert_int_equal(te_fix_resync_v((const uint8_t *)two, 4 + n44 + n42, NULL), 4);
         assert_string_equal(te_fix_begin_known(""), TE_FIX_BEGIN);
         assert_string_equal(te_fix_begin_known("FIX.4.2"), TE_FIX_BEGIN42);
         assert_null(te_fix_begin_known("FIX.4.3"));
@@ -392,8 +393,8 @@ static void test_fix_frame_table(void **state)
         for (size_t i = 0; i < sizeof FRAMES / sizeof FRAMES[0]; i++) {
                 char fr[300], err[128] = "";
                 size_t n = soh(fr, sizeof fr, FRAMES[i].in), flen = 0;
-                te_fix_rc_t rc =
-                    te_fix_frame_next((const uint8_t *)fr, n, &flen, err, sizeof err);
+                te_fix_rc_t rc = te_fix_frame_next_v((const uint8_t *)fr, n, NULL, &flen,
+                                                     err, sizeof err);
                 if (rc != FRAMES[i].rc) {
                         print_error("%s: rc %d, want %d (%s)\n", FRAMES[i].why, rc,
                                     FRAMES[i].rc, err);
@@ -474,7 +475,7 @@ static void test_fix_too_many_fields(void **state)
         char buf[TE_FIX_MAX_FRAME];
         te_fix_hdr_t h = {"0", "QFX", "TE", 3, T0, 0, 0};
         te_fix_enc_t e;
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         for (int t = 1000; t < 1000 + TE_FIX_MAX_FIELDS; t++)
                 te_fix_enc_str(&e, t, "x");
         long n = te_fix_enc_end(&e);
@@ -493,38 +494,38 @@ static void test_fix_encoder_refuses(void **state)
         te_fix_hdr_t h = {"0", "TE", "QFX", 1, T0, 0, 0};
         te_fix_enc_t e;
 
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         te_fix_enc_str(&e, 58,
                        "a\x01"
                        "b");
         assert_int_equal(te_fix_enc_end(&e), -1);
 
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         te_fix_enc_str(&e, 58, "");
         assert_int_equal(te_fix_enc_end(&e), -1);
 
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         te_fix_enc_num(&e, 44, 0.0 / 0.0);
         assert_int_equal(te_fix_enc_end(&e), -1);
 
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         te_fix_enc_num(&e, 44, 1e15);
         assert_int_equal(te_fix_enc_end(&e), -1);
 
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         te_fix_enc_time(&e, 60, -1);
         assert_int_equal(te_fix_enc_end(&e), -1);
 
         te_fix_hdr_t h0 = h;
         h0.seq = 0;
-        te_fix_enc_begin(&e, buf, sizeof buf, &h0);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h0, NULL);
         assert_int_equal(te_fix_enc_end(&e), -1);
 
         /* a body that would pass TE_FIX_MAX_FRAME even in a larger buffer */
         char big[1001];
         memset(big, 'x', 1000);
         big[1000] = '\0';
-        te_fix_enc_begin(&e, buf, sizeof buf, &h);
+        te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
         for (int i = 0; i < 9; i++)
                 te_fix_enc_str(&e, 58 + i, big);
         assert_int_equal(te_fix_enc_end(&e), -1);
@@ -539,7 +540,7 @@ static void test_fix_encoder_refuses(void **state)
                     {0.1, "0.1"},
                     {0, "0"}};
         for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-                te_fix_enc_begin(&e, buf, sizeof buf, &h);
+                te_fix_enc_begin_v(&e, buf, sizeof buf, &h, NULL);
                 te_fix_enc_num(&e, 44, nums[i].v);
                 long n = te_fix_enc_end(&e);
                 assert_true(n > 0);
@@ -575,11 +576,11 @@ static void test_fix_resync(void **state)
         (void)state;
         char fr[300];
         size_t n = soh(fr, sizeof fr, "xx8=FIX.4.4|9=5|");
-        assert_int_equal(te_fix_resync((const uint8_t *)fr, n), 2);
+        assert_int_equal(te_fix_resync_v((const uint8_t *)fr, n, NULL), 2);
         n = soh(fr, sizeof fr, "8=FIX.4.4|9=abc|junk8=FI");
-        assert_int_equal(te_fix_resync((const uint8_t *)fr, n), n - 4);
+        assert_int_equal(te_fix_resync_v((const uint8_t *)fr, n, NULL), n - 4);
         n = soh(fr, sizeof fr, "garbage");
-        assert_int_equal(te_fix_resync((const uint8_t *)fr, n), n);
+        assert_int_equal(te_fix_resync_v((const uint8_t *)fr, n, NULL), n);
 }
 
 int main(void)

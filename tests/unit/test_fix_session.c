@@ -318,7 +318,7 @@ static size_t build(char *buf, size_t cap, const char *spec, int64_t now)
                         h.target = v;
         }
         te_fix_enc_t e;
-        te_fix_enc_begin(&e, buf, cap, &h);
+        te_fix_enc_begin_v(&e, buf, cap, &h, NULL);
         for (size_t i = 0; i < n; i++) {
                 int tag = (int)strtol(fields[i], NULL, 10);
                 const char *v = strchr(fields[i], '=') + 1;
@@ -352,8 +352,9 @@ static void check_out(te_fix_session_t *s, const char *want, const char *ctx)
                 }
                 size_t flen;
                 char err[128];
-                assert_int_equal(te_fix_frame_next((const uint8_t *)data + off, len - off,
-                                                   &flen, err, sizeof err),
+                assert_int_equal(te_fix_frame_next_v((const uint8_t *)data + off,
+                                                     len - off, NULL, &flen, err,
+                                                     sizeof err),
                                  TE_FIX_OK);
                 te_fix_msg_t m;
                 assert_int_equal(te_fix_parse(data + off, flen, &m), TE_FIX_OK);

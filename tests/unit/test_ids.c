@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "../id_order.h"
 #include "te_ids.h"
 
 /* 1 if s is exactly n lower-case hex characters. */

@@ -205,27 +205,6 @@ static void test_log_level_filtering(void **state)
         te_log_init("test", TE_LOG_INFO);
 }
 
-static void test_log_level_parse(void **state)
-{
-        static const struct {
-                const char *s;
-                int rc;
-                te_log_level_t lvl;
-        } cases[] = {
-            {"debug", 0, TE_LOG_DEBUG}, {"info", 0, TE_LOG_INFO},
-            {"warn", 0, TE_LOG_WARN},   {"warning", 0, TE_LOG_WARN},
-            {"error", 0, TE_LOG_ERROR}, {"ERROR", 0, TE_LOG_ERROR},
-            {"", -1, TE_LOG_INFO},      {"fatal", -1, TE_LOG_INFO},
-            {NULL, -1, TE_LOG_INFO},
-        };
-        (void)state;
-        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-                te_log_level_t out = TE_LOG_INFO;
-                assert_int_equal(te_log_level_parse(cases[i].s, &out), cases[i].rc);
-                assert_int_equal(out, cases[i].lvl);
-        }
-}
-
 static void test_log_truncation(void **state)
 {
         static const struct {
@@ -307,7 +286,6 @@ int main(void)
             cmocka_unit_test(test_log_keys),
             cmocka_unit_test(test_log_escaping),
             cmocka_unit_test(test_log_level_filtering),
-            cmocka_unit_test(test_log_level_parse),
             cmocka_unit_test(test_log_truncation),
             cmocka_unit_test(test_log_truncation_utf8),
         };

@@ -38,7 +38,7 @@ static char *render_tp(const te_target_portfolio_t *tp)
 {
         te_buf_t b;
         te_buf_init(&b, 64u * 1024u * 1024u);
-        assert_int_equal(te_json_out_target_portfolio(&b, tp), 0);
+        assert_int_equal(te_json_out_msg(&b, TE_MSG_TARGET_PORTFOLIO, tp), 0);
         char *s = strdup(te_buf_cstr(&b));
         te_buf_free(&b);
         assert_non_null(s);
@@ -699,7 +699,7 @@ static void test_msg_json_render(void **state)
         te_buf_init(&b, 1 << 20);
 
         sample_order(&o);
-        assert_int_equal(te_json_out_order_cmd(&b, &o), 0);
+        assert_int_equal(te_json_out_msg(&b, TE_MSG_ORDER_COMMAND, &o), 0);
         assert_string_equal(
             te_buf_cstr(&b),
             "{\"command\":\"NEW\",\"order_id\":\"o1\"," IDS_OUT
@@ -711,7 +711,7 @@ static void test_msg_json_render(void **state)
 
         te_buf_reset(&b);
         sample_report(&r);
-        assert_int_equal(te_json_out_exec_report(&b, &r), 0);
+        assert_int_equal(te_json_out_msg(&b, TE_MSG_EXECUTION_REPORT, &r), 0);
         assert_string_equal(
             te_buf_cstr(&b),
             "{\"report_id\":\"r1\",\"order_id\":\"o1\",\"exec_type\":\"PARTIAL_FILL\","
@@ -726,7 +726,7 @@ static void test_msg_json_render(void **state)
         /* invalid UTF-8 becomes U+FFFD so the line stays valid JSON */
         te_buf_reset(&b);
         sample_alert(&a);
-        assert_int_equal(te_json_out_alert(&b, &a), 0);
+        assert_int_equal(te_json_out_msg(&b, TE_MSG_ALERT, &a), 0);
         assert_string_equal(
             te_buf_cstr(&b),
             "{\"severity\":\"CRITICAL\",\"source\":\"exec-planner\","
@@ -740,7 +740,7 @@ static void test_msg_json_render(void **state)
         m.level = TE_LEVEL_HALT;
         m.effective_from = INT64_C(1704153600000);
         te_strlcpy(m.reason, "black swan", sizeof m.reason);
-        assert_int_equal(te_json_out_exec_mode(&b, &m), 0);
+        assert_int_equal(te_json_out_msg(&b, TE_MSG_EXECUTION_MODE, &m), 0);
         assert_string_equal(te_buf_cstr(&b), "{\"scope\":\"*\",\"level\":\"HALT\","
                                              "\"effective_from\":1704153600000,"
                                              "\"reason\":\"black swan\"}");
@@ -750,7 +750,7 @@ static void test_msg_json_render(void **state)
         o.quantity = NAN;
         o.has_limit_price = 1;
         o.limit_price = -INFINITY;
-        assert_int_equal(te_json_out_order_cmd(&b, &o), 0);
+        assert_int_equal(te_json_out_msg(&b, TE_MSG_ORDER_COMMAND, &o), 0);
         assert_non_null(strstr(te_buf_cstr(&b), "\"quantity\":\"NaN\","));
         assert_non_null(strstr(te_buf_cstr(&b), "\"limit_price\":\"-Infinity\","));
         te_buf_free(&b);
@@ -758,9 +758,9 @@ static void test_msg_json_render(void **state)
         /* out of room: -1 and the buffer keeps what it had */
         te_buf_init(&b, 40);
         assert_int_equal(te_buf_puts(&b, "xy"), 0);
-        assert_int_equal(te_json_out_exec_report(&b, &r), -1);
+        assert_int_equal(te_json_out_msg(&b, TE_MSG_EXECUTION_REPORT, &r), -1);
         assert_int_equal(b.len, 2);
-        assert_int_equal(te_json_out_exec_mode(&b, &m), -1);
+        assert_int_equal(te_json_out_msg(&b, TE_MSG_EXECUTION_MODE, &m), -1);
         assert_string_equal(te_buf_cstr(&b), "xy");
         te_buf_free(&b);
 }

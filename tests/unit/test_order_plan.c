@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "../id_order.h"
+#include "../book_read.h"
 #include "../plan_defaults.h"
 #include "order_plan.h"
 #include "te_buf.h"

@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "../book_read.h"
 #include "../plan_defaults.h"
 #include "book.h"
 #include "order_plan.h"

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "../id_order.h"
+#include "../book_read.h"
 #include "../plan_defaults.h"
 #include "exec_mode.h"
 #include "order_plan.h"

@@ -23,6 +23,7 @@
 #include "te_buf.h"
 #include "tws_pacer.h"
 #include "tws_proto.h"
+#include "tws_server.h"
 
 /* start_api: 12 bytes */
 static const char G_START_API[] = "\x00\x00\x00\x08"

@@ -24,6 +24,7 @@
 #include "te_buf.h"
 #include "tws_proto.h"
 #include "tws_proto_int.h"
+#include "tws_server.h"
 
 /* G_OPEN_ORDER: 128 fields, 238 bytes */
 static const char G_OPEN_ORDER[] =
