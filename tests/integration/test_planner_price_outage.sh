@@ -77,7 +77,6 @@ te_stack_up "$RUN"
 "$TE_BUILD_DIR/exec-dbtool" load-bars "$RUN/bars.csv" >/dev/null
 te_pipeline_up "$RUN" "$RUN/bars.csv"
 publish "$RUN" "$RUN/part1.jsonl"
-te_pipeline_wait_idle "$RUN" 120 || eo_fail "part 1 not processed"
 # the planner kept a target and retried (new code), or gave up on one (old code)
 stalled_or_dead() {
         [ "$(count planner '"planner.db_retry"' 'price lookup')" -ge "$1" ] ||
@@ -85,6 +84,13 @@ stalled_or_dead() {
 }
 need=2
 for i in 2 3; do
+        # every part before is planned and its state saved (the planner commits its
+        # target offsets in Kafka only after the DB holds its state), so the outage
+        # finds the planner idle and the next part's price lookups are what fail. Without
+        # this wait, outage 2 could begin while the planner was still saving the state of
+        # the targets kept over outage 1: it then waited in "save state" and never reached
+        # a price lookup of part 3 during the outage.
+        te_pipeline_wait_idle "$RUN" 120 || eo_fail "part $((i - 1)) not processed"
         pg_ctl_as -D "$RUN/pg/data" -m immediate -w -t 60 stop >/dev/null
         publish "$RUN" "$RUN/part$i.jsonl"
         eo_wait "the planner to wait for the price lookup (outage $((i - 1)))" 60 stalled_or_dead "$need"
