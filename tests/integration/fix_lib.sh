@@ -20,6 +20,13 @@ qfx_build() {
                 fail "QuickFIX not installed: ops/install-deps (libquickfix-dev, libquickfix-doc)"
         command -v g++ >/dev/null || fail "g++ is required"
         dir=$TE_BUILD_DIR/qfx_$name
+        # one build at a time per example: test_fix_executor and test_fix_pipeline both
+        # build executor into the same directory, and side by side on a fresh build dir
+        # one would delete the other's sources while g++ read them (the lock goes with
+        # the shell that holds it, also when fail exits)
+        local lock
+        exec {lock}>"$dir.lock"
+        flock "$lock"
         # (ordermatch's directory has a subdirectory: cat fails on it)
         stamp=$( (cat "$ex"/* 2>/dev/null || true) | md5sum | cut -d' ' -f1)
         if [ ! -x "$dir/$name" ] || [ "$(cat "$dir/stamp" 2>/dev/null)" != "$stamp" ]; then
@@ -35,6 +42,7 @@ qfx_build() {
                         fail "building $name failed: $(tail -n 5 "$RUN/gxx-$name.log")"
                 echo "$stamp" >"$dir/stamp"
         fi
+        exec {lock}>&-
         QFX_BIN=$dir/$name
 }
 
