@@ -9,16 +9,6 @@
 
 #include "tws_proto_int.h"
 
-/* A message of integer fields only. */
-static int enc_ints(te_buf_t *out, const int64_t *v, size_t n)
-{
-        tws_enc_t e;
-        tws_e_begin(&e, out);
-        for (size_t i = 0; i < n; i++)
-                tws_e_int(&e, v[i]);
-        return tws_e_end(&e);
-}
-
 int te_tws_enc_start_api(te_buf_t *out, int64_t client_id)
 {
         tws_enc_t e;
@@ -43,7 +33,7 @@ int te_tws_enc_cancel_order(te_buf_t *out, int64_t order_id)
 
 int te_tws_enc_req_open_orders(te_buf_t *out)
 {
-        return enc_ints(out, (const int64_t[]){TE_TWS_OUT_REQ_OPEN_ORDERS, 1}, 2);
+        return tws_e_ints(out, (const int64_t[]){TE_TWS_OUT_REQ_OPEN_ORDERS, 1}, 2);
 }
 
 int te_tws_enc_req_executions(te_buf_t *out, int64_t req_id, int64_t client_id,
@@ -62,12 +52,12 @@ int te_tws_enc_req_executions(te_buf_t *out, int64_t req_id, int64_t client_id,
 
 int te_tws_enc_req_positions(te_buf_t *out)
 {
-        return enc_ints(out, (const int64_t[]){TE_TWS_OUT_REQ_POSITIONS, 1}, 2);
+        return tws_e_ints(out, (const int64_t[]){TE_TWS_OUT_REQ_POSITIONS, 1}, 2);
 }
 
 int te_tws_enc_cancel_positions(te_buf_t *out)
 {
-        return enc_ints(out, (const int64_t[]){TE_TWS_OUT_CANCEL_POSITIONS, 1}, 2);
+        return tws_e_ints(out, (const int64_t[]){TE_TWS_OUT_CANCEL_POSITIONS, 1}, 2);
 }
 
 te_tws_rc_t te_tws_dec_server_version(const uint8_t *payload, size_t len, int *version,

@@ -61,6 +61,9 @@ void tws_e_blanks(tws_enc_t *e, const char *layout);
 /** Write the length prefix. @returns 0, or -1 (frame dropped) on any earlier error
  *  or a payload over TE_TWS_MAX_FRAME. */
 int tws_e_end(tws_enc_t *e);
+/** One whole frame of integer fields only (begin, the ints, end). @returns as tws_e_end.
+ */
+int tws_e_ints(te_buf_t *out, const int64_t *v, size_t n);
 
 /* ---- tws_proto_order.c --------------------------------------------------------- */
 

@@ -266,6 +266,15 @@ int tws_e_end(tws_enc_t *e)
         return 0;
 }
 
+int tws_e_ints(te_buf_t *out, const int64_t *v, size_t n)
+{
+        tws_enc_t e;
+        tws_e_begin(&e, out);
+        for (size_t i = 0; i < n; i++)
+                tws_e_int(&e, v[i]);
+        return tws_e_end(&e);
+}
+
 int te_tws_enc_handshake(te_buf_t *out, int min_ver, int max_ver)
 {
         char v[48];

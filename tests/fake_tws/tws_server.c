@@ -11,19 +11,9 @@
 #include "tws_proto_int.h"
 #include "tws_server.h"
 
-/* A message of integer fields only. */
-static int srv_ints(te_buf_t *out, const int64_t *v, size_t n)
-{
-        tws_enc_t e;
-        tws_e_begin(&e, out);
-        for (size_t i = 0; i < n; i++)
-                tws_e_int(&e, v[i]);
-        return tws_e_end(&e);
-}
-
 int te_tws_enc_req_ids(te_buf_t *out, int num_ids)
 {
-        return srv_ints(out, (const int64_t[]){TE_TWS_OUT_REQ_IDS, 1, num_ids}, 3);
+        return tws_e_ints(out, (const int64_t[]){TE_TWS_OUT_REQ_IDS, 1, num_ids}, 3);
 }
 
 int te_tws_enc_server_version(te_buf_t *out, int version, const char *conn_time)
@@ -37,7 +27,7 @@ int te_tws_enc_server_version(te_buf_t *out, int version, const char *conn_time)
 
 int te_tws_enc_next_valid_id(te_buf_t *out, int64_t id)
 {
-        return srv_ints(out, (const int64_t[]){TE_TWS_IN_NEXT_VALID_ID, 1, id}, 3);
+        return tws_e_ints(out, (const int64_t[]){TE_TWS_IN_NEXT_VALID_ID, 1, id}, 3);
 }
 
 int te_tws_enc_managed_accts(te_buf_t *out, const char *accounts)
@@ -72,7 +62,7 @@ int te_tws_enc_order_status(te_buf_t *out, const te_tws_order_status_t *s)
 
 int te_tws_enc_open_order_end(te_buf_t *out)
 {
-        return srv_ints(out, (const int64_t[]){TE_TWS_IN_OPEN_ORDER_END, 1}, 2);
+        return tws_e_ints(out, (const int64_t[]){TE_TWS_IN_OPEN_ORDER_END, 1}, 2);
 }
 
 /* execDetails (>= 136: no version field; < 178: no pendingPriceRevision): 31 fields. */
@@ -110,7 +100,8 @@ int te_tws_enc_exec_details(te_buf_t *out, const te_tws_exec_t *x)
 
 int te_tws_enc_exec_details_end(te_buf_t *out, int64_t req_id)
 {
-        return srv_ints(out, (const int64_t[]){TE_TWS_IN_EXEC_DETAILS_END, 1, req_id}, 3);
+        return tws_e_ints(out, (const int64_t[]){TE_TWS_IN_EXEC_DETAILS_END, 1, req_id},
+                          3);
 }
 
 int te_tws_enc_commission(te_buf_t *out, const te_tws_commission_t *c)
@@ -163,7 +154,7 @@ int te_tws_enc_position(te_buf_t *out, const te_tws_position_t *p)
 
 int te_tws_enc_position_end(te_buf_t *out)
 {
-        return srv_ints(out, (const int64_t[]){TE_TWS_IN_POSITION_END, 1}, 2);
+        return tws_e_ints(out, (const int64_t[]){TE_TWS_IN_POSITION_END, 1}, 2);
 }
 
 /* openOrder at server versions 170..176 (no version field since 145): the order id,
