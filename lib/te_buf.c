@@ -54,9 +54,13 @@ int te_grow(void **p, size_t *cap, size_t need, size_t elem, size_t first)
 {
         if (need <= *cap)
                 return 0;
-        size_t nc = *cap ? *cap * 2 : first;
-        while (nc < need)
+        size_t nc = *cap ? *cap : (first ? first : 1);
+        if (*cap && nc <= SIZE_MAX / 2)
                 nc *= 2;
+        while (nc < need && nc <= SIZE_MAX / 2)
+                nc *= 2;
+        if (nc < need || !elem || nc > SIZE_MAX / elem)
+                return -1; /* the size in bytes would not fit a size_t */
         void *np = realloc(*p, nc * elem);
         if (!np)
                 return -1;

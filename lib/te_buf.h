@@ -27,7 +27,8 @@ void te_buf_reset(te_buf_t *b);
 /** Make room for `n` more bytes. @returns 0, or -1 if that would pass `max` or OOM. */
 int te_buf_reserve(te_buf_t *b, size_t n);
 /** Grow the array `*p` of `*cap` elements of `elem` bytes to hold `need`: its capacity
- *  doubles, from `first` when empty. @returns 0, or -1 (out of memory: unchanged). */
+ *  doubles, from `first` when empty. @returns 0, or -1 (out of memory, or a size that
+ *  does not fit a size_t: unchanged). */
 int te_grow(void **p, size_t *cap, size_t need, size_t elem, size_t first);
 /** Append bytes. @returns 0, or -1 (too big / OOM; buffer unchanged). */
 int te_buf_append(te_buf_t *b, const void *p, size_t n);

@@ -205,6 +205,31 @@ static void test_buf_strlcpy_truncation(void **state)
         assert_int_equal(one[0], 'x');
 }
 
+/* te_grow: the first room is `first`, then doubling up to what is needed; a size whose
+ * bytes would not fit a size_t is refused with the array left as it was. */
+static void test_grow(void **state)
+{
+        (void)state;
+        int *v = NULL;
+        size_t cap = 0;
+        assert_int_equal(te_grow((void **)&v, &cap, 1, sizeof *v, 4), 0);
+        assert_non_null(v);
+        assert_int_equal(cap, 4);
+        assert_int_equal(te_grow((void **)&v, &cap, 4, sizeof *v, 4), 0);
+        assert_int_equal(cap, 4); /* room enough: unchanged */
+        assert_int_equal(te_grow((void **)&v, &cap, 5, sizeof *v, 4), 0);
+        assert_int_equal(cap, 8);
+        assert_int_equal(te_grow((void **)&v, &cap, 33, sizeof *v, 4), 0);
+        assert_int_equal(cap, 64);
+        v[63] = 7;
+        int *before = v;
+        assert_int_equal(te_grow((void **)&v, &cap, SIZE_MAX / 2, sizeof *v, 4), -1);
+        assert_ptr_equal(v, before);
+        assert_int_equal(cap, 64);
+        assert_int_equal(v[63], 7);
+        free(v);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -215,6 +240,7 @@ int main(void)
             cmocka_unit_test(test_buf_json_escape_bound),
             cmocka_unit_test(test_buf_fmt_double_roundtrip),
             cmocka_unit_test(test_buf_strlcpy_truncation),
+            cmocka_unit_test(test_grow),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
